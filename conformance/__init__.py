@@ -1,0 +1,1 @@
+"""carbonlink conformance suite: versioned kits, coded findings, reports and certificates."""

@@ -1,0 +1,1 @@
+"""carbonlink gateway: the service registries exchange messages through, its trust layer and CLI."""

@@ -1,0 +1,239 @@
+"""``carbonlink validate | translate | rules | formats`` and the bundled-examples run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from adapters.registry import AdapterRegistry, default_registry
+from adapters.translate import translate
+from standards.codec import Medium
+from standards.errors import CarbonlinkError, InputError, TranslationError, UnknownFormat, ValidationFailed
+from standards.findings import Finding, RuleCatalogue, Severity
+from standards.safeio import read_bytes
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(exc: CarbonlinkError) -> typer.Exit:
+    err.print(f"carbonlink: {exc.code}: {exc.message}", markup=False)
+    return typer.Exit(EXIT_UNREADABLE)
+
+
+def _medium(path: Path, override: str | None) -> Medium:
+    if override:
+        try:
+            return Medium(override.lower())
+        except ValueError:
+            raise UnknownFormat(f"unknown medium {override!r} (json, csv, xlsx, xml)") from None
+    if path.is_dir():
+        return Medium.CSV
+    return Medium.from_name(path)
+
+
+def _read(path: Path, medium: Medium) -> bytes:
+    if path.is_dir():
+        from standards.tabular import pack_csv_directory
+
+        return pack_csv_directory(path)
+    return read_bytes(path)
+
+
+def _print_findings(findings: list[Finding]) -> None:
+    for f in findings:
+        style = {"error": "red", "warning": "yellow"}.get(f.severity.value, "")
+        out.print(f"[{style}]{f.severity.value:7}[/] {f.rule:45} {f.location.render()}", end="")
+        out.print(f"  {f.message}  ({f.reference})", markup=False)
+
+
+def _catalogues(registry: AdapterRegistry) -> list[RuleCatalogue]:
+    seen: dict[str, RuleCatalogue] = {}
+    for adapter in registry:
+        catalogue = getattr(adapter, "rules", None)
+        if isinstance(catalogue, RuleCatalogue):
+            seen.setdefault(catalogue.standard, catalogue)
+    return list(seen.values())
+
+
+def validate_command(
+    file: Annotated[Path, typer.Argument(help="File (or folder of CSV tables) to validate.")],
+    standard: Annotated[str, typer.Option("--standard", "-s", help="Format name from `carbonlink formats`.")]
+    = "aef",
+    medium: Annotated[str | None, typer.Option(help="json, csv, xlsx or xml; default from the extension.")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Validate a file; exit 0 valid, 1 findings of severity error, 2 unreadable input or usage."""
+    try:
+        adapter = default_registry().get(standard)
+        med = _medium(file, medium)
+        report = adapter.validate(_read(file, med), medium=med)
+    except CarbonlinkError as exc:
+        if as_json and isinstance(exc, InputError):
+            sys.stdout.write(json.dumps({"valid": False, "error": {"code": exc.code, "message": exc.message},
+                                         "findings": []}) + "\n")
+            raise typer.Exit(EXIT_UNREADABLE) from None
+        raise _fail(exc) from None
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_findings(report.findings)
+        verdict = "valid" if report.valid else "INVALID"
+        counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
+        out.print(f"{file}: {verdict} as {standard} ({report.records} records, "
+                  f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings)", markup=False)
+    raise typer.Exit(EXIT_OK if report.valid else EXIT_FINDINGS)
+
+
+def translate_command(
+    file: Annotated[Path, typer.Argument(help="Source file (or folder of CSV tables).")],
+    source: Annotated[str, typer.Option("--from", help="Source format.")],
+    target: Annotated[str, typer.Option("--to", help="Target format.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Output file; stdout if omitted.")]
+    = None,
+    medium: Annotated[str | None, typer.Option(help="Output medium; default from the -o extension.")] = None,
+    source_medium: Annotated[str | None, typer.Option("--source-medium", help="Input medium override.")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print findings and losses as JSON.")] = False,
+) -> None:
+    """Translate between formats through the canonical model; output is validated first."""
+    try:
+        src_medium = _medium(file, source_medium)
+        if medium:
+            dst_medium = Medium(medium.lower())
+        elif output is not None:
+            dst_medium = Medium.from_name(output, default=Medium.CSV if output.suffix == "" else None)
+        else:
+            dst_medium = Medium.JSON
+        result = translate(_read(file, src_medium), source=source, target=target,
+                           source_medium=src_medium, target_medium=dst_medium)
+    except ValidationFailed as exc:
+        _report_failure(exc.findings, exc.message, as_json)
+        raise typer.Exit(EXIT_FINDINGS) from None
+    except TranslationError as exc:
+        _report_failure(list(getattr(exc, "findings", [])), exc.message, as_json)
+        raise typer.Exit(EXIT_FINDINGS) from None
+    except (CarbonlinkError, ValueError) as exc:
+        if isinstance(exc, CarbonlinkError):
+            raise _fail(exc) from None
+        raise _fail(UnknownFormat(str(exc))) from None
+    written = _write_output(result.output.data, result.output.files, output)
+    summary: dict[str, Any] = {
+        "from": source, "to": target, "records": result.document.record_count(), "written": written,
+        "losses": [loss.as_dict() for loss in result.losses],
+        "findings": [f.as_dict() for f in result.source_findings + result.target_findings],
+    }
+    if as_json:
+        err.print(json.dumps(summary, ensure_ascii=False), markup=False)
+    else:
+        for loss in result.losses:
+            err.print(f"loss: {loss.field}: {loss.reason} (records {', '.join(loss.records[:10])}"
+                      f"{' ...' if len(loss.records) > 10 else ''})", markup=False)
+        if output is not None:
+            err.print(f"wrote {', '.join(written)} ({summary['records']} records)", markup=False)
+
+
+def _report_failure(findings: list[Finding], message: str, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps({"valid": False, "message": message,
+                                     "findings": [f.as_dict() for f in findings]}, ensure_ascii=False) + "\n")
+    else:
+        _print_findings(findings)
+        err.print(f"carbonlink: {message}", markup=False)
+
+
+def _write_output(data: bytes, files: dict[str, bytes], output: Path | None) -> list[str]:
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return ["<stdout>"]
+    if files:
+        output.mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            (output / name).write_bytes(content)
+        return [str(output / name) for name in files]
+    output.write_bytes(data)
+    return [str(output)]
+
+
+def rules_command(
+    standard: Annotated[str | None, typer.Option("--standard", "-s", help="Only this standard.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List every validation rule: id, severity, layer, title and the clause it enforces."""
+    catalogues = [c for c in _catalogues(default_registry()) if standard in (None, c.standard)]
+    rows = [{"rule": r.id, "standard": r.standard, "severity": r.severity.value, "layer": r.layer.value,
+             "title": r.title, "reference": r.reference} for c in catalogues for r in c]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table("rule", "severity", "layer", "title", "reference", show_lines=False)
+    for r in rows:
+        table.add_row(r["rule"], r["severity"], r["layer"], r["title"], r["reference"])
+    out.print(table)
+    out.print(f"{len(rows)} rules")
+
+
+def formats_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List every format (built-in and plugin adapters) with version and capabilities."""
+    registry = default_registry()
+    rows = [{"name": a.name, "version": a.version, "description": a.description,
+             "distribution": registry.distributions.get(a.name, ""),
+             "media": [m.value for m in a.media], "reads": sorted(k.value for k in a.reads),
+             "writes": sorted(k.value for k in a.writes)} for a in registry]
+    problems = [{"entry_point": p.entry_point, "problem": p.message} for p in registry.problems]
+    if as_json:
+        sys.stdout.write(json.dumps({"formats": rows, "problems": problems}, indent=2) + "\n")
+        return
+    table = Table("format", "version", "media", "reads", "writes", "description")
+    for r in rows:
+        table.add_row(r["name"], r["version"], ",".join(r["media"]), ",".join(r["reads"]),
+                      ",".join(r["writes"]), r["description"])
+    out.print(table)
+    for p in problems:
+        err.print(f"adapter not loaded: {p['entry_point']}: {p['problem']}", markup=False)
+
+
+def run_examples() -> int:
+    """Validate and translate the bundled example files (the README's first command)."""
+    examples = resources.files("standards") / "examples"
+    plan = [("aef-v2-report.json", "aef", "cadt-v2"), ("cadt-v2-aef.json", "cadt-v2", "aef")]
+    worst = EXIT_OK
+    for filename, source, target in plan:
+        ref = examples / filename
+        data = ref.read_bytes()
+        medium = Medium.from_name(filename)
+        report = default_registry().get(source).validate(data, medium=medium)
+        out.print(f"[bold]{filename}[/]: {'valid' if report.valid else 'INVALID'} as {source} "
+                  f"({report.records} records, {len(report.findings)} findings)")
+        _print_findings(report.findings)
+        try:
+            result = translate(data, source=source, target=target, source_medium=medium,
+                               target_medium=Medium.JSON)
+        except CarbonlinkError as exc:
+            err.print(f"  translation to {target} failed: {exc}", markup=False)
+            worst = EXIT_FINDINGS
+            continue
+        out.print(f"  -> {target}: {len(result.output.data)} bytes, {len(result.losses)} losses, "
+                  f"{len(result.target_findings)} target findings")
+        for loss in result.losses:
+            out.print(f"     loss: {loss.field}: {loss.reason}", markup=False)
+    return worst
+
+
+def register(app: typer.Typer) -> None:
+    """Add the translation commands to ``app``."""
+    app.command("validate")(validate_command)
+    app.command("translate")(translate_command)
+    app.command("rules")(rules_command)
+    app.command("formats")(formats_command)

@@ -1,0 +1,1 @@
+"""carbonlink standards: the canonical model, UNFCCC AEF, CAD Trust and coded validation."""

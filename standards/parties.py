@@ -1,0 +1,125 @@
+"""Party codes: ISO 3166-1 alpha-3, converted from alpha-2 and names with pycountry.
+
+The AEF identifies Parties by alpha-3, with reserved codes such as ``EUE`` for the European
+Union; CAD Trust uses country names and its examples alpha-2. :func:`to_alpha3` accepts all
+three and says which form it saw.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pycountry
+
+#: Reserved, non-ISO Party codes accepted as alpha-3 (code -> name, alpha-2 alias).
+RESERVED_PARTIES: dict[str, tuple[str, str | None]] = {
+    "EUE": ("European Union", "EU"),
+}
+
+#: Spellings seen in CAD Trust picklists that pycountry does not resolve on its own.
+_NAME_ALIASES: dict[str, str] = {
+    "european union": "EUE",
+    "hong kong s.a.r.": "HKG",
+    "taiwan": "TWN",
+    "antigua and barduba": "ATG",
+    "turkey": "TUR",
+    "macau s.a.r": "MAC",
+    "macao s.a.r.": "MAC",
+    "democratic republic of the congo": "COD",
+    "republic of korea": "KOR",
+    "united states of america": "USA",
+    "united kingdom": "GBR",
+    "russia": "RUS",
+    "bolivia": "BOL",
+    "venezuela": "VEN",
+    "iran": "IRN",
+    "vietnam": "VNM",
+    "laos": "LAO",
+    "syria": "SYR",
+    "czech republic": "CZE",
+    "swaziland": "SWZ",
+    "cape verde": "CPV",
+    "ivory coast": "CIV",
+    "cote d'ivoire": "CIV",
+    "micronesia": "FSM",
+    "moldova": "MDA",
+    "tanzania": "TZA",
+    "north korea": "PRK",
+    "south korea": "KOR",
+    "palestine": "PSE",
+}
+
+
+class UnknownParty(ValueError):
+    """The value names no ISO 3166-1 country and no reserved Party code."""
+
+
+def is_alpha3(code: str) -> bool:
+    """True when ``code`` is an ISO 3166-1 alpha-3 code or a reserved Party code."""
+    return _alpha3_known(code)
+
+
+@lru_cache(maxsize=1024)
+def _alpha3_known(code: str) -> bool:
+    if code in RESERVED_PARTIES:
+        return True
+    if len(code) != 3 or not code.isupper():
+        return False
+    return pycountry.countries.get(alpha_3=code) is not None
+
+
+@lru_cache(maxsize=4096)
+def to_alpha3(value: str) -> tuple[str, str]:
+    """Return ``(alpha3, form)`` where form is ``alpha-3``, ``alpha-2`` or ``name``.
+
+    Raises :class:`UnknownParty` when the value cannot be resolved.
+    """
+    text = value.strip()
+    if not text:
+        raise UnknownParty("empty Party code")
+    upper = text.upper()
+    if len(text) == 3 and _alpha3_known(upper):
+        return upper, "alpha-3"
+    if len(text) == 2:
+        for code, (_name, alpha2) in RESERVED_PARTIES.items():
+            if alpha2 == upper:
+                return code, "alpha-2"
+        country = pycountry.countries.get(alpha_2=upper)
+        if country is not None:
+            return str(country.alpha_3), "alpha-2"
+        raise UnknownParty(f"{value!r} is not an ISO 3166-1 alpha-2 code")
+    alias = _NAME_ALIASES.get(text.lower())
+    if alias is not None:
+        return alias, "name"
+    for candidate in (text, text.split(" (")[0]):
+        try:
+            country = pycountry.countries.lookup(candidate)
+        except LookupError:
+            continue
+        return str(country.alpha_3), "name"
+    raise UnknownParty(f"{value!r} is not a known country name or ISO 3166-1 code")
+
+
+@lru_cache(maxsize=1024)
+def party_name(alpha3: str) -> str:
+    """The ISO short name of a Party (or the reserved code's name)."""
+    if alpha3 in RESERVED_PARTIES:
+        return RESERVED_PARTIES[alpha3][0]
+    country = pycountry.countries.get(alpha_3=alpha3)
+    if country is None:
+        raise UnknownParty(f"{alpha3!r} is not an ISO 3166-1 alpha-3 code")
+    return str(country.name)
+
+
+@lru_cache(maxsize=1024)
+def to_alpha2(alpha3: str) -> str:
+    """The alpha-2 form of an alpha-3 Party code (``EU`` for ``EUE``)."""
+    if alpha3 in RESERVED_PARTIES:
+        alpha2 = RESERVED_PARTIES[alpha3][1]
+        if alpha2 is None:
+            raise UnknownParty(f"{alpha3!r} has no alpha-2 form")
+        return alpha2
+    country = pycountry.countries.get(alpha_3=alpha3)
+    if country is None:
+        raise UnknownParty(f"{alpha3!r} is not an ISO 3166-1 alpha-3 code")
+    return str(country.alpha_2)
