@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
-from standards.codec import MessageKind, Medium, ParseResult, SerializeResult
+from standards.codec import Medium, MessageKind, ParseResult, SerializeResult
 from standards.findings import Report
 from standards.model import CanonicalDocument
 

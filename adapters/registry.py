@@ -38,8 +38,9 @@ def check_adapter(obj: object, entry_name: str) -> RegistryAdapter:
         params = list(sig.parameters.values())
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         if len(positional) != 1 or "medium" not in sig.parameters:
-            raise AdapterLoadError(entry_name, f"{method}{sig} does not match {method}(data, *, medium)")
-    name = getattr(obj, "name")
+            raise AdapterLoadError(entry_name,
+                                   f"{method}{sig} does not match {method}(data, *, medium)")
+    name: object = getattr(obj, "name", None)
     if not isinstance(name, str) or not name:
         raise AdapterLoadError(entry_name, "name must be a non-empty string")
     assert isinstance(obj, RegistryAdapter)

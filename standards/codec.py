@@ -87,6 +87,23 @@ class SerializeResult:
     files: dict[str, bytes] = field(default_factory=dict)
 
 
+def extra_losses(document: CanonicalDocument, target: str) -> list[Loss]:
+    """A loss for every native field kept in a record's ``extra`` that ``target`` cannot carry."""
+    found: dict[str, list[str]] = {}
+    for attr in ("authorizations", "actions", "holdings", "authorized_entities", "projects", "units"):
+        for i, record in enumerate(getattr(document, attr)):
+            for key in record.extra:
+                found.setdefault(f"{attr}.extra.{key}", []).append(f"{attr}[{i}]")
+            units = getattr(record, "units", None)
+            if units is not None:
+                for key in units.extra:
+                    found.setdefault(f"{attr}.units.extra.{key}", []).append(f"{attr}[{i}]")
+    if document.submission is not None:
+        for key in document.submission.extra:
+            found.setdefault(f"submission.extra.{key}", []).append("submission")
+    return collect_losses(found, f"{target} has no field for this native value")
+
+
 def collect_losses(records: dict[str, list[str]], reason: str) -> list[Loss]:
     """Group ``{field: [record ids]}`` into sorted :class:`Loss` items."""
     return [Loss(name, tuple(ids), reason) for name, ids in sorted(records.items()) if ids]

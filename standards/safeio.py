@@ -131,7 +131,7 @@ def check_zip_container(data: bytes, *, what: str = "workbook") -> zipfile.ZipFi
             raise UnsafeInput(f"{what} expands to more than {MAX_UNZIPPED_BYTES} bytes: refused as a zip bomb",
                               code="INPUT.ZIP_BOMB")
         name = info.filename.lower()
-        if name.endswith("vbaproject.bin") or name.endswith(".bin") and "vba" in name:
+        if name.endswith("vbaproject.bin") or (name.endswith(".bin") and "vba" in name):
             raise UnsafeInput(f"{what} contains macros ({info.filename}); save it as .xlsx without macros",
                               code="INPUT.XLSX_MACROS")
         if name.startswith("xl/externallinks/"):

@@ -197,8 +197,8 @@ def formats_command(as_json: Annotated[bool, typer.Option("--json")] = False) ->
         return
     table = Table("format", "version", "media", "reads", "writes", "description")
     for r in rows:
-        table.add_row(r["name"], r["version"], ",".join(r["media"]), ",".join(r["reads"]),
-                      ",".join(r["writes"]), r["description"])
+        table.add_row(str(r["name"]), str(r["version"]), ",".join(r["media"]), ",".join(r["reads"]),
+                      ",".join(r["writes"]), str(r["description"]))
     out.print(table)
     for p in problems:
         err.print(f"adapter not loaded: {p['entry_point']}: {p['problem']}", markup=False)

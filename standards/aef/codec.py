@@ -1,0 +1,160 @@
+"""The ``aef`` format: UNFCCC AEF V2 in JSON, CSV (one file per table) and XLSX (template layout)."""
+
+from __future__ import annotations
+
+from standards.aef.jsonio import read_json, write_json
+from standards.aef.mapping import document_to_tables, tables_to_document, unrepresentable_actions
+from standards.aef.rules import CATALOGUE
+from standards.aef.tables import AefTables
+from standards.aef.validate import validate_tables
+from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult, extra_losses
+from standards.errors import UnknownFormat
+from standards.findings import Report
+from standards.model import CanonicalDocument
+
+_KINDS = frozenset({MessageKind.SUBMISSIONS, MessageKind.AUTHORIZATIONS, MessageKind.ACTIONS,
+                    MessageKind.HOLDINGS, MessageKind.AUTHORIZED_ENTITIES, MessageKind.TRANSFERS,
+                    MessageKind.CANCELLATIONS})
+
+
+def read_tables(data: bytes, medium: Medium) -> AefTables:
+    """Read AEF V2 tables from any supported medium."""
+    if medium is Medium.JSON:
+        return read_json(data)
+    if medium is Medium.CSV:
+        from standards.aef.csvio import read_csv
+
+        tables: AefTables = read_csv(data)
+        return tables
+    if medium is Medium.XLSX:
+        from standards.aef.xlsxio import read_xlsx
+
+        workbook_tables: AefTables = read_xlsx(data)
+        return workbook_tables
+    raise UnknownFormat(f"AEF is not available as {medium.value} (json, csv, xlsx)")
+
+
+def write_tables(tables: AefTables, medium: Medium) -> tuple[bytes, dict[str, bytes]]:
+    """Write tables; CSV gives one file per table (returned in the second element)."""
+    if medium is Medium.JSON:
+        return write_json(tables), {}
+    if medium is Medium.CSV:
+        from standards.aef.csvio import write_csv
+
+        files = write_csv(tables)
+        if len(files) == 1:
+            return next(iter(files.values())), {}
+        return b"", files
+    if medium is Medium.XLSX:
+        from standards.aef.xlsxio import write_xlsx
+
+        return write_xlsx(tables), {}
+    raise UnknownFormat(f"AEF is not available as {medium.value} (json, csv, xlsx)")
+
+
+class AefCodec(FormatCodec):
+    """UNFCCC Agreed Electronic Format, version 2 (CMA.6: tables T1-T5)."""
+
+    name = "aef"
+    version = "2.0.0"
+    description = "UNFCCC Article 6.2 Agreed Electronic Format V2 (T1-T5)"
+    reads = _KINDS
+    writes = _KINDS
+    media = (Medium.JSON, Medium.CSV, Medium.XLSX)
+    rules = CATALOGUE
+
+    def parse(self, data: bytes, *, medium: Medium) -> ParseResult:
+        self.check_medium(medium)
+        return self.parse_tables(read_tables(data, medium))
+
+    def parse_tables(self, tables: AefTables) -> ParseResult:
+        findings, typed = validate_tables(tables)
+        result = ParseResult(CanonicalDocument(), findings)
+        if result.valid:
+            result.document = tables_to_document(typed)
+        return result
+
+    def validate(self, data: bytes, *, medium: Medium) -> Report:
+        self.check_medium(medium)
+        tables = read_tables(data, medium)
+        findings, _ = validate_tables(tables)
+        return Report(standard=self.name, findings=findings, records=tables.record_count())
+
+    def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
+        self.check_medium(medium)
+        data, files = write_tables(document_to_tables(document), medium)
+        return SerializeResult(data=data, medium=medium, files=files, losses=aef_losses(document))
+
+
+def aef_losses(document: CanonicalDocument) -> list[Loss]:
+    """What an AEF report cannot hold of a canonical document."""
+    losses: list[Loss] = []
+    skipped = unrepresentable_actions(document)
+    if skipped:
+        kinds = sorted({document.actions[i].action_type.value for i in skipped})
+        losses.append(Loss("actions.action_type", tuple(f"actions[{i}]" for i in skipped),
+                           f"the AEF has no action type for {', '.join(kinds)}; "
+                           "those actions are not written"))
+    if document.projects:
+        losses.append(Loss("projects", tuple(f"projects[{i}]" for i in range(len(document.projects))),
+                           "the AEF has no project table"))
+    if document.units:
+        losses.append(Loss("units", tuple(f"units[{i}]" for i in range(len(document.units))),
+                           "the AEF has no table for unit blocks outside actions and holdings"))
+    unit_fields = ("serial", "quantity", "vintage", "unit_type", "status", "project_id", "owner", "account",
+                   "beneficiary", "country", "itmo_reference", "project_name", "status_date",
+                   "status_reason", "issuance_date", "corresponding_adjustment", "link")
+    for attr in ("actions", "holdings"):
+        records = getattr(document, attr)
+        dropped: dict[str, list[str]] = {}
+        for i, rec in enumerate(records):
+            if attr == "actions" and i in skipped:
+                continue
+            units = rec.units
+            if units is None:
+                continue
+            for name in unit_fields:
+                if getattr(units, name) is not None:
+                    dropped.setdefault(f"{attr}.units.{name}", []).append(f"{attr}[{i}]")
+        losses.extend(Loss(k, tuple(v), "the AEF keeps only the underlying registry and first/last unit IDs")
+                      for k, v in sorted(dropped.items()))
+    losses.extend(extra_losses(document, "AEF V2"))
+    if any(a.message_id for a in document.actions):
+        losses.append(Loss("actions.message_id",
+                           tuple(f"actions[{i}]" for i, a in enumerate(document.actions) if a.message_id),
+                           "the AEF has no message id field"))
+    return losses
+
+
+class AefDraftCodec(FormatCodec):
+    """The draft AEF of decision 6/CMA.4 (Actions and Holdings sheets): read only."""
+
+    name = "aef-draft"
+    version = "1.0.0"
+    description = "Draft AEF of decision 6/CMA.4 annex VII (Actions/Holdings), read only"
+    reads = _KINDS
+    writes = frozenset()
+    media = (Medium.XLSX, Medium.CSV)
+    rules = CATALOGUE
+
+    def _tables(self, data: bytes, medium: Medium) -> AefTables:
+        self.check_medium(medium)
+        from standards.aef.draft import read_draft
+
+        tables: AefTables = read_draft(data, medium)
+        return tables
+
+    def parse(self, data: bytes, *, medium: Medium) -> ParseResult:
+        return AEF.parse_tables(self._tables(data, medium))
+
+    def validate(self, data: bytes, *, medium: Medium) -> Report:
+        tables = self._tables(data, medium)
+        findings, _ = validate_tables(tables)
+        return Report(standard=self.name, findings=findings, records=tables.record_count())
+
+    def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
+        raise UnknownFormat("the draft AEF (6/CMA.4) is read only; write 'aef' (version 2) instead")
+
+
+AEF = AefCodec()
+AEF_DRAFT = AefDraftCodec()

@@ -1,0 +1,104 @@
+"""AEF V2 as JSON: one object, a key per table, rows keyed by Common Nomenclature names.
+
+    {"format": "carbonlink/aef-json", "aefVersion": "2",
+     "Submission": {...}, "Authorizations": [...], "Actions": [...],
+     "Holdings": [...], "AuthorizedEntities": [...]}
+
+Numbers are read as exact decimals (never binary floats); dates are ISO 8601 (``yyyy-mm-dd``;
+T3 action date-times ``yyyy-mm-ddThh:mm:ssZ``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from standards.aef.tables import ROW_TABLES, TABLES, AefTables
+from standards.errors import MalformedInput
+from standards.safeio import decode_text
+
+FORMAT_TAG = "carbonlink/aef-json"
+DOCUMENT_KEYS = {table_id: spec.key for table_id, spec in TABLES.items()}
+_KEY_TO_TABLE = {key: table_id for table_id, key in DOCUMENT_KEYS.items()}
+_META_KEYS = {"format", "aefVersion"}
+
+
+def _number(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def _int(text: str) -> int:
+    return int(text)
+
+
+def read_json(data: bytes) -> AefTables:
+    """Parse AEF JSON into tables; anything that is not that shape is a coded input error."""
+    text = decode_text(data, what="AEF JSON")
+    try:
+        raw = json.loads(text, parse_float=_number, parse_int=_int)
+    except json.JSONDecodeError as exc:
+        raise MalformedInput(f"AEF JSON is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                             code="INPUT.JSON") from None
+    except RecursionError:
+        raise MalformedInput("AEF JSON nests too deeply", code="INPUT.JSON") from None
+    if not isinstance(raw, dict):
+        raise MalformedInput("AEF JSON must be an object with the keys Submission, Authorizations, Actions, "
+                             "Holdings, AuthorizedEntities", code="AEF.JSON_SHAPE")
+    unknown = sorted(set(raw) - set(_KEY_TO_TABLE) - _META_KEYS)
+    if unknown:
+        raise MalformedInput(f"AEF JSON has unknown top-level keys: {', '.join(unknown)}",
+                             code="AEF.JSON_SHAPE")
+    if raw.get("aefVersion", "2") not in ("2", 2):
+        raise MalformedInput(f"AEF JSON version {raw.get('aefVersion')!r} is not supported (2)",
+                             code="AEF.JSON_SHAPE")
+    tables = AefTables()
+    submission = raw.get(DOCUMENT_KEYS["T1"])
+    if submission is not None:
+        if not isinstance(submission, dict):
+            raise MalformedInput("AEF JSON 'Submission' must be an object", code="AEF.JSON_SHAPE")
+        tables.submission = dict(submission)
+    for table_id in ROW_TABLES:
+        rows = raw.get(DOCUMENT_KEYS[table_id], [])
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise MalformedInput(f"AEF JSON '{DOCUMENT_KEYS[table_id]}' must be a list of objects",
+                                 code="AEF.JSON_SHAPE")
+        tables.rows[table_id] = [dict(r) for r in rows]
+    return tables
+
+
+def _jsonable(value: Any, token: str) -> Any:
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        text = value.strftime("%Y-%m-%dT%H:%M:%S")
+        if value.microsecond:
+            text += f".{value.microsecond // 1000:03d}"
+        return text + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{token}{value:f}{token}"
+    return value
+
+
+def dumps_exact(obj: Any, token: str, **kwargs: Any) -> str:
+    """``json.dumps`` where strings ``<token>number<token>`` become bare JSON numbers (exact decimals)."""
+    text = json.dumps(obj, ensure_ascii=False, **kwargs)
+    return re.sub(f'"{token}(-?[0-9.]+){token}"', r"\1", text)
+
+
+def write_json(tables: AefTables) -> bytes:
+    """Serialize tables as AEF JSON (exact decimals, ISO dates, keys in template order)."""
+    token = f"@@{secrets.token_hex(8)}@@"
+    out: dict[str, Any] = {"format": FORMAT_TAG, "aefVersion": "2"}
+    if tables.submission is not None:
+        out[DOCUMENT_KEYS["T1"]] = {f.cn: _jsonable(tables.submission.get(f.cn), token)
+                                    for f in TABLES["T1"].fields}
+    for table_id in ROW_TABLES:
+        spec = TABLES[table_id]
+        out[DOCUMENT_KEYS[table_id]] = [{f.cn: _jsonable(row.get(f.cn), token) for f in spec.fields}
+                                        for row in tables.rows[table_id]]
+    return (dumps_exact(out, token, indent=1) + "\n").encode("utf-8")

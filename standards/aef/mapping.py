@@ -1,0 +1,169 @@
+"""AEF V2 rows <-> the canonical model.
+
+:func:`tables_to_document` expects rows that passed the structure layer (typed values, see
+:mod:`standards.aef.structure`); :func:`document_to_tables` writes ``NA`` into every
+conditional field whose condition does not apply, as the AEF requires.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any
+
+from standards.aef.tables import NA, TABLES, AefTables, Row, TableSpec
+from standards.aef.vocab import NOMENCLATURE
+from standards.model import (
+    Action,
+    ActionType,
+    Authorization,
+    AuthorizedEntity,
+    CanonicalDocument,
+    Holding,
+    Metric,
+    Submission,
+    UnitBlock,
+)
+
+_LIST_TYPES = ("party_list", "text_list")
+_OIMP_PURPOSES = ("OIMP", "IMP", "OP", "NDC and OIMP", "NDC and IMP", "NDC and OP")
+
+
+def _split_list(value: Any) -> list[str]:
+    if value is None or value == NA:
+        return []
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part.strip() for part in str(value).replace(";", ",").split(",") if part.strip()]
+
+
+def _plain(value: Any) -> Any:
+    """``NA`` and empty text become None; everything else passes through."""
+    if value is None or value == NA or value == "":
+        return None
+    return value
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    raise TypeError(f"not a date: {value!r}")
+
+
+def _record_kwargs(spec: TableSpec, row: Row) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    units: dict[str, Any] = {}
+    for f in spec.fields:
+        value = row.get(f.cn)
+        if f.type in _LIST_TYPES:
+            kwargs[f.canonical] = _split_list(value)
+            continue
+        value = _plain(value)
+        if f.vocabulary is not None and isinstance(value, str):
+            value = NOMENCLATURE.canonical_value(f.vocabulary, value)
+        if f.canonical.startswith("units."):
+            if value is not None:
+                units[f.canonical.removeprefix("units.")] = value
+            continue
+        kwargs[f.canonical] = value
+    if units:
+        kwargs["units"] = UnitBlock(**units)
+    return kwargs
+
+
+def tables_to_document(tables: AefTables) -> CanonicalDocument:
+    """Canonical records from structurally valid AEF rows."""
+    doc = CanonicalDocument()
+    if tables.submission is not None:
+        doc.submission = Submission(**_record_kwargs(TABLES["T1"], tables.submission))
+    for row in tables.rows["T2"]:
+        kw = _record_kwargs(TABLES["T2"], row)
+        kw["metric"] = Metric(kw["metric"]) if kw.get("metric") else None
+        doc.authorizations.append(Authorization(**kw))
+    for row in tables.rows["T3"]:
+        kw = _record_kwargs(TABLES["T3"], row)
+        kw["date"] = _as_datetime(kw["date"])
+        kw["action_type"] = ActionType(kw["action_type"])
+        kw["metric"] = Metric(kw["metric"]) if kw.get("metric") else None
+        doc.actions.append(Action(**kw))
+    for row in tables.rows["T4"]:
+        kw = _record_kwargs(TABLES["T4"], row)
+        kw["metric"] = Metric(kw["metric"]) if kw.get("metric") else None
+        doc.holdings.append(Holding(**kw))
+    for row in tables.rows["T5"]:
+        doc.authorized_entities.append(AuthorizedEntity(**_record_kwargs(TABLES["T5"], row)))
+    return doc
+
+
+def _applies(cn: str, record: dict[str, Any], table_id: str) -> bool:
+    """Whether a conditional (COND) field applies to this record (AEF footnotes, §6 of the fact sheet)."""
+    metric = record.get("Metric")
+    if cn in ("Non-GHGMetric", "QuantityNon-GHG"):
+        return bool(metric == Metric.NON_GHG.value)
+    if table_id == "T2":
+        purpose = record.get("PurposeForAuthorization")
+        return purpose in _OIMP_PURPOSES
+    action = record.get("ActionType")
+    return {
+        "TransferringPartyID": action == ActionType.ACQUISITION.value,
+        "AcquiringPartyID": action in (ActionType.FIRST_TRANSFER.value, ActionType.TRANSFER.value),
+        "YearITMOUsedTowardsNDC": action == ActionType.USE.value,
+        "PurposeITMOUsedForOIMP": action in (ActionType.USE.value, ActionType.FIRST_TRANSFER.value,
+                                             ActionType.CANCELLATION.value,
+                                             ActionType.VOLUNTARY_CANCELLATION.value),
+        "Using/cancellingPartyID": action in (ActionType.USE.value, ActionType.CANCELLATION.value,
+                                              ActionType.VOLUNTARY_CANCELLATION.value),
+        "Using/cancellingEntityID": action in (ActionType.USE.value, ActionType.CANCELLATION.value,
+                                               ActionType.VOLUNTARY_CANCELLATION.value),
+    }.get(cn, True)
+
+
+def condition_applies(table_id: str, cn: str, row: Row) -> bool:
+    """Public form of the conditional-field test, shared with the validation rules."""
+    return _applies(cn, row, table_id)
+
+
+def _row_from(spec: TableSpec, record: Any) -> Row:
+    row: Row = {}
+    units = getattr(record, "units", None)
+    for f in spec.fields:
+        if f.canonical.startswith("units."):
+            value = getattr(units, f.canonical.removeprefix("units."), None) if units is not None else None
+        else:
+            value = getattr(record, f.canonical)
+        if f.type in _LIST_TYPES:
+            value = ", ".join(value) if value else None
+        elif isinstance(value, Enum):
+            value = value.value
+        row[f.cn] = value
+    for f in spec.fields:
+        if row[f.cn] is None and f.accepts_na and not _applies(f.cn, row, spec.id):
+            row[f.cn] = NA
+    if spec.id in ("T3", "T4") and row.get("UnderlyingUnitRegistryID") is None:
+        row["UnderlyingUnitRegistryID"] = NA
+        for cn in ("UnderlyingUnitFirstUnitID", "UnderlyingUnitLastUnitID"):
+            if row[cn] is None:
+                row[cn] = NA
+    return row
+
+
+def document_to_tables(doc: CanonicalDocument) -> AefTables:
+    """AEF rows for a canonical document; crediting-programme actions (issuance, retirement) are skipped.
+
+    Use :func:`unrepresentable_actions` to report them as losses.
+    """
+    tables = AefTables()
+    if doc.submission is not None:
+        tables.submission = _row_from(TABLES["T1"], doc.submission)
+    tables.rows["T2"] = [_row_from(TABLES["T2"], a) for a in doc.authorizations]
+    tables.rows["T3"] = [_row_from(TABLES["T3"], a) for a in doc.actions if a.action_type.is_article6]
+    tables.rows["T4"] = [_row_from(TABLES["T4"], h) for h in doc.holdings]
+    tables.rows["T5"] = [_row_from(TABLES["T5"], e) for e in doc.authorized_entities]
+    return tables
+
+
+def unrepresentable_actions(doc: CanonicalDocument) -> list[int]:
+    """Indexes of canonical actions the AEF has no action type for (issuance, retirement)."""
+    return [i for i, a in enumerate(doc.actions) if not a.action_type.is_article6]

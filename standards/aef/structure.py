@@ -1,0 +1,126 @@
+"""The structure layer: typed AEF rows, checked by pydantic-core.
+
+Each table becomes a ``TypedDict`` built from the field specifications, so the fast engine
+checks types, identifier patterns and year ranges in one call per table. Required fields are
+checked separately (a blank cell is ``None``); the code lists come in the next layer.
+The published JSON Schema (``schema/aef-v2.schema.json``) is generated from these types.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any, Literal, cast
+
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter, with_config
+from typing_extensions import TypedDict
+
+from standards.aef.tables import TABLES, FieldSpec
+
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def _parse_dmy(value: Any) -> Any:
+    """Accept the template's dd/mm/yyyy beside ISO 8601."""
+    if isinstance(value, str):
+        m = _DMY.match(value.strip())
+        if m:
+            try:
+                return date(int(m[3]), int(m[2]), int(m[1]))
+            except ValueError:
+                return value
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date()
+    return value
+
+
+def _to_utc_datetime(value: Any) -> Any:
+    value = _parse_dmy(value)
+    if isinstance(value, str) and value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            d = date.fromisoformat(value)
+        except ValueError:
+            return value
+        return datetime(d.year, d.month, d.day, tzinfo=UTC)
+    return value
+
+
+def _assume_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+NAType = Literal["NA"]
+_Pattern = {
+    "party": r"^[A-Z]{3}$",
+    "ca_id": r"^CA\d{4}$",
+    "registry_id": r"^[A-Z]{3}\d{2}$",
+    "auth_id": r"^[A-Za-z0-9 -]+$",
+    "version": r"^[1-9]\d*\.\d+$",
+}
+YearType = Annotated[int, Field(ge=1900, le=2100)]
+DateType = Annotated[date, BeforeValidator(_parse_dmy)]
+DateTimeType = Annotated[datetime, BeforeValidator(_to_utc_datetime)]
+SerialType = Annotated[int, Field(ge=1)]
+
+
+def _python_type(spec: FieldSpec) -> Any:
+    kind = spec.type
+    if kind in _Pattern:
+        return Annotated[str, StringConstraints(pattern=_Pattern[kind])]
+    simple: dict[str, Any] = {
+        "text": str, "text_list": str, "party_list": str,
+        "text_or_na": str,
+        "party_or_na": NAType | Annotated[str, StringConstraints(pattern=_Pattern["party"])],
+        "year": YearType, "year_or_na": NAType | YearType,
+        "integer": int, "integer_or_na": NAType | Annotated[int, Field(ge=0)],
+        "serial": SerialType,
+        "decimal": Decimal, "decimal_or_na": NAType | Decimal,
+        "date": DateType, "datetime": DateTimeType,
+    }
+    return simple[kind]
+
+
+@cache
+def row_adapter(table_id: str) -> TypeAdapter[list[dict[str, Any]]]:
+    """A validator for a list of rows of one table (all fields optional; required is checked apart)."""
+    spec = TABLES[table_id]
+    fields = {f.cn: _python_type(f) | None for f in spec.fields}
+    typed_dict: Any = TypedDict(f"Aef{spec.id}{spec.key}Row", fields, total=False)  # type: ignore[misc]
+    configured = with_config(ConfigDict(coerce_numbers_to_str=True, extra="forbid",
+                                        str_strip_whitespace=True))(typed_dict)
+    list_type: Any = list
+    return cast(TypeAdapter[list[dict[str, Any]]], TypeAdapter(list_type[configured]))
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the AEF JSON document (generated from the row types)."""
+    from standards.aef.jsonio import DOCUMENT_KEYS
+
+    defs: dict[str, Any] = {}
+    properties: dict[str, Any] = {}
+    for table_id, spec in TABLES.items():
+        schema = row_adapter(table_id).json_schema(mode="validation", ref_template="#/$defs/{model}")
+        defs.update(schema.pop("$defs", {}))
+        item = schema["items"]
+        for f in spec.fields:
+            if f.required == "Y":
+                item.setdefault("x-required-when-submitted", []).append(f.cn)
+        properties[DOCUMENT_KEYS[table_id]] = item if table_id == "T1" else schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://carbonlink.dev/schema/aef-v2.schema.json",
+        "title": "UNFCCC AEF version 2 (carbonlink AEF JSON)",
+        "description": "Keys are Common Nomenclature technical names. Blank required fields are reported "
+                       "by rule AEF.STRUCTURE.REQUIRED, not by this schema.",
+        "type": "object",
+        "properties": {"format": {"const": "carbonlink/aef-json"}, "aefVersion": {"const": "2"},
+                       **properties},
+        "additionalProperties": False,
+        "$defs": defs,
+    }
