@@ -1,0 +1,1 @@
+"""Route modules: oauth, wellknown, peers, health."""

@@ -1,0 +1,107 @@
+"""RFC 9449 DPoP proof verification.
+
+Checks, in order: exactly one ``DPoP`` header; ``typ`` ``dpop+jwt``; an allowed asymmetric
+``alg``; a *public* ``jwk`` in the header (private members refused) that fits the alg; the
+signature; ``htm`` and ``htu`` (compared without query or fragment, against the gateway's
+public URL, never the request's Host header); ``iat`` inside a narrow window; the current
+server ``nonce``; ``ath`` (hash of the access token) at protected endpoints; and finally the
+``jti`` replay cache, shared across processes when Redis is configured.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from joserfc.errors import JoseError
+from joserfc.jwk import JWKRegistry, Key
+
+from gateway.trust import jose
+from gateway.trust.errors import InvalidDPoPProof, UseDPoPNonce
+from gateway.trust.replay import ReplayStore
+
+DPOP_TYP = ("dpop+jwt",)
+MAX_PROOF_BYTES = 8 * 1024
+
+
+def access_token_hash(token: str) -> str:
+    """``ath``: base64url SHA-256 of the ASCII access token."""
+    return base64.urlsafe_b64encode(hashlib.sha256(token.encode("ascii")).digest()).rstrip(b"=").decode()
+
+
+def normalize_htu(url: str) -> str:
+    """Scheme and host lower-cased, default port dropped, no query or fragment."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    scheme = parts.scheme.lower()
+    if port is not None and not ((scheme == "https" and port == 443) or (scheme == "http" and port == 80)):
+        host = f"{host}:{port}"
+    return urlunsplit((scheme, host, parts.path or "/", "", ""))
+
+
+class DPoPVerifier:
+    def __init__(self, replay: ReplayStore, *, iat_window: int = 60, skew: int = 10,
+                 require_nonce: bool = True) -> None:
+        self.replay = replay
+        self.iat_window = iat_window
+        self.skew = skew
+        self.require_nonce = require_nonce
+
+    def verify(self, headers: Sequence[str], *, method: str, url: str, access_token: str | None = None) -> str:
+        """Verify the request's DPoP proof; return the RFC 7638 thumbprint of its key."""
+        if len(headers) != 1:
+            raise InvalidDPoPProof(f"exactly one DPoP header is required (got {len(headers)})",
+                                   code="DPOP.HEADER")
+        proof = headers[0]
+        key: dict[str, Key] = {}
+
+        def key_for(header: dict[str, Any]) -> Key:
+            jwk = header.get("jwk")
+            if not isinstance(jwk, dict):
+                raise jose.JwsRejected("JWK", "the proof header carries no jwk")
+            if jose.has_private_members(jwk):
+                raise jose.JwsRejected("PRIVATE_KEY", "the proof header carries a private key")
+            try:
+                imported = JWKRegistry.import_key(dict(jwk))
+            except (JoseError, ValueError, TypeError):
+                raise jose.JwsRejected("JWK", "the proof header's jwk is not a usable public key") from None
+            key["k"] = imported
+            return imported
+
+        try:
+            claims = jose.verify(proof, typ=DPOP_TYP, key_for=key_for, max_bytes=MAX_PROOF_BYTES).claims
+        except jose.JwsRejected as exc:
+            raise InvalidDPoPProof(f"DPoP proof refused: {exc.message}", code=f"DPOP.{exc.reason}") from None
+        jkt = key["k"].thumbprint()
+        now = time.time()
+        jti = claims.get("jti")
+        if not isinstance(jti, str) or not 8 <= len(jti) <= 256:
+            raise InvalidDPoPProof("the proof needs a jti of 8 to 256 characters", code="DPOP.CLAIMS")
+        if claims.get("htm") != method:
+            raise InvalidDPoPProof(f"the proof's htm is not {method}", code="DPOP.HTM")
+        htu = claims.get("htu")
+        if not isinstance(htu, str) or normalize_htu(htu) != normalize_htu(url):
+            raise InvalidDPoPProof(f"the proof's htu is not {normalize_htu(url)}", code="DPOP.HTU")
+        iat = claims.get("iat")
+        if not isinstance(iat, int | float) or isinstance(iat, bool):
+            raise InvalidDPoPProof("the proof needs a numeric iat", code="DPOP.CLAIMS")
+        if iat < now - self.iat_window or iat > now + self.skew:
+            raise InvalidDPoPProof(f"the proof's iat is outside the {self.iat_window} s window",
+                                   code="DPOP.IAT")
+        if self.require_nonce:
+            nonce = claims.get("nonce")
+            if nonce is None:
+                raise UseDPoPNonce("this gateway requires a DPoP nonce", nonce=self.replay.issue_nonce())
+            if not isinstance(nonce, str) or not self.replay.nonce_valid(nonce):
+                raise UseDPoPNonce("the DPoP nonce is stale or unknown", nonce=self.replay.issue_nonce(),
+                                   code="DPOP.NONCE_STALE")
+        if access_token is not None and claims.get("ath") != access_token_hash(access_token):
+            raise InvalidDPoPProof("the proof's ath does not match the access token", code="DPOP.ATH")
+        if not self.replay.first_use("dpop", f"{jkt}:{jti}", iat + self.iat_window + self.skew):
+            raise InvalidDPoPProof("this DPoP proof was already used (jti replay)", code="DPOP.REPLAY")
+        return jkt

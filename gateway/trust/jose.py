@@ -1,0 +1,173 @@
+"""Strict JWS handling on top of joserfc.
+
+joserfc's defaults are tightened here once, for every kind of JWT the gateway reads: an explicit
+algorithm allow-list (PS256, ES256, Ed25519: never ``none``, never a MAC), a mandatory ``typ``
+per JWT kind, a header inspected *before* any key is chosen (so ``alg``/``kid`` games fail
+early with a coded reason), key-strength checks and a size cap.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, Key, OKPKey, RSAKey
+from joserfc.jws import JWSRegistry
+
+#: The only signature algorithms the gateway accepts or produces (FAPI 2.0).
+ALLOWED_ALGORITHMS: tuple[str, ...] = ("PS256", "ES256", "Ed25519")
+#: Largest compact JWS (tokens, assertions, proofs) the gateway will look at.
+MAX_COMPACT_BYTES = 16 * 1024
+MIN_RSA_BITS = 2048
+
+_PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+
+class JwsRejected(Exception):
+    """A JWS failed a check; ``reason`` is a short stable suffix for the caller's error code."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedJws:
+    header: dict[str, Any]
+    claims: dict[str, Any]
+
+
+def make_registry(max_payload: int = 64 * 1024) -> JWSRegistry:
+    """A joserfc registry limited to :data:`ALLOWED_ALGORITHMS`."""
+    registry = JWSRegistry(algorithms=list(ALLOWED_ALGORITHMS))
+    registry.max_payload_length = max_payload
+    registry.max_header_length = 4096
+    return registry
+
+
+_DEFAULT_REGISTRY = make_registry()
+
+
+def _b64decode(segment: str) -> bytes:
+    padded = segment + "=" * (-len(segment) % 4)
+    try:
+        return base64.urlsafe_b64decode(padded.encode("ascii"))
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise JwsRejected("MALFORMED", "the JWS is not valid base64url") from None
+
+
+def peek_header(token: str, *, max_bytes: int = MAX_COMPACT_BYTES) -> dict[str, Any]:
+    """Decode the protected header of a compact JWS without trusting it."""
+    if not isinstance(token, str) or not token:
+        raise JwsRejected("MALFORMED", "no JWS given")
+    if len(token) > max_bytes:
+        raise JwsRejected("TOO_LARGE", f"the JWS is larger than {max_bytes} bytes")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise JwsRejected("MALFORMED", "a compact JWS has exactly three dot-separated parts")
+    try:
+        header = orjson.loads(_b64decode(parts[0]))
+    except orjson.JSONDecodeError:
+        raise JwsRejected("MALFORMED", "the JWS header is not JSON") from None
+    if not isinstance(header, dict):
+        raise JwsRejected("MALFORMED", "the JWS header is not a JSON object")
+    return header
+
+
+def check_header(header: Mapping[str, Any], *, typ: Collection[str],
+                 algorithms: Collection[str] = ALLOWED_ALGORITHMS) -> str:
+    """Check ``alg`` against the allow-list and ``typ`` against the expected kinds; return alg."""
+    alg = header.get("alg")
+    if alg == "none" or not isinstance(alg, str):
+        raise JwsRejected("ALG", "unsigned JWS (alg none or missing) is refused")
+    if alg not in algorithms:
+        raise JwsRejected("ALG", f"algorithm {alg!r} is not allowed (allowed: {', '.join(algorithms)})")
+    got = header.get("typ")
+    if not isinstance(got, str) or got.lower() not in {t.lower() for t in typ}:
+        raise JwsRejected("TYP", f"typ {got!r} is wrong here (expected {' or '.join(sorted(typ))})")
+    crit = header.get("crit")
+    if crit is not None and crit != ["b64"]:
+        raise JwsRejected("CRIT", f"unsupported critical header parameters {crit!r}")
+    return alg
+
+
+def key_fits(key: Key, alg: str) -> bool:
+    """True when ``key`` is of the right type and strength for ``alg``."""
+    if alg == "PS256":
+        return isinstance(key, RSAKey) and _rsa_bits(key) >= MIN_RSA_BITS
+    if alg == "ES256":
+        return isinstance(key, ECKey) and key.dict_value.get("crv") == "P-256"
+    if alg == "Ed25519":
+        return isinstance(key, OKPKey) and key.dict_value.get("crv") == "Ed25519"
+    return False
+
+
+def _rsa_bits(key: RSAKey) -> int:
+    n = str(key.dict_value.get("n", ""))
+    try:
+        return len(_b64decode(n)) * 8
+    except JwsRejected:
+        return 0
+
+
+def algorithm_for(key: Key) -> str:
+    """The one allowed algorithm a key signs with (RSA → PS256, P-256 → ES256, Ed25519)."""
+    for alg in ALLOWED_ALGORITHMS:
+        if key_fits(key, alg):
+            return alg
+    raise JwsRejected("KEY", f"key {key.kid!r} fits none of {', '.join(ALLOWED_ALGORITHMS)}")
+
+
+def has_private_members(jwk: Mapping[str, Any]) -> bool:
+    return bool(_PRIVATE_JWK_MEMBERS.intersection(jwk))
+
+
+def verify(token: str, *, typ: Collection[str], key_for: Callable[[dict[str, Any]], Key],
+           payload: bytes | None = None, registry: JWSRegistry | None = None,
+           max_bytes: int = MAX_COMPACT_BYTES) -> VerifiedJws:
+    """Verify a compact JWS strictly and decode its JSON object payload.
+
+    ``key_for(header)`` chooses the verification key (it raises :class:`JwsRejected` for an
+    unknown ``kid``); the key must fit the header's algorithm. ``payload`` is the detached
+    content for RFC 7797 signatures.
+    """
+    header = peek_header(token, max_bytes=max_bytes)
+    alg = check_header(header, typ=typ)
+    key = key_for(header)
+    if not key_fits(key, alg):
+        raise JwsRejected("KEY", f"the key {key.kid!r} cannot verify {alg} signatures")
+    try:
+        obj = jws.deserialize_compact(token, key, algorithms=list(ALLOWED_ALGORITHMS),
+                                      registry=registry or _DEFAULT_REGISTRY, payload=payload)
+    except JoseError as exc:
+        if exc.error == "bad_signature":
+            raise JwsRejected("SIGNATURE", "the signature does not verify") from None
+        raise JwsRejected("MALFORMED", f"the JWS is not acceptable: {exc.error}") from None
+    if payload is not None:
+        return VerifiedJws(header=dict(obj.headers()), claims={})
+    try:
+        claims = orjson.loads(obj.payload)
+    except orjson.JSONDecodeError:
+        raise JwsRejected("MALFORMED", "the JWS payload is not JSON") from None
+    if not isinstance(claims, dict):
+        raise JwsRejected("MALFORMED", "the JWS payload is not a JSON object")
+    return VerifiedJws(header=dict(obj.headers()), claims=claims)
+
+
+def sign(header: Mapping[str, Any], claims: Mapping[str, Any] | bytes, key: Key,
+         registry: JWSRegistry | None = None) -> str:
+    """Sign ``claims`` (a JSON object, or raw bytes) with ``key`` using its allowed algorithm."""
+    alg = algorithm_for(key)
+    protected = {**header, "alg": alg}
+    if key.kid and "kid" not in protected:
+        protected["kid"] = key.kid
+    payload = claims if isinstance(claims, bytes) else orjson.dumps(dict(claims))
+    return jws.serialize_compact(protected, payload, key, algorithms=list(ALLOWED_ALGORITHMS),
+                                 registry=registry or _DEFAULT_REGISTRY)
