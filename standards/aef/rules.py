@@ -23,8 +23,6 @@ TYPE = _add("AEF.STRUCTURE.TYPE", severity=E, layer=S, title="A value has the wr
             reference=f"{AEF}, table field lists (field types)")
 UNKNOWN_FIELD = _add("AEF.STRUCTURE.UNKNOWN_FIELD", severity=E, layer=S,
                      title="A field that is not in the AEF table", reference=f"{AEF}, table field lists")
-DOCUMENT = _add("AEF.STRUCTURE.DOCUMENT", severity=E, layer=S,
-                title="The document is not an AEF V2 document", reference=f"{AEF}, five tables T1-T5")
 T1_MISSING = _add("AEF.T1.MISSING", severity=W, layer=S,
                   title="No Table 1 (Submission): cross-table rules are not run",
                   reference=f"{AEF}, Table 1 Submission")
