@@ -1,0 +1,173 @@
+"""AEF V2 as CSV: one file per table, or a zip of them (a folder packed by the CLI).
+
+Layout (see docs/aef-media.md):
+
+* T2-T5: one header row of template labels (CN names are accepted too, case-insensitively),
+  then one record per line. The header must name every column of its table exactly once.
+* T1: two columns, ``label,value``, one line per field, no header row.
+* Dates ``dd/mm/yyyy``; T3 ``ActionDateTime`` written ``yyyy-mm-ddThh:mm:ssZ`` (UTC) and read
+  from either form; decimals written in plain notation, exactly as held.
+* Written as UTF-8 with a BOM and CRLF line ends; text cells that a spreadsheet would take
+  for a formula get one leading apostrophe, which the reader removes again.
+
+The table of a single file is found from its name (``T3_Actions.csv``) or its header row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import PurePath
+
+from standards.aef.cells import (
+    HEADER_INDEX,
+    AefHeaderError,
+    check_row_keys,
+    csv_value,
+    describe_header_problems,
+    header_key,
+    match_header,
+    parse_text,
+)
+from standards.aef.tables import ROW_TABLES, TABLES, AefTables, Row, RowOrigin
+from standards.errors import MalformedInput
+from standards.tabular import CsvRecord, is_zip, read_csv_records, unpack_csv_archive, write_csv_bytes
+
+_NAME_HINT = re.compile(r"^t([1-5])(?![0-9])", re.IGNORECASE)
+
+
+def file_name(table_id: str) -> str:
+    """The file name a table is written to, e.g. ``T3_Actions.csv``."""
+    return f"{table_id}_{TABLES[table_id].key}.csv"
+
+
+def read_csv(data: bytes) -> AefTables:
+    """Read one AEF table from a CSV file, or several from a zip of CSV files."""
+    tables = AefTables()
+    if is_zip(data):
+        seen: dict[str, str] = {}
+        for name, content in unpack_csv_archive(data):
+            table_id = _read_one(content, name, tables)
+            if table_id in seen:
+                raise MalformedInput(f"{seen[table_id]} and {name} both hold {table_id} "
+                                     f"{TABLES[table_id].key}; keep one file per table",
+                                     code="AEF.CSV_DUPLICATE_TABLE")
+            seen[table_id] = name
+    else:
+        _read_one(data, None, tables)
+    return tables
+
+
+def _read_one(data: bytes, name: str | None, tables: AefTables) -> str:
+    what = f"CSV file {name}" if name else "CSV file"
+    records = read_csv_records(data, what=what)
+    hint = _table_from_name(name)
+    first = records[0]
+    if hint == "T1" or (hint is None and _looks_vertical(first)):
+        _read_submission(records, tables, what)
+        return "T1"
+    table_id = hint or _detect_table(first, what)
+    match = match_header(table_id, first.cells)
+    if not match.ok:
+        raise AefHeaderError(describe_header_problems(match, where=f"{what} line {first.line}",
+                                                      column_name=lambda p: f"column {p + 1}"))
+    specs = TABLES[table_id].by_cn
+    columns = tuple((cn, position + 1) for position, cn in match.columns)
+    rows = tables.rows[table_id]
+    for record in records[1:]:
+        if all(not c.strip() for c in record.cells):
+            continue
+        row: Row = {cn: parse_text(specs[cn], record.cells[position]) for position, cn in match.columns}
+        tables.origins[(table_id, len(rows))] = RowOrigin(line=record.line, columns=columns)
+        rows.append(row)
+    return table_id
+
+
+def _table_from_name(name: str | None) -> str | None:
+    if name is None:
+        return None
+    match = _NAME_HINT.match(PurePath(name).name)
+    return f"T{match[1]}" if match else None
+
+
+def _looks_vertical(first: CsvRecord) -> bool:
+    return len(first.cells) == 2 and header_key(first.cells[0]) in HEADER_INDEX["T1"]
+
+
+def _detect_table(first: CsvRecord, what: str) -> str:
+    """The row table whose header the first line matches best (most known columns, fewest missing)."""
+    scored = []
+    for table_id in ROW_TABLES:
+        match = match_header(table_id, first.cells)
+        scored.append((len(match.columns), -len(match.missing), table_id))
+    scored.sort(reverse=True)
+    best, runner_up = scored[0], scored[1]
+    if best[0] == 0:
+        raise AefHeaderError(f"{what} line {first.line}: the header row names no column of any AEF table "
+                             "(expected template labels such as 'Action date' or CN names)")
+    if best[:2] == runner_up[:2]:
+        raise AefHeaderError(f"{what} line {first.line}: the header fits {best[2]} and {runner_up[2]} "
+                             f"equally; name the file {best[2]}_....csv or {runner_up[2]}_....csv")
+    return best[2]
+
+
+def _read_submission(records: Sequence[CsvRecord], tables: AefTables, what: str) -> None:
+    index = HEADER_INDEX["T1"]
+    specs = TABLES["T1"].by_cn
+    submission: Row = {}
+    lines: dict[str, int] = {}
+    unknown: list[str] = []
+    repeated: list[str] = []
+    for record in records:
+        if len(record.cells) != 2:
+            raise AefHeaderError(f"{what} line {record.line}: T1 Submission has two columns (label, value), "
+                                 f"not {len(record.cells)}")
+        label, value = record.cells
+        if not label.strip() and not value.strip():
+            continue
+        cn = index.get(header_key(label))
+        if cn is None:
+            unknown.append(f"line {record.line} {label.strip()!r}")
+        elif cn in lines:
+            repeated.append(f"line {record.line} {label.strip()!r}")
+        else:
+            lines[cn] = record.line
+            submission[cn] = parse_text(specs[cn], value)
+    missing = [f.label for f in TABLES["T1"].fields if f.cn not in lines]
+    if unknown or missing or repeated:
+        parts = []
+        if unknown:
+            parts.append("unknown label(s) " + ", ".join(unknown))
+        if missing:
+            parts.append("missing label(s) " + ", ".join(map(repr, missing)))
+        if repeated:
+            parts.append("repeated label(s) " + ", ".join(repeated))
+        raise AefHeaderError(f"{what}: T1 Submission has " + "; ".join(parts))
+    tables.submission = {f.cn: submission[f.cn] for f in TABLES["T1"].fields}
+    tables.origins[("T1", 0)] = RowOrigin(line=min(lines.values()), columns=tuple(lines.items()))
+
+
+def write_csv(tables: AefTables, *, headers: str = "label") -> dict[str, bytes]:
+    """One CSV per non-empty table: ``{"T1_Submission.csv": b"...", "T3_Actions.csv": ...}``.
+
+    ``headers`` is ``label`` (template labels, the default) or ``cn`` (Common Nomenclature).
+    """
+    if headers not in ("label", "cn"):
+        raise ValueError("headers must be 'label' or 'cn'")
+    out: dict[str, bytes] = {}
+    if tables.submission is not None:
+        check_row_keys("T1", 0, tables.submission)
+        rows = [[f.label if headers == "label" else f.cn, csv_value(f, tables.submission.get(f.cn))]
+                for f in TABLES["T1"].fields]
+        out[file_name("T1")] = write_csv_bytes(rows)
+    for table_id in ROW_TABLES:
+        records = tables.rows.get(table_id) or []
+        if not records:
+            continue
+        fields = TABLES[table_id].fields
+        for index, row in enumerate(records):
+            check_row_keys(table_id, index, row)
+        header = [f.label if headers == "label" else f.cn for f in fields]
+        body = ([csv_value(f, row.get(f.cn)) for f in fields] for row in records)
+        out[file_name(table_id)] = write_csv_bytes([header, *body])
+    return out

@@ -1,0 +1,524 @@
+"""Safe tabular I/O: XLSX workbooks and CSV files from untrusted sources, and writers that
+cannot smuggle formulas into a spreadsheet.
+
+Reading
+    :func:`read_workbook` opens an XLSX after refusing zip bombs, macros, external links,
+    DTDs/entities in any XML part, legacy ``.xls`` and macro-enabled ``.xlsm`` content;
+    :func:`iter_sheet_rows` walks a sheet in bounded memory. :func:`read_csv_records` and
+    :func:`iter_csv_records` decode UTF-8 (BOM optional) or BOM-marked UTF-16, sniff the
+    ``,`` ``;`` or TAB delimiter, and refuse ragged or truncated rows, naming the line.
+
+Writing (formula-injection policy)
+    :func:`write_csv_bytes` prefixes one apostrophe to any text cell that starts with
+    ``= + - @`` TAB or CR (and to text that already starts with apostrophes followed by one
+    of those), so spreadsheet programs show it as text. The CSV readers strip exactly that
+    one apostrophe again, so text round-trips unchanged. Numbers (int, Decimal) are written
+    bare and never escaped. :class:`XlsxWriter` writes text as string cells (``t="inlineStr"``),
+    so ``=SUM(A1)`` stays text and is never stored as a formula.
+
+All failures raise :mod:`standards.errors` input errors with a stable code and one line
+naming the problem (and the CSV line or sheet cell where it is).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import openpyxl
+from defusedxml import DefusedXmlException
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.utils.exceptions import IllegalCharacterError
+
+from standards.errors import (
+    InputTooLarge,
+    MalformedInput,
+    TranslationError,
+    UnsafeInput,
+    UnsupportedEncoding,
+)
+from standards.safeio import check_zip_container, decode_text, max_input_bytes
+
+#: Delimiters the CSV sniffer chooses between, in order of preference on a tie.
+CSV_DELIMITERS = (",", ";", "\t")
+#: First characters that make a spreadsheet program treat a CSV cell as a formula.
+FORMULA_TRIGGERS = "=+-@\t\r"
+_NEEDS_ESCAPE = re.compile(r"'*[=+\-@\t\r]")
+_ESCAPED = re.compile(r"'+[=+\-@\t\r]")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
+
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_XLSX_MAIN_TYPES = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+)
+_MACRO_MAIN_TYPES = (
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+    "application/vnd.ms-excel.addin.macroEnabled.main+xml",
+)
+_BINARY_MAIN_TYPE = "application/vnd.ms-excel.sheet.binary.macroEnabled.main"
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_PROLOG_LIMIT = 64 * 1024
+_CONTENT_TYPES_RE = re.compile(rb'ContentType="([^"]+)"')
+
+
+class UnwritableCell(TranslationError):
+    """A value cannot be written to the target spreadsheet (e.g. a control character in XLSX)."""
+
+    code = "OUTPUT.UNWRITABLE_CELL"
+
+
+# --------------------------------------------------------------------------------------- XLSX
+
+
+def read_workbook(data: bytes, *, what: str = "workbook") -> Any:
+    """Open untrusted XLSX bytes as a read-only, values-only openpyxl workbook.
+
+    Refuses (with the code in brackets): over the size limit [INPUT.TOO_LARGE]; not a zip or
+    a legacy ``.xls`` [INPUT.XLSX]; zip bombs [INPUT.ZIP_BOMB]; macros or ``.xlsm`` content
+    [INPUT.XLSX_MACROS]; external links [INPUT.XLSX_EXTERNAL_LINKS]; a DTD or entity
+    declaration in any XML part [INPUT.XML_DTD]. Close the workbook when done.
+    """
+    limit = max_input_bytes()
+    if len(data) > limit:
+        raise InputTooLarge(f"{what} is {len(data)} bytes, over the limit of {limit} bytes")
+    if data.startswith(_OLE2_MAGIC):
+        raise MalformedInput(f"{what} is a legacy binary Excel file (.xls); save it as .xlsx",
+                             code="INPUT.XLSX")
+    archive = check_zip_container(data, what=what)
+    with archive:
+        _check_content_types(archive, what)
+        _check_xml_prologs(archive, what)
+    try:
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    except DefusedXmlException as exc:
+        raise UnsafeInput(f"{what} declares a DTD or entities ({type(exc).__name__}), which carbonlink "
+                          "refuses", code="INPUT.XML_DTD") from None
+    except Exception as exc:  # openpyxl raises many types on broken parts; none may escape as a traceback
+        raise MalformedInput(f"{what} is not a readable XLSX workbook: {_describe(exc)}",
+                             code="INPUT.XLSX") from None
+
+
+def iter_sheet_rows(sheet: Any, *, what: str = "workbook") -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """Yield ``(1-based row number, cell values)`` for every row of a read-only sheet.
+
+    The sheet's declared dimension is ignored (a wrong ``<dimension>`` would otherwise
+    truncate the read silently); rows vary in length, trailing empty cells may be absent.
+    """
+    sheet.reset_dimensions()
+    rows = sheet.iter_rows(values_only=True)
+    number = 0
+    while True:
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except DefusedXmlException as exc:
+            raise UnsafeInput(f"{what} sheet {sheet.title!r} declares a DTD or entities "
+                              f"({type(exc).__name__}), which carbonlink refuses",
+                              code="INPUT.XML_DTD") from None
+        except Exception as exc:  # broken sheet XML, bad CRC, truncated member ...
+            raise MalformedInput(f"{what} sheet {sheet.title!r} cannot be read after row {number}: "
+                                 f"{_describe(exc)}", code="INPUT.XLSX") from None
+        number += 1
+        yield number, tuple(values)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def _check_content_types(archive: zipfile.ZipFile, what: str) -> None:
+    try:
+        with archive.open("[Content_Types].xml") as member:
+            raw = member.read(1024 * 1024)
+    except KeyError:
+        raise MalformedInput(f"{what} has no [Content_Types].xml: not an XLSX workbook",
+                             code="INPUT.XLSX") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise MalformedInput(f"{what} is damaged: {_describe(exc)}", code="INPUT.XLSX") from None
+    types = {m.decode("utf-8", "replace") for m in _CONTENT_TYPES_RE.findall(raw)}
+    if types & set(_MACRO_MAIN_TYPES):
+        raise UnsafeInput(f"{what} is a macro-enabled workbook (.xlsm); save it as .xlsx without macros",
+                          code="INPUT.XLSX_MACROS")
+    if _BINARY_MAIN_TYPE in types:
+        raise MalformedInput(f"{what} is a binary workbook (.xlsb); save it as .xlsx", code="INPUT.XLSX")
+    if not types & set(_XLSX_MAIN_TYPES):
+        raise MalformedInput(f"{what} is a zip file but not an XLSX workbook (no spreadsheet main part)",
+                             code="INPUT.XLSX")
+
+
+def _check_xml_prologs(archive: zipfile.ZipFile, what: str) -> None:
+    """Refuse any XML part whose prolog declares a DTD or entities (the parsers are a second line)."""
+    for info in archive.infolist():
+        if info.is_dir() or not info.filename.lower().endswith(_XML_SUFFIXES):
+            continue
+        try:
+            with archive.open(info) as member:
+                head = member.read(_PROLOG_LIMIT)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            raise MalformedInput(f"{what} part {info.filename} is damaged: {_describe(exc)}",
+                                 code="INPUT.XLSX") from None
+        verdict = _prolog_verdict(head)
+        if verdict == "dtd":
+            raise UnsafeInput(f"{what} part {info.filename} declares a DTD or entities, which carbonlink "
+                              "refuses", code="INPUT.XML_DTD")
+        if verdict == "long" and len(head) >= _PROLOG_LIMIT:
+            raise UnsafeInput(f"{what} part {info.filename} has an XML prolog over {_PROLOG_LIMIT} bytes",
+                              code="INPUT.XML_DTD")
+
+
+def _prolog_verdict(head: bytes) -> str:
+    """``dtd`` if the prolog declares one, ``ok`` once the root element starts, else ``long``."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = head.decode("utf-16", "replace")
+    else:
+        text = head.decode("utf-8", "replace").lstrip("\ufeff")
+    pos, end = 0, len(text)
+    while pos < end:
+        while pos < end and text[pos] in " \t\r\n":
+            pos += 1
+        if text.startswith("<?", pos):
+            close = text.find("?>", pos)
+        elif text.startswith("<!--", pos):
+            close = text.find("-->", pos)
+        elif text.startswith("<!", pos):
+            return "dtd"
+        else:
+            return "ok"
+        if close < 0:
+            return "long"
+        pos = close + 2
+    return "long" if pos >= end and end >= _PROLOG_LIMIT else "ok"
+
+
+class XlsxWriter:
+    """A write-only workbook whose text cells can never become formulas.
+
+    ``add_sheet`` returns the sheet to fill with :meth:`append`; ``to_bytes`` saves.
+    Values: str (always a string cell), int, Decimal, date/datetime (give a number format),
+    None (empty), or a ready :class:`openpyxl.cell.WriteOnlyCell`.
+    """
+
+    def __init__(self) -> None:
+        self.workbook = openpyxl.Workbook(write_only=True)
+        self._rows: dict[str, int] = {}
+
+    def add_sheet(self, title: str) -> Any:
+        sheet = self.workbook.create_sheet(title=title)
+        self._rows[title] = 0
+        return sheet
+
+    def cell(self, sheet: Any, value: Any, *, number_format: str | None = None, bold: bool = False) -> Any:
+        """A styled or protected cell; strings are forced to string type."""
+        try:
+            cell = WriteOnlyCell(sheet, value=value)
+        except IllegalCharacterError:
+            raise UnwritableCell(f"sheet {sheet.title!r} row {self._rows[sheet.title] + 1}: text contains a "
+                                 "control character that XLSX cannot store") from None
+        if isinstance(value, str):
+            cell.data_type = "s"
+        if number_format is not None:
+            cell.number_format = number_format
+        if bold:
+            cell.font = _bold_font()
+        return cell
+
+    def append(self, sheet: Any, values: Sequence[Any]) -> None:
+        row: list[Any] = []
+        for value in values:
+            if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):
+                row.append(self.cell(sheet, value))
+            else:
+                row.append(value)
+        self._rows[sheet.title] += 1
+        try:
+            sheet.append(row)
+        except IllegalCharacterError:
+            raise UnwritableCell(f"sheet {sheet.title!r} row {self._rows[sheet.title]}: text contains a "
+                                 "control character that XLSX cannot store") from None
+
+    def to_bytes(self) -> bytes:
+        out = io.BytesIO()
+        self.workbook.save(out)
+        return out.getvalue()
+
+
+_BOLD: Any = None
+
+
+def _bold_font() -> Any:
+    global _BOLD
+    if _BOLD is None:
+        from openpyxl.styles import Font
+
+        _BOLD = Font(bold=True)
+    return _BOLD
+
+
+# ---------------------------------------------------------------------------------------- CSV
+
+
+@dataclass(frozen=True, slots=True)
+class CsvRecord:
+    """One CSV record: the 1-based line it starts on and its cells (apostrophe escape removed)."""
+
+    line: int
+    cells: tuple[str, ...]
+
+
+def escape_formula(text: str) -> str:
+    """Prefix an apostrophe when a spreadsheet would read ``text`` as a formula (see module doc)."""
+    return "'" + text if _NEEDS_ESCAPE.match(text) else text
+
+
+def unescape_formula(text: str) -> str:
+    """Undo :func:`escape_formula`: drop exactly one leading apostrophe before a trigger."""
+    return text[1:] if _ESCAPED.match(text) else text
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The most frequent of ``,`` ``;`` TAB outside quotes in the header line (``,`` if none)."""
+    counts = dict.fromkeys(CSV_DELIMITERS, 0)
+    quoted = False
+    for char in first_line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(CSV_DELIMITERS, key=lambda d: (counts[d], -CSV_DELIMITERS.index(d)))
+    return best if counts[best] else ","
+
+
+def read_csv_records(data: bytes, *, what: str = "CSV file") -> list[CsvRecord]:
+    """Decode and parse a whole CSV file; refuse ragged rows, broken quoting and bad encodings."""
+    limit = max_input_bytes()
+    if len(data) > limit:
+        raise InputTooLarge(f"{what} is {len(data)} bytes, over the limit of {limit} bytes")
+    text = decode_text(data, what=what)
+    return list(_parse_text_lines(io.StringIO(text, newline=""), what=what))
+
+
+def iter_csv_records(stream: IO[bytes], *, what: str = "CSV file",
+                     limit: int | None = None) -> Iterator[CsvRecord]:
+    """Stream a CSV from a binary file object in bounded memory (same rules as the whole-file form).
+
+    The encoding is chosen from the first bytes as :func:`standards.safeio.decode_text` does;
+    more than ``limit`` bytes (default ``CARBONLINK_MAX_INPUT_BYTES``) is refused.
+    """
+    cap = max_input_bytes() if limit is None else limit
+    head = stream.read(4)
+    encoding = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    yield from _parse_text_lines(_decoded_lines(stream, head, decoder, cap, what), what=what)
+
+
+def _decoded_lines(stream: IO[bytes], head: bytes, decoder: codecs.IncrementalDecoder, cap: int,
+                   what: str) -> Iterator[str]:
+    """Decode chunk by chunk and yield lines with their endings (CRLF, LF or CR), like a text file."""
+    consumed = 0
+    pending = ""
+    chunk = head
+    while True:
+        consumed += len(chunk)
+        if consumed > cap:
+            raise InputTooLarge(f"{what} is over the limit of {cap} bytes")
+        final = not chunk
+        try:
+            pending += decoder.decode(chunk, final=final)
+        except UnicodeDecodeError as exc:
+            offset = consumed - len(chunk) + max(exc.start, 0)
+            raise UnsupportedEncoding(f"{what} is not valid UTF-8 or UTF-16 at byte {offset} (save it as "
+                                      "UTF-8 and try again)") from None
+        lines = _LINE.findall(pending)
+        rest = pending[sum(len(x) for x in lines):]
+        if lines and not final and lines[-1].endswith("\r"):
+            rest = lines.pop() + rest  # the LF of a CRLF may be in the next chunk
+        yield from lines
+        pending = rest
+        if final:
+            if pending:
+                yield pending
+            return
+        chunk = stream.read(64 * 1024)
+
+
+def _parse_text_lines(lines: Iterable[str], *, what: str) -> Iterator[CsvRecord]:
+    iterator = iter(lines)
+    first: str | None = None
+    skipped = 0  # blank lines before the first record, consumed here but counted in line numbers
+    for candidate in iterator:
+        if candidate.strip("\r\n"):
+            first = candidate
+            break
+        skipped += 1
+    if first is None:
+        raise MalformedInput(f"{what} is empty", code="INPUT.CSV")
+    delimiter = sniff_delimiter(first)
+
+    def chained() -> Iterator[str]:
+        assert first is not None
+        yield first
+        yield from iterator
+
+    reader = csv.reader(chained(), delimiter=delimiter, strict=True)
+    width: int | None = None
+    previous_line = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = previous_line + 1 + skipped
+            message = str(exc)
+            if "unexpected end of data" in message or "newline inside string" in message:
+                message = "a quoted field is not closed (file truncated?)"
+            elif "field larger than field limit" in message:
+                message = f"a field is longer than {csv.field_size_limit()} characters"
+            raise MalformedInput(f"{what} line {line}: {message}", code="INPUT.CSV") from None
+        line = previous_line + 1 + skipped
+        previous_line = reader.line_num
+        if not cells or (len(cells) == 1 and not cells[0].strip()):
+            continue
+        if any("\x00" in c for c in cells):
+            raise UnsupportedEncoding(f"{what} line {line} contains NUL characters: probably UTF-16 "
+                                      "without a byte-order mark; save it as UTF-8")
+        if width is None:
+            width = len(cells)
+        elif len(cells) != width:
+            raise MalformedInput(f"{what} line {line} has {len(cells)} fields where the first row has "
+                                 f"{width} (ragged or truncated row)", code="INPUT.CSV_RAGGED")
+        yield CsvRecord(line, tuple(unescape_formula(c) for c in cells))
+
+
+CsvCell = str | int | Decimal | None
+
+
+def format_csv_cell(value: Any) -> str:
+    """Text for one CSV cell: text escaped against formulas, numbers bare, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return escape_formula(value)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, datetime | date):
+        return escape_formula(value.isoformat())
+    return escape_formula(str(value))
+
+
+def write_csv_bytes(rows: Iterable[Sequence[Any]], *, delimiter: str = ",", bom: bool = True) -> bytes:
+    """Write rows as UTF-8 CSV (with a BOM so spreadsheet programs see UTF-8), CRLF line ends."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([format_csv_cell(v) for v in row])
+    text = out.getvalue()
+    return (codecs.BOM_UTF8 if bom else b"") + text.encode("utf-8")
+
+
+# ------------------------------------------------------------------------------- CSV folders
+
+
+def pack_csv_directory(path: str | Path) -> bytes:
+    """Zip (in memory) the ``*.csv`` files directly inside a folder, in name order.
+
+    Refuses a folder without CSV files [INPUT.CSV] and a total over the input limit.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise MalformedInput(f"{folder} is not a folder", code="INPUT.NOT_FOUND")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+    if not files:
+        raise MalformedInput(f"folder {folder} holds no .csv files", code="INPUT.CSV")
+    limit = max_input_bytes()
+    total = sum(p.stat().st_size for p in files)
+    if total > limit:
+        raise InputTooLarge(f"the CSV files in {folder} total {total} bytes, over the limit of {limit} bytes")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in files:
+            archive.writestr(file.name, file.read_bytes())
+    return out.getvalue()
+
+
+def is_zip(data: bytes) -> bool:
+    return data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06")
+
+
+def unpack_csv_archive(data: bytes, *, what: str = "CSV archive") -> list[tuple[str, bytes]]:
+    """The ``(file name, bytes)`` of each CSV in a zip made by :func:`pack_csv_directory`.
+
+    The zip gets the same bomb checks as a workbook; members that are not ``.csv`` files,
+    nested paths and a total over the input limit are refused.
+    """
+    limit = max_input_bytes()
+    if len(data) > limit:
+        raise InputTooLarge(f"{what} is {len(data)} bytes, over the limit of {limit} bytes")
+    archive = check_zip_container(data, what=what)
+    files: list[tuple[str, bytes]] = []
+    total = 0
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir() or info.filename.startswith("__MACOSX/"):
+                continue
+            name = info.filename
+            if "/" in name or "\\" in name or not name.lower().endswith(".csv"):
+                raise MalformedInput(f"{what} member {name!r} is not a .csv file at the top level",
+                                     code="INPUT.CSV")
+            total += info.file_size
+            if total > limit:
+                raise InputTooLarge(f"{what} expands to more than the limit of {limit} bytes")
+            try:
+                with archive.open(info) as member:
+                    content = member.read(limit + 1)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+                raise MalformedInput(f"{what} member {name!r} is damaged: {_describe(exc)}",
+                                     code="INPUT.CSV") from None
+            if len(content) > limit:
+                raise InputTooLarge(f"{what} member {name!r} is over the limit of {limit} bytes")
+            files.append((name, content))
+    if not files:
+        raise MalformedInput(f"{what} holds no .csv files", code="INPUT.CSV")
+    return files
+
+
+__all__ = [
+    "CSV_DELIMITERS",
+    "FORMULA_TRIGGERS",
+    "CsvRecord",
+    "UnwritableCell",
+    "XlsxWriter",
+    "escape_formula",
+    "format_csv_cell",
+    "is_zip",
+    "iter_csv_records",
+    "iter_sheet_rows",
+    "pack_csv_directory",
+    "read_csv_records",
+    "read_workbook",
+    "sniff_delimiter",
+    "unescape_formula",
+    "unpack_csv_archive",
+    "write_csv_bytes",
+]
