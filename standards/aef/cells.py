@@ -257,7 +257,7 @@ def csv_value(spec: FieldSpec, value: Any) -> Any:
 def excel_exact(value: int | Decimal) -> bool:
     """True when an Excel number cell holds ``value`` exactly (at most 15 significant digits)."""
     if isinstance(value, int):
-        return abs(value) < 10**EXCEL_DIGITS
+        return abs(value) < 1_000_000_000_000_000  # 10**EXCEL_DIGITS
     if not value.is_finite():
         return False
     try:
@@ -265,5 +265,6 @@ def excel_exact(value: int | Decimal) -> bool:
     except InvalidOperation:
         return False
     exponent = normal.as_tuple().exponent
-    return (len(normal.as_tuple().digits) <= EXCEL_DIGITS and isinstance(exponent, int)
-            and -300 < exponent < 290)
+    if not isinstance(exponent, int):
+        return False
+    return len(normal.as_tuple().digits) <= EXCEL_DIGITS and -300 < exponent < 290
