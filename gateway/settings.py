@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARBONLINK_", frozen=True, extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
-    issuer: str = Field("http://127.0.0.1:8080", description="public base URL = OAuth issuer identifier")
+    issuer: str = Field("", description="public base URL = OAuth issuer identifier; default http://host:port")
     audience: str | None = Field(None, description="aud of access tokens; default <issuer>/v1")
     host: str = "127.0.0.1"
     port: int = 8080
@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     maintenance: bool = False
     maintenance_file: Path | None = Field(None, description="while this file exists, answer 503")
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_issuer(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("issuer"):
+            data = {**data, "issuer": f"http://{data.get('host', '127.0.0.1')}:{data.get('port', 8080)}"}
+        return data
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

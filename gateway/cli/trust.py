@@ -1,9 +1,166 @@
-"""Trust-layer commands (``serve``, ``directory``); filled in by the trust-layer work."""
+"""``carbonlink serve`` and ``carbonlink directory sign | verify | show``."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from gateway.trust.directory import Directory, fetch_directory, sign_directory, verify_directory
+from gateway.trust.errors import ConfigurationError
+from gateway.trust.keys import import_jwk, public_key_set
+from standards.errors import CarbonlinkError, InputError
+from standards.safeio import load_json, read_bytes
+
+EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE = 0, 1, 2
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+directory_app = typer.Typer(help="Sign, verify and show participant directories.", no_args_is_help=True)
+
+
+def _json_file(path: Path, what: str) -> Any:
+    return load_json(read_bytes(path, limit=4 * 1024 * 1024), what=what)
+
+
+def _fail(exc: CarbonlinkError, code: int = EXIT_UNREADABLE) -> typer.Exit:
+    err.print(f"carbonlink: {exc.code}: {exc.message}", markup=False)
+    return typer.Exit(code)
+
+
+def _anchors(path: Path | None, environment: str) -> dict[str, Any]:
+    if path is None:
+        if environment != "development":
+            raise ConfigurationError("--anchors is required outside the development environment")
+        from gateway.trust import development
+
+        dev = development.anchor()
+        return {str(dev.kid): dev}
+    return public_key_set(_json_file(path, str(path)), what=str(path))
+
+
+def _load_verified(source: str, anchors: Path | None, environment: str) -> Directory:
+    from gateway.trust.directory import Environment
+
+    env: Environment = environment  # type: ignore[assignment]
+    if environment not in ("development", "test", "production"):
+        raise ConfigurationError(f"unknown environment {environment!r} (development, test, production)")
+    keys = _anchors(anchors, environment)
+    return verify_directory(fetch_directory(source), keys, environment=env)
+
+
+@directory_app.command("sign")
+def sign_command(
+    content: Annotated[Path, typer.Argument(help="Directory content JSON (iss, environment, sequence, "
+                                                 "participants).")],
+    anchor: Annotated[Path, typer.Option(help="The governing body's private anchor JWK.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the JWS here (default stdout).")]
+    = None,
+    valid_for: Annotated[int, typer.Option(help="Seconds until the directory expires.")] = 86400,
+) -> None:
+    """Sign a directory with the anchor key (sets iat and exp)."""
+    try:
+        doc = _json_file(content, str(content))
+        if not isinstance(doc, dict):
+            raise ConfigurationError(f"{content}: the directory content is a JSON object")
+        key = import_jwk(_json_file(anchor, str(anchor)), private=True, what=str(anchor))
+        token = sign_directory(doc, key, valid_for=valid_for)
+    except CarbonlinkError as exc:
+        raise _fail(exc) from None
+    if output is None:
+        sys.stdout.write(token + "\n")
+    else:
+        output.write_text(token + "\n", encoding="ascii")
+        err.print(f"signed {len(doc.get('participants', []))} participants with {key.kid} -> {output}",
+                  markup=False)
+
+
+@directory_app.command("verify")
+def verify_command(
+    source: Annotated[str, typer.Argument(help="Directory JWS file or http(s) URL.")],
+    anchors: Annotated[Path | None, typer.Option(help="Public JWKS of the anchors.")] = None,
+    environment: Annotated[str, typer.Option(help="development, test or production.")] = "development",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Verify signature, expiry, environment and content; exit 0 valid, 1 refused, 2 unreadable."""
+    try:
+        directory = _load_verified(source, anchors, environment)
+    except (ConfigurationError, InputError) as exc:
+        raise _fail(exc) from None
+    except CarbonlinkError as exc:
+        if as_json:
+            sys.stdout.write(json.dumps({"valid": False, "code": exc.code, "message": exc.message}) + "\n")
+            raise typer.Exit(EXIT_REFUSED) from None
+        raise _fail(exc, EXIT_REFUSED) from None
+    summary = {"valid": True, "iss": directory.iss, "environment": directory.environment,
+               "sequence": directory.sequence, "iat": directory.iat, "exp": directory.exp,
+               "participants": len(directory.participants),
+               "suspended": [p.id for p in directory.participants if not p.active]}
+    if as_json:
+        sys.stdout.write(json.dumps(summary) + "\n")
+    else:
+        out.print(f"valid {directory.environment} directory from {directory.iss}, sequence {directory.sequence}, "
+                  f"{len(directory.participants)} participants, expires at {directory.exp}", markup=False)
+
+
+@directory_app.command("show")
+def show_command(
+    source: Annotated[str, typer.Argument(help="Directory JWS file or http(s) URL.")],
+    anchors: Annotated[Path | None, typer.Option(help="Public JWKS of the anchors.")] = None,
+    environment: Annotated[str, typer.Option(help="development, test or production.")] = "development",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Verify, then list the participants."""
+    try:
+        directory = _load_verified(source, anchors, environment)
+    except CarbonlinkError as exc:
+        raise _fail(exc, EXIT_REFUSED) from None
+    if as_json:
+        sys.stdout.write(directory.model_dump_json(by_alias=True, exclude_none=True) + "\n")
+        return
+    table = Table("id", "party", "registry", "status", "format", "kinds", "scopes", "keys")
+    for p in directory.participants:
+        keys = "jwks_uri" if p.jwks_uri else f"{len((p.jwks or {}).get('keys', []))} jwk"
+        if p.tls_client_certificate_thumbprint:
+            keys += " + cert"
+        table.add_row(p.id, p.party, p.party_registry_id, p.status, p.format,
+                      ",".join(k.value for k in p.message_kinds), " ".join(p.scopes), keys)
+    out.print(table)
+    out.print(f"sequence {directory.sequence}, expires at {directory.exp}", markup=False)
+
+
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="Bind address (CARBONLINK_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (CARBONLINK_PORT).")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the gateway. Without configuration: development keys and directory on 127.0.0.1:8080."""
+    from gateway.server import serve
+    from gateway.settings import Settings
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise _fail(ConfigurationError(f"{'.'.join(str(p) for p in first['loc']) or 'settings'}: "
+                                       f"{first['msg']}", code="TRUST.SETTINGS")) from None
+    if settings.environment == "development":
+        err.print("carbonlink: development trust material in use (never in production)", markup=False)
+    try:
+        serve(settings, log_level=log_level)
+    except CarbonlinkError as exc:
+        raise _fail(exc) from None
 
 
 def register(app: typer.Typer) -> None:
     """Add the trust-layer commands to ``app``."""
+    app.command("serve")(serve_command)
+    app.add_typer(directory_app, name="directory")
