@@ -47,7 +47,6 @@ __all__ = [
 ]
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-_RANGE_PARTS = ("first", "last")
 LAYOUTS_ENV = "CARBONLINK_SERIAL_LAYOUTS"
 #: Longer text is refused before any pattern runs (real serials are under 120 characters).
 MAX_SERIAL_LENGTH = 512
@@ -102,6 +101,9 @@ class SerialLayout:
     quantity_checked: bool = True
     names: tuple[str, ...] = field(init=False)
     regex: re.Pattern[str] = field(init=False)
+    _first_at: int = field(init=False)
+    _last_at: int = field(init=False)
+    _index: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
         pattern: list[str] = []
@@ -129,6 +131,9 @@ class SerialLayout:
             raise SerialLayoutError(f"layout {self.variant}: field patterns must not capture groups")
         object.__setattr__(self, "names", tuple(names))
         object.__setattr__(self, "regex", regex)
+        object.__setattr__(self, "_index", {name: i for i, name in enumerate(names)})
+        object.__setattr__(self, "_first_at", names.index("first"))
+        object.__setattr__(self, "_last_at", names.index("last") if "last" in names else -1)
         parsed = self.match(self.example)
         if parsed is None or parsed.format() != self.example:
             raise SerialLayoutError(f"layout {self.variant}: example {self.example!r} does not round-trip")
@@ -145,10 +150,10 @@ class SerialLayout:
         m = self.regex.match(text)
         if m is None:
             return None
-        parts = tuple((name, m[name]) for name in self.names)
-        first = int(m["first"])
-        last = int(m["last"]) if self.has_range else first
-        return Serial(self, parts, first, last)
+        values: tuple[str, ...] = m.groups()
+        first = int(values[self._first_at])
+        last = int(values[self._last_at]) if self._last_at >= 0 else first
+        return Serial(self, values, first, last)
 
     def format(self, parts: Mapping[str, str]) -> str:
         return _PLACEHOLDER.sub(lambda m: parts[m[1]], self.template)
@@ -168,12 +173,17 @@ def _digits_like(number: int, original: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Serial:
-    """A parsed serial: its layout, its parts as written (in template order) and the unit range."""
+    """A parsed serial: its layout, its part values as written (in ``layout.names`` order), the range."""
 
     layout: SerialLayout
-    parts: tuple[tuple[str, str], ...]
+    values: tuple[str, ...]
     first: int
     last: int
+
+    @property
+    def parts(self) -> tuple[tuple[str, str], ...]:
+        """``(name, text)`` pairs in template order."""
+        return tuple(zip(self.layout.names, self.values, strict=True))
 
     @property
     def scheme(self) -> str:
@@ -188,10 +198,8 @@ class Serial:
         return self.last - self.first + 1
 
     def part(self, name: str) -> str | None:
-        for key, value in self.parts:
-            if key == name:
-                return value
-        return None
+        index = self.layout._index.get(name)
+        return None if index is None else self.values[index]
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.parts)
@@ -199,7 +207,8 @@ class Serial:
     @property
     def series(self) -> tuple[object, ...]:
         """Everything but the unit range: only blocks of one series compare, split and merge."""
-        return (self.layout.variant, *(p for p in self.parts if p[0] not in _RANGE_PARTS))
+        skip = (self.layout._first_at, self.layout._last_at)
+        return (self.layout.variant, *(v for i, v in enumerate(self.values) if i not in skip))
 
     @property
     def vintage(self) -> int | None:
@@ -238,12 +247,11 @@ class Serial:
             raise SerialBlockError(f"{first}-{last} is not a valid unit range (first <= last)")
         if not self.layout.has_range and first != last:
             raise SerialBlockError(f"a {self.variant} serial names one unit; it cannot hold {first}-{last}")
-        parts = tuple(
-            (name, _digits_like(first, value) if name == "first"
-             else _digits_like(last, value) if name == "last" else value)
-            for name, value in self.parts
-        )
-        return Serial(self.layout, parts, first, last)
+        values = list(self.values)
+        values[self.layout._first_at] = _digits_like(first, values[self.layout._first_at])
+        if self.layout._last_at >= 0:
+            values[self.layout._last_at] = _digits_like(last, values[self.layout._last_at])
+        return Serial(self.layout, tuple(values), first, last)
 
     def overlaps(self, other: Serial) -> bool:
         return self.series == other.series and self.first <= other.last and other.first <= self.last
@@ -273,6 +281,7 @@ class SerialCatalogue:
 
     def __init__(self, layouts: Iterable[SerialLayout] = ()) -> None:
         self._layouts: list[SerialLayout] = []
+        self._by_scheme: dict[str | None, tuple[SerialLayout, ...]] = {}
         for layout in layouts:
             self.add(layout)
 
@@ -280,6 +289,13 @@ class SerialCatalogue:
         if any(existing.variant == layout.variant for existing in self._layouts):
             raise SerialLayoutError(f"layout {layout.variant} is declared twice")
         self._layouts.append(layout)
+        self._by_scheme.clear()
+
+    def _candidates(self, scheme: str | None) -> tuple[SerialLayout, ...]:
+        found = self._by_scheme.get(scheme)
+        if found is None:
+            found = self._by_scheme[scheme] = tuple(self.layouts(scheme))
+        return found
 
     def __iter__(self) -> Iterator[SerialLayout]:
         return iter(self._layouts)
@@ -307,8 +323,9 @@ class SerialCatalogue:
         """Parse ``text`` (trying ``scheme``'s layouts, or all) and check it against ``quantity``."""
         if len(text) > MAX_SERIAL_LENGTH:
             raise InvalidSerial(f"a serial of {len(text)} characters is longer than {MAX_SERIAL_LENGTH}")
+        candidates: Iterable[SerialLayout]
         if isinstance(scheme, str) or scheme is None:
-            candidates = self.layouts(scheme)
+            candidates = self._candidates(scheme)
         else:
             candidates = [layout for name in scheme for layout in self.layouts(name)]
         for layout in candidates:
