@@ -97,27 +97,27 @@ def tables_to_document(tables: AefTables) -> CanonicalDocument:
     return doc
 
 
+_USE_OR_CANCEL = frozenset({"Use", "Cancellation", "Voluntary Cancellation"})
+#: For T3 conditional fields: the action types they apply to (AEF V2 footnotes).
+_T3_APPLIES: dict[str, frozenset[str]] = {
+    "TransferringPartyID": frozenset({"Acquisition"}),
+    "AcquiringPartyID": frozenset({"First transfer", "Transfer"}),
+    "YearITMOUsedTowardsNDC": frozenset({"Use"}),
+    "PurposeITMOUsedForOIMP": _USE_OR_CANCEL | {"First transfer"},
+    "Using/cancellingPartyID": _USE_OR_CANCEL,
+    "Using/cancellingEntityID": _USE_OR_CANCEL,
+}
+_OIMP_SET = frozenset(_OIMP_PURPOSES)
+
+
 def _applies(cn: str, record: dict[str, Any], table_id: str) -> bool:
     """Whether a conditional (COND) field applies to this record (AEF footnotes, §6 of the fact sheet)."""
-    metric = record.get("Metric")
-    if cn in ("Non-GHGMetric", "QuantityNon-GHG"):
-        return bool(metric == Metric.NON_GHG.value)
+    if cn == "Non-GHGMetric" or cn == "QuantityNon-GHG":
+        return record.get("Metric") == "non-GHG"
     if table_id == "T2":
-        purpose = record.get("PurposeForAuthorization")
-        return purpose in _OIMP_PURPOSES
-    action = record.get("ActionType")
-    return {
-        "TransferringPartyID": action == ActionType.ACQUISITION.value,
-        "AcquiringPartyID": action in (ActionType.FIRST_TRANSFER.value, ActionType.TRANSFER.value),
-        "YearITMOUsedTowardsNDC": action == ActionType.USE.value,
-        "PurposeITMOUsedForOIMP": action in (ActionType.USE.value, ActionType.FIRST_TRANSFER.value,
-                                             ActionType.CANCELLATION.value,
-                                             ActionType.VOLUNTARY_CANCELLATION.value),
-        "Using/cancellingPartyID": action in (ActionType.USE.value, ActionType.CANCELLATION.value,
-                                              ActionType.VOLUNTARY_CANCELLATION.value),
-        "Using/cancellingEntityID": action in (ActionType.USE.value, ActionType.CANCELLATION.value,
-                                               ActionType.VOLUNTARY_CANCELLATION.value),
-    }.get(cn, True)
+        return record.get("PurposeForAuthorization") in _OIMP_SET
+    allowed = _T3_APPLIES.get(cn)
+    return True if allowed is None else record.get("ActionType") in allowed
 
 
 def condition_applies(table_id: str, cn: str, row: Row) -> bool:

@@ -37,6 +37,8 @@ def _parse_dmy(value: Any) -> Any:
 
 
 def _to_utc_datetime(value: Any) -> Any:
+    if value.__class__ is str and len(value) > 10 and value[4] == "-":
+        return value  # ISO 8601 date-time: pydantic-core parses it
     value = _parse_dmy(value)
     if isinstance(value, str) and value.endswith("Z"):
         value = value[:-1] + "+00:00"

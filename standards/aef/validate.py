@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -54,7 +55,8 @@ class _Run:
         required = [f for f in spec.fields if f.required == "Y"]
         for i, row in enumerate(rows):
             for f in required:
-                if _blank(row.get(f.cn)):
+                value = row.get(f.cn)
+                if value is None or (value.__class__ is str and not value.strip()):
                     self.emit(R.REQUIRED, table_id, i, f.cn, f"'{f.label}' ({f.cn}) is required and is blank")
                     failed.add(i)
         adapter = row_adapter(table_id)
@@ -93,14 +95,15 @@ class _Run:
     # -- layer 2: code lists ------------------------------------------------------------------
     def code_lists(self, table_id: str, index: int, row: Row) -> bool:
         ok = True
-        spec = TABLES[table_id]
-        for f in spec.fields:
+        plan = _PLANS[table_id]
+        for f, values in plan.vocabulary:
             value = row.get(f.cn)
-            if value is None or value == NA:
+            if value is None or value in values or value == NA:
                 continue
-            if f.vocabulary is not None:
-                ok &= self._check_vocabulary(table_id, index, row, f, str(value))
-            elif f.type in _PARTY_TYPES and not is_alpha3(str(value)):
+            ok &= self._check_vocabulary(table_id, index, row, f, str(value))
+        for f in plan.parties:
+            value = row.get(f.cn)
+            if value is not None and value != NA and not is_alpha3(value):
                 self.emit(R.CODE_PARTY, table_id, index, f.cn,
                           f"'{f.label}' is {value!r}, which is not an ISO 3166-1 alpha-3 Party code")
                 ok = False
@@ -139,26 +142,38 @@ class _Run:
     # -- layer 3: field rules -----------------------------------------------------------------
     def field_rules(self, table_id: str, i: int, row: Row) -> bool:
         before = len(self.findings)
-        spec = TABLES[table_id]
-        for f in spec.fields:
-            value = row.get(f.cn)
-            if f.required == "CARP" and not _blank(value):
+        plan = _PLANS[table_id]
+        for f in plan.carp:
+            if not _blank(row.get(f.cn)):
                 self.emit(R.CARP_FIELD, table_id, i, f.cn,
                           f"'{f.label}' is populated by CARP and must be left blank")
-            elif isinstance(value, str) and len(value) > 255:
+        for f in plan.text:
+            value = row.get(f.cn)
+            if value.__class__ is str and len(value) > 255:
                 self.emit(R.TOO_LONG, table_id, i, f.cn, f"'{f.label}' has {len(value)} characters")
-            elif isinstance(value, Decimal) and value.as_tuple().exponent < -2:  # type: ignore[operator]
+        for f in plan.decimals:
+            value = row.get(f.cn)
+            if value.__class__ is Decimal and value.as_tuple().exponent < -2:
                 self.emit(R.DECIMALS, table_id, i, f.cn, f"'{f.label}' {value} has more than 2 decimals")
-            if f.required == "COND":
-                self._conditional(table_id, i, row, f)
+        if plan.conditional:
+            key = (table_id, row.get("ActionType"), row.get("Metric"), row.get("PurposeForAuthorization"))
+            layout = _LAYOUTS.get(key)
+            if layout is None:
+                layout = _LAYOUTS[key] = tuple((f, condition_applies(table_id, f.cn, row))
+                                               for f in plan.conditional)
+            for f, applies in layout:
+                value = row.get(f.cn)
+                if not applies and value == NA:
+                    continue
+                self._conditional(table_id, i, row, f, applies)
         check = _TABLE_RULES.get(table_id)
         if check is not None:
             check(self, i, row)
         return not any(f.is_error for f in self.findings[before:])
 
-    def _conditional(self, table_id: str, i: int, row: Row, f: FieldSpec) -> None:
+    def _conditional(self, table_id: str, i: int, row: Row, f: FieldSpec, applies: bool) -> None:
         value = row.get(f.cn)
-        if condition_applies(table_id, f.cn, row):
+        if applies:
             rule = _REQUIRED_WHEN.get(f.cn)
             if rule is not None and (value is None or value == NA) and _needs(f.cn, row):
                 self.emit(rule, table_id, i, f.cn, f"'{f.label}' is required here: {rule.title}")
@@ -250,6 +265,35 @@ class _Run:
             if year is not None and when.year != year:
                 self.emit(R.REPORTED_YEAR, "T3", i, "ActionDateTime",
                           f"action dated {when.date().isoformat()} is outside the reported year {year}")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The fields each field-layer check looks at, per table (computed once)."""
+
+    carp: tuple[FieldSpec, ...]
+    vocabulary: tuple[tuple[FieldSpec, frozenset[str]], ...]
+    parties: tuple[FieldSpec, ...]
+    text: tuple[FieldSpec, ...]
+    decimals: tuple[FieldSpec, ...]
+    conditional: tuple[FieldSpec, ...]
+
+
+_PLANS = {
+    table_id: _Plan(
+        carp=tuple(f for f in spec.fields if f.required == "CARP"),
+        vocabulary=tuple((f, NOMENCLATURE.lists[f.vocabulary].values) for f in spec.fields if f.vocabulary),
+        parties=tuple(f for f in spec.fields if f.type in _PARTY_TYPES),
+        text=tuple(f for f in spec.fields if f.required != "CARP" and f.type.startswith(("text", "party_list"))),
+        decimals=tuple(f for f in spec.fields if f.type.startswith("decimal")),
+        conditional=tuple(f for f in spec.fields if f.required == "COND"),
+    )
+    for table_id, spec in TABLES.items()
+}
+
+
+#: Which conditional fields apply, by (table, action type, metric, purpose): computed once per combination.
+_LAYOUTS: dict[tuple[Any, ...], tuple[tuple[FieldSpec, bool], ...]] = {}
 
 
 def _describe(field: FieldSpec) -> str:
