@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import orjson
+from starlette.requests import Request
 
+from gateway.errors import error_response
 from gateway.settings import Settings
+from gateway.trust.errors import ServiceUnavailable
+from standards.errors import CarbonlinkError, InputTooLarge, MalformedInput
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -16,18 +19,10 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-async def _send_problem(send: Send, status: int, code: str, detail: str,
-                        extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    body = orjson.dumps({"type": "https://carbonlink.dev/problems/" + code.lower().replace(".", "/"),
-                         "title": "Refused", "status": status, "detail": detail, "code": code})
-    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
-               (b"cache-control", b"no-store"), *(extra or [])]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
+async def _refuse(scope: Scope, receive: Receive, send: Send, exc: CarbonlinkError) -> None:
+    """Answer with the same rendering as the exception handlers (:mod:`gateway.errors`)."""
+    response = error_response(exc, Request(scope))
+    await response(scope, receive, send)
 
 
 class GuardMiddleware:
@@ -47,8 +42,7 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         if self.in_maintenance():
-            await _send_problem(send, 503, "SERVICE.MAINTENANCE", "the gateway is in maintenance mode",
-                                [(b"retry-after", b"30")])
+            await _refuse(scope, receive, send, ServiceUnavailable("the gateway is in maintenance mode"))
             return
         limit = self.settings.max_body_bytes
         for name, value in scope.get("headers", []):
@@ -56,10 +50,10 @@ class GuardMiddleware:
                 try:
                     declared = int(value)
                 except ValueError:
-                    await _send_problem(send, 400, "INPUT.MALFORMED", "Content-Length is not a number")
+                    await _refuse(scope, receive, send, MalformedInput("Content-Length is not a number"))
                     return
                 if declared > limit:
-                    await _send_problem(send, 413, "INPUT.TOO_LARGE", f"the body is larger than {limit} bytes")
+                    await _refuse(scope, receive, send, InputTooLarge(f"the body is larger than {limit} bytes"))
                     return
         received = 0
         started = False
@@ -70,7 +64,7 @@ class GuardMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _TooLarge
+                    raise InputTooLarge(f"the body is larger than {limit} bytes")
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -81,6 +75,6 @@ class GuardMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
+        except InputTooLarge:
             if not started:
-                await _send_problem(send, 413, "INPUT.TOO_LARGE", f"the body is larger than {limit} bytes")
+                await _refuse(scope, receive, send, InputTooLarge(f"the body is larger than {limit} bytes"))
