@@ -1,0 +1,383 @@
+"""Shared machinery for adapters of registry CSV exports (Verra, Gold Standard, the APX family).
+
+An :class:`ExportFile` names one export layout by its exact column headers; a
+:class:`CsvExportAdapter` subclass maps each row of a recognised layout to a canonical record and
+back. This module does the parts every such adapter needs the same way: reading CSV safely
+through :mod:`standards.tabular` (whole file or streamed), matching headers that registries spell
+with doubled or trailing spaces, parsing quantities and dates, turning problems into coded
+findings with the CSV line and column, keeping native spellings in ``extra`` so a round trip
+gives the same text back, and writing formula-safe CSV.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from standards.codec import FormatCodec, Loss, Medium, ParseResult
+from standards.errors import ValidationFailed
+from standards.findings import Finding, Layer, Location, Rule, RuleCatalogue, Severity
+from standards.model import CanonicalDocument, Project, UnitBlock
+from standards.parties import UnknownParty, party_name, to_alpha3
+from standards.serials import InvalidSerial, Serial, SerialQuantityMismatch, parse_serial
+from standards.tabular import CsvRecord, iter_csv_records, read_csv_records, write_csv_bytes
+
+Record = UnitBlock | Project
+_SPACES = re.compile(r"\s+")
+_QUANTITY = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T].*)?")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?")
+
+
+def header_key(name: str) -> str:
+    """How headers are matched: spaces collapsed and trimmed, case ignored (``Status Effective  (GMT)``)."""
+    return _SPACES.sub(" ", name).strip().casefold()
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """One CSV export layout: its exact headers (as the registry writes them) and which are required."""
+
+    name: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    kind: str  # "units" or "projects"
+    description: str = ""
+
+    def missing(self, keys: set[str]) -> list[str]:
+        return [c for c in self.required if header_key(c) not in keys]
+
+    def score(self, keys: set[str]) -> int:
+        return sum(header_key(c) in keys for c in self.columns)
+
+
+class RowFindings:
+    """Collects the findings of one row, with its CSV line and column as the location."""
+
+    __slots__ = ("findings", "line", "rules", "source")
+
+    def __init__(self, rules: RuleCatalogue, line: int, findings: list[Finding], source: str = "") -> None:
+        self.rules = rules
+        self.line = line
+        self.findings = findings
+        self.source = source
+
+    def add(self, rule_id: str, column: str | None, message: str, *, severity: Severity | None = None) -> None:
+        pointer = f"/{self.line}/{column}" if column else f"/{self.line}"
+        rule: Rule = self.rules[rule_id]
+        self.findings.append(rule.finding(message, Location(pointer=pointer, line=self.line),
+                                          severity=severity))
+
+
+# ---------------------------------------------------------------------------------------- values
+
+
+def parse_quantity(text: str) -> Decimal:
+    """``"1,454,054"`` or ``425`` or ``12.5`` as a Decimal; raises ValueError otherwise."""
+    raw = text.strip()
+    if not _QUANTITY.fullmatch(raw):
+        raise ValueError(f"{text!r} is not a quantity")
+    try:
+        return Decimal(raw.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only decimal digits
+        raise ValueError(f"{text!r} is not a quantity") from None
+
+
+def render_quantity(value: Decimal, *, grouped: bool = False) -> str:
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if grouped and "." not in text:
+        return f"{int(text):,}"
+    return text
+
+
+def parse_date(text: str, *, order: str) -> date:
+    """ISO (optionally with a time) or ``d/m/yyyy`` (``order="dmy"``) / ``m/d/yyyy`` (``"mdy"``)."""
+    raw = text.strip()
+    m = _ISO_DATE.fullmatch(raw)
+    if m is not None:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    m = _SLASH_DATE.fullmatch(raw)
+    if m is not None:
+        a, b = int(m[1]), int(m[2])
+        day, month = (a, b) if order == "dmy" else (b, a)
+        return date(int(m[3]), month, day)
+    raise ValueError(f"{text!r} is not a date")
+
+
+def country_from_name(text: str) -> str | None:
+    """Alpha-3 for a country name or code; None when it cannot be resolved."""
+    try:
+        return to_alpha3(text)[0]
+    except UnknownParty:
+        return None
+
+
+def country_name(alpha3: str | None) -> str:
+    if alpha3 is None:
+        return ""
+    try:
+        return party_name(alpha3)
+    except UnknownParty:
+        return alpha3
+
+
+def keep_native(extra: dict[str, Any], column: str, raw: str, rendered: str) -> None:
+    """Remember the registry's own spelling when the canonical value would be written differently."""
+    if raw != rendered:
+        extra[column] = raw
+
+
+def native_or(extra: Mapping[str, Any], column: str, rendered: str,
+              same: Callable[[str], bool]) -> str:
+    """The remembered native spelling if it still means the canonical value, else ``rendered``."""
+    raw = extra.get(column)
+    if isinstance(raw, str) and same(raw):
+        return raw
+    return rendered
+
+
+def check_serial(row: RowFindings, prefix: str, column: str, text: str, schemes: str | Sequence[str],
+                 quantity: Decimal | None) -> Serial | None:
+    """Parse a serial, reporting ``<PREFIX>.SERIAL_INVALID`` / ``<PREFIX>.SERIAL_QUANTITY`` findings."""
+    try:
+        serial = parse_serial(text, schemes)
+    except InvalidSerial as exc:
+        row.add(f"{prefix}.SERIAL_INVALID", column, exc.message)
+        return None
+    if quantity is not None:
+        try:
+            serial.check_quantity(quantity)
+        except SerialQuantityMismatch as exc:
+            row.add(f"{prefix}.SERIAL_QUANTITY", column, exc.message)
+    return serial
+
+
+# ------------------------------------------------------------------------------------- reading
+
+
+class _ChunkReader(io.RawIOBase):
+    """A binary file object over an iterator of byte chunks (for :func:`iter_csv_records`)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(target), len(self._buffer))
+        target[:size] = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return size
+
+
+def as_binary_stream(stream: IO[bytes] | Iterable[bytes]) -> IO[bytes]:
+    if isinstance(stream, io.IOBase) or hasattr(stream, "read"):
+        return stream  # type: ignore[return-value]
+    return io.BufferedReader(_ChunkReader(stream), 64 * 1024)
+
+
+@dataclass
+class RowMapper:
+    """What one recognised export needs per row: the layout and a column-index lookup."""
+
+    file: ExportFile
+    header: tuple[str, ...]
+    index: dict[str, int] = field(default_factory=dict)
+    unknown: tuple[tuple[str, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        known = {header_key(c): c for c in self.file.columns}
+        unknown: list[tuple[str, int]] = []
+        for i, name in enumerate(self.header):
+            canonical = known.get(header_key(name))
+            if canonical is not None and canonical not in self.index:
+                self.index[canonical] = i
+            elif name.strip() or i < len(self.header) - 1:
+                unknown.append((name, i))
+        self.unknown = tuple(unknown)
+
+    def row(self, cells: Sequence[str]) -> tuple[dict[str, str], dict[str, Any]]:
+        """Cells by the layout's column names (missing optional columns read as ``""``) and extras."""
+        values = {name: cells[i] for name, i in self.index.items()}
+        extra = {name: cells[i] for name, i in self.unknown if cells[i] != ""}
+        return values, extra
+
+
+class CsvExportAdapter(FormatCodec):
+    """Base of the registry-export adapters: CSV reading, layout detection, findings, writing."""
+
+    rules: RuleCatalogue
+    files: tuple[ExportFile, ...] = ()
+    prefix: str = ""
+    serial_schemes: tuple[str, ...] = ()
+
+    # subclasses implement these two
+    def map_row(self, mapper: RowMapper, values: dict[str, str], extra: dict[str, Any],
+                row: RowFindings) -> Record | None:
+        raise NotImplementedError
+
+    def write_rows(self, document: CanonicalDocument) -> tuple[dict[str, list[list[str]]], list[Loss]]:
+        """Rows per export file name (header first) and the losses."""
+        raise NotImplementedError
+
+    # --- reading
+
+    def detect(self, header: Sequence[str], findings: list[Finding]) -> RowMapper | None:
+        keys = {header_key(h) for h in header}
+        ranked = sorted(self.files, key=lambda f: (-f.score(keys), len(f.missing(keys))))
+        best = ranked[0]
+        missing = best.missing(keys)
+        if best.score(keys) == 0 or missing:
+            wanted = ", ".join(repr(m) for m in missing) if best.score(keys) else "any known column"
+            expected = "; ".join(f"{f.name}: {', '.join(f.required)}" for f in self.files)
+            findings.append(self.rules[f"{self.prefix}.COLUMNS"].finding(
+                f"the header is not a {self.name} export this adapter knows: missing {wanted} "
+                f"(required columns, {expected})", Location(pointer="/1", line=1)))
+            return None
+        return RowMapper(best, tuple(header))
+
+    def _records(self, rows: Iterator[CsvRecord], findings: list[Finding]) -> Iterator[Record]:
+        first = next(rows, None)
+        if first is None:
+            return
+        mapper = self.detect(first.cells, findings)
+        if mapper is None:
+            return
+        for record in rows:
+            row = RowFindings(self.rules, record.line, findings)
+            values, extra = mapper.row(record.cells)
+            before = len(findings)
+            mapped = self.map_row(mapper, values, extra, row)
+            if mapped is not None and not any(f.is_error for f in findings[before:]):
+                yield mapped
+
+    def parse(self, data: bytes, *, medium: Medium) -> ParseResult:
+        self.check_medium(medium)
+        return self.parse_csv(data)
+
+    def parse_csv(self, data: bytes) -> ParseResult:
+        findings: list[Finding] = []
+        records = read_csv_records(data, what=f"{self.name} export")
+        if not records:
+            findings.append(self.rules[f"{self.prefix}.COLUMNS"].finding(
+                f"the {self.name} export has no header row", Location(pointer="/1", line=1)))
+        document = CanonicalDocument()
+        for rec in self._records(iter(records), findings):
+            if isinstance(rec, Project):
+                document.projects.append(rec)
+            else:
+                document.units.append(rec)
+        if len(records) == 1 and not findings:
+            findings.append(self.rules[f"{self.prefix}.EMPTY"].finding(
+                f"the {self.name} export has a header but no rows", Location(pointer="/2", line=2)))
+        findings.extend(self.check_document(document))
+        return ParseResult(document=document, findings=findings)
+
+    def iter_records(self, stream: IO[bytes] | Iterable[bytes], *, medium: Medium,
+                     findings: list[Finding] | None = None) -> Iterator[Record]:
+        """Stream canonical records one by one in bounded memory.
+
+        Rows with errors are left out and their findings appended to ``findings``; without a
+        ``findings`` list the first error raises :class:`ValidationFailed` instead, so nothing is
+        dropped silently.
+        """
+        self.check_medium(medium)
+        sink: list[Finding] = [] if findings is None else findings
+        rows = iter_csv_records(as_binary_stream(stream), what=f"{self.name} export")
+        for rec in self._records(rows, sink):
+            yield rec
+            if findings is None and any(f.is_error for f in sink):
+                break
+        if findings is None and any(f.is_error for f in sink):
+            raise ValidationFailed(f"the {self.name} export has errors", findings=sink)
+
+    def check_document(self, document: CanonicalDocument) -> list[Finding]:
+        """Cross-record checks: blocks of one series must not overlap."""
+        rule = self.rules[f"{self.prefix}.SERIAL_OVERLAP"]
+        blocks: list[tuple[tuple[object, ...], int, int, int]] = []
+        for i, unit in enumerate(document.units):
+            if unit.serial is None:
+                continue
+            try:
+                serial = parse_serial(unit.serial, self.serial_schemes)
+            except InvalidSerial:
+                continue
+            blocks.append((serial.series, serial.first, serial.last, i))
+        blocks.sort(key=lambda b: (repr(b[0]), b[1]))
+        out: list[Finding] = []
+        reach: tuple[tuple[object, ...], int, int] | None = None  # series, furthest last unit, its block
+        for series, first, last, i in blocks:
+            if reach is not None and reach[0] == series and first <= reach[1]:
+                a, b = document.units[reach[2]], document.units[i]
+                out.append(rule.finding(
+                    f"serial blocks {a.serial} and {b.serial} overlap: a unit cannot be in two blocks",
+                    Location(pointer=f"/units/{i}/serial")))
+            if reach is None or reach[0] != series or last > reach[1]:
+                reach = (series, last, i)
+        return out
+
+    # --- writing
+
+    def serialize_csv(self, document: CanonicalDocument) -> tuple[bytes, dict[str, bytes], list[Loss]]:
+        tables, losses = self.write_rows(document)
+        written = {name: write_csv_bytes(rows, bom=False) for name, rows in tables.items() if len(rows) > 1}
+        if not written:
+            first = next(iter(tables), None)
+            return (write_csv_bytes(tables[first], bom=False) if first else b""), {}, losses
+        if len(written) == 1:
+            return next(iter(written.values())), {}, losses
+        return next(iter(written.values())), {f"{n}.csv": b for n, b in written.items()}, losses
+
+
+def declare_common_rules(rules: RuleCatalogue, prefix: str, reference: str) -> None:
+    """The rules every export adapter shares (ids ``<PREFIX>.COLUMNS`` ...)."""
+    add = rules.add
+    add(f"{prefix}.COLUMNS", severity=Severity.ERROR, layer=Layer.STRUCTURE,
+        title="the header is a known export layout with all required columns", reference=reference)
+    add(f"{prefix}.EMPTY", severity=Severity.WARNING, layer=Layer.STRUCTURE,
+        title="the export has data rows", reference=reference)
+    add(f"{prefix}.REQUIRED", severity=Severity.ERROR, layer=Layer.FIELD,
+        title="required cells are filled", reference=reference)
+    add(f"{prefix}.QUANTITY_INVALID", severity=Severity.ERROR, layer=Layer.FIELD,
+        title="quantities are whole or decimal numbers (thousands separators allowed)", reference=reference)
+    add(f"{prefix}.DATE_INVALID", severity=Severity.ERROR, layer=Layer.FIELD,
+        title="dates are ISO or the registry's slash format", reference=reference)
+    add(f"{prefix}.VINTAGE_INVALID", severity=Severity.ERROR, layer=Layer.FIELD,
+        title="vintages are years between 1900 and 2100", reference=reference)
+    add(f"{prefix}.COUNTRY_UNKNOWN", severity=Severity.WARNING, layer=Layer.CODE_LIST,
+        title="countries are ISO 3166-1 names or codes", reference="ISO 3166-1; " + reference)
+    add(f"{prefix}.SERIAL_INVALID", severity=Severity.ERROR, layer=Layer.FIELD,
+        title="serial numbers have the registry's layout", reference=reference)
+    add(f"{prefix}.SERIAL_QUANTITY", severity=Severity.ERROR, layer=Layer.CROSS_RECORD,
+        title="the serial range length (last - first + 1) equals the quantity", reference=reference)
+    add(f"{prefix}.SERIAL_MISMATCH", severity=Severity.WARNING, layer=Layer.CROSS_RECORD,
+        title="the serial's project, country and vintage agree with the row's columns", reference=reference)
+    add(f"{prefix}.SERIAL_OVERLAP", severity=Severity.ERROR, layer=Layer.CROSS_RECORD,
+        title="no two serial blocks of one series overlap", reference=reference)
+
+
+def other_record_losses(document: CanonicalDocument) -> list[Loss]:
+    """Whole record lists a registry export has no place for."""
+    out: list[Loss] = []
+    for attr in ("authorizations", "actions", "holdings", "authorized_entities"):
+        records = getattr(document, attr)
+        if records:
+            out.append(Loss(attr, tuple(f"{attr}[{i}]" for i in range(len(records))),
+                            f"a registry export has no table for {attr.replace('_', ' ')}"))
+    if document.submission is not None:
+        out.append(Loss("submission", ("submission",), "a registry export has no submission header"))
+    return out

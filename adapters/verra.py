@@ -1,0 +1,379 @@
+"""Verra VCS registry exports (``transactions.csv`` and ``projects.csv``) <-> the canonical model.
+
+Each transactions row is one VCU block: held (no retirement date) or retired/cancelled. Verra's
+public export does not say which of retirement and cancellation happened, so such rows become
+``UnitStatus.RETIRED`` and a ``VERRA.RETIREMENT_OR_CANCELLATION`` note says so once per file.
+The serial (13-token form and its 12-token variants, see :mod:`standards.serials`) is kept
+verbatim; its range must equal ``Quantity Issued``. Facts: registry-formats.md §2.
+Column mapping, quirks and losses: ``docs/adapters/verra.md``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from adapters.registry_exports import (
+    CsvExportAdapter,
+    ExportFile,
+    RowFindings,
+    RowMapper,
+    check_serial,
+    country_from_name,
+    country_name,
+    declare_common_rules,
+    keep_native,
+    native_or,
+    other_record_losses,
+    parse_date,
+    parse_quantity,
+    render_quantity,
+)
+from standards.codec import Loss, Medium, MessageKind, SerializeResult, collect_losses
+from standards.findings import Layer, Location, RuleCatalogue, Severity
+from standards.model import CanonicalDocument, Project, UnitBlock, UnitStatus
+from standards.serials import Serial
+
+REGISTRY = "verra"
+REFERENCE = "Verra registry public exports (registry-formats.md §2)"
+PROJECT_URL = "https://registry.verra.org/app/projectDetail/VCS/{id}"
+
+TRANSACTIONS = ExportFile(
+    "transactions",
+    ("Issuance Date", "Sustainable Development Goals", "Vintage Start", "Vintage End", "ID", "Name",
+     "Country/Area", "Project Type", "Methodology", "Total Vintage Quantity", "Quantity Issued",
+     "Serial Number", "Additional Certifications", "Retirement/Cancellation Date", "Retirement Beneficiary",
+     "Retirement Reason", "Retirement Details"),
+    ("ID", "Quantity Issued", "Serial Number", "Retirement/Cancellation Date"),
+    "units", "VCU issuances and retirements/cancellations, one block per row")
+PROJECTS = ExportFile(
+    "projects",
+    ("ID", "Name", "Proponent", "Project Type", "AFOLU Activities", "Methodology", "Status", "Country/Area",
+     "Estimated Annual Emission Reductions", "Region", "Project Registration Date",
+     "Crediting Period Start Date", "Crediting Period End Date"),
+    ("ID", "Name", "Status"),
+    "projects", "VCS project list")
+
+#: Transactions columns kept in ``extra`` as text (the canonical model has no field for them).
+_UNIT_EXTRAS = ("Sustainable Development Goals", "Project Type", "Methodology", "Total Vintage Quantity",
+                "Additional Certifications", "Retirement Details")
+_PROJECT_EXTRAS = ("AFOLU Activities", "Estimated Annual Emission Reductions", "Region",
+                   "Project Registration Date", "Crediting Period Start Date", "Crediting Period End Date")
+
+
+def _rules() -> RuleCatalogue:
+    rules = RuleCatalogue("verra")
+    declare_common_rules(rules, "VERRA", REFERENCE)
+    rules.add("VERRA.RETIREMENT_OR_CANCELLATION", severity=Severity.INFO, layer=Layer.FIELD,
+              title="retired rows may be retirements or cancellations (Verra does not separate them)",
+              reference="registry-formats.md §1.4, §2.5")
+    rules.add("VERRA.PROJECT_ID", severity=Severity.ERROR, layer=Layer.FIELD,
+              title="the project ID is a Verra number (with or without the VCS prefix)", reference=REFERENCE)
+    return rules
+
+
+def _iso(value: date | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _ddmmyyyy(text: str | None) -> str:
+    """``01012020`` (a serial token) as ``2020-01-01``; empty when absent or not a date."""
+    if text is None or len(text) != 8:
+        return ""
+    try:
+        return date(int(text[4:]), int(text[2:4]), int(text[:2])).isoformat()
+    except ValueError:
+        return ""
+
+
+def _year(text: str) -> int | None:
+    try:
+        return parse_date(text, order="dmy").year
+    except ValueError:
+        return None
+
+
+def _same_date(value: date | None) -> Any:
+    def same(raw: str) -> bool:
+        try:
+            return parse_date(raw, order="dmy") == value
+        except ValueError:
+            return False
+    return same
+
+
+def _same_quantity(value: Decimal | None) -> Any:
+    def same(raw: str) -> bool:
+        try:
+            return parse_quantity(raw) == value
+        except ValueError:
+            return False
+    return same
+
+
+class VerraAdapter(CsvExportAdapter):
+    """Verra VCS registry CSV exports."""
+
+    name = "verra"
+    version = "1.0.0"
+    description = "Verra VCS registry exports: VCU issuances and retirements/cancellations, projects"
+    reads = frozenset({MessageKind.ISSUANCES, MessageKind.RETIREMENTS, MessageKind.CANCELLATIONS,
+                       MessageKind.UNIT_BLOCKS, MessageKind.PROJECTS})
+    writes = reads
+    media = (Medium.CSV,)
+    rules = _rules()
+    files = (TRANSACTIONS, PROJECTS)
+    prefix = "VERRA"
+    serial_schemes = ("verra",)
+
+    def parse_csv(self, data: bytes) -> Any:
+        result = super().parse_csv(data)
+        retired = [i for i, u in enumerate(result.document.units) if u.status is UnitStatus.RETIRED]
+        if retired:
+            result.findings.append(self.rules["VERRA.RETIREMENT_OR_CANCELLATION"].finding(
+                f"{len(retired)} row(s) have a Retirement/Cancellation Date; Verra's export does not say "
+                "which were cancelled, so all are recorded as retirements",
+                Location(pointer=f"/units/{retired[0]}/status")))
+        return result
+
+    # --- reading
+
+    def map_row(self, mapper: RowMapper, values: dict[str, str], extra: dict[str, Any],
+                row: RowFindings) -> UnitBlock | Project | None:
+        if mapper.file is PROJECTS:
+            return self._project(values, extra, row)
+        return self._unit(values, extra, row)
+
+    def _project_id(self, raw: str, row: RowFindings) -> str | None:
+        text = raw.strip()
+        number = text[3:] if text.upper().startswith("VCS") else text
+        if not text:
+            row.add("VERRA.REQUIRED", "ID", "the project ID is empty")
+            return None
+        if not number.isdigit():
+            row.add("VERRA.PROJECT_ID", "ID", f"{raw!r} is not a Verra project number")
+            return None
+        return "VCS" + number
+
+    def _unit(self, values: dict[str, str], extra: dict[str, Any], row: RowFindings) -> UnitBlock | None:
+        get = values.get
+        project_id = self._project_id(get("ID", ""), row)
+        quantity: Decimal | None = None
+        raw_qty = get("Quantity Issued", "")
+        if not raw_qty.strip():
+            row.add("VERRA.REQUIRED", "Quantity Issued", "Quantity Issued is empty")
+        else:
+            try:
+                quantity = parse_quantity(raw_qty)
+                keep_native(extra, "Quantity Issued", raw_qty, render_quantity(quantity, grouped=True))
+            except ValueError:
+                row.add("VERRA.QUANTITY_INVALID", "Quantity Issued",
+                        f"Quantity Issued {raw_qty!r} is not a number of units")
+        serial_text = get("Serial Number", "")
+        serial = None
+        if not serial_text:
+            row.add("VERRA.REQUIRED", "Serial Number", "the Serial Number is empty")
+        else:
+            serial = check_serial(row, "VERRA", "Serial Number", serial_text, "verra", quantity)
+        dates: dict[str, date | None] = {}
+        for column in ("Issuance Date", "Vintage Start", "Vintage End", "Retirement/Cancellation Date"):
+            raw = get(column, "")
+            if not raw.strip():
+                dates[column] = None
+                continue
+            try:
+                dates[column] = parsed = parse_date(raw, order="dmy")
+            except ValueError:
+                row.add("VERRA.DATE_INVALID", column, f"{column} {raw!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)")
+                dates[column] = None
+                continue
+            keep_native(extra, column, raw, parsed.isoformat())
+        vintage_end = dates["Vintage End"]
+        vintage = vintage_end.year if vintage_end is not None else serial.vintage if serial else None
+        if vintage is not None and not 1900 <= vintage <= 2100:
+            row.add("VERRA.VINTAGE_INVALID", "Vintage End", f"vintage {vintage} is outside 1900-2100")
+            vintage = None
+        country = None
+        raw_country = get("Country/Area", "")
+        if raw_country.strip():
+            country = country_from_name(raw_country)
+            if country is None:
+                row.add("VERRA.COUNTRY_UNKNOWN", "Country/Area",
+                        f"{raw_country!r} is not a country carbonlink knows; kept as text")
+                extra["Country/Area"] = raw_country
+            else:
+                keep_native(extra, "Country/Area", raw_country, country_name(country))
+        if serial is not None:
+            self._cross_check(serial, project_id, country, vintage_end, row)
+        for column in ("Vintage Start", "Vintage End"):
+            raw = get(column, "")
+            derived = _ddmmyyyy(serial.part("vintage_start" if column == "Vintage Start" else "vintage_end")
+                                ) if serial else ""
+            if raw != derived:
+                extra[column] = raw
+            else:
+                extra.pop(column, None)
+        for column in _UNIT_EXTRAS:
+            raw = get(column, "")
+            if raw:
+                extra[column] = raw
+        retired = dates["Retirement/Cancellation Date"]
+        return UnitBlock(
+            registry=REGISTRY, serial=serial_text or None,
+            serial_first=serial.first if serial else None, serial_last=serial.last if serial else None,
+            quantity=quantity, vintage=vintage, unit_type=serial.part("unit_type") if serial else None,
+            status=UnitStatus.RETIRED if retired is not None or get("Retirement/Cancellation Date", "").strip()
+            else UnitStatus.ISSUED,
+            status_date=retired, status_reason=get("Retirement Reason") or None,
+            beneficiary=get("Retirement Beneficiary") or None,
+            project_id=project_id, project_name=get("Name") or None, country=country,
+            issuance_date=dates["Issuance Date"],
+            link=PROJECT_URL.format(id=project_id[3:]) if project_id else None,
+            extra=extra,
+        )
+
+    def _cross_check(self, serial: Serial, project_id: str | None, country: str | None,
+                     vintage_end: date | None, row: RowFindings) -> None:
+        serial_project = serial.part("project")
+        if project_id is not None and serial_project is not None and \
+                serial_project.lstrip("0") != project_id[3:].lstrip("0"):
+            row.add("VERRA.SERIAL_MISMATCH", "Serial Number",
+                    f"the serial names project {serial_project} but the ID column says {project_id[3:]}")
+        serial_country = serial.part("country")
+        if country is not None and serial_country is not None:
+            alpha3 = country_from_name(serial_country)
+            if alpha3 is not None and alpha3 != country:
+                row.add("VERRA.SERIAL_MISMATCH", "Serial Number",
+                        f"the serial names country {serial_country} but Country/Area is {country_name(country)}")
+        if vintage_end is not None:
+            end = _ddmmyyyy(serial.part("vintage_end"))
+            if end and end != vintage_end.isoformat():
+                row.add("VERRA.SERIAL_MISMATCH", "Serial Number",
+                        f"the serial's vintage end {end} differs from Vintage End {vintage_end.isoformat()}")
+
+    def _project(self, values: dict[str, str], extra: dict[str, Any], row: RowFindings) -> Project | None:
+        get = values.get
+        project_id = self._project_id(get("ID", ""), row)
+        name = get("Name", "")
+        if not name:
+            row.add("VERRA.REQUIRED", "Name", "the project Name is empty")
+        raw_country = get("Country/Area", "")
+        country = country_from_name(raw_country) if raw_country.strip() else None
+        if raw_country.strip():
+            if country is None:
+                row.add("VERRA.COUNTRY_UNKNOWN", "Country/Area",
+                        f"{raw_country!r} is not a country carbonlink knows; kept as text")
+                extra["Country/Area"] = raw_country
+            else:
+                keep_native(extra, "Country/Area", raw_country, country_name(country))
+        for column in _PROJECT_EXTRAS:
+            raw = get(column, "")
+            if raw:
+                extra[column] = raw
+        if project_id is None:
+            return None
+        return Project(registry=REGISTRY, project_id=project_id, name=name or None,
+                       developer=get("Proponent") or None, project_type=get("Project Type") or None,
+                       methodology=get("Methodology") or None, status=get("Status") or None,
+                       country=country, link=PROJECT_URL.format(id=project_id[3:]), extra=extra)
+
+    # --- writing
+
+    def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
+        self.check_medium(medium)
+        data, files, losses = self.serialize_csv(document)
+        return SerializeResult(data=data, medium=medium, losses=losses, files=files)
+
+    def write_rows(self, document: CanonicalDocument) -> tuple[dict[str, list[list[str]]], list[Loss]]:
+        lost: dict[str, list[str]] = {}
+        units = [list(TRANSACTIONS.columns)]
+        for i, unit in enumerate(document.units):
+            units.append(self.unit_row(unit, f"units[{i}]", lost))
+        projects = [list(PROJECTS.columns)]
+        for i, project in enumerate(document.projects):
+            projects.append(self._project_row(project, f"projects[{i}]", lost))
+        losses = collect_losses(lost, "Verra exports have no column for this")
+        losses.extend(other_record_losses(document))
+        tables = {"transactions": units} if len(units) > 1 or len(projects) == 1 else {}
+        if len(projects) > 1:
+            tables["projects"] = projects
+        return tables, losses
+
+    def unit_row(self, unit: UnitBlock, rid: str, lost: dict[str, list[str]]) -> list[str]:
+        """One transactions row; what does not fit is added to ``lost`` (field -> record ids)."""
+        extra = unit.extra
+        number = unit.project_id[3:] if unit.project_id and unit.project_id.upper().startswith("VCS") \
+            else (unit.project_id or "")
+        serial_start = serial_end = ""
+        if unit.serial:
+            tokens = unit.serial.split("-")
+            if len(tokens) >= 12:
+                serial_start, serial_end = _ddmmyyyy(tokens[-3]), _ddmmyyyy(tokens[-2])
+        vintage_start = extra.get("Vintage Start", serial_start)
+        vintage_end = extra.get("Vintage End", serial_end)
+        if unit.vintage is not None and _year(str(vintage_end)) != unit.vintage:
+            lost.setdefault("vintage", []).append(rid)
+        retired = unit.status in (UnitStatus.RETIRED, UnitStatus.CANCELLED)
+        if unit.status not in (None, UnitStatus.ISSUED, UnitStatus.RETIRED):
+            lost.setdefault("status", []).append(rid)
+        if unit.status_date is not None and not retired:
+            lost.setdefault("status_date", []).append(rid)
+        if unit.serial is None:
+            for name in ("serial_first", "serial_last", "unit_type"):
+                if getattr(unit, name) is not None:
+                    lost.setdefault(name, []).append(rid)
+        for name in ("owner", "account", "itmo_reference", "corresponding_adjustment"):
+            if getattr(unit, name) is not None:
+                lost.setdefault(name, []).append(rid)
+        if unit.registry not in (None, REGISTRY):
+            lost.setdefault("registry", []).append(rid)
+        if unit.link is not None and unit.link != PROJECT_URL.format(id=number):
+            lost.setdefault("link", []).append(rid)
+        for key in extra:
+            if key not in TRANSACTIONS.columns:
+                lost.setdefault(f"extra.{key}", []).append(rid)
+        quantity = "" if unit.quantity is None else native_or(
+            extra, "Quantity Issued", render_quantity(unit.quantity, grouped=True), _same_quantity(unit.quantity))
+        country = "" if unit.country is None else native_or(
+            extra, "Country/Area", country_name(unit.country), lambda raw: country_from_name(raw) == unit.country)
+        if unit.country is None and "Country/Area" in extra:
+            country = str(extra["Country/Area"])
+        return [
+            native_or(extra, "Issuance Date", _iso(unit.issuance_date), _same_date(unit.issuance_date)),
+            str(extra.get("Sustainable Development Goals", "")),
+            str(vintage_start), str(vintage_end), number, unit.project_name or "", country,
+            str(extra.get("Project Type", "")), str(extra.get("Methodology", "")),
+            str(extra.get("Total Vintage Quantity", "")), quantity, unit.serial or "",
+            str(extra.get("Additional Certifications", "")),
+            native_or(extra, "Retirement/Cancellation Date", _iso(unit.status_date) if retired else "",
+                      _same_date(unit.status_date)) if retired else "",
+            unit.beneficiary or "", unit.status_reason or "", str(extra.get("Retirement Details", "")),
+        ]
+
+    def _project_row(self, project: Project, rid: str, lost: dict[str, list[str]]) -> list[str]:
+        extra = project.extra
+        number = project.project_id[3:] if project.project_id.upper().startswith("VCS") else project.project_id
+        for name in ("sector", "status_date", "description", "origin_registry", "origin_project_id"):
+            if getattr(project, name) is not None:
+                lost.setdefault(f"projects.{name}", []).append(rid)
+        if project.link is not None and project.link != PROJECT_URL.format(id=number):
+            lost.setdefault("projects.link", []).append(rid)
+        for key in extra:
+            if key not in PROJECTS.columns:
+                lost.setdefault(f"projects.extra.{key}", []).append(rid)
+        country = ""
+        if project.country is not None:
+            alpha3 = project.country
+            country = native_or(extra, "Country/Area", country_name(alpha3),
+                                lambda raw: country_from_name(raw) == alpha3)
+        elif "Country/Area" in extra:
+            country = str(extra["Country/Area"])
+        return [number, project.name or "", project.developer or "", project.project_type or "",
+                str(extra.get("AFOLU Activities", "")), project.methodology or "", project.status or "",
+                country, str(extra.get("Estimated Annual Emission Reductions", "")),
+                str(extra.get("Region", "")), str(extra.get("Project Registration Date", "")),
+                str(extra.get("Crediting Period Start Date", "")), str(extra.get("Crediting Period End Date", ""))]
+
+
+adapter = VerraAdapter()
