@@ -1,0 +1,121 @@
+"""The CAD Trust v1 and v2 codecs: JSON documents keyed by CADT resource name <-> canonical.
+
+``CadtV1Codec`` (``cadt-v1``) reads and writes ``{"projects": [...], "units": [...]}``;
+``CadtV2Codec`` (``cadt-v2``) reads and writes ``{"project": [...], "unit": [...], ...,
+"aef-t1-submission": [...], ...}``. Parsing validates in layers (:mod:`standards.cadt.validate`)
+and maps the records that passed; serializing lists every field the target cannot hold as a
+:class:`~standards.codec.Loss`. Picklists and the output profile are resolved on first use
+(``CARBONLINK_CADT_PICKLISTS``, ``CARBONLINK_CADT_PROFILE``) unless given.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from standards.cadt import mapping_v1, mapping_v2
+from standards.cadt.common import LossLog
+from standards.cadt.picklists import Picklists, resolve
+from standards.cadt.profiles import Profile, default_profile
+from standards.cadt.rules import CATALOGUES
+from standards.cadt.spec import Version
+from standards.cadt.validate import CadtValidator, Locator, Validation, default_locator
+from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult
+from standards.findings import Finding, RuleCatalogue
+from standards.model import CanonicalDocument
+from standards.safeio import load_json, read_bytes
+
+_PROJECT_KINDS = frozenset({MessageKind.PROJECTS, MessageKind.UNIT_BLOCKS, MessageKind.ISSUANCES})
+_AEF_KINDS = frozenset({MessageKind.SUBMISSIONS, MessageKind.AUTHORIZATIONS, MessageKind.ACTIONS,
+                        MessageKind.HOLDINGS, MessageKind.AUTHORIZED_ENTITIES})
+
+
+class _CadtCodec(FormatCodec):
+    cadt_version: Version = "v1"
+    media = (Medium.JSON,)
+    rules: RuleCatalogue
+
+    def __init__(self, *, picklists: Picklists | None = None, profile: Profile | None = None,
+                 request: bool = False) -> None:
+        self._picklists = picklists
+        self._profile = profile
+        self.request = request
+
+    @property
+    def picklists(self) -> Picklists:
+        if self._picklists is None:
+            self._picklists = resolve(self.cadt_version)
+        return self._picklists
+
+    @property
+    def profile(self) -> Profile:
+        if self._profile is None:
+            self._profile = default_profile(self.cadt_version)
+        return self._profile
+
+    def check(self, raw: Any, locate: Locator = default_locator) -> Validation:
+        """Validate an already-decoded document; the records come back normalised."""
+        validator = CadtValidator(self.cadt_version, self.picklists, self.profile, request=self.request)
+        return validator.run(raw, locate)
+
+    def parse_object(self, raw: Any, locate: Locator = default_locator) -> ParseResult:
+        """Validate and map an already-decoded document (adapters decode paged answers and XLSX)."""
+        validation = self.check(raw, locate)
+        document, extra_findings = self._to_document(validation)
+        return ParseResult(document, validation.findings + extra_findings)
+
+    def parse(self, data: bytes, *, medium: Medium) -> ParseResult:
+        self.check_medium(medium)
+        raw = load_json(read_bytes(data), what=f"{self.name} document")
+        return self.parse_object(raw)
+
+    def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
+        self.check_medium(medium)
+        losses = LossLog()
+        native = self.to_native(document, losses)
+        data = orjson.dumps(native, option=orjson.OPT_INDENT_2) + b"\n"
+        return SerializeResult(data=data, medium=medium, losses=[
+            Loss(name, tuple(ids), losses.reasons[name]) for name, ids in sorted(losses.fields.items())])
+
+    def to_native(self, document: CanonicalDocument, losses: LossLog) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _to_document(self, validation: Validation) -> tuple[CanonicalDocument, list[Finding]]:
+        raise NotImplementedError
+
+
+class CadtV1Codec(_CadtCodec):
+    """CAD Trust v1 (CADT 1.7.x): projects with nested children, units with issuance and labels."""
+
+    name = "cadt-v1"
+    version = "1.7.24"
+    description = "CAD Trust data model v1 (CADT 1.7.x API JSON: projects and units)"
+    cadt_version: Version = "v1"
+    reads = _PROJECT_KINDS
+    writes = _PROJECT_KINDS
+    rules = CATALOGUES["v1"]
+
+    def to_native(self, document: CanonicalDocument, losses: LossLog) -> dict[str, Any]:
+        return mapping_v1.from_document(document, self.picklists, losses)
+
+    def _to_document(self, validation: Validation) -> tuple[CanonicalDocument, list[Finding]]:
+        return mapping_v1.to_document(validation, self.picklists), []
+
+
+class CadtV2Codec(_CadtCodec):
+    """CAD Trust v2 (Data Dictionary v2.0.2): project data plus the Article 6 AEF tables T1-T5."""
+
+    name = "cadt-v2"
+    version = "2.0.2"
+    description = "CAD Trust data model v2 (Data Dictionary v2.0.2, with AEF tables T1-T5)"
+    cadt_version: Version = "v2"
+    reads = _PROJECT_KINDS | _AEF_KINDS
+    writes = _PROJECT_KINDS | _AEF_KINDS
+    rules = CATALOGUES["v2"]
+
+    def to_native(self, document: CanonicalDocument, losses: LossLog) -> dict[str, Any]:
+        return mapping_v2.from_document(document, self.picklists, self.profile, losses)
+
+    def _to_document(self, validation: Validation) -> tuple[CanonicalDocument, list[Finding]]:
+        return mapping_v2.to_document(validation, self.picklists, self.profile)

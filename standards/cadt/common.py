@@ -1,0 +1,87 @@
+"""Helpers the v1 and v2 mappings share: dates, quantities, countries, statuses, losses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from standards.cadt.picklists import Picklists
+from standards.cadt.validate import parse_date
+from standards.model import UnitStatus
+from standards.parties import UnknownParty, party_name, to_alpha3
+
+#: CADT unit status spellings -> canonical status, per version (both lists are enforced).
+STATUS_V1 = {"Held": UnitStatus.HELD, "Retired": UnitStatus.RETIRED, "Cancelled": UnitStatus.CANCELLED,
+             "Expired": UnitStatus.EXPIRED, "Buffer": UnitStatus.BUFFER, "Exported": UnitStatus.TRANSFERRED,
+             "Pending Export": UnitStatus.PENDING}
+STATUS_V2 = {"Issued": UnitStatus.ISSUED, "Held": UnitStatus.HELD, "Retired": UnitStatus.RETIRED,
+             "Cancelled": UnitStatus.CANCELLED, "Expired": UnitStatus.EXPIRED, "Buffer": UnitStatus.BUFFER,
+             "Inactive": UnitStatus.INACTIVE, "Rejected": UnitStatus.REJECTED}
+
+
+def to_date(value: Any) -> date | None:
+    if isinstance(value, str) and value:
+        return parse_date(value)
+    return None
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def json_number(value: Decimal | None) -> int | float | None:
+    """A Decimal as a JSON number: an int when whole, else a float."""
+    if value is None:
+        return None
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def country_alpha3(name: Any) -> str | None:
+    if not isinstance(name, str) or not name.strip():
+        return None
+    try:
+        return to_alpha3(name)[0]
+    except UnknownParty:
+        return None
+
+
+def country_name(alpha3: str | None, picklists: Picklists, list_name: str) -> str | None:
+    """The picklist's spelling of a country given as alpha-3 (ISO short name when it has none)."""
+    if alpha3 is None:
+        return None
+    for candidate in picklists.values(list_name) or ():
+        if country_alpha3(candidate) == alpha3:
+            return candidate
+    try:
+        return party_name(alpha3)
+    except UnknownParty:
+        return alpha3
+
+
+def without_none(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if v is not None}
+
+
+class LossLog:
+    """Collects ``{field: [record ids]}`` with one reason per field."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, list[str]] = {}
+        self.reasons: dict[str, str] = {}
+
+    def add(self, name: str, record: str, reason: str) -> None:
+        self.fields.setdefault(name, []).append(record)
+        self.reasons.setdefault(name, reason)
+
+    def add_many(self, name: str, records: Iterable[str], reason: str) -> None:
+        for record in records:
+            self.add(name, record, reason)

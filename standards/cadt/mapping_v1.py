@@ -1,0 +1,169 @@
+"""CAD Trust v1 documents <-> the canonical model.
+
+A v1 document is ``{"projects": [...], "units": [...]}`` as the v1 API returns them: projects
+carry their seven child arrays, units their ``issuance`` object and ``labels``. Projects become
+:class:`~standards.model.Project`, units :class:`~standards.model.UnitBlock`; every native field
+the canonical model has no place for (``warehouseProjectId``, ``orgUid``, the child arrays,
+``coveredByNDC``, ``unitBlockStart``/``unitBlockEnd`` as given, ...) is kept in ``extra`` under
+its CADT name, so a v1 -> canonical -> v1 round trip gives the same records back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from standards.cadt.common import (
+    STATUS_V1,
+    LossLog,
+    country_alpha3,
+    country_name,
+    json_number,
+    to_date,
+    to_decimal,
+    without_none,
+)
+from standards.cadt.picklists import Picklists
+from standards.cadt.spec import load_spec
+from standards.cadt.validate import Validation, as_block_int
+from standards.model import CanonicalDocument, Project, UnitBlock
+
+PROJECT_MAP = {  # canonical attribute -> v1 field
+    "registry": "currentRegistry", "project_id": "projectId", "name": "projectName",
+    "developer": "projectDeveloper", "sector": "sector", "project_type": "projectType",
+    "methodology": "methodology", "status": "projectStatus", "status_date": "projectStatusDate",
+    "link": "projectLink", "description": "description", "origin_registry": "registryOfOrigin",
+    "origin_project_id": "originProjectId",
+}
+UNIT_MAP = {
+    "quantity": "unitCount", "vintage": "vintageYear", "unit_type": "unitType", "status": "unitStatus",
+    "status_reason": "unitStatusReason", "owner": "unitOwner", "country": "countryJurisdictionOfOwner",
+    "link": "unitRegistryLink", "corresponding_adjustment": "correspondingAdjustmentDeclaration",
+}
+#: Kept in extra only so the export round-trips; they come from the native record as given.
+UNIT_NATIVE_ONLY = ("unitBlockStart", "unitBlockEnd")
+STATUS_NAMES = {status: name for name, status in STATUS_V1.items()}
+NO_PLACE = "CAD Trust v1 has no field for it"
+
+
+def to_document(validation: Validation, picklists: Picklists) -> CanonicalDocument:
+    doc = CanonicalDocument()
+    projects_by_wid: dict[str, dict[str, Any]] = {}
+    for rec in validation.passed("projects"):
+        p = rec.data
+        if p.get("warehouseProjectId") is not None:
+            projects_by_wid[str(p["warehouseProjectId"])] = p
+        extra = {k: v for k, v in p.items() if k not in PROJECT_MAP.values() and v is not None}
+        for key in ("projectId", "originProjectId"):
+            if p.get(key) is not None and not isinstance(p[key], str):
+                extra[key] = p[key]  # a number as given, so the output writes it back as a number
+        locations = p.get("projectLocations") or []
+        first_country = locations[0].get("country") if locations and isinstance(locations[0], dict) else None
+        doc.projects.append(Project(
+            registry=p.get("currentRegistry"), project_id=str(p["projectId"]), name=p.get("projectName"),
+            country=country_alpha3(first_country), developer=p.get("projectDeveloper"),
+            sector=p.get("sector"), project_type=p.get("projectType"), methodology=p.get("methodology"),
+            status=p.get("projectStatus"), status_date=to_date(p.get("projectStatusDate")),
+            link=p.get("projectLink"), description=p.get("description"),
+            origin_registry=p.get("registryOfOrigin"),
+            origin_project_id=None if p.get("originProjectId") is None else str(p["originProjectId"]),
+            extra=extra))
+    for rec in validation.passed("units"):
+        u = rec.data
+        issuance = u.get("issuance") if isinstance(u.get("issuance"), dict) else None
+        project = projects_by_wid.get(str((issuance or {}).get("warehouseProjectId")))
+        start, end = u.get("unitBlockStart"), u.get("unitBlockEnd")
+        extra = {k: v for k, v in u.items() if k not in UNIT_MAP.values() and v is not None}
+        country = country_alpha3(u.get("countryJurisdictionOfOwner"))
+        if country is None or country_name(country, picklists, "countries") != u.get("countryJurisdictionOfOwner"):
+            extra["countryJurisdictionOfOwner"] = u.get("countryJurisdictionOfOwner")
+        doc.units.append(UnitBlock(
+            registry=(project or {}).get("currentRegistry") or (project or {}).get("registryOfOrigin"),
+            serial=u.get("serialNumberBlock") or f"{start}-{end}",
+            serial_first=as_block_int(start), serial_last=as_block_int(end),
+            quantity=to_decimal(u.get("unitCount")), vintage=u.get("vintageYear"), unit_type=u.get("unitType"),
+            status=STATUS_V1.get(str(u.get("unitStatus"))), status_reason=u.get("unitStatusReason"),
+            project_id=None if project is None else str(project.get("projectId")),
+            project_name=None if project is None else project.get("projectName"),
+            country=country, owner=u.get("unitOwner"), link=u.get("unitRegistryLink"),
+            corresponding_adjustment=u.get("correspondingAdjustmentDeclaration"), extra=extra))
+    return doc
+
+
+def from_document(doc: CanonicalDocument, picklists: Picklists, losses: LossLog) -> dict[str, Any]:
+    spec = load_spec("v1")
+    project_fields = spec.entities["project"].by_name
+    unit_fields = spec.entities["unit"].by_name
+    projects = []
+    for i, project in enumerate(doc.projects):
+        rid = project.project_id or f"#{i}"
+        out: dict[str, Any] = {}
+        for key, value in project.extra.items():
+            if key in project_fields:
+                out[key] = value
+            else:
+                losses.add(f"project.extra.{key}", rid, NO_PLACE)
+        for attr, key in PROJECT_MAP.items():
+            value = getattr(project, attr)
+            if value is None or (key in ("projectId", "originProjectId") and key in project.extra):
+                continue
+            out[key] = value.isoformat() if attr == "status_date" else value
+        if project.country is not None and not out.get("projectLocations"):
+            losses.add("project.country", rid, "a v1 project location needs a geographicIdentifier, "
+                       "which the canonical project does not carry")
+        projects.append(_ordered(out, project_fields))
+    units = []
+    for i, unit in enumerate(doc.units):
+        rid = unit.serial or f"#{i}"
+        out = {}
+        for key, value in unit.extra.items():
+            if key in unit_fields:
+                out[key] = value
+            else:
+                losses.add(f"unit.extra.{key}", rid, NO_PLACE)
+        if "unitBlockStart" not in out and unit.serial_first is not None:
+            out["unitBlockStart"] = str(unit.serial_first)
+        if "unitBlockEnd" not in out and unit.serial_last is not None:
+            out["unitBlockEnd"] = str(unit.serial_last)
+        block = f"{out.get('unitBlockStart')}-{out.get('unitBlockEnd')}"
+        if unit.serial and unit.serial != block and unit.serial != out.get("serialNumberBlock"):
+            losses.add("unit.serial", rid, "v1 keeps only unitBlockStart-unitBlockEnd; the registry's full "
+                       "serial does not fit")
+        _put(out, "unitCount", json_number(unit.quantity))
+        _put(out, "vintageYear", unit.vintage)
+        _put(out, "unitType", unit.unit_type)
+        if unit.status is not None:
+            name = STATUS_NAMES.get(unit.status)
+            if name is None:
+                losses.add("unit.status", rid, f"v1 unitStatus has no {unit.status.value!r}")
+            else:
+                out["unitStatus"] = name
+        _put(out, "unitStatusReason", unit.status_reason)
+        _put(out, "unitOwner", unit.owner)
+        if "countryJurisdictionOfOwner" not in out:
+            _put(out, "countryJurisdictionOfOwner", country_name(unit.country, picklists, "countries"))
+        _put(out, "unitRegistryLink", unit.link)
+        _put(out, "correspondingAdjustmentDeclaration", unit.corresponding_adjustment)
+        for attr in ("status_date", "beneficiary", "issuance_date", "itmo_reference", "account"):
+            if getattr(unit, attr) is not None:
+                losses.add(f"unit.{attr}", rid, NO_PLACE)
+        if unit.project_id is not None and not isinstance(out.get("issuance"), dict) and "issuanceId" not in out:
+            losses.add("unit.project_id", rid, "a v1 unit reaches its project only through an issuance, "
+                       "which the canonical unit does not carry")
+        units.append(_ordered(out, unit_fields))
+    for name, records in (("submission", [doc.submission] if doc.submission else []),
+                          ("authorizations", doc.authorizations), ("actions", doc.actions),
+                          ("holdings", doc.holdings), ("authorized_entities", doc.authorized_entities)):
+        if records:
+            losses.add_many(name, [f"#{i}" for i in range(len(records))],
+                            "CAD Trust v1 holds no Article 6 AEF tables (use cadt-v2)")
+    return {"projects": projects, "units": units}
+
+
+def _put(out: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None and key not in out:
+        out[key] = value
+
+
+def _ordered(record: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """Fields in the data dictionary's order (as the API writes them)."""
+    return without_none({k: record[k] for k in fields if k in record})
