@@ -139,8 +139,8 @@ def _row_from(spec: TableSpec, record: Any) -> Row:
             value = value.value
         row[f.cn] = value
     for f in spec.fields:
-        if row[f.cn] is None and f.accepts_na and not _applies(f.cn, row, spec.id):
-            row[f.cn] = NA
+        if row[f.cn] is None and f.accepts_na:
+            row[f.cn] = NA  # not applicable, or applicable but not stated
     if spec.id in ("T3", "T4") and row.get("UnderlyingUnitRegistryID") is None:
         row["UnderlyingUnitRegistryID"] = NA
         for cn in ("UnderlyingUnitFirstUnitID", "UnderlyingUnitLastUnitID"):

@@ -153,7 +153,8 @@ class _Run:
                 self.emit(R.TOO_LONG, table_id, i, f.cn, f"'{f.label}' has {len(value)} characters")
         for f in plan.decimals:
             value = row.get(f.cn)
-            if value.__class__ is Decimal and value.as_tuple().exponent < -2:
+            exponent = value.as_tuple().exponent if value.__class__ is Decimal else 0
+            if isinstance(exponent, int) and exponent < -2:
                 self.emit(R.DECIMALS, table_id, i, f.cn, f"'{f.label}' {value} has more than 2 decimals")
         if plan.conditional:
             key = (table_id, row.get("ActionType"), row.get("Metric"), row.get("PurposeForAuthorization"))
