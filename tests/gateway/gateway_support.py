@@ -153,7 +153,7 @@ class RegistryClient:
         kw.setdefault("nonce", self.nonce)
         return dpop_proof(self.dpop_key, method=method, url=self.base + path, access_token=access_token, **kw)
 
-    def token_request(self, form: dict[str, str], *, proof: str | None | bool = True,
+    def token_request(self, form: dict[str, str], *, proof: str | bool | None = True,
                       headers: dict[str, str] | None = None) -> httpx.Response:
         hdrs = dict(headers or {})
         if proof is True:
@@ -177,7 +177,7 @@ class RegistryClient:
             return str(body["access_token"])
         raise AssertionError("no token after the nonce retry")
 
-    def get(self, path: str, token: str | None, *, proof: str | None | bool = True,
+    def get(self, path: str, token: str | None, *, proof: str | bool | None = True,
             scheme: str = "DPoP", headers: dict[str, str] | None = None) -> httpx.Response:
         hdrs = dict(headers or {})
         if token is not None:

@@ -13,9 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-
-from gateway.trust.keys import generate_key, public_jwk
-from gateway.trust.proofs import assertion_form, client_assertion, dpop_proof
 from gateway_support import (
     GatewayProcess,
     RegistryClient,
@@ -25,6 +22,9 @@ from gateway_support import (
     hs256_with_public_key,
     unsigned_jws,
 )
+
+from gateway.trust.keys import generate_key, public_jwk
+from gateway.trust.proofs import assertion_form, client_assertion, dpop_proof
 
 
 @pytest.fixture(scope="module")
