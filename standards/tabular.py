@@ -38,7 +38,7 @@ from typing import IO, Any
 import openpyxl
 from defusedxml import DefusedXmlException
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import IllegalCharacterError
 
 from standards.errors import (
@@ -239,22 +239,31 @@ class XlsxWriter:
 
     def append(self, sheet: Any, values: Sequence[Any]) -> None:
         row: list[Any] = []
-        for value in values:
-            if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):
-                row.append(self.cell(sheet, value))
-            else:
-                row.append(value)
-        self._rows[sheet.title] += 1
-        try:
-            sheet.append(row)
-        except IllegalCharacterError:
-            raise UnwritableCell(f"sheet {sheet.title!r} row {self._rows[sheet.title]}: text contains a "
-                                 "control character that XLSX cannot store") from None
+        number = self._rows[sheet.title] + 1
+        for position, value in enumerate(values, start=1):
+            if isinstance(value, str):
+                if ILLEGAL_CHARACTERS_RE.search(value):
+                    raise UnwritableCell(f"sheet {sheet.title!r} row {number} column {position}: text contains a "
+                                         "control character that XLSX cannot store")
+                if value.startswith("=") or value in ERROR_CODES:
+                    value = self.cell(sheet, value)
+            row.append(value)
+        self._rows[sheet.title] = number
+        sheet.append(row)
 
     def to_bytes(self) -> bytes:
         out = io.BytesIO()
         self.workbook.save(out)
         return out.getvalue()
+
+    def discard(self) -> None:
+        """Finish every sheet's stream after a failure, so nothing half-written is left behind."""
+        for sheet in self.workbook.worksheets:
+            try:
+                if not sheet.closed:
+                    sheet.close()
+            except Exception:  # the sheet is being thrown away; its own error is the one reported
+                continue
 
 
 _BOLD: Any = None

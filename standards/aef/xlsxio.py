@@ -162,6 +162,15 @@ def _find_header(table_id: str, sheet: Any, rows_iter: Iterator[tuple[int, tuple
 def write_xlsx(tables: AefTables, *, summary: bool = True) -> bytes:
     """The workbook in the template layout: all five table sheets, header rows always present."""
     writer = XlsxWriter()
+    try:
+        _write_sheets(writer, tables, summary)
+    except BaseException:
+        writer.discard()
+        raise
+    return writer.to_bytes()
+
+
+def _write_sheets(writer: XlsxWriter, tables: AefTables, summary: bool) -> None:
     if summary:
         _write_summary(writer, tables)
     sheet = writer.add_sheet(TABLES["T1"].sheet)
@@ -180,7 +189,6 @@ def write_xlsx(tables: AefTables, *, summary: bool = True) -> bytes:
         for index, row in enumerate(tables.rows.get(table_id) or []):
             check_row_keys(table_id, index, row)
             writer.append(sheet, [_cell(writer, sheet, f, row.get(f.cn)) for f in fields])
-    return writer.to_bytes()
 
 
 def _widths(sheet: Any, widths: list[int]) -> None:

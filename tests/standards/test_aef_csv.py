@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from aef_media_samples import blank, sample_tables, tables_strategy, zip_members
 from hypothesis import HealthCheck, given, settings
 
 from standards.aef.cells import AefHeaderError, AefWriteError
@@ -15,6 +14,7 @@ from standards.aef.csvio import read_csv, write_csv
 from standards.aef.tables import TABLES, AefTables
 from standards.errors import MalformedInput
 from standards.tabular import pack_csv_directory
+from tests.standards.aef_media_samples import blank, sample_tables, tables_strategy, zip_members
 
 
 def _round_trip(tables: AefTables) -> AefTables:
