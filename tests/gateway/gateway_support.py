@@ -138,8 +138,9 @@ class RegistryClient:
     """A registry talking to the gateway: private_key_jwt + DPoP, nonce handling included."""
 
     def __init__(self, base: str, client_id: str, key: Key, *, http: httpx.Client | None = None,
-                 dpop_key: Key | None = None) -> None:
+                 dpop_key: Key | None = None, issuer: str | None = None) -> None:
         self.base = base
+        self.issuer = issuer or base
         self.client_id = client_id
         self.key = key
         self.dpop_key = dpop_key or generate_key("ES256", f"{client_id}-dpop")
@@ -147,11 +148,11 @@ class RegistryClient:
         self.nonce: str | None = None
 
     def assertion(self, **kw: Any) -> str:
-        return client_assertion(self.key, client_id=self.client_id, audience=self.base, **kw)
+        return client_assertion(self.key, client_id=self.client_id, audience=self.issuer, **kw)
 
     def proof(self, method: str, path: str, *, access_token: str | None = None, **kw: Any) -> str:
         kw.setdefault("nonce", self.nonce)
-        return dpop_proof(self.dpop_key, method=method, url=self.base + path, access_token=access_token, **kw)
+        return dpop_proof(self.dpop_key, method=method, url=self.issuer + path, access_token=access_token, **kw)
 
     def token_request(self, form: dict[str, str], *, proof: str | bool | None = True,
                       headers: dict[str, str] | None = None) -> httpx.Response:
