@@ -20,7 +20,7 @@ from standards.cadt.profiles import Profile
 from standards.cadt.rules import CATALOGUES
 from standards.cadt.spec import EntitySpec, FieldSpec, Version, load_spec
 from standards.cadt.structure import detailed_errors, structure_checker
-from standards.findings import Finding, Location, RuleCatalogue, json_pointer
+from standards.findings import Finding, Location, RuleCatalogue, Severity, json_pointer
 from standards.parties import UnknownParty, to_alpha3
 
 Path = tuple[str | int, ...]
@@ -401,6 +401,11 @@ class CadtValidator:
     def _needs_t2(self, rec: Record, value: str, t2_by_id: dict[str, Record], where: Path) -> None:
         t2 = t2_by_id.get(value)
         noun = f"{_noun(rec.resource)} {rec.index}"
+        if t2 is None and not t2_by_id:
+            self._add("CADT.V2.AEF.NEEDS_T2", where, f"{noun} refers to authorization {value}, but this "
+                      "document holds no aef-t2-authorizations, so the link cannot be checked",
+                      severity=Severity.WARNING)
+            return
         if t2 is None:
             self._add("CADT.V2.AEF.NEEDS_T2", where, f"{noun} refers to authorization {value}, which is not "
                       "among the aef-t2-authorizations of this document")
@@ -414,8 +419,8 @@ class CadtValidator:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _add(self, rule_id: str, path: Path, message: str) -> None:
-        self._findings.append(self.rules[rule_id].finding(message, self._locate(path)))
+    def _add(self, rule_id: str, path: Path, message: str, *, severity: Severity | None = None) -> None:
+        self._findings.append(self.rules[rule_id].finding(message, self._locate(path), severity=severity))
 
 
 def _decimal_places(value: Any) -> int | None:

@@ -1,0 +1,468 @@
+"""The ``cadt`` adapter: what a CAD Trust node serves, read and written through standards.cadt.
+
+Reads (JSON) the node's v1 and v2 API answers, per resource: paged answers
+``{page, pageCount, data: [...]}``, plain lists, by-id objects, several pages of one resource
+in a list, or an object keyed by resource name holding any of those (``{"projects": {...},
+"units": [...]}``). The version and, for a bare answer, the resource are recognised from the
+record keys. Reads (XLSX) the node's export: one sheet per table; in the v1 project export
+each child sheet carries the parent's ``warehouseProjectId`` in a column named ``projectId``
+(not the registry project id), the unit sheet an ``issuanceId`` column and ``label_units`` the
+unit-label links. v2 workbooks: one sheet per resource named like the API (``project``,
+``unit``, ``aef-t3-actions``...), cells holding the API fields; list fields as JSON arrays.
+
+Writes the codec document (JSON), or the same workbook layout (XLSX). The written version is
+``CARBONLINK_CADT_VERSION`` (``v1`` or ``v2``, default ``v2``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+
+from standards.cadt.codec import CadtV1Codec, CadtV2Codec
+from standards.cadt.spec import VERSIONS, EntitySpec, FieldSpec, Version, load_spec
+from standards.cadt.validate import Path
+from standards.codec import Medium, ParseResult, SerializeResult
+from standards.errors import UnknownFormat
+from standards.findings import Finding, Layer, Location, Report, RuleCatalogue, Severity, json_pointer
+from standards.model import CanonicalDocument
+from standards.safeio import load_json, read_bytes
+from standards.tabular import XlsxWriter, iter_sheet_rows, read_workbook
+
+VERSION_ENV = "CARBONLINK_CADT_VERSION"
+REF = "CADT node API and XLSX export (standards-cadtrust.md §6, §8.5)"
+
+RULES = RuleCatalogue("cadt")
+SHAPE = RULES.add("CADT.NODE.SHAPE", severity=Severity.ERROR, layer=Layer.STRUCTURE,
+                  title="Input is a CADT API answer or export",
+                  reference=f"{REF}: paged answers {{page, pageCount, data}}, lists, XLSX sheets")
+PARTIAL = RULES.add("CADT.NODE.PARTIAL", severity=Severity.WARNING, layer=Layer.STRUCTURE,
+                    title="A paged answer holds every page",
+                    reference=f"{REF}: page and pageCount of GET /v1/projects, /v2/<resource>")
+BACKREF = RULES.add("CADT.XLSX.BACKREF", severity=Severity.ERROR, layer=Layer.CROSS_RECORD,
+                    title="A child sheet row points at a parent row",
+                    reference=f"{REF}: XLSX child sheets carry the parent's warehouseProjectId in projectId")
+SHEET = RULES.add("CADT.XLSX.SHEET", severity=Severity.WARNING, layer=Layer.STRUCTURE,
+                  title="Every sheet is a known table",
+                  reference=f"{REF}: one sheet per table")
+
+BACK_REFERENCES = ("projectId", "unitId")
+V1_PROJECT_CHILDREN = ("projectLocations", "labels", "issuances", "coBenefits", "relatedProjects",
+                       "projectRatings", "estimations")
+
+
+@dataclass
+class _Origin:
+    sheet: str
+    row: int
+    columns: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Read:
+    version: Version | None = None
+    document: dict[str, list[Any]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    origins: dict[Path, _Origin] = field(default_factory=dict)
+
+    def locate(self, path: Path) -> Location:
+        pointer = json_pointer(path)
+        for cut in range(len(path), 0, -1):
+            origin = self.origins.get(path[:cut])
+            if origin is None:
+                continue
+            rest = path[cut:]
+            column = origin.columns.get(str(rest[0])) if rest else None
+            cell = f"{get_column_letter(column)}{origin.row}" if column else f"A{origin.row}"
+            return Location(pointer=pointer, sheet=origin.sheet, cell=cell)
+        return Location(pointer=pointer)
+
+
+def _resources(version: Version) -> dict[str, str]:
+    return load_spec(version).resources
+
+
+def _best_resource(record: dict[str, Any]) -> tuple[Version, str] | None:
+    """The (version, resource) whose entity defines most of this record's keys."""
+    best: tuple[int, int, Version, str] | None = None
+    for version in VERSIONS:
+        spec = load_spec(version)
+        for resource, entity in spec.resources.items():
+            names = spec.entities[entity].by_name
+            matched = sum(1 for k in record if k in names)
+            unknown = len(record) - matched
+            score = (-unknown, matched)
+            if matched and (best is None or score > best[:2]):
+                best = (score[0], score[1], version, resource)
+    if best is None or best[1] * 2 < len(record):
+        return None
+    return best[2], best[3]
+
+
+class CadtAdapter:
+    """A CAD Trust node's API answers and XLSX exports (v1 and v2)."""
+
+    name = "cadt"
+    version = "1.0"
+    description = "CAD Trust node API answers (v1/v2, paged or plain) and XLSX exports"
+    reads = CadtV2Codec.reads | CadtV1Codec.reads
+    writes = CadtV2Codec.writes | CadtV1Codec.writes
+    media = (Medium.JSON, Medium.XLSX)
+    rules = RULES
+
+    def __init__(self, *, v1: CadtV1Codec | None = None, v2: CadtV2Codec | None = None) -> None:
+        self._codecs: dict[Version, CadtV1Codec | CadtV2Codec] = {
+            "v1": v1 or CadtV1Codec(), "v2": v2 or CadtV2Codec()}
+
+    def codec(self, version: Version) -> CadtV1Codec | CadtV2Codec:
+        return self._codecs[version]
+
+    @property
+    def target_version(self) -> Version:
+        chosen = os.environ.get(VERSION_ENV, "v2").strip().lower()
+        if chosen not in VERSIONS:
+            raise UnknownFormat(f"{VERSION_ENV}={chosen!r}: expected v1 or v2")
+        return "v1" if chosen == "v1" else "v2"
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def parse(self, data: bytes, *, medium: Medium) -> ParseResult:
+        if medium is Medium.JSON:
+            read = self._read_json(load_json(read_bytes(data), what="CADT answer"))
+        elif medium is Medium.XLSX:
+            read = self._read_xlsx(data)
+        else:
+            raise UnknownFormat(f"cadt reads json and xlsx, not {medium.value}")
+        if read.version is None:
+            return ParseResult(CanonicalDocument(), read.findings)
+        result = self.codec(read.version).parse_object(read.document, read.locate)
+        return ParseResult(result.document, read.findings + result.findings)
+
+    def validate(self, data: bytes, *, medium: Medium) -> Report:
+        result = self.parse(data, medium=medium)
+        return Report(standard=self.name, findings=result.findings, records=result.document.record_count())
+
+    def _read_json(self, raw: Any) -> _Read:
+        read = _Read()
+        if isinstance(raw, dict) and raw and all(isinstance(k, str) for k in raw) and \
+                any(k in _resources("v1") or k in _resources("v2") for k in raw):
+            versions = {v for v in VERSIONS for k in raw if k in _resources(v)}
+            if len(versions) > 1:
+                read.findings.append(SHAPE.finding("the input mixes CAD Trust v1 resources (projects, units) "
+                                                   "with v2 resources; send one version at a time",
+                                                   Location(pointer="")))
+                return read
+            read.version = versions.pop()
+            for key, answer in raw.items():
+                if key not in _resources(read.version):
+                    read.findings.append(SHAPE.finding(f"{key!r} is not a CAD Trust {read.version} resource",
+                                                       Location(pointer=json_pointer([key]))))
+                    continue
+                read.document[key] = self._records(answer, (key,), read)
+            return read
+        records = self._records(raw, (), read)
+        if not records and read.findings:
+            return read
+        first = next((r for r in records if isinstance(r, dict)), None)
+        guess = _best_resource(first) if first is not None else None
+        if guess is None:
+            read.findings.append(SHAPE.finding(
+                "cannot tell which CAD Trust resource this answer holds (no record whose keys match a "
+                "v1 or v2 entity); wrap it as {\"<resource>\": answer}", Location(pointer="")))
+            return read
+        read.version, resource = guess
+        read.document[resource] = records
+        return read
+
+    def _records(self, answer: Any, path: Path, read: _Read) -> list[Any]:
+        """The records of one resource's answer: a list, a paged object, pages, or one record."""
+        if isinstance(answer, dict) and "data" in answer and ("page" in answer or "pageCount" in answer):
+            return self._pages([answer], path, read)
+        if isinstance(answer, list) and answer and all(isinstance(a, dict) and "data" in a and "page" in a
+                                                       for a in answer):
+            return self._pages(answer, path, read)
+        if isinstance(answer, list):
+            return answer
+        if isinstance(answer, dict):
+            return [answer]
+        read.findings.append(SHAPE.finding(f"expected a list of records or a paged answer, not "
+                                           f"{type(answer).__name__}", Location(pointer=json_pointer(path))))
+        return []
+
+    def _pages(self, pages: list[Any], path: Path, read: _Read) -> list[Any]:
+        records: list[Any] = []
+        seen: set[int] = set()
+        count = 0
+        for i, page in enumerate(pages):
+            data, number, total = page.get("data"), page.get("page"), page.get("pageCount")
+            where = Location(pointer=json_pointer([*path, i] if len(pages) > 1 else path))
+            if not isinstance(data, list) or not isinstance(number, int) or not isinstance(total, int):
+                read.findings.append(SHAPE.finding("a paged answer needs integer page and pageCount and a "
+                                                   "data list", where))
+                continue
+            seen.add(number)
+            count = max(count, total)
+            records.extend(data)
+        missing = sorted(set(range(1, count + 1)) - seen)
+        if missing:
+            shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+            read.findings.append(PARTIAL.finding(
+                f"the answer holds {len(seen)} of {count} pages (missing page {shown}); records on the "
+                "missing pages are not in this document", Location(pointer=json_pointer(path))))
+        return records
+
+    # -- XLSX -------------------------------------------------------------------------------
+
+    def _read_xlsx(self, data: bytes) -> _Read:
+        read = _Read()
+        workbook = read_workbook(data, what="CADT export")
+        try:
+            sheets = {ws.title: self._sheet_rows(ws) for ws in workbook.worksheets}
+        finally:
+            workbook.close()
+        if "projects" in sheets or "units" in sheets:
+            read.version = "v1"
+            self._v1_workbook(sheets, read)
+        elif any(name in _resources("v2") for name in sheets):
+            read.version = "v2"
+            spec = load_spec("v2")
+            for name, (header, rows) in sheets.items():
+                if name not in spec.resources:
+                    read.findings.append(SHEET.finding(f"sheet {name!r} is not a CAD Trust v2 table; ignored",
+                                                       Location(sheet=name)))
+                    continue
+                entity = spec.entity_for(name)
+                read.document[name] = []
+                for number, values in rows:
+                    index = len(read.document[name])
+                    read.document[name].append(_typed(entity, header, values))
+                    read.origins[(name, index)] = _Origin(name, number, _columns(header))
+        else:
+            read.findings.append(SHAPE.finding(
+                f"the workbook has no CAD Trust table sheet (sheets: {', '.join(sheets) or 'none'}); a v1 "
+                "export has 'projects' or 'units', a v2 export one sheet per resource", Location()))
+        return read
+
+    @staticmethod
+    def _sheet_rows(ws: Any) -> tuple[list[str], list[tuple[int, tuple[Any, ...]]]]:
+        header: list[str] = []
+        rows: list[tuple[int, tuple[Any, ...]]] = []
+        for number, values in iter_sheet_rows(ws, what="CADT export"):
+            if not header:
+                header = [str(v).strip() if v is not None else "" for v in values]
+                continue
+            if any(v is not None and v != "" for v in values):
+                rows.append((number, values))
+        return header, rows
+
+    def _v1_workbook(self, sheets: dict[str, tuple[list[str], list[tuple[int, tuple[Any, ...]]]]],
+                     read: _Read) -> None:
+        spec = load_spec("v1")
+        project_entity = spec.entities["project"]
+        known = {"projects", "units", "label_units", *V1_PROJECT_CHILDREN}
+        for name in sheets:
+            if name not in known:
+                read.findings.append(SHEET.finding(f"sheet {name!r} is not a CAD Trust v1 export table; ignored",
+                                                   Location(sheet=name)))
+        projects: list[dict[str, Any]] = []
+        by_wid: dict[str, int] = {}
+        if "projects" in sheets:
+            header, rows = sheets["projects"]
+            for number, values in rows:
+                record = _typed(project_entity, header, values)
+                by_wid[str(record.get("warehouseProjectId"))] = len(projects)
+                read.origins[("projects", len(projects))] = _Origin("projects", number, _columns(header))
+                projects.append(record)
+        issuances: dict[str, dict[str, Any]] = {}
+        for child in V1_PROJECT_CHILDREN:
+            if child not in sheets:
+                continue
+            child_field = project_entity.by_name[child]
+            entity = spec.entities[str(child_field.child)]
+            header, rows = sheets[child]
+            for number, values in rows:
+                cells = dict(zip(header, values, strict=False))
+                parent = cells.get("projectId")
+                kept = [(h, v) for h, v in zip(header, values, strict=False) if h not in BACK_REFERENCES]
+                record = _typed(entity, [h for h, _ in kept], tuple(v for _, v in kept))
+                if child == "issuances" and record.get("id") is not None:
+                    issuances[str(record["id"])] = {**record, "warehouseProjectId": parent} \
+                        if parent not in (None, "") else record
+                if parent in (None, ""):
+                    continue  # a unit's issuance or label that no project of the workbook lists
+                index = by_wid.get(str(parent))
+                if index is None:
+                    if "projects" in sheets:
+                        column = header.index("projectId") + 1 if "projectId" in header else 1
+                        read.findings.append(BACKREF.finding(
+                            f"{child} row {number} names project {parent!r} in its projectId column (the "
+                            "parent's warehouseProjectId), but no projects row has that id",
+                            Location(pointer=json_pointer([child, number]), sheet=child,
+                                     cell=f"{get_column_letter(column)}{number}")))
+                    continue
+                siblings = projects[index].setdefault(child, [])
+                read.origins[("projects", index, child, len(siblings))] = _Origin(child, number, _columns(header))
+                siblings.append(record)
+        read.document["projects"] = projects
+        if "units" in sheets:
+            read.document["units"] = self._v1_units(spec.entities, sheets, issuances, read)
+
+    def _v1_units(self, entities: dict[str, EntitySpec],
+                  sheets: dict[str, tuple[list[str], list[tuple[int, tuple[Any, ...]]]]],
+                  issuances: dict[str, dict[str, Any]], read: _Read) -> list[dict[str, Any]]:
+        header, rows = sheets["units"]
+        labels: dict[str, dict[str, Any]] = {}
+        if "labels" in sheets:
+            lheader, lrows = sheets["labels"]
+            for _number, values in lrows:
+                pairs = [(h, v) for h, v in zip(lheader, values, strict=False) if h not in BACK_REFERENCES]
+                record = _typed(entities["label"], [h for h, _ in pairs], tuple(v for _, v in pairs))
+                if record.get("id") is not None:
+                    labels[str(record["id"])] = record
+        links: dict[str, list[str]] = {}
+        if "label_units" in sheets:
+            lheader, lrows = sheets["label_units"]
+            for _number, values in lrows:
+                cells = dict(zip(lheader, values, strict=False))
+                links.setdefault(str(cells.get("warehouseUnitId")), []).append(str(cells.get("labelId")))
+        units: list[dict[str, Any]] = []
+        for number, values in rows:
+            record = _typed(entities["unit"], header, values)
+            issuance_id = record.get("issuanceId")
+            if issuance_id is not None and str(issuance_id) in issuances:
+                record["issuance"] = issuances[str(issuance_id)]
+            unit_labels = [labels[x] for x in links.get(str(record.get("warehouseUnitId")), []) if x in labels]
+            if unit_labels:
+                record["labels"] = unit_labels
+            read.origins[("units", len(units))] = _Origin("units", number, _columns(header))
+            units.append(record)
+        return units
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
+        codec = self.codec(self.target_version)
+        result = codec.serialize(document, medium=Medium.JSON)
+        if medium is Medium.JSON:
+            return result
+        if medium is not Medium.XLSX:
+            raise UnknownFormat(f"cadt writes json and xlsx, not {medium.value}")
+        native = load_json(result.data)
+        data = _write_v1_xlsx(native) if codec.cadt_version == "v1" else _write_v2_xlsx(native)
+        return SerializeResult(data=data, medium=Medium.XLSX, losses=result.losses, findings=result.findings)
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    return {name: i for i, name in enumerate(header, start=1) if name}
+
+
+def _typed(entity: EntitySpec, header: Iterable[str], values: tuple[Any, ...]) -> dict[str, Any]:
+    """A record from one sheet row, cell values converted to the JSON types of the API."""
+    record: dict[str, Any] = {}
+    for name, value in zip(header, values, strict=False):
+        if not name or value is None or value == "":
+            continue
+        f = entity.by_name.get(name)
+        record[name] = value if f is None else _cell_value(f, value)
+    return record
+
+
+def _cell_value(f: FieldSpec, value: Any) -> Any:
+    if isinstance(value, datetime):
+        value = value.date() if value.time() == datetime.min.time() else value
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if f.kind in ("integer", "year") and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if f.kind in ("string", "text", "date", "datetime") and isinstance(value, int | float) \
+            and not isinstance(value, bool):
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    if f.kind == "array<string>" and isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                return value
+            return parsed
+        return [text]
+    return value
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _sheet(writer: XlsxWriter, title: str, rows: list[dict[str, Any]], first: tuple[str, ...] = ()) -> None:
+    header = list(first)
+    for row in rows:
+        header.extend(k for k in row if k not in header)
+    sheet = writer.add_sheet(title)
+    writer.append(sheet, header)
+    for row in rows:
+        writer.append(sheet, [_cell(row.get(k)) for k in header])
+
+
+def _write_v1_xlsx(native: dict[str, Any]) -> bytes:
+    """The v1 export layout: projects and their child sheets (``projectId`` back-reference), units
+    with ``issuanceId``, and ``label_units``. A unit's issuance or label that no project lists goes
+    to the issuances/labels sheet too, with its own warehouseProjectId (empty when it has none)."""
+    writer = XlsxWriter()
+    children: dict[str, list[dict[str, Any]]] = {c: [] for c in V1_PROJECT_CHILDREN}
+    flat = []
+    for project in native.get("projects", []):
+        flat.append({k: v for k, v in project.items() if k not in V1_PROJECT_CHILDREN})
+        for child in V1_PROJECT_CHILDREN:
+            for record in project.get(child) or []:
+                children[child].append({"projectId": project.get("warehouseProjectId"), **record})
+    units, links = [], []
+    listed = {name: {str(r.get("id")) for r in children[name]} for name in ("issuances", "labels")}
+    for unit in native.get("units", []):
+        row = {k: v for k, v in unit.items() if k not in ("issuance", "labels")}
+        issuance = unit.get("issuance")
+        if isinstance(issuance, dict):
+            row["issuanceId"] = issuance.get("id", row.get("issuanceId"))
+            _list_once(children, listed, "issuances", issuance)
+        for label in unit.get("labels") or []:
+            links.append({"warehouseUnitId": unit.get("warehouseUnitId"), "labelId": label.get("id")})
+            _list_once(children, listed, "labels", label)
+        units.append(row)
+    if flat:
+        _sheet(writer, "projects", flat)
+    for child, rows in children.items():
+        if rows:
+            _sheet(writer, child, rows, ("projectId",))
+    if units:
+        _sheet(writer, "units", units)
+    if links:
+        _sheet(writer, "label_units", links)
+    return writer.to_bytes()
+
+
+def _list_once(children: dict[str, list[dict[str, Any]]], listed: dict[str, set[str]], sheet: str,
+               record: dict[str, Any]) -> None:
+    key = str(record.get("id"))
+    if key in listed[sheet]:
+        return
+    listed[sheet].add(key)
+    children[sheet].append({"projectId": record.get("warehouseProjectId"),
+                            **{k: v for k, v in record.items() if k != "warehouseProjectId"}})
+
+
+def _write_v2_xlsx(native: dict[str, Any]) -> bytes:
+    writer = XlsxWriter()
+    for resource, rows in native.items():
+        _sheet(writer, resource, rows)
+    return writer.to_bytes()
+
+
+adapter = CadtAdapter()
