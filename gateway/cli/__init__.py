@@ -7,11 +7,13 @@ the main job on the embedded defaults.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 
 from gateway.cli import translation, trust
+from standards.errors import CarbonlinkError
 
 app = typer.Typer(
     name="carbonlink",
@@ -40,4 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 2)
+    except CarbonlinkError as exc:
+        print(f"carbonlink: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        if os.environ.get("CARBONLINK_DEBUG"):
+            raise
+        print(f"carbonlink: INTERNAL: {type(exc).__name__}: {exc} (set CARBONLINK_DEBUG=1 for details)",
+              file=sys.stderr)
+        return 2
     return 0
