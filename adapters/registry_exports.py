@@ -79,6 +79,8 @@ class RowFindings:
 
 def parse_quantity(text: str) -> Decimal:
     """``"1,454,054"`` or ``425`` or ``12.5`` as a Decimal; raises ValueError otherwise."""
+    if text.isdigit() and text.isascii():
+        return Decimal(text)
     raw = text.strip()
     if not _QUANTITY.fullmatch(raw):
         raise ValueError(f"{text!r} is not a quantity")
@@ -109,6 +111,29 @@ def parse_date(text: str, *, order: str) -> date:
         day, month = (a, b) if order == "dmy" else (b, a)
         return date(int(m[3]), month, day)
     raise ValueError(f"{text!r} is not a date")
+
+
+def read_date(row: RowFindings, extra: dict[str, Any], raw: str, column: str, prefix: str,
+              order: str) -> date | None:
+    """A date cell: None when empty; a ``<PREFIX>.DATE_INVALID`` finding when unreadable; the native
+    spelling kept in ``extra`` when it is not ISO."""
+    if not raw:
+        return None
+    if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    elif not raw.strip():
+        return None
+    try:
+        value = parse_date(raw, order=order)
+    except ValueError:
+        shown = "YYYY-MM-DD or " + ("DD/MM/YYYY" if order == "dmy" else "MM/DD/YYYY")
+        row.add(f"{prefix}.DATE_INVALID", column, f"{column} {raw!r} is not a date ({shown})")
+        return None
+    keep_native(extra, column, raw, value.isoformat())
+    return value
 
 
 def country_from_name(text: str) -> str | None:
@@ -250,7 +275,8 @@ class CsvExportAdapter(FormatCodec):
             return None
         return RowMapper(best, tuple(header))
 
-    def _records(self, rows: Iterator[CsvRecord], findings: list[Finding]) -> Iterator[Record]:
+    def _records(self, rows: Iterator[CsvRecord], findings: list[Finding], *,
+                 stop_on_error: bool = False) -> Iterator[Record]:
         first = next(rows, None)
         if first is None:
             return
@@ -262,8 +288,11 @@ class CsvExportAdapter(FormatCodec):
             values, extra = mapper.row(record.cells)
             before = len(findings)
             mapped = self.map_row(mapper, values, extra, row)
-            if mapped is not None and not any(f.is_error for f in findings[before:]):
-                yield mapped
+            if len(findings) == before or not any(f.is_error for f in findings[before:]):
+                if mapped is not None:
+                    yield mapped
+            elif stop_on_error:
+                return
 
     def parse(self, data: bytes, *, medium: Medium) -> ParseResult:
         self.check_medium(medium)
@@ -298,10 +327,7 @@ class CsvExportAdapter(FormatCodec):
         self.check_medium(medium)
         sink: list[Finding] = [] if findings is None else findings
         rows = iter_csv_records(as_binary_stream(stream), what=f"{self.name} export")
-        for rec in self._records(rows, sink):
-            yield rec
-            if findings is None and any(f.is_error for f in sink):
-                break
+        yield from self._records(rows, sink, stop_on_error=findings is None)
         if findings is None and any(f.is_error for f in sink):
             raise ValidationFailed(f"the {self.name} export has errors", findings=sink)
 

@@ -28,6 +28,7 @@ from adapters.registry_exports import (
     other_record_losses,
     parse_date,
     parse_quantity,
+    read_date,
     render_quantity,
 )
 from standards.codec import Loss, Medium, MessageKind, SerializeResult, collect_losses
@@ -78,13 +79,10 @@ def _iso(value: date | None) -> str:
 
 
 def _ddmmyyyy(text: str | None) -> str:
-    """``01012020`` (a serial token) as ``2020-01-01``; empty when absent or not a date."""
+    """``01012020`` (a serial token) as ``2020-01-01``; empty when absent (not checked as a date)."""
     if text is None or len(text) != 8:
         return ""
-    try:
-        return date(int(text[4:]), int(text[2:4]), int(text[:2])).isoformat()
-    except ValueError:
-        return ""
+    return f"{text[4:]}-{text[2:4]}-{text[:2]}"
 
 
 def _year(text: str) -> int | None:
@@ -166,7 +164,8 @@ class VerraAdapter(CsvExportAdapter):
         else:
             try:
                 quantity = parse_quantity(raw_qty)
-                keep_native(extra, "Quantity Issued", raw_qty, render_quantity(quantity, grouped=True))
+                if not raw_qty.isdigit() or len(raw_qty) > 3:
+                    keep_native(extra, "Quantity Issued", raw_qty, render_quantity(quantity, grouped=True))
             except ValueError:
                 row.add("VERRA.QUANTITY_INVALID", "Quantity Issued",
                         f"Quantity Issued {raw_qty!r} is not a number of units")
@@ -176,24 +175,10 @@ class VerraAdapter(CsvExportAdapter):
             row.add("VERRA.REQUIRED", "Serial Number", "the Serial Number is empty")
         else:
             serial = check_serial(row, "VERRA", "Serial Number", serial_text, "verra", quantity)
-        dates: dict[str, date | None] = {}
-        for column in ("Issuance Date", "Vintage Start", "Vintage End", "Retirement/Cancellation Date"):
-            raw = get(column, "")
-            if not raw.strip():
-                dates[column] = None
-                continue
-            try:
-                dates[column] = parsed = parse_date(raw, order="dmy")
-            except ValueError:
-                row.add("VERRA.DATE_INVALID", column, f"{column} {raw!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)")
-                dates[column] = None
-                continue
-            keep_native(extra, column, raw, parsed.isoformat())
-        vintage_end = dates["Vintage End"]
-        vintage = vintage_end.year if vintage_end is not None else serial.vintage if serial else None
-        if vintage is not None and not 1900 <= vintage <= 2100:
-            row.add("VERRA.VINTAGE_INVALID", "Vintage End", f"vintage {vintage} is outside 1900-2100")
-            vintage = None
+        issued = read_date(row, extra, get("Issuance Date", ""), "Issuance Date", "VERRA", "dmy")
+        retired_raw = get("Retirement/Cancellation Date", "")
+        retired = read_date(row, extra, retired_raw, "Retirement/Cancellation Date", "VERRA", "dmy")
+        vintage = self._vintage(serial, get("Vintage Start", ""), get("Vintage End", ""), extra, row)
         country = None
         raw_country = get("Country/Area", "")
         if raw_country.strip():
@@ -205,39 +190,54 @@ class VerraAdapter(CsvExportAdapter):
             else:
                 keep_native(extra, "Country/Area", raw_country, country_name(country))
         if serial is not None:
-            self._cross_check(serial, project_id, country, vintage_end, row)
-        for column in ("Vintage Start", "Vintage End"):
-            raw = get(column, "")
-            derived = _ddmmyyyy(serial.part("vintage_start" if column == "Vintage Start" else "vintage_end")
-                                ) if serial else ""
-            if raw != derived:
-                extra[column] = raw
-            else:
-                extra.pop(column, None)
+            self._cross_check(serial, project_id, country, row)
         for column in _UNIT_EXTRAS:
             raw = get(column, "")
             if raw:
                 extra[column] = raw
-        retired = dates["Retirement/Cancellation Date"]
         return UnitBlock(
             registry=REGISTRY, serial=serial_text or None,
             serial_first=serial.first if serial else None, serial_last=serial.last if serial else None,
             quantity=quantity, vintage=vintage, unit_type=serial.part("unit_type") if serial else None,
-            status=UnitStatus.RETIRED if retired is not None or get("Retirement/Cancellation Date", "").strip()
-            else UnitStatus.ISSUED,
+            status=UnitStatus.RETIRED if retired_raw.strip() else UnitStatus.ISSUED,
             status_date=retired, status_reason=get("Retirement Reason") or None,
             beneficiary=get("Retirement Beneficiary") or None,
             project_id=project_id, project_name=get("Name") or None, country=country,
-            issuance_date=dates["Issuance Date"],
+            issuance_date=issued,
             link=PROJECT_URL.format(id=project_id[3:]) if project_id else None,
             extra=extra,
         )
 
+    def _vintage(self, serial: Serial | None, raw_start: str, raw_end: str, extra: dict[str, Any],
+                 row: RowFindings) -> int | None:
+        """The vintage year (of Vintage End, as OffsetsDB does); the columns are kept only when the
+        serial's own DDMMYYYY dates do not reproduce them."""
+        start_token = serial.part("vintage_start") if serial else None
+        end_token = serial.part("vintage_end") if serial else None
+        if raw_start != _ddmmyyyy(start_token):
+            extra["Vintage Start"] = raw_start
+            read_date(row, {}, raw_start, "Vintage Start", "VERRA", "dmy")
+        end_derived = _ddmmyyyy(end_token)
+        vintage: int | None
+        if raw_end == end_derived and end_derived:
+            vintage = int(end_derived[:4])
+        else:
+            extra["Vintage End"] = raw_end
+            end = read_date(row, {}, raw_end, "Vintage End", "VERRA", "dmy")
+            vintage = end.year if end is not None else serial.vintage if serial else None
+            if end is not None and end_derived and end.isoformat() != end_derived:
+                row.add("VERRA.SERIAL_MISMATCH", "Serial Number",
+                        f"the serial's vintage end {end_derived} differs from Vintage End {raw_end}")
+        if vintage is not None and not 1900 <= vintage <= 2100:
+            row.add("VERRA.VINTAGE_INVALID", "Vintage End", f"vintage {vintage} is outside 1900-2100")
+            return None
+        return vintage
+
     def _cross_check(self, serial: Serial, project_id: str | None, country: str | None,
-                     vintage_end: date | None, row: RowFindings) -> None:
+                     row: RowFindings) -> None:
         serial_project = serial.part("project")
-        if project_id is not None and serial_project is not None and \
-                serial_project.lstrip("0") != project_id[3:].lstrip("0"):
+        if project_id is not None and serial_project is not None and serial_project != project_id[3:] \
+                and serial_project.lstrip("0") != project_id[3:].lstrip("0"):
             row.add("VERRA.SERIAL_MISMATCH", "Serial Number",
                     f"the serial names project {serial_project} but the ID column says {project_id[3:]}")
         serial_country = serial.part("country")
@@ -246,11 +246,6 @@ class VerraAdapter(CsvExportAdapter):
             if alpha3 is not None and alpha3 != country:
                 row.add("VERRA.SERIAL_MISMATCH", "Serial Number",
                         f"the serial names country {serial_country} but Country/Area is {country_name(country)}")
-        if vintage_end is not None:
-            end = _ddmmyyyy(serial.part("vintage_end"))
-            if end and end != vintage_end.isoformat():
-                row.add("VERRA.SERIAL_MISMATCH", "Serial Number",
-                        f"the serial's vintage end {end} differs from Vintage End {vintage_end.isoformat()}")
 
     def _project(self, values: dict[str, str], extra: dict[str, Any], row: RowFindings) -> Project | None:
         get = values.get
