@@ -127,11 +127,12 @@ def _timed(func: Any, *args: Any) -> tuple[float, Any]:
 
 def peak_rss(path: Path, out: Path) -> tuple[int, float]:
     """Run the pipeline in a fresh interpreter; its (records, peak RSS in MiB)."""
+    here = str(Path(__file__).parent)
     code = (
-        "import resource, sys; from pathlib import Path; sys.path.insert(0, %r);"
-        "from bench_verra import pipeline; n, f = pipeline(Path(%r), Path(%r));"
+        f"import resource, sys; from pathlib import Path; sys.path.insert(0, {here!r});"
+        f"from bench_verra import pipeline; n, f = pipeline(Path({str(path)!r}), Path({str(out)!r}));"
         "print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    ) % (str(Path(__file__).parent), str(path), str(out))
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     count, kib = done.stdout.split()
     return int(count), int(kib) / 1024

@@ -226,7 +226,7 @@ text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "
 @st.composite
 def verra_units(draw: st.DrawFn) -> UnitBlock:
     layout = draw(st.sampled_from(default_catalogue().layouts("verra")))
-    alpha3, alpha2, name = draw(st.sampled_from(COUNTRIES))
+    alpha3, alpha2, _name = draw(st.sampled_from(COUNTRIES))
     number = draw(st.integers(min_value=1, max_value=99999))
     vintage = draw(st.integers(min_value=2000, max_value=2030))
     first = draw(st.integers(min_value=1, max_value=10**10))
