@@ -251,6 +251,7 @@ class _RowReader:
                 self.sink.add(HEADER_DUPLICATE.finding(
                     f"the header {col.header!r} appears in columns {letters}; the mapping cannot tell which to "
                     "read", self.where.at(position, found[1])))
+                mapped.update(found)
                 ok = False
             elif not found:
                 rule = COLUMN_MISSING if col.spec.required else COLUMN_ABSENT
@@ -836,7 +837,7 @@ class SpreadsheetAdapter(FormatCodec):
 
     name = "spreadsheet"
     version = "1.0.0"
-    media = (Medium.CSV, Medium.XLSX)
+    media: tuple[Medium, ...] = (Medium.CSV, Medium.XLSX)
     rules = RULES
 
     def __init__(self, mapping: MappingRef | None = None) -> None:
@@ -969,6 +970,7 @@ class SpreadsheetAdapter(FormatCodec):
         """Native columns carried in ``extra`` that are written back after the mapped ones."""
         taken = {_norm(h) for h in headers}
         used = {c.info.path.removeprefix("extra.") for c in self.mapping.columns if c.info.path.startswith("extra.")}
+        used.update(p.removeprefix("extra.") for p in self.mapping.defaults if p.startswith("extra."))
         for col in self.mapping.columns:
             used.update(g.path.removeprefix("extra.") for g in col.groups.values()
                         if g is not None and g.path.startswith("extra."))
