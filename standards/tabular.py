@@ -103,11 +103,12 @@ def read_workbook(data: bytes, *, what: str = "workbook") -> Any:
         _check_xml_prologs(archive, what)
     try:
         return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    except DefusedXmlException as exc:
-        raise UnsafeInput(f"{what} declares a DTD or entities ({type(exc).__name__}), which carbonlink "
-                          "refuses", code="INPUT.XML_DTD") from None
     except Exception as exc:  # openpyxl raises many types on broken parts; none may escape as a traceback
-        raise MalformedInput(f"{what} is not a readable XLSX workbook: {_describe(exc)}",
+        defused = _defused_cause(exc)
+        if defused is not None:
+            raise UnsafeInput(f"{what} declares a DTD or entities ({type(defused).__name__}), which "
+                              "carbonlink refuses", code="INPUT.XML_DTD") from None
+        raise MalformedInput(f"{what} is not a readable XLSX workbook: {_describe(_root_cause(exc))}",
                              code="INPUT.XLSX") from None
 
 
@@ -125,15 +126,35 @@ def iter_sheet_rows(sheet: Any, *, what: str = "workbook") -> Iterator[tuple[int
             values = next(rows)
         except StopIteration:
             return
-        except DefusedXmlException as exc:
-            raise UnsafeInput(f"{what} sheet {sheet.title!r} declares a DTD or entities "
-                              f"({type(exc).__name__}), which carbonlink refuses",
-                              code="INPUT.XML_DTD") from None
-        except Exception as exc:  # broken sheet XML, bad CRC, truncated member ...
+        except Exception as exc:  # broken sheet XML, bad CRC, truncated member, defused DTD ...
+            defused = _defused_cause(exc)
+            if defused is not None:
+                raise UnsafeInput(f"{what} sheet {sheet.title!r} declares a DTD or entities "
+                                  f"({type(defused).__name__}), which carbonlink refuses",
+                                  code="INPUT.XML_DTD") from None
             raise MalformedInput(f"{what} sheet {sheet.title!r} cannot be read after row {number}: "
-                                 f"{_describe(exc)}", code="INPUT.XLSX") from None
+                                 f"{_describe(_root_cause(exc))}", code="INPUT.XLSX") from None
         number += 1
         yield number, tuple(values)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _defused_cause(exc: BaseException) -> BaseException | None:
+    """The defusedxml refusal behind an error (openpyxl wraps it in a ValueError), if any."""
+    return next((c for c in _causes(exc) if isinstance(c, DefusedXmlException)), None)
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    *_, last = _causes(exc)
+    return last
 
 
 def _describe(exc: BaseException) -> str:
