@@ -19,6 +19,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, OKPKey, RSAKey
 from joserfc.jws import JWSRegistry
+from joserfc.registry import HeaderParameter
 
 #: The only signature algorithms the gateway accepts or produces (FAPI 2.0).
 ALLOWED_ALGORITHMS: tuple[str, ...] = ("PS256", "ES256", "Ed25519")
@@ -44,9 +45,17 @@ class VerifiedJws:
     claims: dict[str, Any]
 
 
+#: Protected header parameters of signed responses (see gateway/trust/outbound.py).
+RESPONSE_HEADERS = {
+    "iss": HeaderParameter("Signer (participant id)", "str"),
+    "iat": HeaderParameter("Signing time", "int"),
+    "req": HeaderParameter("SHA-256 of the request body", "str"),
+}
+
+
 def make_registry(max_payload: int = 64 * 1024) -> JWSRegistry:
     """A joserfc registry limited to :data:`ALLOWED_ALGORITHMS`."""
-    registry = JWSRegistry(algorithms=list(ALLOWED_ALGORITHMS))
+    registry = JWSRegistry(header_registry=RESPONSE_HEADERS, algorithms=list(ALLOWED_ALGORITHMS))
     registry.max_payload_length = max_payload
     registry.max_header_length = 4096
     return registry
