@@ -39,10 +39,11 @@ from adapters.spreadsheet_mapping import (
     mapping_from_env,
 )
 from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult
-from standards.errors import MalformedInput, UnsupportedEncoding
+from standards.errors import InputTooLarge, MalformedInput, UnsupportedEncoding
 from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity, json_pointer
 from standards.model import CanonicalDocument
 from standards.parties import UnknownParty, party_name, to_alpha2, to_alpha3
+from standards.safeio import max_input_bytes
 from standards.tabular import (
     UnwritableCell,
     XlsxWriter,
@@ -579,6 +580,27 @@ class _ChunkReader(io.RawIOBase):
         return size
 
 
+def _read_capped(stream: Iterator[bytes] | IO[bytes]) -> bytes:
+    """All of a stream, refusing more than ``CARBONLINK_MAX_INPUT_BYTES`` before holding it all."""
+    cap = max_input_bytes()
+    if hasattr(stream, "read"):
+        data = bytes(stream.read(cap + 1))
+    else:
+        parts: list[bytes] = []
+        size = 0
+        for chunk in stream:
+            size += len(chunk)
+            if size > cap:
+                break
+            parts.append(chunk)
+        if size > cap:
+            raise InputTooLarge(f"the workbook is over the limit of {cap} bytes")
+        data = b"".join(parts)
+    if len(data) > cap:
+        raise InputTooLarge(f"the workbook is over the limit of {cap} bytes")
+    return data
+
+
 def _encode_legacy(data: bytes, encoding: str) -> bytes:
     text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
     try:
@@ -887,8 +909,7 @@ class SpreadsheetAdapter(FormatCodec):
         mapping = self.mapping
         sink = findings if findings is not None else []
         if medium is Medium.XLSX:
-            data = stream.read() if hasattr(stream, "read") else b"".join(stream)
-            yield from self._records(bytes(data), medium, mapping, sink)
+            yield from self._records(_read_capped(stream), medium, mapping, sink)
             return
         chunks: Iterator[bytes] = iter(lambda: stream.read(64 * 1024), b"") if hasattr(stream, "read") \
             else iter(stream)

@@ -400,6 +400,24 @@ def test_medium_outside_the_adapter_is_refused(blocks: SpreadsheetAdapter) -> No
     assert getattr(info.value, "code", "") == "FORMAT.UNKNOWN"
 
 
+def test_other_record_kinds_through_an_inline_mapping() -> None:
+    projects = SpreadsheetAdapter({
+        "name": "project-list", "record": "project",
+        "columns": [{"column": "Código", "field": "project_id", "required": True},
+                    {"column": "Nombre", "field": "name"},
+                    {"column": "País", "field": "country", "party_format": "name"},
+                    {"column": "Registrado", "field": "status_date", "date_format": "d/m/yyyy"}],
+    })
+    assert projects.reads == frozenset({MessageKind.PROJECTS})
+    data = "Código;Nombre;País;Registrado\nP-001;Parque eólico;CL;5/1/2024\n".encode()
+    result = projects.parse(data, medium=Medium.CSV)
+    assert result.findings == []
+    assert result.document.projects == [Project(project_id="P-001", name="Parque eólico", country="CHL",
+                                                status_date=date(2024, 1, 5))]
+    out = projects.serialize(result.document, medium=Medium.CSV)
+    assert out.data.decode("utf-8-sig").splitlines()[1] == "P-001,Parque eólico,Chile,5/1/2024"
+
+
 # --------------------------------------------------------------------------- serializing
 
 
@@ -412,8 +430,8 @@ def test_serialize_round_trips_the_samples_in_both_media(ledger: SpreadsheetAdap
             assert out.losses == [] and out.findings == []
             again = adapter.parse(out.data, medium=target)
             assert again.findings == [] and again.document == document
-            # what the adapter writes it writes the same way again
-            assert adapter.serialize(again.document, medium=target).data == out.data or target is Medium.XLSX
+            if target is Medium.CSV:  # XLSX files carry a creation time, so only CSV bytes can repeat
+                assert adapter.serialize(again.document, medium=target).data == out.data
 
 
 def test_written_csv_follows_the_mapping(blocks: SpreadsheetAdapter, ledger: SpreadsheetAdapter) -> None:
@@ -533,11 +551,20 @@ def test_iter_records_is_lazy_and_reports_findings(blocks: SpreadsheetAdapter) -
 
     stream = blocks.iter_records(endless(), medium=Medium.CSV)
     first = [next(stream) for _ in range(3)]
-    assert [u.serial_first for u in first] == [1, 2, 3]  # an endless input still yields records
+    assert [getattr(u, "serial_first", None) for u in first] == [1, 2, 3]  # an endless input still yields records
     findings: list[Finding] = []
     bad = blocks_with(BLOCK_HEADER, [BLOCK_ROWS[0].replace(",Held,", ",Frozen,"), BLOCK_ROWS[1]])
     got = list(blocks.iter_records(iter(_chunks(bad, 5)), medium=Medium.CSV, findings=findings))
     assert len(got) == 1 and rules_of(findings) == ["SPREADSHEET.VALUE_UNMAPPED"]
+
+
+def test_streamed_workbook_over_the_limit_is_refused(ledger: SpreadsheetAdapter,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CARBONLINK_MAX_INPUT_BYTES", str(len(LEDGER_XLSX) - 1))
+    for stream in (iter(_chunks(LEDGER_XLSX, 1000)), io.BytesIO(LEDGER_XLSX)):
+        with pytest.raises(InputError) as info:
+            list(ledger.iter_records(stream, medium=Medium.XLSX))
+        assert info.value.code == "INPUT.TOO_LARGE"
 
 
 def test_cp1252_streaming(blocks: SpreadsheetAdapter) -> None:
