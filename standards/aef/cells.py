@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -29,7 +29,7 @@ _DEC_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)")
 _DMY_RE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 _ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?")
-_FOOTNOTE_RE = re.compile(r"\s*(?:\([a-z]{1,2}\)|\*+)$")
+_FOOTNOTE_RE = re.compile(r"(?:\s+\([a-z]{1,2}\)|\s*\*+)$")
 
 #: The template's date form, used when writing CSV dates.
 CSV_DATE_FORMAT = "%d/%m/%Y"
@@ -155,6 +155,10 @@ def _parse_date(text: str) -> date | None:
             return date(int(match[3]), int(match[2]), int(match[1]))
         if _ISO_DATE_RE.fullmatch(text):
             return date.fromisoformat(text)
+        if _ISO_DATETIME_RE.fullmatch(text):  # a date written as midnight by a datetime-minded tool
+            moment = datetime.fromisoformat(text)
+            if moment.time() == time() and moment.utcoffset() in (None, timedelta(0)):
+                return moment.date()
     except ValueError:
         return None
     return None

@@ -140,6 +140,8 @@ def _read_source(source: _Source, state: _State, authorization_version: int | No
                 _heading(cells, source, number, state)
                 if number >= HEADER_SEARCH_ROWS:
                     return
+            else:
+                state.data_sources += 1
             continue
         if is_blank_row(cells):
             continue
