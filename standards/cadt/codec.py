@@ -100,7 +100,7 @@ class CadtV1Codec(_CadtCodec):
         return mapping_v1.from_document(document, self.picklists, losses)
 
     def _to_document(self, validation: Validation) -> tuple[CanonicalDocument, list[Finding]]:
-        return mapping_v1.to_document(validation, self.picklists), []
+        return mapping_v1.to_document(validation, self.picklists)
 
 
 class CadtV2Codec(_CadtCodec):

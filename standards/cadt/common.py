@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from standards.cadt.picklists import Picklists
-from standards.cadt.validate import parse_date
+from standards.cadt.validate import Record, default_locator, parse_date
+from standards.findings import Finding, Rule
 from standards.model import UnitStatus
 from standards.parties import UnknownParty, party_name, to_alpha3
 
@@ -85,3 +88,19 @@ class LossLog:
     def add_many(self, name: str, records: Iterable[str], reason: str) -> None:
         for record in records:
             self.add(name, record, reason)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def build_record(model: type[M], findings: list[Finding], rule: Rule, rec: Record,
+                 fields: dict[str, Any]) -> M | None:
+    """A canonical record, or a coded finding when the canonical model cannot hold the values."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        findings.append(rule.finding(f"{rec.resource} {rec.index} cannot be carried into the canonical model: "
+                                     f"{where}: {err.get('msg')}", default_locator((rec.resource, rec.index))))
+        return None

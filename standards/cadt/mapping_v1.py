@@ -15,6 +15,7 @@ from typing import Any
 from standards.cadt.common import (
     STATUS_V1,
     LossLog,
+    build_record,
     country_alpha3,
     country_name,
     json_number,
@@ -23,8 +24,10 @@ from standards.cadt.common import (
     without_none,
 )
 from standards.cadt.picklists import Picklists
+from standards.cadt.rules import RULES_V1
 from standards.cadt.spec import load_spec
 from standards.cadt.validate import Validation, as_block_int
+from standards.findings import Finding
 from standards.model import CanonicalDocument, Project, UnitBlock
 
 PROJECT_MAP = {  # canonical attribute -> v1 field
@@ -45,8 +48,9 @@ STATUS_NAMES = {status: name for name, status in STATUS_V1.items()}
 NO_PLACE = "CAD Trust v1 has no field for it"
 
 
-def to_document(validation: Validation, picklists: Picklists) -> CanonicalDocument:
+def to_document(validation: Validation, picklists: Picklists) -> tuple[CanonicalDocument, list[Finding]]:
     doc = CanonicalDocument()
+    findings: list[Finding] = []
     projects_by_wid: dict[str, dict[str, Any]] = {}
     for rec in validation.passed("projects"):
         p = rec.data
@@ -58,7 +62,7 @@ def to_document(validation: Validation, picklists: Picklists) -> CanonicalDocume
                 extra[key] = p[key]  # a number as given, so the output writes it back as a number
         locations = p.get("projectLocations") or []
         first_country = locations[0].get("country") if locations and isinstance(locations[0], dict) else None
-        doc.projects.append(Project(
+        project_record = build_record(Project, findings, RULES_V1["CADT.V1.TYPE"], rec, dict(
             registry=p.get("currentRegistry"), project_id=str(p["projectId"]), name=p.get("projectName"),
             country=country_alpha3(first_country), developer=p.get("projectDeveloper"),
             sector=p.get("sector"), project_type=p.get("projectType"), methodology=p.get("methodology"),
@@ -67,6 +71,8 @@ def to_document(validation: Validation, picklists: Picklists) -> CanonicalDocume
             origin_registry=p.get("registryOfOrigin"),
             origin_project_id=None if p.get("originProjectId") is None else str(p["originProjectId"]),
             extra=extra))
+        if isinstance(project_record, Project):
+            doc.projects.append(project_record)
     for rec in validation.passed("units"):
         u = rec.data
         issuance = u.get("issuance") if isinstance(u.get("issuance"), dict) else None
@@ -76,7 +82,7 @@ def to_document(validation: Validation, picklists: Picklists) -> CanonicalDocume
         country = country_alpha3(u.get("countryJurisdictionOfOwner"))
         if country is None or country_name(country, picklists, "countries") != u.get("countryJurisdictionOfOwner"):
             extra["countryJurisdictionOfOwner"] = u.get("countryJurisdictionOfOwner")
-        doc.units.append(UnitBlock(
+        unit_record = build_record(UnitBlock, findings, RULES_V1["CADT.V1.TYPE"], rec, dict(
             registry=(project or {}).get("currentRegistry") or (project or {}).get("registryOfOrigin"),
             serial=u.get("serialNumberBlock") or f"{start}-{end}",
             serial_first=as_block_int(start), serial_last=as_block_int(end),
@@ -86,7 +92,9 @@ def to_document(validation: Validation, picklists: Picklists) -> CanonicalDocume
             project_name=None if project is None else project.get("projectName"),
             country=country, owner=u.get("unitOwner"), link=u.get("unitRegistryLink"),
             corresponding_adjustment=u.get("correspondingAdjustmentDeclaration"), extra=extra))
-    return doc
+        if isinstance(unit_record, UnitBlock):
+            doc.units.append(unit_record)
+    return doc, findings
 
 
 def from_document(doc: CanonicalDocument, picklists: Picklists, losses: LossLog) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from standards.cadt import aef
 from standards.cadt.common import (
     STATUS_V2,
     LossLog,
+    build_record,
     country_alpha3,
     json_number,
     to_date,
@@ -92,12 +93,13 @@ def to_document(validation: Validation, picklists: Picklists,
         attach(program_of.get(str(rec.data.get("cadTrustProgramId"))), "program", rec)
 
     doc = CanonicalDocument()
-    for pid, rec in projects.items():
-        doc.projects.append(_project(rec.data, attached[pid]))
-        placed.add(("project", rec.index))
-    for rec in validation.passed("project"):  # projects without an id (request bodies)
-        if rec.data.get("cadTrustProjectId") is None:
-            doc.projects.append(_project(rec.data, {}))
+    type_rule = RULES_V2["CADT.V2.TYPE"]
+    for rec in validation.passed("project"):
+        pid = rec.data.get("cadTrustProjectId")
+        related = attached.get(str(pid), {}) if pid is not None else {}
+        built = build_record(Project, findings, type_rule, rec, _project(rec.data, related))
+        if built is not None:
+            doc.projects.append(built)
             placed.add(("project", rec.index))
 
     labels = _by_id(validation, "label", "cadTrustLabelId")
@@ -119,11 +121,11 @@ def to_document(validation: Validation, picklists: Picklists,
             placed.update(("label", x.index) for x in label_records)
         issuance = issuances.get(str(u.get("cadTrustIssuanceId")))
         pid = issuance_project.get(str(u.get("cadTrustIssuanceId")))
-        project = projects[pid].data if pid is not None else None
+        project: dict[str, Any] | None = projects[pid].data if pid is not None else None
         if issuance is not None and pid is None:
             extra["issuance"] = [issuance.data]
             placed.add(("issuance", issuance.index))
-        doc.units.append(UnitBlock(
+        unit = build_record(UnitBlock, findings, type_rule, rec, dict(
             registry=(project or {}).get("projectRegistryName"), serial=u.get("unitSerialId"),
             serial_first=as_block_int(u.get("unitStartBlock")), serial_last=as_block_int(u.get("unitEndBlock")),
             quantity=to_decimal(u.get("unitCount")), vintage=u.get("unitVintageYear"),
@@ -134,7 +136,9 @@ def to_document(validation: Validation, picklists: Picklists,
             owner=u.get("unitCurrentOwner"), beneficiary=u.get("unitRetirementBeneficiary"),
             issuance_date=to_date((issuance.data if issuance else {}).get("issuanceDate")),
             itmo_reference=u.get("unitItmosReferenceId"), link=u.get("unitLink"), extra=extra))
-        placed.add(("unit", rec.index))
+        if unit is not None:
+            doc.units.append(unit)
+            placed.add(("unit", rec.index))
 
     aef_doc, aef_findings = aef.to_records(validation, profile)
     findings.extend(aef_findings)
@@ -152,14 +156,14 @@ def to_document(validation: Validation, picklists: Picklists,
     return doc, findings
 
 
-def _project(p: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> Project:
+def _project(p: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     extra: dict[str, Any] = {k: v for k, v in p.items() if k not in PROJECT_MAP.values() and v is not None}
     extra.update(related)
     developers = [s.get("stakeholderName") for s in related.get("stakeholder", [])
                   if s.get("stakeholderType") == "Developer"]
     codes = [m.get("methodologyCode") for m in related.get("methodology", []) if m.get("methodologyCode")]
     countries = [loc.get("locationCountry") for loc in related.get("location", []) if loc.get("locationCountry")]
-    return Project(
+    return dict(
         registry=p.get("projectRegistryName"), project_id=str(p["projectId"]), name=p.get("projectName"),
         country=country_alpha3(countries[0]) if countries else None,
         developer=str(developers[0]) if developers else None,

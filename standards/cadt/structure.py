@@ -75,7 +75,7 @@ def document_schema(spec: VersionSpec) -> dict[str, Any]:
     """The JSON Schema of a whole CAD Trust document of this version."""
     return {
         "$schema": DIALECT,
-        "$id": f"https://carbonlink.example/schema/cadt-{spec.version}-{spec.release}.schema.json",
+        "$id": f"https://carbonlink.dev/schema/cadt-{spec.version}.schema.json",
         "title": f"CAD Trust {spec.version} document (data model {spec.release})",
         "description": "A JSON object keyed by CAD Trust resource names, each a list of records.",
         "type": "object",

@@ -182,6 +182,9 @@ class CadtValidator:
                         self._add(f"{self._p}.UNKNOWN_KEY", (*where, key),
                                   f"{noun}: {key!r} is not a field of a CAD Trust {self.version} "
                                   f"{_entity_word(entity)}{hint}")
+            elif error.instance is None and error.absolute_path:
+                self._add(f"{self._p}.REQUIRED", where, f"{noun}: {error.absolute_path[-1]} is null, but "
+                          f"CAD Trust {self.version} requires a value")
             else:
                 self._add(f"{self._p}.TYPE", where, f"{noun}: {_type_message(error)}")
             reported = True
@@ -280,6 +283,10 @@ class CadtValidator:
             if self.version == "v2" and f.name in PARTY_FIELDS | PARTY_LIST_FIELDS and isinstance(value, str):
                 data[f.name] = self._widen_parties(f.name, value, where)
         for f in entity.fields:
+            if f.after and f.after not in dates and isinstance(data.get(f.after), str):
+                parsed_start = parse_date(data[f.after])  # validityPeriodStartDate is typed as text
+                if parsed_start is not None:
+                    dates[f.after] = parsed_start
             if f.after and f.name in dates and f.after in dates:
                 end, start = dates[f.name], dates[f.after]
                 if end < start or (f.strictly_after and end == start):
