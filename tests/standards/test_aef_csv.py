@@ -186,8 +186,8 @@ def test_large_decimal_and_serial_survive_exactly() -> None:
 
 def test_date_columns_accept_midnight_iso_datetimes_only() -> None:
     header = ",".join(f.label for f in TABLES["T5"].fields)
-    lines = [header] + [f"{value},N,CHE,X,CA0001,,," for value in
-                        ("2023-05-02T00:00:00Z", "2023-05-02T00:00:00", "2023-05-02T09:00:00Z", "2023-05-02T00:00+01:00")]
+    values = ("2023-05-02T00:00:00Z", "2023-05-02T00:00:00", "2023-05-02T09:00:00Z", "2023-05-02T00:00+01:00")
+    lines = [header] + [f"{value},N,CHE,X,CA0001,,," for value in values]
     rows = read_csv("\n".join(lines).encode()).rows["T5"]
     assert [r["DateOfAuthorization"] for r in rows] == [
         date(2023, 5, 2), date(2023, 5, 2), "2023-05-02T09:00:00Z", "2023-05-02T00:00+01:00"]
