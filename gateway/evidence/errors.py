@@ -1,0 +1,41 @@
+"""Errors of the evidence log (codes ``EVIDENCE.*``); all subclass the carbonlink error tree."""
+
+from __future__ import annotations
+
+from standards.errors import CarbonlinkError, InputError
+
+
+class EvidenceError(CarbonlinkError):
+    """Base of evidence-log errors."""
+
+    code = "EVIDENCE.ERROR"
+
+
+class NotCanonical(EvidenceError):
+    """A value cannot be written as canonical JSON (a float, a huge integer, a lone surrogate...)."""
+
+    code = "EVIDENCE.NOT_CANONICAL"
+
+
+class InvalidEntry(EvidenceError):
+    """An entry to append is missing a field or has a field of the wrong shape."""
+
+    code = "EVIDENCE.INVALID_ENTRY"
+
+
+class EvidenceConfigError(EvidenceError):
+    """The log URL, table name or keys are unusable."""
+
+    code = "EVIDENCE.CONFIGURATION"
+
+
+class EvidenceStoreUnavailable(EvidenceError):
+    """The database behind the log cannot be reached or refused the operation."""
+
+    code = "EVIDENCE.STORE_UNAVAILABLE"
+
+
+class ExportUnreadable(InputError):
+    """An export file is not a carbonlink evidence export."""
+
+    code = "EVIDENCE.EXPORT_UNREADABLE"
