@@ -76,7 +76,8 @@ def test_rotation_serves_the_retired_key_until_its_tokens_expired(tmp_path: Path
         now = int(time.time())
         old_token = world.keyring.sign({"typ": "at+jwt"}, {
             "iss": gw.base, "aud": gw.base + "/v1", "sub": "che-registry", "client_id": "che-registry",
-            "iat": now - 10, "exp": now + 100, "jti": "old-1", "scope": "", "cnf": {"jkt": client.dpop_key.thumbprint()}})
+            "iat": now - 10, "exp": now + 100, "jti": "old-1", "scope": "",
+            "cnf": {"jkt": client.dpop_key.thumbprint()}})
         assert client.get("/v1/whoami", old_token).status_code == 200
     finally:
         gw.stop()
