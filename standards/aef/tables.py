@@ -133,4 +133,7 @@ class AefTables:
                     cell = f"{get_column_letter(col)}{origin.row}"
             return Location(pointer=pointer, sheet=origin.sheet,
                             cell=cell or (f"A{origin.row}" if spec.layout != "vertical" else None))
-        return Location(pointer=pointer, line=origin.line)
+        line = origin.line
+        if cn is not None and spec.layout == "vertical":  # a vertical CSV table: each field on its own line
+            line = dict(origin.columns).get(cn, line)
+        return Location(pointer=pointer, line=line)

@@ -191,3 +191,11 @@ def test_date_columns_accept_midnight_iso_datetimes_only() -> None:
     rows = read_csv("\n".join(lines).encode()).rows["T5"]
     assert [r["DateOfAuthorization"] for r in rows] == [
         date(2023, 5, 2), date(2023, 5, 2), "2023-05-02T09:00:00Z", "2023-05-02T00:00+01:00"]
+
+
+def test_t1_fields_point_at_their_own_csv_line() -> None:
+    text = write_csv(sample_tables())["T1_Submission.csv"].decode("utf-8-sig")
+    back = read_csv(("\r\n" + text).encode())  # a leading blank line shifts every label by one
+    assert back.location("T1", 0, "ReportedYear").line == 4
+    assert back.location("T1", 0, "DateOfSubmission").render() == "line 5 /Submission/DateOfSubmission"
+    assert back.location("T1", 0).line == 2
