@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -32,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult
 from standards.errors import InputTooLarge, UnknownFormat
 from standards.findings import Finding, Layer, Location, Rule, RuleCatalogue, Severity, json_pointer
-from standards.model import Action, ActionType, CanonicalDocument, Project, UnitBlock, UnitStatus
+from standards.model import Action, ActionType, Authorization, CanonicalDocument, Metric, Project, UnitBlock, UnitStatus
 from standards.parties import UnknownParty, to_alpha2, to_alpha3
 from standards.safeio import load_json, max_input_bytes
 from standards.serials import InvalidSerial, Serial, build_serial, default_catalogue, parse_serial
@@ -45,8 +45,10 @@ REF_SERIAL = "UNDP NCR v2 serial = ITMO ID (registry-formats.md §13.6; decision
 REF_AEF = "UNDP NCR v2 AEF export (registry-formats.md §13.7)"
 #: The registry's placeholder for an unconfigured first transferring Party (config FIRST_TRANSFERRING_PARTY_ID).
 UNCONFIGURED_PARTY = "XX"
-#: Party ITMO registry number appended to the alpha-3 code (``VUT`` + ``01``); not published by UNDP.
+#: Deployment settings the registry's data does not carry (see :class:`UndpProfile`).
 REGISTRY_SUFFIX_ENV = "CARBONLINK_UNDP_REGISTRY_SUFFIX"
+MITIGATION_TYPE_ENV = "CARBONLINK_UNDP_MITIGATION_TYPE"
+AUTHORIZATION_VERSION_ENV = "CARBONLINK_UNDP_AUTHORIZATION_VERSION"
 
 RULES = RuleCatalogue(STANDARD)
 _E, _W = Severity.ERROR, Severity.WARNING
@@ -99,7 +101,8 @@ TRANSACTION_STATUS = {"Completed": None, "Pending": UnitStatus.PENDING, "Rejecte
 TRANSACTION_TYPES = ("Issued", "Transfered", "Retired")
 CROSS_BORDER = "Cross-Border Transactions"
 VOLUNTARY = "Voluntary Cancellations"
-CROSS_BORDER_SUBTYPE = "Cross-border transfer"
+#: AEF V2 reports the transferring Party only for acquisitions; UNDP writes its country on every row.
+TRANSFER_LIKE = (ActionType.ACQUISITION,)
 
 
 class _Bad(ValueError):
@@ -206,11 +209,50 @@ def _serial(text: Any, key: str) -> SerialInfo:
 
 # ------------------------------------------------------------------------------------ the adapter
 
+@dataclass(frozen=True, slots=True)
+class UndpProfile:
+    """What one registry deployment knows but its exports do not say (all unset by default).
+
+    ``registry_suffix``: the two digits of the Party ITMO registry ID (``VUT`` + ``01``);
+    ``mitigation_type``: the CN mitigation type of every action (e.g. ``Emission reductions``);
+    ``authorization_version``: the version given to authorizations read from the AEF export;
+    ``sectors`` / ``activity_types``: the registry's labels -> Common Nomenclature names.
+    """
+
+    registry_suffix: str | None = None
+    mitigation_type: str | None = None
+    authorization_version: int | None = None
+    sectors: Mapping[str, str] = field(default_factory=dict)
+    activity_types: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.registry_suffix is not None and re.fullmatch(r"\d{2}", self.registry_suffix) is None:
+            raise ValueError(f"registry_suffix must be two digits, not {self.registry_suffix!r}")
+
+    @classmethod
+    def from_env(cls) -> UndpProfile:
+        suffix = os.environ.get(REGISTRY_SUFFIX_ENV) or None
+        version = os.environ.get(AUTHORIZATION_VERSION_ENV) or None
+        return cls(suffix if suffix and re.fullmatch(r"\d{2}", suffix) else None,
+                   os.environ.get(MITIGATION_TYPE_ENV) or None,
+                   int(version) if version and version.isdigit() else None)
+
+    def sector(self, native: str | None) -> str | None:
+        """The CN sector for the registry's sector label (the label itself when no mapping is set)."""
+        return None if native is None else self.sectors.get(native, native)
+
+    def activity_type(self, native: str | None) -> str | None:
+        return None if native is None else self.activity_types.get(native, native)
+
+    def registry_id(self, party: str | None) -> str | None:
+        return None if self.registry_suffix is None or party is None else party + self.registry_suffix
+
+
 @dataclass
 class _Context:
-    """One parse: findings, the project index and the registry suffix."""
+    """One parse: findings, the project index and the deployment profile."""
 
-    suffix: str | None
+    profile: UndpProfile
     findings: list[Finding] = field(default_factory=list)
     authorizations: dict[str, str] = field(default_factory=dict)
 
@@ -264,11 +306,11 @@ AEF_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 AEF_REQUIRED = ("creditBlockStartId", "creditBlockEndId", "creditAmount", "actionTime", "actionType")
 #: The registry's stored action types, and the canonical action each one is.
-AEF_ACTION_TYPES: dict[str, tuple[ActionType, str | None]] = {
-    "authorization": (ActionType.AUTHORIZATION, None),
-    "transfer": (ActionType.TRANSFER, None),
-    "retire": (ActionType.VOLUNTARY_CANCELLATION, None),
-    "crossboardertransfer": (ActionType.TRANSFER, CROSS_BORDER_SUBTYPE),
+AEF_ACTION_TYPES: dict[str, ActionType] = {
+    "authorization": ActionType.AUTHORIZATION,
+    "transfer": ActionType.TRANSFER,
+    "retire": ActionType.VOLUNTARY_CANCELLATION,
+    "crossboardertransfer": ActionType.TRANSFER,
 }
 _AEF_WRITE_TYPES = {ActionType.AUTHORIZATION: "authorization", ActionType.TRANSFER: "transfer",
                     ActionType.VOLUNTARY_CANCELLATION: "retire", ActionType.RETIREMENT: "retire"}
@@ -339,7 +381,7 @@ class _AefExport:
     """The registry's AEF actions export (CSV): reading, streaming and writing."""
 
     @property
-    def registry_suffix(self) -> str | None:
+    def profile(self) -> UndpProfile:
         raise NotImplementedError
 
     def parse_csv(self, records: list[CsvRecord]) -> ParseResult:
@@ -392,7 +434,7 @@ class _AefExport:
                     unknown[name] = value
                 else:
                     cells[key] = value
-            ctx = _Context(self.registry_suffix)
+            ctx = _Context(self.profile)
             try:
                 yield self.aef_row(cells, unknown)
             except _Bad as exc:
@@ -404,8 +446,6 @@ class _AefExport:
 
     def aef_row(self, cells: dict[str, str], unknown: dict[str, str]) -> _AefRow:
         """One export row as a canonical Action (and the authorization it embeds)."""
-        from standards.model import Authorization, Metric
-
         def cell(key: str) -> str | None:
             value = cells.get(key, "").strip()
             return None if value in _NA else value
@@ -416,7 +456,7 @@ class _AefExport:
         kind = AEF_ACTION_TYPES.get(re.sub(r"[\s_-]", "", str(cell("actionType"))).casefold())
         if kind is None:
             try:
-                kind = (ActionType(str(cell("actionType"))), None)
+                kind = ActionType(str(cell("actionType")))
             except ValueError:
                 raise _Bad(R_CODE, "actionType", f"Action type {cell('actionType')!r} is not one of "
                                                  f"{', '.join(AEF_ACTION_TYPES)}") from None
@@ -446,18 +486,19 @@ class _AefExport:
         authorized = cell("projectAuthorizationTime")
         auth_id = cell("authorizationId")
         origin = info.originating if info is not None else None
-        suffix = self.registry_suffix
+        profile = self.profile
         units = UnitBlock(serial=None if info is None else str(info.serial), serial_first=first, serial_last=last,
                           quantity=quantity, vintage=vintage, country=origin,
                           project_id=None if info is None else info.project,
                           itmo_reference=None if info is None else str(info.serial))
+        transferring = _aef_party(cells.get("transferingParty", ""), "transferingParty")
         action = Action(
-            action_type=kind[0], subtype=kind[1],
+            action_type=kind,
             date=datetime.combine(_aef_date(str(cell("actionTime")), "actionTime"), datetime.min.time(), UTC),
             cooperative_approach=ca, authorization_id=auth_id, first_transferring_party=first_party,
-            registry=None if suffix is None or origin is None else origin + suffix,
+            registry=profile.registry_id(origin), mitigation_type=profile.mitigation_type,
             first_id=first, last_id=last, units=units, metric=metric, quantity=quantity, vintage=vintage,
-            transferring_party=_aef_party(cells.get("transferingParty", ""), "transferingParty"),
+            transferring_party=transferring if kind in TRANSFER_LIKE else None,
             acquiring_party=_aef_party(cells.get("aquiringParty", ""), "aquiringParty"),
             using_party=using_party, using_entity=using if using is not None and using_party is None else None,
             extra={"undp": dict(cells) | ({"_unknown": unknown} if unknown else {})})
@@ -465,9 +506,12 @@ class _AefExport:
         if auth_id is not None and authorized is not None:
             authorization = Authorization(
                 authorization_id=auth_id, date=_aef_date(authorized, "projectAuthorizationTime"),
+                version=profile.authorization_version,
                 cooperative_approach=ca or approach or "", purposes=cell("purposeForAuthorization"),
-                sectors=cell("sector"), activity_types=cell("sectoralScope"), oimp_authorized=cell("oimp"),
-                first_transfer_definition=cell("firstTransferDefinition"), metric=metric,
+                sectors=profile.sector(cell("sector")), activity_types=profile.activity_type(cell("sectoralScope")),
+                oimp_authorized=cell("oimp"),
+                first_transfer_definition=cell("firstTransferDefinition") if "OIMP" in (cell(
+                    "purposeForAuthorization") or "") else None, metric=metric,
                 extra={"undp": {k: cells[k] for k in ("projectAuthorizationTime", "cooperativeApproach")
                                 if k in cells}})
         return _AefRow(action, authorization)
@@ -525,8 +569,8 @@ class _AefExport:
         if first is None or last is None:
             raise _Refused("the export needs the block's first and last unit")
         kind = AEF_ACTION_TYPES.get(re.sub(r"[\s_-]", "", native.get("actionType", "")).casefold())
-        if kind != (action.action_type, action.subtype):
-            if action.action_type is ActionType.TRANSFER and action.subtype == CROSS_BORDER_SUBTYPE:
+        if kind != action.action_type:
+            if action.action_type is ActionType.TRANSFER and action.acquiring_party is not None:
                 native["actionType"] = "crossBoarderTransfer"
             elif action.action_type in _AEF_WRITE_TYPES:
                 native["actionType"] = _AEF_WRITE_TYPES[action.action_type]
@@ -561,7 +605,8 @@ class _AefExport:
         put("actionTime", action.date.date().isoformat(), lambda old: _aef_date(old, "actionTime")
             == action.date.date())
         put("firstTransferingParty", action.first_transferring_party, party_same(action.first_transferring_party))
-        put("transferingParty", action.transferring_party, party_same(action.transferring_party))
+        if action.action_type in TRANSFER_LIKE or "transferingParty" not in native:
+            put("transferingParty", action.transferring_party, party_same(action.transferring_party))
         put("aquiringParty", action.acquiring_party, party_same(action.acquiring_party))
         using = action.using_party or action.using_entity
         put("actionBy", using, lambda old: (None if old.strip() in _NA else old.strip()) in (
@@ -578,10 +623,16 @@ class _AefExport:
         if auth is not None:
             put("projectAuthorizationTime", auth.date.isoformat(),
                 lambda old: _aef_date(old, "projectAuthorizationTime") == auth.date)
-            for key, value in (("purposeForAuthorization", auth.purposes), ("sector", auth.sectors),
-                               ("sectoralScope", auth.activity_types), ("oimp", auth.oimp_authorized),
-                               ("firstTransferDefinition", auth.first_transfer_definition)):
+            profile = self.profile
+            put("sector", auth.sectors, lambda old: profile.sector(None if old.strip() in _NA else old.strip())
+                == auth.sectors)
+            put("sectoralScope", auth.activity_types, lambda old: profile.activity_type(
+                None if old.strip() in _NA else old.strip()) == auth.activity_types)
+            for key, value in (("purposeForAuthorization", auth.purposes), ("oimp", auth.oimp_authorized)):
                 put(key, value, _same_text(value))
+            if auth.first_transfer_definition is not None or "firstTransferDefinition" not in native:
+                put("firstTransferDefinition", auth.first_transfer_definition,
+                    _same_text(auth.first_transfer_definition))
         for key in _AEF_LABEL:
             cells.setdefault(key, "NA")
         return cells
@@ -600,14 +651,13 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
     media = (Medium.JSON, Medium.CSV)
     rules = RULES
 
-    def __init__(self, registry_suffix: str | None = None) -> None:
-        self._suffix = registry_suffix
+    def __init__(self, profile: UndpProfile | None = None) -> None:
+        self._profile = profile
 
     @property
-    def registry_suffix(self) -> str | None:
-        """Two digits appended to the originating Party for the AEF Party ITMO registry ID, if configured."""
-        suffix = self._suffix if self._suffix is not None else os.environ.get(REGISTRY_SUFFIX_ENV)
-        return suffix if suffix and re.fullmatch(r"\d{2}", suffix) else None
+    def profile(self) -> UndpProfile:
+        """The deployment profile given, else one read from the ``CARBONLINK_UNDP_*`` variables."""
+        return self._profile if self._profile is not None else UndpProfile.from_env()
 
     # ------------------------------------------------------------------ parse
     def parse(self, data: bytes, *, medium: Medium) -> ParseResult:
@@ -620,7 +670,7 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
         return self.parse_json(load_json(data, what="UNDP registry JSON"))
 
     def parse_json(self, raw: Any) -> ParseResult:
-        ctx = _Context(self.registry_suffix)
+        ctx = _Context(self.profile)
         groups = self._groups(raw, ctx)
         document = CanonicalDocument()
         if groups is None:
@@ -761,9 +811,8 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
             raise _Bad(R_CODE, "type", f"type {kind!r} is not one of {', '.join(TRANSACTION_TYPES)}")
         retirement = record.get("retirementType")
         acquiring = None
-        subtype = None
         if retirement == CROSS_BORDER:
-            action_type, subtype = ActionType.TRANSFER, CROSS_BORDER_SUBTYPE
+            action_type = ActionType.TRANSFER
             if not record.get("country"):
                 raise _Bad(R_COUNTRY, "country", "a cross-border retirement must name the acquiring country")
             try:
@@ -791,14 +840,14 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
             country=info.originating, itmo_reference=str(info.serial),
             owner=None if record.get("recieverId") is None else _text(record["recieverId"], "recieverId"),
             beneficiary=_opt_text(record, "organizationName"))
-        suffix = ctx.suffix
+        profile = ctx.profile
         return Action(
-            action_type=action_type, subtype=subtype, date=_epoch(record["createTime"], "createTime"),
+            action_type=action_type, date=_epoch(record["createTime"], "createTime"),
             message_id=_text(record["id"], "id"), quantity=amount, units=units,
             cooperative_approach=info.cooperative_approach, first_transferring_party=info.first_transferring,
-            registry=None if suffix is None or info.originating is None else info.originating + suffix,
-            first_id=first, last_id=info.serial.last, vintage=info.serial.vintage,
-            transferring_party=info.originating if acquiring is not None else None, acquiring_party=acquiring,
+            registry=profile.registry_id(info.originating), mitigation_type=profile.mitigation_type,
+            metric=Metric.GHG, first_id=first, last_id=info.serial.last, vintage=info.serial.vintage,
+            acquiring_party=acquiring,
             authorization_id=ctx.authorizations.get(project_id), additional_information=_opt_text(record, "remarks"),
             extra={"undp": dict(record)})
 
@@ -898,7 +947,7 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
     def _read_back(self, target: str, native: dict[str, Any],
                    out: dict[str, list[dict[str, Any]]]) -> BaseModel | str:
         """Read a written record back (the canonical record it gives), or the first error as text."""
-        ctx = _Context(self.registry_suffix)
+        ctx = _Context(self.profile)
         for project in out["projects"]:
             if project.get("authorizationId") is not None and project.get("refId") is not None:
                 ctx.authorizations[str(project["refId"])] = str(project["authorizationId"])
@@ -974,8 +1023,7 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
         if _safe_epoch(native.get("createTime")) != action.date:
             native["createTime"] = _epoch_ms(action.date)
         kind = action.action_type
-        if kind is ActionType.TRANSFER and action.acquiring_party is not None and (
-                action.subtype == CROSS_BORDER_SUBTYPE or action.acquiring_party != units.country):
+        if kind is ActionType.TRANSFER and action.acquiring_party is not None:
             native["retirementType"] = CROSS_BORDER
             if native.get("country") is None or _safe_party(native["country"]) != action.acquiring_party:
                 native["country"] = action.acquiring_party
