@@ -213,9 +213,8 @@ def _to_cadt_value(table_id: str, f: FieldSpec, value: Any, entity: EntitySpec, 
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
-    if f.type.removesuffix("_or_na") in ("serial", "integer") and isinstance(value, int) and \
-            cadt_field is not None and cadt_field.kind == "string":
-        return str(value)
+    if cadt_field is not None and cadt_field.kind == "string" and not isinstance(value, str | bool):
+        return str(value)  # CADT types ITMO ids and the non-GHG quantity as text
     if not isinstance(value, str | int | bool):
         number = to_decimal(value)
         return json_number(number) if number is not None else str(value)

@@ -119,6 +119,9 @@ def _is_str(v: Any) -> bool:
 
 
 def _is_int(v: Any) -> bool:
+    """JSON Schema's integer: 7 and also 7.0 (a number with a zero fraction)."""
+    if isinstance(v, float):
+        return v.is_integer()
     return isinstance(v, int) and not isinstance(v, bool)
 
 

@@ -264,7 +264,7 @@ class CadtValidator:
                     self._add(f"{p}.DATE", where, f"{f.name} {value!r} is not an ISO 8601 date (YYYY-MM-DD)")
                 else:
                     dates[f.name] = parsed
-            if f.range is not None and isinstance(value, int):
+            if f.range is not None and isinstance(value, int | float) and not isinstance(value, bool):
                 lo, hi = f.range
                 if not lo <= value <= hi:
                     rule = "CADT.V1.VINTAGE" if self.version == "v1" else "CADT.V2.YEAR"
