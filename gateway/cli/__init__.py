@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from gateway.cli import translation, trust
+from gateway.cli import sandbox, translation, trust
 from standards.errors import CarbonlinkError
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ def _root(ctx: typer.Context) -> None:
 
 translation.register(app)
 trust.register(app)
+sandbox.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,78 @@
+"""``carbonlink sandbox --format ADAPTER``: run a sandbox registry on loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from standards.errors import CarbonlinkError
+
+EXIT_UNREADABLE = 2
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def sandbox_command(
+    format: Annotated[str, typer.Option("--format", "-f", help="Adapter the registry speaks (`carbonlink formats`).")],
+    port: Annotated[int, typer.Option(help="TCP port on the host.")] = 9101,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    db: Annotated[Path | None, typer.Option(help="SQLite file (default ./sandbox-<registry-id>.sqlite3).")] = None,
+    registry_id: Annotated[str, typer.Option(help="Participant id: signer of answers, default token audience.")]
+    = "sandbox-registry",
+    party: Annotated[str | None, typer.Option(help="ISO alpha-3 Party of this registry (decides credit/debit).")]
+    = None,
+    seed: Annotated[Path | None, typer.Option(help="Seed holdings from this JSON file (applied once).")] = None,
+    hold: Annotated[list[str] | None, typer.Option(help="Seed one block: FIRST_ITMO_ID..LAST_ITMO_ID[@ACCOUNT] or "
+                                                        "SERIAL[@ACCOUNT]; repeatable.")] = None,
+    messages_path: Annotated[str, typer.Option(help="Path of the inbound message endpoint.")] = "/messages",
+    medium: Annotated[str | None, typer.Option(help="Medium of inbound bodies (default: the format's first).")]
+    = None,
+    gateway_jwks: Annotated[str, typer.Option(help="Gateway public keys: 'development', a JWKS URL or file.")]
+    = "development",
+    gateway_issuer: Annotated[str, typer.Option(help="Expected iss of gateway tokens.")] = "http://127.0.0.1:8080",
+    audience: Annotated[list[str] | None, typer.Option(help="Accepted aud (repeatable; default registry id and "
+                                                            "base URL).")] = None,
+    key: Annotated[Path | None, typer.Option(help="Private JWK signing answers (default: generated, kept in the "
+                                                  "SQLite file).")] = None,
+    operator_token: Annotated[str | None, typer.Option(envvar="CARBONLINK_SANDBOX_OPERATOR_TOKEN",
+                                                       help="Operator bearer token (default: generated, kept).")]
+    = None,
+    default_account: Annotated[str, typer.Option(help="Account credited when a message names none.")] = "incoming",
+    max_body_bytes: Annotated[int, typer.Option(help="Largest accepted request body.")] = 1024 * 1024,
+    check: Annotated[bool, typer.Option("--check", help="Open, seed and print the start-up line, then exit.")]
+    = False,
+) -> None:
+    """Run a sandbox registry: holds units (SQLite), speaks one format, accepts only the gateway."""
+    from gateway.sandbox.app import serve
+    from gateway.sandbox.service import Sandbox, SandboxConfig
+
+    config = SandboxConfig(
+        format=format, registry_id=registry_id, party=party, host=host, port=port,
+        db=db or Path(f"sandbox-{registry_id}.sqlite3"), messages_path=messages_path, medium=medium,
+        gateway_jwks=gateway_jwks, gateway_issuer=gateway_issuer, audiences=tuple(audience or ()), key_file=key,
+        operator_token=operator_token, default_account=default_account, max_body_bytes=max_body_bytes, seed=seed,
+        holds=tuple(hold or ()))
+    try:
+        sandbox = Sandbox(config)
+    except CarbonlinkError as exc:
+        err.print(f"carbonlink: {exc.code}: {exc.message}", markup=False)
+        raise typer.Exit(EXIT_UNREADABLE) from None
+    held = sum(b.quantity for b in sandbox.store.holdings())
+    out.print(json.dumps({"sandbox": config.registry_id, "format": config.format, "medium": sandbox.medium.value,
+                          "url": config.base_url, "messages": config.base_url + config.messages_path,
+                          "jwks": config.base_url + "/.well-known/jwks.json", "db": str(config.db),
+                          "units_held": held, "seeded_blocks": sandbox.seeded,
+                          "operator_token": sandbox.operator_token}), markup=False)
+    if check:
+        return
+    serve(sandbox)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``carbonlink sandbox`` to ``app``."""
+    app.command("sandbox")(sandbox_command)

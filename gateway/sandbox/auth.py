@@ -1,0 +1,133 @@
+"""Who may call the sandbox: the gateway (a token it signed) and the sandbox's own operator.
+
+The gateway calls with ``Authorization: Bearer <at+jwt>`` minted by
+:meth:`gateway.trust.outbound.OutboundClient.gateway_token`. The sandbox checks it the way the
+trust layer checks tokens (:func:`gateway.trust.jose.verify`: algorithm allow-list, ``typ``
+``at+jwt``, header checked before a key is chosen), against the gateway's JWKS, then ``iss`` =
+the configured gateway issuer, ``aud`` = one of this registry's audiences, ``exp``/``iat`` with
+clock skew, a bounded lifetime and a ``jti`` seen only once (remembered in the SQLite file, so a
+restart does not reopen a replay window).
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from joserfc.jwk import Key
+
+from gateway.sandbox.errors import GatewayAuthError, OperatorAuthError, SandboxConfigError, SandboxError
+from gateway.sandbox.store import SandboxStore
+from gateway.trust import jose
+from gateway.trust.client_auth import JwksCache
+from gateway.trust.errors import ConfigurationError, InvalidClient
+from gateway.trust.keys import SigningKeyRing, public_key_set
+from gateway.trust.tokens import AT_TYP
+from standards.errors import InputError
+from standards.safeio import load_json, read_bytes
+
+DEVELOPMENT = "development"
+KeySource = Callable[[bool], dict[str, Key]]
+
+
+def key_source(spec: str) -> KeySource:
+    """Where the gateway's public keys come from: ``development`` (the shipped development
+    keyring), an ``http(s)://`` JWKS URL (fetched, cached 5 minutes, re-fetched on an unknown
+    ``kid``), or a JWKS file."""
+    if spec == DEVELOPMENT:
+        from gateway.trust import development
+
+        ring = SigningKeyRing.from_document(development.keyring_document(), grace_seconds=330,
+                                            what="development keyring")
+        dev_keys = public_key_set(ring.jwks(), what="development gateway JWKS")
+        return lambda refresh: dev_keys
+    if spec.startswith(("http://", "https://")):
+        cache = JwksCache(ttl=300, timeout=5)
+
+        def fetch(refresh: bool) -> dict[str, Key]:
+            try:
+                return cache.keys(spec, refresh=refresh)
+            except InvalidClient as exc:
+                raise SandboxError(f"the gateway's JWKS cannot be fetched: {exc.message}",
+                                   code="SANDBOX.GATEWAY_JWKS_UNAVAILABLE") from None
+        return fetch
+    try:
+        file_keys = public_key_set(load_json(read_bytes(Path(spec), limit=256 * 1024), what=spec), what=spec)
+    except (InputError, ConfigurationError, OSError) as exc:
+        raise SandboxConfigError(f"--gateway-jwks {spec}: {exc}") from None
+    return lambda refresh: file_keys
+
+
+class GatewayVerifier:
+    """Verifies the gateway's bearer tokens (see module docstring)."""
+
+    def __init__(self, keys: KeySource, *, issuer: str, audiences: tuple[str, ...], store: SandboxStore,
+                 skew: int = 30, max_lifetime: int = 600) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audiences = audiences
+        self.store = store
+        self.skew = skew
+        self.max_lifetime = max_lifetime
+
+    def _key_for(self, header: dict[str, Any]) -> Key:
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise jose.JwsRejected("KID", "the token has no kid")
+        keys = self.keys(False)
+        if kid not in keys:
+            keys = self.keys(True)
+        if kid not in keys:
+            raise jose.JwsRejected("KID", f"kid {kid!r} is not a key of the gateway")
+        return keys[kid]
+
+    def verify(self, authorization: str | None, now: float | None = None) -> dict[str, Any]:
+        """The verified claims of the ``Authorization: Bearer`` token, or :class:`GatewayAuthError`."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise GatewayAuthError("send the gateway's token as 'Authorization: Bearer <token>'",
+                                   code="SANDBOX.AUTH_MISSING")
+        try:
+            claims = jose.verify(token.strip(), typ=AT_TYP, key_for=self._key_for).claims
+        except jose.JwsRejected as exc:
+            raise GatewayAuthError(f"the gateway token is refused: {exc.message}",
+                                   code=f"SANDBOX.AUTH_{exc.reason}") from None
+        moment = time.time() if now is None else now
+        if claims.get("iss") != self.issuer:
+            raise GatewayAuthError(f"the token was issued by {claims.get('iss')!r}, not the gateway {self.issuer!r}",
+                                   code="SANDBOX.AUTH_ISSUER")
+        aud = claims.get("aud")
+        auds = aud if isinstance(aud, list) else [aud]
+        if not any(isinstance(a, str) and a in self.audiences for a in auds):
+            raise GatewayAuthError(f"the token is meant for {aud!r}, not this registry", code="SANDBOX.AUTH_AUDIENCE")
+        exp, iat, jti = _time(claims.get("exp")), _time(claims.get("iat")), claims.get("jti")
+        if exp is None or iat is None or not isinstance(jti, str) or not 8 <= len(jti) <= 256:
+            raise GatewayAuthError("the token needs numeric exp and iat and a jti of 8 to 256 characters",
+                                   code="SANDBOX.AUTH_CLAIMS")
+        if exp <= moment - self.skew:
+            raise GatewayAuthError("the gateway token has expired", code="SANDBOX.AUTH_EXPIRED")
+        if iat > moment + self.skew:
+            raise GatewayAuthError("the gateway token is issued in the future", code="SANDBOX.AUTH_NOT_YET_VALID")
+        if exp - iat > self.max_lifetime:
+            raise GatewayAuthError(f"the gateway token lives longer than {self.max_lifetime} s",
+                                   code="SANDBOX.AUTH_LIFETIME")
+        if not self.store.first_use(jti, exp + self.skew):
+            raise GatewayAuthError("this gateway token was already used (jti replay)", code="SANDBOX.AUTH_REPLAY")
+        return claims
+
+
+def _time(value: object) -> float | None:
+    """A NumericDate, or None for anything else (booleans, strings, absurd values)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e11:
+        return float(value)
+    return None
+
+
+def check_operator(authorization: str | None, expected: str) -> None:
+    """The operator endpoints take ``Authorization: Bearer <operator token>`` (constant-time compare)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        raise OperatorAuthError("this endpoint needs the sandbox operator token", code="SANDBOX.OPERATOR_AUTH")

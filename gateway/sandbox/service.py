@@ -1,0 +1,320 @@
+"""The sandbox registry without HTTP: configuration, start-up, and answering one request.
+
+:class:`Sandbox` owns the adapter, the SQLite store, the signing key and the gateway verifier.
+Each handler returns an :class:`Answer` (status, exact body bytes, headers including the
+detached signature), which :mod:`gateway.sandbox.app` sends unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from joserfc.jwk import Key
+
+from adapters.protocol import RegistryAdapter
+from adapters.registry import default_registry
+from gateway.sandbox import ledger
+from gateway.sandbox.auth import DEVELOPMENT, GatewayVerifier, check_operator, key_source
+from gateway.sandbox.errors import (
+    GatewayAuthError,
+    MessageIdMissing,
+    MessageIdReused,
+    SandboxConfigError,
+    SandboxError,
+    SeedError,
+)
+from gateway.sandbox.store import OUTGOING, Decision, Loader, SandboxStore, now_iso
+from gateway.sandbox.units import Units, parse_hold_spec, seed_units
+from gateway.trust.errors import ConfigurationError
+from gateway.trust.keys import generate_key, import_jwk, public_jwk
+from gateway.trust.outbound import SIGNATURE_HEADER, sign_response
+from standards.codec import Medium, MessageKind
+from standards.errors import CarbonlinkError, InputError
+from standards.findings import Finding, Location
+from standards.parties import is_alpha3
+from standards.safeio import load_json, read_bytes
+
+log = logging.getLogger("carbonlink.sandbox")
+
+MESSAGE_ID_HEADER = "Carbonlink-Message-Id"
+SENDER_HEADER = "Carbonlink-Sender"
+REPLAYED_HEADER = "Carbonlink-Replayed"
+PROBLEM_TYPE = "https://carbonlink.dev/problems/sandbox/"
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$")
+_TAKES = frozenset({MessageKind.TRANSFERS, MessageKind.ACTIONS, MessageKind.CANCELLATIONS, MessageKind.RETIREMENTS})
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Everything ``carbonlink sandbox`` can set (see docs/sandbox.md)."""
+
+    format: str
+    registry_id: str = "sandbox-registry"
+    party: str | None = None
+    db: Path = Path("sandbox.sqlite3")
+    host: str = "127.0.0.1"
+    port: int = 9101
+    messages_path: str = "/messages"
+    medium: str | None = None
+    gateway_jwks: str = DEVELOPMENT
+    gateway_issuer: str = "http://127.0.0.1:8080"
+    audiences: tuple[str, ...] = ()
+    key_file: Path | None = None
+    key_alg: str = "ES256"
+    operator_token: str | None = None
+    default_account: str = "incoming"
+    max_body_bytes: int = 1024 * 1024
+    clock_skew: int = 30
+    max_token_lifetime: int = 600
+    seed: Path | None = None
+    holds: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    media_type: str = "application/json"
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _dumps(doc: Any) -> bytes:
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+
+
+class Sandbox:
+    """A running sandbox registry (see module docstring)."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        try:
+            self.adapter: RegistryAdapter = default_registry().get(config.format)
+        except CarbonlinkError as exc:
+            raise SandboxConfigError(exc.message) from None
+        if not _TAKES & self.adapter.reads:
+            raise SandboxConfigError(f"format {config.format!r} reads no transfers, actions, cancellations or "
+                                     "retirements; a sandbox registry cannot speak it")
+        self.medium = self._medium()
+        if config.party is not None and not is_alpha3(config.party):
+            raise SandboxConfigError(f"--party {config.party!r} is not an ISO 3166-1 alpha-3 code")
+        if not config.messages_path.startswith("/") or config.messages_path.startswith(("/outgoing", "/holdings")):
+            raise SandboxConfigError(f"--messages-path {config.messages_path!r} must start with / and not clash "
+                                     "with the operator routes")
+        self.store = SandboxStore(config.db)
+        self.key = self._signing_key()
+        self.operator_token = config.operator_token or self.store.meta_default(
+            "operator_token", lambda: secrets.token_urlsafe(24))
+        audiences = config.audiences or (config.registry_id, config.base_url)
+        self.verifier = GatewayVerifier(key_source(config.gateway_jwks), issuer=config.gateway_issuer,
+                                        audiences=tuple(audiences), store=self.store, skew=config.clock_skew,
+                                        max_lifetime=config.max_token_lifetime)
+        self.seeded = self._seed()
+
+    # -- start-up -----------------------------------------------------------------------------
+
+    def _medium(self) -> Medium:
+        if self.config.medium is None:
+            return self.adapter.media[0]
+        try:
+            medium = Medium(self.config.medium.lower())
+        except ValueError:
+            raise SandboxConfigError(f"unknown medium {self.config.medium!r} (json, csv, xlsx, xml)") from None
+        if medium not in self.adapter.media:
+            raise SandboxConfigError(f"{self.config.format} does not read {medium.value}")
+        return medium
+
+    def _signing_key(self) -> Key:
+        try:
+            if self.config.key_file is not None:
+                raw = load_json(read_bytes(self.config.key_file, limit=64 * 1024), what=str(self.config.key_file))
+                return import_jwk(raw, private=True, what=str(self.config.key_file))
+            stored = self.store.meta_default("signing_key", lambda: orjson.dumps(dict(generate_key(
+                self.config.key_alg, f"{self.config.registry_id}-1").as_dict(private=True))).decode())
+            return import_jwk(orjson.loads(stored), private=True, what="sandbox signing key")
+        except (ConfigurationError, InputError) as exc:
+            raise SandboxConfigError(f"the sandbox signing key is unusable: {exc.message}") from None
+
+    def _seed(self) -> int:
+        entries: list[tuple[Units, str | None]] = []
+        sources: list[bytes] = []
+        if self.config.seed is not None:
+            try:
+                doc = load_json(read_bytes(self.config.seed, limit=16 * 1024 * 1024), what=str(self.config.seed))
+            except InputError as exc:
+                raise SeedError(f"--seed {self.config.seed}: {exc.message}") from None
+            blocks = doc.get("blocks") if isinstance(doc, dict) else None
+            if not isinstance(blocks, list):
+                raise SeedError(f"--seed {self.config.seed}: a seed file is an object with a 'blocks' list")
+            entries += [seed_units(b, f"{self.config.seed} /blocks/{i}") for i, b in enumerate(blocks)]
+            sources.append(read_bytes(self.config.seed, limit=16 * 1024 * 1024))
+        entries += [parse_hold_spec(spec) for spec in self.config.holds]
+        sources += [spec.encode() for spec in self.config.holds]
+        if not entries:
+            return 0
+        return self.store.seed(entries, default_account=self.config.default_account,
+                               source=digest(b"\0".join(sources)))
+
+    # -- signing ------------------------------------------------------------------------------
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [public_jwk(self.key)]}
+
+    def signed(self, status: int, body: bytes, request_body: bytes | None, *,
+               media_type: str = "application/json", extra: dict[str, str] | None = None) -> Answer:
+        headers = {SIGNATURE_HEADER: sign_response(self.key, signer=self.config.registry_id, body=body,
+                                                   request_body=request_body)}
+        headers.update(extra or {})
+        return Answer(status, body, headers, media_type)
+
+    def problem(self, exc: CarbonlinkError, request_body: bytes | None) -> Answer:
+        status = exc.status if isinstance(exc, SandboxError) else 400
+        doc = {"type": PROBLEM_TYPE + exc.code.lower().replace("sandbox.", "").replace("_", "-"),
+               "title": type(exc).__name__, "status": status, "detail": exc.message, "code": exc.code,
+               "registry": self.config.registry_id}
+        extra = {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.code}"'} \
+            if isinstance(exc, GatewayAuthError) else None
+        return self.signed(status, _dumps(doc), request_body, media_type="application/problem+json", extra=extra)
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def receive(self, body: bytes, headers: dict[str, str]) -> Answer:
+        """``POST <messages path>``: a message from the gateway."""
+        try:
+            self.verifier.verify(headers.get("authorization"))
+            sender = headers.get(SENDER_HEADER.lower(), "")
+            if sender and not _ID.match(sender):
+                raise SandboxError(f"{SENDER_HEADER} is not a participant id", code="SANDBOX.SENDER_INVALID")
+            return self._answer(sender, self._message_id(headers), body, mode="inbound")
+        except CarbonlinkError as exc:
+            return self.problem(exc, body)
+
+    def reserve(self, body: bytes, headers: dict[str, str]) -> Answer:
+        """``POST /outgoing``: the operator sends units out; they are pending until settled."""
+        try:
+            check_operator(headers.get("authorization"), self.operator_token)
+            return self._answer(OUTGOING, self._message_id(headers), body, mode="outgoing")
+        except CarbonlinkError as exc:
+            return self.problem(exc, body)
+
+    def settle(self, message_id: str, body: bytes, headers: dict[str, str], *, confirm: bool) -> Answer:
+        """``POST /outgoing/{id}/confirm|release``: the receiver accepted (debit) or refused (release)."""
+        try:
+            check_operator(headers.get("authorization"), self.operator_token)
+            receipt = body.decode("utf-8", "replace") if body else ""
+            blocks = self.store.settle(message_id, confirm=confirm, receipt=receipt)
+            doc = {"registry": self.config.registry_id, "message_id": message_id,
+                   "settled": "debited" if confirm else "released", "blocks": [b.as_dict() for b in blocks],
+                   "answered_at": now_iso()}
+            return self.signed(200, _dumps(doc), body)
+        except CarbonlinkError as exc:
+            return self.problem(exc, body)
+
+    def holdings(self, headers: dict[str, str]) -> Answer:
+        """``GET /holdings``: for the operator token or a gateway token."""
+        try:
+            try:
+                check_operator(headers.get("authorization"), self.operator_token)
+            except SandboxError:
+                self.verifier.verify(headers.get("authorization"))
+            blocks = self.store.holdings()
+            doc = {"registry": self.config.registry_id, "party": self.config.party, "as_of": now_iso(),
+                   "holdings": [b.as_dict() for b in blocks],
+                   "total": {"held": sum(b.quantity for b in blocks if b.status == "held"),
+                             "pending": sum(b.quantity for b in blocks if b.status == "pending")}}
+            return self.signed(200, _dumps(doc), None)
+        except CarbonlinkError as exc:
+            return self.problem(exc, None)
+
+    def journal(self, headers: dict[str, str]) -> Answer:
+        try:
+            check_operator(headers.get("authorization"), self.operator_token)
+            return self.signed(200, _dumps({"registry": self.config.registry_id, "journal": self.store.journal()}),
+                               None)
+        except CarbonlinkError as exc:
+            return self.problem(exc, None)
+
+    @staticmethod
+    def _message_id(headers: dict[str, str]) -> str:
+        value = headers.get(MESSAGE_ID_HEADER.lower())
+        if not value:
+            raise MessageIdMissing(f"the message has no {MESSAGE_ID_HEADER} header")
+        if not _ID.match(value):
+            raise MessageIdMissing(f"{MESSAGE_ID_HEADER} must be 1-200 characters of A-Z a-z 0-9 . _ : @ / + = -",
+                                   code="SANDBOX.MESSAGE_ID_INVALID")
+        return value
+
+    def _answer(self, sender: str, message_id: str, body: bytes, *, mode: ledger.Mode) -> Answer:
+        body_digest = digest(body)
+        known = self.store.answered(sender, message_id)
+        if known is not None:
+            if known[0] != body_digest:
+                raise MessageIdReused(f"message id {message_id!r} was already used with a different body")
+            return self.signed(known[1], known[2], body, extra={REPLAYED_HEADER: "true"})
+        findings, actions = self._parse(body)
+
+        def decide(load: Loader) -> Decision:
+            if findings:
+                return Decision(422, self._verdict(sender, message_id, body_digest, findings, []))
+            result = ledger.plan(actions, party=self.config.party, default_account=self.config.default_account,
+                                 mode=mode, ref=message_id, load=load)
+            status = 200 if result.accepted else 422
+            return Decision(status, self._verdict(sender, message_id, body_digest, result.findings,
+                                                  [s.as_dict() for s in result.steps] if result.accepted else [],
+                                                  reserved=mode == "outgoing"), result)
+
+        stored = self.store.apply_message(sender, message_id, body_digest, decide)
+        extra = {REPLAYED_HEADER: "true"} if stored.replayed else None
+        return self.signed(stored.status, stored.body, body, extra=extra)
+
+    def _parse(self, body: bytes) -> tuple[list[Finding], list[Any]]:
+        where = Location(pointer="")
+        if len(body) > self.config.max_body_bytes:
+            return [ledger.MALFORMED.finding(f"the message is larger than {self.config.max_body_bytes} bytes",
+                                             where)], []
+        try:
+            result = self.adapter.parse(body, medium=self.medium)
+        except CarbonlinkError as exc:
+            return [ledger.MALFORMED.finding(f"the message is not readable {self.config.format} "
+                                             f"{self.medium.value}: {exc.code}: {exc.message}", where)], []
+        except Exception as exc:  # an adapter bug must still give the sender a coded answer
+            log.exception("adapter %s failed on a message", self.config.format)
+            return [ledger.MALFORMED.finding(f"the {self.config.format} adapter could not read the message "
+                                             f"({type(exc).__name__})", where)], []
+        errors = [f for f in result.findings if f.is_error]
+        if errors:
+            return [ledger.MALFORMED.finding(f"the message has {len(errors)} error(s) in {self.config.format}: "
+                                             f"{errors[0].rule} at {errors[0].location.render()}: {errors[0].message}",
+                                             errors[0].location), *errors], []
+        document = result.document
+        if not document.actions:
+            what = "nothing" if document.is_empty() else f"{document.record_count()} record(s) but no actions"
+            rule = ledger.MALFORMED if document.is_empty() else ledger.UNSUPPORTED_KIND
+            return [rule.finding(f"the message carries {what}; this registry takes transfers, acquisitions, "
+                                 "uses, cancellations and retirements", where)], []
+        return [], list(document.actions)
+
+    def _verdict(self, sender: str, message_id: str, body_digest: str, findings: list[Finding],
+                 applied: list[dict[str, Any]], *, reserved: bool = False) -> bytes:
+        accepted = not findings
+        doc: dict[str, Any] = {
+            "registry": self.config.registry_id, "message_id": message_id, "sender": sender or None,
+            "verdict": ("reserved" if reserved else "accepted") if accepted else "rejected",
+            "code": None if accepted else findings[0].rule,
+            "reasons": [f.as_dict() for f in findings], "applied": applied,
+            "request_sha256": body_digest, "answered_at": now_iso()}
+        return _dumps(doc)

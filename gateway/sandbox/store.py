@@ -1,0 +1,247 @@
+"""The sandbox's SQLite file: holdings, answered messages, the journal, seen token ids, its key.
+
+Every change happens in one ``BEGIN IMMEDIATE`` transaction under a process lock: a message's
+effect on the holdings, its journal lines and its stored answer are written together or not at
+all, so a retry after a crash either finds the answer or finds nothing done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gateway.sandbox.errors import MessageIdReused, NoPendingDebit, SandboxConfigError, SeedError
+from gateway.sandbox.ledger import Plan, Step, release
+from gateway.sandbox.units import HELD, PENDING, Block, Units, merge_all
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, series TEXT NOT NULL,
+    first INTEGER NOT NULL, last INTEGER NOT NULL, vintage INTEGER, account TEXT NOT NULL,
+    status TEXT NOT NULL, ref TEXT, template TEXT NOT NULL DEFAULT '',
+    CHECK (first <= last), CHECK (status IN ('held', 'pending')));
+CREATE INDEX IF NOT EXISTS blocks_series ON blocks (series, first);
+CREATE INDEX IF NOT EXISTS blocks_ref ON blocks (ref);
+CREATE TABLE IF NOT EXISTS messages (
+    sender TEXT NOT NULL, message_id TEXT NOT NULL, digest TEXT NOT NULL, status INTEGER NOT NULL,
+    answer BLOB NOT NULL, answered_at TEXT NOT NULL, PRIMARY KEY (sender, message_id));
+CREATE TABLE IF NOT EXISTS journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, sender TEXT NOT NULL, message_id TEXT NOT NULL,
+    action INTEGER, type TEXT, direction TEXT NOT NULL, units TEXT NOT NULL, quantity INTEGER NOT NULL,
+    account TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS seen_jti (jti TEXT PRIMARY KEY, expires REAL NOT NULL);
+"""
+
+#: ``sender`` under which the sandbox's own outgoing reservations are deduplicated.
+OUTGOING = "@outgoing"
+
+Loader = Callable[[Iterable[str]], list[Block]]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """An answer to store: HTTP status, exact body bytes, and the plan to apply when accepted."""
+
+    status: int
+    body: bytes
+    plan: Plan | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    status: int
+    body: bytes
+    replayed: bool
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class SandboxStore:
+    """One SQLite file; safe to share between the server's worker threads."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise SandboxConfigError(f"cannot open the sandbox database {self.path}: {exc}") from None
+        self._lock = threading.Lock()
+        self._next_prune = 0.0
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- meta ---------------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def meta_default(self, key: str, make: Callable[[], str]) -> str:
+        """The stored value of ``key``, created with ``make()`` the first time (atomically)."""
+        with self.transaction() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                return str(row[0])
+            value = make()
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+            return value
+
+    # -- holdings -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _rows(db: sqlite3.Connection, where: str = "", args: Sequence[Any] = ()) -> list[Block]:
+        rows = db.execute("SELECT kind, series, first, last, vintage, account, status, ref, template FROM blocks "
+                          f"{where} ORDER BY series, first", tuple(args)).fetchall()
+        return [Block(*row) for row in rows]
+
+    def holdings(self) -> list[Block]:
+        with self._lock:
+            return self._rows(self._db)
+
+    @staticmethod
+    def _loader(db: sqlite3.Connection) -> Loader:
+        def load(series: Iterable[str]) -> list[Block]:
+            wanted = sorted(set(series))
+            marks = ",".join("?" * len(wanted))
+            return SandboxStore._rows(db, f"WHERE series IN ({marks})", wanted) if wanted else []
+        return load
+
+    @staticmethod
+    def _replace(db: sqlite3.Connection, series: Iterable[str], blocks: Iterable[Block]) -> None:
+        wanted = sorted(set(series))
+        if wanted:
+            db.execute(f"DELETE FROM blocks WHERE series IN ({','.join('?' * len(wanted))})", wanted)
+        db.executemany("INSERT INTO blocks (kind, series, first, last, vintage, account, status, ref, template) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(b.kind, b.series, b.first, b.last, b.vintage, b.account, b.status, b.ref, b.template)
+                        for b in blocks])
+
+    @staticmethod
+    def _journal(db: sqlite3.Connection, sender: str, message_id: str, steps: Iterable[Step], at: str) -> None:
+        db.executemany("INSERT INTO journal (at, sender, message_id, action, type, direction, units, quantity, "
+                       "account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(at, sender, message_id, s.action, s.action_type, s.direction, s.units, s.quantity, s.account)
+                        for s in steps])
+
+    def seed(self, entries: Sequence[tuple[Units, str | None]], *, default_account: str, source: str) -> int:
+        """Add seed blocks; a source already applied (same digest) is skipped. Returns blocks added."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM meta WHERE key = ?", (f"seed:{source}",)).fetchone():
+                return 0
+            load = self._loader(db)
+            series = {u.series for u, _ in entries}
+            working = load(series)
+            for units, account in entries:
+                clash = [b for b in working if b.overlaps(units)]
+                if clash:
+                    raise SeedError(f"seed block {units.label()} overlaps {clash[0].label()} already held")
+                working.append(Block.of(units, account or default_account))
+            self._replace(db, series, merge_all(working))
+            steps = [Step(-1, "Seed", "credit", u.label(), u.quantity, a or default_account) for u, a in entries]
+            self._journal(db, "@seed", source, steps, now_iso())
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (f"seed:{source}", now_iso()))
+            return len(entries)
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def answered(self, sender: str, message_id: str) -> tuple[str, int, bytes] | None:
+        """``(digest, status, answer)`` of a message already answered."""
+        with self._lock:
+            row = self._db.execute("SELECT digest, status, answer FROM messages WHERE sender = ? AND message_id = ?",
+                                   (sender, message_id)).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]), bytes(row[2]))
+
+    def apply_message(self, sender: str, message_id: str, digest: str,
+                      decide: Callable[[Loader], Decision]) -> StoredAnswer:
+        """Answer a message exactly once: a stored answer is returned again for the same body, a
+        different body under a used id is refused, otherwise ``decide`` runs and its plan, journal
+        lines and answer are written in one transaction."""
+        with self.transaction() as db:
+            row = db.execute("SELECT digest, status, answer FROM messages WHERE sender = ? AND message_id = ?",
+                             (sender, message_id)).fetchone()
+            if row is not None:
+                if row[0] != digest:
+                    raise MessageIdReused(f"message id {message_id!r} was already used with a different body")
+                return StoredAnswer(int(row[1]), bytes(row[2]), replayed=True)
+            decision = decide(self._loader(db))
+            at = now_iso()
+            plan = decision.plan
+            if plan is not None and plan.accepted:
+                self._replace(db, plan.series, plan.after)
+                self._journal(db, sender, message_id, plan.steps, at)
+            db.execute("INSERT INTO messages (sender, message_id, digest, status, answer, answered_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (sender, message_id, digest, decision.status, decision.body, at))
+            return StoredAnswer(decision.status, decision.body, replayed=False)
+
+    def settle(self, message_id: str, *, confirm: bool, receipt: str = "") -> list[Block]:
+        """Confirm (debit for good) or release (back to held) the pending debit of ``message_id``."""
+        with self.transaction() as db:
+            pending = self._rows(db, "WHERE status = ? AND ref = ?", (PENDING, message_id))
+            if not pending:
+                raise NoPendingDebit(f"no pending outgoing debit for message {message_id!r}")
+            at = now_iso()
+            if confirm:
+                db.execute("DELETE FROM blocks WHERE status = ? AND ref = ?", (PENDING, message_id))
+                direction = "debit"
+            else:
+                series = {b.series for b in pending}
+                others = [b for b in self._loader(db)(series) if not (b.status == PENDING and b.ref == message_id)]
+                self._replace(db, series, merge_all([*others, *release(pending)]))
+                direction = "released"
+            steps = [Step(-1, "Transfer", direction, b.label(), b.quantity, b.account) for b in pending]  # type: ignore[arg-type]
+            self._journal(db, OUTGOING, message_id, steps, at)
+            if receipt:
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"receipt:{message_id}", receipt))
+            return pending
+
+    def journal(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT at, sender, message_id, action, type, direction, units, quantity, account "
+                                    "FROM journal ORDER BY id").fetchall()
+        keys = ("at", "sender", "message_id", "action", "type", "direction", "units", "quantity", "account")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    # -- token ids ----------------------------------------------------------------------------
+
+    def first_use(self, jti: str, expires: float) -> bool:
+        """Record a gateway token's ``jti``; False when it was seen before and has not expired."""
+        now = time.time()
+        with self.transaction() as db:
+            if now >= self._next_prune:
+                db.execute("DELETE FROM seen_jti WHERE expires < ?", (now,))
+                self._next_prune = now + 30
+            row = db.execute("SELECT expires FROM seen_jti WHERE jti = ?", (jti,)).fetchone()
+            if row is not None and float(row[0]) >= now:
+                return False
+            db.execute("INSERT OR REPLACE INTO seen_jti (jti, expires) VALUES (?, ?)", (jti, expires))
+            return True
+
+
+__all__ = ["HELD", "OUTGOING", "PENDING", "Decision", "SandboxStore", "StoredAnswer"]
