@@ -150,8 +150,8 @@ class CadtAdapter:
 
     def _read_json(self, raw: Any) -> _Read:
         read = _Read()
-        if isinstance(raw, dict) and raw and all(isinstance(k, str) for k in raw) and \
-                any(k in _resources("v1") or k in _resources("v2") for k in raw):
+        named = sum(1 for k in raw if k in _resources("v1") or k in _resources("v2")) if isinstance(raw, dict) else 0
+        if named and named * 2 >= len(raw):  # an object keyed by resource name (a record has few such keys)
             versions = {v for v in VERSIONS for k in raw if k in _resources(v)}
             if len(versions) > 1:
                 read.findings.append(SHAPE.finding("the input mixes CAD Trust v1 resources (projects, units) "
