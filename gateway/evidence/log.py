@@ -1,0 +1,188 @@
+"""The evidence log: append exchanges, read them back, verify the chain.
+
+:func:`open_log` picks the backend from a URL: ``sqlite:///path/to/evidence.db`` (embedded,
+single node) or ``postgresql://...`` (scale-out: N gateway processes append to one chain).
+Both accept ``?table=name`` (default ``evidence``); SQLite also ``?synchronous=full|normal``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from gateway.evidence.canonical import canonical_json
+from gateway.evidence.errors import EvidenceConfigError, InvalidEntry
+from gateway.evidence.record import GENESIS_PREV_HASH, EvidenceRecord, Exchange, utc_timestamp
+from gateway.evidence.signing import KeySetVerifier, Signer
+from gateway.evidence.verify import ChainReport, ChainVerifier
+
+_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,47}")
+
+#: Columns of the record table, in the order the backends select them.
+COLUMNS = ("seq", "ts", "kind", "sender", "receiver", "message_id", "inbound_sha256", "outbound_sha256",
+           "receipt", "verdicts", "prev_hash", "hash", "signature", "v")
+
+
+def check_table_name(name: str) -> str:
+    if not _TABLE.fullmatch(name):
+        raise EvidenceConfigError(f"table name {name!r} must match [a-z_][a-z0-9_]{{0,47}}")
+    return name
+
+
+def record_from_row(row: tuple[Any, ...], loads: Any) -> EvidenceRecord:
+    """Rebuild a record from a row in :data:`COLUMNS` order (JSON columns are canonical text).
+
+    A row that cannot be read back (JSON columns edited into garbage, wrong types) raises
+    :class:`InvalidEntry` naming the row's ``seq``.
+    """
+    (seq, ts, kind, sender, receiver, message_id, inbound, outbound, receipt, verdicts, prev_hash, hash_,
+     signature, v) = row
+    try:
+        return EvidenceRecord(seq=int(seq), ts=ts, kind=kind, sender=sender, receiver=receiver,
+                              message_id=message_id, inbound_sha256=inbound, outbound_sha256=outbound,
+                              receipt=None if receipt is None else loads(receipt), verdicts=loads(verdicts),
+                              prev_hash=prev_hash, hash=hash_, signature=signature, v=int(v))
+    except (ValueError, TypeError) as exc:  # orjson.JSONDecodeError is a ValueError
+        raise InvalidEntry(f"record {seq} cannot be read back: {exc}") from None
+
+
+def record_to_row(record: EvidenceRecord) -> tuple[Any, ...]:
+    receipt = None if record.receipt is None else canonical_json(record.receipt).decode("utf-8")
+    return (record.seq, record.ts, record.kind, record.sender, record.receiver, record.message_id,
+            record.inbound_sha256, record.outbound_sha256, receipt,
+            canonical_json(record.verdicts).decode("utf-8"), record.prev_hash, record.hash, record.signature,
+            record.v)
+
+
+class EvidenceLog(ABC):
+    """An append-only, hash-chained, signed log of exchanges (one chain per table)."""
+
+    url: str
+
+    def __init__(self, signer: Signer | None) -> None:
+        self._signer = signer
+        self._known_kids: set[str] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def signer(self) -> Signer | None:
+        return self._signer
+
+    def seal(self, exchange: Exchange, seq: int, prev_hash: str) -> EvidenceRecord:
+        """Number, time-stamp, hash and sign ``exchange`` as the record after ``prev_hash``."""
+        if self._signer is None:
+            raise EvidenceConfigError("this evidence log was opened without a signer; it can only be read")
+        draft = EvidenceRecord(
+            seq=seq, ts=utc_timestamp(), kind=exchange.kind, sender=exchange.sender,
+            receiver=exchange.receiver,
+            message_id=exchange.message_id, inbound_sha256=exchange.inbound_sha256,
+            outbound_sha256=exchange.outbound_sha256,
+            receipt=None if exchange.receipt is None else dict(exchange.receipt),
+            verdicts=dict(exchange.verdicts), prev_hash=prev_hash, hash="", signature="")
+        digest = draft.computed_hash()
+        return replace(draft, hash=digest, signature=self._signer.sign(digest.encode("ascii")))
+
+    def append(self, exchange: Exchange) -> EvidenceRecord:
+        """Append one exchange and return the stored record (atomic; safe across threads/processes)."""
+        checked = exchange.checked()
+        with self._lock:
+            return self._append(checked)
+
+    @abstractmethod
+    def _append(self, exchange: Exchange) -> EvidenceRecord: ...
+
+    @abstractmethod
+    def head(self) -> tuple[int, str]:
+        """``(seq, hash)`` of the last record, ``(0, 64 zeros)`` for an empty log."""
+
+    @abstractmethod
+    def records(self, *, from_seq: int = 1, to_seq: int | None = None) -> Iterator[EvidenceRecord]:
+        """Records in ``seq`` order (streamed in batches)."""
+
+    @abstractmethod
+    def find(self, sender: str, message_id: str) -> list[EvidenceRecord]:
+        """Every record of one message (retries and answers included)."""
+
+    @abstractmethod
+    def recorded_keys(self) -> dict[str, dict[str, Any]]:
+        """Public JWKs the log has signed with, by kid (convenience copy: not a trust anchor)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def get(self, seq: int) -> EvidenceRecord | None:
+        return next(iter(self.records(from_seq=seq, to_seq=seq)), None)
+
+    def last(self, count: int) -> list[EvidenceRecord]:
+        head, _ = self.head()
+        return list(self.records(from_seq=max(1, head - count + 1), to_seq=head))
+
+    def verify(self, keys: KeySetVerifier) -> ChainReport:
+        """Prove the whole chain against ``keys`` (stops at the first break)."""
+        verifier = ChainVerifier(keys)
+        try:
+            for record in self.records():
+                if not verifier.check(record):
+                    break
+        except InvalidEntry as exc:
+            verifier.fail("EVIDENCE.RECORD_MALFORMED", exc.message, "/records")
+        return verifier.report
+
+    def __enter__(self) -> EvidenceLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _split_options(url: str, allowed: set[str]) -> tuple[str, dict[str, str]]:
+    parts = urlsplit(url)
+    options: dict[str, str] = {}
+    keep: list[tuple[str, str]] = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key in allowed:
+            options[key] = value
+        else:
+            keep.append((key, value))
+    return urlunsplit(parts._replace(query=urlencode(keep))), options
+
+
+def open_log(url: str, *, signer: Signer | None = None, create: bool = True) -> EvidenceLog:
+    """Open the log named by ``url`` (``sqlite:///path`` or ``postgresql://...``).
+
+    Without a ``signer`` the log is read-only (show, verify, export). ``create=False`` refuses
+    to create a missing SQLite file (reading commands must not invent an empty log).
+    """
+    if url.startswith("sqlite://"):
+        from gateway.evidence.sqlite import SqliteEvidenceLog
+
+        path, _, query = url[len("sqlite://"):].partition("?")
+        options = dict(parse_qsl(query, keep_blank_values=True))
+        unknown = sorted(set(options) - {"table", "synchronous"})
+        if unknown:
+            raise EvidenceConfigError(f"unknown SQLite evidence option(s) {', '.join(unknown)} "
+                                      "(known: table, synchronous)")
+        path = path[1:] if path.startswith("/") else path
+        if not path:
+            raise EvidenceConfigError("a SQLite evidence URL names a file: sqlite:///relative or sqlite:////abs")
+        return SqliteEvidenceLog(path, signer=signer, table=options.get("table", "evidence"),
+                                 synchronous=options.get("synchronous", "full"), create=create)
+    if url.startswith(("postgresql://", "postgres://")):
+        from gateway.evidence.postgres import PostgresEvidenceLog
+
+        dsn, options = _split_options(url, {"table"})
+        return PostgresEvidenceLog(dsn.rstrip("?"), signer=signer, table=options.get("table", "evidence"))
+    raise EvidenceConfigError(f"evidence log URL {url!r} is neither sqlite:///... nor postgresql://...")
+
+
+def public_jwks(log: EvidenceLog) -> dict[str, Any]:
+    """The JWKS of the keys the log recorded (used when no independent JWKS is given)."""
+    return {"keys": list(log.recorded_keys().values())}
+
+
+__all__ = ["GENESIS_PREV_HASH", "EvidenceLog", "open_log"]

@@ -1,0 +1,150 @@
+"""PostgreSQL evidence log (scale-out: N gateway processes append to one chain).
+
+Every append is one transaction that first takes a transaction-scoped advisory lock keyed on
+the table, then reads the head, seals the next record and inserts it; the lock is released at
+COMMIT, so appends from all processes are serialized and the chain never forks. ``seq`` is the
+primary key and ``hash`` is unique, a second line of defence. Triggers refuse UPDATE, DELETE
+and TRUNCATE on the record table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import psycopg
+
+from gateway.evidence.canonical import canonical_json
+from gateway.evidence.errors import EvidenceStoreUnavailable
+from gateway.evidence.log import COLUMNS, EvidenceLog, check_table_name, record_from_row, record_to_row
+from gateway.evidence.record import GENESIS_PREV_HASH, EvidenceRecord, Exchange
+from gateway.evidence.signing import Signer
+
+_BATCH = 1000
+
+
+def _lock_key(table: str) -> int:
+    """A stable signed 64-bit advisory-lock key for one chain."""
+    digest = hashlib.sha256(f"carbonlink.evidence:{table}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class PostgresEvidenceLog(EvidenceLog):
+    def __init__(self, dsn: str, *, signer: Signer | None = None, table: str = "evidence") -> None:
+        super().__init__(signer)
+        self._table = check_table_name(table)
+        self._dsn = dsn
+        self.url = f"{dsn.split('@')[-1]} table={table}"
+        self._key = _lock_key(table)
+        self._conn = self._connect()
+        self._create()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
+        except psycopg.Error as exc:
+            raise EvidenceStoreUnavailable(f"cannot connect to the PostgreSQL evidence log: {exc}") from None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn.closed or self._conn.broken:
+            self._conn = self._connect()
+        return self._conn
+
+    def _create(self) -> None:
+        t = self._table
+        try:
+            with self._conn.transaction():
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
+                self._conn.execute(f"""
+                    CREATE TABLE IF NOT EXISTS {t} (
+                        seq BIGINT PRIMARY KEY, ts TEXT NOT NULL, kind TEXT NOT NULL, sender TEXT NOT NULL,
+                        receiver TEXT NOT NULL, message_id TEXT NOT NULL, inbound_sha256 TEXT,
+                        outbound_sha256 TEXT, receipt TEXT, verdicts TEXT NOT NULL, prev_hash TEXT NOT NULL,
+                        hash TEXT NOT NULL UNIQUE, signature TEXT NOT NULL, v INTEGER NOT NULL)""")
+                self._conn.execute(f"CREATE INDEX IF NOT EXISTS {t}_message ON {t} (sender, message_id)")
+                self._conn.execute(f"CREATE TABLE IF NOT EXISTS {t}_keys "
+                                   "(kid TEXT PRIMARY KEY, jwk TEXT NOT NULL)")
+                self._conn.execute(f"""
+                    CREATE OR REPLACE FUNCTION {t}_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        RAISE EXCEPTION 'the evidence log is append-only: % refused', TG_OP
+                            USING ERRCODE = 'insufficient_privilege';
+                    END $$""")
+                self._conn.execute(f"CREATE OR REPLACE TRIGGER {t}_append_only "
+                                   f"BEFORE UPDATE OR DELETE ON {t} "
+                                   f"FOR EACH ROW EXECUTE FUNCTION {t}_refuse()")
+                self._conn.execute(f"CREATE OR REPLACE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t} "
+                                   f"FOR EACH STATEMENT EXECUTE FUNCTION {t}_refuse()")
+        except psycopg.Error as exc:
+            raise EvidenceStoreUnavailable(f"cannot prepare the PostgreSQL evidence table {t}: {exc}"
+                                           ) from None
+
+    def _append(self, exchange: Exchange) -> EvidenceRecord:
+        t = self._table
+        try:
+            conn = self._connection()
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
+                row = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
+                seq, prev = (int(row[0]), str(row[1])) if row else (0, GENESIS_PREV_HASH)
+                record = self.seal(exchange, seq + 1, prev)
+                conn.execute(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
+                             f"VALUES ({', '.join(['%s'] * len(COLUMNS))})", record_to_row(record))
+                self._remember_key(conn)
+        except psycopg.Error as exc:
+            raise EvidenceStoreUnavailable(f"the PostgreSQL evidence log refused the append: {exc}") from None
+        if self._signer is not None:
+            self._known_kids.add(self._signer.kid)
+        return record
+
+    def _remember_key(self, conn: psycopg.Connection[Any]) -> None:
+        assert self._signer is not None
+        kid = self._signer.kid
+        if kid not in self._known_kids:
+            jwk = canonical_json(self._signer.public_jwk()).decode("utf-8")
+            conn.execute(f"INSERT INTO {self._table}_keys (kid, jwk) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                         (kid, jwk))
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        try:
+            with self._lock:
+                return self._connection().execute(sql, params).fetchall()
+        except psycopg.Error as exc:
+            raise EvidenceStoreUnavailable(f"cannot read the PostgreSQL evidence log: {exc}") from None
+
+    def head(self) -> tuple[int, str]:
+        rows = self._query(f"SELECT seq, hash FROM {self._table} ORDER BY seq DESC LIMIT 1")
+        return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS_PREV_HASH)
+
+    def records(self, *, from_seq: int = 1, to_seq: int | None = None) -> Iterator[EvidenceRecord]:
+        last = to_seq if to_seq is not None else 2**62
+        cursor = from_seq - 1
+        while True:
+            rows = self._query(f"SELECT {', '.join(COLUMNS)} FROM {self._table} WHERE seq > %s AND seq <= %s "
+                               f"ORDER BY seq LIMIT {_BATCH}", (cursor, last))
+            for row in rows:
+                yield record_from_row(row, orjson.loads)
+            if len(rows) < _BATCH:
+                return
+            cursor = rows[-1][0]
+
+    def find(self, sender: str, message_id: str) -> list[EvidenceRecord]:
+        rows = self._query(f"SELECT {', '.join(COLUMNS)} FROM {self._table} "
+                           "WHERE sender = %s AND message_id = %s ORDER BY seq", (sender, message_id))
+        return [record_from_row(r, orjson.loads) for r in rows]
+
+    def recorded_keys(self) -> dict[str, dict[str, Any]]:
+        rows = self._query(f"SELECT kid, jwk FROM {self._table}_keys ORDER BY kid")
+        return {str(kid): orjson.loads(jwk) for kid, jwk in rows}
+
+    def drop(self) -> None:
+        """Drop the chain's tables and function (tests only: this destroys evidence)."""
+        t = self._table
+        with self._lock, self._connection().transaction():
+            self._conn.execute(f"DROP TABLE IF EXISTS {t}, {t}_keys")
+            self._conn.execute(f"DROP FUNCTION IF EXISTS {t}_refuse()")
+
+    def close(self) -> None:
+        self._conn.close()

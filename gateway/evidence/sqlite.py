@@ -1,0 +1,125 @@
+"""SQLite evidence log (the embedded single-node default).
+
+Appends run in ``BEGIN IMMEDIATE`` transactions, so threads and processes sharing the file
+serialize on SQLite's write lock: each reads the head, seals the next record and inserts it
+before anyone else may. Triggers refuse UPDATE and DELETE on the record table.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from gateway.evidence.canonical import canonical_json
+from gateway.evidence.errors import EvidenceConfigError, EvidenceStoreUnavailable
+from gateway.evidence.log import COLUMNS, EvidenceLog, check_table_name, record_from_row, record_to_row
+from gateway.evidence.record import GENESIS_PREV_HASH, EvidenceRecord, Exchange
+from gateway.evidence.signing import Signer
+
+_BATCH = 1000
+
+
+class SqliteEvidenceLog(EvidenceLog):
+    def __init__(self, path: str | Path, *, signer: Signer | None = None, table: str = "evidence",
+                 synchronous: str = "full", create: bool = True) -> None:
+        super().__init__(signer)
+        self._table = check_table_name(table)
+        if synchronous.lower() not in ("full", "normal", "extra"):
+            raise EvidenceConfigError(f"synchronous={synchronous!r}: use full, extra or normal")
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        if not create and not self.path.is_file():
+            raise EvidenceConfigError(f"no evidence log at {self.path}", code="EVIDENCE.NOT_FOUND")
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            self._create()
+        except sqlite3.Error as exc:
+            raise EvidenceStoreUnavailable(f"cannot open the SQLite evidence log {self.path}: {exc}"
+                                           ) from None
+
+    def _create(self) -> None:
+        t = self._table
+        self._conn.executescript(f"""
+            BEGIN IMMEDIATE;
+            CREATE TABLE IF NOT EXISTS {t} (
+                seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, kind TEXT NOT NULL, sender TEXT NOT NULL,
+                receiver TEXT NOT NULL, message_id TEXT NOT NULL, inbound_sha256 TEXT, outbound_sha256 TEXT,
+                receipt TEXT, verdicts TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+                signature TEXT NOT NULL, v INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS {t}_message ON {t} (sender, message_id);
+            CREATE TABLE IF NOT EXISTS {t}_keys (kid TEXT PRIMARY KEY, jwk TEXT NOT NULL);
+            CREATE TRIGGER IF NOT EXISTS {t}_no_update BEFORE UPDATE ON {t}
+                BEGIN SELECT RAISE(ABORT, 'the evidence log is append-only: UPDATE refused'); END;
+            CREATE TRIGGER IF NOT EXISTS {t}_no_delete BEFORE DELETE ON {t}
+                BEGIN SELECT RAISE(ABORT, 'the evidence log is append-only: DELETE refused'); END;
+            COMMIT;
+        """)
+
+    def _append(self, exchange: Exchange) -> EvidenceRecord:
+        conn, t = self._conn, self._table
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
+                seq, prev = (row[0], row[1]) if row else (0, GENESIS_PREV_HASH)
+                record = self.seal(exchange, seq + 1, prev)
+                conn.execute(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
+                             f"VALUES ({', '.join('?' * len(COLUMNS))})", record_to_row(record))
+                self._remember_key(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise EvidenceStoreUnavailable(f"the SQLite evidence log refused the append: {exc}") from None
+        if self._signer is not None:
+            self._known_kids.add(self._signer.kid)
+        return record
+
+    def _remember_key(self, conn: sqlite3.Connection) -> None:
+        assert self._signer is not None
+        kid = self._signer.kid
+        if kid not in self._known_kids:
+            jwk = canonical_json(self._signer.public_jwk()).decode("utf-8")
+            conn.execute(f"INSERT OR IGNORE INTO {self._table}_keys (kid, jwk) VALUES (?, ?)", (kid, jwk))
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        try:
+            with self._lock:
+                return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise EvidenceStoreUnavailable(f"cannot read the SQLite evidence log: {exc}") from None
+
+    def head(self) -> tuple[int, str]:
+        rows = self._query(f"SELECT seq, hash FROM {self._table} ORDER BY seq DESC LIMIT 1")
+        return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS_PREV_HASH)
+
+    def records(self, *, from_seq: int = 1, to_seq: int | None = None) -> Iterator[EvidenceRecord]:
+        last = to_seq if to_seq is not None else 2**62
+        cursor = from_seq - 1
+        while True:
+            rows = self._query(f"SELECT {', '.join(COLUMNS)} FROM {self._table} WHERE seq > ? AND seq <= ? "
+                               f"ORDER BY seq LIMIT {_BATCH}", (cursor, last))
+            for row in rows:
+                yield record_from_row(row, orjson.loads)
+            if len(rows) < _BATCH:
+                return
+            cursor = rows[-1][0]
+
+    def find(self, sender: str, message_id: str) -> list[EvidenceRecord]:
+        rows = self._query(f"SELECT {', '.join(COLUMNS)} FROM {self._table} "
+                           "WHERE sender = ? AND message_id = ? ORDER BY seq", (sender, message_id))
+        return [record_from_row(r, orjson.loads) for r in rows]
+
+    def recorded_keys(self) -> dict[str, dict[str, Any]]:
+        rows = self._query(f"SELECT kid, jwk FROM {self._table}_keys ORDER BY kid")
+        return {str(kid): orjson.loads(jwk) for kid, jwk in rows}
+
+    def close(self) -> None:
+        self._conn.close()
