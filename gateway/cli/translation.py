@@ -169,6 +169,7 @@ def _write_output(data: bytes, files: dict[str, bytes], output: Path | None) -> 
 def rules_command(
     standard: Annotated[str | None, typer.Option("--standard", "-s", help="Only this standard.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/rules.md.")] = False,
 ) -> None:
     """List every validation rule: id, severity, layer, title and the clause it enforces."""
     catalogues = [c for c in _catalogues(default_registry()) if standard in (None, c.standard)]
@@ -177,11 +178,29 @@ def rules_command(
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
+    if markdown:
+        sys.stdout.write(rules_markdown(rows))
+        return
     table = Table("rule", "severity", "layer", "title", "reference", show_lines=False)
     for r in rows:
         table.add_row(r["rule"], r["severity"], r["layer"], r["title"], r["reference"])
     out.print(table)
     out.print(f"{len(rows)} rules")
+
+
+def rules_markdown(rows: list[dict[str, str]]) -> str:
+    """The rule catalogue as the Markdown page docs/rules.md."""
+    lines = ["# Rule catalogue", "",
+             "Every check carbonlink runs, by standard, as `carbonlink rules --markdown` prints it (a test keeps",
+             "this page in step). Severities are the defaults. Layers run in the order structure, code-list,",
+             "field, cross-record; a record that fails a layer skips the later ones.", ""]
+    standards = sorted({r["standard"] for r in rows})
+    for std in standards:
+        lines += [f"## {std}", "", "| rule | severity | layer | what it checks | reference |", "|---|---|---|---|---|"]
+        lines += [f"| `{r['rule']}` | {r['severity']} | {r['layer']} | {r['title']} | {r['reference']} |"
+                  for r in rows if r["standard"] == std]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def formats_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
