@@ -86,10 +86,11 @@ class UnwritableCell(TranslationError):
 def read_workbook(data: bytes, *, what: str = "workbook") -> Any:
     """Open untrusted XLSX bytes as a read-only, values-only openpyxl workbook.
 
-    Refuses (with the code in brackets): over the size limit [INPUT.TOO_LARGE]; not a zip or
-    a legacy ``.xls`` [INPUT.XLSX]; zip bombs [INPUT.ZIP_BOMB]; macros or ``.xlsm`` content
-    [INPUT.XLSX_MACROS]; external links [INPUT.XLSX_EXTERNAL_LINKS]; a DTD or entity
-    declaration in any XML part [INPUT.XML_DTD]. Close the workbook when done.
+    Refuses (with the code in brackets): over the size limit [INPUT.TOO_LARGE]; not a zip, a
+    legacy ``.xls``, or ``.xlsm``/``.xlsb`` content [INPUT.XLSX, MalformedInput]; zip bombs
+    [INPUT.ZIP_BOMB]; a macro part [INPUT.XLSX_MACROS]; external links
+    [INPUT.XLSX_EXTERNAL_LINKS]; a DTD or entity declaration in any XML part [INPUT.XML_DTD]
+    (those four are UnsafeInput). Close the workbook when done.
     """
     limit = max_input_bytes()
     if len(data) > limit:
@@ -173,8 +174,8 @@ def _check_content_types(archive: zipfile.ZipFile, what: str) -> None:
         raise MalformedInput(f"{what} is damaged: {_describe(exc)}", code="INPUT.XLSX") from None
     types = {m.decode("utf-8", "replace") for m in _CONTENT_TYPES_RE.findall(raw)}
     if types & set(_MACRO_MAIN_TYPES):
-        raise UnsafeInput(f"{what} is a macro-enabled workbook (.xlsm); save it as .xlsx without macros",
-                          code="INPUT.XLSX_MACROS")
+        raise MalformedInput(f"{what} is a macro-enabled workbook (.xlsm); save it as .xlsx without macros",
+                             code="INPUT.XLSX")
     if _BINARY_MAIN_TYPE in types:
         raise MalformedInput(f"{what} is a binary workbook (.xlsb); save it as .xlsx", code="INPUT.XLSX")
     if not types & set(_XLSX_MAIN_TYPES):
