@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.sandbox.errors import BodyTooLarge, SandboxError
 from gateway.sandbox.service import Answer, Sandbox
@@ -103,6 +104,14 @@ def create_app(sandbox: Sandbox) -> FastAPI:
     def health() -> dict[str, Any]:
         return {"status": "ok", "registry": config.registry_id, "format": config.format,
                 "medium": sandbox.medium.value, "messages_path": config.messages_path}
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        names = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+        failure = SandboxError(f"{request.method} {request.url.path}: {exc.detail}",
+                               code=f"SANDBOX.{names.get(exc.status_code, f'HTTP_{exc.status_code}')}")
+        failure.status = exc.status_code
+        return _send(sandbox.problem(failure, None))
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:

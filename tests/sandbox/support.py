@@ -1,0 +1,199 @@
+"""Test support for the sandbox registry: a real gateway process (its JWKS over HTTP), sandboxes
+served by uvicorn on ephemeral loopback ports, and the gateway's own outbound client (trust layer)
+minting tokens and verifying the sandbox's signed answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from gateway.sandbox.app import create_app
+from gateway.sandbox.service import MESSAGE_ID_HEADER, SENDER_HEADER, Sandbox, SandboxConfig
+from gateway.trust import development
+from gateway.trust.directory import DirectoryStore, sign_directory
+from gateway.trust.keys import SigningKeyRing, generate_key
+from gateway.trust.outbound import OutboundClient
+
+VENV_BIN = Path(sys.executable).parent
+
+ITMO_SERIES = "CA0001-GHA01-GHA"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 20) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        try:
+            httpx.get(url, timeout=0.5)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer")
+
+
+class GatewayProcess:
+    """``carbonlink serve`` on the embedded development defaults (its keyring signs our tokens)."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CARBONLINK_")}
+        env.update({"CARBONLINK_PORT": str(self.port), "CARBONLINK_HOST": "127.0.0.1"})
+        self._log = (log_dir / "gateway.log").open("wb")
+        self.proc = subprocess.Popen([str(VENV_BIN / "carbonlink"), "serve", "--log-level", "warning"], env=env,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        wait_http(self.issuer + "/.well-known/jwks.json", self.proc)
+        self.keyring = SigningKeyRing.from_document(development.keyring_document(), grace_seconds=330)
+
+    @property
+    def jwks_url(self) -> str:
+        return self.issuer + "/.well-known/jwks.json"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()
+
+
+class SandboxServer:
+    """A sandbox registry served by uvicorn in a thread on 127.0.0.1."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.sandbox = Sandbox(config)
+        self.base = config.base_url
+        self.server = uvicorn.Server(uvicorn.Config(create_app(self.sandbox), host="127.0.0.1", port=config.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> SandboxServer:
+        self.thread.start()
+        deadline = time.time() + 10
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("sandbox did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sandbox.store.close()
+
+
+class World:
+    """One gateway and the directory that names the sandboxes (so the trust layer's outbound client
+    mints tokens for them and verifies their answers)."""
+
+    def __init__(self, gateway: GatewayProcess, root: Path) -> None:
+        self.gateway = gateway
+        self.root = root
+        self.anchor = generate_key("ES256", "sandbox-test-anchor")
+        self.participants: list[dict[str, Any]] = []
+        self.directory = DirectoryStore(None, {"sandbox-test-anchor": self.anchor}, environment="test")
+        self.outbound = OutboundClient(gateway.keyring, self.directory, client_id=gateway.issuer)
+        self.http = httpx.Client(timeout=30)
+        self.servers: list[SandboxServer] = []
+
+    def config(self, name: str, fmt: str = "aef", **overrides: Any) -> SandboxConfig:
+        base = SandboxConfig(format=fmt, registry_id=name, party=overrides.pop("party", "CHE"),
+                             db=self.root / f"{name}.sqlite3", port=free_port(), gateway_jwks=self.gateway.jwks_url,
+                             gateway_issuer=self.gateway.issuer, operator_token=f"op-{name}-token")
+        return replace(base, **overrides)
+
+    def start(self, config: SandboxConfig) -> SandboxServer:
+        server = SandboxServer(config).start()
+        self.servers.append(server)
+        self.publish(server)
+        return server
+
+    def publish(self, server: SandboxServer) -> None:
+        """(Re)list ``server`` in the directory with its current key."""
+        party = server.config.party or "CHE"
+        entry = {"id": server.config.registry_id, "party": party, "party_registry_id": f"{party}01",
+                 "status": "active", "format": server.config.format, "issuer": server.base,
+                 "endpoints": {"messages": server.base + server.config.messages_path},
+                 "jwks": server.sandbox.jwks(), "message_kinds": ["transfers"], "scopes": []}
+        self.participants = [p for p in self.participants if p["id"] != entry["id"]] + [entry]
+        token = sign_directory({"iss": "test-body", "environment": "test", "sequence": time.time_ns(),
+                                "participants": self.participants}, self.anchor)
+        self.directory.accept(token)
+
+    def token(self, server: SandboxServer) -> str:
+        return self.outbound.gateway_token(server.config.registry_id, scope="messages:send")
+
+    def send(self, server: SandboxServer, body: bytes, message_id: str, *, sender: str = "gha-registry",
+             token: str | None = None, path: str | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token or self.token(server)}", MESSAGE_ID_HEADER: message_id,
+                   "Content-Type": "application/json"}
+        if sender:
+            headers[SENDER_HEADER] = sender
+        return self.http.post(server.base + (path or server.config.messages_path), content=body, headers=headers)
+
+    def verify(self, server: SandboxServer, resp: httpx.Response, request_body: bytes | None) -> dict[str, Any]:
+        """The trust layer's check of a registry's signed answer (raises when it does not verify)."""
+        return self.outbound.verify(server.config.registry_id, resp.content, resp.headers, request_body=request_body)
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.stop()
+        self.http.close()
+
+
+def aef_actions(*rows: dict[str, Any]) -> bytes:
+    """An AEF V2 JSON report whose T3 rows are ``rows`` (AEF field names, merged over the example's
+    first transfer GHA -> CHE of FirstID 1 - LastID 20000); no T4 holdings."""
+    doc = json.loads(Path("standards/examples/aef-v2-report.json").read_text())
+    template = doc["Actions"][0]
+    doc["Actions"] = [{**template, **row} for row in rows]
+    doc.pop("Holdings")
+    return json.dumps(doc).encode()
+
+
+def canonical_actions(*actions: dict[str, Any]) -> bytes:
+    base = {"date": datetime(2024, 2, 20, tzinfo=UTC).isoformat()}
+    return json.dumps({"actions": [{**base, **a} for a in actions]}).encode()
+
+
+def itmo_action(action_type: str, first: int, last: int, *, acquiring: str | None = "CHE",
+                transferring: str | None = None, account: str | None = None, vintage: int = 2023) -> dict[str, Any]:
+    """A canonical action on the ITMO block CA0001-GHA01-GHA-<first..last>-<vintage>."""
+    action: dict[str, Any] = {"action_type": action_type, "cooperative_approach": "CA0001", "registry": "GHA01",
+                              "first_transferring_party": "GHA", "vintage": vintage, "first_id": first,
+                              "last_id": last, "quantity": str(last - first + 1), "acquiring_party": acquiring,
+                              "transferring_party": transferring}
+    if account is not None:
+        action["units"] = {"account": account}
+    return action
+
+
+def itmo_label(first: int, last: int, vintage: int = 2023) -> str:
+    return f"{ITMO_SERIES}-{first}-{vintage}..{ITMO_SERIES}-{last}-{vintage}"
+
+
+def held(client_answer: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """``(units, account, status)`` of a holdings answer."""
+    return [(h["units"], h["account"], h["status"]) for h in client_answer["holdings"]]
