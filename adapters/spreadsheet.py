@@ -22,8 +22,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
@@ -149,6 +151,15 @@ class _Where:
         return Location(pointer=pointer, sheet=self.sheet, cell=cell)
 
 
+class _Spot(NamedTuple):
+    """A cell, located only when a finding needs it (building locations for every cell is slow)."""
+
+    position: int
+    column: int | None
+    record: int
+    path: str
+
+
 class _FindingSink:
     """Collects findings; past :data:`MAX_FINDINGS` it records one last error and says stop."""
 
@@ -189,6 +200,14 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+@lru_cache(maxsize=32)
+def _enum_lookup(enum: type[StrEnum]) -> dict[str, StrEnum]:
+    """Members of a canonical vocabulary by value and by normalized value."""
+    table: dict[str, StrEnum] = {_norm(m.value): m for m in enum}
+    table.update({m.value: m for m in enum})
+    return table
+
+
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     head, _, rest = path.partition(".")
     if not rest:
@@ -213,6 +232,7 @@ class _RowReader:
         self.where = where
         self.sink = sink
         self.positions: list[tuple[CompiledColumn, int]] = []
+        self.plan: list[tuple[CompiledColumn, int, bool]] = []
         self.kept: list[tuple[str, int]] = []
         self.unnamed: set[int] = set()
         self.warned_unnamed: set[int] = set()
@@ -263,6 +283,8 @@ class _RowReader:
                 ok = ok and not col.spec.required
             else:
                 self.positions.append((col, found[0]))
+                plain = col.info.kind == "text" and not col.read_values and col.pattern is None
+                self.plan.append((col, found[0], plain))
                 mapped.add(found[0])
         for found in where_is.values():
             if found[0] in mapped:
@@ -292,36 +314,39 @@ class _RowReader:
         index = self.records
         data: dict[str, Any] = {}
         failed = False
-        for col, at in self.positions:
-            raw = _clean(cells[at]) if at < len(cells) else None
-            pointer = self._pointer(index, col.info.path)
-            loc = self.where.at(position, at, pointer)
+        width = len(cells)
+        for col, at, plain in self.plan:
+            raw = cells[at] if at < width else None
+            if type(raw) is str:
+                raw = raw.strip() or None
             if raw is None:
                 if col.spec.required:
-                    self.sink.add(REQUIRED_EMPTY.finding(
-                        f"the column {col.header!r} must not be empty", loc))
+                    self.sink.add(REQUIRED_EMPTY.finding(f"the column {col.header!r} must not be empty",
+                                                         self._loc(_Spot(position, at, index, col.info.path))))
                     failed = True
                 continue
-            value = self._convert_cell(col, raw, loc)
-            if value is _FAIL:
-                failed = True
-                continue
-            if col.pattern is not None and not self._split(col, value, data, index, loc):
-                failed = True
+            if plain and type(raw) is str:  # a text field without value map or pattern: the common case
+                value: Any = raw
+            else:
+                spot = _Spot(position, at, index, col.info.path)
+                value = self._convert_cell(col, raw, spot)
+                if value is _FAIL:
+                    failed = True
+                    continue
+                if col.pattern is not None and not self._split(col, value, data, index, spot):
+                    failed = True
             _set_path(data, col.info.path, value)
         for path, value in self.mapping.defaults.items():
             if not _has_path(data, path):
                 _set_path(data, path, value)
-        for header, at in self.kept:
-            raw = _clean(cells[at]) if at < len(cells) else None
-            if raw is not None:
-                data.setdefault("extra", {})[header] = _as_text(raw) if isinstance(raw, datetime | date) else raw
-        for at in self.unnamed - self.warned_unnamed:
-            if at < len(cells) and _clean(cells[at]) is not None:
-                self.warned_unnamed.add(at)
-                self.sink.add(COLUMN_UNNAMED.finding(
-                    f"column {get_column_letter(at + 1)} has values but no header; give it a header to keep them",
-                    self.where.at(position, at)))
+        if self.kept:
+            extra = data.setdefault("extra", {})
+            for header, at in self.kept:
+                raw = _clean(cells[at]) if at < width else None
+                if raw is not None:
+                    extra[header] = _as_text(raw) if isinstance(raw, datetime | date) else raw
+        if self.unnamed and self.unnamed != self.warned_unnamed:
+            self._warn_unnamed(position, cells)
         if failed:
             return None
         try:
@@ -339,6 +364,17 @@ class _RowReader:
         self.records += 1
         return record
 
+    def _warn_unnamed(self, position: int, cells: Sequence[Any]) -> None:
+        for at in sorted(self.unnamed - self.warned_unnamed):
+            if at < len(cells) and _clean(cells[at]) is not None:
+                self.warned_unnamed.add(at)
+                self.sink.add(COLUMN_UNNAMED.finding(
+                    f"column {get_column_letter(at + 1)} has values but no header; give it a header to keep them",
+                    self.where.at(position, at)))
+
+    def _loc(self, spot: _Spot) -> Location:
+        return self.where.at(spot.position, spot.column, self._pointer(spot.record, spot.path))
+
     def _pointer(self, index: int, path: str) -> str:
         return json_pointer([self.list, index, *path.split(".")])
 
@@ -348,7 +384,7 @@ class _RowReader:
                 return col, at
         return None
 
-    def _convert_cell(self, col: CompiledColumn, raw: Any, loc: Location) -> Any:
+    def _convert_cell(self, col: CompiledColumn, raw: Any, loc: _Spot) -> Any:
         if col.read_values:
             key = _norm(_as_text(raw))
             if key in col.read_values:
@@ -357,17 +393,17 @@ class _RowReader:
                 listed = ", ".join(repr(v) for v in col.spec.values or {})
                 self.sink.add(VALUE_UNMAPPED.finding(
                     f"the column {col.header!r} has {_as_text(raw)!r}, which the mapping does not list "
-                    f"(listed: {listed})", loc))
+                    f"(listed: {listed})", self._loc(loc)))
                 return _FAIL
         return self.convert(col.info, raw, loc, col)
 
-    def _split(self, col: CompiledColumn, value: Any, data: dict[str, Any], index: int, loc: Location) -> bool:
+    def _split(self, col: CompiledColumn, value: Any, data: dict[str, Any], index: int, loc: _Spot) -> bool:
         assert col.pattern is not None
         match = col.pattern.fullmatch(str(value))
         if match is None:
             self.sink.add(SERIAL_PATTERN.finding(
                 f"the column {col.header!r} has {value!r}, which does not match the pattern "
-                f"{col.pattern.pattern!r} of the mapping", loc))
+                f"{col.pattern.pattern!r} of the mapping", self._loc(loc)))
             return False
         ok = True
         for name, info in col.groups.items():
@@ -381,7 +417,7 @@ class _RowReader:
                 _set_path(data, info.path, part)
         return ok
 
-    def convert(self, info: FieldInfo, raw: Any, loc: Location, col: CompiledColumn) -> Any:
+    def convert(self, info: FieldInfo, raw: Any, loc: _Spot, col: CompiledColumn) -> Any:
         """One cell value as the canonical field's type, or ``_FAIL`` after recording a finding."""
         kind = info.kind
         header = col.header
@@ -393,24 +429,24 @@ class _RowReader:
             except UnknownParty:
                 self.sink.add(PARTY.finding(
                     f"the column {header!r} has {_as_text(raw)!r}, which is not an ISO 3166-1 code or a country "
-                    "name", loc))
+                    "name", self._loc(loc)))
                 return _FAIL
         if kind == "enum":
             assert info.enum is not None
             text = _as_text(raw)
-            for member in info.enum:
-                if text == member.value or _norm(text) == _norm(member.value):
-                    return member
+            member = _enum_lookup(info.enum).get(text) or _enum_lookup(info.enum).get(_norm(text))
+            if member is not None:
+                return member
             allowed = ", ".join(m.value for m in info.enum)
             self.sink.add(VALUE_UNKNOWN.finding(
                 f"the column {header!r} has {text!r}; {info.path} must be one of: {allowed} "
-                "(or add a 'values' map to the mapping)", loc))
+                "(or add a 'values' map to the mapping)", self._loc(loc)))
             return _FAIL
         if kind in ("integer", "decimal"):
             return self._number(info, raw, loc, header)
         return self._date(info, raw, loc, col)
 
-    def _number(self, info: FieldInfo, raw: Any, loc: Location, header: str) -> Any:
+    def _number(self, info: FieldInfo, raw: Any, loc: _Spot, header: str) -> Any:
         integer = info.kind == "integer"
         if isinstance(raw, bool):
             number: Decimal | None = None
@@ -420,6 +456,8 @@ class _RowReader:
             number = Decimal(repr(raw))
         elif isinstance(raw, Decimal):
             number = raw
+        elif isinstance(raw, str) and raw.isascii() and raw.isdigit():
+            return int(raw) if integer else Decimal(raw)
         else:
             text = _as_text(raw)
             if self.thousands:
@@ -435,11 +473,12 @@ class _RowReader:
         if number is None or not number.is_finite() or (integer and number != number.to_integral_value()):
             expected = "a whole number" if integer else "a number"
             hint = f" (decimal mark {self.decimal!r}" + (f", groups {self.thousands!r})" if self.thousands else ")")
-            self.sink.add(NUMBER.finding(f"the column {header!r} has {_as_text(raw)!r}, not {expected}{hint}", loc))
+            self.sink.add(NUMBER.finding(f"the column {header!r} has {_as_text(raw)!r}, not {expected}{hint}",
+                                         self._loc(loc)))
             return _FAIL
         return int(number) if integer else number
 
-    def _date(self, info: FieldInfo, raw: Any, loc: Location, col: CompiledColumn) -> Any:
+    def _date(self, info: FieldInfo, raw: Any, loc: _Spot, col: CompiledColumn) -> Any:
         header = col.header
         moment: datetime | None = None
         if isinstance(raw, datetime):
@@ -455,7 +494,7 @@ class _RowReader:
                 moment = converted
                 self.sink.add(DATE_SERIAL.finding(
                     f"the column {header!r} holds the number {raw!r}, read as the Excel date "
-                    f"{converted.date().isoformat()}; format the cells as dates", loc))
+                    f"{converted.date().isoformat()}; format the cells as dates", self._loc(loc)))
         else:
             text = _as_text(raw)
             for fmt in col.date_formats:
@@ -467,14 +506,14 @@ class _RowReader:
         if moment is None:
             formats = " or ".join(f.text for f in col.date_formats)
             self.sink.add(DATE.finding(f"the column {header!r} has {_as_text(raw)!r}, not a date written {formats}",
-                                       loc))
+                                       self._loc(loc)))
             return _FAIL
         if info.kind == "datetime":
             return moment
         if moment.time() != time(0, 0):
             self.sink.add(DATE.finding(
                 f"the column {header!r} has a time of day ({_as_text(raw)!r}) but {info.path} holds a date only",
-                loc))
+                self._loc(loc)))
             return _FAIL
         return moment.date()
 
@@ -495,9 +534,9 @@ class _RowReader:
             quantity = getattr(holder, qty_path.rsplit(".", 1)[-1])
             if first is None or last is None:
                 continue
-            column = self._column_of(last_path)
-            loc = self.where.at(position, column[1] if column else None, self._pointer(index, last_path))
             if last < first:
+                column = self._column_of(last_path)
+                loc = self.where.at(position, column[1] if column else None, self._pointer(index, last_path))
                 self.sink.add(RANGE_ORDER.finding(f"the last serial {last} is below the first serial {first}", loc))
                 ok = False
                 continue

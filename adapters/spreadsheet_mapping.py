@@ -225,6 +225,8 @@ class DateFormat:
     strptime: str
     tokens: tuple[str, ...]
     has_time: bool
+    #: A regular expression for all-numeric formats, much faster than ``strptime``.
+    fast: re.Pattern[str] | None = None
 
     @classmethod
     def compile(cls, text: str) -> DateFormat:
@@ -251,7 +253,7 @@ class DateFormat:
                 else:
                     parts.append(_STRFTIME[tok])
             has_time = any(t in ("hh", "h", "MINUTE", "ss", "s") for t in tokens)
-            fmt = cls(text, "".join(parts), tuple(tokens), has_time)
+            fmt = cls(text, "".join(parts), tuple(tokens), has_time, _fast_pattern(tokens))
         sample = datetime(2031, 11, 27, 13, 45, 56) if fmt.has_time else datetime(2031, 11, 27)
         try:
             back = fmt.parse(fmt.format(sample))
@@ -269,6 +271,13 @@ class DateFormat:
         return "yyyy-mm-dd hh:mm:ss" if self.has_time else "yyyy-mm-dd"
 
     def parse(self, text: str) -> datetime:
+        if self.fast is not None:
+            match = self.fast.fullmatch(text)
+            if match is None:
+                raise ValueError(f"{text!r} does not match {self.text}")
+            parts = match.groupdict()
+            return datetime(int(parts["Y"]), int(parts["m"]), int(parts["d"]), int(parts.get("H") or 0),
+                            int(parts.get("M") or 0), int(parts.get("S") or 0))
         return datetime.strptime(text, self.strptime)
 
     def format(self, value: datetime | date) -> str:
@@ -286,6 +295,28 @@ class DateFormat:
             else:
                 out.append(moment.strftime(_STRFTIME[tok]))
         return "".join(out)
+
+
+_FAST = {"yyyy": r"(?P<Y>\d{4})", "mm": r"(?P<m>\d{1,2})", "m": r"(?P<m>\d{1,2})", "dd": r"(?P<d>\d{1,2})",
+         "d": r"(?P<d>\d{1,2})", "hh": r"(?P<H>\d{1,2})", "h": r"(?P<H>\d{1,2})", "MINUTE": r"(?P<M>\d{1,2})",
+         "ss": r"(?P<S>\d{1,2})", "s": r"(?P<S>\d{1,2})"}
+
+
+def _fast_pattern(tokens: list[str]) -> re.Pattern[str] | None:
+    """A regex for formats made only of numeric codes and literals (the same text ``strptime`` takes)."""
+    parts = []
+    for tok in tokens:
+        if tok.startswith("LIT:"):
+            parts.append(re.escape(tok[4:]))
+        elif tok in _FAST:
+            parts.append(_FAST[tok])
+        else:
+            return None
+    try:
+        pattern = re.compile("".join(parts))
+    except re.error:
+        return None
+    return pattern if {"Y", "m", "d"} <= set(pattern.groupindex) else None
 
 
 # --------------------------------------------------------------------------- compiled mapping
