@@ -1,0 +1,37 @@
+"""Run as a separate process: wait for the start signal, then append N records to a log.
+
+    python append_worker.py URL PRIVATE_JWK_FILE TAG COUNT START_FILE
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from gateway.evidence import Exchange, JwkSigner, open_log
+
+
+def main() -> int:
+    url, jwk_file, tag, count, start = sys.argv[1:6]
+    signer = JwkSigner.from_jwk(json.loads(Path(jwk_file).read_text()))
+    log = open_log(url, signer=signer)
+    deadline = time.monotonic() + 30
+    while not Path(start).exists():
+        if time.monotonic() > deadline:
+            return 3
+        time.sleep(0.005)
+    for i in range(int(count)):
+        log.append(Exchange(kind="transfer", sender=tag, receiver="GHA", message_id=f"{tag}-{i}",
+                            inbound_sha256="ab" * 32, outbound_sha256=None, receipt=None,
+                            verdicts={"worker": tag, "i": i}))
+        # requests arrive spaced out; a tight loop would let SQLite's busy backoff starve the peer
+        time.sleep(0.002)
+    log.close()
+    print("done", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

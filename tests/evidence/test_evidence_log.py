@@ -1,0 +1,263 @@
+"""The evidence log on both backends: append, read back, verify, and every kind of tampering."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from joserfc.jwk import ECKey
+
+from gateway.evidence import (
+    GENESIS_PREV_HASH,
+    EvidenceConfigError,
+    EvidenceLog,
+    EvidenceStoreUnavailable,
+    InvalidEntry,
+    JwkSigner,
+    KeySetVerifier,
+    open_log,
+)
+from gateway.evidence.canonical import canonical_json, sha256_hex
+from tests.evidence.conftest import Backend, exchange
+
+WORKER = Path(__file__).with_name("append_worker.py")
+Filled = tuple[Backend, EvidenceLog]
+
+
+def test_appended_records_chain_and_verify(backend: Backend, signer: JwkSigner, keys: KeySetVerifier) -> None:
+    with backend.open(signer) as log:
+        assert log.head() == (0, GENESIS_PREV_HASH)
+        assert log.verify(keys).ok and log.verify(keys).records == 0
+        written = [log.append(exchange(n)) for n in range(1, 5)]
+        assert [r.seq for r in written] == [1, 2, 3, 4]
+        assert written[0].prev_hash == GENESIS_PREV_HASH
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(written))
+        assert list(log.records()) == written
+        assert log.head() == (4, written[-1].hash)
+        assert log.get(2) == written[1] and log.get(99) is None
+        assert log.last(2) == written[2:]
+        assert log.find("CHE-registry", "msg-3") == [written[2]]
+        report = log.verify(keys)
+    assert report.ok and report.code == "EVIDENCE.OK"
+    assert (report.records, report.head_seq, report.head_hash) == (4, 4, written[-1].hash)
+    assert report.kids == {"gw-evidence-1"}
+
+
+def test_hash_is_sha256_of_the_canonical_hashed_fields(filled: Filled) -> None:
+    _, log = filled
+    record = log.get(3)
+    assert record is not None
+    body = {k: v for k, v in record.as_dict().items() if k not in ("hash", "signature")}
+    assert record.hash == sha256_hex(canonical_json(body))
+    assert body["ts"].endswith("Z") and len(body["ts"]) == len("2026-11-25T22:00:52.123456Z")
+
+
+def test_records_survive_reopening_and_a_read_only_log_refuses_appends(
+        filled: Filled, keys: KeySetVerifier) -> None:
+    backend, log = filled
+    with backend.open() as reader:
+        assert list(reader.records()) == list(log.records())
+        assert reader.verify(keys).records == 6
+        assert reader.recorded_keys().keys() == {"gw-evidence-1"}
+        with pytest.raises(EvidenceConfigError, match="without a signer"):
+            reader.append(exchange(7))
+
+
+@pytest.mark.parametrize("sql", ["UPDATE {t} SET receiver = 'EVIL' WHERE seq = 2",
+                                 "DELETE FROM {t} WHERE seq = 2"])
+def test_the_table_refuses_update_and_delete(filled: Filled, sql: str) -> None:
+    backend, log = filled
+    with pytest.raises(Exception, match="append-only"):
+        backend.raw.execute(sql)
+    assert log.head()[0] == 6
+
+
+def test_postgres_refuses_truncate(filled: Filled) -> None:
+    backend, log = filled
+    if backend.name != "postgres":
+        pytest.skip("TRUNCATE is PostgreSQL's")
+    with pytest.raises(Exception, match="append-only"):
+        backend.raw.execute("TRUNCATE {t}")
+    assert log.head()[0] == 6
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("receiver", "EVIL-registry"), ("outbound_sha256", "0" * 64), ("receipt", '{"status":"REJECTED"}'),
+    ("ts", "2020-01-01T00:00:00Z")])
+def test_an_edited_field_is_reported_with_its_sequence(filled: Filled, keys: KeySetVerifier,
+                                                       column: str, value: str) -> None:
+    backend, log = filled
+    backend.raw.disable_triggers()
+    backend.raw.execute(f"UPDATE {{t}} SET {column} = ? WHERE seq = 4", (value,))
+    report = log.verify(keys)
+    assert not report.ok and report.code == "EVIDENCE.HASH_MISMATCH"
+    assert report.head_seq == 3 and report.records == 3
+    finding = report.findings[0]
+    assert finding.location.pointer == "/records/4/hash" and "record 4 was changed" in finding.message
+
+
+def test_a_deleted_record_is_a_sequence_gap(filled: Filled, keys: KeySetVerifier) -> None:
+    backend, log = filled
+    backend.raw.disable_triggers()
+    backend.raw.execute("DELETE FROM {t} WHERE seq = 3")
+    report = log.verify(keys)
+    assert report.code == "EVIDENCE.SEQUENCE_GAP" and report.head_seq == 2
+    assert "expected record 3 next, found record 4" in report.findings[0].message
+
+
+def test_reordered_records_break_the_chain(filled: Filled, keys: KeySetVerifier) -> None:
+    backend, log = filled
+    backend.raw.disable_triggers()
+    backend.raw.execute("UPDATE {t} SET seq = -1 WHERE seq = 3")
+    backend.raw.execute("UPDATE {t} SET seq = 3 WHERE seq = 4")
+    backend.raw.execute("UPDATE {t} SET seq = 4 WHERE seq = -1")
+    report = log.verify(keys)
+    assert report.code == "EVIDENCE.CHAIN_BROKEN"
+    assert report.findings[0].location.pointer == "/records/3/prev_hash"
+
+
+def test_a_rewritten_record_with_a_recomputed_hash_fails_on_the_signature(
+        filled: Filled, keys: KeySetVerifier) -> None:
+    backend, log = filled
+    original = log.get(5)
+    assert original is not None
+    forged_body = {k: v for k, v in original.as_dict().items() if k not in ("hash", "signature")}
+    forged_body["receiver"] = "EVIL-registry"
+    forged_hash = sha256_hex(canonical_json(forged_body))
+    backend.raw.disable_triggers()
+    backend.raw.execute("UPDATE {t} SET receiver = ?, hash = ? WHERE seq = 5", ("EVIL-registry", forged_hash))
+    report = log.verify(keys)
+    assert report.code == "EVIDENCE.SIGNATURE_MISMATCH" and report.head_seq == 4
+
+
+def test_a_resigned_forgery_fails_on_the_key(filled: Filled, keys: KeySetVerifier) -> None:
+    backend, log = filled
+    record = log.get(2)
+    assert record is not None
+    backend.raw.disable_triggers()
+    impostor_same_kid = JwkSigner.generate("ES256", kid="gw-evidence-1")
+    backend.raw.execute("UPDATE {t} SET signature = ? WHERE seq = 2",
+                        (impostor_same_kid.sign(record.hash.encode()),))
+    report = log.verify(keys)
+    assert report.code == "EVIDENCE.SIGNATURE_INVALID" and report.head_seq == 1
+    other_kid = JwkSigner.generate("Ed25519", kid="attacker")
+    backend.raw.execute("UPDATE {t} SET signature = ? WHERE seq = 2", (other_kid.sign(record.hash.encode()),))
+    assert log.verify(keys).code == "EVIDENCE.KEY_UNKNOWN"
+    backend.raw.execute("UPDATE {t} SET signature = ? WHERE seq = 2", ("not.a-jws",))
+    assert log.verify(keys).code == "EVIDENCE.SIGNATURE_INVALID"
+
+
+def test_verifying_with_the_wrong_keys_fails(filled: Filled) -> None:
+    _, log = filled
+    other = KeySetVerifier.from_jwks({"keys": [JwkSigner.generate("ES256", kid="someone-else").public_jwk()]})
+    assert log.verify(other).code == "EVIDENCE.KEY_UNKNOWN"
+    impostor = JwkSigner.generate("ES256", kid="gw-evidence-1")
+    same_kid = KeySetVerifier.from_jwks({"keys": [impostor.public_jwk()]})
+    report = log.verify(same_kid)
+    assert report.code == "EVIDENCE.SIGNATURE_INVALID" and report.records == 0
+
+
+def test_an_unreadable_json_column_is_a_malformed_record(filled: Filled,
+                                                         keys: KeySetVerifier) -> None:
+    backend, log = filled
+    backend.raw.disable_triggers()
+    backend.raw.execute("UPDATE {t} SET verdicts = '{not json' WHERE seq = 6")
+    report = log.verify(keys)
+    assert report.code == "EVIDENCE.RECORD_MALFORMED" and report.head_seq == 5
+    assert "record 6" in report.findings[0].message
+
+
+@pytest.mark.parametrize(("changes", "fragment"), [
+    ({"receipt": {"quantity": 1.5}}, "non-integer number"),
+    ({"verdicts": {"n": 2**60}}, "safe range"),
+    ({"inbound_sha256": "ABC"}, "inbound_sha256"),
+    ({"outbound_sha256": "g" * 64}, "outbound_sha256"),
+    ({"sender": ""}, "sender"),
+    ({"message_id": "m\n1"}, "control characters"),
+    ({"receiver": "x" * 300}, "longer than"),
+    ({"kind": "trans fer"}, "kind"),
+    ({"verdicts": None}, "verdicts"),
+    ({"receipt": ["not", "an", "object"]}, "receipt"),
+    ({"receipt": {"big": "x" * 300_000}}, "over the limit"),
+    ({"receipt": {"bad": "\ud800"}}, "UTF-8"),
+])
+def test_bad_entries_are_refused_with_a_code_and_nothing_is_written(
+        backend: Backend, signer: JwkSigner, changes: dict[str, object], fragment: str) -> None:
+    with backend.open(signer) as log:
+        log.append(exchange(1))
+        with pytest.raises(InvalidEntry, match=fragment) as info:
+            log.append(exchange(2, **changes))
+        assert info.value.code == "EVIDENCE.INVALID_ENTRY"
+        assert log.head()[0] == 1
+
+
+@pytest.mark.parametrize("url", ["mysql://x", "sqlite://", "sqlite:///x.db?table=Bad-Name",
+                                 "sqlite:///x.db?mode=ro", "postgresql://u@h/db?table=x;drop"])
+def test_bad_log_urls_are_configuration_errors(url: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(EvidenceConfigError):
+        open_log(url)
+
+
+def test_a_missing_sqlite_file_is_not_created_by_readers(tmp_path: Path) -> None:
+    with pytest.raises(EvidenceConfigError) as info:
+        open_log(f"sqlite:///{tmp_path}/absent.db", create=False)
+    assert info.value.code == "EVIDENCE.NOT_FOUND" and not (tmp_path / "absent.db").exists()
+
+
+def test_an_unreachable_postgres_is_a_coded_error() -> None:
+    with pytest.raises(EvidenceStoreUnavailable):
+        open_log("postgresql://postgres@127.0.0.1:1/test")
+
+
+def test_threads_appending_concurrently_keep_one_chain(backend: Backend, signer: JwkSigner,
+                                                      keys: KeySetVerifier) -> None:
+    with backend.open(signer) as log:
+        def work(t: int) -> None:
+            for i in range(15):
+                log.append(exchange(1000 * t + i))
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        report = log.verify(keys)
+    assert report.ok and report.records == 60
+
+
+def test_two_processes_appending_concurrently_keep_one_chain(backend: Backend, tmp_path: Path) -> None:
+    key = ECKey.generate_key("P-256", parameters={"kid": "gw-shared"})
+    jwk_file = tmp_path / "key.json"
+    jwk_file.write_text(json.dumps(key.as_dict(private=True)))
+    signer = JwkSigner(key)
+    with backend.open(signer):
+        pass  # create the tables once, before the race
+    start = tmp_path / "go"
+    count = 80
+    workers = [subprocess.Popen([sys.executable, str(WORKER), backend.url, str(jwk_file), tag, str(count),
+                                 str(start)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for tag in ("proc-a", "proc-b")]
+    start.touch()
+    for proc in workers:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert out.strip() == "done"
+    keys = KeySetVerifier.from_jwks({"keys": [signer.public_jwk()]})
+    with backend.open() as log:
+        report = log.verify(keys)
+        records = list(log.records())
+    assert report.ok, report.findings
+    assert report.records == 2 * count
+    senders = [r.sender for r in records]
+    assert sorted(r.message_id for r in records) == sorted(f"{t}-{i}" for t in ("proc-a", "proc-b")
+                                                           for i in range(count))
+    # the appends really interleaved: both processes wrote while the other was writing
+    switches = sum(1 for a, b in itertools.pairwise(senders) if a != b)
+    assert switches >= 2
