@@ -582,6 +582,17 @@ def mapping_from_data(data: object, *, source: str = "<mapping>") -> CompiledMap
     return compile_mapping(spec, source=source)
 
 
+class _PlainYamlLoader(yaml.SafeLoader):
+    """YAML without aliases: ``*name`` references could expand a small file into a huge mapping."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a mapping",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+
 def parse_mapping_text(raw: bytes, *, source: str) -> CompiledMapping:
     """Read a YAML or JSON mapping document."""
     if raw.lstrip().startswith(b"{"):
@@ -591,7 +602,7 @@ def parse_mapping_text(raw: bytes, *, source: str) -> CompiledMapping:
             raise MappingError(source, [("", exc.message)]) from None
     else:
         try:
-            data = yaml.safe_load(raw.decode("utf-8-sig"))
+            data = yaml.load(raw.decode("utf-8-sig"), Loader=_PlainYamlLoader)  # a SafeLoader without aliases
         except UnicodeDecodeError:
             raise MappingError(source, [("", "the mapping file is not UTF-8 text")]) from None
         except yaml.YAMLError as exc:

@@ -166,6 +166,19 @@ def test_mapping_files_that_are_not_mappings(tmp_path: Path) -> None:
     assert load_mapping(as_json).name == "credit-block-ledger"
 
 
+def test_yaml_aliases_and_unquoted_yaml_scalars_are_refused(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                    "name: bomb\nrecord: unit_block\ncolumns: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
+                    encoding="utf-8")
+    with pytest.raises(MappingError, match="aliases"):
+        load_mapping(bomb)
+    data = mapping_dict("credit-block-ledger")
+    data["columns"][6]["values"] = {True: "held"}  # an unquoted Yes in YAML
+    problems = _problems(data)
+    assert any(key.startswith("columns[6].values") for key in problems)
+
+
 def test_environment_selects_the_mapping_and_a_bad_one_fails_at_use(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(ENV_VAR, "credit-block-ledger")
@@ -416,6 +429,17 @@ def test_other_record_kinds_through_an_inline_mapping() -> None:
                                                 status_date=date(2024, 1, 5))]
     out = projects.serialize(result.document, medium=Medium.CSV)
     assert out.data.decode("utf-8-sig").splitlines()[1] == "P-001,Parque eólico,Chile,5/1/2024"
+
+
+def test_ministry_ledger_as_csv_reads_decimal_comma_and_thousands_dot(ledger: SpreadsheetAdapter) -> None:
+    document = ledger.parse(LEDGER_XLSX, medium=Medium.XLSX).document
+    text = ledger.serialize(document, medium=Medium.CSV).data.decode("utf-8-sig")
+    assert ";5000;5000;2023;" in text
+    grouped = text.replace(";5000;5000;2023;", ";5000;5.000;2023;", 1)
+    assert ledger.parse(grouped.encode(), medium=Medium.CSV).document == document
+    wrong = text.replace(";5000;5000;2023;", ";5000;5,000;2023;", 1)  # 5,000 is five here
+    finding = only(ledger.parse(wrong.encode(), medium=Medium.CSV).findings, "SPREADSHEET.QUANTITY_RANGE")
+    assert finding.location.line == 4 and "quantity 5.000 differs" in finding.message
 
 
 # --------------------------------------------------------------------------- serializing
