@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,7 +30,7 @@ from pydantic import BaseModel
 from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult
 from standards.des.codelists import CodeLists, default_code_lists
 from standards.des.messages import BATCH, MESSAGE_TYPES, DesValueError, Message, read_document, write_document
-from standards.des.schema import NAMESPACE, schema_problems, xpath_of
+from standards.des.schema import NAMESPACE, PREFIX, schema_problems, xpath_of
 from standards.errors import InputTooLarge, MalformedInput
 from standards.findings import Finding, Layer, Location, Rule, RuleCatalogue, Severity
 from standards.model import Action, ActionType, CanonicalDocument, UnitBlock, UnitStatus
@@ -38,6 +39,8 @@ from standards.safeio import max_input_bytes, parse_xml
 
 STANDARD = "des-xml"
 DES = "Kyoto DES 1.1.2"
+#: The checks stop after this many findings in one document (a hostile file cannot make them run long).
+MAX_FINDINGS = 1000
 _TRANSACTION_ID_RE = re.compile(r"^[A-Z0-9]{1,60}$")
 SOAP_ENVELOPES = ("http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope")
 
@@ -100,28 +103,62 @@ R_TRANSACTION_ID = _rule("DES.TRANSACTION_ID", _W, Layer.FIELD,
 R_DUPLICATE_TRANSACTION = _rule("DES.DUPLICATE_TRANSACTION", _E, Layer.CROSS_RECORD,
                                 "A transaction is proposed once per document",
                                 f"{DES} transaction process (transactionIdentifier is unique)")
+R_FINDINGS_LIMIT = _rule("DES.FINDINGS_LIMIT", _E, Layer.STRUCTURE,
+                         f"A document reports at most {MAX_FINDINGS} problems", "carbonlink input limits")
 R_APPROXIMATE = _rule("DES.APPROXIMATE_ACTION", _I, Layer.CODE_LIST,
                       "The transaction type has no exact canonical action type",
                       "carbonlink des-xml mapping (docs/adapters/des-xml.md)")
 
 
-def _location(element: etree._Element | None, pointer: str = "") -> Location:
-    if element is None:
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """An element with its XPath, built while walking down (no sibling scans per finding)."""
+
+    element: etree._Element
+    xpath: str
+
+    def child(self, name: str) -> _Node:
+        """The (single) child element ``name``; the node itself when it is absent."""
+        tag = f"{{{NAMESPACE}}}{name}"
+        for candidate in self.element:
+            if candidate.tag == tag:
+                return _Node(candidate, f"{self.xpath}/{PREFIX}:{name}")
+        return self
+
+    def items(self, wrapper: str, name: str) -> list[_Node]:
+        """The ``name`` items of the array element ``wrapper``, with positional XPaths."""
+        holder = self.child(wrapper)
+        if holder is self:
+            return []
+        tag = f"{{{NAMESPACE}}}{name}"
+        found = [c for c in holder.element if c.tag == tag]
+        base = f"{holder.xpath}/{PREFIX}:{name}"
+        if len(found) == 1:
+            return [_Node(found[0], base)]
+        return [_Node(c, f"{base}[{i}]") for i, c in enumerate(found, start=1)]
+
+
+def _location(node: _Node | etree._Element | None, pointer: str = "") -> Location:
+    if node is None:
         return Location(pointer=pointer)
+    element, xpath = (node.element, node.xpath) if isinstance(node, _Node) else (node, xpath_of(node))
     line = element.sourceline
-    return Location(pointer=pointer, xpath=xpath_of(element), line=line if isinstance(line, int) else None)
+    return Location(pointer=pointer, xpath=xpath, line=line if isinstance(line, int) else None)
 
 
-def _child(element: etree._Element | None, *path: str | tuple[str, int]) -> etree._Element | None:
-    """The descendant ``path`` (names, or (name, index) for the n-th) of a message element."""
-    node = element
-    for step in path:
-        if node is None:
-            return None
-        name, index = (step, 0) if isinstance(step, str) else step
-        matches = [c for c in node if c.tag == f"{{{NAMESPACE}}}{name}"]
-        node = matches[index] if index < len(matches) else None
-    return node if node is not None else element
+def _message_nodes(root: etree._Element, messages: list[Message]) -> list[_Node]:
+    """Each message's node: the root itself, or its positional place in a MessageBatch."""
+    if etree.QName(root).localname != BATCH:
+        return [_Node(root, f"/{PREFIX}:{etree.QName(root).localname}")]
+    totals = {kind: sum(1 for m in messages if m.type == kind) for kind in MESSAGE_TYPES}
+    seen = dict.fromkeys(MESSAGE_TYPES, 0)
+    nodes = []
+    for message in messages:
+        seen[message.type] += 1
+        step = message.type if totals[message.type] == 1 else f"{message.type}[{seen[message.type]}]"
+        assert message.element is not None
+        nodes.append(_Node(message.element, f"/{PREFIX}:{BATCH}/{PREFIX}:{step}"))
+    return nodes
 
 
 def _party(code: str, codes: CodeLists) -> str | None:
@@ -185,22 +222,29 @@ class DesXmlAdapter(FormatCodec):
             return ParseResult(CanonicalDocument(), [R_VALUE.finding(str(exc), _location(exc.element))])
         document = CanonicalDocument()
         findings: list[Finding] = []
-        seen: dict[str, etree._Element | None] = {}
-        for index, message in enumerate(messages):
-            findings.extend(self._check_header(message))
+        seen: set[str] = set()
+        for index, (message, node) in enumerate(zip(messages, _message_nodes(root, messages), strict=True)):
+            if len(findings) >= MAX_FINDINGS:
+                findings.append(R_FINDINGS_LIMIT.finding(
+                    f"more than {MAX_FINDINGS} problems: the checks stopped at message {index + 1} of "
+                    f"{len(messages)}; correct these and validate again", _location(node)))
+                break
+            findings.extend(self._check_header(message, node))
             if message.type == "ProposalRequest":
                 ident = message.values["proposedTransaction"]["transactionIdentifier"]
                 if ident in seen:
                     findings.append(R_DUPLICATE_TRANSACTION.finding(
-                        f"transaction {ident} is proposed twice in this document", _location(message.element)))
-                seen[ident] = message.element
-                actions, more = self._proposal_to_actions(message, index)
+                        f"transaction {ident} is proposed twice in this document", _location(node)))
+                seen.add(ident)
+                actions, more = self._proposal_to_actions(message, node, index)
                 document.actions.extend(actions)
             else:
-                answer, more = self._notification_to_answer(message, index)
+                answer, more = self._notification_to_answer(message, node, index)
                 if answer is not None:
                     document.units.append(answer)
             findings.extend(more)
+        if any(f.is_error for f in findings):
+            document = CanonicalDocument()  # no partial result from a document with errors
         return ParseResult(document, findings)
 
     @staticmethod
@@ -216,83 +260,76 @@ class DesXmlAdapter(FormatCodec):
                                  code="INPUT.XML")
         return payload[0]
 
-    def _check_header(self, message: Message) -> list[Finding]:
-        values, element = message.values, message.element
+    def _check_header(self, message: Message, element: _Node) -> list[Finding]:
+        values = message.values
         findings = []
         if values["majorVersion"] != 1:
             findings.append(R_VERSION.finding(
                 f"majorVersion is {values['majorVersion']}; carbonlink reads DES version 1 (the ITL "
-                "answered such messages with response code 1031)", _location(_child(element, "majorVersion"))))
+                "answered such messages with response code 1031)", _location(element.child("majorVersion"))))
         for name in ("from", "to"):
             code = values[name]
             if not self.codes.is_registry_code(code):
                 findings.append(R_REGISTRY_CODE.finding(
                     f"{name} is {code!r}, which is no ISO 3166-1 alpha-2 registry code and no special "
-                    "registry code", _location(_child(element, name))))
+                    "registry code", _location(element.child(name))))
         return findings
 
     def _code_check(self, rule: Rule, known: object, what: str, value: int,
-                    element: etree._Element | None) -> list[Finding]:
+                    element: _Node) -> list[Finding]:
         if known is not None:
             return []
         return [rule.finding(f"{what} {value} is not in the DES code list", _location(element))]
 
-    def _proposal_to_actions(self, message: Message, index: int) -> tuple[list[Action], list[Finding]]:
+    def _proposal_to_actions(self, message: Message, node: _Node,
+                             index: int) -> tuple[list[Action], list[Finding]]:
         codes = self.codes
         header = {k: _json_value(message.values[k]) for k in ("from", "to", "majorVersion", "minorVersion")}
         tx = message.values["proposedTransaction"]
-        tx_element = _child(message.element, "proposedTransaction")
+        tx_element = node.child("proposedTransaction")
         findings: list[Finding] = []
         tx_type = codes.transaction_type(tx["transactionType"])
         findings += self._code_check(R_TRANSACTION_TYPE, tx_type, "transactionType", tx["transactionType"],
-                                     _child(tx_element, "transactionType"))
+                                     tx_element.child("transactionType"))
         supp = tx.get("suppTransactionType")
         if supp is not None and codes.supp_transaction_type(tx["transactionType"], supp) is None:
             findings.append(R_SUPP_TRANSACTION_TYPE.finding(
                 f"suppTransactionType {supp} is not a known supplementary code of transaction type "
                 f"{tx['transactionType']} (it may be an EU or UK registry code)",
-                _location(_child(tx_element, "suppTransactionType"))))
+                _location(tx_element.child("suppTransactionType"))))
         for side in ("transferring", "acquiring"):
             code = tx[f"{side}RegistryCode"]
             if not codes.is_registry_code(code):
                 findings.append(R_REGISTRY_CODE.finding(
                     f"{side}RegistryCode {code!r} is no ISO 3166-1 alpha-2 registry code and no special "
-                    "registry code", _location(_child(tx_element, f"{side}RegistryCode"))))
+                    "registry code", _location(tx_element.child(f"{side}RegistryCode"))))
             account_type = tx.get(f"{side}RegistryAccountType")
             if account_type is not None:
                 findings += self._code_check(R_ACCOUNT_TYPE, codes.account_type(account_type),
                                              f"{side}RegistryAccountType", account_type,
-                                             _child(tx_element, f"{side}RegistryAccountType"))
+                                             tx_element.child(f"{side}RegistryAccountType"))
         initiator = tx["acquiringRegistryCode"] if tx["transactionType"] == 1 else tx["transferringRegistryCode"]
         if not tx["transactionIdentifier"].startswith((tx["transferringRegistryCode"], initiator)):
             findings.append(R_TRANSACTION_ID.finding(
                 f"transactionIdentifier {tx['transactionIdentifier']} does not start with the registry code "
-                f"{tx['transferringRegistryCode']}", _location(_child(tx_element, "transactionIdentifier"))))
+                f"{tx['transferringRegistryCode']}", _location(tx_element.child("transactionIdentifier"))))
         date = message.values.get("messageDateTime")
         if date is None:
             findings.append(R_MESSAGE_DATE.finding(
                 f"proposal {tx['transactionIdentifier']} has no messageDateTime: DES requests carry no date, "
                 "but carbonlink needs one to date the action; add <messageDateTime> to the header",
-                _location(message.element)))
+                _location(node)))
         if tx_type is not None and tx_type.approximate:
             findings.append(R_APPROXIMATE.finding(
                 f"transaction type {tx_type.code} ({tx_type.name}) is recorded as the canonical action "
-                f"'{tx_type.canonical}' with subtype '{tx_type.name}'", _location(_child(tx_element,
-                                                                                        "transactionType"))))
+                f"'{tx_type.canonical}' with subtype '{tx_type.name}'", _location(tx_element.child("transactionType"))))
         blocks = tx["proposalUnitBlocks"]
-        block_elements = [_child(tx_element, "proposalUnitBlocks", ("TransactionUnitBlock", i))
-                          for i in range(len(blocks))]
-        for i, (block, element) in enumerate(zip(blocks, block_elements, strict=True)):
+        block_nodes = tx_element.items("proposalUnitBlocks", "TransactionUnitBlock")
+        for block, element in zip(blocks, block_nodes, strict=True):
+            if len(findings) >= MAX_FINDINGS:
+                break
             findings += self._check_block(block, element)
-            for j in range(i):
-                other = blocks[j]
-                if (other["originatingRegistryCode"] == block["originatingRegistryCode"]
-                        and other["unitSerialBlockStart"] <= block["unitSerialBlockEnd"]
-                        and block["unitSerialBlockStart"] <= other["unitSerialBlockEnd"]):
-                    findings.append(R_BLOCK_OVERLAP.finding(
-                        f"unit block {block['unitSerialBlockStart']}-{block['unitSerialBlockEnd']} overlaps "
-                        f"block {j + 1} ({other['unitSerialBlockStart']}-{other['unitSerialBlockEnd']}) of the "
-                        f"same transaction", _location(element)))
+        findings += self._overlaps(blocks, block_nodes)
         if tx_type is None or date is None or any(f.is_error for f in findings):
             return [], findings
         transaction = {k: _json_value(v) for k, v in tx.items() if k != "proposalUnitBlocks"}
@@ -303,46 +340,68 @@ class DesXmlAdapter(FormatCodec):
             actions.append(self._block_action(tx, tx_type.canonical, tx_type.name, date, block, extra))
         return actions, findings
 
-    def _check_block(self, block: dict[str, Any], element: etree._Element | None) -> list[Finding]:
+    @staticmethod
+    def _overlaps(blocks: list[dict[str, Any]], nodes: list[_Node]) -> list[Finding]:
+        """Blocks of one originating registry that share serials (sorted sweep, n log n)."""
+        findings: list[Finding] = []
+        order = sorted(range(len(blocks)), key=lambda i: (blocks[i]["originatingRegistryCode"],
+                                                          blocks[i]["unitSerialBlockStart"], i))
+        reach: tuple[str, int, int] | None = None  # (registry, furthest end so far, its block)
+        for i in order:
+            block = blocks[i]
+            registry, start, end = (block["originatingRegistryCode"], block["unitSerialBlockStart"],
+                                    block["unitSerialBlockEnd"])
+            if reach is not None and reach[0] == registry and start <= reach[1]:
+                other = blocks[reach[2]]
+                findings.append(R_BLOCK_OVERLAP.finding(
+                    f"unit block {start}-{end} overlaps block {reach[2] + 1} ({other['unitSerialBlockStart']}-"
+                    f"{other['unitSerialBlockEnd']}) of the same transaction", _location(nodes[i])))
+                if len(findings) >= MAX_FINDINGS:
+                    break
+            if reach is None or reach[0] != registry or end > reach[1]:
+                reach = (registry, end, i)
+        return findings
+
+    def _check_block(self, block: dict[str, Any], element: _Node) -> list[Finding]:
         codes = self.codes
         findings: list[Finding] = []
         start, end = block["unitSerialBlockStart"], block["unitSerialBlockEnd"]
         if start > end:
             findings.append(R_BLOCK_RANGE.finding(
-                f"the block starts at {start} after its end {end}", _location(_child(element, "unitSerialBlockEnd"))))
+                f"the block starts at {start} after its end {end}", _location(element.child("unitSerialBlockEnd"))))
         code = block["originatingRegistryCode"]
         if not codes.is_registry_code(code):
             findings.append(R_REGISTRY_CODE.finding(
                 f"originatingRegistryCode {code!r} is no ISO 3166-1 alpha-2 registry code and no special code",
-                _location(_child(element, "originatingRegistryCode"))))
+                _location(element.child("originatingRegistryCode"))))
         unit_type = block["unitType"]
         findings += self._code_check(R_UNIT_TYPE, codes.unit_type(unit_type), "unitType", unit_type,
-                                     _child(element, "unitType"))
+                                     element.child("unitType"))
         supp = block.get("suppUnitType")
         if supp is not None and codes.supp_unit_type(unit_type, supp) is None:
             findings.append(R_SUPP_UNIT_TYPE.finding(
                 f"suppUnitType {supp} is not a known supplementary code of unit type {unit_type}",
-                _location(_child(element, "suppUnitType"))))
+                _location(element.child("suppUnitType"))))
         periods = {}
         for name in ("originalCommitPeriod", "applicableCommitPeriod"):
             periods[name] = codes.commitment_period(block[name])
-            findings += self._code_check(R_COMMIT_PERIOD, periods[name], name, block[name], _child(element, name))
+            findings += self._code_check(R_COMMIT_PERIOD, periods[name], name, block[name], element.child(name))
         if all(periods.values()) and block["applicableCommitPeriod"] < block["originalCommitPeriod"]:
             findings.append(R_PERIOD_ORDER.finding(
                 f"applicableCommitPeriod {block['applicableCommitPeriod']} is before originalCommitPeriod "
-                f"{block['originalCommitPeriod']}", _location(_child(element, "applicableCommitPeriod"))))
+                f"{block['originalCommitPeriod']}", _location(element.child("applicableCommitPeriod"))))
         if "LULUCFActivity" in block:
             findings += self._code_check(R_LULUCF, codes.lulucf_activity(block["LULUCFActivity"]),
-                                         "LULUCFActivity", block["LULUCFActivity"], _child(element, "LULUCFActivity"))
+                                         "LULUCFActivity", block["LULUCFActivity"], element.child("LULUCFActivity"))
         if "track" in block:
             findings += self._code_check(R_TRACK, codes.track(block["track"]), "track", block["track"],
-                                         _child(element, "track"))
+                                         element.child("track"))
         for side in ("transferring", "acquiring"):
             account_type = block.get(f"{side}RegistryAccountType")
             if account_type is not None:
                 findings += self._code_check(R_ACCOUNT_TYPE, codes.account_type(account_type),
                                              f"{side}RegistryAccountType", account_type,
-                                             _child(element, f"{side}RegistryAccountType"))
+                                             element.child(f"{side}RegistryAccountType"))
         if codes.needs_project(unit_type) and "projectIdentifier" not in block:
             findings.append(R_PROJECT_REQUIRED.finding(
                 f"a {codes.unit_type(unit_type)} block must name its project (projectIdentifier); the ITL "
@@ -365,33 +424,37 @@ class DesXmlAdapter(FormatCodec):
                       acquiring_party=_party(tx["acquiringRegistryCode"], codes),
                       quantity=quantity, units=units, extra=extra)
 
-    def _notification_to_answer(self, message: Message, index: int) -> tuple[UnitBlock | None, list[Finding]]:
+    def _notification_to_answer(self, message: Message, element: _Node,
+                                index: int) -> tuple[UnitBlock | None, list[Finding]]:
         codes = self.codes
-        values, element = message.values, message.element
+        values = message.values
         findings: list[Finding] = []
         status = codes.transaction_status(values["transactionStatus"])
         findings += self._code_check(R_STATUS, status, "transactionStatus", values["transactionStatus"],
-                                     _child(element, "transactionStatus"))
+                                     element.child("transactionStatus"))
         reasons = []
         results = values["evaluationResult"]
-        for i, result in enumerate(results):
+        result_nodes = element.items("evaluationResult", "EvaluationResult")
+        for result, result_element in zip(results, result_nodes, strict=True):
+            if len(findings) >= MAX_FINDINGS:
+                break
             code = result["responseCode"]
             known = codes.response_code(code)
-            result_element = _child(element, "evaluationResult", ("EvaluationResult", i))
             if known is None:
                 findings.append(R_RESPONSE_CODE.finding(
                     f"response code {code} is in no known list or range of ITL response codes",
-                    _location(_child(result_element, "responseCode"))))
+                    _location(result_element.child("responseCode"))))
                 reasons.append(str(code))
             else:
                 meaning, range_name = known
                 reasons.append(f"{code} {meaning or range_name or ''}".strip())
-            for j, ident in enumerate(result.get("unitBlockIdentifiers", [])):
+            ident_nodes = result_element.items("unitBlockIdentifiers", "UnitBlockIdentifier")
+            for ident, ident_node in zip(result.get("unitBlockIdentifiers", []), ident_nodes, strict=True):
                 if ident["unitSerialBlockStart"] > ident["unitSerialBlockEnd"]:
                     findings.append(R_BLOCK_RANGE.finding(
                         f"the block starts at {ident['unitSerialBlockStart']} after its end "
                         f"{ident['unitSerialBlockEnd']}",
-                        _location(_child(result_element, "unitBlockIdentifiers", ("UnitBlockIdentifier", j)))))
+                        _location(ident_node)))
         if any(f.is_error for f in findings):
             return None, findings
         header = {k: _json_value(values[k]) for k in ("from", "to", "majorVersion", "minorVersion")}
@@ -437,7 +500,8 @@ _ITMO_FIELDS = ("cooperative_approach", "authorization_id", "first_transferring_
 
 
 def _set_fields(record: BaseModel) -> Iterable[str]:
-    for name in type(record).model_fields:
+    """Fields given a non-empty value (defaults are all empty, so only explicitly set ones count)."""
+    for name in record.model_fields_set:
         value = getattr(record, name)
         if value is None or value == {} or value == [] or value == "":
             continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -35,6 +35,7 @@ class CodeLists:
     """The DES code lists, loaded from one JSON document."""
 
     raw: dict[str, Any]
+    _tables: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> CodeLists:
@@ -53,8 +54,12 @@ class CodeLists:
         return cls(raw)
 
     def _table(self, key: str) -> dict[str, Any]:
-        table = self.raw.get(key, {})
-        return {k: v for k, v in table.items() if not k.startswith("_")}
+        """A code table without its ``_``-prefixed notes (computed once per key)."""
+        table = self._tables.get(key)
+        if table is None:
+            table = {k: v for k, v in self.raw.get(key, {}).items() if not k.startswith("_")}
+            self._tables[key] = table
+        return table
 
     def transaction_type(self, code: int) -> TransactionType | None:
         entry = self._table("transactionTypes").get(str(code))

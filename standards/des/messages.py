@@ -152,24 +152,35 @@ def _read_scalar(kind: str, element: etree._Element) -> Any:
     raise AssertionError(f"unknown kind {kind}")
 
 
+_NS = f"{{{NAMESPACE}}}"
+_KINDS: dict[str, dict[str, str]] = {t: {name: kind for name, kind, _o in fields} for t, fields in STRUCTURES.items()}
+
+
 def _read(type_name: str, element: etree._Element) -> dict[str, Any]:
-    children: dict[str, etree._Element] = {}
+    kinds = _KINDS[type_name]
+    found: dict[str, Any] = {}
+    cut = len(_NS)
     for node in element:
-        if isinstance(node.tag, str):
-            children.setdefault(etree.QName(node).localname, node)
-    values: dict[str, Any] = {}
-    for name, kind, _optional in STRUCTURES[type_name]:
-        child = children.get(name)
-        if child is None:
+        tag = node.tag
+        if not isinstance(tag, str) or not tag.startswith(_NS):
+            continue
+        name = tag[cut:]
+        kind = kinds.get(name)
+        if kind is None or name in found:
             continue
         if kind.startswith("list:"):
             item_type = kind[5:]
-            values[name] = [_read(item_type, item) for item in child if item.tag == _q(item_type)]
+            item_tag = _NS + item_type
+            found[name] = [_read(item_type, item) for item in node if item.tag == item_tag]
         elif kind in STRUCTURES:
-            values[name] = _read(kind, child)
+            found[name] = _read(kind, node)
+        elif kind == "int":
+            found[name] = int((node.text or "").strip())
         else:
-            values[name] = _read_scalar(kind, child)
-    return values
+            found[name] = _read_scalar(kind, node)
+    if len(found) > 1:
+        return {name: found[name] for name, _kind, _optional in STRUCTURES[type_name] if name in found}
+    return found
 
 
 def read_message(element: etree._Element) -> Message:

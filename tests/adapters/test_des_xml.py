@@ -512,3 +512,32 @@ def test_native_canonical_native_round_trip_is_lossless(messages: list[Message])
     assert out.losses == []
     again = read_document(etree.fromstring(out.data))
     assert [(m.type, m.values) for m in again] == [(m.type, m.values) for m in messages]
+
+
+def test_findings_in_a_batch_name_the_message_by_position() -> None:
+    good = proposal().decode().replace(f' xmlns="{NAMESPACE}"', "")
+    bad = good.replace("<unitType>1</unitType>", "<unitType>42</unitType>").replace("GB1<", "GB2<")
+    result = adapter.parse(f'<MessageBatch xmlns="{NAMESPACE}">{good}{bad}</MessageBatch>'.encode(), medium=XML)
+    (finding,) = result.findings
+    assert finding.location.xpath == ("/des:MessageBatch/des:ProposalRequest[2]/des:proposedTransaction/"
+                                      "des:proposalUnitBlocks/des:TransactionUnitBlock/des:unitType")
+    assert result.document.is_empty()  # no partial result from a document with errors
+
+
+def test_a_hostile_number_of_bad_blocks_stops_at_the_findings_limit() -> None:
+    import time
+
+    block = ("<TransactionUnitBlock><unitSerialBlockStart>1</unitSerialBlockStart>"
+             "<unitSerialBlockEnd>10</unitSerialBlockEnd><originatingRegistryCode>GB</originatingRegistryCode>"
+             "<unitType>5</unitType><originalCommitPeriod>9</originalCommitPeriod>"
+             "<applicableCommitPeriod>9</applicableCommitPeriod></TransactionUnitBlock>")
+    data = proposal(blocks=block * 40000)
+    started = time.perf_counter()
+    result = adapter.parse(data, medium=XML)
+    elapsed = time.perf_counter() - started
+    assert result.findings[-1].rule in {"DES.FINDINGS_LIMIT", "DES.BLOCK_OVERLAP"}
+    assert 1000 <= len(result.findings) <= 2002
+    assert "DES.BLOCK_OVERLAP" in rules_of(result)
+    assert result.findings[0].location.xpath is not None and result.findings[0].location.xpath.endswith(
+        "des:TransactionUnitBlock[1]/des:originalCommitPeriod")
+    assert elapsed < 30  # linear work: a hostile file cannot make the checks quadratic
