@@ -29,7 +29,7 @@ from adapters.spreadsheet_mapping import (
 )
 from adapters.translate import translate
 from standards.codec import Medium, MessageKind
-from standards.errors import InputError, MalformedInput, UnsupportedEncoding
+from standards.errors import InputError, MalformedInput, TranslationError, UnsupportedEncoding
 from standards.findings import Finding
 from standards.model import Action, ActionType, CanonicalDocument, Metric, Project, UnitBlock, UnitStatus
 
@@ -490,6 +490,19 @@ def test_csv_text_that_looks_like_a_formula_is_escaped_and_read_back(blocks: Spr
     out = blocks.serialize(document, medium=Medium.CSV)
     assert b",'=cmd|" in out.data
     assert blocks.parse(out.data, medium=Medium.CSV).document.units[0].owner == "=cmd|' /C calc'!A0"
+
+
+def test_unwritable_text_is_a_coded_error_not_a_corrupt_file(blocks: SpreadsheetAdapter) -> None:
+    document = blocks.parse(BLOCKS_CSV, medium=Medium.CSV).document
+    document.units[1].owner = "Bell\x07 Ltd"
+    with pytest.raises(TranslationError) as info:
+        blocks.serialize(document, medium=Medium.XLSX)
+    assert info.value.code == "OUTPUT.UNWRITABLE_CELL"
+    document.units[1].owner = "Ōkubo 大久保"
+    windows = SpreadsheetAdapter(mapping_dict("credit-block-ledger") | {"csv": {"encoding": "cp1252"}})
+    with pytest.raises(TranslationError) as info:
+        windows.serialize(document, medium=Medium.CSV)
+    assert "line 3" in info.value.message and "cp1252" in info.value.message
 
 
 def test_losses_name_every_field_and_record_the_mapping_cannot_hold(blocks: SpreadsheetAdapter) -> None:
