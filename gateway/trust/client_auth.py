@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import httpx
@@ -78,11 +79,16 @@ class JwksCache:
         return keys
 
 
+@lru_cache(maxsize=1024)
+def _inline_keys(participant_id: str, canonical_jwks: bytes) -> dict[str, Key]:
+    return public_key_set(orjson.loads(canonical_jwks), what=f"participant {participant_id}")
+
+
 def participant_keys(participant: Participant, jwks_cache: JwksCache, *, refresh: bool = False
                      ) -> dict[str, Key]:
     """The signing keys the directory names for ``participant``."""
     if participant.jwks is not None:
-        return public_key_set(participant.jwks, what=f"participant {participant.id}")
+        return _inline_keys(participant.id, orjson.dumps(participant.jwks, option=orjson.OPT_SORT_KEYS))
     if participant.jwks_uri is not None:
         return jwks_cache.keys(participant.jwks_uri, refresh=refresh)
     return {}

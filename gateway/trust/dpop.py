@@ -14,9 +14,11 @@ import base64
 import hashlib
 import time
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import orjson
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, Key
 
@@ -44,6 +46,16 @@ def normalize_htu(url: str) -> str:
     return urlunsplit((scheme, host, parts.path or "/", "", ""))
 
 
+@lru_cache(maxsize=4096)
+def _import_public(canonical_jwk: bytes) -> tuple[Key, str]:
+    """Import a proof's public JWK once per distinct key (clients reuse their DPoP key)."""
+    try:
+        imported = JWKRegistry.import_key(orjson.loads(canonical_jwk))
+    except (JoseError, ValueError, TypeError):
+        raise jose.JwsRejected("JWK", "the proof header's jwk is not a usable public key") from None
+    return imported, imported.thumbprint()
+
+
 class DPoPVerifier:
     def __init__(self, replay: ReplayStore, *, iat_window: int = 60, skew: int = 10,
                  require_nonce: bool = True) -> None:
@@ -58,7 +70,7 @@ class DPoPVerifier:
             raise InvalidDPoPProof(f"exactly one DPoP header is required (got {len(headers)})",
                                    code="DPOP.HEADER")
         proof = headers[0]
-        key: dict[str, Key] = {}
+        key: dict[str, Any] = {}
 
         def key_for(header: dict[str, Any]) -> Key:
             jwk = header.get("jwk")
@@ -66,18 +78,15 @@ class DPoPVerifier:
                 raise jose.JwsRejected("JWK", "the proof header carries no jwk")
             if jose.has_private_members(jwk):
                 raise jose.JwsRejected("PRIVATE_KEY", "the proof header carries a private key")
-            try:
-                imported = JWKRegistry.import_key(dict(jwk))
-            except (JoseError, ValueError, TypeError):
-                raise jose.JwsRejected("JWK", "the proof header's jwk is not a usable public key") from None
-            key["k"] = imported
+            imported, thumbprint = _import_public(orjson.dumps(jwk, option=orjson.OPT_SORT_KEYS))
+            key["k"], key["jkt"] = imported, thumbprint
             return imported
 
         try:
             claims = jose.verify(proof, typ=DPOP_TYP, key_for=key_for, max_bytes=MAX_PROOF_BYTES).claims
         except jose.JwsRejected as exc:
             raise InvalidDPoPProof(f"DPoP proof refused: {exc.message}", code=f"DPOP.{exc.reason}") from None
-        jkt = key["k"].thumbprint()
+        jkt = str(key["jkt"])
         now = time.time()
         jti = claims.get("jti")
         if not isinstance(jti, str) or not 8 <= len(jti) <= 256:

@@ -154,7 +154,7 @@ def live(world: TrustWorld) -> Iterator[tuple[TrustWorld, GatewayProcess]]:
     proc.stop()
 
 
-def _wait(predicate: Any, timeout: float = 5) -> None:
+def _wait(predicate: Any, timeout: float = 15) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if predicate():
@@ -188,13 +188,17 @@ def test_bad_directory_on_refresh_keeps_the_last_good_one(live: tuple[TrustWorld
 
     world, gw = live
     before = httpx.get(gw.base + "/healthz").json()["checks"]["directory"]["sequence"]
-    world.directory_path.write_text(world.signed()[:-8] + "AAAAAAAA")
+    tampered = world.signed()
+    tampered = tampered[:-8] + ("AAAAAAAA" if not tampered.endswith("AAAAAAAA") else "BBBBBBBB")
+    tmp = world.directory_path.with_suffix(".tmp")
+    tmp.write_text(tampered)
+    tmp.replace(world.directory_path)
     _wait(lambda: httpx.get(gw.base + "/healthz").json()["checks"]["directory"].get("last_refresh_error")
           == "DIRECTORY.SIGNATURE")
     health = httpx.get(gw.base + "/healthz")
     assert health.status_code == 200 and health.json()["checks"]["directory"]["sequence"] == before
     world.write_directory(valid_for=1)
-    _wait(lambda: httpx.get(gw.base + "/healthz").status_code == 503, timeout=8)
+    _wait(lambda: httpx.get(gw.base + "/healthz").status_code == 503)
     failing = httpx.get(gw.base + "/healthz").json()
     assert failing["checks"]["directory"]["code"] == "DIRECTORY.EXPIRED"
     che = RegistryClient(gw.base, "che-registry", world.clients["che-registry"])
