@@ -886,14 +886,18 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
                 serial = parse_serial(text, SCHEME) if isinstance(text, str) else None
             except InvalidSerial:
                 serial = None
-            if serial is None:
-                continue
-            for other_index, other in serials:
-                if serial.overlaps(other):
-                    ctx.findings.append(R_OVERLAP.finding(
-                        f"block {serial} overlaps block {other} (creditBlocks[{other_index}])",
-                        Location(json_pointer(["creditBlocks", index, "serialNumber"]))))
-            serials.append((index, serial))
+            if serial is not None:
+                serials.append((index, serial))
+        # one sorted sweep per series: n log n, whatever the number of blocks
+        serials.sort(key=lambda pair: (pair[1].series, pair[1].first, pair[0]))
+        reach: tuple[int, Serial] | None = None  # the block reaching furthest so far in this series
+        for index, serial in serials:
+            if reach is not None and reach[1].series == serial.series and serial.first <= reach[1].last:
+                ctx.findings.append(R_OVERLAP.finding(
+                    f"block {serial} overlaps block {reach[1]} (creditBlocks[{reach[0]}])",
+                    Location(json_pointer(["creditBlocks", index, "serialNumber"]))))
+            if reach is None or reach[1].series != serial.series or serial.last > reach[1].last:
+                reach = (index, serial)
 
     # -------------------------------------------------------------- streaming
     def iter_records(self, stream: Iterator[bytes] | IO[bytes], *, medium: Medium) -> Iterator[object]:
@@ -911,6 +915,7 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
             return self.serialize_csv(document)
         losses: dict[tuple[str, str], list[str]] = {}
         out: dict[str, list[dict[str, Any]]] = {"projects": [], "creditBlocks": [], "transactions": []}
+        authorizations: dict[str, str] = {}
         writers: tuple[tuple[str, str, list[Any], Callable[[Any], dict[str, Any]]], ...] = (
             ("projects", "projects", list(document.projects), self._write_project),
             ("units", "creditBlocks", list(document.units), self._write_block),
@@ -923,12 +928,14 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
                 except _Refused as exc:
                     losses.setdefault((source, str(exc)), []).append(pointer)
                     continue
-                back = self._read_back(target, native, out)
+                back = self._read_back(target, native, authorizations)
                 if isinstance(back, str):
                     losses.setdefault((source, f"the record would not be a valid UNDP record: {back}"),
                                       []).append(pointer)
                     continue
                 out[target].append(native)
+                if target == "projects" and native.get("authorizationId") is not None:
+                    authorizations[str(native["refId"])] = str(native["authorizationId"])
                 for name in _lost_fields(record, back):
                     losses.setdefault((f"{source}.{name}", "the UNDP registry has no field for it"),
                                       []).append(pointer)
@@ -944,13 +951,9 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
         return SerializeResult(data=data, medium=Medium.JSON,
                                losses=[Loss(f, tuple(ids), reason) for (f, reason), ids in sorted(losses.items())])
 
-    def _read_back(self, target: str, native: dict[str, Any],
-                   out: dict[str, list[dict[str, Any]]]) -> BaseModel | str:
+    def _read_back(self, target: str, native: dict[str, Any], authorizations: dict[str, str]) -> BaseModel | str:
         """Read a written record back (the canonical record it gives), or the first error as text."""
-        ctx = _Context(self.profile)
-        for project in out["projects"]:
-            if project.get("authorizationId") is not None and project.get("refId") is not None:
-                ctx.authorizations[str(project["refId"])] = str(project["authorizationId"])
+        ctx = _Context(self.profile, authorizations=authorizations)
         if target == "projects":
             result: BaseModel | None = self._project(native, [], ctx)
         elif target == "creditBlocks":
