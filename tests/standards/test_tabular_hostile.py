@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import tracemalloc
 import zipfile
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -332,3 +334,37 @@ def test_pack_refuses_empty_and_oversized_folders(tmp_path: Path, monkeypatch: p
 def test_arbitrary_bytes_as_aef_csv_give_tables_or_a_coded_error(data: bytes) -> None:
     with contextlib.suppress(InputError):
         read_csv(data)
+
+
+class _LazyCsv(io.RawIOBase):
+    """A CSV produced on demand, so the test itself holds no copy of it."""
+
+    def __init__(self, lines: int) -> None:
+        self._lines = iter(range(lines))
+        self._pending = b"id,name,quantity\r\n"
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while len(self._pending) < len(buffer):
+            index = next(self._lines, None)
+            if index is None:
+                break
+            self._pending += f'{index},"name {index}",{index}.25\r\n'.encode()
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def test_streaming_reader_runs_in_bounded_memory() -> None:
+    lines = 200_000  # about 6 MB of CSV
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in iter_csv_records(io.BufferedReader(_LazyCsv(lines), 64 * 1024)))
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == lines + 1
+    assert peak < 2_000_000, f"peak {peak} bytes while streaming"
