@@ -19,7 +19,7 @@ from typing import Any
 
 from joserfc.jwk import Key
 
-from gateway.sandbox.errors import GatewayAuthError, OperatorAuthError, SandboxConfigError, SandboxError
+from gateway.sandbox.errors import GatewayAuthError, GatewayKeysUnavailable, OperatorAuthError, SandboxConfigError
 from gateway.sandbox.store import SandboxStore
 from gateway.trust import jose
 from gateway.trust.client_auth import JwksCache
@@ -51,8 +51,7 @@ def key_source(spec: str) -> KeySource:
             try:
                 return cache.keys(spec, refresh=refresh)
             except InvalidClient as exc:
-                raise SandboxError(f"the gateway's JWKS cannot be fetched: {exc.message}",
-                                   code="SANDBOX.GATEWAY_JWKS_UNAVAILABLE") from None
+                raise GatewayKeysUnavailable(f"the gateway's JWKS cannot be fetched: {exc.message}") from None
         return fetch
     try:
         file_keys = public_key_set(load_json(read_bytes(Path(spec), limit=256 * 1024), what=spec), what=spec)

@@ -65,3 +65,10 @@ class UnitsUnidentified(SandboxError):
 
     code = "SANDBOX.UNKNOWN_UNITS"
     status = 422
+
+
+class GatewayKeysUnavailable(SandboxError):
+    """The gateway's JWKS cannot be fetched: the sandbox cannot check anyone right now."""
+
+    code = "SANDBOX.GATEWAY_JWKS_UNAVAILABLE"
+    status = 503
