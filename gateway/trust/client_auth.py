@@ -51,8 +51,9 @@ class AuthenticatedClient:
 class JwksCache:
     """Public keys of registries that publish a ``jwks_uri`` (fetched, size-capped, cached)."""
 
-    def __init__(self, *, ttl: float = 300, timeout: float = 5) -> None:
+    def __init__(self, *, ttl: float = 300, timeout: float = 5, min_refetch: float = 30) -> None:
         self._ttl = ttl
+        self._min_refetch = min_refetch
         self._timeout = timeout
         self._cache: dict[str, tuple[float, dict[str, Key]]] = {}
         self._lock = threading.Lock()
@@ -63,8 +64,8 @@ class JwksCache:
             cached = self._cache.get(uri)
         if cached is not None and not refresh and cached[0] > now:
             return cached[1]
-        if cached is not None and refresh and cached[0] - self._ttl + 30 > now:
-            return cached[1]  # re-fetch on an unknown kid at most every 30 s
+        if cached is not None and refresh and cached[0] - self._ttl + self._min_refetch > now:
+            return cached[1]  # re-fetch on an unknown kid at most every min_refetch seconds
         try:
             resp = httpx.get(uri, timeout=self._timeout)
             if resp.status_code != 200 or len(resp.content) > MAX_JWKS_BYTES:
