@@ -541,3 +541,33 @@ def test_a_hostile_number_of_bad_blocks_stops_at_the_findings_limit() -> None:
     assert result.findings[0].location.xpath is not None and result.findings[0].location.xpath.endswith(
         "des:TransactionUnitBlock[1]/des:originalCommitPeriod")
     assert elapsed < 30  # linear work: a hostile file cannot make the checks quadratic
+
+
+@pytest.mark.parametrize(("target", "rule"), [("aef", "AEF.STRUCTURE.REQUIRED"), ("cadt-v2", "CADT.V2.REQUIRED")])
+def test_kyoto_units_do_not_translate_to_article6_targets(target: str, rule: str) -> None:
+    from adapters.registry import default_registry
+    from adapters.translate import translate
+    from standards.errors import TranslationError
+
+    if target not in default_registry():
+        pytest.skip(f"the {target} codec is not installed")
+    with pytest.raises(TranslationError) as info:
+        translate(load("batch.xml"), source="des-xml", target=target, source_medium=XML,
+                  target_medium=Medium.JSON)
+    findings = info.value.findings  # type: ignore[attr-defined]
+    assert any(f.rule == rule and f.is_error for f in findings)
+
+
+def test_translation_to_canonical_json_keeps_every_des_value() -> None:
+    from adapters.registry import default_registry
+    from adapters.translate import translate
+
+    if "canonical" not in default_registry():
+        pytest.skip("the canonical codec is not installed")
+    result = translate(load("batch.xml"), source="des-xml", target="canonical", source_medium=XML,
+                       target_medium=Medium.JSON)
+    back = translate(result.output.data, source="canonical", target="des-xml", source_medium=Medium.JSON,
+                     target_medium=XML)
+    assert back.losses == []
+    assert [m.values for m in read_document(etree.fromstring(back.output.data))] == [
+        m.values for m in read_document(etree.fromstring(load("batch.xml")))]
