@@ -466,3 +466,15 @@ def test_csv_native_canonical_native_is_lossless(rows: list[list[str]]) -> None:
     out = adapter.serialize(parsed.document, medium=CSV)
     assert out.losses == []
     assert [list(r.cells) for r in read_csv_records(out.data)[1:]] == rows
+
+
+def test_entity_json_lacks_what_a_cad_trust_v2_unit_needs() -> None:
+    registry = _registry_with_profile()
+    if "cadt-v2" not in registry:
+        pytest.skip("the cadt-v2 codec is not installed")
+    with pytest.raises(TranslationError) as info:
+        translate(load("registry.json"), source="undp-ncr", target="cadt-v2", source_medium=JSON,
+                  target_medium=JSON, registry=registry)
+    missing = {f.location.pointer.rsplit("/", 1)[-1] for f in info.value.findings  # type: ignore[attr-defined]
+               if f.is_error and f.location.pointer.startswith("/unit/")}
+    assert {"unitType", "unitMetric"} <= missing
