@@ -17,6 +17,7 @@ def main() -> int:
     url, jwk_file, tag, count, start = sys.argv[1:6]
     signer = JwkSigner.from_jwk(json.loads(Path(jwk_file).read_text()))
     log = open_log(url, signer=signer)
+    Path(f"{start}.ready-{tag}").touch()
     deadline = time.monotonic() + 30
     while not Path(start).exists():
         if time.monotonic() > deadline:
@@ -26,8 +27,9 @@ def main() -> int:
         log.append(Exchange(kind="transfer", sender=tag, receiver="GHA", message_id=f"{tag}-{i}",
                             inbound_sha256="ab" * 32, outbound_sha256=None, receipt=None,
                             verdicts={"worker": tag, "i": i}))
-        # requests arrive spaced out; a tight loop would let SQLite's busy backoff starve the peer
-        time.sleep(0.002)
+        # requests arrive spaced out; a tight loop would let SQLite's busy backoff (sleeps of up to
+        # 100 ms) starve the peer, and the test would prove nothing about interleaving
+        time.sleep(0.01 + 0.01 * (i % 3))
     log.close()
     print("done", flush=True)
     return 0

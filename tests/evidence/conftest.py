@@ -47,7 +47,7 @@ class RawDb:
                 conn.execute(sql, params)
         else:
             with psycopg.connect(self.target, autocommit=True) as conn:
-                conn.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+                conn.execute(sql.replace("?", "%s"), params)
 
     def disable_triggers(self) -> None:
         if self.backend == "sqlite":
@@ -75,8 +75,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     dsn: str = request.getfixturevalue("postgres_dsn")
     yield Backend("postgres", f"{dsn}?table={table}", RawDb("postgres", dsn, table))
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"DROP TABLE IF EXISTS {table}, {table}_keys")  # type: ignore[arg-type]
-        conn.execute(f"DROP FUNCTION IF EXISTS {table}_refuse()")  # type: ignore[arg-type]
+        conn.execute(f"DROP TABLE IF EXISTS {table}, {table}_keys")
+        conn.execute(f"DROP FUNCTION IF EXISTS {table}_refuse()")
 
 
 @pytest.fixture

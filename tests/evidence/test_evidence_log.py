@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -244,6 +245,11 @@ def test_two_processes_appending_concurrently_keep_one_chain(backend: Backend, t
     workers = [subprocess.Popen([sys.executable, str(WORKER), backend.url, str(jwk_file), tag, str(count),
                                  str(start)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for tag in ("proc-a", "proc-b")]
+    deadline = time.monotonic() + 60
+    while not all(Path(f"{start}.ready-{tag}").exists() for tag in ("proc-a", "proc-b")):
+        assert time.monotonic() < deadline, "a worker did not start"
+        assert all(p.poll() is None for p in workers), "a worker died before the start"
+        time.sleep(0.01)
     start.touch()
     for proc in workers:
         out, err = proc.communicate(timeout=120)
