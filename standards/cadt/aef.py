@@ -23,7 +23,7 @@ from standards.cadt.picklists import Picklists
 from standards.cadt.profiles import Profile
 from standards.cadt.rules import RULES_V2
 from standards.cadt.spec import EntitySpec, load_spec
-from standards.cadt.validate import Validation, as_block_int, default_locator
+from standards.cadt.validate import Record, Validation, as_block_int, default_locator
 from standards.findings import Finding
 from standards.itmo import InvalidItmoId, ItmoId
 from standards.model import CanonicalDocument
@@ -87,6 +87,7 @@ def to_records(validation: Validation, profile: Profile) -> tuple[CanonicalDocum
     findings: list[Finding] = []
     for table_id, resource in RESOURCES.items():
         spec, entity = TABLES[table_id], _entity(table_id)
+        converted: list[tuple[Record, Row, dict[str, Any]]] = []
         for rec in validation.passed(resource):
             row: Row = {}
             extra: dict[str, Any] = {}
@@ -97,28 +98,53 @@ def to_records(validation: Validation, profile: Profile) -> tuple[CanonicalDocum
                         extra[key] = value
                     continue
                 row[f.cn] = _to_cn_value(table_id, f, value, profile, entity)
-            tables = AefTables()
-            if table_id == "T1":
-                tables.submission = row
-            else:
-                tables.rows[table_id] = [row]
-            try:
-                part = tables_to_document(tables)
-            except (ValidationError, ValueError, TypeError, KeyError) as exc:
-                findings.append(RULES_V2["CADT.V2.TYPE"].finding(
-                    f"{resource} {rec.index} cannot be read as an AEF {table_id} record: {_first_error(exc)}",
-                    default_locator((resource, rec.index))))
-                continue
-            if table_id == "T1":
-                assert part.submission is not None
-                part.submission.extra.update(extra)
-                doc.submission = part.submission
-            else:
-                records = getattr(part, _RECORD_LISTS[table_id])
-                for record in records:
-                    record.extra.update(extra)
-                getattr(doc, _RECORD_LISTS[table_id]).extend(records)
+            converted.append((rec, row, extra))
+        if table_id == "T1":
+            for rec, row, extra in converted:
+                if doc.submission is not None:
+                    findings.append(RULES_V2["CADT.V2.UNPLACED"].finding(
+                        f"{resource} {rec.index} is a second submission; the canonical document carries one "
+                        "(translate each submission on its own)", default_locator((resource, rec.index))))
+                    continue
+                records = _convert(table_id, [(rec, row)], findings)
+                if records:
+                    records[0].extra.update(extra)
+                    doc.submission = records[0]
+            continue
+        records = _convert(table_id, [(rec, row) for rec, row, _ in converted], findings)
+        if len(records) == len(converted):
+            for record, (_, _, extra) in zip(records, converted, strict=True):
+                record.extra.update(extra)
+            getattr(doc, _RECORD_LISTS[table_id]).extend(records)
+            continue
+        for rec, row, extra in converted:  # some rows failed: map them one by one to name each
+            single = _convert(table_id, [(rec, row)], findings)
+            for record in single:
+                record.extra.update(extra)
+            getattr(doc, _RECORD_LISTS[table_id]).extend(single)
     return doc, findings
+
+
+def _convert(table_id: str, rows: list[tuple[Record, Row]], findings: list[Finding]) -> list[Any]:
+    """Canonical records for CN-keyed rows of one table; one finding when a single row cannot map."""
+    tables = AefTables()
+    if table_id == "T1":
+        tables.submission = rows[0][1]
+    else:
+        tables.rows[table_id] = [row for _, row in rows]
+    try:
+        part = tables_to_document(tables)
+    except (ValidationError, ValueError, TypeError, KeyError) as exc:
+        if len(rows) == 1:
+            rec = rows[0][0]
+            findings.append(RULES_V2["CADT.V2.TYPE"].finding(
+                f"{rec.resource} {rec.index} cannot be read as an AEF {table_id} record: {_first_error(exc)}",
+                default_locator((rec.resource, rec.index))))
+        return []
+    if table_id == "T1":
+        return [part.submission] if part.submission is not None else []
+    records: list[Any] = getattr(part, _RECORD_LISTS[table_id])
+    return records
 
 
 def _first_error(exc: Exception) -> str:

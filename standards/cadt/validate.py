@@ -63,6 +63,16 @@ def as_block_int(value: Any) -> int | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Which fields of an entity each layer looks at (computed once per entity and validator)."""
+
+    children: tuple[FieldSpec, ...]
+    picklists: tuple[tuple[FieldSpec, frozenset[str], tuple[str, ...]], ...]
+    checked: tuple[FieldSpec, ...]
+    ordered: tuple[FieldSpec, ...]
+
+
 @dataclass(slots=True)
 class Record:
     """One normalised record and where it sits in the document."""
@@ -96,6 +106,26 @@ class CadtValidator:
         self.request = request
         self.checker = structure_checker(version)
         self._p = "CADT.V1" if version == "v1" else "CADT.V2"
+        self._plans: dict[str, _Plan] = {}
+
+    def _plan(self, entity: EntitySpec) -> _Plan:
+        plan = self._plans.get(entity.name)
+        if plan is not None:
+            return plan
+        lists = []
+        for f in entity.fields:
+            allowed = self.picklists.values(f.picklist) if f.picklist and f.enforced else None
+            if allowed is not None:
+                lists.append((f, frozenset(allowed), allowed))
+        checked = tuple(
+            f for f in entity.fields
+            if f.kind in ("date", "datetime") or f.range or f.max_length or f.decimal_places or f.non_empty
+            or (self.version == "v2" and f.name in PARTY_FIELDS | PARTY_LIST_FIELDS)
+            or (self.request and self._server_owned(entity, f)))
+        plan = _Plan(children=tuple(f for f in entity.fields if f.kind in ("array", "object") and f.child),
+                     picklists=tuple(lists), checked=checked, ordered=tuple(f for f in entity.fields if f.after))
+        self._plans[entity.name] = plan
+        return plan
 
     # -- public -----------------------------------------------------------------------------
 
@@ -193,45 +223,43 @@ class CadtValidator:
 
     def _code_lists(self, entity: EntitySpec, data: dict[str, Any], path: Path) -> bool:
         ok = True
-        for f in entity.fields:
+        plan = self._plan(entity)
+        for f in plan.children:
             value = data.get(f.name)
             if value is None:
                 continue
-            if f.kind in ("array", "object") and f.child:
-                children = value if isinstance(value, list) else [value]
-                child_entity = self.spec.entities[f.child]
-                for i, child in enumerate(children):
-                    child_path = (*path, f.name, i) if isinstance(value, list) else (*path, f.name)
-                    ok = self._code_lists(child_entity, child, child_path) and ok
-                continue
-            if not (f.picklist and f.enforced):
-                continue
-            allowed = self.picklists.values(f.picklist)
-            if allowed is None:
+            children = value if isinstance(value, list) else [value]
+            child_entity = self.spec.entities[str(f.child)]
+            for i, child in enumerate(children):
+                child_path = (*path, f.name, i) if isinstance(value, list) else (*path, f.name)
+                ok = self._code_lists(child_entity, child, child_path) and ok
+        for f, allowed_set, allowed in plan.picklists:
+            value = data.get(f.name)
+            if value is None:
                 continue
             if isinstance(value, list):
                 fixed = []
                 for i, item in enumerate(value):
-                    good, item = self._picklist_value(f, item, allowed, (*path, f.name, i))
+                    good, item = self._picklist_value(f, item, allowed_set, allowed, (*path, f.name, i))
                     ok = ok and good
                     fixed.append(item)
                 data[f.name] = fixed
             else:
-                good, data[f.name] = self._picklist_value(f, value, allowed, (*path, f.name))
+                good, data[f.name] = self._picklist_value(f, value, allowed_set, allowed, (*path, f.name))
                 ok = ok and good
         return ok
 
-    def _picklist_value(self, f: FieldSpec, value: str, allowed: tuple[str, ...],
+    def _picklist_value(self, f: FieldSpec, value: str, allowed_set: frozenset[str], allowed: tuple[str, ...],
                         path: Path) -> tuple[bool, str]:
         picklist = str(f.picklist)
-        if value in allowed:
+        if value in allowed_set:
             if value in self.profile.reported_input_values.get(picklist, ()):
                 canonical = self.profile.to_canonical(picklist, value)
                 self._add("CADT.LEGACY_VALUE", path, f"{f.name} {value!r} is the CAD Trust {self.version} "
                           f"list's spelling of {canonical!r}; read as {canonical!r}")
             return True, value
         spelled = self.profile.to_cadt(picklist, value)
-        if spelled != value and spelled in allowed and "CADT.LEGACY_VALUE" in self.rules:
+        if spelled != value and spelled in allowed_set and "CADT.LEGACY_VALUE" in self.rules:
             self._add("CADT.LEGACY_VALUE", path, f"{f.name} {value!r} is not in the CAD Trust list "
                       f"{picklist}, which spells it {spelled!r}; read as {value!r}")
             return True, spelled
@@ -244,20 +272,23 @@ class CadtValidator:
         before = len(self._findings)
         p = self._p
         dates: dict[str, date] = {}
-        for f in entity.fields:
+        plan = self._plan(entity)
+        for f in plan.children:
             value = data.get(f.name)
-            where = (*path, f.name)
-            if f.kind in ("array", "object") and f.child and value is not None:
-                children = value if isinstance(value, list) else [value]
-                for i, child in enumerate(children):
-                    child_path = (*path, f.name, i) if isinstance(value, list) else (*path, f.name)
-                    self._field_rules(self.spec.entities[f.child], child, child_path)
-                continue
-            if self.request and value is not None and self._server_owned(entity, f):
-                self._add(f"{p}.SERVER_KEY", where, f"{f.name} is set by CADT itself; remove it from the "
-                          "request body (send it only to update or delete an existing record)")
             if value is None:
                 continue
+            children = value if isinstance(value, list) else [value]
+            for i, child in enumerate(children):
+                child_path = (*path, f.name, i) if isinstance(value, list) else (*path, f.name)
+                self._field_rules(self.spec.entities[str(f.child)], child, child_path)
+        for f in plan.checked:
+            value = data.get(f.name)
+            if value is None:
+                continue
+            where = (*path, f.name)
+            if self.request and self._server_owned(entity, f):
+                self._add(f"{p}.SERVER_KEY", where, f"{f.name} is set by CADT itself; remove it from the "
+                          "request body (send it only to update or delete an existing record)")
             if f.kind in ("date", "datetime") and isinstance(value, str):
                 parsed = parse_date(value)
                 if parsed is None:
@@ -282,7 +313,7 @@ class CadtValidator:
                           "(leave it out or send null when there is none)")
             if self.version == "v2" and f.name in PARTY_FIELDS | PARTY_LIST_FIELDS and isinstance(value, str):
                 data[f.name] = self._widen_parties(f.name, value, where)
-        for f in entity.fields:
+        for f in plan.ordered:
             if f.after and f.after not in dates and isinstance(data.get(f.after), str):
                 parsed_start = parse_date(data[f.after])  # validityPeriodStartDate is typed as text
                 if parsed_start is not None:
