@@ -27,7 +27,6 @@ import csv
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -42,6 +41,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import IllegalCharacterError
 
 from standards.errors import (
+    InputError,
     InputTooLarge,
     MalformedInput,
     TranslationError,
@@ -98,7 +98,7 @@ def read_workbook(data: bytes, *, what: str = "workbook") -> Any:
     if data.startswith(_OLE2_MAGIC):
         raise MalformedInput(f"{what} is a legacy binary Excel file (.xls); save it as .xlsx",
                              code="INPUT.XLSX")
-    archive = check_zip_container(data, what=what)
+    archive = _open_zip(data, what)
     with archive:
         _check_content_types(archive, what)
         _check_xml_prologs(archive, what)
@@ -163,15 +163,29 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
-def _check_content_types(archive: zipfile.ZipFile, what: str) -> None:
+def _open_zip(data: bytes, what: str) -> zipfile.ZipFile:
+    """:func:`check_zip_container`, with any unexpected failure of a damaged zip made a coded error."""
     try:
-        with archive.open("[Content_Types].xml") as member:
-            raw = member.read(1024 * 1024)
-    except KeyError:
-        raise MalformedInput(f"{what} has no [Content_Types].xml: not an XLSX workbook",
-                             code="INPUT.XLSX") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise MalformedInput(f"{what} is damaged: {_describe(exc)}", code="INPUT.XLSX") from None
+        return check_zip_container(data, what=what)
+    except InputError:
+        raise
+    except Exception as exc:  # zipfile can fail in many ways on damaged central directories
+        raise MalformedInput(f"{what} is not a readable zip file: {_describe(exc)}", code="INPUT.XLSX") from None
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, what: str, code: str) -> bytes:
+    """Up to ``limit`` bytes of one member; damage, encryption or odd compression is a coded error."""
+    try:
+        with archive.open(info) as member:
+            return member.read(limit)
+    except Exception as exc:  # BadZipFile (bad CRC), zlib.error, EOFError, NotImplementedError, encrypted...
+        raise MalformedInput(f"{what} part {info.filename} cannot be read: {_describe(exc)}", code=code) from None
+
+
+def _check_content_types(archive: zipfile.ZipFile, what: str) -> None:
+    if "[Content_Types].xml" not in archive.NameToInfo:
+        raise MalformedInput(f"{what} has no [Content_Types].xml: not an XLSX workbook", code="INPUT.XLSX")
+    raw = _read_member(archive, archive.getinfo("[Content_Types].xml"), 1024 * 1024, what, "INPUT.XLSX")
     types = {m.decode("utf-8", "replace") for m in _CONTENT_TYPES_RE.findall(raw)}
     if types & set(_MACRO_MAIN_TYPES):
         raise MalformedInput(f"{what} is a macro-enabled workbook (.xlsm); save it as .xlsx without macros",
@@ -188,12 +202,7 @@ def _check_xml_prologs(archive: zipfile.ZipFile, what: str) -> None:
     for info in archive.infolist():
         if info.is_dir() or not info.filename.lower().endswith(_XML_SUFFIXES):
             continue
-        try:
-            with archive.open(info) as member:
-                head = member.read(_PROLOG_LIMIT)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-            raise MalformedInput(f"{what} part {info.filename} is damaged: {_describe(exc)}",
-                                 code="INPUT.XLSX") from None
+        head = _read_member(archive, info, _PROLOG_LIMIT, what, "INPUT.XLSX")
         verdict = _prolog_verdict(head)
         if verdict == "dtd":
             raise UnsafeInput(f"{what} part {info.filename} declares a DTD or entities, which carbonlink "
@@ -412,6 +421,8 @@ def _parse_text_lines(lines: Iterable[str], *, what: str) -> Iterator[CsvRecord]
         try:
             cells = next(reader)
         except StopIteration:
+            if width is None:
+                raise MalformedInput(f"{what} holds no data (only blank lines)", code="INPUT.CSV") from None
             return
         except csv.Error as exc:
             line = previous_line + 1 + skipped
@@ -506,7 +517,7 @@ def unpack_csv_archive(data: bytes, *, what: str = "CSV archive") -> list[tuple[
     limit = max_input_bytes()
     if len(data) > limit:
         raise InputTooLarge(f"{what} is {len(data)} bytes, over the limit of {limit} bytes")
-    archive = check_zip_container(data, what=what)
+    archive = _open_zip(data, what)
     files: list[tuple[str, bytes]] = []
     total = 0
     with archive:
@@ -520,12 +531,7 @@ def unpack_csv_archive(data: bytes, *, what: str = "CSV archive") -> list[tuple[
             total += info.file_size
             if total > limit:
                 raise InputTooLarge(f"{what} expands to more than the limit of {limit} bytes")
-            try:
-                with archive.open(info) as member:
-                    content = member.read(limit + 1)
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-                raise MalformedInput(f"{what} member {name!r} is damaged: {_describe(exc)}",
-                                     code="INPUT.CSV") from None
+            content = _read_member(archive, info, limit + 1, what, "INPUT.CSV")
             if len(content) > limit:
                 raise InputTooLarge(f"{what} member {name!r} is over the limit of {limit} bytes")
             files.append((name, content))
