@@ -29,7 +29,6 @@ from adapters.registry_exports import (
     parse_date,
     parse_quantity,
     read_date,
-    render_quantity,
 )
 from standards.codec import Loss, Medium, MessageKind, SerializeResult, collect_losses
 from standards.findings import Layer, Location, RuleCatalogue, Severity
@@ -125,6 +124,12 @@ class VerraAdapter(CsvExportAdapter):
     prefix = "VERRA"
     serial_schemes = ("verra",)
 
+    def __init__(self) -> None:
+        # bounded memos of values that repeat across rows (IDs, countries, vintage date pairs)
+        self._ids: dict[str, str] = {}
+        self._countries: dict[str, str] = {}  # only names written exactly as carbonlink writes them
+        self._vintages: dict[tuple[str, str, str | None, str | None], int] = {}
+
     def parse_csv(self, data: bytes) -> Any:
         result = super().parse_csv(data)
         retired = [i for i, u in enumerate(result.document.units) if u.status is UnitStatus.RETIRED]
@@ -144,14 +149,19 @@ class VerraAdapter(CsvExportAdapter):
         return self._unit(values, extra, row)
 
     def _project_id(self, raw: str, row: RowFindings) -> str | None:
+        known = self._ids.get(raw)
+        if known is not None:
+            return known
         text = raw.strip()
         number = text[3:] if text.upper().startswith("VCS") else text
         if not text:
             row.add("VERRA.REQUIRED", "ID", "the project ID is empty")
             return None
-        if not number.isdigit():
+        if not number.isdigit() or not number.isascii():
             row.add("VERRA.PROJECT_ID", "ID", f"{raw!r} is not a Verra project number")
             return None
+        if len(self._ids) < 100_000:
+            self._ids[raw] = "VCS" + number
         return "VCS" + number
 
     def _unit(self, values: dict[str, str], extra: dict[str, Any], row: RowFindings) -> UnitBlock | None:
@@ -164,8 +174,8 @@ class VerraAdapter(CsvExportAdapter):
         else:
             try:
                 quantity = parse_quantity(raw_qty)
-                if not raw_qty.isdigit() or len(raw_qty) > 3:
-                    keep_native(extra, "Quantity Issued", raw_qty, render_quantity(quantity, grouped=True))
+                if len(raw_qty) > 3 and raw_qty != f"{quantity:,f}":
+                    extra["Quantity Issued"] = raw_qty
             except ValueError:
                 row.add("VERRA.QUANTITY_INVALID", "Quantity Issued",
                         f"Quantity Issued {raw_qty!r} is not a number of units")
@@ -178,17 +188,32 @@ class VerraAdapter(CsvExportAdapter):
         issued = read_date(row, extra, get("Issuance Date", ""), "Issuance Date", "VERRA", "dmy")
         retired_raw = get("Retirement/Cancellation Date", "")
         retired = read_date(row, extra, retired_raw, "Retirement/Cancellation Date", "VERRA", "dmy")
-        vintage = self._vintage(serial, get("Vintage Start", ""), get("Vintage End", ""), extra, row)
+        raw_start, raw_end = get("Vintage Start", ""), get("Vintage End", "")
+        vintage = None
+        if serial is not None:
+            key = (raw_start, raw_end, serial.part("vintage_start"), serial.part("vintage_end"))
+            vintage = self._vintages.get(key)
+        if vintage is None:
+            vintage = self._vintage(serial, raw_start, raw_end, extra, row)
+            if serial is not None and vintage is not None and "Vintage Start" not in extra \
+                    and "Vintage End" not in extra and len(self._vintages) < 10_000:
+                self._vintages[key] = vintage
         country = None
         raw_country = get("Country/Area", "")
-        if raw_country.strip():
-            country = country_from_name(raw_country)
-            if country is None:
-                row.add("VERRA.COUNTRY_UNKNOWN", "Country/Area",
-                        f"{raw_country!r} is not a country carbonlink knows; kept as text")
-                extra["Country/Area"] = raw_country
-            else:
-                keep_native(extra, "Country/Area", raw_country, country_name(country))
+        if raw_country:
+            known = self._countries.get(raw_country)
+            if known is not None:
+                country = known
+            elif raw_country.strip():
+                country = country_from_name(raw_country)
+                if country is None:
+                    row.add("VERRA.COUNTRY_UNKNOWN", "Country/Area",
+                            f"{raw_country!r} is not a country carbonlink knows; kept as text")
+                    extra["Country/Area"] = raw_country
+                elif raw_country != country_name(country):
+                    extra["Country/Area"] = raw_country
+                elif len(self._countries) < 4096:
+                    self._countries[raw_country] = country
         if serial is not None:
             self._cross_check(serial, project_id, country, row)
         for column in _UNIT_EXTRAS:
@@ -329,7 +354,7 @@ class VerraAdapter(CsvExportAdapter):
             if key not in TRANSACTIONS.columns:
                 lost.setdefault(f"extra.{key}", []).append(rid)
         quantity = "" if unit.quantity is None else native_or(
-            extra, "Quantity Issued", render_quantity(unit.quantity, grouped=True), _same_quantity(unit.quantity))
+            extra, "Quantity Issued", f"{unit.quantity:,f}", _same_quantity(unit.quantity))
         country = "" if unit.country is None else native_or(
             extra, "Country/Area", country_name(unit.country), lambda raw: country_from_name(raw) == unit.country)
         if unit.country is None and "Country/Area" in extra:
