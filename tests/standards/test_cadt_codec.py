@@ -28,6 +28,7 @@ from standards.model import (
     UnitBlock,
     UnitStatus,
 )
+from tests.standards.strategies import documents
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "standards" / "examples" / "cadt-v2-aef.json"
@@ -332,3 +333,26 @@ def test_codecs_satisfy_the_adapter_contract_and_expose_their_rules() -> None:
         check_adapter(codec, codec.name)
         assert codec.media == (Medium.JSON,)
         assert any(rule.id.startswith(prefix) for rule in codec.rules)
+
+
+def _without_extra(doc: CanonicalDocument) -> Any:
+    def walk(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {k: walk(v) for k, v in x.items() if k != "extra"}
+        if isinstance(x, list):
+            return [walk(v) for v in x]
+        return x
+
+    return walk(doc.model_dump(mode="json"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_aef_round_trip_through_cadt_v2_property(doc: CanonicalDocument) -> None:
+    """Canonical Article 6 records -> CADT v2 (v2.0.2 spellings) -> canonical gives the same records."""
+    c = v2()
+    out = c.serialize(doc, medium=Medium.JSON)
+    assert out.losses == []
+    back = c.parse(out.data, medium=Medium.JSON)
+    assert back.valid, [f.as_dict() for f in back.findings if f.is_error]
+    assert _without_extra(back.document) == _without_extra(doc)
