@@ -7,7 +7,9 @@ before anyone else may. Triggers refuse UPDATE and DELETE on the record table.
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,25 @@ from gateway.evidence.record import GENESIS_PREV_HASH, EvidenceRecord, Exchange
 from gateway.evidence.signing import Signer
 
 _BATCH = 1000
+
+
+def begin_immediate(conn: sqlite3.Connection, timeout: float = 30.0) -> None:
+    """``BEGIN IMMEDIATE``, retried with short jittered sleeps while another connection writes.
+
+    SQLite's own busy handler sleeps up to 100 ms between tries, so a busy process keeps
+    winning the lock and a second process starves; polling every 0.5-5 ms keeps the wait fair.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.0005
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+        time.sleep(random.uniform(0, delay))
+        delay = min(delay * 2, 0.005)
 
 
 class SqliteEvidenceLog(EvidenceLog):
@@ -39,6 +60,7 @@ class SqliteEvidenceLog(EvidenceLog):
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
             self._create()
+            self._conn.execute("PRAGMA busy_timeout=0")  # appends wait in begin_immediate instead
         except sqlite3.Error as exc:
             raise EvidenceStoreUnavailable(f"cannot open the SQLite evidence log {self.path}: {exc}"
                                            ) from None
@@ -64,7 +86,7 @@ class SqliteEvidenceLog(EvidenceLog):
     def _append(self, exchange: Exchange) -> EvidenceRecord:
         conn, t = self._conn, self._table
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            begin_immediate(conn)
             try:
                 row = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
                 seq, prev = (row[0], row[1]) if row else (0, GENESIS_PREV_HASH)

@@ -3,6 +3,7 @@ every claim runs in a ``BEGIN IMMEDIATE`` transaction)."""
 
 from __future__ import annotations
 
+import random
 import secrets
 import sqlite3
 import threading
@@ -30,6 +31,25 @@ _PURGE_EVERY = 60.0
 _PENDING, _DONE = "pending", "done"
 
 
+def begin_immediate(conn: sqlite3.Connection, timeout: float = 30.0) -> None:
+    """``BEGIN IMMEDIATE``, retried with short jittered sleeps while another connection writes.
+
+    SQLite's own busy handler sleeps up to 100 ms between tries, so a busy process keeps
+    winning the lock and a second process starves; polling every 0.5-5 ms keeps the wait fair.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.0005
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+        time.sleep(random.uniform(0, delay))
+        delay = min(delay * 2, 0.005)
+
+
 class SqliteIdempotencyStore(IdempotencyStore):
     def __init__(self, path: str | Path, *, table: str = "idempotency", synchronous: str = "full",
                  lease_seconds: float = 120.0, retention_seconds: float = 30 * 24 * 3600.0,
@@ -55,6 +75,7 @@ class SqliteIdempotencyStore(IdempotencyStore):
                 token TEXT NOT NULL, receipt BLOB, expires_at REAL NOT NULL,
                 PRIMARY KEY (sender, message_id)) WITHOUT ROWID""")
             self._conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_expiry ON {table} (expires_at)")
+            self._conn.execute("PRAGMA busy_timeout=0")  # writers wait in begin_immediate instead
         except sqlite3.Error as exc:
             raise IdempotencyStoreUnavailable(f"cannot open the SQLite idempotency store {path}: {exc}"
                                               ) from None
@@ -62,7 +83,7 @@ class SqliteIdempotencyStore(IdempotencyStore):
     def _write(self, work: Callable[[sqlite3.Connection, float], T]) -> T:
         with self._lock:
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                begin_immediate(self._conn)
                 try:
                     result = work(self._conn, self._clock())
                     self._conn.execute("COMMIT")
