@@ -173,7 +173,7 @@ def write_xlsx(tables: AefTables, *, summary: bool = True) -> bytes:
 def _write_sheets(writer: XlsxWriter, tables: AefTables, summary: bool) -> None:
     if summary:
         _write_summary(writer, tables)
-    sheet = writer.add_sheet(TABLES["T1"].sheet)
+    sheet = writer.add_sheet(TABLES["T1"].sheet, rows=len(TABLES["T1"].fields), columns=2)
     _widths(sheet, [55, 30])
     submission = tables.submission
     if submission is not None:
@@ -183,10 +183,11 @@ def _write_sheets(writer: XlsxWriter, tables: AefTables, summary: bool) -> None:
         writer.append(sheet, [writer.cell(sheet, spec.label, bold=True), _cell(writer, sheet, spec, value)])
     for table_id in ROW_TABLES:
         fields = TABLES[table_id].fields
-        sheet = writer.add_sheet(TABLES[table_id].sheet)
+        records = tables.rows.get(table_id) or []
+        sheet = writer.add_sheet(TABLES[table_id].sheet, rows=1 + len(records), columns=len(fields))
         _widths(sheet, [22] * len(fields))
         writer.append(sheet, [writer.cell(sheet, f.label, bold=True) for f in fields])
-        for index, row in enumerate(tables.rows.get(table_id) or []):
+        for index, row in enumerate(records):
             check_row_keys(table_id, index, row)
             writer.append(sheet, [_cell(writer, sheet, f, row.get(f.cn)) for f in fields])
 

@@ -198,3 +198,10 @@ def test_control_characters_cannot_be_written() -> None:
     with pytest.raises(UnwritableCell) as caught:
         write_xlsx(tables)
     assert caught.value.code == "OUTPUT.UNWRITABLE_CELL" and "Table 5 Auth. entities" in caught.value.message
+
+
+def test_table_sheets_declare_their_dimension() -> None:
+    data = write_xlsx(sample_tables())
+    assert '<dimension ref="A1:AA4"/>' in _sheet_xml(data, "Table 3 Actions")  # header + 3 rows, 27 columns
+    assert '<dimension ref="A1:B9"/>' in _sheet_xml(data, "Table 1 Submission")
+    assert '<dimension ref="A1:H1"/>' in _sheet_xml(write_xlsx(AefTables()), "Table 5 Auth. entities")
