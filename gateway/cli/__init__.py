@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from gateway.cli import sandbox, translation, trust
+from gateway.cli import evidence, sandbox, translation, trust
 from standards.errors import CarbonlinkError
 
 app = typer.Typer(
@@ -34,6 +34,7 @@ def _root(ctx: typer.Context) -> None:
 translation.register(app)
 trust.register(app)
 sandbox.register(app)
+evidence.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
