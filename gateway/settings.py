@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     tls_keyfile: Path | None = None
     tls_client_ca: Path | None = Field(None, description="CA bundle that verifies registry client certificates")
 
+    outbound_client_id: str | None = Field(None, description="the gateway's client id at registries; "
+                                                               "default: the issuer")
     maintenance: bool = False
     maintenance_file: Path | None = Field(None, description="while this file exists, answer 503")
     max_body_bytes: int = Field(64 * 1024, ge=1024)
@@ -66,6 +68,10 @@ class Settings(BaseSettings):
         if "?" in self.issuer or "#" in self.issuer or self.issuer.endswith("/"):
             raise ValueError("the issuer has no query, fragment or trailing slash")
         return self
+
+    @property
+    def gateway_client_id(self) -> str:
+        return self.outbound_client_id or self.issuer
 
     @property
     def resource_audience(self) -> str:

@@ -15,6 +15,7 @@ from gateway.trust.directory import DirectoryStore, check_anchor_environment, fe
 from gateway.trust.dpop import DPoPVerifier
 from gateway.trust.errors import ConfigurationError
 from gateway.trust.keys import SigningKeyRing, public_key_set
+from gateway.trust.outbound import OutboundClient
 from gateway.trust.replay import ReplayStore, make_store
 from gateway.trust.tokens import TokenService
 from standards.errors import InputError
@@ -32,6 +33,7 @@ class Trust:
     tokens: TokenService
     dpop: DPoPVerifier
     clients: ClientAuthenticator
+    outbound: OutboundClient
 
 
 def _anchors(settings: Settings) -> dict[str, Key]:
@@ -82,4 +84,6 @@ def build_trust(settings: Settings) -> Trust:
                         require_nonce=settings.dpop_nonce_required)
     clients = ClientAuthenticator(directory, replay, ClientAuthPolicy(
         issuer=settings.issuer, max_lifetime=settings.assertion_max_lifetime, skew=settings.clock_skew))
-    return Trust(settings, keyring, directory, replay, tokens, dpop, clients)
+    outbound = OutboundClient(keyring, directory, client_id=settings.gateway_client_id,
+                              jwks_cache=clients.jwks_cache)
+    return Trust(settings, keyring, directory, replay, tokens, dpop, clients, outbound)

@@ -37,7 +37,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OutboundCl
     settings = Settings(**{k.removeprefix("CARBONLINK_").lower(): v for k, v in env.items()
                            if k.startswith("CARBONLINK_")})
     trust = build_trust(settings)
-    client = OutboundClient(trust.keyring, trust.directory, client_id=settings.issuer)
+    client = trust.outbound
+    assert client.client_id == settings.issuer
     peer = PeerRegistry(port=peer_port, participant_id="che-registry", key=world.clients["che-registry"],
                         gateway_base=gateway.base, gateway_client_id=settings.issuer).start()
     yield client, peer, world
