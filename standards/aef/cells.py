@@ -10,7 +10,7 @@ it was (validation reports it with its cell); an empty or blank cell is ``None``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -112,7 +112,13 @@ def match_header(table_id: str, cells: Sequence[object]) -> HeaderMatch:
     return HeaderMatch(table_id, tuple(columns), tuple(unknown), missing, tuple(duplicated))
 
 
-def describe_header_problems(match: HeaderMatch, *, where: str, column_name: Any) -> str:
+def unnamed_positions(match: HeaderMatch, width: int) -> tuple[int, ...]:
+    """0-based positions under a blank header cell, up to ``width``: values there would be lost."""
+    named = {position for position, _cn in match.columns}
+    return tuple(p for p in range(width) if p not in named)
+
+
+def describe_header_problems(match: HeaderMatch, *, where: str, column_name: Callable[[int], str]) -> str:
     """One clerk-readable sentence listing unknown, missing and repeated columns."""
     spec = TABLES[match.table_id]
     parts = []

@@ -28,6 +28,7 @@ from standards.aef.cells import (
     header_key,
     match_header,
     parse_text,
+    unnamed_positions,
 )
 from standards.aef.tables import ROW_TABLES, TABLES, AefTables, Row, RowOrigin
 from standards.errors import MalformedInput
@@ -73,10 +74,15 @@ def _read_one(data: bytes, name: str | None, tables: AefTables) -> str:
                                                       column_name=lambda p: f"column {p + 1}"))
     specs = TABLES[table_id].by_cn
     columns = tuple((cn, position + 1) for position, cn in match.columns)
+    unnamed = unnamed_positions(match, len(first.cells))
     rows = tables.rows[table_id]
     for record in records[1:]:
         if all(not c.strip() for c in record.cells):
             continue
+        stray = next((p for p in unnamed if record.cells[p].strip()), None)
+        if stray is not None:
+            raise AefHeaderError(f"{what} line {record.line} has a value in column {stray + 1}, which has no "
+                                 "header; name the column or empty it", code="AEF.CSV_UNNAMED_COLUMN")
         row: Row = {cn: parse_text(specs[cn], record.cells[position]) for position, cn in match.columns}
         tables.origins[(table_id, len(rows))] = RowOrigin(line=record.line, columns=columns)
         rows.append(row)
@@ -91,7 +97,9 @@ def _table_from_name(name: str | None) -> str | None:
 
 
 def _looks_vertical(first: CsvRecord) -> bool:
-    return len(first.cells) == 2 and header_key(first.cells[0]) in HEADER_INDEX["T1"]
+    """T1's label,value layout (spreadsheet exports may pad it with empty columns)."""
+    return (len(first.cells) >= 2 and header_key(first.cells[0]) in HEADER_INDEX["T1"]
+            and not any(c.strip() for c in first.cells[2:]))
 
 
 def _detect_table(first: CsvRecord, what: str) -> str:
@@ -119,10 +127,10 @@ def _read_submission(records: Sequence[CsvRecord], tables: AefTables, what: str)
     unknown: list[str] = []
     repeated: list[str] = []
     for record in records:
-        if len(record.cells) != 2:
+        if len(record.cells) < 2 or any(c.strip() for c in record.cells[2:]):
             raise AefHeaderError(f"{what} line {record.line}: T1 Submission has two columns (label, value), "
                                  f"not {len(record.cells)}")
-        label, value = record.cells
+        label, value = record.cells[:2]
         if not label.strip() and not value.strip():
             continue
         cn = index.get(header_key(label))

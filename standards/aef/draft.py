@@ -15,7 +15,7 @@ Read-only: nothing writes the draft format.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,6 +145,10 @@ def _read_source(source: _Source, state: _State, authorization_version: int | No
             continue
         if is_blank_row(cells):
             continue
+        stray = next((p for p in range(len(cells)) if p not in columns and not is_blank_row((cells[p],))), None)
+        if stray is not None:
+            raise DraftHeaderError(f"{source.place(number, stray)} has a value in a column without a header; "
+                                   "name the column or empty it")
         values = {key: cells[position] if position < len(cells) else None for position, key in columns.items()}
         position_of = {key: position + 1 for position, key in columns.items()}
         _convert(values, position_of, source, number, state, authorization_version)
@@ -380,8 +384,3 @@ def _hashable(value: Any) -> object:
     except TypeError:
         return repr(value)
     return value
-
-
-def draft_columns() -> Iterable[tuple[str, str, str]]:
-    """``(column letter, key, header)`` of the draft Actions table, for documentation."""
-    return ((get_column_letter(i), key, text) for i, (key, text) in enumerate(DRAFT_COLUMNS, start=1))

@@ -131,12 +131,18 @@ def _read_rows(table_id: str, sheet: Any, tables: AefTables) -> None:
             column_name=lambda p: f"{get_column_letter(p + 1)}{header_row}"))
     specs = [(position, cn, TABLES[table_id].by_cn[cn]) for position, cn in match.columns]
     columns = tuple((cn, position + 1) for position, cn in match.columns)
+    named = {position for position, _cn in match.columns}
     rows = tables.rows[table_id]
     title = sheet.title
     for number, cells in rows_iter:
         if is_blank_row(cells):
             continue
         width = len(cells)
+        stray = next((p for p in range(width) if p not in named and not is_blank_row((cells[p],))), None)
+        if stray is not None:
+            raise AefXlsxHeaderError(f"sheet {title!r} cell {get_column_letter(stray + 1)}{number} has a value "
+                                     "in a column without a header; name the column or empty it",
+                                     code="AEF.XLSX_UNNAMED_COLUMN")
         row: Row = {cn: normalize_native(spec, cells[position]) if position < width else None
                     for position, cn, spec in specs}
         tables.origins[(table_id, len(rows))] = RowOrigin(sheet=title, row=number, columns=columns)

@@ -199,3 +199,18 @@ def test_t1_fields_point_at_their_own_csv_line() -> None:
     assert back.location("T1", 0, "ReportedYear").line == 4
     assert back.location("T1", 0, "DateOfSubmission").render() == "line 5 /Submission/DateOfSubmission"
     assert back.location("T1", 0).line == 2
+
+
+def test_value_under_a_blank_header_is_refused_not_dropped() -> None:
+    header = ",".join(f.label for f in TABLES["T5"].fields) + ",,"
+    data = f"{header}\n02/05/2023,N,CHE,X,CA0001,,,,,\n02/05/2023,N,CHE,X,CA0001,,,,lost?,\n".encode()
+    with pytest.raises(AefHeaderError) as caught:
+        read_csv(data)
+    assert caught.value.code == "AEF.CSV_UNNAMED_COLUMN" and "line 3" in caught.value.message
+    assert "column 9" in caught.value.message
+
+
+def test_t1_padded_with_empty_columns_is_read() -> None:
+    text = write_csv(sample_tables())["T1_Submission.csv"].decode("utf-8-sig")
+    padded = "".join(line + ",,\r\n" for line in text.split("\r\n") if line)
+    assert read_csv(padded.encode()).submission == sample_tables().submission

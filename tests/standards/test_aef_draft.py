@@ -189,3 +189,8 @@ def test_other_media_and_unsafe_workbooks_are_refused() -> None:
     assert caught.value.code == "AEF.DRAFT_MEDIUM"
     with pytest.raises(UnsafeInput):
         read_draft(rezip(draft_workbook([action()]), add={"xl/vbaProject.bin": b"x"}), Medium.XLSX)
+
+
+def test_value_in_a_column_without_header_is_refused() -> None:
+    with pytest.raises(DraftHeaderError, match=r"AB8 has a value in a column without a header"):
+        read_draft(draft_workbook([[*action(), None, "stray"]]), Medium.XLSX)

@@ -205,3 +205,11 @@ def test_table_sheets_declare_their_dimension() -> None:
     assert '<dimension ref="A1:AA4"/>' in _sheet_xml(data, "Table 3 Actions")  # header + 3 rows, 27 columns
     assert '<dimension ref="A1:B9"/>' in _sheet_xml(data, "Table 1 Submission")
     assert '<dimension ref="A1:H1"/>' in _sheet_xml(write_xlsx(AefTables()), "Table 5 Auth. entities")
+
+
+def test_value_beyond_the_header_is_refused_not_dropped() -> None:
+    labels = [f.label for f in TABLES["T5"].fields]
+    with pytest.raises(AefXlsxHeaderError) as caught:
+        read_xlsx(_workbook({"Table 5 Auth. entities": [labels, ["02/05/2023", "N", "CHE", "X", "CA0001", None,
+                                                                  None, None, None, "stray"]]}))
+    assert caught.value.code == "AEF.XLSX_UNNAMED_COLUMN" and "J2" in caught.value.message
