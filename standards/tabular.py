@@ -224,17 +224,18 @@ def _prolog_verdict(head: bytes) -> str:
         while pos < end and text[pos] in " \t\r\n":
             pos += 1
         if text.startswith("<?", pos):
-            close = text.find("?>", pos)
+            terminator = "?>"
         elif text.startswith("<!--", pos):
-            close = text.find("-->", pos)
+            terminator = "-->"
         elif text.startswith("<!", pos):
             return "dtd"
         else:
             return "ok"
+        close = text.find(terminator, pos + 2)
         if close < 0:
             return "long"
-        pos = close + 2
-    return "long" if pos >= end and end >= _PROLOG_LIMIT else "ok"
+        pos = close + len(terminator)
+    return "long" if end >= _PROLOG_LIMIT else "ok"
 
 
 class XlsxWriter:

@@ -236,6 +236,19 @@ def test_dtd_in_any_part_is_refused(workbook: bytes, part: str) -> None:
     assert _code(caught) == "INPUT.XML_DTD" and part in caught.value.message
 
 
+@pytest.mark.parametrize("prolog", [b"<!-- a note -->", b"<?pi x?><!---->\n<!-- two -->", b"\xef\xbb\xbf"])
+def test_dtd_after_comments_or_a_bom_is_refused_in_the_workbook_part(workbook: bytes, prolog: bytes) -> None:
+    """workbook.xml is parsed by lxml without the defusedxml backstop: the prolog check must catch it."""
+    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        xml = archive.read("xl/workbook.xml")
+    body = xml[xml.index(b"?>") + 2:] if xml.startswith(b"<?xml") else xml
+    declaration = b"" if prolog.startswith(b"\xef") else b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    hostile = declaration + prolog + b'<!DOCTYPE workbook [<!ENTITY x "y">]>' + body
+    with pytest.raises(UnsafeInput) as caught:
+        read_workbook(rezip(workbook, replace={"xl/workbook.xml": hostile}))
+    assert _code(caught) == "INPUT.XML_DTD" and "xl/workbook.xml" in caught.value.message
+
+
 def test_dtd_behind_a_long_comment_or_in_utf16_is_refused(workbook: bytes) -> None:
     padded = DTD_SHEET.replace(b"\n<!DOCTYPE", b"\n<!--" + b"x" * 70_000 + b"-->\n<!DOCTYPE")
     utf16 = DTD_SHEET.decode().replace('version="1.0"', 'version="1.0" encoding="UTF-16"').encode("utf-16")
