@@ -79,7 +79,8 @@ def _signer(keys: Path | None) -> JwkSigner:
     return JwkSigner.from_keyring(found[0], what=found[1])
 
 
-def _trusted_keys(jwks: Path | None, keys: Path | None, *, defaults: bool) -> tuple[KeySetVerifier | None, str]:
+def _trusted_keys(jwks: Path | None, keys: Path | None, *,
+                  defaults: bool) -> tuple[KeySetVerifier | None, str]:
     """Explicit --jwks / --keys; with ``defaults`` also the configured or development keyring."""
     if jwks is not None:
         return KeySetVerifier.from_file(jwks), f"the JWKS {jwks}"
@@ -123,11 +124,11 @@ def verify_command(
     try:
         trusted, key_source = _trusted_keys(jwks, keys, defaults=file is None)
         if file is not None:
+            report, manifest = verify_export(file, keys=trusted)
             if trusted is None:
-                err.print("notice: no --jwks given; checking with the keys embedded in the export. Compare "
+                err.print("notice: no --jwks given; checked with the keys embedded in the export. Compare "
                           "them with the gateway's published JWKS.", markup=False)
                 key_source = "the export's embedded JWKS"
-            report, manifest = verify_export(file, keys=trusted)
             summary = {k: manifest[k] for k in ("created", "records", "head_seq", "head_hash")}
             code = _print_report(report, str(file), key_source, as_json=as_json, extra={"manifest": summary})
             raise typer.Exit(code)
