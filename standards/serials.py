@@ -153,6 +153,8 @@ class SerialLayout:
         values: tuple[str, ...] = m.groups()
         first = int(values[self._first_at])
         last = int(values[self._last_at]) if self._last_at >= 0 else first
+        if last < first:
+            raise InvalidSerial(f"{text!r} runs backwards: its last unit {last} is before its first {first}")
         return Serial(self, values, first, last)
 
     def format(self, parts: Mapping[str, str]) -> str:
@@ -230,6 +232,8 @@ class Serial:
     def check_quantity(self, quantity: int | Decimal | str) -> None:
         """Raise :class:`SerialQuantityMismatch` when the range length is not ``quantity``."""
         if not self.layout.quantity_checked:
+            return
+        if not isinstance(quantity, str) and quantity == self.last - self.first + 1:
             return
         try:
             stated = Decimal(str(quantity).replace(",", ""))

@@ -132,6 +132,11 @@ def test_hostile_text_gets_a_coded_input_error(text: str) -> None:
     assert info.value.code == "SERIAL.INVALID"
 
 
+def test_a_range_running_backwards_is_refused() -> None:
+    with pytest.raises(InvalidSerial, match="runs backwards"):
+        parse_serial("ACR-FR-1129-2025-2917-35143 to 30932")
+
+
 def test_a_serial_of_another_scheme_is_refused_when_the_scheme_is_given() -> None:
     with pytest.raises(InvalidSerial, match="not a verra serial"):
         parse_serial("ACR-US-192-2010-203-1-5000", "verra")
