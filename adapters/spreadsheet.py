@@ -893,7 +893,8 @@ class SpreadsheetAdapter(FormatCodec):
     default ``ministry-itmo-ledger``); ``SpreadsheetAdapter(mapping)`` takes a name, a path, a dict
     or a :class:`~adapters.spreadsheet_mapping.SpreadsheetMapping`. A bad mapping raises
     :class:`~adapters.spreadsheet_mapping.MappingError` naming the key; from the environment it is
-    raised at first use, so the other adapters still load.
+    raised at first use, so the other adapters still load. ``name`` registers a second mapping
+    beside the first one (``SpreadsheetAdapter("credit-block-ledger", name="vu-blocks")``).
     """
 
     name = "spreadsheet"
@@ -901,7 +902,9 @@ class SpreadsheetAdapter(FormatCodec):
     media: tuple[Medium, ...] = (Medium.CSV, Medium.XLSX)
     rules = RULES
 
-    def __init__(self, mapping: MappingRef | None = None) -> None:
+    def __init__(self, mapping: MappingRef | None = None, *, name: str | None = None) -> None:
+        if name is not None:
+            self.name = name
         self._error: MappingError | None = None
         self._mapping: CompiledMapping | None = None
         if mapping is not None:

@@ -197,6 +197,14 @@ def test_environment_selects_the_mapping_and_a_bad_one_fails_at_use(
         SpreadsheetAdapter(str(tmp_path / "missing.yaml"))
 
 
+def test_two_mappings_side_by_side_under_their_own_names() -> None:
+    registry = AdapterRegistry()
+    registry.register(SpreadsheetAdapter("ministry-itmo-ledger"))
+    registry.register(SpreadsheetAdapter("credit-block-ledger", name="vu-blocks"))
+    assert registry.get("vu-blocks").parse(BLOCKS_CSV, medium=Medium.CSV).document.units[0].project_id == "356"
+    assert len(registry.get("spreadsheet").parse(LEDGER_XLSX, medium=Medium.XLSX).document.actions) == 5
+
+
 def test_date_formats_excel_style_and_strftime() -> None:
     moment = datetime(2024, 3, 5, 7, 8, 9)
     assert DateFormat.compile("dd/mm/yyyy").format(moment) == "05/03/2024"
