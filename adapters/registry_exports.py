@@ -12,6 +12,7 @@ gives the same text back, and writing formula-safe CSV.
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,14 @@ from standards.serials import InvalidSerial, Serial, SerialQuantityMismatch, par
 from standards.tabular import CsvRecord, iter_csv_records, read_csv_records, write_csv_bytes
 
 Record = UnitBlock | Project
+#: Default cap on a streamed export (bytes); override with ``CARBONLINK_MAX_STREAM_BYTES``.
+DEFAULT_MAX_STREAM_BYTES = 8 * 1024**3
+
+
+def max_stream_bytes() -> int:
+    """Streaming reads hold one row at a time, so their cap is far above the whole-file limit."""
+    raw = os.environ.get("CARBONLINK_MAX_STREAM_BYTES", "")
+    return int(raw) if raw.isdigit() else DEFAULT_MAX_STREAM_BYTES
 _SPACES = re.compile(r"\s+")
 _QUANTITY = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T].*)?")
@@ -80,7 +89,7 @@ class RowFindings:
 def parse_quantity(text: str) -> Decimal:
     """``"1,454,054"`` or ``425`` or ``12.5`` as a Decimal; raises ValueError otherwise."""
     if text.isdigit() and text.isascii():
-        return Decimal(text)
+        return Decimal(int(text))
     raw = text.strip()
     if not _QUANTITY.fullmatch(raw):
         raise ValueError(f"{text!r} is not a quantity")
@@ -136,12 +145,21 @@ def read_date(row: RowFindings, extra: dict[str, Any], raw: str, column: str, pr
     return value
 
 
+_COUNTRIES: dict[str, str | None] = {}
+
+
 def country_from_name(text: str) -> str | None:
     """Alpha-3 for a country name or code; None when it cannot be resolved."""
+    found = _COUNTRIES.get(text, "")
+    if found != "":
+        return found
     try:
-        return to_alpha3(text)[0]
+        found = to_alpha3(text)[0]
     except UnknownParty:
-        return None
+        found = None
+    if len(_COUNTRIES) < 4096:
+        _COUNTRIES[text] = found
+    return found
 
 
 def country_name(alpha3: str | None) -> str:
@@ -317,16 +335,18 @@ class CsvExportAdapter(FormatCodec):
         return ParseResult(document=document, findings=findings)
 
     def iter_records(self, stream: IO[bytes] | Iterable[bytes], *, medium: Medium,
-                     findings: list[Finding] | None = None) -> Iterator[Record]:
+                     findings: list[Finding] | None = None, limit: int | None = None) -> Iterator[Record]:
         """Stream canonical records one by one in bounded memory.
 
         Rows with errors are left out and their findings appended to ``findings``; without a
         ``findings`` list the first error raises :class:`ValidationFailed` instead, so nothing is
-        dropped silently.
+        dropped silently. Streams may be larger than whole-file inputs: at most ``limit`` bytes
+        (default :func:`max_stream_bytes`).
         """
         self.check_medium(medium)
         sink: list[Finding] = [] if findings is None else findings
-        rows = iter_csv_records(as_binary_stream(stream), what=f"{self.name} export")
+        rows = iter_csv_records(as_binary_stream(stream), what=f"{self.name} export",
+                                limit=max_stream_bytes() if limit is None else limit)
         yield from self._records(rows, sink, stop_on_error=findings is None)
         if findings is None and any(f.is_error for f in sink):
             raise ValidationFailed(f"the {self.name} export has errors", findings=sink)

@@ -372,3 +372,15 @@ def test_projects_layout_is_told_apart_by_its_columns() -> None:
     result = adapter.parse((",".join(PROJECTS.columns) + "\r\n1,P,,,,,Registered,,,,,,\r\n").encode(),
                            medium=CSV)
     assert [p.project_id for p in result.document.projects] == ["VCS1"]
+
+
+def test_streams_may_exceed_the_whole_file_limit_but_not_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = fixture("transactions.csv")
+    monkeypatch.setenv("CARBONLINK_MAX_INPUT_BYTES", "100")
+    with pytest.raises(InputError) as info:
+        adapter.parse(data, medium=CSV)
+    assert info.value.code == "INPUT.TOO_LARGE"
+    assert len(list(adapter.iter_records(chunks(data, 256), medium=CSV))) == 7
+    with pytest.raises(InputError) as capped:
+        list(adapter.iter_records(chunks(data, 256), medium=CSV, limit=1000))
+    assert capped.value.code == "INPUT.TOO_LARGE"
