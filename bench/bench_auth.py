@@ -37,8 +37,9 @@ from gateway.trust.tokens import TokenService
 ISSUER = "https://gateway.bench.example"
 
 
-def _rate(fn: Callable[[Any], object], prepare: Callable[[], Any], seconds: float,
-          batch: int = 100) -> dict[str, float]:
+def _rate(
+    fn: Callable[[Any], object], prepare: Callable[[], Any], seconds: float, batch: int = 100
+) -> dict[str, float]:
     """Time ``fn(input)`` only; inputs (client-side signatures) are made by ``prepare`` untimed."""
     for _ in range(10):
         fn(prepare())
@@ -56,19 +57,42 @@ def _rate(fn: Callable[[Any], object], prepare: Callable[[], Any], seconds: floa
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=2.0)
-    ap.add_argument("--alg", default="ES256", choices=["ES256", "Ed25519", "PS256"],
-                    help="gateway signing key algorithm (registry keys use ES256)")
+    ap.add_argument(
+        "--alg",
+        default="ES256",
+        choices=["ES256", "Ed25519", "PS256"],
+        help="gateway signing key algorithm (registry keys use ES256)",
+    )
     ap.add_argument("--redis", default=None, help="replay store URL (default: in-process)")
     args = ap.parse_args()
 
     anchor = generate_key("ES256", "anchor")
     client_key = generate_key("ES256", "reg-1")
     dpop_key = generate_key("ES256", "dpop")
-    directory = DirectoryStore(None, {"anchor": anchor}, environment="test", token=sign_directory({
-        "iss": "bench", "environment": "test", "sequence": 1,
-        "participants": [{"id": "reg", "party": "CHE", "party_registry_id": "CHE01", "status": "active",
-                          "format": "aef", "jwks": {"keys": [public_jwk(client_key)]},
-                          "scopes": ["peers:read"]}]}, anchor))
+    directory = DirectoryStore(
+        None,
+        {"anchor": anchor},
+        environment="test",
+        token=sign_directory(
+            {
+                "iss": "bench",
+                "environment": "test",
+                "sequence": 1,
+                "participants": [
+                    {
+                        "id": "reg",
+                        "party": "CHE",
+                        "party_registry_id": "CHE01",
+                        "status": "active",
+                        "format": "aef",
+                        "jwks": {"keys": [public_jwk(client_key)]},
+                        "scopes": ["peers:read"],
+                    }
+                ],
+            },
+            anchor,
+        ),
+    )
     replay = make_store(args.redis or "memory")
     keyring = SigningKeyRing.generate(args.alg, kid="gw-bench")
     tokens = TokenService(keyring, issuer=ISSUER, audience=ISSUER + "/v1")
@@ -79,8 +103,10 @@ def main() -> None:
 
     # Inputs are prepared outside the timed regions (registries sign them, not the gateway).
     def token_request() -> tuple[str, str]:
-        return (client_assertion(client_key, client_id="reg", audience=ISSUER),
-                dpop_proof(dpop_key, method="POST", url=ISSUER + "/oauth/token", nonce=nonce))
+        return (
+            client_assertion(client_key, client_id="reg", audience=ISSUER),
+            dpop_proof(dpop_key, method="POST", url=ISSUER + "/oauth/token", nonce=nonce),
+        )
 
     def issue(item: tuple[str, str]) -> str:
         assertion, proof = item
@@ -111,20 +137,33 @@ def main() -> None:
     def nothing() -> None:
         return None
 
-    results: dict[str, Any] = {"issue": _rate(issue, token_request, args.seconds),
-                               "verify": _rate(verify, request_proof, args.seconds),
-                               "token_only": _rate(token_only, nothing, args.seconds),
-                               "baseline_joserfc_decode": _rate(baseline, nothing, args.seconds)}
+    results: dict[str, Any] = {
+        "issue": _rate(issue, token_request, args.seconds),
+        "verify": _rate(verify, request_proof, args.seconds),
+        "token_only": _rate(token_only, nothing, args.seconds),
+        "baseline_joserfc_decode": _rate(baseline, nothing, args.seconds),
+    }
     base_us = results["baseline_joserfc_decode"]["us_per_op"]
     results["ratios_to_baseline"] = {
-        "issue_ops": round(results["issue"]["ops_per_s"] / results["baseline_joserfc_decode"]["ops_per_s"], 3),
-        "verify_ops": round(results["verify"]["ops_per_s"] / results["baseline_joserfc_decode"]["ops_per_s"], 3),
-        "token_only_ops": round(results["token_only"]["ops_per_s"]
-                                / results["baseline_joserfc_decode"]["ops_per_s"], 3),
+        "issue_ops": round(
+            results["issue"]["ops_per_s"] / results["baseline_joserfc_decode"]["ops_per_s"], 3
+        ),
+        "verify_ops": round(
+            results["verify"]["ops_per_s"] / results["baseline_joserfc_decode"]["ops_per_s"], 3
+        ),
+        "token_only_ops": round(
+            results["token_only"]["ops_per_s"] / results["baseline_joserfc_decode"]["ops_per_s"], 3
+        ),
     }
     results["verification_overhead_us_per_request"] = round(results["verify"]["us_per_op"] - base_us, 1)
-    results["config"] = {"gateway_alg": args.alg, "client_alg": "ES256", "replay_store": args.redis or "memory",
-                         "seconds": args.seconds, "python": platform.python_version(), "machine": platform.machine()}
+    results["config"] = {
+        "gateway_alg": args.alg,
+        "client_alg": "ES256",
+        "replay_store": args.redis or "memory",
+        "seconds": args.seconds,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
     print(json.dumps(results, indent=2))
 
 

@@ -96,22 +96,35 @@ def error_response(exc: CarbonlinkError, request: Request) -> JSONResponse:
     if isinstance(exc, ServiceUnavailable):
         headers["Retry-After"] = "30"
     if at_token:
-        body: dict[str, Any] = {"error": oauth or "invalid_request", "error_description": exc.message,
-                                "code": exc.code}
+        body: dict[str, Any] = {
+            "error": oauth or "invalid_request",
+            "error_description": exc.message,
+            "code": exc.code,
+        }
         return JSONResponse(body, status_code=status, headers=headers)
-    problem: dict[str, Any] = {"type": PROBLEM_TYPE + exc.code.lower().replace(".", "/"),
-                               "title": type(exc).__name__, "status": status, "detail": exc.message,
-                               "code": exc.code}
+    problem: dict[str, Any] = {
+        "type": PROBLEM_TYPE + exc.code.lower().replace(".", "/"),
+        "title": type(exc).__name__,
+        "status": status,
+        "detail": exc.message,
+        "code": exc.code,
+    }
     if oauth:
         problem["error"] = oauth
     return JSONResponse(problem, status_code=status, headers=headers, media_type="application/problem+json")
 
 
-def problem(status: int, code: str, detail: str, *, title: str = "Error",
-            headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int, code: str, detail: str, *, title: str = "Error", headers: dict[str, str] | None = None
+) -> JSONResponse:
     """A bare RFC 9457 problem (used where there is no domain error, e.g. 404)."""
-    body = {"type": PROBLEM_TYPE + code.lower().replace(".", "/"), "title": title, "status": status,
-            "detail": detail, "code": code}
+    body = {
+        "type": PROBLEM_TYPE + code.lower().replace(".", "/"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
     return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
 
 
@@ -127,20 +140,26 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = {404: "HTTP.NOT_FOUND", 405: "HTTP.METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP.ERROR")
-        return problem(exc.status_code, code, str(exc.detail), title="HTTP error",
-                       headers=dict(exc.headers or {}))
+        return problem(
+            exc.status_code, code, str(exc.detail), title="HTTP error", headers=dict(exc.headers or {})
+        )
 
     async def invalid(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         where = "/".join(str(p) for p in first.get("loc", ()))
-        return error_response(InvalidRequest(f"{where}: {first.get('msg')}", code="HTTP.INVALID_REQUEST"),
-                              request)
+        return error_response(
+            InvalidRequest(f"{where}: {first.get('msg')}", code="HTTP.INVALID_REQUEST"), request
+        )
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem(500, "SERVER.ERROR", "the gateway failed to answer; the incident is logged",
-                       title="Internal error")
+        return problem(
+            500,
+            "SERVER.ERROR",
+            "the gateway failed to answer; the incident is logged",
+            title="Internal error",
+        )
 
     app.add_exception_handler(CarbonlinkError, domain)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -26,9 +26,14 @@ async def _refresh_loop(trust: Trust) -> None:
         await asyncio.sleep(interval)
         error = await asyncio.to_thread(trust.directory.refresh)
         if error is not None:
-            log.warning("directory refresh refused (%s): %s; keeping sequence %s", error.code, error.message,
-                        trust.directory.token and trust.directory.current().sequence
-                        if trust.directory.token else None)
+            log.warning(
+                "directory refresh refused (%s): %s; keeping sequence %s",
+                error.code,
+                error.message,
+                trust.directory.token and trust.directory.current().sequence
+                if trust.directory.token
+                else None,
+            )
 
 
 def create_app(settings: Settings | None = None, *, trust: Trust | None = None) -> FastAPI:
@@ -46,9 +51,13 @@ def create_app(settings: Settings | None = None, *, trust: Trust | None = None) 
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = FastAPI(title="carbonlink gateway", version=API_VERSION, lifespan=lifespan,
-                  description="Trust layer of the carbonlink gateway: participant directory, mutual OAuth "
-                              "(private_key_jwt / tls_client_auth, DPoP- or mTLS-bound RFC 9068 tokens).")
+    app = FastAPI(
+        title="carbonlink gateway",
+        version=API_VERSION,
+        lifespan=lifespan,
+        description="Trust layer of the carbonlink gateway: participant directory, mutual OAuth "
+        "(private_key_jwt / tls_client_auth, DPoP- or mTLS-bound RFC 9068 tokens).",
+    )
     app.state.trust = trust
     errors.install(app)
     for module in (oauth, wellknown, peers, health):

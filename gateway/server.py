@@ -43,12 +43,20 @@ class TlsClientCertProtocol(H11Protocol):
 
 def uvicorn_config(app: Any, settings: Settings, *, log_level: str = "info") -> uvicorn.Config:
     """A uvicorn config for ``app``; with TLS settings it asks for (optional) client certificates."""
-    kwargs: dict[str, Any] = {"host": settings.host, "port": settings.port, "log_level": log_level,
-                              "lifespan": "on", "proxy_headers": False, "server_header": False}
+    kwargs: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": log_level,
+        "lifespan": "on",
+        "proxy_headers": False,
+        "server_header": False,
+    }
     if settings.tls_certfile is not None:
-        kwargs.update(ssl_certfile=str(settings.tls_certfile),
-                      ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
-                      http=TlsClientCertProtocol)
+        kwargs.update(
+            ssl_certfile=str(settings.tls_certfile),
+            ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
+            http=TlsClientCertProtocol,
+        )
         if settings.tls_client_ca is not None:
             kwargs.update(ssl_ca_certs=str(settings.tls_client_ca), ssl_cert_reqs=ssl.CERT_OPTIONAL)
     return uvicorn.Config(app, **kwargs)

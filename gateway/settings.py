@@ -37,15 +37,19 @@ class Settings(BaseSettings):
     dpop_nonce_ttl: int = Field(300, ge=30)
     replay_store: str = Field("memory", description="'memory' or a redis:// URL shared by all processes")
 
-    trusted_proxies: list[str] = Field(default_factory=list,
-                                       description="peer IPs allowed to pass a verified client certificate")
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="peer IPs allowed to pass a verified client certificate"
+    )
     client_cert_header: str = "x-client-cert"
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None
-    tls_client_ca: Path | None = Field(None, description="CA bundle that verifies registry client certificates")
+    tls_client_ca: Path | None = Field(
+        None, description="CA bundle that verifies registry client certificates"
+    )
 
-    outbound_client_id: str | None = Field(None, description="the gateway's client id at registries; "
-                                                               "default: the issuer")
+    outbound_client_id: str | None = Field(
+        None, description="the gateway's client id at registries; default: the issuer"
+    )
     maintenance: bool = False
     maintenance_file: Path | None = Field(None, description="while this file exists, answer 503")
     max_body_bytes: int = Field(64 * 1024, ge=1024)

@@ -44,8 +44,10 @@ def _pem_to_der(pem: str) -> bytes:
     try:
         return x509.load_pem_x509_certificate(pem.encode("ascii")).public_bytes(Encoding.DER)
     except (ValueError, UnicodeEncodeError):
-        raise InvalidRequest("the client certificate passed by the proxy is not a PEM certificate",
-                             code="CLIENT.CERTIFICATE_MALFORMED") from None
+        raise InvalidRequest(
+            "the client certificate passed by the proxy is not a PEM certificate",
+            code="CLIENT.CERTIFICATE_MALFORMED",
+        ) from None
 
 
 def client_certificate(request: Request, settings: SettingsDep) -> bytes | None:
@@ -58,15 +60,19 @@ def client_certificate(request: Request, settings: SettingsDep) -> bytes | None:
     header = request.headers.getlist(settings.client_cert_header)
     peer = request.client.host if request.client else None
     if header and peer not in settings.trusted_proxies:
-        raise InvalidRequest("a client-certificate header came from a peer that is not a trusted proxy",
-                             code="CLIENT.CERTIFICATE_UNTRUSTED_SOURCE")
+        raise InvalidRequest(
+            "a client-certificate header came from a peer that is not a trusted proxy",
+            code="CLIENT.CERTIFICATE_UNTRUSTED_SOURCE",
+        )
     tls = (request.scope.get("extensions") or {}).get("tls") or {}
     chain = tls.get("client_cert_chain") or []
     if chain:
         return _pem_to_der(str(chain[0]))
     if header:
         if len(header) != 1:
-            raise InvalidRequest("more than one client-certificate header", code="CLIENT.CERTIFICATE_MALFORMED")
+            raise InvalidRequest(
+                "more than one client-certificate header", code="CLIENT.CERTIFICATE_MALFORMED"
+            )
         return _pem_to_der(unquote(header[0]))
     return None
 
@@ -85,14 +91,18 @@ class Caller:
 def _access_token(request: Request) -> tuple[str, str]:
     values = request.headers.getlist("authorization")
     if not values:
-        raise InvalidToken("this endpoint needs an access token (Authorization: DPoP ...)", code="TOKEN.MISSING")
+        raise InvalidToken(
+            "this endpoint needs an access token (Authorization: DPoP ...)", code="TOKEN.MISSING"
+        )
     if len(values) != 1:
         raise InvalidRequest("more than one Authorization header", code="TOKEN.MALFORMED")
     scheme, _, token = values[0].partition(" ")
     scheme = scheme.lower()
     if scheme not in ("dpop", "bearer") or not token.strip():
-        raise InvalidToken("the Authorization scheme must be DPoP (or Bearer for certificate-bound tokens)",
-                           code="TOKEN.SCHEME")
+        raise InvalidToken(
+            "the Authorization scheme must be DPoP (or Bearer for certificate-bound tokens)",
+            code="TOKEN.SCHEME",
+        )
     return scheme, token.strip()
 
 
@@ -102,18 +112,23 @@ def current_caller(request: Request, trust: TrustDep, cert: ClientCertDep) -> Ca
     claims = trust.tokens.verify(token)
     if claims.jkt is not None:
         if scheme != "dpop":
-            raise InvalidToken("a DPoP-bound token must be sent with the DPoP scheme and a proof",
-                               code="TOKEN.BINDING")
+            raise InvalidToken(
+                "a DPoP-bound token must be sent with the DPoP scheme and a proof", code="TOKEN.BINDING"
+            )
         url = trust.settings.issuer + request.url.path
-        jkt = trust.dpop.verify(request.headers.getlist("dpop"), method=request.method, url=url,
-                                access_token=token)
+        jkt = trust.dpop.verify(
+            request.headers.getlist("dpop"), method=request.method, url=url, access_token=token
+        )
         if jkt != claims.jkt:
-            raise InvalidToken("the DPoP proof is signed by another key than the token is bound to",
-                               code="TOKEN.BINDING")
+            raise InvalidToken(
+                "the DPoP proof is signed by another key than the token is bound to", code="TOKEN.BINDING"
+            )
     else:
         if cert is None or cert_thumbprint(cert) != claims.x5t:
-            raise InvalidToken("the token is bound to a client certificate this request does not present",
-                               code="TOKEN.BINDING")
+            raise InvalidToken(
+                "the token is bound to a client certificate this request does not present",
+                code="TOKEN.BINDING",
+            )
     try:
         participant = trust.directory.participant(claims.client_id)
     except (ParticipantUnknown, DirectoryError) as exc:

@@ -53,7 +53,9 @@ class GuardMiddleware:
                     await _refuse(scope, receive, send, MalformedInput("Content-Length is not a number"))
                     return
                 if declared > limit:
-                    await _refuse(scope, receive, send, InputTooLarge(f"the body is larger than {limit} bytes"))
+                    await _refuse(
+                        scope, receive, send, InputTooLarge(f"the body is larger than {limit} bytes")
+                    )
                     return
         received = 0
         started = False

@@ -58,11 +58,13 @@ def _load_verified(source: str, anchors: Path | None, environment: str) -> Direc
 
 @directory_app.command("sign")
 def sign_command(
-    content: Annotated[Path, typer.Argument(help="Directory content JSON (iss, environment, sequence, "
-                                                 "participants).")],
+    content: Annotated[
+        Path, typer.Argument(help="Directory content JSON (iss, environment, sequence, participants).")
+    ],
     anchor: Annotated[Path, typer.Option(help="The governing body's private anchor JWK.")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the JWS here (default stdout).")]
-    = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the JWS here (default stdout).")
+    ] = None,
     valid_for: Annotated[int, typer.Option(help="Seconds until the directory expires.")] = 86400,
 ) -> None:
     """Sign a directory with the anchor key (sets iat and exp)."""
@@ -78,8 +80,9 @@ def sign_command(
         sys.stdout.write(token + "\n")
     else:
         output.write_text(token + "\n", encoding="ascii")
-        err.print(f"signed {len(doc.get('participants', []))} participants with {key.kid} -> {output}",
-                  markup=False)
+        err.print(
+            f"signed {len(doc.get('participants', []))} participants with {key.kid} -> {output}", markup=False
+        )
 
 
 @directory_app.command("verify")
@@ -99,15 +102,24 @@ def verify_command(
             sys.stdout.write(json.dumps({"valid": False, "code": exc.code, "message": exc.message}) + "\n")
             raise typer.Exit(EXIT_REFUSED) from None
         raise _fail(exc, EXIT_REFUSED) from None
-    summary = {"valid": True, "iss": directory.iss, "environment": directory.environment,
-               "sequence": directory.sequence, "iat": directory.iat, "exp": directory.exp,
-               "participants": len(directory.participants),
-               "suspended": [p.id for p in directory.participants if not p.active]}
+    summary = {
+        "valid": True,
+        "iss": directory.iss,
+        "environment": directory.environment,
+        "sequence": directory.sequence,
+        "iat": directory.iat,
+        "exp": directory.exp,
+        "participants": len(directory.participants),
+        "suspended": [p.id for p in directory.participants if not p.active],
+    }
     if as_json:
         sys.stdout.write(json.dumps(summary) + "\n")
     else:
-        out.print(f"valid {directory.environment} directory from {directory.iss}, sequence {directory.sequence}, "
-                  f"{len(directory.participants)} participants, expires at {directory.exp}", markup=False)
+        out.print(
+            f"valid {directory.environment} directory from {directory.iss}, sequence {directory.sequence}, "
+            f"{len(directory.participants)} participants, expires at {directory.exp}",
+            markup=False,
+        )
 
 
 @directory_app.command("show")
@@ -130,8 +142,16 @@ def show_command(
         keys = "jwks_uri" if p.jwks_uri else f"{len((p.jwks or {}).get('keys', []))} jwk"
         if p.tls_client_certificate_thumbprint:
             keys += " + cert"
-        table.add_row(p.id, p.party, p.party_registry_id, p.status, p.format,
-                      ",".join(k.value for k in p.message_kinds), " ".join(p.scopes), keys)
+        table.add_row(
+            p.id,
+            p.party,
+            p.party_registry_id,
+            p.status,
+            p.format,
+            ",".join(k.value for k in p.message_kinds),
+            " ".join(p.scopes),
+            keys,
+        )
     out.print(table)
     out.print(f"sequence {directory.sequence}, expires at {directory.exp}", markup=False)
 
@@ -150,8 +170,12 @@ def serve_command(
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise _fail(ConfigurationError(f"{'.'.join(str(p) for p in first['loc']) or 'settings'}: "
-                                       f"{first['msg']}", code="TRUST.SETTINGS")) from None
+        raise _fail(
+            ConfigurationError(
+                f"{'.'.join(str(p) for p in first['loc']) or 'settings'}: {first['msg']}",
+                code="TRUST.SETTINGS",
+            )
+        ) from None
     if settings.environment == "development":
         err.print("carbonlink: development trust material in use (never in production)", markup=False)
     try:

@@ -69,12 +69,15 @@ class JwksCache:
         try:
             resp = httpx.get(uri, timeout=self._timeout)
             if resp.status_code != 200 or len(resp.content) > MAX_JWKS_BYTES:
-                raise InvalidClient(f"the registry's jwks_uri answered HTTP {resp.status_code} "
-                                    f"({len(resp.content)} bytes)", code="CLIENT.JWKS_UNAVAILABLE")
+                raise InvalidClient(
+                    f"the registry's jwks_uri answered HTTP {resp.status_code} ({len(resp.content)} bytes)",
+                    code="CLIENT.JWKS_UNAVAILABLE",
+                )
             keys = public_key_set(orjson.loads(resp.content), what=uri)
         except (httpx.HTTPError, orjson.JSONDecodeError, ConfigurationError) as exc:
-            raise InvalidClient(f"the registry's keys at {uri} are unusable: {exc}",
-                                code="CLIENT.JWKS_UNAVAILABLE") from None
+            raise InvalidClient(
+                f"the registry's keys at {uri} are unusable: {exc}", code="CLIENT.JWKS_UNAVAILABLE"
+            ) from None
         with self._lock:
             self._cache[uri] = (now + self._ttl, keys)
         return keys
@@ -85,8 +88,9 @@ def _inline_keys(participant_id: str, canonical_jwks: bytes) -> dict[str, Key]:
     return public_key_set(orjson.loads(canonical_jwks), what=f"participant {participant_id}")
 
 
-def participant_keys(participant: Participant, jwks_cache: JwksCache, *, refresh: bool = False
-                     ) -> dict[str, Key]:
+def participant_keys(
+    participant: Participant, jwks_cache: JwksCache, *, refresh: bool = False
+) -> dict[str, Key]:
     """The signing keys the directory names for ``participant``."""
     if participant.jwks is not None:
         return _inline_keys(participant.id, orjson.dumps(participant.jwks, option=orjson.OPT_SORT_KEYS))
@@ -105,8 +109,13 @@ class ClientAuthPolicy:
 class ClientAuthenticator:
     """Authenticates token-endpoint callers against the directory."""
 
-    def __init__(self, directory: DirectoryStore, replay: ReplayStore, policy: ClientAuthPolicy,
-                 jwks_cache: JwksCache | None = None) -> None:
+    def __init__(
+        self,
+        directory: DirectoryStore,
+        replay: ReplayStore,
+        policy: ClientAuthPolicy,
+        jwks_cache: JwksCache | None = None,
+    ) -> None:
         self.directory = directory
         self.replay = replay
         self.policy = policy
@@ -118,12 +127,17 @@ class ClientAuthenticator:
             client = self._private_key_jwt(form)
             return AuthenticatedClient(client, "private_key_jwt", thumbprint)
         if "client_secret" in form:
-            raise InvalidClient("client secrets are not accepted; use private_key_jwt or tls_client_auth",
-                                code="CLIENT.METHOD")
+            raise InvalidClient(
+                "client secrets are not accepted; use private_key_jwt or tls_client_auth",
+                code="CLIENT.METHOD",
+            )
         client_id = form.get("client_id")
         if not client_id:
-            raise InvalidClient("no client authentication: send a client_assertion (private_key_jwt) or "
-                                "client_id with a TLS client certificate", code="CLIENT.MISSING")
+            raise InvalidClient(
+                "no client authentication: send a client_assertion (private_key_jwt) or "
+                "client_id with a TLS client certificate",
+                code="CLIENT.MISSING",
+            )
         return AuthenticatedClient(self._tls_client(client_id, thumbprint), "tls_client_auth", thumbprint)
 
     def _participant(self, client_id: str) -> Participant:
@@ -135,30 +149,39 @@ class ClientAuthenticator:
     def _tls_client(self, client_id: str, thumbprint: str | None) -> Participant:
         participant = self._participant(client_id)
         if thumbprint is None:
-            raise InvalidClient("tls_client_auth needs a TLS client certificate verified by the gateway or "
-                                "its trusted proxy", code="CLIENT.CERTIFICATE_MISSING")
+            raise InvalidClient(
+                "tls_client_auth needs a TLS client certificate verified by the gateway or its trusted proxy",
+                code="CLIENT.CERTIFICATE_MISSING",
+            )
         expected = participant.tls_client_certificate_thumbprint
         if expected is None or expected != thumbprint:
-            raise InvalidClient(f"the client certificate is not the one the directory lists for {client_id!r}",
-                                code="CLIENT.CERTIFICATE_MISMATCH")
+            raise InvalidClient(
+                f"the client certificate is not the one the directory lists for {client_id!r}",
+                code="CLIENT.CERTIFICATE_MISMATCH",
+            )
         return participant
 
     def _private_key_jwt(self, form: Mapping[str, str]) -> Participant:
         if form.get("client_assertion_type") != ASSERTION_TYPE:
-            raise InvalidClient(f"client_assertion_type must be {ASSERTION_TYPE}", code="CLIENT.ASSERTION_TYPE")
+            raise InvalidClient(
+                f"client_assertion_type must be {ASSERTION_TYPE}", code="CLIENT.ASSERTION_TYPE"
+            )
         assertion = form.get("client_assertion", "")
         try:
             header = jose.peek_header(assertion)
             jose.check_header(header, typ=ASSERTION_TYP)
             unverified = _unverified_claims(assertion)
         except jose.JwsRejected as exc:
-            raise InvalidClient(f"client assertion refused: {exc.message}",
-                                code=f"CLIENT.ASSERTION_{exc.reason}") from None
+            raise InvalidClient(
+                f"client assertion refused: {exc.message}", code=f"CLIENT.ASSERTION_{exc.reason}"
+            ) from None
         client_id = unverified.get("iss")
         if not isinstance(client_id, str) or not client_id:
             raise InvalidClient("the client assertion has no iss", code="CLIENT.ASSERTION_CLAIMS")
         if form.get("client_id") not in (None, client_id):
-            raise InvalidClient("client_id does not match the assertion's iss", code="CLIENT.ASSERTION_CLAIMS")
+            raise InvalidClient(
+                "client_id does not match the assertion's iss", code="CLIENT.ASSERTION_CLAIMS"
+            )
         participant = self._participant(client_id)
 
         def key_for(hdr: dict[str, Any]) -> Key:
@@ -169,32 +192,41 @@ class ClientAuthenticator:
             if kid not in keys and participant.jwks_uri is not None:
                 keys = participant_keys(participant, self.jwks_cache, refresh=True)
             if kid not in keys:
-                raise jose.JwsRejected("KID", f"kid {kid!r} is not a key the directory lists for {client_id!r}")
+                raise jose.JwsRejected(
+                    "KID", f"kid {kid!r} is not a key the directory lists for {client_id!r}"
+                )
             return keys[kid]
 
         try:
             claims = jose.verify(assertion, typ=ASSERTION_TYP, key_for=key_for).claims
         except jose.JwsRejected as exc:
-            raise InvalidClient(f"client assertion refused: {exc.message}",
-                                code=f"CLIENT.ASSERTION_{exc.reason}") from None
+            raise InvalidClient(
+                f"client assertion refused: {exc.message}", code=f"CLIENT.ASSERTION_{exc.reason}"
+            ) from None
         exp = self._check_claims(claims, client_id)
         if not self.replay.first_use("assertion", f"{client_id}:{claims['jti']}", exp + self.policy.skew):
-            raise InvalidClient("this client assertion was already used (jti replay)",
-                                code="CLIENT.ASSERTION_REPLAY")
+            raise InvalidClient(
+                "this client assertion was already used (jti replay)", code="CLIENT.ASSERTION_REPLAY"
+            )
         return participant
 
     def _check_claims(self, claims: dict[str, Any], client_id: str) -> float:
         p = self.policy
         now = time.time()
         if claims.get("sub") != client_id:
-            raise InvalidClient("the assertion's sub must equal its iss (the client id)",
-                                code="CLIENT.ASSERTION_CLAIMS")
+            raise InvalidClient(
+                "the assertion's sub must equal its iss (the client id)", code="CLIENT.ASSERTION_CLAIMS"
+            )
         if claims.get("aud") != p.issuer:
-            raise InvalidClient(f"the assertion's aud must be exactly the issuer identifier {p.issuer!r} "
-                                "(a single string)", code="CLIENT.ASSERTION_AUDIENCE")
+            raise InvalidClient(
+                f"the assertion's aud must be exactly the issuer identifier {p.issuer!r} (a single string)",
+                code="CLIENT.ASSERTION_AUDIENCE",
+            )
         jti = claims.get("jti")
         if not isinstance(jti, str) or not 8 <= len(jti) <= 256:
-            raise InvalidClient("the assertion needs a jti of 8 to 256 characters", code="CLIENT.ASSERTION_CLAIMS")
+            raise InvalidClient(
+                "the assertion needs a jti of 8 to 256 characters", code="CLIENT.ASSERTION_CLAIMS"
+            )
         exp, iat = claims.get("exp"), claims.get("iat")
         if not _is_time(exp) or not _is_time(iat):
             raise InvalidClient("the assertion needs numeric exp and iat", code="CLIENT.ASSERTION_CLAIMS")
@@ -202,13 +234,18 @@ class ClientAuthenticator:
         if exp <= now - p.skew:
             raise InvalidClient("the client assertion has expired", code="CLIENT.ASSERTION_EXPIRED")
         if iat > now + p.skew:
-            raise InvalidClient("the client assertion is issued in the future", code="CLIENT.ASSERTION_NOT_YET_VALID")
+            raise InvalidClient(
+                "the client assertion is issued in the future", code="CLIENT.ASSERTION_NOT_YET_VALID"
+            )
         nbf = claims.get("nbf")
         if nbf is not None and (not _is_time(nbf) or nbf > now + p.skew):
-            raise InvalidClient("the client assertion is not valid yet (nbf)", code="CLIENT.ASSERTION_NOT_YET_VALID")
+            raise InvalidClient(
+                "the client assertion is not valid yet (nbf)", code="CLIENT.ASSERTION_NOT_YET_VALID"
+            )
         if exp - iat > p.max_lifetime or exp > now + p.max_lifetime + p.skew:
-            raise InvalidClient(f"the client assertion lives longer than {p.max_lifetime} s",
-                                code="CLIENT.ASSERTION_LIFETIME")
+            raise InvalidClient(
+                f"the client assertion lives longer than {p.max_lifetime} s", code="CLIENT.ASSERTION_LIFETIME"
+            )
         return float(exp)
 
 

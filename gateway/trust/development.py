@@ -41,5 +41,7 @@ def participants() -> dict[str, Any]:
 
 def client_keys() -> dict[str, Key]:
     """Private keys of the development registries, by participant id."""
-    return {pid: import_jwk(jwk, private=True, what=f"development client {pid}")
-            for pid, jwk in _load("development-clients.private.json").items()}
+    return {
+        pid: import_jwk(jwk, private=True, what=f"development client {pid}")
+        for pid, jwk in _load("development-clients.private.json").items()
+    }

@@ -79,7 +79,8 @@ class Participant(BaseModel):
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
     tls_client_certificate_thumbprint: str | None = Field(
-        None, alias="x5t#S256", description="SHA-256 thumbprint (base64url) of the registry's client cert")
+        None, alias="x5t#S256", description="SHA-256 thumbprint (base64url) of the registry's client cert"
+    )
     message_kinds: list[MessageKind] = []
     scopes: list[str] = []
 
@@ -152,8 +153,9 @@ class Directory(BaseModel):
         return None
 
 
-def sign_directory(content: dict[str, Any], anchor: Key, *, now: int | None = None,
-                   valid_for: int = 86400) -> str:
+def sign_directory(
+    content: dict[str, Any], anchor: Key, *, now: int | None = None, valid_for: int = 86400
+) -> str:
     """Sign a directory document with the anchor key; sets ``iat``/``exp`` unless given."""
     issued = int(time.time()) if now is None else now
     body = {"iat": issued, "exp": issued + valid_for, **content}
@@ -170,33 +172,45 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}"
 
 
-def verify_directory(token: str, anchors: dict[str, Key], *, environment: Environment,
-                     now: float | None = None, skew: int = 30) -> Directory:
+def verify_directory(
+    token: str, anchors: dict[str, Key], *, environment: Environment, now: float | None = None, skew: int = 30
+) -> Directory:
     """Verify the signature against the anchors and the content; return the directory."""
+
     def key_for(header: dict[str, Any]) -> Key:
         kid = header.get("kid")
         if not isinstance(kid, str) or kid not in anchors:
-            raise jose.JwsRejected("KID", f"the directory is signed by {kid!r}, which is no configured anchor")
+            raise jose.JwsRejected(
+                "KID", f"the directory is signed by {kid!r}, which is no configured anchor"
+            )
         return anchors[kid]
 
     try:
-        verified = jose.verify(token.strip(), typ=[DIRECTORY_TYP], key_for=key_for, registry=_REGISTRY,
-                               max_bytes=MAX_DIRECTORY_BYTES)
+        verified = jose.verify(
+            token.strip(),
+            typ=[DIRECTORY_TYP],
+            key_for=key_for,
+            registry=_REGISTRY,
+            max_bytes=MAX_DIRECTORY_BYTES,
+        )
     except jose.JwsRejected as exc:
         raise DirectoryError(f"directory refused: {exc.message}", code=f"DIRECTORY.{exc.reason}") from None
     try:
         directory = Directory.model_validate(verified.claims)
     except ValidationError as exc:
-        raise DirectoryError(f"directory content is invalid: {_first_error(exc)}",
-                             code="DIRECTORY.CONTENT") from None
+        raise DirectoryError(
+            f"directory content is invalid: {_first_error(exc)}", code="DIRECTORY.CONTENT"
+        ) from None
     moment = time.time() if now is None else now
     if directory.exp <= moment:
         raise DirectoryExpired(f"the directory expired at {directory.exp} (sequence {directory.sequence})")
     if directory.iat > moment + skew:
         raise DirectoryError("the directory is issued in the future", code="DIRECTORY.NOT_YET_VALID")
     if directory.environment != environment:
-        raise DirectoryError(f"a {directory.environment} directory cannot be used by a {environment} gateway",
-                             code="DIRECTORY.ENVIRONMENT")
+        raise DirectoryError(
+            f"a {directory.environment} directory cannot be used by a {environment} gateway",
+            code="DIRECTORY.ENVIRONMENT",
+        )
     return directory
 
 
@@ -231,9 +245,16 @@ def fetch_directory(source: str, *, timeout: float = 5.0) -> str:
 class DirectoryStore:
     """The gateway's view of the directory: the last good one, refreshed from ``source``."""
 
-    def __init__(self, loader: Callable[[], str] | None, anchors: dict[str, Key], *,
-                 environment: Environment, skew: int = 30, token: str | None = None,
-                 describe: str = "directory") -> None:
+    def __init__(
+        self,
+        loader: Callable[[], str] | None,
+        anchors: dict[str, Key],
+        *,
+        environment: Environment,
+        skew: int = 30,
+        token: str | None = None,
+        describe: str = "directory",
+    ) -> None:
         self.loader = loader
         self.describe = describe
         self.anchors = anchors
@@ -249,12 +270,16 @@ class DirectoryStore:
 
     def accept(self, token: str, now: float | None = None) -> Directory:
         """Verify ``token`` and make it current (unless it would roll the sequence back)."""
-        directory = verify_directory(token, self.anchors, environment=self.environment, now=now,
-                                     skew=self.skew)
+        directory = verify_directory(
+            token, self.anchors, environment=self.environment, now=now, skew=self.skew
+        )
         with self._lock:
             if self._good is not None and directory.sequence < self._good.sequence:
-                raise DirectoryError(f"directory sequence {directory.sequence} is older than the current "
-                                     f"{self._good.sequence} (rollback refused)", code="DIRECTORY.ROLLBACK")
+                raise DirectoryError(
+                    f"directory sequence {directory.sequence} is older than the current "
+                    f"{self._good.sequence} (rollback refused)",
+                    code="DIRECTORY.ROLLBACK",
+                )
             self._good, self._token = directory, token
         return directory
 
@@ -291,13 +316,15 @@ class DirectoryStore:
         if entry is None:
             raise ParticipantUnknown(f"{participant_id!r} is not in the participant directory")
         if not entry.active:
-            raise ParticipantUnknown(f"registry {participant_id!r} is suspended in the directory",
-                                     code="PARTICIPANT.SUSPENDED")
+            raise ParticipantUnknown(
+                f"registry {participant_id!r} is suspended in the directory", code="PARTICIPANT.SUSPENDED"
+            )
         return entry
 
 
-def check_anchor_environment(anchors: Iterable[Key], environment: Environment,
-                             development_thumbprints: Iterable[str]) -> None:
+def check_anchor_environment(
+    anchors: Iterable[Key], environment: Environment, development_thumbprints: Iterable[str]
+) -> None:
     """Production refuses development anchors (by RFC 7638 thumbprint)."""
     if environment != "production":
         return

@@ -57,18 +57,22 @@ def _import_public(canonical_jwk: bytes) -> tuple[Key, str]:
 
 
 class DPoPVerifier:
-    def __init__(self, replay: ReplayStore, *, iat_window: int = 60, skew: int = 10,
-                 require_nonce: bool = True) -> None:
+    def __init__(
+        self, replay: ReplayStore, *, iat_window: int = 60, skew: int = 10, require_nonce: bool = True
+    ) -> None:
         self.replay = replay
         self.iat_window = iat_window
         self.skew = skew
         self.require_nonce = require_nonce
 
-    def verify(self, headers: Sequence[str], *, method: str, url: str, access_token: str | None = None) -> str:
+    def verify(
+        self, headers: Sequence[str], *, method: str, url: str, access_token: str | None = None
+    ) -> str:
         """Verify the request's DPoP proof; return the RFC 7638 thumbprint of its key."""
         if len(headers) != 1:
-            raise InvalidDPoPProof(f"exactly one DPoP header is required (got {len(headers)})",
-                                   code="DPOP.HEADER")
+            raise InvalidDPoPProof(
+                f"exactly one DPoP header is required (got {len(headers)})", code="DPOP.HEADER"
+            )
         proof = headers[0]
         key: dict[str, Any] = {}
 
@@ -100,15 +104,19 @@ class DPoPVerifier:
         if not isinstance(iat, int | float) or isinstance(iat, bool):
             raise InvalidDPoPProof("the proof needs a numeric iat", code="DPOP.CLAIMS")
         if iat < now - self.iat_window or iat > now + self.skew:
-            raise InvalidDPoPProof(f"the proof's iat is outside the {self.iat_window} s window",
-                                   code="DPOP.IAT")
+            raise InvalidDPoPProof(
+                f"the proof's iat is outside the {self.iat_window} s window", code="DPOP.IAT"
+            )
         if self.require_nonce:
             nonce = claims.get("nonce")
             if nonce is None:
                 raise UseDPoPNonce("this gateway requires a DPoP nonce", nonce=self.replay.issue_nonce())
             if not isinstance(nonce, str) or not self.replay.nonce_valid(nonce):
-                raise UseDPoPNonce("the DPoP nonce is stale or unknown", nonce=self.replay.issue_nonce(),
-                                   code="DPOP.NONCE_STALE")
+                raise UseDPoPNonce(
+                    "the DPoP nonce is stale or unknown",
+                    nonce=self.replay.issue_nonce(),
+                    code="DPOP.NONCE_STALE",
+                )
         if access_token is not None and claims.get("ath") != access_token_hash(access_token):
             raise InvalidDPoPProof("the proof's ath does not match the access token", code="DPOP.ATH")
         if not self.replay.first_use("dpop", f"{jkt}:{jti}", iat + self.iat_window + self.skew):

@@ -90,8 +90,9 @@ def peek_header(token: str, *, max_bytes: int = MAX_COMPACT_BYTES) -> dict[str, 
     return header
 
 
-def check_header(header: Mapping[str, Any], *, typ: Collection[str],
-                 algorithms: Collection[str] = ALLOWED_ALGORITHMS) -> str:
+def check_header(
+    header: Mapping[str, Any], *, typ: Collection[str], algorithms: Collection[str] = ALLOWED_ALGORITHMS
+) -> str:
     """Check ``alg`` against the allow-list and ``typ`` against the expected kinds; return alg."""
     alg = header.get("alg")
     if alg == "none" or not isinstance(alg, str):
@@ -138,9 +139,15 @@ def has_private_members(jwk: Mapping[str, Any]) -> bool:
     return bool(_PRIVATE_JWK_MEMBERS.intersection(jwk))
 
 
-def verify(token: str, *, typ: Collection[str], key_for: Callable[[dict[str, Any]], Key],
-           payload: bytes | None = None, registry: JWSRegistry | None = None,
-           max_bytes: int = MAX_COMPACT_BYTES) -> VerifiedJws:
+def verify(
+    token: str,
+    *,
+    typ: Collection[str],
+    key_for: Callable[[dict[str, Any]], Key],
+    payload: bytes | None = None,
+    registry: JWSRegistry | None = None,
+    max_bytes: int = MAX_COMPACT_BYTES,
+) -> VerifiedJws:
     """Verify a compact JWS strictly and decode its JSON object payload.
 
     ``key_for(header)`` chooses the verification key (it raises :class:`JwsRejected` for an
@@ -153,8 +160,13 @@ def verify(token: str, *, typ: Collection[str], key_for: Callable[[dict[str, Any
     if not key_fits(key, alg):
         raise JwsRejected("KEY", f"the key {key.kid!r} cannot verify {alg} signatures")
     try:
-        obj = jws.deserialize_compact(token, key, algorithms=list(ALLOWED_ALGORITHMS),
-                                      registry=registry or _DEFAULT_REGISTRY, payload=payload)
+        obj = jws.deserialize_compact(
+            token,
+            key,
+            algorithms=list(ALLOWED_ALGORITHMS),
+            registry=registry or _DEFAULT_REGISTRY,
+            payload=payload,
+        )
     except JoseError as exc:
         if exc.error == "bad_signature":
             raise JwsRejected("SIGNATURE", "the signature does not verify") from None
@@ -170,13 +182,18 @@ def verify(token: str, *, typ: Collection[str], key_for: Callable[[dict[str, Any
     return VerifiedJws(header=dict(obj.headers()), claims=claims)
 
 
-def sign(header: Mapping[str, Any], claims: Mapping[str, Any] | bytes, key: Key,
-         registry: JWSRegistry | None = None) -> str:
+def sign(
+    header: Mapping[str, Any],
+    claims: Mapping[str, Any] | bytes,
+    key: Key,
+    registry: JWSRegistry | None = None,
+) -> str:
     """Sign ``claims`` (a JSON object, or raw bytes) with ``key`` using its allowed algorithm."""
     alg = algorithm_for(key)
     protected = {**header, "alg": alg}
     if key.kid and "kid" not in protected:
         protected["kid"] = key.kid
     payload = claims if isinstance(claims, bytes) else orjson.dumps(dict(claims))
-    return jws.serialize_compact(protected, payload, key, algorithms=list(ALLOWED_ALGORITHMS),
-                                 registry=registry or _DEFAULT_REGISTRY)
+    return jws.serialize_compact(
+        protected, payload, key, algorithms=list(ALLOWED_ALGORITHMS), registry=registry or _DEFAULT_REGISTRY
+    )

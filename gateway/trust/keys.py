@@ -109,19 +109,27 @@ class SigningKeyRing:
         return cls(current=current, others=keys, retired_at=retired, grace_seconds=grace_seconds)
 
     @classmethod
-    def generate(cls, alg: str = "ES256", *, kid: str = "gateway-dev-1", grace_seconds: int = 300
-                 ) -> SigningKeyRing:
+    def generate(
+        cls, alg: str = "ES256", *, kid: str = "gateway-dev-1", grace_seconds: int = 300
+    ) -> SigningKeyRing:
         return cls(current=generate_key(alg, kid), grace_seconds=grace_seconds)
 
     def to_document(self) -> dict[str, Any]:
         keys = [self.current, *self.others.values()]
-        return {"current": self.current.kid, "keys": [dict(k.as_dict(private=True)) for k in keys],
-                "retired": {kid: datetime.fromtimestamp(t).astimezone().isoformat()
-                            for kid, t in self.retired_at.items()}}
+        return {
+            "current": self.current.kid,
+            "keys": [dict(k.as_dict(private=True)) for k in keys],
+            "retired": {
+                kid: datetime.fromtimestamp(t).astimezone().isoformat() for kid, t in self.retired_at.items()
+            },
+        }
 
     def _live_others(self, now: float) -> dict[str, Key]:
-        return {kid: k for kid, k in self.others.items()
-                if kid not in self.retired_at or now < self.retired_at[kid] + self.grace_seconds}
+        return {
+            kid: k
+            for kid, k in self.others.items()
+            if kid not in self.retired_at or now < self.retired_at[kid] + self.grace_seconds
+        }
 
     def verification_key(self, kid: object, now: float | None = None) -> Key:
         """The key named ``kid`` if the gateway still accepts it, else :class:`~jose.JwsRejected`."""

@@ -42,11 +42,17 @@ def sha256_b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def sign_response(key: Key, *, signer: str, body: bytes, request_body: bytes | None = None,
-                  now: float | None = None) -> str:
+def sign_response(
+    key: Key, *, signer: str, body: bytes, request_body: bytes | None = None, now: float | None = None
+) -> str:
     """A registry's detached signature over a response body (the reference signer)."""
-    header: dict[str, Any] = {"typ": RESPONSE_TYP, "b64": False, "crit": ["b64"], "iss": signer,
-                              "iat": int(time.time() if now is None else now)}
+    header: dict[str, Any] = {
+        "typ": RESPONSE_TYP,
+        "b64": False,
+        "crit": ["b64"],
+        "iss": signer,
+        "iat": int(time.time() if now is None else now),
+    }
     if request_body is not None:
         header["req"] = sha256_b64(request_body)
     compact = jose.sign(header, body, key)
@@ -54,13 +60,21 @@ def sign_response(key: Key, *, signer: str, body: bytes, request_body: bytes | N
     return f"{head}..{sig}"
 
 
-def verify_response(participant: Participant, body: bytes, signature: str | None, *,
-                    jwks_cache: JwksCache | None = None, request_body: bytes | None = None,
-                    max_age: int = 300, skew: int = 30) -> dict[str, Any]:
+def verify_response(
+    participant: Participant,
+    body: bytes,
+    signature: str | None,
+    *,
+    jwks_cache: JwksCache | None = None,
+    request_body: bytes | None = None,
+    max_age: int = 300,
+    skew: int = 30,
+) -> dict[str, Any]:
     """Verify that ``body`` was signed by ``participant`` (see module docstring); return the header."""
     if not signature:
-        raise ResponseSignatureInvalid(f"the response of {participant.id!r} is not signed",
-                                       code="OUTBOUND.RESPONSE_UNSIGNED")
+        raise ResponseSignatureInvalid(
+            f"the response of {participant.id!r} is not signed", code="OUTBOUND.RESPONSE_UNSIGNED"
+        )
     cache = jwks_cache or JwksCache()
 
     def key_for(header: dict[str, Any]) -> Key:
@@ -69,31 +83,45 @@ def verify_response(participant: Participant, body: bytes, signature: str | None
         kid = header.get("kid")
         keys = participant_keys(participant, cache)
         if not isinstance(kid, str) or kid not in keys:
-            raise jose.JwsRejected("KID", f"kid {kid!r} is not a key the directory lists for {participant.id!r}")
+            raise jose.JwsRejected(
+                "KID", f"kid {kid!r} is not a key the directory lists for {participant.id!r}"
+            )
         return keys[kid]
 
     parts = signature.split(".")
     if len(parts) != 3 or parts[1]:
-        raise ResponseSignatureInvalid("the response signature is not a detached compact JWS",
-                                       code="OUTBOUND.RESPONSE_MALFORMED")
+        raise ResponseSignatureInvalid(
+            "the response signature is not a detached compact JWS", code="OUTBOUND.RESPONSE_MALFORMED"
+        )
     try:
-        header = jose.verify(signature, typ=[RESPONSE_TYP], key_for=key_for, payload=body,
-                             registry=jose.make_registry(max_payload=max(len(body) * 2, 1024)),
-                             max_bytes=16 * 1024).header
+        header = jose.verify(
+            signature,
+            typ=[RESPONSE_TYP],
+            key_for=key_for,
+            payload=body,
+            registry=jose.make_registry(max_payload=max(len(body) * 2, 1024)),
+            max_bytes=16 * 1024,
+        ).header
     except jose.JwsRejected as exc:
-        raise ResponseSignatureInvalid(f"the response signature of {participant.id!r} is refused: {exc.message}",
-                                       code=f"OUTBOUND.RESPONSE_{exc.reason}") from None
+        raise ResponseSignatureInvalid(
+            f"the response signature of {participant.id!r} is refused: {exc.message}",
+            code=f"OUTBOUND.RESPONSE_{exc.reason}",
+        ) from None
     if header.get("iss") != participant.id:
-        raise ResponseSignatureInvalid(f"the response names {header.get('iss')!r}, not {participant.id!r}",
-                                       code="OUTBOUND.RESPONSE_ISSUER")
+        raise ResponseSignatureInvalid(
+            f"the response names {header.get('iss')!r}, not {participant.id!r}",
+            code="OUTBOUND.RESPONSE_ISSUER",
+        )
     iat = header.get("iat")
     now = time.time()
     if not isinstance(iat, int) or iat < now - max_age or iat > now + skew:
-        raise ResponseSignatureInvalid("the response signature is stale or from the future",
-                                       code="OUTBOUND.RESPONSE_STALE")
+        raise ResponseSignatureInvalid(
+            "the response signature is stale or from the future", code="OUTBOUND.RESPONSE_STALE"
+        )
     if request_body is not None and header.get("req") != sha256_b64(request_body):
-        raise ResponseSignatureInvalid("the response is not linked to this request (req)",
-                                       code="OUTBOUND.RESPONSE_REQUEST")
+        raise ResponseSignatureInvalid(
+            "the response is not linked to this request (req)", code="OUTBOUND.RESPONSE_REQUEST"
+        )
     return header
 
 
@@ -107,9 +135,16 @@ class PeerToken:
 class OutboundClient:
     """Authenticates the gateway to registries named in the directory."""
 
-    def __init__(self, keyring: SigningKeyRing, directory: DirectoryStore, *, client_id: str,
-                 http: httpx.Client | None = None, jwks_cache: JwksCache | None = None,
-                 assertion_lifetime: int = 60) -> None:
+    def __init__(
+        self,
+        keyring: SigningKeyRing,
+        directory: DirectoryStore,
+        *,
+        client_id: str,
+        http: httpx.Client | None = None,
+        jwks_cache: JwksCache | None = None,
+        assertion_lifetime: int = 60,
+    ) -> None:
         self.keyring = keyring
         self.directory = directory
         self.client_id = client_id
@@ -133,24 +168,39 @@ class OutboundClient:
             return cached
         peer = self.participant(participant_id)
         if peer.endpoints.token is None or peer.issuer is None:
-            raise ConfigurationError(f"the directory names no token endpoint and issuer for {participant_id!r}")
-        assertion = client_assertion(self.keyring.current, client_id=self.client_id, audience=peer.issuer,
-                                     lifetime=self.assertion_lifetime)
+            raise ConfigurationError(
+                f"the directory names no token endpoint and issuer for {participant_id!r}"
+            )
+        assertion = client_assertion(
+            self.keyring.current,
+            client_id=self.client_id,
+            audience=peer.issuer,
+            lifetime=self.assertion_lifetime,
+        )
         try:
             resp = self.http.post(peer.endpoints.token, data=assertion_form(assertion, scope=scope))
         except httpx.HTTPError as exc:
-            raise PeerError(f"{participant_id!r} token endpoint unreachable: {exc}",
-                            code="OUTBOUND.PEER_UNREACHABLE") from None
+            raise PeerError(
+                f"{participant_id!r} token endpoint unreachable: {exc}", code="OUTBOUND.PEER_UNREACHABLE"
+            ) from None
         if resp.status_code != 200 or len(resp.content) > MAX_TOKEN_RESPONSE:
-            raise PeerError(f"{participant_id!r} refused the gateway's token request: HTTP {resp.status_code} "
-                            f"{resp.text[:200]}", code="OUTBOUND.PEER_REFUSED")
+            raise PeerError(
+                f"{participant_id!r} refused the gateway's token request: HTTP {resp.status_code} "
+                f"{resp.text[:200]}",
+                code="OUTBOUND.PEER_REFUSED",
+            )
         try:
             body = orjson.loads(resp.content)
-            token = PeerToken(str(body["access_token"]), str(body.get("token_type", "Bearer")),
-                              time.time() + float(body.get("expires_in", 60)))
+            token = PeerToken(
+                str(body["access_token"]),
+                str(body.get("token_type", "Bearer")),
+                time.time() + float(body.get("expires_in", 60)),
+            )
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            raise PeerError(f"{participant_id!r} answered the token request with an unusable body",
-                            code="OUTBOUND.PEER_MALFORMED") from None
+            raise PeerError(
+                f"{participant_id!r} answered the token request with an unusable body",
+                code="OUTBOUND.PEER_MALFORMED",
+            ) from None
         with self._lock:
             self._tokens[(participant_id, scope)] = token
         return token
@@ -159,15 +209,28 @@ class OutboundClient:
         """A gateway-signed ``at+jwt`` for the registry (it verifies it against our JWKS)."""
         peer = self.participant(participant_id)
         now = int(time.time())
-        claims = {"iss": self.client_id, "sub": self.client_id, "client_id": self.client_id,
-                  "aud": peer.issuer or peer.id, "iat": now, "exp": now + lifetime,
-                  "jti": secrets.token_urlsafe(16), "scope": scope}
+        claims = {
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "client_id": self.client_id,
+            "aud": peer.issuer or peer.id,
+            "iat": now,
+            "exp": now + lifetime,
+            "jti": secrets.token_urlsafe(16),
+            "scope": scope,
+        }
         return self.keyring.sign({"typ": "at+jwt"}, claims)
 
-    def verify(self, participant_id: str, body: bytes, headers: Mapping[str, str],
-               request_body: bytes | None = None) -> dict[str, Any]:
+    def verify(
+        self, participant_id: str, body: bytes, headers: Mapping[str, str], request_body: bytes | None = None
+    ) -> dict[str, Any]:
         """Verify a response of ``participant_id`` (see :func:`verify_response`)."""
         wanted = SIGNATURE_HEADER.lower()
         signature = next((v for k, v in headers.items() if k.lower() == wanted), None)
-        return verify_response(self.participant(participant_id), body, signature,
-                               jwks_cache=self.jwks_cache, request_body=request_body)
+        return verify_response(
+            self.participant(participant_id),
+            body,
+            signature,
+            jwks_cache=self.jwks_cache,
+            request_body=request_body,
+        )

@@ -17,32 +17,62 @@ from gateway.trust.client_auth import ASSERTION_TYPE
 from gateway.trust.dpop import access_token_hash
 
 
-def client_assertion(key: Key, *, client_id: str, audience: str, lifetime: int = 60,
-                     now: float | None = None, extra: dict[str, Any] | None = None,
-                     header: dict[str, Any] | None = None) -> str:
+def client_assertion(
+    key: Key,
+    *,
+    client_id: str,
+    audience: str,
+    lifetime: int = 60,
+    now: float | None = None,
+    extra: dict[str, Any] | None = None,
+    header: dict[str, Any] | None = None,
+) -> str:
     """A ``private_key_jwt`` assertion: iss = sub = client id, aud = the issuer, short lifetime."""
     issued = int(time.time() if now is None else now)
-    claims = {"iss": client_id, "sub": client_id, "aud": audience, "iat": issued, "exp": issued + lifetime,
-              "jti": secrets.token_urlsafe(16), **(extra or {})}
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "iat": issued,
+        "exp": issued + lifetime,
+        "jti": secrets.token_urlsafe(16),
+        **(extra or {}),
+    }
     return jose.sign({"typ": "client-authentication+jwt", **(header or {})}, claims, key)
 
 
 def assertion_form(assertion: str, *, scope: str | None = None, **extra: str) -> dict[str, str]:
-    form = {"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": assertion, **extra}
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": assertion,
+        **extra,
+    }
     if scope is not None:
         form["scope"] = scope
     return form
 
 
-def dpop_proof(key: Key, *, method: str, url: str, nonce: str | None = None,
-               access_token: str | None = None, now: float | None = None,
-               extra: dict[str, Any] | None = None, header: dict[str, Any] | None = None) -> str:
+def dpop_proof(
+    key: Key,
+    *,
+    method: str,
+    url: str,
+    nonce: str | None = None,
+    access_token: str | None = None,
+    now: float | None = None,
+    extra: dict[str, Any] | None = None,
+    header: dict[str, Any] | None = None,
+) -> str:
     """A DPoP proof for one request, signed by ``key`` (its public JWK goes in the header)."""
     public = dict(key.as_dict(private=False))
     public.pop("kid", None)
-    claims: dict[str, Any] = {"jti": secrets.token_urlsafe(16), "htm": method, "htu": url,
-                              "iat": int(time.time() if now is None else now)}
+    claims: dict[str, Any] = {
+        "jti": secrets.token_urlsafe(16),
+        "htm": method,
+        "htu": url,
+        "iat": int(time.time() if now is None else now),
+    }
     if nonce is not None:
         claims["nonce"] = nonce
     if access_token is not None:

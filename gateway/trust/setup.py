@@ -50,8 +50,9 @@ def _anchors(settings: Settings) -> dict[str, Key]:
 def _keyring(settings: Settings) -> SigningKeyRing:
     grace = settings.access_token_ttl + settings.clock_skew
     if settings.signing_keys is None:
-        return SigningKeyRing.from_document(development.keyring_document(), grace_seconds=grace,
-                                            what="development keyring")
+        return SigningKeyRing.from_document(
+            development.keyring_document(), grace_seconds=grace, what="development keyring"
+        )
     try:
         return SigningKeyRing.from_file(settings.signing_keys, grace_seconds=grace)
     except InputError as exc:
@@ -61,7 +62,9 @@ def _keyring(settings: Settings) -> SigningKeyRing:
 def embedded_directory(valid_for: int = 86400) -> str:
     """The development directory, freshly signed by the development anchor."""
     content = development.participants()
-    return sign_directory({**content, "sequence": int(time.time())}, development.anchor(), valid_for=valid_for)
+    return sign_directory(
+        {**content, "sequence": int(time.time())}, development.anchor(), valid_for=valid_for
+    )
 
 
 def build_trust(settings: Settings) -> Trust:
@@ -72,18 +75,41 @@ def build_trust(settings: Settings) -> Trust:
         raise ConfigurationError(f"a {settings.environment} gateway needs its own signing keys")
     keyring = _keyring(settings)
     keyring.self_test()
-    loader = (embedded_directory if settings.directory is None
-              else (lambda source=settings.directory: fetch_directory(source)))
-    directory = DirectoryStore(loader, anchors, environment=settings.environment, skew=settings.clock_skew,
-                               describe=settings.directory or "embedded development directory")
+    loader = (
+        embedded_directory
+        if settings.directory is None
+        else (lambda source=settings.directory: fetch_directory(source))
+    )
+    directory = DirectoryStore(
+        loader,
+        anchors,
+        environment=settings.environment,
+        skew=settings.clock_skew,
+        describe=settings.directory or "embedded development directory",
+    )
     directory.refresh()
     replay = make_store(settings.replay_store, nonce_ttl=settings.dpop_nonce_ttl)
-    tokens = TokenService(keyring, issuer=settings.issuer, audience=settings.resource_audience,
-                          ttl=settings.access_token_ttl, skew=settings.clock_skew)
-    dpop = DPoPVerifier(replay, iat_window=settings.dpop_iat_window, skew=min(settings.clock_skew, 10),
-                        require_nonce=settings.dpop_nonce_required)
-    clients = ClientAuthenticator(directory, replay, ClientAuthPolicy(
-        issuer=settings.issuer, max_lifetime=settings.assertion_max_lifetime, skew=settings.clock_skew))
-    outbound = OutboundClient(keyring, directory, client_id=settings.gateway_client_id,
-                              jwks_cache=clients.jwks_cache)
+    tokens = TokenService(
+        keyring,
+        issuer=settings.issuer,
+        audience=settings.resource_audience,
+        ttl=settings.access_token_ttl,
+        skew=settings.clock_skew,
+    )
+    dpop = DPoPVerifier(
+        replay,
+        iat_window=settings.dpop_iat_window,
+        skew=min(settings.clock_skew, 10),
+        require_nonce=settings.dpop_nonce_required,
+    )
+    clients = ClientAuthenticator(
+        directory,
+        replay,
+        ClientAuthPolicy(
+            issuer=settings.issuer, max_lifetime=settings.assertion_max_lifetime, skew=settings.clock_skew
+        ),
+    )
+    outbound = OutboundClient(
+        keyring, directory, client_id=settings.gateway_client_id, jwks_cache=clients.jwks_cache
+    )
     return Trust(settings, keyring, directory, replay, tokens, dpop, clients, outbound)

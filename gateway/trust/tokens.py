@@ -32,32 +32,50 @@ class AccessClaims:
 class TokenService:
     """Issues and verifies the gateway's access tokens."""
 
-    def __init__(self, keyring: SigningKeyRing, *, issuer: str, audience: str, ttl: int = 300,
-                 skew: int = 30) -> None:
+    def __init__(
+        self, keyring: SigningKeyRing, *, issuer: str, audience: str, ttl: int = 300, skew: int = 30
+    ) -> None:
         self.keyring = keyring
         self.issuer = issuer
         self.audience = audience
         self.ttl = ttl
         self.skew = skew
 
-    def issue(self, participant: Participant, scopes: list[str], *, jkt: str | None = None,
-              x5t: str | None = None, now: float | None = None) -> str:
+    def issue(
+        self,
+        participant: Participant,
+        scopes: list[str],
+        *,
+        jkt: str | None = None,
+        x5t: str | None = None,
+        now: float | None = None,
+    ) -> str:
         """A token for ``participant`` bound to a DPoP key (``jkt``) or a certificate (``x5t``)."""
         if (jkt is None) == (x5t is None):
             raise ValueError("an access token is bound to exactly one of a DPoP key or a certificate")
         issued = int(time.time() if now is None else now)
         cnf = {"jkt": jkt} if jkt is not None else {"x5t#S256": x5t}
-        claims = {"iss": self.issuer, "aud": self.audience, "sub": participant.id, "client_id": participant.id,
-                  "iat": issued, "nbf": issued, "exp": issued + self.ttl, "jti": secrets.token_urlsafe(16),
-                  "scope": " ".join(scopes), "cnf": cnf}
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": participant.id,
+            "client_id": participant.id,
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + self.ttl,
+            "jti": secrets.token_urlsafe(16),
+            "scope": " ".join(scopes),
+            "cnf": cnf,
+        }
         return self.keyring.sign({"typ": "at+jwt"}, claims)
 
     def verify(self, token: str, now: float | None = None) -> AccessClaims:
         """Check signature, typ, iss, aud, times and the presence of a binding."""
         moment = time.time() if now is None else now
         try:
-            verified = jose.verify(token, typ=AT_TYP,
-                                   key_for=lambda h: self.keyring.verification_key(h.get("kid"), moment))
+            verified = jose.verify(
+                token, typ=AT_TYP, key_for=lambda h: self.keyring.verification_key(h.get("kid"), moment)
+            )
         except jose.JwsRejected as exc:
             raise InvalidToken(f"access token refused: {exc.message}", code=f"TOKEN.{exc.reason}") from None
         c = verified.claims
@@ -75,13 +93,22 @@ class TokenService:
         if not isinstance(nbf, int) or iat > moment + self.skew or nbf > moment + self.skew:
             raise InvalidToken("the access token is not valid yet", code="TOKEN.NOT_YET_VALID")
         client_id, jti, scope = c.get("client_id"), c.get("jti"), c.get("scope", "")
-        if not isinstance(client_id, str) or c.get("sub") != client_id or not isinstance(jti, str) \
-                or not isinstance(scope, str):
+        if (
+            not isinstance(client_id, str)
+            or c.get("sub") != client_id
+            or not isinstance(jti, str)
+            or not isinstance(scope, str)
+        ):
             raise InvalidToken("the access token lacks client_id, sub or jti", code="TOKEN.CLAIMS")
         cnf: Any = c.get("cnf")
         jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
         x5t = cnf.get("x5t#S256") if isinstance(cnf, dict) else None
-        if not isinstance(jkt, str | None) or not isinstance(x5t, str | None) or (jkt is None) == (x5t is None):
+        if (
+            not isinstance(jkt, str | None)
+            or not isinstance(x5t, str | None)
+            or (jkt is None) == (x5t is None)
+        ):
             raise InvalidToken("the access token is not sender-constrained", code="TOKEN.UNBOUND")
-        return AccessClaims(client_id=client_id, scopes=tuple(scope.split()), jti=jti, iat=iat, exp=exp,
-                            jkt=jkt, x5t=x5t)
+        return AccessClaims(
+            client_id=client_id, scopes=tuple(scope.split()), jti=jti, iat=iat, exp=exp, jkt=jkt, x5t=x5t
+        )

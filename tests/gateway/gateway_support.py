@@ -43,22 +43,38 @@ class TrustWorld:
     sequence: int = 1
 
     def __post_init__(self) -> None:
-        self.clients = {"che-registry": generate_key("ES256", "che-1"),
-                        "gha-registry": generate_key("Ed25519", "gha-1"),
-                        "sgp-registry": generate_key("PS256", "sgp-1"),
-                        "nor-registry": generate_key("ES256", "nor-1")}
+        self.clients = {
+            "che-registry": generate_key("ES256", "che-1"),
+            "gha-registry": generate_key("Ed25519", "gha-1"),
+            "sgp-registry": generate_key("PS256", "sgp-1"),
+            "nor-registry": generate_key("ES256", "nor-1"),
+        }
         entries = []
         for pid, party, kinds, scopes in (
-                ("che-registry", "CHE", ["transfers", "holdings"], ["peers:read", "messages:send"]),
-                ("gha-registry", "GHA", ["transfers"], ["peers:read"]),
-                ("sgp-registry", "SGP", ["transfers"], ["messages:send"]),
-                ("nor-registry", "NOR", ["transfers"], ["peers:read"])):
-            entries.append({"id": pid, "name": f"{party} test registry", "party": party,
-                            "party_registry_id": f"{party}01", "status": "active", "format": "aef",
-                            "endpoints": {"messages": f"https://{pid}.example/messages"},
-                            "jwks": {"keys": [public_jwk(self.clients[pid])]},
-                            "message_kinds": kinds, "scopes": scopes})
-        self.content = {"iss": "test-governing-body", "environment": self.environment, "participants": entries}
+            ("che-registry", "CHE", ["transfers", "holdings"], ["peers:read", "messages:send"]),
+            ("gha-registry", "GHA", ["transfers"], ["peers:read"]),
+            ("sgp-registry", "SGP", ["transfers"], ["messages:send"]),
+            ("nor-registry", "NOR", ["transfers"], ["peers:read"]),
+        ):
+            entries.append(
+                {
+                    "id": pid,
+                    "name": f"{party} test registry",
+                    "party": party,
+                    "party_registry_id": f"{party}01",
+                    "status": "active",
+                    "format": "aef",
+                    "endpoints": {"messages": f"https://{pid}.example/messages"},
+                    "jwks": {"keys": [public_jwk(self.clients[pid])]},
+                    "message_kinds": kinds,
+                    "scopes": scopes,
+                }
+            )
+        self.content = {
+            "iss": "test-governing-body",
+            "environment": self.environment,
+            "participants": entries,
+        }
         (self.root / "anchors.json").write_text(json.dumps({"keys": [public_jwk(self.anchor)]}))
         self.keyring = SigningKeyRing.generate("ES256", kid="gw-test-1")
         (self.root / "keyring.json").write_text(json.dumps(self.keyring.to_document()))
@@ -74,8 +90,14 @@ class TrustWorld:
                 return dict(entry)
         raise KeyError(pid)
 
-    def signed(self, mutate: Callable[[dict[str, Any]], None] | None = None, *, valid_for: int = 3600,
-               anchor: Key | None = None, now: int | None = None) -> str:
+    def signed(
+        self,
+        mutate: Callable[[dict[str, Any]], None] | None = None,
+        *,
+        valid_for: int = 3600,
+        anchor: Key | None = None,
+        now: int | None = None,
+    ) -> str:
         content = copy.deepcopy(self.content)
         self.sequence += 1
         content["sequence"] = self.sequence
@@ -92,12 +114,17 @@ class TrustWorld:
 
     def env(self, port: int, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CARBONLINK_")}
-        env.update({"CARBONLINK_ENVIRONMENT": self.environment, "CARBONLINK_PORT": str(port),
-                    "CARBONLINK_HOST": "127.0.0.1",
-                    "CARBONLINK_SIGNING_KEYS": str(self.root / "keyring.json"),
-                    "CARBONLINK_ANCHORS": str(self.root / "anchors.json"),
-                    "CARBONLINK_DIRECTORY": str(self.directory_path),
-                    "CARBONLINK_DIRECTORY_REFRESH_SECONDS": "0.2"})
+        env.update(
+            {
+                "CARBONLINK_ENVIRONMENT": self.environment,
+                "CARBONLINK_PORT": str(port),
+                "CARBONLINK_HOST": "127.0.0.1",
+                "CARBONLINK_SIGNING_KEYS": str(self.root / "keyring.json"),
+                "CARBONLINK_ANCHORS": str(self.root / "anchors.json"),
+                "CARBONLINK_DIRECTORY": str(self.directory_path),
+                "CARBONLINK_DIRECTORY_REFRESH_SECONDS": "0.2",
+            }
+        )
         env.update(extra)
         return env
 
@@ -110,8 +137,12 @@ class GatewayProcess:
         self.base = f"{scheme}://127.0.0.1:{self.port}"
         self.log = Path(env.get("TMPDIR", "/tmp")) / f"gateway-{self.port}.log"
         self._logfile = self.log.open("wb")
-        self.proc = subprocess.Popen([str(VENV_BIN / "carbonlink"), "serve", "--log-level", "warning"],
-                                     env=env, stdout=self._logfile, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [str(VENV_BIN / "carbonlink"), "serve", "--log-level", "warning"],
+            env=env,
+            stdout=self._logfile,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -137,8 +168,16 @@ class GatewayProcess:
 class RegistryClient:
     """A registry talking to the gateway: private_key_jwt + DPoP, nonce handling included."""
 
-    def __init__(self, base: str, client_id: str, key: Key, *, http: httpx.Client | None = None,
-                 dpop_key: Key | None = None, issuer: str | None = None) -> None:
+    def __init__(
+        self,
+        base: str,
+        client_id: str,
+        key: Key,
+        *,
+        http: httpx.Client | None = None,
+        dpop_key: Key | None = None,
+        issuer: str | None = None,
+    ) -> None:
         self.base = base
         self.issuer = issuer or base
         self.client_id = client_id
@@ -152,10 +191,13 @@ class RegistryClient:
 
     def proof(self, method: str, path: str, *, access_token: str | None = None, **kw: Any) -> str:
         kw.setdefault("nonce", self.nonce)
-        return dpop_proof(self.dpop_key, method=method, url=self.issuer + path, access_token=access_token, **kw)
+        return dpop_proof(
+            self.dpop_key, method=method, url=self.issuer + path, access_token=access_token, **kw
+        )
 
-    def token_request(self, form: dict[str, str], *, proof: str | bool | None = True,
-                      headers: dict[str, str] | None = None) -> httpx.Response:
+    def token_request(
+        self, form: dict[str, str], *, proof: str | bool | None = True, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         hdrs = dict(headers or {})
         if proof is True:
             hdrs["DPoP"] = self.proof("POST", "/oauth/token")
@@ -178,8 +220,15 @@ class RegistryClient:
             return str(body["access_token"])
         raise AssertionError("no token after the nonce retry")
 
-    def get(self, path: str, token: str | None, *, proof: str | bool | None = True,
-            scheme: str = "DPoP", headers: dict[str, str] | None = None) -> httpx.Response:
+    def get(
+        self,
+        path: str,
+        token: str | None,
+        *,
+        proof: str | bool | None = True,
+        scheme: str = "DPoP",
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         hdrs = dict(headers or {})
         if token is not None:
             hdrs["Authorization"] = f"{scheme} {token}"
@@ -224,6 +273,8 @@ def hs256_with_public_key(header: dict[str, Any], claims: dict[str, Any], public
     import hmac
 
     secret = json.dumps(public_jwk(public), sort_keys=True).encode()
-    signing_input = f"{b64(json.dumps({**header, 'alg': 'HS256'}).encode())}.{b64(json.dumps(claims).encode())}"
+    signing_input = (
+        f"{b64(json.dumps({**header, 'alg': 'HS256'}).encode())}.{b64(json.dumps(claims).encode())}"
+    )
     sig = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{b64(sig)}"

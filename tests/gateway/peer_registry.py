@@ -24,7 +24,9 @@ from gateway.trust.outbound import SIGNATURE_HEADER, sign_response
 
 
 class PeerRegistry:
-    def __init__(self, *, port: int, participant_id: str, key: Key, gateway_base: str, gateway_client_id: str) -> None:
+    def __init__(
+        self, *, port: int, participant_id: str, key: Key, gateway_base: str, gateway_client_id: str
+    ) -> None:
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.participant_id = participant_id
@@ -35,7 +37,9 @@ class PeerRegistry:
         self.seen_jti: set[str] = set()
         self.token_requests = 0
         self.app = self._build()
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def _gateway_keys(self) -> dict[str, Key]:
@@ -53,19 +57,26 @@ class PeerRegistry:
             self.token_requests += 1
             form = parse_form(await request.body(), request.headers.get("content-type"))
             try:
-                claims = self._verify_gateway_jwt(str(form["client_assertion"]),
-                                                  ["JWT", "client-authentication+jwt"])
+                claims = self._verify_gateway_jwt(
+                    str(form["client_assertion"]), ["JWT", "client-authentication+jwt"]
+                )
             except (jose.JwsRejected, KeyError) as exc:
                 return Response(f'{{"error":"invalid_client","error_description":"{exc}"}}', status_code=401)
-            ok = (claims["iss"] == claims["sub"] == self.gateway_client_id and claims["aud"] == self.base
-                  and claims["exp"] - claims["iat"] <= 300 and claims["jti"] not in self.seen_jti)
+            ok = (
+                claims["iss"] == claims["sub"] == self.gateway_client_id
+                and claims["aud"] == self.base
+                and claims["exp"] - claims["iat"] <= 300
+                and claims["jti"] not in self.seen_jti
+            )
             if not ok:
                 return Response('{"error":"invalid_client"}', status_code=401)
             self.seen_jti.add(claims["jti"])
             access = secrets.token_urlsafe(16)
             self.issued.add(access)
-            return Response(f'{{"access_token":"{access}","token_type":"Bearer","expires_in":120}}',
-                            media_type="application/json")
+            return Response(
+                f'{{"access_token":"{access}","token_type":"Bearer","expires_in":120}}',
+                media_type="application/json",
+            )
 
         @app.post("/messages")
         async def messages(request: Request) -> Response:

@@ -36,11 +36,14 @@ def test_a_signed_directory_verifies_and_lists_participants(world: TrustWorld) -
     assert d.get("che-registry") is not None and d.get("che-registry").party_registry_id == "CHE01"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("mutate", "code"), [
-    (lambda t: t[:-6] + ("AAAAAA" if not t.endswith("AAAAAA") else "BBBBBB"), "DIRECTORY.SIGNATURE"),
-    (lambda t: "x." + t.split(".", 1)[1], "DIRECTORY.MALFORMED"),
-    (lambda t: t + ".more", "DIRECTORY.MALFORMED"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "code"),
+    [
+        (lambda t: t[:-6] + ("AAAAAA" if not t.endswith("AAAAAA") else "BBBBBB"), "DIRECTORY.SIGNATURE"),
+        (lambda t: "x." + t.split(".", 1)[1], "DIRECTORY.MALFORMED"),
+        (lambda t: t + ".more", "DIRECTORY.MALFORMED"),
+    ],
+)
 def test_tampered_directories_are_refused(world: TrustWorld, mutate: Any, code: str) -> None:
     with pytest.raises(DirectoryError) as info:
         verify_directory(mutate(world.signed()), _anchors(world), environment="test")
@@ -53,7 +56,9 @@ def test_directory_signed_by_an_unknown_anchor_or_for_another_environment(world:
         verify_directory(world.signed(anchor=rogue), _anchors(world), environment="test")
     assert info.value.code == "DIRECTORY.SIGNATURE"
     with pytest.raises(DirectoryError) as info:
-        verify_directory(world.signed(anchor=generate_key("ES256", "other")), _anchors(world), environment="test")
+        verify_directory(
+            world.signed(anchor=generate_key("ES256", "other")), _anchors(world), environment="test"
+        )
     assert info.value.code == "DIRECTORY.KID"
     with pytest.raises(DirectoryError) as info:
         verify_directory(world.signed(), _anchors(world), environment="production")
@@ -68,19 +73,23 @@ def test_expired_and_future_directories_are_refused(world: TrustWorld) -> None:
     assert info.value.code == "DIRECTORY.NOT_YET_VALID"
 
 
-@pytest.mark.parametrize(("change", "fragment"), [
-    ({"party": "XYZ"}, "alpha-3"),
-    ({"party_registry_id": "CHE1"}, "AAA##"),
-    ({"party_registry_id": "FRA01"}, "does not start with CHE"),
-    ({"status": "paused"}, "status"),
-    ({"scopes": ["bad scope"]}, "scope"),
-    ({"message_kinds": ["gossip"]}, "message_kinds"),
-    ({"jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "s"}]}}, "private"),
-    ({"endpoints": {"messages": "ftp://x"}}, "URL"),
-    ({"unexpected": 1}, "unexpected"),
-])
-def test_invalid_participant_entries_are_refused_at_signing(world: TrustWorld, change: dict[str, Any],
-                                                            fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"party": "XYZ"}, "alpha-3"),
+        ({"party_registry_id": "CHE1"}, "AAA##"),
+        ({"party_registry_id": "FRA01"}, "does not start with CHE"),
+        ({"status": "paused"}, "status"),
+        ({"scopes": ["bad scope"]}, "scope"),
+        ({"message_kinds": ["gossip"]}, "message_kinds"),
+        ({"jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "s"}]}}, "private"),
+        ({"endpoints": {"messages": "ftp://x"}}, "URL"),
+        ({"unexpected": 1}, "unexpected"),
+    ],
+)
+def test_invalid_participant_entries_are_refused_at_signing(
+    world: TrustWorld, change: dict[str, Any], fragment: str
+) -> None:
     def mutate(content: dict[str, Any]) -> None:
         content["participants"][0].update(change)
 
@@ -122,8 +131,13 @@ def test_production_refuses_the_development_anchor(tmp_path: Path) -> None:
     anchors.write_text(json.dumps({"keys": [public_jwk(development.anchor())]}))
     keyring = tmp_path / "keyring.json"
     keyring.write_text(json.dumps(development.keyring_document()))
-    settings = Settings(environment="production", issuer="https://gw.example", anchors=anchors,
-                        signing_keys=keyring, directory=str(tmp_path / "d.jws"))
+    settings = Settings(
+        environment="production",
+        issuer="https://gw.example",
+        anchors=anchors,
+        signing_keys=keyring,
+        directory=str(tmp_path / "d.jws"),
+    )
     with pytest.raises(ConfigurationError, match="development anchor"):
         build_trust(settings)
 
@@ -132,20 +146,27 @@ def test_production_settings_need_explicit_material_and_https() -> None:
     with pytest.raises(ValueError, match="production needs signing_keys, anchors, directory"):
         Settings(environment="production", issuer="https://gw.example")
     with pytest.raises(ValueError, match="https issuer"):
-        Settings(environment="production", issuer="http://gw.example", signing_keys=Path("k"),
-                 anchors=Path("a"), directory="d")
+        Settings(
+            environment="production",
+            issuer="http://gw.example",
+            signing_keys=Path("k"),
+            anchors=Path("a"),
+            directory="d",
+        )
 
 
 def test_test_environment_refuses_the_development_directory(world: TrustWorld) -> None:
     from gateway.trust.setup import embedded_directory
 
     with pytest.raises(DirectoryError) as info:
-        verify_directory(embedded_directory(), {"carbonlink-development-anchor": development.anchor()},
-                         environment="test")
+        verify_directory(
+            embedded_directory(), {"carbonlink-development-anchor": development.anchor()}, environment="test"
+        )
     assert info.value.code == "DIRECTORY.ENVIRONMENT"
 
 
 # --- live refresh in a gateway process -------------------------------------------------------------------
+
 
 @pytest.fixture
 def live(world: TrustWorld) -> Iterator[tuple[TrustWorld, GatewayProcess]]:
@@ -177,9 +198,13 @@ def test_suspension_takes_effect_on_the_next_refresh(live: tuple[TrustWorld, Gat
     world.write_directory(suspend)
     _wait(lambda: nor.get("/v1/whoami", token).status_code == 401)
     assert_refused(nor.get("/v1/whoami", token), 401, "PARTICIPANT.SUSPENDED", oauth_error="invalid_token")
-    resp = nor.token_request({"grant_type": "client_credentials", "client_assertion_type":
-                              "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                              "client_assertion": nor.assertion()})
+    resp = nor.token_request(
+        {
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": nor.assertion(),
+        }
+    )
     assert_refused(resp, 401, "PARTICIPANT.SUSPENDED", oauth_error="invalid_client")
 
 
@@ -193,8 +218,12 @@ def test_bad_directory_on_refresh_keeps_the_last_good_one(live: tuple[TrustWorld
     tmp = world.directory_path.with_suffix(".tmp")
     tmp.write_text(tampered)
     tmp.replace(world.directory_path)
-    _wait(lambda: httpx.get(gw.base + "/healthz").json()["checks"]["directory"].get("last_refresh_error")
-          == "DIRECTORY.SIGNATURE")
+    _wait(
+        lambda: (
+            httpx.get(gw.base + "/healthz").json()["checks"]["directory"].get("last_refresh_error")
+            == "DIRECTORY.SIGNATURE"
+        )
+    )
     health = httpx.get(gw.base + "/healthz")
     assert health.status_code == 200 and health.json()["checks"]["directory"]["sequence"] == before
     world.write_directory(valid_for=1)
@@ -204,13 +233,18 @@ def test_bad_directory_on_refresh_keeps_the_last_good_one(live: tuple[TrustWorld
     che = RegistryClient(gw.base, "che-registry", world.clients["che-registry"])
     resp = che.token_request({"grant_type": "client_credentials"}, proof=che.proof("POST", "/oauth/token"))
     che.nonce = resp.headers.get("dpop-nonce")
-    resp = che.token_request({"grant_type": "client_credentials", "client_assertion_type":
-                              "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                              "client_assertion": che.assertion()})
+    resp = che.token_request(
+        {
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": che.assertion(),
+        }
+    )
     assert_refused(resp, 401, "DIRECTORY.EXPIRED", oauth_error="invalid_client")
 
 
 # --- CLI ------------------------------------------------------------------------------------------------
+
 
 def test_cli_sign_verify_show_round_trip(world: TrustWorld) -> None:
     runner = CliRunner()
@@ -219,19 +253,25 @@ def test_cli_sign_verify_show_round_trip(world: TrustWorld) -> None:
     anchor = world.root / "anchor.private.json"
     anchor.write_text(json.dumps(dict(world.anchor.as_dict(private=True))))
     out = world.root / "signed.jws"
-    res = runner.invoke(cli_app, ["directory", "sign", str(content), "--anchor", str(anchor), "-o", str(out),
-                                  "--valid-for", "600"])
+    res = runner.invoke(
+        cli_app,
+        ["directory", "sign", str(content), "--anchor", str(anchor), "-o", str(out), "--valid-for", "600"],
+    )
     assert res.exit_code == 0, res.output
     anchors = str(world.root / "anchors.json")
-    res = runner.invoke(cli_app, ["directory", "verify", str(out), "--anchors", anchors, "--environment", "test",
-                                  "--json"])
+    res = runner.invoke(
+        cli_app, ["directory", "verify", str(out), "--anchors", anchors, "--environment", "test", "--json"]
+    )
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     assert summary["valid"] and summary["sequence"] == 7 and summary["participants"] == 4
-    res = runner.invoke(cli_app, ["directory", "show", str(out), "--anchors", anchors, "--environment", "test"])
+    res = runner.invoke(
+        cli_app, ["directory", "show", str(out), "--anchors", anchors, "--environment", "test"]
+    )
     assert res.exit_code == 0 and "sequence 7" in res.stdout
-    res = runner.invoke(cli_app, ["directory", "show", str(out), "--anchors", anchors, "--environment", "test",
-                                  "--json"])
+    res = runner.invoke(
+        cli_app, ["directory", "show", str(out), "--anchors", anchors, "--environment", "test", "--json"]
+    )
     shown = json.loads(res.stdout)
     assert [p["party_registry_id"] for p in shown["participants"]] == ["CHE01", "GHA01", "SGP01", "NOR01"]
 
@@ -241,11 +281,22 @@ def test_cli_verify_refuses_bad_input_with_codes(world: TrustWorld) -> None:
     anchors = str(world.root / "anchors.json")
     bad = world.root / "bad.jws"
     bad.write_text(world.signed()[:-4] + "AAAA")
-    res = runner.invoke(cli_app, ["directory", "verify", str(bad), "--anchors", anchors, "--environment", "test",
-                                  "--json"])
+    res = runner.invoke(
+        cli_app, ["directory", "verify", str(bad), "--anchors", anchors, "--environment", "test", "--json"]
+    )
     assert res.exit_code == 1 and json.loads(res.stdout)["code"] == "DIRECTORY.SIGNATURE"
-    res = runner.invoke(cli_app, ["directory", "verify", str(world.root / "missing.jws"), "--anchors", anchors,
-                                  "--environment", "test"])
+    res = runner.invoke(
+        cli_app,
+        [
+            "directory",
+            "verify",
+            str(world.root / "missing.jws"),
+            "--anchors",
+            anchors,
+            "--environment",
+            "test",
+        ],
+    )
     assert res.exit_code == 1 and "DIRECTORY.UNAVAILABLE" in res.output
     res = runner.invoke(cli_app, ["directory", "verify", str(bad), "--environment", "production"])
     assert res.exit_code == 2 and "TRUST.CONFIGURATION" in res.output

@@ -72,9 +72,13 @@ def test_registry_with_jwks_uri_authenticates_and_rotates(tmp_path: Path, files:
         rotated = generate_key("Ed25519", "che-2")
         (served / "che.jwks").write_text(json.dumps({"keys": [public_jwk(rotated), public_jwk(first)]}))
         client.key = rotated
-        resp = client.token_request({"grant_type": "client_credentials", "client_assertion_type":
-                                     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                                     "client_assertion": client.assertion()})
+        resp = client.token_request(
+            {
+                "grant_type": "client_credentials",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": client.assertion(),
+            }
+        )
         # within 30 s of the last fetch an unknown kid does not trigger another fetch
         assert resp.status_code == 401 and resp.json()["code"] == "CLIENT.ASSERTION_KID"
         client.key = first

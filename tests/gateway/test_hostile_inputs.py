@@ -22,13 +22,34 @@ from gateway.trust.proofs import assertion_form, client_assertion
 from gateway.trust.setup import Trust, build_trust
 from standards.errors import CarbonlinkError
 
-_scalars = (st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False)
-            | st.text(max_size=20))
-_json = st.recursive(_scalars,
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                                 max_size=4), max_leaves=12)
-_CLAIM_NAMES = ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "htm", "htu", "ath", "nonce", "cnf", "client_id",
-                "scope"]
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+_CLAIM_NAMES = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "htm",
+    "htu",
+    "ath",
+    "nonce",
+    "cnf",
+    "client_id",
+    "scope",
+]
 _claims = st.dictionaries(st.sampled_from(_CLAIM_NAMES), _json, max_size=10)
 
 _TRUST: dict[str, Any] = {}
@@ -38,14 +59,22 @@ def _trust(tmp: Path) -> tuple[Trust, TrustWorld]:
     if "t" not in _TRUST:
         world = TrustWorld(tmp)
         _TRUST["w"] = world
-        _TRUST["t"] = build_trust(Settings(environment="test", issuer="https://gw.example",
-                                           signing_keys=tmp / "keyring.json", anchors=tmp / "anchors.json",
-                                           directory=str(world.directory_path)))
+        _TRUST["t"] = build_trust(
+            Settings(
+                environment="test",
+                issuer="https://gw.example",
+                signing_keys=tmp / "keyring.json",
+                anchors=tmp / "anchors.json",
+                directory=str(world.directory_path),
+            )
+        )
     return _TRUST["t"], _TRUST["w"]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(max_size=300) | st.binary(max_size=300).map(lambda b: b64(b) + "." + b64(b[::-1]) + "." + b64(b)))
+@given(
+    st.text(max_size=300) | st.binary(max_size=300).map(lambda b: b64(b) + "." + b64(b[::-1]) + "." + b64(b))
+)
 def test_any_string_as_a_jws_is_a_coded_rejection(token: str) -> None:
     key = generate_key("ES256", "k") if "k" not in _TRUST else _TRUST["k"]
     _TRUST["k"] = key
@@ -71,7 +100,9 @@ def test_any_token_request_body_is_a_coded_rejection(body: bytes) -> None:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_claims)
-def test_signed_assertions_with_any_claims_are_refused_with_a_code(tmp_path: Path, claims: dict[str, Any]) -> None:
+def test_signed_assertions_with_any_claims_are_refused_with_a_code(
+    tmp_path: Path, claims: dict[str, Any]
+) -> None:
     trust, world = _trust(tmp_path)
     key = world.clients["che-registry"]
     claims = {**claims, "iss": "che-registry"}
@@ -86,8 +117,9 @@ def test_signed_assertions_with_any_claims_are_refused_with_a_code(tmp_path: Pat
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_claims)
-def test_signed_proofs_and_tokens_with_any_claims_are_refused_with_a_code(tmp_path: Path,
-                                                                         claims: dict[str, Any]) -> None:
+def test_signed_proofs_and_tokens_with_any_claims_are_refused_with_a_code(
+    tmp_path: Path, claims: dict[str, Any]
+) -> None:
     trust, _ = _trust(tmp_path)
     dpop_key = _TRUST.setdefault("d", generate_key("ES256", "d"))
     public = dict(dpop_key.as_dict(private=False))
@@ -102,6 +134,10 @@ def test_signed_proofs_and_tokens_with_any_claims_are_refused_with_a_code(tmp_pa
 def test_a_valid_assertion_still_passes(tmp_path: Path) -> None:
     """The properties above would pass vacuously if everything were refused."""
     trust, world = _trust(tmp_path)
-    token = client_assertion(world.clients["che-registry"], client_id="che-registry", audience="https://gw.example",
-                             now=time.time())
+    token = client_assertion(
+        world.clients["che-registry"],
+        client_id="che-registry",
+        audience="https://gw.example",
+        now=time.time(),
+    )
     assert trust.clients.authenticate(assertion_form(token), None).participant.id == "che-registry"

@@ -26,16 +26,24 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _cert(subject: str, issuer_key: Any, issuer_name: x509.Name, key: Any, *, ca: bool = False,
-          server: bool = False) -> x509.Certificate:
+def _cert(
+    subject: str, issuer_key: Any, issuer_name: x509.Name, key: Any, *, ca: bool = False, server: bool = False
+) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
-    builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(issuer_name)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
     if server:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(
-            "127.0.0.1"))]), critical=False)
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
     return builder.sign(issuer_key, hashes.SHA256())
 
 
@@ -58,17 +66,29 @@ class Pki:
         key = ec.generate_private_key(ec.SECP256R1())
         cert = _cert(cn, self.ca_key, self.ca.subject, key, server=server)
         key_path = self.root / f"{cn}.key"
-        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         return self._write(f"{cn}.pem", cert), key_path, cert.public_bytes(serialization.Encoding.DER)
 
 
 def _add_fra(world: TrustWorld, der: bytes) -> None:
     def mutate(content: dict[str, Any]) -> None:
-        content["participants"].append({
-            "id": "fra-registry", "party": "FRA", "party_registry_id": "FRA01", "status": "active",
-            "format": "aef", "x5t#S256": cert_thumbprint(der), "message_kinds": ["transfers"],
-            "scopes": ["peers:read"]})
+        content["participants"].append(
+            {
+                "id": "fra-registry",
+                "party": "FRA",
+                "party_registry_id": "FRA01",
+                "status": "active",
+                "format": "aef",
+                "x5t#S256": cert_thumbprint(der),
+                "message_kinds": ["transfers"],
+                "scopes": ["peers:read"],
+            }
+        )
+
     world.write_directory(mutate)
 
 
@@ -82,9 +102,13 @@ def tls_gateway(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[
     world = TrustWorld(tmp_path_factory.mktemp("trust"))
     _add_fra(world, pki.fra[2])
     port = free_port()
-    env = world.env(port, CARBONLINK_ISSUER=f"https://127.0.0.1:{port}",
-                    CARBONLINK_TLS_CERTFILE=str(pki.server[0]), CARBONLINK_TLS_KEYFILE=str(pki.server[1]),
-                    CARBONLINK_TLS_CLIENT_CA=str(pki.ca_path))
+    env = world.env(
+        port,
+        CARBONLINK_ISSUER=f"https://127.0.0.1:{port}",
+        CARBONLINK_TLS_CERTFILE=str(pki.server[0]),
+        CARBONLINK_TLS_KEYFILE=str(pki.server[1]),
+        CARBONLINK_TLS_CLIENT_CA=str(pki.ca_path),
+    )
     proc = GatewayProcess(env, scheme="https", verify=ssl.create_default_context(cafile=str(pki.ca_path)))
     yield proc, pki
     proc.stop()
@@ -98,8 +122,11 @@ def _client(pki: Pki, cert: tuple[Path, Path, bytes] | None) -> httpx.Client:
 
 
 def _token(http: httpx.Client, base: str, client_id: str = "fra-registry", **headers: str) -> httpx.Response:
-    return http.post(base + "/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id},
-                     headers=headers)
+    return http.post(
+        base + "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id},
+        headers=headers,
+    )
 
 
 def test_tls_client_auth_issues_a_certificate_bound_token(tls_gateway: tuple[GatewayProcess, Pki]) -> None:
@@ -114,7 +141,9 @@ def test_tls_client_auth_issues_a_certificate_bound_token(tls_gateway: tuple[Gat
         assert who.json() == {**who.json(), "client_id": "fra-registry", "binding": "mtls"}
 
 
-def test_certificate_bound_token_on_another_connection_is_refused(tls_gateway: tuple[GatewayProcess, Pki]) -> None:
+def test_certificate_bound_token_on_another_connection_is_refused(
+    tls_gateway: tuple[GatewayProcess, Pki],
+) -> None:
     gw, pki = tls_gateway
     with _client(pki, pki.fra) as http:
         token = _token(http, gw.base).json()["access_token"]
@@ -127,7 +156,9 @@ def test_certificate_bound_token_on_another_connection_is_refused(tls_gateway: t
 def test_wrong_or_missing_certificate_fails_client_auth(tls_gateway: tuple[GatewayProcess, Pki]) -> None:
     gw, pki = tls_gateway
     with _client(pki, pki.other) as http:
-        assert_refused(_token(http, gw.base), 401, "CLIENT.CERTIFICATE_MISMATCH", oauth_error="invalid_client")
+        assert_refused(
+            _token(http, gw.base), 401, "CLIENT.CERTIFICATE_MISMATCH", oauth_error="invalid_client"
+        )
     with _client(pki, None) as http:
         assert_refused(_token(http, gw.base), 401, "CLIENT.CERTIFICATE_MISSING", oauth_error="invalid_client")
     with _client(pki, pki.fra) as http:

@@ -55,6 +55,7 @@ def _primed(client: RegistryClient) -> RegistryClient:
 
 # --- happy path -------------------------------------------------------------------------------------------
 
+
 def test_metadata_names_only_what_is_enforced(gateway: GatewayProcess) -> None:
     meta = httpx.get(gateway.base + "/.well-known/oauth-authorization-server").json()
     assert meta["issuer"] == gateway.base
@@ -85,7 +86,8 @@ def test_first_token_request_gets_a_nonce_then_a_dpop_bound_token(che: RegistryC
 
 @pytest.mark.parametrize("pid", ["che-registry", "gha-registry", "sgp-registry"])
 def test_each_algorithm_authenticates_and_whoami_names_the_registry(
-        world: TrustWorld, gateway: GatewayProcess, pid: str) -> None:
+    world: TrustWorld, gateway: GatewayProcess, pid: str
+) -> None:
     client = RegistryClient(gateway.base, pid, world.clients[pid])
     token = client.get_token()
     resp = client.get("/v1/whoami", token)
@@ -107,10 +109,13 @@ def test_peers_shows_the_directory_without_other_registries_scopes(che: Registry
 
 
 def test_missing_scope_is_403_and_unregistered_scope_is_invalid_scope(
-        world: TrustWorld, gateway: GatewayProcess) -> None:
+    world: TrustWorld, gateway: GatewayProcess
+) -> None:
     sgp = RegistryClient(gateway.base, "sgp-registry", world.clients["sgp-registry"])
     token = sgp.get_token()
-    assert_refused(sgp.get("/v1/peers", token), 403, "TOKEN.INSUFFICIENT_SCOPE", oauth_error="insufficient_scope")
+    assert_refused(
+        sgp.get("/v1/peers", token), 403, "TOKEN.INSUFFICIENT_SCOPE", oauth_error="insufficient_scope"
+    )
     _primed(sgp)
     resp = sgp.token_request(assertion_form(sgp.assertion(), scope="peers:read"))
     assert_refused(resp, 400, "OAUTH.INVALID_SCOPE", oauth_error="invalid_scope")
@@ -118,10 +123,17 @@ def test_missing_scope_is_403_and_unregistered_scope_is_invalid_scope(
 
 # --- client assertion attacks ------------------------------------------------------------------------------
 
+
 def _claims(client: RegistryClient, **over: Any) -> dict[str, Any]:
     now = int(time.time())
-    claims = {"iss": client.client_id, "sub": client.client_id, "aud": client.base, "iat": now,
-              "exp": now + 60, "jti": f"jti-{time.time_ns()}"}
+    claims = {
+        "iss": client.client_id,
+        "sub": client.client_id,
+        "aud": client.base,
+        "iat": now,
+        "exp": now + 60,
+        "jti": f"jti-{time.time_ns()}",
+    }
     claims.update(over)
     return claims
 
@@ -133,8 +145,11 @@ def _assert_bad_assertion(client: RegistryClient, assertion: str, code: str) -> 
 
 def test_forged_assertion_signed_by_another_key_with_the_same_kid(che: RegistryClient) -> None:
     forger = generate_key("ES256", "che-1")
-    _assert_bad_assertion(_primed(che), client_assertion(forger, client_id=che.client_id, audience=che.base),
-                          "CLIENT.ASSERTION_SIGNATURE")
+    _assert_bad_assertion(
+        _primed(che),
+        client_assertion(forger, client_id=che.client_id, audience=che.base),
+        "CLIENT.ASSERTION_SIGNATURE",
+    )
 
 
 def test_expired_and_not_yet_valid_assertions(che: RegistryClient) -> None:
@@ -159,11 +174,17 @@ def test_assertion_with_wrong_typ_none_alg_hs256_and_unknown_kid(che: RegistryCl
     _primed(che)
     _assert_bad_assertion(che, jose.sign({"typ": "at+jwt"}, _claims(che), che.key), "CLIENT.ASSERTION_TYP")
     _assert_bad_assertion(che, jose.sign({"typ": "dpop+jwt"}, _claims(che), che.key), "CLIENT.ASSERTION_TYP")
-    _assert_bad_assertion(che, unsigned_jws({"alg": "none", "typ": "JWT"}, _claims(che)), "CLIENT.ASSERTION_ALG")
-    _assert_bad_assertion(che, hs256_with_public_key({"typ": "JWT", "kid": "che-1"}, _claims(che), che.key),
-                          "CLIENT.ASSERTION_ALG")
-    _assert_bad_assertion(che, jose.sign({"typ": "JWT", "kid": "nope"}, _claims(che), che.key),
-                          "CLIENT.ASSERTION_KID")
+    _assert_bad_assertion(
+        che, unsigned_jws({"alg": "none", "typ": "JWT"}, _claims(che)), "CLIENT.ASSERTION_ALG"
+    )
+    _assert_bad_assertion(
+        che,
+        hs256_with_public_key({"typ": "JWT", "kid": "che-1"}, _claims(che), che.key),
+        "CLIENT.ASSERTION_ALG",
+    )
+    _assert_bad_assertion(
+        che, jose.sign({"typ": "JWT", "kid": "nope"}, _claims(che), che.key), "CLIENT.ASSERTION_KID"
+    )
     rs256 = unsigned_jws({"alg": "RS256", "typ": "JWT", "kid": "che-1"}, _claims(che))
     _assert_bad_assertion(che, rs256 + "c2ln", "CLIENT.ASSERTION_ALG")
 
@@ -183,10 +204,14 @@ def test_assertion_lifetime_over_the_cap_and_claim_mismatches(che: RegistryClien
     now = int(time.time())
     no_iat = {k: v for k, v in _claims(che).items() if k != "iat"}
     _assert_bad_assertion(che, jose.sign({"typ": "JWT"}, no_iat, che.key), "CLIENT.ASSERTION_CLAIMS")
-    _assert_bad_assertion(che, jose.sign({"typ": "JWT"}, _claims(che, exp=now + 86400 * 365, iat=now + 86400 * 365
-                                                                  - 60), che.key), "CLIENT.ASSERTION_NOT_YET_VALID")
-    _assert_bad_assertion(che, jose.sign({"typ": "JWT"}, _claims(che, sub="gha-registry"), che.key),
-                          "CLIENT.ASSERTION_CLAIMS")
+    _assert_bad_assertion(
+        che,
+        jose.sign({"typ": "JWT"}, _claims(che, exp=now + 86400 * 365, iat=now + 86400 * 365 - 60), che.key),
+        "CLIENT.ASSERTION_NOT_YET_VALID",
+    )
+    _assert_bad_assertion(
+        che, jose.sign({"typ": "JWT"}, _claims(che, sub="gha-registry"), che.key), "CLIENT.ASSERTION_CLAIMS"
+    )
 
 
 def test_assertion_for_another_registry_signed_with_own_key(world: TrustWorld, che: RegistryClient) -> None:
@@ -198,10 +223,12 @@ def test_assertion_for_another_registry_signed_with_own_key(world: TrustWorld, c
 def test_unknown_client_and_client_secret_are_refused(che: RegistryClient) -> None:
     _primed(che)
     stranger = generate_key("ES256", "x-1")
-    _assert_bad_assertion(che, client_assertion(stranger, client_id="who-registry", audience=che.base),
-                          "PARTICIPANT.UNKNOWN")
-    resp = che.token_request({"grant_type": "client_credentials", "client_id": "che-registry",
-                              "client_secret": "hunter2"})
+    _assert_bad_assertion(
+        che, client_assertion(stranger, client_id="who-registry", audience=che.base), "PARTICIPANT.UNKNOWN"
+    )
+    resp = che.token_request(
+        {"grant_type": "client_credentials", "client_id": "che-registry", "client_secret": "hunter2"}
+    )
     assert_refused(resp, 401, "CLIENT.METHOD", oauth_error="invalid_client")
     resp = che.token_request({"grant_type": "client_credentials", "client_id": "che-registry"})
     assert_refused(resp, 401, "CLIENT.CERTIFICATE_MISSING", oauth_error="invalid_client")
@@ -209,12 +236,22 @@ def test_unknown_client_and_client_secret_are_refused(che: RegistryClient) -> No
 
 # --- access token attacks ------------------------------------------------------------------------------
 
-def _gateway_claims(world: TrustWorld, gateway: GatewayProcess, client: RegistryClient,
-                    **over: Any) -> dict[str, Any]:
+
+def _gateway_claims(
+    world: TrustWorld, gateway: GatewayProcess, client: RegistryClient, **over: Any
+) -> dict[str, Any]:
     now = int(time.time())
-    claims = {"iss": gateway.base, "aud": gateway.base + "/v1", "sub": client.client_id,
-              "client_id": client.client_id, "iat": now, "exp": now + 120, "jti": "t-1", "scope": "peers:read",
-              "cnf": {"jkt": client.dpop_key.thumbprint()}}
+    claims = {
+        "iss": gateway.base,
+        "aud": gateway.base + "/v1",
+        "sub": client.client_id,
+        "client_id": client.client_id,
+        "iat": now,
+        "exp": now + 120,
+        "jti": "t-1",
+        "scope": "peers:read",
+        "cnf": {"jkt": client.dpop_key.thumbprint()},
+    }
     claims.update(over)
     return claims
 
@@ -226,7 +263,8 @@ def _assert_bad_token(client: RegistryClient, token: str, code: str) -> None:
 
 
 def test_crafted_tokens_signed_by_the_real_key_are_checked_claim_by_claim(
-        world: TrustWorld, gateway: GatewayProcess, che: RegistryClient) -> None:
+    world: TrustWorld, gateway: GatewayProcess, che: RegistryClient
+) -> None:
     _primed(che)
     ring = world.keyring
     ok = ring.sign({"typ": "at+jwt"}, _gateway_claims(world, gateway, che))
@@ -246,8 +284,9 @@ def test_crafted_tokens_signed_by_the_real_key_are_checked_claim_by_claim(
     _assert_bad_token(che, ring.sign({"typ": "dpop+jwt"}, _gateway_claims(world, gateway, che)), "TOKEN.TYP")
 
 
-def test_forged_none_hs256_and_unknown_kid_tokens(world: TrustWorld, gateway: GatewayProcess,
-                                                  che: RegistryClient) -> None:
+def test_forged_none_hs256_and_unknown_kid_tokens(
+    world: TrustWorld, gateway: GatewayProcess, che: RegistryClient
+) -> None:
     from gateway.trust import jose
 
     _primed(che)
@@ -255,14 +294,18 @@ def test_forged_none_hs256_and_unknown_kid_tokens(world: TrustWorld, gateway: Ga
     forger = generate_key("ES256", "gw-test-1")
     _assert_bad_token(che, jose.sign({"typ": "at+jwt"}, claims, forger), "TOKEN.SIGNATURE")
     _assert_bad_token(che, unsigned_jws({"alg": "none", "typ": "at+jwt"}, claims), "TOKEN.ALG")
-    _assert_bad_token(che, hs256_with_public_key({"typ": "at+jwt", "kid": "gw-test-1"}, claims,
-                                                 world.keyring.current), "TOKEN.ALG")
+    _assert_bad_token(
+        che,
+        hs256_with_public_key({"typ": "at+jwt", "kid": "gw-test-1"}, claims, world.keyring.current),
+        "TOKEN.ALG",
+    )
     _assert_bad_token(che, jose.sign({"typ": "at+jwt"}, claims, generate_key("ES256", "gw-old")), "TOKEN.KID")
     _assert_bad_token(che, "not.a-token", "TOKEN.MALFORMED")
 
 
 def test_token_presented_by_another_client_or_without_its_proof(
-        world: TrustWorld, gateway: GatewayProcess, che: RegistryClient) -> None:
+    world: TrustWorld, gateway: GatewayProcess, che: RegistryClient
+) -> None:
     token = che.get_token()
     thief = RegistryClient(gateway.base, "gha-registry", world.clients["gha-registry"], http=che.http)
     thief.nonce = che.nonce
@@ -276,6 +319,7 @@ def test_token_presented_by_another_client_or_without_its_proof(
 
 
 # --- DPoP attacks ---------------------------------------------------------------------------------------
+
 
 def test_dpop_proof_attacks_at_the_resource(che: RegistryClient) -> None:
     token = che.get_token()
@@ -298,15 +342,21 @@ def test_dpop_proof_attacks_at_the_resource(che: RegistryClient) -> None:
         (proof(header={"jwk": dict(che.dpop_key.as_dict(private=True))}), "DPOP.PRIVATE_KEY"),
         (proof(header={"jwk": {"kty": "oct", "k": "c2VjcmV0"}}), "DPOP.PRIVATE_KEY"),
         (proof(header={"jwk": public_jwk(generate_key("ES256", "other"))}), "DPOP.SIGNATURE"),
-        (unsigned_jws({"alg": "none", "typ": "dpop+jwt", "jwk": public_jwk(che.dpop_key)}, {"jti": "x" * 10}),
-         "DPOP.ALG"),
+        (
+            unsigned_jws(
+                {"alg": "none", "typ": "dpop+jwt", "jwk": public_jwk(che.dpop_key)}, {"jti": "x" * 10}
+            ),
+            "DPOP.ALG",
+        ),
         ("garbage", "DPOP.MALFORMED"),
     ]
     for bad, code in cases:
         resp = che.get("/v1/whoami", token, proof=bad)
         assert_refused(resp, 401, code, oauth_error="invalid_dpop_proof")
-    two = che.http.get(che.base + "/v1/whoami", headers=[("Authorization", f"DPoP {token}"),
-                                                           ("DPoP", proof()), ("DPoP", proof())])
+    two = che.http.get(
+        che.base + "/v1/whoami",
+        headers=[("Authorization", f"DPoP {token}"), ("DPoP", proof()), ("DPoP", proof())],
+    )
     assert_refused(two, 401, "DPOP.HEADER")
 
 
@@ -326,8 +376,9 @@ def test_dpop_replay_and_nonce_rules(che: RegistryClient) -> None:
 
 def test_dpop_attacks_at_the_token_endpoint_are_400(che: RegistryClient) -> None:
     _primed(che)
-    resp = che.token_request(assertion_form(che.assertion()),
-                             proof=che.proof("POST", "/oauth/token", header={"typ": "at+jwt"}))
+    resp = che.token_request(
+        assertion_form(che.assertion()), proof=che.proof("POST", "/oauth/token", header={"typ": "at+jwt"})
+    )
     assert_refused(resp, 400, "DPOP.TYP", oauth_error="invalid_dpop_proof")
     resp = che.token_request(assertion_form(che.assertion()), proof=che.proof("GET", "/oauth/token"))
     assert_refused(resp, 400, "DPOP.HTM", oauth_error="invalid_dpop_proof")
@@ -335,30 +386,41 @@ def test_dpop_attacks_at_the_token_endpoint_are_400(che: RegistryClient) -> None
 
 # --- bodies and requests ---------------------------------------------------------------------------------
 
+
 def test_oversized_and_malformed_bodies(che: RegistryClient) -> None:
     url = che.base + "/oauth/token"
-    big = che.http.post(url, content=b"a=" + b"x" * 200_000,
-                        headers={"content-type": "application/x-www-form-urlencoded"})
+    big = che.http.post(
+        url, content=b"a=" + b"x" * 200_000, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert_refused(big, 413, "INPUT.TOO_LARGE")
 
     def chunks() -> Iterator[bytes]:
         for _ in range(100):
             yield b"x" * 4096
 
-    streamed = che.http.post(url, content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"})
+    streamed = che.http.post(
+        url, content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert_refused(streamed, 413, "INPUT.TOO_LARGE")
     as_json = che.http.post(url, json={"grant_type": "client_credentials"})
     assert_refused(as_json, 400, "OAUTH.CONTENT_TYPE", oauth_error="invalid_request")
-    dup = che.http.post(url, content=b"grant_type=client_credentials&grant_type=client_credentials",
-                        headers={"content-type": "application/x-www-form-urlencoded"})
+    dup = che.http.post(
+        url,
+        content=b"grant_type=client_credentials&grant_type=client_credentials",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert_refused(dup, 400, "OAUTH.DUPLICATE_PARAMETER")
-    binary = che.http.post(url, content=b"\xff\xfe\x00garbage", headers={"content-type":
-                                                                        "application/x-www-form-urlencoded"})
+    binary = che.http.post(
+        url, content=b"\xff\xfe\x00garbage", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert_refused(binary, 400, "OAUTH.MALFORMED_BODY")
     grant = che.http.post(url, data={"grant_type": "password"})
     assert_refused(grant, 400, "OAUTH.UNSUPPORTED_GRANT_TYPE", oauth_error="unsupported_grant_type")
-    fields = che.http.post(url, content="&".join(f"f{i}=1" for i in range(50)).encode(),
-                           headers={"content-type": "application/x-www-form-urlencoded"})
+    fields = che.http.post(
+        url,
+        content="&".join(f"f{i}=1" for i in range(50)).encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert_refused(fields, 400, "OAUTH.MALFORMED_BODY")
 
 
@@ -370,7 +432,9 @@ def test_token_without_any_binding_is_refused(che: RegistryClient) -> None:
 def test_authorization_header_garbage_and_unknown_paths(che: RegistryClient) -> None:
     resp = che.http.get(che.base + "/v1/whoami", headers={"Authorization": "Basic Zm9vOmJhcg=="})
     assert_refused(resp, 401, "TOKEN.SCHEME")
-    resp = che.http.get(che.base + "/v1/whoami", headers=[("Authorization", "DPoP a"), ("Authorization", "DPoP b")])
+    resp = che.http.get(
+        che.base + "/v1/whoami", headers=[("Authorization", "DPoP a"), ("Authorization", "DPoP b")]
+    )
     assert_refused(resp, 400, "TOKEN.MALFORMED")
     resp = che.http.get(che.base + "/v1/nothing")
     assert_refused(resp, 404, "HTTP.NOT_FOUND")
@@ -380,8 +444,10 @@ def test_authorization_header_garbage_and_unknown_paths(che: RegistryClient) -> 
 
 def test_client_certificate_header_from_an_untrusted_peer_is_refused(che: RegistryClient) -> None:
     _primed(che)
-    resp = che.token_request({"grant_type": "client_credentials", "client_id": "che-registry"},
-                             headers={"x-client-cert": "-----BEGIN%20CERTIFICATE-----"})
+    resp = che.token_request(
+        {"grant_type": "client_credentials", "client_id": "che-registry"},
+        headers={"x-client-cert": "-----BEGIN%20CERTIFICATE-----"},
+    )
     assert_refused(resp, 400, "CLIENT.CERTIFICATE_UNTRUSTED_SOURCE", oauth_error="invalid_request")
 
 

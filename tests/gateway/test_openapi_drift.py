@@ -14,13 +14,21 @@ COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 def test_committed_openapi_document_has_not_drifted() -> None:
     committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
     current = document()
-    assert sorted(committed["paths"]) == sorted(current["paths"]), "paths differ: regenerate openapi/openapi.json"
+    assert sorted(committed["paths"]) == sorted(current["paths"]), (
+        "paths differ: regenerate openapi/openapi.json"
+    )
     assert committed == json.loads(render()), "the API changed: regenerate openapi/openapi.json"
 
 
 def test_document_lists_the_trust_endpoints_and_their_error_answers() -> None:
     paths = document()["paths"]
-    assert set(paths) == {"/oauth/token", "/.well-known/oauth-authorization-server", "/.well-known/jwks.json",
-                          "/v1/whoami", "/v1/peers", "/healthz"}
+    assert set(paths) == {
+        "/oauth/token",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/jwks.json",
+        "/v1/whoami",
+        "/v1/peers",
+        "/healthz",
+    }
     assert {"400", "401", "413"} <= set(paths["/oauth/token"]["post"]["responses"])
     assert {"401", "403"} <= set(paths["/v1/peers"]["get"]["responses"])

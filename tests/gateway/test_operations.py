@@ -43,17 +43,26 @@ def test_production_with_the_development_anchor_refuses_to_start(tmp_path: Path)
     keyring = tmp_path / "keyring.json"
     keyring.write_text(json.dumps(SigningKeyRing.generate().to_document()))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARBONLINK_")}
-    env.update({"CARBONLINK_ENVIRONMENT": "production", "CARBONLINK_ISSUER": "https://gw.example",
-                "CARBONLINK_ANCHORS": str(anchors), "CARBONLINK_SIGNING_KEYS": str(keyring),
-                "CARBONLINK_DIRECTORY": str(tmp_path / "d.jws"), "CARBONLINK_PORT": str(free_port())})
-    res = subprocess.run([str(VENV_BIN / "carbonlink"), "serve"], env=env, capture_output=True, text=True,
-                         timeout=60)
+    env.update(
+        {
+            "CARBONLINK_ENVIRONMENT": "production",
+            "CARBONLINK_ISSUER": "https://gw.example",
+            "CARBONLINK_ANCHORS": str(anchors),
+            "CARBONLINK_SIGNING_KEYS": str(keyring),
+            "CARBONLINK_DIRECTORY": str(tmp_path / "d.jws"),
+            "CARBONLINK_PORT": str(free_port()),
+        }
+    )
+    res = subprocess.run(
+        [str(VENV_BIN / "carbonlink"), "serve"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 2
     assert "TRUST.CONFIGURATION" in res.stderr and "development anchor" in res.stderr
     assert "Traceback" not in res.stderr
     env.pop("CARBONLINK_ANCHORS")
-    res = subprocess.run([str(VENV_BIN / "carbonlink"), "serve"], env=env, capture_output=True, text=True,
-                         timeout=60)
+    res = subprocess.run(
+        [str(VENV_BIN / "carbonlink"), "serve"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 2 and "TRUST.SETTINGS" in res.stderr and "anchors" in res.stderr
 
 
@@ -62,8 +71,11 @@ def test_rotation_serves_the_retired_key_until_its_tokens_expired(tmp_path: Path
     old = world.keyring.current
     new = generate_key("Ed25519", "gw-test-2")
     retired_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    doc = {"current": "gw-test-2", "keys": [dict(new.as_dict(private=True)), dict(old.as_dict(private=True))],
-           "retired": {"gw-test-1": retired_at}}
+    doc = {
+        "current": "gw-test-2",
+        "keys": [dict(new.as_dict(private=True)), dict(old.as_dict(private=True))],
+        "retired": {"gw-test-1": retired_at},
+    }
     (tmp_path / "keyring.json").write_text(json.dumps(doc))
     gw = GatewayProcess(world.env(free_port()))
     try:
@@ -74,14 +86,26 @@ def test_rotation_serves_the_retired_key_until_its_tokens_expired(tmp_path: Path
         assert jose.peek_header(token)["kid"] == "gw-test-2"
         assert client.get("/v1/whoami", token).status_code == 200
         now = int(time.time())
-        old_token = world.keyring.sign({"typ": "at+jwt"}, {
-            "iss": gw.base, "aud": gw.base + "/v1", "sub": "che-registry", "client_id": "che-registry",
-            "iat": now - 10, "exp": now + 100, "jti": "old-1", "scope": "",
-            "cnf": {"jkt": client.dpop_key.thumbprint()}})
+        old_token = world.keyring.sign(
+            {"typ": "at+jwt"},
+            {
+                "iss": gw.base,
+                "aud": gw.base + "/v1",
+                "sub": "che-registry",
+                "client_id": "che-registry",
+                "iat": now - 10,
+                "exp": now + 100,
+                "jti": "old-1",
+                "scope": "",
+                "cnf": {"jkt": client.dpop_key.thumbprint()},
+            },
+        )
         assert client.get("/v1/whoami", old_token).status_code == 200
     finally:
         gw.stop()
-    ring = SigningKeyRing.from_document({**doc, "retired": {"gw-test-1": "2020-01-01T00:00:00Z"}}, grace_seconds=330)
+    ring = SigningKeyRing.from_document(
+        {**doc, "retired": {"gw-test-1": "2020-01-01T00:00:00Z"}}, grace_seconds=330
+    )
     assert [k["kid"] for k in ring.jwks()["keys"]] == ["gw-test-2"]
     service = TokenService(ring, issuer="https://gw", audience="https://gw/v1")
     stale = world.keyring.sign({"typ": "at+jwt"}, {"iss": "https://gw", "aud": "https://gw/v1"})
@@ -109,6 +133,7 @@ def test_maintenance_file_drains_the_node(tmp_path: Path) -> None:
 
 
 # --- strict JOSE units -----------------------------------------------------------------------------------
+
 
 @pytest.mark.filterwarnings("ignore::joserfc.errors.SecurityWarning")
 def test_weak_rsa_keys_and_wrong_key_types_do_not_fit_any_algorithm() -> None:

@@ -27,7 +27,9 @@ def _pair(world: TrustWorld, store: str) -> tuple[GatewayProcess, GatewayProcess
 
 
 @pytest.fixture
-def redis_pair(tmp_path: Path, redis_url: str) -> Iterator[tuple[TrustWorld, GatewayProcess, GatewayProcess, str]]:
+def redis_pair(
+    tmp_path: Path, redis_url: str
+) -> Iterator[tuple[TrustWorld, GatewayProcess, GatewayProcess, str]]:
     world = TrustWorld(tmp_path)
     a, b, issuer = _pair(world, redis_url)
     yield world, a, b, issuer
@@ -37,13 +39,15 @@ def redis_pair(tmp_path: Path, redis_url: str) -> Iterator[tuple[TrustWorld, Gat
 
 @pytest.mark.service
 def test_nonce_from_one_process_is_accepted_by_the_other(
-        redis_pair: tuple[TrustWorld, GatewayProcess, GatewayProcess, str]) -> None:
+    redis_pair: tuple[TrustWorld, GatewayProcess, GatewayProcess, str],
+) -> None:
     world, a, b, issuer = redis_pair
     on_a = RegistryClient(a.base, "che-registry", world.clients["che-registry"], issuer=issuer)
     on_a.token_request(assertion_form("x"), proof=on_a.proof("POST", "/oauth/token", nonce=None))
     assert on_a.nonce
-    on_b = RegistryClient(b.base, "che-registry", world.clients["che-registry"], issuer=issuer,
-                          dpop_key=on_a.dpop_key)
+    on_b = RegistryClient(
+        b.base, "che-registry", world.clients["che-registry"], issuer=issuer, dpop_key=on_a.dpop_key
+    )
     on_b.nonce = on_a.nonce
     resp = on_b.token_request(assertion_form(on_b.assertion()))
     assert resp.status_code == 200, resp.text
@@ -53,11 +57,13 @@ def test_nonce_from_one_process_is_accepted_by_the_other(
 
 @pytest.mark.service
 def test_replays_refused_on_the_other_process(
-        redis_pair: tuple[TrustWorld, GatewayProcess, GatewayProcess, str]) -> None:
+    redis_pair: tuple[TrustWorld, GatewayProcess, GatewayProcess, str],
+) -> None:
     world, a, b, issuer = redis_pair
     on_a = RegistryClient(a.base, "che-registry", world.clients["che-registry"], issuer=issuer)
-    on_b = RegistryClient(b.base, "che-registry", world.clients["che-registry"], issuer=issuer,
-                          dpop_key=on_a.dpop_key)
+    on_b = RegistryClient(
+        b.base, "che-registry", world.clients["che-registry"], issuer=issuer, dpop_key=on_a.dpop_key
+    )
     token = on_a.get_token()
     on_b.nonce = on_a.nonce
     assertion = on_a.assertion()
@@ -70,7 +76,9 @@ def test_replays_refused_on_the_other_process(
 
 
 @pytest.mark.service
-def test_health_reports_the_redis_store(redis_pair: tuple[TrustWorld, GatewayProcess, GatewayProcess, str]) -> None:
+def test_health_reports_the_redis_store(
+    redis_pair: tuple[TrustWorld, GatewayProcess, GatewayProcess, str],
+) -> None:
     import httpx
 
     _, a, _, _ = redis_pair
@@ -83,16 +91,18 @@ def test_in_process_stores_cannot_see_each_others_replays(tmp_path: Path) -> Non
     a, b, issuer = _pair(world, "memory")
     try:
         on_a = RegistryClient(a.base, "che-registry", world.clients["che-registry"], issuer=issuer)
-        on_b = RegistryClient(b.base, "che-registry", world.clients["che-registry"], issuer=issuer,
-                              dpop_key=on_a.dpop_key)
+        on_b = RegistryClient(
+            b.base, "che-registry", world.clients["che-registry"], issuer=issuer, dpop_key=on_a.dpop_key
+        )
         on_a.get_token()
         on_b.get_token()
         on_b.nonce = None
         assertion = on_a.assertion()
         on_a.token_request(assertion_form(assertion))
         # B does not know A's nonce either: it answers use_dpop_nonce instead of a replay verdict
-        resp = on_b.token_request(assertion_form(assertion), proof=on_b.proof("POST", "/oauth/token",
-                                                                               nonce=on_a.nonce))
+        resp = on_b.token_request(
+            assertion_form(assertion), proof=on_b.proof("POST", "/oauth/token", nonce=on_a.nonce)
+        )
         assert_refused(resp, 400, "DPOP.NONCE_STALE")
         resp = on_b.token_request(assertion_form(assertion))
         assert resp.status_code == 200, "memory stores are per process; Redis is needed for scale-out"
@@ -112,8 +122,9 @@ def test_unreachable_redis_is_a_503_not_a_traceback(tmp_path: Path) -> None:
         assert health.status_code == 503
         assert health.json()["checks"]["replay_store"]["code"] == "TRUST.REPLAY_STORE_UNAVAILABLE"
         client = RegistryClient(gw.base, "che-registry", world.clients["che-registry"])
-        resp = client.token_request(assertion_form(client.assertion()),
-                                    proof=client.proof("POST", "/oauth/token", nonce=None))
+        resp = client.token_request(
+            assertion_form(client.assertion()), proof=client.proof("POST", "/oauth/token", nonce=None)
+        )
         assert_refused(resp, 503, "TRUST.REPLAY_STORE_UNAVAILABLE")
         assert "Traceback" not in gw.log.read_text()
     finally:
