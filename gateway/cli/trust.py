@@ -156,6 +156,35 @@ def show_command(
     out.print(f"sequence {directory.sequence}, expires at {directory.exp}", markup=False)
 
 
+keys_app = typer.Typer(
+    help="Generate signing keys (gateway keyrings, anchor keys, registry keys).", no_args_is_help=True
+)
+
+
+@keys_app.command("generate")
+def keys_generate_command(
+    kid: Annotated[str, typer.Option(help="Key id.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Private key file to create (mode 0600).")],
+    alg: Annotated[str, typer.Option(help="PS256, ES256 or Ed25519.")] = "ES256",
+    keyring: Annotated[
+        bool, typer.Option("--keyring", help="Write a gateway keyring instead of a bare private JWK.")
+    ] = False,
+) -> None:
+    """Generate a private key; print its public JWKS (for anchors files and directory entries)."""
+    from gateway.trust.keys import SigningKeyRing, dumps, generate_key, public_jwk
+
+    try:
+        if output.exists():
+            raise ConfigurationError(f"{output} exists; refusing to overwrite a key")
+        key = generate_key(alg, kid)
+    except CarbonlinkError as exc:
+        raise _fail(exc) from None
+    doc: Any = SigningKeyRing(current=key).to_document() if keyring else dict(key.as_dict(private=True))
+    output.touch(mode=0o600)
+    output.write_bytes(dumps(doc) + b"\n")
+    sys.stdout.write(json.dumps({"keys": [public_jwk(key)]}, indent=2) + "\n")
+
+
 def serve_command(
     host: Annotated[str | None, typer.Option(help="Bind address (CARBONLINK_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (CARBONLINK_PORT).")] = None,
@@ -188,3 +217,4 @@ def register(app: typer.Typer) -> None:
     """Add the trust-layer commands to ``app``."""
     app.command("serve")(serve_command)
     app.add_typer(directory_app, name="directory")
+    app.add_typer(keys_app, name="keys")

@@ -302,3 +302,35 @@ def test_cli_verify_refuses_bad_input_with_codes(world: TrustWorld) -> None:
     assert res.exit_code == 2 and "TRUST.CONFIGURATION" in res.output
     res = runner.invoke(cli_app, ["directory", "sign", str(bad), "--anchor", anchors])
     assert res.exit_code == 2 and "INPUT.JSON" in res.output
+
+
+def test_cli_keys_generate_then_sign_and_verify_a_directory(tmp_path: Path) -> None:
+    runner = CliRunner()
+    anchor = tmp_path / "anchor.private.json"
+    res = runner.invoke(
+        cli_app, ["keys", "generate", "--kid", "gov-1", "--alg", "Ed25519", "-o", str(anchor)]
+    )
+    assert res.exit_code == 0, res.output
+    public = json.loads(res.stdout)
+    assert public["keys"][0]["kid"] == "gov-1" and "d" not in public["keys"][0]
+    assert anchor.stat().st_mode & 0o077 == 0
+    anchors = tmp_path / "anchors.json"
+    anchors.write_text(res.stdout)
+    ring = tmp_path / "keyring.json"
+    res = runner.invoke(cli_app, ["keys", "generate", "--kid", "gw-1", "--keyring", "-o", str(ring)])
+    assert res.exit_code == 0 and json.loads(ring.read_text())["current"] == "gw-1"
+    res = runner.invoke(cli_app, ["keys", "generate", "--kid", "gw-1", "-o", str(ring)])
+    assert res.exit_code == 2 and "refusing to overwrite" in res.output
+    (tmp_path / "w").mkdir()
+    world = TrustWorld(tmp_path / "w")
+    content = tmp_path / "content.json"
+    content.write_text(json.dumps({**world.content, "sequence": 1}))
+    signed = tmp_path / "d.jws"
+    res = runner.invoke(
+        cli_app, ["directory", "sign", str(content), "--anchor", str(anchor), "-o", str(signed)]
+    )
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(
+        cli_app, ["directory", "verify", str(signed), "--anchors", str(anchors), "--environment", "test"]
+    )
+    assert res.exit_code == 0 and "valid test directory" in res.stdout
