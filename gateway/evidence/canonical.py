@@ -47,7 +47,8 @@ def _normalise(value: Any, where: str, depth: int) -> Any:
         for key in value:
             if not isinstance(key, str):
                 raise NotCanonical(f"{where or '/'}: object key {key!r} is not a string")
-        ordered = sorted(value, key=_utf16_key)
+        # for keys below U+10000 (always the case for ASCII) code-point order is UTF-16 order
+        ordered = sorted(value) if all(k.isascii() for k in value) else sorted(value, key=_utf16_key)
         return {k: _normalise(value[k], f"{where}/{k}", depth + 1) for k in ordered}
     if isinstance(value, list | tuple):
         return [_normalise(v, f"{where}/{i}", depth + 1) for i, v in enumerate(value)]

@@ -15,7 +15,8 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from gateway.evidence.canonical import canonical_json
+import orjson
+
 from gateway.evidence.errors import EvidenceConfigError, InvalidEntry
 from gateway.evidence.record import GENESIS_PREV_HASH, EvidenceRecord, Exchange, utc_timestamp
 from gateway.evidence.signing import KeySetVerifier, Signer
@@ -52,10 +53,12 @@ def record_from_row(row: tuple[Any, ...], loads: Any) -> EvidenceRecord:
 
 
 def record_to_row(record: EvidenceRecord) -> tuple[Any, ...]:
-    receipt = None if record.receipt is None else canonical_json(record.receipt).decode("utf-8")
+    """The row of a sealed record. JSON columns are plain JSON text: verification re-canonicalizes
+    them, so their stored key order does not matter (sealing already proved them canonical)."""
+    receipt = None if record.receipt is None else orjson.dumps(record.receipt).decode("utf-8")
     return (record.seq, record.ts, record.kind, record.sender, record.receiver, record.message_id,
             record.inbound_sha256, record.outbound_sha256, receipt,
-            canonical_json(record.verdicts).decode("utf-8"), record.prev_hash, record.hash, record.signature,
+            orjson.dumps(record.verdicts).decode("utf-8"), record.prev_hash, record.hash, record.signature,
             record.v)
 
 

@@ -85,7 +85,9 @@ class PostgresEvidenceLog(EvidenceLog):
         t = self._table
         try:
             conn = self._connection()
-            with conn.transaction():
+            # pipelined: BEGIN + lock + head read go in one round trip, INSERT + COMMIT in another.
+            # The lock is its own statement, so the head read's snapshot is taken after it is held.
+            with conn.pipeline(), conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
                 row = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
                 seq, prev = (int(row[0]), str(row[1])) if row else (0, GENESIS_PREV_HASH)
