@@ -55,7 +55,7 @@ class Step:
 
     action: int
     action_type: str
-    direction: Direction
+    direction: str
     units: str
     quantity: int
     account: str

@@ -215,7 +215,7 @@ class SandboxStore:
                 others = [b for b in self._loader(db)(series) if not (b.status == PENDING and b.ref == message_id)]
                 self._replace(db, series, merge_all([*others, *release(pending)]))
                 direction = "released"
-            steps = [Step(-1, "Transfer", direction, b.label(), b.quantity, b.account) for b in pending]  # type: ignore[arg-type]
+            steps = [Step(-1, "Transfer", direction, b.label(), b.quantity, b.account) for b in pending]
             self._journal(db, OUTGOING, message_id, steps, at)
             if receipt:
                 db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"receipt:{message_id}", receipt))

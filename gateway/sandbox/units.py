@@ -28,6 +28,8 @@ from standards.serials import Serial, default_catalogue
 
 Kind = Literal["itmo", "serial", "range"]
 HELD, PENDING = "held", "pending"
+#: Unit numbers are SQLite integers (signed 64-bit); larger ones are refused as unidentifiable.
+MAX_UNIT_NUMBER = 2**63 - 1
 
 
 class _Splittable(Protocol):
@@ -71,6 +73,11 @@ class Units:
     last: int
     vintage: int | None
     template: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.first <= self.last <= MAX_UNIT_NUMBER:
+            raise UnitsUnidentified(f"units {self.first}-{self.last} are not a range of unit numbers between 0 and "
+                                    f"{MAX_UNIT_NUMBER} (first <= last)")
 
     @property
     def quantity(self) -> int:
@@ -194,8 +201,6 @@ def serial_units(text: str) -> Units:
 
 def range_units(registry: str, first: int, last: int, *, unit_type: str | None = None,
                 project_id: str | None = None, vintage: int | None = None) -> Units:
-    if first < 0 or last < first:
-        raise UnitsUnidentified(f"{first}-{last} is not a unit range (first <= last)")
     series = json.dumps(["range", registry, unit_type, project_id, vintage])
     return Units("range", series, first, last, vintage)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -260,3 +261,46 @@ def test_serial_numbered_units_split_with_their_own_serial_text(world: World, st
     assert answer["verdict"] == "accepted", answer
     assert [h[0] for h in held(_operator(server).holdings())] == ["ACR-US-192-2010-203-1-1000",
                                                                    "ACR-US-192-2010-203-2001-5000"]
+
+
+@pytest.mark.parametrize("action", [
+    itmo_action("Transfer", 1, 2**63),  # beyond what a unit number can be
+    {"action_type": "Transfer", "acquiring_party": "CHE",
+     "units": {"registry": "CDM", "serial_first": 2**70, "serial_last": 2**71}},
+    {"action_type": "Retirement", "units": {"serial": "ACR-US-192-2010-203-1-" + "9" * 30}},
+])
+def test_absurd_unit_numbers_are_unknown_units_not_a_crash(world: World, start: Start, action: dict[str, Any]) -> None:
+    server = start("sbx-che", "canonical")
+    answer = _answer(world.send(server, canonical_actions(action), "huge"))
+    assert answer["code"] == "SANDBOX.UNKNOWN_UNITS", answer
+
+
+def test_an_invalid_sender_header_is_refused(world: World, start: Start) -> None:
+    server = start("sbx-che", "canonical")
+    resp = world.send(server, canonical_actions(itmo_action("Transfer", 1, 10)), "m", sender="a b")
+    assert resp.status_code == 400 and _answer(resp)["code"] == "SANDBOX.SENDER_INVALID"
+
+
+def test_concurrent_deliveries_of_one_message_apply_it_once(world: World, start: Start) -> None:
+    server = start("sbx-che", "canonical")
+    body = canonical_actions(itmo_action("Transfer", 1, 10))
+    tokens = [world.token(server) for _ in range(12)]
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda t: httpx.post(server.base + "/messages", content=body, headers={
+            "Authorization": f"Bearer {t}", "Carbonlink-Message-Id": "same"}), tokens))
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.content for a in answers}) == 1
+    assert sum("Carbonlink-Replayed" not in a.headers for a in answers) == 1
+    assert _operator(server).holdings()["total"]["held"] == 10
+
+
+def test_concurrent_overlapping_credits_accept_exactly_one(world: World, start: Start) -> None:
+    server = start("sbx-che", "canonical")
+    bodies = [canonical_actions(itmo_action("Transfer", 1 + i, 100 + i)) for i in range(10)]
+    jobs = [(world.token(server), body, f"m{i}") for i, body in enumerate(bodies)]
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda j: httpx.post(server.base + "/messages", content=j[1], headers={
+            "Authorization": f"Bearer {j[0]}", "Carbonlink-Message-Id": j[2]}), jobs))
+    codes = sorted(_answer(a)["code"] or "accepted" for a in answers)
+    assert codes == ["SANDBOX.OVERLAPPING_BLOCKS"] * 9 + ["accepted"]
+    assert _operator(server).holdings()["total"]["held"] == 100
