@@ -51,7 +51,7 @@ def _read(path: Path, medium: Medium) -> bytes:
 
 def _print_findings(findings: list[Finding]) -> None:
     for f in findings:
-        style = {"error": "red", "warning": "yellow"}.get(f.severity.value, "")
+        style = {"error": "red", "warning": "yellow"}.get(f.severity.value, "dim")
         out.print(f"[{style}]{f.severity.value:7}[/] {f.rule:45} {f.location.render()}", end="")
         out.print(f"  {f.message}  ({f.reference})", markup=False)
 
