@@ -152,13 +152,15 @@ def export_command(
     keys: KeysOption = None,
     jwks: Annotated[Path | None, typer.Option(
         "--jwks", help="Public JWKS to embed (default: the keys the log recorded).")] = None,
+    from_seq: Annotated[int, typer.Option("--from-seq", min=1, help="Export from this record on "
+                                                                    "(incremental exports).")] = 1,
 ) -> None:
     """Write a self-contained export (manifest + records + JWKS) that verifies offline."""
     try:
         signer = _signer(keys)
         embed = KeySetVerifier.from_file(jwks).jwks() if jwks is not None else None
         with open_log(log, create=False) as opened:
-            summary = export_log(opened, output, signer=signer, jwks=embed)
+            summary = export_log(opened, output, signer=signer, jwks=embed, from_seq=from_seq)
     except CarbonlinkError as exc:
         raise _fail(exc) from None
     except OSError as exc:

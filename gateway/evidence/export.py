@@ -52,21 +52,33 @@ def _manifest_digest(manifest: dict[str, Any]) -> bytes:
     return sha256_hex(canonical_json(body)).encode("ascii")
 
 
-def export_log(log: EvidenceLog, path: Path, *, signer: Signer,
-               jwks: dict[str, Any] | None = None) -> ExportSummary:
-    """Write the whole chain (as of now) to ``path``; records appended meanwhile are left out.
+def export_log(log: EvidenceLog, path: Path, *, signer: Signer, jwks: dict[str, Any] | None = None,
+               from_seq: int = 1) -> ExportSummary:
+    """Write the chain from ``from_seq`` to the current head to ``path``; records appended
+    meanwhile are left out. A partial export (``from_seq`` > 1) starts from the ``prev_hash`` of
+    its first record, which the signed manifest pins; an auditor links consecutive exports by it.
 
     ``jwks`` are the public keys to embed (default: those the log recorded plus the signer's).
     The file is written next to ``path`` and renamed into place, so it is never half-written.
     """
     head_seq, head_hash = log.head()
+    if from_seq < 1 or (from_seq > head_seq + 1):
+        raise EvidenceConfigError(f"--from-seq {from_seq} is outside the log (1..{head_seq + 1})")
+    prev_hash = GENESIS_PREV_HASH
+    if from_seq > 1:
+        before = log.get(from_seq - 1)
+        if before is None:
+            raise EvidenceConfigError(f"record {from_seq - 1} is missing: run verify first",
+                                      code="EVIDENCE.EXPORT_INCOMPLETE")
+        prev_hash = before.hash
     keys = list((jwks or {"keys": list(log.recorded_keys().values())}).get("keys", []))
     if signer.kid not in {k.get("kid") for k in keys if isinstance(k, dict)}:
         keys.append(signer.public_jwk())
     manifest: dict[str, Any] = {
         "format": EXPORT_FORMAT, "version": EXPORT_VERSION, "created": utc_timestamp(),
-        "canonicalization": "RFC 8785 (integers only)", "hash": "SHA-256", "first_seq": 1,
-        "prev_hash": GENESIS_PREV_HASH, "head_seq": head_seq, "head_hash": head_hash, "records": head_seq,
+        "canonicalization": "RFC 8785 (integers only)", "hash": "SHA-256", "first_seq": from_seq,
+        "prev_hash": prev_hash, "head_seq": head_seq, "head_hash": head_hash,
+        "records": head_seq - from_seq + 1,
         "jwks": {"keys": keys}}
     manifest["signature"] = signer.sign(_manifest_digest(manifest))
     tmp = path.with_name(path.name + ".partial")
@@ -74,13 +86,14 @@ def export_log(log: EvidenceLog, path: Path, *, signer: Signer,
     try:
         with tmp.open("wb") as out:
             out.write(canonical_json(manifest) + b"\n")
-            for record in log.records(to_seq=head_seq):
+            for record in log.records(from_seq=from_seq, to_seq=head_seq):
                 out.write(record.to_line() + b"\n")
                 count += 1
             out.flush()
             os.fsync(out.fileno())
-        if count != head_seq:
-            raise EvidenceConfigError(f"the log has {count} records up to seq {head_seq}: run verify first",
+        if count != head_seq - from_seq + 1:
+            raise EvidenceConfigError(f"the log has {count} records from seq {from_seq} to {head_seq}: "
+                                      "run verify first",
                                       code="EVIDENCE.EXPORT_INCOMPLETE")
         tmp.replace(path)
     finally:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from joserfc.jwk import OKPKey
 
 from gateway.evidence import JwkSigner, open_log
 from tests.evidence.conftest import exchange
@@ -27,9 +28,10 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
 @pytest.fixture
 def world(tmp_path: Path) -> tuple[Path, str, Path, Path]:
     """A log with five records signed by a keyring on disk, and the matching public JWKS."""
-    signer = JwkSigner.generate("Ed25519", kid="gw-cli-1")
+    key = OKPKey.generate_key("Ed25519", parameters={"kid": "gw-cli-1"})
+    signer = JwkSigner(key)
     keyring = tmp_path / "keyring.json"
-    keyring.write_text(json.dumps({"current": "gw-cli-1", "keys": [signer._key.as_dict(private=True)]}))
+    keyring.write_text(json.dumps({"current": "gw-cli-1", "keys": [key.as_dict(private=True)]}))
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps({"keys": [signer.public_jwk()]}))
     url = f"sqlite:///{tmp_path / 'evidence.db'}"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.evidence import (
+    EvidenceConfigError,
     EvidenceLog,
     ExportUnreadable,
     JwkSigner,
@@ -15,7 +16,7 @@ from gateway.evidence import (
     export_log,
     verify_export,
 )
-from tests.evidence.conftest import Backend
+from tests.evidence.conftest import Backend, exchange
 
 Filled = tuple[Backend, EvidenceLog]
 
@@ -124,3 +125,23 @@ def test_a_missing_export_is_a_coded_error(tmp_path: Path) -> None:
     with pytest.raises(ExportUnreadable) as info:
         verify_export(tmp_path / "nope.jsonl")
     assert info.value.code == "INPUT.NOT_FOUND"
+
+
+def test_incremental_exports_link_up(filled: Filled, signer: JwkSigner, keys: KeySetVerifier,
+                                     tmp_path: Path) -> None:
+    _, log = filled
+    first, second = tmp_path / "part1.jsonl", tmp_path / "part2.jsonl"
+    export_log(log, first, signer=signer)
+    for n in range(7, 10):
+        log.append(exchange(n))
+    summary = export_log(log, second, signer=signer, from_seq=7)
+    assert (summary.records, summary.head_seq) == (3, 9)
+    report_one, manifest_one = verify_export(first, keys=keys)
+    report_two, manifest_two = verify_export(second, keys=keys)
+    assert report_one.ok and report_two.ok and report_two.first_seq == 7 and report_two.records == 3
+    assert manifest_two["prev_hash"] == manifest_one["head_hash"]  # the two exports chain together
+    lines = _lines(second)
+    _write(second, [lines[0], *lines[2:]])
+    assert verify_export(second, keys=keys)[0].code == "EVIDENCE.SEQUENCE_GAP"
+    with pytest.raises(EvidenceConfigError):
+        export_log(log, tmp_path / "x.jsonl", signer=signer, from_seq=11)
