@@ -84,6 +84,15 @@ def _ddmmyyyy(text: str | None) -> str:
     return f"{text[4:]}-{text[2:4]}-{text[:2]}"
 
 
+_RETIRED, _ISSUED = UnitStatus.RETIRED, UnitStatus.ISSUED
+
+
+def _grouped(raw: str) -> bool:
+    """True for a whole number already written as Verra writes it (``1,454,054``); the quantity
+    pattern has checked the grouping, so only a leading zero or a decimal part can differ."""
+    return "," in raw and raw[0] != "0" and "." not in raw
+
+
 def _year(text: str) -> int | None:
     try:
         return parse_date(text, order="dmy").year
@@ -174,7 +183,7 @@ class VerraAdapter(CsvExportAdapter):
         else:
             try:
                 quantity = parse_quantity(raw_qty)
-                if len(raw_qty) > 3 and raw_qty != f"{quantity:,f}":
+                if len(raw_qty) > 3 and not _grouped(raw_qty) and raw_qty != f"{quantity:,f}":
                     extra["Quantity Issued"] = raw_qty
             except ValueError:
                 row.add("VERRA.QUANTITY_INVALID", "Quantity Issued",
@@ -224,7 +233,7 @@ class VerraAdapter(CsvExportAdapter):
             registry=REGISTRY, serial=serial_text or None,
             serial_first=serial.first if serial else None, serial_last=serial.last if serial else None,
             quantity=quantity, vintage=vintage, unit_type=serial.part("unit_type") if serial else None,
-            status=UnitStatus.RETIRED if retired_raw.strip() else UnitStatus.ISSUED,
+            status=_RETIRED if retired_raw.strip() else _ISSUED,
             status_date=retired, status_reason=get("Retirement Reason") or None,
             beneficiary=get("Retirement Beneficiary") or None,
             project_id=project_id, project_name=get("Name") or None, country=country,
