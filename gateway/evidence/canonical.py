@@ -7,9 +7,11 @@ The rules (RFC 8785, JSON Canonicalization Scheme, restricted to the values evid
 * no insignificant whitespace; ``,`` and ``:`` as separators;
 * strings: UTF-8, escaping only ``"``, ``\\`` and U+0000..U+001F (``\\b \\f \\n \\r \\t`` by
   name, the others as ``\\u00xx`` with lower-case hex); lone surrogates are refused;
-* numbers: integers in the I-JSON safe range ±(2**53 - 1) only, written in plain decimal.
-  Non-integer numbers are refused: quantities and decimals travel as strings, so their
-  serialization can never differ between implementations;
+* numbers: Python integers in the I-JSON safe range ±(2**53 - 1), written in plain decimal
+  (larger integers are refused); floats written as ECMAScript ``Number.prototype.toString``
+  does (RFC 8785 §3.2.2.3): shortest round-trip digits, plain notation for decimal exponents
+  -6 < n <= 21, else ``d.ddde+NN``; ``-0`` is ``0``; NaN and infinities are refused.
+  Quantities should still travel as strings: a float is only as exact as its binary value;
 * ``true``, ``false``, ``null`` as literals.
 
 :func:`canonical_json` returns those bytes; :func:`sha256_hex` hashes them.
@@ -18,6 +20,8 @@ The rules (RFC 8785, JSON Canonicalization Scheme, restricted to the values evid
 from __future__ import annotations
 
 import hashlib
+import math
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -42,7 +46,7 @@ def _normalise(value: Any, where: str, depth: int) -> Any:
             raise NotCanonical(f"{where or '/'}: integer {value} is outside the I-JSON safe range")
         return value
     if isinstance(value, float):
-        raise NotCanonical(f"{where or '/'}: non-integer number {value!r}; write decimals as strings")
+        return _RawNumber(es_number(value, where))
     if isinstance(value, dict):
         for key in value:
             if not isinstance(key, str):
@@ -55,11 +59,59 @@ def _normalise(value: Any, where: str, depth: int) -> Any:
     raise NotCanonical(f"{where or '/'}: a {type(value).__name__} is not a JSON value")
 
 
+class _RawNumber(str):
+    """A float already rendered in ECMAScript form (written unquoted by :func:`canonical_json`)."""
+
+
+def es_number(value: float, where: str = "") -> str:
+    """``value`` as ECMAScript's Number.prototype.toString writes it (RFC 8785 §3.2.2.3)."""
+    if not math.isfinite(value):
+        raise NotCanonical(f"{where or '/'}: {value!r} is not a JSON number")
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    digits_tuple = Decimal(repr(abs(value))).as_tuple()  # repr: the shortest digits that round-trip
+    digits = "".join(map(str, digits_tuple.digits)).rstrip("0")
+    exponent = int(digits_tuple.exponent) + len(digits_tuple.digits) - len(digits)
+    k = len(digits)
+    n = exponent + k  # value = 0.d1d2...dk x 10**n
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + digits
+    else:
+        mantissa = digits[0] + ("." + digits[1:] if k > 1 else "")
+        text = f"{mantissa}e{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
+    return sign + text
+
+
+def _has_raw(value: Any) -> bool:
+    if isinstance(value, _RawNumber):
+        return True
+    if isinstance(value, dict):
+        return any(_has_raw(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_raw(v) for v in value)
+    return False
+
+
+def _dumps_with_raw(value: Any) -> bytes:
+    if isinstance(value, _RawNumber):
+        return str.encode(value)
+    if isinstance(value, dict):
+        return b"{" + b",".join(orjson.dumps(k) + b":" + _dumps_with_raw(v) for k, v in value.items()) + b"}"
+    if isinstance(value, list):
+        return b"[" + b",".join(_dumps_with_raw(v) for v in value) + b"]"
+    return orjson.dumps(value)
+
+
 def canonical_json(value: Any) -> bytes:
     """The canonical UTF-8 bytes of ``value`` (see the module docstring for the rules)."""
     normal = _normalise(value, "", 0)
     try:
-        return orjson.dumps(normal)
+        return _dumps_with_raw(normal) if _has_raw(normal) else orjson.dumps(normal)
     except orjson.JSONEncodeError as exc:  # lone surrogates
         raise NotCanonical(f"not representable as UTF-8 JSON: {exc}") from None
 

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.evidence import NotCanonical, canonical_json
+from gateway.evidence.canonical import es_number
 
 
 def test_keys_sort_by_utf16_code_units_as_in_rfc8785() -> None:
@@ -30,7 +31,8 @@ def test_exact_bytes_for_nesting_literals_and_escapes() -> None:
 
 
 @pytest.mark.parametrize(("value", "fragment"), [
-    ({"x": 1.0}, "non-integer"), ({"x": float("nan")}, "non-integer"), ({"x": 2**53}, "safe range"),
+    ({"x": float("nan")}, "not a JSON number"), ({"x": float("-inf")}, "not a JSON number"),
+    ({"x": 2**53}, "safe range"),
     ({"x": -(2**53)}, "safe range"), ({1: "x"}, "not a string"), ({"x": "\udc00"}, "UTF-8"),
     ({"x": {1, 2}}, "set"), ({"x": b"bytes"}, "bytes"),
 ])
@@ -66,3 +68,23 @@ def test_insertion_order_never_changes_the_bytes_and_the_bytes_parse_back(doc: d
     encoded = canonical_json(doc)
     assert canonical_json(dict(items)) == encoded
     assert json.loads(encoded) == doc
+
+
+def test_numbers_follow_ecmascript_as_in_rfc8785() -> None:
+    # RFC 8785 §3.2.2.3 and its sample input
+    doc = {"numbers": [333333333.33333329, 1e30, 4.50, 2e-3, 0.000000000000000000000000001]}
+    assert canonical_json(doc) == b'{"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27]}'
+    cases = {1e21: "1e+21", 1e20: "100000000000000000000", 1e-7: "1e-7", 1e-6: "0.000001", -0.0: "0",
+             5e-324: "5e-324", 1.7976931348623157e308: "1.7976931348623157e+308", 100.0: "100",
+             9007199254740992.0: "9007199254740992", -1.5: "-1.5",
+             295147905179352830000.0: "295147905179352830000"}
+    for value, text in cases.items():
+        assert es_number(value) == text, value
+        assert canonical_json([value]) == f"[{text}]".encode()
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_every_finite_float_round_trips_through_its_canonical_text(value: float) -> None:
+    text = es_number(value)
+    assert float(text) == value
+    assert canonical_json({"v": value, "s": "x"}) == b'{"s":"x","v":' + text.encode() + b"}"

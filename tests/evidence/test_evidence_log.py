@@ -174,7 +174,7 @@ def test_an_unreadable_json_column_is_a_malformed_record(filled: Filled,
 
 
 @pytest.mark.parametrize(("changes", "fragment"), [
-    ({"receipt": {"quantity": 1.5}}, "non-integer number"),
+    ({"receipt": {"quantity": float("nan")}}, "not a JSON number"),
     ({"verdicts": {"n": 2**60}}, "safe range"),
     ({"inbound_sha256": "ABC"}, "inbound_sha256"),
     ({"outbound_sha256": "g" * 64}, "outbound_sha256"),
@@ -267,3 +267,18 @@ def test_two_processes_appending_concurrently_keep_one_chain(backend: Backend, t
     # the appends really interleaved: both processes wrote while the other was writing
     switches = sum(1 for a, b in itertools.pairwise(senders) if a != b)
     assert switches >= 2
+
+
+def test_records_with_floats_verify_after_storage_and_export(backend: Backend, signer: JwkSigner,
+                                                             keys: KeySetVerifier, tmp_path: Path) -> None:
+    from gateway.evidence import export_log, verify_export
+
+    floats = {"ratio": 0.1, "tiny": 1e-7, "big": 1e21, "whole": 100.0, "neg": -2.5}
+    with backend.open(signer) as log:
+        log.append(exchange(1, receipt={"figures": floats}, verdicts={"score": 0.75}))
+        log.append(exchange(2))
+        assert log.verify(keys).ok
+        assert log.get(1).receipt == {"figures": floats}  # type: ignore[union-attr]
+        export_log(log, tmp_path / "f.jsonl", signer=signer)
+    report, _ = verify_export(tmp_path / "f.jsonl", keys=keys)
+    assert report.ok and report.records == 2
