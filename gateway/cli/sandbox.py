@@ -44,6 +44,8 @@ def sandbox_command(
     = None,
     default_account: Annotated[str, typer.Option(help="Account credited when a message names none.")] = "incoming",
     max_body_bytes: Annotated[int, typer.Option(help="Largest accepted request body.")] = 1024 * 1024,
+    quantity_check: Annotated[bool, typer.Option(help="Refuse actions whose quantity differs from their unit "
+                                                      "range (SANDBOX.QUANTITY_MISMATCH).")] = True,
     check: Annotated[bool, typer.Option("--check", help="Open, seed and print the start-up line, then exit.")]
     = False,
 ) -> None:
@@ -56,7 +58,7 @@ def sandbox_command(
         db=db or Path(f"sandbox-{registry_id}.sqlite3"), messages_path=messages_path, medium=medium,
         gateway_jwks=gateway_jwks, gateway_issuer=gateway_issuer, audiences=tuple(audience or ()), key_file=key,
         operator_token=operator_token, default_account=default_account, max_body_bytes=max_body_bytes, seed=seed,
-        holds=tuple(hold or ()))
+        holds=tuple(hold or ()), quantity_check=quantity_check)
     try:
         sandbox = Sandbox(config)
     except CarbonlinkError as exc:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 from gateway.sandbox.errors import UnitsUnidentified
-from gateway.sandbox.units import HELD, PENDING, Block, Units, merge_all, units_of
+from gateway.sandbox.units import HELD, PENDING, Block, Units, merge_all, quantity_checked, units_of
 from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
-from standards.model import Action, ActionType
+from standards.model import Action, ActionType, Metric
 
 CATALOGUE = RuleCatalogue("sandbox")
 _REF = "carbonlink sandbox registry (docs/sandbox.md)"
@@ -40,6 +41,11 @@ UNKNOWN_UNITS = _rule("SANDBOX.UNKNOWN_UNITS", "The units cannot be identified, 
 UNITS_NOT_HELD = _rule("SANDBOX.UNITS_NOT_HELD", "The units are not (all) held here, free, in the account named")
 OVERLAPPING_BLOCKS = _rule("SANDBOX.OVERLAPPING_BLOCKS", "Incoming units overlap units this registry already has")
 WRONG_REGISTRY = _rule("SANDBOX.WRONG_REGISTRY", "This registry is neither the acquiring nor the transferring one")
+QUANTITY_MISMATCH = CATALOGUE.add(
+    "SANDBOX.QUANTITY_MISMATCH", severity=Severity.ERROR, layer=Layer.FIELD,
+    title="The stated quantity differs from the number of units in the range",
+    reference="one unit per serial number (for ITMOs: one per t CO2 eq, Quantity = LastID - FirstID + 1; "
+              "a sensible check, not an official rule: --no-quantity-check turns it off)")
 
 CREDIT_KINDS = frozenset({ActionType.FIRST_TRANSFER, ActionType.TRANSFER, ActionType.ACQUISITION})
 FINAL_KINDS = frozenset({ActionType.USE, ActionType.CANCELLATION, ActionType.VOLUNTARY_CANCELLATION,
@@ -117,8 +123,25 @@ def _account(action: Action) -> str | None:
     return action.units.account if action.units is not None and action.units.account else None
 
 
+def _stated_quantity(action: Action, units: Units) -> Decimal | None:
+    """The quantity the action states for its units, when it should equal the range length."""
+    if units.kind == "itmo":
+        return None if action.metric is Metric.NON_GHG else action.quantity
+    if not quantity_checked(units):
+        return None
+    stated = action.units.quantity if action.units is not None else None
+    return stated if stated is not None else action.quantity
+
+
+def check_quantity(action: Action, units: Units, i: int) -> None:
+    stated = _stated_quantity(action, units)
+    if stated is not None and stated != units.quantity:
+        raise _Refusal(QUANTITY_MISMATCH.finding(
+            f"the action states a quantity of {stated} but {units.label()} holds {units.quantity} units", _where(i)))
+
+
 def plan(actions: Sequence[Action], *, party: str | None, default_account: str, mode: Mode, ref: str,
-         load: Callable[[Iterable[str]], list[Block]]) -> Plan:
+         load: Callable[[Iterable[str]], list[Block]], quantity_check: bool = True) -> Plan:
     """Decide what ``actions`` do; ``load(series)`` returns the current blocks of those series."""
     result = Plan()
     todo: list[tuple[int, Action, Direction, Units]] = []
@@ -126,6 +149,8 @@ def plan(actions: Sequence[Action], *, party: str | None, default_account: str, 
         try:
             way = direction(action, i, party, mode)
             units = units_of(action)
+            if quantity_check:
+                check_quantity(action, units, i)
         except _Refusal as exc:
             result.findings.append(exc.finding)
             continue

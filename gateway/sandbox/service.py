@@ -73,6 +73,8 @@ class SandboxConfig:
     max_body_bytes: int = 1024 * 1024
     clock_skew: int = 30
     max_token_lifetime: int = 600
+    #: Refuse actions whose stated quantity differs from their range (SANDBOX.QUANTITY_MISMATCH).
+    quantity_check: bool = True
     seed: Path | None = None
     holds: tuple[str, ...] = field(default_factory=tuple)
 
@@ -271,7 +273,7 @@ class Sandbox:
             if findings:
                 return Decision(422, self._verdict(sender, message_id, body_digest, findings, []))
             result = ledger.plan(actions, party=self.config.party, default_account=self.config.default_account,
-                                 mode=mode, ref=message_id, load=load)
+                                 mode=mode, ref=message_id, load=load, quantity_check=self.config.quantity_check)
             status = 200 if result.accepted else 422
             return Decision(status, self._verdict(sender, message_id, body_digest, result.findings,
                                                   [s.as_dict() for s in result.steps] if result.accepted else [],

@@ -174,6 +174,11 @@ def _serial_from_template(template: str) -> Serial:
     return default_catalogue().parse(template)
 
 
+def quantity_checked(units: Units) -> bool:
+    """False for serial schemes whose range is not the block size (UNDP v1 programme ranges)."""
+    return units.kind != "serial" or _serial_from_template(units.template).layout.quantity_checked
+
+
 def label(kind: str, series: str, first: int, last: int, template: str = "") -> str:
     """How a clerk reads a block: ITMO ids, the serial text, or registry/project/vintage and range."""
     elements = json.loads(series)

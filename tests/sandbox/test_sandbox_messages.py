@@ -91,6 +91,9 @@ def test_jwks_is_published_and_matches_the_signing_key(world: World, start: Star
     ([itmo_action("Transfer", 2000, 2100), itmo_action("Acquisition", 2050, 2060)], "SANDBOX.OVERLAPPING_BLOCKS",
      "/actions/1"),
     ([itmo_action("Issuance", 5000, 5100)], "SANDBOX.UNSUPPORTED_KIND", "/actions/0"),
+    # a stated quantity that is not the length of the range
+    ([itmo_action("Transfer", 2000, 2100), {**itmo_action("Transfer", 3000, 3099), "quantity": "99"}],
+     "SANDBOX.QUANTITY_MISMATCH", "/actions/1"),
     # a transfer between two other Parties
     ([itmo_action("Transfer", 5000, 5100, acquiring="JPN", transferring="GHA")], "SANDBOX.WRONG_REGISTRY",
      "/actions/0"),
@@ -304,3 +307,13 @@ def test_concurrent_overlapping_credits_accept_exactly_one(world: World, start: 
     codes = sorted(_answer(a)["code"] or "accepted" for a in answers)
     assert codes == ["SANDBOX.OVERLAPPING_BLOCKS"] * 9 + ["accepted"]
     assert _operator(server).holdings()["total"]["held"] == 100
+
+
+def test_quantity_check_can_be_turned_off_and_skips_non_ghg_blocks(world: World, start: Start) -> None:
+    off = start("sbx-off", "canonical", quantity_check=False)
+    wrong = canonical_actions({**itmo_action("Transfer", 1, 100), "quantity": "7"})
+    assert _answer(world.send(off, wrong, "q1"))["verdict"] == "accepted"
+    on = start("sbx-on", "canonical")
+    assert _answer(world.send(on, wrong, "q1"))["code"] == "SANDBOX.QUANTITY_MISMATCH"
+    non_ghg = canonical_actions({**itmo_action("Transfer", 1, 100), "quantity": "7", "metric": "non-GHG"})
+    assert _answer(world.send(on, non_ghg, "q2"))["verdict"] == "accepted"

@@ -4,6 +4,7 @@ standards' ITMO and serial blocks, seed specs, and the direction of each action 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -157,5 +158,20 @@ def test_plan_reports_every_refused_action_and_applies_nothing() -> None:
 def test_the_sandbox_rules_are_catalogued() -> None:
     ids = {rule.id for rule in ledger.CATALOGUE}
     assert ids == {"SANDBOX.MALFORMED", "SANDBOX.UNSUPPORTED_KIND", "SANDBOX.UNKNOWN_UNITS", "SANDBOX.UNITS_NOT_HELD",
-                   "SANDBOX.OVERLAPPING_BLOCKS", "SANDBOX.WRONG_REGISTRY"}
+                   "SANDBOX.OVERLAPPING_BLOCKS", "SANDBOX.WRONG_REGISTRY", "SANDBOX.QUANTITY_MISMATCH"}
     assert all(rule.reference and rule.title for rule in ledger.CATALOGUE)
+
+
+@pytest.mark.parametrize(("units", "stated", "refused"), [
+    (UnitBlock(serial="ACR-US-192-2010-203-1-5000", quantity=Decimal(5000)), None, False),
+    (UnitBlock(serial="ACR-US-192-2010-203-1-5000", quantity=Decimal(4999)), None, True),
+    (UnitBlock(serial="ACR-US-192-2010-203-1-5000"), Decimal(12), True),
+    (UnitBlock(serial="VU-ITMO-11-356-2022-0-27-35", quantity=Decimal(3)), None, False),  # UNDP v1: not a block size
+    (UnitBlock(registry="CDM", serial_first=1, serial_last=10, quantity=Decimal(10)), Decimal(10), False),
+    (UnitBlock(registry="CDM", serial_first=1, serial_last=10), Decimal("10.5"), True),
+])
+def test_quantity_check_by_kind(units: UnitBlock, stated: Decimal | None, refused: bool) -> None:
+    action = _action(ActionType.RETIREMENT, units=units, quantity=stated)
+    result = ledger.plan([action], party=None, default_account="in", mode="inbound", ref="m",
+                         load=lambda series: [Block.of(units_of(action), "in")])
+    assert [f.rule for f in result.findings] == (["SANDBOX.QUANTITY_MISMATCH"] if refused else [])
