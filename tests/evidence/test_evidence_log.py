@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -282,3 +283,25 @@ def test_records_with_floats_verify_after_storage_and_export(backend: Backend, s
         export_log(log, tmp_path / "f.jsonl", signer=signer)
     report, _ = verify_export(tmp_path / "f.jsonl", keys=keys)
     assert report.ok and report.records == 2
+
+
+def test_a_lost_postgres_connection_is_a_coded_error_then_the_log_reconnects(
+        postgres_dsn: str, signer: JwkSigner, keys: KeySetVerifier) -> None:
+    import psycopg
+
+    from gateway.evidence.postgres import PostgresEvidenceLog
+
+    log = PostgresEvidenceLog(postgres_dsn, signer=signer, table=f"ev_lost_{uuid.uuid4().hex[:8]}")
+    try:
+        log.append(exchange(1))
+        pid = log._conn.info.backend_pid
+        with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(EvidenceStoreUnavailable):
+            log.append(exchange(2))
+        again = log.append(exchange(3))
+        assert again.seq == 2
+        assert log.verify(keys).ok and log.verify(keys).records == 2
+    finally:
+        log.drop()
+        log.close()
