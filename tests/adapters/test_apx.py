@@ -315,3 +315,27 @@ def test_golden_cadt_v2_unit_records() -> None:
     document = adapter.parse(fixture("acr-retirements"), medium=CSV).document
     out = registry.get("cadt-v2").serialize(document, medium=Medium.JSON)
     _golden("acr-retirements.cadt-v2-records.json", json.loads(out.data))
+
+
+# --- fuzzing: damaged input is a result with findings or a coded InputError, never a traceback ----------
+
+@given(st.data())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_damaged_exports_never_escape_as_tracebacks(data: st.DataObject) -> None:
+    original = bytearray(fixture("acr-retirements"))
+    for _ in range(data.draw(st.integers(1, 6))):
+        action = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        at = data.draw(st.integers(0, max(len(original) - 1, 0)))
+        if action == "flip" and original:
+            original[at] = data.draw(st.integers(0, 255))
+        elif action == "cut":
+            del original[at:at + data.draw(st.integers(1, 40))]
+        else:
+            original[at:at] = data.draw(st.sampled_from([b",", b'"', b"\r\n", b";", b"'=", b"\x00", b"-1"]))
+    try:
+        result = adapter.parse(bytes(original), medium=Medium.CSV)
+    except InputError as exc:
+        assert exc.code.startswith("INPUT.")
+        return
+    for finding in result.findings:
+        assert finding.rule.split(".")[0] in {"VERRA", "GOLD_STANDARD", "APX"}

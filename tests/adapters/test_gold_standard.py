@@ -296,3 +296,43 @@ def test_golden_cadt_v2_unit_records() -> None:
     document = adapter.parse(fixture("issuances.csv"), medium=CSV).document
     out = registry.get("cadt-v2").serialize(document, medium=Medium.JSON)
     _golden("issuances.cadt-v2-records.json", json.loads(out.data))
+
+
+# --- fuzzing: damaged input is a result with findings or a coded InputError, never a traceback ----------
+
+@given(st.data())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_damaged_exports_never_escape_as_tracebacks(data: st.DataObject) -> None:
+    original = bytearray(fixture("issuances.csv"))
+    for _ in range(data.draw(st.integers(1, 6))):
+        action = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        at = data.draw(st.integers(0, max(len(original) - 1, 0)))
+        if action == "flip" and original:
+            original[at] = data.draw(st.integers(0, 255))
+        elif action == "cut":
+            del original[at:at + data.draw(st.integers(1, 40))]
+        else:
+            original[at:at] = data.draw(st.sampled_from([b",", b'"', b"\r\n", b";", b"'=", b"\x00", b"-1"]))
+    try:
+        result = adapter.parse(bytes(original), medium=Medium.CSV)
+    except InputError as exc:
+        assert exc.code.startswith("INPUT.")
+        return
+    for finding in result.findings:
+        assert finding.rule.split(".")[0] in {"VERRA", "GOLD_STANDARD", "APX"}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.sampled_from(
+        ["GS1-1-UG-GS11236-16-2024-30307-1-19149", "ISSUED", "RETIRED", "2026-04-13T12:35:58.842275"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(
+        ["number_of_credits", "serial_number", "vintage", "status", "certified_date", "product", "project",
+         "sustaincert_id", "name", "country", "country_code", "id"]), inner, max_size=6),
+    max_leaves=20)
+
+
+@given(json_values)
+@settings(max_examples=200, deadline=None)
+def test_arbitrary_api_json_never_escapes_as_a_traceback(value: object) -> None:
+    result = adapter.parse(json.dumps(value).encode(), medium=JSON)
+    assert all(f.rule.startswith("GOLD_STANDARD.") for f in result.findings)
