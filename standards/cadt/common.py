@@ -23,6 +23,30 @@ STATUS_V2 = {"Issued": UnitStatus.ISSUED, "Held": UnitStatus.HELD, "Retired": Un
              "Cancelled": UnitStatus.CANCELLED, "Expired": UnitStatus.EXPIRED, "Buffer": UnitStatus.BUFFER,
              "Inactive": UnitStatus.INACTIVE, "Rejected": UnitStatus.REJECTED}
 
+#: Fields kept in ``extra`` that moved between v1 and v2 (reference §9), v1 name -> v2 name.
+MOVES_V1_TO_V2: dict[str, dict[str, str]] = {
+    "project": {"warehouseProjectId": "cadTrustProjectId", "unitMetric": "projectUnitMetric",
+                "program": "projectCreditingProgram"},
+    "unit": {"warehouseUnitId": "cadTrustUnitId", "unitBlockStart": "unitStartBlock",
+             "unitBlockEnd": "unitEndBlock"},
+}
+MOVES_V2_TO_V1 = {entity: {v2: v1 for v1, v2 in moves.items()} for entity, moves in MOVES_V1_TO_V2.items()}
+
+
+def place_extra(extra: dict[str, Any], fields: Any, moves: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The extra values the target entity has a field for (under their own name or the other
+    version's), and the keys it has none for."""
+    placed: dict[str, Any] = {}
+    left: list[str] = []
+    for key, value in extra.items():
+        if key in fields:
+            placed[key] = value
+        elif moves.get(key) in fields and moves[key] not in extra:
+            placed[moves[key]] = value
+        else:
+            left.append(key)
+    return placed, left
+
 
 def to_date(value: Any) -> date | None:
     if isinstance(value, str) and value:

@@ -13,12 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from standards.cadt.common import (
+    MOVES_V2_TO_V1,
     STATUS_V1,
     LossLog,
     build_record,
     country_alpha3,
     country_name,
     json_number,
+    place_extra,
     to_date,
     to_decimal,
     without_none,
@@ -104,12 +106,9 @@ def from_document(doc: CanonicalDocument, picklists: Picklists, losses: LossLog)
     projects = []
     for i, project in enumerate(doc.projects):
         rid = project.project_id or f"#{i}"
-        out: dict[str, Any] = {}
-        for key, value in project.extra.items():
-            if key in project_fields:
-                out[key] = value
-            else:
-                losses.add(f"project.extra.{key}", rid, NO_PLACE)
+        out, left = place_extra(project.extra, project_fields, MOVES_V2_TO_V1["project"])
+        for key in left:
+            losses.add(f"project.extra.{key}", rid, NO_PLACE)
         for attr, key in PROJECT_MAP.items():
             value = getattr(project, attr)
             if value is None or (key in ("projectId", "originProjectId") and key in project.extra):
@@ -122,12 +121,9 @@ def from_document(doc: CanonicalDocument, picklists: Picklists, losses: LossLog)
     units = []
     for i, unit in enumerate(doc.units):
         rid = unit.serial or f"#{i}"
-        out = {}
-        for key, value in unit.extra.items():
-            if key in unit_fields:
-                out[key] = value
-            else:
-                losses.add(f"unit.extra.{key}", rid, NO_PLACE)
+        out, left = place_extra(unit.extra, unit_fields, MOVES_V2_TO_V1["unit"])
+        for key in left:
+            losses.add(f"unit.extra.{key}", rid, NO_PLACE)
         if "unitBlockStart" not in out and unit.serial_first is not None:
             out["unitBlockStart"] = str(unit.serial_first)
         if "unitBlockEnd" not in out and unit.serial_last is not None:

@@ -15,11 +15,13 @@ from typing import Any
 
 from standards.cadt import aef
 from standards.cadt.common import (
+    MOVES_V1_TO_V2,
     STATUS_V2,
     LossLog,
     build_record,
     country_alpha3,
     json_number,
+    place_extra,
     to_date,
     to_decimal,
     without_none,
@@ -192,15 +194,14 @@ def from_document(doc: CanonicalDocument, picklists: Picklists, profile: Profile
     project_fields = spec.entities["project"].by_name
     for i, project in enumerate(doc.projects):
         rid = project.project_id or f"#{i}"
-        native: dict[str, Any] = {}
-        for key, value in project.extra.items():
-            if key in spec.resources and isinstance(value, list):
-                for related in value:
-                    emit(key, related)
-            elif key in project_fields:
-                native[key] = value
-            else:
-                losses.add(f"project.extra.{key}", rid, NO_PLACE)
+        related_records = {k: v for k, v in project.extra.items() if k in spec.resources and isinstance(v, list)}
+        for key, records in related_records.items():
+            for related in records:
+                emit(key, related)
+        plain = {k: v for k, v in project.extra.items() if k not in related_records}
+        native, left = place_extra(plain, project_fields, MOVES_V1_TO_V2["project"])
+        for key in left:
+            losses.add(f"project.extra.{key}", rid, NO_PLACE)
         for attr, key in PROJECT_MAP.items():
             value = getattr(project, attr)
             if value is not None:
@@ -219,15 +220,14 @@ def from_document(doc: CanonicalDocument, picklists: Picklists, profile: Profile
     unit_fields = spec.entities["unit"].by_name
     for i, unit in enumerate(doc.units):
         rid = unit.serial or f"#{i}"
-        native = {}
-        for key, value in unit.extra.items():
-            if key in spec.resources and isinstance(value, list):
-                for related in value:
-                    emit(key, related)
-            elif key in unit_fields:
-                native[key] = value
-            else:
-                losses.add(f"unit.extra.{key}", rid, NO_PLACE)
+        related_records = {k: v for k, v in unit.extra.items() if k in spec.resources and isinstance(v, list)}
+        for key, records in related_records.items():
+            for related in records:
+                emit(key, related)
+        plain = {k: v for k, v in unit.extra.items() if k not in related_records}
+        native, left = place_extra(plain, unit_fields, MOVES_V1_TO_V2["unit"])
+        for key in left:
+            losses.add(f"unit.extra.{key}", rid, NO_PLACE)
         if "unitStartBlock" not in native and unit.serial_first is not None:
             native["unitStartBlock"] = str(unit.serial_first)
         if "unitEndBlock" not in native and unit.serial_last is not None:

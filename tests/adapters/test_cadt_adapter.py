@@ -241,3 +241,22 @@ def test_translation_from_a_node_answer_to_aef() -> None:
     assert aef["Actions"][0]["ActionType"] == "First transfer" and aef["Actions"][0]["Metric"] == "GHG"
     assert aef["Submission"]["ParticipatingParty"] == "GHA"
     assert copy.deepcopy(answer) == answer  # the input is not modified
+
+
+def test_v1_unit_export_with_unit_back_references() -> None:
+    """A units export: issuances and labels sheets carry unitId, label_units links units to labels."""
+    unit = {k: v for k, v in v1_doc()["units"][0].items() if k != "issuance"}
+    iss = v1_doc()["projects"][0]["issuances"][0]
+    label = v1_doc()["projects"][0]["labels"][0]
+    sheets = {
+        "units": [list(unit), list(unit.values())],
+        "issuances": [["unitId", *iss], [unit["warehouseUnitId"], *iss.values()]],
+        "labels": [["unitId", *label], [unit["warehouseUnitId"], *label.values()]],
+        "label_units": [["warehouseUnitId", "labelId"], [unit["warehouseUnitId"], label["id"]]],
+    }
+    result = fresh().parse(_workbook(sheets), medium=Medium.XLSX)
+    assert result.valid, [f.as_dict() for f in result.findings]
+    block = result.document.units[0]
+    assert block.extra["issuance"]["id"] == iss["id"] and "unitId" not in block.extra["issuance"]
+    assert [x["label"] for x in block.extra["labels"]] == [label["label"]]
+    assert block.serial_first == 1001 and block.range_length == 20000
