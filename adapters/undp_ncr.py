@@ -426,6 +426,7 @@ class _AefExport:
                 f"the AEF export has no column {', '.join(repr(m) for m in missing)} (its header is: "
                 f"{', '.join(header.cells)[:300]})", Location(line=header.line)))
             return
+        profile = self.profile
         for index, record in enumerate(iterator):
             cells: dict[str, str] = {}
             unknown: dict[str, str] = {}
@@ -434,9 +435,9 @@ class _AefExport:
                     unknown[name] = value
                 else:
                     cells[key] = value
-            ctx = _Context(self.profile)
+            ctx = _Context(profile)
             try:
-                yield self.aef_row(cells, unknown)
+                yield self.aef_row(cells, unknown, profile)
             except _Bad as exc:
                 ctx.bad(exc, ["rows", index], line=record.line)
                 yield ctx.findings[0]
@@ -444,8 +445,10 @@ class _AefExport:
                 ctx.invalid(exc, ["rows", index], line=record.line)
                 yield ctx.findings[0]
 
-    def aef_row(self, cells: dict[str, str], unknown: dict[str, str]) -> _AefRow:
+    def aef_row(self, cells: dict[str, str], unknown: dict[str, str],
+                profile: UndpProfile | None = None) -> _AefRow:
         """One export row as a canonical Action (and the authorization it embeds)."""
+        profile = profile or self.profile
         def cell(key: str) -> str | None:
             value = cells.get(key, "").strip()
             return None if value in _NA else value
@@ -486,7 +489,6 @@ class _AefExport:
         authorized = cell("projectAuthorizationTime")
         auth_id = cell("authorizationId")
         origin = info.originating if info is not None else None
-        profile = self.profile
         units = UnitBlock(serial=None if info is None else str(info.serial), serial_first=first, serial_last=last,
                           quantity=quantity, vintage=vintage, country=origin,
                           project_id=None if info is None else info.project,
@@ -518,6 +520,7 @@ class _AefExport:
 
     def serialize_csv(self, document: CanonicalDocument) -> SerializeResult:
         authorizations = {a.authorization_id: a for a in document.authorizations}
+        profile = self.profile
         used: set[str] = set()
         rows: list[list[str]] = [[label for label, _key in AEF_COLUMNS]]
         losses: dict[tuple[str, str], list[str]] = {}
@@ -526,7 +529,7 @@ class _AefExport:
             auth = authorizations.get(action.authorization_id or "")
             try:
                 cells = self._aef_cells(action, auth)
-                back = self.aef_row(cells, {})
+                back = self.aef_row(cells, {}, profile)
             except (_Refused, _Bad, ValidationError) as exc:
                 losses.setdefault(("actions", f"not an AEF export row: {exc}"), []).append(pointer)
                 continue
