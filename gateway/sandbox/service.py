@@ -280,6 +280,8 @@ class Sandbox:
                                                   reserved=mode == "outgoing"), result)
 
         stored = self.store.apply_message(sender, message_id, body_digest, decide)
+        log.info("sandbox %s answered %s message %r from %r: HTTP %s%s", self.config.registry_id, mode, message_id,
+                 sender, stored.status, " (replayed)" if stored.replayed else "")
         extra = {REPLAYED_HEADER: "true"} if stored.replayed else None
         return self.signed(stored.status, stored.body, body, extra=extra)
 

@@ -144,3 +144,10 @@ def test_bad_seed_files_are_refused(tmp_path: Path, seed: str) -> None:
     path.write_text(seed)
     done = _run("--format", "aef", "--db", str(tmp_path / "s.sqlite3"), "--seed", str(path), "--check")
     assert done.returncode == 2 and done.stderr.startswith("carbonlink: SANDBOX.SEED: "), done.stderr
+
+
+def test_a_database_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "not.sqlite3"
+    db.write_bytes(b"this is not a database" * 100)
+    done = _run("--format", "aef", "--db", str(db), "--check")
+    assert done.returncode == 2 and done.stderr.startswith("carbonlink: SANDBOX.CONFIG: cannot open"), done.stderr

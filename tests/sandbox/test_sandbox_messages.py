@@ -317,3 +317,10 @@ def test_quantity_check_can_be_turned_off_and_skips_non_ghg_blocks(world: World,
     assert _answer(world.send(on, wrong, "q1"))["code"] == "SANDBOX.QUANTITY_MISMATCH"
     non_ghg = canonical_actions({**itmo_action("Transfer", 1, 100), "quantity": "7", "metric": "non-GHG"})
     assert _answer(world.send(on, non_ghg, "q2"))["verdict"] == "accepted"
+
+
+@pytest.mark.parametrize("body", [b"PK\x03\x04 not really a zip", b"plain text", b""])
+def test_an_unreadable_workbook_is_malformed(world: World, start: Start, body: bytes) -> None:
+    server = start("sbx-xlsx", "aef", medium="xlsx")
+    answer = _answer(world.send(server, body, "wb"))
+    assert answer["code"] == "SANDBOX.MALFORMED" and "INPUT." in answer["reasons"][0]["message"], answer
