@@ -79,13 +79,22 @@ def test_the_table_refuses_update_and_delete(filled: Filled, sql: str) -> None:
     assert log.head()[0] == 6
 
 
-def test_postgres_refuses_truncate(filled: Filled) -> None:
-    backend, log = filled
-    if backend.name != "postgres":
-        pytest.skip("TRUNCATE is PostgreSQL's")
-    with pytest.raises(Exception, match="append-only"):
-        backend.raw.execute("TRUNCATE {t}")
-    assert log.head()[0] == 6
+def test_postgres_refuses_truncate(postgres_dsn: str, signer: JwkSigner) -> None:
+    import psycopg
+
+    from gateway.evidence.postgres import PostgresEvidenceLog
+
+    table = f"ev_trunc_{uuid.uuid4().hex[:8]}"
+    log = PostgresEvidenceLog(postgres_dsn, signer=signer, table=table)
+    try:
+        log.append(exchange(1))
+        refused = pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only")
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn, refused:
+            conn.execute(f"TRUNCATE {table}")
+        assert log.head()[0] == 1
+    finally:
+        log.drop()
+        log.close()
 
 
 @pytest.mark.parametrize(("column", "value"), [
