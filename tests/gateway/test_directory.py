@@ -175,13 +175,13 @@ def live(world: TrustWorld) -> Iterator[tuple[TrustWorld, GatewayProcess]]:
     proc.stop()
 
 
-def _wait(predicate: Any, timeout: float = 15) -> None:
+def _wait(predicate: Any, timeout: float = 15, show: Any = None) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if predicate():
             return
         time.sleep(0.1)
-    raise AssertionError("condition not reached")
+    raise AssertionError(f"condition not reached: {show() if show else ''}")
 
 
 def test_suspension_takes_effect_on_the_next_refresh(live: tuple[TrustWorld, GatewayProcess]) -> None:
@@ -222,12 +222,21 @@ def test_bad_directory_on_refresh_keeps_the_last_good_one(live: tuple[TrustWorld
         lambda: (
             httpx.get(gw.base + "/healthz").json()["checks"]["directory"].get("last_refresh_error")
             == "DIRECTORY.SIGNATURE"
-        )
+        ),
+        show=lambda: httpx.get(gw.base + "/healthz").text,
     )
     health = httpx.get(gw.base + "/healthz")
     assert health.status_code == 200 and health.json()["checks"]["directory"]["sequence"] == before
-    world.write_directory(valid_for=1)
-    _wait(lambda: httpx.get(gw.base + "/healthz").status_code == 503)
+    world.write_directory(valid_for=5)
+    _wait(
+        lambda: (
+            httpx.get(gw.base + "/healthz").json()["checks"]["directory"].get("sequence") == world.sequence
+        )
+    )
+    _wait(
+        lambda: httpx.get(gw.base + "/healthz").status_code == 503,
+        show=lambda: httpx.get(gw.base + "/healthz").text,
+    )
     failing = httpx.get(gw.base + "/healthz").json()
     assert failing["checks"]["directory"]["code"] == "DIRECTORY.EXPIRED"
     che = RegistryClient(gw.base, "che-registry", world.clients["che-registry"])
