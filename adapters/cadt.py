@@ -280,6 +280,7 @@ class CadtAdapter:
                 read.origins[("projects", len(projects))] = _Origin("projects", number, _columns(header))
                 projects.append(record)
         issuances: dict[str, dict[str, Any]] = {}
+        orphans: dict[tuple[str, str], tuple[int, Location]] = {}
         for child in V1_PROJECT_CHILDREN:
             if child not in sheets:
                 continue
@@ -294,17 +295,17 @@ class CadtAdapter:
                 if child == "issuances" and record.get("id") is not None:
                     issuances[str(record["id"])] = {**record, "warehouseProjectId": parent} \
                         if parent not in (None, "") else record
-                if parent in (None, ""):
-                    continue  # a unit's issuance or label that no project of the workbook lists
-                index = by_wid.get(str(parent))
-                if index is None:
-                    if "projects" in sheets:
-                        column = header.index("projectId") + 1 if "projectId" in header else 1
+                index = by_wid.get(str(parent)) if parent not in (None, "") else None
+                if index is None:  # a unit's issuance or label, or a row whose project is missing
+                    column = header.index("projectId") + 1 if "projectId" in header else 1
+                    where = Location(pointer=json_pointer([child, number]), sheet=child,
+                                     cell=f"{get_column_letter(column)}{number}")
+                    if parent not in (None, "") and "projects" in sheets:
                         read.findings.append(BACKREF.finding(
                             f"{child} row {number} names project {parent!r} in its projectId column (the "
-                            "parent's warehouseProjectId), but no projects row has that id",
-                            Location(pointer=json_pointer([child, number]), sheet=child,
-                                     cell=f"{get_column_letter(column)}{number}")))
+                            "parent's warehouseProjectId), but no projects row has that id", where))
+                    else:
+                        orphans[(child, str(record.get("id")))] = (number, where)
                     continue
                 siblings = projects[index].setdefault(child, [])
                 read.origins[("projects", index, child, len(siblings))] = _Origin(child, number, _columns(header))
@@ -312,6 +313,14 @@ class CadtAdapter:
         read.document["projects"] = projects
         if "units" in sheets:
             read.document["units"] = self._v1_units(spec.entities, sheets, issuances, read)
+            for unit in read.document["units"]:
+                orphans.pop(("issuances", str(unit.get("issuanceId"))), None)
+                for label in unit.get("labels") or []:
+                    orphans.pop(("labels", str(label.get("id"))), None)
+        for (child, _key), (number, where) in orphans.items():
+            read.findings.append(BACKREF.finding(
+                f"{child} row {number} belongs to no project row (empty or unknown "
+                "projectId) and no unit uses it, so it would be lost", where))
 
     def _v1_units(self, entities: dict[str, EntitySpec],
                   sheets: dict[str, tuple[list[str], list[tuple[int, tuple[Any, ...]]]]],

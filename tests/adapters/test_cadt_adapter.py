@@ -260,3 +260,14 @@ def test_v1_unit_export_with_unit_back_references() -> None:
     assert block.extra["issuance"]["id"] == iss["id"] and "unitId" not in block.extra["issuance"]
     assert [x["label"] for x in block.extra["labels"]] == [label["label"]]
     assert block.serial_first == 1001 and block.range_length == 20000
+
+
+def test_child_rows_that_belong_nowhere_are_reported() -> None:
+    sheets = _v1_export(location_parent="")
+    result = fresh().parse(_workbook(sheets), medium=Medium.XLSX)
+    backref = [f for f in result.findings if f.rule == "CADT.XLSX.BACKREF"]
+    assert len(backref) == 1 and "belongs to no project row" in backref[0].message
+    assert (backref[0].location.sheet, backref[0].location.cell) == ("projectLocations", "A2")
+    del sheets["projects"]  # a child sheet without its parents: nothing may vanish silently
+    orphaned = fresh().parse(_workbook(sheets), medium=Medium.XLSX)
+    assert {f.location.sheet for f in orphaned.findings if f.rule == "CADT.XLSX.BACKREF"} == {"projectLocations"}
