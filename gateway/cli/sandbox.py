@@ -37,8 +37,9 @@ def sandbox_command(
     gateway_issuer: Annotated[str, typer.Option(help="Expected iss of gateway tokens.")] = "http://127.0.0.1:8080",
     audience: Annotated[list[str] | None, typer.Option(help="Accepted aud (repeatable; default registry id and "
                                                             "base URL).")] = None,
-    key: Annotated[Path | None, typer.Option(help="Private JWK signing answers (default: generated, kept in the "
-                                                  "SQLite file).")] = None,
+    key: Annotated[str | None, typer.Option(help="Private JWK file signing answers, or 'development' for the "
+                                                 "development key of --registry-id (default: generated, kept "
+                                                 "in the SQLite file).")] = None,
     operator_token: Annotated[str | None, typer.Option(envvar="CARBONLINK_SANDBOX_OPERATOR_TOKEN",
                                                        help="Operator bearer token (default: generated, kept).")]
     = None,
@@ -56,7 +57,7 @@ def sandbox_command(
     config = SandboxConfig(
         format=format, registry_id=registry_id, party=party, host=host, port=port,
         db=db or Path(f"sandbox-{registry_id}.sqlite3"), messages_path=messages_path, medium=medium,
-        gateway_jwks=gateway_jwks, gateway_issuer=gateway_issuer, audiences=tuple(audience or ()), key_file=key,
+        gateway_jwks=gateway_jwks, gateway_issuer=gateway_issuer, audiences=tuple(audience or ()), key=key,
         operator_token=operator_token, default_account=default_account, max_body_bytes=max_body_bytes, seed=seed,
         holds=tuple(hold or ()), quantity_check=quantity_check)
     try:

@@ -66,7 +66,9 @@ class SandboxConfig:
     gateway_jwks: str = DEVELOPMENT
     gateway_issuer: str = "http://127.0.0.1:8080"
     audiences: tuple[str, ...] = ()
-    key_file: Path | None = None
+    #: Private JWK file signing answers, or ``development`` for the development registry key of
+    #: ``registry_id`` (``gateway/devdata``); None: generated once and kept in the SQLite file.
+    key: str | None = None
     key_alg: str = "ES256"
     operator_token: str | None = None
     default_account: str = "incoming"
@@ -118,14 +120,18 @@ class Sandbox:
             raise SandboxConfigError(f"--messages-path {config.messages_path!r} must start with / and not clash "
                                      "with the operator routes")
         self.store = SandboxStore(config.db)
-        self.key = self._signing_key()
-        self.operator_token = config.operator_token or self.store.meta_default(
-            "operator_token", lambda: secrets.token_urlsafe(24))
-        audiences = config.audiences or (config.registry_id, config.base_url)
-        self.verifier = GatewayVerifier(key_source(config.gateway_jwks), issuer=config.gateway_issuer,
-                                        audiences=tuple(audiences), store=self.store, skew=config.clock_skew,
-                                        max_lifetime=config.max_token_lifetime)
-        self.seeded = self._seed()
+        try:
+            self.key = self._signing_key()
+            self.operator_token = config.operator_token or self.store.meta_default(
+                "operator_token", lambda: secrets.token_urlsafe(24))
+            audiences = config.audiences or (config.registry_id, config.base_url)
+            self.verifier = GatewayVerifier(key_source(config.gateway_jwks), issuer=config.gateway_issuer,
+                                            audiences=tuple(audiences), store=self.store, skew=config.clock_skew,
+                                            max_lifetime=config.max_token_lifetime)
+            self.seeded = self._seed()
+        except BaseException:
+            self.store.close()
+            raise
 
     # -- start-up -----------------------------------------------------------------------------
 
@@ -142,9 +148,17 @@ class Sandbox:
 
     def _signing_key(self) -> Key:
         try:
-            if self.config.key_file is not None:
-                raw = load_json(read_bytes(self.config.key_file, limit=64 * 1024), what=str(self.config.key_file))
-                return import_jwk(raw, private=True, what=str(self.config.key_file))
+            if self.config.key == DEVELOPMENT:
+                from gateway.trust import development
+
+                keys = development.client_keys()
+                if self.config.registry_id not in keys:
+                    raise SandboxConfigError(f"--key development: there is no development key for "
+                                             f"{self.config.registry_id!r} (known: {', '.join(sorted(keys))})")
+                return keys[self.config.registry_id]
+            if self.config.key is not None:
+                raw = load_json(read_bytes(Path(self.config.key), limit=64 * 1024), what=self.config.key)
+                return import_jwk(raw, private=True, what=self.config.key)
             stored = self.store.meta_default("signing_key", lambda: orjson.dumps(dict(generate_key(
                 self.config.key_alg, f"{self.config.registry_id}-1").as_dict(private=True))).decode())
             return import_jwk(orjson.loads(stored), private=True, what="sandbox signing key")
