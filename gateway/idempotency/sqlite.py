@@ -28,6 +28,7 @@ from gateway.idempotency.store import (
 
 T = TypeVar("T")
 _PURGE_EVERY = 60.0
+_PURGE_BATCH = 500  # rows per purge, so a claim never pays for a large backlog at once
 _PENDING, _DONE = "pending", "done"
 
 
@@ -100,8 +101,10 @@ class SqliteIdempotencyStore(IdempotencyStore):
 
         def work(conn: sqlite3.Connection, now: float) -> Claim:
             if now >= self._next_purge:
-                conn.execute(f"DELETE FROM {self._t} WHERE expires_at < ?", (now,))
-                self._next_purge = now + _PURGE_EVERY
+                purged = conn.execute(
+                    f"DELETE FROM {self._t} WHERE (sender, message_id) IN (SELECT sender, message_id "
+                    f"FROM {self._t} WHERE expires_at < ? LIMIT {_PURGE_BATCH})", (now,)).rowcount
+                self._next_purge = now + (1.0 if purged >= _PURGE_BATCH else _PURGE_EVERY)
             row = conn.execute(f"SELECT digest, state, receipt, expires_at FROM {self._t} "
                                "WHERE sender = ? AND message_id = ?", (sender, message_id)).fetchone()
             if row is not None and row[3] > now:

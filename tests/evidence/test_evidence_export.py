@@ -145,3 +145,31 @@ def test_incremental_exports_link_up(filled: Filled, signer: JwkSigner, keys: Ke
     assert verify_export(second, keys=keys)[0].code == "EVIDENCE.SEQUENCE_GAP"
     with pytest.raises(EvidenceConfigError):
         export_log(log, tmp_path / "x.jsonl", signer=signer, from_seq=11)
+
+
+def test_an_export_taken_while_appends_continue_is_consistent(filled: Filled, signer: JwkSigner,
+                                                              keys: KeySetVerifier, tmp_path: Path) -> None:
+    import threading
+
+    backend, _ = filled
+    stop = threading.Event()
+
+    def keep_appending() -> None:
+        with backend.open(signer) as writer:
+            n = 100
+            while not stop.is_set():
+                writer.append(exchange(n))
+                n += 1
+
+    thread = threading.Thread(target=keep_appending)
+    thread.start()
+    try:
+        with backend.open() as reader:
+            summaries = [export_log(reader, tmp_path / f"live-{i}.jsonl", signer=signer) for i in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+    for i, summary in enumerate(summaries):
+        report, manifest = verify_export(tmp_path / f"live-{i}.jsonl", keys=keys)
+        assert report.ok and report.records == summary.records == manifest["records"]
+    assert summaries[-1].head_seq >= summaries[0].head_seq >= 6

@@ -232,3 +232,28 @@ def test_two_processes_racing_on_the_same_keys_never_both_deliver(backend: Backe
         winner = "a" if f"race-{i}" in won_a else "b"
         assert claim.state is ClaimState.DONE
         assert claim.receipt == {"delivered_by": winner, "message_id": f"race-{i}"}
+
+
+def test_sqlite_purges_expired_rows_in_bounded_batches(tmp_path: Path) -> None:
+    import sqlite3
+
+    from gateway.idempotency import sqlite as backend_module
+
+    now = [1000.0]
+    store = backend_module.SqliteIdempotencyStore(tmp_path / "p.db", table="purge", lease_seconds=10,
+                                                  retention_seconds=10, clock=lambda: now[0])
+    for i in range(backend_module._PURGE_BATCH + 20):
+        store.complete(store.claim("CHE", f"m-{i}", DIGEST_A), {"i": i})
+
+    def rows() -> int:
+        with sqlite3.connect(tmp_path / "p.db") as conn:
+            return int(conn.execute("SELECT count(*) FROM purge").fetchone()[0])
+
+    assert rows() == backend_module._PURGE_BATCH + 20
+    now[0] += 3600  # everything expired; the next claims purge, one bounded batch at a time
+    store.claim("GHA", "fresh-1", DIGEST_A)
+    assert rows() == 20 + 1
+    now[0] += 1.5
+    store.claim("GHA", "fresh-2", DIGEST_A)
+    assert rows() == 2
+    store.close()
