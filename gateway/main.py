@@ -11,8 +11,10 @@ from fastapi import FastAPI
 
 from gateway import errors
 from gateway.api.middleware import GuardMiddleware
-from gateway.api.routes import health, oauth, peers, wellknown
+from gateway.api.routes import health, metrics, oauth, peers, transfers, wellknown
 from gateway.settings import Settings, get_settings
+from gateway.transfers.ratelimit import RateLimiter
+from gateway.transfers.settings import get_transfer_settings
 from gateway.trust.setup import Trust, build_trust
 
 log = logging.getLogger("carbonlink.gateway")
@@ -21,19 +23,17 @@ API_VERSION = "0.1.0"
 
 
 async def _refresh_loop(trust: Trust) -> None:
+    """Reload the directory every interval; a refused or failing refresh never stops the loop."""
     interval = trust.settings.directory_refresh_seconds
     while True:
         await asyncio.sleep(interval)
-        error = await asyncio.to_thread(trust.directory.refresh)
+        try:
+            error = await asyncio.to_thread(trust.directory.refresh)
+        except Exception:  # the loop must survive anything; the store keeps the last good directory
+            log.exception("directory refresh failed unexpectedly")
+            continue
         if error is not None:
-            log.warning(
-                "directory refresh refused (%s): %s; keeping sequence %s",
-                error.code,
-                error.message,
-                trust.directory.token and trust.directory.current().sequence
-                if trust.directory.token
-                else None,
-            )
+            log.warning("directory refresh refused (%s): %s", error.code, error.message)
 
 
 def create_app(settings: Settings | None = None, *, trust: Trust | None = None) -> FastAPI:
@@ -60,7 +60,15 @@ def create_app(settings: Settings | None = None, *, trust: Trust | None = None) 
     )
     app.state.trust = trust
     errors.install(app)
-    for module in (oauth, wellknown, peers, health):
+    for module in (oauth, wellknown, peers, health, transfers, metrics):
         app.include_router(module.router)
-    app.add_middleware(GuardMiddleware, settings=settings)
+    transfer_settings = get_transfer_settings()
+    app.state.transfer_settings = transfer_settings
+    app.state.rate_limiter = RateLimiter(
+        transfer_settings.rate_limit_per_minute, transfer_settings.rate_limit_burst
+    )
+    limit = transfer_settings.transfer_max_body_bytes
+    app.add_middleware(
+        GuardMiddleware, settings=settings, path_limits={"/v1/transfers": limit, "/v1/messages/": limit}
+    )
     return app

@@ -250,6 +250,9 @@ def test_bad_directory_on_refresh_keeps_the_last_good_one(live: tuple[TrustWorld
         }
     )
     assert_refused(resp, 401, "DIRECTORY.EXPIRED", oauth_error="invalid_client")
+    world.write_directory()
+    _wait(lambda: httpx.get(gw.base + "/healthz").status_code == 200)
+    assert che.get("/v1/whoami", che.get_token()).status_code == 200
 
 
 # --- CLI ------------------------------------------------------------------------------------------------
