@@ -19,6 +19,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.evidence.errors import EvidenceError
+from gateway.idempotency.store import ClaimInProgress, IdempotencyConflict, IdempotencyStoreUnavailable
+from gateway.transfers.errors import OutputInvalid, TransferError
 from gateway.trust.errors import (
     ConfigurationError,
     DirectoryError,
@@ -37,7 +40,7 @@ from gateway.trust.errors import (
     UseDPoPNonce,
 )
 from gateway.trust.jose import ALLOWED_ALGORITHMS
-from standards.errors import CarbonlinkError, InputError, InputTooLarge
+from standards.errors import CarbonlinkError, InputError, InputTooLarge, ValidationFailed
 
 log = logging.getLogger("carbonlink.gateway")
 
@@ -59,6 +62,14 @@ def status_for(exc: CarbonlinkError, *, at_token_endpoint: bool) -> int:
     """HTTP status of a domain error (token endpoint and resource endpoints differ for DPoP)."""
     if isinstance(exc, InputTooLarge):
         return 413
+    if isinstance(exc, TransferError):
+        return exc.http_status
+    if isinstance(exc, ValidationFailed):
+        return 422
+    if isinstance(exc, IdempotencyConflict | ClaimInProgress):
+        return 409
+    if isinstance(exc, IdempotencyStoreUnavailable | EvidenceError):
+        return 503
     if isinstance(exc, InvalidDPoPProof):
         return 400 if at_token_endpoint else 401
     if isinstance(exc, InvalidClient | InvalidToken | DirectoryError | ParticipantUnknown):
@@ -95,6 +106,9 @@ def error_response(exc: CarbonlinkError, request: Request) -> JSONResponse:
         headers["WWW-Authenticate"] = f"DPoP {params}"
     if isinstance(exc, ServiceUnavailable):
         headers["Retry-After"] = "30"
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int | float) and retry_after > 0:
+        headers["Retry-After"] = str(int(retry_after))
     if at_token:
         body: dict[str, Any] = {
             "error": oauth or "invalid_request",
@@ -111,6 +125,9 @@ def error_response(exc: CarbonlinkError, request: Request) -> JSONResponse:
     }
     if oauth:
         problem["error"] = oauth
+    findings = getattr(exc, "findings", None)
+    if isinstance(exc, ValidationFailed | OutputInvalid) and findings is not None:
+        problem["errors"] = [f.as_dict() for f in findings]
     return JSONResponse(problem, status_code=status, headers=headers, media_type="application/problem+json")
 
 

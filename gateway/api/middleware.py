@@ -29,9 +29,17 @@ class GuardMiddleware:
     """503 in maintenance (``settings.maintenance`` or the maintenance file exists);
     413 for bodies over ``settings.max_body_bytes`` (declared or streamed)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, path_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.settings = settings
+        self.path_limits = path_limits or {}
+
+    def limit_for(self, path: str) -> int:
+        """The body limit of a path: the first matching prefix in ``path_limits``, else the default."""
+        for prefix, limit in self.path_limits.items():
+            if path.startswith(prefix):
+                return limit
+        return self.settings.max_body_bytes
 
     def in_maintenance(self) -> bool:
         s = self.settings
@@ -44,7 +52,7 @@ class GuardMiddleware:
         if self.in_maintenance():
             await _refuse(scope, receive, send, ServiceUnavailable("the gateway is in maintenance mode"))
             return
-        limit = self.settings.max_body_bytes
+        limit = self.limit_for(str(scope.get("path", "")))
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from gateway.cli import evidence, sandbox, translation, trust
+from gateway.cli import evidence, sandbox, transfers, translation, trust
 from standards.errors import CarbonlinkError
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ translation.register(app)
 trust.register(app)
 sandbox.register(app)
 evidence.register(app)
+transfers.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

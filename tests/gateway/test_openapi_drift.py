@@ -20,7 +20,7 @@ def test_committed_openapi_document_has_not_drifted() -> None:
     assert committed == json.loads(render()), "the API changed: regenerate openapi/openapi.json"
 
 
-def test_document_lists_the_trust_endpoints_and_their_error_answers() -> None:
+def test_document_lists_the_endpoints_and_their_error_answers() -> None:
     paths = document()["paths"]
     assert set(paths) == {
         "/oauth/token",
@@ -29,6 +29,15 @@ def test_document_lists_the_trust_endpoints_and_their_error_answers() -> None:
         "/v1/whoami",
         "/v1/peers",
         "/healthz",
+        "/metrics",
+        "/v1/transfers",
+        "/v1/messages/{kind}",
     }
     assert {"400", "401", "413"} <= set(paths["/oauth/token"]["post"]["responses"])
     assert {"401", "403"} <= set(paths["/v1/peers"]["get"]["responses"])
+
+
+def test_transfer_routes_document_their_coded_answers() -> None:
+    paths = document()["paths"]
+    for path in ("/v1/transfers", "/v1/messages/{kind}"):
+        assert {"200", "401", "403", "409", "413", "422", "429", "502", "504"} <= set(paths[path]["post"]["responses"])

@@ -1,0 +1,93 @@
+"""Messages between registries: ``POST /v1/transfers`` and ``POST /v1/messages/{kind}``."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from gateway.api.deps import CurrentCaller, require_scope
+from gateway.transfers.ratelimit import RateLimiter
+from gateway.transfers.service import TransferService
+from gateway.trust.outbound import SIGNATURE_HEADER
+from standards.codec import MessageKind
+
+router = APIRouter(prefix="/v1", tags=["transfers"])
+_BUILD_LOCK = threading.Lock()
+
+SEND_SCOPE = "messages:send"
+RECEIPT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Signed receipt (detached JWS over the body in Carbonlink-Signature). `outcome` says "
+                         "whether the receiving registry accepted or rejected the message.",
+          "content": {"application/json": {}}},
+    401: {"description": "Token or its DPoP/mTLS binding refused"},
+    403: {"description": "Kind not allowed for the sender, sender is not the transferring registry, or scope"},
+    409: {"description": "Message id reused with another body, or the same message is being delivered"},
+    413: {"description": "Body too large"},
+    422: {"description": "Validation findings (problem+json with errors[]), no receiving registry, or the "
+                         "translation fails the receiver's format"},
+    429: {"description": "Rate limit (Retry-After)"},
+    502: {"description": "The receiving registry is down, failed, or answered without a valid signature "
+                         "(Retry-After); nothing was acknowledged"},
+    504: {"description": "The receiving registry did not answer in time (Retry-After)"},
+}
+
+
+def get_transfer_service(request: Request) -> TransferService:
+    """The app's transfer service, built on first use (its stores open then, not at import)."""
+    state = request.app.state
+    service = getattr(state, "transfers", None)
+    if service is None:
+        from gateway.transfers import build_service
+
+        with _BUILD_LOCK:
+            service = getattr(state, "transfers", None)
+            if service is None:
+                service = state.transfers = build_service(state.trust, state.transfer_settings)
+    assert isinstance(service, TransferService)
+    return service
+
+
+def get_rate_limiter(request: Request) -> RateLimiter:
+    limiter = request.app.state.rate_limiter
+    assert isinstance(limiter, RateLimiter)
+    return limiter
+
+
+TransfersDep = Annotated[TransferService, Depends(get_transfer_service)]
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+MessageIdHeader = Annotated[str, Header(alias="Carbonlink-Message-Id", description="sender-assigned message id")]
+ReceiverHeader = Annotated[str | None, Header(alias="Carbonlink-Receiver",
+                                               description="receiving registry id, when the message does not "
+                                                           "name a single acquiring Party")]
+
+
+async def _relay(kind: MessageKind, request: Request, caller: CurrentCaller, service: TransferService,
+                 limiter: RateLimiter, message_id: str, receiver: str | None) -> Response:
+    require_scope(caller, SEND_SCOPE)
+    limiter.take(caller.participant.id)
+    body = await request.body()
+    outcome = await run_in_threadpool(service.submit, caller.participant, kind, message_id, body,
+                                      request.headers.get("content-type"), receiver)
+    headers = {SIGNATURE_HEADER: outcome.signature, "Cache-Control": "no-store"}
+    if outcome.replayed:
+        headers["Carbonlink-Replayed"] = "true"
+    return Response(outcome.body, status_code=outcome.status, headers=headers, media_type="application/json")
+
+
+@router.post("/transfers", responses=RECEIPT_RESPONSES)
+async def submit_transfer(request: Request, caller: CurrentCaller, service: TransfersDep, limiter: RateLimiterDep,
+                          message_id: MessageIdHeader, receiver: ReceiverHeader = None) -> Response:
+    """Send a transfer to another registry; the body is in the sender's format or canonical JSON."""
+    return await _relay(MessageKind.TRANSFERS, request, caller, service, limiter, message_id, receiver)
+
+
+@router.post("/messages/{kind}", responses=RECEIPT_RESPONSES)
+async def submit_message(kind: MessageKind, request: Request, caller: CurrentCaller, service: TransfersDep,
+                         limiter: RateLimiterDep, message_id: MessageIdHeader,
+                         receiver: ReceiverHeader = None) -> Response:
+    """Send a message of another kind (cancellations, retirements, authorizations, ...) to a registry."""
+    return await _relay(kind, request, caller, service, limiter, message_id, receiver)

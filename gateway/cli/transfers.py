@@ -1,0 +1,22 @@
+"""``carbonlink demo``: a transfer through the gateway between two sandbox registries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def demo_command(
+    sender_format: Annotated[str, typer.Option(help="Format the sending registry speaks.")] = "aef",
+    receiver_format: Annotated[str, typer.Option(help="Format the receiving registry speaks.")] = "spreadsheet",
+    quantity: Annotated[int, typer.Option(min=1, max=50_000, help="ITMOs to transfer.")] = 20_000,
+) -> None:
+    """Start a gateway and two sandbox registries on loopback and send one transfer through."""
+    from gateway.demo import run_demo
+
+    raise typer.Exit(run_demo(sender_format=sender_format, receiver_format=receiver_format, quantity=quantity))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_command)

@@ -1,0 +1,244 @@
+"""A gateway and sandbox registries on loopback: the demo, the end-to-end tests and the benchmark.
+
+:class:`Network` writes the trust material into a folder (registry keys, a directory signed by the
+development anchor), starts ``carbonlink serve`` and one ``carbonlink sandbox`` per registry as real
+processes on 127.0.0.1, and hands out clients. :func:`run_demo` sends one transfer through and prints
+the receipt and both registries' holdings before and after.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from joserfc.jwk import Key
+
+from gateway.client import GatewayClient
+from gateway.sandbox.client import SandboxClient
+from gateway.trust import development
+from gateway.trust.directory import sign_directory
+from gateway.trust.keys import generate_key, public_jwk
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def itmo_message(*, sender_party: str, receiver_party: str, first: int, last: int,
+                 ca: str = "CA0001", vintage: int = 2023, when: str = "2024-06-03T10:00:00Z") -> dict[str, Any]:
+    """A first transfer of ITMOs ``first``..``last`` as an AEF V2 JSON document (one T3 row)."""
+    registry = f"{sender_party}01"
+    return {
+        "format": "carbonlink/aef-json", "aefVersion": "2",
+        "Actions": [{
+            "ActionDateTime": when, "ActionType": "First transfer", "ActionSubtype": "First transfer to another Party",
+            "CooperativeApproachID": ca, "AuthorizationID": f"{sender_party}-A6-2023-001",
+            "FirstTransferringPartyID": sender_party, "PartyITMORegistryID": registry, "FirstID": first,
+            "LastID": last, "UnderlyingUnitRegistryID": "NA", "UnderlyingUnitFirstUnitID": "NA",
+            "UnderlyingUnitLastUnitID": "NA", "Metric": "GHG", "GWPValues": None, "Non-GHGMetric": "NA",
+            "QuantityCO2": last - first + 1, "QuantityNon-GHG": "NA", "MitigationType": "Emission reductions",
+            "Vintage": vintage, "TransferringPartyID": "NA", "AcquiringPartyID": receiver_party,
+            "PurposeITMOUsedForOIMP": "NA", "Using/cancellingPartyID": "NA", "Using/cancellingEntityID": "NA",
+            "YearITMOUsedTowardsNDC": "NA", "ResultOfConsistencyChecks": None,
+            "AdditionalExplanatoryInformation": None,
+        }],
+    }
+
+
+@dataclass
+class Registry:
+    """One sandbox registry in the network."""
+
+    id: str
+    party: str
+    format: str
+    holds: list[str] = field(default_factory=list)
+    port: int = 0
+    key: Key | None = None
+    operator_token: str = ""
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class Network:
+    """Gateway + sandbox registries as processes on loopback (use as a context manager)."""
+
+    def __init__(self, registries: list[Registry], *, root: Path | None = None,
+                 gateway_env: dict[str, str] | None = None) -> None:
+        self.registries = {r.id: r for r in registries}
+        self._own_root = root is None
+        self.root = root or Path(tempfile.mkdtemp(prefix="carbonlink-demo-"))
+        self.gateway_port = free_port()
+        self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
+        self.gateway_env = gateway_env or {}
+        self.gateway: subprocess.Popen[bytes] | None = None
+        self._logs: list[Any] = []
+
+    # -- set-up -------------------------------------------------------------------------------
+
+    def _participants(self) -> list[dict[str, Any]]:
+        entries = []
+        for r in self.registries.values():
+            assert r.key is not None
+            entries.append({
+                "id": r.id, "name": f"Sandbox registry {r.id}", "party": r.party,
+                "party_registry_id": f"{r.party}01", "status": "active", "format": r.format,
+                "endpoints": {"messages": r.base_url + "/messages"}, "issuer": r.base_url,
+                "jwks": {"keys": [public_jwk(r.key)]},
+                "message_kinds": ["transfers", "cancellations", "retirements", "actions"],
+                "scopes": ["messages:send", "peers:read"],
+            })
+        return entries
+
+    def write_directory(self, mutate: Any = None) -> Path:
+        content = {"iss": "carbonlink-development-governing-body", "environment": "development",
+                   "sequence": int(time.time()), "participants": self._participants()}
+        if mutate is not None:
+            mutate(content)
+        path = self.root / "directory.jws"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(sign_directory(content, development.anchor(), valid_for=86400))
+        tmp.replace(path)
+        return path
+
+    def _spawn(self, args: list[str], name: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        log = (self.root / f"{name}.log").open("wb")
+        self._logs.append(log)
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("CARBONLINK_")}
+        full_env.update(env or {})
+        return subprocess.Popen([str(BIN / "carbonlink"), *args], stdout=log, stderr=subprocess.STDOUT,
+                                env=full_env, cwd=self.root)
+
+    def _wait(self, url: str, process: subprocess.Popen[bytes], name: str) -> None:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited: {(self.root / f'{name}.log').read_text()[-2000:]}")
+            try:
+                httpx.get(url, timeout=0.5)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{name} did not start: {(self.root / f'{name}.log').read_text()[-2000:]}")
+
+    def start(self) -> Network:
+        for r in self.registries.values():
+            r.port = r.port or free_port()
+            r.key = r.key or generate_key("ES256", f"{r.id}-1")
+            r.operator_token = r.operator_token or f"operator-{r.id}"
+            (self.root / f"{r.id}.key.json").write_text(json.dumps(r.key.as_dict(private=True)))
+        self.write_directory()
+        self.gateway = self._spawn(["serve", "--log-level", "warning"], "gateway", {
+            "CARBONLINK_PORT": str(self.gateway_port), "CARBONLINK_HOST": "127.0.0.1",
+            "CARBONLINK_DIRECTORY": str(self.root / "directory.jws"), "CARBONLINK_DIRECTORY_REFRESH_SECONDS": "0.5",
+            "CARBONLINK_DATA_DIR": str(self.root / "gateway-data"), **self.gateway_env})
+        for r in self.registries.values():
+            args = ["sandbox", "--format", r.format, "--port", str(r.port), "--registry-id", r.id,
+                    "--party", r.party, "--db", str(self.root / f"{r.id}.sqlite3"),
+                    "--key", str(self.root / f"{r.id}.key.json"), "--gateway-issuer", self.gateway_url,
+                    "--gateway-jwks", self.gateway_url + "/.well-known/jwks.json",
+                    "--operator-token", r.operator_token]
+            for hold in r.holds:
+                args += ["--hold", hold]
+            r.process = self._spawn(args, r.id)
+        self._wait(self.gateway_url + "/healthz", self.gateway, "gateway")
+        for r in self.registries.values():
+            assert r.process is not None
+            self._wait(r.base_url + "/health", r.process, r.id)
+        return self
+
+    def stop(self) -> None:
+        for process in [self.gateway, *(r.process for r in self.registries.values())]:
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        for log in self._logs:
+            log.close()
+        if self._own_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Network:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- clients ------------------------------------------------------------------------------
+
+    def client(self, registry_id: str) -> GatewayClient:
+        r = self.registries[registry_id]
+        assert r.key is not None
+        return GatewayClient(self.gateway_url, r.id, r.key)
+
+    def sandbox(self, registry_id: str) -> SandboxClient:
+        r = self.registries[registry_id]
+        return SandboxClient(r.base_url, r.operator_token)
+
+
+def _holdings_lines(name: str, doc: dict[str, Any]) -> list[str]:
+    lines = [f"  {name}: {doc['total']['held']} held, {doc['total']['pending']} pending"]
+    for block in doc["holdings"]:
+        lines.append(f"    {block.get('series', block.get('registry', ''))} {block.get('first')}-{block.get('last')} "
+                     f"x{block.get('quantity')} [{block.get('status')}] {block.get('account', '')}")
+    return lines
+
+
+def receipt_outcome(answer: Mapping[str, Any]) -> bool | None:
+    """From the gateway's answer: True accepted, False rejected or refused (no delivery), None unknown."""
+    if answer.get("type") == "carbonlink-receipt":
+        return {"accepted": True, "rejected": False}.get(str(answer.get("outcome")))
+    status = answer.get("status")
+    if isinstance(status, int) and 400 <= status < 500:
+        return False  # refused by the gateway before delivery: nothing reached the receiver
+    return None  # 502/504: the receiver may or may not have it; keep the debit pending and retry
+
+
+def run_demo(*, sender_format: str = "aef", receiver_format: str = "spreadsheet", quantity: int = 20_000) -> int:
+    """Start a gateway and two sandbox registries, send one transfer, print what happened."""
+    from gateway.sandbox.client import send_with_pending_debit
+
+    sender = Registry("gha-sandbox", "GHA", sender_format,
+                      holds=["CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-50000-2023@treasury"])
+    receiver = Registry("che-sandbox", "CHE", receiver_format)
+    with Network([sender, receiver]) as net:
+        print(f"gateway {net.gateway_url}; registries: {sender.id} ({sender.format}) at {sender.base_url}, "
+              f"{receiver.id} ({receiver.format}) at {receiver.base_url}")
+        before = {r: net.sandbox(r).holdings() for r in (sender.id, receiver.id)}
+        body = json.dumps(itmo_message(sender_party="GHA", receiver_party="CHE", first=1, last=quantity)).encode()
+        client = net.client(sender.id)
+        result = send_with_pending_debit(net.sandbox(sender.id), message_id="demo-0001", body=body,
+                                         deliver=lambda: client.send(body, message_id="demo-0001").body,
+                                         verdict=receipt_outcome)
+        after = {r: net.sandbox(r).holdings() for r in (sender.id, receiver.id)}
+        print("\nanswer of the gateway (a receipt is signed by the gateway; its signature was verified):")
+        print(json.dumps(result.receipt, indent=1)[:4000])
+        print(f"\nsender settlement: {result.outcome}")
+        print("\nholdings before:")
+        for r, doc in before.items():
+            print("\n".join(_holdings_lines(r, doc)))
+        print("holdings after:")
+        for r, doc in after.items():
+            print("\n".join(_holdings_lines(r, doc)))
+        accepted = bool(result.receipt and result.receipt.get("outcome") == "accepted")
+        return 0 if accepted and result.outcome == "debited" else 1

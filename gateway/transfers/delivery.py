@@ -1,0 +1,130 @@
+"""Delivering a translated message to the receiving registry, and classifying what went wrong.
+
+A delivery succeeds only when the registry answers with a body it signed (verified against the
+keys the directory lists for it) that says ``accepted`` or ``rejected``. Anything else is an
+:class:`~gateway.transfers.errors.UpstreamError`: the sender gets 502/504 with Retry-After and
+never a receipt. Retries reuse the message id, so a registry that dedupes (as registries must)
+applies the message once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from gateway.transfers.errors import (
+    ReceiverUnknown,
+    RegistryAnswerInvalid,
+    RegistryFailed,
+    RegistryTimeout,
+    RegistryUnavailable,
+    UpstreamError,
+)
+from gateway.transfers.settings import DeliveryPolicy
+from gateway.trust.directory import Participant
+from gateway.trust.errors import PeerError, ResponseSignatureInvalid
+from gateway.trust.outbound import SIGNATURE_HEADER, OutboundClient
+
+MESSAGE_ID_HEADER = "Carbonlink-Message-Id"
+SENDER_HEADER = "Carbonlink-Sender"
+KIND_HEADER = "Carbonlink-Message-Kind"
+MAX_ANSWER_BYTES = 1024 * 1024
+VERDICTS = ("accepted", "rejected")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The receiving registry's signed answer."""
+
+    status: int
+    body: bytes
+    document: dict[str, Any]
+    signature: str
+    attempts: int
+
+    @property
+    def verdict(self) -> str:
+        return str(self.document["verdict"])
+
+
+def _read_capped(response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise RegistryAnswerInvalid(f"the registry's answer is larger than {MAX_ANSWER_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _interpret(peer: Participant, status: int, body: bytes, headers: Mapping[str, str], request_body: bytes,
+               outbound: OutboundClient, attempts: int) -> Answer:
+    try:
+        outbound.verify(peer.id, body, headers, request_body=request_body)
+    except (ResponseSignatureInvalid, PeerError) as exc:
+        raise RegistryAnswerInvalid(f"registry {peer.id!r} answered HTTP {status} without a valid signature "
+                                    f"({exc.code}): the message is not acknowledged") from None
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise RegistryAnswerInvalid(f"registry {peer.id!r} answered with a body that is not JSON") from None
+    if not isinstance(document, dict) or document.get("verdict") not in VERDICTS:
+        raise RegistryAnswerInvalid(f"registry {peer.id!r} answered without a verdict (accepted or rejected)")
+    if (document["verdict"] == "accepted") != (200 <= status < 300):
+        raise RegistryAnswerInvalid(f"registry {peer.id!r} answered HTTP {status} with verdict "
+                                    f"{document['verdict']!r}: the two disagree")
+    signature = next(v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower())
+    return Answer(status, body, document, signature, attempts)
+
+
+def deliver(http: httpx.Client, outbound: OutboundClient, peer: Participant, *, body: bytes, content_type: str,
+            message_id: str, sender: str, kind: str, signature: str, policy: DeliveryPolicy) -> Answer:
+    """POST ``body`` to the registry's messages endpoint; retry faults per ``policy``."""
+    url = peer.endpoints.messages
+    if url is None:
+        raise ReceiverUnknown(f"the directory names no messages endpoint for {peer.id!r}")
+    timeout = httpx.Timeout(policy.timeout, connect=policy.connect_timeout)
+    last: UpstreamError | None = None
+    for attempt in range(1, policy.retries + 2):
+        if attempt > 1:
+            time.sleep(policy.backoff * 2 ** (attempt - 2))
+        headers = {
+            "Content-Type": content_type,
+            "Authorization": f"Bearer {outbound.gateway_token(peer.id, scope='messages:deliver')}",
+            MESSAGE_ID_HEADER: message_id,
+            SENDER_HEADER: sender,
+            KIND_HEADER: kind,
+            SIGNATURE_HEADER: signature,
+        }
+        try:
+            with http.stream("POST", url, content=body, headers=headers, timeout=timeout) as response:
+                answer_body = _read_capped(response)
+                status, answer_headers = response.status_code, dict(response.headers)
+        except httpx.TimeoutException:
+            last = RegistryTimeout(f"registry {peer.id!r} did not answer within {policy.timeout:g} s "
+                                   f"(attempt {attempt})", retry_after=policy.retry_after)
+            continue
+        except httpx.TransportError as exc:
+            last = RegistryUnavailable(f"registry {peer.id!r} could not be reached: {type(exc).__name__} "
+                                       f"(attempt {attempt})", retry_after=policy.retry_after)
+            continue
+        except RegistryAnswerInvalid as exc:
+            exc.retry_after = policy.retry_after
+            raise
+        if status >= 500:
+            last = RegistryFailed(f"registry {peer.id!r} answered HTTP {status} (attempt {attempt})",
+                                  retry_after=policy.retry_after)
+            continue
+        try:
+            return _interpret(peer, status, answer_body, answer_headers, body, outbound, attempt)
+        except RegistryAnswerInvalid as exc:
+            exc.retry_after = policy.retry_after
+            raise
+    assert last is not None
+    raise last
