@@ -414,6 +414,8 @@ def test_oversized_and_malformed_bodies(che: RegistryClient) -> None:
         url, content=b"\xff\xfe\x00garbage", headers={"content-type": "application/x-www-form-urlencoded"}
     )
     assert_refused(binary, 400, "OAUTH.MALFORMED_BODY")
+    empty = che.http.post(url, content=b"", headers={"content-type": "application/x-www-form-urlencoded"})
+    assert_refused(empty, 400, "OAUTH.GRANT_TYPE_MISSING", oauth_error="invalid_request")
     grant = che.http.post(url, data={"grant_type": "password"})
     assert_refused(grant, 400, "OAUTH.UNSUPPORTED_GRANT_TYPE", oauth_error="unsupported_grant_type")
     fields = che.http.post(

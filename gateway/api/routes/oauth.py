@@ -62,6 +62,8 @@ _TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
 )
 async def token(request: Request, trust: TrustDep, cert: ClientCertDep) -> JSONResponse:
     form = parse_form(await request.body(), request.headers.get("content-type"))
+    if "grant_type" not in form:
+        raise InvalidRequest("grant_type is required", code="OAUTH.GRANT_TYPE_MISSING")
     if form.get("grant_type") != "client_credentials":
         raise UnsupportedGrantType("only grant_type=client_credentials is supported")
     proofs = request.headers.getlist("dpop")
