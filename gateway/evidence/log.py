@@ -21,6 +21,7 @@ from gateway.evidence.errors import EvidenceConfigError, InvalidEntry
 from gateway.evidence.record import GENESIS_PREV_HASH, EvidenceRecord, Exchange, utc_timestamp
 from gateway.evidence.signing import KeySetVerifier, Signer
 from gateway.evidence.verify import ChainReport, ChainVerifier
+from standards.errors import CarbonlinkError
 
 _TABLE = re.compile(r"[a-z_][a-z0-9_]{0,47}")
 
@@ -88,7 +89,14 @@ class EvidenceLog(ABC):
             receipt=None if exchange.receipt is None else dict(exchange.receipt),
             verdicts=dict(exchange.verdicts), prev_hash=prev_hash, hash="", signature="")
         digest = draft.computed_hash()
-        return replace(draft, hash=digest, signature=self._signer.sign(digest.encode("ascii")))
+        try:
+            signature = self._signer.sign(digest.encode("ascii"))
+        except CarbonlinkError:
+            raise
+        except Exception as exc:  # a signer (key store, HSM) failing is a coded refusal, nothing is written
+            raise EvidenceConfigError(f"the evidence signer {self._signer.kid!r} failed: {exc}",
+                                      code="EVIDENCE.SIGNER_FAILED") from None
+        return replace(draft, hash=digest, signature=signature)
 
     def append(self, exchange: Exchange) -> EvidenceRecord:
         """Append one exchange and return the stored record (atomic; safe across threads/processes)."""

@@ -314,3 +314,24 @@ def test_a_lost_postgres_connection_is_a_coded_error_then_the_log_reconnects(
     finally:
         log.drop()
         log.close()
+
+
+class BrokenSigner:
+    kid = "hsm-1"
+
+    def public_jwk(self) -> dict[str, str]:
+        return {"kid": "hsm-1"}
+
+    def sign(self, payload: bytes) -> str:
+        raise OSError("the HSM is unreachable")
+
+
+def test_a_failing_signer_is_a_coded_error_and_nothing_is_written(backend: Backend,
+                                                                  signer: JwkSigner) -> None:
+    with backend.open(signer) as log:
+        log.append(exchange(1))
+    with open_log(backend.url, signer=BrokenSigner()) as log:
+        with pytest.raises(EvidenceConfigError, match="HSM is unreachable") as info:
+            log.append(exchange(2))
+        assert info.value.code == "EVIDENCE.SIGNER_FAILED"
+        assert log.head()[0] == 1
