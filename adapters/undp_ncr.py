@@ -189,8 +189,13 @@ def _serial(text: Any, key: str) -> SerialInfo:
     except InvalidSerial as exc:
         raise _Bad(R_SERIAL, key, f"{exc.message} (expected CA####-<party>-<party>-<project>-<first>-<last>"
                                   "-<vintage>, e.g. CA0004-VU-CH-356-3001-5000-2024)") from None
+    return _serial_info(serial, key)
+
+
+def _serial_info(serial: Serial, key: str) -> SerialInfo:
+    """Check a parsed UNDP serial's range and convert its alpha-2 Parties."""
     if serial.first < 1 or serial.last < serial.first:
-        raise _Bad(R_SERIAL, key, f"serial {text} has the range {serial.first}-{serial.last}; the first unit "
+        raise _Bad(R_SERIAL, key, f"serial {serial} has the range {serial.first}-{serial.last}; the first unit "
                                   "must be at least 1 and not after the last")
     parties: list[str | None] = []
     placeholder = False
@@ -203,7 +208,7 @@ def _serial(text: Any, key: str) -> SerialInfo:
         try:
             parties.append(to_alpha3(code)[0])
         except UnknownParty:
-            raise _Bad(R_PARTY, key, f"serial {text}: {code!r} is not an ISO 3166-1 Party code") from None
+            raise _Bad(R_PARTY, key, f"serial {serial}: {code!r} is not an ISO 3166-1 Party code") from None
     return SerialInfo(serial, parties[0], parties[1], placeholder)
 
 
@@ -471,8 +476,12 @@ class _AefExport:
         if quantity != last - first + 1:
             raise _Bad(R_SERIAL_QUANTITY, "creditAmount", f"Quantity (t CO2 eq) is {cell('creditAmount')} but the "
                                                           f"block {first}-{last} holds {last - first + 1} units")
+        if first_serial is not None and last_serial is not None and first_serial.series != last_serial.series:
+            raise _Bad(R_SERIAL, "creditBlockEndId", f"the block starts in series {first_serial} but ends in "
+                                                     f"{last_serial}")
         serial = first_serial or last_serial
-        info = _serial(str(serial.with_range(first, last)), "creditBlockStartId") if serial is not None else None
+        info = _serial_info(serial.with_range(first, last), "creditBlockStartId") if serial is not None else None
+        serial_text = None if info is None else str(info.serial)
         vintage = None if cell("vintage") is None else _year(cell("vintage"), "vintage")
         if info is not None and vintage is not None and info.serial.vintage != vintage:
             raise _Bad(R_VINTAGE, "vintage", f"Vintage is {vintage} but the block serial is of vintage "
@@ -489,10 +498,9 @@ class _AefExport:
         authorized = cell("projectAuthorizationTime")
         auth_id = cell("authorizationId")
         origin = info.originating if info is not None else None
-        units = UnitBlock(serial=None if info is None else str(info.serial), serial_first=first, serial_last=last,
+        units = UnitBlock(serial=serial_text, serial_first=first, serial_last=last,
                           quantity=quantity, vintage=vintage, country=origin,
-                          project_id=None if info is None else info.project,
-                          itmo_reference=None if info is None else str(info.serial))
+                          project_id=None if info is None else info.project, itmo_reference=serial_text)
         transferring = _aef_party(cells.get("transferingParty", ""), "transferingParty")
         action = Action(
             action_type=kind,

@@ -231,6 +231,8 @@ def test_aef_export_with_plain_unit_numbers_and_iso_dates() -> None:
     ("1,10,10,01-Feb-24,teleport", "UNDP.CODE", "actionType"),
     ("CA0004-VU-CH-356-1,10,10,01-Feb-24,transfer", "UNDP.SERIAL", "creditBlockStartId"),
     ("1,10,NA,01-Feb-24,transfer", "UNDP.AEF_VALUE", "creditAmount"),
+    ("CA0004-VU-CH-356-1-1-2023,CA0004-VU-CH-357-10-10-2023,10,01-Feb-24,transfer", "UNDP.SERIAL",
+     "creditBlockEndId"),
 ])
 def test_bad_export_cells_are_located_by_line(row: str, rule: str, column: str) -> None:
     header = ("Underlying unit block start ID,Underlying unit block last ID,Quantity (t CO2 eq),Action date,"
