@@ -42,6 +42,7 @@ __all__ = [
     "UnknownSerialScheme",
     "build_serial",
     "default_catalogue",
+    "layouts_from_json",
     "load_layouts",
     "parse_serial",
 ]
