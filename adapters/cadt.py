@@ -226,6 +226,14 @@ class CadtAdapter:
             sheets = {ws.title: self._sheet_rows(ws) for ws in workbook.worksheets}
         finally:
             workbook.close()
+        for name, (header, _rows) in sheets.items():
+            seen: set[str] = set()
+            for column, title in enumerate(header, start=1):
+                if title and title in seen:
+                    read.findings.append(SHAPE.finding(
+                        f"sheet {name!r} has the column {title!r} twice; which value counts cannot be told",
+                        Location(sheet=name, cell=f"{get_column_letter(column)}1")))
+                seen.add(title)
         if "projects" in sheets or "units" in sheets:
             read.version = "v1"
             self._v1_workbook(sheets, read)

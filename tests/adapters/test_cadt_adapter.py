@@ -271,3 +271,14 @@ def test_child_rows_that_belong_nowhere_are_reported() -> None:
     del sheets["projects"]  # a child sheet without its parents: nothing may vanish silently
     orphaned = fresh().parse(_workbook(sheets), medium=Medium.XLSX)
     assert {f.location.sheet for f in orphaned.findings if f.rule == "CADT.XLSX.BACKREF"} == {"projectLocations"}
+
+
+def test_a_column_given_twice_is_an_error_at_its_header_cell() -> None:
+    sheets = _v1_export()
+    sheets["units"][0].append("unitStatus")
+    sheets["units"][1].append("Retired")
+    result = fresh().parse(_workbook(sheets), medium=Medium.XLSX)
+    shape = [f for f in result.findings if f.rule == "CADT.NODE.SHAPE"]
+    column = openpyxl.utils.get_column_letter(len(sheets["units"][0]))
+    assert len(shape) == 1 and (shape[0].location.sheet, shape[0].location.cell) == ("units", f"{column}1")
+    assert not result.valid
