@@ -34,7 +34,7 @@ from gateway.evidence.verify import ChainReport, ChainVerifier
 
 EXPORT_FORMAT = "carbonlink-evidence-export"
 EXPORT_VERSION = 1
-MAX_LINE_BYTES = 1024 * 1024
+MAX_LINE_BYTES = 4 * 1024 * 1024  # one record: two JSON fields of up to 1 MiB each, escaped
 _MANIFEST_FIELDS = {"format", "version", "created", "canonicalization", "hash", "first_seq", "prev_hash",
                     "head_seq", "head_hash", "records", "jwks", "signature"}
 

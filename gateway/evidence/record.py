@@ -24,7 +24,7 @@ HASHED_FIELDS = ("v", "seq", "ts", "kind", "sender", "receiver", "message_id", "
 ALL_FIELDS = (*HASHED_FIELDS, "hash", "signature")
 
 MAX_ID_CHARS = 256
-MAX_JSON_BYTES = 256 * 1024
+MAX_JSON_BYTES = 1024 * 1024
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _KIND = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")

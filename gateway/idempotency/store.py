@@ -16,7 +16,7 @@ import orjson
 from standards.errors import CarbonlinkError
 
 MAX_ID_CHARS = 256
-MAX_RECEIPT_BYTES = 256 * 1024
+MAX_RECEIPT_BYTES = 1024 * 1024
 DEFAULT_LEASE_SECONDS = 120.0
 DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600.0
 _HEX64 = re.compile(r"[0-9a-f]{64}")

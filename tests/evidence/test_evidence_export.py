@@ -111,7 +111,7 @@ def test_keys_swapped_into_the_file_do_not_fool_an_auditor_with_the_real_jwks(
     (b"", "empty"), (b"not json\n", "not JSON"), (b'{"format": "other"}\n', "manifest"),
     (b'{"format": "carbonlink-evidence-export", "version": 9}\n', "version"),
     (b'{"format": "carbonlink-evidence-export", "version": 1}\n', "lacks"),
-    (b"x" * (1024 * 1024 + 10), "longer than"),
+    (b"x" * (4 * 1024 * 1024 + 10), "longer than"),
 ])
 def test_unreadable_exports_are_coded_errors(tmp_path: Path, content: bytes, fragment: str) -> None:
     path = tmp_path / "bad.jsonl"

@@ -194,7 +194,7 @@ def test_an_unreadable_json_column_is_a_malformed_record(filled: Filled,
     ({"kind": "trans fer"}, "kind"),
     ({"verdicts": None}, "verdicts"),
     ({"receipt": ["not", "an", "object"]}, "receipt"),
-    ({"receipt": {"big": "x" * 300_000}}, "over the limit"),
+    ({"receipt": {"big": "x" * 1_100_000}}, "over the limit"),
     ({"receipt": {"bad": "\ud800"}}, "UTF-8"),
 ])
 def test_bad_entries_are_refused_with_a_code_and_nothing_is_written(
