@@ -21,12 +21,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 import orjson
+from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, ValidationError
 
 from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult
@@ -36,7 +37,15 @@ from standards.model import Action, ActionType, Authorization, CanonicalDocument
 from standards.parties import UnknownParty, to_alpha2, to_alpha3
 from standards.safeio import load_json, max_input_bytes
 from standards.serials import InvalidSerial, Serial, build_serial, default_catalogue, parse_serial
-from standards.tabular import CsvRecord, iter_csv_records, read_csv_records, write_csv_bytes
+from standards.tabular import (
+    CsvRecord,
+    XlsxWriter,
+    iter_csv_records,
+    iter_sheet_rows,
+    read_csv_records,
+    read_workbook,
+    write_csv_bytes,
+)
 
 STANDARD = "undp-ncr"
 SCHEME = "undp-v2"
@@ -372,6 +381,46 @@ def _aef_unit(text: str, key: str) -> tuple[int, Serial | None]:
     return (info.serial.first if key == "creditBlockStartId" else info.serial.last), info.serial
 
 
+def _cell_text(value: Any) -> str:
+    """A workbook cell as the export's text: dates as ISO dates, whole numbers without ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return (value.date() if isinstance(value, datetime) else value).isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(str(value))
+        return str(int(number)) if number == number.to_integral_value() else format(number.normalize(), "f")
+    return str(value)
+
+
+def _sheet_table(sheet: Any) -> list[CsvRecord] | None:
+    """The export table of a sheet (header row first), or None when the sheet has none."""
+    rows = iter(iter_sheet_rows(sheet, what="UNDP AEF export"))
+    for number, values in rows:
+        texts = tuple(_cell_text(v).strip() for v in values)
+        keys = {_AEF_BY_HEADER.get(_header_key(t)) for t in texts if t}
+        if all(k in keys for k in AEF_REQUIRED):
+            width = max(i for i, t in enumerate(texts, start=1) if t)
+            table = [CsvRecord(number, texts[:width])]
+            for row_number, row in rows:
+                cells = tuple(_cell_text(v) for v in row[:width])
+                if not any(c.strip() for c in cells):
+                    break
+                table.append(CsvRecord(row_number, cells + ("",) * (width - len(cells))))
+            return table
+    return None
+
+
+def _xlsx_bytes(rows: list[list[str]]) -> bytes:
+    writer = XlsxWriter()
+    sheet = writer.add_sheet("Actions", rows=len(rows), columns=len(rows[0]))
+    for row in rows:
+        writer.append(sheet, row)
+    return writer.to_bytes()
+
+
 @dataclass(slots=True)
 class _AefRow:
     action: Action
@@ -389,11 +438,12 @@ class _AefExport:
     def profile(self) -> UndpProfile:
         raise NotImplementedError
 
-    def parse_csv(self, records: list[CsvRecord]) -> ParseResult:
+    def parse_csv(self, records: Iterable[CsvRecord], *, sheet: str | None = None) -> ParseResult:
+        """Rows of the export (CSV records, or a sheet's rows from the header row on) as canonical records."""
         document = CanonicalDocument()
         findings: list[Finding] = []
         seen_authorizations: set[str] = set()
-        for item in self._rows(records, findings):
+        for item in self._rows(records, findings, sheet=sheet):
             if isinstance(item, Finding):
                 findings.append(item)
                 continue
@@ -418,18 +468,19 @@ class _AefExport:
 
             raise ValidationFailed("UNDP AEF export: " + findings[0].message, findings=findings)
 
-    def _rows(self, records: Iterable[CsvRecord], findings: list[Finding]) -> Iterator[_AefRow | Finding]:
+    def _rows(self, records: Iterable[CsvRecord], findings: list[Finding], *,
+              sheet: str | None = None) -> Iterator[_AefRow | Finding]:
         iterator = iter(records)
         header = next(iterator, None)
         if header is None:
-            findings.append(R_COLUMNS.finding("the AEF export is empty", Location(line=1)))
+            findings.append(R_COLUMNS.finding("the AEF export is empty", Location(line=1, sheet=sheet)))
             return
         keys = [_AEF_BY_HEADER.get(_header_key(cell)) for cell in header.cells]
         missing = [_AEF_LABEL[k] for k in AEF_REQUIRED if k not in keys]
         if missing:
             findings.append(R_COLUMNS.finding(
                 f"the AEF export has no column {', '.join(repr(m) for m in missing)} (its header is: "
-                f"{', '.join(header.cells)[:300]})", Location(line=header.line)))
+                f"{', '.join(header.cells)[:300]})", Location(line=header.line, sheet=sheet)))
             return
         profile = self.profile
         for index, record in enumerate(iterator):
@@ -443,12 +494,36 @@ class _AefExport:
             ctx = _Context(profile)
             try:
                 yield self.aef_row(cells, unknown, profile)
+                continue
             except _Bad as exc:
                 ctx.bad(exc, ["rows", index], line=record.line)
-                yield ctx.findings[0]
+                column = keys.index(exc.key) + 1 if exc.key in keys else 1
             except ValidationError as exc:
                 ctx.invalid(exc, ["rows", index], line=record.line)
-                yield ctx.findings[0]
+                column = 1
+            finding = ctx.findings[0]
+            if sheet is not None:
+                finding = replace(finding, location=Location(
+                    pointer=finding.location.pointer, sheet=sheet, cell=f"{get_column_letter(column)}{record.line}"))
+            yield finding
+
+    def parse_xlsx(self, data: bytes) -> ParseResult:
+        """The AEF export workbook: the first sheet with a row holding the required column labels.
+
+        The registry's template puts "Table 1: Heading" (Party, year) above the actions table, so
+        rows before the header row are skipped; the table ends at the first empty row.
+        """
+        workbook = read_workbook(data, what="UNDP AEF export")
+        try:
+            for sheet in workbook.worksheets:
+                records = _sheet_table(sheet)
+                if records is not None:
+                    return self.parse_csv(records, sheet=str(sheet.title))
+        finally:
+            workbook.close()
+        wanted = ", ".join(repr(_AEF_LABEL[k]) for k in AEF_REQUIRED)
+        return ParseResult(CanonicalDocument(), [R_COLUMNS.finding(
+            f"no sheet of the workbook has a header row with the columns {wanted}", Location())])
 
     def aef_row(self, cells: dict[str, str], unknown: dict[str, str],
                 profile: UndpProfile | None = None) -> _AefRow:
@@ -526,7 +601,8 @@ class _AefExport:
                                 if k in cells}})
         return _AefRow(action, authorization)
 
-    def serialize_csv(self, document: CanonicalDocument) -> SerializeResult:
+    def serialize_csv(self, document: CanonicalDocument, medium: Medium = Medium.CSV) -> SerializeResult:
+        """The AEF actions export as CSV, or as an XLSX workbook with one ``Actions`` sheet."""
         authorizations = {a.authorization_id: a for a in document.authorizations}
         profile = self.profile
         used: set[str] = set()
@@ -565,9 +641,11 @@ class _AefExport:
                     f"/{name}/{i}" for i in range(len(getattr(document, name)))]
         if document.submission is not None:
             losses[("submission", "the AEF actions export has no submission header")] = ["/submission"]
-        return SerializeResult(data=write_csv_bytes(rows), medium=Medium.CSV,
-                               losses=[Loss(f, tuple(sorted(set(ids), key=ids.index)), reason)
-                                       for (f, reason), ids in sorted(losses.items())])
+        loss_list = [Loss(f, tuple(sorted(set(ids), key=ids.index)), reason)
+                     for (f, reason), ids in sorted(losses.items())]
+        if medium is Medium.XLSX:
+            return SerializeResult(data=_xlsx_bytes(rows), medium=Medium.XLSX, losses=loss_list)
+        return SerializeResult(data=write_csv_bytes(rows), medium=Medium.CSV, losses=loss_list)
 
     def _aef_cells(self, action: Action, auth: Any | None) -> dict[str, str]:
         units = action.units or UnitBlock()
@@ -659,7 +737,7 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
     reads = frozenset({MessageKind.UNIT_BLOCKS, MessageKind.TRANSFERS, MessageKind.RETIREMENTS,
                        MessageKind.ISSUANCES, MessageKind.ACTIONS, MessageKind.PROJECTS})
     writes = reads
-    media = (Medium.JSON, Medium.CSV)
+    media = (Medium.JSON, Medium.CSV, Medium.XLSX)
     rules = RULES
 
     def __init__(self, profile: UndpProfile | None = None) -> None:
@@ -675,6 +753,8 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
         self.check_medium(medium)
         if medium is Medium.CSV:
             return self.parse_csv(read_csv_records(data, what="UNDP AEF export"))
+        if medium is Medium.XLSX:
+            return self.parse_xlsx(data)
         limit = max_input_bytes()
         if len(data) > limit:
             raise InputTooLarge(f"UNDP registry JSON is {len(data)} bytes, over the limit of {limit} bytes")
@@ -915,15 +995,15 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
         """Stream the AEF actions CSV export one canonical Action at a time (bad rows raise)."""
         self.check_medium(medium)
         if medium is not Medium.CSV:
-            raise UnknownFormat("undp-ncr streams the CSV AEF export only; read JSON with parse()")
+            raise UnknownFormat("undp-ncr streams the CSV AEF export only; read JSON and XLSX with parse()")
         readable: Any = stream if hasattr(stream, "read") else _IterStream(iter(stream))
         yield from self.iter_csv(iter_csv_records(readable, what="UNDP AEF export"))
 
     # -------------------------------------------------------------- serialize
     def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
         self.check_medium(medium)
-        if medium is Medium.CSV:
-            return self.serialize_csv(document)
+        if medium in (Medium.CSV, Medium.XLSX):
+            return self.serialize_csv(document, medium)
         losses: dict[tuple[str, str], list[str]] = {}
         out: dict[str, list[dict[str, Any]]] = {"projects": [], "creditBlocks": [], "transactions": []}
         authorizations: dict[str, str] = {}

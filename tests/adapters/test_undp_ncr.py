@@ -18,7 +18,7 @@ from adapters.registry import AdapterRegistry, default_registry
 from adapters.translate import translate
 from adapters.undp_ncr import AEF_COLUMNS, RULES, UndpNcrAdapter, UndpProfile, adapter
 from standards.codec import Medium
-from standards.errors import MalformedInput, TranslationError, UnsupportedEncoding, ValidationFailed
+from standards.errors import MalformedInput, TranslationError, UnsafeInput, UnsupportedEncoding, ValidationFailed
 from standards.model import Action, ActionType, CanonicalDocument, Metric, Project, UnitBlock, UnitStatus
 from standards.tabular import read_csv_records
 
@@ -348,7 +348,7 @@ def test_domestic_transfers_are_no_aef_actions() -> None:
 def test_catalogue_and_entry_point() -> None:
     assert all(rule.id.startswith("UNDP.") and rule.reference for rule in RULES)
     found = default_registry().get("undp-ncr")
-    assert found.version == "1.0.0" and set(found.media) == {JSON, CSV}
+    assert found.version == "1.0.0" and set(found.media) == {JSON, CSV, Medium.XLSX}
 
 
 # --------------------------------------------------------------------------- hypothesis round trips
@@ -480,3 +480,75 @@ def test_entity_json_lacks_what_a_cad_trust_v2_unit_needs() -> None:
     missing = {f.location.pointer.rsplit("/", 1)[-1] for f in info.value.findings  # type: ignore[attr-defined]
                if f.is_error and f.location.pointer.startswith("/unit/")}
     assert {"unitType", "unitMetric"} <= missing
+
+
+# --------------------------------------------------------------------------- AEF export XLSX
+
+def _template_workbook(rows: list[list[Any]] | None = None) -> bytes:
+    """A workbook laid out like the registry's template: a heading table, then the actions table."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "AEF Actions"
+    sheet.append(["Table 1: Heading"])
+    sheet.append(["Party", "Vanuatu"])
+    sheet.append(["Reported year", 2024])
+    sheet.append([])
+    sheet.append(["Table 2: Actions"])
+    records = read_csv_records(load("aef-actions.csv"))
+    sheet.append(list(records[0].cells))
+    for record in records[1:] if rows is None else []:
+        cells: list[Any] = list(record.cells)
+        cells[8] = int(cells[8])  # Quantity (t CO2 eq) as a number cell
+        cells[19] = datetime.strptime(cells[19], "%d-%b-%y")  # Action date as a date cell
+        sheet.append(cells)
+    for row in rows or []:
+        sheet.append(row)
+    sheet.append([])
+    sheet.append(["Table3: Holdings"])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def test_xlsx_export_reads_like_the_csv_and_round_trips() -> None:
+    from_csv = adapter.parse(load("aef-actions.csv"), medium=CSV).document
+    result = adapter.parse(_template_workbook(), medium=Medium.XLSX)
+    assert result.valid, [f.as_dict() for f in result.findings]
+    strip = [a.model_copy(update={"extra": {}}) for a in result.document.actions]
+    assert strip == [a.model_copy(update={"extra": {}}) for a in from_csv.actions]
+    out = adapter.serialize(result.document, medium=Medium.XLSX)
+    assert out.losses == [] and out.medium is Medium.XLSX
+    assert adapter.parse(out.data, medium=Medium.XLSX).document == result.document
+
+
+def test_xlsx_findings_point_at_sheet_and_cell() -> None:
+    bad_row: list[Any] = ["NA"] * 26
+    bad_row[4], bad_row[5], bad_row[8], bad_row[19], bad_row[20] = 1, 10, 11, "01-Feb-24", "transfer"
+    result = adapter.parse(_template_workbook([bad_row]), medium=Medium.XLSX)
+    (finding,) = result.findings
+    assert finding.rule == "UNDP.SERIAL_QUANTITY"
+    assert (finding.location.sheet, finding.location.cell) == ("AEF Actions", "I7")
+
+
+def test_xlsx_without_an_actions_table_and_hostile_workbooks() -> None:
+    import zipfile
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Party", "Vanuatu"])
+    plain = io.BytesIO()
+    workbook.save(plain)
+    result = adapter.parse(plain.getvalue(), medium=Medium.XLSX)
+    assert rules_of(result) == ["UNDP.AEF_COLUMNS"]
+    with_macros = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain.getvalue())) as source, zipfile.ZipFile(with_macros, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename))
+        target.writestr("xl/vbaProject.bin", b"\x00" * 64)
+    with pytest.raises(UnsafeInput):
+        adapter.parse(with_macros.getvalue(), medium=Medium.XLSX)
+    with pytest.raises(MalformedInput):
+        adapter.parse(b"PK\x03\x04 not really a zip", medium=Medium.XLSX)
