@@ -162,8 +162,12 @@ class CadtValidator:
 
     def _check_record(self, resource: str, index: int, entity: str, item: dict[str, Any]) -> Record:
         path: Path = (resource, index)
+        before = len(self._findings)
         data = self._rename_keys(entity, item, path)
         record = Record(resource, index, entity, data)
+        if any(f.is_error for f in self._findings[before:]):
+            record.failed = True
+            return record
         if not self.checker.check(entity, data):
             self._structure_findings(entity, data, path)
             record.failed = True
