@@ -452,7 +452,7 @@ class _AefExport:
             if auth is not None and auth.authorization_id not in seen_authorizations:
                 seen_authorizations.add(auth.authorization_id)
                 document.authorizations.append(auth)
-        return ParseResult(document, findings)
+        return _result(document, findings)
 
     def iter_csv(self, records: Iterable[CsvRecord]) -> Iterator[Action]:
         findings: list[Finding] = []
@@ -779,7 +779,7 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
             if action is not None:
                 document.actions.append(action)
         self._cross_checks(groups, ctx)
-        return ParseResult(document, ctx.findings)
+        return _result(document, ctx.findings)
 
     def _groups(self, raw: Any, ctx: _Context) -> dict[str, list[Any]] | None:
         groups: dict[str, list[Any]] = {"projects": [], "creditBlocks": [], "transactions": []}
@@ -1203,6 +1203,13 @@ def _kind(record: Any) -> str | None:
     if "refId" in record:
         return "projects"
     return None
+
+
+def _result(document: CanonicalDocument, findings: list[Finding]) -> ParseResult:
+    """No partial result: an input with errors gives an empty document and its findings."""
+    if any(f.is_error for f in findings):
+        return ParseResult(CanonicalDocument(), findings)
+    return ParseResult(document, findings)
 
 
 def _opt_text(record: dict[str, Any], key: str) -> str | None:
