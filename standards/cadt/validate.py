@@ -458,6 +458,12 @@ class CadtValidator:
         if given is not None and expected is not None and str(given) != str(expected):
             self._add("CADT.V2.AEF.NEEDS_T2", (rec.resource, rec.index, f"{prefix}AuthorizationId"),
                       f"{noun} gives authorization id {given!r} but its T2 record has {expected!r}")
+        approach = rec.data.get(f"{prefix}CooperativeApproachId")
+        t2_approach = t2.data.get("aefT2AuthorizationsCooperativeApproachId")
+        if approach is not None and t2_approach is not None and str(approach) != str(t2_approach):
+            self._add("CADT.V2.AEF.NEEDS_T2", (rec.resource, rec.index, f"{prefix}CooperativeApproachId"),
+                      f"{noun} is under cooperative approach {approach!r} but its T2 authorization is under "
+                      f"{t2_approach!r}")
 
     # -- helpers -----------------------------------------------------------------------------
 

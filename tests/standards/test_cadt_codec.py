@@ -379,3 +379,14 @@ def test_v1_fields_move_to_their_v2_names_and_the_rest_is_reported() -> None:
     back = json.loads(v1().serialize(back_doc, medium=Medium.JSON).data)["projects"][0]
     assert back["warehouseProjectId"] == project["cadTrustProjectId"] and back["unitMetric"] == "tCO2e"
     assert back["program"] == "Gold Standard for the Global Goals"
+
+
+def test_t3_and_t4_without_any_t2_in_the_document_only_warn() -> None:
+    doc = example()
+    del doc["aef-t2-authorizations"]
+    document, findings = parse_v2(doc)
+    needs = [f for f in findings if f.rule == "CADT.V2.AEF.NEEDS_T2"]
+    assert [f.location.pointer for f in needs] == ["/aef-t3-actions/0/cadTrustAefT2AuthorizationsId",
+                                                   "/aef-t4-holdings/0/cadTrustAefT2AuthorizationsId"]
+    assert all(f.severity.value == "warning" for f in needs) and "cannot be checked" in needs[0].message
+    assert len(document.actions) == 1 and len(document.holdings) == 1
