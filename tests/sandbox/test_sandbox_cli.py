@@ -1,5 +1,6 @@
-"""``carbonlink sandbox`` as a process: seeding, persistence across a restart on the same SQLite
-file (holdings, answers, token ids, signing key), and one-line coded start-up errors."""
+"""``carbonlink sandbox`` as a process (the error matrices in-process through ``main``): seeding,
+persistence across a restart on the same SQLite file (holdings, answers, token ids, signing key),
+and one-line coded start-up errors."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.cli import main
 from tests.sandbox.support import (
     VENV_BIN,
     GatewayProcess,
@@ -127,11 +129,18 @@ def test_check_prints_the_start_up_facts(tmp_path: Path) -> None:
     (["--format", "aef", "--gateway-jwks", "/nonexistent/jwks.json"], "SANDBOX.CONFIG"),
     (["--format", "aef", "--messages-path", "holdings"], "SANDBOX.CONFIG"),
 ])
-def test_start_up_errors_are_one_coded_line(tmp_path: Path, argv: list[str], code: str) -> None:
-    done = _run(*argv, "--db", str(tmp_path / "e.sqlite3"), "--check")
-    assert done.returncode == 2
-    assert done.stderr.startswith(f"carbonlink: {code}: ") and "Traceback" not in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
+def test_start_up_errors_are_one_coded_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+                                            code: str) -> None:
+    assert main(["sandbox", *argv, "--db", str(tmp_path / "e.sqlite3"), "--check"]) == 2
+    stderr = capsys.readouterr().err
+    assert stderr.startswith(f"carbonlink: {code}: ") and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1
+
+
+def test_a_start_up_error_from_the_process(tmp_path: Path) -> None:
+    done = _run("--format", "no-such-format", "--db", str(tmp_path / "e.sqlite3"), "--check")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("carbonlink: SANDBOX.CONFIG: no format named 'no-such-format'"), done.stderr
 
 
 @pytest.mark.parametrize("seed", [
@@ -139,15 +148,17 @@ def test_start_up_errors_are_one_coded_line(tmp_path: Path, argv: list[str], cod
     '{"blocks": [{"registry": "GS", "first": 10, "last": 1}]}', '{"blocks": [{"registry": "GS", "first": "1"}]}',
     '{"blocks": [{"serial": "ACR-US-192-2010-203-1-5000", "account": ""}]}', '{"blocks": [7]}', "{", '{"blocks": [{}]}',
 ])
-def test_bad_seed_files_are_refused(tmp_path: Path, seed: str) -> None:
+def test_bad_seed_files_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], seed: str) -> None:
     path = tmp_path / "seed.json"
     path.write_text(seed)
-    done = _run("--format", "aef", "--db", str(tmp_path / "s.sqlite3"), "--seed", str(path), "--check")
-    assert done.returncode == 2 and done.stderr.startswith("carbonlink: SANDBOX.SEED: "), done.stderr
+    argv = ["sandbox", "--format", "aef", "--db", str(tmp_path / "s.sqlite3"), "--seed", str(path), "--check"]
+    assert main(argv) == 2
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("carbonlink: SANDBOX.SEED: ") and len(stderr.strip().splitlines()) == 1, stderr
 
 
-def test_a_database_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
+def test_a_database_file_that_is_not_sqlite_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "not.sqlite3"
     db.write_bytes(b"this is not a database" * 100)
-    done = _run("--format", "aef", "--db", str(db), "--check")
-    assert done.returncode == 2 and done.stderr.startswith("carbonlink: SANDBOX.CONFIG: cannot open"), done.stderr
+    assert main(["sandbox", "--format", "aef", "--db", str(db), "--check"]) == 2
+    assert capsys.readouterr().err.startswith("carbonlink: SANDBOX.CONFIG: cannot open")
