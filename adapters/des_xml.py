@@ -29,8 +29,16 @@ from pydantic import BaseModel
 
 from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult
 from standards.des.codelists import CodeLists, default_code_lists
-from standards.des.messages import BATCH, MESSAGE_TYPES, DesValueError, Message, read_document, write_document
-from standards.des.schema import NAMESPACE, PREFIX, schema_problems, xpath_of
+from standards.des.messages import (
+    BATCH,
+    MESSAGE_TYPES,
+    DesValueError,
+    Message,
+    build_element,
+    read_document,
+    write_document,
+)
+from standards.des.schema import NAMESPACE, PREFIX, lxml_schema, schema_problems, xpath_of
 from standards.errors import InputTooLarge, MalformedInput
 from standards.findings import Finding, Layer, Location, Rule, RuleCatalogue, Severity
 from standards.model import Action, ActionType, CanonicalDocument, UnitBlock, UnitStatus
@@ -499,6 +507,25 @@ _ITMO_FIELDS = ("cooperative_approach", "authorization_id", "first_transferring_
                 "metric", "gwp_values", "mitigation_type", "oimp_purpose", "using_party", "ndc_year")
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """A copy of ``value`` when it is a dict (values kept in ``extra`` may have been edited), else {}."""
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _unwritable(message: Message) -> str | None:
+    """Why a message cannot be written as schema-valid DES, or None."""
+    try:
+        element = build_element(message)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    schema = lxml_schema()
+    if not schema.validate(element):
+        log: Any = schema.error_log  # the stubs do not declare last_error
+        entry = log.last_error
+        return str(entry.message) if entry is not None else "schema"
+    return None
+
+
 def _set_fields(record: BaseModel) -> Iterable[str]:
     """Fields given a non-empty value (defaults are all empty, so only explicitly set ones count)."""
     for name in record.model_fields_set:
@@ -513,8 +540,8 @@ class _Writer:
 
     def __init__(self, codes: CodeLists) -> None:
         self.codes = codes
-        self._proposals: dict[str, tuple[float, Message, Action]] = {}
-        self._answers: list[tuple[float, Message]] = []
+        self._proposals: dict[str, tuple[float, Message, Action, list[str]]] = {}
+        self._answers: list[tuple[float, Message, list[str]]] = []
         self._losses: dict[tuple[str, str], list[str]] = {}
 
     def lose(self, field: str, records: list[str], reason: str) -> None:
@@ -524,21 +551,30 @@ class _Writer:
         return [Loss(field, tuple(ids), reason) for (field, reason), ids in sorted(self._losses.items())]
 
     def messages(self) -> list[Message]:
-        ordered = [(order, m) for order, m, _a in self._proposals.values()] + self._answers
-        return [m for _order, m in sorted(ordered, key=lambda pair: pair[0])]
+        """The messages in source order; one that would break the schema is dropped and reported."""
+        ordered = [(order, m, ids) for order, m, _a, ids in self._proposals.values()] + self._answers
+        out = []
+        for _order, message, ids in sorted(ordered, key=lambda item: item[0]):
+            problem = _unwritable(message)
+            if problem is None:
+                out.append(message)
+            else:
+                self.lose("actions" if message.type == "ProposalRequest" else "units", ids,
+                          f"the DES values kept in extra are not valid DES ({problem})")
+        return out
 
     # -- proposals
     def add_action(self, index: int, action: Action) -> None:
         record = f"/actions/{index}"
-        des = action.extra.get("des") if isinstance(action.extra.get("des"), dict) else None
+        des = _mapping(action.extra.get("des")) or None
         refusal = self._refusal(action)
         if refusal is not None:
             self.lose("actions", [record], refusal)
             return
         units = action.units
         assert units is not None and units.serial_first is not None and units.serial_last is not None
-        saved_tx: dict[str, Any] = dict(des.get("transaction", {})) if des else {}
-        saved_block: dict[str, Any] = dict(des.get("block", {})) if des else {}
+        saved_tx: dict[str, Any] = _mapping(des.get("transaction")) if des else {}
+        saved_block: dict[str, Any] = _mapping(des.get("block")) if des else {}
         tx_type = self._transaction_type(action, saved_tx)
         assert tx_type is not None
         transferring = self._registry(action.transferring_party, saved_tx.get("transferringRegistryCode"))
@@ -557,12 +593,13 @@ class _Writer:
         ident = str(action.message_id)
         existing = self._proposals.get(ident)
         if existing is not None:
-            _order, message, first = existing
+            _order, message, first, ids = existing
             if (first.action_type, first.transferring_party, first.acquiring_party, first.date) != (
                     action.action_type, action.transferring_party, action.acquiring_party, action.date):
                 self.lose("actions", [record], f"conflicts with the first action of transaction {ident}")
                 return
             message.values["proposedTransaction"]["proposalUnitBlocks"].append(block)
+            ids.append(record)
             return
         tx = {k: saved_tx[k] for k in ("suppTransactionType", "transferringRegistryAccountType",
                                        "transferringRegistryAccountIdentifier", "acquiringRegistryAccountType",
@@ -572,12 +609,12 @@ class _Writer:
             del tx["suppTransactionType"]
         tx.update(transactionIdentifier=ident, transactionType=tx_type, transferringRegistryCode=transferring,
                   acquiringRegistryCode=acquiring, proposalUnitBlocks=[block])
-        header: dict[str, Any] = dict(des.get("header", {})) if des else {}
+        header: dict[str, Any] = _mapping(des.get("header")) if des else {}
         values = {"from": header.get("from", transferring), "to": header.get("to", "ITL"),
                   "majorVersion": header.get("majorVersion", 1), "minorVersion": header.get("minorVersion", 1),
                   "messageDateTime": action.date, "proposedTransaction": tx}
         order = float(des["messageIndex"]) if des and isinstance(des.get("messageIndex"), int) else 1e9 + index
-        self._proposals[ident] = (order, Message("ProposalRequest", values), action)
+        self._proposals[ident] = (order, Message("ProposalRequest", values), action, [record])
 
     def _refusal(self, action: Action) -> str | None:
         """Why an action cannot be a DES proposal at all, or None."""
@@ -595,8 +632,7 @@ class _Writer:
         if self._unit_type(units, action) is None:
             return (f"unit type {units.unit_type!r} is not a Kyoto unit type (AAU, RMU, ERU, CER, tCER, lCER); "
                     "DES carries Kyoto units only")
-        des = action.extra.get("des")
-        saved_tx = des.get("transaction", {}) if isinstance(des, dict) else {}
+        saved_tx = _mapping(_mapping(action.extra.get("des")).get("transaction"))
         if self._transaction_type(action, saved_tx) is None:
             return f"action type {action.action_type.value!r} has no DES transaction type"
         if not action.message_id or _TRANSACTION_ID_RE.match(action.message_id) is None:
@@ -604,8 +640,7 @@ class _Writer:
         return None
 
     def _unit_type(self, units: UnitBlock, action: Action) -> int | None:
-        des = action.extra.get("des")
-        saved = des.get("block", {}).get("unitType") if isinstance(des, dict) else None
+        saved = _mapping(_mapping(action.extra.get("des")).get("block")).get("unitType")
         if units.unit_type is None:
             return saved if isinstance(saved, int) and self.codes.unit_type(saved) else None
         code = self.codes.unit_type_code(units.unit_type)
@@ -684,14 +719,14 @@ class _Writer:
             self.lose("units", [record], "DES messages carry no holdings; only DES answers (NotificationRequest) "
                                          "are written from unit records")
             return
-        header = des.get("header", {})
+        header = _mapping(des.get("header"))
         values: dict[str, Any] = {"from": header.get("from"), "to": header.get("to"),
                                   "majorVersion": header.get("majorVersion"),
                                   "minorVersion": header.get("minorVersion"),
                                   "transactionIdentifier": des.get("transactionIdentifier"),
                                   "transactionStatus": des.get("transactionStatus"),
                                   "partyType": des.get("partyType"),
-                                  "evaluationResult": list(des.get("evaluationResult") or [])}
+                                  "evaluationResult": des.get("evaluationResult") or []}
         if des.get("messageDateTime"):
             values["messageDateTime"] = des["messageDateTime"]
         if any(values[k] is None for k in ("from", "to", "majorVersion", "minorVersion",
@@ -705,7 +740,7 @@ class _Writer:
             if key != "des":
                 self.lose(f"extra.{key}", [record], "DES answers have no such field")
         order = float(des["messageIndex"]) if isinstance(des.get("messageIndex"), int) else 2e9 + index
-        self._answers.append((order, Message("NotificationRequest", values)))
+        self._answers.append((order, Message("NotificationRequest", values), [record]))
 
 
 adapter = DesXmlAdapter()

@@ -571,3 +571,22 @@ def test_translation_to_canonical_json_keeps_every_des_value() -> None:
     assert back.losses == []
     assert [m.values for m in read_document(etree.fromstring(back.output.data))] == [
         m.values for m in read_document(etree.fromstring(load("batch.xml")))]
+
+
+def test_edited_des_extras_that_break_the_schema_are_reported_not_written() -> None:
+    parsed = adapter.parse(load("batch.xml"), medium=XML).document
+    retire = parsed.actions[0]
+    broken_block = dict(retire.extra["des"]["block"], track="fast")
+    actions = [retire.model_copy(update={"extra": {"des": dict(retire.extra["des"], block=broken_block)}}),
+               parsed.actions[1].model_copy(update={
+                   "extra": {"des": {"block": "nope", "transaction": 5, "header": [1]}},
+                   "units": parsed.actions[1].units.model_copy(update={"vintage": 2010})})]  # type: ignore[union-attr]
+    answer = parsed.units[0]
+    answers = [answer.model_copy(update={"extra": {"des": dict(answer.extra["des"],
+                                                               evaluationResult=[{"unitBlockIdentifiers": 5}])}})]
+    out = adapter.serialize(CanonicalDocument(actions=actions, units=answers), medium=XML)
+    assert adapter.validate(out.data, medium=XML).valid
+    reasons = {loss.records: loss.reason for loss in out.losses}
+    assert "not valid DES" in reasons[("/actions/0",)] and "not valid DES" in reasons[("/units/0",)]
+    (written,) = read_document(etree.fromstring(out.data))
+    assert written.values["proposedTransaction"]["transactionIdentifier"] == "GB2000102"
