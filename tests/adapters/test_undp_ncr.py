@@ -552,3 +552,23 @@ def test_xlsx_without_an_actions_table_and_hostile_workbooks() -> None:
         adapter.parse(with_macros.getvalue(), medium=Medium.XLSX)
     with pytest.raises(MalformedInput):
         adapter.parse(b"PK\x03\x04 not really a zip", medium=Medium.XLSX)
+
+
+_json_values = st.recursive(st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.text(max_size=12),
+                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                         max_size=3), max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(["creditAmount", "txTime", "serialNumber", "ownerCompanyId", "vintage",
+                                        "txType", "amount", "createTime", "status", "country", "retirementType",
+                                        "type", "id", "actionType", "creditBlockStartId", "vintage", "other"]),
+                       _json_values, max_size=6), st.sampled_from([JSON, CSV, Medium.XLSX]))
+def test_edited_native_extras_never_break_writing(native: dict[str, Any], medium: Medium) -> None:
+    """Whatever was put in extra["undp"], writing gives a valid file or a reported loss, never a traceback."""
+    parsed = adapter.parse(load("registry.json"), medium=JSON).document
+    doc = CanonicalDocument(
+        units=[u.model_copy(update={"extra": {"undp": {**u.extra["undp"], **native}}}) for u in parsed.units],
+        actions=[a.model_copy(update={"extra": {"undp": {**a.extra["undp"], **native}}}) for a in parsed.actions])
+    out = adapter.serialize(doc, medium=medium)
+    assert adapter.validate(out.data, medium=medium).valid
