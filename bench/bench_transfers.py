@@ -1,0 +1,559 @@
+"""End-to-end transfers through the gateway against the same transfers posted straight to the registry.
+
+One run, one machine, everything on 127.0.0.1 (see docs/benchmarks-transfers.md):
+
+* a :class:`gateway.demo.Network`: ``carbonlink serve`` (the gateway) and two ``carbonlink sandbox``
+  registries, the sender ``gha-sandbox`` (format ``aef``, seeded with every ITMO the run moves) and
+  the receiver ``che-sandbox`` (``--receiver-format``, default ``canonical``);
+* phase ``direct``: ``--clients`` concurrent keep-alive clients POST first transfers, already in
+  the receiver's format, to the receiving sandbox's ``/messages`` with a gateway-signed bearer
+  token (minted with the gateway's development keyring before the phase, untimed), exactly as the
+  gateway delivers them;
+* phase ``gateway``: the same clients POST the AEF JSON transfers to ``/v1/transfers`` with the
+  sender's DPoP-bound token (one token per client, obtained with private_key_jwt before the phase)
+  and a fresh DPoP proof per request, made inside the timed request. The gateway authenticates,
+  validates, translates, signs, delivers to the receiving sandbox, verifies its signed answer,
+  records evidence and answers with a signed receipt.
+
+Every request moves a different block of ``--block`` ITMOs under a new message id, so each one is
+accepted. After the timed phases (so it costs the timing nothing) the run checks every answer:
+HTTP 200, verdict/outcome ``accepted``, the receipt's gateway signature and the sandbox answer's
+signature; and that the receiver now holds exactly the units of all accepted transfers.
+
+Each phase runs for ``--seconds`` (or until ``--max-requests``), after ``--warmup`` seconds of
+the same load that are not counted. Prints a summary, or one JSON object with ``--json``:
+requests/s, p50/p95/p99 latency, errors, CPU seconds each process spent per request, the
+gateway/direct ratios, the targets (throughput >= 0.5x direct, p99 <= 3x direct) and the machine.
+``--profile DIR`` samples the gateway (and receiving sandbox) with py-spy during the gateway phase.
+
+Usage: ``python bench/bench_transfers.py [--seconds 10] [--clients 16] [--receiver-format canonical]
+[--rounds 1] [--json] [--profile DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from joserfc.jwk import ECKey, Key
+
+from adapters.registry import default_registry
+from gateway.client import GatewayClient
+from gateway.demo import Network, Registry, itmo_message
+from gateway.trust import development, jose
+from gateway.trust.keys import SigningKeyRing
+from gateway.trust.outbound import RESPONSE_TYP, SIGNATURE_HEADER
+from gateway.trust.proofs import dpop_proof
+from standards.codec import Medium
+
+SENDER, SENDER_PARTY = "gha-sandbox", "GHA"
+RECEIVER, RECEIVER_PARTY = "che-sandbox", "CHE"
+TRANSFERS_PATH = "/v1/transfers"
+MEDIA_TYPES = {Medium.JSON: "application/json", Medium.CSV: "text/csv"}
+TARGET_RPS_RATIO = 0.5
+TARGET_P99_RATIO = 3.0
+WARMUP_REQUESTS = 400  # at most, per warm-up
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# -- requests -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(slots=True)
+class Reply:
+    index: int
+    status: int  # 0: no HTTP answer (transport error)
+    body: bytes
+    signature: str | None
+    latency: float
+    retries: int = 0
+
+
+@dataclass(slots=True)
+class PhaseResult:
+    name: str
+    seconds: float
+    replies: list[Reply]
+    capped: bool
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class BlockCounter:
+    """Hands out distinct blocks of ``size`` ITMOs: block ``k`` is ITMOs ``k*size+1 .. (k+1)*size``."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.next = 0
+
+    def take(self, n: int) -> range:
+        blocks = range(self.next, self.next + n)
+        self.next += n
+        return blocks
+
+    def ids(self, block: int) -> tuple[int, int]:
+        return block * self.size + 1, (block + 1) * self.size
+
+
+def aef_body(first: int, last: int) -> bytes:
+    return orjson.dumps(itmo_message(sender_party=SENDER_PARTY, receiver_party=RECEIVER_PARTY, first=first,
+                                     last=last))
+
+
+def receiver_body(aef: bytes, receiver_format: str) -> tuple[bytes, str]:
+    """The body the gateway delivers for ``aef``: parsed by the aef adapter, written by the receiver's."""
+    adapters = default_registry()
+    document = adapters.get("aef").parse(aef, medium=Medium.JSON).document
+    target = adapters.get(receiver_format)
+    medium = target.media[0]
+    out = target.serialize(document, medium=medium)
+    if out.files or medium not in MEDIA_TYPES:
+        raise SystemExit(f"--receiver-format {receiver_format}: the gateway would not deliver it as one "
+                         f"{'/'.join(m.value for m in MEDIA_TYPES)} body")
+    return out.data, MEDIA_TYPES[medium]
+
+
+def gateway_tokens(n: int, *, issuer: str, audience: str, lifetime: int) -> list[str]:
+    """Bearer tokens as :meth:`OutboundClient.gateway_token` mints them (development keyring)."""
+    ring = SigningKeyRing.from_document(development.keyring_document(), grace_seconds=330)
+    now = int(time.time())
+    return [ring.sign({"typ": "at+jwt"}, {"iss": issuer, "sub": issuer, "client_id": issuer, "aud": audience,
+                                          "iat": now, "exp": now + lifetime, "jti": secrets.token_urlsafe(16),
+                                          "scope": "messages:deliver"}) for _ in range(n)]
+
+
+# -- the load generator --------------------------------------------------------------------------
+
+
+Prepare = Callable[[int, int], Request]  # (worker, index) -> request
+
+
+async def load(prepare: Prepare, *, count: int, clients: int, seconds: float,
+               on_reply: Callable[[int, httpx.Response], bool] | None = None) -> tuple[list[Reply], float, bool]:
+    """``clients`` workers send requests ``0..count-1`` until done or ``seconds`` have passed.
+
+    A request's latency runs from building it (a DPoP proof is made there) to the last byte of
+    the answer. ``on_reply(worker, response)`` returning True resends the request once (a new
+    DPoP nonce). Returns the replies, the elapsed seconds and whether ``count`` ran out first.
+    """
+    next_index = 0
+    replies: list[Reply] = []
+    start = time.perf_counter()
+    deadline = start + seconds
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+
+    async def worker(wid: int) -> None:
+        nonlocal next_index
+        async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+            while next_index < count and time.perf_counter() < deadline:
+                index = next_index
+                next_index += 1
+                t0 = time.perf_counter()
+                retries = 0
+                while True:
+                    request = prepare(wid, index)
+                    try:
+                        response = await http.post(request.url, content=request.body, headers=request.headers)
+                    except httpx.HTTPError:
+                        replies.append(Reply(index, 0, b"", None, time.perf_counter() - t0, retries))
+                        break
+                    if on_reply is not None and retries == 0 and on_reply(wid, response):
+                        retries += 1
+                        continue
+                    replies.append(Reply(index, response.status_code, response.content,
+                                         response.headers.get(SIGNATURE_HEADER), time.perf_counter() - t0, retries))
+                    break
+
+    await asyncio.gather(*(worker(w) for w in range(clients)))
+    return replies, time.perf_counter() - start, next_index >= count
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of a process (all its threads) from /proc."""
+    stat = Path(f"/proc/{pid if pid is not None else 'self'}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+# -- the two targets -------------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, net: Network, args: argparse.Namespace) -> None:
+        self.net = net
+        self.args = args
+        self.blocks = BlockCounter(args.block)
+        self.receiver = net.registries[RECEIVER]
+        self.accepted_units = 0
+        self.clients: list[GatewayClient] = []
+        self._direct_media = ""
+
+    def processes(self) -> dict[str, int | None]:
+        gateway = self.net.gateway
+        receiver = self.receiver.process
+        assert gateway is not None and receiver is not None
+        return {"gateway": gateway.pid, "receiver_sandbox": receiver.pid, "load_generator": None}
+
+    def run_phase(self, name: str, prepare: Prepare, count: int, seconds: float,
+                  on_reply: Callable[[int, httpx.Response], bool] | None = None) -> PhaseResult:
+        before = {p: cpu_seconds(pid) for p, pid in self.processes().items()}
+        replies, elapsed, capped = asyncio.run(load(prepare, count=count, clients=self.args.clients,
+                                                    seconds=seconds, on_reply=on_reply))
+        used = {p: round(cpu_seconds(pid) - before[p], 3) for p, pid in self.processes().items()}
+        return PhaseResult(name, elapsed, replies, capped, used)
+
+    # direct: the receiver's format, a pre-minted gateway token, straight to the sandbox
+
+    def direct(self, count: int, seconds: float) -> tuple[PhaseResult, list[bytes]]:
+        bodies = []
+        for block in self.blocks.take(count):
+            data, self._direct_media = receiver_body(aef_body(*self.blocks.ids(block)), self.receiver.format)
+            bodies.append(data)
+        tokens = gateway_tokens(count, issuer=self.net.gateway_url, audience=self.receiver.base_url,
+                                lifetime=int(seconds) + 120)
+        url = self.receiver.base_url + "/messages"
+        tag = secrets.token_hex(4)
+
+        def prepare(worker: int, index: int) -> Request:
+            return Request(url, {"Authorization": f"Bearer {tokens[index]}", "Content-Type": self._direct_media,
+                                 "Carbonlink-Message-Id": f"direct-{tag}-{index}", "Carbonlink-Sender": SENDER,
+                                 "Carbonlink-Message-Kind": "transfers"}, bodies[index])
+
+        return self.run_phase("direct", prepare, count, seconds), bodies
+
+    # gateway: AEF JSON, the sender's DPoP-bound token and a fresh proof per request
+
+    def connect(self) -> None:
+        """One GatewayClient per load-generator client, each with its own DPoP key and token."""
+        sender = self.net.registries[SENDER]
+        assert sender.key is not None
+        for i in range(self.args.clients):
+            dpop_key: Key = ECKey.generate_key("P-256", parameters={"use": "sig", "alg": "ES256"})  # no kid
+            client = GatewayClient(self.net.gateway_url, SENDER, sender.key, dpop_key=dpop_key)
+            client.token()
+            self.clients.append(client)
+            if i == 0:
+                client.gateway_keys()
+
+    def gateway(self, count: int, seconds: float) -> tuple[PhaseResult, list[bytes]]:
+        bodies = [aef_body(*self.blocks.ids(block)) for block in self.blocks.take(count)]
+        url = self.net.gateway_url + TRANSFERS_PATH
+        tag = secrets.token_hex(4)
+
+        def prepare(worker: int, index: int) -> Request:
+            client = self.clients[worker]
+            token = client.token()
+            proof = dpop_proof(client.dpop_key, method="POST", url=client.issuer + TRANSFERS_PATH,
+                               nonce=client.nonce, access_token=token)
+            return Request(url, {"Authorization": f"DPoP {token}", "DPoP": proof, "Content-Type": "application/json",
+                                 "Carbonlink-Message-Id": f"gw-{tag}-{index}"}, bodies[index])
+
+        def on_reply(worker: int, response: httpx.Response) -> bool:
+            client = self.clients[worker]
+            nonce = response.headers.get("dpop-nonce")
+            fresh = nonce is not None and nonce != client.nonce
+            if nonce is not None:
+                client.nonce = nonce
+            return fresh and response.status_code == 401
+
+        return self.run_phase("gateway", prepare, count, seconds, on_reply), bodies
+
+    # checks, after the clock has stopped
+
+    def check_direct(self, result: PhaseResult) -> Counter[str]:
+        errors: Counter[str] = Counter()
+        key = self.receiver.key
+        assert key is not None
+        for reply in result.replies:
+            problem = _status_problem(reply)
+            if problem is None:
+                try:
+                    jose.verify(reply.signature or "", typ=[RESPONSE_TYP], key_for=lambda header: key,
+                                payload=reply.body, registry=jose.make_registry(max_payload=len(reply.body) * 2))
+                    verdict = orjson.loads(reply.body).get("verdict")
+                    problem = None if verdict == "accepted" else f"verdict {verdict}"
+                except (jose.JwsRejected, orjson.JSONDecodeError) as exc:
+                    problem = f"unverifiable answer: {exc}"
+            self._count(errors, problem)
+        return errors
+
+    def check_gateway(self, result: PhaseResult) -> Counter[str]:
+        errors: Counter[str] = Counter()
+        verifier = self.clients[0]
+        for reply in result.replies:
+            problem = _status_problem(reply)
+            if problem is None:
+                try:
+                    verifier.verify_receipt(reply.body, reply.signature)
+                    receipt = orjson.loads(reply.body)
+                    answer = receipt.get("receiver_answer", {}).get("body", {})
+                    if receipt.get("outcome") != "accepted" or answer.get("verdict") != "accepted":
+                        problem = f"outcome {receipt.get('outcome')}"
+                    elif receipt.get("receiver", {}).get("id") != RECEIVER:
+                        problem = "receipt names another receiver"
+                except Exception as exc:  # any failure to read a receipt is an error of the run, counted
+                    problem = f"unverifiable receipt: {type(exc).__name__}"
+            self._count(errors, problem)
+        return errors
+
+    def _count(self, errors: Counter[str], problem: str | None) -> None:
+        if problem is None:
+            self.accepted_units += self.args.block
+        else:
+            errors[problem[:120]] += 1
+
+    def receiver_held(self) -> int:
+        return int(self.net.sandbox(RECEIVER).holdings()["total"]["held"])
+
+
+def _status_problem(reply: Reply) -> str | None:
+    if reply.status == 0:
+        return "transport error"
+    if reply.status != 200:
+        try:
+            code = orjson.loads(reply.body).get("code")
+        except (orjson.JSONDecodeError, AttributeError):
+            code = None
+        return f"HTTP {reply.status} {code or ''}".strip()
+    return None
+
+
+# -- figures ---------------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list (q in 0..100)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, -(-len(sorted_values) * q // 100))
+    return sorted_values[int(rank) - 1]
+
+
+def figures(results: list[PhaseResult], errors: Counter[str]) -> dict[str, Any]:
+    replies = [r for result in results for r in result.replies]
+    seconds = sum(r.seconds for r in results)
+    latencies = sorted(r.latency for r in replies)
+    ok = len(replies) - sum(errors.values())
+    cpu: Counter[str] = Counter()
+    for result in results:
+        cpu.update(result.cpu_seconds)
+    return {
+        "requests": len(replies), "accepted": ok, "errors": dict(errors), "seconds": round(seconds, 3),
+        "rps": round(len(replies) / seconds, 1) if seconds else 0.0,
+        "accepted_rps": round(ok / seconds, 1) if seconds else 0.0,
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1), "p95_ms": round(percentile(latencies, 95) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 1), "max_ms": round(latencies[-1] * 1000, 1),
+        "nonce_retries": sum(r.retries for r in replies), "capped_by_max_requests": any(r.capped for r in results),
+        "cpu_ms_per_request": {p: round(s / len(replies) * 1000, 2) for p, s in sorted(cpu.items())}
+        if replies else {},
+    }
+
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "implementation":
+            platform.python_implementation(), "machine": platform.machine(), "system": platform.system(),
+            "release": platform.release(), "load_average": [round(x, 2) for x in os.getloadavg()],
+            "shared": "gateway, both sandboxes and the load generator share these CPUs"}
+
+
+# -- profiling -------------------------------------------------------------------------------------
+
+
+def start_profilers(directory: Path, pids: dict[str, int], seconds: float) -> list[subprocess.Popen[bytes]]:
+    """py-spy (all threads, raw collapsed stacks) on each pid for ``seconds``."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        raise SystemExit("--profile needs py-spy: pip install py-spy")
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in pids:
+        (directory / f"{name}.txt").unlink(missing_ok=True)
+    return [subprocess.Popen([spy, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))),
+                              "--rate", "200", "--idle", "--threads", "--format", "raw", "--nonblocking",
+                              "--output", str(directory / f"{name}.txt")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name, pid in pids.items()]
+
+
+def _frame_name(frame: str) -> str:
+    """``func (path:line)`` -> ``func (path)``."""
+    name, _, where = frame.partition(" (")
+    return f"{name} ({where.split(':')[0].rstrip(')')})" if where else name
+
+
+def profile_breakdown(path: Path, limit: int = 15) -> dict[str, Any]:
+    """Where the gateway's request time goes, from py-spy raw stacks sampled with ``--idle``.
+
+    ``steps``: wall-time share of each step directly under ``TransferService.submit`` (waiting
+    included); ``leaves``: the innermost frames of those samples; ``event_loop_busy``: share of
+    main-thread samples not parked in the selector (the asyncio loop doing work).
+    """
+    steps: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    loop_busy = loop_total = in_submit = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        if "MainThread" in frames[0]:
+            loop_total += count
+            if not any("select (selectors.py" in f or "EpollSelector" in f for f in frames[-3:]):
+                loop_busy += count
+        names = [_frame_name(f) for f in frames[1:]]
+        marker = "TransferService.submit (gateway/transfers/service.py)"
+        if marker in names:
+            in_submit += count
+            below = names[names.index(marker) + 1:]
+            steps[below[0] if below else "TransferService.submit (own code)"] += count
+            leaves[names[-1]] += count
+    def shares(counter: Counter[str]) -> list[tuple[str, float]]:
+        return [(name, round(100 * n / in_submit, 1)) for name, n in counter.most_common(limit)] if in_submit else []
+    return {"submit_samples": in_submit, "steps": shares(steps), "leaves": shares(leaves),
+            "event_loop_busy": round(loop_busy / loop_total, 3) if loop_total else None}
+
+
+# -- main ------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds per phase (1-120)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="untimed seconds of load before each phase (0-30)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (1-64)")
+    parser.add_argument("--max-requests", type=int, default=3000, help="per phase (bounds the prepared bodies)")
+    parser.add_argument("--block", type=int, default=10, help="ITMOs per transfer")
+    parser.add_argument("--rounds", type=int, default=1, help="direct+gateway rounds, alternating (1-5)")
+    parser.add_argument("--receiver-format", default="canonical", choices=["canonical", "spreadsheet", "aef"])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--profile", type=Path, help="py-spy the gateway and receiver during the gateway phase")
+    args = parser.parse_args(argv)
+    bounds = {"seconds": (1, 120), "warmup": (0, 30), "clients": (1, 64), "max_requests": (10, 50_000),
+              "block": (1, 1000), "rounds": (1, 5)}
+    for name, (low, high) in bounds.items():
+        if not low <= getattr(args, name) <= high:
+            parser.error(f"--{name.replace('_', '-')} must be between {low} and {high}")
+    return args
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    phases = 2 * args.rounds
+    warm = min(args.max_requests, WARMUP_REQUESTS) if args.warmup else 0
+    total_blocks = phases * (args.max_requests + warm)
+    sender = Registry(SENDER, SENDER_PARTY, "aef", holds=[
+        f"CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-{total_blocks * args.block}-2023@treasury"])
+    receiver = Registry(RECEIVER, RECEIVER_PARTY, args.receiver_format)
+    gateway_env = {"CARBONLINK_RATE_LIMIT_PER_MINUTE": "100000000", "CARBONLINK_RATE_LIMIT_BURST": "1000000"}
+    results: dict[str, list[PhaseResult]] = {"direct": [], "gateway": []}
+    errors: dict[str, Counter[str]] = {"direct": Counter(), "gateway": Counter()}
+    profile: dict[str, Any] = {}
+    with Network([sender, receiver], gateway_env=gateway_env) as net:
+        bench = Bench(net, args)
+        bench.connect()
+        for round_no in range(args.rounds):
+            for name in ("direct", "gateway"):
+                step = bench.direct if name == "direct" else bench.gateway
+                check = bench.check_direct if name == "direct" else bench.check_gateway
+                if warm:
+                    warm_result, _ = step(warm, args.warmup)
+                    check(warm_result)  # counted in the receiver's holdings, not in the figures
+                spies: list[subprocess.Popen[bytes]] = []
+                if args.profile and name == "gateway" and round_no == 0:
+                    gateway_pid = bench.processes()["gateway"]
+                    assert gateway_pid is not None
+                    spies = start_profilers(args.profile, {"gateway": gateway_pid}, args.seconds)
+                result, _ = step(args.max_requests, args.seconds)
+                for spy in spies:
+                    try:
+                        spy.wait(timeout=args.seconds + 30)
+                    except subprocess.TimeoutExpired:
+                        spy.send_signal(signal.SIGINT)
+                        spy.wait(timeout=10)
+                results[name].append(result)
+                errors[name].update(check(result))
+        held = bench.receiver_held()
+        if args.profile:
+            sampled = args.profile / "gateway.txt"
+            profile = {"gateway": profile_breakdown(sampled)} if sampled.exists() else {}
+    direct, gateway = figures(results["direct"], errors["direct"]), figures(results["gateway"], errors["gateway"])
+    ratio_rps = round(gateway["accepted_rps"] / direct["accepted_rps"], 3) if direct["accepted_rps"] else None
+    ratio_p99 = round(gateway["p99_ms"] / direct["p99_ms"], 2) if direct["p99_ms"] else None
+    report: dict[str, Any] = {
+        "direct": direct, "gateway": gateway,
+        "ratio": {"rps": ratio_rps, "p99": ratio_p99},
+        "targets": {"rps_ratio_min": TARGET_RPS_RATIO, "p99_ratio_max": TARGET_P99_RATIO,
+                    "rps_met": ratio_rps is not None and ratio_rps >= TARGET_RPS_RATIO,
+                    "p99_met": ratio_p99 is not None and ratio_p99 <= TARGET_P99_RATIO},
+        "ledger": {"receiver_held": held, "accepted_units": bench.accepted_units,
+                   "consistent": held == bench.accepted_units},
+        "setup": {"clients": args.clients, "seconds_per_phase": args.seconds, "warmup_seconds": args.warmup,
+                  "rounds": args.rounds, "block_itmos": args.block, "sender_format": "aef (JSON)",
+                  "receiver_format": args.receiver_format, "gateway_env": gateway_env,
+                  "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])},
+        "machine": machine(),
+    }
+    if profile:
+        report["profile"] = profile
+    return report
+
+
+def summary(report: dict[str, Any]) -> str:
+    lines = [f"{'':8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7}  "
+             "CPU ms/request"]
+    for name in ("direct", "gateway"):
+        f = report[name]
+        cpu = ", ".join(f"{k} {v}" for k, v in f["cpu_ms_per_request"].items())
+        lines.append(f"{name:8} {f['accepted_rps']:8.1f} {f['p50_ms']:8.1f} {f['p95_ms']:8.1f} {f['p99_ms']:8.1f} "
+                     f"{f['requests']:9d} {sum(f['errors'].values()):7d}  {cpu}")
+        for problem, n in f["errors"].items():
+            lines.append(f"    {n} x {problem}")
+    ratio, targets = report["ratio"], report["targets"]
+    lines.append(f"gateway/direct: throughput {ratio['rps']} (target >= {targets['rps_ratio_min']}: "
+                 f"{'met' if targets['rps_met'] else 'MISSED'}), p99 {ratio['p99']}x (target <= "
+                 f"{targets['p99_ratio_max']}x: {'met' if targets['p99_met'] else 'MISSED'})")
+    ledger = report["ledger"]
+    lines.append(f"receiver holds {ledger['receiver_held']} ITMOs; accepted transfers moved {ledger['accepted_units']}"
+                 f" ({'consistent' if ledger['consistent'] else 'INCONSISTENT'})")
+    m = report["machine"]
+    lines.append(f"machine: {m['cpus']} CPUs ({m['machine']}, {m['system']} {m['release']}), Python {m['python']}, "
+                 f"load average {m['load_average']}; {m['shared']}")
+    for process, breakdown in report.get("profile", {}).items():
+        lines.append(f"profile {process}: {breakdown['submit_samples']} samples inside TransferService.submit; "
+                     f"event loop busy {breakdown['event_loop_busy']}")
+        for title in ("steps", "leaves"):
+            lines.append(f"  {title} (share of submit wall time):")
+            lines += [f"    {share:5.1f}%  {name}" for name, share in breakdown[title]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    report = run(args)
+    print(json.dumps(report, indent=1) if args.json else summary(report))
+    clean = report["ledger"]["consistent"] and not report["direct"]["errors"] and not report["gateway"]["errors"]
+    return 0 if clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
