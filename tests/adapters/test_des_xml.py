@@ -590,3 +590,30 @@ def test_edited_des_extras_that_break_the_schema_are_reported_not_written() -> N
     assert "not valid DES" in reasons[("/actions/0",)] and "not valid DES" in reasons[("/units/0",)]
     (written,) = read_document(etree.fromstring(out.data))
     assert written.values["proposedTransaction"]["transactionIdentifier"] == "GB2000102"
+
+
+_json_values = st.recursive(st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.text(max_size=12),
+                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                         max_size=3), max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["header", "transaction", "block", "messageIndex", "evaluationResult", "partyType",
+                        "transactionStatus", "messageDateTime"]),
+       st.sampled_from(["from", "majorVersion", "transactionType", "unitType", "track", "expiryDate", None]),
+       _json_values)
+def test_edited_des_extras_never_break_writing(part: str, key: str | None, value: Any) -> None:
+    parsed = adapter.parse(load("batch.xml"), medium=XML).document
+
+    def edit(extra: dict[str, Any]) -> dict[str, Any]:
+        des = dict(extra["des"])
+        if key is None or not isinstance(des.get(part), dict):
+            des[part] = value
+        else:
+            des[part] = {**des[part], key: value}
+        return {"des": des}
+
+    doc = CanonicalDocument(actions=[a.model_copy(update={"extra": edit(a.extra)}) for a in parsed.actions],
+                            units=[u.model_copy(update={"extra": edit(u.extra)}) for u in parsed.units])
+    out = adapter.serialize(doc, medium=XML)
+    assert adapter.validate(out.data, medium=XML).valid
