@@ -56,6 +56,13 @@ class NoPendingDebit(SandboxError):
     status = 404
 
 
+class AlreadySettled(SandboxError):
+    """Confirm after release, or release after confirm, of one outgoing debit."""
+
+    code = "SANDBOX.ALREADY_SETTLED"
+    status = 409
+
+
 class SeedError(SandboxConfigError):
     code = "SANDBOX.SEED"
 

@@ -31,7 +31,7 @@ from gateway.sandbox.errors import (
     SeedError,
 )
 from gateway.sandbox.store import OUTGOING, Decision, Loader, SandboxStore, now_iso
-from gateway.sandbox.units import Units, parse_hold_spec, seed_units
+from gateway.sandbox.units import Block, Units, parse_hold_spec, seed_units
 from gateway.trust.errors import ConfigurationError
 from gateway.trust.keys import generate_key, import_jwk, public_jwk
 from gateway.trust.outbound import SIGNATURE_HEADER, sign_response
@@ -232,11 +232,15 @@ class Sandbox:
         try:
             check_operator(headers.get("authorization"), self.operator_token)
             receipt = body.decode("utf-8", "replace") if body else ""
-            blocks = self.store.settle(message_id, confirm=confirm, receipt=receipt)
-            doc = {"registry": self.config.registry_id, "message_id": message_id,
-                   "settled": "debited" if confirm else "released", "blocks": [b.as_dict() for b in blocks],
-                   "answered_at": now_iso()}
-            return self.signed(200, _dumps(doc), body)
+
+            def answer(blocks: list[Block]) -> bytes:
+                return _dumps({"registry": self.config.registry_id, "message_id": message_id,
+                               "settled": "debited" if confirm else "released",
+                               "blocks": [b.as_dict() for b in blocks], "answered_at": now_iso()})
+
+            stored = self.store.settle(message_id, confirm=confirm, receipt=receipt, answer=answer)
+            return self.signed(stored.status, stored.body, body,
+                               extra={REPLAYED_HEADER: "true"} if stored.replayed else None)
         except CarbonlinkError as exc:
             return self.problem(exc, body)
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.sandbox.errors import MessageIdReused, NoPendingDebit, SandboxConfigError, SeedError
+from gateway.sandbox.errors import AlreadySettled, MessageIdReused, NoPendingDebit, SandboxConfigError, SeedError
 from gateway.sandbox.ledger import Plan, Step, release
 from gateway.sandbox.units import HELD, PENDING, Block, Units, merge_all
 
@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, sender TEXT NOT NULL, message_id TEXT NOT NULL,
     action INTEGER, type TEXT, direction TEXT NOT NULL, units TEXT NOT NULL, quantity INTEGER NOT NULL,
     account TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS settlements (
+    message_id TEXT PRIMARY KEY, outcome TEXT NOT NULL, receipt TEXT NOT NULL, answer BLOB NOT NULL,
+    settled_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen_jti (jti TEXT PRIMARY KEY, expires REAL NOT NULL);
 """
 
@@ -200,26 +203,36 @@ class SandboxStore:
                        "VALUES (?, ?, ?, ?, ?, ?)", (sender, message_id, digest, decision.status, decision.body, at))
             return StoredAnswer(decision.status, decision.body, replayed=False)
 
-    def settle(self, message_id: str, *, confirm: bool, receipt: str = "") -> list[Block]:
-        """Confirm (debit for good) or release (back to held) the pending debit of ``message_id``."""
+    def settle(self, message_id: str, *, confirm: bool, receipt: str,
+               answer: Callable[[list[Block]], bytes]) -> StoredAnswer:
+        """Confirm (debit for good) or release (back to held) the pending debit of ``message_id``.
+
+        Settling is idempotent: the same settlement again returns the stored answer; the opposite
+        one is refused (:class:`AlreadySettled`)."""
+        outcome = "debited" if confirm else "released"
         with self.transaction() as db:
+            done = db.execute("SELECT outcome, answer FROM settlements WHERE message_id = ?", (message_id,)).fetchone()
+            if done is not None:
+                if done[0] != outcome:
+                    raise AlreadySettled(f"the outgoing debit of message {message_id!r} was already {done[0]}")
+                return StoredAnswer(200, bytes(done[1]), replayed=True)
             pending = self._rows(db, "WHERE status = ? AND ref = ?", (PENDING, message_id))
             if not pending:
                 raise NoPendingDebit(f"no pending outgoing debit for message {message_id!r}")
             at = now_iso()
             if confirm:
                 db.execute("DELETE FROM blocks WHERE status = ? AND ref = ?", (PENDING, message_id))
-                direction = "debit"
             else:
                 series = {b.series for b in pending}
                 others = [b for b in self._loader(db)(series) if not (b.status == PENDING and b.ref == message_id)]
                 self._replace(db, series, merge_all([*others, *release(pending)]))
-                direction = "released"
+            direction = "debit" if confirm else "released"
             steps = [Step(-1, "Transfer", direction, b.label(), b.quantity, b.account) for b in pending]
             self._journal(db, OUTGOING, message_id, steps, at)
-            if receipt:
-                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"receipt:{message_id}", receipt))
-            return pending
+            body = answer(pending)
+            db.execute("INSERT INTO settlements (message_id, outcome, receipt, answer, settled_at) "
+                       "VALUES (?, ?, ?, ?, ?)", (message_id, outcome, receipt, body, at))
+            return StoredAnswer(200, body, replayed=False)
 
     def journal(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -102,7 +102,7 @@ def test_reservations_are_deduplicated_by_message_id(world: World, start: Start)
     assert exc.value.code == "SANDBOX.MESSAGE_ID_REUSED" and exc.value.status == 409
 
 
-def test_settling_an_unknown_message_is_refused(world: World, start: Start) -> None:
+def test_settling_is_idempotent_and_needs_a_pending_debit(world: World, start: Start) -> None:
     server = start("sbx-che", "canonical", holds=SEED)
     client = _client(server)
     for settle in (client.confirm, client.release):
@@ -110,9 +110,12 @@ def test_settling_an_unknown_message_is_refused(world: World, start: Start) -> N
             settle("nothing-here", None)
         assert exc.value.code == "SANDBOX.NO_PENDING_DEBIT" and exc.value.status == 404
     client.reserve("out-1", OUT)
-    client.confirm("out-1")
-    with pytest.raises(SandboxRefused):
-        client.release("out-1")  # settled once only
+    first = client.confirm("out-1", {"verdict": "accepted"})
+    assert client.confirm("out-1", {"verdict": "accepted"}) == first  # a retried confirm gets the same answer
+    with pytest.raises(SandboxRefused) as exc:
+        client.release("out-1")  # but the opposite settlement is refused
+    assert exc.value.code == "SANDBOX.ALREADY_SETTLED" and exc.value.status == 409
+    assert client.holdings()["total"] == {"held": 700, "pending": 0}
 
 
 @pytest.mark.parametrize(("receipt", "verdict"), [
