@@ -6,8 +6,8 @@ answer. Start one with ``carbonlink sandbox --format ADAPTER``; see docs/sandbox
 """
 
 from gateway.sandbox.app import create_app, serve
-from gateway.sandbox.client import SandboxClient, SandboxRefused, send_with_pending_debit
+from gateway.sandbox.client import SandboxClient, SandboxRefused, receipt_verdict, send_with_pending_debit
 from gateway.sandbox.service import Sandbox, SandboxConfig
 
-__all__ = ["Sandbox", "SandboxClient", "SandboxConfig", "SandboxRefused", "create_app", "send_with_pending_debit",
-           "serve"]
+__all__ = ["Sandbox", "SandboxClient", "SandboxConfig", "SandboxRefused", "create_app", "receipt_verdict",
+           "send_with_pending_debit", "serve"]

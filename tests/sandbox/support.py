@@ -37,7 +37,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 20) -> None:
+def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 60) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -91,7 +91,7 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         self.thread.start()
-        deadline = time.time() + 10
+        deadline = time.time() + 30
         while not self.server.started:
             if time.time() > deadline:
                 raise RuntimeError("sandbox did not start")
