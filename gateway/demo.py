@@ -71,6 +71,8 @@ class Registry:
     port: int = 0
     key: Key | None = None
     operator_token: str = ""
+    messages_url: str | None = None  # where the directory sends its messages (default the sandbox itself)
+    message_kinds: tuple[str, ...] = ("transfers", "cancellations", "retirements", "actions")
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -82,8 +84,10 @@ class Network:
     """Gateway + sandbox registries as processes on loopback (use as a context manager)."""
 
     def __init__(self, registries: list[Registry], *, root: Path | None = None,
-                 gateway_env: dict[str, str] | None = None) -> None:
+                 gateway_env: dict[str, str] | None = None,
+                 extra_participants: list[dict[str, Any]] | None = None) -> None:
         self.registries = {r.id: r for r in registries}
+        self.extra_participants = extra_participants or []
         self._own_root = root is None
         self.root = root or Path(tempfile.mkdtemp(prefix="carbonlink-demo-"))
         self.gateway_port = free_port()
@@ -101,12 +105,12 @@ class Network:
             entries.append({
                 "id": r.id, "name": f"Sandbox registry {r.id}", "party": r.party,
                 "party_registry_id": f"{r.party}01", "status": "active", "format": r.format,
-                "endpoints": {"messages": r.base_url + "/messages"}, "issuer": r.base_url,
+                "endpoints": {"messages": r.messages_url or r.base_url + "/messages"}, "issuer": r.base_url,
                 "jwks": {"keys": [public_jwk(r.key)]},
-                "message_kinds": ["transfers", "cancellations", "retirements", "actions"],
+                "message_kinds": list(r.message_kinds),
                 "scopes": ["messages:send", "peers:read"],
             })
-        return entries
+        return entries + self.extra_participants
 
     def write_directory(self, mutate: Any = None) -> Path:
         content = {"iss": "carbonlink-development-governing-body", "environment": "development",

@@ -4,6 +4,7 @@ retry may cure); :mod:`gateway.errors` renders them as RFC 9457 problems::
     CarbonlinkError
      └── TransferError
           ├── KindNotAllowed        403  the sender may not send this message kind
+          ├── KindMismatch          422  the message carries actions its kind does not
           ├── SenderMismatch        403  the message names another transferring registry
           ├── ReceiverUnknown       422  no active registry in the directory takes this message
           ├── MessageIdInvalid      400
@@ -32,6 +33,11 @@ class TransferError(CarbonlinkError):
 class KindNotAllowed(TransferError):
     code = "TRANSFER.KIND_NOT_ALLOWED"
     http_status = 403
+
+
+class KindMismatch(TransferError):
+    code = "TRANSFER.KIND_MISMATCH"
+    http_status = 422
 
 
 class SenderMismatch(TransferError):

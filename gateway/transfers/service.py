@@ -24,6 +24,7 @@ from gateway.evidence.record import Exchange, utc_timestamp
 from gateway.idempotency.store import ClaimState, IdempotencyStore
 from gateway.transfers.delivery import Answer, deliver
 from gateway.transfers.errors import (
+    KindMismatch,
     KindNotAllowed,
     MessageIdInvalid,
     OutputInvalid,
@@ -50,8 +51,15 @@ MESSAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$")
 _MEDIA_TYPES = {Medium.JSON: "application/json", Medium.CSV: "text/csv", Medium.XML: "application/xml",
                 Medium.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 _FROM_CONTENT_TYPE = {v: k for k, v in _MEDIA_TYPES.items()}
-#: Message kinds whose messages move units from the sender to a receiver.
+#: Actions that move units from the sender to a receiver.
 OUTGOING_ACTIONS = (ActionType.FIRST_TRANSFER, ActionType.TRANSFER)
+#: The actions each message kind may carry (kinds not listed carry any action).
+KIND_ACTIONS: dict[MessageKind, frozenset[ActionType]] = {
+    MessageKind.TRANSFERS: frozenset({ActionType.FIRST_TRANSFER, ActionType.TRANSFER}),
+    MessageKind.CANCELLATIONS: frozenset({ActionType.CANCELLATION, ActionType.VOLUNTARY_CANCELLATION}),
+    MessageKind.RETIREMENTS: frozenset({ActionType.RETIREMENT, ActionType.USE}),
+    MessageKind.AUTHORIZATIONS: frozenset({ActionType.AUTHORIZATION}),
+}
 
 
 def _without_floats(value: Any) -> Any:
@@ -125,6 +133,7 @@ class TransferService:
         try:
             source_format, source_medium = self._source(sender, content_type)
             document, findings = self._parse(source_format, source_medium, body)
+            self._check_kind(kind, document)
             self._check_sender(sender, document)
             receiver = self._receiver(sender, document, kind, receiver_hint)
             outbound_body, target_medium, losses = self._translate(document, receiver)
@@ -187,6 +196,16 @@ class TransferService:
         if not result.document.actions:
             raise ValidationFailed("the message carries no actions to relay", findings=result.findings)
         return result.document, list(result.findings)
+
+    @staticmethod
+    def _check_kind(kind: MessageKind, document: CanonicalDocument) -> None:
+        allowed = KIND_ACTIONS.get(kind)
+        if allowed is None:
+            return
+        for index, action in enumerate(document.actions):
+            if action.action_type not in allowed:
+                raise KindMismatch(f"actions[{index}] is a {action.action_type.value}, which a {kind.value} message "
+                                   f"cannot carry ({', '.join(sorted(a.value for a in allowed))})")
 
     @staticmethod
     def _check_sender(sender: Participant, document: CanonicalDocument) -> None:

@@ -1,0 +1,252 @@
+"""Transfers through the gateway, end to end, between real processes on loopback.
+
+A gateway (`carbonlink serve`) and sandbox registries (`carbonlink sandbox`) run as processes;
+a registry client gets a DPoP-bound token with private_key_jwt and sends messages. Faults come from
+misbehaving peers served for real (tests/transfers/peers.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from gateway.client import GatewayClient
+from gateway.demo import BIN, Network, Registry, itmo_message
+from gateway.transfers.service import CANONICAL_CONTENT_TYPE
+from tests.transfers.peers import CuttingServer, FaultyRegistry
+
+CARBONLINK = str(BIN / "carbonlink")
+GHA_HOLDS = "CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-1000000-2023@treasury"
+
+
+def _fault_participant(pid: str, party: str, url: str) -> dict[str, Any]:
+    from gateway.trust.keys import generate_key, public_jwk
+
+    return {"id": pid, "party": party, "party_registry_id": f"{party}01", "status": "active", "format": "aef",
+            "endpoints": {"messages": url}, "issuer": url,
+            "jwks": {"keys": [public_jwk(generate_key("ES256", f"{pid}-1"))]},
+            "message_kinds": ["transfers"], "scopes": []}
+
+
+@pytest.fixture(scope="module")
+def faulty() -> Iterator[FaultyRegistry]:
+    peer = FaultyRegistry(slow_seconds=3).start()
+    yield peer
+    peer.stop()
+
+
+@pytest.fixture(scope="module")
+def cutter() -> Iterator[CuttingServer]:
+    server = CuttingServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def net(faulty: FaultyRegistry, cutter: CuttingServer) -> Iterator[Network]:
+    extra = [
+        _fault_participant("nor-5xx", "NOR", faulty.url + "/messages/5xx"),
+        _fault_participant("swe-garbage", "SWE", faulty.url + "/messages/garbage"),
+        _fault_participant("jpn-unsigned", "JPN", faulty.url + "/messages/unsigned"),
+        _fault_participant("kor-slow", "KOR", faulty.url + "/messages/slow"),
+        _fault_participant("sgp-cuts", "SGP", cutter.url + "/messages"),
+        _fault_participant("per-down", "PER", "http://127.0.0.1:9/messages"),
+    ]
+    registries = [
+        Registry("gha", "GHA", "aef", holds=[GHA_HOLDS]),
+        Registry("che", "CHE", "canonical"),
+        Registry("chl", "CHL", "spreadsheet", message_kinds=("cancellations",)),
+    ]
+    env = {"CARBONLINK_DELIVERY": json.dumps({"timeout": 1.0, "connect_timeout": 1.0, "retries": 1,
+                                              "backoff": 0.05, "retry_after": 7})}
+    with Network(registries, gateway_env=env, extra_participants=extra) as network:
+        yield network
+
+
+@pytest.fixture(scope="module")
+def gha(net: Network) -> GatewayClient:
+    return net.client("gha")
+
+
+class Blocks:
+    """Hands out fresh ITMO blocks of the sender's holdings, so tests do not collide."""
+
+    def __init__(self) -> None:
+        self.next = 1
+
+    def take(self, size: int) -> tuple[int, int]:
+        first = self.next
+        self.next += size
+        return first, first + size - 1
+
+
+BLOCKS = Blocks()
+
+
+def message(receiver_party: str = "CHE", size: int = 100, **kw: Any) -> bytes:
+    first, last = BLOCKS.take(size)
+    return json.dumps(itmo_message(sender_party="GHA", receiver_party=receiver_party, first=first, last=last,
+                                   **kw)).encode()
+
+
+def held(net: Network, registry: str) -> int:
+    return int(net.sandbox(registry).holdings()["total"]["held"])
+
+
+def test_transfer_is_validated_translated_delivered_and_receipted(net: Network, gha: GatewayClient) -> None:
+    before = held(net, "che")
+    body = message(size=250)
+    sent = gha.send(body, message_id="t-accepted-1")
+    assert sent.status == 200, sent.body
+    receipt = sent.body
+    assert receipt["outcome"] == "accepted" and receipt["type"] == "carbonlink-receipt"
+    assert receipt["sender"] == {"id": "gha", "party": "GHA", "registry": "GHA01"}
+    assert receipt["receiver"]["id"] == "che"
+    assert receipt["inbound"]["sha256"] == hashlib.sha256(body).hexdigest()
+    assert receipt["inbound"]["format"] == "aef" and receipt["outbound"]["format"] == "canonical"
+    assert receipt["receiver_answer"]["status"] == 200 and receipt["receiver_answer"]["signature"].count(".") == 2
+    assert receipt["receiver_answer"]["body"]["verdict"] == "accepted"
+    assert held(net, "che") == before + 250
+
+
+def test_retry_gets_the_original_receipt_and_delivers_once(net: Network, gha: GatewayClient) -> None:
+    body = message(size=10)
+    first = gha.send(body, message_id="t-retry-1")
+    after_first = held(net, "che")
+    again = gha.send(body, message_id="t-retry-1")
+    assert first.status == again.status == 200
+    assert again.raw == first.raw and again.signature == first.signature and again.replayed
+    assert held(net, "che") == after_first
+
+
+def test_message_id_reused_with_another_body_is_refused(gha: GatewayClient) -> None:
+    assert gha.send(message(size=5), message_id="t-reuse-1").status == 200
+    refused = gha.send(message(size=5), message_id="t-reuse-1")
+    assert refused.status == 409 and refused.body["code"] == "IDEMPOTENCY.BODY_MISMATCH"
+
+
+def test_sender_posing_as_another_registry_is_refused(gha: GatewayClient) -> None:
+    doc = itmo_message(sender_party="GHA", receiver_party="CHE", first=1, last=10)
+    doc["Actions"][0]["PartyITMORegistryID"] = "CHE01"
+    doc["Actions"][0]["AcquiringPartyID"] = "GHA"
+    refused = gha.send(json.dumps(doc).encode(), message_id="t-posing-1")
+    assert refused.status == 403 and refused.body["code"] == "TRANSFER.SENDER_MISMATCH"
+    doc = itmo_message(sender_party="CHE", receiver_party="GHA", first=1, last=10)
+    refused = gha.send(json.dumps(doc).encode(), message_id="t-posing-2")
+    assert refused.status == 403 and refused.body["code"] == "TRANSFER.SENDER_MISMATCH"
+
+
+def test_invalid_message_gets_every_finding_as_problem_json(gha: GatewayClient) -> None:
+    doc = itmo_message(sender_party="GHA", receiver_party="CHE", first=1, last=10)
+    doc["Actions"][0]["QuantityCO2"] = 11
+    doc["Actions"][0]["MitigationType"] = "Avoidance"
+    refused = gha.send(json.dumps(doc).encode(), message_id="t-invalid-1")
+    assert refused.status == 422 and refused.body["code"] == "VALIDATION.FAILED"
+    rules = {f["rule"] for f in refused.body["errors"]}
+    assert "AEF.CODE_LIST.VALUE" in rules
+    assert all({"rule", "severity", "location", "message", "reference"} <= set(f) for f in refused.body["errors"])
+
+
+def test_unknown_receiver_and_kinds_are_refused(gha: GatewayClient) -> None:
+    refused = gha.send(message("BRA", size=3), message_id="t-nobody-1")
+    assert refused.status == 422 and refused.body["code"] == "TRANSFER.RECEIVER_UNKNOWN"
+    refused = gha.send(message(size=3), message_id="t-kind-1", kind="holdings")
+    assert refused.status == 403 and refused.body["code"] == "TRANSFER.KIND_NOT_ALLOWED"
+    refused = gha.send(message(size=3), message_id="t-kind-2", kind="cancellations", receiver="che")
+    assert refused.status == 422 and refused.body["code"] == "TRANSFER.KIND_MISMATCH"
+
+
+def test_business_rejection_is_receipted_with_the_receivers_code(net: Network, gha: GatewayClient) -> None:
+    body = message(size=20)
+    assert gha.send(body, message_id="t-overlap-1").body["outcome"] == "accepted"
+    before = held(net, "che")
+    again = gha.send(body, message_id="t-overlap-2")  # the same units a second time
+    assert again.status == 200
+    assert again.body["outcome"] == "rejected"
+    assert again.body["receiver_answer"]["body"]["code"] == "SANDBOX.OVERLAPPING_BLOCKS"
+    assert held(net, "che") == before
+
+
+def test_canonical_json_is_accepted_from_any_sender(gha: GatewayClient) -> None:
+    from standards.aef.codec import AEF
+    from standards.canonical import CANONICAL
+    from standards.codec import Medium
+
+    document = AEF.parse(message(size=7), medium=Medium.JSON).document
+    body = CANONICAL.serialize(document, medium=Medium.JSON).data
+    sent = gha.send(body, message_id="t-canonical-1", content_type=CANONICAL_CONTENT_TYPE)
+    assert sent.status == 200 and sent.body["outcome"] == "accepted"
+    assert sent.body["inbound"]["format"] == "canonical"
+
+
+@pytest.mark.parametrize(("receiver", "status", "code"), [
+    ("nor-5xx", 502, "UPSTREAM.SERVER_ERROR"),
+    ("swe-garbage", 502, "UPSTREAM.ANSWER_INVALID"),
+    ("jpn-unsigned", 502, "UPSTREAM.ANSWER_INVALID"),
+    ("kor-slow", 504, "UPSTREAM.TIMEOUT"),
+    ("sgp-cuts", 502, "UPSTREAM.UNAVAILABLE"),
+    ("per-down", 502, "UPSTREAM.UNAVAILABLE"),
+])
+def test_faults_give_a_coded_502_or_504_with_retry_after_and_no_receipt(
+        gha: GatewayClient, receiver: str, status: int, code: str) -> None:
+    party = {"nor-5xx": "NOR", "swe-garbage": "SWE", "jpn-unsigned": "JPN", "kor-slow": "KOR", "sgp-cuts": "SGP",
+             "per-down": "PER"}[receiver]
+    sent = gha.send(message(party, size=2), message_id=f"t-fault-{receiver}")
+    assert sent.status == status, sent.body
+    assert sent.body["code"] == code and sent.retry_after == "7"
+    assert sent.signature is None and "outcome" not in sent.body
+
+
+def test_fault_retries_follow_the_delivery_policy(faulty: FaultyRegistry, gha: GatewayClient) -> None:
+    before = faulty.calls.get("5xx", 0)
+    gha.send(message("NOR", size=2), message_id="t-policy-1")
+    assert faulty.calls["5xx"] - before == 2  # one attempt plus one retry (CARBONLINK_DELIVERY.retries = 1)
+
+
+def test_metrics_count_per_peer_and_kind(net: Network) -> None:
+    import httpx
+
+    text = httpx.get(net.gateway_url + "/metrics").text
+    assert 'carbonlink_messages_total{kind="transfers",outcome="accepted",peer="che"}' in text
+    assert 'carbonlink_delivery_faults_total{code="UPSTREAM.TIMEOUT",kind="transfers",peer="kor-slow"}' in text
+    assert 'carbonlink_rejections_total{code="TRANSFER.SENDER_MISMATCH",kind="transfers",peer="gha"}' in text
+
+
+def test_evidence_chain_verifies_and_detects_tampering(net: Network, gha: GatewayClient, tmp_path: Any) -> None:
+    assert gha.send(message(size=4), message_id="t-evidence-1").status == 200
+    db = net.root / "gateway-data" / "evidence.sqlite3"
+    jwks = tmp_path / "jwks.json"
+    import httpx
+
+    jwks.write_text(httpx.get(net.gateway_url + "/.well-known/jwks.json").text)
+    copy = tmp_path / "evidence.sqlite3"
+    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    verify = subprocess.run([CARBONLINK, "evidence", "verify", "--log", f"sqlite:///{copy}", "--jwks", str(jwks)],
+                            capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    export = tmp_path / "evidence-export.jsonl"
+    exported = subprocess.run([CARBONLINK, "evidence", "export", "--log", f"sqlite:///{copy}", "-o", str(export)],
+                              capture_output=True, text=True, timeout=60)
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    offline = subprocess.run([CARBONLINK, "evidence", "verify", "--file", str(export), "--jwks", str(jwks)],
+                             capture_output=True, text=True, timeout=60)
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+    messages = [json.loads(line).get("message_id") for line in export.read_text().splitlines()[1:] if line.strip()]
+    assert "t-evidence-1" in messages
+    with sqlite3.connect(copy) as conn:
+        triggers = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+        for name in triggers:
+            conn.execute(f'DROP TRIGGER "{name}"')
+        last = conn.execute("SELECT max(seq) FROM evidence").fetchone()[0]
+        conn.execute("UPDATE evidence SET message_id = 'forged' WHERE seq = ?", (last,))
+    tampered = subprocess.run([CARBONLINK, "evidence", "verify", "--log", f"sqlite:///{copy}", "--jwks", str(jwks),
+                               "--json"], capture_output=True, text=True, timeout=60)
+    assert tampered.returncode == 1, tampered.stdout + tampered.stderr
+    assert str(last) in tampered.stdout and "hash" in tampered.stdout.lower()
