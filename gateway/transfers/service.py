@@ -48,9 +48,9 @@ log = logging.getLogger("carbonlink.transfers")
 CANONICAL_CONTENT_TYPE = "application/vnd.carbonlink.canonical+json"
 RECEIPT_TYP = "carbonlink-receipt+jws"
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$")
-_MEDIA_TYPES = {Medium.JSON: "application/json", Medium.CSV: "text/csv", Medium.XML: "application/xml",
+MEDIA_TYPES = {Medium.JSON: "application/json", Medium.CSV: "text/csv", Medium.XML: "application/xml",
                 Medium.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-_FROM_CONTENT_TYPE = {v: k for k, v in _MEDIA_TYPES.items()}
+_FROM_CONTENT_TYPE = {v: k for k, v in MEDIA_TYPES.items()}
 #: Actions that move units from the sender to a receiver.
 OUTGOING_ACTIONS = (ActionType.FIRST_TRANSFER, ActionType.TRANSFER)
 #: The actions each message kind may carry (kinds not listed carry any action).
@@ -140,7 +140,7 @@ class TransferService:
             signature = self._sign_detached(outbound_body)
             delivered_at = utc_timestamp()
             answer = deliver(self.http, self.outbound, receiver, body=outbound_body,
-                             content_type=_MEDIA_TYPES[target_medium], message_id=message_id, sender=sender.id,
+                             content_type=MEDIA_TYPES[target_medium], message_id=message_id, sender=sender.id,
                              kind=kind.value, signature=signature, policy=self.settings.policy_for(receiver.id))
         except UpstreamError as exc:
             self.idempotency.release(claim)

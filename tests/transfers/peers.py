@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -86,8 +87,8 @@ class FlakyProxy(_Served):
             if self.drop > 0:
                 self.drop -= 1
                 return JSONResponse({"error": "proxy lost the answer"}, status_code=503)
-            keep = {k: v for k, v in upstream.headers.items() if k.lower() not in ("content-length", "transfer-encoding",
-                                                                                    "content-encoding")}
+            dropped = ("content-length", "transfer-encoding", "content-encoding")
+            keep = {k: v for k, v in upstream.headers.items() if k.lower() not in dropped}
             return Response(upstream.content, status_code=upstream.status_code, headers=keep)
 
         super().__init__(Starlette(routes=[Route("/messages", messages, methods=["POST"])]))
@@ -116,10 +117,8 @@ class CuttingServer:
                 return
             self.accepted += 1
             conn.settimeout(1)
-            try:
+            with contextlib.suppress(OSError):
                 conn.recv(65536)
-            except OSError:
-                pass
             conn.close()
 
     def start(self) -> CuttingServer:
