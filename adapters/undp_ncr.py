@@ -18,6 +18,7 @@ and comparing, and is reported as a loss.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -1038,7 +1039,10 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
             losses.setdefault(("submission", "the UNDP registry entities hold no AEF submission header"),
                               []).append("/submission")
         body = {k: v for k, v in out.items() if v}
-        data = orjson.dumps(body, option=orjson.OPT_INDENT_2)
+        try:
+            data = orjson.dumps(body, option=orjson.OPT_INDENT_2)
+        except TypeError:  # a kept native value orjson cannot write (an integer over 64 bits...)
+            data = json.dumps(body, indent=2, ensure_ascii=False, default=str).encode("utf-8")
         return SerializeResult(data=data, medium=Medium.JSON,
                                losses=[Loss(f, tuple(ids), reason) for (f, reason), ids in sorted(losses.items())])
 
