@@ -118,13 +118,18 @@ def verify_command(
     jwks: Annotated[Path | None, typer.Option(
         "--jwks", help="The gateway's public JWKS (independent check).")] = None,
     keys: KeysOption = None,
+    signatures: Annotated[str, typer.Option(
+        "--signatures", help="all: every record's signature; head: every hash and link, and the last "
+                             "record's signature (fast, proves the same chain)")] = "all",
     as_json: JsonOption = False,
 ) -> None:
     """Recompute every hash and signature; report the first broken record. Exit 0 whole, 1 broken."""
     try:
+        if signatures not in ("all", "head"):
+            raise EvidenceConfigError(f"--signatures {signatures!r}: use all or head")
         trusted, key_source = _trusted_keys(jwks, keys, defaults=file is None)
         if file is not None:
-            report, manifest = verify_export(file, keys=trusted)
+            report, manifest = verify_export(file, keys=trusted, signatures=signatures)
             if trusted is None:
                 err.print("notice: no --jwks given; checked with the keys embedded in the export. Compare "
                           "them with the gateway's published JWKS.", markup=False)
@@ -139,7 +144,8 @@ def verify_command(
                 trusted = KeySetVerifier.from_jwks({"keys": list(opened.recorded_keys().values())},
                                                    what="keys recorded in the log")
                 key_source = "the log's recorded keys"
-            code = _print_report(opened.verify(trusted), opened.url, key_source, as_json=as_json)
+            code = _print_report(opened.verify(trusted, signatures=signatures), opened.url, key_source,
+                                 as_json=as_json)
     except CarbonlinkError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code)

@@ -131,7 +131,8 @@ def read_manifest(line: bytes) -> dict[str, Any]:
     return manifest
 
 
-def verify_export(path: Path, *, keys: KeySetVerifier | None = None) -> tuple[ChainReport, dict[str, Any]]:
+def verify_export(path: Path, *, keys: KeySetVerifier | None = None,
+                  signatures: str = "all") -> tuple[ChainReport, dict[str, Any]]:
     """Verify an export offline. ``keys`` default to the JWKS embedded in the file.
 
     Returns the chain report and the manifest. Unreadable files raise :class:`ExportUnreadable`.
@@ -148,7 +149,7 @@ def verify_export(path: Path, *, keys: KeySetVerifier | None = None) -> tuple[Ch
         manifest = read_manifest(first[1])
         trusted = keys or KeySetVerifier.from_jwks(manifest["jwks"], what=f"{path} (embedded JWKS)")
         verifier = ChainVerifier(trusted, prev_hash=str(manifest["prev_hash"]),
-                                 next_seq=int(manifest["first_seq"]))
+                                 next_seq=int(manifest["first_seq"]), signatures=signatures)
         try:
             trusted.verify(manifest["signature"], _manifest_digest(manifest))
         except SignatureProblem as exc:
@@ -165,7 +166,7 @@ def verify_export(path: Path, *, keys: KeySetVerifier | None = None) -> tuple[Ch
                 break
             if not verifier.check(record, line=number):
                 break
-    report = verifier.report
+    report = verifier.finish()
     if report.ok and (report.records != manifest["records"] or report.head_seq != manifest["head_seq"]
                       or report.head_hash != manifest["head_hash"]):
         verifier.fail("EVIDENCE.HEAD_MISMATCH",

@@ -133,16 +133,17 @@ class EvidenceLog(ABC):
         head, _ = self.head()
         return list(self.records(from_seq=max(1, head - count + 1), to_seq=head))
 
-    def verify(self, keys: KeySetVerifier) -> ChainReport:
-        """Prove the whole chain against ``keys`` (stops at the first break)."""
-        verifier = ChainVerifier(keys)
+    def verify(self, keys: KeySetVerifier, *, signatures: str = "all") -> ChainReport:
+        """Prove the whole chain against ``keys`` (stops at the first break; see
+        :class:`ChainVerifier` for ``signatures``)."""
+        verifier = ChainVerifier(keys, signatures=signatures)
         try:
             for record in self.records():
                 if not verifier.check(record):
                     break
         except InvalidEntry as exc:
             verifier.fail("EVIDENCE.RECORD_MALFORMED", exc.message, "/records")
-        return verifier.report
+        return verifier.finish()
 
     def __enter__(self) -> EvidenceLog:
         return self

@@ -55,6 +55,8 @@ def test_verify_export_and_offline_verify(world: tuple[Path, str, Path, Path]) -
     assert result["ok"] and result["records"] == 5 and result["manifest"]["records"] == 5
     embedded = run("verify", "--file", "audit.jsonl", cwd=root)
     assert embedded.returncode == 0 and "embedded" in embedded.stderr
+    fast = run("verify", "--log", url, "--jwks", str(jwks), "--signatures", "head", cwd=root)
+    assert fast.returncode == 0 and "evidence chain OK: 5 records" in fast.stdout
 
 
 def test_verify_reports_the_first_broken_record_with_exit_1(world: tuple[Path, str, Path, Path]) -> None:
@@ -90,6 +92,7 @@ def test_show_by_seq_message_and_last(world: tuple[Path, str, Path, Path]) -> No
     (["show", "--sender", "CHE"], "EVIDENCE.CONFIGURATION"),
     (["export", "-o", "x.jsonl"], "EVIDENCE.CONFIGURATION"),
     (["verify", "--jwks", "keyring.json"], "EVIDENCE.CONFIGURATION"),
+    (["verify", "--signatures", "some"], "EVIDENCE.CONFIGURATION"),
 ])
 def test_bad_invocations_are_one_coded_line_with_exit_2(world: tuple[Path, str, Path, Path], args: list[str],
                                                         code: str) -> None:

@@ -173,3 +173,11 @@ def test_an_export_taken_while_appends_continue_is_consistent(filled: Filled, si
         report, manifest = verify_export(tmp_path / f"live-{i}.jsonl", keys=keys)
         assert report.ok and report.records == summary.records == manifest["records"]
     assert summaries[-1].head_seq >= summaries[0].head_seq >= 6
+
+
+def test_head_mode_on_an_export(filled: Filled, signer: JwkSigner, keys: KeySetVerifier,
+                                tmp_path: Path) -> None:
+    path = _export(filled, signer, tmp_path)
+    assert verify_export(path, keys=keys, signatures="head")[0].ok
+    _write(path, _tamper_field(_lines(path)))
+    assert verify_export(path, keys=keys, signatures="head")[0].code == "EVIDENCE.HASH_MISMATCH"

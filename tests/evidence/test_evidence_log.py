@@ -335,3 +335,46 @@ def test_a_failing_signer_is_a_coded_error_and_nothing_is_written(backend: Backe
             log.append(exchange(2))
         assert info.value.code == "EVIDENCE.SIGNER_FAILED"
         assert log.head()[0] == 1
+
+
+def _rewrite_from(backend: Backend, log: EvidenceLog, seq: int) -> None:
+    """Rewrite record ``seq`` and re-hash every later record, keeping the old signatures."""
+    records = list(log.records())
+    backend.raw.disable_triggers()
+    prev = records[seq - 2].hash if seq > 1 else GENESIS_PREV_HASH
+    for record in records[seq - 1:]:
+        body = {k: v for k, v in record.as_dict().items() if k not in ("hash", "signature")}
+        body["prev_hash"] = prev
+        if record.seq == seq:
+            body["receiver"] = "EVIL-registry"
+        new_hash = sha256_hex(canonical_json(body))
+        backend.raw.execute("UPDATE {t} SET receiver = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                            (body["receiver"], prev, new_hash, record.seq))
+        prev = new_hash
+
+
+def test_head_mode_proves_the_chain_with_one_signature(filled: Filled, keys: KeySetVerifier) -> None:
+    backend, log = filled
+    report = log.verify(keys, signatures="head")
+    assert report.ok and report.records == 6 and report.kids == {"gw-evidence-1"}
+    _rewrite_from(backend, log, 3)
+    head = log.verify(keys, signatures="head")
+    assert head.code == "EVIDENCE.SIGNATURE_MISMATCH"
+    assert head.findings[0].location.pointer == "/records/6/signature"
+    assert "no record is proven" in head.findings[0].message
+    full = log.verify(keys)
+    assert full.code == "EVIDENCE.SIGNATURE_MISMATCH" and full.head_seq == 2
+
+
+def test_head_mode_still_catches_edits_and_only_all_mode_checks_each_signature(
+        filled: Filled, keys: KeySetVerifier) -> None:
+    backend, log = filled
+    record = log.get(3)
+    assert record is not None
+    backend.raw.disable_triggers()
+    other = JwkSigner.generate("ES256", kid="gw-evidence-1")
+    backend.raw.execute("UPDATE {t} SET signature = ? WHERE seq = 3", (other.sign(record.hash.encode()),))
+    assert log.verify(keys, signatures="head").ok  # the chain itself is intact
+    assert log.verify(keys).code == "EVIDENCE.SIGNATURE_INVALID"
+    backend.raw.execute("UPDATE {t} SET kind = 'retirement' WHERE seq = 2")
+    assert log.verify(keys, signatures="head").code == "EVIDENCE.HASH_MISMATCH"
