@@ -617,3 +617,10 @@ def test_edited_des_extras_never_break_writing(part: str, key: str | None, value
                             units=[u.model_copy(update={"extra": edit(u.extra)}) for u in parsed.units])
     out = adapter.serialize(doc, medium=XML)
     assert adapter.validate(out.data, medium=XML).valid
+
+
+def test_a_giant_text_node_is_refused() -> None:
+    giant = proposal().replace(b"<to>ITL</to>", b"<to>" + b"A" * 11_000_000 + b"</to>")
+    with pytest.raises(MalformedInput) as info:
+        adapter.parse(giant, medium=XML)
+    assert info.value.code == "INPUT.XML"
