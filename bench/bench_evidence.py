@@ -8,7 +8,7 @@ Measured (``--n`` operations each, one thread unless said otherwise):
   ``synchronous=full`` (default) and ``normal``; also 4 threads appending to one log;
 * PostgreSQL: a bare one-row ``INSERT`` per transaction vs ``append`` (advisory lock + head read
   + insert), when ``--postgres`` is reachable;
-* ``verify``: records verified per second (hash + signature);
+* ``verify``: records verified per second (hash + signature), and with ``signatures="head"``;
 * idempotency: a claim + complete cycle vs a bare ``INSERT`` (SQLite) or ``SET NX`` (Redis).
 
 Usage: ``python bench/bench_evidence.py [--n 500] [--alg ES256] [--postgres DSN] [--redis URL]``.
@@ -98,6 +98,11 @@ def bench_evidence(args: argparse.Namespace, tmp: Path, signer: JwkSigner) -> No
     assert report.ok
     elapsed = time.perf_counter() - start
     line("verify (hash + signature per record)", report.records / elapsed, unit="records/s")
+    start = time.perf_counter()
+    report = log.verify(keys, signatures="head")
+    assert report.ok
+    elapsed = time.perf_counter() - start
+    line("verify --signatures head (hashes + head signature)", report.records / elapsed, unit="records/s")
     log.close()
     if args.postgres:
         try:
