@@ -99,6 +99,7 @@ class PhaseResult:
     replies: list[Reply]
     capped: bool
     cpu_seconds: dict[str, float] = field(default_factory=dict)
+    load_average: float = 0.0  # 1-minute load average when the phase ended
 
 
 class BlockCounter:
@@ -118,8 +119,9 @@ class BlockCounter:
 
 
 def aef_body(first: int, last: int) -> bytes:
-    return orjson.dumps(itmo_message(sender_party=SENDER_PARTY, receiver_party=RECEIVER_PARTY, first=first,
-                                     last=last))
+    return orjson.dumps(
+        itmo_message(sender_party=SENDER_PARTY, receiver_party=RECEIVER_PARTY, first=first, last=last)
+    )
 
 
 def receiver_body(aef: bytes, receiver_format: str) -> tuple[bytes, str]:
@@ -130,8 +132,10 @@ def receiver_body(aef: bytes, receiver_format: str) -> tuple[bytes, str]:
     medium = target.media[0]
     out = target.serialize(document, medium=medium)
     if out.files or medium not in MEDIA_TYPES:
-        raise SystemExit(f"--receiver-format {receiver_format}: the gateway would not deliver it as one "
-                         f"{'/'.join(m.value for m in MEDIA_TYPES)} body")
+        raise SystemExit(
+            f"--receiver-format {receiver_format}: the gateway would not deliver it as one "
+            f"{'/'.join(m.value for m in MEDIA_TYPES)} body"
+        )
     return out.data, MEDIA_TYPES[medium]
 
 
@@ -139,9 +143,22 @@ def gateway_tokens(n: int, *, issuer: str, audience: str, lifetime: int) -> list
     """Bearer tokens as :meth:`OutboundClient.gateway_token` mints them (development keyring)."""
     ring = SigningKeyRing.from_document(development.keyring_document(), grace_seconds=330)
     now = int(time.time())
-    return [ring.sign({"typ": "at+jwt"}, {"iss": issuer, "sub": issuer, "client_id": issuer, "aud": audience,
-                                          "iat": now, "exp": now + lifetime, "jti": secrets.token_urlsafe(16),
-                                          "scope": "messages:deliver"}) for _ in range(n)]
+    return [
+        ring.sign(
+            {"typ": "at+jwt"},
+            {
+                "iss": issuer,
+                "sub": issuer,
+                "client_id": issuer,
+                "aud": audience,
+                "iat": now,
+                "exp": now + lifetime,
+                "jti": secrets.token_urlsafe(16),
+                "scope": "messages:deliver",
+            },
+        )
+        for _ in range(n)
+    ]
 
 
 # -- the load generator --------------------------------------------------------------------------
@@ -150,8 +167,14 @@ def gateway_tokens(n: int, *, issuer: str, audience: str, lifetime: int) -> list
 Prepare = Callable[[int, int], Request]  # (worker, index) -> request
 
 
-async def load(prepare: Prepare, *, count: int, clients: int, seconds: float,
-               on_reply: Callable[[int, httpx.Response], bool] | None = None) -> tuple[list[Reply], float, bool]:
+async def load(
+    prepare: Prepare,
+    *,
+    count: int,
+    clients: int,
+    seconds: float,
+    on_reply: Callable[[int, httpx.Response], bool] | None = None,
+) -> tuple[list[Reply], float, bool]:
     """``clients`` workers send requests ``0..count-1`` until done or ``seconds`` have passed.
 
     A request's latency runs from building it (a DPoP proof is made there) to the last byte of
@@ -182,8 +205,16 @@ async def load(prepare: Prepare, *, count: int, clients: int, seconds: float,
                     if on_reply is not None and retries == 0 and on_reply(wid, response):
                         retries += 1
                         continue
-                    replies.append(Reply(index, response.status_code, response.content,
-                                         response.headers.get(SIGNATURE_HEADER), time.perf_counter() - t0, retries))
+                    replies.append(
+                        Reply(
+                            index,
+                            response.status_code,
+                            response.content,
+                            response.headers.get(SIGNATURE_HEADER),
+                            time.perf_counter() - t0,
+                            retries,
+                        )
+                    )
                     break
 
     await asyncio.gather(*(worker(w) for w in range(clients)))
@@ -193,7 +224,7 @@ async def load(prepare: Prepare, *, count: int, clients: int, seconds: float,
 def cpu_seconds(pid: int | None) -> float:
     """User + system CPU seconds of a process (all its threads) from /proc."""
     stat = Path(f"/proc/{pid if pid is not None else 'self'}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
@@ -216,13 +247,20 @@ class Bench:
         assert gateway is not None and receiver is not None
         return {"gateway": gateway.pid, "receiver_sandbox": receiver.pid, "load_generator": None}
 
-    def run_phase(self, name: str, prepare: Prepare, count: int, seconds: float,
-                  on_reply: Callable[[int, httpx.Response], bool] | None = None) -> PhaseResult:
+    def run_phase(
+        self,
+        name: str,
+        prepare: Prepare,
+        count: int,
+        seconds: float,
+        on_reply: Callable[[int, httpx.Response], bool] | None = None,
+    ) -> PhaseResult:
         before = {p: cpu_seconds(pid) for p, pid in self.processes().items()}
-        replies, elapsed, capped = asyncio.run(load(prepare, count=count, clients=self.args.clients,
-                                                    seconds=seconds, on_reply=on_reply))
+        replies, elapsed, capped = asyncio.run(
+            load(prepare, count=count, clients=self.args.clients, seconds=seconds, on_reply=on_reply)
+        )
         used = {p: round(cpu_seconds(pid) - before[p], 3) for p, pid in self.processes().items()}
-        return PhaseResult(name, elapsed, replies, capped, used)
+        return PhaseResult(name, elapsed, replies, capped, used, round(os.getloadavg()[0], 2))
 
     # direct: the receiver's format, a pre-minted gateway token, straight to the sandbox
 
@@ -231,15 +269,24 @@ class Bench:
         for block in self.blocks.take(count):
             data, self._direct_media = receiver_body(aef_body(*self.blocks.ids(block)), self.receiver.format)
             bodies.append(data)
-        tokens = gateway_tokens(count, issuer=self.net.gateway_url, audience=self.receiver.base_url,
-                                lifetime=int(seconds) + 120)
+        tokens = gateway_tokens(
+            count, issuer=self.net.gateway_url, audience=self.receiver.base_url, lifetime=int(seconds) + 120
+        )
         url = self.receiver.base_url + "/messages"
         tag = secrets.token_hex(4)
 
         def prepare(worker: int, index: int) -> Request:
-            return Request(url, {"Authorization": f"Bearer {tokens[index]}", "Content-Type": self._direct_media,
-                                 "Carbonlink-Message-Id": f"direct-{tag}-{index}", "Carbonlink-Sender": SENDER,
-                                 "Carbonlink-Message-Kind": "transfers"}, bodies[index])
+            return Request(
+                url,
+                {
+                    "Authorization": f"Bearer {tokens[index]}",
+                    "Content-Type": self._direct_media,
+                    "Carbonlink-Message-Id": f"direct-{tag}-{index}",
+                    "Carbonlink-Sender": SENDER,
+                    "Carbonlink-Message-Kind": "transfers",
+                },
+                bodies[index],
+            )
 
         return self.run_phase("direct", prepare, count, seconds), bodies
 
@@ -265,10 +312,23 @@ class Bench:
         def prepare(worker: int, index: int) -> Request:
             client = self.clients[worker]
             token = client.token()
-            proof = dpop_proof(client.dpop_key, method="POST", url=client.issuer + TRANSFERS_PATH,
-                               nonce=client.nonce, access_token=token)
-            return Request(url, {"Authorization": f"DPoP {token}", "DPoP": proof, "Content-Type": "application/json",
-                                 "Carbonlink-Message-Id": f"gw-{tag}-{index}"}, bodies[index])
+            proof = dpop_proof(
+                client.dpop_key,
+                method="POST",
+                url=client.issuer + TRANSFERS_PATH,
+                nonce=client.nonce,
+                access_token=token,
+            )
+            return Request(
+                url,
+                {
+                    "Authorization": f"DPoP {token}",
+                    "DPoP": proof,
+                    "Content-Type": "application/json",
+                    "Carbonlink-Message-Id": f"gw-{tag}-{index}",
+                },
+                bodies[index],
+            )
 
         def on_reply(worker: int, response: httpx.Response) -> bool:
             client = self.clients[worker]
@@ -290,8 +350,13 @@ class Bench:
             problem = _status_problem(reply)
             if problem is None:
                 try:
-                    jose.verify(reply.signature or "", typ=[RESPONSE_TYP], key_for=lambda header: key,
-                                payload=reply.body, registry=jose.make_registry(max_payload=len(reply.body) * 2))
+                    jose.verify(
+                        reply.signature or "",
+                        typ=[RESPONSE_TYP],
+                        key_for=lambda header: key,
+                        payload=reply.body,
+                        registry=jose.make_registry(max_payload=len(reply.body) * 2),
+                    )
                     verdict = orjson.loads(reply.body).get("verdict")
                     problem = None if verdict == "accepted" else f"verdict {verdict}"
                 except (jose.JwsRejected, orjson.JSONDecodeError) as exc:
@@ -360,22 +425,46 @@ def figures(results: list[PhaseResult], errors: Counter[str]) -> dict[str, Any]:
     for result in results:
         cpu.update(result.cpu_seconds)
     return {
-        "requests": len(replies), "accepted": ok, "errors": dict(errors), "seconds": round(seconds, 3),
+        "requests": len(replies),
+        "accepted": ok,
+        "errors": dict(errors),
+        "seconds": round(seconds, 3),
         "rps": round(len(replies) / seconds, 1) if seconds else 0.0,
         "accepted_rps": round(ok / seconds, 1) if seconds else 0.0,
-        "p50_ms": round(percentile(latencies, 50) * 1000, 1), "p95_ms": round(percentile(latencies, 95) * 1000, 1),
-        "p99_ms": round(percentile(latencies, 99) * 1000, 1), "max_ms": round(latencies[-1] * 1000, 1),
-        "nonce_retries": sum(r.retries for r in replies), "capped_by_max_requests": any(r.capped for r in results),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 95) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+        "max_ms": round(latencies[-1] * 1000, 1),
+        "nonce_retries": sum(r.retries for r in replies),
+        "capped_by_max_requests": any(r.capped for r in results),
         "cpu_ms_per_request": {p: round(s / len(replies) * 1000, 2) for p, s in sorted(cpu.items())}
-        if replies else {},
+        if replies
+        else {},
+    }
+
+
+def _round_figures(direct: PhaseResult, gateway: PhaseResult) -> dict[str, Any]:
+    """Requests/s of one direct+gateway round (all answers, checked or not) and their ratio."""
+    d_rps, g_rps = len(direct.replies) / direct.seconds, len(gateway.replies) / gateway.seconds
+    return {
+        "direct_rps": round(d_rps, 1),
+        "gateway_rps": round(g_rps, 1),
+        "ratio": round(g_rps / d_rps, 3) if d_rps else None,
+        "load_average_1m": [direct.load_average, gateway.load_average],
     }
 
 
 def machine() -> dict[str, Any]:
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "implementation":
-            platform.python_implementation(), "machine": platform.machine(), "system": platform.system(),
-            "release": platform.release(), "load_average": [round(x, 2) for x in os.getloadavg()],
-            "shared": "gateway, both sandboxes and the load generator share these CPUs"}
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "machine": platform.machine(),
+        "system": platform.system(),
+        "release": platform.release(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "shared": "gateway, both sandboxes and the load generator share these CPUs",
+    }
 
 
 # -- profiling -------------------------------------------------------------------------------------
@@ -389,10 +478,30 @@ def start_profilers(directory: Path, pids: dict[str, int], seconds: float) -> li
     directory.mkdir(parents=True, exist_ok=True)
     for name in pids:
         (directory / f"{name}.txt").unlink(missing_ok=True)
-    return [subprocess.Popen([spy, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))),
-                              "--rate", "200", "--idle", "--threads", "--format", "raw", "--nonblocking",
-                              "--output", str(directory / f"{name}.txt")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name, pid in pids.items()]
+    return [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(max(1, int(seconds))),
+                "--rate",
+                "200",
+                "--idle",
+                "--threads",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(directory / f"{name}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, pid in pids.items()
+    ]
 
 
 def _frame_name(frame: str) -> str:
@@ -425,13 +534,80 @@ def profile_breakdown(path: Path, limit: int = 15) -> dict[str, Any]:
         marker = "TransferService.submit (gateway/transfers/service.py)"
         if marker in names:
             in_submit += count
-            below = names[names.index(marker) + 1:]
+            below = names[names.index(marker) + 1 :]
             steps[below[0] if below else "TransferService.submit (own code)"] += count
             leaves[names[-1]] += count
+
     def shares(counter: Counter[str]) -> list[tuple[str, float]]:
-        return [(name, round(100 * n / in_submit, 1)) for name, n in counter.most_common(limit)] if in_submit else []
-    return {"submit_samples": in_submit, "steps": shares(steps), "leaves": shares(leaves),
-            "event_loop_busy": round(loop_busy / loop_total, 3) if loop_total else None}
+        return (
+            [(name, round(100 * n / in_submit, 1)) for name, n in counter.most_common(limit)]
+            if in_submit
+            else []
+        )
+
+    return {
+        "submit_samples": in_submit,
+        "steps": shares(steps),
+        "leaves": shares(leaves),
+        "event_loop_busy": round(loop_busy / loop_total, 3) if loop_total else None,
+    }
+
+
+# -- gateway stores ----------------------------------------------------------------------------------
+
+REDIS_URL = "redis://127.0.0.1:6379/9"  # not 15: the test suite flushes that one
+POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+class Stores:
+    """Where the gateway keeps idempotency claims and evidence during the run.
+
+    ``embedded``: the gateway's defaults (SQLite files in its data folder, ``synchronous=FULL``);
+    ``redis-postgres``: claims and DPoP replay in the local Redis (db 9, a prefix of this run),
+    evidence in the local PostgreSQL (a table of this run, dropped afterwards).
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.tag = secrets.token_hex(4)
+
+    def env(self) -> dict[str, str]:
+        if self.kind == "embedded":
+            return {}
+        return {
+            "CARBONLINK_IDEMPOTENCY_STORE": f"{REDIS_URL}?prefix=bench-{self.tag}",
+            "CARBONLINK_REPLAY_STORE": REDIS_URL,
+            "CARBONLINK_EVIDENCE_LOG": f"{POSTGRES_DSN}?table={self.table}",
+        }
+
+    @property
+    def table(self) -> str:
+        return f"bench_evidence_{self.tag}"
+
+    def clean(self) -> None:
+        if self.kind == "embedded":
+            return
+        import psycopg
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"bench-{self.tag}*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {self.table}, {self.table}_keys CASCADE")
+            conn.execute(f"DROP FUNCTION IF EXISTS {self.table}_refuse() CASCADE")
+
+
+def parse_env(pairs: list[str]) -> dict[str, str]:
+    """``--gateway-env NAME=VALUE`` pairs; only CARBONLINK_* settings of the gateway."""
+    env = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.startswith("CARBONLINK_"):
+            raise SystemExit(f"--gateway-env {pair!r}: give CARBONLINK_NAME=VALUE")
+        env[name] = value
+    return env
 
 
 # -- main ------------------------------------------------------------------------------------------
@@ -440,77 +616,151 @@ def profile_breakdown(path: Path, limit: int = 15) -> dict[str, Any]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds per phase (1-120)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="untimed seconds of load before each phase (0-30)")
+    parser.add_argument(
+        "--warmup", type=float, default=2.0, help="untimed seconds of load before each phase (0-30)"
+    )
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (1-64)")
-    parser.add_argument("--max-requests", type=int, default=3000, help="per phase (bounds the prepared bodies)")
+    parser.add_argument(
+        "--max-requests", type=int, default=3000, help="per phase (bounds the prepared bodies)"
+    )
     parser.add_argument("--block", type=int, default=10, help="ITMOs per transfer")
     parser.add_argument("--rounds", type=int, default=1, help="direct+gateway rounds, alternating (1-5)")
     parser.add_argument("--receiver-format", default="canonical", choices=["canonical", "spreadsheet", "aef"])
+    parser.add_argument(
+        "--stores",
+        default="embedded",
+        choices=["embedded", "redis-postgres"],
+        help="the gateway's idempotency/evidence stores (see Stores)",
+    )
+    parser.add_argument(
+        "--gateway-env",
+        action="append",
+        default=[],
+        metavar="CARBONLINK_NAME=VALUE",
+        help="extra gateway setting (repeatable), e.g. a store URL",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--profile", type=Path, help="py-spy the gateway and receiver during the gateway phase")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy the gateway and receiver during the gateway phase"
+    )
     args = parser.parse_args(argv)
-    bounds = {"seconds": (1, 120), "warmup": (0, 30), "clients": (1, 64), "max_requests": (10, 50_000),
-              "block": (1, 1000), "rounds": (1, 5)}
+    bounds = {
+        "seconds": (1, 120),
+        "warmup": (0, 30),
+        "clients": (1, 64),
+        "max_requests": (10, 50_000),
+        "block": (1, 1000),
+        "rounds": (1, 5),
+    }
     for name, (low, high) in bounds.items():
         if not low <= getattr(args, name) <= high:
             parser.error(f"--{name.replace('_', '-')} must be between {low} and {high}")
     return args
 
 
+def _measure(
+    net: Network,
+    args: argparse.Namespace,
+    results: dict[str, list[PhaseResult]],
+    errors: dict[str, Counter[str]],
+) -> tuple[int, int, dict[str, Any]]:
+    """The warm-ups, phases and checks on a started network; returns (held, accepted units, profile)."""
+    warm = min(args.max_requests, WARMUP_REQUESTS) if args.warmup else 0
+    bench = Bench(net, args)
+    bench.connect()
+    for round_no in range(args.rounds):
+        for name in ("direct", "gateway"):
+            step = bench.direct if name == "direct" else bench.gateway
+            check = bench.check_direct if name == "direct" else bench.check_gateway
+            if warm:
+                warm_result, _ = step(warm, args.warmup)
+                errors[f"{name}_warmup"].update(check(warm_result))  # not in the figures; reported
+            spies: list[subprocess.Popen[bytes]] = []
+            if args.profile and name == "gateway" and round_no == 0:
+                gateway_pid = bench.processes()["gateway"]
+                assert gateway_pid is not None
+                spies = start_profilers(args.profile, {"gateway": gateway_pid}, args.seconds)
+            result, _ = step(args.max_requests, args.seconds)
+            for spy in spies:
+                try:
+                    spy.wait(timeout=args.seconds + 30)
+                except subprocess.TimeoutExpired:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(timeout=10)
+            results[name].append(result)
+            errors[name].update(check(result))
+    held = bench.receiver_held()
+    profile: dict[str, Any] = {}
+    if args.profile:
+        sampled = args.profile / "gateway.txt"
+        profile = {"gateway": profile_breakdown(sampled)} if sampled.exists() else {}
+    return held, bench.accepted_units, profile
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     phases = 2 * args.rounds
     warm = min(args.max_requests, WARMUP_REQUESTS) if args.warmup else 0
     total_blocks = phases * (args.max_requests + warm)
-    sender = Registry(SENDER, SENDER_PARTY, "aef", holds=[
-        f"CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-{total_blocks * args.block}-2023@treasury"])
+    sender = Registry(
+        SENDER,
+        SENDER_PARTY,
+        "aef",
+        holds=[f"CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-{total_blocks * args.block}-2023@treasury"],
+    )
     receiver = Registry(RECEIVER, RECEIVER_PARTY, args.receiver_format)
-    gateway_env = {"CARBONLINK_RATE_LIMIT_PER_MINUTE": "100000000", "CARBONLINK_RATE_LIMIT_BURST": "1000000"}
+    stores = Stores(args.stores)
+    gateway_env = {
+        "CARBONLINK_RATE_LIMIT_PER_MINUTE": "100000000",
+        "CARBONLINK_RATE_LIMIT_BURST": "1000000",
+        **stores.env(),
+        **parse_env(args.gateway_env),
+    }
     results: dict[str, list[PhaseResult]] = {"direct": [], "gateway": []}
-    errors: dict[str, Counter[str]] = {"direct": Counter(), "gateway": Counter()}
-    profile: dict[str, Any] = {}
-    with Network([sender, receiver], gateway_env=gateway_env) as net:
-        bench = Bench(net, args)
-        bench.connect()
-        for round_no in range(args.rounds):
-            for name in ("direct", "gateway"):
-                step = bench.direct if name == "direct" else bench.gateway
-                check = bench.check_direct if name == "direct" else bench.check_gateway
-                if warm:
-                    warm_result, _ = step(warm, args.warmup)
-                    check(warm_result)  # counted in the receiver's holdings, not in the figures
-                spies: list[subprocess.Popen[bytes]] = []
-                if args.profile and name == "gateway" and round_no == 0:
-                    gateway_pid = bench.processes()["gateway"]
-                    assert gateway_pid is not None
-                    spies = start_profilers(args.profile, {"gateway": gateway_pid}, args.seconds)
-                result, _ = step(args.max_requests, args.seconds)
-                for spy in spies:
-                    try:
-                        spy.wait(timeout=args.seconds + 30)
-                    except subprocess.TimeoutExpired:
-                        spy.send_signal(signal.SIGINT)
-                        spy.wait(timeout=10)
-                results[name].append(result)
-                errors[name].update(check(result))
-        held = bench.receiver_held()
-        if args.profile:
-            sampled = args.profile / "gateway.txt"
-            profile = {"gateway": profile_breakdown(sampled)} if sampled.exists() else {}
-    direct, gateway = figures(results["direct"], errors["direct"]), figures(results["gateway"], errors["gateway"])
+    errors: dict[str, Counter[str]] = {
+        n: Counter() for n in ("direct", "gateway", "direct_warmup", "gateway_warmup")
+    }
+    try:
+        with Network([sender, receiver], gateway_env=gateway_env) as net:
+            held, accepted_units, profile = _measure(net, args, results, errors)
+    finally:
+        stores.clean()
+    direct, gateway = (
+        figures(results["direct"], errors["direct"]),
+        figures(results["gateway"], errors["gateway"]),
+    )
     ratio_rps = round(gateway["accepted_rps"] / direct["accepted_rps"], 3) if direct["accepted_rps"] else None
     ratio_p99 = round(gateway["p99_ms"] / direct["p99_ms"], 2) if direct["p99_ms"] else None
     report: dict[str, Any] = {
-        "direct": direct, "gateway": gateway,
+        "direct": direct,
+        "gateway": gateway,
         "ratio": {"rps": ratio_rps, "p99": ratio_p99},
-        "targets": {"rps_ratio_min": TARGET_RPS_RATIO, "p99_ratio_max": TARGET_P99_RATIO,
-                    "rps_met": ratio_rps is not None and ratio_rps >= TARGET_RPS_RATIO,
-                    "p99_met": ratio_p99 is not None and ratio_p99 <= TARGET_P99_RATIO},
-        "ledger": {"receiver_held": held, "accepted_units": bench.accepted_units,
-                   "consistent": held == bench.accepted_units},
-        "setup": {"clients": args.clients, "seconds_per_phase": args.seconds, "warmup_seconds": args.warmup,
-                  "rounds": args.rounds, "block_itmos": args.block, "sender_format": "aef (JSON)",
-                  "receiver_format": args.receiver_format, "gateway_env": gateway_env,
-                  "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])},
+        "per_round": [
+            _round_figures(d, g) for d, g in zip(results["direct"], results["gateway"], strict=True)
+        ],
+        "warmup_errors": {n: dict(errors[f"{n}_warmup"]) for n in ("direct", "gateway")},
+        "targets": {
+            "rps_ratio_min": TARGET_RPS_RATIO,
+            "p99_ratio_max": TARGET_P99_RATIO,
+            "rps_met": ratio_rps is not None and ratio_rps >= TARGET_RPS_RATIO,
+            "p99_met": ratio_p99 is not None and ratio_p99 <= TARGET_P99_RATIO,
+        },
+        "ledger": {
+            "receiver_held": held,
+            "accepted_units": accepted_units,
+            "consistent": held == accepted_units,
+        },
+        "setup": {
+            "clients": args.clients,
+            "seconds_per_phase": args.seconds,
+            "warmup_seconds": args.warmup,
+            "rounds": args.rounds,
+            "block_itmos": args.block,
+            "sender_format": "aef (JSON)",
+            "receiver_format": args.receiver_format,
+            "stores": args.stores,
+            "gateway_env": gateway_env,
+            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        },
         "machine": machine(),
     }
     if profile:
@@ -519,28 +769,47 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def summary(report: dict[str, Any]) -> str:
-    lines = [f"{'':8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7}  "
-             "CPU ms/request"]
+    lines = [
+        f"{'':8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7}  "
+        "CPU ms/request"
+    ]
     for name in ("direct", "gateway"):
         f = report[name]
         cpu = ", ".join(f"{k} {v}" for k, v in f["cpu_ms_per_request"].items())
-        lines.append(f"{name:8} {f['accepted_rps']:8.1f} {f['p50_ms']:8.1f} {f['p95_ms']:8.1f} {f['p99_ms']:8.1f} "
-                     f"{f['requests']:9d} {sum(f['errors'].values()):7d}  {cpu}")
+        lines.append(
+            f"{name:8} {f['accepted_rps']:8.1f} {f['p50_ms']:8.1f} {f['p95_ms']:8.1f} {f['p99_ms']:8.1f} "
+            f"{f['requests']:9d} {sum(f['errors'].values()):7d}  {cpu}"
+        )
         for problem, n in f["errors"].items():
             lines.append(f"    {n} x {problem}")
     ratio, targets = report["ratio"], report["targets"]
-    lines.append(f"gateway/direct: throughput {ratio['rps']} (target >= {targets['rps_ratio_min']}: "
-                 f"{'met' if targets['rps_met'] else 'MISSED'}), p99 {ratio['p99']}x (target <= "
-                 f"{targets['p99_ratio_max']}x: {'met' if targets['p99_met'] else 'MISSED'})")
+    lines.append(
+        f"gateway/direct: throughput {ratio['rps']} (target >= {targets['rps_ratio_min']}: "
+        f"{'met' if targets['rps_met'] else 'MISSED'}), p99 {ratio['p99']}x (target <= "
+        f"{targets['p99_ratio_max']}x: {'met' if targets['p99_met'] else 'MISSED'})"
+    )
+    if len(report["per_round"]) > 1:
+        lines.append(
+            "rounds (req/s direct, gateway, ratio): "
+            + "; ".join(f"{r['direct_rps']}, {r['gateway_rps']}, {r['ratio']}" for r in report["per_round"])
+        )
+    for name, problems in report["warmup_errors"].items():
+        lines += [f"    warm-up {name}: {n} x {problem}" for problem, n in problems.items()]
     ledger = report["ledger"]
-    lines.append(f"receiver holds {ledger['receiver_held']} ITMOs; accepted transfers moved {ledger['accepted_units']}"
-                 f" ({'consistent' if ledger['consistent'] else 'INCONSISTENT'})")
+    lines.append(
+        f"receiver holds {ledger['receiver_held']} ITMOs; accepted transfers moved {ledger['accepted_units']}"
+        f" ({'consistent' if ledger['consistent'] else 'INCONSISTENT'})"
+    )
     m = report["machine"]
-    lines.append(f"machine: {m['cpus']} CPUs ({m['machine']}, {m['system']} {m['release']}), Python {m['python']}, "
-                 f"load average {m['load_average']}; {m['shared']}")
+    lines.append(
+        f"machine: {m['cpus']} CPUs ({m['machine']}, {m['system']} {m['release']}), Python {m['python']}, "
+        f"load average {m['load_average']}; {m['shared']}"
+    )
     for process, breakdown in report.get("profile", {}).items():
-        lines.append(f"profile {process}: {breakdown['submit_samples']} samples inside TransferService.submit; "
-                     f"event loop busy {breakdown['event_loop_busy']}")
+        lines.append(
+            f"profile {process}: {breakdown['submit_samples']} samples inside TransferService.submit; "
+            f"event loop busy {breakdown['event_loop_busy']}"
+        )
         for title in ("steps", "leaves"):
             lines.append(f"  {title} (share of submit wall time):")
             lines += [f"    {share:5.1f}%  {name}" for name, share in breakdown[title]]
@@ -551,7 +820,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     report = run(args)
     print(json.dumps(report, indent=1) if args.json else summary(report))
-    clean = report["ledger"]["consistent"] and not report["direct"]["errors"] and not report["gateway"]["errors"]
+    clean = report["ledger"]["consistent"] and not any(
+        [report["direct"]["errors"], report["gateway"]["errors"], *report["warmup_errors"].values()]
+    )
     return 0 if clean else 1
 
 
