@@ -85,14 +85,20 @@ class Network:
 
     def __init__(self, registries: list[Registry], *, root: Path | None = None,
                  gateway_env: dict[str, str] | None = None,
-                 extra_participants: list[dict[str, Any]] | None = None) -> None:
+                 extra_participants: list[dict[str, Any]] | None = None, gateways: int = 1,
+                 issuer: str | None = None) -> None:
         self.registries = {r.id: r for r in registries}
         self.extra_participants = extra_participants or []
         self._own_root = root is None
         self.root = root or Path(tempfile.mkdtemp(prefix="carbonlink-demo-"))
-        self.gateway_port = free_port()
-        self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
+        self.gateway_ports = [free_port() for _ in range(gateways)]
+        self.gateway_port = self.gateway_ports[0]
+        self.gateway_urls = [f"http://127.0.0.1:{port}" for port in self.gateway_ports]
+        self.gateway_url = self.gateway_urls[0]
+        #: The OAuth issuer: the gateway's own URL, or one shared name when several act as one.
+        self.issuer = issuer or self.gateway_url
         self.gateway_env = gateway_env or {}
+        self.gateways: list[subprocess.Popen[bytes]] = []
         self.gateway: subprocess.Popen[bytes] | None = None
         self._logs: list[Any] = []
 
@@ -132,7 +138,7 @@ class Network:
                                 env=full_env, cwd=self.root)
 
     def _wait(self, url: str, process: subprocess.Popen[bytes], name: str) -> None:
-        deadline = time.time() + 30
+        deadline = time.time() + 120
         while time.time() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited: {(self.root / f'{name}.log').read_text()[-2000:]}")
@@ -150,27 +156,34 @@ class Network:
             r.operator_token = r.operator_token or f"operator-{r.id}"
             (self.root / f"{r.id}.key.json").write_text(json.dumps(r.key.as_dict(private=True)))
         self.write_directory()
-        self.gateway = self._spawn(["serve", "--log-level", "warning"], "gateway", {
-            "CARBONLINK_PORT": str(self.gateway_port), "CARBONLINK_HOST": "127.0.0.1",
-            "CARBONLINK_DIRECTORY": str(self.root / "directory.jws"), "CARBONLINK_DIRECTORY_REFRESH_SECONDS": "0.5",
-            "CARBONLINK_DATA_DIR": str(self.root / "gateway-data"), **self.gateway_env})
+        for index, port in enumerate(self.gateway_ports):
+            name = "gateway" if index == 0 else f"gateway-{index}"
+            env = {"CARBONLINK_PORT": str(port), "CARBONLINK_HOST": "127.0.0.1",
+                   "CARBONLINK_DIRECTORY": str(self.root / "directory.jws"),
+                   "CARBONLINK_DIRECTORY_REFRESH_SECONDS": "0.5",
+                   "CARBONLINK_DATA_DIR": str(self.root / name), **self.gateway_env}
+            if self.issuer != self.gateway_url or len(self.gateway_ports) > 1:
+                env["CARBONLINK_ISSUER"] = self.issuer
+            self.gateways.append(self._spawn(["serve", "--log-level", "warning"], name, env))
+        self.gateway = self.gateways[0]
         for r in self.registries.values():
             args = ["sandbox", "--format", r.format, "--port", str(r.port), "--registry-id", r.id,
                     "--party", r.party, "--db", str(self.root / f"{r.id}.sqlite3"),
-                    "--key", str(self.root / f"{r.id}.key.json"), "--gateway-issuer", self.gateway_url,
+                    "--key", str(self.root / f"{r.id}.key.json"), "--gateway-issuer", self.issuer,
                     "--gateway-jwks", self.gateway_url + "/.well-known/jwks.json",
                     "--operator-token", r.operator_token]
             for hold in r.holds:
                 args += ["--hold", hold]
             r.process = self._spawn(args, r.id)
-        self._wait(self.gateway_url + "/healthz", self.gateway, "gateway")
+        for index, (url, process) in enumerate(zip(self.gateway_urls, self.gateways, strict=True)):
+            self._wait(url + "/healthz", process, "gateway" if index == 0 else f"gateway-{index}")
         for r in self.registries.values():
             assert r.process is not None
             self._wait(r.base_url + "/health", r.process, r.id)
         return self
 
     def stop(self) -> None:
-        for process in [self.gateway, *(r.process for r in self.registries.values())]:
+        for process in [*self.gateways, *(r.process for r in self.registries.values())]:
             if process is not None and process.poll() is None:
                 process.terminate()
                 try:
@@ -190,10 +203,10 @@ class Network:
 
     # -- clients ------------------------------------------------------------------------------
 
-    def client(self, registry_id: str) -> GatewayClient:
+    def client(self, registry_id: str, gateway: int = 0) -> GatewayClient:
         r = self.registries[registry_id]
         assert r.key is not None
-        return GatewayClient(self.gateway_url, r.id, r.key)
+        return GatewayClient(self.gateway_urls[gateway], r.id, r.key, issuer=self.issuer)
 
     def sandbox(self, registry_id: str) -> SandboxClient:
         r = self.registries[registry_id]

@@ -220,7 +220,7 @@ def test_metrics_count_per_peer_and_kind(net: Network) -> None:
 
 def test_evidence_chain_verifies_and_detects_tampering(net: Network, gha: GatewayClient, tmp_path: Any) -> None:
     assert gha.send(message(size=4), message_id="t-evidence-1").status == 200
-    db = net.root / "gateway-data" / "evidence.sqlite3"
+    db = net.root / "gateway" / "evidence.sqlite3"
     jwks = tmp_path / "jwks.json"
     import httpx
 
