@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import orjson
 
 from gateway.evidence.errors import EvidenceConfigError, InvalidEntry
-from gateway.evidence.record import GENESIS_PREV_HASH, EvidenceRecord, Exchange, utc_timestamp
+from gateway.evidence.record import EvidenceRecord, Exchange, utc_timestamp
 from gateway.evidence.signing import KeySetVerifier, Signer
 from gateway.evidence.verify import ChainReport, ChainVerifier
 from standards.errors import CarbonlinkError
@@ -153,6 +153,7 @@ class EvidenceLog(ABC):
 
 
 def _split_options(url: str, allowed: set[str]) -> tuple[str, dict[str, str]]:
+    """Take carbonlink's own query options out of a URL, leaving the driver's (sslmode...) in."""
     parts = urlsplit(url)
     options: dict[str, str] = {}
     keep: list[tuple[str, str]] = []
@@ -191,10 +192,3 @@ def open_log(url: str, *, signer: Signer | None = None, create: bool = True) -> 
         return PostgresEvidenceLog(dsn.rstrip("?"), signer=signer, table=options.get("table", "evidence"))
     raise EvidenceConfigError(f"evidence log URL {url!r} is neither sqlite:///... nor postgresql://...")
 
-
-def public_jwks(log: EvidenceLog) -> dict[str, Any]:
-    """The JWKS of the keys the log recorded (used when no independent JWKS is given)."""
-    return {"keys": list(log.recorded_keys().values())}
-
-
-__all__ = ["GENESIS_PREV_HASH", "EvidenceLog", "open_log"]
