@@ -93,6 +93,8 @@ def test_show_by_seq_message_and_last(world: tuple[Path, str, Path, Path]) -> No
     (["export", "-o", "x.jsonl"], "EVIDENCE.CONFIGURATION"),
     (["verify", "--jwks", "keyring.json"], "EVIDENCE.CONFIGURATION"),
     (["verify", "--signatures", "some"], "EVIDENCE.CONFIGURATION"),
+    (["verify", "--log", "sqlite:///jwks.json"], "EVIDENCE.STORE_UNAVAILABLE"),  # not a database
+    (["verify", "--file", "jwks.json"], "EVIDENCE.EXPORT_UNREADABLE"),
 ])
 def test_bad_invocations_are_one_coded_line_with_exit_2(world: tuple[Path, str, Path, Path], args: list[str],
                                                         code: str) -> None:

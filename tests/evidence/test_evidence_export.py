@@ -181,3 +181,17 @@ def test_head_mode_on_an_export(filled: Filled, signer: JwkSigner, keys: KeySetV
     assert verify_export(path, keys=keys, signatures="head")[0].ok
     _write(path, _tamper_field(_lines(path)))
     assert verify_export(path, keys=keys, signatures="head")[0].code == "EVIDENCE.HASH_MISMATCH"
+
+
+def test_an_export_embedding_private_key_material_is_refused(filled: Filled, signer: JwkSigner,
+                                                             tmp_path: Path) -> None:
+    from joserfc.jwk import ECKey
+
+    path = _export(filled, signer, tmp_path)
+    lines = _lines(path)
+    manifest = json.loads(lines[0])
+    leaked = ECKey.generate_key("P-256", parameters={"kid": "leak"}).as_dict(private=True)
+    manifest["jwks"] = {"keys": [leaked]}
+    _write(path, [json.dumps(manifest), *lines[1:]])
+    with pytest.raises(EvidenceConfigError, match="private key material"):
+        verify_export(path)
