@@ -164,7 +164,7 @@ class Network:
                    "CARBONLINK_DATA_DIR": str(self.root / name), **self.gateway_env}
             if self.issuer != self.gateway_url or len(self.gateway_ports) > 1:
                 env["CARBONLINK_ISSUER"] = self.issuer
-            self.gateways.append(self._spawn(["serve", "--log-level", "warning"], name, env))
+            self.gateways.append(self._spawn(["serve", "--log-level", "info"], name, env))
         self.gateway = self.gateways[0]
         for r in self.registries.values():
             args = ["sandbox", "--format", r.format, "--port", str(r.port), "--registry-id", r.id,

@@ -64,6 +64,8 @@ def uvicorn_config(app: Any, settings: Settings, *, log_level: str = "info") -> 
 
 def serve(settings: Settings, *, log_level: str = "info") -> None:
     """Build the app from ``settings`` and serve it until interrupted."""
+    from gateway import logs
     from gateway.main import create_app
 
+    logs.configure(log_level)
     uvicorn.Server(uvicorn_config(create_app(settings), settings, log_level=log_level)).run()

@@ -126,6 +126,7 @@ class TransferService:
         if claim.state is ClaimState.DONE:
             assert claim.receipt is not None
             METRICS.replays.labels(sender.id, kind.value).inc()
+            log.info("replayed receipt", extra={"message_id": message_id, "sender": sender.id, "kind": kind.value})
             stored = claim.receipt
             return Outcome(int(stored["status"]), canonical_bytes(stored["receipt"]), str(stored["signature"]),
                            replayed=True, receipt=stored["receipt"])
@@ -146,10 +147,15 @@ class TransferService:
             self.idempotency.release(claim)
             self._record_fault(sender, receiver, kind, message_id, inbound_digest, exc)
             METRICS.faults.labels(receiver.id if receiver else "-", kind.value, exc.code).inc()
+            log.warning("delivery failed", extra={"message_id": message_id, "sender": sender.id, "kind": kind.value,
+                                                  "receiver": receiver.id if receiver else None, "code": exc.code,
+                                                  "detail": exc.message})
             raise
         except CarbonlinkError as exc:
             self.idempotency.release(claim)
             METRICS.rejections.labels(sender.id, kind.value, exc.code).inc()
+            log.info("refused", extra={"message_id": message_id, "sender": sender.id, "kind": kind.value,
+                                       "code": exc.code, "detail": exc.message})
             raise
         except BaseException:
             self.idempotency.release(claim)

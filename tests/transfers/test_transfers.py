@@ -250,3 +250,14 @@ def test_evidence_chain_verifies_and_detects_tampering(net: Network, gha: Gatewa
                                "--json"], capture_output=True, text=True, timeout=60)
     assert tampered.returncode == 1, tampered.stdout + tampered.stderr
     assert str(last) in tampered.stdout and "hash" in tampered.stdout.lower()
+
+
+def test_gateway_logs_are_json_lines_with_message_ids(net: Network, gha: GatewayClient) -> None:
+    assert gha.send(message(size=3), message_id="t-logged-1").status == 200
+    lines = []
+    for raw in (net.root / "gateway.log").read_text().splitlines():
+        if raw.startswith("{"):
+            lines.append(json.loads(raw))
+    relayed = [line for line in lines if line.get("message_id") == "t-logged-1"]
+    assert relayed and relayed[0]["event"] == "relayed" and relayed[0]["receiver"] == "che"
+    assert any(line.get("code") == "UPSTREAM.TIMEOUT" for line in lines)
