@@ -470,8 +470,11 @@ def machine() -> dict[str, Any]:
 # -- profiling -------------------------------------------------------------------------------------
 
 
-def start_profilers(directory: Path, pids: dict[str, int], seconds: float) -> list[subprocess.Popen[bytes]]:
-    """py-spy (all threads, raw collapsed stacks) on each pid for ``seconds``."""
+def start_profilers(
+    directory: Path, pids: dict[str, int], seconds: float, *, idle: bool = True
+) -> list[subprocess.Popen[bytes]]:
+    """py-spy on each pid (all threads, raw collapsed stacks): with ``idle`` every thread's stack
+    (wall time), else only the thread holding the GIL (the process's Python CPU time)."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists():
         raise SystemExit("--profile needs py-spy: pip install py-spy")
@@ -489,7 +492,7 @@ def start_profilers(directory: Path, pids: dict[str, int], seconds: float) -> li
                 str(max(1, int(seconds))),
                 "--rate",
                 "200",
-                "--idle",
+                *(["--idle"] if idle else ["--gil"]),
                 "--threads",
                 "--format",
                 "raw",
@@ -510,16 +513,23 @@ def _frame_name(frame: str) -> str:
     return f"{name} ({where.split(':')[0].rstrip(')')})" if where else name
 
 
-def profile_breakdown(path: Path, limit: int = 15) -> dict[str, Any]:
-    """Where the gateway's request time goes, from py-spy raw stacks sampled with ``--idle``.
+OWN_CODE = ("gateway/", "adapters/", "standards/")
 
-    ``steps``: wall-time share of each step directly under ``TransferService.submit`` (waiting
-    included); ``leaves``: the innermost frames of those samples; ``event_loop_busy``: share of
-    main-thread samples not parked in the selector (the asyncio loop doing work).
+
+def profile_breakdown(path: Path, limit: int = 15) -> dict[str, Any]:
+    """Where the gateway's request time goes, from py-spy raw stacks.
+
+    ``steps``: share of each step directly under ``TransferService.submit`` in the samples inside
+    it; ``leaves``: the innermost frames of those samples; ``event_loop_busy``: share of
+    main-thread samples not parked in the selector; ``inclusive``: share of all samples in which
+    a function of the project (gateway/, adapters/, standards/) is on the stack. Sampled with
+    ``--idle`` (the default) the shares are of wall time, waiting included; with ``--profile-cpu``
+    (``--gil``) they are of the time a thread held the GIL, i.e. the Python CPU time.
     """
     steps: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
-    loop_busy = loop_total = in_submit = 0
+    inclusive: Counter[str] = Counter()
+    loop_busy = loop_total = in_submit = total = 0
     for line in path.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not count_text.isdigit():
@@ -531,6 +541,9 @@ def profile_breakdown(path: Path, limit: int = 15) -> dict[str, Any]:
             if not any("select (selectors.py" in f or "EpollSelector" in f for f in frames[-3:]):
                 loop_busy += count
         names = [_frame_name(f) for f in frames[1:]]
+        total += count
+        for name in {n for n in names if n.rpartition(" (")[2].startswith(OWN_CODE)}:
+            inclusive[name] += count
         marker = "TransferService.submit (gateway/transfers/service.py)"
         if marker in names:
             in_submit += count
@@ -550,6 +563,10 @@ def profile_breakdown(path: Path, limit: int = 15) -> dict[str, Any]:
         "steps": shares(steps),
         "leaves": shares(leaves),
         "event_loop_busy": round(loop_busy / loop_total, 3) if loop_total else None,
+        "samples": total,
+        "inclusive": [(name, round(100 * n / total, 1)) for name, n in inclusive.most_common(limit)]
+        if total
+        else [],
     }
 
 
@@ -641,7 +658,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
-        "--profile", type=Path, help="py-spy the gateway and receiver during the gateway phase"
+        "--profile", type=Path, help="py-spy the gateway during the first gateway phase (raw stacks here)"
+    )
+    parser.add_argument(
+        "--profile-cpu", action="store_true", help="sample the GIL holder only (default: wall time, idle too)"
     )
     args = parser.parse_args(argv)
     bounds = {
@@ -679,7 +699,9 @@ def _measure(
             if args.profile and name == "gateway" and round_no == 0:
                 gateway_pid = bench.processes()["gateway"]
                 assert gateway_pid is not None
-                spies = start_profilers(args.profile, {"gateway": gateway_pid}, args.seconds)
+                spies = start_profilers(
+                    args.profile, {"gateway": gateway_pid}, args.seconds, idle=not args.profile_cpu
+                )
             result, _ = step(args.max_requests, args.seconds)
             for spy in spies:
                 try:
@@ -693,7 +715,9 @@ def _measure(
     profile: dict[str, Any] = {}
     if args.profile:
         sampled = args.profile / "gateway.txt"
-        profile = {"gateway": profile_breakdown(sampled)} if sampled.exists() else {}
+        profile = (
+            {"gateway": {**profile_breakdown(sampled), "cpu": args.profile_cpu}} if sampled.exists() else {}
+        )
     return held, bench.accepted_units, profile
 
 
@@ -810,8 +834,9 @@ def summary(report: dict[str, Any]) -> str:
             f"profile {process}: {breakdown['submit_samples']} samples inside TransferService.submit; "
             f"event loop busy {breakdown['event_loop_busy']}"
         )
-        for title in ("steps", "leaves"):
-            lines.append(f"  {title} (share of submit wall time):")
+        for title in ("steps", "leaves", "inclusive"):
+            of = "all samples" if title == "inclusive" else "samples inside submit"
+            lines.append(f"  {title} (share of {of}; {'CPU' if breakdown.get('cpu') else 'wall'} time):")
             lines += [f"    {share:5.1f}%  {name}" for name, share in breakdown[title]]
     return "\n".join(lines)
 
