@@ -87,10 +87,16 @@ class SerializeResult:
     files: dict[str, bytes] = field(default_factory=dict)
 
 
-def extra_losses(document: CanonicalDocument, target: str) -> list[Loss]:
-    """A loss for every native field kept in a record's ``extra`` that ``target`` cannot carry."""
+RECORD_KINDS = ("authorizations", "actions", "holdings", "authorized_entities", "projects", "units")
+
+
+def extra_losses(document: CanonicalDocument, target: str, *, kinds: tuple[str, ...] = RECORD_KINDS) -> list[Loss]:
+    """A loss for every native field kept in a record's ``extra`` that ``target`` cannot carry.
+
+    ``kinds`` limits this to the record kinds the target writes at all (a record kind it drops whole
+    is reported once, by the caller)."""
     found: dict[str, list[str]] = {}
-    for attr in ("authorizations", "actions", "holdings", "authorized_entities", "projects", "units"):
+    for attr in kinds:
         for i, record in enumerate(getattr(document, attr)):
             for key in record.extra:
                 found.setdefault(f"{attr}.extra.{key}", []).append(f"{attr}[{i}]")

@@ -118,7 +118,8 @@ def aef_losses(document: CanonicalDocument) -> list[Loss]:
                     dropped.setdefault(f"{attr}.units.{name}", []).append(f"{attr}[{i}]")
         losses.extend(Loss(k, tuple(v), "the AEF keeps only the underlying registry and first/last unit IDs")
                       for k, v in sorted(dropped.items()))
-    losses.extend(extra_losses(document, "AEF V2"))
+    losses.extend(extra_losses(document, "AEF V2",
+                               kinds=("authorizations", "actions", "holdings", "authorized_entities")))
     if any(a.message_id for a in document.actions):
         losses.append(Loss("actions.message_id",
                            tuple(f"actions[{i}]" for i, a in enumerate(document.actions) if a.message_id),
