@@ -47,6 +47,8 @@ log = logging.getLogger("carbonlink.transfers")
 
 CANONICAL_CONTENT_TYPE = "application/vnd.carbonlink.canonical+json"
 RECEIPT_TYP = "carbonlink-receipt+jws"
+#: A receipt lists at most this many validation warnings (``warnings_total`` counts them all).
+MAX_RECEIPT_WARNINGS = 50
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$")
 MEDIA_TYPES = {Medium.JSON: "application/json", Medium.CSV: "text/csv", Medium.XML: "application/xml",
                 Medium.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -307,7 +309,8 @@ class TransferService:
                                 "signature": answer.signature, "attempts": answer.attempts,
                                 "body": _without_floats(answer.document)},
             "losses": [loss.as_dict() for loss in losses],
-            "warnings": [f.as_dict() for f in findings],
+            "warnings": [f.as_dict() for f in findings[:MAX_RECEIPT_WARNINGS]],
+            "warnings_total": len(findings),
             "received_at": received_at, "delivered_at": delivered_at, "answered_at": utc_timestamp(),
             "request_sha256_b64": sha256_b64(body),
         }

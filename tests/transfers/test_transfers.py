@@ -238,7 +238,7 @@ def test_evidence_chain_verifies_and_detects_tampering(net: Network, gha: Gatewa
     offline = subprocess.run([CARBONLINK, "evidence", "verify", "--file", str(export), "--jwks", str(jwks)],
                              capture_output=True, text=True, timeout=60)
     assert offline.returncode == 0, offline.stdout + offline.stderr
-    messages = [json.loads(line).get("message_id") for line in export.read_text().splitlines()[1:] if line.strip()]
+    messages = [json.loads(line).get("message_id") for line in export.read_text().split("\n")[1:] if line.strip()]
     assert "t-evidence-1" in messages
     with sqlite3.connect(copy) as conn:
         triggers = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
