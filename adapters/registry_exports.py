@@ -301,8 +301,9 @@ class CsvExportAdapter(FormatCodec):
         mapper = self.detect(first.cells, findings)
         if mapper is None:
             return
+        row = RowFindings(self.rules, 0, findings)  # one collector, moved from line to line
         for record in rows:
-            row = RowFindings(self.rules, record.line, findings)
+            row.line = record.line
             values, extra = mapper.row(record.cells)
             before = len(findings)
             mapped = self.map_row(mapper, values, extra, row)
