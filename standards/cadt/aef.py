@@ -23,7 +23,7 @@ from standards.cadt.picklists import Picklists
 from standards.cadt.profiles import Profile
 from standards.cadt.rules import RULES_V2
 from standards.cadt.spec import EntitySpec, load_spec
-from standards.cadt.validate import Record, Validation, as_block_int, default_locator
+from standards.cadt.validate import Locator, Record, Validation, as_block_int, default_locator
 from standards.findings import Finding
 from standards.itmo import InvalidItmoId, ItmoId
 from standards.model import CanonicalDocument
@@ -81,7 +81,8 @@ def _to_cn_value(table_id: str, f: FieldSpec, value: Any, profile: Profile, enti
     return value
 
 
-def to_records(validation: Validation, profile: Profile) -> tuple[CanonicalDocument, list[Finding]]:
+def to_records(validation: Validation, profile: Profile,
+               locate: Locator = default_locator) -> tuple[CanonicalDocument, list[Finding]]:
     """Canonical AEF records from the AEF resources that passed validation."""
     doc = CanonicalDocument()
     findings: list[Finding] = []
@@ -104,28 +105,29 @@ def to_records(validation: Validation, profile: Profile) -> tuple[CanonicalDocum
                 if doc.submission is not None:
                     findings.append(RULES_V2["CADT.V2.UNPLACED"].finding(
                         f"{resource} {rec.index} is a second submission; the canonical document carries one "
-                        "(translate each submission on its own)", default_locator((resource, rec.index))))
+                        "(translate each submission on its own)", locate((resource, rec.index))))
                     continue
-                records = _convert(table_id, [(rec, row)], findings)
+                records = _convert(table_id, [(rec, row)], findings, locate)
                 if records:
                     records[0].extra.update(extra)
                     doc.submission = records[0]
             continue
-        records = _convert(table_id, [(rec, row) for rec, row, _ in converted], findings)
+        records = _convert(table_id, [(rec, row) for rec, row, _ in converted], findings, locate)
         if len(records) == len(converted):
             for record, (_, _, extra) in zip(records, converted, strict=True):
                 record.extra.update(extra)
             getattr(doc, _RECORD_LISTS[table_id]).extend(records)
             continue
         for rec, row, extra in converted:  # some rows failed: map them one by one to name each
-            single = _convert(table_id, [(rec, row)], findings)
+            single = _convert(table_id, [(rec, row)], findings, locate)
             for record in single:
                 record.extra.update(extra)
             getattr(doc, _RECORD_LISTS[table_id]).extend(single)
     return doc, findings
 
 
-def _convert(table_id: str, rows: list[tuple[Record, Row]], findings: list[Finding]) -> list[Any]:
+def _convert(table_id: str, rows: list[tuple[Record, Row]], findings: list[Finding],
+             locate: Locator) -> list[Any]:
     """Canonical records for CN-keyed rows of one table; one finding when a single row cannot map."""
     tables = AefTables()
     if table_id == "T1":
@@ -139,7 +141,7 @@ def _convert(table_id: str, rows: list[tuple[Record, Row]], findings: list[Findi
             rec = rows[0][0]
             findings.append(RULES_V2["CADT.V2.TYPE"].finding(
                 f"{rec.resource} {rec.index} cannot be read as an AEF {table_id} record: {_first_error(exc)}",
-                default_locator((rec.resource, rec.index))))
+                locate((rec.resource, rec.index))))
         return []
     if table_id == "T1":
         return [part.submission] if part.submission is not None else []

@@ -62,7 +62,7 @@ class _CadtCodec(FormatCodec):
     def parse_object(self, raw: Any, locate: Locator = default_locator) -> ParseResult:
         """Validate and map an already-decoded document (adapters decode paged answers and XLSX)."""
         validation = self.check(raw, locate)
-        document, extra_findings = self._to_document(validation)
+        document, extra_findings = self._to_document(validation, locate)
         return ParseResult(document, validation.findings + extra_findings)
 
     def parse(self, data: bytes, *, medium: Medium) -> ParseResult:
@@ -81,7 +81,7 @@ class _CadtCodec(FormatCodec):
     def to_native(self, document: CanonicalDocument, losses: LossLog) -> dict[str, Any]:
         raise NotImplementedError
 
-    def _to_document(self, validation: Validation) -> tuple[CanonicalDocument, list[Finding]]:
+    def _to_document(self, validation: Validation, locate: Locator) -> tuple[CanonicalDocument, list[Finding]]:
         raise NotImplementedError
 
 
@@ -99,8 +99,8 @@ class CadtV1Codec(_CadtCodec):
     def to_native(self, document: CanonicalDocument, losses: LossLog) -> dict[str, Any]:
         return mapping_v1.from_document(document, self.picklists, losses)
 
-    def _to_document(self, validation: Validation) -> tuple[CanonicalDocument, list[Finding]]:
-        return mapping_v1.to_document(validation, self.picklists)
+    def _to_document(self, validation: Validation, locate: Locator) -> tuple[CanonicalDocument, list[Finding]]:
+        return mapping_v1.to_document(validation, self.picklists, locate)
 
 
 class CadtV2Codec(_CadtCodec):
@@ -117,5 +117,5 @@ class CadtV2Codec(_CadtCodec):
     def to_native(self, document: CanonicalDocument, losses: LossLog) -> dict[str, Any]:
         return mapping_v2.from_document(document, self.picklists, self.profile, losses)
 
-    def _to_document(self, validation: Validation) -> tuple[CanonicalDocument, list[Finding]]:
-        return mapping_v2.to_document(validation, self.picklists, self.profile)
+    def _to_document(self, validation: Validation, locate: Locator) -> tuple[CanonicalDocument, list[Finding]]:
+        return mapping_v2.to_document(validation, self.picklists, self.profile, locate)

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from standards.cadt.picklists import Picklists
-from standards.cadt.validate import Record, default_locator, parse_date
+from standards.cadt.validate import Locator, Record, default_locator, parse_date
 from standards.findings import Finding, Rule
 from standards.model import UnitStatus
 from standards.parties import UnknownParty, party_name, to_alpha3
@@ -118,7 +118,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def build_record(model: type[M], findings: list[Finding], rule: Rule, rec: Record,
-                 fields: dict[str, Any]) -> M | None:
+                 fields: dict[str, Any], locate: Locator = default_locator) -> M | None:
     """A canonical record, or a coded finding when the canonical model cannot hold the values."""
     try:
         return model(**fields)
@@ -126,5 +126,5 @@ def build_record(model: type[M], findings: list[Finding], rule: Rule, rec: Recor
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err.get("loc", ()))
         findings.append(rule.finding(f"{rec.resource} {rec.index} cannot be carried into the canonical model: "
-                                     f"{where}: {err.get('msg')}", default_locator((rec.resource, rec.index))))
+                                     f"{where}: {err.get('msg')}", locate((rec.resource, rec.index))))
         return None

@@ -28,7 +28,7 @@ from standards.cadt.common import (
 from standards.cadt.picklists import Picklists
 from standards.cadt.rules import RULES_V1
 from standards.cadt.spec import load_spec
-from standards.cadt.validate import Validation, as_block_int
+from standards.cadt.validate import Locator, Validation, as_block_int, default_locator
 from standards.findings import Finding
 from standards.model import CanonicalDocument, Project, UnitBlock
 
@@ -50,7 +50,8 @@ STATUS_NAMES = {status: name for name, status in STATUS_V1.items()}
 NO_PLACE = "CAD Trust v1 has no field for it"
 
 
-def to_document(validation: Validation, picklists: Picklists) -> tuple[CanonicalDocument, list[Finding]]:
+def to_document(validation: Validation, picklists: Picklists,
+                locate: Locator = default_locator) -> tuple[CanonicalDocument, list[Finding]]:
     doc = CanonicalDocument()
     findings: list[Finding] = []
     projects_by_wid: dict[str, dict[str, Any]] = {}
@@ -72,7 +73,7 @@ def to_document(validation: Validation, picklists: Picklists) -> tuple[Canonical
             link=p.get("projectLink"), description=p.get("description"),
             origin_registry=p.get("registryOfOrigin"),
             origin_project_id=None if p.get("originProjectId") is None else str(p["originProjectId"]),
-            extra=extra))
+            extra=extra), locate)
         if isinstance(project_record, Project):
             doc.projects.append(project_record)
     for rec in validation.passed("units"):
@@ -93,7 +94,7 @@ def to_document(validation: Validation, picklists: Picklists) -> tuple[Canonical
             project_id=None if project is None else str(project.get("projectId")),
             project_name=None if project is None else project.get("projectName"),
             country=country, owner=u.get("unitOwner"), link=u.get("unitRegistryLink"),
-            corresponding_adjustment=u.get("correspondingAdjustmentDeclaration"), extra=extra))
+            corresponding_adjustment=u.get("correspondingAdjustmentDeclaration"), extra=extra), locate)
         if isinstance(unit_record, UnitBlock):
             doc.units.append(unit_record)
     return doc, findings

@@ -30,14 +30,14 @@ from standards.cadt.picklists import Picklists
 from standards.cadt.profiles import Profile
 from standards.cadt.rules import RULES_V2
 from standards.cadt.spec import load_spec
-from standards.cadt.validate import Record, Validation, as_block_int, default_locator
+from standards.cadt.validate import Locator, Record, Validation, as_block_int, default_locator
 from standards.findings import Finding
 from standards.model import CanonicalDocument, Project, UnitBlock
 
 #: Resources attached to a project through their own cadTrustProjectId.
 PROJECT_SCOPED = ("location", "validation", "verification", "project-methodology", "stakeholder",
                   "stakeholder-projects", "estimation", "rating", "co-benefit")
-#: Resources attached through another record: resource -> (holder resource, linking key).
+#: Joins v2 list fields (projectSector, projectType, methodology codes) into one canonical text.
 SEP = "; "
 STATUS_NAMES = {status: name for name, status in STATUS_V2.items()}
 NO_PLACE = "CAD Trust v2 has no field for it"
@@ -55,8 +55,8 @@ def _by_id(validation: Validation, resource: str, key: str) -> dict[str, Record]
     return {str(r.data[key]): r for r in validation.passed(resource) if r.data.get(key) is not None}
 
 
-def to_document(validation: Validation, picklists: Picklists,
-                profile: Profile) -> tuple[CanonicalDocument, list[Finding]]:
+def to_document(validation: Validation, picklists: Picklists, profile: Profile,
+                locate: Locator = default_locator) -> tuple[CanonicalDocument, list[Finding]]:
     findings: list[Finding] = []
     placed: set[tuple[str, int]] = set()
     projects = _by_id(validation, "project", "cadTrustProjectId")
@@ -99,7 +99,7 @@ def to_document(validation: Validation, picklists: Picklists,
     for rec in validation.passed("project"):
         pid = rec.data.get("cadTrustProjectId")
         related = attached.get(str(pid), {}) if pid is not None else {}
-        built = build_record(Project, findings, type_rule, rec, _project(rec.data, related))
+        built = build_record(Project, findings, type_rule, rec, _project(rec.data, related), locate)
         if built is not None:
             doc.projects.append(built)
             placed.add(("project", rec.index))
@@ -137,12 +137,12 @@ def to_document(validation: Validation, picklists: Picklists,
             project_name=None if project is None else project.get("projectName"),
             owner=u.get("unitCurrentOwner"), beneficiary=u.get("unitRetirementBeneficiary"),
             issuance_date=to_date((issuance.data if issuance else {}).get("issuanceDate")),
-            itmo_reference=u.get("unitItmosReferenceId"), link=u.get("unitLink"), extra=extra))
+            itmo_reference=u.get("unitItmosReferenceId"), link=u.get("unitLink"), extra=extra), locate)
         if unit is not None:
             doc.units.append(unit)
             placed.add(("unit", rec.index))
 
-    aef_doc, aef_findings = aef.to_records(validation, profile)
+    aef_doc, aef_findings = aef.to_records(validation, profile, locate)
     findings.extend(aef_findings)
     doc.submission = aef_doc.submission
     doc.authorizations, doc.actions = aef_doc.authorizations, aef_doc.actions
@@ -154,7 +154,7 @@ def to_document(validation: Validation, picklists: Picklists,
             if not rec.failed and (resource, rec.index) not in placed:
                 findings.append(RULES_V2["CADT.V2.UNPLACED"].finding(
                     f"{resource} {rec.index} is linked to no project or unit of this document, so the "
-                    "canonical document does not carry it", default_locator((resource, rec.index))))
+                    "canonical document does not carry it", locate((resource, rec.index))))
     return doc, findings
 
 

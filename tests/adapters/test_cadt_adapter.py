@@ -282,3 +282,19 @@ def test_a_column_given_twice_is_an_error_at_its_header_cell() -> None:
     column = openpyxl.utils.get_column_letter(len(sheets["units"][0]))
     assert len(shape) == 1 and (shape[0].location.sheet, shape[0].location.cell) == ("units", f"{column}1")
     assert not result.valid
+
+
+def test_mapping_findings_from_a_workbook_point_at_the_sheet_row() -> None:
+    doc = v2_doc()
+    doc["label"] = [{"cadTrustLabelId": "00000000-0000-4000-8000-000000000005", "labelName": "CORSIA eligible",
+                     "labelType": "Certification"}]
+    sheets = {resource: [list(records[0]), *[[_json_cell(r.get(k)) for k in records[0]] for r in records]]
+              for resource, records in doc.items()}
+    result = fresh().parse(_workbook(sheets), medium=Medium.XLSX)
+    unplaced = [f for f in result.findings if f.rule == "CADT.V2.UNPLACED"]
+    assert len(unplaced) == 1 and (unplaced[0].location.sheet, unplaced[0].location.cell) == ("label", "A2")
+    assert result.valid and len(result.document.units) == 1
+
+
+def _json_cell(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, list) else value
