@@ -64,7 +64,8 @@ def net(faulty: FaultyRegistry, cutter: CuttingServer) -> Iterator[Network]:
         Registry("chl", "CHL", "spreadsheet", message_kinds=("cancellations",)),
     ]
     env = {"CARBONLINK_DELIVERY": json.dumps({"timeout": 1.0, "connect_timeout": 1.0, "retries": 1,
-                                              "backoff": 0.05, "retry_after": 7})}
+                                              "backoff": 0.05, "retry_after": 7}),
+           "CARBONLINK_RATE_LIMIT_PER_MINUTE": "600", "CARBONLINK_RATE_LIMIT_BURST": "20"}
     with Network(registries, gateway_env=env, extra_participants=extra) as network:
         yield network
 
@@ -261,3 +262,24 @@ def test_gateway_logs_are_json_lines_with_message_ids(net: Network, gha: Gateway
     relayed = [line for line in lines if line.get("message_id") == "t-logged-1"]
     assert relayed and relayed[0]["event"] == "relayed" and relayed[0]["receiver"] == "che"
     assert any(line.get("code") == "UPSTREAM.TIMEOUT" for line in lines)
+
+
+def test_oversized_message_is_refused_with_413(gha: GatewayClient) -> None:
+    huge = b'{"format": "carbonlink/aef-json", "Actions": [], "pad": "' + b"x" * (5 * 1024 * 1024) + b'"}'
+    refused = gha.send(huge, message_id="t-huge-1")
+    assert refused.status == 413 and refused.body["code"] == "INPUT.TOO_LARGE"
+
+
+def test_rate_limit_answers_429_with_retry_after(net: Network) -> None:
+    import httpx
+
+    limited = GatewayClient(net.gateway_url, "gha", net.registries["gha"].key)  # type: ignore[arg-type]
+    codes = []
+    for i in range(200):
+        sent = limited.send(b"{}", message_id=f"t-rate-{i}")
+        codes.append(sent.status)
+        if sent.status == 429:
+            assert sent.body["code"] == "TRANSFER.RATE_LIMITED" and sent.retry_after
+            break
+    assert 429 in codes, codes
+    assert httpx.get(net.gateway_url + "/healthz").status_code == 200
