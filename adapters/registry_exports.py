@@ -249,8 +249,8 @@ class RowMapper:
             canonical = known.get(header_key(name))
             if canonical is not None and canonical not in self.index:
                 self.index[canonical] = i
-            elif name.strip() or i < len(self.header) - 1:
-                unknown.append((name, i))
+            else:  # kept in extra; a header-less column (an exporter's trailing comma) gets a made-up name
+                unknown.append((name if name.strip() else f"(column {i + 1})", i))
         self.unknown = tuple(unknown)
 
     def row(self, cells: Sequence[str]) -> tuple[dict[str, str], dict[str, Any]]:

@@ -339,3 +339,15 @@ def test_damaged_exports_never_escape_as_tracebacks(data: st.DataObject) -> None
         return
     for finding in result.findings:
         assert finding.rule.split(".")[0] in {"VERRA", "GOLD_STANDARD", "APX"}
+
+
+def test_a_trailing_header_less_column_is_ignored_when_empty_and_kept_when_not() -> None:
+    layout = BY_NAME["acr-retirements"]
+    header = ",".join(f'"{c}"' if "," in c else c for c in layout.columns) + ","
+    row = export("acr-retirements", acr_retirement()).split(b"\r\n")[1].decode()
+    empty = adapter.parse(f"{header}\r\n{row},\r\n".encode(), medium=CSV).document.units[0]
+    assert not any(key.startswith("(column") for key in empty.extra)
+    filled = adapter.parse(f"{header}\r\n{row},stray\r\n".encode(), medium=CSV).document.units[0]
+    assert filled.extra[f"(column {len(layout.columns) + 1})"] == "stray"
+    lost = adapter.serialize(CanonicalDocument(units=[filled]), medium=CSV).losses
+    assert [loss.field for loss in lost] == [f"extra.(column {len(layout.columns) + 1})"]
