@@ -42,6 +42,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -587,6 +588,8 @@ class Stores:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.tag = secrets.token_hex(4)
+        #: a folder of the run for store files named in --gateway-env as ``{data}/...``
+        self.data = Path(tempfile.mkdtemp(prefix="bench-transfers-"))
 
     def env(self) -> dict[str, str]:
         if self.kind == "embedded":
@@ -602,6 +605,7 @@ class Stores:
         return f"bench_evidence_{self.tag}"
 
     def clean(self) -> None:
+        shutil.rmtree(self.data, ignore_errors=True)
         if self.kind == "embedded":
             return
         import psycopg
@@ -616,14 +620,15 @@ class Stores:
             conn.execute(f"DROP FUNCTION IF EXISTS {self.table}_refuse() CASCADE")
 
 
-def parse_env(pairs: list[str]) -> dict[str, str]:
-    """``--gateway-env NAME=VALUE`` pairs; only CARBONLINK_* settings of the gateway."""
+def parse_env(pairs: list[str], data: Path | None = None) -> dict[str, str]:
+    """``--gateway-env NAME=VALUE`` pairs; only CARBONLINK_* settings of the gateway. ``{data}``
+    in a value is replaced by ``data`` (a folder of the run, for store files)."""
     env = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.startswith("CARBONLINK_"):
             raise SystemExit(f"--gateway-env {pair!r}: give CARBONLINK_NAME=VALUE")
-        env[name] = value
+        env[name] = value.replace("{data}", str(data)) if data is not None else value
     return env
 
 
@@ -654,7 +659,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="CARBONLINK_NAME=VALUE",
-        help="extra gateway setting (repeatable), e.g. a store URL",
+        help="extra gateway setting (repeatable), e.g. a store URL; {data} is a folder of the run",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
@@ -737,7 +742,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "CARBONLINK_RATE_LIMIT_PER_MINUTE": "100000000",
         "CARBONLINK_RATE_LIMIT_BURST": "1000000",
         **stores.env(),
-        **parse_env(args.gateway_env),
+        **parse_env(args.gateway_env, stores.data),
     }
     results: dict[str, list[PhaseResult]] = {"direct": [], "gateway": []}
     errors: dict[str, Counter[str]] = {

@@ -105,6 +105,8 @@ def test_arguments_are_bounded() -> None:
     with pytest.raises(SystemExit):
         bt.parse_env(["PATH=/tmp"])
     assert bt.parse_env(["CARBONLINK_X=a=b"]) == {"CARBONLINK_X": "a=b"}
+    url = "CARBONLINK_IDEMPOTENCY_STORE=sqlite:///{data}/i.sqlite3"
+    assert bt.parse_env([url], Path("/run")) == {"CARBONLINK_IDEMPOTENCY_STORE": "sqlite:////run/i.sqlite3"}
 
 
 def test_a_short_real_run_checks_every_answer(capsys: pytest.CaptureFixture[str]) -> None:
