@@ -120,3 +120,10 @@ def test_formats_lists_the_standards() -> None:
 def test_no_command_runs_the_examples() -> None:
     proc = run()
     assert "aef-v2-report.json: valid as aef" in proc.stdout
+
+
+def test_docs_rules_page_is_the_catalogue() -> None:
+    proc = run("rules", "--markdown")
+    assert proc.returncode == 0
+    assert (ROOT / "docs/rules.md").read_text(encoding="utf-8") == proc.stdout, (
+        "regenerate: carbonlink rules --markdown > docs/rules.md")
