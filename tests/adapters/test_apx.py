@@ -18,6 +18,7 @@ from standards.codec import Medium
 from standards.errors import InputError
 from standards.findings import Finding
 from standards.model import CanonicalDocument, Project, UnitBlock, UnitStatus
+from tests.adapters.golden import cadt_v2_records, check_golden, translate_or_findings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "apx"
 CSV = Medium.CSV
@@ -268,53 +269,15 @@ def test_streaming_matches_parse() -> None:
 GOLDEN = FIXTURES / "golden"
 
 
-def _golden(name: str, actual: object) -> None:
-    import json
-    import os
-
-    path = GOLDEN / name
-    text = json.dumps(actual, indent=2, ensure_ascii=False, sort_keys=True, default=str) + "\n"
-    if os.environ.get("CARBONLINK_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from the checked golden file"
-
-
-def _translate_or_findings(source: bytes, target: str) -> dict[str, object]:
-    """The translation (output and losses), or the coded refusal of the target's validation."""
-    import json
-
-    from adapters.translate import translate
-    from standards.errors import TranslationError
-
-    registry = default_registry()
-    if target not in registry:
-        pytest.skip(f"the {target} codec is not installed")
-    try:
-        done = translate(source, source=adapter.name, target=target, source_medium=Medium.CSV,
-                         target_medium=Medium.JSON)
-    except TranslationError as exc:
-        findings = getattr(exc, "findings", [])
-        return {"refused": exc.code, "findings": sorted({f"{f.rule} {f.location.pointer}" for f in findings})}
-    return {"output": json.loads(done.output.data),
-            "losses": [{"field": loss.field, "records": len(loss.records)} for loss in done.losses]}
-
-
 @pytest.mark.parametrize("target", ["aef", "cadt-v2"])
 def test_golden_translation_through_translate(target: str) -> None:
-    _golden(f"acr-retirements.{target}.json", _translate_or_findings(fixture("acr-retirements"), target))
+    check_golden(GOLDEN / f"acr-retirements.{target}.json",
+                 translate_or_findings(fixture("acr-retirements"), adapter=adapter.name, target=target))
 
 
 def test_golden_cadt_v2_unit_records() -> None:
-    """What the CAD Trust v2 codec makes of the blocks, before its own validation."""
-    import json
-
-    registry = default_registry()
-    if "cadt-v2" not in registry:
-        pytest.skip("the cadt-v2 codec is not installed")
-    document = adapter.parse(fixture("acr-retirements"), medium=CSV).document
-    out = registry.get("cadt-v2").serialize(document, medium=Medium.JSON)
-    _golden("acr-retirements.cadt-v2-records.json", json.loads(out.data))
+    records = cadt_v2_records(fixture("acr-retirements"), adapter=adapter.name)
+    check_golden(GOLDEN / "acr-retirements.cadt-v2-records.json", records)
 
 
 # --- fuzzing: damaged input is a result with findings or a coded InputError, never a traceback ----------

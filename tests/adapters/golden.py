@@ -1,0 +1,45 @@
+"""Golden files for adapter translations (regenerate with CARBONLINK_UPDATE_GOLDEN=1, then check by hand)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from adapters.registry import default_registry
+from adapters.translate import translate
+from standards.codec import Medium
+from standards.errors import TranslationError
+
+
+def check_golden(path: Path, actual: object) -> None:
+    text = json.dumps(actual, indent=2, ensure_ascii=False, sort_keys=True, default=str) + "\n"
+    if os.environ.get("CARBONLINK_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{path.name} differs from the checked golden file"
+
+
+def translate_or_findings(source: bytes, *, adapter: str, target: str,
+                          medium: Medium = Medium.CSV) -> dict[str, object]:
+    """The translation (output and losses), or the coded refusal of the target's validation."""
+    if target not in default_registry():
+        pytest.skip(f"the {target} codec is not installed")
+    try:
+        done = translate(source, source=adapter, target=target, source_medium=medium, target_medium=Medium.JSON)
+    except TranslationError as exc:
+        findings = getattr(exc, "findings", [])
+        return {"refused": exc.code, "findings": sorted({f"{f.rule} {f.location.pointer}" for f in findings})}
+    return {"output": json.loads(done.output.data),
+            "losses": [{"field": loss.field, "records": len(loss.records)} for loss in done.losses]}
+
+
+def cadt_v2_records(source: bytes, *, adapter: str, medium: Medium = Medium.CSV) -> object:
+    """What the CAD Trust v2 codec makes of an adapter's records, before its own validation."""
+    registry = default_registry()
+    if "cadt-v2" not in registry:
+        pytest.skip("the cadt-v2 codec is not installed")
+    document = registry.get(adapter).parse(source, medium=medium).document
+    return json.loads(registry.get("cadt-v2").serialize(document, medium=Medium.JSON).data)
