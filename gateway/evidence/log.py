@@ -18,13 +18,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import orjson
 
 from gateway.evidence.errors import EvidenceConfigError, InvalidEntry
-from gateway.evidence.record import EvidenceRecord, Exchange, utc_timestamp
+from gateway.evidence.record import GENESIS_PREV_HASH, EvidenceRecord, Exchange, utc_timestamp
 from gateway.evidence.signing import KeySetVerifier, Signer
 from gateway.evidence.verify import ChainReport, ChainVerifier
 from standards.errors import CarbonlinkError
 
 _TABLE = re.compile(r"[a-z_][a-z0-9_]{0,47}")
 
+#: Rows read per query when streaming records.
+READ_BATCH = 1000
 #: Columns of the record table, in the order the backends select them.
 COLUMNS = ("seq", "ts", "kind", "sender", "receiver", "message_id", "inbound_sha256", "outbound_sha256",
            "receipt", "verdicts", "prev_hash", "hash", "signature", "v")
@@ -107,21 +109,44 @@ class EvidenceLog(ABC):
     @abstractmethod
     def _append(self, exchange: Exchange) -> EvidenceRecord: ...
 
+    # The reads are the same SQL on every backend; only the parameter placeholder differs.
+    _table: str
+    _placeholder = "?"
+
     @abstractmethod
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """Run a read query and return its rows (a coded EvidenceStoreUnavailable on failure)."""
+
     def head(self) -> tuple[int, str]:
         """``(seq, hash)`` of the last record, ``(0, 64 zeros)`` for an empty log."""
+        rows = self._query(f"SELECT seq, hash FROM {self._table} ORDER BY seq DESC LIMIT 1")
+        return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS_PREV_HASH)
 
-    @abstractmethod
     def records(self, *, from_seq: int = 1, to_seq: int | None = None) -> Iterator[EvidenceRecord]:
         """Records in ``seq`` order (streamed in batches)."""
+        last = to_seq if to_seq is not None else 2**62
+        cursor = from_seq - 1
+        p = self._placeholder
+        while True:
+            rows = self._query(f"SELECT {', '.join(COLUMNS)} FROM {self._table} WHERE seq > {p} AND seq <= {p} "
+                               f"ORDER BY seq LIMIT {READ_BATCH}", (cursor, last))
+            for row in rows:
+                yield record_from_row(row, orjson.loads)
+            if len(rows) < READ_BATCH:
+                return
+            cursor = rows[-1][0]
 
-    @abstractmethod
     def find(self, sender: str, message_id: str) -> list[EvidenceRecord]:
         """Every record of one message (retries and answers included)."""
+        p = self._placeholder
+        rows = self._query(f"SELECT {', '.join(COLUMNS)} FROM {self._table} "
+                           f"WHERE sender = {p} AND message_id = {p} ORDER BY seq", (sender, message_id))
+        return [record_from_row(r, orjson.loads) for r in rows]
 
-    @abstractmethod
     def recorded_keys(self) -> dict[str, dict[str, Any]]:
         """Public JWKs the log has signed with, by kid (convenience copy: not a trust anchor)."""
+        rows = self._query(f"SELECT kid, jwk FROM {self._table}_keys ORDER BY kid")
+        return {str(kid): orjson.loads(jwk) for kid, jwk in rows}
 
     @abstractmethod
     def close(self) -> None: ...

@@ -10,19 +10,15 @@ and TRUNCATE on the record table.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
-import orjson
 import psycopg
 
 from gateway.evidence.canonical import canonical_json
 from gateway.evidence.errors import EvidenceStoreUnavailable
-from gateway.evidence.log import COLUMNS, EvidenceLog, check_table_name, record_from_row, record_to_row
+from gateway.evidence.log import COLUMNS, EvidenceLog, check_table_name, record_to_row
 from gateway.evidence.record import GENESIS_PREV_HASH, EvidenceRecord, Exchange
 from gateway.evidence.signing import Signer
-
-_BATCH = 1000
 
 
 def _lock_key(table: str) -> int:
@@ -32,6 +28,8 @@ def _lock_key(table: str) -> int:
 
 
 class PostgresEvidenceLog(EvidenceLog):
+    _placeholder = "%s"
+
     def __init__(self, dsn: str, *, signer: Signer | None = None, table: str = "evidence") -> None:
         super().__init__(signer)
         self._table = check_table_name(table)
@@ -115,31 +113,6 @@ class PostgresEvidenceLog(EvidenceLog):
                 return self._connection().execute(sql, params).fetchall()
         except psycopg.Error as exc:
             raise EvidenceStoreUnavailable(f"cannot read the PostgreSQL evidence log: {exc}") from None
-
-    def head(self) -> tuple[int, str]:
-        rows = self._query(f"SELECT seq, hash FROM {self._table} ORDER BY seq DESC LIMIT 1")
-        return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS_PREV_HASH)
-
-    def records(self, *, from_seq: int = 1, to_seq: int | None = None) -> Iterator[EvidenceRecord]:
-        last = to_seq if to_seq is not None else 2**62
-        cursor = from_seq - 1
-        while True:
-            rows = self._query(f"SELECT {', '.join(COLUMNS)} FROM {self._table} WHERE seq > %s AND seq <= %s "
-                               f"ORDER BY seq LIMIT {_BATCH}", (cursor, last))
-            for row in rows:
-                yield record_from_row(row, orjson.loads)
-            if len(rows) < _BATCH:
-                return
-            cursor = rows[-1][0]
-
-    def find(self, sender: str, message_id: str) -> list[EvidenceRecord]:
-        rows = self._query(f"SELECT {', '.join(COLUMNS)} FROM {self._table} "
-                           "WHERE sender = %s AND message_id = %s ORDER BY seq", (sender, message_id))
-        return [record_from_row(r, orjson.loads) for r in rows]
-
-    def recorded_keys(self) -> dict[str, dict[str, Any]]:
-        rows = self._query(f"SELECT kid, jwk FROM {self._table}_keys ORDER BY kid")
-        return {str(kid): orjson.loads(jwk) for kid, jwk in rows}
 
     def drop(self) -> None:
         """Drop the chain's tables and function (tests only: this destroys evidence)."""
