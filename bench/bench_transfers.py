@@ -70,6 +70,7 @@ MEDIA_TYPES = {Medium.JSON: "application/json", Medium.CSV: "text/csv"}
 TARGET_RPS_RATIO = 0.5
 TARGET_P99_RATIO = 3.0
 WARMUP_REQUESTS = 400  # at most, per warm-up
+BODIES_PER_SECOND = 400  # default --max-requests per second of phase (above what one machine reaches)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -643,7 +644,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (1-64)")
     parser.add_argument(
-        "--max-requests", type=int, default=3000, help="per phase (bounds the prepared bodies)"
+        "--max-requests",
+        type=int,
+        default=None,
+        help=f"per phase (bounds the prepared bodies; default {BODIES_PER_SECOND} per second, at least 1000)",
     )
     parser.add_argument("--block", type=int, default=10, help="ITMOs per transfer")
     parser.add_argument("--rounds", type=int, default=1, help="direct+gateway rounds, alternating (1-5)")
@@ -669,6 +673,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile-cpu", action="store_true", help="sample the GIL holder only (default: wall time, idle too)"
     )
     args = parser.parse_args(argv)
+    if args.max_requests is None:
+        args.max_requests = min(50_000, max(1000, int(args.seconds * BODIES_PER_SECOND)))
     bounds = {
         "seconds": (1, 120),
         "warmup": (0, 30),
