@@ -224,8 +224,8 @@ def test_two_processes_racing_on_the_same_keys_never_both_deliver(backend: Backe
     won_a, won_b = set(results["a"]["won"]), set(results["b"]["won"])
     assert not won_a & won_b, "a message was delivered twice"
     assert won_a | won_b == {f"race-{i}" for i in range(keys)}
-    # both processes really raced: each lost some keys to the other
-    assert results["a"]["states"].get("new", 0) < keys and results["b"]["states"].get("new", 0) < keys
+    # both processes claimed every key (who wins how many depends on scheduling: SQLite may let one win all)
+    assert sum(results["a"]["states"].values()) == keys and sum(results["b"]["states"].values()) == keys
     reader = backend.open()
     for i in range(keys):
         claim = reader.claim("CHE-registry", f"race-{i}", "c" * 64)
