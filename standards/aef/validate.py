@@ -143,34 +143,37 @@ class _Run:
     def field_rules(self, table_id: str, i: int, row: Row) -> bool:
         before = len(self.findings)
         plan = _PLANS[table_id]
+        get = row.get
         for f in plan.carp:
-            if not _blank(row.get(f.cn)):
+            value = get(f.cn)
+            if value is not None and (value.__class__ is not str or value.strip()):
                 self.emit(R.CARP_FIELD, table_id, i, f.cn,
                           f"'{f.label}' is populated by CARP and must be left blank")
-        for f in plan.text:
-            value = row.get(f.cn)
+        for cn in plan.text_names:
+            value = get(cn)
             if value.__class__ is str and len(value) > 255:
-                self.emit(R.TOO_LONG, table_id, i, f.cn, f"'{f.label}' has {len(value)} characters")
+                f = TABLES[table_id].by_cn[cn]
+                self.emit(R.TOO_LONG, table_id, i, cn, f"'{f.label}' has {len(value)} characters")
         for f in plan.decimals:
-            value = row.get(f.cn)
-            exponent = value.as_tuple().exponent if value.__class__ is Decimal else 0
-            if isinstance(exponent, int) and exponent < -2:
-                self.emit(R.DECIMALS, table_id, i, f.cn, f"'{f.label}' {value} has more than 2 decimals")
+            value = get(f.cn)
+            if value.__class__ is Decimal:
+                exponent = value.as_tuple().exponent
+                if isinstance(exponent, int) and exponent < -2:
+                    self.emit(R.DECIMALS, table_id, i, f.cn, f"'{f.label}' {value} has more than 2 decimals")
         if plan.conditional:
-            key = (table_id, row.get("ActionType"), row.get("Metric"), row.get("PurposeForAuthorization"))
+            key = (table_id, get("ActionType"), get("Metric"), get("PurposeForAuthorization"))
             layout = _LAYOUTS.get(key)
             if layout is None:
                 layout = _LAYOUTS[key] = tuple((f, condition_applies(table_id, f.cn, row))
                                                for f in plan.conditional)
             for f, applies in layout:
-                value = row.get(f.cn)
-                if not applies and value == NA:
+                if not applies and get(f.cn) == NA:
                     continue
                 self._conditional(table_id, i, row, f, applies)
         check = _TABLE_RULES.get(table_id)
         if check is not None:
             check(self, i, row)
-        return not any(f.is_error for f in self.findings[before:])
+        return len(self.findings) == before or not any(f.is_error for f in self.findings[before:])
 
     def _conditional(self, table_id: str, i: int, row: Row, f: FieldSpec, applies: bool) -> None:
         value = row.get(f.cn)
@@ -275,7 +278,7 @@ class _Plan:
     carp: tuple[FieldSpec, ...]
     vocabulary: tuple[tuple[FieldSpec, frozenset[str]], ...]
     parties: tuple[FieldSpec, ...]
-    text: tuple[FieldSpec, ...]
+    text_names: tuple[str, ...]
     decimals: tuple[FieldSpec, ...]
     conditional: tuple[FieldSpec, ...]
 
@@ -285,7 +288,8 @@ _PLANS = {
         carp=tuple(f for f in spec.fields if f.required == "CARP"),
         vocabulary=tuple((f, NOMENCLATURE.lists[f.vocabulary].values) for f in spec.fields if f.vocabulary),
         parties=tuple(f for f in spec.fields if f.type in _PARTY_TYPES),
-        text=tuple(f for f in spec.fields if f.required != "CARP" and f.type.startswith(("text", "party_list"))),
+        text_names=tuple(f.cn for f in spec.fields
+                         if f.required != "CARP" and f.type.startswith(("text", "party_list"))),
         decimals=tuple(f for f in spec.fields if f.type.startswith("decimal")),
         conditional=tuple(f for f in spec.fields if f.required == "COND"),
     )
