@@ -24,7 +24,7 @@ from gateway.trust.setup import Trust
 from gateway.trust.tokens import AccessClaims
 
 
-def get_trust(request: Request) -> Trust:
+async def get_trust(request: Request) -> Trust:
     trust = request.app.state.trust
     assert isinstance(trust, Trust)
     return trust
@@ -33,7 +33,7 @@ def get_trust(request: Request) -> Trust:
 TrustDep = Annotated[Trust, Depends(get_trust)]
 
 
-def get_app_settings(trust: TrustDep) -> Settings:
+async def get_app_settings(trust: TrustDep) -> Settings:
     return trust.settings
 
 
@@ -50,7 +50,7 @@ def _pem_to_der(pem: str) -> bytes:
         ) from None
 
 
-def client_certificate(request: Request, settings: SettingsDep) -> bytes | None:
+async def client_certificate(request: Request, settings: SettingsDep) -> bytes | None:
     """The registry's verified TLS client certificate (DER), or None.
 
     Taken from the TLS connection when TLS terminates here (ASGI ``tls`` extension), or from

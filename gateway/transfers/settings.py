@@ -39,7 +39,10 @@ class TransferSettings(BaseSettings):
         return self.delivery_peers.get(participant_id, self.delivery)
 
     def idempotency_url(self) -> str:
-        return self.idempotency_store or f"sqlite:///{self.data_dir / 'idempotency.sqlite3'}"
+        """Embedded default: SQLite with ``synchronous=normal``. A power loss may forget the latest claims;
+        a retry then delivers again and the receiver, which dedupes by message id, answers as before. The
+        evidence log stays fully synchronous."""
+        return self.idempotency_store or f"sqlite:///{self.data_dir / 'idempotency.sqlite3'}?synchronous=normal"
 
     def evidence_url(self) -> str:
         return self.evidence_log or f"sqlite:///{self.data_dir / 'evidence.sqlite3'}"

@@ -36,22 +36,27 @@ RECEIPT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_transfer_service(request: Request) -> TransferService:
+async def get_transfer_service(request: Request) -> TransferService:
     """The app's transfer service, built on first use (its stores open then, not at import)."""
-    state = request.app.state
-    service = getattr(state, "transfers", None)
+    service = getattr(request.app.state, "transfers", None)
     if service is None:
-        from gateway.transfers import build_service
-
-        with _BUILD_LOCK:
-            service = getattr(state, "transfers", None)
-            if service is None:
-                service = state.transfers = build_service(state.trust, state.transfer_settings)
+        service = await run_in_threadpool(_build_once, request.app.state)
     assert isinstance(service, TransferService)
     return service
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+def _build_once(state: Any) -> TransferService:
+    from gateway.transfers import build_service
+
+    with _BUILD_LOCK:
+        service = getattr(state, "transfers", None)
+        if service is None:
+            service = state.transfers = build_service(state.trust, state.transfer_settings)
+    assert isinstance(service, TransferService)
+    return service
+
+
+async def get_rate_limiter(request: Request) -> RateLimiter:
     limiter = request.app.state.rate_limiter
     assert isinstance(limiter, RateLimiter)
     return limiter
