@@ -33,7 +33,8 @@ from standards.errors import CarbonlinkError
 from standards.safeio import load_json, read_bytes
 
 EXIT_OK, EXIT_BROKEN, EXIT_UNREADABLE = 0, 1, 2
-DEFAULT_LOG = "sqlite:///carbonlink-evidence.db"
+#: The gateway's embedded default (CARBONLINK_DATA_DIR defaults to ./.carbonlink).
+DEFAULT_LOG = "sqlite:///.carbonlink/evidence.sqlite3"
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
