@@ -216,8 +216,11 @@ class Network:
 def _holdings_lines(name: str, doc: dict[str, Any]) -> list[str]:
     lines = [f"  {name}: {doc['total']['held']} held, {doc['total']['pending']} pending"]
     for block in doc["holdings"]:
-        lines.append(f"    {block.get('series', block.get('registry', ''))} {block.get('first')}-{block.get('last')} "
-                     f"x{block.get('quantity')} [{block.get('status')}] {block.get('account', '')}")
+        series = block.get("series", block.get("registry", ""))
+        if isinstance(series, list):  # e.g. ["itmo", "CA0001", "GHA01", "GHA", 2023]
+            series = "-".join(str(part) for part in series[1:])
+        lines.append(f"    {series} serials {block.get('first')}-{block.get('last')} ({block.get('quantity')} units) "
+                     f"{block.get('status')}, account {block.get('account', '')}")
     return lines
 
 
