@@ -3,7 +3,6 @@ every claim runs in a ``BEGIN IMMEDIATE`` transaction)."""
 
 from __future__ import annotations
 
-import random
 import secrets
 import sqlite3
 import threading
@@ -25,30 +24,12 @@ from gateway.idempotency.store import (
     decode_receipt,
     encode_receipt,
 )
+from gateway.sqlite_writes import begin_immediate
 
 T = TypeVar("T")
 _PURGE_EVERY = 60.0
 _PURGE_BATCH = 500  # rows per purge, so a claim never pays for a large backlog at once
 _PENDING, _DONE = "pending", "done"
-
-
-def begin_immediate(conn: sqlite3.Connection, timeout: float = 30.0) -> None:
-    """``BEGIN IMMEDIATE``, retried with short jittered sleeps while another connection writes.
-
-    SQLite's own busy handler sleeps up to 100 ms between tries, so a busy process keeps
-    winning the lock and a second process starves; polling every 0.5-5 ms keeps the wait fair.
-    """
-    deadline = time.monotonic() + timeout
-    delay = 0.0005
-    while True:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
-                raise
-        time.sleep(random.uniform(0, delay))
-        delay = min(delay * 2, 0.005)
 
 
 class SqliteIdempotencyStore(IdempotencyStore):

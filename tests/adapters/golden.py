@@ -1,4 +1,5 @@
-"""Golden files for adapter translations (regenerate with CARBONLINK_UPDATE_GOLDEN=1, then check by hand)."""
+"""Shared checks for registry-export adapters: golden translations (regenerate with
+CARBONLINK_UPDATE_GOLDEN=1, then check by hand) and damaged-input fuzzing."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 
+from adapters.protocol import RegistryAdapter
 from adapters.registry import default_registry
 from adapters.translate import translate
 from standards.codec import Medium
-from standards.errors import TranslationError
+from standards.errors import InputError, TranslationError
 
 
 def check_golden(path: Path, actual: object) -> None:
@@ -43,3 +46,29 @@ def cadt_v2_records(source: bytes, *, adapter: str, medium: Medium = Medium.CSV)
         pytest.skip("the cadt-v2 codec is not installed")
     document = registry.get(adapter).parse(source, medium=medium).document
     return json.loads(registry.get("cadt-v2").serialize(document, medium=Medium.JSON).data)
+
+
+def damage(original: bytes, data: st.DataObject) -> bytes:
+    """Flip, cut and insert bytes of a sample export, as hypothesis draws them."""
+    damaged = bytearray(original)
+    for _ in range(data.draw(st.integers(1, 6))):
+        action = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        at = data.draw(st.integers(0, max(len(damaged) - 1, 0)))
+        if action == "flip" and damaged:
+            damaged[at] = data.draw(st.integers(0, 255))
+        elif action == "cut":
+            del damaged[at:at + data.draw(st.integers(1, 40))]
+        else:
+            damaged[at:at] = data.draw(st.sampled_from([b",", b'"', b"\r\n", b";", b"'=", b"\x00", b"-1"]))
+    return bytes(damaged)
+
+
+def assert_damage_is_coded(adapter: RegistryAdapter, original: bytes, data: st.DataObject) -> None:
+    """A damaged export gives a result with the registry-export findings, or a coded InputError."""
+    try:
+        result = adapter.parse(damage(original, data), medium=Medium.CSV)
+    except InputError as exc:
+        assert exc.code.startswith("INPUT.")
+        return
+    for finding in result.findings:
+        assert finding.rule.split(".")[0] in {"VERRA", "GOLD_STANDARD", "APX"}
