@@ -445,7 +445,8 @@ def _parse_text_lines(lines: Iterable[str], *, what: str) -> Iterator[CsvRecord]
         previous_line = reader.line_num
         if not cells or (len(cells) == 1 and not cells[0].strip()):
             continue
-        if any("\x00" in c for c in cells):
+        joined = "".join(cells)
+        if "\x00" in joined:
             raise UnsupportedEncoding(f"{what} line {line} contains NUL characters: probably UTF-16 "
                                       "without a byte-order mark; save it as UTF-8")
         if width is None:
@@ -453,7 +454,8 @@ def _parse_text_lines(lines: Iterable[str], *, what: str) -> Iterator[CsvRecord]
         elif len(cells) != width:
             raise MalformedInput(f"{what} line {line} has {len(cells)} fields where the first row has "
                                  f"{width} (ragged or truncated row)", code="INPUT.CSV_RAGGED")
-        yield CsvRecord(line, tuple(unescape_formula(c) for c in cells))
+        # a cell can only need unescaping if it starts with an apostrophe: skip the scan when none has one
+        yield CsvRecord(line, tuple(unescape_formula(c) for c in cells) if "'" in joined else tuple(cells))
 
 
 CsvCell = str | int | Decimal | None
