@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -372,12 +373,35 @@ def iter_csv_records(stream: IO[bytes], *, what: str = "CSV file",
     head = stream.read(4)
     encoding = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    yield from _parse_text_lines(_decoded_lines(stream, head, decoder, cap, what), what=what)
+    lines = chain.from_iterable(_decoded_line_batches(stream, head, decoder, cap, what))
+    yield from _parse_text_lines(lines, what=what)
 
 
-def _decoded_lines(stream: IO[bytes], head: bytes, decoder: codecs.IncrementalDecoder, cap: int,
-                   what: str) -> Iterator[str]:
-    """Decode chunk by chunk and yield lines with their endings (CRLF, LF or CR), like a text file."""
+def _split_lines(text: str) -> list[str]:
+    """``text`` cut after each CRLF, LF or CR (endings kept); the last item may have no ending.
+
+    Only those three end a line: ``str.splitlines`` also cuts at VT, FF, FS, GS, RS, NEL and the
+    Unicode line and paragraph separators, so it is used only for text that holds none of them.
+    """
+    odd = _ODD_BREAKS_ASCII if text.isascii() else _ODD_BREAKS
+    if any(char in text for char in odd):
+        lines = _LINE.findall(text)
+        rest = text[sum(map(len, lines)):]
+        if rest:
+            lines.append(rest)
+        return lines
+    return text.splitlines(True)
+
+
+#: Characters ``str.splitlines`` treats as line breaks that CSV does not (see :func:`_split_lines`).
+_ODD_BREAKS_ASCII = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
+_ODD_BREAKS = (*_ODD_BREAKS_ASCII, "\x85", "\u2028", "\u2029")
+
+
+def _decoded_line_batches(stream: IO[bytes], head: bytes, decoder: codecs.IncrementalDecoder, cap: int,
+                          what: str) -> Iterator[list[str]]:
+    """Decode chunk by chunk and yield the chunk's complete lines with their endings (CRLF, LF or
+    CR), like a text file; a batch per chunk, so the CSV parser pulls lines without a Python step."""
     consumed = 0
     pending = ""
     chunk = head
@@ -392,16 +416,13 @@ def _decoded_lines(stream: IO[bytes], head: bytes, decoder: codecs.IncrementalDe
             offset = consumed - len(chunk) + max(exc.start, 0)
             raise UnsupportedEncoding(f"{what} is not valid UTF-8 or UTF-16 at byte {offset} (save it as "
                                       "UTF-8 and try again)") from None
-        lines = _LINE.findall(pending)
-        rest = pending[sum(len(x) for x in lines):]
-        if lines and not final and lines[-1].endswith("\r"):
-            rest = lines.pop() + rest  # the LF of a CRLF may be in the next chunk
-        yield from lines
-        pending = rest
+        lines = _split_lines(pending) if pending else []
         if final:
-            if pending:
-                yield pending
+            yield lines
             return
+        # an unfinished last line waits for the next chunk, and so does one ending in CR (its LF may follow)
+        pending = lines.pop() if lines and lines[-1][-1] != "\n" else ""
+        yield lines
         chunk = stream.read(64 * 1024)
 
 
@@ -417,45 +438,44 @@ def _parse_text_lines(lines: Iterable[str], *, what: str) -> Iterator[CsvRecord]
     if first is None:
         raise MalformedInput(f"{what} is empty", code="INPUT.CSV")
     delimiter = sniff_delimiter(first)
-
-    def chained() -> Iterator[str]:
-        assert first is not None
-        yield first
-        yield from iterator
-
-    reader = csv.reader(chained(), delimiter=delimiter, strict=True)
-    width: int | None = None
+    reader = csv.reader(chain((first,), iterator), delimiter=delimiter, strict=True)
+    width = -1  # cells in the first record; -1 until it is read
     previous_line = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            if width is None:
-                raise MalformedInput(f"{what} holds no data (only blank lines)", code="INPUT.CSV") from None
-            return
-        except csv.Error as exc:
+    try:
+        for cells in reader:
             line = previous_line + 1 + skipped
-            message = str(exc)
-            if "unexpected end of data" in message or "newline inside string" in message:
-                message = "a quoted field is not closed (file truncated?)"
-            elif "field larger than field limit" in message:
-                message = f"a field is longer than {csv.field_size_limit()} characters"
-            raise MalformedInput(f"{what} line {line}: {message}", code="INPUT.CSV") from None
+            previous_line = reader.line_num
+            count = len(cells)
+            if count != width or count == 1:  # first record, blank line, ragged row or one-column file
+                if not cells or (count == 1 and not cells[0].strip()):
+                    continue
+                if width < 0:
+                    width = count
+                elif count != width:
+                    _check_nul(cells, line, what)
+                    raise MalformedInput(f"{what} line {line} has {count} fields where the first row has "
+                                         f"{width} (ragged or truncated row)", code="INPUT.CSV_RAGGED")
+            joined = "".join(cells)
+            if "\x00" in joined:
+                _check_nul(cells, line, what)
+            # a cell can only need unescaping if it starts with an apostrophe: skip the scan when none has one
+            yield CsvRecord(line, tuple(unescape_formula(c) for c in cells) if "'" in joined else tuple(cells))
+    except csv.Error as exc:
         line = previous_line + 1 + skipped
-        previous_line = reader.line_num
-        if not cells or (len(cells) == 1 and not cells[0].strip()):
-            continue
-        joined = "".join(cells)
-        if "\x00" in joined:
-            raise UnsupportedEncoding(f"{what} line {line} contains NUL characters: probably UTF-16 "
-                                      "without a byte-order mark; save it as UTF-8")
-        if width is None:
-            width = len(cells)
-        elif len(cells) != width:
-            raise MalformedInput(f"{what} line {line} has {len(cells)} fields where the first row has "
-                                 f"{width} (ragged or truncated row)", code="INPUT.CSV_RAGGED")
-        # a cell can only need unescaping if it starts with an apostrophe: skip the scan when none has one
-        yield CsvRecord(line, tuple(unescape_formula(c) for c in cells) if "'" in joined else tuple(cells))
+        message = str(exc)
+        if "unexpected end of data" in message or "newline inside string" in message:
+            message = "a quoted field is not closed (file truncated?)"
+        elif "field larger than field limit" in message:
+            message = f"a field is longer than {csv.field_size_limit()} characters"
+        raise MalformedInput(f"{what} line {line}: {message}", code="INPUT.CSV") from None
+    if width < 0:
+        raise MalformedInput(f"{what} holds no data (only blank lines)", code="INPUT.CSV")
+
+
+def _check_nul(cells: Sequence[str], line: int, what: str) -> None:
+    if any("\x00" in cell for cell in cells):
+        raise UnsupportedEncoding(f"{what} line {line} contains NUL characters: probably UTF-16 "
+                                  "without a byte-order mark; save it as UTF-8")
 
 
 CsvCell = str | int | Decimal | None
