@@ -10,13 +10,18 @@ Column mapping, quirks and losses: ``docs/adapters/verra.md``.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from adapters.registry_exports import (
     CsvExportAdapter,
     ExportFile,
+    Record,
     RowFindings,
     RowMapper,
     check_serial,
@@ -31,9 +36,10 @@ from adapters.registry_exports import (
     read_date,
 )
 from standards.codec import Loss, Medium, MessageKind, SerializeResult, collect_losses
-from standards.findings import Layer, Location, RuleCatalogue, Severity
+from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
 from standards.model import CanonicalDocument, Project, UnitBlock, UnitStatus
-from standards.serials import Serial
+from standards.serials import MAX_SERIAL_LENGTH, Serial, default_catalogue
+from standards.tabular import CsvRecord
 
 REGISTRY = "verra"
 REFERENCE = "Verra registry public exports (registry-formats.md §2)"
@@ -150,6 +156,34 @@ class VerraAdapter(CsvExportAdapter):
         return result
 
     # --- reading
+
+    def _records(self, rows: Iterator[CsvRecord], findings: list[Finding], *,
+                 stop_on_error: bool = False) -> Iterator[Record]:
+        """As the base class, but a transactions row the compiled reader (:func:`_unit_reader`) can
+        take is mapped without the per-row dicts; every other row goes through :meth:`map_row`."""
+        first = next(rows, None)
+        if first is None:
+            return
+        mapper = self.detect(first.cells, findings)
+        if mapper is None:
+            return
+        fast = _unit_reader(mapper, self._ids) if mapper.file is TRANSACTIONS else None
+        row = RowFindings(self.rules, 0, findings)  # one collector, moved from line to line
+        for record in rows:
+            if fast is not None:
+                unit = fast(record.cells)
+                if unit is not None:
+                    yield unit
+                    continue
+            row.line = record.line
+            values, extra = mapper.row(record.cells)
+            before = len(findings)
+            mapped = self.map_row(mapper, values, extra, row)
+            if len(findings) == before or not any(f.is_error for f in findings[before:]):
+                if mapped is not None:
+                    yield mapped
+            elif stop_on_error:
+                return
 
     def map_row(self, mapper: RowMapper, values: dict[str, str], extra: dict[str, Any],
                 row: RowFindings) -> UnitBlock | Project | None:
@@ -403,6 +437,222 @@ class VerraAdapter(CsvExportAdapter):
                 country, str(extra.get("Estimated Annual Emission Reductions", "")),
                 str(extra.get("Region", "")), str(extra.get("Project Registration Date", "")),
                 str(extra.get("Crediting Period Start Date", "")), str(extra.get("Crediting Period End Date", ""))]
+
+
+# --- the compiled transactions reader (fast path)
+#
+# It takes a row only when the full path (``VerraAdapter._unit``) would give no finding at all, and then
+# builds the very same UnitBlock; anything else (a 12-token or odd serial, a quantity that disagrees,
+# an unknown ID or country, dates or vintages the serial does not reproduce ...) returns None and goes
+# the full way, which reports the findings. tests/adapters/test_verra_fastpath.py holds the two equal.
+
+#: Whole numbers written with thousands separators exactly as Verra writes them (``1,454,054``).
+_GROUPED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+", re.ASCII)
+_ALPHA3 = re.compile(r"[A-Z]{3}", re.ASCII).fullmatch
+_SERIAL_PARTS = ("first", "last", "unit_type", "country", "project", "vintage_start", "vintage_end")
+_UNIT_COLUMNS = ("ID", "Quantity Issued", "Serial Number", "Issuance Date", "Retirement/Cancellation Date",
+                 "Vintage Start", "Vintage End", "Country/Area", "Name", "Retirement Beneficiary",
+                 "Retirement Reason")
+
+
+@lru_cache(maxsize=4096)
+def _date_cell(raw: str) -> tuple[date | None, bool] | None:
+    """A non-empty date cell as ``read_date`` reads it: (value, native spelling kept in ``extra``), or
+    None when it gives a finding. The result depends on the text alone, so it is cached."""
+    found: list[Finding] = []
+    kept: dict[str, Any] = {}
+    value = read_date(RowFindings(VerraAdapter.rules, 0, found), kept, raw, "Issuance Date", "VERRA", "dmy")
+    return None if found else (value, bool(kept))
+
+
+@lru_cache(maxsize=4096)
+def _country_cell(raw: str, serial_country: str) -> tuple[str | None, bool] | None:
+    """Country/Area as ``_unit`` reads it next to the serial's alpha-2 code: (alpha-3 or None, native
+    spelling kept), or None when the full path reports something (unknown name, serial disagreement)."""
+    if not raw.strip():
+        return None, False
+    country = country_from_name(raw)
+    if country is None or not _ALPHA3(country):
+        return None  # the full path reports it (or pydantic refuses the code, as it always did)
+    alpha3 = country_from_name(serial_country)
+    if alpha3 is not None and alpha3 != country:
+        return None
+    return country, raw != country_name(country)
+
+
+@lru_cache(maxsize=4096)
+def _serial_vintage(raw_start: str, raw_end: str, token_start: str, token_end: str) -> int | None:
+    """The vintage year when Vintage Start/End are the serial's own DDMMYYYY dates and the year is in
+    range (nothing kept, no finding); else None."""
+    if raw_start != _ddmmyyyy(token_start) or raw_end != _ddmmyyyy(token_end):
+        return None
+    year = int(token_end[4:])
+    return year if 1900 <= year <= 2100 else None
+
+
+@lru_cache(maxsize=4096)
+def _project_link(project_id: str) -> tuple[str, str]:
+    """(number, project URL) for a checked ``VCS<number>`` ID."""
+    number = project_id[3:]
+    return number, PROJECT_URL.format(id=number)
+
+
+#: The fields the full path passes to ``UnitBlock(...)``: the ``model_fields_set`` of every block read.
+_SET_FIELDS = frozenset({"registry", "serial", "serial_first", "serial_last", "quantity", "vintage", "unit_type",
+                         "status", "status_date", "status_reason", "beneficiary", "project_id", "project_name",
+                         "country", "issuance_date", "link", "extra"})
+
+
+def _construct(values: dict[str, Any]) -> UnitBlock:
+    """A UnitBlock from values that already have their validated types, in field order, every field
+    present: what ``model_construct`` ends with, without its per-field Python loop (which costs more
+    than validating). Used only after :func:`_unit_builder` saw it equal full validation."""
+    unit = _new_model(UnitBlock)
+    _set_slot(unit, "__dict__", values)
+    _set_slot(unit, "__pydantic_fields_set__", set(_SET_FIELDS))
+    _set_slot(unit, "__pydantic_extra__", None)
+    _set_slot(unit, "__pydantic_private__", None)
+    return unit
+
+
+_new_model = object.__new__
+_set_slot = object.__setattr__
+
+
+def _unit_values(**values: Any) -> dict[str, Any]:
+    """All UnitBlock fields in declaration order: ``values``, the defaults (None) for the rest."""
+    return {name: values.get(name) for name in UnitBlock.model_fields}
+
+
+@lru_cache(maxsize=1)
+def _unit_builder() -> Callable[[dict[str, Any]], UnitBlock]:
+    """:func:`_construct` if, on this pydantic, it gives what ``model_validate`` gives (same field
+    values, order, fields set, extras, private state, dump), else full validation (:func:`_validate`)."""
+    model = UnitBlock
+    plain = (model.__pydantic_post_init__ is None and not model.__private_attributes__
+             and model.model_config.get("extra") != "allow"
+             and set(model.__slots__) >= {"__dict__", "__pydantic_fields_set__"})
+    samples = [
+        _unit_values(registry=REGISTRY, serial="19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-"
+                     "31122020-1", serial_first=941467007, serial_last=941467431, quantity=Decimal(425),
+                     vintage=2020, unit_type="VCU", status=_RETIRED, status_date=date(2026, 4, 10),
+                     status_reason="Environmental Benefit", beneficiary="Example Ltd", project_id="VCS1340",
+                     project_name="Bale", country="ETH", issuance_date=date(2026, 4, 3),
+                     link=PROJECT_URL.format(id="1340"), extra={"Methodology": "VM0015", "x": "1"}),
+        _unit_values(registry=REGISTRY, serial="1-0-0-VCS-VCU-1-VER-ET-1-1-01012020-31122020-0", serial_first=0,
+                     serial_last=0, quantity=Decimal(1), vintage=1900, unit_type="VCU", status=_ISSUED,
+                     project_id="VCS1", link=PROJECT_URL.format(id="1"), extra={}),
+    ]
+    for values in samples:
+        if not plain:
+            break
+        validated = model.model_validate({k: v for k, v in values.items() if k in _SET_FIELDS})
+        built = _construct(dict(values))
+        plain = (built == validated and list(built.__dict__.items()) == list(validated.__dict__.items())
+                 and built.model_fields_set == validated.model_fields_set
+                 and built.__pydantic_extra__ == validated.__pydantic_extra__
+                 and built.__pydantic_private__ == validated.__pydantic_private__
+                 and built.model_dump_json() == validated.model_dump_json() and repr(built) == repr(validated))
+    return _construct if plain else _validate
+
+
+def _validate(values: dict[str, Any]) -> UnitBlock:
+    """Full validation of the fields the full path sets (the same ``model_fields_set``)."""
+    return UnitBlock.model_validate({name: values[name] for name in _SET_FIELDS})
+
+
+def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[str]], UnitBlock | None] | None:
+    """A function from one transactions row's cells to its UnitBlock, or to None when the row needs
+    the full path. None (no fast path at all) when the header or the serial catalogue is unusual."""
+    layout = default_catalogue().layouts("verra")[0]
+    if layout.variant != "verra-13" or not set(_SERIAL_PARTS) <= set(layout.names):
+        return None  # a configured layout could change which variant matches first
+    if any(name in TRANSACTIONS.columns for name, _ in mapper.unknown):
+        return None  # a repeated header: its extra value would collide with the adapter's own keys
+    width = len(mapper.header)
+    index = mapper.index
+    pad = any(column not in index for column in _UNIT_COLUMNS)
+    pick = itemgetter(*(index.get(column, width) for column in _UNIT_COLUMNS))
+    parts = itemgetter(*(layout.names.index(name) for name in _SERIAL_PARTS))
+    match = layout.regex.match
+    grouped = _GROUPED.fullmatch
+    unknown = mapper.unknown
+    kept_columns = tuple((column, index[column]) for column in _UNIT_EXTRAS if column in index)
+    date_cell, country_cell, serial_vintage, project_link = _date_cell, _country_cell, _serial_vintage, _project_link
+    build = _unit_builder()
+    retired_status, issued_status = _RETIRED, _ISSUED
+
+    def read(cells: Sequence[str]) -> UnitBlock | None:
+        if pad:
+            cells = (*cells, "")
+        (raw_id, raw_qty, serial_text, raw_issued, raw_retired, raw_start, raw_end, raw_country, name,
+         beneficiary, reason) = pick(cells)
+        project_id = ids.get(raw_id)
+        if project_id is None or len(serial_text) > MAX_SERIAL_LENGTH:
+            return None
+        m = match(serial_text)
+        if m is None:
+            return None
+        first_text, last_text, unit_type, serial_country, serial_project, token_start, token_end = parts(m.groups())
+        first, last = int(first_text), int(last_text)
+        if raw_qty.isdigit() and raw_qty.isascii():
+            count = int(raw_qty)
+            keep_qty = len(raw_qty) > 3 and raw_qty != f"{count:,}"
+        elif grouped(raw_qty):
+            count = int(raw_qty.replace(",", ""))
+            keep_qty = False
+        else:
+            return None
+        if last - first + 1 != count:
+            return None  # also a backwards range
+        vintage = serial_vintage(raw_start, raw_end, token_start, token_end)
+        if vintage is None:
+            return None
+        number, link = project_link(project_id)
+        if serial_project != number and serial_project.lstrip("0") != number.lstrip("0"):
+            return None
+        issued = keep_issued = retired = keep_retired = None
+        if raw_issued:
+            cell = date_cell(raw_issued)
+            if cell is None:
+                return None
+            issued, keep_issued = cell
+        if raw_retired:
+            cell = date_cell(raw_retired)
+            if cell is None:
+                return None
+            retired, keep_retired = cell
+        country = keep_country = None
+        if raw_country:
+            place = country_cell(raw_country, serial_country)
+            if place is None:
+                return None
+            country, keep_country = place
+        extra: dict[str, Any] = {column: cells[i] for column, i in unknown if cells[i] != ""}
+        if keep_qty:
+            extra["Quantity Issued"] = raw_qty
+        if keep_issued:
+            extra["Issuance Date"] = raw_issued
+        if keep_retired:
+            extra["Retirement/Cancellation Date"] = raw_retired
+        if keep_country:
+            extra["Country/Area"] = raw_country
+        for column, i in kept_columns:
+            raw = cells[i]
+            if raw:
+                extra[column] = raw
+        # every UnitBlock field, in declaration order (see _construct); each value has its validated type:
+        # ints from ASCII digits (>= 0), a Decimal, a year in 1900-2100, dates, an [A-Z]{3} code, a member
+        return build({
+            "extra": extra, "registry": REGISTRY, "serial": serial_text, "serial_first": first,
+            "serial_last": last, "quantity": Decimal(count), "vintage": vintage, "unit_type": unit_type,
+            "status": retired_status if retired is not None else issued_status, "status_date": retired,
+            "status_reason": reason or None, "project_id": project_id, "project_name": name or None,
+            "country": country, "owner": None, "account": None, "beneficiary": beneficiary or None,
+            "issuance_date": issued, "itmo_reference": None, "corresponding_adjustment": None, "link": link,
+        })
+
+    return read
 
 
 adapter = VerraAdapter()
