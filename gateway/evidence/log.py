@@ -11,7 +11,7 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -65,6 +65,16 @@ def record_to_row(record: EvidenceRecord) -> tuple[Any, ...]:
             record.v)
 
 
+@dataclass(slots=True)
+class _PendingAppend:
+    """One caller's exchange waiting for its group's commit."""
+
+    exchange: Exchange
+    done: bool = False
+    record: EvidenceRecord | None = None
+    error: BaseException | None = None
+
+
 class EvidenceLog(ABC):
     """An append-only, hash-chained, signed log of exchanges (one chain per table)."""
 
@@ -74,6 +84,8 @@ class EvidenceLog(ABC):
         self._signer = signer
         self._known_kids: set[str] = set()
         self._lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_PendingAppend] = []
 
     @property
     def signer(self) -> Signer | None:
@@ -101,13 +113,48 @@ class EvidenceLog(ABC):
         return replace(draft, hash=digest, signature=signature)
 
     def append(self, exchange: Exchange) -> EvidenceRecord:
-        """Append one exchange and return the stored record (atomic; safe across threads/processes)."""
-        checked = exchange.checked()
+        """Append one exchange and return the stored record once it is committed (durable per the
+        backend's settings; safe across threads and processes).
+
+        Group commit: appends that arrive while another thread is committing queue up, and the next
+        thread to take the write lock commits all of them in one transaction (one fsync or round
+        trip for the group). Every caller still returns only after its own record is committed; if
+        the group's transaction fails, nothing of it is written and every caller gets the error.
+        """
+        pending = _PendingAppend(exchange.checked())
+        with self._queue_lock:
+            self._queue.append(pending)
         with self._lock:
-            return self._append(checked)
+            if not pending.done:
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                try:
+                    records = self._append_batch([p.exchange for p in group])
+                except BaseException as exc:
+                    for member in group:
+                        member.error, member.done = exc, True
+                else:
+                    for member, record in zip(group, records, strict=True):
+                        member.record, member.done = record, True
+        if pending.error is not None:
+            raise pending.error
+        assert pending.record is not None
+        return pending.record
 
     @abstractmethod
-    def _append(self, exchange: Exchange) -> EvidenceRecord: ...
+    def _append_batch(self, exchanges: list[Exchange]) -> list[EvidenceRecord]:
+        """Seal and insert ``exchanges`` as consecutive records in one transaction; all or nothing."""
+
+    def _seal_batch(self, exchanges: list[Exchange], head: tuple[int, str] | None) -> list[EvidenceRecord]:
+        """Seal ``exchanges`` as the records after ``head`` (``None``: the log is empty)."""
+        seq, prev = head if head is not None else (0, GENESIS_PREV_HASH)
+        records = []
+        for exchange in exchanges:
+            seq += 1
+            record = self.seal(exchange, seq, prev)
+            records.append(record)
+            prev = record.hash
+        return records
 
     # The reads are the same SQL on every backend; only the parameter placeholder differs.
     _table: str

@@ -17,7 +17,7 @@ import psycopg
 from gateway.evidence.canonical import canonical_json
 from gateway.evidence.errors import EvidenceStoreUnavailable
 from gateway.evidence.log import COLUMNS, EvidenceLog, check_table_name, record_to_row
-from gateway.evidence.record import GENESIS_PREV_HASH, EvidenceRecord, Exchange
+from gateway.evidence.record import EvidenceRecord, Exchange
 from gateway.evidence.signing import Signer
 
 
@@ -79,25 +79,26 @@ class PostgresEvidenceLog(EvidenceLog):
             raise EvidenceStoreUnavailable(f"cannot prepare the PostgreSQL evidence table {t}: {exc}"
                                            ) from None
 
-    def _append(self, exchange: Exchange) -> EvidenceRecord:
+    def _append_batch(self, exchanges: list[Exchange]) -> list[EvidenceRecord]:
         t = self._table
         try:
             conn = self._connection()
-            # pipelined: BEGIN + lock + head read go in one round trip, INSERT + COMMIT in another.
+            # pipelined: BEGIN + lock + head read go in one round trip, INSERTs + COMMIT in another.
             # The lock is its own statement, so the head read's snapshot is taken after it is held.
             with conn.pipeline(), conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
                 row = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
-                seq, prev = (int(row[0]), str(row[1])) if row else (0, GENESIS_PREV_HASH)
-                record = self.seal(exchange, seq + 1, prev)
-                conn.execute(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
-                             f"VALUES ({', '.join(['%s'] * len(COLUMNS))})", record_to_row(record))
+                records = self._seal_batch(exchanges, (int(row[0]), str(row[1])) if row else None)
+                with conn.cursor() as cursor:
+                    cursor.executemany(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
+                                       f"VALUES ({', '.join(['%s'] * len(COLUMNS))})",
+                                       [record_to_row(r) for r in records])
                 self._remember_key(conn)
         except psycopg.Error as exc:
             raise EvidenceStoreUnavailable(f"the PostgreSQL evidence log refused the append: {exc}") from None
         if self._signer is not None:
             self._known_kids.add(self._signer.kid)
-        return record
+        return records
 
     def _remember_key(self, conn: psycopg.Connection[Any]) -> None:
         assert self._signer is not None

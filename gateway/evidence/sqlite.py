@@ -14,7 +14,7 @@ from typing import Any
 from gateway.evidence.canonical import canonical_json
 from gateway.evidence.errors import EvidenceConfigError, EvidenceStoreUnavailable
 from gateway.evidence.log import COLUMNS, EvidenceLog, check_table_name, record_to_row
-from gateway.evidence.record import GENESIS_PREV_HASH, EvidenceRecord, Exchange
+from gateway.evidence.record import EvidenceRecord, Exchange
 from gateway.evidence.signing import Signer
 from gateway.sqlite_writes import begin_immediate
 
@@ -58,16 +58,15 @@ class SqliteEvidenceLog(EvidenceLog):
             COMMIT;
         """)
 
-    def _append(self, exchange: Exchange) -> EvidenceRecord:
+    def _append_batch(self, exchanges: list[Exchange]) -> list[EvidenceRecord]:
         conn, t = self._conn, self._table
         try:
             begin_immediate(conn)
             try:
                 row = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
-                seq, prev = (row[0], row[1]) if row else (0, GENESIS_PREV_HASH)
-                record = self.seal(exchange, seq + 1, prev)
-                conn.execute(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
-                             f"VALUES ({', '.join('?' * len(COLUMNS))})", record_to_row(record))
+                records = self._seal_batch(exchanges, (int(row[0]), str(row[1])) if row else None)
+                conn.executemany(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
+                                 f"VALUES ({', '.join('?' * len(COLUMNS))})", map(record_to_row, records))
                 self._remember_key(conn)
                 conn.execute("COMMIT")
             except BaseException:
@@ -77,7 +76,7 @@ class SqliteEvidenceLog(EvidenceLog):
             raise EvidenceStoreUnavailable(f"the SQLite evidence log refused the append: {exc}") from None
         if self._signer is not None:
             self._known_kids.add(self._signer.kid)
-        return record
+        return records
 
     def _remember_key(self, conn: sqlite3.Connection) -> None:
         assert self._signer is not None

@@ -18,7 +18,9 @@ from gateway.evidence import (
     GENESIS_PREV_HASH,
     EvidenceConfigError,
     EvidenceLog,
+    EvidenceRecord,
     EvidenceStoreUnavailable,
+    Exchange,
     InvalidEntry,
     JwkSigner,
     KeySetVerifier,
@@ -241,6 +243,64 @@ def test_threads_appending_concurrently_keep_one_chain(backend: Backend, signer:
             t.join()
         report = log.verify(keys)
     assert report.ok and report.records == 60
+
+
+def test_concurrent_appends_are_group_committed_and_each_caller_gets_its_own_record(
+        backend: Backend, signer: JwkSigner, keys: KeySetVerifier) -> None:
+    """Appends that queue behind a commit share the next transaction; every caller still gets the
+    record of its own exchange, and the chain is the same as if they had been appended one by one."""
+    groups: list[int] = []
+    with backend.open(signer) as log:
+        real_batch = log._append_batch
+
+        def counting_batch(exchanges: list[Exchange]) -> list[EvidenceRecord]:
+            groups.append(len(exchanges))
+            time.sleep(0.005)  # a slow disk: others queue up meanwhile
+            return real_batch(exchanges)
+
+        log._append_batch = counting_batch  # type: ignore[method-assign]
+        returned: dict[str, EvidenceRecord] = {}
+        barrier = threading.Barrier(16)
+
+        def work(t: int) -> None:
+            barrier.wait()
+            for i in range(5):
+                record = log.append(exchange(100 * t + i))
+                returned[record.message_id] = record
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        report = log.verify(keys)
+        stored = {r.message_id: r for r in log.records()}
+    assert report.ok and report.records == 80
+    assert sum(groups) == 80 and max(groups) > 1 and len(groups) < 80
+    assert returned == stored  # each caller got exactly its committed record
+
+
+def test_a_failing_group_fails_every_member_and_writes_nothing(backend: Backend, signer: JwkSigner) -> None:
+    with backend.open(signer) as log:
+        log.append(exchange(1))
+    with open_log(backend.url, signer=BrokenSigner()) as log:
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(8)
+
+        def work(t: int) -> None:
+            barrier.wait()
+            try:
+                log.append(exchange(10 + t))
+            except EvidenceConfigError as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(errors) == 8 and all(getattr(e, "code", "") == "EVIDENCE.SIGNER_FAILED" for e in errors)
+        assert log.head()[0] == 1
 
 
 def test_two_processes_appending_concurrently_keep_one_chain(backend: Backend, tmp_path: Path) -> None:
