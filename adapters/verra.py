@@ -445,62 +445,76 @@ class VerraAdapter(CsvExportAdapter):
 # builds the very same UnitBlock; anything else (a 12-token or odd serial, a quantity that disagrees,
 # an unknown ID or country, dates or vintages the serial does not reproduce ...) returns None and goes
 # the full way, which reports the findings. tests/adapters/test_verra_fastpath.py holds the two equal.
+# Values that repeat across rows (dates, the serial's series part with the columns it is checked
+# against) are cached by their text in bounded LRU caches; a cached answer depends on that text alone.
 
-#: Whole numbers written with thousands separators exactly as Verra writes them (``1,454,054``).
-_GROUPED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+", re.ASCII)
 _ALPHA3 = re.compile(r"[A-Z]{3}", re.ASCII).fullmatch
-_SERIAL_PARTS = ("first", "last", "unit_type", "country", "project", "vintage_start", "vintage_end")
 _UNIT_COLUMNS = ("ID", "Quantity Issued", "Serial Number", "Issuance Date", "Retirement/Cancellation Date",
                  "Vintage Start", "Vintage End", "Country/Area", "Name", "Retirement Beneficiary",
                  "Retirement Reason")
+#: The serial parts the series check needs (see :func:`_series`).
+_SERIES_PARTS = ("unit_type", "country", "project", "vintage_start", "vintage_end")
+#: The fields the full path passes to ``UnitBlock(...)``: the ``model_fields_set`` of every block read.
+_SET_FIELDS = frozenset({"registry", "serial", "serial_first", "serial_last", "quantity", "vintage", "unit_type",
+                         "status", "status_date", "status_reason", "beneficiary", "project_id", "project_name",
+                         "country", "issuance_date", "link", "extra"})
+
+
+def _verra13() -> Any:
+    """The layout the full path tries first for Verra serials, when it is the built-in 13-token one
+    starting ``{batch}-{first}-{last}-`` with digit runs (what the series split relies on); else None."""
+    layout = default_catalogue().layouts("verra")[0]
+    if layout.variant != "verra-13" or not layout.template.startswith("{batch}-{first}-{last}-") \
+            or any(layout.fields[name] != r"\d+" for name in ("batch", "first", "last")) \
+            or not set(_SERIES_PARTS) <= set(layout.names):
+        return None
+    return layout
 
 
 @lru_cache(maxsize=4096)
 def _date_cell(raw: str) -> tuple[date | None, bool] | None:
     """A non-empty date cell as ``read_date`` reads it: (value, native spelling kept in ``extra``), or
-    None when it gives a finding. The result depends on the text alone, so it is cached."""
+    None when it gives a finding."""
     found: list[Finding] = []
     kept: dict[str, Any] = {}
     value = read_date(RowFindings(VerraAdapter.rules, 0, found), kept, raw, "Issuance Date", "VERRA", "dmy")
     return None if found else (value, bool(kept))
 
 
-@lru_cache(maxsize=4096)
-def _country_cell(raw: str, serial_country: str) -> tuple[str | None, bool] | None:
-    """Country/Area as ``_unit`` reads it next to the serial's alpha-2 code: (alpha-3 or None, native
-    spelling kept), or None when the full path reports something (unknown name, serial disagreement)."""
-    if not raw.strip():
-        return None, False
-    country = country_from_name(raw)
-    if country is None or not _ALPHA3(country):
-        return None  # the full path reports it (or pydantic refuses the code, as it always did)
-    alpha3 = country_from_name(serial_country)
-    if alpha3 is not None and alpha3 != country:
+@lru_cache(maxsize=16384)
+def _series(tail: str, raw_start: str, raw_end: str, raw_country: str,
+            project_id: str) -> tuple[str, int, str | None, bool, str] | None:
+    """What the full path derives from a 13-token serial's part after ``batch-first-last-`` and the
+    columns it is checked against, when none of that gives a finding or keeps a column:
+    (unit type, vintage, country alpha-3 or None, Country/Area kept in extra, project URL); else None.
+
+    The caller has checked that batch, first and last are ASCII digit runs, so the whole serial has
+    the layout exactly when ``0-0-0-<tail>`` has it, with the same parts."""
+    layout = _verra13()
+    m = layout.regex.match("0-0-0-" + tail) if layout is not None else None
+    if m is None:
         return None
-    return country, raw != country_name(country)
-
-
-@lru_cache(maxsize=4096)
-def _serial_vintage(raw_start: str, raw_end: str, token_start: str, token_end: str) -> int | None:
-    """The vintage year when Vintage Start/End are the serial's own DDMMYYYY dates and the year is in
-    range (nothing kept, no finding); else None."""
+    unit_type, serial_country, serial_project, token_start, token_end = m.group(*_SERIES_PARTS)
+    # Vintage Start/End: not kept only when they are the serial's own dates (VerraAdapter._vintage)
     if raw_start != _ddmmyyyy(token_start) or raw_end != _ddmmyyyy(token_end):
         return None
-    year = int(token_end[4:])
-    return year if 1900 <= year <= 2100 else None
-
-
-@lru_cache(maxsize=4096)
-def _project_link(project_id: str) -> tuple[str, str]:
-    """(number, project URL) for a checked ``VCS<number>`` ID."""
-    number = project_id[3:]
-    return number, PROJECT_URL.format(id=number)
-
-
-#: The fields the full path passes to ``UnitBlock(...)``: the ``model_fields_set`` of every block read.
-_SET_FIELDS = frozenset({"registry", "serial", "serial_first", "serial_last", "quantity", "vintage", "unit_type",
-                         "status", "status_date", "status_reason", "beneficiary", "project_id", "project_name",
-                         "country", "issuance_date", "link", "extra"})
+    vintage = int(token_end[4:])
+    if not 1900 <= vintage <= 2100:
+        return None
+    number = project_id[3:]  # VerraAdapter._cross_check
+    if serial_project != number and serial_project.lstrip("0") != number.lstrip("0"):
+        return None
+    country: str | None = None  # VerraAdapter._unit, then _cross_check
+    kept = False
+    if raw_country.strip():
+        country = country_from_name(raw_country)
+        if country is None or not _ALPHA3(country):
+            return None  # the full path reports it (or pydantic refuses the code, as it always did)
+        alpha3 = country_from_name(serial_country)
+        if alpha3 is not None and alpha3 != country:
+            return None
+        kept = raw_country != country_name(country)
+    return unit_type, vintage, country, kept, PROJECT_URL.format(id=number)
 
 
 def _construct(values: dict[str, Any]) -> UnitBlock:
@@ -517,6 +531,11 @@ def _construct(values: dict[str, Any]) -> UnitBlock:
 
 _new_model = object.__new__
 _set_slot = object.__setattr__
+
+
+def _validate(values: dict[str, Any]) -> UnitBlock:
+    """Full validation of the fields the full path sets (the same ``model_fields_set``)."""
+    return UnitBlock.model_validate({name: values[name] for name in _SET_FIELDS})
 
 
 def _unit_values(**values: Any) -> dict[str, Any]:
@@ -556,30 +575,21 @@ def _unit_builder() -> Callable[[dict[str, Any]], UnitBlock]:
     return _construct if plain else _validate
 
 
-def _validate(values: dict[str, Any]) -> UnitBlock:
-    """Full validation of the fields the full path sets (the same ``model_fields_set``)."""
-    return UnitBlock.model_validate({name: values[name] for name in _SET_FIELDS})
-
-
 def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[str]], UnitBlock | None] | None:
     """A function from one transactions row's cells to its UnitBlock, or to None when the row needs
     the full path. None (no fast path at all) when the header or the serial catalogue is unusual."""
-    layout = default_catalogue().layouts("verra")[0]
-    if layout.variant != "verra-13" or not set(_SERIAL_PARTS) <= set(layout.names):
-        return None  # a configured layout could change which variant matches first
+    if _verra13() is None:
+        return None  # e.g. a configured layout that would change which variant matches first
     if any(name in TRANSACTIONS.columns for name, _ in mapper.unknown):
         return None  # a repeated header: its extra value would collide with the adapter's own keys
     width = len(mapper.header)
     index = mapper.index
-    pad = any(column not in index for column in _UNIT_COLUMNS)
+    pad = any(column not in index for column in _UNIT_COLUMNS)  # a missing optional column reads as ""
     pick = itemgetter(*(index.get(column, width) for column in _UNIT_COLUMNS))
-    parts = itemgetter(*(layout.names.index(name) for name in _SERIAL_PARTS))
-    match = layout.regex.match
-    grouped = _GROUPED.fullmatch
     unknown = mapper.unknown
     kept_columns = tuple((column, index[column]) for column in _UNIT_EXTRAS if column in index)
-    date_cell, country_cell, serial_vintage, project_link = _date_cell, _country_cell, _serial_vintage, _project_link
-    build = _unit_builder()
+    date_cell, series_of, build = _date_cell, _series, _unit_builder()
+    template = _unit_values(registry=REGISTRY)  # every field in declaration order (see _construct)
     retired_status, issued_status = _RETIRED, _ISSUED
 
     def read(cells: Sequence[str]) -> UnitBlock | None:
@@ -587,30 +597,34 @@ def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[s
             cells = (*cells, "")
         (raw_id, raw_qty, serial_text, raw_issued, raw_retired, raw_start, raw_end, raw_country, name,
          beneficiary, reason) = pick(cells)
-        project_id = ids.get(raw_id)
-        if project_id is None or len(serial_text) > MAX_SERIAL_LENGTH:
+        project_id = ids.get(raw_id)  # only IDs the full path has read without a finding
+        if project_id is None or len(serial_text) > MAX_SERIAL_LENGTH or not serial_text.isascii():
             return None
-        m = match(serial_text)
-        if m is None:
+        tokens = serial_text.split("-", 3)
+        if len(tokens) != 4:
             return None
-        first_text, last_text, unit_type, serial_country, serial_project, token_start, token_end = parts(m.groups())
-        first, last = int(first_text), int(last_text)
-        if raw_qty.isdigit() and raw_qty.isascii():
-            count = int(raw_qty)
+        batch, first_text, last_text, tail = tokens
+        if not (batch.isdigit() and first_text.isdigit() and last_text.isdigit()):
+            return None
+        series = series_of(tail, raw_start, raw_end, raw_country, project_id)
+        if series is None:
+            return None
+        unit_type, vintage, country, keep_country, link = series
+        # Quantity Issued: ASCII digits (kept in extra as the full path keeps them), or grouped exactly
+        # as Verra writes it; anything else goes the full way
+        digits = raw_qty.replace(",", "") if "," in raw_qty else raw_qty
+        if not (digits.isdigit() and digits.isascii()):
+            return None
+        count = int(digits)
+        if digits is raw_qty:
             keep_qty = len(raw_qty) > 3 and raw_qty != f"{count:,}"
-        elif grouped(raw_qty):
-            count = int(raw_qty.replace(",", ""))
+        elif raw_qty == f"{count:,}" and raw_qty[0] != "0":
             keep_qty = False
         else:
             return None
-        if last - first + 1 != count:
-            return None  # also a backwards range
-        vintage = serial_vintage(raw_start, raw_end, token_start, token_end)
-        if vintage is None:
-            return None
-        number, link = project_link(project_id)
-        if serial_project != number and serial_project.lstrip("0") != number.lstrip("0"):
-            return None
+        first = int(first_text)
+        if not count or int(last_text) - first + 1 != count:
+            return None  # a range that disagrees, or runs backwards (last = first - 1 with a zero quantity)
         issued = keep_issued = retired = keep_retired = None
         if raw_issued:
             cell = date_cell(raw_issued)
@@ -622,13 +636,7 @@ def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[s
             if cell is None:
                 return None
             retired, keep_retired = cell
-        country = keep_country = None
-        if raw_country:
-            place = country_cell(raw_country, serial_country)
-            if place is None:
-                return None
-            country, keep_country = place
-        extra: dict[str, Any] = {column: cells[i] for column, i in unknown if cells[i] != ""}
+        extra: dict[str, Any] = {column: cells[i] for column, i in unknown if cells[i] != ""} if unknown else {}
         if keep_qty:
             extra["Quantity Issued"] = raw_qty
         if keep_issued:
@@ -641,16 +649,26 @@ def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[s
             raw = cells[i]
             if raw:
                 extra[column] = raw
-        # every UnitBlock field, in declaration order (see _construct); each value has its validated type:
-        # ints from ASCII digits (>= 0), a Decimal, a year in 1900-2100, dates, an [A-Z]{3} code, a member
-        return build({
-            "extra": extra, "registry": REGISTRY, "serial": serial_text, "serial_first": first,
-            "serial_last": last, "quantity": Decimal(count), "vintage": vintage, "unit_type": unit_type,
-            "status": retired_status if retired is not None else issued_status, "status_date": retired,
-            "status_reason": reason or None, "project_id": project_id, "project_name": name or None,
-            "country": country, "owner": None, "account": None, "beneficiary": beneficiary or None,
-            "issuance_date": issued, "itmo_reference": None, "corresponding_adjustment": None, "link": link,
-        })
+        # each value has its validated type: ints from ASCII digits (>= 0), a Decimal, a year in
+        # 1900-2100, dates, an [A-Z]{3} code, a UnitStatus member, text
+        values = template.copy()
+        values["extra"] = extra
+        values["serial"] = serial_text
+        values["serial_first"] = first
+        values["serial_last"] = first + count - 1
+        values["quantity"] = Decimal(count)
+        values["vintage"] = vintage
+        values["unit_type"] = unit_type
+        values["status"] = retired_status if retired is not None else issued_status
+        values["status_date"] = retired
+        values["status_reason"] = reason or None
+        values["project_id"] = project_id
+        values["project_name"] = name or None
+        values["country"] = country
+        values["beneficiary"] = beneficiary or None
+        values["issuance_date"] = issued
+        values["link"] = link
+        return build(values)
 
     return read
 
