@@ -21,7 +21,7 @@ import orjson
 from adapters.registry import AdapterRegistry, default_registry
 from gateway.evidence.log import EvidenceLog
 from gateway.evidence.record import Exchange, utc_timestamp
-from gateway.idempotency.store import ClaimState, IdempotencyStore
+from gateway.idempotency.store import Claim, ClaimState, IdempotencyStore
 from gateway.transfers.delivery import Answer, deliver
 from gateway.transfers.errors import (
     KindMismatch,
@@ -49,6 +49,8 @@ CANONICAL_CONTENT_TYPE = "application/vnd.carbonlink.canonical+json"
 RECEIPT_TYP = "carbonlink-receipt+jws"
 #: A receipt lists at most this many validation warnings (``warnings_total`` counts them all).
 MAX_RECEIPT_WARNINGS = 50
+#: Outbound connections kept per gateway process.
+OUTBOUND_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=64)
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$")
 MEDIA_TYPES = {Medium.JSON: "application/json", Medium.CSV: "text/csv", Medium.XML: "application/xml",
                 Medium.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -84,6 +86,20 @@ def canonical_bytes(doc: dict[str, Any]) -> bytes:
     return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A message made ready for delivery."""
+
+    source_format: str
+    source_medium: Medium
+    receiver: Participant
+    outbound_body: bytes
+    target_medium: Medium
+    losses: list[Loss]
+    findings: list[Finding]
+    signature: str
+
+
 @dataclass(slots=True)
 class Outcome:
     """What the HTTP layer sends back: the receipt bytes, its signature and the status."""
@@ -109,13 +125,16 @@ class TransferService:
         self.evidence = evidence
         self.issuer = issuer
         self.adapters = adapters or default_registry()
-        self.http = http or httpx.Client(follow_redirects=False)
+        self.http = http or httpx.Client(follow_redirects=False, limits=OUTBOUND_LIMITS)
 
     # -- the pipeline -------------------------------------------------------------------------
 
     def submit(self, sender: Participant, kind: MessageKind, message_id: str, body: bytes,
                content_type: str | None, receiver_hint: str | None = None) -> Outcome:
-        """Relay one message from ``sender``; return the signed receipt (or raise a coded error)."""
+        """Relay one message from ``sender``; return the signed receipt (or raise a coded error).
+
+        Blocking: the HTTP layer runs it in a worker thread.
+        """
         started = time.perf_counter()
         received_at = utc_timestamp()
         if kind not in sender.message_kinds:
@@ -132,25 +151,21 @@ class TransferService:
             stored = claim.receipt
             return Outcome(int(stored["status"]), canonical_bytes(stored["receipt"]), str(stored["signature"]),
                            replayed=True, receipt=stored["receipt"])
-        receiver: Participant | None = None
+        plan: _Plan | None = None
         try:
-            source_format, source_medium = self._source(sender, content_type)
-            document, findings = self._parse(source_format, source_medium, body)
-            self._check_kind(kind, document)
-            self._check_sender(sender, document)
-            receiver = self._receiver(sender, document, kind, receiver_hint)
-            outbound_body, target_medium, losses = self._translate(document, receiver)
-            signature = self._sign_detached(outbound_body)
+            plan = self._plan(sender, kind, body, content_type, receiver_hint)
             delivered_at = utc_timestamp()
-            answer = deliver(self.http, self.outbound, receiver, body=outbound_body,
-                             content_type=MEDIA_TYPES[target_medium], message_id=message_id, sender=sender.id,
-                             kind=kind.value, signature=signature, policy=self.settings.policy_for(receiver.id))
+            answer = deliver(self.http, self.outbound, plan.receiver, body=plan.outbound_body,
+                                   content_type=MEDIA_TYPES[plan.target_medium], message_id=message_id,
+                                   sender=sender.id, kind=kind.value, signature=plan.signature,
+                                   policy=self.settings.policy_for(plan.receiver.id))
         except UpstreamError as exc:
+            receiver_id = plan.receiver.id if plan else None
             self.idempotency.release(claim)
-            self._record_fault(sender, receiver, kind, message_id, inbound_digest, exc)
-            METRICS.faults.labels(receiver.id if receiver else "-", kind.value, exc.code).inc()
+            self._record_fault(sender, receiver_id, kind, message_id, inbound_digest, exc)
+            METRICS.faults.labels(receiver_id or "-", kind.value, exc.code).inc()
             log.warning("delivery failed", extra={"message_id": message_id, "sender": sender.id, "kind": kind.value,
-                                                  "receiver": receiver.id if receiver else None, "code": exc.code,
+                                                  "receiver": receiver_id, "code": exc.code,
                                                   "detail": exc.message})
             raise
         except CarbonlinkError as exc:
@@ -162,28 +177,45 @@ class TransferService:
         except BaseException:
             self.idempotency.release(claim)
             raise
-        receipt = self._receipt(sender, receiver, kind, message_id, body, inbound_digest, source_format,
-                                source_medium, outbound_body, target_medium, answer, losses, findings,
+        receiver = plan.receiver
+        receipt = self._receipt(sender, receiver, kind, message_id, body, inbound_digest, plan, answer,
                                 received_at, delivered_at)
         receipt_body = canonical_bytes(receipt)
         receipt_signature = self._sign_detached(receipt_body, typ=RECEIPT_TYP)
         status = 200
-        try:  # evidence first: a receipt is only handed out once it is on record
-            self.evidence.append(Exchange(
-                kind=kind.value, sender=sender.id, receiver=receiver.id, message_id=message_id,
-                inbound_sha256=inbound_digest, outbound_sha256=sha256_hex(outbound_body), receipt=receipt,
-                verdicts={"outcome": receipt["outcome"], "receiver_status": answer.status,
-                          "receiver_code": answer.document.get("code"), "warnings": len(findings),
-                          "losses": len(losses)}))
-            self.idempotency.complete(claim, {"status": status, "receipt": receipt, "signature": receipt_signature})
-        except BaseException:
-            self.idempotency.release(claim)
-            raise
+        exchange = Exchange(
+            kind=kind.value, sender=sender.id, receiver=receiver.id, message_id=message_id,
+            inbound_sha256=inbound_digest, outbound_sha256=receipt["outbound"]["sha256"], receipt=receipt,
+            verdicts={"outcome": receipt["outcome"], "receiver_status": answer.status,
+                      "receiver_code": answer.document.get("code"), "warnings": len(plan.findings),
+                      "losses": len(plan.losses)})
+        self._record(claim, exchange, {"status": status, "receipt": receipt, "signature": receipt_signature})
         METRICS.messages.labels(receiver.id, kind.value, receipt["outcome"]).inc()
         METRICS.latency.labels(receiver.id, kind.value).observe(time.perf_counter() - started)
         log.info("relayed", extra={"message_id": message_id, "sender": sender.id, "receiver": receiver.id,
                                    "kind": kind.value, "outcome": receipt["outcome"]})
         return Outcome(status, receipt_body, receipt_signature, receipt=receipt)
+
+    def _plan(self, sender: Participant, kind: MessageKind, body: bytes, content_type: str | None,
+              receiver_hint: str | None) -> _Plan:
+        """Everything before delivery: parse, check, find the receiver, translate, sign."""
+        source_format, source_medium = self._source(sender, content_type)
+        document, findings = self._parse(source_format, source_medium, body)
+        self._check_kind(kind, document)
+        self._check_sender(sender, document)
+        receiver = self._receiver(sender, document, kind, receiver_hint)
+        outbound_body, target_medium, losses = self._translate(document, receiver)
+        return _Plan(source_format, source_medium, receiver, outbound_body, target_medium, losses, findings,
+                     self._sign_detached(outbound_body))
+
+    def _record(self, claim: Claim, exchange: Exchange, stored: dict[str, Any]) -> None:
+        """Evidence first, then the idempotency record: a receipt is only handed out once it is on record."""
+        try:
+            self.evidence.append(exchange)
+            self.idempotency.complete(claim, stored)
+        except BaseException:
+            self.idempotency.release(claim)
+            raise
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -292,9 +324,10 @@ class TransferService:
         return f"{head}..{sig}"
 
     def _receipt(self, sender: Participant, receiver: Participant, kind: MessageKind, message_id: str,
-                 body: bytes, inbound_digest: str, source_format: str, source_medium: Medium, outbound_body: bytes,
-                 target_medium: Medium, answer: Answer, losses: list[Loss], findings: list[Finding],
-                 received_at: str, delivered_at: str) -> dict[str, Any]:
+                 body: bytes, inbound_digest: str, plan: _Plan, answer: Answer, received_at: str,
+                 delivered_at: str) -> dict[str, Any]:
+        source_format, source_medium, outbound_body = plan.source_format, plan.source_medium, plan.outbound_body
+        target_medium, losses, findings = plan.target_medium, plan.losses, plan.findings
         return {
             "type": "carbonlink-receipt", "version": 1, "receipt_id": str(uuid.uuid4()), "gateway": self.issuer,
             "message_id": message_id, "kind": kind.value,
@@ -315,11 +348,11 @@ class TransferService:
             "request_sha256_b64": sha256_b64(body),
         }
 
-    def _record_fault(self, sender: Participant, receiver: Participant | None, kind: MessageKind,
+    def _record_fault(self, sender: Participant, receiver_id: str | None, kind: MessageKind,
                       message_id: str, inbound_digest: str, exc: UpstreamError) -> None:
         try:
             self.evidence.append(Exchange(
-                kind=kind.value, sender=sender.id, receiver=receiver.id if receiver else "-",
+                kind=kind.value, sender=sender.id, receiver=receiver_id or "-",
                 message_id=message_id, inbound_sha256=inbound_digest, outbound_sha256=None, receipt=None,
                 verdicts={"outcome": "fault", "code": exc.code, "detail": exc.message[:500]}))
         except CarbonlinkError:
