@@ -359,7 +359,9 @@ def read_csv_records(data: bytes, *, what: str = "CSV file") -> list[CsvRecord]:
     if len(data) > limit:
         raise InputTooLarge(f"{what} is {len(data)} bytes, over the limit of {limit} bytes")
     text = decode_text(data, what=what)
-    return list(_parse_text_lines(io.StringIO(text, newline=""), what=what))
+    seen = _Seen()
+    seen.note(text)
+    return list(_parse_text_lines(io.StringIO(text, newline=""), what=what, seen=seen))
 
 
 def iter_csv_records(stream: IO[bytes], *, what: str = "CSV file",
@@ -370,11 +372,24 @@ def iter_csv_records(stream: IO[bytes], *, what: str = "CSV file",
     more than ``limit`` bytes (default ``CARBONLINK_MAX_INPUT_BYTES``) is refused.
     """
     cap = max_input_bytes() if limit is None else limit
-    head = stream.read(4)
-    encoding = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    lines = chain.from_iterable(_decoded_line_batches(stream, head, decoder, cap, what))
-    yield from _parse_text_lines(lines, what=what)
+    seen = _Seen()
+    # nothing is read before the first record is asked for: every step below is a lazy iterator
+    return _parse_text_lines(chain.from_iterable(_decoded_line_batches(stream, cap, what, seen)), what=what,
+                             seen=seen)
+
+
+class _Seen:
+    """Whether the text read so far holds a NUL or an apostrophe; until it does, records need no
+    NUL check and no formula unescaping. Set by the decoding step before the parser gets the text."""
+
+    __slots__ = ("special",)
+
+    def __init__(self) -> None:
+        self.special = False
+
+    def note(self, text: str) -> None:
+        if not self.special and ("'" in text or "\x00" in text):
+            self.special = True
 
 
 def _split_lines(text: str) -> list[str]:
@@ -398,10 +413,13 @@ _ODD_BREAKS_ASCII = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
 _ODD_BREAKS = (*_ODD_BREAKS_ASCII, "\x85", "\u2028", "\u2029")
 
 
-def _decoded_line_batches(stream: IO[bytes], head: bytes, decoder: codecs.IncrementalDecoder, cap: int,
-                          what: str) -> Iterator[list[str]]:
+def _decoded_line_batches(stream: IO[bytes], cap: int, what: str, seen: _Seen) -> Iterator[list[str]]:
     """Decode chunk by chunk and yield the chunk's complete lines with their endings (CRLF, LF or
-    CR), like a text file; a batch per chunk, so the CSV parser pulls lines without a Python step."""
+    CR), like a text file; a batch per chunk, so the CSV parser pulls lines without a Python step.
+    Each batch's text is noted in ``seen`` before the batch is handed on."""
+    head = stream.read(4)
+    encoding = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     consumed = 0
     pending = ""
     chunk = head
@@ -416,6 +434,7 @@ def _decoded_line_batches(stream: IO[bytes], head: bytes, decoder: codecs.Increm
             offset = consumed - len(chunk) + max(exc.start, 0)
             raise UnsupportedEncoding(f"{what} is not valid UTF-8 or UTF-16 at byte {offset} (save it as "
                                       "UTF-8 and try again)") from None
+        seen.note(pending)
         lines = _split_lines(pending) if pending else []
         if final:
             yield lines
@@ -426,7 +445,8 @@ def _decoded_line_batches(stream: IO[bytes], head: bytes, decoder: codecs.Increm
         chunk = stream.read(64 * 1024)
 
 
-def _parse_text_lines(lines: Iterable[str], *, what: str) -> Iterator[CsvRecord]:
+def _parse_text_lines(lines: Iterable[str], *, what: str, seen: _Seen) -> Iterator[CsvRecord]:
+    """Records from text lines; ``seen`` must have noted every line before the parser pulls it."""
     iterator = iter(lines)
     first: str | None = None
     skipped = 0  # blank lines before the first record, consumed here but counted in line numbers
@@ -455,6 +475,9 @@ def _parse_text_lines(lines: Iterable[str], *, what: str) -> Iterator[CsvRecord]
                     _check_nul(cells, line, what)
                     raise MalformedInput(f"{what} line {line} has {count} fields where the first row has "
                                          f"{width} (ragged or truncated row)", code="INPUT.CSV_RAGGED")
+            if not seen.special:  # no NUL and no apostrophe anywhere so far
+                yield CsvRecord(line, tuple(cells))
+                continue
             joined = "".join(cells)
             if "\x00" in joined:
                 _check_nul(cells, line, what)

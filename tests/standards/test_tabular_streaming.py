@@ -69,3 +69,16 @@ def test_errors_name_the_same_line_when_streamed() -> None:
     whole = _outcome(lambda: read_csv_records(data))
     assert whole[1] == "INPUT.CSV_RAGGED" and "line 3" in whole[2]
     assert _outcome(lambda: iter_csv_records(_trickle(data, 2))) == whole
+
+
+@pytest.mark.parametrize("step", [5, 4096, 64 * 1024])
+def test_an_apostrophe_or_nul_first_seen_late_is_still_handled(step: int) -> None:
+    clean = "".join(f"{i},name {i}\r\n" for i in range(3000))
+    late_formula = f"h1,h2\r\n{clean}x,'=SUM(A1)\r\ny,''-1\r\n".encode()
+    records = _outcome(lambda: iter_csv_records(_trickle(late_formula, step)))
+    assert records[-2:] == [(3002, ("x", "=SUM(A1)")), (3003, ("y", "'-1"))]
+    assert records == _outcome(lambda: read_csv_records(late_formula))
+    late_nul = f"h1,h2\r\n{clean}x,a\x00b\r\n".encode()
+    error = _outcome(lambda: iter_csv_records(_trickle(late_nul, step)))
+    assert error[0] == "UnsupportedEncoding" and "line 3002" in error[2]
+    assert error == _outcome(lambda: read_csv_records(late_nul))
