@@ -9,6 +9,7 @@ from urllib.parse import unquote
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from gateway.settings import Settings
 from gateway.trust.client_auth import cert_thumbprint
@@ -20,6 +21,7 @@ from gateway.trust.errors import (
     InvalidToken,
     ParticipantUnknown,
 )
+from gateway.trust.replay import MemoryReplayStore
 from gateway.trust.setup import Trust
 from gateway.trust.tokens import AccessClaims
 
@@ -106,8 +108,18 @@ def _access_token(request: Request) -> tuple[str, str]:
     return scheme, token.strip()
 
 
-def current_caller(request: Request, trust: TrustDep, cert: ClientCertDep) -> Caller:
-    """Verify the access token and its binding on this request; the registry must still be active."""
+async def current_caller(request: Request, trust: TrustDep, cert: ClientCertDep) -> Caller:
+    """Verify the access token and its binding on this request; the registry must still be active.
+
+    With in-process replay caches the checks are CPU only (two signature checks, a dict lookup) and
+    run on the event loop; a shared (Redis) replay cache means network I/O, so they go to a thread.
+    """
+    if isinstance(trust.replay, MemoryReplayStore):
+        return _verify_caller(request, trust, cert)
+    return await run_in_threadpool(_verify_caller, request, trust, cert)
+
+
+def _verify_caller(request: Request, trust: Trust, cert: bytes | None) -> Caller:
     scheme, token = _access_token(request)
     claims = trust.tokens.verify(token)
     if claims.jkt is not None:
