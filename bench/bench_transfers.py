@@ -456,6 +456,28 @@ def _round_figures(direct: PhaseResult, gateway: PhaseResult) -> dict[str, Any]:
     }
 
 
+def _pin(pid: int, cpus: set[int]) -> None:
+    """Pin every thread of ``pid`` (threads it starts later inherit the main thread's mask)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), cpus)
+
+
+def pin_gateway(net: Network) -> None:
+    """``--own-gateway-cpu``: the gateway process(es) on the last CPU; the sandboxes and this load
+    generator on the others, in both phases. The registries and the client then have the same CPUs
+    with and without the gateway, and the gateway brings its own (as a gateway host would)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--own-gateway-cpu needs at least 2 CPUs")
+    gateway_cpus, rest = {cpus[-1]}, set(cpus[:-1])
+    for process in net.gateways:
+        _pin(process.pid, gateway_cpus)
+    for registry in net.registries.values():
+        assert registry.process is not None
+        _pin(registry.process.pid, rest)
+    _pin(os.getpid(), rest)
+
+
 def machine() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(),
@@ -467,6 +489,12 @@ def machine() -> dict[str, Any]:
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "shared": "gateway, both sandboxes and the load generator share these CPUs",
     }
+
+
+def cpu_layout(args: argparse.Namespace) -> str:
+    if args.own_gateway_cpu:
+        return "gateway pinned to its own CPU; sandboxes and load generator share the others (both phases)"
+    return "gateway, both sandboxes and the load generator share these CPUs"
 
 
 # -- profiling -------------------------------------------------------------------------------------
@@ -665,6 +693,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="CARBONLINK_NAME=VALUE",
         help="extra gateway setting (repeatable), e.g. a store URL; {data} is a folder of the run",
     )
+    parser.add_argument(
+        "--own-gateway-cpu",
+        action="store_true",
+        help="pin the gateway to the last CPU and the sandboxes + load generator to the others, in both phases "
+        "(a supplementary view; the target is judged on the default, fully shared run)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--profile", type=Path, help="py-spy the gateway during the first gateway phase (raw stacks here)"
@@ -698,6 +732,8 @@ def _measure(
     """The warm-ups, phases and checks on a started network; returns (held, accepted units, profile)."""
     warm = min(args.max_requests, WARMUP_REQUESTS) if args.warmup else 0
     bench = Bench(net, args)
+    if args.own_gateway_cpu:
+        pin_gateway(net)
     bench.connect()
     for round_no in range(args.rounds):
         for name in ("direct", "gateway"):
@@ -796,7 +832,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "gateway_env": gateway_env,
             "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         },
-        "machine": machine(),
+        "machine": {**machine(), "shared": cpu_layout(args)},
     }
     if profile:
         report["profile"] = profile
