@@ -13,7 +13,7 @@ from gateway import errors
 from gateway.api.middleware import GuardMiddleware
 from gateway.api.routes import health, metrics, oauth, peers, transfers, wellknown
 from gateway.settings import Settings, get_settings
-from gateway.transfers.ratelimit import RateLimiter
+from gateway.transfers.ratelimit import Limit, make_limiter
 from gateway.transfers.settings import get_transfer_settings
 from gateway.trust.setup import Trust, build_trust
 
@@ -64,8 +64,11 @@ def create_app(settings: Settings | None = None, *, trust: Trust | None = None) 
         app.include_router(module.router)
     transfer_settings = get_transfer_settings()
     app.state.transfer_settings = transfer_settings
-    app.state.rate_limiter = RateLimiter(
-        transfer_settings.rate_limit_per_minute, transfer_settings.rate_limit_burst
+    app.state.rate_limiter = make_limiter(
+        transfer_settings.rate_limit_store,
+        transfer_settings.rate_limit_per_minute,
+        transfer_settings.rate_limit_burst,
+        {peer: Limit(p.per_minute, p.burst) for peer, p in transfer_settings.rate_limit_peers.items()},
     )
     limit = transfer_settings.transfer_max_body_bytes
     app.add_middleware(

@@ -21,6 +21,15 @@ class DeliveryPolicy(BaseModel):
     retry_after: int = Field(5, ge=1, le=3600, description="Retry-After told to the sender after a fault")
 
 
+class RateLimitPolicy(BaseModel):
+    """One registry's rate limit."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_minute: int = Field(ge=1, description="messages per minute on average")
+    burst: int = Field(ge=1, description="messages allowed at once")
+
+
 class TransferSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARBONLINK_", frozen=True, extra="ignore")
 
@@ -33,6 +42,10 @@ class TransferSettings(BaseSettings):
     transfer_max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     rate_limit_per_minute: int = Field(600, ge=1, description="messages per minute per sending registry")
     rate_limit_burst: int = Field(60, ge=1)
+    rate_limit_peers: dict[str, RateLimitPolicy] = Field(
+        default_factory=dict, description="per-registry limits, JSON by participant id")
+    rate_limit_store: str = Field("memory", description="'memory' (per process) or redis://... (shared by every "
+                                                        "gateway process)")
     refuse_lossy: bool = Field(False, description="refuse a transfer whose translation loses fields")
 
     def policy_for(self, participant_id: str) -> DeliveryPolicy:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from gateway.transfers.ratelimit import RateLimited, RateLimiter
+from gateway.transfers.ratelimit import (
+    Limit,
+    RateLimited,
+    RateLimiter,
+    RateLimitStoreUnavailable,
+    RedisRateLimiter,
+    make_limiter,
+)
+from gateway.transfers.settings import TransferSettings
+from gateway.trust.errors import ConfigurationError
 
 
 def test_token_bucket_allows_the_burst_then_refuses_with_retry_after() -> None:
@@ -19,3 +30,77 @@ def test_token_bucket_allows_the_burst_then_refuses_with_retry_after() -> None:
     limiter.take("gha", now=101.0)  # one token back after a second at 60/min
     with pytest.raises(RateLimited):
         limiter.take("gha", now=101.0)
+
+
+def test_a_registry_with_its_own_limit_uses_it_and_the_others_the_default() -> None:
+    limiter = RateLimiter(per_minute=60, burst=1, peers={"big": Limit(per_minute=600, burst=5)})
+    for _ in range(5):
+        limiter.take("big", now=10.0)
+    with pytest.raises(RateLimited):
+        limiter.take("big", now=10.0)
+    limiter.take("big", now=10.1)  # 600/min: a token every 0.1 s
+    limiter.take("small", now=10.0)
+    with pytest.raises(RateLimited) as refused:
+        limiter.take("small", now=10.5)
+    assert refused.value.retry_after == 1  # 0.5 s rounded up to whole seconds
+
+
+def test_two_gateway_processes_share_one_budget_in_redis(redis_url: str) -> None:
+    """Each gateway process holds its own limiter; with Redis they draw on the same budget."""
+    peers = {"che": Limit(per_minute=60, burst=1)}
+    first = make_limiter(redis_url, per_minute=6, burst=4, peers=peers)  # a message back every 10 s
+    second = make_limiter(redis_url, per_minute=6, burst=4, peers=peers)
+    assert isinstance(first, RedisRateLimiter) and isinstance(second, RedisRateLimiter) and first.shared
+    try:
+        for limiter in (first, second, first, second):
+            limiter.take("gha")
+        for limiter in (first, second):
+            with pytest.raises(RateLimited) as refused:
+                limiter.take("gha")
+            assert 1 <= (refused.value.retry_after or 0) <= 10 and refused.value.http_status == 429
+        first.take("che")  # another sender has its own budget
+        with pytest.raises(RateLimited):
+            second.take("che")
+        time.sleep(1.05)  # 60/min: one message back after a second, for both processes together
+        second.take("che")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_per_registry_limits_apply_in_redis_too(redis_url: str) -> None:
+    limiter = make_limiter(redis_url, per_minute=60, burst=1, peers={"big": Limit(per_minute=6000, burst=3)})
+    assert isinstance(limiter, RedisRateLimiter)
+    try:
+        for _ in range(3):
+            limiter.take("big")
+        with pytest.raises(RateLimited):
+            limiter.take("big")
+        limiter.take("small")
+        with pytest.raises(RateLimited):
+            limiter.take("small")
+    finally:
+        limiter.close()
+
+
+def test_an_unreachable_redis_is_a_coded_503_not_a_free_pass() -> None:
+    limiter = make_limiter("redis://127.0.0.1:1/0", per_minute=60, burst=1)
+    with pytest.raises(RateLimitStoreUnavailable) as failed:
+        limiter.take("gha")
+    assert failed.value.code == "TRANSFER.RATE_LIMIT_STORE_UNAVAILABLE" and failed.value.http_status == 503
+
+
+def test_an_unknown_store_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError):
+        make_limiter("memcached://x", per_minute=60, burst=1)
+
+
+def test_peer_limits_come_from_the_environment_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CARBONLINK_RATE_LIMIT_PEERS", '{"ind-registry": {"per_minute": 1200, "burst": 100}}')
+    monkeypatch.setenv("CARBONLINK_RATE_LIMIT_STORE", "redis://127.0.0.1:6379/3")
+    settings = TransferSettings()
+    assert settings.rate_limit_peers["ind-registry"].per_minute == 1200
+    assert settings.rate_limit_store == "redis://127.0.0.1:6379/3"
+    monkeypatch.setenv("CARBONLINK_RATE_LIMIT_PEERS", '{"ind-registry": {"per_minute": 0, "burst": 1}}')
+    with pytest.raises(ValueError):
+        TransferSettings()
