@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -229,6 +230,15 @@ def test_an_unreachable_postgres_is_a_coded_error() -> None:
         open_log("postgresql://postgres@127.0.0.1:1/test")
 
 
+def run_threads(count: int, work: Callable[[int], None]) -> None:
+    """Run ``work(0) .. work(count - 1)`` in threads and wait for all of them."""
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_threads_appending_concurrently_keep_one_chain(backend: Backend, signer: JwkSigner,
                                                       keys: KeySetVerifier) -> None:
     with backend.open(signer) as log:
@@ -236,11 +246,7 @@ def test_threads_appending_concurrently_keep_one_chain(backend: Backend, signer:
             for i in range(15):
                 log.append(exchange(1000 * t + i))
 
-        threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_threads(4, work)
         report = log.verify(keys)
     assert report.ok and report.records == 60
 
@@ -268,11 +274,7 @@ def test_concurrent_appends_are_group_committed_and_each_caller_gets_its_own_rec
                 record = log.append(exchange(100 * t + i))
                 returned[record.message_id] = record
 
-        threads = [threading.Thread(target=work, args=(t,)) for t in range(16)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_threads(16, work)
         report = log.verify(keys)
         stored = {r.message_id: r for r in log.records()}
     assert report.ok and report.records == 80
@@ -294,11 +296,7 @@ def test_a_failing_group_fails_every_member_and_writes_nothing(backend: Backend,
             except EvidenceConfigError as exc:
                 errors.append(exc)
 
-        threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_threads(8, work)
         assert len(errors) == 8 and all(getattr(e, "code", "") == "EVIDENCE.SIGNER_FAILED" for e in errors)
         assert log.head()[0] == 1
 
