@@ -4,6 +4,7 @@ verify receipts. Used by the demo, the benchmarks and the tests; registries may 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,10 @@ from gateway.trust.proofs import assertion_form, client_assertion, dpop_proof
 from standards.errors import CarbonlinkError
 
 RECEIPT_TYP = "carbonlink-receipt+jws"
+NOTICE_CONTENT_TYPE = "application/vnd.carbonlink.notice+json"
+#: The message kind that carries each notice type (docs/transfers.md, "Notices").
+NOTICE_KIND = {"acceptance": "acceptances", "rejection": "acceptances", "completion": "completions",
+               "termination": "completions"}
 
 
 class GatewayClientError(CarbonlinkError):
@@ -117,6 +122,25 @@ class GatewayClient:
             self.verify_receipt(response.content, signature)
         return Sent(response.status_code, doc if isinstance(doc, dict) else {}, response.content, signature,
                     response.headers.get("carbonlink-replayed") == "true", response.headers.get("retry-after"))
+
+    def send_notice(self, notice_type: str, *, in_reply_to: tuple[str, str], message_id: str,
+                    reasons: Sequence[tuple[str, str]] = (), additional_information: str | None = None,
+                    issued_at: str | None = None, receiver: str | None = None) -> Sent:
+        """Send an acceptance or rejection (of a message this registry received) or a completion or
+        termination (of one it sent). ``in_reply_to`` is ``(sender participant id, message id)`` of
+        that message; ``reasons`` are ``(code, detail)`` pairs (required for rejection/termination)."""
+        if notice_type not in NOTICE_KIND:
+            raise GatewayClientError(f"unknown notice type {notice_type!r} ({', '.join(NOTICE_KIND)})",
+                                     code="CLIENT.NOTICE_TYPE")
+        sender, original = in_reply_to
+        notice: dict[str, Any] = {
+            "notice_type": notice_type, "in_reply_to": {"sender": sender, "message_id": original},
+            "reasons": [{"code": code, "detail": detail} for code, detail in reasons],
+            "issued_at": issued_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        if additional_information is not None:
+            notice["additional_information"] = additional_information
+        return self.send(orjson.dumps(notice, option=orjson.OPT_SORT_KEYS), message_id=message_id,
+                         kind=NOTICE_KIND[notice_type], content_type=NOTICE_CONTENT_TYPE, receiver=receiver)
 
     def gateway_keys(self) -> dict[str, Key]:
         if self._gateway_keys is None:

@@ -30,6 +30,10 @@ class MessageKind(StrEnum):
     TRANSFERS = "transfers"
     RETIREMENTS = "retirements"
     CANCELLATIONS = "cancellations"
+    #: Notices about an earlier relayed message (docs/transfers.md, "Notices"): the receiver's
+    #: acceptance or rejection, and the sender's completion or termination.
+    ACCEPTANCES = "acceptances"
+    COMPLETIONS = "completions"
 
 
 class Medium(StrEnum):

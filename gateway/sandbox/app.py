@@ -4,7 +4,8 @@ Routes (every answer body is signed, see docs/sandbox.md):
 
 * ``POST <messages path>`` (default ``/messages``): a message from the gateway;
 * ``GET /holdings``: the units held (operator token or gateway token);
-* ``POST /outgoing``, ``POST /outgoing/{message_id}/confirm|release``, ``GET /journal``: operator;
+* ``POST /outgoing``, ``POST /outgoing/{message_id}/confirm|release``, ``GET /journal``, ``GET /notices``:
+  operator;
 * ``GET /.well-known/jwks.json``: the sandbox's public signing key; ``GET /health``.
 """
 
@@ -95,6 +96,10 @@ def create_app(sandbox: Sandbox) -> FastAPI:
     @app.get("/journal", summary="Operator: every applied action, seed and settlement")
     async def journal(request: Request) -> Response:
         return _send(await run_in_threadpool(sandbox.journal, _headers(request)))
+
+    @app.get("/notices", summary="Operator: every notice (acceptance, rejection, completion, termination) received")
+    async def notices(request: Request) -> Response:
+        return _send(await run_in_threadpool(sandbox.notices, _headers(request)))
 
     @app.get("/.well-known/jwks.json", summary="The sandbox's public signing key")
     def jwks() -> JSONResponse:

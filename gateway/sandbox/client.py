@@ -67,6 +67,11 @@ class SandboxClient:
         journal = self._call("GET", "/journal").get("journal", [])
         return list(journal) if isinstance(journal, list) else []
 
+    def notices(self) -> list[dict[str, Any]]:
+        """Every notice the sandbox received (acceptances, rejections, completions, terminations)."""
+        notices = self._call("GET", "/notices").get("notices", [])
+        return list(notices) if isinstance(notices, list) else []
+
     def reserve(self, message_id: str, body: bytes, *, content_type: str = "application/octet-stream"
                 ) -> dict[str, Any]:
         """Make the units of an outgoing message a pending debit (idempotent per message id)."""

@@ -30,6 +30,7 @@ from gateway.sandbox.errors import (
     SandboxError,
     SeedError,
 )
+from gateway.sandbox.notices import NOTICE_KIND_NAMES, NoticeRecord, check_notice
 from gateway.sandbox.store import OUTGOING, Decision, Loader, SandboxStore, now_iso
 from gateway.sandbox.units import Block, Units, parse_hold_spec, seed_units
 from gateway.trust.errors import ConfigurationError
@@ -45,6 +46,7 @@ log = logging.getLogger("carbonlink.sandbox")
 
 MESSAGE_ID_HEADER = "Carbonlink-Message-Id"
 SENDER_HEADER = "Carbonlink-Sender"
+KIND_HEADER = "Carbonlink-Message-Kind"
 REPLAYED_HEADER = "Carbonlink-Replayed"
 PROBLEM_TYPE = "https://carbonlink.dev/problems/sandbox/"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$")
@@ -215,7 +217,11 @@ class Sandbox:
             sender = headers.get(SENDER_HEADER.lower(), "")
             if sender and not _ID.match(sender):
                 raise SandboxError(f"{SENDER_HEADER} is not a participant id", code="SANDBOX.SENDER_INVALID")
-            return self._answer(sender, self._message_id(headers), body, mode="inbound")
+            message_id = self._message_id(headers)
+            kind = headers.get(KIND_HEADER.lower(), "")
+            if kind in NOTICE_KIND_NAMES:
+                return self._notice(sender, message_id, kind, body)
+            return self._answer(sender, message_id, body, mode="inbound")
         except CarbonlinkError as exc:
             return self.problem(exc, body)
 
@@ -303,6 +309,33 @@ class Sandbox:
         extra = {REPLAYED_HEADER: "true"} if stored.replayed else None
         return self.signed(stored.status, stored.body, body, extra=extra)
 
+    def _notice(self, sender: str, message_id: str, kind: str, body: bytes) -> Answer:
+        """A notice about a message this registry sent or received: recorded, holdings untouched."""
+        body_digest = digest(body)
+        findings, record = check_notice(kind, body, sender=sender, registry_id=self.config.registry_id,
+                                        outgoing=OUTGOING, answered=self.store.answered)
+        accepted = None if findings else record
+
+        def decide(load: Loader) -> Decision:
+            return Decision(422 if findings else 200,
+                            self._verdict(sender, message_id, body_digest, findings, [], notice=accepted),
+                            notice=accepted, notice_body=body)
+
+        stored = self.store.apply_message(sender, message_id, body_digest, decide)
+        log.info("sandbox %s answered %s notice %r from %r: HTTP %s%s", self.config.registry_id, kind, message_id,
+                 sender, stored.status, " (replayed)" if stored.replayed else "")
+        return self.signed(stored.status, stored.body, body,
+                           extra={REPLAYED_HEADER: "true"} if stored.replayed else None)
+
+    def notices(self, headers: dict[str, str]) -> Answer:
+        """``GET /notices``: every notice received (operator)."""
+        try:
+            check_operator(headers.get("authorization"), self.operator_token)
+            return self.signed(200, _dumps({"registry": self.config.registry_id, "notices": self.store.notices()}),
+                               None)
+        except CarbonlinkError as exc:
+            return self.problem(exc, None)
+
     def _parse(self, body: bytes) -> tuple[list[Finding], list[Any]]:
         where = Location(pointer="")
         if len(body) > self.config.max_body_bytes:
@@ -331,7 +364,8 @@ class Sandbox:
         return [], list(document.actions)
 
     def _verdict(self, sender: str, message_id: str, body_digest: str, findings: list[Finding],
-                 applied: list[dict[str, Any]], *, reserved: bool = False) -> bytes:
+                 applied: list[dict[str, Any]], *, reserved: bool = False,
+                 notice: NoticeRecord | None = None) -> bytes:
         accepted = not findings
         doc: dict[str, Any] = {
             "registry": self.config.registry_id, "message_id": message_id, "sender": sender or None,
@@ -339,4 +373,6 @@ class Sandbox:
             "code": None if accepted else findings[0].rule,
             "reasons": [f.as_dict() for f in findings], "applied": applied,
             "request_sha256": body_digest, "answered_at": now_iso()}
+        if notice is not None:
+            doc["notice"] = notice.as_dict()
         return _dumps(doc)

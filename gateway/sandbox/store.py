@@ -19,6 +19,7 @@ from typing import Any
 
 from gateway.sandbox.errors import AlreadySettled, MessageIdReused, NoPendingDebit, SandboxConfigError, SeedError
 from gateway.sandbox.ledger import Plan, Step, release
+from gateway.sandbox.notices import NoticeRecord
 from gateway.sandbox.units import HELD, PENDING, Block, Units, merge_all
 
 _SCHEMA = """
@@ -40,6 +41,11 @@ CREATE TABLE IF NOT EXISTS journal (
 CREATE TABLE IF NOT EXISTS settlements (
     message_id TEXT PRIMARY KEY, outcome TEXT NOT NULL, receipt TEXT NOT NULL, answer BLOB NOT NULL,
     settled_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS notices (
+    sender TEXT NOT NULL, message_id TEXT NOT NULL, kind TEXT NOT NULL, notice_type TEXT NOT NULL,
+    transaction_status INTEGER NOT NULL, ref_sender TEXT NOT NULL, ref_message_id TEXT NOT NULL,
+    body BLOB NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY (sender, message_id));
+CREATE INDEX IF NOT EXISTS notices_ref ON notices (ref_sender, ref_message_id);
 CREATE TABLE IF NOT EXISTS seen_jti (jti TEXT PRIMARY KEY, expires REAL NOT NULL);
 """
 
@@ -51,11 +57,14 @@ Loader = Callable[[Iterable[str]], list[Block]]
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """An answer to store: HTTP status, exact body bytes, and the plan to apply when accepted."""
+    """An answer to store: HTTP status, exact body bytes, and the plan to apply (or the notice to
+    record) when accepted."""
 
     status: int
     body: bytes
     plan: Plan | None = None
+    notice: NoticeRecord | None = None
+    notice_body: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +208,12 @@ class SandboxStore:
             if plan is not None and plan.accepted:
                 self._replace(db, plan.series, plan.after)
                 self._journal(db, sender, message_id, plan.steps, at)
+            notice = decision.notice
+            if notice is not None and decision.status == 200:
+                db.execute("INSERT INTO notices (sender, message_id, kind, notice_type, transaction_status, "
+                           "ref_sender, ref_message_id, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           (sender, message_id, notice.kind, notice.notice_type, notice.transaction_status,
+                            notice.ref_sender, notice.ref_message_id, decision.notice_body, at))
             db.execute("INSERT INTO messages (sender, message_id, digest, status, answer, answered_at) "
                        "VALUES (?, ?, ?, ?, ?, ?)", (sender, message_id, digest, decision.status, decision.body, at))
             return StoredAnswer(decision.status, decision.body, replayed=False)
@@ -240,6 +255,15 @@ class SandboxStore:
                                     "FROM journal ORDER BY id").fetchall()
         keys = ("at", "sender", "message_id", "action", "type", "direction", "units", "quantity", "account")
         return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def notices(self) -> list[dict[str, Any]]:
+        """Every notice received, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT sender, message_id, kind, notice_type, transaction_status, ref_sender, "
+                                    "ref_message_id, received_at FROM notices ORDER BY received_at, rowid").fetchall()
+        return [{**NoticeRecord(kind, notice_type, int(status), ref_sender, ref_id).as_dict(), "sender": sender,
+                 "message_id": message_id, "received_at": at}
+                for sender, message_id, kind, notice_type, status, ref_sender, ref_id, at in rows]
 
     # -- token ids ----------------------------------------------------------------------------
 

@@ -9,6 +9,11 @@ retry may cure); :mod:`gateway.errors` renders them as RFC 9457 problems::
           ├── ReceiverUnknown       422  no active registry in the directory takes this message
           ├── MessageIdInvalid      400
           ├── OutputInvalid         422  the translation failed the receiver's format
+          ├── NoticeError                notices about an earlier message (gateway/transfers/notices.py)
+          │    ├── NoticeContentType     415  not notice JSON
+          │    ├── NoticeUnknownMessage  422  no such message relayed to or from the notice's sender
+          │    ├── NoticeNotAParty       403  the notice's sender is the wrong party of that exchange
+          │    └── NoticeState           422  the message's relayed outcome does not allow this notice
           └── UpstreamError         502  (with Retry-After)
                ├── RegistryUnavailable   502  connection refused / reset / cut
                ├── RegistryFailed        502  the registry answered 5xx
@@ -64,6 +69,39 @@ class OutputInvalid(TransferError):
     def __init__(self, message: str, *, findings: Sequence[Finding]) -> None:
         super().__init__(message)
         self.findings = list(findings)
+
+
+class NoticeError(TransferError):
+    """A notice (acceptance, rejection, completion, termination) the gateway cannot relay."""
+
+    code = "NOTICE.ERROR"
+    http_status = 422
+
+
+class NoticeContentType(NoticeError):
+    code = "NOTICE.CONTENT_TYPE"
+    http_status = 415
+
+
+class NoticeUnknownMessage(NoticeError):
+    """The message the notice answers is not on record as relayed between the notice's parties."""
+
+    code = "NOTICE.UNKNOWN_MESSAGE"
+    http_status = 422
+
+
+class NoticeNotAParty(NoticeError):
+    """The notice comes from the wrong side of the exchange (e.g. a sender accepting its own message)."""
+
+    code = "NOTICE.NOT_A_PARTY"
+    http_status = 403
+
+
+class NoticeState(NoticeError):
+    """The message was not delivered, or its relayed outcome rules this notice out."""
+
+    code = "NOTICE.STATE"
+    http_status = 422
 
 
 class UpstreamError(TransferError):

@@ -33,6 +33,7 @@ from gateway.transfers.errors import (
     UpstreamError,
 )
 from gateway.transfers.metrics import METRICS
+from gateway.transfers.notices import NOTICE_KINDS, plan_notice
 from gateway.transfers.settings import TransferSettings
 from gateway.trust import jose
 from gateway.trust.directory import DirectoryStore, Participant
@@ -98,6 +99,8 @@ class _Plan:
     losses: list[Loss]
     findings: list[Finding]
     signature: str
+    #: The format of ``outbound_body`` when it is not the receiver's (notices: always notice JSON).
+    target_format: str | None = None
 
 
 @dataclass(slots=True)
@@ -199,6 +202,8 @@ class TransferService:
     def _plan(self, sender: Participant, kind: MessageKind, body: bytes, content_type: str | None,
               receiver_hint: str | None) -> _Plan:
         """Everything before delivery: parse, check, find the receiver, translate, sign."""
+        if kind in NOTICE_KINDS:
+            return plan_notice(self, sender, kind, body, content_type, receiver_hint)
         source_format, source_medium = self._source(sender, content_type)
         document, findings = self._parse(source_format, source_medium, body)
         self._check_kind(kind, document)
@@ -337,7 +342,7 @@ class TransferService:
             "inbound": {"sha256": inbound_digest, "bytes": len(body), "format": source_format,
                         "medium": source_medium.value},
             "outbound": {"sha256": sha256_hex(outbound_body), "bytes": len(outbound_body),
-                         "format": receiver.format, "medium": target_medium.value},
+                         "format": plan.target_format or receiver.format, "medium": target_medium.value},
             "receiver_answer": {"status": answer.status, "sha256": sha256_hex(answer.body),
                                 "signature": answer.signature, "attempts": answer.attempts,
                                 "body": _without_floats(answer.document)},

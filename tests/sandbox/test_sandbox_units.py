@@ -158,7 +158,8 @@ def test_plan_reports_every_refused_action_and_applies_nothing() -> None:
 def test_the_sandbox_rules_are_catalogued() -> None:
     ids = {rule.id for rule in ledger.CATALOGUE}
     assert ids == {"SANDBOX.MALFORMED", "SANDBOX.UNSUPPORTED_KIND", "SANDBOX.UNKNOWN_UNITS", "SANDBOX.UNITS_NOT_HELD",
-                   "SANDBOX.OVERLAPPING_BLOCKS", "SANDBOX.WRONG_REGISTRY", "SANDBOX.QUANTITY_MISMATCH"}
+                   "SANDBOX.OVERLAPPING_BLOCKS", "SANDBOX.WRONG_REGISTRY", "SANDBOX.QUANTITY_MISMATCH",
+                   "SANDBOX.UNKNOWN_MESSAGE", "SANDBOX.NOTICE_STATE"}
     assert all(rule.reference and rule.title for rule in ledger.CATALOGUE)
 
 

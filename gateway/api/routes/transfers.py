@@ -24,11 +24,14 @@ RECEIPT_RESPONSES: dict[int | str, dict[str, Any]] = {
                          "whether the receiving registry accepted or rejected the message.",
           "content": {"application/json": {}}},
     401: {"description": "Token or its DPoP/mTLS binding refused"},
-    403: {"description": "Kind not allowed for the sender, sender is not the transferring registry, or scope"},
+    403: {"description": "Kind not allowed for the sender, sender is not the transferring registry (or, for a "
+                         "notice, not the right party of the exchange), or scope"},
     409: {"description": "Message id reused with another body, or the same message is being delivered"},
     413: {"description": "Body too large"},
-    422: {"description": "Validation findings (problem+json with errors[]), no receiving registry, or the "
-                         "translation fails the receiver's format"},
+    415: {"description": "A notice (acceptances, completions) that is not notice JSON"},
+    422: {"description": "Validation findings (problem+json with errors[]), no receiving registry, the "
+                         "translation fails the receiver's format, or a notice about an unknown message or one "
+                         "whose relayed outcome rules it out"},
     429: {"description": "Rate limit (Retry-After)"},
     502: {"description": "The receiving registry is down, failed, or answered without a valid signature "
                          "(Retry-After); nothing was acknowledged"},
@@ -94,5 +97,6 @@ async def submit_transfer(request: Request, caller: CurrentCaller, service: Tran
 async def submit_message(kind: MessageKind, request: Request, caller: CurrentCaller, service: TransfersDep,
                          limiter: RateLimiterDep, message_id: MessageIdHeader,
                          receiver: ReceiverHeader = None) -> Response:
-    """Send a message of another kind (cancellations, retirements, authorizations, ...) to a registry."""
+    """Send a message of another kind (cancellations, retirements, authorizations, ...) to a registry, or a
+    notice (acceptances, completions) about a message relayed earlier."""
     return await _relay(kind, request, caller, service, limiter, message_id, receiver)
