@@ -399,7 +399,7 @@ class CadtValidator:
             return
         project_ids = {str(p.data.get("warehouseProjectId")) for p in projects
                        if p.data.get("warehouseProjectId") is not None}
-        issuance_ids = {str(i.get("id")) for p in projects for i in (p.data.get("issuances") or [])
+        issuance_ids = {str(i.get("id")) for p in projects for i in _as_list(p.data.get("issuances"))
                         if isinstance(i, dict) and i.get("id") is not None}
         for unit in out.passed("units"):
             issuance = unit.data.get("issuance")
@@ -506,3 +506,9 @@ def _type_message(error: Any) -> str:
     if error.validator == "anyOf":
         return f"{field_name} {error.instance!r} is not a number (a decimal such as 100 or 100.25 is expected)"
     return f"{field_name}: {error.message}"
+
+
+def _as_list(value: Any) -> list[Any]:
+    """A child-record list as the reference checks read it: anything that is not a list (a wrong type the
+    structure check already reports) counts as empty."""
+    return value if isinstance(value, list) else []

@@ -92,3 +92,26 @@ def test_arbitrary_bytes_give_coded_errors(data: bytes) -> None:
     for medium in (Medium.JSON, Medium.XLSX):
         _must_not_crash(lambda m=medium: ADAPTER.parse(data, medium=m))
     _must_not_crash(lambda: CODECS["v2"].parse(data, medium=Medium.JSON))
+
+
+def test_every_list_field_given_a_scalar_or_object_is_a_finding_not_a_traceback() -> None:
+    """Regression (found by the fuzz test above): a v1 project whose ``issuances`` was ``true`` crashed the
+    reference check. Every list in both example documents is replaced in turn by a wrong type."""
+    for version, base in BASES.items():
+        lists = [p for p in _paths(base) if p and isinstance(_at(base, p), list)]
+        assert lists
+        for path in lists:
+            for wrong in (True, 7, "x", {"id": "1"}):
+                doc = json.loads(json.dumps(base))
+                _at(doc, path[:-1])[path[-1]] = wrong
+                data = json.dumps(doc).encode()
+                result = CODECS[version].parse(data, medium=Medium.JSON)
+                assert not result.valid, (version, path, wrong)
+                assert any(f.is_error for f in result.findings)
+                _must_not_crash(lambda: ADAPTER.parse(data, medium=Medium.JSON))  # noqa: B023
+
+
+def _at(value: Any, path: tuple[Any, ...]) -> Any:
+    for token in path:
+        value = value[token]
+    return value
