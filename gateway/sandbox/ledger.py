@@ -13,6 +13,9 @@ Direction of each action, for a registry of Party ``party``:
   Party when no transferring Party is given); otherwise ``SANDBOX.WRONG_REGISTRY``.
 * ``Use``, ``Cancellation``, ``Voluntary Cancellation``, ``Retirement``: a final *debit*.
 * ``Authorization``, ``Issuance``: ``SANDBOX.UNSUPPORTED_KIND``.
+
+:func:`plan_blocks` does the same for a crediting-programme transfer (unit blocks identified by serial,
+no actions, findings pointing at ``/units/<i>``): inbound every block is a credit, outgoing a reserve.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from gateway.sandbox.errors import UnitsUnidentified
-from gateway.sandbox.units import HELD, PENDING, Block, Units, merge_all, quantity_checked, units_of
+from gateway.sandbox.units import HELD, PENDING, Block, Units, merge_all, quantity_checked, serial_units, units_of
+from standards.errors import CarbonlinkError
 from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
-from standards.model import Action, ActionType, Metric
+from standards.model import Action, ActionType, Metric, UnitBlock
 
 CATALOGUE = RuleCatalogue("sandbox")
 _REF = "carbonlink sandbox registry (docs/sandbox.md)"
@@ -50,6 +54,9 @@ QUANTITY_MISMATCH = CATALOGUE.add(
 CREDIT_KINDS = frozenset({ActionType.FIRST_TRANSFER, ActionType.TRANSFER, ActionType.ACQUISITION})
 FINAL_KINDS = frozenset({ActionType.USE, ActionType.CANCELLATION, ActionType.VOLUNTARY_CANCELLATION,
                          ActionType.RETIREMENT})
+
+#: The journal's ``type`` of a unit block moved by a crediting-programme transfer.
+CREDITING_TRANSFER = "Crediting transfer"
 
 Mode = Literal["inbound", "outgoing"]
 Direction = Literal["credit", "debit", "final", "reserve"]
@@ -91,6 +98,10 @@ class _Refusal(Exception):
 
 def _where(i: int) -> Location:
     return Location(pointer=f"/actions/{i}")
+
+
+def _block(i: int) -> Location:
+    return Location(pointer=f"/units/{i}")
 
 
 def direction(action: Action, i: int, party: str | None, mode: Mode) -> Direction:
@@ -164,10 +175,11 @@ def plan(actions: Sequence[Action], *, party: str | None, default_account: str, 
         account = _account(action)
         try:
             if way == "credit":
-                working = _credit(working, units, account or default_account, i)
+                working = _credit(working, units, account or default_account, _where(i))
                 account = account or default_account
             else:
-                working, account = _debit(working, units, account, i, pending_ref=ref if way == "reserve" else None)
+                working, account = _debit(working, units, account, _where(i),
+                                          pending_ref=ref if way == "reserve" else None)
         except _Refusal as exc:
             result.findings.append(exc.finding)
             continue
@@ -177,34 +189,34 @@ def plan(actions: Sequence[Action], *, party: str | None, default_account: str, 
     return result
 
 
-def _credit(working: list[Block], units: Units, account: str, i: int) -> list[Block]:
+def _credit(working: list[Block], units: Units, account: str, where: Location) -> list[Block]:
     clash = [b for b in working if b.overlaps(units)]
     if clash:
         held = "; ".join(f"{b.label()} ({b.status}, account {b.account})" for b in clash[:3])
         raise _Refusal(OVERLAPPING_BLOCKS.finding(
-            f"incoming units {units.label()} overlap units this registry already has: {held}", _where(i)))
+            f"incoming units {units.label()} overlap units this registry already has: {held}", where))
     return [*working, Block.of(units, account)]
 
 
-def _debit(working: list[Block], units: Units, account: str | None, i: int, *,
+def _debit(working: list[Block], units: Units, account: str | None, where: Location, *,
            pending_ref: str | None) -> tuple[list[Block], str]:
     same_series = [b for b in working if b.series == units.series]
     if not same_series:
         raise _Refusal(UNKNOWN_UNITS.finding(
-            f"this registry holds no units of the series of {units.label()}", _where(i)))
+            f"this registry holds no units of the series of {units.label()}", where))
     touching = sorted((b for b in same_series if b.overlaps(units)), key=lambda b: b.first)
     covered = sum(min(b.last, units.last) - max(b.first, units.first) + 1 for b in touching)
     if covered != units.quantity:
         raise _Refusal(UNITS_NOT_HELD.finding(
-            f"{units.quantity - covered} of the {units.quantity} units {units.label()} are not held here", _where(i)))
+            f"{units.quantity - covered} of the {units.quantity} units {units.label()} are not held here", where))
     pending = [b for b in touching if b.status == PENDING]
     if pending:
         raise _Refusal(UNITS_NOT_HELD.finding(
-            f"units {units.label()} are pending an outgoing transfer (message {pending[0].ref})", _where(i)))
+            f"units {units.label()} are pending an outgoing transfer (message {pending[0].ref})", where))
     accounts = {b.account for b in touching}
     if account is not None and accounts != {account}:
         raise _Refusal(UNITS_NOT_HELD.finding(
-            f"units {units.label()} are held in account(s) {', '.join(sorted(accounts))}, not {account}", _where(i)))
+            f"units {units.label()} are held in account(s) {', '.join(sorted(accounts))}, not {account}", where))
     rest = [b for b in working if b not in touching]
     for block in touching:
         remainders, piece = block.carve(max(block.first, units.first), min(block.last, units.last))
@@ -213,6 +225,52 @@ def _debit(working: list[Block], units: Units, account: str | None, i: int, *,
             rest.append(Block(piece.kind, piece.series, piece.first, piece.last, piece.vintage, piece.account,
                               PENDING, pending_ref, piece.template))
     return rest, account or ", ".join(sorted(accounts))
+
+
+def plan_blocks(blocks: Sequence[UnitBlock], *, default_account: str, mode: Mode, ref: str,
+                load: Callable[[Iterable[str]], list[Block]], quantity_check: bool = True) -> Plan:
+    """A crediting-programme transfer (unit blocks, no actions; docs/transfers.md): inbound, every block is
+    credited to ``default_account`` (a block's ``account`` is the sender's); outgoing, every block becomes a
+    pending debit of the account it names (or of wherever it is held)."""
+    result = Plan()
+    todo: list[tuple[int, UnitBlock, Units]] = []
+    for i, block in enumerate(blocks):
+        where = _block(i)
+        try:
+            if not block.serial:
+                raise UnitsUnidentified("the unit block has no serial number (a crediting-programme transfer "
+                                        "identifies its blocks by serial)")
+            units = serial_units(block.serial)
+        except UnitsUnidentified as exc:
+            result.findings.append(UNKNOWN_UNITS.finding(exc.message, where))
+            continue
+        except CarbonlinkError as exc:
+            result.findings.append(UNKNOWN_UNITS.finding(f"the serial number cannot be read: {exc.message}", where))
+            continue
+        if quantity_check and block.quantity is not None and quantity_checked(units) \
+                and block.quantity != units.quantity:
+            result.findings.append(QUANTITY_MISMATCH.finding(
+                f"the block states a quantity of {block.quantity} but {units.label()} holds {units.quantity} units",
+                where))
+            continue
+        todo.append((i, block, units))
+        result.series.add(units.series)
+    working = load(result.series) if result.series else []
+    for i, block, units in todo:
+        try:
+            if mode == "inbound":
+                way, account = "credit", default_account
+                working = _credit(working, units, account, _block(i))
+            else:
+                way = "reserve"
+                working, account = _debit(working, units, block.account, _block(i), pending_ref=ref)
+        except _Refusal as exc:
+            result.findings.append(exc.finding)
+            continue
+        result.steps.append(Step(i, CREDITING_TRANSFER, way, units.label(), units.quantity, account))
+    if not result.findings:
+        result.after = merge_all(working)
+    return result
 
 
 def release(blocks: Iterable[Block]) -> list[Block]:

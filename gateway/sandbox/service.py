@@ -39,6 +39,7 @@ from gateway.trust.outbound import SIGNATURE_HEADER, sign_response
 from standards.codec import Medium, MessageKind
 from standards.errors import CarbonlinkError, InputError
 from standards.findings import Finding, Location
+from standards.model import Action, UnitBlock
 from standards.parties import is_alpha3
 from standards.safeio import load_json, read_bytes
 
@@ -291,13 +292,18 @@ class Sandbox:
             if known[0] != body_digest:
                 raise MessageIdReused(f"message id {message_id!r} was already used with a different body")
             return self.signed(known[1], known[2], body, extra={REPLAYED_HEADER: "true"})
-        findings, actions = self._parse(body)
+        findings, actions, blocks = self._parse(body)
 
         def decide(load: Loader) -> Decision:
             if findings:
                 return Decision(422, self._verdict(sender, message_id, body_digest, findings, []))
-            result = ledger.plan(actions, party=self.config.party, default_account=self.config.default_account,
-                                 mode=mode, ref=message_id, load=load, quantity_check=self.config.quantity_check)
+            if blocks:
+                result = ledger.plan_blocks(blocks, default_account=self.config.default_account, mode=mode,
+                                            ref=message_id, load=load, quantity_check=self.config.quantity_check)
+            else:
+                result = ledger.plan(actions, party=self.config.party, default_account=self.config.default_account,
+                                     mode=mode, ref=message_id, load=load,
+                                     quantity_check=self.config.quantity_check)
             status = 200 if result.accepted else 422
             return Decision(status, self._verdict(sender, message_id, body_digest, result.findings,
                                                   [s.as_dict() for s in result.steps] if result.accepted else [],
@@ -336,32 +342,36 @@ class Sandbox:
         except CarbonlinkError as exc:
             return self.problem(exc, None)
 
-    def _parse(self, body: bytes) -> tuple[list[Finding], list[Any]]:
+    def _parse(self, body: bytes) -> tuple[list[Finding], list[Action], list[UnitBlock]]:
+        """Findings refusing the message, or its actions, or (a crediting-programme transfer: unit
+        blocks and no actions) its unit blocks."""
         where = Location(pointer="")
         if len(body) > self.config.max_body_bytes:
             return [ledger.MALFORMED.finding(f"the message is larger than {self.config.max_body_bytes} bytes",
-                                             where)], []
+                                             where)], [], []
         try:
             result = self.adapter.parse(body, medium=self.medium)
         except CarbonlinkError as exc:
             return [ledger.MALFORMED.finding(f"the message is not readable {self.config.format} "
-                                             f"{self.medium.value}: {exc.code}: {exc.message}", where)], []
+                                             f"{self.medium.value}: {exc.code}: {exc.message}", where)], [], []
         except Exception as exc:  # an adapter bug must still give the sender a coded answer
             log.exception("adapter %s failed on a message", self.config.format)
             return [ledger.MALFORMED.finding(f"the {self.config.format} adapter could not read the message "
-                                             f"({type(exc).__name__})", where)], []
+                                             f"({type(exc).__name__})", where)], [], []
         errors = [f for f in result.findings if f.is_error]
         if errors:
             return [ledger.MALFORMED.finding(f"the message has {len(errors)} error(s) in {self.config.format}: "
                                              f"{errors[0].rule} at {errors[0].location.render()}: {errors[0].message}",
-                                             errors[0].location), *errors], []
+                                             errors[0].location), *errors], [], []
         document = result.document
+        if not document.actions and document.units:
+            return [], [], list(document.units)
         if not document.actions:
             what = "nothing" if document.is_empty() else f"{document.record_count()} record(s) but no actions"
             rule = ledger.MALFORMED if document.is_empty() else ledger.UNSUPPORTED_KIND
             return [rule.finding(f"the message carries {what}; this registry takes transfers, acquisitions, "
-                                 "uses, cancellations and retirements", where)], []
-        return [], list(document.actions)
+                                 "uses, cancellations, retirements and unit blocks", where)], [], []
+        return [], list(document.actions), []
 
     def _verdict(self, sender: str, message_id: str, body_digest: str, findings: list[Finding],
                  applied: list[dict[str, Any]], *, reserved: bool = False,

@@ -22,6 +22,7 @@ from adapters.registry import AdapterRegistry, default_registry
 from gateway.evidence.log import EvidenceLog
 from gateway.evidence.record import Exchange, utc_timestamp
 from gateway.idempotency.store import Claim, ClaimState, IdempotencyStore
+from gateway.transfers.crediting import is_crediting_transfer, plan_crediting
 from gateway.transfers.delivery import Answer, deliver
 from gateway.transfers.errors import (
     KindMismatch,
@@ -206,6 +207,9 @@ class TransferService:
             return plan_notice(self, sender, kind, body, content_type, receiver_hint)
         source_format, source_medium = self._source(sender, content_type)
         document, findings = self._parse(source_format, source_medium, body)
+        if is_crediting_transfer(document):
+            return plan_crediting(self, sender, kind, document, findings, (source_format, source_medium),
+                                  receiver_hint)
         self._check_kind(kind, document)
         self._check_sender(sender, document)
         receiver = self._receiver(sender, document, kind, receiver_hint)
@@ -238,8 +242,8 @@ class TransferService:
         if not result.valid:
             raise ValidationFailed(f"the message is not valid {source_format} ({medium.value})",
                                    findings=result.findings)
-        if not result.document.actions:
-            raise ValidationFailed("the message carries no actions to relay", findings=result.findings)
+        if not result.document.actions and not result.document.units:
+            raise ValidationFailed("the message carries no actions or unit blocks to relay", findings=result.findings)
         return result.document, list(result.findings)
 
     @staticmethod

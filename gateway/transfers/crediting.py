@@ -1,0 +1,161 @@
+"""Crediting-programme transfers: unit blocks (Verra VCUs, Gold Standard VERs, ACR/CAR/ART credits, ...)
+moving from the registry that holds them to another registry (docs/transfers.md,
+"Crediting-programme transfers").
+
+A ``transfers`` message whose document carries unit blocks (``CanonicalDocument.units``) and no
+actions is one. It names no Article 6 Party, so the checks are its own:
+
+* every block is identified by its ``serial``, read by the serial library (:mod:`standards.serials`);
+  ``serial_first``/``serial_last``, when given, must be the serial's range, and ``quantity``, when
+  given, its length (for schemes whose range is the block size); no two blocks overlap;
+* every block's ``registry`` is the sender: its participant id or its Party registry id;
+* the receiver is named by ``Carbonlink-Receiver`` (nothing in the message names it);
+* the translation to the receiver's format must carry every block.
+
+:func:`plan_crediting` is this branch of ``TransferService._plan``; delivery, signing, receipt,
+idempotency and evidence are the transfer path's own.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
+
+from gateway.transfers.errors import KindMismatch, OutputInvalid, SenderMismatch
+from gateway.trust.directory import Participant
+from standards.codec import Loss, Medium, MessageKind
+from standards.errors import CarbonlinkError, ValidationFailed
+from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
+from standards.model import CanonicalDocument, UnitBlock
+from standards.serials import Serial, default_catalogue
+
+if TYPE_CHECKING:
+    from gateway.transfers.service import TransferService, _Plan
+
+CATALOGUE = RuleCatalogue("crediting")
+_REFERENCE = "carbonlink crediting-programme transfers (docs/transfers.md); serial layouts: docs/serials.md"
+
+
+SERIAL_REQUIRED = CATALOGUE.add(
+    "CREDITING.SERIAL_REQUIRED", severity=Severity.ERROR, layer=Layer.STRUCTURE, reference=_REFERENCE,
+    title="A unit block in a crediting-programme transfer is identified by its serial number")
+SERIAL_INVALID = CATALOGUE.add(
+    "CREDITING.SERIAL_INVALID", severity=Severity.ERROR, layer=Layer.FIELD, reference=_REFERENCE,
+    title="The serial number is not one of a known serial scheme")
+RANGE_MISMATCH = CATALOGUE.add(
+    "CREDITING.RANGE_MISMATCH", severity=Severity.ERROR, layer=Layer.FIELD, reference=_REFERENCE,
+    title="serial_first/serial_last differ from the range in the serial number")
+QUANTITY_MISMATCH = CATALOGUE.add(
+    "CREDITING.QUANTITY_MISMATCH", severity=Severity.ERROR, layer=Layer.FIELD, reference=_REFERENCE,
+    title="The quantity differs from the number of units in the serial range")
+OVERLAPPING_BLOCKS = CATALOGUE.add(
+    "CREDITING.OVERLAPPING_BLOCKS", severity=Severity.ERROR, layer=Layer.CROSS_RECORD, reference=_REFERENCE,
+    title="Two blocks of the message overlap")
+
+
+def is_crediting_transfer(document: CanonicalDocument) -> bool:
+    """Unit blocks and no actions: nothing in it names an Article 6 Party."""
+    return bool(document.units) and not document.actions
+
+
+def _serial(index: int, block: UnitBlock) -> tuple[Serial | None, list[Finding]]:
+    where = Location(pointer=f"/units/{index}")
+    if not block.serial:
+        return None, [SERIAL_REQUIRED.finding(
+            f"units[{index}] has no serial number; a crediting-programme transfer identifies each block by its "
+            "serial (range-only blocks are not taken: their registry is the originating one)", where)]
+    try:
+        serial = default_catalogue().parse(block.serial.strip())
+    except CarbonlinkError as exc:
+        return None, [SERIAL_INVALID.finding(f"units[{index}]: {exc.message}", Location(
+            pointer=f"/units/{index}/serial"))]
+    found: list[Finding] = []
+    if serial.last < serial.first:
+        found.append(SERIAL_INVALID.finding(f"units[{index}]: serial {block.serial} runs backwards "
+                                            f"({serial.first} > {serial.last})", Location(
+                                                pointer=f"/units/{index}/serial")))
+    for name, value, expected in (("serial_first", block.serial_first, serial.first),
+                                  ("serial_last", block.serial_last, serial.last)):
+        if value is not None and value != expected:
+            found.append(RANGE_MISMATCH.finding(f"units[{index}].{name} is {value}, but serial {block.serial} "
+                                                f"says {expected}", Location(pointer=f"/units/{index}/{name}")))
+    if block.quantity is not None and serial.layout.quantity_checked and block.quantity != serial.quantity:
+        found.append(QUANTITY_MISMATCH.finding(
+            f"units[{index}].quantity is {block.quantity}, but serial {block.serial} covers {serial.quantity} units",
+            Location(pointer=f"/units/{index}/quantity")))
+    return (None if found else serial), found
+
+
+def check_blocks(units: list[UnitBlock]) -> list[Serial]:
+    """The serial of every block; ValidationFailed (422) with a finding per problem otherwise."""
+    findings: list[Finding] = []
+    serials: list[tuple[int, Serial]] = []
+    for index, block in enumerate(units):
+        serial, found = _serial(index, block)
+        findings += found
+        if serial is not None:
+            serials.append((index, serial))
+    by_series: dict[tuple[object, ...], list[tuple[int, Serial]]] = {}
+    for index, serial in serials:
+        by_series.setdefault(serial.series, []).append((index, serial))
+    for group in by_series.values():
+        group.sort(key=lambda item: item[1].first)
+        for (i, low), (j, high) in itertools.pairwise(group):
+            if high.first <= low.last:
+                findings.append(OVERLAPPING_BLOCKS.finding(
+                    f"units[{j}] ({high}) overlaps units[{i}] ({low})", Location(pointer=f"/units/{j}")))
+    if findings:
+        raise ValidationFailed("the crediting-programme transfer has malformed unit blocks", findings=findings)
+    return [serial for _, serial in serials]
+
+
+def check_holder(sender: Participant, units: list[UnitBlock]) -> None:
+    """Every block must be held in the sender: its ``registry`` is the sender's id or Party registry id."""
+    names = {sender.id, sender.party_registry_id}
+    for index, block in enumerate(units):
+        if block.registry is None:
+            raise SenderMismatch(f"units[{index}] does not name the registry holding it; the gateway cannot check "
+                                 "the sender")
+        if block.registry not in names:
+            raise SenderMismatch(f"units[{index}] is held in {block.registry!r}, but the sender is {sender.id!r} "
+                                 f"(registry {sender.party_registry_id})")
+
+
+def translate_blocks(service: TransferService, document: CanonicalDocument,
+                     receiver: Participant) -> tuple[bytes, Medium, list[Loss]]:
+    """The message in the receiver's format; refused unless the receiver's format carries every block."""
+    adapter = service.adapters.get(receiver.format)
+    medium = adapter.media[0]
+    out = adapter.serialize(document, medium=medium)
+    if out.files:
+        raise OutputInvalid(f"{receiver.format} writes this message as several files; the gateway relays one "
+                            "body", findings=[])
+    check = adapter.parse(out.data, medium=medium)
+    errors = [f for f in [*out.findings, *check.findings] if f.is_error]
+    if errors:
+        raise OutputInvalid(f"the message translated to {receiver.format} fails that format's validation",
+                            findings=errors)
+    carried = len(check.document.units)
+    if carried != len(document.units):
+        raise OutputInvalid(f"{receiver.format} carries {carried} of the message's {len(document.units)} unit "
+                            "block(s); the gateway does not relay a partial message", findings=[])
+    if out.losses and service.settings.refuse_lossy:
+        raise OutputInvalid(f"{receiver.format} cannot hold {len(out.losses)} field(s) of this message "
+                            f"({', '.join(loss.field for loss in out.losses[:5])}); lossy relays are refused",
+                            findings=[])
+    return out.data, medium, list(out.losses)
+
+
+def plan_crediting(service: TransferService, sender: Participant, kind: MessageKind, document: CanonicalDocument,
+                   findings: list[Finding], source: tuple[str, Medium], receiver_hint: str | None) -> _Plan:
+    """The crediting-programme branch of ``TransferService._plan``: check, route, translate, sign."""
+    from gateway.transfers.service import _Plan
+
+    if kind is not MessageKind.TRANSFERS:
+        raise KindMismatch(f"the message carries unit blocks and no actions: a crediting-programme transfer, which "
+                           f"travels as a transfers message, not {kind.value}")
+    check_blocks(document.units)
+    check_holder(sender, document.units)
+    receiver = service._receiver(sender, document, kind, receiver_hint)
+    outbound, medium, losses = translate_blocks(service, document, receiver)
+    return _Plan(source[0], source[1], receiver, outbound, medium, losses, findings, service._sign_detached(outbound))
