@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import CurrentCaller, require_scope
-from gateway.transfers.ratelimit import RateLimiter
+from gateway.transfers.ratelimit import Limiter
 from gateway.transfers.service import TransferService
 from gateway.trust.outbound import SIGNATURE_HEADER
 from standards.codec import MessageKind
@@ -59,14 +59,13 @@ def _build_once(state: Any) -> TransferService:
     return service
 
 
-async def get_rate_limiter(request: Request) -> RateLimiter:
-    limiter = request.app.state.rate_limiter
-    assert isinstance(limiter, RateLimiter)
+async def get_rate_limiter(request: Request) -> Limiter:
+    limiter: Limiter = request.app.state.rate_limiter
     return limiter
 
 
 TransfersDep = Annotated[TransferService, Depends(get_transfer_service)]
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+RateLimiterDep = Annotated[Limiter, Depends(get_rate_limiter)]
 MessageIdHeader = Annotated[str, Header(alias="Carbonlink-Message-Id", description="sender-assigned message id")]
 ReceiverHeader = Annotated[str | None, Header(alias="Carbonlink-Receiver",
                                                description="receiving registry id, when the message does not "
@@ -74,9 +73,12 @@ ReceiverHeader = Annotated[str | None, Header(alias="Carbonlink-Receiver",
 
 
 async def _relay(kind: MessageKind, request: Request, caller: CurrentCaller, service: TransferService,
-                 limiter: RateLimiter, message_id: str, receiver: str | None) -> Response:
+                 limiter: Limiter, message_id: str, receiver: str | None) -> Response:
     require_scope(caller, SEND_SCOPE)
-    limiter.take(caller.participant.id)
+    if limiter.shared:  # a Redis round trip: not on the event loop
+        await run_in_threadpool(limiter.take, caller.participant.id)
+    else:
+        limiter.take(caller.participant.id)
     body = await request.body()
     outcome = await run_in_threadpool(service.submit, caller.participant, kind, message_id, body,
                                       request.headers.get("content-type"), receiver)
