@@ -18,7 +18,7 @@ type) is never written with a Kyoto unit type; it is left out and reported as a 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -494,7 +494,15 @@ class DesXmlAdapter(FormatCodec):
                             f"DES messages carry no {name.replace('_', ' ')}")
         if document.submission is not None:
             writer.lose("submission", ["/submission"], "DES messages carry no AEF submission header")
-        return SerializeResult(data=write_document(writer.messages()), medium=Medium.XML, losses=writer.losses())
+        return SerializeResult(data=write_document(writer.messages(self._read_back_problem)), medium=Medium.XML,
+                               losses=writer.losses())
+
+    def _read_back_problem(self, message: Message) -> str | None:
+        """The first error the reader finds in ``message`` written alone (values kept in ``extra`` may
+        have been edited into codes the DES lists do not have), or None."""
+        report = self.validate(write_document([message]), medium=Medium.XML)
+        errors = [f for f in report.findings if f.is_error]
+        return f"{errors[0].rule}: {errors[0].message}" if errors else None
 
 
 #: Canonical fields a DES proposal holds (the rest of a record with a value is a loss).
@@ -550,12 +558,13 @@ class _Writer:
     def losses(self) -> list[Loss]:
         return [Loss(field, tuple(ids), reason) for (field, reason), ids in sorted(self._losses.items())]
 
-    def messages(self) -> list[Message]:
-        """The messages in source order; one that would break the schema is dropped and reported."""
+    def messages(self, check: Callable[[Message], str | None]) -> list[Message]:
+        """The messages in source order; one that would break the schema, or that ``check`` (the reader's
+        own rules, e.g. the code lists) refuses, is dropped and reported."""
         ordered = [(order, m, ids) for order, m, _a, ids in self._proposals.values()] + self._answers
         out = []
         for _order, message, ids in sorted(ordered, key=lambda item: item[0]):
-            problem = _unwritable(message)
+            problem = _unwritable(message) or check(message)
             if problem is None:
                 out.append(message)
             else:

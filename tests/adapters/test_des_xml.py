@@ -624,3 +624,15 @@ def test_a_giant_text_node_is_refused() -> None:
     with pytest.raises(MalformedInput) as info:
         adapter.parse(giant, medium=XML)
     assert info.value.code == "INPUT.XML"
+
+
+def test_a_status_code_outside_the_des_lists_is_a_reported_loss_not_invalid_output() -> None:
+    """Regression (found by the property test above): an answer whose kept transactionStatus was edited to 0
+    is schema-valid XML but not in the DES code list; the writer drops it and reports why."""
+    parsed = adapter.parse(load("batch.xml"), medium=XML).document
+    assert parsed.units
+    units = [u.model_copy(update={"extra": {"des": {**u.extra["des"], "transactionStatus": 0}}}) for u in parsed.units]
+    out = adapter.serialize(CanonicalDocument(actions=parsed.actions, units=units), medium=XML)
+    assert adapter.validate(out.data, medium=XML).valid
+    (loss,) = [loss for loss in out.losses if loss.field == "units"]
+    assert "DES.TRANSACTION_STATUS" in loss.reason and len(loss.records) == len(units)
