@@ -5,9 +5,10 @@ Measured (``--n`` operations each, one thread unless said otherwise):
 * ``sign``: the evidence signature alone (ES256 / Ed25519 through joserfc): the crypto floor;
 * SQLite: a bare one-row ``INSERT`` per ``BEGIN IMMEDIATE`` transaction (same file settings) vs
   ``EvidenceLog.append`` (head read + canonical JSON + SHA-256 + signature + insert), for
-  ``synchronous=full`` (default) and ``normal``; also 4 threads appending to one log;
+  ``synchronous=full`` (default) and ``normal``; 16 threads appending to one log at ``full`` against
+  one thread (group commit: appends queued behind a commit share the next one); 4 threads at ``normal``;
 * PostgreSQL: a bare one-row ``INSERT`` per transaction vs ``append`` (advisory lock + head read
-  + insert), when ``--postgres`` is reachable;
+  + insert), and 16 threads against one, when ``--postgres`` is reachable;
 * ``verify``: records verified per second (hash + signature), and with ``signatures="head"``;
 * idempotency: a claim + complete cycle vs a bare ``INSERT`` (SQLite) or ``SET NX`` (Redis).
 
@@ -35,6 +36,26 @@ def rate(n: int, work: Callable[[int], object]) -> float:
     for i in range(n):
         work(i)
     return n / (time.perf_counter() - start)
+
+
+def threaded_rate(threads: int, n: int, work: Callable[[int], object]) -> float:
+    """Operations/s of ``n`` calls of ``work`` shared by ``threads`` threads started together."""
+    per_thread = max(1, n // threads)
+    barrier = threading.Barrier(threads + 1)
+
+    def run(t: int) -> None:
+        barrier.wait()
+        for i in range(per_thread):
+            work(t * per_thread + i)
+
+    workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    return threads * per_thread / (time.perf_counter() - start)
 
 
 def entry(i: int) -> Exchange:
@@ -78,20 +99,15 @@ def bench_evidence(args: argparse.Namespace, tmp: Path, signer: JwkSigner) -> No
         line(f"SQLite append, synchronous={sync}", rate(n, lambda i, lg=synced: lg.append(entry(i))),  # type: ignore[misc]
              base)
         synced.close()
+    single = open_log(f"sqlite:///{tmp / 'ev-one.db'}?synchronous=full", signer=signer)
+    one = rate(n, lambda i: single.append(entry(i)))
+    single.close()
+    grouped = open_log(f"sqlite:///{tmp / 'ev-16.db'}?synchronous=full", signer=signer)
+    line("SQLite append, 16 threads, synchronous=full (group commit; vs 1 thread)",
+         threaded_rate(16, n, lambda i: grouped.append(entry(i))), one)
+    grouped.close()
     log = open_log(f"sqlite:///{tmp / 'ev-threads.db'}?synchronous=normal", signer=signer)
-    per_thread = max(1, n // 4)
-
-    def appender() -> None:
-        for i in range(per_thread):
-            log.append(entry(i))
-
-    threads = [threading.Thread(target=appender) for _ in range(4)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    line("SQLite append, 4 threads, synchronous=normal", 4 * per_thread / (time.perf_counter() - start))
+    line("SQLite append, 4 threads, synchronous=normal", threaded_rate(4, n, lambda i: log.append(entry(i))))
     keys = KeySetVerifier.from_jwks({"keys": [signer.public_jwk()]})
     start = time.perf_counter()
     report = log.verify(keys)
@@ -123,8 +139,10 @@ def bench_evidence(args: argparse.Namespace, tmp: Path, signer: JwkSigner) -> No
             from gateway.evidence.postgres import PostgresEvidenceLog
 
             pg = PostgresEvidenceLog(args.postgres, signer=signer, table=table)
-            line("PostgreSQL append (advisory lock + head + insert)", rate(n, lambda i: pg.append(entry(i))),
-                 base)
+            alone = rate(n, lambda i: pg.append(entry(i)))
+            line("PostgreSQL append (advisory lock + head + insert)", alone, base)
+            line("PostgreSQL append, 16 threads (group commit; vs 1 thread)",
+                 threaded_rate(16, n, lambda i: pg.append(entry(i))), alone)
             pg.drop()
             pg.close()
         except Exception as exc:  # a benchmark without the service still reports the rest
