@@ -462,14 +462,35 @@ def _pin(pid: int, cpus: set[int]) -> None:
         os.sched_setaffinity(int(task.name), cpus)
 
 
-def pin_gateway(net: Network) -> None:
-    """``--own-gateway-cpu``: the gateway process(es) on the last CPU; the sandboxes and this load
-    generator on the others, in both phases. The registries and the client then have the same CPUs
-    with and without the gateway, and the gateway brings its own (as a gateway host would)."""
-    cpus = sorted(os.sched_getaffinity(0))
+#: Every CPU this run may use, read before any pinning.
+ALL_CPUS = sorted(os.sched_getaffinity(0))
+#: ``--cpu-layout`` choices and what each says about where the processes run.
+CPU_LAYOUTS = {
+    "shared": "gateway, both sandboxes and the load generator share these CPUs",
+    "own-gateway-cpu": "both phases: the gateway pinned to its own CPU, sandboxes and load generator on the others",
+    "pinned-gateway-phase": "direct phase unpinned on every CPU; gateway phase: the gateway on its own CPU, "
+                            "sandboxes and load generator on the others",
+    "pinned-gateway-only": "direct phase unpinned on every CPU; gateway phase: the gateway pinned to one CPU, "
+                           "the sandboxes and load generator unpinned",
+}
+
+
+def arrange_cpus(net: Network, layout: str, phase: str) -> None:
+    """Apply ``layout`` before ``phase``. ``own-gateway-cpu``: the gateway on the last CPU, the
+    sandboxes and this load generator on the others, in both phases (the registries and the client
+    have the same CPUs with and without the gateway). ``pinned-gateway-phase``: the same in the
+    gateway phase only; the direct phase runs unpinned on every CPU (the direct baseline keeps the
+    whole machine, as a deployment would set CPU affinity for its gateway). ``pinned-gateway-only``:
+    in the gateway phase only the gateway is pinned; the others run anywhere."""
+    if layout == "shared":
+        return
+    cpus = ALL_CPUS
     if len(cpus) < 2:
-        raise SystemExit("--own-gateway-cpu needs at least 2 CPUs")
-    gateway_cpus, rest = {cpus[-1]}, set(cpus[:-1])
+        raise SystemExit(f"--cpu-layout {layout} needs at least 2 CPUs")
+    pinned = layout == "own-gateway-cpu" or phase == "gateway"
+    gateway_cpus, rest = ({cpus[-1]}, set(cpus[:-1])) if pinned else (set(cpus), set(cpus))
+    if layout == "pinned-gateway-only":
+        rest = set(cpus)
     for process in net.gateways:
         _pin(process.pid, gateway_cpus)
     for registry in net.registries.values():
@@ -492,9 +513,7 @@ def machine() -> dict[str, Any]:
 
 
 def cpu_layout(args: argparse.Namespace) -> str:
-    if args.own_gateway_cpu:
-        return "gateway pinned to its own CPU; sandboxes and load generator share the others (both phases)"
-    return "gateway, both sandboxes and the load generator share these CPUs"
+    return CPU_LAYOUTS[args.cpu_layout]
 
 
 # -- profiling -------------------------------------------------------------------------------------
@@ -694,10 +713,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="extra gateway setting (repeatable), e.g. a store URL; {data} is a folder of the run",
     )
     parser.add_argument(
-        "--own-gateway-cpu",
-        action="store_true",
-        help="pin the gateway to the last CPU and the sandboxes + load generator to the others, in both phases "
-        "(a supplementary view; the target is judged on the default, fully shared run)",
+        "--cpu-layout",
+        default="shared",
+        choices=sorted(CPU_LAYOUTS),
+        help="where the processes run (docs/benchmarks-transfers.md); default: all share every CPU",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
@@ -732,11 +751,10 @@ def _measure(
     """The warm-ups, phases and checks on a started network; returns (held, accepted units, profile)."""
     warm = min(args.max_requests, WARMUP_REQUESTS) if args.warmup else 0
     bench = Bench(net, args)
-    if args.own_gateway_cpu:
-        pin_gateway(net)
     bench.connect()
     for round_no in range(args.rounds):
         for name in ("direct", "gateway"):
+            arrange_cpus(net, args.cpu_layout, name)
             step = bench.direct if name == "direct" else bench.gateway
             check = bench.check_direct if name == "direct" else bench.check_gateway
             if warm:

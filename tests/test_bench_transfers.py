@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -124,3 +127,27 @@ def test_a_short_real_run_checks_every_answer(capsys: pytest.CaptureFixture[str]
     accepted = report["direct"]["accepted"] + report["gateway"]["accepted"]
     assert ledger["consistent"] and ledger["receiver_held"] == accepted * report["setup"]["block_itmos"]
     assert report["machine"]["cpus"] >= 1 and report["ratio"]["rps"] is not None
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="CPU layouts need at least 2 CPUs")
+def test_cpu_layouts_pin_the_gateway_phase_and_free_the_direct_phase() -> None:
+    everything = set(bt.ALL_CPUS)
+    gateway = subprocess.Popen(["sleep", "30"])
+    registry = subprocess.Popen(["sleep", "30"])
+    net = SimpleNamespace(gateways=[gateway], registries={"r": SimpleNamespace(process=registry)})
+    try:
+        bt.arrange_cpus(net, "pinned-gateway-phase", "gateway")  # type: ignore[arg-type]
+        assert os.sched_getaffinity(gateway.pid) == {bt.ALL_CPUS[-1]}
+        assert os.sched_getaffinity(registry.pid) == os.sched_getaffinity(0) == everything - {bt.ALL_CPUS[-1]}
+        bt.arrange_cpus(net, "pinned-gateway-phase", "direct")  # type: ignore[arg-type]
+        assert os.sched_getaffinity(gateway.pid) == os.sched_getaffinity(registry.pid) == everything
+        bt.arrange_cpus(net, "pinned-gateway-only", "gateway")  # type: ignore[arg-type]
+        assert os.sched_getaffinity(gateway.pid) == {bt.ALL_CPUS[-1]}
+        assert os.sched_getaffinity(registry.pid) == os.sched_getaffinity(0) == everything
+        bt.arrange_cpus(net, "own-gateway-cpu", "direct")  # type: ignore[arg-type]
+        assert os.sched_getaffinity(gateway.pid) == {bt.ALL_CPUS[-1]}
+    finally:
+        os.sched_setaffinity(0, everything)
+        for process in (gateway, registry):
+            process.kill()
+            process.wait()
