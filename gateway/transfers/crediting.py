@@ -21,9 +21,9 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from gateway.transfers.errors import KindMismatch, OutputInvalid, SenderMismatch
+from gateway.transfers.errors import KindMismatch, SenderMismatch
 from gateway.trust.directory import Participant
-from standards.codec import Loss, Medium, MessageKind
+from standards.codec import Medium, MessageKind
 from standards.errors import CarbonlinkError, ValidationFailed
 from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
 from standards.model import CanonicalDocument, UnitBlock
@@ -121,31 +121,6 @@ def check_holder(sender: Participant, units: list[UnitBlock]) -> None:
                                  f"(registry {sender.party_registry_id})")
 
 
-def translate_blocks(service: TransferService, document: CanonicalDocument,
-                     receiver: Participant) -> tuple[bytes, Medium, list[Loss]]:
-    """The message in the receiver's format; refused unless the receiver's format carries every block."""
-    adapter = service.adapters.get(receiver.format)
-    medium = adapter.media[0]
-    out = adapter.serialize(document, medium=medium)
-    if out.files:
-        raise OutputInvalid(f"{receiver.format} writes this message as several files; the gateway relays one "
-                            "body", findings=[])
-    check = adapter.parse(out.data, medium=medium)
-    errors = [f for f in [*out.findings, *check.findings] if f.is_error]
-    if errors:
-        raise OutputInvalid(f"the message translated to {receiver.format} fails that format's validation",
-                            findings=errors)
-    carried = len(check.document.units)
-    if carried != len(document.units):
-        raise OutputInvalid(f"{receiver.format} carries {carried} of the message's {len(document.units)} unit "
-                            "block(s); the gateway does not relay a partial message", findings=[])
-    if out.losses and service.settings.refuse_lossy:
-        raise OutputInvalid(f"{receiver.format} cannot hold {len(out.losses)} field(s) of this message "
-                            f"({', '.join(loss.field for loss in out.losses[:5])}); lossy relays are refused",
-                            findings=[])
-    return out.data, medium, list(out.losses)
-
-
 def plan_crediting(service: TransferService, sender: Participant, kind: MessageKind, document: CanonicalDocument,
                    findings: list[Finding], source: tuple[str, Medium], receiver_hint: str | None) -> _Plan:
     """The crediting-programme branch of ``TransferService._plan``: check, route, translate, sign."""
@@ -157,5 +132,5 @@ def plan_crediting(service: TransferService, sender: Participant, kind: MessageK
     check_blocks(document.units)
     check_holder(sender, document.units)
     receiver = service._receiver(sender, document, kind, receiver_hint)
-    outbound, medium, losses = translate_blocks(service, document, receiver)
+    outbound, medium, losses = service._translate(document, receiver, records="units")
     return _Plan(source[0], source[1], receiver, outbound, medium, losses, findings, service._sign_detached(outbound))

@@ -13,7 +13,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import orjson
@@ -304,7 +304,10 @@ class TransferService:
             raise ReceiverUnknown(f"registry {receiver.id!r} does not take {kind.value} messages")
         return receiver
 
-    def _translate(self, document: CanonicalDocument, receiver: Participant) -> tuple[bytes, Medium, list[Loss]]:
+    def _translate(self, document: CanonicalDocument, receiver: Participant, *,
+                   records: Literal["actions", "units"] = "actions") -> tuple[bytes, Medium, list[Loss]]:
+        """The message in the receiver's format, validated by that format; refused unless it carries every
+        one of the message's ``records`` (Article 6 actions, or a crediting programme's unit blocks)."""
         adapter = self.adapters.get(receiver.format)
         medium = adapter.media[0]
         out = adapter.serialize(document, medium=medium)
@@ -316,10 +319,11 @@ class TransferService:
         if errors:
             raise OutputInvalid(f"the message translated to {receiver.format} fails that format's validation",
                                 findings=errors)
-        carried = len(check.document.actions)
-        if carried != len(document.actions):
-            raise OutputInvalid(f"{receiver.format} carries {carried} of the message's {len(document.actions)} "
-                                f"action(s); the gateway does not relay a partial message", findings=[])
+        carried, sent = len(getattr(check.document, records)), len(getattr(document, records))
+        if carried != sent:
+            noun = "action(s)" if records == "actions" else "unit block(s)"
+            raise OutputInvalid(f"{receiver.format} carries {carried} of the message's {sent} {noun}; the gateway "
+                                "does not relay a partial message", findings=[])
         if out.losses and self.settings.refuse_lossy:
             raise OutputInvalid(f"{receiver.format} cannot hold {len(out.losses)} field(s) of this message "
                                 f"({', '.join(loss.field for loss in out.losses[:5])}); lossy relays are refused",
