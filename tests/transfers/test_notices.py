@@ -19,6 +19,7 @@ from gateway.client import NOTICE_CONTENT_TYPE, GatewayClient
 from gateway.demo import BIN, Network, Registry, itmo_message, receipt_outcome
 from gateway.sandbox.client import send_with_pending_debit
 from gateway.trust.keys import generate_key, public_jwk
+from tests.transfers.support import Blocks, gateway_env
 
 CARBONLINK = str(BIN / "carbonlink")
 KINDS = ("transfers", "acceptances", "completions")
@@ -37,21 +38,9 @@ def net() -> Iterator[Network]:
         Registry("chl", "CHL", "spreadsheet", message_kinds=KINDS),
         Registry("col", "COL", "canonical", message_kinds=("transfers",)),
     ]
-    env = {"CARBONLINK_DELIVERY": json.dumps({"timeout": 2.0, "connect_timeout": 1.0, "retries": 0,
-                                              "backoff": 0.05, "retry_after": 3}),
-           "CARBONLINK_RATE_LIMIT_PER_MINUTE": "6000", "CARBONLINK_RATE_LIMIT_BURST": "200"}
+    env = gateway_env(timeout=2.0, retries=0, retry_after=3, per_minute=6000, burst=200)
     with Network(registries, gateway_env=env, extra_participants=[down]) as network:
         yield network
-
-
-class Blocks:
-    def __init__(self) -> None:
-        self.next = 1
-
-    def take(self, size: int) -> tuple[int, int]:
-        first = self.next
-        self.next += size
-        return first, first + size - 1
 
 
 BLOCKS = Blocks()

@@ -20,6 +20,7 @@ from gateway.client import GatewayClient
 from gateway.demo import BIN, Network, Registry, itmo_message
 from gateway.transfers.service import CANONICAL_CONTENT_TYPE
 from tests.transfers.peers import CuttingServer, FaultyRegistry
+from tests.transfers.support import Blocks, gateway_env
 
 CARBONLINK = str(BIN / "carbonlink")
 GHA_HOLDS = "CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-1000000-2023@treasury"
@@ -63,9 +64,7 @@ def net(faulty: FaultyRegistry, cutter: CuttingServer) -> Iterator[Network]:
         Registry("che", "CHE", "canonical"),
         Registry("chl", "CHL", "spreadsheet", message_kinds=("cancellations",)),
     ]
-    env = {"CARBONLINK_DELIVERY": json.dumps({"timeout": 1.0, "connect_timeout": 1.0, "retries": 1,
-                                              "backoff": 0.05, "retry_after": 7}),
-           "CARBONLINK_RATE_LIMIT_PER_MINUTE": "600", "CARBONLINK_RATE_LIMIT_BURST": "20"}
+    env = gateway_env(timeout=1.0, retries=1, retry_after=7, per_minute=600, burst=20)
     with Network(registries, gateway_env=env, extra_participants=extra) as network:
         yield network
 
@@ -73,18 +72,6 @@ def net(faulty: FaultyRegistry, cutter: CuttingServer) -> Iterator[Network]:
 @pytest.fixture(scope="module")
 def gha(net: Network) -> GatewayClient:
     return net.client("gha")
-
-
-class Blocks:
-    """Hands out fresh ITMO blocks of the sender's holdings, so tests do not collide."""
-
-    def __init__(self) -> None:
-        self.next = 1
-
-    def take(self, size: int) -> tuple[int, int]:
-        first = self.next
-        self.next += size
-        return first, first + size - 1
 
 
 BLOCKS = Blocks()
