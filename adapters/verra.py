@@ -11,7 +11,7 @@ Column mapping, quirks and losses: ``docs/adapters/verra.md``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -21,7 +21,6 @@ from typing import Any
 from adapters.registry_exports import (
     CsvExportAdapter,
     ExportFile,
-    Record,
     RowFindings,
     RowMapper,
     check_serial,
@@ -39,7 +38,6 @@ from standards.codec import Loss, Medium, MessageKind, SerializeResult, collect_
 from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
 from standards.model import CanonicalDocument, Project, UnitBlock, UnitStatus
 from standards.serials import MAX_SERIAL_LENGTH, Serial, default_catalogue
-from standards.tabular import CsvRecord
 
 REGISTRY = "verra"
 REFERENCE = "Verra registry public exports (registry-formats.md §2)"
@@ -157,33 +155,9 @@ class VerraAdapter(CsvExportAdapter):
 
     # --- reading
 
-    def _records(self, rows: Iterator[CsvRecord], findings: list[Finding], *,
-                 stop_on_error: bool = False) -> Iterator[Record]:
-        """As the base class, but a transactions row the compiled reader (:func:`_unit_reader`) can
-        take is mapped without the per-row dicts; every other row goes through :meth:`map_row`."""
-        first = next(rows, None)
-        if first is None:
-            return
-        mapper = self.detect(first.cells, findings)
-        if mapper is None:
-            return
-        fast = _unit_reader(mapper, self._ids) if mapper.file is TRANSACTIONS else None
-        row = RowFindings(self.rules, 0, findings)  # one collector, moved from line to line
-        for record in rows:
-            if fast is not None:
-                unit = fast(record.cells)
-                if unit is not None:
-                    yield unit
-                    continue
-            row.line = record.line
-            values, extra = mapper.row(record.cells)
-            before = len(findings)
-            mapped = self.map_row(mapper, values, extra, row)
-            if len(findings) == before or not any(f.is_error for f in findings[before:]):
-                if mapped is not None:
-                    yield mapped
-            elif stop_on_error:
-                return
+    def fast_reader(self, mapper: RowMapper) -> Callable[[Sequence[str]], UnitBlock | None] | None:
+        """Transactions rows go through a reader compiled for the header (``_unit_reader``)."""
+        return _unit_reader(mapper, self._ids) if mapper.file is TRANSACTIONS else None
 
     def map_row(self, mapper: RowMapper, values: dict[str, str], extra: dict[str, Any],
                 row: RowFindings) -> UnitBlock | Project | None:
