@@ -57,11 +57,16 @@ def _print_findings(findings: list[Finding]) -> None:
 
 
 def _catalogues(registry: AdapterRegistry) -> list[RuleCatalogue]:
+    """Every adapter's rules, then the gateway's own message checks (notices, crediting-programme transfers)."""
+    from gateway.transfers import crediting, notices
+
     seen: dict[str, RuleCatalogue] = {}
     for adapter in registry:
         catalogue = getattr(adapter, "rules", None)
         if isinstance(catalogue, RuleCatalogue):
             seen.setdefault(catalogue.standard, catalogue)
+    for catalogue in (notices.CATALOGUE, crediting.CATALOGUE):
+        seen.setdefault(catalogue.standard, catalogue)
     return list(seen.values())
 
 
