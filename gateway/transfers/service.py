@@ -43,7 +43,7 @@ from gateway.trust.outbound import OutboundClient, sha256_b64
 from standards.codec import Loss, Medium, MessageKind
 from standards.errors import CarbonlinkError, ValidationFailed
 from standards.findings import Finding
-from standards.model import ActionType, CanonicalDocument
+from standards.model import Action, ActionType, CanonicalDocument
 
 log = logging.getLogger("carbonlink.transfers")
 
@@ -66,6 +66,15 @@ KIND_ACTIONS: dict[MessageKind, frozenset[ActionType]] = {
     MessageKind.RETIREMENTS: frozenset({ActionType.RETIREMENT, ActionType.USE}),
     MessageKind.AUTHORIZATIONS: frozenset({ActionType.AUTHORIZATION}),
 }
+
+
+def counterpart_party(action: Action) -> str | None:
+    """The Party on the other side of an action: the acquiring Party of a (first) transfer, the
+    transferring Party of an acquisition (the acquirer's registry reports it to the registry the units
+    came from); None for actions with no other side (uses, cancellations, authorizations)."""
+    if action.action_type is ActionType.ACQUISITION:
+        return action.transferring_party
+    return action.acquiring_party
 
 
 def _without_floats(value: Any) -> Any:
@@ -273,10 +282,12 @@ class TransferService:
                                      f"but the sender is a registry of {sender.party}")
             if action.action_type in OUTGOING_ACTIONS and action.acquiring_party == sender.party:
                 raise SenderMismatch(f"{where} transfers to the sender's own Party {sender.party}")
+            if action.action_type is ActionType.ACQUISITION and action.transferring_party == sender.party:
+                raise SenderMismatch(f"{where} is an acquisition from the sender's own Party {sender.party}")
 
     def _receiver(self, sender: Participant, document: CanonicalDocument, kind: MessageKind,
                   hint: str | None) -> Participant:
-        parties = {a.acquiring_party for a in document.actions if a.acquiring_party}
+        parties = {party for a in document.actions if (party := counterpart_party(a))}
         current = self.directory.current()
         if hint:
             receiver = current.get(hint)
@@ -287,7 +298,8 @@ class TransferService:
                                       f"{hint!r} is a registry of {receiver.party}")
         else:
             if len(parties) != 1:
-                raise ReceiverUnknown("the message names no single acquiring Party; name the receiving registry "
+                raise ReceiverUnknown("the message names no single other Party (acquiring, or transferring for an "
+                                      "acquisition); name the receiving registry "
                                       "in the Carbonlink-Receiver header")
             party = next(iter(parties))
             candidates = [p for p in current.participants if p.party == party and p.id != sender.id and p.active

@@ -12,13 +12,18 @@ import json
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 
+from adapters.registry import default_registry
 from gateway.client import GatewayClient
 from gateway.demo import BIN, Network, Registry, itmo_message
 from gateway.transfers.service import CANONICAL_CONTENT_TYPE
+from standards.codec import Medium
+from standards.model import ActionType, CanonicalDocument
 from tests.transfers.peers import CuttingServer, FaultyRegistry
 from tests.transfers.support import Blocks, gateway_env
 
@@ -270,3 +275,40 @@ def test_rate_limit_answers_429_with_retry_after(net: Network) -> None:
             break
     assert 429 in codes, codes
     assert httpx.get(net.gateway_url + "/healthz").status_code == 200
+
+
+def acquisition(first: int, last: int) -> bytes:
+    """CHE's registry reports the acquisition of GHA's ITMOs ``first``..``last`` (canonical JSON)."""
+    parsed = default_registry().get("aef").parse(message(size=1), medium=Medium.JSON)
+    (action,) = parsed.document.actions
+    acquired = action.model_copy(update={
+        "action_type": ActionType.ACQUISITION, "subtype": None, "registry": "CHE01", "transferring_party": "GHA",
+        "acquiring_party": None, "first_id": first, "last_id": last, "quantity": Decimal(last - first + 1)})
+    return CanonicalDocument(actions=[acquired]).model_dump_json(exclude_none=True).encode()
+
+
+def test_an_acquisition_goes_to_the_registry_the_units_came_from(net: Network) -> None:
+    """Routing only: the acquiring registry reports an acquisition and the gateway delivers it, translated,
+    to the transferring Party's registry, which answers with a signed verdict. (The sandbox keys ITMOs by the
+    registry tracking them, so it cannot match CHE01's record to its own GHA01 units and rejects them as
+    unknown: docs/sandbox.md.)"""
+    che = net.client("che")
+    first, last = BLOCKS.take(40)
+    sent = che.send(acquisition(first, last), message_id="t-acq-1", kind="actions",
+                    content_type=CANONICAL_CONTENT_TYPE)
+    assert sent.status == 200, sent.body
+    assert sent.body["receiver"]["id"] == "gha" and sent.body["outbound"]["format"] == "aef"
+    answer = sent.body["receiver_answer"]
+    assert answer["signature"].count(".") == 2 and answer["body"]["verdict"] == sent.body["outcome"]
+
+    refused = che.send(acquisition(first, last), message_id="t-acq-2", kind="transfers",
+                       content_type=CANONICAL_CONTENT_TYPE)
+    assert refused.status == 422 and refused.body["code"] == "TRANSFER.KIND_MISMATCH"
+
+
+def test_an_acquisition_from_the_senders_own_party_is_refused(gha: GatewayClient) -> None:
+    doc = orjson.loads(acquisition(1, 5))
+    doc["actions"][0]["registry"], doc["actions"][0]["transferring_party"] = "GHA01", "GHA"
+    refused = gha.send(orjson.dumps(doc), message_id="t-acq-self", kind="actions",
+                       content_type=CANONICAL_CONTENT_TYPE)
+    assert refused.status == 403 and refused.body["code"] == "TRANSFER.SENDER_MISMATCH"
