@@ -847,6 +847,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "sender_format": "aef (JSON)",
             "receiver_format": args.receiver_format,
             "stores": args.stores,
+            "cpu_layout": args.cpu_layout,
             "gateway_env": gateway_env,
             "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         },
@@ -875,8 +876,12 @@ def summary(report: dict[str, Any]) -> str:
     lines.append(
         f"gateway/direct: throughput {ratio['rps']} (target >= {targets['rps_ratio_min']}: "
         f"{'met' if targets['rps_met'] else 'MISSED'}), p99 {ratio['p99']}x (target <= "
-        f"{targets['p99_ratio_max']}x: {'met' if targets['p99_met'] else 'MISSED'})"
+        f"{targets['p99_ratio_max']}x: {'met' if targets['p99_met'] else 'MISSED'}), "
+        f"CPU layout {report['setup']['cpu_layout']}"
     )
+    if report["setup"]["cpu_layout"] == "own-gateway-cpu":
+        lines.append("  (own-gateway-cpu holds the direct phase to fewer CPUs: a view of the gateway's overhead, "
+                     "not the target's measure)")
     if len(report["per_round"]) > 1:
         lines.append(
             "rounds (req/s direct, gateway, ratio): "
