@@ -1,18 +1,20 @@
 """The ``carbonlink`` command line.
 
 Each area registers its own commands: :mod:`gateway.cli.translation` (validate, translate,
-rules, formats) and :mod:`gateway.cli.trust` (serve, directory). Run without a command, it runs
-the main job on the embedded defaults.
+rules, formats), :mod:`gateway.cli.trust` (serve, directory, keys), :mod:`gateway.cli.sandbox`,
+:mod:`gateway.cli.evidence` and :mod:`gateway.cli.transfers` (demo). What they share (exit codes,
+consoles, one-line failures, tables, the settings the CLI reads) lives in ``gateway.cli._common``.
+Run without a command, it validates and translates the bundled example files.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 
 import typer
 
 from gateway.cli import evidence, sandbox, transfers, translation, trust
+from gateway.cli._common import EXIT_OK, EXIT_USAGE, cli_settings
 from standards.errors import CarbonlinkError
 
 app = typer.Typer(
@@ -44,14 +46,22 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv if argv is not None else sys.argv[1:], prog_name="carbonlink", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else 2)
+        return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
     except CarbonlinkError as exc:
         print(f"carbonlink: {exc.code}: {exc.message}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except Exception as exc:  # the last line of defence: one line, never a traceback
-        if os.environ.get("CARBONLINK_DEBUG"):
+        if _debugging():
             raise
         print(f"carbonlink: INTERNAL: {type(exc).__name__}: {exc} (set CARBONLINK_DEBUG=1 for details)",
               file=sys.stderr)
-        return 2
-    return 0
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _debugging() -> bool:
+    """CARBONLINK_DEBUG set: let an unexpected error end with its traceback."""
+    try:
+        return cli_settings().debug
+    except CarbonlinkError:
+        return False

@@ -1,24 +1,31 @@
 """``carbonlink evidence verify | export | show``: prove, hand over and inspect the evidence log.
 
 The log is named by ``--log`` or ``CARBONLINK_EVIDENCE_LOG`` (``sqlite:///path`` or
-``postgresql://...``). Verification keys, in order of preference: ``--jwks`` (the gateway's
-published JWKS: the independent check), ``--keys`` (a gateway keyring), ``CARBONLINK_SIGNING_KEYS``,
-the development keyring (development only; these three not for ``--file``, which an auditor runs
-away from the gateway), and last the keys carried by the log or export itself, with a notice
-that the check then rests on them.
+``postgresql://...``; default the gateway's embedded log). Verification keys, in order of
+preference: ``--jwks`` (the gateway's published JWKS: the independent check), ``--keys`` (a
+gateway keyring), ``CARBONLINK_SIGNING_KEYS``, the development keyring (development only; these
+three not for ``--file``, which an auditor runs away from the gateway), and last the keys carried
+by the log or export itself, with a notice that the check then rests on them. The environment is
+read through ``gateway.cli._common.cli_settings`` only.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+from gateway.cli._common import (
+    DEFAULT_EVIDENCE_LOG,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    cli_settings,
+    err,
+    fail,
+    out,
+    write_json,
+)
 from gateway.evidence import (
     ChainReport,
     EvidenceConfigError,
@@ -32,34 +39,35 @@ from gateway.evidence import (
 from standards.errors import CarbonlinkError
 from standards.safeio import load_json, read_bytes
 
-EXIT_OK, EXIT_BROKEN, EXIT_UNREADABLE = 0, 1, 2
+#: A log or export whose chain does not verify.
+EXIT_BROKEN = EXIT_FINDINGS
 #: The gateway's embedded default (CARBONLINK_DATA_DIR defaults to ./.carbonlink).
-DEFAULT_LOG = "sqlite:///.carbonlink/evidence.sqlite3"
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+DEFAULT_LOG = DEFAULT_EVIDENCE_LOG
 
 evidence_app = typer.Typer(help="Verify, export and show the gateway's evidence log.", no_args_is_help=True)
 
-LogOption = Annotated[str, typer.Option("--log", envvar="CARBONLINK_EVIDENCE_LOG",
-                                        help="Evidence log URL: sqlite:///path or postgresql://...")]
+LogOption = Annotated[str | None, typer.Option(
+    "--log", show_default=False,
+    help="Evidence log URL: sqlite:///path or postgresql://... [default: CARBONLINK_EVIDENCE_LOG, else "
+         f"{DEFAULT_EVIDENCE_LOG}]")]
 KeysOption = Annotated[Path | None, typer.Option("--keys", help="Gateway keyring file (private JWKs).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def _fail(exc: CarbonlinkError) -> typer.Exit:
-    err.print(f"carbonlink: {exc.code}: {exc.message}", markup=False)
-    return typer.Exit(EXIT_UNREADABLE)
+def _log_url(log: str | None) -> str:
+    """``--log``, else the configured log, else the gateway's embedded one."""
+    return log if log is not None else cli_settings().evidence_log
 
 
 def _keyring_doc(path: Path | None) -> tuple[Any, str] | None:
     """The keyring to use: --keys, CARBONLINK_SIGNING_KEYS, or the development keyring."""
     if path is not None:
         return load_json(read_bytes(path, limit=1024 * 1024), what=str(path)), str(path)
-    env = os.environ.get("CARBONLINK_SIGNING_KEYS")
-    if env:
-        return load_json(read_bytes(Path(env), limit=1024 * 1024), what=env), env
-    if os.environ.get("CARBONLINK_ENVIRONMENT", "development") == "development":
+    settings = cli_settings()
+    if settings.signing_keys is not None:
+        configured = str(settings.signing_keys)
+        return load_json(read_bytes(settings.signing_keys, limit=1024 * 1024), what=configured), configured
+    if settings.environment == "development":
         from gateway.trust import development
 
         return development.keyring_document(), "the development keyring"
@@ -96,8 +104,7 @@ def _trusted_keys(jwks: Path | None, keys: Path | None, *,
 def _print_report(report: ChainReport, source: str, key_source: str, *, as_json: bool,
                   extra: dict[str, Any] | None = None) -> int:
     if as_json:
-        sys.stdout.write(json.dumps({**report.as_dict(), "source": source, "keys": key_source,
-                                     **(extra or {})}, ensure_ascii=False) + "\n")
+        write_json({**report.as_dict(), "source": source, "keys": key_source, **(extra or {})})
     elif report.ok:
         out.print(f"evidence chain OK: {report.records} records, head seq {report.head_seq} "
                   f"hash {report.head_hash}; signed by {', '.join(sorted(report.kids)) or '-'}; "
@@ -113,7 +120,7 @@ def _print_report(report: ChainReport, source: str, key_source: str, *, as_json:
 
 @evidence_app.command("verify")
 def verify_command(
-    log: LogOption = DEFAULT_LOG,
+    log: LogOption = None,
     file: Annotated[Path | None, typer.Option(
         "--file", help="Verify an export file offline instead of a log.")] = None,
     jwks: Annotated[Path | None, typer.Option(
@@ -138,7 +145,7 @@ def verify_command(
             summary = {k: manifest[k] for k in ("created", "records", "head_seq", "head_hash")}
             code = _print_report(report, str(file), key_source, as_json=as_json, extra={"manifest": summary})
             raise typer.Exit(code)
-        with open_log(log, create=False) as opened:
+        with open_log(_log_url(log), create=False) as opened:
             if trusted is None:
                 err.print("notice: no --jwks or keyring; checking with the keys recorded in the log itself.",
                           markup=False)
@@ -148,14 +155,14 @@ def verify_command(
             code = _print_report(opened.verify(trusted, signatures=signatures), opened.url, key_source,
                                  as_json=as_json)
     except CarbonlinkError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from exc
     raise typer.Exit(code)
 
 
 @evidence_app.command("export")
 def export_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="The export file to write (JSON lines).")],
-    log: LogOption = DEFAULT_LOG,
+    log: LogOption = None,
     keys: KeysOption = None,
     jwks: Annotated[Path | None, typer.Option(
         "--jwks", help="Public JWKS to embed (default: the keys the log recorded).")] = None,
@@ -166,19 +173,19 @@ def export_command(
     try:
         signer = _signer(keys)
         embed = KeySetVerifier.from_file(jwks).jwks() if jwks is not None else None
-        with open_log(log, create=False) as opened:
+        with open_log(_log_url(log), create=False) as opened:
             summary = export_log(opened, output, signer=signer, jwks=embed, from_seq=from_seq)
     except CarbonlinkError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from exc
     except OSError as exc:
-        raise _fail(EvidenceConfigError(f"cannot write {output}: {exc.strerror}")) from None
+        raise fail(EvidenceConfigError(f"cannot write {output}: {exc.strerror}")) from exc
     out.print(f"exported {summary.records} records (head seq {summary.head_seq} hash {summary.head_hash}) "
               f"to {summary.path}", markup=False)
 
 
 def _show(record: EvidenceRecord, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(record.as_dict(), ensure_ascii=False) + "\n")
+        write_json(record.as_dict())
         return
     answer = record.verdicts.get("receiver", "-")
     out.print(f"#{record.seq} {record.ts} {record.kind} {record.sender} -> {record.receiver} "
@@ -187,7 +194,7 @@ def _show(record: EvidenceRecord, as_json: bool) -> None:
 
 @evidence_app.command("show")
 def show_command(
-    log: LogOption = DEFAULT_LOG,
+    log: LogOption = None,
     seq: Annotated[int | None, typer.Option("--seq", help="Show this record.")] = None,
     sender: Annotated[str | None, typer.Option("--sender", help="With --message-id: one message.")] = None,
     message_id: Annotated[str | None, typer.Option("--message-id")] = None,
@@ -198,7 +205,7 @@ def show_command(
     try:
         if (sender is None) != (message_id is None):
             raise EvidenceConfigError("--sender and --message-id go together")
-        with open_log(log, create=False) as opened:
+        with open_log(_log_url(log), create=False) as opened:
             if seq is not None:
                 record = opened.get(seq)
                 if record is None:
@@ -209,7 +216,7 @@ def show_command(
             else:
                 records = opened.last(last)
     except CarbonlinkError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from exc
     for record in records:
         _show(record, as_json)
 

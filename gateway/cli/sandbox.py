@@ -1,4 +1,4 @@
-"""``carbonlink sandbox --format ADAPTER``: run a sandbox registry on loopback."""
+"""``carbonlink sandbox --format FORMAT``: run a sandbox registry on loopback."""
 
 from __future__ import annotations
 
@@ -7,18 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from gateway.cli._common import cli_settings, fail, out
 from standards.errors import CarbonlinkError
-
-EXIT_UNREADABLE = 2
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def sandbox_command(
-    format: Annotated[str, typer.Option("--format", "-f", help="Adapter the registry speaks (`carbonlink formats`).")],
+    format: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT",
+                                    help="Format the registry speaks (`carbonlink formats`).")],
     port: Annotated[int, typer.Option(help="TCP port on the host.")] = 9101,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     db: Annotated[Path | None, typer.Option(help="SQLite file (default ./sandbox-<registry-id>.sqlite3).")] = None,
@@ -40,8 +36,8 @@ def sandbox_command(
     key: Annotated[str | None, typer.Option(help="Private JWK file signing answers, or 'development' for the "
                                                  "development key of --registry-id (default: generated, kept "
                                                  "in the SQLite file).")] = None,
-    operator_token: Annotated[str | None, typer.Option(envvar="CARBONLINK_SANDBOX_OPERATOR_TOKEN",
-                                                       help="Operator bearer token (default: generated, kept).")]
+    operator_token: Annotated[str | None, typer.Option(
+        help="Operator bearer token (default: CARBONLINK_SANDBOX_OPERATOR_TOKEN, else generated, kept).")]
     = None,
     default_account: Annotated[str, typer.Option(help="Account credited when a message names none.")] = "incoming",
     max_body_bytes: Annotated[int, typer.Option(help="Largest accepted request body.")] = 1024 * 1024,
@@ -54,6 +50,11 @@ def sandbox_command(
     from gateway.sandbox.app import serve
     from gateway.sandbox.service import Sandbox, SandboxConfig
 
+    try:
+        if operator_token is None:
+            operator_token = cli_settings().sandbox_operator_token
+    except CarbonlinkError as exc:
+        raise fail(exc) from exc
     config = SandboxConfig(
         format=format, registry_id=registry_id, party=party, host=host, port=port,
         db=db or Path(f"sandbox-{registry_id}.sqlite3"), messages_path=messages_path, medium=medium,
@@ -63,8 +64,7 @@ def sandbox_command(
     try:
         sandbox = Sandbox(config)
     except CarbonlinkError as exc:
-        err.print(f"carbonlink: {exc.code}: {exc.message}", markup=False)
-        raise typer.Exit(EXIT_UNREADABLE) from None
+        raise fail(exc) from exc
     held = sum(b.quantity for b in sandbox.store.holdings())
     out.print(json.dumps({"sandbox": config.registry_id, "format": config.format, "medium": sandbox.medium.value,
                           "url": config.base_url, "messages": config.base_url + config.messages_path,

@@ -2,40 +2,60 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from adapters.registry import AdapterRegistry, default_registry
 from adapters.translate import translate
+from gateway.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    err,
+    fail,
+    identifier,
+    listing,
+    out,
+    print_table,
+    table,
+    text,
+    usage_error,
+    write_json,
+)
 from standards.codec import Medium
 from standards.errors import CarbonlinkError, InputError, TranslationError, UnknownFormat, ValidationFailed
 from standards.findings import Finding, RuleCatalogue, Severity
 from standards.safeio import read_bytes
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+#: ``--standard`` is the old name of ``--format``: still accepted, hidden from the help.
+DEPRECATED_STANDARD_HELP = "Deprecated alias of --format."
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+FormatOption = Annotated[str | None, typer.Option(
+    "--format", "-f", metavar="FORMAT", help="Format name from `carbonlink formats`.")]
+DeprecatedStandardOption = Annotated[str | None, typer.Option(
+    "--standard", "-s", metavar="FORMAT", hidden=True, help=DEPRECATED_STANDARD_HELP)]
 
 
-def _fail(exc: CarbonlinkError) -> typer.Exit:
-    err.print(f"carbonlink: {exc.code}: {exc.message}", markup=False)
-    return typer.Exit(EXIT_UNREADABLE)
+def chosen_format(format_name: str | None, standard: str | None, default: str | None) -> str | None:
+    """``--format``, or the deprecated ``--standard`` (with a notice on stderr); both must agree."""
+    if standard is None:
+        return format_name if format_name is not None else default
+    err.print("carbonlink: --standard is deprecated; use --format", markup=False)
+    if format_name is not None and format_name != standard:
+        raise usage_error(f"--format {format_name} and --standard {standard} disagree; use --format only")
+    return standard
 
 
 def _medium(path: Path, override: str | None) -> Medium:
     if override:
         try:
             return Medium(override.lower())
-        except ValueError:
-            raise UnknownFormat(f"unknown medium {override!r} (json, csv, xlsx, xml)") from None
+        except ValueError as exc:
+            raise UnknownFormat(f"unknown medium {override!r} (json, csv, xlsx, xml)") from exc
     if path.is_dir():
         return Medium.CSV
     return Medium.from_name(path)
@@ -72,38 +92,39 @@ def _catalogues(registry: AdapterRegistry) -> list[RuleCatalogue]:
 
 def validate_command(
     file: Annotated[Path, typer.Argument(help="File (or folder of CSV tables) to validate.")],
-    standard: Annotated[str, typer.Option("--standard", "-s", help="Format name from `carbonlink formats`.")]
-    = "aef",
+    format_name: FormatOption = None,
+    standard: DeprecatedStandardOption = None,
     medium: Annotated[str | None, typer.Option(help="json, csv, xlsx or xml; default from the extension.")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Validate a file; exit 0 valid, 1 findings of severity error, 2 unreadable input or usage."""
+    """Validate a file (default format aef); exit 0 valid, 1 findings of severity error, 2 unreadable
+    input or usage."""
+    name = chosen_format(format_name, standard, "aef") or "aef"
     try:
-        adapter = default_registry().get(standard)
+        adapter = default_registry().get(name)
         med = _medium(file, medium)
         report = adapter.validate(_read(file, med), medium=med)
     except CarbonlinkError as exc:
         if as_json and isinstance(exc, InputError):
-            sys.stdout.write(json.dumps({"valid": False, "error": {"code": exc.code, "message": exc.message},
-                                         "findings": []}) + "\n")
-            raise typer.Exit(EXIT_UNREADABLE) from None
-        raise _fail(exc) from None
+            write_json({"valid": False, "error": {"code": exc.code, "message": exc.message}, "findings": []})
+            raise typer.Exit(EXIT_USAGE) from exc
+        raise fail(exc) from exc
     if as_json:
-        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        write_json(report.as_dict(), indent=2)
     else:
         _print_findings(report.findings)
         verdict = "valid" if report.valid else "INVALID"
         counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
-        out.print(f"{file}: {verdict} as {standard} ({report.records} records, "
+        out.print(f"{file}: {verdict} as {name} ({report.records} records, "
                   f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings)", markup=False)
     raise typer.Exit(EXIT_OK if report.valid else EXIT_FINDINGS)
 
 
 def translate_command(
     file: Annotated[Path, typer.Argument(help="Source file (or folder of CSV tables).")],
-    source: Annotated[str, typer.Option("--from", help="Source format.")],
-    target: Annotated[str, typer.Option("--to", help="Target format.")],
+    source: Annotated[str, typer.Option("--from", metavar="FORMAT", help="Source format.")],
+    target: Annotated[str, typer.Option("--to", metavar="FORMAT", help="Target format.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Output file; stdout if omitted.")]
     = None,
     medium: Annotated[str | None, typer.Option(help="Output medium; default from the -o extension.")] = None,
@@ -124,14 +145,14 @@ def translate_command(
                            source_medium=src_medium, target_medium=dst_medium)
     except ValidationFailed as exc:
         _report_failure(exc.findings, exc.message, as_json)
-        raise typer.Exit(EXIT_FINDINGS) from None
+        raise typer.Exit(EXIT_FINDINGS) from exc
     except TranslationError as exc:
         _report_failure(list(getattr(exc, "findings", [])), exc.message, as_json)
-        raise typer.Exit(EXIT_FINDINGS) from None
-    except (CarbonlinkError, ValueError) as exc:
-        if isinstance(exc, CarbonlinkError):
-            raise _fail(exc) from None
-        raise _fail(UnknownFormat(str(exc))) from None
+        raise typer.Exit(EXIT_FINDINGS) from exc
+    except CarbonlinkError as exc:
+        raise fail(exc) from exc
+    except ValueError as exc:  # an unknown --medium value
+        raise fail(UnknownFormat(str(exc))) from exc
     written = _write_output(result.output.data, result.output.files, output)
     summary: dict[str, Any] = {
         "from": source, "to": target, "records": result.document.record_count(), "written": written,
@@ -139,7 +160,7 @@ def translate_command(
         "findings": [f.as_dict() for f in result.source_findings + result.target_findings],
     }
     if as_json:
-        err.print(json.dumps(summary, ensure_ascii=False), markup=False)
+        write_json(summary, stderr=True)
     else:
         for loss in result.losses:
             err.print(f"loss: {loss.field}: {loss.reason} (records {', '.join(loss.records[:10])}"
@@ -150,8 +171,7 @@ def translate_command(
 
 def _report_failure(findings: list[Finding], message: str, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps({"valid": False, "message": message,
-                                     "findings": [f.as_dict() for f in findings]}, ensure_ascii=False) + "\n")
+        write_json({"valid": False, "message": message, "findings": [f.as_dict() for f in findings]})
     else:
         _print_findings(findings)
         err.print(f"carbonlink: {message}", markup=False)
@@ -172,43 +192,48 @@ def _write_output(data: bytes, files: dict[str, bytes], output: Path | None) -> 
 
 
 def rules_command(
-    standard: Annotated[str | None, typer.Option("--standard", "-s", help="Only this standard.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    format_name: Annotated[str | None, typer.Option(
+        "--format", "-f", metavar="FORMAT", help="Only this format's rules.")] = None,
+    standard: DeprecatedStandardOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the catalogue as JSON.")] = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/rules.md.")] = False,
 ) -> None:
     """List every validation rule: id, severity, layer, title and the clause it enforces."""
-    catalogues = [c for c in _catalogues(default_registry()) if standard in (None, c.standard)]
+    only = chosen_format(format_name, standard, None)
+    catalogues = [c for c in _catalogues(default_registry()) if only in (None, c.standard)]
+    # "standard" in the JSON rows is the format's name (kept: scripts read it).
     rows = [{"rule": r.id, "standard": r.standard, "severity": r.severity.value, "layer": r.layer.value,
              "title": r.title, "reference": r.reference} for c in catalogues for r in c]
     if as_json:
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        write_json(rows, indent=2)
         return
     if markdown:
         sys.stdout.write(rules_markdown(rows))
         return
-    table = Table("rule", "severity", "layer", "title", "reference", show_lines=False)
+    rules_table = table([identifier("rule"), identifier("severity"), identifier("layer"), text("title"),
+                     text("reference")])
     for r in rows:
-        table.add_row(r["rule"], r["severity"], r["layer"], r["title"], r["reference"])
-    out.print(table)
+        rules_table.add_row(r["rule"], r["severity"], r["layer"], r["title"], r["reference"])
+    print_table(rules_table)
     out.print(f"{len(rows)} rules")
 
 
 def rules_markdown(rows: list[dict[str, str]]) -> str:
     """The rule catalogue as the Markdown page docs/rules.md."""
     lines = ["# Rule catalogue", "",
-             "Every check carbonlink runs, by standard, as `carbonlink rules --markdown` prints it (a test keeps",
+             "Every check carbonlink runs, by format, as `carbonlink rules --markdown` prints it (a test keeps",
              "this page in step). Severities are the defaults. Layers run in the order structure, code-list,",
              "field, cross-record; a record that fails a layer skips the later ones.", ""]
-    standards = sorted({r["standard"] for r in rows})
-    for std in standards:
-        lines += [f"## {std}", "", "| rule | severity | layer | what it checks | reference |", "|---|---|---|---|---|"]
+    for name in sorted({r["standard"] for r in rows}):
+        lines += [f"## {name}", "", "| rule | severity | layer | what it checks | reference |", "|---|---|---|---|---|"]
         lines += [f"| `{r['rule']}` | {r['severity']} | {r['layer']} | {r['title']} | {r['reference']} |"
-                  for r in rows if r["standard"] == std]
+                  for r in rows if r["standard"] == name]
         lines.append("")
     return "\n".join(lines)
 
 
-def formats_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def formats_command(as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+                    ) -> None:
     """List every format (built-in and plugin adapters) with version and capabilities."""
     registry = default_registry()
     rows = [{"name": a.name, "version": a.version, "description": a.description,
@@ -217,13 +242,14 @@ def formats_command(as_json: Annotated[bool, typer.Option("--json")] = False) ->
              "writes": sorted(k.value for k in a.writes)} for a in registry]
     problems = [{"entry_point": p.entry_point, "problem": p.message} for p in registry.problems]
     if as_json:
-        sys.stdout.write(json.dumps({"formats": rows, "problems": problems}, indent=2) + "\n")
+        write_json({"formats": rows, "problems": problems}, indent=2)
         return
-    table = Table("format", "version", "media", "reads", "writes", "description")
+    formats_table = table([identifier("format"), identifier("version"), listing("media"), listing("reads"),
+                     listing("writes"), text("description")])
     for r in rows:
-        table.add_row(str(r["name"]), str(r["version"]), ",".join(r["media"]), ",".join(r["reads"]),
-                      ",".join(r["writes"]), str(r["description"]))
-    out.print(table)
+        formats_table.add_row(str(r["name"]), str(r["version"]), ", ".join(r["media"]), ", ".join(r["reads"]),
+                        ", ".join(r["writes"]), str(r["description"]))
+    print_table(formats_table)
     for p in problems:
         err.print(f"adapter not loaded: {p['entry_point']}: {p['problem']}", markup=False)
 

@@ -2,37 +2,39 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
+from gateway.cli._common import (
+    EXIT_FINDINGS,
+    err,
+    fail,
+    identifier,
+    listing,
+    out,
+    print_table,
+    table,
+    text,
+    write_json,
+)
 from gateway.trust.directory import Directory, fetch_directory, sign_directory, verify_directory
 from gateway.trust.errors import ConfigurationError
 from gateway.trust.keys import import_jwk, public_key_set
 from standards.errors import CarbonlinkError, InputError
 from standards.safeio import load_json, read_bytes
 
-EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE = 0, 1, 2
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+#: A directory that was read but not accepted (signature, expiry, environment, content).
+EXIT_REFUSED = EXIT_FINDINGS
 
 directory_app = typer.Typer(help="Sign, verify and show participant directories.", no_args_is_help=True)
 
 
 def _json_file(path: Path, what: str) -> Any:
     return load_json(read_bytes(path, limit=4 * 1024 * 1024), what=what)
-
-
-def _fail(exc: CarbonlinkError, code: int = EXIT_UNREADABLE) -> typer.Exit:
-    err.print(f"carbonlink: {exc.code}: {exc.message}", markup=False)
-    return typer.Exit(code)
 
 
 def _anchors(path: Path | None, environment: str) -> dict[str, Any]:
@@ -75,7 +77,7 @@ def sign_command(
         key = import_jwk(_json_file(anchor, str(anchor)), private=True, what=str(anchor))
         token = sign_directory(doc, key, valid_for=valid_for)
     except CarbonlinkError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from exc
     if output is None:
         sys.stdout.write(token + "\n")
     else:
@@ -96,12 +98,12 @@ def verify_command(
     try:
         directory = _load_verified(source, anchors, environment)
     except (ConfigurationError, InputError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from exc
     except CarbonlinkError as exc:
         if as_json:
-            sys.stdout.write(json.dumps({"valid": False, "code": exc.code, "message": exc.message}) + "\n")
-            raise typer.Exit(EXIT_REFUSED) from None
-        raise _fail(exc, EXIT_REFUSED) from None
+            write_json({"valid": False, "code": exc.code, "message": exc.message})
+            raise typer.Exit(EXIT_REFUSED) from exc
+        raise fail(exc, EXIT_REFUSED) from exc
     summary = {
         "valid": True,
         "iss": directory.iss,
@@ -113,7 +115,7 @@ def verify_command(
         "suspended": [p.id for p in directory.participants if not p.active],
     }
     if as_json:
-        sys.stdout.write(json.dumps(summary) + "\n")
+        write_json(summary)
     else:
         out.print(
             f"valid {directory.environment} directory from {directory.iss}, sequence {directory.sequence}, "
@@ -133,26 +135,27 @@ def show_command(
     try:
         directory = _load_verified(source, anchors, environment)
     except CarbonlinkError as exc:
-        raise _fail(exc, EXIT_REFUSED) from None
+        raise fail(exc, EXIT_REFUSED) from exc
     if as_json:
         sys.stdout.write(directory.model_dump_json(by_alias=True, exclude_none=True) + "\n")
         return
-    table = Table("id", "party", "registry", "status", "format", "kinds", "scopes", "keys")
+    participants = table([identifier("id"), identifier("party"), identifier("registry"), identifier("status"),
+                          identifier("format"), listing("kinds"), listing("scopes"), text("keys")])
     for p in directory.participants:
         keys = "jwks_uri" if p.jwks_uri else f"{len((p.jwks or {}).get('keys', []))} jwk"
         if p.tls_client_certificate_thumbprint:
             keys += " + cert"
-        table.add_row(
+        participants.add_row(
             p.id,
             p.party,
             p.party_registry_id,
             p.status,
             p.format,
-            ",".join(k.value for k in p.message_kinds),
-            " ".join(p.scopes),
+            ", ".join(k.value for k in p.message_kinds),
+            ", ".join(p.scopes),
             keys,
         )
-    out.print(table)
+    print_table(participants)
     out.print(f"sequence {directory.sequence}, expires at {directory.exp}", markup=False)
 
 
@@ -178,11 +181,11 @@ def keys_generate_command(
             raise ConfigurationError(f"{output} exists; refusing to overwrite a key")
         key = generate_key(alg, kid)
     except CarbonlinkError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from exc
     doc: Any = SigningKeyRing(current=key).to_document() if keyring else dict(key.as_dict(private=True))
     output.touch(mode=0o600)
     output.write_bytes(dumps(doc) + b"\n")
-    sys.stdout.write(json.dumps({"keys": [public_jwk(key)]}, indent=2) + "\n")
+    write_json({"keys": [public_jwk(key)]}, indent=2)
 
 
 def serve_command(
@@ -199,18 +202,18 @@ def serve_command(
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise _fail(
+        raise fail(
             ConfigurationError(
                 f"{'.'.join(str(p) for p in first['loc']) or 'settings'}: {first['msg']}",
                 code="TRUST.SETTINGS",
             )
-        ) from None
+        ) from exc
     if settings.environment == "development":
         err.print("carbonlink: development trust material in use (never in production)", markup=False)
     try:
         serve(settings, log_level=log_level)
     except CarbonlinkError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from exc
 
 
 def register(app: typer.Typer) -> None:
