@@ -201,9 +201,9 @@ def rules_command(
     """List every validation rule: id, severity, layer, title and the clause it enforces."""
     only = chosen_format(format_name, standard, None)
     catalogues = [c for c in _catalogues(default_registry()) if only in (None, c.standard)]
-    # "standard" in the JSON rows is the format's name (kept: scripts read it).
-    rows = [{"rule": r.id, "standard": r.standard, "severity": r.severity.value, "layer": r.layer.value,
-             "title": r.title, "reference": r.reference} for c in catalogues for r in c]
+    # "format" is the format's name; "standard" is its old key, kept for the scripts that read it.
+    rows = [{"rule": r.id, "format": r.standard, "standard": r.standard, "severity": r.severity.value,
+             "layer": r.layer.value, "title": r.title, "reference": r.reference} for c in catalogues for r in c]
     if as_json:
         write_json(rows, indent=2)
         return
@@ -224,10 +224,10 @@ def rules_markdown(rows: list[dict[str, str]]) -> str:
              "Every check carbonlink runs, by format, as `carbonlink rules --markdown` prints it (a test keeps",
              "this page in step). Severities are the defaults. Layers run in the order structure, code-list,",
              "field, cross-record; a record that fails a layer skips the later ones.", ""]
-    for name in sorted({r["standard"] for r in rows}):
+    for name in sorted({r["format"] for r in rows}):
         lines += [f"## {name}", "", "| rule | severity | layer | what it checks | reference |", "|---|---|---|---|---|"]
         lines += [f"| `{r['rule']}` | {r['severity']} | {r['layer']} | {r['title']} | {r['reference']} |"
-                  for r in rows if r["standard"] == name]
+                  for r in rows if r["format"] == name]
         lines.append("")
     return "\n".join(lines)
 

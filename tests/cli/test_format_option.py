@@ -54,7 +54,8 @@ def test_rules_format_and_its_deprecated_alias_agree() -> None:
     code, by_format, _ = invoke("rules", "--format", "verra", "--json")
     assert code == 0
     rows = json.loads(by_format)
-    assert rows and {r["standard"] for r in rows} == {"verra"}
+    assert rows and {r["format"] for r in rows} == {"verra"}
+    assert all(r["standard"] == r["format"] for r in rows)  # the old key stays
     code, by_standard, err = invoke("rules", "--standard", "verra", "--json")
     assert code == 0 and json.loads(by_standard) == rows and DEPRECATION in err
 
