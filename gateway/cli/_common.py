@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.cells import cell_len
 from rich.console import Console
@@ -59,8 +60,10 @@ def cli_settings() -> CliSettings:
     """The command line's settings, read from the environment now (never cached: tests change it)."""
     try:
         return CliSettings()
-    except ValueError as exc:  # pydantic's ValidationError: a malformed CARBONLINK_* value
-        raise CliUsageError(f"settings: {exc}", code="CLI.SETTINGS") from exc
+    except ValidationError as exc:  # a malformed CARBONLINK_* value: name the first, on one line
+        first = exc.errors()[0]
+        name = "CARBONLINK_" + "_".join(str(part) for part in first["loc"]).upper()
+        raise CliUsageError(f"{name}: {first['msg']}", code="CLI.SETTINGS") from exc
 
 
 def fail(exc: CarbonlinkError, code: int = EXIT_USAGE) -> typer.Exit:

@@ -40,6 +40,7 @@ def test_a_malformed_value_is_a_coded_error(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(CliUsageError) as caught:
         cli_settings()
     assert caught.value.code == "CLI.SETTINGS" and caught.value.__cause__ is not None
+    assert caught.value.message.startswith("CARBONLINK_DEBUG: ") and "\n" not in caught.value.message
 
 
 def test_no_cli_module_reads_the_environment_directly() -> None:
