@@ -127,7 +127,7 @@ class SerialLayout:
         try:
             regex = re.compile("".join(pattern) + r"\Z", re.ASCII)
         except re.error as exc:
-            raise SerialLayoutError(f"layout {self.variant}: bad field pattern ({exc})") from None
+            raise SerialLayoutError(f"layout {self.variant}: bad field pattern ({exc})") from exc
         if regex.groups != len(names):
             raise SerialLayoutError(f"layout {self.variant}: field patterns must not capture groups")
         object.__setattr__(self, "names", tuple(names))
@@ -238,8 +238,8 @@ class Serial:
             return
         try:
             stated = Decimal(str(quantity).replace(",", ""))
-        except InvalidOperation:
-            raise SerialQuantityMismatch(f"quantity {quantity!r} is not a number") from None
+        except InvalidOperation as exc:
+            raise SerialQuantityMismatch(f"quantity {quantity!r} is not a number") from exc
         if stated != self.quantity:
             raise SerialQuantityMismatch(
                 f"serial {self.format()} covers {self.quantity} units ({self.last} - {self.first} + 1) "
@@ -464,7 +464,7 @@ def layouts_from_json(data: Any, *, source: str = "layout file") -> list[SerialL
                 description=str(item.get("description", "")), reference=str(item.get("reference", "")),
                 quantity_checked=bool(item.get("quantity_checked", True))))
         except KeyError as exc:
-            raise SerialLayoutError(f"{where}: missing {exc.args[0]!r}") from None
+            raise SerialLayoutError(f"{where}: missing {exc.args[0]!r}") from exc
     return out
 
 

@@ -46,11 +46,11 @@ class CodeLists:
             try:
                 text = Path(path).read_text(encoding="utf-8")
             except OSError as exc:
-                raise MalformedInput(f"cannot read DES code lists {path}: {exc.strerror}") from None
+                raise MalformedInput(f"cannot read DES code lists {path}: {exc.strerror}") from exc
         try:
             raw = json.loads(text)
         except ValueError as exc:
-            raise MalformedInput(f"DES code lists {path} are not valid JSON: {exc}") from None
+            raise MalformedInput(f"DES code lists {path} are not valid JSON: {exc}") from exc
         return cls(raw)
 
     def _table(self, key: str) -> dict[str, Any]:

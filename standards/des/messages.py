@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 
 from standards.des.schema import NAMESPACE
+from standards.errors import InvalidValue
 
 #: (element name, kind, optional). Kind is a scalar kind, a type name, or ``list:<type name>``.
 FieldDef = tuple[str, str, bool]
@@ -90,8 +91,10 @@ _DATETIME_RE = re.compile(
 _DATE_RE = re.compile(r"^(\d{4})-(\d\d)-(\d\d)(?:Z|[+-]\d\d:\d\d)?$")
 
 
-class DesValueError(ValueError):
+class DesValueError(InvalidValue):
     """A value the schema accepts but carbonlink cannot represent (e.g. year 0001-BC, 24:00:00)."""
+
+    code = "DES.VALUE"
 
     def __init__(self, message: str, element: etree._Element) -> None:
         super().__init__(message)
@@ -126,7 +129,7 @@ def _parse_datetime(text: str, element: etree._Element) -> datetime:
     try:
         return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tz)
     except ValueError as exc:
-        raise DesValueError(f"{text!r} is not a valid date and time ({exc})", element) from None
+        raise DesValueError(f"{text!r} is not a valid date and time ({exc})", element) from exc
 
 
 def _parse_date(text: str, element: etree._Element) -> date:
@@ -136,7 +139,7 @@ def _parse_date(text: str, element: etree._Element) -> date:
     try:
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError as exc:
-        raise DesValueError(f"{text!r} is not a valid date ({exc})", element) from None
+        raise DesValueError(f"{text!r} is not a valid date ({exc})", element) from exc
 
 
 def _read_scalar(kind: str, element: etree._Element) -> Any:
