@@ -11,8 +11,11 @@ template (``{name}`` placeholders, everything else literal) and a pattern per pl
     >>> [str(b) for b in s.split(1000)]
     ['ACR-US-1185-2025-3078-1 to 1000', 'ACR-US-1185-2025-3078-1001 to 85847']
 
-Built-in layouts follow ``registry-formats.md`` (§2.3 Verra, §3.3 Gold Standard and GS-held CERs,
-§4.2 ACR, §5.2 CAR, §6 ART, §13.3/§13.6 UNDP, §15). Schemes nobody has published, such as the
+Built-in layouts follow the registries' public exports as CarbonPlan's OffsetsDB collects them
+(github.com/carbonplan/offsets-db-data: Verra, Gold Standard and GS-held CERs, ACR, CAR, ART),
+the Climate Action Reserve serial number guide, and the UNDP registries' source code
+(github.com/undp/carbon-registry, github.com/undp/undp-national-carbon-registry); each layout
+names its source in ``reference`` and ``docs/serials.md`` lists them. Schemes nobody has published, such as the
 Article 6.4 mechanism registry's A6.4ER identifiers, are added from a JSON file
 (:func:`load_layouts`, or the ``CARBONLINK_SERIAL_LAYOUTS`` environment variable); see
 ``docs/serials.md``.
@@ -375,8 +378,15 @@ _KYOTO_FIELDS = {"country": _CC2, "unit_type": r"\d", "first": _NUM, "last": _NU
 _KYOTO_ID = "{country}-{unit_type}-%s-{original_cp}-{applicable_cp}-{lulucf}-{project}"
 
 
+#: Public sources the built-in layouts cite.
+_OFFSETS_DB = "CarbonPlan OffsetsDB, github.com/carbonplan/offsets-db-data"
+_KYOTO_DES = ("Kyoto unit identifier elements: UNFCCC Data Exchange Standards for registry systems under the "
+              "Kyoto Protocol")
+
+
 def _builtin_layouts() -> list[SerialLayout]:
-    ref_v = "registry-formats.md §2.3"
+    ref_v = (f"{_OFFSETS_DB} (Verra VCU serials); variants as parsed by github.com/stellarcarbon/sc-audit "
+             "(VcsSerialNumber)")
     out = [
         _layout("verra", "verra-13",
                 "{batch}-{first}-{last}-{program}-{unit_type}-{code}-{system}-{country}-{scope}-{project}"
@@ -398,13 +408,13 @@ def _builtin_layouts() -> list[SerialLayout]:
                 {"registry_code": r"GS\d+", "unit_code": _NUM, "country": _CC2, "project": _NUM,
                  "type_code": _NUM, "vintage": r"\d{4}", "batch": _NUM, "first": _NUM, "last": _NUM},
                 "GS1-1-UG-GS11236-16-2024-30307-1-19149", "Gold Standard VER block, 9 tokens",
-                "registry-formats.md §3.3"),
+                f"{_OFFSETS_DB} (Gold Standard serials)"),
         _layout("kyoto", "kyoto-range", (_KYOTO_ID % "{first}") + " - " + (_KYOTO_ID % "{last}"),
                 _KYOTO_FIELDS, "RW-5-1463953-2-2-0-7014 - RW-5-1467609-2-2-0-7014",
                 "Kyoto/CDM unit identifiers as a range (CERs held in Gold Standard)",
-                "registry-formats.md §3.3, standards-aef-des.md §8.3"),
+                f"{_OFFSETS_DB} (Gold Standard CERs); {_KYOTO_DES}"),
         _layout("kyoto", "kyoto-unit", _KYOTO_ID % "{first}", _KYOTO_FIELDS, "RW-5-1463953-2-2-0-7014",
-                "one Kyoto/CDM unit identifier", "registry-formats.md §3.3"),
+                "one Kyoto/CDM unit identifier", f"{_OFFSETS_DB} (Gold Standard CERs); {_KYOTO_DES}"),
     ]
     apx_fields = {"country": _CC2, "project": _NUM, "vintage": r"\d{4}", "batch": _NUM, "first": _NUM,
                   "last": _NUM, "unit_type": r"1|ROC", "type_code": _NUM, "developer": _NUM,
@@ -412,15 +422,17 @@ def _builtin_layouts() -> list[SerialLayout]:
     apx = {
         "acr": ("ACR-{country}-{project}-{vintage}-{batch}-{first}%s{last}",
                 {"to": "ACR-FR-1129-2025-2917-30932 to 35143", "dash": "ACR-US-192-2010-203-1-5000"},
-                "registry-formats.md §4.2"),
+                f"{_OFFSETS_DB} (ACR serials); dash range: "
+                "help.cloverly.com/knowledge/registry-serial-number-ranges"),
         "car": ("CAR-{unit_type}-{country}-{project}-{type_code}-{developer}-{state}-{vintage}-{batch}"
                 "-{first}%s{last}",
                 {"to": "CAR-1-US-1335-31-983-KS-2025-9205-1 to 5000",
                  "dash": "CAR-ROC-US-2056-129-2283-WV-2025-8969-1-260294"},
-                "registry-formats.md §5.2"),
+                "climateactionreserve.org/how/projects/serial-number-guide/; "
+                f"{_OFFSETS_DB} (CAR serials)"),
         "art": ("{program}-{country}-{project}-{vintage}-{batch}-{first}%s{last}",
                 {"to": "ART-GY-102-2021-11-2759599 to 2760598", "dash": "FCPF-CI-130-2023-20-1-46404"},
-                "registry-formats.md §6"),
+                f"{_OFFSETS_DB} (ART TREES serials)"),
     }
     for scheme, (template, examples, ref) in apx.items():
         for sep_name, sep in _APX_RANGE.items():
@@ -434,14 +446,16 @@ def _builtin_layouts() -> list[SerialLayout]:
          "first_transferring_party": r"[A-Z]{2,3}", "project": _NUM, "first": _NUM, "last": _NUM,
          "vintage": r"\d{4}"},
         "CA0004-VU-CH-356-3001-5000-2024", "UNDP National Carbon Registry v2 (ITMO-style) block",
-        "registry-formats.md §13.6"))
+        "github.com/undp/undp-national-carbon-registry (serial-number-management.service.ts, README); "
+        "ITMO identifier elements: decision 6/CMA.4, annex I, para 5"))
     out.append(_layout(
         "undp-v1", "undp-v1", "{country}-{unit}-{scope}-{project}-{year}-{reserved}-{first}-{last}",
         {"country": _CC2, "unit": r"[A-Z][A-Z0-9]*", "scope": r"\d{1,2}", "project": _NUM,
          "year": r"\d{4}", "reserved": r"\d", "first": _NUM, "last": _NUM},
         "VU-ITMO-11-356-2022-0-27-35",
         "UNDP carbon registry v1 programme serial (range = country-cumulative estimate, not a block size)",
-        "registry-formats.md §13.3", quantity_checked=False))
+        "github.com/undp/carbon-registry (libs/serial-number-gen, README and generator.ts)",
+        quantity_checked=False))
     return out
 
 

@@ -111,7 +111,7 @@ _OIMP_SET = frozenset(_OIMP_PURPOSES)
 
 
 def _applies(cn: str, record: dict[str, Any], table_id: str) -> bool:
-    """Whether a conditional (COND) field applies to this record (AEF footnotes, §6 of the fact sheet)."""
+    """Whether a conditional (COND) field applies to this record (the AEF V2 footnotes)."""
     if cn == "Non-GHGMetric" or cn == "QuantityNon-GHG":
         return record.get("Metric") == "non-GHG"
     if table_id == "T2":

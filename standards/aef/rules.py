@@ -1,7 +1,8 @@
 """The AEF V2 rule catalogue: every check carbonlink runs on an AEF submission.
 
 Ids are stable; severities are the defaults. References name the clause each rule enforces
-(AEF V2 tables and Common Nomenclature as transcribed in the fact sheets; where a rule is
+(AEF V2 tables and Common Nomenclature as UNDP's AEF V2 library transcribes them,
+github.com/xeptagondev/carbon-registry-undp ``backend/services/libs/aef-v2/``; where a rule is
 carbonlink's own sensible check rather than a UNFCCC rule, the reference says so).
 """
 

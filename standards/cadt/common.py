@@ -23,7 +23,8 @@ STATUS_V2 = {"Issued": UnitStatus.ISSUED, "Held": UnitStatus.HELD, "Retired": Un
              "Cancelled": UnitStatus.CANCELLED, "Expired": UnitStatus.EXPIRED, "Buffer": UnitStatus.BUFFER,
              "Inactive": UnitStatus.INACTIVE, "Rejected": UnitStatus.REJECTED}
 
-#: Fields kept in ``extra`` that moved between v1 and v2 (reference §9), v1 name -> v2 name.
+#: Fields kept in ``extra`` that moved between v1 and v2 (CADT v1 models against the v2 data dictionary,
+#: github.com/Chia-Network/cadt), v1 name -> v2 name.
 MOVES_V1_TO_V2: dict[str, dict[str, str]] = {
     "project": {"warehouseProjectId": "cadTrustProjectId", "unitMetric": "projectUnitMetric",
                 "program": "projectCreditingProgram"},
