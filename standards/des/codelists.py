@@ -3,7 +3,8 @@
 The lists come from the ITL WSDLs and code lists of the UK ETS registry
 (github.com/UKGovernmentBEIS/ukets-registry, ``uk-ets-itl-commons``), a registry that was connected
 to the ITL. Where a fact is uncertain (response-code ranges, ``partyType`` values, the special
-registry codes) the data file says so, and a deployment can point ``CARBONLINK_DES_CODELISTS`` at its own copy of the file.
+registry codes) the data file says so, and a deployment can point ``CARBONLINK_DES_CODELISTS`` at
+its own copy of the file.
 """
 
 from __future__ import annotations
