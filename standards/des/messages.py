@@ -29,6 +29,18 @@ _HEADER: tuple[FieldDef, ...] = (
     ("messageDateTime", "dateTime", True),
 )
 
+
+def _account(side: str) -> tuple[FieldDef, ...]:
+    """The optional account type and identifier of the ``transferring`` or ``acquiring`` side."""
+    return ((f"{side}RegistryAccountType", "int", True), (f"{side}RegistryAccountIdentifier", "int", True))
+
+
+_BLOCK_ID: tuple[FieldDef, ...] = (
+    ("unitSerialBlockStart", "int", False),
+    ("unitSerialBlockEnd", "int", False),
+    ("originatingRegistryCode", "string", False),
+)
+
 STRUCTURES: dict[str, tuple[FieldDef, ...]] = {
     "ProposalRequest": (*_HEADER, ("proposedTransaction", "ProposalTransaction", False)),
     "ProposalTransaction": (
@@ -36,18 +48,14 @@ STRUCTURES: dict[str, tuple[FieldDef, ...]] = {
         ("transactionType", "int", False),
         ("suppTransactionType", "int", True),
         ("transferringRegistryCode", "string", False),
-        ("transferringRegistryAccountType", "int", True),
-        ("transferringRegistryAccountIdentifier", "int", True),
+        *_account("transferring"),
         ("acquiringRegistryCode", "string", False),
-        ("acquiringRegistryAccountType", "int", True),
-        ("acquiringRegistryAccountIdentifier", "int", True),
+        *_account("acquiring"),
         ("notificationIdentifier", "int", True),
         ("proposalUnitBlocks", "list:TransactionUnitBlock", False),
     ),
     "TransactionUnitBlock": (
-        ("unitSerialBlockStart", "int", False),
-        ("unitSerialBlockEnd", "int", False),
-        ("originatingRegistryCode", "string", False),
+        *_BLOCK_ID,
         ("unitType", "int", False),
         ("suppUnitType", "int", True),
         ("originalCommitPeriod", "int", False),
@@ -56,10 +64,8 @@ STRUCTURES: dict[str, tuple[FieldDef, ...]] = {
         ("projectIdentifier", "int", True),
         ("track", "int", True),
         ("blockRole", "string", True),
-        ("transferringRegistryAccountType", "int", True),
-        ("transferringRegistryAccountIdentifier", "int", True),
-        ("acquiringRegistryAccountType", "int", True),
-        ("acquiringRegistryAccountIdentifier", "int", True),
+        *_account("transferring"),
+        *_account("acquiring"),
         ("yearInCommitmentPeriod", "int", True),
         ("installationIdentifier", "int", True),
         ("expiryDate", "date", True),
@@ -75,11 +81,7 @@ STRUCTURES: dict[str, tuple[FieldDef, ...]] = {
         ("responseCode", "int", False),
         ("unitBlockIdentifiers", "list:UnitBlockIdentifier", True),
     ),
-    "UnitBlockIdentifier": (
-        ("unitSerialBlockStart", "int", False),
-        ("unitSerialBlockEnd", "int", False),
-        ("originatingRegistryCode", "string", False),
-    ),
+    "UnitBlockIdentifier": _BLOCK_ID,
 }
 
 MESSAGE_TYPES = ("ProposalRequest", "NotificationRequest")
