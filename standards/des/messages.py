@@ -93,6 +93,12 @@ _DATETIME_RE = re.compile(
 _DATE_RE = re.compile(r"^(\d{4})-(\d\d)-(\d\d)(?:Z|[+-]\d\d:\d\d)?$")
 
 
+class DesMessageError(InvalidValue):
+    """A message that is not one carbonlink reads or writes (an unknown request type, a required value missing)."""
+
+    code = "DES.MESSAGE"
+
+
 class DesValueError(InvalidValue):
     """A value the schema accepts but carbonlink cannot represent (e.g. year 0001-BC, 24:00:00)."""
 
@@ -192,7 +198,7 @@ def read_message(element: etree._Element) -> Message:
     """Read a schema-valid ProposalRequest or NotificationRequest element."""
     name = etree.QName(element).localname
     if name not in MESSAGE_TYPES:
-        raise ValueError(f"{name} is not a DES message")
+        raise DesMessageError(f"{name} is not a DES message")
     return Message(name, _read(name, element), element)
 
 
@@ -216,7 +222,7 @@ def _write(type_name: str, values: dict[str, Any], parent: etree._Element) -> No
         value = values.get(name)
         if value is None:
             if not optional:
-                raise ValueError(f"{type_name}.{name} is required")
+                raise DesMessageError(f"{type_name}.{name} is required")
             continue
         child = etree.SubElement(parent, _q(name))
         if kind.startswith("list:"):
