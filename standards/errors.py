@@ -95,7 +95,7 @@ class LossyTranslation(TranslationError):
         self.losses = list(losses)
 
 
-class InvalidValue(CarbonlinkError, ValueError):
+class InvalidValue(InputError, ValueError):
     """One value the domain rules refuse: a Party code, an ITMO identifier or block, a DES value.
 
     It is also a :class:`ValueError`, so pydantic validators turn it into a validation error and
