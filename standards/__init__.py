@@ -1,13 +1,26 @@
 """carbonlink standards: the canonical model, UNFCCC AEF, CAD Trust and coded validation.
 
-This is the SDK surface adapter authors import; everything listed in ``__all__`` is public.
+This is the SDK surface adapter authors import; everything listed in ``__all__`` is public: the
+canonical model, findings and rule declaration, the codec base, ITMO identifiers, Party codes, registry
+serial numbers, safe tabular (CSV/XLSX) reading and writing, safe input helpers, digests and errors.
 """
 
-from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult
+from standards.codec import (
+    FormatCodec,
+    Loss,
+    Medium,
+    MessageKind,
+    ParseResult,
+    SerializeResult,
+    collect_losses,
+    extra_losses,
+)
+from standards.digests import sha256_hex
 from standards.errors import (
     CarbonlinkError,
     InputError,
     InputTooLarge,
+    InvalidValue,
     LossyTranslation,
     MalformedInput,
     TranslationError,
@@ -16,7 +29,18 @@ from standards.errors import (
     UnsupportedEncoding,
     ValidationFailed,
 )
-from standards.findings import Finding, Layer, Location, Report, Rule, RuleCatalogue, Severity
+from standards.findings import (
+    Finding,
+    Layer,
+    Location,
+    Report,
+    Rule,
+    RuleCatalogue,
+    RuleSpec,
+    Severity,
+    json_pointer,
+    summarize,
+)
 from standards.itmo import BlockError, InvalidItmoId, ItmoBlock, ItmoId
 from standards.model import (
     Action,
@@ -31,7 +55,31 @@ from standards.model import (
     UnitBlock,
     UnitStatus,
 )
-from standards.parties import UnknownParty, to_alpha2, to_alpha3
+from standards.parties import UnknownParty, is_alpha3, party_name, to_alpha2, to_alpha3
+from standards.safeio import decode_text, load_json, max_input_bytes, parse_xml, read_bytes
+from standards.serials import (
+    InvalidSerial,
+    Serial,
+    SerialBlockError,
+    SerialCatalogue,
+    SerialLayout,
+    SerialLayoutError,
+    SerialQuantityMismatch,
+    UnknownSerialScheme,
+    build_serial,
+    default_catalogue,
+    parse_serial,
+)
+from standards.tabular import (
+    CsvRecord,
+    UnwritableCell,
+    XlsxWriter,
+    iter_csv_records,
+    iter_sheet_rows,
+    read_csv_records,
+    read_workbook,
+    write_csv_bytes,
+)
 
 __all__ = [
     "Action",
@@ -41,12 +89,15 @@ __all__ = [
     "BlockError",
     "CanonicalDocument",
     "CarbonlinkError",
+    "CsvRecord",
     "Finding",
     "FormatCodec",
     "Holding",
     "InputError",
     "InputTooLarge",
     "InvalidItmoId",
+    "InvalidSerial",
+    "InvalidValue",
     "ItmoBlock",
     "ItmoId",
     "Layer",
@@ -62,6 +113,13 @@ __all__ = [
     "Report",
     "Rule",
     "RuleCatalogue",
+    "RuleSpec",
+    "Serial",
+    "SerialBlockError",
+    "SerialCatalogue",
+    "SerialLayout",
+    "SerialLayoutError",
+    "SerialQuantityMismatch",
     "SerializeResult",
     "Severity",
     "Submission",
@@ -70,9 +128,32 @@ __all__ = [
     "UnitStatus",
     "UnknownFormat",
     "UnknownParty",
+    "UnknownSerialScheme",
     "UnsafeInput",
     "UnsupportedEncoding",
+    "UnwritableCell",
     "ValidationFailed",
+    "XlsxWriter",
+    "build_serial",
+    "collect_losses",
+    "decode_text",
+    "default_catalogue",
+    "extra_losses",
+    "is_alpha3",
+    "iter_csv_records",
+    "iter_sheet_rows",
+    "json_pointer",
+    "load_json",
+    "max_input_bytes",
+    "parse_serial",
+    "parse_xml",
+    "party_name",
+    "read_bytes",
+    "read_csv_records",
+    "read_workbook",
+    "sha256_hex",
+    "summarize",
     "to_alpha2",
     "to_alpha3",
+    "write_csv_bytes",
 ]

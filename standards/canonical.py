@@ -35,7 +35,7 @@ class CanonicalCodec(FormatCodec):
             for err in exc.errors(include_url=False):
                 if err["type"] == "json_invalid":
                     raise MalformedInput(f"canonical JSON is not valid JSON: {err['msg']}",
-                                         code="INPUT.JSON") from None
+                                         code="INPUT.JSON") from exc
                 pointer = json_pointer([p for p in err["loc"]])
                 findings.append(SCHEMA.finding(f"{pointer or '/'}: {err['msg']}", Location(pointer=pointer),
                                                cause=err["type"]))

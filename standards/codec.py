@@ -50,12 +50,12 @@ class Medium(StrEnum):
         suffix = aliases.get(suffix, suffix)
         try:
             return cls(suffix)
-        except ValueError:
+        except ValueError as exc:
             if default is not None:
                 return default
             raise UnknownFormat(
                 f"cannot tell the medium of {str(filename)!r} from its extension; use --medium"
-            ) from None
+            ) from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,3 +93,17 @@ class LossyTranslation(TranslationError):
     def __init__(self, message: str, *, losses: Sequence[object]) -> None:
         super().__init__(message)
         self.losses = list(losses)
+
+
+class InvalidValue(InputError, ValueError):
+    """One value the domain rules refuse: a Party code, an ITMO identifier or block, a DES value.
+
+    It is also a :class:`ValueError`, so pydantic validators turn it into a validation error and
+    value readers that catch ``ValueError`` keep working. Its text is the message alone (no code
+    prefix), because it is embedded in findings, validation errors and other errors' messages.
+    """
+
+    code = "VALUE.INVALID"
+
+    def __str__(self) -> str:
+        return self.message

@@ -107,6 +107,10 @@ class Finding:
         }
 
 
+#: One rule declaration: ``(id, severity, layer, title, reference)``.
+RuleSpec = tuple[str, Severity, Layer, str, str]
+
+
 class RuleCatalogue:
     """The rules of one standard, keyed by stable id."""
 
@@ -120,6 +124,14 @@ class RuleCatalogue:
         rule = Rule(rule_id, severity, layer, title, reference, self.standard)
         self._rules[rule_id] = rule
         return rule
+
+    def declare(self, rule_id: str, severity: Severity, layer: Layer, title: str, reference: str) -> Rule:
+        """:meth:`add` with positional arguments, in the order of a :data:`RuleSpec` row."""
+        return self.add(rule_id, severity=severity, layer=layer, title=title, reference=reference)
+
+    def declare_all(self, specs: Iterable[RuleSpec]) -> list[Rule]:
+        """Declare a table of ``(id, severity, layer, title, reference)`` rows, in order."""
+        return [self.declare(*spec) for spec in specs]
 
     def __getitem__(self, rule_id: str) -> Rule:
         return self._rules[rule_id]

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from standards.errors import InvalidValue
+
 COOPERATIVE_APPROACH_RE = re.compile(r"^CA\d{4}$")
 PARTY_REGISTRY_RE = re.compile(r"^[A-Z]{3}\d{2}$")
 PARTY_RE = re.compile(r"^[A-Z]{3}$")
@@ -24,8 +26,10 @@ ITMO_ID_RE = re.compile(
 REFERENCE = "decision 6/CMA.4, annex I, para 5"
 
 
-class InvalidItmoId(ValueError):
+class InvalidItmoId(InvalidValue):
     """The text is not an ITMO unique identifier."""
+
+    code = "ITMO.INVALID_ID"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -51,8 +55,10 @@ class ItmoId:
                 f"{self.serial}-{self.vintage:04d}")
 
 
-class BlockError(ValueError):
+class BlockError(InvalidValue):
     """A block operation that cannot be done (bad range, blocks not adjacent, split outside)."""
+
+    code = "ITMO.BLOCK"
 
 
 @dataclass(frozen=True, slots=True, order=True)

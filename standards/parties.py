@@ -11,6 +11,8 @@ from functools import lru_cache
 
 import pycountry
 
+from standards.errors import InvalidValue
+
 #: Reserved, non-ISO Party codes accepted as alpha-3 (code -> name, alpha-2 alias).
 RESERVED_PARTIES: dict[str, tuple[str, str | None]] = {
     "EUE": ("European Union", "EU"),
@@ -50,8 +52,10 @@ _NAME_ALIASES: dict[str, str] = {
 }
 
 
-class UnknownParty(ValueError):
+class UnknownParty(InvalidValue):
     """The value names no ISO 3166-1 country and no reserved Party code."""
+
+    code = "PARTY.UNKNOWN"
 
 
 def is_alpha3(code: str) -> bool:

@@ -45,7 +45,7 @@ def read_bytes(source: str | Path | bytes | IO[bytes], *, limit: int | None = No
         try:
             size = path.stat().st_size
         except OSError as exc:
-            raise MalformedInput(f"cannot read {path}: {exc.strerror}", code="INPUT.NOT_FOUND") from None
+            raise MalformedInput(f"cannot read {path}: {exc.strerror}", code="INPUT.NOT_FOUND") from exc
         if size > cap:
             raise InputTooLarge(f"{path.name} is {size} bytes, over the limit of {cap} bytes")
         data = path.read_bytes()
@@ -62,13 +62,13 @@ def decode_text(data: bytes, *, what: str = "input") -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise UnsupportedEncoding(f"{what} is not valid UTF-16 at byte {exc.start}") from None
+            raise UnsupportedEncoding(f"{what} is not valid UTF-16 at byte {exc.start}") from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UnsupportedEncoding(
             f"{what} is not valid UTF-8 at byte {exc.start} (save it as UTF-8 and try again)"
-        ) from None
+        ) from exc
 
 
 def load_json(data: bytes, *, what: str = "input") -> Any:
@@ -81,9 +81,9 @@ def load_json(data: bytes, *, what: str = "input") -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         if isinstance(exc.__cause__, UnicodeDecodeError) or "utf-8" in str(exc).lower():
-            raise UnsupportedEncoding(f"{what} is not valid UTF-8 JSON: {exc}") from None
+            raise UnsupportedEncoding(f"{what} is not valid UTF-8 JSON: {exc}") from exc
         raise MalformedInput(f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-                             code="INPUT.JSON") from None
+                             code="INPUT.JSON") from exc
 
 
 def secure_xml_parser(*, schema: etree.XMLSchema | None = None) -> etree.XMLParser:
@@ -104,7 +104,7 @@ def parse_xml(data: bytes, *, what: str = "input") -> etree._Element:
         root = etree.fromstring(data, secure_xml_parser())
     except etree.XMLSyntaxError as exc:
         raise MalformedInput(f"{what} is not well-formed XML: {exc.msg} (line {exc.lineno})",
-                             code="INPUT.XML") from None
+                             code="INPUT.XML") from exc
     if root.getroottree().docinfo.internalDTD is not None:
         raise UnsafeInput(f"{what} declares a DTD, which carbonlink refuses", code="INPUT.XML_DTD")
     return root
@@ -114,8 +114,8 @@ def check_zip_container(data: bytes, *, what: str = "workbook") -> zipfile.ZipFi
     """Open an OOXML zip after checking it is no bomb, carries no macros and no external links."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise MalformedInput(f"{what} is not a valid XLSX (zip) file", code="INPUT.XLSX") from None
+    except zipfile.BadZipFile as exc:
+        raise MalformedInput(f"{what} is not a valid XLSX (zip) file", code="INPUT.XLSX") from exc
     members = archive.infolist()
     if len(members) > MAX_ZIP_MEMBERS:
         raise UnsafeInput(f"{what} has {len(members)} parts, over the limit of {MAX_ZIP_MEMBERS}",

@@ -31,7 +31,7 @@ from standards.aef.cells import (
     unnamed_positions,
 )
 from standards.aef.tables import ROW_TABLES, TABLES, AefTables, Row, RowOrigin
-from standards.errors import MalformedInput
+from standards.errors import InvalidValue, MalformedInput
 from standards.tabular import CsvRecord, is_zip, read_csv_records, unpack_csv_archive, write_csv_bytes
 
 _NAME_HINT = re.compile(r"^t([1-5])(?![0-9])", re.IGNORECASE)
@@ -161,7 +161,7 @@ def write_csv(tables: AefTables, *, headers: str = "label") -> dict[str, bytes]:
     ``headers`` is ``label`` (template labels, the default) or ``cn`` (Common Nomenclature).
     """
     if headers not in ("label", "cn"):
-        raise ValueError("headers must be 'label' or 'cn'")
+        raise InvalidValue("headers must be 'label' or 'cn'", code="AEF.CSV_HEADERS")
     out: dict[str, bytes] = {}
     if tables.submission is not None:
         check_row_keys("T1", 0, tables.submission)

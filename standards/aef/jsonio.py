@@ -42,9 +42,9 @@ def read_json(data: bytes) -> AefTables:
         raw = json.loads(text, parse_float=_number, parse_int=_int)
     except json.JSONDecodeError as exc:
         raise MalformedInput(f"AEF JSON is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-                             code="INPUT.JSON") from None
-    except RecursionError:
-        raise MalformedInput("AEF JSON nests too deeply", code="INPUT.JSON") from None
+                             code="INPUT.JSON") from exc
+    except RecursionError as exc:
+        raise MalformedInput("AEF JSON nests too deeply", code="INPUT.JSON") from exc
     if not isinstance(raw, dict):
         raise MalformedInput("AEF JSON must be an object with the keys Submission, Authorizations, Actions, "
                              "Holdings, AuthorizedEntities", code="AEF.JSON_SHAPE")

@@ -13,6 +13,7 @@ from typing import Any
 
 from standards.aef.tables import NA, TABLES, AefTables, Row, TableSpec
 from standards.aef.vocab import NOMENCLATURE
+from standards.errors import InvalidValue
 from standards.model import (
     Action,
     ActionType,
@@ -49,7 +50,7 @@ def _as_datetime(value: Any) -> datetime:
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    raise TypeError(f"not a date: {value!r}")
+    raise InvalidValue(f"not a date: {value!r}", code="AEF.DATE")
 
 
 def _record_kwargs(spec: TableSpec, row: Row) -> dict[str, Any]:
@@ -111,7 +112,7 @@ _OIMP_SET = frozenset(_OIMP_PURPOSES)
 
 
 def _applies(cn: str, record: dict[str, Any], table_id: str) -> bool:
-    """Whether a conditional (COND) field applies to this record (AEF footnotes, §6 of the fact sheet)."""
+    """Whether a conditional (COND) field applies to this record (the AEF V2 footnotes)."""
     if cn == "Non-GHGMetric" or cn == "QuantityNon-GHG":
         return record.get("Metric") == "non-GHG"
     if table_id == "T2":

@@ -1,7 +1,8 @@
 """The AEF V2 rule catalogue: every check carbonlink runs on an AEF submission.
 
 Ids are stable; severities are the defaults. References name the clause each rule enforces
-(AEF V2 tables and Common Nomenclature as transcribed in the fact sheets; where a rule is
+(AEF V2 tables and Common Nomenclature as UNDP's AEF V2 library transcribes them,
+github.com/xeptagondev/carbon-registry-undp ``backend/services/libs/aef-v2/``; where a rule is
 carbonlink's own sensible check rather than a UNFCCC rule, the reference says so).
 """
 
@@ -15,125 +16,124 @@ S, C, F, X = Layer.STRUCTURE, Layer.CODE_LIST, Layer.FIELD, Layer.CROSS_RECORD
 E, W = Severity.ERROR, Severity.WARNING
 
 CATALOGUE = RuleCatalogue("aef")
-_add = CATALOGUE.add
+_rule = CATALOGUE.declare
 
-REQUIRED = _add("AEF.STRUCTURE.REQUIRED", severity=E, layer=S, title="A required field is blank",
-                reference=f"{AEF}, table field lists (required fields)")
-TYPE = _add("AEF.STRUCTURE.TYPE", severity=E, layer=S, title="A value has the wrong type",
-            reference=f"{AEF}, table field lists (field types)")
-UNKNOWN_FIELD = _add("AEF.STRUCTURE.UNKNOWN_FIELD", severity=E, layer=S,
-                     title="A field that is not in the AEF table", reference=f"{AEF}, table field lists")
-T1_MISSING = _add("AEF.T1.MISSING", severity=W, layer=S,
-                  title="No Table 1 (Submission): cross-table rules are not run",
-                  reference=f"{AEF}, Table 1 Submission")
-FMT_CA = _add("AEF.FORMAT.COOPERATIVE_APPROACH_ID", severity=E, layer=S,
-              title="Cooperative approach ID is not CA followed by 4 digits", reference=f"{CN}, Table 9(a)")
-FMT_REGISTRY = _add("AEF.FORMAT.REGISTRY_ID", severity=E, layer=S,
-                    title="Party ITMO registry ID is not alpha-3 plus 2 digits", reference=f"{CN}, Table 28")
-FMT_PARTY = _add("AEF.FORMAT.PARTY", severity=E, layer=S,
-                 title="A Party ID is not three capital letters (ISO 3166-1 alpha-3)",
-                 reference=f"{AEF}, Party fields (ISO 3166-1 alpha-3)")
-FMT_AUTH = _add("AEF.FORMAT.AUTHORIZATION_ID", severity=E, layer=S,
-                title="Authorization ID has characters other than letters, digits, spaces and hyphens",
-                reference=f"{CN}, Table 7")
-FMT_VERSION = _add("AEF.FORMAT.VERSION", severity=E, layer=S,
-                   title="Submission version is not of the form X.Y (first version 1.0)",
-                   reference=f"{AEF}, Table 1 Version")
-FMT_YEAR = _add("AEF.FORMAT.YEAR", severity=E, layer=S, title="A year is outside 1900-2100",
-                reference=f"{AEF}, year fields (YYYY)")
-FMT_SERIAL = _add("AEF.FORMAT.ITMO_SERIAL", severity=E, layer=S,
-                  title="First ID / Last ID is not a positive integer ITMO serial",
-                  reference="decision 6/CMA.4, annex I, para 5; AEF V2 T3/T4 First ID, Last ID")
+REQUIRED = _rule("AEF.STRUCTURE.REQUIRED", E, S, "A required field is blank",
+                 f"{AEF}, table field lists (required fields)")
+TYPE = _rule("AEF.STRUCTURE.TYPE", E, S, "A value has the wrong type",
+             f"{AEF}, table field lists (field types)")
+UNKNOWN_FIELD = _rule("AEF.STRUCTURE.UNKNOWN_FIELD", E, S,
+                      "A field that is not in the AEF table", f"{AEF}, table field lists")
+T1_MISSING = _rule("AEF.T1.MISSING", W, S,
+                   "No Table 1 (Submission): cross-table rules are not run",
+                   f"{AEF}, Table 1 Submission")
+FMT_CA = _rule("AEF.FORMAT.COOPERATIVE_APPROACH_ID", E, S,
+               "Cooperative approach ID is not CA followed by 4 digits", f"{CN}, Table 9(a)")
+FMT_REGISTRY = _rule("AEF.FORMAT.REGISTRY_ID", E, S,
+                     "Party ITMO registry ID is not alpha-3 plus 2 digits", f"{CN}, Table 28")
+FMT_PARTY = _rule("AEF.FORMAT.PARTY", E, S,
+                  "A Party ID is not three capital letters (ISO 3166-1 alpha-3)",
+                  f"{AEF}, Party fields (ISO 3166-1 alpha-3)")
+FMT_AUTH = _rule("AEF.FORMAT.AUTHORIZATION_ID", E, S,
+                 "Authorization ID has characters other than letters, digits, spaces and hyphens",
+                 f"{CN}, Table 7")
+FMT_VERSION = _rule("AEF.FORMAT.VERSION", E, S,
+                    "Submission version is not of the form X.Y (first version 1.0)",
+                    f"{AEF}, Table 1 Version")
+FMT_YEAR = _rule("AEF.FORMAT.YEAR", E, S, "A year is outside 1900-2100",
+                 f"{AEF}, year fields (YYYY)")
+FMT_SERIAL = _rule("AEF.FORMAT.ITMO_SERIAL", E, S,
+                   "First ID / Last ID is not a positive integer ITMO serial",
+                   "decision 6/CMA.4, annex I, para 5; AEF V2 T3/T4 First ID, Last ID")
 
-CODE_VALUE = _add("AEF.CODE_LIST.VALUE", severity=E, layer=C,
-                  title="A value is not in the Common Nomenclature list", reference=CN)
-CODE_SPELLING = _add("AEF.CODE_LIST.SPELLING", severity=W, layer=C,
-                     title="A known non-standard spelling was normalised to the Common Nomenclature",
-                     reference=CN)
-CODE_PARTY = _add("AEF.CODE_LIST.PARTY", severity=E, layer=C,
-                  title="A Party ID is not an ISO 3166-1 alpha-3 code or a reserved Party code",
-                  reference=f"{AEF}, Party fields (ISO 3166-1 alpha-3, reserved codes such as EUE)")
-SUBTYPE = _add("AEF.T3.SUBTYPE_NOT_FOR_TYPE", severity=W, layer=C,
-               title="The action subtype does not belong to the action type", reference=f"{CN}, 26(b)")
+CODE_VALUE = _rule("AEF.CODE_LIST.VALUE", E, C,
+                   "A value is not in the Common Nomenclature list", CN)
+CODE_SPELLING = _rule("AEF.CODE_LIST.SPELLING", W, C,
+                      "A known non-standard spelling was normalised to the Common Nomenclature",
+                      CN)
+CODE_PARTY = _rule("AEF.CODE_LIST.PARTY", E, C,
+                   "A Party ID is not an ISO 3166-1 alpha-3 code or a reserved Party code",
+                   f"{AEF}, Party fields (ISO 3166-1 alpha-3, reserved codes such as EUE)")
+SUBTYPE = _rule("AEF.T3.SUBTYPE_NOT_FOR_TYPE", W, C,
+                "The action subtype does not belong to the action type", f"{CN}, 26(b)")
 
-BLOCK_RANGE = _add("AEF.BLOCK.RANGE", severity=E, layer=F, title="First ID is greater than Last ID",
-                   reference="AEF V2 T3/T4 First ID <= Last ID (decision 6/CMA.4, annex I, para 5)")
-BLOCK_QUANTITY = _add("AEF.BLOCK.QUANTITY", severity=E, layer=F,
-                      title="Quantity (t CO2 eq) differs from the block length for a GHG block",
-                      reference="carbonlink check: one ITMO serial per t CO2 eq "
-                                "(Quantity = LastID - FirstID + 1)")
-UNIT_RANGE = _add("AEF.BLOCK.UNDERLYING_RANGE", severity=E, layer=F,
-                  title="Underlying First unit ID is greater than Last unit ID",
-                  reference=f"{AEF}, T3/T4 underlying unit IDs")
-TRANSFERRING = _add("AEF.T3.TRANSFERRING_PARTY_REQUIRED", severity=E, layer=F,
-                    title="An Acquisition needs the transferring participating Party",
-                    reference=f"{AEF}, T3 Transferring participating Party ID (footnote: Acquisition)")
-ACQUIRING = _add("AEF.T3.ACQUIRING_PARTY_REQUIRED", severity=E, layer=F,
-                 title="A First transfer or Transfer needs the acquiring participating Party",
-                 reference=f"{AEF}, T3 Acquiring participating Party ID (footnote: First transfer, Transfer)")
-NDC_YEAR = _add("AEF.T3.NDC_YEAR_REQUIRED", severity=E, layer=F,
-                title="A Use towards the NDC needs the calendar year it is used for",
-                reference=f"{AEF}, T3 Calendar year for which the ITMOs are used towards the Party's NDC")
-NON_GHG_METRIC = _add("AEF.NON_GHG.METRIC_REQUIRED", severity=E, layer=F,
-                      title="A non-GHG metric needs the applicable non-GHG metric",
-                      reference=f"{AEF}, Applicable non-GHG metric (only when Metric = non-GHG)")
-NON_GHG_QUANTITY = _add("AEF.NON_GHG.QUANTITY_REQUIRED", severity=E, layer=F,
-                        title="A non-GHG metric needs the quantity in that metric",
-                        reference=f"{AEF}, Quantity (in non-GHG metric)")
-OIMP_AUTHORIZED = _add("AEF.T2.OIMP_AUTHORIZED_REQUIRED", severity=E, layer=F,
-                       title="An OIMP purpose needs 'OIMP authorized by the Party'",
-                       reference=f"{AEF}, T2 OIMP authorized by the Party")
-FIRST_TRANSFER_DEF = _add("AEF.T2.FIRST_TRANSFER_DEFINITION_REQUIRED", severity=E, layer=F,
-                          title="An OIMP purpose needs the first transfer definition",
-                          reference=f"{AEF}, T2 First transfer definition for OIMP; 2/CMA.3 annex para 2(b)")
-NOT_APPLICABLE = _add("AEF.CONDITIONAL.NOT_APPLICABLE", severity=E, layer=F,
-                      title="A conditional field carries a value where it does not apply (must be NA)",
-                      reference=f"{AEF}, conditional fields ('otherwise NA')")
-NA_EXPECTED = _add("AEF.CONDITIONAL.NA_EXPECTED", severity=W, layer=F,
-                   title="A conditional field that does not apply is blank instead of NA",
-                   reference=f"{AEF}, conditional fields ('otherwise NA')")
-CARP_FIELD = _add("AEF.CARP_FIELD.FILLED", severity=E, layer=F,
-                  title="A field populated by CARP was filled in by the Party",
-                  reference=f"{AEF}, CARP-populated fields (T1 review status, consistency result, "
-                            "TER link; "
-                            "T2 documentation; T3 consistency result)")
-VINTAGE = _add("AEF.T3.VINTAGE_AFTER_ACTION", severity=E, layer=F,
-               title="The vintage is after the year of the action",
-               reference="2/CMA.3 annex: vintage is the year the mitigation occurred, before any action on it")
-NDC_PERIOD = _add("AEF.T1.NDC_PERIOD", severity=E, layer=F,
-                  title="The NDC period's first year is after its last year", reference=f"{AEF}, Table 1")
-DECIMALS = _add("AEF.QUANTITY.DECIMALS", severity=W, layer=F,
-                title="A quantity has more than 2 decimal places",
-                reference="AEF validators and CAD Trust: quantities at most 2 decimals")
-TOO_LONG = _add("AEF.TEXT.TOO_LONG", severity=W, layer=F,
-                title="A text value is longer than 255 characters",
-                reference="CAD Trust v2.0.2 data dictionary: strings at most 255 characters")
-PARTY_LIST = _add("AEF.T2.AUTHORIZED_PARTIES", severity=E, layer=F,
-                  title="Authorized Party(ies) ID is not a comma-separated list of alpha-3 codes",
-                  reference=f"{AEF}, T2 Authorized Party(ies) ID")
+BLOCK_RANGE = _rule("AEF.BLOCK.RANGE", E, F, "First ID is greater than Last ID",
+                    "AEF V2 T3/T4 First ID <= Last ID (decision 6/CMA.4, annex I, para 5)")
+BLOCK_QUANTITY = _rule("AEF.BLOCK.QUANTITY", E, F,
+                       "Quantity (t CO2 eq) differs from the block length for a GHG block",
+                       "carbonlink check: one ITMO serial per t CO2 eq "
+                       "(Quantity = LastID - FirstID + 1)")
+UNIT_RANGE = _rule("AEF.BLOCK.UNDERLYING_RANGE", E, F,
+                   "Underlying First unit ID is greater than Last unit ID",
+                   f"{AEF}, T3/T4 underlying unit IDs")
+TRANSFERRING = _rule("AEF.T3.TRANSFERRING_PARTY_REQUIRED", E, F,
+                     "An Acquisition needs the transferring participating Party",
+                     f"{AEF}, T3 Transferring participating Party ID (footnote: Acquisition)")
+ACQUIRING = _rule("AEF.T3.ACQUIRING_PARTY_REQUIRED", E, F,
+                  "A First transfer or Transfer needs the acquiring participating Party",
+                  f"{AEF}, T3 Acquiring participating Party ID (footnote: First transfer, Transfer)")
+NDC_YEAR = _rule("AEF.T3.NDC_YEAR_REQUIRED", E, F,
+                 "A Use towards the NDC needs the calendar year it is used for",
+                 f"{AEF}, T3 Calendar year for which the ITMOs are used towards the Party's NDC")
+NON_GHG_METRIC = _rule("AEF.NON_GHG.METRIC_REQUIRED", E, F,
+                       "A non-GHG metric needs the applicable non-GHG metric",
+                       f"{AEF}, Applicable non-GHG metric (only when Metric = non-GHG)")
+NON_GHG_QUANTITY = _rule("AEF.NON_GHG.QUANTITY_REQUIRED", E, F,
+                         "A non-GHG metric needs the quantity in that metric",
+                         f"{AEF}, Quantity (in non-GHG metric)")
+OIMP_AUTHORIZED = _rule("AEF.T2.OIMP_AUTHORIZED_REQUIRED", E, F,
+                        "An OIMP purpose needs 'OIMP authorized by the Party'",
+                        f"{AEF}, T2 OIMP authorized by the Party")
+FIRST_TRANSFER_DEF = _rule("AEF.T2.FIRST_TRANSFER_DEFINITION_REQUIRED", E, F,
+                           "An OIMP purpose needs the first transfer definition",
+                           f"{AEF}, T2 First transfer definition for OIMP; 2/CMA.3 annex para 2(b)")
+NOT_APPLICABLE = _rule("AEF.CONDITIONAL.NOT_APPLICABLE", E, F,
+                       "A conditional field carries a value where it does not apply (must be NA)",
+                       f"{AEF}, conditional fields ('otherwise NA')")
+NA_EXPECTED = _rule("AEF.CONDITIONAL.NA_EXPECTED", W, F,
+                    "A conditional field that does not apply is blank instead of NA",
+                    f"{AEF}, conditional fields ('otherwise NA')")
+CARP_FIELD = _rule("AEF.CARP_FIELD.FILLED", E, F,
+                   "A field populated by CARP was filled in by the Party",
+                   f"{AEF}, CARP-populated fields (T1 review status, consistency result, TER link; "
+                   "T2 documentation; T3 consistency result)")
+VINTAGE = _rule("AEF.T3.VINTAGE_AFTER_ACTION", E, F,
+                "The vintage is after the year of the action",
+                "2/CMA.3 annex: vintage is the year the mitigation occurred, before any action on it")
+NDC_PERIOD = _rule("AEF.T1.NDC_PERIOD", E, F,
+                   "The NDC period's first year is after its last year", f"{AEF}, Table 1")
+DECIMALS = _rule("AEF.QUANTITY.DECIMALS", W, F,
+                 "A quantity has more than 2 decimal places",
+                 "AEF validators and CAD Trust: quantities at most 2 decimals")
+TOO_LONG = _rule("AEF.TEXT.TOO_LONG", W, F,
+                 "A text value is longer than 255 characters",
+                 "CAD Trust v2.0.2 data dictionary: strings at most 255 characters")
+PARTY_LIST = _rule("AEF.T2.AUTHORIZED_PARTIES", E, F,
+                   "Authorized Party(ies) ID is not a comma-separated list of alpha-3 codes",
+                   f"{AEF}, T2 Authorized Party(ies) ID")
 
-AUTH_UNKNOWN = _add("AEF.CROSS.AUTHORIZATION_UNKNOWN", severity=E, layer=X,
-                    title="A T3/T4 Authorization ID is not reported in T2 for that cooperative approach",
-                    reference=f"{AEF}, T3/T4 Authorization ID joins T2 (same Authorization ID and CA ID)")
-AUTH_DUPLICATE = _add("AEF.CROSS.AUTHORIZATION_DUPLICATE", severity=E, layer=X,
-                      title="The same Authorization ID and version is reported twice in T2",
-                      reference=f"{AEF}, T2: one row per authorization and version")
-OVERLAP = _add("AEF.CROSS.BLOCK_OVERLAP", severity=E, layer=X,
-               title="ITMO blocks overlap or repeat in one submission",
-               reference="decision 6/CMA.4, annex I, para 5 (unique identifiers); holdings and once-only "
-                         "actions may not count an ITMO twice")
-AUTH_QUANTITY = _add("AEF.CROSS.AUTHORIZED_QUANTITY_EXCEEDED", severity=E, layer=X,
-                     title="First transfers exceed the authorized quantity",
-                     reference=f"{AEF}, T2 Authorized quantity")
-REPORTED_YEAR = _add("AEF.CROSS.ACTION_OUTSIDE_REPORTED_YEAR", severity=E, layer=X,
-                     title="An action date is outside the reported year",
-                     reference="CARP FAQ: actions of year Y are reported for year Y (1 Jan-31 Dec)")
-ENTITY_UNKNOWN = _add("AEF.CROSS.ENTITY_UNKNOWN", severity=W, layer=X,
-                      title="An authorized entity ID in T2 is not listed in T5",
-                      reference=f"{AEF}, T2 Authorized entity(ies) ID links to T5")
-T5_CA_UNKNOWN = _add("AEF.CROSS.T5_APPROACH_UNKNOWN", severity=W, layer=X,
-                     title="A T5 cooperative approach has no authorization in T2",
-                     reference=f"{AEF}, T5 Cooperative approach ID")
+AUTH_UNKNOWN = _rule("AEF.CROSS.AUTHORIZATION_UNKNOWN", E, X,
+                     "A T3/T4 Authorization ID is not reported in T2 for that cooperative approach",
+                     f"{AEF}, T3/T4 Authorization ID joins T2 (same Authorization ID and CA ID)")
+AUTH_DUPLICATE = _rule("AEF.CROSS.AUTHORIZATION_DUPLICATE", E, X,
+                       "The same Authorization ID and version is reported twice in T2",
+                       f"{AEF}, T2: one row per authorization and version")
+OVERLAP = _rule("AEF.CROSS.BLOCK_OVERLAP", E, X,
+                "ITMO blocks overlap or repeat in one submission",
+                "decision 6/CMA.4, annex I, para 5 (unique identifiers); holdings and once-only "
+                "actions may not count an ITMO twice")
+AUTH_QUANTITY = _rule("AEF.CROSS.AUTHORIZED_QUANTITY_EXCEEDED", E, X,
+                      "First transfers exceed the authorized quantity",
+                      f"{AEF}, T2 Authorized quantity")
+REPORTED_YEAR = _rule("AEF.CROSS.ACTION_OUTSIDE_REPORTED_YEAR", E, X,
+                      "An action date is outside the reported year",
+                      "CARP FAQ: actions of year Y are reported for year Y (1 Jan-31 Dec)")
+ENTITY_UNKNOWN = _rule("AEF.CROSS.ENTITY_UNKNOWN", W, X,
+                       "An authorized entity ID in T2 is not listed in T5",
+                       f"{AEF}, T2 Authorized entity(ies) ID links to T5")
+T5_CA_UNKNOWN = _rule("AEF.CROSS.T5_APPROACH_UNKNOWN", W, X,
+                      "A T5 cooperative approach has no authorization in T2",
+                      f"{AEF}, T5 Cooperative approach ID")
 
 #: Pattern rule by field type, for structure-layer pattern errors.
 PATTERN_RULES = {"ca_id": FMT_CA, "registry_id": FMT_REGISTRY, "party": FMT_PARTY, "party_or_na": FMT_PARTY,

@@ -1,7 +1,9 @@
-"""Maintenance tool: derive the bundled CAD Trust data files from the reference fact sheet.
+"""Maintenance tool: derive the bundled CAD Trust data files from a CAD Trust field table.
 
-Run ``python -m standards.cadt._derive path/to/cadtrust-fields.json`` after the fact sheet
-changes; it rewrites ``data/cadt-v{1,2}-*.json`` (entities) and ``data/picklists-v{1,2}-*.json``
+The field table (``cadtrust-fields.json``) is transcribed from github.com/Chia-Network/cadt: the v1
+models, validations and governance picklists (1.7.24) and the v2 data dictionary
+(``docs/cadtrust-schema-v2.0.2.json``). Run ``python -m standards.cadt._derive path/to/cadtrust-fields.json``
+after the table changes; it rewrites ``data/cadt-v{1,2}-*.json`` (entities) and ``data/picklists-v{1,2}-*.json``
 (the picklist snapshots), then ``schema/`` is regenerated with ``python -m standards.cadt.structure``.
 Nothing at run time imports this module.
 """

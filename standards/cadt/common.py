@@ -23,7 +23,8 @@ STATUS_V2 = {"Issued": UnitStatus.ISSUED, "Held": UnitStatus.HELD, "Retired": Un
              "Cancelled": UnitStatus.CANCELLED, "Expired": UnitStatus.EXPIRED, "Buffer": UnitStatus.BUFFER,
              "Inactive": UnitStatus.INACTIVE, "Rejected": UnitStatus.REJECTED}
 
-#: Fields kept in ``extra`` that moved between v1 and v2 (reference §9), v1 name -> v2 name.
+#: Fields kept in ``extra`` that moved between v1 and v2 (CADT v1 models against the v2 data dictionary,
+#: github.com/Chia-Network/cadt), v1 name -> v2 name.
 MOVES_V1_TO_V2: dict[str, dict[str, str]] = {
     "project": {"warehouseProjectId": "cadTrustProjectId", "unitMetric": "projectUnitMetric",
                 "program": "projectCreditingProgram"},
@@ -46,6 +47,38 @@ def place_extra(extra: dict[str, Any], fields: Any, moves: dict[str, str]) -> tu
         else:
             left.append(key)
     return placed, left
+
+
+def place_extra_or_lose(extra: dict[str, Any], fields: Any, moves: dict[str, str], losses: LossLog, entity: str,
+                        rid: str, reason: str) -> dict[str, Any]:
+    """:func:`place_extra`, with every key the target has no field for logged as a loss."""
+    placed, left = place_extra(extra, fields, moves)
+    for key in left:
+        losses.add(f"{entity}.extra.{key}", rid, reason)
+    return placed
+
+
+def put_block_bounds(native: dict[str, Any], first: int | None, last: int | None, first_key: str,
+                     last_key: str) -> None:
+    """The serial block bounds as text, unless ``extra`` already gave them."""
+    if first_key not in native and first is not None:
+        native[first_key] = str(first)
+    if last_key not in native and last is not None:
+        native[last_key] = str(last)
+
+
+def status_name(status: UnitStatus, names: dict[UnitStatus, str], version: str, losses: LossLog,
+                rid: str) -> str | None:
+    """The CADT spelling of a canonical status, or None (and a loss) when the version has none."""
+    name = names.get(status)
+    if name is None:
+        losses.add("unit.status", rid, f"{version} unitStatus has no {status.value!r}")
+    return name
+
+
+def in_field_order(record: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """Fields in the data dictionary's order (as the API writes them), nulls left out."""
+    return without_none({k: record[k] for k in fields if k in record})
 
 
 def to_date(value: Any) -> date | None:

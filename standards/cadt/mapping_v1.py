@@ -10,6 +10,7 @@ its CADT name, so a v1 -> canonical -> v1 round trip gives the same records back
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from standards.cadt.common import (
@@ -19,11 +20,13 @@ from standards.cadt.common import (
     build_record,
     country_alpha3,
     country_name,
+    in_field_order,
     json_number,
-    place_extra,
+    place_extra_or_lose,
+    put_block_bounds,
+    status_name,
     to_date,
     to_decimal,
-    without_none,
 )
 from standards.cadt.picklists import Picklists
 from standards.cadt.rules import RULES_V1
@@ -100,75 +103,75 @@ def to_document(validation: Validation, picklists: Picklists,
     return doc, findings
 
 
+#: Unit fields written from one canonical attribute as it is, unless ``extra`` already gave them.
+UNIT_PLAIN = (("vintageYear", "vintage"), ("unitType", "unit_type"), ("unitStatusReason", "status_reason"),
+              ("unitOwner", "owner"), ("unitRegistryLink", "link"),
+              ("correspondingAdjustmentDeclaration", "corresponding_adjustment"))
+#: Canonical unit attributes v1 has no field for.
+UNIT_UNPLACED = ("status_date", "beneficiary", "issuance_date", "itmo_reference", "account")
+#: Canonical tables v1 cannot hold (name, records of a document).
+AEF_TABLES: tuple[tuple[str, Callable[[CanonicalDocument], Sequence[object]]], ...] = (
+    ("submission", lambda doc: [doc.submission] if doc.submission else []),
+    ("authorizations", lambda doc: doc.authorizations), ("actions", lambda doc: doc.actions),
+    ("holdings", lambda doc: doc.holdings), ("authorized_entities", lambda doc: doc.authorized_entities),
+)
+
+
 def from_document(doc: CanonicalDocument, picklists: Picklists, losses: LossLog) -> dict[str, Any]:
     spec = load_spec("v1")
     project_fields = spec.entities["project"].by_name
     unit_fields = spec.entities["unit"].by_name
-    projects = []
-    for i, project in enumerate(doc.projects):
-        rid = project.project_id or f"#{i}"
-        out, left = place_extra(project.extra, project_fields, MOVES_V2_TO_V1["project"])
-        for key in left:
-            losses.add(f"project.extra.{key}", rid, NO_PLACE)
-        for attr, key in PROJECT_MAP.items():
-            value = getattr(project, attr)
-            if value is None or (key in ("projectId", "originProjectId") and key in project.extra):
-                continue
-            out[key] = value.isoformat() if attr == "status_date" else value
-        if project.country is not None and not out.get("projectLocations"):
-            losses.add("project.country", rid, "a v1 project location needs a geographicIdentifier, "
-                       "which the canonical project does not carry")
-        projects.append(_ordered(out, project_fields))
-    units = []
-    for i, unit in enumerate(doc.units):
-        rid = unit.serial or f"#{i}"
-        out, left = place_extra(unit.extra, unit_fields, MOVES_V2_TO_V1["unit"])
-        for key in left:
-            losses.add(f"unit.extra.{key}", rid, NO_PLACE)
-        if "unitBlockStart" not in out and unit.serial_first is not None:
-            out["unitBlockStart"] = str(unit.serial_first)
-        if "unitBlockEnd" not in out and unit.serial_last is not None:
-            out["unitBlockEnd"] = str(unit.serial_last)
-        block = f"{out.get('unitBlockStart')}-{out.get('unitBlockEnd')}"
-        if unit.serial and unit.serial != block and unit.serial != out.get("serialNumberBlock"):
-            losses.add("unit.serial", rid, "v1 keeps only unitBlockStart-unitBlockEnd; the registry's full "
-                       "serial does not fit")
-        _put(out, "unitCount", json_number(unit.quantity))
-        _put(out, "vintageYear", unit.vintage)
-        _put(out, "unitType", unit.unit_type)
-        if unit.status is not None:
-            name = STATUS_NAMES.get(unit.status)
-            if name is None:
-                losses.add("unit.status", rid, f"v1 unitStatus has no {unit.status.value!r}")
-            else:
-                out["unitStatus"] = name
-        _put(out, "unitStatusReason", unit.status_reason)
-        _put(out, "unitOwner", unit.owner)
-        if "countryJurisdictionOfOwner" not in out:
-            _put(out, "countryJurisdictionOfOwner", country_name(unit.country, picklists, "countries"))
-        _put(out, "unitRegistryLink", unit.link)
-        _put(out, "correspondingAdjustmentDeclaration", unit.corresponding_adjustment)
-        for attr in ("status_date", "beneficiary", "issuance_date", "itmo_reference", "account"):
-            if getattr(unit, attr) is not None:
-                losses.add(f"unit.{attr}", rid, NO_PLACE)
-        if unit.project_id is not None and not isinstance(out.get("issuance"), dict) and "issuanceId" not in out:
-            losses.add("unit.project_id", rid, "a v1 unit reaches its project only through an issuance, "
-                       "which the canonical unit does not carry")
-        units.append(_ordered(out, unit_fields))
-    for name, records in (("submission", [doc.submission] if doc.submission else []),
-                          ("authorizations", doc.authorizations), ("actions", doc.actions),
-                          ("holdings", doc.holdings), ("authorized_entities", doc.authorized_entities)):
+    projects = [_project_record(project, project.project_id or f"#{i}", project_fields, losses)
+                for i, project in enumerate(doc.projects)]
+    units = [_unit_record(unit, unit.serial or f"#{i}", unit_fields, picklists, losses)
+             for i, unit in enumerate(doc.units)]
+    for name, records_of in AEF_TABLES:
+        records = records_of(doc)
         if records:
             losses.add_many(name, [f"#{i}" for i in range(len(records))],
                             "CAD Trust v1 holds no Article 6 AEF tables (use cadt-v2)")
     return {"projects": projects, "units": units}
 
 
+def _project_record(project: Project, rid: str, fields: dict[str, Any], losses: LossLog) -> dict[str, Any]:
+    out = place_extra_or_lose(project.extra, fields, MOVES_V2_TO_V1["project"], losses, "project", rid, NO_PLACE)
+    for attr, key in PROJECT_MAP.items():
+        value = getattr(project, attr)
+        if value is None or (key in ("projectId", "originProjectId") and key in project.extra):
+            continue
+        out[key] = value.isoformat() if attr == "status_date" else value
+    if project.country is not None and not out.get("projectLocations"):
+        losses.add("project.country", rid, "a v1 project location needs a geographicIdentifier, "
+                   "which the canonical project does not carry")
+    return in_field_order(out, fields)
+
+
+def _unit_record(unit: UnitBlock, rid: str, fields: dict[str, Any], picklists: Picklists,
+                 losses: LossLog) -> dict[str, Any]:
+    out = place_extra_or_lose(unit.extra, fields, MOVES_V2_TO_V1["unit"], losses, "unit", rid, NO_PLACE)
+    put_block_bounds(out, unit.serial_first, unit.serial_last, "unitBlockStart", "unitBlockEnd")
+    block = f"{out.get('unitBlockStart')}-{out.get('unitBlockEnd')}"
+    if unit.serial and unit.serial != block and unit.serial != out.get("serialNumberBlock"):
+        losses.add("unit.serial", rid, "v1 keeps only unitBlockStart-unitBlockEnd; the registry's full "
+                   "serial does not fit")
+    _put(out, "unitCount", json_number(unit.quantity))
+    for key, attr in UNIT_PLAIN:
+        _put(out, key, getattr(unit, attr))
+    if unit.status is not None:
+        name = status_name(unit.status, STATUS_NAMES, "v1", losses, rid)
+        if name is not None:
+            out["unitStatus"] = name
+    if "countryJurisdictionOfOwner" not in out:
+        _put(out, "countryJurisdictionOfOwner", country_name(unit.country, picklists, "countries"))
+    for attr in UNIT_UNPLACED:
+        if getattr(unit, attr) is not None:
+            losses.add(f"unit.{attr}", rid, NO_PLACE)
+    if unit.project_id is not None and not isinstance(out.get("issuance"), dict) and "issuanceId" not in out:
+        losses.add("unit.project_id", rid, "a v1 unit reaches its project only through an issuance, "
+                   "which the canonical unit does not carry")
+    return in_field_order(out, fields)
+
+
 def _put(out: dict[str, Any], key: str, value: Any) -> None:
     if value is not None and key not in out:
         out[key] = value
-
-
-def _ordered(record: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """Fields in the data dictionary's order (as the API writes them)."""
-    return without_none({k: record[k] for k in fields if k in record})

@@ -120,7 +120,7 @@ def from_file(path: str | Path, version: Version) -> Picklists:
     except PicklistError:
         raise
     except InputError as exc:
-        raise PicklistError(exc.message) from None
+        raise PicklistError(exc.message) from exc
     return bundled(version).merged(parse_lists(raw, version, what=f"picklist file {path}"), f"file {path}")
 
 
@@ -136,7 +136,7 @@ def fetch_live(base_url: str, version: Version, *, api_key: str | None = None, t
     try:
         response = http.get(url, headers=headers)
     except httpx.HTTPError as exc:
-        raise CadtNodeUnavailable(f"CADT node at {base_url} did not answer {url}: {type(exc).__name__}") from None
+        raise CadtNodeUnavailable(f"CADT node at {base_url} did not answer {url}: {type(exc).__name__}") from exc
     finally:
         if own:
             http.close()
@@ -147,7 +147,7 @@ def fetch_live(base_url: str, version: Version, *, api_key: str | None = None, t
     try:
         raw = load_json(response.content, what=f"picklist answer from {url}")
     except InputError as exc:
-        raise PicklistError(exc.message) from None
+        raise PicklistError(exc.message) from exc
     return bundled(version).merged(parse_lists(raw, version, what=f"picklist answer from {url}"),
                                    f"node {url}")
 

@@ -94,7 +94,7 @@ def _build(raw: Any, what: str) -> Profile:
                        for p, m in fallbacks.items()},
         )
     except (AttributeError, TypeError) as exc:
-        raise ProfileError(f"{what} is malformed: {exc}") from None
+        raise ProfileError(f"{what} is malformed: {exc}") from exc
 
 
 @cache
@@ -110,7 +110,7 @@ def load_profile(name_or_path: str) -> Profile:
     try:
         raw = load_json(read_bytes(path, limit=1024 * 1024), what=f"profile file {path}")
     except InputError as exc:
-        raise ProfileError(exc.message) from None
+        raise ProfileError(exc.message) from exc
     return _build(raw, f"profile file {path}")
 
 

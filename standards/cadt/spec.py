@@ -1,7 +1,7 @@
 """CAD Trust entity specifications (v1 = CADT 1.7.24, v2 = Data Dictionary v2.0.2) as data.
 
-Loaded from the bundled ``data/cadt-v{1,2}-*.json`` files, which are derived from the reference
-fact sheet by :mod:`standards.cadt._derive`. A :class:`VersionSpec` names the document resources
+Loaded from the bundled ``data/cadt-v{1,2}-*.json`` files, which :mod:`standards.cadt._derive` derives
+from a field table transcribed from github.com/Chia-Network/cadt. A :class:`VersionSpec` names the document resources
 (``projects``/``units`` in v1; the ``/v2/<resource>`` names in v2), the entities and their fields.
 """
 

@@ -1,8 +1,10 @@
 """DES code lists as data (``codes.json``): names for transaction types, unit types, statuses, codes.
 
-The lists are facts from the fact sheet (section 8.4, 8.6). Where a fact is uncertain (response-code
-ranges, ``partyType`` values, the special registry codes) the data file says so, and a deployment
-can point ``CARBONLINK_DES_CODELISTS`` at its own copy of the file.
+The lists come from the ITL WSDLs and code lists of the UK ETS registry
+(github.com/UKGovernmentBEIS/ukets-registry, ``uk-ets-itl-commons``), a registry that was connected
+to the ITL. Where a fact is uncertain (response-code ranges, ``partyType`` values, the special
+registry codes) the data file says so, and a deployment can point ``CARBONLINK_DES_CODELISTS`` at
+its own copy of the file.
 """
 
 from __future__ import annotations
@@ -46,11 +48,11 @@ class CodeLists:
             try:
                 text = Path(path).read_text(encoding="utf-8")
             except OSError as exc:
-                raise MalformedInput(f"cannot read DES code lists {path}: {exc.strerror}") from None
+                raise MalformedInput(f"cannot read DES code lists {path}: {exc.strerror}") from exc
         try:
             raw = json.loads(text)
         except ValueError as exc:
-            raise MalformedInput(f"DES code lists {path} are not valid JSON: {exc}") from None
+            raise MalformedInput(f"DES code lists {path} are not valid JSON: {exc}") from exc
         return cls(raw)
 
     def _table(self, key: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 
 from standards.des.schema import NAMESPACE
+from standards.errors import InvalidValue
 
 #: (element name, kind, optional). Kind is a scalar kind, a type name, or ``list:<type name>``.
 FieldDef = tuple[str, str, bool]
@@ -28,6 +29,18 @@ _HEADER: tuple[FieldDef, ...] = (
     ("messageDateTime", "dateTime", True),
 )
 
+
+def _account(side: str) -> tuple[FieldDef, ...]:
+    """The optional account type and identifier of the ``transferring`` or ``acquiring`` side."""
+    return ((f"{side}RegistryAccountType", "int", True), (f"{side}RegistryAccountIdentifier", "int", True))
+
+
+_BLOCK_ID: tuple[FieldDef, ...] = (
+    ("unitSerialBlockStart", "int", False),
+    ("unitSerialBlockEnd", "int", False),
+    ("originatingRegistryCode", "string", False),
+)
+
 STRUCTURES: dict[str, tuple[FieldDef, ...]] = {
     "ProposalRequest": (*_HEADER, ("proposedTransaction", "ProposalTransaction", False)),
     "ProposalTransaction": (
@@ -35,18 +48,14 @@ STRUCTURES: dict[str, tuple[FieldDef, ...]] = {
         ("transactionType", "int", False),
         ("suppTransactionType", "int", True),
         ("transferringRegistryCode", "string", False),
-        ("transferringRegistryAccountType", "int", True),
-        ("transferringRegistryAccountIdentifier", "int", True),
+        *_account("transferring"),
         ("acquiringRegistryCode", "string", False),
-        ("acquiringRegistryAccountType", "int", True),
-        ("acquiringRegistryAccountIdentifier", "int", True),
+        *_account("acquiring"),
         ("notificationIdentifier", "int", True),
         ("proposalUnitBlocks", "list:TransactionUnitBlock", False),
     ),
     "TransactionUnitBlock": (
-        ("unitSerialBlockStart", "int", False),
-        ("unitSerialBlockEnd", "int", False),
-        ("originatingRegistryCode", "string", False),
+        *_BLOCK_ID,
         ("unitType", "int", False),
         ("suppUnitType", "int", True),
         ("originalCommitPeriod", "int", False),
@@ -55,10 +64,8 @@ STRUCTURES: dict[str, tuple[FieldDef, ...]] = {
         ("projectIdentifier", "int", True),
         ("track", "int", True),
         ("blockRole", "string", True),
-        ("transferringRegistryAccountType", "int", True),
-        ("transferringRegistryAccountIdentifier", "int", True),
-        ("acquiringRegistryAccountType", "int", True),
-        ("acquiringRegistryAccountIdentifier", "int", True),
+        *_account("transferring"),
+        *_account("acquiring"),
         ("yearInCommitmentPeriod", "int", True),
         ("installationIdentifier", "int", True),
         ("expiryDate", "date", True),
@@ -74,11 +81,7 @@ STRUCTURES: dict[str, tuple[FieldDef, ...]] = {
         ("responseCode", "int", False),
         ("unitBlockIdentifiers", "list:UnitBlockIdentifier", True),
     ),
-    "UnitBlockIdentifier": (
-        ("unitSerialBlockStart", "int", False),
-        ("unitSerialBlockEnd", "int", False),
-        ("originatingRegistryCode", "string", False),
-    ),
+    "UnitBlockIdentifier": _BLOCK_ID,
 }
 
 MESSAGE_TYPES = ("ProposalRequest", "NotificationRequest")
@@ -90,8 +93,16 @@ _DATETIME_RE = re.compile(
 _DATE_RE = re.compile(r"^(\d{4})-(\d\d)-(\d\d)(?:Z|[+-]\d\d:\d\d)?$")
 
 
-class DesValueError(ValueError):
+class DesMessageError(InvalidValue):
+    """A message that is not one carbonlink reads or writes (an unknown request type, a required value missing)."""
+
+    code = "DES.MESSAGE"
+
+
+class DesValueError(InvalidValue):
     """A value the schema accepts but carbonlink cannot represent (e.g. year 0001-BC, 24:00:00)."""
+
+    code = "DES.VALUE"
 
     def __init__(self, message: str, element: etree._Element) -> None:
         super().__init__(message)
@@ -126,7 +137,7 @@ def _parse_datetime(text: str, element: etree._Element) -> datetime:
     try:
         return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tz)
     except ValueError as exc:
-        raise DesValueError(f"{text!r} is not a valid date and time ({exc})", element) from None
+        raise DesValueError(f"{text!r} is not a valid date and time ({exc})", element) from exc
 
 
 def _parse_date(text: str, element: etree._Element) -> date:
@@ -136,7 +147,7 @@ def _parse_date(text: str, element: etree._Element) -> date:
     try:
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError as exc:
-        raise DesValueError(f"{text!r} is not a valid date ({exc})", element) from None
+        raise DesValueError(f"{text!r} is not a valid date ({exc})", element) from exc
 
 
 def _read_scalar(kind: str, element: etree._Element) -> Any:
@@ -187,7 +198,7 @@ def read_message(element: etree._Element) -> Message:
     """Read a schema-valid ProposalRequest or NotificationRequest element."""
     name = etree.QName(element).localname
     if name not in MESSAGE_TYPES:
-        raise ValueError(f"{name} is not a DES message")
+        raise DesMessageError(f"{name} is not a DES message")
     return Message(name, _read(name, element), element)
 
 
@@ -211,7 +222,7 @@ def _write(type_name: str, values: dict[str, Any], parent: etree._Element) -> No
         value = values.get(name)
         if value is None:
             if not optional:
-                raise ValueError(f"{type_name}.{name} is required")
+                raise DesMessageError(f"{type_name}.{name} is required")
             continue
         child = etree.SubElement(parent, _q(name))
         if kind.startswith("list:"):

@@ -33,7 +33,7 @@ from standards.serials import (
 
 LAYOUTS = list(default_catalogue())
 
-# (text, scheme, variant, first, last, a few parts) straight from registry-formats.md
+# (text, scheme, variant, first, last, a few parts): the public examples each layout cites (docs/serials.md)
 KNOWN = [
     ("19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1", "verra", "verra-13",
      941467007, 941467431, {"batch": "19385", "country": "ET", "scope": "14", "project": "1340"}),
@@ -75,7 +75,7 @@ def test_reference_examples_parse_into_parts_and_range(
 
 
 def test_quantities_of_the_worked_examples() -> None:
-    # registry-formats.md: 425, 19149, 3657, 4212, 1000
+    # the quantities published beside those examples: 425, 19149, 3657, 4212, 1000
     assert parse_serial(KNOWN[0][0], quantity=425).quantity == 425
     assert parse_serial(KNOWN[4][0], quantity="19,149").quantity == 19149
     assert parse_serial(KNOWN[6][0], quantity=Decimal(3657)).quantity == 3657
@@ -160,7 +160,7 @@ def test_split_keeps_zero_padding_and_the_lower_range_first() -> None:
 
 
 def test_undp_transfer_example_splits_like_the_registry() -> None:
-    # registry-formats.md §13.6: owner1 keeps 1-2000, owner2 gets 2001-3000
+    # UNDP National Carbon Registry v2: owner1 keeps 1-2000, owner2 gets 2001-3000
     owner1, owner2 = parse_serial("CA0004-VU-CH-356-1-3000-2023").split(2000)
     assert (str(owner1), str(owner2)) == ("CA0004-VU-CH-356-1-2000-2023", "CA0004-VU-CH-356-2001-3000-2023")
 

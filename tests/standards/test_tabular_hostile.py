@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from standards import tabular
 from standards.aef.csvio import read_csv
 from standards.aef.xlsxio import read_xlsx, write_xlsx
 from standards.errors import InputError, InputTooLarge, MalformedInput, UnsafeInput, UnsupportedEncoding
 from standards.tabular import (
     CsvRecord,
     XlsxWriter,
+    _xlsx_read,
     escape_formula,
     iter_csv_records,
     iter_sheet_rows,
@@ -261,7 +261,7 @@ def test_openpyxl_itself_refuses_a_dtd_through_defusedxml(workbook: bytes,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The second line of defence: with the prolog check off, defusedxml in openpyxl still refuses."""
     assert openpyxl.DEFUSEDXML is True
-    monkeypatch.setattr(tabular, "_check_xml_prologs", lambda archive, what: None)
+    monkeypatch.setattr(_xlsx_read, "_check_xml_prologs", lambda archive, what: None)
     data = rezip(workbook, replace={"xl/worksheets/sheet4.xml": DTD_SHEET})
     with pytest.raises(UnsafeInput) as caught:
         book = read_workbook(data)

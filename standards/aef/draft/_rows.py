@@ -1,17 +1,4 @@
-"""The draft AEF (version 1) of decision 6/CMA.4, annex VII, read into AEF V2 tables.
-
-The draft has a heading (Party, Reported year) and two wide tables, Actions (columns A-Z)
-and Holdings (A-S), one row per ITMO block with the authorization repeated on every row.
-:func:`read_draft` turns each row into a T2 authorization (identical ones de-duplicated by
-Authorization ID) plus a T3 action or T4 holding, parsing the full ITMO unique identifiers
-of columns C/D (``CA0001-CHE01-GHA-1000-2023``) into FirstID/LastID, the cooperative
-approach, the Party ITMO registry, the first transferring Party and the vintage.
-
-V1 columns with no V2 field (Article 6 database record ID, conversion factor, "First
-transfer") are kept in T3 ``AdditionalExplanatoryInformation``; T4 has no such field, so
-they are lost for holdings (see docs/aef-media.md). V2 fields V1 lacks stay ``None``.
-Read-only: nothing writes the draft format.
-"""
+"""One draft row into a T3 action or T4 holding, plus its T2 authorization (de-duplicated)."""
 
 from __future__ import annotations
 
@@ -21,59 +8,15 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from standards.aef.cells import draft_header_key, header_key, is_blank_row, normalize_native
+from standards.aef.cells import normalize_native
+from standards.aef.draft._columns import LABEL
 from standards.aef.tables import NA, TABLES, AefTables, Row, RowOrigin
-from standards.codec import Medium
-from standards.errors import MalformedInput
 from standards.itmo import COOPERATIVE_APPROACH_RE, InvalidItmoId, ItmoId
 from standards.parties import UnknownParty, to_alpha3
-from standards.tabular import is_zip, iter_sheet_rows, read_csv_records, read_workbook, unpack_csv_archive
-
-REFERENCE = "decision 6/CMA.4, annex VII (draft AEF)"
-
-#: Draft column keys in template order (A ... Z) with their header text.
-DRAFT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("record_id", "Article 6 database record ID"),
-    ("cooperative_approach", "Cooperative approach"),
-    ("first_uid", "First unique identifier"),
-    ("last_uid", "Last unique identifier"),
-    ("unit_first", "Underlying unit block start ID"),
-    ("unit_last", "Underlying unit block last ID"),
-    ("metric", "Metric"),
-    ("quantity_metric", "Quantity (expressed in metric)"),
-    ("quantity_co2", "Quantity (t CO2 eq)"),
-    ("conversion_factor", "Conversion factor (reporting Party)"),
-    ("first_transferring_party", "First transferring participating Party"),
-    ("vintage", "Vintage"),
-    ("sectors", "Sector(s)"),
-    ("activity_types", "Activity type(s)"),
-    ("authorization_date", "Date of authorization"),
-    ("authorization_id", "Authorization ID"),
-    ("purposes", "Purposes for authorization"),
-    ("oimp_authorized", "OIMP authorized by the Party"),
-    ("first_transfer_definition", "First transfer definition"),
-    ("action_date", "Action date"),
-    ("action_type", "Action type"),
-    ("transferring_party", "Transferring participating Party"),
-    ("acquiring_party", "Acquiring participating Party"),
-    ("cancellation_purpose", "Purposes for cancellation"),
-    ("using", "Using participating Party or authorized entity or entities"),
-    ("first_transfer", "First transfer"),
-)
-HOLDINGS_COLUMNS = tuple(key for key, _ in DRAFT_COLUMNS[:19])
-ACTIONS_COLUMNS = tuple(key for key, _ in DRAFT_COLUMNS)
-_BY_HEADER = {draft_header_key(text): key for key, text in DRAFT_COLUMNS}
-_LABEL = dict(DRAFT_COLUMNS)
-_HEADING = {"party": "ParticipatingParty", "reported year": "ReportedYear"}
-HEADER_SEARCH_ROWS = 30
-
-
-class DraftHeaderError(MalformedInput):
-    code = "AEF.DRAFT_HEADER"
 
 
 @dataclass
-class _Source:
+class Source:
     """One sheet or CSV file: its rows as (number, cells) and how to name a place in it."""
 
     name: str
@@ -88,122 +31,14 @@ class _Source:
 
 
 @dataclass
-class _State:
+class ReadState:
     tables: AefTables = field(default_factory=AefTables)
     heading: dict[str, tuple[Any, str]] = field(default_factory=dict)
     authorizations: dict[object, list[int]] = field(default_factory=dict)
     data_sources: int = 0
 
 
-def read_draft(data: bytes, medium: Medium, *, authorization_version: int | None = None) -> AefTables:
-    """Read a draft AEF (V1) workbook or CSV (or zip of CSVs) into AEF V2 tables.
-
-    ``authorization_version`` fills T2 ``AuthorizationVersion``, which V1 does not carry
-    (default: left empty for validation to report).
-    """
-    state = _State()
-    if medium is Medium.XLSX:
-        workbook = read_workbook(data, what="draft AEF workbook")
-        try:
-            for sheet in workbook.worksheets:
-                _read_source(_Source(sheet.title, iter_sheet_rows(sheet, what="draft AEF workbook"), True),
-                             state, authorization_version)
-        finally:
-            workbook.close()
-    elif medium is Medium.CSV:
-        files = unpack_csv_archive(data) if is_zip(data) else [("CSV file", data)]
-        for name, content in files:
-            records = read_csv_records(content, what=name)
-            rows = ((r.line, tuple(r.cells)) for r in records)
-            _read_source(_Source(name, rows, False), state, authorization_version)
-    else:
-        raise MalformedInput(f"the draft AEF is read from XLSX or CSV, not {medium.value}",
-                             code="AEF.DRAFT_MEDIUM")
-    if state.data_sources == 0:
-        raise DraftHeaderError("no Actions or Holdings table of the draft AEF found: no row has the headers "
-                               "'First unique identifier' and 'Last unique identifier' "
-                               f"in its first {HEADER_SEARCH_ROWS} rows")
-    if state.heading:
-        submission: Row = {f.cn: None for f in TABLES["T1"].fields}
-        for cn, (value, _place) in state.heading.items():
-            submission[cn] = value
-        state.tables.submission = submission
-    return state.tables
-
-
-def _read_source(source: _Source, state: _State, authorization_version: int | None) -> None:
-    columns: dict[int, str] | None = None
-    for number, cells in source.rows:
-        if columns is None:
-            columns = _header(cells, source, number)
-            if columns is None:
-                _heading(cells, source, number, state)
-                if number >= HEADER_SEARCH_ROWS:
-                    return
-            else:
-                state.data_sources += 1
-            continue
-        if is_blank_row(cells):
-            continue
-        stray = next((p for p in range(len(cells)) if p not in columns and not is_blank_row((cells[p],))), None)
-        if stray is not None:
-            raise DraftHeaderError(f"{source.place(number, stray)} has a value in a column without a header; "
-                                   "name the column or empty it")
-        values = {key: cells[position] if position < len(cells) else None for position, key in columns.items()}
-        position_of = {key: position + 1 for position, key in columns.items()}
-        _convert(values, position_of, source, number, state, authorization_version)
-
-
-def _header(cells: tuple[Any, ...], source: _Source, number: int) -> dict[int, str] | None:
-    keys = [draft_header_key(c) if isinstance(c, str) else "" for c in cells]
-    if "first unique identifier" not in keys or "last unique identifier" not in keys:
-        return None
-    columns: dict[int, str] = {}
-    unknown: list[str] = []
-    for position, key in enumerate(keys):
-        if not key:
-            continue
-        column = _BY_HEADER.get(key)
-        if column is None or column in columns.values():
-            unknown.append(f"{source.place(number, position)} {str(cells[position]).strip()!r}")
-        else:
-            columns[position] = column
-    expected = ACTIONS_COLUMNS if "action_type" in columns.values() or "action_date" in columns.values() \
-        else HOLDINGS_COLUMNS
-    missing = [_LABEL[k] for k in expected if k not in columns.values()]
-    if unknown or missing:
-        parts = []
-        if unknown:
-            parts.append("unknown or repeated column(s) " + ", ".join(unknown))
-        if missing:
-            parts.append("missing column(s) " + ", ".join(map(repr, missing)))
-        kind = "Actions" if expected is ACTIONS_COLUMNS else "Holdings"
-        raise DraftHeaderError(f"{source.place(number)}: draft AEF {kind} header has " + "; ".join(parts))
-    return columns
-
-
-def _heading(cells: tuple[Any, ...], source: _Source, number: int, state: _State) -> None:
-    """Pick up ``Party`` / ``Reported year`` followed (on the same row) by their value."""
-    for position, cell in enumerate(cells):
-        if not isinstance(cell, str):
-            continue
-        cn = _HEADING.get(header_key(cell).rstrip(":").strip())
-        if cn is None:
-            continue
-        value = next((v for v in cells[position + 1:] if v is not None and str(v).strip()), None)
-        if value is None:
-            continue
-        spec = TABLES["T1"].by_cn[cn]
-        parsed = _party(value) if cn == "ParticipatingParty" else normalize_native(spec, value)
-        place = source.place(number, position + 1)
-        previous = state.heading.get(cn)
-        if previous is not None and previous[0] != parsed:
-            raise MalformedInput(f"draft AEF heading {spec.label!r} is {previous[0]!r} at {previous[1]} but "
-                                 f"{parsed!r} at {place}", code="AEF.DRAFT_HEADING")
-        state.heading[cn] = (parsed, place)
-
-
-def _party(value: Any) -> Any:
+def party_code(value: Any) -> Any:
     """A Party code as alpha-3 when the text names a country; otherwise the value as given."""
     if not isinstance(value, str) or not value.strip() or value.strip().upper() == NA:
         return value
@@ -240,8 +75,8 @@ def _uid(value: Any) -> tuple[ItmoId | None, Any]:
     return None, value
 
 
-def _convert(values: dict[str, Any], position_of: dict[str, int], source: _Source, number: int,
-             state: _State, authorization_version: int | None) -> None:
+def convert_row(values: dict[str, Any], position_of: dict[str, int], source: Source, number: int,
+             state: ReadState, authorization_version: int | None) -> None:
     tables = state.tables
     is_action = "action_type" in values
     table_id = "T3" if is_action else "T4"
@@ -265,7 +100,7 @@ def _convert(values: dict[str, Any], position_of: dict[str, int], source: _Sourc
     vintage = normalize_native(spec["Vintage"], values["vintage"])
     if vintage is None and series is not None:
         vintage = series.vintage
-    first_party = series.first_transferring_party if series is not None else _party(
+    first_party = series.first_transferring_party if series is not None else party_code(
         values["first_transferring_party"])
 
     record: Row = {f.cn: None for f in TABLES[table_id].fields}
@@ -286,15 +121,15 @@ def _convert(values: dict[str, Any], position_of: dict[str, int], source: _Sourc
     for key in ("record_id", "conversion_factor", "first_transfer"):
         value = values.get(key)
         if value is not None and str(value).strip():
-            notes.append(f"AEF V1 {_LABEL[key]}: {str(value).strip()}")
+            notes.append(f"AEF V1 {LABEL[key]}: {str(value).strip()}")
     if is_action:
         using = values["using"]
         using_party, using_entity = _party_or_entity(using)
         record.update({
             "ActionDateTime": normalize_native(spec["ActionDateTime"], values["action_date"]),
             "ActionType": normalize_native(spec["ActionType"], values["action_type"]),
-            "TransferringPartyID": _party(values["transferring_party"]),
-            "AcquiringPartyID": _party(values["acquiring_party"]),
+            "TransferringPartyID": party_code(values["transferring_party"]),
+            "AcquiringPartyID": party_code(values["acquiring_party"]),
             "PurposeITMOUsedForOIMP": normalize_native(spec["PurposeITMOUsedForOIMP"],
                                                        values["cancellation_purpose"]),
             "Using/cancellingPartyID": using_party,
@@ -341,14 +176,14 @@ def _origin_columns(table_id: str, position_of: dict[str, int]) -> tuple[tuple[s
     return tuple(out)
 
 
-def _origin(source: _Source, number: int, columns: tuple[tuple[str, int], ...]) -> RowOrigin:
+def _origin(source: Source, number: int, columns: tuple[tuple[str, int], ...]) -> RowOrigin:
     if source.is_sheet:
         return RowOrigin(sheet=source.name, row=number, columns=columns)
     return RowOrigin(line=number, columns=columns)
 
 
-def _authorization(values: dict[str, Any], position_of: dict[str, int], source: _Source, number: int,
-                   state: _State, cooperative_approach: Any, ca_note: str | None,
+def _authorization(values: dict[str, Any], position_of: dict[str, int], source: Source, number: int,
+                   state: ReadState, cooperative_approach: Any, ca_note: str | None,
                    authorization_version: int | None) -> None:
     spec = TABLES["T2"].by_cn
     authorization: Row = {f.cn: None for f in TABLES["T2"].fields}

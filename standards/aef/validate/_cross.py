@@ -1,0 +1,107 @@
+"""Layer 4, the cross-record rules: authorizations, entities, quantities, overlapping blocks, dates."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from standards.aef import rules as R
+from standards.aef.tables import NA, Row
+from standards.aef.validate._state import RunState
+
+_ONCE_ONLY = ("Authorization", "First transfer", "Use", "Cancellation", "Voluntary Cancellation")
+
+
+def split_list(value: Any) -> list[str]:
+    """The items of a comma-separated list field (none for blank or NA)."""
+    if value is None or value == NA:
+        return []
+    return [p.strip() for p in str(value).split(",") if p.strip()]
+
+
+class CrossRecordRules(RunState):
+    """The rules that need a whole submission; they run on the rows that passed every row layer."""
+
+    def cross_records(self) -> None:
+        t2 = [(i, self.typed.rows["T2"][i]) for i in self.passed["T2"]]
+        auths: dict[str, Row] = {}
+        seen_versions: set[tuple[str, Any]] = set()
+        for i, row in t2:
+            key = (row["AuthorizationID"], row.get("AuthorizationVersion"))
+            if key in seen_versions:
+                self.emit(R.AUTH_DUPLICATE, "T2", i, "AuthorizationID",
+                          f"authorization {key[0]!r} version {key[1]} is reported twice")
+            seen_versions.add(key)
+            auths[row["AuthorizationID"]] = row
+        approaches = {row["CooperativeApproachID"] for _, row in t2}
+        entities = {row["AuthorizedEntityID"] for row in self.typed.rows["T5"] if row is not None}
+        for i, row in t2:
+            for entity in split_list(row.get("AuthorizedEntityIDs")):
+                if entity not in entities:
+                    self.emit(R.ENTITY_UNKNOWN, "T2", i, "AuthorizedEntityIDs",
+                              f"authorized entity {entity!r} is not listed in Table 5")
+        for i in self.passed["T5"]:
+            ca = self.typed.rows["T5"][i]["CooperativeApproachID"]
+            if ca not in approaches:
+                self.emit(R.T5_CA_UNKNOWN, "T5", i, "CooperativeApproachID",
+                          f"cooperative approach {ca} has no authorization in Table 2")
+        for table_id in ("T3", "T4"):
+            for i in self.passed[table_id]:
+                row = self.typed.rows[table_id][i]
+                auth = auths.get(row["AuthorizationID"])
+                if auth is None or auth["CooperativeApproachID"] != row["CooperativeApproachID"]:
+                    self.emit(R.AUTH_UNKNOWN, table_id, i, "AuthorizationID",
+                              f"authorization {row['AuthorizationID']!r} for {row['CooperativeApproachID']} "
+                              "is not in Table 2")
+        self._authorized_quantities(auths)
+        self._overlaps()
+        self._reported_year()
+
+    def _authorized_quantities(self, auths: dict[str, Row]) -> None:
+        used: dict[str, Decimal] = defaultdict(Decimal)
+        last_row: dict[str, int] = {}
+        for i in self.passed["T3"]:
+            row = self.typed.rows["T3"][i]
+            if row["ActionType"] == "First transfer":
+                used[row["AuthorizationID"]] += row["QuantityCO2"]
+                last_row[row["AuthorizationID"]] = i
+        for auth_id, total in used.items():
+            cap = auths.get(auth_id, {}).get("AuthorizedQuantity")
+            if cap is not None and total > cap:
+                self.emit(R.AUTH_QUANTITY, "T3", last_row[auth_id], "QuantityCO2",
+                          f"first transfers under {auth_id!r} total {total}, over the authorized {cap}")
+
+    def _overlaps(self) -> None:
+        groups: dict[tuple[Any, ...], list[tuple[int, int, str, int]]] = defaultdict(list)
+        for table_id in ("T3", "T4"):
+            for i in self.passed[table_id]:
+                row = self.typed.rows[table_id][i]
+                kind = row.get("ActionType", "holding")
+                if table_id == "T3" and kind not in _ONCE_ONLY:
+                    continue
+                series = (table_id, kind, row["CooperativeApproachID"], row["PartyITMORegistryID"],
+                          row["FirstTransferringPartyID"], row["Vintage"])
+                groups[series].append((row["FirstID"], row["LastID"], table_id, i))
+        for blocks in groups.values():
+            blocks.sort()
+            reach, reach_row = 0, -1
+            for first, last, table_id, i in blocks:
+                if first <= reach:
+                    self.emit(R.OVERLAP, table_id, i, "FirstID",
+                              f"block {first}-{last} overlaps another block in this submission "
+                              f"(row {reach_row + 1} of the same table reaches {reach})")
+                if last > reach:
+                    reach, reach_row = last, i
+
+    def _reported_year(self) -> None:
+        submission = self.typed.submission
+        if submission is None:
+            return
+        year = submission.get("ReportedYear")
+        for i in self.passed["T3"]:
+            when: datetime = self.typed.rows["T3"][i]["ActionDateTime"]
+            if year is not None and when.year != year:
+                self.emit(R.REPORTED_YEAR, "T3", i, "ActionDateTime",
+                          f"action dated {when.date().isoformat()} is outside the reported year {year}")

@@ -1,0 +1,160 @@
+"""Layers 1 to 3, per row: structure (types and patterns), code lists, field rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from standards.aef import rules as R
+from standards.aef.mapping import condition_applies
+from standards.aef.structure import row_adapter
+from standards.aef.tables import NA, TABLES, FieldSpec, Row
+from standards.aef.validate._cross import CrossRecordRules
+from standards.aef.validate._plans import LAYOUTS, PLANS, REQUIRED_WHEN, TABLE_RULES, describe_type, needs_value
+from standards.parties import is_alpha3
+
+
+class Run(CrossRecordRules):
+    """One validation run: every layer, over the tables of one input."""
+
+    # -- layer 1: structure -------------------------------------------------------------------
+    def structure(self, table_id: str) -> list[Row | None]:
+        spec = TABLES[table_id]
+        rows = self.tables.table(table_id)
+        failed: set[int] = set()
+        required = [f for f in spec.fields if f.required == "Y"]
+        for i, row in enumerate(rows):
+            for f in required:
+                value = row.get(f.cn)
+                if value is None or (value.__class__ is str and not value.strip()):
+                    self.emit(R.REQUIRED, table_id, i, f.cn, f"'{f.label}' ({f.cn}) is required and is blank")
+                    failed.add(i)
+        adapter = row_adapter(table_id)
+        try:
+            typed: list[Row | None] = list(adapter.validate_python(rows))
+        except ValidationError as exc:
+            typed = [None] * len(rows)
+            for err in exc.errors(include_url=False):
+                self._structure_error(table_id, err)
+                failed.add(int(err["loc"][0]))
+            for i, row in enumerate(rows):
+                if i not in failed:
+                    typed[i] = adapter.validate_python([row])[0]
+        for i in failed:
+            typed[i] = None
+        return typed
+
+    def _structure_error(self, table_id: str, err: Any) -> None:
+        spec = TABLES[table_id]
+        loc = err["loc"]
+        index, cn = int(loc[0]), str(loc[1]) if len(loc) > 1 else None
+        field = spec.by_cn.get(cn) if cn else None
+        value = err.get("input")
+        if err["type"] == "extra_forbidden" or field is None:
+            self.emit(R.UNKNOWN_FIELD, table_id, index, cn,
+                      f"'{cn}' is not a field of {spec.id} {spec.key}")
+            return
+        rule = R.PATTERN_RULES.get(field.type, R.TYPE)
+        if (err["type"] in ("string_pattern_mismatch", "greater_than_equal", "less_than_equal",
+                           "literal_error") and rule is not R.TYPE) or rule is R.FMT_SERIAL:
+            self.emit(rule, table_id, index, cn, f"'{field.label}' is {value!r}: {rule.title.lower()}")
+        else:
+            self.emit(R.TYPE, table_id, index, cn,
+                      f"'{field.label}' is {value!r}, expected {describe_type(field)}", cause=err["msg"])
+
+    # -- layer 2: code lists ------------------------------------------------------------------
+    def code_lists(self, table_id: str, index: int, row: Row) -> bool:
+        ok = True
+        plan = PLANS[table_id]
+        for f, values in plan.vocabulary:
+            value = row.get(f.cn)
+            if value is None or value in values or value == NA:
+                continue
+            ok &= self._check_vocabulary(table_id, index, row, f, str(value))
+        for f in plan.parties:
+            value = row.get(f.cn)
+            if value is not None and value != NA and not is_alpha3(value):
+                self.emit(R.CODE_PARTY, table_id, index, f.cn,
+                          f"'{f.label}' is {value!r}, which is not an ISO 3166-1 alpha-3 Party code")
+                ok = False
+        if table_id == "T3" and ok:
+            subtype, action = row.get("ActionSubtype"), row.get("ActionType")
+            if subtype and subtype not in self.nomenclature.subtypes_everywhere:
+                allowed = self.nomenclature.subtypes_by_type.get(str(action), frozenset())
+                if subtype not in allowed:
+                    self.emit(R.SUBTYPE, table_id, index, "ActionSubtype",
+                              f"subtype {subtype!r} does not belong to action type {action!r}")
+        return ok
+
+    def _check_vocabulary(self, table_id: str, index: int, row: Row, f: FieldSpec, value: str) -> bool:
+        code_list = self.nomenclature.lists[f.vocabulary or ""]
+        multi = f.vocabulary in ("Sectors", "ActivityType")
+        parts = [p.strip() for p in value.replace(";", ",").split(",")] if multi else [value]
+        normalised = []
+        ok = True
+        for part in parts:
+            if part in code_list.values:
+                normalised.append(part)
+            elif part in code_list.aliases:
+                target = code_list.aliases[part]
+                self.emit(R.CODE_SPELLING, table_id, index, f.cn,
+                          f"'{f.label}' {part!r} was read as the nomenclature value {target!r}")
+                normalised.append(target)
+            else:
+                reference = self.nomenclature.reference(f.vocabulary or "")
+                self.emit(R.CODE_VALUE, table_id, index, f.cn,
+                          f"'{f.label}' {part!r} is not in the list ({reference})")
+                ok = False
+        if ok and normalised != parts:
+            row[f.cn] = ", ".join(normalised)
+        return ok
+
+    # -- layer 3: field rules -----------------------------------------------------------------
+    def field_rules(self, table_id: str, i: int, row: Row) -> bool:
+        before = len(self.findings)
+        plan = PLANS[table_id]
+        get = row.get
+        for f in plan.carp:
+            value = get(f.cn)
+            if value is not None and (value.__class__ is not str or value.strip()):
+                self.emit(R.CARP_FIELD, table_id, i, f.cn,
+                          f"'{f.label}' is populated by CARP and must be left blank")
+        for cn in plan.text_names:
+            value = get(cn)
+            if value.__class__ is str and len(value) > 255:
+                f = TABLES[table_id].by_cn[cn]
+                self.emit(R.TOO_LONG, table_id, i, cn, f"'{f.label}' has {len(value)} characters")
+        for f in plan.decimals:
+            value = get(f.cn)
+            if value.__class__ is Decimal:
+                exponent = value.as_tuple().exponent
+                if isinstance(exponent, int) and exponent < -2:
+                    self.emit(R.DECIMALS, table_id, i, f.cn, f"'{f.label}' {value} has more than 2 decimals")
+        if plan.conditional:
+            key = (table_id, get("ActionType"), get("Metric"), get("PurposeForAuthorization"))
+            layout = LAYOUTS.get(key)
+            if layout is None:
+                layout = LAYOUTS[key] = tuple((f, condition_applies(table_id, f.cn, row))
+                                               for f in plan.conditional)
+            for f, applies in layout:
+                if not applies and get(f.cn) == NA:
+                    continue
+                self._conditional(table_id, i, row, f, applies)
+        check = TABLE_RULES.get(table_id)
+        if check is not None:
+            check(self, i, row)
+        return len(self.findings) == before or not any(f.is_error for f in self.findings[before:])
+
+    def _conditional(self, table_id: str, i: int, row: Row, f: FieldSpec, applies: bool) -> None:
+        value = row.get(f.cn)
+        if applies:
+            rule = REQUIRED_WHEN.get(f.cn)
+            if rule is not None and (value is None or value == NA) and needs_value(f.cn, row):
+                self.emit(rule, table_id, i, f.cn, f"'{f.label}' is required here: {rule.title}")
+        elif value is None:
+            self.emit(R.NA_EXPECTED, table_id, i, f.cn, f"'{f.label}' does not apply here: write NA")
+        elif value != NA:
+            self.emit(R.NOT_APPLICABLE, table_id, i, f.cn,
+                      f"'{f.label}' is {value!r} but does not apply to this record: write NA")

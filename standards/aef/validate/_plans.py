@@ -1,0 +1,122 @@
+"""What the row layers look at per table, the conditional-field rules, and the per-table row rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from standards.aef import rules as R
+from standards.aef.tables import NA, TABLES, FieldSpec, Row
+from standards.aef.validate._cross import split_list
+from standards.aef.validate._state import RunState
+from standards.aef.vocab import NOMENCLATURE
+from standards.parties import is_alpha3
+
+_PARTY_TYPES = ("party", "party_or_na")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The fields each field-layer check looks at, per table (computed once)."""
+
+    carp: tuple[FieldSpec, ...]
+    vocabulary: tuple[tuple[FieldSpec, frozenset[str]], ...]
+    parties: tuple[FieldSpec, ...]
+    text_names: tuple[str, ...]
+    decimals: tuple[FieldSpec, ...]
+    conditional: tuple[FieldSpec, ...]
+
+
+PLANS = {
+    table_id: Plan(
+        carp=tuple(f for f in spec.fields if f.required == "CARP"),
+        vocabulary=tuple((f, NOMENCLATURE.lists[f.vocabulary].values) for f in spec.fields if f.vocabulary),
+        parties=tuple(f for f in spec.fields if f.type in _PARTY_TYPES),
+        text_names=tuple(f.cn for f in spec.fields
+                         if f.required != "CARP" and f.type.startswith(("text", "party_list"))),
+        decimals=tuple(f for f in spec.fields if f.type.startswith("decimal")),
+        conditional=tuple(f for f in spec.fields if f.required == "COND"),
+    )
+    for table_id, spec in TABLES.items()
+}
+
+
+#: Which conditional fields apply, by (table, action type, metric, purpose): computed once per combination.
+LAYOUTS: dict[tuple[Any, ...], tuple[tuple[FieldSpec, bool], ...]] = {}
+
+
+def describe_type(field: FieldSpec) -> str:
+    return {
+        "year": "a year (YYYY)", "year_or_na": "a year or NA", "integer": "a whole number",
+        "integer_or_na": "a whole number or NA", "decimal": "a number", "decimal_or_na": "a number or NA",
+        "date": "a date (dd/mm/yyyy or yyyy-mm-dd)", "datetime": "a date and time (ISO 8601)",
+        "serial": "a positive whole number",
+    }.get(field.type, "text")
+
+
+def needs_value(cn: str, row: Row) -> bool:
+    """Extra conditions beyond the applicability test (e.g. a Use for OIMP needs no NDC year)."""
+    if cn == "YearITMOUsedTowardsNDC":
+        return _blank(row.get("PurposeITMOUsedForOIMP")) or row.get("PurposeITMOUsedForOIMP") == NA
+    return cn in REQUIRED_WHEN
+
+
+REQUIRED_WHEN = {
+    "TransferringPartyID": R.TRANSFERRING,
+    "AcquiringPartyID": R.ACQUIRING,
+    "YearITMOUsedTowardsNDC": R.NDC_YEAR,
+    "Non-GHGMetric": R.NON_GHG_METRIC,
+    "QuantityNon-GHG": R.NON_GHG_QUANTITY,
+    "OIMPAuthorized": R.OIMP_AUTHORIZED,
+    "FirstTransferDefnForOIMP": R.FIRST_TRANSFER_DEF,
+}
+
+
+def _t1_rules(run: RunState, i: int, row: Row) -> None:
+    first, last = row.get("FirstYearOfNDCPeriod"), row.get("LastYearOfNDCPeriod")
+    if first is not None and last is not None and first > last:
+        run.emit(R.NDC_PERIOD, "T1", i, "FirstYearOfNDCPeriod",
+                 f"the NDC period runs from {first} to {last}: the first year is after the last")
+
+
+def _t2_rules(run: RunState, i: int, row: Row) -> None:
+    for party in split_list(row.get("AuthorizedPartyIDs")):
+        if not is_alpha3(party):
+            run.emit(R.PARTY_LIST, "T2", i, "AuthorizedPartyIDs",
+                     f"{party!r} in 'Authorized Party(ies) ID' is not an ISO 3166-1 alpha-3 code")
+
+
+def _block_rules(run: RunState, table_id: str, i: int, row: Row) -> None:
+    first, last = row["FirstID"], row["LastID"]
+    if first > last:
+        run.emit(R.BLOCK_RANGE, table_id, i, "FirstID", f"First ID {first} is greater than Last ID {last}")
+    elif row["Metric"] == "GHG" and row["QuantityCO2"] != last - first + 1:
+        run.emit(R.BLOCK_QUANTITY, table_id, i, "QuantityCO2",
+                 f"quantity {row['QuantityCO2']} t CO2 eq but the block {first}-{last} holds "
+                 f"{last - first + 1} ITMOs")
+    u_first, u_last = row.get("UnderlyingUnitFirstUnitID"), row.get("UnderlyingUnitLastUnitID")
+    if isinstance(u_first, int) and isinstance(u_last, int) and u_first > u_last:
+        run.emit(R.UNIT_RANGE, table_id, i, "UnderlyingUnitFirstUnitID",
+                 f"First unit ID {u_first} is greater than Last unit ID {u_last}")
+
+
+def _t3_rules(run: RunState, i: int, row: Row) -> None:
+    _block_rules(run, "T3", i, row)
+    when: datetime = row["ActionDateTime"]
+    if row["Vintage"] > when.year:
+        run.emit(R.VINTAGE, "T3", i, "Vintage",
+                 f"vintage {row['Vintage']} is after the action date {when.date().isoformat()}")
+
+
+TABLE_RULES: dict[str, Callable[[RunState, int, Row], None]] = {
+    "T1": _t1_rules,
+    "T2": _t2_rules,
+    "T3": _t3_rules,
+    "T4": lambda run, i, row: _block_rules(run, "T4", i, row),
+}

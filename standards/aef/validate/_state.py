@@ -1,0 +1,22 @@
+"""The state of one validation run: the input, the typed rows, the rows that passed, the findings."""
+
+from __future__ import annotations
+
+from standards.aef.tables import TABLE_IDS, AefTables
+from standards.aef.vocab import Nomenclature
+from standards.findings import Finding, Rule
+
+
+class RunState:
+    """State of one validation run: the input, typed rows and the findings so far."""
+
+    def __init__(self, tables: AefTables, nomenclature: Nomenclature) -> None:
+        self.tables = tables
+        self.nomenclature = nomenclature
+        self.findings: list[Finding] = []
+        self.typed = AefTables(origins=tables.origins)
+        self.passed: dict[str, list[int]] = {t: [] for t in TABLE_IDS}
+
+    def emit(self, rule: Rule, table_id: str, index: int, cn: str | None, message: str,
+             cause: object | None = None) -> None:
+        self.findings.append(rule.finding(message, self.tables.location(table_id, index, cn), cause=cause))
