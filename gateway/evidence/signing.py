@@ -18,7 +18,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, JWKRegistry, Key, OKPKey, RSAKey
 
-from gateway.evidence.errors import EvidenceConfigError
+from gateway.evidence.errors import EvidenceConfigError, EvidenceError
 from standards.safeio import load_json, read_bytes
 
 #: Media type in the ``typ`` header of every evidence signature.
@@ -129,13 +129,14 @@ class JwkSigner:
         raise EvidenceConfigError(f"{what}: the current key {current!r} is not in the keyring")
 
 
-class SignatureProblem(Exception):
-    """A signature check failed; ``rule`` is the evidence rule id it maps to."""
+class SignatureProblem(EvidenceError):
+    """A signature check failed; ``rule`` (also its ``code``) is the evidence rule id it maps to."""
+
+    code = "EVIDENCE.SIGNATURE_INVALID"
 
     def __init__(self, rule: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, code=rule)
         self.rule = rule
-        self.message = message
 
 
 class KeySetVerifier:

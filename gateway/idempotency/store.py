@@ -45,8 +45,7 @@ class ClaimInProgress(IdempotencyError):
     code = "IDEMPOTENCY.IN_PROGRESS"
 
     def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after)
 
 
 class LeaseLost(IdempotencyError):

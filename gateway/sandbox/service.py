@@ -23,7 +23,6 @@ from adapters.registry import default_registry
 from gateway.sandbox import ledger
 from gateway.sandbox.auth import DEVELOPMENT, GatewayVerifier, check_operator, key_source
 from gateway.sandbox.errors import (
-    GatewayAuthError,
     MessageIdMissing,
     MessageIdReused,
     SandboxConfigError,
@@ -49,7 +48,6 @@ MESSAGE_ID_HEADER = "Carbonlink-Message-Id"
 SENDER_HEADER = "Carbonlink-Sender"
 KIND_HEADER = "Carbonlink-Message-Kind"
 REPLAYED_HEADER = "Carbonlink-Replayed"
-PROBLEM_TYPE = "https://carbonlink.dev/problems/sandbox/"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$")
 _TAKES = frozenset({MessageKind.TRANSFERS, MessageKind.ACTIONS, MessageKind.CANCELLATIONS, MessageKind.RETIREMENTS})
 
@@ -100,7 +98,8 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _dumps(doc: Any) -> bytes:
+def dumps_sorted(doc: Any) -> bytes:
+    """JSON with sorted keys and no whitespace: the bytes every sandbox answer is signed over."""
     return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 
 
@@ -200,80 +199,56 @@ class Sandbox:
         headers.update(extra or {})
         return Answer(status, body, headers, media_type)
 
-    def problem(self, exc: CarbonlinkError, request_body: bytes | None) -> Answer:
-        status = exc.status if isinstance(exc, SandboxError) else 400
-        doc = {"type": PROBLEM_TYPE + exc.code.lower().replace("sandbox.", "").replace("_", "-"),
-               "title": type(exc).__name__, "status": status, "detail": exc.message, "code": exc.code,
-               "registry": self.config.registry_id}
-        extra = {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.code}"'} \
-            if isinstance(exc, GatewayAuthError) else None
-        return self.signed(status, _dumps(doc), request_body, media_type="application/problem+json", extra=extra)
-
     # -- messages -----------------------------------------------------------------------------
 
     def receive(self, body: bytes, headers: dict[str, str]) -> Answer:
         """``POST <messages path>``: a message from the gateway."""
-        try:
-            self.verifier.verify(headers.get("authorization"))
-            sender = headers.get(SENDER_HEADER.lower(), "")
-            if sender and not _ID.match(sender):
-                raise SandboxError(f"{SENDER_HEADER} is not a participant id", code="SANDBOX.SENDER_INVALID")
-            message_id = self._message_id(headers)
-            kind = headers.get(KIND_HEADER.lower(), "")
-            if kind in NOTICE_KIND_NAMES:
-                return self._notice(sender, message_id, kind, body)
-            return self._answer(sender, message_id, body, mode="inbound")
-        except CarbonlinkError as exc:
-            return self.problem(exc, body)
+        self.verifier.verify(headers.get("authorization"))
+        sender = headers.get(SENDER_HEADER.lower(), "")
+        if sender and not _ID.match(sender):
+            raise SandboxError(f"{SENDER_HEADER} is not a participant id", code="SANDBOX.SENDER_INVALID")
+        message_id = self._message_id(headers)
+        kind = headers.get(KIND_HEADER.lower(), "")
+        if kind in NOTICE_KIND_NAMES:
+            return self._notice(sender, message_id, kind, body)
+        return self._answer(sender, message_id, body, mode="inbound")
 
     def reserve(self, body: bytes, headers: dict[str, str]) -> Answer:
         """``POST /outgoing``: the operator sends units out; they are pending until settled."""
-        try:
-            check_operator(headers.get("authorization"), self.operator_token)
-            return self._answer(OUTGOING, self._message_id(headers), body, mode="outgoing")
-        except CarbonlinkError as exc:
-            return self.problem(exc, body)
+        check_operator(headers.get("authorization"), self.operator_token)
+        return self._answer(OUTGOING, self._message_id(headers), body, mode="outgoing")
 
     def settle(self, message_id: str, body: bytes, headers: dict[str, str], *, confirm: bool) -> Answer:
         """``POST /outgoing/{id}/confirm|release``: the receiver accepted (debit) or refused (release)."""
-        try:
-            check_operator(headers.get("authorization"), self.operator_token)
-            receipt = body.decode("utf-8", "replace") if body else ""
+        check_operator(headers.get("authorization"), self.operator_token)
+        receipt = body.decode("utf-8", "replace") if body else ""
 
-            def answer(blocks: list[Block]) -> bytes:
-                return _dumps({"registry": self.config.registry_id, "message_id": message_id,
-                               "settled": "debited" if confirm else "released",
-                               "blocks": [b.as_dict() for b in blocks], "answered_at": now_iso()})
+        def answer(blocks: list[Block]) -> bytes:
+            return dumps_sorted({"registry": self.config.registry_id, "message_id": message_id,
+                           "settled": "debited" if confirm else "released",
+                           "blocks": [b.as_dict() for b in blocks], "answered_at": now_iso()})
 
-            stored = self.store.settle(message_id, confirm=confirm, receipt=receipt, answer=answer)
-            return self.signed(stored.status, stored.body, body,
-                               extra={REPLAYED_HEADER: "true"} if stored.replayed else None)
-        except CarbonlinkError as exc:
-            return self.problem(exc, body)
+        stored = self.store.settle(message_id, confirm=confirm, receipt=receipt, answer=answer)
+        return self.signed(stored.status, stored.body, body,
+                           extra={REPLAYED_HEADER: "true"} if stored.replayed else None)
 
     def holdings(self, headers: dict[str, str]) -> Answer:
         """``GET /holdings``: for the operator token or a gateway token."""
         try:
-            try:
-                check_operator(headers.get("authorization"), self.operator_token)
-            except SandboxError:
-                self.verifier.verify(headers.get("authorization"))
-            blocks = self.store.holdings()
-            doc = {"registry": self.config.registry_id, "party": self.config.party, "as_of": now_iso(),
-                   "holdings": [b.as_dict() for b in blocks],
-                   "total": {"held": sum(b.quantity for b in blocks if b.status == "held"),
-                             "pending": sum(b.quantity for b in blocks if b.status == "pending")}}
-            return self.signed(200, _dumps(doc), None)
-        except CarbonlinkError as exc:
-            return self.problem(exc, None)
+            check_operator(headers.get("authorization"), self.operator_token)
+        except SandboxError:
+            self.verifier.verify(headers.get("authorization"))
+        blocks = self.store.holdings()
+        doc = {"registry": self.config.registry_id, "party": self.config.party, "as_of": now_iso(),
+               "holdings": [b.as_dict() for b in blocks],
+               "total": {"held": sum(b.quantity for b in blocks if b.status == "held"),
+                         "pending": sum(b.quantity for b in blocks if b.status == "pending")}}
+        return self.signed(200, dumps_sorted(doc), None)
 
     def journal(self, headers: dict[str, str]) -> Answer:
-        try:
-            check_operator(headers.get("authorization"), self.operator_token)
-            return self.signed(200, _dumps({"registry": self.config.registry_id, "journal": self.store.journal()}),
-                               None)
-        except CarbonlinkError as exc:
-            return self.problem(exc, None)
+        check_operator(headers.get("authorization"), self.operator_token)
+        return self.signed(200, dumps_sorted({"registry": self.config.registry_id, "journal": self.store.journal()}),
+                           None)
 
     @staticmethod
     def _message_id(headers: dict[str, str]) -> str:
@@ -335,12 +310,9 @@ class Sandbox:
 
     def notices(self, headers: dict[str, str]) -> Answer:
         """``GET /notices``: every notice received (operator)."""
-        try:
-            check_operator(headers.get("authorization"), self.operator_token)
-            return self.signed(200, _dumps({"registry": self.config.registry_id, "notices": self.store.notices()}),
-                               None)
-        except CarbonlinkError as exc:
-            return self.problem(exc, None)
+        check_operator(headers.get("authorization"), self.operator_token)
+        return self.signed(200, dumps_sorted({"registry": self.config.registry_id, "notices": self.store.notices()}),
+                           None)
 
     def _parse(self, body: bytes) -> tuple[list[Finding], list[Action], list[UnitBlock]]:
         """Findings refusing the message, or its actions, or (a crediting-programme transfer: unit
@@ -385,4 +357,4 @@ class Sandbox:
             "request_sha256": body_digest, "answered_at": now_iso()}
         if notice is not None:
             doc["notice"] = notice.as_dict()
-        return _dumps(doc)
+        return dumps_sorted(doc)

@@ -24,12 +24,10 @@ from gateway.transfers.errors import TransferError
 
 class RateLimited(TransferError):
     code = "TRANSFER.RATE_LIMITED"
-    http_status = 429
 
 
 class RateLimitStoreUnavailable(TransferError):
     code = "TRANSFER.RATE_LIMIT_STORE_UNAVAILABLE"
-    http_status = 503
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +45,7 @@ class Limit:
 
 def _refuse(sender: str, wait: float) -> RateLimited:
     seconds = max(1, math.ceil(wait))
-    error = RateLimited(f"{sender!r} is over its rate limit; retry in {seconds} s")
-    error.retry_after = seconds
-    return error
+    return RateLimited(f"{sender!r} is over its rate limit; retry in {seconds} s", retry_after=seconds)
 
 
 class Limiter(Protocol):

@@ -21,6 +21,8 @@ from joserfc.jwk import ECKey, Key, OKPKey, RSAKey
 from joserfc.jws import JWSRegistry
 from joserfc.registry import HeaderParameter
 
+from gateway.trust.errors import JwsRejected
+
 #: The only signature algorithms the gateway accepts or produces (FAPI 2.0).
 ALLOWED_ALGORITHMS: tuple[str, ...] = ("PS256", "ES256", "Ed25519")
 #: Largest compact JWS (tokens, assertions, proofs) the gateway will look at.
@@ -28,15 +30,6 @@ MAX_COMPACT_BYTES = 16 * 1024
 MIN_RSA_BITS = 2048
 
 _PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-
-
-class JwsRejected(Exception):
-    """A JWS failed a check; ``reason`` is a short stable suffix for the caller's error code."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)

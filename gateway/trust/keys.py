@@ -155,8 +155,10 @@ class SigningKeyRing:
         try:
             token = self.sign({"typ": "probe+jwt"}, {"probe": True})
             jose.verify(token, typ=["probe+jwt"], key_for=lambda h: self.current)
-        except (jose.JwsRejected, JoseError) as exc:
-            raise ConfigurationError(f"the signing key {self.current.kid!r} is unusable: {exc}") from None
+        except jose.JwsRejected as exc:
+            raise ConfigurationError(f"the signing key {self.current.kid!r} is unusable: {exc.message}") from exc
+        except JoseError as exc:
+            raise ConfigurationError(f"the signing key {self.current.kid!r} is unusable: {exc}") from exc
 
 
 def public_key_set(doc: Any, *, what: str) -> dict[str, Key]:
