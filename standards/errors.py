@@ -85,6 +85,8 @@ class ValidationFailed(CarbonlinkError):
 
     code = "VALIDATION.FAILED"
 
+    findings: list[Finding]
+
     def __init__(self, message: str, *, findings: Sequence[Finding], code: str | None = None) -> None:
         super().__init__(message, code=code, findings=findings)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import psycopg
 
-from gateway.evidence.canonical import canonical_json
 from gateway.evidence.errors import EvidenceStoreUnavailable
+from gateway.evidence.jcs import jcs_bytes
 from gateway.evidence.log import COLUMNS, EvidenceLog, check_table_name, record_to_row
 from gateway.evidence.record import EvidenceRecord, Exchange
 from gateway.evidence.signing import Signer
@@ -104,7 +104,7 @@ class PostgresEvidenceLog(EvidenceLog):
         assert self._signer is not None
         kid = self._signer.kid
         if kid not in self._known_kids:
-            jwk = canonical_json(self._signer.public_jwk()).decode("utf-8")
+            jwk = jcs_bytes(self._signer.public_jwk()).decode("utf-8")
             conn.execute(f"INSERT INTO {self._table}_keys (kid, jwk) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                          (kid, jwk))
 

@@ -11,8 +11,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from gateway.evidence.canonical import canonical_json
 from gateway.evidence.errors import EvidenceConfigError, EvidenceStoreUnavailable
+from gateway.evidence.jcs import jcs_bytes
 from gateway.evidence.log import COLUMNS, EvidenceLog, check_table_name, record_to_row
 from gateway.evidence.record import EvidenceRecord, Exchange
 from gateway.evidence.signing import Signer
@@ -82,7 +82,7 @@ class SqliteEvidenceLog(EvidenceLog):
         assert self._signer is not None
         kid = self._signer.kid
         if kid not in self._known_kids:
-            jwk = canonical_json(self._signer.public_jwk()).decode("utf-8")
+            jwk = jcs_bytes(self._signer.public_jwk()).decode("utf-8")
             conn.execute(f"INSERT OR IGNORE INTO {self._table}_keys (kid, jwk) VALUES (?, ?)", (kid, jwk))
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:

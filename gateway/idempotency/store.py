@@ -1,4 +1,5 @@
-"""The idempotency store's interface, claim states, errors and URL dispatch."""
+"""The idempotency store's interface, claim states and errors (the backends implement the interface;
+:func:`gateway.idempotency.open_store` picks one from a URL)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 
@@ -180,31 +180,3 @@ class IdempotencyStore(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def open_store(url: str, *, lease_seconds: float = DEFAULT_LEASE_SECONDS,
-               retention_seconds: float = DEFAULT_RETENTION_SECONDS) -> IdempotencyStore:
-    """``sqlite:///path[?table=..&synchronous=..]`` or ``redis://host:port/db[?prefix=..]``."""
-    base, _, query = url.partition("?")
-    options = dict(parse_qsl(query, keep_blank_values=True))
-    if url.startswith("sqlite://"):
-        from gateway.idempotency.sqlite import SqliteIdempotencyStore
-
-        path = base[len("sqlite://"):]
-        path = path[1:] if path.startswith("/") else path
-        unknown = sorted(set(options) - {"table", "synchronous"})
-        if unknown or not path:
-            raise InvalidClaim(f"bad SQLite idempotency URL {url!r} (sqlite:///path?table=..&synchronous=..)",
-                               code="IDEMPOTENCY.CONFIGURATION")
-        return SqliteIdempotencyStore(path, table=options.get("table", "idempotency"),
-                                      synchronous=options.get("synchronous", "full"),
-                                      lease_seconds=lease_seconds, retention_seconds=retention_seconds)
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        from gateway.idempotency.redis import RedisIdempotencyStore
-
-        prefix = options.pop("prefix", "carbonlink:idem")
-        rest = "&".join(f"{k}={v}" for k, v in options.items())
-        return RedisIdempotencyStore(base + (f"?{rest}" if rest else ""), prefix=prefix,
-                                     lease_seconds=lease_seconds, retention_seconds=retention_seconds)
-    raise InvalidClaim(f"idempotency store URL {url!r} is neither sqlite:///... nor redis://...",
-                       code="IDEMPOTENCY.CONFIGURATION")

@@ -7,9 +7,7 @@ detached signature), which :mod:`gateway.sandbox.app` sends unchanged.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,8 @@ from joserfc.jwk import Key
 
 from adapters.protocol import RegistryAdapter
 from adapters.registry import default_registry
+from gateway.digests import sha256_hex
+from gateway.protocol import KIND_HEADER, MESSAGE_ID, MESSAGE_ID_HEADER, MESSAGE_ID_RULE, SENDER_HEADER
 from gateway.sandbox import ledger
 from gateway.sandbox.auth import DEVELOPMENT, GatewayVerifier, check_operator, key_source
 from gateway.sandbox.errors import (
@@ -42,13 +42,11 @@ from standards.model import Action, UnitBlock
 from standards.parties import is_alpha3
 from standards.safeio import load_json, read_bytes
 
+__all__ = ["KIND_HEADER", "MESSAGE_ID_HEADER", "SENDER_HEADER", "Answer", "Sandbox", "SandboxConfig", "dumps_sorted"]
+
 log = logging.getLogger("carbonlink.sandbox")
 
-MESSAGE_ID_HEADER = "Carbonlink-Message-Id"
-SENDER_HEADER = "Carbonlink-Sender"
-KIND_HEADER = "Carbonlink-Message-Kind"
 REPLAYED_HEADER = "Carbonlink-Replayed"
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$")
 _TAKES = frozenset({MessageKind.TRANSFERS, MessageKind.ACTIONS, MessageKind.CANCELLATIONS, MessageKind.RETIREMENTS})
 
 
@@ -92,10 +90,6 @@ class Answer:
     body: bytes
     headers: dict[str, str]
     media_type: str = "application/json"
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def dumps_sorted(doc: Any) -> bytes:
@@ -185,7 +179,7 @@ class Sandbox:
         if not entries:
             return 0
         return self.store.seed(entries, default_account=self.config.default_account,
-                               source=digest(b"\0".join(sources)))
+                               source=sha256_hex(b"\0".join(sources)))
 
     # -- signing ------------------------------------------------------------------------------
 
@@ -205,7 +199,7 @@ class Sandbox:
         """``POST <messages path>``: a message from the gateway."""
         self.verifier.verify(headers.get("authorization"))
         sender = headers.get(SENDER_HEADER.lower(), "")
-        if sender and not _ID.match(sender):
+        if sender and not MESSAGE_ID.match(sender):
             raise SandboxError(f"{SENDER_HEADER} is not a participant id", code="SANDBOX.SENDER_INVALID")
         message_id = self._message_id(headers)
         kind = headers.get(KIND_HEADER.lower(), "")
@@ -255,13 +249,13 @@ class Sandbox:
         value = headers.get(MESSAGE_ID_HEADER.lower())
         if not value:
             raise MessageIdMissing(f"the message has no {MESSAGE_ID_HEADER} header")
-        if not _ID.match(value):
-            raise MessageIdMissing(f"{MESSAGE_ID_HEADER} must be 1-200 characters of A-Z a-z 0-9 . _ : @ / + = -",
+        if not MESSAGE_ID.match(value):
+            raise MessageIdMissing(f"{MESSAGE_ID_HEADER} must be {MESSAGE_ID_RULE}",
                                    code="SANDBOX.MESSAGE_ID_INVALID")
         return value
 
     def _answer(self, sender: str, message_id: str, body: bytes, *, mode: ledger.Mode) -> Answer:
-        body_digest = digest(body)
+        body_digest = sha256_hex(body)
         known = self.store.answered(sender, message_id)
         if known is not None:
             if known[0] != body_digest:
@@ -292,7 +286,7 @@ class Sandbox:
 
     def _notice(self, sender: str, message_id: str, kind: str, body: bytes) -> Answer:
         """A notice about a message this registry sent or received: recorded, holdings untouched."""
-        body_digest = digest(body)
+        body_digest = sha256_hex(body)
         findings, record = check_notice(kind, body, sender=sender, registry_id=self.config.registry_id,
                                         outgoing=OUTGOING, answered=self.store.answered)
         accepted = None if findings else record

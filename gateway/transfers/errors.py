@@ -59,6 +59,8 @@ class OutputInvalid(TransferError):
 
     code = "TRANSFER.OUTPUT_INVALID"
 
+    findings: list[Finding]
+
     def __init__(self, message: str, *, findings: Sequence[Finding]) -> None:
         super().__init__(message, findings=findings)
 

@@ -13,7 +13,6 @@ passed by a configured trusted proxy, must match the thumbprint the directory li
 from __future__ import annotations
 
 import base64
-import hashlib
 import threading
 import time
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ import httpx
 import orjson
 from joserfc.jwk import Key
 
+from gateway.digests import sha256_b64
 from gateway.trust import jose
 from gateway.trust.directory import DirectoryStore, Participant
 from gateway.trust.errors import ConfigurationError, InvalidClient, InvalidRequest, ParticipantUnknown
@@ -38,7 +38,7 @@ MAX_JWKS_BYTES = 64 * 1024
 
 def cert_thumbprint(der: bytes) -> str:
     """RFC 8705 ``x5t#S256``: base64url SHA-256 of the DER certificate, no padding."""
-    return base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode("ascii")
+    return sha256_b64(der)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,6 @@ server ``nonce``; ``ath`` (hash of the access token) at protected endpoints; and
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import time
 from collections.abc import Sequence
 from functools import lru_cache
@@ -22,6 +20,7 @@ import orjson
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, Key
 
+from gateway.digests import sha256_b64
 from gateway.trust import jose
 from gateway.trust.errors import InvalidDPoPProof, UseDPoPNonce
 from gateway.trust.replay import ReplayStore
@@ -32,7 +31,7 @@ MAX_PROOF_BYTES = 8 * 1024
 
 def access_token_hash(token: str) -> str:
     """``ath``: base64url SHA-256 of the ASCII access token."""
-    return base64.urlsafe_b64encode(hashlib.sha256(token.encode("ascii")).digest()).rstrip(b"=").decode()
+    return sha256_b64(token.encode("ascii"))
 
 
 def normalize_htu(url: str) -> str:

@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import threading
 import time
@@ -26,6 +24,7 @@ import httpx
 import orjson
 from joserfc.jwk import Key
 
+from gateway.digests import sha256_b64
 from gateway.trust import jose
 from gateway.trust.client_auth import JwksCache, participant_keys
 from gateway.trust.directory import DirectoryStore, Participant
@@ -36,10 +35,6 @@ from gateway.trust.proofs import assertion_form, client_assertion
 SIGNATURE_HEADER = "Carbonlink-Signature"
 RESPONSE_TYP = "carbonlink-response+jws"
 MAX_TOKEN_RESPONSE = 64 * 1024
-
-
-def sha256_b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
 def sign_response(
@@ -55,9 +50,7 @@ def sign_response(
     }
     if request_body is not None:
         header["req"] = sha256_b64(request_body)
-    compact = jose.sign(header, body, key)
-    head, _, sig = compact.split(".")
-    return f"{head}..{sig}"
+    return jose.sign_detached(header, body, key)
 
 
 def verify_response(

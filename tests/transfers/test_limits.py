@@ -7,6 +7,7 @@ import time
 import pytest
 
 from gateway.errors import status_for
+from gateway.settings import Settings
 from gateway.transfers.ratelimit import (
     Limit,
     RateLimited,
@@ -15,7 +16,6 @@ from gateway.transfers.ratelimit import (
     RedisRateLimiter,
     make_limiter,
 )
-from gateway.transfers.settings import TransferSettings
 from gateway.trust.errors import ConfigurationError
 
 
@@ -99,9 +99,9 @@ def test_an_unknown_store_is_a_configuration_error() -> None:
 def test_peer_limits_come_from_the_environment_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CARBONLINK_RATE_LIMIT_PEERS", '{"ind-registry": {"per_minute": 1200, "burst": 100}}')
     monkeypatch.setenv("CARBONLINK_RATE_LIMIT_STORE", "redis://127.0.0.1:6379/3")
-    settings = TransferSettings()
+    settings = Settings().transfers
     assert settings.rate_limit_peers["ind-registry"].per_minute == 1200
     assert settings.rate_limit_store == "redis://127.0.0.1:6379/3"
     monkeypatch.setenv("CARBONLINK_RATE_LIMIT_PEERS", '{"ind-registry": {"per_minute": 0, "burst": 1}}')
     with pytest.raises(ValueError):
-        TransferSettings()
+        Settings()
