@@ -118,7 +118,7 @@ def read_manifest(line: bytes) -> dict[str, Any]:
     try:
         manifest = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        raise ExportUnreadable(f"line 1 (the manifest) is not JSON: {exc}") from None
+        raise ExportUnreadable(f"line 1 (the manifest) is not JSON: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != EXPORT_FORMAT:
         raise ExportUnreadable(f"line 1 is not a {EXPORT_FORMAT} manifest")
     if manifest.get("version") != EXPORT_VERSION:
@@ -141,7 +141,7 @@ def verify_export(path: Path, *, keys: KeySetVerifier | None = None,
     try:
         stream = path.open("rb")
     except OSError as exc:
-        raise ExportUnreadable(f"cannot read {path}: {exc.strerror}", code="INPUT.NOT_FOUND") from None
+        raise ExportUnreadable(f"cannot read {path}: {exc.strerror}", code="INPUT.NOT_FOUND") from exc
     with stream:
         lines = _lines(stream)
         first = next(lines, None)

@@ -115,7 +115,7 @@ def jcs_bytes(value: Any) -> bytes:
     try:
         return _dumps_with_raw(normal) if _has_raw(normal) else orjson.dumps(normal)
     except orjson.JSONEncodeError as exc:  # lone surrogates
-        raise NotJcs(f"not representable as UTF-8 JSON: {exc}") from None
+        raise NotJcs(f"not representable as UTF-8 JSON: {exc}") from exc
 
 
 

@@ -51,7 +51,7 @@ def record_from_row(row: tuple[Any, ...], loads: Any) -> EvidenceRecord:
                               receipt=None if receipt is None else loads(receipt), verdicts=loads(verdicts),
                               prev_hash=prev_hash, hash=hash_, signature=signature, v=int(v))
     except (ValueError, TypeError) as exc:  # orjson.JSONDecodeError is a ValueError
-        raise InvalidEntry(f"record {seq} cannot be read back: {exc}") from None
+        raise InvalidEntry(f"record {seq} cannot be read back: {exc}") from exc
 
 
 def record_to_row(record: EvidenceRecord) -> tuple[Any, ...]:
@@ -108,7 +108,7 @@ class EvidenceLog(ABC):
             raise
         except Exception as exc:  # a signer (key store, HSM) failing is a coded refusal, nothing is written
             raise EvidenceConfigError(f"the evidence signer {self._signer.kid!r} failed: {exc}",
-                                      code="EVIDENCE.SIGNER_FAILED") from None
+                                      code="EVIDENCE.SIGNER_FAILED") from exc
         return replace(draft, hash=digest, signature=signature)
 
     def append(self, exchange: Exchange) -> EvidenceRecord:

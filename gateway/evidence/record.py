@@ -69,7 +69,7 @@ def _check_json(name: str, value: object, *, nullable: bool) -> dict[str, Any] |
     try:
         size = len(jcs_bytes(dict(value)))
     except NotJcs as exc:
-        raise InvalidEntry(f"{name}: {exc.message}") from None
+        raise InvalidEntry(f"{name}: {exc.message}") from exc
     if size > MAX_JSON_BYTES:
         raise InvalidEntry(f"{name} is {size} bytes of JSON, over the limit of {MAX_JSON_BYTES}")
     return dict(value)

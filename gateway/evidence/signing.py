@@ -69,7 +69,7 @@ def _import(jwk: Any, *, private: bool, what: str) -> Key:
     try:
         key = JWKRegistry.import_key(dict(jwk))
     except (JoseError, ValueError, TypeError) as exc:
-        raise EvidenceConfigError(f"{what}: key {kid!r} cannot be imported: {exc}") from None
+        raise EvidenceConfigError(f"{what}: key {kid!r} cannot be imported: {exc}") from exc
     _algorithm(key)
     if private and key.private_key is None:
         raise EvidenceConfigError(f"{what}: key {kid!r} has no private part")
@@ -204,7 +204,7 @@ class KeySetVerifier:
             obj = jws.deserialize_compact(token, key, algorithms=[str(alg)])
         except JoseError as exc:
             raise SignatureProblem("EVIDENCE.SIGNATURE_INVALID",
-                                   f"the signature by key {kid!r} does not verify ({exc.error})") from None
+                                   f"the signature by key {kid!r} does not verify ({exc.error})") from exc
         if obj.payload != payload:
             raise SignatureProblem("EVIDENCE.SIGNATURE_MISMATCH",
                                    f"the signature by key {kid!r} is valid but signs a different hash "

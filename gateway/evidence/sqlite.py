@@ -38,7 +38,7 @@ class SqliteEvidenceLog(EvidenceLog):
             self._conn.execute("PRAGMA busy_timeout=0")  # appends wait in begin_immediate instead
         except sqlite3.Error as exc:
             raise EvidenceStoreUnavailable(f"cannot open the SQLite evidence log {self.path}: {exc}"
-                                           ) from None
+                                           ) from exc
 
     def _create(self) -> None:
         t = self._table
@@ -73,7 +73,7 @@ class SqliteEvidenceLog(EvidenceLog):
                 conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise EvidenceStoreUnavailable(f"the SQLite evidence log refused the append: {exc}") from None
+            raise EvidenceStoreUnavailable(f"the SQLite evidence log refused the append: {exc}") from exc
         if self._signer is not None:
             self._known_kids.add(self._signer.kid)
         return records
@@ -90,7 +90,7 @@ class SqliteEvidenceLog(EvidenceLog):
             with self._lock:
                 return self._conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise EvidenceStoreUnavailable(f"cannot read the SQLite evidence log: {exc}") from None
+            raise EvidenceStoreUnavailable(f"cannot read the SQLite evidence log: {exc}") from exc
 
     def close(self) -> None:
         self._conn.close()

@@ -126,7 +126,7 @@ def encode_receipt(receipt: object) -> bytes:
     try:
         data = orjson.dumps(dict(receipt))
     except (orjson.JSONEncodeError, TypeError) as exc:
-        raise InvalidClaim(f"the receipt is not JSON-serializable: {exc}") from None
+        raise InvalidClaim(f"the receipt is not JSON-serializable: {exc}") from exc
     if len(data) > MAX_RECEIPT_BYTES:
         raise InvalidClaim(f"the receipt is {len(data)} bytes, over the limit of {MAX_RECEIPT_BYTES}")
     return data

@@ -105,7 +105,7 @@ class Sandbox:
         try:
             self.adapter: RegistryAdapter = default_registry().get(config.format)
         except CarbonlinkError as exc:
-            raise SandboxConfigError(exc.message) from None
+            raise SandboxConfigError(exc.message) from exc
         if not _TAKES & self.adapter.reads:
             raise SandboxConfigError(f"format {config.format!r} reads no transfers, actions, cancellations or "
                                      "retirements; a sandbox registry cannot speak it")
@@ -136,8 +136,8 @@ class Sandbox:
             return self.adapter.media[0]
         try:
             medium = Medium(self.config.medium.lower())
-        except ValueError:
-            raise SandboxConfigError(f"unknown medium {self.config.medium!r} (json, csv, xlsx, xml)") from None
+        except ValueError as exc:
+            raise SandboxConfigError(f"unknown medium {self.config.medium!r} (json, csv, xlsx, xml)") from exc
         if medium not in self.adapter.media:
             raise SandboxConfigError(f"{self.config.format} does not read {medium.value}")
         return medium
@@ -159,7 +159,7 @@ class Sandbox:
                 self.config.key_alg, f"{self.config.registry_id}-1").as_dict(private=True))).decode())
             return import_jwk(orjson.loads(stored), private=True, what="sandbox signing key")
         except (ConfigurationError, InputError) as exc:
-            raise SandboxConfigError(f"the sandbox signing key is unusable: {exc.message}") from None
+            raise SandboxConfigError(f"the sandbox signing key is unusable: {exc.message}") from exc
 
     def _seed(self) -> int:
         entries: list[tuple[Units, str | None]] = []
@@ -168,7 +168,7 @@ class Sandbox:
             try:
                 doc = load_json(read_bytes(self.config.seed, limit=16 * 1024 * 1024), what=str(self.config.seed))
             except InputError as exc:
-                raise SeedError(f"--seed {self.config.seed}: {exc.message}") from None
+                raise SeedError(f"--seed {self.config.seed}: {exc.message}") from exc
             blocks = doc.get("blocks") if isinstance(doc, dict) else None
             if not isinstance(blocks, list):
                 raise SeedError(f"--seed {self.config.seed}: a seed file is an object with a 'blocks' list")

@@ -122,7 +122,7 @@ class RedisRateLimiter(_PerPeer):
                                        args=[round(limit.interval * 1_000_000), limit.burst]))
         except self._errors as exc:
             raise RateLimitStoreUnavailable(f"the shared rate-limit store failed: {type(exc).__name__}"
-                                            ) from None
+                                            ) from exc
         if wait_us > 0:
             raise _refuse(sender, wait_us / 1_000_000)
 

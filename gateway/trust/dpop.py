@@ -46,12 +46,13 @@ def normalize_htu(url: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _import_public(canonical_jwk: bytes) -> tuple[Key, str]:
-    """Import a proof's public JWK once per distinct key (clients reuse their DPoP key)."""
+def _import_public(sorted_jwk: bytes) -> tuple[Key, str]:
+    """Import a proof's public JWK (as sorted-key JSON bytes) once per distinct key (clients reuse
+    their DPoP key)."""
     try:
-        imported = JWKRegistry.import_key(orjson.loads(canonical_jwk))
-    except (JoseError, ValueError, TypeError):
-        raise jose.JwsRejected("JWK", "the proof header's jwk is not a usable public key") from None
+        imported = JWKRegistry.import_key(orjson.loads(sorted_jwk))
+    except (JoseError, ValueError, TypeError) as exc:
+        raise jose.JwsRejected("JWK", "the proof header's jwk is not a usable public key") from exc
     return imported, imported.thumbprint()
 
 
@@ -88,8 +89,19 @@ class DPoPVerifier:
         try:
             claims = jose.verify(proof, typ=DPOP_TYP, key_for=key_for, max_bytes=MAX_PROOF_BYTES).claims
         except jose.JwsRejected as exc:
-            raise InvalidDPoPProof(f"DPoP proof refused: {exc.message}", code=f"DPOP.{exc.reason}") from None
+            raise InvalidDPoPProof(f"DPoP proof refused: {exc.message}", code=f"DPOP.{exc.reason}") from exc
         jkt = str(key["jkt"])
+        jti, iat = self._check_claims(claims, method=method, url=url)
+        if self.require_nonce:
+            self._check_nonce(claims.get("nonce"))
+        if access_token is not None and claims.get("ath") != access_token_hash(access_token):
+            raise InvalidDPoPProof("the proof's ath does not match the access token", code="DPOP.ATH")
+        if not self.replay.first_use("dpop", f"{jkt}:{jti}", iat + self.iat_window + self.skew):
+            raise InvalidDPoPProof("this DPoP proof was already used (jti replay)", code="DPOP.REPLAY")
+        return jkt
+
+    def _check_claims(self, claims: dict[str, Any], *, method: str, url: str) -> tuple[str, float]:
+        """``jti``, ``htm``, ``htu`` and ``iat`` (RFC 9449 §4.3); returns the jti and iat."""
         now = time.time()
         jti = claims.get("jti")
         if not isinstance(jti, str) or not 8 <= len(jti) <= 256:
@@ -106,18 +118,15 @@ class DPoPVerifier:
             raise InvalidDPoPProof(
                 f"the proof's iat is outside the {self.iat_window} s window", code="DPOP.IAT"
             )
-        if self.require_nonce:
-            nonce = claims.get("nonce")
-            if nonce is None:
-                raise UseDPoPNonce("this gateway requires a DPoP nonce", nonce=self.replay.issue_nonce())
-            if not isinstance(nonce, str) or not self.replay.nonce_valid(nonce):
-                raise UseDPoPNonce(
-                    "the DPoP nonce is stale or unknown",
-                    nonce=self.replay.issue_nonce(),
-                    code="DPOP.NONCE_STALE",
-                )
-        if access_token is not None and claims.get("ath") != access_token_hash(access_token):
-            raise InvalidDPoPProof("the proof's ath does not match the access token", code="DPOP.ATH")
-        if not self.replay.first_use("dpop", f"{jkt}:{jti}", iat + self.iat_window + self.skew):
-            raise InvalidDPoPProof("this DPoP proof was already used (jti replay)", code="DPOP.REPLAY")
-        return jkt
+        return jti, float(iat)
+
+    def _check_nonce(self, nonce: object) -> None:
+        """The proof carries a current server nonce (RFC 9449 §8); else a fresh one to use."""
+        if nonce is None:
+            raise UseDPoPNonce("this gateway requires a DPoP nonce", nonce=self.replay.issue_nonce())
+        if not isinstance(nonce, str) or not self.replay.nonce_valid(nonce):
+            raise UseDPoPNonce(
+                "the DPoP nonce is stale or unknown",
+                nonce=self.replay.issue_nonce(),
+                code="DPOP.NONCE_STALE",
+            )

@@ -61,8 +61,8 @@ def _b64decode(segment: str) -> bytes:
     padded = segment + "=" * (-len(segment) % 4)
     try:
         return base64.urlsafe_b64decode(padded.encode("ascii"))
-    except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise JwsRejected("MALFORMED", "the JWS is not valid base64url") from None
+    except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+        raise JwsRejected("MALFORMED", "the JWS is not valid base64url") from exc
 
 
 def peek_header(token: str, *, max_bytes: int = MAX_COMPACT_BYTES) -> dict[str, Any]:
@@ -76,8 +76,8 @@ def peek_header(token: str, *, max_bytes: int = MAX_COMPACT_BYTES) -> dict[str, 
         raise JwsRejected("MALFORMED", "a compact JWS has exactly three dot-separated parts")
     try:
         header = orjson.loads(_b64decode(parts[0]))
-    except orjson.JSONDecodeError:
-        raise JwsRejected("MALFORMED", "the JWS header is not JSON") from None
+    except orjson.JSONDecodeError as exc:
+        raise JwsRejected("MALFORMED", "the JWS header is not JSON") from exc
     if not isinstance(header, dict):
         raise JwsRejected("MALFORMED", "the JWS header is not a JSON object")
     return header
@@ -162,14 +162,14 @@ def verify(
         )
     except JoseError as exc:
         if exc.error == "bad_signature":
-            raise JwsRejected("SIGNATURE", "the signature does not verify") from None
-        raise JwsRejected("MALFORMED", f"the JWS is not acceptable: {exc.error}") from None
+            raise JwsRejected("SIGNATURE", "the signature does not verify") from exc
+        raise JwsRejected("MALFORMED", f"the JWS is not acceptable: {exc.error}") from exc
     if payload is not None:
         return VerifiedJws(header=dict(obj.headers()), claims={})
     try:
         claims = orjson.loads(obj.payload)
-    except orjson.JSONDecodeError:
-        raise JwsRejected("MALFORMED", "the JWS payload is not JSON") from None
+    except orjson.JSONDecodeError as exc:
+        raise JwsRejected("MALFORMED", "the JWS payload is not JSON") from exc
     if not isinstance(claims, dict):
         raise JwsRejected("MALFORMED", "the JWS payload is not a JSON object")
     return VerifiedJws(header=dict(obj.headers()), claims=claims)

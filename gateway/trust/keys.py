@@ -57,11 +57,11 @@ def import_jwk(data: Mapping[str, Any], *, private: bool, what: str) -> Key:
     try:
         key = JWKRegistry.import_key(dict(data))
     except (JoseError, ValueError, TypeError) as exc:
-        raise ConfigurationError(f"{what}: key {kid!r} cannot be imported: {exc}") from None
+        raise ConfigurationError(f"{what}: key {kid!r} cannot be imported: {exc}") from exc
     try:
         jose.algorithm_for(key)
     except jose.JwsRejected as exc:
-        raise ConfigurationError(f"{what}: {exc.message}") from None
+        raise ConfigurationError(f"{what}: {exc.message}") from exc
     if private and key.private_key is None:
         raise ConfigurationError(f"{what}: key {kid!r} has no private part")
     return key
@@ -103,8 +103,8 @@ class SigningKeyRing:
                 raise ConfigurationError(f"{what}: retired key {kid!r} is unknown or current")
             try:
                 retired[kid] = datetime.fromisoformat(str(when).replace("Z", "+00:00")).timestamp()
-            except ValueError:
-                raise ConfigurationError(f"{what}: retired time {when!r} is not an ISO 8601 time") from None
+            except ValueError as exc:
+                raise ConfigurationError(f"{what}: retired time {when!r} is not an ISO 8601 time") from exc
         current = keys.pop(str(current_kid))
         return cls(current=current, others=keys, retired_at=retired, grace_seconds=grace_seconds)
 

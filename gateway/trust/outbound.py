@@ -99,7 +99,7 @@ def verify_response(
         raise ResponseSignatureInvalid(
             f"the response signature of {participant.id!r} is refused: {exc.message}",
             code=f"OUTBOUND.RESPONSE_{exc.reason}",
-        ) from None
+        ) from exc
     if header.get("iss") != participant.id:
         raise ResponseSignatureInvalid(
             f"the response names {header.get('iss')!r}, not {participant.id!r}",
@@ -151,7 +151,7 @@ class OutboundClient:
         try:
             return self.directory.participant(participant_id)
         except ParticipantUnknown as exc:
-            raise PeerError(exc.message, code=exc.code) from None
+            raise PeerError(exc.message, code=exc.code) from exc
 
     def access_token(self, participant_id: str, scope: str | None = None) -> PeerToken:
         """A token from the registry's token endpoint (cached until 30 s before expiry)."""
@@ -175,7 +175,7 @@ class OutboundClient:
         except httpx.HTTPError as exc:
             raise PeerError(
                 f"{participant_id!r} token endpoint unreachable: {exc}", code="OUTBOUND.PEER_UNREACHABLE"
-            ) from None
+            ) from exc
         if resp.status_code != 200 or len(resp.content) > MAX_TOKEN_RESPONSE:
             raise PeerError(
                 f"{participant_id!r} refused the gateway's token request: HTTP {resp.status_code} "
@@ -189,11 +189,11 @@ class OutboundClient:
                 str(body.get("token_type", "Bearer")),
                 time.time() + float(body.get("expires_in", 60)),
             )
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise PeerError(
                 f"{participant_id!r} answered the token request with an unusable body",
                 code="OUTBOUND.PEER_MALFORMED",
-            ) from None
+            ) from exc
         with self._lock:
             self._tokens[(participant_id, scope)] = token
         return token
