@@ -64,7 +64,14 @@ from gateway.trust.errors import (
     UnsupportedGrantType,
     UseDPoPNonce,
 )
-from standards.errors import CarbonlinkError, InputError, InputTooLarge, ValidationFailed
+from standards.errors import (
+    CarbonlinkError,
+    InputError,
+    InputTooLarge,
+    TranslationError,
+    UnknownFormat,
+    ValidationFailed,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +101,8 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     InputError: HttpAnswer(400, "invalid_request"),
     InputTooLarge: HttpAnswer(413, "invalid_request"),
     ValidationFailed: HttpAnswer(422),
+    UnknownFormat: HttpAnswer(400),
+    TranslationError: HttpAnswer(400),
     # trust layer
     TrustError: HttpAnswer(400),
     ConfigurationError: HttpAnswer(500),
