@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.digests import sha256_hex
+from gateway.digests import is_sha256_hex, sha256_hex
 from gateway.evidence.errors import InvalidEntry, NotJcs
 from gateway.evidence.jcs import jcs_bytes
+from gateway.protocol import id_problem
 
 RECORD_VERSION = 1
 GENESIS_PREV_HASH = "0" * 64
@@ -24,12 +25,9 @@ HASHED_FIELDS = ("v", "seq", "ts", "kind", "sender", "receiver", "message_id", "
                  "outbound_sha256", "receipt", "verdicts", "prev_hash")
 ALL_FIELDS = (*HASHED_FIELDS, "hash", "signature")
 
-MAX_ID_CHARS = 256
 MAX_JSON_BYTES = 1024 * 1024
 
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _KIND = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -39,17 +37,14 @@ def utc_timestamp(moment: datetime | None = None) -> str:
 
 
 def is_digest(value: object) -> bool:
-    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
+    return is_sha256_hex(value)
 
 
 def _check_id(name: str, value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise InvalidEntry(f"{name} must be a non-empty string")
-    if len(value) > MAX_ID_CHARS:
-        raise InvalidEntry(f"{name} is longer than {MAX_ID_CHARS} characters")
-    if _CONTROL.search(value):
-        raise InvalidEntry(f"{name} contains control characters")
-    return value
+    problem = id_problem(value)
+    if problem is not None:
+        raise InvalidEntry(f"{name} {problem}")
+    return str(value)
 
 
 def _check_digest(name: str, value: object) -> str | None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,14 +12,13 @@ from typing import Any
 
 import orjson
 
+from gateway.digests import is_sha256_hex
+from gateway.protocol import id_problem
 from standards.errors import CarbonlinkError
 
-MAX_ID_CHARS = 256
 MAX_RECEIPT_BYTES = 1024 * 1024
 DEFAULT_LEASE_SECONDS = 120.0
 DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600.0
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class IdempotencyError(CarbonlinkError):
@@ -96,17 +94,14 @@ class Claim:
 
 def check_key(sender: object, message_id: object) -> tuple[str, str]:
     for name, value in (("sender", sender), ("message id", message_id)):
-        if not isinstance(value, str) or not value:
-            raise InvalidClaim(f"the {name} must be a non-empty string")
-        if len(value) > MAX_ID_CHARS:
-            raise InvalidClaim(f"the {name} is longer than {MAX_ID_CHARS} characters")
-        if _CONTROL.search(value):
-            raise InvalidClaim(f"the {name} contains control characters")
+        problem = id_problem(value)
+        if problem is not None:
+            raise InvalidClaim(f"the {name} {problem}")
     return str(sender), str(message_id)
 
 
 def check_digest(digest: object) -> str:
-    if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
+    if not isinstance(digest, str) or not is_sha256_hex(digest):
         raise InvalidClaim("the body digest must be 64 lower-case hex characters (SHA-256)")
     return digest
 

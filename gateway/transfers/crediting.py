@@ -27,7 +27,7 @@ from gateway.transfers.errors import KindMismatch, SenderMismatch
 from gateway.trust.directory import Participant
 from standards.codec import MessageKind
 from standards.errors import CarbonlinkError, ValidationFailed
-from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
+from standards.findings import Finding, Layer, Location, Rule, RuleCatalogue, Severity
 from standards.model import CanonicalDocument, UnitBlock
 from standards.serials import Serial, default_catalogue
 
@@ -35,21 +35,19 @@ CATALOGUE = RuleCatalogue("crediting")
 _REFERENCE = "carbonlink crediting-programme transfers (docs/transfers.md); serial layouts: docs/serials.md"
 
 
-SERIAL_REQUIRED = CATALOGUE.add(
-    "CREDITING.SERIAL_REQUIRED", severity=Severity.ERROR, layer=Layer.STRUCTURE, reference=_REFERENCE,
-    title="A unit block in a crediting-programme transfer is identified by its serial number")
-SERIAL_INVALID = CATALOGUE.add(
-    "CREDITING.SERIAL_INVALID", severity=Severity.ERROR, layer=Layer.FIELD, reference=_REFERENCE,
-    title="The serial number is not one of a known serial scheme")
-RANGE_MISMATCH = CATALOGUE.add(
-    "CREDITING.RANGE_MISMATCH", severity=Severity.ERROR, layer=Layer.FIELD, reference=_REFERENCE,
-    title="serial_first/serial_last differ from the range in the serial number")
-QUANTITY_MISMATCH = CATALOGUE.add(
-    "CREDITING.QUANTITY_MISMATCH", severity=Severity.ERROR, layer=Layer.FIELD, reference=_REFERENCE,
-    title="The quantity differs from the number of units in the serial range")
-OVERLAPPING_BLOCKS = CATALOGUE.add(
-    "CREDITING.OVERLAPPING_BLOCKS", severity=Severity.ERROR, layer=Layer.CROSS_RECORD, reference=_REFERENCE,
-    title="Two blocks of the message overlap")
+def _rule(code: str, layer: Layer, title: str) -> Rule:
+    """An error rule of this catalogue (every crediting check refuses the message)."""
+    return CATALOGUE.add(code, severity=Severity.ERROR, layer=layer, reference=_REFERENCE, title=title)
+
+
+SERIAL_REQUIRED = _rule("CREDITING.SERIAL_REQUIRED", Layer.STRUCTURE,
+                        "A unit block in a crediting-programme transfer is identified by its serial number")
+SERIAL_INVALID = _rule("CREDITING.SERIAL_INVALID", Layer.FIELD, "The serial number is not one of a known serial scheme")
+RANGE_MISMATCH = _rule("CREDITING.RANGE_MISMATCH", Layer.FIELD,
+                       "serial_first/serial_last differ from the range in the serial number")
+QUANTITY_MISMATCH = _rule("CREDITING.QUANTITY_MISMATCH", Layer.FIELD,
+                          "The quantity differs from the number of units in the serial range")
+OVERLAPPING_BLOCKS = _rule("CREDITING.OVERLAPPING_BLOCKS", Layer.CROSS_RECORD, "Two blocks of the message overlap")
 
 
 def is_crediting_transfer(document: CanonicalDocument) -> bool:
