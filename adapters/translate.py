@@ -46,8 +46,7 @@ def translate(data: bytes, *, source: str, target: str, source_medium: Medium, t
     check = dst.validate(out.data, medium=target_medium) if not out.files else None
     target_findings = list(out.findings) + (check.findings if check is not None else [])
     if any(f.is_error for f in target_findings):
-        error = TranslationError(f"the {target} output failed its own validation; nothing was written")
-        error.findings = target_findings  # type: ignore[attr-defined]
-        raise error
+        raise TranslationError(f"the {target} output failed its own validation; nothing was written",
+                               findings=target_findings)
     return Translation(output=out, document=parsed.document, source_findings=parsed.findings,
                        target_findings=target_findings)

@@ -115,9 +115,9 @@ class GatewayClient:
         signature = response.headers.get(SIGNATURE_HEADER)
         try:
             doc = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
+        except orjson.JSONDecodeError as exc:
             raise GatewayClientError(f"the gateway answered HTTP {response.status_code} with a body that is not "
-                                     "JSON") from None
+                                     "JSON") from exc
         if response.status_code == 200:
             self.verify_receipt(response.content, signature)
         return Sent(response.status_code, doc if isinstance(doc, dict) else {}, response.content, signature,
@@ -170,4 +170,4 @@ class GatewayClient:
                                max_bytes=16 * 1024).header
         except jose.JwsRejected as exc:
             raise GatewayClientError(f"the receipt signature is refused: {exc.message}",
-                                     code="CLIENT.RECEIPT_SIGNATURE") from None
+                                     code="CLIENT.RECEIPT_SIGNATURE") from exc

@@ -1,10 +1,20 @@
 """The one place where domain errors become HTTP answers.
 
+Domain errors carry a ``code``, a message and, when they have them, ``findings`` and
+``retry_after`` (:class:`standards.errors.CarbonlinkError`); they carry no HTTP status. The
+:data:`STATUS_TABLE` below maps each error class onto its HTTP status and OAuth error name; an
+error's entry is that of the first class of its MRO listed in the table (as starlette looks up
+exception handlers), so a subclass inherits its parent's answer unless it is listed itself.
+
 * ``/oauth/*``: RFC 6749 §5.2 error bodies (``error``, ``error_description``) plus our ``code``;
   DPoP refusals there are 400 ``invalid_dpop_proof`` / ``use_dpop_nonce`` with a ``DPoP-Nonce``
   header (RFC 9449 §8).
 * everything else: RFC 9457 ``application/problem+json`` with ``code`` (and ``error`` when an
-  OAuth error name fits); 401s carry ``WWW-Authenticate: DPoP ...`` (RFC 6750 §3, RFC 9449 §7.1).
+  OAuth error name fits, ``errors[]`` when the error carries findings); 401s carry
+  ``WWW-Authenticate: DPoP ...`` (RFC 6750 §3, RFC 9449 §7.1).
+
+The sandbox registry installs the same handlers with its own :class:`ProblemWriter` (signed
+answers, its own problem type URIs): :mod:`gateway.sandbox.app`.
 
 No traceback ever reaches a client: unexpected exceptions become a bare 500 problem.
 """
@@ -12,35 +22,21 @@ No traceback ever reaches a client: unexpected exceptions become a bare 500 prob
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.evidence.errors import EvidenceError
-from gateway.idempotency.store import ClaimInProgress, IdempotencyConflict, IdempotencyStoreUnavailable
-from gateway.transfers.errors import OutputInvalid, TransferError
-from gateway.trust.errors import (
-    ConfigurationError,
-    DirectoryError,
-    InsufficientScope,
-    InvalidClient,
-    InvalidDPoPProof,
-    InvalidRequest,
-    InvalidScope,
-    InvalidToken,
-    ParticipantUnknown,
-    PeerError,
-    ReplayStoreUnavailable,
-    ServiceUnavailable,
-    TrustError,
-    UnsupportedGrantType,
-    UseDPoPNonce,
-)
+from gateway._status_table import STATUS_TABLE, HttpAnswer
+from gateway.trust.errors import ConfigurationError, InvalidRequest, ReplayStoreUnavailable, UseDPoPNonce
 from gateway.trust.jose import ALLOWED_ALGORITHMS
-from standards.errors import CarbonlinkError, InputError, InputTooLarge, ValidationFailed
+from standards.errors import CarbonlinkError
+
+__all__ = ["PROBLEM_TYPE", "STATUS_TABLE", "HttpAnswer", "ProblemWriter", "answer_for", "error_response", "install",
+           "problem", "status_for"]
 
 log = logging.getLogger("carbonlink.gateway")
 
@@ -48,135 +44,142 @@ PROBLEM_TYPE = "https://carbonlink.dev/problems/"
 _DPOP_ALGS = " ".join(ALLOWED_ALGORITHMS)
 
 
-def _oauth_name(exc: CarbonlinkError, *, at_token_endpoint: bool) -> str | None:
-    if isinstance(exc, TrustError) and exc.oauth_error:
-        return exc.oauth_error
-    if isinstance(exc, DirectoryError | ParticipantUnknown):
-        return "invalid_client" if at_token_endpoint else "invalid_token"
-    if isinstance(exc, InputError):
-        return "invalid_request"
-    return None
+def answer_for(exc: CarbonlinkError) -> HttpAnswer:
+    """The table entry of ``exc``: that of the first class of its MRO in :data:`STATUS_TABLE`."""
+    for cls in type(exc).__mro__:
+        answer = STATUS_TABLE.get(cls)
+        if answer is not None:
+            return answer
+    return STATUS_TABLE[CarbonlinkError]
 
 
-def status_for(exc: CarbonlinkError, *, at_token_endpoint: bool) -> int:
+def status_for(exc: CarbonlinkError, *, at_token_endpoint: bool = False) -> int:
     """HTTP status of a domain error (token endpoint and resource endpoints differ for DPoP)."""
-    if isinstance(exc, InputTooLarge):
-        return 413
-    if isinstance(exc, TransferError):
-        return exc.http_status
-    if isinstance(exc, ValidationFailed):
-        return 422
-    if isinstance(exc, IdempotencyConflict | ClaimInProgress):
-        return 409
-    if isinstance(exc, IdempotencyStoreUnavailable | EvidenceError):
-        return 503
-    if isinstance(exc, InvalidDPoPProof):
-        return 400 if at_token_endpoint else 401
-    if isinstance(exc, InvalidClient | InvalidToken | DirectoryError | ParticipantUnknown):
-        return 401
-    if isinstance(exc, InsufficientScope):
-        return 403
-    if isinstance(exc, InvalidRequest | UnsupportedGrantType | InvalidScope | InputError):
-        return 400
-    if isinstance(exc, ServiceUnavailable | ReplayStoreUnavailable):
-        return 503
-    if isinstance(exc, PeerError):
-        return 502
-    if isinstance(exc, ConfigurationError):
-        return 500
-    return 400
+    return answer_for(exc).status_at(at_token_endpoint)
 
 
 def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', "'")
 
 
-def error_response(exc: CarbonlinkError, request: Request) -> JSONResponse:
-    """Render ``exc`` for ``request`` (OAuth body on /oauth, problem+json elsewhere)."""
-    at_token = request.url.path.startswith("/oauth/")
-    status = status_for(exc, at_token_endpoint=at_token)
-    oauth = _oauth_name(exc, at_token_endpoint=at_token)
-    headers: dict[str, str] = {"Cache-Control": "no-store"}
-    if isinstance(exc, UseDPoPNonce):
-        headers["DPoP-Nonce"] = exc.nonce
-    if status == 401 and not at_token:
+@dataclass(frozen=True)
+class Rendered:
+    """A domain error resolved for one request: status, OAuth name, headers and problem document."""
+
+    status: int
+    oauth: str | None
+    headers: dict[str, str]
+    problem: dict[str, Any]
+
+
+class ProblemWriter:
+    """How an app writes its error answers. This one is the gateway's; the sandbox registry's
+    subclass signs its answers and names its own problem types."""
+
+    problem_type = PROBLEM_TYPE
+    cache_control: str | None = "no-store"
+    #: Whether problems name the OAuth error (``error``) of the status table.
+    names_oauth_errors = True
+
+    def type_uri(self, code: str) -> str:
+        return self.problem_type + code.lower().replace(".", "/")
+
+    def challenge(self, exc: CarbonlinkError, status: int, oauth: str | None) -> str | None:
+        """The ``WWW-Authenticate`` header of a refusal (401 on a resource endpoint)."""
+        if status != 401:
+            return None
         params = f'algs="{_DPOP_ALGS}"'
         if oauth and exc.code != "TOKEN.MISSING":
             params = f'error="{oauth}", error_description="{_quote(exc.message)}", ' + params
-        headers["WWW-Authenticate"] = f"DPoP {params}"
-    if isinstance(exc, ServiceUnavailable):
-        headers["Retry-After"] = "30"
-    retry_after = getattr(exc, "retry_after", None)
-    if isinstance(retry_after, int | float) and retry_after > 0:
-        headers["Retry-After"] = str(int(retry_after))
+        return f"DPoP {params}"
+
+    def document(self, status: int, code: str, detail: str, title: str) -> dict[str, Any]:
+        """The RFC 9457 members every problem has."""
+        return {"type": self.type_uri(code), "title": title, "status": status, "detail": detail, "code": code}
+
+    def respond(self, request: Request | None, problem: dict[str, Any], status: int,
+                headers: dict[str, str] | None = None) -> Response:
+        return JSONResponse(problem, status_code=status, headers=headers, media_type="application/problem+json")
+
+    def render(self, exc: CarbonlinkError, *, at_token_endpoint: bool) -> Rendered:
+        entry = answer_for(exc)
+        status = entry.status_at(at_token_endpoint)
+        oauth = entry.oauth_at(at_token_endpoint)
+        headers: dict[str, str] = {"Cache-Control": self.cache_control} if self.cache_control else {}
+        if isinstance(exc, UseDPoPNonce):
+            headers["DPoP-Nonce"] = exc.nonce
+        challenge = None if at_token_endpoint else self.challenge(exc, status, oauth)
+        if challenge is not None:
+            headers["WWW-Authenticate"] = challenge
+        retry_after = exc.retry_after or entry.retry_after
+        if retry_after is not None and retry_after > 0:
+            headers["Retry-After"] = str(int(retry_after))
+        problem = self.document(status, exc.code, exc.message, type(exc).__name__)
+        if oauth and self.names_oauth_errors:
+            problem["error"] = oauth
+        if exc.findings is not None:
+            problem["errors"] = [f.as_dict() for f in exc.findings]
+        return Rendered(status, oauth, headers, problem)
+
+    def http_error(self, request: Request, exc: StarletteHTTPException) -> Response:
+        """404, 405 and the other errors starlette raises itself."""
+        code = {404: "HTTP.NOT_FOUND", 405: "HTTP.METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP.ERROR")
+        return self.respond(request, self.document(exc.status_code, code, str(exc.detail), "HTTP error"),
+                            exc.status_code, dict(exc.headers or {}))
+
+    def unexpected(self, request: Request) -> Response:
+        return self.respond(request, self.document(500, "SERVER.ERROR", "the gateway failed to answer; the "
+                                                   "incident is logged", "Internal error"), 500)
+
+
+GATEWAY_PROBLEMS = ProblemWriter()
+
+
+def error_response(exc: CarbonlinkError, request: Request, writer: ProblemWriter = GATEWAY_PROBLEMS) -> Response:
+    """Render ``exc`` for ``request`` (OAuth body on /oauth, problem+json elsewhere)."""
+    at_token = request.url.path.startswith("/oauth/")
+    rendered = writer.render(exc, at_token_endpoint=at_token)
     if at_token:
         body: dict[str, Any] = {
-            "error": oauth or "invalid_request",
+            "error": rendered.oauth or "invalid_request",
             "error_description": exc.message,
             "code": exc.code,
         }
-        return JSONResponse(body, status_code=status, headers=headers)
-    problem: dict[str, Any] = {
-        "type": PROBLEM_TYPE + exc.code.lower().replace(".", "/"),
-        "title": type(exc).__name__,
-        "status": status,
-        "detail": exc.message,
-        "code": exc.code,
-    }
-    if oauth:
-        problem["error"] = oauth
-    findings = getattr(exc, "findings", None)
-    if isinstance(exc, ValidationFailed | OutputInvalid) and findings is not None:
-        problem["errors"] = [f.as_dict() for f in findings]
-    return JSONResponse(problem, status_code=status, headers=headers, media_type="application/problem+json")
+        return JSONResponse(body, status_code=rendered.status, headers=rendered.headers)
+    return writer.respond(request, rendered.problem, rendered.status, rendered.headers)
 
 
 def problem(
     status: int, code: str, detail: str, *, title: str = "Error", headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """A bare RFC 9457 problem (used where there is no domain error, e.g. 404)."""
-    body = {
-        "type": PROBLEM_TYPE + code.lower().replace(".", "/"),
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
+) -> Response:
+    """A bare RFC 9457 problem of the gateway (used where there is no domain error)."""
+    return GATEWAY_PROBLEMS.respond(None, GATEWAY_PROBLEMS.document(status, code, detail, title), status, headers)
 
 
-def install(app: FastAPI) -> None:
-    """Register the exception handlers on ``app``."""
+def install(app: FastAPI, writer: ProblemWriter = GATEWAY_PROBLEMS) -> None:
+    """Register the exception handlers on ``app`` (the gateway's, or the sandbox's with its writer)."""
 
-    async def domain(request: Request, exc: Exception) -> JSONResponse:
+    async def domain(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, CarbonlinkError)
         if isinstance(exc, ConfigurationError | ReplayStoreUnavailable):
             log.error("%s %s: %s", request.method, request.url.path, exc)
-        return error_response(exc, request)
+        return error_response(exc, request, writer)
 
-    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        code = {404: "HTTP.NOT_FOUND", 405: "HTTP.METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP.ERROR")
-        return problem(
-            exc.status_code, code, str(exc.detail), title="HTTP error", headers=dict(exc.headers or {})
-        )
+        return writer.http_error(request, exc)
 
-    async def invalid(request: Request, exc: Exception) -> JSONResponse:
+    async def invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         where = "/".join(str(p) for p in first.get("loc", ()))
         return error_response(
-            InvalidRequest(f"{where}: {first.get('msg')}", code="HTTP.INVALID_REQUEST"), request
+            InvalidRequest(f"{where}: {first.get('msg')}", code="HTTP.INVALID_REQUEST"), request, writer
         )
 
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem(
-            500,
-            "SERVER.ERROR",
-            "the gateway failed to answer; the incident is logged",
-            title="Internal error",
-        )
+        return writer.unexpected(request)
 
     app.add_exception_handler(CarbonlinkError, domain)
     app.add_exception_handler(StarletteHTTPException, http_error)

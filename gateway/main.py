@@ -12,9 +12,11 @@ from fastapi import FastAPI
 from gateway import errors
 from gateway.api.middleware import GuardMiddleware
 from gateway.api.routes import health, metrics, oauth, peers, transfers, wellknown
+from gateway.api.services import ServiceSlot
 from gateway.settings import Settings, get_settings
-from gateway.transfers.ratelimit import Limit, make_limiter
-from gateway.transfers.settings import get_transfer_settings
+from gateway.transfers import TransferService, build_service
+from gateway.transfers.ratelimit import Limit, Limiter, make_limiter
+from gateway.transfers.settings import TransferSettings
 from gateway.trust.setup import Trust, build_trust
 
 log = logging.getLogger("carbonlink.gateway")
@@ -36,13 +38,26 @@ async def _refresh_loop(trust: Trust) -> None:
             log.warning("directory refresh refused (%s): %s", error.code, error.message)
 
 
+def _rate_limiter(config: TransferSettings) -> Limiter:
+    peers = {peer: Limit(p.per_minute, p.burst) for peer, p in config.rate_limit_peers.items()}
+    return make_limiter(config.rate_limit_store, config.rate_limit_per_minute, config.rate_limit_burst, peers)
+
+
 def create_app(settings: Settings | None = None, *, trust: Trust | None = None) -> FastAPI:
-    """Build the gateway. ``trust`` defaults to :func:`build_trust` on ``settings``."""
+    """Build the gateway from ``settings`` alone (default: the environment's, read once here at the edge).
+
+    ``trust`` defaults to :func:`build_trust` on ``settings``. The transfer service (and its stores) is
+    built when the app starts (its lifespan) and closed when it stops (:class:`ServiceSlot`).
+    """
     settings = settings or (trust.settings if trust else get_settings())
     trust = trust or build_trust(settings)
+    transfer_settings = settings.transfers
+    transfer_slot: ServiceSlot[TransferService] = ServiceSlot(
+        "transfer", lambda: build_service(trust, transfer_settings))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(transfer_slot.start)
         task = asyncio.create_task(_refresh_loop(trust))
         try:
             yield
@@ -50,6 +65,7 @@ def create_app(settings: Settings | None = None, *, trust: Trust | None = None) 
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await asyncio.to_thread(transfer_slot.close)
 
     app = FastAPI(
         title="carbonlink gateway",
@@ -59,17 +75,11 @@ def create_app(settings: Settings | None = None, *, trust: Trust | None = None) 
         "(private_key_jwt / tls_client_auth, DPoP- or mTLS-bound RFC 9068 tokens).",
     )
     app.state.trust = trust
+    app.state.transfers = transfer_slot
     errors.install(app)
     for module in (oauth, wellknown, peers, health, transfers, metrics):
         app.include_router(module.router)
-    transfer_settings = get_transfer_settings()
-    app.state.transfer_settings = transfer_settings
-    app.state.rate_limiter = make_limiter(
-        transfer_settings.rate_limit_store,
-        transfer_settings.rate_limit_per_minute,
-        transfer_settings.rate_limit_burst,
-        {peer: Limit(p.per_minute, p.burst) for peer, p in transfer_settings.rate_limit_peers.items()},
-    )
+    app.state.rate_limiter = _rate_limiter(transfer_settings)
     limit = transfer_settings.transfer_max_body_bytes
     app.add_middleware(
         GuardMiddleware, settings=settings, path_limits={"/v1/transfers": limit, "/v1/messages/": limit}

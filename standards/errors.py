@@ -27,15 +27,24 @@ if TYPE_CHECKING:
 
 
 class CarbonlinkError(Exception):
-    """Base of every domain error. ``code`` is stable and machine-readable."""
+    """Base of every domain error. ``code`` is stable and machine-readable.
+
+    ``findings`` are the coded findings behind the error (None when the error has none to give);
+    ``retry_after`` is the number of seconds after which a retry may succeed (None: retrying the
+    same request will not help). Domain errors carry no HTTP status: the HTTP layer maps classes
+    onto statuses in one table (:mod:`gateway.errors`).
+    """
 
     code: str = "CARBONLINK.ERROR"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, findings: Sequence[Finding] | None = None,
+                 retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        self.findings: list[Finding] | None = None if findings is None else list(findings)
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -76,9 +85,10 @@ class ValidationFailed(CarbonlinkError):
 
     code = "VALIDATION.FAILED"
 
-    def __init__(self, message: str, *, findings: Sequence[Finding]) -> None:
-        super().__init__(message)
-        self.findings = list(findings)
+    findings: list[Finding]
+
+    def __init__(self, message: str, *, findings: Sequence[Finding], code: str | None = None) -> None:
+        super().__init__(message, code=code, findings=findings)
 
 
 class TranslationError(CarbonlinkError):

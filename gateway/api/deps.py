@@ -45,11 +45,11 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 def _pem_to_der(pem: str) -> bytes:
     try:
         return x509.load_pem_x509_certificate(pem.encode("ascii")).public_bytes(Encoding.DER)
-    except (ValueError, UnicodeEncodeError):
+    except (ValueError, UnicodeEncodeError) as exc:
         raise InvalidRequest(
             "the client certificate passed by the proxy is not a PEM certificate",
             code="CLIENT.CERTIFICATE_MALFORMED",
-        ) from None
+        ) from exc
 
 
 async def client_certificate(request: Request, settings: SettingsDep) -> bytes | None:
@@ -144,7 +144,7 @@ def _verify_caller(request: Request, trust: Trust, cert: bytes | None) -> Caller
     try:
         participant = trust.directory.participant(claims.client_id)
     except (ParticipantUnknown, DirectoryError) as exc:
-        raise InvalidToken(exc.message, code=exc.code) from None
+        raise InvalidToken(exc.message, code=exc.code) from exc
     return Caller(participant=participant, token=claims)
 
 

@@ -147,7 +147,7 @@ def translate_command(
         _report_failure(exc.findings, exc.message, as_json)
         raise typer.Exit(EXIT_FINDINGS) from exc
     except TranslationError as exc:
-        _report_failure(list(getattr(exc, "findings", [])), exc.message, as_json)
+        _report_failure(exc.findings or [], exc.message, as_json)
         raise typer.Exit(EXIT_FINDINGS) from exc
     except CarbonlinkError as exc:
         raise fail(exc) from exc

@@ -11,8 +11,8 @@ class EvidenceError(CarbonlinkError):
     code = "EVIDENCE.ERROR"
 
 
-class NotCanonical(EvidenceError):
-    """A value cannot be written as canonical JSON (a float, a huge integer, a lone surrogate...)."""
+class NotJcs(EvidenceError):
+    """A value cannot be written as JCS bytes (RFC 8785) (a float, a huge integer, a lone surrogate...)."""
 
     code = "EVIDENCE.NOT_CANONICAL"
 

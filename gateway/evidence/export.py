@@ -1,14 +1,14 @@
 """Self-contained evidence exports an auditor verifies offline.
 
 An export is a JSON-lines file. Line 1 is the **manifest**; every further line is one record
-as canonical JSON, in ``seq`` order::
+as JCS bytes, in ``seq`` order::
 
     {"format": "carbonlink-evidence-export", "version": 1, "created": "...Z",
      "canonicalization": "RFC 8785 (integers only)", "hash": "SHA-256",
      "first_seq": 1, "prev_hash": "000...0", "head_seq": N, "head_hash": "...", "records": N,
      "jwks": {"keys": [...]}, "signature": "<compact JWS>"}
 
-``signature`` is a gateway JWS whose payload is the SHA-256 hex of the canonical JSON of the
+``signature`` is a gateway JWS whose payload is the SHA-256 hex of the JCS bytes of the
 manifest without ``signature``: it pins the count and the head, so a truncated or extended
 export is detected. ``jwks`` holds the public keys that signed; an auditor who has the
 gateway's published JWKS passes it instead (``--jwks``) so the check does not rest on keys
@@ -25,8 +25,9 @@ from typing import IO, Any
 
 import orjson
 
-from gateway.evidence.canonical import canonical_json, sha256_hex
+from gateway.digests import sha256_hex
 from gateway.evidence.errors import EvidenceConfigError, ExportUnreadable, InvalidEntry
+from gateway.evidence.jcs import jcs_bytes
 from gateway.evidence.log import EvidenceLog
 from gateway.evidence.record import GENESIS_PREV_HASH, EvidenceRecord, utc_timestamp
 from gateway.evidence.signing import KeySetVerifier, SignatureProblem, Signer
@@ -49,7 +50,7 @@ class ExportSummary:
 
 def _manifest_digest(manifest: dict[str, Any]) -> bytes:
     body = {k: v for k, v in manifest.items() if k != "signature"}
-    return sha256_hex(canonical_json(body)).encode("ascii")
+    return sha256_hex(jcs_bytes(body)).encode("ascii")
 
 
 def export_log(log: EvidenceLog, path: Path, *, signer: Signer, jwks: dict[str, Any] | None = None,
@@ -85,7 +86,7 @@ def export_log(log: EvidenceLog, path: Path, *, signer: Signer, jwks: dict[str, 
     count = 0
     try:
         with tmp.open("wb") as out:
-            out.write(canonical_json(manifest) + b"\n")
+            out.write(jcs_bytes(manifest) + b"\n")
             for record in log.records(from_seq=from_seq, to_seq=head_seq):
                 out.write(record.to_line() + b"\n")
                 count += 1
@@ -117,7 +118,7 @@ def read_manifest(line: bytes) -> dict[str, Any]:
     try:
         manifest = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        raise ExportUnreadable(f"line 1 (the manifest) is not JSON: {exc}") from None
+        raise ExportUnreadable(f"line 1 (the manifest) is not JSON: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != EXPORT_FORMAT:
         raise ExportUnreadable(f"line 1 is not a {EXPORT_FORMAT} manifest")
     if manifest.get("version") != EXPORT_VERSION:
@@ -140,7 +141,7 @@ def verify_export(path: Path, *, keys: KeySetVerifier | None = None,
     try:
         stream = path.open("rb")
     except OSError as exc:
-        raise ExportUnreadable(f"cannot read {path}: {exc.strerror}", code="INPUT.NOT_FOUND") from None
+        raise ExportUnreadable(f"cannot read {path}: {exc.strerror}", code="INPUT.NOT_FOUND") from exc
     with stream:
         lines = _lines(stream)
         first = next(lines, None)

@@ -1,6 +1,6 @@
 """The evidence log: append exchanges, read them back, verify the chain.
 
-:func:`open_log` picks the backend from a URL: ``sqlite:///path/to/evidence.db`` (embedded,
+:func:`gateway.evidence.open_log` picks the backend from a URL: ``sqlite:///path/to/evidence.db`` (embedded,
 single node) or ``postgresql://...`` (scale-out: N gateway processes append to one chain).
 Both accept ``?table=name`` (default ``evidence``); SQLite also ``?synchronous=full|normal``.
 """
@@ -13,7 +13,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 
@@ -39,7 +38,7 @@ def check_table_name(name: str) -> str:
 
 
 def record_from_row(row: tuple[Any, ...], loads: Any) -> EvidenceRecord:
-    """Rebuild a record from a row in :data:`COLUMNS` order (JSON columns are canonical text).
+    """Rebuild a record from a row in :data:`COLUMNS` order (JSON columns hold JCS text).
 
     A row that cannot be read back (JSON columns edited into garbage, wrong types) raises
     :class:`InvalidEntry` naming the row's ``seq``.
@@ -52,12 +51,12 @@ def record_from_row(row: tuple[Any, ...], loads: Any) -> EvidenceRecord:
                               receipt=None if receipt is None else loads(receipt), verdicts=loads(verdicts),
                               prev_hash=prev_hash, hash=hash_, signature=signature, v=int(v))
     except (ValueError, TypeError) as exc:  # orjson.JSONDecodeError is a ValueError
-        raise InvalidEntry(f"record {seq} cannot be read back: {exc}") from None
+        raise InvalidEntry(f"record {seq} cannot be read back: {exc}") from exc
 
 
 def record_to_row(record: EvidenceRecord) -> tuple[Any, ...]:
-    """The row of a sealed record. JSON columns are plain JSON text: verification re-canonicalizes
-    them, so their stored key order does not matter (sealing already proved them canonical)."""
+    """The row of a sealed record. JSON columns are plain JSON text: verification re-encodes
+    them, so their stored key order does not matter (sealing already proved them JCS-representable)."""
     receipt = None if record.receipt is None else orjson.dumps(record.receipt).decode("utf-8")
     return (record.seq, record.ts, record.kind, record.sender, record.receiver, record.message_id,
             record.inbound_sha256, record.outbound_sha256, receipt,
@@ -109,7 +108,7 @@ class EvidenceLog(ABC):
             raise
         except Exception as exc:  # a signer (key store, HSM) failing is a coded refusal, nothing is written
             raise EvidenceConfigError(f"the evidence signer {self._signer.kid!r} failed: {exc}",
-                                      code="EVIDENCE.SIGNER_FAILED") from None
+                                      code="EVIDENCE.SIGNER_FAILED") from exc
         return replace(draft, hash=digest, signature=signature)
 
     def append(self, exchange: Exchange) -> EvidenceRecord:
@@ -222,45 +221,3 @@ class EvidenceLog(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _split_options(url: str, allowed: set[str]) -> tuple[str, dict[str, str]]:
-    """Take carbonlink's own query options out of a URL, leaving the driver's (sslmode...) in."""
-    parts = urlsplit(url)
-    options: dict[str, str] = {}
-    keep: list[tuple[str, str]] = []
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key in allowed:
-            options[key] = value
-        else:
-            keep.append((key, value))
-    return urlunsplit(parts._replace(query=urlencode(keep))), options
-
-
-def open_log(url: str, *, signer: Signer | None = None, create: bool = True) -> EvidenceLog:
-    """Open the log named by ``url`` (``sqlite:///path`` or ``postgresql://...``).
-
-    Without a ``signer`` the log is read-only (show, verify, export). ``create=False`` refuses
-    to create a missing SQLite file (reading commands must not invent an empty log).
-    """
-    if url.startswith("sqlite://"):
-        from gateway.evidence.sqlite import SqliteEvidenceLog
-
-        path, _, query = url[len("sqlite://"):].partition("?")
-        options = dict(parse_qsl(query, keep_blank_values=True))
-        unknown = sorted(set(options) - {"table", "synchronous"})
-        if unknown:
-            raise EvidenceConfigError(f"unknown SQLite evidence option(s) {', '.join(unknown)} "
-                                      "(known: table, synchronous)")
-        path = path[1:] if path.startswith("/") else path
-        if not path:
-            raise EvidenceConfigError("a SQLite evidence URL names a file: sqlite:///relative or sqlite:////abs")
-        return SqliteEvidenceLog(path, signer=signer, table=options.get("table", "evidence"),
-                                 synchronous=options.get("synchronous", "full"), create=create)
-    if url.startswith(("postgresql://", "postgres://")):
-        from gateway.evidence.postgres import PostgresEvidenceLog
-
-        dsn, options = _split_options(url, {"table"})
-        return PostgresEvidenceLog(dsn.rstrip("?"), signer=signer, table=options.get("table", "evidence"))
-    raise EvidenceConfigError(f"evidence log URL {url!r} is neither sqlite:///... nor postgresql://...")
-

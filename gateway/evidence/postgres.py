@@ -14,8 +14,8 @@ from typing import Any
 
 import psycopg
 
-from gateway.evidence.canonical import canonical_json
 from gateway.evidence.errors import EvidenceStoreUnavailable
+from gateway.evidence.jcs import jcs_bytes
 from gateway.evidence.log import COLUMNS, EvidenceLog, check_table_name, record_to_row
 from gateway.evidence.record import EvidenceRecord, Exchange
 from gateway.evidence.signing import Signer
@@ -43,7 +43,7 @@ class PostgresEvidenceLog(EvidenceLog):
         try:
             return psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
         except psycopg.Error as exc:
-            raise EvidenceStoreUnavailable(f"cannot connect to the PostgreSQL evidence log: {exc}") from None
+            raise EvidenceStoreUnavailable(f"cannot connect to the PostgreSQL evidence log: {exc}") from exc
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn.closed or self._conn.broken:
@@ -77,7 +77,7 @@ class PostgresEvidenceLog(EvidenceLog):
                                    f"FOR EACH STATEMENT EXECUTE FUNCTION {t}_refuse()")
         except psycopg.Error as exc:
             raise EvidenceStoreUnavailable(f"cannot prepare the PostgreSQL evidence table {t}: {exc}"
-                                           ) from None
+                                           ) from exc
 
     def _append_batch(self, exchanges: list[Exchange]) -> list[EvidenceRecord]:
         t = self._table
@@ -95,7 +95,7 @@ class PostgresEvidenceLog(EvidenceLog):
                                        [record_to_row(r) for r in records])
                 self._remember_key(conn)
         except psycopg.Error as exc:
-            raise EvidenceStoreUnavailable(f"the PostgreSQL evidence log refused the append: {exc}") from None
+            raise EvidenceStoreUnavailable(f"the PostgreSQL evidence log refused the append: {exc}") from exc
         if self._signer is not None:
             self._known_kids.add(self._signer.kid)
         return records
@@ -104,7 +104,7 @@ class PostgresEvidenceLog(EvidenceLog):
         assert self._signer is not None
         kid = self._signer.kid
         if kid not in self._known_kids:
-            jwk = canonical_json(self._signer.public_jwk()).decode("utf-8")
+            jwk = jcs_bytes(self._signer.public_jwk()).decode("utf-8")
             conn.execute(f"INSERT INTO {self._table}_keys (kid, jwk) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                          (kid, jwk))
 
@@ -113,7 +113,7 @@ class PostgresEvidenceLog(EvidenceLog):
             with self._lock:
                 return self._connection().execute(sql, params).fetchall()
         except psycopg.Error as exc:
-            raise EvidenceStoreUnavailable(f"cannot read the PostgreSQL evidence log: {exc}") from None
+            raise EvidenceStoreUnavailable(f"cannot read the PostgreSQL evidence log: {exc}") from exc
 
     def drop(self) -> None:
         """Drop the chain's tables and function (tests only: this destroys evidence)."""

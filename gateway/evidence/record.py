@@ -1,7 +1,7 @@
 """Evidence records: what one exchange leaves behind, and how its hash is defined.
 
 A record's ``hash`` is the lower-case hex SHA-256 of the canonical JSON
-(:mod:`gateway.evidence.canonical`) of the object made of the fields in :data:`HASHED_FIELDS`.
+(:mod:`gateway.evidence.jcs`) of the object made of the fields in :data:`HASHED_FIELDS`.
 ``prev_hash`` of the first record is :data:`GENESIS_PREV_HASH` (64 zeros). ``signature`` is a
 compact JWS by the gateway whose payload is the 64 ASCII characters of ``hash``.
 """
@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.evidence.canonical import canonical_json, sha256_hex
-from gateway.evidence.errors import InvalidEntry, NotCanonical
+from gateway.digests import is_sha256_hex, sha256_hex
+from gateway.evidence.errors import InvalidEntry, NotJcs
+from gateway.evidence.jcs import jcs_bytes
+from gateway.protocol import id_problem
 
 RECORD_VERSION = 1
 GENESIS_PREV_HASH = "0" * 64
@@ -23,12 +25,9 @@ HASHED_FIELDS = ("v", "seq", "ts", "kind", "sender", "receiver", "message_id", "
                  "outbound_sha256", "receipt", "verdicts", "prev_hash")
 ALL_FIELDS = (*HASHED_FIELDS, "hash", "signature")
 
-MAX_ID_CHARS = 256
 MAX_JSON_BYTES = 1024 * 1024
 
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _KIND = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -38,17 +37,14 @@ def utc_timestamp(moment: datetime | None = None) -> str:
 
 
 def is_digest(value: object) -> bool:
-    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
+    return is_sha256_hex(value)
 
 
 def _check_id(name: str, value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise InvalidEntry(f"{name} must be a non-empty string")
-    if len(value) > MAX_ID_CHARS:
-        raise InvalidEntry(f"{name} is longer than {MAX_ID_CHARS} characters")
-    if _CONTROL.search(value):
-        raise InvalidEntry(f"{name} contains control characters")
-    return value
+    problem = id_problem(value)
+    if problem is not None:
+        raise InvalidEntry(f"{name} {problem}")
+    return str(value)
 
 
 def _check_digest(name: str, value: object) -> str | None:
@@ -66,9 +62,9 @@ def _check_json(name: str, value: object, *, nullable: bool) -> dict[str, Any] |
     if not isinstance(value, Mapping):
         raise InvalidEntry(f"{name} must be a JSON object" + (" or null" if nullable else ""))
     try:
-        size = len(canonical_json(dict(value)))
-    except NotCanonical as exc:
-        raise InvalidEntry(f"{name}: {exc.message}") from None
+        size = len(jcs_bytes(dict(value)))
+    except NotJcs as exc:
+        raise InvalidEntry(f"{name}: {exc.message}") from exc
     if size > MAX_JSON_BYTES:
         raise InvalidEntry(f"{name} is {size} bytes of JSON, over the limit of {MAX_JSON_BYTES}")
     return dict(value)
@@ -132,15 +128,15 @@ class EvidenceRecord:
         return {name: getattr(self, name) for name in HASHED_FIELDS}
 
     def computed_hash(self) -> str:
-        """SHA-256 of the canonical JSON of the hashed fields, as they are now."""
-        return sha256_hex(canonical_json(self.hashed_body()))
+        """SHA-256 of the JCS bytes of the hashed fields, as they are now."""
+        return sha256_hex(jcs_bytes(self.hashed_body()))
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in ALL_FIELDS}
 
     def to_line(self) -> bytes:
-        """The record as one canonical JSON line (the export format)."""
-        return canonical_json(self.as_dict())
+        """The record as one JCS line (the export format)."""
+        return jcs_bytes(self.as_dict())
 
     @classmethod
     def from_dict(cls, data: Any) -> EvidenceRecord:

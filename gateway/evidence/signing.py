@@ -1,8 +1,9 @@
 """Signatures over evidence: the :class:`Signer` protocol the log needs, a JWK-backed signer,
 and :class:`KeySetVerifier`, which checks signatures against a public JWKS with joserfc.
 
-The evidence log depends only on this protocol, not on the trust layer: the gateway hands it
-any object with a ``kid``, a ``public_jwk()`` and ``sign(payload) -> compact JWS``.
+The evidence log depends only on this protocol: the gateway hands it any object with a ``kid``,
+a ``public_jwk()`` and ``sign(payload) -> compact JWS``. Keys are imported and checked the way the
+trust layer imports every key (:func:`gateway.trust.keys.import_jwk`, one allow-list of algorithms).
 """
 
 from __future__ import annotations
@@ -16,16 +17,18 @@ from typing import Any, Protocol, runtime_checkable
 import orjson
 from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, JWKRegistry, Key, OKPKey, RSAKey
+from joserfc.jwk import ECKey, Key, OKPKey
 
-from gateway.evidence.errors import EvidenceConfigError
+from gateway.evidence.errors import EvidenceConfigError, EvidenceError
+from gateway.trust import jose
+from gateway.trust.errors import ConfigurationError
+from gateway.trust.keys import import_jwk
 from standards.safeio import load_json, read_bytes
 
 #: Media type in the ``typ`` header of every evidence signature.
 EVIDENCE_JWS_TYPE = "evidence+jws"
 #: Algorithms accepted for evidence signatures (the gateway's own allow-list).
 EVIDENCE_ALGORITHMS = ("ES256", "Ed25519", "PS256")
-_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 MAX_SIGNATURE_CHARS = 4096
 
 
@@ -42,13 +45,11 @@ class Signer(Protocol):
 
 
 def _algorithm(key: Key) -> str:
-    if isinstance(key, ECKey) and key.dict_value.get("crv") == "P-256":
-        return "ES256"
-    if isinstance(key, OKPKey) and key.dict_value.get("crv") == "Ed25519":
-        return "Ed25519"
-    if isinstance(key, RSAKey) and len(_b64(str(key.dict_value.get("n", "")))) * 8 >= 2048:
-        return "PS256"
-    raise EvidenceConfigError(f"key {key.kid!r} is not a P-256, Ed25519 or RSA >= 2048 signing key")
+    """The one algorithm ``key`` signs with (the gateway's allow-list, :func:`jose.algorithm_for`)."""
+    try:
+        return jose.algorithm_for(key)
+    except jose.JwsRejected as exc:
+        raise EvidenceConfigError(f"key {key.kid!r} is not a P-256, Ed25519 or RSA >= 2048 signing key") from exc
 
 
 def _b64(segment: str) -> bytes:
@@ -59,21 +60,11 @@ def _b64(segment: str) -> bytes:
 
 
 def _import(jwk: Any, *, private: bool, what: str) -> Key:
-    if not isinstance(jwk, Mapping):
-        raise EvidenceConfigError(f"{what}: a JWK is a JSON object")
-    if not private and _PRIVATE_MEMBERS.intersection(jwk):
-        raise EvidenceConfigError(f"{what}: a public key set holds private key material")
-    kid = jwk.get("kid")
-    if not isinstance(kid, str) or not kid:
-        raise EvidenceConfigError(f"{what}: every key needs a kid")
+    """One JWK, imported and checked as the trust layer imports keys (:func:`import_jwk`)."""
     try:
-        key = JWKRegistry.import_key(dict(jwk))
-    except (JoseError, ValueError, TypeError) as exc:
-        raise EvidenceConfigError(f"{what}: key {kid!r} cannot be imported: {exc}") from None
-    _algorithm(key)
-    if private and key.private_key is None:
-        raise EvidenceConfigError(f"{what}: key {kid!r} has no private part")
-    return key
+        return import_jwk(jwk, private=private, what=what)
+    except ConfigurationError as exc:
+        raise EvidenceConfigError(exc.message) from exc
 
 
 class JwkSigner:
@@ -129,13 +120,14 @@ class JwkSigner:
         raise EvidenceConfigError(f"{what}: the current key {current!r} is not in the keyring")
 
 
-class SignatureProblem(Exception):
-    """A signature check failed; ``rule`` is the evidence rule id it maps to."""
+class SignatureProblem(EvidenceError):
+    """A signature check failed; ``rule`` (also its ``code``) is the evidence rule id it maps to."""
+
+    code = "EVIDENCE.SIGNATURE_INVALID"
 
     def __init__(self, rule: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, code=rule)
         self.rule = rule
-        self.message = message
 
 
 class KeySetVerifier:
@@ -203,7 +195,7 @@ class KeySetVerifier:
             obj = jws.deserialize_compact(token, key, algorithms=[str(alg)])
         except JoseError as exc:
             raise SignatureProblem("EVIDENCE.SIGNATURE_INVALID",
-                                   f"the signature by key {kid!r} does not verify ({exc.error})") from None
+                                   f"the signature by key {kid!r} does not verify ({exc.error})") from exc
         if obj.payload != payload:
             raise SignatureProblem("EVIDENCE.SIGNATURE_MISMATCH",
                                    f"the signature by key {kid!r} is valid but signs a different hash "

@@ -11,8 +11,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from gateway.evidence.canonical import canonical_json
 from gateway.evidence.errors import EvidenceConfigError, EvidenceStoreUnavailable
+from gateway.evidence.jcs import jcs_bytes
 from gateway.evidence.log import COLUMNS, EvidenceLog, check_table_name, record_to_row
 from gateway.evidence.record import EvidenceRecord, Exchange
 from gateway.evidence.signing import Signer
@@ -38,7 +38,7 @@ class SqliteEvidenceLog(EvidenceLog):
             self._conn.execute("PRAGMA busy_timeout=0")  # appends wait in begin_immediate instead
         except sqlite3.Error as exc:
             raise EvidenceStoreUnavailable(f"cannot open the SQLite evidence log {self.path}: {exc}"
-                                           ) from None
+                                           ) from exc
 
     def _create(self) -> None:
         t = self._table
@@ -73,7 +73,7 @@ class SqliteEvidenceLog(EvidenceLog):
                 conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise EvidenceStoreUnavailable(f"the SQLite evidence log refused the append: {exc}") from None
+            raise EvidenceStoreUnavailable(f"the SQLite evidence log refused the append: {exc}") from exc
         if self._signer is not None:
             self._known_kids.add(self._signer.kid)
         return records
@@ -82,7 +82,7 @@ class SqliteEvidenceLog(EvidenceLog):
         assert self._signer is not None
         kid = self._signer.kid
         if kid not in self._known_kids:
-            jwk = canonical_json(self._signer.public_jwk()).decode("utf-8")
+            jwk = jcs_bytes(self._signer.public_jwk()).decode("utf-8")
             conn.execute(f"INSERT OR IGNORE INTO {self._table}_keys (kid, jwk) VALUES (?, ?)", (kid, jwk))
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
@@ -90,7 +90,7 @@ class SqliteEvidenceLog(EvidenceLog):
             with self._lock:
                 return self._conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise EvidenceStoreUnavailable(f"cannot read the SQLite evidence log: {exc}") from None
+            raise EvidenceStoreUnavailable(f"cannot read the SQLite evidence log: {exc}") from exc
 
     def close(self) -> None:
         self._conn.close()

@@ -13,7 +13,13 @@ Before delivering, the gateway claims the message::
 backend from a URL: ``sqlite:///path`` (single node) or ``redis://...`` (scale-out).
 """
 
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
 from gateway.idempotency.store import (
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_RETENTION_SECONDS,
     Claim,
     ClaimInProgress,
     ClaimState,
@@ -23,7 +29,6 @@ from gateway.idempotency.store import (
     IdempotencyStoreUnavailable,
     InvalidClaim,
     LeaseLost,
-    open_store,
 )
 
 __all__ = [
@@ -38,3 +43,31 @@ __all__ = [
     "LeaseLost",
     "open_store",
 ]
+
+
+def open_store(url: str, *, lease_seconds: float = DEFAULT_LEASE_SECONDS,
+               retention_seconds: float = DEFAULT_RETENTION_SECONDS) -> IdempotencyStore:
+    """``sqlite:///path[?table=..&synchronous=..]`` or ``redis://host:port/db[?prefix=..]``."""
+    base, _, query = url.partition("?")
+    options = dict(parse_qsl(query, keep_blank_values=True))
+    if url.startswith("sqlite://"):
+        from gateway.idempotency.sqlite import SqliteIdempotencyStore
+
+        path = base[len("sqlite://"):]
+        path = path[1:] if path.startswith("/") else path
+        unknown = sorted(set(options) - {"table", "synchronous"})
+        if unknown or not path:
+            raise InvalidClaim(f"bad SQLite idempotency URL {url!r} (sqlite:///path?table=..&synchronous=..)",
+                               code="IDEMPOTENCY.CONFIGURATION")
+        return SqliteIdempotencyStore(path, table=options.get("table", "idempotency"),
+                                      synchronous=options.get("synchronous", "full"),
+                                      lease_seconds=lease_seconds, retention_seconds=retention_seconds)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from gateway.idempotency.redis import RedisIdempotencyStore
+
+        prefix = options.pop("prefix", "carbonlink:idem")
+        rest = "&".join(f"{k}={v}" for k, v in options.items())
+        return RedisIdempotencyStore(base + (f"?{rest}" if rest else ""), prefix=prefix,
+                                     lease_seconds=lease_seconds, retention_seconds=retention_seconds)
+    raise InvalidClaim(f"idempotency store URL {url!r} is neither sqlite:///... nor redis://...",
+                       code="IDEMPOTENCY.CONFIGURATION")

@@ -75,7 +75,7 @@ class RedisIdempotencyStore(IdempotencyStore):
             return script(keys=[key], args=args)
         except (redis.RedisError, OSError) as exc:
             raise IdempotencyStoreUnavailable(f"the idempotency store (Redis) is unavailable: {exc}"
-                                              ) from None
+                                              ) from exc
 
     def claim(self, sender: str, message_id: str, body_sha256: str) -> Claim:
         sender, message_id = check_key(sender, message_id)
@@ -113,7 +113,7 @@ class RedisIdempotencyStore(IdempotencyStore):
             self._redis.ping()
         except (redis.RedisError, OSError) as exc:
             raise IdempotencyStoreUnavailable(f"the idempotency store (Redis) is unavailable: {exc}"
-                                              ) from None
+                                              ) from exc
 
     def close(self) -> None:
         self._redis.close()

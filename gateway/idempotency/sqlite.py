@@ -60,7 +60,7 @@ class SqliteIdempotencyStore(IdempotencyStore):
             self._conn.execute("PRAGMA busy_timeout=0")  # writers wait in begin_immediate instead
         except sqlite3.Error as exc:
             raise IdempotencyStoreUnavailable(f"cannot open the SQLite idempotency store {path}: {exc}"
-                                              ) from None
+                                              ) from exc
 
     def _write(self, work: Callable[[sqlite3.Connection, float], T]) -> T:
         with self._lock:
@@ -73,7 +73,7 @@ class SqliteIdempotencyStore(IdempotencyStore):
                     self._conn.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
-                raise IdempotencyStoreUnavailable(f"the SQLite idempotency store failed: {exc}") from None
+                raise IdempotencyStoreUnavailable(f"the SQLite idempotency store failed: {exc}") from exc
             return result
 
     def claim(self, sender: str, message_id: str, body_sha256: str) -> Claim:
@@ -146,7 +146,7 @@ class SqliteIdempotencyStore(IdempotencyStore):
             try:
                 self._conn.execute("SELECT 1").fetchone()
             except sqlite3.Error as exc:
-                raise IdempotencyStoreUnavailable(f"the SQLite idempotency store failed: {exc}") from None
+                raise IdempotencyStoreUnavailable(f"the SQLite idempotency store failed: {exc}") from exc
 
     def close(self) -> None:
         self._conn.close()

@@ -1,26 +1,24 @@
-"""The idempotency store's interface, claim states, errors and URL dispatch."""
+"""The idempotency store's interface, claim states and errors (the backends implement the interface;
+:func:`gateway.idempotency.open_store` picks one from a URL)."""
 
 from __future__ import annotations
 
 import math
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 
+from gateway.digests import is_sha256_hex
+from gateway.protocol import id_problem
 from standards.errors import CarbonlinkError
 
-MAX_ID_CHARS = 256
 MAX_RECEIPT_BYTES = 1024 * 1024
 DEFAULT_LEASE_SECONDS = 120.0
 DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600.0
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class IdempotencyError(CarbonlinkError):
@@ -45,8 +43,7 @@ class ClaimInProgress(IdempotencyError):
     code = "IDEMPOTENCY.IN_PROGRESS"
 
     def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after)
 
 
 class LeaseLost(IdempotencyError):
@@ -97,17 +94,14 @@ class Claim:
 
 def check_key(sender: object, message_id: object) -> tuple[str, str]:
     for name, value in (("sender", sender), ("message id", message_id)):
-        if not isinstance(value, str) or not value:
-            raise InvalidClaim(f"the {name} must be a non-empty string")
-        if len(value) > MAX_ID_CHARS:
-            raise InvalidClaim(f"the {name} is longer than {MAX_ID_CHARS} characters")
-        if _CONTROL.search(value):
-            raise InvalidClaim(f"the {name} contains control characters")
+        problem = id_problem(value)
+        if problem is not None:
+            raise InvalidClaim(f"the {name} {problem}")
     return str(sender), str(message_id)
 
 
 def check_digest(digest: object) -> str:
-    if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
+    if not isinstance(digest, str) or not is_sha256_hex(digest):
         raise InvalidClaim("the body digest must be 64 lower-case hex characters (SHA-256)")
     return digest
 
@@ -127,7 +121,7 @@ def encode_receipt(receipt: object) -> bytes:
     try:
         data = orjson.dumps(dict(receipt))
     except (orjson.JSONEncodeError, TypeError) as exc:
-        raise InvalidClaim(f"the receipt is not JSON-serializable: {exc}") from None
+        raise InvalidClaim(f"the receipt is not JSON-serializable: {exc}") from exc
     if len(data) > MAX_RECEIPT_BYTES:
         raise InvalidClaim(f"the receipt is {len(data)} bytes, over the limit of {MAX_RECEIPT_BYTES}")
     return data
@@ -181,31 +175,3 @@ class IdempotencyStore(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def open_store(url: str, *, lease_seconds: float = DEFAULT_LEASE_SECONDS,
-               retention_seconds: float = DEFAULT_RETENTION_SECONDS) -> IdempotencyStore:
-    """``sqlite:///path[?table=..&synchronous=..]`` or ``redis://host:port/db[?prefix=..]``."""
-    base, _, query = url.partition("?")
-    options = dict(parse_qsl(query, keep_blank_values=True))
-    if url.startswith("sqlite://"):
-        from gateway.idempotency.sqlite import SqliteIdempotencyStore
-
-        path = base[len("sqlite://"):]
-        path = path[1:] if path.startswith("/") else path
-        unknown = sorted(set(options) - {"table", "synchronous"})
-        if unknown or not path:
-            raise InvalidClaim(f"bad SQLite idempotency URL {url!r} (sqlite:///path?table=..&synchronous=..)",
-                               code="IDEMPOTENCY.CONFIGURATION")
-        return SqliteIdempotencyStore(path, table=options.get("table", "idempotency"),
-                                      synchronous=options.get("synchronous", "full"),
-                                      lease_seconds=lease_seconds, retention_seconds=retention_seconds)
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        from gateway.idempotency.redis import RedisIdempotencyStore
-
-        prefix = options.pop("prefix", "carbonlink:idem")
-        rest = "&".join(f"{k}={v}" for k, v in options.items())
-        return RedisIdempotencyStore(base + (f"?{rest}" if rest else ""), prefix=prefix,
-                                     lease_seconds=lease_seconds, retention_seconds=retention_seconds)
-    raise InvalidClaim(f"idempotency store URL {url!r} is neither sqlite:///... nor redis://...",
-                       code="IDEMPOTENCY.CONFIGURATION")

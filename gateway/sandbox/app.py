@@ -12,6 +12,7 @@ Routes (every answer body is signed, see docs/sandbox.md):
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,10 +20,59 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.sandbox.errors import BodyTooLarge, SandboxError
-from gateway.sandbox.service import Answer, Sandbox
+from gateway import errors
+from gateway.sandbox.errors import BodyTooLarge, GatewayAuthError, SandboxError
+from gateway.sandbox.service import Answer, Sandbox, dumps_sorted
+from standards.errors import CarbonlinkError
 
 log = logging.getLogger("carbonlink.sandbox")
+
+PROBLEM_TYPE = "https://carbonlink.dev/problems/sandbox/"
+#: Where a route keeps the request body it read, so an error answer can be signed over it.
+REQUEST_BODY = "carbonlink.sandbox.request_body"
+
+#: A sandbox handler run in a worker thread: (request body, lower-cased headers) -> signed answer.
+Handler = Callable[[bytes, dict[str, str]], Answer]
+
+
+class SandboxProblems(errors.ProblemWriter):
+    """The sandbox's problem answers: signed like every answer, with the registry id, typed under
+    ``/problems/sandbox/`` and challenging with ``Bearer`` (RFC 6750 §3) when the gateway's token is refused."""
+
+    problem_type = PROBLEM_TYPE
+    cache_control = None
+    names_oauth_errors = False
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def type_uri(self, code: str) -> str:
+        return self.problem_type + code.lower().replace("sandbox.", "").replace("_", "-")
+
+    def challenge(self, exc: CarbonlinkError, status: int, oauth: str | None) -> str | None:
+        if isinstance(exc, GatewayAuthError):
+            return f'Bearer error="invalid_token", error_description="{exc.code}"'
+        return None
+
+    def document(self, status: int, code: str, detail: str, title: str) -> dict[str, Any]:
+        return {**super().document(status, code, detail, title), "registry": self.sandbox.config.registry_id}
+
+    def respond(self, request: Request | None, problem: dict[str, Any], status: int,
+                headers: dict[str, str] | None = None) -> Response:
+        request_body = request.scope.get(REQUEST_BODY) if request is not None else None
+        return _send(self.sandbox.signed(status, dumps_sorted(problem), request_body,
+                                         media_type="application/problem+json", extra=headers or None))
+
+    def http_error(self, request: Request, exc: StarletteHTTPException) -> Response:
+        names = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+        code = f"SANDBOX.{names.get(exc.status_code, f'HTTP_{exc.status_code}')}"
+        detail = f"{request.method} {request.url.path}: {exc.detail}"
+        return self.respond(request, self.document(exc.status_code, code, detail, SandboxError.__name__),
+                            exc.status_code)
+
+    def unexpected(self, request: Request) -> Response:
+        return self.respond(request, self.document(500, "SANDBOX.INTERNAL", "the sandbox failed unexpectedly",
+                                                   SandboxError.__name__), 500)
 
 
 def _send(answer: Answer) -> Response:
@@ -44,7 +94,36 @@ async def _body(request: Request, limit: int) -> bytes:
         if size > limit:
             raise BodyTooLarge(f"the body is larger than {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    request.scope[REQUEST_BODY] = body
+    return body
+
+
+def _posting(handler: Handler, limit: int) -> Callable[[Request], Awaitable[Response]]:
+    """A route that reads the (capped) body and runs ``handler`` on it in a worker thread."""
+
+    async def route(request: Request) -> Response:
+        body = await _body(request, limit)
+        return _send(await run_in_threadpool(handler, body, _headers(request)))
+
+    return route
+
+
+def _reading(handler: Callable[[dict[str, str]], Answer]) -> Callable[[Request], Awaitable[Response]]:
+    """A route without a body that runs ``handler`` in a worker thread."""
+
+    async def route(request: Request) -> Response:
+        return _send(await run_in_threadpool(handler, _headers(request)))
+
+    return route
+
+
+def _settling(sandbox: Sandbox, limit: int, *, confirm: bool) -> Callable[..., Awaitable[Response]]:
+    async def route(message_id: str, request: Request) -> Response:
+        body = await _body(request, limit)
+        return _send(await run_in_threadpool(sandbox.settle, message_id, body, _headers(request), confirm=confirm))
+
+    return route
 
 
 def create_app(sandbox: Sandbox) -> FastAPI:
@@ -54,52 +133,21 @@ def create_app(sandbox: Sandbox) -> FastAPI:
                   description=f"A sandbox registry speaking {config.format} ({sandbox.medium.value}).")
     app.state.sandbox = sandbox
     limit = config.max_body_bytes
-
-    async def read(request: Request) -> bytes | Response:
-        try:
-            return await _body(request, limit)
-        except BodyTooLarge as exc:
-            return _send(sandbox.problem(exc, None))
-
-    @app.post(config.messages_path, summary="A message from the gateway, in this registry's format")
-    async def messages(request: Request) -> Response:
-        body = await read(request)
-        if isinstance(body, Response):
-            return body
-        return _send(await run_in_threadpool(sandbox.receive, body, _headers(request)))
-
-    @app.get("/holdings", summary="Units held here (operator or gateway token)")
-    async def holdings(request: Request) -> Response:
-        return _send(await run_in_threadpool(sandbox.holdings, _headers(request)))
-
-    @app.post("/outgoing", summary="Operator: send units out (pending debit until settled)")
-    async def outgoing(request: Request) -> Response:
-        body = await read(request)
-        if isinstance(body, Response):
-            return body
-        return _send(await run_in_threadpool(sandbox.reserve, body, _headers(request)))
-
-    @app.post("/outgoing/{message_id}/confirm", summary="Operator: the receiver accepted; debit for good")
-    async def confirm(message_id: str, request: Request) -> Response:
-        body = await read(request)
-        if isinstance(body, Response):
-            return body
-        return _send(await run_in_threadpool(sandbox.settle, message_id, body, _headers(request), confirm=True))
-
-    @app.post("/outgoing/{message_id}/release", summary="Operator: the receiver refused; units back to held")
-    async def release(message_id: str, request: Request) -> Response:
-        body = await read(request)
-        if isinstance(body, Response):
-            return body
-        return _send(await run_in_threadpool(sandbox.settle, message_id, body, _headers(request), confirm=False))
-
-    @app.get("/journal", summary="Operator: every applied action, seed and settlement")
-    async def journal(request: Request) -> Response:
-        return _send(await run_in_threadpool(sandbox.journal, _headers(request)))
-
-    @app.get("/notices", summary="Operator: every notice (acceptance, rejection, completion, termination) received")
-    async def notices(request: Request) -> Response:
-        return _send(await run_in_threadpool(sandbox.notices, _headers(request)))
+    errors.install(app, SandboxProblems(sandbox))
+    app.add_api_route(config.messages_path, _posting(sandbox.receive, limit), methods=["POST"],
+                      summary="A message from the gateway, in this registry's format")
+    app.add_api_route("/holdings", _reading(sandbox.holdings), methods=["GET"],
+                      summary="Units held here (operator or gateway token)")
+    app.add_api_route("/outgoing", _posting(sandbox.reserve, limit), methods=["POST"],
+                      summary="Operator: send units out (pending debit until settled)")
+    app.add_api_route("/outgoing/{message_id}/confirm", _settling(sandbox, limit, confirm=True), methods=["POST"],
+                      summary="Operator: the receiver accepted; debit for good")
+    app.add_api_route("/outgoing/{message_id}/release", _settling(sandbox, limit, confirm=False), methods=["POST"],
+                      summary="Operator: the receiver refused; units back to held")
+    app.add_api_route("/journal", _reading(sandbox.journal), methods=["GET"],
+                      summary="Operator: every applied action, seed and settlement")
+    app.add_api_route("/notices", _reading(sandbox.notices), methods=["GET"],
+                      summary="Operator: every notice (acceptance, rejection, completion, termination) received")
 
     @app.get("/.well-known/jwks.json", summary="The sandbox's public signing key")
     def jwks() -> JSONResponse:
@@ -109,21 +157,6 @@ def create_app(sandbox: Sandbox) -> FastAPI:
     def health() -> dict[str, Any]:
         return {"status": "ok", "registry": config.registry_id, "format": config.format,
                 "medium": sandbox.medium.value, "messages_path": config.messages_path}
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        names = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
-        failure = SandboxError(f"{request.method} {request.url.path}: {exc.detail}",
-                               code=f"SANDBOX.{names.get(exc.status_code, f'HTTP_{exc.status_code}')}")
-        failure.status = exc.status_code
-        return _send(sandbox.problem(failure, None))
-
-    @app.exception_handler(Exception)
-    async def _internal(request: Request, exc: Exception) -> Response:
-        log.exception("sandbox: unexpected error on %s %s", request.method, request.url.path)
-        failure = SandboxError("the sandbox failed unexpectedly", code="SANDBOX.INTERNAL")
-        failure.status = 500
-        return _send(sandbox.problem(failure, None))
 
     return app
 

@@ -51,12 +51,12 @@ def key_source(spec: str) -> KeySource:
             try:
                 return cache.keys(spec, refresh=refresh)
             except InvalidClient as exc:
-                raise GatewayKeysUnavailable(f"the gateway's JWKS cannot be fetched: {exc.message}") from None
+                raise GatewayKeysUnavailable(f"the gateway's JWKS cannot be fetched: {exc.message}") from exc
         return fetch
     try:
         file_keys = public_key_set(load_json(read_bytes(Path(spec), limit=256 * 1024), what=spec), what=spec)
     except (InputError, ConfigurationError, OSError) as exc:
-        raise SandboxConfigError(f"--gateway-jwks {spec}: {exc}") from None
+        raise SandboxConfigError(f"--gateway-jwks {spec}: {exc}") from exc
     return lambda refresh: file_keys
 
 
@@ -93,7 +93,7 @@ class GatewayVerifier:
             claims = jose.verify(token.strip(), typ=AT_TYP, key_for=self._key_for).claims
         except jose.JwsRejected as exc:
             raise GatewayAuthError(f"the gateway token is refused: {exc.message}",
-                                   code=f"SANDBOX.AUTH_{exc.reason}") from None
+                                   code=f"SANDBOX.AUTH_{exc.reason}") from exc
         moment = time.time() if now is None else now
         if claims.get("iss") != self.issuer:
             raise GatewayAuthError(f"the token was issued by {claims.get('iss')!r}, not the gateway {self.issuer!r}",

@@ -48,9 +48,9 @@ class SandboxClient:
                                  headers={**self._auth, **(headers or {})})
         try:
             answer = orjson.loads(resp.content)
-        except orjson.JSONDecodeError:
+        except orjson.JSONDecodeError as exc:
             raise SandboxRefused(f"the sandbox answered HTTP {resp.status_code} with a body that is not JSON",
-                                 code="SANDBOX.ANSWER_MALFORMED", status=resp.status_code, answer={}) from None
+                                 code="SANDBOX.ANSWER_MALFORMED", status=resp.status_code, answer={}) from exc
         if not isinstance(answer, dict):
             raise SandboxRefused("the sandbox answer is not a JSON object", code="SANDBOX.ANSWER_MALFORMED",
                                  status=resp.status_code, answer={})

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from gateway.sandbox.errors import UnitsUnidentified
+from gateway.sandbox.errors import SandboxError, UnitsUnidentified
 from gateway.sandbox.units import HELD, PENDING, Block, Units, merge_all, quantity_checked, serial_units, units_of
 from standards.errors import CarbonlinkError
 from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
@@ -90,9 +90,11 @@ class Plan:
         return not self.findings
 
 
-class _Refusal(Exception):
+class _Refusal(SandboxError):
+    """One action or block refused; the planner turns ``finding`` into the verdict's reason."""
+
     def __init__(self, finding: Finding) -> None:
-        super().__init__(finding.message)
+        super().__init__(finding.message, code=finding.rule, findings=[finding])
         self.finding = finding
 
 

@@ -7,9 +7,7 @@ detached signature), which :mod:`gateway.sandbox.app` sends unchanged.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +18,11 @@ from joserfc.jwk import Key
 
 from adapters.protocol import RegistryAdapter
 from adapters.registry import default_registry
+from gateway.digests import sha256_hex
+from gateway.protocol import KIND_HEADER, MESSAGE_ID, MESSAGE_ID_HEADER, MESSAGE_ID_RULE, SENDER_HEADER
 from gateway.sandbox import ledger
 from gateway.sandbox.auth import DEVELOPMENT, GatewayVerifier, check_operator, key_source
 from gateway.sandbox.errors import (
-    GatewayAuthError,
     MessageIdMissing,
     MessageIdReused,
     SandboxConfigError,
@@ -43,14 +42,11 @@ from standards.model import Action, UnitBlock
 from standards.parties import is_alpha3
 from standards.safeio import load_json, read_bytes
 
+__all__ = ["KIND_HEADER", "MESSAGE_ID_HEADER", "SENDER_HEADER", "Answer", "Sandbox", "SandboxConfig", "dumps_sorted"]
+
 log = logging.getLogger("carbonlink.sandbox")
 
-MESSAGE_ID_HEADER = "Carbonlink-Message-Id"
-SENDER_HEADER = "Carbonlink-Sender"
-KIND_HEADER = "Carbonlink-Message-Kind"
 REPLAYED_HEADER = "Carbonlink-Replayed"
-PROBLEM_TYPE = "https://carbonlink.dev/problems/sandbox/"
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$")
 _TAKES = frozenset({MessageKind.TRANSFERS, MessageKind.ACTIONS, MessageKind.CANCELLATIONS, MessageKind.RETIREMENTS})
 
 
@@ -96,11 +92,8 @@ class Answer:
     media_type: str = "application/json"
 
 
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _dumps(doc: Any) -> bytes:
+def dumps_sorted(doc: Any) -> bytes:
+    """JSON with sorted keys and no whitespace: the bytes every sandbox answer is signed over."""
     return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 
 
@@ -112,7 +105,7 @@ class Sandbox:
         try:
             self.adapter: RegistryAdapter = default_registry().get(config.format)
         except CarbonlinkError as exc:
-            raise SandboxConfigError(exc.message) from None
+            raise SandboxConfigError(exc.message) from exc
         if not _TAKES & self.adapter.reads:
             raise SandboxConfigError(f"format {config.format!r} reads no transfers, actions, cancellations or "
                                      "retirements; a sandbox registry cannot speak it")
@@ -143,8 +136,8 @@ class Sandbox:
             return self.adapter.media[0]
         try:
             medium = Medium(self.config.medium.lower())
-        except ValueError:
-            raise SandboxConfigError(f"unknown medium {self.config.medium!r} (json, csv, xlsx, xml)") from None
+        except ValueError as exc:
+            raise SandboxConfigError(f"unknown medium {self.config.medium!r} (json, csv, xlsx, xml)") from exc
         if medium not in self.adapter.media:
             raise SandboxConfigError(f"{self.config.format} does not read {medium.value}")
         return medium
@@ -166,7 +159,7 @@ class Sandbox:
                 self.config.key_alg, f"{self.config.registry_id}-1").as_dict(private=True))).decode())
             return import_jwk(orjson.loads(stored), private=True, what="sandbox signing key")
         except (ConfigurationError, InputError) as exc:
-            raise SandboxConfigError(f"the sandbox signing key is unusable: {exc.message}") from None
+            raise SandboxConfigError(f"the sandbox signing key is unusable: {exc.message}") from exc
 
     def _seed(self) -> int:
         entries: list[tuple[Units, str | None]] = []
@@ -175,7 +168,7 @@ class Sandbox:
             try:
                 doc = load_json(read_bytes(self.config.seed, limit=16 * 1024 * 1024), what=str(self.config.seed))
             except InputError as exc:
-                raise SeedError(f"--seed {self.config.seed}: {exc.message}") from None
+                raise SeedError(f"--seed {self.config.seed}: {exc.message}") from exc
             blocks = doc.get("blocks") if isinstance(doc, dict) else None
             if not isinstance(blocks, list):
                 raise SeedError(f"--seed {self.config.seed}: a seed file is an object with a 'blocks' list")
@@ -186,7 +179,7 @@ class Sandbox:
         if not entries:
             return 0
         return self.store.seed(entries, default_account=self.config.default_account,
-                               source=digest(b"\0".join(sources)))
+                               source=sha256_hex(b"\0".join(sources)))
 
     # -- signing ------------------------------------------------------------------------------
 
@@ -200,93 +193,69 @@ class Sandbox:
         headers.update(extra or {})
         return Answer(status, body, headers, media_type)
 
-    def problem(self, exc: CarbonlinkError, request_body: bytes | None) -> Answer:
-        status = exc.status if isinstance(exc, SandboxError) else 400
-        doc = {"type": PROBLEM_TYPE + exc.code.lower().replace("sandbox.", "").replace("_", "-"),
-               "title": type(exc).__name__, "status": status, "detail": exc.message, "code": exc.code,
-               "registry": self.config.registry_id}
-        extra = {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.code}"'} \
-            if isinstance(exc, GatewayAuthError) else None
-        return self.signed(status, _dumps(doc), request_body, media_type="application/problem+json", extra=extra)
-
     # -- messages -----------------------------------------------------------------------------
 
     def receive(self, body: bytes, headers: dict[str, str]) -> Answer:
         """``POST <messages path>``: a message from the gateway."""
-        try:
-            self.verifier.verify(headers.get("authorization"))
-            sender = headers.get(SENDER_HEADER.lower(), "")
-            if sender and not _ID.match(sender):
-                raise SandboxError(f"{SENDER_HEADER} is not a participant id", code="SANDBOX.SENDER_INVALID")
-            message_id = self._message_id(headers)
-            kind = headers.get(KIND_HEADER.lower(), "")
-            if kind in NOTICE_KIND_NAMES:
-                return self._notice(sender, message_id, kind, body)
-            return self._answer(sender, message_id, body, mode="inbound")
-        except CarbonlinkError as exc:
-            return self.problem(exc, body)
+        self.verifier.verify(headers.get("authorization"))
+        sender = headers.get(SENDER_HEADER.lower(), "")
+        if sender and not MESSAGE_ID.match(sender):
+            raise SandboxError(f"{SENDER_HEADER} is not a participant id", code="SANDBOX.SENDER_INVALID")
+        message_id = self._message_id(headers)
+        kind = headers.get(KIND_HEADER.lower(), "")
+        if kind in NOTICE_KIND_NAMES:
+            return self._notice(sender, message_id, kind, body)
+        return self._answer(sender, message_id, body, mode="inbound")
 
     def reserve(self, body: bytes, headers: dict[str, str]) -> Answer:
         """``POST /outgoing``: the operator sends units out; they are pending until settled."""
-        try:
-            check_operator(headers.get("authorization"), self.operator_token)
-            return self._answer(OUTGOING, self._message_id(headers), body, mode="outgoing")
-        except CarbonlinkError as exc:
-            return self.problem(exc, body)
+        check_operator(headers.get("authorization"), self.operator_token)
+        return self._answer(OUTGOING, self._message_id(headers), body, mode="outgoing")
 
     def settle(self, message_id: str, body: bytes, headers: dict[str, str], *, confirm: bool) -> Answer:
         """``POST /outgoing/{id}/confirm|release``: the receiver accepted (debit) or refused (release)."""
-        try:
-            check_operator(headers.get("authorization"), self.operator_token)
-            receipt = body.decode("utf-8", "replace") if body else ""
+        check_operator(headers.get("authorization"), self.operator_token)
+        receipt = body.decode("utf-8", "replace") if body else ""
 
-            def answer(blocks: list[Block]) -> bytes:
-                return _dumps({"registry": self.config.registry_id, "message_id": message_id,
-                               "settled": "debited" if confirm else "released",
-                               "blocks": [b.as_dict() for b in blocks], "answered_at": now_iso()})
+        def answer(blocks: list[Block]) -> bytes:
+            return dumps_sorted({"registry": self.config.registry_id, "message_id": message_id,
+                           "settled": "debited" if confirm else "released",
+                           "blocks": [b.as_dict() for b in blocks], "answered_at": now_iso()})
 
-            stored = self.store.settle(message_id, confirm=confirm, receipt=receipt, answer=answer)
-            return self.signed(stored.status, stored.body, body,
-                               extra={REPLAYED_HEADER: "true"} if stored.replayed else None)
-        except CarbonlinkError as exc:
-            return self.problem(exc, body)
+        stored = self.store.settle(message_id, confirm=confirm, receipt=receipt, answer=answer)
+        return self.signed(stored.status, stored.body, body,
+                           extra={REPLAYED_HEADER: "true"} if stored.replayed else None)
 
     def holdings(self, headers: dict[str, str]) -> Answer:
         """``GET /holdings``: for the operator token or a gateway token."""
         try:
-            try:
-                check_operator(headers.get("authorization"), self.operator_token)
-            except SandboxError:
-                self.verifier.verify(headers.get("authorization"))
-            blocks = self.store.holdings()
-            doc = {"registry": self.config.registry_id, "party": self.config.party, "as_of": now_iso(),
-                   "holdings": [b.as_dict() for b in blocks],
-                   "total": {"held": sum(b.quantity for b in blocks if b.status == "held"),
-                             "pending": sum(b.quantity for b in blocks if b.status == "pending")}}
-            return self.signed(200, _dumps(doc), None)
-        except CarbonlinkError as exc:
-            return self.problem(exc, None)
+            check_operator(headers.get("authorization"), self.operator_token)
+        except SandboxError:
+            self.verifier.verify(headers.get("authorization"))
+        blocks = self.store.holdings()
+        doc = {"registry": self.config.registry_id, "party": self.config.party, "as_of": now_iso(),
+               "holdings": [b.as_dict() for b in blocks],
+               "total": {"held": sum(b.quantity for b in blocks if b.status == "held"),
+                         "pending": sum(b.quantity for b in blocks if b.status == "pending")}}
+        return self.signed(200, dumps_sorted(doc), None)
 
     def journal(self, headers: dict[str, str]) -> Answer:
-        try:
-            check_operator(headers.get("authorization"), self.operator_token)
-            return self.signed(200, _dumps({"registry": self.config.registry_id, "journal": self.store.journal()}),
-                               None)
-        except CarbonlinkError as exc:
-            return self.problem(exc, None)
+        check_operator(headers.get("authorization"), self.operator_token)
+        return self.signed(200, dumps_sorted({"registry": self.config.registry_id, "journal": self.store.journal()}),
+                           None)
 
     @staticmethod
     def _message_id(headers: dict[str, str]) -> str:
         value = headers.get(MESSAGE_ID_HEADER.lower())
         if not value:
             raise MessageIdMissing(f"the message has no {MESSAGE_ID_HEADER} header")
-        if not _ID.match(value):
-            raise MessageIdMissing(f"{MESSAGE_ID_HEADER} must be 1-200 characters of A-Z a-z 0-9 . _ : @ / + = -",
+        if not MESSAGE_ID.match(value):
+            raise MessageIdMissing(f"{MESSAGE_ID_HEADER} must be {MESSAGE_ID_RULE}",
                                    code="SANDBOX.MESSAGE_ID_INVALID")
         return value
 
     def _answer(self, sender: str, message_id: str, body: bytes, *, mode: ledger.Mode) -> Answer:
-        body_digest = digest(body)
+        body_digest = sha256_hex(body)
         known = self.store.answered(sender, message_id)
         if known is not None:
             if known[0] != body_digest:
@@ -317,7 +286,7 @@ class Sandbox:
 
     def _notice(self, sender: str, message_id: str, kind: str, body: bytes) -> Answer:
         """A notice about a message this registry sent or received: recorded, holdings untouched."""
-        body_digest = digest(body)
+        body_digest = sha256_hex(body)
         findings, record = check_notice(kind, body, sender=sender, registry_id=self.config.registry_id,
                                         outgoing=OUTGOING, answered=self.store.answered)
         accepted = None if findings else record
@@ -335,12 +304,9 @@ class Sandbox:
 
     def notices(self, headers: dict[str, str]) -> Answer:
         """``GET /notices``: every notice received (operator)."""
-        try:
-            check_operator(headers.get("authorization"), self.operator_token)
-            return self.signed(200, _dumps({"registry": self.config.registry_id, "notices": self.store.notices()}),
-                               None)
-        except CarbonlinkError as exc:
-            return self.problem(exc, None)
+        check_operator(headers.get("authorization"), self.operator_token)
+        return self.signed(200, dumps_sorted({"registry": self.config.registry_id, "notices": self.store.notices()}),
+                           None)
 
     def _parse(self, body: bytes) -> tuple[list[Finding], list[Action], list[UnitBlock]]:
         """Findings refusing the message, or its actions, or (a crediting-programme transfer: unit
@@ -385,4 +351,4 @@ class Sandbox:
             "request_sha256": body_digest, "answered_at": now_iso()}
         if notice is not None:
             doc["notice"] = notice.as_dict()
-        return _dumps(doc)
+        return dumps_sorted(doc)

@@ -89,7 +89,7 @@ class SandboxStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise SandboxConfigError(f"cannot open the sandbox database {self.path}: {exc}") from None
+            raise SandboxConfigError(f"cannot open the sandbox database {self.path}: {exc}") from exc
         self._lock = threading.Lock()
         self._next_prune = 0.0
 

@@ -215,7 +215,7 @@ def units_of(action: Action) -> Units:
     try:
         block = action.itmo_block()
     except BlockError as exc:
-        raise UnitsUnidentified(f"the ITMO block is not valid: {exc}") from None
+        raise UnitsUnidentified(f"the ITMO block is not valid: {exc}") from exc
     if block is not None:
         return itmo_units(block)
     units = action.units
@@ -223,7 +223,7 @@ def units_of(action: Action) -> Units:
         try:
             return serial_units(units.serial)
         except CarbonlinkError as exc:
-            raise UnitsUnidentified(f"the serial number cannot be read: {exc.message}") from None
+            raise UnitsUnidentified(f"the serial number cannot be read: {exc.message}") from exc
     if units is not None and units.registry and units.serial_first is not None and units.serial_last is not None:
         return range_units(units.registry, units.serial_first, units.serial_last, unit_type=units.unit_type,
                            project_id=units.project_id, vintage=units.vintage)
@@ -240,9 +240,9 @@ def parse_hold_spec(spec: str) -> tuple[Units, str | None]:
             return itmo_units(ItmoBlock.from_ids(first.strip(), last.strip())), account or None
         return serial_units(text), account or None
     except (InvalidItmoId, BlockError) as exc:
-        raise SeedError(f"--hold {spec!r}: {exc}") from None
+        raise SeedError(f"--hold {spec!r}: {exc}") from exc
     except CarbonlinkError as exc:
-        raise SeedError(f"--hold {spec!r}: {exc.message}") from None
+        raise SeedError(f"--hold {spec!r}: {exc.message}") from exc
 
 
 def seed_units(entry: Any, where: str) -> tuple[Units, str | None]:
@@ -268,9 +268,9 @@ def seed_units(entry: Any, where: str) -> tuple[Units, str | None]:
             return range_units(str(entry["registry"]), first_n, last_n, unit_type=entry.get("unit_type"),
                                project_id=entry.get("project_id"), vintage=vintage), account
     except (InvalidItmoId, BlockError) as exc:
-        raise SeedError(f"{where}: {exc}") from None
+        raise SeedError(f"{where}: {exc}") from exc
     except UnitsUnidentified as exc:
-        raise SeedError(f"{where}: {exc.message}") from None
+        raise SeedError(f"{where}: {exc.message}") from exc
     except CarbonlinkError as exc:
-        raise SeedError(f"{where}: {exc.message}") from None
+        raise SeedError(f"{where}: {exc.message}") from exc
     raise SeedError(f"{where}: a block names 'itmo' (FIRST_ID..LAST_ID), 'serial', or 'registry' with first/last")

@@ -12,45 +12,42 @@ actions is one. It names no Article 6 Party, so the checks are its own:
 * the receiver is named by ``Carbonlink-Receiver`` (nothing in the message names it);
 * the translation to the receiver's format must carry every block.
 
-:func:`plan_crediting` is this branch of ``TransferService._plan``; delivery, signing, receipt,
-idempotency and evidence are the transfer path's own.
+:class:`CreditingPlanner` is the planner the transfer service is given for these; delivery, signing,
+receipt, idempotency and evidence are the transfer path's own.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING
 
+from gateway.transfers._plan import Plan, SourceMessage
+from gateway.transfers._router import Router
+from gateway.transfers._translator import Translator
 from gateway.transfers.errors import KindMismatch, SenderMismatch
 from gateway.trust.directory import Participant
-from standards.codec import Medium, MessageKind
+from standards.codec import MessageKind
 from standards.errors import CarbonlinkError, ValidationFailed
-from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
+from standards.findings import Finding, Layer, Location, Rule, RuleCatalogue, Severity
 from standards.model import CanonicalDocument, UnitBlock
 from standards.serials import Serial, default_catalogue
-
-if TYPE_CHECKING:
-    from gateway.transfers.service import TransferService, _Plan
 
 CATALOGUE = RuleCatalogue("crediting")
 _REFERENCE = "carbonlink crediting-programme transfers (docs/transfers.md); serial layouts: docs/serials.md"
 
 
-SERIAL_REQUIRED = CATALOGUE.add(
-    "CREDITING.SERIAL_REQUIRED", severity=Severity.ERROR, layer=Layer.STRUCTURE, reference=_REFERENCE,
-    title="A unit block in a crediting-programme transfer is identified by its serial number")
-SERIAL_INVALID = CATALOGUE.add(
-    "CREDITING.SERIAL_INVALID", severity=Severity.ERROR, layer=Layer.FIELD, reference=_REFERENCE,
-    title="The serial number is not one of a known serial scheme")
-RANGE_MISMATCH = CATALOGUE.add(
-    "CREDITING.RANGE_MISMATCH", severity=Severity.ERROR, layer=Layer.FIELD, reference=_REFERENCE,
-    title="serial_first/serial_last differ from the range in the serial number")
-QUANTITY_MISMATCH = CATALOGUE.add(
-    "CREDITING.QUANTITY_MISMATCH", severity=Severity.ERROR, layer=Layer.FIELD, reference=_REFERENCE,
-    title="The quantity differs from the number of units in the serial range")
-OVERLAPPING_BLOCKS = CATALOGUE.add(
-    "CREDITING.OVERLAPPING_BLOCKS", severity=Severity.ERROR, layer=Layer.CROSS_RECORD, reference=_REFERENCE,
-    title="Two blocks of the message overlap")
+def _rule(code: str, layer: Layer, title: str) -> Rule:
+    """An error rule of this catalogue (every crediting check refuses the message)."""
+    return CATALOGUE.add(code, severity=Severity.ERROR, layer=layer, reference=_REFERENCE, title=title)
+
+
+SERIAL_REQUIRED = _rule("CREDITING.SERIAL_REQUIRED", Layer.STRUCTURE,
+                        "A unit block in a crediting-programme transfer is identified by its serial number")
+SERIAL_INVALID = _rule("CREDITING.SERIAL_INVALID", Layer.FIELD, "The serial number is not one of a known serial scheme")
+RANGE_MISMATCH = _rule("CREDITING.RANGE_MISMATCH", Layer.FIELD,
+                       "serial_first/serial_last differ from the range in the serial number")
+QUANTITY_MISMATCH = _rule("CREDITING.QUANTITY_MISMATCH", Layer.FIELD,
+                          "The quantity differs from the number of units in the serial range")
+OVERLAPPING_BLOCKS = _rule("CREDITING.OVERLAPPING_BLOCKS", Layer.CROSS_RECORD, "Two blocks of the message overlap")
 
 
 def is_crediting_transfer(document: CanonicalDocument) -> bool:
@@ -121,16 +118,24 @@ def check_holder(sender: Participant, units: list[UnitBlock]) -> None:
                                  f"(registry {sender.party_registry_id})")
 
 
-def plan_crediting(service: TransferService, sender: Participant, kind: MessageKind, document: CanonicalDocument,
-                   findings: list[Finding], source: tuple[str, Medium], receiver_hint: str | None) -> _Plan:
-    """The crediting-programme branch of ``TransferService._plan``: check, route, translate, sign."""
-    from gateway.transfers.service import _Plan
+class CreditingPlanner:
+    """Plans a crediting-programme transfer: block and holder checks, routed by ``Carbonlink-Receiver``,
+    translated so that every block arrives."""
 
-    if kind is not MessageKind.TRANSFERS:
-        raise KindMismatch(f"the message carries unit blocks and no actions: a crediting-programme transfer, which "
-                           f"travels as a transfers message, not {kind.value}")
-    check_blocks(document.units)
-    check_holder(sender, document.units)
-    receiver = service._receiver(sender, document, kind, receiver_hint)
-    outbound, medium, losses = service._translate(document, receiver, records="units")
-    return _Plan(source[0], source[1], receiver, outbound, medium, losses, findings, service._sign_detached(outbound))
+    def __init__(self, router: Router, translator: Translator) -> None:
+        self.router = router
+        self.translator = translator
+
+    def accepts(self, document: CanonicalDocument) -> bool:
+        return is_crediting_transfer(document)
+
+    def plan(self, sender: Participant, kind: MessageKind, message: SourceMessage, receiver_hint: str | None) -> Plan:
+        if kind is not MessageKind.TRANSFERS:
+            raise KindMismatch(f"the message carries unit blocks and no actions: a crediting-programme transfer, "
+                               f"which travels as a transfers message, not {kind.value}")
+        document = message.document
+        check_blocks(document.units)
+        check_holder(sender, document.units)
+        receiver = self.router.by_parties(sender, kind, set(), receiver_hint)
+        outbound, medium, losses = self.translator.write(document, receiver, records="units")
+        return Plan(message.format, message.medium, receiver, outbound, medium, losses, message.findings)

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import orjson
 
+from gateway.protocol import KIND_HEADER, MESSAGE_ID_HEADER, SENDER_HEADER
 from gateway.transfers.errors import (
     ReceiverUnknown,
     RegistryAnswerInvalid,
@@ -30,9 +31,6 @@ from gateway.trust.directory import Participant
 from gateway.trust.errors import PeerError, ResponseSignatureInvalid
 from gateway.trust.outbound import SIGNATURE_HEADER, OutboundClient
 
-MESSAGE_ID_HEADER = "Carbonlink-Message-Id"
-SENDER_HEADER = "Carbonlink-Sender"
-KIND_HEADER = "Carbonlink-Message-Kind"
 MAX_ANSWER_BYTES = 1024 * 1024
 VERDICTS = ("accepted", "rejected")
 
@@ -69,11 +67,11 @@ def _interpret(peer: Participant, status: int, body: bytes, headers: Mapping[str
         outbound.verify(peer.id, body, headers, request_body=request_body)
     except (ResponseSignatureInvalid, PeerError) as exc:
         raise RegistryAnswerInvalid(f"registry {peer.id!r} answered HTTP {status} without a valid signature "
-                                    f"({exc.code}): the message is not acknowledged") from None
+                                    f"({exc.code}): the message is not acknowledged") from exc
     try:
         document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise RegistryAnswerInvalid(f"registry {peer.id!r} answered with a body that is not JSON") from None
+    except orjson.JSONDecodeError as exc:
+        raise RegistryAnswerInvalid(f"registry {peer.id!r} answered with a body that is not JSON") from exc
     if not isinstance(document, dict) or document.get("verdict") not in VERDICTS:
         raise RegistryAnswerInvalid(f"registry {peer.id!r} answered without a verdict (accepted or rejected)")
     if (document["verdict"] == "accepted") != (200 <= status < 300):

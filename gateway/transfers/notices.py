@@ -14,37 +14,37 @@ routes it to the other party of that exchange:
 
 The delivered body is the canonical notice JSON (sorted keys, no whitespace) plus the DES
 ``transaction_status``, the same for every receiver format: AEF and CAD Trust have no notice
-record, so there is nothing to translate it into. :func:`plan_notice` is the notice branch of
-``TransferService._plan``; delivery, signing, receipt, idempotency and evidence are the
-transfer path's own.
+record, so there is nothing to translate it into. :class:`EvidenceNoticePlanner` is the notice
+planner the transfer service is given; delivery, signing, receipt, idempotency and evidence are
+the transfer path's own.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gateway.evidence.log import EvidenceLog
 from gateway.evidence.record import EvidenceRecord
+from gateway.protocol import MESSAGE_ID_PATTERN
+from gateway.transfers._plan import Plan
+from gateway.transfers._router import Router
 from gateway.transfers.errors import (
     KindMismatch,
     NoticeContentType,
     NoticeNotAParty,
     NoticeState,
     NoticeUnknownMessage,
-    ReceiverUnknown,
 )
 from gateway.trust.directory import Participant
 from standards.codec import Medium, MessageKind
 from standards.errors import MalformedInput, ValidationFailed
 from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity, json_pointer
 from standards.safeio import decode_text
-
-if TYPE_CHECKING:
-    from gateway.transfers.service import TransferService, _Plan
 
 NOTICE_CONTENT_TYPE = "application/vnd.carbonlink.notice+json"
 #: Content types a notice may be sent with (none at all is read as notice JSON too).
@@ -80,7 +80,7 @@ SCHEMA = CATALOGUE.add("NOTICE.SCHEMA", severity=Severity.ERROR, layer=Layer.STR
 REASONS_REQUIRED = CATALOGUE.add("NOTICE.REASONS_REQUIRED", severity=Severity.ERROR, layer=Layer.FIELD,
                                  title="A rejection or termination gives at least one reason", reference=_REFERENCE)
 
-MessageId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$")]  # as Carbonlink-Message-Id
+MessageId = Annotated[str, Field(pattern=MESSAGE_ID_PATTERN)]  # as Carbonlink-Message-Id
 ParticipantId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 
 
@@ -123,8 +123,8 @@ class Notice(BaseModel):
         zone = "+00:00" if zone in ("Z", "z") else zone
         try:
             datetime.fromisoformat(f"{day}T{clock}{(fraction or '')[:7]}{zone}")
-        except ValueError:
-            raise ValueError(f"issued_at {value!r} is not a real date and time") from None
+        except ValueError as exc:
+            raise ValueError(f"issued_at {value!r} is not a real date and time") from exc
         return value
 
     def delivered(self) -> dict[str, Any]:
@@ -167,7 +167,7 @@ def parse_notice(body: bytes, model: type[N]) -> N:
     try:
         notice = model.model_validate_json(text)
     except ValidationError as exc:
-        raise ValidationFailed("the message is not valid notice JSON", findings=_findings(exc)) from None
+        raise ValidationFailed("the message is not valid notice JSON", findings=_findings(exc)) from exc
     if notice.notice_type in NEEDS_REASONS and not notice.reasons:
         raise ValidationFailed(f"a {notice.notice_type} gives its reasons", findings=[REASONS_REQUIRED.finding(
             f"/reasons: a {notice.notice_type} needs at least one reason ({{code, detail}})",
@@ -183,7 +183,7 @@ def relayed_record(records: list[EvidenceRecord]) -> EvidenceRecord | None:
     return None
 
 
-def resolve_party(service: TransferService, sender: Participant, kind: MessageKind, notice: Notice) -> str:
+def resolve_party(evidence: EvidenceLog, sender: Participant, kind: MessageKind, notice: Notice) -> str:
     """Check the notice against the evidence log; return the id of the registry it goes to.
 
     A registry that is no party of the exchange at all gets the same answer as for a message that
@@ -196,7 +196,7 @@ def resolve_party(service: TransferService, sender: Participant, kind: MessageKi
                               f"accepts or rejects it")
     if kind is MessageKind.COMPLETIONS and ref.sender != sender.id:
         raise NoticeNotAParty(f"only the registry that sent {what} completes or terminates it, not {sender.id!r}")
-    records = service.evidence.find(ref.sender, ref.message_id)
+    records = evidence.find(ref.sender, ref.message_id)
     if kind is MessageKind.ACCEPTANCES:
         records = [r for r in records if r.receiver == sender.id]
     record = relayed_record(records)
@@ -217,35 +217,26 @@ def resolve_party(service: TransferService, sender: Participant, kind: MessageKi
     return ref.sender if kind is MessageKind.ACCEPTANCES else record.receiver
 
 
-def notice_receiver(service: TransferService, kind: MessageKind, party_id: str, hint: str | None) -> Participant:
-    """The directory entry of the other party; ``Carbonlink-Receiver``, if given, must name it."""
-    if hint and hint != party_id:
-        raise ReceiverUnknown(f"Carbonlink-Receiver {hint!r} is not the other party of the exchange this notice "
-                              f"is about ({party_id!r}); leave it out or name that registry")
-    receiver = service.directory.current().get(party_id)
-    if receiver is None:
-        raise ReceiverUnknown(f"registry {party_id!r} is no longer in the directory")
-    if not receiver.active:
-        raise ReceiverUnknown(f"registry {receiver.id!r} is suspended")
-    if kind not in receiver.message_kinds:
-        raise ReceiverUnknown(f"registry {receiver.id!r} does not take {kind.value} messages")
-    return receiver
+class EvidenceNoticePlanner:
+    """Plans notices: read as notice JSON, checked against the evidence log, routed to the other party."""
 
+    kinds = NOTICE_KINDS
 
-def plan_notice(service: TransferService, sender: Participant, kind: MessageKind, body: bytes,
-                content_type: str | None, receiver_hint: str | None) -> _Plan:
-    """The notice branch of ``TransferService._plan``: read, check against the evidence, route, sign."""
-    from gateway.transfers.service import _Plan
+    def __init__(self, router: Router, evidence: EvidenceLog) -> None:
+        self.router = router
+        self.evidence = evidence
 
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type not in NOTICE_MEDIA_TYPES:
-        raise NoticeContentType(f"a {kind.value} message is notice JSON ({NOTICE_CONTENT_TYPE} or "
-                                f"application/json), not {media_type}")
-    notice = parse_notice(body, Notice)
-    if notice.notice_type not in KIND_NOTICE_TYPES[kind]:
-        raise KindMismatch(f"a {notice.notice_type} is not a {kind.value} notice "
-                           f"({' or '.join(KIND_NOTICE_TYPES[kind])})")
-    receiver = notice_receiver(service, kind, resolve_party(service, sender, kind, notice), receiver_hint)
-    outbound = orjson.dumps(notice.delivered(), option=orjson.OPT_SORT_KEYS)
-    return _Plan(NOTICE_FORMAT, Medium.JSON, receiver, outbound, Medium.JSON, [], [],
-                 service._sign_detached(outbound), target_format=NOTICE_FORMAT)
+    def plan(self, sender: Participant, kind: MessageKind, body: bytes, content_type: str | None,
+             receiver_hint: str | None) -> Plan:
+        media_type = (content_type or "").split(";")[0].strip().lower()
+        if media_type not in NOTICE_MEDIA_TYPES:
+            raise NoticeContentType(f"a {kind.value} message is notice JSON ({NOTICE_CONTENT_TYPE} or "
+                                    f"application/json), not {media_type}")
+        notice = parse_notice(body, Notice)
+        if notice.notice_type not in KIND_NOTICE_TYPES[kind]:
+            raise KindMismatch(f"a {notice.notice_type} is not a {kind.value} notice "
+                               f"({' or '.join(KIND_NOTICE_TYPES[kind])})")
+        party_id = resolve_party(self.evidence, sender, kind, notice)
+        receiver = self.router.by_id(kind, party_id, receiver_hint)
+        outbound = orjson.dumps(notice.delivered(), option=orjson.OPT_SORT_KEYS)
+        return Plan(NOTICE_FORMAT, Medium.JSON, receiver, outbound, Medium.JSON, [], [], target_format=NOTICE_FORMAT)

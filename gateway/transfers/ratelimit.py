@@ -24,12 +24,10 @@ from gateway.transfers.errors import TransferError
 
 class RateLimited(TransferError):
     code = "TRANSFER.RATE_LIMITED"
-    http_status = 429
 
 
 class RateLimitStoreUnavailable(TransferError):
     code = "TRANSFER.RATE_LIMIT_STORE_UNAVAILABLE"
-    http_status = 503
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +45,7 @@ class Limit:
 
 def _refuse(sender: str, wait: float) -> RateLimited:
     seconds = max(1, math.ceil(wait))
-    error = RateLimited(f"{sender!r} is over its rate limit; retry in {seconds} s")
-    error.retry_after = seconds
-    return error
+    return RateLimited(f"{sender!r} is over its rate limit; retry in {seconds} s", retry_after=seconds)
 
 
 class Limiter(Protocol):
@@ -126,7 +122,7 @@ class RedisRateLimiter(_PerPeer):
                                        args=[round(limit.interval * 1_000_000), limit.burst]))
         except self._errors as exc:
             raise RateLimitStoreUnavailable(f"the shared rate-limit store failed: {type(exc).__name__}"
-                                            ) from None
+                                            ) from exc
         if wait_us > 0:
             raise _refuse(sender, wait_us / 1_000_000)
 

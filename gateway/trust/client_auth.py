@@ -13,7 +13,6 @@ passed by a configured trusted proxy, must match the thumbprint the directory li
 from __future__ import annotations
 
 import base64
-import hashlib
 import threading
 import time
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ import httpx
 import orjson
 from joserfc.jwk import Key
 
+from gateway.digests import sha256_b64
 from gateway.trust import jose
 from gateway.trust.directory import DirectoryStore, Participant
 from gateway.trust.errors import ConfigurationError, InvalidClient, InvalidRequest, ParticipantUnknown
@@ -38,7 +38,7 @@ MAX_JWKS_BYTES = 64 * 1024
 
 def cert_thumbprint(der: bytes) -> str:
     """RFC 8705 ``x5t#S256``: base64url SHA-256 of the DER certificate, no padding."""
-    return base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode("ascii")
+    return sha256_b64(der)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ class JwksCache:
         except (httpx.HTTPError, orjson.JSONDecodeError, ConfigurationError) as exc:
             raise InvalidClient(
                 f"the registry's keys at {uri} are unusable: {exc}", code="CLIENT.JWKS_UNAVAILABLE"
-            ) from None
+            ) from exc
         with self._lock:
             self._cache[uri] = (now + self._ttl, keys)
         return keys
@@ -144,7 +144,7 @@ class ClientAuthenticator:
         try:
             return self.directory.participant(client_id)
         except ParticipantUnknown as exc:
-            raise InvalidClient(exc.message, code=exc.code) from None
+            raise InvalidClient(exc.message, code=exc.code) from exc
 
     def _tls_client(self, client_id: str, thumbprint: str | None) -> Participant:
         participant = self._participant(client_id)
@@ -174,7 +174,7 @@ class ClientAuthenticator:
         except jose.JwsRejected as exc:
             raise InvalidClient(
                 f"client assertion refused: {exc.message}", code=f"CLIENT.ASSERTION_{exc.reason}"
-            ) from None
+            ) from exc
         client_id = unverified.get("iss")
         if not isinstance(client_id, str) or not client_id:
             raise InvalidClient("the client assertion has no iss", code="CLIENT.ASSERTION_CLAIMS")
@@ -202,7 +202,7 @@ class ClientAuthenticator:
         except jose.JwsRejected as exc:
             raise InvalidClient(
                 f"client assertion refused: {exc.message}", code=f"CLIENT.ASSERTION_{exc.reason}"
-            ) from None
+            ) from exc
         exp = self._check_claims(claims, client_id)
         if not self.replay.first_use("assertion", f"{client_id}:{claims['jti']}", exp + self.policy.skew):
             raise InvalidClient(
@@ -258,8 +258,8 @@ def _unverified_claims(token: str) -> dict[str, Any]:
     try:
         segment = token.split(".")[1]
         claims = orjson.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (IndexError, ValueError, orjson.JSONDecodeError):
-        raise jose.JwsRejected("MALFORMED", "the assertion payload is not base64url JSON") from None
+    except (IndexError, ValueError, orjson.JSONDecodeError) as exc:
+        raise jose.JwsRejected("MALFORMED", "the assertion payload is not base64url JSON") from exc
     if not isinstance(claims, dict):
         raise jose.JwsRejected("MALFORMED", "the assertion payload is not a JSON object")
     return claims

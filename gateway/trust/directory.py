@@ -111,7 +111,7 @@ class Participant(BaseModel):
             try:
                 public_key_set(self.jwks, what=f"participant {self.id} jwks")
             except ConfigurationError as exc:
-                raise ValueError(exc.message) from None
+                raise ValueError(exc.message) from exc
         return self
 
     @property
@@ -162,7 +162,7 @@ def sign_directory(
     try:
         Directory.model_validate(body)
     except ValidationError as exc:
-        raise DirectoryError(f"the directory content is invalid: {_first_error(exc)}") from None
+        raise DirectoryError(f"the directory content is invalid: {_first_error(exc)}") from exc
     return jose.sign({"typ": DIRECTORY_TYP}, body, anchor, registry=_REGISTRY)
 
 
@@ -194,13 +194,13 @@ def verify_directory(
             max_bytes=MAX_DIRECTORY_BYTES,
         )
     except jose.JwsRejected as exc:
-        raise DirectoryError(f"directory refused: {exc.message}", code=f"DIRECTORY.{exc.reason}") from None
+        raise DirectoryError(f"directory refused: {exc.message}", code=f"DIRECTORY.{exc.reason}") from exc
     try:
         directory = Directory.model_validate(verified.claims)
     except ValidationError as exc:
         raise DirectoryError(
             f"directory content is invalid: {_first_error(exc)}", code="DIRECTORY.CONTENT"
-        ) from None
+        ) from exc
     moment = time.time() if now is None else now
     if directory.exp <= moment:
         raise DirectoryExpired(f"the directory expired at {directory.exp} (sequence {directory.sequence})")
@@ -230,16 +230,16 @@ def fetch_directory(source: str, *, timeout: float = 5.0) -> str:
                     chunks.append(chunk)
                 data = b"".join(chunks)
         except httpx.HTTPError as exc:
-            raise DirectoryUnavailable(f"cannot fetch the directory: {exc}") from None
+            raise DirectoryUnavailable(f"cannot fetch the directory: {exc}") from exc
     else:
         try:
             data = read_bytes(Path(source), limit=MAX_DIRECTORY_BYTES)
         except (InputError, OSError) as exc:
-            raise DirectoryUnavailable(f"cannot read the directory: {exc}") from None
+            raise DirectoryUnavailable(f"cannot read the directory: {exc}") from exc
     try:
         return data.decode("ascii").strip()
-    except UnicodeDecodeError:
-        raise DirectoryError("the directory file is not a compact JWS", code="DIRECTORY.MALFORMED") from None
+    except UnicodeDecodeError as exc:
+        raise DirectoryError("the directory file is not a compact JWS", code="DIRECTORY.MALFORMED") from exc
 
 
 class DirectoryStore:

@@ -10,8 +10,6 @@ server ``nonce``; ``ath`` (hash of the access token) at protected endpoints; and
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import time
 from collections.abc import Sequence
 from functools import lru_cache
@@ -22,6 +20,7 @@ import orjson
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, Key
 
+from gateway.digests import sha256_b64
 from gateway.trust import jose
 from gateway.trust.errors import InvalidDPoPProof, UseDPoPNonce
 from gateway.trust.replay import ReplayStore
@@ -32,7 +31,7 @@ MAX_PROOF_BYTES = 8 * 1024
 
 def access_token_hash(token: str) -> str:
     """``ath``: base64url SHA-256 of the ASCII access token."""
-    return base64.urlsafe_b64encode(hashlib.sha256(token.encode("ascii")).digest()).rstrip(b"=").decode()
+    return sha256_b64(token.encode("ascii"))
 
 
 def normalize_htu(url: str) -> str:
@@ -47,12 +46,13 @@ def normalize_htu(url: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _import_public(canonical_jwk: bytes) -> tuple[Key, str]:
-    """Import a proof's public JWK once per distinct key (clients reuse their DPoP key)."""
+def _import_public(sorted_jwk: bytes) -> tuple[Key, str]:
+    """Import a proof's public JWK (as sorted-key JSON bytes) once per distinct key (clients reuse
+    their DPoP key)."""
     try:
-        imported = JWKRegistry.import_key(orjson.loads(canonical_jwk))
-    except (JoseError, ValueError, TypeError):
-        raise jose.JwsRejected("JWK", "the proof header's jwk is not a usable public key") from None
+        imported = JWKRegistry.import_key(orjson.loads(sorted_jwk))
+    except (JoseError, ValueError, TypeError) as exc:
+        raise jose.JwsRejected("JWK", "the proof header's jwk is not a usable public key") from exc
     return imported, imported.thumbprint()
 
 
@@ -89,8 +89,19 @@ class DPoPVerifier:
         try:
             claims = jose.verify(proof, typ=DPOP_TYP, key_for=key_for, max_bytes=MAX_PROOF_BYTES).claims
         except jose.JwsRejected as exc:
-            raise InvalidDPoPProof(f"DPoP proof refused: {exc.message}", code=f"DPOP.{exc.reason}") from None
+            raise InvalidDPoPProof(f"DPoP proof refused: {exc.message}", code=f"DPOP.{exc.reason}") from exc
         jkt = str(key["jkt"])
+        jti, iat = self._check_claims(claims, method=method, url=url)
+        if self.require_nonce:
+            self._check_nonce(claims.get("nonce"))
+        if access_token is not None and claims.get("ath") != access_token_hash(access_token):
+            raise InvalidDPoPProof("the proof's ath does not match the access token", code="DPOP.ATH")
+        if not self.replay.first_use("dpop", f"{jkt}:{jti}", iat + self.iat_window + self.skew):
+            raise InvalidDPoPProof("this DPoP proof was already used (jti replay)", code="DPOP.REPLAY")
+        return jkt
+
+    def _check_claims(self, claims: dict[str, Any], *, method: str, url: str) -> tuple[str, float]:
+        """``jti``, ``htm``, ``htu`` and ``iat`` (RFC 9449 §4.3); returns the jti and iat."""
         now = time.time()
         jti = claims.get("jti")
         if not isinstance(jti, str) or not 8 <= len(jti) <= 256:
@@ -107,18 +118,15 @@ class DPoPVerifier:
             raise InvalidDPoPProof(
                 f"the proof's iat is outside the {self.iat_window} s window", code="DPOP.IAT"
             )
-        if self.require_nonce:
-            nonce = claims.get("nonce")
-            if nonce is None:
-                raise UseDPoPNonce("this gateway requires a DPoP nonce", nonce=self.replay.issue_nonce())
-            if not isinstance(nonce, str) or not self.replay.nonce_valid(nonce):
-                raise UseDPoPNonce(
-                    "the DPoP nonce is stale or unknown",
-                    nonce=self.replay.issue_nonce(),
-                    code="DPOP.NONCE_STALE",
-                )
-        if access_token is not None and claims.get("ath") != access_token_hash(access_token):
-            raise InvalidDPoPProof("the proof's ath does not match the access token", code="DPOP.ATH")
-        if not self.replay.first_use("dpop", f"{jkt}:{jti}", iat + self.iat_window + self.skew):
-            raise InvalidDPoPProof("this DPoP proof was already used (jti replay)", code="DPOP.REPLAY")
-        return jkt
+        return jti, float(iat)
+
+    def _check_nonce(self, nonce: object) -> None:
+        """The proof carries a current server nonce (RFC 9449 §8); else a fresh one to use."""
+        if nonce is None:
+            raise UseDPoPNonce("this gateway requires a DPoP nonce", nonce=self.replay.issue_nonce())
+        if not isinstance(nonce, str) or not self.replay.nonce_valid(nonce):
+            raise UseDPoPNonce(
+                "the DPoP nonce is stale or unknown",
+                nonce=self.replay.issue_nonce(),
+                code="DPOP.NONCE_STALE",
+            )

@@ -7,10 +7,9 @@ from standards.errors import CarbonlinkError
 
 
 class TrustError(CarbonlinkError):
-    """Base of every trust-layer refusal. ``oauth_error`` is the OAuth error name, when one fits."""
+    """Base of every trust-layer refusal (the OAuth error name of each is in :mod:`gateway.errors`)."""
 
     code = "TRUST.ERROR"
-    oauth_error: str | None = None
 
 
 class ConfigurationError(TrustError):
@@ -21,48 +20,40 @@ class ConfigurationError(TrustError):
 
 class InvalidRequest(TrustError):
     code = "OAUTH.INVALID_REQUEST"
-    oauth_error = "invalid_request"
 
 
 class UnsupportedGrantType(TrustError):
     code = "OAUTH.UNSUPPORTED_GRANT_TYPE"
-    oauth_error = "unsupported_grant_type"
 
 
 class InvalidScope(TrustError):
     code = "OAUTH.INVALID_SCOPE"
-    oauth_error = "invalid_scope"
 
 
 class InvalidClient(TrustError):
     """Client authentication at the token endpoint failed."""
 
     code = "CLIENT.INVALID"
-    oauth_error = "invalid_client"
 
 
 class InvalidToken(TrustError):
     """An access token (or its binding) was refused at a protected endpoint."""
 
     code = "TOKEN.INVALID"
-    oauth_error = "invalid_token"
 
 
 class InsufficientScope(TrustError):
     code = "TOKEN.INSUFFICIENT_SCOPE"
-    oauth_error = "insufficient_scope"
 
 
 class InvalidDPoPProof(TrustError):
     code = "DPOP.INVALID"
-    oauth_error = "invalid_dpop_proof"
 
 
 class UseDPoPNonce(InvalidDPoPProof):
     """The proof lacks the current server nonce; ``nonce`` is the one to use."""
 
     code = "DPOP.NONCE_REQUIRED"
-    oauth_error = "use_dpop_nonce"
 
     def __init__(self, message: str, *, nonce: str, code: str | None = None) -> None:
         super().__init__(message, code=code)
@@ -101,6 +92,16 @@ class ResponseSignatureInvalid(PeerError):
 
 class ReplayStoreUnavailable(TrustError):
     code = "TRUST.REPLAY_STORE_UNAVAILABLE"
+
+
+class JwsRejected(TrustError):
+    """A JWS failed a check; ``reason`` is a short stable suffix for the caller's error code."""
+
+    code = "JWS.REJECTED"
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message, code=f"JWS.{reason}")
+        self.reason = reason
 
 
 class ServiceUnavailable(TrustError):

@@ -21,6 +21,8 @@ from joserfc.jwk import ECKey, Key, OKPKey, RSAKey
 from joserfc.jws import JWSRegistry
 from joserfc.registry import HeaderParameter
 
+from gateway.trust.errors import JwsRejected as JwsRejected  # raised by every check here
+
 #: The only signature algorithms the gateway accepts or produces (FAPI 2.0).
 ALLOWED_ALGORITHMS: tuple[str, ...] = ("PS256", "ES256", "Ed25519")
 #: Largest compact JWS (tokens, assertions, proofs) the gateway will look at.
@@ -28,15 +30,6 @@ MAX_COMPACT_BYTES = 16 * 1024
 MIN_RSA_BITS = 2048
 
 _PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-
-
-class JwsRejected(Exception):
-    """A JWS failed a check; ``reason`` is a short stable suffix for the caller's error code."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +61,8 @@ def _b64decode(segment: str) -> bytes:
     padded = segment + "=" * (-len(segment) % 4)
     try:
         return base64.urlsafe_b64decode(padded.encode("ascii"))
-    except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise JwsRejected("MALFORMED", "the JWS is not valid base64url") from None
+    except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+        raise JwsRejected("MALFORMED", "the JWS is not valid base64url") from exc
 
 
 def peek_header(token: str, *, max_bytes: int = MAX_COMPACT_BYTES) -> dict[str, Any]:
@@ -83,8 +76,8 @@ def peek_header(token: str, *, max_bytes: int = MAX_COMPACT_BYTES) -> dict[str, 
         raise JwsRejected("MALFORMED", "a compact JWS has exactly three dot-separated parts")
     try:
         header = orjson.loads(_b64decode(parts[0]))
-    except orjson.JSONDecodeError:
-        raise JwsRejected("MALFORMED", "the JWS header is not JSON") from None
+    except orjson.JSONDecodeError as exc:
+        raise JwsRejected("MALFORMED", "the JWS header is not JSON") from exc
     if not isinstance(header, dict):
         raise JwsRejected("MALFORMED", "the JWS header is not a JSON object")
     return header
@@ -169,17 +162,25 @@ def verify(
         )
     except JoseError as exc:
         if exc.error == "bad_signature":
-            raise JwsRejected("SIGNATURE", "the signature does not verify") from None
-        raise JwsRejected("MALFORMED", f"the JWS is not acceptable: {exc.error}") from None
+            raise JwsRejected("SIGNATURE", "the signature does not verify") from exc
+        raise JwsRejected("MALFORMED", f"the JWS is not acceptable: {exc.error}") from exc
     if payload is not None:
         return VerifiedJws(header=dict(obj.headers()), claims={})
     try:
         claims = orjson.loads(obj.payload)
-    except orjson.JSONDecodeError:
-        raise JwsRejected("MALFORMED", "the JWS payload is not JSON") from None
+    except orjson.JSONDecodeError as exc:
+        raise JwsRejected("MALFORMED", "the JWS payload is not JSON") from exc
     if not isinstance(claims, dict):
         raise JwsRejected("MALFORMED", "the JWS payload is not a JSON object")
     return VerifiedJws(header=dict(obj.headers()), claims=claims)
+
+
+def sign_detached(header: Mapping[str, Any], body: bytes, key: Key) -> str:
+    """A detached JWS over ``body`` with an unencoded payload (RFC 7797: ``b64`` false, ``crit`` b64):
+    ``<header>..<signature>``. ``header`` names ``typ`` and whatever else the signature binds."""
+    compact = sign({**header, "b64": False, "crit": ["b64"]}, body, key)
+    head, _, signature = compact.split(".")
+    return f"{head}..{signature}"
 
 
 def sign(

@@ -57,11 +57,11 @@ def import_jwk(data: Mapping[str, Any], *, private: bool, what: str) -> Key:
     try:
         key = JWKRegistry.import_key(dict(data))
     except (JoseError, ValueError, TypeError) as exc:
-        raise ConfigurationError(f"{what}: key {kid!r} cannot be imported: {exc}") from None
+        raise ConfigurationError(f"{what}: key {kid!r} cannot be imported: {exc}") from exc
     try:
         jose.algorithm_for(key)
     except jose.JwsRejected as exc:
-        raise ConfigurationError(f"{what}: {exc.message}") from None
+        raise ConfigurationError(f"{what}: {exc.message}") from exc
     if private and key.private_key is None:
         raise ConfigurationError(f"{what}: key {kid!r} has no private part")
     return key
@@ -103,8 +103,8 @@ class SigningKeyRing:
                 raise ConfigurationError(f"{what}: retired key {kid!r} is unknown or current")
             try:
                 retired[kid] = datetime.fromisoformat(str(when).replace("Z", "+00:00")).timestamp()
-            except ValueError:
-                raise ConfigurationError(f"{what}: retired time {when!r} is not an ISO 8601 time") from None
+            except ValueError as exc:
+                raise ConfigurationError(f"{what}: retired time {when!r} is not an ISO 8601 time") from exc
         current = keys.pop(str(current_kid))
         return cls(current=current, others=keys, retired_at=retired, grace_seconds=grace_seconds)
 
@@ -155,8 +155,10 @@ class SigningKeyRing:
         try:
             token = self.sign({"typ": "probe+jwt"}, {"probe": True})
             jose.verify(token, typ=["probe+jwt"], key_for=lambda h: self.current)
-        except (jose.JwsRejected, JoseError) as exc:
-            raise ConfigurationError(f"the signing key {self.current.kid!r} is unusable: {exc}") from None
+        except jose.JwsRejected as exc:
+            raise ConfigurationError(f"the signing key {self.current.kid!r} is unusable: {exc.message}") from exc
+        except JoseError as exc:
+            raise ConfigurationError(f"the signing key {self.current.kid!r} is unusable: {exc}") from exc
 
 
 def public_key_set(doc: Any, *, what: str) -> dict[str, Key]:

@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import threading
 import time
@@ -26,6 +24,7 @@ import httpx
 import orjson
 from joserfc.jwk import Key
 
+from gateway.digests import sha256_b64
 from gateway.trust import jose
 from gateway.trust.client_auth import JwksCache, participant_keys
 from gateway.trust.directory import DirectoryStore, Participant
@@ -36,10 +35,6 @@ from gateway.trust.proofs import assertion_form, client_assertion
 SIGNATURE_HEADER = "Carbonlink-Signature"
 RESPONSE_TYP = "carbonlink-response+jws"
 MAX_TOKEN_RESPONSE = 64 * 1024
-
-
-def sha256_b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
 def sign_response(
@@ -55,9 +50,7 @@ def sign_response(
     }
     if request_body is not None:
         header["req"] = sha256_b64(request_body)
-    compact = jose.sign(header, body, key)
-    head, _, sig = compact.split(".")
-    return f"{head}..{sig}"
+    return jose.sign_detached(header, body, key)
 
 
 def verify_response(
@@ -106,7 +99,7 @@ def verify_response(
         raise ResponseSignatureInvalid(
             f"the response signature of {participant.id!r} is refused: {exc.message}",
             code=f"OUTBOUND.RESPONSE_{exc.reason}",
-        ) from None
+        ) from exc
     if header.get("iss") != participant.id:
         raise ResponseSignatureInvalid(
             f"the response names {header.get('iss')!r}, not {participant.id!r}",
@@ -158,7 +151,7 @@ class OutboundClient:
         try:
             return self.directory.participant(participant_id)
         except ParticipantUnknown as exc:
-            raise PeerError(exc.message, code=exc.code) from None
+            raise PeerError(exc.message, code=exc.code) from exc
 
     def access_token(self, participant_id: str, scope: str | None = None) -> PeerToken:
         """A token from the registry's token endpoint (cached until 30 s before expiry)."""
@@ -182,7 +175,7 @@ class OutboundClient:
         except httpx.HTTPError as exc:
             raise PeerError(
                 f"{participant_id!r} token endpoint unreachable: {exc}", code="OUTBOUND.PEER_UNREACHABLE"
-            ) from None
+            ) from exc
         if resp.status_code != 200 or len(resp.content) > MAX_TOKEN_RESPONSE:
             raise PeerError(
                 f"{participant_id!r} refused the gateway's token request: HTTP {resp.status_code} "
@@ -196,11 +189,11 @@ class OutboundClient:
                 str(body.get("token_type", "Bearer")),
                 time.time() + float(body.get("expires_in", 60)),
             )
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise PeerError(
                 f"{participant_id!r} answered the token request with an unusable body",
                 code="OUTBOUND.PEER_MALFORMED",
-            ) from None
+            ) from exc
         with self._lock:
             self._tokens[(participant_id, scope)] = token
         return token

@@ -103,7 +103,7 @@ class RedisReplayStore:
         try:
             stored = self._redis.set(f"{self._prefix}:jti:{_key(namespace, jti)}", b"1", nx=True, px=ttl_ms)
         except self._errors as exc:
-            raise self._fail(exc) from None
+            raise self._fail(exc) from exc
         return bool(stored)
 
     def issue_nonce(self) -> str:
@@ -115,7 +115,7 @@ class RedisReplayStore:
             try:
                 self._redis.set(f"{self._prefix}:nonce:{nonce}", b"1", ex=self._nonce_ttl)
             except self._errors as exc:
-                raise self._fail(exc) from None
+                raise self._fail(exc) from exc
             self._current = (nonce, now + self._nonce_ttl)
             return nonce
 
@@ -125,13 +125,13 @@ class RedisReplayStore:
         try:
             return bool(self._redis.exists(f"{self._prefix}:nonce:{nonce}"))
         except self._errors as exc:
-            raise self._fail(exc) from None
+            raise self._fail(exc) from exc
 
     def ping(self) -> None:
         try:
             self._redis.ping()
         except self._errors as exc:
-            raise self._fail(exc) from None
+            raise self._fail(exc) from exc
 
 
 def make_store(spec: str, *, nonce_ttl: int = 300) -> ReplayStore:

@@ -43,7 +43,7 @@ def _anchors(settings: Settings) -> dict[str, Key]:
     try:
         doc: Any = load_json(read_bytes(settings.anchors, limit=1024 * 1024), what=str(settings.anchors))
     except InputError as exc:
-        raise ConfigurationError(f"cannot read the anchors: {exc.message}") from None
+        raise ConfigurationError(f"cannot read the anchors: {exc.message}") from exc
     return public_key_set(doc, what=str(settings.anchors))
 
 
@@ -56,7 +56,7 @@ def _keyring(settings: Settings) -> SigningKeyRing:
     try:
         return SigningKeyRing.from_file(settings.signing_keys, grace_seconds=grace)
     except InputError as exc:
-        raise ConfigurationError(f"cannot read the signing keys: {exc.message}") from None
+        raise ConfigurationError(f"cannot read the signing keys: {exc.message}") from exc
 
 
 def embedded_directory(valid_for: int = 86400) -> str:

@@ -77,7 +77,7 @@ class TokenService:
                 token, typ=AT_TYP, key_for=lambda h: self.keyring.verification_key(h.get("kid"), moment)
             )
         except jose.JwsRejected as exc:
-            raise InvalidToken(f"access token refused: {exc.message}", code=f"TOKEN.{exc.reason}") from None
+            raise InvalidToken(f"access token refused: {exc.message}", code=f"TOKEN.{exc.reason}") from exc
         c = verified.claims
         if c.get("iss") != self.issuer:
             raise InvalidToken("the access token was not issued by this gateway", code="TOKEN.ISSUER")

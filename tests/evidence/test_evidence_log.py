@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from joserfc.jwk import ECKey
 
+from gateway.digests import sha256_hex
 from gateway.evidence import (
     GENESIS_PREV_HASH,
     EvidenceConfigError,
@@ -27,7 +28,7 @@ from gateway.evidence import (
     KeySetVerifier,
     open_log,
 )
-from gateway.evidence.canonical import canonical_json, sha256_hex
+from gateway.evidence.jcs import jcs_bytes
 from tests.evidence.conftest import Backend, exchange
 
 WORKER = Path(__file__).with_name("append_worker.py")
@@ -58,7 +59,7 @@ def test_hash_is_sha256_of_the_canonical_hashed_fields(filled: Filled) -> None:
     record = log.get(3)
     assert record is not None
     body = {k: v for k, v in record.as_dict().items() if k not in ("hash", "signature")}
-    assert record.hash == sha256_hex(canonical_json(body))
+    assert record.hash == sha256_hex(jcs_bytes(body))
     assert body["ts"].endswith("Z") and len(body["ts"]) == len("2026-11-25T22:00:52.123456Z")
 
 
@@ -142,7 +143,7 @@ def test_a_rewritten_record_with_a_recomputed_hash_fails_on_the_signature(
     assert original is not None
     forged_body = {k: v for k, v in original.as_dict().items() if k not in ("hash", "signature")}
     forged_body["receiver"] = "EVIL-registry"
-    forged_hash = sha256_hex(canonical_json(forged_body))
+    forged_hash = sha256_hex(jcs_bytes(forged_body))
     backend.raw.disable_triggers()
     backend.raw.execute("UPDATE {t} SET receiver = ?, hash = ? WHERE seq = 5", ("EVIL-registry", forged_hash))
     report = log.verify(keys)
@@ -405,7 +406,7 @@ def _rewrite_from(backend: Backend, log: EvidenceLog, seq: int) -> None:
         body["prev_hash"] = prev
         if record.seq == seq:
             body["receiver"] = "EVIL-registry"
-        new_hash = sha256_hex(canonical_json(body))
+        new_hash = sha256_hex(jcs_bytes(body))
         backend.raw.execute("UPDATE {t} SET receiver = ?, prev_hash = ?, hash = ? WHERE seq = ?",
                             (body["receiver"], prev, new_hash, record.seq))
         prev = new_hash

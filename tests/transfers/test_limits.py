@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from gateway.errors import status_for
+from gateway.settings import Settings
 from gateway.transfers.ratelimit import (
     Limit,
     RateLimited,
@@ -14,7 +16,6 @@ from gateway.transfers.ratelimit import (
     RedisRateLimiter,
     make_limiter,
 )
-from gateway.transfers.settings import TransferSettings
 from gateway.trust.errors import ConfigurationError
 
 
@@ -24,7 +25,7 @@ def test_token_bucket_allows_the_burst_then_refuses_with_retry_after() -> None:
         limiter.take("gha", now=100.0)
     with pytest.raises(RateLimited) as refused:
         limiter.take("gha", now=100.0)
-    assert refused.value.code == "TRANSFER.RATE_LIMITED" and refused.value.http_status == 429
+    assert refused.value.code == "TRANSFER.RATE_LIMITED" and status_for(refused.value) == 429
     assert refused.value.retry_after == 1
     limiter.take("che", now=100.0)  # other senders have their own bucket
     limiter.take("gha", now=101.0)  # one token back after a second at 60/min
@@ -57,7 +58,7 @@ def test_two_gateway_processes_share_one_budget_in_redis(redis_url: str) -> None
         for limiter in (first, second):
             with pytest.raises(RateLimited) as refused:
                 limiter.take("gha")
-            assert 1 <= (refused.value.retry_after or 0) <= 10 and refused.value.http_status == 429
+            assert 1 <= (refused.value.retry_after or 0) <= 10 and status_for(refused.value) == 429
         first.take("che")  # another sender has its own budget
         with pytest.raises(RateLimited):
             second.take("che")
@@ -87,7 +88,7 @@ def test_an_unreachable_redis_is_a_coded_503_not_a_free_pass() -> None:
     limiter = make_limiter("redis://127.0.0.1:1/0", per_minute=60, burst=1)
     with pytest.raises(RateLimitStoreUnavailable) as failed:
         limiter.take("gha")
-    assert failed.value.code == "TRANSFER.RATE_LIMIT_STORE_UNAVAILABLE" and failed.value.http_status == 503
+    assert failed.value.code == "TRANSFER.RATE_LIMIT_STORE_UNAVAILABLE" and status_for(failed.value) == 503
 
 
 def test_an_unknown_store_is_a_configuration_error() -> None:
@@ -98,9 +99,9 @@ def test_an_unknown_store_is_a_configuration_error() -> None:
 def test_peer_limits_come_from_the_environment_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CARBONLINK_RATE_LIMIT_PEERS", '{"ind-registry": {"per_minute": 1200, "burst": 100}}')
     monkeypatch.setenv("CARBONLINK_RATE_LIMIT_STORE", "redis://127.0.0.1:6379/3")
-    settings = TransferSettings()
+    settings = Settings().transfers
     assert settings.rate_limit_peers["ind-registry"].per_minute == 1200
     assert settings.rate_limit_store == "redis://127.0.0.1:6379/3"
     monkeypatch.setenv("CARBONLINK_RATE_LIMIT_PEERS", '{"ind-registry": {"per_minute": 0, "burst": 1}}')
     with pytest.raises(ValueError):
-        TransferSettings()
+        Settings()

@@ -31,10 +31,10 @@ def parse_form(body: bytes, content_type: str | None) -> dict[str, str]:
             strict_parsing=bool(body),
             max_num_fields=MAX_FORM_FIELDS,
         )
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedInput(
             "the token request body is not a valid form", code="OAUTH.MALFORMED_BODY"
-        ) from None
+        ) from exc
     form: dict[str, str] = {}
     for name, value in pairs:
         if name in form:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -10,13 +9,13 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import CurrentCaller, require_scope
+from gateway.api.services import ServiceSlot
 from gateway.transfers.ratelimit import Limiter
 from gateway.transfers.service import TransferService
 from gateway.trust.outbound import SIGNATURE_HEADER
 from standards.codec import MessageKind
 
 router = APIRouter(prefix="/v1", tags=["transfers"])
-_BUILD_LOCK = threading.Lock()
 
 SEND_SCOPE = "messages:send"
 RECEIPT_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -40,22 +39,11 @@ RECEIPT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 async def get_transfer_service(request: Request) -> TransferService:
-    """The app's transfer service, built on first use (its stores open then, not at import)."""
-    service = getattr(request.app.state, "transfers", None)
+    """The app's transfer service (built in the app's lifespan, :func:`gateway.main.create_app`)."""
+    slot: ServiceSlot[TransferService] = request.app.state.transfers
+    service = slot.ready
     if service is None:
-        service = await run_in_threadpool(_build_once, request.app.state)
-    assert isinstance(service, TransferService)
-    return service
-
-
-def _build_once(state: Any) -> TransferService:
-    from gateway.transfers import build_service
-
-    with _BUILD_LOCK:
-        service = getattr(state, "transfers", None)
-        if service is None:
-            service = state.transfers = build_service(state.trust, state.transfer_settings)
-    assert isinstance(service, TransferService)
+        service = await run_in_threadpool(slot.get)
     return service
 
 

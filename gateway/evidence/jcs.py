@@ -1,4 +1,7 @@
-"""Canonical JSON for evidence records: the byte string every hash is computed over.
+"""JCS bytes of evidence records: the byte string every hash is computed over.
+
+"JCS" is the JSON Canonicalization Scheme of RFC 8785; in carbonlink "canonical" names the
+canonical data model (:mod:`standards.model`), so these bytes are called JCS bytes.
 
 The rules (RFC 8785, JSON Canonicalization Scheme, restricted to the values evidence holds):
 
@@ -14,19 +17,18 @@ The rules (RFC 8785, JSON Canonicalization Scheme, restricted to the values evid
   Quantities should still travel as strings: a float is only as exact as its binary value;
 * ``true``, ``false``, ``null`` as literals.
 
-:func:`canonical_json` returns those bytes; :func:`sha256_hex` hashes them.
+:func:`jcs_bytes` returns those bytes; :func:`gateway.digests.sha256_hex` hashes them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from decimal import Decimal
 from typing import Any
 
 import orjson
 
-from gateway.evidence.errors import NotCanonical
+from gateway.evidence.errors import NotJcs
 
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_DEPTH = 64
@@ -38,35 +40,35 @@ def _utf16_key(key: str) -> bytes:
 
 def _normalise(value: Any, where: str, depth: int) -> Any:
     if depth > MAX_DEPTH:
-        raise NotCanonical(f"{where or '/'}: nested deeper than {MAX_DEPTH} levels")
+        raise NotJcs(f"{where or '/'}: nested deeper than {MAX_DEPTH} levels")
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int):
         if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            raise NotCanonical(f"{where or '/'}: integer {value} is outside the I-JSON safe range")
+            raise NotJcs(f"{where or '/'}: integer {value} is outside the I-JSON safe range")
         return value
     if isinstance(value, float):
         return _RawNumber(es_number(value, where))
     if isinstance(value, dict):
         for key in value:
             if not isinstance(key, str):
-                raise NotCanonical(f"{where or '/'}: object key {key!r} is not a string")
+                raise NotJcs(f"{where or '/'}: object key {key!r} is not a string")
         # for keys below U+10000 (always the case for ASCII) code-point order is UTF-16 order
         ordered = sorted(value) if all(k.isascii() for k in value) else sorted(value, key=_utf16_key)
         return {k: _normalise(value[k], f"{where}/{k}", depth + 1) for k in ordered}
     if isinstance(value, list | tuple):
         return [_normalise(v, f"{where}/{i}", depth + 1) for i, v in enumerate(value)]
-    raise NotCanonical(f"{where or '/'}: a {type(value).__name__} is not a JSON value")
+    raise NotJcs(f"{where or '/'}: a {type(value).__name__} is not a JSON value")
 
 
 class _RawNumber(str):
-    """A float already rendered in ECMAScript form (written unquoted by :func:`canonical_json`)."""
+    """A float already rendered in ECMAScript form (written unquoted by :func:`jcs_bytes`)."""
 
 
 def es_number(value: float, where: str = "") -> str:
     """``value`` as ECMAScript's Number.prototype.toString writes it (RFC 8785 §3.2.2.3)."""
     if not math.isfinite(value):
-        raise NotCanonical(f"{where or '/'}: {value!r} is not a JSON number")
+        raise NotJcs(f"{where or '/'}: {value!r} is not a JSON number")
     if value == 0:
         return "0"
     sign = "-" if value < 0 else ""
@@ -107,15 +109,13 @@ def _dumps_with_raw(value: Any) -> bytes:
     return orjson.dumps(value)
 
 
-def canonical_json(value: Any) -> bytes:
-    """The canonical UTF-8 bytes of ``value`` (see the module docstring for the rules)."""
+def jcs_bytes(value: Any) -> bytes:
+    """The JCS UTF-8 bytes of ``value`` (see the module docstring for the rules)."""
     normal = _normalise(value, "", 0)
     try:
         return _dumps_with_raw(normal) if _has_raw(normal) else orjson.dumps(normal)
     except orjson.JSONEncodeError as exc:  # lone surrogates
-        raise NotCanonical(f"not representable as UTF-8 JSON: {exc}") from None
+        raise NotJcs(f"not representable as UTF-8 JSON: {exc}") from exc
 
 
-def sha256_hex(data: bytes) -> str:
-    """Lower-case hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
+

@@ -1,0 +1,157 @@
+"""The status table: every domain error class the gateway or the sandbox registry can raise, mapped
+onto its HTTP status and OAuth error name (RFC 6749 §5.2, RFC 6750 §3.1, RFC 9449 §7.1).
+
+:func:`gateway.errors.answer_for` walks an error's MRO and takes the first class listed here, so a
+class inherits its parent's answer unless it has its own row. ``CarbonlinkError`` is the last resort
+(400).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.evidence.errors import EvidenceError
+from gateway.idempotency.store import (
+    ClaimInProgress,
+    IdempotencyConflict,
+    IdempotencyError,
+    IdempotencyStoreUnavailable,
+)
+from gateway.sandbox.errors import (
+    AlreadySettled,
+    BodyTooLarge,
+    GatewayAuthError,
+    GatewayKeysUnavailable,
+    MessageIdMissing,
+    MessageIdReused,
+    NoPendingDebit,
+    OperatorAuthError,
+    SandboxConfigError,
+    SandboxError,
+    UnitsUnidentified,
+)
+from gateway.transfers.errors import (
+    KindMismatch,
+    KindNotAllowed,
+    MessageIdInvalid,
+    NoticeContentType,
+    NoticeError,
+    NoticeNotAParty,
+    NoticeState,
+    NoticeUnknownMessage,
+    OutputInvalid,
+    ReceiverUnknown,
+    RegistryTimeout,
+    SenderMismatch,
+    TransferError,
+    UpstreamError,
+)
+from gateway.transfers.ratelimit import RateLimited, RateLimitStoreUnavailable
+from gateway.trust.errors import (
+    ConfigurationError,
+    DirectoryError,
+    InsufficientScope,
+    InvalidClient,
+    InvalidDPoPProof,
+    InvalidRequest,
+    InvalidScope,
+    InvalidToken,
+    ParticipantUnknown,
+    PeerError,
+    ReplayStoreUnavailable,
+    ServiceUnavailable,
+    TrustError,
+    UnsupportedGrantType,
+    UseDPoPNonce,
+)
+from standards.errors import (
+    CarbonlinkError,
+    InputError,
+    InputTooLarge,
+    TranslationError,
+    UnknownFormat,
+    ValidationFailed,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAnswer:
+    """How one error class is answered: its status and OAuth error name, and where the token endpoint
+    (``/oauth/*``) answers differently, the status and name there. ``retry_after`` is the
+    Retry-After (seconds) sent when the error itself names none."""
+
+    status: int
+    oauth: str | None = None
+    token_status: int | None = None
+    token_oauth: str | None = None
+    retry_after: int | None = None
+
+    def status_at(self, token_endpoint: bool) -> int:
+        return self.token_status if token_endpoint and self.token_status is not None else self.status
+
+    def oauth_at(self, token_endpoint: bool) -> str | None:
+        return self.token_oauth if token_endpoint and self.token_oauth is not None else self.oauth
+
+
+_CLIENT_OR_TOKEN = HttpAnswer(401, "invalid_token", token_oauth="invalid_client")
+
+STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
+    CarbonlinkError: HttpAnswer(400),
+    # standards
+    InputError: HttpAnswer(400, "invalid_request"),
+    InputTooLarge: HttpAnswer(413, "invalid_request"),
+    ValidationFailed: HttpAnswer(422),
+    UnknownFormat: HttpAnswer(400),
+    TranslationError: HttpAnswer(400),
+    # trust layer
+    TrustError: HttpAnswer(400),
+    ConfigurationError: HttpAnswer(500),
+    InvalidRequest: HttpAnswer(400, "invalid_request"),
+    UnsupportedGrantType: HttpAnswer(400, "unsupported_grant_type"),
+    InvalidScope: HttpAnswer(400, "invalid_scope"),
+    InvalidClient: HttpAnswer(401, "invalid_client"),
+    InvalidToken: HttpAnswer(401, "invalid_token"),
+    InsufficientScope: HttpAnswer(403, "insufficient_scope"),
+    InvalidDPoPProof: HttpAnswer(401, "invalid_dpop_proof", token_status=400),
+    UseDPoPNonce: HttpAnswer(401, "use_dpop_nonce", token_status=400),
+    DirectoryError: _CLIENT_OR_TOKEN,
+    ParticipantUnknown: _CLIENT_OR_TOKEN,
+    PeerError: HttpAnswer(502),
+    ReplayStoreUnavailable: HttpAnswer(503),
+    ServiceUnavailable: HttpAnswer(503, retry_after=30),
+    # transfer path
+    TransferError: HttpAnswer(400),
+    KindNotAllowed: HttpAnswer(403),
+    KindMismatch: HttpAnswer(422),
+    SenderMismatch: HttpAnswer(403),
+    ReceiverUnknown: HttpAnswer(422),
+    MessageIdInvalid: HttpAnswer(400),
+    OutputInvalid: HttpAnswer(422),
+    NoticeError: HttpAnswer(422),
+    NoticeContentType: HttpAnswer(415),
+    NoticeUnknownMessage: HttpAnswer(422),
+    NoticeNotAParty: HttpAnswer(403),
+    NoticeState: HttpAnswer(422),
+    UpstreamError: HttpAnswer(502),
+    RegistryTimeout: HttpAnswer(504),
+    RateLimited: HttpAnswer(429),
+    RateLimitStoreUnavailable: HttpAnswer(503),
+    # idempotency and evidence
+    IdempotencyError: HttpAnswer(400),
+    IdempotencyConflict: HttpAnswer(409),
+    ClaimInProgress: HttpAnswer(409),
+    IdempotencyStoreUnavailable: HttpAnswer(503),
+    EvidenceError: HttpAnswer(503),
+    # sandbox registry
+    SandboxError: HttpAnswer(400),
+    SandboxConfigError: HttpAnswer(500),
+    GatewayAuthError: HttpAnswer(401),
+    OperatorAuthError: HttpAnswer(401),
+    MessageIdMissing: HttpAnswer(400),
+    MessageIdReused: HttpAnswer(409),
+    BodyTooLarge: HttpAnswer(413),
+    NoPendingDebit: HttpAnswer(404),
+    AlreadySettled: HttpAnswer(409),
+    UnitsUnidentified: HttpAnswer(422),
+    GatewayKeysUnavailable: HttpAnswer(503),
+}
