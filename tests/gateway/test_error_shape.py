@@ -32,7 +32,8 @@ from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
 PROBLEM_MEMBERS = {"type", "title", "status", "detail", "code"}
 #: Errors the gateway's code defines but never lets reach an HTTP answer: a client's view of a
 #: refusal it received, and the sandbox ledger's internal control flow.
-CLIENT_SIDE = {"GatewayClientError", "SandboxRefused", "_Refusal"}
+#: Errors raised only outside the HTTP service (registry-side clients, the command line).
+CLIENT_SIDE = {"GatewayClientError", "SandboxRefused", "_Refusal", "CliUsageError"}
 
 _CATALOGUE = RuleCatalogue("shape-test")
 _RULE = _CATALOGUE.add("SHAPE.TEST", severity=Severity.ERROR, layer=Layer.FIELD, title="a test finding",
