@@ -1,21 +1,24 @@
-"""carbonlink adapters: registry formats <-> the canonical model, found through entry points."""
+"""carbonlink adapters: registry formats <-> the canonical model, found through the adapter catalogue."""
 
+from adapters._catalog import BUILTIN_ADAPTERS, GROUP, AdapterCatalog, check_adapter, default_catalog
 from adapters.errors import AdapterError, AdapterLoadError, NoSuchAdapter
-from adapters.protocol import MessageKind, RegistryAdapter, StreamingAdapter
-from adapters.registry import GROUP, AdapterRegistry, check_adapter, default_registry
+from adapters.protocol import ByteStream, MessageKind, RegistryAdapter, RuleSource, StreamingAdapter
 from adapters.translate import Translation, translate
 
 __all__ = [
+    "BUILTIN_ADAPTERS",
     "GROUP",
+    "AdapterCatalog",
     "AdapterError",
     "AdapterLoadError",
-    "AdapterRegistry",
+    "ByteStream",
     "MessageKind",
     "NoSuchAdapter",
     "RegistryAdapter",
+    "RuleSource",
     "StreamingAdapter",
     "Translation",
     "check_adapter",
-    "default_registry",
+    "default_catalog",
     "translate",
 ]

@@ -29,11 +29,12 @@ from adapters.registry_exports import (
     keep_native,
     native_or,
     other_record_losses,
-    parse_date,
     parse_quantity,
     read_date,
+    same_date,
+    same_quantity,
 )
-from standards.codec import Loss, Medium, MessageKind, SerializeResult, collect_losses
+from standards.codec import Loss, Medium, MessageKind, collect_losses
 from standards.findings import Layer, RuleCatalogue, Severity
 from standards.model import CanonicalDocument, Project, UnitBlock, UnitStatus
 from standards.serials import Serial
@@ -222,15 +223,6 @@ def registry_of(unit: UnitBlock) -> str | None:
     return None
 
 
-def _same_date(value: date | None) -> Any:
-    def same(raw: str) -> bool:
-        try:
-            return parse_date(raw, order="mdy") == value
-        except ValueError:
-            return False
-    return same
-
-
 class ApxAdapter(CsvExportAdapter):
     """ACR, CAR and ART TREES report exports (one adapter: the platform and layouts are shared)."""
 
@@ -255,7 +247,7 @@ class ApxAdapter(CsvExportAdapter):
             if column not in role_columns and raw:
                 extra[column] = raw
         project_id = self._project_id(layout, values.get(roles["project_id"], ""), row)
-        country = self._country(values.get(roles["country"], ""), roles["country"], extra, row)
+        country = self.read_country(values.get(roles["country"], ""), roles["country"], extra, row)
         if layout.kind == "projects":
             return self._project(layout, values, extra, project_id, country)
         return self._unit(layout, values, extra, row, project_id, country)
@@ -273,17 +265,6 @@ class ApxAdapter(CsvExportAdapter):
                     f"{column} {raw!r} is not a {'/'.join(prefixes)} number such as {prefixes[0]}102")
             return None
         return text
-
-    def _country(self, raw: str, column: str, extra: dict[str, Any], row: RowFindings) -> str | None:
-        if not raw.strip():
-            return None
-        country = country_from_name(raw)
-        if country is None:
-            row.add(f"{PREFIX}.COUNTRY_UNKNOWN", column, f"{raw!r} is not a country carbonlink knows; kept as text")
-            extra[column] = raw
-        else:
-            keep_native(extra, column, raw, country_name(country))
-        return country
 
     def _unit(self, layout: ApxLayout, values: dict[str, str], extra: dict[str, Any], row: RowFindings,
               project_id: str | None, country: str | None) -> UnitBlock | None:
@@ -358,11 +339,6 @@ class ApxAdapter(CsvExportAdapter):
 
     # --- writing
 
-    def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
-        self.check_medium(medium)
-        data, files, losses = self.serialize_csv(document)
-        return SerializeResult(data=data, medium=medium, losses=losses, files=files)
-
     def write_rows(self, document: CanonicalDocument) -> tuple[dict[str, list[list[str]]], list[Loss]]:
         lost: dict[str, list[str]] = {}
         unplaced: dict[str, list[str]] = {}
@@ -419,11 +395,11 @@ class ApxAdapter(CsvExportAdapter):
         values[roles["project_id"]] = unit.project_id or ""
         values[roles["name"]] = unit.project_name or ""
         values[roles["vintage"]] = "" if unit.vintage is None else str(unit.vintage)
-        values[roles["country"]] = self._country_out(unit.country, extra, roles["country"])
+        values[roles["country"]] = self.write_country(unit.country, extra, roles["country"])
         if unit.quantity is not None:
             quantity = unit.quantity
             values[roles["quantity"]] = native_or(extra, roles["quantity"], format(quantity, "f"),
-                                                  lambda raw: _parses_to(raw, quantity))
+                                                  same_quantity(quantity))
         else:
             values[roles["quantity"]] = ""
         for role, name in _UNIT_ROLE_FIELDS.items():
@@ -431,16 +407,10 @@ class ApxAdapter(CsvExportAdapter):
                 continue
             value = getattr(unit, name)
             if isinstance(value, date):
-                values[roles[role]] = native_or(extra, roles[role], value.isoformat(), _same_date(value))
+                values[roles[role]] = native_or(extra, roles[role], value.isoformat(), same_date(value, "mdy"))
             else:
                 values[roles[role]] = "" if value is None else str(value)
         return [values.get(c, "") for c in layout.columns]
-
-    def _country_out(self, alpha3: str | None, extra: dict[str, Any], column: str) -> str:
-        if alpha3 is None:
-            raw = extra.get(column)
-            return raw if isinstance(raw, str) else ""
-        return native_or(extra, column, country_name(alpha3), lambda raw: country_from_name(raw) == alpha3)
 
     def _project_row(self, layout: ApxLayout, project: Project, rid: str, lost: dict[str, list[str]]) -> list[str]:
         roles = layout.roles
@@ -457,15 +427,8 @@ class ApxAdapter(CsvExportAdapter):
                            ("project_type", "project_type"), ("methodology", "methodology"), ("status", "status")):
             if role in roles:
                 values[roles[role]] = getattr(project, name) or ""
-        values[roles["country"]] = self._country_out(project.country, project.extra, roles["country"])
+        values[roles["country"]] = self.write_country(project.country, project.extra, roles["country"])
         return [values.get(c, "") for c in layout.columns]
-
-
-def _parses_to(raw: str, value: Decimal) -> bool:
-    try:
-        return parse_quantity(raw) == value
-    except ValueError:
-        return False
 
 
 adapter = ApxAdapter()

@@ -10,7 +10,6 @@ Standard has no cancellations. Facts: registry-formats.md §3. Mapping and losse
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -25,12 +24,14 @@ from adapters.registry_exports import (
     country_from_name,
     country_name,
     declare_common_rules,
+    iso_date,
     keep_native,
     native_or,
     other_record_losses,
-    parse_date,
     parse_quantity,
     read_date,
+    same_date,
+    same_quantity,
 )
 from standards.codec import Loss, Medium, MessageKind, ParseResult, SerializeResult, collect_losses
 from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
@@ -96,15 +97,6 @@ def _gsid(raw: object) -> str | None:
     return number if number.isdigit() and number.isascii() else None
 
 
-def _same_date(value: date | None) -> Any:
-    def same(raw: str) -> bool:
-        try:
-            return parse_date(raw, order="dmy") == value
-        except ValueError:
-            return False
-    return same
-
-
 class GoldStandardAdapter(CsvExportAdapter):
     """Gold Standard registry CSV exports and public API JSON."""
 
@@ -157,7 +149,7 @@ class GoldStandardAdapter(CsvExportAdapter):
             row.add(f"{PREFIX}.REQUIRED", "Serial Number", "the Serial Number is empty")
         else:
             serial = check_serial(row, PREFIX, "Serial Number", serial_text, self.serial_schemes, quantity)
-        country = self._country(get("Country", ""), "Country", extra, row)
+        country = self.read_country(get("Country", ""), "Country", extra, row)
         if serial is not None:
             self._cross_check(serial, gsid, country, vintage, row)
         issued = read_date(row, extra, get("Issuance Date", ""), "Issuance Date", PREFIX, "dmy")
@@ -199,17 +191,6 @@ class GoldStandardAdapter(CsvExportAdapter):
             return None
         return int(text)
 
-    def _country(self, raw: str, column: str, extra: dict[str, Any], row: RowFindings) -> str | None:
-        if not raw.strip():
-            return None
-        country = country_from_name(raw)
-        if country is None:
-            row.add(f"{PREFIX}.COUNTRY_UNKNOWN", column, f"{raw!r} is not a country carbonlink knows; kept as text")
-            extra[column] = raw
-        else:
-            keep_native(extra, column, raw, country_name(country))
-        return country
-
     def _cross_check(self, serial: Serial, gsid: str | None, country: str | None, vintage: int | None,
                      row: RowFindings) -> None:
         project = serial.part("project")
@@ -234,7 +215,7 @@ class GoldStandardAdapter(CsvExportAdapter):
         name = get("Project Name", "")
         if not name:
             row.add(f"{PREFIX}.REQUIRED", "Project Name", "the Project Name is empty")
-        country = self._country(get("Country", ""), "Country", extra, row)
+        country = self.read_country(get("Country", ""), "Country", extra, row)
         for column in _PROJECT_EXTRAS:
             raw = get(column, "")
             if raw:
@@ -354,11 +335,9 @@ class GoldStandardAdapter(CsvExportAdapter):
     # --- writing
 
     def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
-        self.check_medium(medium)
         if medium is Medium.JSON:
             return self.serialize_json(document)
-        data, files, losses = self.serialize_csv(document)
-        return SerializeResult(data=data, medium=medium, losses=losses, files=files)
+        return super().serialize(document, medium=medium)
 
     def write_rows(self, document: CanonicalDocument) -> tuple[dict[str, list[list[str]]], list[Loss]]:
         lost: dict[str, list[str]] = {}
@@ -423,26 +402,20 @@ class GoldStandardAdapter(CsvExportAdapter):
         if unit.quantity is not None:
             quantity = unit.quantity
             out["Quantity"] = native_or(extra, "Quantity", format(quantity, "f"),
-                                        lambda raw: _parses_to(raw, quantity))
+                                        same_quantity(quantity))
         else:
             out["Quantity"] = ""
         out["Project Name"] = unit.project_name or ""
-        out["Country"] = self._country_out(unit.country, extra, "Country")
+        out["Country"] = self.write_country(unit.country, extra, "Country")
         out["Product Type"] = unit.unit_type or ""
-        out["Issuance Date"] = native_or(extra, "Issuance Date", _iso(unit.issuance_date),
-                                         _same_date(unit.issuance_date))
-        out["Retirement Date"] = native_or(extra, "Retirement Date", _iso(unit.status_date),
-                                           _same_date(unit.status_date)) if is_retired else ""
+        out["Issuance Date"] = native_or(extra, "Issuance Date", iso_date(unit.issuance_date),
+                                         same_date(unit.issuance_date, "dmy"))
+        out["Retirement Date"] = native_or(extra, "Retirement Date", iso_date(unit.status_date),
+                                           same_date(unit.status_date, "dmy")) if is_retired else ""
         out["Serial Number"] = unit.serial or ""
         out["Use Case"] = unit.status_reason or ""
         out["Using Entity"] = unit.beneficiary or ""
         return out
-
-    def _country_out(self, alpha3: str | None, extra: dict[str, Any], column: str) -> str:
-        if alpha3 is None:
-            raw = extra.get(column)
-            return raw if isinstance(raw, str) else ""
-        return native_or(extra, column, country_name(alpha3), lambda raw: country_from_name(raw) == alpha3)
 
     def _project_row(self, project: Project, rid: str, lost: dict[str, list[str]]) -> list[str]:
         extra = project.extra
@@ -462,7 +435,7 @@ class GoldStandardAdapter(CsvExportAdapter):
             "GSID": native_or(extra, "GSID", gsid, lambda raw: _gsid(raw) == gsid),
             "Project Name": project.name or "", "Project Developer Name": project.developer or "",
             "Status": project.status or "", "Project Type": project.project_type or "",
-            "Country": self._country_out(project.country, extra, "Country"),
+            "Country": self.write_country(project.country, extra, "Country"),
             "Description": project.description or "", "Methodology": project.methodology or "",
         })
         return [values.get(c, "") for c in PROJECTS.columns]
@@ -492,7 +465,7 @@ class GoldStandardAdapter(CsvExportAdapter):
             })
             if unit.issuance_date is not None:
                 credit["certified_date"] = native_or(unit.extra, "certified_date", unit.issuance_date.isoformat(),
-                                                     _same_date(unit.issuance_date))
+                                                     same_date(unit.issuance_date, "dmy"))
             project = dict(credit.get("project") or {}) if isinstance(credit.get("project"), dict) else {}
             gsid = _gsid(unit.project_id)
             if gsid is not None:
@@ -534,17 +507,6 @@ class _JsonRow(RowFindings):
     def add(self, rule_id: str, column: str | None, message: str, *, severity: Severity | None = None) -> None:
         pointer = f"/{self.line}/{column}" if column else f"/{self.line}"
         self.findings.append(self.rules[rule_id].finding(message, Location(pointer=pointer), severity=severity))
-
-
-def _iso(value: date | None) -> str:
-    return value.isoformat() if value is not None else ""
-
-
-def _parses_to(raw: str, value: Decimal) -> bool:
-    try:
-        return parse_quantity(raw) == value
-    except ValueError:
-        return False
 
 
 adapter = GoldStandardAdapter()

@@ -2,19 +2,31 @@
 
 An adapter is any object with these attributes and methods (checked at load time). Third
 parties ship one as a distribution that declares it under the ``carbonlink.adapters`` entry
-point group; carbonlink's own formats are registered the same way.
+point group; carbonlink's own formats are registered the same way (and also listed in code,
+see :mod:`adapters._catalog`).
+
+Two capabilities are optional, each a protocol checked with ``isinstance``:
+
+* :class:`RuleSource`: the adapter publishes its rule catalogue (``rules``), listed by
+  ``carbonlink rules`` and used for the references in its findings;
+* :class:`StreamingAdapter`: the adapter streams records from large exports in bounded memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterable, Iterator
+from typing import IO, Protocol, TypeAlias, runtime_checkable
+
+from pydantic import BaseModel
 
 from standards.codec import Medium, MessageKind, ParseResult, SerializeResult
-from standards.findings import Report
+from standards.findings import Finding, Report, RuleCatalogue
 from standards.model import CanonicalDocument
 
-__all__ = ["MessageKind", "RegistryAdapter", "StreamingAdapter"]
+__all__ = ["ByteStream", "MessageKind", "RegistryAdapter", "RuleSource", "StreamingAdapter"]
+
+#: What a streaming read takes: a binary file object or an iterable of byte chunks.
+ByteStream: TypeAlias = IO[bytes] | Iterable[bytes]
 
 
 @runtime_checkable
@@ -43,7 +55,20 @@ class RegistryAdapter(Protocol):
 
 
 @runtime_checkable
-class StreamingAdapter(Protocol):
-    """Optional: adapters for large exports also stream records one by one in bounded memory."""
+class RuleSource(Protocol):
+    """Optional: an adapter that publishes the catalogue of rules its findings cite."""
 
-    def iter_records(self, stream: Iterator[bytes], *, medium: Medium) -> Iterator[object]: ...
+    rules: RuleCatalogue
+
+
+@runtime_checkable
+class StreamingAdapter(Protocol):
+    """Optional: adapters for large exports also stream records one by one in bounded memory.
+
+    With a ``findings`` list, records with errors are left out and their findings appended to it;
+    without one, the first error raises (a :class:`~standards.errors.CarbonlinkError`), so nothing
+    is dropped silently.
+    """
+
+    def iter_records(self, stream: ByteStream, *, medium: Medium,
+                     findings: list[Finding] | None = None) -> Iterator[BaseModel]: ...

@@ -11,16 +11,17 @@ gives the same text back, and writing formula-safe CSV.
 
 from __future__ import annotations
 
-import io
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import Any
 
-from standards.codec import FormatCodec, Loss, Medium, ParseResult
+from adapters._streams import as_binary_stream
+from adapters.protocol import ByteStream
+from standards.codec import FormatCodec, Loss, Medium, ParseResult, SerializeResult
 from standards.errors import ValidationFailed
 from standards.findings import Finding, Layer, Location, Rule, RuleCatalogue, Severity
 from standards.model import CanonicalDocument, Project, UnitBlock
@@ -171,6 +172,31 @@ def country_name(alpha3: str | None) -> str:
         return alpha3
 
 
+def iso_date(value: date | None) -> str:
+    """A date as ISO text; empty when absent."""
+    return value.isoformat() if value is not None else ""
+
+
+def same_date(value: date | None, order: str) -> Callable[[str], bool]:
+    """A test for :func:`native_or`: does a native date cell (``order`` "dmy" or "mdy") mean ``value``?"""
+    def same(raw: str) -> bool:
+        try:
+            return parse_date(raw, order=order) == value
+        except ValueError:
+            return False
+    return same
+
+
+def same_quantity(value: Decimal | None) -> Callable[[str], bool]:
+    """A test for :func:`native_or`: does a native quantity cell mean ``value``?"""
+    def same(raw: str) -> bool:
+        try:
+            return parse_quantity(raw) == value
+        except ValueError:
+            return False
+    return same
+
+
 def keep_native(extra: dict[str, Any], column: str, raw: str, rendered: str) -> None:
     """Remember the registry's own spelling when the canonical value would be written differently."""
     if raw != rendered:
@@ -203,34 +229,6 @@ def check_serial(row: RowFindings, prefix: str, column: str, text: str, schemes:
 
 
 # ------------------------------------------------------------------------------------- reading
-
-
-class _ChunkReader(io.RawIOBase):
-    """A binary file object over an iterator of byte chunks (for :func:`iter_csv_records`)."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._buffer = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: Any) -> int:
-        while not self._buffer:
-            try:
-                self._buffer = next(self._chunks)
-            except StopIteration:
-                return 0
-        size = min(len(target), len(self._buffer))
-        target[:size] = self._buffer[:size]
-        self._buffer = self._buffer[size:]
-        return size
-
-
-def as_binary_stream(stream: IO[bytes] | Iterable[bytes]) -> IO[bytes]:
-    if isinstance(stream, io.IOBase) or hasattr(stream, "read"):
-        return stream  # type: ignore[return-value]
-    return io.BufferedReader(_ChunkReader(stream), 64 * 1024)
 
 
 @dataclass
@@ -347,7 +345,7 @@ class CsvExportAdapter(FormatCodec):
         findings.extend(self.check_document(document))
         return ParseResult(document=document, findings=findings)
 
-    def iter_records(self, stream: IO[bytes] | Iterable[bytes], *, medium: Medium,
+    def iter_records(self, stream: ByteStream, *, medium: Medium,
                      findings: list[Finding] | None = None, limit: int | None = None) -> Iterator[Record]:
         """Stream canonical records one by one in bounded memory.
 
@@ -389,7 +387,35 @@ class CsvExportAdapter(FormatCodec):
                 reach = (series, last, i)
         return out
 
+    def read_country(self, raw: str, column: str, extra: dict[str, Any], row: RowFindings) -> str | None:
+        """A country cell as alpha-3: None when empty; unknown names are reported
+        (``<PREFIX>.COUNTRY_UNKNOWN``) and kept as text in ``extra``; other spellings kept there too."""
+        if not raw.strip():
+            return None
+        country = country_from_name(raw)
+        if country is None:
+            row.add(f"{self.prefix}.COUNTRY_UNKNOWN", column,
+                    f"{raw!r} is not a country carbonlink knows; kept as text")
+            extra[column] = raw
+        else:
+            keep_native(extra, column, raw, country_name(country))
+        return country
+
     # --- writing
+
+    def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
+        self.check_medium(medium)
+        data, files, losses = self.serialize_csv(document)
+        return SerializeResult(data=data, medium=medium, losses=losses, files=files)
+
+    @staticmethod
+    def write_country(alpha3: str | None, extra: Mapping[str, Any], column: str) -> str:
+        """A country cell: the remembered native spelling when it still names ``alpha3``, else its
+        name; without a country, the text kept in ``extra`` (or empty)."""
+        if alpha3 is None:
+            raw = extra.get(column)
+            return raw if isinstance(raw, str) else ""
+        return native_or(extra, column, country_name(alpha3), lambda raw: country_from_name(raw) == alpha3)
 
     def serialize_csv(self, document: CanonicalDocument) -> tuple[bytes, dict[str, bytes], list[Loss]]:
         tables, losses = self.write_rows(document)

@@ -16,7 +16,6 @@ mapped columns back and reports, as losses, every canonical value no column can 
 from __future__ import annotations
 
 import codecs
-import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,12 +24,14 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 from pydantic import BaseModel, ValidationError
 
+from adapters._streams import as_binary_stream, byte_chunks
+from adapters.protocol import ByteStream
 from adapters.spreadsheet_mapping import (
     CompiledColumn,
     CompiledMapping,
@@ -581,45 +582,24 @@ def _read_rows(mapping: CompiledMapping, rows: Iterable[tuple[int, int, Sequence
         sink.add(NO_RECORDS.finding("the sheet has a header row but no data rows", where.at(last_position, None)))
 
 
-class _ChunkReader(io.RawIOBase):
-    """A raw binary stream over an iterator of byte chunks, optionally transcoding them to UTF-8."""
-
-    def __init__(self, chunks: Iterator[bytes], encoding: str) -> None:
-        self._chunks = chunks
-        self._buffer = b""
-        self._decoder = None if encoding == "utf-8" else codecs.getincrementaldecoder(encoding)()
-        self._consumed = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def _next(self) -> bytes | None:
-        for chunk in self._chunks:
-            if not chunk:
-                continue
-            self._consumed += len(chunk)
-            if self._decoder is None:
-                return bytes(chunk)
-            try:
-                return self._decoder.decode(chunk).encode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise UnsupportedEncoding(f"the CSV file is not valid {exc.encoding} near byte {self._consumed}") \
-                    from None
-        return None
-
-    def readinto(self, target: Any) -> int:
-        while not self._buffer:
-            more = self._next()
-            if more is None:
-                return 0
-            self._buffer = more
-        size = min(len(target), len(self._buffer))
-        target[:size] = self._buffer[:size]
-        self._buffer = self._buffer[size:]
-        return size
+def _transcoded(chunks: Iterator[bytes], encoding: str) -> Iterator[bytes]:
+    """The chunks re-encoded from ``encoding`` to UTF-8 (as they are, for UTF-8)."""
+    if encoding == "utf-8":
+        yield from chunks
+        return
+    decoder = codecs.getincrementaldecoder(encoding)()
+    consumed = 0
+    for chunk in chunks:
+        if not chunk:
+            continue
+        consumed += len(chunk)
+        try:
+            yield decoder.decode(chunk).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnsupportedEncoding(f"the CSV file is not valid {exc.encoding} near byte {consumed}") from exc
 
 
-def _read_capped(stream: Iterator[bytes] | IO[bytes]) -> bytes:
+def _read_capped(stream: ByteStream) -> bytes:
     """All of a stream, refusing more than ``CARBONLINK_MAX_INPUT_BYTES`` before holding it all."""
     cap = max_input_bytes()
     if hasattr(stream, "read"):
@@ -940,7 +920,7 @@ class SpreadsheetAdapter(FormatCodec):
         document = CanonicalDocument(**{mapping.document_list: records})
         return ParseResult(document=document, findings=findings)
 
-    def iter_records(self, stream: Iterator[bytes] | IO[bytes], *, medium: Medium,
+    def iter_records(self, stream: ByteStream, *, medium: Medium,
                      findings: list[Finding] | None = None) -> Iterator[BaseModel]:
         """Yield canonical records one by one; CSV is read in bounded memory.
 
@@ -953,9 +933,7 @@ class SpreadsheetAdapter(FormatCodec):
         if medium is Medium.XLSX:
             yield from self._records(_read_capped(stream), medium, mapping, sink)
             return
-        chunks: Iterator[bytes] = iter(lambda: stream.read(64 * 1024), b"") if hasattr(stream, "read") \
-            else iter(stream)
-        reader = io.BufferedReader(_ChunkReader(chunks, mapping.spec.csv.encoding))
+        reader = as_binary_stream(_transcoded(byte_chunks(stream), mapping.spec.csv.encoding))
         rows = ((i, rec.line, rec.cells) for i, rec in enumerate(iter_csv_records(reader), 1))
         yield from _read_rows(mapping, rows, _Where(), sink)
 

@@ -25,12 +25,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import Any
 
 import orjson
 from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, ValidationError
 
+from adapters._streams import as_binary_stream
+from adapters.protocol import ByteStream
 from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult
 from standards.errors import InputTooLarge, UnknownFormat
 from standards.findings import Finding, Layer, Location, Rule, RuleCatalogue, Severity, json_pointer
@@ -455,19 +457,23 @@ class _AefExport:
                 document.authorizations.append(auth)
         return _result(document, findings)
 
-    def iter_csv(self, records: Iterable[CsvRecord]) -> Iterator[Action]:
-        findings: list[Finding] = []
-        for item in self._rows(records, findings):
+    def iter_csv(self, records: Iterable[CsvRecord], *, findings: list[Finding] | None = None) -> Iterator[Action]:
+        """Actions from AEF export rows; see :meth:`iter_records` for what ``findings`` changes."""
+        from standards.errors import ValidationFailed
+
+        collected: list[Finding] = []
+        for item in self._rows(records, collected):
             if isinstance(item, Finding):
-                from standards.errors import ValidationFailed
-
-                raise ValidationFailed(f"UNDP AEF export: {item.location.render()}: {item.message}",
-                                       findings=[item])
+                if findings is None:
+                    raise ValidationFailed(f"UNDP AEF export: {item.location.render()}: {item.message}",
+                                           findings=[item])
+                findings.append(item)
+                continue
             yield item.action
-        if findings:
-            from standards.errors import ValidationFailed
-
-            raise ValidationFailed("UNDP AEF export: " + findings[0].message, findings=findings)
+        if collected and findings is None:
+            raise ValidationFailed("UNDP AEF export: " + collected[0].message, findings=collected)
+        if findings is not None:
+            findings.extend(collected)
 
     def _rows(self, records: Iterable[CsvRecord], findings: list[Finding], *,
               sheet: str | None = None) -> Iterator[_AefRow | Finding]:
@@ -992,13 +998,17 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
                 reach = (index, serial)
 
     # -------------------------------------------------------------- streaming
-    def iter_records(self, stream: Iterator[bytes] | IO[bytes], *, medium: Medium) -> Iterator[object]:
-        """Stream the AEF actions CSV export one canonical Action at a time (bad rows raise)."""
+    def iter_records(self, stream: ByteStream, *, medium: Medium,
+                     findings: list[Finding] | None = None) -> Iterator[Action]:
+        """Stream the AEF actions CSV export one canonical Action at a time.
+
+        With a ``findings`` list, rows with errors are left out and their findings appended to it;
+        without one, the first bad row raises :class:`~standards.errors.ValidationFailed`."""
         self.check_medium(medium)
         if medium is not Medium.CSV:
             raise UnknownFormat("undp-ncr streams the CSV AEF export only; read JSON and XLSX with parse()")
-        readable: Any = stream if hasattr(stream, "read") else _IterStream(iter(stream))
-        yield from self.iter_csv(iter_csv_records(readable, what="UNDP AEF export"))
+        records = iter_csv_records(as_binary_stream(stream), what="UNDP AEF export")
+        yield from self.iter_csv(records, findings=findings)
 
     # -------------------------------------------------------------- serialize
     def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
@@ -1176,25 +1186,6 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
 
 class _Refused(Exception):
     """A canonical record the UNDP registry cannot hold at all."""
-
-
-class _IterStream:
-    """A minimal binary file object over an iterator of byte chunks."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._buffer = b""
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            try:
-                self._buffer += next(self._chunks)
-            except StopIteration:
-                break
-        if size < 0:
-            size = len(self._buffer)
-        out, self._buffer = self._buffer[:size], self._buffer[size:]
-        return out
 
 
 def _kind(record: Any) -> str | None:

@@ -27,14 +27,17 @@ from adapters.registry_exports import (
     country_from_name,
     country_name,
     declare_common_rules,
+    iso_date,
     keep_native,
     native_or,
     other_record_losses,
     parse_date,
     parse_quantity,
     read_date,
+    same_date,
+    same_quantity,
 )
-from standards.codec import Loss, Medium, MessageKind, SerializeResult, collect_losses
+from standards.codec import Loss, Medium, MessageKind, collect_losses
 from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
 from standards.model import CanonicalDocument, Project, UnitBlock, UnitStatus
 from standards.serials import MAX_SERIAL_LENGTH, Serial, default_catalogue
@@ -77,10 +80,6 @@ def _rules() -> RuleCatalogue:
     return rules
 
 
-def _iso(value: date | None) -> str:
-    return value.isoformat() if value is not None else ""
-
-
 def _ddmmyyyy(text: str | None) -> str:
     """``01012020`` (a serial token) as ``2020-01-01``; empty when absent (not checked as a date)."""
     if text is None or len(text) != 8:
@@ -102,24 +101,6 @@ def _year(text: str) -> int | None:
         return parse_date(text, order="dmy").year
     except ValueError:
         return None
-
-
-def _same_date(value: date | None) -> Any:
-    def same(raw: str) -> bool:
-        try:
-            return parse_date(raw, order="dmy") == value
-        except ValueError:
-            return False
-    return same
-
-
-def _same_quantity(value: Decimal | None) -> Any:
-    def same(raw: str) -> bool:
-        try:
-            return parse_quantity(raw) == value
-        except ValueError:
-            return False
-    return same
 
 
 class VerraAdapter(CsvExportAdapter):
@@ -317,11 +298,6 @@ class VerraAdapter(CsvExportAdapter):
 
     # --- writing
 
-    def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
-        self.check_medium(medium)
-        data, files, losses = self.serialize_csv(document)
-        return SerializeResult(data=data, medium=medium, losses=losses, files=files)
-
     def write_rows(self, document: CanonicalDocument) -> tuple[dict[str, list[list[str]]], list[Loss]]:
         lost: dict[str, list[str]] = {}
         units = [list(TRANSACTIONS.columns)]
@@ -371,20 +347,20 @@ class VerraAdapter(CsvExportAdapter):
             if key not in TRANSACTIONS.columns:
                 lost.setdefault(f"extra.{key}", []).append(rid)
         quantity = "" if unit.quantity is None else native_or(
-            extra, "Quantity Issued", f"{unit.quantity:,f}", _same_quantity(unit.quantity))
+            extra, "Quantity Issued", f"{unit.quantity:,f}", same_quantity(unit.quantity))
         country = "" if unit.country is None else native_or(
             extra, "Country/Area", country_name(unit.country), lambda raw: country_from_name(raw) == unit.country)
         if unit.country is None and "Country/Area" in extra:
             country = str(extra["Country/Area"])
         return [
-            native_or(extra, "Issuance Date", _iso(unit.issuance_date), _same_date(unit.issuance_date)),
+            native_or(extra, "Issuance Date", iso_date(unit.issuance_date), same_date(unit.issuance_date, "dmy")),
             str(extra.get("Sustainable Development Goals", "")),
             str(vintage_start), str(vintage_end), number, unit.project_name or "", country,
             str(extra.get("Project Type", "")), str(extra.get("Methodology", "")),
             str(extra.get("Total Vintage Quantity", "")), quantity, unit.serial or "",
             str(extra.get("Additional Certifications", "")),
-            native_or(extra, "Retirement/Cancellation Date", _iso(unit.status_date) if retired else "",
-                      _same_date(unit.status_date)) if retired else "",
+            native_or(extra, "Retirement/Cancellation Date", iso_date(unit.status_date) if retired else "",
+                      same_date(unit.status_date, "dmy")) if retired else "",
             unit.beneficiary or "", unit.status_reason or "", str(extra.get("Retirement Details", "")),
         ]
 
@@ -492,19 +468,13 @@ def _series(tail: str, raw_start: str, raw_end: str, raw_country: str,
 
 
 def _construct(values: dict[str, Any]) -> UnitBlock:
-    """A UnitBlock from values that already have their validated types, in field order, every field
-    present: what ``model_construct`` ends with, without its per-field Python loop (which costs more
-    than validating). Used only after :func:`_unit_builder` saw it equal full validation."""
-    unit = _new_model(UnitBlock)
-    _set_slot(unit, "__dict__", values)
-    _set_slot(unit, "__pydantic_fields_set__", set(_SET_FIELDS))
-    _set_slot(unit, "__pydantic_extra__", None)
-    _set_slot(unit, "__pydantic_private__", None)
-    return unit
+    """A UnitBlock from values that already have their validated types, every field present, through
+    pydantic's ``model_construct`` (no re-validation) with the fields set the full path sets. Used only
+    after :func:`_unit_builder` saw it equal full validation."""
+    return _model_construct(set(_SET_FIELDS), **values)
 
 
-_new_model = object.__new__
-_set_slot = object.__setattr__
+_model_construct = UnitBlock.model_construct
 
 
 def _validate(values: dict[str, Any]) -> UnitBlock:

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from adapters.registry import AdapterRegistry, default_registry
+from adapters import AdapterCatalog, RuleSource, default_catalog
 from adapters.translate import translate
 from standards.codec import Medium
 from standards.errors import CarbonlinkError, InputError, TranslationError, UnknownFormat, ValidationFailed
@@ -56,15 +56,14 @@ def _print_findings(findings: list[Finding]) -> None:
         out.print(f"  {f.message}  ({f.reference})", markup=False)
 
 
-def _catalogues(registry: AdapterRegistry) -> list[RuleCatalogue]:
+def _catalogues(catalog: AdapterCatalog) -> list[RuleCatalogue]:
     """Every adapter's rules, then the gateway's own message checks (notices, crediting-programme transfers)."""
     from gateway.transfers import crediting, notices
 
     seen: dict[str, RuleCatalogue] = {}
-    for adapter in registry:
-        catalogue = getattr(adapter, "rules", None)
-        if isinstance(catalogue, RuleCatalogue):
-            seen.setdefault(catalogue.standard, catalogue)
+    for adapter in catalog:
+        if isinstance(adapter, RuleSource):
+            seen.setdefault(adapter.rules.standard, adapter.rules)
     for catalogue in (notices.CATALOGUE, crediting.CATALOGUE):
         seen.setdefault(catalogue.standard, catalogue)
     return list(seen.values())
@@ -80,7 +79,7 @@ def validate_command(
 ) -> None:
     """Validate a file; exit 0 valid, 1 findings of severity error, 2 unreadable input or usage."""
     try:
-        adapter = default_registry().get(standard)
+        adapter = default_catalog().get(standard)
         med = _medium(file, medium)
         report = adapter.validate(_read(file, med), medium=med)
     except CarbonlinkError as exc:
@@ -177,7 +176,7 @@ def rules_command(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/rules.md.")] = False,
 ) -> None:
     """List every validation rule: id, severity, layer, title and the clause it enforces."""
-    catalogues = [c for c in _catalogues(default_registry()) if standard in (None, c.standard)]
+    catalogues = [c for c in _catalogues(default_catalog()) if standard in (None, c.standard)]
     rows = [{"rule": r.id, "standard": r.standard, "severity": r.severity.value, "layer": r.layer.value,
              "title": r.title, "reference": r.reference} for c in catalogues for r in c]
     if as_json:
@@ -210,12 +209,12 @@ def rules_markdown(rows: list[dict[str, str]]) -> str:
 
 def formats_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List every format (built-in and plugin adapters) with version and capabilities."""
-    registry = default_registry()
+    catalog = default_catalog()
     rows = [{"name": a.name, "version": a.version, "description": a.description,
-             "distribution": registry.distributions.get(a.name, ""),
+             "distribution": catalog.distributions.get(a.name, ""),
              "media": [m.value for m in a.media], "reads": sorted(k.value for k in a.reads),
-             "writes": sorted(k.value for k in a.writes)} for a in registry]
-    problems = [{"entry_point": p.entry_point, "problem": p.message} for p in registry.problems]
+             "writes": sorted(k.value for k in a.writes)} for a in catalog]
+    problems = [{"entry_point": p.entry_point, "problem": p.message} for p in catalog.problems]
     if as_json:
         sys.stdout.write(json.dumps({"formats": rows, "problems": problems}, indent=2) + "\n")
         return
@@ -237,7 +236,7 @@ def run_examples() -> int:
         ref = examples / filename
         data = ref.read_bytes()
         medium = Medium.from_name(filename)
-        report = default_registry().get(source).validate(data, medium=medium)
+        report = default_catalog().get(source).validate(data, medium=medium)
         out.print(f"[bold]{filename}[/]: {'valid' if report.valid else 'INVALID'} as {source} "
                   f"({report.records} records, {len(report.findings)} findings)")
         _print_findings(report.findings)

@@ -18,8 +18,8 @@ from typing import Any
 import orjson
 from joserfc.jwk import Key
 
+from adapters import default_catalog
 from adapters.protocol import RegistryAdapter
-from adapters.registry import default_registry
 from gateway.sandbox import ledger
 from gateway.sandbox.auth import DEVELOPMENT, GatewayVerifier, check_operator, key_source
 from gateway.sandbox.errors import (
@@ -110,7 +110,7 @@ class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         try:
-            self.adapter: RegistryAdapter = default_registry().get(config.format)
+            self.adapter: RegistryAdapter = default_catalog().get(config.format)
         except CarbonlinkError as exc:
             raise SandboxConfigError(exc.message) from None
         if not _TAKES & self.adapter.reads:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import httpx
 import orjson
 
-from adapters.registry import AdapterRegistry, default_registry
+from adapters import AdapterCatalog, default_catalog
 from gateway.evidence.log import EvidenceLog
 from gateway.evidence.record import Exchange, utc_timestamp
 from gateway.idempotency.store import Claim, ClaimState, IdempotencyStore
@@ -129,7 +129,7 @@ class TransferService:
 
     def __init__(self, *, settings: TransferSettings, directory: DirectoryStore, outbound: OutboundClient,
                  keyring: SigningKeyRing, idempotency: IdempotencyStore, evidence: EvidenceLog, issuer: str,
-                 adapters: AdapterRegistry | None = None, http: httpx.Client | None = None) -> None:
+                 adapters: AdapterCatalog | None = None, http: httpx.Client | None = None) -> None:
         self.settings = settings
         self.directory = directory
         self.outbound = outbound
@@ -137,7 +137,7 @@ class TransferService:
         self.idempotency = idempotency
         self.evidence = evidence
         self.issuer = issuer
-        self.adapters = adapters or default_registry()
+        self.adapters = adapters or default_catalog()
         self.http = http or httpx.Client(follow_redirects=False, limits=OUTBOUND_LIMITS)
 
     # -- the pipeline -------------------------------------------------------------------------
