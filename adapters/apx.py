@@ -34,10 +34,20 @@ from adapters.registry_exports import (
     same_date,
     same_quantity,
 )
-from standards.codec import Loss, Medium, MessageKind, collect_losses
-from standards.findings import Layer, RuleCatalogue, Severity
-from standards.model import CanonicalDocument, Project, UnitBlock, UnitStatus
-from standards.serials import Serial
+from standards import (
+    CanonicalDocument,
+    Layer,
+    Loss,
+    Medium,
+    MessageKind,
+    Project,
+    RuleCatalogue,
+    Serial,
+    Severity,
+    UnitBlock,
+    UnitStatus,
+    collect_losses,
+)
 
 PREFIX = "APX"
 REFERENCE = "APX registry reports of ACR, CAR and ART TREES (registry-formats.md §4-§6)"

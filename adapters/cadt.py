@@ -25,15 +25,28 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from standards import (
+    CanonicalDocument,
+    Finding,
+    Layer,
+    Location,
+    Medium,
+    ParseResult,
+    Report,
+    RuleCatalogue,
+    SerializeResult,
+    Severity,
+    UnknownFormat,
+    XlsxWriter,
+    iter_sheet_rows,
+    json_pointer,
+    load_json,
+    read_bytes,
+    read_workbook,
+)
 from standards.cadt.codec import CadtV1Codec, CadtV2Codec
 from standards.cadt.spec import VERSIONS, EntitySpec, FieldSpec, Version, load_spec
 from standards.cadt.validate import Path
-from standards.codec import Medium, ParseResult, SerializeResult
-from standards.errors import UnknownFormat
-from standards.findings import Finding, Layer, Location, Report, RuleCatalogue, Severity, json_pointer
-from standards.model import CanonicalDocument
-from standards.safeio import load_json, read_bytes
-from standards.tabular import XlsxWriter, iter_sheet_rows, read_workbook
 
 VERSION_ENV = "CARBONLINK_CADT_VERSION"
 REF = "CADT node API and XLSX export (standards-cadtrust.md §6, §8.5)"
@@ -113,7 +126,7 @@ class CadtAdapter:
     description = "CAD Trust node API answers (v1/v2, paged or plain) and XLSX exports"
     reads = CadtV2Codec.reads | CadtV1Codec.reads
     writes = CadtV2Codec.writes | CadtV1Codec.writes
-    media = (Medium.JSON, Medium.XLSX)
+    media: tuple[Medium, ...] = (Medium.JSON, Medium.XLSX)
     rules = RULES
 
     def __init__(self, *, v1: CadtV1Codec | None = None, v2: CadtV2Codec | None = None) -> None:

@@ -27,7 +27,33 @@ from typing import Any
 from lxml import etree
 from pydantic import BaseModel
 
-from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult
+from adapters._rules import rule_declarer
+from standards import (
+    Action,
+    ActionType,
+    CanonicalDocument,
+    Finding,
+    FormatCodec,
+    InputTooLarge,
+    Layer,
+    Location,
+    Loss,
+    MalformedInput,
+    Medium,
+    MessageKind,
+    ParseResult,
+    Rule,
+    RuleCatalogue,
+    SerializeResult,
+    Severity,
+    UnitBlock,
+    UnitStatus,
+    UnknownParty,
+    max_input_bytes,
+    parse_xml,
+    to_alpha2,
+    to_alpha3,
+)
 from standards.des.codelists import CodeLists, default_code_lists
 from standards.des.messages import (
     BATCH,
@@ -39,11 +65,6 @@ from standards.des.messages import (
     write_document,
 )
 from standards.des.schema import NAMESPACE, PREFIX, lxml_schema, schema_problems, xpath_of
-from standards.errors import InputTooLarge, MalformedInput
-from standards.findings import Finding, Layer, Location, Rule, RuleCatalogue, Severity
-from standards.model import Action, ActionType, CanonicalDocument, UnitBlock, UnitStatus
-from standards.parties import UnknownParty, to_alpha2, to_alpha3
-from standards.safeio import max_input_bytes, parse_xml
 
 STANDARD = "des-xml"
 DES = "Kyoto DES 1.1.2"
@@ -56,8 +77,7 @@ RULES = RuleCatalogue(STANDARD)
 _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
-def _rule(rule_id: str, severity: Severity, layer: Layer, title: str, reference: str) -> Rule:
-    return RULES.add(rule_id, severity=severity, layer=layer, title=title, reference=reference)
+_rule = rule_declarer(RULES)
 
 
 R_ROOT = _rule("DES.ROOT", _E, Layer.STRUCTURE, "The document is a DES request in the carbonlink namespace",
@@ -197,7 +217,7 @@ class DesXmlAdapter(FormatCodec):
     reads = frozenset({MessageKind.ACTIONS, MessageKind.ISSUANCES, MessageKind.TRANSFERS,
                        MessageKind.CANCELLATIONS, MessageKind.RETIREMENTS, MessageKind.UNIT_BLOCKS})
     writes = reads
-    media = (Medium.XML,)
+    media: tuple[Medium, ...] = (Medium.XML,)
     rules = RULES
 
     def __init__(self, code_lists: CodeLists | None = None) -> None:

@@ -33,11 +33,25 @@ from adapters.registry_exports import (
     same_date,
     same_quantity,
 )
-from standards.codec import Loss, Medium, MessageKind, ParseResult, SerializeResult, collect_losses
-from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
-from standards.model import CanonicalDocument, Project, UnitBlock, UnitStatus
-from standards.safeio import load_json
-from standards.serials import Serial
+from standards import (
+    CanonicalDocument,
+    Finding,
+    Layer,
+    Location,
+    Loss,
+    Medium,
+    MessageKind,
+    ParseResult,
+    Project,
+    RuleCatalogue,
+    Serial,
+    SerializeResult,
+    Severity,
+    UnitBlock,
+    UnitStatus,
+    collect_losses,
+    load_json,
+)
 
 REGISTRY = "gold-standard"
 PREFIX = "GOLD_STANDARD"

@@ -19,9 +19,16 @@ from typing import IO, Protocol, TypeAlias, runtime_checkable
 
 from pydantic import BaseModel
 
-from standards.codec import Medium, MessageKind, ParseResult, SerializeResult
-from standards.findings import Finding, Report, RuleCatalogue
-from standards.model import CanonicalDocument
+from standards import (
+    CanonicalDocument,
+    Finding,
+    Medium,
+    MessageKind,
+    ParseResult,
+    Report,
+    RuleCatalogue,
+    SerializeResult,
+)
 
 __all__ = ["ByteStream", "MessageKind", "RegistryAdapter", "RuleSource", "StreamingAdapter"]
 
@@ -40,12 +47,25 @@ class RegistryAdapter(Protocol):
     against the format's own rules without translating.
     """
 
-    name: str
-    version: str
-    description: str
-    reads: frozenset[MessageKind]
-    writes: frozenset[MessageKind]
-    media: tuple[Medium, ...]
+    # read-only in the contract: an adapter may declare them as plain (narrower) class attributes
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def reads(self) -> frozenset[MessageKind]: ...
+
+    @property
+    def writes(self) -> frozenset[MessageKind]: ...
+
+    @property
+    def media(self) -> tuple[Medium, ...]: ...
 
     def parse(self, data: bytes, *, medium: Medium) -> ParseResult: ...
 
@@ -58,7 +78,8 @@ class RegistryAdapter(Protocol):
 class RuleSource(Protocol):
     """Optional: an adapter that publishes the catalogue of rules its findings cite."""
 
-    rules: RuleCatalogue
+    @property
+    def rules(self) -> RuleCatalogue: ...
 
 
 @runtime_checkable
@@ -67,8 +88,8 @@ class StreamingAdapter(Protocol):
 
     With a ``findings`` list, records with errors are left out and their findings appended to it;
     without one, the first error raises (a :class:`~standards.errors.CarbonlinkError`), so nothing
-    is dropped silently.
+    is dropped silently. At most ``limit`` bytes are read (None: the adapter's own cap).
     """
 
-    def iter_records(self, stream: ByteStream, *, medium: Medium,
-                     findings: list[Finding] | None = None) -> Iterator[BaseModel]: ...
+    def iter_records(self, stream: ByteStream, *, medium: Medium, findings: list[Finding] | None = None,
+                     limit: int | None = None) -> Iterator[BaseModel]: ...

@@ -21,13 +21,34 @@ from typing import Any
 
 from adapters._streams import as_binary_stream
 from adapters.protocol import ByteStream
-from standards.codec import FormatCodec, Loss, Medium, ParseResult, SerializeResult
-from standards.errors import ValidationFailed
-from standards.findings import Finding, Layer, Location, Rule, RuleCatalogue, Severity
-from standards.model import CanonicalDocument, Project, UnitBlock
-from standards.parties import UnknownParty, party_name, to_alpha3
-from standards.serials import InvalidSerial, Serial, SerialQuantityMismatch, parse_serial
-from standards.tabular import CsvRecord, iter_csv_records, read_csv_records, write_csv_bytes
+from standards import (
+    CanonicalDocument,
+    CsvRecord,
+    Finding,
+    FormatCodec,
+    InvalidSerial,
+    Layer,
+    Location,
+    Loss,
+    Medium,
+    ParseResult,
+    Project,
+    Rule,
+    RuleCatalogue,
+    Serial,
+    SerializeResult,
+    SerialQuantityMismatch,
+    Severity,
+    UnitBlock,
+    UnknownParty,
+    ValidationFailed,
+    iter_csv_records,
+    parse_serial,
+    party_name,
+    read_csv_records,
+    to_alpha3,
+    write_csv_bytes,
+)
 
 Record = UnitBlock | Project
 #: Default cap on a streamed export (bytes); override with ``CARBONLINK_MAX_STREAM_BYTES``.
@@ -345,8 +366,8 @@ class CsvExportAdapter(FormatCodec):
         findings.extend(self.check_document(document))
         return ParseResult(document=document, findings=findings)
 
-    def iter_records(self, stream: ByteStream, *, medium: Medium,
-                     findings: list[Finding] | None = None, limit: int | None = None) -> Iterator[Record]:
+    def iter_records(self, stream: ByteStream, *, medium: Medium, findings: list[Finding] | None = None,
+                     limit: int | None = None) -> Iterator[Record]:
         """Stream canonical records one by one in bounded memory.
 
         Rows with errors are left out and their findings appended to ``findings``; without a

@@ -41,12 +41,29 @@ from adapters.spreadsheet_mapping import (
     load_mapping,
     mapping_from_env,
 )
-from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult
-from standards.errors import InputTooLarge, MalformedInput, UnsupportedEncoding
-from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity, json_pointer
-from standards.model import CanonicalDocument
-from standards.parties import UnknownParty, party_name, to_alpha2, to_alpha3
-from standards.safeio import max_input_bytes
+from standards import (
+    CanonicalDocument,
+    Finding,
+    FormatCodec,
+    InputTooLarge,
+    Layer,
+    Location,
+    Loss,
+    MalformedInput,
+    Medium,
+    MessageKind,
+    ParseResult,
+    RuleCatalogue,
+    SerializeResult,
+    Severity,
+    UnknownParty,
+    UnsupportedEncoding,
+    json_pointer,
+    max_input_bytes,
+    party_name,
+    to_alpha2,
+    to_alpha3,
+)
 from standards.tabular import (
     UnwritableCell,
     XlsxWriter,
@@ -599,9 +616,10 @@ def _transcoded(chunks: Iterator[bytes], encoding: str) -> Iterator[bytes]:
             raise UnsupportedEncoding(f"the CSV file is not valid {exc.encoding} near byte {consumed}") from exc
 
 
-def _read_capped(stream: ByteStream) -> bytes:
-    """All of a stream, refusing more than ``CARBONLINK_MAX_INPUT_BYTES`` before holding it all."""
-    cap = max_input_bytes()
+def _read_capped(stream: ByteStream, limit: int | None = None) -> bytes:
+    """All of a stream, refusing more than ``limit`` (default ``CARBONLINK_MAX_INPUT_BYTES``) bytes
+    before holding it all."""
+    cap = max_input_bytes() if limit is None else limit
     if hasattr(stream, "read"):
         data = bytes(stream.read(cap + 1))
     else:
@@ -920,21 +938,22 @@ class SpreadsheetAdapter(FormatCodec):
         document = CanonicalDocument(**{mapping.document_list: records})
         return ParseResult(document=document, findings=findings)
 
-    def iter_records(self, stream: ByteStream, *, medium: Medium,
-                     findings: list[Finding] | None = None) -> Iterator[BaseModel]:
+    def iter_records(self, stream: ByteStream, *, medium: Medium, findings: list[Finding] | None = None,
+                     limit: int | None = None) -> Iterator[BaseModel]:
         """Yield canonical records one by one; CSV is read in bounded memory.
 
         Findings go to ``findings`` when given. A workbook must be read whole (XLSX is a zip whose
-        directory is at its end), but its rows are still walked one at a time.
+        directory is at its end), but its rows are still walked one at a time. At most ``limit``
+        bytes are read (default ``CARBONLINK_MAX_INPUT_BYTES``).
         """
         self.check_medium(medium)
         mapping = self.mapping
         sink = findings if findings is not None else []
         if medium is Medium.XLSX:
-            yield from self._records(_read_capped(stream), medium, mapping, sink)
+            yield from self._records(_read_capped(stream, limit), medium, mapping, sink)
             return
         reader = as_binary_stream(_transcoded(byte_chunks(stream), mapping.spec.csv.encoding))
-        rows = ((i, rec.line, rec.cells) for i, rec in enumerate(iter_csv_records(reader), 1))
+        rows = ((i, rec.line, rec.cells) for i, rec in enumerate(iter_csv_records(reader, limit=limit), 1))
         yield from _read_rows(mapping, rows, _Where(), sink)
 
     def _records(self, data: bytes, medium: Medium, mapping: CompiledMapping,

@@ -27,10 +27,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from standards.errors import InputError
-from standards.model import Action, Holding, Project, UnitBlock
-from standards.parties import UnknownParty, to_alpha3
-from standards.safeio import load_json, read_bytes
+from standards import Action, Holding, InputError, Project, UnitBlock, UnknownParty, load_json, read_bytes, to_alpha3
 
 ENV_VAR = "CARBONLINK_SPREADSHEET_MAPPING"
 DEFAULT_MAPPING = "ministry-itmo-ledger"

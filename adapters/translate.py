@@ -10,10 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from adapters._catalog import AdapterCatalog, default_catalog
-from standards.codec import Loss, Medium, SerializeResult
-from standards.errors import TranslationError, ValidationFailed
-from standards.findings import Finding
-from standards.model import CanonicalDocument
+from standards import CanonicalDocument, Finding, Loss, Medium, SerializeResult, TranslationError, ValidationFailed
 
 
 @dataclass(slots=True)

@@ -31,24 +31,47 @@ import orjson
 from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, ValidationError
 
+from adapters._rules import rule_declarer
 from adapters._streams import as_binary_stream
 from adapters.protocol import ByteStream
-from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult
-from standards.errors import InputTooLarge, UnknownFormat
-from standards.findings import Finding, Layer, Location, Rule, RuleCatalogue, Severity, json_pointer
-from standards.model import Action, ActionType, Authorization, CanonicalDocument, Metric, Project, UnitBlock, UnitStatus
-from standards.parties import UnknownParty, to_alpha2, to_alpha3
-from standards.safeio import load_json, max_input_bytes
-from standards.serials import InvalidSerial, Serial, build_serial, default_catalogue, parse_serial
-from standards.tabular import (
+from standards import (
+    Action,
+    ActionType,
+    Authorization,
+    CanonicalDocument,
     CsvRecord,
+    Finding,
+    FormatCodec,
+    InputTooLarge,
+    Layer,
+    Location,
+    Loss,
+    Medium,
+    MessageKind,
+    Metric,
+    ParseResult,
+    Project,
+    Rule,
+    RuleCatalogue,
+    SerializeResult,
+    Severity,
+    UnitBlock,
+    UnitStatus,
+    UnknownFormat,
+    UnknownParty,
     XlsxWriter,
     iter_csv_records,
     iter_sheet_rows,
+    json_pointer,
+    load_json,
+    max_input_bytes,
     read_csv_records,
     read_workbook,
+    to_alpha2,
+    to_alpha3,
     write_csv_bytes,
 )
+from standards.serials import InvalidSerial, Serial, build_serial, default_catalogue, parse_serial
 
 STANDARD = "undp-ncr"
 SCHEME = "undp-v2"
@@ -66,8 +89,7 @@ RULES = RuleCatalogue(STANDARD)
 _E, _W = Severity.ERROR, Severity.WARNING
 
 
-def _rule(rule_id: str, severity: Severity, layer: Layer, title: str, reference: str) -> Rule:
-    return RULES.add(rule_id, severity=severity, layer=layer, title=title, reference=reference)
+_rule = rule_declarer(RULES)
 
 
 R_SHAPE = _rule("UNDP.SHAPE", _E, Layer.STRUCTURE, "The JSON holds UNDP registry records", REF_MODEL)
@@ -459,7 +481,7 @@ class _AefExport:
 
     def iter_csv(self, records: Iterable[CsvRecord], *, findings: list[Finding] | None = None) -> Iterator[Action]:
         """Actions from AEF export rows; see :meth:`iter_records` for what ``findings`` changes."""
-        from standards.errors import ValidationFailed
+        from standards import ValidationFailed
 
         collected: list[Finding] = []
         for item in self._rows(records, collected):
@@ -998,16 +1020,17 @@ class UndpNcrAdapter(_AefExport, FormatCodec):
                 reach = (index, serial)
 
     # -------------------------------------------------------------- streaming
-    def iter_records(self, stream: ByteStream, *, medium: Medium,
-                     findings: list[Finding] | None = None) -> Iterator[Action]:
+    def iter_records(self, stream: ByteStream, *, medium: Medium, findings: list[Finding] | None = None,
+                     limit: int | None = None) -> Iterator[Action]:
         """Stream the AEF actions CSV export one canonical Action at a time.
 
         With a ``findings`` list, rows with errors are left out and their findings appended to it;
-        without one, the first bad row raises :class:`~standards.errors.ValidationFailed`."""
+        without one, the first bad row raises :class:`~standards.errors.ValidationFailed`. At most
+        ``limit`` bytes are read (default ``CARBONLINK_MAX_INPUT_BYTES``)."""
         self.check_medium(medium)
         if medium is not Medium.CSV:
             raise UnknownFormat("undp-ncr streams the CSV AEF export only; read JSON and XLSX with parse()")
-        records = iter_csv_records(as_binary_stream(stream), what="UNDP AEF export")
+        records = iter_csv_records(as_binary_stream(stream), what="UNDP AEF export", limit=limit)
         yield from self.iter_csv(records, findings=findings)
 
     # -------------------------------------------------------------- serialize

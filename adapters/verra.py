@@ -37,9 +37,21 @@ from adapters.registry_exports import (
     same_date,
     same_quantity,
 )
-from standards.codec import Loss, Medium, MessageKind, collect_losses
-from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity
-from standards.model import CanonicalDocument, Project, UnitBlock, UnitStatus
+from standards import (
+    CanonicalDocument,
+    Finding,
+    Layer,
+    Location,
+    Loss,
+    Medium,
+    MessageKind,
+    Project,
+    RuleCatalogue,
+    Severity,
+    UnitBlock,
+    UnitStatus,
+    collect_losses,
+)
 from standards.serials import MAX_SERIAL_LENGTH, Serial, default_catalogue
 
 REGISTRY = "verra"

@@ -3,7 +3,7 @@
 This is the SDK surface adapter authors import; everything listed in ``__all__`` is public.
 """
 
-from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult
+from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult, collect_losses
 from standards.errors import (
     CarbonlinkError,
     InputError,
@@ -16,7 +16,7 @@ from standards.errors import (
     UnsupportedEncoding,
     ValidationFailed,
 )
-from standards.findings import Finding, Layer, Location, Report, Rule, RuleCatalogue, Severity
+from standards.findings import Finding, Layer, Location, Report, Rule, RuleCatalogue, Severity, json_pointer
 from standards.itmo import BlockError, InvalidItmoId, ItmoBlock, ItmoId
 from standards.model import (
     Action,
@@ -31,7 +31,18 @@ from standards.model import (
     UnitBlock,
     UnitStatus,
 )
-from standards.parties import UnknownParty, to_alpha2, to_alpha3
+from standards.parties import UnknownParty, party_name, to_alpha2, to_alpha3
+from standards.safeio import load_json, max_input_bytes, parse_xml, read_bytes
+from standards.serials import InvalidSerial, Serial, SerialQuantityMismatch, build_serial, parse_serial
+from standards.tabular import (
+    CsvRecord,
+    XlsxWriter,
+    iter_csv_records,
+    iter_sheet_rows,
+    read_csv_records,
+    read_workbook,
+    write_csv_bytes,
+)
 
 __all__ = [
     "Action",
@@ -41,12 +52,14 @@ __all__ = [
     "BlockError",
     "CanonicalDocument",
     "CarbonlinkError",
+    "CsvRecord",
     "Finding",
     "FormatCodec",
     "Holding",
     "InputError",
     "InputTooLarge",
     "InvalidItmoId",
+    "InvalidSerial",
     "ItmoBlock",
     "ItmoId",
     "Layer",
@@ -62,6 +75,8 @@ __all__ = [
     "Report",
     "Rule",
     "RuleCatalogue",
+    "Serial",
+    "SerialQuantityMismatch",
     "SerializeResult",
     "Severity",
     "Submission",
@@ -73,6 +88,21 @@ __all__ = [
     "UnsafeInput",
     "UnsupportedEncoding",
     "ValidationFailed",
+    "XlsxWriter",
+    "build_serial",
+    "collect_losses",
+    "iter_csv_records",
+    "iter_sheet_rows",
+    "json_pointer",
+    "load_json",
+    "max_input_bytes",
+    "parse_serial",
+    "parse_xml",
+    "party_name",
+    "read_bytes",
+    "read_csv_records",
+    "read_workbook",
     "to_alpha2",
     "to_alpha3",
+    "write_csv_bytes",
 ]

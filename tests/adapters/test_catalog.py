@@ -1,4 +1,4 @@
-"""Adapter discovery through the ``carbonlink.adapters`` entry point group.
+"""Adapter discovery through the ``carbonlink.adapters`` entry point group (the adapter catalogue).
 
 A third-party adapter is installed as its own distribution (a real ``.dist-info`` with
 ``entry_points.txt`` on the path, as pip would lay it out) and found by a separate process.
