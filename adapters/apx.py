@@ -6,7 +6,9 @@ including ``Status Effective  (GMT)`` and ``Program  Country`` with two spaces).
 declared below as its columns plus the *roles* some columns play (quantity, serial, dates,
 account, reason...); the other columns ride in ``extra`` verbatim. Retirement and cancellation
 rows carry serials ``PREFIX-country-project-vintage-batch-first to last`` whose range must equal the
-quantity; issuance reports have no serials. Facts: registry-formats.md §4-§6, §15.
+quantity; issuance reports have no serials. Sources: the registries' APX report exports as collected
+by CarbonPlan's OffsetsDB (github.com/carbonplan/offsets-db-data, ``tests/data``) and the Climate Action Reserve
+serial-number guide (climateactionreserve.org/how/projects/serial-number-guide/).
 Mapping, quirks and losses: ``docs/adapters/apx.md``.
 """
 
@@ -50,7 +52,8 @@ from standards import (
 )
 
 PREFIX = "APX"
-REFERENCE = "APX registry reports of ACR, CAR and ART TREES (registry-formats.md §4-§6)"
+REFERENCE = ("APX registry reports of ACR, CAR and ART TREES "
+             "(headers as in github.com/carbonplan/offsets-db-data, tests/data)")
 ACR, CAR, ART = "american-carbon-registry", "climate-action-reserve", "art-trees"
 #: Registry -> (project id prefixes, serial scheme). ART's registry also holds FCPF units.
 REGISTRIES: dict[str, tuple[tuple[str, ...], str]] = {ACR: (("ACR",), "acr"), CAR: (("CAR",), "car"),

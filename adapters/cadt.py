@@ -49,7 +49,7 @@ from standards.cadt.spec import VERSIONS, EntitySpec, FieldSpec, Version, load_s
 from standards.cadt.validate import Path
 
 VERSION_ENV = "CARBONLINK_CADT_VERSION"
-REF = "CADT node API and XLSX export (standards-cadtrust.md §6, §8.5)"
+REF = "CADT node API and XLSX export (github.com/Chia-Network/cadt, /v1 and /v2 API)"
 
 RULES = RuleCatalogue("cadt")
 SHAPE = RULES.add("CADT.NODE.SHAPE", severity=Severity.ERROR, layer=Layer.STRUCTURE,

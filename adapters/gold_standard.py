@@ -4,7 +4,9 @@ CSV: ``issuances.csv``, ``retirements.csv`` and ``projects.csv`` with the regist
 JSON: the public API's credit objects (``number_of_credits``, ``serial_number``, ``status``,
 nested ``project``) and project objects. Serials are the 9-token GS VER form or, for CERs held
 in Gold Standard, a Kyoto unit-identifier range; the range must equal the quantity. Gold
-Standard has no cancellations. Facts: registry-formats.md §3. Mapping and losses:
+Standard has no cancellations. Sources: the registry's exports (registry.goldstandard.org) as collected
+by CarbonPlan's OffsetsDB (github.com/carbonplan/offsets-db-data, ``tests/data/gold-standard``) and its public API
+(public-api.goldstandard.org). Mapping and losses:
 ``docs/adapters/gold-standard.md``.
 """
 
@@ -55,7 +57,9 @@ from standards import (
 
 REGISTRY = "gold-standard"
 PREFIX = "GOLD_STANDARD"
-REFERENCE = "Gold Standard Impact Registry exports and public API (registry-formats.md §3)"
+REFERENCE = ("Gold Standard Impact Registry exports (registry.goldstandard.org; headers as in "
+             "github.com/carbonplan/offsets-db-data, tests/data/gold-standard) and public API "
+             "(public-api.goldstandard.org)")
 PROJECT_URL = "https://registry.goldstandard.org/projects?q=gs{id}"
 
 ISSUANCES = ExportFile(
@@ -97,11 +101,13 @@ def _rules() -> RuleCatalogue:
     rules = RuleCatalogue(REGISTRY)
     declare_common_rules(rules, PREFIX, REFERENCE)
     rules.add(f"{PREFIX}.STATUS", severity=Severity.ERROR, layer=Layer.CODE_LIST,
-              title="Credit Status is Issued or Retired", reference="registry-formats.md §3.1, §3.2")
+              title="Credit Status is Issued or Retired",
+              reference="Gold Standard exports (github.com/carbonplan/offsets-db-data, tests/data/gold-standard)")
     rules.add(f"{PREFIX}.GSID", severity=Severity.ERROR, layer=Layer.FIELD,
               title="GSID is a Gold Standard project number (GS prefix optional)", reference=REFERENCE)
     rules.add(f"{PREFIX}.JSON_SHAPE", severity=Severity.ERROR, layer=Layer.STRUCTURE,
-              title="API JSON is a list of credit or project objects", reference="registry-formats.md §3.2")
+              title="API JSON is a list of credit or project objects",
+              reference="Gold Standard public API (public-api.goldstandard.org /credits, /projects)")
     return rules
 
 

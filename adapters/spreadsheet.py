@@ -130,7 +130,7 @@ RANGE_ORDER = RULES.add("SPREADSHEET.RANGE_ORDER", severity=_E, layer=Layer.FIEL
                         reference="decision 6/CMA.4, annex I, para 5 (FirstID <= LastID)")
 QUANTITY_RANGE = RULES.add("SPREADSHEET.QUANTITY_RANGE", severity=_E, layer=Layer.FIELD,
                            title="The quantity differs from the length of the serial range",
-                           reference="decision 6/CMA.4, annex I, para 5; registry-formats §15 (last-first+1)")
+                           reference="decision 6/CMA.4, annex I, para 5 (a block holds last - first + 1 units)")
 VALUE_NO_NATIVE = RULES.add("SPREADSHEET.VALUE_NO_NATIVE", severity=_E, layer=Layer.CODE_LIST,
                             title="The value map has no native spelling for a canonical value",
                             reference=f"{_DOC} §columns.values")

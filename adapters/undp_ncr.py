@@ -75,9 +75,10 @@ from standards.serials import InvalidSerial, Serial, build_serial, default_catal
 
 STANDARD = "undp-ncr"
 SCHEME = "undp-v2"
-REF_MODEL = "UNDP National Carbon Registry v2 entities (registry-formats.md §13.5)"
-REF_SERIAL = "UNDP NCR v2 serial = ITMO ID (registry-formats.md §13.6; decision 6/CMA.4, annex I, para 5)"
-REF_AEF = "UNDP NCR v2 AEF export (registry-formats.md §13.7)"
+REF_MODEL = "UNDP National Carbon Registry v2 entities (github.com/undp/undp-national-carbon-registry, entities)"
+REF_SERIAL = ("UNDP NCR v2 serial = ITMO ID (github.com/undp/undp-national-carbon-registry, "
+              "serial-number-management.service.ts; decision 6/CMA.4, annex I, para 5)")
+REF_AEF = "UNDP NCR v2 AEF export (github.com/undp/undp-national-carbon-registry, aef-report-management.service.ts)"
 #: The registry's placeholder for an unconfigured first transferring Party (config FIRST_TRANSFERRING_PARTY_ID).
 UNCONFIGURED_PARTY = "XX"
 #: Deployment settings the registry's data does not carry (see :class:`UndpProfile`).
@@ -103,10 +104,11 @@ R_SERIAL_QUANTITY = _rule("UNDP.SERIAL_QUANTITY", _E, Layer.FIELD,
 R_VINTAGE = _rule("UNDP.VINTAGE", _E, Layer.FIELD, "The vintage field agrees with the serial's vintage",
                   REF_SERIAL)
 R_PARTY = _rule("UNDP.PARTY", _E, Layer.FIELD, "Parties in serials and countries are ISO 3166-1 codes or names",
-                "ISO 3166-1; registry-formats.md §13.6")
+                "ISO 3166-1; github.com/undp/undp-national-carbon-registry, serial-number-management.service.ts")
 R_PARTY_PLACEHOLDER = _rule("UNDP.PARTY_PLACEHOLDER", _W, Layer.FIELD,
                             "The first transferring Party is configured (not the placeholder XX)",
-                            "UNDP NCR v2 config serialNumber.FIRST_TRANSFERRING_PARTY_ID (registry-formats.md §13.6)")
+                            "UNDP NCR v2 config serialNumber.FIRST_TRANSFERRING_PARTY_ID "
+                            "(github.com/undp/undp-national-carbon-registry, app-config/configuration.ts)")
 R_CODE = _rule("UNDP.CODE", _E, Layer.CODE_LIST,
                "Statuses, transaction and retirement types are the registry's values", REF_MODEL)
 R_COUNTRY = _rule("UNDP.COUNTRY", _E, Layer.FIELD, "A cross-border retirement names the acquiring country",

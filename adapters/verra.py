@@ -4,7 +4,9 @@ Each transactions row is one VCU block: held (no retirement date) or retired/can
 public export does not say which of retirement and cancellation happened, so such rows become
 ``UnitStatus.RETIRED`` and a ``VERRA.RETIREMENT_OR_CANCELLATION`` note says so once per file.
 The serial (13-token form and its 12-token variants, see :mod:`standards.serials`) is kept
-verbatim; its range must equal ``Quantity Issued``. Facts: registry-formats.md §2.
+verbatim; its range must equal ``Quantity Issued``. Sources: the registry's public exports
+(registry.verra.org) as collected by CarbonPlan's OffsetsDB (github.com/carbonplan/offsets-db-data,
+``tests/data/verra``).
 Column mapping, quirks and losses: ``docs/adapters/verra.md``.
 """
 
@@ -55,7 +57,8 @@ from standards import (
 from standards.serials import MAX_SERIAL_LENGTH, Serial, default_catalogue
 
 REGISTRY = "verra"
-REFERENCE = "Verra registry public exports (registry-formats.md §2)"
+REFERENCE = ("Verra registry public exports (registry.verra.org; headers as in "
+             "github.com/carbonplan/offsets-db-data, tests/data/verra)")
 PROJECT_URL = "https://registry.verra.org/app/projectDetail/VCS/{id}"
 
 TRANSACTIONS = ExportFile(
@@ -86,7 +89,8 @@ def _rules() -> RuleCatalogue:
     declare_common_rules(rules, "VERRA", REFERENCE)
     rules.add("VERRA.RETIREMENT_OR_CANCELLATION", severity=Severity.INFO, layer=Layer.FIELD,
               title="retired rows may be retirements or cancellations (Verra does not separate them)",
-              reference="registry-formats.md §1.4, §2.5")
+              reference="CarbonPlan OffsetsDB, github.com/carbonplan/offsets-db-data docs/data-processing.md: Verra "
+                        "does not separate retirements from cancellations")
     rules.add("VERRA.PROJECT_ID", severity=Severity.ERROR, layer=Layer.FIELD,
               title="the project ID is a Verra number (with or without the VCS prefix)", reference=REFERENCE)
     return rules
