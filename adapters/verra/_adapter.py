@@ -113,18 +113,7 @@ class VerraAdapter(CsvExportAdapter):
     def _unit(self, values: dict[str, str], extra: dict[str, Any], row: RowFindings) -> UnitBlock | None:
         get = values.get
         project_id = self._project_id(get("ID", ""), row)
-        quantity: Decimal | None = None
-        raw_qty = get("Quantity Issued", "")
-        if not raw_qty.strip():
-            row.add("VERRA.REQUIRED", "Quantity Issued", "Quantity Issued is empty")
-        else:
-            try:
-                quantity = parse_quantity(raw_qty)
-                if len(raw_qty) > 3 and not _grouped(raw_qty) and raw_qty != f"{quantity:,f}":
-                    extra["Quantity Issued"] = raw_qty
-            except ValueError:
-                row.add("VERRA.QUANTITY_INVALID", "Quantity Issued",
-                        f"Quantity Issued {raw_qty!r} is not a number of units")
+        quantity = self._quantity(get("Quantity Issued", ""), extra, row)
         serial_text = get("Serial Number", "")
         serial = None
         if not serial_text:
@@ -134,32 +123,8 @@ class VerraAdapter(CsvExportAdapter):
         issued = read_date(row, extra, get("Issuance Date", ""), "Issuance Date", "VERRA", "dmy")
         retired_raw = get("Retirement/Cancellation Date", "")
         retired = read_date(row, extra, retired_raw, "Retirement/Cancellation Date", "VERRA", "dmy")
-        raw_start, raw_end = get("Vintage Start", ""), get("Vintage End", "")
-        vintage = None
-        if serial is not None:
-            key = (raw_start, raw_end, serial.part("vintage_start"), serial.part("vintage_end"))
-            vintage = self._vintages.get(key)
-        if vintage is None:
-            vintage = self._vintage(serial, raw_start, raw_end, extra, row)
-            if serial is not None and vintage is not None and "Vintage Start" not in extra \
-                    and "Vintage End" not in extra and len(self._vintages) < 10_000:
-                self._vintages[key] = vintage
-        country = None
-        raw_country = get("Country/Area", "")
-        if raw_country:
-            known = self._countries.get(raw_country)
-            if known is not None:
-                country = known
-            elif raw_country.strip():
-                country = country_from_name(raw_country)
-                if country is None:
-                    row.add("VERRA.COUNTRY_UNKNOWN", "Country/Area",
-                            f"{raw_country!r} is not a country carbonlink knows; kept as text")
-                    extra["Country/Area"] = raw_country
-                elif raw_country != country_name(country):
-                    extra["Country/Area"] = raw_country
-                elif len(self._countries) < 4096:
-                    self._countries[raw_country] = country
+        vintage = self._remembered_vintage(serial, get("Vintage Start", ""), get("Vintage End", ""), extra, row)
+        country = self._unit_country(get("Country/Area", ""), extra, row)
         if serial is not None:
             self._cross_check(serial, project_id, country, row)
         for column in _UNIT_EXTRAS:
@@ -178,6 +143,57 @@ class VerraAdapter(CsvExportAdapter):
             link=PROJECT_URL.format(id=project_id[3:]) if project_id else None,
             extra=extra,
         )
+
+    def _quantity(self, raw_qty: str, extra: dict[str, Any], row: RowFindings) -> Decimal | None:
+        """Quantity Issued; a spelling Verra would not write (``1454054`` for ``1,454,054``) is kept."""
+        if not raw_qty.strip():
+            row.add("VERRA.REQUIRED", "Quantity Issued", "Quantity Issued is empty")
+            return None
+        try:
+            quantity = parse_quantity(raw_qty)
+        except ValueError:
+            row.add("VERRA.QUANTITY_INVALID", "Quantity Issued",
+                    f"Quantity Issued {raw_qty!r} is not a number of units")
+            return None
+        if len(raw_qty) > 3 and not _grouped(raw_qty) and raw_qty != f"{quantity:,f}":
+            extra["Quantity Issued"] = raw_qty
+        return quantity
+
+    def _remembered_vintage(self, serial: Serial | None, raw_start: str, raw_end: str, extra: dict[str, Any],
+                            row: RowFindings) -> int | None:
+        """:meth:`_vintage`, remembered for the vintage columns and serial dates that repeat across rows
+        (only when it kept neither column and gave a vintage)."""
+        key = None
+        vintage = None
+        if serial is not None:
+            key = (raw_start, raw_end, serial.part("vintage_start"), serial.part("vintage_end"))
+            vintage = self._vintages.get(key)
+        if vintage is None:
+            vintage = self._vintage(serial, raw_start, raw_end, extra, row)
+            if key is not None and vintage is not None and "Vintage Start" not in extra \
+                    and "Vintage End" not in extra and len(self._vintages) < 10_000:
+                self._vintages[key] = vintage
+        return vintage
+
+    def _unit_country(self, raw_country: str, extra: dict[str, Any], row: RowFindings) -> str | None:
+        """Country/Area as alpha-3; names written exactly as carbonlink writes them are remembered."""
+        if not raw_country:
+            return None
+        known = self._countries.get(raw_country)
+        if known is not None:
+            return known
+        if not raw_country.strip():
+            return None
+        country = country_from_name(raw_country)
+        if country is None:
+            row.add("VERRA.COUNTRY_UNKNOWN", "Country/Area",
+                    f"{raw_country!r} is not a country carbonlink knows; kept as text")
+            extra["Country/Area"] = raw_country
+        elif raw_country != country_name(country):
+            extra["Country/Area"] = raw_country
+        elif len(self._countries) < 4096:
+            self._countries[raw_country] = country
+        return country
 
     def _vintage(self, serial: Serial | None, raw_start: str, raw_end: str, extra: dict[str, Any],
                  row: RowFindings) -> int | None:
@@ -276,24 +292,7 @@ class VerraAdapter(CsvExportAdapter):
         if unit.vintage is not None and _year(str(vintage_end)) != unit.vintage:
             lost.setdefault("vintage", []).append(rid)
         retired = unit.status in (UnitStatus.RETIRED, UnitStatus.CANCELLED)
-        if unit.status not in (None, UnitStatus.ISSUED, UnitStatus.RETIRED):
-            lost.setdefault("status", []).append(rid)
-        if unit.status_date is not None and not retired:
-            lost.setdefault("status_date", []).append(rid)
-        if unit.serial is None:
-            for name in ("serial_first", "serial_last", "unit_type"):
-                if getattr(unit, name) is not None:
-                    lost.setdefault(name, []).append(rid)
-        for name in ("owner", "account", "itmo_reference", "corresponding_adjustment"):
-            if getattr(unit, name) is not None:
-                lost.setdefault(name, []).append(rid)
-        if unit.registry not in (None, REGISTRY):
-            lost.setdefault("registry", []).append(rid)
-        if unit.link is not None and unit.link != PROJECT_URL.format(id=number):
-            lost.setdefault("link", []).append(rid)
-        for key in extra:
-            if key not in TRANSACTIONS.columns:
-                lost.setdefault(f"extra.{key}", []).append(rid)
+        self._unit_losses(unit, number, retired, rid, lost)
         quantity = "" if unit.quantity is None else native_or(
             extra, "Quantity Issued", f"{unit.quantity:,f}", same_quantity(unit.quantity))
         country = "" if unit.country is None else native_or(
@@ -311,6 +310,28 @@ class VerraAdapter(CsvExportAdapter):
                       same_date(unit.status_date, "dmy")) if retired else "",
             unit.beneficiary or "", unit.status_reason or "", str(extra.get("Retirement Details", "")),
         ]
+
+    @staticmethod
+    def _unit_losses(unit: UnitBlock, number: str, retired: bool, rid: str, lost: dict[str, list[str]]) -> None:
+        """The fields of ``unit`` a transactions row cannot hold (besides the vintage)."""
+        if unit.status not in (None, UnitStatus.ISSUED, UnitStatus.RETIRED):
+            lost.setdefault("status", []).append(rid)
+        if unit.status_date is not None and not retired:
+            lost.setdefault("status_date", []).append(rid)
+        if unit.serial is None:
+            for name in ("serial_first", "serial_last", "unit_type"):
+                if getattr(unit, name) is not None:
+                    lost.setdefault(name, []).append(rid)
+        for name in ("owner", "account", "itmo_reference", "corresponding_adjustment"):
+            if getattr(unit, name) is not None:
+                lost.setdefault(name, []).append(rid)
+        if unit.registry not in (None, REGISTRY):
+            lost.setdefault("registry", []).append(rid)
+        if unit.link is not None and unit.link != PROJECT_URL.format(id=number):
+            lost.setdefault("link", []).append(rid)
+        for key in unit.extra:
+            if key not in TRANSACTIONS.columns:
+                lost.setdefault(f"extra.{key}", []).append(rid)
 
     def _project_row(self, project: Project, rid: str, lost: dict[str, list[str]]) -> list[str]:
         extra = project.extra

@@ -169,20 +169,63 @@ def _unit_builder() -> Callable[[dict[str, Any]], UnitBlock]:
     return _construct if plain else _validate
 
 
+def _block_range(serial_text: str) -> tuple[str, int, int] | None:
+    """A serial's part after ``batch-first-last-`` with its first and last unit, when the serial is
+    short ASCII whose first three tokens are digit runs (what :func:`_series` relies on); else None."""
+    if len(serial_text) > MAX_SERIAL_LENGTH or not serial_text.isascii():
+        return None
+    tokens = serial_text.split("-", 3)
+    if len(tokens) != 4:
+        return None
+    batch, first_text, last_text, tail = tokens
+    if not (batch.isdigit() and first_text.isdigit() and last_text.isdigit()):
+        return None
+    return tail, int(first_text), int(last_text)
+
+
+def _quantity_cell(raw_qty: str) -> tuple[int, bool] | None:
+    """Quantity Issued as (count, native spelling kept in ``extra``) when it is ASCII digits (kept as the
+    full path keeps them) or grouped exactly as Verra writes it; anything else goes the full way (None)."""
+    digits = raw_qty.replace(",", "") if "," in raw_qty else raw_qty
+    if not (digits.isdigit() and digits.isascii()):
+        return None
+    count = int(digits)
+    if digits is raw_qty:
+        return count, len(raw_qty) > 3 and raw_qty != f"{count:,}"
+    if raw_qty == f"{count:,}" and raw_qty[0] != "0":
+        return count, False
+    return None
+
+
+_NO_DATE: tuple[date | None, bool] = (None, False)
+
+
+def _optional_date(raw: str) -> tuple[date | None, bool] | None:
+    """An optional date cell as :func:`_date_cell` reads it; an empty cell is no date and nothing kept."""
+    return _date_cell(raw) if raw else _NO_DATE
+
+
+def _usable(mapper: RowMapper) -> bool:
+    """Whether the header and the serial catalogue let the compiled reader stand in for the full path."""
+    if _verra13() is None:
+        return False  # e.g. a configured layout that would change which variant matches first
+    # a repeated header: its extra value would collide with the adapter's own keys
+    return not any(name in TRANSACTIONS.columns for name, _ in mapper.unknown)
+
+
 def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[str]], UnitBlock | None] | None:
     """A function from one transactions row's cells to its UnitBlock, or to None when the row needs
     the full path. None (no fast path at all) when the header or the serial catalogue is unusual."""
-    if _verra13() is None:
-        return None  # e.g. a configured layout that would change which variant matches first
-    if any(name in TRANSACTIONS.columns for name, _ in mapper.unknown):
-        return None  # a repeated header: its extra value would collide with the adapter's own keys
+    if not _usable(mapper):
+        return None
     width = len(mapper.header)
     index = mapper.index
     pad = any(column not in index for column in _UNIT_COLUMNS)  # a missing optional column reads as ""
     pick = itemgetter(*(index.get(column, width) for column in _UNIT_COLUMNS))
     unknown = mapper.unknown
     kept_columns = tuple((column, index[column]) for column in _UNIT_EXTRAS if column in index)
-    date_cell, series_of, build = _date_cell, _series, _unit_builder()
+    block_range, quantity_cell, optional_date = _block_range, _quantity_cell, _optional_date
+    series_of, build = _series, _unit_builder()
     template = _unit_values(registry=REGISTRY)  # every field in declaration order (see _construct)
     retired_status, issued_status = _RETIRED, _ISSUED
 
@@ -192,44 +235,24 @@ def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[s
         (raw_id, raw_qty, serial_text, raw_issued, raw_retired, raw_start, raw_end, raw_country, name,
          beneficiary, reason) = pick(cells)
         project_id = ids.get(raw_id)  # only IDs the full path has read without a finding
-        if project_id is None or len(serial_text) > MAX_SERIAL_LENGTH or not serial_text.isascii():
+        block = block_range(serial_text) if project_id is not None else None
+        if block is None:
             return None
-        tokens = serial_text.split("-", 3)
-        if len(tokens) != 4:
-            return None
-        batch, first_text, last_text, tail = tokens
-        if not (batch.isdigit() and first_text.isdigit() and last_text.isdigit()):
-            return None
+        tail, first, last = block
         series = series_of(tail, raw_start, raw_end, raw_country, project_id)
-        if series is None:
+        quantity = quantity_cell(raw_qty)
+        if series is None or quantity is None:
+            return None
+        count, keep_qty = quantity
+        if not count or last - first + 1 != count:
+            return None  # a range that disagrees, or runs backwards (last = first - 1 with a zero quantity)
+        issued_cell = optional_date(raw_issued)
+        retired_cell = optional_date(raw_retired)
+        if issued_cell is None or retired_cell is None:
             return None
         unit_type, vintage, country, keep_country, link = series
-        # Quantity Issued: ASCII digits (kept in extra as the full path keeps them), or grouped exactly
-        # as Verra writes it; anything else goes the full way
-        digits = raw_qty.replace(",", "") if "," in raw_qty else raw_qty
-        if not (digits.isdigit() and digits.isascii()):
-            return None
-        count = int(digits)
-        if digits is raw_qty:
-            keep_qty = len(raw_qty) > 3 and raw_qty != f"{count:,}"
-        elif raw_qty == f"{count:,}" and raw_qty[0] != "0":
-            keep_qty = False
-        else:
-            return None
-        first = int(first_text)
-        if not count or int(last_text) - first + 1 != count:
-            return None  # a range that disagrees, or runs backwards (last = first - 1 with a zero quantity)
-        issued = keep_issued = retired = keep_retired = None
-        if raw_issued:
-            cell = date_cell(raw_issued)
-            if cell is None:
-                return None
-            issued, keep_issued = cell
-        if raw_retired:
-            cell = date_cell(raw_retired)
-            if cell is None:
-                return None
-            retired, keep_retired = cell
+        issued, keep_issued = issued_cell
+        retired, keep_retired = retired_cell
         extra: dict[str, Any] = {column: cells[i] for column, i in unknown if cells[i] != ""} if unknown else {}
         if keep_qty:
             extra["Quantity Issued"] = raw_qty
@@ -249,7 +272,7 @@ def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[s
         values["extra"] = extra
         values["serial"] = serial_text
         values["serial_first"] = first
-        values["serial_last"] = first + count - 1
+        values["serial_last"] = last
         values["quantity"] = Decimal(count)
         values["vintage"] = vintage
         values["unit_type"] = unit_type
