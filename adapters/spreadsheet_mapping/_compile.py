@@ -132,7 +132,6 @@ def compile_mapping(spec: SpreadsheetMapping, *, source: str = "<mapping>") -> C
     """Check a parsed mapping against the canonical model; raise :class:`MappingError` listing every problem."""
     problems: list[tuple[str, str]] = []
     fields = canonical_fields(spec.record)
-    known = sorted(fields)
     if spec.sheet is not None and _SHEET_FORBIDDEN.search(spec.sheet):
         problems.append(("sheet", f"{spec.sheet!r} contains a character Excel forbids in sheet names ([]:*?/\\)"))
     try:
@@ -140,9 +139,25 @@ def compile_mapping(spec: SpreadsheetMapping, *, source: str = "<mapping>") -> C
     except ValueError as exc:
         problems.append(("date_formats", str(exc)))
         default_formats = (DateFormat.compile("yyyy-mm-dd"),)
+    seen_fields: dict[str, str] = {}
+    columns = _compile_columns(spec, fields, default_formats, seen_fields, problems)
+    defaults = _compile_defaults(spec, fields, problems)
+    covered = set(seen_fields) | set(defaults)
+    for info in fields.values():
+        if info.required and info.path not in covered:
+            problems.append(("columns", f"the canonical field {info.path!r} is required for a {spec.record}; "
+                                        "map a column to it or give it in 'defaults'"))
+    if problems:
+        raise MappingError(source, problems)
+    return CompiledMapping(spec, source, fields, columns, defaults)
+
+
+def _compile_columns(spec: SpreadsheetMapping, fields: dict[str, FieldInfo], default_formats: tuple[DateFormat, ...],
+                     seen_fields: dict[str, str], problems: list[tuple[str, str]]) -> list[CompiledColumn]:
+    """The mapping's columns, each checked against the canonical fields (problems appended)."""
+    known = sorted(fields)
     columns: list[CompiledColumn] = []
     seen_headers: dict[str, int] = {}
-    seen_fields: dict[str, str] = {}
     for i, col in enumerate(spec.columns):
         key = f"columns[{i}]"
         header_key = col.column if spec.header_match == "exact" else _norm(col.column)
@@ -157,13 +172,7 @@ def compile_mapping(spec: SpreadsheetMapping, *, source: str = "<mapping>") -> C
             continue
         compiled = CompiledColumn(i, col, info)
         _register_field(seen_fields, col.field, f"{key}.field", problems)
-        formats = [col.date_format] if isinstance(col.date_format, str) else list(col.date_format or [])
-        if formats and info.kind not in ("date", "datetime"):
-            problems.append((f"{key}.date_format", f"{col.field} is not a date field"))
-        try:
-            compiled.date_formats = tuple(DateFormat.compile(f) for f in formats) or default_formats
-        except ValueError as exc:
-            problems.append((f"{key}.date_format", str(exc)))
+        _compile_date_formats(compiled, key, default_formats, problems)
         if col.values is not None:
             _compile_values(compiled, problems)
         if col.pattern is not None:
@@ -171,6 +180,26 @@ def compile_mapping(spec: SpreadsheetMapping, *, source: str = "<mapping>") -> C
         elif col.groups or col.format:
             problems.append((f"{key}.pattern", "'groups' and 'format' need a 'pattern'"))
         columns.append(compiled)
+    return columns
+
+
+def _compile_date_formats(compiled: CompiledColumn, key: str, default_formats: tuple[DateFormat, ...],
+                          problems: list[tuple[str, str]]) -> None:
+    """A column's own date formats (only for date fields), else the mapping's defaults."""
+    col, info = compiled.spec, compiled.info
+    formats = [col.date_format] if isinstance(col.date_format, str) else list(col.date_format or [])
+    if formats and info.kind not in ("date", "datetime"):
+        problems.append((f"{key}.date_format", f"{col.field} is not a date field"))
+    try:
+        compiled.date_formats = tuple(DateFormat.compile(f) for f in formats) or default_formats
+    except ValueError as exc:
+        problems.append((f"{key}.date_format", str(exc)))
+
+
+def _compile_defaults(spec: SpreadsheetMapping, fields: dict[str, FieldInfo],
+                      problems: list[tuple[str, str]]) -> dict[str, Any]:
+    """The mapping's default values, each converted to its canonical field's kind (problems appended)."""
+    known = sorted(fields)
     defaults: dict[str, Any] = {}
     for path, value in spec.defaults.items():
         info = field_info(fields, path)
@@ -182,14 +211,7 @@ def compile_mapping(spec: SpreadsheetMapping, *, source: str = "<mapping>") -> C
             defaults[path] = convert_default(info, value)
         except ValueError as exc:
             problems.append((f"defaults.{path}", str(exc)))
-    covered = set(seen_fields) | set(defaults)
-    for info in fields.values():
-        if info.required and info.path not in covered:
-            problems.append(("columns", f"the canonical field {info.path!r} is required for a {spec.record}; "
-                                        "map a column to it or give it in 'defaults'"))
-    if problems:
-        raise MappingError(source, problems)
-    return CompiledMapping(spec, source, fields, columns, defaults)
+    return defaults
 
 
 def _register_field(seen: dict[str, str], path: str, key: str, problems: list[tuple[str, str]]) -> None:
