@@ -74,8 +74,6 @@ from standards.tabular import (
     write_csv_bytes,
 )
 
-__all__ = ["RULES", "SpreadsheetAdapter", "adapter"]
-
 MappingRef = str | Path | SpreadsheetMapping | CompiledMapping | dict[str, Any]
 #: Reading stops (with an error finding) after this many findings.
 MAX_FINDINGS = 1000
@@ -242,13 +240,143 @@ def _has_path(data: dict[str, Any], path: str) -> bool:
     return isinstance(inner, dict) and rest in inner
 
 
-class _RowReader:
-    """Turns the header row and then each data row into canonical records and findings."""
+class _CellConverter:
+    """Converts cells to canonical values, reporting what cannot be converted."""
 
     def __init__(self, mapping: CompiledMapping, where: _Where, sink: _FindingSink) -> None:
         self.mapping = mapping
         self.where = where
         self.sink = sink
+        self.list = mapping.document_list
+        spec = mapping.spec
+        self.thousands = spec.numbers.thousands_separator
+        self.decimal = spec.numbers.decimal_separator
+
+    def _pointer(self, index: int, path: str) -> str:
+        return json_pointer([self.list, index, *path.split(".")])
+
+    def _loc(self, spot: _Spot) -> Location:
+        return self.where.at(spot.position, spot.column, self._pointer(spot.record, spot.path))
+
+    def _convert_cell(self, col: CompiledColumn, raw: Any, loc: _Spot) -> Any:
+        if col.read_values:
+            key = _norm(_as_text(raw))
+            if key in col.read_values:
+                return self.convert(col.info, col.read_values[key], loc, col)
+            if col.spec.strict_values:
+                listed = ", ".join(repr(v) for v in col.spec.values or {})
+                self.sink.add(VALUE_UNMAPPED.finding(
+                    f"the column {col.header!r} has {_as_text(raw)!r}, which the mapping does not list "
+                    f"(listed: {listed})", self._loc(loc)))
+                return _FAIL
+        return self.convert(col.info, raw, loc, col)
+
+    def convert(self, info: FieldInfo, raw: Any, loc: _Spot, col: CompiledColumn) -> Any:
+        """One cell value as the canonical field's type, or ``_FAIL`` after recording a finding."""
+        kind = info.kind
+        header = col.header
+        if kind == "text":
+            return _as_text(raw)
+        if kind == "party":
+            try:
+                return to_alpha3(_as_text(raw))[0]
+            except UnknownParty:
+                self.sink.add(PARTY.finding(
+                    f"the column {header!r} has {_as_text(raw)!r}, which is not an ISO 3166-1 code or a country "
+                    "name", self._loc(loc)))
+                return _FAIL
+        if kind == "enum":
+            assert info.enum is not None
+            text = _as_text(raw)
+            member = _enum_lookup(info.enum).get(text) or _enum_lookup(info.enum).get(_norm(text))
+            if member is not None:
+                return member
+            allowed = ", ".join(m.value for m in info.enum)
+            self.sink.add(VALUE_UNKNOWN.finding(
+                f"the column {header!r} has {text!r}; {info.path} must be one of: {allowed} "
+                "(or add a 'values' map to the mapping)", self._loc(loc)))
+            return _FAIL
+        if kind in ("integer", "decimal"):
+            return self._number(info, raw, loc, header)
+        return self._date(info, raw, loc, col)
+
+    def _number(self, info: FieldInfo, raw: Any, loc: _Spot, header: str) -> Any:
+        integer = info.kind == "integer"
+        if isinstance(raw, bool):
+            number: Decimal | None = None
+        elif isinstance(raw, int):
+            number = Decimal(raw)
+        elif isinstance(raw, float):
+            number = Decimal(repr(raw))
+        elif isinstance(raw, Decimal):
+            number = raw
+        elif isinstance(raw, str) and raw.isascii() and raw.isdigit():
+            return int(raw) if integer else Decimal(raw)
+        else:
+            text = _as_text(raw)
+            if self.thousands:
+                text = text.replace(self.thousands, "")
+            if self.decimal != ".":
+                text = text.replace(".", "\x00").replace(self.decimal, ".")
+            number = None
+            if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
+                try:
+                    number = Decimal(text)
+                except InvalidOperation:
+                    number = None
+        if number is None or not number.is_finite() or (integer and number != number.to_integral_value()):
+            expected = "a whole number" if integer else "a number"
+            hint = f" (decimal mark {self.decimal!r}" + (f", groups {self.thousands!r})" if self.thousands else ")")
+            self.sink.add(NUMBER.finding(f"the column {header!r} has {_as_text(raw)!r}, not {expected}{hint}",
+                                         self._loc(loc)))
+            return _FAIL
+        return int(number) if integer else number
+
+    def _date(self, info: FieldInfo, raw: Any, loc: _Spot, col: CompiledColumn) -> Any:
+        header = col.header
+        moment: datetime | None = None
+        if isinstance(raw, datetime):
+            moment = raw
+        elif isinstance(raw, date):
+            moment = datetime(raw.year, raw.month, raw.day)
+        elif isinstance(raw, int | float) and not isinstance(raw, bool) and self.where.sheet is not None:
+            try:
+                converted = from_excel(raw)
+            except (ValueError, OverflowError, TypeError):
+                converted = None
+            if isinstance(converted, datetime) and 1900 <= converted.year <= 2100:
+                moment = converted
+                self.sink.add(DATE_SERIAL.finding(
+                    f"the column {header!r} holds the number {raw!r}, read as the Excel date "
+                    f"{converted.date().isoformat()}; format the cells as dates", self._loc(loc)))
+        else:
+            text = _as_text(raw)
+            for fmt in col.date_formats:
+                try:
+                    moment = fmt.parse(text)
+                    break
+                except ValueError:
+                    continue
+        if moment is None:
+            formats = " or ".join(f.text for f in col.date_formats)
+            self.sink.add(DATE.finding(f"the column {header!r} has {_as_text(raw)!r}, not a date written {formats}",
+                                       self._loc(loc)))
+            return _FAIL
+        if info.kind == "datetime":
+            return moment
+        if moment.time() != time(0, 0):
+            self.sink.add(DATE.finding(
+                f"the column {header!r} has a time of day ({_as_text(raw)!r}) but {info.path} holds a date only",
+                self._loc(loc)))
+            return _FAIL
+        return moment.date()
+
+
+class _RowReader(_CellConverter):
+    """Turns the header row and then each data row into canonical records and findings."""
+
+    def __init__(self, mapping: CompiledMapping, where: _Where, sink: _FindingSink) -> None:
+        super().__init__(mapping, where, sink)
         self.positions: list[tuple[CompiledColumn, int]] = []
         self.plan: list[tuple[CompiledColumn, int, bool]] = []
         self.kept: list[tuple[str, int]] = []
@@ -256,10 +384,6 @@ class _RowReader:
         self.warned_unnamed: set[int] = set()
         self.width = 0
         self.records = 0
-        self.list = mapping.document_list
-        spec = mapping.spec
-        self.thousands = spec.numbers.thousands_separator
-        self.decimal = spec.numbers.decimal_separator
 
     # -- header
 
@@ -390,30 +514,11 @@ class _RowReader:
                     f"column {get_column_letter(at + 1)} has values but no header; give it a header to keep them",
                     self.where.at(position, at)))
 
-    def _loc(self, spot: _Spot) -> Location:
-        return self.where.at(spot.position, spot.column, self._pointer(spot.record, spot.path))
-
-    def _pointer(self, index: int, path: str) -> str:
-        return json_pointer([self.list, index, *path.split(".")])
-
     def _column_of(self, path: str) -> tuple[CompiledColumn, int] | None:
         for col, at in self.positions:
             if col.info.path == path or any(g is not None and g.path == path for g in col.groups.values()):
                 return col, at
         return None
-
-    def _convert_cell(self, col: CompiledColumn, raw: Any, loc: _Spot) -> Any:
-        if col.read_values:
-            key = _norm(_as_text(raw))
-            if key in col.read_values:
-                return self.convert(col.info, col.read_values[key], loc, col)
-            if col.spec.strict_values:
-                listed = ", ".join(repr(v) for v in col.spec.values or {})
-                self.sink.add(VALUE_UNMAPPED.finding(
-                    f"the column {col.header!r} has {_as_text(raw)!r}, which the mapping does not list "
-                    f"(listed: {listed})", self._loc(loc)))
-                return _FAIL
-        return self.convert(col.info, raw, loc, col)
 
     def _split(self, col: CompiledColumn, value: Any, data: dict[str, Any], index: int, loc: _Spot) -> bool:
         assert col.pattern is not None
@@ -434,106 +539,6 @@ class _RowReader:
             else:
                 _set_path(data, info.path, part)
         return ok
-
-    def convert(self, info: FieldInfo, raw: Any, loc: _Spot, col: CompiledColumn) -> Any:
-        """One cell value as the canonical field's type, or ``_FAIL`` after recording a finding."""
-        kind = info.kind
-        header = col.header
-        if kind == "text":
-            return _as_text(raw)
-        if kind == "party":
-            try:
-                return to_alpha3(_as_text(raw))[0]
-            except UnknownParty:
-                self.sink.add(PARTY.finding(
-                    f"the column {header!r} has {_as_text(raw)!r}, which is not an ISO 3166-1 code or a country "
-                    "name", self._loc(loc)))
-                return _FAIL
-        if kind == "enum":
-            assert info.enum is not None
-            text = _as_text(raw)
-            member = _enum_lookup(info.enum).get(text) or _enum_lookup(info.enum).get(_norm(text))
-            if member is not None:
-                return member
-            allowed = ", ".join(m.value for m in info.enum)
-            self.sink.add(VALUE_UNKNOWN.finding(
-                f"the column {header!r} has {text!r}; {info.path} must be one of: {allowed} "
-                "(or add a 'values' map to the mapping)", self._loc(loc)))
-            return _FAIL
-        if kind in ("integer", "decimal"):
-            return self._number(info, raw, loc, header)
-        return self._date(info, raw, loc, col)
-
-    def _number(self, info: FieldInfo, raw: Any, loc: _Spot, header: str) -> Any:
-        integer = info.kind == "integer"
-        if isinstance(raw, bool):
-            number: Decimal | None = None
-        elif isinstance(raw, int):
-            number = Decimal(raw)
-        elif isinstance(raw, float):
-            number = Decimal(repr(raw))
-        elif isinstance(raw, Decimal):
-            number = raw
-        elif isinstance(raw, str) and raw.isascii() and raw.isdigit():
-            return int(raw) if integer else Decimal(raw)
-        else:
-            text = _as_text(raw)
-            if self.thousands:
-                text = text.replace(self.thousands, "")
-            if self.decimal != ".":
-                text = text.replace(".", "\x00").replace(self.decimal, ".")
-            number = None
-            if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
-                try:
-                    number = Decimal(text)
-                except InvalidOperation:
-                    number = None
-        if number is None or not number.is_finite() or (integer and number != number.to_integral_value()):
-            expected = "a whole number" if integer else "a number"
-            hint = f" (decimal mark {self.decimal!r}" + (f", groups {self.thousands!r})" if self.thousands else ")")
-            self.sink.add(NUMBER.finding(f"the column {header!r} has {_as_text(raw)!r}, not {expected}{hint}",
-                                         self._loc(loc)))
-            return _FAIL
-        return int(number) if integer else number
-
-    def _date(self, info: FieldInfo, raw: Any, loc: _Spot, col: CompiledColumn) -> Any:
-        header = col.header
-        moment: datetime | None = None
-        if isinstance(raw, datetime):
-            moment = raw
-        elif isinstance(raw, date):
-            moment = datetime(raw.year, raw.month, raw.day)
-        elif isinstance(raw, int | float) and not isinstance(raw, bool) and self.where.sheet is not None:
-            try:
-                converted = from_excel(raw)
-            except (ValueError, OverflowError, TypeError):
-                converted = None
-            if isinstance(converted, datetime) and 1900 <= converted.year <= 2100:
-                moment = converted
-                self.sink.add(DATE_SERIAL.finding(
-                    f"the column {header!r} holds the number {raw!r}, read as the Excel date "
-                    f"{converted.date().isoformat()}; format the cells as dates", self._loc(loc)))
-        else:
-            text = _as_text(raw)
-            for fmt in col.date_formats:
-                try:
-                    moment = fmt.parse(text)
-                    break
-                except ValueError:
-                    continue
-        if moment is None:
-            formats = " or ".join(f.text for f in col.date_formats)
-            self.sink.add(DATE.finding(f"the column {header!r} has {_as_text(raw)!r}, not a date written {formats}",
-                                       self._loc(loc)))
-            return _FAIL
-        if info.kind == "datetime":
-            return moment
-        if moment.time() != time(0, 0):
-            self.sink.add(DATE.finding(
-                f"the column {header!r} has a time of day ({_as_text(raw)!r}) but {info.path} holds a date only",
-                self._loc(loc)))
-            return _FAIL
-        return moment.date()
 
     def _check_ranges(self, record: BaseModel, position: int, index: int) -> bool:
         ok = True
