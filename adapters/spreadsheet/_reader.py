@@ -128,7 +128,25 @@ class _RowReader(_CellConverter):
     def row(self, position: int, cells: Sequence[Any]) -> BaseModel | None:
         index = self.records
         data: dict[str, Any] = {}
-        failed = False
+        failed = not self._mapped_cells(position, cells, index, data)
+        for path, value in self.mapping.defaults.items():
+            if not _has_path(data, path):
+                _set_path(data, path, value)
+        if self.kept:
+            self._keep_unmapped(cells, data)
+        if self.unnamed and self.unnamed != self.warned_unnamed:
+            self._warn_unnamed(position, cells)
+        if failed:
+            return None
+        record = self._validated(data, position, index)
+        if record is None or not self._check_ranges(record, position, index):
+            return None
+        self.records += 1
+        return record
+
+    def _mapped_cells(self, position: int, cells: Sequence[Any], index: int, data: dict[str, Any]) -> bool:
+        """Put the row's mapped cells into ``data``; False when one of them gave an error."""
+        ok = True
         width = len(cells)
         for col, at, plain in self.plan:
             raw = cells[at] if at < width else None
@@ -138,7 +156,7 @@ class _RowReader(_CellConverter):
                 if col.spec.required:
                     self.sink.add(REQUIRED_EMPTY.finding(f"the column {col.header!r} must not be empty",
                                                          self._loc(_Spot(position, at, index, col.info.path))))
-                    failed = True
+                    ok = False
                 continue
             if plain and type(raw) is str:  # a text field without value map or pattern: the common case
                 value: Any = raw
@@ -146,26 +164,26 @@ class _RowReader(_CellConverter):
                 spot = _Spot(position, at, index, col.info.path)
                 value = self._convert_cell(col, raw, spot)
                 if value is _FAIL:
-                    failed = True
+                    ok = False
                     continue
                 if col.pattern is not None and not self._split(col, value, data, index, spot):
-                    failed = True
+                    ok = False
             _set_path(data, col.info.path, value)
-        for path, value in self.mapping.defaults.items():
-            if not _has_path(data, path):
-                _set_path(data, path, value)
-        if self.kept:
-            extra = data.setdefault("extra", {})
-            for header, at in self.kept:
-                raw = _clean(cells[at]) if at < width else None
-                if raw is not None:
-                    extra[header] = _as_text(raw) if isinstance(raw, datetime | date) else raw
-        if self.unnamed and self.unnamed != self.warned_unnamed:
-            self._warn_unnamed(position, cells)
-        if failed:
-            return None
+        return ok
+
+    def _keep_unmapped(self, cells: Sequence[Any], data: dict[str, Any]) -> None:
+        """The cells of unmapped columns that are kept, in ``extra`` (dates as text)."""
+        width = len(cells)
+        extra = data.setdefault("extra", {})
+        for header, at in self.kept:
+            raw = _clean(cells[at]) if at < width else None
+            if raw is not None:
+                extra[header] = _as_text(raw) if isinstance(raw, datetime | date) else raw
+
+    def _validated(self, data: dict[str, Any], position: int, index: int) -> BaseModel | None:
+        """The canonical record, or None with a finding per field the model refuses."""
         try:
-            record = self.mapping.record_class.model_validate(data)
+            return self.mapping.record_class.model_validate(data)
         except ValidationError as exc:
             for err in exc.errors():
                 path = ".".join(str(p) for p in err["loc"])
@@ -174,10 +192,6 @@ class _RowReader(_CellConverter):
                 named = f"the column {column[0].header!r}" if column else f"the field {path}"
                 self.sink.add(FIELD_INVALID.finding(f"{named}: {err['msg']}", where))
             return None
-        if not self._check_ranges(record, position, index):
-            return None
-        self.records += 1
-        return record
 
     def _warn_unnamed(self, position: int, cells: Sequence[Any]) -> None:
         for at in sorted(self.unnamed - self.warned_unnamed):
