@@ -58,11 +58,7 @@ class _GoldStandardCsv(CsvExportAdapter):
     def _unit(self, values: dict[str, str], extra: dict[str, Any], row: RowFindings, *,
               retired_file: bool) -> UnitBlock | None:
         get = values.get
-        gsid = _gsid(get("GSID", ""))
-        if gsid is None:
-            row.add(f"{PREFIX}.GSID", "GSID", f"GSID {get('GSID', '')!r} is not a Gold Standard project number")
-        elif get("GSID", "") != gsid:
-            extra["GSID"] = get("GSID", "")
+        gsid = self._read_gsid(get("GSID", ""), extra, row)
         quantity = self._quantity(get("Quantity", ""), "Quantity", extra, row)
         vintage = self._vintage(get("Vintage", ""), row)
         raw_status = get("Credit Status", "")
@@ -134,13 +130,19 @@ class _GoldStandardCsv(CsvExportAdapter):
             row.add(f"{PREFIX}.SERIAL_MISMATCH", "Serial Number",
                     f"the serial names vintage {serial.vintage} but Vintage is {vintage}")
 
+    @staticmethod
+    def _read_gsid(raw: str, extra: dict[str, Any], row: RowFindings) -> str | None:
+        """The GSID's project number; a spelling other than the bare number (``GS1234``) is kept."""
+        gsid = _gsid(raw)
+        if gsid is None:
+            row.add(f"{PREFIX}.GSID", "GSID", f"GSID {raw!r} is not a Gold Standard project number")
+        elif raw != gsid:
+            extra["GSID"] = raw
+        return gsid
+
     def _project(self, values: dict[str, str], extra: dict[str, Any], row: RowFindings) -> Project | None:
         get = values.get
-        gsid = _gsid(get("GSID", ""))
-        if gsid is None:
-            row.add(f"{PREFIX}.GSID", "GSID", f"GSID {get('GSID', '')!r} is not a Gold Standard project number")
-        elif get("GSID", "") != gsid:
-            extra["GSID"] = get("GSID", "")
+        gsid = self._read_gsid(get("GSID", ""), extra, row)
         name = get("Project Name", "")
         if not name:
             row.add(f"{PREFIX}.REQUIRED", "Project Name", "the Project Name is empty")

@@ -115,8 +115,7 @@ class _EntityReader(_AefExport, FormatCodec):
         return groups
 
     def _project(self, record: Any, pointer: list[str | int], ctx: _Context) -> Project | None:
-        if not isinstance(record, dict):
-            ctx.findings.append(R_SHAPE.finding("a project must be an object", Location(json_pointer(pointer))))
+        if not ctx.is_object(record, "a project", pointer):
             return None
         try:
             _require(record, ("refId", "title"), "project")
@@ -142,8 +141,7 @@ class _EntityReader(_AefExport, FormatCodec):
         return project
 
     def _block(self, record: Any, pointer: list[str | int], ctx: _Context) -> UnitBlock | None:
-        if not isinstance(record, dict):
-            ctx.findings.append(R_SHAPE.finding("a credit block must be an object", Location(json_pointer(pointer))))
+        if not ctx.is_object(record, "a credit block", pointer):
             return None
         try:
             _require(record, ("creditBlockId", "serialNumber", "creditAmount", "ownerCompanyId", "projectRefId"),
@@ -244,8 +242,7 @@ class _EntityReader(_AefExport, FormatCodec):
             extra={"undp": dict(record)})
 
     def _transaction(self, record: Any, pointer: list[str | int], ctx: _Context) -> Action | None:
-        if not isinstance(record, dict):
-            ctx.findings.append(R_SHAPE.finding("a transaction must be an object", Location(json_pointer(pointer))))
+        if not ctx.is_object(record, "a transaction", pointer):
             return None
         try:
             action = self.transaction_action(record, ctx)

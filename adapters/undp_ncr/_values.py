@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from adapters.undp_ncr._profile import UndpProfile
-from adapters.undp_ncr._rules import R_PARTY, R_REQUIRED, R_SERIAL, R_TYPE, SCHEME, UNCONFIGURED_PARTY
+from adapters.undp_ncr._rules import R_PARTY, R_REQUIRED, R_SERIAL, R_SHAPE, R_TYPE, SCHEME, UNCONFIGURED_PARTY
 from standards import (
     CanonicalDocument,
     Finding,
@@ -146,6 +146,13 @@ class _Context:
     def bad(self, exc: _Bad, pointer: list[str | int], line: int | None = None) -> None:
         self.findings.append(exc.rule.finding(str(exc), Location(pointer=json_pointer([*pointer, exc.key]),
                                                                   line=line)))
+
+    def is_object(self, record: object, what: str, pointer: list[str | int]) -> bool:
+        """Whether ``record`` is a JSON object; a ``UNDP.SHAPE`` finding when it is not."""
+        if isinstance(record, dict):
+            return True
+        self.findings.append(R_SHAPE.finding(f"{what} must be an object", Location(json_pointer(pointer))))
+        return False
 
     def invalid(self, exc: ValidationError, pointer: list[str | int], line: int | None = None) -> None:
         """A value the canonical model refuses (an empty id, a year out of range)."""
