@@ -2,7 +2,7 @@
 
 An :class:`ExportFile` names one export layout by its exact column headers; a
 :class:`CsvExportAdapter` subclass maps each row of a recognised layout to a canonical record and
-back. This module does the parts every such adapter needs the same way: reading CSV safely
+back. This package does the parts every such adapter needs the same way: reading CSV safely
 through :mod:`standards.tabular` (whole file or streamed), matching headers that registries spell
 with doubled or trailing spaces, parsing quantities and dates, turning problems into coded
 findings with the CSV line and column, keeping native spellings in ``extra`` so a round trip

@@ -1,6 +1,6 @@
 """The spreadsheet adapter: a registry kept in Excel or CSV, read and written through a mapping.
 
-The layout is not coded here; a declarative mapping (``adapters/spreadsheet_mapping.py``, guide
+The layout is not coded here; a declarative mapping (:mod:`adapters.spreadsheet_mapping`, guide
 in ``docs/adapters/spreadsheet.md``) says which column holds which canonical field, how values,
 dates, numbers and serial numbers are written. Choose the mapping with
 ``CARBONLINK_SPREADSHEET_MAPPING`` (a file path or a built-in name) or pass it directly::
