@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from adapters.undp_ncr._aef_export import _AefExport
 from adapters.undp_ncr._rules import (
     BLOCK_STATUS,
@@ -117,67 +115,65 @@ class _EntityReader(_AefExport, FormatCodec):
     def _project(self, record: Any, pointer: list[str | int], ctx: _Context) -> Project | None:
         if not ctx.is_object(record, "a project", pointer):
             return None
-        try:
-            _require(record, ("refId", "title"), "project")
-            authorized = record.get("projectAuthorizationTime")
-            project = Project(
-                registry=STANDARD, project_id=_text(record["refId"], "refId"), name=_text(record["title"], "title"),
-                developer=None if record.get("companyId") is None else _text(record["companyId"], "companyId"),
-                sector=_opt_text(record, "sector"), project_type=_opt_text(record, "sectoralScope"),
-                status=_opt_text(record, "projectProposalStage"),
-                status_date=None if authorized is None else _epoch(authorized, "projectAuthorizationTime").date(),
-                extra={"undp": dict(record)})
-            serial = record.get("serialNumber")
-            if record.get("authorizationId") is not None:
-                ctx.authorizations[project.project_id] = _text(record["authorizationId"], "authorizationId")
-            if serial is not None and not isinstance(serial, str):
-                raise _Bad(R_TYPE, "serialNumber", "serialNumber must be text")
-        except _Bad as exc:
-            ctx.bad(exc, pointer)
-            return None
-        except ValidationError as exc:
-            ctx.invalid(exc, pointer)
-            return None
+        return ctx.attempt(lambda: self._project_of(record, ctx), pointer)
+
+    @staticmethod
+    def _project_of(record: dict[str, Any], ctx: _Context) -> Project:
+        _require(record, ("refId", "title"), "project")
+        authorized = record.get("projectAuthorizationTime")
+        project = Project(
+            registry=STANDARD, project_id=_text(record["refId"], "refId"), name=_text(record["title"], "title"),
+            developer=None if record.get("companyId") is None else _text(record["companyId"], "companyId"),
+            sector=_opt_text(record, "sector"), project_type=_opt_text(record, "sectoralScope"),
+            status=_opt_text(record, "projectProposalStage"),
+            status_date=None if authorized is None else _epoch(authorized, "projectAuthorizationTime").date(),
+            extra={"undp": dict(record)})
+        serial = record.get("serialNumber")
+        if record.get("authorizationId") is not None:
+            ctx.authorizations[project.project_id] = _text(record["authorizationId"], "authorizationId")
+        if serial is not None and not isinstance(serial, str):
+            raise _Bad(R_TYPE, "serialNumber", "serialNumber must be text")
         return project
 
     def _block(self, record: Any, pointer: list[str | int], ctx: _Context) -> UnitBlock | None:
         if not ctx.is_object(record, "a credit block", pointer):
             return None
-        try:
-            _require(record, ("creditBlockId", "serialNumber", "creditAmount", "ownerCompanyId", "projectRefId"),
-                     "credit block")
-            info = _serial(record["serialNumber"], "serialNumber")
-            amount = _number(record["creditAmount"], "creditAmount")
-            if amount != info.serial.quantity:
-                raise _Bad(R_SERIAL_QUANTITY, "creditAmount",
-                           f"creditAmount is {record['creditAmount']} but serial {info.serial} covers "
-                           f"{info.serial.quantity} credits ({info.serial.last} - {info.serial.first} + 1)")
-            vintage = info.serial.vintage
-            if record.get("vintage") is not None and _year(record["vintage"], "vintage") != vintage:
-                raise _Bad(R_VINTAGE, "vintage", f"vintage is {record['vintage']} but serial {info.serial} is of "
-                                                 f"vintage {vintage}")
-            status = None
-            if record.get("txType") is not None:
-                status = BLOCK_STATUS.get(str(record["txType"]))
-                if status is None:
-                    raise _Bad(R_CODE, "txType", f"txType {record['txType']!r} is not one of "
-                                                 f"{', '.join(BLOCK_STATUS)}")
-            tx_time = record.get("txTime")
-            unit = UnitBlock(
-                serial=str(info.serial), serial_first=info.serial.first,
-                serial_last=info.serial.last, quantity=amount, vintage=vintage, status=status,
-                status_date=None if tx_time is None else _epoch(tx_time, "txTime").date(),
-                project_id=_text(record["projectRefId"], "projectRefId"), country=info.originating,
-                owner=_text(record["ownerCompanyId"], "ownerCompanyId"), itmo_reference=str(info.serial),
-                extra={"undp": dict(record)})
-        except _Bad as exc:
-            ctx.bad(exc, pointer)
+        read = ctx.attempt(lambda: self._block_of(record), pointer)
+        if read is None:
             return None
-        except ValidationError as exc:
-            ctx.invalid(exc, pointer)
-            return None
+        unit, info = read
         self._placeholder(info, pointer, ctx)
         return unit
+
+    @staticmethod
+    def _block_of(record: dict[str, Any]) -> tuple[UnitBlock, SerialInfo]:
+        _require(record, ("creditBlockId", "serialNumber", "creditAmount", "ownerCompanyId", "projectRefId"),
+                 "credit block")
+        info = _serial(record["serialNumber"], "serialNumber")
+        amount = _number(record["creditAmount"], "creditAmount")
+        if amount != info.serial.quantity:
+            raise _Bad(R_SERIAL_QUANTITY, "creditAmount",
+                       f"creditAmount is {record['creditAmount']} but serial {info.serial} covers "
+                       f"{info.serial.quantity} credits ({info.serial.last} - {info.serial.first} + 1)")
+        vintage = info.serial.vintage
+        if record.get("vintage") is not None and _year(record["vintage"], "vintage") != vintage:
+            raise _Bad(R_VINTAGE, "vintage", f"vintage is {record['vintage']} but serial {info.serial} is of "
+                                             f"vintage {vintage}")
+        status = None
+        if record.get("txType") is not None:
+            status = BLOCK_STATUS.get(str(record["txType"]))
+            if status is None:
+                raise _Bad(R_CODE, "txType", f"txType {record['txType']!r} is not one of "
+                                             f"{', '.join(BLOCK_STATUS)}")
+        tx_time = record.get("txTime")
+        unit = UnitBlock(
+            serial=str(info.serial), serial_first=info.serial.first,
+            serial_last=info.serial.last, quantity=amount, vintage=vintage, status=status,
+            status_date=None if tx_time is None else _epoch(tx_time, "txTime").date(),
+            project_id=_text(record["projectRefId"], "projectRefId"), country=info.originating,
+            owner=_text(record["ownerCompanyId"], "ownerCompanyId"), itmo_reference=str(info.serial),
+            extra={"undp": dict(record)})
+        return unit, info
 
     def _placeholder(self, info: SerialInfo, pointer: list[str | int], ctx: _Context) -> None:
         if info.placeholder:
@@ -244,13 +240,8 @@ class _EntityReader(_AefExport, FormatCodec):
     def _transaction(self, record: Any, pointer: list[str | int], ctx: _Context) -> Action | None:
         if not ctx.is_object(record, "a transaction", pointer):
             return None
-        try:
-            action = self.transaction_action(record, ctx)
-        except _Bad as exc:
-            ctx.bad(exc, pointer)
-            return None
-        except ValidationError as exc:
-            ctx.invalid(exc, pointer)
+        action = ctx.attempt(lambda: self.transaction_action(record, ctx), pointer)
+        if action is None:
             return None
         self._placeholder(_serial(record["serialNumber"], "serialNumber"), pointer, ctx)
         return action

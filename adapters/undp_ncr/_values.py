@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -135,6 +135,9 @@ def _serial_info(serial: Serial, key: str) -> SerialInfo:
     return SerialInfo(serial, parties[0], parties[1], placeholder)
 
 
+_T = TypeVar("_T")
+
+
 @dataclass
 class _Context:
     """One parse: findings, the project index and the deployment profile."""
@@ -146,6 +149,16 @@ class _Context:
     def bad(self, exc: _Bad, pointer: list[str | int], line: int | None = None) -> None:
         self.findings.append(exc.rule.finding(str(exc), Location(pointer=json_pointer([*pointer, exc.key]),
                                                                   line=line)))
+
+    def attempt(self, build: Callable[[], _T], pointer: list[str | int]) -> _T | None:
+        """``build()``, or None with a finding when it finds a bad value or the canonical model refuses one."""
+        try:
+            return build()
+        except _Bad as exc:
+            self.bad(exc, pointer)
+        except ValidationError as exc:
+            self.invalid(exc, pointer)
+        return None
 
     def is_object(self, record: object, what: str, pointer: list[str | int]) -> bool:
         """Whether ``record`` is a JSON object; a ``UNDP.SHAPE`` finding when it is not."""
