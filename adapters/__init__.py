@@ -1,21 +1,80 @@
-"""carbonlink adapters: registry formats <-> the canonical model, found through entry points."""
+"""carbonlink adapters: registry formats <-> the canonical model, found through the adapter catalogue.
 
+Together with :mod:`standards`, this is everything an adapter author imports: the contract
+(:class:`RegistryAdapter` and the optional :class:`RuleSource` and :class:`StreamingAdapter`), the
+catalogue, translation, and the kit the built-in registry-export adapters are made of
+(:class:`CsvExportAdapter` with its layouts, row findings and value readers).
+"""
+
+from adapters._catalog import BUILTIN_ADAPTERS, GROUP, AdapterCatalog, check_adapter, default_catalog
+from adapters._rules import RuleDeclarer, rule_declarer
+from adapters._streams import as_binary_stream, byte_chunks
 from adapters.errors import AdapterError, AdapterLoadError, NoSuchAdapter
-from adapters.protocol import MessageKind, RegistryAdapter, StreamingAdapter
-from adapters.registry import GROUP, AdapterRegistry, check_adapter, default_registry
+from adapters.protocol import ByteStream, MessageKind, RegistryAdapter, RuleSource, StreamingAdapter
+from adapters.registry_exports import (
+    CsvExportAdapter,
+    ExportFile,
+    Record,
+    RowFindings,
+    RowMapper,
+    check_serial,
+    country_from_name,
+    country_name,
+    declare_common_rules,
+    header_key,
+    iso_date,
+    keep_native,
+    max_stream_bytes,
+    native_or,
+    other_record_losses,
+    parse_date,
+    parse_quantity,
+    read_date,
+    render_quantity,
+    same_date,
+    same_quantity,
+)
 from adapters.translate import Translation, translate
 
 __all__ = [
+    "BUILTIN_ADAPTERS",
     "GROUP",
+    "AdapterCatalog",
     "AdapterError",
     "AdapterLoadError",
-    "AdapterRegistry",
+    "ByteStream",
+    "CsvExportAdapter",
+    "ExportFile",
     "MessageKind",
     "NoSuchAdapter",
+    "Record",
     "RegistryAdapter",
+    "RowFindings",
+    "RowMapper",
+    "RuleDeclarer",
+    "RuleSource",
     "StreamingAdapter",
     "Translation",
+    "as_binary_stream",
+    "byte_chunks",
     "check_adapter",
-    "default_registry",
+    "check_serial",
+    "country_from_name",
+    "country_name",
+    "declare_common_rules",
+    "default_catalog",
+    "header_key",
+    "iso_date",
+    "keep_native",
+    "max_stream_bytes",
+    "native_or",
+    "other_record_losses",
+    "parse_date",
+    "parse_quantity",
+    "read_date",
+    "render_quantity",
+    "rule_declarer",
+    "same_date",
+    "same_quantity",
     "translate",
 ]

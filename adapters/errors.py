@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from standards.errors import CarbonlinkError, UnknownFormat
+from standards import CarbonlinkError, UnknownFormat
 
 
 class AdapterError(CarbonlinkError):

@@ -2,19 +2,38 @@
 
 An adapter is any object with these attributes and methods (checked at load time). Third
 parties ship one as a distribution that declares it under the ``carbonlink.adapters`` entry
-point group; carbonlink's own formats are registered the same way.
+point group; carbonlink's own formats are registered the same way (and also listed in code,
+see :mod:`adapters._catalog`).
+
+Two capabilities are optional, each a protocol checked with ``isinstance``:
+
+* :class:`RuleSource`: the adapter publishes its rule catalogue (``rules``), listed by
+  ``carbonlink rules`` and used for the references in its findings;
+* :class:`StreamingAdapter`: the adapter streams records from large exports in bounded memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterable, Iterator
+from typing import IO, Protocol, TypeAlias, runtime_checkable
 
-from standards.codec import Medium, MessageKind, ParseResult, SerializeResult
-from standards.findings import Report
-from standards.model import CanonicalDocument
+from pydantic import BaseModel
 
-__all__ = ["MessageKind", "RegistryAdapter", "StreamingAdapter"]
+from standards import (
+    CanonicalDocument,
+    Finding,
+    Medium,
+    MessageKind,
+    ParseResult,
+    Report,
+    RuleCatalogue,
+    SerializeResult,
+)
+
+__all__ = ["ByteStream", "MessageKind", "RegistryAdapter", "RuleSource", "StreamingAdapter"]
+
+#: What a streaming read takes: a binary file object or an iterable of byte chunks.
+ByteStream: TypeAlias = IO[bytes] | Iterable[bytes]
 
 
 @runtime_checkable
@@ -28,12 +47,25 @@ class RegistryAdapter(Protocol):
     against the format's own rules without translating.
     """
 
-    name: str
-    version: str
-    description: str
-    reads: frozenset[MessageKind]
-    writes: frozenset[MessageKind]
-    media: tuple[Medium, ...]
+    # read-only in the contract: an adapter may declare them as plain (narrower) class attributes
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def reads(self) -> frozenset[MessageKind]: ...
+
+    @property
+    def writes(self) -> frozenset[MessageKind]: ...
+
+    @property
+    def media(self) -> tuple[Medium, ...]: ...
 
     def parse(self, data: bytes, *, medium: Medium) -> ParseResult: ...
 
@@ -43,7 +75,21 @@ class RegistryAdapter(Protocol):
 
 
 @runtime_checkable
-class StreamingAdapter(Protocol):
-    """Optional: adapters for large exports also stream records one by one in bounded memory."""
+class RuleSource(Protocol):
+    """Optional: an adapter that publishes the catalogue of rules its findings cite."""
 
-    def iter_records(self, stream: Iterator[bytes], *, medium: Medium) -> Iterator[object]: ...
+    @property
+    def rules(self) -> RuleCatalogue: ...
+
+
+@runtime_checkable
+class StreamingAdapter(Protocol):
+    """Optional: adapters for large exports also stream records one by one in bounded memory.
+
+    With a ``findings`` list, records with errors are left out and their findings appended to it;
+    without one, the first error raises (a :class:`~standards.errors.CarbonlinkError`), so nothing
+    is dropped silently. At most ``limit`` bytes are read (None: the adapter's own cap).
+    """
+
+    def iter_records(self, stream: ByteStream, *, medium: Medium, findings: list[Finding] | None = None,
+                     limit: int | None = None) -> Iterator[BaseModel]: ...

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from adapters.registry import AdapterRegistry, default_registry
-from standards.codec import Loss, Medium, SerializeResult
-from standards.errors import TranslationError, ValidationFailed
-from standards.findings import Finding
-from standards.model import CanonicalDocument
+from adapters._catalog import AdapterCatalog, default_catalog
+from standards import CanonicalDocument, Finding, Loss, Medium, SerializeResult, TranslationError, ValidationFailed
 
 
 @dataclass(slots=True)
@@ -29,15 +26,15 @@ class Translation:
 
 
 def translate(data: bytes, *, source: str, target: str, source_medium: Medium, target_medium: Medium,
-              registry: AdapterRegistry | None = None) -> Translation:
+              catalog: AdapterCatalog | None = None) -> Translation:
     """Translate ``data`` from one format to another, validating both ends.
 
     Raises :class:`ValidationFailed` when the source has errors, and
     :class:`TranslationError` (with the findings) when the output fails the target's validation.
     """
-    reg = registry or default_registry()
-    src = reg.get(source)
-    dst = reg.get(target)
+    adapters = catalog or default_catalog()
+    src = adapters.get(source)
+    dst = adapters.get(target)
     parsed = src.parse(data, medium=source_medium)
     if not parsed.valid:
         raise ValidationFailed(f"the {source} input has errors; nothing was translated",

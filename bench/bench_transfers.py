@@ -54,7 +54,7 @@ import httpx
 import orjson
 from joserfc.jwk import ECKey, Key
 
-from adapters.registry import default_registry
+from adapters import default_catalog
 from gateway.client import GatewayClient
 from gateway.demo import Network, Registry, itmo_message
 from gateway.trust import development, jose
@@ -128,7 +128,7 @@ def aef_body(first: int, last: int) -> bytes:
 
 def receiver_body(aef: bytes, receiver_format: str) -> tuple[bytes, str]:
     """The body the gateway delivers for ``aef``: parsed by the aef adapter, written by the receiver's."""
-    adapters = default_registry()
+    adapters = default_catalog()
     document = adapters.get("aef").parse(aef, medium=Medium.JSON).document
     target = adapters.get(receiver_format)
     medium = target.media[0]

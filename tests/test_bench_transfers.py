@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from adapters.registry import default_registry
+from adapters import default_catalog
 from bench import bench_transfers as bt
 from gateway.sandbox.auth import GatewayVerifier, key_source
 from gateway.sandbox.errors import GatewayAuthError
@@ -41,7 +41,7 @@ def test_blocks_never_overlap() -> None:
 def test_direct_bodies_are_the_same_transfer_in_the_receivers_format(fmt: str, media_type: str) -> None:
     body, got_type = bt.receiver_body(bt.aef_body(101, 110), fmt)
     assert got_type == media_type
-    adapter = default_registry().get(fmt)
+    adapter = default_catalog().get(fmt)
     parsed = adapter.parse(body, medium=adapter.media[0])
     assert not [f for f in parsed.findings if f.is_error]
     [action] = parsed.document.actions

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from adapters.registry import AdapterRegistry, default_registry
+from adapters import AdapterCatalog, RuleSource, default_catalog
 from adapters.translate import translate
 from gateway.cli._common import (
     EXIT_FINDINGS,
@@ -76,15 +76,14 @@ def _print_findings(findings: list[Finding]) -> None:
         out.print(f"  {f.message}  ({f.reference})", markup=False)
 
 
-def _catalogues(registry: AdapterRegistry) -> list[RuleCatalogue]:
+def _catalogues(catalog: AdapterCatalog) -> list[RuleCatalogue]:
     """Every adapter's rules, then the gateway's own message checks (notices, crediting-programme transfers)."""
     from gateway.transfers import crediting, notices
 
     seen: dict[str, RuleCatalogue] = {}
-    for adapter in registry:
-        catalogue = getattr(adapter, "rules", None)
-        if isinstance(catalogue, RuleCatalogue):
-            seen.setdefault(catalogue.standard, catalogue)
+    for adapter in catalog:
+        if isinstance(adapter, RuleSource):
+            seen.setdefault(adapter.rules.standard, adapter.rules)
     for catalogue in (notices.CATALOGUE, crediting.CATALOGUE):
         seen.setdefault(catalogue.standard, catalogue)
     return list(seen.values())
@@ -102,7 +101,7 @@ def validate_command(
     input or usage."""
     name = chosen_format(format_name, standard, "aef") or "aef"
     try:
-        adapter = default_registry().get(name)
+        adapter = default_catalog().get(name)
         med = _medium(file, medium)
         report = adapter.validate(_read(file, med), medium=med)
     except CarbonlinkError as exc:
@@ -200,7 +199,7 @@ def rules_command(
 ) -> None:
     """List every validation rule: id, severity, layer, title and the clause it enforces."""
     only = chosen_format(format_name, standard, None)
-    catalogues = [c for c in _catalogues(default_registry()) if only in (None, c.standard)]
+    catalogues = [c for c in _catalogues(default_catalog()) if only in (None, c.standard)]
     # "format" is the format's name; "standard" is its old key, kept for the scripts that read it.
     rows = [{"rule": r.id, "format": r.standard, "standard": r.standard, "severity": r.severity.value,
              "layer": r.layer.value, "title": r.title, "reference": r.reference} for c in catalogues for r in c]
@@ -235,12 +234,12 @@ def rules_markdown(rows: list[dict[str, str]]) -> str:
 def formats_command(as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
                     ) -> None:
     """List every format (built-in and plugin adapters) with version and capabilities."""
-    registry = default_registry()
+    catalog = default_catalog()
     rows = [{"name": a.name, "version": a.version, "description": a.description,
-             "distribution": registry.distributions.get(a.name, ""),
+             "distribution": catalog.distributions.get(a.name, ""),
              "media": [m.value for m in a.media], "reads": sorted(k.value for k in a.reads),
-             "writes": sorted(k.value for k in a.writes)} for a in registry]
-    problems = [{"entry_point": p.entry_point, "problem": p.message} for p in registry.problems]
+             "writes": sorted(k.value for k in a.writes)} for a in catalog]
+    problems = [{"entry_point": p.entry_point, "problem": p.message} for p in catalog.problems]
     if as_json:
         write_json({"formats": rows, "problems": problems}, indent=2)
         return
@@ -263,7 +262,7 @@ def run_examples() -> int:
         ref = examples / filename
         data = ref.read_bytes()
         medium = Medium.from_name(filename)
-        report = default_registry().get(source).validate(data, medium=medium)
+        report = default_catalog().get(source).validate(data, medium=medium)
         out.print(f"[bold]{filename}[/]: {'valid' if report.valid else 'INVALID'} as {source} "
                   f"({report.records} records, {len(report.findings)} findings)")
         _print_findings(report.findings)

@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 from joserfc.jwk import Key
 
+from adapters import default_catalog
 from adapters.protocol import RegistryAdapter
-from adapters.registry import default_registry
 from gateway.digests import sha256_hex
 from gateway.protocol import KIND_HEADER, MESSAGE_ID, MESSAGE_ID_HEADER, MESSAGE_ID_RULE, SENDER_HEADER
 from gateway.sandbox import ledger
@@ -103,7 +103,7 @@ class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         try:
-            self.adapter: RegistryAdapter = default_registry().get(config.format)
+            self.adapter: RegistryAdapter = default_catalog().get(config.format)
         except CarbonlinkError as exc:
             raise SandboxConfigError(exc.message) from exc
         if not _TAKES & self.adapter.reads:

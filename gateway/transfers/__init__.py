@@ -18,7 +18,7 @@ Module map::
 
 from __future__ import annotations
 
-from adapters.registry import AdapterRegistry, default_registry
+from adapters import AdapterCatalog, default_catalog
 from gateway.evidence import JwkSigner, open_log
 from gateway.idempotency import open_store
 from gateway.transfers._article6 import Article6Planner
@@ -38,14 +38,14 @@ __all__ = ["Article6Planner", "CreditingPlanner", "DetachedSigner", "DocumentPla
            "Translator", "build_service"]
 
 
-def build_service(trust: Trust, settings: TransferSettings, *, adapters: AdapterRegistry | None = None
+def build_service(trust: Trust, settings: TransferSettings, *, adapters: AdapterCatalog | None = None
                   ) -> TransferService:
     """Wire the transfer path to a built trust layer: open its stores, make its collaborators."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     idempotency = open_store(settings.idempotency_url(), lease_seconds=settings.delivery_lease_seconds)
     evidence = open_log(settings.evidence_url(), signer=JwkSigner(trust.keyring.current))
     router = Router(trust.directory)
-    translator = Translator(adapters or default_registry(), refuse_lossy=settings.refuse_lossy)
+    translator = Translator(adapters or default_catalog(), refuse_lossy=settings.refuse_lossy)
     signer = DetachedSigner(trust.keyring, trust.settings.issuer)
     return TransferService(
         settings=settings, translator=translator,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from adapters.registry import AdapterRegistry
+from adapters import AdapterCatalog
 from gateway.transfers._plan import SourceMessage
 from gateway.transfers.errors import OutputInvalid
 from gateway.trust.directory import Participant
@@ -22,7 +22,7 @@ _FROM_CONTENT_TYPE = {v: k for k, v in MEDIA_TYPES.items()}
 class Translator:
     """Reads with the sender's adapter, writes (and re-reads, to validate) with the receiver's."""
 
-    def __init__(self, adapters: AdapterRegistry, *, refuse_lossy: bool = False) -> None:
+    def __init__(self, adapters: AdapterCatalog, *, refuse_lossy: bool = False) -> None:
         self.adapters = adapters
         self.refuse_lossy = refuse_lossy
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import strategies as st
 
+from adapters import default_catalog
 from adapters.protocol import RegistryAdapter
-from adapters.registry import default_registry
 from adapters.translate import translate
 from standards.codec import Medium
 from standards.errors import InputError, TranslationError
@@ -28,7 +28,7 @@ def check_golden(path: Path, actual: object) -> None:
 def translate_or_findings(source: bytes, *, adapter: str, target: str,
                           medium: Medium = Medium.CSV) -> dict[str, object]:
     """The translation (output and losses), or the coded refusal of the target's validation."""
-    if target not in default_registry():
+    if target not in default_catalog():
         pytest.skip(f"the {target} codec is not installed")
     try:
         done = translate(source, source=adapter, target=target, source_medium=medium, target_medium=Medium.JSON)
@@ -41,11 +41,11 @@ def translate_or_findings(source: bytes, *, adapter: str, target: str,
 
 def cadt_v2_records(source: bytes, *, adapter: str, medium: Medium = Medium.CSV) -> object:
     """What the CAD Trust v2 codec makes of an adapter's records, before its own validation."""
-    registry = default_registry()
-    if "cadt-v2" not in registry:
+    catalog = default_catalog()
+    if "cadt-v2" not in catalog:
         pytest.skip("the cadt-v2 codec is not installed")
-    document = registry.get(adapter).parse(source, medium=medium).document
-    return json.loads(registry.get("cadt-v2").serialize(document, medium=Medium.JSON).data)
+    document = catalog.get(adapter).parse(source, medium=medium).document
+    return json.loads(catalog.get("cadt-v2").serialize(document, medium=Medium.JSON).data)
 
 
 def damage(original: bytes, data: st.DataObject) -> bytes:

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters import default_catalog
 from adapters.apx import ACR, ART, CAR, LAYOUTS, ApxAdapter, adapter, registry_of
-from adapters.registry import default_registry
 from standards.codec import Medium
 from standards.errors import InputError
 from standards.findings import Finding
@@ -52,7 +52,7 @@ def acr_retirement(**cells: str) -> dict[str, str]:
 
 
 def test_registered_under_its_entry_point_name() -> None:
-    assert isinstance(default_registry().get("apx"), ApxAdapter)
+    assert isinstance(default_catalog().get("apx"), ApxAdapter)
 
 
 def test_every_layout_is_told_apart_by_its_header() -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import openpyxl
 import pytest
 
+from adapters import check_adapter, default_catalog
 from adapters.cadt import RULES, CadtAdapter, adapter
-from adapters.registry import check_adapter, default_registry
 from adapters.translate import translate
 from standards.cadt.codec import CadtV1Codec, CadtV2Codec
 from standards.cadt.picklists import bundled
@@ -53,7 +53,7 @@ def rules_of(result: Any) -> list[str]:
 
 def test_adapter_satisfies_the_contract_and_is_registered() -> None:
     check_adapter(adapter, "cadt")
-    assert default_registry().get("cadt").name == "cadt"
+    assert default_catalog().get("cadt").name == "cadt"
     assert adapter.media == (Medium.JSON, Medium.XLSX)
     assert {r.id for r in RULES} == {"CADT.NODE.SHAPE", "CADT.NODE.PARTIAL", "CADT.XLSX.BACKREF",
                                      "CADT.XLSX.SHEET"}

@@ -404,9 +404,9 @@ def test_code_lists_can_be_replaced_by_a_deployment(tmp_path: Path) -> None:
 
 
 def test_adapter_is_found_through_its_entry_point() -> None:
-    from adapters.registry import default_registry
+    from adapters import default_catalog
 
-    found = default_registry().get("des-xml")
+    found = default_catalog().get("des-xml")
     assert found.version == "1.0.0" and Medium.XML in found.media
 
 
@@ -545,11 +545,11 @@ def test_a_hostile_number_of_bad_blocks_stops_at_the_findings_limit() -> None:
 
 @pytest.mark.parametrize(("target", "rule"), [("aef", "AEF.STRUCTURE.REQUIRED"), ("cadt-v2", "CADT.V2.REQUIRED")])
 def test_kyoto_units_do_not_translate_to_article6_targets(target: str, rule: str) -> None:
-    from adapters.registry import default_registry
+    from adapters import default_catalog
     from adapters.translate import translate
     from standards.errors import TranslationError
 
-    if target not in default_registry():
+    if target not in default_catalog():
         pytest.skip(f"the {target} codec is not installed")
     with pytest.raises(TranslationError) as info:
         translate(load("batch.xml"), source="des-xml", target=target, source_medium=XML,
@@ -559,10 +559,10 @@ def test_kyoto_units_do_not_translate_to_article6_targets(target: str, rule: str
 
 
 def test_translation_to_canonical_json_keeps_every_des_value() -> None:
-    from adapters.registry import default_registry
+    from adapters import default_catalog
     from adapters.translate import translate
 
-    if "canonical" not in default_registry():
+    if "canonical" not in default_catalog():
         pytest.skip("the canonical codec is not installed")
     result = translate(load("batch.xml"), source="des-xml", target="canonical", source_medium=XML,
                        target_medium=Medium.JSON)

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters import default_catalog
 from adapters.gold_standard import ISSUANCES, RETIREMENTS, GoldStandardAdapter, adapter
-from adapters.registry import default_registry
 from standards.codec import Medium
 from standards.errors import InputError
 from standards.findings import Finding
@@ -50,7 +50,7 @@ def export(*rows: list[str], columns: tuple[str, ...] = ISSUANCES.columns) -> by
 
 
 def test_registered_under_its_entry_point_name() -> None:
-    assert isinstance(default_registry().get("gold-standard"), GoldStandardAdapter)
+    assert isinstance(default_catalog().get("gold-standard"), GoldStandardAdapter)
 
 
 def test_issuances_sample() -> None:

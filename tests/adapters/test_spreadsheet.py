@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.registry import AdapterRegistry, check_adapter, default_registry
+from adapters import AdapterCatalog, check_adapter, default_catalog
 from adapters.spreadsheet import MAX_FINDINGS, RULES, SpreadsheetAdapter
 from adapters.spreadsheet_mapping import (
     DEFAULT_MAPPING,
@@ -198,11 +198,11 @@ def test_environment_selects_the_mapping_and_a_bad_one_fails_at_use(
 
 
 def test_two_mappings_side_by_side_under_their_own_names() -> None:
-    registry = AdapterRegistry()
-    registry.register(SpreadsheetAdapter("ministry-itmo-ledger"))
-    registry.register(SpreadsheetAdapter("credit-block-ledger", name="vu-blocks"))
-    assert registry.get("vu-blocks").parse(BLOCKS_CSV, medium=Medium.CSV).document.units[0].project_id == "356"
-    assert len(registry.get("spreadsheet").parse(LEDGER_XLSX, medium=Medium.XLSX).document.actions) == 5
+    catalog = AdapterCatalog()
+    catalog.register(SpreadsheetAdapter("ministry-itmo-ledger"))
+    catalog.register(SpreadsheetAdapter("credit-block-ledger", name="vu-blocks"))
+    assert catalog.get("vu-blocks").parse(BLOCKS_CSV, medium=Medium.CSV).document.units[0].project_id == "356"
+    assert len(catalog.get("spreadsheet").parse(LEDGER_XLSX, medium=Medium.XLSX).document.actions) == 5
 
 
 def test_date_formats_excel_style_and_strftime() -> None:
@@ -719,29 +719,29 @@ def test_property_itmo_ledger_round_trips_losslessly(items: list[Action], medium
 # --------------------------------------------------------------------------- golden translations
 
 
-def _registry_with(mapping: str, target: str) -> AdapterRegistry:
-    installed = default_registry()
+def _catalog_with(mapping: str, target: str) -> AdapterCatalog:
+    installed = default_catalog()
     if target not in installed:
         pytest.skip(f"the {target} codec is not installed yet")
-    registry = AdapterRegistry()
-    registry.register(installed.get(target))
-    registry.register(SpreadsheetAdapter(mapping))
-    return registry
+    catalog = AdapterCatalog()
+    catalog.register(installed.get(target))
+    catalog.register(SpreadsheetAdapter(mapping))
+    return catalog
 
 
 def test_golden_itmo_ledger_to_aef_json() -> None:
-    registry = _registry_with("ministry-itmo-ledger", "aef")
+    catalog = _catalog_with("ministry-itmo-ledger", "aef")
     result = translate(LEDGER_XLSX, source="spreadsheet", target="aef", source_medium=Medium.XLSX,
-                       target_medium=Medium.JSON, registry=registry)
+                       target_medium=Medium.JSON, catalog=catalog)
     golden = json.loads((FIXTURES / "golden" / "itmo-ledger.aef.json").read_text(encoding="utf-8"))
     assert json.loads(result.output.data) == golden
     assert [(loss.field, len(loss.records)) for loss in result.losses] == [("actions.extra.Funcionario", 5)]
 
 
 def test_golden_credit_blocks_to_cadt_v2_json() -> None:
-    registry = _registry_with("credit-block-ledger", "cadt-v2")
+    catalog = _catalog_with("credit-block-ledger", "cadt-v2")
     result = translate(BLOCKS_CSV, source="spreadsheet", target="cadt-v2", source_medium=Medium.CSV,
-                       target_medium=Medium.JSON, registry=registry)
+                       target_medium=Medium.JSON, catalog=catalog)
     golden = json.loads((FIXTURES / "golden" / "credit-blocks.cadt-v2.json").read_text(encoding="utf-8"))
     assert json.loads(result.output.data) == golden
     assert {loss.field for loss in result.losses} >= {"unit.extra.Block ID", "unit.country", "unit.account"}

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.registry import AdapterRegistry, default_registry
+from adapters import AdapterCatalog, default_catalog
 from adapters.translate import translate
 from adapters.undp_ncr import AEF_COLUMNS, RULES, UndpNcrAdapter, UndpProfile, adapter
 from standards.codec import Medium
@@ -312,34 +312,34 @@ def test_foreign_records_are_refused_or_built_with_losses() -> None:
     assert adapter.validate(out.data, medium=JSON).valid
 
 
-# --------------------------------------------------------------------------- goldens and registry
+# --------------------------------------------------------------------------- goldens and catalogue
 
-def _registry_with_profile() -> AdapterRegistry:
-    registry = AdapterRegistry()
-    for found in default_registry():
+def _catalog_with_profile() -> AdapterCatalog:
+    catalog = AdapterCatalog()
+    for found in default_catalog():
         if found.name != "undp-ncr":
-            registry.register(found)
-    registry.register(UndpNcrAdapter(PROFILE))
-    return registry
+            catalog.register(found)
+    catalog.register(UndpNcrAdapter(PROFILE))
+    return catalog
 
 
 @pytest.mark.parametrize(("target", "golden"), [("aef", "golden-aef.json"), ("cadt-v2", "golden-cadt-v2.json")])
 def test_golden_translation_of_the_aef_export(target: str, golden: str) -> None:
-    registry = _registry_with_profile()
-    if target not in registry:
+    catalog = _catalog_with_profile()
+    if target not in catalog:
         pytest.skip(f"the {target} codec is not installed")
     result = translate(load("aef-actions-international.csv"), source="undp-ncr", target=target,
-                       source_medium=CSV, target_medium=JSON, registry=registry)
+                       source_medium=CSV, target_medium=JSON, catalog=catalog)
     assert json.loads(result.output.data) == json.loads(load(golden))
 
 
 def test_domestic_transfers_are_no_aef_actions() -> None:
-    registry = _registry_with_profile()
-    if "aef" not in registry:
+    catalog = _catalog_with_profile()
+    if "aef" not in catalog:
         pytest.skip("the aef codec is not installed")
     with pytest.raises(TranslationError) as info:
         translate(load("registry.json"), source="undp-ncr", target="aef", source_medium=JSON,
-                  target_medium=JSON, registry=registry)
+                  target_medium=JSON, catalog=catalog)
     errors = [f for f in info.value.findings if f.is_error]  # type: ignore[attr-defined]
     assert len(errors) == 2 and all("Acquiring participating Party" in f.message for f in errors)
     assert {f.location.pointer for f in errors} == {"/Actions/0/AcquiringPartyID", "/Actions/3/AcquiringPartyID"}
@@ -347,7 +347,7 @@ def test_domestic_transfers_are_no_aef_actions() -> None:
 
 def test_catalogue_and_entry_point() -> None:
     assert all(rule.id.startswith("UNDP.") and rule.reference for rule in RULES)
-    found = default_registry().get("undp-ncr")
+    found = default_catalog().get("undp-ncr")
     assert found.version == "1.0.0" and set(found.media) == {JSON, CSV, Medium.XLSX}
 
 
@@ -471,12 +471,12 @@ def test_csv_native_canonical_native_is_lossless(rows: list[list[str]]) -> None:
 
 
 def test_entity_json_lacks_what_a_cad_trust_v2_unit_needs() -> None:
-    registry = _registry_with_profile()
-    if "cadt-v2" not in registry:
+    catalog = _catalog_with_profile()
+    if "cadt-v2" not in catalog:
         pytest.skip("the cadt-v2 codec is not installed")
     with pytest.raises(TranslationError) as info:
         translate(load("registry.json"), source="undp-ncr", target="cadt-v2", source_medium=JSON,
-                  target_medium=JSON, registry=registry)
+                  target_medium=JSON, catalog=catalog)
     missing = {f.location.pointer.rsplit("/", 1)[-1] for f in info.value.findings  # type: ignore[attr-defined]
                if f.is_error and f.location.pointer.startswith("/unit/")}
     assert {"unitType", "unitMetric"} <= missing

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters import default_catalog
 from adapters.protocol import RegistryAdapter, StreamingAdapter
-from adapters.registry import default_registry
 from adapters.verra import PROJECTS, TRANSACTIONS, VerraAdapter, adapter
 from standards.codec import Medium
 from standards.errors import InputError, UnknownFormat, UnsupportedEncoding, ValidationFailed
@@ -59,7 +59,7 @@ def export(*rows: list[str], header: str = HEADER) -> bytes:
 # --- contract and registration -------------------------------------------------------------------------
 
 def test_adapter_is_registered_through_its_entry_point() -> None:
-    loaded = default_registry().get("verra")
+    loaded = default_catalog().get("verra")
     assert isinstance(loaded, VerraAdapter)
     assert isinstance(loaded, RegistryAdapter) and isinstance(loaded, StreamingAdapter)
     assert loaded.version.count(".") == 2 and loaded.media == (Medium.CSV,)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters.registry import default_registry
+from adapters import default_catalog
 from standards.codec import Medium
 from tests.sandbox.support import SandboxServer, World, aef_actions, itmo_label
 
@@ -20,9 +20,9 @@ Start = Callable[..., SandboxServer]
     ("cadt-v2", "json"), ("spreadsheet", "csv"), ("spreadsheet", "xlsx"),
 ])
 def test_each_format_credits_the_same_itmo_block(world: World, start: Start, fmt: str, medium: str) -> None:
-    registry = default_registry()
-    document = registry.get("aef").parse(aef_actions({}), medium=Medium.JSON).document
-    body = registry.get(fmt).serialize(document, medium=Medium(medium)).data
+    catalog = default_catalog()
+    document = catalog.get("aef").parse(aef_actions({}), medium=Medium.JSON).document
+    body = catalog.get(fmt).serialize(document, medium=Medium(medium)).data
     server = start(f"sbx-{fmt}", fmt, medium=medium)
     resp = world.send(server, body, f"ft-{fmt}-{medium}")
     answer = json.loads(resp.content)

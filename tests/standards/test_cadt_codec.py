@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.registry import check_adapter
+from adapters import check_adapter
 from standards.cadt.codec import CadtV1Codec, CadtV2Codec
 from standards.cadt.picklists import bundled
 from standards.cadt.profiles import ProfileError, default_profile, load_profile

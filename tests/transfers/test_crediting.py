@@ -151,11 +151,11 @@ def test_a_verra_format_registry_sends_its_own_csv(net: Network) -> None:
     """The Verra adapter names every block's registry "verra": the sender whose participant id that is."""
     from decimal import Decimal
 
-    from adapters.registry import default_registry
+    from adapters import default_catalog
     from standards.codec import Medium
     from standards.model import CanonicalDocument, UnitBlock
 
-    verra = default_registry().get("verra")
+    verra = default_catalog().get("verra")
     units = UnitBlock(registry="verra", serial=vcu(FIRST, FIRST + 49, batch=VERRA_BATCH), quantity=Decimal(50),
                       unit_type="VCU", project_id="1340", vintage=2020)
     body = verra.serialize(CanonicalDocument(units=[units]), medium=Medium.CSV).data

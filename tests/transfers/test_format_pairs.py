@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.registry import default_registry
+from adapters import default_catalog
 from gateway.demo import Network, Registry, itmo_message
 from gateway.transfers.service import MEDIA_TYPES
 from standards.aef.codec import AEF
@@ -36,7 +36,7 @@ def net() -> Iterator[Network]:
 def native_message(sender: str, receiver: str, first: int, last: int) -> tuple[bytes, str]:
     aef = json.dumps(itmo_message(sender_party=sender, receiver_party=receiver, first=first, last=last)).encode()
     document = AEF.parse(aef, medium=Medium.JSON).document
-    adapter = default_registry().get(FORMATS[sender])
+    adapter = default_catalog().get(FORMATS[sender])
     medium = adapter.media[0]
     return adapter.serialize(document, medium=medium).data, MEDIA_TYPES[medium]
 

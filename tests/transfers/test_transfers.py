@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import pytest
 
-from adapters.registry import default_registry
+from adapters import default_catalog
 from gateway.client import GatewayClient
 from gateway.demo import BIN, Network, Registry, itmo_message
 from gateway.transfers.service import CANONICAL_CONTENT_TYPE
@@ -279,7 +279,7 @@ def test_rate_limit_answers_429_with_retry_after(net: Network) -> None:
 
 def acquisition(first: int, last: int) -> bytes:
     """CHE's registry reports the acquisition of GHA's ITMOs ``first``..``last`` (canonical JSON)."""
-    parsed = default_registry().get("aef").parse(message(size=1), medium=Medium.JSON)
+    parsed = default_catalog().get("aef").parse(message(size=1), medium=Medium.JSON)
     (action,) = parsed.document.actions
     acquired = action.model_copy(update={
         "action_type": ActionType.ACQUISITION, "subtype": None, "registry": "CHE01", "transferring_party": "GHA",

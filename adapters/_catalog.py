@@ -1,8 +1,10 @@
-"""Finding adapters through the ``carbonlink.adapters`` entry point group.
+"""The adapter catalogue: formats by name, found through the ``carbonlink.adapters`` entry point group.
 
 Built-in and third-party adapters load the same way. A plugin that fails to import, has the
 wrong shape or reuses a name is reported with its name and left out; the others still load.
-``CARBONLINK_ADAPTERS=a,b`` limits which are loaded.
+carbonlink's own adapters are also listed in code (:data:`BUILTIN_ADAPTERS`), so a plain source
+checkout without installed entry points has them too; a built-in already found through an entry
+point is not added twice. ``CARBONLINK_ADAPTERS=a,b`` limits which are loaded.
 """
 
 from __future__ import annotations
@@ -18,6 +20,22 @@ from adapters.errors import AdapterLoadError, NoSuchAdapter
 from adapters.protocol import RegistryAdapter
 
 GROUP = "carbonlink.adapters"
+#: carbonlink's own adapters (entry name -> ``module:attribute``), as declared in pyproject.toml.
+BUILTIN_ADAPTERS: tuple[tuple[str, str], ...] = (
+    ("aef", "adapters.standard_formats:aef"),
+    ("aef-draft", "adapters.standard_formats:aef_draft"),
+    ("apx", "adapters.apx:adapter"),
+    ("cadt", "adapters.cadt:adapter"),
+    ("cadt-v1", "adapters.standard_formats:cadt_v1"),
+    ("cadt-v2", "adapters.standard_formats:cadt_v2"),
+    ("canonical", "adapters.standard_formats:canonical"),
+    ("des-xml", "adapters.des_xml:adapter"),
+    ("gold-standard", "adapters.gold_standard:adapter"),
+    ("spreadsheet", "adapters.spreadsheet:adapter"),
+    ("undp-ncr", "adapters.undp_ncr:adapter"),
+    ("verra", "adapters.verra:adapter"),
+)
+BUILTIN_DISTRIBUTION = "carbonlink"
 _METHODS = ("parse", "serialize", "validate")
 _ATTRIBUTES = ("name", "version", "description", "reads", "writes", "media")
 
@@ -48,7 +66,7 @@ def check_adapter(obj: object, entry_name: str) -> RegistryAdapter:
 
 
 @dataclass
-class AdapterRegistry:
+class AdapterCatalog:
     """Adapters by name, plus the problems met while loading them."""
 
     adapters: dict[str, RegistryAdapter] = field(default_factory=dict)
@@ -62,12 +80,15 @@ class AdapterRegistry:
         self.adapters[checked.name] = checked
         self.distributions[checked.name] = distribution
 
-    def load_entry_points(self, eps: Iterable[EntryPoint]) -> None:
+    def load_entry_points(self, eps: Iterable[EntryPoint], *, distribution: str = "") -> set[str]:
+        """Load each entry point (in name order); returns the entry names seen, loaded or not."""
         wanted = _wanted()
+        seen: set[str] = set()
         for ep in sorted(eps, key=lambda e: e.name):
             if wanted is not None and ep.name not in wanted:
                 continue
-            dist = ep.dist.name if ep.dist is not None else ""
+            seen.add(ep.name)
+            dist = ep.dist.name if ep.dist is not None else distribution
             try:
                 obj = ep.load()
                 self.register(obj, distribution=dist, entry_name=ep.name)
@@ -75,6 +96,15 @@ class AdapterRegistry:
                 self.problems.append(exc)
             except Exception as exc:  # a broken plugin must not take the others down
                 self.problems.append(AdapterLoadError(ep.name, f"failed to load: {type(exc).__name__}: {exc}"))
+        return seen
+
+    def load_builtins(self, *, skip: Iterable[str] = ()) -> None:
+        """Add carbonlink's own adapters from :data:`BUILTIN_ADAPTERS`, except the entry names in
+        ``skip`` (already met as installed entry points) and adapters whose name is already taken."""
+        skipped = set(skip)
+        builtins = [EntryPoint(name, value, GROUP) for name, value in BUILTIN_ADAPTERS
+                    if name not in skipped and name not in self.adapters]
+        self.load_entry_points(builtins, distribution=BUILTIN_DISTRIBUTION)
 
     def get(self, name: str) -> RegistryAdapter:
         try:
@@ -98,8 +128,9 @@ def _wanted() -> set[str] | None:
 
 
 @lru_cache(maxsize=1)
-def default_registry() -> AdapterRegistry:
-    """The process-wide registry, loaded once from installed entry points."""
-    registry = AdapterRegistry()
-    registry.load_entry_points(entry_points(group=GROUP))
-    return registry
+def default_catalog() -> AdapterCatalog:
+    """The process-wide catalogue, loaded once: installed entry points, then the built-ins they lack."""
+    catalog = AdapterCatalog()
+    seen = catalog.load_entry_points(entry_points(group=GROUP))
+    catalog.load_builtins(skip=seen)
+    return catalog

@@ -1,4 +1,4 @@
-"""Adapter discovery through the ``carbonlink.adapters`` entry point group.
+"""Adapter discovery through the ``carbonlink.adapters`` entry point group (the adapter catalogue).
 
 A third-party adapter is installed as its own distribution (a real ``.dist-info`` with
 ``entry_points.txt`` on the path, as pip would lay it out) and found by a separate process.
@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters import AdapterLoadError, AdapterRegistry, NoSuchAdapter, RegistryAdapter, default_registry
-from adapters.registry import check_adapter
+from adapters import AdapterCatalog, AdapterLoadError, NoSuchAdapter, RegistryAdapter, check_adapter, default_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -120,18 +119,18 @@ def test_check_adapter_rejects_wrong_signatures() -> None:
         check_adapter(NoMedium(), "nomedium")
 
 
-def test_registry_load_reports_by_name() -> None:
-    registry = AdapterRegistry()
-    registry.load_entry_points([EntryPoint("ghost", "no_such_module_xyz:adapter", "carbonlink.adapters")])
-    assert [p.entry_point for p in registry.problems] == ["ghost"]
+def test_catalog_load_reports_by_name() -> None:
+    catalog = AdapterCatalog()
+    catalog.load_entry_points([EntryPoint("ghost", "no_such_module_xyz:adapter", "carbonlink.adapters")])
+    assert [p.entry_point for p in catalog.problems] == ["ghost"]
     with pytest.raises(NoSuchAdapter):
-        registry.get("ghost")
+        catalog.get("ghost")
 
 
 def test_builtin_adapters_satisfy_the_protocol() -> None:
-    registry = default_registry()
+    catalog = default_catalog()
     for name in ("aef", "aef-draft", "canonical"):
-        adapter: RegistryAdapter = registry.get(name)
+        adapter: RegistryAdapter = catalog.get(name)
         assert isinstance(adapter, RegistryAdapter)
 
 

@@ -1,108 +1,41 @@
-"""The ``cadt`` adapter: what a CAD Trust node serves, read and written through standards.cadt.
-
-Reads (JSON) the node's v1 and v2 API answers, per resource: paged answers
-``{page, pageCount, data: [...]}``, plain lists, by-id objects, several pages of one resource
-in a list, or an object keyed by resource name holding any of those (``{"projects": {...},
-"units": [...]}``). The version and, for a bare answer, the resource are recognised from the
-record keys. Reads (XLSX) the node's export: one sheet per table; in the v1 project export
-each child sheet carries the parent's ``warehouseProjectId`` in a column named ``projectId``
-(not the registry project id), the unit sheet an ``issuanceId`` column and ``label_units`` the
-unit-label links. v2 workbooks: one sheet per resource named like the API (``project``,
-``unit``, ``aef-t3-actions``...), cells holding the API fields; list fields as JSON arrays.
-
-Writes the codec document (JSON), or the same workbook layout (XLSX). The written version is
-``CARBONLINK_CADT_VERSION`` (``v1`` or ``v2``, default ``v2``).
-"""
+"""The CADT node adapter: API answers and XLSX exports of a CAD Trust node, read and written."""
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from adapters.cadt._resources import _best_resource, _Origin, _Read, _resources
+from adapters.cadt._rules import (
+    BACK_REFERENCES,
+    BACKREF,
+    PARTIAL,
+    RULES,
+    SHAPE,
+    SHEET,
+    V1_PROJECT_CHILDREN,
+    VERSION_ENV,
+)
+from adapters.cadt._xlsx import _columns, _typed, _write_v1_xlsx, _write_v2_xlsx
+from standards import (
+    CanonicalDocument,
+    Location,
+    Medium,
+    ParseResult,
+    Report,
+    SerializeResult,
+    UnknownFormat,
+    iter_sheet_rows,
+    json_pointer,
+    load_json,
+    read_bytes,
+    read_workbook,
+)
 from standards.cadt.codec import CadtV1Codec, CadtV2Codec
-from standards.cadt.spec import VERSIONS, EntitySpec, FieldSpec, Version, load_spec
+from standards.cadt.spec import VERSIONS, EntitySpec, Version, load_spec
 from standards.cadt.validate import Path
-from standards.codec import Medium, ParseResult, SerializeResult
-from standards.errors import UnknownFormat
-from standards.findings import Finding, Layer, Location, Report, RuleCatalogue, Severity, json_pointer
-from standards.model import CanonicalDocument
-from standards.safeio import load_json, read_bytes
-from standards.tabular import XlsxWriter, iter_sheet_rows, read_workbook
-
-VERSION_ENV = "CARBONLINK_CADT_VERSION"
-REF = "CADT node API and XLSX export (standards-cadtrust.md §6, §8.5)"
-
-RULES = RuleCatalogue("cadt")
-SHAPE = RULES.add("CADT.NODE.SHAPE", severity=Severity.ERROR, layer=Layer.STRUCTURE,
-                  title="Input is a CADT API answer or export",
-                  reference=f"{REF}: paged answers {{page, pageCount, data}}, lists, XLSX sheets")
-PARTIAL = RULES.add("CADT.NODE.PARTIAL", severity=Severity.WARNING, layer=Layer.STRUCTURE,
-                    title="A paged answer holds every page",
-                    reference=f"{REF}: page and pageCount of GET /v1/projects, /v2/<resource>")
-BACKREF = RULES.add("CADT.XLSX.BACKREF", severity=Severity.ERROR, layer=Layer.CROSS_RECORD,
-                    title="A child sheet row points at a parent row",
-                    reference=f"{REF}: XLSX child sheets carry the parent's warehouseProjectId in projectId")
-SHEET = RULES.add("CADT.XLSX.SHEET", severity=Severity.WARNING, layer=Layer.STRUCTURE,
-                  title="Every sheet is a known table",
-                  reference=f"{REF}: one sheet per table")
-
-BACK_REFERENCES = ("projectId", "unitId")
-V1_PROJECT_CHILDREN = ("projectLocations", "labels", "issuances", "coBenefits", "relatedProjects",
-                       "projectRatings", "estimations")
-
-
-@dataclass
-class _Origin:
-    sheet: str
-    row: int
-    columns: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class _Read:
-    version: Version | None = None
-    document: dict[str, list[Any]] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-    origins: dict[Path, _Origin] = field(default_factory=dict)
-
-    def locate(self, path: Path) -> Location:
-        pointer = json_pointer(path)
-        for cut in range(len(path), 0, -1):
-            origin = self.origins.get(path[:cut])
-            if origin is None:
-                continue
-            rest = path[cut:]
-            column = origin.columns.get(str(rest[0])) if rest else None
-            cell = f"{get_column_letter(column)}{origin.row}" if column else f"A{origin.row}"
-            return Location(pointer=pointer, sheet=origin.sheet, cell=cell)
-        return Location(pointer=pointer)
-
-
-def _resources(version: Version) -> dict[str, str]:
-    return load_spec(version).resources
-
-
-def _best_resource(record: dict[str, Any]) -> tuple[Version, str] | None:
-    """The (version, resource) whose entity defines most of this record's keys."""
-    best: tuple[int, int, Version, str] | None = None
-    for version in VERSIONS:
-        spec = load_spec(version)
-        for resource, entity in spec.resources.items():
-            names = spec.entities[entity].by_name
-            matched = sum(1 for k in record if k in names)
-            unknown = len(record) - matched
-            score = (-unknown, matched)
-            if matched and (best is None or score > best[:2]):
-                best = (score[0], score[1], version, resource)
-    if best is None or best[1] * 2 < len(record):
-        return None
-    return best[2], best[3]
 
 
 class CadtAdapter:
@@ -113,7 +46,7 @@ class CadtAdapter:
     description = "CAD Trust node API answers (v1/v2, paged or plain) and XLSX exports"
     reads = CadtV2Codec.reads | CadtV1Codec.reads
     writes = CadtV2Codec.writes | CadtV1Codec.writes
-    media = (Medium.JSON, Medium.XLSX)
+    media: tuple[Medium, ...] = (Medium.JSON, Medium.XLSX)
     rules = RULES
 
     def __init__(self, *, v1: CadtV1Codec | None = None, v2: CadtV2Codec | None = None) -> None:
@@ -373,113 +306,6 @@ class CadtAdapter:
         native = load_json(result.data)
         data = _write_v1_xlsx(native) if codec.cadt_version == "v1" else _write_v2_xlsx(native)
         return SerializeResult(data=data, medium=Medium.XLSX, losses=result.losses, findings=result.findings)
-
-
-def _columns(header: list[str]) -> dict[str, int]:
-    return {name: i for i, name in enumerate(header, start=1) if name}
-
-
-def _typed(entity: EntitySpec, header: Iterable[str], values: tuple[Any, ...]) -> dict[str, Any]:
-    """A record from one sheet row, cell values converted to the JSON types of the API."""
-    record: dict[str, Any] = {}
-    for name, value in zip(header, values, strict=False):
-        if not name or value is None or value == "":
-            continue
-        f = entity.by_name.get(name)
-        record[name] = value if f is None else _cell_value(f, value)
-    return record
-
-
-def _cell_value(f: FieldSpec, value: Any) -> Any:
-    if isinstance(value, datetime):
-        value = value.date() if value.time() == datetime.min.time() else value
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if f.kind in ("integer", "year") and isinstance(value, float) and value.is_integer():
-        return int(value)
-    if f.kind in ("string", "text", "date", "datetime") and isinstance(value, int | float) \
-            and not isinstance(value, bool):
-        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-    if f.kind == "array<string>" and isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                parsed = json.loads(text)
-            except ValueError:
-                return value
-            return parsed
-        return [text]
-    return value
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
-def _sheet(writer: XlsxWriter, title: str, rows: list[dict[str, Any]], first: tuple[str, ...] = ()) -> None:
-    header = list(first)
-    for row in rows:
-        header.extend(k for k in row if k not in header)
-    sheet = writer.add_sheet(title)
-    writer.append(sheet, header)
-    for row in rows:
-        writer.append(sheet, [_cell(row.get(k)) for k in header])
-
-
-def _write_v1_xlsx(native: dict[str, Any]) -> bytes:
-    """The v1 export layout: projects and their child sheets (``projectId`` back-reference), units
-    with ``issuanceId``, and ``label_units``. A unit's issuance or label that no project lists goes
-    to the issuances/labels sheet too, with its own warehouseProjectId (empty when it has none)."""
-    writer = XlsxWriter()
-    children: dict[str, list[dict[str, Any]]] = {c: [] for c in V1_PROJECT_CHILDREN}
-    flat = []
-    for project in native.get("projects", []):
-        flat.append({k: v for k, v in project.items() if k not in V1_PROJECT_CHILDREN})
-        for child in V1_PROJECT_CHILDREN:
-            for record in project.get(child) or []:
-                children[child].append({"projectId": project.get("warehouseProjectId"), **record})
-    units, links = [], []
-    listed = {name: {str(r.get("id")) for r in children[name]} for name in ("issuances", "labels")}
-    for unit in native.get("units", []):
-        row = {k: v for k, v in unit.items() if k not in ("issuance", "labels")}
-        issuance = unit.get("issuance")
-        if isinstance(issuance, dict):
-            row["issuanceId"] = issuance.get("id", row.get("issuanceId"))
-            _list_once(children, listed, "issuances", issuance)
-        for label in unit.get("labels") or []:
-            links.append({"warehouseUnitId": unit.get("warehouseUnitId"), "labelId": label.get("id")})
-            _list_once(children, listed, "labels", label)
-        units.append(row)
-    if flat:
-        _sheet(writer, "projects", flat)
-    for child, rows in children.items():
-        if rows:
-            _sheet(writer, child, rows, ("projectId",))
-    if units:
-        _sheet(writer, "units", units)
-    if links:
-        _sheet(writer, "label_units", links)
-    return writer.to_bytes()
-
-
-def _list_once(children: dict[str, list[dict[str, Any]]], listed: dict[str, set[str]], sheet: str,
-               record: dict[str, Any]) -> None:
-    key = str(record.get("id"))
-    if key in listed[sheet]:
-        return
-    listed[sheet].add(key)
-    children[sheet].append({"projectId": record.get("warehouseProjectId"),
-                            **{k: v for k, v in record.items() if k != "warehouseProjectId"}})
-
-
-def _write_v2_xlsx(native: dict[str, Any]) -> bytes:
-    writer = XlsxWriter()
-    for resource, rows in native.items():
-        _sheet(writer, resource, rows)
-    return writer.to_bytes()
 
 
 adapter = CadtAdapter()

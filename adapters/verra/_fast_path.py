@@ -1,0 +1,290 @@
+"""The compiled transactions reader: clean rows built straight into UnitBlocks (see the note below)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from operator import itemgetter
+from typing import Any
+
+from adapters.registry_exports import (
+    RowFindings,
+    RowMapper,
+    country_from_name,
+    country_name,
+    read_date,
+)
+from adapters.verra._layout import (
+    _ISSUED,
+    _RETIRED,
+    _UNIT_EXTRAS,
+    PROJECT_URL,
+    REGISTRY,
+    RULES,
+    TRANSACTIONS,
+    _ddmmyyyy,
+)
+from standards import (
+    Finding,
+    UnitBlock,
+)
+from standards.serials import MAX_SERIAL_LENGTH, default_catalogue
+
+# --- the compiled transactions reader (fast path)
+#
+# It takes a row only when the full path (``VerraAdapter._unit``) would give no finding at all, and then
+# builds the very same UnitBlock; anything else (a 12-token or odd serial, a quantity that disagrees,
+# an unknown ID or country, dates or vintages the serial does not reproduce ...) returns None and goes
+# the full way, which reports the findings. tests/adapters/test_verra_fastpath.py holds the two equal.
+# Values that repeat across rows (dates, the serial's series part with the columns it is checked
+# against) are cached by their text in bounded LRU caches; a cached answer depends on that text alone.
+
+_ALPHA3 = re.compile(r"[A-Z]{3}", re.ASCII).fullmatch
+
+
+_UNIT_COLUMNS = ("ID", "Quantity Issued", "Serial Number", "Issuance Date", "Retirement/Cancellation Date",
+                 "Vintage Start", "Vintage End", "Country/Area", "Name", "Retirement Beneficiary",
+                 "Retirement Reason")
+
+
+#: The serial parts the series check needs (see :func:`_series`).
+_SERIES_PARTS = ("unit_type", "country", "project", "vintage_start", "vintage_end")
+
+
+#: The fields the full path passes to ``UnitBlock(...)``: the ``model_fields_set`` of every block read.
+_SET_FIELDS = frozenset({"registry", "serial", "serial_first", "serial_last", "quantity", "vintage", "unit_type",
+                         "status", "status_date", "status_reason", "beneficiary", "project_id", "project_name",
+                         "country", "issuance_date", "link", "extra"})
+
+
+def _verra13() -> Any:
+    """The layout the full path tries first for Verra serials, when it is the built-in 13-token one
+    starting ``{batch}-{first}-{last}-`` with digit runs (what the series split relies on); else None."""
+    layout = default_catalogue().layouts("verra")[0]
+    if layout.variant != "verra-13" or not layout.template.startswith("{batch}-{first}-{last}-") \
+            or any(layout.fields[name] != r"\d+" for name in ("batch", "first", "last")) \
+            or not set(_SERIES_PARTS) <= set(layout.names):
+        return None
+    return layout
+
+
+@lru_cache(maxsize=4096)
+def _date_cell(raw: str) -> tuple[date | None, bool] | None:
+    """A non-empty date cell as ``read_date`` reads it: (value, native spelling kept in ``extra``), or
+    None when it gives a finding."""
+    found: list[Finding] = []
+    kept: dict[str, Any] = {}
+    value = read_date(RowFindings(RULES, 0, found), kept, raw, "Issuance Date", "VERRA", "dmy")
+    return None if found else (value, bool(kept))
+
+
+@lru_cache(maxsize=16384)
+def _series(tail: str, raw_start: str, raw_end: str, raw_country: str,
+            project_id: str) -> tuple[str, int, str | None, bool, str] | None:
+    """What the full path derives from a 13-token serial's part after ``batch-first-last-`` and the
+    columns it is checked against, when none of that gives a finding or keeps a column:
+    (unit type, vintage, country alpha-3 or None, Country/Area kept in extra, project URL); else None.
+
+    The caller has checked that batch, first and last are ASCII digit runs, so the whole serial has
+    the layout exactly when ``0-0-0-<tail>`` has it, with the same parts."""
+    layout = _verra13()
+    m = layout.regex.match("0-0-0-" + tail) if layout is not None else None
+    if m is None:
+        return None
+    unit_type, serial_country, serial_project, token_start, token_end = m.group(*_SERIES_PARTS)
+    # Vintage Start/End: not kept only when they are the serial's own dates (VerraAdapter._vintage)
+    if raw_start != _ddmmyyyy(token_start) or raw_end != _ddmmyyyy(token_end):
+        return None
+    vintage = int(token_end[4:])
+    if not 1900 <= vintage <= 2100:
+        return None
+    number = project_id[3:]  # VerraAdapter._cross_check
+    if serial_project != number and serial_project.lstrip("0") != number.lstrip("0"):
+        return None
+    country: str | None = None  # VerraAdapter._unit, then _cross_check
+    kept = False
+    if raw_country.strip():
+        country = country_from_name(raw_country)
+        if country is None or not _ALPHA3(country):
+            return None  # the full path reports it (or pydantic refuses the code, as it always did)
+        alpha3 = country_from_name(serial_country)
+        if alpha3 is not None and alpha3 != country:
+            return None
+        kept = raw_country != country_name(country)
+    return unit_type, vintage, country, kept, PROJECT_URL.format(id=number)
+
+
+def _construct(values: dict[str, Any]) -> UnitBlock:
+    """A UnitBlock from values that already have their validated types, every field present, through
+    pydantic's ``model_construct`` (no re-validation) with the fields set the full path sets. Used only
+    after :func:`_unit_builder` saw it equal full validation."""
+    return _model_construct(set(_SET_FIELDS), **values)
+
+
+_model_construct = UnitBlock.model_construct
+
+
+def _validate(values: dict[str, Any]) -> UnitBlock:
+    """Full validation of the fields the full path sets (the same ``model_fields_set``)."""
+    return UnitBlock.model_validate({name: values[name] for name in _SET_FIELDS})
+
+
+def _unit_values(**values: Any) -> dict[str, Any]:
+    """All UnitBlock fields in declaration order: ``values``, the defaults (None) for the rest."""
+    return {name: values.get(name) for name in UnitBlock.model_fields}
+
+
+@lru_cache(maxsize=1)
+def _unit_builder() -> Callable[[dict[str, Any]], UnitBlock]:
+    """:func:`_construct` if, on this pydantic, it gives what ``model_validate`` gives (same field
+    values, order, fields set, extras, private state, dump), else full validation (:func:`_validate`)."""
+    model = UnitBlock
+    plain = (model.__pydantic_post_init__ is None and not model.__private_attributes__
+             and model.model_config.get("extra") != "allow"
+             and set(model.__slots__) >= {"__dict__", "__pydantic_fields_set__"})
+    samples = [
+        _unit_values(registry=REGISTRY, serial="19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-"
+                     "31122020-1", serial_first=941467007, serial_last=941467431, quantity=Decimal(425),
+                     vintage=2020, unit_type="VCU", status=_RETIRED, status_date=date(2026, 4, 10),
+                     status_reason="Environmental Benefit", beneficiary="Example Ltd", project_id="VCS1340",
+                     project_name="Bale", country="ETH", issuance_date=date(2026, 4, 3),
+                     link=PROJECT_URL.format(id="1340"), extra={"Methodology": "VM0015", "x": "1"}),
+        _unit_values(registry=REGISTRY, serial="1-0-0-VCS-VCU-1-VER-ET-1-1-01012020-31122020-0", serial_first=0,
+                     serial_last=0, quantity=Decimal(1), vintage=1900, unit_type="VCU", status=_ISSUED,
+                     project_id="VCS1", link=PROJECT_URL.format(id="1"), extra={}),
+    ]
+    for values in samples:
+        if not plain:
+            break
+        validated = model.model_validate({k: v for k, v in values.items() if k in _SET_FIELDS})
+        built = _construct(dict(values))
+        plain = (built == validated and list(built.__dict__.items()) == list(validated.__dict__.items())
+                 and built.model_fields_set == validated.model_fields_set
+                 and built.__pydantic_extra__ == validated.__pydantic_extra__
+                 and built.__pydantic_private__ == validated.__pydantic_private__
+                 and built.model_dump_json() == validated.model_dump_json() and repr(built) == repr(validated))
+    return _construct if plain else _validate
+
+
+def _block_range(serial_text: str) -> tuple[str, int, int] | None:
+    """A serial's part after ``batch-first-last-`` with its first and last unit, when the serial is
+    short ASCII whose first three tokens are digit runs (what :func:`_series` relies on); else None."""
+    if len(serial_text) > MAX_SERIAL_LENGTH or not serial_text.isascii():
+        return None
+    tokens = serial_text.split("-", 3)
+    if len(tokens) != 4:
+        return None
+    batch, first_text, last_text, tail = tokens
+    if not (batch.isdigit() and first_text.isdigit() and last_text.isdigit()):
+        return None
+    return tail, int(first_text), int(last_text)
+
+
+def _quantity_cell(raw_qty: str) -> tuple[int, bool] | None:
+    """Quantity Issued as (count, native spelling kept in ``extra``) when it is ASCII digits (kept as the
+    full path keeps them) or grouped exactly as Verra writes it; anything else goes the full way (None)."""
+    digits = raw_qty.replace(",", "") if "," in raw_qty else raw_qty
+    if not (digits.isdigit() and digits.isascii()):
+        return None
+    count = int(digits)
+    if digits is raw_qty:
+        return count, len(raw_qty) > 3 and raw_qty != f"{count:,}"
+    if raw_qty == f"{count:,}" and raw_qty[0] != "0":
+        return count, False
+    return None
+
+
+_NO_DATE: tuple[date | None, bool] = (None, False)
+
+
+def _optional_date(raw: str) -> tuple[date | None, bool] | None:
+    """An optional date cell as :func:`_date_cell` reads it; an empty cell is no date and nothing kept."""
+    return _date_cell(raw) if raw else _NO_DATE
+
+
+def _usable(mapper: RowMapper) -> bool:
+    """Whether the header and the serial catalogue let the compiled reader stand in for the full path."""
+    if _verra13() is None:
+        return False  # e.g. a configured layout that would change which variant matches first
+    # a repeated header: its extra value would collide with the adapter's own keys
+    return not any(name in TRANSACTIONS.columns for name, _ in mapper.unknown)
+
+
+def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[str]], UnitBlock | None] | None:
+    """A function from one transactions row's cells to its UnitBlock, or to None when the row needs
+    the full path. None (no fast path at all) when the header or the serial catalogue is unusual."""
+    if not _usable(mapper):
+        return None
+    width = len(mapper.header)
+    index = mapper.index
+    pad = any(column not in index for column in _UNIT_COLUMNS)  # a missing optional column reads as ""
+    pick = itemgetter(*(index.get(column, width) for column in _UNIT_COLUMNS))
+    unknown = mapper.unknown
+    kept_columns = tuple((column, index[column]) for column in _UNIT_EXTRAS if column in index)
+    block_range, quantity_cell, optional_date = _block_range, _quantity_cell, _optional_date
+    series_of, build = _series, _unit_builder()
+    template = _unit_values(registry=REGISTRY)  # every field in declaration order (see _construct)
+    retired_status, issued_status = _RETIRED, _ISSUED
+
+    def read(cells: Sequence[str]) -> UnitBlock | None:
+        if pad:
+            cells = (*cells, "")
+        (raw_id, raw_qty, serial_text, raw_issued, raw_retired, raw_start, raw_end, raw_country, name,
+         beneficiary, reason) = pick(cells)
+        project_id = ids.get(raw_id)  # only IDs the full path has read without a finding
+        block = block_range(serial_text) if project_id is not None else None
+        if block is None:
+            return None
+        tail, first, last = block
+        series = series_of(tail, raw_start, raw_end, raw_country, project_id)
+        quantity = quantity_cell(raw_qty)
+        if series is None or quantity is None:
+            return None
+        count, keep_qty = quantity
+        if not count or last - first + 1 != count:
+            return None  # a range that disagrees, or runs backwards (last = first - 1 with a zero quantity)
+        issued_cell = optional_date(raw_issued)
+        retired_cell = optional_date(raw_retired)
+        if issued_cell is None or retired_cell is None:
+            return None
+        unit_type, vintage, country, keep_country, link = series
+        issued, keep_issued = issued_cell
+        retired, keep_retired = retired_cell
+        extra: dict[str, Any] = {column: cells[i] for column, i in unknown if cells[i] != ""} if unknown else {}
+        if keep_qty:
+            extra["Quantity Issued"] = raw_qty
+        if keep_issued:
+            extra["Issuance Date"] = raw_issued
+        if keep_retired:
+            extra["Retirement/Cancellation Date"] = raw_retired
+        if keep_country:
+            extra["Country/Area"] = raw_country
+        for column, i in kept_columns:
+            raw = cells[i]
+            if raw:
+                extra[column] = raw
+        # each value has its validated type: ints from ASCII digits (>= 0), a Decimal, a year in
+        # 1900-2100, dates, an [A-Z]{3} code, a UnitStatus member, text
+        values = template.copy()
+        values["extra"] = extra
+        values["serial"] = serial_text
+        values["serial_first"] = first
+        values["serial_last"] = last
+        values["quantity"] = Decimal(count)
+        values["vintage"] = vintage
+        values["unit_type"] = unit_type
+        values["status"] = retired_status if retired is not None else issued_status
+        values["status_date"] = retired
+        values["status_reason"] = reason or None
+        values["project_id"] = project_id
+        values["project_name"] = name or None
+        values["country"] = country
+        values["beneficiary"] = beneficiary or None
+        values["issuance_date"] = issued
+        values["link"] = link
+        return build(values)
+
+    return read
