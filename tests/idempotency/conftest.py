@@ -36,7 +36,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         made = Backend("sqlite", f"sqlite:///{tmp_path / 'idem.db'}?table=idem_{unique}")
     else:
         url: str = request.getfixturevalue("redis_url")
-        made = Backend("redis", f"{url}?prefix=test:{unique}")
+        prefix: str = request.getfixturevalue("redis_prefix")  # this test's keys only; deleted afterwards
+        made = Backend("redis", f"{url}?prefix={prefix}")
     yield made
     made.close_all()
 
