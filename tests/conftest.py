@@ -38,3 +38,14 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
 def postgres_dsn() -> str:
     """The configured PostgreSQL DSN (``CARBONLINK_TEST_POSTGRES_DSN``); tests use unique table names."""
     return require_postgres()
+
+
+SERVICE_FIXTURES = frozenset({"redis_url", "redis_prefix", "postgres_dsn"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that asks for a service fixture is in the ``service`` tier (parametrised backends and
+    fixtures that request services dynamically carry the mark themselves)."""
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.service)

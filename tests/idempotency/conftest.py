@@ -29,7 +29,7 @@ class Backend:
             store.close()
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.service)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     unique = uuid.uuid4().hex[:12]
     if request.param == "sqlite":

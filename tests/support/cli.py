@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,5 +38,9 @@ def run_cli(*args: str, env: Mapping[str, str] | None = None, cwd: Path | None =
         if cwd is not None:
             stack.enter_context(contextlib.chdir(cwd))
         stdout, stderr, _ = stack.enter_context(runner.isolation(env=overrides))
-        code = main(list(args))
+        try:
+            code = main(list(args))
+        finally:
+            sys.stdout.flush()  # the isolation's text wrappers buffer; the byte streams hold what was flushed
+            sys.stderr.flush()
         return CliResult(code, stdout.getvalue().decode(), stderr.getvalue().decode())

@@ -13,18 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_support import (
-    GatewayProcess,
-    RegistryClient,
-    TrustWorld,
-    assert_refused,
-    free_port,
-    hs256_with_public_key,
-    unsigned_jws,
-)
 
 from gateway.trust.keys import generate_key, public_jwk
 from gateway.trust.proofs import assertion_form, client_assertion, dpop_proof
+from tests.support.ports import free_port
+from tests.support.processes import GatewayProcess
+from tests.trust.support import RegistryClient, TrustWorld, assert_refused, hs256_with_public_key, unsigned_jws
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_support import GatewayProcess, RegistryClient, TrustWorld, assert_refused, free_port
 from typer.testing import CliRunner
 
 from gateway.cli import app as cli_app
@@ -19,6 +18,9 @@ from gateway.trust.directory import DirectoryStore, verify_directory
 from gateway.trust.errors import ConfigurationError, DirectoryError, DirectoryExpired, DirectoryUnavailable
 from gateway.trust.keys import generate_key, public_jwk, public_key_set
 from gateway.trust.setup import build_trust
+from tests.support.ports import free_port
+from tests.support.processes import GatewayProcess
+from tests.trust.support import RegistryClient, TrustWorld, assert_refused
 
 
 @pytest.fixture

@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_support import GatewayProcess, TrustWorld, free_port
-from peer_registry import PeerRegistry
 
 from gateway.settings import Settings
 from gateway.trust.errors import PeerError, ResponseSignatureInvalid
 from gateway.trust.outbound import OutboundClient
 from gateway.trust.setup import build_trust
+from tests.support.ports import free_port
+from tests.support.processes import GatewayProcess
+from tests.trust.peer_registry import PeerRegistry
+from tests.trust.support import TrustWorld
 
 
 @pytest.fixture(scope="module")

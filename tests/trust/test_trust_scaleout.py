@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gateway_support import GatewayProcess, RegistryClient, TrustWorld, assert_refused, free_port
 
 from gateway.trust.proofs import assertion_form
+from tests.support.ports import free_port
+from tests.support.processes import GatewayProcess
+from tests.trust.support import RegistryClient, TrustWorld, assert_refused
 
 
 def _pair(world: TrustWorld, store: str) -> tuple[GatewayProcess, GatewayProcess, str]:

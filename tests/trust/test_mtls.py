@@ -17,9 +17,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from gateway_support import GatewayProcess, TrustWorld, assert_refused, free_port
 
 from gateway.trust.client_auth import cert_thumbprint
+from tests.support.ports import free_port
+from tests.support.processes import GatewayProcess
+from tests.trust.support import TrustWorld, assert_refused
 
 
 def _name(cn: str) -> x509.Name:

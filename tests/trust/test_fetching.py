@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_support import GatewayProcess, RegistryClient, TrustWorld, free_port
 
 from gateway.trust.directory import MAX_DIRECTORY_BYTES, DirectoryStore, fetch_directory
 from gateway.trust.errors import DirectoryUnavailable
 from gateway.trust.keys import generate_key, public_jwk, public_key_set
+from tests.support.ports import free_port
+from tests.support.processes import GatewayProcess
+from tests.trust.support import RegistryClient, TrustWorld
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

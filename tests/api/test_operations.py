@@ -11,12 +11,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gateway_support import VENV_BIN, GatewayProcess, RegistryClient, TrustWorld, assert_refused, free_port
 from joserfc.jwk import RSAKey
 
 from gateway.trust import development, jose
 from gateway.trust.keys import SigningKeyRing, generate_key, public_jwk
 from gateway.trust.tokens import TokenService
+from tests.support.ports import free_port
+from tests.support.processes import VENV_BIN, GatewayProcess
+from tests.trust.support import RegistryClient, TrustWorld, assert_refused
 
 
 def test_serve_with_no_configuration_runs_the_development_default() -> None:
