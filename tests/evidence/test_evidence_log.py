@@ -301,6 +301,7 @@ def test_a_failing_group_fails_every_member_and_writes_nothing(backend: Backend,
         assert log.head()[0] == 1
 
 
+@pytest.mark.e2e  # two processes appending
 def test_two_processes_appending_concurrently_keep_one_chain(backend: Backend, tmp_path: Path) -> None:
     key = ECKey.generate_key("P-256", parameters={"kid": "gw-shared"})
     jwk_file = tmp_path / "key.json"

@@ -204,6 +204,7 @@ def test_threads_racing_on_one_key_deliver_once(backend: Backend) -> None:
     assert outcomes.count(ClaimState.NEW) == 1 and outcomes.count(ClaimState.IN_PROGRESS) == 7
 
 
+@pytest.mark.e2e  # two processes racing
 def test_two_processes_racing_on_the_same_keys_never_both_deliver(backend: Backend, tmp_path: Path) -> None:
     backend.open().ping()  # create the table before the race
     start, keys = tmp_path / "go", 300

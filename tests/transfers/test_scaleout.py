@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,8 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from gateway.client import Sent
-from gateway.demo import BIN, Network, Registry, itmo_message
+from gateway.demo import Network, Registry, itmo_message
+from tests.support.cli import run_cli
 from tests.support.services import delete_redis_keys, require_postgres, require_redis, unique_prefix
+
+pytestmark = [pytest.mark.e2e, pytest.mark.service]  # the process tier: real gateway and registry processes over HTTP
 
 ISSUER = "http://gateway.carbonlink.test"
 
@@ -90,8 +92,7 @@ def test_the_shared_evidence_chain_verifies(shared_net: tuple[Network, str], tmp
     for i, gateway in enumerate((0, 1, 0, 1)):
         sent = net.client("gha", gateway=gateway).send(body(5000 + i * 10, 5009 + i * 10), message_id=f"so-ev-{i}")
         assert sent.status == 200
-    proc = subprocess.run([str(BIN / "carbonlink"), "evidence", "verify", "--log", evidence, "--json"],
-                          capture_output=True, text=True, timeout=60)
+    proc = run_cli("evidence", "verify", "--log", evidence, "--json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     assert report["records"] >= 6

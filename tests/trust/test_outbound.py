@@ -20,6 +20,8 @@ from tests.support.processes import GatewayProcess
 from tests.trust.peer_registry import PeerRegistry
 from tests.trust.support import TrustWorld
 
+pytestmark = pytest.mark.e2e  # the process tier: real gateway processes (and a peer) over HTTP
+
 
 @pytest.fixture(scope="module")
 def setup(
@@ -135,6 +137,7 @@ def test_gateway_signed_token_verifies_at_the_peer(
 def test_peer_without_token_endpoint_or_unknown_is_a_coded_error(
     setup: tuple[OutboundClient, PeerRegistry, TrustWorld], tmp_path: Path
 ) -> None:
+
     client, _, _ = setup
     with pytest.raises(PeerError) as info:
         client.access_token("who-registry")

@@ -14,6 +14,8 @@ from tests.support.ports import free_port
 from tests.support.processes import GatewayProcess
 from tests.trust.support import RegistryClient, TrustWorld, assert_refused
 
+pytestmark = pytest.mark.e2e  # the process tier: real gateway processes (and a peer) over HTTP
+
 
 def _pair(world: TrustWorld, store: str) -> tuple[GatewayProcess, GatewayProcess, str]:
     port_a, port_b = free_port(), free_port()
@@ -81,6 +83,7 @@ def test_replays_refused_on_the_other_process(
 def test_health_reports_the_redis_store(
     redis_pair: tuple[TrustWorld, GatewayProcess, GatewayProcess, str],
 ) -> None:
+
     import httpx
 
     _, a, _, _ = redis_pair
