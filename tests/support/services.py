@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-REDIS_URL = os.environ.get("CARBONLINK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Not database 15: earlier versions of these fixtures flushed it before and after every Redis test, and
+# an older checkout running beside this one still would. Isolation itself comes from key prefixes.
+REDIS_URL = os.environ.get("CARBONLINK_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 POSTGRES_DSN = os.environ.get("CARBONLINK_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_SERVICES = "CARBONLINK_REQUIRE_SERVICES"
 
