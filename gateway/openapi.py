@@ -4,7 +4,7 @@ Regenerate after changing the HTTP API::
 
     python -m gateway.openapi > openapi/openapi.json
 
-``tests/gateway/test_openapi_drift.py`` fails while the committed document and the app differ.
+``tests/api/test_openapi_drift.py`` fails while the committed document and the app differ.
 """
 
 from __future__ import annotations

@@ -1,50 +1,51 @@
-"""Shared fixtures. Service-backed tests skip when the service is absent, unless
-``CARBONLINK_REQUIRE_SERVICES=1`` (set by ``.ci/run``), which turns the skip into a failure."""
+"""Shared fixtures and the test tiers.
+
+* in-process (the default): the CLI through ``tests.support.cli.run_cli``, apps through TestClient,
+  ASGITransport or uvicorn in a thread;
+* ``e2e``: real ``carbonlink`` processes (start-up refusals, restarts, two processes racing, real
+  HTTP between processes); ``pytest -m "not e2e"`` is the fast loop;
+* ``service``: needs Redis/PostgreSQL (``tests.support.services``); skipped with the reason when
+  absent, a failure under ``CARBONLINK_REQUIRE_SERVICES=1`` (set by ``.ci/run``).
+
+Redis tests never flush a database: each gets a unique key prefix and deletes only its own keys,
+so concurrent runs sharing the database cannot disturb each other."""
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterator
 
 import pytest
 
-REDIS_URL = os.environ.get("CARBONLINK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-POSTGRES_DSN = os.environ.get("CARBONLINK_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def require_service(name: str, host: str, port: int) -> None:
-    if _reachable(host, port):
-        return
-    reason = f"{name} is not reachable on {host}:{port}"
-    if os.environ.get("CARBONLINK_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (CARBONLINK_REQUIRE_SERVICES=1)")
-    pytest.skip(f"{reason}; scale-out tests need it (set CARBONLINK_TEST_REDIS_URL / _POSTGRES_DSN)")
+from tests.support.services import delete_redis_keys, require_postgres, require_redis, unique_prefix
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """A Redis URL on a test database, flushed before and after the test."""
-    require_service("Redis", "127.0.0.1", 6379)
-    import redis
+    """The configured Redis URL (``CARBONLINK_TEST_REDIS_URL``); never flushed. Keys a test creates
+    must be its own: use ``redis_prefix`` or unique names."""
+    yield require_redis()
 
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
-    client.close()
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test alone; its keys are deleted afterwards."""
+    prefix = unique_prefix()
+    yield prefix
+    delete_redis_keys(redis_url, prefix)
 
 
 @pytest.fixture
 def postgres_dsn() -> str:
-    """A PostgreSQL DSN for the local test database."""
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    return POSTGRES_DSN
+    """The configured PostgreSQL DSN (``CARBONLINK_TEST_POSTGRES_DSN``); tests use unique table names."""
+    return require_postgres()
+
+
+SERVICE_FIXTURES = frozenset({"redis_url", "redis_prefix", "postgres_dsn"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that asks for a service fixture is in the ``service`` tier (parametrised backends and
+    fixtures that request services dynamically carry the mark themselves)."""
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.service)

@@ -112,6 +112,7 @@ def test_arguments_are_bounded() -> None:
     assert bt.parse_env([url], Path("/run")) == {"CARBONLINK_IDEMPOTENCY_STORE": "sqlite:////run/i.sqlite3"}
 
 
+@pytest.mark.e2e  # gateway and sandbox processes
 def test_a_short_real_run_checks_every_answer(capsys: pytest.CaptureFixture[str]) -> None:
     code = bt.main(["--seconds", "1", "--warmup", "0", "--clients", "4", "--max-requests", "12", "--json"])
     report = json.loads(capsys.readouterr().out)

@@ -1,23 +1,21 @@
-"""The command line, run as a real process: exit codes, JSON shapes, one-line errors."""
+"""The command line, driven in-process through its entry point: exit codes, JSON shapes, one-line errors."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import CliResult, run_cli
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "standards/examples/aef-v2-report.json"
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())", *args],
-                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120)
+def run(*args: str, env: dict[str, str] | None = None) -> CliResult:
+    return run_cli(*args, env=env, cwd=ROOT)
 
 
 def test_validate_valid_file_exits_0() -> None:

@@ -1,6 +1,6 @@
 """Run as a separate process: wait for the start signal, then append N records to a log.
 
-    python append_worker.py URL PRIVATE_JWK_FILE TAG COUNT START_FILE
+    python -m tests.evidence.append_worker URL PRIVATE_JWK_FILE TAG COUNT START_FILE
 """
 
 from __future__ import annotations
@@ -11,18 +11,15 @@ import time
 from pathlib import Path
 
 from gateway.evidence import Exchange, JwkSigner, open_log
+from tests.support.racing import await_start
 
 
 def main() -> int:
     url, jwk_file, tag, count, start = sys.argv[1:6]
     signer = JwkSigner.from_jwk(json.loads(Path(jwk_file).read_text()))
     log = open_log(url, signer=signer)
-    Path(f"{start}.ready-{tag}").touch()
-    deadline = time.monotonic() + 30
-    while not Path(start).exists():
-        if time.monotonic() > deadline:
-            return 3
-        time.sleep(0.005)
+    if not await_start(Path(start), tag):
+        return 3
     for i in range(int(count)):
         log.append(Exchange(kind="transfer", sender=tag, receiver="GHA", message_id=f"{tag}-{i}",
                             inbound_sha256="ab" * 32, outbound_sha256=None, receipt=None,

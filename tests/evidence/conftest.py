@@ -65,7 +65,7 @@ class Backend:
         return open_log(self.url, signer=signer)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.service)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     table = f"ev_{uuid.uuid4().hex[:12]}"
     if request.param == "sqlite":

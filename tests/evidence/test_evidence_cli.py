@@ -1,12 +1,9 @@
-"""``carbonlink evidence verify | export | show`` as a real process: exit codes, output, coded errors."""
+"""``carbonlink evidence verify | export | show`` driven in-process: exit codes, output, coded errors."""
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,15 +11,11 @@ from joserfc.jwk import OKPKey
 
 from gateway.evidence import JwkSigner, open_log
 from tests.evidence.conftest import exchange
+from tests.support.cli import CliResult, run_cli
 
-CARBONLINK = Path(sys.executable).parent / "carbonlink"
 
-
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CARBONLINK_")}
-    full_env.update(env or {})
-    return subprocess.run([str(CARBONLINK), "evidence", *args], cwd=cwd, env=full_env, capture_output=True,
-                          text=True, timeout=120)
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> CliResult:
+    return run_cli("evidence", *args, cwd=cwd, env=env, clean=True)
 
 
 @pytest.fixture

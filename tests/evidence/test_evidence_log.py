@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -30,8 +28,9 @@ from gateway.evidence import (
 )
 from gateway.evidence.jcs import jcs_bytes
 from tests.evidence.conftest import Backend, exchange
+from tests.support.racing import finish_race, start_race
 
-WORKER = Path(__file__).with_name("append_worker.py")
+WORKER = "tests.evidence.append_worker"
 Filled = tuple[Backend, EvidenceLog]
 
 
@@ -302,6 +301,7 @@ def test_a_failing_group_fails_every_member_and_writes_nothing(backend: Backend,
         assert log.head()[0] == 1
 
 
+@pytest.mark.e2e  # two processes appending
 def test_two_processes_appending_concurrently_keep_one_chain(backend: Backend, tmp_path: Path) -> None:
     key = ECKey.generate_key("P-256", parameters={"kid": "gw-shared"})
     jwk_file = tmp_path / "key.json"
@@ -311,18 +311,9 @@ def test_two_processes_appending_concurrently_keep_one_chain(backend: Backend, t
         pass  # create the tables once, before the race
     start = tmp_path / "go"
     count = 80
-    workers = [subprocess.Popen([sys.executable, str(WORKER), backend.url, str(jwk_file), tag, str(count),
-                                 str(start)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for tag in ("proc-a", "proc-b")]
-    deadline = time.monotonic() + 60
-    while not all(Path(f"{start}.ready-{tag}").exists() for tag in ("proc-a", "proc-b")):
-        assert time.monotonic() < deadline, "a worker did not start"
-        assert all(p.poll() is None for p in workers), "a worker died before the start"
-        time.sleep(0.01)
-    start.touch()
-    for proc in workers:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
+    workers = start_race(WORKER, {tag: [backend.url, str(jwk_file), tag, str(count), str(start)]
+                                  for tag in ("proc-a", "proc-b")}, start)
+    for out in finish_race(workers).values():
         assert out.strip() == "done"
     keys = KeySetVerifier.from_jwks({"keys": [signer.public_jwk()]})
     with backend.open() as log:

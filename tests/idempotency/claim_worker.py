@@ -1,6 +1,6 @@
 """Run as a separate process: wait for the start signal, claim every key, deliver the ones won.
 
-    python claim_worker.py URL TAG KEYS START_FILE
+    python -m tests.idempotency.claim_worker URL TAG KEYS START_FILE
 
 Prints one JSON object: {"won": [...], "states": {state: count}}.
 """
@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 from gateway.idempotency import ClaimState, open_store
+from tests.support.racing import await_start
 
 
 def main() -> int:
     url, tag, keys, start = sys.argv[1:5]
     store = open_store(url)
     store.ping()
-    Path(f"{start}.ready-{tag}").touch()
-    deadline = time.monotonic() + 30
-    while not Path(start).exists():
-        if time.monotonic() > deadline:
-            return 3
-        time.sleep(0.002)
+    if not await_start(Path(start), tag):
+        return 3
     won: list[str] = []
     states: dict[str, int] = {}
     for i in range(int(keys)):

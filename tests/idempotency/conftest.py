@@ -29,14 +29,15 @@ class Backend:
             store.close()
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.service)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     unique = uuid.uuid4().hex[:12]
     if request.param == "sqlite":
         made = Backend("sqlite", f"sqlite:///{tmp_path / 'idem.db'}?table=idem_{unique}")
     else:
         url: str = request.getfixturevalue("redis_url")
-        made = Backend("redis", f"{url}?prefix=test:{unique}")
+        prefix: str = request.getfixturevalue("redis_prefix")  # this test's keys only; deleted afterwards
+        made = Backend("redis", f"{url}?prefix={prefix}")
     yield made
     made.close_all()
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -23,8 +21,9 @@ from gateway.idempotency import (
     open_store,
 )
 from tests.idempotency.conftest import DIGEST_A, DIGEST_B, Backend
+from tests.support.racing import finish_race, start_race
 
-WORKER = Path(__file__).with_name("claim_worker.py")
+WORKER = "tests.idempotency.claim_worker"
 RECEIPT = {"status": "ACCEPTED", "receiver": "GHA-registry", "units": "100", "nested": {"n": 1.5}}
 
 
@@ -204,23 +203,12 @@ def test_threads_racing_on_one_key_deliver_once(backend: Backend) -> None:
     assert outcomes.count(ClaimState.NEW) == 1 and outcomes.count(ClaimState.IN_PROGRESS) == 7
 
 
+@pytest.mark.e2e  # two processes racing
 def test_two_processes_racing_on_the_same_keys_never_both_deliver(backend: Backend, tmp_path: Path) -> None:
     backend.open().ping()  # create the table before the race
     start, keys = tmp_path / "go", 300
-    procs = [subprocess.Popen([sys.executable, str(WORKER), backend.url, tag, str(keys), str(start)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for tag in ("a", "b")]
-    deadline = time.monotonic() + 60
-    while not all(Path(f"{start}.ready-{tag}").exists() for tag in ("a", "b")):
-        assert time.monotonic() < deadline, "a worker did not start"
-        assert all(p.poll() is None for p in procs), "a worker died before the start"
-        time.sleep(0.01)
-    start.touch()
-    results = {}
-    for tag, proc in zip(("a", "b"), procs, strict=True):
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        results[tag] = json.loads(out)
+    procs = start_race(WORKER, {tag: [backend.url, tag, str(keys), str(start)] for tag in ("a", "b")}, start)
+    results = {tag: json.loads(out) for tag, out in finish_race(procs).items()}
     won_a, won_b = set(results["a"]["won"]), set(results["b"]["won"])
     assert not won_a & won_b, "a message was delivered twice"
     assert won_a | won_b == {f"race-{i}" for i in range(keys)}

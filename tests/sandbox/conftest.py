@@ -1,4 +1,5 @@
-"""Fixtures: one real gateway process per session; a fresh sandbox registry per test."""
+"""Fixtures: one gateway (development defaults, served in a thread) per session; a fresh sandbox
+registry per test."""
 
 from __future__ import annotations
 
@@ -8,18 +9,18 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox.support import GatewayProcess, SandboxServer, World
+from tests.sandbox.support import DevelopmentGateway, SandboxServer, World
 
 
 @pytest.fixture(scope="session")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(tmp_path_factory.mktemp("sandbox-gateway"))
-    yield process
-    process.stop()
+def gateway() -> Iterator[DevelopmentGateway]:
+    served = DevelopmentGateway()
+    yield served
+    served.stop()
 
 
 @pytest.fixture
-def world(gateway: GatewayProcess, tmp_path: Path) -> Iterator[World]:
+def world(gateway: DevelopmentGateway, tmp_path: Path) -> Iterator[World]:
     w = World(gateway, tmp_path)
     yield w
     w.close()

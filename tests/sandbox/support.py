@@ -1,15 +1,11 @@
-"""Test support for the sandbox registry: a real gateway process (its JWKS over HTTP), sandboxes
-served by uvicorn on ephemeral loopback ports, and the gateway's own outbound client (trust layer)
-minting tokens and verifying the sandbox's signed answers."""
+"""Test support for the sandbox registry: the gateway app on its embedded development defaults
+(its JWKS over real HTTP), sandboxes served by uvicorn on ephemeral loopback ports (both in threads
+of the test process), and the gateway's own outbound client (trust layer) minting tokens and
+verifying the sandbox's signed answers."""
 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -17,51 +13,30 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
+from gateway.main import create_app as create_gateway_app
 from gateway.sandbox.app import create_app
 from gateway.sandbox.service import MESSAGE_ID_HEADER, SENDER_HEADER, Sandbox, SandboxConfig
+from gateway.settings import Settings
 from gateway.trust import development
 from gateway.trust.directory import DirectoryStore, sign_directory
 from gateway.trust.keys import SigningKeyRing, generate_key
 from gateway.trust.outbound import OutboundClient
-
-VENV_BIN = Path(sys.executable).parent
+from tests.support.ports import free_port
+from tests.support.processes import ThreadedServer
 
 ITMO_SERIES = "CA0001-GHA01-GHA"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class DevelopmentGateway(ThreadedServer):
+    """The gateway on the embedded development defaults, served in a thread (its keyring signs our tokens)."""
 
-
-def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}")
-        try:
-            httpx.get(url, timeout=0.5)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer")
-
-
-class GatewayProcess:
-    """``carbonlink serve`` on the embedded development defaults (its keyring signs our tokens)."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.port = free_port()
-        self.issuer = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CARBONLINK_")}
-        env.update({"CARBONLINK_PORT": str(self.port), "CARBONLINK_HOST": "127.0.0.1"})
-        self._log = (log_dir / "gateway.log").open("wb")
-        self.proc = subprocess.Popen([str(VENV_BIN / "carbonlink"), "serve", "--log-level", "warning"], env=env,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
-        wait_http(self.issuer + "/.well-known/jwks.json", self.proc)
+    def __init__(self) -> None:
+        port = free_port()
+        super().__init__(create_gateway_app(Settings(environment="development", host="127.0.0.1", port=port)),
+                         port=port)
+        self.issuer = self.url
+        self.start_serving()
         self.keyring = SigningKeyRing.from_document(development.keyring_document(), grace_seconds=330)
 
     @property
@@ -69,38 +44,24 @@ class GatewayProcess:
         return self.issuer + "/.well-known/jwks.json"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self._log.close()
+        self.stop_serving()
 
 
-class SandboxServer:
+class SandboxServer(ThreadedServer):
     """A sandbox registry served by uvicorn in a thread on 127.0.0.1."""
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.sandbox = Sandbox(config)
         self.base = config.base_url
-        self.server = uvicorn.Server(uvicorn.Config(create_app(self.sandbox), host="127.0.0.1", port=config.port,
-                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        super().__init__(create_app(self.sandbox), port=config.port)
 
     def start(self) -> SandboxServer:
-        self.thread.start()
-        deadline = time.time() + 30
-        while not self.server.started:
-            if time.time() > deadline:
-                raise RuntimeError("sandbox did not start")
-            time.sleep(0.02)
+        self.start_serving()
         return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.stop_serving()
         self.sandbox.store.close()
 
 
@@ -108,7 +69,7 @@ class World:
     """One gateway and the directory that names the sandboxes (so the trust layer's outbound client
     mints tokens for them and verifies their answers)."""
 
-    def __init__(self, gateway: GatewayProcess, root: Path) -> None:
+    def __init__(self, gateway: DevelopmentGateway, root: Path) -> None:
         self.gateway = gateway
         self.root = root
         self.anchor = generate_key("ES256", "sandbox-test-anchor")

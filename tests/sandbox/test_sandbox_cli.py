@@ -1,11 +1,10 @@
-"""``carbonlink sandbox`` as a process (the error matrices in-process through ``main``): seeding,
-persistence across a restart on the same SQLite file (holdings, answers, token ids, signing key),
-and one-line coded start-up errors."""
+"""``carbonlink sandbox``: persistence across a restart of the process on the same SQLite file
+(holdings, answers, token ids, signing key) and a start-up error from the process (the e2e tier);
+seeding and the error matrices in-process through the entry point."""
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 import time
@@ -17,29 +16,20 @@ import httpx
 import pytest
 
 from gateway.cli import main
-from tests.sandbox.support import (
-    VENV_BIN,
-    GatewayProcess,
-    canonical_actions,
-    free_port,
-    itmo_action,
-    itmo_label,
-    wait_http,
-)
+from tests.sandbox.support import DevelopmentGateway, canonical_actions, itmo_action, itmo_label
+from tests.support.cli import run_cli
+from tests.support.ports import free_port, wait_http
+from tests.support.processes import CARBONLINK, clean_env
 
 OPERATOR = "operator-secret-for-tests"
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("CARBONLINK_")}
 
 
 class SandboxProcess:
     def __init__(self, args: list[str], port: int, log: Path) -> None:
         self.base = f"http://127.0.0.1:{port}"
         self._log = log.open("ab")
-        self.proc = subprocess.Popen([str(VENV_BIN / "carbonlink"), "sandbox", "--port", str(port), *args],
-                                     env=_env(), stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([CARBONLINK, "sandbox", "--port", str(port), *args],
+                                     env=clean_env(), stdout=self._log, stderr=subprocess.STDOUT)
         wait_http(self.base + "/health", self.proc)
 
     def stop(self) -> None:
@@ -49,7 +39,7 @@ class SandboxProcess:
 
 
 @pytest.fixture
-def args(gateway: GatewayProcess, tmp_path: Path) -> Iterator[list[str]]:
+def args(gateway: DevelopmentGateway, tmp_path: Path) -> Iterator[list[str]]:
     seed = tmp_path / "seed.json"
     seed.write_text(json.dumps({"blocks": [
         {"itmo": itmo_label(1, 1000), "account": "treasury"},
@@ -60,7 +50,7 @@ def args(gateway: GatewayProcess, tmp_path: Path) -> Iterator[list[str]]:
            "--gateway-issuer", gateway.issuer, "--operator-token", OPERATOR]
 
 
-def _token(gateway: GatewayProcess) -> str:
+def _token(gateway: DevelopmentGateway) -> str:
     now = int(time.time())
     return gateway.keyring.sign({"typ": "at+jwt"}, {
         "iss": gateway.issuer, "sub": gateway.issuer, "client_id": gateway.issuer, "aud": "sbx-che",
@@ -73,7 +63,9 @@ def _holdings(base: str) -> dict[str, Any]:
     return doc
 
 
-def test_state_survives_a_restart_on_the_same_file(gateway: GatewayProcess, args: list[str], tmp_path: Path) -> None:
+@pytest.mark.e2e
+def test_state_survives_a_restart_on_the_same_file(gateway: DevelopmentGateway, args: list[str],
+                                                  tmp_path: Path) -> None:
     port = free_port()
     body = canonical_actions(itmo_action("Retirement", 1, 100, acquiring=None))
     token = _token(gateway)
@@ -104,14 +96,9 @@ def test_state_survives_a_restart_on_the_same_file(gateway: GatewayProcess, args
         second.stop()
 
 
-def _run(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(VENV_BIN / "carbonlink"), "sandbox", *argv], env=_env(), capture_output=True,
-                          text=True, timeout=60)
-
-
 def test_check_prints_the_start_up_facts(tmp_path: Path) -> None:
-    done = _run("--format", "aef", "--db", str(tmp_path / "a.sqlite3"), "--registry-id", "sbx-x", "--check",
-                "--hold", f"{itmo_label(1, 10)}@a", "--hold", "ACR-US-192-2010-203-1-5000")
+    done = run_cli("sandbox", "--format", "aef", "--db", str(tmp_path / "a.sqlite3"), "--registry-id", "sbx-x",
+                   "--check", "--hold", f"{itmo_label(1, 10)}@a", "--hold", "ACR-US-192-2010-203-1-5000", clean=True)
     assert done.returncode == 0, done.stderr
     facts = json.loads(done.stdout)
     assert facts["units_held"] == 5010 and facts["seeded_blocks"] == 2 and facts["medium"] == "json"
@@ -137,8 +124,10 @@ def test_start_up_errors_are_one_coded_line(tmp_path: Path, capsys: pytest.Captu
     assert len(stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.e2e
 def test_a_start_up_error_from_the_process(tmp_path: Path) -> None:
-    done = _run("--format", "no-such-format", "--db", str(tmp_path / "e.sqlite3"), "--check")
+    done = subprocess.run([CARBONLINK, "sandbox", "--format", "no-such-format", "--db", str(tmp_path / "e.sqlite3"),
+                           "--check"], env=clean_env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("carbonlink: SANDBOX.CONFIG: no format named 'no-such-format'"), done.stderr
 

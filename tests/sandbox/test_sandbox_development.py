@@ -17,7 +17,8 @@ from gateway.sandbox.service import MESSAGE_ID_HEADER, Sandbox, SandboxConfig
 from gateway.settings import Settings
 from gateway.trust.outbound import OutboundClient
 from gateway.trust.setup import build_trust
-from tests.sandbox.support import SandboxServer, aef_actions, free_port, itmo_label
+from tests.sandbox.support import SandboxServer, aef_actions, itmo_label
+from tests.support.ports import free_port
 
 
 @pytest.fixture

@@ -13,39 +13,27 @@ import asyncio
 import contextlib
 import socket
 import threading
-import time
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.demo import free_port
+from tests.support.processes import ThreadedServer
 
 
-class _Served:
+class _Served(ThreadedServer):
     def __init__(self, app: Any) -> None:
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(app, log_level="error")
 
     def start(self) -> Any:
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started and time.time() < deadline:
-            time.sleep(0.02)
+        self.start_serving(timeout=10)
         return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        self.stop_serving(timeout=5)
 
 
 class FaultyRegistry(_Served):

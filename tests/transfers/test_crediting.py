@@ -14,6 +14,8 @@ from gateway.demo import Network, Registry, receipt_outcome
 from gateway.sandbox.client import SandboxRefused, send_with_pending_debit
 from gateway.transfers.service import CANONICAL_CONTENT_TYPE
 
+pytestmark = pytest.mark.e2e  # the process tier: real gateway and registry processes over HTTP
+
 #: A Verra VCU block of 425 units (941467007-941467431), held by gha.
 BATCH, FIRST, LAST = "19385", 941467007, 941467431
 TAIL = "VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"

@@ -15,6 +15,8 @@ import pytest
 from gateway.demo import Network, Registry, free_port, itmo_message
 from tests.transfers.peers import FlakyProxy
 
+pytestmark = pytest.mark.e2e  # the process tier: real gateway and registry processes over HTTP
+
 
 @pytest.fixture(scope="module")
 def flaky_net() -> Iterator[tuple[Network, FlakyProxy]]:

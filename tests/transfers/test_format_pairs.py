@@ -19,6 +19,8 @@ from gateway.transfers.service import MEDIA_TYPES
 from standards.aef.codec import AEF
 from standards.codec import Medium
 
+pytestmark = pytest.mark.e2e  # the process tier: real gateway and registry processes over HTTP
+
 FORMATS = {"GHA": "aef", "CHE": "canonical", "SGP": "spreadsheet"}
 PAIRS = [(a, b) for a, b in itertools.permutations(FORMATS, 2)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 
@@ -17,6 +18,11 @@ from gateway.transfers.ratelimit import (
     make_limiter,
 )
 from gateway.trust.errors import ConfigurationError
+
+
+def unique_sender(name: str) -> str:
+    """A sender id of this test alone: Redis budgets persist (until they expire) across tests and runs."""
+    return f"{name}-{uuid.uuid4().hex[:10]}"
 
 
 def test_token_bucket_allows_the_burst_then_refuses_with_retry_after() -> None:
@@ -48,38 +54,44 @@ def test_a_registry_with_its_own_limit_uses_it_and_the_others_the_default() -> N
 
 def test_two_gateway_processes_share_one_budget_in_redis(redis_url: str) -> None:
     """Each gateway process holds its own limiter; with Redis they draw on the same budget."""
-    peers = {"che": Limit(per_minute=60, burst=1)}
+    gha, che = unique_sender("gha"), unique_sender("che")  # the default key prefix is shared by every run
+    peers = {che: Limit(per_minute=60, burst=1)}
     first = make_limiter(redis_url, per_minute=6, burst=4, peers=peers)  # a message back every 10 s
     second = make_limiter(redis_url, per_minute=6, burst=4, peers=peers)
     assert isinstance(first, RedisRateLimiter) and isinstance(second, RedisRateLimiter) and first.shared
     try:
         for limiter in (first, second, first, second):
-            limiter.take("gha")
+            limiter.take(gha)
         for limiter in (first, second):
             with pytest.raises(RateLimited) as refused:
-                limiter.take("gha")
+                limiter.take(gha)
             assert 1 <= (refused.value.retry_after or 0) <= 10 and status_for(refused.value) == 429
-        first.take("che")  # another sender has its own budget
+        first.take(che)  # another sender has its own budget
         with pytest.raises(RateLimited):
-            second.take("che")
+            second.take(che)
         time.sleep(1.05)  # 60/min: one message back after a second, for both processes together
-        second.take("che")
+        second.take(che)
     finally:
         first.close()
         second.close()
 
 
 def test_per_registry_limits_apply_in_redis_too(redis_url: str) -> None:
-    limiter = make_limiter(redis_url, per_minute=60, burst=1, peers={"big": Limit(per_minute=6000, burst=3)})
+    # Token intervals of 5 s and 10 s: a loaded machine would have to stall that long between two
+    # calls for a token to come back (a 10 ms interval, as this test once used, flaked).
+    big, small = unique_sender("big"), unique_sender("small")
+    limiter = make_limiter(redis_url, per_minute=6, burst=1, peers={big: Limit(per_minute=12, burst=3)})
     assert isinstance(limiter, RedisRateLimiter)
     try:
         for _ in range(3):
-            limiter.take("big")
-        with pytest.raises(RateLimited):
-            limiter.take("big")
-        limiter.take("small")
-        with pytest.raises(RateLimited):
-            limiter.take("small")
+            limiter.take(big)
+        with pytest.raises(RateLimited) as refused_big:
+            limiter.take(big)
+        assert 1 <= (refused_big.value.retry_after or 0) <= 5  # the registry's own rate: a token every 5 s
+        limiter.take(small)
+        with pytest.raises(RateLimited) as refused_small:
+            limiter.take(small)
+        assert 5 < (refused_small.value.retry_after or 0) <= 10  # the default rate: a token every 10 s
     finally:
         limiter.close()
 

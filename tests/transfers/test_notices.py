@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,14 @@ import orjson
 import pytest
 
 from gateway.client import NOTICE_CONTENT_TYPE, GatewayClient
-from gateway.demo import BIN, Network, Registry, itmo_message, receipt_outcome
+from gateway.demo import Network, Registry, itmo_message, receipt_outcome
 from gateway.sandbox.client import send_with_pending_debit
 from gateway.trust.keys import generate_key, public_jwk
+from tests.support.cli import run_cli
 from tests.transfers.support import Blocks, gateway_env
 
-CARBONLINK = str(BIN / "carbonlink")
+pytestmark = pytest.mark.e2e  # the process tier: real gateway and registry processes over HTTP
+
 KINDS = ("transfers", "acceptances", "completions")
 GHA_HOLDS = "CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-100000-2023@treasury"
 
@@ -234,8 +235,7 @@ def test_evidence_chain_verifies_with_notices(net: Network, relayed: dict[str, A
         source.backup(target)
     jwks = tmp_path / "jwks.json"
     jwks.write_text(httpx.get(net.gateway_url + "/.well-known/jwks.json").text)
-    verify = subprocess.run([CARBONLINK, "evidence", "verify", "--log", f"sqlite:///{copy}", "--jwks", str(jwks)],
-                            capture_output=True, text=True, timeout=60)
+    verify = run_cli("evidence", "verify", "--log", f"sqlite:///{copy}", "--jwks", str(jwks))
     assert verify.returncode == 0, verify.stdout + verify.stderr
     with sqlite3.connect(copy) as conn:
         kinds = dict(conn.execute("SELECT message_id, kind FROM evidence WHERE sender = 'che'").fetchall())

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from gateway.client import Sent
-from gateway.demo import BIN, Network, Registry, itmo_message
+from gateway.demo import Network, Registry, itmo_message
+from tests.support.cli import run_cli
+from tests.support.services import delete_redis_keys, require_postgres, require_redis, unique_prefix
+
+pytestmark = [pytest.mark.e2e, pytest.mark.service]  # the process tier: real gateway and registry processes over HTTP
 
 ISSUER = "http://gateway.carbonlink.test"
 
@@ -23,12 +26,14 @@ def shared_net(request: pytest.FixtureRequest) -> Iterator[tuple[Network, str]]:
     postgres_dsn = request.getfixturevalue("postgres_dsn_module")
     table = f"evidence_{uuid.uuid4().hex[:10]}"
     evidence = f"{postgres_dsn}?table={table}"
-    env = {"CARBONLINK_IDEMPOTENCY_STORE": f"{redis_url}?prefix=cl-test-{uuid.uuid4().hex[:8]}",
+    prefix = unique_prefix("scaleout")
+    env = {"CARBONLINK_IDEMPOTENCY_STORE": f"{redis_url}?prefix={prefix}",
            "CARBONLINK_EVIDENCE_LOG": evidence, "CARBONLINK_REPLAY_STORE": redis_url}
     registries = [Registry("gha", "GHA", "aef", holds=["CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-100000-2023"]),
                   Registry("che", "CHE", "canonical")]
     with Network(registries, gateway_env=env, gateways=2, issuer=ISSUER) as net:
         yield net, evidence
+    delete_redis_keys(redis_url, prefix)
     import psycopg
 
     with psycopg.connect(postgres_dsn, autocommit=True) as conn:
@@ -36,19 +41,13 @@ def shared_net(request: pytest.FixtureRequest) -> Iterator[tuple[Network, str]]:
 
 
 @pytest.fixture(scope="module")
-def redis_url_module() -> Iterator[str]:
-    from tests.conftest import require_service
-
-    require_service("Redis", "127.0.0.1", 6379)
-    yield "redis://127.0.0.1:6379/12"  # a database no other test flushes; keys carry a unique prefix
+def redis_url_module() -> str:
+    return require_redis()  # the keys of this module carry a unique prefix
 
 
 @pytest.fixture(scope="module")
 def postgres_dsn_module() -> str:
-    from tests.conftest import POSTGRES_DSN, require_service
-
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    return POSTGRES_DSN
+    return require_postgres()
 
 
 def body(first: int, last: int) -> bytes:
@@ -93,8 +92,7 @@ def test_the_shared_evidence_chain_verifies(shared_net: tuple[Network, str], tmp
     for i, gateway in enumerate((0, 1, 0, 1)):
         sent = net.client("gha", gateway=gateway).send(body(5000 + i * 10, 5009 + i * 10), message_id=f"so-ev-{i}")
         assert sent.status == 200
-    proc = subprocess.run([str(BIN / "carbonlink"), "evidence", "verify", "--log", evidence, "--json"],
-                          capture_output=True, text=True, timeout=60)
+    proc = run_cli("evidence", "verify", "--log", evidence, "--json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     assert report["records"] >= 6

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -20,14 +19,16 @@ import pytest
 
 from adapters import default_catalog
 from gateway.client import GatewayClient
-from gateway.demo import BIN, Network, Registry, itmo_message
+from gateway.demo import Network, Registry, itmo_message
 from gateway.transfers.service import CANONICAL_CONTENT_TYPE
 from standards.codec import Medium
 from standards.model import ActionType, CanonicalDocument
+from tests.support.cli import run_cli
 from tests.transfers.peers import CuttingServer, FaultyRegistry
 from tests.transfers.support import Blocks, gateway_env
 
-CARBONLINK = str(BIN / "carbonlink")
+pytestmark = pytest.mark.e2e  # the process tier: real gateway and registry processes over HTTP
+
 GHA_HOLDS = "CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-1000000-2023@treasury"
 
 
@@ -221,15 +222,12 @@ def test_evidence_chain_verifies_and_detects_tampering(net: Network, gha: Gatewa
     copy = tmp_path / "evidence.sqlite3"
     with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
         source.backup(target)
-    verify = subprocess.run([CARBONLINK, "evidence", "verify", "--log", f"sqlite:///{copy}", "--jwks", str(jwks)],
-                            capture_output=True, text=True, timeout=60)
+    verify = run_cli("evidence", "verify", "--log", f"sqlite:///{copy}", "--jwks", str(jwks))
     assert verify.returncode == 0, verify.stdout + verify.stderr
     export = tmp_path / "evidence-export.jsonl"
-    exported = subprocess.run([CARBONLINK, "evidence", "export", "--log", f"sqlite:///{copy}", "-o", str(export)],
-                              capture_output=True, text=True, timeout=60)
+    exported = run_cli("evidence", "export", "--log", f"sqlite:///{copy}", "-o", str(export))
     assert exported.returncode == 0, exported.stdout + exported.stderr
-    offline = subprocess.run([CARBONLINK, "evidence", "verify", "--file", str(export), "--jwks", str(jwks)],
-                             capture_output=True, text=True, timeout=60)
+    offline = run_cli("evidence", "verify", "--file", str(export), "--jwks", str(jwks))
     assert offline.returncode == 0, offline.stdout + offline.stderr
     messages = [json.loads(line).get("message_id") for line in export.read_text().split("\n")[1:] if line.strip()]
     assert "t-evidence-1" in messages
@@ -239,8 +237,7 @@ def test_evidence_chain_verifies_and_detects_tampering(net: Network, gha: Gatewa
             conn.execute(f'DROP TRIGGER "{name}"')
         last = conn.execute("SELECT max(seq) FROM evidence").fetchone()[0]
         conn.execute("UPDATE evidence SET message_id = 'forged' WHERE seq = ?", (last,))
-    tampered = subprocess.run([CARBONLINK, "evidence", "verify", "--log", f"sqlite:///{copy}", "--jwks", str(jwks),
-                               "--json"], capture_output=True, text=True, timeout=60)
+    tampered = run_cli("evidence", "verify", "--log", f"sqlite:///{copy}", "--jwks", str(jwks), "--json")
     assert tampered.returncode == 1, tampered.stdout + tampered.stderr
     assert str(last) in tampered.stdout and "hash" in tampered.stdout.lower()
 

@@ -37,7 +37,7 @@ CLIENT_SIDE = {"GatewayClientError", "SandboxRefused", "_Refusal", "CliUsageErro
 
 _CATALOGUE = RuleCatalogue("shape-test")
 _RULE = _CATALOGUE.add("SHAPE.TEST", severity=Severity.ERROR, layer=Layer.FIELD, title="a test finding",
-                       reference="tests/gateway/test_error_shape.py")
+                       reference="tests/api/test_error_shape.py")
 
 
 def assert_problem(resp: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""End to end over real HTTP: a gateway process on 127.0.0.1, registries as httpx clients.
+"""OAuth end to end through the gateway app in-process (TestClient, lifespan running), registries as
+httpx clients.
 
 Covers the happy path (private_key_jwt + DPoP with nonce, /v1/whoami, /v1/peers) and the attack
 matrix for client assertions, access tokens, DPoP proofs and request bodies: every refusal is a
@@ -11,20 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from gateway_support import (
-    GatewayProcess,
-    RegistryClient,
-    TrustWorld,
-    assert_refused,
-    free_port,
-    hs256_with_public_key,
-    unsigned_jws,
-)
 
 from gateway.trust.keys import generate_key, public_jwk
 from gateway.trust.proofs import assertion_form, client_assertion, dpop_proof
+from tests.support.apps import InProcessGateway
+from tests.support.ports import free_port
+from tests.trust.support import RegistryClient, TrustWorld, assert_refused, hs256_with_public_key, unsigned_jws
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +27,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> TrustWorld:
 
 
 @pytest.fixture(scope="module")
-def gateway(world: TrustWorld) -> Iterator[GatewayProcess]:
-    proc = GatewayProcess(world.env(free_port()))
-    yield proc
-    proc.stop()
+def gateway(world: TrustWorld) -> Iterator[InProcessGateway]:
+    app = InProcessGateway(world.env(free_port()), world.root)
+    yield app
+    app.stop()
 
 
 @pytest.fixture
-def che(world: TrustWorld, gateway: GatewayProcess) -> Iterator[RegistryClient]:
-    client = RegistryClient(gateway.base, "che-registry", world.clients["che-registry"])
+def che(world: TrustWorld, gateway: InProcessGateway) -> Iterator[RegistryClient]:
+    client = RegistryClient(gateway.base, "che-registry", world.clients["che-registry"], http=gateway.client())
     yield client
     client.http.close()
 
@@ -56,8 +50,8 @@ def _primed(client: RegistryClient) -> RegistryClient:
 # --- happy path -------------------------------------------------------------------------------------------
 
 
-def test_metadata_names_only_what_is_enforced(gateway: GatewayProcess) -> None:
-    meta = httpx.get(gateway.base + "/.well-known/oauth-authorization-server").json()
+def test_metadata_names_only_what_is_enforced(gateway: InProcessGateway) -> None:
+    meta = gateway.http.get(gateway.base + "/.well-known/oauth-authorization-server").json()
     assert meta["issuer"] == gateway.base
     assert meta["token_endpoint"] == gateway.base + "/oauth/token"
     assert meta["grant_types_supported"] == ["client_credentials"]
@@ -67,8 +61,8 @@ def test_metadata_names_only_what_is_enforced(gateway: GatewayProcess) -> None:
     assert "peers:read" in meta["scopes_supported"]
 
 
-def test_jwks_is_public_and_names_the_current_key(gateway: GatewayProcess) -> None:
-    keys = httpx.get(gateway.base + "/.well-known/jwks.json").json()["keys"]
+def test_jwks_is_public_and_names_the_current_key(gateway: InProcessGateway) -> None:
+    keys = gateway.http.get(gateway.base + "/.well-known/jwks.json").json()["keys"]
     assert [k["kid"] for k in keys] == ["gw-test-1"]
     assert keys[0]["alg"] == "ES256" and "d" not in keys[0]
 
@@ -86,9 +80,9 @@ def test_first_token_request_gets_a_nonce_then_a_dpop_bound_token(che: RegistryC
 
 @pytest.mark.parametrize("pid", ["che-registry", "gha-registry", "sgp-registry"])
 def test_each_algorithm_authenticates_and_whoami_names_the_registry(
-    world: TrustWorld, gateway: GatewayProcess, pid: str
+    world: TrustWorld, gateway: InProcessGateway, pid: str
 ) -> None:
-    client = RegistryClient(gateway.base, pid, world.clients[pid])
+    client = RegistryClient(gateway.base, pid, world.clients[pid], http=gateway.client())
     token = client.get_token()
     resp = client.get("/v1/whoami", token)
     assert resp.status_code == 200, resp.text
@@ -109,9 +103,9 @@ def test_peers_shows_the_directory_without_other_registries_scopes(che: Registry
 
 
 def test_missing_scope_is_403_and_unregistered_scope_is_invalid_scope(
-    world: TrustWorld, gateway: GatewayProcess
+    world: TrustWorld, gateway: InProcessGateway
 ) -> None:
-    sgp = RegistryClient(gateway.base, "sgp-registry", world.clients["sgp-registry"])
+    sgp = RegistryClient(gateway.base, "sgp-registry", world.clients["sgp-registry"], http=gateway.client())
     token = sgp.get_token()
     assert_refused(
         sgp.get("/v1/peers", token), 403, "TOKEN.INSUFFICIENT_SCOPE", oauth_error="insufficient_scope"
@@ -238,7 +232,7 @@ def test_unknown_client_and_client_secret_are_refused(che: RegistryClient) -> No
 
 
 def _gateway_claims(
-    world: TrustWorld, gateway: GatewayProcess, client: RegistryClient, **over: Any
+    world: TrustWorld, gateway: InProcessGateway, client: RegistryClient, **over: Any
 ) -> dict[str, Any]:
     now = int(time.time())
     claims = {
@@ -263,7 +257,7 @@ def _assert_bad_token(client: RegistryClient, token: str, code: str) -> None:
 
 
 def test_crafted_tokens_signed_by_the_real_key_are_checked_claim_by_claim(
-    world: TrustWorld, gateway: GatewayProcess, che: RegistryClient
+    world: TrustWorld, gateway: InProcessGateway, che: RegistryClient
 ) -> None:
     _primed(che)
     ring = world.keyring
@@ -285,7 +279,7 @@ def test_crafted_tokens_signed_by_the_real_key_are_checked_claim_by_claim(
 
 
 def test_forged_none_hs256_and_unknown_kid_tokens(
-    world: TrustWorld, gateway: GatewayProcess, che: RegistryClient
+    world: TrustWorld, gateway: InProcessGateway, che: RegistryClient
 ) -> None:
     from gateway.trust import jose
 
@@ -304,7 +298,7 @@ def test_forged_none_hs256_and_unknown_kid_tokens(
 
 
 def test_token_presented_by_another_client_or_without_its_proof(
-    world: TrustWorld, gateway: GatewayProcess, che: RegistryClient
+    world: TrustWorld, gateway: InProcessGateway, che: RegistryClient
 ) -> None:
     token = che.get_token()
     thief = RegistryClient(gateway.base, "gha-registry", world.clients["gha-registry"], http=che.http)
@@ -453,5 +447,5 @@ def test_client_certificate_header_from_an_untrusted_peer_is_refused(che: Regist
     assert_refused(resp, 400, "CLIENT.CERTIFICATE_UNTRUSTED_SOURCE", oauth_error="invalid_request")
 
 
-def test_gateway_log_holds_no_traceback(gateway: GatewayProcess) -> None:
+def test_gateway_log_holds_no_traceback(gateway: InProcessGateway) -> None:
     assert "Traceback" not in Path(gateway.log).read_text()

@@ -8,9 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gateway_support import GatewayProcess, RegistryClient, TrustWorld, assert_refused, free_port
 
 from gateway.trust.proofs import assertion_form
+from tests.support.ports import free_port
+from tests.support.processes import GatewayProcess
+from tests.trust.support import RegistryClient, TrustWorld, assert_refused
+
+pytestmark = pytest.mark.e2e  # the process tier: real gateway processes (and a peer) over HTTP
 
 
 def _pair(world: TrustWorld, store: str) -> tuple[GatewayProcess, GatewayProcess, str]:
@@ -79,6 +83,7 @@ def test_replays_refused_on_the_other_process(
 def test_health_reports_the_redis_store(
     redis_pair: tuple[TrustWorld, GatewayProcess, GatewayProcess, str],
 ) -> None:
+
     import httpx
 
     _, a, _, _ = redis_pair

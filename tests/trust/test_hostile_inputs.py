@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gateway_support import TrustWorld, b64
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +20,7 @@ from gateway.trust.keys import generate_key
 from gateway.trust.proofs import assertion_form, client_assertion
 from gateway.trust.setup import Trust, build_trust
 from standards.errors import CarbonlinkError
+from tests.trust.support import TrustWorld, b64
 
 _scalars = (
     st.none()

@@ -1,15 +1,12 @@
-"""Test support: a trust world on disk (anchor, keys, directory), gateway processes on
-ephemeral ports, and a reference registry client speaking real HTTP."""
+"""Test support for the trust layer: a trust world on disk (anchor, keys, directory), a reference
+registry client (private_key_jwt + DPoP) and forged tokens for the refusal tests. Gateway processes
+and ports come from :mod:`tests.support`."""
 
 from __future__ import annotations
 
 import copy
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,14 +18,6 @@ from joserfc.jwk import Key
 from gateway.trust.directory import sign_directory
 from gateway.trust.keys import SigningKeyRing, generate_key, public_jwk
 from gateway.trust.proofs import assertion_form, client_assertion, dpop_proof
-
-VENV_BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -127,42 +116,6 @@ class TrustWorld:
         )
         env.update(extra)
         return env
-
-
-class GatewayProcess:
-    """``carbonlink serve`` in a subprocess on 127.0.0.1."""
-
-    def __init__(self, env: dict[str, str], *, scheme: str = "http", verify: Any = True) -> None:
-        self.port = int(env["CARBONLINK_PORT"])
-        self.base = f"{scheme}://127.0.0.1:{self.port}"
-        self.log = Path(env.get("TMPDIR", "/tmp")) / f"gateway-{self.port}.log"
-        self._logfile = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [str(VENV_BIN / "carbonlink"), "serve", "--log-level", "warning"],
-            env=env,
-            stdout=self._logfile,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gateway exited: {self.log.read_text()}")
-            try:
-                httpx.get(self.base + "/healthz", timeout=0.5, verify=verify)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"gateway did not start: {self.log.read_text()}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self._logfile.close()
 
 
 class RegistryClient:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_support import GatewayProcess, RegistryClient, TrustWorld, assert_refused, free_port
 from typer.testing import CliRunner
 
 from gateway.cli import app as cli_app
@@ -19,6 +18,9 @@ from gateway.trust.directory import DirectoryStore, verify_directory
 from gateway.trust.errors import ConfigurationError, DirectoryError, DirectoryExpired, DirectoryUnavailable
 from gateway.trust.keys import generate_key, public_jwk, public_key_set
 from gateway.trust.setup import build_trust
+from tests.support.apps import InProcessGateway
+from tests.support.ports import free_port
+from tests.trust.support import RegistryClient, TrustWorld, assert_refused
 
 
 @pytest.fixture
@@ -165,14 +167,14 @@ def test_test_environment_refuses_the_development_directory(world: TrustWorld) -
     assert info.value.code == "DIRECTORY.ENVIRONMENT"
 
 
-# --- live refresh in a gateway process -------------------------------------------------------------------
+# --- live refresh in the gateway -------------------------------------------------------------------------
 
 
 @pytest.fixture
-def live(world: TrustWorld) -> Iterator[tuple[TrustWorld, GatewayProcess]]:
-    proc = GatewayProcess(world.env(free_port()))
-    yield world, proc
-    proc.stop()
+def live(world: TrustWorld) -> Iterator[tuple[TrustWorld, InProcessGateway]]:
+    app = InProcessGateway(world.env(free_port()), world.root)  # the lifespan's refresh loop runs
+    yield world, app
+    app.stop()
 
 
 def _wait(predicate: Any, timeout: float = 15, show: Any = None) -> None:
@@ -184,9 +186,9 @@ def _wait(predicate: Any, timeout: float = 15, show: Any = None) -> None:
     raise AssertionError(f"condition not reached: {show() if show else ''}")
 
 
-def test_suspension_takes_effect_on_the_next_refresh(live: tuple[TrustWorld, GatewayProcess]) -> None:
+def test_suspension_takes_effect_on_the_next_refresh(live: tuple[TrustWorld, InProcessGateway]) -> None:
     world, gw = live
-    nor = RegistryClient(gw.base, "nor-registry", world.clients["nor-registry"])
+    nor = RegistryClient(gw.base, "nor-registry", world.clients["nor-registry"], http=gw.client())
     token = nor.get_token()
     assert nor.get("/v1/whoami", token).status_code == 200
 
@@ -208,11 +210,9 @@ def test_suspension_takes_effect_on_the_next_refresh(live: tuple[TrustWorld, Gat
     assert_refused(resp, 401, "PARTICIPANT.SUSPENDED", oauth_error="invalid_client")
 
 
-def test_bad_directory_on_refresh_keeps_the_last_good_one(live: tuple[TrustWorld, GatewayProcess]) -> None:
-    import httpx
-
+def test_bad_directory_on_refresh_keeps_the_last_good_one(live: tuple[TrustWorld, InProcessGateway]) -> None:
     world, gw = live
-    before = httpx.get(gw.base + "/healthz").json()["checks"]["directory"]["sequence"]
+    before = gw.http.get(gw.base + "/healthz").json()["checks"]["directory"]["sequence"]
     tampered = world.signed()
     tampered = tampered[:-8] + ("AAAAAAAA" if not tampered.endswith("AAAAAAAA") else "BBBBBBBB")
     tmp = world.directory_path.with_suffix(".tmp")
@@ -220,26 +220,26 @@ def test_bad_directory_on_refresh_keeps_the_last_good_one(live: tuple[TrustWorld
     tmp.replace(world.directory_path)
     _wait(
         lambda: (
-            httpx.get(gw.base + "/healthz").json()["checks"]["directory"].get("last_refresh_error")
+            gw.http.get(gw.base + "/healthz").json()["checks"]["directory"].get("last_refresh_error")
             == "DIRECTORY.SIGNATURE"
         ),
-        show=lambda: httpx.get(gw.base + "/healthz").text,
+        show=lambda: gw.http.get(gw.base + "/healthz").text,
     )
-    health = httpx.get(gw.base + "/healthz")
+    health = gw.http.get(gw.base + "/healthz")
     assert health.status_code == 200 and health.json()["checks"]["directory"]["sequence"] == before
     world.write_directory(valid_for=5)
     _wait(
         lambda: (
-            httpx.get(gw.base + "/healthz").json()["checks"]["directory"].get("sequence") == world.sequence
+            gw.http.get(gw.base + "/healthz").json()["checks"]["directory"].get("sequence") == world.sequence
         )
     )
     _wait(
-        lambda: httpx.get(gw.base + "/healthz").status_code == 503,
-        show=lambda: httpx.get(gw.base + "/healthz").text,
+        lambda: gw.http.get(gw.base + "/healthz").status_code == 503,
+        show=lambda: gw.http.get(gw.base + "/healthz").text,
     )
-    failing = httpx.get(gw.base + "/healthz").json()
+    failing = gw.http.get(gw.base + "/healthz").json()
     assert failing["checks"]["directory"]["code"] == "DIRECTORY.EXPIRED"
-    che = RegistryClient(gw.base, "che-registry", world.clients["che-registry"])
+    che = RegistryClient(gw.base, "che-registry", world.clients["che-registry"], http=gw.client())
     resp = che.token_request({"grant_type": "client_credentials"}, proof=che.proof("POST", "/oauth/token"))
     che.nonce = resp.headers.get("dpop-nonce")
     resp = che.token_request(
@@ -251,7 +251,7 @@ def test_bad_directory_on_refresh_keeps_the_last_good_one(live: tuple[TrustWorld
     )
     assert_refused(resp, 401, "DIRECTORY.EXPIRED", oauth_error="invalid_client")
     world.write_directory()
-    _wait(lambda: httpx.get(gw.base + "/healthz").status_code == 200)
+    _wait(lambda: gw.http.get(gw.base + "/healthz").status_code == 200)
     assert che.get("/v1/whoami", che.get_token()).status_code == 200
 
 

@@ -10,13 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_support import GatewayProcess, TrustWorld, free_port
-from peer_registry import PeerRegistry
 
 from gateway.settings import Settings
 from gateway.trust.errors import PeerError, ResponseSignatureInvalid
 from gateway.trust.outbound import OutboundClient
 from gateway.trust.setup import build_trust
+from tests.support.ports import free_port
+from tests.support.processes import GatewayProcess
+from tests.trust.peer_registry import PeerRegistry
+from tests.trust.support import TrustWorld
+
+pytestmark = pytest.mark.e2e  # the process tier: real gateway processes (and a peer) over HTTP
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +137,7 @@ def test_gateway_signed_token_verifies_at_the_peer(
 def test_peer_without_token_endpoint_or_unknown_is_a_coded_error(
     setup: tuple[OutboundClient, PeerRegistry, TrustWorld], tmp_path: Path
 ) -> None:
+
     client, _, _ = setup
     with pytest.raises(PeerError) as info:
         client.access_token("who-registry")

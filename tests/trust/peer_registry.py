@@ -8,12 +8,10 @@ gateway-signed access token."""
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from joserfc.jwk import Key
 
@@ -21,9 +19,10 @@ from gateway.api.routes.oauth import parse_form
 from gateway.trust import jose
 from gateway.trust.keys import generate_key, public_key_set
 from gateway.trust.outbound import SIGNATURE_HEADER, sign_response
+from tests.support.processes import ThreadedServer
 
 
-class PeerRegistry:
+class PeerRegistry(ThreadedServer):
     def __init__(
         self, *, port: int, participant_id: str, key: Key, gateway_base: str, gateway_client_id: str
     ) -> None:
@@ -37,10 +36,7 @@ class PeerRegistry:
         self.seen_jti: set[str] = set()
         self.token_requests = 0
         self.app = self._build()
-        self.server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        super().__init__(self.app, port=port)
 
     def _gateway_keys(self) -> dict[str, Key]:
         return public_key_set(httpx.get(self.gateway_base + "/.well-known/jwks.json").json(), what="gateway")
@@ -108,14 +104,8 @@ class PeerRegistry:
         return app
 
     def start(self) -> PeerRegistry:
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started:
-            if time.time() > deadline:
-                raise RuntimeError("peer registry did not start")
-            time.sleep(0.05)
+        self.start_serving(timeout=10)
         return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.stop_serving()

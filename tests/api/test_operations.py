@@ -11,14 +11,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gateway_support import VENV_BIN, GatewayProcess, RegistryClient, TrustWorld, assert_refused, free_port
 from joserfc.jwk import RSAKey
 
 from gateway.trust import development, jose
 from gateway.trust.keys import SigningKeyRing, generate_key, public_jwk
 from gateway.trust.tokens import TokenService
+from tests.support.apps import InProcessGateway
+from tests.support.ports import free_port
+from tests.support.processes import VENV_BIN, GatewayProcess
+from tests.trust.support import RegistryClient, TrustWorld, assert_refused
 
 
+@pytest.mark.e2e
 def test_serve_with_no_configuration_runs_the_development_default() -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARBONLINK_")}
@@ -37,6 +41,7 @@ def test_serve_with_no_configuration_runs_the_development_default() -> None:
         gw.stop()
 
 
+@pytest.mark.e2e
 def test_production_with_the_development_anchor_refuses_to_start(tmp_path: Path) -> None:
     anchors = tmp_path / "anchors.json"
     anchors.write_text(json.dumps({"keys": [public_jwk(development.anchor())]}))
@@ -77,11 +82,11 @@ def test_rotation_serves_the_retired_key_until_its_tokens_expired(tmp_path: Path
         "retired": {"gw-test-1": retired_at},
     }
     (tmp_path / "keyring.json").write_text(json.dumps(doc))
-    gw = GatewayProcess(world.env(free_port()))
+    gw = InProcessGateway(world.env(free_port()), tmp_path)
     try:
-        kids = [k["kid"] for k in httpx.get(gw.base + "/.well-known/jwks.json").json()["keys"]]
+        kids = [k["kid"] for k in gw.http.get(gw.base + "/.well-known/jwks.json").json()["keys"]]
         assert kids == ["gw-test-2", "gw-test-1"]
-        client = RegistryClient(gw.base, "che-registry", world.clients["che-registry"])
+        client = RegistryClient(gw.base, "che-registry", world.clients["che-registry"], http=gw.client())
         token = client.get_token()
         assert jose.peek_header(token)["kid"] == "gw-test-2"
         assert client.get("/v1/whoami", token).status_code == 200
@@ -117,17 +122,17 @@ def test_rotation_serves_the_retired_key_until_its_tokens_expired(tmp_path: Path
 def test_maintenance_file_drains_the_node(tmp_path: Path) -> None:
     world = TrustWorld(tmp_path)
     flag = tmp_path / "maintenance"
-    gw = GatewayProcess(world.env(free_port(), CARBONLINK_MAINTENANCE_FILE=str(flag)))
+    gw = InProcessGateway(world.env(free_port(), CARBONLINK_MAINTENANCE_FILE=str(flag)), tmp_path)
     try:
-        assert httpx.get(gw.base + "/healthz").status_code == 200
+        assert gw.http.get(gw.base + "/healthz").status_code == 200
         flag.touch()
-        resp = httpx.get(gw.base + "/healthz")
+        resp = gw.http.get(gw.base + "/healthz")
         assert_refused(resp, 503, "SERVICE.MAINTENANCE")
         assert resp.headers["retry-after"] == "30"
-        token = httpx.post(gw.base + "/oauth/token", data={"grant_type": "client_credentials"})
+        token = gw.http.post(gw.base + "/oauth/token", data={"grant_type": "client_credentials"})
         assert token.status_code == 503 and token.json()["error"] == "invalid_request"
         flag.unlink()
-        assert httpx.get(gw.base + "/healthz").status_code == 200
+        assert gw.http.get(gw.base + "/healthz").status_code == 200
     finally:
         gw.stop()
 

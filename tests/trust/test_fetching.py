@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_support import GatewayProcess, RegistryClient, TrustWorld, free_port
 
 from gateway.trust.directory import MAX_DIRECTORY_BYTES, DirectoryStore, fetch_directory
 from gateway.trust.errors import DirectoryUnavailable
 from gateway.trust.keys import generate_key, public_jwk, public_key_set
+from tests.support.apps import InProcessGateway
+from tests.support.ports import free_port
+from tests.trust.support import RegistryClient, TrustWorld
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -65,9 +67,9 @@ def test_registry_with_jwks_uri_authenticates_and_rotates(tmp_path: Path, files:
         entry["jwks_uri"] = base + "/che.jwks"
 
     world.write_directory(use_uri)
-    gw = GatewayProcess(world.env(free_port()))
+    gw = InProcessGateway(world.env(free_port()), tmp_path)  # fetches the jwks_uri over real HTTP
     try:
-        client = RegistryClient(gw.base, "che-registry", first)
+        client = RegistryClient(gw.base, "che-registry", first, http=gw.client())
         assert client.get("/v1/whoami", client.get_token()).status_code == 200
         rotated = generate_key("Ed25519", "che-2")
         (served / "che.jwks").write_text(json.dumps({"keys": [public_jwk(rotated), public_jwk(first)]}))

@@ -17,9 +17,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from gateway_support import GatewayProcess, TrustWorld, assert_refused, free_port
 
 from gateway.trust.client_auth import cert_thumbprint
+from tests.support.ports import free_port
+from tests.support.processes import GatewayProcess
+from tests.trust.support import TrustWorld, assert_refused
 
 
 def _name(cn: str) -> x509.Name:
@@ -129,6 +131,7 @@ def _token(http: httpx.Client, base: str, client_id: str = "fra-registry", **hea
     )
 
 
+@pytest.mark.e2e  # real TLS connections to a gateway process
 def test_tls_client_auth_issues_a_certificate_bound_token(tls_gateway: tuple[GatewayProcess, Pki]) -> None:
     gw, pki = tls_gateway
     with _client(pki, pki.fra) as http:
@@ -141,6 +144,7 @@ def test_tls_client_auth_issues_a_certificate_bound_token(tls_gateway: tuple[Gat
         assert who.json() == {**who.json(), "client_id": "fra-registry", "binding": "mtls"}
 
 
+@pytest.mark.e2e  # real TLS connections to a gateway process
 def test_certificate_bound_token_on_another_connection_is_refused(
     tls_gateway: tuple[GatewayProcess, Pki],
 ) -> None:
@@ -153,6 +157,7 @@ def test_certificate_bound_token_on_another_connection_is_refused(
             assert_refused(resp, 401, "TOKEN.BINDING", oauth_error="invalid_token")
 
 
+@pytest.mark.e2e  # real TLS connections to a gateway process
 def test_wrong_or_missing_certificate_fails_client_auth(tls_gateway: tuple[GatewayProcess, Pki]) -> None:
     gw, pki = tls_gateway
     with _client(pki, pki.other) as http:
@@ -165,6 +170,7 @@ def test_wrong_or_missing_certificate_fails_client_auth(tls_gateway: tuple[Gatew
         assert_refused(_token(http, gw.base, client_id="che-registry"), 401, "CLIENT.CERTIFICATE_MISMATCH")
 
 
+@pytest.mark.e2e  # real TLS connections to a gateway process
 def test_a_certificate_header_over_direct_tls_is_refused(tls_gateway: tuple[GatewayProcess, Pki]) -> None:
     gw, pki = tls_gateway
     forged = quote(pki.fra[0].read_text())
@@ -173,6 +179,7 @@ def test_a_certificate_header_over_direct_tls_is_refused(tls_gateway: tuple[Gate
         assert_refused(resp, 400, "CLIENT.CERTIFICATE_UNTRUSTED_SOURCE")
 
 
+@pytest.mark.e2e  # real TLS connections to a gateway process
 def test_certificate_from_a_trusted_proxy(tmp_path: Path, pki: Pki) -> None:
     world = TrustWorld(tmp_path)
     _add_fra(world, pki.fra[2])
