@@ -7,6 +7,7 @@ catalogue, translation, and the kit the built-in registry-export adapters are ma
 """
 
 from adapters._catalog import BUILTIN_ADAPTERS, GROUP, AdapterCatalog, check_adapter, default_catalog
+from adapters._options import DEFAULT_OPTIONS, Options, current_options, use_options
 from adapters._rules import RuleDeclarer, rule_declarer
 from adapters._streams import as_binary_stream, byte_chunks
 from adapters.errors import AdapterError, AdapterLoadError, NoSuchAdapter
@@ -38,6 +39,7 @@ from adapters.translate import Translation, translate
 
 __all__ = [
     "BUILTIN_ADAPTERS",
+    "DEFAULT_OPTIONS",
     "GROUP",
     "AdapterCatalog",
     "AdapterError",
@@ -47,6 +49,7 @@ __all__ = [
     "ExportFile",
     "MessageKind",
     "NoSuchAdapter",
+    "Options",
     "Record",
     "RegistryAdapter",
     "RowFindings",
@@ -61,6 +64,7 @@ __all__ = [
     "check_serial",
     "country_from_name",
     "country_name",
+    "current_options",
     "declare_common_rules",
     "default_catalog",
     "header_key",
@@ -77,4 +81,5 @@ __all__ = [
     "same_date",
     "same_quantity",
     "translate",
+    "use_options",
 ]

@@ -4,18 +4,19 @@ Built-in and third-party adapters load the same way. A plugin that fails to impo
 wrong shape or reuses a name is reported with its name and left out; the others still load.
 carbonlink's own adapters are also listed in code (:data:`BUILTIN_ADAPTERS`), so a plain source
 checkout without installed entry points has them too; a built-in already found through an entry
-point is not added twice. ``CARBONLINK_ADAPTERS=a,b`` limits which are loaded.
+point is not added twice. :attr:`adapters.Options.names` (``CARBONLINK_ADAPTERS=a,b`` at the edge)
+limits which are loaded.
 """
 
 from __future__ import annotations
 
 import inspect
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
 
+from adapters._options import Options, current_options
 from adapters.errors import AdapterLoadError, NoSuchAdapter
 from adapters.protocol import RegistryAdapter
 
@@ -67,8 +68,13 @@ def check_adapter(obj: object, entry_name: str) -> RegistryAdapter:
 
 @dataclass
 class AdapterCatalog:
-    """Adapters by name, plus the problems met while loading them."""
+    """Adapters by name, plus the problems met while loading them.
 
+    ``names``: load only entry points with these names (None: all); default
+    :attr:`adapters.Options.names` of the options in force.
+    """
+
+    names: frozenset[str] | None = field(default_factory=lambda: current_options().names)
     adapters: dict[str, RegistryAdapter] = field(default_factory=dict)
     distributions: dict[str, str] = field(default_factory=dict)
     problems: list[AdapterLoadError] = field(default_factory=list)
@@ -82,7 +88,7 @@ class AdapterCatalog:
 
     def load_entry_points(self, eps: Iterable[EntryPoint], *, distribution: str = "") -> set[str]:
         """Load each entry point (in name order); returns the entry names seen, loaded or not."""
-        wanted = _wanted()
+        wanted = self.names
         seen: set[str] = set()
         for ep in sorted(eps, key=lambda e: e.name):
             if wanted is not None and ep.name not in wanted:
@@ -120,17 +126,15 @@ class AdapterCatalog:
         return name in self.adapters
 
 
-def _wanted() -> set[str] | None:
-    raw = os.environ.get("CARBONLINK_ADAPTERS")
-    if not raw:
-        return None
-    return {n.strip() for n in raw.split(",") if n.strip()}
+def default_catalog(options: Options | None = None) -> AdapterCatalog:
+    """The process-wide catalogue for ``options`` (default: the options in force), loaded once per
+    adapter filter: installed entry points, then the built-ins they lack."""
+    return _catalog((options or current_options()).names)
 
 
-@lru_cache(maxsize=1)
-def default_catalog() -> AdapterCatalog:
-    """The process-wide catalogue, loaded once: installed entry points, then the built-ins they lack."""
-    catalog = AdapterCatalog()
+@lru_cache(maxsize=8)
+def _catalog(names: frozenset[str] | None) -> AdapterCatalog:
+    catalog = AdapterCatalog(names=names)
     seen = catalog.load_entry_points(entry_points(group=GROUP))
     catalog.load_builtins(skip=seen)
     return catalog

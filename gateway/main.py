@@ -8,12 +8,14 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adapters import default_catalog
 from gateway import errors
 from gateway.api.middleware import GuardMiddleware
 from gateway.api.routes import health, metrics, oauth, peers, transfers, wellknown
 from gateway.api.services import ServiceSlot
-from gateway.settings import Settings, get_settings
+from gateway.settings import CarbonlinkSettings, Settings, TranslationSettings, get_settings
 from gateway.transfers import TransferService, build_service
 from gateway.transfers.ratelimit import Limit, Limiter, make_limiter
 from gateway.transfers.settings import TransferSettings
@@ -43,17 +45,42 @@ def _rate_limiter(config: TransferSettings) -> Limiter:
     return make_limiter(config.rate_limit_store, config.rate_limit_per_minute, config.rate_limit_burst, peers)
 
 
-def create_app(settings: Settings | None = None, *, trust: Trust | None = None) -> FastAPI:
+class TranslationOptionsMiddleware:
+    """Puts the settings' ``translation`` section in force (:meth:`TranslationSettings.in_force`) for
+    every request and for the lifespan, so the standards and adapters layers see this app's options
+    (and never the environment), in the event loop and in the threads a request starts."""
+
+    def __init__(self, app: ASGIApp, translation: TranslationSettings) -> None:
+        self.app = app
+        self.translation = translation
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with self.translation.in_force():
+            await self.app(scope, receive, send)
+
+
+def _service_settings(settings: CarbonlinkSettings | None, trust: Trust | None) -> Settings:
+    """The given settings checked for the service, else the trust layer's, else the environment's."""
+    if settings is not None:
+        return Settings.for_service(settings)
+    return trust.settings if trust else get_settings()
+
+
+def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | None = None) -> FastAPI:
     """Build the gateway from ``settings`` alone (default: the environment's, read once here at the edge).
 
-    ``trust`` defaults to :func:`build_trust` on ``settings``. The transfer service (and its stores) is
-    built when the app starts (its lifespan) and closed when it stops (:class:`ServiceSlot`).
+    ``settings`` are checked for the service here (:meth:`Settings.for_service`: production rules).
+    ``trust`` defaults to :func:`build_trust` on them. The transfer service (and its stores) is built
+    when the app starts (its lifespan) and closed when it stops (:class:`ServiceSlot`); the adapters
+    it translates with are the catalogue of the settings' ``translation`` section.
     """
-    settings = settings or (trust.settings if trust else get_settings())
-    trust = trust or build_trust(settings)
+    service_settings = _service_settings(settings, trust)
+    trust = trust or build_trust(service_settings)
+    settings = service_settings
     transfer_settings = settings.transfers
+    adapter_options = settings.translation.adapter_options()
     transfer_slot: ServiceSlot[TransferService] = ServiceSlot(
-        "transfer", lambda: build_service(trust, transfer_settings))
+        "transfer", lambda: build_service(trust, transfer_settings, adapters=default_catalog(adapter_options)))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,4 +111,5 @@ def create_app(settings: Settings | None = None, *, trust: Trust | None = None) 
     app.add_middleware(
         GuardMiddleware, settings=settings, path_limits={"/v1/transfers": limit, "/v1/messages/": limit}
     )
+    app.add_middleware(TranslationOptionsMiddleware, translation=settings.translation)
     return app

@@ -1,29 +1,73 @@
-"""Gateway settings: one pydantic-settings tree, read from the environment at the edge (the CLI, the
-ASGI factory) and handed down; nothing below reads the environment.
+"""Settings: one pydantic-settings tree, read from the environment at the edge (the CLI, the ASGI
+factory) and handed down; nothing below reads the environment.
 
-Every field is an env var ``CARBONLINK_<NAME>``. The transfer path's settings are the ``transfers``
-section (:class:`TransferSettings`), read from the same flat names (``CARBONLINK_DATA_DIR``,
-``CARBONLINK_DELIVERY_PEERS``, ...; JSON for the structured ones), as documented in
-docs/transfers.md.
+Every field is an env var ``CARBONLINK_<NAME>``. The tree (:class:`CarbonlinkSettings`) is the
+gateway's own fields (trust, OAuth, TLS, limits) plus three sections read from the same flat names
+(not ``CARBONLINK_<SECTION>__<NAME>``), so every documented variable keeps its name:
 
-With nothing configured the gateway runs in ``development`` with the shipped development
-signing key and a development directory signed by the development anchor. ``production``
-refuses those: it needs its own keys, anchors and directory, and an https issuer.
+* ``transfers`` (:class:`TransferSettings`): the transfer path (``CARBONLINK_DATA_DIR``,
+  ``CARBONLINK_DELIVERY_PEERS``, ...; JSON for the structured ones), see docs/transfers.md;
+* ``translation`` (:class:`TranslationSettings`): the options of the standards and adapters
+  layers (``CARBONLINK_MAX_INPUT_BYTES``, ``CARBONLINK_ADAPTERS``, ``CARBONLINK_CADT_VERSION``, ...),
+  handed down as :class:`standards.Options` and :class:`adapters.Options`;
+* ``cli`` (:class:`CliSection`): what only the command line reads (``CARBONLINK_DEBUG``,
+  ``CARBONLINK_SANDBOX_OPERATOR_TOKEN``).
+
+Precedence: keyword arguments, then the environment (or the mapping given to
+:meth:`CarbonlinkSettings.from_environ`), then the defaults. An empty variable counts as unset.
+
+Building the tree checks types only, so a command that needs no gateway (``carbonlink evidence
+verify``, ``carbonlink translate``) runs anywhere. :class:`Settings` is the same tree as the gateway
+service needs it: with nothing configured it runs in ``development`` with the shipped development
+signing key and a development directory signed by the development anchor; ``production`` refuses
+those (it needs its own keys, anchors and directory, and an https issuer). ``create_app`` and
+``carbonlink serve`` build it (:meth:`Settings.for_service`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
+from pydantic_settings.sources.utils import parse_env_vars
+
+import adapters
+import standards
+from adapters import Options as AdapterOptions
+from standards import Options as StandardsOptions
 
 ENV_PREFIX = "CARBONLINK_"
+#: The layers' embedded defaults (what an unset or unusable variable gives).
+STANDARDS_DEFAULTS = standards.DEFAULT_OPTIONS
+ADAPTER_DEFAULTS = adapters.DEFAULT_OPTIONS
+#: The sections read from flat ``CARBONLINK_<FIELD>`` names.
+FLAT_SECTIONS = ("transfers", "translation", "cli")
+
+#: The variables the settings are read from, when not the process environment (see ``from_environ``).
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("carbonlink_settings_environ", default=None)
+
+
+def _environ() -> Mapping[str, str]:
+    """The variables being read: the mapping given to ``from_environ``, else the process environment.
+    The only place carbonlink reads the environment."""
+    given = _ENVIRON.get()
+    return os.environ if given is None else given
 
 
 class DeliveryPolicy(BaseModel):
@@ -86,6 +130,95 @@ class TransferSettings(BaseModel):
         return max(120.0, slowest * (self.delivery.retries + 2))
 
 
+class TranslationSettings(BaseModel):
+    """The options of the standards and adapters layers (env vars ``CARBONLINK_<NAME>``, flat).
+
+    Values are read as leniently as the layers used to read them: an unusable size or UNDP value
+    falls back to its default; ``cadt_version`` is checked when the cadt adapter writes.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    # standards
+    max_input_bytes: int = Field(STANDARDS_DEFAULTS.max_input_bytes, description="largest input read whole")
+    serial_layouts: Path | None = Field(None, description="JSON file of extra serial layouts (docs/serials.md)")
+    des_codelists: Path | None = Field(None, description="DES code-list file replacing the packaged one")
+    cadt_picklists: str | None = Field(None, description="CAD Trust picklists: a JSON file or a node's URL")
+    cadt_api_key: SecretStr | None = Field(None, description="x-api-key for the CAD Trust node")
+    cadt_profile: str | None = Field(None, description="CAD Trust output profile: bundled name or JSON file")
+    # adapters
+    adapters: str | None = Field(None, description="comma-separated adapter names to load (default: all)")
+    max_stream_bytes: int = Field(ADAPTER_DEFAULTS.max_stream_bytes, description="cap on a streamed export")
+    undp_registry_suffix: str | None = Field(None, description="two digits of the Party ITMO registry ID")
+    undp_mitigation_type: str | None = Field(None, description="CN mitigation type of every UNDP action")
+    undp_authorization_version: int | None = Field(None, description="version of authorizations read from "
+                                                                     "a UNDP AEF export")
+    cadt_version: str = Field("v2", description="CAD Trust version the cadt adapter writes (v1 or v2)")
+    spreadsheet_mapping: str | None = Field(None, description="the spreadsheet adapter's mapping")
+
+    @field_validator("max_input_bytes", mode="before")
+    @classmethod
+    def _any_integer(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                return STANDARDS_DEFAULTS.max_input_bytes
+        return value
+
+    @field_validator("max_stream_bytes", mode="before")
+    @classmethod
+    def _digits(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return int(value) if value.isdigit() else ADAPTER_DEFAULTS.max_stream_bytes
+        return value
+
+    @field_validator("undp_registry_suffix", mode="before")
+    @classmethod
+    def _two_digits(cls, value: Any) -> Any:
+        return value if isinstance(value, str) and re.fullmatch(r"\d{2}", value) else None
+
+    @field_validator("undp_authorization_version", mode="before")
+    @classmethod
+    def _version_number(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return int(value) if value.isdigit() else None
+        return value
+
+    def standards_options(self) -> StandardsOptions:
+        """The options handed to the standards layer."""
+        return StandardsOptions(
+            max_input_bytes=self.max_input_bytes, serial_layouts=self.serial_layouts,
+            des_code_lists=self.des_codelists, cadt_picklists=(self.cadt_picklists or "").strip() or None,
+            cadt_api_key=self.cadt_api_key, cadt_profile=(self.cadt_profile or "").strip() or None)
+
+    def adapter_options(self) -> AdapterOptions:
+        """The options handed to the adapters layer."""
+        names = frozenset(n.strip() for n in self.adapters.split(",") if n.strip()) if self.adapters else None
+        return AdapterOptions(
+            names=names or None, max_stream_bytes=self.max_stream_bytes,
+            undp_registry_suffix=self.undp_registry_suffix, undp_mitigation_type=self.undp_mitigation_type,
+            undp_authorization_version=self.undp_authorization_version, cadt_version=self.cadt_version,
+            spreadsheet_mapping=self.spreadsheet_mapping)
+
+    @contextmanager
+    def in_force(self) -> Iterator[None]:
+        """Put both layers' options in force for the ``with`` block (:func:`standards.use_options`,
+        :func:`adapters.use_options`): how the CLI and the gateway app hand them down."""
+        with standards.use_options(self.standards_options()), adapters.use_options(self.adapter_options()):
+            yield
+
+
+class CliSection(BaseModel):
+    """What only the command line reads (env vars ``CARBONLINK_<NAME>``, flat)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    debug: bool = Field(False, description="let an unexpected error end with its traceback")
+    sandbox_operator_token: SecretStr | None = Field(None, description="default operator token of "
+                                                                       "`carbonlink sandbox serve`")
+
+
 def _is_structured(info: FieldInfo) -> bool:
     """Fields read as JSON from the environment (models and mappings), as pydantic-settings does."""
     annotation = info.annotation
@@ -106,11 +239,11 @@ class FlatSectionSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        environ = {name.upper(): value for name, value in os.environ.items()}
+        environ = {name.upper(): value for name, value in _environ().items()}
         values: dict[str, Any] = {}
         for name, info in self.model.model_fields.items():
             raw = environ.get(f"{ENV_PREFIX}{name.upper()}")
-            if raw is None:
+            if raw is None or raw == "":  # an empty variable is unset
                 continue
             try:
                 values[name] = json.loads(raw) if _is_structured(info) else raw
@@ -120,10 +253,29 @@ class FlatSectionSource(PydanticBaseSettingsSource):
         return {self.section: values} if values else {}
 
 
-class Settings(BaseSettings):
-    """Every setting of the gateway; ``transfers`` is the transfer path's section."""
+class MappingEnvSource(EnvSettingsSource):
+    """pydantic-settings' environment source, reading :func:`_environ` (the given mapping or the process's)."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(_environ(), self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+def env_name(loc: tuple[int | str, ...]) -> str:
+    """The variable a validation error's location was read from (``("cli", "debug")`` -> ``CARBONLINK_DEBUG``)."""
+    parts = [str(part) for part in loc]
+    if len(parts) > 1 and parts[0] in FLAT_SECTIONS:
+        parts = parts[1:]
+    return ENV_PREFIX + (parts[0].upper() if parts else "")
+
+
+class CarbonlinkSettings(BaseSettings):
+    """The settings tree: the gateway's fields and the ``transfers``, ``translation`` and ``cli`` sections.
+
+    Built at the edge (the CLI, ``create_app``); types are checked, the gateway's production rules
+    are not (see :class:`Settings`).
+    """
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore", env_ignore_empty=True)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -131,8 +283,20 @@ class Settings(BaseSettings):
                                    dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, FlatSectionSource(settings_cls, "transfers", TransferSettings),
-                dotenv_settings, file_secret_settings)
+        sections = [FlatSectionSource(settings_cls, "transfers", TransferSettings),
+                    FlatSectionSource(settings_cls, "translation", TranslationSettings),
+                    FlatSectionSource(settings_cls, "cli", CliSection)]
+        return (init_settings, MappingEnvSource(settings_cls), *sections, dotenv_settings, file_secret_settings)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], **values: Any) -> Self:
+        """The settings named by the ``CARBONLINK_*`` variables of ``environ`` (not the process environment);
+        keyword ``values`` take precedence."""
+        token = _ENVIRON.set(environ)
+        try:
+            return cls(**values)
+        finally:
+            _ENVIRON.reset(token)
 
     environment: Literal["development", "test", "production"] = "development"
     issuer: str = Field("", description="public base URL = OAuth issuer identifier; default http://host:port")
@@ -171,6 +335,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024)
 
     transfers: TransferSettings = Field(default_factory=TransferSettings)
+    translation: TranslationSettings = Field(default_factory=TranslationSettings)
+    cli: CliSection = Field(default_factory=CliSection)
 
     @model_validator(mode="before")
     @classmethod
@@ -178,18 +344,6 @@ class Settings(BaseSettings):
         if isinstance(data, dict) and not data.get("issuer"):
             data = {**data, "issuer": f"http://{data.get('host', '127.0.0.1')}:{data.get('port', 8080)}"}
         return data
-
-    @model_validator(mode="after")
-    def _production_rules(self) -> Settings:
-        if self.environment == "production":
-            missing = [n for n in ("signing_keys", "anchors", "directory") if getattr(self, n) is None]
-            if missing:
-                raise ValueError(f"production needs {', '.join(missing)} (no embedded defaults)")
-            if not self.issuer.startswith("https://"):
-                raise ValueError("production needs an https issuer")
-        if "?" in self.issuer or "#" in self.issuer or self.issuer.endswith("/"):
-            raise ValueError("the issuer has no query, fragment or trailing slash")
-        return self
 
     @property
     def gateway_client_id(self) -> str:
@@ -200,7 +354,31 @@ class Settings(BaseSettings):
         return self.audience or f"{self.issuer}/v1"
 
 
+class Settings(CarbonlinkSettings):
+    """The settings tree as the gateway service needs it: building it also checks the service's rules
+    (production needs its own keys, anchors, directory and an https issuer; the issuer is a bare URL)."""
+
+    @model_validator(mode="after")
+    def _service_rules(self) -> Settings:
+        if self.environment == "production":
+            missing = [n for n in ("signing_keys", "anchors", "directory") if getattr(self, n) is None]
+            if missing:
+                raise ValueError(f"production needs {', '.join(missing)} (no embedded defaults)")
+            if not self.issuer.startswith("https://"):
+                raise ValueError("production needs an https issuer")
+        if "?" in self.issuer or "#" in self.issuer or self.issuer.endswith("/"):
+            raise ValueError("the issuer has no query, fragment or trailing slash")
+        return self
+
+    @classmethod
+    def for_service(cls, settings: CarbonlinkSettings) -> Settings:
+        """``settings`` checked for the gateway service (the same values; nothing is read again)."""
+        if isinstance(settings, Settings):
+            return settings
+        return cls.model_validate(settings.model_dump())
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process settings from the environment (cached)."""
+    """The gateway service's settings from the environment (cached)."""
     return Settings()

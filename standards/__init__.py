@@ -5,6 +5,7 @@ canonical model, findings and rule declaration, the codec base, ITMO identifiers
 serial numbers, safe tabular (CSV/XLSX) reading and writing, safe input helpers, digests and errors.
 """
 
+from standards._options import DEFAULT_OPTIONS, Options, current_options, use_options
 from standards.codec import (
     FormatCodec,
     Loss,
@@ -82,6 +83,7 @@ from standards.tabular import (
 )
 
 __all__ = [
+    "DEFAULT_OPTIONS",
     "Action",
     "ActionType",
     "Authorization",
@@ -108,6 +110,7 @@ __all__ = [
     "Medium",
     "MessageKind",
     "Metric",
+    "Options",
     "ParseResult",
     "Project",
     "Report",
@@ -136,6 +139,7 @@ __all__ = [
     "XlsxWriter",
     "build_serial",
     "collect_losses",
+    "current_options",
     "decode_text",
     "default_catalogue",
     "extra_losses",
@@ -155,5 +159,6 @@ __all__ = [
     "summarize",
     "to_alpha2",
     "to_alpha3",
+    "use_options",
     "write_csv_bytes",
 ]

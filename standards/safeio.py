@@ -7,7 +7,6 @@ one line naming the problem; nothing returns a partial result.
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 from pathlib import Path
 from typing import IO, Any
@@ -15,10 +14,10 @@ from typing import IO, Any
 import orjson
 from lxml import etree
 
+from standards._options import DEFAULT_MAX_INPUT_BYTES as DEFAULT_MAX_INPUT_BYTES  # re-exported
+from standards._options import current_options
 from standards.errors import InputTooLarge, MalformedInput, UnsafeInput, UnsupportedEncoding
 
-#: Default maximum input size (bytes); override with ``CARBONLINK_MAX_INPUT_BYTES``.
-DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024
 #: An XLSX may expand to at most this many bytes, and at most this ratio per member.
 MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
@@ -26,13 +25,9 @@ MAX_ZIP_MEMBERS = 10_000
 
 
 def max_input_bytes() -> int:
-    raw = os.environ.get("CARBONLINK_MAX_INPUT_BYTES")
-    if raw is None:
-        return DEFAULT_MAX_INPUT_BYTES
-    try:
-        return int(raw)
-    except ValueError:
-        return DEFAULT_MAX_INPUT_BYTES
+    """The input size limit in force: :attr:`standards.Options.max_input_bytes` (default
+    :data:`DEFAULT_MAX_INPUT_BYTES`; ``CARBONLINK_MAX_INPUT_BYTES`` at the edge)."""
+    return current_options().max_input_bytes
 
 
 def read_bytes(source: str | Path | bytes | IO[bytes], *, limit: int | None = None) -> bytes:

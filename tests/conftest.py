@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.edge import EdgeEnvironment
 from tests.support.services import delete_redis_keys, require_postgres, require_redis, unique_prefix
 
 
@@ -49,3 +50,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.service)
+
+
+@pytest.fixture
+def edge_env() -> Iterator[EdgeEnvironment]:
+    """``CARBONLINK_*`` variables as the edge reads them, handed down to standards and adapters
+    (``edge_env.setenv(name, value)``); restored afterwards."""
+    edge = EdgeEnvironment()
+    yield edge
+    edge.close()

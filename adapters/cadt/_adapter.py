@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from adapters._options import current_options
 from adapters.cadt._resources import _best_resource, _Origin, _Read, _resources
 from adapters.cadt._rules import (
     BACK_REFERENCES,
@@ -58,7 +58,7 @@ class CadtAdapter:
 
     @property
     def target_version(self) -> Version:
-        chosen = os.environ.get(VERSION_ENV, "v2").strip().lower()
+        chosen = current_options().cadt_version.strip().lower()
         if chosen not in VERSIONS:
             raise UnknownFormat(f"{VERSION_ENV}={chosen!r}: expected v1 or v2")
         return "v1" if chosen == "v1" else "v2"

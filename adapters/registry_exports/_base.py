@@ -4,10 +4,11 @@ cross-record checks and writing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from adapters._options import DEFAULT_MAX_STREAM_BYTES as DEFAULT_MAX_STREAM_BYTES  # re-exported
+from adapters._options import current_options
 from adapters._streams import as_binary_stream
 from adapters.protocol import ByteStream
 from adapters.registry_exports._layout import ExportFile, Record, RowFindings, RowMapper, header_key
@@ -32,14 +33,11 @@ from standards import (
     write_csv_bytes,
 )
 
-#: Default cap on a streamed export (bytes); override with ``CARBONLINK_MAX_STREAM_BYTES``.
-DEFAULT_MAX_STREAM_BYTES = 8 * 1024**3
-
 
 def max_stream_bytes() -> int:
-    """Streaming reads hold one row at a time, so their cap is far above the whole-file limit."""
-    raw = os.environ.get("CARBONLINK_MAX_STREAM_BYTES", "")
-    return int(raw) if raw.isdigit() else DEFAULT_MAX_STREAM_BYTES
+    """Streaming reads hold one row at a time, so their cap is far above the whole-file limit
+    (:attr:`adapters.Options.max_stream_bytes`, ``CARBONLINK_MAX_STREAM_BYTES`` at the edge)."""
+    return current_options().max_stream_bytes
 
 
 class CsvExportAdapter(FormatCodec):

@@ -19,8 +19,8 @@ from adapters.spreadsheet_mapping import (
     CompiledMapping,
     MappingError,
     SpreadsheetMapping,
+    configured_mapping,
     load_mapping,
-    mapping_from_env,
 )
 from standards import (
     CanonicalDocument,
@@ -52,10 +52,11 @@ MappingRef = str | Path | SpreadsheetMapping | CompiledMapping | dict[str, Any]
 class SpreadsheetAdapter(FormatCodec):
     """CSV/XLSX registers read and written through a declarative mapping.
 
-    ``SpreadsheetAdapter()`` uses ``CARBONLINK_SPREADSHEET_MAPPING`` (a path or a built-in name;
-    default ``ministry-itmo-ledger``); ``SpreadsheetAdapter(mapping)`` takes a name, a path, a dict
+    ``SpreadsheetAdapter()`` uses the configured mapping, :attr:`adapters.Options.spreadsheet_mapping`
+    in force when it is made (``CARBONLINK_SPREADSHEET_MAPPING`` at the edge: a path or a built-in
+    name; default ``ministry-itmo-ledger``); ``SpreadsheetAdapter(mapping)`` takes a name, a path, a dict
     or a :class:`~adapters.spreadsheet_mapping.SpreadsheetMapping`. A bad mapping raises
-    :class:`~adapters.spreadsheet_mapping.MappingError` naming the key; from the environment it is
+    :class:`~adapters.spreadsheet_mapping.MappingError` naming the key; a configured one's is
     raised at first use, so the other adapters still load. ``name`` registers a second mapping
     beside the first one (``SpreadsheetAdapter("credit-block-ledger", name="vu-blocks")``).
     """
@@ -74,7 +75,7 @@ class SpreadsheetAdapter(FormatCodec):
             self._mapping = load_mapping(mapping)
         else:
             try:
-                self._mapping = mapping_from_env()
+                self._mapping = configured_mapping()
             except MappingError as exc:
                 self._error = exc
         if self._mapping is not None:

@@ -23,9 +23,9 @@ from adapters.spreadsheet_mapping._dates import DateFormat
 from adapters.spreadsheet_mapping._fields import FieldInfo, canonical_fields, field_info
 from adapters.spreadsheet_mapping._load import (
     builtin_mappings,
+    configured_mapping,
     load_mapping,
     mapping_from_data,
-    mapping_from_env,
     parse_mapping_text,
 )
 from adapters.spreadsheet_mapping._model import (
@@ -70,12 +70,12 @@ __all__ = [
     "builtin_mappings",
     "canonical_fields",
     "compile_mapping",
+    "configured_mapping",
     "convert_default",
     "default_groups",
     "field_info",
     "load_mapping",
     "mapping_from_data",
-    "mapping_from_env",
     "mapping_json_schema",
     "parse_mapping_text",
 ]

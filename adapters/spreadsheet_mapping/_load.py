@@ -1,8 +1,7 @@
-"""Loading mappings: the built-in ones, files (YAML or JSON), and the one named by the environment."""
+"""Loading mappings: the built-in ones, files (YAML or JSON), and the configured one (adapter options)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -10,10 +9,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from adapters._options import Options, current_options
 from adapters.spreadsheet_mapping._compile import CompiledMapping, compile_mapping
 from adapters.spreadsheet_mapping._model import (
     DEFAULT_MAPPING,
-    ENV_VAR,
     MAPPINGS,
     MAX_MAPPING_BYTES,
     MappingError,
@@ -108,6 +107,7 @@ def load_mapping(ref: str | Path | SpreadsheetMapping | CompiledMapping | dict[s
     return parse_mapping_text(raw, source=text)
 
 
-def mapping_from_env() -> CompiledMapping:
-    """The mapping named by ``CARBONLINK_SPREADSHEET_MAPPING`` (default: the built-in ministry ledger)."""
-    return load_mapping(os.environ.get(ENV_VAR) or DEFAULT_MAPPING)
+def configured_mapping(options: Options | None = None) -> CompiledMapping:
+    """The mapping named by :attr:`adapters.Options.spreadsheet_mapping` of ``options`` (default: the
+    options in force; ``CARBONLINK_SPREADSHEET_MAPPING`` at the edge), else the built-in ministry ledger."""
+    return load_mapping((options or current_options()).spreadsheet_mapping or DEFAULT_MAPPING)

@@ -84,8 +84,8 @@ class UndpNcrAdapter(_EntityReader):
 
     @property
     def profile(self) -> UndpProfile:
-        """The deployment profile given, else one read from the ``CARBONLINK_UNDP_*`` variables."""
-        return self._profile if self._profile is not None else UndpProfile.from_env()
+        """The deployment profile given, else the one of the adapter options in force."""
+        return self._profile if self._profile is not None else UndpProfile.from_options()
 
     # ------------------------------------------------------------------ parse
     def parse(self, data: bytes, *, medium: Medium) -> ParseResult:

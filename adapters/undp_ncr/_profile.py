@@ -1,13 +1,12 @@
-"""The deployment profile: settings a registry's data does not carry, read from the environment."""
+"""The deployment profile: settings a registry's data does not carry, given or from the adapter options."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from adapters.undp_ncr._rules import AUTHORIZATION_VERSION_ENV, MITIGATION_TYPE_ENV, REGISTRY_SUFFIX_ENV
+from adapters._options import Options, current_options
 
 # ------------------------------------------------------------------------------------ the adapter
 
@@ -32,12 +31,10 @@ class UndpProfile:
             raise ValueError(f"registry_suffix must be two digits, not {self.registry_suffix!r}")
 
     @classmethod
-    def from_env(cls) -> UndpProfile:
-        suffix = os.environ.get(REGISTRY_SUFFIX_ENV) or None
-        version = os.environ.get(AUTHORIZATION_VERSION_ENV) or None
-        return cls(suffix if suffix and re.fullmatch(r"\d{2}", suffix) else None,
-                   os.environ.get(MITIGATION_TYPE_ENV) or None,
-                   int(version) if version and version.isdigit() else None)
+    def from_options(cls, options: Options | None = None) -> UndpProfile:
+        """The profile of ``options`` (default: the options in force; ``CARBONLINK_UNDP_*`` at the edge)."""
+        options = options or current_options()
+        return cls(options.undp_registry_suffix, options.undp_mitigation_type, options.undp_authorization_version)
 
     def sector(self, native: str | None) -> str | None:
         """The CN sector for the registry's sector label (the label itself when no mapping is set)."""

@@ -3,7 +3,9 @@
 Each area registers its own commands: :mod:`gateway.cli.translation` (validate, translate,
 rules, formats), :mod:`gateway.cli.trust` (serve, directory, keys), :mod:`gateway.cli.sandbox`,
 :mod:`gateway.cli.evidence` and :mod:`gateway.cli.transfers` (demo). What they share (exit codes,
-consoles, one-line failures, tables, the settings the CLI reads) lives in ``gateway.cli._common``.
+consoles, one-line failures, tables, the settings tree the CLI reads) lives in ``gateway.cli._common``.
+The root callback reads the settings tree once per command and puts its ``translation`` section in
+force (``standards``/``adapters`` options) for the whole command.
 Run without a command, it validates and translates the bundled example files.
 """
 
@@ -14,7 +16,7 @@ import sys
 import typer
 
 from gateway.cli import evidence, sandbox, transfers, translation, trust
-from gateway.cli._common import EXIT_OK, EXIT_USAGE, cli_settings
+from gateway.cli._common import EXIT_OK, EXIT_USAGE, cli_settings, fail
 from standards.errors import CarbonlinkError
 
 app = typer.Typer(
@@ -29,6 +31,11 @@ app = typer.Typer(
 @app.callback(invoke_without_command=True)
 def _root(ctx: typer.Context) -> None:
     """Without a command: validate and translate the bundled example files."""
+    try:
+        settings = cli_settings()
+    except CarbonlinkError as exc:
+        raise fail(exc) from exc
+    ctx.with_resource(settings.translation.in_force())
     if ctx.invoked_subcommand is None:
         raise typer.Exit(translation.run_examples())
 
@@ -62,6 +69,6 @@ def main(argv: list[str] | None = None) -> int:
 def _debugging() -> bool:
     """CARBONLINK_DEBUG set: let an unexpected error end with its traceback."""
     try:
-        return cli_settings().debug
+        return cli_settings().cli.debug
     except CarbonlinkError:
         return False

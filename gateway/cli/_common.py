@@ -1,5 +1,5 @@
 """What every ``carbonlink`` command shares: exit codes, consoles, one-line failures, JSON output,
-tables that never cut an identifier, and the one settings object the command line reads.
+tables that never cut an identifier, and the settings tree the command line reads.
 
 Private to :mod:`gateway.cli`; the command modules import from here instead of repeating it.
 """
@@ -10,16 +10,16 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import typer
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Column, Table
 
+from gateway.settings import CarbonlinkSettings, env_name
 from standards.errors import CarbonlinkError
 
 #: Exit codes of every command: success; findings, a refusal or a broken chain; unreadable input or usage.
@@ -38,32 +38,25 @@ class CliUsageError(CarbonlinkError):
     code = "CLI.USAGE"
 
 
-class CliSettings(BaseSettings):
-    """The settings the command line itself reads (``CARBONLINK_<NAME>``, the gateway's names).
+def cli_settings() -> CarbonlinkSettings:
+    """The settings tree, read from the environment now (never cached: tests change it).
 
-    The one place the CLI looks at the environment; :func:`cli_settings` builds it. Unlike the
-    gateway's settings it enforces no production rules: an auditor's ``carbonlink evidence verify``
-    must run where no gateway is configured.
+    The one place the command line looks at the environment. The tree checks types only, not the
+    gateway's production rules: an auditor's ``carbonlink evidence verify`` must run where no
+    gateway is configured (``carbonlink serve`` checks them, through ``gateway.settings.Settings``).
     """
-
-    model_config = SettingsConfigDict(env_prefix="CARBONLINK_", frozen=True, extra="ignore",
-                                      env_ignore_empty=True)
-
-    environment: str = "development"
-    signing_keys: Path | None = None
-    evidence_log: str = DEFAULT_EVIDENCE_LOG
-    sandbox_operator_token: str | None = None
-    debug: bool = False
-
-
-def cli_settings() -> CliSettings:
-    """The command line's settings, read from the environment now (never cached: tests change it)."""
     try:
-        return CliSettings()
+        return CarbonlinkSettings()
     except ValidationError as exc:  # a malformed CARBONLINK_* value: name the first, on one line
         first = exc.errors()[0]
-        name = "CARBONLINK_" + "_".join(str(part) for part in first["loc"]).upper()
-        raise CliUsageError(f"{name}: {first['msg']}", code="CLI.SETTINGS") from exc
+        raise CliUsageError(f"{env_name(first['loc'])}: {first['msg']}", code="CLI.SETTINGS") from exc
+    except SettingsError as exc:  # a structured (JSON) variable that is not JSON
+        raise CliUsageError(str(exc).splitlines()[0], code="CLI.SETTINGS") from exc
+
+
+def evidence_log_url(settings: CarbonlinkSettings) -> str:
+    """``CARBONLINK_EVIDENCE_LOG``, else the gateway's embedded log (:data:`DEFAULT_EVIDENCE_LOG`)."""
+    return settings.transfers.evidence_log or DEFAULT_EVIDENCE_LOG
 
 
 def fail(exc: CarbonlinkError, code: int = EXIT_USAGE) -> typer.Exit:

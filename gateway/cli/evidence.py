@@ -6,7 +6,7 @@ preference: ``--jwks`` (the gateway's published JWKS: the independent check), ``
 gateway keyring), ``CARBONLINK_SIGNING_KEYS``, the development keyring (development only; these
 three not for ``--file``, which an auditor runs away from the gateway), and last the keys carried
 by the log or export itself, with a notice that the check then rests on them. The environment is
-read through ``gateway.cli._common.cli_settings`` only.
+read through ``gateway.cli._common.cli_settings`` (the settings tree) only.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from gateway.cli._common import (
     EXIT_OK,
     cli_settings,
     err,
+    evidence_log_url,
     fail,
     out,
     write_json,
@@ -56,7 +57,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable outpu
 
 def _log_url(log: str | None) -> str:
     """``--log``, else the configured log, else the gateway's embedded one."""
-    return log if log is not None else cli_settings().evidence_log
+    return log if log is not None else evidence_log_url(cli_settings())
 
 
 def _keyring_doc(path: Path | None) -> tuple[Any, str] | None:

@@ -52,7 +52,8 @@ def sandbox_command(
 
     try:
         if operator_token is None:
-            operator_token = cli_settings().sandbox_operator_token
+            configured = cli_settings().cli.sandbox_operator_token
+            operator_token = configured.get_secret_value() if configured is not None else None
     except CarbonlinkError as exc:
         raise fail(exc) from exc
     config = SandboxConfig(

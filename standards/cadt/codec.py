@@ -4,8 +4,8 @@
 ``CadtV2Codec`` (``cadt-v2``) reads and writes ``{"project": [...], "unit": [...], ...,
 "aef-t1-submission": [...], ...}``. Parsing validates in layers (:mod:`standards.cadt.validate`)
 and maps the records that passed; serializing lists every field the target cannot hold as a
-:class:`~standards.codec.Loss`. Picklists and the output profile are resolved on first use
-(``CARBONLINK_CADT_PICKLISTS``, ``CARBONLINK_CADT_PROFILE``) unless given.
+:class:`~standards.codec.Loss`. Picklists and the output profile, unless given, are the configured
+ones (:attr:`standards.Options.cadt_picklists` and :attr:`~standards.Options.cadt_profile`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import orjson
 
 from standards.cadt import mapping_v1, mapping_v2
 from standards.cadt.common import LossLog
-from standards.cadt.picklists import Picklists, resolve
+from standards.cadt.picklists import Picklists, configured_picklists
 from standards.cadt.profiles import Profile, default_profile
 from standards.cadt.rules import CATALOGUES
 from standards.cadt.spec import Version
@@ -44,15 +44,13 @@ class _CadtCodec(FormatCodec):
 
     @property
     def picklists(self) -> Picklists:
-        if self._picklists is None:
-            self._picklists = resolve(self.cadt_version)
-        return self._picklists
+        """The picklists given, else the configured ones (:func:`configured_picklists`)."""
+        return self._picklists if self._picklists is not None else configured_picklists(self.cadt_version)
 
     @property
     def profile(self) -> Profile:
-        if self._profile is None:
-            self._profile = default_profile(self.cadt_version)
-        return self._profile
+        """The profile given, else the configured one (:func:`default_profile`)."""
+        return self._profile if self._profile is not None else default_profile(self.cadt_version)
 
     def check(self, raw: Any, locate: Locator = default_locator) -> Validation:
         """Validate an already-decoded document; the records come back normalised."""

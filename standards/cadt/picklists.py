@@ -3,14 +3,14 @@
 A CADT node validates enforced fields against the picklists its governance body publishes
 (``GET /v{1,2}/governance/meta/pickList``), which may differ from the data dictionary. The
 bundled snapshots (``data/picklists-v1-1.7.24.json``, ``data/picklists-v2-2.0.2.json``) are the
-default; ``CARBONLINK_CADT_PICKLISTS`` names a JSON file, or the base URL of a CADT node, whose
-lists replace the bundled ones list by list (lists it does not name keep the snapshot values).
+default; :attr:`standards.Options.cadt_picklists` (``CARBONLINK_CADT_PICKLISTS`` at the edge) names a
+JSON file, or the base URL of a CADT node, whose lists replace the bundled ones list by list (lists
+it does not name keep the snapshot values).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,12 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
+from standards._options import current_options
 from standards.cadt.errors import CadtNodeUnavailable, PicklistError
 from standards.cadt.spec import DATA, RELEASES, Version, load_spec
 from standards.errors import InputError
 from standards.safeio import load_json, read_bytes
 
+#: The variable the edge reads into :attr:`standards.Options.cadt_picklists`.
 ENV_VAR = "CARBONLINK_CADT_PICKLISTS"
 PICKLIST_PATH = "/{version}/governance/meta/pickList"
 #: A picklist answer bigger than this is refused (the full v1 stub is about 20 kB).
@@ -153,10 +156,28 @@ def fetch_live(base_url: str, version: Version, *, api_key: str | None = None, t
 
 
 def resolve(version: Version, override: str | None = None) -> Picklists:
-    """Picklists per the override (a path or an ``http(s)://`` node URL), else ``$CARBONLINK_CADT_PICKLISTS``."""
-    source = override if override is not None else os.environ.get(ENV_VAR, "").strip()
+    """Picklists per the override (a path or an ``http(s)://`` node URL), else the options in force
+    (:attr:`standards.Options.cadt_picklists`, with :attr:`~standards.Options.cadt_api_key`)."""
+    options = current_options()
+    return _resolve(version, override if override is not None else options.cadt_picklists, options.cadt_api_key)
+
+
+def configured_picklists(version: Version) -> Picklists:
+    """:func:`resolve` on the options in force, once per process for each source (a node is asked once)."""
+    options = current_options()
+    return _configured(version, options.cadt_picklists, options.cadt_api_key)
+
+
+@cache
+def _configured(version: Version, source: str | None, api_key: SecretStr | None) -> Picklists:
+    return _resolve(version, source, api_key)
+
+
+def _resolve(version: Version, source: str | None, api_key: SecretStr | None) -> Picklists:
+    source = (source or "").strip()
     if not source:
         return bundled(version)
     if source.startswith(("http://", "https://")):
-        return fetch_live(source, version, api_key=os.environ.get("CARBONLINK_CADT_API_KEY") or None)
+        key = api_key.get_secret_value() if api_key is not None else None
+        return fetch_live(source, version, api_key=key or None)
     return from_file(source, version)

@@ -7,24 +7,26 @@ fallbacks for CN values the target lacks (``Voluntary Cancellation`` -> ``Cancel
 ``null`` to leave the field empty), the legacy input keys it accepts and the keys it writes.
 
 Bundled profiles live in ``data/profiles/``; the default for v2 is ``cadt-v2.0.2``.
-``CARBONLINK_CADT_PROFILE`` names another bundled profile or a JSON file of the same shape.
+:attr:`standards.Options.cadt_profile` (``CARBONLINK_CADT_PROFILE`` at the edge) names another
+bundled profile or a JSON file of the same shape.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from standards._options import current_options
 from standards.cadt.errors import PicklistError
 from standards.cadt.spec import DATA, Version
 from standards.errors import InputError
 from standards.safeio import load_json, read_bytes
 
+#: The variable the edge reads into :attr:`standards.Options.cadt_profile`.
 ENV_VAR = "CARBONLINK_CADT_PROFILE"
 DEFAULT_PROFILES: dict[Version, str] = {"v1": "cadt-v1.7.24", "v2": "cadt-v2.0.2"}
 _MISSING = object()
@@ -115,8 +117,9 @@ def load_profile(name_or_path: str) -> Profile:
 
 
 def default_profile(version: Version) -> Profile:
-    """``$CARBONLINK_CADT_PROFILE`` when it targets this version, else the bundled default."""
-    chosen = os.environ.get(ENV_VAR, "").strip()
+    """The configured profile (:attr:`standards.Options.cadt_profile`) when it targets this version,
+    else the bundled default."""
+    chosen = (current_options().cadt_profile or "").strip()
     if chosen:
         profile = load_profile(chosen)
         if profile.version == version:

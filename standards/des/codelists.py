@@ -3,14 +3,13 @@
 The lists come from the ITL WSDLs and code lists of the UK ETS registry
 (github.com/UKGovernmentBEIS/ukets-registry, ``uk-ets-itl-commons``), a registry that was connected
 to the ITL. Where a fact is uncertain (response-code ranges, ``partyType`` values, the special
-registry codes) the data file says so, and a deployment can point ``CARBONLINK_DES_CODELISTS`` at
-its own copy of the file.
+registry codes) the data file says so, and a deployment can point
+:attr:`standards.Options.des_code_lists` (``CARBONLINK_DES_CODELISTS`` at the edge) at its own copy.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -19,8 +18,10 @@ from typing import Any
 
 import pycountry
 
+from standards._options import current_options
 from standards.errors import MalformedInput
 
+#: The variable the edge reads into :attr:`standards.Options.des_code_lists`.
 ENV_VAR = "CARBONLINK_DES_CODELISTS"
 
 
@@ -156,7 +157,12 @@ class CodeLists:
         return None if name is None else str(name)
 
 
-@lru_cache(maxsize=1)
 def default_code_lists() -> CodeLists:
-    """The code lists in use: ``CARBONLINK_DES_CODELISTS`` if set, else the packaged file."""
-    return CodeLists.load(os.environ.get(ENV_VAR) or None)
+    """The code lists in use: :attr:`standards.Options.des_code_lists` if set, else the packaged file."""
+    return _code_lists(current_options().des_code_lists)
+
+
+@lru_cache(maxsize=8)
+def _code_lists(path: Path | None) -> CodeLists:
+    """Each file is read once per process (keyed on the option, never on the environment)."""
+    return CodeLists.load(path)

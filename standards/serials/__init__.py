@@ -17,7 +17,8 @@ the Climate Action Reserve serial number guide, and the UNDP registries' source 
 (github.com/undp/carbon-registry, github.com/undp/undp-national-carbon-registry); each layout
 names its source in ``reference`` and ``docs/serials.md`` lists them. Schemes nobody has published, such as the
 Article 6.4 mechanism registry's A6.4ER identifiers, are added from a JSON file
-(:func:`load_layouts`, or the ``CARBONLINK_SERIAL_LAYOUTS`` environment variable); see
+(:func:`load_layouts`, or :attr:`standards.Options.serial_layouts`, which the edge reads from
+``CARBONLINK_SERIAL_LAYOUTS``); see
 ``docs/serials.md``.
 """
 

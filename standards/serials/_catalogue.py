@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from standards._options import current_options
 from standards.safeio import load_json, read_bytes
 from standards.serials._builtin import builtin_layouts
 from standards.serials._errors import InvalidSerial, SerialLayoutError, UnknownSerialScheme
 from standards.serials._layout import Serial, SerialLayout
 
+#: The variable the edge reads into :attr:`standards.Options.serial_layouts`.
 LAYOUTS_ENV = "CARBONLINK_SERIAL_LAYOUTS"
 #: Longer text is refused before any pattern runs (real serials are under 120 characters).
 MAX_SERIAL_LENGTH = 512
@@ -121,20 +123,19 @@ def load_layouts(path: str | Path) -> list[SerialLayout]:
     return layouts_from_json(load_json(read_bytes(path), what=str(path)), source=str(path))
 
 
-_DEFAULT: SerialCatalogue | None = None
-
-
 def default_catalogue() -> SerialCatalogue:
-    """Built-in layouts, then those in the file named by ``CARBONLINK_SERIAL_LAYOUTS`` (if set)."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        catalogue = SerialCatalogue(builtin_layouts())
-        configured = os.environ.get(LAYOUTS_ENV)
-        if configured:
-            for layout in load_layouts(configured):
-                catalogue.add(layout)
-        _DEFAULT = catalogue
-    return _DEFAULT
+    """Built-in layouts, then those in :attr:`standards.Options.serial_layouts` (if set)."""
+    return _catalogue(current_options().serial_layouts)
+
+
+@lru_cache(maxsize=8)
+def _catalogue(layouts_file: Path | None) -> SerialCatalogue:
+    """One catalogue per layouts file, built on first use (keyed on the option, not the environment)."""
+    catalogue = SerialCatalogue(builtin_layouts())
+    if layouts_file is not None:
+        for layout in load_layouts(layouts_file):
+            catalogue.add(layout)
+    return catalogue
 
 
 def parse_serial(text: str, scheme: str | Iterable[str] | None = None, *,

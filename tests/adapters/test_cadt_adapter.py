@@ -19,6 +19,7 @@ from standards.cadt.codec import CadtV1Codec, CadtV2Codec
 from standards.cadt.picklists import bundled
 from standards.codec import Medium
 from standards.errors import MalformedInput, UnknownFormat, UnsafeInput
+from tests.support.edge import EdgeEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "standards" / "examples" / "cadt-v2-aef.json"
@@ -204,8 +205,8 @@ def test_hostile_workbooks_are_refused_with_codes() -> None:
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
-def test_xlsx_round_trip(version: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CARBONLINK_CADT_VERSION", version)
+def test_xlsx_round_trip(version: str, edge_env: EdgeEnvironment) -> None:
+    edge_env.setenv("CARBONLINK_CADT_VERSION", version)
     a = fresh()
     source = V1_BASE if version == "v1" else EXAMPLE
     parsed = a.parse(source.read_bytes(), medium=Medium.JSON)
@@ -220,14 +221,14 @@ def test_xlsx_round_trip(version: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert set(sheets) == expected
 
 
-def test_serialize_follows_the_version_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serialize_follows_the_version_switch(edge_env: EdgeEnvironment) -> None:
     parsed = fresh().parse(EXAMPLE.read_bytes(), medium=Medium.JSON)
     assert "aef-t3-actions" in json.loads(fresh().serialize(parsed.document, medium=Medium.JSON).data)
-    monkeypatch.setenv("CARBONLINK_CADT_VERSION", "v1")
+    edge_env.setenv("CARBONLINK_CADT_VERSION", "v1")
     out = fresh().serialize(parsed.document, medium=Medium.JSON)
     assert set(json.loads(out.data)) == {"projects", "units"}
     assert "actions" in {loss.field for loss in out.losses}
-    monkeypatch.setenv("CARBONLINK_CADT_VERSION", "v3")
+    edge_env.setenv("CARBONLINK_CADT_VERSION", "v3")
     with pytest.raises(UnknownFormat):
         fresh().serialize(parsed.document, medium=Medium.JSON)
 

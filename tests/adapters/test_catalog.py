@@ -16,7 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from adapters import AdapterCatalog, AdapterLoadError, NoSuchAdapter, RegistryAdapter, check_adapter, default_catalog
+from adapters import (
+    AdapterCatalog,
+    AdapterLoadError,
+    NoSuchAdapter,
+    Options,
+    RegistryAdapter,
+    check_adapter,
+    default_catalog,
+)
+from tests.support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -134,7 +143,20 @@ def test_builtin_adapters_satisfy_the_protocol() -> None:
         assert isinstance(adapter, RegistryAdapter)
 
 
-def test_carbonlink_adapters_env_limits_loading(tmp_path: Path) -> None:
+def test_carbonlink_adapters_env_limits_loading() -> None:
+    result = run_cli("formats", "--json", env={"CARBONLINK_ADAPTERS": "aef,canonical"})
+    assert result.returncode == 0, result.stderr
+    assert {f["name"] for f in json.loads(result.stdout)["formats"]} == {"aef", "canonical"}
+
+
+def test_the_adapter_filter_is_an_option_handed_down() -> None:
+    catalog = default_catalog(Options(names=frozenset({"aef", "canonical"})))
+    assert sorted(catalog.adapters) == ["aef", "canonical"]
+    assert "verra" in default_catalog()  # another filter, another catalogue
+
+
+@pytest.mark.e2e
+def test_carbonlink_adapters_env_limits_loading_in_a_process() -> None:
     env = {**os.environ, "CARBONLINK_ADAPTERS": "aef,canonical"}
     proc = subprocess.run([sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())",
                            "formats", "--json"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)

@@ -22,6 +22,7 @@ from standards.des.messages import Message, read_document, write_document
 from standards.des.schema import lxml_schema
 from standards.errors import InputTooLarge, MalformedInput, UnknownFormat, UnsafeInput, UnsupportedEncoding
 from standards.model import Action, ActionType, CanonicalDocument, Project, UnitBlock, UnitStatus
+from tests.support.edge import EdgeEnvironment
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "des-xml"
 XML = Medium.XML
@@ -282,8 +283,8 @@ def test_schema_location_hints_and_xinclude_are_not_followed(listener: _Listener
     assert listener.hits == 0
 
 
-def test_huge_input_is_refused_by_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CARBONLINK_MAX_INPUT_BYTES", "4096")
+def test_huge_input_is_refused_by_size(edge_env: EdgeEnvironment) -> None:
+    edge_env.setenv("CARBONLINK_MAX_INPUT_BYTES", "4096")
     with pytest.raises(InputTooLarge):
         adapter.parse(proposal() + b" " * 5000, medium=XML)
 

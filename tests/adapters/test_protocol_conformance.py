@@ -30,6 +30,7 @@ from adapters.gold_standard import adapter as gold_standard
 from adapters.spreadsheet import adapter as spreadsheet
 from adapters.undp_ncr import adapter as undp_ncr
 from adapters.verra import adapter as verra
+from tests.support.edge import EdgeEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,8 +87,8 @@ def test_installed_entry_points_and_builtins_give_no_duplicates() -> None:
     assert sorted(catalog.adapters) == sorted(alone.adapters)
 
 
-def test_carbonlink_adapters_filters_the_builtins_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CARBONLINK_ADAPTERS", "verra,aef")
+def test_carbonlink_adapters_filters_the_builtins_too(edge_env: EdgeEnvironment) -> None:
+    edge_env.setenv("CARBONLINK_ADAPTERS", "verra,aef")
     catalog = AdapterCatalog()
     catalog.load_builtins(skip=catalog.load_entry_points([]))
     assert sorted(catalog.adapters) == ["aef", "verra"]

@@ -32,6 +32,7 @@ from standards.codec import Medium, MessageKind
 from standards.errors import InputError, MalformedInput, TranslationError, UnsupportedEncoding
 from standards.findings import Finding
 from standards.model import Action, ActionType, CanonicalDocument, Metric, Project, UnitBlock, UnitStatus
+from tests.support.edge import EdgeEnvironment
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spreadsheet"
 MAPPINGS = Path(__file__).resolve().parents[2] / "adapters" / "mappings"
@@ -180,14 +181,14 @@ def test_yaml_aliases_and_unquoted_yaml_scalars_are_refused(tmp_path: Path) -> N
 
 
 def test_environment_selects_the_mapping_and_a_bad_one_fails_at_use(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(ENV_VAR, "credit-block-ledger")
+        edge_env: EdgeEnvironment, tmp_path: Path) -> None:
+    edge_env.setenv(ENV_VAR, "credit-block-ledger")
     assert SpreadsheetAdapter().mapping.name == "credit-block-ledger"
     custom = tmp_path / "mine.yaml"
     custom.write_text(yaml.safe_dump(mapping_dict("credit-block-ledger") | {"name": "mine"}), encoding="utf-8")
-    monkeypatch.setenv(ENV_VAR, str(custom))
+    edge_env.setenv(ENV_VAR, str(custom))
     assert SpreadsheetAdapter().mapping.name == "mine"
-    monkeypatch.setenv(ENV_VAR, str(tmp_path / "missing.yaml"))
+    edge_env.setenv(ENV_VAR, str(tmp_path / "missing.yaml"))
     lazy = SpreadsheetAdapter()  # loading must not fail: the registry would lose the adapter
     assert lazy.name == "spreadsheet" and "invalid" in lazy.description
     with pytest.raises(MappingError) as info:
@@ -604,8 +605,8 @@ def test_iter_records_is_lazy_and_reports_findings(blocks: SpreadsheetAdapter) -
 
 
 def test_streamed_workbook_over_the_limit_is_refused(ledger: SpreadsheetAdapter,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CARBONLINK_MAX_INPUT_BYTES", str(len(LEDGER_XLSX) - 1))
+                                                     edge_env: EdgeEnvironment) -> None:
+    edge_env.setenv("CARBONLINK_MAX_INPUT_BYTES", str(len(LEDGER_XLSX) - 1))
     for stream in (iter(_chunks(LEDGER_XLSX, 1000)), io.BytesIO(LEDGER_XLSX)):
         with pytest.raises(InputError) as info:
             list(ledger.iter_records(stream, medium=Medium.XLSX))

@@ -21,6 +21,7 @@ from standards.codec import Medium
 from standards.errors import MalformedInput, TranslationError, UnsafeInput, UnsupportedEncoding, ValidationFailed
 from standards.model import Action, ActionType, CanonicalDocument, Metric, Project, UnitBlock, UnitStatus
 from standards.tabular import read_csv_records
+from tests.support.edge import EdgeEnvironment
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "undp-ncr"
 JSON, CSV = Medium.JSON, Medium.CSV
@@ -88,10 +89,10 @@ def test_projects_map_with_their_authorization_time() -> None:
     assert project.status == "AUTHORISED" and project.status_date == date(2024, 3, 15)
 
 
-def test_profile_fills_what_the_registry_does_not_say(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_profile_fills_what_the_registry_does_not_say(edge_env: EdgeEnvironment) -> None:
     action = parse_json(registry_json(), UndpNcrAdapter(PROFILE)).document.actions[0]
     assert (action.registry, action.mitigation_type) == ("VUT01", "Emission reductions")
-    monkeypatch.setenv("CARBONLINK_UNDP_REGISTRY_SUFFIX", "02")
+    edge_env.setenv("CARBONLINK_UNDP_REGISTRY_SUFFIX", "02")
     assert adapter.parse(load("registry.json"), medium=JSON).document.actions[0].registry == "VUT02"
     with pytest.raises(ValueError):
         UndpProfile("1")

@@ -21,6 +21,7 @@ from standards.findings import Finding
 from standards.model import Action, ActionType, CanonicalDocument, UnitBlock, UnitStatus
 from standards.serials import build_serial, default_catalogue
 from tests.adapters.golden import assert_damage_is_coded, cadt_v2_records, check_golden, translate_or_findings
+from tests.support.edge import EdgeEnvironment
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "verra"
 CSV = Medium.CSV
@@ -375,9 +376,9 @@ def test_projects_layout_is_told_apart_by_its_columns() -> None:
     assert [p.project_id for p in result.document.projects] == ["VCS1"]
 
 
-def test_streams_may_exceed_the_whole_file_limit_but_not_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_streams_may_exceed_the_whole_file_limit_but_not_their_own(edge_env: EdgeEnvironment) -> None:
     data = fixture("transactions.csv")
-    monkeypatch.setenv("CARBONLINK_MAX_INPUT_BYTES", "100")
+    edge_env.setenv("CARBONLINK_MAX_INPUT_BYTES", "100")
     with pytest.raises(InputError) as info:
         adapter.parse(data, medium=CSV)
     assert info.value.code == "INPUT.TOO_LARGE"

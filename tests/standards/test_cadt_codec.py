@@ -29,6 +29,7 @@ from standards.model import (
     UnitStatus,
 )
 from tests.standards.strategies import documents
+from tests.support.edge import EdgeEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "standards" / "examples" / "cadt-v2-aef.json"
@@ -233,12 +234,12 @@ def test_legacy_keys_profile_writes_the_misspelt_keys_an_older_node_validates() 
     assert native["aef-t2-authorizations"][0]["aefT2AuthorizationsMetric"] == "GHC"  # values inherited
 
 
-def test_profile_from_a_file_named_in_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_profile_from_a_file_named_in_the_environment(tmp_path: Path, edge_env: EdgeEnvironment) -> None:
     custom = {"name": "node-x", "version": "v2", "extends": "cadt-v2.0.2",
               "values": {"aef_t2_authorizations_metric": {"GHG": "GHG", "non-GHG": "Non-GHG"}}}
     path = tmp_path / "profile.json"
     path.write_text(json.dumps(custom), encoding="utf-8")
-    monkeypatch.setenv("CARBONLINK_CADT_PROFILE", str(path))
+    edge_env.setenv("CARBONLINK_CADT_PROFILE", str(path))
     profile = default_profile("v2")
     assert profile.name == "node-x"
     c = CadtV2Codec(picklists=bundled("v2").merged({"aef_t2_authorizations_metric": ("GHG", "Non-GHG")}, "test"),
@@ -288,7 +289,7 @@ def test_v2_keeps_a_full_serial_and_v1_reports_it() -> None:
 
 
 @pytest.mark.parametrize("codec", [v1, v2], ids=["v1", "v2"])
-def test_unreadable_input_raises_coded_input_errors(codec: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_input_raises_coded_input_errors(codec: Any, edge_env: EdgeEnvironment) -> None:
     c = codec()
     with pytest.raises(MalformedInput) as malformed:
         c.parse(b'{"projects": [', medium=Medium.JSON)
@@ -297,7 +298,7 @@ def test_unreadable_input_raises_coded_input_errors(codec: Any, monkeypatch: pyt
         c.parse(b'{"units": ["\xff\xfe\xfa"]}', medium=Medium.JSON)
     with pytest.raises(UnknownFormat):
         c.parse(b"{}", medium=Medium.XML)
-    monkeypatch.setenv("CARBONLINK_MAX_INPUT_BYTES", "64")
+    edge_env.setenv("CARBONLINK_MAX_INPUT_BYTES", "64")
     with pytest.raises(InputTooLarge):
         c.parse(b'{"units": []' + b" " * 100 + b"}", medium=Medium.JSON)
 

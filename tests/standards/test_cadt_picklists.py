@@ -16,6 +16,7 @@ from standards.cadt.codec import CadtV1Codec, CadtV2Codec
 from standards.cadt.errors import CadtNodeUnavailable, PicklistError
 from standards.cadt.picklists import bundled, fetch_live, from_file, resolve
 from standards.codec import Medium
+from tests.support.edge import EdgeEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "standards" / "examples" / "cadt-v2-aef.json"
@@ -108,12 +109,12 @@ def test_live_node_picklists_replace_the_snapshot(cadt_node: str) -> None:
     assert errors[0].rule == "CADT.V2.PICKLIST" and "node http://127.0.0.1" in errors[0].message
 
 
-def test_live_v1_picklists_and_the_environment_switch(cadt_node: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CARBONLINK_CADT_PICKLISTS", cadt_node)
-    monkeypatch.setenv("CARBONLINK_CADT_API_KEY", "s3cret")
+def test_live_v1_picklists_and_the_environment_switch(cadt_node: str, edge_env: EdgeEnvironment) -> None:
+    edge_env.setenv("CARBONLINK_CADT_PICKLISTS", cadt_node)
+    edge_env.setenv("CARBONLINK_CADT_API_KEY", "s3cret")
     doc = json.loads(V1_BASE.read_text(encoding="utf-8"))
     doc["units"][0]["unitStatus"] = "Tokenized"
-    codec = CadtV1Codec()  # resolves $CARBONLINK_CADT_PICKLISTS on first use
+    codec = CadtV1Codec()  # the configured picklists (CARBONLINK_CADT_PICKLISTS at the edge)
     assert codec.validate(json.dumps(doc).encode(), medium=Medium.JSON).valid
     assert resolve("v1").values("unitStatus") == ("Held", "Retired", "Tokenized")
 
@@ -142,7 +143,7 @@ def test_unreachable_node_is_a_coded_error() -> None:
     assert exc.value.code == "CADT.NODE_UNAVAILABLE"
 
 
-def test_file_override_in_every_accepted_shape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_override_in_every_accepted_shape(tmp_path: Path, edge_env: EdgeEnvironment) -> None:
     plain = tmp_path / "plain.json"
     plain.write_text(json.dumps({"unit_status": ["Held"]}), encoding="utf-8")
     assert from_file(plain, "v2").values("unit_status") == ("Held",)
@@ -153,7 +154,7 @@ def test_file_override_in_every_accepted_shape(tmp_path: Path, monkeypatch: pyte
     both.write_text(json.dumps({"v1": {"unitType": ["Avoidance"]}, "v2": {"unit_type": ["Not Determined"]}}),
                     encoding="utf-8")
     assert from_file(both, "v1").values("unitType") == ("Avoidance",)
-    monkeypatch.setenv("CARBONLINK_CADT_PICKLISTS", str(both))
+    edge_env.setenv("CARBONLINK_CADT_PICKLISTS", str(both))
     assert resolve("v2").values("unit_type") == ("Not Determined",)
     assert resolve("v2").origin("unit_type") == f"file {both}"
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.settings import CarbonlinkSettings
+from standards import Options, use_options
 from standards.errors import CarbonlinkError, InputError
 from standards.serials import (
     InvalidSerial,
@@ -280,14 +279,21 @@ def test_layouts_load_from_a_json_file(tmp_path: Path) -> None:
     assert "a64er" in catalogue.schemes()
 
 
+def test_layouts_from_the_options(tmp_path: Path) -> None:
+    path = tmp_path / "layouts.json"
+    path.write_text(json.dumps(A64_CONFIG))
+    with use_options(Options(serial_layouts=path)):
+        assert parse_serial("A64-GHA-1002-2025-1-500").scheme == "a64er"
+    with pytest.raises(InvalidSerial):
+        parse_serial("A64-GHA-1002-2025-1-500")  # the defaults again: no such layout
+
+
 def test_layouts_from_the_environment_variable(tmp_path: Path) -> None:
     path = tmp_path / "layouts.json"
     path.write_text(json.dumps(A64_CONFIG))
-    code = ("from standards.serials import parse_serial; "
-            "print(parse_serial('A64-GHA-1002-2025-1-500').scheme)")
-    env = {**os.environ, "CARBONLINK_SERIAL_LAYOUTS": str(path)}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "a64er"
+    settings = CarbonlinkSettings.from_environ({"CARBONLINK_SERIAL_LAYOUTS": str(path)})
+    with settings.translation.in_force():  # what the CLI and the gateway app do with the variable set
+        assert parse_serial("A64-GHA-1002-2025-1-500").scheme == "a64er"
 
 
 BAD_LAYOUTS = [

@@ -33,6 +33,7 @@ from standards.tabular import (
     write_csv_bytes,
 )
 from tests.standards.aef_media_samples import rezip, sample_tables, zip_members
+from tests.support.edge import EdgeEnvironment
 
 CONTENT_TYPES = "[Content_Types].xml"
 DTD_SHEET = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">]>\n'
@@ -120,8 +121,8 @@ def test_empty_csv_is_refused() -> None:
         read_csv_records(b"\r\n\r\n")
 
 
-def test_files_over_the_size_limit(monkeypatch: pytest.MonkeyPatch, workbook: bytes) -> None:
-    monkeypatch.setenv("CARBONLINK_MAX_INPUT_BYTES", "1000")
+def test_files_over_the_size_limit(edge_env: EdgeEnvironment, workbook: bytes) -> None:
+    edge_env.setenv("CARBONLINK_MAX_INPUT_BYTES", "1000")
     with pytest.raises(InputTooLarge):
         read_csv_records(b"a,b\n" + b"1,2\n" * 400)
     with pytest.raises(InputTooLarge):
@@ -331,11 +332,11 @@ def test_pack_csv_directory(tmp_path: Path) -> None:
     assert unpack_csv_archive(pack_csv_directory(tmp_path)) == [("A.CSV", b"1"), ("b.csv", b"2")]
 
 
-def test_pack_refuses_empty_and_oversized_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pack_refuses_empty_and_oversized_folders(tmp_path: Path, edge_env: EdgeEnvironment) -> None:
     with pytest.raises(MalformedInput, match=r"no \.csv files"):
         pack_csv_directory(tmp_path)
     (tmp_path / "big.csv").write_bytes(b"x" * 5000)
-    monkeypatch.setenv("CARBONLINK_MAX_INPUT_BYTES", "1000")
+    edge_env.setenv("CARBONLINK_MAX_INPUT_BYTES", "1000")
     with pytest.raises(InputTooLarge):
         pack_csv_directory(tmp_path)
     with pytest.raises(MalformedInput, match="not a folder"):

@@ -6,6 +6,7 @@ with the app's lifespan running (directory refresh included). Log records at WAR
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,11 +17,9 @@ from gateway.settings import Settings
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
-    """The gateway settings named by the ``CARBONLINK_*`` variables of ``env`` (nothing else is read
-    from it; other settings keep their defaults or this process's environment)."""
-    fields = {name.removeprefix("CARBONLINK_").lower(): value for name, value in env.items()
-              if name.startswith("CARBONLINK_")}
-    return Settings(**fields)  # type: ignore[arg-type]  # pydantic coerces the strings
+    """The gateway settings a ``carbonlink serve`` process would read with the ``CARBONLINK_*``
+    variables of ``env`` set on top of this process's environment (sections included)."""
+    return Settings.from_environ({**os.environ, **env})
 
 
 class InProcessGateway:
