@@ -92,7 +92,7 @@ class RateLimitPolicy(BaseModel):
 
 
 class TransferSettings(BaseModel):
-    """The transfer path's section of :class:`Settings` (env vars ``CARBONLINK_<NAME>``, flat)."""
+    """The transfer path's section of :class:`CarbonlinkSettings` (env vars ``CARBONLINK_<NAME>``, flat)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
