@@ -12,6 +12,7 @@ from lxml import etree
 
 from adapters.des_xml._nodes import _json_value, _location, _message_nodes, _Node, _party
 from adapters.des_xml._rules import (
+    FORMAT,
     MAX_FINDINGS,
     R_ACCOUNT_TYPE,
     R_APPROXIMATE,
@@ -39,7 +40,6 @@ from adapters.des_xml._rules import (
     R_VERSION,
     RULES,
     SOAP_ENVELOPES,
-    STANDARD,
 )
 from adapters.des_xml._writer import _Writer
 from standards import (
@@ -76,7 +76,7 @@ from standards.des.schema import NAMESPACE, schema_problems
 class DesXmlAdapter(FormatCodec):
     """Kyoto DES ProposalRequest / NotificationRequest, document-literal XML."""
 
-    name = STANDARD
+    name = FORMAT
     version = "1.0.0"
     description = ("Kyoto Protocol DES 1.1.2 messages (ProposalRequest with unit blocks, NotificationRequest "
                    "with evaluation results) as document-literal XML; Kyoto units only")

@@ -19,10 +19,10 @@ from adapters.undp_ncr._rules import (
     BLOCK_FIELDS,
     BLOCK_STATUS,
     CROSS_BORDER,
+    FORMAT,
     PROJECT_FIELDS,
     RULES,
     SCHEME,
-    STANDARD,
     TRANSACTION_FIELDS,
     TRANSACTION_STATUS,
     UNCONFIGURED_PARTY,
@@ -69,7 +69,7 @@ from standards.serials import InvalidSerial, Serial, build_serial, default_catal
 class UndpNcrAdapter(_EntityReader):
     """UNDP National Carbon Registry v2: entity JSON and the AEF actions CSV export."""
 
-    name = STANDARD
+    name = FORMAT
     version = "1.0.0"
     description = ("UNDP National Carbon Registry v2 (Article 6 edition): credit blocks, transactions and "
                    "projects as entity JSON; the AEF actions export as CSV; ITMO-style block serials")

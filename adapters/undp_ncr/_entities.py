@@ -8,6 +8,7 @@ from adapters.undp_ncr._aef_export import _AefExport
 from adapters.undp_ncr._rules import (
     BLOCK_STATUS,
     CROSS_BORDER,
+    FORMAT,
     R_CODE,
     R_COUNTRY,
     R_DUPLICATE,
@@ -19,7 +20,6 @@ from adapters.undp_ncr._rules import (
     R_TYPE,
     R_VINTAGE,
     SCHEME,
-    STANDARD,
     TRANSACTION_STATUS,
     TRANSACTION_TYPES,
     VOLUNTARY,
@@ -122,7 +122,7 @@ class _EntityReader(_AefExport, FormatCodec):
         _require(record, ("refId", "title"), "project")
         authorized = record.get("projectAuthorizationTime")
         project = Project(
-            registry=STANDARD, project_id=_text(record["refId"], "refId"), name=_text(record["title"], "title"),
+            registry=FORMAT, project_id=_text(record["refId"], "refId"), name=_text(record["title"], "title"),
             developer=None if record.get("companyId") is None else _text(record["companyId"], "companyId"),
             sector=_opt_text(record, "sector"), project_type=_opt_text(record, "sectoralScope"),
             status=_opt_text(record, "projectProposalStage"),

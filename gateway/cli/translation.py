@@ -83,9 +83,9 @@ def _catalogues(catalog: AdapterCatalog) -> list[RuleCatalogue]:
     seen: dict[str, RuleCatalogue] = {}
     for adapter in catalog:
         if isinstance(adapter, RuleSource):
-            seen.setdefault(adapter.rules.standard, adapter.rules)
+            seen.setdefault(adapter.rules.format, adapter.rules)
     for catalogue in (notices.CATALOGUE, crediting.CATALOGUE):
-        seen.setdefault(catalogue.standard, catalogue)
+        seen.setdefault(catalogue.format, catalogue)
     return list(seen.values())
 
 
@@ -199,9 +199,9 @@ def rules_command(
 ) -> None:
     """List every validation rule: id, severity, layer, title and the clause it enforces."""
     only = chosen_format(format_name, standard, None)
-    catalogues = [c for c in _catalogues(default_catalog()) if only in (None, c.standard)]
+    catalogues = [c for c in _catalogues(default_catalog()) if only in (None, c.format)]
     # "format" is the format's name; "standard" is its old key, kept for the scripts that read it.
-    rows = [{"rule": r.id, "format": r.standard, "standard": r.standard, "severity": r.severity.value,
+    rows = [{"rule": r.id, "format": r.format, "standard": r.format, "severity": r.severity.value,
              "layer": r.layer.value, "title": r.title, "reference": r.reference} for c in catalogues for r in c]
     if as_json:
         write_json(rows, indent=2)
