@@ -309,7 +309,7 @@ class DesXmlAdapter(FormatCodec):
         quantity = Decimal(end - start + 1)
         origin = block["originatingRegistryCode"]
         project = block.get("projectIdentifier")
-        units = UnitBlock(registry=origin, serial_first=start, serial_last=end, quantity=quantity,
+        units = UnitBlock(registry=origin, first_id=start, last_id=end, quantity=quantity,
                           unit_type=codes.unit_type(block["unitType"]), status=UnitStatus.PENDING,
                           project_id=None if project is None else str(project), country=_party(origin, codes))
         return Action(action_type=ActionType(canonical), subtype=subtype, date=date,

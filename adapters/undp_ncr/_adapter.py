@@ -201,7 +201,7 @@ class UndpNcrAdapter(_EntityReader):
 
     def _write_block(self, unit: UnitBlock) -> dict[str, Any]:
         native = _native(unit)
-        serial = self._serial_for(unit.serial, unit.serial_first, unit.serial_last, unit.project_id, unit.vintage,
+        serial = self._serial_for(unit.serial, unit.first_id, unit.last_id, unit.project_id, unit.vintage,
                                   None, unit.country, None)
         if unit.owner is None or unit.project_id is None:
             raise _Refused("the UNDP registry needs the block's owner and project")
@@ -231,7 +231,7 @@ class UndpNcrAdapter(_EntityReader):
         native = _native(action)
         if not action.message_id:
             raise _Refused("the UNDP registry needs a transaction id (message_id)")
-        serial = self._serial_for(units.serial, units.serial_first, units.serial_last, units.project_id,
+        serial = self._serial_for(units.serial, units.first_id, units.last_id, units.project_id,
                                   units.vintage if units.vintage is not None else action.vintage,
                                   action.cooperative_approach, units.country, action.first_transferring_party)
         native["id"] = _keep(native, "id", action.message_id, str)
