@@ -195,7 +195,8 @@ class AuthorizedEntity(_Record):
 
     authorization_date: date
     name: NonEmpty
-    country: str | None = None
+    #: Country of incorporation (AEF T5), ISO 3166-1 alpha-3.
+    country: Party | None = None
     entity_id: NonEmpty
     cooperative_approach: str
     conditions: str | None = None
@@ -223,7 +224,8 @@ class Project(_Record):
     registry: str | None = None
     project_id: NonEmpty
     name: str | None = None
-    country: str | None = None
+    #: Host country, ISO 3166-1 alpha-3 (adapters read names through :mod:`standards.parties`).
+    country: Party | None = None
     developer: str | None = None
     sector: str | None = None
     project_type: str | None = None
