@@ -5,12 +5,14 @@ canonical model, findings and rule declaration, the codec base, ITMO identifiers
 serial numbers, safe tabular (CSV/XLSX) reading and writing, safe input helpers, digests and errors.
 """
 
+import typing as _typing
+
 from standards.codec import (
     FormatCodec,
     Loss,
     Medium,
-    MessageKind,
     ParseResult,
+    RecordKind,
     SerializeResult,
     collect_losses,
     extra_losses,
@@ -106,10 +108,10 @@ __all__ = [
     "LossyTranslation",
     "MalformedInput",
     "Medium",
-    "MessageKind",
     "Metric",
     "ParseResult",
     "Project",
+    "RecordKind",
     "Report",
     "Rule",
     "RuleCatalogue",
@@ -157,3 +159,12 @@ __all__ = [
     "to_alpha3",
     "write_csv_bytes",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """``MessageKind``, the deprecated old name of ``RecordKind`` (see :mod:`standards.codec`)."""
+    if name == "MessageKind":
+        from standards import codec as _codec
+
+        return _codec.MessageKind
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -35,8 +35,8 @@ from standards import (
     CanonicalDocument,
     Loss,
     Medium,
-    MessageKind,
     Project,
+    RecordKind,
     Serial,
     UnitBlock,
     UnitStatus,
@@ -50,8 +50,8 @@ class ApxAdapter(CsvExportAdapter):
     name = "apx"
     version = "1.0.0"
     description = "APX-family registry reports: American Carbon Registry, Climate Action Reserve, ART TREES"
-    reads = frozenset({MessageKind.ISSUANCES, MessageKind.RETIREMENTS, MessageKind.CANCELLATIONS,
-                       MessageKind.UNIT_BLOCKS, MessageKind.PROJECTS})
+    reads = frozenset({RecordKind.ISSUANCES, RecordKind.RETIREMENTS, RecordKind.CANCELLATIONS,
+                       RecordKind.UNIT_BLOCKS, RecordKind.PROJECTS})
     writes = reads
     media = (Medium.CSV,)
     rules = _rules()

@@ -52,8 +52,8 @@ from standards import (
     Location,
     MalformedInput,
     Medium,
-    MessageKind,
     ParseResult,
+    RecordKind,
     Rule,
     SerializeResult,
     UnitBlock,
@@ -80,8 +80,8 @@ class DesXmlAdapter(FormatCodec):
     version = "1.0.0"
     description = ("Kyoto Protocol DES 1.1.2 messages (ProposalRequest with unit blocks, NotificationRequest "
                    "with evaluation results) as document-literal XML; Kyoto units only")
-    reads = frozenset({MessageKind.ACTIONS, MessageKind.ISSUANCES, MessageKind.TRANSFERS,
-                       MessageKind.CANCELLATIONS, MessageKind.RETIREMENTS, MessageKind.UNIT_BLOCKS})
+    reads = frozenset({RecordKind.ACTIONS, RecordKind.ISSUANCES, RecordKind.TRANSFERS,
+                       RecordKind.CANCELLATIONS, RecordKind.RETIREMENTS, RecordKind.UNIT_BLOCKS})
     writes = reads
     media: tuple[Medium, ...] = (Medium.XML,)
     rules = RULES

@@ -35,9 +35,9 @@ from standards import (
     Finding,
     Location,
     Medium,
-    MessageKind,
     ParseResult,
     Project,
+    RecordKind,
     RuleCatalogue,
     SerializeResult,
     Severity,
@@ -54,8 +54,8 @@ class GoldStandardAdapter(_GoldStandardCsv):
     name = REGISTRY
     version = "1.0.0"
     description = "Gold Standard Impact Registry: issuance/retirement CSV exports, projects, public API JSON"
-    reads = frozenset({MessageKind.ISSUANCES, MessageKind.RETIREMENTS, MessageKind.UNIT_BLOCKS,
-                       MessageKind.PROJECTS})
+    reads = frozenset({RecordKind.ISSUANCES, RecordKind.RETIREMENTS, RecordKind.UNIT_BLOCKS,
+                       RecordKind.PROJECTS})
     writes = reads
     media = (Medium.CSV, Medium.JSON)
     rules = _rules()

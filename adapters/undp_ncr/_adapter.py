@@ -51,9 +51,9 @@ from standards import (
     InputTooLarge,
     Loss,
     Medium,
-    MessageKind,
     ParseResult,
     Project,
+    RecordKind,
     SerializeResult,
     UnitBlock,
     UnitStatus,
@@ -73,8 +73,8 @@ class UndpNcrAdapter(_EntityReader):
     version = "1.0.0"
     description = ("UNDP National Carbon Registry v2 (Article 6 edition): credit blocks, transactions and "
                    "projects as entity JSON; the AEF actions export as CSV; ITMO-style block serials")
-    reads = frozenset({MessageKind.UNIT_BLOCKS, MessageKind.TRANSFERS, MessageKind.RETIREMENTS,
-                       MessageKind.ISSUANCES, MessageKind.ACTIONS, MessageKind.PROJECTS})
+    reads = frozenset({RecordKind.UNIT_BLOCKS, RecordKind.TRANSFERS, RecordKind.RETIREMENTS,
+                       RecordKind.ISSUANCES, RecordKind.ACTIONS, RecordKind.PROJECTS})
     writes = reads
     media = (Medium.JSON, Medium.CSV, Medium.XLSX)
     rules = RULES

@@ -42,8 +42,8 @@ from standards import (
     Location,
     Loss,
     Medium,
-    MessageKind,
     Project,
+    RecordKind,
     UnitBlock,
     UnitStatus,
     collect_losses,
@@ -57,8 +57,8 @@ class VerraAdapter(CsvExportAdapter):
     name = "verra"
     version = "1.0.0"
     description = "Verra VCS registry exports: VCU issuances and retirements/cancellations, projects"
-    reads = frozenset({MessageKind.ISSUANCES, MessageKind.RETIREMENTS, MessageKind.CANCELLATIONS,
-                       MessageKind.UNIT_BLOCKS, MessageKind.PROJECTS})
+    reads = frozenset({RecordKind.ISSUANCES, RecordKind.RETIREMENTS, RecordKind.CANCELLATIONS,
+                       RecordKind.UNIT_BLOCKS, RecordKind.PROJECTS})
     writes = reads
     media = (Medium.CSV,)
     rules = RULES

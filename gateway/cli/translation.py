@@ -26,6 +26,7 @@ from gateway.cli._common import (
     usage_error,
     write_json,
 )
+from gateway.protocol import carried_kinds
 from standards.codec import Medium
 from standards.errors import CarbonlinkError, InputError, TranslationError, UnknownFormat, ValidationFailed
 from standards.findings import Finding, RuleCatalogue, Severity
@@ -235,10 +236,13 @@ def formats_command(as_json: Annotated[bool, typer.Option("--json", help="Print 
                     ) -> None:
     """List every format (built-in and plugin adapters) with version and capabilities."""
     catalog = default_catalog()
+    # "reads"/"writes": record kinds; "sends"/"receives": the message kinds the gateway derives from them
     rows = [{"name": a.name, "version": a.version, "description": a.description,
              "distribution": catalog.distributions.get(a.name, ""),
              "media": [m.value for m in a.media], "reads": sorted(k.value for k in a.reads),
-             "writes": sorted(k.value for k in a.writes)} for a in catalog]
+             "writes": sorted(k.value for k in a.writes),
+             "sends": sorted(k.value for k in carried_kinds(a.reads)),
+             "receives": sorted(k.value for k in carried_kinds(a.writes))} for a in catalog]
     problems = [{"entry_point": p.entry_point, "problem": p.message} for p in catalog.problems]
     if as_json:
         write_json({"formats": rows, "problems": problems}, indent=2)

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import itertools
 
+from gateway.protocol import MessageKind
 from gateway.transfers._plan import Plan, SourceMessage
 from gateway.transfers._router import Router
 from gateway.transfers._translator import Translator
 from gateway.transfers.errors import KindMismatch, SenderMismatch
 from gateway.trust.directory import Participant
-from standards.codec import MessageKind
 from standards.errors import CarbonlinkError, ValidationFailed
 from standards.findings import Finding, Layer, Location, Rule, RuleCatalogue, Severity
 from standards.model import CanonicalDocument, UnitBlock

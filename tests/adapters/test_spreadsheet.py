@@ -28,7 +28,7 @@ from adapters.spreadsheet_mapping import (
     mapping_json_schema,
 )
 from adapters.translate import translate
-from standards.codec import Medium, MessageKind
+from standards.codec import Medium, RecordKind
 from standards.errors import InputError, MalformedInput, TranslationError, UnsupportedEncoding
 from standards.findings import Finding
 from standards.model import Action, ActionType, CanonicalDocument, Metric, Project, UnitBlock, UnitStatus
@@ -81,8 +81,8 @@ def test_built_in_mappings_load_and_declare_what_they_read() -> None:
     assert DEFAULT_MAPPING in builtin_mappings()
     ledger = SpreadsheetAdapter("ministry-itmo-ledger")
     blocks = SpreadsheetAdapter("credit-block-ledger")
-    assert MessageKind.TRANSFERS in ledger.reads and MessageKind.UNIT_BLOCKS not in ledger.reads
-    assert blocks.reads == blocks.writes == frozenset({MessageKind.UNIT_BLOCKS})
+    assert RecordKind.TRANSFERS in ledger.reads and RecordKind.UNIT_BLOCKS not in ledger.reads
+    assert blocks.reads == blocks.writes == frozenset({RecordKind.UNIT_BLOCKS})
     assert "ministry-itmo-ledger" in ledger.description
 
 
@@ -429,7 +429,7 @@ def test_other_record_kinds_through_an_inline_mapping() -> None:
                     {"column": "País", "field": "country", "party_format": "name"},
                     {"column": "Registrado", "field": "status_date", "date_format": "d/m/yyyy"}],
     })
-    assert projects.reads == frozenset({MessageKind.PROJECTS})
+    assert projects.reads == frozenset({RecordKind.PROJECTS})
     data = "Código;Nombre;País;Registrado\nP-001;Parque eólico;CL;5/1/2024\n".encode()
     result = projects.parse(data, medium=Medium.CSV)
     assert result.findings == []
