@@ -6,12 +6,14 @@ catalogue, translation, and the kit the built-in registry-export adapters are ma
 (:class:`CsvExportAdapter` with its layouts, row findings and value readers).
 """
 
+import typing as _typing
+
 from adapters._catalog import BUILTIN_ADAPTERS, GROUP, AdapterCatalog, check_adapter, default_catalog
 from adapters._options import DEFAULT_OPTIONS, Options, current_options, use_options
 from adapters._rules import RuleDeclarer, rule_declarer
 from adapters._streams import as_binary_stream, byte_chunks
 from adapters.errors import AdapterError, AdapterLoadError, NoSuchAdapter
-from adapters.protocol import ByteStream, MessageKind, RegistryAdapter, RuleSource, StreamingAdapter
+from adapters.protocol import ByteStream, RecordKind, RegistryAdapter, RuleSource, StreamingAdapter
 from adapters.registry_exports import (
     CsvExportAdapter,
     ExportFile,
@@ -47,10 +49,10 @@ __all__ = [
     "ByteStream",
     "CsvExportAdapter",
     "ExportFile",
-    "MessageKind",
     "NoSuchAdapter",
     "Options",
     "Record",
+    "RecordKind",
     "RegistryAdapter",
     "RowFindings",
     "RowMapper",
@@ -83,3 +85,12 @@ __all__ = [
     "translate",
     "use_options",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """``MessageKind``, the deprecated old name of ``RecordKind`` (see :mod:`standards.codec`)."""
+    if name == "MessageKind":
+        from standards import codec as _codec
+
+        return _codec.MessageKind
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,6 +14,7 @@ Two capabilities are optional, each a protocol checked with ``isinstance``:
 
 from __future__ import annotations
 
+import typing as _typing
 from collections.abc import Iterable, Iterator
 from typing import IO, Protocol, TypeAlias, runtime_checkable
 
@@ -23,14 +24,14 @@ from standards import (
     CanonicalDocument,
     Finding,
     Medium,
-    MessageKind,
     ParseResult,
+    RecordKind,
     Report,
     RuleCatalogue,
     SerializeResult,
 )
 
-__all__ = ["ByteStream", "MessageKind", "RegistryAdapter", "RuleSource", "StreamingAdapter"]
+__all__ = ["ByteStream", "RecordKind", "RegistryAdapter", "RuleSource", "StreamingAdapter"]
 
 #: What a streaming read takes: a binary file object or an iterable of byte chunks.
 ByteStream: TypeAlias = IO[bytes] | Iterable[bytes]
@@ -59,10 +60,10 @@ class RegistryAdapter(Protocol):
     def description(self) -> str: ...
 
     @property
-    def reads(self) -> frozenset[MessageKind]: ...
+    def reads(self) -> frozenset[RecordKind]: ...
 
     @property
-    def writes(self) -> frozenset[MessageKind]: ...
+    def writes(self) -> frozenset[RecordKind]: ...
 
     @property
     def media(self) -> tuple[Medium, ...]: ...
@@ -93,3 +94,12 @@ class StreamingAdapter(Protocol):
 
     def iter_records(self, stream: ByteStream, *, medium: Medium, findings: list[Finding] | None = None,
                      limit: int | None = None) -> Iterator[BaseModel]: ...
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """``MessageKind``, the deprecated old name of ``RecordKind`` (see :mod:`standards.codec`)."""
+    if name == "MessageKind":
+        from standards import codec as _codec
+
+        return _codec.MessageKind
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -83,8 +83,8 @@ def cadt_v2_unit(block: UnitBlock) -> dict[str, Any]:
     quantity, status, status_date = block.quantity, block.status, block.status_date
     record: dict[str, Any] = {
         "unitSerialId": block.serial,
-        "unitStartBlock": str(block.serial_first),
-        "unitEndBlock": str(block.serial_last),
+        "unitStartBlock": str(block.first_id),
+        "unitEndBlock": str(block.last_id),
         "unitCount": None if quantity is None else int(quantity),
         "unitType": "Reduction - nature",
         "unitVintageYear": block.vintage,

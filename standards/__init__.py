@@ -5,13 +5,15 @@ canonical model, findings and rule declaration, the codec base, ITMO identifiers
 serial numbers, safe tabular (CSV/XLSX) reading and writing, safe input helpers, digests and errors.
 """
 
+import typing as _typing
+
 from standards._options import DEFAULT_OPTIONS, Options, current_options, use_options
 from standards.codec import (
     FormatCodec,
     Loss,
     Medium,
-    MessageKind,
     ParseResult,
+    RecordKind,
     SerializeResult,
     collect_losses,
     extra_losses,
@@ -108,11 +110,11 @@ __all__ = [
     "LossyTranslation",
     "MalformedInput",
     "Medium",
-    "MessageKind",
     "Metric",
     "Options",
     "ParseResult",
     "Project",
+    "RecordKind",
     "Report",
     "Rule",
     "RuleCatalogue",
@@ -162,3 +164,12 @@ __all__ = [
     "use_options",
     "write_csv_bytes",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """``MessageKind``, the deprecated old name of ``RecordKind`` (see :mod:`standards.codec`)."""
+    if name == "MessageKind":
+        from standards import codec as _codec
+
+        return _codec.MessageKind
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from standards.codec import FormatCodec, Medium, MessageKind, ParseResult, SerializeResult
+from standards.codec import FormatCodec, Medium, ParseResult, RecordKind, SerializeResult
 from standards.errors import MalformedInput
 from standards.findings import Layer, Location, RuleCatalogue, Severity, json_pointer
 from standards.model import CanonicalDocument
@@ -20,8 +20,8 @@ class CanonicalCodec(FormatCodec):
     name = "canonical"
     version = "1.0.0"
     description = "carbonlink canonical model (JSON)"
-    reads = frozenset(MessageKind)
-    writes = frozenset(MessageKind)
+    reads = frozenset(RecordKind)
+    writes = frozenset(RecordKind)
     media = (Medium.JSON,)
     rules = CATALOGUE
 

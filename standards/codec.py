@@ -7,17 +7,23 @@ one pipeline: ``parse`` a source into a :class:`~standards.model.CanonicalDocume
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePath
+from typing import Any
 
 from standards.errors import UnknownFormat
 from standards.findings import Finding, Report
 from standards.model import CanonicalDocument
 
 
-class MessageKind(StrEnum):
-    """What kinds of records a format reads or writes."""
+class RecordKind(StrEnum):
+    """The kinds of data records a format reads or writes: an adapter's ``reads`` and ``writes``.
+
+    Not to be confused with the gateway's message kinds (:class:`gateway.protocol.MessageKind`:
+    what one relayed message is), which the gateway derives from these (``gateway.protocol.CARRIED_AS``).
+    """
 
     SUBMISSIONS = "submissions"
     AUTHORIZATIONS = "authorizations"
@@ -27,13 +33,11 @@ class MessageKind(StrEnum):
     PROJECTS = "projects"
     ISSUANCES = "issuances"
     UNIT_BLOCKS = "unit-blocks"
+    #: Records of units transferred, retired or cancelled (actions of those types, or unit blocks in that
+    #: state), as a registry's transfer, retirement or cancellation reports list them.
     TRANSFERS = "transfers"
     RETIREMENTS = "retirements"
     CANCELLATIONS = "cancellations"
-    #: Notices about an earlier relayed message (docs/transfers.md, "Notices"): the receiver's
-    #: acceptance or rejection, and the sender's completion or termination.
-    ACCEPTANCES = "acceptances"
-    COMPLETIONS = "completions"
 
 
 class Medium(StrEnum):
@@ -129,8 +133,8 @@ class FormatCodec:
     name: str = ""
     version: str = "0"
     description: str = ""
-    reads: frozenset[MessageKind] = frozenset()
-    writes: frozenset[MessageKind] = frozenset()
+    reads: frozenset[RecordKind] = frozenset()
+    writes: frozenset[RecordKind] = frozenset()
     media: tuple[Medium, ...] = ()
 
     def check_medium(self, medium: Medium) -> None:
@@ -148,3 +152,14 @@ class FormatCodec:
         """Validate native bytes: by default, the findings of :meth:`parse`."""
         result = self.parse(data, medium=medium)
         return Report(standard=self.name, findings=result.findings, records=result.document.record_count())
+
+
+def __getattr__(name: str) -> Any:
+    """``MessageKind``: the old name of :class:`RecordKind` (deprecated), for adapters written before
+    record kinds and the gateway's message kinds were told apart."""
+    if name == "MessageKind":
+        warnings.warn("standards.codec.MessageKind is deprecated: an adapter's reads/writes are RecordKind; "
+                      "message kinds are the gateway's (gateway.protocol.MessageKind)", DeprecationWarning,
+                      stacklevel=2)
+        return RecordKind
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

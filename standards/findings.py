@@ -7,6 +7,7 @@ once in a :class:`RuleCatalogue`; ``carbonlink rules`` prints every catalogue.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -67,14 +68,21 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A catalogued check: stable ``id``, default severity, layer, and the clause it enforces."""
+    """A catalogued check: stable ``id``, default severity, layer, the clause it enforces, and the
+    ``format`` (adapter name) whose catalogue declares it."""
 
     id: str
     severity: Severity
     layer: Layer
     title: str
     reference: str
-    standard: str
+    format: str
+
+    @property
+    def standard(self) -> str:
+        """Deprecated: the old name of :attr:`format`."""
+        warnings.warn("Rule.standard is deprecated; use Rule.format", DeprecationWarning, stacklevel=2)
+        return self.format
 
     def finding(self, message: str, location: Location, *, cause: object | None = None,
                 severity: Severity | None = None) -> Finding:
@@ -112,16 +120,23 @@ RuleSpec = tuple[str, Severity, Layer, str, str]
 
 
 class RuleCatalogue:
-    """The rules of one standard, keyed by stable id."""
+    """The rules of one format (an adapter's name, e.g. ``aef``), keyed by stable id."""
 
-    def __init__(self, standard: str) -> None:
-        self.standard = standard
+    def __init__(self, format: str) -> None:
+        self.format = format
         self._rules: dict[str, Rule] = {}
+
+    @property
+    def standard(self) -> str:
+        """Deprecated: the old name of :attr:`format`."""
+        warnings.warn("RuleCatalogue.standard is deprecated; use RuleCatalogue.format", DeprecationWarning,
+                      stacklevel=2)
+        return self.format
 
     def add(self, rule_id: str, *, severity: Severity, layer: Layer, title: str, reference: str) -> Rule:
         if rule_id in self._rules:
             raise ValueError(f"rule {rule_id} declared twice")
-        rule = Rule(rule_id, severity, layer, title, reference, self.standard)
+        rule = Rule(rule_id, severity, layer, title, reference, self.format)
         self._rules[rule_id] = rule
         return rule
 

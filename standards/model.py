@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from standards.itmo import ItmoBlock
 
@@ -70,13 +70,29 @@ class _Record(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
+#: Block bounds under the names canonical JSON used before ``first_id``/``last_id``: still read.
+_OLD_BOUND_NAMES = {"serial_first": "first_id", "serial_last": "last_id"}
+
+
+def _old_bound_names(schema: dict[str, Any]) -> None:
+    """List the old block-bound names in the JSON Schema too (deprecated), so old documents validate."""
+    properties = schema.get("properties", {})
+    for old, new in _OLD_BOUND_NAMES.items():
+        if new in properties:
+            properties[old] = {**properties[new], "title": f"{old} (old name of {new})", "deprecated": True}
+
+
 class UnitBlock(_Record):
     """A block of serial-numbered units in one registry (a credit block or an ITMO's underlying units)."""
 
+    model_config = ConfigDict(json_schema_extra=_old_bound_names)
+
     registry: str | None = None
     serial: str | None = None
-    serial_first: int | None = Field(default=None, ge=0)
-    serial_last: int | None = Field(default=None, ge=0)
+    #: Block bounds: the first and last unit serial number of the block (AEF "First ID"/"Last ID").
+    #: Documents written before the rename (``serial_first``/``serial_last``) are still read.
+    first_id: int | None = Field(default=None, ge=0, validation_alias=AliasChoices("first_id", "serial_first"))
+    last_id: int | None = Field(default=None, ge=0, validation_alias=AliasChoices("last_id", "serial_last"))
     quantity: Decimal | None = None
     vintage: Year | None = None
     unit_type: str | None = None
@@ -96,9 +112,9 @@ class UnitBlock(_Record):
 
     @property
     def range_length(self) -> int | None:
-        if self.serial_first is None or self.serial_last is None:
+        if self.first_id is None or self.last_id is None:
             return None
-        return self.serial_last - self.serial_first + 1
+        return self.last_id - self.first_id + 1
 
 
 class _ItmoHolding(_Record):
@@ -179,7 +195,8 @@ class AuthorizedEntity(_Record):
 
     authorization_date: date
     name: NonEmpty
-    country: str | None = None
+    #: Country of incorporation (AEF T5), ISO 3166-1 alpha-3.
+    country: Party | None = None
     entity_id: NonEmpty
     cooperative_approach: str
     conditions: str | None = None
@@ -207,7 +224,8 @@ class Project(_Record):
     registry: str | None = None
     project_id: NonEmpty
     name: str | None = None
-    country: str | None = None
+    #: Host country, ISO 3166-1 alpha-3 (adapters read names through :mod:`standards.parties`).
+    country: Party | None = None
     developer: str | None = None
     sector: str | None = None
     project_type: str | None = None

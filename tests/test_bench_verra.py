@@ -22,8 +22,8 @@ def plain_cadt_v2_unit(block: UnitBlock) -> dict[str, Any]:
     """The mapping as first written (registry-formats.md §14, v2 names)."""
     record: dict[str, Any] = {
         "unitSerialId": block.serial,
-        "unitStartBlock": str(block.serial_first),
-        "unitEndBlock": str(block.serial_last),
+        "unitStartBlock": str(block.first_id),
+        "unitEndBlock": str(block.last_id),
         "unitCount": int(block.quantity) if block.quantity is not None else None,
         "unitType": "Reduction - nature",
         "unitVintageYear": block.vintage,
@@ -43,7 +43,7 @@ def plain_cadt_v2_unit(block: UnitBlock) -> dict[str, Any]:
 def test_lean_mapping_equals_the_plain_one_for_every_status_and_gap() -> None:
     blocks = [UnitBlock(), UnitBlock(quantity=Decimal("12.5"), status_reason="", beneficiary="")]
     for status in [None, *UnitStatus]:
-        blocks.append(UnitBlock(serial="s", serial_first=1, serial_last=5, quantity=Decimal(5), vintage=2020,
+        blocks.append(UnitBlock(serial="s", first_id=1, last_id=5, quantity=Decimal(5), vintage=2020,
                                 status=status, status_date=date(2026, 1, 2), status_reason="r", beneficiary="b",
                                 link="https://example.org/p"))
     for block in blocks:

@@ -35,8 +35,8 @@ from standards import (
     CanonicalDocument,
     Loss,
     Medium,
-    MessageKind,
     Project,
+    RecordKind,
     Serial,
     UnitBlock,
     UnitStatus,
@@ -50,8 +50,8 @@ class ApxAdapter(CsvExportAdapter):
     name = "apx"
     version = "1.0.0"
     description = "APX-family registry reports: American Carbon Registry, Climate Action Reserve, ART TREES"
-    reads = frozenset({MessageKind.ISSUANCES, MessageKind.RETIREMENTS, MessageKind.CANCELLATIONS,
-                       MessageKind.UNIT_BLOCKS, MessageKind.PROJECTS})
+    reads = frozenset({RecordKind.ISSUANCES, RecordKind.RETIREMENTS, RecordKind.CANCELLATIONS,
+                       RecordKind.UNIT_BLOCKS, RecordKind.PROJECTS})
     writes = reads
     media = (Medium.CSV,)
     rules = _rules()
@@ -124,7 +124,7 @@ class ApxAdapter(CsvExportAdapter):
                  for role in ("issued", "status_date") if role in roles}
         return UnitBlock(
             registry=layout.registry, serial=serial_text or None,
-            serial_first=serial.first if serial else None, serial_last=serial.last if serial else None,
+            first_id=serial.first if serial else None, last_id=serial.last if serial else None,
             quantity=quantity, vintage=vintage, status=layout.status, status_date=dates.get("status_date"),
             status_reason=get(roles.get("reason", ""), "") or None, account=get(roles.get("account", ""), "") or None,
             beneficiary=get(roles.get("beneficiary", ""), "") or None, project_id=project_id,
@@ -203,7 +203,7 @@ class ApxAdapter(CsvExportAdapter):
             if getattr(unit, name) is not None and role not in roles:
                 lost.setdefault(name, []).append(rid)
         if unit.serial is None or "serial" not in roles:
-            for name in ("serial_first", "serial_last"):
+            for name in ("first_id", "last_id"):
                 if getattr(unit, name) is not None:
                     lost.setdefault(name, []).append(rid)
         for name in ("unit_type", "owner", "itmo_reference", "link"):

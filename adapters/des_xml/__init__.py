@@ -18,10 +18,11 @@ type) is never written with a Kyoto unit type; it is left out and reported as a 
 from __future__ import annotations
 
 from adapters.des_xml._adapter import DesXmlAdapter, adapter
-from adapters.des_xml._rules import DES, MAX_FINDINGS, RULES, SOAP_ENVELOPES, STANDARD
+from adapters.des_xml._rules import DES, FORMAT, MAX_FINDINGS, RULES, SOAP_ENVELOPES, STANDARD
 
 __all__ = [
     "DES",
+    "FORMAT",
     "MAX_FINDINGS",
     "RULES",
     "SOAP_ENVELOPES",

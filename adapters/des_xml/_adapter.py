@@ -12,6 +12,7 @@ from lxml import etree
 
 from adapters.des_xml._nodes import _json_value, _location, _message_nodes, _Node, _party
 from adapters.des_xml._rules import (
+    FORMAT,
     MAX_FINDINGS,
     R_ACCOUNT_TYPE,
     R_APPROXIMATE,
@@ -39,7 +40,6 @@ from adapters.des_xml._rules import (
     R_VERSION,
     RULES,
     SOAP_ENVELOPES,
-    STANDARD,
 )
 from adapters.des_xml._writer import _Writer
 from standards import (
@@ -52,8 +52,8 @@ from standards import (
     Location,
     MalformedInput,
     Medium,
-    MessageKind,
     ParseResult,
+    RecordKind,
     Rule,
     SerializeResult,
     UnitBlock,
@@ -76,12 +76,12 @@ from standards.des.schema import NAMESPACE, schema_problems
 class DesXmlAdapter(FormatCodec):
     """Kyoto DES ProposalRequest / NotificationRequest, document-literal XML."""
 
-    name = STANDARD
+    name = FORMAT
     version = "1.0.0"
     description = ("Kyoto Protocol DES 1.1.2 messages (ProposalRequest with unit blocks, NotificationRequest "
                    "with evaluation results) as document-literal XML; Kyoto units only")
-    reads = frozenset({MessageKind.ACTIONS, MessageKind.ISSUANCES, MessageKind.TRANSFERS,
-                       MessageKind.CANCELLATIONS, MessageKind.RETIREMENTS, MessageKind.UNIT_BLOCKS})
+    reads = frozenset({RecordKind.ACTIONS, RecordKind.ISSUANCES, RecordKind.TRANSFERS,
+                       RecordKind.CANCELLATIONS, RecordKind.RETIREMENTS, RecordKind.UNIT_BLOCKS})
     writes = reads
     media: tuple[Medium, ...] = (Medium.XML,)
     rules = RULES
@@ -309,7 +309,7 @@ class DesXmlAdapter(FormatCodec):
         quantity = Decimal(end - start + 1)
         origin = block["originatingRegistryCode"]
         project = block.get("projectIdentifier")
-        units = UnitBlock(registry=origin, serial_first=start, serial_last=end, quantity=quantity,
+        units = UnitBlock(registry=origin, first_id=start, last_id=end, quantity=quantity,
                           unit_type=codes.unit_type(block["unitType"]), status=UnitStatus.PENDING,
                           project_id=None if project is None else str(project), country=_party(origin, codes))
         return Action(action_type=ActionType(canonical), subtype=subtype, date=date,

@@ -11,7 +11,9 @@ from standards import (
     Severity,
 )
 
-STANDARD = "des-xml"
+FORMAT = "des-xml"
+#: The old name of :data:`FORMAT`, kept for code that imports it.
+STANDARD = FORMAT
 
 
 DES = "Kyoto DES 1.1.2"
@@ -27,7 +29,7 @@ _TRANSACTION_ID_RE = re.compile(r"^[A-Z0-9]{1,60}$")
 SOAP_ENVELOPES = ("http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope")
 
 
-RULES = RuleCatalogue(STANDARD)
+RULES = RuleCatalogue(FORMAT)
 
 
 _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO

@@ -30,7 +30,7 @@ _ACTION_FIELDS = {"action_type", "subtype", "date", "message_id", "transferring_
                   "quantity", "units", "extra"}
 
 
-_UNIT_FIELDS = {"registry", "serial_first", "serial_last", "quantity", "unit_type", "project_id", "country",
+_UNIT_FIELDS = {"registry", "first_id", "last_id", "quantity", "unit_type", "project_id", "country",
                 "status", "extra"}
 
 
@@ -107,7 +107,7 @@ class _Writer:
             self.lose("actions", [record], refusal)
             return
         units = action.units
-        assert units is not None and units.serial_first is not None and units.serial_last is not None
+        assert units is not None and units.first_id is not None and units.last_id is not None
         saved_tx: dict[str, Any] = _mapping(des.get("transaction")) if des else {}
         saved_block: dict[str, Any] = _mapping(des.get("block")) if des else {}
         tx_type = self._transaction_type(action, saved_tx)
@@ -160,9 +160,9 @@ class _Writer:
         if itmo or (units is not None and (units.unit_type or "").upper().startswith("ITMO")):
             return ("the action is on ITMOs (Article 6.2); DES carries Kyoto units only and carbonlink never "
                     "writes a Kyoto unit type for an ITMO")
-        if units is None or units.serial_first is None or units.serial_last is None:
-            return "DES needs the serial range of the block (units.serial_first/serial_last)"
-        if units.serial_first < 1 or units.serial_last < units.serial_first:
+        if units is None or units.first_id is None or units.last_id is None:
+            return "DES needs the serial range of the block (units.first_id/last_id)"
+        if units.first_id < 1 or units.last_id < units.first_id:
             return "DES needs a serial range with 1 <= first <= last"
         if self._unit_type(units, action) is None:
             return (f"unit type {units.unit_type!r} is not a Kyoto unit type (AAU, RMU, ERU, CER, tCER, lCER); "
@@ -218,7 +218,7 @@ class _Writer:
             return None
         block = dict(saved)
         unit_type = self.codes.unit_type_code(units.unit_type) if units.unit_type else saved.get("unitType")
-        block.update(unitSerialBlockStart=units.serial_first, unitSerialBlockEnd=units.serial_last,
+        block.update(unitSerialBlockStart=units.first_id, unitSerialBlockEnd=units.last_id,
                      originatingRegistryCode=origin, unitType=unit_type, originalCommitPeriod=original,
                      applicableCommitPeriod=applicable)
         if units.project_id is not None and units.project_id.isdigit():

@@ -35,9 +35,9 @@ from standards import (
     Finding,
     Location,
     Medium,
-    MessageKind,
     ParseResult,
     Project,
+    RecordKind,
     RuleCatalogue,
     SerializeResult,
     Severity,
@@ -54,8 +54,8 @@ class GoldStandardAdapter(_GoldStandardCsv):
     name = REGISTRY
     version = "1.0.0"
     description = "Gold Standard Impact Registry: issuance/retirement CSV exports, projects, public API JSON"
-    reads = frozenset({MessageKind.ISSUANCES, MessageKind.RETIREMENTS, MessageKind.UNIT_BLOCKS,
-                       MessageKind.PROJECTS})
+    reads = frozenset({RecordKind.ISSUANCES, RecordKind.RETIREMENTS, RecordKind.UNIT_BLOCKS,
+                       RecordKind.PROJECTS})
     writes = reads
     media = (Medium.CSV, Medium.JSON)
     rules = _rules()
@@ -145,8 +145,8 @@ class GoldStandardAdapter(_GoldStandardCsv):
                 extra["certified_date"] = certified
         product = item.get("product")
         return UnitBlock(
-            registry=REGISTRY, serial=serial_text, serial_first=serial.first if serial else None,
-            serial_last=serial.last if serial else None, quantity=quantity, vintage=vintage,
+            registry=REGISTRY, serial=serial_text, first_id=serial.first if serial else None,
+            last_id=serial.last if serial else None, quantity=quantity, vintage=vintage,
             unit_type=product if isinstance(product, str) and product else None, status=status,
             project_id=f"GS{gsid}" if gsid else None,
             project_name=project.get("name") if isinstance(project.get("name"), str) else None,
@@ -201,8 +201,8 @@ class GoldStandardAdapter(_GoldStandardCsv):
                     lost.setdefault(name, []).append(rid)
             if unit.status not in (None, UnitStatus.ISSUED, UnitStatus.RETIRED):
                 lost.setdefault("status", []).append(rid)
-            if unit.serial is None and (unit.serial_first is not None or unit.serial_last is not None):
-                lost.setdefault("serial_first", []).append(rid)
+            if unit.serial is None and (unit.first_id is not None or unit.last_id is not None):
+                lost.setdefault("first_id", []).append(rid)
             credit: dict[str, Any] = dict(unit.extra)
             credit.update({
                 "number_of_credits": int(unit.quantity) if unit.quantity is not None

@@ -87,7 +87,7 @@ class _GoldStandardCsv(CsvExportAdapter):
                 extra[column] = raw
         return UnitBlock(
             registry=REGISTRY, serial=serial_text or None,
-            serial_first=serial.first if serial else None, serial_last=serial.last if serial else None,
+            first_id=serial.first if serial else None, last_id=serial.last if serial else None,
             quantity=quantity, vintage=vintage, unit_type=get("Product Type") or None, status=status,
             status_date=retired, status_reason=get("Use Case") or None, beneficiary=get("Using Entity") or None,
             project_id=f"GS{gsid}" if gsid else None, project_name=get("Project Name") or None,
@@ -192,7 +192,7 @@ class _GoldStandardCsv(CsvExportAdapter):
             if getattr(unit, name) is not None and layout is ISSUANCES:
                 lost.setdefault(name, []).append(rid)
         if unit.serial is None:
-            for name in ("serial_first", "serial_last"):
+            for name in ("first_id", "last_id"):
                 if getattr(unit, name) is not None:
                     lost.setdefault(name, []).append(rid)
         for name in ("owner", "account", "itmo_reference", "corresponding_adjustment"):

@@ -231,13 +231,13 @@ class _RowReader(_CellConverter):
         ok = True
         blocks: list[tuple[str, str, str, Any]] = []
         if self.mapping.spec.record == "unit_block":
-            blocks.append(("serial_first", "serial_last", "quantity", record))
+            blocks.append(("first_id", "last_id", "quantity", record))
         else:
             if hasattr(record, "first_id"):
                 blocks.append(("first_id", "last_id", "quantity", record))
             units = getattr(record, "units", None)
             if units is not None:
-                blocks.append(("units.serial_first", "units.serial_last", "units.quantity", units))
+                blocks.append(("units.first_id", "units.last_id", "units.quantity", units))
         for first_path, last_path, qty_path, holder in blocks:
             first = getattr(holder, first_path.rsplit(".", 1)[-1])
             last = getattr(holder, last_path.rsplit(".", 1)[-1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from standards import (
     Layer,
-    MessageKind,
+    RecordKind,
     RuleCatalogue,
     Severity,
 )
@@ -117,12 +117,12 @@ VALUE_NO_NATIVE = RULES.add("SPREADSHEET.VALUE_NO_NATIVE", severity=_E, layer=La
                             reference=f"{_DOC} §columns.values")
 
 
-_KINDS: dict[str, frozenset[MessageKind]] = {
-    "action": frozenset({MessageKind.ACTIONS, MessageKind.ISSUANCES, MessageKind.TRANSFERS,
-                         MessageKind.RETIREMENTS, MessageKind.CANCELLATIONS}),
-    "holding": frozenset({MessageKind.HOLDINGS}),
-    "unit_block": frozenset({MessageKind.UNIT_BLOCKS}),
-    "project": frozenset({MessageKind.PROJECTS}),
+_KINDS: dict[str, frozenset[RecordKind]] = {
+    "action": frozenset({RecordKind.ACTIONS, RecordKind.ISSUANCES, RecordKind.TRANSFERS,
+                         RecordKind.RETIREMENTS, RecordKind.CANCELLATIONS}),
+    "holding": frozenset({RecordKind.HOLDINGS}),
+    "unit_block": frozenset({RecordKind.UNIT_BLOCKS}),
+    "project": frozenset({RecordKind.PROJECTS}),
 }
 
 

@@ -87,7 +87,7 @@ class CompiledMapping:
 
 def default_groups(record: str) -> dict[str, str]:
     prefix = "units." if record in ("action", "holding") else ""
-    return {"first": f"{prefix}serial_first", "last": f"{prefix}serial_last"}
+    return {"first": f"{prefix}first_id", "last": f"{prefix}last_id"}
 
 
 def convert_default(info: FieldInfo, value: str | int | float | bool) -> Any:
@@ -171,7 +171,7 @@ def _compile_columns(spec: SpreadsheetMapping, fields: dict[str, FieldInfo], def
                                              + _suggest(col.field, known)))
             continue
         compiled = CompiledColumn(i, col, info)
-        _register_field(seen_fields, col.field, f"{key}.field", problems)
+        _register_field(seen_fields, info.path, f"{key}.field", problems)
         _compile_date_formats(compiled, key, default_formats, problems)
         if col.values is not None:
             _compile_values(compiled, problems)
@@ -265,7 +265,7 @@ def _compile_pattern(col: CompiledColumn, record: str, fields: dict[str, FieldIn
                                                      f"of a canonical {record}; map it under 'groups'"))
             continue
         col.groups[name] = info
-        _register_field(seen, target, f"{key}.groups.{name}", problems)
+        _register_field(seen, info.path, f"{key}.groups.{name}", problems)
     if col.spec.format is not None:
         names = set(re.findall(r"\{([^{}]+)\}", col.spec.format))
         allowed = set(pattern.groupindex)

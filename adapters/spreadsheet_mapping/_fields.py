@@ -67,8 +67,17 @@ def canonical_fields(record: str) -> dict[str, FieldInfo]:
     return out
 
 
+#: Field names mappings written before the block bounds were renamed may still use.
+_OLD_NAMES = {"serial_first": "first_id", "serial_last": "last_id"}
+
+
 def field_info(fields: dict[str, FieldInfo], path: str) -> FieldInfo | None:
-    """The field at ``path``; ``extra.<name>`` is always a text field kept in the record's extra."""
+    """The field at ``path``; ``extra.<name>`` is always a text field kept in the record's extra.
+
+    The old block-bound names (``serial_first``, ``units.serial_last``) name the new fields."""
     if path.startswith("extra.") and len(path) > len("extra."):
         return FieldInfo(path, "text")
+    head, _, last = path.rpartition(".")
+    if last in _OLD_NAMES:
+        path = f"{head}.{_OLD_NAMES[last]}" if head else _OLD_NAMES[last]
     return fields.get(path)

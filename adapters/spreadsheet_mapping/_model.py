@@ -91,7 +91,7 @@ class ColumnMapping(_Strict):
     """One native column and the canonical field it fills."""
 
     column: str = Field(min_length=1, description="The header text of the column, as in the file.")
-    field: str = Field(min_length=1, description="Canonical field path, e.g. 'vintage', 'units.serial_first', "
+    field: str = Field(min_length=1, description="Canonical field path, e.g. 'vintage', 'units.first_id', "
                                                  "'extra.Block ID'.")
     required: bool = Field(False, description="An empty cell is an error; a missing column is an error.")
     values: dict[str, str] | None = Field(
@@ -108,7 +108,7 @@ class ColumnMapping(_Strict):
                                                   "(a serial number) into canonical fields.")
     groups: dict[str, str | None] = Field(
         default_factory=dict, description="Pattern group name -> canonical field path (null: check only). "
-                                          "Default: 'first'/'last' -> serial_first/serial_last, else the "
+                                          "Default: 'first'/'last' -> first_id/last_id, else the "
                                           "group name itself.")
     format: str | None = Field(None, description="Template to write the cell from canonical fields when the "
                                                  "record has no verbatim value, e.g. '{units.project_id}-{first}'.")

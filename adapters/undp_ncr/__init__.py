@@ -23,6 +23,7 @@ from adapters.undp_ncr._aef_table import AEF_ACTION_TYPES, AEF_COLUMNS, AEF_REQU
 from adapters.undp_ncr._profile import UndpProfile
 from adapters.undp_ncr._rules import (
     AUTHORIZATION_VERSION_ENV,
+    FORMAT,
     MITIGATION_TYPE_ENV,
     REGISTRY_SUFFIX_ENV,
     RULES,
@@ -37,6 +38,7 @@ __all__ = [
     "AEF_COLUMNS",
     "AEF_REQUIRED",
     "AUTHORIZATION_VERSION_ENV",
+    "FORMAT",
     "MITIGATION_TYPE_ENV",
     "REGISTRY_SUFFIX_ENV",
     "RULES",

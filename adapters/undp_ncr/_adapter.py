@@ -19,10 +19,10 @@ from adapters.undp_ncr._rules import (
     BLOCK_FIELDS,
     BLOCK_STATUS,
     CROSS_BORDER,
+    FORMAT,
     PROJECT_FIELDS,
     RULES,
     SCHEME,
-    STANDARD,
     TRANSACTION_FIELDS,
     TRANSACTION_STATUS,
     UNCONFIGURED_PARTY,
@@ -51,9 +51,9 @@ from standards import (
     InputTooLarge,
     Loss,
     Medium,
-    MessageKind,
     ParseResult,
     Project,
+    RecordKind,
     SerializeResult,
     UnitBlock,
     UnitStatus,
@@ -69,12 +69,12 @@ from standards.serials import InvalidSerial, Serial, build_serial, default_catal
 class UndpNcrAdapter(_EntityReader):
     """UNDP National Carbon Registry v2: entity JSON and the AEF actions CSV export."""
 
-    name = STANDARD
+    name = FORMAT
     version = "1.0.0"
     description = ("UNDP National Carbon Registry v2 (Article 6 edition): credit blocks, transactions and "
                    "projects as entity JSON; the AEF actions export as CSV; ITMO-style block serials")
-    reads = frozenset({MessageKind.UNIT_BLOCKS, MessageKind.TRANSFERS, MessageKind.RETIREMENTS,
-                       MessageKind.ISSUANCES, MessageKind.ACTIONS, MessageKind.PROJECTS})
+    reads = frozenset({RecordKind.UNIT_BLOCKS, RecordKind.TRANSFERS, RecordKind.RETIREMENTS,
+                       RecordKind.ISSUANCES, RecordKind.ACTIONS, RecordKind.PROJECTS})
     writes = reads
     media = (Medium.JSON, Medium.CSV, Medium.XLSX)
     rules = RULES
@@ -201,7 +201,7 @@ class UndpNcrAdapter(_EntityReader):
 
     def _write_block(self, unit: UnitBlock) -> dict[str, Any]:
         native = _native(unit)
-        serial = self._serial_for(unit.serial, unit.serial_first, unit.serial_last, unit.project_id, unit.vintage,
+        serial = self._serial_for(unit.serial, unit.first_id, unit.last_id, unit.project_id, unit.vintage,
                                   None, unit.country, None)
         if unit.owner is None or unit.project_id is None:
             raise _Refused("the UNDP registry needs the block's owner and project")
@@ -231,7 +231,7 @@ class UndpNcrAdapter(_EntityReader):
         native = _native(action)
         if not action.message_id:
             raise _Refused("the UNDP registry needs a transaction id (message_id)")
-        serial = self._serial_for(units.serial, units.serial_first, units.serial_last, units.project_id,
+        serial = self._serial_for(units.serial, units.first_id, units.last_id, units.project_id,
                                   units.vintage if units.vintage is not None else action.vintage,
                                   action.cooperative_approach, units.country, action.first_transferring_party)
         native["id"] = _keep(native, "id", action.message_id, str)

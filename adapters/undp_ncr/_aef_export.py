@@ -215,7 +215,7 @@ class _AefExport:
         authorized = cell("projectAuthorizationTime")
         auth_id = cell("authorizationId")
         origin = info.originating if info is not None else None
-        units = UnitBlock(serial=serial_text, serial_first=first, serial_last=last,
+        units = UnitBlock(serial=serial_text, first_id=first, last_id=last,
                           quantity=quantity, vintage=vintage, country=origin,
                           project_id=None if info is None else info.project, itmo_reference=serial_text)
         transferring = _aef_party(cells.get("transferingParty", ""), "transferingParty")
@@ -295,8 +295,8 @@ class _AefExport:
         saved = action.extra.get("undp")
         if isinstance(saved, dict):
             native = {k: str(v) for k, v in saved.items() if k in _AEF_LABEL}
-        first = action.first_id if action.first_id is not None else units.serial_first
-        last = action.last_id if action.last_id is not None else units.serial_last
+        first = action.first_id if action.first_id is not None else units.first_id
+        last = action.last_id if action.last_id is not None else units.last_id
         if first is None or last is None:
             raise _Refused("the export needs the block's first and last unit")
         _update_action_type(native, action)

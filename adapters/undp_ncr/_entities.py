@@ -8,6 +8,7 @@ from adapters.undp_ncr._aef_export import _AefExport
 from adapters.undp_ncr._rules import (
     BLOCK_STATUS,
     CROSS_BORDER,
+    FORMAT,
     R_CODE,
     R_COUNTRY,
     R_DUPLICATE,
@@ -19,7 +20,6 @@ from adapters.undp_ncr._rules import (
     R_TYPE,
     R_VINTAGE,
     SCHEME,
-    STANDARD,
     TRANSACTION_STATUS,
     TRANSACTION_TYPES,
     VOLUNTARY,
@@ -122,7 +122,7 @@ class _EntityReader(_AefExport, FormatCodec):
         _require(record, ("refId", "title"), "project")
         authorized = record.get("projectAuthorizationTime")
         project = Project(
-            registry=STANDARD, project_id=_text(record["refId"], "refId"), name=_text(record["title"], "title"),
+            registry=FORMAT, project_id=_text(record["refId"], "refId"), name=_text(record["title"], "title"),
             developer=None if record.get("companyId") is None else _text(record["companyId"], "companyId"),
             sector=_opt_text(record, "sector"), project_type=_opt_text(record, "sectoralScope"),
             status=_opt_text(record, "projectProposalStage"),
@@ -167,8 +167,8 @@ class _EntityReader(_AefExport, FormatCodec):
                                              f"{', '.join(BLOCK_STATUS)}")
         tx_time = record.get("txTime")
         unit = UnitBlock(
-            serial=str(info.serial), serial_first=info.serial.first,
-            serial_last=info.serial.last, quantity=amount, vintage=vintage, status=status,
+            serial=str(info.serial), first_id=info.serial.first,
+            last_id=info.serial.last, quantity=amount, vintage=vintage, status=status,
             status_date=None if tx_time is None else _epoch(tx_time, "txTime").date(),
             project_id=_text(record["projectRefId"], "projectRefId"), country=info.originating,
             owner=_text(record["ownerCompanyId"], "ownerCompanyId"), itmo_reference=str(info.serial),
@@ -221,7 +221,7 @@ class _EntityReader(_AefExport, FormatCodec):
         project = record.get("projectRefId")
         project_id = info.project if project is None else _text(project, "projectRefId")
         units = UnitBlock(
-            serial=str(info.serial), serial_first=info.serial.first, serial_last=info.serial.last,
+            serial=str(info.serial), first_id=info.serial.first, last_id=info.serial.last,
             quantity=amount, vintage=info.serial.vintage, status=status, project_id=project_id,
             country=info.originating, itmo_reference=str(info.serial),
             owner=None if record.get("recieverId") is None else _text(record["recieverId"], "recieverId"),

@@ -11,7 +11,9 @@ from standards import (
     UnitStatus,
 )
 
-STANDARD = "undp-ncr"
+FORMAT = "undp-ncr"
+#: The old name of :data:`FORMAT`, kept for code that imports it.
+STANDARD = FORMAT
 
 
 SCHEME = "undp-v2"
@@ -41,7 +43,7 @@ MITIGATION_TYPE_ENV = "CARBONLINK_UNDP_MITIGATION_TYPE"
 AUTHORIZATION_VERSION_ENV = "CARBONLINK_UNDP_AUTHORIZATION_VERSION"
 
 
-RULES = RuleCatalogue(STANDARD)
+RULES = RuleCatalogue(FORMAT)
 
 
 _E, _W = Severity.ERROR, Severity.WARNING

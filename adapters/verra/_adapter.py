@@ -42,8 +42,8 @@ from standards import (
     Location,
     Loss,
     Medium,
-    MessageKind,
     Project,
+    RecordKind,
     UnitBlock,
     UnitStatus,
     collect_losses,
@@ -57,8 +57,8 @@ class VerraAdapter(CsvExportAdapter):
     name = "verra"
     version = "1.0.0"
     description = "Verra VCS registry exports: VCU issuances and retirements/cancellations, projects"
-    reads = frozenset({MessageKind.ISSUANCES, MessageKind.RETIREMENTS, MessageKind.CANCELLATIONS,
-                       MessageKind.UNIT_BLOCKS, MessageKind.PROJECTS})
+    reads = frozenset({RecordKind.ISSUANCES, RecordKind.RETIREMENTS, RecordKind.CANCELLATIONS,
+                       RecordKind.UNIT_BLOCKS, RecordKind.PROJECTS})
     writes = reads
     media = (Medium.CSV,)
     rules = RULES
@@ -133,7 +133,7 @@ class VerraAdapter(CsvExportAdapter):
                 extra[column] = raw
         return UnitBlock(
             registry=REGISTRY, serial=serial_text or None,
-            serial_first=serial.first if serial else None, serial_last=serial.last if serial else None,
+            first_id=serial.first if serial else None, last_id=serial.last if serial else None,
             quantity=quantity, vintage=vintage, unit_type=serial.part("unit_type") if serial else None,
             status=_RETIRED if retired_raw.strip() else _ISSUED,
             status_date=retired, status_reason=get("Retirement Reason") or None,
@@ -319,7 +319,7 @@ class VerraAdapter(CsvExportAdapter):
         if unit.status_date is not None and not retired:
             lost.setdefault("status_date", []).append(rid)
         if unit.serial is None:
-            for name in ("serial_first", "serial_last", "unit_type"):
+            for name in ("first_id", "last_id", "unit_type"):
                 if getattr(unit, name) is not None:
                     lost.setdefault(name, []).append(rid)
         for name in ("owner", "account", "itmo_reference", "corresponding_adjustment"):

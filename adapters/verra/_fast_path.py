@@ -55,7 +55,7 @@ _SERIES_PARTS = ("unit_type", "country", "project", "vintage_start", "vintage_en
 
 
 #: The fields the full path passes to ``UnitBlock(...)``: the ``model_fields_set`` of every block read.
-_SET_FIELDS = frozenset({"registry", "serial", "serial_first", "serial_last", "quantity", "vintage", "unit_type",
+_SET_FIELDS = frozenset({"registry", "serial", "first_id", "last_id", "quantity", "vintage", "unit_type",
                          "status", "status_date", "status_reason", "beneficiary", "project_id", "project_name",
                          "country", "issuance_date", "link", "extra"})
 
@@ -147,13 +147,13 @@ def _unit_builder() -> Callable[[dict[str, Any]], UnitBlock]:
              and set(model.__slots__) >= {"__dict__", "__pydantic_fields_set__"})
     samples = [
         _unit_values(registry=REGISTRY, serial="19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-"
-                     "31122020-1", serial_first=941467007, serial_last=941467431, quantity=Decimal(425),
+                     "31122020-1", first_id=941467007, last_id=941467431, quantity=Decimal(425),
                      vintage=2020, unit_type="VCU", status=_RETIRED, status_date=date(2026, 4, 10),
                      status_reason="Environmental Benefit", beneficiary="Example Ltd", project_id="VCS1340",
                      project_name="Bale", country="ETH", issuance_date=date(2026, 4, 3),
                      link=PROJECT_URL.format(id="1340"), extra={"Methodology": "VM0015", "x": "1"}),
-        _unit_values(registry=REGISTRY, serial="1-0-0-VCS-VCU-1-VER-ET-1-1-01012020-31122020-0", serial_first=0,
-                     serial_last=0, quantity=Decimal(1), vintage=1900, unit_type="VCU", status=_ISSUED,
+        _unit_values(registry=REGISTRY, serial="1-0-0-VCS-VCU-1-VER-ET-1-1-01012020-31122020-0", first_id=0,
+                     last_id=0, quantity=Decimal(1), vintage=1900, unit_type="VCU", status=_ISSUED,
                      project_id="VCS1", link=PROJECT_URL.format(id="1"), extra={}),
     ]
     for values in samples:
@@ -271,8 +271,8 @@ def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[s
         values = template.copy()
         values["extra"] = extra
         values["serial"] = serial_text
-        values["serial_first"] = first
-        values["serial_last"] = last
+        values["first_id"] = first
+        values["last_id"] = last
         values["quantity"] = Decimal(count)
         values["vintage"] = vintage
         values["unit_type"] = unit_type

@@ -26,6 +26,7 @@ from gateway.cli._common import (
     usage_error,
     write_json,
 )
+from gateway.protocol import carried_kinds
 from standards.codec import Medium
 from standards.errors import CarbonlinkError, InputError, TranslationError, UnknownFormat, ValidationFailed
 from standards.findings import Finding, RuleCatalogue, Severity
@@ -83,9 +84,9 @@ def _catalogues(catalog: AdapterCatalog) -> list[RuleCatalogue]:
     seen: dict[str, RuleCatalogue] = {}
     for adapter in catalog:
         if isinstance(adapter, RuleSource):
-            seen.setdefault(adapter.rules.standard, adapter.rules)
+            seen.setdefault(adapter.rules.format, adapter.rules)
     for catalogue in (notices.CATALOGUE, crediting.CATALOGUE):
-        seen.setdefault(catalogue.standard, catalogue)
+        seen.setdefault(catalogue.format, catalogue)
     return list(seen.values())
 
 
@@ -199,9 +200,9 @@ def rules_command(
 ) -> None:
     """List every validation rule: id, severity, layer, title and the clause it enforces."""
     only = chosen_format(format_name, standard, None)
-    catalogues = [c for c in _catalogues(default_catalog()) if only in (None, c.standard)]
+    catalogues = [c for c in _catalogues(default_catalog()) if only in (None, c.format)]
     # "format" is the format's name; "standard" is its old key, kept for the scripts that read it.
-    rows = [{"rule": r.id, "format": r.standard, "standard": r.standard, "severity": r.severity.value,
+    rows = [{"rule": r.id, "format": r.format, "standard": r.format, "severity": r.severity.value,
              "layer": r.layer.value, "title": r.title, "reference": r.reference} for c in catalogues for r in c]
     if as_json:
         write_json(rows, indent=2)
@@ -235,10 +236,13 @@ def formats_command(as_json: Annotated[bool, typer.Option("--json", help="Print 
                     ) -> None:
     """List every format (built-in and plugin adapters) with version and capabilities."""
     catalog = default_catalog()
+    # "reads"/"writes": record kinds; "sends"/"receives": the message kinds the gateway derives from them
     rows = [{"name": a.name, "version": a.version, "description": a.description,
              "distribution": catalog.distributions.get(a.name, ""),
              "media": [m.value for m in a.media], "reads": sorted(k.value for k in a.reads),
-             "writes": sorted(k.value for k in a.writes)} for a in catalog]
+             "writes": sorted(k.value for k in a.writes),
+             "sends": sorted(k.value for k in carried_kinds(a.reads)),
+             "receives": sorted(k.value for k in carried_kinds(a.writes))} for a in catalog]
     problems = [{"entry_point": p.entry_point, "problem": p.message} for p in catalog.problems]
     if as_json:
         write_json({"formats": rows, "problems": problems}, indent=2)

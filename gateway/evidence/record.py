@@ -1,7 +1,7 @@
 """Evidence records: what one exchange leaves behind, and how its hash is defined.
 
-A record's ``hash`` is the lower-case hex SHA-256 of the canonical JSON
-(:mod:`gateway.evidence.jcs`) of the object made of the fields in :data:`HASHED_FIELDS`.
+A record's ``hash`` is the lower-case hex SHA-256 of the JCS bytes (RFC 8785, :mod:`gateway.evidence.jcs`)
+of the object made of the fields in :data:`HASHED_FIELDS`.
 ``prev_hash`` of the first record is :data:`GENESIS_PREV_HASH` (64 zeros). ``signature`` is a
 compact JWS by the gateway whose payload is the 64 ASCII characters of ``hash``.
 """

@@ -26,7 +26,7 @@ _RULES = {
     "EVIDENCE.SEQUENCE_GAP": ("Records are missing, duplicated or out of order", f"{_DOC} §Chain"),
     "EVIDENCE.CHAIN_BROKEN": ("prev_hash does not name the previous record's hash", f"{_DOC} §Chain"),
     "EVIDENCE.HASH_MISMATCH": ("The record's content no longer matches its hash",
-                               f"{_DOC} §Hash; RFC 8785 canonical JSON; FIPS 180-4 SHA-256"),
+                               f"{_DOC} §Hash; RFC 8785 JSON Canonicalization Scheme (JCS); FIPS 180-4 SHA-256"),
     "EVIDENCE.SIGNATURE_INVALID": ("The gateway signature does not verify", f"{_DOC} §Signature; RFC 7515"),
     "EVIDENCE.SIGNATURE_MISMATCH": ("The gateway signature is over a different hash", f"{_DOC} §Signature"),
     "EVIDENCE.KEY_UNKNOWN": ("The record was signed with a key outside the trusted key set",
@@ -107,7 +107,7 @@ class ChainVerifier:
                              f"{seq - 1} has hash {self._prev_hash[:16]}...", f"{where}/prev_hash", line=line)
         try:
             computed = record.computed_hash()
-        except Exception as exc:  # a value that cannot be canonical (float, surrogate) is a malformed record
+        except Exception as exc:  # a value JCS cannot encode (float, surrogate) is a malformed record
             return self.fail("EVIDENCE.RECORD_MALFORMED", f"record {seq} cannot be hashed: {exc}",
                              where, line=line)
         if computed != record.hash:

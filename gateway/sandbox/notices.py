@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.protocol import NOTICE_KINDS, MessageKind
 from gateway.sandbox.ledger import CATALOGUE, MALFORMED, UNSUPPORTED_KIND
-from gateway.transfers.notices import KIND_NOTICE_TYPES, NOTICE_KINDS, DeliveredNotice, parse_notice
-from standards.codec import MessageKind
+from gateway.transfers.notices import KIND_NOTICE_TYPES, DeliveredNotice, parse_notice
 from standards.errors import CarbonlinkError, ValidationFailed
 from standards.findings import Finding, Layer, Location, Severity
 

@@ -35,7 +35,7 @@ from gateway.sandbox.units import Block, Units, parse_hold_spec, seed_units
 from gateway.trust.errors import ConfigurationError
 from gateway.trust.keys import generate_key, import_jwk, public_jwk
 from gateway.trust.outbound import SIGNATURE_HEADER, sign_response
-from standards.codec import Medium, MessageKind
+from standards.codec import Medium, RecordKind
 from standards.errors import CarbonlinkError, InputError
 from standards.findings import Finding, Location
 from standards.model import Action, UnitBlock
@@ -47,7 +47,8 @@ __all__ = ["KIND_HEADER", "MESSAGE_ID_HEADER", "SENDER_HEADER", "Answer", "Sandb
 log = logging.getLogger("carbonlink.sandbox")
 
 REPLAYED_HEADER = "Carbonlink-Replayed"
-_TAKES = frozenset({MessageKind.TRANSFERS, MessageKind.ACTIONS, MessageKind.CANCELLATIONS, MessageKind.RETIREMENTS})
+#: The record kinds a sandbox registry books: its format must read one of them.
+_BOOKS = frozenset({RecordKind.TRANSFERS, RecordKind.ACTIONS, RecordKind.CANCELLATIONS, RecordKind.RETIREMENTS})
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class Sandbox:
             self.adapter: RegistryAdapter = default_catalog().get(config.format)
         except CarbonlinkError as exc:
             raise SandboxConfigError(exc.message) from exc
-        if not _TAKES & self.adapter.reads:
+        if not _BOOKS & self.adapter.reads:
             raise SandboxConfigError(f"format {config.format!r} reads no transfers, actions, cancellations or "
                                      "retirements; a sandbox registry cannot speak it")
         self.medium = self._medium()

@@ -7,7 +7,7 @@ identifies a unit except its number):
   Party registry, first transferring Party, vintage, FirstID-LastID);
 * ``serial``: a crediting-programme serial number (:class:`standards.serials.Serial`, any scheme
   of the serial catalogue);
-* ``range``: a registry + unit type + project + vintage with a bare ``serial_first``-``serial_last``
+* ``range``: a registry + unit type + project + vintage with a bare ``first_id``-``last_id``
   range (formats such as DES that carry the numbers but no serial text).
 
 Splitting and merging go through the standards' own block types, so the sandbox cuts blocks
@@ -224,8 +224,8 @@ def units_of(action: Action) -> Units:
             return serial_units(units.serial)
         except CarbonlinkError as exc:
             raise UnitsUnidentified(f"the serial number cannot be read: {exc.message}") from exc
-    if units is not None and units.registry and units.serial_first is not None and units.serial_last is not None:
-        return range_units(units.registry, units.serial_first, units.serial_last, unit_type=units.unit_type,
+    if units is not None and units.registry and units.first_id is not None and units.last_id is not None:
+        return range_units(units.registry, units.first_id, units.last_id, unit_type=units.unit_type,
                            project_id=units.project_id, vintage=units.vintage)
     raise UnitsUnidentified("the action names no ITMO block (cooperative approach, registry, first transferring "
                             "Party, vintage, FirstID, LastID), no serial number and no registry serial range")

@@ -3,12 +3,12 @@ cancellations, authorizations) between Parties' registries."""
 
 from __future__ import annotations
 
+from gateway.protocol import MessageKind
 from gateway.transfers._plan import Plan, SourceMessage
 from gateway.transfers._router import Router, counterpart_party
 from gateway.transfers._translator import Translator
 from gateway.transfers.errors import KindMismatch, SenderMismatch
 from gateway.trust.directory import Participant
-from standards.codec import MessageKind
 from standards.model import ActionType, CanonicalDocument
 
 #: Actions that move units from the sender to a receiver.

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from gateway.protocol import MessageKind
 from gateway.trust.directory import Participant
-from standards.codec import Loss, Medium, MessageKind
+from standards.codec import Loss, Medium
 from standards.findings import Finding
 from standards.model import CanonicalDocument
 

@@ -13,12 +13,12 @@ from gateway.digests import sha256_b64, sha256_hex
 from gateway.evidence.log import EvidenceLog
 from gateway.evidence.record import Exchange, utc_timestamp
 from gateway.idempotency.store import Claim, IdempotencyStore
+from gateway.protocol import MessageKind
 from gateway.transfers._plan import Plan
 from gateway.transfers._signer import RECEIPT_TYP, DetachedSigner
 from gateway.transfers.delivery import Answer
 from gateway.transfers.errors import UpstreamError
 from gateway.trust.directory import Participant
-from standards.codec import MessageKind
 from standards.errors import CarbonlinkError
 
 log = logging.getLogger("carbonlink.transfers")

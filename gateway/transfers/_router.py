@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from gateway.protocol import MessageKind
 from gateway.transfers.errors import ReceiverUnknown
 from gateway.trust.directory import DirectoryStore, Participant
-from standards.codec import MessageKind
 from standards.model import Action, ActionType
 
 

@@ -6,7 +6,7 @@ A ``transfers`` message whose document carries unit blocks (``CanonicalDocument.
 actions is one. It names no Article 6 Party, so the checks are its own:
 
 * every block is identified by its ``serial``, read by the serial library (:mod:`standards.serials`);
-  ``serial_first``/``serial_last``, when given, must be the serial's range, and ``quantity``, when
+  ``first_id``/``last_id``, when given, must be the serial's range, and ``quantity``, when
   given, its length (for schemes whose range is the block size); no two blocks overlap;
 * every block's ``registry`` is the sender: its participant id or its Party registry id;
 * the receiver is named by ``Carbonlink-Receiver`` (nothing in the message names it);
@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import itertools
 
+from gateway.protocol import MessageKind
 from gateway.transfers._plan import Plan, SourceMessage
 from gateway.transfers._router import Router
 from gateway.transfers._translator import Translator
 from gateway.transfers.errors import KindMismatch, SenderMismatch
 from gateway.trust.directory import Participant
-from standards.codec import MessageKind
 from standards.errors import CarbonlinkError, ValidationFailed
 from standards.findings import Finding, Layer, Location, Rule, RuleCatalogue, Severity
 from standards.model import CanonicalDocument, UnitBlock
@@ -44,7 +44,7 @@ SERIAL_REQUIRED = _rule("CREDITING.SERIAL_REQUIRED", Layer.STRUCTURE,
                         "A unit block in a crediting-programme transfer is identified by its serial number")
 SERIAL_INVALID = _rule("CREDITING.SERIAL_INVALID", Layer.FIELD, "The serial number is not one of a known serial scheme")
 RANGE_MISMATCH = _rule("CREDITING.RANGE_MISMATCH", Layer.FIELD,
-                       "serial_first/serial_last differ from the range in the serial number")
+                       "first_id/last_id differ from the range in the serial number")
 QUANTITY_MISMATCH = _rule("CREDITING.QUANTITY_MISMATCH", Layer.FIELD,
                           "The quantity differs from the number of units in the serial range")
 OVERLAPPING_BLOCKS = _rule("CREDITING.OVERLAPPING_BLOCKS", Layer.CROSS_RECORD, "Two blocks of the message overlap")
@@ -71,8 +71,8 @@ def _serial(index: int, block: UnitBlock) -> tuple[Serial | None, list[Finding]]
         found.append(SERIAL_INVALID.finding(f"units[{index}]: serial {block.serial} runs backwards "
                                             f"({serial.first} > {serial.last})", Location(
                                                 pointer=f"/units/{index}/serial")))
-    for name, value, expected in (("serial_first", block.serial_first, serial.first),
-                                  ("serial_last", block.serial_last, serial.last)):
+    for name, value, expected in (("first_id", block.first_id, serial.first),
+                                  ("last_id", block.last_id, serial.last)):
         if value is not None and value != expected:
             found.append(RANGE_MISMATCH.finding(f"units[{index}].{name} is {value}, but serial {block.serial} "
                                                 f"says {expected}", Location(pointer=f"/units/{index}/{name}")))

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from gateway.evidence.log import EvidenceLog
 from gateway.evidence.record import EvidenceRecord
-from gateway.protocol import MESSAGE_ID_PATTERN
+from gateway.protocol import MESSAGE_ID_PATTERN, NOTICE_KINDS, MessageKind
 from gateway.transfers._plan import Plan
 from gateway.transfers._router import Router
 from gateway.transfers.errors import (
@@ -41,7 +41,7 @@ from gateway.transfers.errors import (
     NoticeUnknownMessage,
 )
 from gateway.trust.directory import Participant
-from standards.codec import Medium, MessageKind
+from standards.codec import Medium
 from standards.errors import MalformedInput, ValidationFailed
 from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity, json_pointer
 from standards.safeio import decode_text
@@ -51,7 +51,6 @@ NOTICE_CONTENT_TYPE = "application/vnd.carbonlink.notice+json"
 NOTICE_MEDIA_TYPES = frozenset({NOTICE_CONTENT_TYPE, "application/json", ""})
 #: The ``format`` a receipt names for a notice's inbound and outbound body.
 NOTICE_FORMAT = "notice"
-NOTICE_KINDS = frozenset({MessageKind.ACCEPTANCES, MessageKind.COMPLETIONS})
 NoticeType = Literal["acceptance", "rejection", "completion", "termination"]
 #: The notice types each notice kind carries.
 KIND_NOTICE_TYPES: dict[MessageKind, tuple[str, ...]] = {

@@ -21,7 +21,7 @@ import httpx
 from gateway.digests import sha256_hex
 from gateway.evidence.record import Exchange, utc_timestamp
 from gateway.idempotency.store import ClaimState, IdempotencyStore
-from gateway.protocol import MESSAGE_ID, MESSAGE_ID_HEADER, MESSAGE_ID_RULE
+from gateway.protocol import MESSAGE_ID, MESSAGE_ID_HEADER, MESSAGE_ID_RULE, MessageKind
 from gateway.transfers._plan import DocumentPlanner, NoticePlanner, Plan
 from gateway.transfers._recorder import Recorder, receipt_bytes
 from gateway.transfers._signer import DetachedSigner
@@ -32,7 +32,6 @@ from gateway.transfers.metrics import METRICS
 from gateway.transfers.settings import TransferSettings
 from gateway.trust.directory import Participant
 from gateway.trust.outbound import OutboundClient
-from standards.codec import MessageKind
 from standards.errors import CarbonlinkError, ValidationFailed
 
 __all__ = ["CANONICAL_CONTENT_TYPE", "MEDIA_TYPES", "OUTBOUND_LIMITS", "Outcome", "TransferService"]

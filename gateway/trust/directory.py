@@ -25,6 +25,7 @@ import httpx
 from joserfc.jwk import Key
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gateway.protocol import MessageKind
 from gateway.trust import jose
 from gateway.trust.errors import (
     ConfigurationError,
@@ -34,7 +35,6 @@ from gateway.trust.errors import (
     ParticipantUnknown,
 )
 from gateway.trust.keys import public_key_set
-from standards.codec import MessageKind
 from standards.errors import InputError
 from standards.parties import is_alpha3
 from standards.safeio import read_bytes

@@ -7,14 +7,14 @@ from standards.aef.mapping import document_to_tables, tables_to_document, unrepr
 from standards.aef.rules import CATALOGUE
 from standards.aef.tables import AefTables
 from standards.aef.validate import validate_tables
-from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult, extra_losses
+from standards.codec import FormatCodec, Loss, Medium, ParseResult, RecordKind, SerializeResult, extra_losses
 from standards.errors import UnknownFormat
 from standards.findings import Report
 from standards.model import CanonicalDocument
 
-_KINDS = frozenset({MessageKind.SUBMISSIONS, MessageKind.AUTHORIZATIONS, MessageKind.ACTIONS,
-                    MessageKind.HOLDINGS, MessageKind.AUTHORIZED_ENTITIES, MessageKind.TRANSFERS,
-                    MessageKind.CANCELLATIONS})
+_KINDS = frozenset({RecordKind.SUBMISSIONS, RecordKind.AUTHORIZATIONS, RecordKind.ACTIONS,
+                    RecordKind.HOLDINGS, RecordKind.AUTHORIZED_ENTITIES, RecordKind.TRANSFERS,
+                    RecordKind.CANCELLATIONS})
 
 
 def read_tables(data: bytes, medium: Medium) -> AefTables:

@@ -21,14 +21,14 @@ from standards.cadt.profiles import Profile, default_profile
 from standards.cadt.rules import CATALOGUES
 from standards.cadt.spec import Version
 from standards.cadt.validate import CadtValidator, Locator, Validation, default_locator
-from standards.codec import FormatCodec, Loss, Medium, MessageKind, ParseResult, SerializeResult
+from standards.codec import FormatCodec, Loss, Medium, ParseResult, RecordKind, SerializeResult
 from standards.findings import Finding, RuleCatalogue
 from standards.model import CanonicalDocument
 from standards.safeio import load_json, read_bytes
 
-_PROJECT_KINDS = frozenset({MessageKind.PROJECTS, MessageKind.UNIT_BLOCKS, MessageKind.ISSUANCES})
-_AEF_KINDS = frozenset({MessageKind.SUBMISSIONS, MessageKind.AUTHORIZATIONS, MessageKind.ACTIONS,
-                        MessageKind.HOLDINGS, MessageKind.AUTHORIZED_ENTITIES})
+_PROJECT_KINDS = frozenset({RecordKind.PROJECTS, RecordKind.UNIT_BLOCKS, RecordKind.ISSUANCES})
+_AEF_KINDS = frozenset({RecordKind.SUBMISSIONS, RecordKind.AUTHORIZATIONS, RecordKind.ACTIONS,
+                        RecordKind.HOLDINGS, RecordKind.AUTHORIZED_ENTITIES})
 
 
 class _CadtCodec(FormatCodec):

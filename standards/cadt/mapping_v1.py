@@ -91,7 +91,7 @@ def to_document(validation: Validation, picklists: Picklists,
         unit_record = build_record(UnitBlock, findings, RULES_V1["CADT.V1.TYPE"], rec, dict(
             registry=(project or {}).get("currentRegistry") or (project or {}).get("registryOfOrigin"),
             serial=u.get("serialNumberBlock") or f"{start}-{end}",
-            serial_first=as_block_int(start), serial_last=as_block_int(end),
+            first_id=as_block_int(start), last_id=as_block_int(end),
             quantity=to_decimal(u.get("unitCount")), vintage=u.get("vintageYear"), unit_type=u.get("unitType"),
             status=STATUS_V1.get(str(u.get("unitStatus"))), status_reason=u.get("unitStatusReason"),
             project_id=None if project is None else str(project.get("projectId")),
@@ -149,7 +149,7 @@ def _project_record(project: Project, rid: str, fields: dict[str, Any], losses: 
 def _unit_record(unit: UnitBlock, rid: str, fields: dict[str, Any], picklists: Picklists,
                  losses: LossLog) -> dict[str, Any]:
     out = place_extra_or_lose(unit.extra, fields, MOVES_V2_TO_V1["unit"], losses, "unit", rid, NO_PLACE)
-    put_block_bounds(out, unit.serial_first, unit.serial_last, "unitBlockStart", "unitBlockEnd")
+    put_block_bounds(out, unit.first_id, unit.last_id, "unitBlockStart", "unitBlockEnd")
     block = f"{out.get('unitBlockStart')}-{out.get('unitBlockEnd')}"
     if unit.serial and unit.serial != block and unit.serial != out.get("serialNumberBlock"):
         losses.add("unit.serial", rid, "v1 keeps only unitBlockStart-unitBlockEnd; the registry's full "

@@ -168,7 +168,7 @@ def _unit(u: dict[str, Any], project: dict[str, Any] | None, issuance: Record | 
           extra: dict[str, Any]) -> dict[str, Any]:
     return dict(
         registry=(project or {}).get("projectRegistryName"), serial=u.get("unitSerialId"),
-        serial_first=as_block_int(u.get("unitStartBlock")), serial_last=as_block_int(u.get("unitEndBlock")),
+        first_id=as_block_int(u.get("unitStartBlock")), last_id=as_block_int(u.get("unitEndBlock")),
         quantity=to_decimal(u.get("unitCount")), vintage=u.get("unitVintageYear"),
         unit_type=u.get("unitType"), status=STATUS_V2.get(str(u.get("unitStatus"))),
         status_date=to_date(u.get("unitStatusDate")), status_reason=u.get("unitStatusReason"),
@@ -280,7 +280,7 @@ def _project_record(project: Project, rid: str, fields: dict[str, Any], out: _Ou
 def _unit_record(unit: UnitBlock, rid: str, fields: dict[str, Any], out: _Output,
                  losses: LossLog) -> dict[str, Any]:
     native = out.native_from_extra(unit.extra, "unit", fields, losses, rid)
-    put_block_bounds(native, unit.serial_first, unit.serial_last, "unitStartBlock", "unitEndBlock")
+    put_block_bounds(native, unit.first_id, unit.last_id, "unitStartBlock", "unitEndBlock")
     for attr, key in UNIT_MAP.items():
         value = _unit_value(unit, attr, rid, losses)
         if value is not None:

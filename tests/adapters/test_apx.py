@@ -79,7 +79,7 @@ def test_samples_parse_cleanly_and_round_trip_byte_for_byte(name: str) -> None:
 def test_acr_retirement_mapping() -> None:
     first, second = adapter.parse(fixture("acr-retirements"), medium=CSV).document.units
     assert (first.registry, first.status, first.project_id) == (ACR, UnitStatus.RETIRED, "ACR1129")
-    assert (first.serial_first, first.serial_last, first.quantity) == (30932, 35143, Decimal(4212))
+    assert (first.first_id, first.last_id, first.quantity) == (30932, 35143, Decimal(4212))
     assert first.status_date == date(2025, 11, 3) and first.issuance_date == date(2025, 9, 15)
     assert first.extra["Status Effective (GMT)"] == "11/3/2025 7:10:41 PM"  # month-first with time, kept
     assert (first.account, first.beneficiary, first.country) == ("Example Climate Partners LLC",
@@ -103,7 +103,7 @@ def test_issuance_reports_have_no_serials() -> None:
 
 def test_car_serials_with_roc_and_grouped_quantity() -> None:
     units = adapter.parse(fixture("car-retirements"), medium=CSV).document.units
-    assert [(u.serial_first, u.serial_last, u.quantity) for u in units] == [(1, 5000, 5000), (1, 260294, 260294)]
+    assert [(u.first_id, u.last_id, u.quantity) for u in units] == [(1, 5000, 5000), (1, 260294, 260294)]
     assert units[1].extra["Quantity of Offset Credits"] == "260,294"
 
 
@@ -132,14 +132,14 @@ def test_losses_name_fields_and_records() -> None:
     units = adapter.parse(fixture("car-retirements"), medium=CSV).document.units
     changed = units[0].model_copy(update={"beneficiary": "Someone", "itmo_reference": "CA0001-X", "owner": "O"})
     issued = adapter.parse(fixture("acr-issuances"), medium=CSV).document.units[0].model_copy(
-        update={"serial": "ACR-US-1185-2025-3078-1 to 85847", "serial_first": 1, "serial_last": 85847,
+        update={"serial": "ACR-US-1185-2025-3078-1 to 85847", "first_id": 1, "last_id": 85847,
                 "status_date": date(2025, 1, 1)})
     stray = UnitBlock(project_id="VCS1340", quantity=Decimal(5))
     doc = CanonicalDocument(units=[changed, issued, stray], projects=[Project(project_id="GS1")])
     lost = {loss.field: loss.records for loss in adapter.serialize(doc, medium=CSV).losses}
     assert lost == {
         "beneficiary": ("units[0]",), "itmo_reference": ("units[0]",), "owner": ("units[0]",),
-        "serial": ("units[1]",), "serial_first": ("units[1]",), "serial_last": ("units[1]",),
+        "serial": ("units[1]",), "first_id": ("units[1]",), "last_id": ("units[1]",),
         "status_date": ("units[1]",), "units": ("units[2]",), "projects": ("projects[0]",),
     }
 
@@ -171,8 +171,8 @@ def apx_units(draw: st.DrawFn) -> UnitBlock:
     prefix = {ACR: "ACR", CAR: "CAR", ART: "ART"}[registry]
     on_behalf = registry != CAR and status is UnitStatus.RETIRED
     return UnitBlock(
-        registry=registry, serial=serial, serial_first=first if serial else None,
-        serial_last=first + qty - 1 if serial else None, quantity=Decimal(qty), vintage=vintage, status=status,
+        registry=registry, serial=serial, first_id=first if serial else None,
+        last_id=first + qty - 1 if serial else None, quantity=Decimal(qty), vintage=vintage, status=status,
         status_date=draw(st.dates(date(2010, 1, 1), date(2040, 1, 1))) if serial else None,
         status_reason=(draw(text) or None) if serial else None,
         account=(draw(text) or None) if serial and not (registry == CAR and status is UnitStatus.CANCELLED) else None,

@@ -260,7 +260,7 @@ def test_v1_unit_export_with_unit_back_references() -> None:
     block = result.document.units[0]
     assert block.extra["issuance"]["id"] == iss["id"] and "unitId" not in block.extra["issuance"]
     assert [x["label"] for x in block.extra["labels"]] == [label["label"]]
-    assert block.serial_first == 1001 and block.range_length == 20000
+    assert block.first_id == 1001 and block.range_length == 20000
 
 
 def test_child_rows_that_belong_nowhere_are_reported() -> None:

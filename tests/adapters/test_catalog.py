@@ -30,7 +30,7 @@ from tests.support.cli import run_cli
 ROOT = Path(__file__).resolve().parents[2]
 
 PLUGIN = '''
-from standards.codec import FormatCodec, Medium, MessageKind, ParseResult, SerializeResult
+from standards.codec import FormatCodec, Medium, RecordKind, ParseResult, SerializeResult
 from standards.model import CanonicalDocument, Project
 
 
@@ -38,8 +38,8 @@ class Acme(FormatCodec):
     name = "acme-registry"
     version = "0.3.1"
     description = "ACME national registry (third-party plugin)"
-    reads = frozenset({MessageKind.PROJECTS})
-    writes = frozenset({MessageKind.PROJECTS})
+    reads = frozenset({RecordKind.PROJECTS})
+    writes = frozenset({RecordKind.PROJECTS})
     media = (Medium.CSV,)
 
     def parse(self, data, *, medium):

@@ -62,7 +62,7 @@ def test_external_transfer_maps_each_block_to_a_transfer_action() -> None:
     assert cer.message_id == "GB1000234"
     assert cer.date == datetime(2012, 11, 14, 9, 30, tzinfo=UTC)
     assert cer.units is not None and aau.units is not None
-    assert (cer.units.serial_first, cer.units.serial_last, cer.units.quantity) == (104500001, 104525000, 25000)
+    assert (cer.units.first_id, cer.units.last_id, cer.units.quantity) == (104500001, 104525000, 25000)
     assert cer.quantity == Decimal(25000)
     assert (cer.units.unit_type, cer.units.registry, cer.units.country) == ("CER", "CDM", None)
     assert cer.units.project_id == "1234" and cer.units.status is UnitStatus.PENDING
@@ -332,7 +332,7 @@ def test_itmo_actions_are_never_written_with_kyoto_unit_types() -> None:
     itmo = Action(action_type=ActionType.FIRST_TRANSFER, date=datetime(2025, 3, 1, tzinfo=UTC),
                   cooperative_approach="CA0004", registry="VUT01", first_transferring_party="CHE",
                   first_id=3001, last_id=5000, vintage=2024, transferring_party="VUT", acquiring_party="CHE",
-                  message_id="VU1", units=UnitBlock(serial_first=3001, serial_last=5000, unit_type="CER",
+                  message_id="VU1", units=UnitBlock(first_id=3001, last_id=5000, unit_type="CER",
                                                     country="VUT", vintage=2024))
     out = adapter.serialize(CanonicalDocument(actions=[itmo]), medium=XML)
     assert b"unitType" not in out.data and b"TransactionUnitBlock" not in out.data
@@ -343,9 +343,9 @@ def test_itmo_actions_are_never_written_with_kyoto_unit_types() -> None:
 
 def test_non_kyoto_units_and_article6_actions_are_reported_not_written() -> None:
     vcu = Action(action_type=ActionType.RETIREMENT, date=datetime(2024, 1, 1, tzinfo=UTC), message_id="US7",
-                 units=UnitBlock(serial_first=1, serial_last=5, unit_type="VCU", vintage=2020))
+                 units=UnitBlock(first_id=1, last_id=5, unit_type="VCU", vintage=2020))
     use = Action(action_type=ActionType.USE, date=datetime(2024, 1, 1, tzinfo=UTC), message_id="GB8",
-                 transferring_party="GBR", units=UnitBlock(serial_first=1, serial_last=5, unit_type="AAU",
+                 transferring_party="GBR", units=UnitBlock(first_id=1, last_id=5, unit_type="AAU",
                                                            vintage=2010, country="GBR"))
     out = adapter.serialize(CanonicalDocument(actions=[vcu, use], projects=[Project(project_id="P1")]),
                             medium=XML)
@@ -359,7 +359,7 @@ def test_a_hand_built_cer_transfer_is_written_with_derived_codes_and_reported_lo
     action = Action(action_type=ActionType.TRANSFER, date=datetime(2011, 6, 1, 12, tzinfo=UTC),
                     transferring_party="DEU", acquiring_party="NZL", message_id="DE42", quantity=Decimal(100),
                     additional_information="sale", extra={"note": "x"},
-                    units=UnitBlock(serial_first=901, serial_last=1000, unit_type="CER", vintage=2010,
+                    units=UnitBlock(first_id=901, last_id=1000, unit_type="CER", vintage=2010,
                                     country="IND", project_id="77", owner="Acme GmbH"))
     out = adapter.serialize(CanonicalDocument(actions=[action]), medium=XML)
     assert adapter.validate(out.data, medium=XML).valid
@@ -377,13 +377,13 @@ def test_a_hand_built_cer_transfer_is_written_with_derived_codes_and_reported_lo
 def test_a_quantity_that_disagrees_with_the_range_is_a_loss() -> None:
     action = Action(action_type=ActionType.ISSUANCE, date=datetime(2010, 1, 1, tzinfo=UTC), message_id="GB9",
                     transferring_party="GBR", acquiring_party="GBR", quantity=Decimal(7),
-                    units=UnitBlock(serial_first=1, serial_last=5, unit_type="AAU", vintage=2010, country="GBR"))
+                    units=UnitBlock(first_id=1, last_id=5, unit_type="AAU", vintage=2010, country="GBR"))
     out = adapter.serialize(CanonicalDocument(actions=[action]), medium=XML)
     assert "actions.quantity" in {loss.field for loss in out.losses}
 
 
 def test_plain_unit_holdings_are_a_loss() -> None:
-    out = adapter.serialize(CanonicalDocument(units=[UnitBlock(serial_first=1, serial_last=2)]), medium=XML)
+    out = adapter.serialize(CanonicalDocument(units=[UnitBlock(first_id=1, last_id=2)]), medium=XML)
     assert [loss.field for loss in out.losses] == ["units"]
     assert adapter.validate(out.data, medium=XML).valid
 

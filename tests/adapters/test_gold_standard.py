@@ -57,7 +57,7 @@ def test_issuances_sample() -> None:
     result = adapter.parse(fixture("issuances.csv"), medium=CSV)
     assert result.valid and not result.findings
     units = result.document.units
-    assert [(u.project_id, u.serial_first, u.serial_last, u.quantity) for u in units] == [
+    assert [(u.project_id, u.first_id, u.last_id, u.quantity) for u in units] == [
         ("GS11236", 1, 19149, 19149), ("GS7495", 608, 30350, 29743),
         ("GS1463", 1463953, 1467609, 3657), ("GS9012", 1, 5000, 5000)]
     assert units[0].issuance_date == date(2026, 4, 13)
@@ -153,7 +153,7 @@ def gs_units(draw: st.DrawFn) -> UnitBlock:
                  f"-{first}-{first + qty - 1}"
     retired = draw(st.booleans())
     return UnitBlock(
-        registry="gold-standard", serial=serial, serial_first=first, serial_last=first + qty - 1,
+        registry="gold-standard", serial=serial, first_id=first, last_id=first + qty - 1,
         quantity=Decimal(qty), vintage=vintage, unit_type="CER" if cer else "VER",
         status=UnitStatus.RETIRED if retired else UnitStatus.ISSUED,
         status_date=draw(st.dates(date(2010, 1, 1), date(2040, 1, 1))) if retired else None,

@@ -28,7 +28,7 @@ from adapters.spreadsheet_mapping import (
     mapping_json_schema,
 )
 from adapters.translate import translate
-from standards.codec import Medium, MessageKind
+from standards.codec import Medium, RecordKind
 from standards.errors import InputError, MalformedInput, TranslationError, UnsupportedEncoding
 from standards.findings import Finding
 from standards.model import Action, ActionType, CanonicalDocument, Metric, Project, UnitBlock, UnitStatus
@@ -82,8 +82,8 @@ def test_built_in_mappings_load_and_declare_what_they_read() -> None:
     assert DEFAULT_MAPPING in builtin_mappings()
     ledger = SpreadsheetAdapter("ministry-itmo-ledger")
     blocks = SpreadsheetAdapter("credit-block-ledger")
-    assert MessageKind.TRANSFERS in ledger.reads and MessageKind.UNIT_BLOCKS not in ledger.reads
-    assert blocks.reads == blocks.writes == frozenset({MessageKind.UNIT_BLOCKS})
+    assert RecordKind.TRANSFERS in ledger.reads and RecordKind.UNIT_BLOCKS not in ledger.reads
+    assert blocks.reads == blocks.writes == frozenset({RecordKind.UNIT_BLOCKS})
     assert "ministry-itmo-ledger" in ledger.description
 
 
@@ -234,7 +234,7 @@ def test_parse_ministry_ledger_xlsx(ledger: SpreadsheetAdapter) -> None:
     assert (first.first_id, first.last_id, first.quantity, first.vintage) == (1, 5000, Decimal(5000), 2023)
     assert first.metric is Metric.GHG  # from the mapping's defaults
     assert first.mitigation_type == "Emission reductions"
-    assert first.units is not None and (first.units.registry, first.units.serial_first) == ("VCS", 941467007)
+    assert first.units is not None and (first.units.registry, first.units.first_id) == ("VCS", 941467007)
     assert first.extra == {"Funcionario": "K.A."}
     assert actions[1].date == datetime(2024, 5, 2)  # typed as text dd/mm/yyyy in the workbook
     assert actions[2].acquiring_party == "SWE"  # alpha-2 'SE'
@@ -248,7 +248,7 @@ def test_parse_credit_block_csv_splits_the_serial(blocks: SpreadsheetAdapter) ->
     assert len(units) == 5
     block = units[2]
     assert block.serial == "CA0004-VU-CH-356-3001-5000-2024"
-    assert (block.serial_first, block.serial_last, block.quantity) == (3001, 5000, Decimal(2000))
+    assert (block.first_id, block.last_id, block.quantity) == (3001, 5000, Decimal(2000))
     assert (block.project_id, block.vintage, block.country) == ("356", 2024, "VUT")
     assert block.extra == {"cooperative_approach": "CA0004", "first_transferring_party": "CH",
                            "cadTrustIssuanceId": "0d4b9f3e-8c21-47a6-b5e0-93c7a2f41d20",
@@ -430,7 +430,7 @@ def test_other_record_kinds_through_an_inline_mapping() -> None:
                     {"column": "País", "field": "country", "party_format": "name"},
                     {"column": "Registrado", "field": "status_date", "date_format": "d/m/yyyy"}],
     })
-    assert projects.reads == frozenset({MessageKind.PROJECTS})
+    assert projects.reads == frozenset({RecordKind.PROJECTS})
     data = "Código;Nombre;País;Registrado\nP-001;Parque eólico;CL;5/1/2024\n".encode()
     result = projects.parse(data, medium=Medium.CSV)
     assert result.findings == []
@@ -517,12 +517,12 @@ def test_unwritable_text_is_a_coded_error_not_a_corrupt_file(blocks: Spreadsheet
 def test_losses_name_every_field_and_record_the_mapping_cannot_hold(blocks: SpreadsheetAdapter) -> None:
     document = CanonicalDocument(
         units=[
-            UnitBlock(serial="CA0004-VU-CH-356-1-10-2023", serial_first=1, serial_last=10, quantity=Decimal(10),
+            UnitBlock(serial="CA0004-VU-CH-356-1-10-2023", first_id=1, last_id=10, quantity=Decimal(10),
                       vintage=2023, country="VUT", project_id="356", owner="A", status=UnitStatus.HELD,
                       beneficiary="Town of Port Vila", link="https://registry.example/b/1",
                       registry="Vanuatu National Carbon Registry",
                       extra={"cooperative_approach": "CA0004", "first_transferring_party": "CH"}),
-            UnitBlock(serial="CA0004-VU-CH-356-11-20-2023", serial_first=11, serial_last=20, quantity=Decimal(10),
+            UnitBlock(serial="CA0004-VU-CH-356-11-20-2023", first_id=11, last_id=20, quantity=Decimal(10),
                       vintage=2023, country="VUT", project_id="356", owner="B", status=UnitStatus.HELD,
                       registry="Another Registry",
                       extra={"cooperative_approach": "CA0004", "first_transferring_party": "CH"}),
@@ -540,7 +540,7 @@ def test_losses_name_every_field_and_record_the_mapping_cannot_hold(blocks: Spre
 
 
 def test_serial_rebuilt_from_parts_when_the_record_has_none(blocks: SpreadsheetAdapter) -> None:
-    unit = UnitBlock(serial_first=5, serial_last=9, quantity=Decimal(5), vintage=2025, country="VUT",
+    unit = UnitBlock(first_id=5, last_id=9, quantity=Decimal(5), vintage=2025, country="VUT",
                      project_id="77", owner="X", status=UnitStatus.RETIRED,
                      extra={"cooperative_approach": "CA0009", "first_transferring_party": "JP"})
     out = blocks.serialize(CanonicalDocument(units=[unit]), medium=Medium.CSV)
@@ -597,7 +597,7 @@ def test_iter_records_is_lazy_and_reports_findings(blocks: SpreadsheetAdapter) -
 
     stream = blocks.iter_records(endless(), medium=Medium.CSV)
     first = [next(stream) for _ in range(3)]
-    assert [getattr(u, "serial_first", None) for u in first] == [1, 2, 3]  # an endless input still yields records
+    assert [getattr(u, "first_id", None) for u in first] == [1, 2, 3]  # an endless input still yields records
     findings: list[Finding] = []
     bad = blocks_with(BLOCK_HEADER, [BLOCK_ROWS[0].replace(",Held,", ",Frozen,"), BLOCK_ROWS[1]])
     got = list(blocks.iter_records(iter(_chunks(bad, 5)), medium=Medium.CSV, findings=findings))
@@ -632,7 +632,7 @@ def unit_blocks(draw: st.DrawFn) -> UnitBlock:
     first = draw(st.integers(min_value=1, max_value=10**9))
     size = draw(st.integers(min_value=1, max_value=10**6))
     return UnitBlock(
-        serial_first=first, serial_last=first + size - 1, quantity=Decimal(size),
+        first_id=first, last_id=first + size - 1, quantity=Decimal(size),
         vintage=draw(st.integers(min_value=2000, max_value=2099)), country=draw(_party),
         project_id=str(draw(st.integers(min_value=1, max_value=999999))),
         project_name=draw(st.none() | _text), owner=draw(_text), account=draw(st.none() | _text),
@@ -700,8 +700,8 @@ def actions(draw: st.DrawFn) -> Action:
         mitigation_type=draw(st.none() | st.sampled_from(["Emission reductions", "Removals"])),
         acquiring_party=draw(st.none() | _party), using_party=draw(st.none() | _party),
         ndc_year=draw(st.none() | st.integers(min_value=2021, max_value=2050)),
-        units=UnitBlock(registry=draw(st.sampled_from(["VCS", "GS"])), serial_first=unit_first,
-                        serial_last=unit_first + size - 1),
+        units=UnitBlock(registry=draw(st.sampled_from(["VCS", "GS"])), first_id=unit_first,
+                        last_id=unit_first + size - 1),
         metric=Metric.GHG, additional_information=draw(st.none() | _text),
     )
 
@@ -746,3 +746,13 @@ def test_golden_credit_blocks_to_cadt_v2_json() -> None:
     golden = json.loads((FIXTURES / "golden" / "credit-blocks.cadt-v2.json").read_text(encoding="utf-8"))
     assert json.loads(result.output.data) == golden
     assert {loss.field for loss in result.losses} >= {"unit.extra.Block ID", "unit.country", "unit.account"}
+
+
+def test_mappings_may_name_the_old_block_bound_fields() -> None:
+    data = mapping_dict("ministry-itmo-ledger")
+    for column in data["columns"]:
+        if column["field"] in ("units.first_id", "units.last_id"):
+            column["field"] = column["field"].replace("first_id", "serial_first").replace("last_id", "serial_last")
+    old = load_mapping(data)
+    assert old.covered == load_mapping(mapping_dict("ministry-itmo-ledger")).covered
+    assert {"units.first_id", "units.last_id"} <= old.covered

@@ -53,7 +53,7 @@ def test_credit_blocks_become_unit_blocks_with_alpha3_parties() -> None:
     assert result.valid and result.findings == []
     first, transferred, issued, retired = result.document.units
     assert first.serial == "CA0004-VU-CH-356-1-2000-2023" and first.itmo_reference == first.serial
-    assert (first.serial_first, first.serial_last, first.quantity, first.vintage) == (1, 2000, 2000, 2023)
+    assert (first.first_id, first.last_id, first.quantity, first.vintage) == (1, 2000, 2000, 2023)
     assert (first.country, first.owner, first.project_id) == ("VUT", "12", "356")
     assert first.status is UnitStatus.ISSUED and first.status_date == date(2024, 4, 1)
     assert transferred.status is UnitStatus.HELD and transferred.owner == "31"
@@ -291,11 +291,11 @@ def test_streaming_reads_a_large_export_row_by_row() -> None:
 def test_foreign_records_are_refused_or_built_with_losses() -> None:
     verra = Action(action_type=ActionType.RETIREMENT, date=datetime(2024, 1, 1, tzinfo=UTC), message_id="9",
                    units=UnitBlock(serial="19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1",
-                                   serial_first=941467007, serial_last=941467431))
+                                   first_id=941467007, last_id=941467431))
     itmo = Action(action_type=ActionType.TRANSFER, date=datetime(2024, 7, 1, tzinfo=UTC), message_id="T-7",
                   cooperative_approach="CA0001", first_transferring_party="GHA", acquiring_party="CHE",
                   using_party="CHE", vintage=2023,
-                  units=UnitBlock(serial_first=1001, serial_last=1500, quantity=Decimal(500), project_id="12",
+                  units=UnitBlock(first_id=1001, last_id=1500, quantity=Decimal(500), project_id="12",
                                   country="GHA", owner="Buyer AG"))
     use = Action(action_type=ActionType.USE, date=datetime(2024, 7, 1, tzinfo=UTC), message_id="U-1",
                  units=UnitBlock(serial="CA0004-VU-CH-356-1-10-2023"))

@@ -80,7 +80,7 @@ def test_transactions_sample_maps_to_unit_blocks() -> None:
     units = result.document.units
     assert len(units) == 7
     first = units[0]
-    assert (first.serial_first, first.serial_last, first.quantity) == (941467007, 941467431, Decimal(425))
+    assert (first.first_id, first.last_id, first.quantity) == (941467007, 941467431, Decimal(425))
     assert (first.project_id, first.country, first.vintage, first.unit_type) == ("VCS1340", "ETH", 2020, "VCU")
     assert first.status is UnitStatus.RETIRED and first.status_date == date(2026, 4, 10)
     assert first.issuance_date == date(2026, 4, 3)
@@ -89,7 +89,7 @@ def test_transactions_sample_maps_to_unit_blocks() -> None:
     held = units[1]
     assert held.status is UnitStatus.ISSUED and held.status_date is None and held.quantity == 1000
     legacy = units[3]  # 12-token serial without VCS, day-first dates
-    assert legacy.serial_first == legacy.serial_last == 449402275
+    assert legacy.first_id == legacy.last_id == 449402275
     assert (legacy.vintage, legacy.issuance_date, legacy.status_date) == (2014, date(2014, 5, 10),
                                                                            date(2016, 3, 15))
     no_scope = units[4]
@@ -213,9 +213,9 @@ def test_fields_verra_cannot_hold_are_reported_with_record_ids() -> None:
 
 
 def test_a_block_without_a_serial_loses_its_range() -> None:
-    unit = UnitBlock(registry="verra", serial_first=1, serial_last=10, quantity=Decimal(10), project_id="VCS1")
+    unit = UnitBlock(registry="verra", first_id=1, last_id=10, quantity=Decimal(10), project_id="VCS1")
     out = adapter.serialize(CanonicalDocument(units=[unit]), medium=CSV)
-    assert {loss.field for loss in out.losses} == {"serial_first", "serial_last"}
+    assert {loss.field for loss in out.losses} == {"first_id", "last_id"}
 
 
 # --- hypothesis round trip ------------------------------------------------------------------------------
@@ -245,7 +245,7 @@ def verra_units(draw: st.DrawFn) -> UnitBlock:
         "Retirement Details": draw(text) if retired else "",
     }.items() if v}
     return UnitBlock(
-        registry="verra", serial=str(serial), serial_first=serial.first, serial_last=serial.last,
+        registry="verra", serial=str(serial), first_id=serial.first, last_id=serial.last,
         quantity=Decimal(qty), vintage=vintage, unit_type="VCU",
         status=UnitStatus.RETIRED if retired else UnitStatus.ISSUED,
         status_date=draw(st.dates(date(2000, 1, 1), date(2040, 12, 31))) if retired else None,

@@ -43,7 +43,7 @@ def test_inbound_blocks_are_credited_to_the_default_account(world: World, start:
 
 @pytest.mark.parametrize(("units", "code", "pointer"), [
     ({"serial": vcu(1, 100), "quantity": "99"}, "SANDBOX.QUANTITY_MISMATCH", "/units/0"),
-    ({"serial_first": 1, "serial_last": 100, "registry": "gha"}, "SANDBOX.UNKNOWN_UNITS", "/units/0"),
+    ({"first_id": 1, "last_id": 100, "registry": "gha"}, "SANDBOX.UNKNOWN_UNITS", "/units/0"),
     ({"serial": "no such serial"}, "SANDBOX.UNKNOWN_UNITS", "/units/0"),
     ({"serial": vcu(50, 60)}, "SANDBOX.OVERLAPPING_BLOCKS", "/units/0"),
 ])

@@ -269,7 +269,7 @@ def test_serial_numbered_units_split_with_their_own_serial_text(world: World, st
 @pytest.mark.parametrize("action", [
     itmo_action("Transfer", 1, 2**63),  # beyond what a unit number can be
     {"action_type": "Transfer", "acquiring_party": "CHE",
-     "units": {"registry": "CDM", "serial_first": 2**70, "serial_last": 2**71}},
+     "units": {"registry": "CDM", "first_id": 2**70, "last_id": 2**71}},
     {"action_type": "Retirement", "units": {"serial": "ACR-US-192-2010-203-1-" + "9" * 30}},
 ])
 def test_absurd_unit_numbers_are_unknown_units_not_a_crash(world: World, start: Start, action: dict[str, Any]) -> None:

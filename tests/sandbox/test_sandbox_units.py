@@ -39,7 +39,7 @@ def _itmo(first: int, last: int) -> Block:
 
 def test_an_action_names_its_itmo_block_first() -> None:
     action = _action(cooperative_approach="CA0001", registry="GHA01", first_transferring_party="GHA", vintage=2023,
-                     first_id=1, last_id=20, units=UnitBlock(registry="GS", serial_first=4501, serial_last=4520))
+                     first_id=1, last_id=20, units=UnitBlock(registry="GS", first_id=4501, last_id=4520))
     units = units_of(action)
     assert units.kind == "itmo" and (units.first, units.last, units.quantity) == (1, 20, 20)
     assert units.label() == "CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-20-2023"
@@ -48,8 +48,8 @@ def test_an_action_names_its_itmo_block_first() -> None:
 def test_an_action_without_itmo_elements_falls_back_to_serial_then_range() -> None:
     serial = units_of(_action(units=UnitBlock(serial="ACR-US-192-2010-203-1-5000")))
     assert serial.kind == "serial" and serial.quantity == 5000 and serial.label() == "ACR-US-192-2010-203-1-5000"
-    plain = units_of(_action(units=UnitBlock(registry="CDM", unit_type="CER", project_id="1234", serial_first=7,
-                                             serial_last=9)))
+    plain = units_of(_action(units=UnitBlock(registry="CDM", unit_type="CER", project_id="1234", first_id=7,
+                                             last_id=9)))
     assert plain.kind == "range" and plain.label() == "CDM CER project 1234 7-9"
 
 
@@ -57,7 +57,7 @@ def test_an_action_without_itmo_elements_falls_back_to_serial_then_range() -> No
     _action(),
     _action(units=UnitBlock(registry="CDM")),
     _action(units=UnitBlock(serial="nothing like a serial")),
-    _action(units=UnitBlock(serial_first=1, serial_last=5)),  # no registry: cannot tell whose units
+    _action(units=UnitBlock(first_id=1, last_id=5)),  # no registry: cannot tell whose units
     _action(cooperative_approach="CA0001", registry="GHA01", first_transferring_party="GHA", vintage=2023,
             first_id=9, last_id=1),
 ])
@@ -168,8 +168,8 @@ def test_the_sandbox_rules_are_catalogued() -> None:
     (UnitBlock(serial="ACR-US-192-2010-203-1-5000", quantity=Decimal(4999)), None, True),
     (UnitBlock(serial="ACR-US-192-2010-203-1-5000"), Decimal(12), True),
     (UnitBlock(serial="VU-ITMO-11-356-2022-0-27-35", quantity=Decimal(3)), None, False),  # UNDP v1: not a block size
-    (UnitBlock(registry="CDM", serial_first=1, serial_last=10, quantity=Decimal(10)), Decimal(10), False),
-    (UnitBlock(registry="CDM", serial_first=1, serial_last=10), Decimal("10.5"), True),
+    (UnitBlock(registry="CDM", first_id=1, last_id=10, quantity=Decimal(10)), Decimal(10), False),
+    (UnitBlock(registry="CDM", first_id=1, last_id=10), Decimal("10.5"), True),
 ])
 def test_quantity_check_by_kind(units: UnitBlock, stated: Decimal | None, refused: bool) -> None:
     action = _action(ActionType.RETIREMENT, units=units, quantity=stated)

@@ -51,8 +51,8 @@ def documents(draw: st.DrawFn) -> CanonicalDocument:
         kind = draw(st.sampled_from([ActionType.FIRST_TRANSFER, ActionType.TRANSFER, ActionType.ACQUISITION,
                                      ActionType.CANCELLATION]))
         units = draw(st.none() | st.builds(UnitBlock, registry=st.sampled_from(["GS", "VCS"]),
-                                           serial_first=st.just(next_serial),
-                                           serial_last=st.just(next_serial + size - 1)))
+                                           first_id=st.just(next_serial),
+                                           last_id=st.just(next_serial + size - 1)))
         actions.append(Action(
             action_type=kind, date=draw(st.datetimes(datetime(YEAR, 1, 1), datetime(YEAR, 12, 31, 23, 59)))
             .replace(microsecond=0, tzinfo=UTC),

@@ -139,7 +139,7 @@ def test_v1_round_trip_property(projects: list[dict[str, Any]], units: list[dict
     assert parsed.valid, [f.as_dict() for f in parsed.findings]
     assert json.loads(c.serialize(parsed.document, medium=Medium.JSON).data) == source
     for unit, block in zip(units, parsed.document.units, strict=True):
-        assert block.serial_first == int(unit["unitBlockStart"]) and block.range_length == unit["unitCount"]
+        assert block.first_id == int(unit["unitBlockStart"]) and block.range_length == unit["unitCount"]
 
 
 # -- legacy spellings in, profile spellings out ---------------------------------------------
@@ -181,7 +181,7 @@ def test_alpha2_party_ids_are_widened_and_reported() -> None:
 
 def _aef_document(action_type: ActionType = ActionType.FIRST_TRANSFER, mitigation: str = "Emission reductions",
                   definition: str = "Authorisation") -> CanonicalDocument:
-    units = UnitBlock(registry="GS", serial_first=11, serial_last=20)
+    units = UnitBlock(registry="GS", first_id=11, last_id=20)
     return CanonicalDocument(
         authorizations=[Authorization(authorization_id="CHL-A-7", date=date(2024, 1, 5), cooperative_approach="CA0007",
                                       version=1, metric=Metric.GHG, sectors="Energy generation",
@@ -272,7 +272,7 @@ def test_v1_cannot_hold_aef_tables_and_says_so() -> None:
 
 
 def test_v2_keeps_a_full_serial_and_v1_reports_it() -> None:
-    doc = CanonicalDocument(units=[UnitBlock(serial="VCS-9819-2014-1001-2000", serial_first=1001, serial_last=2000,
+    doc = CanonicalDocument(units=[UnitBlock(serial="VCS-9819-2014-1001-2000", first_id=1001, last_id=2000,
                                              quantity=Decimal(1000), vintage=2014, status=UnitStatus.ISSUED)])
     v2_out = v2().serialize(doc, medium=Medium.JSON)
     unit = json.loads(v2_out.data)["unit"][0]

@@ -109,7 +109,7 @@ def test_sender_that_does_not_hold_the_blocks_is_refused(net: Network) -> None:
 
 @pytest.mark.parametrize(("body", "rule", "pointer"), [
     (message(block(FIRST, FIRST + 9, quantity="11")), "CREDITING.QUANTITY_MISMATCH", "/units/0/quantity"),
-    (message(block(FIRST, FIRST + 9, serial_first=FIRST + 1)), "CREDITING.RANGE_MISMATCH", "/units/0/serial_first"),
+    (message(block(FIRST, FIRST + 9, first_id=FIRST + 1)), "CREDITING.RANGE_MISMATCH", "/units/0/first_id"),
     (message({**block(FIRST, FIRST + 9), "serial": "not a serial"}), "CREDITING.SERIAL_INVALID", "/units/0/serial"),
     (message({**block(FIRST, FIRST + 9), "serial": None}), "CREDITING.SERIAL_REQUIRED", "/units/0"),
     (message(block(FIRST, FIRST + 9), block(FIRST + 5, FIRST + 20)), "CREDITING.OVERLAPPING_BLOCKS", "/units/1"),

@@ -10,10 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import CurrentCaller, require_scope
 from gateway.api.services import ServiceSlot
+from gateway.protocol import MessageKind
 from gateway.transfers.ratelimit import Limiter
 from gateway.transfers.service import TransferService
 from gateway.trust.outbound import SIGNATURE_HEADER
-from standards.codec import MessageKind
 
 router = APIRouter(prefix="/v1", tags=["transfers"])
 

@@ -33,7 +33,7 @@ from standards import (
     Layer,
     Loss,
     Medium,
-    MessageKind,
+    RecordKind,
     RuleCatalogue,
     Severity,
     UnitBlock,
@@ -66,7 +66,7 @@ class AcmeExportAdapter(CsvExportAdapter):
     name = "acme-export"
     version = "0.1.0"
     description = "ACME national registry CSV export (third-party example)"
-    reads = frozenset({MessageKind.UNIT_BLOCKS})
+    reads = frozenset({RecordKind.UNIT_BLOCKS})
     writes = reads
     media = (Medium.CSV,)
     rules = _rules()
