@@ -115,9 +115,9 @@ class AdapterCatalog:
     def get(self, name: str) -> RegistryAdapter:
         try:
             return self.adapters[name]
-        except KeyError:
+        except KeyError as exc:
             known = ", ".join(sorted(self.adapters))
-            raise NoSuchAdapter(f"no format named {name!r} (known: {known})") from None
+            raise NoSuchAdapter(f"no format named {name!r} (known: {known})") from exc
 
     def __iter__(self) -> Iterator[RegistryAdapter]:
         return iter(self.adapters[n] for n in sorted(self.adapters))

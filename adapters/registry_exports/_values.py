@@ -40,8 +40,8 @@ def parse_quantity(text: str) -> Decimal:
         raise ValueError(f"{text!r} is not a quantity")
     try:
         return Decimal(raw.replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only decimal digits
-        raise ValueError(f"{text!r} is not a quantity") from None
+    except InvalidOperation as exc:  # pragma: no cover - the pattern admits only decimal digits
+        raise ValueError(f"{text!r} is not a quantity") from exc
 
 
 def render_quantity(value: Decimal, *, grouped: bool = False) -> str:

@@ -62,7 +62,7 @@ def _encode_legacy(data: bytes, encoding: str) -> bytes:
     except UnicodeEncodeError as exc:
         line = text.count("\n", 0, exc.start) + 1
         raise UnwritableCell(f"line {line} holds {text[exc.start]!r}, which {encoding} cannot store; use a UTF-8 "
-                             "mapping") from None
+                             "mapping") from exc
 
 
 def _transcode(data: bytes, encoding: str) -> bytes:
@@ -71,4 +71,4 @@ def _transcode(data: bytes, encoding: str) -> bytes:
     try:
         return data.decode(encoding).encode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UnsupportedEncoding(f"the CSV file is not valid {encoding} at byte {exc.start}") from None
+        raise UnsupportedEncoding(f"the CSV file is not valid {encoding} at byte {exc.start}") from exc

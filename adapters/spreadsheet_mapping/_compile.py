@@ -99,7 +99,7 @@ def convert_default(info: FieldInfo, value: str | int | float | bool) -> Any:
         try:
             return to_alpha3(text)[0]
         except UnknownParty as exc:
-            raise ValueError(str(exc)) from None
+            raise ValueError(str(exc)) from exc
     if info.kind == "integer":
         if isinstance(value, bool) or not re.fullmatch(r"-?\d+", text):
             raise ValueError(f"{value!r} is not a whole number")
@@ -107,16 +107,16 @@ def convert_default(info: FieldInfo, value: str | int | float | bool) -> Any:
     if info.kind == "decimal":
         try:
             number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a number") from None
+        except InvalidOperation as exc:
+            raise ValueError(f"{value!r} is not a number") from exc
         if not number.is_finite():
             raise ValueError(f"{value!r} is not a number")
         return number
     if info.kind in ("date", "datetime"):
         try:
             moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{value!r} is not an ISO date (yyyy-mm-dd)") from None
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not an ISO date (yyyy-mm-dd)") from exc
         return moment if info.kind == "datetime" else moment.date()
     return text
 

@@ -50,7 +50,7 @@ def mapping_from_data(data: object, *, source: str = "<mapping>") -> CompiledMap
     try:
         spec = SpreadsheetMapping.model_validate(data)
     except ValidationError as exc:
-        raise MappingError(source, _pydantic_problems(exc)) from None
+        raise MappingError(source, _pydantic_problems(exc)) from exc
     return compile_mapping(spec, source=source)
 
 
@@ -71,16 +71,16 @@ def parse_mapping_text(raw: bytes, *, source: str) -> CompiledMapping:
         try:
             data = load_json(raw, what=f"mapping {source}")
         except InputError as exc:
-            raise MappingError(source, [("", exc.message)]) from None
+            raise MappingError(source, [("", exc.message)]) from exc
     else:
         try:
             data = yaml.load(raw.decode("utf-8-sig"), Loader=_PlainYamlLoader)  # a SafeLoader without aliases
-        except UnicodeDecodeError:
-            raise MappingError(source, [("", "the mapping file is not UTF-8 text")]) from None
+        except UnicodeDecodeError as exc:
+            raise MappingError(source, [("", "the mapping file is not UTF-8 text")]) from exc
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1})" if mark is not None else ""
-            raise MappingError(source, [("", f"not valid YAML{where}: {getattr(exc, 'problem', exc)}")]) from None
+            raise MappingError(source, [("", f"not valid YAML{where}: {getattr(exc, 'problem', exc)}")]) from exc
     return mapping_from_data(data, source=source)
 
 
@@ -103,7 +103,7 @@ def load_mapping(ref: str | Path | SpreadsheetMapping | CompiledMapping | dict[s
     try:
         raw = read_bytes(Path(text), limit=MAX_MAPPING_BYTES)
     except InputError as exc:
-        raise MappingError(text, [("", exc.message)]) from None
+        raise MappingError(text, [("", exc.message)]) from exc
     return parse_mapping_text(raw, source=text)
 
 

@@ -292,7 +292,7 @@ class UndpNcrAdapter(_EntityReader):
         try:
             return build_serial(default_catalogue().variant(SCHEME), parts)
         except InvalidSerial as exc:
-            raise _Refused(f"the ITMO parts do not make a UNDP serial: {exc.message}") from None
+            raise _Refused(f"the ITMO parts do not make a UNDP serial: {exc.message}") from exc
 
 
 adapter = UndpNcrAdapter()

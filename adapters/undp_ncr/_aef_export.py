@@ -182,9 +182,9 @@ class _AefExport:
         if kind is None:
             try:
                 kind = ActionType(str(cell("actionType")))
-            except ValueError:
+            except ValueError as exc:
                 raise _Bad(R_CODE, "actionType", f"Action type {cell('actionType')!r} is not one of "
-                                                 f"{', '.join(AEF_ACTION_TYPES)}") from None
+                                                 f"{', '.join(AEF_ACTION_TYPES)}") from exc
         first, first_serial = _aef_unit(cells["creditBlockStartId"], "creditBlockStartId")
         last, last_serial = _aef_unit(cells["creditBlockEndId"], "creditBlockEndId")
         if last < first:

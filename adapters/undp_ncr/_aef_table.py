@@ -123,8 +123,8 @@ def _aef_party(text: str, key: str) -> str | None:
         return None
     try:
         return to_alpha3(text)[0]
-    except UnknownParty:
-        raise _Bad(R_PARTY, key, f"{_AEF_LABEL[key]} is {text!r}, which is no known Party") from None
+    except UnknownParty as exc:
+        raise _Bad(R_PARTY, key, f"{_AEF_LABEL[key]} is {text!r}, which is no known Party") from exc
 
 
 def _aef_unit(text: str, key: str) -> tuple[int, Serial | None]:

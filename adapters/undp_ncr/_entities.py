@@ -203,8 +203,8 @@ class _EntityReader(_AefExport, FormatCodec):
                 raise _Bad(R_COUNTRY, "country", "a cross-border retirement must name the acquiring country")
             try:
                 acquiring = to_alpha3(_text(record["country"], "country"))[0]
-            except UnknownParty:
-                raise _Bad(R_PARTY, "country", f"country {record['country']!r} is no known country") from None
+            except UnknownParty as exc:
+                raise _Bad(R_PARTY, "country", f"country {record['country']!r} is no known country") from exc
         elif retirement == VOLUNTARY or (retirement is None and kind == "Retired"):
             action_type = ActionType.VOLUNTARY_CANCELLATION
         elif retirement is not None:

@@ -49,8 +49,8 @@ def _number(value: Any, key: str) -> Decimal:
         raise _Bad(R_TYPE, key, f"{key} must be a number, not {type(value).__name__}")
     try:
         number = Decimal(str(value))
-    except InvalidOperation:
-        raise _Bad(R_TYPE, key, f"{key} is {value!r}, which is not a number") from None
+    except InvalidOperation as exc:
+        raise _Bad(R_TYPE, key, f"{key} is {value!r}, which is not a number") from exc
     if not number.is_finite() or number < 0:
         raise _Bad(R_TYPE, key, f"{key} is {value!r}; a credit amount is a finite number of at least 0")
     return number
@@ -71,8 +71,8 @@ def _epoch(value: Any, key: str) -> datetime:
     seconds = number / 1000 if number >= 100_000_000_000 else number
     try:
         return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError):
-        raise _Bad(R_TYPE, key, f"{key} is {value!r}, which is no date") from None
+    except (OverflowError, OSError, ValueError) as exc:
+        raise _Bad(R_TYPE, key, f"{key} is {value!r}, which is no date") from exc
 
 
 def _epoch_ms(moment: datetime) -> int:
@@ -111,7 +111,7 @@ def _serial(text: Any, key: str) -> SerialInfo:
         serial = parse_serial(text.strip(), SCHEME)
     except InvalidSerial as exc:
         raise _Bad(R_SERIAL, key, f"{exc.message} (expected CA####-<party>-<party>-<project>-<first>-<last>"
-                                  "-<vintage>, e.g. CA0004-VU-CH-356-3001-5000-2024)") from None
+                                  "-<vintage>, e.g. CA0004-VU-CH-356-3001-5000-2024)") from exc
     return _serial_info(serial, key)
 
 
@@ -130,8 +130,8 @@ def _serial_info(serial: Serial, key: str) -> SerialInfo:
             continue
         try:
             parties.append(to_alpha3(code)[0])
-        except UnknownParty:
-            raise _Bad(R_PARTY, key, f"serial {serial}: {code!r} is not an ISO 3166-1 Party code") from None
+        except UnknownParty as exc:
+            raise _Bad(R_PARTY, key, f"serial {serial}: {code!r} is not an ISO 3166-1 Party code") from exc
     return SerialInfo(serial, parties[0], parties[1], placeholder)
 
 
