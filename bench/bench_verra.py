@@ -76,7 +76,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 
 def cadt_v2_unit(block: UnitBlock) -> dict[str, Any]:
-    """The CAD Trust v2 ``unit`` record for one canonical block (registry-formats.md §14, v2 names).
+    """The CAD Trust v2 ``unit`` record for one canonical block (CAD Trust v2 data dictionary names).
 
     Written for speed (it is part of the measured pipeline): each attribute read once, the status
     compared rather than looked up; ``tests/test_bench_verra.py`` checks it against the plain mapping."""

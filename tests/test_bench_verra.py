@@ -19,7 +19,7 @@ _STATUS = {UnitStatus.ISSUED: "Held", UnitStatus.RETIRED: "Retired", UnitStatus.
 
 
 def plain_cadt_v2_unit(block: UnitBlock) -> dict[str, Any]:
-    """The mapping as first written (registry-formats.md §14, v2 names)."""
+    """The mapping as first written (CAD Trust v2 data dictionary names)."""
     record: dict[str, Any] = {
         "unitSerialId": block.serial,
         "unitStartBlock": str(block.first_id),
