@@ -197,7 +197,8 @@ class Serial:
         return self.series == other.series and self.first <= other.first and other.last <= self.last
 
     def split(self, quantity: int) -> tuple[Serial, Serial]:
-        """The first ``quantity`` units and the rest (the holder keeps the lower range, UNDP §13.6)."""
+        """The first ``quantity`` units and the rest (the holder keeps the lower range, as in UNDP's
+        ``serial-number-management.service.ts``)."""
         if not 0 < quantity < self.quantity:
             raise SerialBlockError(f"cannot split a block of {self.quantity} units at {quantity}")
         cut = self.first + quantity
