@@ -118,13 +118,16 @@ def _series(tail: str, raw_start: str, raw_end: str, raw_country: str,
 
 
 def _construct(values: dict[str, Any]) -> UnitBlock:
-    """A UnitBlock from values that already have their validated types, every field present, through
-    pydantic's ``model_construct`` (no re-validation) with the fields set the full path sets. Used only
-    after :func:`_unit_builder` saw it equal full validation."""
-    return _model_construct(set(_SET_FIELDS), **values)
+    """A UnitBlock from values that already have their validated types, without re-validation: a copy of
+    an all-defaults block (pydantic's public ``model_copy``) updated with the fields the full path sets,
+    so the fields set, the field order and every value are those of full validation. ``model_copy``
+    copies one dict where ``model_construct`` walks every field, about half the cost per block. Used
+    only after :func:`_unit_builder` saw it equal full validation."""
+    return _BLANK.model_copy(update={name: values[name] for name in _SET_FIELDS})
 
 
-_model_construct = UnitBlock.model_construct
+#: A block with every field at its default and no field set; never handed out, only copied.
+_BLANK = UnitBlock.model_construct(set())
 
 
 def _validate(values: dict[str, Any]) -> UnitBlock:
