@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, trust: Trust | None = None) 
         title="carbonlink gateway",
         version=API_VERSION,
         lifespan=lifespan,
+        redirect_slashes=False,  # an API route never redirects (no Location built from the Host header)
         description="Trust layer of the carbonlink gateway: participant directory, mutual OAuth "
         "(private_key_jwt / tls_client_auth, DPoP- or mTLS-bound RFC 9068 tokens).",
     )
