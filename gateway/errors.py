@@ -13,6 +13,10 @@ exception handlers), so a subclass inherits its parent's answer unless it is lis
   OAuth error name fits, ``errors[]`` when the error carries findings); 401s carry
   ``WWW-Authenticate: DPoP ...`` (RFC 6750 §3, RFC 9449 §7.1).
 
+Header values are built from codes and fixed text only, never from the request: the challenge's
+``error_description`` is the error's code (the message, which may quote attacker text such as a
+``kid`` or a path, goes into the JSON body only), so no header can fail to encode or carry a NUL.
+
 The sandbox registry installs the same handlers with its own :class:`ProblemWriter` (signed
 answers, its own problem type URIs): :mod:`gateway.sandbox.app`.
 
