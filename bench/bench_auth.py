@@ -98,7 +98,7 @@ def main() -> None:
     tokens = TokenService(keyring, issuer=ISSUER, audience=ISSUER + "/v1")
     dpop = DPoPVerifier(replay, require_nonce=True)
     clients = ClientAuthenticator(directory, replay, ClientAuthPolicy(issuer=ISSUER))
-    nonce = replay.issue_nonce()
+    nonce = dpop.nonces.issue()
     participant = directory.participant("reg")
 
     # Inputs are prepared outside the timed regions (registries sign them, not the gateway).

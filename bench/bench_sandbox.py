@@ -109,7 +109,19 @@ def _tokens(n: int, audience: str) -> list[str]:
                                           "jti": secrets.token_urlsafe(16)}) for _ in range(n)]
 
 
+def _signatures(bodies: list[bytes]) -> list[str]:
+    """The gateway's signature over each body (``Carbonlink-Signature``), as the sandbox requires."""
+    from gateway.transfers import DetachedSigner
+    from gateway.trust import development
+    from gateway.trust.keys import SigningKeyRing
+
+    signer = DetachedSigner(SigningKeyRing.from_document(development.keyring_document(), grace_seconds=330),
+                            GATEWAY_ISSUER)
+    return [signer.sign(body) for body in bodies]
+
+
 async def _load(url: str, bodies: list[bytes], tokens: list[str], clients: int, tag: str) -> dict[str, Any]:
+    signatures = _signatures(bodies)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(len(bodies)):
         queue.put_nowait(i)
@@ -124,7 +136,8 @@ async def _load(url: str, bodies: list[bytes], tokens: list[str], clients: int, 
                 except asyncio.QueueEmpty:
                     return
                 headers = {"Authorization": f"Bearer {tokens[i]}", "Carbonlink-Message-Id": f"{tag}-{i}",
-                           "Carbonlink-Sender": "bench", "Content-Type": "application/json"}
+                           "Carbonlink-Sender": "bench", "Content-Type": "application/json",
+                           "Carbonlink-Signature": signatures[i]}
                 t0 = time.perf_counter()
                 resp = await client.post(url, content=bodies[i], headers=headers)
                 latencies.append(time.perf_counter() - t0)

@@ -57,6 +57,7 @@ from joserfc.jwk import ECKey, Key
 from adapters import default_catalog
 from gateway.client import GatewayClient
 from gateway.demo import Network, Registry, itmo_message
+from gateway.transfers import DetachedSigner
 from gateway.trust import development, jose
 from gateway.trust.keys import SigningKeyRing
 from gateway.trust.outbound import RESPONSE_TYP, SIGNATURE_HEADER
@@ -276,6 +277,9 @@ class Bench:
         )
         url = self.receiver.base_url + "/messages"
         tag = secrets.token_hex(4)
+        signer = DetachedSigner(SigningKeyRing.from_document(development.keyring_document(), grace_seconds=330),
+                                self.net.gateway_url)
+        signatures = [signer.sign(body) for body in bodies]  # the gateway's signature, as the sandbox requires
 
         def prepare(worker: int, index: int) -> Request:
             return Request(
@@ -286,6 +290,7 @@ class Bench:
                     "Carbonlink-Message-Id": f"direct-{tag}-{index}",
                     "Carbonlink-Sender": SENDER,
                     "Carbonlink-Message-Kind": "transfers",
+                    SIGNATURE_HEADER: signatures[index],
                 },
                 bodies[index],
             )

@@ -31,6 +31,7 @@ from gateway.sandbox.errors import (
     UnitsUnidentified,
 )
 from gateway.transfers.errors import (
+    ContentTypeRefused,
     KindMismatch,
     KindNotAllowed,
     MessageIdInvalid,
@@ -127,6 +128,7 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     ReceiverUnknown: HttpAnswer(422),
     MessageIdInvalid: HttpAnswer(400),
     OutputInvalid: HttpAnswer(422),
+    ContentTypeRefused: HttpAnswer(415),
     NoticeError: HttpAnswer(422),
     NoticeContentType: HttpAnswer(415),
     NoticeUnknownMessage: HttpAnswer(422),

@@ -114,7 +114,7 @@ class Network:
                 "endpoints": {"messages": r.messages_url or r.base_url + "/messages"}, "issuer": r.base_url,
                 "jwks": {"keys": [public_jwk(r.key)]},
                 "message_kinds": list(r.message_kinds),
-                "scopes": ["messages:send", "peers:read"],
+                "scopes": ["messages:send", "peers:read", "metrics:read"],
             })
         return entries + self.extra_participants
 

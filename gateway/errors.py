@@ -13,6 +13,10 @@ exception handlers), so a subclass inherits its parent's answer unless it is lis
   OAuth error name fits, ``errors[]`` when the error carries findings); 401s carry
   ``WWW-Authenticate: DPoP ...`` (RFC 6750 §3, RFC 9449 §7.1).
 
+Header values are built from codes and fixed text only, never from the request: the challenge's
+``error_description`` is the error's code (the message, which may quote attacker text such as a
+``kid`` or a path, goes into the JSON body only), so no header can fail to encode or carry a NUL.
+
 The sandbox registry installs the same handlers with its own :class:`ProblemWriter` (signed
 answers, its own problem type URIs): :mod:`gateway.sandbox.app`.
 
@@ -22,6 +26,7 @@ No traceback ever reaches a client: unexpected exceptions become a bare 500 prob
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,8 +63,14 @@ def status_for(exc: CarbonlinkError, *, at_token_endpoint: bool = False) -> int:
     return answer_for(exc).status_at(at_token_endpoint)
 
 
-def _quote(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', "'")
+#: What may go into a header value built here: codes and fixed text only (RFC 6750 §3 limits
+#: ``error_description`` to printable ASCII without ``"`` and ``\\``).
+_HEADER_SAFE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def _header_code(code: str) -> str:
+    """``code`` when it is a plain code, else a fixed placeholder (a header never carries request text)."""
+    return code if _HEADER_SAFE.fullmatch(code) else "ERROR"
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,7 @@ class ProblemWriter:
             return None
         params = f'algs="{_DPOP_ALGS}"'
         if oauth and exc.code != "TOKEN.MISSING":
-            params = f'error="{oauth}", error_description="{_quote(exc.message)}", ' + params
+            params = f'error="{_header_code(oauth)}", error_description="{_header_code(exc.code)}", ' + params
         return f"DPoP {params}"
 
     def document(self, status: int, code: str, detail: str, title: str) -> dict[str, Any]:

@@ -98,6 +98,7 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
         title="carbonlink gateway",
         version=API_VERSION,
         lifespan=lifespan,
+        redirect_slashes=False,  # an API route never redirects (no Location built from the Host header)
         description="Trust layer of the carbonlink gateway: participant directory, mutual OAuth "
         "(private_key_jwt / tls_client_auth, DPoP- or mTLS-bound RFC 9068 tokens).",
     )

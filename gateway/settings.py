@@ -110,6 +110,10 @@ class TransferSettings(BaseModel):
     rate_limit_store: str = Field("memory", description="'memory' (per process) or redis://... (shared by every "
                                                         "gateway process)")
     refuse_lossy: bool = Field(False, description="refuse a transfer whose translation loses fields")
+    idempotency_lease: float | None = Field(
+        None, gt=0, le=86400, description="seconds an idempotency claim is held before another process may take "
+                                          "it over (crash recovery); default: the slowest delivery with its "
+                                          "retries, at least 120")
 
     def policy_for(self, participant_id: str) -> DeliveryPolicy:
         return self.delivery_peers.get(participant_id, self.delivery)
@@ -125,7 +129,10 @@ class TransferSettings(BaseModel):
 
     @property
     def delivery_lease_seconds(self) -> float:
-        """How long an idempotency claim is held: longer than the slowest delivery with all its retries."""
+        """How long an idempotency claim is held: ``idempotency_lease`` when set, else longer than the slowest
+        delivery with all its retries."""
+        if self.idempotency_lease is not None:
+            return self.idempotency_lease
         slowest = max(p.timeout for p in (self.delivery, *self.delivery_peers.values()))
         return max(120.0, slowest * (self.delivery.retries + 2))
 
@@ -315,6 +322,9 @@ class CarbonlinkSettings(BaseSettings):
     dpop_iat_window: int = Field(60, ge=5, le=300)
     dpop_nonce_required: bool = True
     dpop_nonce_ttl: int = Field(300, ge=30)
+    dpop_nonce_secret: str | None = Field(
+        None, min_length=32, description="secret the DPoP nonces are derived from (shared by every gateway "
+                                         "process); default: derived from the current signing key")
     replay_store: str = Field("memory", description="'memory' or a redis:// URL shared by all processes")
 
     trusted_proxies: list[str] = Field(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,6 +23,11 @@ from standards.errors import InputTooLarge, MalformedInput, UnsafeInput, Unsuppo
 MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 MAX_ZIP_MEMBERS = 10_000
+#: Longest number a JSON document may write (digits, sign, point and exponent together), and the largest
+#: decimal exponent it may reach: far beyond any quantity or serial number, far below what makes
+#: arithmetic slow (Python refuses ``int`` conversions over 4,300 digits).
+MAX_JSON_NUMBER_CHARS = 100
+MAX_JSON_NUMBER_EXPONENT = 100
 
 
 def max_input_bytes() -> int:
@@ -79,6 +85,34 @@ def load_json(data: bytes, *, what: str = "input") -> Any:
             raise UnsupportedEncoding(f"{what} is not valid UTF-8 JSON: {exc}") from exc
         raise MalformedInput(f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                              code="INPUT.JSON") from exc
+
+
+def _number_too_large(text: str, *, what: str) -> MalformedInput:
+    shown = text if len(text) <= 20 else f"{text[:8]}...{len(text)} characters"
+    return MalformedInput(f"{what} has a number out of range ({shown}; at most {MAX_JSON_NUMBER_CHARS} characters "
+                          f"and exponents within +-{MAX_JSON_NUMBER_EXPONENT})", code="INPUT.JSON_NUMBER")
+
+
+def bounded_int(text: str, *, what: str = "input") -> int:
+    """A JSON integer literal as ``int`` (``json.loads(..., parse_int=...)``); over
+    :data:`MAX_JSON_NUMBER_CHARS` characters is a coded :class:`MalformedInput` (``INPUT.JSON_NUMBER``)."""
+    if len(text) > MAX_JSON_NUMBER_CHARS:
+        raise _number_too_large(text, what=what)
+    return int(text)
+
+
+def bounded_decimal(text: str, *, what: str = "input") -> Decimal:
+    """A JSON number literal as an exact ``Decimal`` (``parse_float=...``), bounded in length and exponent like
+    :func:`bounded_int`."""
+    if len(text) > MAX_JSON_NUMBER_CHARS:
+        raise _number_too_large(text, what=what)
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:  # the JSON grammar makes this unreachable; kept coded all the same
+        raise MalformedInput(f"{what} has an unreadable number", code="INPUT.JSON_NUMBER") from exc
+    if value.is_finite() and value and abs(value.adjusted()) > MAX_JSON_NUMBER_EXPONENT:
+        raise _number_too_large(text, what=what)
+    return value
 
 
 def secure_xml_parser(*, schema: etree.XMLSchema | None = None) -> etree.XMLParser:

@@ -7,6 +7,11 @@ trust layer checks tokens (:func:`gateway.trust.jose.verify`: algorithm allow-li
 the configured gateway issuer, ``aud`` = one of this registry's audiences, ``exp``/``iat`` with
 clock skew, a bounded lifetime and a ``jti`` seen only once (remembered in the SQLite file, so a
 restart does not reopen a replay window).
+
+A message also carries the gateway's detached signature over its body (``Carbonlink-Signature``,
+RFC 7797, ``typ`` ``carbonlink-message+jws``, ``iss`` the gateway issuer): :meth:`GatewayVerifier.verify`
+checks it before the token's ``jti`` is spent and before anything is recorded, so a body garbled on
+the wire is refused (401 ``SANDBOX.SIGNATURE_*``) and the true message can still be delivered afterwards.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from standards.errors import InputError
 from standards.safeio import load_json, read_bytes
 
 DEVELOPMENT = "development"
+#: ``typ`` of the gateway's signature over a message it relays (``gateway.transfers._signer.MESSAGE_TYP``).
+MESSAGE_TYP = "carbonlink-message+jws"
 KeySource = Callable[[bool], dict[str, Key]]
 
 
@@ -83,8 +90,41 @@ class GatewayVerifier:
             raise jose.JwsRejected("KID", f"kid {kid!r} is not a key of the gateway")
         return keys[kid]
 
-    def verify(self, authorization: str | None, now: float | None = None) -> dict[str, Any]:
-        """The verified claims of the ``Authorization: Bearer`` token, or :class:`GatewayAuthError`."""
+    def check_body(self, body: bytes, signature: str | None, now: float | None = None) -> None:
+        """The gateway's detached signature over ``body`` verifies (typ, key, ``iss``, ``iat``), or
+        :class:`GatewayAuthError` with a ``SANDBOX.SIGNATURE_*`` code. Records nothing."""
+        if not signature:
+            raise GatewayAuthError("the message carries no gateway signature (Carbonlink-Signature)",
+                                   code="SANDBOX.SIGNATURE_MISSING")
+        parts = signature.split(".")
+        if len(parts) != 3 or parts[1]:
+            raise GatewayAuthError("the gateway signature is not a detached compact JWS",
+                                   code="SANDBOX.SIGNATURE_MALFORMED")
+
+        def key_for(header: dict[str, Any]) -> Key:
+            if header.get("b64") is not False:
+                raise jose.JwsRejected("B64", "message signatures are detached with b64 false")
+            return self._key_for(header)
+
+        try:
+            header = jose.verify(signature, typ=[MESSAGE_TYP], key_for=key_for, payload=body,
+                                 registry=jose.make_registry(max_payload=max(len(body) * 2, 1024))).header
+        except jose.JwsRejected as exc:
+            raise GatewayAuthError(f"the gateway signature over the body is refused: {exc.message}",
+                                   code=f"SANDBOX.SIGNATURE_{exc.reason}") from exc
+        if header.get("iss") != self.issuer:
+            raise GatewayAuthError("the body is signed by another issuer than the gateway",
+                                   code="SANDBOX.SIGNATURE_ISSUER")
+        iat = _time(header.get("iat"))
+        moment = time.time() if now is None else now
+        if iat is None or iat < moment - self.max_lifetime - self.skew or iat > moment + self.skew:
+            raise GatewayAuthError("the gateway signature is stale or from the future", code="SANDBOX.SIGNATURE_STALE")
+
+    def verify(self, authorization: str | None, now: float | None = None, *,
+               body: bytes | None = None, signature: str | None = None) -> dict[str, Any]:
+        """The verified claims of the ``Authorization: Bearer`` token, or :class:`GatewayAuthError`. With
+        ``body``, the gateway's ``signature`` over it is checked too (:meth:`check_body`) before the token's
+        ``jti`` is spent."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise GatewayAuthError("send the gateway's token as 'Authorization: Bearer <token>'",
@@ -113,6 +153,8 @@ class GatewayVerifier:
         if exp - iat > self.max_lifetime:
             raise GatewayAuthError(f"the gateway token lives longer than {self.max_lifetime} s",
                                    code="SANDBOX.AUTH_LIFETIME")
+        if body is not None:
+            self.check_body(body, signature, now)
         if not self.store.first_use(jti, exp + self.skew):
             raise GatewayAuthError("this gateway token was already used (jti replay)", code="SANDBOX.AUTH_REPLAY")
         return claims

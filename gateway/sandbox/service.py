@@ -197,8 +197,9 @@ class Sandbox:
     # -- messages -----------------------------------------------------------------------------
 
     def receive(self, body: bytes, headers: dict[str, str]) -> Answer:
-        """``POST <messages path>``: a message from the gateway."""
-        self.verifier.verify(headers.get("authorization"))
+        """``POST <messages path>``: a message from the gateway, its body signed by the gateway (checked before
+        anything is recorded)."""
+        self.verifier.verify(headers.get("authorization"), body=body, signature=headers.get(SIGNATURE_HEADER.lower()))
         sender = headers.get(SENDER_HEADER.lower(), "")
         if sender and not MESSAGE_ID.match(sender):
             raise SandboxError(f"{SENDER_HEADER} is not a participant id", code="SANDBOX.SENDER_INVALID")

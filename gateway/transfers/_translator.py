@@ -1,12 +1,14 @@
-"""Reading a message in the sender's format and writing it in the receiver's."""
+"""Reading a message in the sender's format and writing it in the receiver's, and the one content-type
+policy of the relay: which media types each message kind takes (:func:`accepted_media_types`)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from typing import Literal
 
 from adapters import AdapterCatalog
 from gateway.transfers._plan import SourceMessage
-from gateway.transfers.errors import OutputInvalid
+from gateway.transfers.errors import ContentTypeRefused, OutputInvalid
 from gateway.trust.directory import Participant
 from standards.codec import Loss, Medium
 from standards.errors import ValidationFailed
@@ -14,9 +16,41 @@ from standards.model import CanonicalDocument
 
 #: Content type of a message in the canonical data model (JSON), whatever the sender's format.
 CANONICAL_CONTENT_TYPE = "application/vnd.carbonlink.canonical+json"
+#: Content type of a notice (acceptances, completions); ``application/json`` is taken too.
+NOTICE_CONTENT_TYPE = "application/vnd.carbonlink.notice+json"
+#: The media type the gateway sends each medium with.
 MEDIA_TYPES = {Medium.JSON: "application/json", Medium.CSV: "text/csv", Medium.XML: "application/xml",
                Medium.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-_FROM_CONTENT_TYPE = {v: k for k, v in MEDIA_TYPES.items()}
+#: The media types a body of each medium may arrive with (the first is the one sent).
+INBOUND_MEDIA_TYPES: dict[Medium, tuple[str, ...]] = {
+    Medium.JSON: ("application/json",), Medium.CSV: ("text/csv",), Medium.XML: ("application/xml", "text/xml"),
+    Medium.XLSX: (MEDIA_TYPES[Medium.XLSX],)}
+#: The media types a notice may arrive with.
+NOTICE_MEDIA_TYPES = frozenset({NOTICE_CONTENT_TYPE, "application/json"})
+_FROM_CONTENT_TYPE = {media_type: medium for medium, types in INBOUND_MEDIA_TYPES.items() for media_type in types}
+
+
+def media_type_of(content_type: str | None) -> str:
+    """The media type of a Content-Type header value (parameters dropped, lower case); "" when absent."""
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def accepted_media_types(media: Iterable[Medium], *, notice: bool = False) -> frozenset[str]:
+    """The one content-type policy: a notice is notice JSON; any other message is canonical JSON or one of the
+    media the sender's format is read from (``media``: its adapter's). A missing Content-Type is never taken."""
+    if notice:
+        return NOTICE_MEDIA_TYPES
+    return frozenset({CANONICAL_CONTENT_TYPE, *(t for m in media for t in INBOUND_MEDIA_TYPES.get(m, ()))})
+
+
+def require_media_type(content_type: str | None, accepted: Collection[str], *, what: str) -> str:
+    """The body's media type when ``accepted`` lists it; else :class:`ContentTypeRefused` (415), and the body is
+    not read. The refusal names the accepted types only (never the header's text)."""
+    media_type = media_type_of(content_type)
+    if media_type not in accepted:
+        raise ContentTypeRefused(f"{what} needs a Content-Type of {' or '.join(sorted(accepted))}"
+                                 + ("" if media_type else " (none was given)"))
+    return media_type
 
 
 class Translator:
@@ -29,13 +63,13 @@ class Translator:
     def read(self, sender: Participant, body: bytes, content_type: str | None) -> SourceMessage:
         """The message in the canonical data model; ValidationFailed (422) unless it is valid and carries
         actions or unit blocks."""
-        media_type = (content_type or "").split(";")[0].strip().lower()
+        adapter = self.adapters.get(sender.format)
+        media_type = require_media_type(content_type, accepted_media_types(adapter.media),
+                                        what=f"a message from a {sender.format} registry")
         if media_type == CANONICAL_CONTENT_TYPE:
             source_format, medium = "canonical", Medium.JSON
         else:
-            adapter = self.adapters.get(sender.format)
-            source_format = sender.format
-            medium = _FROM_CONTENT_TYPE.get(media_type, adapter.media[0] if adapter.media else Medium.JSON)
+            source_format, medium = sender.format, _FROM_CONTENT_TYPE[media_type]
         result = self.adapters.get(source_format).parse(body, medium=medium)
         if not result.valid:
             raise ValidationFailed(f"the message is not valid {source_format} ({medium.value})",

@@ -10,6 +10,7 @@ problems::
           ├── ReceiverUnknown       422  no active registry in the directory takes this message
           ├── MessageIdInvalid      400
           ├── OutputInvalid         422  the translation failed the receiver's format
+          ├── ContentTypeRefused    415  a media type the message kind and the sender's format do not take
           ├── NoticeError                notices about an earlier message (gateway/transfers/notices.py)
           │    ├── NoticeContentType     415  not notice JSON
           │    ├── NoticeUnknownMessage  422  no such message relayed to or from the notice's sender
@@ -63,6 +64,13 @@ class OutputInvalid(TransferError):
 
     def __init__(self, message: str, *, findings: Sequence[Finding]) -> None:
         super().__init__(message, findings=findings)
+
+
+class ContentTypeRefused(TransferError):
+    """The body's Content-Type is missing or not one the message kind and the sender's format take
+    (:func:`gateway.transfers._translator.accepted_media_types`); the body is not read."""
+
+    code = "HTTP.CONTENT_TYPE"
 
 
 class NoticeError(TransferError):

@@ -33,6 +33,7 @@ from gateway.evidence.record import EvidenceRecord
 from gateway.protocol import MESSAGE_ID_PATTERN, NOTICE_KINDS, MessageKind
 from gateway.transfers._plan import Plan
 from gateway.transfers._router import Router
+from gateway.transfers._translator import NOTICE_CONTENT_TYPE, accepted_media_types, media_type_of
 from gateway.transfers.errors import (
     KindMismatch,
     NoticeContentType,
@@ -46,9 +47,6 @@ from standards.errors import MalformedInput, ValidationFailed
 from standards.findings import Finding, Layer, Location, RuleCatalogue, Severity, json_pointer
 from standards.safeio import decode_text
 
-NOTICE_CONTENT_TYPE = "application/vnd.carbonlink.notice+json"
-#: Content types a notice may be sent with (none at all is read as notice JSON too).
-NOTICE_MEDIA_TYPES = frozenset({NOTICE_CONTENT_TYPE, "application/json", ""})
 #: The ``format`` a receipt names for a notice's inbound and outbound body.
 NOTICE_FORMAT = "notice"
 NoticeType = Literal["acceptance", "rejection", "completion", "termination"]
@@ -227,10 +225,9 @@ class EvidenceNoticePlanner:
 
     def plan(self, sender: Participant, kind: MessageKind, body: bytes, content_type: str | None,
              receiver_hint: str | None) -> Plan:
-        media_type = (content_type or "").split(";")[0].strip().lower()
-        if media_type not in NOTICE_MEDIA_TYPES:
+        if media_type_of(content_type) not in accepted_media_types((), notice=True):
             raise NoticeContentType(f"a {kind.value} message is notice JSON ({NOTICE_CONTENT_TYPE} or "
-                                    f"application/json), not {media_type}")
+                                    "application/json)")
         notice = parse_notice(body, Notice)
         if notice.notice_type not in KIND_NOTICE_TYPES[kind]:
             raise KindMismatch(f"a {notice.notice_type} is not a {kind.value} notice "

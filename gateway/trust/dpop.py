@@ -4,8 +4,9 @@ Checks, in order: exactly one ``DPoP`` header; ``typ`` ``dpop+jwt``; an allowed 
 ``alg``; a *public* ``jwk`` in the header (private members refused) that fits the alg; the
 signature; ``htm`` and ``htu`` (compared without query or fragment, against the gateway's
 public URL, never the request's Host header); ``iat`` inside a narrow window; the current
-server ``nonce``; ``ath`` (hash of the access token) at protected endpoints; and finally the
-``jti`` replay cache, shared across processes when Redis is configured.
+server ``nonce`` (derived from a secret and the clock, :mod:`gateway.trust.nonces`); ``ath``
+(hash of the access token) at protected endpoints; and finally the ``jti`` replay cache, shared
+across processes when Redis is configured.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from joserfc.jwk import JWKRegistry, Key
 from gateway.digests import sha256_b64
 from gateway.trust import jose
 from gateway.trust.errors import InvalidDPoPProof, UseDPoPNonce
+from gateway.trust.nonces import DerivedNonces
 from gateway.trust.replay import ReplayStore
 
 DPOP_TYP = ("dpop+jwt",)
@@ -58,9 +60,12 @@ def _import_public(sorted_jwk: bytes) -> tuple[Key, str]:
 
 class DPoPVerifier:
     def __init__(
-        self, replay: ReplayStore, *, iat_window: int = 60, skew: int = 10, require_nonce: bool = True
+        self, replay: ReplayStore, *, iat_window: int = 60, skew: int = 10, require_nonce: bool = True,
+        nonces: DerivedNonces | None = None,
     ) -> None:
         self.replay = replay
+        #: The server nonces (default: a secret of this verifier alone, for one process).
+        self.nonces = nonces or DerivedNonces()
         self.iat_window = iat_window
         self.skew = skew
         self.require_nonce = require_nonce
@@ -123,10 +128,10 @@ class DPoPVerifier:
     def _check_nonce(self, nonce: object) -> None:
         """The proof carries a current server nonce (RFC 9449 §8); else a fresh one to use."""
         if nonce is None:
-            raise UseDPoPNonce("this gateway requires a DPoP nonce", nonce=self.replay.issue_nonce())
-        if not isinstance(nonce, str) or not self.replay.nonce_valid(nonce):
+            raise UseDPoPNonce("this gateway requires a DPoP nonce", nonce=self.nonces.issue())
+        if not isinstance(nonce, str) or not self.nonces.valid(nonce):
             raise UseDPoPNonce(
                 "the DPoP nonce is stale or unknown",
-                nonce=self.replay.issue_nonce(),
+                nonce=self.nonces.issue(),
                 code="DPOP.NONCE_STALE",
             )

@@ -65,6 +65,10 @@ def _b64decode(segment: str) -> bytes:
         raise JwsRejected("MALFORMED", "the JWS is not valid base64url") from exc
 
 
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
 def peek_header(token: str, *, max_bytes: int = MAX_COMPACT_BYTES) -> dict[str, Any]:
     """Decode the protected header of a compact JWS without trusting it."""
     if not isinstance(token, str) or not token:
@@ -178,9 +182,15 @@ def verify(
 def sign_detached(header: Mapping[str, Any], body: bytes, key: Key) -> str:
     """A detached JWS over ``body`` with an unencoded payload (RFC 7797: ``b64`` false, ``crit`` b64):
     ``<header>..<signature>``. ``header`` names ``typ`` and whatever else the signature binds."""
-    compact = sign({**header, "b64": False, "crit": ["b64"]}, body, key)
-    head, _, signature = compact.split(".")
-    return f"{head}..{signature}"
+    alg = algorithm_for(key)
+    protected = {**header, "b64": False, "crit": ["b64"], "alg": alg}
+    if key.kid and "kid" not in protected:
+        protected["kid"] = key.kid
+    head = _b64encode(orjson.dumps(protected))
+    # signed here, not by joserfc, whose RFC 7797 serializer decodes the payload as UTF-8 (binary bodies such
+    # as XLSX fail there); the signing input is RFC 7797 §3's ASCII(BASE64URL(header)) || '.' || payload
+    signature = _DEFAULT_REGISTRY.get_alg(alg).sign(head.encode("ascii") + b"." + body, key)
+    return f"{head}..{_b64encode(signature)}"
 
 
 def sign(

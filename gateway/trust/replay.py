@@ -1,13 +1,13 @@
-"""Replay caches (``jti`` of client assertions and DPoP proofs) and DPoP server nonces.
+"""Replay caches (``jti`` of client assertions and DPoP proofs).
 
 Two back ends with one interface: in-process (the embedded default, one gateway process) and
 Redis (``CARBONLINK_REPLAY_STORE=redis://...``) so that N gateway processes refuse a ``jti``
-seen by any of them and accept each other's nonces.
+seen by any of them. DPoP server nonces are not stored: they are derived (:mod:`gateway.trust.nonces`),
+so a Redis that lost its keys loses no nonce.
 """
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from typing import Any, Protocol
@@ -21,12 +21,6 @@ class ReplayStore(Protocol):
     def first_use(self, namespace: str, jti: str, expires_at: float) -> bool:
         """Record ``jti``; True the first time, False if it was seen and has not expired."""
 
-    def issue_nonce(self) -> str:
-        """The current DPoP nonce (rotated before it expires)."""
-
-    def nonce_valid(self, nonce: str) -> bool:
-        """True while ``nonce`` is one this gateway (or a sibling process) issued and it lives."""
-
     def ping(self) -> None:
         """Raise :class:`ReplayStoreUnavailable` when the store cannot be used."""
 
@@ -38,12 +32,9 @@ def _key(namespace: str, jti: str) -> str:
 class MemoryReplayStore:
     """In-process store; entries are pruned once they expire."""
 
-    def __init__(self, *, nonce_ttl: int = 300) -> None:
+    def __init__(self) -> None:
         self._seen: dict[str, float] = {}
-        self._nonces: dict[str, float] = {}
         self._lock = threading.Lock()
-        self._nonce_ttl = nonce_ttl
-        self._current: tuple[str, float] | None = None
         self._next_prune = 0.0
 
     def _prune(self, now: float) -> None:
@@ -51,7 +42,6 @@ class MemoryReplayStore:
             return
         self._next_prune = now + 5
         self._seen = {k: t for k, t in self._seen.items() if t > now}
-        self._nonces = {k: t for k, t in self._nonces.items() if t > now}
 
     def first_use(self, namespace: str, jti: str, expires_at: float) -> bool:
         now = time.time()
@@ -64,20 +54,6 @@ class MemoryReplayStore:
             self._seen[key] = max(expires_at, now + 1)
             return True
 
-    def issue_nonce(self) -> str:
-        now = time.time()
-        with self._lock:
-            if self._current is None or self._current[1] - now < self._nonce_ttl / 2:
-                nonce = secrets.token_urlsafe(24)
-                self._current = (nonce, now + self._nonce_ttl)
-                self._nonces[nonce] = now + self._nonce_ttl
-            return self._current[0]
-
-    def nonce_valid(self, nonce: str) -> bool:
-        with self._lock:
-            expires = self._nonces.get(nonce)
-        return expires is not None and expires > time.time()
-
     def ping(self) -> None:
         return None
 
@@ -85,15 +61,12 @@ class MemoryReplayStore:
 class RedisReplayStore:
     """Redis-backed store (``SET NX`` with an expiry), shared by every gateway process."""
 
-    def __init__(self, url: str, *, nonce_ttl: int = 300, prefix: str = "carbonlink") -> None:
+    def __init__(self, url: str, *, prefix: str = "carbonlink") -> None:
         import redis
 
         self._redis: Any = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._prefix = prefix
-        self._nonce_ttl = nonce_ttl
-        self._current: tuple[str, float] | None = None
-        self._lock = threading.Lock()
 
     def _fail(self, exc: BaseException) -> ReplayStoreUnavailable:
         return ReplayStoreUnavailable(f"the replay store (Redis) is unreachable: {exc}")
@@ -106,27 +79,6 @@ class RedisReplayStore:
             raise self._fail(exc) from exc
         return bool(stored)
 
-    def issue_nonce(self) -> str:
-        now = time.time()
-        with self._lock:
-            if self._current is not None and self._current[1] - now >= self._nonce_ttl / 2:
-                return self._current[0]
-            nonce = secrets.token_urlsafe(24)
-            try:
-                self._redis.set(f"{self._prefix}:nonce:{nonce}", b"1", ex=self._nonce_ttl)
-            except self._errors as exc:
-                raise self._fail(exc) from exc
-            self._current = (nonce, now + self._nonce_ttl)
-            return nonce
-
-    def nonce_valid(self, nonce: str) -> bool:
-        if len(nonce) > 128:
-            return False
-        try:
-            return bool(self._redis.exists(f"{self._prefix}:nonce:{nonce}"))
-        except self._errors as exc:
-            raise self._fail(exc) from exc
-
     def ping(self) -> None:
         try:
             self._redis.ping()
@@ -134,12 +86,12 @@ class RedisReplayStore:
             raise self._fail(exc) from exc
 
 
-def make_store(spec: str, *, nonce_ttl: int = 300) -> ReplayStore:
+def make_store(spec: str) -> ReplayStore:
     """``memory`` or a ``redis://`` / ``rediss://`` URL."""
     if spec == "memory":
-        return MemoryReplayStore(nonce_ttl=nonce_ttl)
+        return MemoryReplayStore()
     if spec.startswith(("redis://", "rediss://", "unix://")):
-        return RedisReplayStore(spec, nonce_ttl=nonce_ttl)
+        return RedisReplayStore(spec)
     from gateway.trust.errors import ConfigurationError
 
     raise ConfigurationError(f"replay store {spec!r} is neither 'memory' nor a redis:// URL")

@@ -15,6 +15,7 @@ from gateway.trust.directory import DirectoryStore, check_anchor_environment, fe
 from gateway.trust.dpop import DPoPVerifier
 from gateway.trust.errors import ConfigurationError
 from gateway.trust.keys import SigningKeyRing, public_key_set
+from gateway.trust.nonces import DerivedNonces, secret_from_key
 from gateway.trust.outbound import OutboundClient
 from gateway.trust.replay import ReplayStore, make_store
 from gateway.trust.tokens import TokenService
@@ -88,7 +89,9 @@ def build_trust(settings: Settings) -> Trust:
         describe=settings.directory or "embedded development directory",
     )
     directory.refresh()
-    replay = make_store(settings.replay_store, nonce_ttl=settings.dpop_nonce_ttl)
+    replay = make_store(settings.replay_store)
+    nonce_secret = (settings.dpop_nonce_secret.encode("utf-8") if settings.dpop_nonce_secret
+                    else secret_from_key(keyring.current))
     tokens = TokenService(
         keyring,
         issuer=settings.issuer,
@@ -101,6 +104,7 @@ def build_trust(settings: Settings) -> Trust:
         iat_window=settings.dpop_iat_window,
         skew=min(settings.clock_skew, 10),
         require_nonce=settings.dpop_nonce_required,
+        nonces=DerivedNonces(nonce_secret, ttl=settings.dpop_nonce_ttl),
     )
     clients = ClientAuthenticator(
         directory,

@@ -19,7 +19,7 @@ from typing import Any
 
 from standards.aef.tables import ROW_TABLES, TABLES, AefTables
 from standards.errors import MalformedInput
-from standards.safeio import decode_text
+from standards.safeio import bounded_decimal, bounded_int, decode_text
 
 FORMAT_TAG = "carbonlink/aef-json"
 DOCUMENT_KEYS = {table_id: spec.key for table_id, spec in TABLES.items()}
@@ -28,11 +28,11 @@ _META_KEYS = {"format", "aefVersion"}
 
 
 def _number(text: str) -> Decimal:
-    return Decimal(text)
+    return bounded_decimal(text, what="AEF JSON")
 
 
 def _int(text: str) -> int:
-    return int(text)
+    return bounded_int(text, what="AEF JSON")
 
 
 def read_json(data: bytes) -> AefTables:

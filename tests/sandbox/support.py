@@ -21,11 +21,18 @@ from gateway.settings import Settings
 from gateway.trust import development
 from gateway.trust.directory import DirectoryStore, sign_directory
 from gateway.trust.keys import SigningKeyRing, generate_key
-from gateway.trust.outbound import OutboundClient
+from gateway.trust.outbound import SIGNATURE_HEADER, OutboundClient
 from tests.support.ports import free_port
 from tests.support.processes import ThreadedServer
 
 ITMO_SERIES = "CA0001-GHA01-GHA"
+
+
+def gateway_signature(keyring: SigningKeyRing, issuer: str, body: bytes) -> dict[str, str]:
+    """The ``Carbonlink-Signature`` header the gateway sends with ``body`` (its detached signature)."""
+    from gateway.transfers import DetachedSigner
+
+    return {SIGNATURE_HEADER: DetachedSigner(keyring, issuer).sign(body)}
 
 
 class DevelopmentGateway(ThreadedServer):
@@ -38,6 +45,10 @@ class DevelopmentGateway(ThreadedServer):
         self.issuer = self.url
         self.start_serving()
         self.keyring = SigningKeyRing.from_document(development.keyring_document(), grace_seconds=330)
+
+    def signature(self, body: bytes) -> dict[str, str]:
+        """The gateway's signature header over ``body``."""
+        return gateway_signature(self.keyring, self.issuer, body)
 
     @property
     def jwks_url(self) -> str:
@@ -109,7 +120,7 @@ class World:
     def send(self, server: SandboxServer, body: bytes, message_id: str, *, sender: str = "gha-registry",
              token: str | None = None, path: str | None = None) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token or self.token(server)}", MESSAGE_ID_HEADER: message_id,
-                   "Content-Type": "application/json"}
+                   "Content-Type": "application/json", **self.gateway.signature(body)}
         if sender:
             headers[SENDER_HEADER] = sender
         return self.http.post(server.base + (path or server.config.messages_path), content=body, headers=headers)

@@ -39,7 +39,7 @@ def _unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
 
 
 def _send(world: World, server: SandboxServer, token: str | None, body: bytes = BODY) -> httpx.Response:
-    headers = {"Carbonlink-Message-Id": secrets.token_hex(4)}
+    headers = {"Carbonlink-Message-Id": secrets.token_hex(4), **world.gateway.signature(body)}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     return httpx.post(server.base + "/messages", content=body, headers=headers)

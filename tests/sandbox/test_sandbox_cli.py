@@ -74,7 +74,8 @@ def test_state_survives_a_restart_on_the_same_file(gateway: DevelopmentGateway, 
         seeded = _holdings(first.base)
         assert seeded["total"] == {"held": 1000 + 5000 + 99, "pending": 0}
         answer = httpx.post(first.base + "/messages", content=body,
-                            headers={"Authorization": f"Bearer {token}", "Carbonlink-Message-Id": "ret-1"})
+                            headers={"Authorization": f"Bearer {token}", "Carbonlink-Message-Id": "ret-1",
+                                     **gateway.signature(body)})
         assert answer.status_code == 200, answer.text
         jwks = httpx.get(first.base + "/.well-known/jwks.json").json()
         after = _holdings(first.base)["holdings"]
@@ -87,10 +88,12 @@ def test_state_survives_a_restart_on_the_same_file(gateway: DevelopmentGateway, 
         assert _holdings(second.base)["total"]["held"] == 1000 - 100 + 5000 + 99
         assert httpx.get(second.base + "/.well-known/jwks.json").json() == jwks
         again = httpx.post(second.base + "/messages", content=body,
-                           headers={"Authorization": f"Bearer {_token(gateway)}", "Carbonlink-Message-Id": "ret-1"})
+                           headers={"Authorization": f"Bearer {_token(gateway)}", "Carbonlink-Message-Id": "ret-1",
+                                     **gateway.signature(body)})
         assert again.content == answer.content and again.headers["Carbonlink-Replayed"] == "true"
         replay = httpx.post(second.base + "/messages", content=body,
-                            headers={"Authorization": f"Bearer {token}", "Carbonlink-Message-Id": "ret-2"})
+                            headers={"Authorization": f"Bearer {token}", "Carbonlink-Message-Id": "ret-2",
+                                     **gateway.signature(body)})
         assert replay.status_code == 401 and replay.json()["code"] == "SANDBOX.AUTH_REPLAY"
     finally:
         second.stop()

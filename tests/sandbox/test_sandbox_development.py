@@ -17,7 +17,7 @@ from gateway.sandbox.service import MESSAGE_ID_HEADER, Sandbox, SandboxConfig
 from gateway.settings import Settings
 from gateway.trust.outbound import OutboundClient
 from gateway.trust.setup import build_trust
-from tests.sandbox.support import SandboxServer, aef_actions, itmo_label
+from tests.sandbox.support import SandboxServer, aef_actions, gateway_signature, itmo_label
 from tests.support.ports import free_port
 
 
@@ -39,7 +39,8 @@ def test_embedded_defaults_fit_together(dev_sandbox: SandboxServer) -> None:
     outbound = OutboundClient(trust.keyring, trust.directory, client_id=settings.issuer)
     body = aef_actions({})
     resp = httpx.post(dev_sandbox.base + "/messages", content=body, headers={
-        "Authorization": f"Bearer {outbound.gateway_token('dev-che-registry')}", MESSAGE_ID_HEADER: "dev-1"})
+        "Authorization": f"Bearer {outbound.gateway_token('dev-che-registry')}", MESSAGE_ID_HEADER: "dev-1",
+        **gateway_signature(trust.keyring, settings.issuer, body)})
     assert resp.status_code == 200, resp.text
     header = outbound.verify("dev-che-registry", resp.content, resp.headers, request_body=body)
     assert header["kid"] == "dev-che-1"

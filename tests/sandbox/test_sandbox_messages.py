@@ -225,7 +225,8 @@ def test_message_ids_are_per_sender(world: World, start: Start) -> None:
 def test_message_id_is_required(world: World, start: Start, headers: dict[str, str], code: str) -> None:
     server = start("sbx-che", "canonical")
     resp = httpx.post(server.base + "/messages", content=b"{}",
-                      headers={"Authorization": f"Bearer {world.token(server)}", **headers})
+                      headers={"Authorization": f"Bearer {world.token(server)}", **world.gateway.signature(b"{}"),
+                               **headers})
     assert resp.status_code == 400 and _answer(resp)["code"] == code
 
 
@@ -290,7 +291,8 @@ def test_concurrent_deliveries_of_one_message_apply_it_once(world: World, start:
     tokens = [world.token(server) for _ in range(12)]
     with ThreadPoolExecutor(12) as pool:
         answers = list(pool.map(lambda t: httpx.post(server.base + "/messages", content=body, headers={
-            "Authorization": f"Bearer {t}", "Carbonlink-Message-Id": "same"}), tokens))
+            "Authorization": f"Bearer {t}", "Carbonlink-Message-Id": "same", **world.gateway.signature(body)}),
+            tokens))
     assert {a.status_code for a in answers} == {200}
     assert len({a.content for a in answers}) == 1
     assert sum("Carbonlink-Replayed" not in a.headers for a in answers) == 1
@@ -303,7 +305,8 @@ def test_concurrent_overlapping_credits_accept_exactly_one(world: World, start: 
     jobs = [(world.token(server), body, f"m{i}") for i, body in enumerate(bodies)]
     with ThreadPoolExecutor(10) as pool:
         answers = list(pool.map(lambda j: httpx.post(server.base + "/messages", content=j[1], headers={
-            "Authorization": f"Bearer {j[0]}", "Carbonlink-Message-Id": j[2]}), jobs))
+            "Authorization": f"Bearer {j[0]}", "Carbonlink-Message-Id": j[2], **world.gateway.signature(j[1])}),
+            jobs))
     codes = sorted(_answer(a)["code"] or "accepted" for a in answers)
     assert codes == ["SANDBOX.OVERLAPPING_BLOCKS"] * 9 + ["accepted"]
     assert _operator(server).holdings()["total"]["held"] == 100

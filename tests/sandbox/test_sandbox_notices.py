@@ -33,7 +33,8 @@ def _notice(notice_type: str, sender: str, message_id: str, **extra: Any) -> byt
 def _send(world: World, server: SandboxServer, body: bytes, message_id: str, kind: str,
           sender: str = "gha-registry") -> tuple[httpx.Response, dict[str, Any]]:
     headers = {"Authorization": f"Bearer {world.token(server)}", MESSAGE_ID_HEADER: message_id,
-               SENDER_HEADER: sender, KIND_HEADER: kind, "Content-Type": "application/json"}
+               SENDER_HEADER: sender, KIND_HEADER: kind, "Content-Type": "application/json",
+               **world.gateway.signature(body)}
     resp = world.http.post(server.base + server.config.messages_path, content=body, headers=headers)
     world.verify(server, resp, body)  # every answer is signed by the sandbox
     answer = json.loads(resp.content)

@@ -206,7 +206,11 @@ def test_fault_retries_follow_the_delivery_policy(faulty: FaultyRegistry, gha: G
 def test_metrics_count_per_peer_and_kind(net: Network) -> None:
     import httpx
 
-    text = httpx.get(net.gateway_url + "/metrics").text
+    assert httpx.get(net.gateway_url + "/metrics").status_code == 401  # not readable anonymously
+    registry = net.registries["gha"]
+    assert registry.key is not None
+    scraper = GatewayClient(net.gateway_url, registry.id, registry.key, issuer=net.issuer, scope="metrics:read")
+    text = scraper.request("GET", "/metrics").text  # the demo directory grants metrics:read
     assert 'carbonlink_messages_total{kind="transfers",outcome="accepted",peer="che"}' in text
     assert 'carbonlink_delivery_faults_total{code="UPSTREAM.TIMEOUT",kind="transfers",peer="kor-slow"}' in text
     assert 'carbonlink_rejections_total{code="TRANSFER.SENDER_MISMATCH",kind="transfers",peer="gha"}' in text

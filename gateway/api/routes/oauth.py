@@ -77,7 +77,7 @@ async def token(request: Request, trust: TrustDep, cert: ClientCertDep) -> JSONR
         access = trust.tokens.issue(client.participant, scopes, jkt=jkt)
         token_type = "DPoP"
         if trust.settings.dpop_nonce_required:
-            headers["DPoP-Nonce"] = trust.replay.issue_nonce()
+            headers["DPoP-Nonce"] = trust.dpop.nonces.issue()
     elif cert is not None:
         access = trust.tokens.issue(client.participant, scopes, x5t=cert_thumbprint(cert))
         token_type = "Bearer"

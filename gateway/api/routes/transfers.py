@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.api.deps import CurrentCaller, require_scope
 from gateway.api.services import ServiceSlot
 from gateway.protocol import MessageKind
+from gateway.transfers.errors import ContentTypeRefused
 from gateway.transfers.ratelimit import Limiter
 from gateway.transfers.service import TransferService
 from gateway.trust.outbound import SIGNATURE_HEADER
@@ -27,7 +28,8 @@ RECEIPT_RESPONSES: dict[int | str, dict[str, Any]] = {
                          "notice, not the right party of the exchange), or scope"},
     409: {"description": "Message id reused with another body, or the same message is being delivered"},
     413: {"description": "Body too large"},
-    415: {"description": "A notice (acceptances, completions) that is not notice JSON"},
+    415: {"description": "A Content-Type the message kind does not take (HTTP.CONTENT_TYPE; a notice that is not "
+                         "notice JSON: NOTICE.CONTENT_TYPE); the body is not read"},
     422: {"description": "Validation findings (problem+json with errors[]), no receiving registry, the "
                          "translation fails the receiver's format, or a notice about an unknown message or one "
                          "whose relayed outcome rules it out"},
@@ -67,9 +69,12 @@ async def _relay(kind: MessageKind, request: Request, caller: CurrentCaller, ser
         await run_in_threadpool(limiter.take, caller.participant.id)
     else:
         limiter.take(caller.participant.id)
+    content_types = request.headers.getlist("content-type")
+    if len(content_types) > 1:
+        raise ContentTypeRefused("a message has one Content-Type header")
     body = await request.body()
     outcome = await run_in_threadpool(service.submit, caller.participant, kind, message_id, body,
-                                      request.headers.get("content-type"), receiver)
+                                      content_types[0] if content_types else None, receiver)
     headers = {SIGNATURE_HEADER: outcome.signature, "Cache-Control": "no-store"}
     if outcome.replayed:
         headers["Carbonlink-Replayed"] = "true"
