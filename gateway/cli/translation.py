@@ -130,9 +130,14 @@ def translate_command(
     source_medium: Annotated[str | None, typer.Option("--source-medium", help="Input medium override.")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print findings and losses as JSON.")] = False,
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", metavar="FILE",
+        help="Operator profile (YAML or JSON) with the values a CAD Trust v1 output needs and the export "
+             "lacks (docs/cadtrust.md).")] = None,
 ) -> None:
     """Translate between formats through the canonical model; output is validated first."""
     try:
+        catalog = _catalog_with_profile(target, profile)
         src_medium = _medium(file, source_medium)
         if medium:
             dst_medium = Medium(medium.lower())
@@ -141,7 +146,7 @@ def translate_command(
         else:
             dst_medium = Medium.JSON
         result = translate(_read(file, src_medium), source=source, target=target,
-                           source_medium=src_medium, target_medium=dst_medium)
+                           source_medium=src_medium, target_medium=dst_medium, catalog=catalog)
     except ValidationFailed as exc:
         _report_failure(exc.findings, exc.message, as_json)
         raise typer.Exit(EXIT_FINDINGS) from exc
@@ -161,11 +166,29 @@ def translate_command(
     if as_json:
         write_json(summary, stderr=True)
     else:
+        for finding in result.target_findings:
+            if finding.severity is Severity.INFO:
+                err.print(f"note: {finding.rule}: {finding.message}", markup=False)
         for loss in result.losses:
             err.print(f"loss: {loss.field}: {loss.reason} (records {', '.join(loss.records[:10])}"
                       f"{' ...' if len(loss.records) > 10 else ''})", markup=False)
         if output is not None:
             err.print(f"wrote {', '.join(written)} ({summary['records']} records)", markup=False)
+
+
+def _catalog_with_profile(target: str, profile: Path | None) -> AdapterCatalog | None:
+    """The catalogue whose ``cadt-v1`` codec uses the operator profile, when one is given."""
+    if profile is None:
+        return None
+    if target != "cadt-v1":
+        raise usage_error(f"--profile supplies CAD Trust v1 values; it does not apply to --to {target}")
+    from standards.cadt.codec import CadtV1Codec
+    from standards.cadt.operator import load_operator_profile
+    from standards.cadt.picklists import resolve
+
+    codec = CadtV1Codec(operator=load_operator_profile(profile, resolve("v1")))
+    base = default_catalog()
+    return AdapterCatalog(adapters={**base.adapters, target: codec}, distributions=dict(base.distributions))
 
 
 def _report_failure(findings: list[Finding], message: str, as_json: bool) -> None:
