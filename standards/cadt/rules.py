@@ -35,6 +35,8 @@ V1_ONLY: tuple[RuleSpec, ...] = (
      f"{V1_REF}: Sequelize STRING is VARCHAR(255) in the MySQL mirror"),
     ("CADT.V1.REF.ISSUANCE", E, X, "A unit's issuance belongs to a known project",
      f"{V1_REF}: unit -> issuance (issuanceId) -> project (warehouseProjectId)"),
+    ("CADT.V1.EMPTY_STRING", E, F, "No empty string where the node refuses one",
+     f"{V1_REF}: Joi.string() refuses '' unless the field allows it (data/v1-empty-strings.json)"),
     ("CADT.V1.VOCAB", E, C, "Registry value has a CAD Trust picklist value in carbonlink's vocabulary",
      f"{V1_REF}: governance pickList; carbonlink vocabulary files standards/cadt/data/vocab/*.json"),
     ("CADT.V1.PROFILE_MISSING", E, S, "A required value the export lacks is set in the operator profile",
