@@ -150,7 +150,9 @@ class Node:
         if answer.status_code == 200 and any(isinstance(o, dict) and o.get("isHome")
                                              for o in (answer.json() or {}).values()):
             return
-        self.http.post("/v1/organizations", json={"name": name, "icon": "https://example.org/icon.png"})
+        # the node answers once the organization is confirmed (about 30 s in simulator mode)
+        self.http.post("/v1/organizations", json={"name": name, "icon": "https://example.org/icon.png"},
+                       timeout=180.0)
 
     def commit(self) -> None:
         self.post("/v1/staging/commit", {})
