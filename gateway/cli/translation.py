@@ -134,10 +134,14 @@ def translate_command(
         "--profile", metavar="FILE",
         help="Operator profile (YAML or JSON) with the values a CAD Trust v1 output needs and the export "
              "lacks (docs/cadtrust.md).")] = None,
+    accept_losses: Annotated[bool, typer.Option(
+        "--accept-losses",
+        help="CAD Trust v1: write the records that can be written; records with errors are left out and "
+             "listed as losses.")] = False,
 ) -> None:
     """Translate between formats through the canonical model; output is validated first."""
     try:
-        catalog = _catalog_with_profile(target, profile)
+        catalog = _catalog_with_profile(target, profile, accept_losses)
         src_medium = _medium(file, source_medium)
         if medium:
             dst_medium = Medium(medium.lower())
@@ -172,21 +176,25 @@ def translate_command(
         for loss in result.losses:
             err.print(f"loss: {loss.field}: {loss.reason} (records {', '.join(loss.records[:10])}"
                       f"{' ...' if len(loss.records) > 10 else ''})", markup=False)
+        lost = sum(len(loss.records) for loss in result.losses if loss.field.endswith(".record"))
         if output is not None:
-            err.print(f"wrote {', '.join(written)} ({summary['records']} records)", markup=False)
+            err.print(f"wrote {', '.join(written)} ({summary['records']} records read"
+                      f"{f', {lost} not written' if lost else ''})", markup=False)
 
 
-def _catalog_with_profile(target: str, profile: Path | None) -> AdapterCatalog | None:
-    """The catalogue whose ``cadt-v1`` codec uses the operator profile, when one is given."""
-    if profile is None:
+def _catalog_with_profile(target: str, profile: Path | None, accept_losses: bool) -> AdapterCatalog | None:
+    """The catalogue whose ``cadt-v1`` codec uses the operator profile and accepts losses, when asked."""
+    if profile is None and not accept_losses:
         return None
     if target != "cadt-v1":
-        raise usage_error(f"--profile supplies CAD Trust v1 values; it does not apply to --to {target}")
+        option = "--profile" if profile is not None else "--accept-losses"
+        raise usage_error(f"{option} applies to CAD Trust v1 output; it does not apply to --to {target}")
     from standards.cadt.codec import CadtV1Codec
     from standards.cadt.operator import load_operator_profile
     from standards.cadt.picklists import resolve
 
-    codec = CadtV1Codec(operator=load_operator_profile(profile, resolve("v1")))
+    operator = load_operator_profile(profile, resolve("v1")) if profile is not None else None
+    codec = CadtV1Codec(operator=operator, accept_losses=accept_losses)
     base = default_catalog()
     return AdapterCatalog(adapters={**base.adapters, target: codec}, distributions=dict(base.distributions))
 

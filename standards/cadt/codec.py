@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from standards.cadt import mapping_v1, mapping_v2
+from standards.cadt._dropping import drop_flagged
 from standards.cadt.common import LossLog
 from standards.cadt.operator import OperatorProfile
 from standards.cadt.picklists import Picklists, resolve
@@ -38,11 +39,13 @@ class _CadtCodec(FormatCodec):
     rules: RuleCatalogue
 
     def __init__(self, *, picklists: Picklists | None = None, profile: Profile | None = None,
-                 request: bool = False, operator: OperatorProfile | None = None) -> None:
+                 request: bool = False, operator: OperatorProfile | None = None,
+                 accept_losses: bool = False) -> None:
         self._picklists = picklists
         self._profile = profile
         self.request = request
         self.operator = operator
+        self.accept_losses = accept_losses
 
     @property
     def picklists(self) -> Picklists:
@@ -77,6 +80,8 @@ class _CadtCodec(FormatCodec):
         losses = LossLog()
         findings: list[Finding] = []
         native = self.to_native(document, losses, findings)
+        if self.accept_losses:
+            findings = drop_flagged(native, findings, losses)
         data = orjson.dumps(native, option=orjson.OPT_INDENT_2) + b"\n"
         return SerializeResult(data=data, medium=medium, findings=findings, losses=[
             Loss(name, tuple(ids), losses.reasons[name]) for name, ids in sorted(losses.fields.items())])

@@ -144,3 +144,26 @@ def test_cli_translate_with_profile(tmp_path: Path, sample: tuple[Path, Path]) -
     wrong_target = run_cli("translate", str(sample[0]), "--from", "verra", "--to", "cadt-v2", "--profile",
                            str(profile))
     assert wrong_target.returncode == 2
+
+
+def test_accepting_losses_writes_every_record_without_a_finding(tmp_path: Path, sample: tuple[Path, Path]) -> None:
+    operator = operator_profile_from(PROFILE, "test profile", bundled("v1"))
+    codec = CadtV1Codec(picklists=bundled("v1"), operator=operator, accept_losses=True)
+    result = codec.serialize(_document(*sample), medium=Medium.JSON)
+    native = json.loads(result.data)
+    assert codec.validate(result.data, medium=Medium.JSON).valid
+    assert len(native["projects"]) == 50 and len(native["units"]) == 170
+    assert all("issuance" in unit for unit in native["units"])
+    lost = {loss.field: loss for loss in result.losses}
+    assert len(lost["units.record"].records) == 30 and "CADT.V1.VOCAB" in lost["units.record"].reason
+    assert not any(f.is_error for f in result.findings)
+    # the command line: a transactions export alone loses its projects (no developer) and says so
+    profile = tmp_path / "operator.json"
+    profile.write_text(json.dumps(PROFILE), encoding="utf-8")
+    out = tmp_path / "units.json"
+    done = run_cli("translate", str(sample[0]), "--from", "verra", "--to", "cadt-v1", "--profile", str(profile),
+                   "--accept-losses", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert len(written["units"]) == 170 and written["projects"] == []
+    assert "71 not written" in done.stderr and "loss: projects.record" in done.stderr
