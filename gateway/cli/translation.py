@@ -131,9 +131,18 @@ def translate_command(
     source_medium: Annotated[str | None, typer.Option("--source-medium", help="Input medium override.")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print findings and losses as JSON.")] = False,
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", metavar="FILE",
+        help="Operator profile (YAML or JSON) with the values a CAD Trust v1 output needs and the export "
+             "lacks (docs/cadtrust.md).")] = None,
+    accept_losses: Annotated[bool, typer.Option(
+        "--accept-losses",
+        help="CAD Trust v1: write the records that can be written; records with errors are left out and "
+             "listed as losses.")] = False,
 ) -> None:
     """Translate between formats through the canonical model; output is validated first."""
     try:
+        catalog = _catalog_with_profile(target, profile, accept_losses)
         src_medium = _medium(file, source_medium)
         if medium:
             dst_medium = Medium(medium.lower())
@@ -142,7 +151,7 @@ def translate_command(
         else:
             dst_medium = Medium.JSON
         result = translate(_read(file, src_medium), source=source, target=target,
-                           source_medium=src_medium, target_medium=dst_medium)
+                           source_medium=src_medium, target_medium=dst_medium, catalog=catalog)
     except ValidationFailed as exc:
         _report_failure(exc.findings, exc.message, as_json)
         raise typer.Exit(EXIT_FINDINGS) from exc
@@ -162,11 +171,33 @@ def translate_command(
     if as_json:
         write_json(summary, stderr=True)
     else:
+        for finding in result.target_findings:
+            if finding.severity is Severity.INFO:
+                err.print(f"note: {finding.rule}: {finding.message}", markup=False)
         for loss in result.losses:
             err.print(f"loss: {loss.field}: {loss.reason} (records {', '.join(loss.records[:10])}"
                       f"{' ...' if len(loss.records) > 10 else ''})", markup=False)
+        lost = sum(len(loss.records) for loss in result.losses if loss.field.endswith(".record"))
         if output is not None:
-            err.print(f"wrote {', '.join(written)} ({summary['records']} records)", markup=False)
+            err.print(f"wrote {', '.join(written)} ({summary['records']} records read"
+                      f"{f', {lost} not written' if lost else ''})", markup=False)
+
+
+def _catalog_with_profile(target: str, profile: Path | None, accept_losses: bool) -> AdapterCatalog | None:
+    """The catalogue whose ``cadt-v1`` codec uses the operator profile and accepts losses, when asked."""
+    if profile is None and not accept_losses:
+        return None
+    if target != "cadt-v1":
+        option = "--profile" if profile is not None else "--accept-losses"
+        raise usage_error(f"{option} applies to CAD Trust v1 output; it does not apply to --to {target}")
+    from standards.cadt.codec import CadtV1Codec
+    from standards.cadt.operator import load_operator_profile
+    from standards.cadt.picklists import resolve
+
+    operator = load_operator_profile(profile, resolve("v1")) if profile is not None else None
+    codec = CadtV1Codec(operator=operator, accept_losses=accept_losses)
+    base = default_catalog()
+    return AdapterCatalog(adapters={**base.adapters, target: codec}, distributions=dict(base.distributions))
 
 
 def _report_failure(findings: list[Finding], message: str, as_json: bool) -> None:

@@ -15,7 +15,9 @@ from typing import Any
 import orjson
 
 from standards.cadt import mapping_v1, mapping_v2
+from standards.cadt._dropping import drop_flagged
 from standards.cadt.common import LossLog
+from standards.cadt.operator import OperatorProfile
 from standards.cadt.picklists import Picklists, configured_picklists
 from standards.cadt.profiles import Profile, default_profile
 from standards.cadt.rules import CATALOGUES
@@ -37,10 +39,13 @@ class _CadtCodec(FormatCodec):
     rules: RuleCatalogue
 
     def __init__(self, *, picklists: Picklists | None = None, profile: Profile | None = None,
-                 request: bool = False) -> None:
+                 request: bool = False, operator: OperatorProfile | None = None,
+                 accept_losses: bool = False) -> None:
         self._picklists = picklists
         self._profile = profile
         self.request = request
+        self.operator = operator
+        self.accept_losses = accept_losses
 
     @property
     def picklists(self) -> Picklists:
@@ -71,12 +76,18 @@ class _CadtCodec(FormatCodec):
     def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
         self.check_medium(medium)
         losses = LossLog()
-        native = self.to_native(document, losses)
+        findings: list[Finding] = []
+        native = self.to_native(document, losses, findings)
+        if self.accept_losses:
+            findings = drop_flagged(native, findings, losses)
         data = orjson.dumps(native, option=orjson.OPT_INDENT_2) + b"\n"
-        return SerializeResult(data=data, medium=medium, losses=[
+        return SerializeResult(data=data, medium=medium, findings=findings, losses=[
             Loss(name, tuple(ids), losses.reasons[name]) for name, ids in sorted(losses.fields.items())])
 
-    def to_native(self, document: CanonicalDocument, losses: LossLog) -> dict[str, Any]:
+    def to_native(self, document: CanonicalDocument, losses: LossLog,
+                  findings: list[Finding] | None = None) -> dict[str, Any]:
+        """The native document; what the target cannot hold goes to ``losses``, what could not be
+        supplied (v1 linking) to ``findings``."""
         raise NotImplementedError
 
     def _to_document(self, validation: Validation, locate: Locator) -> tuple[CanonicalDocument, list[Finding]]:
@@ -94,8 +105,9 @@ class CadtV1Codec(_CadtCodec):
     writes = _PROJECT_KINDS
     rules = CATALOGUES["v1"]
 
-    def to_native(self, document: CanonicalDocument, losses: LossLog) -> dict[str, Any]:
-        return mapping_v1.from_document(document, self.picklists, losses)
+    def to_native(self, document: CanonicalDocument, losses: LossLog,
+                  findings: list[Finding] | None = None) -> dict[str, Any]:
+        return mapping_v1.from_document(document, self.picklists, losses, self.operator, findings)
 
     def _to_document(self, validation: Validation, locate: Locator) -> tuple[CanonicalDocument, list[Finding]]:
         return mapping_v1.to_document(validation, self.picklists, locate)
@@ -112,7 +124,8 @@ class CadtV2Codec(_CadtCodec):
     writes = _PROJECT_KINDS | _AEF_KINDS
     rules = CATALOGUES["v2"]
 
-    def to_native(self, document: CanonicalDocument, losses: LossLog) -> dict[str, Any]:
+    def to_native(self, document: CanonicalDocument, losses: LossLog,
+                  findings: list[Finding] | None = None) -> dict[str, Any]:
         return mapping_v2.from_document(document, self.picklists, self.profile, losses)
 
     def _to_document(self, validation: Validation, locate: Locator) -> tuple[CanonicalDocument, list[Finding]]:

@@ -28,6 +28,8 @@ from standards.cadt.common import (
     to_date,
     to_decimal,
 )
+from standards.cadt.linking import V1Linker
+from standards.cadt.operator import OperatorProfile
 from standards.cadt.picklists import Picklists
 from standards.cadt.rules import RULES_V1
 from standards.cadt.spec import load_spec
@@ -117,7 +119,10 @@ AEF_TABLES: tuple[tuple[str, Callable[[CanonicalDocument], Sequence[object]]], .
 )
 
 
-def from_document(doc: CanonicalDocument, picklists: Picklists, losses: LossLog) -> dict[str, Any]:
+def from_document(doc: CanonicalDocument, picklists: Picklists, losses: LossLog,
+                  operator: OperatorProfile | None = None, findings: list[Finding] | None = None) -> dict[str, Any]:
+    """The v1 document of ``doc``; records of a registry with a vocabulary file are completed and linked
+    (:mod:`standards.cadt.linking`), with the findings of what could not be supplied added to ``findings``."""
     spec = load_spec("v1")
     project_fields = spec.entities["project"].by_name
     unit_fields = spec.entities["unit"].by_name
@@ -125,6 +130,13 @@ def from_document(doc: CanonicalDocument, picklists: Picklists, losses: LossLog)
                 for i, project in enumerate(doc.projects)]
     units = [_unit_record(unit, unit.serial or f"#{i}", unit_fields, picklists, losses)
              for i, unit in enumerate(doc.units)]
+    linker = V1Linker(picklists, operator)
+    linker.link(doc, projects, units)
+    _forget_losses(losses, doc, units, linker.linked_units)
+    projects = [in_field_order(p, project_fields) for p in projects]
+    units = [in_field_order(u, unit_fields) for u in units]
+    if findings is not None:
+        findings.extend(linker.findings)
     for name, records_of in AEF_TABLES:
         records = records_of(doc)
         if records:
@@ -170,6 +182,23 @@ def _unit_record(unit: UnitBlock, rid: str, fields: dict[str, Any], picklists: P
         losses.add("unit.project_id", rid, "a v1 unit reaches its project only through an issuance, "
                    "which the canonical unit does not carry")
     return in_field_order(out, fields)
+
+
+def _forget_losses(losses: LossLog, doc: CanonicalDocument, units: list[dict[str, Any]],
+                   linked: set[int]) -> None:
+    """Drop the losses the linker made good: the project of linked units, a status written from the vocabulary."""
+    made_good = {
+        "unit.project_id": {doc.units[i].serial or f"#{i}" for i in linked},
+        "unit.status": {unit.serial or f"#{i}" for i, unit in enumerate(doc.units) if "unitStatus" in units[i]},
+    }
+    for name, rids in made_good.items():
+        if name in losses.fields:
+            kept = [rid for rid in losses.fields[name] if rid not in rids]
+            if kept:
+                losses.fields[name] = kept
+            else:
+                del losses.fields[name]
+                losses.reasons.pop(name, None)
 
 
 def _put(out: dict[str, Any], key: str, value: Any) -> None:

@@ -7,7 +7,7 @@ from standards.findings import Layer, RuleCatalogue, RuleSpec, Severity
 V1_REF = "CADT v1.7.24 (develop@171e6d63)"
 V2_REF = "CAD Trust Data Dictionary v2.0.2"
 
-E, W = Severity.ERROR, Severity.WARNING
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 S, C, F, X = Layer.STRUCTURE, Layer.CODE_LIST, Layer.FIELD, Layer.CROSS_RECORD
 
 #: Rules both versions declare under their own prefix: (id suffix, severity, layer, title, reference after
@@ -35,6 +35,18 @@ V1_ONLY: tuple[RuleSpec, ...] = (
      f"{V1_REF}: Sequelize STRING is VARCHAR(255) in the MySQL mirror"),
     ("CADT.V1.REF.ISSUANCE", E, X, "A unit's issuance belongs to a known project",
      f"{V1_REF}: unit -> issuance (issuanceId) -> project (warehouseProjectId)"),
+    ("CADT.V1.EMPTY_STRING", E, F, "No empty string where the node refuses one",
+     f"{V1_REF}: Joi.string() refuses '' unless the field allows it (data/v1-empty-strings.json)"),
+    ("CADT.V1.VOCAB", E, C, "Registry value has a CAD Trust picklist value in carbonlink's vocabulary",
+     f"{V1_REF}: governance pickList; carbonlink vocabulary files standards/cadt/data/vocab/*.json"),
+    ("CADT.V1.PROFILE_MISSING", E, S, "A required value the export lacks is set in the operator profile",
+     f"{V1_REF}: request schema, required fields; carbonlink operator profile (docs/cadtrust.md)"),
+    ("CADT.V1.SOURCE_MISSING", E, S, "A required value no fact of the export gives",
+     f"{V1_REF}: request schema, required fields"),
+    ("CADT.V1.PROFILE_VALUE", INFO, F, "Values taken from the operator profile",
+     "carbonlink operator profile (docs/cadtrust.md)"),
+    ("CADT.V1.DERIVED", INFO, F, "Values derived from a fact of the registry",
+     "carbonlink vocabulary files standards/cadt/data/vocab/*.json"),
 )
 
 V2_ONLY: tuple[RuleSpec, ...] = (

@@ -33,7 +33,8 @@ def _cases() -> list[tuple[str, str, dict[str, Any]]]:
     for path in _case_files():
         spec = json.loads(path.read_text(encoding="utf-8"))
         for case in spec["cases"]:
-            out.append((spec["version"], str((path.parent / spec["base"]).resolve()), case))
+            mode = {"mode": spec["mode"]} if "mode" in spec else {}
+            out.append((spec["version"], str((path.parent / spec["base"]).resolve()), {**mode, **case}))
     return out
 
 
@@ -99,10 +100,28 @@ def run(version: Version, doc: Any, *, request: bool = False) -> list[str]:
     return [f.rule for f in codec.parse_object(doc).findings]
 
 
+def run_serialize(version: Version, built: Any) -> list[str]:
+    """Rule ids fired when a canonical document is written as CAD Trust (with the case's operator profile):
+    the writer's findings and the validation of what it wrote."""
+    from standards.cadt.codec import CadtV1Codec
+    from standards.cadt.operator import operator_profile_from
+    from standards.codec import Medium
+    from standards.model import CanonicalDocument
+
+    assert version == "v1"
+    codec = CadtV1Codec(picklists=bundled(version), profile=default_profile(version),
+                        operator=operator_profile_from(built["operator"], "case profile", bundled(version)))
+    result = codec.serialize(CanonicalDocument.model_validate(built["document"]), medium=Medium.JSON)
+    return [f.rule for f in result.findings + codec.validate(result.data, medium=Medium.JSON).findings]
+
+
 @pytest.mark.parametrize(("version", "base", "case"), _cases(),
                          ids=[f"{c['rule']}:{c['expect']}:{c['name']}" for _, _, c in _cases()])
 def test_rule_case(version: Version, base: str, case: dict[str, Any]) -> None:
-    fired = run(version, build(base, case), request=bool(case.get("request")))
+    if case.get("mode") == "serialize":
+        fired = run_serialize(version, build(base, case))
+    else:
+        fired = run(version, build(base, case), request=bool(case.get("request")))
     if case["expect"] == "fail":
         assert case["rule"] in fired, f"{case['rule']} did not fire; fired: {fired}"
     else:
@@ -125,13 +144,22 @@ def test_base_documents_are_clean(version: Version) -> None:
     """The bases carry no error, so a failing case fails for the reason it names."""
     from standards.cadt.codec import CadtV1Codec, CadtV2Codec
 
-    for v, base, _case in _cases():
-        if v != version:
+    for v, base, case in _cases():
+        if v != version or case.get("mode") == "serialize":
             continue
         codec = (CadtV1Codec if version == "v1" else CadtV2Codec)(picklists=bundled(version))
         result = codec.parse_object(json.loads(Path(base).read_text(encoding="utf-8")))
         assert result.valid, [f.as_dict() for f in result.findings if f.is_error]
         return
+
+
+def test_serialize_base_is_clean() -> None:
+    """The writing cases' base (a Verra project and unit with a full operator profile) gives no error."""
+    from standards.cadt.rules import RULES_V1
+
+    base = CASES_DIR / "_base" / "v1-linking.json"
+    fired = run_serialize("v1", json.loads(base.read_text(encoding="utf-8")))
+    assert not [rule for rule in fired if RULES_V1[rule].severity.value == "error"], fired
 
 
 def test_validator_skips_later_layers_for_a_record_that_failed_structure() -> None:

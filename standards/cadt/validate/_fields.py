@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
-from standards.cadt.spec import EntitySpec, FieldSpec
+from standards.cadt.spec import DATA, EntitySpec, FieldSpec
 from standards.cadt.validate._base import (
     BLOCK_FIELDS,
     PARTY_FIELDS,
@@ -18,6 +20,15 @@ from standards.cadt.validate._base import (
     parse_date,
 )
 from standards.parties import UnknownParty, to_alpha3
+
+_TEXT_KINDS = frozenset({"string", "text", "string|number"})
+
+
+@cache
+def _allow_empty() -> dict[str, frozenset[str]]:
+    """v1 fields whose Joi schema allows the empty string (``data/v1-empty-strings.json``), per entity."""
+    raw = json.loads((DATA / "v1-empty-strings.json").read_text(encoding="utf-8"))
+    return {entity: frozenset(names) for entity, names in raw["allow_empty"].items()}
 
 
 class FieldRules(ValidatorBase):
@@ -33,6 +44,8 @@ class FieldRules(ValidatorBase):
             if value is not None:
                 self._check_field(entity, f, value, data, (*path, f.name), dates)
         self._date_order(entity, data, path, dates)
+        if self.version == "v1":
+            self._empty_strings(entity, data, path)
         if entity.name == "unit":
             self._serial_range(data, path)
         return not any(x.is_error for x in self._findings[before:])
@@ -55,6 +68,17 @@ class FieldRules(ValidatorBase):
                       "(leave it out or send null when there is none)")
         if self.version == "v2" and f.name in PARTY_FIELDS | PARTY_LIST_FIELDS and isinstance(value, str):
             data[f.name] = self._widen_parties(f.name, value, where)
+
+    def _empty_strings(self, entity: EntitySpec, data: dict[str, Any], path: Path) -> None:
+        """An empty text value, which a v1 node refuses unless its schema allows it."""
+        allowed = _allow_empty().get(entity.name, frozenset())
+        for name, value in data.items():
+            if value != "" or name in allowed:
+                continue
+            f = entity.by_name.get(name)
+            if f is not None and f.kind in _TEXT_KINDS and not f.non_empty:
+                self._add("CADT.V1.EMPTY_STRING", (*path, name), f"{name} is an empty string, which CAD Trust "
+                          "refuses for this field (leave it out or send null when there is none)")
 
     def _check_date(self, f: FieldSpec, value: str, where: Path, dates: dict[str, date]) -> None:
         parsed = parse_date(value)

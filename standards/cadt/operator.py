@@ -1,0 +1,135 @@
+"""The operator profile: values a registry operator states once for the CAD Trust records it publishes.
+
+A registry export does not carry every value a CAD Trust node requires: whether units need a
+corresponding adjustment, whether a project is covered by the host Party's NDC, how issuances were
+verified. carbonlink derives what a fact of the source supports (see :mod:`standards.cadt.linking`)
+and takes the rest from this profile, never from a guess. The file is YAML or JSON:
+
+.. code-block:: yaml
+
+    project:
+      coveredByNDC: Unknown                  # picklist coveredByNDC
+    unit:
+      correspondingAdjustmentDeclaration: Unknown    # picklist correspondingAdjustmentDeclaration
+      correspondingAdjustmentStatus: Not Started     # picklist correspondingAdjustmentStatus
+    issuance:
+      verificationApproach: Verified under the VCS Program
+      verificationReportDate: issuance date  # "issuance date" (use the unit's issuance date) or YYYY-MM-DD
+
+Each section holds CAD Trust v1 field names of that record; a value applies to every record of
+the section that has no value of its own. Keys are checked when the profile is loaded: an
+unknown section or field, a value outside the field's picklist or a malformed date is a
+:class:`OperatorProfileError` naming the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from standards.cadt.picklists import Picklists
+from standards.errors import InputError
+from standards.safeio import load_json, read_bytes
+
+#: The fields a profile may give, per section, with the picklist each must come from (None: free text).
+PROFILE_FIELDS: dict[str, dict[str, str | None]] = {
+    "project": {"coveredByNDC": "coveredByNDC", "ndcInformation": None, "projectDeveloper": None,
+                "sector": "projectSector", "projectStatus": "projectStatusValues", "projectStatusDate": None,
+                "unitMetric": "unitMetric", "validationBody": None, "program": None},
+    "unit": {"correspondingAdjustmentDeclaration": "correspondingAdjustmentDeclaration",
+             "correspondingAdjustmentStatus": "correspondingAdjustmentStatus",
+             "countryJurisdictionOfOwner": "countries", "unitOwner": None, "unitStatusReason": None},
+    "issuance": {"verificationApproach": None, "verificationBody": None, "verificationReportDate": None},
+}
+#: The profile value that tells carbonlink to use each unit's own issuance date as the report date.
+ISSUANCE_DATE = "issuance date"
+_DATE_FIELDS = frozenset({"projectStatusDate", "verificationReportDate"})
+_LIMIT = 256 * 1024
+
+
+class OperatorProfileError(InputError):
+    code = "CADT.OPERATOR_PROFILE"
+
+
+@dataclass(frozen=True)
+class OperatorProfile:
+    """The operator's values, per section (``project``, ``unit``, ``issuance``), and where they came from."""
+
+    source: str
+    sections: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def value(self, section: str, name: str) -> str | None:
+        return self.sections.get(section, {}).get(name)
+
+    @staticmethod
+    def key(section: str, name: str) -> str:
+        """How a value is named in findings and docs: ``unit.correspondingAdjustmentStatus``."""
+        return f"{section}.{name}"
+
+
+def _text(data: bytes, what: str) -> Any:
+    stripped = data.lstrip()
+    if stripped.startswith((b"{", b"[")):
+        return load_json(data, what=what)
+    try:
+        return yaml.safe_load(data.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise OperatorProfileError(f"{what} is neither JSON nor YAML: {exc}") from exc
+
+
+def _checked(section: str, name: str, value: Any, picklists: Picklists | None, what: str) -> str:
+    if isinstance(value, date):
+        value = value.isoformat()
+    if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value).strip() == "":
+        raise OperatorProfileError(f"{what}: {section}.{name} must be a non-empty text value")
+    text = str(value).strip()
+    if name in _DATE_FIELDS and not (name == "verificationReportDate" and text == ISSUANCE_DATE):
+        try:
+            date.fromisoformat(text)
+        except ValueError as exc:
+            extra = f" or {ISSUANCE_DATE!r}" if name == "verificationReportDate" else ""
+            raise OperatorProfileError(f"{what}: {section}.{name} {text!r} is not a date (YYYY-MM-DD){extra}") \
+                from exc
+    picklist = PROFILE_FIELDS[section][name]
+    allowed = picklists.values(picklist) if picklist and picklists is not None else None
+    if allowed is not None and text not in allowed:
+        raise OperatorProfileError(f"{what}: {section}.{name} {text!r} is not in the CAD Trust picklist "
+                                   f"{picklist} ({', '.join(allowed[:8])}{', ...' if len(allowed) > 8 else ''})")
+    return text
+
+
+def operator_profile_from(raw: Any, what: str, picklists: Picklists | None = None) -> OperatorProfile:
+    """An :class:`OperatorProfile` from decoded YAML/JSON, every key and value checked."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise OperatorProfileError(f"{what} must be a mapping of sections (project, unit, issuance)")
+    sections: dict[str, dict[str, str]] = {}
+    for section, values in raw.items():
+        if section not in PROFILE_FIELDS:
+            raise OperatorProfileError(f"{what}: unknown section {section!r} "
+                                       f"(known: {', '.join(PROFILE_FIELDS)})")
+        if not isinstance(values, dict):
+            raise OperatorProfileError(f"{what}: section {section!r} must be a mapping of field names to values")
+        for name, value in values.items():
+            if name not in PROFILE_FIELDS[section]:
+                raise OperatorProfileError(f"{what}: {section}.{name} is not a field an operator profile sets "
+                                           f"(known: {', '.join(PROFILE_FIELDS[section])})")
+            sections.setdefault(section, {})[str(name)] = _checked(section, str(name), value, picklists, what)
+    return OperatorProfile(source=what, sections=sections)
+
+
+def load_operator_profile(path: str | Path, picklists: Picklists | None = None) -> OperatorProfile:
+    """Read and check an operator profile file (YAML or JSON)."""
+    location = Path(path)
+    what = f"operator profile {location}"
+    try:
+        data = read_bytes(location, limit=_LIMIT)
+    except InputError as exc:
+        raise OperatorProfileError(exc.message) from exc
+    return operator_profile_from(_text(data, what), what, picklists)
