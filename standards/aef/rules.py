@@ -8,6 +8,9 @@ carbonlink's own sensible check rather than a UNFCCC rule, the reference says so
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from standards.errors import InvalidValue
 from standards.findings import Layer, RuleCatalogue, Severity
 
 AEF = "CMA.6 AEF V2"
@@ -25,7 +28,7 @@ TYPE = _rule("AEF.STRUCTURE.TYPE", E, S, "A value has the wrong type",
 UNKNOWN_FIELD = _rule("AEF.STRUCTURE.UNKNOWN_FIELD", E, S,
                       "A field that is not in the AEF table", f"{AEF}, table field lists")
 T1_MISSING = _rule("AEF.T1.MISSING", W, S,
-                   "No Table 1 (Submission): cross-table rules are not run",
+                   "No Table 1 (Submission): the rules that need it are listed as not run; the rest run",
                    f"{AEF}, Table 1 Submission")
 FMT_CA = _rule("AEF.FORMAT.COOPERATIVE_APPROACH_ID", E, S,
                "Cooperative approach ID is not CA followed by 4 digits", f"{CN}, Table 9(a)")
@@ -123,8 +126,8 @@ OVERLAP = _rule("AEF.CROSS.BLOCK_OVERLAP", E, X,
                 "decision 6/CMA.4, annex I, para 5 (unique identifiers); holdings and once-only "
                 "actions may not count an ITMO twice")
 AUTH_QUANTITY = _rule("AEF.CROSS.AUTHORIZED_QUANTITY_EXCEEDED", E, X,
-                      "First transfers exceed the authorized quantity",
-                      f"{AEF}, T2 Authorized quantity")
+                      "First transfers exceed the quantity of the authorization version in force",
+                      f"{AEF}, T2 Authorized quantity, per Authorization version and Date of authorization")
 REPORTED_YEAR = _rule("AEF.CROSS.ACTION_OUTSIDE_REPORTED_YEAR", E, X,
                       "An action date is outside the reported year",
                       "CARP FAQ: actions of year Y are reported for year Y (1 Jan-31 Dec)")
@@ -134,6 +137,54 @@ ENTITY_UNKNOWN = _rule("AEF.CROSS.ENTITY_UNKNOWN", W, X,
 T5_CA_UNKNOWN = _rule("AEF.CROSS.T5_APPROACH_UNKNOWN", W, X,
                       "A T5 cooperative approach has no authorization in T2",
                       f"{AEF}, T5 Cooperative approach ID")
+
+# -- the ITMO ledger: T3 replayed in date order and reconciled with T4 (31 December) --------------
+_NOT_EXPLICIT = "the text does not state this check explicitly: severity configurable"
+_LEDGER = "T3 replayed in date order against T4 (4/CMA.6 annex II, T4: holdings on 31 December of the reported year)"
+NOT_HELD = _rule("AEF.LEDGER.NOT_HELD", E, X,
+                 "ITMOs are used, transferred or cancelled when the report shows they were not held "
+                 "(acquired later, or already used, cancelled or transferred away)",
+                 f"2/CMA.3 annex para 20 (actions on ITMOs); {_LEDGER}; {_NOT_EXPLICIT}")
+FIRST_TRANSFER_TWICE = _rule("AEF.LEDGER.FIRST_TRANSFER_TWICE", E, X,
+                             "The same ITMOs are first-transferred twice",
+                             "2/CMA.3 annex para 2 (the first transfer of a mitigation outcome); "
+                             "6/CMA.4 annex I para 5 (one unique identifier per ITMO)")
+SPENT_STILL_HELD = _rule("AEF.LEDGER.SPENT_STILL_HELD", E, X,
+                         "T4 holds ITMOs that T3 shows used, cancelled or transferred away in the reported year",
+                         f"{_LEDGER}")
+ACQUIRED_NOT_HELD = _rule("AEF.LEDGER.ACQUIRED_NOT_HELD", W, X,
+                          "ITMOs acquired in the reported year and not moved on are missing from T4",
+                          f"{_LEDGER}; {_NOT_EXPLICIT}")
+UNEXPLAINED_HOLDING = _rule("AEF.LEDGER.UNEXPLAINED_HOLDING", W, X,
+                            "T4 holds another Party's ITMOs of a vintage no earlier than the reported year "
+                            "that T3 shows no acquisition of",
+                            f"{_LEDGER}; needs Table 1; {_NOT_EXPLICIT}")
+ATTRIBUTES_DIFFER = _rule("AEF.LEDGER.ATTRIBUTES_DIFFER", E, X,
+                          "Overlapping blocks (T3 actions, T3 and T4) give the same ITMOs a different vintage, "
+                          "authorization, metric or mitigation type",
+                          "6/CMA.4 annex I para 5 (one unique identifier per ITMO: its attributes cannot differ "
+                          "between rows)")
+
+#: Cross-table rules that need Table 1 (the reporting Party, the reported year, the NDC period).
+NEEDS_T1 = (REPORTED_YEAR, UNEXPLAINED_HOLDING)
+
+#: Rules whose clause leaves the check implicit: their severity may be overridden per run.
+CONFIGURABLE = frozenset({NOT_HELD.id, ACQUIRED_NOT_HELD.id, UNEXPLAINED_HOLDING.id})
+
+
+def severity_overrides(overrides: Mapping[str, str | Severity] | None) -> dict[str, Severity]:
+    """Check a ``{rule id: severity}`` mapping: only :data:`CONFIGURABLE` rules may be overridden."""
+    out: dict[str, Severity] = {}
+    for rule_id, severity in (overrides or {}).items():
+        if rule_id not in CONFIGURABLE:
+            raise InvalidValue(f"the severity of {rule_id} is fixed; configurable rules: "
+                               f"{', '.join(sorted(CONFIGURABLE))}")
+        try:
+            out[rule_id] = Severity(severity)
+        except ValueError as exc:
+            raise InvalidValue(f"{severity!r} is not a severity (error, warning, info)") from exc
+    return out
+
 
 #: Pattern rule by field type, for structure-layer pattern errors.
 PATTERN_RULES = {"ca_id": FMT_CA, "registry_id": FMT_REGISTRY, "party": FMT_PARTY, "party_or_na": FMT_PARTY,

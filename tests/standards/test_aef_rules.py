@@ -41,6 +41,8 @@ def apply_patch(doc: dict[str, Any], patch: list[list[Any]]) -> dict[str, Any]:
             item = copy.deepcopy(source_parent[int(source_key)] if isinstance(source_parent, list)
                                  else source_parent[source_key])
             parent.append(item)
+        elif isinstance(parent, list) and key == "-":
+            parent.append(value)
         elif isinstance(parent, list):
             parent[int(key)] = value
         else:

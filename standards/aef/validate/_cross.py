@@ -9,9 +9,11 @@ from typing import Any
 
 from standards.aef import rules as R
 from standards.aef.tables import NA, Row
-from standards.aef.validate._state import RunState
+from standards.aef.validate._ledger import LedgerRules
 
-_ONCE_ONLY = ("Authorization", "First transfer", "Use", "Cancellation", "Voluntary Cancellation")
+#: T3 action types whose blocks may not overlap one another; the ledger replay checks the rest
+#: (first transfers, uses and cancellations) in date order.
+_ONCE_ONLY = ("Authorization",)
 
 
 def split_list(value: Any) -> list[str]:
@@ -21,7 +23,7 @@ def split_list(value: Any) -> list[str]:
     return [p.strip() for p in str(value).split(",") if p.strip()]
 
 
-class CrossRecordRules(RunState):
+class CrossRecordRules(LedgerRules):
     """The rules that need a whole submission; they run on the rows that passed every row layer."""
 
     def cross_records(self) -> None:
@@ -57,6 +59,10 @@ class CrossRecordRules(RunState):
                               "is not in Table 2")
         self._authorized_quantities(auths)
         self._overlaps()
+        submission = self.typed.submission
+        party = submission.get("ParticipatingParty") if submission is not None else None
+        year = submission.get("ReportedYear") if submission is not None else None
+        self.ledger(party, year)
         self._reported_year()
 
     def _authorized_quantities(self, auths: dict[str, Row]) -> None:

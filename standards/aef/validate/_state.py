@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from standards.aef.tables import TABLE_IDS, AefTables
 from standards.aef.vocab import Nomenclature
-from standards.findings import Finding, Rule
+from standards.findings import Finding, Rule, Severity
 
 
 class RunState:
     """State of one validation run: the input, typed rows and the findings so far."""
 
-    def __init__(self, tables: AefTables, nomenclature: Nomenclature) -> None:
+    def __init__(self, tables: AefTables, nomenclature: Nomenclature,
+                 severities: Mapping[str, Severity] | None = None) -> None:
         self.tables = tables
+        self.severities: Mapping[str, Severity] = severities or {}
         self.nomenclature = nomenclature
         self.findings: list[Finding] = []
         self.typed = AefTables(origins=tables.origins)
@@ -19,4 +23,5 @@ class RunState:
 
     def emit(self, rule: Rule, table_id: str, index: int, cn: str | None, message: str,
              cause: object | None = None) -> None:
-        self.findings.append(rule.finding(message, self.tables.location(table_id, index, cn), cause=cause))
+        self.findings.append(rule.finding(message, self.tables.location(table_id, index, cn), cause=cause,
+                                          severity=self.severities.get(rule.id)))

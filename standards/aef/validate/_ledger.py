@@ -1,0 +1,201 @@
+"""The ITMO ledger: T3's actions replayed in date order, block by block, and reconciled with T4.
+
+Every ITMO block is keyed by (cooperative approach, registry, first transferring Party, vintage)
+and its id range. Per key an :class:`IntervalMap` records what the report shows about each range:
+acquired (and when), or gone (used, cancelled or transferred away, and by which row). Ranges the
+report says nothing about are the opening balance, which the AEF does not carry: they are never
+held against the Party. T4 is the position on 31 December of the reported year, so actions dated
+after it are left out of the replay (``AEF.CROSS.ACTION_OUTSIDE_REPORTED_YEAR`` reports them).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from standards.aef import rules as R
+from standards.aef.tables import Row
+from standards.aef.validate._intervals import IntervalMap
+from standards.aef.validate._state import RunState
+
+BlockKey = tuple[str, str, str, int]
+
+#: First-transfer subtypes that do not move ITMOs out of the registry (OIMP first transfer on
+#: authorization, issuance, or use or cancellation: 2/CMA.3 annex para 2(b)).
+_STAYING_SUBTYPES = frozenset({"Authorization", "Issuance", "Use or cancellation"})
+_CONSUMED = {"Use": "used", "Cancellation": "cancelled", "Voluntary Cancellation": "cancelled"}
+_ATTRIBUTES = ("Vintage", "AuthorizationID", "Metric", "MitigationType")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What the report says about a range at a date: acquired (``gone`` false) or gone, by row ``index``."""
+
+    gone: bool
+    index: int
+    when: datetime
+    verb: str
+
+
+def block_key(row: Row) -> BlockKey:
+    return (row["CooperativeApproachID"], row["PartyITMORegistryID"], row["FirstTransferringPartyID"],
+            row["Vintage"])
+
+
+def _span(first: int, last: int) -> str:
+    return f"{first}" if first == last else f"{first}-{last}"
+
+
+class LedgerRules(RunState):
+    """Layer 4: the ledger replay over T3 and its reconciliation with T4."""
+
+    def ledger(self, reporting_party: str | None, reported_year: int | None) -> None:
+        twice = self._first_transfers()
+        ledgers: dict[BlockKey, IntervalMap[Event]] = defaultdict(IntervalMap)
+        for phase, i, row in self._replay_order(reporting_party, reported_year):
+            ledger = ledgers[block_key(row)]
+            if phase == 0:
+                self._acquire(ledger, i, row)
+            else:
+                self._move_out(ledger, i, row, report=i not in twice)
+        self._reconcile_holdings(ledgers, reporting_party, reported_year)
+        self._attributes()
+
+    def _replay_order(self, party: str | None, year: int | None) -> list[tuple[int, int, Row]]:
+        """The moving actions in date order: acquisitions first at one instant, then moves out."""
+        events: list[tuple[datetime, int, int, Row]] = []
+        rows = self.typed.rows["T3"]
+        for i in self.passed["T3"]:
+            row = rows[i]
+            when: datetime = row["ActionDateTime"]
+            if year is not None and when.year > year:
+                continue
+            kind = row["ActionType"]
+            if kind == "Acquisition":
+                events.append((when, 0, i, row))
+            elif kind in _CONSUMED or kind == "Transfer" or self._first_transfer_moves(row, party):
+                events.append((when, 1, i, row))
+        events.sort(key=lambda e: (e[0], e[1], e[2]))
+        return [(phase, i, row) for _, phase, i, row in events]
+
+    @staticmethod
+    def _first_transfer_moves(row: Row, party: str | None) -> bool:
+        if row["ActionType"] != "First transfer" or row.get("ActionSubtype") in _STAYING_SUBTYPES:
+            return False
+        acquirer = row.get("AcquiringPartyID")
+        return isinstance(acquirer, str) and acquirer != "NA" and acquirer != party
+
+    def _acquire(self, ledger: IntervalMap[Event], i: int, row: Row) -> None:
+        """Mark the row's ITMOs held; used or cancelled ITMOs cannot come back, so their use came first."""
+        when: datetime = row["ActionDateTime"]
+        for a, b, event in ledger.overlapping(row["FirstID"], row["LastID"]):
+            if event.gone and event.verb != "transferred away":
+                self.emit(R.NOT_HELD, "T3", event.index, "FirstID",
+                          f"ITMOs {_span(a, b)} were {event.verb} on {event.when.date().isoformat()}, before "
+                          f"they were acquired on {when.date().isoformat()} (row {i + 1})")
+                break
+        ledger.assign(row["FirstID"], row["LastID"], Event(False, i, when, "acquired"))
+
+    def _move_out(self, ledger: IntervalMap[Event], i: int, row: Row, *, report: bool) -> None:
+        """Mark the row's ITMOs gone; report them if the ledger shows they were not held then."""
+        kind = row["ActionType"]
+        first, last = row["FirstID"], row["LastID"]
+        when: datetime = row["ActionDateTime"]
+        for a, b, event in ledger.overlapping(first, last) if report else ():
+            if event.gone or event.when > when:
+                state = (f"{event.verb} on {event.when.date().isoformat()} (row {event.index + 1})"
+                         if event.gone else f"only acquired later, on {event.when.date().isoformat()} "
+                         f"(row {event.index + 1})")
+                self.emit(R.NOT_HELD, "T3", i, "FirstID",
+                          f"{kind} on {when.date().isoformat()} of ITMOs {_span(a, b)} that were {state}")
+                break
+        verb = _CONSUMED.get(kind, "transferred away")
+        ledger.assign(first, last, Event(True, i, when, verb))
+
+    def _first_transfers(self) -> set[int]:
+        """Each ITMO is first-transferred once, whatever the subtype: the rows that repeat one."""
+        twice: set[int] = set()
+        done: dict[BlockKey, IntervalMap[int]] = defaultdict(IntervalMap)
+        rows = self.typed.rows["T3"]
+        order = sorted((rows[i]["ActionDateTime"], i) for i in self.passed["T3"]
+                       if rows[i]["ActionType"] == "First transfer")
+        for _, i in order:
+            row = rows[i]
+            seen = done[block_key(row)]
+            clash = seen.overlapping(row["FirstID"], row["LastID"])
+            if clash:
+                a, b, earlier = clash[0]
+                self.emit(R.FIRST_TRANSFER_TWICE, "T3", i, "FirstID",
+                          f"ITMOs {_span(a, b)} were already first-transferred by row {earlier + 1}")
+                twice.add(i)
+            seen.assign(row["FirstID"], row["LastID"], i)
+        return twice
+
+    def _reconcile_holdings(self, ledgers: dict[BlockKey, IntervalMap[Event]], party: str | None,
+                            year: int | None) -> None:
+        held: dict[BlockKey, IntervalMap[int]] = defaultdict(IntervalMap)
+        rows = self.typed.rows["T4"]
+        for i in self.passed["T4"]:
+            row = rows[i]
+            key = block_key(row)
+            first, last = row["FirstID"], row["LastID"]
+            held[key].assign(first, last, i)
+            ledger = ledgers.get(key)
+            states = ledger.overlapping(first, last) if ledger is not None else []
+            spent = next((s for s in states if s[2].gone), None)
+            if spent is not None:
+                a, b, event = spent
+                self.emit(R.SPENT_STILL_HELD, "T4", i, "FirstID",
+                          f"ITMOs {_span(a, b)} are held on 31 December but were {event.verb} on "
+                          f"{event.when.date().isoformat()} (Table 3 row {event.index + 1})")
+            elif (party is not None and year is not None and row["FirstTransferringPartyID"] != party
+                  and row["Vintage"] >= year):
+                acquired = ledger if ledger is not None else IntervalMap[Event]()
+                gap = acquired.gaps(first, last)
+                if gap:
+                    self.emit(R.UNEXPLAINED_HOLDING, "T4", i, "FirstID",
+                              f"ITMOs {_span(*gap[0])} of {row['FirstTransferringPartyID']}, vintage "
+                              f"{row['Vintage']}, are held but Table 3 shows no acquisition of them")
+        for key, ledger in ledgers.items():
+            holdings = held.get(key, IntervalMap[int]())
+            reported: set[int] = set()
+            for a, b, event in ledger:
+                if event.gone or event.index in reported:
+                    continue
+                gap = holdings.gaps(a, b)
+                if gap:
+                    reported.add(event.index)
+                    self.emit(R.ACQUIRED_NOT_HELD, "T3", event.index, "FirstID",
+                              f"ITMOs {_span(*gap[0])} acquired on {event.when.date().isoformat()} and not "
+                              "transferred, used or cancelled afterwards are missing from Table 4")
+
+    def _attributes(self) -> None:
+        """Overlapping blocks of one approach, registry and first transferring Party must agree."""
+        groups: dict[tuple[str, str, str], list[tuple[int, int, str, int]]] = defaultdict(list)
+        for table_id in ("T3", "T4"):
+            rows = self.typed.rows[table_id]
+            for i in self.passed[table_id]:
+                row = rows[i]
+                groups[block_key(row)[:3]].append((row["FirstID"], row["LastID"], table_id, i))
+        for blocks in groups.values():
+            if len(blocks) < 2:
+                continue
+            blocks.sort()
+            reach: tuple[int, str, int] | None = None
+            for first, last, table_id, i in blocks:
+                if reach is not None and first <= reach[0]:
+                    self._compare(reach[1], reach[2], table_id, i)
+                if reach is None or last > reach[0]:
+                    reach = (last, table_id, i)
+
+    def _compare(self, table_a: str, index_a: int, table_b: str, index_b: int) -> None:
+        row_a: Any = self.typed.rows[table_a][index_a]
+        row_b: Any = self.typed.rows[table_b][index_b]
+        for cn in _ATTRIBUTES:
+            if row_a.get(cn) != row_b.get(cn):
+                self.emit(R.ATTRIBUTES_DIFFER, table_b, index_b, cn,
+                          f"{cn} {row_b.get(cn)!r} differs from {row_a.get(cn)!r} in Table {table_a[1]} row "
+                          f"{index_a + 1}, whose block overlaps this one")
+                return
