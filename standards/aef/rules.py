@@ -140,7 +140,8 @@ T5_CA_UNKNOWN = _rule("AEF.CROSS.T5_APPROACH_UNKNOWN", W, X,
 
 # -- the ITMO ledger: T3 replayed in date order and reconciled with T4 (31 December) --------------
 _NOT_EXPLICIT = "the text does not state this check explicitly: severity configurable"
-_LEDGER = "T3 replayed in date order against T4 (4/CMA.6 annex II, T4: holdings on 31 December of the reported year)"
+_LEDGER = ("T3 replayed in date order against T4 (4/CMA.6 annex II, T4: holdings on 31 December of the "
+           "reported year); holdings are the reporting Party's, so the rule needs Table 1")
 NOT_HELD = _rule("AEF.LEDGER.NOT_HELD", E, X,
                  "ITMOs are used, transferred or cancelled when the report shows they were not held "
                  "(acquired later, or already used, cancelled or transferred away)",
@@ -158,18 +159,37 @@ ACQUIRED_NOT_HELD = _rule("AEF.LEDGER.ACQUIRED_NOT_HELD", W, X,
 UNEXPLAINED_HOLDING = _rule("AEF.LEDGER.UNEXPLAINED_HOLDING", W, X,
                             "T4 holds another Party's ITMOs of a vintage no earlier than the reported year "
                             "that T3 shows no acquisition of",
-                            f"{_LEDGER}; needs Table 1; {_NOT_EXPLICIT}")
+                            f"{_LEDGER}; {_NOT_EXPLICIT}")
 ATTRIBUTES_DIFFER = _rule("AEF.LEDGER.ATTRIBUTES_DIFFER", E, X,
                           "Overlapping blocks (T3 actions, T3 and T4) give the same ITMOs a different vintage, "
                           "authorization, metric or mitigation type",
                           "6/CMA.4 annex I para 5 (one unique identifier per ITMO: its attributes cannot differ "
                           "between rows)")
 
-#: Cross-table rules that need Table 1 (the reporting Party, the reported year, the NDC period).
-NEEDS_T1 = (REPORTED_YEAR, UNEXPLAINED_HOLDING)
+# -- authorizations over their versions (the T2 version in force at the action's date) ------------
+_IN_FORCE = "the T2 version in force at the action's date (latest Date of authorization on or before it)"
+BEFORE_AUTHORIZATION = _rule("AEF.AUTH.ACTION_BEFORE_AUTHORIZATION", E, X,
+                             "An action is dated before its authorization was first given",
+                             f"{AEF}, T2 Date of authorization; 2/CMA.3 annex para 2 (ITMOs are authorized "
+                             f"mitigation outcomes); {_NOT_EXPLICIT}")
+METRIC_MISMATCH = _rule("AEF.AUTH.METRIC_MISMATCH", E, X,
+                        "A T3/T4 metric differs from the metric of its authorization",
+                        f"{AEF}, T2 and T3/T4 Metric; {_IN_FORCE}")
+TIMEFRAME_VINTAGE = _rule("AEF.AUTH.VINTAGE_OUTSIDE_TIMEFRAME", E, X,
+                          "The vintage is outside the authorized timeframe",
+                          f"{AEF}, T2 Authorized timeframe ({CN}, Table 20: YYYY - YYYY); {_IN_FORCE}; "
+                          f"{_NOT_EXPLICIT}")
+TIMEFRAME_ACTION = _rule("AEF.AUTH.ACTION_OUTSIDE_TIMEFRAME", W, X,
+                         "The action date is outside the authorized timeframe",
+                         f"{AEF}, T2 Authorized timeframe ({CN}, Table 20); {_IN_FORCE}; {_NOT_EXPLICIT}")
+PARTY_NOT_AUTHORIZED = _rule("AEF.AUTH.PARTY_NOT_AUTHORIZED", E, X,
+                             "A first transfer goes to a Party the authorization does not name",
+                             f"{AEF}, T2 Authorized Party(ies) ID (when the authorization names Parties); "
+                             f"{_IN_FORCE}")
 
 #: Rules whose clause leaves the check implicit: their severity may be overridden per run.
-CONFIGURABLE = frozenset({NOT_HELD.id, ACQUIRED_NOT_HELD.id, UNEXPLAINED_HOLDING.id})
+CONFIGURABLE = frozenset(rule.id for rule in (NOT_HELD, ACQUIRED_NOT_HELD, UNEXPLAINED_HOLDING,
+                                               BEFORE_AUTHORIZATION, TIMEFRAME_VINTAGE, TIMEFRAME_ACTION))
 
 
 def severity_overrides(overrides: Mapping[str, str | Severity] | None) -> dict[str, Severity]:

@@ -11,7 +11,7 @@ import pytest
 
 from standards.aef.codec import AEF
 from standards.aef.jsonio import read_json
-from standards.aef.rules import CONFIGURABLE, NEEDS_T1
+from standards.aef.rules import CONFIGURABLE
 from standards.aef.validate import validate_tables
 from standards.aef.validate._intervals import IntervalMap
 from standards.codec import Medium
@@ -95,14 +95,26 @@ def test_fixed_severities_and_unknown_severities_are_refused(overrides: dict[str
         _findings(BASE, severities=overrides)
 
 
-def test_without_table_1_the_ledger_still_runs_and_the_rest_is_listed() -> None:
+def test_without_table_1_the_holder_free_rules_still_run_and_the_rest_is_listed() -> None:
     doc = copy.deepcopy(BASE)
     del doc["Submission"]
-    doc["Actions"].append(_use(10, 20, "2024-07-01T00:00:00Z"))
+    doc["Actions"][1].update({"FirstID": 19001, "QuantityCO2": 13500})
     report = AEF.validate(json.dumps(doc).encode(), medium=Medium.JSON)
     rules = {f.rule: f for f in report.findings}
-    assert "AEF.LEDGER.NOT_HELD" in rules
-    assert all(rule.id in rules["AEF.T1.MISSING"].message for rule in NEEDS_T1)
+    assert "AEF.LEDGER.FIRST_TRANSFER_TWICE" in rules
+    listed = rules["AEF.T1.MISSING"].message
+    for rule in ("AEF.CROSS.ACTION_OUTSIDE_REPORTED_YEAR", "AEF.LEDGER.NOT_HELD", "AEF.LEDGER.UNEXPLAINED_HOLDING"):
+        assert rule in listed
+    assert "AEF.LEDGER.FIRST_TRANSFER_TWICE" not in listed and "AEF.CROSS.AUTHORIZATION_UNKNOWN" not in listed
+
+
+def test_an_actions_only_input_lists_the_joins_it_cannot_make() -> None:
+    doc = {"format": "carbonlink/aef-json", "aefVersion": "2", "Actions": copy.deepcopy(BASE["Actions"])}
+    report = AEF.validate(json.dumps(doc).encode(), medium=Medium.JSON)
+    [finding] = report.findings
+    assert finding.rule == "AEF.T1.MISSING" and not report.errors
+    for rule in ("AEF.CROSS.AUTHORIZATION_UNKNOWN", "AEF.LEDGER.SPENT_STILL_HELD", "AEF.AUTH.METRIC_MISMATCH"):
+        assert rule in finding.message
 
 
 def test_ledger_scales_with_blocks_not_units() -> None:

@@ -38,9 +38,10 @@ def validate_tables(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLAT
             run.typed.submission = typed[0] if typed else None
         else:
             run.typed.rows[table_id] = typed  # type: ignore[assignment]
+    run.cross_records()
     if tables.submission is None and any(tables.rows[t] for t in ROW_TABLES):
         run.findings.append(R.T1_MISSING.finding(
-            "the input holds no Table 1 (Submission): these rules could not run: "
-            + ", ".join(rule.id for rule in R.NEEDS_T1), tables.location("T1", 0)))
-    run.cross_records()
+            "the input holds no Table 1 (Submission), so it is not a whole submission; these rules could "
+            "not run for want of the tables they join: " + ", ".join(rule.id for rule in run.not_run),
+            tables.location("T1", 0)))
     return run.findings, run.typed

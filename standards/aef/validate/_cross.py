@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from standards.aef import rules as R
-from standards.aef.tables import NA, Row
+from standards.aef.tables import Row
+from standards.aef.validate._auth import AuthorizationRules, split_list
 from standards.aef.validate._ledger import LedgerRules
 
 #: T3 action types whose blocks may not overlap one another; the ledger replay checks the rest
@@ -16,14 +16,11 @@ from standards.aef.validate._ledger import LedgerRules
 _ONCE_ONLY = ("Authorization",)
 
 
-def split_list(value: Any) -> list[str]:
-    """The items of a comma-separated list field (none for blank or NA)."""
-    if value is None or value == NA:
-        return []
-    return [p.strip() for p in str(value).split(",") if p.strip()]
+def _clean(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
 
 
-class CrossRecordRules(LedgerRules):
+class CrossRecordRules(LedgerRules, AuthorizationRules):
     """The rules that need a whole submission; they run on the rows that passed every row layer."""
 
     def cross_records(self) -> None:
@@ -37,47 +34,43 @@ class CrossRecordRules(LedgerRules):
                           f"authorization {key[0]!r} version {key[1]} is reported twice")
             seen_versions.add(key)
             auths[row["AuthorizationID"]] = row
-        approaches = {row["CooperativeApproachID"] for _, row in t2}
+        approaches = {_clean(row.get("CooperativeApproachID")) for row in self.tables.rows["T2"]}
         entities = {row["AuthorizedEntityID"] for row in self.typed.rows["T5"] if row is not None}
-        for i, row in t2:
+        entities_known = not any(split_list(row.get("AuthorizedEntityIDs")) for _, row in t2) or \
+            self.can_run(R.ENTITY_UNKNOWN, "T5")
+        for i, row in t2 if entities_known else ():
             for entity in split_list(row.get("AuthorizedEntityIDs")):
                 if entity not in entities:
                     self.emit(R.ENTITY_UNKNOWN, "T2", i, "AuthorizedEntityIDs",
                               f"authorized entity {entity!r} is not listed in Table 5")
-        for i in self.passed["T5"]:
+        for i in self.passed["T5"] if self.can_run(R.T5_CA_UNKNOWN, "T2") else ():
             ca = self.typed.rows["T5"][i]["CooperativeApproachID"]
             if ca not in approaches:
                 self.emit(R.T5_CA_UNKNOWN, "T5", i, "CooperativeApproachID",
                           f"cooperative approach {ca} has no authorization in Table 2")
-        for table_id in ("T3", "T4"):
+        # A T2 row that failed its own checks is still listed: actions using it are not "not in Table 2".
+        listed = {(_clean(r.get("AuthorizationID")), _clean(r.get("CooperativeApproachID")))
+                  for r in self.tables.rows["T2"]}
+        joined = not (self.passed["T3"] or self.passed["T4"]) or self.can_run(R.AUTH_UNKNOWN, "T2")
+        for table_id in ("T3", "T4") if joined else ():
             for i in self.passed[table_id]:
                 row = self.typed.rows[table_id][i]
-                auth = auths.get(row["AuthorizationID"])
-                if auth is None or auth["CooperativeApproachID"] != row["CooperativeApproachID"]:
+                if (row["AuthorizationID"], row["CooperativeApproachID"]) not in listed:
                     self.emit(R.AUTH_UNKNOWN, table_id, i, "AuthorizationID",
                               f"authorization {row['AuthorizationID']!r} for {row['CooperativeApproachID']} "
                               "is not in Table 2")
-        self._authorized_quantities(auths)
-        self._overlaps()
         submission = self.typed.submission
         party = submission.get("ParticipatingParty") if submission is not None else None
         year = submission.get("ReportedYear") if submission is not None else None
+        if joined:
+            self.authorized_actions(self.authorization_versions(), year)
+        else:
+            for rule in (R.AUTH_QUANTITY, R.BEFORE_AUTHORIZATION, R.METRIC_MISMATCH, R.TIMEFRAME_VINTAGE,
+                         R.TIMEFRAME_ACTION, R.PARTY_NOT_AUTHORIZED):
+                self.can_run(rule, "T2")
+        self._overlaps()
         self.ledger(party, year)
         self._reported_year()
-
-    def _authorized_quantities(self, auths: dict[str, Row]) -> None:
-        used: dict[str, Decimal] = defaultdict(Decimal)
-        last_row: dict[str, int] = {}
-        for i in self.passed["T3"]:
-            row = self.typed.rows["T3"][i]
-            if row["ActionType"] == "First transfer":
-                used[row["AuthorizationID"]] += row["QuantityCO2"]
-                last_row[row["AuthorizationID"]] = i
-        for auth_id, total in used.items():
-            cap = auths.get(auth_id, {}).get("AuthorizedQuantity")
-            if cap is not None and total > cap:
-                self.emit(R.AUTH_QUANTITY, "T3", last_row[auth_id], "QuantityCO2",
-                          f"first transfers under {auth_id!r} total {total}, over the authorized {cap}")
 
     def _overlaps(self) -> None:
         groups: dict[tuple[Any, ...], list[tuple[int, int, str, int]]] = defaultdict(list)
@@ -103,7 +96,7 @@ class CrossRecordRules(LedgerRules):
 
     def _reported_year(self) -> None:
         submission = self.typed.submission
-        if submission is None:
+        if not self.can_run(R.REPORTED_YEAR, "T1") or submission is None:
             return
         year = submission.get("ReportedYear")
         for i in self.passed["T3"]:

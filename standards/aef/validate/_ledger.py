@@ -6,6 +6,8 @@ acquired (and when), or gone (used, cancelled or transferred away, and by which 
 report says nothing about are the opening balance, which the AEF does not carry: they are never
 held against the Party. T4 is the position on 31 December of the reported year, so actions dated
 after it are left out of the replay (``AEF.CROSS.ACTION_OUTSIDE_REPORTED_YEAR`` reports them).
+Holding is the reporting Party's: without Table 1 only the holder-free rules run (first
+transfers once, overlapping blocks that agree).
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ class LedgerRules(RunState):
 
     def ledger(self, reporting_party: str | None, reported_year: int | None) -> None:
         twice = self._first_transfers()
+        self._attributes()
+        # Holding is relative to the reporting Party: without Table 1 there is no holder to follow.
+        holder = [self.can_run(rule, "T1") for rule in (R.NOT_HELD, R.SPENT_STILL_HELD, R.ACQUIRED_NOT_HELD,
+                                                        R.UNEXPLAINED_HOLDING)]
+        if not all(holder):
+            return
         ledgers: dict[BlockKey, IntervalMap[Event]] = defaultdict(IntervalMap)
         for phase, i, row in self._replay_order(reporting_party, reported_year):
             ledger = ledgers[block_key(row)]
@@ -61,7 +69,6 @@ class LedgerRules(RunState):
             else:
                 self._move_out(ledger, i, row, report=i not in twice)
         self._reconcile_holdings(ledgers, reporting_party, reported_year)
-        self._attributes()
 
     def _replay_order(self, party: str | None, year: int | None) -> list[tuple[int, int, Row]]:
         """The moving actions in date order: acquisitions first at one instant, then moves out."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from standards.aef import rules as R
 from standards.aef.tables import NA, TABLES, FieldSpec, Row
-from standards.aef.validate._cross import split_list
+from standards.aef.validate._auth import split_list
 from standards.aef.validate._state import RunState
 from standards.aef.vocab import NOMENCLATURE
 from standards.parties import is_alpha3

@@ -20,6 +20,21 @@ class RunState:
         self.findings: list[Finding] = []
         self.typed = AefTables(origins=tables.origins)
         self.passed: dict[str, list[int]] = {t: [] for t in TABLE_IDS}
+        self.not_run: list[Rule] = []
+
+    def can_run(self, rule: Rule, *needs: str) -> bool:
+        """Whether the input holds the tables ``rule`` joins; if not, the rule is listed as not run.
+
+        A whole submission (one with Table 1) holds every table, even an empty one: an empty
+        Table 2 then says there are no authorizations. A partial input (no Table 1) holds only
+        the tables it has rows in.
+        """
+        whole = self.tables.submission is not None
+        if all(whole or (t != "T1" and self.tables.rows[t]) for t in needs):
+            return True
+        if rule not in self.not_run:
+            self.not_run.append(rule)
+        return False
 
     def emit(self, rule: Rule, table_id: str, index: int, cn: str | None, message: str,
              cause: object | None = None) -> None:
