@@ -187,6 +187,32 @@ PARTY_NOT_AUTHORIZED = _rule("AEF.AUTH.PARTY_NOT_AUTHORIZED", E, X,
                              f"{AEF}, T2 Authorized Party(ies) ID (when the authorization names Parties); "
                              f"{_IN_FORCE}")
 
+# -- Party roles against Table 1 ---------------------------------------------------------------
+_ROLE = "the reporting Party is T1 Participating Party"
+OTHER_PARTYS_ITMOS = _rule("AEF.PARTY.FIRST_TRANSFER_OF_OTHER_PARTY", E, X,
+                           "A first transfer of ITMOs whose first transferring Party is not the reporting Party",
+                           f"2/CMA.3 annex para 2 (the first transfer is made by the Party where the mitigation "
+                           f"occurred); {AEF}, T3 First transferring participating Party ID; {_ROLE}")
+FIRST_TRANSFER_TO_SELF = _rule("AEF.PARTY.FIRST_TRANSFER_TO_SELF", E, X,
+                               "A first transfer to another Party names the reporting Party as acquirer",
+                               f"2/CMA.3 annex para 2(a) (first international transfer); {AEF}, T3 Acquiring "
+                               f"participating Party ID; {_ROLE}")
+ACQUISITION_FROM_SELF = _rule("AEF.PARTY.ACQUISITION_FROM_SELF", E, X,
+                              "An acquisition names the reporting Party as the transferring Party",
+                              f"{AEF}, T3 Transferring participating Party ID (Acquisition); {_ROLE}")
+NDC_YEAR_OUTSIDE = _rule("AEF.PARTY.NDC_YEAR_OUTSIDE_PERIOD", E, X,
+                         "The year of use towards the NDC is outside the NDC period of Table 1",
+                         f"{AEF}, T3 Calendar year for which the ITMOs are used towards the Party's NDC; "
+                         "T1 First/Last year of the NDC implementation period")
+SUBMISSION_DATE = _rule("AEF.T1.SUBMISSION_BEFORE_YEAR_END", E, F,
+                        "The submission is dated on or before 31 December of the reported year",
+                        f"{AEF}, T1 Reported year and Date of submission; 2/CMA.3 annex para 20 (annual "
+                        "information on the previous calendar year)")
+VINTAGE_2021 = _rule("AEF.VINTAGE.BEFORE_2021", E, F,
+                     "The vintage is before 2021",
+                     "2/CMA.3 annex, definition of ITMOs (mitigation outcomes from 2021 onward); "
+                     f"{AEF}, T3/T4 Vintage")
+
 #: Rules whose clause leaves the check implicit: their severity may be overridden per run.
 CONFIGURABLE = frozenset(rule.id for rule in (NOT_HELD, ACQUIRED_NOT_HELD, UNEXPLAINED_HOLDING,
                                                BEFORE_AUTHORIZATION, TIMEFRAME_VINTAGE, TIMEFRAME_ACTION))

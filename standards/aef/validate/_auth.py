@@ -61,7 +61,10 @@ class AuthorizationRules(RunState):
                 (row["DateOfAuthorization"], row.get("AuthorizationVersion"), row))
         return {auth_id: Versions(rows) for auth_id, rows in grouped.items()}
 
-    def authorized_actions(self, versions: dict[str, Versions], reported_year: int | None) -> None:
+    def authorized_actions(self, versions: dict[str, Versions], reported_year: int | None,
+                           reporting_party: str | None = None) -> None:
+        """Each T3/T4 row against its authorization's version in force (a first transfer to the
+        reporting Party itself is left to ``AEF.PARTY.FIRST_TRANSFER_TO_SELF``)."""
         used: dict[str, Decimal] = defaultdict(Decimal)
         over: set[int] = set()
         rows = self.typed.rows["T3"]
@@ -77,7 +80,7 @@ class AuthorizationRules(RunState):
                           f"{row['ActionType']} on {when.date().isoformat()} is before authorization "
                           f"{row['AuthorizationID']!r} was given on {history.dates[0].isoformat()}")
                 continue
-            self._against_version("T3", i, row, auth, when)
+            self._against_version("T3", i, row, auth, when, reporting_party)
             if row["ActionType"] == "First transfer":
                 used[row["AuthorizationID"]] += row["QuantityCO2"]
                 cap = auth.get("AuthorizedQuantity")
@@ -94,9 +97,10 @@ class AuthorizationRules(RunState):
             history = versions.get(row["AuthorizationID"])
             auth = history.in_force(year_end) if history is not None else None
             if auth is not None and auth["CooperativeApproachID"] == row["CooperativeApproachID"]:
-                self._against_version("T4", i, row, auth, None)
+                self._against_version("T4", i, row, auth, None, None)
 
-    def _against_version(self, table_id: str, i: int, row: Row, auth: Row, when: datetime | None) -> None:
+    def _against_version(self, table_id: str, i: int, row: Row, auth: Row, when: datetime | None,
+                         reporting_party: str | None) -> None:
         if row["Metric"] != auth["Metric"]:
             self.emit(R.METRIC_MISMATCH, table_id, i, "Metric",
                       f"metric {row['Metric']!r} but authorization {row['AuthorizationID']!r} "
@@ -113,7 +117,8 @@ class AuthorizationRules(RunState):
         if table_id == "T3" and row["ActionType"] == "First transfer":
             parties = split_list(auth.get("AuthorizedPartyIDs"))
             acquirer = row.get("AcquiringPartyID")
-            if parties and isinstance(acquirer, str) and is_alpha3(acquirer) and acquirer not in parties:
+            if (parties and isinstance(acquirer, str) and is_alpha3(acquirer) and acquirer not in parties
+                    and acquirer != reporting_party):
                 self.emit(R.PARTY_NOT_AUTHORIZED, "T3", i, "AcquiringPartyID",
                           f"first transfer to {acquirer}, but authorization {row['AuthorizationID']!r} "
                           f"names only {', '.join(parties)}")

@@ -9,7 +9,7 @@ from typing import Any
 from standards.aef import rules as R
 from standards.aef.tables import Row
 from standards.aef.validate._auth import AuthorizationRules, split_list
-from standards.aef.validate._ledger import LedgerRules
+from standards.aef.validate._ledger import STAYING_SUBTYPES, LedgerRules
 
 #: T3 action types whose blocks may not overlap one another; the ledger replay checks the rest
 #: (first transfers, uses and cancellations) in date order.
@@ -63,7 +63,7 @@ class CrossRecordRules(LedgerRules, AuthorizationRules):
         party = submission.get("ParticipatingParty") if submission is not None else None
         year = submission.get("ReportedYear") if submission is not None else None
         if joined:
-            self.authorized_actions(self.authorization_versions(), year)
+            self.authorized_actions(self.authorization_versions(), year, party)
         else:
             for rule in (R.AUTH_QUANTITY, R.BEFORE_AUTHORIZATION, R.METRIC_MISMATCH, R.TIMEFRAME_VINTAGE,
                          R.TIMEFRAME_ACTION, R.PARTY_NOT_AUTHORIZED):
@@ -71,6 +71,35 @@ class CrossRecordRules(LedgerRules, AuthorizationRules):
         self._overlaps()
         self.ledger(party, year)
         self._reported_year()
+        if all([self.can_run(rule, "T1") for rule in (R.OTHER_PARTYS_ITMOS, R.FIRST_TRANSFER_TO_SELF,
+                                                      R.ACQUISITION_FROM_SELF, R.NDC_YEAR_OUTSIDE)]):
+            self._party_roles(party, submission)
+
+    def _party_roles(self, party: str | None, submission: Row | None) -> None:
+        """First transfers, acquisitions and NDC uses against the reporting Party of Table 1."""
+        if party is None or submission is None:
+            return
+        start, end = submission.get("FirstYearOfNDCPeriod"), submission.get("LastYearOfNDCPeriod")
+        rows = self.typed.rows["T3"]
+        for i in self.passed["T3"]:
+            row = rows[i]
+            kind = row["ActionType"]
+            if kind == "First transfer":
+                if row["FirstTransferringPartyID"] != party:
+                    self.emit(R.OTHER_PARTYS_ITMOS, "T3", i, "FirstTransferringPartyID",
+                              f"{party} first-transfers ITMOs first transferred by "
+                              f"{row['FirstTransferringPartyID']}: only that Party can first-transfer them")
+                elif row.get("AcquiringPartyID") == party and row.get("ActionSubtype") not in STAYING_SUBTYPES:
+                    self.emit(R.FIRST_TRANSFER_TO_SELF, "T3", i, "AcquiringPartyID",
+                              f"a first transfer by {party} to itself")
+            elif kind == "Acquisition" and row.get("TransferringPartyID") == party:
+                self.emit(R.ACQUISITION_FROM_SELF, "T3", i, "TransferringPartyID",
+                          f"an acquisition by {party} from itself")
+            used_for = row.get("YearITMOUsedTowardsNDC")
+            if (isinstance(used_for, int) and isinstance(start, int) and isinstance(end, int)
+                    and not start <= used_for <= end):
+                self.emit(R.NDC_YEAR_OUTSIDE, "T3", i, "YearITMOUsedTowardsNDC",
+                          f"used towards the NDC for {used_for}, outside the NDC period {start}-{end}")
 
     def _overlaps(self) -> None:
         groups: dict[tuple[Any, ...], list[tuple[int, int, str, int]]] = defaultdict(list)

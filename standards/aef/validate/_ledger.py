@@ -26,7 +26,7 @@ BlockKey = tuple[str, str, str, int]
 
 #: First-transfer subtypes that do not move ITMOs out of the registry (OIMP first transfer on
 #: authorization, issuance, or use or cancellation: 2/CMA.3 annex para 2(b)).
-_STAYING_SUBTYPES = frozenset({"Authorization", "Issuance", "Use or cancellation"})
+STAYING_SUBTYPES = frozenset({"Authorization", "Issuance", "Use or cancellation"})
 _CONSUMED = {"Use": "used", "Cancellation": "cancelled", "Voluntary Cancellation": "cancelled"}
 _ATTRIBUTES = ("Vintage", "AuthorizationID", "Metric", "MitigationType")
 
@@ -89,7 +89,7 @@ class LedgerRules(RunState):
 
     @staticmethod
     def _first_transfer_moves(row: Row, party: str | None) -> bool:
-        if row["ActionType"] != "First transfer" or row.get("ActionSubtype") in _STAYING_SUBTYPES:
+        if row["ActionType"] != "First transfer" or row.get("ActionSubtype") in STAYING_SUBTYPES:
             return False
         acquirer = row.get("AcquiringPartyID")
         return isinstance(acquirer, str) and acquirer != "NA" and acquirer != party
