@@ -49,11 +49,14 @@ FMT_SERIAL = _rule("AEF.FORMAT.ITMO_SERIAL", E, S,
                    "First ID / Last ID is not a positive integer ITMO serial",
                    "decision 6/CMA.4, annex I, para 5; AEF V2 T3/T4 First ID, Last ID")
 
+NEGATIVE = _rule("AEF.QUANTITY.NEGATIVE", E, S, "A quantity is negative",
+                 f"{AEF}, T2 Authorized quantity, T3/T4 Quantity (t CO2 eq and non-GHG metric)")
 CODE_VALUE = _rule("AEF.CODE_LIST.VALUE", E, C,
-                   "A value is not in the Common Nomenclature list", CN)
+                   "A value is not in the Common Nomenclature list (strict: a known alias is an error "
+                   "that names the expected value)", CN)
 CODE_SPELLING = _rule("AEF.CODE_LIST.SPELLING", W, C,
-                      "A known non-standard spelling was normalised to the Common Nomenclature",
-                      CN)
+                      "Lenient reading only: a known non-standard spelling was normalised to the "
+                      "Common Nomenclature", CN)
 CODE_PARTY = _rule("AEF.CODE_LIST.PARTY", E, C,
                    "A Party ID is not an ISO 3166-1 alpha-3 code or a reserved Party code",
                    f"{AEF}, Party fields (ISO 3166-1 alpha-3, reserved codes such as EUE)")

@@ -16,17 +16,27 @@ from standards.aef.validate._layers import Run
 from standards.aef.vocab import NOMENCLATURE, Nomenclature
 from standards.findings import Finding, Severity
 
-__all__ = ["validate_tables"]
+__all__ = ["Run", "validate_run", "validate_tables"]
 
 
 def validate_tables(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE,
-                    severities: Mapping[str, str | Severity] | None = None) -> tuple[list[Finding], AefTables]:
+                    severities: Mapping[str, str | Severity] | None = None, lenient: bool = False
+                    ) -> tuple[list[Finding], AefTables]:
     """Run every layer; return the findings and the typed rows (``None`` where a row failed).
 
     ``severities`` overrides the default severity of rules in :data:`standards.aef.rules.CONFIGURABLE`
     (those whose clause leaves the check implicit), e.g. ``{"AEF.LEDGER.NOT_HELD": "warning"}``.
+    Strict by default: whole numbers must not be text and aliases of controlled values are errors;
+    ``lenient`` reads legacy data (``"1"`` read as 1, aliases normalised with a warning).
     """
-    run = Run(tables, nomenclature, R.severity_overrides(severities))
+    run = validate_run(tables, nomenclature=nomenclature, severities=severities, lenient=lenient)
+    return run.findings, run.typed
+
+
+def validate_run(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE,
+                 severities: Mapping[str, str | Severity] | None = None, lenient: bool = False) -> Run:
+    """:func:`validate_tables`, returning the whole run (findings, typed rows, rules not run)."""
+    run = Run(tables, nomenclature, R.severity_overrides(severities), lenient=lenient)
     for table_id in TABLE_IDS:
         typed = run.structure(table_id)
         for i, row in enumerate(typed):
@@ -44,4 +54,4 @@ def validate_tables(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLAT
             "the input holds no Table 1 (Submission), so it is not a whole submission; these rules could "
             "not run for want of the tables they join: " + ", ".join(rule.id for rule in run.not_run),
             tables.location("T1", 0)))
-    return run.findings, run.typed
+    return run

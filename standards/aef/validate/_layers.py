@@ -24,26 +24,37 @@ class Run(CrossRecordRules):
         spec = TABLES[table_id]
         rows = self.tables.table(table_id)
         failed: set[int] = set()
-        required = [f for f in spec.fields if f.required == "Y"]
+        reported: set[tuple[int, str | None]] = set()
+        required = [(f, not f.accepts_na) for f in spec.fields if f.required == "Y"]
         for i, row in enumerate(rows):
-            for f in required:
+            for f, no_na in required:
                 value = row.get(f.cn)
-                if value is None or (value.__class__ is str and not value.strip()):
-                    self.emit(R.REQUIRED, table_id, i, f.cn, f"'{f.label}' ({f.cn}) is required and is blank")
+                if value is None or (value.__class__ is str and (not value.strip() or (no_na and value == NA))):
+                    why = "is NA, which only conditional fields take" if value == NA else "is blank"
+                    self.emit(R.REQUIRED, table_id, i, f.cn, f"'{f.label}' ({f.cn}) is required and {why}")
                     failed.add(i)
-        adapter = row_adapter(table_id)
+                    reported.add((i, f.cn))
+        adapter = row_adapter(table_id, not self.lenient)
         try:
             typed: list[Row | None] = list(adapter.validate_python(rows))
         except ValidationError as exc:
             typed = [None] * len(rows)
             for err in exc.errors(include_url=False):
-                self._structure_error(table_id, err)
-                failed.add(int(err["loc"][0]))
+                loc = err["loc"]
+                cell = (int(loc[0]), str(loc[1]) if len(loc) > 1 else None)
+                if cell not in reported:  # one finding per cell: a union type gives one error per member
+                    reported.add(cell)
+                    self._structure_error(table_id, err)
+                failed.add(cell[0])
             for i, row in enumerate(rows):
                 if i not in failed:
                     typed[i] = adapter.validate_python([row])[0]
         for i in failed:
             typed[i] = None
+        for checked in typed:  # blanks are alike: null, "" (or spaces, stripped) and absent
+            if checked is not None and "" in checked.values():
+                for cn in [cn for cn, value in checked.items() if value == ""]:
+                    del checked[cn]
         return typed
 
     def _structure_error(self, table_id: str, err: Any) -> None:
@@ -55,6 +66,9 @@ class Run(CrossRecordRules):
         if err["type"] == "extra_forbidden" or field is None:
             self.emit(R.UNKNOWN_FIELD, table_id, index, cn,
                       f"'{cn}' is not a field of {spec.id} {spec.key}")
+            return
+        if err["type"] == "greater_than_equal" and field.type.startswith("decimal"):
+            self.emit(R.NEGATIVE, table_id, index, cn, f"'{field.label}' is {value}: a quantity is never negative")
             return
         rule = R.PATTERN_RULES.get(field.type, R.TYPE)
         if (err["type"] in ("string_pattern_mismatch", "greater_than_equal", "less_than_equal",
@@ -97,6 +111,11 @@ class Run(CrossRecordRules):
         for part in parts:
             if part in code_list.values:
                 normalised.append(part)
+            elif part in code_list.aliases and not self.lenient:
+                self.emit(R.CODE_VALUE, table_id, index, f.cn,
+                          f"'{f.label}' {part!r} is not the nomenclature value: write "
+                          f"{code_list.aliases[part]!r} (or read legacy data with --lenient)")
+                ok = False
             elif part in code_list.aliases:
                 target = code_list.aliases[part]
                 self.emit(R.CODE_SPELLING, table_id, index, f.cn,

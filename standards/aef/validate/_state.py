@@ -13,8 +13,9 @@ class RunState:
     """State of one validation run: the input, typed rows and the findings so far."""
 
     def __init__(self, tables: AefTables, nomenclature: Nomenclature,
-                 severities: Mapping[str, Severity] | None = None) -> None:
+                 severities: Mapping[str, Severity] | None = None, *, lenient: bool = False) -> None:
         self.tables = tables
+        self.lenient = lenient
         self.severities: Mapping[str, Severity] = severities or {}
         self.nomenclature = nomenclature
         self.findings: list[Finding] = []
