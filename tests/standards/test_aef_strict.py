@@ -86,3 +86,9 @@ def test_cli_validate_switch(tmp_path: Path, switch: list[str], code: int, mode:
     proc = run_cli("validate", str(path), *switch, cwd=ROOT)
     assert proc.returncode == code, proc.stdout + proc.stderr
     assert f"{mode} mode" in proc.stdout
+
+
+def test_a_row_with_a_type_error_still_reports_its_blank_required_cells() -> None:
+    doc = _with("/Actions/0/ActionType", "   ")
+    doc["Actions"][0]["QuantityCO2"] = "lots"
+    assert sorted(f.rule for f in _report(doc).findings) == ["AEF.STRUCTURE.REQUIRED", "AEF.STRUCTURE.TYPE"]

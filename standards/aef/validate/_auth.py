@@ -65,6 +65,7 @@ class AuthorizationRules(RunState):
                            reporting_party: str | None = None) -> None:
         """Each T3/T4 row against its authorization's version in force (a first transfer to the
         reporting Party itself is left to ``AEF.PARTY.FIRST_TRANSFER_TO_SELF``)."""
+        self._terms: dict[int, tuple[tuple[int, int] | None, list[str]]] = {}
         used: dict[str, Decimal] = defaultdict(Decimal)
         over: set[int] = set()
         rows = self.typed.rows["T3"]
@@ -101,11 +102,19 @@ class AuthorizationRules(RunState):
 
     def _against_version(self, table_id: str, i: int, row: Row, auth: Row, when: datetime | None,
                          reporting_party: str | None) -> None:
+        terms = self._terms.get(id(auth))
+        if terms is None:
+            terms = self._terms[id(auth)] = (timeframe(auth.get("AuthorizedTimeframe")),
+                                             split_list(auth.get("AuthorizedPartyIDs")))
+        years, parties = terms
+        if years is not None and years[0] <= row["Vintage"] <= years[1] and row["Metric"] == auth["Metric"] and (
+                when is None or years[0] <= when.year <= years[1]) and (
+                not parties or row.get("ActionType") != "First transfer" or row.get("AcquiringPartyID") in parties):
+            return  # the common case: everything within the authorization
         if row["Metric"] != auth["Metric"]:
             self.emit(R.METRIC_MISMATCH, table_id, i, "Metric",
                       f"metric {row['Metric']!r} but authorization {row['AuthorizationID']!r} "
                       f"(version {auth.get('AuthorizationVersion')}) authorizes {auth['Metric']!r}")
-        years = timeframe(auth.get("AuthorizedTimeframe"))
         if years is not None:
             if not years[0] <= row["Vintage"] <= years[1]:
                 self.emit(R.TIMEFRAME_VINTAGE, table_id, i, "Vintage",
@@ -115,7 +124,6 @@ class AuthorizationRules(RunState):
                           f"action dated {when.date().isoformat()} is outside the authorized timeframe "
                           f"{years[0]}-{years[1]}")
         if table_id == "T3" and row["ActionType"] == "First transfer":
-            parties = split_list(auth.get("AuthorizedPartyIDs"))
             acquirer = row.get("AcquiringPartyID")
             if (parties and isinstance(acquirer, str) and is_alpha3(acquirer) and acquirer not in parties
                     and acquirer != reporting_party):

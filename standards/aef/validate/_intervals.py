@@ -6,7 +6,7 @@ ranges at once, so a block of a million ITMOs costs what a block of one does.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
@@ -32,15 +32,16 @@ class IntervalMap(Generic[V]):
     def _span(self, first: int, last: int) -> tuple[int, int]:
         """Indexes ``[lo, hi)`` of the stored ranges that meet ``[first, last]``."""
         lo = bisect_left(self._lasts, first)
-        hi = lo
         firsts = self._firsts
-        while hi < len(firsts) and firsts[hi] <= last:
-            hi += 1
-        return lo, hi
+        if lo == len(firsts) or firsts[lo] > last:
+            return lo, lo
+        return lo, bisect_right(firsts, last, lo)
 
     def overlapping(self, first: int, last: int) -> list[tuple[int, int, V]]:
         """The stored ranges that meet ``[first, last]``, clipped to it, in id order."""
         lo, hi = self._span(first, last)
+        if lo == hi:
+            return []
         return [(max(self._firsts[k], first), min(self._lasts[k], last), self._values[k]) for k in range(lo, hi)]
 
     def gaps(self, first: int, last: int) -> list[tuple[int, int]]:
@@ -58,18 +59,22 @@ class IntervalMap(Generic[V]):
     def assign(self, first: int, last: int, value: V) -> None:
         """Give ``[first, last]`` the value ``value``, trimming or splitting the ranges it meets."""
         lo, hi = self._span(first, last)
+        if lo == hi:  # nothing met: insert (an append when ranges come in id order)
+            self._firsts.insert(lo, first)
+            self._lasts.insert(lo, last)
+            self._values.insert(lo, value)
+            return
         firsts: list[int] = [first]
         lasts: list[int] = [last]
         values: list[V] = [value]
-        if lo < hi:
-            if self._firsts[lo] < first:
-                firsts.insert(0, self._firsts[lo])
-                lasts.insert(0, first - 1)
-                values.insert(0, self._values[lo])
-            if self._lasts[hi - 1] > last:
-                firsts.append(last + 1)
-                lasts.append(self._lasts[hi - 1])
-                values.append(self._values[hi - 1])
+        if self._firsts[lo] < first:
+            firsts.insert(0, self._firsts[lo])
+            lasts.insert(0, first - 1)
+            values.insert(0, self._values[lo])
+        if self._lasts[hi - 1] > last:
+            firsts.append(last + 1)
+            lasts.append(self._lasts[hi - 1])
+            values.append(self._values[hi - 1])
         self._firsts[lo:hi] = firsts
         self._lasts[lo:hi] = lasts
         self._values[lo:hi] = values

@@ -13,9 +13,10 @@ transfers once, overlapping blocks that agree).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from standards.aef import rules as R
 from standards.aef.tables import Row
@@ -31,19 +32,18 @@ _CONSUMED = {"Use": "used", "Cancellation": "cancelled", "Voluntary Cancellation
 _ATTRIBUTES = ("Vintage", "AuthorizationID", "Metric", "MitigationType")
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """What the report says about a range at a date: acquired (``gone`` false) or gone, by row ``index``."""
+class Event(NamedTuple):
+    """What the report says about a range at a date: acquired (``gone`` false) or gone, by row index ``row``."""
 
     gone: bool
-    index: int
+    row: int
     when: datetime
     verb: str
 
 
-def block_key(row: Row) -> BlockKey:
-    return (row["CooperativeApproachID"], row["PartyITMORegistryID"], row["FirstTransferringPartyID"],
-            row["Vintage"])
+#: The block key of a T3/T4 row: (cooperative approach, registry, first transferring Party, vintage).
+block_key: Callable[[Row], BlockKey] = itemgetter("CooperativeApproachID", "PartyITMORegistryID",
+                                                  "FirstTransferringPartyID", "Vintage")
 
 
 def _span(first: int, last: int) -> str:
@@ -99,7 +99,7 @@ class LedgerRules(RunState):
         when: datetime = row["ActionDateTime"]
         for a, b, event in ledger.overlapping(row["FirstID"], row["LastID"]):
             if event.gone and event.verb != "transferred away":
-                self.emit(R.NOT_HELD, "T3", event.index, "FirstID",
+                self.emit(R.NOT_HELD, "T3", event.row, "FirstID",
                           f"ITMOs {_span(a, b)} were {event.verb} on {event.when.date().isoformat()}, before "
                           f"they were acquired on {when.date().isoformat()} (row {i + 1})")
                 break
@@ -112,9 +112,9 @@ class LedgerRules(RunState):
         when: datetime = row["ActionDateTime"]
         for a, b, event in ledger.overlapping(first, last) if report else ():
             if event.gone or event.when > when:
-                state = (f"{event.verb} on {event.when.date().isoformat()} (row {event.index + 1})"
+                state = (f"{event.verb} on {event.when.date().isoformat()} (row {event.row + 1})"
                          if event.gone else f"only acquired later, on {event.when.date().isoformat()} "
-                         f"(row {event.index + 1})")
+                         f"(row {event.row + 1})")
                 self.emit(R.NOT_HELD, "T3", i, "FirstID",
                           f"{kind} on {when.date().isoformat()} of ITMOs {_span(a, b)} that were {state}")
                 break
@@ -156,7 +156,7 @@ class LedgerRules(RunState):
                 a, b, event = spent
                 self.emit(R.SPENT_STILL_HELD, "T4", i, "FirstID",
                           f"ITMOs {_span(a, b)} are held on 31 December but were {event.verb} on "
-                          f"{event.when.date().isoformat()} (Table 3 row {event.index + 1})")
+                          f"{event.when.date().isoformat()} (Table 3 row {event.row + 1})")
             elif (party is not None and year is not None and row["FirstTransferringPartyID"] != party
                   and row["Vintage"] >= year):
                 acquired = ledger if ledger is not None else IntervalMap[Event]()
@@ -169,12 +169,12 @@ class LedgerRules(RunState):
             holdings = held.get(key, IntervalMap[int]())
             reported: set[int] = set()
             for a, b, event in ledger:
-                if event.gone or event.index in reported:
+                if event.gone or event.row in reported:
                     continue
                 gap = holdings.gaps(a, b)
                 if gap:
-                    reported.add(event.index)
-                    self.emit(R.ACQUIRED_NOT_HELD, "T3", event.index, "FirstID",
+                    reported.add(event.row)
+                    self.emit(R.ACQUIRED_NOT_HELD, "T3", event.row, "FirstID",
                               f"ITMOs {_span(*gap[0])} acquired on {event.when.date().isoformat()} and not "
                               "transferred, used or cancelled afterwards are missing from Table 4")
 
