@@ -69,9 +69,9 @@ class AuthorizationRules(RunState):
         used: dict[str, Decimal] = defaultdict(Decimal)
         over: set[int] = set()
         rows = self.typed.rows["T3"]
-        order = sorted((rows[i]["ActionDateTime"], i) for i in self.passed["T3"])
-        for when, i in order:
+        for i in self.actions_by_date():
             row = rows[i]
+            when: datetime = row["ActionDateTime"]
             history = versions.get(row["AuthorizationID"])
             if history is None or history.rows[0]["CooperativeApproachID"] != row["CooperativeApproachID"]:
                 continue

@@ -74,7 +74,7 @@ class LedgerRules(RunState):
         """The moving actions in date order: acquisitions first at one instant, then moves out."""
         events: list[tuple[datetime, int, int, Row]] = []
         rows = self.typed.rows["T3"]
-        for i in self.passed["T3"]:
+        for i in self.actions_by_date():  # nearly sorted already: the sort below costs little
             row = rows[i]
             when: datetime = row["ActionDateTime"]
             if year is not None and when.year > year:
@@ -122,22 +122,31 @@ class LedgerRules(RunState):
         ledger.assign(first, last, Event(True, i, when, verb))
 
     def _first_transfers(self) -> set[int]:
-        """Each ITMO is first-transferred once, whatever the subtype: the rows that repeat one."""
+        """Each ITMO is first-transferred once, whatever the subtype: the rows that repeat one.
+
+        A sweep over the blocks of each key in id order; of two overlapping first transfers the
+        later-dated one is the repeat.
+        """
         twice: set[int] = set()
-        done: dict[BlockKey, IntervalMap[int]] = defaultdict(IntervalMap)
+        groups: dict[BlockKey, list[tuple[int, int, datetime, int]]] = defaultdict(list)
         rows = self.typed.rows["T3"]
-        order = sorted((rows[i]["ActionDateTime"], i) for i in self.passed["T3"]
-                       if rows[i]["ActionType"] == "First transfer")
-        for _, i in order:
+        for i in self.passed["T3"]:
             row = rows[i]
-            seen = done[block_key(row)]
-            clash = seen.overlapping(row["FirstID"], row["LastID"])
-            if clash:
-                a, b, earlier = clash[0]
-                self.emit(R.FIRST_TRANSFER_TWICE, "T3", i, "FirstID",
-                          f"ITMOs {_span(a, b)} were already first-transferred by row {earlier + 1}")
-                twice.add(i)
-            seen.assign(row["FirstID"], row["LastID"], i)
+            if row["ActionType"] == "First transfer":
+                groups[block_key(row)].append((row["FirstID"], row["LastID"], row["ActionDateTime"], i))
+        for blocks in groups.values():
+            blocks.sort()
+            reach = blocks[0]
+            for block in blocks[1:]:
+                if block[0] <= reach[1]:
+                    earlier, later = sorted((reach, block), key=lambda b: (b[2], b[3]))
+                    if later[3] not in twice:
+                        twice.add(later[3])
+                        self.emit(R.FIRST_TRANSFER_TWICE, "T3", later[3], "FirstID",
+                                  f"ITMOs {_span(block[0], min(block[1], reach[1]))} were already "
+                                  f"first-transferred by row {earlier[3] + 1}")
+                if block[1] > reach[1]:
+                    reach = block
         return twice
 
     def _reconcile_holdings(self, ledgers: dict[BlockKey, IntervalMap[Event]], party: str | None,

@@ -22,6 +22,14 @@ class RunState:
         self.typed = AefTables(origins=tables.origins)
         self.passed: dict[str, list[int]] = {t: [] for t in TABLE_IDS}
         self.not_run: list[Rule] = []
+        self._by_date: list[int] | None = None
+
+    def actions_by_date(self) -> list[int]:
+        """The T3 rows that passed every row layer, in date order (row order within one instant)."""
+        if self._by_date is None:
+            rows = self.typed.rows["T3"]
+            self._by_date = sorted(self.passed["T3"], key=lambda i: rows[i]["ActionDateTime"])
+        return self._by_date
 
     def can_run(self, rule: Rule, *needs: str) -> bool:
         """Whether the input holds the tables ``rule`` joins; if not, the rule is listed as not run.
