@@ -23,6 +23,13 @@ class IntervalMap(Generic[V]):
         self._lasts: list[int] = []
         self._values: list[V] = []
 
+    @classmethod
+    def from_sorted(cls, firsts: list[int], lasts: list[int], values: list[V]) -> IntervalMap[V]:
+        """A map of ranges already sorted and disjoint (the caller checked)."""
+        made = cls()
+        made._firsts, made._lasts, made._values = firsts, lasts, values
+        return made
+
     def __len__(self) -> int:
         return len(self._firsts)
 

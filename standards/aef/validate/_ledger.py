@@ -50,6 +50,22 @@ def _span(first: int, last: int) -> str:
     return f"{first}" if first == last else f"{first}-{last}"
 
 
+def _event(phase: int, i: int, row: Row) -> Event:
+    if phase == 0:
+        return Event(False, i, row["ActionDateTime"], "acquired")
+    return Event(True, i, row["ActionDateTime"], _CONSUMED.get(row["ActionType"], "transferred away"))
+
+
+def _disjoint_ledger(events: list[tuple[int, int, Row]]) -> IntervalMap[Event] | None:
+    """The ledger of one key straight from its actions when no two of them meet (else ``None``)."""
+    by_id = sorted(events, key=lambda e: e[2]["FirstID"])
+    firsts = [e[2]["FirstID"] for e in by_id]
+    lasts = [e[2]["LastID"] for e in by_id]
+    if any(map(int.__le__, firsts[1:], lasts)):  # a block starts at or before the previous one ends
+        return None
+    return IntervalMap.from_sorted(firsts, lasts, [_event(*e) for e in by_id])
+
+
 class LedgerRules(RunState):
     """Layer 4: the ledger replay over T3 and its reconciliation with T4."""
 
@@ -61,13 +77,21 @@ class LedgerRules(RunState):
                                                         R.UNEXPLAINED_HOLDING)]
         if not all(holder):
             return
-        ledgers: dict[BlockKey, IntervalMap[Event]] = defaultdict(IntervalMap)
+        groups: dict[BlockKey, list[tuple[int, int, Row]]] = defaultdict(list)
         for phase, i, row in self._replay_order(reporting_party, reported_year):
-            ledger = ledgers[block_key(row)]
-            if phase == 0:
-                self._acquire(ledger, i, row)
-            else:
-                self._move_out(ledger, i, row, report=i not in twice)
+            groups[block_key(row)].append((phase, i, row))
+        ledgers: dict[BlockKey, IntervalMap[Event]] = {}
+        for key, events in groups.items():
+            disjoint = _disjoint_ledger(events)
+            if disjoint is not None:  # no two actions touch the same ITMOs: nothing to replay
+                ledgers[key] = disjoint
+                continue
+            ledger = ledgers[key] = IntervalMap()
+            for phase, i, row in events:
+                if phase == 0:
+                    self._acquire(ledger, i, row)
+                else:
+                    self._move_out(ledger, i, row, report=i not in twice)
         self._reconcile_holdings(ledgers, reporting_party, reported_year)
 
     def _replay_order(self, party: str | None, year: int | None) -> list[tuple[int, int, Row]]:
@@ -118,8 +142,7 @@ class LedgerRules(RunState):
                 self.emit(R.NOT_HELD, "T3", i, "FirstID",
                           f"{kind} on {when.date().isoformat()} of ITMOs {_span(a, b)} that were {state}")
                 break
-        verb = _CONSUMED.get(kind, "transferred away")
-        ledger.assign(first, last, Event(True, i, when, verb))
+        ledger.assign(first, last, _event(1, i, row))
 
     def _first_transfers(self) -> set[int]:
         """Each ITMO is first-transferred once, whatever the subtype: the rows that repeat one.
