@@ -97,14 +97,21 @@ def validate_command(
     medium: Annotated[str | None, typer.Option(help="json, csv, xlsx or xml; default from the extension.")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    lenient: Annotated[bool, typer.Option(
+        "--lenient/--strict", help="AEF: read legacy data (numbers as text, aliases of controlled values) "
+        "with warnings; strict (the default) reports them as errors.")] = False,
 ) -> None:
     """Validate a file (default format aef); exit 0 valid, 1 findings of severity error, 2 unreadable
     input or usage."""
+    from standards.aef.codec import AefCodec, AefDraftCodec, AefReport
+
     name = chosen_format(format_name, standard, "aef") or "aef"
     try:
         adapter = default_catalog().get(name)
         med = _medium(file, medium)
-        report = adapter.validate(_read(file, med), medium=med)
+        data = _read(file, med)
+        report = (adapter.validate(data, medium=med, lenient=lenient) if isinstance(adapter, AefCodec | AefDraftCodec)
+                  else adapter.validate(data, medium=med))
     except CarbonlinkError as exc:
         if as_json and isinstance(exc, InputError):
             write_json({"valid": False, "error": {"code": exc.code, "message": exc.message}, "findings": []})
@@ -116,8 +123,12 @@ def validate_command(
         _print_findings(report.findings)
         verdict = "valid" if report.valid else "INVALID"
         counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
+        mode = f", {report.mode} mode" if isinstance(report, AefReport) else ""
         out.print(f"{file}: {verdict} as {name} ({report.records} records, "
-                  f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings)", markup=False)
+                  f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings{mode})", markup=False)
+        if isinstance(report, AefReport) and report.rules_not_run:
+            out.print("rules not run (their tables are missing): " + ", ".join(report.rules_not_run),
+                      markup=False)
     raise typer.Exit(EXIT_OK if report.valid else EXIT_FINDINGS)
 
 

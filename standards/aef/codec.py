@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from standards.aef.jsonio import read_json, write_json
 from standards.aef.mapping import document_to_tables, tables_to_document, unrepresentable_actions
 from standards.aef.rules import CATALOGUE
 from standards.aef.tables import AefTables
-from standards.aef.validate import validate_tables
+from standards.aef.validate import validate_run, validate_tables
 from standards.codec import FormatCodec, Loss, Medium, ParseResult, RecordKind, SerializeResult, extra_losses
 from standards.errors import UnknownFormat
 from standards.findings import Report
@@ -74,16 +77,32 @@ class AefCodec(FormatCodec):
             result.document = tables_to_document(typed)
         return result
 
-    def validate(self, data: bytes, *, medium: Medium) -> Report:
+    def validate(self, data: bytes, *, medium: Medium, lenient: bool = False) -> Report:
+        """Validate native bytes; strict by default, ``lenient`` for legacy data (see :class:`AefReport`)."""
         self.check_medium(medium)
-        tables = read_tables(data, medium)
-        findings, _ = validate_tables(tables)
-        return Report(standard=self.name, findings=findings, records=tables.record_count())
+        return aef_report(self.name, read_tables(data, medium), lenient=lenient)
 
     def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
         self.check_medium(medium)
         data, files = write_tables(document_to_tables(document), medium)
         return SerializeResult(data=data, medium=medium, files=files, losses=aef_losses(document))
+
+
+@dataclass(slots=True)
+class AefReport(Report):
+    """An AEF validation report: also the reading mode and the rules that could not run."""
+
+    mode: str = "strict"
+    rules_not_run: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**Report.as_dict(self), "mode": self.mode, "rulesNotRun": list(self.rules_not_run)}
+
+
+def aef_report(standard: str, tables: AefTables, *, lenient: bool = False) -> AefReport:
+    run = validate_run(tables, lenient=lenient)
+    return AefReport(standard=standard, findings=run.findings, records=tables.record_count(),
+                     mode="lenient" if lenient else "strict", rules_not_run=[r.id for r in run.not_run])
 
 
 def aef_losses(document: CanonicalDocument) -> list[Loss]:
@@ -148,10 +167,8 @@ class AefDraftCodec(FormatCodec):
     def parse(self, data: bytes, *, medium: Medium) -> ParseResult:
         return AEF.parse_tables(self._tables(data, medium))
 
-    def validate(self, data: bytes, *, medium: Medium) -> Report:
-        tables = self._tables(data, medium)
-        findings, _ = validate_tables(tables)
-        return Report(standard=self.name, findings=findings, records=tables.record_count())
+    def validate(self, data: bytes, *, medium: Medium, lenient: bool = False) -> Report:
+        return aef_report(self.name, self._tables(data, medium), lenient=lenient)
 
     def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
         raise UnknownFormat("the draft AEF (6/CMA.4) is read only; write 'aef' (version 2) instead")

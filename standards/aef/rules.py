@@ -8,6 +8,9 @@ carbonlink's own sensible check rather than a UNFCCC rule, the reference says so
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from standards.errors import InvalidValue
 from standards.findings import Layer, RuleCatalogue, Severity
 
 AEF = "CMA.6 AEF V2"
@@ -25,7 +28,7 @@ TYPE = _rule("AEF.STRUCTURE.TYPE", E, S, "A value has the wrong type",
 UNKNOWN_FIELD = _rule("AEF.STRUCTURE.UNKNOWN_FIELD", E, S,
                       "A field that is not in the AEF table", f"{AEF}, table field lists")
 T1_MISSING = _rule("AEF.T1.MISSING", W, S,
-                   "No Table 1 (Submission): cross-table rules are not run",
+                   "No Table 1 (Submission): the rules that need it are listed as not run; the rest run",
                    f"{AEF}, Table 1 Submission")
 FMT_CA = _rule("AEF.FORMAT.COOPERATIVE_APPROACH_ID", E, S,
                "Cooperative approach ID is not CA followed by 4 digits", f"{CN}, Table 9(a)")
@@ -46,11 +49,14 @@ FMT_SERIAL = _rule("AEF.FORMAT.ITMO_SERIAL", E, S,
                    "First ID / Last ID is not a positive integer ITMO serial",
                    "decision 6/CMA.4, annex I, para 5; AEF V2 T3/T4 First ID, Last ID")
 
+NEGATIVE = _rule("AEF.QUANTITY.NEGATIVE", E, S, "A quantity is negative",
+                 f"{AEF}, T2 Authorized quantity, T3/T4 Quantity (t CO2 eq and non-GHG metric)")
 CODE_VALUE = _rule("AEF.CODE_LIST.VALUE", E, C,
-                   "A value is not in the Common Nomenclature list", CN)
+                   "A value is not in the Common Nomenclature list (strict: a known alias is an error "
+                   "that names the expected value)", CN)
 CODE_SPELLING = _rule("AEF.CODE_LIST.SPELLING", W, C,
-                      "A known non-standard spelling was normalised to the Common Nomenclature",
-                      CN)
+                      "Lenient reading only: a known non-standard spelling was normalised to the "
+                      "Common Nomenclature", CN)
 CODE_PARTY = _rule("AEF.CODE_LIST.PARTY", E, C,
                    "A Party ID is not an ISO 3166-1 alpha-3 code or a reserved Party code",
                    f"{AEF}, Party fields (ISO 3166-1 alpha-3, reserved codes such as EUE)")
@@ -123,8 +129,8 @@ OVERLAP = _rule("AEF.CROSS.BLOCK_OVERLAP", E, X,
                 "decision 6/CMA.4, annex I, para 5 (unique identifiers); holdings and once-only "
                 "actions may not count an ITMO twice")
 AUTH_QUANTITY = _rule("AEF.CROSS.AUTHORIZED_QUANTITY_EXCEEDED", E, X,
-                      "First transfers exceed the authorized quantity",
-                      f"{AEF}, T2 Authorized quantity")
+                      "First transfers exceed the quantity of the authorization version in force",
+                      f"{AEF}, T2 Authorized quantity, per Authorization version and Date of authorization")
 REPORTED_YEAR = _rule("AEF.CROSS.ACTION_OUTSIDE_REPORTED_YEAR", E, X,
                       "An action date is outside the reported year",
                       "CARP FAQ: actions of year Y are reported for year Y (1 Jan-31 Dec)")
@@ -134,6 +140,100 @@ ENTITY_UNKNOWN = _rule("AEF.CROSS.ENTITY_UNKNOWN", W, X,
 T5_CA_UNKNOWN = _rule("AEF.CROSS.T5_APPROACH_UNKNOWN", W, X,
                       "A T5 cooperative approach has no authorization in T2",
                       f"{AEF}, T5 Cooperative approach ID")
+
+# -- the ITMO ledger: T3 replayed in date order and reconciled with T4 (31 December) --------------
+_NOT_EXPLICIT = "the text does not state this check explicitly: severity configurable"
+_LEDGER = ("T3 replayed in date order against T4 (4/CMA.6 annex II, T4: holdings on 31 December of the "
+           "reported year); holdings are the reporting Party's, so the rule needs Table 1")
+NOT_HELD = _rule("AEF.LEDGER.NOT_HELD", E, X,
+                 "ITMOs are used, transferred or cancelled when the report shows they were not held "
+                 "(acquired later, or already used, cancelled or transferred away)",
+                 f"2/CMA.3 annex para 20 (actions on ITMOs); {_LEDGER}; {_NOT_EXPLICIT}")
+FIRST_TRANSFER_TWICE = _rule("AEF.LEDGER.FIRST_TRANSFER_TWICE", E, X,
+                             "The same ITMOs are first-transferred twice",
+                             "2/CMA.3 annex para 2 (the first transfer of a mitigation outcome); "
+                             "6/CMA.4 annex I para 5 (one unique identifier per ITMO)")
+SPENT_STILL_HELD = _rule("AEF.LEDGER.SPENT_STILL_HELD", E, X,
+                         "T4 holds ITMOs that T3 shows used, cancelled or transferred away in the reported year",
+                         f"{_LEDGER}")
+ACQUIRED_NOT_HELD = _rule("AEF.LEDGER.ACQUIRED_NOT_HELD", W, X,
+                          "ITMOs acquired in the reported year and not moved on are missing from T4",
+                          f"{_LEDGER}; {_NOT_EXPLICIT}")
+UNEXPLAINED_HOLDING = _rule("AEF.LEDGER.UNEXPLAINED_HOLDING", W, X,
+                            "T4 holds another Party's ITMOs of a vintage no earlier than the reported year "
+                            "that T3 shows no acquisition of",
+                            f"{_LEDGER}; {_NOT_EXPLICIT}")
+ATTRIBUTES_DIFFER = _rule("AEF.LEDGER.ATTRIBUTES_DIFFER", E, X,
+                          "Overlapping blocks (T3 actions, T3 and T4) give the same ITMOs a different vintage, "
+                          "authorization, metric or mitigation type",
+                          "6/CMA.4 annex I para 5 (one unique identifier per ITMO: its attributes cannot differ "
+                          "between rows)")
+
+# -- authorizations over their versions (the T2 version in force at the action's date) ------------
+_IN_FORCE = "the T2 version in force at the action's date (latest Date of authorization on or before it)"
+BEFORE_AUTHORIZATION = _rule("AEF.AUTH.ACTION_BEFORE_AUTHORIZATION", E, X,
+                             "An action is dated before its authorization was first given",
+                             f"{AEF}, T2 Date of authorization; 2/CMA.3 annex para 2 (ITMOs are authorized "
+                             f"mitigation outcomes); {_NOT_EXPLICIT}")
+METRIC_MISMATCH = _rule("AEF.AUTH.METRIC_MISMATCH", E, X,
+                        "A T3/T4 metric differs from the metric of its authorization",
+                        f"{AEF}, T2 and T3/T4 Metric; {_IN_FORCE}")
+TIMEFRAME_VINTAGE = _rule("AEF.AUTH.VINTAGE_OUTSIDE_TIMEFRAME", E, X,
+                          "The vintage is outside the authorized timeframe",
+                          f"{AEF}, T2 Authorized timeframe ({CN}, Table 20: YYYY - YYYY); {_IN_FORCE}; "
+                          f"{_NOT_EXPLICIT}")
+TIMEFRAME_ACTION = _rule("AEF.AUTH.ACTION_OUTSIDE_TIMEFRAME", W, X,
+                         "The action date is outside the authorized timeframe",
+                         f"{AEF}, T2 Authorized timeframe ({CN}, Table 20); {_IN_FORCE}; {_NOT_EXPLICIT}")
+PARTY_NOT_AUTHORIZED = _rule("AEF.AUTH.PARTY_NOT_AUTHORIZED", E, X,
+                             "A first transfer goes to a Party the authorization does not name",
+                             f"{AEF}, T2 Authorized Party(ies) ID (when the authorization names Parties); "
+                             f"{_IN_FORCE}")
+
+# -- Party roles against Table 1 ---------------------------------------------------------------
+_ROLE = "the reporting Party is T1 Participating Party"
+OTHER_PARTYS_ITMOS = _rule("AEF.PARTY.FIRST_TRANSFER_OF_OTHER_PARTY", E, X,
+                           "A first transfer of ITMOs whose first transferring Party is not the reporting Party",
+                           f"2/CMA.3 annex para 2 (the first transfer is made by the Party where the mitigation "
+                           f"occurred); {AEF}, T3 First transferring participating Party ID; {_ROLE}")
+FIRST_TRANSFER_TO_SELF = _rule("AEF.PARTY.FIRST_TRANSFER_TO_SELF", E, X,
+                               "A first transfer to another Party names the reporting Party as acquirer",
+                               f"2/CMA.3 annex para 2(a) (first international transfer); {AEF}, T3 Acquiring "
+                               f"participating Party ID; {_ROLE}")
+ACQUISITION_FROM_SELF = _rule("AEF.PARTY.ACQUISITION_FROM_SELF", E, X,
+                              "An acquisition names the reporting Party as the transferring Party",
+                              f"{AEF}, T3 Transferring participating Party ID (Acquisition); {_ROLE}")
+NDC_YEAR_OUTSIDE = _rule("AEF.PARTY.NDC_YEAR_OUTSIDE_PERIOD", E, X,
+                         "The year of use towards the NDC is outside the NDC period of Table 1",
+                         f"{AEF}, T3 Calendar year for which the ITMOs are used towards the Party's NDC; "
+                         "T1 First/Last year of the NDC implementation period")
+SUBMISSION_DATE = _rule("AEF.T1.SUBMISSION_BEFORE_YEAR_END", E, F,
+                        "The submission is dated on or before 31 December of the reported year",
+                        f"{AEF}, T1 Reported year and Date of submission; 2/CMA.3 annex para 20 (annual "
+                        "information on the previous calendar year)")
+VINTAGE_2021 = _rule("AEF.VINTAGE.BEFORE_2021", E, F,
+                     "The vintage is before 2021",
+                     "2/CMA.3 annex, definition of ITMOs (mitigation outcomes from 2021 onward); "
+                     f"{AEF}, T3/T4 Vintage")
+
+#: Rules whose clause leaves the check implicit: their severity may be overridden per run.
+CONFIGURABLE = frozenset(rule.id for rule in (NOT_HELD, ACQUIRED_NOT_HELD, UNEXPLAINED_HOLDING,
+                                               BEFORE_AUTHORIZATION, TIMEFRAME_VINTAGE, TIMEFRAME_ACTION))
+
+
+def severity_overrides(overrides: Mapping[str, str | Severity] | None) -> dict[str, Severity]:
+    """Check a ``{rule id: severity}`` mapping: only :data:`CONFIGURABLE` rules may be overridden."""
+    out: dict[str, Severity] = {}
+    for rule_id, severity in (overrides or {}).items():
+        if rule_id not in CONFIGURABLE:
+            raise InvalidValue(f"the severity of {rule_id} is fixed; configurable rules: "
+                               f"{', '.join(sorted(CONFIGURABLE))}")
+        try:
+            out[rule_id] = Severity(severity)
+        except ValueError as exc:
+            raise InvalidValue(f"{severity!r} is not a severity (error, warning, info)") from exc
+    return out
+
 
 #: Pattern rule by field type, for structure-layer pattern errors.
 PATTERN_RULES = {"ca_id": FMT_CA, "registry_id": FMT_REGISTRY, "party": FMT_PARTY, "party_or_na": FMT_PARTY,

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, Literal, cast
 
-from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter, with_config
+from pydantic import BeforeValidator, ConfigDict, Field, Strict, StringConstraints, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
 from standards.aef.tables import TABLES, FieldSpec
@@ -65,35 +65,40 @@ _Pattern = {
     "auth_id": r"^[A-Za-z0-9 -]+$",
     "version": r"^[1-9]\d*\.\d+$",
 }
-YearType = Annotated[int, Field(ge=1900, le=2100)]
 DateType = Annotated[date, BeforeValidator(_parse_dmy)]
 DateTimeType = Annotated[datetime, BeforeValidator(_to_utc_datetime)]
-SerialType = Annotated[int, Field(ge=1)]
+#: Quantities are never negative (a decimal may be written as a JSON number or a numeric string).
+QuantityType = Annotated[Decimal, Field(ge=0)]
 
 
-def _python_type(spec: FieldSpec) -> Any:
+def _python_type(spec: FieldSpec, strict: bool) -> Any:
+    """The type of one field; ``strict`` makes whole numbers refuse text such as ``"1"``, as the
+    published schema (``integer``) does; lenient reading coerces it, for legacy data."""
     kind = spec.type
     if kind in _Pattern:
         return Annotated[str, StringConstraints(pattern=_Pattern[kind])]
+    whole: Any = Annotated[int, Strict()] if strict else int
+    year = Annotated[whole, Field(ge=1900, le=2100)]
     simple: dict[str, Any] = {
         "text": str, "text_list": str, "party_list": str,
         "text_or_na": str,
         "party_or_na": NAType | Annotated[str, StringConstraints(pattern=_Pattern["party"])],
-        "year": YearType, "year_or_na": NAType | YearType,
-        "integer": int, "integer_or_na": NAType | Annotated[int, Field(ge=0)],
-        "serial": SerialType,
-        "decimal": Decimal, "decimal_or_na": NAType | Decimal,
+        "year": year, "year_or_na": NAType | year,
+        "integer": whole, "integer_or_na": NAType | Annotated[whole, Field(ge=0)],
+        "serial": Annotated[whole, Field(ge=1)],
+        "decimal": QuantityType, "decimal_or_na": NAType | QuantityType,
         "date": DateType, "datetime": DateTimeType,
     }
     return simple[kind]
 
 
 @cache
-def row_adapter(table_id: str) -> TypeAdapter[list[dict[str, Any]]]:
+def row_adapter(table_id: str, strict: bool = True) -> TypeAdapter[list[dict[str, Any]]]:
     """A validator for a list of rows of one table (all fields optional; required is checked apart)."""
     spec = TABLES[table_id]
-    fields = {f.cn: _python_type(f) | None for f in spec.fields}
-    typed_dict: Any = TypedDict(f"Aef{spec.id}{spec.key}Row", fields, total=False)  # type: ignore[misc]
+    fields = {f.cn: _python_type(f, strict) | None for f in spec.fields}
+    name = f"Aef{spec.id}{spec.key}Row{'' if strict else 'Lenient'}"
+    typed_dict: Any = TypedDict(name, fields, total=False)  # type: ignore[misc]
     configured = with_config(ConfigDict(coerce_numbers_to_str=True, extra="forbid",
                                         str_strip_whitespace=True))(typed_dict)
     list_type: Any = list

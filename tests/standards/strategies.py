@@ -31,19 +31,24 @@ def documents(draw: st.DrawFn) -> CanonicalDocument:
     auth_id = draw(st.from_regex(r"[A-Z]{3}-A6-[0-9]{3}", fullmatch=True))
     purposes = draw(st.sampled_from(["NDC", "OIMP", "NDC and OIMP", "NDC and IMP"]))
     oimp = purposes != "NDC"
+    host = draw(st.sampled_from(PARTIES))
     auth = Authorization(
         authorization_id=auth_id, date=draw(st.dates(date(2021, 1, 1), date(2023, 12, 31))), cooperative_approach=ca,
         version=draw(st.integers(1, 5)), authorized_quantity=None, metric=Metric.GHG,
         gwp_values=draw(st.none() | TEXT), sectors=draw(st.sampled_from(["Energy generation", "Waste management"])),
         activity_types=draw(st.none() | st.sampled_from(["Solar", "Wind", "C02 usage"])), purposes=purposes,
-        authorized_parties=draw(st.lists(st.sampled_from(PARTIES), max_size=3, unique=True)),
+        authorized_parties=draw(st.lists(st.sampled_from([p for p in PARTIES if p != host]), max_size=3,
+                                         unique=True)),
         oimp_authorized=draw(TEXT) if oimp else None,
         first_transfer_definition=draw(st.sampled_from(["Authorisation", "Issuance", "Use or Cancellation"]))
         if oimp else None,
         terms=draw(st.none() | TEXT), additional_information=draw(st.none() | TEXT),
     )
-    host = draw(st.sampled_from(PARTIES))
     registry = f"{'GHA' if host == 'EUE' else host}01"
+    # Party roles a valid report keeps: no acquisition from, or first transfer to, the reporting Party,
+    # and first transfers only to the Parties the authorization names (when it names any).
+    others = [p for p in PARTIES if p != host]
+    receivers = [p for p in auth.authorized_parties if p != host] or others
     actions, holdings = [], []
     next_serial = 1
     for _ in range(draw(st.integers(0, 6))):
@@ -60,8 +65,8 @@ def documents(draw: st.DrawFn) -> CanonicalDocument:
             first_id=next_serial, last_id=next_serial + size - 1, units=units, metric=Metric.GHG,
             quantity=Decimal(size), mitigation_type=draw(st.sampled_from(["Emission reductions", "Removals"])),
             vintage=draw(st.integers(2021, YEAR)),
-            transferring_party=draw(st.sampled_from(PARTIES)) if kind is ActionType.ACQUISITION else None,
-            acquiring_party=draw(st.sampled_from(PARTIES))
+            transferring_party=draw(st.sampled_from(others)) if kind is ActionType.ACQUISITION else None,
+            acquiring_party=draw(st.sampled_from(receivers))
             if kind in (ActionType.FIRST_TRANSFER, ActionType.TRANSFER) else None,
             additional_information=draw(st.none() | TEXT),
         ))

@@ -1,6 +1,7 @@
 """Data-driven AEF rule cases (tests/cases/aef/rules.json), JSON-Schema-Test-Suite style.
 
-Each case patches the valid example report and states whether its rule must fire. A last test
+Each case patches the valid example report and states whether its rule must fire; a case with
+``"mode": "lenient"`` is validated as legacy data (``--lenient``), the others strictly. A last test
 checks that every catalogued rule has at least one passing and one failing case.
 """
 
@@ -41,6 +42,8 @@ def apply_patch(doc: dict[str, Any], patch: list[list[Any]]) -> dict[str, Any]:
             item = copy.deepcopy(source_parent[int(source_key)] if isinstance(source_parent, list)
                                  else source_parent[source_key])
             parent.append(item)
+        elif isinstance(parent, list) and key == "-":
+            parent.append(value)
         elif isinstance(parent, list):
             parent[int(key)] = value
         else:
@@ -48,8 +51,8 @@ def apply_patch(doc: dict[str, Any], patch: list[list[Any]]) -> dict[str, Any]:
     return out
 
 
-def fired(doc: dict[str, Any]) -> set[str]:
-    report = AEF.validate(json.dumps(doc).encode(), medium=Medium.JSON)
+def fired(doc: dict[str, Any], *, lenient: bool = False) -> set[str]:
+    report = AEF.validate(json.dumps(doc).encode(), medium=Medium.JSON, lenient=lenient)
     return {f.rule for f in report.findings}
 
 
@@ -59,7 +62,7 @@ def test_base_document_is_clean() -> None:
 
 @pytest.mark.parametrize("case", SUITE["cases"], ids=lambda c: f"{c['rule']}: {c['description']}")
 def test_rule_case(case: dict[str, Any]) -> None:
-    rules = fired(apply_patch(BASE, case["patch"]))
+    rules = fired(apply_patch(BASE, case["patch"]), lenient=case.get("mode") == "lenient")
     if case["valid"]:
         assert case["rule"] not in rules
     else:

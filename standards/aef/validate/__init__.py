@@ -1,25 +1,42 @@
 """Layered validation of AEF V2 tables: structure, code lists, field rules, cross-record rules.
 
 A row that fails a layer skips the later layers (its later findings would only repeat the
-first problem); cross-record rules run on the rows that passed every row layer, and only
-when the input holds a Table 1, i.e. is a whole submission.
+first problem); cross-record rules (among them the ITMO ledger replay) run on the rows that
+passed every row layer. Without a Table 1 the rules that need it do not run and
+``AEF.T1.MISSING`` names them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from standards.aef import rules as R
 from standards.aef.tables import ROW_TABLES, TABLE_IDS, AefTables
 from standards.aef.validate._layers import Run
 from standards.aef.vocab import NOMENCLATURE, Nomenclature
-from standards.findings import Finding
+from standards.findings import Finding, Severity
 
-__all__ = ["validate_tables"]
+__all__ = ["Run", "validate_run", "validate_tables"]
 
 
-def validate_tables(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE
+def validate_tables(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE,
+                    severities: Mapping[str, str | Severity] | None = None, lenient: bool = False
                     ) -> tuple[list[Finding], AefTables]:
-    """Run every layer; return the findings and the typed rows (``None`` where a row failed)."""
-    run = Run(tables, nomenclature)
+    """Run every layer; return the findings and the typed rows (``None`` where a row failed).
+
+    ``severities`` overrides the default severity of rules in :data:`standards.aef.rules.CONFIGURABLE`
+    (those whose clause leaves the check implicit), e.g. ``{"AEF.LEDGER.NOT_HELD": "warning"}``.
+    Strict by default: whole numbers must not be text and aliases of controlled values are errors;
+    ``lenient`` reads legacy data (``"1"`` read as 1, aliases normalised with a warning).
+    """
+    run = validate_run(tables, nomenclature=nomenclature, severities=severities, lenient=lenient)
+    return run.findings, run.typed
+
+
+def validate_run(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE,
+                 severities: Mapping[str, str | Severity] | None = None, lenient: bool = False) -> Run:
+    """:func:`validate_tables`, returning the whole run (findings, typed rows, rules not run)."""
+    run = Run(tables, nomenclature, R.severity_overrides(severities), lenient=lenient)
     for table_id in TABLE_IDS:
         typed = run.structure(table_id)
         for i, row in enumerate(typed):
@@ -31,11 +48,10 @@ def validate_tables(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLAT
             run.typed.submission = typed[0] if typed else None
         else:
             run.typed.rows[table_id] = typed  # type: ignore[assignment]
-    if tables.submission is None:
-        if any(tables.rows[t] for t in ROW_TABLES):
-            run.findings.append(R.T1_MISSING.finding(
-                "the input holds no Table 1 (Submission): cross-table rules were not run",
-                tables.location("T1", 0)))
-    else:
-        run.cross_records()
-    return run.findings, run.typed
+    run.cross_records()
+    if tables.submission is None and any(tables.rows[t] for t in ROW_TABLES):
+        run.findings.append(R.T1_MISSING.finding(
+            "the input holds no Table 1 (Submission), so it is not a whole submission; these rules could "
+            "not run for want of the tables they join: " + ", ".join(rule.id for rule in run.not_run),
+            tables.location("T1", 0)))
+    return run

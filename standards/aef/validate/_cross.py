@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from standards.aef import rules as R
-from standards.aef.tables import NA, Row
-from standards.aef.validate._state import RunState
+from standards.aef.tables import Row
+from standards.aef.validate._auth import AuthorizationRules, split_list
+from standards.aef.validate._ledger import STAYING_SUBTYPES, LedgerRules
 
-_ONCE_ONLY = ("Authorization", "First transfer", "Use", "Cancellation", "Voluntary Cancellation")
-
-
-def split_list(value: Any) -> list[str]:
-    """The items of a comma-separated list field (none for blank or NA)."""
-    if value is None or value == NA:
-        return []
-    return [p.strip() for p in str(value).split(",") if p.strip()]
+#: T3 action types whose blocks may not overlap one another; the ledger replay checks the rest
+#: (first transfers, uses and cancellations) in date order.
+_ONCE_ONLY = ("Authorization",)
 
 
-class CrossRecordRules(RunState):
+def _clean(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class CrossRecordRules(LedgerRules, AuthorizationRules):
     """The rules that need a whole submission; they run on the rows that passed every row layer."""
 
     def cross_records(self) -> None:
@@ -35,43 +34,72 @@ class CrossRecordRules(RunState):
                           f"authorization {key[0]!r} version {key[1]} is reported twice")
             seen_versions.add(key)
             auths[row["AuthorizationID"]] = row
-        approaches = {row["CooperativeApproachID"] for _, row in t2}
+        approaches = {_clean(row.get("CooperativeApproachID")) for row in self.tables.rows["T2"]}
         entities = {row["AuthorizedEntityID"] for row in self.typed.rows["T5"] if row is not None}
-        for i, row in t2:
+        entities_known = not any(split_list(row.get("AuthorizedEntityIDs")) for _, row in t2) or \
+            self.can_run(R.ENTITY_UNKNOWN, "T5")
+        for i, row in t2 if entities_known else ():
             for entity in split_list(row.get("AuthorizedEntityIDs")):
                 if entity not in entities:
                     self.emit(R.ENTITY_UNKNOWN, "T2", i, "AuthorizedEntityIDs",
                               f"authorized entity {entity!r} is not listed in Table 5")
-        for i in self.passed["T5"]:
+        for i in self.passed["T5"] if self.can_run(R.T5_CA_UNKNOWN, "T2") else ():
             ca = self.typed.rows["T5"][i]["CooperativeApproachID"]
             if ca not in approaches:
                 self.emit(R.T5_CA_UNKNOWN, "T5", i, "CooperativeApproachID",
                           f"cooperative approach {ca} has no authorization in Table 2")
-        for table_id in ("T3", "T4"):
+        # A T2 row that failed its own checks is still listed: actions using it are not "not in Table 2".
+        listed = {(_clean(r.get("AuthorizationID")), _clean(r.get("CooperativeApproachID")))
+                  for r in self.tables.rows["T2"]}
+        joined = not (self.passed["T3"] or self.passed["T4"]) or self.can_run(R.AUTH_UNKNOWN, "T2")
+        for table_id in ("T3", "T4") if joined else ():
             for i in self.passed[table_id]:
                 row = self.typed.rows[table_id][i]
-                auth = auths.get(row["AuthorizationID"])
-                if auth is None or auth["CooperativeApproachID"] != row["CooperativeApproachID"]:
+                if (row["AuthorizationID"], row["CooperativeApproachID"]) not in listed:
                     self.emit(R.AUTH_UNKNOWN, table_id, i, "AuthorizationID",
                               f"authorization {row['AuthorizationID']!r} for {row['CooperativeApproachID']} "
                               "is not in Table 2")
-        self._authorized_quantities(auths)
+        submission = self.typed.submission
+        party = submission.get("ParticipatingParty") if submission is not None else None
+        year = submission.get("ReportedYear") if submission is not None else None
+        if joined:
+            self.authorized_actions(self.authorization_versions(), year, party)
+        else:
+            for rule in (R.AUTH_QUANTITY, R.BEFORE_AUTHORIZATION, R.METRIC_MISMATCH, R.TIMEFRAME_VINTAGE,
+                         R.TIMEFRAME_ACTION, R.PARTY_NOT_AUTHORIZED):
+                self.can_run(rule, "T2")
         self._overlaps()
+        self.ledger(party, year)
         self._reported_year()
+        if all([self.can_run(rule, "T1") for rule in (R.OTHER_PARTYS_ITMOS, R.FIRST_TRANSFER_TO_SELF,
+                                                      R.ACQUISITION_FROM_SELF, R.NDC_YEAR_OUTSIDE)]):
+            self._party_roles(party, submission)
 
-    def _authorized_quantities(self, auths: dict[str, Row]) -> None:
-        used: dict[str, Decimal] = defaultdict(Decimal)
-        last_row: dict[str, int] = {}
+    def _party_roles(self, party: str | None, submission: Row | None) -> None:
+        """First transfers, acquisitions and NDC uses against the reporting Party of Table 1."""
+        if party is None or submission is None:
+            return
+        start, end = submission.get("FirstYearOfNDCPeriod"), submission.get("LastYearOfNDCPeriod")
+        rows = self.typed.rows["T3"]
         for i in self.passed["T3"]:
-            row = self.typed.rows["T3"][i]
-            if row["ActionType"] == "First transfer":
-                used[row["AuthorizationID"]] += row["QuantityCO2"]
-                last_row[row["AuthorizationID"]] = i
-        for auth_id, total in used.items():
-            cap = auths.get(auth_id, {}).get("AuthorizedQuantity")
-            if cap is not None and total > cap:
-                self.emit(R.AUTH_QUANTITY, "T3", last_row[auth_id], "QuantityCO2",
-                          f"first transfers under {auth_id!r} total {total}, over the authorized {cap}")
+            row = rows[i]
+            kind = row["ActionType"]
+            if kind == "First transfer":
+                if row["FirstTransferringPartyID"] != party:
+                    self.emit(R.OTHER_PARTYS_ITMOS, "T3", i, "FirstTransferringPartyID",
+                              f"{party} first-transfers ITMOs first transferred by "
+                              f"{row['FirstTransferringPartyID']}: only that Party can first-transfer them")
+                elif row.get("AcquiringPartyID") == party and row.get("ActionSubtype") not in STAYING_SUBTYPES:
+                    self.emit(R.FIRST_TRANSFER_TO_SELF, "T3", i, "AcquiringPartyID",
+                              f"a first transfer by {party} to itself")
+            elif kind == "Acquisition" and row.get("TransferringPartyID") == party:
+                self.emit(R.ACQUISITION_FROM_SELF, "T3", i, "TransferringPartyID",
+                          f"an acquisition by {party} from itself")
+            used_for = row.get("YearITMOUsedTowardsNDC")
+            if (isinstance(used_for, int) and isinstance(start, int) and isinstance(end, int)
+                    and not start <= used_for <= end):
+                self.emit(R.NDC_YEAR_OUTSIDE, "T3", i, "YearITMOUsedTowardsNDC",
+                          f"used towards the NDC for {used_for}, outside the NDC period {start}-{end}")
 
     def _overlaps(self) -> None:
         groups: dict[tuple[Any, ...], list[tuple[int, int, str, int]]] = defaultdict(list)
@@ -97,7 +125,7 @@ class CrossRecordRules(RunState):
 
     def _reported_year(self) -> None:
         submission = self.typed.submission
-        if submission is None:
+        if not self.can_run(R.REPORTED_YEAR, "T1") or submission is None:
             return
         year = submission.get("ReportedYear")
         for i in self.passed["T3"]:

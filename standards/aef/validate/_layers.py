@@ -24,27 +24,64 @@ class Run(CrossRecordRules):
         spec = TABLES[table_id]
         rows = self.tables.table(table_id)
         failed: set[int] = set()
-        required = [f for f in spec.fields if f.required == "Y"]
+        reported: set[tuple[int, str | None]] = set()
+        required = [(f, not f.accepts_na) for f in spec.fields if f.required == "Y"]
+        names = [f.cn for f, _ in required]
+        suspect = {None, "", NA}
         for i, row in enumerate(rows):
-            for f in required:
-                value = row.get(f.cn)
-                if value is None or (value.__class__ is str and not value.strip()):
-                    self.emit(R.REQUIRED, table_id, i, f.cn, f"'{f.label}' ({f.cn}) is required and is blank")
-                    failed.add(i)
-        adapter = row_adapter(table_id)
+            try:
+                if suspect.isdisjoint(map(row.get, names)):
+                    continue  # nothing blank or NA; a value of spaces alone is caught once stripped, below
+            except TypeError:
+                pass  # an unhashable value (a JSON array or object): look field by field
+            self._required(table_id, i, row, required, failed, reported)
+        typed = self._typed(table_id, rows, failed, reported)
+        for i in failed:  # a row that failed its types: its required cells of spaces alone, then drop it
+            self._required(table_id, i, rows[i], required, failed, reported)
+            typed[i] = None
+        required_names = frozenset(names)
+        for i, checked in enumerate(typed):  # blanks are alike: null, "" (or spaces, stripped) and absent
+            if checked is not None and "" in checked.values():
+                for cn in [cn for cn, value in checked.items() if value == ""]:
+                    del checked[cn]
+                    if cn in required_names:
+                        f = spec.by_cn[cn]
+                        self.emit(R.REQUIRED, table_id, i, cn, f"'{f.label}' ({cn}) is required and is blank")
+                        typed[i] = None
+        return typed
+
+    def _required(self, table_id: str, i: int, row: Row, required: list[tuple[FieldSpec, bool]],
+                  failed: set[int], reported: set[tuple[int, str | None]]) -> None:
+        """REQUIRED for each blank required cell of one row (and NA where the field is not conditional)."""
+        for f, no_na in required:
+            value = row.get(f.cn)
+            if (i, f.cn) in reported:
+                continue
+            if value is None or (value.__class__ is str and (not value.strip() or (no_na and value == NA))):
+                why = "is NA, which only conditional fields take" if value == NA else "is blank"
+                self.emit(R.REQUIRED, table_id, i, f.cn, f"'{f.label}' ({f.cn}) is required and {why}")
+                failed.add(i)
+                reported.add((i, f.cn))
+
+    def _typed(self, table_id: str, rows: list[Row], failed: set[int],
+               reported: set[tuple[int, str | None]]) -> list[Row | None]:
+        """The rows as pydantic-core types them, one finding per failing cell."""
+        adapter = row_adapter(table_id, not self.lenient)
         try:
-            typed: list[Row | None] = list(adapter.validate_python(rows))
+            return list(adapter.validate_python(rows))
         except ValidationError as exc:
-            typed = [None] * len(rows)
+            typed: list[Row | None] = [None] * len(rows)
             for err in exc.errors(include_url=False):
-                self._structure_error(table_id, err)
-                failed.add(int(err["loc"][0]))
+                loc = err["loc"]
+                cell = (int(loc[0]), str(loc[1]) if len(loc) > 1 else None)
+                if cell not in reported:  # one finding per cell: a union type gives one error per member
+                    reported.add(cell)
+                    self._structure_error(table_id, err)
+                failed.add(cell[0])
             for i, row in enumerate(rows):
                 if i not in failed:
                     typed[i] = adapter.validate_python([row])[0]
-        for i in failed:
-            typed[i] = None
-        return typed
+            return typed
 
     def _structure_error(self, table_id: str, err: Any) -> None:
         spec = TABLES[table_id]
@@ -55,6 +92,9 @@ class Run(CrossRecordRules):
         if err["type"] == "extra_forbidden" or field is None:
             self.emit(R.UNKNOWN_FIELD, table_id, index, cn,
                       f"'{cn}' is not a field of {spec.id} {spec.key}")
+            return
+        if err["type"] == "greater_than_equal" and field.type.startswith("decimal"):
+            self.emit(R.NEGATIVE, table_id, index, cn, f"'{field.label}' is {value}: a quantity is never negative")
             return
         rule = R.PATTERN_RULES.get(field.type, R.TYPE)
         if (err["type"] in ("string_pattern_mismatch", "greater_than_equal", "less_than_equal",
@@ -97,6 +137,11 @@ class Run(CrossRecordRules):
         for part in parts:
             if part in code_list.values:
                 normalised.append(part)
+            elif part in code_list.aliases and not self.lenient:
+                self.emit(R.CODE_VALUE, table_id, index, f.cn,
+                          f"'{f.label}' {part!r} is not the nomenclature value: write "
+                          f"{code_list.aliases[part]!r} (or read legacy data with --lenient)")
+                ok = False
             elif part in code_list.aliases:
                 target = code_list.aliases[part]
                 self.emit(R.CODE_SPELLING, table_id, index, f.cn,
@@ -121,11 +166,13 @@ class Run(CrossRecordRules):
             if value is not None and (value.__class__ is not str or value.strip()):
                 self.emit(R.CARP_FIELD, table_id, i, f.cn,
                           f"'{f.label}' is populated by CARP and must be left blank")
-        for cn in plan.text_names:
-            value = get(cn)
-            if value.__class__ is str and len(value) > 255:
-                f = TABLES[table_id].by_cn[cn]
-                self.emit(R.TOO_LONG, table_id, i, cn, f"'{f.label}' has {len(value)} characters")
+        texts = list(filter(None, map(get, plan.text_names)))  # text fields hold str or None
+        if texts and max(map(len, texts)) > 255:
+            for cn in plan.text_names:
+                value = get(cn)
+                if value.__class__ is str and len(value) > 255:
+                    f = TABLES[table_id].by_cn[cn]
+                    self.emit(R.TOO_LONG, table_id, i, cn, f"'{f.label}' has {len(value)} characters")
         for f in plan.decimals:
             value = get(f.cn)
             if value.__class__ is Decimal:
@@ -133,19 +180,25 @@ class Run(CrossRecordRules):
                 if isinstance(exponent, int) and exponent < -2:
                     self.emit(R.DECIMALS, table_id, i, f.cn, f"'{f.label}' {value} has more than 2 decimals")
         if plan.conditional:
-            key = (table_id, get("ActionType"), get("Metric"), get("PurposeForAuthorization"))
-            layout = LAYOUTS.get(key)
-            if layout is None:
-                layout = LAYOUTS[key] = tuple((f, condition_applies(table_id, f.cn, row))
-                                               for f in plan.conditional)
-            for f, applies in layout:
-                if not applies and get(f.cn) == NA:
-                    continue
-                self._conditional(table_id, i, row, f, applies)
+            self._conditionals(table_id, i, row, plan.conditional)
         check = TABLE_RULES.get(table_id)
         if check is not None:
             check(self, i, row)
         return len(self.findings) == before or not any(f.is_error for f in self.findings[before:])
+
+    def _conditionals(self, table_id: str, i: int, row: Row, fields: tuple[FieldSpec, ...]) -> None:
+        get = row.get
+        key = (table_id, get("ActionType"), get("Metric"), get("PurposeForAuthorization"))
+        layout = LAYOUTS.get(key)
+        if layout is None:
+            layout = LAYOUTS[key] = tuple((f, condition_applies(table_id, f.cn, row)) for f in fields)
+        for f, applies in layout:
+            value = get(f.cn)
+            if applies and value is not None and value != NA:
+                continue  # a value where one applies: nothing to check
+            if not applies and value == NA:
+                continue  # NA where none applies: as it should be
+            self._conditional(table_id, i, row, f, applies)
 
     def _conditional(self, table_id: str, i: int, row: Row, f: FieldSpec, applies: bool) -> None:
         value = row.get(f.cn)

@@ -9,7 +9,7 @@ from typing import Any
 
 from standards.aef import rules as R
 from standards.aef.tables import NA, TABLES, FieldSpec, Row
-from standards.aef.validate._cross import split_list
+from standards.aef.validate._auth import split_list
 from standards.aef.validate._state import RunState
 from standards.aef.vocab import NOMENCLATURE
 from standards.parties import is_alpha3
@@ -79,6 +79,10 @@ REQUIRED_WHEN = {
 
 
 def _t1_rules(run: RunState, i: int, row: Row) -> None:
+    year, submitted = row.get("ReportedYear"), row.get("DateOfSubmission")
+    if isinstance(year, int) and submitted is not None and submitted.year <= year:
+        run.emit(R.SUBMISSION_DATE, "T1", i, "DateOfSubmission",
+                 f"submitted on {submitted.isoformat()}, before the reported year {year} had ended")
     first, last = row.get("FirstYearOfNDCPeriod"), row.get("LastYearOfNDCPeriod")
     if first is not None and last is not None and first > last:
         run.emit(R.NDC_PERIOD, "T1", i, "FirstYearOfNDCPeriod",
@@ -93,6 +97,8 @@ def _t2_rules(run: RunState, i: int, row: Row) -> None:
 
 
 def _block_rules(run: RunState, table_id: str, i: int, row: Row) -> None:
+    if row["Vintage"] < 2021:
+        run.emit(R.VINTAGE_2021, table_id, i, "Vintage", f"vintage {row['Vintage']} is before 2021")
     first, last = row["FirstID"], row["LastID"]
     if first > last:
         run.emit(R.BLOCK_RANGE, table_id, i, "FirstID", f"First ID {first} is greater than Last ID {last}")

@@ -2,21 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from standards.aef.tables import TABLE_IDS, AefTables
 from standards.aef.vocab import Nomenclature
-from standards.findings import Finding, Rule
+from standards.findings import Finding, Rule, Severity
 
 
 class RunState:
     """State of one validation run: the input, typed rows and the findings so far."""
 
-    def __init__(self, tables: AefTables, nomenclature: Nomenclature) -> None:
+    def __init__(self, tables: AefTables, nomenclature: Nomenclature,
+                 severities: Mapping[str, Severity] | None = None, *, lenient: bool = False) -> None:
         self.tables = tables
+        self.lenient = lenient
+        self.severities: Mapping[str, Severity] = severities or {}
         self.nomenclature = nomenclature
         self.findings: list[Finding] = []
         self.typed = AefTables(origins=tables.origins)
         self.passed: dict[str, list[int]] = {t: [] for t in TABLE_IDS}
+        self.not_run: list[Rule] = []
+        self._by_date: list[int] | None = None
+
+    def actions_by_date(self) -> list[int]:
+        """The T3 rows that passed every row layer, in date order (row order within one instant)."""
+        if self._by_date is None:
+            rows = self.typed.rows["T3"]
+            self._by_date = sorted(self.passed["T3"], key=lambda i: rows[i]["ActionDateTime"])
+        return self._by_date
+
+    def can_run(self, rule: Rule, *needs: str) -> bool:
+        """Whether the input holds the tables ``rule`` joins; if not, the rule is listed as not run.
+
+        A whole submission (one with Table 1) holds every table, even an empty one: an empty
+        Table 2 then says there are no authorizations. A partial input (no Table 1) holds only
+        the tables it has rows in.
+        """
+        whole = self.tables.submission is not None
+        if all(whole or (t != "T1" and self.tables.rows[t]) for t in needs):
+            return True
+        if rule not in self.not_run:
+            self.not_run.append(rule)
+        return False
 
     def emit(self, rule: Rule, table_id: str, index: int, cn: str | None, message: str,
              cause: object | None = None) -> None:
-        self.findings.append(rule.finding(message, self.tables.location(table_id, index, cn), cause=cause))
+        self.findings.append(rule.finding(message, self.tables.location(table_id, index, cn), cause=cause,
+                                          severity=self.severities.get(rule.id)))
