@@ -9,11 +9,11 @@ settings tree (``gateway.settings``, which reads the ``CARBONLINK_*`` variables)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from standards import OptionsContext
 
 #: Default cap on a streamed registry export in bytes (``CARBONLINK_MAX_STREAM_BYTES`` at the edge).
 DEFAULT_MAX_STREAM_BYTES = 8 * 1024**3
@@ -47,19 +47,14 @@ class Options(BaseModel):
 #: The embedded defaults: what a program that configured nothing gets.
 DEFAULT_OPTIONS = Options()
 
-_CURRENT: ContextVar[Options] = ContextVar("carbonlink_adapter_options", default=DEFAULT_OPTIONS)
+_CONTEXT = OptionsContext("carbonlink_adapter_options", DEFAULT_OPTIONS)
 
 
 def current_options() -> Options:
     """The options in force (see :func:`use_options`), else :data:`DEFAULT_OPTIONS`."""
-    return _CURRENT.get()
+    return _CONTEXT.current()
 
 
-@contextmanager
-def use_options(options: Options) -> Iterator[Options]:
+def use_options(options: Options) -> AbstractContextManager[Options]:
     """Put ``options`` in force for the ``with`` block (this task or thread and what it starts)."""
-    token = _CURRENT.set(options)
-    try:
-        yield options
-    finally:
-        _CURRENT.reset(token)
+    return _CONTEXT.use(options)

@@ -7,7 +7,7 @@ serial numbers, safe tabular (CSV/XLSX) reading and writing, safe input helpers,
 
 import typing as _typing
 
-from standards._options import DEFAULT_OPTIONS, Options, current_options, use_options
+from standards._options import DEFAULT_OPTIONS, Options, OptionsContext, current_options, use_options
 from standards.codec import (
     FormatCodec,
     Loss,
@@ -112,6 +112,7 @@ __all__ = [
     "Medium",
     "Metric",
     "Options",
+    "OptionsContext",
     "ParseResult",
     "Project",
     "RecordKind",

@@ -12,11 +12,14 @@ each other's options.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+OptionsT = TypeVar("OptionsT")
 
 #: Default maximum input size in bytes (``CARBONLINK_MAX_INPUT_BYTES`` at the edge).
 DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -46,19 +49,39 @@ class Options(BaseModel):
 #: The embedded defaults: what a program that configured nothing gets.
 DEFAULT_OPTIONS = Options()
 
-_CURRENT: ContextVar[Options] = ContextVar("carbonlink_standards_options", default=DEFAULT_OPTIONS)
+class OptionsContext(Generic[OptionsT]):
+    """One layer's options in force: a :class:`contextvars.ContextVar` with the layer's defaults.
+
+    ``current()`` answers the options in force, else the defaults; ``use(options)`` puts options in
+    force for a ``with`` block (this task or thread and what it starts). The standards and adapters
+    layers each hold one.
+    """
+
+    def __init__(self, name: str, default: OptionsT) -> None:
+        self._var: ContextVar[OptionsT] = ContextVar(name, default=default)
+
+    def current(self) -> OptionsT:
+        """The options in force, else the defaults."""
+        return self._var.get()
+
+    @contextmanager
+    def use(self, options: OptionsT) -> Iterator[OptionsT]:
+        """Put ``options`` in force for the ``with`` block."""
+        token = self._var.set(options)
+        try:
+            yield options
+        finally:
+            self._var.reset(token)
+
+
+_CONTEXT = OptionsContext("carbonlink_standards_options", DEFAULT_OPTIONS)
 
 
 def current_options() -> Options:
     """The options in force (see :func:`use_options`), else :data:`DEFAULT_OPTIONS`."""
-    return _CURRENT.get()
+    return _CONTEXT.current()
 
 
-@contextmanager
-def use_options(options: Options) -> Iterator[Options]:
+def use_options(options: Options) -> AbstractContextManager[Options]:
     """Put ``options`` in force for the ``with`` block (this task or thread and what it starts)."""
-    token = _CURRENT.set(options)
-    try:
-        yield options
-    finally:
-        _CURRENT.reset(token)
+    return _CONTEXT.use(options)
