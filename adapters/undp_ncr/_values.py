@@ -17,9 +17,11 @@ from adapters.undp_ncr._rules import R_PARTY, R_REQUIRED, R_SERIAL, R_SHAPE, R_T
 from standards import (
     CanonicalDocument,
     Finding,
+    InvalidValue,
     Location,
     ParseResult,
     Rule,
+    TranslationError,
     UnknownParty,
     json_pointer,
     to_alpha2,
@@ -28,11 +30,12 @@ from standards import (
 from standards.serials import InvalidSerial, Serial, parse_serial
 
 
-class _Bad(ValueError):
-    """A native value that cannot be read; carries the rule and the JSON pointer tail."""
+class _Bad(InvalidValue):
+    """A native value that cannot be read; carries the rule and the JSON pointer tail. Raised and caught
+    inside the adapter, where it becomes a finding under ``rule``."""
 
     def __init__(self, rule: Rule, key: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, code=rule.id)
         self.rule, self.key = rule, key
 
 
@@ -180,8 +183,11 @@ def _require(record: dict[str, Any], keys: Iterable[str], what: str) -> None:
             raise _Bad(R_REQUIRED, key, f"the {what} has no {key}")
 
 
-class _Refused(Exception):
-    """A canonical record the UNDP registry cannot hold at all."""
+class _Refused(TranslationError):
+    """A canonical record the UNDP registry cannot hold at all (caught by the writer: a reported loss)."""
+
+    def __str__(self) -> str:
+        return self.message  # the text of the reported loss
 
 
 def _kind(record: Any) -> str | None:
