@@ -87,12 +87,18 @@ def sign_command(
         )
 
 
+DirectorySource = Annotated[str, typer.Argument(help="Directory JWS file or http(s) URL.")]
+AnchorsOption = Annotated[Path | None, typer.Option(help="Public JWKS of the anchors.")]
+EnvironmentOption = Annotated[str, typer.Option(help="development, test or production.")]
+JsonOption = Annotated[bool, typer.Option("--json")]
+
+
 @directory_app.command("verify")
 def verify_command(
-    source: Annotated[str, typer.Argument(help="Directory JWS file or http(s) URL.")],
-    anchors: Annotated[Path | None, typer.Option(help="Public JWKS of the anchors.")] = None,
-    environment: Annotated[str, typer.Option(help="development, test or production.")] = "development",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    source: DirectorySource,
+    anchors: AnchorsOption = None,
+    environment: EnvironmentOption = "development",
+    as_json: JsonOption = False,
 ) -> None:
     """Verify signature, expiry, environment and content; exit 0 valid, 1 refused, 2 unreadable."""
     try:
@@ -126,10 +132,10 @@ def verify_command(
 
 @directory_app.command("show")
 def show_command(
-    source: Annotated[str, typer.Argument(help="Directory JWS file or http(s) URL.")],
-    anchors: Annotated[Path | None, typer.Option(help="Public JWKS of the anchors.")] = None,
-    environment: Annotated[str, typer.Option(help="development, test or production.")] = "development",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    source: DirectorySource,
+    anchors: AnchorsOption = None,
+    environment: EnvironmentOption = "development",
+    as_json: JsonOption = False,
 ) -> None:
     """Verify, then list the participants."""
     try:
