@@ -58,7 +58,7 @@ from standards.model import (
     UnitBlock,
     UnitStatus,
 )
-from standards.parties import UnknownParty, is_alpha3, party_name, to_alpha2, to_alpha3
+from standards.parties import UnknownParty, alpha2_or_none, is_alpha3, party_name, to_alpha2, to_alpha3
 from standards.safeio import decode_text, load_json, max_input_bytes, parse_xml, read_bytes
 from standards.serials import (
     InvalidSerial,
@@ -140,6 +140,7 @@ __all__ = [
     "UnwritableCell",
     "ValidationFailed",
     "XlsxWriter",
+    "alpha2_or_none",
     "build_serial",
     "collect_losses",
     "current_options",

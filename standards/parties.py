@@ -127,3 +127,13 @@ def to_alpha2(alpha3: str) -> str:
     if country is None:
         raise UnknownParty(f"{alpha3!r} is not an ISO 3166-1 alpha-3 code")
     return str(country.alpha_2)
+
+
+def alpha2_or_none(alpha3: str | None) -> str | None:
+    """:func:`to_alpha2`, or None for no Party or one without an alpha-2 form."""
+    if alpha3 is None:
+        return None
+    try:
+        return to_alpha2(alpha3)
+    except UnknownParty:
+        return None

@@ -15,8 +15,7 @@ from standards import (
     Loss,
     UnitBlock,
     UnitStatus,
-    UnknownParty,
-    to_alpha2,
+    alpha2_or_none,
 )
 from standards.des.codelists import CodeLists
 from standards.des.messages import (
@@ -197,12 +196,7 @@ class _Writer:
     def _registry(self, party: str | None, saved: Any) -> str | None:
         if isinstance(saved, str) and (party is None or _party(saved, self.codes) == party):
             return saved
-        if party is None:
-            return None
-        try:
-            return to_alpha2(party)
-        except UnknownParty:
-            return None
+        return alpha2_or_none(party)
 
     def _block(self, units: UnitBlock, saved: dict[str, Any]) -> dict[str, Any] | None:
         original = saved.get("originalCommitPeriod")

@@ -23,8 +23,8 @@ from standards import (
     Rule,
     TranslationError,
     UnknownParty,
+    alpha2_or_none,
     json_pointer,
-    to_alpha2,
     to_alpha3,
 )
 from standards.serials import InvalidSerial, Serial, parse_serial
@@ -271,13 +271,7 @@ def _safe_party(value: Any) -> str | None:
         return None
 
 
-def _alpha2(party: str | None) -> str | None:
-    if party is None:
-        return None
-    try:
-        return to_alpha2(party)
-    except UnknownParty:
-        return None
+_alpha2 = alpha2_or_none
 
 
 def _lost_fields(original: BaseModel, read_back: BaseModel) -> list[str]:
