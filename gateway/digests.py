@@ -7,14 +7,11 @@ import base64
 import hashlib
 import re
 
+from standards import sha256_hex
+
 __all__ = ["is_sha256_hex", "sha256_b64", "sha256_hex"]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-def sha256_hex(data: bytes) -> str:
-    """Lower-case hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def is_sha256_hex(value: object) -> bool:
