@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from adapters import AdapterCatalog, RuleSource, default_catalog
-from adapters.translate import translate
+from adapters.translate import NothingCarried, RecordsLost, translate
 from gateway.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -27,7 +27,7 @@ from gateway.cli._common import (
     write_json,
 )
 from gateway.protocol import carried_kinds
-from standards.codec import Medium
+from standards.codec import Loss, Medium
 from standards.errors import CarbonlinkError, InputError, TranslationError, UnknownFormat, ValidationFailed
 from standards.findings import Finding, RuleCatalogue, Severity
 from standards.safeio import read_bytes
@@ -148,8 +148,9 @@ def translate_command(
              "lacks (docs/cadtrust.md).")] = None,
     accept_losses: Annotated[bool, typer.Option(
         "--accept-losses",
-        help="CAD Trust v1: write the records that can be written; records with errors are left out and "
-             "listed as losses.")] = False,
+        help="Write the records the target can hold even when whole records are left out (they are listed "
+             "as losses); without it such a translation writes nothing and exits 1. CAD Trust v1: records "
+             "with errors are left out the same way.")] = False,
 ) -> None:
     """Translate between formats through the canonical model; output is validated first."""
     try:
@@ -162,7 +163,16 @@ def translate_command(
         else:
             dst_medium = Medium.JSON
         result = translate(_read(file, src_medium), source=source, target=target,
-                           source_medium=src_medium, target_medium=dst_medium, catalog=catalog)
+                           source_medium=src_medium, target_medium=dst_medium, catalog=catalog,
+                           accept_losses=accept_losses)
+    except RecordsLost as exc:
+        losses = [loss for loss in exc.losses if isinstance(loss, Loss)]
+        _report_losses(losses, as_json)
+        _report_failure([], f"{exc.code}: {exc.message}", as_json, losses=losses)
+        raise typer.Exit(EXIT_FINDINGS) from exc
+    except NothingCarried as exc:
+        _report_failure([], f"{exc.code}: {exc.message}", as_json)
+        raise typer.Exit(EXIT_FINDINGS) from exc
     except ValidationFailed as exc:
         _report_failure(exc.findings, exc.message, as_json)
         raise typer.Exit(EXIT_FINDINGS) from exc
@@ -175,32 +185,39 @@ def translate_command(
         raise fail(UnknownFormat(str(exc))) from exc
     written = _write_output(result.output.data, result.output.files, output)
     summary: dict[str, Any] = {
-        "from": source, "to": target, "records": result.document.record_count(), "written": written,
+        "from": source, "to": target, "records": result.records_read, "records_written": result.records_written,
+        "records_lost": result.records_lost, "written": written,
         "losses": [loss.as_dict() for loss in result.losses],
         "findings": [f.as_dict() for f in result.source_findings + result.target_findings],
     }
     if as_json:
         write_json(summary, stderr=True)
-    else:
-        for finding in result.target_findings:
-            if finding.severity is Severity.INFO:
-                err.print(f"note: {finding.rule}: {finding.message}", markup=False)
-        for loss in result.losses:
-            err.print(f"loss: {loss.field}: {loss.reason} (records {', '.join(loss.records[:10])}"
-                      f"{' ...' if len(loss.records) > 10 else ''})", markup=False)
-        lost = sum(len(loss.records) for loss in result.losses if loss.field.endswith(".record"))
-        if output is not None:
-            err.print(f"wrote {', '.join(written)} ({summary['records']} records read"
-                      f"{f', {lost} not written' if lost else ''})", markup=False)
+        return
+    for finding in result.target_findings:
+        if finding.severity is Severity.INFO:
+            err.print(f"note: {finding.rule}: {finding.message}", markup=False)
+    _report_losses(result.losses, as_json)
+    if output is not None:
+        err.print(f"wrote {', '.join(written)} ({result.records_written} of {result.records_read} records written"
+                  f"{f', {result.records_lost} lost' if result.records_lost else ''})", markup=False)
+
+
+def _report_losses(losses: list[Loss], as_json: bool) -> None:
+    if as_json:
+        return
+    for loss in losses:
+        err.print(f"loss: {loss.field}: {loss.reason} (records {', '.join(loss.records[:10])}"
+                  f"{' ...' if len(loss.records) > 10 else ''})", markup=False)
 
 
 def _catalog_with_profile(target: str, profile: Path | None, accept_losses: bool) -> AdapterCatalog | None:
     """The catalogue whose ``cadt-v1`` codec uses the operator profile and accepts losses, when asked."""
+    if target != "cadt-v1":
+        if profile is not None:
+            raise usage_error(f"--profile applies to CAD Trust v1 output; it does not apply to --to {target}")
+        return None
     if profile is None and not accept_losses:
         return None
-    if target != "cadt-v1":
-        option = "--profile" if profile is not None else "--accept-losses"
-        raise usage_error(f"{option} applies to CAD Trust v1 output; it does not apply to --to {target}")
     from standards.cadt.codec import CadtV1Codec
     from standards.cadt.operator import load_operator_profile
     from standards.cadt.picklists import resolve
@@ -211,9 +228,13 @@ def _catalog_with_profile(target: str, profile: Path | None, accept_losses: bool
     return AdapterCatalog(adapters={**base.adapters, target: codec}, distributions=dict(base.distributions))
 
 
-def _report_failure(findings: list[Finding], message: str, as_json: bool) -> None:
+def _report_failure(findings: list[Finding], message: str, as_json: bool, *, losses: list[Loss] | None = None,
+                    ) -> None:
     if as_json:
-        write_json({"valid": False, "message": message, "findings": [f.as_dict() for f in findings]})
+        report: dict[str, Any] = {"valid": False, "message": message, "findings": [f.as_dict() for f in findings]}
+        if losses is not None:
+            report["losses"] = [loss.as_dict() for loss in losses]
+        write_json(report)
     else:
         _print_findings(findings)
         err.print(f"carbonlink: {message}", markup=False)
