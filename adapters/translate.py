@@ -15,8 +15,10 @@ from dataclasses import dataclass, field, replace
 
 from adapters._catalog import AdapterCatalog, default_catalog
 from adapters.protocol import RegistryAdapter
+from adapters.registry_exports._base import CsvExportAdapter
 from standards import (
     CanonicalDocument,
+    CarbonlinkError,
     Finding,
     InputError,
     Loss,
@@ -24,7 +26,9 @@ from standards import (
     Medium,
     SerializeResult,
     TranslationError,
+    UnknownFormat,
     ValidationFailed,
+    read_csv_records,
 )
 from standards.codec import RECORD_KINDS
 
@@ -168,3 +172,63 @@ def pack_files(files: dict[str, bytes]) -> bytes:
         for name, content in files.items():
             archive.writestr(name, content)
     return buffer.getvalue()
+
+
+class FormatNotDetected(UnknownFormat):
+    """No adapter recognises the input's header or shape."""
+
+    code = "FORMAT.UNDETECTED"
+
+
+def detect_format(data: bytes, *, medium: Medium, catalog: AdapterCatalog | None = None) -> str:
+    """The name of the format ``data`` is written in, judged by its header or shape, never its file name.
+
+    Each adapter that reads ``medium`` is asked in turn: a registry export recognises its own header
+    (its required columns, and at least half of the file's columns known to its layout);
+    any other adapter recognises the input when its validation counts at least one record in it. When several
+    do, the one with the fewest errors wins (then catalogue order); the only reader of a medium is
+    taken as is. Raises :class:`FormatNotDetected` when no adapter recognises the input, and the
+    readers' own :class:`InputError` when none can read it at all (not UTF-8, not JSON)."""
+    adapters = catalog or default_catalog()
+    readers = [a for a in adapters if medium in a.media]
+    if len(readers) == 1:
+        return readers[0].name
+    ranked: list[tuple[int, int, str]] = []
+    unreadable: list[InputError] = []
+    for order, adapter in enumerate(readers):
+        try:
+            errors = _recognition_errors(adapter, data, medium)
+        except InputError as exc:
+            unreadable.append(exc)
+            continue
+        if errors is not None:
+            ranked.append((errors, order, adapter.name))
+    if not ranked and unreadable and len(unreadable) == len(readers):
+        raise unreadable[0]  # not readable as this medium at all: say why, as any reader would
+    if not ranked:
+        tried = ", ".join(a.name for a in readers) or "none"
+        raise FormatNotDetected(f"no format carbonlink reads recognises this {medium.value} input (tried: {tried}); "
+                                "name it with --format (see `carbonlink formats`)")
+    return min(ranked)[2]
+
+
+def _recognition_errors(adapter: RegistryAdapter, data: bytes, medium: Medium) -> int | None:
+    """How many errors ``adapter`` finds in ``data`` if it recognises it, else None; an
+    :class:`InputError` when it cannot read ``data`` at all."""
+    if isinstance(adapter, CsvExportAdapter) and medium is Medium.CSV:
+        header = next(iter(read_csv_records(data[:65536].rsplit(b"\n", 1)[0] or data)), None)
+        mapper = adapter.detect(header.cells, []) if header is not None else None
+        if mapper is None or 2 * len(mapper.unknown) > len(mapper.header):
+            return None  # not its header, or mostly columns its layout does not know
+        header_known = True
+    else:
+        header_known = False
+    try:
+        report = adapter.validate(data, medium=medium)
+    except InputError:
+        raise
+    except CarbonlinkError:
+        return None
+    if not report.records and not header_known:
+        return None
+    return sum(1 for f in report.findings if f.is_error)
