@@ -183,19 +183,27 @@ class FormatNotDetected(UnknownFormat):
 def detect_format(data: bytes, *, medium: Medium, catalog: AdapterCatalog | None = None) -> str:
     """The name of the format ``data`` is written in, judged by its header or shape, never its file name.
 
-    Each adapter that reads ``medium`` is asked in turn: a registry export recognises its own header
-    (its required columns, and at least half of the file's columns known to its layout);
-    any other adapter recognises the input when its validation counts at least one record in it. When several
-    do, the one with the fewest errors wins (then catalogue order); the only reader of a medium is
-    taken as is. Raises :class:`FormatNotDetected` when no adapter recognises the input, and the
-    readers' own :class:`InputError` when none can read it at all (not UTF-8, not JSON)."""
+    The only reader of a medium is taken as is. Otherwise a registry export is recognised by its
+    header alone (its required columns, and at least half of the file's columns known to its layout;
+    the closest layout wins), without reading the rows. Failing that, every other adapter that reads
+    ``medium`` validates the input, and recognises it when it counts at least one record; the one with
+    the fewest errors wins (then catalogue order). Raises :class:`FormatNotDetected` when no adapter
+    recognises the input, and the readers' own :class:`InputError` when none can read it at all (not
+    UTF-8, not JSON)."""
     adapters = catalog or default_catalog()
     readers = [a for a in adapters if medium in a.media]
     if len(readers) == 1:
         return readers[0].name
+    exports = [a for a in readers if isinstance(a, CsvExportAdapter)] if medium is Medium.CSV else []
+    if exports:
+        by_header = _by_header(exports, data)
+        if by_header is not None:
+            return by_header
     ranked: list[tuple[int, int, str]] = []
     unreadable: list[InputError] = []
     for order, adapter in enumerate(readers):
+        if adapter in exports:
+            continue
         try:
             errors = _recognition_errors(adapter, data, medium)
         except InputError as exc:
@@ -203,7 +211,7 @@ def detect_format(data: bytes, *, medium: Medium, catalog: AdapterCatalog | None
             continue
         if errors is not None:
             ranked.append((errors, order, adapter.name))
-    if not ranked and unreadable and len(unreadable) == len(readers):
+    if not ranked and unreadable and len(unreadable) == len(readers) - len(exports):
         raise unreadable[0]  # not readable as this medium at all: say why, as any reader would
     if not ranked:
         tried = ", ".join(a.name for a in readers) or "none"
@@ -212,23 +220,31 @@ def detect_format(data: bytes, *, medium: Medium, catalog: AdapterCatalog | None
     return min(ranked)[2]
 
 
-def _recognition_errors(adapter: RegistryAdapter, data: bytes, medium: Medium) -> int | None:
-    """How many errors ``adapter`` finds in ``data`` if it recognises it, else None; an
-    :class:`InputError` when it cannot read ``data`` at all."""
-    if isinstance(adapter, CsvExportAdapter) and medium is Medium.CSV:
+def _by_header(exports: list[CsvExportAdapter], data: bytes) -> str | None:
+    """The registry export whose layout knows the CSV header best, or None when none recognises it."""
+    try:
         header = next(iter(read_csv_records(data[:65536].rsplit(b"\n", 1)[0] or data)), None)
-        mapper = adapter.detect(header.cells, []) if header is not None else None
-        if mapper is None or 2 * len(mapper.unknown) > len(mapper.header):
-            return None  # not its header, or mostly columns its layout does not know
-        header_known = True
-    else:
-        header_known = False
+    except InputError:
+        return None  # the other readers say why the input cannot be read
+    if header is None:
+        return None
+    matches: list[tuple[int, int, str]] = []
+    for order, adapter in enumerate(exports):
+        mapper = adapter.detect(header.cells, [])
+        if mapper is not None and 2 * len(mapper.unknown) <= len(mapper.header):
+            matches.append((len(mapper.unknown), order, adapter.name))
+    return min(matches)[2] if matches else None
+
+
+def _recognition_errors(adapter: RegistryAdapter, data: bytes, medium: Medium) -> int | None:
+    """How many errors ``adapter`` finds in ``data`` when its validation counts a record in it, else
+    None; an :class:`InputError` when it cannot read ``data`` at all."""
     try:
         report = adapter.validate(data, medium=medium)
     except InputError:
         raise
     except CarbonlinkError:
         return None
-    if not report.records and not header_known:
+    if not report.records:
         return None
     return sum(1 for f in report.findings if f.is_error)

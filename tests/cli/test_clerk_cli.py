@@ -93,3 +93,10 @@ def test_several_files_need_a_folder_or_archive(tmp_path: Path) -> None:
     assert archive.returncode == 0, archive.stderr
     with zipfile.ZipFile(tmp_path / "out.zip") as opened:
         assert sorted(opened.namelist()) == ["projects.csv", "transactions.csv"]
+
+
+def test_a_csv_no_reader_can_decode_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"ID,Name,Status\r\n1,Gh\xe2na,Registered\r\n")
+    done = run_cli("validate", str(path))
+    assert done.returncode == 2 and "INPUT.ENCODING" in done.stderr
