@@ -2,12 +2,18 @@
 
 The AEF identifies Parties by alpha-3, with reserved codes such as ``EUE`` for the European
 Union; CAD Trust uses country names and its examples alpha-2. :func:`to_alpha3` accepts all
-three and says which form it saw.
+three and says which form it saw. Names are also read as registries spell them: pycountry's names
+with the comma of an inverted name left out (``Tanzania United Republic of``), and the shared data
+table ``standards/data/country_spellings.json`` for the rest.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
 from functools import lru_cache
+from importlib import resources
 
 import pycountry
 
@@ -18,38 +24,53 @@ RESERVED_PARTIES: dict[str, tuple[str, str | None]] = {
     "EUE": ("European Union", "EU"),
 }
 
-#: Spellings seen in CAD Trust picklists that pycountry does not resolve on its own.
-_NAME_ALIASES: dict[str, str] = {
-    "european union": "EUE",
-    "hong kong s.a.r.": "HKG",
-    "taiwan": "TWN",
-    "antigua and barduba": "ATG",
-    "turkey": "TUR",
-    "macau s.a.r": "MAC",
-    "macao s.a.r.": "MAC",
-    "democratic republic of the congo": "COD",
-    "republic of korea": "KOR",
-    "united states of america": "USA",
-    "united kingdom": "GBR",
-    "russia": "RUS",
-    "bolivia": "BOL",
-    "venezuela": "VEN",
-    "iran": "IRN",
-    "vietnam": "VNM",
-    "laos": "LAO",
-    "syria": "SYR",
-    "czech republic": "CZE",
-    "swaziland": "SWZ",
-    "cape verde": "CPV",
-    "ivory coast": "CIV",
-    "cote d'ivoire": "CIV",
-    "micronesia": "FSM",
-    "moldova": "MDA",
-    "tanzania": "TZA",
-    "north korea": "PRK",
-    "south korea": "KOR",
-    "palestine": "PSE",
-}
+#: The shared table of country spellings registries use that pycountry does not resolve (data, extendable).
+SPELLINGS_FILE = resources.files("standards") / "data" / "country_spellings.json"
+
+
+def normalized_name(text: str) -> str:
+    """A country name for matching: accents, case, punctuation and repeated spaces ignored."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", plain.casefold()).split())
+
+
+@lru_cache(maxsize=1)
+def registry_spellings() -> dict[str, str]:
+    """The data table of registry spellings, keyed by :func:`normalized_name`."""
+    table = json.loads(SPELLINGS_FILE.read_text(encoding="utf-8"))["spellings"]
+    return {normalized_name(name): str(code) for name, code in table.items()}
+
+
+@lru_cache(maxsize=1)
+def _pycountry_names() -> dict[str, str]:
+    """Every pycountry name (short, official, common), also comma-inverted ("Korea, Republic of" is read
+    as "Korea Republic of" and "Republic of Korea"), keyed by :func:`normalized_name`."""
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            name = getattr(country, attr, None)
+            if not name:
+                continue
+            forms = [name]
+            if ", " in name:
+                head, tail = name.split(", ", 1)
+                forms.append(f"{tail} {head}")
+            for form in forms:
+                names.setdefault(normalized_name(form), str(country.alpha_3))
+    return names
+
+
+def _name_to_alpha3(text: str) -> str | None:
+    key = normalized_name(text)
+    found = registry_spellings().get(key)
+    if found is not None:
+        return found
+    for candidate in (text, text.split(" (")[0]):
+        try:
+            return str(pycountry.countries.lookup(candidate).alpha_3)
+        except LookupError:
+            continue
+    return _pycountry_names().get(key) or _pycountry_names().get(key.removeprefix("the "))
 
 
 class UnknownParty(InvalidValue):
@@ -92,15 +113,9 @@ def to_alpha3(value: str) -> tuple[str, str]:
         if country is not None:
             return str(country.alpha_3), "alpha-2"
         raise UnknownParty(f"{value!r} is not an ISO 3166-1 alpha-2 code")
-    alias = _NAME_ALIASES.get(text.lower())
-    if alias is not None:
-        return alias, "name"
-    for candidate in (text, text.split(" (")[0]):
-        try:
-            country = pycountry.countries.lookup(candidate)
-        except LookupError:
-            continue
-        return str(country.alpha_3), "name"
+    found = _name_to_alpha3(text)
+    if found is not None:
+        return found, "name"
     raise UnknownParty(f"{value!r} is not a known country name or ISO 3166-1 code")
 
 

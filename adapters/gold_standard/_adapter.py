@@ -122,7 +122,7 @@ class GoldStandardAdapter(_GoldStandardCsv):
         raw_status = str(item.get("status", "") or "")
         status = _STATUS_IN.get(raw_status.casefold())
         if status is None:
-            row.add(f"{PREFIX}.STATUS", "status", f"status {raw_status!r} is not ISSUED or RETIRED")
+            row.add(f"{PREFIX}.STATUS", "status", f"status {raw_status!r} is not ISSUED, RETIRED or CANCELED")
         serial_text = item.get("serial_number")
         serial = None
         if not isinstance(serial_text, str) or not serial_text:

@@ -65,7 +65,7 @@ class _GoldStandardCsv(CsvExportAdapter):
         status = _STATUS_IN.get(raw_status.strip().casefold())
         if status is None:
             row.add(f"{PREFIX}.STATUS", "Credit Status",
-                    f"Credit Status {raw_status!r} is not Issued or Retired")
+                    f"Credit Status {raw_status!r} is not Issued, Retired or Canceled")
         elif raw_status != _STATUS_OUT[status]:
             extra["Credit Status"] = raw_status
         serial_text = get("Serial Number", "")
@@ -79,7 +79,7 @@ class _GoldStandardCsv(CsvExportAdapter):
             self._cross_check(serial, gsid, country, vintage, row)
         issued = read_date(row, extra, get("Issuance Date", ""), "Issuance Date", PREFIX, "dmy")
         retired = read_date(row, extra, get("Retirement Date", ""), "Retirement Date", PREFIX, "dmy")
-        if retired_file and not get("Retirement Date", "").strip():
+        if retired_file and status is UnitStatus.RETIRED and not get("Retirement Date", "").strip():
             row.add(f"{PREFIX}.REQUIRED", "Retirement Date", "a retirement row has no Retirement Date")
         for column in _UNIT_EXTRAS:
             raw = get(column, "")
@@ -184,7 +184,7 @@ class _GoldStandardCsv(CsvExportAdapter):
         return tables, losses
 
     def _unit_losses(self, unit: UnitBlock, rid: str, layout: ExportFile, lost: dict[str, list[str]]) -> None:
-        if unit.status not in (None, UnitStatus.ISSUED, UnitStatus.RETIRED):
+        if unit.status not in (None, UnitStatus.ISSUED, UnitStatus.RETIRED, UnitStatus.CANCELLED):
             lost.setdefault("status", []).append(rid)
         if unit.status_date is not None and layout is ISSUANCES:
             lost.setdefault("status_date", []).append(rid)
@@ -215,7 +215,8 @@ class _GoldStandardCsv(CsvExportAdapter):
         gsid = _gsid(unit.project_id) or ""
         out["GSID"] = native_or(extra, "GSID", gsid, lambda raw: _gsid(raw) == gsid)
         out["Vintage"] = "" if unit.vintage is None else str(unit.vintage)
-        status = UnitStatus.RETIRED if is_retired else UnitStatus.ISSUED
+        status = UnitStatus.CANCELLED if unit.status is UnitStatus.CANCELLED else (
+            UnitStatus.RETIRED if is_retired else UnitStatus.ISSUED)
         out["Credit Status"] = native_or(extra, "Credit Status", _STATUS_OUT[status],
                                          lambda raw: raw.strip().casefold() == _STATUS_OUT[status].casefold())
         if unit.quantity is not None:

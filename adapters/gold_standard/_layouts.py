@@ -64,10 +64,13 @@ _PROJECT_EXTRAS = ("Sustainable Development Goals", "Estimated Annual Credits", 
                    "POA GSID")
 
 
-_STATUS_IN = {"issued": UnitStatus.ISSUED, "retired": UnitStatus.RETIRED}
+#: Credit statuses as the registry spells them (case ignored). ``Canceled`` rows in the retirements export
+#: are credits cancelled from the registry, e.g. moved to a national registry; both spellings are read.
+_STATUS_IN = {"issued": UnitStatus.ISSUED, "retired": UnitStatus.RETIRED, "canceled": UnitStatus.CANCELLED,
+              "cancelled": UnitStatus.CANCELLED}
 
 
-_STATUS_OUT = {UnitStatus.ISSUED: "Issued", UnitStatus.RETIRED: "Retired"}
+_STATUS_OUT = {UnitStatus.ISSUED: "Issued", UnitStatus.RETIRED: "Retired", UnitStatus.CANCELLED: "Canceled"}
 
 
 _API_STATUS_OUT = {UnitStatus.ISSUED: "ISSUED", UnitStatus.RETIRED: "RETIRED"}
@@ -81,7 +84,7 @@ def _rules() -> RuleCatalogue:
     rules = RuleCatalogue(REGISTRY)
     declare_common_rules(rules, PREFIX, REFERENCE)
     rules.add(f"{PREFIX}.STATUS", severity=Severity.ERROR, layer=Layer.CODE_LIST,
-              title="Credit Status is Issued or Retired",
+              title="Credit Status is Issued, Retired or Canceled",
               reference="Gold Standard exports (github.com/carbonplan/offsets-db-data, tests/data/gold-standard)")
     rules.add(f"{PREFIX}.GSID", severity=Severity.ERROR, layer=Layer.FIELD,
               title="GSID is a Gold Standard project number (GS prefix optional)", reference=REFERENCE)

@@ -10,11 +10,12 @@ from typing import Annotated, Any
 import typer
 
 from adapters import AdapterCatalog, RuleSource, default_catalog
-from adapters.translate import translate
+from adapters.translate import NothingCarried, RecordsLost, detect_format, pack_files, translate
 from gateway.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE,
+    CliUsageError,
     err,
     fail,
     identifier,
@@ -27,7 +28,7 @@ from gateway.cli._common import (
     write_json,
 )
 from gateway.protocol import carried_kinds
-from standards.codec import Medium
+from standards.codec import Loss, Medium
 from standards.errors import CarbonlinkError, InputError, TranslationError, UnknownFormat, ValidationFailed
 from standards.findings import Finding, RuleCatalogue, Severity
 from standards.safeio import read_bytes
@@ -101,19 +102,22 @@ def validate_command(
         "--lenient/--strict", help="AEF: read legacy data (numbers as text, aliases of controlled values) "
         "with warnings; strict (the default) reports them as errors.")] = False,
 ) -> None:
-    """Validate a file (default format aef); exit 0 valid, 1 findings of severity error, 2 unreadable
-    input or usage."""
+    """Validate a file; without --format its format is detected from its header or shape (and named on
+    stderr). Exit 0 valid, 1 findings of severity error, 2 unreadable input, unknown format or usage."""
     from standards.aef.codec import AefCodec, AefDraftCodec, AefReport
 
-    name = chosen_format(format_name, standard, "aef") or "aef"
+    chosen = chosen_format(format_name, standard, None)
     try:
-        adapter = default_catalog().get(name)
         med = _medium(file, medium)
         data = _read(file, med)
+        name = chosen or detect_format(data, medium=med)
+        if chosen is None:
+            err.print(f"carbonlink: {file}: detected format {name} (name another with --format)", markup=False)
+        adapter = default_catalog().get(name)
         report = (adapter.validate(data, medium=med, lenient=lenient) if isinstance(adapter, AefCodec | AefDraftCodec)
                   else adapter.validate(data, medium=med))
     except CarbonlinkError as exc:
-        if as_json and isinstance(exc, InputError):
+        if as_json and isinstance(exc, InputError | UnknownFormat):
             write_json({"valid": False, "error": {"code": exc.code, "message": exc.message}, "findings": []})
             raise typer.Exit(EXIT_USAGE) from exc
         raise fail(exc) from exc
@@ -148,21 +152,34 @@ def translate_command(
              "lacks (docs/cadtrust.md).")] = None,
     accept_losses: Annotated[bool, typer.Option(
         "--accept-losses",
-        help="CAD Trust v1: write the records that can be written; records with errors are left out and "
-             "listed as losses.")] = False,
+        help="Write the records the target can hold even when whole records are left out (they are listed "
+             "as losses); without it such a translation writes nothing and exits 1. CAD Trust v1: records "
+             "with errors are left out the same way.")] = False,
 ) -> None:
     """Translate between formats through the canonical model; output is validated first."""
+    if as_json and output is None:
+        raise usage_error("--json prints the summary on stdout, where the output would go; name the output "
+                          "with -o FILE")
     try:
         catalog = _catalog_with_profile(target, profile, accept_losses)
         src_medium = _medium(file, source_medium)
         if medium:
             dst_medium = Medium(medium.lower())
         elif output is not None:
-            dst_medium = Medium.from_name(output, default=Medium.CSV if output.suffix == "" else None)
+            dst_medium = Medium.from_name(output, default=Medium.CSV if _is_folder_or_archive(output) else None)
         else:
             dst_medium = Medium.JSON
         result = translate(_read(file, src_medium), source=source, target=target,
-                           source_medium=src_medium, target_medium=dst_medium, catalog=catalog)
+                           source_medium=src_medium, target_medium=dst_medium, catalog=catalog,
+                           accept_losses=accept_losses)
+    except RecordsLost as exc:
+        losses = [loss for loss in exc.losses if isinstance(loss, Loss)]
+        _report_losses(losses, as_json)
+        _report_failure([], f"{exc.code}: {exc.message}", as_json, losses=losses)
+        raise typer.Exit(EXIT_FINDINGS) from exc
+    except NothingCarried as exc:
+        _report_failure([], f"{exc.code}: {exc.message}", as_json)
+        raise typer.Exit(EXIT_FINDINGS) from exc
     except ValidationFailed as exc:
         _report_failure(exc.findings, exc.message, as_json)
         raise typer.Exit(EXIT_FINDINGS) from exc
@@ -173,34 +190,41 @@ def translate_command(
         raise fail(exc) from exc
     except ValueError as exc:  # an unknown --medium value
         raise fail(UnknownFormat(str(exc))) from exc
-    written = _write_output(result.output.data, result.output.files, output)
+    written = _write_output(result.output.data, result.output.files, output, f"{target}.{dst_medium.value}")
     summary: dict[str, Any] = {
-        "from": source, "to": target, "records": result.document.record_count(), "written": written,
+        "from": source, "to": target, "records": result.records_read, "records_written": result.records_written,
+        "records_lost": result.records_lost, "written": written,
         "losses": [loss.as_dict() for loss in result.losses],
         "findings": [f.as_dict() for f in result.source_findings + result.target_findings],
     }
     if as_json:
-        write_json(summary, stderr=True)
-    else:
-        for finding in result.target_findings:
-            if finding.severity is Severity.INFO:
-                err.print(f"note: {finding.rule}: {finding.message}", markup=False)
-        for loss in result.losses:
-            err.print(f"loss: {loss.field}: {loss.reason} (records {', '.join(loss.records[:10])}"
-                      f"{' ...' if len(loss.records) > 10 else ''})", markup=False)
-        lost = sum(len(loss.records) for loss in result.losses if loss.field.endswith(".record"))
-        if output is not None:
-            err.print(f"wrote {', '.join(written)} ({summary['records']} records read"
-                      f"{f', {lost} not written' if lost else ''})", markup=False)
+        write_json(summary)
+        return
+    for finding in result.target_findings:
+        if finding.severity is Severity.INFO:
+            err.print(f"note: {finding.rule}: {finding.message}", markup=False)
+    _report_losses(result.losses, as_json)
+    if output is not None:
+        err.print(f"wrote {', '.join(written)} ({result.records_written} of {result.records_read} records written"
+                  f"{f', {result.records_lost} lost' if result.records_lost else ''})", markup=False)
+
+
+def _report_losses(losses: list[Loss], as_json: bool) -> None:
+    if as_json:
+        return
+    for loss in losses:
+        err.print(f"loss: {loss.field}: {loss.reason} (records {', '.join(loss.records[:10])}"
+                  f"{' ...' if len(loss.records) > 10 else ''})", markup=False)
 
 
 def _catalog_with_profile(target: str, profile: Path | None, accept_losses: bool) -> AdapterCatalog | None:
     """The catalogue whose ``cadt-v1`` codec uses the operator profile and accepts losses, when asked."""
+    if target != "cadt-v1":
+        if profile is not None:
+            raise usage_error(f"--profile applies to CAD Trust v1 output; it does not apply to --to {target}")
+        return None
     if profile is None and not accept_losses:
         return None
-    if target != "cadt-v1":
-        option = "--profile" if profile is not None else "--accept-losses"
-        raise usage_error(f"{option} applies to CAD Trust v1 output; it does not apply to --to {target}")
     from standards.cadt.codec import CadtV1Codec
     from standards.cadt.operator import load_operator_profile
     from standards.cadt.picklists import resolve
@@ -211,20 +235,44 @@ def _catalog_with_profile(target: str, profile: Path | None, accept_losses: bool
     return AdapterCatalog(adapters={**base.adapters, target: codec}, distributions=dict(base.distributions))
 
 
-def _report_failure(findings: list[Finding], message: str, as_json: bool) -> None:
+def _report_failure(findings: list[Finding], message: str, as_json: bool, *, losses: list[Loss] | None = None,
+                    ) -> None:
     if as_json:
-        write_json({"valid": False, "message": message, "findings": [f.as_dict() for f in findings]})
+        report: dict[str, Any] = {"valid": False, "message": message, "findings": [f.as_dict() for f in findings]}
+        if losses is not None:
+            report["losses"] = [loss.as_dict() for loss in losses]
+        write_json(report)
     else:
         _print_findings(findings)
         err.print(f"carbonlink: {message}", markup=False)
 
 
-def _write_output(data: bytes, files: dict[str, bytes], output: Path | None) -> list[str]:
+def _is_folder_or_archive(output: Path) -> bool:
+    """Whether ``-o`` names a folder (an existing one, or a name without extension) or a ``.zip`` archive."""
+    return output.is_dir() or output.suffix == "" or output.suffix.lower() == ".zip"
+
+
+def _write_output(data: bytes, files: dict[str, bytes], output: Path | None, single_name: str) -> list[str]:
+    """Write the output: stdout, one file, or several files into the folder or ``.zip`` archive named.
+
+    Several files are never written to a name that looks like one file (``-o out.csv``): that is a
+    usage error naming the fix."""
     if output is None:
+        if files:
+            raise fail(CliUsageError(f"the output is {len(files)} files ({', '.join(files)}); name a folder or a "
+                                     ".zip archive with -o", code="CLI.OUTPUT_FILES"))
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return ["<stdout>"]
+    if output.suffix.lower() == ".zip":
+        output.write_bytes(pack_files(files or {single_name: data}))
+        return [str(output)]
     if files:
+        if not _is_folder_or_archive(output):
+            raise fail(CliUsageError(
+                f"the output is {len(files)} files ({', '.join(files)}), and {output} names one file; name a "
+                f"folder (-o {output.with_suffix('')}) or a .zip archive (-o {output.with_suffix('.zip')})",
+                code="CLI.OUTPUT_FILES"))
         output.mkdir(parents=True, exist_ok=True)
         for name, content in files.items():
             (output / name).write_bytes(content)

@@ -301,7 +301,7 @@ class V1Linker:
         end = _as_date(self._column(unit, vocab, "vintageEnd"))
         if (start is None or end is None) and unit.serial:
             try:
-                serial = parse_serial(unit.serial, vocab.name)
+                serial = parse_serial(unit.serial, vocab.fact("serialScheme") or vocab.name)
             except (InvalidSerial, LookupError, ValueError):
                 serial = None
             if serial is not None:

@@ -14,7 +14,7 @@ import pytest
 
 from adapters import check_adapter, default_catalog
 from adapters.cadt import RULES, CadtAdapter, adapter
-from adapters.translate import translate
+from adapters.translate import RecordsLost, translate
 from standards.cadt.codec import CadtV1Codec, CadtV2Codec
 from standards.cadt.picklists import bundled
 from standards.codec import Medium
@@ -236,8 +236,12 @@ def test_serialize_follows_the_version_switch(edge_env: EdgeEnvironment) -> None
 def test_translation_from_a_node_answer_to_aef() -> None:
     doc = v2_doc()
     answer = {resource: {"page": 1, "pageCount": 1, "data": records} for resource, records in doc.items()}
-    result = translate(json.dumps(answer).encode(), source="cadt", target="aef", source_medium=Medium.JSON,
-                       target_medium=Medium.JSON)
+    data = json.dumps(answer).encode()
+    with pytest.raises(RecordsLost):  # the AEF has no project table and no unit table outside actions
+        translate(data, source="cadt", target="aef", source_medium=Medium.JSON, target_medium=Medium.JSON)
+    result = translate(data, source="cadt", target="aef", source_medium=Medium.JSON,
+                       target_medium=Medium.JSON, accept_losses=True)
+    assert (result.records_read, result.records_written, result.records_lost) == (7, 5, 2)
     aef = json.loads(result.output.data)
     assert aef["Actions"][0]["ActionType"] == "First transfer" and aef["Actions"][0]["Metric"] == "GHG"
     assert aef["Submission"]["ParticipatingParty"] == "GHA"

@@ -121,15 +121,16 @@ def test_csv_to_json_to_csv_keeps_the_blocks() -> None:
         (u.serial, u.quantity, u.vintage, u.status) for u in units]
 
 
-def test_cancellations_do_not_exist_in_gold_standard() -> None:
+def test_cancellations_are_written_as_canceled_retirement_rows() -> None:
     unit = adapter.parse(export(issuance()), medium=CSV).document.units[0]
     cancelled = unit.model_copy(update={"status": UnitStatus.CANCELLED, "status_date": date(2026, 1, 1),
                                         "owner": "Acme"})
     out = adapter.serialize(CanonicalDocument(units=[cancelled], projects=[Project(project_id="VCS1")]),
                             medium=CSV)
     assert {loss.field: loss.records for loss in out.losses} == {
-        "status": ("units[0]",), "owner": ("units[0]",), "projects.project_id": ("projects[0]",)}
-    assert sorted(out.files) == ["projects.csv", "retirements.csv"]  # written as a retirement row
+        "owner": ("units[0]",), "projects.project_id": ("projects[0]",)}
+    assert sorted(out.files) == ["projects.csv", "retirements.csv"]  # in the retirements export, as "Canceled"
+    assert b",Canceled," in out.files["retirements.csv"]
 
 
 # --- hypothesis ------------------------------------------------------------------------------------------
@@ -185,7 +186,7 @@ def test_canonical_gold_standard_csv_canonical_is_lossless(units: list[UnitBlock
     ({"Serial Number": "GS1-1-UG-GS11236-16-2024-30307-1"}, "GOLD_STANDARD.SERIAL_INVALID"),
     ({"Serial Number": "19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"},
      "GOLD_STANDARD.SERIAL_INVALID"),
-    ({"Credit Status": "Cancelled"}, "GOLD_STANDARD.STATUS"),
+    ({"Credit Status": "Pending"}, "GOLD_STANDARD.STATUS"),
     ({"GSID": "GS-X"}, "GOLD_STANDARD.GSID"),
     ({"Vintage": "24"}, "GOLD_STANDARD.VINTAGE_INVALID"),
     ({"Vintage": ""}, "GOLD_STANDARD.REQUIRED"),

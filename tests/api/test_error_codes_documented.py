@@ -15,8 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = ("docs/trust.md", "docs/transfers.md", "docs/sandbox.md", "docs/evidence.md", "docs/reliability.md")
 #: Codes of the command line and of the client library: printed on a terminal or raised in the caller's
 #: process, never answered by the gateway (docs/cli.md and gateway/client.py name them). The CAD Trust
-#: operator profile is read by ``carbonlink translate --profile`` only (docs/cadtrust.md names its code).
-NOT_ANSWERED = ("gateway/cli/", "gateway/client.py", "gateway/sandbox/client.py", "standards/cadt/operator.py")
+#: operator profile is read by ``carbonlink translate --profile`` only (docs/cadtrust.md names its code), and
+#: the translation pipeline's record-loss refusals only by ``carbonlink translate`` (README.md names them).
+NOT_ANSWERED = ("gateway/cli/", "gateway/client.py", "gateway/sandbox/client.py", "standards/cadt/operator.py",
+                "adapters/translate.py")
 SOURCES = ("gateway", "standards", "adapters")
 
 _ATTRIBUTE = re.compile(r'^\s+code\s*(?::\s*str\s*)?=\s*"([A-Z][A-Z0-9_]*\.[A-Z0-9_.]+)"', re.M)
