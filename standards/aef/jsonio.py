@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from standards.aef._submission import lift_instructions
 from standards.aef.tables import ROW_TABLES, TABLES, AefTables
 from standards.errors import MalformedInput
 from standards.safeio import bounded_decimal, bounded_int, decode_text
@@ -67,6 +68,7 @@ def read_json(data: bytes) -> AefTables:
             raise MalformedInput(f"AEF JSON '{DOCUMENT_KEYS[table_id]}' must be a list of objects",
                                  code="AEF.JSON_SHAPE")
         tables.rows[table_id] = [dict(r) for r in rows]
+    lift_instructions(tables)
     return tables
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from standards.aef import rules as R
-from standards.aef.tables import ROW_TABLES, TABLE_IDS, AefTables
+from standards.aef.tables import ROW_TABLES, TABLE_IDS, TABLES, AefTables
 from standards.aef.validate._layers import Run
 from standards.aef.vocab import NOMENCLATURE, Nomenclature
 from standards.findings import Finding, Severity
@@ -37,6 +37,11 @@ def validate_run(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE
                  severities: Mapping[str, str | Severity] | None = None, lenient: bool = False) -> Run:
     """:func:`validate_tables`, returning the whole run (findings, typed rows, rules not run)."""
     run = Run(tables, nomenclature, R.severity_overrides(severities), lenient=lenient)
+    for table_id, index, cn, text in tables.instructions:
+        label = TABLES[table_id].by_cn[cn].label
+        run.findings.append(R.CARP_INSTRUCTION.finding(
+            f"'{label}' holds the template's instruction text {text.strip()[:80]!r}; CARP fills this "
+            "field, so it is read as blank", tables.location(table_id, index, cn)))
     for table_id in TABLE_IDS:
         typed = run.structure(table_id)
         for i, row in enumerate(typed):
