@@ -1,9 +1,16 @@
-"""AEF V2 as an XLSX workbook in the template layout.
+"""AEF V2 as an XLSX workbook, in carbonlink's layout or the peer template's.
 
-Sheets ``Table 1 Submission`` ... ``Table 5 Auth. entities`` (found case-insensitively, or by
-their ``Table N`` prefix), plus a ``Summary information`` sheet that is written for people and
-ignored on reading. T1 is vertical (label in column A, value in column B); T2-T5 have one
-header row of template labels (title rows above it are skipped) and one row per record.
+Sheets ``Table 1 Submission`` ... ``Table 5 Auth. entities`` are found case-insensitively or by
+their ``Table N`` / ``TN`` prefix (``T1 Submission``); other sheets (``Index``, ``Summary
+information``) are ignored on reading. Headers are found by their labels in the first
+:data:`HEADER_SEARCH_ROWS` rows, in any column: title and banded rows above them, a margin
+column and unlabelled spacer columns (which must stay empty) are passed over. T1 is read down
+a sheet (each label with its value in the next column, anywhere) or across (a header row and
+one value row, with the older template's ``Status`` column ignored). CARP instruction text in
+CARP-populated cells is read as blank and reported by the validator.
+
+Written either in carbonlink's layout (T1 labels in column A, values in B; T2-T5 header in
+row 1 from column A) or, with ``layout="peer"``, in the peer template's (:mod:`._xlsx_peer`).
 
 Cells: dates are real Excel dates shown ``dd/mm/yyyy`` (T3 action dates with the time, in
 UTC); integers and decimals are numbers when Excel holds them exactly (15 significant
