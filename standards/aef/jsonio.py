@@ -5,7 +5,8 @@
      "Holdings": [...], "AuthorizedEntities": [...]}
 
 Numbers are read as exact decimals (never binary floats); dates are ISO 8601 (``yyyy-mm-dd``;
-T3 action date-times ``yyyy-mm-ddThh:mm:ssZ``).
+T3 action date-times ``yyyy-mm-ddThh:mm:ssZ``). The whole shape, with its JSON Schema
+(``schema/aef-v2.schema.json``), is documented in docs/aef-media.md, section "AEF JSON".
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def read_json(data: bytes) -> AefTables:
     if unknown:
         raise MalformedInput(f"AEF JSON has unknown top-level keys: {', '.join(unknown)}",
                              code="AEF.JSON_SHAPE")
+    if raw.get("format", FORMAT_TAG) != FORMAT_TAG:
+        raise MalformedInput(f"AEF JSON format {raw.get('format')!r} is not {FORMAT_TAG!r}", code="AEF.JSON_SHAPE")
     if raw.get("aefVersion", "2") not in ("2", 2):
         raise MalformedInput(f"AEF JSON version {raw.get('aefVersion')!r} is not supported (2)",
                              code="AEF.JSON_SHAPE")
