@@ -23,7 +23,13 @@ from collections.abc import Sequence
 from pathlib import PurePath
 
 from standards.aef._stacked import stacked_sections
-from standards.aef._submission import across_columns, is_across_header, parse_values, store_submission
+from standards.aef._submission import (
+    across_columns,
+    is_across_header,
+    lift_instructions,
+    parse_values,
+    store_submission,
+)
 from standards.aef.cells import (
     HEADER_INDEX,
     AefHeaderError,
@@ -61,6 +67,7 @@ def read_csv(data: bytes) -> AefTables:
             seen[table_id] = name
     else:
         _read_one(data, None, tables)
+    lift_instructions(tables)
     return tables
 
 

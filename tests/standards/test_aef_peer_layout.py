@@ -232,3 +232,14 @@ def test_stacked_csv_values_keep_their_types() -> None:
     back = read_csv(_csv(lines))
     assert back.rows["T3"][0]["QuantityCO2"] == Decimal("1000.25")
     assert back.rows["T3"][0]["ActionDateTime"] == tables.rows["T3"][0]["ActionDateTime"]
+
+
+def test_carp_instruction_in_a_csv_row_is_read_as_blank() -> None:
+    tables = sample_tables()
+    rows = _table_rows(tables, "T3")
+    column = rows[0].index("Result of the consistency checks")
+    rows[1][column] = "Populated by CARP"
+    back = read_csv(_csv(rows))
+    assert back.rows["T3"] == tables.rows["T3"]
+    assert back.instructions == [("T3", 0, "ResultOfConsistencyChecks", "Populated by CARP")]
+    assert back.location("T3", 0, "ResultOfConsistencyChecks").line == 2
