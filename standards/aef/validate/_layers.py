@@ -28,14 +28,8 @@ class Run(CrossRecordRules):
         reported: set[tuple[int, str | None]] = set()
         required = [(f, not f.accepts_na) for f in spec.fields if f.required == "Y"]
         names = [f.cn for f, _ in required]
-        suspect = {None, "", NA}
-        for i, row in enumerate(rows):
-            try:
-                if suspect.isdisjoint(map(row.get, names)):
-                    continue  # nothing blank or NA; a value of spaces alone is caught once stripped, below
-            except TypeError:
-                pass  # an unhashable value (a JSON array or object): look field by field
-            self._required(table_id, i, row, required, failed, reported)
+        for i in _blank_or_na_rows(rows, names):  # a value of spaces alone is caught once stripped, below
+            self._required(table_id, i, rows[i], required, failed, reported)
         typed = self._typed(table_id, rows, failed, reported)
         for i in failed:  # a row that failed its types: its required cells of spaces alone, then drop it
             self._required(table_id, i, rows[i], required, failed, reported)
@@ -273,3 +267,21 @@ def _mark(suspects: set[int], values: list[Any], bad: set[Any]) -> None:
 def _over_two_places(value: Decimal) -> bool:
     exponent = value.as_tuple().exponent
     return isinstance(exponent, int) and exponent < -2
+
+
+_BLANK_OR_NA = frozenset({None, "", NA})
+
+
+def _blank_or_na_rows(rows: list[Row], names: list[str]) -> list[int] | range:
+    """The rows with a required field blank or NA, found column by column (all rows if a value is
+    unhashable, a JSON array or object, which the row-by-row check then looks at field by field)."""
+    found: set[int] = set()
+    for cn in names:
+        values = list(map(dict.get, rows, repeat(cn)))
+        try:
+            if _BLANK_OR_NA.isdisjoint(values):
+                continue
+        except TypeError:
+            return range(len(rows))
+        found.update(i for i, value in enumerate(values) if value is None or value == "" or value == NA)
+    return sorted(found)
