@@ -47,11 +47,12 @@ def validate_run(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE
         # the code-list and cell checks go column by column; rows they single out are checked one by one
         dense = dense_rows(typed)
         coded, cells = run.code_list_rows(table_id, dense), run.cell_rule_rows(table_id, dense)
+        conditional = run.conditional_rows(table_id, dense)
         for i, row in enumerate(typed):
             if row is None:
                 continue
             if ((i not in coded or run.code_lists(table_id, i, row))
-                    and run.field_rules(table_id, i, row, cells=i in cells)):
+                    and run.field_rules(table_id, i, row, cells=i in cells, conditionals=i in conditional)):
                 run.passed[table_id].append(i)
         if table_id == "T1":
             run.typed.submission = typed[0] if typed else None

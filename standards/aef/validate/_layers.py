@@ -188,13 +188,37 @@ class Run(CrossRecordRules):
             _mark(suspects, values, {v for v in set(values) if v.__class__ is Decimal and _over_two_places(v)})
         return suspects
 
-    def field_rules(self, table_id: str, i: int, row: Row, *, cells: bool = True) -> bool:
-        """Field rules of one row; ``cells=False`` skips the cell checks :meth:`cell_rule_rows` cleared."""
+    @staticmethod
+    def conditional_rows(table_id: str, typed: list[Row]) -> set[int]:
+        """The rows whose conditional fields :meth:`_conditionals` must look at: each field's value
+        class (blank, NA, a value) against whether it applies, over the distinct combinations."""
+        fields = PLANS[table_id].conditional
+        if not fields:
+            return set()
+        keys = list(zip(_column(typed, "ActionType"), _column(typed, "Metric"),
+                        _column(typed, "PurposeForAuthorization"), strict=True))
+        first: dict[tuple[Any, ...], int] = {}
+        for i, key in enumerate(keys):
+            first.setdefault(key, i)
+        layouts = {key: _layout(table_id, typed[i], fields) for key, i in first.items()}
+        suspects: set[int] = set()
+        for position, f in enumerate(fields):
+            required_when = f.cn in REQUIRED_WHEN  # else a blank or NA where the field applies is fine
+            classes = list(zip(keys, map(_VALUE_CLASS.get, _column(typed, f.cn), repeat(_VALUE)), strict=True))
+            _mark(suspects, classes, {(key, kind) for key, kind in set(classes)
+                                      if ((required_when and kind != _VALUE) if layouts[key][position][1]
+                                          else kind != _NA)})
+        return suspects
+
+    def field_rules(self, table_id: str, i: int, row: Row, *, cells: bool = True,
+                    conditionals: bool = True) -> bool:
+        """Field rules of one row; ``cells=False`` and ``conditionals=False`` skip the checks that
+        :meth:`cell_rule_rows` and :meth:`conditional_rows` cleared column by column."""
         before = len(self.findings)
         plan = PLANS[table_id]
         if cells:
             self._cell_rules(table_id, i, row)
-        if plan.conditional:
+        if plan.conditional and conditionals:
             self._conditionals(table_id, i, row, plan.conditional)
         check = TABLE_RULES.get(table_id)
         if check is not None:
@@ -223,11 +247,7 @@ class Run(CrossRecordRules):
 
     def _conditionals(self, table_id: str, i: int, row: Row, fields: tuple[FieldSpec, ...]) -> None:
         get = row.get
-        key = (table_id, get("ActionType"), get("Metric"), get("PurposeForAuthorization"))
-        layout = LAYOUTS.get(key)
-        if layout is None:
-            layout = LAYOUTS[key] = tuple((f, condition_applies(table_id, f.cn, row)) for f in fields)
-        for f, applies in layout:
+        for f, applies in _layout(table_id, row, fields):
             value = get(f.cn)
             if applies and value is not None and value != NA:
                 continue  # a value where one applies: nothing to check
@@ -285,3 +305,18 @@ def _blank_or_na_rows(rows: list[Row], names: list[str]) -> list[int] | range:
             return range(len(rows))
         found.update(i for i, value in enumerate(values) if value is None or value == "" or value == NA)
     return sorted(found)
+
+
+_BLANK, _NA, _VALUE = 0, 1, 2
+#: A conditional field's value class: blank (None), NA, or a value (anything else).
+_VALUE_CLASS: dict[Any, int] = {None: _BLANK, NA: _NA}
+
+
+def _layout(table_id: str, row: Row, fields: tuple[FieldSpec, ...]) -> tuple[tuple[FieldSpec, bool], ...]:
+    """Which conditional fields apply to a row: fixed by its action type, metric and purpose."""
+    get = row.get
+    key = (table_id, get("ActionType"), get("Metric"), get("PurposeForAuthorization"))
+    layout = LAYOUTS.get(key)
+    if layout is None:
+        layout = LAYOUTS[key] = tuple((f, condition_applies(table_id, f.cn, row)) for f in fields)
+    return layout
