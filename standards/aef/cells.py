@@ -52,6 +52,13 @@ class AefWriteError(TranslationError):
     code = "AEF.WRITE_FIELD"
 
 
+def carp_instruction(spec: FieldSpec, value: object) -> str | None:
+    """The instruction text a template prints in a CARP-populated cell (it names CARP), else ``None``."""
+    if spec.required == "CARP" and isinstance(value, str) and "carp" in value.casefold():
+        return value
+    return None
+
+
 def header_key(text: object) -> str:
     """Header text compared case-insensitively, with runs of whitespace as one space."""
     return " ".join(str(text).split()).casefold()

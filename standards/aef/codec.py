@@ -11,7 +11,7 @@ from standards.aef.rules import CATALOGUE
 from standards.aef.tables import AefTables
 from standards.aef.validate import validate_run, validate_tables
 from standards.codec import FormatCodec, Loss, Medium, ParseResult, RecordKind, SerializeResult, extra_losses
-from standards.errors import UnknownFormat
+from standards.errors import InvalidValue, UnknownFormat
 from standards.findings import Report
 from standards.model import CanonicalDocument
 
@@ -37,8 +37,13 @@ def read_tables(data: bytes, medium: Medium) -> AefTables:
     raise UnknownFormat(f"AEF is not available as {medium.value} (json, csv, xlsx)")
 
 
-def write_tables(tables: AefTables, medium: Medium) -> tuple[bytes, dict[str, bytes]]:
-    """Write tables; CSV gives one file per table (returned in the second element)."""
+def write_tables(tables: AefTables, medium: Medium, *, xlsx_layout: str = "carbonlink"
+                 ) -> tuple[bytes, dict[str, bytes]]:
+    """Write tables; CSV gives one file per table (returned in the second element).
+
+    ``xlsx_layout`` chooses the workbook layout (``carbonlink`` or ``peer``, see
+    :func:`standards.aef.xlsxio.write_xlsx`); both are read back alike.
+    """
     if medium is Medium.JSON:
         return write_json(tables), {}
     if medium is Medium.CSV:
@@ -51,7 +56,7 @@ def write_tables(tables: AefTables, medium: Medium) -> tuple[bytes, dict[str, by
     if medium is Medium.XLSX:
         from standards.aef.xlsxio import write_xlsx
 
-        return write_xlsx(tables), {}
+        return write_xlsx(tables, layout=xlsx_layout), {}
     raise UnknownFormat(f"AEF is not available as {medium.value} (json, csv, xlsx)")
 
 
@@ -65,6 +70,17 @@ class AefCodec(FormatCodec):
     writes = _KINDS
     media = (Medium.JSON, Medium.CSV, Medium.XLSX)
     rules = CATALOGUE
+
+    def __init__(self, *, xlsx_layout: str = "carbonlink") -> None:
+        from standards.aef.xlsxio import XLSX_LAYOUTS
+
+        if xlsx_layout not in XLSX_LAYOUTS:
+            raise InvalidValue(f"unknown AEF workbook layout {xlsx_layout!r} (one of {', '.join(XLSX_LAYOUTS)})")
+        self.xlsx_layout = xlsx_layout
+
+    def with_xlsx_layout(self, layout: str) -> AefCodec:
+        """This codec writing workbooks in ``layout`` (``carbonlink`` or ``peer``)."""
+        return AefCodec(xlsx_layout=layout)
 
     def parse(self, data: bytes, *, medium: Medium) -> ParseResult:
         self.check_medium(medium)
@@ -84,7 +100,7 @@ class AefCodec(FormatCodec):
 
     def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
         self.check_medium(medium)
-        data, files = write_tables(document_to_tables(document), medium)
+        data, files = write_tables(document_to_tables(document), medium, xlsx_layout=self.xlsx_layout)
         return SerializeResult(data=data, medium=medium, files=files, losses=aef_losses(document))
 
 

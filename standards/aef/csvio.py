@@ -4,7 +4,10 @@ Layout (see docs/aef-media.md):
 
 * T2-T5: one header row of template labels (CN names are accepted too, case-insensitively),
   then one record per line. The header must name every column of its table exactly once.
-* T1: two columns, ``label,value``, one line per field, no header row.
+* T1: two columns, ``label,value``, one line per field, no header row; read also as a header
+  row of T1 labels plus one value row (the layout of the UNDP registry line's AEF library).
+* One stacked file of all tables is read too: each table under a title line ``Table N: ...``
+  (blank lines around it), then its header row and records, T1 as header plus value row.
 * Dates ``dd/mm/yyyy``; T3 ``ActionDateTime`` written ``yyyy-mm-ddThh:mm:ssZ`` (UTC) and read
   from either form; decimals written in plain notation, exactly as held.
 * Written as UTF-8 with a BOM and CRLF line ends; text cells that a spreadsheet would take
@@ -19,6 +22,14 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePath
 
+from standards.aef._stacked import stacked_sections
+from standards.aef._submission import (
+    across_columns,
+    is_across_header,
+    lift_instructions,
+    parse_values,
+    store_submission,
+)
 from standards.aef.cells import (
     HEADER_INDEX,
     AefHeaderError,
@@ -30,7 +41,7 @@ from standards.aef.cells import (
     parse_text,
     unnamed_positions,
 )
-from standards.aef.tables import ROW_TABLES, TABLES, AefTables, Row, RowOrigin
+from standards.aef.tables import ROW_TABLES, TABLES, AefTables, FieldSpec, Row, RowOrigin
 from standards.errors import InvalidValue, MalformedInput
 from standards.tabular import CsvRecord, is_zip, read_csv_records, unpack_csv_archive, write_csv_bytes
 
@@ -56,16 +67,31 @@ def read_csv(data: bytes) -> AefTables:
             seen[table_id] = name
     else:
         _read_one(data, None, tables)
+    lift_instructions(tables)
     return tables
 
 
 def _read_one(data: bytes, name: str | None, tables: AefTables) -> str:
     what = f"CSV file {name}" if name else "CSV file"
+    sections = stacked_sections(data, what)
+    if sections is not None:
+        for table_id, records in sections:
+            _read_records(records, table_id, tables, what)
+        return "stacked"
     records = read_csv_records(data, what=what)
-    hint = _table_from_name(name)
+    return _read_records(records, _table_from_name(name), tables, what)
+
+
+def _read_records(records: Sequence[CsvRecord], hint: str | None, tables: AefTables, what: str) -> str:
     first = records[0]
     if hint == "T1" or (hint is None and _looks_vertical(first)):
-        _read_submission(records, tables, what)
+        if is_across_header(first.cells):
+            _read_submission_across(records, tables, what)
+        else:
+            _read_submission(records, tables, what)
+        return "T1"
+    if hint is None and is_across_header(first.cells):
+        _read_submission_across(records, tables, what)
         return "T1"
     table_id = hint or _detect_table(first, what)
     match = match_header(table_id, first.cells)
@@ -87,6 +113,24 @@ def _read_one(data: bytes, name: str | None, tables: AefTables) -> str:
         tables.origins[(table_id, len(rows))] = RowOrigin(line=record.line, columns=columns)
         rows.append(row)
     return table_id
+
+
+def _read_submission_across(records: Sequence[CsvRecord], tables: AefTables, what: str) -> None:
+    """T1 as a header row plus one value row."""
+    columns = across_columns(records[0].cells, where=f"{what} line {records[0].line}")
+    filled = [r for r in records[1:] if any(c.strip() for c in r.cells)]
+    if not filled:
+        return
+    if len(filled) > 1:
+        raise AefHeaderError(f"{what}: T1 Submission holds one submission, but lines {filled[0].line} and "
+                             f"{filled[1].line} below its header both have values")
+    store_submission(tables, parse_values(filled[0].cells, columns, _parse_cell))
+    tables.origins[("T1", 0)] = RowOrigin(line=filled[0].line, across=True,
+                                          columns=tuple((cn, p + 1) for p, cn in columns))
+
+
+def _parse_cell(spec: FieldSpec, cell: object) -> object:
+    return parse_text(spec, cell) if isinstance(cell, str) else None
 
 
 def _table_from_name(name: str | None) -> str | None:
@@ -151,7 +195,7 @@ def _read_submission(records: Sequence[CsvRecord], tables: AefTables, what: str)
         if repeated:
             parts.append("repeated label(s) " + ", ".join(repeated))
         raise AefHeaderError(f"{what}: T1 Submission has " + "; ".join(parts))
-    tables.submission = {f.cn: submission[f.cn] for f in TABLES["T1"].fields}
+    store_submission(tables, submission)
     tables.origins[("T1", 0)] = RowOrigin(line=min(lines.values()), columns=tuple(lines.items()))
 
 

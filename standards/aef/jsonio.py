@@ -5,7 +5,8 @@
      "Holdings": [...], "AuthorizedEntities": [...]}
 
 Numbers are read as exact decimals (never binary floats); dates are ISO 8601 (``yyyy-mm-dd``;
-T3 action date-times ``yyyy-mm-ddThh:mm:ssZ``).
+T3 action date-times ``yyyy-mm-ddThh:mm:ssZ``). The whole shape, with its JSON Schema
+(``schema/aef-v2.schema.json``), is documented in docs/aef-media.md, section "AEF JSON".
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from standards.aef._submission import lift_instructions
 from standards.aef.tables import ROW_TABLES, TABLES, AefTables
 from standards.errors import MalformedInput
 from standards.safeio import bounded_decimal, bounded_int, decode_text
@@ -52,6 +54,8 @@ def read_json(data: bytes) -> AefTables:
     if unknown:
         raise MalformedInput(f"AEF JSON has unknown top-level keys: {', '.join(unknown)}",
                              code="AEF.JSON_SHAPE")
+    if raw.get("format", FORMAT_TAG) != FORMAT_TAG:
+        raise MalformedInput(f"AEF JSON format {raw.get('format')!r} is not {FORMAT_TAG!r}", code="AEF.JSON_SHAPE")
     if raw.get("aefVersion", "2") not in ("2", 2):
         raise MalformedInput(f"AEF JSON version {raw.get('aefVersion')!r} is not supported (2)",
                              code="AEF.JSON_SHAPE")
@@ -67,6 +71,7 @@ def read_json(data: bytes) -> AefTables:
             raise MalformedInput(f"AEF JSON '{DOCUMENT_KEYS[table_id]}' must be a list of objects",
                                  code="AEF.JSON_SHAPE")
         tables.rows[table_id] = [dict(r) for r in rows]
+    lift_instructions(tables)
     return tables
 
 

@@ -103,6 +103,9 @@ CARP_FIELD = _rule("AEF.CARP_FIELD.FILLED", E, F,
                    "A field populated by CARP was filled in by the Party",
                    f"{AEF}, CARP-populated fields (T1 review status, consistency result, TER link; "
                    "T2 documentation; T3 consistency result)")
+CARP_INSTRUCTION = _rule("AEF.CARP_FIELD.INSTRUCTION", Severity.INFO, F,
+                         "A CARP-populated cell holds the template's instruction text; it is read as blank",
+                         f"{AEF}, CARP-populated fields (templates print an instruction in them)")
 VINTAGE = _rule("AEF.T3.VINTAGE_AFTER_ACTION", E, F,
                 "The vintage is after the year of the action",
                 "2/CMA.3 annex: vintage is the year the mitigation occurred, before any action on it")

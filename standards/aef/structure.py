@@ -105,6 +105,34 @@ def row_adapter(table_id: str, strict: bool = True) -> TypeAdapter[list[dict[str
     return cast(TypeAdapter[list[dict[str, Any]]], TypeAdapter(list_type[configured]))
 
 
+#: A blank is ``null``, ``""`` or an absent key alike; the schema says so for every field.
+BLANK_TEXT: dict[str, Any] = {"const": "", "description": "blank, as null or absent"}
+
+
+#: Date forms read beside the ISO ones that ``format`` names (the template's dd/mm/yyyy; a date-time
+#: without an offset, taken as UTC; a bare date for a date-time, midnight UTC).
+DMY_DATE: dict[str, Any] = {"type": "string", "pattern": r"^\s*\d{1,2}/\d{1,2}/\d{4}\s*$",
+                            "description": "dd/mm/yyyy"}
+LOCAL_DATETIME: dict[str, Any] = {"type": "string",
+                                  "pattern": r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$",
+                                  "description": "ISO 8601 date or date-time without an offset, taken as UTC"}
+
+
+def _allow_read_forms(row: dict[str, Any]) -> None:
+    """Let every field of a row schema be blank text where its type would otherwise refuse ``""``,
+    and dates take the other forms the structure layer reads."""
+    for prop in row["properties"].values():
+        options = prop.get("anyOf", [prop])
+        formats = {o.get("format") for o in options}
+        extra = [DMY_DATE] if formats & {"date", "date-time"} else []
+        if "date-time" in formats:
+            extra.append(LOCAL_DATETIME)
+        if not any(o.get("type") == "string" and len(o) == 1 for o in options):
+            extra.append(BLANK_TEXT)
+        for option in extra:
+            prop.setdefault("anyOf", options).insert(-1, dict(option))
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of the AEF JSON document (generated from the row types)."""
     from standards.aef.jsonio import DOCUMENT_KEYS
@@ -115,6 +143,7 @@ def json_schema() -> dict[str, Any]:
         schema = row_adapter(table_id).json_schema(mode="validation", ref_template="#/$defs/{model}")
         defs.update(schema.pop("$defs", {}))
         item = schema["items"]
+        _allow_read_forms(defs[item["$ref"].rsplit("/", 1)[-1]])
         for f in spec.fields:
             if f.required == "Y":
                 item.setdefault("x-required-when-submitted", []).append(f.cn)
@@ -123,8 +152,9 @@ def json_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://carbonlink.dev/schema/aef-v2.schema.json",
         "title": "UNFCCC AEF version 2 (carbonlink AEF JSON)",
-        "description": "Keys are Common Nomenclature technical names. Blank required fields are reported "
-                       "by rule AEF.STRUCTURE.REQUIRED, not by this schema.",
+        "description": "Keys are Common Nomenclature technical names (docs/aef-media.md, 'AEF JSON'). A blank "
+                       "is null, blank text or an absent key alike; blank required fields are reported by "
+                       "rule AEF.STRUCTURE.REQUIRED, not by this schema.",
         "type": "object",
         "properties": {"format": {"const": "carbonlink/aef-json"}, "aefVersion": {"const": "2"},
                        **properties},

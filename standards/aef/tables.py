@@ -87,6 +87,10 @@ class RowOrigin:
     row: int | None = None
     line: int | None = None
     columns: tuple[tuple[str, int], ...] = ()  # (cn, 1-based column) as laid out in the source
+    #: T1 laid out down a sheet: the 1-based column of its values (``columns`` then holds rows/lines).
+    value_column: int = 2
+    #: T1 laid out across (a header row and one value row): ``columns`` holds columns as for T2-T5.
+    across: bool = False
 
 
 Row = dict[str, Any]
@@ -103,6 +107,9 @@ class AefTables:
     submission: Row | None = None
     rows: dict[str, list[Row]] = field(default_factory=lambda: {t: [] for t in ROW_TABLES})
     origins: dict[tuple[str, int], RowOrigin] = field(default_factory=dict)
+    #: CARP-populated cells that held a template's instruction text, read as blank:
+    #: ``(table id, row index, CN name, the text)``.
+    instructions: list[tuple[str, int, str, str]] = field(default_factory=list)
 
     def table(self, table_id: str) -> list[Row]:
         if table_id == "T1":
@@ -126,14 +133,15 @@ class AefTables:
             if cn is not None:
                 columns = dict(origin.columns)
                 col = columns.get(cn)
-                if spec.layout == "vertical":
+                if spec.layout == "vertical" and not origin.across:
                     row = col if col is not None else origin.row
-                    cell = f"B{row}"
+                    cell = f"{get_column_letter(origin.value_column)}{row}"
                 elif col is not None:
                     cell = f"{get_column_letter(col)}{origin.row}"
             return Location(pointer=pointer, sheet=origin.sheet,
-                            cell=cell or (f"A{origin.row}" if spec.layout != "vertical" else None))
+                            cell=cell or (None if spec.layout == "vertical" and not origin.across
+                                          else f"A{origin.row}"))
         line = origin.line
-        if cn is not None and spec.layout == "vertical":  # a vertical CSV table: each field on its own line
+        if cn is not None and spec.layout == "vertical" and not origin.across:  # T1 down a CSV: a line each
             line = dict(origin.columns).get(cn, line)
         return Location(pointer=pointer, line=line)

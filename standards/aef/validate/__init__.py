@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from standards.aef import rules as R
-from standards.aef.tables import ROW_TABLES, TABLE_IDS, AefTables
-from standards.aef.validate._layers import Run
+from standards.aef.tables import ROW_TABLES, TABLE_IDS, TABLES, AefTables
+from standards.aef.validate._layers import Run, dense_rows
 from standards.aef.vocab import NOMENCLATURE, Nomenclature
 from standards.findings import Finding, Severity
 
@@ -37,12 +37,22 @@ def validate_run(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE
                  severities: Mapping[str, str | Severity] | None = None, lenient: bool = False) -> Run:
     """:func:`validate_tables`, returning the whole run (findings, typed rows, rules not run)."""
     run = Run(tables, nomenclature, R.severity_overrides(severities), lenient=lenient)
+    for table_id, index, cn, text in tables.instructions:
+        label = TABLES[table_id].by_cn[cn].label
+        run.findings.append(R.CARP_INSTRUCTION.finding(
+            f"'{label}' holds the template's instruction text {text.strip()[:80]!r}; CARP fills this "
+            "field, so it is read as blank", tables.location(table_id, index, cn)))
     for table_id in TABLE_IDS:
         typed = run.structure(table_id)
+        # the code-list and cell checks go column by column; rows they single out are checked one by one
+        dense = dense_rows(typed)
+        coded, cells = run.code_list_rows(table_id, dense), run.cell_rule_rows(table_id, dense)
+        conditional = run.conditional_rows(table_id, dense)
         for i, row in enumerate(typed):
             if row is None:
                 continue
-            if run.code_lists(table_id, i, row) and run.field_rules(table_id, i, row):
+            if ((i not in coded or run.code_lists(table_id, i, row))
+                    and run.field_rules(table_id, i, row, cells=i in cells, conditionals=i in conditional)):
                 run.passed[table_id].append(i)
         if table_id == "T1":
             run.typed.submission = typed[0] if typed else None

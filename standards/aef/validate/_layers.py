@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,14 +28,8 @@ class Run(CrossRecordRules):
         reported: set[tuple[int, str | None]] = set()
         required = [(f, not f.accepts_na) for f in spec.fields if f.required == "Y"]
         names = [f.cn for f, _ in required]
-        suspect = {None, "", NA}
-        for i, row in enumerate(rows):
-            try:
-                if suspect.isdisjoint(map(row.get, names)):
-                    continue  # nothing blank or NA; a value of spaces alone is caught once stripped, below
-            except TypeError:
-                pass  # an unhashable value (a JSON array or object): look field by field
-            self._required(table_id, i, row, required, failed, reported)
+        for i in _blank_or_na_rows(rows, names):  # a value of spaces alone is caught once stripped, below
+            self._required(table_id, i, rows[i], required, failed, reported)
         typed = self._typed(table_id, rows, failed, reported)
         for i in failed:  # a row that failed its types: its required cells of spaces alone, then drop it
             self._required(table_id, i, rows[i], required, failed, reported)
@@ -105,6 +100,25 @@ class Run(CrossRecordRules):
                       f"'{field.label}' is {value!r}, expected {describe_type(field)}", cause=err["msg"])
 
     # -- layer 2: code lists ------------------------------------------------------------------
+    def code_list_rows(self, table_id: str, typed: list[Row]) -> set[int]:
+        """The rows :meth:`code_lists` must look at, found column by column over distinct values
+        (a clean column costs one set difference instead of a check per row)."""
+        plan = PLANS[table_id]
+        suspects: set[int] = set()
+        for f, allowed in plan.vocabulary:
+            values = _column(typed, f.cn)
+            _mark(suspects, values, set(values) - allowed - {None, NA})
+        for f in plan.parties:
+            values = _column(typed, f.cn)
+            _mark(suspects, values, {v for v in set(values) if v is not None and v != NA and not is_alpha3(v)})
+        if table_id == "T3":
+            pairs = list(zip(_column(typed, "ActionSubtype"), _column(typed, "ActionType"), strict=True))
+            nomenclature = self.nomenclature
+            _mark(suspects, pairs, {(subtype, action) for subtype, action in set(pairs)
+                                    if subtype and subtype not in nomenclature.subtypes_everywhere
+                                    and subtype not in nomenclature.subtypes_by_type.get(str(action), frozenset())})
+        return suspects
+
     def code_lists(self, table_id: str, index: int, row: Row) -> bool:
         ok = True
         plan = PLANS[table_id]
@@ -157,8 +171,61 @@ class Run(CrossRecordRules):
         return ok
 
     # -- layer 3: field rules -----------------------------------------------------------------
-    def field_rules(self, table_id: str, i: int, row: Row) -> bool:
+    @staticmethod
+    def cell_rule_rows(table_id: str, typed: list[Row]) -> set[int]:
+        """The rows whose CARP, text-length or decimal-places cells :meth:`field_rules` must look at,
+        found column by column."""
+        plan = PLANS[table_id]
+        suspects: set[int] = set()
+        for f in plan.carp:
+            values = _column(typed, f.cn)
+            _mark(suspects, values, {v for v in set(values) if v is not None and (v.__class__ is not str or v.strip())})
+        for cn in plan.text_names:
+            values = _column(typed, cn)
+            _mark(suspects, values, {v for v in set(values) if v.__class__ is str and len(v) > 255})
+        for f in plan.decimals:
+            values = _column(typed, f.cn)
+            _mark(suspects, values, {v for v in set(values) if v.__class__ is Decimal and _over_two_places(v)})
+        return suspects
+
+    @staticmethod
+    def conditional_rows(table_id: str, typed: list[Row]) -> set[int]:
+        """The rows whose conditional fields :meth:`_conditionals` must look at: each field's value
+        class (blank, NA, a value) against whether it applies, over the distinct combinations."""
+        fields = PLANS[table_id].conditional
+        if not fields:
+            return set()
+        keys = list(zip(_column(typed, "ActionType"), _column(typed, "Metric"),
+                        _column(typed, "PurposeForAuthorization"), strict=True))
+        first: dict[tuple[Any, ...], int] = {}
+        for i, key in enumerate(keys):
+            first.setdefault(key, i)
+        layouts = {key: _layout(table_id, typed[i], fields) for key, i in first.items()}
+        suspects: set[int] = set()
+        for position, f in enumerate(fields):
+            required_when = f.cn in REQUIRED_WHEN  # else a blank or NA where the field applies is fine
+            classes = list(zip(keys, map(_VALUE_CLASS.get, _column(typed, f.cn), repeat(_VALUE)), strict=True))
+            _mark(suspects, classes, {(key, kind) for key, kind in set(classes)
+                                      if ((required_when and kind != _VALUE) if layouts[key][position][1]
+                                          else kind != _NA)})
+        return suspects
+
+    def field_rules(self, table_id: str, i: int, row: Row, *, cells: bool = True,
+                    conditionals: bool = True) -> bool:
+        """Field rules of one row; ``cells=False`` and ``conditionals=False`` skip the checks that
+        :meth:`cell_rule_rows` and :meth:`conditional_rows` cleared column by column."""
         before = len(self.findings)
+        plan = PLANS[table_id]
+        if cells:
+            self._cell_rules(table_id, i, row)
+        if plan.conditional and conditionals:
+            self._conditionals(table_id, i, row, plan.conditional)
+        check = TABLE_RULES.get(table_id)
+        if check is not None:
+            check(self, i, row)
+        return len(self.findings) == before or not any(f.is_error for f in self.findings[before:])
+
+    def _cell_rules(self, table_id: str, i: int, row: Row) -> None:
         plan = PLANS[table_id]
         get = row.get
         for f in plan.carp:
@@ -175,24 +242,12 @@ class Run(CrossRecordRules):
                     self.emit(R.TOO_LONG, table_id, i, cn, f"'{f.label}' has {len(value)} characters")
         for f in plan.decimals:
             value = get(f.cn)
-            if value.__class__ is Decimal:
-                exponent = value.as_tuple().exponent
-                if isinstance(exponent, int) and exponent < -2:
-                    self.emit(R.DECIMALS, table_id, i, f.cn, f"'{f.label}' {value} has more than 2 decimals")
-        if plan.conditional:
-            self._conditionals(table_id, i, row, plan.conditional)
-        check = TABLE_RULES.get(table_id)
-        if check is not None:
-            check(self, i, row)
-        return len(self.findings) == before or not any(f.is_error for f in self.findings[before:])
+            if value.__class__ is Decimal and _over_two_places(value):
+                self.emit(R.DECIMALS, table_id, i, f.cn, f"'{f.label}' {value} has more than 2 decimals")
 
     def _conditionals(self, table_id: str, i: int, row: Row, fields: tuple[FieldSpec, ...]) -> None:
         get = row.get
-        key = (table_id, get("ActionType"), get("Metric"), get("PurposeForAuthorization"))
-        layout = LAYOUTS.get(key)
-        if layout is None:
-            layout = LAYOUTS[key] = tuple((f, condition_applies(table_id, f.cn, row)) for f in fields)
-        for f, applies in layout:
+        for f, applies in _layout(table_id, row, fields):
             value = get(f.cn)
             if applies and value is not None and value != NA:
                 continue  # a value where one applies: nothing to check
@@ -211,3 +266,57 @@ class Run(CrossRecordRules):
         elif value != NA:
             self.emit(R.NOT_APPLICABLE, table_id, i, f.cn,
                       f"'{f.label}' is {value!r} but does not apply to this record: write NA")
+
+
+def _column(rows: list[Row], cn: str) -> list[Any]:
+    """One field's values down a table, without a Python-level loop."""
+    return list(map(dict.get, rows, repeat(cn)))
+
+
+def dense_rows(typed: list[Row | None]) -> list[Row]:
+    """The typed rows with an empty row for each that failed, for the column-by-column checks."""
+    return typed if None not in typed else [row or {} for row in typed]  # type: ignore[return-value]
+
+
+def _mark(suspects: set[int], values: list[Any], bad: set[Any]) -> None:
+    """Add the positions of ``values`` that hold one of the ``bad`` values."""
+    if bad:
+        suspects.update(i for i, value in enumerate(values) if value in bad)
+
+
+def _over_two_places(value: Decimal) -> bool:
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -2
+
+
+_BLANK_OR_NA = frozenset({None, "", NA})
+
+
+def _blank_or_na_rows(rows: list[Row], names: list[str]) -> list[int] | range:
+    """The rows with a required field blank or NA, found column by column (all rows if a value is
+    unhashable, a JSON array or object, which the row-by-row check then looks at field by field)."""
+    found: set[int] = set()
+    for cn in names:
+        values = list(map(dict.get, rows, repeat(cn)))
+        try:
+            if _BLANK_OR_NA.isdisjoint(values):
+                continue
+        except TypeError:
+            return range(len(rows))
+        found.update(i for i, value in enumerate(values) if value is None or value == "" or value == NA)
+    return sorted(found)
+
+
+_BLANK, _NA, _VALUE = 0, 1, 2
+#: A conditional field's value class: blank (None), NA, or a value (anything else).
+_VALUE_CLASS: dict[Any, int] = {None: _BLANK, NA: _NA}
+
+
+def _layout(table_id: str, row: Row, fields: tuple[FieldSpec, ...]) -> tuple[tuple[FieldSpec, bool], ...]:
+    """Which conditional fields apply to a row: fixed by its action type, metric and purpose."""
+    get = row.get
+    key = (table_id, get("ActionType"), get("Metric"), get("PurposeForAuthorization"))
+    layout = LAYOUTS.get(key)
+    if layout is None:
+        layout = LAYOUTS[key] = tuple((f, condition_applies(table_id, f.cn, row)) for f in fields)
+    return layout
