@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from adapters import AdapterCatalog, RuleSource, default_catalog
+from adapters import AdapterCatalog, RegistryAdapter, RuleSource, default_catalog
 from adapters.translate import NothingCarried, RecordsLost, detect_format, pack_files, translate
 from gateway.cli._common import (
     EXIT_FINDINGS,
@@ -28,6 +28,7 @@ from gateway.cli._common import (
     write_json,
 )
 from gateway.protocol import carried_kinds
+from standards.aef.codec import AefCodec
 from standards.codec import Loss, Medium
 from standards.errors import CarbonlinkError, InputError, TranslationError, UnknownFormat, ValidationFailed
 from standards.findings import Finding, RuleCatalogue, Severity
@@ -104,7 +105,7 @@ def validate_command(
 ) -> None:
     """Validate a file; without --format its format is detected from its header or shape (and named on
     stderr). Exit 0 valid, 1 findings of severity error, 2 unreadable input, unknown format or usage."""
-    from standards.aef.codec import AefCodec, AefDraftCodec, AefReport
+    from standards.aef.codec import AefDraftCodec, AefReport
 
     chosen = chosen_format(format_name, standard, None)
     try:
@@ -155,13 +156,17 @@ def translate_command(
         help="Write the records the target can hold even when whole records are left out (they are listed "
              "as losses); without it such a translation writes nothing and exits 1. CAD Trust v1: records "
              "with errors are left out the same way.")] = False,
+    xlsx_layout: Annotated[str | None, typer.Option(
+        "--xlsx-layout", metavar="LAYOUT",
+        help="AEF workbook layout: carbonlink (one header row per sheet) or peer (the national-registry "
+             "template: margins, T1 as label and value columns; docs/aef-media.md).")] = None,
 ) -> None:
     """Translate between formats through the canonical model; output is validated first."""
     if as_json and output is None:
         raise usage_error("--json prints the summary on stdout, where the output would go; name the output "
                           "with -o FILE")
     try:
-        catalog = _catalog_with_profile(target, profile, accept_losses)
+        catalog = _target_catalog(target, profile, accept_losses, xlsx_layout)
         src_medium = _medium(file, source_medium)
         if medium:
             dst_medium = Medium(medium.lower())
@@ -217,21 +222,27 @@ def _report_losses(losses: list[Loss], as_json: bool) -> None:
                   f"{' ...' if len(loss.records) > 10 else ''})", markup=False)
 
 
-def _catalog_with_profile(target: str, profile: Path | None, accept_losses: bool) -> AdapterCatalog | None:
-    """The catalogue whose ``cadt-v1`` codec uses the operator profile and accepts losses, when asked."""
-    if target != "cadt-v1":
-        if profile is not None:
-            raise usage_error(f"--profile applies to CAD Trust v1 output; it does not apply to --to {target}")
-        return None
-    if profile is None and not accept_losses:
-        return None
-    from standards.cadt.codec import CadtV1Codec
-    from standards.cadt.operator import load_operator_profile
-    from standards.cadt.picklists import resolve
-
-    operator = load_operator_profile(profile, resolve("v1")) if profile is not None else None
-    codec = CadtV1Codec(operator=operator, accept_losses=accept_losses)
+def _target_catalog(target: str, profile: Path | None, accept_losses: bool, xlsx_layout: str | None,
+                    ) -> AdapterCatalog | None:
+    """The catalogue with the target codec configured by the command's options, or None for the default:
+    ``cadt-v1`` with the operator profile and accepting losses, ``aef`` with its workbook layout."""
+    if profile is not None and target != "cadt-v1":
+        raise usage_error(f"--profile applies to CAD Trust v1 output; it does not apply to --to {target}")
+    if xlsx_layout is not None and target != "aef":
+        raise usage_error(f"--xlsx-layout applies to AEF output; it does not apply to --to {target}")
     base = default_catalog()
+    codec: RegistryAdapter
+    if target == "cadt-v1" and (profile is not None or accept_losses):
+        from standards.cadt.codec import CadtV1Codec
+        from standards.cadt.operator import load_operator_profile
+        from standards.cadt.picklists import resolve
+
+        operator = load_operator_profile(profile, resolve("v1")) if profile is not None else None
+        codec = CadtV1Codec(operator=operator, accept_losses=accept_losses)
+    elif target == "aef" and xlsx_layout is not None:
+        codec = AefCodec(xlsx_layout=xlsx_layout)
+    else:
+        return None
     return AdapterCatalog(adapters={**base.adapters, target: codec}, distributions=dict(base.distributions))
 
 

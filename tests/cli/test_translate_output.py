@@ -99,3 +99,27 @@ def test_documented_examples_write_real_output(tmp_path: Path, document: str, fi
     assert done.returncode == 0, done.stderr
     assert (tmp_path / args[-1]).stat().st_size > 0
     assert " of " in done.stderr and " 0 of " not in done.stderr
+
+
+@pytest.mark.parametrize("layout", ["carbonlink", "peer"])
+def test_aef_workbooks_are_written_in_either_layout_and_read_back_the_same(tmp_path: Path, layout: str) -> None:
+    report = ROOT / "standards" / "examples" / "aef-v2-report.json"
+    book = tmp_path / f"{layout}.xlsx"
+    done = run_cli("translate", str(report), "--from", "aef", "--to", "aef", "--xlsx-layout", layout, "-o", str(book))
+    assert done.returncode == 0, done.stderr
+    back = tmp_path / "back.json"
+    again = run_cli("translate", str(book), "--from", "aef", "--to", "aef", "-o", str(back))
+    assert again.returncode == 0, again.stderr
+    source, copy = json.loads(report.read_bytes()), json.loads(back.read_bytes())
+    for table in ("Submission", "Authorizations", "Actions", "Holdings", "AuthorizedEntities"):
+        assert source[table] and copy[table] == source[table], table
+    from openpyxl import load_workbook
+
+    first_sheet_header = [c.value for c in next(load_workbook(book).worksheets[-1].iter_rows(max_row=1))]
+    assert (first_sheet_header[0] is None) == (layout == "peer")  # the peer template keeps column A empty
+
+
+def test_the_workbook_layout_applies_to_aef_output_only(tmp_path: Path) -> None:
+    done = run_cli("translate", str(FIXTURES / "verra" / "transactions.csv"), "--from", "verra", "--to", "canonical",
+                   "--xlsx-layout", "peer", "-o", str(tmp_path / "x.json"))
+    assert done.returncode == 2 and "--xlsx-layout applies to AEF output" in done.stderr
