@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -27,7 +28,6 @@ from gateway.transfers._health import EVIDENCE, IDEMPOTENCY, StoreHealth
 from gateway.transfers._plan import Plan
 from gateway.transfers._signer import RECEIPT_TYP, DetachedSigner
 from gateway.transfers.delivery import Answer
-from gateway.transfers.errors import UpstreamError
 from gateway.trust.directory import Participant
 from standards.errors import CarbonlinkError
 
@@ -116,6 +116,18 @@ class Recorder:
                                       "different body; send a new message id for a new message")
         return self.stored(record)
 
+    def delivering(self, sender: str, message_id: str, within: float) -> float | None:
+        """Seconds left of a delivery of the message still under way, by the evidence log: its latest
+        record is an intent made less than ``within`` seconds ago (by the record's time, so gateways
+        sharing a log need clocks in step). Catches a delivery whose claim the idempotency store lost."""
+        with self.health.watch(EVIDENCE):
+            records = self.evidence.find(sender, message_id)
+        if not records or records[-1].verdicts.get("outcome") != DELIVERING:
+            return None
+        started = datetime.strptime(records[-1].ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        left = within - (datetime.now(UTC) - started).total_seconds()
+        return left if left > 0 else None
+
     def adopt(self, claim: Claim, stored: dict[str, Any]) -> None:
         """Complete ``claim`` with the receipt already on record (a failure is logged: the receipt
         stays the one on record, and the next retry finds it there again)."""
@@ -170,7 +182,7 @@ class Recorder:
                         extra={"message_id": claim.message_id, "sender": claim.sender, "code": exc.code})
 
     def record_fault(self, sender: Participant, receiver_id: str | None, kind: MessageKind, message_id: str,
-                     inbound_digest: str, exc: UpstreamError) -> None:
+                     inbound_digest: str, exc: CarbonlinkError) -> None:
         """A delivery that failed, on record (no receipt); a failure to record it is logged, not raised."""
         try:
             self.evidence.append(Exchange(

@@ -102,9 +102,11 @@ class TransferService:
         if not isinstance(claim, Claim):
             return claim
         plan: Plan | None = None
+        intended = False
         try:
             plan = self.plan(sender, kind, body, content_type, receiver_hint)
             self.recorder.intend(sender, kind, message_id, inbound_digest, plan)
+            intended = True
             delivered_at = utc_timestamp()
             answer = self._deliver(sender, kind, message_id, plan)
         except UpstreamError as exc:
@@ -118,6 +120,9 @@ class TransferService:
             raise
         except CarbonlinkError as exc:
             self.recorder.release(claim)
+            if intended:  # the intent on record is closed, so it holds no retry back
+                self.recorder.record_fault(sender, plan.receiver.id if plan else None, kind, message_id,
+                                           inbound_digest, exc)
             METRICS.rejections.labels(sender.id, kind.value, exc.code).inc()
             log.info("refused", extra={"message_id": message_id, "sender": sender.id, "kind": kind.value,
                                        "code": exc.code, "detail": exc.message})
@@ -168,10 +173,25 @@ class TransferService:
                 self.recorder.release(claim)
             raise
         if stored is None:
-            return claim.raise_unless_new()
+            claim.raise_unless_new()
+            return self._unless_delivering(claim)
         if claim.state is ClaimState.NEW:
             self.recorder.adopt(claim, stored)
         return self._replay(sender, kind, message_id, stored)
+
+    def _unless_delivering(self, claim: Claim) -> Claim:
+        """``claim``, unless the evidence log shows a delivery of the message under way (the store lost
+        that delivery's claim, e.g. Redis restarted without persistence): then 409 IN_PROGRESS."""
+        try:
+            left = self.recorder.delivering(claim.sender, claim.message_id, self.idempotency.lease_seconds)
+        except BaseException:
+            self.recorder.release(claim)
+            raise
+        if left is None:
+            return claim
+        self.recorder.release(claim)
+        return Claim(ClaimState.IN_PROGRESS, claim.sender, claim.message_id, claim.body_sha256,
+                     retry_after=left).raise_unless_new()
 
     def _replay(self, sender: Participant, kind: MessageKind, message_id: str, stored: dict[str, Any]) -> Outcome:
         """The message's receipt, as first handed out (byte for byte, with its signature)."""

@@ -180,6 +180,8 @@ class FaultRun:
         self.tally = Tally()
         #: ``/healthz`` as seen during and after a store failure (evidence scenario).
         self.health_seen: dict[str, Any] = {}
+        #: Answers to retries sent while the same message's delivery was under way.
+        self.concurrent_retries: list[str] = []
         self._next_unit = 1
 
     def close(self) -> None:
@@ -355,19 +357,31 @@ def _mid_flight(run: FaultRun, message_id: str, body: bytes, fault: Callable[[],
 
 def redis_restart(run: FaultRun, count: int) -> list[str]:
     """Redis is killed while a receiver's answer is in flight, and started again empty (no persistence)
-    after a second; every message (the one in flight included) is sent until it has a receipt, and
-    the receipted ones are sent once more (their receipts must not change)."""
+    after a second; later Redis is restarted empty while another answer is in flight and the message is
+    retried meanwhile (the retry must wait, 409, not deliver again). Every message is sent until it has
+    a receipt, and then once more (its receipt must not change)."""
     ids: list[str] = []
 
+    def restart_and_retry(message_id: str, body: bytes) -> None:
+        run.redis.kill()
+        run.redis.start()
+        retry = run.net.client("gha").send(body, message_id=message_id)
+        run.concurrent_retries.append(f"{retry.status} {retry.body.get('code')}")
+
     def between(index: int) -> None:
-        if index != count // 2:
-            return
-        message_id = "redis-restart-inflight"
-        body = run.message()
-        _mid_flight(run, message_id, body, run.redis.kill)
-        threading.Timer(1.0, run.redis.start).start()
-        run.send(body, message_id)
-        ids.append(message_id)
+        if index == count // 3:
+            message_id = "redis-restart-inflight"
+            body = run.message()
+            _mid_flight(run, message_id, body, run.redis.kill)
+            threading.Timer(1.0, run.redis.start).start()
+            run.send(body, message_id)
+            ids.append(message_id)
+        if index == 2 * count // 3:
+            message_id = "redis-restart-retried"
+            body = run.message()
+            _mid_flight(run, message_id, body, lambda: restart_and_retry(message_id, body))
+            run.send(body, message_id)
+            ids.append(message_id)
 
     ids += run.send_many("redis-restart", count, between)
     return _resend_receipted(run, ids)

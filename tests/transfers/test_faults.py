@@ -42,4 +42,5 @@ def test_no_message_is_lost_duplicated_or_falsely_receipted(run: FaultRun, scena
         assert after["status"] == "ok", after
         assert any(s.startswith("503 EVIDENCE.STORE_UNAVAILABLE") for s in run.tally.statuses), run.tally.statuses
     if scenario.startswith("Redis"):
+        assert run.concurrent_retries == ["409 IDEMPOTENCY.IN_PROGRESS"], run.concurrent_retries
         assert any(s.startswith("503 IDEMPOTENCY.STORE_UNAVAILABLE") for s in run.tally.statuses), run.tally.statuses
