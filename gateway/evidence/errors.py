@@ -29,10 +29,18 @@ class EvidenceConfigError(EvidenceError):
     code = "EVIDENCE.CONFIGURATION"
 
 
+#: Seconds a client is told to wait (Retry-After) when a store behind the gateway fails.
+STORE_RETRY_AFTER = 5
+
+
 class EvidenceStoreUnavailable(EvidenceError):
-    """The database behind the log cannot be reached or refused the operation."""
+    """The database behind the log cannot be reached or refused the operation (a retry may succeed:
+    it carries Retry-After)."""
 
     code = "EVIDENCE.STORE_UNAVAILABLE"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int = STORE_RETRY_AFTER) -> None:
+        super().__init__(message, code=code, retry_after=retry_after)
 
 
 class ExportUnreadable(InputError):

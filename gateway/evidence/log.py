@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -69,6 +69,8 @@ class _PendingAppend:
     """One caller's exchange waiting for its group's commit."""
 
     exchange: Exchange
+    #: Receipt-once: if the message already has a receipted record, that record is the answer.
+    once: bool = False
     done: bool = False
     record: EvidenceRecord | None = None
     error: BaseException | None = None
@@ -113,14 +115,26 @@ class EvidenceLog(ABC):
 
     def append(self, exchange: Exchange) -> EvidenceRecord:
         """Append one exchange and return the stored record once it is committed (durable per the
-        backend's settings; safe across threads and processes).
+        backend's settings; safe across threads and processes)."""
+        return self._enqueue(_PendingAppend(exchange.checked()))
+
+    def append_receipt(self, exchange: Exchange) -> EvidenceRecord:
+        """Append a receipted exchange unless its message already has one: one receipt per ``(sender,
+        message id)``. Returns the record in force: this exchange's, or the one recorded before it
+        (checked in the same transaction as the append, so two gateways racing on one message
+        cannot both record a receipt)."""
+        if exchange.receipt is None:
+            raise InvalidEntry("append_receipt takes an exchange with a receipt")
+        return self._enqueue(_PendingAppend(exchange.checked(), once=True))
+
+    def _enqueue(self, pending: _PendingAppend) -> EvidenceRecord:
+        """Commit ``pending`` with whatever group is waiting.
 
         Group commit: appends that arrive while another thread is committing queue up, and the next
         thread to take the write lock commits all of them in one transaction (one fsync or round
         trip for the group). Every caller still returns only after its own record is committed; if
         the group's transaction fails, nothing of it is written and every caller gets the error.
         """
-        pending = _PendingAppend(exchange.checked())
         with self._queue_lock:
             self._queue.append(pending)
         with self._lock:
@@ -128,7 +142,7 @@ class EvidenceLog(ABC):
                 with self._queue_lock:
                     group, self._queue = self._queue, []
                 try:
-                    records = self._append_batch([p.exchange for p in group])
+                    records = self._append_batch(group)
                 except BaseException as exc:
                     for member in group:
                         member.error, member.done = exc, True
@@ -141,19 +155,56 @@ class EvidenceLog(ABC):
         return pending.record
 
     @abstractmethod
-    def _append_batch(self, exchanges: list[Exchange]) -> list[EvidenceRecord]:
-        """Seal and insert ``exchanges`` as consecutive records in one transaction; all or nothing."""
+    def _append_batch(self, group: list[_PendingAppend]) -> list[EvidenceRecord]:
+        """Seal and insert the group's exchanges as consecutive records in one transaction (all or
+        nothing); return each member's record in force (see :meth:`_seal_batch`)."""
 
-    def _seal_batch(self, exchanges: list[Exchange], head: tuple[int, str] | None) -> list[EvidenceRecord]:
-        """Seal ``exchanges`` as the records after ``head`` (``None``: the log is empty)."""
+    def _seal_batch(self, group: list[_PendingAppend], head: tuple[int, str] | None,
+                    recorded: Callable[[str, str], EvidenceRecord | None]
+                    ) -> tuple[list[EvidenceRecord], list[EvidenceRecord]]:
+        """Seal the group's exchanges as the records after ``head`` (``None``: the log is empty).
+
+        Returns ``(answers, new)``: each member's record in force, and the records to insert. A
+        receipt-once member whose message already has a receipted record (``recorded(sender,
+        message_id)``, read in the append's transaction, or an earlier member of the group) gets
+        that record and adds nothing.
+        """
         seq, prev = head if head is not None else (0, GENESIS_PREV_HASH)
-        records = []
-        for exchange in exchanges:
+        answers: list[EvidenceRecord] = []
+        new: list[EvidenceRecord] = []
+        receipted: dict[tuple[str, str], EvidenceRecord] = {}
+        for member in group:
+            exchange = member.exchange
+            key = (exchange.sender, exchange.message_id)
+            if member.once:
+                existing = receipted.get(key) or recorded(*key)
+                if existing is not None:
+                    answers.append(existing)
+                    continue
             seq += 1
             record = self.seal(exchange, seq, prev)
-            records.append(record)
+            if record.receipt is not None:
+                receipted.setdefault(key, record)
+            answers.append(record)
+            new.append(record)
             prev = record.hash
-        return records
+        return answers, new
+
+    def _receipt_sql(self) -> str:
+        """SQL (with the backend's placeholders) of a message's first receipted record."""
+        p = self._placeholder
+        return (f"SELECT {', '.join(COLUMNS)} FROM {self._table} WHERE sender = {p} AND message_id = {p} "
+                f"AND receipt IS NOT NULL ORDER BY seq LIMIT 1")
+
+    def find_receipt(self, sender: str, message_id: str) -> EvidenceRecord | None:
+        """The message's receipted record (the first, and with :meth:`append_receipt` the only one)."""
+        rows = self._query(self._receipt_sql(), (sender, message_id))
+        return record_from_row(rows[0], orjson.loads) if rows else None
+
+    @abstractmethod
+    def probe(self) -> None:
+        """Check the log can be written now (a write in a transaction that is rolled back), reopening
+        a connection that failed; :class:`EvidenceStoreUnavailable` if not."""
 
     # The reads are the same SQL on every backend; only the parameter placeholder differs.
     _table: str

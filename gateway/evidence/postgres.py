@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import orjson
 import psycopg
 
 from gateway.evidence.errors import EvidenceStoreUnavailable
 from gateway.evidence.jcs import jcs_bytes
-from gateway.evidence.log import COLUMNS, EvidenceLog, check_table_name, record_to_row
-from gateway.evidence.record import EvidenceRecord, Exchange
+from gateway.evidence.log import COLUMNS, EvidenceLog, _PendingAppend, check_table_name, record_from_row, record_to_row
+from gateway.evidence.record import EvidenceRecord
 from gateway.evidence.signing import Signer
 
 
@@ -79,7 +80,7 @@ class PostgresEvidenceLog(EvidenceLog):
             raise EvidenceStoreUnavailable(f"cannot prepare the PostgreSQL evidence table {t}: {exc}"
                                            ) from exc
 
-    def _append_batch(self, exchanges: list[Exchange]) -> list[EvidenceRecord]:
+    def _append_batch(self, group: list[_PendingAppend]) -> list[EvidenceRecord]:
         t = self._table
         try:
             conn = self._connection()
@@ -88,17 +89,34 @@ class PostgresEvidenceLog(EvidenceLog):
             with conn.pipeline(), conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
                 row = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
-                records = self._seal_batch(exchanges, (int(row[0]), str(row[1])) if row else None)
-                with conn.cursor() as cursor:
-                    cursor.executemany(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
-                                       f"VALUES ({', '.join(['%s'] * len(COLUMNS))})",
-                                       [record_to_row(r) for r in records])
+
+                def recorded(sender: str, message_id: str) -> EvidenceRecord | None:
+                    found = conn.execute(self._receipt_sql(), (sender, message_id)).fetchone()
+                    return record_from_row(found, orjson.loads) if found else None
+
+                answers, new = self._seal_batch(group, (int(row[0]), str(row[1])) if row else None, recorded)
+                if new:
+                    with conn.cursor() as cursor:
+                        cursor.executemany(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
+                                           f"VALUES ({', '.join(['%s'] * len(COLUMNS))})",
+                                           [record_to_row(r) for r in new])
                 self._remember_key(conn)
         except psycopg.Error as exc:
             raise EvidenceStoreUnavailable(f"the PostgreSQL evidence log refused the append: {exc}") from exc
         if self._signer is not None:
             self._known_kids.add(self._signer.kid)
-        return records
+        return answers
+
+    def probe(self) -> None:
+        try:
+            with self._lock:
+                conn = self._connection()
+                with conn.transaction(force_rollback=True):
+                    conn.execute("SET TRANSACTION READ WRITE")
+                    conn.execute(f"INSERT INTO {self._table}_keys (kid, jwk) VALUES ('~probe', '{{}}') "
+                                 "ON CONFLICT DO NOTHING")
+        except psycopg.Error as exc:
+            raise EvidenceStoreUnavailable(f"the PostgreSQL evidence log cannot be written: {exc}") from exc
 
     def _remember_key(self, conn: psycopg.Connection[Any]) -> None:
         assert self._signer is not None

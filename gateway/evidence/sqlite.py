@@ -3,20 +3,35 @@
 Appends run in ``BEGIN IMMEDIATE`` transactions, so threads and processes sharing the file
 serialize on SQLite's write lock: each reads the head, seals the next record and inserts it
 before anyone else may. Triggers refuse UPDATE and DELETE on the record table.
+
+A write that fails (disk full, file made read-only, I/O error) closes the connection; the next
+operation opens a new one, so the log works again as soon as the file does, without a restart.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from gateway.evidence.errors import EvidenceConfigError, EvidenceStoreUnavailable
 from gateway.evidence.jcs import jcs_bytes
-from gateway.evidence.log import COLUMNS, EvidenceLog, check_table_name, record_to_row
-from gateway.evidence.record import EvidenceRecord, Exchange
+from gateway.evidence.log import COLUMNS, EvidenceLog, _PendingAppend, check_table_name, record_from_row, record_to_row
+from gateway.evidence.record import EvidenceRecord
 from gateway.evidence.signing import Signer
 from gateway.sqlite_writes import begin_immediate
+
+
+def rollback_quietly(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already (a full disk or an I/O error ends it
+    itself; a second ROLLBACK would replace the real error with ``no transaction is active``)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 class SqliteEvidenceLog(EvidenceLog):
@@ -26,23 +41,45 @@ class SqliteEvidenceLog(EvidenceLog):
         self._table = check_table_name(table)
         if synchronous.lower() not in ("full", "normal", "extra"):
             raise EvidenceConfigError(f"synchronous={synchronous!r}: use full, extra or normal")
+        self._synchronous = synchronous.upper()
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         if not create and not self.path.is_file():
             raise EvidenceConfigError(f"no evidence log at {self.path}", code="EVIDENCE.NOT_FOUND")
+        self._conn: sqlite3.Connection | None = None
         try:
-            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
-            self._create()
-            self._conn.execute("PRAGMA busy_timeout=0")  # appends wait in begin_immediate instead
+            conn = self._open()
+            self._create(conn)
         except sqlite3.Error as exc:
+            self._discard()
             raise EvidenceStoreUnavailable(f"cannot open the SQLite evidence log {self.path}: {exc}"
                                            ) from exc
 
-    def _create(self) -> None:
+    def _open(self) -> sqlite3.Connection:
+        """The connection, opened now if the last one failed (or was never opened)."""
+        if self._conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(f"PRAGMA synchronous={self._synchronous}")
+                conn.execute("PRAGMA busy_timeout=0")  # appends wait in begin_immediate instead
+            except sqlite3.Error:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def _discard(self) -> None:
+        """Close a connection that failed; the next operation opens a new one."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    def _create(self, conn: sqlite3.Connection) -> None:
         t = self._table
-        self._conn.executescript(f"""
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.executescript(f"""
             BEGIN IMMEDIATE;
             CREATE TABLE IF NOT EXISTS {t} (
                 seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, kind TEXT NOT NULL, sender TEXT NOT NULL,
@@ -51,32 +88,47 @@ class SqliteEvidenceLog(EvidenceLog):
                 signature TEXT NOT NULL, v INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS {t}_message ON {t} (sender, message_id);
             CREATE TABLE IF NOT EXISTS {t}_keys (kid TEXT PRIMARY KEY, jwk TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS {t}_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL);
             CREATE TRIGGER IF NOT EXISTS {t}_no_update BEFORE UPDATE ON {t}
                 BEGIN SELECT RAISE(ABORT, 'the evidence log is append-only: UPDATE refused'); END;
             CREATE TRIGGER IF NOT EXISTS {t}_no_delete BEFORE DELETE ON {t}
                 BEGIN SELECT RAISE(ABORT, 'the evidence log is append-only: DELETE refused'); END;
             COMMIT;
         """)
+        conn.execute("PRAGMA busy_timeout=0")
 
-    def _append_batch(self, exchanges: list[Exchange]) -> list[EvidenceRecord]:
-        conn, t = self._conn, self._table
+    def _append_batch(self, group: list[_PendingAppend]) -> list[EvidenceRecord]:
         try:
+            return self._append_once(group)
+        except EvidenceStoreUnavailable:  # perhaps a connection opened while the file was read-only
+            return self._append_once(group)
+
+    def _append_once(self, group: list[_PendingAppend]) -> list[EvidenceRecord]:
+        t = self._table
+        try:
+            conn = self._open()
             begin_immediate(conn)
             try:
                 row = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
-                records = self._seal_batch(exchanges, (int(row[0]), str(row[1])) if row else None)
+
+                def recorded(sender: str, message_id: str) -> EvidenceRecord | None:
+                    found = conn.execute(self._receipt_sql(), (sender, message_id)).fetchone()
+                    return record_from_row(found, orjson.loads) if found else None
+
+                answers, new = self._seal_batch(group, (int(row[0]), str(row[1])) if row else None, recorded)
                 conn.executemany(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
-                                 f"VALUES ({', '.join('?' * len(COLUMNS))})", map(record_to_row, records))
+                                 f"VALUES ({', '.join('?' * len(COLUMNS))})", map(record_to_row, new))
                 self._remember_key(conn)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                rollback_quietly(conn)
                 raise
         except sqlite3.Error as exc:
+            self._discard()
             raise EvidenceStoreUnavailable(f"the SQLite evidence log refused the append: {exc}") from exc
         if self._signer is not None:
             self._known_kids.add(self._signer.kid)
-        return records
+        return answers
 
     def _remember_key(self, conn: sqlite3.Connection) -> None:
         assert self._signer is not None
@@ -85,12 +137,37 @@ class SqliteEvidenceLog(EvidenceLog):
             jwk = jcs_bytes(self._signer.public_jwk()).decode("utf-8")
             conn.execute(f"INSERT OR IGNORE INTO {self._table}_keys (kid, jwk) VALUES (?, ?)", (kid, jwk))
 
+    def probe(self) -> None:
+        """Commit a write to the probe table (one row, replaced): it goes through the same file, WAL and
+        fsync as an append, so a full disk or a read-only file fails it (tried twice, like an append:
+        the second time on a new connection)."""
+        with self._lock:
+            try:
+                self._probe_once()
+            except EvidenceStoreUnavailable:
+                self._probe_once()
+
+    def _probe_once(self) -> None:
+        try:
+            conn = self._open()
+            begin_immediate(conn, timeout=5.0)
+            try:
+                conn.execute(f"INSERT OR REPLACE INTO {self._table}_probe (id, at) VALUES (1, ?)",
+                             (time.time(),))
+                conn.execute("COMMIT")
+            except BaseException:
+                rollback_quietly(conn)
+                raise
+        except sqlite3.Error as exc:
+            self._discard()
+            raise EvidenceStoreUnavailable(f"the SQLite evidence log cannot be written: {exc}") from exc
+
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         try:
             with self._lock:
-                return self._conn.execute(sql, params).fetchall()
+                return self._open().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise EvidenceStoreUnavailable(f"cannot read the SQLite evidence log: {exc}") from exc
 
     def close(self) -> None:
-        self._conn.close()
+        self._discard()

@@ -3,6 +3,7 @@ every claim runs in a ``BEGIN IMMEDIATE`` transaction)."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sqlite3
 import threading
@@ -44,35 +45,62 @@ class SqliteIdempotencyStore(IdempotencyStore):
             raise InvalidClaim(f"synchronous={synchronous!r}: use full, extra or normal",
                                code="IDEMPOTENCY.CONFIGURATION")
         self._t = table
+        self._path = Path(path)
+        self._synchronous = synchronous.upper()
         self._clock = clock
         self._lock = threading.Lock()
         self._next_purge = 0.0
+        self._conn: sqlite3.Connection | None = None
         try:
-            self._conn = sqlite3.connect(Path(path), timeout=30, isolation_level=None,
-                                         check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
-            self._conn.execute(f"""CREATE TABLE IF NOT EXISTS {table} (
+            conn = self._open()
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute(f"""CREATE TABLE IF NOT EXISTS {table} (
                 sender TEXT NOT NULL, message_id TEXT NOT NULL, digest TEXT NOT NULL, state TEXT NOT NULL,
                 token TEXT NOT NULL, receipt BLOB, expires_at REAL NOT NULL,
                 PRIMARY KEY (sender, message_id)) WITHOUT ROWID""")
-            self._conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_expiry ON {table} (expires_at)")
-            self._conn.execute("PRAGMA busy_timeout=0")  # writers wait in begin_immediate instead
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_expiry ON {table} (expires_at)")
+            conn.execute("PRAGMA busy_timeout=0")
         except sqlite3.Error as exc:
+            self._discard()
             raise IdempotencyStoreUnavailable(f"cannot open the SQLite idempotency store {path}: {exc}"
                                               ) from exc
+
+    def _open(self) -> sqlite3.Connection:
+        """The connection, opened now if the last one failed: a store whose file was full or
+        read-only works again as soon as the file does, without a restart."""
+        if self._conn is None:
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(f"PRAGMA synchronous={self._synchronous}")
+                conn.execute("PRAGMA busy_timeout=0")  # writers wait in begin_immediate instead
+            except sqlite3.Error:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def _discard(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
 
     def _write(self, work: Callable[[sqlite3.Connection, float], T]) -> T:
         with self._lock:
             try:
-                begin_immediate(self._conn)
+                conn = self._open()
+                begin_immediate(conn)
                 try:
-                    result = work(self._conn, self._clock())
-                    self._conn.execute("COMMIT")
+                    result = work(conn, self._clock())
+                    conn.execute("COMMIT")
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    if conn.in_transaction:  # SQLite ends the transaction itself on a full disk or I/O error
+                        with contextlib.suppress(sqlite3.Error):
+                            conn.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
+                self._discard()
                 raise IdempotencyStoreUnavailable(f"the SQLite idempotency store failed: {exc}") from exc
             return result
 
@@ -144,9 +172,11 @@ class SqliteIdempotencyStore(IdempotencyStore):
     def ping(self) -> None:
         with self._lock:
             try:
-                self._conn.execute("SELECT 1").fetchone()
+                self._open().execute("SELECT 1").fetchone()
             except sqlite3.Error as exc:
+                self._discard()
                 raise IdempotencyStoreUnavailable(f"the SQLite idempotency store failed: {exc}") from exc
 
     def close(self) -> None:
-        self._conn.close()
+        with self._lock:
+            self._discard()

@@ -53,7 +53,12 @@ class LeaseLost(IdempotencyError):
 
 
 class IdempotencyStoreUnavailable(IdempotencyError):
+    """The store cannot be reached or refused the operation (a retry may succeed: Retry-After)."""
+
     code = "IDEMPOTENCY.STORE_UNAVAILABLE"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int = 5) -> None:
+        super().__init__(message, code=code, retry_after=retry_after)
 
 
 class ClaimState(StrEnum):

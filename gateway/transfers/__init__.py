@@ -11,7 +11,9 @@ Module map::
     _translator.py   Translator: read in the sender's format, write (and validate) in the receiver's
     _signer.py       DetachedSigner: the gateway's signature over relayed messages and receipts
     delivery.py      deliver(): POST to the receiver, retries, the receiver's signed answer
-    _recorder.py     Recorder: receipts, the evidence log and the idempotency record
+    _recorder.py     Recorder: receipts, the evidence log (intent, one receipt per message) and the
+                     idempotency record
+    _health.py       StoreHealth: which store is failing, logged once per transition (/healthz)
     ratelimit.py     per-sender rate limits (memory or Redis)
     errors.py        the transfer path's errors; metrics.py  Prometheus metrics
 """

@@ -1,23 +1,33 @@
 """Receipts and the record of every exchange: the receipt a sender gets, sealed (signed) and put on
-record in the evidence log before the idempotency store hands it to retries."""
+record in the evidence log before the idempotency store hands it to retries.
+
+The evidence log, not the idempotency store, is where a receipt lives: it holds one receipt per
+``(sender, message id)`` (:meth:`EvidenceLog.append_receipt`), with the gateway's signature over it,
+so whatever happens to a claim (a store that lost it, a lease that expired, a complete that failed)
+the message's receipt is the one on record, byte for byte. Before delivering, the recorder puts the
+intent on record (``outcome: delivering``): the delivery is on record even if the gateway dies
+during it, and an evidence log that cannot be written refuses the message before anything is
+delivered.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from gateway.digests import sha256_b64, sha256_hex
 from gateway.evidence.log import EvidenceLog
-from gateway.evidence.record import Exchange, utc_timestamp
-from gateway.idempotency.store import Claim, IdempotencyStore
+from gateway.evidence.record import EvidenceRecord, Exchange, utc_timestamp
+from gateway.idempotency.store import Claim, IdempotencyConflict, IdempotencyError, IdempotencyStore
 from gateway.protocol import MessageKind
+from gateway.transfers._health import EVIDENCE, IDEMPOTENCY, StoreHealth
 from gateway.transfers._plan import Plan
 from gateway.transfers._signer import RECEIPT_TYP, DetachedSigner
 from gateway.transfers.delivery import Answer
-from gateway.transfers.errors import UpstreamError
 from gateway.trust.directory import Participant
 from standards.errors import CarbonlinkError
 
@@ -25,6 +35,10 @@ log = logging.getLogger("carbonlink.transfers")
 
 #: A receipt lists at most this many validation warnings (``warnings_total`` counts them all).
 MAX_RECEIPT_WARNINGS = 50
+#: ``verdicts.outcome`` of the record written before a delivery.
+DELIVERING = "delivering"
+#: The ``verdicts`` member that keeps the gateway's signature over the receipt of a receipted record.
+RECEIPT_SIGNATURE = "receipt_signature"
 
 
 def _without_floats(value: Any) -> Any:
@@ -46,10 +60,12 @@ def receipt_bytes(doc: dict[str, Any]) -> bytes:
 class Recorder:
     """Writes receipts and keeps the evidence log and the idempotency store in step."""
 
-    def __init__(self, *, evidence: EvidenceLog, idempotency: IdempotencyStore, signer: DetachedSigner) -> None:
+    def __init__(self, *, evidence: EvidenceLog, idempotency: IdempotencyStore, signer: DetachedSigner,
+                 health: StoreHealth | None = None) -> None:
         self.evidence = evidence
         self.idempotency = idempotency
         self.signer = signer
+        self.health = health or StoreHealth()
 
     def receipt(self, sender: Participant, kind: MessageKind, message_id: str, body: bytes, inbound_digest: str,
                 plan: Plan, answer: Answer, received_at: str, delivered_at: str) -> dict[str, Any]:
@@ -79,22 +95,101 @@ class Recorder:
         body = receipt_bytes(receipt)
         return body, self.signer.sign(body, typ=RECEIPT_TYP)
 
-    def record(self, claim: Claim, exchange: Exchange, stored: dict[str, Any]) -> None:
-        """Evidence first, then the idempotency record: a receipt is only handed out once it is on record."""
+    def stored(self, record: EvidenceRecord) -> dict[str, Any]:
+        """What a retry of the message gets: the receipt on record and the signature made over it
+        when it was recorded (records written before the signature was kept are signed again)."""
+        assert record.receipt is not None
+        signature = record.verdicts.get(RECEIPT_SIGNATURE)
+        if not isinstance(signature, str):
+            signature = self.seal(record.receipt)[1]
+        return {"status": 200, "receipt": record.receipt, "signature": signature}
+
+    def recorded(self, sender: str, message_id: str, inbound_digest: str) -> dict[str, Any] | None:
+        """The receipt of the message on record, if it has one (it was delivered and receipted, even if
+        the idempotency store forgot it); :class:`IdempotencyConflict` if it was another body."""
+        with self.health.watch(EVIDENCE):
+            record = self.evidence.find_receipt(sender, message_id)
+        if record is None:
+            return None
+        if record.inbound_sha256 != inbound_digest:
+            raise IdempotencyConflict(f"message id {message_id!r} from {sender!r} was already used with a "
+                                      "different body; send a new message id for a new message")
+        return self.stored(record)
+
+    def delivering(self, sender: str, message_id: str, within: float) -> float | None:
+        """Seconds left of a delivery of the message still under way, by the evidence log: its latest
+        record is an intent made less than ``within`` seconds ago (by the record's time, so gateways
+        sharing a log need clocks in step). Catches a delivery whose claim the idempotency store lost."""
+        with self.health.watch(EVIDENCE):
+            records = self.evidence.find(sender, message_id)
+        if not records or records[-1].verdicts.get("outcome") != DELIVERING:
+            return None
+        started = datetime.strptime(records[-1].ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        left = within - (datetime.now(UTC) - started).total_seconds()
+        return left if left > 0 else None
+
+    def adopt(self, claim: Claim, stored: dict[str, Any]) -> None:
+        """Complete ``claim`` with the receipt already on record (a failure is logged: the receipt
+        stays the one on record, and the next retry finds it there again)."""
+        self._complete(claim, stored)
+
+    def intend(self, sender: Participant, kind: MessageKind, message_id: str, inbound_digest: str,
+               plan: Plan) -> None:
+        """Put the delivery about to be made on record; raises (nothing is delivered) if the log
+        cannot be written."""
+        with self.health.watch(EVIDENCE):
+            self.evidence.append(Exchange(
+                kind=kind.value, sender=sender.id, receiver=plan.receiver.id, message_id=message_id,
+                inbound_sha256=inbound_digest, outbound_sha256=sha256_hex(plan.outbound_body), receipt=None,
+                verdicts={"outcome": DELIVERING}))
+
+    def record(self, claim: Claim, exchange: Exchange, stored: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Put the receipt on record, then complete the claim with it; return the receipt in force and
+        whether it is an earlier one (another request recorded this message's receipt first).
+
+        A receipt is only handed out once it is on record. If the claim cannot be completed after
+        that (the idempotency store failed, the lease was taken over), the receipt is still handed
+        out: it is the message's receipt, and retries find it in the evidence log.
+        """
         try:
-            self.evidence.append(exchange)
-            self.idempotency.complete(claim, stored)
+            with self.health.watch(EVIDENCE):
+                record = self.evidence.append_receipt(exchange)
         except BaseException:
-            self.idempotency.release(claim)
+            self.release(claim)
             raise
+        earlier = record.receipt != exchange.receipt
+        in_force = self.stored(record) if earlier else stored
+        self._complete(claim, in_force)
+        return in_force, earlier
+
+    def _complete(self, claim: Claim, stored: dict[str, Any]) -> None:
+        try:
+            with self.health.watch(IDEMPOTENCY):
+                self.idempotency.complete(claim, stored)
+        except IdempotencyError as exc:
+            log.warning("receipt on record but the idempotency claim was not completed (%s); retries are "
+                        "answered from the evidence log", exc.code,
+                        extra={"message_id": claim.message_id, "sender": claim.sender, "code": exc.code})
+
+    def release(self, claim: Claim) -> None:
+        """Give the claim up after a delivery that did not happen (or is not acknowledged); a store
+        that cannot release it lets it expire after its lease."""
+        try:
+            with self.health.watch(IDEMPOTENCY):
+                self.idempotency.release(claim)
+        except IdempotencyError as exc:
+            log.warning("the idempotency claim was not released (%s); it expires after its lease", exc.code,
+                        extra={"message_id": claim.message_id, "sender": claim.sender, "code": exc.code})
 
     def record_fault(self, sender: Participant, receiver_id: str | None, kind: MessageKind, message_id: str,
-                     inbound_digest: str, exc: UpstreamError) -> None:
+                     inbound_digest: str, exc: CarbonlinkError) -> None:
         """A delivery that failed, on record (no receipt); a failure to record it is logged, not raised."""
         try:
             self.evidence.append(Exchange(
                 kind=kind.value, sender=sender.id, receiver=receiver_id or "-",
                 message_id=message_id, inbound_sha256=inbound_digest, outbound_sha256=None, receipt=None,
                 verdicts={"outcome": "fault", "code": exc.code, "detail": exc.message[:500]}))
-        except CarbonlinkError:
-            log.exception("could not record a delivery fault in the evidence log")
+        except CarbonlinkError as exc:
+            if exc.code == "EVIDENCE.STORE_UNAVAILABLE":
+                self.health.failed(EVIDENCE, exc)
+            log.warning("could not record a delivery fault in the evidence log (%s): %s", exc.code, exc.message)

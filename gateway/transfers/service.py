@@ -20,10 +20,11 @@ import httpx
 
 from gateway.digests import sha256_hex
 from gateway.evidence.record import Exchange, utc_timestamp
-from gateway.idempotency.store import ClaimState, IdempotencyStore
+from gateway.idempotency.store import Claim, ClaimState, IdempotencyStore
 from gateway.protocol import MESSAGE_ID, MESSAGE_ID_HEADER, MESSAGE_ID_RULE, MessageKind
+from gateway.transfers._health import IDEMPOTENCY, StoreHealth
 from gateway.transfers._plan import DocumentPlanner, NoticePlanner, Plan
-from gateway.transfers._recorder import Recorder, receipt_bytes
+from gateway.transfers._recorder import RECEIPT_SIGNATURE, Recorder, receipt_bytes
 from gateway.transfers._signer import DetachedSigner
 from gateway.transfers._translator import CANONICAL_CONTENT_TYPE, MEDIA_TYPES, Translator
 from gateway.transfers.delivery import Answer, deliver
@@ -73,6 +74,11 @@ class TransferService:
         self.outbound = outbound
         self.http = http or httpx.Client(follow_redirects=False, limits=OUTBOUND_LIMITS)
 
+    @property
+    def health(self) -> StoreHealth:
+        """Which of the transfer path's stores are failing (shown by ``/healthz``)."""
+        return self.recorder.health
+
     def close(self) -> None:
         """Close the outbound client and the stores."""
         self.http.close()
@@ -92,22 +98,20 @@ class TransferService:
         if not MESSAGE_ID.match(message_id or ""):
             raise MessageIdInvalid(f"{MESSAGE_ID_HEADER} must be {MESSAGE_ID_RULE} starting with a letter or digit")
         inbound_digest = sha256_hex(body)
-        claim = self.idempotency.claim(sender.id, message_id, inbound_digest).raise_unless_new()
-        if claim.state is ClaimState.DONE:
-            assert claim.receipt is not None
-            METRICS.replays.labels(sender.id, kind.value).inc()
-            log.info("replayed receipt", extra={"message_id": message_id, "sender": sender.id, "kind": kind.value})
-            stored = claim.receipt
-            return Outcome(int(stored["status"]), receipt_bytes(stored["receipt"]), str(stored["signature"]),
-                           replayed=True, receipt=stored["receipt"])
+        claim = self._claim(sender, kind, message_id, inbound_digest)
+        if not isinstance(claim, Claim):
+            return claim
         plan: Plan | None = None
+        intended = False
         try:
             plan = self.plan(sender, kind, body, content_type, receiver_hint)
+            self.recorder.intend(sender, kind, message_id, inbound_digest, plan)
+            intended = True
             delivered_at = utc_timestamp()
             answer = self._deliver(sender, kind, message_id, plan)
         except UpstreamError as exc:
             receiver_id = plan.receiver.id if plan else None
-            self.idempotency.release(claim)
+            self.recorder.release(claim)
             self.recorder.record_fault(sender, receiver_id, kind, message_id, inbound_digest, exc)
             METRICS.faults.labels(receiver_id or "-", kind.value, exc.code).inc()
             log.warning("delivery failed", extra={"message_id": message_id, "sender": sender.id, "kind": kind.value,
@@ -115,13 +119,16 @@ class TransferService:
                                                   "detail": exc.message})
             raise
         except CarbonlinkError as exc:
-            self.idempotency.release(claim)
+            self.recorder.release(claim)
+            if intended:  # the intent on record is closed, so it holds no retry back
+                self.recorder.record_fault(sender, plan.receiver.id if plan else None, kind, message_id,
+                                           inbound_digest, exc)
             METRICS.rejections.labels(sender.id, kind.value, exc.code).inc()
             log.info("refused", extra={"message_id": message_id, "sender": sender.id, "kind": kind.value,
                                        "code": exc.code, "detail": exc.message})
             raise
         except BaseException:
-            self.idempotency.release(claim)
+            self.recorder.release(claim)
             raise
         receiver = plan.receiver
         receipt = self.recorder.receipt(sender, kind, message_id, body, inbound_digest, plan, answer,
@@ -133,13 +140,65 @@ class TransferService:
             inbound_sha256=inbound_digest, outbound_sha256=receipt["outbound"]["sha256"], receipt=receipt,
             verdicts={"outcome": receipt["outcome"], "receiver_status": answer.status,
                       "receiver_code": answer.document.get("code"), "warnings": len(plan.findings),
-                      "losses": len(plan.losses)})
-        self.recorder.record(claim, exchange, {"status": status, "receipt": receipt, "signature": receipt_signature})
+                      "losses": len(plan.losses), RECEIPT_SIGNATURE: receipt_signature})
+        stored, earlier = self.recorder.record(claim, exchange, {"status": status, "receipt": receipt,
+                                                                 "signature": receipt_signature})
+        if earlier:  # another request recorded this message's receipt first: that one is the receipt
+            return self._replay(sender, kind, message_id, stored)
         METRICS.messages.labels(receiver.id, kind.value, receipt["outcome"]).inc()
         METRICS.latency.labels(receiver.id, kind.value).observe(time.perf_counter() - started)
         log.info("relayed", extra={"message_id": message_id, "sender": sender.id, "receiver": receiver.id,
                                    "kind": kind.value, "outcome": receipt["outcome"]})
         return Outcome(status, receipt_body, receipt_signature, receipt=receipt)
+
+    def _claim(self, sender: Participant, kind: MessageKind, message_id: str, inbound_digest: str
+               ) -> Claim | Outcome:
+        """A NEW claim on the message, or the outcome of a message already receipted.
+
+        The idempotency store answers first; a message it does not know as done (a claim it lost, one
+        whose lease expired, one still held by a request whose store failed after recording) is looked
+        up in the evidence log, whose receipt is the message's receipt.
+        """
+        with self.health.watch(IDEMPOTENCY):
+            claim = self.idempotency.claim(sender.id, message_id, inbound_digest)
+        if claim.state is ClaimState.DONE:
+            assert claim.receipt is not None
+            return self._replay(sender, kind, message_id, claim.receipt)
+        if claim.state is ClaimState.CONFLICT:
+            claim.raise_unless_new()
+        try:
+            stored = self.recorder.recorded(sender.id, message_id, inbound_digest)
+        except BaseException:
+            if claim.state is ClaimState.NEW:
+                self.recorder.release(claim)
+            raise
+        if stored is None:
+            claim.raise_unless_new()
+            return self._unless_delivering(claim)
+        if claim.state is ClaimState.NEW:
+            self.recorder.adopt(claim, stored)
+        return self._replay(sender, kind, message_id, stored)
+
+    def _unless_delivering(self, claim: Claim) -> Claim:
+        """``claim``, unless the evidence log shows a delivery of the message under way (the store lost
+        that delivery's claim, e.g. Redis restarted without persistence): then 409 IN_PROGRESS."""
+        try:
+            left = self.recorder.delivering(claim.sender, claim.message_id, self.idempotency.lease_seconds)
+        except BaseException:
+            self.recorder.release(claim)
+            raise
+        if left is None:
+            return claim
+        self.recorder.release(claim)
+        return Claim(ClaimState.IN_PROGRESS, claim.sender, claim.message_id, claim.body_sha256,
+                     retry_after=left).raise_unless_new()
+
+    def _replay(self, sender: Participant, kind: MessageKind, message_id: str, stored: dict[str, Any]) -> Outcome:
+        """The message's receipt, as first handed out (byte for byte, with its signature)."""
+        METRICS.replays.labels(sender.id, kind.value).inc()
+        log.info("replayed receipt", extra={"message_id": message_id, "sender": sender.id, "kind": kind.value})
+        return Outcome(int(stored["status"]), receipt_bytes(stored["receipt"]), str(stored["signature"]),
+                       replayed=True, receipt=stored["receipt"])
 
     def plan(self, sender: Participant, kind: MessageKind, body: bytes, content_type: str | None,
              receiver_hint: str | None) -> Plan:

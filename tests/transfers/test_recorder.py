@@ -1,0 +1,77 @@
+"""The recorder keeps a message's receipt in the evidence log: whatever the idempotency store does
+after that (fails, forgets the claim, loses the lease), every later answer is the receipt on record,
+byte for byte with its signature, and the message is not delivered again."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.evidence import Exchange, JwkSigner, open_log
+from gateway.idempotency import Claim, ClaimState, IdempotencyConflict, IdempotencyStoreUnavailable, open_store
+from gateway.idempotency.sqlite import SqliteIdempotencyStore
+from gateway.transfers import DetachedSigner, Recorder
+from gateway.transfers._recorder import RECEIPT_SIGNATURE, receipt_bytes
+from gateway.trust import development
+from gateway.trust.keys import SigningKeyRing
+
+DIGEST = "d" * 64
+
+
+class StoreThatFailsToComplete(SqliteIdempotencyStore):
+    """Claims work; completing a claim fails as a Redis killed mid-flight does."""
+
+    def complete(self, claim: Claim, receipt: Mapping[str, Any]) -> None:
+        raise IdempotencyStoreUnavailable("the idempotency store (Redis) is unavailable: connection refused")
+
+
+def _recorder(tmp_path: Path, store: Any) -> Recorder:
+    keyring = SigningKeyRing.from_document(development.keyring_document(), grace_seconds=0)
+    evidence = open_log(f"sqlite:///{tmp_path / 'evidence.db'}", signer=JwkSigner(keyring.current))
+    return Recorder(evidence=evidence, idempotency=store, signer=DetachedSigner(keyring, "https://gw.test"))
+
+
+def _exchange(recorder: Recorder, receipt_id: str) -> tuple[Exchange, dict[str, Any]]:
+    receipt = {"type": "carbonlink-receipt", "receipt_id": receipt_id, "message_id": "m-1", "outcome": "accepted",
+               "answered_at": f"2026-01-01T00:00:0{receipt_id[-1]}Z"}
+    _, signature = recorder.seal(receipt)
+    exchange = Exchange(kind="transfers", sender="gha", receiver="che", message_id="m-1", inbound_sha256=DIGEST,
+                        outbound_sha256=DIGEST, receipt=receipt,
+                        verdicts={"outcome": "accepted", RECEIPT_SIGNATURE: signature})
+    return exchange, {"status": 200, "receipt": receipt, "signature": signature}
+
+
+def test_a_receipt_on_record_answers_after_the_claim_could_not_complete(tmp_path: Path) -> None:
+    store = StoreThatFailsToComplete(tmp_path / "idem.db", lease_seconds=60)
+    recorder = _recorder(tmp_path, store)
+    claim = store.claim("gha", "m-1", DIGEST)
+    exchange, stored = _exchange(recorder, "A1")
+    in_force, earlier = recorder.record(claim, exchange, stored)
+    assert in_force == stored and not earlier
+    assert recorder.health.failing().keys() == {"idempotency_store"}
+    # the claim is still held (in progress), the store forgot nothing; a retry looks the message up
+    assert store.claim("gha", "m-1", DIGEST).state is ClaimState.IN_PROGRESS
+    again = recorder.recorded("gha", "m-1", DIGEST)
+    assert again is not None
+    assert receipt_bytes(again["receipt"]) == receipt_bytes(stored["receipt"])
+    assert again["signature"] == stored["signature"]
+    with pytest.raises(IdempotencyConflict):
+        recorder.recorded("gha", "m-1", "e" * 64)
+
+
+def test_a_second_delivery_of_a_message_gets_the_first_receipt(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'idem.db'}", lease_seconds=60)
+    recorder = _recorder(tmp_path, store)
+    first_claim = store.claim("gha", "m-1", DIGEST)
+    exchange_a, stored_a = _exchange(recorder, "A1")
+    # the store forgets the claim (a Redis restarted without persistence) and a retry claims it anew
+    store.release(first_claim)
+    second_claim = store.claim("gha", "m-1", DIGEST)
+    assert recorder.record(second_claim, exchange_a, stored_a) == (stored_a, False)
+    exchange_b, stored_b = _exchange(recorder, "B2")
+    in_force, earlier = recorder.record(first_claim, exchange_b, stored_b)
+    assert earlier and in_force["receipt"] == stored_a["receipt"] and in_force["signature"] == stored_a["signature"]
+    assert len([r for r in recorder.evidence.find("gha", "m-1") if r.receipt is not None]) == 1
