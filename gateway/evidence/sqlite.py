@@ -23,7 +23,7 @@ from gateway.evidence.jcs import jcs_bytes
 from gateway.evidence.log import COLUMNS, EvidenceLog, _PendingAppend, check_table_name, record_from_row, record_to_row
 from gateway.evidence.record import EvidenceRecord
 from gateway.evidence.signing import Signer
-from gateway.sqlite_writes import begin_immediate
+from gateway.sqlite_writes import ReopeningConnection, begin_immediate
 
 
 def rollback_quietly(conn: sqlite3.Connection) -> None:
@@ -46,7 +46,7 @@ class SqliteEvidenceLog(EvidenceLog):
         self.url = f"sqlite:///{self.path}"
         if not create and not self.path.is_file():
             raise EvidenceConfigError(f"no evidence log at {self.path}", code="EVIDENCE.NOT_FOUND")
-        self._conn: sqlite3.Connection | None = None
+        self._db = ReopeningConnection(self.path, synchronous=self._synchronous)
         try:
             conn = self._open()
             self._create(conn)
@@ -56,25 +56,10 @@ class SqliteEvidenceLog(EvidenceLog):
                                            ) from exc
 
     def _open(self) -> sqlite3.Connection:
-        """The connection, opened now if the last one failed (or was never opened)."""
-        if self._conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute(f"PRAGMA synchronous={self._synchronous}")
-                conn.execute("PRAGMA busy_timeout=0")  # appends wait in begin_immediate instead
-            except sqlite3.Error:
-                conn.close()
-                raise
-            self._conn = conn
-        return self._conn
+        return self._db.get()
 
     def _discard(self) -> None:
-        """Close a connection that failed; the next operation opens a new one."""
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
+        self._db.discard()
 
     def _create(self, conn: sqlite3.Connection) -> None:
         t = self._table

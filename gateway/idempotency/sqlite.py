@@ -25,7 +25,7 @@ from gateway.idempotency.store import (
     decode_receipt,
     encode_receipt,
 )
-from gateway.sqlite_writes import begin_immediate
+from gateway.sqlite_writes import ReopeningConnection, begin_immediate
 
 T = TypeVar("T")
 _PURGE_EVERY = 60.0
@@ -50,7 +50,7 @@ class SqliteIdempotencyStore(IdempotencyStore):
         self._clock = clock
         self._lock = threading.Lock()
         self._next_purge = 0.0
-        self._conn: sqlite3.Connection | None = None
+        self._db = ReopeningConnection(self._path, synchronous=self._synchronous)
         try:
             conn = self._open()
             conn.execute("PRAGMA busy_timeout=30000")
@@ -66,25 +66,10 @@ class SqliteIdempotencyStore(IdempotencyStore):
                                               ) from exc
 
     def _open(self) -> sqlite3.Connection:
-        """The connection, opened now if the last one failed: a store whose file was full or
-        read-only works again as soon as the file does, without a restart."""
-        if self._conn is None:
-            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute(f"PRAGMA synchronous={self._synchronous}")
-                conn.execute("PRAGMA busy_timeout=0")  # writers wait in begin_immediate instead
-            except sqlite3.Error:
-                conn.close()
-                raise
-            self._conn = conn
-        return self._conn
+        return self._db.get()
 
     def _discard(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
+        self._db.discard()
 
     def _write(self, work: Callable[[sqlite3.Connection, float], T]) -> T:
         with self._lock:
