@@ -160,13 +160,16 @@ def translate_command(
         "--xlsx-layout", metavar="LAYOUT",
         help="AEF workbook layout: carbonlink (one header row per sheet) or peer (the national-registry "
              "template: margins, T1 as label and value columns; docs/aef-media.md).")] = None,
+    lenient: Annotated[bool, typer.Option(
+        "--lenient/--strict", help="AEF input: read legacy data (numbers as text, aliases of controlled values) "
+        "with warnings; strict (the default) refuses it.")] = False,
 ) -> None:
     """Translate between formats through the canonical model; output is validated first."""
     if as_json and output is None:
         raise usage_error("--json prints the summary on stdout, where the output would go; name the output "
                           "with -o FILE")
     try:
-        catalog = _target_catalog(target, profile, accept_losses, xlsx_layout)
+        catalog = _configured_catalog(source, target, profile, accept_losses, xlsx_layout, lenient)
         src_medium = _medium(file, source_medium)
         if medium:
             dst_medium = Medium(medium.lower())
@@ -222,28 +225,31 @@ def _report_losses(losses: list[Loss], as_json: bool) -> None:
                   f"{' ...' if len(loss.records) > 10 else ''})", markup=False)
 
 
-def _target_catalog(target: str, profile: Path | None, accept_losses: bool, xlsx_layout: str | None,
-                    ) -> AdapterCatalog | None:
-    """The catalogue with the target codec configured by the command's options, or None for the default:
-    ``cadt-v1`` with the operator profile and accepting losses, ``aef`` with its workbook layout."""
+def _configured_catalog(source: str, target: str, profile: Path | None, accept_losses: bool,
+                        xlsx_layout: str | None, lenient: bool) -> AdapterCatalog | None:
+    """The catalogue with the source and target codecs configured by the command's options, or None for the
+    default: an ``aef`` source read leniently; a ``cadt-v1`` target with the operator profile and accepting
+    losses; an ``aef`` target with its workbook layout."""
     if profile is not None and target != "cadt-v1":
         raise usage_error(f"--profile applies to CAD Trust v1 output; it does not apply to --to {target}")
     if xlsx_layout is not None and target != "aef":
         raise usage_error(f"--xlsx-layout applies to AEF output; it does not apply to --to {target}")
-    base = default_catalog()
-    codec: RegistryAdapter
+    if lenient and source != "aef":
+        raise usage_error(f"--lenient applies to AEF input; it does not apply to --from {source}")
+    configured: dict[str, RegistryAdapter] = {}
     if target == "cadt-v1" and (profile is not None or accept_losses):
         from standards.cadt.codec import CadtV1Codec
         from standards.cadt.operator import load_operator_profile
         from standards.cadt.picklists import resolve
 
         operator = load_operator_profile(profile, resolve("v1")) if profile is not None else None
-        codec = CadtV1Codec(operator=operator, accept_losses=accept_losses)
-    elif target == "aef" and xlsx_layout is not None:
-        codec = AefCodec(xlsx_layout=xlsx_layout)
-    else:
+        configured[target] = CadtV1Codec(operator=operator, accept_losses=accept_losses)
+    if lenient or xlsx_layout is not None:
+        configured["aef"] = AefCodec(xlsx_layout=xlsx_layout or "carbonlink", lenient=lenient)
+    if not configured:
         return None
-    return AdapterCatalog(adapters={**base.adapters, target: codec}, distributions=dict(base.distributions))
+    base = default_catalog()
+    return AdapterCatalog(adapters={**base.adapters, **configured}, distributions=dict(base.distributions))
 
 
 def _report_failure(findings: list[Finding], message: str, as_json: bool, *, losses: list[Loss] | None = None,

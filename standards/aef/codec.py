@@ -71,23 +71,26 @@ class AefCodec(FormatCodec):
     media = (Medium.JSON, Medium.CSV, Medium.XLSX)
     rules = CATALOGUE
 
-    def __init__(self, *, xlsx_layout: str = "carbonlink") -> None:
+    def __init__(self, *, xlsx_layout: str = "carbonlink", lenient: bool = False) -> None:
+        """``xlsx_layout``: the workbook layout written (``carbonlink`` or ``peer``); ``lenient``: parse
+        legacy data as :meth:`validate` does with ``lenient`` (strict by default)."""
         from standards.aef.xlsxio import XLSX_LAYOUTS
 
         if xlsx_layout not in XLSX_LAYOUTS:
             raise InvalidValue(f"unknown AEF workbook layout {xlsx_layout!r} (one of {', '.join(XLSX_LAYOUTS)})")
         self.xlsx_layout = xlsx_layout
+        self.lenient = lenient
 
     def with_xlsx_layout(self, layout: str) -> AefCodec:
         """This codec writing workbooks in ``layout`` (``carbonlink`` or ``peer``)."""
-        return AefCodec(xlsx_layout=layout)
+        return AefCodec(xlsx_layout=layout, lenient=self.lenient)
 
     def parse(self, data: bytes, *, medium: Medium) -> ParseResult:
         self.check_medium(medium)
         return self.parse_tables(read_tables(data, medium))
 
     def parse_tables(self, tables: AefTables) -> ParseResult:
-        findings, typed = validate_tables(tables)
+        findings, typed = validate_tables(tables, lenient=self.lenient)
         result = ParseResult(CanonicalDocument(), findings)
         if result.valid:
             result.document = tables_to_document(typed)

@@ -123,3 +123,20 @@ def test_the_workbook_layout_applies_to_aef_output_only(tmp_path: Path) -> None:
     done = run_cli("translate", str(FIXTURES / "verra" / "transactions.csv"), "--from", "verra", "--to", "canonical",
                    "--xlsx-layout", "peer", "-o", str(tmp_path / "x.json"))
     assert done.returncode == 2 and "--xlsx-layout applies to AEF output" in done.stderr
+
+
+def test_legacy_aef_translates_only_when_read_leniently(tmp_path: Path) -> None:
+    legacy = json.loads((ROOT / "standards" / "examples" / "aef-v2-report.json").read_bytes())
+    legacy["Actions"][0]["Metric"] = "tCO2e"  # an alias of the controlled value GHG
+    source = tmp_path / "legacy.json"
+    source.write_text(json.dumps(legacy), encoding="utf-8")
+    out = tmp_path / "out.json"
+    strict = run_cli("translate", str(source), "--from", "aef", "--to", "canonical", "-o", str(out))
+    assert strict.returncode == 1 and not out.exists()
+    lenient = run_cli("translate", str(source), "--from", "aef", "--to", "canonical", "--lenient", "-o", str(out))
+    assert lenient.returncode == 0, lenient.stderr
+    metrics = {action["metric"] for action in json.loads(out.read_bytes())["actions"]}
+    assert metrics == {"GHG"}  # the alias is read as the value it stands for
+    refused = run_cli("translate", str(FIXTURES / "verra" / "transactions.csv"), "--from", "verra", "--to",
+                      "canonical", "--lenient", "-o", str(tmp_path / "x.json"))
+    assert refused.returncode == 2 and "--lenient applies to AEF input" in refused.stderr
