@@ -69,9 +69,8 @@ def message_files(target: Target, suffixes: frozenset[str]) -> list[Path]:
         raise TargetUnusable(f"{target.text}: no such file or folder")
     found: list[Path] = []
     for child in sorted(path.iterdir()):
-        if child.is_file() and child.suffix.lower().lstrip(".") in suffixes:
-            found.append(child)
-        elif child.is_dir() and "csv" in suffixes and any(child.glob("*.csv")):
+        is_message = child.is_file() and child.suffix.lower().lstrip(".") in suffixes
+        if is_message or (child.is_dir() and "csv" in suffixes and any(child.glob("*.csv"))):
             found.append(child)
     if not found:
         raise TargetUnusable(f"{target.text}: the folder holds no message ({', '.join(sorted(suffixes))})")

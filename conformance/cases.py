@@ -23,7 +23,7 @@ from jsonschema import Draft202012Validator
 
 from conformance.errors import CaseFileInvalid
 
-__all__ = ["Case", "CaseRunner", "case_files", "case_schema", "lint_cases", "load_case_file", "CASES_ROOT"]
+__all__ = ["CASES_ROOT", "Case", "CaseRunner", "case_files", "case_schema", "lint_cases", "load_case_file"]
 
 #: Where the built-in kits keep their case files (one folder per kit).
 CASES_ROOT = Path(__file__).resolve().parent / "cases"

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from conformance._messages import Checked, message_suite
 from conformance._model import Clause
 from conformance.cases import CASES_ROOT

@@ -8,8 +8,8 @@ from pathlib import Path
 from conformance._results import RunResult
 from conformance.errors import ConformanceError
 from conformance.reports._html import html_report
-from conformance.reports._junit import junit_report
 from conformance.reports._json import json_report, result_schema
+from conformance.reports._junit import junit_report
 
 __all__ = ["FORMATS", "html_report", "json_report", "junit_report", "result_schema", "write_reports"]
 

@@ -37,4 +37,5 @@ def junit_report(run: RunResult) -> bytes:
                 ET.SubElement(case, "error", message=result.reason or "the suite failed").text = detail
             elif result.verdict in (Verdict.SKIP, Verdict.OMIT):
                 ET.SubElement(case, "skipped", message=f"{result.verdict.value}: {result.reason}")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return body + b"\n"

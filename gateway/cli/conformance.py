@@ -41,14 +41,14 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable outpu
 def list_command(as_json: JsonOption = False) -> None:
     """Every installed kit with its version and number of tests (and kits that failed to load)."""
     catalog = default_kits()
-    rows = [{"name": k.name, "version": k.version, "tests": sum(1 for _ in k.suite.tests()),
+    rows: list[dict[str, Any]] = [{"name": k.name, "version": k.version, "tests": sum(1 for _ in k.suite.tests()),
              "groups": len(k.suite.groups), "description": k.description} for k in catalog]
     if as_json:
         write_json({"kits": rows, "problems": [p.message for p in catalog.problems]}, indent=2)
     else:
         rendered = table([identifier("kit"), identifier("version"), text("tests"), text("description")])
         for row in rows:
-            rendered.add_row(row["name"], row["version"], str(row["tests"]), row["description"])
+            rendered.add_row(str(row["name"]), str(row["version"]), str(row["tests"]), str(row["description"]))
         print_table(rendered)
         for problem in catalog.problems:
             err.print(f"carbonlink: {problem.code}: {problem.message}", markup=False)
@@ -95,7 +95,8 @@ def _run_with_progress(kit: Kit, target: Target, deviations: list[Deviation]) ->
 
 
 def run_command(
-    kit: Annotated[str, typer.Option("--kit", metavar="NAME[@VERSION]", help="Kit from `carbonlink conformance list`.")],
+    kit: Annotated[str, typer.Option("--kit", metavar="NAME[@VERSION]",
+                                     help="Kit from `carbonlink conformance list`.")],
     target: Annotated[str, typer.Option("--target", metavar="PATH|URL", help="Files or folder (message kits).")],
     report: Annotated[Path, typer.Option("--report", metavar="DIR", help="Folder the reports are written into.")],
     formats: Annotated[str, typer.Option("--format", help="Comma-separated: json, junit, html.")] = "json,junit,html",
@@ -137,10 +138,12 @@ def _summarise(run: RunResult, devs: list[Deviation], written: list[Path]) -> in
         out.print(f"deviation no longer fails: {d['test']} ({d['subject'] or 'every subject'}); drop it from the file",
                   markup=False)
     surprising = unexpected(devs, run.blocking())
-    for result in surprising[:20]:
+    shown = [r for r in surprising if r.verdict.value != "skip"]
+    for result in shown[:20]:
         out.print(f"{result.verdict.value.upper():5} {result.test}  {result.subject}  {result.reason}", markup=False)
-    if len(surprising) > 20:
-        out.print(f"... and {len(surprising) - 20} more (see the reports)", markup=False)
+    hidden = len(surprising) - min(len(shown), 20)
+    if hidden:
+        out.print(f"... and {hidden} more failed or skipped required results (see the reports)", markup=False)
     out.print("reports: " + ", ".join(str(p) for p in written), markup=False)
     verdict = "PASSED" if run.passed else ("known deviations only" if not surprising else "NOT PASSED")
     out.print(verdict, markup=False)
