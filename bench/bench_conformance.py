@@ -26,9 +26,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_aef_validate import EXAMPLE_AUTH, PARTNER_AUTH, SUBMISSION, make_holdings, make_rows  # noqa: E402
+from bench_aef_validate import EXAMPLE_AUTH, PARTNER_AUTH, SUBMISSION, make_holdings, make_rows
 
-from conformance import Target, Verdict, default_kits, run_kit  # noqa: E402
+from conformance import Target, Verdict, default_kits, run_kit
 
 ROOT = Path(__file__).resolve().parents[1]
 

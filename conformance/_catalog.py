@@ -23,6 +23,7 @@ BUILTIN_KITS: tuple[tuple[str, str], ...] = (
     ("cadt-v1-messages", "conformance.kits.cadt_messages:v1_kit"),
     ("cadt-v2-messages", "conformance.kits.cadt_messages:v2_kit"),
     ("registry-exports", "conformance.kits.registry_exports:kit"),
+    ("registry-endpoint", "conformance.kits.registry_endpoint:kit"),
 )
 
 
