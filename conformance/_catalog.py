@@ -24,6 +24,7 @@ BUILTIN_KITS: tuple[tuple[str, str], ...] = (
     ("cadt-v2-messages", "conformance.kits.cadt_messages:v2_kit"),
     ("registry-exports", "conformance.kits.registry_exports:kit"),
     ("registry-endpoint", "conformance.kits.registry_endpoint:kit"),
+    ("gateway-peer", "conformance.kits.gateway_peer:kit"),
 )
 
 

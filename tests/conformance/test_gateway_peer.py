@@ -1,0 +1,141 @@
+"""``gateway-peer 2026.1`` against carbonlink's gateway (a real ``carbonlink serve`` process with sandbox
+registries, must pass well under 60 s) and against broken variants of it: a proxy in front of the
+gateway that breaks one behaviour each, failing exactly the test it should (later gates skipped)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from conformance import Target, Verdict, default_kits, run_kit
+from gateway.demo import Network, Registry
+from tests.support.processes import ThreadedServer
+
+pytestmark = pytest.mark.e2e  # a gateway and sandbox registries as processes
+
+GHA_HOLDS = "CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-1000000000-2023@treasury"
+Rewrite = Callable[[Request, bytes, dict[str, str]], tuple[bytes, dict[str, str]]]
+
+
+@pytest.fixture(scope="module")
+def net() -> Iterator[Network]:
+    with Network([Registry("gha", "GHA", "aef", holds=[GHA_HOLDS]), Registry("che", "CHE", "canonical")]) as network:
+        yield network
+
+
+class BrokenGateway(ThreadedServer):
+    """A proxy in front of the real gateway that changes requests or answers on the way."""
+
+    def __init__(self, upstream: str, *, request: Callable[[Request, dict[str, str]], dict[str, str]] | None = None,
+                 answer: Callable[[Request, httpx.Response], Response | None] | None = None) -> None:
+        async def forward(req: Request) -> Response:
+            headers = {k: v for k, v in req.headers.items() if k.lower() not in ("host", "content-length")}
+            if request is not None:
+                headers = request(req, headers)
+            async with httpx.AsyncClient(timeout=30) as client:
+                upstream_answer = await client.request(req.method, upstream + req.url.path, headers=headers,
+                                                       content=await req.body())
+            changed = answer(req, upstream_answer) if answer is not None else None
+            if changed is not None:
+                return changed
+            kept = {k: v for k, v in upstream_answer.headers.items()
+                    if k.lower() not in ("content-length", "content-encoding", "transfer-encoding")}
+            return Response(upstream_answer.content, upstream_answer.status_code, headers=kept)
+
+        app = Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST"])])
+        super().__init__(app)
+        self.start_serving()
+
+
+def _run(net: Network, url: str | None = None, **options: Any) -> dict[str, Verdict]:
+    target = Target(url or net.gateway_url, {"client_id": "gha", "key": str(net.root / "gha.key.json"),
+                                             "issuer": net.gateway_url, **options})
+    run = run_kit(default_kits().get("gateway-peer@2026.1"), target)
+    return {r.test: r.verdict for r in run.results}
+
+
+def _failed(verdicts: dict[str, Verdict]) -> set[str]:
+    """The failed tests; every other test before the failing gate passed, every later one was skipped."""
+    failed = {t for t, v in verdicts.items() if v in (Verdict.FAIL, Verdict.ERROR)}
+    if failed:
+        suite = default_kits().get("gateway-peer@2026.1").suite
+        gate_of = {test.id: index for index, group in enumerate(suite.groups) for test in group.tests}
+        failing_gate = min(gate_of[t] for t in failed)
+        for test, verdict in verdicts.items():
+            if test not in failed:
+                assert verdict is (Verdict.SKIP if gate_of[test] > failing_gate else Verdict.PASS), (test, verdict)
+    return failed
+
+
+def test_carbonlinks_gateway_passes_in_well_under_a_minute(net: Network) -> None:
+    started = time.perf_counter()
+    verdicts = _run(net)
+    assert _failed(verdicts) == set(), verdicts
+    assert len(verdicts) == 15 and set(verdicts.values()) == {Verdict.PASS}
+    assert time.perf_counter() - started < 60
+
+
+def test_a_gateway_whose_receipts_are_not_its_signature_fails_the_receipt_test(net: Network) -> None:
+    def resign(req: Request, answer: httpx.Response) -> Response | None:
+        if req.url.path != "/v1/transfers" or answer.status_code != 200:
+            return None
+        head, _, signature = answer.headers["carbonlink-signature"].partition("..")
+        forged = head + ".." + ("A" if signature[0] != "A" else "B") + signature[1:]
+        return Response(answer.content, 200, headers={"carbonlink-signature": forged,
+                                                      "content-type": "application/json"})
+    proxy = BrokenGateway(net.gateway_url, answer=resign)
+    try:
+        assert _failed(_run(net, proxy.url)) == {"GW.RECEIPT.SIGNED"}
+    finally:
+        proxy.stop_serving()
+
+
+def test_a_gateway_forgetting_message_ids_fails_the_idempotency_test(net: Network) -> None:
+    seen: set[str] = set()
+
+    def fresh(req: Request, headers: dict[str, str]) -> dict[str, str]:
+        mid = headers.get("carbonlink-message-id")
+        if mid is not None and req.url.path == "/v1/transfers" and "dpop" in headers:
+            headers["carbonlink-message-id"] = f"{mid}-{len(seen)}" if mid in seen else mid
+            seen.add(mid)
+        return headers
+    proxy = BrokenGateway(net.gateway_url, request=fresh)
+    try:
+        assert _failed(_run(net, proxy.url)) == {"GW.MESSAGE.IDEMPOTENT"}
+    finally:
+        proxy.stop_serving()
+
+
+def test_a_slow_gateway_fails_the_timing_test(net: Network) -> None:
+    def slow(req: Request, answer: httpx.Response) -> Response | None:
+        if req.url.path == "/v1/transfers":
+            time.sleep(0.4)  # blocks the proxy's loop: the answer is late
+        return None
+    proxy = BrokenGateway(net.gateway_url, answer=slow)
+    try:
+        assert _failed(_run(net, proxy.url, max_answer_seconds="0.35")) == {"GW.ANSWER.TIME"}
+    finally:
+        proxy.stop_serving()
+
+
+def test_wrong_discovery_metadata_skips_every_later_gate(net: Network) -> None:
+    def other_issuer(req: Request, answer: httpx.Response) -> Response | None:
+        if req.url.path == "/.well-known/oauth-authorization-server":
+            return Response(answer.content.replace(net.gateway_url.encode(), b"https://elsewhere.invalid"), 200,
+                            media_type="application/json")
+        return None
+    proxy = BrokenGateway(net.gateway_url, answer=other_issuer)
+    try:
+        verdicts = _run(net, proxy.url)
+        assert verdicts["GW.DISCOVERY"] is Verdict.FAIL
+        assert {v for t, v in verdicts.items() if t != "GW.DISCOVERY"} == {Verdict.SKIP}
+    finally:
+        proxy.stop_serving()
