@@ -45,3 +45,15 @@ class DeviationFileInvalid(ConformanceError):
     """An expected-deviation file is not readable or not of the documented shape."""
 
     code = "CONFORMANCE.DEVIATIONS_INVALID"
+
+
+class RunUnknown(ConformanceError):
+    """No conformance run of that id belongs to the caller (the gateway's runs route)."""
+
+    code = "CONFORMANCE.RUN_UNKNOWN"
+
+
+class KitNotServed(ConformanceError):
+    """The gateway does not run that kit itself (it needs files or the caller's private key)."""
+
+    code = "CONFORMANCE.KIT_NOT_SERVED"

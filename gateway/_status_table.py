@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from conformance.errors import ConformanceError, KitNotServed, RunUnknown, TargetUnusable, UnknownKit
 from gateway.evidence.errors import EvidenceError
 from gateway.idempotency.store import (
     ClaimInProgress,
@@ -156,4 +157,10 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     AlreadySettled: HttpAnswer(409),
     UnitsUnidentified: HttpAnswer(422),
     GatewayKeysUnavailable: HttpAnswer(503),
+    # conformance runs
+    ConformanceError: HttpAnswer(400),
+    UnknownKit: HttpAnswer(404),
+    RunUnknown: HttpAnswer(404),
+    KitNotServed: HttpAnswer(422),
+    TargetUnusable: HttpAnswer(422),
 }

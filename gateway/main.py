@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from adapters import default_catalog
 from gateway import errors
 from gateway.api.middleware import GuardMiddleware
-from gateway.api.routes import health, metrics, oauth, peers, transfers, wellknown
+from gateway.api.routes import conformance, health, metrics, oauth, peers, transfers, wellknown
 from gateway.api.services import ServiceSlot
 from gateway.settings import CarbonlinkSettings, Settings, TranslationSettings, get_settings
 from gateway.transfers import TransferService, build_service
@@ -105,7 +105,7 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     app.state.trust = trust
     app.state.transfers = transfer_slot
     errors.install(app)
-    for module in (oauth, wellknown, peers, health, transfers, metrics):
+    for module in (oauth, wellknown, peers, health, transfers, metrics, conformance):
         app.include_router(module.router)
     app.state.rate_limiter = _rate_limiter(transfer_settings)
     limit = transfer_settings.transfer_max_body_bytes

@@ -27,8 +27,16 @@ Rewrite = Callable[[Request, bytes, dict[str, str]], tuple[bytes, dict[str, str]
 
 @pytest.fixture(scope="module")
 def net() -> Iterator[Network]:
-    with Network([Registry("gha", "GHA", "aef", holds=[GHA_HOLDS]), Registry("che", "CHE", "canonical")]) as network:
+    registries = [Registry("gha", "GHA", "aef", holds=[GHA_HOLDS]), Registry("che", "CHE", "aef")]
+    with Network(registries) as network:
+        network.write_directory(_grant_conformance_scope)
         yield network
+
+
+def _grant_conformance_scope(directory: dict[str, Any]) -> None:
+    for participant in directory["participants"]:
+        if participant["id"] == "che":
+            participant["scopes"].append("conformance:run")
 
 
 class BrokenGateway(ThreadedServer):
@@ -139,3 +147,38 @@ def test_wrong_discovery_metadata_skips_every_later_gate(net: Network) -> None:
         assert {v for t, v in verdicts.items() if t != "GW.DISCOVERY"} == {Verdict.SKIP}
     finally:
         proxy.stop_serving()
+
+
+def test_the_gateway_runs_registry_endpoint_against_the_callers_own_endpoint(net: Network) -> None:
+    import json as _json
+
+    from jsonschema import Draft202012Validator
+
+    from conformance.reports import result_schema
+    from gateway.client import GatewayClient
+    from gateway.trust.keys import import_jwk
+
+    key = import_jwk(_json.loads((net.root / "che.key.json").read_text()), private=True, what="che key")
+    che = GatewayClient(net.gateway_url, "che", key, scope="messages:send conformance:run")
+    time.sleep(1.2)  # the gateway re-reads the directory with the new scope every 0.5 s
+    started = che.request("POST", "/v1/conformance/runs", content=b'{"kit": "registry-endpoint"}',
+                          headers={"Content-Type": "application/json"})
+    assert started.status_code == 202, started.text
+    location = started.headers["location"]
+    deadline = time.time() + 60
+    view = started.json()
+    while view["status"] == "running" and time.time() < deadline:
+        time.sleep(0.3)
+        view = che.request("GET", location).json()
+    assert view["status"] == "done", view
+    result = view["result"]
+    assert not list(Draft202012Validator(result_schema()).iter_errors(result))
+    assert result["passed"] is True, [r for r in result["results"] if r["verdict"] != "pass"]
+    assert result["target"] == net.registries["che"].base_url + "/messages"
+
+    refused = che.request("POST", "/v1/conformance/runs", content=b'{"kit": "aef-messages"}',
+                          headers={"Content-Type": "application/json"})
+    assert refused.status_code == 422 and refused.json()["code"] == "CONFORMANCE.KIT_NOT_SERVED"
+    key_gha = import_jwk(_json.loads((net.root / "gha.key.json").read_text()), private=True, what="gha key")
+    gha = GatewayClient(net.gateway_url, "gha", key_gha)
+    assert gha.request("GET", location).status_code == 403  # no conformance:run scope

@@ -4,7 +4,8 @@ Options (``--option KEY=VALUE``): ``registry_id`` (the registry's participant id
 default ``sandbox-registry``), ``audience`` (the ``aud`` its tokens carry; default the registry id),
 ``party`` (the registry's Party, the acquiring Party of the test transfers; default ``CHE``),
 ``gateway_keyring`` (the gateway keyring the registry trusts: ``development``, the default, or a keyring
-file), ``gateway_issuer`` (default ``http://127.0.0.1:8080``), ``jwks`` (the registry's JWKS URL; default
+file; a gateway running the kit passes its own keyring),
+``gateway_issuer`` (default ``http://127.0.0.1:8080``), ``jwks`` (the registry's JWKS URL; default
 ``<base>/.well-known/jwks.json``) and ``max_answer_seconds`` (default 2).
 """
 
@@ -73,7 +74,7 @@ class RegistryProbe:
         registry_id = str(options.get("registry_id", "sandbox-registry"))
         return cls(messages_url=target.text, registry_id=registry_id,
                    audience=str(options.get("audience", registry_id)), party=str(options.get("party", "CHE")),
-                   keyring=_keyring(str(options.get("gateway_keyring", "development"))),
+                   keyring=_keyring(options.get("gateway_keyring", "development")),
                    issuer=str(options.get("gateway_issuer", "http://127.0.0.1:8080")),
                    jwks_url=str(options.get("jwks", base + "/.well-known/jwks.json")),
                    max_answer_seconds=float(options.get("max_answer_seconds", 2.0)))
@@ -145,7 +146,11 @@ class RegistryProbe:
         return []
 
 
-def _keyring(spec: str) -> SigningKeyRing:
+def _keyring(spec: object) -> SigningKeyRing:
+    """``development``, a keyring file, or (a gateway running the kit itself) its own keyring."""
+    if isinstance(spec, SigningKeyRing):
+        return spec
+    spec = str(spec)
     if spec == "development":
         return SigningKeyRing.from_document(development.keyring_document(), grace_seconds=330)
     try:
