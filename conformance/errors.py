@@ -57,3 +57,9 @@ class KitNotServed(ConformanceError):
     """The gateway does not run that kit itself (it needs files or the caller's private key)."""
 
     code = "CONFORMANCE.KIT_NOT_SERVED"
+
+
+class CertificateRequired(ConformanceError):
+    """The gateway accepts this message kind only from senders holding valid certificates for given kits."""
+
+    code = "CONFORMANCE.CERTIFICATE_REQUIRED"

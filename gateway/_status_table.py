@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.errors import ConformanceError, KitNotServed, RunUnknown, TargetUnusable, UnknownKit
+from conformance.errors import (
+    CertificateRequired,
+    ConformanceError,
+    KitNotServed,
+    RunUnknown,
+    TargetUnusable,
+    UnknownKit,
+)
 from gateway.evidence.errors import EvidenceError
 from gateway.idempotency.store import (
     ClaimInProgress,
@@ -163,4 +170,5 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     RunUnknown: HttpAnswer(404),
     KitNotServed: HttpAnswer(422),
     TargetUnusable: HttpAnswer(422),
+    CertificateRequired: HttpAnswer(403),
 }

@@ -57,7 +57,7 @@ ENV_PREFIX = "CARBONLINK_"
 STANDARDS_DEFAULTS = standards.DEFAULT_OPTIONS
 ADAPTER_DEFAULTS = adapters.DEFAULT_OPTIONS
 #: The sections read from flat ``CARBONLINK_<FIELD>`` names.
-FLAT_SECTIONS = ("transfers", "translation", "cli")
+FLAT_SECTIONS = ("transfers", "translation", "cli", "conformance")
 
 #: The variables the settings are read from, when not the process environment (see ``from_environ``).
 _ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("carbonlink_settings_environ", default=None)
@@ -226,6 +226,19 @@ class CliSection(BaseModel):
                                                                        "`carbonlink sandbox serve`")
 
 
+class ConformanceSection(BaseModel):
+    """Certificates of the conformance suite the gateway asks of senders (env vars ``CARBONLINK_<NAME>``, flat;
+    docs/conformance.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    conformance_required_kits: dict[str, list[str]] = Field(
+        default_factory=dict, description="message kind -> conformance kits a sender needs a valid certificate "
+        'for (JSON, e.g. {"transfers": ["aef-messages", "registry-endpoint"]}); empty: none needed')
+    conformance_operator_keys: Path | None = Field(
+        None, description="the suite operator's public JWKS, which verifies the certificates the directory lists")
+
+
 def _is_structured(info: FieldInfo) -> bool:
     """Fields read as JSON from the environment (models and mappings), as pydantic-settings does."""
     annotation = info.annotation
@@ -292,7 +305,8 @@ class CarbonlinkSettings(BaseSettings):
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         sections = [FlatSectionSource(settings_cls, "transfers", TransferSettings),
                     FlatSectionSource(settings_cls, "translation", TranslationSettings),
-                    FlatSectionSource(settings_cls, "cli", CliSection)]
+                    FlatSectionSource(settings_cls, "cli", CliSection),
+                    FlatSectionSource(settings_cls, "conformance", ConformanceSection)]
         return (init_settings, MappingEnvSource(settings_cls), *sections, dotenv_settings, file_secret_settings)
 
     @classmethod
@@ -347,6 +361,7 @@ class CarbonlinkSettings(BaseSettings):
     transfers: TransferSettings = Field(default_factory=TransferSettings)
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
     cli: CliSection = Field(default_factory=CliSection)
+    conformance: ConformanceSection = Field(default_factory=ConformanceSection)
 
     @model_validator(mode="before")
     @classmethod

@@ -83,6 +83,9 @@ class Participant(BaseModel):
     )
     message_kinds: list[MessageKind] = []
     scopes: list[str] = []
+    conformance_certificates: list[str] = Field(
+        [], max_length=20, description="the registry's current conformance certificates (compact JWS, "
+        "docs/conformance.md)")
 
     @field_validator("party")
     @classmethod

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import CurrentCaller, require_scope
 from gateway.api.services import ServiceSlot
+from gateway.conformance_gate import CertificateGate
 from gateway.protocol import MessageKind
 from gateway.transfers.errors import ContentTypeRefused
 from gateway.transfers.ratelimit import Limiter
@@ -25,7 +26,8 @@ RECEIPT_RESPONSES: dict[int | str, dict[str, Any]] = {
           "content": {"application/json": {}}},
     401: {"description": "Token or its DPoP/mTLS binding refused"},
     403: {"description": "Kind not allowed for the sender, sender is not the transferring registry (or, for a "
-                         "notice, not the right party of the exchange), or scope"},
+                         "notice, not the right party of the exchange), scope, or a conformance certificate the "
+                         "kind needs is missing (CONFORMANCE.CERTIFICATE_REQUIRED)"},
     409: {"description": "Message id reused with another body, or the same message is being delivered"},
     413: {"description": "Body too large"},
     415: {"description": "A Content-Type the message kind does not take (HTTP.CONTENT_TYPE; a notice that is not "
@@ -49,6 +51,16 @@ async def get_transfer_service(request: Request) -> TransferService:
     return service
 
 
+def certificate_gate(request: Request) -> CertificateGate:
+    """The app's certificate gate (built from the settings on first use)."""
+    gate = getattr(request.app.state, "certificate_gate", None)
+    if gate is None:
+        gate = request.app.state.certificate_gate = CertificateGate.from_settings(
+            request.app.state.trust.settings.conformance)
+    assert isinstance(gate, CertificateGate)
+    return gate
+
+
 async def get_rate_limiter(request: Request) -> Limiter:
     limiter: Limiter = request.app.state.rate_limiter
     return limiter
@@ -65,6 +77,7 @@ ReceiverHeader = Annotated[str | None, Header(alias="Carbonlink-Receiver",
 async def _relay(kind: MessageKind, request: Request, caller: CurrentCaller, service: TransferService,
                  limiter: Limiter, message_id: str, receiver: str | None) -> Response:
     require_scope(caller, SEND_SCOPE)
+    certificate_gate(request).check(caller.participant, kind.value)
     if limiter.shared:  # a Redis round trip: not on the event loop
         await run_in_threadpool(limiter.take, caller.participant.id)
     else:
