@@ -6,7 +6,8 @@ transfers, uses and acquisitions, as bench_aef_validate.py makes them) and their
 ``--defect-every``-th action carries a defect (an alpha-2 acquiring Party), so findings are reported.
 The product path is what ``carbonlink conformance run`` calls (:func:`conformance.run_kit`: read the
 file, every layer, the ITMO ledger replay and cross-table rules, one verdict per rule, every finding
-kept). The baseline validates the same document with ``jsonschema`` (Draft 2020-12, the committed
+kept); ``aef_validate_seconds`` is the adapter's validation alone, to show what the kit adds. The
+baseline validates the same document with ``jsonschema`` (Draft 2020-12, the committed
 ``standards/aef/schema/aef-v2.schema.json``) collecting every error: the structure layer only. Run::
 
     python bench/bench_conformance.py [--rows 10000] [--repeat 3] [--json]
@@ -74,11 +75,16 @@ def main() -> None:
             return sum(1 for _ in validator.iter_errors(document))
 
         schema_s, schema_errors = best_of(args.repeat, baseline)
+        from standards.aef.codec import AEF
+        from standards.codec import Medium
+
+        validate_s, _ = best_of(args.repeat, lambda: AEF.validate(path.read_bytes(), medium=Medium.JSON))
     findings = sum(len(r.observations) for r in run.results)
     failed = sorted({r.test for r in run.results if r.verdict is Verdict.FAIL})
     result = {
         "rows": args.rows, "findings": findings, "failed_tests": failed, "jsonschema_errors": schema_errors,
         "suite_seconds": round(suite_s, 4), "jsonschema_seconds": round(schema_s, 4),
+        "aef_validate_seconds": round(validate_s, 4), "kit_overhead": round(suite_s / validate_s, 3),
         "suite_rows_per_s": round(args.rows / suite_s), "jsonschema_rows_per_s": round(args.rows / schema_s),
         "speedup": round(schema_s / suite_s, 2), "python": platform.python_version(),
     }
