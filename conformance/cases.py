@@ -84,7 +84,8 @@ def load_case_file(path: Path) -> list[Case]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CaseFileInvalid(f"{path}: not readable as JSON: {exc}") from exc
-    errors = sorted(Draft202012Validator(case_schema()).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    errors = sorted(Draft202012Validator(case_schema()).iter_errors(data),
+                    key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         listed = "; ".join(f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:10])
         raise CaseFileInvalid(f"{path}: not valid against the case schema: {listed}")
