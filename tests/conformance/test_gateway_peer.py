@@ -182,3 +182,90 @@ def test_the_gateway_runs_registry_endpoint_against_the_callers_own_endpoint(net
     key_gha = import_jwk(_json.loads((net.root / "gha.key.json").read_text()), private=True, what="gha key")
     gha = GatewayClient(net.gateway_url, "gha", key_gha)
     assert gha.request("GET", location).status_code == 403  # no conformance:run scope
+
+
+# -- broken OAuth: the gateway's own app, served in this process with one trust check disabled --------
+
+
+class InProcessGateway(ThreadedServer):
+    """carbonlink's gateway app on the network's directory and issuer (the sandboxes accept its tokens:
+    the same development keyring), with ``breaker`` applied to its trust layer before it serves."""
+
+    def __init__(self, net: Network, data_dir: Any, breaker: Callable[[Any], None]) -> None:
+        from gateway.main import create_app
+        from gateway.settings import CarbonlinkSettings, Settings
+        from gateway.trust.setup import build_trust
+        from tests.support.ports import free_port
+
+        port = free_port()
+        settings = Settings.for_service(CarbonlinkSettings.from_environ({
+            "CARBONLINK_HOST": "127.0.0.1", "CARBONLINK_PORT": str(port), "CARBONLINK_ISSUER": net.issuer,
+            "CARBONLINK_DIRECTORY": str(net.root / "directory.jws"), "CARBONLINK_DATA_DIR": str(data_dir)}))
+        trust = build_trust(settings)
+        breaker(trust)
+        super().__init__(create_app(settings, trust=trust), port=port)
+        self.start_serving()
+
+
+def _forget_assertions(trust: Any) -> None:
+    replay = trust.clients.replay
+
+    class Forgetful:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(replay, name)
+
+        def first_use(self, namespace: str, jti: str, expires_at: float) -> bool:
+            return True if namespace == "assertion" else bool(replay.first_use(namespace, jti, expires_at))
+    trust.clients.replay = Forgetful()
+
+
+def _any_audience(trust: Any) -> None:
+    check = trust.clients._check_claims
+    trust.clients._check_claims = lambda claims, cid: check({**claims, "aud": trust.clients.policy.issuer}, cid)
+
+
+def _no_expiry(trust: Any) -> None:
+    check = trust.clients._check_claims
+
+    def lenient(claims: dict[str, Any], cid: str) -> float:
+        now = int(time.time())
+        if claims.get("exp", 0) <= now:
+            claims = {**claims, "iat": now, "exp": now + 60}
+        return float(check(claims, cid))
+    trust.clients._check_claims = lenient
+
+
+def _any_url(trust: Any) -> None:
+    import base64
+    import json as _json
+
+    verify = trust.dpop.verify
+
+    def ignore_htu(headers: Any, *, method: str, url: str, access_token: str | None = None) -> str:
+        payload = headers[0].split(".")[1] if len(headers) == 1 and headers[0].count(".") == 2 else ""
+        try:
+            url = _json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("htu", url)
+        except ValueError:
+            pass
+        return str(verify(headers, method=method, url=url, access_token=access_token))
+    trust.dpop.verify = ignore_htu
+
+
+@pytest.mark.parametrize(("breaker", "expected"), [
+    (_forget_assertions, "GW.OAUTH.REPLAYED"),
+    (_any_audience, "GW.OAUTH.WRONG_AUDIENCE"),
+    (_no_expiry, "GW.OAUTH.EXPIRED"),
+    (_any_url, "GW.DPOP.OTHER_URL"),
+], ids=["replay", "audience", "expiry", "dpop-url"])
+def test_a_gateway_with_one_oauth_check_off_fails_exactly_that_test(
+        net: Network, tmp_path: Any, breaker: Callable[[Any], None], expected: str) -> None:
+    intact = InProcessGateway(net, tmp_path / "intact", lambda trust: None)
+    try:
+        assert _failed(_run(net, intact.url)) == set()  # the in-process gateway itself passes
+    finally:
+        intact.stop_serving()
+    broken = InProcessGateway(net, tmp_path / "broken", breaker)
+    try:
+        assert _failed(_run(net, broken.url)) == {expected}
+    finally:
+        broken.stop_serving()
