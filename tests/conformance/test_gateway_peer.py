@@ -4,6 +4,7 @@ gateway that breaks one behaviour each, failing exactly the test it should (late
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -243,10 +244,8 @@ def _any_url(trust: Any) -> None:
 
     def ignore_htu(headers: Any, *, method: str, url: str, access_token: str | None = None) -> str:
         payload = headers[0].split(".")[1] if len(headers) == 1 and headers[0].count(".") == 2 else ""
-        try:
+        with contextlib.suppress(ValueError):
             url = _json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("htu", url)
-        except ValueError:
-            pass
         return str(verify(headers, method=method, url=url, access_token=access_token))
     trust.dpop.verify = ignore_htu
 
