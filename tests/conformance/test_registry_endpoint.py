@@ -123,6 +123,13 @@ def test_a_registry_ignoring_message_ids_fails_the_idempotency_test(serve: Calla
     assert _failed(_run(serve(ignore_ids).url)) == {"REG.MESSAGE.IDEMPOTENT"}
 
 
+def test_a_registry_not_checking_the_gateways_body_signature_fails_the_body_tests(
+        serve: Callable[..., Served]) -> None:
+    def trusting(sandbox: Sandbox) -> None:
+        sandbox.verifier.check_body = lambda body, signature, now=None: None  # type: ignore[method-assign]
+    assert _failed(_run(serve(trusting).url)) == {"REG.BODY.UNSIGNED", "REG.BODY.GARBLED"}
+
+
 def test_a_failed_gate_skips_every_later_gate(serve: Callable[..., Served]) -> None:
     served = serve()
     verdicts = _run(served.url, jwks=served.url.rsplit("/", 1)[0] + "/no-such-jwks.json")
