@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from itertools import repeat
-from operator import add
+from itertools import chain, repeat
+from operator import add, itemgetter
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,7 +37,8 @@ class Run(CrossRecordRules):
             self._required(table_id, i, rows[i], required, failed, reported)
             typed[i] = None
         required_names = frozenset(names)
-        for i, checked in enumerate(typed):  # blanks are alike: null, "" (or spaces, stripped) and absent
+        blank_text = "" in chain.from_iterable(map(dict.values, filter(None, typed)))  # one pass, usually False
+        for i, checked in enumerate(typed if blank_text else ()):  # blanks are alike: null, "" and absent
             if checked is not None and "" in checked.values():
                 for cn in [cn for cn, value in checked.items() if value == ""]:
                     del checked[cn]
@@ -295,6 +296,13 @@ _BLANK_OR_NA = frozenset({None, "", NA})
 def _blank_or_na_rows(rows: list[Row], names: list[str]) -> list[int] | range:
     """The rows with a required field blank or NA, found column by column (all rows if a value is
     unhashable, a JSON array or object, which the row-by-row check then looks at field by field)."""
+    try:  # every row holds every required field (the usual case): one pass over all their values
+        if len(names) > 1 and _BLANK_OR_NA.isdisjoint(chain.from_iterable(map(itemgetter(*names), rows))):
+            return []
+    except KeyError:  # an absent field: found below, column by column
+        pass
+    except TypeError:
+        return range(len(rows))
     found: set[int] = set()
     for cn in names:
         values = list(map(dict.get, rows, repeat(cn)))

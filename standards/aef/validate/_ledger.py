@@ -33,6 +33,7 @@ _CONSUMED = {"Use": "used", "Cancellation": "cancelled", "Voluntary Cancellation
 #: The ledger rules that follow the reporting Party's holding (they need Table 1).
 HOLDER_RULES = (R.NOT_HELD, R.SPENT_STILL_HELD, R.ACQUIRED_NOT_HELD, R.UNEXPLAINED_HOLDING)
 _ATTRIBUTES = ("Vintage", "AuthorizationID", "Metric", "MitigationType")
+_attributes_of = itemgetter(*_ATTRIBUTES)
 
 
 class Event(NamedTuple):
@@ -199,6 +200,10 @@ class LedgerRules(RunState):
                 for i in indexes:
                     held[key].assign(firsts[i], lasts[i], i)
             ledger = ledgers.get(key)
+            if ledger is not None and all(map(acquisitions.__contains__, ledger.values())) and (
+                    party is None or year is None or all(rows[i]["FirstTransferringPartyID"] == party
+                                                         or rows[i]["Vintage"] < year for i in indexes)):
+                continue  # nothing in this key was spent, and no holding needs explaining
             for i in indexes:
                 row = rows[i]
                 first, last = firsts[i], lasts[i]
@@ -219,6 +224,8 @@ class LedgerRules(RunState):
                                   f"{row['Vintage']}, are held but Table 3 shows no acquisition of them")
         for key, ledger in ledgers.items():
             holding = held.get(key, IntervalMap[int]())
+            if holding.covers(ledger) or not any(map(acquisitions.__contains__, ledger.values())):
+                continue  # every range of the ledger is held, or none was acquired
             reported: set[int] = set()
             for a, b, k in ledger:
                 if k not in acquisitions or k in reported:
@@ -239,6 +246,7 @@ class LedgerRules(RunState):
         """
         n3 = len(self._rows3)
         firsts, lasts = self._firsts + self._firsts4, self._lasts + self._lasts4
+        both = self._rows3 + self.typed.rows["T4"]
         groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         for key, indexes in actions.items():
             groups[key[:3]].extend(indexes)
@@ -253,8 +261,9 @@ class LedgerRules(RunState):
             if _disjoint(list(map(firsts.__getitem__, items)), list(map(lasts.__getitem__, items))):
                 continue
             reach: tuple[int, int] | None = None  # (last id, item)
-            for item in items:
-                if reach is not None and firsts[item] <= reach[0]:
+            for item in items:  # (the attributes are required fields, so a passed row holds them)
+                if reach is not None and firsts[item] <= reach[0] and (
+                        _attributes_of(both[reach[1]]) != _attributes_of(both[item])):
                     self._compare(*self._item(reach[1], n3), *self._item(item, n3))
                 if reach is None or lasts[item] > reach[0]:
                     reach = (lasts[item], item)
