@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from itertools import chain, repeat
-from operator import add, itemgetter
+from operator import add, itemgetter, mul
 from typing import Any
 
 from pydantic import ValidationError
@@ -198,14 +198,16 @@ class Run(CrossRecordRules):
         fields = PLANS[table_id].conditional
         if not fields:
             return set()
-        keys = list(zip(typed["ActionType"], typed["Metric"],
-                        typed["PurposeForAuthorization"], strict=True))
-        distinct = dict.fromkeys(keys)  # each combination once, in the order first seen
-        number = {key: n for n, key in enumerate(distinct)}
-        first = {key: keys.index(key) for key in distinct}
-        layouts = [_layout(table_id, typed.rows[first[key]], fields) for key in distinct]
-        # a row's class per field is 3 x its combination's number + its value class: one int per row
-        base = [3 * n for n in map(number.__getitem__, keys)]
+        # each row's combination of action type, metric and purpose as one int, built column by column
+        base = [0] * len(typed)
+        for cn in ("ActionType", "Metric", "PurposeForAuthorization"):
+            column = typed[cn]
+            number = {value: n for n, value in enumerate(dict.fromkeys(column))}
+            base = list(map(add, map(mul, base, repeat(len(number))), map(number.__getitem__, column)))
+        first = dict(zip(reversed(base), range(len(base) - 1, -1, -1), strict=True))  # each code's first row
+        layouts = {code: _layout(table_id, typed.rows[i], fields) for code, i in first.items()}
+        # a row's class per field is 3 x its combination + its value class: one int per row
+        base = list(map(mul, base, repeat(3)))
         suspects: set[int] = set()
         for position, f in enumerate(fields):
             required_when = f.cn in REQUIRED_WHEN  # else a blank or NA where the field applies is fine
