@@ -28,7 +28,7 @@ from standards.aef.draft._columns import (
     DraftHeaderError,
 )
 from standards.aef.draft._reader import read_draft
-from standards.aef.draft._template import template_losses, write_template
+from standards.aef.draft._template import template_fields, template_losses, write_template
 from standards.aef.draft._vocabulary import VocabularyMap, VocabularyMapError
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "VocabularyMap",
     "VocabularyMapError",
     "read_draft",
+    "template_fields",
     "template_losses",
     "write_template",
 ]

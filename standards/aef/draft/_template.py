@@ -251,3 +251,11 @@ def template_losses(tables: AefTables) -> list[Loss]:
 
 def _blank(value: Any) -> bool:
     return value is None or value == NA or (isinstance(value, str) and not value.strip())
+
+
+def template_fields() -> frozenset[tuple[str, str]]:
+    """The (table key, CN name) pairs the templates carry, e.g. ("Actions", "Metric")."""
+    pairs = {(TABLES["T1"].key, "ParticipatingParty"), (TABLES["T1"].key, "ReportedYear")}
+    for table_id, written in (("T2", T2_WRITTEN), ("T3", T3_WRITTEN), ("T4", T4_WRITTEN)):
+        pairs.update((TABLES[table_id].key, cn) for cn in written)
+    return frozenset(pairs)
