@@ -70,19 +70,19 @@ class AuthorizationRules(RunState):
         self._used: dict[str, Decimal] = defaultdict(Decimal)
         self._over: set[int] = set()
 
-    def authorize_action(self, i: int, row: Row, when: datetime) -> None:
+    def authorize_action(self, i: int, row: Row, when: datetime) -> Row | None:
         """One T3 row against its authorization's version in force (called in date order, so the
         quantity first-transferred under each authorization adds up as it happened; a first
         transfer to the reporting Party itself is left to ``AEF.PARTY.FIRST_TRANSFER_TO_SELF``)."""
         history = self._versions.get(row["AuthorizationID"])
         if history is None or history.approach != row["CooperativeApproachID"]:
-            return
+            return None
         auth = history.in_force(when.date())
         if auth is None:
             self.emit(R.BEFORE_AUTHORIZATION, "T3", i, "ActionDateTime",
                       f"{row['ActionType']} on {when.date().isoformat()} is before authorization "
                       f"{row['AuthorizationID']!r} was given on {history.dates[0].isoformat()}")
-            return
+            return None
         self._against_version("T3", i, row, auth, when, self._reporting_party)
         if row["ActionType"] == "First transfer":
             cap = auth.get("AuthorizedQuantity")
@@ -93,6 +93,7 @@ class AuthorizationRules(RunState):
                           f"first transfers under {row['AuthorizationID']!r} reach {total} on "
                           f"{when.date().isoformat()}, over the {cap} of version "
                           f"{auth.get('AuthorizationVersion')} in force then")
+        return auth
 
     def authorize_holding(self, i: int, row: Row, year_end: date) -> None:
         """One T4 row against its authorization's version in force on 31 December."""

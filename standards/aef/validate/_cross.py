@@ -9,6 +9,7 @@ from typing import Any
 from standards.aef import rules as R
 from standards.aef.tables import Row
 from standards.aef.validate._auth import AuthorizationRules, split_list
+from standards.aef.validate._entities import OIMP_FIRST_TRANSFERS, EntityRules
 from standards.aef.validate._ledger import (
     HOLDER_RULES,
     STAYING_SUBTYPES,
@@ -29,7 +30,7 @@ def _clean(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class CrossRecordRules(LedgerRules, AuthorizationRules):
+class CrossRecordRules(LedgerRules, AuthorizationRules, EntityRules):
     """The rules that need a whole submission; they run on the rows that passed every row layer."""
 
     def cross_records(self) -> None:
@@ -74,6 +75,7 @@ class CrossRecordRules(LedgerRules, AuthorizationRules):
         in_year = self.can_run(R.REPORTED_YEAR, "T1") and submission is not None and year is not None
         roles = all([self.can_run(rule, "T1") for rule in (R.OTHER_PARTYS_ITMOS, R.FIRST_TRANSFER_TO_SELF,
                                                            R.ACQUISITION_FROM_SELF, R.NDC_YEAR_OUTSIDE)])
+        self.start_entities()
         groups = self._sweep_actions(listed if joined else None, party if roles and submission else None,
                                      year if in_year else None, year)
         holdings = self._sweep_holdings(listed if joined else None, year)
@@ -101,7 +103,11 @@ class CrossRecordRules(LedgerRules, AuthorizationRules):
                     self.emit(R.AUTH_UNKNOWN, "T3", i, "AuthorizationID",
                               f"authorization {row['AuthorizationID']!r} for {row['CooperativeApproachID']} "
                               "is not in Table 2")
-                authorize(i, row, when)
+                auth = authorize(i, row, when)
+                if auth is not None and (kind != "First transfer" or row["ActionSubtype"] in OIMP_FIRST_TRANSFERS):
+                    self.against_purposes(i, row, auth)
+            if kind != "Acquisition" and kind != "First transfer":
+                self.using_entity(i, row, when)
             if roles_of is not None:
                 self._party_roles(i, row, roles_of, ndc)
             by_key[key].append(i)
