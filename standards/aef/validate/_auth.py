@@ -44,9 +44,13 @@ class Versions:
         self.dates = [d for d, _, _ in rows]
         self.rows = [row for _, _, row in rows]
         self.approach = self.rows[0]["CooperativeApproachID"]
+        #: whether a version caps the quantity (else first transfers need not be added up)
+        self.capped = any(isinstance(row.get("AuthorizedQuantity"), Decimal | int) for row in self.rows)
 
     def in_force(self, when: date) -> Row | None:
         """The latest version dated on or before ``when`` (``None`` before the first one)."""
+        if len(self.dates) == 1:
+            return self.rows[0] if when >= self.dates[0] else None
         k = bisect_right(self.dates, when)
         return self.rows[k - 1] if k else None
 
@@ -84,7 +88,7 @@ class AuthorizationRules(RunState):
                       f"{row['AuthorizationID']!r} was given on {history.dates[0].isoformat()}")
             return None
         self._against_version("T3", i, row, auth, when, self._reporting_party)
-        if row["ActionType"] == "First transfer":
+        if history.capped and row["ActionType"] == "First transfer":
             cap = auth.get("AuthorizedQuantity")
             total = self._used[row["AuthorizationID"]] = self._used[row["AuthorizationID"]] + row["QuantityCO2"]
             if isinstance(cap, Decimal | int) and total > cap and id(auth) not in self._over:

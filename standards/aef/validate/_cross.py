@@ -7,18 +7,18 @@ from datetime import date
 from typing import Any
 
 from standards.aef import rules as R
-from standards.aef.tables import Row
+from standards.aef.tables import NA, Row
 from standards.aef.validate._auth import AuthorizationRules, split_list
 from standards.aef.validate._entities import OIMP_FIRST_TRANSFERS, EntityRules
 from standards.aef.validate._ledger import (
     HOLDER_RULES,
+    MOVING_KINDS,
     STAYING_SUBTYPES,
     BlockGroups,
     BlockKey,
     LedgerRules,
     block_key,
     column,
-    moves_out,
 )
 
 #: T3 action types whose blocks may not overlap one another; the ledger replay checks the rest
@@ -91,7 +91,7 @@ class CrossRecordRules(LedgerRules, AuthorizationRules, EntityRules):
         submission = self.typed.submission or {}
         ndc = (submission.get("FirstYearOfNDCPeriod"), submission.get("LastYearOfNDCPeriod"))
         rows = self.typed.rows["T3"]
-        authorize, moving = self.authorize_action, moves_out
+        authorize, purposes, party = self.authorize_action, self.against_purposes, roles_of
         for i in self.actions_by_date():
             row = rows[i]
             kind, when, key = row["ActionType"], row["ActionDateTime"], block_key(row)
@@ -104,22 +104,33 @@ class CrossRecordRules(LedgerRules, AuthorizationRules, EntityRules):
                               f"authorization {row['AuthorizationID']!r} for {row['CooperativeApproachID']} "
                               "is not in Table 2")
                 auth = authorize(i, row, when)
-                if auth is not None and (kind != "First transfer" or row["ActionSubtype"] in OIMP_FIRST_TRANSFERS):
-                    self.against_purposes(i, row, auth)
-            if kind != "Acquisition" and kind != "First transfer":
-                self.using_entity(i, row, when)
-            if roles_of is not None:
-                self._party_roles(i, row, roles_of, ndc)
+                # (an acquisition names no entity, NDC year or OIMP purpose: the conditional fields say NA)
+                if auth is not None and kind != "Acquisition" and (
+                        kind != "First transfer" or row["ActionSubtype"] in OIMP_FIRST_TRANSFERS):
+                    purposes(i, row, auth)
             by_key[key].append(i)
+            ndc_use = row.get("YearITMOUsedTowardsNDC").__class__ is int
             if kind == "First transfer":
                 first_transfers[key].append(i)
-            if replay_year is not None and when.year > replay_year:
+                acquirer = row.get("AcquiringPartyID")
+                if party is not None and (ndc_use or row["FirstTransferringPartyID"] != party or acquirer == party):
+                    self._party_roles(i, row, party, ndc)
+                moving = (row.get("ActionSubtype") not in STAYING_SUBTYPES and isinstance(acquirer, str)
+                          and acquirer != NA and acquirer != party)
+            elif kind == "Acquisition":
+                if party is not None and (ndc_use or row.get("TransferringPartyID") == party):
+                    self._party_roles(i, row, party, ndc)
+                moving = True
+            else:
+                self.using_entity(i, row, when)
+                if party is not None and ndc_use:
+                    self._party_roles(i, row, party, ndc)
+                moving = kind in MOVING_KINDS
+            if not moving or (replay_year is not None and when.year > replay_year):
                 continue
             if kind == "Acquisition":
                 groups.acquisitions.add(i)
-                moves[key].append(i)
-            elif moving(row, roles_of):
-                moves[key].append(i)
+            moves[key].append(i)
         return groups
 
     def _sweep_holdings(self, listed: set[tuple[Any, Any]] | None, year: int | None) -> dict[BlockKey, list[int]]:

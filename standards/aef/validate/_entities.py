@@ -33,6 +33,7 @@ class EntityRules(RunState):
         """Index T5 (entity -> cooperative approach -> earliest date of authorization) and check T2's
         authorized entities against the approaches T5 lists them for."""
         self._entities: dict[str, dict[str, date]] = {}
+        self._purpose_terms: dict[int, tuple[list[str], bool, bool, str, str | None]] = {}
         rows = self.typed.rows["T5"]
         for i in self.passed["T5"]:
             row = rows[i]
@@ -73,27 +74,29 @@ class EntityRules(RunState):
 
     def against_purposes(self, i: int, row: Row, auth: Row) -> None:
         """One action against the entities and purposes of the authorization version in force."""
+        terms = self._purpose_terms.get(id(auth))
+        if terms is None:
+            purpose = auth.get("PurposeForAuthorization")
+            terms = self._purpose_terms[id(auth)] = (
+                split_list(auth.get("AuthorizedEntityIDs")),
+                not isinstance(purpose, str) or "NDC" in purpose.split(" and "),
+                not isinstance(purpose, str) or purpose != "NDC",
+                str(purpose), _definition(auth.get("FirstTransferDefnForOIMP")))
+        named, for_ndc, for_oimp, purpose, definition = terms
         entity = row.get("Using/cancellingEntityID")
-        if _given(entity):
-            named = split_list(auth.get("AuthorizedEntityIDs"))
-            if named and entity not in named:
-                self.emit(R.ENTITY_NOT_IN_AUTHORIZATION, "T3", i, "Using/cancellingEntityID",
-                          f"entity {entity!r} is not among the entities authorization {row['AuthorizationID']!r} "
-                          f"names ({', '.join(named)})")
-        purpose = auth.get("PurposeForAuthorization")
-        if not isinstance(purpose, str):
-            return
-        for_ndc, for_oimp = "NDC" in purpose.split(" and "), purpose != "NDC"
-        if row.get("YearITMOUsedTowardsNDC").__class__ is int and not for_ndc:
+        if named and _given(entity) and entity not in named:
+            self.emit(R.ENTITY_NOT_IN_AUTHORIZATION, "T3", i, "Using/cancellingEntityID",
+                      f"entity {entity!r} is not among the entities authorization {row['AuthorizationID']!r} "
+                      f"names ({', '.join(named)})")
+        if not for_ndc and row.get("YearITMOUsedTowardsNDC").__class__ is int:
             self.emit(R.NDC_USE_NOT_AUTHORIZED, "T3", i, "YearITMOUsedTowardsNDC",
                       f"used towards the NDC, but authorization {row['AuthorizationID']!r} is for {purpose} only")
-        if _given(row.get("PurposeITMOUsedForOIMP")) and not for_oimp:
+        if not for_oimp and _given(row.get("PurposeITMOUsedForOIMP")):
             self.emit(R.OIMP_USE_NOT_AUTHORIZED, "T3", i, "PurposeITMOUsedForOIMP",
                       f"{row['ActionType']} for {row['PurposeITMOUsedForOIMP']!r}, but authorization "
                       f"{row['AuthorizationID']!r} is for NDC use only")
         subtype = row.get("ActionSubtype")
         if row["ActionType"] == "First transfer" and subtype in OIMP_FIRST_TRANSFERS:
-            definition = _definition(auth.get("FirstTransferDefnForOIMP"))
             if not for_oimp:
                 self.emit(R.FIRST_TRANSFER_DEFINITION, "T3", i, "ActionSubtype",
                           f"an OIMP first transfer ({subtype}) under authorization {row['AuthorizationID']!r}, "

@@ -54,15 +54,9 @@ def _span(first: int, last: int) -> str:
     return f"{first}" if first == last else f"{first}-{last}"
 
 
-def moves_out(row: Row, party: str | None) -> bool:
-    """Whether a T3 action takes its ITMOs out of the reporting Party's holding."""
-    kind = row["ActionType"]
-    if kind in _CONSUMED or kind == "Transfer":
-        return True
-    if kind != "First transfer" or row.get("ActionSubtype") in STAYING_SUBTYPES:
-        return False
-    acquirer = row.get("AcquiringPartyID")
-    return isinstance(acquirer, str) and acquirer != "NA" and acquirer != party
+#: Action types (other than first transfers, which depend on subtype and acquirer) that take ITMOs
+#: out of the reporting Party's holding.
+MOVING_KINDS = frozenset({*_CONSUMED, "Transfer"})
 
 
 def _disjoint(firsts: list[int], lasts: list[int]) -> bool:

@@ -138,8 +138,12 @@ def _block_rule_rows(table_id: str, columns: Columns) -> set[int] | None:
     except (TypeError, AttributeError):  # a failed row (no values) among them
         return None
     suspects = set(compress(range(len(flags)), flags))
-    units = zip(columns["UnderlyingUnitFirstUnitID"], columns["UnderlyingUnitLastUnitID"], strict=True)
-    suspects.update(i for i, (a, b) in enumerate(units) if a.__class__ is int and b.__class__ is int and a > b)
+    u_firsts, u_lasts = columns["UnderlyingUnitFirstUnitID"], columns["UnderlyingUnitLastUnitID"]
+    if set(map(type, u_firsts)) == {int} == set(map(type, u_lasts)):  # whole numbers throughout
+        suspects.update(compress(range(len(flags)), map(gt, u_firsts, u_lasts)))
+    else:
+        units = zip(u_firsts, u_lasts, strict=True)
+        suspects.update(i for i, (a, b) in enumerate(units) if a.__class__ is int and b.__class__ is int and a > b)
     return suspects
 
 
