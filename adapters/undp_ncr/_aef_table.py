@@ -150,13 +150,32 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _merged_down(texts: tuple[str, ...], above: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """A header row with each blank cell given the column label right above it: the registry's template
+    merges the record ID, cooperative approach and first transfer definition labels down over its two
+    group rows (``ITMO``, ``Actions``; group labels are not column labels and are not taken)."""
+    width = max([len(texts), *map(len, above)])
+    filled = list(texts) + [""] * (width - len(texts))
+    for position, text in enumerate(filled):
+        if text:
+            continue
+        for row in above:
+            label = row[position] if position < len(row) else ""
+            if label:
+                filled[position] = label if _header_key(label) in _AEF_BY_HEADER else ""
+                break
+    return tuple(filled)
+
+
 def _sheet_table(sheet: Any) -> list[CsvRecord] | None:
     """The export table of a sheet (header row first), or None when the sheet has none."""
     rows = iter(iter_sheet_rows(sheet, what="UNDP AEF export"))
+    above: list[tuple[str, ...]] = []
     for number, values in rows:
         texts = tuple(_cell_text(v).strip() for v in values)
         keys = {_AEF_BY_HEADER.get(_header_key(t)) for t in texts if t}
         if all(k in keys for k in AEF_REQUIRED):
+            texts = _merged_down(texts, above)
             width = max(i for i, t in enumerate(texts, start=1) if t)
             table = [CsvRecord(number, texts[:width])]
             for row_number, row in rows:
@@ -165,6 +184,7 @@ def _sheet_table(sheet: Any) -> list[CsvRecord] | None:
                     break
                 table.append(CsvRecord(row_number, cells + ("",) * (width - len(cells))))
             return table
+        above = [texts, *above[:1]]
     return None
 
 

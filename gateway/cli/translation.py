@@ -28,7 +28,8 @@ from gateway.cli._common import (
     write_json,
 )
 from gateway.protocol import carried_kinds
-from standards.aef.codec import AefCodec
+from standards.aef.codec import AefCodec, AefDraftCodec
+from standards.aef.draft import VocabularyMap
 from standards.codec import Loss, Medium
 from standards.errors import CarbonlinkError, InputError, TranslationError, UnknownFormat, ValidationFailed
 from standards.findings import Finding, RuleCatalogue, Severity
@@ -39,6 +40,10 @@ DEPRECATED_STANDARD_HELP = "Deprecated alias of --format."
 
 FormatOption = Annotated[str | None, typer.Option(
     "--format", "-f", metavar="FORMAT", help="Format name from `carbonlink formats`.")]
+VocabularyMapOption = Annotated[str | None, typer.Option(
+    "--vocabulary-map", metavar="FILE",
+    help="Draft AEF (aef-draft): a JSON file, or a shipped map's name (undp-ncr), mapping a registry's own "
+         "labels (e.g. UNDP sector labels) to Common Nomenclature values, read and written (docs/aef-media.md).")]
 DeprecatedStandardOption = Annotated[str | None, typer.Option(
     "--standard", "-s", metavar="FORMAT", hidden=True, help=DEPRECATED_STANDARD_HELP)]
 
@@ -102,10 +107,11 @@ def validate_command(
     lenient: Annotated[bool, typer.Option(
         "--lenient/--strict", help="AEF: read legacy data (numbers as text, aliases of controlled values) "
         "with warnings; strict (the default) reports them as errors.")] = False,
+    vocabulary_map: VocabularyMapOption = None,
 ) -> None:
     """Validate a file; without --format its format is detected from its header or shape (and named on
     stderr). Exit 0 valid, 1 findings of severity error, 2 unreadable input, unknown format or usage."""
-    from standards.aef.codec import AefDraftCodec, AefReport
+    from standards.aef.codec import AefReport
 
     chosen = chosen_format(format_name, standard, None)
     try:
@@ -115,6 +121,10 @@ def validate_command(
         if chosen is None:
             err.print(f"carbonlink: {file}: detected format {name} (name another with --format)", markup=False)
         adapter = default_catalog().get(name)
+        if vocabulary_map is not None:
+            if name != "aef-draft":
+                raise usage_error(f"--vocabulary-map applies to the draft AEF (aef-draft), not {name}")
+            adapter = AefDraftCodec(vocabulary=VocabularyMap.load(vocabulary_map))
         report = (adapter.validate(data, medium=med, lenient=lenient) if isinstance(adapter, AefCodec | AefDraftCodec)
                   else adapter.validate(data, medium=med))
     except CarbonlinkError as exc:
@@ -163,13 +173,15 @@ def translate_command(
     lenient: Annotated[bool, typer.Option(
         "--lenient/--strict", help="AEF input: read legacy data (numbers as text, aliases of controlled values) "
         "with warnings; strict (the default) refuses it.")] = False,
+    vocabulary_map: VocabularyMapOption = None,
 ) -> None:
     """Translate between formats through the canonical model; output is validated first."""
     if as_json and output is None:
         raise usage_error("--json prints the summary on stdout, where the output would go; name the output "
                           "with -o FILE")
     try:
-        catalog = _configured_catalog(source, target, profile, accept_losses, xlsx_layout, lenient)
+        catalog = _configured_catalog(source, target, profile, accept_losses, xlsx_layout, lenient,
+                                      vocabulary_map)
         src_medium = _medium(file, source_medium)
         if medium:
             dst_medium = Medium(medium.lower())
@@ -226,7 +238,8 @@ def _report_losses(losses: list[Loss], as_json: bool) -> None:
 
 
 def _configured_catalog(source: str, target: str, profile: Path | None, accept_losses: bool,
-                        xlsx_layout: str | None, lenient: bool) -> AdapterCatalog | None:
+                        xlsx_layout: str | None, lenient: bool, vocabulary_map: str | None = None,
+                        ) -> AdapterCatalog | None:
     """The catalogue with the source and target codecs configured by the command's options, or None for the
     default: an ``aef`` source read leniently; a ``cadt-v1`` target with the operator profile and accepting
     losses; an ``aef`` target with its workbook layout."""
@@ -237,6 +250,10 @@ def _configured_catalog(source: str, target: str, profile: Path | None, accept_l
     if lenient and source != "aef":
         raise usage_error(f"--lenient applies to AEF input; it does not apply to --from {source}")
     configured: dict[str, RegistryAdapter] = {}
+    if vocabulary_map is not None:
+        if "aef-draft" not in (source, target):
+            raise usage_error("--vocabulary-map applies to the draft AEF (aef-draft) as --from or --to")
+        configured["aef-draft"] = AefDraftCodec(vocabulary=VocabularyMap.load(vocabulary_map))
     if target == "cadt-v1" and (profile is not None or accept_losses):
         from standards.cadt.codec import CadtV1Codec
         from standards.cadt.operator import load_operator_profile

@@ -8,11 +8,11 @@ from typing import Any
 from standards.aef.jsonio import read_json, write_json
 from standards.aef.mapping import document_to_tables, tables_to_document, unrepresentable_actions
 from standards.aef.rules import CATALOGUE
-from standards.aef.tables import AefTables
+from standards.aef.tables import TABLES, AefTables
 from standards.aef.validate import validate_run, validate_tables
 from standards.codec import FormatCodec, Loss, Medium, ParseResult, RecordKind, SerializeResult, extra_losses
 from standards.errors import InvalidValue, UnknownFormat
-from standards.findings import Report
+from standards.findings import Finding, Report
 from standards.model import CanonicalDocument
 
 _KINDS = frozenset({RecordKind.SUBMISSIONS, RecordKind.AUTHORIZATIONS, RecordKind.ACTIONS,
@@ -166,31 +166,72 @@ def aef_losses(document: CanonicalDocument) -> list[Loss]:
 
 
 class AefDraftCodec(FormatCodec):
-    """The draft AEF of decision 6/CMA.4 (Actions and Holdings sheets): read only."""
+    """The draft AEF of decision 6/CMA.4 (Actions and Holdings sheets), as the UNDP National Carbon
+    Registry's AEF templates lay it out; ``vocabulary`` maps the registry's labels (a data file)."""
 
     name = "aef-draft"
-    version = "1.0.0"
-    description = "Draft AEF of decision 6/CMA.4 annex VII (Actions/Holdings), read only"
+    version = "1.1.0"
+    description = "Draft AEF of decision 6/CMA.4 annex VII (Actions/Holdings; the UNDP NCR AEF templates)"
     reads = _KINDS
-    writes = frozenset()
+    writes = _KINDS
     media = (Medium.XLSX, Medium.CSV)
     rules = CATALOGUE
+
+    def __init__(self, *, vocabulary: Any = None) -> None:
+        self.vocabulary = vocabulary
 
     def _tables(self, data: bytes, medium: Medium) -> AefTables:
         self.check_medium(medium)
         from standards.aef.draft import read_draft
 
-        tables: AefTables = read_draft(data, medium)
+        tables: AefTables = read_draft(data, medium, vocabulary=self.vocabulary)
         return tables
 
     def parse(self, data: bytes, *, medium: Medium) -> ParseResult:
-        return AEF.parse_tables(self._tables(data, medium))
+        tables = self._tables(data, medium)
+        result = AEF.parse_tables(tables)
+        result.findings.extend(_lost_findings(tables))
+        return result
 
     def validate(self, data: bytes, *, medium: Medium, lenient: bool = False) -> Report:
-        return aef_report(self.name, self._tables(data, medium), lenient=lenient)
+        tables = self._tables(data, medium)
+        report = aef_report(self.name, tables, lenient=lenient)
+        report.findings.extend(_lost_findings(tables))
+        return report
+
+    def validate_output(self, data: bytes, *, medium: Medium) -> Report:
+        """:meth:`validate` of a workbook this codec wrote, less the findings on fields the template has
+        no column for (blank on reading back; :meth:`serialize` lists them as losses)."""
+        from standards.aef.draft import template_fields
+
+        report = self.validate(data, medium=medium)
+        carried = template_fields()
+        report.findings = [f for f in report.findings
+                           if f.location.pointer.count("/") < 2 or _field_of(f.location.pointer) in carried]
+        return report
 
     def serialize(self, document: CanonicalDocument, *, medium: Medium) -> SerializeResult:
-        raise UnknownFormat("the draft AEF (6/CMA.4) is read only; write 'aef' (version 2) instead")
+        if medium is not Medium.XLSX:
+            raise UnknownFormat(f"the draft AEF is written as XLSX (the UNDP templates' layout), not {medium.value}")
+        from standards.aef.draft import template_losses, write_template
+
+        tables = document_to_tables(document)
+        return SerializeResult(data=write_template(tables, vocabulary=self.vocabulary), medium=medium,
+                               losses=aef_losses(document) + template_losses(tables))
+
+
+def _field_of(pointer: str) -> tuple[str, str]:
+    """``/Actions/0/Metric`` -> ("Actions", "Metric"); ``/Submission/ReportedYear`` -> ("Submission", ...)."""
+    parts = pointer.strip("/").split("/")
+    return parts[0], parts[-1].replace("~1", "/").replace("~0", "~")
+
+
+def _lost_findings(tables: AefTables) -> list[Finding]:
+    from standards.aef.draft import COLUMN_LOST
+
+    return [COLUMN_LOST.finding(f"'{label}' {value!r} has no field in {TABLES[table_id].id} "
+                                f"{TABLES[table_id].key}: it is not carried", tables.location(table_id, index))
+            for table_id, index, label, value in tables.lost]
 
 
 AEF = AefCodec()

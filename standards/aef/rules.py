@@ -219,9 +219,50 @@ VINTAGE_2021 = _rule("AEF.VINTAGE.BEFORE_2021", E, F,
                      "2/CMA.3 annex, definition of ITMOs (mitigation outcomes from 2021 onward); "
                      f"{AEF}, T3/T4 Vintage")
 
+# -- authorized entities (T5) and the purposes of authorization --------------------------------
+_T5 = f"{AEF}, T5 Authorized entities (the entities the Party authorized, per cooperative approach)"
+_USING_ENTITY = f"{AEF}, T3 Using/cancelling authorized entity ID"
+ENTITY_NOT_LISTED = _rule("AEF.ENTITY.USING_NOT_LISTED", E, X,
+                          "A use or cancellation names an authorized entity that T5 does not list",
+                          f"{_USING_ENTITY} (an authorized entity); {_T5}; {_NOT_EXPLICIT}")
+ENTITY_APPROACH = _rule("AEF.ENTITY.OTHER_APPROACH", E, X,
+                        "An entity is named for a cooperative approach T5 does not authorize it for",
+                        f"{_USING_ENTITY} and T2 Authorized entity(ies) ID against {_T5} (Cooperative "
+                        "approach ID)")
+ENTITY_BEFORE_AUTHORIZATION = _rule("AEF.ENTITY.ACTION_BEFORE_ENTITY_AUTHORIZATION", E, X,
+                                    "An entity uses or cancels ITMOs before T5 dates its authorization",
+                                    f"{_USING_ENTITY}; {_T5} (Date of the authorization); {_NOT_EXPLICIT}")
+ENTITY_NOT_IN_AUTHORIZATION = _rule("AEF.ENTITY.NOT_NAMED_BY_AUTHORIZATION", W, X,
+                                    "A use or cancellation by an entity the authorization does not name "
+                                    "(when it names entities)",
+                                    f"{_USING_ENTITY}; {AEF}, T2 Authorized entity(ies) ID; {_IN_FORCE}; "
+                                    f"{_NOT_EXPLICIT}")
+_PURPOSES = (f"{AEF}, T2 Purposes for authorization ({CN}, Table 16(b): NDC, OIMP, IMP, OP, NDC and OIMP, "
+             "NDC and IMP, NDC and OP); 2/CMA.3 annex (ITMOs are authorized for use towards NDCs and/or for "
+             f"other international mitigation purposes); {_IN_FORCE}")
+NDC_USE_NOT_AUTHORIZED = _rule("AEF.PURPOSE.NDC_USE_NOT_AUTHORIZED", E, X,
+                               "ITMOs are used towards the NDC under an authorization for other purposes only",
+                               f"{AEF}, T3 Calendar year for which the ITMOs are used towards the NDC; "
+                               f"{_PURPOSES}")
+OIMP_USE_NOT_AUTHORIZED = _rule("AEF.PURPOSE.OIMP_USE_NOT_AUTHORIZED", E, X,
+                                "ITMOs are used or cancelled for an OIMP under an authorization for NDC use only",
+                                f"{AEF}, T3 Purpose for which the ITMO has been used towards or cancelled for "
+                                f"OIMP; {_PURPOSES}")
+FIRST_TRANSFER_DEFINITION = _rule("AEF.PURPOSE.FIRST_TRANSFER_DEFINITION", E, X,
+                                  "A first transfer's subtype contradicts the authorization: an OIMP first "
+                                  "transfer (on authorization, issuance, or use or cancellation) other than "
+                                  "the one its first transfer definition names, or under an NDC-only "
+                                  "authorization",
+                                  "2/CMA.3 annex para 2 ((a) NDC use: the first international transfer; (b) "
+                                  f"OIMP: authorization, issuance, or use or cancellation, as the first "
+                                  f"transferring Party specifies); {AEF}, T2 First transfer definition for "
+                                  f"OIMP ({CN}, Table 22(b)) and T3 Action subtype; {_IN_FORCE}")
+
 #: Rules whose clause leaves the check implicit: their severity may be overridden per run.
 CONFIGURABLE = frozenset(rule.id for rule in (NOT_HELD, ACQUIRED_NOT_HELD, UNEXPLAINED_HOLDING,
-                                               BEFORE_AUTHORIZATION, TIMEFRAME_VINTAGE, TIMEFRAME_ACTION))
+                                               BEFORE_AUTHORIZATION, TIMEFRAME_VINTAGE, TIMEFRAME_ACTION,
+                                               ENTITY_NOT_LISTED, ENTITY_BEFORE_AUTHORIZATION,
+                                               ENTITY_NOT_IN_AUTHORIZATION))
 
 
 def severity_overrides(overrides: Mapping[str, str | Severity] | None) -> dict[str, Severity]:

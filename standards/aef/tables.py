@@ -110,6 +110,9 @@ class AefTables:
     #: CARP-populated cells that held a template's instruction text, read as blank:
     #: ``(table id, row index, CN name, the text)``.
     instructions: list[tuple[str, int, str, str]] = field(default_factory=list)
+    #: Values of the input that no field of these tables holds (e.g. a draft AEF holding's record ID):
+    #: ``(table id, row index, the input's column label, the value)``, reported when validated.
+    lost: list[tuple[str, int, str, str]] = field(default_factory=list)
 
     def table(self, table_id: str) -> list[Row]:
         if table_id == "T1":

@@ -46,6 +46,11 @@ def test_identical_clean_rows_have_no_row_findings() -> None:
     ("Non-GHGMetric", "Other", "AEF.CONDITIONAL.NOT_APPLICABLE"),
     ("Non-GHGMetric", None, "AEF.CONDITIONAL.NA_EXPECTED"),
     ("CooperativeApproachID", None, "AEF.STRUCTURE.REQUIRED"),
+    # the block rules, also cleared column by column
+    ("Vintage", 2019, "AEF.VINTAGE.BEFORE_2021"),
+    ("Vintage", 2025, "AEF.T3.VINTAGE_AFTER_ACTION"),
+    ("FirstID", 10**9, "AEF.BLOCK.RANGE"),
+    ("UnderlyingUnitFirstUnitID", 10**9, "AEF.BLOCK.UNDERLYING_RANGE"),
 ])
 def test_one_defect_among_many_rows_is_found_at_its_row(cn: str, value: object, rule: str) -> None:
     doc = _many()
@@ -55,3 +60,10 @@ def test_one_defect_among_many_rows_is_found_at_its_row(cn: str, value: object, 
     assert found[0] == (rule, f"/Actions/{row}/{cn}")
     # one finding per defect (a changed quantity also no longer fits its block: a second rule, same cell)
     assert set(found[1:]) <= {("AEF.BLOCK.QUANTITY", f"/Actions/{row}/{cn}")}
+
+
+def test_a_block_quantity_defect_among_many_rows_is_found_at_its_row() -> None:
+    doc = _many()
+    row = COPIES - 3
+    doc["Actions"][row]["LastID"] = doc["Actions"][row]["LastID"] + 5
+    assert _row_findings(doc) == [("AEF.BLOCK.QUANTITY", f"/Actions/{row}/QuantityCO2")]

@@ -9,14 +9,18 @@ approach, the Party ITMO registry, the first transferring Party and the vintage.
 
 V1 columns with no V2 field (Article 6 database record ID, conversion factor, "First
 transfer") are kept in T3 ``AdditionalExplanatoryInformation``; T4 has no such field, so
-they are lost for holdings (see docs/aef-media.md). V2 fields V1 lacks stay ``None``.
-Read-only: nothing writes the draft format.
+for holdings they are reported (``AEF.DRAFT.COLUMN_LOST``). V2 fields V1 lacks stay ``None``.
+Headers may span rows (labels merged down from above, as in the UNDP National Carbon
+Registry's templates); :func:`write_template` writes those templates' layout, and a
+:class:`VocabularyMap` (a data file) maps a registry's own labels both ways.
 """
 
 from __future__ import annotations
 
 from standards.aef.draft._columns import (
     ACTIONS_COLUMNS,
+    COLUMN_LOST,
+    DRAFT_CATALOGUE,
     DRAFT_COLUMNS,
     HEADER_SEARCH_ROWS,
     HOLDINGS_COLUMNS,
@@ -24,13 +28,22 @@ from standards.aef.draft._columns import (
     DraftHeaderError,
 )
 from standards.aef.draft._reader import read_draft
+from standards.aef.draft._template import template_fields, template_losses, write_template
+from standards.aef.draft._vocabulary import VocabularyMap, VocabularyMapError
 
 __all__ = [
     "ACTIONS_COLUMNS",
+    "COLUMN_LOST",
+    "DRAFT_CATALOGUE",
     "DRAFT_COLUMNS",
     "HEADER_SEARCH_ROWS",
     "HOLDINGS_COLUMNS",
     "REFERENCE",
     "DraftHeaderError",
+    "VocabularyMap",
+    "VocabularyMapError",
     "read_draft",
+    "template_fields",
+    "template_losses",
+    "write_template",
 ]

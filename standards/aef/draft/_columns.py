@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from standards.aef.cells import draft_header_key
 from standards.errors import MalformedInput
+from standards.findings import Layer, RuleCatalogue, Severity
 
 REFERENCE = "decision 6/CMA.4, annex VII (draft AEF)"
 
@@ -46,3 +47,11 @@ HEADER_SEARCH_ROWS = 30
 
 class DraftHeaderError(MalformedInput):
     code = "AEF.DRAFT_HEADER"
+
+
+#: Findings of reading the draft AEF itself (not AEF V2 rules).
+DRAFT_CATALOGUE = RuleCatalogue("aef-draft")
+COLUMN_LOST = DRAFT_CATALOGUE.declare(
+    "AEF.DRAFT.COLUMN_LOST", Severity.WARNING, Layer.STRUCTURE,
+    "A draft AEF value that no AEF V2 field holds is not carried (a holding's record ID or conversion factor)",
+    f"{REFERENCE}; decision 4/CMA.6 annex II (Table 4 has no notes field)")

@@ -15,17 +15,20 @@ from standards.aef.draft._columns import (
     DraftHeaderError,
 )
 from standards.aef.draft._rows import ReadState, Source, convert_row, party_code
+from standards.aef.draft._vocabulary import VocabularyMap
 from standards.aef.tables import TABLES, AefTables, Row
 from standards.codec import Medium
 from standards.errors import MalformedInput
 from standards.tabular import is_zip, iter_sheet_rows, read_csv_records, read_workbook, unpack_csv_archive
 
 
-def read_draft(data: bytes, medium: Medium, *, authorization_version: int | None = None) -> AefTables:
+def read_draft(data: bytes, medium: Medium, *, authorization_version: int | None = None,
+               vocabulary: VocabularyMap | None = None) -> AefTables:
     """Read a draft AEF (V1) workbook or CSV (or zip of CSVs) into AEF V2 tables.
 
     ``authorization_version`` fills T2 ``AuthorizationVersion``, which V1 does not carry
-    (default: left empty for validation to report).
+    (default: left empty for validation to report); ``vocabulary`` maps a registry's own labels
+    (e.g. UNDP sector labels) to Common Nomenclature values.
     """
     state = ReadState()
     if medium is Medium.XLSX:
@@ -49,6 +52,11 @@ def read_draft(data: bytes, medium: Medium, *, authorization_version: int | None
         raise DraftHeaderError("no Actions or Holdings table of the draft AEF found: no row has the headers "
                                "'First unique identifier' and 'Last unique identifier' "
                                f"in its first {HEADER_SEARCH_ROWS} rows")
+    if vocabulary is not None:
+        for table_id in ("T2", "T3", "T4"):
+            for row in state.tables.rows[table_id]:
+                for cn in vocabulary.to_standard.keys() & row.keys():
+                    row[cn] = vocabulary.read(cn, row[cn])
     if state.heading:
         submission: Row = {f.cn: None for f in TABLES["T1"].fields}
         for cn, (value, _place) in state.heading.items():
@@ -59,9 +67,11 @@ def read_draft(data: bytes, medium: Medium, *, authorization_version: int | None
 
 def _read_source(source: Source, state: ReadState, authorization_version: int | None) -> None:
     columns: dict[int, str] | None = None
+    above: list[tuple[Any, ...]] = []  # the rows above the header row (a label merged down from them)
     for number, cells in source.rows:
         if columns is None:
-            columns = _header(cells, source, number)
+            columns = _header(_with_merged_labels(cells, above), source, number)
+            above = [cells, *above[:_HEADER_DEPTH - 1]]
             if columns is None:
                 _heading(cells, source, number, state)
                 if number >= HEADER_SEARCH_ROWS:
@@ -78,6 +88,32 @@ def _read_source(source: Source, state: ReadState, authorization_version: int | 
         values = {key: cells[position] if position < len(cells) else None for position, key in columns.items()}
         position_of = {key: position + 1 for position, key in columns.items()}
         convert_row(values, position_of, source, number, state, authorization_version)
+
+
+#: How many rows a header may span: the UNDP templates merge three columns (record ID, cooperative
+#: approach, first transfer definition) down over two group rows to the row of the leaf labels.
+_HEADER_DEPTH = 3
+
+
+def _with_merged_labels(cells: tuple[Any, ...], above: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """A candidate header row with each blank cell filled by the column label right above it (a
+    vertically merged header cell keeps its text in its top cell); group labels such as ``ITMO`` are
+    not column labels and are not taken."""
+    keys = [draft_header_key(c) if isinstance(c, str) else "" for c in cells]
+    if not above or "first unique identifier" not in keys:
+        return cells
+    filled = list(cells) + [None] * (max(map(len, above)) - len(cells))
+    for position, cell in enumerate(filled):
+        if isinstance(cell, str) and cell.strip():
+            continue
+        for row in above:
+            label = row[position] if position < len(row) else None
+            if isinstance(label, str) and draft_header_key(label) in BY_HEADER:
+                filled[position] = label
+                break
+            if label is not None and str(label).strip():
+                break  # another label (a group) is in the way: the column has no merged label
+    return tuple(filled)
 
 
 def _header(cells: tuple[Any, ...], source: Source, number: int) -> dict[int, str] | None:

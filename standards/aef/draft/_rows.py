@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from openpyxl.utils import get_column_letter
@@ -60,6 +62,31 @@ def _party_or_entity(value: Any) -> tuple[Any, Any]:
         except UnknownParty:
             pass
     return None, value
+
+
+#: How the V1 columns AEF V2 has no field for are kept in T3 ``AdditionalExplanatoryInformation``.
+NOTE_PREFIX = "AEF V1 "
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DD_MMM_YY = re.compile(r"^\s*(\d{1,2})-([A-Za-z]{3})-(\d{2}|\d{4})\s*$")
+
+
+def template_date(value: Any) -> Any:
+    """``DD-MMM-YY`` text (as the UNDP registry fills its templates; a two-digit year is 20YY) as a
+    date; anything else as given."""
+    m = _DD_MMM_YY.match(value) if isinstance(value, str) else None
+    if m is None or m[2].casefold() not in _MONTHS:
+        return value
+    year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+    try:
+        return date(year, _MONTHS.index(m[2].casefold()) + 1, int(m[1]))
+    except ValueError:
+        return value
+
+
+def _note_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _uid(value: Any) -> tuple[ItmoId | None, Any]:
@@ -121,12 +148,15 @@ def convert_row(values: dict[str, Any], position_of: dict[str, int], source: Sou
     for key in ("record_id", "conversion_factor", "first_transfer"):
         value = values.get(key)
         if value is not None and str(value).strip():
-            notes.append(f"AEF V1 {LABEL[key]}: {str(value).strip()}")
+            if is_action:
+                notes.append(f"{NOTE_PREFIX}{LABEL[key]}: {_note_text(value)}")
+            elif _note_text(value).upper() != NA:  # T4 has no field to keep it in ("NA" loses nothing)
+                tables.lost.append(("T4", len(tables.rows["T4"]), LABEL[key], _note_text(value)))
     if is_action:
         using = values["using"]
         using_party, using_entity = _party_or_entity(using)
         record.update({
-            "ActionDateTime": normalize_native(spec["ActionDateTime"], values["action_date"]),
+            "ActionDateTime": normalize_native(spec["ActionDateTime"], template_date(values["action_date"])),
             "ActionType": normalize_native(spec["ActionType"], values["action_type"]),
             "TransferringPartyID": party_code(values["transferring_party"]),
             "AcquiringPartyID": party_code(values["acquiring_party"]),
@@ -189,7 +219,8 @@ def _authorization(values: dict[str, Any], position_of: dict[str, int], source: 
     authorization: Row = {f.cn: None for f in TABLES["T2"].fields}
     authorization.update({
         "AuthorizationID": normalize_native(spec["AuthorizationID"], values["authorization_id"]),
-        "DateOfAuthorization": normalize_native(spec["DateOfAuthorization"], values["authorization_date"]),
+        "DateOfAuthorization": normalize_native(spec["DateOfAuthorization"],
+                                                template_date(values["authorization_date"])),
         "CooperativeApproachID": cooperative_approach,
         "AuthorizationVersion": authorization_version,
         "Metric": normalize_native(spec["Metric"], values["metric"]),

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 
 from standards.aef import rules as R
 from standards.aef.tables import ROW_TABLES, TABLE_IDS, TABLES, AefTables
+from standards.aef.validate._columns import Columns
 from standards.aef.validate._layers import Run, dense_rows
+from standards.aef.validate._plans import TABLE_RULE_ROWS
 from standards.aef.vocab import NOMENCLATURE, Nomenclature
 from standards.findings import Finding, Severity
 
@@ -45,14 +47,18 @@ def validate_run(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE
     for table_id in TABLE_IDS:
         typed = run.structure(table_id)
         # the code-list and cell checks go column by column; rows they single out are checked one by one
-        dense = dense_rows(typed)
+        dense = Columns(dense_rows(typed))
         coded, cells = run.code_list_rows(table_id, dense), run.cell_rule_rows(table_id, dense)
         conditional = run.conditional_rows(table_id, dense)
+        ruled = TABLE_RULE_ROWS[table_id](table_id, dense) if table_id in TABLE_RULE_ROWS else None
+        suspects = coded | cells | conditional | (ruled or set())
         for i, row in enumerate(typed):
             if row is None:
                 continue
-            if ((i not in coded or run.code_lists(table_id, i, row))
-                    and run.field_rules(table_id, i, row, cells=i in cells, conditionals=i in conditional)):
+            if (ruled is not None and i not in suspects) or (
+                    (i not in coded or run.code_lists(table_id, i, row))
+                    and run.field_rules(table_id, i, row, cells=i in cells, conditionals=i in conditional,
+                                        table_rules=ruled is None or i in ruled)):
                 run.passed[table_id].append(i)
         if table_id == "T1":
             run.typed.submission = typed[0] if typed else None

@@ -43,9 +43,14 @@ class Versions:
         rows.sort(key=lambda r: (r[0], r[1] if isinstance(r[1], int) else 0))
         self.dates = [d for d, _, _ in rows]
         self.rows = [row for _, _, row in rows]
+        self.approach = self.rows[0]["CooperativeApproachID"]
+        #: whether a version caps the quantity (else first transfers need not be added up)
+        self.capped = any(isinstance(row.get("AuthorizedQuantity"), Decimal | int) for row in self.rows)
 
     def in_force(self, when: date) -> Row | None:
         """The latest version dated on or before ``when`` (``None`` before the first one)."""
+        if len(self.dates) == 1:
+            return self.rows[0] if when >= self.dates[0] else None
         k = bisect_right(self.dates, when)
         return self.rows[k - 1] if k else None
 
@@ -61,44 +66,45 @@ class AuthorizationRules(RunState):
                 (row["DateOfAuthorization"], row.get("AuthorizationVersion"), row))
         return {auth_id: Versions(rows) for auth_id, rows in grouped.items()}
 
-    def authorized_actions(self, versions: dict[str, Versions], reported_year: int | None,
-                           reporting_party: str | None = None) -> None:
-        """Each T3/T4 row against its authorization's version in force (a first transfer to the
-        reporting Party itself is left to ``AEF.PARTY.FIRST_TRANSFER_TO_SELF``)."""
+    def start_authorizations(self, versions: dict[str, Versions], reporting_party: str | None) -> None:
+        """Ready :meth:`authorize_action` and :meth:`authorize_holding` for one run."""
+        self._versions = versions
+        self._reporting_party = reporting_party
         self._terms: dict[int, tuple[tuple[int, int] | None, list[str]]] = {}
-        used: dict[str, Decimal] = defaultdict(Decimal)
-        over: set[int] = set()
-        rows = self.typed.rows["T3"]
-        for i in self.actions_by_date():
-            row = rows[i]
-            when: datetime = row["ActionDateTime"]
-            history = versions.get(row["AuthorizationID"])
-            if history is None or history.rows[0]["CooperativeApproachID"] != row["CooperativeApproachID"]:
-                continue
-            auth = history.in_force(when.date())
-            if auth is None:
-                self.emit(R.BEFORE_AUTHORIZATION, "T3", i, "ActionDateTime",
-                          f"{row['ActionType']} on {when.date().isoformat()} is before authorization "
-                          f"{row['AuthorizationID']!r} was given on {history.dates[0].isoformat()}")
-                continue
-            self._against_version("T3", i, row, auth, when, reporting_party)
-            if row["ActionType"] == "First transfer":
-                used[row["AuthorizationID"]] += row["QuantityCO2"]
-                cap = auth.get("AuthorizedQuantity")
-                total = used[row["AuthorizationID"]]
-                if isinstance(cap, Decimal | int) and total > cap and id(auth) not in over:
-                    over.add(id(auth))
-                    self.emit(R.AUTH_QUANTITY, "T3", i, "QuantityCO2",
-                              f"first transfers under {row['AuthorizationID']!r} reach {total} on "
-                              f"{when.date().isoformat()}, over the {cap} of version "
-                              f"{auth.get('AuthorizationVersion')} in force then")
-        year_end = date(reported_year, 12, 31) if reported_year is not None else date.max
-        for i in self.passed["T4"]:
-            row = self.typed.rows["T4"][i]
-            history = versions.get(row["AuthorizationID"])
-            auth = history.in_force(year_end) if history is not None else None
-            if auth is not None and auth["CooperativeApproachID"] == row["CooperativeApproachID"]:
-                self._against_version("T4", i, row, auth, None, None)
+        self._used: dict[str, Decimal] = defaultdict(Decimal)
+        self._over: set[int] = set()
+
+    def authorize_action(self, i: int, row: Row, when: datetime) -> Row | None:
+        """One T3 row against its authorization's version in force (called in date order, so the
+        quantity first-transferred under each authorization adds up as it happened; a first
+        transfer to the reporting Party itself is left to ``AEF.PARTY.FIRST_TRANSFER_TO_SELF``)."""
+        history = self._versions.get(row["AuthorizationID"])
+        if history is None or history.approach != row["CooperativeApproachID"]:
+            return None
+        auth = history.in_force(when.date())
+        if auth is None:
+            self.emit(R.BEFORE_AUTHORIZATION, "T3", i, "ActionDateTime",
+                      f"{row['ActionType']} on {when.date().isoformat()} is before authorization "
+                      f"{row['AuthorizationID']!r} was given on {history.dates[0].isoformat()}")
+            return None
+        self._against_version("T3", i, row, auth, when, self._reporting_party)
+        if history.capped and row["ActionType"] == "First transfer":
+            cap = auth.get("AuthorizedQuantity")
+            total = self._used[row["AuthorizationID"]] = self._used[row["AuthorizationID"]] + row["QuantityCO2"]
+            if isinstance(cap, Decimal | int) and total > cap and id(auth) not in self._over:
+                self._over.add(id(auth))
+                self.emit(R.AUTH_QUANTITY, "T3", i, "QuantityCO2",
+                          f"first transfers under {row['AuthorizationID']!r} reach {total} on "
+                          f"{when.date().isoformat()}, over the {cap} of version "
+                          f"{auth.get('AuthorizationVersion')} in force then")
+        return auth
+
+    def authorize_holding(self, i: int, row: Row, year_end: date) -> None:
+        """One T4 row against its authorization's version in force on 31 December."""
+        history = self._versions.get(row["AuthorizationID"])
+        auth = history.in_force(year_end) if history is not None else None
+        if auth is not None and auth["CooperativeApproachID"] == row["CooperativeApproachID"]:
+            self._against_version("T4", i, row, auth, None, None)
 
     def _against_version(self, table_id: str, i: int, row: Row, auth: Row, when: datetime | None,
                          reporting_party: str | None) -> None:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from standards.aef import rules as R
-from standards.aef.tables import Row
+from standards.aef.tables import NA, Row
 from standards.aef.validate._auth import AuthorizationRules, split_list
-from standards.aef.validate._ledger import STAYING_SUBTYPES, LedgerRules
+from standards.aef.validate._entities import OIMP_FIRST_TRANSFERS, EntityRules
+from standards.aef.validate._ledger import (
+    HOLDER_RULES,
+    MOVING_KINDS,
+    STAYING_SUBTYPES,
+    BlockGroups,
+    BlockKey,
+    LedgerRules,
+    block_key,
+    column,
+)
 
 #: T3 action types whose blocks may not overlap one another; the ledger replay checks the rest
 #: (first transfers, uses and cancellations) in date order.
@@ -20,7 +30,7 @@ def _clean(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class CrossRecordRules(LedgerRules, AuthorizationRules):
+class CrossRecordRules(LedgerRules, AuthorizationRules, EntityRules):
     """The rules that need a whole submission; they run on the rows that passed every row layer."""
 
     def cross_records(self) -> None:
@@ -52,84 +62,138 @@ class CrossRecordRules(LedgerRules, AuthorizationRules):
         listed = {(_clean(r.get("AuthorizationID")), _clean(r.get("CooperativeApproachID")))
                   for r in self.tables.rows["T2"]}
         joined = not (self.passed["T3"] or self.passed["T4"]) or self.can_run(R.AUTH_UNKNOWN, "T2")
-        for table_id in ("T3", "T4") if joined else ():
-            for i in self.passed[table_id]:
-                row = self.typed.rows[table_id][i]
-                if (row["AuthorizationID"], row["CooperativeApproachID"]) not in listed:
-                    self.emit(R.AUTH_UNKNOWN, table_id, i, "AuthorizationID",
-                              f"authorization {row['AuthorizationID']!r} for {row['CooperativeApproachID']} "
-                              "is not in Table 2")
-        submission = self.typed.submission
-        party = submission.get("ParticipatingParty") if submission is not None else None
-        year = submission.get("ReportedYear") if submission is not None else None
-        if joined:
-            self.authorized_actions(self.authorization_versions(), year, party)
-        else:
+        if not joined:
             for rule in (R.AUTH_QUANTITY, R.BEFORE_AUTHORIZATION, R.METRIC_MISMATCH, R.TIMEFRAME_VINTAGE,
                          R.TIMEFRAME_ACTION, R.PARTY_NOT_AUTHORIZED):
                 self.can_run(rule, "T2")
-        self._overlaps()
-        self.ledger(party, year)
-        self._reported_year()
-        if all([self.can_run(rule, "T1") for rule in (R.OTHER_PARTYS_ITMOS, R.FIRST_TRANSFER_TO_SELF,
-                                                      R.ACQUISITION_FROM_SELF, R.NDC_YEAR_OUTSIDE)]):
-            self._party_roles(party, submission)
-
-    def _party_roles(self, party: str | None, submission: Row | None) -> None:
-        """First transfers, acquisitions and NDC uses against the reporting Party of Table 1."""
-        if party is None or submission is None:
-            return
-        start, end = submission.get("FirstYearOfNDCPeriod"), submission.get("LastYearOfNDCPeriod")
-        rows = self.typed.rows["T3"]
-        for i in self.passed["T3"]:
-            row = rows[i]
-            kind = row["ActionType"]
-            if kind == "First transfer":
-                if row["FirstTransferringPartyID"] != party:
-                    self.emit(R.OTHER_PARTYS_ITMOS, "T3", i, "FirstTransferringPartyID",
-                              f"{party} first-transfers ITMOs first transferred by "
-                              f"{row['FirstTransferringPartyID']}: only that Party can first-transfer them")
-                elif row.get("AcquiringPartyID") == party and row.get("ActionSubtype") not in STAYING_SUBTYPES:
-                    self.emit(R.FIRST_TRANSFER_TO_SELF, "T3", i, "AcquiringPartyID",
-                              f"a first transfer by {party} to itself")
-            elif kind == "Acquisition" and row.get("TransferringPartyID") == party:
-                self.emit(R.ACQUISITION_FROM_SELF, "T3", i, "TransferringPartyID",
-                          f"an acquisition by {party} from itself")
-            used_for = row.get("YearITMOUsedTowardsNDC")
-            if (isinstance(used_for, int) and isinstance(start, int) and isinstance(end, int)
-                    and not start <= used_for <= end):
-                self.emit(R.NDC_YEAR_OUTSIDE, "T3", i, "YearITMOUsedTowardsNDC",
-                          f"used towards the NDC for {used_for}, outside the NDC period {start}-{end}")
-
-    def _overlaps(self) -> None:
-        groups: dict[tuple[Any, ...], list[tuple[int, int, str, int]]] = defaultdict(list)
-        for table_id in ("T3", "T4"):
-            for i in self.passed[table_id]:
-                row = self.typed.rows[table_id][i]
-                kind = row.get("ActionType", "holding")
-                if table_id == "T3" and kind not in _ONCE_ONLY:
-                    continue
-                series = (table_id, kind, row["CooperativeApproachID"], row["PartyITMORegistryID"],
-                          row["FirstTransferringPartyID"], row["Vintage"])
-                groups[series].append((row["FirstID"], row["LastID"], table_id, i))
-        for blocks in groups.values():
-            blocks.sort()
-            reach, reach_row = 0, -1
-            for first, last, table_id, i in blocks:
-                if first <= reach:
-                    self.emit(R.OVERLAP, table_id, i, "FirstID",
-                              f"block {first}-{last} overlaps another block in this submission "
-                              f"(row {reach_row + 1} of the same table reaches {reach})")
-                if last > reach:
-                    reach, reach_row = last, i
-
-    def _reported_year(self) -> None:
         submission = self.typed.submission
-        if not self.can_run(R.REPORTED_YEAR, "T1") or submission is None:
-            return
-        year = submission.get("ReportedYear")
-        for i in self.passed["T3"]:
-            when: datetime = self.typed.rows["T3"][i]["ActionDateTime"]
-            if year is not None and when.year != year:
+        party = submission.get("ParticipatingParty") if submission is not None else None
+        year = submission.get("ReportedYear") if submission is not None else None
+        self.start_authorizations(self.authorization_versions() if joined else {}, party)
+        for rule in HOLDER_RULES:  # listed in the order the report names rules that could not run
+            self.can_run(rule, "T1")
+        in_year = self.can_run(R.REPORTED_YEAR, "T1") and submission is not None and year is not None
+        roles = all([self.can_run(rule, "T1") for rule in (R.OTHER_PARTYS_ITMOS, R.FIRST_TRANSFER_TO_SELF,
+                                                           R.ACQUISITION_FROM_SELF, R.NDC_YEAR_OUTSIDE)])
+        self.start_entities()
+        groups = self._sweep_actions(listed if joined else None, party if roles and submission else None,
+                                     year if in_year else None, year)
+        holdings = self._sweep_holdings(listed if joined else None, year)
+        self._overlaps(groups.by_key, holdings)
+        self.ledger(groups, holdings, party, year)
+
+    def _sweep_actions(self, listed: set[tuple[Any, Any]] | None, roles_of: str | None, year_of_actions: int | None,
+                       replay_year: int | None) -> BlockGroups:
+        """The one pass over the actions, in date order: the reported year, the authorization joins,
+        the Party roles, and the ledger's groups (each ITMO block's actions in replay order)."""
+        groups = BlockGroups()
+        by_key, moves, first_transfers = groups.by_key, groups.moves, groups.first_transfers
+        submission = self.typed.submission or {}
+        ndc = (submission.get("FirstYearOfNDCPeriod"), submission.get("LastYearOfNDCPeriod"))
+        rows = self.typed.rows["T3"]
+        authorize, purposes, party = self.authorize_action, self.against_purposes, roles_of
+        for i in self.actions_by_date():
+            row = rows[i]
+            kind, when, key = row["ActionType"], row["ActionDateTime"], block_key(row)
+            if year_of_actions is not None and when.year != year_of_actions:
                 self.emit(R.REPORTED_YEAR, "T3", i, "ActionDateTime",
-                          f"action dated {when.date().isoformat()} is outside the reported year {year}")
+                          f"action dated {when.date().isoformat()} is outside the reported year {year_of_actions}")
+            if listed is not None:
+                if (row["AuthorizationID"], row["CooperativeApproachID"]) not in listed:
+                    self.emit(R.AUTH_UNKNOWN, "T3", i, "AuthorizationID",
+                              f"authorization {row['AuthorizationID']!r} for {row['CooperativeApproachID']} "
+                              "is not in Table 2")
+                auth = authorize(i, row, when)
+                # (an acquisition names no entity, NDC year or OIMP purpose: the conditional fields say NA)
+                if auth is not None and kind != "Acquisition" and (
+                        kind != "First transfer" or row["ActionSubtype"] in OIMP_FIRST_TRANSFERS):
+                    purposes(i, row, auth)
+            by_key[key].append(i)
+            ndc_use = row.get("YearITMOUsedTowardsNDC").__class__ is int
+            if kind == "First transfer":
+                first_transfers[key].append(i)
+                acquirer = row.get("AcquiringPartyID")
+                if party is not None and (ndc_use or row["FirstTransferringPartyID"] != party or acquirer == party):
+                    self._party_roles(i, row, party, ndc)
+                moving = (row.get("ActionSubtype") not in STAYING_SUBTYPES and isinstance(acquirer, str)
+                          and acquirer != NA and acquirer != party)
+            elif kind == "Acquisition":
+                if party is not None and (ndc_use or row.get("TransferringPartyID") == party):
+                    self._party_roles(i, row, party, ndc)
+                moving = True
+            else:
+                self.using_entity(i, row, when)
+                if party is not None and ndc_use:
+                    self._party_roles(i, row, party, ndc)
+                moving = kind in MOVING_KINDS
+            if not moving or (replay_year is not None and when.year > replay_year):
+                continue
+            if kind == "Acquisition":
+                groups.acquisitions.add(i)
+            moves[key].append(i)
+        return groups
+
+    def _sweep_holdings(self, listed: set[tuple[Any, Any]] | None, year: int | None) -> dict[BlockKey, list[int]]:
+        """The one pass over the holdings: the authorization joins; the rows per block key."""
+        rows = self.typed.rows["T4"]
+        year_end = date(year, 12, 31) if year is not None else date.max
+        holdings: dict[BlockKey, list[int]] = defaultdict(list)
+        for i in self.passed["T4"]:
+            row = rows[i]
+            if listed is not None:
+                if (row["AuthorizationID"], row["CooperativeApproachID"]) not in listed:
+                    self.emit(R.AUTH_UNKNOWN, "T4", i, "AuthorizationID",
+                              f"authorization {row['AuthorizationID']!r} for {row['CooperativeApproachID']} "
+                              "is not in Table 2")
+                self.authorize_holding(i, row, year_end)
+            holdings[block_key(row)].append(i)
+        return holdings
+
+    def _party_roles(self, i: int, row: Row, party: str, ndc: tuple[Any, Any]) -> None:
+        """First transfers, acquisitions and NDC uses against the reporting Party of Table 1."""
+        kind = row["ActionType"]
+        if kind == "First transfer":
+            if row["FirstTransferringPartyID"] != party:
+                self.emit(R.OTHER_PARTYS_ITMOS, "T3", i, "FirstTransferringPartyID",
+                          f"{party} first-transfers ITMOs first transferred by "
+                          f"{row['FirstTransferringPartyID']}: only that Party can first-transfer them")
+            elif row.get("AcquiringPartyID") == party and row.get("ActionSubtype") not in STAYING_SUBTYPES:
+                self.emit(R.FIRST_TRANSFER_TO_SELF, "T3", i, "AcquiringPartyID",
+                          f"a first transfer by {party} to itself")
+        elif kind == "Acquisition" and row.get("TransferringPartyID") == party:
+            self.emit(R.ACQUISITION_FROM_SELF, "T3", i, "TransferringPartyID",
+                      f"an acquisition by {party} from itself")
+        used_for = row.get("YearITMOUsedTowardsNDC")
+        start, end = ndc
+        if (isinstance(used_for, int) and isinstance(start, int) and isinstance(end, int)
+                and not start <= used_for <= end):
+            self.emit(R.NDC_YEAR_OUTSIDE, "T3", i, "YearITMOUsedTowardsNDC",
+                      f"used towards the NDC for {used_for}, outside the NDC period {start}-{end}")
+
+    def _overlaps(self, actions: dict[BlockKey, list[int]], holdings: dict[BlockKey, list[int]]) -> None:
+        """Blocks of one series (table, action type, block key) that may not overlap: T3's
+        authorizations and T4's holdings."""
+        kinds = column(self.typed.rows["T3"], "ActionType")
+        for indexes in actions.values():
+            once = [i for i in indexes if kinds[i] in _ONCE_ONLY]
+            by_kind: dict[str, list[int]] = defaultdict(list)
+            for i in once:
+                by_kind[kinds[i]].append(i)
+            for series in by_kind.values():
+                self._series_overlaps("T3", sorted(series))
+        for indexes in holdings.values():
+            self._series_overlaps("T4", indexes)
+
+    def _series_overlaps(self, table_id: str, indexes: list[int]) -> None:
+        rows = self.typed.rows[table_id]
+        blocks = sorted((rows[i]["FirstID"], rows[i]["LastID"], i) for i in indexes)
+        if not any(map(int.__le__, [b[0] for b in blocks[1:]], [b[1] for b in blocks])):
+            return  # each block ends before the next starts
+        reach, reach_row = 0, -1
+        for first, last, i in blocks:
+            if first <= reach:
+                self.emit(R.OVERLAP, table_id, i, "FirstID",
+                          f"block {first}-{last} overlaps another block in this submission "
+                          f"(row {reach_row + 1} of the same table reaches {reach})")
+            if last > reach:
+                reach, reach_row = last, i

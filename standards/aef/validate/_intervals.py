@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 
@@ -50,6 +50,19 @@ class IntervalMap(Generic[V]):
         if lo == hi:
             return []
         return [(max(self._firsts[k], first), min(self._lasts[k], last), self._values[k]) for k in range(lo, hi)]
+
+    def values(self) -> list[V]:
+        """The values of the stored ranges, in id order."""
+        return self._values
+
+    def covers(self, other: IntervalMap[Any]) -> bool:
+        """Whether every range of ``other`` is covered here; a quick test, true when both hold the same
+        ranges or this map holds one range spanning all of ``other`` (else it may be a false no)."""
+        if not other._firsts:
+            return True
+        if self._firsts == other._firsts and self._lasts == other._lasts:
+            return True
+        return len(self._firsts) == 1 and self._firsts[0] <= other._firsts[0] and other._lasts[-1] <= self._lasts[0]
 
     def gaps(self, first: int, last: int) -> list[tuple[int, int]]:
         """The parts of ``[first, last]`` that no stored range covers."""

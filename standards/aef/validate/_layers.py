@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from itertools import repeat
+from itertools import chain, repeat
+from operator import add, itemgetter, mul
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,6 +13,7 @@ from standards.aef import rules as R
 from standards.aef.mapping import condition_applies
 from standards.aef.structure import row_adapter
 from standards.aef.tables import NA, TABLES, FieldSpec, Row
+from standards.aef.validate._columns import Columns
 from standards.aef.validate._cross import CrossRecordRules
 from standards.aef.validate._plans import LAYOUTS, PLANS, REQUIRED_WHEN, TABLE_RULES, describe_type, needs_value
 from standards.parties import is_alpha3
@@ -35,7 +37,8 @@ class Run(CrossRecordRules):
             self._required(table_id, i, rows[i], required, failed, reported)
             typed[i] = None
         required_names = frozenset(names)
-        for i, checked in enumerate(typed):  # blanks are alike: null, "" (or spaces, stripped) and absent
+        blank_text = "" in chain.from_iterable(map(dict.values, filter(None, typed)))  # one pass, usually False
+        for i, checked in enumerate(typed if blank_text else ()):  # blanks are alike: null, "" and absent
             if checked is not None and "" in checked.values():
                 for cn in [cn for cn, value in checked.items() if value == ""]:
                     del checked[cn]
@@ -100,19 +103,19 @@ class Run(CrossRecordRules):
                       f"'{field.label}' is {value!r}, expected {describe_type(field)}", cause=err["msg"])
 
     # -- layer 2: code lists ------------------------------------------------------------------
-    def code_list_rows(self, table_id: str, typed: list[Row]) -> set[int]:
+    def code_list_rows(self, table_id: str, typed: Columns) -> set[int]:
         """The rows :meth:`code_lists` must look at, found column by column over distinct values
         (a clean column costs one set difference instead of a check per row)."""
         plan = PLANS[table_id]
         suspects: set[int] = set()
         for f, allowed in plan.vocabulary:
-            values = _column(typed, f.cn)
+            values = typed[f.cn]
             _mark(suspects, values, set(values) - allowed - {None, NA})
         for f in plan.parties:
-            values = _column(typed, f.cn)
+            values = typed[f.cn]
             _mark(suspects, values, {v for v in set(values) if v is not None and v != NA and not is_alpha3(v)})
         if table_id == "T3":
-            pairs = list(zip(_column(typed, "ActionSubtype"), _column(typed, "ActionType"), strict=True))
+            pairs = list(zip(typed["ActionSubtype"], typed["ActionType"], strict=True))
             nomenclature = self.nomenclature
             _mark(suspects, pairs, {(subtype, action) for subtype, action in set(pairs)
                                     if subtype and subtype not in nomenclature.subtypes_everywhere
@@ -172,46 +175,51 @@ class Run(CrossRecordRules):
 
     # -- layer 3: field rules -----------------------------------------------------------------
     @staticmethod
-    def cell_rule_rows(table_id: str, typed: list[Row]) -> set[int]:
+    def cell_rule_rows(table_id: str, typed: Columns) -> set[int]:
         """The rows whose CARP, text-length or decimal-places cells :meth:`field_rules` must look at,
         found column by column."""
         plan = PLANS[table_id]
         suspects: set[int] = set()
         for f in plan.carp:
-            values = _column(typed, f.cn)
+            values = typed[f.cn]
             _mark(suspects, values, {v for v in set(values) if v is not None and (v.__class__ is not str or v.strip())})
         for cn in plan.text_names:
-            values = _column(typed, cn)
+            values = typed[cn]
             _mark(suspects, values, {v for v in set(values) if v.__class__ is str and len(v) > 255})
         for f in plan.decimals:
-            values = _column(typed, f.cn)
+            values = typed[f.cn]
             _mark(suspects, values, {v for v in set(values) if v.__class__ is Decimal and _over_two_places(v)})
         return suspects
 
     @staticmethod
-    def conditional_rows(table_id: str, typed: list[Row]) -> set[int]:
+    def conditional_rows(table_id: str, typed: Columns) -> set[int]:
         """The rows whose conditional fields :meth:`_conditionals` must look at: each field's value
         class (blank, NA, a value) against whether it applies, over the distinct combinations."""
         fields = PLANS[table_id].conditional
         if not fields:
             return set()
-        keys = list(zip(_column(typed, "ActionType"), _column(typed, "Metric"),
-                        _column(typed, "PurposeForAuthorization"), strict=True))
-        first: dict[tuple[Any, ...], int] = {}
-        for i, key in enumerate(keys):
-            first.setdefault(key, i)
-        layouts = {key: _layout(table_id, typed[i], fields) for key, i in first.items()}
+        # each row's combination of action type, metric and purpose as one int, built column by column
+        base = [0] * len(typed)
+        for cn in ("ActionType", "Metric", "PurposeForAuthorization"):
+            column = typed[cn]
+            number = {value: n for n, value in enumerate(dict.fromkeys(column))}
+            base = list(map(add, map(mul, base, repeat(len(number))), map(number.__getitem__, column)))
+        first = dict(zip(reversed(base), range(len(base) - 1, -1, -1), strict=True))  # each code's first row
+        layouts = {code: _layout(table_id, typed.rows[i], fields) for code, i in first.items()}
+        # a row's class per field is 3 x its combination + its value class: one int per row
+        base = list(map(mul, base, repeat(3)))
         suspects: set[int] = set()
         for position, f in enumerate(fields):
             required_when = f.cn in REQUIRED_WHEN  # else a blank or NA where the field applies is fine
-            classes = list(zip(keys, map(_VALUE_CLASS.get, _column(typed, f.cn), repeat(_VALUE)), strict=True))
-            _mark(suspects, classes, {(key, kind) for key, kind in set(classes)
-                                      if ((required_when and kind != _VALUE) if layouts[key][position][1]
-                                          else kind != _NA)})
+            classes = list(map(add, base, map(_VALUE_CLASS.get, typed[f.cn], repeat(_VALUE))))
+            bad = {code for code in set(classes)
+                   if ((required_when and code % 3 != _VALUE) if layouts[code // 3][position][1]
+                       else code % 3 != _NA)}
+            _mark(suspects, classes, bad)
         return suspects
 
     def field_rules(self, table_id: str, i: int, row: Row, *, cells: bool = True,
-                    conditionals: bool = True) -> bool:
+                    conditionals: bool = True, table_rules: bool = True) -> bool:
         """Field rules of one row; ``cells=False`` and ``conditionals=False`` skip the checks that
         :meth:`cell_rule_rows` and :meth:`conditional_rows` cleared column by column."""
         before = len(self.findings)
@@ -221,7 +229,7 @@ class Run(CrossRecordRules):
         if plan.conditional and conditionals:
             self._conditionals(table_id, i, row, plan.conditional)
         check = TABLE_RULES.get(table_id)
-        if check is not None:
+        if check is not None and table_rules:
             check(self, i, row)
         return len(self.findings) == before or not any(f.is_error for f in self.findings[before:])
 
@@ -268,11 +276,6 @@ class Run(CrossRecordRules):
                       f"'{f.label}' is {value!r} but does not apply to this record: write NA")
 
 
-def _column(rows: list[Row], cn: str) -> list[Any]:
-    """One field's values down a table, without a Python-level loop."""
-    return list(map(dict.get, rows, repeat(cn)))
-
-
 def dense_rows(typed: list[Row | None]) -> list[Row]:
     """The typed rows with an empty row for each that failed, for the column-by-column checks."""
     return typed if None not in typed else [row or {} for row in typed]  # type: ignore[return-value]
@@ -295,6 +298,13 @@ _BLANK_OR_NA = frozenset({None, "", NA})
 def _blank_or_na_rows(rows: list[Row], names: list[str]) -> list[int] | range:
     """The rows with a required field blank or NA, found column by column (all rows if a value is
     unhashable, a JSON array or object, which the row-by-row check then looks at field by field)."""
+    try:  # every row holds every required field (the usual case): one pass over all their values
+        if len(names) > 1 and _BLANK_OR_NA.isdisjoint(chain.from_iterable(map(itemgetter(*names), rows))):
+            return []
+    except KeyError:  # an absent field: found below, column by column
+        pass
+    except TypeError:
+        return range(len(rows))
     found: set[int] = set()
     for cn in names:
         values = list(map(dict.get, rows, repeat(cn)))

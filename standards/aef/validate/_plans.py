@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import compress, repeat
+from operator import add, and_, attrgetter, eq, gt, lt, ne, or_, sub
 from typing import Any
 
 from standards.aef import rules as R
 from standards.aef.tables import NA, TABLES, FieldSpec, Row
 from standards.aef.validate._auth import split_list
+from standards.aef.validate._columns import Columns
 from standards.aef.validate._state import RunState
 from standards.aef.vocab import NOMENCLATURE
 from standards.parties import is_alpha3
@@ -119,6 +122,37 @@ def _t3_rules(run: RunState, i: int, row: Row) -> None:
         run.emit(R.VINTAGE, "T3", i, "Vintage",
                  f"vintage {row['Vintage']} is after the action date {when.date().isoformat()}")
 
+
+def _block_rule_rows(table_id: str, columns: Columns) -> set[int] | None:
+    """The rows :func:`_block_rules` (and for T3 the vintage-after-action rule) could flag, found
+    column by column; ``None`` (look at every row) where a column holds a value of another type."""
+    vintages, firsts, lasts = columns["Vintage"], columns["FirstID"], columns["LastID"]
+    try:
+        flags = list(map(or_, map(lt, vintages, repeat(2021)), map(gt, firsts, lasts)))
+        sizes = map(add, map(sub, lasts, firsts), repeat(1))
+        ghg = map(eq, columns["Metric"], repeat("GHG"))
+        flags = list(map(or_, flags, map(and_, ghg, map(ne, columns["QuantityCO2"], sizes))))
+        if table_id == "T3":
+            years = map(attrgetter("year"), columns["ActionDateTime"])
+            flags = list(map(or_, flags, map(gt, vintages, years)))
+    except (TypeError, AttributeError):  # a failed row (no values) among them
+        return None
+    suspects = set(compress(range(len(flags)), flags))
+    u_firsts, u_lasts = columns["UnderlyingUnitFirstUnitID"], columns["UnderlyingUnitLastUnitID"]
+    if set(map(type, u_firsts)) == {int} == set(map(type, u_lasts)):  # whole numbers throughout
+        suspects.update(compress(range(len(flags)), map(gt, u_firsts, u_lasts)))
+    else:
+        units = zip(u_firsts, u_lasts, strict=True)
+        suspects.update(i for i, (a, b) in enumerate(units) if a.__class__ is int and b.__class__ is int and a > b)
+    return suspects
+
+
+#: Per table, the rows whose :data:`TABLE_RULES` must run, found column by column (tables without
+#: one run their rules on every row).
+TABLE_RULE_ROWS: dict[str, Callable[[str, Columns], set[int] | None]] = {
+    "T3": _block_rule_rows,
+    "T4": _block_rule_rows,
+}
 
 TABLE_RULES: dict[str, Callable[[RunState, int, Row], None]] = {
     "T1": _t1_rules,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import islice, repeat
+from operator import eq
+from typing import Any
 
-from standards.aef.tables import TABLE_IDS, AefTables
+from standards.aef.tables import TABLE_IDS, AefTables, Row
 from standards.aef.vocab import Nomenclature
 from standards.findings import Finding, Rule, Severity
 
@@ -25,10 +28,17 @@ class RunState:
         self._by_date: list[int] | None = None
 
     def actions_by_date(self) -> list[int]:
-        """The T3 rows that passed every row layer, in date order (row order within one instant)."""
+        """The T3 rows that passed every row layer, in date order; within one instant acquisitions
+        come first (units arrive before they can leave), then row order."""
         if self._by_date is None:
-            rows = self.typed.rows["T3"]
-            self._by_date = sorted(self.passed["T3"], key=lambda i: rows[i]["ActionDateTime"])
+            typed = self.typed.rows["T3"]
+            rows: list[Row] = typed if None not in typed else [row or {} for row in typed]
+            dates: list[Any] = list(map(dict.get, rows, repeat("ActionDateTime")))
+            order = sorted(self.passed["T3"], key=dates.__getitem__)
+            ordered = list(map(dates.__getitem__, order))
+            if any(map(eq, ordered, islice(ordered, 1, None))):  # shared instants: acquisitions first
+                order.sort(key=lambda i: (dates[i], rows[i]["ActionType"] != "Acquisition"))
+            self._by_date = order
         return self._by_date
 
     def can_run(self, rule: Rule, *needs: str) -> bool:
