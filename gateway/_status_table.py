@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.evidence.errors import EvidenceError
+from gateway.feeds.errors import FeedError, FeedForbidden, FeedQueryInvalid, SnapshotInvalid, SourceFailure
 from gateway.idempotency.store import (
     ClaimInProgress,
     IdempotencyConflict,
@@ -156,4 +157,10 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     AlreadySettled: HttpAnswer(409),
     UnitsUnidentified: HttpAnswer(422),
     GatewayKeysUnavailable: HttpAnswer(503),
+    # harmonized feeds
+    FeedError: HttpAnswer(500),
+    FeedQueryInvalid: HttpAnswer(400),
+    FeedForbidden: HttpAnswer(403),
+    SnapshotInvalid: HttpAnswer(422),
+    SourceFailure: HttpAnswer(502),
 }
