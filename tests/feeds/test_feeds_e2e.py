@@ -239,3 +239,46 @@ def test_bad_snapshot_is_refused_with_findings(net: FeedNetwork) -> None:
     response = pusher.request("PUT", "/v1/feeds/snapshot", content=b'{"units": [{"first_id": "x"}]}',
                               headers={"Content-Type": "application/json"})
     assert response.status_code == 422 and response.json()["code"] == "FEED.SNAPSHOT_INVALID"
+
+
+def _key_file(net: FeedNetwork, tmp_path: Path) -> str:
+    path = tmp_path / "reader.key.json"
+    path.write_text(json.dumps(net.reader_key.as_dict(private=True)))
+    return str(path)
+
+
+def test_cli_feed_pull_writes_the_stream_and_fails_when_a_registry_is_missing(
+        net: FeedNetwork, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from gateway.cli import main
+
+    target = tmp_path / "units.ndjson"
+    args = ["feed", "pull", "--gateway", net.gateway_url, "--client-id", "unfccc-reader", "--key",
+            _key_file(net, tmp_path), "--standard", "cadt-v2", "-o", str(target)]
+    assert main(args) == 1
+    lines = target.read_text().splitlines()
+    assert len(lines) == 6 and json.loads(lines[-1])["type"] == "end"
+    assert "missing registry down: FEED.SOURCE_UNREACHABLE" in capsys.readouterr().err
+    assert main([*args, "--allow-partial"]) == 0
+
+
+def test_cli_feed_pull_aef_workbook(net: FeedNetwork, tmp_path: Path) -> None:
+    from gateway.cli import main
+
+    target = tmp_path / "aef.xlsx"
+    assert main(["feed", "pull", "--gateway", net.gateway_url, "--client-id", "unfccc-reader", "--key",
+                 _key_file(net, tmp_path), "--standard", "aef", "--party", "SEN", "--year", "2024",
+                 "-o", str(target)]) == 0
+    assert len(openpyxl.load_workbook(target).sheetnames) >= 5
+    assert main(["feed", "pull", "--gateway", net.gateway_url, "--client-id", "unfccc-reader", "--key",
+                 _key_file(net, tmp_path), "--standard", "aef", "-o", str(target)]) == 2  # no --party/--year
+
+
+def test_cli_feed_conflicts(net: FeedNetwork, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from gateway.cli import main
+
+    assert main(["feed", "conflicts", "--gateway", net.gateway_url, "--client-id", "unfccc-reader", "--key",
+                 _key_file(net, tmp_path), "--json"]) == 1
+    body = json.loads(capsys.readouterr().out)
+    assert {f["code"] for f in body["findings"]} == {"FEED.DC.SERIAL_OVERLAP", "FEED.DC.RETIRED_AND_ACTIVE",
+                                                     "FEED.DC.ITMO_FIRST_TRANSFERRED_TWICE",
+                                                     "FEED.DC.PROJECT_TWO_PROGRAMMES"}
