@@ -81,10 +81,14 @@ class Prepared:
 
     def headers(self) -> dict[str, str]:
         """``ETag``, ``Carbonlink-Feed-Complete`` and, when incomplete, ``Carbonlink-Feed-Missing``."""
-        out = {"ETag": self.etag, "Carbonlink-Feed-Complete": "true" if self.coverage.complete else "false"}
-        if self.coverage.missing:
-            out["Carbonlink-Feed-Missing"] = ", ".join(f'{m.source}; code="{m.code}"' for m in self.coverage.missing)
-        return out
+        return {"ETag": self.etag, **coverage_headers(self.coverage)}
+
+
+def coverage_headers(coverage: Coverage) -> dict[str, str]:
+    out = {"Carbonlink-Feed-Complete": "true" if coverage.complete else "false"}
+    if coverage.missing:
+        out["Carbonlink-Feed-Missing"] = ", ".join(f'{m.source}; code="{m.code}"' for m in coverage.missing)
+    return out
 
 
 class Feeds:
@@ -214,4 +218,4 @@ def _cell(value: Any) -> Any:
     return value
 
 
-__all__ = ["FeedRequest", "Feeds", "Prepared", "decode_cursor", "encode_cursor"]
+__all__ = ["FeedRequest", "Feeds", "Prepared", "coverage_headers", "decode_cursor", "encode_cursor"]

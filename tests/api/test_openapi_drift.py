@@ -38,6 +38,7 @@ def test_document_lists_the_endpoints_and_their_error_answers() -> None:
         "/v1/feeds/conflicts",
         "/v1/feeds/sources",
         "/v1/feeds/snapshot",
+        "/v1/feeds/changes",
     }
     assert {"400", "401", "413"} <= set(paths["/oauth/token"]["post"]["responses"])
     assert {"401", "403"} <= set(paths["/v1/peers"]["get"]["responses"])

@@ -25,18 +25,19 @@ class FeedNetwork(Network):
     (scope ``feeds:read``) and any ``extra`` participants (dead read endpoints, pushing registries)."""
 
     def __init__(self, registries: list[Registry], *, root: Path, base: int, readable: set[str],
-                 extra: list[dict[str, Any]] | None = None, gateway_env: dict[str, str] | None = None) -> None:
+                 extra: list[dict[str, Any]] | None = None, gateway_env: dict[str, str] | None = None,
+                 gateways: int = 1) -> None:
         self.reader_key = generate_key("ES256", f"{READER}-1")
         reader = {"id": READER, "name": "Feed reader", "party": "DEU", "party_registry_id": "DEU01",
                   "status": "active", "format": "canonical", "jwks": {"keys": [public_jwk(self.reader_key)]},
                   "scopes": ["feeds:read"]}
         super().__init__(registries, root=root, gateway_env=gateway_env,
-                         extra_participants=[reader, *(extra or [])])
+                         extra_participants=[reader, *(extra or [])], gateways=gateways)
         for i, registry in enumerate(registries):
-            registry.port = base + 1 + i
-        self.gateway_ports = [base]
+            registry.port = base + gateways + i
+        self.gateway_ports = [base + i for i in range(gateways)]
         self.gateway_port = base
-        self.gateway_urls = [f"http://127.0.0.1:{base}"]
+        self.gateway_urls = [f"http://127.0.0.1:{port}" for port in self.gateway_ports]
         self.gateway_url = self.issuer = self.gateway_urls[0]
         self.readable = readable
 
@@ -50,8 +51,9 @@ class FeedNetwork(Network):
                 entry["scopes"] = [*entry["scopes"], "feeds:read:own", "feeds:push"]
         return entries
 
-    def reader(self) -> GatewayClient:
-        return GatewayClient(self.gateway_url, READER, self.reader_key, scope="feeds:read")
+    def reader(self, gateway: int = 0) -> GatewayClient:
+        return GatewayClient(self.gateway_urls[gateway], READER, self.reader_key, scope="feeds:read",
+                             issuer=self.issuer)
 
     def registry_reader(self, registry_id: str, scope: str) -> GatewayClient:
         r = self.registries[registry_id]

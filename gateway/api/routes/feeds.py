@@ -1,5 +1,5 @@
 """Harmonized feeds: ``GET /v1/feeds/cadt/{v1|v2}/{kind}``, ``/v1/feeds/canonical/{kind}``,
-``/v1/feeds/aef/{party}/{year}``, ``/v1/feeds/conflicts``, ``/v1/feeds/sources``, and
+``/v1/feeds/aef/{party}/{year}``, ``/v1/feeds/conflicts``, ``/v1/feeds/sources``, ``/v1/feeds/changes`` (SSE), and
 ``PUT /v1/feeds/snapshot`` (a registry pushing its records). See docs/feeds.md."""
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from gateway.api.deps import Caller, CurrentCaller, require_scope
 from gateway.api.services import ServiceSlot
 from gateway.feeds import PUSH_SCOPE, READ_OWN_SCOPE, READ_SCOPE, FeedService, detect
 from gateway.feeds import aef as aef_report
+from gateway.feeds.changes import parse_position, stream
 from gateway.feeds.errors import FeedForbidden, FeedQueryInvalid
-from gateway.feeds.feed import FeedRequest, Prepared
-from gateway.feeds.params import FORMATS, feed_request, limit, one, response_format
+from gateway.feeds.feed import FeedRequest, Prepared, coverage_headers
+from gateway.feeds.params import FORMATS, feed_request, limit, one, response_format, values
 from gateway.trust.errors import InsufficientScope
 from standards.codec import Medium
+from standards.errors import CarbonlinkError
 from standards.parties import is_alpha3
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
@@ -177,3 +179,40 @@ async def push_snapshot(request: Request, caller: CurrentCaller, service: FeedsD
              "application/xml": Medium.XML}.get(request.headers.get("content-type", "").split(";")[0].strip())
     body = await request.body()
     return await run_in_threadpool(service.view.push, caller.participant, body, media)
+
+
+@router.get("/changes", responses={200: {"description": "text/event-stream of changes (see docs/feeds.md)"},
+                                   400: {"description": "A position, wait or limit the stream cannot use"}},
+            summary="Change subscription: server-sent events with a sequence per source, resumable")
+async def feed_changes(request: Request, caller: CurrentCaller, service: FeedsDep) -> Response:
+    query = _query(request)
+    allowed = _allowed(caller)
+    requested = values(query, "source")
+    if allowed is not None and requested is not None and not set(requested) <= allowed:
+        raise FeedForbidden("with feeds:read:own a registry follows its own changes only")
+    position = parse_position(request.headers.get("last-event-id") or one(query, "after"))
+    wait = _bounded(one(query, "wait"), "wait", 0, 300, 25)
+    most = _bounded(one(query, "limit"), "limit", 1, 1_000_000, None)
+    wanted = set(requested) if requested is not None else allowed
+    await run_in_threadpool(service.view.refresh, wanted)
+    coverage = await run_in_threadpool(service.view.coverage, wanted)
+    names = sorted(set(coverage.included) | {m.source for m in coverage.missing})
+
+    def events() -> Iterator[bytes]:
+        yield b"event: coverage\ndata: " + orjson.dumps({"sources": sorted(coverage.included),
+                                                         "missing": [m.as_dict() for m in coverage.missing]}) + b"\n\n"
+        try:
+            yield from stream(service.view, names, position, wait=float(wait or 0), limit=most)
+        except CarbonlinkError as exc:
+            yield b"event: error\ndata: " + orjson.dumps({"code": exc.code, "detail": exc.message}) + b"\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", **coverage_headers(coverage)})
+
+
+def _bounded(raw: str | None, name: str, low: int, high: int, default: int | None) -> int | None:
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise FeedQueryInvalid(f"{name} takes an integer from {low} to {high}")
+    return int(raw)
