@@ -123,11 +123,22 @@ class Feeds:
         return merged(prepared.request.kind, self.view.store.rows(prepared.query))
 
     def _envelopes(self, prepared: Prepared, items: list[Item], losses: dict[str, int]) -> list[dict[str, Any]]:
-        rendered = render(prepared.request.standard, prepared.request.kind, items)
-        for name, count in rendered.losses.items():
-            losses[name] = losses.get(name, 0) + count
+        """Items in the requested shape: a record from one source (or the same from several) as it was rendered
+        when stored; a merged record with conflicts rendered now."""
+        standard, kind = prepared.request.standard, prepared.request.kind
+        conflicting = [item for item in items if item.conflicts] if standard != "canonical" else []
+        fresh = iter(zip(*_rendered(standard, kind, conflicting, losses), strict=True)) if conflicting else iter(())
         out = []
-        for item, record, related in zip(items, rendered.records, rendered.related, strict=True):
+        for item in items:
+            related: Any = None
+            if standard == "canonical":
+                record: Any = item.fields()
+            elif item.conflicts:
+                record, related = next(fresh)
+            else:
+                record, related, lost = orjson.loads(item.rows[0].rendered)[standard]
+                for name in lost:
+                    losses[name] = losses.get(name, 0) + 1
             envelope: dict[str, Any] = {"key": readable_key(item.key), "sources": item.sources,
                                         "updated_at": item.updated_at, "record": record}
             if related:
@@ -208,6 +219,14 @@ class Feeds:
 
     def without_cursor(self, prepared: Prepared) -> Prepared:
         return replace(prepared, query=replace(prepared.query, after=None))
+
+
+def _rendered(standard: str, kind: str, items: list[Item], losses: dict[str, int]
+              ) -> tuple[list[dict[str, Any]], list[dict[str, Any] | None]]:
+    rendered = render(standard, kind, items)
+    for name, count in rendered.losses.items():
+        losses[name] = losses.get(name, 0) + count
+    return rendered.records, rendered.related
 
 
 def _cell(value: Any) -> Any:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 from gateway.feeds.errors import FeedQueryInvalid
@@ -70,31 +71,56 @@ def render(standard: str, kind: str, items: Sequence[Item]) -> Rendered:
     """The native record of every item, in order."""
     if standard == "canonical":
         return Rendered([dict(item.fields()) for item in items], [None] * len(items))
+    return native(standard, kind, [item.record() for item in items], [item.key for item in items])[0]
+
+
+def native(standard: str, kind: str, records: Sequence[BaseModel], keys: Sequence[str]
+           ) -> tuple[Rendered, list[list[str]]]:
+    """Records of one kind in ``standard``'s shape, and per record the fields the standard could not hold."""
     losses = LossLog()
     if kind == "issuances":
-        return _issuances(items, losses)
-    records = [item.record() for item in items]
-    if kind == "projects":
-        document = CanonicalDocument(projects=[r for r in records if isinstance(r, Project)])
+        rendered, rids = _issuances(records, keys, losses)
     else:
-        document = CanonicalDocument(units=[r for r in records if isinstance(r, UnitBlock)])
-    codec = CadtV2Codec() if standard == "cadt-v2" else CadtV1Codec()
-    native = codec.to_native(document, losses).get(RESOURCES[(standard, kind)], [])
-    if len(native) != len(items):  # the codec merged records sharing a primary key: translate one by one
-        native = [codec.to_native(CanonicalDocument(**{kind: [r]}), losses)[RESOURCES[(standard, kind)]][0]
-                  for r in records]
-    return Rendered(native, [None] * len(items), _counted(losses))
+        codec = CadtV2Codec() if standard == "cadt-v2" else CadtV1Codec()
+        resource = RESOURCES[(standard, kind)]
+        document = CanonicalDocument(**{kind: list(records)})
+        out = codec.to_native(document, losses).get(resource, [])
+        if len(out) != len(records):  # the codec merged records sharing a primary key: one by one
+            out = [codec.to_native(CanonicalDocument(**{kind: [r]}), losses)[resource][0] for r in records]
+        rendered = Rendered(out, [None] * len(records), _counted(losses))
+        rids = [_rid(r, i) for i, r in enumerate(records)]
+    lost = {name: set(ids) for name, ids in losses.fields.items()}
+    return rendered, [[name for name, ids in lost.items() if rid in ids] for rid in rids]
 
 
-def _issuances(items: Sequence[Item], losses: LossLog) -> Rendered:
+def _rid(record: BaseModel, i: int) -> str:
+    """The id the codecs name a record by in their loss log."""
+    if isinstance(record, Project):
+        return record.project_id or f"#{i}"
+    return getattr(record, "serial", None) or f"#{i}"
+
+
+def prerender(kind: str, records: Sequence[BaseModel], keys: Sequence[str]) -> list[bytes]:
+    """Per record, its shape in every standard that has a feed of ``kind`` (kept with the row, so a feed of
+    records from one source streams without translating again): ``{standard: [record, related, losses]}``."""
+    out: list[dict[str, Any]] = [{} for _ in records]
+    for standard in ("cadt-v2", "cadt-v1"):
+        if (standard, kind) not in RESOURCES or not records:
+            continue
+        rendered, lost = native(standard, kind, records, keys)
+        for i, (record, related) in enumerate(zip(rendered.records, rendered.related, strict=True)):
+            out[i][standard] = [record, related, lost[i]]
+    return [orjson.dumps(o) for o in out]
+
+
+def _issuances(records: Sequence[BaseModel], keys: Sequence[str], losses: LossLog) -> tuple[Rendered, list[str]]:
     units = []
-    for item in items:
-        action = item.record()
+    for action, key in zip(records, keys, strict=True):
         assert isinstance(action, Action)
-        issuance_id = str(uuid.uuid5(_NAMESPACE, item.key))
+        issuance_id = str(uuid.uuid5(_NAMESPACE, key))
         block = action.units or UnitBlock()
         itmo = action.itmo_block()
-        label = block.serial or (f"{itmo.first_id()}..{itmo.last_id()}" if itmo else readable_key(item.key))
+        label = block.serial or (f"{itmo.first_id()}..{itmo.last_id()}" if itmo else readable_key(key))
         link = {"cadTrustIssuanceId": issuance_id, "issuanceId": label,
                 "issuanceDate": action.date.date().isoformat()}
         units.append(block.model_copy(update={
@@ -103,13 +129,15 @@ def _issuances(items: Sequence[Item], losses: LossLog) -> Rendered:
             "quantity": block.quantity if block.quantity is not None else action.quantity,
             "vintage": block.vintage if block.vintage is not None else action.vintage,
             "serial": label, "registry": None, "extra": {"issuance": [link], "cadTrustIssuanceId": issuance_id}}))
-    native = CadtV2Codec().to_native(CanonicalDocument(units=units), losses)
-    issued, unit_records = native.get("issuance", []), native.get("unit", [])
-    return Rendered(list(issued), [{"unit": [u]} for u in unit_records], _counted(losses))
+    output = CadtV2Codec().to_native(CanonicalDocument(units=units), losses)
+    issued, unit_records = output.get("issuance", []), output.get("unit", [])
+    rendered = Rendered(list(issued), [{"unit": [u]} for u in unit_records], _counted(losses))
+    return rendered, [str(u.serial) for u in units]
 
 
 def _counted(losses: LossLog) -> dict[str, int]:
     return {name: len(ids) for name, ids in sorted(losses.fields.items())}
 
 
-__all__ = ["CANONICAL_KINDS", "RESOURCES", "STANDARDS", "Rendered", "check", "columns", "readable_key", "render"]
+__all__ = ["CANONICAL_KINDS", "RESOURCES", "STANDARDS", "Rendered", "check", "columns", "native", "prerender",
+           "readable_key", "render"]

@@ -25,8 +25,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feed_records (
     kind TEXT NOT NULL, nkey TEXT NOT NULL, source TEXT NOT NULL, party TEXT, vintage INTEGER, status TEXT,
     action_type TEXT, year INTEGER, series TEXT, first INTEGER, last INTEGER, digest BLOB NOT NULL,
-    body BLOB NOT NULL, updated_at TEXT NOT NULL, seq INTEGER NOT NULL, gen INTEGER NOT NULL,
-    PRIMARY KEY (kind, nkey, source)) WITHOUT ROWID;
+    body BLOB NOT NULL, rendered BLOB NOT NULL, updated_at TEXT NOT NULL, seq INTEGER NOT NULL,
+    gen INTEGER NOT NULL, PRIMARY KEY (kind, nkey, source)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS feed_records_source ON feed_records (source, kind, gen);
 CREATE TABLE IF NOT EXISTS feed_sources (
     source TEXT PRIMARY KEY, party TEXT, mode TEXT NOT NULL, gen INTEGER NOT NULL DEFAULT 0,
@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS feed_changes (
     body BLOB, at TEXT NOT NULL, PRIMARY KEY (source, seq)) WITHOUT ROWID;
 """
 
-_COLUMNS = "kind, nkey, source, party, vintage, status, action_type, year, series, first, last, body, updated_at"
+_COLUMNS = ("kind, nkey, source, party, vintage, status, action_type, year, series, first, last, body, updated_at, "
+            "rendered")
 
 
 def now_iso() -> str:
@@ -79,6 +80,8 @@ class Row:
     last: int | None
     body: bytes
     updated_at: str
+    #: the record in each standard's shape, made when it was stored (:func:`gateway.feeds.render.prerender`)
+    rendered: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,24 +135,25 @@ class Replacement:
         self.count = 0
         self.changed = 0
 
-    def add(self, items: Sequence[tuple[Indexed, bytes]]) -> None:
-        by_kind: dict[str, list[tuple[Indexed, bytes]]] = {}
+    def add(self, items: Sequence[tuple[Indexed, bytes, bytes]]) -> None:
+        """Store ``(indexed record, canonical JSON, rendered shapes)``; unchanged rows are only marked seen."""
+        by_kind: dict[str, list[tuple[Indexed, bytes, bytes]]] = {}
         for item in items:
             by_kind.setdefault(item[0].kind, []).append(item)
         for kind, group in by_kind.items():
             self._add_kind(kind, group)
 
-    def _add_kind(self, kind: str, items: list[tuple[Indexed, bytes]]) -> None:
+    def _add_kind(self, kind: str, items: list[tuple[Indexed, bytes, bytes]]) -> None:
         known: dict[str, bytes] = {}
-        keys = [i.key for i, _ in items]
+        keys = [i.key for i, _, _ in items]
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             known.update(self.db.execute(
                 f"SELECT nkey, digest FROM feed_records WHERE kind = ? AND source = ? AND nkey IN "
                 f"({','.join('?' * len(chunk))})", (kind, self.source, *chunk)).fetchall())
         upserts, touched, changes = [], [], []
-        for indexed, body in items:
-            digest = hashlib.blake2b(body, digest_size=16).digest()
+        for indexed, body, rendered in items:
+            digest = hashlib.blake2b(body + b"\0" + rendered, digest_size=16).digest()
             if known.get(indexed.key) == digest:
                 touched.append((self.gen, kind, indexed.key, self.source))
                 continue
@@ -158,12 +162,12 @@ class Replacement:
             ident = indexed.identity
             upserts.append((kind, indexed.key, self.source, self.party, indexed.vintage, indexed.status,
                             indexed.action_type, indexed.year, ident.series if ident else None,
-                            ident.first if ident else None, ident.last if ident else None, digest, body, self.at,
-                            self.seq, self.gen))
+                            ident.first if ident else None, ident.last if ident else None, digest, body, rendered,
+                            self.at, self.seq, self.gen))
             changes.append((self.source, self.seq, kind, indexed.key, "upsert", body, self.at))
         self.db.executemany("INSERT OR REPLACE INTO feed_records (kind, nkey, source, party, vintage, status, "
-                            "action_type, year, series, first, last, digest, body, updated_at, seq, gen) VALUES "
-                            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", upserts)
+                            "action_type, year, series, first, last, digest, body, rendered, updated_at, seq, gen) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", upserts)
         self.db.executemany("UPDATE feed_records SET gen = ? WHERE kind = ? AND nkey = ? AND source = ?", touched)
         self.db.executemany("INSERT INTO feed_changes (source, seq, kind, nkey, op, body, at) VALUES "
                             "(?, ?, ?, ?, ?, ?, ?)", changes)

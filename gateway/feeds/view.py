@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from adapters import AdapterCatalog
 from gateway.feeds.errors import SnapshotInvalid, SourceFailure
-from gateway.feeds.keys import KINDS, index, records_of
+from gateway.feeds.keys import KINDS, Indexed, index, records_of
 from gateway.feeds.pull import Puller
+from gateway.feeds.render import prerender
 from gateway.feeds.store import FeedStore
 from gateway.trust.directory import DirectoryStore, Participant
 from standards.codec import Medium
@@ -57,6 +60,14 @@ def _age(stamp: str | None) -> float:
     if stamp is None:
         return float("inf")
     return time.time() - datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def _stored(kind: str, records: Sequence[BaseModel], source: str, offset: int) -> list[tuple[Indexed, bytes, bytes]]:
+    """Rows of one page: indexed record, canonical JSON, and its shape in each standard (made once, here)."""
+    indexed = [index(kind, record, f"{source}:{offset + i}") for i, record in enumerate(records)]
+    rendered = prerender(kind, records, [i.key for i in indexed])
+    return [(i, r.model_dump_json(exclude_defaults=True).encode(), shapes)
+            for i, r, shapes in zip(indexed, records, rendered, strict=True)]
 
 
 class FeedView:
@@ -100,12 +111,8 @@ class FeedView:
                 with self.store.replacing(participant.id, participant.party, "pull") as replacement:
                     n = 0
                     for kind, records in self.puller.pages(participant):
-                        items = []
-                        for record in records:
-                            n += 1
-                            items.append((index(kind, record, f"{participant.id}:{n}"),
-                                          record.model_dump_json(exclude_defaults=True).encode()))
-                        replacement.add(items)
+                        replacement.add(_stored(kind, records, participant.id, n))
+                        n += len(records)
             except SourceFailure as exc:
                 self.store.record_failure(participant.id, participant.party, "pull", exc.code, exc.message)
 
@@ -126,12 +133,9 @@ class FeedView:
                 self.store.replacing(participant.id, participant.party, "push") as replacement:
             n = 0
             for kind in KINDS:
-                items = []
-                for record in records_of(kind, result.document):
-                    n += 1
-                    items.append((index(kind, record, f"{participant.id}:{n}"),
-                                  record.model_dump_json(exclude_defaults=True).encode()))
-                replacement.add(items)
+                records = records_of(kind, result.document)
+                replacement.add(_stored(kind, records, participant.id, n))
+                n += len(records)
         return {"registry": participant.id, "records": replacement.count, "changed": replacement.changed,
                 "sequence": replacement.seq}
 
