@@ -41,7 +41,8 @@ class Item:
 
     @property
     def updated_at(self) -> str:
-        return max(r.updated_at for r in self.rows)
+        rows = self.rows
+        return rows[0].updated_at if len(rows) == 1 else max(r.updated_at for r in rows)
 
     def fields(self) -> dict[str, Any]:
         """The merged canonical fields (conflicting ones left out)."""
@@ -58,7 +59,7 @@ class Item:
 
 def _merge(kind: str, key: str, rows: list[Row]) -> Item:
     item = Item(kind, key, rows)
-    if len(rows) == 1 or all(r.body == rows[0].body for r in rows):
+    if len(rows) == 1 or all(r.body == rows[0].body for r in rows[1:]):
         return item
     docs = [orjson.loads(r.body) for r in rows]
     merged = dict(docs[0])
@@ -83,13 +84,16 @@ def _nested(value: Any) -> Any:
 def merged(kind: str, rows: Iterable[Row]) -> Iterator[Item]:
     """Items from rows in key order: consecutive rows of one key are one item."""
     group: list[Row] = []
+    key = None
     for row in rows:
-        if group and row.key != group[0].key:
-            yield _merge(kind, group[0].key, group)
-            group = []
-        group.append(row)
+        if row.key != key:
+            if group:
+                yield _merge(kind, key or "", group) if len(group) > 1 else Item(kind, group[0].key, group)
+            group, key = [row], row.key
+        else:
+            group.append(row)
     if group:
-        yield _merge(kind, group[0].key, group)
+        yield _merge(kind, key or "", group) if len(group) > 1 else Item(kind, group[0].key, group)
 
 
 __all__ = ["MODELS", "PER_SOURCE_FIELDS", "Item", "merged"]
