@@ -10,12 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from joserfc.jwk import Key
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from gateway.client import GatewayClient
 from gateway.demo import Network, Registry
 from gateway.sandbox.store import SandboxStore
 from gateway.sandbox.units import parse_hold_spec
 from gateway.trust.keys import generate_key, public_jwk
+from gateway.trust.outbound import SIGNATURE_HEADER, sign_response
+from tests.support.processes import ThreadedServer
 
 READER = "unfccc-reader"
 
@@ -87,3 +93,32 @@ def pushing_participant(participant_id: str, party: str, key: Key) -> dict[str, 
     return {"id": participant_id, "name": "Pushing registry", "party": party, "party_registry_id": f"{party}01",
             "status": "active", "format": "canonical", "jwks": {"keys": [public_jwk(key)]},
             "message_kinds": ["transfers"], "scopes": ["feeds:push", "feeds:read:own"]}
+
+
+class MisbehavingReadSide(ThreadedServer):
+    """A registry's read side that answers ``mode``: ``unsigned`` (a good page without signature),
+    ``garbage`` (a signed body that is not a canonical document) or ``refused`` (HTTP 503)."""
+
+    def __init__(self, port: int, participant_id: str, key: Key, mode: str) -> None:
+        async def read(request: Request) -> Response:
+            if mode == "refused":
+                return JSONResponse({"error": "maintenance"}, status_code=503)
+            body = b'{"units": []}' if mode == "unsigned" else b"\x00 this is not JSON"
+            headers = {} if mode == "unsigned" else {SIGNATURE_HEADER: sign_response(key, signer=participant_id,
+                                                                                      body=body)}
+            return Response(body, media_type="application/json", headers=headers)
+
+        super().__init__(Starlette(routes=[Route("/read/{kind}", read)]), port=port, log_level="error")
+
+    def start(self) -> MisbehavingReadSide:
+        self.start_serving(timeout=10)
+        return self
+
+    def stop(self) -> None:
+        self.stop_serving(timeout=5)
+
+
+def misbehaving_participant(participant_id: str, port: int, key: Key) -> dict[str, Any]:
+    entry = dead_participant(participant_id, port, key)
+    entry["party_registry_id"] = "KEN02"
+    return entry

@@ -18,7 +18,16 @@ import pytest
 from gateway.client import GatewayClient
 from gateway.demo import Registry
 from gateway.trust.keys import generate_key
-from tests.feeds.support import FeedNetwork, dead_participant, pushing_participant, seed_registry
+from tests.feeds.support import (
+    FeedNetwork,
+    MisbehavingReadSide,
+    dead_participant,
+    misbehaving_participant,
+    pushing_participant,
+    seed_registry,
+)
+
+MISSING = ["down", "garbage", "refused", "unsigned"]
 
 pytestmark = pytest.mark.e2e
 
@@ -58,8 +67,12 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeedNetwork]:
     registries = [Registry("gha", "GHA", "canonical"), Registry("che", "CHE", "canonical"),
                   Registry("col", "COL", "canonical")]
     ncr_key = generate_key("ES256", "ncr-1")
+    bad_keys = {mode: generate_key("ES256", f"{mode}-1") for mode in ("unsigned", "garbage", "refused")}
+    bad = [MisbehavingReadSide(BASE + 91 + i, mode, key, mode).start()
+           for i, (mode, key) in enumerate(bad_keys.items())]
     extra = [dead_participant("down", BASE + 90, generate_key("ES256", "down-1")),
-             pushing_participant("ncr", "SEN", ncr_key)]
+             pushing_participant("ncr", "SEN", ncr_key),
+             *(misbehaving_participant(mode, BASE + 91 + i, key) for i, (mode, key) in enumerate(bad_keys.items()))]
     env = {"CARBONLINK_FEEDS_MAX_AGE_SECONDS": "0", "CARBONLINK_FEEDS_PULL_PAGE_SIZE": "2",
            "CARBONLINK_FEEDS_PULL_TIMEOUT": "3"}
     network = FeedNetwork(registries, root=root, base=BASE, readable={"gha", "che", "col"}, extra=extra,
@@ -71,6 +84,8 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeedNetwork]:
         assert pushed.status_code == 200, pushed.text
         network.pushed = pushed.json()  # type: ignore[attr-defined]
         yield network
+    for server in bad:
+        server.stop()
 
 
 def get(client: GatewayClient, path: str, **headers: str) -> Any:
@@ -102,8 +117,10 @@ def test_units_feed_merges_sources_and_names_the_missing_registry(net: FeedNetwo
     assert response.headers["carbonlink-feed-complete"] == "false"
     assert 'down; code="FEED.SOURCE_UNREACHABLE"' in response.headers["carbonlink-feed-missing"]
     page = response.json()
-    assert [m["registry"] for m in page["missing"]] == ["down"]
-    assert page["missing"][0]["code"] == "FEED.SOURCE_UNREACHABLE"
+    assert {m["registry"]: m["code"] for m in page["missing"]} == {
+        "down": "FEED.SOURCE_UNREACHABLE", "garbage": "FEED.SOURCE_GARBAGE", "refused": "FEED.SOURCE_REFUSED",
+        "unsigned": "FEED.SOURCE_UNSIGNED"}
+    assert 'garbage; code="FEED.SOURCE_GARBAGE"' in response.headers["carbonlink-feed-missing"]
     assert page["sources"] == ["che", "col", "gha", "ncr"]
     mirror = [i for i in page["items"] if i["record"].get("unitSerialId") == vcu(5000, 5999, "19390")]
     assert len(mirror) == 1 and mirror[0]["sources"] == ["col", "gha"] and "conflicts" not in mirror[0]
@@ -126,7 +143,7 @@ def test_ndjson_stream_ends_with_a_summary_line(net: FeedNetwork) -> None:
     lines = [json.loads(line) for line in response.text.splitlines()]
     end = lines[-1]
     assert end["type"] == "end" and end["count"] == len(lines) - 1 == 5
-    assert end["complete"] is False and end["missing"][0]["registry"] == "down"
+    assert end["complete"] is False and [m["registry"] for m in end["missing"]] == MISSING
 
 
 def test_csv_and_xlsx_have_the_cadt_columns(net: FeedNetwork) -> None:
@@ -135,7 +152,7 @@ def test_csv_and_xlsx_have_the_cadt_columns(net: FeedNetwork) -> None:
     assert rows[0][:4] == ["key", "sources", "updated_at", "cadTrustUnitId"] and rows[0][-1] == "conflicts"
     assert len(rows) == 6 and any(r[1] == "col; gha" for r in rows[1:])
     book = openpyxl.load_workbook(io.BytesIO(get(net.reader(), "/v1/feeds/cadt/v2/units?format=xlsx").content))
-    assert book["units"].max_row == 6 and book["missing"]["A2"].value == "down"
+    assert book["units"].max_row == 6 and [c.value for c in book["missing"]["A"][1:]] == MISSING
 
 
 def test_etag_answers_304_until_a_source_changes(net: FeedNetwork) -> None:
@@ -170,7 +187,7 @@ def test_conflicts_feed_finds_every_kind_of_double_counting(net: FeedNetwork) ->
     assert len(twice) == 1 and [r["first"] for r in twice[0]["records"]] == [1, 50]
     projects = by_code["FEED.DC.PROJECT_TWO_PROGRAMMES"]
     assert any({r["programme"] for r in f["records"]} == {"Verra", "Gold Standard"} for f in projects)
-    assert body["complete"] is False and body["missing"][0]["registry"] == "down"
+    assert body["complete"] is False and [m["registry"] for m in body["missing"]] == MISSING
     mirror_pairs = [f for f in overlap if {r["registry"] for r in f["records"]} == {"col", "gha"}]
     assert mirror_pairs and "same block" in mirror_pairs[0]["message"]
 
