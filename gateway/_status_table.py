@@ -11,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.evidence.errors import EvidenceError
-from gateway.feeds.errors import FeedError, FeedForbidden, FeedQueryInvalid, SnapshotInvalid, SourceFailure
+from gateway.feeds.errors import (
+    FeedError,
+    FeedForbidden,
+    FeedQueryInvalid,
+    SnapshotInvalid,
+    SourceFailure,
+    SubscriptionUnknown,
+)
 from gateway.idempotency.store import (
     ClaimInProgress,
     IdempotencyConflict,
@@ -163,4 +170,5 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     FeedForbidden: HttpAnswer(403),
     SnapshotInvalid: HttpAnswer(422),
     SourceFailure: HttpAnswer(502),
+    SubscriptionUnknown: HttpAnswer(404),
 }

@@ -230,6 +230,9 @@ class FeedSettings(BaseModel):
     feeds_page_limit: int = Field(1000, ge=1, le=100_000, description="largest JSON page a client may ask for")
     feeds_fuzzy_threshold: float = Field(90.0, ge=0, le=100, description="project name match score (0-100) "
                                          "at or above which two programmes' projects are reported as one")
+    feeds_webhook_interval: float = Field(0.5, gt=0, le=60, description="seconds between webhook delivery rounds")
+    feeds_webhook_backoff: float = Field(1.0, gt=0, le=3600, description="seconds before the first retry, doubled")
+    feeds_webhook_max_backoff: float = Field(300.0, gt=0, le=86400, description="longest wait between retries")
 
 
 class CliSection(BaseModel):

@@ -16,6 +16,7 @@ from gateway.feeds.feed import FeedRequest, Feeds, Prepared
 from gateway.feeds.pull import Puller
 from gateway.feeds.store import FeedStore
 from gateway.feeds.view import Coverage, FeedView, Missing
+from gateway.feeds.webhooks import Webhooks
 from gateway.settings import FeedSettings
 from gateway.trust.setup import Trust
 
@@ -33,8 +34,10 @@ class FeedService:
     view: FeedView
     feeds: Feeds
     threshold: float
+    webhooks: Webhooks
 
     def close(self) -> None:
+        self.webhooks.close()
         self.puller.close()
         self.store.close()
 
@@ -45,9 +48,13 @@ def build_feeds(trust: Trust, config: FeedSettings, catalog: AdapterCatalog, *, 
                     max_pages=config.feeds_pull_max_pages)
     view = FeedView(store, puller, trust.directory, catalog, max_age=config.feeds_max_age_seconds,
                     workers=config.feeds_pull_workers)
-    return FeedService(store, puller, view, Feeds(view), config.feeds_fuzzy_threshold)
+    webhooks = Webhooks(view, trust.keyring, trust.settings.gateway_client_id, backoff=config.feeds_webhook_backoff,
+                        max_backoff=config.feeds_webhook_max_backoff)
+    webhooks.start(config.feeds_webhook_interval)
+    return FeedService(store, puller, view, Feeds(view), config.feeds_fuzzy_threshold, webhooks)
 
 
 __all__ = ["CODES", "DEFAULT_THRESHOLD", "PUSH_SCOPE", "READ_OWN_SCOPE", "READ_SCOPE", "Coverage", "DoubleCount",
            "FeedError", "FeedForbidden", "FeedQueryInvalid", "FeedRequest", "FeedService", "FeedStore", "FeedView",
-           "Feeds", "Missing", "Prepared", "Puller", "SnapshotInvalid", "SourceFailure", "build_feeds", "detect"]
+           "Feeds", "Missing", "Prepared", "Puller", "SnapshotInvalid", "SourceFailure", "Webhooks", "build_feeds",
+           "detect"]

@@ -29,6 +29,12 @@ class SnapshotInvalid(FeedError):
     code = "FEED.SNAPSHOT_INVALID"
 
 
+class SubscriptionUnknown(FeedError):
+    """No webhook subscription of the caller's under that id."""
+
+    code = "FEED.SUBSCRIPTION_UNKNOWN"
+
+
 class SourceFailure(FeedError):
     """One registry could not be read; the code says why (``FEED.SOURCE_UNREACHABLE``, ``_REFUSED``,
     ``_UNSIGNED``, ``_GARBAGE``, ``_NOT_CONNECTED``, ``_TOO_LARGE``)."""
@@ -36,4 +42,5 @@ class SourceFailure(FeedError):
     code = "FEED.SOURCE_FAILED"
 
 
-__all__ = ["FeedError", "FeedForbidden", "FeedQueryInvalid", "SnapshotInvalid", "SourceFailure"]
+__all__ = ["FeedError", "FeedForbidden", "FeedQueryInvalid", "SnapshotInvalid", "SourceFailure",
+           "SubscriptionUnknown"]

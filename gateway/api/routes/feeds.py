@@ -216,3 +216,39 @@ def _bounded(raw: str | None, name: str, low: int, high: int, default: int | Non
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise FeedQueryInvalid(f"{name} takes an integer from {low} to {high}")
     return int(raw)
+
+
+@router.post("/subscriptions", status_code=201, summary="Subscribe a webhook to changes (signed batches, retried)")
+async def subscribe(request: Request, caller: CurrentCaller, service: FeedsDep) -> dict[str, Any]:
+    allowed = _allowed(caller)
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise FeedQueryInvalid("the subscription is a JSON object {url, sources?, after?}") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("url"), str):
+        raise FeedQueryInvalid("the subscription is a JSON object {url, sources?, after?}")
+    sources = body.get("sources")
+    if sources is not None and (not isinstance(sources, list) or not all(isinstance(s, str) for s in sources)):
+        raise FeedQueryInvalid("sources is a list of registry ids")
+    if allowed is not None:
+        if sources is not None and not set(sources) <= allowed:
+            raise FeedForbidden("with feeds:read:own a registry follows its own changes only")
+        sources = sorted(allowed)
+    after = body.get("after")
+    subscription = await run_in_threadpool(service.webhooks.subscribe, caller.participant.id, body["url"], sources,
+                                           after if isinstance(after, str) else None)
+    return subscription.as_dict()
+
+
+@router.get("/subscriptions/{subscription_id}", summary="A webhook subscription's delivery state")
+async def subscription_state(subscription_id: str, caller: CurrentCaller, service: FeedsDep) -> dict[str, Any]:
+    _allowed(caller)
+    subscription = await run_in_threadpool(service.webhooks.get, subscription_id, caller.participant.id)
+    return subscription.as_dict()
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=204, summary="End a webhook subscription")
+async def unsubscribe(subscription_id: str, caller: CurrentCaller, service: FeedsDep) -> Response:
+    _allowed(caller)
+    await run_in_threadpool(service.webhooks.delete, subscription_id, caller.participant.id)
+    return Response(status_code=204)
