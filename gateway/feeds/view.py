@@ -9,6 +9,7 @@ the feeds leave its rows out and name it with the reason (:class:`Missing`).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -28,6 +29,8 @@ from gateway.feeds.store import FeedStore
 from gateway.trust.directory import DirectoryStore, Participant
 from standards.codec import Medium
 from standards.errors import CarbonlinkError
+
+log = logging.getLogger("carbonlink.feeds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,10 @@ class FeedView:
                         n += len(records)
             except SourceFailure as exc:
                 self.store.record_failure(participant.id, participant.party, "pull", exc.code, exc.message)
+            except Exception as exc:  # whatever a registry's data sets off, the feed names it and carries on
+                log.exception("pulling %s failed unexpectedly", participant.id)
+                self.store.record_failure(participant.id, participant.party, "pull", SourceFailure.code,
+                                          f"the pull failed unexpectedly ({type(exc).__name__})")
 
     def push(self, participant: Participant, body: bytes, medium: Medium | None = None) -> dict[str, Any]:
         """Replace ``participant``'s rows by a snapshot in its directory format."""
