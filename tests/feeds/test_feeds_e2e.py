@@ -299,3 +299,31 @@ def test_cli_feed_conflicts(net: FeedNetwork, tmp_path: Path, capsys: pytest.Cap
     assert {f["code"] for f in body["findings"]} == {"FEED.DC.SERIAL_OVERLAP", "FEED.DC.RETIRED_AND_ACTIVE",
                                                      "FEED.DC.ITMO_FIRST_TRANSFERRED_TWICE",
                                                      "FEED.DC.PROJECT_TWO_PROGRAMMES"}
+
+
+def test_subscription_and_changes_refuse_what_the_caller_may_not_follow(net: FeedNetwork) -> None:
+    own = net.registry_reader("gha", "feeds:read:own")
+    refused = own.request("GET", "/v1/feeds/changes?source=che&wait=0")
+    assert refused.status_code == 403 and refused.json()["code"] == "FEED.FORBIDDEN"
+    bad_url = net.reader().request("POST", "/v1/feeds/subscriptions", content=b'{"url": "ftp://x"}',
+                                   headers={"Content-Type": "application/json"})
+    assert bad_url.status_code == 400 and bad_url.json()["code"] == "FEED.QUERY_INVALID"
+    unknown = net.reader().request("GET", "/v1/feeds/subscriptions/sub-nope")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "FEED.SUBSCRIPTION_UNKNOWN"
+
+
+def test_sources_list_the_state_of_every_registry(net: FeedNetwork) -> None:
+    body = get(net.reader(), "/v1/feeds/sources").json()
+    states = {s["registry"]: s for s in body["sources"]}
+    assert states["ncr"]["mode"] == "push" and states["gha"]["mode"] == "pull" and states["gha"]["sequence"] > 0
+    assert states["down"]["error"]["code"] == "FEED.SOURCE_UNREACHABLE"
+
+
+def test_cli_feed_pull_csv(net: FeedNetwork, tmp_path: Path) -> None:
+    from gateway.cli import main
+
+    target = tmp_path / "projects.csv"
+    assert main(["feed", "pull", "--gateway", net.gateway_url, "--client-id", "unfccc-reader", "--key",
+                 _key_file(net, tmp_path), "--kind", "projects", "--allow-partial", "-o", str(target)]) == 0
+    rows = list(csv.reader(io.StringIO(target.read_text())))
+    assert rows[0][:3] == ["key", "sources", "updated_at"] and len(rows) == 3  # Verra 1340 once, GS4410
