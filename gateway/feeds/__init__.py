@@ -37,6 +37,7 @@ class FeedService:
     webhooks: Webhooks
 
     def close(self) -> None:
+        self.view.stop_refresher()
         self.webhooks.close()
         self.puller.close()
         self.store.close()
@@ -51,6 +52,7 @@ def build_feeds(trust: Trust, config: FeedSettings, catalog: AdapterCatalog, *, 
     webhooks = Webhooks(view, trust.keyring, trust.settings.gateway_client_id, backoff=config.feeds_webhook_backoff,
                         max_backoff=config.feeds_webhook_max_backoff)
     webhooks.start(config.feeds_webhook_interval)
+    view.start_refresher()
     return FeedService(store, puller, view, Feeds(view), config.feeds_fuzzy_threshold, webhooks)
 
 

@@ -111,7 +111,8 @@ class Feeds:
             registries = self.view.registries()
             keep = {name for name, p in registries.items() if p.party in request.parties}
             coverage = Coverage({k: v for k, v in coverage.included.items() if k in keep},
-                                [m for m in coverage.missing if m.source in keep])
+                                [m for m in coverage.missing if m.source in keep],
+                                {k: v for k, v in coverage.as_of.items() if k in keep})
         query = Query(request.kind, tuple(sorted(coverage.included)), request.parties, request.vintages,
                       request.statuses, request.action_types, request.year, request.updated_since,
                       decode_cursor(request.kind, request.cursor) if request.cursor else None)
@@ -159,7 +160,7 @@ class Feeds:
         return {"standard": prepared.request.standard, "kind": prepared.request.kind, "items": envelopes,
                 "count": len(envelopes), "next_cursor": following,
                 "complete": prepared.coverage.complete, "missing": prepared.missing(),
-                "sources": sorted(prepared.coverage.included), "losses": losses}
+                "sources": sorted(prepared.coverage.included), "as_of": prepared.coverage.as_of, "losses": losses}
 
     def batches(self, prepared: Prepared, losses: dict[str, int]) -> Iterator[list[dict[str, Any]]]:
         items = self.items(prepared)
@@ -174,7 +175,7 @@ class Feeds:
             yield b"".join(orjson.dumps(e) + b"\n" for e in envelopes)
         yield orjson.dumps({"type": "end", "count": count, "complete": prepared.coverage.complete,
                             "missing": prepared.missing(), "sources": sorted(prepared.coverage.included),
-                            "losses": losses}) + b"\n"
+                            "as_of": prepared.coverage.as_of, "losses": losses}) + b"\n"
 
     def table_header(self, prepared: Prepared) -> list[str]:
         return ["key", "sources", "updated_at", *columns(prepared.request.standard, prepared.request.kind),

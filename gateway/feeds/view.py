@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +53,8 @@ class Coverage:
     #: source -> its sequence (changes only when the source's content does)
     included: dict[str, int]
     missing: list[Missing]
+    #: source -> when its data was last read successfully
+    as_of: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -85,6 +87,10 @@ class FeedView:
         self.max_age = max_age
         self.workers = workers
         self._locks: dict[str, threading.Lock] = {}
+        #: True while :meth:`start_refresher` keeps stale sources fresh: requests then pull only new sources
+        self.background = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
 
     def registries(self) -> dict[str, Participant]:
@@ -95,17 +101,43 @@ class FeedView:
         with self._guard:
             return self._locks.setdefault(source, threading.Lock())
 
-    def refresh(self, only: Iterable[str] | None = None) -> None:
-        """Pull every pullable source (of ``only``) whose last attempt is older than ``max_age``."""
+    def refresh(self, only: Iterable[str] | None = None, *, stale_too: bool | None = None) -> None:
+        """Pull every pullable source (of ``only``) never pulled, and (``stale_too``; default: unless the
+        background refresher runs) those whose last attempt is older than ``max_age``."""
         wanted = set(only) if only is not None else None
+        again = (not self.background) if stale_too is None else stale_too
         states = self.store.sources()
         stale = [p for p in self.registries().values()
                  if p.endpoints.read is not None and (wanted is None or p.id in wanted)
-                 and (p.id not in states or _age(states[p.id].attempted_at) >= self.max_age)]
+                 and (p.id not in states or (again and _age(states[p.id].attempted_at) >= self.max_age))]
         if not stale:
             return
         with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(stale)))) as pool:
             list(pool.map(self.pull, stale))
+
+    def start_refresher(self) -> None:
+        """Pull stale sources in a background thread every ``max_age / 2`` seconds (at least 1), so a request
+        does not wait for a large registry's pull; a request still pulls a source never pulled. Not started
+        when ``max_age`` is 0 (every request pulls)."""
+        if self.max_age <= 0:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(max(1.0, self.max_age / 2)):
+                try:
+                    self.refresh(stale_too=True)
+                except Exception:  # the loop must survive anything (a directory that expired, say)
+                    log.exception("the feeds' background refresh failed")
+
+        self.background = True
+        self._thread = threading.Thread(target=loop, name="carbonlink-feed-refresh", daemon=True)
+        self._thread.start()
+
+    def stop_refresher(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self.background = False
 
     def pull(self, participant: Participant) -> None:
         """Replace ``participant``'s rows by a fresh pull; a failure is recorded, never raised."""
@@ -152,6 +184,7 @@ class FeedView:
         names = sorted(registries if sources is None else set(sources))
         states = self.store.sources()
         included: dict[str, int] = {}
+        as_of: dict[str, str | None] = {}
         missing: list[Missing] = []
         for name in names:
             state = states.get(name)
@@ -160,10 +193,11 @@ class FeedView:
                                        state.ok_at))
             elif state is not None and state.ok_at is not None:
                 included[name] = state.seq
+                as_of[name] = state.ok_at
             elif name in registries:
                 missing.append(Missing(name, "FEED.SOURCE_NOT_CONNECTED", "the registry has no read endpoint in "
                                        "the directory and has pushed no snapshot", None))
-        return Coverage(included, missing)
+        return Coverage(included, missing, as_of)
 
 
 __all__ = ["Coverage", "FeedView", "Missing"]

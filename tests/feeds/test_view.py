@@ -3,6 +3,7 @@ conflicts, double-counting detection and its threshold, the query string, the sa
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,46 @@ def test_sandbox_read_side_walks_blocks_then_the_journal(tmp_path: Path) -> None
     with pytest.raises(ListingQueryInvalid):
         sandbox.read("holdings", {}, auth)
     sandbox.store.close()
+
+
+class _Puller:
+    """Counts pulls; every pull lists one more unit block than the last."""
+
+    def __init__(self) -> None:
+        self.pulls = 0
+
+    def pages(self, participant: Any) -> Any:
+        self.pulls += 1
+        yield "units", [unit(i * 10 + 1, i * 10 + 5) for i in range(self.pulls)]
+
+
+def _view(store: FeedStore, max_age: float) -> tuple[Any, _Puller]:
+    from types import SimpleNamespace
+
+    from gateway.feeds.view import FeedView
+
+    registry = SimpleNamespace(id="gha", party="GHA", active=True, message_kinds=["transfers"],
+                               endpoints=SimpleNamespace(read="http://127.0.0.1:1/read"))
+    directory = SimpleNamespace(current=lambda: SimpleNamespace(participants=[registry]))
+    puller = _Puller()
+    return FeedView(store, puller, directory, None, max_age=max_age), puller  # type: ignore[arg-type]
+
+
+def test_requests_pull_stale_sources_unless_the_background_refresher_runs(store: FeedStore) -> None:
+    view, puller = _view(store, max_age=0)
+    view.refresh()
+    view.refresh()
+    assert puller.pulls == 2 and store.sources()["gha"].records == 2
+    view.start_refresher()  # max_age 0: every request pulls, no refresher
+    assert view.background is False
+    view, puller = _view(store, max_age=1.0)
+    view.start_refresher()
+    try:
+        view.refresh()  # the source was pulled before (by the other view): left to the refresher
+        assert puller.pulls == 0
+        deadline = time.monotonic() + 10
+        while puller.pulls == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert puller.pulls >= 1 and view.coverage().as_of["gha"] is not None
+    finally:
+        view.stop_refresher()
