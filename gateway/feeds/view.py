@@ -126,7 +126,9 @@ class FeedView:
             while not self._stop.wait(max(1.0, self.max_age / 2)):
                 try:
                     self.refresh(stale_too=True)
-                except Exception:  # the loop must survive anything (a directory that expired, say)
+                except CarbonlinkError as exc:  # no directory yet, or it expired: the trust layer reports it
+                    log.debug("feeds background refresh skipped (%s): %s", exc.code, exc.message)
+                except Exception:  # the loop must survive anything
                     log.exception("the feeds' background refresh failed")
 
         self.background = True
