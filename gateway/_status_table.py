@@ -19,6 +19,14 @@ from conformance.errors import (
     UnknownKit,
 )
 from gateway.evidence.errors import EvidenceError
+from gateway.feeds.errors import (
+    FeedError,
+    FeedForbidden,
+    FeedQueryInvalid,
+    SnapshotInvalid,
+    SourceFailure,
+    SubscriptionUnknown,
+)
 from gateway.idempotency.store import (
     ClaimInProgress,
     IdempotencyConflict,
@@ -171,4 +179,11 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     KitNotServed: HttpAnswer(422),
     TargetUnusable: HttpAnswer(422),
     CertificateRequired: HttpAnswer(403),
+    # harmonized feeds
+    FeedError: HttpAnswer(500),
+    FeedQueryInvalid: HttpAnswer(400),
+    FeedForbidden: HttpAnswer(403),
+    SnapshotInvalid: HttpAnswer(422),
+    SourceFailure: HttpAnswer(502),
+    SubscriptionUnknown: HttpAnswer(404),
 }

@@ -13,8 +13,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from adapters import default_catalog
 from gateway import errors
 from gateway.api.middleware import GuardMiddleware
-from gateway.api.routes import conformance, health, metrics, oauth, peers, transfers, wellknown
+from gateway.api.routes import conformance, feeds, health, metrics, oauth, peers, transfers, wellknown
 from gateway.api.services import ServiceSlot
+from gateway.feeds import FeedService, build_feeds
 from gateway.settings import CarbonlinkSettings, Settings, TranslationSettings, get_settings
 from gateway.transfers import TransferService, build_service
 from gateway.transfers.ratelimit import Limit, Limiter, make_limiter
@@ -81,6 +82,8 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     adapter_options = settings.translation.adapter_options()
     transfer_slot: ServiceSlot[TransferService] = ServiceSlot(
         "transfer", lambda: build_service(trust, transfer_settings, adapters=default_catalog(adapter_options)))
+    feed_slot: ServiceSlot[FeedService] = ServiceSlot("feeds", lambda: build_feeds(
+        trust, settings.feeds, default_catalog(adapter_options), data_dir=str(transfer_settings.data_dir)))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -93,6 +96,7 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await asyncio.to_thread(transfer_slot.close)
+            await asyncio.to_thread(feed_slot.close)
 
     app = FastAPI(
         title="carbonlink gateway",
@@ -104,13 +108,16 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     )
     app.state.trust = trust
     app.state.transfers = transfer_slot
+    app.state.feeds = feed_slot
+    app.state.feed_page_limit = settings.feeds.feeds_page_limit
     errors.install(app)
-    for module in (oauth, wellknown, peers, health, transfers, metrics, conformance):
+    for module in (oauth, wellknown, peers, health, transfers, metrics, conformance, feeds):
         app.include_router(module.router)
     app.state.rate_limiter = _rate_limiter(transfer_settings)
     limit = transfer_settings.transfer_max_body_bytes
     app.add_middleware(
-        GuardMiddleware, settings=settings, path_limits={"/v1/transfers": limit, "/v1/messages/": limit}
+        GuardMiddleware, settings=settings, path_limits={"/v1/transfers": limit, "/v1/messages/": limit,
+                                                "/v1/feeds/snapshot": limit}
     )
     app.add_middleware(TranslationOptionsMiddleware, translation=settings.translation)
     return app

@@ -57,7 +57,7 @@ ENV_PREFIX = "CARBONLINK_"
 STANDARDS_DEFAULTS = standards.DEFAULT_OPTIONS
 ADAPTER_DEFAULTS = adapters.DEFAULT_OPTIONS
 #: The sections read from flat ``CARBONLINK_<FIELD>`` names.
-FLAT_SECTIONS = ("transfers", "translation", "cli", "conformance")
+FLAT_SECTIONS = ("transfers", "translation", "cli", "conformance", "feeds")
 
 #: The variables the settings are read from, when not the process environment (see ``from_environ``).
 _ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("carbonlink_settings_environ", default=None)
@@ -216,6 +216,25 @@ class TranslationSettings(BaseModel):
             yield
 
 
+class FeedSettings(BaseModel):
+    """The harmonized feeds' section (docs/feeds.md); env vars ``CARBONLINK_FEEDS_<NAME>``, flat."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    feeds_store: Path | None = Field(None, description="SQLite file of the harmonized view; default in data_dir")
+    feeds_max_age_seconds: float = Field(30.0, ge=0, description="pull a registry again when its data is older")
+    feeds_pull_page_size: int = Field(1000, ge=1, le=10_000, description="records asked per read-side page")
+    feeds_pull_timeout: float = Field(10.0, gt=0, le=300, description="seconds to wait for one page")
+    feeds_pull_max_pages: int = Field(100_000, ge=1, description="pages of one kind before a registry is refused")
+    feeds_pull_workers: int = Field(4, ge=1, le=32, description="registries pulled at once")
+    feeds_page_limit: int = Field(1000, ge=1, le=100_000, description="largest JSON page a client may ask for")
+    feeds_fuzzy_threshold: float = Field(90.0, ge=0, le=100, description="project name match score (0-100) "
+                                         "at or above which two programmes' projects are reported as one")
+    feeds_webhook_interval: float = Field(0.5, gt=0, le=60, description="seconds between webhook delivery rounds")
+    feeds_webhook_backoff: float = Field(1.0, gt=0, le=3600, description="seconds before the first retry, doubled")
+    feeds_webhook_max_backoff: float = Field(300.0, gt=0, le=86400, description="longest wait between retries")
+
+
 class CliSection(BaseModel):
     """What only the command line reads (env vars ``CARBONLINK_<NAME>``, flat)."""
 
@@ -306,7 +325,8 @@ class CarbonlinkSettings(BaseSettings):
         sections = [FlatSectionSource(settings_cls, "transfers", TransferSettings),
                     FlatSectionSource(settings_cls, "translation", TranslationSettings),
                     FlatSectionSource(settings_cls, "cli", CliSection),
-                    FlatSectionSource(settings_cls, "conformance", ConformanceSection)]
+                    FlatSectionSource(settings_cls, "conformance", ConformanceSection),
+                    FlatSectionSource(settings_cls, "feeds", FeedSettings)]
         return (init_settings, MappingEnvSource(settings_cls), *sections, dotenv_settings, file_secret_settings)
 
     @classmethod
@@ -362,6 +382,7 @@ class CarbonlinkSettings(BaseSettings):
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
     cli: CliSection = Field(default_factory=CliSection)
     conformance: ConformanceSection = Field(default_factory=ConformanceSection)
+    feeds: FeedSettings = Field(default_factory=FeedSettings)
 
     @model_validator(mode="before")
     @classmethod

@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from gateway.cli import conformance, evidence, sandbox, transfers, translation, trust
+from gateway.cli import conformance, evidence, feeds, sandbox, transfers, translation, trust
 from gateway.cli._common import EXIT_OK, EXIT_USAGE, cli_settings, fail
 from standards.errors import CarbonlinkError
 
@@ -46,6 +46,7 @@ sandbox.register(app)
 evidence.register(app)
 transfers.register(app)
 conformance.register(app)
+feeds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

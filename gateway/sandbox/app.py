@@ -4,6 +4,7 @@ Routes (every answer body is signed, see docs/sandbox.md):
 
 * ``POST <messages path>`` (default ``/messages``): a message from the gateway;
 * ``GET /holdings``: the units held (operator token or gateway token);
+* ``GET /read/{kind}``: the read side, paged (operator token or gateway token; :mod:`gateway.sandbox.listing`);
 * ``POST /outgoing``, ``POST /outgoing/{message_id}/confirm|release``, ``GET /journal``, ``GET /notices``:
   operator;
 * ``GET /.well-known/jwks.json``: the sandbox's public signing key; ``GET /health``.
@@ -138,6 +139,11 @@ def create_app(sandbox: Sandbox) -> FastAPI:
                       summary="A message from the gateway, in this registry's format")
     app.add_api_route("/holdings", _reading(sandbox.holdings), methods=["GET"],
                       summary="Units held here (operator or gateway token)")
+    async def read(kind: str, request: Request) -> Response:
+        return _send(await run_in_threadpool(sandbox.read, kind, dict(request.query_params), _headers(request)))
+
+    app.add_api_route("/read/{kind}", read, methods=["GET"],
+                      summary="The read side: one page of projects, units, issuances or actions (gateway token)")
     app.add_api_route("/outgoing", _posting(sandbox.reserve, limit), methods=["POST"],
                       summary="Operator: send units out (pending debit until settled)")
     app.add_api_route("/outgoing/{message_id}/confirm", _settling(sandbox, limit, confirm=True), methods=["POST"],

@@ -29,6 +29,7 @@ from gateway.sandbox.errors import (
     SandboxError,
     SeedError,
 )
+from gateway.sandbox.listing import FORMAT_HEADER, LISTING_FORMAT, NEXT_HEADER, Listing, parse_limit, seed_projects
 from gateway.sandbox.notices import NOTICE_KIND_NAMES, NoticeRecord, check_notice
 from gateway.sandbox.store import OUTGOING, Decision, Loader, SandboxStore, now_iso
 from gateway.sandbox.units import Block, Units, parse_hold_spec, seed_units
@@ -126,6 +127,7 @@ class Sandbox:
                                             audiences=tuple(audiences), store=self.store, skew=config.clock_skew,
                                             max_lifetime=config.max_token_lifetime)
             self.seeded = self._seed()
+            self.listing = Listing(self.store, registry_id=config.registry_id, party=config.party)
         except BaseException:
             self.store.close()
             raise
@@ -174,6 +176,7 @@ class Sandbox:
             if not isinstance(blocks, list):
                 raise SeedError(f"--seed {self.config.seed}: a seed file is an object with a 'blocks' list")
             entries += [seed_units(b, f"{self.config.seed} /blocks/{i}") for i, b in enumerate(blocks)]
+            self.store.put_projects(seed_projects(doc.get("projects", []), str(self.config.seed)))
             sources.append(read_bytes(self.config.seed, limit=16 * 1024 * 1024))
         entries += [parse_hold_spec(spec) for spec in self.config.holds]
         sources += [spec.encode() for spec in self.config.holds]
@@ -240,6 +243,17 @@ class Sandbox:
                "total": {"held": sum(b.quantity for b in blocks if b.status == "held"),
                          "pending": sum(b.quantity for b in blocks if b.status == "pending")}}
         return self.signed(200, dumps_sorted(doc), None)
+
+    def read(self, kind: str, query: dict[str, str], headers: dict[str, str]) -> Answer:
+        """``GET /read/{kind}``: one page of the read side (:mod:`gateway.sandbox.listing`), for the operator
+        token or a gateway token."""
+        try:
+            check_operator(headers.get("authorization"), self.operator_token)
+        except SandboxError:
+            self.verifier.verify(headers.get("authorization"))
+        document, following = self.listing.page(kind, query.get("after"), parse_limit(query.get("limit"), 1000))
+        extra = {FORMAT_HEADER: LISTING_FORMAT, **({NEXT_HEADER: following} if following else {})}
+        return self.signed(200, orjson.dumps(document), None, extra=extra)
 
     def journal(self, headers: dict[str, str]) -> Answer:
         check_operator(headers.get("authorization"), self.operator_token)

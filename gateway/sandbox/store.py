@@ -8,6 +8,7 @@ all, so a retry after a crash either finds the answer or finds nothing done.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sqlite3
 import threading
 import time
@@ -47,6 +48,7 @@ CREATE TABLE IF NOT EXISTS notices (
     body BLOB NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY (sender, message_id));
 CREATE INDEX IF NOT EXISTS notices_ref ON notices (ref_sender, ref_message_id);
 CREATE TABLE IF NOT EXISTS seen_jti (jti TEXT PRIMARY KEY, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS projects (project_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 """
 
 #: ``sender`` under which the sandbox's own outgoing reservations are deduplicated.
@@ -264,6 +266,54 @@ class SandboxStore:
         return [{**NoticeRecord(kind, notice_type, int(status), ref_sender, ref_id).as_dict(), "sender": sender,
                  "message_id": message_id, "received_at": at}
                 for sender, message_id, kind, notice_type, status, ref_sender, ref_id, at in rows]
+
+    # -- read side (gateway/sandbox/listing.py) ------------------------------------------------
+
+    def blocks_after(self, after: tuple[str, int] | None, limit: int) -> list[Block]:
+        """Held and pending blocks in (series, first) order, after ``after``."""
+        where, args = ("WHERE series > ? OR (series = ? AND first > ?)", (after[0], after[0], after[1])) if after \
+            else ("", ())
+        rows = self._query(f"SELECT kind, series, first, last, vintage, account, status, ref, template FROM blocks "
+                           f"{where} ORDER BY series, first LIMIT ?", (*args, limit))
+        return [Block(*row) for row in rows]
+
+    def journal_after(self, after: int, limit: int, where: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """``(id, at, sender, message_id, type, direction, units, quantity, account)`` journal rows after id ``after``
+        matching ``where`` (a fixed SQL condition of the caller), oldest first."""
+        return self._query("SELECT id, at, sender, message_id, type, direction, units, quantity, account FROM journal "
+                           f"WHERE id > ? AND ({where}) ORDER BY id LIMIT ?", (after, *args, limit))
+
+    def projects_after(self, after: str, limit: int) -> list[str]:
+        """Project documents (JSON text) in project id order, after ``after``."""
+        return [str(r[0]) for r in self._query("SELECT doc FROM projects WHERE project_id > ? ORDER BY project_id "
+                                               "LIMIT ?", (after, limit))]
+
+    def put_projects(self, projects: Iterable[tuple[str, str]]) -> None:
+        """Add or replace projects (``(project_id, JSON document)``)."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO projects (project_id, doc) VALUES (?, ?)", list(projects))
+
+    def import_blocks(self, blocks: Iterable[Block]) -> int:
+        """Bulk-load held blocks that overlap nothing already held (benchmarks, large seeds): the overlap
+        check is one sorted pass per series instead of the seed's pairwise one."""
+        rows = sorted(blocks, key=lambda b: (b.series, b.first))
+        for before, after in itertools.pairwise(rows):
+            if before.series == after.series and after.first <= before.last:
+                raise SeedError(f"block {after.label()} overlaps {before.label()}")
+        with self.transaction() as db:
+            for block in rows[:1] + [b for i, b in enumerate(rows[1:]) if b.series != rows[i].series]:
+                clash = db.execute("SELECT 1 FROM blocks WHERE series = ? LIMIT 1", (block.series,)).fetchone()
+                if clash:
+                    raise SeedError(f"series of {block.label()} is already held; import into an empty series")
+            db.executemany("INSERT INTO blocks (kind, series, first, last, vintage, account, status, ref, template) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(b.kind, b.series, b.first, b.last, b.vintage, b.account, b.status, b.ref, b.template)
+                            for b in rows])
+        return len(rows)
+
+    def _query(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._db.execute(sql, tuple(args)).fetchall())
 
     # -- token ids ----------------------------------------------------------------------------
 

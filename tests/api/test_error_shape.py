@@ -33,7 +33,7 @@ PROBLEM_MEMBERS = {"type", "title", "status", "detail", "code"}
 #: Errors the gateway's code defines but never lets reach an HTTP answer: a client's view of a
 #: refusal it received, and the sandbox ledger's internal control flow.
 #: Errors raised only outside the HTTP service (registry-side clients, the command line).
-CLIENT_SIDE = {"GatewayClientError", "SandboxRefused", "_Refusal", "CliUsageError"}
+CLIENT_SIDE = {"GatewayClientError", "SandboxRefused", "_Refusal", "CliUsageError", "FeedCommandError"}
 
 _CATALOGUE = RuleCatalogue("shape-test")
 _RULE = _CATALOGUE.add("SHAPE.TEST", severity=Severity.ERROR, layer=Layer.FIELD, title="a test finding",

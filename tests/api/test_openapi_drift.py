@@ -34,6 +34,15 @@ def test_document_lists_the_endpoints_and_their_error_answers() -> None:
         "/v1/messages/{kind}",
         "/v1/conformance/runs",
         "/v1/conformance/runs/{run_id}",
+        "/v1/feeds/cadt/{version}/{kind}",
+        "/v1/feeds/canonical/{kind}",
+        "/v1/feeds/aef/{party}/{year}",
+        "/v1/feeds/conflicts",
+        "/v1/feeds/sources",
+        "/v1/feeds/snapshot",
+        "/v1/feeds/changes",
+        "/v1/feeds/subscriptions",
+        "/v1/feeds/subscriptions/{subscription_id}",
     }
     assert {"400", "401", "413"} <= set(paths["/oauth/token"]["post"]["responses"])
     assert {"401", "403"} <= set(paths["/v1/peers"]["get"]["responses"])

@@ -1,0 +1,293 @@
+"""The harmonized view: every source registry's canonical records, keyed, in one embedded SQLite file.
+
+One row per (kind, natural key, source): the canonical record as JSON and the columns the feeds filter on.
+A source is replaced as a whole (a pull or a pushed snapshot) inside one transaction: rows whose content
+changed get the source's next *sequence* number and a line in the change log, rows the source no longer
+lists are deleted (also logged), so the view never holds half a pull. A failed pull leaves the previous
+rows in place and marks the source failed; the feeds then leave it out and say so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gateway.feeds.keys import Indexed
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feed_records (
+    kind TEXT NOT NULL, nkey TEXT NOT NULL, source TEXT NOT NULL, party TEXT, vintage INTEGER, status TEXT,
+    action_type TEXT, year INTEGER, series TEXT, first INTEGER, last INTEGER, digest BLOB NOT NULL,
+    body BLOB NOT NULL, rendered BLOB NOT NULL, updated_at TEXT NOT NULL, seq INTEGER NOT NULL,
+    gen INTEGER NOT NULL, PRIMARY KEY (kind, nkey, source)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS feed_records_source ON feed_records (source, kind, gen);
+CREATE TABLE IF NOT EXISTS feed_sources (
+    source TEXT PRIMARY KEY, party TEXT, mode TEXT NOT NULL, gen INTEGER NOT NULL DEFAULT 0,
+    seq INTEGER NOT NULL DEFAULT 0, attempted_at TEXT, ok_at TEXT, error_code TEXT, error_detail TEXT,
+    records INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS feed_changes (
+    source TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, nkey TEXT NOT NULL, op TEXT NOT NULL,
+    body BLOB, at TEXT NOT NULL, PRIMARY KEY (source, seq)) WITHOUT ROWID;
+"""
+
+_COLUMNS = ("kind, nkey, source, party, vintage, status, action_type, year, series, first, last, body, updated_at, "
+            "rendered")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the view knows of one source registry."""
+
+    source: str
+    party: str | None
+    mode: str
+    gen: int
+    seq: int
+    attempted_at: str | None
+    ok_at: str | None
+    error_code: str | None
+    error_detail: str | None
+    records: int
+
+    @property
+    def failed(self) -> bool:
+        return self.error_code is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    kind: str
+    key: str
+    source: str
+    party: str | None
+    vintage: int | None
+    status: str | None
+    action_type: str | None
+    year: int | None
+    series: str | None
+    first: int | None
+    last: int | None
+    body: bytes
+    updated_at: str
+    #: the record in each standard's shape, made when it was stored (:func:`gateway.feeds.render.prerender`)
+    rendered: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    source: str
+    seq: int
+    kind: str
+    key: str
+    op: str
+    body: bytes | None
+    at: str
+
+
+@dataclass(frozen=True)
+class Query:
+    """Row filters; ``None`` means any. Filters apply to each source's row."""
+
+    kind: str
+    sources: tuple[str, ...]
+    parties: tuple[str, ...] | None = None
+    vintages: tuple[int, ...] | None = None
+    statuses: tuple[str, ...] | None = None
+    action_types: tuple[str, ...] | None = None
+    year: int | None = None
+    updated_since: str | None = None
+    after: str | None = None
+
+    def sql(self) -> tuple[str, list[Any]]:
+        where: list[str] = ["kind = ?"]
+        args: list[Any] = [self.kind]
+        columns: list[tuple[str, Sequence[Any] | None]] = [
+            ("source", self.sources), ("party", self.parties), ("vintage", self.vintages),
+            ("status", self.statuses), ("action_type", self.action_types)]
+        for column, values in columns:
+            if values is not None:
+                where.append(f"{column} IN ({','.join('?' * len(values))})" if values else "0")
+                args += list(values)
+        for clause, value in (("year = ?", self.year), ("updated_at >= ?", self.updated_since),
+                              ("nkey > ?", self.after)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        return " AND ".join(where), args
+
+
+class Replacement:
+    """A source being replaced: :meth:`add` pages of indexed records, then the context ends the sweep."""
+
+    def __init__(self, db: sqlite3.Connection, source: str, party: str | None, gen: int, seq: int, at: str) -> None:
+        self.db, self.source, self.party, self.gen, self.seq, self.at = db, source, party, gen, seq, at
+        self.count = 0
+        self.changed = 0
+
+    def add(self, items: Sequence[tuple[Indexed, bytes, bytes]]) -> None:
+        """Store ``(indexed record, canonical JSON, rendered shapes)``; unchanged rows are only marked seen."""
+        by_kind: dict[str, list[tuple[Indexed, bytes, bytes]]] = {}
+        for item in items:
+            by_kind.setdefault(item[0].kind, []).append(item)
+        for kind, group in by_kind.items():
+            self._add_kind(kind, group)
+
+    def _add_kind(self, kind: str, items: list[tuple[Indexed, bytes, bytes]]) -> None:
+        known: dict[str, bytes] = {}
+        keys = [i.key for i, _, _ in items]
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            known.update(self.db.execute(
+                f"SELECT nkey, digest FROM feed_records WHERE kind = ? AND source = ? AND nkey IN "
+                f"({','.join('?' * len(chunk))})", (kind, self.source, *chunk)).fetchall())
+        upserts, touched, changes = [], [], []
+        for indexed, body, rendered in items:
+            digest = hashlib.blake2b(body + b"\0" + rendered, digest_size=16).digest()
+            if known.get(indexed.key) == digest:
+                touched.append((self.gen, kind, indexed.key, self.source))
+                continue
+            known[indexed.key] = digest
+            self.seq += 1
+            ident = indexed.identity
+            upserts.append((kind, indexed.key, self.source, self.party, indexed.vintage, indexed.status,
+                            indexed.action_type, indexed.year, ident.series if ident else None,
+                            ident.first if ident else None, ident.last if ident else None, digest, body, rendered,
+                            self.at, self.seq, self.gen))
+            changes.append((self.source, self.seq, kind, indexed.key, "upsert", body, self.at))
+        self.db.executemany("INSERT OR REPLACE INTO feed_records (kind, nkey, source, party, vintage, status, "
+                            "action_type, year, series, first, last, digest, body, rendered, updated_at, seq, gen) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", upserts)
+        self.db.executemany("UPDATE feed_records SET gen = ? WHERE kind = ? AND nkey = ? AND source = ?", touched)
+        self.db.executemany("INSERT INTO feed_changes (source, seq, kind, nkey, op, body, at) VALUES "
+                            "(?, ?, ?, ?, ?, ?, ?)", changes)
+        self.count += len(items)
+        self.changed += len(changes)
+
+    def sweep(self) -> None:
+        """Delete (and log) every row of the source this replacement did not list."""
+        gone = self.db.execute("SELECT kind, nkey FROM feed_records WHERE source = ? AND gen < ?",
+                               (self.source, self.gen)).fetchall()
+        changes = []
+        for kind, key in gone:
+            self.seq += 1
+            changes.append((self.source, self.seq, kind, key, "delete", None, self.at))
+        self.db.execute("DELETE FROM feed_records WHERE source = ? AND gen < ?", (self.source, self.gen))
+        self.db.executemany("INSERT INTO feed_changes (source, seq, kind, nkey, op, body, at) VALUES "
+                            "(?, ?, ?, ?, ?, ?, ?)", changes)
+        self.changed += len(changes)
+
+
+class FeedStore:
+    """The view's SQLite file: one writer connection (under a lock), a fresh reader per read."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextlib.contextmanager
+    def replacing(self, source: str, party: str | None, mode: str) -> Iterator[Replacement]:
+        """Replace everything ``source`` holds, in one transaction; any exception rolls it back."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("INSERT OR IGNORE INTO feed_sources (source, party, mode) VALUES (?, ?, ?)",
+                           (source, party, mode))
+                gen, seq = db.execute("SELECT gen, seq FROM feed_sources WHERE source = ?", (source,)).fetchone()
+                replacement = Replacement(db, source, party, int(gen) + 1, int(seq), now_iso())
+                yield replacement
+                replacement.sweep()
+                db.execute("UPDATE feed_sources SET party = ?, mode = ?, gen = ?, seq = ?, attempted_at = ?, "
+                           "ok_at = ?, error_code = NULL, error_detail = NULL, records = ? WHERE source = ?",
+                           (party, mode, replacement.gen, replacement.seq, replacement.at, replacement.at,
+                            replacement.count, source))
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def record_failure(self, source: str, party: str | None, mode: str, code: str, detail: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO feed_sources (source, party, mode) VALUES (?, ?, ?)",
+                             (source, party, mode))
+            self._db.execute("UPDATE feed_sources SET attempted_at = ?, error_code = ?, error_detail = ? "
+                             "WHERE source = ?", (now_iso(), code, detail[:500], source))
+
+    def sources(self) -> dict[str, SourceState]:
+        with self._reader() as db:
+            rows = db.execute("SELECT source, party, mode, gen, seq, attempted_at, ok_at, error_code, error_detail, "
+                              "records FROM feed_sources").fetchall()
+        return {row[0]: SourceState(*row) for row in rows}
+
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def rows(self, query: Query, batch: int = 2000) -> Iterator[Row]:
+        """Rows matching ``query`` in key order (then source), read in batches from one snapshot."""
+        where, args = query.sql()
+        with self._reader() as db:
+            db.execute("BEGIN")
+            cursor = db.execute(f"SELECT {_COLUMNS} FROM feed_records WHERE {where} ORDER BY nkey, source", args)
+            while chunk := cursor.fetchmany(batch):
+                for row in chunk:
+                    yield Row(*row)
+            db.execute("COMMIT")
+
+    def sweep_rows(self, kind: str, sources: Iterable[str], *, action_type: str | None = None, batch: int = 5000
+                   ) -> Iterator[tuple[Any, ...]]:
+        """``(series, first, last, source, nkey, status)`` of ``kind`` rows with an identity, in key order
+        (for units and for one action type that is (series, first) order): the double-counting sweep's input."""
+        names = tuple(sources)
+        extra, args = (" AND action_type = ?", (action_type,)) if action_type else ("", ())
+        with self._reader() as db:
+            db.execute("BEGIN")
+            cursor = db.execute(
+                "SELECT series, first, last, source, nkey, status FROM feed_records WHERE kind = ? AND "
+                f"series IS NOT NULL AND source IN ({','.join('?' * len(names))}){extra} ORDER BY nkey",
+                (kind, *names, *args))
+            while chunk := cursor.fetchmany(batch):
+                yield from chunk
+            db.execute("COMMIT")
+
+    def bodies(self, kind: str, sources: Iterable[str]) -> Iterator[tuple[str, str, bytes]]:
+        """``(source, nkey, body)`` of every ``kind`` row of ``sources``."""
+        names = tuple(sources)
+        with self._reader() as db:
+            cursor = db.execute(f"SELECT source, nkey, body FROM feed_records WHERE kind = ? AND source IN "
+                                f"({','.join('?' * len(names))}) ORDER BY nkey, source", (kind, *names))
+            while chunk := cursor.fetchmany(2000):
+                yield from chunk
+
+    def changes(self, source: str, after: int, limit: int) -> list[Change]:
+        with self._reader() as db:
+            rows = db.execute("SELECT source, seq, kind, nkey, op, body, at FROM feed_changes WHERE source = ? AND "
+                              "seq > ? ORDER BY seq LIMIT ?", (source, after, limit)).fetchall()
+        return [Change(*row) for row in rows]
+
+
+__all__ = ["Change", "FeedStore", "Query", "Replacement", "Row", "SourceState", "now_iso"]
