@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
+import standards
 from adapters import AdapterCatalog, RegistryAdapter, RuleSource, default_catalog
 from adapters.translate import NothingCarried, RecordsLost, detect_format, pack_files, translate
 from gateway.cli._common import (
@@ -163,6 +165,10 @@ def translate_command(
     lenient: Annotated[bool, typer.Option(
         "--lenient/--strict", help="AEF input: read legacy data (numbers as text, aliases of controlled values) "
         "with warnings; strict (the default) refuses it.")] = False,
+    date_order: Annotated[str | None, typer.Option(
+        "--date-order", metavar="ORDER",
+        help="APX input (ACR, CAR, ART TREES): day and month order of slash dates, mdy (the exports' own, "
+             "the default) or dmy; overrides CARBONLINK_APX_DATE_ORDER.")] = None,
 ) -> None:
     """Translate between formats through the canonical model; output is validated first."""
     if as_json and output is None:
@@ -177,9 +183,10 @@ def translate_command(
             dst_medium = Medium.from_name(output, default=Medium.CSV if _is_folder_or_archive(output) else None)
         else:
             dst_medium = Medium.JSON
-        result = translate(_read(file, src_medium), source=source, target=target,
-                           source_medium=src_medium, target_medium=dst_medium, catalog=catalog,
-                           accept_losses=accept_losses)
+        with _apx_date_order(source, date_order):
+            result = translate(_read(file, src_medium), source=source, target=target,
+                               source_medium=src_medium, target_medium=dst_medium, catalog=catalog,
+                               accept_losses=accept_losses)
     except RecordsLost as exc:
         losses = [loss for loss in exc.losses if isinstance(loss, Loss)]
         _report_losses(losses, as_json)
@@ -223,6 +230,18 @@ def _report_losses(losses: list[Loss], as_json: bool) -> None:
     for loss in losses:
         err.print(f"loss: {loss.field}: {loss.reason} (records {', '.join(loss.records[:10])}"
                   f"{' ...' if len(loss.records) > 10 else ''})", markup=False)
+
+
+def _apx_date_order(source: str, order: str | None) -> AbstractContextManager[object]:
+    """The standards options with ``--date-order`` in force (APX input only), else nothing changed."""
+    if order is None:
+        return nullcontext()
+    if source != "apx":
+        raise usage_error(f"--date-order applies to APX input; it does not apply to --from {source}")
+    if order.lower() not in ("mdy", "dmy"):
+        raise usage_error(f"--date-order {order!r}: use mdy (month first) or dmy (day first)")
+    chosen: Literal["mdy", "dmy"] = "mdy" if order.lower() == "mdy" else "dmy"
+    return standards.use_options(standards.current_options().model_copy(update={"apx_date_order": chosen}))
 
 
 def _configured_catalog(source: str, target: str, profile: Path | None, accept_losses: bool,

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from standards.cadt.operator import ISSUANCE_DATE, PROFILE_FIELDS, OperatorProfile
+from standards.cadt._periods import column_value, date_order, ddmmyyyy, read_date, vintage_year
+from standards.cadt.operator import ISSUANCE_DATE, PROFILE_FIELDS, VINTAGE_YEAR, OperatorProfile
 from standards.cadt.picklists import Picklists
 from standards.cadt.rules import RULES_V1
-from standards.cadt.validate import parse_date
 from standards.cadt.vocab import Vocabulary, common_vocabulary, registry_vocabulary
 from standards.findings import Finding, Location
 from standards.model import CanonicalDocument, UnitBlock
@@ -77,8 +77,11 @@ class V1Linker:
             if vocab is not None:
                 slots[(vocab.name, project.project_id)] = _ProjectSlot(record, i, derived=False)
                 self._project_identity(record, project.project_id, vocab)
+                fallback = vocab.column("projectColumns", "statusFallback")
+                if project.status is None and fallback and project.extra.get(fallback):
+                    record["projectStatus"] = str(project.extra[fallback])
                 column = vocab.column("projectColumns", "statusDate")
-                registered = _as_date(str(project.extra.get(column) or "")) if column else None
+                registered = read_date(str(project.extra.get(column) or ""), date_order(vocab)) if column else None
                 if registered is not None:
                     record["_registered"] = registered.isoformat()
         for i, (unit, record) in enumerate(zip(doc.units, units, strict=True)):
@@ -109,6 +112,9 @@ class V1Linker:
             return None
         key = (vocab.name, unit.project_id)
         slot = slots.get(key)
+        if slot is not None and slot.derived:  # later rows fill what the first row lacked
+            for name, value in self._project_from_unit(unit, vocab).items():
+                slot.record.setdefault(name, value)
         if slot is None:
             record = self._project_from_unit(unit, vocab)
             projects.append(record)
@@ -123,12 +129,31 @@ class V1Linker:
             record["projectName"] = unit.project_name
         if unit.link:
             record["projectLink"] = unit.link
-        for column_key, field_name in (("projectType", "projectType"), ("methodology", "methodology")):
-            column = vocab.column("unitColumns", column_key)
-            value = unit.extra.get(column) if column else None
-            if isinstance(value, str) and value.strip():
-                record[field_name] = value.strip()
+        for column_key, field_name in (("projectType", "projectType"), ("methodology", "methodology"),
+                                       ("developer", "projectDeveloper")):
+            value = column_value(unit, vocab, column_key)
+            if value is not None:
+                record[field_name] = value
         return record
+
+    def _project_link(self, record: dict[str, Any], vocab: Vocabulary) -> None:
+        """``projectLink`` from the registry's page template (vocabulary), else the operator profile's."""
+        if record.get("projectLink"):
+            return
+        template = vocab.fact("projectLinkTemplate")
+        basis = f"{vocab.where} projectLinkTemplate"
+        if template is None and self.operator is not None:
+            template = self.operator.value("project", "projectLink")
+            basis = ""
+        project_id = str(record.get("projectId") or "")
+        if template is None or not project_id:
+            return
+        number = project_id.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ").lstrip("0") or "0"
+        record["projectLink"] = template.replace("{projectId}", project_id).replace("{number}", number)
+        if basis:
+            self._derived[("project.projectLink", basis)] += 1
+        else:
+            self._profile_uses[OperatorProfile.key("project", "projectLink")] += 1
 
     def _complete_project(self, slot: _ProjectSlot, vocab: Vocabulary | None) -> None:
         record = slot.record
@@ -137,6 +162,7 @@ class V1Linker:
             return
         where = ("projects", slot.index)
         label = f"project {record.get('projectId')}"
+        self._project_link(record, vocab)
         self._project_status(record, slot, vocab, where, label)
         if "sector" not in record:
             sector = vocab.lookup("sector", record.get("projectType"))
@@ -232,9 +258,7 @@ class V1Linker:
 
     @staticmethod
     def _column(unit: UnitBlock, vocab: Vocabulary, key: str) -> str | None:
-        column = vocab.column("unitColumns", key)
-        value = unit.extra.get(column) if column else None
-        return value.strip() if isinstance(value, str) and value.strip() else None
+        return column_value(unit, vocab, key)
 
     def _owner_country(self, record: dict[str, Any], unit: UnitBlock, where: tuple[str, int], label: str) -> None:
         allowed = self.picklists.values("countries") or ()
@@ -267,11 +291,19 @@ class V1Linker:
     def _issuance(self, record: dict[str, Any], unit: UnitBlock, index: int, vocab: Vocabulary,
                   slot: _ProjectSlot, where: tuple[str, int], label: str) -> None:
         period = self._period(unit, vocab)
+        if period is None and self.operator is not None and self.operator.value("issuance", "period") == VINTAGE_YEAR:
+            period = vintage_year(unit)
+            if period is not None:
+                self._profile_uses[OperatorProfile.key("issuance", "period")] += 1
         if period is None:
             self._add("CADT.V1.SOURCE_MISSING", where, "issuance",
                       f"{label}: the export gives no monitoring period (vintage start and end), so the unit "
-                      "cannot be linked to an issuance")
+                      "cannot be linked to an issuance; where the registry's monitoring period is its vintage "
+                      f"year, set issuance.period: {VINTAGE_YEAR} in the operator profile")
             return
+        self._project_link(slot.record, vocab)
+        if not record.get("unitRegistryLink") and slot.record.get("projectLink"):
+            record["unitRegistryLink"] = slot.record["projectLink"]
         start, end = period
         issued = unit.issuance_date
         if issued is not None and (slot.first_issuance is None or issued < slot.first_issuance):
@@ -297,16 +329,17 @@ class V1Linker:
         self.linked_units.add(index)
 
     def _period(self, unit: UnitBlock, vocab: Vocabulary) -> tuple[date, date] | None:
-        start = _as_date(self._column(unit, vocab, "vintageStart"))
-        end = _as_date(self._column(unit, vocab, "vintageEnd"))
+        order = date_order(vocab)
+        start = read_date(self._column(unit, vocab, "vintageStart"), order)
+        end = read_date(self._column(unit, vocab, "vintageEnd"), order)
         if (start is None or end is None) and unit.serial:
             try:
                 serial = parse_serial(unit.serial, vocab.fact("serialScheme") or vocab.name)
             except (InvalidSerial, LookupError, ValueError):
                 serial = None
             if serial is not None:
-                start = start or _ddmmyyyy(serial.part("vintage_start"))
-                end = end or _ddmmyyyy(serial.part("vintage_end"))
+                start = start or ddmmyyyy(serial.part("vintage_start"))
+                end = end or ddmmyyyy(serial.part("vintage_end"))
         if start is None or end is None or end < start:
             return None
         return start, end
@@ -396,30 +429,6 @@ def _alpha3(value: Any) -> str | None:
     try:
         return to_alpha3(value)[0]
     except UnknownParty:
-        return None
-
-
-def _as_date(text: str | None) -> date | None:
-    if not text:
-        return None
-    parsed = parse_date(text)
-    if parsed is not None:
-        return parsed
-    parts = text.replace(".", "/").split("/")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
-        try:
-            return date(int(parts[2]), int(parts[1]), int(parts[0]))
-        except ValueError:
-            return None
-    return None
-
-
-def _ddmmyyyy(token: str | None) -> date | None:
-    if token is None or len(token) != 8 or not token.isdigit():
-        return None
-    try:
-        return date(int(token[4:]), int(token[2:4]), int(token[:2]))
-    except ValueError:
         return None
 
 
