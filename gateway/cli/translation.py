@@ -74,6 +74,15 @@ def _read(path: Path, medium: Medium) -> bytes:
     return read_bytes(path)
 
 
+def _read_inputs(files: list[Path], medium: Medium) -> bytes:
+    """One input as :func:`_read` reads it; several CSV exports packed as one folder of CSV tables."""
+    if len(files) == 1:
+        return _read(files[0], medium)
+    from standards.tabular import pack_csv_files
+
+    return pack_csv_files(files)
+
+
 def _print_findings(findings: list[Finding]) -> None:
     for f in findings:
         style = {"error": "red", "warning": "yellow"}.get(f.severity.value, "dim")
@@ -140,7 +149,9 @@ def validate_command(
 
 
 def translate_command(
-    file: Annotated[Path, typer.Argument(help="Source file (or folder of CSV tables).")],
+    files: Annotated[list[Path], typer.Argument(
+        help="Source file, or folder of CSV tables, or several CSV exports of one registry (read together: a "
+             "projects export completes a transactions export).", metavar="FILE...")],
     source: Annotated[str, typer.Option("--from", metavar="FORMAT", help="Source format.")],
     target: Annotated[str, typer.Option("--to", metavar="FORMAT", help="Target format.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Output file; stdout if omitted.")]
@@ -176,7 +187,8 @@ def translate_command(
                           "with -o FILE")
     try:
         catalog = _configured_catalog(source, target, profile, accept_losses, xlsx_layout, lenient)
-        src_medium = _medium(file, source_medium)
+        file = files[0]
+        src_medium = Medium.CSV if len(files) > 1 else _medium(file, source_medium)
         if medium:
             dst_medium = Medium(medium.lower())
         elif output is not None:
@@ -184,7 +196,7 @@ def translate_command(
         else:
             dst_medium = Medium.JSON
         with _apx_date_order(source, date_order):
-            result = translate(_read(file, src_medium), source=source, target=target,
+            result = translate(_read_inputs(files, src_medium), source=source, target=target,
                                source_medium=src_medium, target_medium=dst_medium, catalog=catalog,
                                accept_losses=accept_losses)
     except RecordsLost as exc:

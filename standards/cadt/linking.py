@@ -112,7 +112,7 @@ class V1Linker:
             return None
         key = (vocab.name, unit.project_id)
         slot = slots.get(key)
-        if slot is not None and slot.derived:  # later rows fill what the first row lacked
+        if slot is not None:  # unit rows fill what the project row (or the first unit row) lacks
             for name, value in self._project_from_unit(unit, vocab).items():
                 slot.record.setdefault(name, value)
         if slot is None:
