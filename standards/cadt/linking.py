@@ -261,19 +261,26 @@ class V1Linker:
         return column_value(unit, vocab, key)
 
     def _owner_country(self, record: dict[str, Any], unit: UnitBlock, where: tuple[str, int], label: str) -> None:
+        """The owner's jurisdiction: the export's own owner country when it has one, else the operator
+        profile's ``unit.countryJurisdictionOfOwner``. A registry export's country is the project's host
+        country, not the owner's, so it is never written here."""
         allowed = self.picklists.values("countries") or ()
-        given = record.get("countryJurisdictionOfOwner")
-        if given in allowed:
-            return
+        given = unit.extra.get("countryJurisdictionOfOwner")
         record.pop("countryJurisdictionOfOwner", None)
-        spelled = self.country(unit.country or _alpha3(given))
+        if given is None:
+            if not self._from_profile(record, "unit", "countryJurisdictionOfOwner", where):
+                self._add("CADT.V1.PROFILE_MISSING", where, "countryJurisdictionOfOwner",
+                          f"{label}: the export gives no owner country (its country is the project's host "
+                          "country), and CAD Trust requires countryJurisdictionOfOwner; set "
+                          "unit.countryJurisdictionOfOwner in the operator profile")
+            return
+        spelled = given if given in allowed else self.country(_alpha3(given))
         if spelled is not None:
             record["countryJurisdictionOfOwner"] = spelled
-        elif not self._from_profile(record, "unit", "countryJurisdictionOfOwner", where):
+        else:
             self._add("CADT.V1.VOCAB", where, "countryJurisdictionOfOwner",
-                      f"{label}: country {given or unit.country!r} is not in the node's countries picklist; "
-                      f"map its alpha-3 code in {self.common.where} (countries) to a listed spelling, or set "
-                      "unit.countryJurisdictionOfOwner in the operator profile")
+                      f"{label}: owner country {given!r} is not in the node's countries picklist; map its alpha-3 "
+                      f"code in {self.common.where} (countries) to a listed spelling")
 
     def country(self, alpha3: str | None) -> str | None:
         """The picklist's spelling of an ISO alpha-3 country, or None when the list has none."""
