@@ -186,7 +186,7 @@ def translate_command(
         raise usage_error("--json prints the summary on stdout, where the output would go; name the output "
                           "with -o FILE")
     try:
-        catalog = _configured_catalog(source, target, profile, accept_losses, xlsx_layout, lenient)
+        catalog = configured_catalog(source, target, profile, accept_losses, xlsx_layout, lenient)
         file = files[0]
         src_medium = Medium.CSV if len(files) > 1 else _medium(file, source_medium)
         if medium:
@@ -256,7 +256,7 @@ def _apx_date_order(source: str, order: str | None) -> AbstractContextManager[ob
     return standards.use_options(standards.current_options().model_copy(update={"apx_date_order": chosen}))
 
 
-def _configured_catalog(source: str, target: str, profile: Path | None, accept_losses: bool,
+def configured_catalog(source: str, target: str, profile: Path | None, accept_losses: bool,
                         xlsx_layout: str | None, lenient: bool) -> AdapterCatalog | None:
     """The catalogue with the source and target codecs configured by the command's options, or None for the
     default: an ``aef`` source read leniently; a ``cadt-v1`` target with the operator profile and accepting

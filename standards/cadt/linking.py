@@ -28,6 +28,7 @@ from datetime import date
 from typing import Any
 
 from standards.cadt._periods import column_value, date_order, ddmmyyyy, read_date, vintage_year
+from standards.cadt.common import countries_by_alpha3
 from standards.cadt.operator import ISSUANCE_DATE, PROFILE_FIELDS, VINTAGE_YEAR, OperatorProfile
 from standards.cadt.picklists import Picklists
 from standards.cadt.rules import RULES_V1
@@ -290,10 +291,7 @@ class V1Linker:
         mapped = self.common.lookup("countries", alpha3)
         if mapped is not None and mapped in allowed:
             return mapped
-        for candidate in allowed:
-            if _alpha3(candidate) == alpha3:
-                return candidate
-        return None
+        return countries_by_alpha3(tuple(allowed)).get(alpha3)
 
     def _issuance(self, record: dict[str, Any], unit: UnitBlock, index: int, vocab: Vocabulary,
                   slot: _ProjectSlot, where: tuple[str, int], label: str) -> None:
