@@ -83,6 +83,21 @@ def _read_inputs(files: list[Path], medium: Medium) -> bytes:
     return pack_csv_files(files)
 
 
+def _detected(data: bytes, medium: Medium) -> tuple[RegistryAdapter, str]:
+    """The adapter that recognises ``data`` and how to name it: a format, else a bundled spreadsheet mapping."""
+    from adapters._detect_mapping import detect_spreadsheet_mapping
+    from adapters.translate import FormatNotDetected
+
+    try:
+        name = detect_format(data, medium=medium)
+    except FormatNotDetected:
+        register = detect_spreadsheet_mapping(data, medium=medium)
+        if register is None:
+            raise
+        return register, f"spreadsheet (mapping {register.mapping.spec.name})"
+    return default_catalog().get(name), name
+
+
 def _print_findings(findings: list[Finding]) -> None:
     for f in findings:
         style = {"error": "red", "warning": "yellow"}.get(f.severity.value, "dim")
@@ -122,10 +137,9 @@ def validate_command(
     try:
         med = _medium(file, medium)
         data = _read(file, med)
-        name = chosen or detect_format(data, medium=med)
+        adapter, name = (default_catalog().get(chosen), chosen) if chosen else _detected(data, med)
         if chosen is None:
             err.print(f"carbonlink: {file}: detected format {name} (name another with --format)", markup=False)
-        adapter = default_catalog().get(name)
         report = (adapter.validate(data, medium=med, lenient=lenient) if isinstance(adapter, AefCodec | AefDraftCodec)
                   else adapter.validate(data, medium=med))
     except CarbonlinkError as exc:
