@@ -78,6 +78,9 @@ class V1Linker:
             if vocab is not None:
                 slots[(vocab.name, project.project_id)] = _ProjectSlot(record, i, derived=False)
                 self._project_identity(record, project.project_id, vocab)
+                methodology = vocab.column("projectColumns", "methodology")
+                if methodology and not record.get("methodology") and project.extra.get(methodology):
+                    record["methodology"] = str(project.extra[methodology]).strip()
                 fallback = vocab.column("projectColumns", "statusFallback")
                 if project.status is None and fallback and project.extra.get(fallback):
                     record["projectStatus"] = str(project.extra[fallback])

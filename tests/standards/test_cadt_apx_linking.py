@@ -174,3 +174,10 @@ def test_findings_of_a_folder_name_their_file(tmp_path: Path) -> None:
     parsed = default_catalog().get("apx").parse(pack_csv_files([APX / "acr-projects.csv", bad]), medium=Medium.CSV)
     errors = [f for f in parsed.findings if f.is_error]
     assert errors and all(f.message.startswith("acr-retirements.csv: ") for f in errors)
+
+
+def test_art_programs_take_their_crediting_standard_as_methodology() -> None:
+    doc, findings, _ = _v1([APX / "art-projects.csv"])
+    (program,) = doc["projects"]
+    assert program["methodology"] == "ART TREES" and program["projectLink"].endswith("id1=102")
+    assert not any(f.is_error and "methodology" in f.message for f in findings)
