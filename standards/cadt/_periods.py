@@ -10,6 +10,7 @@ the same option the APX adapter reads its own date columns with.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from standards._options import current_options
 from standards.cadt.validate import parse_date
@@ -33,6 +34,11 @@ def read_date(text: str | None, order: str = DEFAULT_ORDER) -> date | None:
     """ISO (optionally with a time), or a slash/dot date with day and month in ``order``; None otherwise."""
     if not text:
         return None
+    return _read_date(text, order)
+
+
+@lru_cache(maxsize=4096)
+def _read_date(text: str, order: str) -> date | None:
     parsed = parse_date(text)
     if parsed is not None:
         return parsed
@@ -50,12 +56,20 @@ def read_date(text: str | None, order: str = DEFAULT_ORDER) -> date | None:
 
 def column_value(unit: UnitBlock, vocab: Vocabulary, key: str) -> str | None:
     """The first non-empty cell of the columns ``unitColumns.<key>`` names (a name or a list of names)."""
-    names = vocab.table("unitColumns").get(key)
-    for name in [names] if isinstance(names, str) else names if isinstance(names, list) else ():
-        value = unit.extra.get(name)
+    extra = unit.extra
+    for name in _column_names(vocab, key):
+        value = extra.get(name)
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None
+
+
+@lru_cache(maxsize=256)
+def _column_names(vocab: Vocabulary, key: str) -> tuple[str, ...]:
+    names = vocab.table("unitColumns").get(key)
+    if isinstance(names, str):
+        return (names,)
+    return tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()
 
 
 def ddmmyyyy(token: str | None) -> date | None:

@@ -48,6 +48,10 @@ def stable_id(registry: str, kind: str, *key: str) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, "\x1f".join((registry, kind, *key))))
 
 
+#: The project fields a unit row can give (see ``V1Linker._project_from_unit``).
+_UNIT_PROJECT_FIELDS = frozenset({"projectName", "projectType", "methodology", "projectDeveloper"})
+
+
 @dataclass
 class _ProjectSlot:
     record: dict[str, Any]
@@ -116,9 +120,9 @@ class V1Linker:
             return None
         key = (vocab.name, unit.project_id)
         slot = slots.get(key)
-        if slot is not None:  # unit rows fill what the project row (or the first unit row) lacks
-            for name, value in self._project_from_unit(unit, vocab).items():
-                slot.record.setdefault(name, value)
+        if slot is not None and not slot.record.keys() >= _UNIT_PROJECT_FIELDS:
+            for name, value in self._project_from_unit(unit, vocab).items():  # unit rows fill what the project
+                slot.record.setdefault(name, value)  # row (or the first unit row) lacks
         if slot is None:
             record = self._project_from_unit(unit, vocab)
             projects.append(record)
