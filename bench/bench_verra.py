@@ -37,6 +37,7 @@ from adapters.translate import Translation, translate
 from adapters.verra import TRANSACTIONS, adapter
 from gateway.cli.translation import configured_catalog
 from standards.codec import Medium
+from standards.errors import CarbonlinkError
 from standards.findings import Finding
 
 PROFILE = Path(__file__).resolve().parent / "cadt_operator_profile.yaml"
@@ -141,7 +142,10 @@ def main() -> None:
         base = min(_timed(baseline, src)[0] for _ in range(args.repeat))
         runs, written = [], 0
         for _ in range(args.repeat):
-            elapsed, result = _timed(product_path, src, args.target)
+            try:
+                elapsed, result = _timed(product_path, src, args.target)
+            except CarbonlinkError as exc:  # e.g. a target that refuses what the export lacks: say so, no traceback
+                raise SystemExit(f"translate refused the export: {exc.code}: {exc.message}") from exc
             if result.records_read != args.rows:
                 raise SystemExit(f"translate read {result.records_read} of {args.rows} records")
             runs.append(elapsed)
