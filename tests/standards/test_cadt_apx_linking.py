@@ -181,3 +181,11 @@ def test_art_programs_take_their_crediting_standard_as_methodology() -> None:
     (program,) = doc["projects"]
     assert program["methodology"] == "ART TREES" and program["projectLink"].endswith("id1=102")
     assert not any(f.is_error and "methodology" in f.message for f in findings)
+
+
+def test_a_folder_of_one_registry_s_exports_is_detected(tmp_path: Path) -> None:
+    for path in ACR:
+        shutil.copy(path, tmp_path / path.name)
+    done = run_cli("validate", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "detected format apx" in done.stderr and "(5 records" in done.stdout
