@@ -9,6 +9,7 @@ the same option the APX adapter reads its own date columns with.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
 
@@ -87,3 +88,18 @@ def vintage_year(unit: UnitBlock) -> tuple[date, date] | None:
     if unit.vintage is None:
         return None
     return date(unit.vintage, 1, 1), date(unit.vintage, 12, 31)
+
+
+#: Why a unit without an issuance date of its own gets one (reported once, with the count).
+ONLY_ISSUANCE_BASIS = ("a unit row without an issuance date (CAR and ART retirements and cancellations) takes the "
+                       "date of the one issuance the export lists for its project and vintage; with none, or "
+                       "several, it keeps none")
+
+
+def issue_dates(units: Iterable[UnitBlock]) -> dict[tuple[str | None, str | None, int | None], date]:
+    """(registry, project, vintage) -> the issuance date, where the export's rows give exactly one date for it."""
+    seen: dict[tuple[str | None, str | None, int | None], set[date]] = {}
+    for unit in units:
+        if unit.issuance_date is not None and unit.project_id and unit.vintage is not None:
+            seen.setdefault((unit.registry, unit.project_id, unit.vintage), set()).add(unit.issuance_date)
+    return {key: next(iter(dates)) for key, dates in seen.items() if len(dates) == 1}

@@ -27,7 +27,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from standards.cadt._periods import column_value, date_order, ddmmyyyy, read_date, vintage_year
+from standards.cadt._periods import (
+    ONLY_ISSUANCE_BASIS,
+    column_value,
+    date_order,
+    ddmmyyyy,
+    issue_dates,
+    read_date,
+    vintage_year,
+)
 from standards.cadt.common import countries_by_alpha3
 from standards.cadt.operator import ISSUANCE_DATE, PROFILE_FIELDS, VINTAGE_YEAR, OperatorProfile
 from standards.cadt.picklists import Picklists
@@ -72,6 +80,7 @@ class V1Linker:
         self._profile_uses: Counter[str] = Counter()
         self._derived: Counter[tuple[str, str]] = Counter()
         self.linked_units: set[int] = set()
+        self._issue_dates: dict[tuple[str | None, str | None, int | None], date] = {}
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -92,6 +101,7 @@ class V1Linker:
                 registered = read_date(str(project.extra.get(column) or ""), date_order(vocab)) if column else None
                 if registered is not None:
                     record["_registered"] = registered.isoformat()
+        self._issue_dates = issue_dates(doc.units)
         for i, (unit, record) in enumerate(zip(doc.units, units, strict=True)):
             vocab = registry_vocabulary(unit.registry)
             if vocab is None:
@@ -318,6 +328,10 @@ class V1Linker:
             record["unitRegistryLink"] = slot.record["projectLink"]
         start, end = period
         issued = unit.issuance_date
+        if issued is None:
+            issued = self._issue_dates.get((unit.registry, unit.project_id, unit.vintage))
+            if issued is not None:
+                self._derived[("issuance date", ONLY_ISSUANCE_BASIS)] += 1
         if issued is not None and (slot.first_issuance is None or issued < slot.first_issuance):
             slot.first_issuance = issued
         report_date = self._report_date(issued, where, label)

@@ -189,3 +189,16 @@ def test_a_folder_of_one_registry_s_exports_is_detected(tmp_path: Path) -> None:
     done = run_cli("validate", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "detected format apx" in done.stderr and "(5 records" in done.stdout
+
+
+def test_a_car_retirement_takes_the_date_of_the_one_issuance_of_its_project_and_vintage() -> None:
+    doc, findings, _ = _v1([APX / "car-issuances.csv", APX / "car-retirements.csv"])
+    units = {u["unitBlockStart"] + "-" + u["unitBlockEnd"]: u for u in doc["units"]}
+    coffeyville = units["1-5000"]  # CAR1335, vintage 2025: the issuances report lists one issuance, 09/18/2025
+    assert coffeyville["issuance"]["verificationReportDate"] == "2025-09-18"
+    project = next(p for p in doc["projects"] if p["projectId"] == "CAR1335")
+    assert [i["id"] for i in project["issuances"]] == [coffeyville["issuanceId"]]  # the same issuance as the row
+    assert any(f.rule == "CADT.V1.DERIVED" and "issuance date" in f.message for f in findings)
+    # CAR2056 has no issuance row in the export: no date is made up
+    assert "issuance" not in units["1-260294"]
+    assert any(f.rule == "CADT.V1.SOURCE_MISSING" and "CAR-ROC-US-2056" in f.message for f in findings)
