@@ -31,6 +31,7 @@ from standards import (
     read_csv_records,
 )
 from standards.codec import RECORD_KINDS
+from standards.tabular import is_zip, unpack_csv_archive
 
 #: Loss fields that name whole records left out: a record list the target has no place for, and the
 #: AEF's actions of a type it has no code for (a CAD Trust codec also reports ``<resource>.record``).
@@ -222,7 +223,15 @@ def detect_format(data: bytes, *, medium: Medium, catalog: AdapterCatalog | None
 
 
 def _by_header(exports: list[CsvExportAdapter], data: bytes) -> str | None:
-    """The registry export whose layout knows the CSV header best, or None when none recognises it."""
+    """The registry export whose layout knows the CSV header best, or None when none recognises it. A folder of
+    CSV files (packed as a zip) is one registry's exports when every file's header names the same adapter."""
+    if is_zip(data):
+        try:
+            members = unpack_csv_archive(data)
+        except InputError:
+            return None
+        found = {_by_header(exports, content) for _name, content in members}
+        return found.pop() if len(found) == 1 else None
     try:
         header = next(iter(read_csv_records(data[:65536].rsplit(b"\n", 1)[0] or data)), None)
     except InputError:

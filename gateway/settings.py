@@ -153,6 +153,9 @@ class TranslationSettings(BaseModel):
     cadt_picklists: str | None = Field(None, description="CAD Trust picklists: a JSON file or a node's URL")
     cadt_api_key: SecretStr | None = Field(None, description="x-api-key for the CAD Trust node")
     cadt_profile: str | None = Field(None, description="CAD Trust output profile: bundled name or JSON file")
+    apx_date_order: Literal["mdy", "dmy"] | None = Field(
+        None, description="day/month order of APX export slash dates: mdy or dmy (unset: the order the "
+                          "registry vocabulary states)")
     # adapters
     adapters: str | None = Field(None, description="comma-separated adapter names to load (default: all)")
     max_stream_bytes: int = Field(ADAPTER_DEFAULTS.max_stream_bytes, description="cap on a streamed export")
@@ -180,6 +183,11 @@ class TranslationSettings(BaseModel):
             return int(value) if value.isdigit() else ADAPTER_DEFAULTS.max_stream_bytes
         return value
 
+    @field_validator("apx_date_order", mode="before")
+    @classmethod
+    def _lower_order(cls, value: Any) -> Any:
+        return value.strip().lower() or None if isinstance(value, str) else value
+
     @field_validator("undp_registry_suffix", mode="before")
     @classmethod
     def _two_digits(cls, value: Any) -> Any:
@@ -197,7 +205,8 @@ class TranslationSettings(BaseModel):
         return StandardsOptions(
             max_input_bytes=self.max_input_bytes, serial_layouts=self.serial_layouts,
             des_code_lists=self.des_codelists, cadt_picklists=(self.cadt_picklists or "").strip() or None,
-            cadt_api_key=self.cadt_api_key, cadt_profile=(self.cadt_profile or "").strip() or None)
+            cadt_api_key=self.cadt_api_key, cadt_profile=(self.cadt_profile or "").strip() or None,
+            apx_date_order=self.apx_date_order)
 
     def adapter_options(self) -> AdapterOptions:
         """The options handed to the adapters layer."""

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -44,6 +44,10 @@ class Options(BaseModel):
     cadt_api_key: SecretStr | None = Field(None, description="x-api-key for that node (CARBONLINK_CADT_API_KEY)")
     cadt_profile: str | None = Field(None, description="CAD Trust output profile: a bundled name or a JSON "
                                                        "file (CARBONLINK_CADT_PROFILE)")
+    apx_date_order: Literal["mdy", "dmy"] | None = Field(
+        None, description="order of day and month in the slash dates of APX exports (ACR, CAR, ART TREES): "
+                          "mdy or dmy; unset, the order the registry's vocabulary file states "
+                          "(CARBONLINK_APX_DATE_ORDER)")
 
 
 #: The embedded defaults: what a program that configured nothing gets.

@@ -10,10 +10,12 @@ from adapters.apx._layouts import (
     _BY_FILE,
     _UNIT_ROLE_FIELDS,
     LAYOUTS,
+    PERIOD_COLUMNS,
     PREFIX,
     REGISTRIES,
     ApxLayout,
     _rules,
+    date_order,
     registry_of,
 )
 from adapters.registry_exports import (
@@ -26,6 +28,7 @@ from adapters.registry_exports import (
     keep_native,
     native_or,
     other_record_losses,
+    parse_date,
     parse_quantity,
     read_date,
     same_date,
@@ -120,8 +123,10 @@ class ApxAdapter(CsvExportAdapter):
                                       quantity)
         if serial is not None:
             self._cross_check(serial, project_id, country, vintage, roles["serial"], row)
-        dates = {role: read_date(row, extra, get(roles[role], ""), roles[role], PREFIX, "mdy")
+        order = date_order()
+        dates = {role: read_date(row, extra, get(roles[role], ""), roles[role], PREFIX, order)
                  for role in ("issued", "status_date") if role in roles}
+        self._check_period(values, order, row)
         return UnitBlock(
             registry=layout.registry, serial=serial_text or None,
             first_id=serial.first if serial else None, last_id=serial.last if serial else None,
@@ -130,6 +135,20 @@ class ApxAdapter(CsvExportAdapter):
             beneficiary=get(roles.get("beneficiary", ""), "") or None, project_id=project_id,
             project_name=get(roles["name"], "") or None, country=country, issuance_date=dates.get("issued"),
             corresponding_adjustment=get(roles.get("ca", ""), "") or None, extra=extra)
+
+    @staticmethod
+    def _check_period(values: dict[str, str], order: str, row: RowFindings) -> None:
+        """Monitoring-period cells must be dates in the configured order (they stay as written in ``extra``)."""
+        for column in PERIOD_COLUMNS:
+            raw = values.get(column, "")
+            if raw.strip():
+                try:
+                    parse_date(raw, order=order)
+                except ValueError:
+                    shown = "DD/MM/YYYY" if order == "dmy" else "MM/DD/YYYY"
+                    row.add(f"{PREFIX}.DATE_INVALID", column,
+                            f"{column} {raw!r} is not a date (YYYY-MM-DD or {shown}; the day and month order "
+                            "is set by CARBONLINK_APX_DATE_ORDER)")
 
     def _cross_check(self, serial: Serial, project_id: str | None, country: str | None, vintage: int | None,
                      column: str, row: RowFindings) -> None:
@@ -228,7 +247,7 @@ class ApxAdapter(CsvExportAdapter):
                 continue
             value = getattr(unit, name)
             if isinstance(value, date):
-                values[roles[role]] = native_or(extra, roles[role], value.isoformat(), same_date(value, "mdy"))
+                values[roles[role]] = native_or(extra, roles[role], value.isoformat(), same_date(value, date_order()))
             else:
                 values[roles[role]] = "" if value is None else str(value)
         return [values.get(c, "") for c in layout.columns]

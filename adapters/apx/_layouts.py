@@ -16,6 +16,7 @@ from standards import (
     Severity,
     UnitBlock,
     UnitStatus,
+    current_options,
 )
 
 PREFIX = "APX"
@@ -190,6 +191,22 @@ LAYOUTS = (
 
 
 _BY_FILE = {layout.file.name: layout for layout in LAYOUTS}
+
+
+#: The order of day and month in APX slash dates unless the deployment says otherwise: month first
+#: (``11/3/2025 7:10:41 PM``), as every public ACR, CAR and ART TREES export shows (docs/adapters/apx.md).
+DEFAULT_DATE_ORDER = "mdy"
+
+
+#: Monitoring-period cells (ACR): checked when read; the CAD Trust v1 linker reads them as issuance periods.
+PERIOD_COLUMNS = ("ReportingPeriodBegin", "ReportingPeriodEnd", "Vintage Assignment Period Start Date",
+                  "Vintage Assignment Period End Date")
+
+
+def date_order() -> str:
+    """``mdy`` or ``dmy``: :attr:`standards.Options.apx_date_order` (``CARBONLINK_APX_DATE_ORDER``), else
+    :data:`DEFAULT_DATE_ORDER`."""
+    return current_options().apx_date_order or DEFAULT_DATE_ORDER
 
 
 #: Canonical unit fields each role fills (the rest of a unit has no APX column).

@@ -12,6 +12,7 @@ from adapters.cadt._rules import (
     BACK_REFERENCES,
     BACKREF,
     PARTIAL,
+    REPEATED,
     RULES,
     SHAPE,
     SHEET,
@@ -21,6 +22,7 @@ from adapters.cadt._rules import (
 from adapters.cadt._xlsx import _columns, _typed, _write_v1_xlsx, _write_v2_xlsx
 from standards import (
     CanonicalDocument,
+    Finding,
     Location,
     Medium,
     ParseResult,
@@ -159,14 +161,8 @@ class CadtAdapter:
             sheets = {ws.title: self._sheet_rows(ws) for ws in workbook.worksheets}
         finally:
             workbook.close()
-        for name, (header, _rows) in sheets.items():
-            seen: set[str] = set()
-            for column, title in enumerate(header, start=1):
-                if title and title in seen:
-                    read.findings.append(SHAPE.finding(
-                        f"sheet {name!r} has the column {title!r} twice; which value counts cannot be told",
-                        Location(sheet=name, cell=f"{get_column_letter(column)}1")))
-                seen.add(title)
+        for name, (header, rows) in sheets.items():
+            _drop_repeated_columns(name, header, rows, read.findings)
         if "projects" in sheets or "units" in sheets:
             read.version = "v1"
             self._v1_workbook(sheets, read)
@@ -309,3 +305,29 @@ class CadtAdapter:
 
 
 adapter = CadtAdapter()
+
+
+def _drop_repeated_columns(name: str, header: list[str], rows: list[tuple[int, tuple[Any, ...]]],
+                           findings: list[Finding]) -> None:
+    """A column the sheet repeats (a node's units export writes ``issuanceId`` twice) is read once when
+    every row holds the same value in each copy; a row where the copies differ is
+    ``CADT.XLSX.REPEATED_COLUMN`` at the differing cell. The later copies' headers are blanked (not read)."""
+    first: dict[str, int] = {}
+    for column, title in enumerate(header):
+        if not title:
+            continue
+        if title not in first:
+            first[title] = column
+            continue
+        original = first[title]
+        for number, values in rows:
+            one = values[original] if original < len(values) else None
+            other = values[column] if column < len(values) else None
+            if one != other:
+                findings.append(REPEATED.finding(
+                    f"sheet {name!r} has the column {title!r} twice, and row {number} holds {one!r} in "
+                    f"{get_column_letter(original + 1)} but {other!r} in {get_column_letter(column + 1)}: "
+                    "which value counts cannot be told", Location(sheet=name, cell=f"{get_column_letter(column + 1)}"
+                                                                                  f"{number}")))
+                break
+        header[column] = ""

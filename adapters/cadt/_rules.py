@@ -37,6 +37,11 @@ SHEET = RULES.add("CADT.XLSX.SHEET", severity=Severity.WARNING, layer=Layer.STRU
                   reference=f"{REF}: one sheet per table")
 
 
+REPEATED = RULES.add("CADT.XLSX.REPEATED_COLUMN", severity=Severity.ERROR, layer=Layer.STRUCTURE,
+                     title="A column a sheet repeats holds the same value in every copy",
+                     reference=f"{REF}: the v1 units export writes issuanceId twice (equal copies)")
+
+
 BACK_REFERENCES = ("projectId", "unitId")
 
 

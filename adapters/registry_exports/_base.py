@@ -5,6 +5,7 @@ cross-record checks and writing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from adapters._options import DEFAULT_MAX_STREAM_BYTES as DEFAULT_MAX_STREAM_BYTES  # re-exported
@@ -32,6 +33,7 @@ from standards import (
     read_csv_records,
     write_csv_bytes,
 )
+from standards.tabular import is_zip, unpack_csv_archive
 
 
 def max_stream_bytes() -> int:
@@ -110,22 +112,34 @@ class CsvExportAdapter(FormatCodec):
         return self.parse_csv(data)
 
     def parse_csv(self, data: bytes) -> ParseResult:
+        """One export, or several of one registry packed as a zip of CSV files (a folder given to the CLI,
+        or several files): read together as one document, each finding naming its file."""
+        document = CanonicalDocument()
         findings: list[Finding] = []
+        if is_zip(data):
+            for name, content in unpack_csv_archive(data, what=f"the {self.name} exports"):
+                found: list[Finding] = []
+                self._read_export(content, document, found)
+                findings.extend(replace(f, message=f"{name}: {f.message}") for f in found)
+        else:
+            self._read_export(data, document, findings)
+        findings.extend(self.check_document(document))
+        return ParseResult(document=document, findings=findings)
+
+    def _read_export(self, data: bytes, document: CanonicalDocument, findings: list[Finding]) -> None:
+        before = len(findings)
         records = read_csv_records(data, what=f"{self.name} export")
         if not records:
             findings.append(self.rules[f"{self.prefix}.COLUMNS"].finding(
                 f"the {self.name} export has no header row", Location(pointer="/1", line=1)))
-        document = CanonicalDocument()
         for rec in self._records(iter(records), findings):
             if isinstance(rec, Project):
                 document.projects.append(rec)
             else:
                 document.units.append(rec)
-        if len(records) == 1 and not findings:
+        if len(records) == 1 and len(findings) == before:
             findings.append(self.rules[f"{self.prefix}.EMPTY"].finding(
                 f"the {self.name} export has a header but no rows", Location(pointer="/2", line=2)))
-        findings.extend(self.check_document(document))
-        return ParseResult(document=document, findings=findings)
 
     def iter_records(self, stream: ByteStream, *, medium: Medium, findings: list[Finding] | None = None,
                      limit: int | None = None) -> Iterator[Record]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
+import standards
 from adapters import AdapterCatalog, RegistryAdapter, RuleSource, default_catalog
 from adapters.translate import NothingCarried, RecordsLost, detect_format, pack_files, translate
 from gateway.cli._common import (
@@ -77,6 +79,30 @@ def _read(path: Path, medium: Medium) -> bytes:
     return read_bytes(path)
 
 
+def _read_inputs(files: list[Path], medium: Medium) -> bytes:
+    """One input as :func:`_read` reads it; several CSV exports packed as one folder of CSV tables."""
+    if len(files) == 1:
+        return _read(files[0], medium)
+    from standards.tabular import pack_csv_files
+
+    return pack_csv_files(files)
+
+
+def _detected(data: bytes, medium: Medium) -> tuple[RegistryAdapter, str]:
+    """The adapter that recognises ``data`` and how to name it: a format, else a bundled spreadsheet mapping."""
+    from adapters._detect_mapping import detect_spreadsheet_mapping
+    from adapters.translate import FormatNotDetected
+
+    try:
+        name = detect_format(data, medium=medium)
+    except FormatNotDetected:
+        register = detect_spreadsheet_mapping(data, medium=medium)
+        if register is None:
+            raise
+        return register, f"spreadsheet (mapping {register.mapping.spec.name})"
+    return default_catalog().get(name), name
+
+
 def _print_findings(findings: list[Finding]) -> None:
     for f in findings:
         style = {"error": "red", "warning": "yellow"}.get(f.severity.value, "dim")
@@ -117,10 +143,9 @@ def validate_command(
     try:
         med = _medium(file, medium)
         data = _read(file, med)
-        name = chosen or detect_format(data, medium=med)
+        adapter, name = (default_catalog().get(chosen), chosen) if chosen else _detected(data, med)
         if chosen is None:
             err.print(f"carbonlink: {file}: detected format {name} (name another with --format)", markup=False)
-        adapter = default_catalog().get(name)
         if vocabulary_map is not None:
             if name != "aef-draft":
                 raise usage_error(f"--vocabulary-map applies to the draft AEF (aef-draft), not {name}")
@@ -148,7 +173,9 @@ def validate_command(
 
 
 def translate_command(
-    file: Annotated[Path, typer.Argument(help="Source file (or folder of CSV tables).")],
+    files: Annotated[list[Path], typer.Argument(
+        help="Source file, or folder of CSV tables, or several CSV exports of one registry (read together: a "
+             "projects export completes a transactions export).", metavar="FILE...")],
     source: Annotated[str, typer.Option("--from", metavar="FORMAT", help="Source format.")],
     target: Annotated[str, typer.Option("--to", metavar="FORMAT", help="Target format.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Output file; stdout if omitted.")]
@@ -174,24 +201,30 @@ def translate_command(
         "--lenient/--strict", help="AEF input: read legacy data (numbers as text, aliases of controlled values) "
         "with warnings; strict (the default) refuses it.")] = False,
     vocabulary_map: VocabularyMapOption = None,
+    date_order: Annotated[str | None, typer.Option(
+        "--date-order", metavar="ORDER",
+        help="APX input (ACR, CAR, ART TREES): day and month order of slash dates, mdy (the exports' own, "
+             "the default) or dmy; overrides CARBONLINK_APX_DATE_ORDER.")] = None,
 ) -> None:
     """Translate between formats through the canonical model; output is validated first."""
     if as_json and output is None:
         raise usage_error("--json prints the summary on stdout, where the output would go; name the output "
                           "with -o FILE")
     try:
-        catalog = _configured_catalog(source, target, profile, accept_losses, xlsx_layout, lenient,
-                                      vocabulary_map)
-        src_medium = _medium(file, source_medium)
+        catalog = configured_catalog(source, target, profile, accept_losses, xlsx_layout, lenient,
+                                     vocabulary_map)
+        file = files[0]
+        src_medium = Medium.CSV if len(files) > 1 else _medium(file, source_medium)
         if medium:
             dst_medium = Medium(medium.lower())
         elif output is not None:
             dst_medium = Medium.from_name(output, default=Medium.CSV if _is_folder_or_archive(output) else None)
         else:
             dst_medium = Medium.JSON
-        result = translate(_read(file, src_medium), source=source, target=target,
-                           source_medium=src_medium, target_medium=dst_medium, catalog=catalog,
-                           accept_losses=accept_losses)
+        with _apx_date_order(source, date_order):
+            result = translate(_read_inputs(files, src_medium), source=source, target=target,
+                               source_medium=src_medium, target_medium=dst_medium, catalog=catalog,
+                               accept_losses=accept_losses)
     except RecordsLost as exc:
         losses = [loss for loss in exc.losses if isinstance(loss, Loss)]
         _report_losses(losses, as_json)
@@ -237,9 +270,21 @@ def _report_losses(losses: list[Loss], as_json: bool) -> None:
                   f"{' ...' if len(loss.records) > 10 else ''})", markup=False)
 
 
-def _configured_catalog(source: str, target: str, profile: Path | None, accept_losses: bool,
-                        xlsx_layout: str | None, lenient: bool, vocabulary_map: str | None = None,
-                        ) -> AdapterCatalog | None:
+def _apx_date_order(source: str, order: str | None) -> AbstractContextManager[object]:
+    """The standards options with ``--date-order`` in force (APX input only), else nothing changed."""
+    if order is None:
+        return nullcontext()
+    if source != "apx":
+        raise usage_error(f"--date-order applies to APX input; it does not apply to --from {source}")
+    if order.lower() not in ("mdy", "dmy"):
+        raise usage_error(f"--date-order {order!r}: use mdy (month first) or dmy (day first)")
+    chosen: Literal["mdy", "dmy"] = "mdy" if order.lower() == "mdy" else "dmy"
+    return standards.use_options(standards.current_options().model_copy(update={"apx_date_order": chosen}))
+
+
+def configured_catalog(source: str, target: str, profile: Path | None, accept_losses: bool,
+                       xlsx_layout: str | None, lenient: bool, vocabulary_map: str | None = None,
+                       ) -> AdapterCatalog | None:
     """The catalogue with the source and target codecs configured by the command's options, or None for the
     default: an ``aef`` source read leniently; a ``cadt-v1`` target with the operator profile and accepting
     losses; an ``aef`` target with its workbook layout."""

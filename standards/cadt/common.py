@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -114,13 +115,24 @@ def country_alpha3(name: Any) -> str | None:
         return None
 
 
+@lru_cache(maxsize=32)
+def countries_by_alpha3(spellings: tuple[str, ...]) -> dict[str, str]:
+    """alpha-3 -> the first spelling of a country list that names it (one pycountry lookup per spelling, once)."""
+    index: dict[str, str] = {}
+    for candidate in spellings:
+        code = country_alpha3(candidate)
+        if code is not None:
+            index.setdefault(code, candidate)
+    return index
+
+
 def country_name(alpha3: str | None, picklists: Picklists, list_name: str) -> str | None:
     """The picklist's spelling of a country given as alpha-3 (ISO short name when it has none)."""
     if alpha3 is None:
         return None
-    for candidate in picklists.values(list_name) or ():
-        if country_alpha3(candidate) == alpha3:
-            return candidate
+    listed = countries_by_alpha3(tuple(picklists.values(list_name) or ())).get(alpha3)
+    if listed is not None:
+        return listed
     try:
         return party_name(alpha3)
     except UnknownParty:

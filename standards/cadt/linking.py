@@ -27,10 +27,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from standards.cadt.operator import ISSUANCE_DATE, PROFILE_FIELDS, OperatorProfile
+from standards.cadt._periods import (
+    ONLY_ISSUANCE_BASIS,
+    column_value,
+    date_order,
+    ddmmyyyy,
+    issue_dates,
+    read_date,
+    vintage_year,
+)
+from standards.cadt.common import countries_by_alpha3
+from standards.cadt.operator import ISSUANCE_DATE, PROFILE_FIELDS, VINTAGE_YEAR, OperatorProfile
 from standards.cadt.picklists import Picklists
 from standards.cadt.rules import RULES_V1
-from standards.cadt.validate import parse_date
 from standards.cadt.vocab import Vocabulary, common_vocabulary, registry_vocabulary
 from standards.findings import Finding, Location
 from standards.model import CanonicalDocument, UnitBlock
@@ -45,6 +54,10 @@ ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/Chia-Network/c
 def stable_id(registry: str, kind: str, *key: str) -> str:
     """The deterministic id of one record: UUIDv5 of registry, record kind and natural key."""
     return str(uuid.uuid5(ID_NAMESPACE, "\x1f".join((registry, kind, *key))))
+
+
+#: The project fields a unit row can give (see ``V1Linker._project_from_unit``).
+_UNIT_PROJECT_FIELDS = frozenset({"projectName", "projectType", "methodology", "projectDeveloper"})
 
 
 @dataclass
@@ -67,6 +80,7 @@ class V1Linker:
         self._profile_uses: Counter[str] = Counter()
         self._derived: Counter[tuple[str, str]] = Counter()
         self.linked_units: set[int] = set()
+        self._issue_dates: dict[tuple[str | None, str | None, int | None], date] = {}
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -77,10 +91,17 @@ class V1Linker:
             if vocab is not None:
                 slots[(vocab.name, project.project_id)] = _ProjectSlot(record, i, derived=False)
                 self._project_identity(record, project.project_id, vocab)
+                methodology = vocab.column("projectColumns", "methodology")
+                if methodology and not record.get("methodology") and project.extra.get(methodology):
+                    record["methodology"] = str(project.extra[methodology]).strip()
+                fallback = vocab.column("projectColumns", "statusFallback")
+                if project.status is None and fallback and project.extra.get(fallback):
+                    record["projectStatus"] = str(project.extra[fallback])
                 column = vocab.column("projectColumns", "statusDate")
-                registered = _as_date(str(project.extra.get(column) or "")) if column else None
+                registered = read_date(str(project.extra.get(column) or ""), date_order(vocab)) if column else None
                 if registered is not None:
                     record["_registered"] = registered.isoformat()
+        self._issue_dates = issue_dates(doc.units)
         for i, (unit, record) in enumerate(zip(doc.units, units, strict=True)):
             vocab = registry_vocabulary(unit.registry)
             if vocab is None:
@@ -109,6 +130,9 @@ class V1Linker:
             return None
         key = (vocab.name, unit.project_id)
         slot = slots.get(key)
+        if slot is not None and not slot.record.keys() >= _UNIT_PROJECT_FIELDS:
+            for name, value in self._project_from_unit(unit, vocab).items():  # unit rows fill what the project
+                slot.record.setdefault(name, value)  # row (or the first unit row) lacks
         if slot is None:
             record = self._project_from_unit(unit, vocab)
             projects.append(record)
@@ -123,12 +147,31 @@ class V1Linker:
             record["projectName"] = unit.project_name
         if unit.link:
             record["projectLink"] = unit.link
-        for column_key, field_name in (("projectType", "projectType"), ("methodology", "methodology")):
-            column = vocab.column("unitColumns", column_key)
-            value = unit.extra.get(column) if column else None
-            if isinstance(value, str) and value.strip():
-                record[field_name] = value.strip()
+        for column_key, field_name in (("projectType", "projectType"), ("methodology", "methodology"),
+                                       ("developer", "projectDeveloper")):
+            value = column_value(unit, vocab, column_key)
+            if value is not None:
+                record[field_name] = value
         return record
+
+    def _project_link(self, record: dict[str, Any], vocab: Vocabulary) -> None:
+        """``projectLink`` from the registry's page template (vocabulary), else the operator profile's."""
+        if record.get("projectLink"):
+            return
+        template = vocab.fact("projectLinkTemplate")
+        basis = f"{vocab.where} projectLinkTemplate"
+        if template is None and self.operator is not None:
+            template = self.operator.value("project", "projectLink")
+            basis = ""
+        project_id = str(record.get("projectId") or "")
+        if template is None or not project_id:
+            return
+        number = project_id.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ").lstrip("0") or "0"
+        record["projectLink"] = template.replace("{projectId}", project_id).replace("{number}", number)
+        if basis:
+            self._derived[("project.projectLink", basis)] += 1
+        else:
+            self._profile_uses[OperatorProfile.key("project", "projectLink")] += 1
 
     def _complete_project(self, slot: _ProjectSlot, vocab: Vocabulary | None) -> None:
         record = slot.record
@@ -137,6 +180,7 @@ class V1Linker:
             return
         where = ("projects", slot.index)
         label = f"project {record.get('projectId')}"
+        self._project_link(record, vocab)
         self._project_status(record, slot, vocab, where, label)
         if "sector" not in record:
             sector = vocab.lookup("sector", record.get("projectType"))
@@ -232,24 +276,29 @@ class V1Linker:
 
     @staticmethod
     def _column(unit: UnitBlock, vocab: Vocabulary, key: str) -> str | None:
-        column = vocab.column("unitColumns", key)
-        value = unit.extra.get(column) if column else None
-        return value.strip() if isinstance(value, str) and value.strip() else None
+        return column_value(unit, vocab, key)
 
     def _owner_country(self, record: dict[str, Any], unit: UnitBlock, where: tuple[str, int], label: str) -> None:
+        """The owner's jurisdiction: the export's own owner country when it has one, else the operator
+        profile's ``unit.countryJurisdictionOfOwner``. A registry export's country is the project's host
+        country, not the owner's, so it is never written here."""
         allowed = self.picklists.values("countries") or ()
-        given = record.get("countryJurisdictionOfOwner")
-        if given in allowed:
-            return
+        given = unit.extra.get("countryJurisdictionOfOwner")
         record.pop("countryJurisdictionOfOwner", None)
-        spelled = self.country(unit.country or _alpha3(given))
+        if given is None:
+            if not self._from_profile(record, "unit", "countryJurisdictionOfOwner", where):
+                self._add("CADT.V1.PROFILE_MISSING", where, "countryJurisdictionOfOwner",
+                          f"{label}: the export gives no owner country (its country is the project's host "
+                          "country), and CAD Trust requires countryJurisdictionOfOwner; set "
+                          "unit.countryJurisdictionOfOwner in the operator profile")
+            return
+        spelled = given if given in allowed else self.country(_alpha3(given))
         if spelled is not None:
             record["countryJurisdictionOfOwner"] = spelled
-        elif not self._from_profile(record, "unit", "countryJurisdictionOfOwner", where):
+        else:
             self._add("CADT.V1.VOCAB", where, "countryJurisdictionOfOwner",
-                      f"{label}: country {given or unit.country!r} is not in the node's countries picklist; "
-                      f"map its alpha-3 code in {self.common.where} (countries) to a listed spelling, or set "
-                      "unit.countryJurisdictionOfOwner in the operator profile")
+                      f"{label}: owner country {given!r} is not in the node's countries picklist; map its alpha-3 "
+                      f"code in {self.common.where} (countries) to a listed spelling")
 
     def country(self, alpha3: str | None) -> str | None:
         """The picklist's spelling of an ISO alpha-3 country, or None when the list has none."""
@@ -259,21 +308,30 @@ class V1Linker:
         mapped = self.common.lookup("countries", alpha3)
         if mapped is not None and mapped in allowed:
             return mapped
-        for candidate in allowed:
-            if _alpha3(candidate) == alpha3:
-                return candidate
-        return None
+        return countries_by_alpha3(tuple(allowed)).get(alpha3)
 
     def _issuance(self, record: dict[str, Any], unit: UnitBlock, index: int, vocab: Vocabulary,
                   slot: _ProjectSlot, where: tuple[str, int], label: str) -> None:
         period = self._period(unit, vocab)
+        if period is None and self.operator is not None and self.operator.value("issuance", "period") == VINTAGE_YEAR:
+            period = vintage_year(unit)
+            if period is not None:
+                self._profile_uses[OperatorProfile.key("issuance", "period")] += 1
         if period is None:
             self._add("CADT.V1.SOURCE_MISSING", where, "issuance",
                       f"{label}: the export gives no monitoring period (vintage start and end), so the unit "
-                      "cannot be linked to an issuance")
+                      "cannot be linked to an issuance; where the registry's monitoring period is its vintage "
+                      f"year, set issuance.period: {VINTAGE_YEAR} in the operator profile")
             return
+        self._project_link(slot.record, vocab)
+        if not record.get("unitRegistryLink") and slot.record.get("projectLink"):
+            record["unitRegistryLink"] = slot.record["projectLink"]
         start, end = period
         issued = unit.issuance_date
+        if issued is None:
+            issued = self._issue_dates.get((unit.registry, unit.project_id, unit.vintage))
+            if issued is not None:
+                self._derived[("issuance date", ONLY_ISSUANCE_BASIS)] += 1
         if issued is not None and (slot.first_issuance is None or issued < slot.first_issuance):
             slot.first_issuance = issued
         report_date = self._report_date(issued, where, label)
@@ -297,16 +355,17 @@ class V1Linker:
         self.linked_units.add(index)
 
     def _period(self, unit: UnitBlock, vocab: Vocabulary) -> tuple[date, date] | None:
-        start = _as_date(self._column(unit, vocab, "vintageStart"))
-        end = _as_date(self._column(unit, vocab, "vintageEnd"))
+        order = date_order(vocab)
+        start = read_date(self._column(unit, vocab, "vintageStart"), order)
+        end = read_date(self._column(unit, vocab, "vintageEnd"), order)
         if (start is None or end is None) and unit.serial:
             try:
                 serial = parse_serial(unit.serial, vocab.fact("serialScheme") or vocab.name)
             except (InvalidSerial, LookupError, ValueError):
                 serial = None
             if serial is not None:
-                start = start or _ddmmyyyy(serial.part("vintage_start"))
-                end = end or _ddmmyyyy(serial.part("vintage_end"))
+                start = start or ddmmyyyy(serial.part("vintage_start"))
+                end = end or ddmmyyyy(serial.part("vintage_end"))
         if start is None or end is None or end < start:
             return None
         return start, end
@@ -396,30 +455,6 @@ def _alpha3(value: Any) -> str | None:
     try:
         return to_alpha3(value)[0]
     except UnknownParty:
-        return None
-
-
-def _as_date(text: str | None) -> date | None:
-    if not text:
-        return None
-    parsed = parse_date(text)
-    if parsed is not None:
-        return parsed
-    parts = text.replace(".", "/").split("/")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
-        try:
-            return date(int(parts[2]), int(parts[1]), int(parts[0]))
-        except ValueError:
-            return None
-    return None
-
-
-def _ddmmyyyy(token: str | None) -> date | None:
-    if token is None or len(token) != 8 or not token.isdigit():
-        return None
-    try:
-        return date(int(token[4:]), int(token[2:4]), int(token[:2]))
-    except ValueError:
         return None
 
 

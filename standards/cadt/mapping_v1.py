@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from standards.cadt._issuance_rows import split_issuance_rows
 from standards.cadt.common import (
     MOVES_V2_TO_V1,
     STATUS_V1,
@@ -133,10 +134,11 @@ def from_document(doc: CanonicalDocument, picklists: Picklists, losses: LossLog,
     linker = V1Linker(picklists, operator)
     linker.link(doc, projects, units)
     _forget_losses(losses, doc, units, linker.linked_units)
+    units, linked_findings = split_issuance_rows(doc, units, linker.linked_units, linker.findings, losses)
     projects = [in_field_order(p, project_fields) for p in projects]
     units = [in_field_order(u, unit_fields) for u in units]
     if findings is not None:
-        findings.extend(linker.findings)
+        findings.extend(linked_findings)
     for name, records_of in AEF_TABLES:
         records = records_of(doc)
         if records:

@@ -15,6 +15,7 @@ and takes the rest from this profile, never from a guess. The file is YAML or JS
     issuance:
       verificationApproach: Verified under the VCS Program
       verificationReportDate: issuance date  # "issuance date" (use the unit's issuance date) or YYYY-MM-DD
+      period: vintage year                   # only where the export gives no monitoring period
 
 Each section holds CAD Trust v1 field names of that record; a value applies to every record of
 the section that has no value of its own. Keys are checked when the profile is loaded: an
@@ -40,14 +41,18 @@ from standards.safeio import load_json, read_bytes
 PROFILE_FIELDS: dict[str, dict[str, str | None]] = {
     "project": {"coveredByNDC": "coveredByNDC", "ndcInformation": None, "projectDeveloper": None,
                 "sector": "projectSector", "projectStatus": "projectStatusValues", "projectStatusDate": None,
-                "unitMetric": "unitMetric", "validationBody": None, "program": None},
+                "unitMetric": "unitMetric", "validationBody": None, "program": None, "projectLink": None},
     "unit": {"correspondingAdjustmentDeclaration": "correspondingAdjustmentDeclaration",
              "correspondingAdjustmentStatus": "correspondingAdjustmentStatus",
              "countryJurisdictionOfOwner": "countries", "unitOwner": None, "unitStatusReason": None},
-    "issuance": {"verificationApproach": None, "verificationBody": None, "verificationReportDate": None},
+    "issuance": {"verificationApproach": None, "verificationBody": None, "verificationReportDate": None,
+                 "period": None},
 }
 #: The profile value that tells carbonlink to use each unit's own issuance date as the report date.
 ISSUANCE_DATE = "issuance date"
+#: The only ``issuance.period`` value: a unit whose export gives no monitoring period is issued for the
+#: calendar year of its vintage (the operator states that this holds for the registry).
+VINTAGE_YEAR = "vintage year"
 _DATE_FIELDS = frozenset({"projectStatusDate", "verificationReportDate"})
 _LIMIT = 256 * 1024
 
@@ -95,6 +100,11 @@ def _checked(section: str, name: str, value: Any, picklists: Picklists | None, w
             extra = f" or {ISSUANCE_DATE!r}" if name == "verificationReportDate" else ""
             raise OperatorProfileError(f"{what}: {section}.{name} {text!r} is not a date (YYYY-MM-DD){extra}") \
                 from exc
+    if name == "period" and text != VINTAGE_YEAR:
+        raise OperatorProfileError(f"{what}: {section}.{name} {text!r} is not {VINTAGE_YEAR!r}, the only value")
+    if name == "projectLink" and not text.startswith(("https://", "http://")):
+        raise OperatorProfileError(f"{what}: {section}.{name} {text!r} is not an http(s) URL template "
+                                   "({projectId} and {number} are replaced)")
     picklist = PROFILE_FIELDS[section][name]
     allowed = picklists.values(picklist) if picklist and picklists is not None else None
     if allowed is not None and text not in allowed:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from standards.cadt.spec import DATA
@@ -21,7 +21,7 @@ from standards.cadt.spec import DATA
 VOCAB_DIR = "standards/cadt/data/vocab"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per file (cached loads): hashed by identity
 class Vocabulary:
     """One vocabulary file: ``name`` is the file's stem, ``where`` its path in the repository."""
 
@@ -44,8 +44,7 @@ class Vocabulary:
         text = value.strip()
         found = entries.get(text)
         if found is None:
-            folded = text.casefold()
-            found = next((v for k, v in entries.items() if k.casefold() == folded), None)
+            found = _folded(self, table).get(text.casefold())
         return str(found) if found is not None else None
 
     def fact(self, name: str) -> str | None:
@@ -55,6 +54,15 @@ class Vocabulary:
     def column(self, group: str, name: str) -> str | None:
         value = self.table(group).get(name)
         return str(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=256)
+def _folded(vocabulary: Vocabulary, table: str) -> dict[str, Any]:
+    """A table keyed by case-folded values (the first spelling wins), built once per table."""
+    folded: dict[str, Any] = {}
+    for key, value in vocabulary.table(table).items():
+        folded.setdefault(key.casefold(), value)
+    return folded
 
 
 def _load(name: str) -> Vocabulary | None:

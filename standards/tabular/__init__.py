@@ -20,7 +20,7 @@ All failures raise :mod:`standards.errors` input errors with a stable code and o
 naming the problem (and the CSV line or sheet cell where it is).
 """
 from standards.tabular._csv_read import CSV_DELIMITERS, CsvRecord, iter_csv_records, read_csv_records, sniff_delimiter
-from standards.tabular._folders import pack_csv_directory, unpack_csv_archive
+from standards.tabular._folders import pack_csv_directory, pack_csv_files, unpack_csv_archive
 from standards.tabular._formula import (
     FORMULA_TRIGGERS,
     CsvCell,
@@ -46,6 +46,7 @@ __all__ = [
     "iter_csv_records",
     "iter_sheet_rows",
     "pack_csv_directory",
+    "pack_csv_files",
     "read_csv_records",
     "read_workbook",
     "sniff_delimiter",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from standards.errors import InputTooLarge, MalformedInput
@@ -22,14 +23,40 @@ def pack_csv_directory(path: str | Path) -> bytes:
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
     if not files:
         raise MalformedInput(f"folder {folder} holds no .csv files", code="INPUT.CSV")
+    return _pack(files, f"the CSV files in {folder}")
+
+
+def pack_csv_files(paths: Sequence[str | Path]) -> bytes:
+    """Zip (in memory) several ``.csv`` files, in the order given, as :func:`pack_csv_directory` zips a
+    folder; two files of the same name are told apart by a number (``issuances.csv``, ``issuances-2.csv``).
+
+    Refuses a path that is not a ``.csv`` file [INPUT.CSV] or missing [INPUT.NOT_FOUND], and a total
+    over the input limit."""
+    files = [Path(p) for p in paths]
+    for file in files:
+        if not file.is_file():
+            raise MalformedInput(f"{file} is not a file", code="INPUT.NOT_FOUND")
+        if file.suffix.lower() != ".csv":
+            raise MalformedInput(f"{file} is not a .csv file: several inputs are read as one registry's CSV "
+                                 "exports", code="INPUT.CSV")
+    return _pack(files, "the CSV files given")
+
+
+def _pack(files: Sequence[Path], what: str) -> bytes:
     limit = max_input_bytes()
     total = sum(p.stat().st_size for p in files)
     if total > limit:
-        raise InputTooLarge(f"the CSV files in {folder} total {total} bytes, over the limit of {limit} bytes")
+        raise InputTooLarge(f"{what} total {total} bytes, over the limit of {limit} bytes")
     out = io.BytesIO()
+    names: set[str] = set()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for file in files:
-            archive.writestr(file.name, file.read_bytes())
+            name, n = file.name, 1
+            while name in names:
+                n += 1
+                name = f"{file.stem}-{n}{file.suffix}"
+            names.add(name)
+            archive.writestr(name, file.read_bytes())
     return out.getvalue()
 
 

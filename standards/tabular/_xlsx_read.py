@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import codecs
 import io
-import re
 import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import openpyxl
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as DefusedET
 
 from standards.errors import InputTooLarge, MalformedInput, UnsafeInput
 from standards.safeio import max_input_bytes
@@ -28,7 +29,6 @@ _MACRO_MAIN_TYPES = (
 _BINARY_MAIN_TYPE = "application/vnd.ms-excel.sheet.binary.macroEnabled.main"
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _PROLOG_LIMIT = 64 * 1024
-_CONTENT_TYPES_RE = re.compile(rb'ContentType="([^"]+)"')
 
 
 def read_workbook(data: bytes, *, what: str = "workbook") -> Any:
@@ -88,10 +88,12 @@ def iter_sheet_rows(sheet: Any, *, what: str = "workbook") -> Iterator[tuple[int
 
 
 def _check_content_types(archive: zipfile.ZipFile, what: str) -> None:
+    """Judge the content types of the parts the workbook holds: a ``Default`` for an extension no part has
+    (a CADT node's export declares one for ``.bin``) says nothing about the workbook."""
     if "[Content_Types].xml" not in archive.NameToInfo:
         raise MalformedInput(f"{what} has no [Content_Types].xml: not an XLSX workbook", code="INPUT.XLSX")
     raw = _read_member(archive, archive.getinfo("[Content_Types].xml"), 1024 * 1024, what, "INPUT.XLSX")
-    types = {m.decode("utf-8", "replace") for m in _CONTENT_TYPES_RE.findall(raw)}
+    types = _part_types(archive, raw, what)
     if types & set(_MACRO_MAIN_TYPES):
         raise MalformedInput(f"{what} is a macro-enabled workbook (.xlsm); save it as .xlsx without macros",
                              code="INPUT.XLSX")
@@ -100,6 +102,34 @@ def _check_content_types(archive: zipfile.ZipFile, what: str) -> None:
     if not types & set(_XLSX_MAIN_TYPES):
         raise MalformedInput(f"{what} is a zip file but not an XLSX workbook (no spreadsheet main part)",
                              code="INPUT.XLSX")
+
+
+def _part_types(archive: zipfile.ZipFile, raw: bytes, what: str) -> set[str]:
+    """The content type of every part in the archive: its ``Override``, else the ``Default`` of its extension."""
+    try:
+        root = DefusedET.fromstring(raw)
+    except (DefusedET.ParseError, DefusedXmlException) as exc:
+        raise MalformedInput(f"{what} has an unreadable [Content_Types].xml: {exc}", code="INPUT.XLSX") from exc
+    defaults: dict[str, str] = {}
+    overrides: dict[str, str] = {}
+    for element in root:
+        tag = element.tag.rsplit("}", 1)[-1]
+        content_type = element.get("ContentType", "")
+        if tag == "Default":
+            defaults[element.get("Extension", "").lower()] = content_type
+        elif tag == "Override":
+            overrides[element.get("PartName", "").lstrip("/").lower()] = content_type
+    types: set[str] = set()
+    for info in archive.infolist():
+        if info.is_dir() or info.filename == "[Content_Types].xml":
+            continue
+        name = info.filename.lower()
+        found = overrides.get(name)
+        if found is None:
+            found = defaults.get(name.rsplit(".", 1)[-1] if "." in name.rsplit("/", 1)[-1] else "")
+        if found:
+            types.add(found)
+    return types
 
 
 def _check_xml_prologs(archive: zipfile.ZipFile, what: str) -> None:

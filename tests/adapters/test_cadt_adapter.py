@@ -57,7 +57,7 @@ def test_adapter_satisfies_the_contract_and_is_registered() -> None:
     assert default_catalog().get("cadt").name == "cadt"
     assert adapter.media == (Medium.JSON, Medium.XLSX)
     assert {r.id for r in RULES} == {"CADT.NODE.SHAPE", "CADT.NODE.PARTIAL", "CADT.XLSX.BACKREF",
-                                     "CADT.XLSX.SHEET"}
+                                     "CADT.XLSX.SHEET", "CADT.XLSX.REPEATED_COLUMN"}
 
 
 # -- API answers -----------------------------------------------------------------------------
@@ -278,15 +278,27 @@ def test_child_rows_that_belong_nowhere_are_reported() -> None:
     assert {f.location.sheet for f in orphaned.findings if f.rule == "CADT.XLSX.BACKREF"} == {"projectLocations"}
 
 
-def test_a_column_given_twice_is_an_error_at_its_header_cell() -> None:
+def test_a_column_given_twice_with_different_values_is_an_error_at_the_differing_cell() -> None:
     sheets = _v1_export()
     sheets["units"][0].append("unitStatus")
     sheets["units"][1].append("Retired")
     result = fresh().parse(_workbook(sheets), medium=Medium.XLSX)
-    shape = [f for f in result.findings if f.rule == "CADT.NODE.SHAPE"]
+    repeated = [f for f in result.findings if f.rule == "CADT.XLSX.REPEATED_COLUMN"]
     column = openpyxl.utils.get_column_letter(len(sheets["units"][0]))
-    assert len(shape) == 1 and (shape[0].location.sheet, shape[0].location.cell) == ("units", f"{column}1")
+    assert len(repeated) == 1 and (repeated[0].location.sheet, repeated[0].location.cell) == ("units", f"{column}2")
     assert not result.valid
+
+
+def test_a_column_given_twice_with_equal_values_is_read_once() -> None:
+    sheets = _v1_export()
+    header = sheets["units"][0]
+    status = header.index("unitStatus")
+    header.append("unitStatus")
+    for row in sheets["units"][1:]:
+        row.append(row[status])
+    result = fresh().parse(_workbook(sheets), medium=Medium.XLSX)
+    assert result.valid, [f.message for f in result.findings]
+    assert not [f for f in result.findings if f.rule == "CADT.XLSX.REPEATED_COLUMN"]
 
 
 def test_mapping_findings_from_a_workbook_point_at_the_sheet_row() -> None:

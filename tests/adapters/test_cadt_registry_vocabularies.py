@@ -39,9 +39,14 @@ def test_gold_standard_units_translate_to_linked_cadt_v1_units(tmp_path: Path) -
     units = json.loads(out.read_text(encoding="utf-8"))["units"]
     assert len(units) == 4 and "(4 of 4 records written)" in done.stderr
     assert {u["unitType"] for u in units} <= set(LISTS["unitType"])
-    # the unit export names no project developer: its derived projects are left out, and the units go
-    # without their issuance link, as losses (with the project export they are linked: docs/cadtrust.md)
-    assert "loss: projects.record" in done.stderr and "loss: units.issuance" in done.stderr
+    # the unit rows name the project developer (``Project Developer``): the derived projects are complete,
+    # so nothing is left out and every unit keeps its issuance link
+    document = json.loads(out.read_text(encoding="utf-8"))
+    developers = {p["projectId"]: p["projectDeveloper"] for p in document["projects"]}
+    assert developers and all(developers.values()), developers
+    assert "loss: projects.record" not in done.stderr and "loss: units.issuance" not in done.stderr
+    issuance_ids = {i["id"] for p in document["projects"] for i in p.get("issuances", [])}
+    assert all(u["issuanceId"] in issuance_ids for u in units)
 
 
 def test_gold_standard_projects_take_cad_trust_statuses(tmp_path: Path) -> None:

@@ -21,7 +21,8 @@ from tests.support.cli import run_cli
 
 PROFILE = {
     "project": {"coveredByNDC": "Unknown", "projectStatusDate": "2026-12-01"},
-    "unit": {"correspondingAdjustmentDeclaration": "Unknown", "correspondingAdjustmentStatus": "Not Started"},
+    "unit": {"correspondingAdjustmentDeclaration": "Unknown", "correspondingAdjustmentStatus": "Not Started",
+             "countryJurisdictionOfOwner": "United States of America"},
     "issuance": {"verificationApproach": "Verified under the VCS Program", "verificationReportDate": "issuance date"},
 }
 
@@ -152,10 +153,11 @@ def test_accepting_losses_writes_every_record_without_a_finding(tmp_path: Path, 
     result = codec.serialize(_document(*sample), medium=Medium.JSON)
     native = json.loads(result.data)
     assert codec.validate(result.data, medium=Medium.JSON).valid
-    assert len(native["projects"]) == 50 and len(native["units"]) == 170
+    # the owner country comes from the profile, so only the 20 units of VM0042 projects (no unit type) are left out
+    assert len(native["projects"]) == 50 and len(native["units"]) == 180
     assert all("issuance" in unit for unit in native["units"])
     lost = {loss.field: loss for loss in result.losses}
-    assert len(lost["units.record"].records) == 30 and "CADT.V1.VOCAB" in lost["units.record"].reason
+    assert len(lost["units.record"].records) == 20 and "CADT.V1.VOCAB" in lost["units.record"].reason
     assert not any(f.is_error for f in result.findings)
     # the command line: a transactions export alone loses its projects (no developer) and says so
     profile = tmp_path / "operator.json"
@@ -165,5 +167,24 @@ def test_accepting_losses_writes_every_record_without_a_finding(tmp_path: Path, 
                    "--accept-losses", "-o", str(out))
     assert done.returncode == 0, done.stderr
     written = json.loads(out.read_text(encoding="utf-8"))
-    assert len(written["units"]) == 170 and written["projects"] == []
-    assert "(170 of 200 records written, 30 lost)" in done.stderr and "loss: projects.record" in done.stderr
+    assert len(written["units"]) == 180 and written["projects"] == []
+    assert "(180 of 200 records written, 20 lost)" in done.stderr and "loss: projects.record" in done.stderr
+
+
+def test_owner_country_comes_from_the_profile_never_from_the_host_country(sample: tuple[Path, Path]) -> None:
+    doc = _document(*sample)
+    native, _ = _write(doc)
+    assert {u["countryJurisdictionOfOwner"] for u in native["units"]} == {"United States of America"}
+    without = {**PROFILE, "unit": {k: v for k, v in PROFILE["unit"].items() if k != "countryJurisdictionOfOwner"}}
+    native, findings = _write(doc, without)
+    missing = [f for f in findings if f.rule == "CADT.V1.PROFILE_MISSING" and "countryJurisdictionOfOwner" in f.message]
+    assert len(missing) == len(doc.units) and "unit.countryJurisdictionOfOwner" in missing[0].message
+    assert not any("countryJurisdictionOfOwner" in u for u in native["units"])
+
+
+def test_an_owner_country_the_source_gives_is_kept(sample: tuple[Path, Path]) -> None:
+    doc = _document(sample[0])
+    doc.units[0].extra["countryJurisdictionOfOwner"] = "GHA"
+    native, _ = _write(doc)
+    assert native["units"][0]["countryJurisdictionOfOwner"] == "Ghana"
+    assert native["units"][1]["countryJurisdictionOfOwner"] == "United States of America"
