@@ -53,6 +53,7 @@ class _ProjectSlot:
     index: int
     derived: bool
     first_issuance: date | None = None
+    country: str | None = None
     issuances: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -67,6 +68,7 @@ class V1Linker:
         self._profile_uses: Counter[str] = Counter()
         self._derived: Counter[tuple[str, str]] = Counter()
         self.linked_units: set[int] = set()
+        self._known_issuances: dict[tuple[str, str], tuple[tuple[date, date], date | None]] = {}
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -75,12 +77,14 @@ class V1Linker:
         for i, (project, record) in enumerate(zip(doc.projects, projects, strict=True)):
             vocab = registry_vocabulary(project.registry)
             if vocab is not None:
-                slots[(vocab.name, project.project_id)] = _ProjectSlot(record, i, derived=False)
+                slots[(vocab.name, project.project_id)] = _ProjectSlot(record, i, derived=False,
+                                                                       country=project.country)
                 self._project_identity(record, project.project_id, vocab)
                 column = vocab.column("projectColumns", "statusDate")
                 registered = _as_date(str(project.extra.get(column) or "")) if column else None
                 if registered is not None:
                     record["_registered"] = registered.isoformat()
+        self._known_issuances = self._issuances_by_key(doc)
         for i, (unit, record) in enumerate(zip(doc.units, units, strict=True)):
             vocab = registry_vocabulary(unit.registry)
             if vocab is None:
@@ -123,7 +127,8 @@ class V1Linker:
             record["projectName"] = unit.project_name
         if unit.link:
             record["projectLink"] = unit.link
-        for column_key, field_name in (("projectType", "projectType"), ("methodology", "methodology")):
+        for column_key, field_name in (("projectType", "projectType"), ("methodology", "methodology"),
+                                       ("projectDeveloper", "projectDeveloper")):
             column = vocab.column("unitColumns", column_key)
             value = unit.extra.get(column) if column else None
             if isinstance(value, str) and value.strip():
@@ -207,7 +212,7 @@ class V1Linker:
             status = self.common.lookup("unitStatus", unit.status.value)
             if status is not None:
                 record["unitStatus"] = status
-        self._owner_country(record, unit, where, label)
+        self._owner_country(record, unit, where, label, slot.country if slot is not None else None)
         for name in ("correspondingAdjustmentDeclaration", "correspondingAdjustmentStatus"):
             self._from_profile_or_flag(record, "unit", name, where, label)
         if slot is not None:
@@ -236,13 +241,15 @@ class V1Linker:
         value = unit.extra.get(column) if column else None
         return value.strip() if isinstance(value, str) and value.strip() else None
 
-    def _owner_country(self, record: dict[str, Any], unit: UnitBlock, where: tuple[str, int], label: str) -> None:
+    def _owner_country(self, record: dict[str, Any], unit: UnitBlock, where: tuple[str, int], label: str,
+                       project_country: str | None = None) -> None:
+        """The unit's country (registry exports give the project's), else its project's in the document."""
         allowed = self.picklists.values("countries") or ()
         given = record.get("countryJurisdictionOfOwner")
         if given in allowed:
             return
         record.pop("countryJurisdictionOfOwner", None)
-        spelled = self.country(unit.country or _alpha3(given))
+        spelled = self.country(unit.country or _alpha3(given) or project_country)
         if spelled is not None:
             record["countryJurisdictionOfOwner"] = spelled
         elif not self._from_profile(record, "unit", "countryJurisdictionOfOwner", where):
@@ -267,13 +274,16 @@ class V1Linker:
     def _issuance(self, record: dict[str, Any], unit: UnitBlock, index: int, vocab: Vocabulary,
                   slot: _ProjectSlot, where: tuple[str, int], label: str) -> None:
         period = self._period(unit, vocab)
+        issued = unit.issuance_date
+        known = self._known_issuances.get((vocab.name, self._column(unit, vocab, "issuanceKey") or ""))
+        if known is not None:
+            period, issued = period or known[0], issued or known[1]
         if period is None:
             self._add("CADT.V1.SOURCE_MISSING", where, "issuance",
                       f"{label}: the export gives no monitoring period (vintage start and end), so the unit "
                       "cannot be linked to an issuance")
             return
         start, end = period
-        issued = unit.issuance_date
         if issued is not None and (slot.first_issuance is None or issued < slot.first_issuance):
             slot.first_issuance = issued
         report_date = self._report_date(issued, where, label)
@@ -296,9 +306,26 @@ class V1Linker:
         record["issuance"] = dict(issuance)
         self.linked_units.add(index)
 
+    def _issuances_by_key(self, doc: CanonicalDocument) -> dict[tuple[str, str], tuple[tuple[date, date], date | None]]:
+        """Monitoring period and issuance date per issuance key (``unitColumns.issuanceKey``: a column that
+        names the issuance, such as Cercarbono's issuance serial), from the units that give them, so a
+        retirement row that names only its issuance is linked to it when both exports are translated together."""
+        known: dict[tuple[str, str], tuple[tuple[date, date], date | None]] = {}
+        for unit in doc.units:
+            vocab = registry_vocabulary(unit.registry)
+            key = self._column(unit, vocab, "issuanceKey") if vocab is not None else None
+            period = self._period(unit, vocab) if vocab is not None and key else None
+            if vocab is not None and key and period is not None:
+                known.setdefault((vocab.name, key), (period, unit.issuance_date))
+        return known
+
     def _period(self, unit: UnitBlock, vocab: Vocabulary) -> tuple[date, date] | None:
         start = _as_date(self._column(unit, vocab, "vintageStart"))
         end = _as_date(self._column(unit, vocab, "vintageEnd"))
+        both = self._column(unit, vocab, "vintagePeriod")
+        if both is not None and both.count("/") == 1 and (start is None or end is None):
+            first, last = both.split("/")
+            start, end = start or _as_date(first.strip()), end or _as_date(last.strip())
         if (start is None or end is None) and unit.serial:
             try:
                 serial = parse_serial(unit.serial, vocab.fact("serialScheme") or vocab.name)
