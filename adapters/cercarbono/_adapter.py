@@ -143,6 +143,18 @@ class CercarbonoAdapter(RoleExportAdapter):
 
     # --- writing
 
+    def unit_implied(self, unit: UnitBlock) -> set[str]:
+        return {"link"} if unit.project_id and unit.link == PROJECT_URL.format(id=unit.project_id) else set()
+
+    def project_implied(self, project: Project) -> set[str]:
+        implied = set()
+        if project.link == PROJECT_URL.format(id=project.project_id):
+            implied.add("link")
+        sectors = literal_list(str(project.extra.get("sector") or ""))
+        if sectors and project.project_type == str(sectors[0].get("description") or ""):
+            implied.add("project_type")
+        return implied
+
     def layout_for_unit(self, unit: UnitBlock) -> RoleLayout | None:
         if unit.status in (UnitStatus.ISSUED, UnitStatus.BUFFER, None):
             return ISSUANCES

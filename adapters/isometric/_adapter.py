@@ -186,6 +186,10 @@ class IsometricAdapter(RoleExportAdapter):
             out[layout.roles["kgs"]] = format((unit.quantity * _THOUSAND).normalize(), "f")
         return out
 
+    def unit_implied(self, unit: UnitBlock) -> set[str]:
+        issuance = unit.extra.get("issuance_id") or unit.extra.get("id")
+        return {"link"} if unit.link == ISSUANCE_URL.format(id=issuance) else set()
+
     def project_values(self, layout: RoleLayout, project: Project) -> dict[str, str]:
         return {"country_code": project.country or ""}
 

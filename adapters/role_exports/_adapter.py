@@ -225,15 +225,20 @@ class RoleExportAdapter(CsvExportAdapter):
         """Cells of the roles whose value is not a plain copy (serials, project ids); default none."""
         return {}
 
+    def unit_implied(self, unit: UnitBlock) -> set[str]:
+        """Canonical unit fields the export's other cells already say (derived on reading)."""
+        return set()
+
     def unit_row(self, layout: RoleLayout, unit: UnitBlock, rid: str, lost: dict[str, list[str]]) -> list[str]:
         roles = layout.roles
         values = {k: v for k, v in unit.extra.items() if isinstance(v, str) and k in layout.columns}
         for key in unit.extra:
             if key not in layout.columns:
                 lost.setdefault(f"extra.{key}", []).append(rid)
+        implied = self.unit_implied(unit)
         for role, name in {**UNIT_TEXT_ROLES, **UNIT_DATE_ROLES}.items():
             value = getattr(unit, name)
-            if value is None:
+            if value is None or (name in implied and role not in roles):
                 continue
             if role not in roles:
                 lost.setdefault(name, []).append(rid)
@@ -261,6 +266,10 @@ class RoleExportAdapter(CsvExportAdapter):
     def project_values(self, layout: RoleLayout, project: Project) -> dict[str, str]:
         return {}
 
+    def project_implied(self, project: Project) -> set[str]:
+        """Canonical project fields the export's other cells already say (derived on reading)."""
+        return set()
+
     def project_row(self, layout: RoleLayout, project: Project, rid: str,
                     lost: dict[str, list[str]]) -> list[str]:
         roles = layout.roles
@@ -269,9 +278,10 @@ class RoleExportAdapter(CsvExportAdapter):
             if key not in layout.columns:
                 lost.setdefault(f"projects.extra.{key}", []).append(rid)
         values[roles["project_id"]] = project.project_id
+        implied = self.project_implied(project)
         for role, name in PROJECT_TEXT_ROLES.items():
             value = getattr(project, name)
-            if value is None:
+            if value is None or (name in implied and role not in roles):
                 continue
             if role in roles:
                 values[roles[role]] = value

@@ -143,9 +143,11 @@ class V1Linker:
         where = ("projects", slot.index)
         label = f"project {record.get('projectId')}"
         self._project_status(record, slot, vocab, where, label)
-        if "sector" not in record:
-            sector = vocab.lookup("sector", record.get("projectType"))
-            if sector is not None and sector in (self.picklists.values("projectSector") or (sector,)):
+        sectors = self.picklists.values("projectSector")
+        if "sector" not in record or (sectors and record["sector"] not in sectors):
+            given = record.pop("sector", None)
+            sector = vocab.lookup("sector", given) or vocab.lookup("sector", record.get("projectType"))
+            if sector is not None and sector in (sectors or (sector,)):
                 record["sector"] = sector
             elif not self._from_profile(record, "project", "sector", where):
                 self._vocab_missing(where, "sector", label, "sector", record.get("projectType"), vocab)
