@@ -39,7 +39,8 @@ def _v2(document: CanonicalDocument, operator: dict[str, Any] | None = OPERATOR,
     op = operator_profile_from(operator, "test profile", bundled("v1")) if operator is not None else None
     codec = CadtV2Codec(operator=op, profile=load_profile(profile))
     result = codec.serialize(document, medium=Medium.JSON)
-    return json.loads(result.data), list(result.findings) + list(codec.validate(result.data, medium=Medium.JSON).findings)
+    checked = codec.validate(result.data, medium=Medium.JSON)
+    return json.loads(result.data), list(result.findings) + list(checked.findings)
 
 
 def _errors(findings: list[Finding]) -> set[tuple[str, str]]:
