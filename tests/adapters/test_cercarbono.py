@@ -122,3 +122,28 @@ def test_cadt_v1_retirements_alone_say_the_issuance_is_missing() -> None:
     messages = [f.message for f in findings if f.rule == "CADT.V1.SOURCE_MISSING" and "/units/" in
                 (f.location.pointer or "")]
     assert len(messages) == 6 and all("monitoring period" in m for m in messages)
+
+
+def test_cadt_v2_links_retirements_and_flags_only_the_issuance_rows() -> None:
+    import json
+
+    from standards import CanonicalDocument
+    from standards.cadt.codec import CadtV2Codec
+    from standards.cadt.operator import load_operator_profile
+    from tests.adapters.registry_samples import PROFILE
+
+    document = CanonicalDocument()
+    for name in ("projects.csv", "issuances.csv", "retirements.csv"):
+        parsed = parse("cercarbono", name)
+        document.projects.extend(parsed.document.projects)
+        document.units.extend(parsed.document.units)
+    codec = CadtV2Codec(operator=load_operator_profile(PROFILE))
+    result = codec.serialize(document, medium=Medium.JSON)
+    findings = list(result.findings) + list(codec.validate(result.data, medium=Medium.JSON).findings)
+    assert flagged(findings, "project") == set() and flagged(findings, "unit") == {0, 1, 2, 3, 4}
+    doc = json.loads(result.data)
+    retired = doc["unit"][5:]
+    issuances = {i["cadTrustIssuanceId"]: i for i in doc["issuance"]}
+    assert all(u["cadTrustIssuanceId"] in issuances and u["unitStatus"] == "Retired" for u in retired)
+    assert {p["projectSector"][0] for p in doc["project"]} == {"Afforestation and reforestation"}
+    assert doc["location"][0]["locationCountry"] == "Colombia"
