@@ -92,3 +92,11 @@ def test_cadt_v1_takes_the_projects_and_refuses_fractional_units_with_a_finding(
     assert batch["unitType"] == "Removal - technical" and batch["unitStatus"] == "Retired"
     assert batch["issuance"]["startDate"] == batch["issuance"]["endDate"] == "2026-01-22"
     assert any(f.rule == "CADT.V1.TYPE" and f.location.pointer.endswith("/unitCount") for f in findings)
+
+
+def test_validate_names_isometric_for_its_projects_export() -> None:
+    from tests.support.cli import run_cli
+
+    done = run_cli("validate", str(FIXTURES / "isometric" / "projects.csv"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "detected format isometric" in done.stderr and "valid as isometric" in done.stdout
