@@ -25,6 +25,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from standards.cadt.operator import ISSUANCE_DATE, PROFILE_FIELDS, OperatorProfile
@@ -428,6 +429,7 @@ def _alpha3(value: Any) -> str | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def _as_date(text: str | None) -> date | None:
     if not text:
         return None

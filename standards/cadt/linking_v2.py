@@ -73,6 +73,9 @@ class V2Linker:
         self._derived: Counter[str] = Counter()
         self._native: dict[str, list[dict[str, Any]]] = {}
         self._emitted: set[tuple[str, str]] = set()
+        self._countries: dict[str, str | None] = {}
+        self._unit_types: dict[tuple[str, str | None, str | None], str | None] = {}
+        self._issuance_ids: dict[tuple[str, ...], str] = {}
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -282,8 +285,11 @@ class V2Linker:
             return
         methodology = self._column(unit, vocab, "methodology") or (slot.methodology if slot else None)
         project_type = self._column(unit, vocab, "projectType") or (slot.project_type if slot else None)
-        mapped = vocab.lookup("unitTypeByMethodology", _bare(methodology, vocab)) \
-            or vocab.lookup("unitTypeByProjectType", project_type)
+        memo = (vocab.name, methodology, project_type)
+        if memo not in self._unit_types:
+            self._unit_types[memo] = vocab.lookup("unitTypeByMethodology", _bare(methodology, vocab)) \
+                or vocab.lookup("unitTypeByProjectType", project_type)
+        mapped = self._unit_types[memo]
         record.pop("unitType", None)
         if mapped in allowed:
             record["unitType"] = mapped
@@ -307,15 +313,23 @@ class V2Linker:
         if issued is not None and (slot.first_issuance is None or issued < slot.first_issuance):
             slot.first_issuance = issued
         start, end = period[0].isoformat(), period[1].isoformat()
+        key = (vocab.name, slot.project_id, start, end, issued.isoformat() if issued else "")
+        known_id = self._issuance_ids.get(key)
+        if known_id is not None:  # built for an earlier block of the same issuance
+            record["cadTrustIssuanceId"] = known_id
+            self._derived[f"issuance ids: {_ISSUANCE_DERIVED}"] += 1
+            if self.operator is not None:
+                self._profile_uses[OperatorProfile.key("issuance", "verificationBody")] += 1
+            return issued
         verification_id = self._verification_id(slot, vocab, start, end, where, label)
         location_id = self._location_id(slot, vocab, unit.country, where, label)
         methodology_id = self._methodology_id(slot, vocab, where, label)
         if verification_id is None or location_id is None or methodology_id is None:
             return issued
-        key = (slot.project_id, start, end, issued.isoformat() if issued else "")
-        issuance_id = stable_id(vocab.name, "issuance", *key)
-        issuance = {"cadTrustIssuanceId": issuance_id, "issuanceId": "-".join(k for k in key if k),
-                    "issuanceDate": key[3] or None, "cadTrustVerificationId": verification_id,
+        natural = key[1:]
+        issuance_id = self._issuance_ids[key] = stable_id(vocab.name, "issuance", *natural)
+        issuance = {"cadTrustIssuanceId": issuance_id, "issuanceId": "-".join(k for k in natural if k),
+                    "issuanceDate": natural[3] or None, "cadTrustVerificationId": verification_id,
                     "cadTrustProjectMethodologyId": methodology_id, "cadTrustLocationId": location_id}
         self._emit("issuance", "cadTrustIssuanceId", {k: v for k, v in issuance.items() if v is not None})
         record["cadTrustIssuanceId"] = issuance_id
@@ -351,7 +365,10 @@ class V2Linker:
     def _country(self, alpha3: str | None) -> str | None:
         if alpha3 is None:
             return None
-        return next((c for c in self.picklists.values("location_country") or () if _alpha3(c) == alpha3), None)
+        if alpha3 not in self._countries:
+            listed = self.picklists.values("location_country") or ()
+            self._countries[alpha3] = next((c for c in listed if _alpha3(c) == alpha3), None)
+        return self._countries[alpha3]
 
     def _emit(self, resource: str, pk: str, record: dict[str, Any]) -> None:
         if (resource, str(record[pk])) not in self._emitted:
