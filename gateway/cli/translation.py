@@ -186,7 +186,7 @@ def translate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print findings and losses as JSON.")] = False,
     profile: Annotated[Path | None, typer.Option(
         "--profile", metavar="FILE",
-        help="Operator profile (YAML or JSON) with the values a CAD Trust v1 output needs and the export "
+        help="Operator profile (YAML or JSON) with the values a CAD Trust v1 or v2 output needs and the export "
              "lacks (docs/cadtrust.md).")] = None,
     accept_losses: Annotated[bool, typer.Option(
         "--accept-losses",
@@ -288,8 +288,8 @@ def configured_catalog(source: str, target: str, profile: Path | None, accept_lo
     """The catalogue with the source and target codecs configured by the command's options, or None for the
     default: an ``aef`` source read leniently; a ``cadt-v1`` target with the operator profile and accepting
     losses; an ``aef`` target with its workbook layout."""
-    if profile is not None and target != "cadt-v1":
-        raise usage_error(f"--profile applies to CAD Trust v1 output; it does not apply to --to {target}")
+    if profile is not None and target not in ("cadt-v1", "cadt-v2"):
+        raise usage_error(f"--profile applies to CAD Trust output; it does not apply to --to {target}")
     if xlsx_layout is not None and target != "aef":
         raise usage_error(f"--xlsx-layout applies to AEF output; it does not apply to --to {target}")
     if lenient and source != "aef":
@@ -306,6 +306,12 @@ def configured_catalog(source: str, target: str, profile: Path | None, accept_lo
 
         operator = load_operator_profile(profile, resolve("v1")) if profile is not None else None
         configured[target] = CadtV1Codec(operator=operator, accept_losses=accept_losses)
+    if target == "cadt-v2" and profile is not None:
+        from standards.cadt.codec import CadtV2Codec
+        from standards.cadt.operator import load_operator_profile
+        from standards.cadt.picklists import resolve
+
+        configured[target] = CadtV2Codec(operator=load_operator_profile(profile, resolve("v1")))
     if lenient or xlsx_layout is not None:
         configured["aef"] = AefCodec(xlsx_layout=xlsx_layout or "carbonlink", lenient=lenient)
     if not configured:

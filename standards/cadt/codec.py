@@ -126,7 +126,7 @@ class CadtV2Codec(_CadtCodec):
 
     def to_native(self, document: CanonicalDocument, losses: LossLog,
                   findings: list[Finding] | None = None) -> dict[str, Any]:
-        return mapping_v2.from_document(document, self.picklists, self.profile, losses)
+        return mapping_v2.from_document(document, self.picklists, self.profile, losses, self.operator, findings)
 
     def _to_document(self, validation: Validation, locate: Locator) -> tuple[CanonicalDocument, list[Finding]]:
         return mapping_v2.to_document(validation, self.picklists, self.profile, locate)

@@ -81,6 +81,7 @@ class V1Linker:
         self._derived: Counter[tuple[str, str]] = Counter()
         self.linked_units: set[int] = set()
         self._issue_dates: dict[tuple[str | None, str | None, int | None], date] = {}
+        self._known_issuances: dict[tuple[str, str], tuple[tuple[date, date], date | None]] = {}
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -102,6 +103,7 @@ class V1Linker:
                 if registered is not None:
                     record["_registered"] = registered.isoformat()
         self._issue_dates = issue_dates(doc.units)
+        self._known_issuances = self._issuances_by_key(doc)
         for i, (unit, record) in enumerate(zip(doc.units, units, strict=True)):
             vocab = registry_vocabulary(unit.registry)
             if vocab is None:
@@ -182,9 +184,11 @@ class V1Linker:
         label = f"project {record.get('projectId')}"
         self._project_link(record, vocab)
         self._project_status(record, slot, vocab, where, label)
-        if "sector" not in record:
-            sector = vocab.lookup("sector", record.get("projectType"))
-            if sector is not None and sector in (self.picklists.values("projectSector") or (sector,)):
+        sectors = self.picklists.values("projectSector")
+        if "sector" not in record or (sectors and record["sector"] not in sectors):
+            given = record.pop("sector", None)
+            sector = vocab.lookup("sector", given) or vocab.lookup("sector", record.get("projectType"))
+            if sector is not None and sector in (sectors or (sector,)):
                 record["sector"] = sector
             elif not self._from_profile(record, "project", "sector", where):
                 self._vocab_missing(where, "sector", label, "sector", record.get("projectType"), vocab)
@@ -265,7 +269,7 @@ class V1Linker:
         project = slot.record if slot is not None else {}
         methodology = self._column(unit, vocab, "methodology") or project.get("methodology")
         project_type = self._column(unit, vocab, "projectType") or project.get("projectType")
-        mapped = vocab.lookup("unitTypeByMethodology", _bare(methodology, vocab)) \
+        mapped = vocab.lookup("unitTypeByMethodology", bare_methodology(methodology, vocab)) \
             or vocab.lookup("unitTypeByProjectType", project_type)
         record.pop("unitType", None)
         if mapped is not None and mapped in allowed:
@@ -292,7 +296,7 @@ class V1Linker:
                           "country), and CAD Trust requires countryJurisdictionOfOwner; set "
                           "unit.countryJurisdictionOfOwner in the operator profile")
             return
-        spelled = given if given in allowed else self.country(_alpha3(given))
+        spelled = given if given in allowed else self.country(alpha3_of(given))
         if spelled is not None:
             record["countryJurisdictionOfOwner"] = spelled
         else:
@@ -313,6 +317,10 @@ class V1Linker:
     def _issuance(self, record: dict[str, Any], unit: UnitBlock, index: int, vocab: Vocabulary,
                   slot: _ProjectSlot, where: tuple[str, int], label: str) -> None:
         period = self._period(unit, vocab)
+        issued = unit.issuance_date
+        known = self._known_issuances.get((vocab.name, self._column(unit, vocab, "issuanceKey") or ""))
+        if known is not None:
+            period, issued = period or known[0], issued or known[1]
         if period is None and self.operator is not None and self.operator.value("issuance", "period") == VINTAGE_YEAR:
             period = vintage_year(unit)
             if period is not None:
@@ -327,7 +335,6 @@ class V1Linker:
         if not record.get("unitRegistryLink") and slot.record.get("projectLink"):
             record["unitRegistryLink"] = slot.record["projectLink"]
         start, end = period
-        issued = unit.issuance_date
         if issued is None:
             issued = self._issue_dates.get((unit.registry, unit.project_id, unit.vintage))
             if issued is not None:
@@ -354,10 +361,27 @@ class V1Linker:
         record["issuance"] = dict(issuance)
         self.linked_units.add(index)
 
+    def _issuances_by_key(self, doc: CanonicalDocument) -> dict[tuple[str, str], tuple[tuple[date, date], date | None]]:
+        """Monitoring period and issuance date per issuance key (``unitColumns.issuanceKey``: a column that
+        names the issuance, such as Cercarbono's issuance serial), from the units that give them, so a
+        retirement row that names only its issuance is linked to it when both exports are translated together."""
+        known: dict[tuple[str, str], tuple[tuple[date, date], date | None]] = {}
+        for unit in doc.units:
+            vocab = registry_vocabulary(unit.registry)
+            key = self._column(unit, vocab, "issuanceKey") if vocab is not None else None
+            period = self._period(unit, vocab) if vocab is not None and key else None
+            if vocab is not None and key and period is not None:
+                known.setdefault((vocab.name, key), (period, unit.issuance_date))
+        return known
+
     def _period(self, unit: UnitBlock, vocab: Vocabulary) -> tuple[date, date] | None:
         order = date_order(vocab)
         start = read_date(self._column(unit, vocab, "vintageStart"), order)
         end = read_date(self._column(unit, vocab, "vintageEnd"), order)
+        both = self._column(unit, vocab, "vintagePeriod")
+        if both is not None and both.count("/") == 1 and (start is None or end is None):
+            first, last = both.split("/")
+            start, end = start or read_date(first.strip(), order), end or read_date(last.strip(), order)
         if (start is None or end is None) and unit.serial:
             try:
                 serial = parse_serial(unit.serial, vocab.fact("serialScheme") or vocab.name)
@@ -449,7 +473,7 @@ class V1Linker:
         return self.operator.value(section, name) if self.operator else None
 
 
-def _alpha3(value: Any) -> str | None:
+def alpha3_of(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     try:
@@ -458,7 +482,7 @@ def _alpha3(value: Any) -> str | None:
         return None
 
 
-def _bare(methodology: str | None, vocab: Vocabulary) -> str | None:
+def bare_methodology(methodology: str | None, vocab: Vocabulary) -> str | None:
     """A methodology without the picklist's programme prefix (``VCS - VM0015`` -> ``VM0015``)."""
     if methodology is None:
         return None

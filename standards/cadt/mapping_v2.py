@@ -29,6 +29,8 @@ from standards.cadt.common import (
     to_decimal,
     without_none,
 )
+from standards.cadt.linking_v2 import V2Linker
+from standards.cadt.operator import OperatorProfile
 from standards.cadt.picklists import Picklists
 from standards.cadt.profiles import Profile
 from standards.cadt.rules import RULES_V2
@@ -245,8 +247,10 @@ class _Output:
         return place_extra_or_lose(plain, fields, MOVES_V1_TO_V2[entity], losses, entity, rid, NO_PLACE)
 
 
-def from_document(doc: CanonicalDocument, picklists: Picklists, profile: Profile,
-                  losses: LossLog) -> dict[str, Any]:
+def from_document(doc: CanonicalDocument, picklists: Picklists, profile: Profile, losses: LossLog,
+                  operator: OperatorProfile | None = None, findings: list[Finding] | None = None) -> dict[str, Any]:
+    """The v2 document of ``doc``; records of a registry whose vocabulary has a ``v2`` section are completed
+    and linked (:mod:`standards.cadt.linking_v2`), with what could not be supplied added to ``findings``."""
     spec = load_spec("v2")
     out = _Output(spec)
     project_fields = spec.entities["project"].by_name
@@ -255,6 +259,11 @@ def from_document(doc: CanonicalDocument, picklists: Picklists, profile: Profile
     unit_fields = spec.entities["unit"].by_name
     for i, unit in enumerate(doc.units):
         out.emit("unit", _unit_record(unit, unit.serial or f"#{i}", unit_fields, out, losses))
+    linker = V2Linker(picklists, operator, profile.optional)
+    linker.link(doc, out.records)
+    linker.forget_losses(losses)
+    if findings is not None:
+        findings.extend(linker.findings)
     out.records.update(aef.from_records(doc, picklists, profile, losses))
     return {resource: [without_none(r) for r in records] for resource, records in out.records.items() if records}
 

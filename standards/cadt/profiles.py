@@ -46,6 +46,9 @@ class Profile:
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     reported_input_values: Mapping[str, frozenset[str]] = field(default_factory=dict)
     fallbacks: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
+    #: Fields the data dictionary requires but this profile's target does not (entity -> field names):
+    #: where the dictionary and the node's code disagree, a profile says which one to follow.
+    optional: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def to_cadt(self, picklist: str, canonical: str) -> str:
         """The spelling the target writes for a CN value (unchanged when the profile has none)."""
@@ -79,12 +82,14 @@ def _build(raw: Any, what: str) -> Profile:
         base = {"keys": {"input_aliases": dict(parent.input_key_aliases), "output": dict(parent.output_keys)},
                 "values": {k: dict(v) for k, v in parent.values.items()},
                 "reported_input_values": {k: sorted(v) for k, v in parent.reported_input_values.items()},
-                "fallbacks": {k: dict(v) for k, v in parent.fallbacks.items()}}
+                "fallbacks": {k: dict(v) for k, v in parent.fallbacks.items()},
+                "optional": {k: sorted(v) for k, v in parent.optional.items()}}
     keys = {**base.get("keys", {}).get("input_aliases", {}), **raw.get("keys", {}).get("input_aliases", {})}
     out_keys = {**base.get("keys", {}).get("output", {}), **raw.get("keys", {}).get("output", {})}
     values = {**base.get("values", {}), **raw.get("values", {})}
     reported = {**base.get("reported_input_values", {}), **raw.get("reported_input_values", {})}
     fallbacks = {**base.get("fallbacks", {}), **raw.get("fallbacks", {})}
+    optional = {**base.get("optional", {}), **raw.get("optional", {})}
     try:
         return Profile(
             name=str(raw["name"]), version=raw["version"], description=str(raw.get("description", "")),
@@ -94,6 +99,7 @@ def _build(raw: Any, what: str) -> Profile:
             reported_input_values={str(p): frozenset(map(str, v)) for p, v in reported.items()},
             fallbacks={str(p): {str(k): (None if v is None else str(v)) for k, v in m.items()}
                        for p, m in fallbacks.items()},
+            optional={str(e): frozenset(map(str, names)) for e, names in optional.items()},
         )
     except (AttributeError, TypeError) as exc:
         raise ProfileError(f"{what} is malformed: {exc}") from exc

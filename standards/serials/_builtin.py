@@ -87,6 +87,7 @@ def builtin_layouts() -> list[SerialLayout]:
             used = {n: apx_fields[n] for n in PLACEHOLDER.findall(template)}
             out.append(_layout(scheme, f"{scheme}-{sep_name}", template % sep, used, examples[sep_name],
                                f"{scheme.upper()} block, range written '{sep.strip() or '-'}'", ref))
+    out.extend(_cercarbono_and_isometric())
     out.append(_layout(
         "undp-v2", "undp-v2",
         "{cooperative_approach}-{originating_party}-{first_transferring_party}-{project}-{first}-{last}-{vintage}",
@@ -105,3 +106,30 @@ def builtin_layouts() -> list[SerialLayout]:
         "github.com/undp/carbon-registry (libs/serial-number-gen, README and generator.ts)",
         quantity_checked=False))
     return out
+
+
+def _cercarbono_and_isometric() -> list[SerialLayout]:
+    """Cercarbono blocks (the issuance serial plus the unit range a retirement names) and Isometric
+    credit batches (a range of kilograms, end exclusive)."""
+    ref_c = (f"{_OFFSETS_DB} (Cercarbono issuance serials and retirement from/to ranges, tests/data/cercarbono); "
+             "EcoRegistry public project pages (ecoregistry.io)")
+    cercarbono = {"standard": r"[A-Z]{2,4}", "project": _NUM, "rest": r"[A-Z0-9]+(?:_[A-Z0-9]+)*",
+                  "first": _NUM, "last": _NUM}
+    ref_i = f"{_OFFSETS_DB} (Isometric credit batches, tests/data/isometric)"
+    return [
+        _layout("cercarbono", "cercarbono-block", "{standard}_{project}_{rest}:{first}-{last}", cercarbono,
+                "CDC_1_1_1_321_14_1_2009:4426-4971",
+                "Cercarbono block: the issuance serial, then the unit range of a retirement (carbonlink's "
+                "spelling of the export's serial, from and to columns)", ref_c),
+        _layout("cercarbono", "cercarbono-revision-block", "{standard}_R_{project}_{rest}:{first}-{last}",
+                cercarbono, "CDC_R_16_1_1_321_14_1:1-10",
+                "Cercarbono block of a revised issuance (token 1 is R, the project is token 2)", ref_c),
+        _layout("isometric", "isometric-batch",
+                "ISO-{unit_code}-{supplier}-{country}-{batch}-{vintage}-{first}-{last}",
+                {"unit_code": _NUM, "supplier": r"[A-Z0-9]+", "country": r"[A-Z]{3}", "batch": r"[A-Z0-9]+",
+                 "vintage": r"\d{4}", "first": _NUM, "last": _NUM},
+                "ISO-1-VAULT-USA-01P4-2026-40170350-40182796",
+                "Isometric credit batch: a range of kilograms of CO2e, end exclusive (last - first = the "
+                "batch's credit_kgs in every sample row), so the unit count is not last - first + 1", ref_i,
+                quantity_checked=False),
+    ]

@@ -142,9 +142,9 @@ def test_cli_translate_with_profile(tmp_path: Path, sample: tuple[Path, Path]) -
                       "-o", str(tmp_path / "out.json"))
     assert refused.returncode == 1 and "CADT.V1.SOURCE_MISSING" in refused.stdout + refused.stderr
     assert not (tmp_path / "out.json").exists()
-    wrong_target = run_cli("translate", str(sample[0]), "--from", "verra", "--to", "cadt-v2", "--profile",
+    wrong_target = run_cli("translate", str(sample[0]), "--from", "verra", "--to", "canonical", "--profile",
                            str(profile))
-    assert wrong_target.returncode == 2
+    assert wrong_target.returncode == 2 and "--profile applies to CAD Trust output" in wrong_target.stderr
 
 
 def test_accepting_losses_writes_every_record_without_a_finding(tmp_path: Path, sample: tuple[Path, Path]) -> None:

@@ -103,14 +103,14 @@ def run(version: Version, doc: Any, *, request: bool = False) -> list[str]:
 def run_serialize(version: Version, built: Any) -> list[str]:
     """Rule ids fired when a canonical document is written as CAD Trust (with the case's operator profile):
     the writer's findings and the validation of what it wrote."""
-    from standards.cadt.codec import CadtV1Codec
+    from standards.cadt.codec import CadtV1Codec, CadtV2Codec
     from standards.cadt.operator import operator_profile_from
     from standards.codec import Medium
     from standards.model import CanonicalDocument
 
-    assert version == "v1"
-    codec = CadtV1Codec(picklists=bundled(version), profile=default_profile(version),
-                        operator=operator_profile_from(built["operator"], "case profile", bundled(version)))
+    codec = (CadtV1Codec if version == "v1" else CadtV2Codec)(
+        picklists=bundled(version), profile=default_profile(version),
+        operator=operator_profile_from(built["operator"], "case profile", bundled("v1")))
     result = codec.serialize(CanonicalDocument.model_validate(built["document"]), medium=Medium.JSON)
     return [f.rule for f in result.findings + codec.validate(result.data, medium=Medium.JSON).findings]
 

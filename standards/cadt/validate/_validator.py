@@ -80,8 +80,7 @@ class CadtValidator(FieldRules, CrossRecordRules):
         if any(f.is_error for f in self._findings[before:]):
             record.failed = True
             return record
-        if not self.checker.check(entity, data):
-            self._structure_findings(entity, data, path)
+        if not self.checker.check(entity, data) and self._structure_findings(entity, data, path):
             record.failed = True
             return record
         if not self._code_lists(self.spec.entities[entity], data, path):
@@ -109,13 +108,18 @@ class CadtValidator(FieldRules, CrossRecordRules):
             self._add("CADT.LEGACY_KEY", (*path, key), f"legacy key {key!r} read as {target!r}")
         return data
 
-    def _structure_findings(self, entity: str, data: dict[str, Any], path: Path) -> None:
+    def _structure_findings(self, entity: str, data: dict[str, Any], path: Path) -> bool:
+        """Report why ``data`` does not match its schema; False when the only mismatches are fields the
+        profile makes optional (:attr:`Profile.optional`)."""
         noun = f"{_noun(str(path[0]))} {path[1]}"
-        reported = False
+        reported = relaxed = False
         for error in detailed_errors(self.version, entity, data):
             where = (*path, *error.absolute_path)
             if error.validator == "required":
                 missing = str(error.message).split("'")[1] if "'" in error.message else "?"
+                if not error.absolute_path and missing in self.profile.optional.get(entity, ()):
+                    relaxed = True  # the profile follows the node's code where the dictionary is stricter
+                    continue
                 self._add(f"{self._p}.REQUIRED", (*where, missing),
                           f"{noun} has no {missing!r}, which CAD Trust {self.version} requires")
             elif error.validator == "additionalProperties":
@@ -134,8 +138,9 @@ class CadtValidator(FieldRules, CrossRecordRules):
             else:
                 self._add(f"{self._p}.TYPE", where, f"{noun}: {_type_message(error)}")
             reported = True
-        if not reported:  # the fast path and jsonschema disagree: say so rather than stay silent
+        if not reported and not relaxed:  # the fast path and jsonschema disagree: say so, never stay silent
             self._add(f"{self._p}.TYPE", path, f"{noun} does not match the {entity} schema")
+        return reported or not relaxed
 
     def _code_lists(self, entity: EntitySpec, data: dict[str, Any], path: Path) -> bool:
         ok = True
