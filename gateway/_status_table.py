@@ -10,6 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.console.errors import (
+    ConsoleError,
+    ConsoleForbidden,
+    ConsoleInputInvalid,
+    ConsoleNotFound,
+    CsrfRefused,
+    DevLoginDisabled,
+    SignedOut,
+    TicketRefused,
+)
 from gateway.evidence.errors import EvidenceError
 from gateway.idempotency.store import (
     ClaimInProgress,
@@ -156,4 +166,13 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     AlreadySettled: HttpAnswer(409),
     UnitsUnidentified: HttpAnswer(422),
     GatewayKeysUnavailable: HttpAnswer(503),
+    # operator console
+    ConsoleError: HttpAnswer(400),
+    SignedOut: HttpAnswer(401),
+    ConsoleForbidden: HttpAnswer(403),
+    CsrfRefused: HttpAnswer(403),
+    TicketRefused: HttpAnswer(401),
+    ConsoleNotFound: HttpAnswer(404),
+    ConsoleInputInvalid: HttpAnswer(400),
+    DevLoginDisabled: HttpAnswer(404),
 }

@@ -11,7 +11,8 @@ gateway's own fields (trust, OAuth, TLS, limits) plus three sections read from t
   layers (``CARBONLINK_MAX_INPUT_BYTES``, ``CARBONLINK_ADAPTERS``, ``CARBONLINK_CADT_VERSION``, ...),
   handed down as :class:`standards.Options` and :class:`adapters.Options`;
 * ``cli`` (:class:`CliSection`): what only the command line reads (``CARBONLINK_DEBUG``,
-  ``CARBONLINK_SANDBOX_OPERATOR_TOKEN``).
+  ``CARBONLINK_SANDBOX_OPERATOR_TOKEN``);
+* ``console`` (:class:`ConsoleSettings`): the operator console (``CARBONLINK_CONSOLE_*``), see docs/console.md.
 
 Precedence: keyword arguments, then the environment (or the mapping given to
 :meth:`CarbonlinkSettings.from_environ`), then the defaults. An empty variable counts as unset.
@@ -57,7 +58,7 @@ ENV_PREFIX = "CARBONLINK_"
 STANDARDS_DEFAULTS = standards.DEFAULT_OPTIONS
 ADAPTER_DEFAULTS = adapters.DEFAULT_OPTIONS
 #: The sections read from flat ``CARBONLINK_<FIELD>`` names.
-FLAT_SECTIONS = ("transfers", "translation", "cli")
+FLAT_SECTIONS = ("transfers", "translation", "cli", "console")
 
 #: The variables the settings are read from, when not the process environment (see ``from_environ``).
 _ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("carbonlink_settings_environ", default=None)
@@ -226,6 +227,29 @@ class CliSection(BaseModel):
                                                                        "`carbonlink sandbox serve`")
 
 
+class ConsoleSettings(BaseModel):
+    """The operator console in a browser (env vars ``CARBONLINK_CONSOLE_<NAME>``, flat; docs/console.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    console_enabled: bool = Field(True, description="serve the operator console under /console")
+    console_dev_login: bool | None = Field(
+        None, description="the development login (pick a role without keys); default: on in development only, "
+                          "refused in production")
+    console_secret: SecretStr | None = Field(
+        None, min_length=32, description="secret console sessions and CSRF tokens are signed with (shared by every "
+                                         "gateway process); default: derived from the current signing key")
+    console_session_seconds: int = Field(8 * 3600, ge=60, le=7 * 86400, description="lifetime of a console session")
+    console_page_size: int = Field(50, ge=5, le=500, description="messages per page")
+    console_plot_records: int = Field(5000, ge=100, le=100_000,
+                                      description="the plots cover at most this many of the latest records")
+    console_plot_days: int = Field(14, ge=1, le=366, description="... and at most this many days")
+
+    def dev_login_enabled(self, environment: str) -> bool:
+        """The development login is on when asked for, else in development only."""
+        return environment == "development" if self.console_dev_login is None else self.console_dev_login
+
+
 def _is_structured(info: FieldInfo) -> bool:
     """Fields read as JSON from the environment (models and mappings), as pydantic-settings does."""
     annotation = info.annotation
@@ -292,7 +316,8 @@ class CarbonlinkSettings(BaseSettings):
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         sections = [FlatSectionSource(settings_cls, "transfers", TransferSettings),
                     FlatSectionSource(settings_cls, "translation", TranslationSettings),
-                    FlatSectionSource(settings_cls, "cli", CliSection)]
+                    FlatSectionSource(settings_cls, "cli", CliSection),
+                    FlatSectionSource(settings_cls, "console", ConsoleSettings)]
         return (init_settings, MappingEnvSource(settings_cls), *sections, dotenv_settings, file_secret_settings)
 
     @classmethod
@@ -347,6 +372,7 @@ class CarbonlinkSettings(BaseSettings):
     transfers: TransferSettings = Field(default_factory=TransferSettings)
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
     cli: CliSection = Field(default_factory=CliSection)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -376,6 +402,8 @@ class Settings(CarbonlinkSettings):
                 raise ValueError(f"production needs {', '.join(missing)} (no embedded defaults)")
             if not self.issuer.startswith("https://"):
                 raise ValueError("production needs an https issuer")
+            if self.console.console_dev_login:
+                raise ValueError("production refuses the console's development login (CARBONLINK_CONSOLE_DEV_LOGIN)")
         if "?" in self.issuer or "#" in self.issuer or self.issuer.endswith("/"):
             raise ValueError("the issuer has no query, fragment or trailing slash")
         return self
