@@ -27,6 +27,8 @@ from gateway.evidence.log import COLUMNS, record_from_row
 #: Kinds of the records operator actions leave (``console.suspend``, ``console.export``, ...).
 AUDIT_PREFIX = "console."
 _AUDIT_LIKE = AUDIT_PREFIX + "%"
+#: ``verdicts.outcome`` of the record written before a delivery (gateway/transfers/_recorder.py).
+DELIVERING = "delivering"
 _POOL_SIZE = 4
 
 
@@ -176,6 +178,9 @@ class EvidenceReader:
         if wanted.outcome:
             where.append(f"{outcome} = {p}")
             params.append(wanted.outcome)
+        else:  # a delivery's intent is closed by its receipt or fault: one row per message unless asked
+            where.append(f"{outcome} <> {p}")
+            params.append(DELIVERING)
         if wanted.day_from:
             where.append(f"ts >= {p}")
             params.append(wanted.day_from.isoformat())
