@@ -14,13 +14,14 @@ from markupsafe import Markup, escape
 
 from gateway.console._reader import WindowRow
 
-OUTCOMES = ("accepted", "rejected", "fault", "delivering")
+OUTCOMES = ("accepted", "rejected", "fault")
 PERCENTILES = (50, 90, 95, 99)
 _WIDTH, _HEIGHT, _LEFT, _BOTTOM, _TOP = 640, 220, 48, 28, 12
 
 
 @dataclass(frozen=True, slots=True)
 class Plot:
+    title: str
     svg: Markup
     caption: str
     header: tuple[str, ...]
@@ -43,7 +44,7 @@ def _nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
     magnitude = 10.0 ** math.floor(math.log10(value))
-    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+    for step in (1.0, 2.0, 4.0, 8.0, 10.0):  # a quarter of each is a round grid step
         if value <= step * magnitude:
             return step * magnitude
     return 10.0 * magnitude
@@ -65,7 +66,8 @@ def per_day(rows: Sequence[WindowRow]) -> Plot:
     """Messages per day, stacked by outcome."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
-        counts[row.ts[:10]][row.outcome if row.outcome in OUTCOMES else "fault"] += 1
+        if row.outcome != "delivering":  # an intent is closed by its message's receipt or fault
+            counts[row.ts[:10]][row.outcome if row.outcome in OUTCOMES else "fault"] += 1
     days = sorted(counts)
     top = _nice_max(max((sum(c.values()) for c in counts.values()), default=0))
     plot_w, plot_h = _WIDTH - _LEFT - 8, _HEIGHT - _TOP - _BOTTOM
@@ -87,7 +89,8 @@ def per_day(rows: Sequence[WindowRow]) -> Plot:
     desc = f"{total} messages over {len(days)} days, stacked by outcome: " + ", ".join(
         f"{o} {sum(c[o] for c in counts.values())}" for o in OUTCOMES)
     table = tuple((day, *(str(counts[day][o]) for o in OUTCOMES)) for day in days)
-    return Plot(_svg("Messages per day by outcome", desc, body), desc, ("day", *OUTCOMES), table)
+    title = "Messages per day by outcome"
+    return Plot(title, _svg(title, desc, body), desc, ("day", *OUTCOMES), table)
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:
@@ -124,7 +127,7 @@ def latency(rows: Sequence[WindowRow]) -> Plot:
         body.append(_text(x + slot * 0.25, _HEIGHT - 10, f"p{p}"))
     desc = (f"time from receipt to the receiver's answer over {len(values)} receipted messages: "
             + ", ".join(f"p{p} {v:.1f} ms" for p, v in marks) if marks else "no receipted messages in the window")
-    return Plot(_svg("Latency percentiles", desc, body), desc, ("percentile", "milliseconds"),
+    return Plot("Latency percentiles", _svg("Latency percentiles", desc, body), desc, ("percentile", "milliseconds"),
                 tuple((f"p{p}", f"{v:.1f}") for p, v in marks))
 
 
@@ -151,5 +154,6 @@ def faults(rows: Sequence[WindowRow], registry: str | None) -> Plot:
         body.append(_text(_WIDTH / 2, _TOP + 20, "no faults in the window"))
     desc = ("faults by counterpart: " + ", ".join(f"{who} {n}" for who, n in ranked)) if ranked else \
         "no faults in the window"
-    return Plot(_svg("Faults by counterpart", desc, body, height=height), desc, ("counterpart", "faults"),
+    title = "Faults by counterpart"
+    return Plot(title, _svg(title, desc, body, height=height), desc, ("counterpart", "faults"),
                 tuple((who, str(n)) for who, n in ranked))

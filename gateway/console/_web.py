@@ -223,7 +223,7 @@ class ConsoleRoute(APIRoute):
 
 
 STATIC_FILES = {"console.css": "text/css; charset=utf-8", "console.js": "text/javascript; charset=utf-8",
-                "htmx.min.js": "text/javascript; charset=utf-8"}
+                "htmx.min.js": "text/javascript; charset=utf-8", "favicon.svg": "image/svg+xml"}
 
 
 def static_file(name: str) -> bytes | None:
