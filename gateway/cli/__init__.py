@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from gateway.cli import evidence, sandbox, transfers, translation, trust
+from gateway.cli import console, evidence, sandbox, transfers, translation, trust
 from gateway.cli._common import EXIT_OK, EXIT_USAGE, cli_settings, fail
 from standards.errors import CarbonlinkError
 
@@ -45,6 +45,7 @@ trust.register(app)
 sandbox.register(app)
 evidence.register(app)
 transfers.register(app)
+console.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
