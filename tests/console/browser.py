@@ -14,18 +14,27 @@ from typing import Any
 
 import pytest
 
+from tests.support.services import REQUIRE_SERVICES
+
 CHROMIUM = os.environ.get("CARBONLINK_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+def _missing(reason: str) -> None:
+    if os.environ.get(REQUIRE_SERVICES) == "1":
+        pytest.fail(f"{reason}; {REQUIRE_SERVICES}=1 makes this a failure")
+    pytest.skip(reason)
+
+
 def require_browser() -> str:
+    """The Chromium executable, or skip (fail under ``CARBONLINK_REQUIRE_SERVICES=1``) with the reason."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
+        _missing(f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        pytest.skip("Playwright for Python is not installed (pip install -e '.[test]')")
+        _missing("Playwright for Python is not installed (pip install -e '.[test]')")
     return CHROMIUM
 
 
