@@ -31,6 +31,7 @@ async def _follow_holds(app: FastAPI, interval: float) -> None:
     """Apply the suspensions on record (made by any gateway process sharing the log) every ``interval``."""
     state = app.state.console
     while True:
+        await asyncio.sleep(interval)
         try:
             held = await asyncio.to_thread(holds_on_record, state.reader)
             app.state.trust.directory.hold(held)
@@ -40,7 +41,6 @@ async def _follow_holds(app: FastAPI, interval: float) -> None:
                 log.warning("cannot read the console's suspensions from the evidence log (%s): %s", exc.code,
                             exc.message)
             state.last_holds_error = exc.code
-        await asyncio.sleep(interval)
 
 
 @contextlib.asynccontextmanager
@@ -55,6 +55,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(ensure_indexes, trust.settings.transfers.evidence_url(), state.reader.table)
     except Exception as exc:  # the console works without its indexes, only slower on large logs
         log.warning("the console could not add its indexes to the evidence log: %s", exc)
+    try:  # the suspensions on record apply from the first request on
+        trust.directory.hold(await asyncio.to_thread(holds_on_record, state.reader))
+    except CarbonlinkError as exc:
+        log.warning("cannot read the console's suspensions from the evidence log (%s): %s", exc.code, exc.message)
     task = asyncio.create_task(_follow_holds(app, trust.settings.directory_refresh_seconds))
     try:
         yield

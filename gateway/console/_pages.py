@@ -41,6 +41,8 @@ router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=Fa
 
 FILTER_OUTCOMES = ("accepted", "rejected", "fault", "delivering")
 MAX_FILTER_CHARS = 128
+#: The latency plot reads at most this many of the latest receipts in the window.
+LATENCY_RECEIPTS = 1000
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -178,19 +180,23 @@ def health(request: Request, operator: OperatorDep, state: StateDep) -> Response
     settings = state.settings
     stores = _stores(request)
     since = (datetime.now(UTC) - timedelta(days=state.section.console_plot_days)).strftime("%Y-%m-%d")
-    window = state.reader.window(operator.registry, state.section.console_plot_records, since)
     lease = settings.transfers.delivery_lease_seconds
-    in_flight = _in_flight(window, lease)
+    recent = (datetime.now(UTC) - timedelta(seconds=lease)).strftime("%Y-%m-%dT%H:%M:%S")
+    window = state.reader.window(operator.registry, state.section.console_plot_records, since, recent)
+    in_flight = _in_flight(window)
     faults = [(row, settings.transfers.policy_for(row.receiver).retry_after)
               for row in state.reader.faults(operator.registry, 20)]
     transfers = settings.transfers
     limits = [("default", transfers.rate_limit_per_minute, transfers.rate_limit_burst)] + [
         (peer, p.per_minute, p.burst) for peer, p in sorted(transfers.rate_limit_peers.items())
         if operator.may_see(peer)]
-    plots = [_plots.per_day(window), _plots.latency(window), _plots.faults(window, operator.registry)]
+    times = state.reader.receipt_times(operator.registry, state.section.console_plot_records, since,
+                                       LATENCY_RECEIPTS)
+    plots = [_plots.per_day(window), _plots.latency(times), _plots.faults(window, operator.registry)]
     return render(request, "health.html", operator=operator, stores=stores, faults=faults, limits=limits,
                   limit_store="shared (Redis)" if transfers.rate_limit_store != "memory" else "this process",
-                  in_flight=in_flight, plots=plots, window=len(window), since=since,
+                  in_flight=in_flight, plots=plots, window=sum(r.count for r in window), since=since,
+                  receipts=len(times),
                   plot_records=state.section.console_plot_records, replay=trust.settings.replay_store != "memory")
 
 
@@ -223,16 +229,12 @@ def _stores(request: Request) -> list[dict[str, Any]]:
     return rows
 
 
-def _in_flight(window: list[WindowRow], lease: float) -> int:
-    """Deliveries under way: intents (``delivering``) within the lease with no later record of the message."""
-    cutoff = (datetime.now(UTC) - timedelta(seconds=lease)).strftime("%Y-%m-%dT%H:%M:%S")
-    open_intents = 0
-    for row in window:
-        if row.outcome == "delivering" and row.ts >= cutoff:
-            open_intents += 1
-        elif row.outcome in ("accepted", "rejected", "fault") and row.ts >= cutoff:
-            open_intents = max(0, open_intents - 1)
-    return open_intents
+def _in_flight(window: list[WindowRow]) -> int:
+    """Deliveries under way: intents (``delivering``) within the lease not yet closed by a receipt or a fault
+    (each closed delivery has one intent and one closing record; the window starts at a record boundary)."""
+    opened = sum(r.count for r in window if r.recent and r.outcome == "delivering")
+    closed = sum(r.count for r in window if r.recent and r.outcome in ("accepted", "rejected", "fault"))
+    return max(0, opened - closed)
 
 
 @router.get("/static/{name}")

@@ -8,7 +8,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from markupsafe import Markup, escape
 
@@ -67,7 +67,7 @@ def per_day(rows: Sequence[WindowRow]) -> Plot:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
         if row.outcome != "delivering":  # an intent is closed by its message's receipt or fault
-            counts[row.ts[:10]][row.outcome if row.outcome in OUTCOMES else "fault"] += 1
+            counts[row.day][row.outcome if row.outcome in OUTCOMES else "fault"] += row.count
     days = sorted(counts)
     top = _nice_max(max((sum(c.values()) for c in counts.values()), default=0))
     plot_w, plot_h = _WIDTH - _LEFT - 8, _HEIGHT - _TOP - _BOTTOM
@@ -93,15 +93,11 @@ def per_day(rows: Sequence[WindowRow]) -> Plot:
     return Plot(title, _svg(title, desc, body), desc, ("day", *OUTCOMES), table)
 
 
-def _seconds(start: str | None, end: str | None) -> float | None:
-    if not start or not end:
-        return None
+def _seconds(start: str, end: str) -> float | None:
     try:
-        a = datetime.strptime(start, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-        b = datetime.strptime(end, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
     except ValueError:
         return None
-    return (b - a).total_seconds()
 
 
 def percentile(sorted_values: Sequence[float], p: float) -> float:
@@ -110,9 +106,10 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
     return sorted_values[rank - 1]
 
 
-def latency(rows: Sequence[WindowRow]) -> Plot:
-    """Percentiles of the time from receiving a message to the receiver's answer (receipted messages)."""
-    values = sorted(s * 1000 for r in rows if (s := _seconds(r.received_at, r.answered_at)) is not None)
+def latency(times: Sequence[tuple[str, str]]) -> Plot:
+    """Percentiles of the time from receiving a message to the receiver's answer (``(received_at, answered_at)``
+    of receipts)."""
+    values = sorted(s * 1000 for start, end in times if (s := _seconds(start, end)) is not None)
     marks = [(p, percentile(values, p)) for p in PERCENTILES] if values else []
     top = _nice_max(max((v for _, v in marks), default=0))
     plot_w, plot_h = _WIDTH - _LEFT - 8, _HEIGHT - _TOP - _BOTTOM
@@ -137,7 +134,7 @@ def faults(rows: Sequence[WindowRow], registry: str | None) -> Plot:
     for row in rows:
         if row.outcome == "fault":
             other = row.receiver if row.sender == registry or registry is None else row.sender
-            counts[other] += 1
+            counts[other] += row.count
     ranked = counts.most_common(8)
     height = _TOP + 30 * max(1, len(ranked)) + 8
     top = _nice_max(max((n for _, n in ranked), default=0))

@@ -57,15 +57,14 @@ class MessageRow:
 
 @dataclass(frozen=True, slots=True)
 class WindowRow:
-    """One record of the plots' window: when, its outcome, both sides, the receipt's times, the fault code."""
+    """Records of the plots' window with the same day, outcome, sender, receiver and recency: how many."""
 
-    ts: str
+    day: str
     outcome: str
     sender: str
     receiver: str
-    received_at: str | None
-    answered_at: str | None
-    code: str | None
+    recent: bool
+    count: int
 
 
 class _Dialect:
@@ -226,22 +225,44 @@ class EvidenceReader:
         rows = self.query(f"SELECT seq, prev_hash FROM {self.table} WHERE seq = {p}", (seq + 1,))
         return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
-    def window_sql(self, registry: str | None, records: int, since: str) -> tuple[str, tuple[Any, ...]]:
-        """The plots' records: the latest ``records`` (by ``seq``, the primary key) made since ``since``."""
+    def window_sql(self, registry: str | None, records: int, since: str, recent: str) -> tuple[str, tuple[Any, ...]]:
+        """The plots' window counted by the database: the latest ``records`` records (by ``seq``, the primary key)
+        made since ``since``, grouped by day, outcome, both sides and whether they are later than ``recent``."""
         p = self.placeholder
         head, _, _ = self.head()
         field = self.dialect.field
         where, params = self._scope(registry, None)
         where += [f"seq > {p}", f"ts >= {p}", f"kind NOT LIKE {p}"]
-        params += [max(0, head - records), since, _AUDIT_LIKE]
-        sql = (f"SELECT ts, {field('verdicts', 'outcome')}, sender, receiver, {field('receipt', 'received_at')}, "
-               f"{field('receipt', 'answered_at')}, {field('verdicts', 'code')} FROM {self.table} "
-               f"WHERE {' AND '.join(where)} ORDER BY seq")
+        params = [recent, *params, max(0, head - records), since, _AUDIT_LIKE]
+        sql = (f"SELECT substr(ts, 1, 10), {field('verdicts', 'outcome')}, sender, receiver, "
+               f"CASE WHEN ts >= {p} THEN 1 ELSE 0 END, count(*) FROM {self.table} WHERE {' AND '.join(where)} "
+               "GROUP BY 1, 2, 3, 4, 5")
         return sql, tuple(params)
 
-    def window(self, registry: str | None, records: int, since: str) -> list[WindowRow]:
-        rows = self.query(*self.window_sql(registry, records, since))
-        return [WindowRow(r[0], str(r[1] or "-"), r[2], r[3], r[4], r[5], r[6]) for r in rows]
+    def window(self, registry: str | None, records: int, since: str, recent: str) -> list[WindowRow]:
+        rows = self.query(*self.window_sql(registry, records, since, recent))
+        return [WindowRow(r[0], str(r[1] or "-"), r[2], r[3], bool(r[4]), int(r[5])) for r in rows]
+
+    def receipt_times(self, registry: str | None, records: int, since: str, limit: int) -> list[tuple[str, str]]:
+        """``(received_at, answered_at)`` of the latest ``limit`` receipts in the plots' window. The receipts
+        are parsed here (orjson) rather than by the database: a receipt is a few kilobytes of JSON."""
+        p = self.placeholder
+        head, _, _ = self.head()
+        where, params = self._scope(registry, None)
+        where += [f"seq > {p}", f"ts >= {p}", "receipt IS NOT NULL"]
+        params += [max(0, head - records), since]
+        rows = self.query(f"SELECT receipt FROM {self.table} WHERE {' AND '.join(where)} "
+                          f"ORDER BY seq DESC LIMIT {int(limit)}", tuple(params))
+        times = []
+        for (text,) in rows:
+            try:
+                receipt = orjson.loads(text)
+            except ValueError:
+                continue
+            received, answered = receipt.get("received_at"), receipt.get("answered_at")
+            if isinstance(received, str) and isinstance(answered, str):
+                times.append((received, answered))
+        return times
 
     def audit(self, limit: int, kind: str | None = None) -> list[EvidenceRecord]:
         """The latest operator actions (records of kind ``console.*``, or exactly ``kind``), newest first."""
