@@ -32,6 +32,7 @@ def test_document_lists_the_endpoints_and_their_error_answers() -> None:
         "/metrics",
         "/v1/transfers",
         "/v1/messages/{kind}",
+        "/console/tickets",
     }
     assert {"400", "401", "413"} <= set(paths["/oauth/token"]["post"]["responses"])
     assert {"401", "403"} <= set(paths["/v1/peers"]["get"]["responses"])
