@@ -45,7 +45,7 @@ HOSTILE = "<script>alert(1)</script>"
 
 def _receipt(sender: str, receiver: str, message_id: str, outcome: str, rng: random.Random) -> dict[str, Any]:
     ms = rng.randint(20, 900)
-    digest = "%064x" % rng.getrandbits(256)
+    digest = f"{rng.getrandbits(256):064x}"
     reasons = [] if outcome == "accepted" else [{
         "rule": "SANDBOX.UNITS_HELD", "severity": "error", "location": f"/Actions/{rng.randint(0, 9)}",
         "pointer": "/Actions/0", "message": f"the units are held already {HOSTILE}", "reference": "sandbox ledger"}]
@@ -78,7 +78,7 @@ def fill(url: str, messages: int, threads: int = 16) -> float:
         for i in range(t * per_thread, min(messages, (t + 1) * per_thread)):
             sender, receiver = rng.sample(PARTIES, 2)
             message_id = f"bench-{i}"
-            digest = "%064x" % rng.getrandbits(256)
+            digest = f"{rng.getrandbits(256):064x}"
             log.append(Exchange(kind="transfers", sender=sender, receiver=receiver, message_id=message_id,
                                 inbound_sha256=digest, outbound_sha256=digest, receipt=None,
                                 verdicts={"outcome": "delivering"}))
