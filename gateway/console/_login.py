@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import CurrentCaller
 from gateway.console._session import LOGIN_COOKIE, SCOPES, SESSION_COOKIE, Role
@@ -102,7 +103,8 @@ def ticket_page(request: Request, ticket: str = "") -> Response:
 async def redeem_ticket(request: Request) -> Response:
     form = await checked_form(request, login_sid(request))
     claims = state_of(request).sealer.open_ticket(form.get("ticket", ""))
-    if not trust_of(request).replay.first_use("console-ticket", claims["jti"], float(claims["exp"])):
+    replay = trust_of(request).replay  # shared through Redis when scaled out: not on the event loop
+    if not await run_in_threadpool(replay.first_use, "console-ticket", claims["jti"], float(claims["exp"])):
         raise TicketRefused("this login link was used already; ask for a new one")
     return _signed_in(request, str(claims["sub"]), claims["role"], claims.get("registry"), "oauth")
 

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from gateway.console import _actions, _plots
 from gateway.console._reader import MessageFilter, WindowRow
@@ -110,8 +111,6 @@ def _public_url(url: str) -> str:
 @router.post("/evidence/verify")
 async def verify(request: Request, operator: OperatorDep) -> Response:
     await checked_form(request, operator.sid)
-    from starlette.concurrency import run_in_threadpool
-
     log = await run_in_threadpool(evidence_log, request)
     await run_in_threadpool(_actions.verify, trust_of(request), log, operator)
     return RedirectResponse(PREFIX + "/evidence", status_code=303)
@@ -120,8 +119,6 @@ async def verify(request: Request, operator: OperatorDep) -> Response:
 @router.post("/evidence/export")
 async def export(request: Request, operator: OperatorDep) -> Response:
     await checked_form(request, operator.sid)
-    from starlette.concurrency import run_in_threadpool
-
     log = await run_in_threadpool(evidence_log, request)
     done = await run_in_threadpool(_actions.export, trust_of(request), log, operator)
     folder = done.path.parent
@@ -166,8 +163,6 @@ async def hold(request: Request, participant_id: str, action: str, operator: Ope
     if action not in ("suspend", "reinstate"):
         raise ConsoleNotFound("the action is suspend or reinstate")
     form = await checked_form(request, operator.sid)
-    from starlette.concurrency import run_in_threadpool
-
     log = await run_in_threadpool(evidence_log, request)
     await run_in_threadpool(lambda: _actions.set_hold(trust_of(request), log, operator, participant_id,
                                                       suspend=action == "suspend", reason=form.get("reason", "")))

@@ -151,6 +151,8 @@ class EvidenceReader:
     def _scope(self, registry: str | None, counterpart: str | None) -> tuple[list[str], list[Any]]:
         """Conditions limiting records to one operator's registry and/or one counterpart."""
         p = self.placeholder
+        if counterpart == registry:  # an operator's own registry is on one side of everything it sees
+            counterpart = None
         if registry and counterpart:
             return ([f"((sender = {p} AND receiver = {p}) OR (sender = {p} AND receiver = {p}))"],
                     [registry, counterpart, counterpart, registry])

@@ -77,6 +77,8 @@ def test_an_operator_of_one_registry_sees_its_own_traffic_only(gw: tuple[InProce
     dev_sign_in(gateway.http, gateway.base, "registry", "che-registry")
     listing = gateway.http.get(gateway.base + "/console/messages").text.split("<tbody>")[1]
     assert "che-registry" in listing and "sgp-registry" not in listing and "nor-registry" not in listing
+    own = gateway.http.get(gateway.base + "/console/messages?counterpart=che-registry").text.split("<tbody>")[1]
+    assert own == listing  # its own registry as counterpart is everything it sees
     network = gateway.client()
     dev_sign_in(network, gateway.base, "network")
     everything = network.get(gateway.base + "/console/messages").text
