@@ -191,8 +191,9 @@ class EvidenceReader:
         if before is not None:
             where.append(f"seq < {p}")
             params.append(before)
-        sql = (f"SELECT seq, ts, kind, sender, receiver, message_id, {outcome}, "
-               f"{self.dialect.field('verdicts', 'code')} FROM {self.table} WHERE {' AND '.join(where)} "
+        code = f"COALESCE({self.dialect.field('verdicts', 'code')}, {self.dialect.field('verdicts', 'receiver_code')})"
+        sql = (f"SELECT seq, ts, kind, sender, receiver, message_id, {outcome}, {code} "
+               f"FROM {self.table} WHERE {' AND '.join(where)} "
                f"ORDER BY seq DESC LIMIT {int(limit)}")
         return sql, tuple(params)
 

@@ -86,7 +86,9 @@ def relay(log: EvidenceLog, sender: str, receiver: str, outcome: str, **kw: Any)
     body = receipt(sender, receiver, message_id, outcome, **kw)
     return log.append_receipt(Exchange(kind="transfers", sender=sender, receiver=receiver, message_id=message_id,
                                        inbound_sha256=digest, outbound_sha256=digest, receipt=body,
-                                       verdicts={"outcome": outcome, "receiver_status": 200}))
+                                       verdicts={"outcome": outcome, "receiver_status": 200,
+                                                 "receiver_code": None if outcome == "accepted" else
+                                                 "SANDBOX.UNITS_HELD"}))
 
 
 def dev_sign_in(http: httpx.Client, base: str, role: str, registry: str = "") -> httpx.Response:

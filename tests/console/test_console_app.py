@@ -98,6 +98,8 @@ def test_filters_narrow_the_list_and_bad_filters_are_coded(gw: tuple[InProcessGa
     assert with_gha.count('class="badge o-accepted"') == 2
     with_nor = gateway.http.get(gateway.base + "/console/messages?counterpart=nor-registry").text
     assert "o-fault" in with_nor and "o-accepted" not in with_nor.split("<tbody>")[1]
+    rejected = gateway.http.get(gateway.base + "/console/messages?outcome=rejected").text
+    assert '<td class="mono">SANDBOX.UNITS_HELD</td>' in rejected  # the receiver's code, in the list
     future = gateway.http.get(gateway.base + "/console/messages?day_from=2999-01-01").text
     assert "No message matches." in future
     for bad in ("outcome=maybe", "kind=nonsense", "day_from=yesterday"):

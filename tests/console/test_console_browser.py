@@ -101,6 +101,8 @@ def test_each_page_shows_the_traffic_and_is_photographed(net: Network, screensho
         for message_id in ("console-ok-0", "console-ok-2", "console-twice", "console-down", "console-hostile"):
             assert table.get_by_text(message_id, exact=True).count() == 1, message_id
         assert table.locator(".o-fault").count() == 1 and table.locator(".o-rejected").count() == 2
+        code = table.locator("tr", has_text="console-twice").locator("td").nth(7).inner_text().strip()
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]*\.[A-Z0-9_.]+", code), code  # the receiving registry's code
         for name in PAGES:
             page.goto(f"{net.gateway_url}/console/{name}")
             assert page.locator("h1").count() == 1
