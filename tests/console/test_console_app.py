@@ -3,6 +3,7 @@ record (suspension, export, verification). The browser tier is tests/console/tes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -261,5 +262,23 @@ def test_the_console_can_be_switched_off(tmp_path: Path) -> None:
     gateway, _ = console_gateway(tmp_path, CARBONLINK_CONSOLE_ENABLED="0")
     try:
         assert gateway.http.get(gateway.base + "/console/login").status_code == 404
+    finally:
+        gateway.stop()
+
+
+def test_older_messages_are_paged_by_record_number(tmp_path: Path) -> None:
+    gateway, _ = console_gateway(tmp_path, CARBONLINK_CONSOLE_PAGE_SIZE="5")
+    try:
+        log = evidence_of(gateway)
+        sent = [relay(log, "che-registry", "gha-registry", "accepted").seq for _ in range(7)]
+        dev_sign_in(gateway.http, gateway.base, "network")
+        first = gateway.http.get(gateway.base + "/console/messages?kind=transfers").text
+        seen = [int(s) for s in re.findall(r'href="/console/messages/(\d+)"', first)]
+        assert seen == sorted(sent, reverse=True)[:5]
+        older = re.search(r'href="(/console/messages\?[^"]+)">Older messages', first)
+        assert older and "kind=transfers" in older.group(1)
+        second = gateway.http.get(gateway.base + older.group(1).replace("&amp;", "&")).text
+        assert [int(s) for s in re.findall(r'href="/console/messages/(\d+)"', second)] == sorted(sent, reverse=True)[5:]
+        assert "Older messages" not in second
     finally:
         gateway.stop()
