@@ -300,5 +300,5 @@ def ensure_indexes(url: str, table: str) -> None:
     keep = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "table"]
     with psycopg.connect(urlunsplit(parts._replace(query=urlencode(keep))).rstrip("?"), autocommit=True,
                          connect_timeout=5) as pg:
-        for statement in statements:
-            pg.execute(statement)
+        for statement in statements:  # CONCURRENTLY: appends go on while a large table is indexed
+            pg.execute(statement.replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY", 1))
