@@ -282,3 +282,37 @@ def test_older_messages_are_paged_by_record_number(tmp_path: Path) -> None:
         assert "Older messages" not in second
     finally:
         gateway.stop()
+
+
+def test_every_page_reads_an_evidence_log_on_postgresql(tmp_path: Path, postgres_dsn: str) -> None:
+    import psycopg
+
+    from tests.support.services import unique_prefix
+
+    table = unique_prefix("console").replace("-", "_")
+    gateway, _ = console_gateway(tmp_path, CARBONLINK_EVIDENCE_LOG=f"{postgres_dsn}?table={table}")
+    try:
+        log = evidence_of(gateway)
+        relay(log, "che-registry", "gha-registry", "accepted")
+        relay(log, "gha-registry", "che-registry", "rejected", reason=HOSTILE)
+        relay(log, "sgp-registry", "nor-registry", "fault")
+        dev_sign_in(gateway.http, gateway.base, "network")
+        rejected = gateway.http.get(gateway.base + "/console/messages?outcome=rejected&counterpart=gha-registry")
+        assert rejected.status_code == 200 and rejected.text.count('class="badge o-rejected"') == 1
+        seq = int(re.findall(r'href="/console/messages/(\d+)"', rejected.text)[0])
+        detail = gateway.http.get(f"{gateway.base}/console/messages/{seq}").text
+        assert "SANDBOX.UNITS_HELD" in detail and HOSTILE not in detail
+        health = gateway.http.get(gateway.base + "/console/health").text
+        assert "p50 250.0 ms" in health and "nor-registry 1" in health and "accepted 1, rejected 1, fault 1" in health
+        token = csrf_of(gateway.http.get(gateway.base + "/console/evidence"))
+        verified = gateway.http.post(gateway.base + "/console/evidence/verify", data={"csrf": token})
+        assert "Whole: every record" in verified.text and "postgresql://" in verified.text
+        assert "postgres@" not in verified.text  # the store's URL without its user
+        with psycopg.connect(postgres_dsn) as conn:
+            indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", (table,))}
+        assert {f"{table}_kind_seq", f"{table}_sender_seq", f"{table}_receiver_seq"} <= indexes
+    finally:
+        gateway.stop()
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {table}, {table}_keys")
+            conn.execute(f"DROP FUNCTION IF EXISTS {table}_refuse()")
