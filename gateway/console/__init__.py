@@ -43,6 +43,14 @@ async def _follow_holds(app: FastAPI, interval: float) -> None:
             state.last_holds_error = exc.code
 
 
+async def _index(url: str, table: str) -> None:
+    """Add the console's indexes in the background (a large table takes a while; the gateway serves meanwhile)."""
+    try:
+        await asyncio.to_thread(ensure_indexes, url, table)
+    except Exception as exc:  # the console works without its indexes, only slower on large logs
+        log.warning("the console could not add its indexes to the evidence log: %s", exc)
+
+
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     trust = app.state.trust
@@ -51,10 +59,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         return
     state = build_state(trust)
     app.state.console = state
-    try:
-        await asyncio.to_thread(ensure_indexes, trust.settings.transfers.evidence_url(), state.reader.table)
-    except Exception as exc:  # the console works without its indexes, only slower on large logs
-        log.warning("the console could not add its indexes to the evidence log: %s", exc)
+    indexing = asyncio.create_task(_index(trust.settings.transfers.evidence_url(), state.reader.table))
     try:  # the suspensions on record apply from the first request on
         trust.directory.hold(await asyncio.to_thread(holds_on_record, state.reader))
     except CarbonlinkError as exc:
@@ -66,6 +71,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        with contextlib.suppress(asyncio.CancelledError):
+            await indexing  # an index build under way is finished, not left half-done
         state.reader.close()
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway.console._reader import EvidenceReader
+from gateway.console._reader import AUDIT_KINDS, EvidenceReader
 from gateway.console._session import Operator
 from gateway.console.errors import ConsoleForbidden, ConsoleInputInvalid, ConsoleNotFound
 from gateway.evidence import (
@@ -30,7 +30,7 @@ from gateway.evidence import (
 )
 from gateway.trust.setup import Trust
 
-SUSPEND, REINSTATE, EXPORT, VERIFY = "console.suspend", "console.reinstate", "console.export", "console.verify"
+SUSPEND, REINSTATE, EXPORT, VERIFY = AUDIT_KINDS
 MAX_REASON = 500
 
 
@@ -51,9 +51,10 @@ def _network_only(operator: Operator, what: str) -> None:
 def holds_on_record(reader: EvidenceReader) -> frozenset[str]:
     """The registries suspended at the gateway: the latest suspend/reinstate record of each decides."""
     held: dict[str, bool] = {}
-    for record in reversed(reader.audit(10_000, kind=None)):
-        if record.kind in (SUSPEND, REINSTATE):
-            held[record.receiver] = record.kind == SUSPEND
+    changes = sorted(reader.audit(10_000, kind=SUSPEND) + reader.audit(10_000, kind=REINSTATE),
+                     key=lambda record: record.seq)
+    for record in changes:
+        held[record.receiver] = record.kind == SUSPEND
     return frozenset(pid for pid, on in held.items() if on)
 
 

@@ -27,6 +27,8 @@ from gateway.evidence.log import COLUMNS, record_from_row
 #: Kinds of the records operator actions leave (``console.suspend``, ``console.export``, ...).
 AUDIT_PREFIX = "console."
 _AUDIT_LIKE = AUDIT_PREFIX + "%"
+#: The kinds of the operator actions' records.
+AUDIT_KINDS = ("console.suspend", "console.reinstate", "console.export", "console.verify")
 #: ``verdicts.outcome`` of the record written before a delivery (gateway/transfers/_recorder.py).
 DELIVERING = "delivering"
 _POOL_SIZE = 4
@@ -69,6 +71,9 @@ class WindowRow:
 
 class _Dialect:
     placeholder = "?"
+    #: Ends a subquery the planner must run as written (by the primary key's range), not merge into the outer
+    #: query and walk another index for.
+    fence = " LIMIT -1 OFFSET 0"
 
     def field(self, column: str, name: str) -> str:
         return f"json_extract({column}, '$.{name}')"
@@ -76,6 +81,7 @@ class _Dialect:
 
 class _Postgres(_Dialect):
     placeholder = "%s"
+    fence = " OFFSET 0"
 
     def field(self, column: str, name: str) -> str:
         return f"({column}::json ->> '{name}')"
@@ -149,17 +155,25 @@ class EvidenceReader:
     # -- SQL ----------------------------------------------------------------------------------
 
     def _scope(self, registry: str | None, counterpart: str | None) -> tuple[list[str], list[Any]]:
-        """Conditions limiting records to one operator's registry and/or one counterpart."""
+        """Conditions limiting records to one operator's registry and/or one counterpart (one OR)."""
+        branches = self._sides(registry, counterpart)
+        if len(branches) == 1:
+            return ([branches[0][0]] if branches[0][0] else []), list(branches[0][1])
+        return [f"(({branches[0][0]}) OR ({branches[1][0]}))"], [*branches[0][1], *branches[1][1]]
+
+    def _sides(self, registry: str | None, counterpart: str | None) -> list[tuple[str, list[Any]]]:
+        """The same limits as branches a query can take each through one index ((sender, seq) or (receiver,
+        seq)), newest first: the records sent, and those received."""
         p = self.placeholder
         if counterpart == registry:  # an operator's own registry is on one side of everything it sees
             counterpart = None
         if registry and counterpart:
-            return ([f"((sender = {p} AND receiver = {p}) OR (sender = {p} AND receiver = {p}))"],
-                    [registry, counterpart, counterpart, registry])
+            return [(f"sender = {p} AND receiver = {p}", [registry, counterpart]),
+                    (f"sender = {p} AND receiver = {p}", [counterpart, registry])]
         one = registry or counterpart
         if one:
-            return [f"(sender = {p} OR receiver = {p})"], [one, one]
-        return [], []
+            return [(f"sender = {p}", [one]), (f"receiver = {p}", [one])]
+        return [("", [])]
 
     @property
     def placeholder(self) -> str:
@@ -167,12 +181,12 @@ class EvidenceReader:
 
     def messages_sql(self, wanted: MessageFilter, registry: str | None, before: int | None,
                      limit: int) -> tuple[str, tuple[Any, ...]]:
-        """The messages page's query: newest first, keyset-paged on ``seq``."""
+        """The messages page's query: newest first, keyset-paged on ``seq``. Limited to one registry or
+        counterpart, it is two index walks (sent, received) merged, so its cost follows the page, not the log."""
         p = self.placeholder
         outcome = self.dialect.field("verdicts", "outcome")
-        where, params = self._scope(registry, wanted.counterpart)
-        where.append(f"kind NOT LIKE {p}")
-        params.append(_AUDIT_LIKE)
+        where: list[str] = [f"kind NOT LIKE {p}"]
+        params: list[Any] = [_AUDIT_LIKE]
         if wanted.kind:
             where.append(f"kind = {p}")
             params.append(wanted.kind)
@@ -192,10 +206,17 @@ class EvidenceReader:
             where.append(f"seq < {p}")
             params.append(before)
         code = f"COALESCE({self.dialect.field('verdicts', 'code')}, {self.dialect.field('verdicts', 'receiver_code')})"
-        sql = (f"SELECT seq, ts, kind, sender, receiver, message_id, {outcome}, {code} "
-               f"FROM {self.table} WHERE {' AND '.join(where)} "
-               f"ORDER BY seq DESC LIMIT {int(limit)}")
-        return sql, tuple(params)
+        columns = f"seq, ts, kind, sender, receiver, message_id, {outcome}, {code}"
+        selects, values = [], []
+        for side, side_params in self._sides(registry, wanted.counterpart):
+            conditions = ([side] if side else []) + where
+            selects.append(f"SELECT {columns} FROM {self.table} WHERE {' AND '.join(conditions)} "
+                           f"ORDER BY seq DESC LIMIT {int(limit)}")
+            values += [*side_params, *params]
+        if len(selects) == 1:
+            return selects[0], tuple(values)
+        merged = " UNION ALL ".join(f"SELECT * FROM ({select}) AS side{i}" for i, select in enumerate(selects))
+        return f"{merged} ORDER BY 1 DESC LIMIT {int(limit)}", tuple(values)
 
     def messages(self, wanted: MessageFilter, registry: str | None, before: int | None,
                  limit: int) -> list[MessageRow]:
@@ -234,13 +255,13 @@ class EvidenceReader:
         p = self.placeholder
         head, _, _ = self.head()
         field = self.dialect.field
-        where, params = self._scope(registry, None)
-        where += [f"seq > {p}", f"ts >= {p}", f"kind NOT LIKE {p}"]
-        params = [recent, *params, max(0, head - records), since, _AUDIT_LIKE]
+        scope, scope_params = self._scope(registry, None)
+        window = (f"SELECT ts, verdicts, sender, receiver FROM {self.table} WHERE seq > {p} AND ts >= {p} "
+                  f"AND kind NOT LIKE {p}{self.dialect.fence}")
         sql = (f"SELECT substr(ts, 1, 10), {field('verdicts', 'outcome')}, sender, receiver, "
-               f"CASE WHEN ts >= {p} THEN 1 ELSE 0 END, count(*) FROM {self.table} WHERE {' AND '.join(where)} "
-               "GROUP BY 1, 2, 3, 4, 5")
-        return sql, tuple(params)
+               f"CASE WHEN ts >= {p} THEN 1 ELSE 0 END, count(*) FROM ({window}) AS w "
+               f"{'WHERE ' + scope[0] if scope else ''} GROUP BY 1, 2, 3, 4, 5")
+        return sql, (recent, max(0, head - records), since, _AUDIT_LIKE, *scope_params)  # in textual order
 
     def window(self, registry: str | None, records: int, since: str, recent: str) -> list[WindowRow]:
         rows = self.query(*self.window_sql(registry, records, since, recent))
@@ -251,11 +272,12 @@ class EvidenceReader:
         are parsed here (orjson) rather than by the database: a receipt is a few kilobytes of JSON."""
         p = self.placeholder
         head, _, _ = self.head()
-        where, params = self._scope(registry, None)
-        where += [f"seq > {p}", f"ts >= {p}", "receipt IS NOT NULL"]
-        params += [max(0, head - records), since]
-        rows = self.query(f"SELECT receipt FROM {self.table} WHERE {' AND '.join(where)} "
-                          f"ORDER BY seq DESC LIMIT {int(limit)}", tuple(params))
+        scope, scope_params = self._scope(registry, None)
+        window = (f"SELECT seq, receipt, sender, receiver FROM {self.table} WHERE seq > {p} AND ts >= {p} "
+                  f"AND receipt IS NOT NULL{self.dialect.fence}")
+        rows = self.query(f"SELECT receipt FROM ({window}) AS w {'WHERE ' + scope[0] if scope else ''} "
+                          f"ORDER BY seq DESC LIMIT {int(limit)}",
+                          (max(0, head - records), since, *scope_params))
         times = []
         for (text,) in rows:
             try:
@@ -268,13 +290,13 @@ class EvidenceReader:
         return times
 
     def audit(self, limit: int, kind: str | None = None) -> list[EvidenceRecord]:
-        """The latest operator actions (records of kind ``console.*``, or exactly ``kind``), newest first."""
+        """The latest operator actions (records of the kinds in :data:`AUDIT_KINDS`, or of ``kind``), newest
+        first: one walk of the (kind, seq) index per kind, merged."""
         p = self.placeholder
-        # a range on kind, not LIKE: both backends walk the (kind, seq) index for it
-        condition, values = ((f"kind = {p}", (kind,)) if kind else
-                             (f"kind >= {p} AND kind < {p}", (AUDIT_PREFIX, AUDIT_PREFIX[:-1] + "/")))
-        rows = self.query(f"SELECT {', '.join(COLUMNS)} FROM {self.table} WHERE {condition} "
-                          f"ORDER BY seq DESC LIMIT {int(limit)}", values)
+        kinds = [kind] if kind else list(AUDIT_KINDS)
+        selects = [f"SELECT * FROM (SELECT {', '.join(COLUMNS)} FROM {self.table} WHERE kind = {p} "
+                   f"ORDER BY seq DESC LIMIT {int(limit)}) AS k{i}" for i in range(len(kinds))]
+        rows = self.query(f"{' UNION ALL '.join(selects)} ORDER BY 1 DESC LIMIT {int(limit)}", tuple(kinds))
         return [record_from_row(r, orjson.loads) for r in rows]
 
     def faults(self, registry: str | None, limit: int) -> list[MessageRow]:
@@ -283,7 +305,8 @@ class EvidenceReader:
 
 def ensure_indexes(url: str, table: str) -> None:
     """Indexes the console's queries use (by kind, sender and receiver, each with ``seq``): created once, if
-    missing, on the record table. They change no record and no hash; the append-only triggers stay."""
+    missing, on the record table (and on PostgreSQL the table's statistics, if it has none). They change no
+    record and no hash; the append-only triggers stay."""
     statements = [f"CREATE INDEX IF NOT EXISTS {table}_{column}_seq ON {table} ({column}, seq)"
                   for column in ("kind", "sender", "receiver")]
     if url.startswith("sqlite://"):
@@ -302,3 +325,9 @@ def ensure_indexes(url: str, table: str) -> None:
                          connect_timeout=5) as pg:
         for statement in statements:  # CONCURRENTLY: appends go on while a large table is indexed
             pg.execute(statement.replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY", 1))
+        # The plans need the table's statistics (a filter on kind and counterpart walks one index or another by
+        # them); autovacuum keeps them, but a table it never analyzed (autovacuum off) has none: take them once.
+        never = pg.execute("SELECT last_analyze IS NULL AND last_autoanalyze IS NULL FROM pg_stat_user_tables "
+                           "WHERE relname = %s", (table,)).fetchone()
+        if never and never[0]:
+            pg.execute(f"ANALYZE {table}")

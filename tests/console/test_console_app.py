@@ -4,6 +4,7 @@ record (suspension, export, verification). The browser tier is tests/console/tes
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -308,9 +309,16 @@ def test_every_page_reads_an_evidence_log_on_postgresql(tmp_path: Path, postgres
         verified = gateway.http.post(gateway.base + "/console/evidence/verify", data={"csrf": token})
         assert "Whole: every record" in verified.text and "postgresql://" in verified.text
         assert "postgres@" not in verified.text  # the store's URL without its user
-        with psycopg.connect(postgres_dsn) as conn:
-            indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", (table,))}
-        assert {f"{table}_kind_seq", f"{table}_sender_seq", f"{table}_receiver_seq"} <= indexes
+        wanted = {f"{table}_kind_seq", f"{table}_sender_seq", f"{table}_receiver_seq"}
+        deadline = time.monotonic() + 30  # built in the background at start-up
+        while True:
+            with psycopg.connect(postgres_dsn) as conn:
+                indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s",
+                                                      (table,))}
+            if wanted <= indexes or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert wanted <= indexes
     finally:
         gateway.stop()
         with psycopg.connect(postgres_dsn, autocommit=True) as conn:
