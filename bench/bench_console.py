@@ -9,7 +9,8 @@ warm-up load (the reader's one query method), then:
 
 * **page**: ``--requests`` sequential GETs of the page over HTTP (session cookie of the development login),
   p50 / p95 / max in ms: router, session check, queries, templates, SVG;
-* **direct**: the captured statements run ``--requests`` times on a bare psycopg connection, p50 / p95.
+* **direct**: the captured statements run ``--requests`` times on a bare psycopg connection, p50 / p95 (without
+  server-side prepared statements, as the console's reader runs them).
 
 The health page also probes the stores (a rolled-back write to the evidence log, a ping of the idempotency
 store), which the direct baseline leaves out.
@@ -126,6 +127,7 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--port", type=int, default=18550)
     parser.add_argument("--keep", default=None, help="table to reuse (filled if empty) and keep afterwards")
+    parser.add_argument("--show-sql", action="store_true", help="print each page's statements with one direct time")
     args = parser.parse_args()
     table = args.keep or f"bench_console_{uuid.uuid4().hex[:8]}"
     url = f"{args.postgres}?table={table}"
@@ -195,7 +197,8 @@ def run(app: Any, base: str, args: argparse.Namespace, table: str) -> None:
              ("health, registry operator", operator, "/console/health")]
     print(f"{'page':32} {'page p50':>9} {'page p95':>9} {'page max':>9} {'direct p50':>11} {'direct p95':>11}"
           f" {'statements':>10}")
-    with psycopg.connect(args.postgres, autocommit=True) as bare:
+    # the bare connection plans each statement as the console's reader does (no server-side prepared statements)
+    with psycopg.connect(args.postgres, autocommit=True, prepare_threshold=None) as bare:
         for name, client, path in pages:
             captured.clear()
             reader.query = capturing
@@ -212,6 +215,10 @@ def run(app: Any, base: str, args: argparse.Namespace, table: str) -> None:
             base_ms = percentiles(timed(args.requests, direct)) if statements else (0.0, 0.0, 0.0)
             print(f"{name:32} {page[0]:9.1f} {page[1]:9.1f} {page[2]:9.1f} {base_ms[0]:11.1f} {base_ms[1]:11.1f}"
                   f" {len(statements):10d}")
+            for sql, params in statements if args.show_sql else ():
+                started = time.perf_counter()
+                bare.execute(sql, params).fetchall()
+                print(f"    {(time.perf_counter() - started) * 1000:8.1f} ms  {sql[:150]} {params}")
         rows = bare.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     print(f"records in the log: {rows:,}; requests per page: {args.requests}")
 

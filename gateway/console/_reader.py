@@ -126,7 +126,9 @@ class EvidenceReader:
             pg = self._pool.pop() if self._pool else None
         if pg is None or pg.closed or pg.broken:
             try:
-                pg = psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
+                # no server-side prepared statements: a generic plan of "kind = $1" cannot tell the rare
+                # console.* kinds from the one kind of almost every record, and walks the whole table for them
+                pg = psycopg.connect(self._dsn, autocommit=True, connect_timeout=5, prepare_threshold=None)
             except psycopg.Error as exc:
                 raise EvidenceStoreUnavailable(f"cannot connect to the PostgreSQL evidence log: {exc}") from exc
         try:
