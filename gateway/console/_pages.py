@@ -140,7 +140,7 @@ def participants(request: Request, operator: OperatorDep) -> Response:
                         "roles": _roles(entry.scopes), "own": entry.id == operator.registry})
     expires_in = int(directory.exp - now)
     return render(request, "participants.html", operator=operator, entries=entries, directory=signed,
-                  expires_in=expires_in, source=store.describe)
+                  expires_in=expires_in, source=_public_url(store.describe))
 
 
 def _roles(scopes: list[str]) -> list[str]:

@@ -81,3 +81,12 @@ def test_demo_with_console_keeps_running_until_interrupted(tmp_path: Path) -> No
         if demo.poll() is None:
             demo.kill()
             demo.wait()
+
+
+@pytest.mark.e2e
+def test_demo_without_console_exits_by_itself(tmp_path: Path) -> None:
+    """README command (1): ``carbonlink demo`` on the embedded defaults ends on its own (CI runs it)."""
+    done = subprocess.run([str(Path(sys.executable).parent / "carbonlink"), "demo"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "sender settlement: debited" in done.stdout and "operator console" not in done.stdout
