@@ -18,6 +18,16 @@ from conformance.errors import (
     TargetUnusable,
     UnknownKit,
 )
+from gateway.console.errors import (
+    ConsoleError,
+    ConsoleForbidden,
+    ConsoleInputInvalid,
+    ConsoleNotFound,
+    CsrfRefused,
+    DevLoginDisabled,
+    SignedOut,
+    TicketRefused,
+)
 from gateway.evidence.errors import EvidenceError
 from gateway.feeds.errors import (
     FeedError,
@@ -186,4 +196,13 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     SnapshotInvalid: HttpAnswer(422),
     SourceFailure: HttpAnswer(502),
     SubscriptionUnknown: HttpAnswer(404),
+    # operator console
+    ConsoleError: HttpAnswer(400),
+    SignedOut: HttpAnswer(401),
+    ConsoleForbidden: HttpAnswer(403),
+    CsrfRefused: HttpAnswer(403),
+    TicketRefused: HttpAnswer(401),
+    ConsoleNotFound: HttpAnswer(404),
+    ConsoleInputInvalid: HttpAnswer(400),
+    DevLoginDisabled: HttpAnswer(404),
 }

@@ -234,8 +234,27 @@ def receipt_outcome(answer: Mapping[str, Any]) -> bool | None:
     return None  # 502/504: the receiver may or may not have it; keep the debit pending and retry
 
 
-def run_demo(*, sender_format: str = "aef", receiver_format: str = "spreadsheet", quantity: int = 20_000) -> int:
-    """Start a gateway and two sandbox registries, send one transfer, print what happened."""
+def _keep_console(net: Network, client: GatewayClient, body: bytes) -> None:
+    """Send the same units again (the receiver rejects them: a rejection with findings for the console), print
+    the console's address and development login, and keep everything running until interrupted."""
+    again = client.send(body, message_id="demo-0002")
+    print(f"\nthe same units sent again as demo-0002: {again.body.get('outcome', again.status)}")
+    print(f"\noperator console: {net.gateway_url}/console/login")
+    print("  development login: choose 'Network operator' (every registry's traffic) or the operator of "
+          "gha-sandbox or che-sandbox, then 'Sign in'")
+    print("  press Ctrl-C to stop the demo", flush=True)
+    try:
+        while all(p.poll() is None for p in net.gateways):
+            time.sleep(0.5)
+        print("the gateway stopped", flush=True)
+    except KeyboardInterrupt:
+        print("\nstopping", flush=True)
+
+
+def run_demo(*, sender_format: str = "aef", receiver_format: str = "spreadsheet", quantity: int = 20_000,
+             console: bool = False) -> int:
+    """Start a gateway and two sandbox registries, send one transfer, print what happened; with ``console``,
+    leave the operator console running on that traffic until interrupted."""
     from gateway.sandbox.client import send_with_pending_debit
 
     sender = Registry("gha-sandbox", "GHA", sender_format,
@@ -261,4 +280,6 @@ def run_demo(*, sender_format: str = "aef", receiver_format: str = "spreadsheet"
         for r, doc in after.items():
             print("\n".join(_holdings_lines(r, doc)))
         accepted = bool(result.receipt and result.receipt.get("outcome") == "accepted")
+        if console:
+            _keep_console(net, client, body)
         return 0 if accepted and result.outcome == "debited" else 1

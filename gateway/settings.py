@@ -11,7 +11,8 @@ gateway's own fields (trust, OAuth, TLS, limits) plus three sections read from t
   layers (``CARBONLINK_MAX_INPUT_BYTES``, ``CARBONLINK_ADAPTERS``, ``CARBONLINK_CADT_VERSION``, ...),
   handed down as :class:`standards.Options` and :class:`adapters.Options`;
 * ``cli`` (:class:`CliSection`): what only the command line reads (``CARBONLINK_DEBUG``,
-  ``CARBONLINK_SANDBOX_OPERATOR_TOKEN``).
+  ``CARBONLINK_SANDBOX_OPERATOR_TOKEN``);
+* ``console`` (:class:`ConsoleSettings`): the operator console (``CARBONLINK_CONSOLE_*``), see docs/console.md.
 
 Precedence: keyword arguments, then the environment (or the mapping given to
 :meth:`CarbonlinkSettings.from_environ`), then the defaults. An empty variable counts as unset.
@@ -57,7 +58,7 @@ ENV_PREFIX = "CARBONLINK_"
 STANDARDS_DEFAULTS = standards.DEFAULT_OPTIONS
 ADAPTER_DEFAULTS = adapters.DEFAULT_OPTIONS
 #: The sections read from flat ``CARBONLINK_<FIELD>`` names.
-FLAT_SECTIONS = ("transfers", "translation", "cli", "conformance", "feeds")
+FLAT_SECTIONS = ("transfers", "translation", "cli", "conformance", "feeds", "console")
 
 #: The variables the settings are read from, when not the process environment (see ``from_environ``).
 _ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("carbonlink_settings_environ", default=None)
@@ -265,6 +266,27 @@ class ConformanceSection(BaseModel):
         'for (JSON, e.g. {"transfers": ["aef-messages", "registry-endpoint"]}); empty: none needed')
     conformance_operator_keys: Path | None = Field(
         None, description="the suite operator's public JWKS, which verifies the certificates the directory lists")
+class ConsoleSettings(BaseModel):
+    """The operator console in a browser (env vars ``CARBONLINK_CONSOLE_<NAME>``, flat; docs/console.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    console_enabled: bool = Field(True, description="serve the operator console under /console")
+    console_dev_login: bool | None = Field(
+        None, description="the development login (pick a role without keys); default: on in development only, "
+                          "refused in production")
+    console_secret: SecretStr | None = Field(
+        None, min_length=32, description="secret console sessions and CSRF tokens are signed with (shared by every "
+                                         "gateway process); default: derived from the current signing key")
+    console_session_seconds: int = Field(8 * 3600, ge=60, le=7 * 86400, description="lifetime of a console session")
+    console_page_size: int = Field(50, ge=5, le=500, description="messages per page")
+    console_plot_records: int = Field(5000, ge=100, le=100_000,
+                                      description="the plots cover at most this many of the latest records")
+    console_plot_days: int = Field(14, ge=1, le=366, description="... and at most this many days")
+
+    def dev_login_enabled(self, environment: str) -> bool:
+        """The development login is on when asked for, else in development only."""
+        return environment == "development" if self.console_dev_login is None else self.console_dev_login
 
 
 def _is_structured(info: FieldInfo) -> bool:
@@ -335,7 +357,8 @@ class CarbonlinkSettings(BaseSettings):
                     FlatSectionSource(settings_cls, "translation", TranslationSettings),
                     FlatSectionSource(settings_cls, "cli", CliSection),
                     FlatSectionSource(settings_cls, "conformance", ConformanceSection),
-                    FlatSectionSource(settings_cls, "feeds", FeedSettings)]
+                    FlatSectionSource(settings_cls, "feeds", FeedSettings),
+                    FlatSectionSource(settings_cls, "console", ConsoleSettings)]
         return (init_settings, MappingEnvSource(settings_cls), *sections, dotenv_settings, file_secret_settings)
 
     @classmethod
@@ -392,6 +415,7 @@ class CarbonlinkSettings(BaseSettings):
     cli: CliSection = Field(default_factory=CliSection)
     conformance: ConformanceSection = Field(default_factory=ConformanceSection)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -421,6 +445,8 @@ class Settings(CarbonlinkSettings):
                 raise ValueError(f"production needs {', '.join(missing)} (no embedded defaults)")
             if not self.issuer.startswith("https://"):
                 raise ValueError("production needs an https issuer")
+            if self.console.console_dev_login:
+                raise ValueError("production refuses the console's development login (CARBONLINK_CONSOLE_DEV_LOGIN)")
         if "?" in self.issuer or "#" in self.issuer or self.issuer.endswith("/"):
             raise ValueError("the issuer has no query, fragment or trailing slash")
         return self

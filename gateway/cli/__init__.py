@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from gateway.cli import conformance, evidence, feeds, sandbox, transfers, translation, trust
+from gateway.cli import conformance, console, evidence, feeds, sandbox, transfers, translation, trust
 from gateway.cli._common import EXIT_OK, EXIT_USAGE, cli_settings, fail
 from standards.errors import CarbonlinkError
 
@@ -47,6 +47,7 @@ evidence.register(app)
 transfers.register(app)
 conformance.register(app)
 feeds.register(app)
+console.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -268,6 +268,8 @@ class DirectoryStore:
         self._token: str | None = None
         self.last_error: DirectoryError | None = None
         self.last_refresh: float | None = None
+        self._held: frozenset[str] = frozenset()
+        self._held_view: tuple[Directory, frozenset[str], Directory] | None = None
         if token is not None:
             self.accept(token)
 
@@ -311,7 +313,34 @@ class DirectoryStore:
             raise DirectoryUnavailable(f"no valid participant directory{detail}")
         if directory.exp <= (time.time() if now is None else now):
             raise DirectoryExpired(f"the participant directory (sequence {directory.sequence}) has expired")
+        held = self._held
+        if held and any(p.id in held and p.active for p in directory.participants):
+            return self._with_holds(directory, held)
         return directory
+
+    def hold(self, participant_ids: Iterable[str]) -> None:
+        """Suspend these registries at this gateway, on top of the signed directory (the operator console's
+        suspensions): :meth:`current` shows them ``suspended``, so they neither send nor receive."""
+        self._held = frozenset(participant_ids)
+
+    @property
+    def held(self) -> frozenset[str]:
+        """The registries suspended at this gateway (not by the directory)."""
+        return self._held
+
+    def signed(self) -> Directory | None:
+        """The last good directory as the governing body signed it (without this gateway's holds)."""
+        return self._good
+
+    def _with_holds(self, directory: Directory, held: frozenset[str]) -> Directory:
+        cached = self._held_view
+        if cached is not None and cached[0] is directory and cached[1] == held:
+            return cached[2]
+        participants = [p.model_copy(update={"status": "suspended"}) if p.id in held else p
+                        for p in directory.participants]
+        view = directory.model_copy(update={"participants": participants})
+        self._held_view = (directory, held, view)
+        return view
 
     def participant(self, participant_id: str, now: float | None = None) -> Participant:
         """The active participant ``participant_id``; refuses unknown and suspended registries."""
@@ -319,8 +348,9 @@ class DirectoryStore:
         if entry is None:
             raise ParticipantUnknown(f"{participant_id!r} is not in the participant directory")
         if not entry.active:
+            where = "at this gateway by its operator" if participant_id in self._held else "in the directory"
             raise ParticipantUnknown(
-                f"registry {participant_id!r} is suspended in the directory", code="PARTICIPANT.SUSPENDED"
+                f"registry {participant_id!r} is suspended {where}", code="PARTICIPANT.SUSPENDED"
             )
         return entry
 
