@@ -167,26 +167,22 @@ class TransferService:
         if claim.state is ClaimState.CONFLICT:
             claim.raise_unless_new()
         try:
-            stored = self.recorder.recorded(sender.id, message_id, inbound_digest)
+            stored, left = self.recorder.lookup(sender.id, message_id, inbound_digest, self.idempotency.lease_seconds)
         except BaseException:
             if claim.state is ClaimState.NEW:
                 self.recorder.release(claim)
             raise
         if stored is None:
             claim.raise_unless_new()
-            return self._unless_delivering(claim)
+            return self._unless_delivering(claim, left)
         if claim.state is ClaimState.NEW:
             self.recorder.adopt(claim, stored)
         return self._replay(sender, kind, message_id, stored)
 
-    def _unless_delivering(self, claim: Claim) -> Claim:
-        """``claim``, unless the evidence log shows a delivery of the message under way (the store lost
-        that delivery's claim, e.g. Redis restarted without persistence): then 409 IN_PROGRESS."""
-        try:
-            left = self.recorder.delivering(claim.sender, claim.message_id, self.idempotency.lease_seconds)
-        except BaseException:
-            self.recorder.release(claim)
-            raise
+    def _unless_delivering(self, claim: Claim, left: float | None) -> Claim:
+        """``claim``, unless the evidence log shows a delivery of the message under way (``left`` seconds
+        of it: the store lost that delivery's claim, e.g. Redis restarted without persistence): then 409
+        IN_PROGRESS."""
         if left is None:
             return claim
         self.recorder.release(claim)
