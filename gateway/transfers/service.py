@@ -16,13 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from gateway.digests import sha256_hex
 from gateway.evidence.record import Exchange, utc_timestamp
 from gateway.idempotency.store import Claim, ClaimState, IdempotencyStore
 from gateway.protocol import MESSAGE_ID, MESSAGE_ID_HEADER, MESSAGE_ID_RULE, MessageKind
 from gateway.transfers._health import IDEMPOTENCY, StoreHealth
+from gateway.transfers._http import DeliveryHttp, PooledHttp
 from gateway.transfers._plan import DocumentPlanner, NoticePlanner, Plan
 from gateway.transfers._recorder import RECEIPT_SIGNATURE, Recorder, receipt_bytes
 from gateway.transfers._signer import DetachedSigner
@@ -35,13 +34,9 @@ from gateway.trust.directory import Participant
 from gateway.trust.outbound import OutboundClient
 from standards.errors import CarbonlinkError, ValidationFailed
 
-__all__ = ["CANONICAL_CONTENT_TYPE", "MEDIA_TYPES", "OUTBOUND_LIMITS", "Outcome", "TransferService"]
+__all__ = ["CANONICAL_CONTENT_TYPE", "MEDIA_TYPES", "Outcome", "TransferService"]
 
 log = logging.getLogger("carbonlink.transfers")
-
-#: Outbound connections kept per gateway process.
-OUTBOUND_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=64)
-
 
 @dataclass(slots=True)
 class Outcome:
@@ -63,7 +58,7 @@ class TransferService:
 
     def __init__(self, *, settings: TransferSettings, translator: Translator, planners: Sequence[DocumentPlanner],
                  notices: NoticePlanner, signer: DetachedSigner, recorder: Recorder, idempotency: IdempotencyStore,
-                 outbound: OutboundClient, http: httpx.Client | None = None) -> None:
+                 outbound: OutboundClient, http: DeliveryHttp | None = None) -> None:
         self.settings = settings
         self.translator = translator
         self.planners = tuple(planners)
@@ -72,7 +67,7 @@ class TransferService:
         self.recorder = recorder
         self.idempotency = idempotency
         self.outbound = outbound
-        self.http = http or httpx.Client(follow_redirects=False, limits=OUTBOUND_LIMITS)
+        self.http = http or PooledHttp()
 
     @property
     def health(self) -> StoreHealth:
