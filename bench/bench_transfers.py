@@ -70,6 +70,8 @@ TRANSFERS_PATH = "/v1/transfers"
 MEDIA_TYPES = {Medium.JSON: "application/json", Medium.CSV: "text/csv"}
 TARGET_RPS_RATIO = 0.5
 TARGET_P99_RATIO = 3.0
+#: Gateway CPU per relayed transfer against the receiving sandbox's, in the gateway phase (issue 20).
+TARGET_CPU_RATIO = 1.1
 WARMUP_REQUESTS = 400  # at most, per warm-up
 BODIES_PER_SECOND = 400  # default --max-requests per second of phase (above what one machine reaches)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -824,10 +826,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     ratio_rps = round(gateway["accepted_rps"] / direct["accepted_rps"], 3) if direct["accepted_rps"] else None
     ratio_p99 = round(gateway["p99_ms"] / direct["p99_ms"], 2) if direct["p99_ms"] else None
+    relay_cpu = gateway["cpu_ms_per_request"]
+    ratio_cpu = (round(relay_cpu["gateway"] / relay_cpu["receiver_sandbox"], 2)
+                 if relay_cpu.get("receiver_sandbox") else None)
     report: dict[str, Any] = {
         "direct": direct,
         "gateway": gateway,
-        "ratio": {"rps": ratio_rps, "p99": ratio_p99},
+        "ratio": {"rps": ratio_rps, "p99": ratio_p99, "cpu_gateway_to_receiver": ratio_cpu},
         "per_round": [
             _round_figures(d, g) for d, g in zip(results["direct"], results["gateway"], strict=True)
         ],
@@ -884,6 +889,11 @@ def summary(report: dict[str, Any]) -> str:
         f"{targets['p99_ratio_max']}x: {'met' if targets['p99_met'] else 'MISSED'}), "
         f"CPU layout {report['setup']['cpu_layout']}"
     )
+    if ratio.get("cpu_gateway_to_receiver") is not None:
+        cpu_ratio = ratio["cpu_gateway_to_receiver"]
+        lines.append(f"gateway phase CPU per transfer: gateway / receiving sandbox = {cpu_ratio}x "
+                     f"(issue 20 target <= {TARGET_CPU_RATIO}x: "
+                     f"{'met' if cpu_ratio <= TARGET_CPU_RATIO else 'MISSED'})")
     if report["setup"]["cpu_layout"] == "own-gateway-cpu":
         lines.append("  (own-gateway-cpu holds the direct phase to fewer CPUs: a view of the gateway's overhead, "
                      "not the target's measure)")

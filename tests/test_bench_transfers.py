@@ -128,6 +128,8 @@ def test_a_short_real_run_checks_every_answer(capsys: pytest.CaptureFixture[str]
     accepted = report["direct"]["accepted"] + report["gateway"]["accepted"]
     assert ledger["consistent"] and ledger["receiver_held"] == accepted * report["setup"]["block_itmos"]
     assert report["machine"]["cpus"] >= 1 and report["ratio"]["rps"] is not None
+    relay_cpu = report["gateway"]["cpu_ms_per_request"]
+    assert report["ratio"]["cpu_gateway_to_receiver"] == round(relay_cpu["gateway"] / relay_cpu["receiver_sandbox"], 2)
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="CPU layouts need at least 2 CPUs")
