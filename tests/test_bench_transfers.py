@@ -107,6 +107,11 @@ def test_arguments_are_bounded() -> None:
         bt.parse_args(["--seconds", "1000"])
     with pytest.raises(SystemExit):
         bt.parse_env(["PATH=/tmp"])
+    with pytest.raises(SystemExit):  # several gateways share their stores
+        bt.parse_args(["--gateways", "2"])
+    with pytest.raises(SystemExit):
+        bt.parse_args(["--gateways", "9", "--stores", "redis-postgres"])
+    assert bt.parse_args(["--gateways", "2", "--stores", "redis-postgres"]).gateways == 2
     assert bt.parse_env(["CARBONLINK_X=a=b"]) == {"CARBONLINK_X": "a=b"}
     url = "CARBONLINK_IDEMPOTENCY_STORE=sqlite:///{data}/i.sqlite3"
     assert bt.parse_env([url], Path("/run")) == {"CARBONLINK_IDEMPOTENCY_STORE": "sqlite:////run/i.sqlite3"}
