@@ -70,6 +70,8 @@ TRANSFERS_PATH = "/v1/transfers"
 MEDIA_TYPES = {Medium.JSON: "application/json", Medium.CSV: "text/csv"}
 TARGET_RPS_RATIO = 0.5
 TARGET_P99_RATIO = 3.0
+#: Gateway CPU per relayed transfer against the receiving sandbox's, in the gateway phase (issue 20).
+TARGET_CPU_RATIO = 1.1
 WARMUP_REQUESTS = 400  # at most, per warm-up
 BODIES_PER_SECOND = 400  # default --max-requests per second of phase (above what one machine reaches)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -250,6 +252,12 @@ class Bench:
         assert gateway is not None and receiver is not None
         return {"gateway": gateway.pid, "receiver_sandbox": receiver.pid, "load_generator": None}
 
+    def cpu_used(self) -> dict[str, float]:
+        """CPU seconds so far of each role; ``gateway`` sums every gateway process (``--gateways``)."""
+        used = {p: cpu_seconds(pid) for p, pid in self.processes().items()}
+        used["gateway"] = sum(cpu_seconds(process.pid) for process in self.net.gateways)
+        return used
+
     def run_phase(
         self,
         name: str,
@@ -258,11 +266,12 @@ class Bench:
         seconds: float,
         on_reply: Callable[[int, httpx.Response], bool] | None = None,
     ) -> PhaseResult:
-        before = {p: cpu_seconds(pid) for p, pid in self.processes().items()}
+        before = self.cpu_used()
         replies, elapsed, capped = asyncio.run(
             load(prepare, count=count, clients=self.args.clients, seconds=seconds, on_reply=on_reply)
         )
-        used = {p: round(cpu_seconds(pid) - before[p], 3) for p, pid in self.processes().items()}
+        after = self.cpu_used()
+        used = {p: round(after[p] - before[p], 3) for p in before}
         return PhaseResult(name, elapsed, replies, capped, used, round(os.getloadavg()[0], 2))
 
     # direct: the receiver's format, a pre-minted gateway token, straight to the sandbox
@@ -273,12 +282,12 @@ class Bench:
             data, self._direct_media = receiver_body(aef_body(*self.blocks.ids(block)), self.receiver.format)
             bodies.append(data)
         tokens = gateway_tokens(
-            count, issuer=self.net.gateway_url, audience=self.receiver.base_url, lifetime=int(seconds) + 120
+            count, issuer=self.net.issuer, audience=self.receiver.base_url, lifetime=int(seconds) + 120
         )
         url = self.receiver.base_url + "/messages"
         tag = secrets.token_hex(4)
         signer = DetachedSigner(SigningKeyRing.from_document(development.keyring_document(), grace_seconds=330),
-                                self.net.gateway_url)
+                                self.net.issuer)
         signatures = [signer.sign(body) for body in bodies]  # the gateway's signature, as the sandbox requires
 
         def prepare(worker: int, index: int) -> Request:
@@ -305,7 +314,9 @@ class Bench:
         assert sender.key is not None
         for i in range(self.args.clients):
             dpop_key: Key = ECKey.generate_key("P-256", parameters={"use": "sig", "alg": "ES256"})  # no kid
-            client = GatewayClient(self.net.gateway_url, SENDER, sender.key, dpop_key=dpop_key)
+            # client i talks to gateway i mod --gateways (one issuer: they act as one gateway)
+            client = GatewayClient(self.net.gateway_urls[i % len(self.net.gateway_urls)], SENDER, sender.key,
+                                   dpop_key=dpop_key, issuer=self.net.issuer)
             client.token()
             self.clients.append(client)
             if i == 0:
@@ -313,11 +324,11 @@ class Bench:
 
     def gateway(self, count: int, seconds: float) -> tuple[PhaseResult, list[bytes]]:
         bodies = [aef_body(*self.blocks.ids(block)) for block in self.blocks.take(count)]
-        url = self.net.gateway_url + TRANSFERS_PATH
         tag = secrets.token_hex(4)
 
         def prepare(worker: int, index: int) -> Request:
             client = self.clients[worker]
+            url = client.base_url + TRANSFERS_PATH
             token = client.token()
             proof = dpop_proof(
                 client.dpop_key,
@@ -723,6 +734,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=sorted(CPU_LAYOUTS),
         help="where the processes run (docs/benchmarks-transfers.md); default: all share every CPU",
     )
+    parser.add_argument(
+        "--gateways",
+        type=int,
+        default=1,
+        help="gateway processes acting as one (clients spread over them; needs --stores redis-postgres above 1)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--profile", type=Path, help="py-spy the gateway during the first gateway phase (raw stacks here)"
@@ -740,10 +757,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "max_requests": (10, 50_000),
         "block": (1, 1000),
         "rounds": (1, 5),
+        "gateways": (1, 4),
     }
     for name, (low, high) in bounds.items():
         if not low <= getattr(args, name) <= high:
             parser.error(f"--{name.replace('_', '-')} must be between {low} and {high}")
+    if args.gateways > 1 and args.stores != "redis-postgres":
+        parser.error("--gateways above 1 needs --stores redis-postgres (the gateways share their stores)")
     return args
 
 
@@ -814,7 +834,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         n: Counter() for n in ("direct", "gateway", "direct_warmup", "gateway_warmup")
     }
     try:
-        with Network([sender, receiver], gateway_env=gateway_env) as net:
+        with Network([sender, receiver], gateway_env=gateway_env, gateways=args.gateways) as net:
             held, accepted_units, profile = _measure(net, args, results, errors)
     finally:
         stores.clean()
@@ -824,10 +844,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     ratio_rps = round(gateway["accepted_rps"] / direct["accepted_rps"], 3) if direct["accepted_rps"] else None
     ratio_p99 = round(gateway["p99_ms"] / direct["p99_ms"], 2) if direct["p99_ms"] else None
+    relay_cpu = gateway["cpu_ms_per_request"]
+    ratio_cpu = (round(relay_cpu["gateway"] / relay_cpu["receiver_sandbox"], 2)
+                 if relay_cpu.get("receiver_sandbox") else None)
     report: dict[str, Any] = {
         "direct": direct,
         "gateway": gateway,
-        "ratio": {"rps": ratio_rps, "p99": ratio_p99},
+        "ratio": {"rps": ratio_rps, "p99": ratio_p99, "cpu_gateway_to_receiver": ratio_cpu},
         "per_round": [
             _round_figures(d, g) for d, g in zip(results["direct"], results["gateway"], strict=True)
         ],
@@ -845,6 +868,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         },
         "setup": {
             "clients": args.clients,
+            "gateways": args.gateways,
             "seconds_per_phase": args.seconds,
             "warmup_seconds": args.warmup,
             "rounds": args.rounds,
@@ -884,6 +908,11 @@ def summary(report: dict[str, Any]) -> str:
         f"{targets['p99_ratio_max']}x: {'met' if targets['p99_met'] else 'MISSED'}), "
         f"CPU layout {report['setup']['cpu_layout']}"
     )
+    if ratio.get("cpu_gateway_to_receiver") is not None:
+        cpu_ratio = ratio["cpu_gateway_to_receiver"]
+        lines.append(f"gateway phase CPU per transfer: gateway / receiving sandbox = {cpu_ratio}x "
+                     f"(issue 20 target <= {TARGET_CPU_RATIO}x: "
+                     f"{'met' if cpu_ratio <= TARGET_CPU_RATIO else 'MISSED'})")
     if report["setup"]["cpu_layout"] == "own-gateway-cpu":
         lines.append("  (own-gateway-cpu holds the direct phase to fewer CPUs: a view of the gateway's overhead, "
                      "not the target's measure)")

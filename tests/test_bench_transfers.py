@@ -107,6 +107,11 @@ def test_arguments_are_bounded() -> None:
         bt.parse_args(["--seconds", "1000"])
     with pytest.raises(SystemExit):
         bt.parse_env(["PATH=/tmp"])
+    with pytest.raises(SystemExit):  # several gateways share their stores
+        bt.parse_args(["--gateways", "2"])
+    with pytest.raises(SystemExit):
+        bt.parse_args(["--gateways", "9", "--stores", "redis-postgres"])
+    assert bt.parse_args(["--gateways", "2", "--stores", "redis-postgres"]).gateways == 2
     assert bt.parse_env(["CARBONLINK_X=a=b"]) == {"CARBONLINK_X": "a=b"}
     url = "CARBONLINK_IDEMPOTENCY_STORE=sqlite:///{data}/i.sqlite3"
     assert bt.parse_env([url], Path("/run")) == {"CARBONLINK_IDEMPOTENCY_STORE": "sqlite:////run/i.sqlite3"}
@@ -128,6 +133,8 @@ def test_a_short_real_run_checks_every_answer(capsys: pytest.CaptureFixture[str]
     accepted = report["direct"]["accepted"] + report["gateway"]["accepted"]
     assert ledger["consistent"] and ledger["receiver_held"] == accepted * report["setup"]["block_itmos"]
     assert report["machine"]["cpus"] >= 1 and report["ratio"]["rps"] is not None
+    relay_cpu = report["gateway"]["cpu_ms_per_request"]
+    assert report["ratio"]["cpu_gateway_to_receiver"] == round(relay_cpu["gateway"] / relay_cpu["receiver_sandbox"], 2)
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="CPU layouts need at least 2 CPUs")

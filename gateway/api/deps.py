@@ -151,6 +151,14 @@ def _verify_caller(request: Request, trust: Trust, cert: bytes | None) -> Caller
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 
+async def authenticate(request: Request) -> Caller:
+    """:func:`current_caller` as one call (no dependency tree to solve): the same checks in the same
+    order (client certificate, then token and binding), for routes on the relay's hot path."""
+    trust = await get_trust(request)
+    cert = await client_certificate(request, trust.settings)
+    return await current_caller(request, trust, cert)
+
+
 def require_scope(caller: Caller, scope: str) -> None:
     if scope not in caller.token.scopes:
         raise InsufficientScope(f"this needs the scope {scope!r}")

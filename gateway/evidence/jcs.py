@@ -109,8 +109,39 @@ def _dumps_with_raw(value: Any) -> bytes:
     return orjson.dumps(value)
 
 
+#: Leaf types the fast path takes as they are (exact types: subclasses, floats and the rest take the full path).
+_PLAIN_LEAVES = frozenset({str, int, bool, type(None)})
+_FAST_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
+
+
+def _plain(value: Any, depth: int) -> bool:
+    """True when orjson's sorted-key output of ``value`` is already its JCS bytes: only dicts with ASCII
+    string keys (sorted by code point, which is UTF-16 order for them), lists and plain strings,
+    integers, booleans and nulls, nested no deeper than :data:`MAX_DEPTH` (no floats: orjson does not
+    write them as ECMAScript does). Integers outside the safe range and lone surrogates make orjson
+    raise, and :func:`jcs_bytes` then takes the full path, which reports them."""
+    if depth >= MAX_DEPTH:  # near the limit the full path decides (it counts leaves as a level too)
+        return False
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                return False
+            if type(item) not in _PLAIN_LEAVES and not _plain(item, depth + 1):
+                return False
+        return True
+    if kind is list:
+        return all(type(item) in _PLAIN_LEAVES or _plain(item, depth + 1) for item in value)
+    return kind in _PLAIN_LEAVES
+
+
 def jcs_bytes(value: Any) -> bytes:
     """The JCS UTF-8 bytes of ``value`` (see the module docstring for the rules)."""
+    if _plain(value, 0):  # the common case: one orjson call, no normalised copy
+        try:
+            return orjson.dumps(value, option=_FAST_OPTIONS)
+        except orjson.JSONEncodeError:
+            pass  # an integer out of range or a lone surrogate: the full path says which and where
     normal = _normalise(value, "", 0)
     try:
         return _dumps_with_raw(normal) if _has_raw(normal) else orjson.dumps(normal)

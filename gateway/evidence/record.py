@@ -9,6 +9,7 @@ compact JWS by the gateway whose payload is the 64 ASCII characters of ``hash``.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,10 +31,22 @@ MAX_JSON_BYTES = 1024 * 1024
 _KIND = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 
+#: ``(whole second, its text up to the seconds)`` of the last :func:`utc_timestamp` without a moment:
+#: the date and time are formatted once per second, only the microseconds per call.
+_last_second: tuple[int, str] = (-1, "")
+
+
 def utc_timestamp(moment: datetime | None = None) -> str:
     """RFC 3339 UTC time with microseconds and ``Z``, e.g. ``2026-11-25T22:00:52.123456Z``."""
-    now = (moment or datetime.now(UTC)).astimezone(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    global _last_second
+    if moment is not None:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    second, micro = divmod(time.time_ns() // 1000, 1_000_000)
+    cached = _last_second  # one read: another thread may replace it (a tuple, swapped whole)
+    if cached[0] != second:
+        cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        _last_second = cached
+    return f"{cached[1]}.{micro:06d}Z"
 
 
 def is_digest(value: object) -> bool:

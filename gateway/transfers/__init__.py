@@ -24,6 +24,7 @@ from adapters import AdapterCatalog, default_catalog
 from gateway.evidence import JwkSigner, open_log
 from gateway.idempotency import open_store
 from gateway.transfers._article6 import Article6Planner
+from gateway.transfers._http import HttpxHttp, PooledHttp
 from gateway.transfers._plan import DocumentPlanner, NoticePlanner, Plan, SourceMessage
 from gateway.transfers._recorder import Recorder
 from gateway.transfers._router import Router
@@ -54,4 +55,5 @@ def build_service(trust: Trust, settings: TransferSettings, *, adapters: Adapter
         planners=(CreditingPlanner(router, translator), Article6Planner(router, translator)),
         notices=EvidenceNoticePlanner(router, evidence), signer=signer,
         recorder=Recorder(evidence=evidence, idempotency=idempotency, signer=signer),
-        idempotency=idempotency, outbound=trust.outbound)
+        idempotency=idempotency, outbound=trust.outbound,
+        http=HttpxHttp() if settings.delivery_client == "httpx" else PooledHttp())

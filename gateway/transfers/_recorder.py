@@ -57,6 +57,16 @@ def receipt_bytes(doc: dict[str, Any]) -> bytes:
     return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 
 
+def _delivery_left(records: list[EvidenceRecord], within: float) -> float | None:
+    """Seconds left of the delivery ``records`` (one message's, in order) show under way: the latest is an
+    intent made less than ``within`` seconds ago."""
+    if not records or records[-1].verdicts.get("outcome") != DELIVERING:
+        return None
+    started = datetime.strptime(records[-1].ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    left = within - (datetime.now(UTC) - started).total_seconds()
+    return left if left > 0 else None
+
+
 class Recorder:
     """Writes receipts and keeps the evidence log and the idempotency store in step."""
 
@@ -116,17 +126,28 @@ class Recorder:
                                       "different body; send a new message id for a new message")
         return self.stored(record)
 
+    def lookup(self, sender: str, message_id: str, inbound_digest: str, within: float
+               ) -> tuple[dict[str, Any] | None, float | None]:
+        """What the evidence log holds about the message, in one read: its receipt on record (as
+        :meth:`recorded`: :class:`IdempotencyConflict` if it was another body), and otherwise the seconds
+        left of a delivery of it still under way (as :meth:`delivering`)."""
+        with self.health.watch(EVIDENCE):
+            records = self.evidence.find(sender, message_id)
+        receipted = next((r for r in records if r.receipt is not None), None)
+        if receipted is not None:
+            if receipted.inbound_sha256 != inbound_digest:
+                raise IdempotencyConflict(f"message id {message_id!r} from {sender!r} was already used with a "
+                                          "different body; send a new message id for a new message")
+            return self.stored(receipted), None
+        return None, _delivery_left(records, within)
+
     def delivering(self, sender: str, message_id: str, within: float) -> float | None:
         """Seconds left of a delivery of the message still under way, by the evidence log: its latest
         record is an intent made less than ``within`` seconds ago (by the record's time, so gateways
         sharing a log need clocks in step). Catches a delivery whose claim the idempotency store lost."""
         with self.health.watch(EVIDENCE):
             records = self.evidence.find(sender, message_id)
-        if not records or records[-1].verdicts.get("outcome") != DELIVERING:
-            return None
-        started = datetime.strptime(records[-1].ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-        left = within - (datetime.now(UTC) - started).total_seconds()
-        return left if left > 0 else None
+        return _delivery_left(records, within)
 
     def adopt(self, claim: Claim, stored: dict[str, Any]) -> None:
         """Complete ``claim`` with the receipt already on record (a failure is logged: the receipt

@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import orjson
 
 from gateway.protocol import KIND_HEADER, MESSAGE_ID_HEADER, SENDER_HEADER
+from gateway.transfers._http import AnswerTooLarge, DeliveryHttp, HttpTimeout, HttpUnavailable
 from gateway.transfers.errors import (
     ReceiverUnknown,
     RegistryAnswerInvalid,
@@ -50,17 +50,6 @@ class Answer:
         return str(self.document["verdict"])
 
 
-def _read_capped(response: httpx.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > MAX_ANSWER_BYTES:
-            raise RegistryAnswerInvalid(f"the registry's answer is larger than {MAX_ANSWER_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _interpret(peer: Participant, status: int, body: bytes, headers: Mapping[str, str], request_body: bytes,
                outbound: OutboundClient, attempts: int) -> Answer:
     try:
@@ -81,13 +70,12 @@ def _interpret(peer: Participant, status: int, body: bytes, headers: Mapping[str
     return Answer(status, body, document, signature, attempts)
 
 
-def deliver(http: httpx.Client, outbound: OutboundClient, peer: Participant, *, body: bytes, content_type: str,
+def deliver(http: DeliveryHttp, outbound: OutboundClient, peer: Participant, *, body: bytes, content_type: str,
             message_id: str, sender: str, kind: str, signature: str, policy: DeliveryPolicy) -> Answer:
     """POST ``body`` to the registry's messages endpoint; retry faults per ``policy``."""
     url = peer.endpoints.messages
     if url is None:
         raise ReceiverUnknown(f"the directory names no messages endpoint for {peer.id!r}")
-    timeout = httpx.Timeout(policy.timeout, connect=policy.connect_timeout)
     last: UpstreamError | None = None
     for attempt in range(1, policy.retries + 2):
         if attempt > 1:
@@ -101,26 +89,25 @@ def deliver(http: httpx.Client, outbound: OutboundClient, peer: Participant, *, 
             SIGNATURE_HEADER: signature,
         }
         try:
-            with http.stream("POST", url, content=body, headers=headers, timeout=timeout) as response:
-                answer_body = _read_capped(response)
-                status, answer_headers = response.status_code, dict(response.headers)
-        except httpx.TimeoutException:
+            answer = http.post(url, body, headers, timeout=policy.timeout, connect_timeout=policy.connect_timeout,
+                               max_bytes=MAX_ANSWER_BYTES)
+        except HttpTimeout:
             last = RegistryTimeout(f"registry {peer.id!r} did not answer within {policy.timeout:g} s "
                                    f"(attempt {attempt})", retry_after=policy.retry_after)
             continue
-        except httpx.TransportError as exc:
-            last = RegistryUnavailable(f"registry {peer.id!r} could not be reached: {type(exc).__name__} "
+        except HttpUnavailable as exc:
+            last = RegistryUnavailable(f"registry {peer.id!r} could not be reached: {exc} "
                                        f"(attempt {attempt})", retry_after=policy.retry_after)
             continue
-        except RegistryAnswerInvalid as exc:
-            exc.retry_after = policy.retry_after
-            raise
-        if status >= 500:
-            last = RegistryFailed(f"registry {peer.id!r} answered HTTP {status} (attempt {attempt})",
+        except AnswerTooLarge as exc:
+            raise RegistryAnswerInvalid(f"the registry's answer is larger than {MAX_ANSWER_BYTES} bytes",
+                                        retry_after=policy.retry_after) from exc
+        if answer.status >= 500:
+            last = RegistryFailed(f"registry {peer.id!r} answered HTTP {answer.status} (attempt {attempt})",
                                   retry_after=policy.retry_after)
             continue
         try:
-            return _interpret(peer, status, answer_body, answer_headers, body, outbound, attempt)
+            return _interpret(peer, answer.status, answer.body, answer.headers, body, outbound, attempt)
         except RegistryAnswerInvalid as exc:
             exc.retry_after = policy.retry_after
             raise

@@ -16,13 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from gateway.digests import sha256_hex
 from gateway.evidence.record import Exchange, utc_timestamp
 from gateway.idempotency.store import Claim, ClaimState, IdempotencyStore
 from gateway.protocol import MESSAGE_ID, MESSAGE_ID_HEADER, MESSAGE_ID_RULE, MessageKind
 from gateway.transfers._health import IDEMPOTENCY, StoreHealth
+from gateway.transfers._http import DeliveryHttp, PooledHttp
 from gateway.transfers._plan import DocumentPlanner, NoticePlanner, Plan
 from gateway.transfers._recorder import RECEIPT_SIGNATURE, Recorder, receipt_bytes
 from gateway.transfers._signer import DetachedSigner
@@ -35,13 +34,9 @@ from gateway.trust.directory import Participant
 from gateway.trust.outbound import OutboundClient
 from standards.errors import CarbonlinkError, ValidationFailed
 
-__all__ = ["CANONICAL_CONTENT_TYPE", "MEDIA_TYPES", "OUTBOUND_LIMITS", "Outcome", "TransferService"]
+__all__ = ["CANONICAL_CONTENT_TYPE", "MEDIA_TYPES", "Outcome", "TransferService"]
 
 log = logging.getLogger("carbonlink.transfers")
-
-#: Outbound connections kept per gateway process.
-OUTBOUND_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=64)
-
 
 @dataclass(slots=True)
 class Outcome:
@@ -63,7 +58,7 @@ class TransferService:
 
     def __init__(self, *, settings: TransferSettings, translator: Translator, planners: Sequence[DocumentPlanner],
                  notices: NoticePlanner, signer: DetachedSigner, recorder: Recorder, idempotency: IdempotencyStore,
-                 outbound: OutboundClient, http: httpx.Client | None = None) -> None:
+                 outbound: OutboundClient, http: DeliveryHttp | None = None) -> None:
         self.settings = settings
         self.translator = translator
         self.planners = tuple(planners)
@@ -72,7 +67,7 @@ class TransferService:
         self.recorder = recorder
         self.idempotency = idempotency
         self.outbound = outbound
-        self.http = http or httpx.Client(follow_redirects=False, limits=OUTBOUND_LIMITS)
+        self.http = http or PooledHttp()
 
     @property
     def health(self) -> StoreHealth:
@@ -167,26 +162,22 @@ class TransferService:
         if claim.state is ClaimState.CONFLICT:
             claim.raise_unless_new()
         try:
-            stored = self.recorder.recorded(sender.id, message_id, inbound_digest)
+            stored, left = self.recorder.lookup(sender.id, message_id, inbound_digest, self.idempotency.lease_seconds)
         except BaseException:
             if claim.state is ClaimState.NEW:
                 self.recorder.release(claim)
             raise
         if stored is None:
             claim.raise_unless_new()
-            return self._unless_delivering(claim)
+            return self._unless_delivering(claim, left)
         if claim.state is ClaimState.NEW:
             self.recorder.adopt(claim, stored)
         return self._replay(sender, kind, message_id, stored)
 
-    def _unless_delivering(self, claim: Claim) -> Claim:
-        """``claim``, unless the evidence log shows a delivery of the message under way (the store lost
-        that delivery's claim, e.g. Redis restarted without persistence): then 409 IN_PROGRESS."""
-        try:
-            left = self.recorder.delivering(claim.sender, claim.message_id, self.idempotency.lease_seconds)
-        except BaseException:
-            self.recorder.release(claim)
-            raise
+    def _unless_delivering(self, claim: Claim, left: float | None) -> Claim:
+        """``claim``, unless the evidence log shows a delivery of the message under way (``left`` seconds
+        of it: the store lost that delivery's claim, e.g. Redis restarted without persistence): then 409
+        IN_PROGRESS."""
         if left is None:
             return claim
         self.recorder.release(claim)

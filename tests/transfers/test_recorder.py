@@ -75,3 +75,26 @@ def test_a_second_delivery_of_a_message_gets_the_first_receipt(tmp_path: Path) -
     in_force, earlier = recorder.record(first_claim, exchange_b, stored_b)
     assert earlier and in_force["receipt"] == stored_a["receipt"] and in_force["signature"] == stored_a["signature"]
     assert len([r for r in recorder.evidence.find("gha", "m-1") if r.receipt is not None]) == 1
+
+
+def test_one_lookup_answers_the_receipt_or_a_delivery_under_way(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'idem.db'}", lease_seconds=60)
+    recorder = _recorder(tmp_path, store)
+    assert recorder.lookup("gha", "m-1", DIGEST, 60) == (None, None)  # nothing on record
+    recorder.evidence.append(Exchange(kind="transfers", sender="gha", receiver="che", message_id="m-1",
+                                      inbound_sha256=DIGEST, outbound_sha256=DIGEST, receipt=None,
+                                      verdicts={"outcome": "delivering"}))
+    stored, left = recorder.lookup("gha", "m-1", DIGEST, 60)
+    assert stored is None and left is not None and 55 < left <= 60  # an intent just recorded: under way
+    assert recorder.lookup("gha", "m-1", DIGEST, 0.000001) == (None, None)  # older than the lease: not held
+    claim = store.claim("gha", "m-1", DIGEST)
+    exchange, expected = _exchange(recorder, "A1")
+    recorder.record(claim, exchange, expected)
+    stored, left = recorder.lookup("gha", "m-1", DIGEST, 60)  # the receipt answers, whatever came before
+    assert left is None and stored is not None
+    assert receipt_bytes(stored["receipt"]) == receipt_bytes(expected["receipt"])
+    assert stored["signature"] == expected["signature"]
+    with pytest.raises(IdempotencyConflict):
+        recorder.lookup("gha", "m-1", "e" * 64, 60)
+    # the same answers as the two separate reads
+    assert recorder.recorded("gha", "m-1", DIGEST) == stored

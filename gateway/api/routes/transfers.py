@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from gateway.api.deps import CurrentCaller, require_scope
+from gateway.api.blocking import run_blocking
+from gateway.api.deps import Caller, authenticate, require_scope
 from gateway.api.services import ServiceSlot
 from gateway.conformance_gate import CertificateGate
 from gateway.protocol import MessageKind
@@ -66,16 +68,33 @@ async def get_rate_limiter(request: Request) -> Limiter:
     return limiter
 
 
-TransfersDep = Annotated[TransferService, Depends(get_transfer_service)]
-RateLimiterDep = Annotated[Limiter, Depends(get_rate_limiter)]
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """What a relay request needs before its body is read: the authenticated caller, the service, the
+    rate limiter."""
+
+    caller: Caller
+    service: TransferService
+    limiter: Limiter
+
+
+async def relay_context(request: Request) -> Relay:
+    """One dependency for the relay routes (the caller, then the service, then the limiter: the order
+    the separate dependencies ran in), so FastAPI solves no dependency tree per message."""
+    caller = await authenticate(request)
+    return Relay(caller, await get_transfer_service(request), await get_rate_limiter(request))
+
+
+RelayDep = Annotated[Relay, Depends(relay_context)]
 MessageIdHeader = Annotated[str, Header(alias="Carbonlink-Message-Id", description="sender-assigned message id")]
 ReceiverHeader = Annotated[str | None, Header(alias="Carbonlink-Receiver",
                                                description="receiving registry id, when the message does not "
                                                            "name a single acquiring Party")]
 
 
-async def _relay(kind: MessageKind, request: Request, caller: CurrentCaller, service: TransferService,
-                 limiter: Limiter, message_id: str, receiver: str | None) -> Response:
+async def _relay(kind: MessageKind, request: Request, relay: Relay, message_id: str, receiver: str | None
+                 ) -> Response:
+    caller, service, limiter = relay.caller, relay.service, relay.limiter
     require_scope(caller, SEND_SCOPE)
     certificate_gate(request).check(caller.participant, kind.value)
     if limiter.shared:  # a Redis round trip: not on the event loop
@@ -86,8 +105,8 @@ async def _relay(kind: MessageKind, request: Request, caller: CurrentCaller, ser
     if len(content_types) > 1:
         raise ContentTypeRefused("a message has one Content-Type header")
     body = await request.body()
-    outcome = await run_in_threadpool(service.submit, caller.participant, kind, message_id, body,
-                                      content_types[0] if content_types else None, receiver)
+    outcome = await run_blocking(service.submit, caller.participant, kind, message_id, body,
+                                 content_types[0] if content_types else None, receiver)
     headers = {SIGNATURE_HEADER: outcome.signature, "Cache-Control": "no-store"}
     if outcome.replayed:
         headers["Carbonlink-Replayed"] = "true"
@@ -95,16 +114,15 @@ async def _relay(kind: MessageKind, request: Request, caller: CurrentCaller, ser
 
 
 @router.post("/transfers", responses=RECEIPT_RESPONSES)
-async def submit_transfer(request: Request, caller: CurrentCaller, service: TransfersDep, limiter: RateLimiterDep,
-                          message_id: MessageIdHeader, receiver: ReceiverHeader = None) -> Response:
+async def submit_transfer(request: Request, relay: RelayDep, message_id: MessageIdHeader,
+                          receiver: ReceiverHeader = None) -> Response:
     """Send a transfer to another registry; the body is in the sender's format or canonical JSON."""
-    return await _relay(MessageKind.TRANSFERS, request, caller, service, limiter, message_id, receiver)
+    return await _relay(MessageKind.TRANSFERS, request, relay, message_id, receiver)
 
 
 @router.post("/messages/{kind}", responses=RECEIPT_RESPONSES)
-async def submit_message(kind: MessageKind, request: Request, caller: CurrentCaller, service: TransfersDep,
-                         limiter: RateLimiterDep, message_id: MessageIdHeader,
+async def submit_message(kind: MessageKind, request: Request, relay: RelayDep, message_id: MessageIdHeader,
                          receiver: ReceiverHeader = None) -> Response:
     """Send a message of another kind (cancellations, retirements, authorizations, ...) to a registry, or a
     notice (acceptances, completions) about a message relayed earlier."""
-    return await _relay(kind, request, caller, service, limiter, message_id, receiver)
+    return await _relay(kind, request, relay, message_id, receiver)
