@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters import default_catalog
-from gateway import errors
+from gateway import apidoc, errors
 from gateway.api.middleware import GuardMiddleware
 from gateway.api.routes import health, metrics, oauth, peers, transfers, wellknown
 from gateway.api.services import ServiceSlot
@@ -105,6 +105,7 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     app.state.trust = trust
     app.state.transfers = transfer_slot
     errors.install(app)
+    apidoc.install(app)
     for module in (oauth, wellknown, peers, health, transfers, metrics):
         app.include_router(module.router)
     app.state.rate_limiter = _rate_limiter(transfer_settings)
