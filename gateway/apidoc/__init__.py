@@ -36,7 +36,8 @@ DESCRIPTION = (
 
 
 def _operation(path: str, method: str, operation: dict[str, Any]) -> None:
-    statuses, scope, success_schema = ops.OPERATIONS[path][method]
+    operation_id, statuses, scope, success_schema = ops.OPERATIONS[path][method]
+    operation["operationId"] = operation_id
     declared = operation.get("responses", {})
     token_endpoint = path == ops.TOKEN_PATH
     responses: dict[str, Any] = {
@@ -108,6 +109,7 @@ def enrich(spec: dict[str, Any]) -> dict[str, Any]:
             _operation(path, method, operation)
     doc["paths"].update(_notice_paths(doc["paths"]["/v1/messages/{kind}"]))
     doc["paths"] = dict(sorted(doc["paths"].items()))
+    components["schemas"].pop("MessageKind", None)  # the kind parameter lists the relayed kinds itself
     return doc
 
 

@@ -23,17 +23,18 @@ GUARD = (400, 413, 503)
 PROTECTED = (*GUARD, 401)
 RELAY = (*PROTECTED, 403, 409, 415, 422, 429, 502, 504)
 
-#: path -> method -> (statuses besides 200, scope or None when public, body schema of the 200)
-OPERATIONS: dict[str, dict[str, tuple[tuple[int, ...], str | None, str | None]]] = {
-    "/oauth/token": {"post": ((*GUARD, 401), None, "TokenResponse")},
-    "/.well-known/oauth-authorization-server": {"get": (GUARD, None, "AuthorizationServerMetadata")},
-    "/.well-known/jwks.json": {"get": (GUARD, None, "JWKS")},
-    "/healthz": {"get": (GUARD, None, "Health")},
-    "/v1/whoami": {"get": (PROTECTED, "", "Whoami")},
-    "/v1/peers": {"get": ((*PROTECTED, 403), "peers:read", "Peers")},
-    "/metrics": {"get": ((*PROTECTED, 403), "metrics:read", None)},
-    "/v1/transfers": {"post": (RELAY, "messages:send", "Receipt")},
-    "/v1/messages/{kind}": {"post": (RELAY, "messages:send", "Receipt")},
+#: path -> method -> (operation id, statuses besides 200, scope or None when public, schema of the 200 body)
+OPERATIONS: dict[str, dict[str, tuple[str, tuple[int, ...], str | None, str | None]]] = {
+    "/oauth/token": {"post": ("request_token", (*GUARD, 401), None, "TokenResponse")},
+    "/.well-known/oauth-authorization-server": {"get": ("get_authorization_server_metadata", GUARD, None,
+                                                        "AuthorizationServerMetadata")},
+    "/.well-known/jwks.json": {"get": ("get_jwks", GUARD, None, "JWKS")},
+    "/healthz": {"get": ("get_health", GUARD, None, "Health")},
+    "/v1/whoami": {"get": ("whoami", PROTECTED, "", "Whoami")},
+    "/v1/peers": {"get": ("list_peers", (*PROTECTED, 403), "peers:read", "Peers")},
+    "/metrics": {"get": ("read_metrics", (*PROTECTED, 403), "metrics:read", None)},
+    "/v1/transfers": {"post": ("submit_transfer", RELAY, "messages:send", "Receipt")},
+    "/v1/messages/{kind}": {"post": ("submit_message", RELAY, "messages:send", "Receipt")},
 }
 
 DEFAULT_DESCRIPTIONS = {
@@ -66,8 +67,8 @@ EXAMPLE_CODES = {
 _RETRY = (429, 502, 503, 504)
 _BINARY = {"type": "string", "format": "binary"}
 _JSON_AEF_EXAMPLE = itmo_message(sender_party="CHE", receiver_party="GHA", first=1, last=10)
-_NOTICE_EXAMPLE = {"notice_type": "acceptance", "in_reply_to": {"sender": "che-registry", "message_id": "che-2024-0001"},
-                   "issued_at": "2024-06-03T11:00:00Z"}
+_NOTICE_EXAMPLE = {"notice_type": "acceptance", "issued_at": "2024-06-03T11:00:00Z",
+                   "in_reply_to": {"sender": "che-registry", "message_id": "che-2024-0001"}}
 
 
 def error_response(status: int, description: str, *, token_endpoint: bool) -> dict[str, Any]:
@@ -108,7 +109,8 @@ def success_response(path: str, schema: str | None, description: str) -> dict[st
 
 def _formats_reading(medium: Medium) -> list[str]:
     catalog = default_catalog()
-    return sorted(name for name, adapter in catalog.adapters.items() if medium in adapter.media and name != "canonical")
+    return sorted(name for name, adapter in catalog.adapters.items()
+                  if medium in adapter.media and name != "canonical")
 
 
 def message_body() -> dict[str, Any]:
@@ -116,11 +118,11 @@ def message_body() -> dict[str, Any]:
     content: dict[str, Any] = {
         CANONICAL_CONTENT_TYPE: {"schema": {"$ref": REF.format(model="CanonicalDocument")}},
     }
-    schemas = {Medium.JSON: {"type": "object", "additionalProperties": True},
+    schemas: dict[Medium, dict[str, Any]] = {Medium.JSON: {"type": "object", "additionalProperties": True},
                Medium.CSV: _BINARY, Medium.XML: _BINARY, Medium.XLSX: _BINARY}
     for medium, media_types in INBOUND_MEDIA_TYPES.items():
         for media_type in media_types:
-            schema = dict(schemas[medium])
+            schema: dict[str, Any] = dict(schemas[medium])
             schema["description"] = (f"the message in the sender's own format, {medium.value} (formats read "
                                      f"from {medium.value}: {', '.join(_formats_reading(medium))}); taken only when "
                                      "the sender's directory format reads this medium, else 415")

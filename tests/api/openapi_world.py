@@ -53,7 +53,7 @@ class ApiWorld:
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
+def vendor_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
     root = tmp_path_factory.mktemp("openapi")
     world = TrustWorld(root)
 
