@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import functools
 import io
 import json
 import zipfile
@@ -22,6 +23,7 @@ from adapters import default_catalog
 from gateway.demo import itmo_message
 from standards.codec import Medium
 
+_MADE: dict[str, bytes] = {}
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA_TYPE = {Medium.JSON: "application/json", Medium.CSV: "text/csv", Medium.XML: "application/xml",
               Medium.XLSX: XLSX_TYPE}
@@ -31,9 +33,18 @@ MEDIA_TYPE = {Medium.JSON: "application/json", Medium.CSV: "text/csv", Medium.XM
 class HostileFile:
     name: str
     medium: Medium
-    body: bytes
+    #: the bytes, or how to make them (the big ones are made when a test first reads them, not at collection)
+    content: bytes | Callable[[], bytes]
     #: the format the file claims to be in (the sender's directory format at the gateway)
     format: str = "aef"
+
+    @property
+    def body(self) -> bytes:
+        if isinstance(self.content, bytes):
+            return self.content
+        if self.name not in _MADE:
+            _MADE[self.name] = self.content()
+        return _MADE[self.name]
 
     @property
     def media_type(self) -> str:
@@ -93,17 +104,23 @@ def _with_prolog(xml: bytes, prolog: bytes, entity: bytes | None = None) -> byte
     return head + prolog + rest
 
 
+@functools.cache
+def _good_xlsx() -> bytes:
+    return _aef(Medium.XLSX)
+
+
 def xlsx_cases() -> Iterator[HostileFile]:
-    good = _aef(Medium.XLSX)
+    good = _good_xlsx()
     yield HostileFile("xlsx-truncated", Medium.XLSX, good[: len(good) // 2])
     yield HostileFile("xlsx-random-bytes", Medium.XLSX, bytes(range(256)) * 40)
     yield HostileFile("xlsx-legacy-xls", Medium.XLSX, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4000)
     yield HostileFile("xlsx-empty-zip", Medium.XLSX, _rezip(good, lambda n, d: None))
-    bomb = b"\x00" * (80 * 1024 * 1024)  # over the 64 MiB input limit once inflated; ~80 KiB on the wire
-    yield HostileFile("xlsx-zip-bomb-member", Medium.XLSX, _rezip(good, lambda n, d: d, {"xl/media/bomb.bin": bomb}))
-    padded_row = b'<row r="9">' + b" " * (80 * 1024 * 1024) + b"</row></sheetData>"
-    yield HostileFile("xlsx-zip-bomb-sheet", Medium.XLSX, _rezip(
-        good, lambda n, d: d.replace(b"</sheetData>", padded_row) if _first_sheet(n) else d))
+    bomb = 80 * 1024 * 1024  # over the 64 MiB input limit once inflated; ~80 KiB on the wire
+    yield HostileFile("xlsx-zip-bomb-member", Medium.XLSX, lambda: _rezip(
+        good, lambda n, d: d, {"xl/media/bomb.bin": b"\x00" * bomb}))
+    yield HostileFile("xlsx-zip-bomb-sheet", Medium.XLSX, lambda: _rezip(
+        good, lambda n, d: d.replace(b"</sheetData>", b'<row r="9">' + b" " * bomb + b"</row></sheetData>")
+        if _first_sheet(n) else d))
     for label, prolog, entity in (("billion-laughs", LAUGHS, b"&lol3;"), ("xxe", XXE, b"&xxe;"),
                                   ("external-dtd", EXTERNAL_DTD, None)):
         for part in ("xl/workbook.xml", "xl/styles.xml", "docProps/core.xml", "sheet", "[Content_Types].xml"):
@@ -116,7 +133,7 @@ def xlsx_cases() -> Iterator[HostileFile]:
     yield HostileFile("xlsx-macros", Medium.XLSX, _rezip(good, lambda n, d: d, {"xl/vbaProject.bin": b"\x00" * 64}))
     yield HostileFile("xlsx-external-link", Medium.XLSX, _rezip(
         good, lambda n, d: d, {"xl/externalLinks/externalLink1.xml": b"<externalLink/>"}))
-    yield HostileFile("xlsx-huge-dimension", Medium.XLSX, _rezip(
+    yield HostileFile("xlsx-huge-dimension", Medium.XLSX, lambda: _rezip(
         good, lambda n, d: _huge_rows(d) if _first_sheet(n) else d))
     yield HostileFile("xlsx-formula-cells", Medium.XLSX, _rezip(
         good, lambda n, d: _formula_cells(d) if _first_sheet(n) else d))
@@ -161,8 +178,8 @@ def csv_cases() -> Iterator[HostileFile]:
     yield HostileFile("csv-only-bom", Medium.CSV, b"\xef\xbb\xbf")
     yield HostileFile("csv-binary", Medium.CSV, bytes(range(256)) * 8)
     lines = text.splitlines()
-    many = "\n".join([lines[0], *([lines[-1]] * 60_000)]).encode()
-    yield HostileFile("csv-huge-sheet", Medium.CSV, many)
+    many = "\n".join([lines[0], *([lines[-1]] * 60_000)]).encode()  # cheap: one join
+    yield HostileFile("csv-huge-sheet", Medium.CSV, lambda: many)
     for label, payload in FORMULAS.items():  # in an identifier: refused by the field's pattern
         yield HostileFile(f"csv-formula-{label}-in-an-id", Medium.CSV, _csv_from_json_message(valid_message(
             CooperativeApproachID=payload)))
