@@ -34,6 +34,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from gateway._status_table import STATUS_TABLE, HttpAnswer
 from gateway.trust.errors import ConfigurationError, InvalidRequest, ReplayStoreUnavailable, UseDPoPNonce
@@ -135,12 +136,25 @@ class ProblemWriter:
     def http_error(self, request: Request, exc: StarletteHTTPException) -> Response:
         """404, 405 and the other errors starlette raises itself."""
         code = {404: "HTTP.NOT_FOUND", 405: "HTTP.METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP.ERROR")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # starlette names the first route's methods; the path may have several routes
+            headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
         return self.respond(request, self.document(exc.status_code, code, str(exc.detail), "HTTP error"),
-                            exc.status_code, dict(exc.headers or {}))
+                            exc.status_code, headers)
 
     def unexpected(self, request: Request) -> Response:
         return self.respond(request, self.document(500, "SERVER.ERROR", "the gateway failed to answer; the "
                                                    "incident is logged", "Internal error"), 500)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path (RFC 9110 section 15.5.6)."""
+    routes = getattr(request.app, "routes", ())
+    return [method for method in _METHODS
+            if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)]
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 GATEWAY_PROBLEMS = ProblemWriter()

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters import default_catalog
-from gateway import console, errors
+from gateway import apidoc, console, errors
 from gateway.api.middleware import GuardMiddleware
 from gateway.api.routes import conformance, feeds, health, metrics, oauth, peers, transfers, wellknown
 from gateway.api.services import ServiceSlot
@@ -111,6 +111,7 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     app.state.feeds = feed_slot
     app.state.feed_page_limit = settings.feeds.feeds_page_limit
     errors.install(app)
+    apidoc.install(app)
     for module in (oauth, wellknown, peers, health, transfers, metrics, conformance, feeds, console):
         app.include_router(module.router)
     app.state.rate_limiter = _rate_limiter(transfer_settings)

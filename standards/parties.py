@@ -79,6 +79,11 @@ class UnknownParty(InvalidValue):
     code = "PARTY.UNKNOWN"
 
 
+def party_codes() -> frozenset[str]:
+    """Every code :func:`is_alpha3` accepts: the ISO 3166-1 alpha-3 codes and the reserved Party codes."""
+    return frozenset(c.alpha_3 for c in pycountry.countries) | frozenset(RESERVED_PARTIES)
+
+
 def is_alpha3(code: str) -> bool:
     """True when ``code`` is an ISO 3166-1 alpha-3 code or a reserved Party code."""
     return _alpha3_known(code)

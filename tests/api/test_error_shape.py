@@ -147,6 +147,10 @@ def gateway_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCli
 def test_every_gateway_error_path_is_the_one_problem_shape(gateway_client: TestClient) -> None:
     assert_problem(gateway_client.get("/no/such/path"), 404, "HTTP.NOT_FOUND")
     assert_problem(gateway_client.delete("/healthz"), 405, "HTTP.METHOD_NOT_ALLOWED")
+    # a path served by several routes names every method they take (starlette names the first route's only)
+    several = gateway_client.request("PATCH", "/v1/feeds/subscriptions/s-1")
+    assert_problem(several, 405, "HTTP.METHOD_NOT_ALLOWED")
+    assert several.headers["allow"] == "GET, DELETE"
     missing = gateway_client.post("/v1/transfers", content=b"{}", headers={"Carbonlink-Message-Id": "m-1"})
     assert_problem(missing, 401, "TOKEN.MISSING")
     assert missing.headers["www-authenticate"].startswith("DPoP ")

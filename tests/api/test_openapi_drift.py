@@ -34,7 +34,8 @@ def test_document_lists_the_endpoints_and_their_error_answers() -> None:
         "/v1/messages/{kind}",
         "/v1/conformance/runs",
         "/v1/conformance/runs/{run_id}",
-        "/v1/feeds/cadt/{version}/{kind}",
+        "/v1/feeds/cadt/v1/{kind}",
+        "/v1/feeds/cadt/v2/{kind}",
         "/v1/feeds/canonical/{kind}",
         "/v1/feeds/aef/{party}/{year}",
         "/v1/feeds/conflicts",
@@ -44,6 +45,8 @@ def test_document_lists_the_endpoints_and_their_error_answers() -> None:
         "/v1/feeds/subscriptions",
         "/v1/feeds/subscriptions/{subscription_id}",
         "/console/tickets",
+        "/v1/messages/acceptances",
+        "/v1/messages/completions",
     }
     assert {"400", "401", "413"} <= set(paths["/oauth/token"]["post"]["responses"])
     assert {"401", "403"} <= set(paths["/v1/peers"]["get"]["responses"])
@@ -51,6 +54,17 @@ def test_document_lists_the_endpoints_and_their_error_answers() -> None:
 
 def test_transfer_routes_document_their_coded_answers() -> None:
     paths = document()["paths"]
-    for path in ("/v1/transfers", "/v1/messages/{kind}"):
+    for path in ("/v1/transfers", "/v1/messages/{kind}", "/v1/messages/acceptances", "/v1/messages/completions"):
         expected = {"200", "401", "403", "409", "413", "422", "429", "502", "504"}
         assert expected <= set(paths[path]["post"]["responses"])
+
+
+def test_the_app_serves_the_committed_document() -> None:
+    from starlette.testclient import TestClient
+
+    from gateway.main import create_app
+    from gateway.settings import Settings
+
+    served = TestClient(create_app(Settings(environment="development"))).get("/openapi.json")
+    assert served.status_code == 200
+    assert served.json() == json.loads(COMMITTED.read_text(encoding="utf-8"))

@@ -217,7 +217,10 @@ def test_bad_queries_are_coded_400(net: FeedNetwork, query: str) -> None:
 
 
 def test_unknown_feed_is_coded(net: FeedNetwork) -> None:
-    response = get(net.reader(), "/v1/feeds/cadt/v1/issuances")
+    response = get(net.reader(), "/v1/feeds/cadt/v1/issuances")  # v1 nests issuances in projects
+    assert response.status_code == 400 and response.json()["code"] == "HTTP.INVALID_REQUEST"
+    assert "kind" in response.json()["detail"]
+    response = get(net.reader(), "/v1/feeds/canonical/units?vintage=soon")
     assert response.status_code == 400 and response.json()["code"] == "FEED.QUERY_INVALID"
 
 

@@ -108,11 +108,13 @@ class FaultProxy(ThreadedServer):
 
 
 class PrivateRedis:
-    """A ``redis-server`` of this run only, without persistence, on a free port."""
+    """A ``redis-server`` of this run only, on a free port: without persistence, or with an append-only
+    file fsynced on every write (``persistent``)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, persistent: bool = False) -> None:
         self.port = free_port()
         self.root = root
+        self.persistent = persistent
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -123,8 +125,9 @@ class PrivateRedis:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed")
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
         self.process = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no", "--dir", str(self.root)],
+                                         *persistence, "--dir", str(self.root)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -153,9 +156,9 @@ class FaultRun:
     """A network (sender ``gha``, receiver ``che`` behind a :class:`FaultProxy`), a private Redis, and
     the messages sent so far."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, evidence_url: str | None = None, persistent_redis: bool = False) -> None:
         self.root = root
-        self.redis = PrivateRedis(root).start()
+        self.redis = PrivateRedis(root, persistent=persistent_redis).start()
         receiver_port = free_port()
         self.proxy = FaultProxy(f"http://127.0.0.1:{receiver_port}/messages")
         self.proxy.start_serving(timeout=10)
@@ -169,6 +172,9 @@ class FaultRun:
                                                "backoff": 0.05, "retry_after": 1}),
             "CARBONLINK_RATE_LIMIT_PER_MINUTE": "1000000", "CARBONLINK_RATE_LIMIT_BURST": "100000",
         }
+        if evidence_url is not None:
+            self.env["CARBONLINK_EVIDENCE_LOG"] = evidence_url
+        self.evidence_url = evidence_url or f"sqlite:///{root / 'net' / 'gateway' / 'evidence.sqlite3'}"
         (root / "net").mkdir(exist_ok=True)
         self.net = Network(registries, root=root / "net", gateway_env=self.env)
         try:
@@ -283,7 +289,7 @@ class FaultRun:
         """Lost, duplicated and falsely receipted messages among ``message_ids`` (see the module doc)."""
         journal = self.net.sandbox("che").journal()
         applied = Counter(line["message_id"] for line in journal if line.get("direction") == "credit")
-        with open_log(f"sqlite:///{self.net.root / 'gateway' / 'evidence.sqlite3'}", create=False) as log:
+        with open_log(self.evidence_url, create=False) as log:
             on_record = {m: [r for r in log.find("gha", m) if r.receipt is not None] for m in message_ids}
         lost = duplicated = false = redelivered = 0
         for m in message_ids:

@@ -1,14 +1,14 @@
-"""Harmonized feeds: ``GET /v1/feeds/cadt/{v1|v2}/{kind}``, ``/v1/feeds/canonical/{kind}``,
+"""Harmonized feeds: ``GET /v1/feeds/cadt/v1/{kind}`` and ``cadt/v2/{kind}``, ``/v1/feeds/canonical/{kind}``,
 ``/v1/feeds/aef/{party}/{year}``, ``/v1/feeds/conflicts``, ``/v1/feeds/sources``, ``/v1/feeds/changes`` (SSE), and
 ``PUT /v1/feeds/snapshot`` (a registry pushing its records). See docs/feeds.md."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -23,7 +23,7 @@ from gateway.feeds.params import FORMATS, feed_request, limit, one, response_for
 from gateway.trust.errors import InsufficientScope
 from standards.codec import Medium
 from standards.errors import CarbonlinkError
-from standards.parties import is_alpha3
+from standards.parties import is_alpha3, party_codes
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
 
@@ -98,22 +98,32 @@ async def _serve(request: Request, service: FeedService, caller: Caller, standar
     return StreamingResponse(stream, media_type=FORMATS[fmt], headers=headers)
 
 
-@router.get("/cadt/{version}/{kind}", responses=FEED_RESPONSES,
-            summary="CAD Trust-shaped feed (v2: projects, issuances, units; v1: projects, units)")
-async def cadt_feed(version: str, kind: str, request: Request, caller: CurrentCaller, service: FeedsDep) -> Response:
-    if version not in ("v1", "v2"):
-        raise FeedQueryInvalid(f"CAD Trust version {version!r} is v1 or v2")
-    return await _serve(request, service, caller, f"cadt-{version}", kind)
+@router.get("/cadt/v2/{kind}", responses=FEED_RESPONSES, summary="CAD Trust v2-shaped feed")
+async def cadt_v2_feed(kind: Literal["projects", "issuances", "units"], request: Request, caller: CurrentCaller,
+                       service: FeedsDep) -> Response:
+    return await _serve(request, service, caller, "cadt-v2", kind)
+
+
+@router.get("/cadt/v1/{kind}", responses=FEED_RESPONSES, summary="CAD Trust v1-shaped feed")
+async def cadt_v1_feed(kind: Literal["projects", "units"], request: Request, caller: CurrentCaller,
+                       service: FeedsDep) -> Response:
+    return await _serve(request, service, caller, "cadt-v1", kind)
 
 
 @router.get("/canonical/{kind}", responses=FEED_RESPONSES,
             summary="The harmonized view in the canonical model (projects, units, issuances, actions)")
-async def canonical_feed(kind: str, request: Request, caller: CurrentCaller, service: FeedsDep) -> Response:
+async def canonical_feed(kind: Literal["projects", "units", "issuances", "actions"], request: Request,
+                         caller: CurrentCaller, service: FeedsDep) -> Response:
     return await _serve(request, service, caller, "canonical", kind)
 
 
+#: The Parties an AEF feed is asked for: ISO 3166-1 alpha-3 codes and the reserved Party codes.
+PARTY_PATH = Path(pattern="^[A-Z]{3}$", json_schema_extra={"enum": sorted(party_codes())})
+
+
 @router.get("/aef/{party}/{year}", responses=FEED_RESPONSES, summary="AEF-shaped report (T1-T5) of a Party and year")
-async def aef_feed(party: str, year: int, request: Request, caller: CurrentCaller, service: FeedsDep) -> Response:
+async def aef_feed(party: Annotated[str, PARTY_PATH], year: Annotated[int, Path(ge=1900, le=2100)],
+                   request: Request, caller: CurrentCaller, service: FeedsDep) -> Response:
     if not is_alpha3(party) or not 1900 <= year <= 2100:
         raise FeedQueryInvalid("the AEF feed is /v1/feeds/aef/{ISO alpha-3 Party}/{year}")
     query = _query(request)
