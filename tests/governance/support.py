@@ -43,7 +43,8 @@ def first_transfer(quantity: int, *, auth_id: str | None = AUTH_ID, when: str = 
     """A document of one action on ``quantity`` ITMOs of ``party`` citing ``auth_id``."""
     moment = datetime.fromisoformat(when).replace(tzinfo=UTC)
     fields: dict[str, Any] = {"cooperative_approach": "CA0001", **extra}
-    action = Action(action_type=action_type, date=moment, authorization_id=auth_id, first_transferring_party=party, registry=f"{party}01", first_id=1, last_id=quantity,
+    action = Action(action_type=action_type, date=moment, authorization_id=auth_id, first_transferring_party=party,
+                    registry=f"{party}01", first_id=1, last_id=quantity,
                     quantity=Decimal(quantity), metric="GHG", vintage=vintage,
                     acquiring_party=to if action_type is ActionType.FIRST_TRANSFER else None, **fields)
     return CanonicalDocument(actions=[action])

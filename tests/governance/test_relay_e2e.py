@@ -73,7 +73,8 @@ def test_a_first_transfer_is_relayed_only_within_an_authorization_in_force(one: 
     issue(na, f"/v1/authorizations/CHE/{AUTH_ID}/versions", authorized_quantity="1100", date="2024-01-01")
     assert send(che, 1001, 1100, "gov-5") == (200, "accepted")  # the amended quantity
     revoked = na.request("POST", f"/v1/authorizations/CHE/{AUTH_ID}/revocation",
-                         content=orjson.dumps({"effective": "2024-01-01"}), headers={"Content-Type": "application/json"})
+                         content=orjson.dumps({"effective": "2024-01-01"}),
+                         headers={"Content-Type": "application/json"})
     assert revoked.status_code == 200, revoked.text
     assert send(che, 1101, 1101, "gov-6") == (403, "GOVERNANCE.AUTHORIZATION_REVOKED")
     shown = na.request("GET", f"/v1/authorizations/CHE/{AUTH_ID}").json()
