@@ -4,6 +4,7 @@ and shows them)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -24,9 +25,8 @@ from tests.support.cli import run_cli
 def test_scopes_and_kinds_follow_from_roles() -> None:
     na = Participant.model_validate(entry("che-na", "CHE", roles=authority("CHE")))
     assert na.scopes == ["authorizations:issue", "authorizations:read", "peers:read"] and na.message_kinds == []
-    both = Participant.model_validate(entry("che", "CHE", roles=[{"role": "registry-operator"},
-                                                                  {"role": "verifier", "sectors": ["Energy generation"]}],
-                                            scopes=["metrics:read"]))
+    roles = [{"role": "registry-operator"}, {"role": "verifier", "sectors": ["Energy generation"]}]
+    both = Participant.model_validate(entry("che", "CHE", roles=roles, scopes=["metrics:read"]))
     assert {"messages:send", "feeds:read", "metrics:read"} <= set(both.scopes)
     assert MessageKind.TRANSFERS in both.message_kinds and both.holds("verifier") and not both.holds("mrv-system")
     narrowed = Participant.model_validate(entry("che", "CHE", roles=[{"role": "registry-operator"}],
@@ -67,7 +67,6 @@ def test_the_anchor_signs_role_changes_and_a_tampered_role_is_refused() -> None:
     directory = verify_directory(token, {"anchor-1": anchor}, environment="test")
     assert directory.participants[0].holds("national-authority", "CHE")
     head, payload, signature = token.split(".")
-    import base64
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["participants"][0]["roles"] = [{"role": "network-operator"}]
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
