@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal
 
 from gateway.governance._records import Version, in_force, open_revocation, open_version, purposes_of
@@ -48,6 +49,12 @@ CLAUSES = {
                "for authorization",
     "QUANTITY": "decision 6/CMA.4, annex I (AEF) T2 Authorized quantity, across every first transfer so far",
 }
+
+
+@lru_cache(maxsize=4096)
+def _version(token: str) -> Version:
+    """A stored record, read once per process (records never change: an amendment is a new record)."""
+    return open_version(token)
 
 
 def refuse(what: str, message: str) -> AuthorizationRefused:
@@ -118,7 +125,7 @@ class AuthorizationGate:
         auth_id = action.authorization_id
         if not auth_id:
             raise refuse("MISSING", f"{where} cites no authorization; {party} authorizes through this gateway")
-        versions = [open_version(s.token) for s in self.store.versions(party, auth_id)]
+        versions = [_version(s.token) for s in self.store.versions(party, auth_id)]
         if not versions:
             raise refuse("UNKNOWN", f"{where} cites authorization {auth_id!r}, which {party}'s national authority "
                                     "has not issued through this gateway")

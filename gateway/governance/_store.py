@@ -73,6 +73,8 @@ class AuthorizationStore:
             "CREATE TABLE IF NOT EXISTS {t}_drawings (sender TEXT NOT NULL, message_id TEXT NOT NULL, "
             "party TEXT NOT NULL, authorization_id TEXT NOT NULL, quantity TEXT NOT NULL, "
             "PRIMARY KEY (sender, message_id, party, authorization_id))",
+            "CREATE TABLE IF NOT EXISTS {t}_totals (party TEXT NOT NULL, authorization_id TEXT NOT NULL, "
+            "total TEXT NOT NULL, PRIMARY KEY (party, authorization_id))",
         )]
 
     @contextmanager
@@ -80,9 +82,14 @@ class AuthorizationStore:
         raise NotImplementedError
         yield
 
-    def _run(self, work: Callable[[_Cursor], T]) -> T:
+    @contextmanager
+    def _reading(self) -> Iterator[_Cursor]:  # pragma: no cover - each engine has its own
+        raise NotImplementedError
+        yield
+
+    def _run(self, work: Callable[[_Cursor], T], *, write: bool = True) -> T:
         try:
-            with self._tx() as cur:
+            with self._tx() if write else self._reading() as cur:
                 return work(cur)
         except GovernanceError:
             raise
@@ -119,13 +126,13 @@ class AuthorizationStore:
         """Every version of one authorization, oldest first."""
         rows = self._run(lambda cur: cur.execute(self._sql(
             "SELECT party, authorization_id, version, token FROM {t}_versions WHERE party = ? AND "
-            "authorization_id = ? ORDER BY version"), (party, authorization_id)).fetchall())
+            "authorization_id = ? ORDER BY version"), (party, authorization_id)).fetchall(), write=False)
         return [StoredVersion(r[0], r[1], int(r[2]), r[3]) for r in rows]
 
     def revocation(self, party: str, authorization_id: str) -> StoredRevocation | None:
         row = self._run(lambda cur: cur.execute(self._sql(
             "SELECT token FROM {t}_revocations WHERE party = ? AND authorization_id = ?"),
-            (party, authorization_id)).fetchone())
+            (party, authorization_id)).fetchone(), write=False)
         return None if row is None else StoredRevocation(party, authorization_id, row[0])
 
     def latest(self, party: str | None = None) -> list[StoredVersion]:
@@ -135,17 +142,22 @@ class AuthorizationStore:
             "SELECT v.party, v.authorization_id, v.version, v.token FROM {t}_versions v JOIN (SELECT party, "
             "authorization_id, MAX(version) AS top FROM {t}_versions GROUP BY party, authorization_id) m ON "
             "v.party = m.party AND v.authorization_id = m.authorization_id AND v.version = m.top "
-            f"{where} ORDER BY v.party, v.authorization_id"), params).fetchall())
+            f"{where} ORDER BY v.party, v.authorization_id"), params).fetchall(), write=False)
         return [StoredVersion(r[0], r[1], int(r[2]), r[3]) for r in rows]
 
     def drawn(self, party: str, authorization_id: str) -> Decimal:
         """The quantity drawn on one authorization so far."""
-        return self._run(lambda cur: self._drawn(cur, party, authorization_id, None))
+        return self._run(lambda cur: self._total(cur, party, authorization_id), write=False)
 
-    def _drawn(self, cur: _Cursor, party: str, authorization_id: str, exclude: tuple[str, str] | None) -> Decimal:
-        rows = cur.execute(self._sql("SELECT sender, message_id, quantity FROM {t}_drawings WHERE party = ? AND "
-                                     "authorization_id = ?"), (party, authorization_id)).fetchall()
-        return sum((Decimal(r[2]) for r in rows if exclude is None or (r[0], r[1]) != exclude), Decimal(0))
+    def _total(self, cur: _Cursor, party: str, authorization_id: str) -> Decimal:
+        row = cur.execute(self._sql("SELECT total FROM {t}_totals WHERE party = ? AND authorization_id = ?"),
+                          (party, authorization_id)).fetchone()
+        return Decimal(row[0]) if row else Decimal(0)
+
+    def _add(self, cur: _Cursor, party: str, authorization_id: str, total: Decimal) -> None:
+        cur.execute(self._sql("DELETE FROM {t}_totals WHERE party = ? AND authorization_id = ?"),
+                    (party, authorization_id))
+        cur.execute(self._sql("INSERT INTO {t}_totals VALUES (?, ?, ?)"), (party, authorization_id, str(total)))
 
     def draw(self, sender: str, message_id: str, wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]]
              ) -> dict[tuple[str, str], Decimal]:
@@ -155,7 +167,10 @@ class AuthorizationStore:
         def work(cur: _Cursor) -> dict[tuple[str, str], Decimal]:
             before: dict[tuple[str, str], Decimal] = {}
             for (party, auth_id), (quantity, cap) in sorted(wants.items()):
-                drawn = before[(party, auth_id)] = self._drawn(cur, party, auth_id, (sender, message_id))
+                own = cur.execute(self._sql(
+                    "SELECT quantity FROM {t}_drawings WHERE sender = ? AND message_id = ? AND party = ? AND "
+                    "authorization_id = ?"), (sender, message_id, party, auth_id)).fetchone()
+                drawn = before[(party, auth_id)] = self._total(cur, party, auth_id) - (Decimal(own[0]) if own else 0)
                 if cap is not None and drawn + quantity > cap:
                     raise QuantityExceeded(party, auth_id, drawn, quantity, cap)
             for (party, auth_id), (quantity, _) in sorted(wants.items()):
@@ -163,13 +178,24 @@ class AuthorizationStore:
                                       "AND authorization_id = ?"), (sender, message_id, party, auth_id))
                 cur.execute(self._sql("INSERT INTO {t}_drawings VALUES (?, ?, ?, ?, ?)"),
                             (sender, message_id, party, auth_id, str(quantity)))
+                self._add(cur, party, auth_id, before[(party, auth_id)] + quantity)
             return before
         return self._run(work)
 
     def release(self, sender: str, message_id: str) -> None:
         """Give back what one message drew (it was not relayed)."""
-        self._run(lambda cur: cur.execute(self._sql("DELETE FROM {t}_drawings WHERE sender = ? AND message_id = ?"),
-                                          (sender, message_id)))
+        def work(cur: _Cursor) -> None:
+            rows = cur.execute(self._sql("SELECT party, authorization_id, quantity FROM {t}_drawings WHERE sender = ? "
+                                         "AND message_id = ?"), (sender, message_id)).fetchall()
+            for party, auth_id, quantity in rows:
+                self._add(cur, party, auth_id, self._total(cur, party, auth_id) - Decimal(quantity))
+            if rows:
+                cur.execute(self._sql("DELETE FROM {t}_drawings WHERE sender = ? AND message_id = ?"),
+                            (sender, message_id))
+        if self._run(lambda cur: cur.execute(self._sql(
+                "SELECT 1 FROM {t}_drawings WHERE sender = ? AND message_id = ?"), (sender, message_id)).fetchone(),
+                write=False) is not None:
+            self._run(work)
 
     def close(self) -> None:  # pragma: no cover - each engine has its own
         raise NotImplementedError
@@ -190,8 +216,10 @@ class QuantityExceeded(GovernanceError):
 class SqliteAuthorizationStore(AuthorizationStore):
     """The embedded store: one SQLite file (WAL), shared safely by the processes of one machine."""
 
-    def __init__(self, path: str | Path, *, table: str = "authorizations") -> None:
+    def __init__(self, path: str | Path, *, table: str = "authorizations", synchronous: str = "full") -> None:
         super().__init__(table)
+        if synchronous not in ("full", "normal"):
+            raise GovernanceError(f"synchronous must be full or normal, not {synchronous!r}", code="GOVERNANCE.CONFIG")
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self._lock = threading.Lock()
@@ -199,6 +227,7 @@ class SqliteAuthorizationStore(AuthorizationStore):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(f"PRAGMA synchronous={synchronous}")
             for statement in self._schema():
                 self._conn.execute(statement)
         except (OSError, sqlite3.Error) as exc:
@@ -214,6 +243,11 @@ class SqliteAuthorizationStore(AuthorizationStore):
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    @contextmanager
+    def _reading(self) -> Iterator[_Cursor]:
+        with self._lock:  # one connection, shared by the threads of this process
+            yield self._conn
 
     def close(self) -> None:
         self._conn.close()
@@ -255,23 +289,29 @@ class PostgresAuthorizationStore(AuthorizationStore):
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
                 yield conn
 
+    @contextmanager
+    def _reading(self) -> Iterator[_Cursor]:
+        with self._lock:
+            yield self._connection()  # autocommit: each statement sees the latest committed state
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
 
 
 def open_authorization_store(url: str) -> AuthorizationStore:
-    """``sqlite:///path[?table=name]`` or ``postgresql://...[?table=name]``."""
+    """``sqlite:///path[?table=name&synchronous=full|normal]`` or ``postgresql://...[?table=name]``."""
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     table = query.pop("table", "authorizations")
     if parts.scheme == "sqlite":
         path = url[len("sqlite://"):].partition("?")[0]
         path = path[1:] if path.startswith("/") else path
+        synchronous = query.pop("synchronous", "full")
         if query or not path:
-            raise GovernanceError(f"authorization store URL {url!r}: sqlite:///path[?table=name]",
+            raise GovernanceError(f"authorization store URL {url!r}: sqlite:///path[?table=name&synchronous=...]",
                                   code="GOVERNANCE.CONFIG")
-        return SqliteAuthorizationStore(path, table=table)
+        return SqliteAuthorizationStore(path, table=table, synchronous=synchronous)
     if parts.scheme in ("postgresql", "postgres"):
         dsn = urlunsplit(parts._replace(query=urlencode(query)))
         return PostgresAuthorizationStore(dsn.rstrip("?"), table=table)
