@@ -172,7 +172,8 @@ class AuthorizationStore:
                     "authorization_id = ?"), (sender, message_id, party, auth_id)).fetchone()
                 drawn = before[(party, auth_id)] = self._total(cur, party, auth_id) - (Decimal(own[0]) if own else 0)
                 if cap is not None and drawn + quantity > cap:
-                    raise QuantityExceeded(party, auth_id, drawn, quantity, cap)
+                    raise QuantityExceeded(f"authorization {auth_id!r} of {party}: {drawn} already drawn, {quantity} "
+                                           f"more would pass the authorized quantity {cap}", drawn=drawn, cap=cap)
             for (party, auth_id), (quantity, _) in sorted(wants.items()):
                 cur.execute(self._sql("DELETE FROM {t}_drawings WHERE sender = ? AND message_id = ? AND party = ? "
                                       "AND authorization_id = ?"), (sender, message_id, party, auth_id))
@@ -206,11 +207,9 @@ class QuantityExceeded(GovernanceError):
 
     code = "GOVERNANCE.AUTHORIZATION_QUANTITY"
 
-    def __init__(self, party: str, authorization_id: str, drawn: Decimal, quantity: Decimal, cap: Decimal) -> None:
-        super().__init__(f"authorization {authorization_id!r} of {party}: {drawn} already drawn, {quantity} more "
-                         f"would pass the authorized quantity {cap}")
-        self.party, self.authorization_id = party, authorization_id
-        self.drawn, self.quantity, self.cap = drawn, quantity, cap
+    def __init__(self, message: str, *, drawn: Decimal = Decimal(0), cap: Decimal = Decimal(0)) -> None:
+        super().__init__(message)
+        self.drawn, self.cap = drawn, cap
 
 
 class SqliteAuthorizationStore(AuthorizationStore):

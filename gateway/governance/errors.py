@@ -50,6 +50,6 @@ class AuthorizationRefused(GovernanceError):
 
     code = "GOVERNANCE.AUTHORIZATION_REFUSED"
 
-    def __init__(self, message: str, *, code: str, reference: str) -> None:
-        super().__init__(f"{message} ({reference})", code=code)
+    def __init__(self, message: str, *, code: str | None = None, reference: str = "") -> None:
+        super().__init__(f"{message} ({reference})" if reference else message, code=code)
         self.reference = reference
