@@ -14,6 +14,7 @@ Module map::
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from gateway.governance._authorities import Authorities
@@ -55,4 +56,5 @@ def govern(trust: Trust, planner: DocumentPlanner, recorder_args: dict[str, Any]
     gate = AuthorizationGate(store, trust.directory.current, mode)
     recorder = GovernedRecorder(**recorder_args)
     recorder.gate = gate
+    weakref.finalize(recorder, store.close)  # the transfer service closes its own stores; this one goes with it
     return GovernedPlanner(planner, gate), recorder

@@ -137,3 +137,13 @@ def test_records_are_signed_by_the_gateway(world: World) -> None:
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     with pytest.raises(Exception, match="does not verify"):
         authorities.verify(forged)
+
+
+def test_a_use_by_the_acquiring_party_is_checked_but_draws_nothing(world: World) -> None:
+    authorities, gate, p = world
+    gha = p["gha-registry"]
+    use = first_transfer(300, action_type=ActionType.USE, using_party="GHA")  # CHE's ITMOs, used by GHA
+    refused(gate, gha, use, "UNKNOWN")
+    authorities.issue(p["che-authority"], statement())
+    assert gate.check(gha, use) == {}  # covered; CHE's quantity counts CHE's own first transfers only
+    refused(gate, gha, first_transfer(300, action_type=ActionType.USE, using_party="JPN"), "PARTY")
