@@ -5,14 +5,18 @@ when the message is not relayed after all."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from gateway.governance._gate import AuthorizationGate, Drawing
+from gateway.governance.errors import GovernanceError
 from gateway.idempotency.store import Claim
 from gateway.protocol import MessageKind
 from gateway.transfers import DocumentPlanner, Plan, Recorder, SourceMessage
 from gateway.trust.directory import Participant
 from standards.model import CanonicalDocument
+
+log = logging.getLogger("carbonlink.governance")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,4 +58,8 @@ class GovernedRecorder(Recorder):
 
     def release(self, claim: Claim) -> None:
         super().release(claim)
-        self.gate.store.release(claim.sender, claim.message_id)
+        try:
+            self.gate.store.release(claim.sender, claim.message_id)
+        except GovernanceError as exc:  # called while another error is on its way out: log, never mask it
+            log.warning("the message's drawing on its authorization was not given back (%s); a retry of the same "
+                        "message reuses it", exc.code, extra={"message_id": claim.message_id, "sender": claim.sender})

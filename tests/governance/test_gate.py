@@ -147,3 +147,29 @@ def test_a_use_by_the_acquiring_party_is_checked_but_draws_nothing(world: World)
     authorities.issue(p["che-authority"], statement())
     assert gate.check(gha, use) == {}  # covered; CHE's quantity counts CHE's own first transfers only
     refused(gate, gha, first_transfer(300, action_type=ActionType.USE, using_party="JPN"), "PARTY")
+
+
+def test_a_failing_store_is_a_coded_error_and_never_masks_the_error_on_its_way_out(
+        world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from gateway.evidence import JwkSigner, open_log
+    from gateway.governance import AuthorizationStoreUnavailable
+    from gateway.governance._relay import GovernedRecorder
+    from gateway.idempotency import open_store
+    from gateway.transfers import DetachedSigner
+
+    authorities, gate, p = world
+    authorities.issue(p["che-authority"], statement())
+    keyring = SigningKeyRing.generate("ES256", kid="gw-2")
+    idempotency = open_store(f"sqlite:///{tmp_path / 'idem.sqlite3'}")
+    recorder = GovernedRecorder(evidence=open_log(f"sqlite:///{tmp_path / 'ev.sqlite3'}",
+                                                  signer=JwkSigner(keyring.current)),
+                                idempotency=idempotency, signer=DetachedSigner(keyring, "http://gw"))
+    recorder.gate = gate
+    claim = idempotency.claim("che-registry", "m-9", "00" * 32)
+    gate.draw("che-registry", "m-9", gate.check(p["che-registry"], first_transfer(10)))
+    gate.store.close()
+    with pytest.raises(AuthorizationStoreUnavailable) as caught:
+        gate.check(p["che-registry"], first_transfer(10))
+    assert caught.value.code == "GOVERNANCE.STORE_UNAVAILABLE" and caught.value.retry_after
+    recorder.release(claim)  # logs, does not raise
+    assert "was not given back (GOVERNANCE.STORE_UNAVAILABLE)" in caplog.text
