@@ -37,6 +37,15 @@ from gateway.feeds.errors import (
     SourceFailure,
     SubscriptionUnknown,
 )
+from gateway.governance.errors import (
+    AuthorizationConflict,
+    AuthorizationInvalid,
+    AuthorizationNotFound,
+    AuthorizationNotYours,
+    AuthorizationRefused,
+    AuthorizationStoreUnavailable,
+    GovernanceError,
+)
 from gateway.idempotency.store import (
     ClaimInProgress,
     IdempotencyConflict,
@@ -205,4 +214,12 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     ConsoleNotFound: HttpAnswer(404),
     ConsoleInputInvalid: HttpAnswer(400),
     DevLoginDisabled: HttpAnswer(404),
+    # governance: authorizations and their enforcement (docs/governance.md)
+    GovernanceError: HttpAnswer(500),
+    AuthorizationInvalid: HttpAnswer(422),
+    AuthorizationNotYours: HttpAnswer(403),
+    AuthorizationConflict: HttpAnswer(409),
+    AuthorizationNotFound: HttpAnswer(404),
+    AuthorizationStoreUnavailable: HttpAnswer(503),
+    AuthorizationRefused: HttpAnswer(403),
 }

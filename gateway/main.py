@@ -13,9 +13,20 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from adapters import default_catalog
 from gateway import apidoc, console, errors
 from gateway.api.middleware import GuardMiddleware
-from gateway.api.routes import conformance, feeds, health, metrics, oauth, peers, transfers, wellknown
+from gateway.api.routes import (
+    authorizations,
+    conformance,
+    feeds,
+    health,
+    metrics,
+    oauth,
+    peers,
+    transfers,
+    wellknown,
+)
 from gateway.api.services import ServiceSlot
 from gateway.feeds import FeedService, build_feeds
+from gateway.governance import Authorities, open_authorization_store
 from gateway.settings import CarbonlinkSettings, Settings, TranslationSettings, get_settings
 from gateway.transfers import TransferService, build_service
 from gateway.transfers.ratelimit import Limit, Limiter, make_limiter
@@ -84,6 +95,8 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
         "transfer", lambda: build_service(trust, transfer_settings, adapters=default_catalog(adapter_options)))
     feed_slot: ServiceSlot[FeedService] = ServiceSlot("feeds", lambda: build_feeds(
         trust, settings.feeds, default_catalog(adapter_options), data_dir=str(transfer_settings.data_dir)))
+    authorization_slot: ServiceSlot[Authorities] = ServiceSlot("authorizations", lambda: Authorities(
+        open_authorization_store(settings.governance.authorization_url(transfer_settings.data_dir)), trust.keyring))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,6 +110,7 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
                 await task
             await asyncio.to_thread(transfer_slot.close)
             await asyncio.to_thread(feed_slot.close)
+            await asyncio.to_thread(authorization_slot.close)
 
     app = FastAPI(
         title="carbonlink gateway",
@@ -109,10 +123,11 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     app.state.trust = trust
     app.state.transfers = transfer_slot
     app.state.feeds = feed_slot
+    app.state.authorizations = authorization_slot
     app.state.feed_page_limit = settings.feeds.feeds_page_limit
     errors.install(app)
     apidoc.install(app)
-    for module in (oauth, wellknown, peers, health, transfers, metrics, conformance, feeds, console):
+    for module in (oauth, wellknown, peers, health, transfers, metrics, conformance, feeds, authorizations, console):
         app.include_router(module.router)
     app.state.rate_limiter = _rate_limiter(transfer_settings)
     limit = transfer_settings.transfer_max_body_bytes

@@ -58,7 +58,7 @@ ENV_PREFIX = "CARBONLINK_"
 STANDARDS_DEFAULTS = standards.DEFAULT_OPTIONS
 ADAPTER_DEFAULTS = adapters.DEFAULT_OPTIONS
 #: The sections read from flat ``CARBONLINK_<FIELD>`` names.
-FLAT_SECTIONS = ("transfers", "translation", "cli", "conformance", "feeds", "console")
+FLAT_SECTIONS = ("transfers", "translation", "cli", "conformance", "feeds", "console", "governance")
 
 #: The variables the settings are read from, when not the process environment (see ``from_environ``).
 _ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("carbonlink_settings_environ", default=None)
@@ -292,6 +292,22 @@ class ConsoleSettings(BaseModel):
         return environment == "development" if self.console_dev_login is None else self.console_dev_login
 
 
+class GovernanceSettings(BaseModel):
+    """Authorizations and their enforcement on the relay (env vars ``CARBONLINK_<NAME>``, flat;
+    docs/governance.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    authorization_store: str | None = Field(
+        None, description="sqlite:///path or postgresql://... (shared by every gateway process); default in data_dir")
+    governance_enforce: Literal["auto", "always", "off"] = Field(
+        "auto", description="which Parties' first transfers, uses and cancellations must cite an authorization: "
+                            "'auto' those with a national authority in the directory, 'always' all, 'off' none")
+
+    def authorization_url(self, data_dir: Path) -> str:
+        return self.authorization_store or f"sqlite:///{data_dir / 'authorizations.sqlite3'}"
+
+
 def _is_structured(info: FieldInfo) -> bool:
     """Fields read as JSON from the environment (models and mappings), as pydantic-settings does."""
     annotation = info.annotation
@@ -361,7 +377,8 @@ class CarbonlinkSettings(BaseSettings):
                     FlatSectionSource(settings_cls, "cli", CliSection),
                     FlatSectionSource(settings_cls, "conformance", ConformanceSection),
                     FlatSectionSource(settings_cls, "feeds", FeedSettings),
-                    FlatSectionSource(settings_cls, "console", ConsoleSettings)]
+                    FlatSectionSource(settings_cls, "console", ConsoleSettings),
+                    FlatSectionSource(settings_cls, "governance", GovernanceSettings)]
         return (init_settings, MappingEnvSource(settings_cls), *sections, dotenv_settings, file_secret_settings)
 
     @classmethod
@@ -419,6 +436,7 @@ class CarbonlinkSettings(BaseSettings):
     conformance: ConformanceSection = Field(default_factory=ConformanceSection)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
 
     @model_validator(mode="before")
     @classmethod

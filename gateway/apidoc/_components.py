@@ -30,6 +30,9 @@ SCOPES = {
     "feeds:push": "push a snapshot of the caller's own records (PUT /v1/feeds/snapshot)",
     "console:registry": "sign a person in to the operator console as the operator of the caller's registry",
     "console:network": "sign a person in to the operator console as the network operator",
+    "authorizations:issue": "issue, amend and revoke the Article 6.2 authorizations of the caller's own Party "
+                            "(the national-authority role only)",
+    "authorizations:read": "read every Party's Article 6.2 authorizations",
 }
 
 _STRING: dict[str, Any] = {"type": "string"}

@@ -57,6 +57,15 @@ OPERATIONS: dict[str, dict[str, tuple[str, tuple[int, ...], str | None, str | No
         "get": ("get_feed_subscription", (*FEED, 404), "feeds:read", DECLARED),
         "delete": ("end_feed_subscription", (*FEED, 404), "feeds:read", DECLARED)},
     "/console/tickets": {"post": ("issue_console_ticket", (*PROTECTED, 403), "console:registry", DECLARED)},
+    "/v1/authorizations": {
+        "post": ("issue_authorization", (*PROTECTED, 403, 409, 422), "authorizations:issue", DECLARED),
+        "get": ("list_authorizations", (*PROTECTED, 403, 422), "authorizations:read", DECLARED)},
+    "/v1/authorizations/{party}/{authorization_id}": {
+        "get": ("get_authorization", (*PROTECTED, 403, 404, 422), "authorizations:read", DECLARED)},
+    "/v1/authorizations/{party}/{authorization_id}/versions": {
+        "post": ("amend_authorization", (*PROTECTED, 403, 404, 409, 422), "authorizations:issue", DECLARED)},
+    "/v1/authorizations/{party}/{authorization_id}/revocation": {
+        "post": ("revoke_authorization", (*PROTECTED, 403, 404, 409, 422), "authorizations:issue", DECLARED)},
 }
 
 DEFAULT_DESCRIPTIONS = {

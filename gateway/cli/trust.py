@@ -146,7 +146,7 @@ def show_command(
         sys.stdout.write(directory.model_dump_json(by_alias=True, exclude_none=True) + "\n")
         return
     participants = table([identifier("id"), identifier("party"), identifier("registry"), identifier("status"),
-                          identifier("format"), listing("kinds"), listing("scopes"), text("keys")])
+                          identifier("format"), listing("roles"), listing("kinds"), listing("scopes"), text("keys")])
     for p in directory.participants:
         keys = "jwks_uri" if p.jwks_uri else f"{len((p.jwks or {}).get('keys', []))} jwk"
         if p.tls_client_certificate_thumbprint:
@@ -157,12 +157,18 @@ def show_command(
             p.party_registry_id,
             p.status,
             p.format,
+            ", ".join(_role(g.role.value, g.party, g.sectors) for g in p.roles) or "-",
             ", ".join(k.value for k in p.message_kinds),
             ", ".join(p.scopes),
             keys,
         )
     print_table(participants)
     out.print(f"sequence {directory.sequence}, expires at {directory.exp}", markup=False)
+
+
+def _role(role: str, party: str | None, sectors: list[str]) -> str:
+    qualified = party or "; ".join(sectors)
+    return f"{role} ({qualified})" if qualified else role
 
 
 keys_app = typer.Typer(

@@ -50,10 +50,14 @@ def build_service(trust: Trust, settings: TransferSettings, *, adapters: Adapter
     router = Router(trust.directory)
     translator = Translator(adapters or default_catalog(), refuse_lossy=settings.refuse_lossy)
     signer = DetachedSigner(trust.keyring, trust.settings.issuer)
+    from gateway.governance import govern  # the authorization gate (docs/governance.md) builds on this package
+
+    article6, recorder = govern(trust, Article6Planner(router, translator),
+                                {"evidence": evidence, "idempotency": idempotency, "signer": signer})
     return TransferService(
         settings=settings, translator=translator,
-        planners=(CreditingPlanner(router, translator), Article6Planner(router, translator)),
+        planners=(CreditingPlanner(router, translator), article6),
         notices=EvidenceNoticePlanner(router, evidence), signer=signer,
-        recorder=Recorder(evidence=evidence, idempotency=idempotency, signer=signer),
+        recorder=recorder,
         idempotency=idempotency, outbound=trust.outbound,
         http=HttpxHttp() if settings.delivery_client == "httpx" else PooledHttp())

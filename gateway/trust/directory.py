@@ -35,6 +35,7 @@ from gateway.trust.errors import (
     ParticipantUnknown,
 )
 from gateway.trust.keys import public_key_set
+from gateway.trust.roles import RESERVED_SCOPES, RoleGrant, kinds_of, scopes_of
 from standards.errors import InputError
 from standards.parties import is_alpha3
 from standards.safeio import read_bytes
@@ -83,6 +84,8 @@ class Participant(BaseModel):
     )
     message_kinds: list[MessageKind] = []
     scopes: list[str] = []
+    roles: list[RoleGrant] = Field([], max_length=7, description="what the participant does (docs/governance.md); "
+                                   "with roles, its scopes and message kinds follow from them")
     conformance_certificates: list[str] = Field(
         [], max_length=20, description="the registry's current conformance certificates (compact JWS, "
         "docs/conformance.md)")
@@ -115,7 +118,35 @@ class Participant(BaseModel):
                 public_key_set(self.jwks, what=f"participant {self.id} jwks")
             except ConfigurationError as exc:
                 raise ValueError(exc.message) from exc
+        self._apply_roles()
         return self
+
+    def _apply_roles(self) -> None:
+        """Scopes and kinds of an entry with roles: those the roles grant, plus scopes listed by hand (never a
+        reserved one); listed kinds may only narrow the roles' kinds. Entries without roles are unchanged."""
+        reserved = RESERVED_SCOPES.intersection(self.scopes)
+        if reserved and not self.roles:
+            raise ValueError(f"scope(s) {', '.join(sorted(reserved))} come only with a role (docs/governance.md)")
+        if not self.roles:
+            return
+        for grant in self.roles:
+            grant.check_for(self.party)
+        granted = scopes_of(self.roles)
+        if reserved - granted:
+            raise ValueError(f"scope(s) {', '.join(sorted(reserved - granted))} come only with a role that "
+                             "grants them")
+        allowed = kinds_of(self.roles)
+        extra = [k.value for k in self.message_kinds if k not in allowed]
+        if extra:
+            raise ValueError(f"message kind(s) {', '.join(extra)} are not allowed by the participant's roles")
+        kinds = self.message_kinds or sorted(allowed)
+        # frozen model: the derived fields are set once, while the entry is being validated
+        object.__setattr__(self, "scopes", sorted(granted.union(self.scopes)))
+        object.__setattr__(self, "message_kinds", list(kinds))
+
+    def holds(self, role: str, party: str | None = None) -> bool:
+        """Whether the participant holds ``role`` (for ``party``, when given)."""
+        return any(g.role == role and (party is None or g.party == party) for g in self.roles)
 
     @property
     def active(self) -> bool:

@@ -1,0 +1,106 @@
+"""What national authorities do through the gateway: issue, amend (a new version) and revoke authorizations of
+their own Party; and what readers see of them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from gateway.governance._records import (
+    check_statement,
+    open_revocation,
+    open_version,
+    seal_revocation,
+    seal_version,
+)
+from gateway.governance._store import AuthorizationStore
+from gateway.governance.errors import AuthorizationInvalid, AuthorizationNotFound, AuthorizationNotYours
+from gateway.trust.directory import Participant
+from gateway.trust.keys import SigningKeyRing
+from gateway.trust.roles import Role
+
+
+class Authorities:
+    """Issues, amends, revokes and shows authorization records (signed with the gateway's keyring)."""
+
+    def __init__(self, store: AuthorizationStore, keyring: SigningKeyRing) -> None:
+        self.store = store
+        self.keyring = keyring
+
+    def close(self) -> None:
+        self.store.close()
+
+    @staticmethod
+    def authority_of(caller: Participant, party: str) -> None:
+        """Only a national authority of ``party`` (a role the anchor signed) may act for it."""
+        if not caller.holds(Role.NATIONAL_AUTHORITY, party):
+            raise AuthorizationNotYours(f"{caller.id!r} is not the national authority of {party} in the directory")
+
+    def issue(self, caller: Participant, body: Any) -> dict[str, Any]:
+        """Version 1 of a new authorization of the caller's Party."""
+        statement = check_statement(body)
+        self.authority_of(caller, caller.party)
+        if statement.version not in (None, 1):
+            raise AuthorizationInvalid("a new authorization is version 1; amend it to make later versions")
+        token = seal_version(self.keyring, caller.party, statement, 1, caller.id)
+        self.store.add_version(caller.party, statement.authorization_id, 1, token)
+        return self.show(caller.party, statement.authorization_id)
+
+    def amend(self, caller: Participant, party: str, authorization_id: str, body: Any) -> dict[str, Any]:
+        """The next version of an authorization (its terms replace the earlier version's from its date)."""
+        self.authority_of(caller, party)
+        statement = check_statement(body)
+        if statement.authorization_id != authorization_id:
+            raise AuthorizationInvalid(f"the statement is for {statement.authorization_id!r}, not {authorization_id!r}")
+        versions = self.store.versions(party, authorization_id)
+        if not versions:
+            raise AuthorizationNotFound(f"{party} has no authorization {authorization_id!r} at this gateway")
+        version = versions[-1].version + 1
+        if statement.version not in (None, version):
+            raise AuthorizationInvalid(f"the next version of {authorization_id!r} is {version}, "
+                                       f"not {statement.version}")
+        token = seal_version(self.keyring, party, statement, version, caller.id)
+        self.store.add_version(party, authorization_id, version, token)
+        return self.show(party, authorization_id)
+
+    def revoke(self, caller: Participant, party: str, authorization_id: str, effective: date,
+               reason: str = "") -> dict[str, Any]:
+        """Revoke from ``effective`` on: actions dated then or later may no longer rely on it."""
+        self.authority_of(caller, party)
+        if not self.store.versions(party, authorization_id):
+            raise AuthorizationNotFound(f"{party} has no authorization {authorization_id!r} at this gateway")
+        token = seal_revocation(self.keyring, party, authorization_id, effective, caller.id, reason)
+        self.store.add_revocation(party, authorization_id, token)
+        return self.show(party, authorization_id)
+
+    def show(self, party: str, authorization_id: str) -> dict[str, Any]:
+        """Every version (record and signed token), the revocation and the quantity drawn so far."""
+        stored = self.store.versions(party, authorization_id)
+        if not stored:
+            raise AuthorizationNotFound(f"{party} has no authorization {authorization_id!r} at this gateway")
+        revocation = self.store.revocation(party, authorization_id)
+        versions = [{**open_version(s.token).record.model_dump(mode="json"), "token": s.token} for s in stored]
+        return {"party": party, "authorization_id": authorization_id, "version": stored[-1].version,
+                "status": "revoked" if revocation else "issued",
+                "revocation": ({**open_revocation(revocation.token).model_dump(mode="json"), "token": revocation.token}
+                               if revocation else None),
+                "drawn": str(self.store.drawn(party, authorization_id)), "versions": versions}
+
+    def listing(self, party: str | None = None) -> list[dict[str, Any]]:
+        """The latest version of every authorization (of one Party)."""
+        rows = []
+        for stored in self.store.latest(party):
+            record = open_version(stored.token).record
+            statement = record.statement
+            revoked = self.store.revocation(stored.party, stored.authorization_id) is not None
+            rows.append({"party": stored.party, "authorization_id": stored.authorization_id,
+                         "version": stored.version, "status": "revoked" if revoked else "issued",
+                         "date": statement.get("date"), "cooperative_approach": statement.get("cooperative_approach"),
+                         "authorized_quantity": statement.get("authorized_quantity"),
+                         "purposes": statement.get("purposes"), "timeframe": statement.get("timeframe"),
+                         "issued_by": record.issued_by})
+        return rows
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """A version record verified against the gateway's keys (offline checks use its JWKS the same way)."""
+        return open_version(token, self.keyring).record.model_dump(mode="json")

@@ -1,0 +1,65 @@
+"""How the authorization gate plugs into the transfer path without changing it: a planner that wraps the
+Article 6 planner (checks the document, then lets it plan) and a recorder that draws the plan's quantities
+when the message is about to be delivered (the first point that knows the message id) and gives them back
+when the message is not relayed after all."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from gateway.governance._gate import AuthorizationGate, Drawing
+from gateway.governance.errors import GovernanceError
+from gateway.idempotency.store import Claim
+from gateway.protocol import MessageKind
+from gateway.transfers import DocumentPlanner, Plan, Recorder, SourceMessage
+from gateway.trust.directory import Participant
+from standards.model import CanonicalDocument
+
+log = logging.getLogger("carbonlink.governance")
+
+
+@dataclass(frozen=True, slots=True)
+class GovernedPlan(Plan):
+    """A plan with what the message draws on each authorization."""
+
+    drawings: dict[tuple[str, str], Drawing] = field(default_factory=dict)
+
+
+class GovernedPlanner:
+    """The Article 6 planner behind the authorization gate."""
+
+    def __init__(self, inner: DocumentPlanner, gate: AuthorizationGate) -> None:
+        self.inner = inner
+        self.gate = gate
+
+    def accepts(self, document: CanonicalDocument) -> bool:
+        return self.inner.accepts(document)
+
+    def plan(self, sender: Participant, kind: MessageKind, message: SourceMessage, receiver_hint: str | None) -> Plan:
+        plan = self.inner.plan(sender, kind, message, receiver_hint)  # kind and sender checks come first
+        drawings = self.gate.check(sender, message.document)
+        if not drawings:
+            return plan
+        return GovernedPlan(plan.source_format, plan.source_medium, plan.receiver, plan.outbound_body,
+                            plan.target_medium, plan.losses, plan.findings, plan.target_format, drawings)
+
+
+class GovernedRecorder(Recorder):
+    """The recorder that also draws on authorizations before delivery and gives back on release."""
+
+    gate: AuthorizationGate
+
+    def intend(self, sender: Participant, kind: MessageKind, message_id: str, inbound_digest: str,
+               plan: Plan) -> None:
+        if isinstance(plan, GovernedPlan):
+            self.gate.draw(sender.id, message_id, plan.drawings)
+        super().intend(sender, kind, message_id, inbound_digest, plan)
+
+    def release(self, claim: Claim) -> None:
+        super().release(claim)
+        try:
+            self.gate.store.release(claim.sender, claim.message_id)
+        except GovernanceError as exc:  # called while another error is on its way out: log, never mask it
+            log.warning("the message's drawing on its authorization was not given back (%s); a retry of the same "
+                        "message reuses it", exc.code, extra={"message_id": claim.message_id, "sender": claim.sender})

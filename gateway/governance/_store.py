@@ -1,0 +1,318 @@
+"""The authorization store: signed authorization records, their revocations and the quantity drawn on each.
+
+One SQL schema on two engines: embedded SQLite (the default, one file in the data directory) and PostgreSQL
+(every gateway process of a scaled-out network shares it). A drawing on an authorization's quantity is taken
+in one transaction that serializes with every other drawing on the same store (SQLite ``BEGIN IMMEDIATE``,
+PostgreSQL a transaction-scoped advisory lock), so two gateways never both let the last units through.
+Drawings are keyed by (sender, message id): a retry of the same message draws nothing more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from gateway.governance.errors import AuthorizationConflict, AuthorizationStoreUnavailable, GovernanceError
+from gateway.sqlite_writes import begin_immediate
+
+T = TypeVar("T")
+_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """One version of an authorization as kept: its signed record and the parts the queries need."""
+
+    party: str
+    authorization_id: str
+    version: int
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRevocation:
+    party: str
+    authorization_id: str
+    token: str
+
+
+class _Cursor(Protocol):
+    def execute(self, sql: str, params: tuple[Any, ...] = ...) -> Any: ...
+
+
+class AuthorizationStore:
+    """Versions, revocations and drawings; the engine gives :meth:`_tx` (one serialized transaction)."""
+
+    placeholder = "?"
+
+    def __init__(self, table: str) -> None:
+        if not _TABLE.fullmatch(table):
+            raise GovernanceError(f"table prefix {table!r} must match [a-z_][a-z0-9_]{{0,40}}",
+                                  code="GOVERNANCE.CONFIG")
+        self.t = table
+        self.url = ""
+
+    def _sql(self, text: str) -> str:
+        return text.replace("{t}", self.t).replace("?", self.placeholder)
+
+    def _schema(self) -> list[str]:
+        return [self._sql(s) for s in (
+            "CREATE TABLE IF NOT EXISTS {t}_versions (party TEXT NOT NULL, authorization_id TEXT NOT NULL, "
+            "version INTEGER NOT NULL, token TEXT NOT NULL, PRIMARY KEY (party, authorization_id, version))",
+            "CREATE TABLE IF NOT EXISTS {t}_revocations (party TEXT NOT NULL, authorization_id TEXT NOT NULL, "
+            "token TEXT NOT NULL, PRIMARY KEY (party, authorization_id))",
+            "CREATE TABLE IF NOT EXISTS {t}_drawings (sender TEXT NOT NULL, message_id TEXT NOT NULL, "
+            "party TEXT NOT NULL, authorization_id TEXT NOT NULL, quantity TEXT NOT NULL, "
+            "PRIMARY KEY (sender, message_id, party, authorization_id))",
+            "CREATE TABLE IF NOT EXISTS {t}_totals (party TEXT NOT NULL, authorization_id TEXT NOT NULL, "
+            "total TEXT NOT NULL, PRIMARY KEY (party, authorization_id))",
+        )]
+
+    @contextmanager
+    def _tx(self) -> Iterator[_Cursor]:  # pragma: no cover - each engine has its own
+        raise NotImplementedError
+        yield
+
+    @contextmanager
+    def _reading(self) -> Iterator[_Cursor]:  # pragma: no cover - each engine has its own
+        raise NotImplementedError
+        yield
+
+    def _run(self, work: Callable[[_Cursor], T], *, write: bool = True) -> T:
+        try:
+            with self._tx() if write else self._reading() as cur:
+                return work(cur)
+        except GovernanceError:
+            raise
+        except Exception as exc:  # the driver's errors: sqlite3.Error, psycopg.Error
+            raise AuthorizationStoreUnavailable(f"the authorization store failed: {exc}") from exc
+
+    def add_version(self, party: str, authorization_id: str, version: int, token: str) -> None:
+        """Keep a new version; it must be the next one (1 for a new authorization) and not revoked."""
+        def work(cur: _Cursor) -> None:
+            row = cur.execute(self._sql("SELECT MAX(version) FROM {t}_versions WHERE party = ? AND "
+                                        "authorization_id = ?"), (party, authorization_id)).fetchone()
+            latest = row[0] if row and row[0] is not None else 0
+            if version != latest + 1:
+                what = "is already issued" if latest and version == 1 else f"is not the next version ({latest + 1})"
+                raise AuthorizationConflict(f"authorization {authorization_id!r} of {party}: version {version} {what}")
+            if self._revoked(cur, party, authorization_id):
+                raise AuthorizationConflict(f"authorization {authorization_id!r} of {party} is revoked")
+            cur.execute(self._sql("INSERT INTO {t}_versions VALUES (?, ?, ?, ?)"),
+                        (party, authorization_id, version, token))
+        self._run(work)
+
+    def add_revocation(self, party: str, authorization_id: str, token: str) -> None:
+        def work(cur: _Cursor) -> None:
+            if self._revoked(cur, party, authorization_id):
+                raise AuthorizationConflict(f"authorization {authorization_id!r} of {party} is already revoked")
+            cur.execute(self._sql("INSERT INTO {t}_revocations VALUES (?, ?, ?)"), (party, authorization_id, token))
+        self._run(work)
+
+    def _revoked(self, cur: _Cursor, party: str, authorization_id: str) -> bool:
+        return cur.execute(self._sql("SELECT 1 FROM {t}_revocations WHERE party = ? AND authorization_id = ?"),
+                           (party, authorization_id)).fetchone() is not None
+
+    def versions(self, party: str, authorization_id: str) -> list[StoredVersion]:
+        """Every version of one authorization, oldest first."""
+        rows = self._run(lambda cur: cur.execute(self._sql(
+            "SELECT party, authorization_id, version, token FROM {t}_versions WHERE party = ? AND "
+            "authorization_id = ? ORDER BY version"), (party, authorization_id)).fetchall(), write=False)
+        return [StoredVersion(r[0], r[1], int(r[2]), r[3]) for r in rows]
+
+    def revocation(self, party: str, authorization_id: str) -> StoredRevocation | None:
+        row = self._run(lambda cur: cur.execute(self._sql(
+            "SELECT token FROM {t}_revocations WHERE party = ? AND authorization_id = ?"),
+            (party, authorization_id)).fetchone(), write=False)
+        return None if row is None else StoredRevocation(party, authorization_id, row[0])
+
+    def latest(self, party: str | None = None) -> list[StoredVersion]:
+        """The latest version of every authorization (of one Party), by Party and id."""
+        where, params = ("WHERE v.party = ?", (party,)) if party else ("", ())
+        rows = self._run(lambda cur: cur.execute(self._sql(
+            "SELECT v.party, v.authorization_id, v.version, v.token FROM {t}_versions v JOIN (SELECT party, "
+            "authorization_id, MAX(version) AS top FROM {t}_versions GROUP BY party, authorization_id) m ON "
+            "v.party = m.party AND v.authorization_id = m.authorization_id AND v.version = m.top "
+            f"{where} ORDER BY v.party, v.authorization_id"), params).fetchall(), write=False)
+        return [StoredVersion(r[0], r[1], int(r[2]), r[3]) for r in rows]
+
+    def drawn(self, party: str, authorization_id: str) -> Decimal:
+        """The quantity drawn on one authorization so far."""
+        return self._run(lambda cur: self._total(cur, party, authorization_id), write=False)
+
+    def _total(self, cur: _Cursor, party: str, authorization_id: str) -> Decimal:
+        row = cur.execute(self._sql("SELECT total FROM {t}_totals WHERE party = ? AND authorization_id = ?"),
+                          (party, authorization_id)).fetchone()
+        return Decimal(row[0]) if row else Decimal(0)
+
+    def _add(self, cur: _Cursor, party: str, authorization_id: str, total: Decimal) -> None:
+        cur.execute(self._sql("DELETE FROM {t}_totals WHERE party = ? AND authorization_id = ?"),
+                    (party, authorization_id))
+        cur.execute(self._sql("INSERT INTO {t}_totals VALUES (?, ?, ?)"), (party, authorization_id, str(total)))
+
+    def draw(self, sender: str, message_id: str, wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]]
+             ) -> dict[tuple[str, str], Decimal]:
+        """Draw ``quantity`` on each (party, authorization id) for one message, in one transaction, unless a
+        cap (``None``: no cap) would be passed; return what was drawn before (the message's own earlier
+        drawing excluded). Raises :class:`QuantityExceeded` and draws nothing when a cap would be passed."""
+        def work(cur: _Cursor) -> dict[tuple[str, str], Decimal]:
+            before: dict[tuple[str, str], Decimal] = {}
+            for (party, auth_id), (quantity, cap) in sorted(wants.items()):
+                own = cur.execute(self._sql(
+                    "SELECT quantity FROM {t}_drawings WHERE sender = ? AND message_id = ? AND party = ? AND "
+                    "authorization_id = ?"), (sender, message_id, party, auth_id)).fetchone()
+                drawn = before[(party, auth_id)] = self._total(cur, party, auth_id) - (Decimal(own[0]) if own else 0)
+                if cap is not None and drawn + quantity > cap:
+                    raise QuantityExceeded(f"authorization {auth_id!r} of {party}: {drawn} already drawn, {quantity} "
+                                           f"more would pass the authorized quantity {cap}", drawn=drawn, cap=cap)
+            for (party, auth_id), (quantity, _) in sorted(wants.items()):
+                cur.execute(self._sql("DELETE FROM {t}_drawings WHERE sender = ? AND message_id = ? AND party = ? "
+                                      "AND authorization_id = ?"), (sender, message_id, party, auth_id))
+                cur.execute(self._sql("INSERT INTO {t}_drawings VALUES (?, ?, ?, ?, ?)"),
+                            (sender, message_id, party, auth_id, str(quantity)))
+                self._add(cur, party, auth_id, before[(party, auth_id)] + quantity)
+            return before
+        return self._run(work)
+
+    def release(self, sender: str, message_id: str) -> None:
+        """Give back what one message drew (it was not relayed)."""
+        def work(cur: _Cursor) -> None:
+            rows = cur.execute(self._sql("SELECT party, authorization_id, quantity FROM {t}_drawings WHERE sender = ? "
+                                         "AND message_id = ?"), (sender, message_id)).fetchall()
+            for party, auth_id, quantity in rows:
+                self._add(cur, party, auth_id, self._total(cur, party, auth_id) - Decimal(quantity))
+            if rows:
+                cur.execute(self._sql("DELETE FROM {t}_drawings WHERE sender = ? AND message_id = ?"),
+                            (sender, message_id))
+        if self._run(lambda cur: cur.execute(self._sql(
+                "SELECT 1 FROM {t}_drawings WHERE sender = ? AND message_id = ?"), (sender, message_id)).fetchone(),
+                write=False) is not None:
+            self._run(work)
+
+    def close(self) -> None:  # pragma: no cover - each engine has its own
+        raise NotImplementedError
+
+
+class QuantityExceeded(GovernanceError):
+    """Drawing this quantity would pass the authorization's cap (turned into a coded refusal by the gate)."""
+
+    code = "GOVERNANCE.AUTHORIZATION_QUANTITY"
+
+    def __init__(self, message: str, *, drawn: Decimal = Decimal(0), cap: Decimal = Decimal(0)) -> None:
+        super().__init__(message)
+        self.drawn, self.cap = drawn, cap
+
+
+class SqliteAuthorizationStore(AuthorizationStore):
+    """The embedded store: one SQLite file (WAL), shared safely by the processes of one machine."""
+
+    def __init__(self, path: str | Path, *, table: str = "authorizations", synchronous: str = "full") -> None:
+        super().__init__(table)
+        if synchronous not in ("full", "normal"):
+            raise GovernanceError(f"synchronous must be full or normal, not {synchronous!r}", code="GOVERNANCE.CONFIG")
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(f"PRAGMA synchronous={synchronous}")
+            for statement in self._schema():
+                self._conn.execute(statement)
+        except (OSError, sqlite3.Error) as exc:
+            raise AuthorizationStoreUnavailable(f"cannot open the authorization store {self.path}: {exc}") from exc
+
+    @contextmanager
+    def _tx(self) -> Iterator[_Cursor]:
+        with self._lock:
+            begin_immediate(self._conn)
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def _reading(self) -> Iterator[_Cursor]:
+        with self._lock:  # one connection, shared by the threads of this process
+            yield self._conn
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class PostgresAuthorizationStore(AuthorizationStore):
+    """The scaled-out store: every gateway process shares one PostgreSQL database."""
+
+    placeholder = "%s"
+
+    def __init__(self, dsn: str, *, table: str = "authorizations") -> None:
+        super().__init__(table)
+        import psycopg
+
+        self._psycopg = psycopg
+        self._dsn = dsn
+        self.url = f"{dsn.split('@')[-1]} table={table}"
+        self._key = int.from_bytes(hashlib.sha256(f"carbonlink.governance:{table}".encode()).digest()[:8], "big",
+                                   signed=True)
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        with self._tx() as cur:
+            for statement in self._schema():
+                cur.execute(statement)
+
+    def _connection(self) -> Any:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            try:
+                self._conn = self._psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
+            except self._psycopg.Error as exc:
+                raise AuthorizationStoreUnavailable(f"cannot connect to the authorization store: {exc}") from exc
+        return self._conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[_Cursor]:
+        with self._lock:
+            conn = self._connection()
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
+                yield conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[_Cursor]:
+        with self._lock:
+            yield self._connection()  # autocommit: each statement sees the latest committed state
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+
+def open_authorization_store(url: str) -> AuthorizationStore:
+    """``sqlite:///path[?table=name&synchronous=full|normal]`` or ``postgresql://...[?table=name]``."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    table = query.pop("table", "authorizations")
+    if parts.scheme == "sqlite":
+        path = url[len("sqlite://"):].partition("?")[0]
+        path = path[1:] if path.startswith("/") else path
+        synchronous = query.pop("synchronous", "full")
+        if query or not path:
+            raise GovernanceError(f"authorization store URL {url!r}: sqlite:///path[?table=name&synchronous=...]",
+                                  code="GOVERNANCE.CONFIG")
+        return SqliteAuthorizationStore(path, table=table, synchronous=synchronous)
+    if parts.scheme in ("postgresql", "postgres"):
+        dsn = urlunsplit(parts._replace(query=urlencode(query)))
+        return PostgresAuthorizationStore(dsn.rstrip("?"), table=table)
+    raise GovernanceError(f"authorization store URL {url!r} is neither sqlite:///... nor postgresql://...",
+                          code="GOVERNANCE.CONFIG")

@@ -1,0 +1,55 @@
+"""Errors of governance: authorization statements and their enforcement on the relay. HTTP statuses come from
+the status table (:mod:`gateway._status_table`)::
+
+    CarbonlinkError
+     └── GovernanceError
+          ├── AuthorizationInvalid        422  a statement that is not a valid AEF T2 authorization
+          ├── AuthorizationNotYours       403  the caller is not the national authority of that Party
+          ├── AuthorizationConflict       409  issued twice, an amendment that is not the next version, ...
+          ├── AuthorizationNotFound       404
+          ├── AuthorizationStoreUnavailable 503
+          └── AuthorizationRefused        403  a relayed action the authorizations in force do not cover
+                                               (code GOVERNANCE.AUTHORIZATION_<WHAT>, clause in ``reference``)
+"""
+
+from __future__ import annotations
+
+from standards.errors import CarbonlinkError
+
+
+class GovernanceError(CarbonlinkError):
+    code = "GOVERNANCE.ERROR"
+
+
+class AuthorizationInvalid(GovernanceError):
+    code = "GOVERNANCE.AUTHORIZATION_INVALID"
+
+
+class AuthorizationNotYours(GovernanceError):
+    code = "GOVERNANCE.NOT_NATIONAL_AUTHORITY"
+
+
+class AuthorizationConflict(GovernanceError):
+    code = "GOVERNANCE.AUTHORIZATION_CONFLICT"
+
+
+class AuthorizationNotFound(GovernanceError):
+    code = "GOVERNANCE.AUTHORIZATION_NOT_FOUND"
+
+
+class AuthorizationStoreUnavailable(GovernanceError):
+    code = "GOVERNANCE.STORE_UNAVAILABLE"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry_after=5)
+
+
+class AuthorizationRefused(GovernanceError):
+    """A first transfer, use or cancellation that no authorization in force covers; ``reference`` is the
+    clause the refusal enforces."""
+
+    code = "GOVERNANCE.AUTHORIZATION_REFUSED"
+
+    def __init__(self, message: str, *, code: str | None = None, reference: str = "") -> None:
+        super().__init__(f"{message} ({reference})" if reference else message, code=code)
+        self.reference = reference
