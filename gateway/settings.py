@@ -231,7 +231,11 @@ class FeedSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    feeds_store: Path | None = Field(None, description="SQLite file of the harmonized view; default in data_dir")
+    feeds_store: str | None = Field(None, description="the harmonized view's store: a SQLite file (or sqlite:///path; "
+                                    "default in data_dir) or a postgresql:// DSN shared by processes on several hosts")
+    feeds_store_prefix: str = Field("feed_", pattern=r"^[a-z][a-z0-9_]{0,40}_$",
+                                    description="prefix of the view's table names (records, sources, changes, "
+                                    "subscriptions)")
     feeds_max_age_seconds: float = Field(30.0, ge=0, description="pull a registry again when its data is older")
     feeds_pull_page_size: int = Field(1000, ge=1, le=10_000, description="records asked per read-side page")
     feeds_pull_timeout: float = Field(10.0, gt=0, le=300, description="seconds to wait for one page")

@@ -44,7 +44,7 @@ class FeedService:
 
 
 def build_feeds(trust: Trust, config: FeedSettings, catalog: AdapterCatalog, *, data_dir: str) -> FeedService:
-    store = FeedStore(config.feeds_store or f"{data_dir}/feeds.sqlite3")
+    store = FeedStore(config.feeds_store or f"{data_dir}/feeds.sqlite3", prefix=config.feeds_store_prefix)
     puller = Puller(trust.outbound, catalog, page_size=config.feeds_pull_page_size, timeout=config.feeds_pull_timeout,
                     max_pages=config.feeds_pull_max_pages)
     view = FeedView(store, puller, trust.directory, catalog, max_age=config.feeds_max_age_seconds,

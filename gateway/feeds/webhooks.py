@@ -19,10 +19,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +30,7 @@ import orjson
 from gateway.feeds.changes import parse_position, render_position
 from gateway.feeds.errors import FeedQueryInvalid, SubscriptionUnknown
 from gateway.feeds.keys import SEP
+from gateway.feeds.sql import Connection
 from gateway.feeds.view import FeedView
 from gateway.trust import jose
 from gateway.trust.keys import SigningKeyRing
@@ -40,13 +39,6 @@ log = logging.getLogger("carbonlink.feeds")
 
 SIGNATURE_HEADER = "Carbonlink-Signature"
 WEBHOOK_TYP = "carbonlink-feed-changes+jws"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feed_subscriptions (
-    id TEXT PRIMARY KEY, owner TEXT NOT NULL, url TEXT NOT NULL, sources TEXT, position TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL DEFAULT 0, last_error TEXT,
-    last_attempt_at REAL, delivered INTEGER NOT NULL DEFAULT 0, lease_until REAL NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL);
-"""
 
 
 @dataclass(frozen=True)
@@ -77,7 +69,7 @@ def _iso(moment: float | None) -> str | None:
 
 
 class Webhooks:
-    """Subscriptions in the view's SQLite file and the delivery loop (:meth:`run_once`, :meth:`start`)."""
+    """Subscriptions in the view's store and the delivery loop (:meth:`run_once`, :meth:`start`)."""
 
     def __init__(self, view: FeedView, keyring: SigningKeyRing, issuer: str, *, batch: int = 500,
                  backoff: float = 1.0, max_backoff: float = 300.0, timeout: float = 10.0, lease: float = 60.0) -> None:
@@ -90,18 +82,11 @@ class Webhooks:
         self.lease = lease
         self.http = httpx.Client(timeout=timeout, follow_redirects=False)
         self.owner_id = secrets.token_hex(8)
-        with self._db() as db:
-            db.executescript(_SCHEMA)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.view.store.path, timeout=30, isolation_level=None)
-        try:
-            yield db
-        finally:
-            db.close()
+    def _db(self) -> contextlib.AbstractContextManager[Connection]:
+        return self.view.store.database.session()
 
     # -- subscriptions ------------------------------------------------------------------------
 

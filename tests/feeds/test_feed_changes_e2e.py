@@ -17,11 +17,13 @@ from starlette.routing import Route
 
 from gateway.client import GatewayClient
 from gateway.demo import Registry
+from gateway.feeds.sql import Database
 from gateway.sandbox.store import SandboxStore
 from gateway.sandbox.units import parse_hold_spec
 from gateway.trust import jose
 from tests.feeds.support import FeedNetwork, seed_registry
 from tests.support.processes import ThreadedServer
+from tests.support.services import require_postgres, unique_prefix
 
 pytestmark = pytest.mark.e2e
 
@@ -33,17 +35,28 @@ def vcu(first: int, last: int) -> str:
     return f"19385-{first}-{last}-{TAIL}"
 
 
-@pytest.fixture(scope="module")
-def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeedNetwork]:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.service)])
+def net(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeedNetwork]:
+    """Two gateway processes sharing one store: the same SQLite file, or the same PostgreSQL tables."""
     root: Path = tmp_path_factory.mktemp("changes")
     seed_registry(root, "gha", holds=[vcu(1, 100), vcu(201, 300)],
                   projects=[{"registry": "Verra", "project_id": "1340", "name": "Adama", "country": "ETH"}])
     env = {"CARBONLINK_FEEDS_MAX_AGE_SECONDS": "0", "CARBONLINK_FEEDS_STORE": str(root / "feeds.sqlite3"),
            "CARBONLINK_FEEDS_WEBHOOK_BACKOFF": "0.5", "CARBONLINK_FEEDS_WEBHOOK_INTERVAL": "0.2"}
-    network = FeedNetwork([Registry("gha", "GHA", "canonical")], root=root, base=BASE, readable={"gha"},
+    database = None
+    if request.param == "postgres":
+        prefix = unique_prefix("feed").replace("-", "_") + "_"
+        env |= {"CARBONLINK_FEEDS_STORE": require_postgres(), "CARBONLINK_FEEDS_STORE_PREFIX": prefix}
+        database = Database(require_postgres(), prefix=prefix)
+    base = BASE if request.param == "sqlite" else BASE + 30
+    network = FeedNetwork([Registry("gha", "GHA", "canonical")], root=root, base=base, readable={"gha"},
                           gateway_env=env, gateways=2)
-    with network:
-        yield network
+    try:
+        with network:
+            yield network
+    finally:
+        if database is not None:
+            database.drop()
 
 
 def events(client: GatewayClient, query: str, last_event_id: str | None = None) -> list[dict[str, Any]]:
@@ -117,7 +130,7 @@ def wait_for(check: Any, timeout: float = 60) -> Any:
 
 
 def test_webhook_deliveries_are_signed_retried_with_backoff_and_visible(net: FeedNetwork) -> None:
-    receiver = Receiver(BASE + 10, fail=2)
+    receiver = Receiver(net.gateway_port + 10, fail=2)
     receiver.start_serving(timeout=10)
     try:
         reader = net.reader(0)
