@@ -104,6 +104,11 @@ class Connection:
     def stream(self, sql: str, args: Sequence[Any], batch: int) -> Iterator[tuple[Any, ...]]:
         """Rows of one query, fetched ``batch`` at a time from one snapshot (a server-side cursor on PostgreSQL,
         so a large result is never held whole)."""
+        for chunk in self.chunks(sql, args, batch):
+            yield from chunk
+
+    def chunks(self, sql: str, args: Sequence[Any], batch: int) -> Iterator[list[tuple[Any, ...]]]:
+        """:meth:`stream` a list of ``batch`` rows at a time."""
         self.begin_read()
         try:
             if isinstance(self.raw, sqlite3.Connection):
@@ -113,7 +118,7 @@ class Connection:
                 cursor.itersize = batch
                 cursor.execute(self.database.sql(sql), tuple(args))
             while chunk := cursor.fetchmany(batch):
-                yield from chunk
+                yield chunk
             cursor.close()
         finally:
             self.rollback()

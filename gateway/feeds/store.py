@@ -245,6 +245,14 @@ class FeedStore:
                                  batch):
                 yield Row(*row)
 
+    def row_chunks(self, query: Query, batch: int = 2000) -> Iterator[list[tuple[Any, ...]]]:
+        """Like :meth:`rows`, as lists of plain ``(nkey, source, updated_at, rendered, body)`` tuples (the NDJSON
+        stream's input: no object per row, no column it does not write)."""
+        where, args = query.sql()
+        with self._reader() as db:
+            yield from db.chunks(f"SELECT nkey, source, updated_at, rendered, body FROM feed_records WHERE {where} "
+                                 "ORDER BY nkey, source", args, batch)
+
     def sweep_rows(self, kind: str, sources: Iterable[str], *, action_type: str | None = None, batch: int = 5000
                    ) -> Iterator[tuple[Any, ...]]:
         """``(series, first, last, source, nkey, status)`` of ``kind`` rows with an identity, in key order

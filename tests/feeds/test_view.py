@@ -197,3 +197,30 @@ def test_requests_pull_stale_sources_unless_the_background_refresher_runs(store:
         assert puller.pulls >= 1 and view.coverage().as_of["gha"] is not None
     finally:
         view.stop_refresher()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 4000])
+def test_ndjson_lines_are_the_json_page_items_across_chunk_boundaries(store: FeedStore, chunk: int,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stream writes single-source records from their stored shapes and merges keys several sources hold
+    (even when a chunk ends between their rows): line for line what the JSON page builds, same losses."""
+    from types import SimpleNamespace
+
+    from gateway.feeds import feed as feed_module
+    from gateway.feeds.feed import FeedRequest, Feeds, Prepared
+    from gateway.feeds.view import Coverage
+
+    put(store, "a", "units", [unit(1, 10, account="x"), unit(11, 20, status="retired"), unit(21, 30)])
+    put(store, "b", "units", [unit(11, 20, status="held"), unit(31, 40, account="y")])  # 11-20: status differs
+    put(store, "c", "units", [unit(21, 30)])  # 21-30 in both, the same
+    monkeypatch.setattr(feed_module, "STREAM_CHUNK", chunk)
+    feeds = Feeds(SimpleNamespace(store=store))  # type: ignore[arg-type]
+    for standard in ("cadt-v2", "cadt-v1"):
+        prepared = Prepared(FeedRequest(standard, "units"), Coverage({"a": 1, "b": 1, "c": 1}, []),
+                            Query("units", ("a", "b", "c")), '"x"')
+        *lines, end = [orjson.loads(line) for line in b"".join(feeds.ndjson(prepared)).splitlines()]
+        page = feeds.page(prepared, 100)
+        assert lines == page["items"] and end["count"] == len(lines) == 4
+        assert end["losses"] == page["losses"] and end["losses"]
+        assert [line["sources"] for line in lines] == [["a"], ["a", "b"], ["a", "c"], ["b"]]
+        assert [c["field"] for c in lines[1]["conflicts"]] == ["status"] and "conflicts" not in lines[2]
