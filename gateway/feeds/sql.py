@@ -175,6 +175,7 @@ class Database:
             assert isinstance(connection.raw, sqlite3.Connection)
             connection.raw.execute("PRAGMA journal_mode=WAL")
             connection.raw.execute("PRAGMA synchronous=NORMAL")
+            connection.raw.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
             connection.raw.executescript(self.sql(_SCHEMA))
             return
         connection.begin_write("schema")
@@ -186,6 +187,18 @@ class Database:
             connection.rollback()
             raise
         connection.commit()
+
+    def create_session(self, connection: Connection) -> None:
+        """The writer connection's own temporary table of keys a replacement found unchanged."""
+        text = 'TEXT COLLATE "C"' if self.postgres else "TEXT"
+        connection.execute(f"CREATE TEMP TABLE IF NOT EXISTS feed_seen (kind {text} NOT NULL, nkey {text} NOT NULL, "
+                           "PRIMARY KEY (kind, nkey))")
+
+    def checkpoint(self, connection: Connection) -> None:
+        """After a large replacement: copy SQLite's write-ahead log into the database and truncate it (readers
+        still on an older snapshot can delay that; ``journal_size_limit`` then trims it later)."""
+        if not self.postgres:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     def drop(self) -> None:
         """Drop the view's tables (tests clean up their PostgreSQL tables with it)."""

@@ -27,6 +27,11 @@ _UPSERT = ("INSERT INTO feed_records (kind, nkey, source, party, vintage, status
            "ON CONFLICT (kind, nkey, source) DO UPDATE SET " + ", ".join(
                f"{c} = excluded.{c}" for c in ("party", "vintage", "status", "action_type", "year", "series", "first",
                                                "last", "digest", "body", "rendered", "updated_at", "seq", "gen")))
+#: rows a replacement changes before SQLite's write-ahead log is checkpointed and truncated after it
+_CHECKPOINT_AFTER = 10_000
+#: rows of a source neither written (gen) nor noted unchanged (feed_seen) by the replacement: gone
+_UNSEEN = ("feed_records.source = ? AND feed_records.gen < ? AND NOT EXISTS (SELECT 1 FROM feed_seen WHERE "
+           "feed_seen.kind = feed_records.kind AND feed_seen.nkey = feed_records.nkey)")
 _COLUMNS = ("kind, nkey, source, party, vintage, status, action_type, year, series, first, last, body, updated_at, "
             "rendered")
 
@@ -145,7 +150,7 @@ class Replacement:
         for indexed, body, rendered in items:
             digest = hashlib.blake2b(body + b"\0" + rendered, digest_size=16).digest()
             if known.get(indexed.key) == digest:
-                touched.append((self.gen, kind, indexed.key, self.source))
+                touched.append((kind, indexed.key))
                 continue
             known[indexed.key] = digest
             self.seq += 1
@@ -156,7 +161,9 @@ class Replacement:
                             self.at, self.seq, self.gen))
             changes.append((self.source, self.seq, kind, indexed.key, "upsert", body, self.at))
         self.db.executemany(_UPSERT, upserts)
-        self.db.executemany("UPDATE feed_records SET gen = ? WHERE kind = ? AND nkey = ? AND source = ?", touched)
+        # unchanged rows are noted in a temporary table (outside the database file and its write-ahead log), so a
+        # pull that changes little writes little
+        self.db.executemany("INSERT INTO feed_seen (kind, nkey) VALUES (?, ?) ON CONFLICT DO NOTHING", touched)
         self.db.executemany("INSERT INTO feed_changes (source, seq, kind, nkey, op, body, at) VALUES "
                             "(?, ?, ?, ?, ?, ?, ?)", changes)
         self.count += len(items)
@@ -164,13 +171,13 @@ class Replacement:
 
     def sweep(self) -> None:
         """Delete (and log) every row of the source this replacement did not list."""
-        gone = self.db.execute("SELECT kind, nkey FROM feed_records WHERE source = ? AND gen < ?",
+        gone = self.db.execute(f"SELECT kind, nkey FROM feed_records WHERE {_UNSEEN}",
                                (self.source, self.gen)).fetchall()
         changes = []
         for kind, key in gone:
             self.seq += 1
             changes.append((self.source, self.seq, kind, key, "delete", None, self.at))
-        self.db.execute("DELETE FROM feed_records WHERE source = ? AND gen < ?", (self.source, self.gen))
+        self.db.execute(f"DELETE FROM feed_records WHERE {_UNSEEN}", (self.source, self.gen))
         self.db.executemany("INSERT INTO feed_changes (source, seq, kind, nkey, op, body, at) VALUES "
                             "(?, ?, ?, ?, ?, ?, ?)", changes)
         self.changed += len(changes)
@@ -185,6 +192,7 @@ class FeedStore:
         self.where = self.database.where
         self._db = self.database.connect()
         self.database.create(self._db)
+        self.database.create_session(self._db)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -195,6 +203,7 @@ class FeedStore:
         raw = self._db.raw
         if self.database.postgres and (raw.closed or raw.broken):  # type: ignore[union-attr]
             self._db = self.database.connect()
+            self.database.create_session(self._db)
         return self._db
 
     @contextlib.contextmanager
@@ -205,6 +214,7 @@ class FeedStore:
             db = self._writer()
             db.begin_write(source)
             try:
+                db.execute("DELETE FROM feed_seen")
                 db.execute("INSERT INTO feed_sources (source, party, mode) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                            (source, party, mode))
                 gen, seq = db.execute("SELECT gen, seq FROM feed_sources WHERE source = ?", (source,)).fetchone()
@@ -219,6 +229,8 @@ class FeedStore:
                 db.rollback()
                 raise
             db.commit()
+            if replacement.changed >= _CHECKPOINT_AFTER:
+                self.database.checkpoint(db)
 
     def record_failure(self, source: str, party: str | None, mode: str, code: str, detail: str) -> None:
         with self._lock:

@@ -224,3 +224,13 @@ def test_ndjson_lines_are_the_json_page_items_across_chunk_boundaries(store: Fee
         assert end["losses"] == page["losses"] and end["losses"]
         assert [line["sources"] for line in lines] == [["a"], ["a", "b"], ["a", "c"], ["b"]]
         assert [c["field"] for c in lines[1]["conflicts"]] == ["status"] and "conflicts" not in lines[2]
+
+
+def test_a_pull_that_changes_nothing_rewrites_no_row(store: FeedStore) -> None:
+    put(store, "a", "units", [unit(1, 10), unit(11, 20)])
+    put(store, "a", "units", [unit(1, 10), unit(11, 20)])
+    put(store, "a", "units", [unit(1, 10), unit(11, 20, status="retired")])
+    with store.database.session() as db:
+        gens = db.execute("SELECT nkey, gen FROM feed_records WHERE source = ? ORDER BY nkey", ("a",)).fetchall()
+    assert [gen for _, gen in gens] == [1, 3]  # the unchanged row was only noted (outside the file), not written
+    assert store.sources()["a"].gen == 3 and [c.seq for c in store.changes("a", 0, 10)] == [1, 2, 3]
