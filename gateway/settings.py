@@ -247,6 +247,11 @@ class FeedSettings(BaseModel):
     feeds_webhook_interval: float = Field(0.5, gt=0, le=60, description="seconds between webhook delivery rounds")
     feeds_webhook_backoff: float = Field(1.0, gt=0, le=3600, description="seconds before the first retry, doubled")
     feeds_webhook_max_backoff: float = Field(300.0, gt=0, le=86400, description="longest wait between retries")
+    feeds_changes_keep_days: float = Field(30.0, gt=0, description="change log: changes older than this may be "
+                                           "compacted away (docs/feeds.md)")
+    feeds_changes_keep_last: int = Field(100_000, ge=0, description="change log: the last changes of each source "
+                                         "kept whatever their age")
+    feeds_compaction_interval: float = Field(3600.0, gt=0, le=86400, description="seconds between compactions")
 
 
 class CliSection(BaseModel):

@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS feed_sources (
 CREATE TABLE IF NOT EXISTS feed_changes (
     source TEXT NOT NULL, seq BIGINT NOT NULL, kind TEXT NOT NULL, nkey TEXT NOT NULL, op TEXT NOT NULL,
     body BLOB, at TEXT NOT NULL, PRIMARY KEY (source, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feed_compactions (
+    source TEXT PRIMARY KEY, floor BIGINT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS feed_subscriptions (
     id TEXT PRIMARY KEY, owner TEXT NOT NULL, url TEXT NOT NULL, sources TEXT, position TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL DEFAULT 0, last_error TEXT,
@@ -203,7 +205,7 @@ class Database:
     def drop(self) -> None:
         """Drop the view's tables (tests clean up their PostgreSQL tables with it)."""
         with self.session() as connection:
-            for table in ("records", "sources", "changes", "subscriptions"):
+            for table in ("records", "sources", "changes", "compactions", "subscriptions"):
                 connection.raw.execute(f"DROP TABLE IF EXISTS {self.prefix}{table}")
 
 

@@ -284,6 +284,45 @@ class FeedStore:
             yield from db.stream(f"SELECT source, nkey, body FROM feed_records WHERE kind = ? AND source IN "
                                  f"({','.join('?' * len(names))}) ORDER BY nkey, source", (kind, *names), 2000)
 
+    def floors(self) -> dict[str, int]:
+        """Per source, the highest sequence compaction removed (:mod:`gateway.feeds.compaction`)."""
+        with self._reader() as db:
+            return {source: int(floor) for source, floor in db.execute("SELECT source, floor FROM feed_compactions")
+                    .fetchall()}
+
+    def compact(self, before: str, keep_last: int, batch: int = 20_000) -> dict[str, int]:
+        """Remove each source's changes logged before ``before`` except its last ``keep_last``: raise its floor
+        first (one small transaction), then delete in batches. The sources whose floor rose, with the floor."""
+        raised: dict[str, int] = {}
+        floors = self.floors()
+        for source, state in self.sources().items():
+            with self._reader() as db:
+                oldest = db.execute("SELECT MAX(seq) FROM feed_changes WHERE source = ? AND at < ?",
+                                    (source, before)).fetchone()[0]
+            floor = min(int(oldest or 0), state.seq - keep_last)
+            if floor <= floors.get(source, 0):
+                continue
+            with self._lock:
+                db = self._writer()
+                db.begin_write(source)
+                try:
+                    db.execute("INSERT INTO feed_compactions (source, floor, at) VALUES (?, ?, ?) ON CONFLICT "
+                               "(source) DO UPDATE SET floor = excluded.floor, at = excluded.at",
+                               (source, floor, now_iso()))
+                except BaseException:
+                    db.rollback()
+                    raise
+                db.commit()
+            raised[source] = floor
+            low = floors.get(source, 0)
+            while low < floor:
+                high = min(low + batch, floor)
+                with self._lock:
+                    self._writer().execute("DELETE FROM feed_changes WHERE source = ? AND seq > ? AND seq <= ?",
+                                           (source, low, high))
+                low = high
+        return raised
+
     def changes(self, source: str, after: int, limit: int) -> list[Change]:
         with self._reader() as db:
             rows = db.execute("SELECT source, seq, kind, nkey, op, body, at FROM feed_changes WHERE source = ? AND "

@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 import orjson
 
-from gateway.feeds.changes import parse_position, render_position
-from gateway.feeds.errors import FeedQueryInvalid, SubscriptionUnknown
+from gateway.feeds.changes import check_position, parse_position, render_position
+from gateway.feeds.errors import ChangesCompacted, FeedQueryInvalid, SubscriptionUnknown
 from gateway.feeds.keys import SEP
 from gateway.feeds.sql import Connection
 from gateway.feeds.view import FeedView
@@ -155,6 +155,11 @@ class Webhooks:
         names = self._sources(sub)
         self.view.refresh(names)
         position = {name: sub.position.get(name, 0) for name in names}
+        try:
+            check_position(self.view.store, names, position)
+        except ChangesCompacted as exc:  # never skip silently: the subscription shows why it is stuck
+            self._failed(sub, f"{exc.code}: {exc.message}")
+            return 0
         changes: list[dict[str, Any]] = []
         for name in names:
             for change in self.view.store.changes(name, position[name], self.batch - len(changes)):
@@ -171,17 +176,23 @@ class Webhooks:
                                        self.keyring.current)
         error = self._post(sub.url, body, signature)
         now = time.time()
-        with self._db() as db:
-            if error is None:
+        if error is None:
+            with self._db() as db:
                 db.execute("UPDATE feed_subscriptions SET position = ?, attempts = 0, next_attempt = 0, "
                            "last_error = NULL, last_attempt_at = ?, delivered = delivered + ? WHERE id = ?",
                            (render_position({**sub.position, **position}), now, len(changes), sub.id))
                 return len(changes)
-            attempts = sub.attempts + 1
-            wait = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
-            db.execute("UPDATE feed_subscriptions SET attempts = ?, next_attempt = ?, last_error = ?, "
-                       "last_attempt_at = ? WHERE id = ?", (attempts, now + wait, error[:300], now, sub.id))
+        self._failed(sub, error)
         return 0
+
+    def _failed(self, sub: Subscription, error: str) -> None:
+        """A failed attempt: the next waits ``backoff * 2^(attempts-1)`` seconds (at most ``max_backoff``)."""
+        now = time.time()
+        attempts = sub.attempts + 1
+        wait = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
+        with self._db() as db:
+            db.execute("UPDATE feed_subscriptions SET attempts = ?, next_attempt = ?, last_error = ?, "
+                       "last_attempt_at = ? WHERE id = ?", (attempts, now + wait, error[:500], now, sub.id))
 
     def _post(self, url: str, body: bytes, signature: str) -> str | None:
         try:

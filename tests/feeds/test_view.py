@@ -234,3 +234,27 @@ def test_a_pull_that_changes_nothing_rewrites_no_row(store: FeedStore) -> None:
         gens = db.execute("SELECT nkey, gen FROM feed_records WHERE source = ? ORDER BY nkey", ("a",)).fetchall()
     assert [gen for _, gen in gens] == [1, 3]  # the unchanged row was only noted (outside the file), not written
     assert store.sources()["a"].gen == 3 and [c.seq for c in store.changes("a", 0, 10)] == [1, 2, 3]
+
+
+def test_compaction_keeps_the_policy_and_tells_subscribers_behind_it(store: FeedStore) -> None:
+    from types import SimpleNamespace
+
+    from gateway.feeds.changes import check_position, stream
+    from gateway.feeds.compaction import Compactor, cutoff
+    from gateway.feeds.errors import ChangesCompacted
+
+    for n in range(1, 6):  # five pulls, each changing one block: sequences 1..5
+        put(store, "a", "units", [unit(1, 10, status="retired" if n % 2 else "held")])
+    assert Compactor(store, keep_days=1, keep_last=0, interval=60).run_once() == {}  # all younger than a day
+    assert store.compact(cutoff(-1), keep_last=2) == {"a": 3}  # old enough, but the last two are kept
+    assert [c.seq for c in store.changes("a", 0, 10)] == [4, 5] and store.floors() == {"a": 3}
+    assert store.compact(cutoff(-1), keep_last=2) == {}  # nothing more to do
+    with pytest.raises(ChangesCompacted) as behind:
+        check_position(store, ["a"], {"a": 2})
+    assert behind.value.code == "FEED.CHANGES_COMPACTED" and "resume from a:5" in behind.value.message
+    check_position(store, ["a"], {"a": 3})  # saw change 3: nothing it needs is gone
+    view = SimpleNamespace(store=store, refresh=lambda names: None)
+    with pytest.raises(ChangesCompacted):
+        list(stream(view, ["a"], {"a": 1}, wait=0, limit=None))  # type: ignore[arg-type]
+    resumed = b"".join(stream(view, ["a"], {"a": 3}, wait=0, limit=None))  # type: ignore[arg-type]
+    assert resumed.count(b"event: change") == 2 and b"id: a:5" in resumed
