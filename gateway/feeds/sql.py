@@ -166,9 +166,14 @@ class Database:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Connection]:
+        """A connection for one read or one small write; PostgreSQL going away meanwhile is
+        FEED.STORE_UNAVAILABLE, not a traceback."""
         connection = self.connect()
         try:
             yield connection
+        except psycopg.OperationalError as exc:
+            raise FeedStoreUnavailable(f"the feeds' PostgreSQL store {self.where} failed: {type(exc).__name__}"
+                                       ) from exc
         finally:
             connection.close()
 

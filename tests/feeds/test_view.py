@@ -258,3 +258,11 @@ def test_compaction_keeps_the_policy_and_tells_subscribers_behind_it(store: Feed
         list(stream(view, ["a"], {"a": 1}, wait=0, limit=None))  # type: ignore[arg-type]
     resumed = b"".join(stream(view, ["a"], {"a": 3}, wait=0, limit=None))  # type: ignore[arg-type]
     assert resumed.count(b"event: change") == 2 and b"id: a:5" in resumed
+
+
+def test_an_unreachable_postgresql_store_is_a_coded_error() -> None:
+    from gateway.feeds.errors import FeedStoreUnavailable
+
+    with pytest.raises(FeedStoreUnavailable) as refused:
+        FeedStore("postgresql://postgres@127.0.0.1:1/test")  # nothing listens on port 1
+    assert refused.value.code == "FEED.STORE_UNAVAILABLE" and "127.0.0.1:1/test" in refused.value.message
