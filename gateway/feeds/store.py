@@ -307,7 +307,8 @@ class FeedStore:
                 db.begin_write(source)
                 try:
                     db.execute("INSERT INTO feed_compactions (source, floor, at) VALUES (?, ?, ?) ON CONFLICT "
-                               "(source) DO UPDATE SET floor = excluded.floor, at = excluded.at",
+                               "(source) DO UPDATE SET floor = excluded.floor, at = excluded.at "
+                               "WHERE excluded.floor > feed_compactions.floor",  # another process's floor never falls
                                (source, floor, now_iso()))
                 except BaseException:
                     db.rollback()

@@ -249,6 +249,7 @@ def test_compaction_keeps_the_policy_and_tells_subscribers_behind_it(store: Feed
     assert store.compact(cutoff(-1), keep_last=2) == {"a": 3}  # old enough, but the last two are kept
     assert [c.seq for c in store.changes("a", 0, 10)] == [4, 5] and store.floors() == {"a": 3}
     assert store.compact(cutoff(-1), keep_last=2) == {}  # nothing more to do
+    assert store.compact(cutoff(-1), keep_last=4) == {} and store.floors() == {"a": 3}  # a floor never falls
     with pytest.raises(ChangesCompacted) as behind:
         check_position(store, ["a"], {"a": 2})
     assert behind.value.code == "FEED.CHANGES_COMPACTED" and "resume from a:5" in behind.value.message
