@@ -30,9 +30,11 @@ from gateway.console.errors import (
 )
 from gateway.evidence.errors import EvidenceError
 from gateway.feeds.errors import (
+    ChangesCompacted,
     FeedError,
     FeedForbidden,
     FeedQueryInvalid,
+    FeedStoreUnavailable,
     SnapshotInvalid,
     SourceFailure,
     SubscriptionUnknown,
@@ -205,6 +207,8 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     SnapshotInvalid: HttpAnswer(422),
     SourceFailure: HttpAnswer(502),
     SubscriptionUnknown: HttpAnswer(404),
+    FeedStoreUnavailable: HttpAnswer(503),
+    ChangesCompacted: HttpAnswer(410),
     # operator console
     ConsoleError: HttpAnswer(400),
     SignedOut: HttpAnswer(401),

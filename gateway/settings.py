@@ -234,7 +234,11 @@ class FeedSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    feeds_store: Path | None = Field(None, description="SQLite file of the harmonized view; default in data_dir")
+    feeds_store: str | None = Field(None, description="the harmonized view's store: a SQLite file (or sqlite:///path; "
+                                    "default in data_dir) or a postgresql:// DSN shared by processes on several hosts")
+    feeds_store_prefix: str = Field("feed_", pattern=r"^[a-z][a-z0-9_]{0,40}_$",
+                                    description="prefix of the view's table names (records, sources, changes, "
+                                    "subscriptions)")
     feeds_max_age_seconds: float = Field(30.0, ge=0, description="pull a registry again when its data is older")
     feeds_pull_page_size: int = Field(1000, ge=1, le=10_000, description="records asked per read-side page")
     feeds_pull_timeout: float = Field(10.0, gt=0, le=300, description="seconds to wait for one page")
@@ -246,6 +250,11 @@ class FeedSettings(BaseModel):
     feeds_webhook_interval: float = Field(0.5, gt=0, le=60, description="seconds between webhook delivery rounds")
     feeds_webhook_backoff: float = Field(1.0, gt=0, le=3600, description="seconds before the first retry, doubled")
     feeds_webhook_max_backoff: float = Field(300.0, gt=0, le=86400, description="longest wait between retries")
+    feeds_changes_keep_days: float = Field(30.0, gt=0, description="change log: changes older than this may be "
+                                           "compacted away (docs/feeds.md)")
+    feeds_changes_keep_last: int = Field(100_000, ge=0, description="change log: the last changes of each source "
+                                         "kept whatever their age")
+    feeds_compaction_interval: float = Field(3600.0, gt=0, le=86400, description="seconds between compactions")
 
 
 class CliSection(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters import AdapterCatalog
+from gateway.feeds.compaction import Compactor
 from gateway.feeds.conflicts import CODES, DEFAULT_THRESHOLD, DoubleCount, detect
 from gateway.feeds.errors import FeedError, FeedForbidden, FeedQueryInvalid, SnapshotInvalid, SourceFailure
 from gateway.feeds.feed import FeedRequest, Feeds, Prepared
@@ -35,8 +36,10 @@ class FeedService:
     feeds: Feeds
     threshold: float
     webhooks: Webhooks
+    compactor: Compactor
 
     def close(self) -> None:
+        self.compactor.close()
         self.view.stop_refresher()
         self.webhooks.close()
         self.puller.close()
@@ -44,7 +47,7 @@ class FeedService:
 
 
 def build_feeds(trust: Trust, config: FeedSettings, catalog: AdapterCatalog, *, data_dir: str) -> FeedService:
-    store = FeedStore(config.feeds_store or f"{data_dir}/feeds.sqlite3")
+    store = FeedStore(config.feeds_store or f"{data_dir}/feeds.sqlite3", prefix=config.feeds_store_prefix)
     puller = Puller(trust.outbound, catalog, page_size=config.feeds_pull_page_size, timeout=config.feeds_pull_timeout,
                     max_pages=config.feeds_pull_max_pages)
     view = FeedView(store, puller, trust.directory, catalog, max_age=config.feeds_max_age_seconds,
@@ -53,7 +56,10 @@ def build_feeds(trust: Trust, config: FeedSettings, catalog: AdapterCatalog, *, 
                         max_backoff=config.feeds_webhook_max_backoff)
     webhooks.start(config.feeds_webhook_interval)
     view.start_refresher()
-    return FeedService(store, puller, view, Feeds(view), config.feeds_fuzzy_threshold, webhooks)
+    compactor = Compactor(store, keep_days=config.feeds_changes_keep_days, keep_last=config.feeds_changes_keep_last,
+                          interval=config.feeds_compaction_interval)
+    compactor.start()
+    return FeedService(store, puller, view, Feeds(view), config.feeds_fuzzy_threshold, webhooks, compactor)
 
 
 __all__ = ["CODES", "DEFAULT_THRESHOLD", "PUSH_SCOPE", "READ_OWN_SCOPE", "READ_SCOPE", "Coverage", "DoubleCount",

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator
 
 import orjson
 
-from gateway.feeds.errors import FeedQueryInvalid
+from gateway.feeds.errors import ChangesCompacted, FeedQueryInvalid
 from gateway.feeds.keys import SEP
-from gateway.feeds.store import Change
+from gateway.feeds.store import Change, FeedStore
 from gateway.feeds.view import FeedView
 
 _SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -43,6 +43,20 @@ def render_position(position: dict[str, int]) -> str:
     return ",".join(f"{source}:{seq}" for source, seq in sorted(position.items()))
 
 
+def check_position(store: FeedStore, sources: Iterable[str], position: dict[str, int]) -> None:
+    """FEED.CHANGES_COMPACTED when ``position`` is below a source's floor (changes it needs are gone)."""
+    floors = store.floors()
+    behind = {name: floors[name] for name in sources if position.get(name, 0) < floors.get(name, 0)}
+    if not behind:
+        return
+    states = store.sources()
+    resume = {name: states[name].seq for name in behind if name in states}
+    raise ChangesCompacted(
+        "the change log was compacted past your position ("
+        + ", ".join(f"{name} up to {floor}, you are at {position.get(name, 0)}" for name, floor in behind.items())
+        + f"); read the feed again and resume from {render_position(resume)}")
+
+
 def event(change: Change, position: dict[str, int]) -> bytes:
     data = {"source": change.source, "seq": change.seq, "kind": change.kind, "key": change.key.replace(SEP, " "),
             "op": change.op, "at": change.at,
@@ -57,13 +71,15 @@ def stream(view: FeedView, sources: Iterable[str], position: dict[str, int], *, 
     without one or ``limit`` events were sent. A comment line every poll keeps proxies from timing out."""
     names = sorted(sources)
     here = {name: position.get(name, 0) for name in names}
+    check_position(view.store, names, here)
     sent = 0
     idle_since = time.monotonic()
     while True:
         progressed = False
         for name in names:
             for change in view.store.changes(name, here[name], BATCH):
-                if change.seq != here[name] + 1:  # the log is gap-free; a hole means the store was rewritten
+                if change.seq != here[name] + 1:  # the log is gap-free: compacted meanwhile, or rewritten
+                    check_position(view.store, [name], here)
                     raise FeedQueryInvalid(f"the change log of {name} jumps from {here[name]} to {change.seq}",
                                            code="FEED.CHANGES_GAP")
                 here[name] = change.seq
@@ -82,4 +98,4 @@ def stream(view: FeedView, sources: Iterable[str], position: dict[str, int], *, 
         view.refresh(names)
 
 
-__all__ = ["event", "parse_position", "render_position", "stream"]
+__all__ = ["check_position", "event", "parse_position", "render_position", "stream"]

@@ -35,6 +35,19 @@ class SubscriptionUnknown(FeedError):
     code = "FEED.SUBSCRIPTION_UNKNOWN"
 
 
+class FeedStoreUnavailable(FeedError):
+    """The view's store (SQLite file or PostgreSQL) cannot be reached."""
+
+    code = "FEED.STORE_UNAVAILABLE"
+
+
+class ChangesCompacted(FeedError):
+    """The change log no longer holds the changes after the subscriber's position (compacted away): the
+    subscriber must re-read the feed and resume from the position given in the findings' detail."""
+
+    code = "FEED.CHANGES_COMPACTED"
+
+
 class SourceFailure(FeedError):
     """One registry could not be read; the code says why (``FEED.SOURCE_UNREACHABLE``, ``_REFUSED``,
     ``_UNSIGNED``, ``_GARBAGE``, ``_NOT_CONNECTED``, ``_TOO_LARGE``)."""
@@ -42,5 +55,13 @@ class SourceFailure(FeedError):
     code = "FEED.SOURCE_FAILED"
 
 
-__all__ = ["FeedError", "FeedForbidden", "FeedQueryInvalid", "SnapshotInvalid", "SourceFailure",
-           "SubscriptionUnknown"]
+__all__ = [
+    "ChangesCompacted",
+    "FeedError",
+    "FeedForbidden",
+    "FeedQueryInvalid",
+    "FeedStoreUnavailable",
+    "SnapshotInvalid",
+    "SourceFailure",
+    "SubscriptionUnknown",
+]

@@ -23,12 +23,17 @@ import orjson
 
 from gateway.feeds.errors import FeedQueryInvalid
 from gateway.feeds.keys import SEP
+from gateway.feeds.lines import ndjson_chunks
 from gateway.feeds.merge import Item, merged
-from gateway.feeds.render import check, columns, readable_key, render
-from gateway.feeds.store import Query
+from gateway.feeds.render import check, columns, readable_key, render, shape
+from gateway.feeds.store import Query, Row
 from gateway.feeds.view import Coverage, FeedView
 
 BATCH = 1000
+#: rows read (and lines written) at a time by the NDJSON stream
+STREAM_CHUNK = 4000
+#: a Row's filter columns, which merging does not read
+_NO_FILTERS = (None,) * 8
 
 
 _CURSOR = re.compile(r"^[A-Za-z0-9_-]{4,4096}$")
@@ -137,7 +142,7 @@ class Feeds:
             elif item.conflicts:
                 record, related = next(fresh)
             else:
-                record, related, lost = orjson.loads(item.rows[0].rendered)[standard]
+                record, related, lost = shape(item.rows[0].rendered, standard)
                 for name in lost:
                     losses[name] = losses.get(name, 0) + 1
             envelope: dict[str, Any] = {"key": readable_key(item.key), "sources": item.sources,
@@ -168,11 +173,25 @@ class Feeds:
             yield self._envelopes(prepared, batch, losses)
 
     def ndjson(self, prepared: Prepared) -> Iterator[bytes]:
+        """One line per item, a chunk of lines per write; a CAD Trust shape is written from the rows' stored
+        shapes (:mod:`gateway.feeds.lines`), the canonical shape from the merged items."""
         losses: dict[str, int] = {}
         count = 0
-        for envelopes in self.batches(prepared, losses):
-            count += len(envelopes)
-            yield b"".join(orjson.dumps(e) + b"\n" for e in envelopes)
+        if prepared.request.standard == "canonical":
+            for envelopes in self.batches(prepared, losses):
+                count += len(envelopes)
+                yield b"".join(orjson.dumps(e) + b"\n" for e in envelopes)
+        else:
+            def several(rows: list[tuple[Any, ...]], lost: dict[str, int]) -> list[bytes]:
+                items = list(merged(prepared.request.kind, (Row(prepared.request.kind, key, source, *_NO_FILTERS,
+                                                                body, at, rendered)
+                                                            for key, source, at, rendered, body in rows)))
+                return [orjson.dumps(e) + b"\n" for e in self._envelopes(prepared, items, lost)]
+
+            chunks = self.view.store.row_chunks(prepared.query, STREAM_CHUNK)
+            for lines, items in ndjson_chunks(chunks, prepared.request.standard, several, losses):
+                count += items
+                yield lines
         yield orjson.dumps({"type": "end", "count": count, "complete": prepared.coverage.complete,
                             "missing": prepared.missing(), "sources": sorted(prepared.coverage.included),
                             "as_of": prepared.coverage.as_of, "losses": losses}) + b"\n"

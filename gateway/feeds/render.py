@@ -102,15 +102,44 @@ def _rid(record: BaseModel, i: int) -> str:
 
 def prerender(kind: str, records: Sequence[BaseModel], keys: Sequence[str]) -> list[bytes]:
     """Per record, its shape in every standard that has a feed of ``kind`` (kept with the row, so a feed of
-    records from one source streams without translating again): ``{standard: [record, related, losses]}``."""
-    out: list[dict[str, Any]] = [{} for _ in records]
+    records from one source streams without translating, or even parsing, again). Per standard one entry
+    ``RS standard US losses US fragment`` (ASCII record and unit separators, which serialized JSON never holds
+    raw), where ``losses`` is a JSON list of the fields the standard could not hold and ``fragment`` is the
+    serialized ``"record":{...}`` member, followed by ``,"related":{...}`` when there is one: ready to be
+    written into a feed line as it is (:func:`shape_parts`)."""
+    out: list[list[bytes]] = [[] for _ in records]
     for standard in ("cadt-v2", "cadt-v1"):
         if (standard, kind) not in RESOURCES or not records:
             continue
         rendered, lost = native(standard, kind, records, keys)
         for i, (record, related) in enumerate(zip(rendered.records, rendered.related, strict=True)):
-            out[i][standard] = [record, related, lost[i]]
-    return [orjson.dumps(o) for o in out]
+            fragment = b'"record":' + orjson.dumps(record)
+            if related:
+                fragment += b',"related":' + orjson.dumps(related)
+            out[i].append(_RS + standard.encode() + _US + orjson.dumps(lost[i]) + _US + fragment)
+    return [b"".join(o) for o in out]
+
+
+_RS, _US = b"\x1e", b"\x1f"
+
+
+def shape_parts(stored: bytes, standard: str) -> tuple[bytes, bytes]:
+    """``(losses JSON, fragment)`` of ``standard`` in a row's stored shapes (:func:`prerender`)."""
+    marker = _RS + standard.encode() + _US
+    start = stored.find(marker)
+    if start < 0:
+        raise FeedQueryInvalid(f"the stored record has no {standard} shape")
+    start += len(marker)
+    end = stored.find(_RS, start)
+    lost, _, fragment = stored[start:end if end >= 0 else len(stored)].partition(_US)
+    return lost, fragment
+
+
+def shape(stored: bytes, standard: str) -> tuple[Any, Any, list[str]]:
+    """``(record, related, losses)`` of ``standard`` in a row's stored shapes."""
+    lost, fragment = shape_parts(stored, standard)
+    members = orjson.loads(b"{" + fragment + b"}")
+    return members["record"], members.get("related"), orjson.loads(lost)
 
 
 def _issuances(records: Sequence[BaseModel], keys: Sequence[str], losses: LossLog) -> tuple[Rendered, list[str]]:
@@ -139,5 +168,17 @@ def _counted(losses: LossLog) -> dict[str, int]:
     return {name: len(ids) for name, ids in sorted(losses.fields.items())}
 
 
-__all__ = ["CANONICAL_KINDS", "RESOURCES", "STANDARDS", "Rendered", "check", "columns", "native", "prerender",
-           "readable_key", "render"]
+__all__ = [
+    "CANONICAL_KINDS",
+    "RESOURCES",
+    "STANDARDS",
+    "Rendered",
+    "check",
+    "columns",
+    "native",
+    "prerender",
+    "readable_key",
+    "render",
+    "shape",
+    "shape_parts",
+]

@@ -1,4 +1,5 @@
-"""The harmonized view: every source registry's canonical records, keyed, in one embedded SQLite file.
+"""The harmonized view: every source registry's canonical records, keyed, in one SQLite file or PostgreSQL
+database (:mod:`gateway.feeds.sql`; PostgreSQL when gateway processes on several hosts share the view).
 
 One row per (kind, natural key, source): the canonical record as JSON and the columns the feeds filter on.
 A source is replaced as a whole (a pull or a pushed snapshot) inside one transaction: rows whose content
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,23 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from gateway.feeds.keys import Indexed
+from gateway.feeds.sql import Connection, Database
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feed_records (
-    kind TEXT NOT NULL, nkey TEXT NOT NULL, source TEXT NOT NULL, party TEXT, vintage INTEGER, status TEXT,
-    action_type TEXT, year INTEGER, series TEXT, first INTEGER, last INTEGER, digest BLOB NOT NULL,
-    body BLOB NOT NULL, rendered BLOB NOT NULL, updated_at TEXT NOT NULL, seq INTEGER NOT NULL,
-    gen INTEGER NOT NULL, PRIMARY KEY (kind, nkey, source)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS feed_records_source ON feed_records (source, kind, gen);
-CREATE TABLE IF NOT EXISTS feed_sources (
-    source TEXT PRIMARY KEY, party TEXT, mode TEXT NOT NULL, gen INTEGER NOT NULL DEFAULT 0,
-    seq INTEGER NOT NULL DEFAULT 0, attempted_at TEXT, ok_at TEXT, error_code TEXT, error_detail TEXT,
-    records INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS feed_changes (
-    source TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, nkey TEXT NOT NULL, op TEXT NOT NULL,
-    body BLOB, at TEXT NOT NULL, PRIMARY KEY (source, seq)) WITHOUT ROWID;
-"""
-
+_UPSERT = ("INSERT INTO feed_records (kind, nkey, source, party, vintage, status, action_type, year, series, first, "
+           "last, digest, body, rendered, updated_at, seq, gen) VALUES (" + ", ".join("?" * 17) + ") "
+           "ON CONFLICT (kind, nkey, source) DO UPDATE SET " + ", ".join(
+               f"{c} = excluded.{c}" for c in ("party", "vintage", "status", "action_type", "year", "series", "first",
+                                               "last", "digest", "body", "rendered", "updated_at", "seq", "gen")))
+#: rows a replacement changes before SQLite's write-ahead log is checkpointed and truncated after it
+_CHECKPOINT_AFTER = 10_000
+#: rows of a source neither written (gen) nor noted unchanged (feed_seen) by the replacement: gone
+_UNSEEN = ("feed_records.source = ? AND feed_records.gen < ? AND NOT EXISTS (SELECT 1 FROM feed_seen WHERE "
+           "feed_seen.kind = feed_records.kind AND feed_seen.nkey = feed_records.nkey)")
 _COLUMNS = ("kind, nkey, source, party, vintage, status, action_type, year, series, first, last, body, updated_at, "
             "rendered")
 
@@ -130,7 +125,7 @@ class Query:
 class Replacement:
     """A source being replaced: :meth:`add` pages of indexed records, then the context ends the sweep."""
 
-    def __init__(self, db: sqlite3.Connection, source: str, party: str | None, gen: int, seq: int, at: str) -> None:
+    def __init__(self, db: Connection, source: str, party: str | None, gen: int, seq: int, at: str) -> None:
         self.db, self.source, self.party, self.gen, self.seq, self.at = db, source, party, gen, seq, at
         self.count = 0
         self.changed = 0
@@ -155,7 +150,7 @@ class Replacement:
         for indexed, body, rendered in items:
             digest = hashlib.blake2b(body + b"\0" + rendered, digest_size=16).digest()
             if known.get(indexed.key) == digest:
-                touched.append((self.gen, kind, indexed.key, self.source))
+                touched.append((kind, indexed.key))
                 continue
             known[indexed.key] = digest
             self.seq += 1
@@ -165,10 +160,10 @@ class Replacement:
                             ident.first if ident else None, ident.last if ident else None, digest, body, rendered,
                             self.at, self.seq, self.gen))
             changes.append((self.source, self.seq, kind, indexed.key, "upsert", body, self.at))
-        self.db.executemany("INSERT OR REPLACE INTO feed_records (kind, nkey, source, party, vintage, status, "
-                            "action_type, year, series, first, last, digest, body, rendered, updated_at, seq, gen) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", upserts)
-        self.db.executemany("UPDATE feed_records SET gen = ? WHERE kind = ? AND nkey = ? AND source = ?", touched)
+        self.db.executemany(_UPSERT, upserts)
+        # unchanged rows are noted in a temporary table (outside the database file and its write-ahead log), so a
+        # pull that changes little writes little
+        self.db.executemany("INSERT INTO feed_seen (kind, nkey) VALUES (?, ?) ON CONFLICT DO NOTHING", touched)
         self.db.executemany("INSERT INTO feed_changes (source, seq, kind, nkey, op, body, at) VALUES "
                             "(?, ?, ?, ?, ?, ?, ?)", changes)
         self.count += len(items)
@@ -176,42 +171,51 @@ class Replacement:
 
     def sweep(self) -> None:
         """Delete (and log) every row of the source this replacement did not list."""
-        gone = self.db.execute("SELECT kind, nkey FROM feed_records WHERE source = ? AND gen < ?",
+        gone = self.db.execute(f"SELECT kind, nkey FROM feed_records WHERE {_UNSEEN}",
                                (self.source, self.gen)).fetchall()
         changes = []
         for kind, key in gone:
             self.seq += 1
             changes.append((self.source, self.seq, kind, key, "delete", None, self.at))
-        self.db.execute("DELETE FROM feed_records WHERE source = ? AND gen < ?", (self.source, self.gen))
+        self.db.execute(f"DELETE FROM feed_records WHERE {_UNSEEN}", (self.source, self.gen))
         self.db.executemany("INSERT INTO feed_changes (source, seq, kind, nkey, op, body, at) VALUES "
                             "(?, ?, ?, ?, ?, ?, ?)", changes)
         self.changed += len(changes)
 
 
 class FeedStore:
-    """The view's SQLite file: one writer connection (under a lock), a fresh reader per read."""
+    """The view's store: one writer connection (under a lock), a fresh reader per read. ``target`` is a SQLite
+    path (or ``sqlite:///path``) or a ``postgresql://`` DSN; ``prefix`` names the tables (``feed_`` by default)."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = str(path)
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+    def __init__(self, target: Path | str, *, prefix: str = "feed_") -> None:
+        self.database = Database(target, prefix=prefix)
+        self.where = self.database.where
+        self._db = self.database.connect()
+        self.database.create(self._db)
+        self.database.create_session(self._db)
         self._lock = threading.Lock()
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
+    def _writer(self) -> Connection:
+        raw = self._db.raw
+        if self.database.postgres and (raw.closed or raw.broken):  # type: ignore[union-attr]
+            self._db = self.database.connect()
+            self.database.create_session(self._db)
+        return self._db
+
     @contextlib.contextmanager
     def replacing(self, source: str, party: str | None, mode: str) -> Iterator[Replacement]:
-        """Replace everything ``source`` holds, in one transaction; any exception rolls it back."""
+        """Replace everything ``source`` holds, in one transaction; any exception rolls it back. Replacements
+        of one source wait for each other in every process sharing the store, so its sequence has no gaps."""
         with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
+            db = self._writer()
+            db.begin_write(source)
             try:
-                db.execute("INSERT OR IGNORE INTO feed_sources (source, party, mode) VALUES (?, ?, ?)",
+                db.execute("DELETE FROM feed_seen")
+                db.execute("INSERT INTO feed_sources (source, party, mode) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                            (source, party, mode))
                 gen, seq = db.execute("SELECT gen, seq FROM feed_sources WHERE source = ?", (source,)).fetchone()
                 replacement = Replacement(db, source, party, int(gen) + 1, int(seq), now_iso())
@@ -222,15 +226,18 @@ class FeedStore:
                            (party, mode, replacement.gen, replacement.seq, replacement.at, replacement.at,
                             replacement.count, source))
             except BaseException:
-                db.execute("ROLLBACK")
+                db.rollback()
                 raise
-            db.execute("COMMIT")
+            db.commit()
+            if replacement.changed >= _CHECKPOINT_AFTER:
+                self.database.checkpoint(db)
 
     def record_failure(self, source: str, party: str | None, mode: str, code: str, detail: str) -> None:
         with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO feed_sources (source, party, mode) VALUES (?, ?, ?)",
-                             (source, party, mode))
-            self._db.execute("UPDATE feed_sources SET attempted_at = ?, error_code = ?, error_detail = ? "
+            db = self._writer()
+            db.execute("INSERT INTO feed_sources (source, party, mode) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                       (source, party, mode))
+            db.execute("UPDATE feed_sources SET attempted_at = ?, error_code = ?, error_detail = ? "
                              "WHERE source = ?", (now_iso(), code, detail[:500], source))
 
     def sources(self) -> dict[str, SourceState]:
@@ -239,24 +246,24 @@ class FeedStore:
                               "records FROM feed_sources").fetchall()
         return {row[0]: SourceState(*row) for row in rows}
 
-    @contextlib.contextmanager
-    def _reader(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            yield db
-        finally:
-            db.close()
+    def _reader(self) -> contextlib.AbstractContextManager[Connection]:
+        return self.database.session()
 
     def rows(self, query: Query, batch: int = 2000) -> Iterator[Row]:
         """Rows matching ``query`` in key order (then source), read in batches from one snapshot."""
         where, args = query.sql()
         with self._reader() as db:
-            db.execute("BEGIN")
-            cursor = db.execute(f"SELECT {_COLUMNS} FROM feed_records WHERE {where} ORDER BY nkey, source", args)
-            while chunk := cursor.fetchmany(batch):
-                for row in chunk:
-                    yield Row(*row)
-            db.execute("COMMIT")
+            for row in db.stream(f"SELECT {_COLUMNS} FROM feed_records WHERE {where} ORDER BY nkey, source", args,
+                                 batch):
+                yield Row(*row)
+
+    def row_chunks(self, query: Query, batch: int = 2000) -> Iterator[list[tuple[Any, ...]]]:
+        """Like :meth:`rows`, as lists of plain ``(nkey, source, updated_at, rendered, body)`` tuples (the NDJSON
+        stream's input: no object per row, no column it does not write)."""
+        where, args = query.sql()
+        with self._reader() as db:
+            yield from db.chunks(f"SELECT nkey, source, updated_at, rendered, body FROM feed_records WHERE {where} "
+                                 "ORDER BY nkey, source", args, batch)
 
     def sweep_rows(self, kind: str, sources: Iterable[str], *, action_type: str | None = None, batch: int = 5000
                    ) -> Iterator[tuple[Any, ...]]:
@@ -265,23 +272,57 @@ class FeedStore:
         names = tuple(sources)
         extra, args = (" AND action_type = ?", (action_type,)) if action_type else ("", ())
         with self._reader() as db:
-            db.execute("BEGIN")
-            cursor = db.execute(
+            yield from db.stream(
                 "SELECT series, first, last, source, nkey, status FROM feed_records WHERE kind = ? AND "
                 f"series IS NOT NULL AND source IN ({','.join('?' * len(names))}){extra} ORDER BY nkey",
-                (kind, *names, *args))
-            while chunk := cursor.fetchmany(batch):
-                yield from chunk
-            db.execute("COMMIT")
+                (kind, *names, *args), batch)
 
     def bodies(self, kind: str, sources: Iterable[str]) -> Iterator[tuple[str, str, bytes]]:
         """``(source, nkey, body)`` of every ``kind`` row of ``sources``."""
         names = tuple(sources)
         with self._reader() as db:
-            cursor = db.execute(f"SELECT source, nkey, body FROM feed_records WHERE kind = ? AND source IN "
-                                f"({','.join('?' * len(names))}) ORDER BY nkey, source", (kind, *names))
-            while chunk := cursor.fetchmany(2000):
-                yield from chunk
+            yield from db.stream(f"SELECT source, nkey, body FROM feed_records WHERE kind = ? AND source IN "
+                                 f"({','.join('?' * len(names))}) ORDER BY nkey, source", (kind, *names), 2000)
+
+    def floors(self) -> dict[str, int]:
+        """Per source, the highest sequence compaction removed (:mod:`gateway.feeds.compaction`)."""
+        with self._reader() as db:
+            return {source: int(floor) for source, floor in db.execute("SELECT source, floor FROM feed_compactions")
+                    .fetchall()}
+
+    def compact(self, before: str, keep_last: int, batch: int = 20_000) -> dict[str, int]:
+        """Remove each source's changes logged before ``before`` except its last ``keep_last``: raise its floor
+        first (one small transaction), then delete in batches. The sources whose floor rose, with the floor."""
+        raised: dict[str, int] = {}
+        floors = self.floors()
+        for source, state in self.sources().items():
+            with self._reader() as db:
+                oldest = db.execute("SELECT MAX(seq) FROM feed_changes WHERE source = ? AND at < ?",
+                                    (source, before)).fetchone()[0]
+            floor = min(int(oldest or 0), state.seq - keep_last)
+            if floor <= floors.get(source, 0):
+                continue
+            with self._lock:
+                db = self._writer()
+                db.begin_write(source)
+                try:
+                    db.execute("INSERT INTO feed_compactions (source, floor, at) VALUES (?, ?, ?) ON CONFLICT "
+                               "(source) DO UPDATE SET floor = excluded.floor, at = excluded.at "
+                               "WHERE excluded.floor > feed_compactions.floor",  # another process's floor never falls
+                               (source, floor, now_iso()))
+                except BaseException:
+                    db.rollback()
+                    raise
+                db.commit()
+            raised[source] = floor
+            low = floors.get(source, 0)
+            while low < floor:
+                high = min(low + batch, floor)
+                with self._lock:
+                    self._writer().execute("DELETE FROM feed_changes WHERE source = ? AND seq > ? AND seq <= ?",
+                                           (source, low, high))
+                low = high
+        return raised
 
     def changes(self, source: str, after: int, limit: int) -> list[Change]:
         with self._reader() as db:

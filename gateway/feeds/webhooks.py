@@ -19,19 +19,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
 
-from gateway.feeds.changes import parse_position, render_position
-from gateway.feeds.errors import FeedQueryInvalid, SubscriptionUnknown
+from gateway.feeds.changes import check_position, parse_position, render_position
+from gateway.feeds.errors import ChangesCompacted, FeedQueryInvalid, SubscriptionUnknown
 from gateway.feeds.keys import SEP
+from gateway.feeds.sql import Connection
 from gateway.feeds.view import FeedView
 from gateway.trust import jose
 from gateway.trust.keys import SigningKeyRing
@@ -40,13 +39,6 @@ log = logging.getLogger("carbonlink.feeds")
 
 SIGNATURE_HEADER = "Carbonlink-Signature"
 WEBHOOK_TYP = "carbonlink-feed-changes+jws"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feed_subscriptions (
-    id TEXT PRIMARY KEY, owner TEXT NOT NULL, url TEXT NOT NULL, sources TEXT, position TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL DEFAULT 0, last_error TEXT,
-    last_attempt_at REAL, delivered INTEGER NOT NULL DEFAULT 0, lease_until REAL NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL);
-"""
 
 
 @dataclass(frozen=True)
@@ -77,7 +69,7 @@ def _iso(moment: float | None) -> str | None:
 
 
 class Webhooks:
-    """Subscriptions in the view's SQLite file and the delivery loop (:meth:`run_once`, :meth:`start`)."""
+    """Subscriptions in the view's store and the delivery loop (:meth:`run_once`, :meth:`start`)."""
 
     def __init__(self, view: FeedView, keyring: SigningKeyRing, issuer: str, *, batch: int = 500,
                  backoff: float = 1.0, max_backoff: float = 300.0, timeout: float = 10.0, lease: float = 60.0) -> None:
@@ -90,18 +82,11 @@ class Webhooks:
         self.lease = lease
         self.http = httpx.Client(timeout=timeout, follow_redirects=False)
         self.owner_id = secrets.token_hex(8)
-        with self._db() as db:
-            db.executescript(_SCHEMA)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.view.store.path, timeout=30, isolation_level=None)
-        try:
-            yield db
-        finally:
-            db.close()
+    def _db(self) -> contextlib.AbstractContextManager[Connection]:
+        return self.view.store.database.session()
 
     # -- subscriptions ------------------------------------------------------------------------
 
@@ -170,6 +155,11 @@ class Webhooks:
         names = self._sources(sub)
         self.view.refresh(names)
         position = {name: sub.position.get(name, 0) for name in names}
+        try:
+            check_position(self.view.store, names, position)
+        except ChangesCompacted as exc:  # never skip silently: the subscription shows why it is stuck
+            self._failed(sub, f"{exc.code}: {exc.message}")
+            return 0
         changes: list[dict[str, Any]] = []
         for name in names:
             for change in self.view.store.changes(name, position[name], self.batch - len(changes)):
@@ -186,17 +176,23 @@ class Webhooks:
                                        self.keyring.current)
         error = self._post(sub.url, body, signature)
         now = time.time()
-        with self._db() as db:
-            if error is None:
+        if error is None:
+            with self._db() as db:
                 db.execute("UPDATE feed_subscriptions SET position = ?, attempts = 0, next_attempt = 0, "
                            "last_error = NULL, last_attempt_at = ?, delivered = delivered + ? WHERE id = ?",
                            (render_position({**sub.position, **position}), now, len(changes), sub.id))
                 return len(changes)
-            attempts = sub.attempts + 1
-            wait = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
-            db.execute("UPDATE feed_subscriptions SET attempts = ?, next_attempt = ?, last_error = ?, "
-                       "last_attempt_at = ? WHERE id = ?", (attempts, now + wait, error[:300], now, sub.id))
+        self._failed(sub, error)
         return 0
+
+    def _failed(self, sub: Subscription, error: str) -> None:
+        """A failed attempt: the next waits ``backoff * 2^(attempts-1)`` seconds (at most ``max_backoff``)."""
+        now = time.time()
+        attempts = sub.attempts + 1
+        wait = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
+        with self._db() as db:
+            db.execute("UPDATE feed_subscriptions SET attempts = ?, next_attempt = ?, last_error = ?, "
+                       "last_attempt_at = ? WHERE id = ?", (attempts, now + wait, error[:500], now, sub.id))
 
     def _post(self, url: str, body: bytes, signature: str) -> str | None:
         try:

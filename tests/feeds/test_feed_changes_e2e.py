@@ -17,15 +17,21 @@ from starlette.routing import Route
 
 from gateway.client import GatewayClient
 from gateway.demo import Registry
+from gateway.feeds.compaction import cutoff
+from gateway.feeds.sql import Database
+from gateway.feeds.store import FeedStore
 from gateway.sandbox.store import SandboxStore
 from gateway.sandbox.units import parse_hold_spec
 from gateway.trust import jose
 from tests.feeds.support import FeedNetwork, seed_registry
 from tests.support.processes import ThreadedServer
+from tests.support.services import require_postgres, unique_prefix
 
 pytestmark = pytest.mark.e2e
 
 BASE = 18440
+#: network root -> the store its gateways share (target, table prefix)
+STORES: dict[Path, tuple[str, str]] = {}
 TAIL = "VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"
 
 
@@ -33,17 +39,30 @@ def vcu(first: int, last: int) -> str:
     return f"19385-{first}-{last}-{TAIL}"
 
 
-@pytest.fixture(scope="module")
-def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeedNetwork]:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.service)])
+def net(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeedNetwork]:
+    """Two gateway processes sharing one store: the same SQLite file, or the same PostgreSQL tables."""
     root: Path = tmp_path_factory.mktemp("changes")
     seed_registry(root, "gha", holds=[vcu(1, 100), vcu(201, 300)],
                   projects=[{"registry": "Verra", "project_id": "1340", "name": "Adama", "country": "ETH"}])
     env = {"CARBONLINK_FEEDS_MAX_AGE_SECONDS": "0", "CARBONLINK_FEEDS_STORE": str(root / "feeds.sqlite3"),
            "CARBONLINK_FEEDS_WEBHOOK_BACKOFF": "0.5", "CARBONLINK_FEEDS_WEBHOOK_INTERVAL": "0.2"}
-    network = FeedNetwork([Registry("gha", "GHA", "canonical")], root=root, base=BASE, readable={"gha"},
+    database = None
+    STORES[root] = (str(root / "feeds.sqlite3"), "feed_")
+    if request.param == "postgres":
+        prefix = unique_prefix("feed").replace("-", "_") + "_"
+        env |= {"CARBONLINK_FEEDS_STORE": require_postgres(), "CARBONLINK_FEEDS_STORE_PREFIX": prefix}
+        database = Database(require_postgres(), prefix=prefix)
+        STORES[root] = (require_postgres(), prefix)
+    base = BASE if request.param == "sqlite" else BASE + 30
+    network = FeedNetwork([Registry("gha", "GHA", "canonical")], root=root, base=base, readable={"gha"},
                           gateway_env=env, gateways=2)
-    with network:
-        yield network
+    try:
+        with network:
+            yield network
+    finally:
+        if database is not None:
+            database.drop()
 
 
 def events(client: GatewayClient, query: str, last_event_id: str | None = None) -> list[dict[str, Any]]:
@@ -117,7 +136,7 @@ def wait_for(check: Any, timeout: float = 60) -> Any:
 
 
 def test_webhook_deliveries_are_signed_retried_with_backoff_and_visible(net: FeedNetwork) -> None:
-    receiver = Receiver(BASE + 10, fail=2)
+    receiver = Receiver(net.gateway_port + 10, fail=2)
     receiver.start_serving(timeout=10)
     try:
         reader = net.reader(0)
@@ -147,3 +166,27 @@ def test_webhook_deliveries_are_signed_retried_with_backoff_and_visible(net: Fee
         assert reader.request("GET", f"/v1/feeds/subscriptions/{sid}").status_code == 404
     finally:
         receiver.stop_serving()
+
+
+def test_a_subscriber_behind_the_compacted_change_log_is_told_with_a_code(net: FeedNetwork) -> None:
+    """Runs last: compacts the shared log (as the gateways' compactor would, with a policy keeping one change)."""
+    target, prefix = STORES[net.root]
+    store = FeedStore(target, prefix=prefix)
+    try:
+        top = store.sources()["gha"].seq
+        assert store.compact(cutoff(-1), keep_last=1) == {"gha": top - 1}
+    finally:
+        store.close()
+    behind = net.reader(1).request("GET", "/v1/feeds/changes?after=gha:2&wait=0")
+    assert behind.status_code == 410 and behind.json()["code"] == "FEED.CHANGES_COMPACTED"
+    assert f"resume from gha:{top}" in behind.json()["detail"]
+    kept = [e for e in events(net.reader(0), f"after=gha:{top - 1}&wait=0") if e["event"] == "change"]
+    assert [e["data"]["seq"] for e in kept] == [top]
+    reader = net.reader(0)
+    created = reader.request("POST", "/v1/feeds/subscriptions", headers={"Content-Type": "application/json"},
+                             content=json.dumps({"url": f"http://127.0.0.1:{net.gateway_port + 11}/hook",
+                                                 "after": "gha:0"}).encode())
+    assert created.status_code == 201, created.text
+    sid = created.json()["id"]
+    stuck = wait_for(lambda: (s := reader.request("GET", f"/v1/feeds/subscriptions/{sid}").json())["attempts"] and s)
+    assert stuck["last_error"].startswith("FEED.CHANGES_COMPACTED") and stuck["delivered"] == 0

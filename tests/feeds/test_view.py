@@ -4,6 +4,7 @@ conflicts, double-counting detection and its threshold, the query string, the sa
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from gateway.feeds.store import FeedStore, Query
 from gateway.sandbox.listing import ListingQueryInvalid
 from gateway.sandbox.service import Sandbox, SandboxConfig
 from standards.model import Action, Project, UnitBlock
+from tests.support.services import require_postgres, unique_prefix
 
 TAIL = "VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"
 
@@ -43,9 +45,19 @@ def put(store: FeedStore, source: str, kind: str, records: list[Any]) -> int:
     return replacement.seq
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> FeedStore:
-    return FeedStore(tmp_path / "view.sqlite3")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.service)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FeedStore]:
+    """The same behaviour on both backends: a SQLite file, or PostgreSQL tables no other test uses."""
+    if request.param == "sqlite":
+        view = FeedStore(tmp_path / "view.sqlite3")
+    else:
+        view = FeedStore(require_postgres(), prefix=unique_prefix("feed").replace("-", "_") + "_")
+    try:
+        yield view
+    finally:
+        view.close()
+        if view.database.postgres:
+            view.database.drop()
 
 
 def test_sequence_counts_changes_only_and_deletions_are_logged(store: FeedStore) -> None:
@@ -185,3 +197,73 @@ def test_requests_pull_stale_sources_unless_the_background_refresher_runs(store:
         assert puller.pulls >= 1 and view.coverage().as_of["gha"] is not None
     finally:
         view.stop_refresher()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 4000])
+def test_ndjson_lines_are_the_json_page_items_across_chunk_boundaries(store: FeedStore, chunk: int,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stream writes single-source records from their stored shapes and merges keys several sources hold
+    (even when a chunk ends between their rows): line for line what the JSON page builds, same losses."""
+    from types import SimpleNamespace
+
+    from gateway.feeds import feed as feed_module
+    from gateway.feeds.feed import FeedRequest, Feeds, Prepared
+    from gateway.feeds.view import Coverage
+
+    put(store, "a", "units", [unit(1, 10, account="x"), unit(11, 20, status="retired"), unit(21, 30)])
+    put(store, "b", "units", [unit(11, 20, status="held"), unit(31, 40, account="y")])  # 11-20: status differs
+    put(store, "c", "units", [unit(21, 30)])  # 21-30 in both, the same
+    monkeypatch.setattr(feed_module, "STREAM_CHUNK", chunk)
+    feeds = Feeds(SimpleNamespace(store=store))  # type: ignore[arg-type]
+    for standard in ("cadt-v2", "cadt-v1"):
+        prepared = Prepared(FeedRequest(standard, "units"), Coverage({"a": 1, "b": 1, "c": 1}, []),
+                            Query("units", ("a", "b", "c")), '"x"')
+        *lines, end = [orjson.loads(line) for line in b"".join(feeds.ndjson(prepared)).splitlines()]
+        page = feeds.page(prepared, 100)
+        assert lines == page["items"] and end["count"] == len(lines) == 4
+        assert end["losses"] == page["losses"] and end["losses"]
+        assert [line["sources"] for line in lines] == [["a"], ["a", "b"], ["a", "c"], ["b"]]
+        assert [c["field"] for c in lines[1]["conflicts"]] == ["status"] and "conflicts" not in lines[2]
+
+
+def test_a_pull_that_changes_nothing_rewrites_no_row(store: FeedStore) -> None:
+    put(store, "a", "units", [unit(1, 10), unit(11, 20)])
+    put(store, "a", "units", [unit(1, 10), unit(11, 20)])
+    put(store, "a", "units", [unit(1, 10), unit(11, 20, status="retired")])
+    with store.database.session() as db:
+        gens = db.execute("SELECT nkey, gen FROM feed_records WHERE source = ? ORDER BY nkey", ("a",)).fetchall()
+    assert [gen for _, gen in gens] == [1, 3]  # the unchanged row was only noted (outside the file), not written
+    assert store.sources()["a"].gen == 3 and [c.seq for c in store.changes("a", 0, 10)] == [1, 2, 3]
+
+
+def test_compaction_keeps_the_policy_and_tells_subscribers_behind_it(store: FeedStore) -> None:
+    from types import SimpleNamespace
+
+    from gateway.feeds.changes import check_position, stream
+    from gateway.feeds.compaction import Compactor, cutoff
+    from gateway.feeds.errors import ChangesCompacted
+
+    for n in range(1, 6):  # five pulls, each changing one block: sequences 1..5
+        put(store, "a", "units", [unit(1, 10, status="retired" if n % 2 else "held")])
+    assert Compactor(store, keep_days=1, keep_last=0, interval=60).run_once() == {}  # all younger than a day
+    assert store.compact(cutoff(-1), keep_last=2) == {"a": 3}  # old enough, but the last two are kept
+    assert [c.seq for c in store.changes("a", 0, 10)] == [4, 5] and store.floors() == {"a": 3}
+    assert store.compact(cutoff(-1), keep_last=2) == {}  # nothing more to do
+    assert store.compact(cutoff(-1), keep_last=4) == {} and store.floors() == {"a": 3}  # a floor never falls
+    with pytest.raises(ChangesCompacted) as behind:
+        check_position(store, ["a"], {"a": 2})
+    assert behind.value.code == "FEED.CHANGES_COMPACTED" and "resume from a:5" in behind.value.message
+    check_position(store, ["a"], {"a": 3})  # saw change 3: nothing it needs is gone
+    view = SimpleNamespace(store=store, refresh=lambda names: None)
+    with pytest.raises(ChangesCompacted):
+        list(stream(view, ["a"], {"a": 1}, wait=0, limit=None))  # type: ignore[arg-type]
+    resumed = b"".join(stream(view, ["a"], {"a": 3}, wait=0, limit=None))  # type: ignore[arg-type]
+    assert resumed.count(b"event: change") == 2 and b"id: a:5" in resumed
+
+
+def test_an_unreachable_postgresql_store_is_a_coded_error() -> None:
+    from gateway.feeds.errors import FeedStoreUnavailable
+
+    with pytest.raises(FeedStoreUnavailable) as refused:
+        FeedStore("postgresql://postgres@127.0.0.1:1/test")  # nothing listens on port 1
+    assert refused.value.code == "FEED.STORE_UNAVAILABLE" and "127.0.0.1:1/test" in refused.value.message

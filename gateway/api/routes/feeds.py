@@ -16,7 +16,7 @@ from gateway.api.deps import Caller, CurrentCaller, require_scope
 from gateway.api.services import ServiceSlot
 from gateway.feeds import PUSH_SCOPE, READ_OWN_SCOPE, READ_SCOPE, FeedService, detect
 from gateway.feeds import aef as aef_report
-from gateway.feeds.changes import parse_position, stream
+from gateway.feeds.changes import check_position, parse_position, stream
 from gateway.feeds.errors import FeedForbidden, FeedQueryInvalid
 from gateway.feeds.feed import FeedRequest, Prepared, coverage_headers
 from gateway.feeds.params import FORMATS, feed_request, limit, one, response_format, values
@@ -192,7 +192,9 @@ async def push_snapshot(request: Request, caller: CurrentCaller, service: FeedsD
 
 
 @router.get("/changes", responses={200: {"description": "text/event-stream of changes (see docs/feeds.md)"},
-                                   400: {"description": "A position, wait or limit the stream cannot use"}},
+                                   400: {"description": "A position, wait or limit the stream cannot use"},
+                                   410: {"description": "FEED.CHANGES_COMPACTED: the log no longer reaches back "
+                                                        "to the position; read the feed again"}},
             summary="Change subscription: server-sent events with a sequence per source, resumable")
 async def feed_changes(request: Request, caller: CurrentCaller, service: FeedsDep) -> Response:
     query = _query(request)
@@ -207,6 +209,7 @@ async def feed_changes(request: Request, caller: CurrentCaller, service: FeedsDe
     await run_in_threadpool(service.view.refresh, wanted)
     coverage = await run_in_threadpool(service.view.coverage, wanted)
     names = sorted(set(coverage.included) | {m.source for m in coverage.missing})
+    await run_in_threadpool(check_position, service.store, names, position)  # FEED.CHANGES_COMPACTED: 410
 
     def events() -> Iterator[bytes]:
         yield b"event: coverage\ndata: " + orjson.dumps({"sources": sorted(coverage.included),
