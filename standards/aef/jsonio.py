@@ -18,6 +18,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from standards.aef._submission import lift_instructions
 from standards.aef.tables import ROW_TABLES, TABLES, AefTables
 from standards.errors import MalformedInput
@@ -37,11 +39,38 @@ def _int(text: str) -> int:
     return bounded_int(text, what="AEF JSON")
 
 
+def _has_float(value: Any) -> bool:
+    """Whether orjson read a number as a binary float: the containers are walked a level at a time, each
+    one's values typed in one pass."""
+    stack = [value] if value.__class__ in (dict, list) else []
+    while stack:
+        item = stack.pop()
+        values = list(item.values()) if item.__class__ is dict else item
+        kinds = set(map(type, values))
+        if float in kinds:
+            return True
+        if dict in kinds or list in kinds:
+            stack.extend(v for v in values if v.__class__ is dict or v.__class__ is list)
+    return value.__class__ is float
+
+
+def _loads(text: str) -> Any:
+    """The JSON value of ``text``, numbers exact. orjson reads it when that gives what the exact reader gives
+    (no fraction or exponent, integers within 64 bits: the usual AEF file, whose quantities are whole
+    tonnes); anything else - a decimal, a longer integer, text orjson refuses - goes to the exact reader,
+    which bounds numbers and words errors as before."""
+    try:
+        raw = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text, parse_float=_number, parse_int=_int)
+    return json.loads(text, parse_float=_number, parse_int=_int) if _has_float(raw) else raw
+
+
 def read_json(data: bytes) -> AefTables:
     """Parse AEF JSON into tables; anything that is not that shape is a coded input error."""
     text = decode_text(data, what="AEF JSON")
     try:
-        raw = json.loads(text, parse_float=_number, parse_int=_int)
+        raw = _loads(text)
     except json.JSONDecodeError as exc:
         raise MalformedInput(f"AEF JSON is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                              code="INPUT.JSON") from exc
