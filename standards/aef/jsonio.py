@@ -39,31 +39,41 @@ def _int(text: str) -> int:
     return bounded_int(text, what="AEF JSON")
 
 
-def _has_float(value: Any) -> bool:
-    """Whether orjson read a number as a binary float: the containers are walked a level at a time, each
-    one's values typed in one pass."""
-    stack = [value] if value.__class__ in (dict, list) else []
+#: deeper than this (an AEF document is three levels deep) the exact reader decides, as it always did
+_FAST_DEPTH = 32
+
+
+def _needs_exact_reader(value: Any) -> bool:
+    """Whether orjson's reading may differ from the exact reader's: a number read as a binary float, or
+    nesting deep enough for the exact reader's own limit. The containers are walked a level at a time,
+    each one's values typed in one pass."""
+    if value.__class__ is float:
+        return True
+    stack = [(value, 1)] if value.__class__ in (dict, list) else []
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         values = list(item.values()) if item.__class__ is dict else item
         kinds = set(map(type, values))
         if float in kinds:
             return True
         if dict in kinds or list in kinds:
-            stack.extend(v for v in values if v.__class__ is dict or v.__class__ is list)
-    return value.__class__ is float
+            if depth >= _FAST_DEPTH:
+                return True
+            stack.extend((v, depth + 1) for v in values if v.__class__ is dict or v.__class__ is list)
+    return False
 
 
 def _loads(text: str) -> Any:
     """The JSON value of ``text``, numbers exact. orjson reads it when that gives what the exact reader gives
-    (no fraction or exponent, integers within 64 bits: the usual AEF file, whose quantities are whole
-    tonnes); anything else - a decimal, a longer integer, text orjson refuses - goes to the exact reader,
+    (no fraction or exponent, integers within 64 bits, shallow: the usual AEF file, whose quantities are
+    whole tonnes); anything else - a decimal, a longer integer, deep nesting, text orjson refuses - goes to
+    the exact reader,
     which bounds numbers and words errors as before."""
     try:
         raw = orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text, parse_float=_number, parse_int=_int)
-    return json.loads(text, parse_float=_number, parse_int=_int) if _has_float(raw) else raw
+    return json.loads(text, parse_float=_number, parse_int=_int) if _needs_exact_reader(raw) else raw
 
 
 def read_json(data: bytes) -> AefTables:

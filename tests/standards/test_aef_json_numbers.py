@@ -60,3 +60,22 @@ def test_what_orjson_refuses_is_refused_with_the_exact_readers_words(data: bytes
     with pytest.raises(MalformedInput) as caught:
         read_json(data)
     assert caught.value.code == code and words in caught.value.message
+
+
+@pytest.mark.parametrize("depth", [40, 1000, 5000])
+def test_deep_nesting_is_left_to_the_exact_reader(depth: int) -> None:
+    """orjson reads 1,000 levels; the exact reader's limit decides, as before (coded, never a traceback)."""
+    text = '{"Actions": [{"GWPValues": ' + "[" * depth + "]" * depth + "}]}"
+    try:
+        expected: Any = _exact(text)
+    except RecursionError:
+        expected = RecursionError
+    try:
+        got: Any = _loads(text)
+    except RecursionError:
+        got = RecursionError
+    assert got == expected
+    if expected is RecursionError:
+        with pytest.raises(MalformedInput) as caught:
+            read_json(text.encode())
+        assert caught.value.code == "INPUT.JSON"
