@@ -277,7 +277,16 @@ class ConformanceSection(BaseModel):
         default_factory=dict, description="message kind -> conformance kits a sender needs a valid certificate "
         'for (JSON, e.g. {"transfers": ["aef-messages", "registry-endpoint"]}); empty: none needed')
     conformance_operator_keys: Path | None = Field(
-        None, description="the suite operator's public JWKS, which verifies the certificates the directory lists")
+        None, description="the suite operator's public JWKS, which verifies the certificates the directory lists "
+        "(and `carbonlink conformance verify` without --keys)")
+    conformance_signing_key: Path | None = Field(
+        None, description="the suite operator's private JWK: `carbonlink conformance run` without --sign-key issues "
+        "certificates with it")
+    conformance_certificate_issuer: str = Field(
+        "carbonlink-suite", min_length=1, description="the iss of the certificates `carbonlink conformance run` "
+        "issues (--issuer overrides it)")
+
+
 class ConsoleSettings(BaseModel):
     """The operator console in a browser (env vars ``CARBONLINK_CONSOLE_<NAME>``, flat; docs/console.md)."""
 

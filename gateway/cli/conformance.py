@@ -19,6 +19,7 @@ from conformance.reports import write_reports
 from gateway.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
+    cli_settings,
     err,
     fail,
     identifier,
@@ -106,14 +107,19 @@ def run_command(
         "--option", metavar="KEY=VALUE", help="A kit option (registry-exports: format, through).")] = None,
     sign_key: Annotated[Path | None, typer.Option(
         "--sign-key", metavar="FILE", help="The suite operator's private JWK: issue a certificate when every "
-        "required test passed (written as certificate.jws).")] = None,
-    issuer: Annotated[str, typer.Option(help="The certificate's issuer (the suite operator).")] = "carbonlink-suite",
+        "required test passed (written as certificate.jws); default CARBONLINK_CONFORMANCE_SIGNING_KEY.")] = None,
+    issuer: Annotated[str | None, typer.Option(
+        help="The certificate's issuer (the suite operator); default CARBONLINK_CONFORMANCE_CERTIFICATE_ISSUER, "
+        "else carbonlink-suite.")] = None,
     validity_days: Annotated[int, typer.Option(min=1, max=3650, help="Days the certificate is valid.")] = 365,
 ) -> None:
     """Run a kit over a target and write its reports; exit 0 all required passed, 1 failures, 2 could not run."""
     from conformance import certificate
 
     try:
+        configured = cli_settings().conformance
+        sign_key = sign_key or configured.conformance_signing_key
+        issuer = issuer or configured.conformance_certificate_issuer
         chosen = default_kits().get(kit)
         devs = load_deviations(deviations_file, chosen.name) if deviations_file else []
         key = certificate.load_private_key(sign_key) if sign_key else None
@@ -152,7 +158,9 @@ def _summarise(run: RunResult, devs: list[Deviation], written: list[Path]) -> in
 
 def verify_command(
     cert: Annotated[Path, typer.Argument(metavar="CERT", help="certificate.jws")],
-    keys: Annotated[Path, typer.Option("--keys", metavar="FILE", help="The suite operator's public JWKS (or JWK).")],
+    keys: Annotated[Path | None, typer.Option(
+        "--keys", metavar="FILE", help="The suite operator's public JWKS (or JWK); default "
+        "CARBONLINK_CONFORMANCE_OPERATOR_KEYS.")] = None,
     results: Annotated[Path | None, typer.Option(
         "--results", metavar="FILE", help="results.json: also check it is the run certified.")] = None,
     as_json: JsonOption = False,
@@ -161,6 +169,10 @@ def verify_command(
     from conformance import certificate
 
     try:
+        keys = keys or cli_settings().conformance.conformance_operator_keys
+        if keys is None:
+            raise usage_error("give the suite operator's public keys: --keys FILE or "
+                              "CARBONLINK_CONFORMANCE_OPERATOR_KEYS")
         token = read_bytes(cert).decode("ascii", errors="replace").strip()
         public = certificate.load_public_keys(keys)
         document = load_json(read_bytes(results), what="results") if results else None

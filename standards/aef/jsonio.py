@@ -18,6 +18,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from standards.aef._submission import lift_instructions
 from standards.aef.tables import ROW_TABLES, TABLES, AefTables
 from standards.errors import MalformedInput
@@ -37,11 +39,48 @@ def _int(text: str) -> int:
     return bounded_int(text, what="AEF JSON")
 
 
+#: deeper than this (an AEF document is three levels deep) the exact reader decides, as it always did
+_FAST_DEPTH = 32
+
+
+def _needs_exact_reader(value: Any) -> bool:
+    """Whether orjson's reading may differ from the exact reader's: a number read as a binary float, or
+    nesting deep enough for the exact reader's own limit. The containers are walked a level at a time,
+    each one's values typed in one pass."""
+    if value.__class__ is float:
+        return True
+    stack = [(value, 1)] if value.__class__ in (dict, list) else []
+    while stack:
+        item, depth = stack.pop()
+        values = list(item.values()) if item.__class__ is dict else item
+        kinds = set(map(type, values))
+        if float in kinds:
+            return True
+        if dict in kinds or list in kinds:
+            if depth >= _FAST_DEPTH:
+                return True
+            stack.extend((v, depth + 1) for v in values if v.__class__ is dict or v.__class__ is list)
+    return False
+
+
+def _loads(text: str) -> Any:
+    """The JSON value of ``text``, numbers exact. orjson reads it when that gives what the exact reader gives
+    (no fraction or exponent, integers within 64 bits, shallow: the usual AEF file, whose quantities are
+    whole tonnes); anything else - a decimal, a longer integer, deep nesting, text orjson refuses - goes to
+    the exact reader,
+    which bounds numbers and words errors as before."""
+    try:
+        raw = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text, parse_float=_number, parse_int=_int)
+    return json.loads(text, parse_float=_number, parse_int=_int) if _needs_exact_reader(raw) else raw
+
+
 def read_json(data: bytes) -> AefTables:
     """Parse AEF JSON into tables; anything that is not that shape is a coded input error."""
     text = decode_text(data, what="AEF JSON")
     try:
-        raw = json.loads(text, parse_float=_number, parse_int=_int)
+        raw = _loads(text)
     except json.JSONDecodeError as exc:
         raise MalformedInput(f"AEF JSON is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                              code="INPUT.JSON") from exc

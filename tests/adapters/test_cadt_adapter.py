@@ -23,7 +23,7 @@ from tests.support.edge import EdgeEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "standards" / "examples" / "cadt-v2-aef.json"
-V1_BASE = ROOT / "tests" / "cases" / "cadt" / "_base" / "v1.json"
+V1_BASE = ROOT / "conformance" / "cases" / "cadt-v1-messages" / "bases" / "v1.json"
 WID = "7e0c4b6a-1d2f-4a3b-9c5d-6e7f8a9b0c01"  # the v1 project's warehouseProjectId
 
 

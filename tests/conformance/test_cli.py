@@ -87,3 +87,31 @@ def test_certificate_issued_and_verified(good_folder: Path, tmp_path: Path) -> N
     garbled = tmp_path / "garbled.jws"
     garbled.write_text("not.a.jws")
     assert run_cli("conformance", "verify", str(garbled), "--keys", str(tmp_path / "op.jwks.json")).returncode == 1
+
+
+def test_operator_keys_and_issuer_from_the_settings(good_folder: Path, tmp_path: Path) -> None:
+    key = generate_key("ES256", "op-settings")
+    (tmp_path / "op.private.json").write_text(json.dumps(key.as_dict(private=True)))
+    (tmp_path / "op.jwks.json").write_text(json.dumps({"keys": [public_jwk(key)]}))
+    env = {"CARBONLINK_CONFORMANCE_SIGNING_KEY": str(tmp_path / "op.private.json"),
+           "CARBONLINK_CONFORMANCE_CERTIFICATE_ISSUER": "network-suite-operator"}
+    run = run_cli("conformance", "run", "--kit", "aef-messages", "--target", str(good_folder), "--report",
+                  str(tmp_path / "r"), "--format", "json", env=env, clean=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    cert = str(tmp_path / "r/certificate.jws")
+    verified = run_cli("conformance", "verify", cert, "--json", clean=True,
+                       env={"CARBONLINK_CONFORMANCE_OPERATOR_KEYS": str(tmp_path / "op.jwks.json")})
+    assert verified.returncode == 0, verified.stderr
+    assert json.loads(verified.stdout)["claims"]["iss"] == "network-suite-operator"
+    # an option still wins over the setting: another operator's keys refuse the certificate
+    other = generate_key("ES256", "op-settings")
+    (tmp_path / "other.jwks.json").write_text(json.dumps({"keys": [public_jwk(other)]}))
+    refused = run_cli("conformance", "verify", cert, "--keys", str(tmp_path / "other.jwks.json"), clean=True,
+                      env={"CARBONLINK_CONFORMANCE_OPERATOR_KEYS": str(tmp_path / "op.jwks.json")})
+    assert refused.returncode == 1 and "CONFORMANCE.CERTIFICATE_INVALID" in refused.stderr
+    no_keys = run_cli("conformance", "verify", cert, clean=True)
+    assert no_keys.returncode == 2 and "CARBONLINK_CONFORMANCE_OPERATOR_KEYS" in no_keys.stderr
+    missing_key = run_cli("conformance", "run", "--kit", "aef-messages", "--target", str(good_folder), "--report",
+                          str(tmp_path / "r2"), clean=True,
+                          env={"CARBONLINK_CONFORMANCE_SIGNING_KEY": str(tmp_path / "absent.json")})
+    assert missing_key.returncode == 2 and "Traceback" not in missing_key.stderr

@@ -1,10 +1,14 @@
 """``gateway-peer 2026.1`` against carbonlink's gateway (a real ``carbonlink serve`` process with sandbox
 registries, must pass well under 60 s) and against broken variants of it: a proxy in front of the
-gateway that breaks one behaviour each, failing exactly the test it should (later gates skipped)."""
+gateway that breaks one behaviour each (receipt signature, idempotency, timing, discovery, hostile header
+values, uncoded refusals, a garbled body recorded), and the gateway's own app with one trust check off
+(assertion replay, audience, expiry and signature, DPoP URL, a bound token taken as a bearer token), each
+failing exactly the test it should (later gates skipped)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,6 +22,7 @@ from starlette.routing import Route
 
 from conformance import Target, Verdict, default_kits, run_kit
 from gateway.demo import Network, Registry
+from tests.conformance.breakers import ForgivingJose
 from tests.support.processes import ThreadedServer
 
 pytestmark = pytest.mark.e2e  # a gateway and sandbox registries as processes
@@ -49,9 +54,10 @@ class BrokenGateway(ThreadedServer):
             headers = {k: v for k, v in req.headers.items() if k.lower() not in ("host", "content-length")}
             if request is not None:
                 headers = request(req, headers)
+            req.state.body = await req.body()
             async with httpx.AsyncClient(timeout=30) as client:
                 upstream_answer = await client.request(req.method, upstream + req.url.path, headers=headers,
-                                                       content=await req.body())
+                                                       content=req.state.body)
             changed = answer(req, upstream_answer) if answer is not None else None
             if changed is not None:
                 return changed
@@ -133,6 +139,55 @@ def test_a_slow_gateway_fails_the_timing_test(net: Network) -> None:
         assert _failed(_run(net, proxy.url, max_answer_seconds="0.35")) == {"GW.ANSWER.TIME"}
     finally:
         proxy.stop_serving()
+
+
+def _proxied(net: Network, answer: Callable[[Request, httpx.Response], Response | None]) -> set[str]:
+    proxy = BrokenGateway(net.gateway_url, answer=answer)
+    try:
+        return _failed(_run(net, proxy.url))
+    finally:
+        proxy.stop_serving()
+
+
+def _is_transfer(req: Request) -> bool:
+    return req.url.path == "/v1/transfers"
+
+
+def test_a_gateway_failing_on_hostile_headers_fails_the_hostile_header_test(net: Network) -> None:
+    def fragile(req: Request, answer: httpx.Response) -> Response | None:  # a 500 where it should refuse
+        hostile = ("/" in req.headers.get("carbonlink-message-id", "") or len(req.headers.get("dpop", "")) > 8_192
+                   or req.headers.get("authorization") == "DPoP ..")
+        return Response(b"Internal Server Error", 500) if _is_transfer(req) and hostile else None
+    assert _proxied(net, fragile) == {"GW.HEADERS.HOSTILE"}
+
+
+def test_a_gateway_refusing_without_a_reason_fails_the_coded_rejection_test(net: Network) -> None:
+    def uncoded(req: Request, answer: httpx.Response) -> Response | None:
+        invalid = b'"AcquiringPartyID": "CH"' in req.state.body
+        if _is_transfer(req) and invalid and 400 <= answer.status_code < 500:
+            return Response(b"refused", answer.status_code, media_type="text/plain")
+        return None
+    assert _proxied(net, uncoded) == {"GW.TRANSFER.REJECTED_CODED"}
+
+
+def test_a_gateway_recording_a_garbled_body_fails_the_garbled_body_test(net: Network) -> None:
+    recorded: dict[str, httpx.Response] = {}
+
+    def records_garbled(req: Request, answer: httpx.Response) -> Response | None:
+        """Keys its record by message id before reading the body: the whole message sent after a garbled one
+        under the same id gets the garbled one's answer again."""
+        mid = req.headers.get("carbonlink-message-id", "")
+        if not _is_transfer(req) or "dpop" not in req.headers:
+            return None
+        if mid in recorded:
+            first = recorded[mid]
+            return Response(first.content, first.status_code, media_type=first.headers.get("content-type"))
+        try:
+            json.loads(req.state.body)
+        except ValueError:
+            recorded[mid] = answer
+        return None
+    assert _proxied(net, records_garbled) == {"GW.BODY.GARBLED"}
 
 
 def test_wrong_discovery_metadata_skips_every_later_gate(net: Network) -> None:
@@ -250,20 +305,51 @@ def _any_url(trust: Any) -> None:
     trust.dpop.verify = ignore_htu
 
 
-@pytest.mark.parametrize(("breaker", "expected"), [
-    (_forget_assertions, "GW.OAUTH.REPLAYED"),
-    (_any_audience, "GW.OAUTH.WRONG_AUDIENCE"),
-    (_no_expiry, "GW.OAUTH.EXPIRED"),
-    (_any_url, "GW.DPOP.OTHER_URL"),
-], ids=["replay", "audience", "expiry", "dpop-url"])
-def test_a_gateway_with_one_oauth_check_off_fails_exactly_that_test(
-        net: Network, tmp_path: Any, breaker: Callable[[Any], None], expected: str) -> None:
+def _blind_to_assertion_signatures(trust: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway.trust import client_auth
+
+    monkeypatch.setattr(client_auth, "jose", ForgivingJose({"SIGNATURE"}, client_auth.ASSERTION_TYP))
+
+
+def _bearer_accepted(trust: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The resource server takes a DPoP-bound token sent as ``Bearer`` with no proof at its word."""
+    from gateway.api import deps
+
+    verify_caller = deps._verify_caller
+
+    def unbound(request: Any, trust: Any, cert: bytes | None) -> Any:
+        scheme, token = deps._access_token(request)
+        if scheme != "bearer" or request.headers.get("dpop"):
+            return verify_caller(request, trust, cert)
+        claims = trust.tokens.verify(token)
+        return deps.Caller(participant=trust.directory.participant(claims.client_id), token=claims)
+    monkeypatch.setattr(deps, "_verify_caller", unbound)
+
+
+def _on_trust(change: Callable[[Any], None]) -> Callable[[Any, pytest.MonkeyPatch], None]:
+    return lambda trust, monkeypatch: change(trust)
+
+
+def test_the_in_process_gateway_passes(net: Network, tmp_path: Any) -> None:
     intact = InProcessGateway(net, tmp_path / "intact", lambda trust: None)
     try:
-        assert _failed(_run(net, intact.url)) == set()  # the in-process gateway itself passes
+        assert _failed(_run(net, intact.url)) == set()
     finally:
         intact.stop_serving()
-    broken = InProcessGateway(net, tmp_path / "broken", breaker)
+
+
+@pytest.mark.parametrize(("breaker", "expected"), [
+    (_on_trust(_forget_assertions), "GW.OAUTH.REPLAYED"),
+    (_on_trust(_any_audience), "GW.OAUTH.WRONG_AUDIENCE"),
+    (_on_trust(_no_expiry), "GW.OAUTH.EXPIRED"),
+    (_on_trust(_any_url), "GW.DPOP.OTHER_URL"),
+    (_blind_to_assertion_signatures, "GW.OAUTH.BAD_SIGNATURE"),
+    (_bearer_accepted, "GW.TOKEN.UNBOUND"),
+], ids=["replay", "audience", "expiry", "dpop-url", "assertion-signature", "unbound-token"])
+def test_a_gateway_with_one_oauth_check_off_fails_exactly_that_test(
+        net: Network, tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+        breaker: Callable[[Any, pytest.MonkeyPatch], None], expected: str) -> None:
+    broken = InProcessGateway(net, tmp_path / "broken", lambda trust: breaker(trust, monkeypatch))
     try:
         assert _failed(_run(net, broken.url)) == {expected}
     finally:

@@ -1,5 +1,7 @@
 """``registry-endpoint 2026.1`` against the sandbox registry (must pass, well under 60 s) and against
-deliberately broken variants of it, each failing exactly the tests it should."""
+deliberately broken variants of it, each failing exactly the tests it should (one check of the sandbox
+turned off: audience, expiry, replay, answer key, idempotency, body signature, token signature, alg
+none, issuer, hostile header values)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,12 @@ import pytest
 
 from conformance import Target, Verdict, default_kits, run_kit
 from gateway.protocol import MESSAGE_ID_HEADER
+from gateway.sandbox import auth as sandbox_auth
 from gateway.sandbox.app import create_app
 from gateway.sandbox.service import Sandbox, SandboxConfig
 from gateway.trust.keys import generate_key
+from gateway.trust.tokens import AT_TYP
+from tests.conformance.breakers import AnyIssuer, ForgivingJose
 from tests.support.ports import free_port
 from tests.support.processes import ThreadedServer
 
@@ -128,6 +133,36 @@ def test_a_registry_not_checking_the_gateways_body_signature_fails_the_body_test
     def trusting(sandbox: Sandbox) -> None:
         sandbox.verifier.check_body = lambda body, signature, now=None: None  # type: ignore[method-assign]
     assert _failed(_run(serve(trusting).url)) == {"REG.BODY.UNSIGNED", "REG.BODY.GARBLED"}
+
+
+def test_a_registry_not_checking_token_signatures_fails_the_bad_signature_test(
+        serve: Callable[..., Served], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox_auth, "jose", ForgivingJose({"SIGNATURE"}, AT_TYP))
+    assert _failed(_run(serve().url)) == {"REG.TOKEN.BAD_SIGNATURE"}
+
+
+def test_a_registry_taking_unsigned_tokens_fails_the_alg_none_test(
+        serve: Callable[..., Served], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox_auth, "jose", ForgivingJose({"ALG"}, AT_TYP))
+    assert _failed(_run(serve().url)) == {"REG.TOKEN.ALG_NONE"}
+
+
+def test_a_registry_taking_tokens_of_any_issuer_fails_the_issuer_test(serve: Callable[..., Served]) -> None:
+    def any_issuer(sandbox: Sandbox) -> None:
+        sandbox.verifier.issuer = AnyIssuer(sandbox.verifier.issuer)
+    assert _failed(_run(serve(any_issuer).url)) == {"REG.TOKEN.WRONG_ISSUER"}
+
+
+def test_a_registry_failing_on_hostile_headers_fails_the_hostile_header_test(serve: Callable[..., Served]) -> None:
+    def fragile(sandbox: Sandbox) -> None:  # a 500 for a header value longer than it expects
+        receive = sandbox.receive
+
+        def receive_or_fail(body: bytes, headers: dict[str, str]) -> Any:
+            if any(len(value) > 8_192 for value in headers.values()):
+                raise RuntimeError("header buffer overflow")
+            return receive(body, headers)
+        sandbox.receive = receive_or_fail  # type: ignore[method-assign]
+    assert _failed(_run(serve(fragile).url)) == {"REG.HEADERS.HOSTILE"}
 
 
 def test_a_failed_gate_skips_every_later_gate(serve: Callable[..., Served]) -> None:

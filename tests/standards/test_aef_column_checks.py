@@ -67,3 +67,19 @@ def test_a_block_quantity_defect_among_many_rows_is_found_at_its_row() -> None:
     row = COPIES - 3
     doc["Actions"][row]["LastID"] = doc["Actions"][row]["LastID"] + 5
     assert _row_findings(doc) == [("AEF.BLOCK.QUANTITY", f"/Actions/{row}/QuantityCO2")]
+
+
+def test_structure_defects_on_both_sides_of_a_typing_slice_are_found_at_their_rows() -> None:
+    """Rows are typed in slices of TYPED_SLICE; defects at a slice's edges, and a slice's other rows, come out
+    exactly as one pass over every row gives them."""
+    from standards.aef.validate._layers import TYPED_SLICE
+
+    doc = _many()
+    rows = [0, TYPED_SLICE - 1, TYPED_SLICE, COPIES - 1]
+    assert COPIES > TYPED_SLICE
+    for row in rows:
+        doc["Actions"][row]["AcquiringPartyID"] = "CH"
+    doc["Actions"][TYPED_SLICE + 1]["QuantityCO2"] = "many"
+    assert _row_findings(doc) == [("AEF.FORMAT.PARTY", f"/Actions/{row}/AcquiringPartyID") for row in rows[:3]] + [
+        ("AEF.STRUCTURE.TYPE", f"/Actions/{TYPED_SLICE + 1}/QuantityCO2"),
+        ("AEF.FORMAT.PARTY", f"/Actions/{COPIES - 1}/AcquiringPartyID")]

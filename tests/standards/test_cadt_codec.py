@@ -33,7 +33,7 @@ from tests.support.edge import EdgeEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "standards" / "examples" / "cadt-v2-aef.json"
-V1_BASE = ROOT / "tests" / "cases" / "cadt" / "_base" / "v1.json"
+V1_BASE = ROOT / "conformance" / "cases" / "cadt-v1-messages" / "bases" / "v1.json"
 GOLDEN = ROOT / "tests" / "cases" / "cadt" / "golden" / "cadt-v2-aef.canonical.json"
 
 

@@ -17,7 +17,7 @@ from standards.codec import Medium
 from standards.errors import CarbonlinkError
 
 ROOT = Path(__file__).resolve().parents[2]
-BASES = {"v1": json.loads((ROOT / "tests/cases/cadt/_base/v1.json").read_text(encoding="utf-8")),
+BASES = {"v1": json.loads((ROOT / "conformance/cases/cadt-v1-messages/bases/v1.json").read_text(encoding="utf-8")),
          "v2": json.loads((ROOT / "standards/examples/cadt-v2-aef.json").read_text(encoding="utf-8"))}
 CODECS = {"v1": CadtV1Codec(picklists=bundled("v1")), "v2": CadtV2Codec(picklists=bundled("v2"))}
 ADAPTER = CadtAdapter(v1=CODECS["v1"], v2=CODECS["v2"])  # type: ignore[arg-type]

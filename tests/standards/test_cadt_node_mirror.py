@@ -23,7 +23,7 @@ from standards.cadt.spec import load_spec
 from standards.codec import Medium
 from standards.model import CanonicalDocument
 
-BASE = Path(__file__).resolve().parents[1] / "cases" / "cadt" / "_base" / "v1-linking.json"
+BASE = Path(__file__).resolve().parents[2] / "conformance" / "cases" / "cadt-v1-messages" / "bases" / "v1-linking.json"
 NODE_REQUIRED = {
     "project": {"projectId", "originProjectId", "registryOfOrigin", "projectName", "projectLink", "projectDeveloper",
                 "sector", "projectType", "coveredByNDC", "projectStatus", "projectStatusDate", "unitMetric",

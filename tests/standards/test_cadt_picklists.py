@@ -20,7 +20,7 @@ from tests.support.edge import EdgeEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "standards" / "examples" / "cadt-v2-aef.json"
-V1_BASE = ROOT / "tests" / "cases" / "cadt" / "_base" / "v1.json"
+V1_BASE = ROOT / "conformance" / "cases" / "cadt-v1-messages" / "bases" / "v1.json"
 
 #: A tiny CADT governance endpoint: answers GET /v{1,2}/governance/meta/pickList from a JSON file.
 SERVER = textwrap.dedent("""

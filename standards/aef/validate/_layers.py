@@ -63,23 +63,38 @@ class Run(CrossRecordRules):
 
     def _typed(self, table_id: str, rows: list[Row], failed: set[int],
                reported: set[tuple[int, str | None]]) -> list[Row | None]:
-        """The rows as pydantic-core types them, one finding per failing cell."""
+        """The rows as pydantic-core types them, one finding per failing cell.
+
+        pydantic returns nothing of a list with an error, so the rows are typed in slices of
+        :data:`TYPED_SLICE`: a slice with an error is typed again without its failed rows, and a few
+        defects among many rows cost a few slices more, not a second pass over every row."""
         adapter = row_adapter(table_id, not self.lenient)
-        try:
-            return list(adapter.validate_python(rows))
-        except ValidationError as exc:
-            typed: list[Row | None] = [None] * len(rows)
-            for err in exc.errors(include_url=False):
-                loc = err["loc"]
-                cell = (int(loc[0]), str(loc[1]) if len(loc) > 1 else None)
-                if cell not in reported:  # one finding per cell: a union type gives one error per member
-                    reported.add(cell)
-                    self._structure_error(table_id, err)
-                failed.add(cell[0])
-            for i, row in enumerate(rows):
-                if i not in failed:
-                    typed[i] = adapter.validate_python([row])[0]
-            return typed
+        typed: list[Row | None] = []
+        for start in range(0, len(rows), TYPED_SLICE):
+            part = rows[start:start + TYPED_SLICE]
+            try:
+                typed.extend(adapter.validate_python(part))
+            except ValidationError as exc:
+                typed.extend(self._typed_apart(table_id, adapter, part, start, exc, failed, reported))
+        return typed
+
+    def _typed_apart(self, table_id: str, adapter: Any, part: list[Row], start: int, exc: ValidationError,
+                     failed: set[int], reported: set[tuple[int, str | None]]) -> list[Row | None]:
+        """A slice that failed: a finding per failing cell, the other rows typed again in one call."""
+        part_failed: set[int] = set()
+        for err in exc.errors(include_url=False):
+            loc = err["loc"]
+            cell = (start + int(loc[0]), str(loc[1]) if len(loc) > 1 else None)
+            if cell not in reported:  # one finding per cell: a union type gives one error per member
+                reported.add(cell)
+                self._structure_error(table_id, {**err, "loc": (cell[0], *loc[1:])})
+            part_failed.add(int(loc[0]))
+        failed.update(start + i for i in part_failed)
+        typed: list[Row | None] = [None] * len(part)
+        passed = [i for i in range(len(part)) if i not in part_failed]
+        for i, row in zip(passed, adapter.validate_python([part[i] for i in passed]), strict=True):
+            typed[i] = row
+        return typed
 
     def _structure_error(self, table_id: str, err: Any) -> None:
         spec = TABLES[table_id]
@@ -293,6 +308,8 @@ def _over_two_places(value: Decimal) -> bool:
 
 
 _BLANK_OR_NA = frozenset({None, "", NA})
+#: rows typed per pydantic call (see Run._typed)
+TYPED_SLICE = 32
 
 
 def _blank_or_na_rows(rows: list[Row], names: list[str]) -> list[int] | range:
