@@ -87,6 +87,8 @@ def value_strategy(spec: FieldSpec) -> st.SearchStrategy[Any]:
         base = TEXT
     if kind.endswith("_or_na"):
         base = base | st.just("NA")
+    if spec.required == "CARP":  # text naming CARP there is a template's instruction, read as blank on purpose
+        base = base.filter(lambda v: not (isinstance(v, str) and "carp" in v.casefold()))
     return st.none() | base
 
 
