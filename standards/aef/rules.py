@@ -109,6 +109,15 @@ CARP_INSTRUCTION = _rule("AEF.CARP_FIELD.INSTRUCTION", Severity.INFO, F,
 VINTAGE = _rule("AEF.T3.VINTAGE_AFTER_ACTION", E, F,
                 "The vintage is after the year of the action",
                 "2/CMA.3 annex: vintage is the year the mitigation occurred, before any action on it")
+ACTION_IN_FUTURE = _rule("AEF.T3.ACTION_IN_FUTURE", E, F,
+                         "The action is dated after the moment of validation (a day of clock skew allowed)",
+                         "2/CMA.3 annex paras 20-21 (information on actions that have taken place); "
+                         f"{AEF}, T3 Action date and time")
+SAME_PARTY = _rule("AEF.T3.SAME_PARTY", E, F,
+                   "A transfer or acquisition names the same Party as transferring and acquiring Party "
+                   "(first transfers: AEF.PARTY.FIRST_TRANSFER_TO_SELF)",
+                   "2/CMA.3 annex para 1 (internationally transferred mitigation outcomes: a transfer between "
+                   f"two Parties); {AEF}, T3 Transferring and Acquiring participating Party ID")
 NDC_PERIOD = _rule("AEF.T1.NDC_PERIOD", E, F,
                    "The NDC period's first year is after its last year", f"{AEF}, Table 1")
 DECIMALS = _rule("AEF.QUANTITY.DECIMALS", W, F,
@@ -199,10 +208,10 @@ OTHER_PARTYS_ITMOS = _rule("AEF.PARTY.FIRST_TRANSFER_OF_OTHER_PARTY", E, X,
                            "A first transfer of ITMOs whose first transferring Party is not the reporting Party",
                            f"2/CMA.3 annex para 2 (the first transfer is made by the Party where the mitigation "
                            f"occurred); {AEF}, T3 First transferring participating Party ID; {_ROLE}")
-FIRST_TRANSFER_TO_SELF = _rule("AEF.PARTY.FIRST_TRANSFER_TO_SELF", E, X,
-                               "A first transfer to another Party names the reporting Party as acquirer",
-                               f"2/CMA.3 annex para 2(a) (first international transfer); {AEF}, T3 Acquiring "
-                               f"participating Party ID; {_ROLE}")
+FIRST_TRANSFER_TO_SELF = _rule("AEF.PARTY.FIRST_TRANSFER_TO_SELF", E, F,
+                               "A first transfer to another Party names its first transferring Party as acquirer",
+                               f"2/CMA.3 annex para 2(a) (first international transfer); {AEF}, T3 First "
+                               "transferring and Acquiring participating Party ID")
 ACQUISITION_FROM_SELF = _rule("AEF.PARTY.ACQUISITION_FROM_SELF", E, X,
                               "An acquisition names the reporting Party as the transferring Party",
                               f"{AEF}, T3 Transferring participating Party ID (Acquisition); {_ROLE}")

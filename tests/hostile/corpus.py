@@ -214,15 +214,14 @@ SEMANTIC_CHANGES: dict[str, dict[str, Any]] = {
     "vintage-out-of-range": {"Vintage": 2999},
     "vintage-before-paris": {"Vintage": 1900},
     "unknown-party": {"AcquiringPartyID": "XXX"},
-}
-
-
-#: Carbon semantics the AEF rules do not refuse on a lone action (see docs/reliability.md, hostile files):
-#: an action dated in the future, and a first transfer to the transferring Party itself (the rule
-#: AEF.PARTY.FIRST_TRANSFER_TO_SELF joins Table 1, which a relayed message does not carry).
-ACCEPTED_SEMANTICS: dict[str, dict[str, Any]] = {
     "action-in-the-future": {"ActionDateTime": "2999-01-01T00:00:00Z"},
     "first-transfer-to-itself": {"AcquiringPartyID": "CHE"},
+}
+
+#: The rule each lone-action semantic defect is refused by (checked through ``carbonlink validate``).
+SEMANTIC_RULES: dict[str, str] = {
+    "action-in-the-future": "AEF.T3.ACTION_IN_FUTURE",
+    "first-transfer-to-itself": "AEF.PARTY.FIRST_TRANSFER_TO_SELF",
 }
 
 

@@ -20,6 +20,7 @@ from standards.aef.validate._ledger import (
     block_key,
     column,
 )
+from standards.aef.validate._plans import same_party
 
 #: T3 action types whose blocks may not overlap one another; the ledger replay checks the rest
 #: (first transfers, uses and cancellations) in date order.
@@ -73,8 +74,8 @@ class CrossRecordRules(LedgerRules, AuthorizationRules, EntityRules):
         for rule in HOLDER_RULES:  # listed in the order the report names rules that could not run
             self.can_run(rule, "T1")
         in_year = self.can_run(R.REPORTED_YEAR, "T1") and submission is not None and year is not None
-        roles = all([self.can_run(rule, "T1") for rule in (R.OTHER_PARTYS_ITMOS, R.FIRST_TRANSFER_TO_SELF,
-                                                           R.ACQUISITION_FROM_SELF, R.NDC_YEAR_OUTSIDE)])
+        roles = all([self.can_run(rule, "T1") for rule in (R.OTHER_PARTYS_ITMOS, R.ACQUISITION_FROM_SELF,
+                                                           R.NDC_YEAR_OUTSIDE)])
         self.start_entities()
         groups = self._sweep_actions(listed if joined else None, party if roles and submission else None,
                                      year if in_year else None, year)
@@ -157,10 +158,7 @@ class CrossRecordRules(LedgerRules, AuthorizationRules, EntityRules):
                 self.emit(R.OTHER_PARTYS_ITMOS, "T3", i, "FirstTransferringPartyID",
                           f"{party} first-transfers ITMOs first transferred by "
                           f"{row['FirstTransferringPartyID']}: only that Party can first-transfer them")
-            elif row.get("AcquiringPartyID") == party and row.get("ActionSubtype") not in STAYING_SUBTYPES:
-                self.emit(R.FIRST_TRANSFER_TO_SELF, "T3", i, "AcquiringPartyID",
-                          f"a first transfer by {party} to itself")
-        elif kind == "Acquisition" and row.get("TransferringPartyID") == party:
+        elif kind == "Acquisition" and row.get("TransferringPartyID") == party and not same_party(row):
             self.emit(R.ACQUISITION_FROM_SELF, "T3", i, "TransferringPartyID",
                       f"an acquisition by {party} from itself")
         used_for = row.get("YearITMOUsedTowardsNDC")

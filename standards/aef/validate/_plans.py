@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import compress, repeat
 from operator import add, and_, attrgetter, eq, gt, lt, ne, or_, sub
 from typing import Any
@@ -13,7 +13,8 @@ from standards.aef import rules as R
 from standards.aef.tables import NA, TABLES, FieldSpec, Row
 from standards.aef.validate._auth import split_list
 from standards.aef.validate._columns import Columns
-from standards.aef.validate._state import RunState
+from standards.aef.validate._ledger import STAYING_SUBTYPES
+from standards.aef.validate._state import CLOCK_SKEW, RunState
 from standards.aef.vocab import NOMENCLATURE
 from standards.parties import is_alpha3
 
@@ -115,12 +116,38 @@ def _block_rules(run: RunState, table_id: str, i: int, row: Row) -> None:
                  f"First unit ID {u_first} is greater than Last unit ID {u_last}")
 
 
+def first_transfer_to_self(row: Row) -> bool:
+    """A first transfer to another Party whose acquirer is its own first transferring Party
+    (``AEF.PARTY.FIRST_TRANSFER_TO_SELF``; subtypes that stay with the Party are not transfers)."""
+    return (row.get("ActionType") == "First transfer" and row.get("ActionSubtype") not in STAYING_SUBTYPES
+            and isinstance(row.get("AcquiringPartyID"), str) and row["AcquiringPartyID"] != NA
+            and row["AcquiringPartyID"] == row.get("FirstTransferringPartyID"))
+
+
+def same_party(row: Row) -> bool:
+    """A transfer or acquisition that names one Party as transferring and acquiring Party
+    (``AEF.T3.SAME_PARTY``)."""
+    transferring = row.get("TransferringPartyID")
+    return (row.get("ActionType") in ("Transfer", "Acquisition") and isinstance(transferring, str)
+            and transferring != NA and transferring == row.get("AcquiringPartyID"))
+
+
 def _t3_rules(run: RunState, i: int, row: Row) -> None:
     _block_rules(run, "T3", i, row)
     when: datetime = row["ActionDateTime"]
     if row["Vintage"] > when.year:
         run.emit(R.VINTAGE, "T3", i, "Vintage",
                  f"vintage {row['Vintage']} is after the action date {when.date().isoformat()}")
+    if (when if when.tzinfo is not None else when.replace(tzinfo=UTC)) > run.horizon:  # naive reads as UTC
+        run.emit(R.ACTION_IN_FUTURE, "T3", i, "ActionDateTime",
+                 f"the action is dated {when.isoformat()}, after the moment of validation")
+    if first_transfer_to_self(row):
+        run.emit(R.FIRST_TRANSFER_TO_SELF, "T3", i, "AcquiringPartyID",
+                 f"a first transfer by {row['FirstTransferringPartyID']} to itself")
+    elif same_party(row):
+        run.emit(R.SAME_PARTY, "T3", i, "AcquiringPartyID",
+                 f"a {row['ActionType'].lower()} from {row['TransferringPartyID']} to {row['AcquiringPartyID']}: "
+                 "the same Party on both sides")
 
 
 def _block_rule_rows(table_id: str, columns: Columns) -> set[int] | None:
@@ -133,8 +160,12 @@ def _block_rule_rows(table_id: str, columns: Columns) -> set[int] | None:
         ghg = map(eq, columns["Metric"], repeat("GHG"))
         flags = list(map(or_, flags, map(and_, ghg, map(ne, columns["QuantityCO2"], sizes))))
         if table_id == "T3":
-            years = map(attrgetter("year"), columns["ActionDateTime"])
-            flags = list(map(or_, flags, map(gt, vintages, years)))
+            moments = columns["ActionDateTime"]
+            flags = list(map(or_, flags, map(gt, vintages, map(attrgetter("year"), moments))))
+            flags = list(map(or_, flags, map(gt, moments, repeat(datetime.now(UTC) + CLOCK_SKEW))))
+            acquiring = columns["AcquiringPartyID"]
+            flags = list(map(or_, flags, map(eq, columns["TransferringPartyID"], acquiring)))
+            flags = list(map(or_, flags, map(eq, columns["FirstTransferringPartyID"], acquiring)))
     except (TypeError, AttributeError):  # a failed row (no values) among them
         return None
     suspects = set(compress(range(len(flags)), flags))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from itertools import islice, repeat
 from operator import eq
 from typing import Any
@@ -10,6 +11,9 @@ from typing import Any
 from standards.aef.tables import TABLE_IDS, AefTables, Row
 from standards.aef.vocab import Nomenclature
 from standards.findings import Finding, Rule, Severity
+
+#: How far ahead of the validating clock an action may be dated (clock skew between registries).
+CLOCK_SKEW = timedelta(days=1)
 
 
 class RunState:
@@ -26,6 +30,8 @@ class RunState:
         self.passed: dict[str, list[int]] = {t: [] for t in TABLE_IDS}
         self.not_run: list[Rule] = []
         self._by_date: list[int] | None = None
+        #: Actions dated after this are in the future (``AEF.T3.ACTION_IN_FUTURE``).
+        self.horizon = datetime.now(UTC) + CLOCK_SKEW
 
     def actions_by_date(self) -> list[int]:
         """The T3 rows that passed every row layer, in date order; within one instant acquisitions
