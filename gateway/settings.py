@@ -51,6 +51,11 @@ from pydantic_settings.sources.utils import parse_env_vars
 import adapters
 import standards
 from adapters import Options as AdapterOptions
+from gateway._settings_sections import CliSection as CliSection
+from gateway._settings_sections import ConformanceSection as ConformanceSection
+from gateway._settings_sections import ConsoleSettings as ConsoleSettings
+from gateway._settings_sections import FeedSettings as FeedSettings
+from gateway._settings_sections import GovernanceSettings as GovernanceSettings
 from standards import Options as StandardsOptions
 
 ENV_PREFIX = "CARBONLINK_"
@@ -227,103 +232,6 @@ class TranslationSettings(BaseModel):
         :func:`adapters.use_options`): how the CLI and the gateway app hand them down."""
         with standards.use_options(self.standards_options()), adapters.use_options(self.adapter_options()):
             yield
-
-
-class FeedSettings(BaseModel):
-    """The harmonized feeds' section (docs/feeds.md); env vars ``CARBONLINK_FEEDS_<NAME>``, flat."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    feeds_store: str | None = Field(None, description="the harmonized view's store: a SQLite file (or sqlite:///path; "
-                                    "default in data_dir) or a postgresql:// DSN shared by processes on several hosts")
-    feeds_store_prefix: str = Field("feed_", pattern=r"^[a-z][a-z0-9_]{0,40}_$",
-                                    description="prefix of the view's table names (records, sources, changes, "
-                                    "subscriptions)")
-    feeds_max_age_seconds: float = Field(30.0, ge=0, description="pull a registry again when its data is older")
-    feeds_pull_page_size: int = Field(1000, ge=1, le=10_000, description="records asked per read-side page")
-    feeds_pull_timeout: float = Field(10.0, gt=0, le=300, description="seconds to wait for one page")
-    feeds_pull_max_pages: int = Field(100_000, ge=1, description="pages of one kind before a registry is refused")
-    feeds_pull_workers: int = Field(4, ge=1, le=32, description="registries pulled at once")
-    feeds_page_limit: int = Field(1000, ge=1, le=100_000, description="largest JSON page a client may ask for")
-    feeds_fuzzy_threshold: float = Field(90.0, ge=0, le=100, description="project name match score (0-100) "
-                                         "at or above which two programmes' projects are reported as one")
-    feeds_webhook_interval: float = Field(0.5, gt=0, le=60, description="seconds between webhook delivery rounds")
-    feeds_webhook_backoff: float = Field(1.0, gt=0, le=3600, description="seconds before the first retry, doubled")
-    feeds_webhook_max_backoff: float = Field(300.0, gt=0, le=86400, description="longest wait between retries")
-    feeds_changes_keep_days: float = Field(30.0, gt=0, description="change log: changes older than this may be "
-                                           "compacted away (docs/feeds.md)")
-    feeds_changes_keep_last: int = Field(100_000, ge=0, description="change log: the last changes of each source "
-                                         "kept whatever their age")
-    feeds_compaction_interval: float = Field(3600.0, gt=0, le=86400, description="seconds between compactions")
-
-
-class CliSection(BaseModel):
-    """What only the command line reads (env vars ``CARBONLINK_<NAME>``, flat)."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    debug: bool = Field(False, description="let an unexpected error end with its traceback")
-    sandbox_operator_token: SecretStr | None = Field(None, description="default operator token of "
-                                                                       "`carbonlink sandbox serve`")
-
-
-class ConformanceSection(BaseModel):
-    """Certificates of the conformance suite the gateway asks of senders (env vars ``CARBONLINK_<NAME>``, flat;
-    docs/conformance.md)."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    conformance_required_kits: dict[str, list[str]] = Field(
-        default_factory=dict, description="message kind -> conformance kits a sender needs a valid certificate "
-        'for (JSON, e.g. {"transfers": ["aef-messages", "registry-endpoint"]}); empty: none needed')
-    conformance_operator_keys: Path | None = Field(
-        None, description="the suite operator's public JWKS, which verifies the certificates the directory lists "
-        "(and `carbonlink conformance verify` without --keys)")
-    conformance_signing_key: Path | None = Field(
-        None, description="the suite operator's private JWK: `carbonlink conformance run` without --sign-key issues "
-        "certificates with it")
-    conformance_certificate_issuer: str = Field(
-        "carbonlink-suite", min_length=1, description="the iss of the certificates `carbonlink conformance run` "
-        "issues (--issuer overrides it)")
-
-
-class ConsoleSettings(BaseModel):
-    """The operator console in a browser (env vars ``CARBONLINK_CONSOLE_<NAME>``, flat; docs/console.md)."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    console_enabled: bool = Field(True, description="serve the operator console under /console")
-    console_dev_login: bool | None = Field(
-        None, description="the development login (pick a role without keys); default: on in development only, "
-                          "refused in production")
-    console_secret: SecretStr | None = Field(
-        None, min_length=32, description="secret console sessions and CSRF tokens are signed with (shared by every "
-                                         "gateway process); default: derived from the current signing key")
-    console_session_seconds: int = Field(8 * 3600, ge=60, le=7 * 86400, description="lifetime of a console session")
-    console_page_size: int = Field(50, ge=5, le=500, description="messages per page")
-    console_plot_records: int = Field(5000, ge=100, le=100_000,
-                                      description="the plots cover at most this many of the latest records")
-    console_plot_days: int = Field(14, ge=1, le=366, description="... and at most this many days")
-
-    def dev_login_enabled(self, environment: str) -> bool:
-        """The development login is on when asked for, else in development only."""
-        return environment == "development" if self.console_dev_login is None else self.console_dev_login
-
-
-class GovernanceSettings(BaseModel):
-    """Authorizations and their enforcement on the relay (env vars ``CARBONLINK_<NAME>``, flat;
-    docs/governance.md)."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    authorization_store: str | None = Field(
-        None, description="sqlite:///path or postgresql://... (shared by every gateway process); default in data_dir")
-    governance_enforce: Literal["auto", "always", "off"] = Field(
-        "auto", description="which Parties' first transfers, uses and cancellations must cite an authorization: "
-                            "'auto' those with a national authority in the directory, 'always' all, 'off' none")
-
-    def authorization_url(self, data_dir: Path) -> str:
-        return self.authorization_store or f"sqlite:///{data_dir / 'authorizations.sqlite3'}"
 
 
 def _is_structured(info: FieldInfo) -> bool:
