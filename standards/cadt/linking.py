@@ -25,6 +25,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from hashlib import sha1
 from typing import Any
 
 from standards.cadt._periods import (
@@ -51,9 +52,21 @@ from standards.serials._errors import InvalidSerial
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/Chia-Network/cadt/carbonlink-record-ids")
 
 
+_NAMESPACE_BYTES = ID_NAMESPACE.bytes
+
+
 def stable_id(registry: str, kind: str, *key: str) -> str:
-    """The deterministic id of one record: UUIDv5 of registry, record kind and natural key."""
-    return str(uuid.uuid5(ID_NAMESPACE, "\x1f".join((registry, kind, *key))))
+    """The deterministic id of one record: UUIDv5 of registry, record kind and natural key.
+
+    Computed as RFC 4122 section 4.3 defines it (SHA-1 of namespace and name, version 5, variant
+    RFC 4122), the same string ``str(uuid.uuid5(ID_NAMESPACE, name))`` gives, without building a
+    ``UUID`` object per record (one per unit of an export)."""
+    digest = bytearray(sha1(_NAMESPACE_BYTES + "\x1f".join((registry, kind, *key)).encode(), usedforsecurity=False)
+                       .digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 #: The project fields a unit row can give (see ``V1Linker._project_from_unit``).
@@ -82,6 +95,8 @@ class V1Linker:
         self.linked_units: set[int] = set()
         self._issue_dates: dict[tuple[str | None, str | None, int | None], date] = {}
         self._known_issuances: dict[tuple[str, str], tuple[tuple[date, date], date | None]] = {}
+        self._listed_sets: dict[str | None, frozenset[str]] = {}
+        self._unit_types: dict[tuple[Vocabulary, str | None, str | None], str | None] = {}
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -263,20 +278,31 @@ class V1Linker:
 
     def _unit_type(self, record: dict[str, Any], unit: UnitBlock, vocab: Vocabulary, where: tuple[str, int],
                    label: str, slot: _ProjectSlot | None) -> None:
-        allowed = self.picklists.values("unitType") or ()
-        if record.get("unitType") in allowed:
+        allowed = self._listed("unitType")
+        if _member(record.get("unitType"), allowed):
             return
         project = slot.record if slot is not None else {}
         methodology = self._column(unit, vocab, "methodology") or project.get("methodology")
         project_type = self._column(unit, vocab, "projectType") or project.get("projectType")
-        mapped = vocab.lookup("unitTypeByMethodology", bare_methodology(methodology, vocab)) \
-            or vocab.lookup("unitTypeByProjectType", project_type)
+        mapped = self._mapped_unit_type(vocab, methodology, project_type)
         record.pop("unitType", None)
         if mapped is not None and mapped in allowed:
             record["unitType"] = mapped
             return
         value = f"{unit.unit_type or 'unit'} of methodology {methodology!r}, project type {project_type!r}"
         self._vocab_missing(where, "unitType", label, "unitTypeByMethodology or unitTypeByProjectType", value, vocab)
+
+    def _mapped_unit_type(self, vocab: Vocabulary, methodology: Any, project_type: Any) -> str | None:
+        """The vocabulary's unit type for a methodology (else a project type), looked up once per pair."""
+        memo = (vocab, methodology, project_type) if isinstance(methodology, str | None) \
+            and isinstance(project_type, str | None) else None
+        if memo is not None and memo in self._unit_types:
+            return self._unit_types[memo]
+        mapped = vocab.lookup("unitTypeByMethodology", bare_methodology(methodology, vocab)) \
+            or vocab.lookup("unitTypeByProjectType", project_type)
+        if memo is not None:
+            self._unit_types[memo] = mapped
+        return mapped
 
     @staticmethod
     def _column(unit: UnitBlock, vocab: Vocabulary, key: str) -> str | None:
@@ -286,7 +312,6 @@ class V1Linker:
         """The owner's jurisdiction: the export's own owner country when it has one, else the operator
         profile's ``unit.countryJurisdictionOfOwner``. A registry export's country is the project's host
         country, not the owner's, so it is never written here."""
-        allowed = self.picklists.values("countries") or ()
         given = unit.extra.get("countryJurisdictionOfOwner")
         record.pop("countryJurisdictionOfOwner", None)
         if given is None:
@@ -296,7 +321,7 @@ class V1Linker:
                           "country), and CAD Trust requires countryJurisdictionOfOwner; set "
                           "unit.countryJurisdictionOfOwner in the operator profile")
             return
-        spelled = given if given in allowed else self.country(alpha3_of(given))
+        spelled = given if _member(given, self._listed("countries")) else self.country(alpha3_of(given))
         if spelled is not None:
             record["countryJurisdictionOfOwner"] = spelled
         else:
@@ -425,16 +450,22 @@ class V1Linker:
 
     def _from_profile_or_flag(self, record: dict[str, Any], section: str, name: str, where: tuple[str, int],
                               label: str) -> None:
-        allowed = self._allowed(section, name)
-        if record.get(name) is not None and (allowed is None or record[name] in allowed):
+        picklist = PROFILE_FIELDS.get(section, {}).get(name)
+        value = record.get(name)
+        if value is not None and (not picklist or self.picklists.values(picklist) is None
+                                  or _member(value, self._listed(picklist))):
             return
         record.pop(name, None)
         if not self._from_profile(record, section, name, where):
             self._profile_missing(section, name, where, label)
 
-    def _allowed(self, section: str, name: str) -> tuple[str, ...] | None:
-        picklist = PROFILE_FIELDS.get(section, {}).get(name)
-        return self.picklists.values(picklist) if picklist else None
+    def _listed(self, picklist: str | None) -> frozenset[str]:
+        """The values of ``picklist`` as a set (empty when there is no such list), built once per linker."""
+        listed = self._listed_sets.get(picklist)
+        if listed is None:
+            listed = self._listed_sets[picklist] = frozenset(self.picklists.values(picklist) or ()) \
+                if picklist else frozenset()
+        return listed
 
     # -- findings -----------------------------------------------------------------------------
 
@@ -471,6 +502,14 @@ class V1Linker:
     def _profile_source_value(self, key: str) -> str | None:
         section, name = key.split(".", 1)
         return self.operator.value(section, name) if self.operator else None
+
+
+def _member(value: Any, listed: frozenset[str]) -> bool:
+    """``value in listed`` for any value: one that cannot be hashed (a list, a dict) is in no picklist."""
+    try:
+        return value in listed
+    except TypeError:
+        return False
 
 
 def alpha3_of(value: Any) -> str | None:
