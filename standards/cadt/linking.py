@@ -21,11 +21,9 @@ every value taken from the profile or derived is reported once per field (severi
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from hashlib import sha1
 from typing import Any
 
 from standards.cadt._periods import (
@@ -37,6 +35,13 @@ from standards.cadt._periods import (
     read_date,
     vintage_year,
 )
+
+# public here as before (the v2 linker and tests import them from this module)
+from standards.cadt._record_ids import ID_NAMESPACE as ID_NAMESPACE
+from standards.cadt._record_ids import stable_id as stable_id
+from standards.cadt._values import alpha3_of as alpha3_of
+from standards.cadt._values import bare_methodology as bare_methodology
+from standards.cadt._values import is_listed
 from standards.cadt.common import countries_by_alpha3
 from standards.cadt.operator import ISSUANCE_DATE, PROFILE_FIELDS, VINTAGE_YEAR, OperatorProfile
 from standards.cadt.picklists import Picklists
@@ -44,30 +49,8 @@ from standards.cadt.rules import RULES_V1
 from standards.cadt.vocab import Vocabulary, common_vocabulary, registry_vocabulary
 from standards.findings import Finding, Location
 from standards.model import CanonicalDocument, UnitBlock
-from standards.parties import UnknownParty, to_alpha3
 from standards.serials import parse_serial
 from standards.serials._errors import InvalidSerial
-
-#: The namespace of carbonlink's CAD Trust record ids (UUIDv5 over registry and natural key).
-ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/Chia-Network/cadt/carbonlink-record-ids")
-
-
-_NAMESPACE_BYTES = ID_NAMESPACE.bytes
-
-
-def stable_id(registry: str, kind: str, *key: str) -> str:
-    """The deterministic id of one record: UUIDv5 of registry, record kind and natural key.
-
-    Computed as RFC 4122 section 4.3 defines it (SHA-1 of namespace and name, version 5, variant
-    RFC 4122), the same string ``str(uuid.uuid5(ID_NAMESPACE, name))`` gives, without building a
-    ``UUID`` object per record (one per unit of an export)."""
-    digest = bytearray(sha1(_NAMESPACE_BYTES + "\x1f".join((registry, kind, *key)).encode(), usedforsecurity=False)
-                       .digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    text = digest.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-
 
 #: The project fields a unit row can give (see ``V1Linker._project_from_unit``).
 _UNIT_PROJECT_FIELDS = frozenset({"projectName", "projectType", "methodology", "projectDeveloper"})
@@ -279,7 +262,7 @@ class V1Linker:
     def _unit_type(self, record: dict[str, Any], unit: UnitBlock, vocab: Vocabulary, where: tuple[str, int],
                    label: str, slot: _ProjectSlot | None) -> None:
         allowed = self._listed("unitType")
-        if _member(record.get("unitType"), allowed):
+        if is_listed(record.get("unitType"), allowed):
             return
         project = slot.record if slot is not None else {}
         methodology = self._column(unit, vocab, "methodology") or project.get("methodology")
@@ -321,7 +304,7 @@ class V1Linker:
                           "country), and CAD Trust requires countryJurisdictionOfOwner; set "
                           "unit.countryJurisdictionOfOwner in the operator profile")
             return
-        spelled = given if _member(given, self._listed("countries")) else self.country(alpha3_of(given))
+        spelled = given if is_listed(given, self._listed("countries")) else self.country(alpha3_of(given))
         if spelled is not None:
             record["countryJurisdictionOfOwner"] = spelled
         else:
@@ -453,7 +436,7 @@ class V1Linker:
         picklist = PROFILE_FIELDS.get(section, {}).get(name)
         value = record.get(name)
         if value is not None and (not picklist or self.picklists.values(picklist) is None
-                                  or _member(value, self._listed(picklist))):
+                                  or is_listed(value, self._listed(picklist))):
             return
         record.pop(name, None)
         if not self._from_profile(record, section, name, where):
@@ -502,30 +485,3 @@ class V1Linker:
     def _profile_source_value(self, key: str) -> str | None:
         section, name = key.split(".", 1)
         return self.operator.value(section, name) if self.operator else None
-
-
-def _member(value: Any, listed: frozenset[str]) -> bool:
-    """``value in listed`` for any value: one that cannot be hashed (a list, a dict) is in no picklist."""
-    try:
-        return value in listed
-    except TypeError:
-        return False
-
-
-def alpha3_of(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        return to_alpha3(value)[0]
-    except UnknownParty:
-        return None
-
-
-def bare_methodology(methodology: str | None, vocab: Vocabulary) -> str | None:
-    """A methodology without the picklist's programme prefix (``VCS - VM0015`` -> ``VM0015``)."""
-    if methodology is None:
-        return None
-    for prefix in vocab.data.get("methodologyPrefixes") or ():
-        if methodology.startswith(prefix):
-            return methodology[len(prefix):]
-    return methodology

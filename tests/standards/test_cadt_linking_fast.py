@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from standards.cadt._values import is_listed
 from standards.cadt.common import in_field_order
-from standards.cadt.linking import ID_NAMESPACE, V1Linker, _member, bare_methodology, stable_id
+from standards.cadt.linking import ID_NAMESPACE, V1Linker, bare_methodology, stable_id
 from standards.cadt.picklists import bundled
 from standards.cadt.vocab import registry_vocabulary
 
@@ -28,9 +29,10 @@ def test_stable_id_is_the_uuid5_of_registry_kind_and_key(kind: str, key: tuple[s
 
 def test_membership_of_an_unhashable_value_is_false_not_an_error() -> None:
     listed = frozenset({"Reduction - nature", "Removal - nature"})
-    assert _member("Reduction - nature", listed)
-    assert not _member("VCU", listed)
-    assert not _member(["Reduction - nature"], listed) and not _member({"a": 1}, listed) and not _member(None, listed)
+    assert is_listed("Reduction - nature", listed)
+    assert not is_listed("VCU", listed)
+    assert not is_listed(["Reduction - nature"], listed) and not is_listed({"a": 1}, listed)
+    assert not is_listed(None, listed)
 
 
 def test_unit_types_are_looked_up_once_per_pair_and_agree_with_the_vocabulary() -> None:
