@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass, field, replace
 
 from adapters._catalog import AdapterCatalog, default_catalog
+from adapters._gc_pause import cyclic_gc_paused
 from adapters.protocol import RegistryAdapter
 from adapters.registry_exports._base import CsvExportAdapter
 from standards import (
@@ -111,7 +112,16 @@ def translate(data: bytes, *, source: str, target: str, source_medium: Medium, t
     the findings) when the output, or any of its files, fails the target's validation;
     :class:`NothingCarried` when no record of the source can be written; and
     :class:`RecordsLost` when whole records are left out and ``accept_losses`` is false.
+
+    The cyclic garbage collector is paused meanwhile (:mod:`adapters._gc_pause`).
     """
+    with cyclic_gc_paused():
+        return _translate(data, source=source, target=target, source_medium=source_medium,
+                          target_medium=target_medium, catalog=catalog, accept_losses=accept_losses)
+
+
+def _translate(data: bytes, *, source: str, target: str, source_medium: Medium, target_medium: Medium,
+               catalog: AdapterCatalog | None, accept_losses: bool) -> Translation:
     adapters = catalog or default_catalog()
     src = adapters.get(source)
     dst = adapters.get(target)

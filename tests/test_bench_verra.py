@@ -29,3 +29,10 @@ def test_the_streaming_reader_reads_every_generated_row(tmp_path: Path) -> None:
     count, findings = bv.streaming_reader(source)
     assert count == 300 and not [f for f in findings if f.is_error]
     assert bv.baseline(source) == 300
+
+
+def test_the_rss_run_translates_every_row_in_a_fresh_process(tmp_path: Path) -> None:
+    source = tmp_path / "big.csv"
+    bv.generate(source, 60)
+    count, mib = bv.peak_rss(source, "cadt-v1")
+    assert count == 60 and mib > 0

@@ -79,7 +79,8 @@ def status_name(status: UnitStatus, names: dict[UnitStatus, str], version: str, 
 
 def in_field_order(record: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
     """Fields in the data dictionary's order (as the API writes them), nulls left out."""
-    return without_none({k: record[k] for k in fields if k in record})
+    get = record.get  # one pass: a missing field and a null one are both left out
+    return {k: value for k in fields if (value := get(k)) is not None}
 
 
 def to_date(value: Any) -> date | None:

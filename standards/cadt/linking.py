@@ -21,7 +21,6 @@ every value taken from the profile or derived is reported once per field (severi
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +35,13 @@ from standards.cadt._periods import (
     read_date,
     vintage_year,
 )
+
+# public here as before (the v2 linker and tests import them from this module)
+from standards.cadt._record_ids import ID_NAMESPACE as ID_NAMESPACE
+from standards.cadt._record_ids import stable_id as stable_id
+from standards.cadt._values import alpha3_of as alpha3_of
+from standards.cadt._values import bare_methodology as bare_methodology
+from standards.cadt._values import is_listed
 from standards.cadt.common import countries_by_alpha3
 from standards.cadt.operator import ISSUANCE_DATE, PROFILE_FIELDS, VINTAGE_YEAR, OperatorProfile
 from standards.cadt.picklists import Picklists
@@ -43,18 +49,8 @@ from standards.cadt.rules import RULES_V1
 from standards.cadt.vocab import Vocabulary, common_vocabulary, registry_vocabulary
 from standards.findings import Finding, Location
 from standards.model import CanonicalDocument, UnitBlock
-from standards.parties import UnknownParty, to_alpha3
 from standards.serials import parse_serial
 from standards.serials._errors import InvalidSerial
-
-#: The namespace of carbonlink's CAD Trust record ids (UUIDv5 over registry and natural key).
-ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/Chia-Network/cadt/carbonlink-record-ids")
-
-
-def stable_id(registry: str, kind: str, *key: str) -> str:
-    """The deterministic id of one record: UUIDv5 of registry, record kind and natural key."""
-    return str(uuid.uuid5(ID_NAMESPACE, "\x1f".join((registry, kind, *key))))
-
 
 #: The project fields a unit row can give (see ``V1Linker._project_from_unit``).
 _UNIT_PROJECT_FIELDS = frozenset({"projectName", "projectType", "methodology", "projectDeveloper"})
@@ -82,6 +78,8 @@ class V1Linker:
         self.linked_units: set[int] = set()
         self._issue_dates: dict[tuple[str | None, str | None, int | None], date] = {}
         self._known_issuances: dict[tuple[str, str], tuple[tuple[date, date], date | None]] = {}
+        self._listed_sets: dict[str | None, frozenset[str]] = {}
+        self._unit_types: dict[tuple[Vocabulary, str | None, str | None], str | None] = {}
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -263,20 +261,31 @@ class V1Linker:
 
     def _unit_type(self, record: dict[str, Any], unit: UnitBlock, vocab: Vocabulary, where: tuple[str, int],
                    label: str, slot: _ProjectSlot | None) -> None:
-        allowed = self.picklists.values("unitType") or ()
-        if record.get("unitType") in allowed:
+        allowed = self._listed("unitType")
+        if is_listed(record.get("unitType"), allowed):
             return
         project = slot.record if slot is not None else {}
         methodology = self._column(unit, vocab, "methodology") or project.get("methodology")
         project_type = self._column(unit, vocab, "projectType") or project.get("projectType")
-        mapped = vocab.lookup("unitTypeByMethodology", bare_methodology(methodology, vocab)) \
-            or vocab.lookup("unitTypeByProjectType", project_type)
+        mapped = self._mapped_unit_type(vocab, methodology, project_type)
         record.pop("unitType", None)
         if mapped is not None and mapped in allowed:
             record["unitType"] = mapped
             return
         value = f"{unit.unit_type or 'unit'} of methodology {methodology!r}, project type {project_type!r}"
         self._vocab_missing(where, "unitType", label, "unitTypeByMethodology or unitTypeByProjectType", value, vocab)
+
+    def _mapped_unit_type(self, vocab: Vocabulary, methodology: Any, project_type: Any) -> str | None:
+        """The vocabulary's unit type for a methodology (else a project type), looked up once per pair."""
+        memo = (vocab, methodology, project_type) if isinstance(methodology, str | None) \
+            and isinstance(project_type, str | None) else None
+        if memo is not None and memo in self._unit_types:
+            return self._unit_types[memo]
+        mapped = vocab.lookup("unitTypeByMethodology", bare_methodology(methodology, vocab)) \
+            or vocab.lookup("unitTypeByProjectType", project_type)
+        if memo is not None:
+            self._unit_types[memo] = mapped
+        return mapped
 
     @staticmethod
     def _column(unit: UnitBlock, vocab: Vocabulary, key: str) -> str | None:
@@ -286,7 +295,6 @@ class V1Linker:
         """The owner's jurisdiction: the export's own owner country when it has one, else the operator
         profile's ``unit.countryJurisdictionOfOwner``. A registry export's country is the project's host
         country, not the owner's, so it is never written here."""
-        allowed = self.picklists.values("countries") or ()
         given = unit.extra.get("countryJurisdictionOfOwner")
         record.pop("countryJurisdictionOfOwner", None)
         if given is None:
@@ -296,7 +304,7 @@ class V1Linker:
                           "country), and CAD Trust requires countryJurisdictionOfOwner; set "
                           "unit.countryJurisdictionOfOwner in the operator profile")
             return
-        spelled = given if given in allowed else self.country(alpha3_of(given))
+        spelled = given if is_listed(given, self._listed("countries")) else self.country(alpha3_of(given))
         if spelled is not None:
             record["countryJurisdictionOfOwner"] = spelled
         else:
@@ -425,16 +433,22 @@ class V1Linker:
 
     def _from_profile_or_flag(self, record: dict[str, Any], section: str, name: str, where: tuple[str, int],
                               label: str) -> None:
-        allowed = self._allowed(section, name)
-        if record.get(name) is not None and (allowed is None or record[name] in allowed):
+        picklist = PROFILE_FIELDS.get(section, {}).get(name)
+        value = record.get(name)
+        if value is not None and (not picklist or self.picklists.values(picklist) is None
+                                  or is_listed(value, self._listed(picklist))):
             return
         record.pop(name, None)
         if not self._from_profile(record, section, name, where):
             self._profile_missing(section, name, where, label)
 
-    def _allowed(self, section: str, name: str) -> tuple[str, ...] | None:
-        picklist = PROFILE_FIELDS.get(section, {}).get(name)
-        return self.picklists.values(picklist) if picklist else None
+    def _listed(self, picklist: str | None) -> frozenset[str]:
+        """The values of ``picklist`` as a set (empty when there is no such list), built once per linker."""
+        listed = self._listed_sets.get(picklist)
+        if listed is None:
+            listed = self._listed_sets[picklist] = frozenset(self.picklists.values(picklist) or ()) \
+                if picklist else frozenset()
+        return listed
 
     # -- findings -----------------------------------------------------------------------------
 
@@ -471,22 +485,3 @@ class V1Linker:
     def _profile_source_value(self, key: str) -> str | None:
         section, name = key.split(".", 1)
         return self.operator.value(section, name) if self.operator else None
-
-
-def alpha3_of(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        return to_alpha3(value)[0]
-    except UnknownParty:
-        return None
-
-
-def bare_methodology(methodology: str | None, vocab: Vocabulary) -> str | None:
-    """A methodology without the picklist's programme prefix (``VCS - VM0015`` -> ``VM0015``)."""
-    if methodology is None:
-        return None
-    for prefix in vocab.data.get("methodologyPrefixes") or ():
-        if methodology.startswith(prefix):
-            return methodology[len(prefix):]
-    return methodology

@@ -28,6 +28,7 @@ from standards.cadt.common import (
     status_name,
     to_date,
     to_decimal,
+    without_none,
 )
 from standards.cadt.linking import V1Linker
 from standards.cadt.operator import OperatorProfile
@@ -183,7 +184,8 @@ def _unit_record(unit: UnitBlock, rid: str, fields: dict[str, Any], picklists: P
     if unit.project_id is not None and not isinstance(out.get("issuance"), dict) and "issuanceId" not in out:
         losses.add("unit.project_id", rid, "a v1 unit reaches its project only through an issuance, "
                    "which the canonical unit does not carry")
-    return in_field_order(out, fields)
+    # every key above is a v1 unit field: nulls are left out here, the field order is set once the unit is linked
+    return without_none(out)
 
 
 def _forget_losses(losses: LossLog, doc: CanonicalDocument, units: list[dict[str, Any]],

@@ -71,7 +71,7 @@ class SerialCatalogue:
         if isinstance(scheme, str) or scheme is None:
             candidates = self._candidates(scheme)
         else:
-            candidates = [layout for name in scheme for layout in self.layouts(name)]
+            candidates = [layout for name in scheme for layout in self._candidates(name)]
         for layout in candidates:
             serial = layout.match(text)
             if serial is not None:
