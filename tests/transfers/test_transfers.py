@@ -127,8 +127,7 @@ def test_message_id_reused_with_another_body_is_refused(gha: GatewayClient) -> N
 
 def test_sender_posing_as_another_registry_is_refused(gha: GatewayClient) -> None:
     doc = itmo_message(sender_party="GHA", receiver_party="CHE", first=1, last=10)
-    doc["Actions"][0]["PartyITMORegistryID"] = "CHE01"
-    doc["Actions"][0]["AcquiringPartyID"] = "GHA"
+    doc["Actions"][0]["PartyITMORegistryID"] = "CHE01"  # tracked in another Party's registry
     refused = gha.send(json.dumps(doc).encode(), message_id="t-posing-1")
     assert refused.status == 403 and refused.body["code"] == "TRANSFER.SENDER_MISMATCH"
     doc = itmo_message(sender_party="CHE", receiver_party="GHA", first=1, last=10)
