@@ -18,6 +18,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from gateway.console import _actions, _plots
+from gateway.console._conformance import certificate_views
 from gateway.console._reader import MessageFilter, WindowRow
 from gateway.console._views import OUTCOME_WORDS, message_view
 from gateway.console._web import (
@@ -129,6 +130,7 @@ async def export(request: Request, operator: OperatorDep) -> Response:
 @router.get("/participants")
 def participants(request: Request, operator: OperatorDep) -> Response:
     store = trust_of(request).directory
+    operator_keys = trust_of(request).settings.conformance.conformance_operator_keys
     directory = store.current()
     signed = store.signed() or directory
     now = time.time()
@@ -137,7 +139,8 @@ def participants(request: Request, operator: OperatorDep) -> Response:
         keys = [{"kid": k.get("kid", "-"), "alg": k.get("alg", "-"), "kty": k.get("kty", "-"),
                  "expires": _expiry(k.get("exp"), now)} for k in (entry.jwks or {}).get("keys", [])]
         entries.append({"entry": entry, "keys": keys, "held": entry.id in store.held,
-                        "roles": _roles(entry.scopes), "own": entry.id == operator.registry})
+                        "roles": _roles(entry.scopes), "own": entry.id == operator.registry,
+                        "certificates": certificate_views(entry.conformance_certificates, operator_keys, int(now))})
     expires_in = int(directory.exp - now)
     return render(request, "participants.html", operator=operator, entries=entries, directory=signed,
                   expires_in=expires_in, source=_public_url(store.describe))

@@ -1,0 +1,141 @@
+"""The console's later pages in this process: conformance runs and certificates, feeds (sources, conflicts,
+subscriptions), rate-limit usage, and sign-in audited. The browser tier is tests/console/test_console_browser.py."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from joserfc.jwk import Key
+
+from conformance import Target, default_kits, run_kit
+from conformance import certificate as cert
+from gateway.api.routes.conformance import Run, runs_of
+from gateway.console import SECURITY_HEADERS
+from gateway.trust.keys import generate_key, public_jwk
+from tests.console.support import HOSTILE, console_gateway, csrf_of, dev_sign_in, evidence_of, relay
+from tests.support.apps import InProcessGateway
+from tests.trust.support import TrustWorld
+
+ROOT = Path(__file__).resolve().parents[2]
+AEF_EXAMPLE = ROOT / "standards/examples/aef-v2-report.json"
+
+
+@pytest.fixture(scope="module")
+def operator_key() -> Key:
+    return generate_key("ES256", "suite-operator-1")
+
+
+def _run(tmp_path: Path, owner: str, *, hostile: bool) -> Run:
+    """A real run of the aef-messages kit over a real file, kept the way the runs route keeps it."""
+    report: dict[str, Any] = json.loads(AEF_EXAMPLE.read_text(encoding="utf-8"))
+    if hostile:
+        report["Actions"][0]["AcquiringPartyID"] = HOSTILE
+    target = tmp_path / f"{owner}-{'bad' if hostile else 'good'}.json"
+    target.write_text(json.dumps(report), encoding="utf-8")
+    result = run_kit(default_kits().get("aef-messages"), Target(str(target)))
+    run = Run(id=f"run-{owner}-{int(hostile)}", owner=owner, kit="aef-messages@2026.1", target=str(target),
+              status="done", result=result.as_dict(), outcome=result)
+    run.done.set()
+    return run
+
+
+@pytest.fixture
+def certified(tmp_path: Path, operator_key: Key) -> Iterator[tuple[InProcessGateway, TrustWorld, Run, Run]]:
+    """A gateway whose directory lists a valid, an expired and a foreign certificate, with two runs kept."""
+    keys = tmp_path / "operator.jwks.json"
+    keys.write_text(json.dumps({"keys": [public_jwk(operator_key)]}))
+    good = run_kit(default_kits().get("aef-messages"), Target(str(AEF_EXAMPLE)))
+    valid = cert.issue(good, operator_key, issuer="suite-operator", validity_days=30)
+    expired = cert.issue(good, operator_key, issuer="suite-operator", validity_days=1, now=int(time.time()) - 3 * 86_400)
+    foreign = cert.issue(good, generate_key("ES256", "suite-operator-1"), issuer="suite-operator")
+    gateway, world = console_gateway(tmp_path, CARBONLINK_CONFORMANCE_OPERATOR_KEYS=str(keys))
+
+    def certificates(content: dict[str, Any]) -> None:
+        for entry in content["participants"]:
+            entry["conformance_certificates"] = {"che-registry": [valid], "gha-registry": [expired, foreign]}.get(
+                entry["id"], [])
+
+    world.write_directory(certificates)
+    gateway.app.state.trust.directory.refresh()
+    runs = runs_of(gateway.app)
+    bad, other = _run(tmp_path, "che-registry", hostile=True), _run(tmp_path, "gha-registry", hostile=False)
+    runs.add(other)
+    runs.add(bad)
+    yield gateway, world, bad, other
+    gateway.stop()
+
+
+def _section(page: str, participant: str) -> str:
+    start = page.index(f">{participant}")
+    return page[start:page.index("</section>", start)]
+
+
+def test_participants_show_each_certificate_verified_against_the_operator_keys(certified: Any) -> None:
+    gateway, _, _, _ = certified
+    dev_sign_in(gateway.http, gateway.base, "network")
+    page = gateway.http.get(gateway.base + "/console/participants").text
+    che, gha = _section(page, "che-registry"), _section(page, "gha-registry")
+    assert "c-valid" in che and "aef-messages@2026.1" in che and "suite-operator" in che
+    assert "c-expired" in gha and "CONFORMANCE.CERTIFICATE_EXPIRED" in gha
+    assert "c-invalid" in gha and "CONFORMANCE.CERTIFICATE_INVALID" in gha
+    assert "none in the directory entry" in _section(page, "sgp-registry")
+    assert "none recorded" not in page
+
+
+def test_certificates_are_unchecked_without_operator_keys(tmp_path: Path, operator_key: Key) -> None:
+    gateway, world = console_gateway(tmp_path)
+    good = run_kit(default_kits().get("aef-messages"), Target(str(AEF_EXAMPLE)))
+    token = cert.issue(good, operator_key, issuer="suite-operator")
+    try:
+        world.write_directory(lambda c: [e.update(conformance_certificates=[token]) for e in c["participants"]
+                                         if e["id"] == "che-registry"])
+        gateway.app.state.trust.directory.refresh()
+        dev_sign_in(gateway.http, gateway.base, "network")
+        che = _section(gateway.http.get(gateway.base + "/console/participants").text, "che-registry")
+        assert "c-unchecked" in che and "CARBONLINK_CONFORMANCE_OPERATOR_KEYS" in che
+    finally:
+        gateway.stop()
+
+
+def test_conformance_runs_failures_first_escaped_and_scoped(certified: Any) -> None:
+    gateway, _, bad, other = certified
+    dev_sign_in(gateway.http, gateway.base, "network")
+    listing = gateway.http.get(gateway.base + "/console/conformance")
+    assert listing.status_code == 200 and bad.id in listing.text and other.id in listing.text
+    assert listing.text.index(bad.id) < listing.text.index(other.id)  # newest first
+    assert 'href="/console/conformance"' in listing.text  # in the navigation
+    page = gateway.http.get(gateway.base + f"/console/conformance/runs/{bad.id}")
+    assert page.status_code == 200 and "not passed" in page.text
+    assert bad.result is not None and bad.result["counts"]["fail"] >= 1
+    failures = [r for r in bad.result["results"] if r["verdict"] == "fail"]
+    first = page.text.index("Failures first")
+    assert failures[0]["test"] in page.text[first:]
+    tests = {t["id"]: t for g in bad.result["suite"]["groups"] for t in g["tests"]}
+    clause = tests[failures[0]["test"]]["clause"]["id"]
+    observation = failures[0]["observations"][0]
+    assert clause.replace("'", "&#39;") in page.text[first:]  # each failure with its clause,
+    assert observation["rule"] in page.text[first:] and observation["location"] in page.text[first:]  # rule, where
+    assert HOSTILE not in page.text and "&lt;script&gt;" in page.text
+    results = gateway.http.get(gateway.base + f"/console/conformance/runs/{bad.id}/results.json")
+    assert results.headers["content-type"].startswith("application/json")
+    assert results.json()["digest"] == bad.result["digest"]
+    report = gateway.http.get(gateway.base + f"/console/conformance/runs/{bad.id}/report.html")
+    policy = report.headers["content-security-policy"]
+    assert report.status_code == 200 and "NOT PASSED" in report.text
+    assert re.search(r"style-src 'sha256-[A-Za-z0-9+/=]+'", policy) and "script-src 'none'" in policy
+    assert "unsafe-inline" not in policy and HOSTILE not in report.text
+    registry = gateway.client()
+    dev_sign_in(registry, gateway.base, "registry", "gha-registry")
+    own = registry.get(gateway.base + "/console/conformance").text
+    assert other.id in own and bad.id not in own
+    assert registry.get(gateway.base + f"/console/conformance/runs/{bad.id}").status_code == 404
+    assert registry.get(gateway.base + f"/console/conformance/runs/{bad.id}/results.json").status_code == 404
+    for path in ("/console/conformance", f"/console/conformance/runs/{other.id}"):
+        answer = registry.get(gateway.base + path)
+        assert answer.headers["content-security-policy"] == SECURITY_HEADERS["Content-Security-Policy"]
