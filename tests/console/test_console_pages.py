@@ -18,7 +18,7 @@ from conformance import certificate as cert
 from gateway.api.routes.conformance import Run, runs_of
 from gateway.console import SECURITY_HEADERS
 from gateway.trust.keys import generate_key, public_jwk
-from tests.console.support import HOSTILE, console_gateway, csrf_of, dev_sign_in, evidence_of, relay
+from tests.console.support import HOSTILE, console_gateway, dev_sign_in
 from tests.support.apps import InProcessGateway
 from tests.trust.support import TrustWorld
 
@@ -52,7 +52,8 @@ def certified(tmp_path: Path, operator_key: Key) -> Iterator[tuple[InProcessGate
     keys.write_text(json.dumps({"keys": [public_jwk(operator_key)]}))
     good = run_kit(default_kits().get("aef-messages"), Target(str(AEF_EXAMPLE)))
     valid = cert.issue(good, operator_key, issuer="suite-operator", validity_days=30)
-    expired = cert.issue(good, operator_key, issuer="suite-operator", validity_days=1, now=int(time.time()) - 3 * 86_400)
+    expired = cert.issue(good, operator_key, issuer="suite-operator", validity_days=1,
+                         now=int(time.time()) - 3 * 86_400)
     foreign = cert.issue(good, generate_key("ES256", "suite-operator-1"), issuer="suite-operator")
     gateway, world = console_gateway(tmp_path, CARBONLINK_CONFORMANCE_OPERATOR_KEYS=str(keys))
 
@@ -93,8 +94,12 @@ def test_certificates_are_unchecked_without_operator_keys(tmp_path: Path, operat
     good = run_kit(default_kits().get("aef-messages"), Target(str(AEF_EXAMPLE)))
     token = cert.issue(good, operator_key, issuer="suite-operator")
     try:
-        world.write_directory(lambda c: [e.update(conformance_certificates=[token]) for e in c["participants"]
-                                         if e["id"] == "che-registry"])
+        def certificates(content: dict[str, Any]) -> None:
+            for entry in content["participants"]:
+                if entry["id"] == "che-registry":
+                    entry["conformance_certificates"] = [token]
+
+        world.write_directory(certificates)
         gateway.app.state.trust.directory.refresh()
         dev_sign_in(gateway.http, gateway.base, "network")
         che = _section(gateway.http.get(gateway.base + "/console/participants").text, "che-registry")
@@ -139,3 +144,84 @@ def test_conformance_runs_failures_first_escaped_and_scoped(certified: Any) -> N
     for path in ("/console/conformance", f"/console/conformance/runs/{other.id}"):
         answer = registry.get(gateway.base + path)
         assert answer.headers["content-security-policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+
+
+def _put(store: Any, source: str, records: dict[str, list[Any]]) -> None:
+    """Records into the view as a pushed snapshot puts them (the store's own replacement of the source's rows)."""
+    from gateway.feeds.keys import index
+    from gateway.feeds.render import prerender
+
+    with store.replacing(source, "CHE", "push") as replacement:
+        for kind, items in records.items():
+            indexed = [index(kind, r, f"{source}:{kind}:{i}") for i, r in enumerate(items)]
+            shapes = prerender(kind, items, [i.key for i in indexed])
+            replacement.add([(i, r.model_dump_json(exclude_defaults=True).encode(), s)
+                             for i, r, s in zip(indexed, items, shapes, strict=True)])
+
+
+@pytest.fixture
+def fed(tmp_path: Path) -> Iterator[InProcessGateway]:
+    """A gateway whose view holds two registries reporting the same project and overlapping units (hostile
+    names), a registry whose pull failed (hostile detail), and a webhook that cannot be delivered."""
+    from standards.model import Project, UnitBlock
+
+    gateway, _ = console_gateway(tmp_path, CARBONLINK_FEEDS_WEBHOOK_BACKOFF="30")
+    service = gateway.app.state.feeds.get()
+    tail = "VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"
+    name = f"Adama wind farm {HOSTILE}"
+    _put(service.store, "che-registry", {
+        "projects": [Project(registry="Verra", project_id="1340", name=name, country="ETH")],
+        "units": [UnitBlock(serial=f"19385-1-100-{tail}", first_id=1, last_id=100, quantity=100, vintage=2020,
+                            status="held")]})
+    _put(service.store, "gha-registry", {
+        "projects": [Project(registry="Gold Standard", project_id="GS77", name=name, country="ETH")],
+        "units": [UnitBlock(serial=f"19385-50-150-{tail}", first_id=50, last_id=150, quantity=101, vintage=2020,
+                            status="retired")]})
+    service.store.record_failure("sgp-registry", "SGP", "pull", "FEED.SOURCE_UNSIGNED", f"bad signature {HOSTILE}")
+    service.webhooks.subscribe("gha-registry", "http://user:secret@127.0.0.1:9/hook?token=secret", None, None)
+    deadline = time.time() + 10
+    while not service.webhooks.subscriptions()[0].attempts and time.time() < deadline:
+        time.sleep(0.1)
+    yield gateway
+    gateway.stop()
+
+
+def test_feeds_page_shows_sources_conflicts_and_subscriptions(fed: InProcessGateway) -> None:
+    dev_sign_in(fed.http, fed.base, "network")
+    page = fed.http.get(fed.base + "/console/feeds")
+    deadline = time.time() + 20
+    while "under way" in page.text and time.time() < deadline:  # the first sweep runs in a worker thread
+        time.sleep(0.2)
+        page = fed.http.get(fed.base + "/console/feeds")
+    text = page.text
+    assert page.status_code == 200 and HOSTILE not in text and "&lt;script&gt;" in text
+    assert "FEED.SOURCE_UNSIGNED" in text and "missing" in text and "FEED.SOURCE_NOT_CONNECTED" in text
+    for code in ("FEED.DC.RETIRED_AND_ACTIVE", "FEED.DC.PROJECT_TWO_PROGRAMMES"):
+        assert code in text, text[text.index("Double counting"):][:3000]
+        row = text[text.index(code):]
+        row = row[:row.index("</tr>")]
+        assert "che-registry" in row and "gha-registry" in row, code
+    subscription = fed.app.state.feeds.get().webhooks.subscriptions()[0]
+    assert subscription.attempts >= 1 and subscription.last_error
+    assert subscription.id in text and "http://127.0.0.1:9/hook?..." in text and "secret" not in text
+    assert subscription.last_error.replace("'", "&#39;")[:40] in text
+    registry = fed.client()
+    dev_sign_in(registry, fed.base, "registry", "sgp-registry")
+    own = registry.get(fed.base + "/console/feeds").text
+    assert "FEED.SOURCE_UNSIGNED" in own and "che-registry" not in own and subscription.id not in own
+    assert "FEED.DC." not in own.split("Double counting")[1].split("Change subscriptions")[0].replace(
+        "<code>GET /v1/feeds/conflicts</code>", "")
+
+
+def test_the_conflict_sweep_is_kept_until_a_source_changes(fed: InProcessGateway) -> None:
+    from gateway.console._feeds import ConflictSweeps
+
+    service = fed.app.state.feeds.get()
+    sweeps = ConflictSweeps()
+    first, _ = sweeps.current(service, service.view.coverage().included, wait=20)
+    assert first is not None and first.total == 2, first
+    again, running = sweeps.current(service, service.view.coverage().included, wait=0)
+    assert again is first and not running  # no new sweep while nothing changed
+    _put(service.store, "che-registry", {"units": []})  # che lists nothing now: no finding left
+    changed, _ = sweeps.current(service, service.view.coverage().included, wait=20)
+    assert changed is not None and changed is not first and changed.total == 0
