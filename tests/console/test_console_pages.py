@@ -225,3 +225,46 @@ def test_the_conflict_sweep_is_kept_until_a_source_changes(fed: InProcessGateway
     _put(service.store, "che-registry", {"units": []})  # che lists nothing now: no finding left
     changed, _ = sweeps.current(service, service.view.coverage().included, wait=20)
     assert changed is not None and changed is not first and changed.total == 0
+
+
+def test_health_shows_each_registrys_rate_limit_usage(tmp_path: Path) -> None:
+    gateway, _ = console_gateway(tmp_path, CARBONLINK_RATE_LIMIT_PER_MINUTE="6", CARBONLINK_RATE_LIMIT_BURST="3")
+    try:
+        limiter = gateway.app.state.rate_limiter  # the limiter the transfer route counts messages with
+        for _ in range(3):
+            limiter.take("che-registry")
+        limiter.take("gha-registry")
+        dev_sign_in(gateway.http, gateway.base, "network")
+        page = gateway.http.get(gateway.base + "/console/health").text
+        usage = page[page.index('id="usage-h"'):page.index('id="faults-h"')]
+        che = usage[usage.index("<td>che-registry"):]
+        che = che[:che.index("</tr>")]
+        assert "at its limit" in che and "<td>0</td>" in che  # three of three in use: none may be sent now
+        gha = usage[usage.index("<td>gha-registry"):]
+        assert "at its limit" not in gha[:gha.index("</tr>")] and "<td>2</td>" in gha[:gha.index("</tr>")]
+        registry = gateway.client()
+        dev_sign_in(registry, gateway.base, "registry", "gha-registry")
+        own = registry.get(gateway.base + "/console/health").text
+        own_usage = own[own.index('id="usage-h"'):own.index('id="faults-h"')]
+        assert "gha-registry" in own_usage and "che-registry" not in own_usage
+    finally:
+        gateway.stop()
+
+
+def test_redis_rate_limit_usage_reads_the_shared_budget(redis_url: str) -> None:
+    from gateway.transfers.ratelimit import RedisRateLimiter, make_limiter
+
+    sender = f"usage-{time.time_ns()}"
+    first = make_limiter(redis_url, per_minute=6, burst=4)  # two gateway processes sharing one budget
+    second = make_limiter(redis_url, per_minute=6, burst=4)
+    assert isinstance(first, RedisRateLimiter) and isinstance(second, RedisRateLimiter)
+    try:
+        assert second.usage([sender])[0].used == 0
+        first.take(sender)
+        first.take(sender)
+        [seen] = second.usage([sender])
+        assert 1.9 < seen.used <= 2.0 and seen.available == 2 and seen.retry_after == 0
+        assert 19 < seen.idle_in <= 20  # a message back every 10 s
+    finally:
+        first.close()
+        second.close()
