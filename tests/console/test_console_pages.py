@@ -18,7 +18,7 @@ from conformance import certificate as cert
 from gateway.api.routes.conformance import Run, runs_of
 from gateway.console import SECURITY_HEADERS
 from gateway.trust.keys import generate_key, public_jwk
-from tests.console.support import HOSTILE, console_gateway, dev_sign_in
+from tests.console.support import HOSTILE, console_gateway, csrf_of, dev_sign_in, evidence_of, relay
 from tests.support.apps import InProcessGateway
 from tests.trust.support import TrustWorld
 
@@ -268,3 +268,35 @@ def test_redis_rate_limit_usage_reads_the_shared_budget(redis_url: str) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_sign_in_and_sign_out_go_on_record(tmp_path: Path) -> None:
+    gateway, _ = console_gateway(tmp_path)
+    try:
+        log = evidence_of(gateway)
+        relay(log, "che-registry", "gha-registry", "accepted")
+        before = log.head()[0]
+        browser = gateway.client()
+        assert dev_sign_in(browser, gateway.base, "registry", "che-registry").status_code == 303
+        page = browser.get(gateway.base + "/console/evidence")
+        out = browser.post(gateway.base + "/console/logout", data={"csrf": csrf_of(page)}, follow_redirects=False)
+        assert out.status_code == 303 and browser.get(gateway.base + "/console/messages",
+                                                      follow_redirects=False).status_code == 303
+        records = [r for r in log.records() if r.seq > before]
+        assert [r.kind for r in records] == ["console.signin", "console.signout"]
+        signin, signout = records
+        assert signin.sender == signout.sender == "dev:che-registry" and signin.receiver == "che-registry"
+        assert signin.verdicts["role"] == "registry" and signin.verdicts["via"] == "development"
+        assert signin.verdicts["session"] == signout.verdicts["session"]  # the same session, by a tag of it
+        session = browser.cookies.get("carbonlink_console") or ""
+        assert all(len(str(v)) < 40 or session not in str(v) for v in signin.verdicts.values())
+        network = gateway.client()
+        dev_sign_in(network, gateway.base, "network")
+        evidence = network.get(gateway.base + "/console/evidence").text
+        assert evidence.count("signin") >= 2 and "signout" in evidence and "development sign-in" in evidence
+        refused = gateway.client()  # a sign-in without the form's token leaves nothing on record
+        head = log.head()[0]
+        assert refused.post(gateway.base + "/console/login/dev", data={"role": "network"}).status_code == 403
+        assert log.head()[0] == head
+    finally:
+        gateway.stop()
