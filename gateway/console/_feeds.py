@@ -33,8 +33,10 @@ router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=Fa
 
 #: Seconds a page waits for a sweep it started before showing the previous one.
 SWEEP_WAIT = 0.1
-#: Findings kept per sweep (the rest are counted; ``GET /v1/feeds/conflicts`` streams them all).
+#: Findings kept per sweep (the rest are counted; ``GET /v1/feeds/conflicts`` streams them all), and shown on
+#: the page (of those the operator may see).
 KEPT_FINDINGS = 1000
+SHOWN_FINDINGS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,7 @@ def _read(service: FeedService, operator: Operator, sweeps: ConflictSweeps) -> d
     findings = [] if sweep is None else [
         f for f in sweep.findings if operator.sees_all or any(r.get("registry") == operator.registry
                                                                for r in f["records"])]
+    shown = findings[:SHOWN_FINDINGS]
     subscriptions = []
     for sub in service.webhooks.subscriptions(None if operator.sees_all else operator.registry):
         followed = sub.sources if sub.sources is not None else sorted(states)
@@ -134,7 +137,7 @@ def _read(service: FeedService, operator: Operator, sweeps: ConflictSweeps) -> d
         subscriptions.append({"sub": sub, "url": _public_url(sub.url), "position": render_position(sub.position),
                               "behind": behind, "last_attempt": _when(sub.last_attempt_at),
                               "next_attempt": _when(sub.next_attempt) if sub.attempts else "-"})
-    return {"sources": sources, "sweep": sweep, "sweeping": sweeping, "findings": findings,
+    return {"sources": sources, "sweep": sweep, "sweeping": sweeping, "findings": shown, "seen": len(findings),
             "sweep_at": _when(sweep.finished) if sweep else "-", "subscriptions": subscriptions,
             "complete": coverage.complete, "codes": CODES}
 
