@@ -152,8 +152,12 @@ def main() -> None:
     else:
         print(f"reusing {table}: {existing:,} records")
     data = tempfile.mkdtemp(prefix="bench-console-")
+    # no pulls of the feeds view (the development directory's read endpoints do not answer here: the sources
+    # would turn missing): no background refresher, and no webhook delivery round (a round pulls stale sources)
+    # during the run; the console itself never pulls
     settings = Settings(environment="development", port=args.port,
-                        transfers={"evidence_log": url, "data_dir": data}, console={"console_page_size": 50})
+                        transfers={"evidence_log": url, "data_dir": data}, console={"console_page_size": 50},
+                        feeds={"feeds_max_age_seconds": 0})
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -240,6 +244,7 @@ def _feed_view(app: Any, units: int) -> None:
     from standards.model import UnitBlock
 
     service = app.state.feeds.get()
+    service.webhooks.close()  # no delivery rounds (the subscriptions stay readable): a round pulls stale sources
     tail = "VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"
     for n, source in enumerate(PARTIES[:3]):
         blocks = []
@@ -259,6 +264,8 @@ def _feed_view(app: Any, units: int) -> None:
 
 
 def later_pages(app: Any, network: httpx.Client, operator: httpx.Client, args: argparse.Namespace) -> None:
+    import json
+    import tempfile
     from pathlib import Path
 
     from conformance import Target, default_kits, run_kit
@@ -275,9 +282,15 @@ def later_pages(app: Any, network: httpx.Client, operator: httpx.Client, args: a
     cold = time.perf_counter()
     sweep, _ = _feeds.ConflictSweeps().current(service, service.view.coverage().included, wait=3600)
     assert sweep is not None
-    print(f"cold double-counting sweep: {time.perf_counter() - cold:.2f} s, {sweep.total:,} findings")
+    print(f"cold double-counting sweep: {time.perf_counter() - cold:.2f} s, {sweep.total:,} findings over "
+          f"{len(service.view.coverage().included)} sources")
     example = Path(__file__).resolve().parents[1] / "standards/examples/aef-v2-report.json"
-    result = run_kit(default_kits().get("aef-messages"), Target(str(example)))
+    failing = Path(tempfile.mkdtemp(prefix="bench-console-run-")) / "report.json"
+    document = json.loads(example.read_text(encoding="utf-8"))
+    for action in document["Actions"]:  # every action with an alpha-2 Party: failures with observations
+        action["AcquiringPartyID"] = "CH"
+    failing.write_text(json.dumps(document), encoding="utf-8")
+    result = run_kit(default_kits().get("aef-messages"), Target(str(failing)))
     runs = runs_of(app)
     for i in range(200):
         run = Run(id=f"bench-run-{i}", owner=PARTIES[i % len(PARTIES)], kit="aef-messages@2026.1",
