@@ -15,6 +15,13 @@ warm-up load (the reader's one query method), then:
 The health page also probes the stores (a rolled-back write to the evidence log, a ping of the idempotency
 store), which the direct baseline leaves out.
 
+The later pages (conformance, feeds) read no evidence SQL: their baseline is the page's own read function called
+directly in this process (``_read`` of the feeds page: the view's sources, coverage, the kept sweep and the
+subscriptions; ``run_view`` over the kept runs for conformance). The feeds view is filled with ``--feed-units``
+unit blocks in three registries (a tenth overlapping) through the store's own replacement, with 50 webhook
+subscriptions; the conformance runs are the 200 the gateway keeps, each a real ``aef-messages`` run. The cold
+double-counting sweep, which a page never waits for more than 0.1 s, is timed on its own.
+
 Usage: ``python bench/bench_console.py [--messages 100000] [--requests 100] [--postgres DSN] [--keep TABLE]``
 (``--keep TABLE`` reuses or keeps that table: filling 200,000 records takes minutes).
 """
@@ -127,6 +134,7 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--port", type=int, default=18550)
     parser.add_argument("--keep", default=None, help="table to reuse (filled if empty) and keep afterwards")
+    parser.add_argument("--feed-units", type=int, default=300_000, help="unit blocks in the feeds view")
     parser.add_argument("--show-sql", action="store_true", help="print each page's statements with one direct time")
     args = parser.parse_args()
     table = args.keep or f"bench_console_{uuid.uuid4().hex[:8]}"
@@ -144,8 +152,12 @@ def main() -> None:
     else:
         print(f"reusing {table}: {existing:,} records")
     data = tempfile.mkdtemp(prefix="bench-console-")
+    # no pulls of the feeds view (the development directory's read endpoints do not answer here: the sources
+    # would turn missing): no background refresher, and no webhook delivery round (a round pulls stale sources)
+    # during the run; the console itself never pulls
     settings = Settings(environment="development", port=args.port,
-                        transfers={"evidence_log": url, "data_dir": data}, console={"console_page_size": 50})
+                        transfers={"evidence_log": url, "data_dir": data}, console={"console_page_size": 50},
+                        feeds={"feeds_max_age_seconds": 0})
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -221,6 +233,88 @@ def run(app: Any, base: str, args: argparse.Namespace, table: str) -> None:
                 print(f"    {(time.perf_counter() - started) * 1000:8.1f} ms  {sql[:150]} {params}")
         rows = bare.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     print(f"records in the log: {rows:,}; requests per page: {args.requests}")
+    later_pages(app, network, operator, args)
+
+
+def _feed_view(app: Any, units: int) -> None:
+    """``units`` unit blocks in three registries of the directory (a tenth overlapping across two), pushed
+    through the store's own replacement, and 50 webhook subscriptions."""
+    from gateway.feeds.keys import index
+    from gateway.feeds.render import prerender
+    from standards.model import UnitBlock
+
+    service = app.state.feeds.get()
+    service.webhooks.close()  # no delivery rounds (the subscriptions stay readable): a round pulls stale sources
+    tail = "VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"
+    for n, source in enumerate(PARTIES[:3]):
+        blocks = []
+        for i in range(units // 3):
+            first = (i * 100 + (50 if n and i % 10 == 0 else 0)) + 1 + n * (0 if i % 10 == 0 else 10_000_000)
+            blocks.append(UnitBlock(serial=f"19385-{first}-{first + 99}-{tail}", first_id=first, last_id=first + 99,
+                                    quantity=100, vintage=2020, status="retired" if n == 2 else "held"))
+        with service.store.replacing(source, "CHE", "push") as replacement:
+            for start in range(0, len(blocks), 5000):
+                chunk = blocks[start:start + 5000]
+                indexed = [index("units", b, f"{source}:{start + j}") for j, b in enumerate(chunk)]
+                shapes = prerender("units", chunk, [i.key for i in indexed])
+                replacement.add([(i, b.model_dump_json(exclude_defaults=True).encode(), sh)
+                                 for i, b, sh in zip(indexed, chunk, shapes, strict=True)])
+    for i in range(50):
+        service.webhooks.subscribe(PARTIES[i % 3], f"http://127.0.0.1:9/hook-{i}", None, None)
+
+
+def later_pages(app: Any, network: httpx.Client, operator: httpx.Client, args: argparse.Namespace) -> None:
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from conformance import Target, default_kits, run_kit
+    from gateway.api.routes.conformance import Run, runs_of
+    from gateway.console import _feeds
+    from gateway.console._conformance import run_view
+    from gateway.console._session import Operator
+
+    started = time.perf_counter()
+    _feed_view(app, args.feed_units)
+    print(f"feeds view: {args.feed_units:,} unit blocks in 3 registries, 50 subscriptions, filled in "
+          f"{time.perf_counter() - started:.0f} s")
+    service = app.state.feeds.get()
+    cold = time.perf_counter()
+    sweep, _ = _feeds.ConflictSweeps().current(service, service.view.coverage().included, wait=3600)
+    assert sweep is not None
+    print(f"cold double-counting sweep: {time.perf_counter() - cold:.2f} s, {sweep.total:,} findings over "
+          f"{len(service.view.coverage().included)} sources")
+    example = Path(__file__).resolve().parents[1] / "standards/examples/aef-v2-report.json"
+    failing = Path(tempfile.mkdtemp(prefix="bench-console-run-")) / "report.json"
+    document = json.loads(example.read_text(encoding="utf-8"))
+    for action in document["Actions"]:  # every action with an alpha-2 Party: failures with observations
+        action["AcquiringPartyID"] = "CH"
+    failing.write_text(json.dumps(document), encoding="utf-8")
+    result = run_kit(default_kits().get("aef-messages"), Target(str(failing)))
+    runs = runs_of(app)
+    for i in range(200):
+        run = Run(id=f"bench-run-{i}", owner=PARTIES[i % len(PARTIES)], kit="aef-messages@2026.1",
+                  target=str(example), status="done", result=result.as_dict(), outcome=result)
+        runs.add(run)
+    network.get("/console/feeds").raise_for_status()  # the page's own sweep, kept from here on
+    deadline = time.time() + 3600
+    while "under way" in network.get("/console/feeds").text and time.time() < deadline:
+        time.sleep(0.5)
+    sweeps = app.state.console_sweeps
+    everyone = Operator("bench", "network", None, int(time.time()) + 3600, "sid", "development")
+    one = Operator("bench", "registry", PARTIES[0], int(time.time()) + 3600, "sid", "development")
+    pages = [("conformance (200 runs)", network, "/console/conformance",
+              lambda: [run_view(r, with_failures=False) for r in runs.listing(None)]),
+             ("conformance, one run", network, "/console/conformance/runs/bench-run-7",
+              lambda: run_view(runs.listing(None)[192], with_failures=True)),
+             ("feeds", network, "/console/feeds", lambda: _feeds._read(service, everyone, sweeps)),
+             ("feeds, registry operator", operator, "/console/feeds", lambda: _feeds._read(service, one, sweeps))]
+    for name, client, path, direct in pages:
+        client.get(path).raise_for_status()
+        page = percentiles(timed(args.requests, lambda c=client, p=path: c.get(p).raise_for_status()))
+        base_ms = percentiles(timed(args.requests, direct))
+        print(f"{name:32} {page[0]:9.1f} {page[1]:9.1f} {page[2]:9.1f} {base_ms[0]:11.1f} {base_ms[1]:11.1f}"
+              f" {'-':>10}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ evidence log reads the holds back from it (:func:`holds_on_record`), so they all
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from gateway.evidence import (
 )
 from gateway.trust.setup import Trust
 
-SUSPEND, REINSTATE, EXPORT, VERIFY = AUDIT_KINDS
+SUSPEND, REINSTATE, EXPORT, VERIFY, SIGNIN, SIGNOUT = AUDIT_KINDS
 MAX_REASON = 500
 
 
@@ -41,6 +42,18 @@ def _audit(log: EvidenceLog, operator: Operator, kind: str, about: str, **detail
     return log.append(Exchange(kind=kind, sender=operator.subject, receiver=about,
                                message_id=f"console-{uuid.uuid4()}", inbound_sha256=None, outbound_sha256=None,
                                receipt=None, verdicts=verdicts))
+
+
+def session_tag(operator: Operator) -> str:
+    """A short tag of a session (a hash of its random id, never the id itself): pairs a sign-in with its
+    sign-out on record."""
+    return hashlib.sha256(operator.sid.encode()).hexdigest()[:16]
+
+
+def signed(log: EvidenceLog, operator: Operator, *, signing_in: bool) -> EvidenceRecord:
+    """A sign-in or sign-out on record (before the session cookie is set or removed)."""
+    return _audit(log, operator, SIGNIN if signing_in else SIGNOUT, operator.registry or "network",
+                  session=session_tag(operator), expires=operator.expires)
 
 
 def _network_only(operator: Operator, what: str) -> None:

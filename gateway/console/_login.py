@@ -18,11 +18,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import CurrentCaller
+from gateway.console import _actions
 from gateway.console._session import LOGIN_COOKIE, SCOPES, SESSION_COOKIE, Role
 from gateway.console._web import (
     PREFIX,
     ConsoleRoute,
     checked_form,
+    evidence_log,
     login_sid,
     render,
     state_of,
@@ -35,10 +37,13 @@ router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=Fa
 tickets = APIRouter(prefix=PREFIX, tags=["console"])
 
 
-def _signed_in(request: Request, subject: str, role: Role, registry: str | None, via: Any) -> Response:
+async def _signed_in(request: Request, subject: str, role: Role, registry: str | None, via: Any) -> Response:
+    """A session for the operator, on record first (``console.signin``): no record, no session."""
     state = state_of(request)
-    cookie, _ = state.sealer.session(subject, role, registry, seconds=state.section.console_session_seconds,
-                                     via=via)
+    cookie, operator = state.sealer.session(subject, role, registry, seconds=state.section.console_session_seconds,
+                                            via=via)
+    log = await run_in_threadpool(evidence_log, request)
+    await run_in_threadpool(lambda: _actions.signed(log, operator, signing_in=True))
     response = RedirectResponse(PREFIX + "/messages", status_code=303)
     response.set_cookie(SESSION_COOKIE, cookie, max_age=state.section.console_session_seconds, path=PREFIX,
                         httponly=True, samesite="strict", secure=state.secure_cookies)
@@ -83,11 +88,11 @@ async def dev_login(request: Request) -> Response:
     form = await checked_form(request, login_sid(request))
     role = form.get("role", "")
     if role == "network":
-        return _signed_in(request, "dev:network-operator", "network", None, "development")
+        return await _signed_in(request, "dev:network-operator", "network", None, "development")
     participant = form.get("registry", "")
     if role != "registry" or trust_of(request).directory.current().get(participant) is None:
         raise ConsoleInputInvalid("choose the network operator, or a registry of the directory")
-    return _signed_in(request, f"dev:{participant}", "registry", participant, "development")
+    return await _signed_in(request, f"dev:{participant}", "registry", participant, "development")
 
 
 @router.get("/login/ticket")
@@ -106,13 +111,15 @@ async def redeem_ticket(request: Request) -> Response:
     replay = trust_of(request).replay  # shared through Redis when scaled out: not on the event loop
     if not await run_in_threadpool(replay.first_use, "console-ticket", claims["jti"], float(claims["exp"])):
         raise TicketRefused("this login link was used already; ask for a new one")
-    return _signed_in(request, str(claims["sub"]), claims["role"], claims.get("registry"), "oauth")
+    return await _signed_in(request, str(claims["sub"]), claims["role"], claims.get("registry"), "oauth")
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     operator = state_of(request).sealer.operator(request.cookies.get(SESSION_COOKIE))
     await checked_form(request, operator.sid)
+    log = await run_in_threadpool(evidence_log, request)
+    await run_in_threadpool(lambda: _actions.signed(log, operator, signing_in=False))
     response = RedirectResponse(PREFIX + "/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path=PREFIX)
     return response

@@ -18,7 +18,9 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from gateway.console import _actions, _plots
+from gateway.console._conformance import certificate_views
 from gateway.console._reader import MessageFilter, WindowRow
+from gateway.console._session import Operator
 from gateway.console._views import OUTCOME_WORDS, message_view
 from gateway.console._web import (
     PREFIX,
@@ -36,6 +38,7 @@ from gateway.console._web import (
 from gateway.console.errors import ConsoleInputInvalid, ConsoleNotFound
 from gateway.protocol import MessageKind
 from gateway.transfers._health import EVIDENCE, IDEMPOTENCY
+from gateway.transfers.ratelimit import Limiter, Usage
 from standards.errors import CarbonlinkError
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -129,6 +132,7 @@ async def export(request: Request, operator: OperatorDep) -> Response:
 @router.get("/participants")
 def participants(request: Request, operator: OperatorDep) -> Response:
     store = trust_of(request).directory
+    operator_keys = trust_of(request).settings.conformance.conformance_operator_keys
     directory = store.current()
     signed = store.signed() or directory
     now = time.time()
@@ -137,7 +141,8 @@ def participants(request: Request, operator: OperatorDep) -> Response:
         keys = [{"kid": k.get("kid", "-"), "alg": k.get("alg", "-"), "kty": k.get("kty", "-"),
                  "expires": _expiry(k.get("exp"), now)} for k in (entry.jwks or {}).get("keys", [])]
         entries.append({"entry": entry, "keys": keys, "held": entry.id in store.held,
-                        "roles": _roles(entry.scopes), "own": entry.id == operator.registry})
+                        "roles": _roles(entry.scopes), "own": entry.id == operator.registry,
+                        "certificates": certificate_views(entry.conformance_certificates, operator_keys, int(now))})
     expires_in = int(directory.exp - now)
     return render(request, "participants.html", operator=operator, entries=entries, directory=signed,
                   expires_in=expires_in, source=_public_url(store.describe))
@@ -185,14 +190,27 @@ def health(request: Request, operator: OperatorDep, state: StateDep) -> Response
     limits = [("default", transfers.rate_limit_per_minute, transfers.rate_limit_burst)] + [
         (peer, p.per_minute, p.burst) for peer, p in sorted(transfers.rate_limit_peers.items())
         if operator.may_see(peer)]
+    usage, usage_error = _usage(request, operator)
     times = state.reader.receipt_times(operator.registry, state.section.console_plot_records, since,
                                        LATENCY_RECEIPTS)
     plots = [_plots.per_day(window), _plots.latency(times), _plots.faults(window, operator.registry)]
     return render(request, "health.html", operator=operator, stores=stores, faults=faults, limits=limits,
                   limit_store="shared (Redis)" if transfers.rate_limit_store != "memory" else "this process",
-                  in_flight=in_flight, plots=plots, window=sum(r.count for r in window), since=since,
+                  in_flight=in_flight, plots=plots, usage=usage, usage_error=usage_error,
+                  window=sum(r.count for r in window), since=since,
                   receipts=len(times),
                   plot_records=state.section.console_plot_records, replay=trust.settings.replay_store != "memory")
+
+
+def _usage(request: Request, operator: Operator) -> tuple[list[Usage], str | None]:
+    """Each sending registry's rate-limit budget in use now (the operator's own, or every one)."""
+    senders = [p.id for p in trust_of(request).directory.current().participants
+               if p.message_kinds and operator.may_see(p.id)]
+    limiter: Limiter = request.app.state.rate_limiter
+    try:
+        return limiter.usage(senders), None
+    except CarbonlinkError as exc:
+        return [], f"{exc.code}: {exc.message}"
 
 
 def _stores(request: Request) -> list[dict[str, Any]]:

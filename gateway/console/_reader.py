@@ -28,7 +28,8 @@ from gateway.evidence.log import COLUMNS, record_from_row
 AUDIT_PREFIX = "console."
 _AUDIT_LIKE = AUDIT_PREFIX + "%"
 #: The kinds of the operator actions' records.
-AUDIT_KINDS = ("console.suspend", "console.reinstate", "console.export", "console.verify")
+AUDIT_KINDS = ("console.suspend", "console.reinstate", "console.export", "console.verify", "console.signin",
+               "console.signout")
 #: ``verdicts.outcome`` of the record written before a delivery (gateway/transfers/_recorder.py).
 DELIVERING = "delivering"
 _POOL_SIZE = 4

@@ -110,6 +110,19 @@ class Webhooks:
         return Subscription(row[0], row[1], row[2], orjson.loads(row[3]) if row[3] else None,
                             parse_position(row[4]), *row[5:])
 
+    def subscriptions(self, owner: str | None = None, limit: int = 500) -> list[Subscription]:
+        """The subscriptions (of ``owner``, or all), oldest first, with their delivery state: a read for the
+        operator console."""
+        sql = ("SELECT id, owner, url, sources, position, attempts, next_attempt, last_error, last_attempt_at, "
+               "delivered FROM feed_subscriptions")
+        params: tuple[Any, ...] = ()
+        if owner is not None:
+            sql, params = sql + " WHERE owner = ?", (owner,)
+        with self._db() as db:
+            rows = db.execute(f"{sql} ORDER BY created_at, id LIMIT {int(limit)}", params).fetchall()
+        return [Subscription(r[0], r[1], r[2], orjson.loads(r[3]) if r[3] else None, parse_position(r[4]), *r[5:])
+                for r in rows]
+
     def delete(self, sid: str, owner: str) -> None:
         self.get(sid, owner)
         with self._db() as db:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,6 +43,35 @@ class Limit:
         return 60.0 / self.per_minute
 
 
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """How much of a sender's budget is in use now: ``used`` messages of its ``burst`` (the GCRA's debt,
+    ``theoretical arrival time - now``, in message intervals; 0 when idle)."""
+
+    sender: str
+    limit: Limit
+    used: float
+
+    @property
+    def available(self) -> int:
+        """Messages the sender may send at once now."""
+        return max(0, math.floor(self.limit.burst - self.used + 1e-9))
+
+    @property
+    def retry_after(self) -> float:
+        """Seconds until the next message is allowed (0 when one is allowed now)."""
+        return max(0.0, (self.used - (self.limit.burst - 1)) * self.limit.interval)
+
+    @property
+    def idle_in(self) -> float:
+        """Seconds until the whole burst is available again."""
+        return self.used * self.limit.interval
+
+
+def _usage(sender: str, limit: Limit, debt: float) -> Usage:
+    return Usage(sender, limit, min(float(limit.burst), max(0.0, debt) / limit.interval))
+
+
 def _refuse(sender: str, wait: float) -> RateLimited:
     seconds = max(1, math.ceil(wait))
     return RateLimited(f"{sender!r} is over its rate limit; retry in {seconds} s", retry_after=seconds)
@@ -53,6 +82,9 @@ class Limiter(Protocol):
 
     def take(self, sender: str) -> None:
         """Count one message of ``sender`` or raise :class:`RateLimited` (with ``retry_after``)."""
+
+    def usage(self, senders: Iterable[str]) -> list[Usage]:
+        """Each sender's budget in use now (reads only; counts nothing)."""
 
 
 class _PerPeer:
@@ -83,6 +115,12 @@ class RateLimiter(_PerPeer):
             if allowed_from > moment + 1e-9:
                 raise _refuse(sender, allowed_from - moment)
             self._tat[sender] = tat + limit.interval
+
+    def usage(self, senders: Iterable[str], now: float | None = None) -> list[Usage]:
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            tats = {sender: self._tat.get(sender, moment) for sender in senders}
+        return [_usage(sender, self.limit_for(sender), tat - moment) for sender, tat in tats.items()]
 
 
 # KEYS[1]: the sender's key. ARGV: interval in microseconds, burst. Returns the microseconds to wait (0: taken).
@@ -125,6 +163,22 @@ class RedisRateLimiter(_PerPeer):
                                             ) from exc
         if wait_us > 0:
             raise _refuse(sender, wait_us / 1_000_000)
+
+    def usage(self, senders: Iterable[str]) -> list[Usage]:
+        """One round trip: every sender's theoretical arrival time and Redis's own clock."""
+        names = list(senders)
+        if not names:
+            return []
+        try:
+            pipe = self._client.pipeline(transaction=False)
+            pipe.time()
+            pipe.mget([self._prefix + sender for sender in names])
+            (seconds, micros), tats = pipe.execute()
+        except self._errors as exc:
+            raise RateLimitStoreUnavailable(f"the shared rate-limit store failed: {type(exc).__name__}") from exc
+        now_us = int(seconds) * 1_000_000 + int(micros)
+        return [_usage(sender, self.limit_for(sender), 0.0 if tat is None else (int(float(tat)) - now_us) / 1e6)
+                for sender, tat in zip(names, tats, strict=True)]
 
     def close(self) -> None:
         self._client.close()

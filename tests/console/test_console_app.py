@@ -32,7 +32,8 @@ def gw(tmp_path: Path) -> Iterator[tuple[InProcessGateway, TrustWorld]]:
     gateway.stop()
 
 
-PAGES = ("/console/messages", "/console/evidence", "/console/participants", "/console/health")
+PAGES = ("/console/messages", "/console/evidence", "/console/participants", "/console/health", "/console/conformance",
+         "/console/feeds")
 
 
 def test_pages_need_a_session_and_send_the_sign_in_page(gw: tuple[InProcessGateway, TrustWorld]) -> None:
@@ -127,7 +128,8 @@ def test_forms_without_the_csrf_token_or_from_another_site_are_refused(
     login = gateway.client().post(gateway.base + "/console/login/dev", data={"role": "network"})
     assert login.status_code == 403
     assert gateway.app.state.trust.directory.held == frozenset()
-    assert not [r for r in evidence_of(gateway).records() if r.kind.startswith("console.")]
+    # on record: the two sign-ins only; no refused form left a record
+    assert [r.kind for r in evidence_of(gateway).records() if r.kind.startswith("console.")] == ["console.signin"] * 2
 
 
 def test_suspending_a_registry_goes_on_record_and_stops_its_traffic(
@@ -161,7 +163,7 @@ def test_suspending_a_registry_goes_on_record_and_stops_its_traffic(
     assert trust.directory.held == frozenset()
     assert trust.directory.participant("gha-registry").active
     kinds = [r.kind for r in evidence_of(gateway).records() if r.kind.startswith("console.")]
-    assert kinds == ["console.suspend", "console.reinstate"]
+    assert kinds == ["console.signin", "console.signin", "console.suspend", "console.reinstate"]
 
 
 def test_a_suspension_on_record_is_applied_by_a_gateway_started_later(tmp_path: Path) -> None:
@@ -195,7 +197,7 @@ def test_export_and_verify_go_on_record_and_the_export_verifies(gw: tuple[InProc
     report, manifest = verify_export(path, keys=keys)
     assert report.ok, report.as_dict()
     kinds = [r.kind for r in evidence_of(gateway).records() if r.kind.startswith("console.")]
-    assert kinds == ["console.verify", "console.export"]
+    assert kinds == ["console.signin", "console.verify", "console.export"]
     assert manifest["head_seq"] == report.head_seq
     registry = gateway.client()
     dev_sign_in(registry, gateway.base, "registry", "che-registry")

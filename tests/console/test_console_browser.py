@@ -2,7 +2,10 @@
 a gateway and two sandbox registries as processes on loopback, transfers accepted, rejected (the same units
 twice) and failed (a registry that is down), the console's pages loaded, checked and photographed,
 accessibility checked (axe-core, contrast, labels, keyboard), hostile text shown inert, and a suspension made
-in the browser stopping the registry's traffic at the gateway process.
+in the browser stopping the registry's traffic at the gateway process. The later pages too: a conformance run
+made through the gateway (``POST /v1/conformance/runs`` by a registry), the feeds (a registry pulled, one pushing
+a snapshot whose project id holds markup, one down, a webhook subscription that cannot be delivered), the
+rate-limit budget in use after the traffic, and the sign-ins on record.
 
 The hostile record is appended to the gateway's evidence log by the test, signed with the gateway's own
 development key as the relay signs: a receipt whose findings and receiver's answer hold markup, as a
@@ -12,43 +15,79 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gateway.client import GatewayClient
 from gateway.demo import Network, Registry, itmo_message
 from gateway.evidence import JwkSigner, open_log
 from gateway.trust import development
 from tests.console.browser import browser_context, contrast, require_browser
 from tests.console.support import HOSTILE, relay
+from tests.feeds.support import pushing_participant, seed_registry
 
 pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed").expect
 
-PORTS = {"gateway": 18510, "gha": 18511, "che": 18512}
-PAGES = ("messages", "evidence", "participants", "health")
+PORTS = {"gateway": 19110, "gha": 19111, "che": 19112}
+PAGES = ("messages", "evidence", "participants", "health", "conformance", "feeds")
+VCU_TAIL = "VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"
+
+
+class ConsoleNetwork(Network):
+    """The demo network with gha pulled by the feeds (its read side) and allowed to run conformance kits."""
+
+    def _participants(self) -> list[dict[str, Any]]:
+        entries = super()._participants()
+        for entry in entries:
+            if entry["id"] == "gha":
+                entry["endpoints"]["read"] = self.registries["gha"].base_url + "/read"
+                entry["scopes"] = [*entry["scopes"], "conformance:run", "feeds:read:own"]
+        return entries
+
+
+def _snapshot() -> bytes:
+    """What the pushing registry sends: a block gha still holds, retired here, and gha's project under another
+    programme with markup in its id (registry text the console shows)."""
+    return json.dumps({
+        "units": [{"registry": "ncr", "serial": f"19385-1500-1599-{VCU_TAIL}", "first_id": 1500, "last_id": 1599,
+                   "quantity": "100", "vintage": 2020, "status": "retired"}],
+        "projects": [{"registry": "Gold Standard", "project_id": f"GS4410{HOSTILE}", "name": "Adama Wind Farm",
+                      "country": "ETH"}]}).encode()
 
 
 def _down_registry() -> dict[str, Any]:
     from gateway.trust.keys import generate_key, public_jwk
 
     return {"id": "per-down", "party": "PER", "party_registry_id": "PER01", "status": "active", "format": "aef",
-            "endpoints": {"messages": "http://127.0.0.1:9/messages"}, "issuer": "http://127.0.0.1:9",
+            "endpoints": {"messages": "http://127.0.0.1:9/messages", "read": "http://127.0.0.1:9/read"},
+            "issuer": "http://127.0.0.1:9",
             "jwks": {"keys": [public_jwk(generate_key("ES256", "per-1"))]}, "message_kinds": ["transfers"],
             "scopes": []}
 
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    from gateway.trust.keys import generate_key
+
     require_browser()
+    root = tmp_path_factory.mktemp("console-net")
+    seed_registry(root, "gha", holds=[f"19385-1000-1999-{VCU_TAIL}@treasury"], projects=[
+        {"registry": "Verra", "project_id": "1340", "name": "Adama Wind Farm", "country": "ETH"}])
     registries = [Registry("gha", "GHA", "aef", port=PORTS["gha"],
                            holds=["CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-100000-2023@treasury"]),
                   Registry("che", "CHE", "canonical", port=PORTS["che"])]
     delivery = json.dumps({"timeout": 1.0, "connect_timeout": 0.5, "retries": 0, "backoff": 0.05, "retry_after": 9})
-    network = Network(registries, root=tmp_path_factory.mktemp("console-net"), extra_participants=[_down_registry()],
-                      gateway_env={"CARBONLINK_DELIVERY": delivery})
+    ncr_key = generate_key("ES256", "ncr-1")
+    network = ConsoleNetwork(registries, root=root, extra_participants=[_down_registry(),
+                                                                        pushing_participant("ncr", "SEN", ncr_key)],
+                             gateway_env={"CARBONLINK_DELIVERY": delivery, "CARBONLINK_FEEDS_MAX_AGE_SECONDS": "2",
+                                          "CARBONLINK_FEEDS_WEBHOOK_BACKOFF": "30",
+                                          "CARBONLINK_RATE_LIMIT_PER_MINUTE": "6", "CARBONLINK_RATE_LIMIT_BURST": "60"})
     url = f"http://127.0.0.1:{PORTS['gateway']}"
     network.gateway_ports, network.gateway_port = [PORTS["gateway"]], PORTS["gateway"]
     network.gateway_urls, network.gateway_url, network.issuer = [url], url, url
@@ -65,7 +104,39 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         signer = JwkSigner.from_keyring(development.keyring_document())
         with open_log(f"sqlite:///{network.root / 'gateway' / 'evidence.sqlite3'}", signer=signer) as log:
             relay(log, "gha", "che", "rejected", message_id="console-hostile", reason=HOSTILE, warning=HOSTILE)
+        _later_capabilities(network, ncr_key)
         yield network
+
+
+def _later_capabilities(network: Network, ncr_key: Any) -> None:
+    """Real use of the conformance and feeds routes, which the console's later pages show."""
+    gha_key = network.registries["gha"].key
+    runner = GatewayClient(network.gateway_url, "gha", gha_key, scope="conformance:run", issuer=network.issuer)
+    started = runner.request("POST", "/v1/conformance/runs", content=b'{"kit": "registry-endpoint"}',
+                             headers={"Content-Type": "application/json"})
+    assert started.status_code == 202, started.text
+    pusher = GatewayClient(network.gateway_url, "ncr", ncr_key, scope="feeds:push", issuer=network.issuer)
+    pushed = pusher.request("PUT", "/v1/feeds/snapshot", content=_snapshot(),
+                            headers={"Content-Type": "application/json"})
+    assert pushed.status_code == 200, pushed.text
+    reader = GatewayClient(network.gateway_url, "gha", gha_key, scope="feeds:read:own", issuer=network.issuer)
+    subscribed = reader.request("POST", "/v1/feeds/subscriptions", content=b'{"url": "http://127.0.0.1:9/hook"}',
+                                headers={"Content-Type": "application/json"})
+    assert subscribed.status_code == 201, subscribed.text
+    network.run_id = started.json()["id"]  # type: ignore[attr-defined]
+    network.subscription = subscribed.json()["id"]  # type: ignore[attr-defined]
+    deadline = time.time() + 60
+    run = runner.request("GET", f"/v1/conformance/runs/{started.json()['id']}").json()
+    while run["status"] == "running" and time.time() < deadline:
+        time.sleep(0.5)
+        run = runner.request("GET", f"/v1/conformance/runs/{started.json()['id']}").json()
+    assert run["status"] == "done", run
+    network.run = run  # type: ignore[attr-defined]
+    state = reader.request("GET", f"/v1/feeds/subscriptions/{subscribed.json()['id']}").json()
+    while not state["attempts"] and time.time() < deadline:
+        time.sleep(0.3)
+        state = reader.request("GET", f"/v1/feeds/subscriptions/{subscribed.json()['id']}").json()
+    assert state["attempts"] >= 1, state
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +151,7 @@ def _sign_in(page: Any, base: str, role: str = "network", registry: str = "gha")
         page.get_by_label("Network operator (sees every registry's traffic)").check()
     else:
         page.get_by_label("Operator of one registry").check()
-        page.get_by_label("Registry").select_option(registry)
+        page.get_by_label("Registry", exact=True).select_option(registry)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r".*/console/messages$"))
 
@@ -120,6 +191,90 @@ def test_each_page_shows_the_traffic_and_is_photographed(net: Network, screensho
     for name in (*PAGES, "message"):
         assert (screenshots / f"{name}.png").stat().st_size > 10_000, name
     assert not problems, problems  # no CSP violation, no script error (htmx runs without eval)
+
+
+def _reload_until(page: Any, absent: str, seconds: float = 30) -> None:
+    deadline = time.time() + seconds
+    while absent in page.content() and time.time() < deadline:
+        time.sleep(0.3)
+        page.reload()
+
+
+def test_later_pages_conformance_feeds_limits_and_sign_ins(net: Network, screenshots: Path) -> None:
+    run_id: str = net.run_id  # type: ignore[attr-defined]
+    with browser_context() as context:
+        page = context.new_page()
+        problems = _watch(page)
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        _sign_in(page, net.gateway_url)
+        page.get_by_role("link", name="Conformance").click()
+        row = page.locator("tr", has_text=run_id)
+        assert "registry-endpoint@" in row.inner_text() and "gha" in row.inner_text()
+        result = net.run["result"]  # type: ignore[attr-defined]
+        assert row.locator(".badge").inner_text() == ("passed" if result["passed"] else "not passed")
+        for verdict, count in result["counts"].items():  # the counts as the runs route gives them
+            assert row.locator("td").nth(6 + list(result["counts"]).index(verdict)).inner_text() == str(count)
+        row.get_by_role("link", name=run_id, exact=True).click()
+        assert page.get_by_role("heading", name="Failures first").count() == 1
+        failed = [r for r in result["results"] if r["verdict"] in ("fail", "error")]
+        if failed:
+            items = page.locator("ol.findings > li")
+            assert failed[0]["test"] in items.first.inner_text()  # failures first
+        page.screenshot(path=str(screenshots / "conformance-run.png"), full_page=True)
+        assert not problems, problems
+        page.get_by_role("link", name="report (HTML)").click()
+        banner = page.locator("#summary")
+        assert "PASSED" in banner.inner_text()
+        assert page.evaluate("getComputedStyle(document.getElementById('summary')).backgroundColor") != \
+            "rgba(0, 0, 0, 0)"  # the report's own style applies under its hash-only policy
+        page.screenshot(path=str(screenshots / "conformance-report.png"), full_page=True)
+        # the suite's report links no icon, so Chromium asks the server's /favicon.ico (outside the console): its
+        # 404 is the browser's own request, not the page's; anything else is a problem
+        problems[:] = [p for p in problems if "404" not in p]
+
+        page.goto(net.gateway_url + "/console/feeds")
+        _reload_until(page, "under way")
+        _reload_until(page, "FEED.SOURCE_NOT_CONNECTED</span> the registry has no read endpoint")  # gha pulled
+        sources = page.locator("#sources-h + table").inner_text()
+        assert "FEED.SOURCE_UNREACHABLE" in sources and "per-down" in sources
+        assert re.search(r"ncr\s+SEN\s+push\s+included", sources), sources
+        _reload_until(page, "FEED.DC.PROJECT_TWO_PROGRAMMES", seconds=0)
+        findings = page.locator("#conflicts-h ~ table").first
+        text = findings.inner_text()
+        for code in ("FEED.DC.RETIRED_AND_ACTIVE", "FEED.DC.PROJECT_TWO_PROGRAMMES"):
+            row = findings.locator("tr", has_text=code).inner_text()
+            assert "gha" in row and "ncr" in row, row  # both records, with their sources
+        assert "<script>window.__pwned=1</script>" in text  # the registry's markup, as text
+        assert findings.locator("img, script").count() == 0 and page.evaluate("window.__pwned === undefined")
+        subscriptions = page.locator("#subs-h + table").inner_text()
+        assert net.subscription in subscriptions and "ConnectError" in subscriptions  # type: ignore[attr-defined]
+        page.screenshot(path=str(screenshots / "feeds-loaded.png"), full_page=True)
+
+        gha = net.client("gha")
+        for index in range(3):  # traffic just now: 3 messages of a budget that gives one back every 10 s
+            first = 20_001 + index * 10
+            body = json.dumps(itmo_message(sender_party="GHA", receiver_party="CHE", first=first, last=first + 9))
+            assert gha.send(body.encode(), message_id=f"console-usage-{index}").status == 200
+        page.goto(net.gateway_url + "/console/health")
+        usage = page.locator("table[aria-labelledby=usage-h]").inner_text()
+        used = float(re.search(r"gha\s+6, 60\s+([0-9.]+) of 60", usage).group(1))  # type: ignore[union-attr]
+        assert used >= 2.0, usage  # gha's messages just now draw on its budget
+        page.goto(net.gateway_url + "/console/evidence")
+        audit = page.locator("#audit-h + table").inner_text()
+        assert "signin" in audit and "dev:network-operator" in audit
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(re.compile(r".*/console/login$"))
+        _sign_in(page, net.gateway_url, role="registry", registry="che")
+        page.goto(net.gateway_url + "/console/evidence")
+        own = page.locator("#audit-h + table").inner_text()
+        assert "dev:che" in own and "dev:network-operator" not in own  # an operator sees its own sign-ins
+        page.goto(net.gateway_url + "/console/conformance")
+        assert page.get_by_text(run_id).count() == 0  # gha's run is not che's to see
+    for name in ("conformance-run", "conformance-report", "feeds-loaded"):
+        assert (screenshots / f"{name}.png").stat().st_size > 10_000, name
+    assert not problems, problems
+    assert not dialogs
 
 
 def test_filtering_with_htmx_swaps_the_results_and_keeps_the_address(net: Network) -> None:

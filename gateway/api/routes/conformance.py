@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -21,6 +22,9 @@ from pydantic import BaseModel, Field
 
 from gateway.api.deps import CurrentCaller, TrustDep, require_scope
 from gateway.trust.setup import Trust
+
+if TYPE_CHECKING:
+    from conformance import RunResult
 
 router = APIRouter(prefix="/v1", tags=["conformance"])
 
@@ -52,6 +56,9 @@ class Run:
     status: str = "running"
     result: dict[str, Any] | None = None
     error: dict[str, str] | None = None
+    started_at: float = field(default_factory=time.time)
+    #: the run's results as the suite returned them (for the HTML report); ``result`` is their document
+    outcome: RunResult | None = None
     done: threading.Event = field(default_factory=threading.Event)
 
     def view(self) -> dict[str, Any]:
@@ -81,13 +88,24 @@ class Runs:
             raise RunUnknown(f"no conformance run {run_id!r} of yours")
         return run
 
+    def listing(self, owner: str | None = None) -> list[Run]:
+        """The runs kept (of ``owner``, or every run), newest first: a read for the operator console."""
+        with self._lock:
+            runs = list(self._runs.values())
+        return [run for run in reversed(runs) if owner is None or run.owner == owner]
 
-def _runs(request: Request) -> Runs:
-    runs = getattr(request.app.state, "conformance_runs", None)
+
+def runs_of(app: Any) -> Runs:
+    """The runs an app keeps (created on first use)."""
+    runs = getattr(app.state, "conformance_runs", None)
     if runs is None:
-        runs = request.app.state.conformance_runs = Runs()
+        runs = app.state.conformance_runs = Runs()
     assert isinstance(runs, Runs)
     return runs
+
+
+def _runs(request: Request) -> Runs:
+    return runs_of(request.app)
 
 
 def _execute(run: Run, trust: Trust, options: dict[str, Any]) -> None:
@@ -96,7 +114,7 @@ def _execute(run: Run, trust: Trust, options: dict[str, Any]) -> None:
 
     try:
         result = run_kit(default_kits().get(run.kit), Target(run.target, options))
-        run.result, run.status = result.as_dict(), "done"
+        run.outcome, run.result, run.status = result, result.as_dict(), "done"
     except CarbonlinkError as exc:
         run.error, run.status = {"code": exc.code, "message": exc.message}, "failed"
     except Exception as exc:  # the suite failed: reported on the run, never a 500 later
