@@ -8,8 +8,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
-from conformance._model import Group, Observation, Progress, Suite, TestResult, TestSpec, Verdict
+from conformance._model import Clause, Group, Observation, Progress, Suite, Target, TestResult, TestSpec, Verdict
 from standards.errors import CarbonlinkError
 
 
@@ -74,3 +75,48 @@ def run_gates(gates: Sequence[Gate], subject: str, progress: Progress | None = N
         if gate_failed and blocked_by is None:
             blocked_by = gate.id
     return results
+
+
+class Probe(Protocol):
+    """What an endpoint kit talks to its target through (HTTP clients, keys); closed after a run."""
+
+    def close(self) -> None: ...
+
+
+P = TypeVar("P", bound=Probe)
+
+
+@dataclass(frozen=True)
+class GatedKit(Generic[P]):
+    """An endpoint kit: ordered gates built over a probe of the target. The suite (for listing and
+    tracing) is built over a template probe that never connects."""
+
+    name: str
+    version: str
+    description: str
+    title: str
+    subject: str  #: what the target is, in the verdicts' wording ("gateway", "endpoint")
+    probe: Callable[[Target], P]
+    template: Callable[[], P]
+    gates: Callable[[P], Sequence[Gate]]
+    not_yet: tuple[Clause, ...] = ()  #: clauses aimed at, not tested yet (the trace lists them)
+
+    @property
+    def suite(self) -> Suite:
+        probe = self.template()
+        try:
+            return gated_suite(self.name, self.title, self.gates(probe))
+        finally:
+            probe.close()
+
+    @property
+    def clauses(self) -> Sequence[Clause]:
+        seen = {test.clause.id: test.clause for _, test in self.suite.tests()}
+        return [*seen.values(), *self.not_yet]
+
+    def run(self, target: Target, progress: Progress | None = None) -> list[TestResult]:
+        probe = self.probe(target)
+        try:
+            return run_gates(self.gates(probe), self.subject, progress)
+        finally:
+            probe.close()

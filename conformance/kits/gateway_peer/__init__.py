@@ -10,11 +10,8 @@ recorded) and timing. Options: :mod:`conformance.kits.gateway_peer._peer`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-from conformance._model import Clause, Progress, Suite, Target, TestResult
-from conformance.gates import gated_suite, run_gates
+from conformance._model import Clause
+from conformance.gates import GatedKit
 from conformance.kits.gateway_peer._checks import gates
 from conformance.kits.gateway_peer._peer import PeerProbe
 
@@ -33,33 +30,11 @@ def _template() -> PeerProbe:
                      max_answer_seconds=5.0)
 
 
-@dataclass(frozen=True)
-class GatewayPeerKit:
-    name: str = NAME
-    version: str = VERSION
-    description: str = ("A gateway, the suite playing a registry: OAuth private_key_jwt, DPoP binding, "
-                        "transfers, signed receipts, idempotency, timing (ordered gates)")
-
-    @property
-    def suite(self) -> Suite:
-        probe = _template()
-        try:
-            return gated_suite(NAME, "Gateway peer", gates(probe))
-        finally:
-            probe.close()
-
-    @property
-    def clauses(self) -> Sequence[Clause]:
-        seen = {test.clause.id: test.clause for _, test in self.suite.tests()}
-        return [*seen.values(), *NOT_YET]
-
-    def run(self, target: Target, progress: Progress | None = None) -> list[TestResult]:
-        probe = PeerProbe.for_target(target)
-        try:
-            return run_gates(gates(probe), "gateway", progress)
-        finally:
-            probe.close()
+#: The kit's type (kept as a name: the entry point's ``kit()`` returns one).
+GatewayPeerKit = GatedKit[PeerProbe]
 
 
 def kit() -> GatewayPeerKit:
-    return GatewayPeerKit()
+    return GatedKit(NAME, VERSION, "A gateway, the suite playing a registry: OAuth private_key_jwt, DPoP binding, "
+                    "transfers, signed receipts, idempotency, timing (ordered gates)", "Gateway peer", "gateway",
+                    probe=PeerProbe.for_target, template=_template, gates=gates, not_yet=NOT_YET)
