@@ -87,6 +87,14 @@ def test_the_sandbox_passes_in_well_under_a_minute(serve: Callable[..., Served])
     assert time.perf_counter() - started < 60
 
 
+def test_a_registry_of_the_example_s_own_party_passes_too(serve: Callable[..., Served]) -> None:
+    # the test transfers come from the published example (Ghana's report): for a Ghanaian registry they must
+    # still be first transfers from another Party, not Ghana to itself (AEF.PARTY.FIRST_TRANSFER_TO_SELF)
+    served = serve(registry_id="sbx-gha", party="GHA")
+    verdicts = _run(served.url, registry_id="sbx-gha", party="GHA")
+    assert _failed(verdicts) == set(), verdicts
+
+
 def test_a_registry_accepting_any_audience_fails_the_audience_test(serve: Callable[..., Served]) -> None:
     served = serve(audiences=("sbx-che", "https://not-this-registry.invalid"))
     assert _failed(_run(served.url)) == {"REG.TOKEN.WRONG_AUDIENCE"}

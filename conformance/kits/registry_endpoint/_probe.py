@@ -39,6 +39,10 @@ AT_TYP = "at+jwt"
 SENDER = "conformance-suite"
 
 
+#: The reporting Party of the published AEF example and the Party its first transfer goes to.
+_EXAMPLE_PARTY, _EXAMPLE_ACQUIRER = "GHA", "CHE"
+
+
 @dataclass
 class Exchange:
     """One request the suite sent and the answer it got."""
@@ -100,8 +104,14 @@ class RegistryProbe:
         return generate_key("ES256", str(self.keyring.current.kid))
 
     def transfer(self, *, acquiring: str | None = None) -> bytes:
-        """An AEF report with one first transfer into this registry's Party of a block no run used before."""
-        doc = json.loads(resources.files("standards").joinpath("examples/aef-v2-report.json").read_text("utf-8"))
+        """An AEF report with one first transfer into this registry's Party of a block no run used before.
+        The published example is Ghana's report of a first transfer to Switzerland; for a Ghanaian registry
+        the two Parties trade places, so the transfer still comes from another Party."""
+        text = resources.files("standards").joinpath("examples/aef-v2-report.json").read_text("utf-8")
+        if self.party == _EXAMPLE_PARTY:
+            text = text.replace(_EXAMPLE_PARTY, "\0").replace(_EXAMPLE_ACQUIRER, _EXAMPLE_PARTY)
+            text = text.replace("\0", _EXAMPLE_ACQUIRER)
+        doc = json.loads(text)
         first = 1_000_000_000 + secrets.randbelow(10**9) * 100
         row = {**doc["Actions"][0], "FirstID": first, "LastID": first + 9, "UnderlyingUnitFirstUnitID": first,
                "UnderlyingUnitLastUnitID": first + 9, "QuantityCO2": 10,
