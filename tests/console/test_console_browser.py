@@ -338,6 +338,8 @@ def test_accessibility_axe_contrast_labels_and_keyboard(net: Network) -> None:
         for name in PAGES:
             page.goto(f"{net.gateway_url}/console/{name}")
             found[name] = axe.run(page).response["violations"]
+        page.goto(net.gateway_url + "/console/authorizations/NOR/NOR-A6-0001")
+        found["authorization"] = axe.run(page).response["violations"]
         serious = {name: [(v["id"], v["impact"], len(v["nodes"])) for v in violations]
                    for name, violations in found.items() if violations}
         assert not serious, serious
