@@ -8,6 +8,7 @@ from typing import Any
 
 from gateway.governance._records import (
     check_statement,
+    in_force,
     open_revocation,
     open_version,
     seal_revocation,
@@ -100,6 +101,24 @@ class Authorities:
                          "purposes": statement.get("purposes"), "timeframe": statement.get("timeframe"),
                          "issued_by": record.issued_by})
         return rows
+
+    def summary(self, party: str, authorization_id: str, on: date) -> dict[str, Any]:
+        """One authorization as it stands on ``on``: the version in force then (``None`` before the first
+        version's date) and its statement, the latest version, the revocation and the quantity drawn so far."""
+        stored = self.store.versions(party, authorization_id)
+        if not stored:
+            raise AuthorizationNotFound(f"{party} has no authorization {authorization_id!r} at this gateway")
+        current = in_force([open_version(s.token) for s in stored], on)
+        shown = current if current is not None else open_version(stored[-1].token)
+        revocation = self.store.revocation(party, authorization_id)
+        return {"party": party, "authorization_id": authorization_id, "latest_version": stored[-1].version,
+                "in_force_version": current.record.version if current else None,
+                "statement": shown.record.statement, "drawn": str(self.store.drawn(party, authorization_id)),
+                "revocation": open_revocation(revocation.token).model_dump(mode="json") if revocation else None}
+
+    def overview(self, on: date, party: str | None = None) -> list[dict[str, Any]]:
+        """:meth:`summary` of every authorization (of one Party) on ``on``, by Party and id."""
+        return [self.summary(s.party, s.authorization_id, on) for s in self.store.latest(party)]
 
     def verify(self, token: str) -> dict[str, Any]:
         """A version record verified against the gateway's keys (offline checks use its JWKS the same way)."""

@@ -29,12 +29,14 @@ from gateway.trust import development
 from tests.console.browser import browser_context, contrast, require_browser
 from tests.console.support import HOSTILE, relay
 from tests.feeds.support import pushing_participant, seed_registry
+from tests.governance.support import authority, statement
+from tests.governance.support import entry as directory_entry
 
 pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed").expect
 
 PORTS = {"gateway": 19110, "gha": 19111, "che": 19112}
-PAGES = ("messages", "evidence", "participants", "health", "conformance", "feeds")
+PAGES = ("messages", "evidence", "participants", "health", "conformance", "feeds", "authorizations")
 VCU_TAIL = "VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"
 
 
@@ -82,9 +84,10 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
                            holds=["CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-100000-2023@treasury"]),
                   Registry("che", "CHE", "canonical", port=PORTS["che"])]
     delivery = json.dumps({"timeout": 1.0, "connect_timeout": 0.5, "retries": 0, "backoff": 0.05, "retry_after": 9})
-    ncr_key = generate_key("ES256", "ncr-1")
-    network = ConsoleNetwork(registries, root=root, extra_participants=[_down_registry(),
-                                                                        pushing_participant("ncr", "SEN", ncr_key)],
+    ncr_key, authority_key = generate_key("ES256", "ncr-1"), generate_key("ES256", "nor-authority-1")
+    network = ConsoleNetwork(registries, root=root, extra_participants=[
+        _down_registry(), pushing_participant("ncr", "SEN", ncr_key),
+        directory_entry("nor-authority", "NOR", roles=authority("NOR"), key=authority_key)],
                              gateway_env={"CARBONLINK_DELIVERY": delivery, "CARBONLINK_FEEDS_MAX_AGE_SECONDS": "2",
                                           "CARBONLINK_FEEDS_WEBHOOK_BACKOFF": "30",
                                           "CARBONLINK_RATE_LIMIT_PER_MINUTE": "6", "CARBONLINK_RATE_LIMIT_BURST": "60"})
@@ -105,6 +108,12 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         with open_log(f"sqlite:///{network.root / 'gateway' / 'evidence.sqlite3'}", signer=signer) as log:
             relay(log, "gha", "che", "rejected", message_id="console-hostile", reason=HOSTILE, warning=HOSTILE)
         _later_capabilities(network, ncr_key)
+        # a Party outside the traffic above: with a national authority, the gate checks its first transfers
+        issuer = GatewayClient(network.gateway_url, "nor-authority", authority_key, scope="authorizations:issue",
+                               issuer=network.issuer)
+        issued = issuer.request("POST", "/v1/authorizations", headers={"Content-Type": "application/json"},
+                                content=json.dumps(statement("NOR-A6-0001", terms=HOSTILE)).encode())
+        assert issued.status_code == 201, issued.text
         yield network
 
 
@@ -184,6 +193,10 @@ def test_each_page_shows_the_traffic_and_is_photographed(net: Network, screensho
         assert "9 s" in page.locator("#faults-h + table").inner_text()  # the Retry-After of the policy
         page.goto(net.gateway_url + "/console/participants")
         assert page.get_by_role("heading", name="per-down").count() == 1
+        page.goto(net.gateway_url + "/console/authorizations")
+        page.get_by_role("link", name="NOR-A6-0001").click()
+        assert page.get_by_role("heading", name="Version 1 (in force)").count() == 1
+        assert page.evaluate("window.__pwned === undefined") and "<script>" in page.locator("main").inner_text()
         page.get_by_role("link", name="Messages").click()
         page.get_by_role("link", name=re.compile(r"^#\d+$")).first.click()
         assert page.get_by_role("heading", name="Place in the evidence chain").count() == 1
@@ -325,6 +338,8 @@ def test_accessibility_axe_contrast_labels_and_keyboard(net: Network) -> None:
         for name in PAGES:
             page.goto(f"{net.gateway_url}/console/{name}")
             found[name] = axe.run(page).response["violations"]
+        page.goto(net.gateway_url + "/console/authorizations/NOR/NOR-A6-0001")
+        found["authorization"] = axe.run(page).response["violations"]
         serious = {name: [(v["id"], v["impact"], len(v["nodes"])) for v in violations]
                    for name, violations in found.items() if violations}
         assert not serious, serious
