@@ -20,7 +20,7 @@ from adapters.carb._layouts import (
 )
 from adapters.registry_exports import Record, RowFindings, other_record_losses, render_quantity
 from adapters.role_exports import RoleExportAdapter, RoleLayout
-from standards import CanonicalDocument, Loss, Medium, RecordKind, Severity, UnitBlock, UnitStatus, collect_losses
+from standards import CanonicalDocument, Loss, RecordKind, Severity, UnitBlock, UnitStatus, collect_losses
 
 _PROJECT_ID = re.compile(r"CA[A-Z]{2}\d+")
 _ZERO = Decimal(0)
@@ -39,12 +39,9 @@ class CarbAdapter(RoleExportAdapter):
     description = "California Air Resources Board: ARB offset credit issuance table (compliance offsets)"
     reads = frozenset({RecordKind.ISSUANCES, RecordKind.RETIREMENTS, RecordKind.CANCELLATIONS,
                        RecordKind.UNIT_BLOCKS})
-    writes = reads
-    media = (Medium.CSV,)
     rules = RULES
     registry = REGISTRY
     layouts = LAYOUTS
-    files = tuple(layout.file for layout in LAYOUTS)
     prefix = PREFIX
 
     def map_row_records(self, layout: RoleLayout, values: dict[str, str], extra: dict[str, Any],

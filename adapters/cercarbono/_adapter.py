@@ -18,7 +18,7 @@ from adapters.cercarbono._layouts import (
 )
 from adapters.registry_exports import Record, RowFindings, check_serial
 from adapters.role_exports import RoleExportAdapter, RoleLayout
-from standards import Medium, Project, RecordKind, UnitBlock, UnitStatus
+from standards import Project, RecordKind, UnitBlock, UnitStatus
 
 #: An issuance serial: standard code, then the project's numeric id (token 2 after a revision's ``R``).
 _SERIAL = re.compile(r"([A-Z]{2,4})_(?:R_)?(\d+)(?:_[A-Z0-9]+)+")
@@ -51,12 +51,9 @@ class CercarbonoAdapter(RoleExportAdapter):
     description = "Cercarbono registry exports (EcoRegistry platform): projects, issuances, retirements"
     reads = frozenset({RecordKind.ISSUANCES, RecordKind.RETIREMENTS, RecordKind.UNIT_BLOCKS,
                        RecordKind.PROJECTS})
-    writes = reads
-    media = (Medium.CSV,)
     rules = RULES
     registry = REGISTRY
     layouts = LAYOUTS
-    files = tuple(layout.file for layout in LAYOUTS)
     prefix = PREFIX
     serial_schemes = ("cercarbono",)
 

@@ -25,7 +25,6 @@ from standards import (
     Finding,
     InvalidSerial,
     Location,
-    Medium,
     Project,
     RecordKind,
     UnitBlock,
@@ -44,12 +43,9 @@ class IsometricAdapter(RoleExportAdapter):
     description = "Isometric registry exports: projects, issuances, credit batches, retirements"
     reads = frozenset({RecordKind.ISSUANCES, RecordKind.RETIREMENTS, RecordKind.UNIT_BLOCKS,
                        RecordKind.PROJECTS})
-    writes = reads
-    media = (Medium.CSV,)
     rules = RULES
     registry = REGISTRY
     layouts = LAYOUTS
-    files = tuple(layout.file for layout in LAYOUTS)
     prefix = PREFIX
     serial_schemes = ("isometric",)
 

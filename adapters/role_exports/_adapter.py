@@ -27,6 +27,7 @@ from standards import (
     CsvRecord,
     Finding,
     Loss,
+    Medium,
     Project,
     UnitBlock,
     UnitStatus,
@@ -83,6 +84,16 @@ class RoleExportAdapter(CsvExportAdapter):
 
     registry: str = ""
     layouts: tuple[RoleLayout, ...] = ()
+    media = (Medium.CSV,)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass states its ``layouts`` and ``reads``; its files are its layouts' files, and it
+        writes what it reads unless it says otherwise."""
+        super().__init_subclass__(**kwargs)
+        if "files" not in cls.__dict__:
+            cls.files = tuple(layout.file for layout in cls.layouts)
+        if "writes" not in cls.__dict__ and "reads" in cls.__dict__:
+            cls.writes = cls.reads
 
     def layout_of(self, name: str) -> RoleLayout:
         return next(layout for layout in self.layouts if layout.name == name)
