@@ -348,6 +348,9 @@ class CarbonlinkSettings(BaseSettings):
     tls_client_ca: Path | None = Field(
         None, description="CA bundle that verifies registry client certificates"
     )
+    http_parser: Literal["httptools", "h11"] = Field(
+        "httptools", description="HTTP/1.1 parser of the gateway's server: 'httptools' (llhttp, the parser of "
+                                 "Node.js; less CPU per request) or 'h11' (pure Python)")
 
     outbound_client_id: str | None = Field(
         None, description="the gateway's client id at registries; default: the issuer"

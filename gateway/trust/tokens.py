@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from joserfc.jwk import Key
 
 from gateway.trust import jose
 from gateway.trust.directory import Participant
@@ -14,6 +17,8 @@ from gateway.trust.errors import InvalidToken
 from gateway.trust.keys import SigningKeyRing
 
 AT_TYP = ("at+jwt", "application/at+jwt")
+#: Verified tokens remembered per gateway process (a client reuses its token for many requests).
+VERIFIED_CACHE_SIZE = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,10 @@ class TokenService:
         self.audience = audience
         self.ttl = ttl
         self.skew = skew
+        # token -> (kid, key object it verified against, its claims); only signatures that verified,
+        # so a hit skips the JWS parse and the signature check and nothing else
+        self._verified: dict[str, tuple[str, Key, dict[str, Any]]] = {}
+        self._remember = threading.Lock()
 
     def issue(
         self,
@@ -72,13 +81,7 @@ class TokenService:
     def verify(self, token: str, now: float | None = None) -> AccessClaims:
         """Check signature, typ, iss, aud, times and the presence of a binding."""
         moment = time.time() if now is None else now
-        try:
-            verified = jose.verify(
-                token, typ=AT_TYP, key_for=lambda h: self.keyring.verification_key(h.get("kid"), moment)
-            )
-        except jose.JwsRejected as exc:
-            raise InvalidToken(f"access token refused: {exc.message}", code=f"TOKEN.{exc.reason}") from exc
-        c = verified.claims
+        c = self._signed_claims(token, moment)
         if c.get("iss") != self.issuer:
             raise InvalidToken("the access token was not issued by this gateway", code="TOKEN.ISSUER")
         aud = c.get("aud")
@@ -112,3 +115,38 @@ class TokenService:
         return AccessClaims(
             client_id=client_id, scopes=tuple(scope.split()), jti=jti, iat=iat, exp=exp, jkt=jkt, x5t=x5t
         )
+
+    def _signed_claims(self, token: str, moment: float) -> dict[str, Any]:
+        """The claims of ``token`` once its signature verifies against a key the gateway still accepts.
+
+        A token seen before skips the parse and the signature check, but its key is looked up again
+        (a retired key stops it at once); every claim check runs on each call as before."""
+        seen = self._verified.get(token)
+        if seen is not None:
+            kid, key, claims = seen
+            try:
+                live = self.keyring.verification_key(kid, moment)
+            except jose.JwsRejected as exc:
+                self._verified.pop(token, None)
+                raise InvalidToken(f"access token refused: {exc.message}", code=f"TOKEN.{exc.reason}") from exc
+            if live is key:
+                return claims
+        used: list[tuple[str, Key]] = []
+
+        def key_for(header: dict[str, Any]) -> Key:
+            kid = header.get("kid")
+            key = self.keyring.verification_key(kid, moment)
+            used.append((str(kid), key))
+            return key
+
+        try:
+            verified = jose.verify(token, typ=AT_TYP, key_for=key_for)
+        except jose.JwsRejected as exc:
+            raise InvalidToken(f"access token refused: {exc.message}", code=f"TOKEN.{exc.reason}") from exc
+        claims = verified.claims
+        if used:
+            with self._remember:
+                if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                    self._verified.pop(next(iter(self._verified)))
+                self._verified[token] = (*used[-1], claims)
+        return claims

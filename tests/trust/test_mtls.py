@@ -99,8 +99,11 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return Pki(tmp_path_factory.mktemp("pki"))
 
 
-@pytest.fixture(scope="module")
-def tls_gateway(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[tuple[GatewayProcess, Pki]]:
+@pytest.fixture(scope="module", params=["httptools", "h11"])
+def tls_gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pki: Pki
+) -> Iterator[tuple[GatewayProcess, Pki]]:
+    """A gateway terminating TLS itself, with each HTTP parser (both hand on the client certificate)."""
     world = TrustWorld(tmp_path_factory.mktemp("trust"))
     _add_fra(world, pki.fra[2])
     port = free_port()
@@ -110,6 +113,7 @@ def tls_gateway(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[
         CARBONLINK_TLS_CERTFILE=str(pki.server[0]),
         CARBONLINK_TLS_KEYFILE=str(pki.server[1]),
         CARBONLINK_TLS_CLIENT_CA=str(pki.ca_path),
+        CARBONLINK_HTTP_PARSER=request.param,
     )
     proc = GatewayProcess(env, scheme="https", verify=ssl.create_default_context(cafile=str(pki.ca_path)))
     yield proc, pki
