@@ -44,14 +44,14 @@ from standards.safeio import max_input_bytes
 PROFILE = Path(__file__).resolve().parent / "cadt_operator_profile.yaml"
 
 
-_PROJECTS = [
+_PROJECTS = [  # methodologies the bundled Verra vocabulary maps into both CAD Trust versions' picklists
     (1340, "Bale Mountains Eco-region REDD+ project", "Ethiopia", "ET", 14, "VM0015"),
     (4821, "Rimba Lestari Peat Forest Conservation", "Indonesia", "ID", 14, "VM0007"),
-    (3352, "Prairie Soil Carbon Aggregation", "United States", "US", 14, "VM0042"),
-    (4711, "Volta Basin Improved Cookstoves", "Ghana", "GH", 3, "VMR0006"),
-    (2250, "Chiquitano Dry Forest Restoration", "Bolivia", "BO", 14, "VM0047"),
-    (1785, "Andhra Pradesh Wind Power Bundle", "India", "IN", 1, "ACM0002"),
-    (2877, "Lake Kivu Methane Capture", "Rwanda", "RW", 13, "AMS-III.D."),
+    (3352, "Mai Ndombe Forest Protection", "Peru", "PE", 14, "VM0009"),
+    (4711, "Volta Basin Mosaic Restoration", "Ghana", "GH", 14, "VM0047"),
+    (2250, "Chiquitano Dry Forest Conservation", "Bolivia", "BO", 14, "VM0048"),
+    (1785, "Western Ghats Frontier Deforestation Avoidance", "India", "IN", 14, "VM0006"),
+    (2877, "Nyungwe Buffer Zone Reforestation", "Rwanda", "RW", 14, "VM0047"),
 ]
 
 
