@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adapters.stream_translate import StreamedTranslation, stream_translation
 from adapters.registry_exports import max_stream_bytes
+from adapters.stream_translate import StreamedTranslation, stream_translation
 from adapters.translate import Translation, translate
 from adapters.verra import TRANSACTIONS, adapter
 from gateway.cli.translation import configured_catalog

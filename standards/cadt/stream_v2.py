@@ -114,6 +114,7 @@ class V2UnitStream:
         self.validator._findings = self.unit_findings
         self.validator._locate = default_locator
         self._issuance_refs: dict[str, int] = {}  # cadTrustIssuanceId -> first unit naming it
+        self._issuances_placed: set[str] = set()  # ... named by a unit that passed
         self._id_prefixes = array("Q")
         self._spool: IO[bytes] = tempfile.TemporaryFile(prefix="carbonlink-units-")  # noqa: SIM115 - closed by close()
         self.units = 0
@@ -148,10 +149,12 @@ class V2UnitStream:
         self.units += 1
 
     def _check(self, record: dict[str, Any], index: int) -> None:
-        self.validator._check_record("unit", index, "unit", record)
+        checked = self.validator._check_record("unit", index, "unit", record)
         issuance = record.get("cadTrustIssuanceId")
         if issuance is not None:
             self._issuance_refs.setdefault(str(issuance), index)
+            if not checked.failed:
+                self._issuances_placed.add(str(issuance))
         unit_id = record.get("cadTrustUnitId")
         if isinstance(unit_id, str) and len(unit_id) == 36:
             with contextlib.suppress(ValueError):
@@ -172,7 +175,10 @@ class V2UnitStream:
         empty = CanonicalDocument()
         self._out.records.update(aef.from_records(empty, self.codec.picklists, self.codec.profile, self.losses))
         head = self.held()
-        validation = self.validator.run(head)
+        # the records kept in memory go the whole way the whole-file path checks its output: validation, then
+        # the mapping back (records linked to nothing are reported); a unit record is not mapped back
+        validation = self.codec.parse_object(head)
+        validation.findings = [f for f in validation.findings if not self._placed_by_units(f, head)]
         issuances = {str(r.get("cadTrustIssuanceId")) for r in head.get("issuance", [])}
         if issuances:
             for value, index in self._issuance_refs.items():
@@ -182,6 +188,16 @@ class V2UnitStream:
                                         "of this document")
         self._duplicate_ids()
         self.findings = linker.findings + validation.findings + self.unit_findings
+
+    def _placed_by_units(self, finding: Finding, head: dict[str, list[dict[str, Any]]]) -> bool:
+        """Whether ``finding`` says an issuance is linked to nothing while a unit that passed names it (the
+        whole-file path places such an issuance with its units)."""
+        pointer = finding.location.pointer
+        if finding.rule != "CADT.V2.UNPLACED" or not pointer.startswith("/issuance/"):
+            return False
+        issuances = head.get("issuance", [])
+        index = int(pointer.rsplit("/", 1)[1])
+        return index < len(issuances) and str(issuances[index].get("cadTrustIssuanceId")) in self._issuances_placed
 
     def held(self) -> dict[str, list[dict[str, Any]]]:
         """The records kept in memory (every resource but ``unit``), as the document holds them."""
