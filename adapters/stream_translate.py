@@ -187,18 +187,39 @@ class SeriesBlocks:
         self._ranges: dict[tuple[object, ...], tuple[list[int], list[int]]] = {}
         self.findings: list[Finding] = []
         self.count = 0
+        self._templates: dict[str, tuple[object, ...]] = {}
+
+    def _series(self, text: str, first: int | None, last: int | None) -> tuple[tuple[object, ...], int, int] | None:
+        """The serial's series and unit range. A serial that writes the block's own range once, as
+        ``-<first>-<last>-``, is known by its text around it: the series of a template parsed once (the
+        templates are as many as the series); any other serial is parsed."""
+        template = None
+        if first is not None and last is not None:
+            cut = f"-{first}-{last}-"
+            head, sep, tail = text.partition(cut)
+            if sep and cut not in tail:
+                template = f"{head}\x00{tail}"
+                series = self._templates.get(template)
+                if series is not None:
+                    return series, first, last
+        try:
+            serial = parse_serial(text, self._schemes)
+        except InvalidSerial:
+            return None
+        if template is not None and (serial.first, serial.last) == (first, last):
+            self._templates[template] = serial.series
+        return serial.series, serial.first, serial.last
 
     def add(self, unit: UnitBlock) -> None:
         index = self.count
         self.count += 1
         if unit.serial is None:
             return
-        try:
-            serial = parse_serial(unit.serial, self._schemes)
-        except InvalidSerial:
+        found = self._series(unit.serial, unit.first_id, unit.last_id)
+        if found is None:
             return
-        first, last = serial.first, serial.last
-        starts, ends = self._ranges.setdefault(serial.series, ([], []))
+        series, first, last = found
+        starts, ends = self._ranges.setdefault(series, ([], []))
         i = bisect_right(starts, first)
         left = i > 0 and ends[i - 1] >= first
         if left or (i < len(starts) and starts[i] <= last):

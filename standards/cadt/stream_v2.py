@@ -74,11 +74,25 @@ class BoundedLossLog(LossLog):
 
 
 class _UnitLosses(LossLog):
-    """The losses of one unit, emptied for the next."""
+    """The losses of the unit being built: passed on to ``sink`` at once, except those its link may make
+    good, which wait for :meth:`settle`."""
 
-    def clear(self) -> None:
-        self.fields.clear()
-        self.reasons.clear()
+    def __init__(self, sink: LossLog) -> None:
+        super().__init__()
+        self.sink = sink
+        self.pending: list[tuple[str, str, str]] = []
+
+    def add(self, name: str, record: str, reason: str) -> None:
+        if name in _MADE_GOOD:
+            self.pending.append((name, record, reason))
+        else:
+            self.sink.add(name, record, reason)
+
+    def settle(self, linked: bool) -> None:
+        if not linked:
+            for name, record, reason in self.pending:
+                self.sink.add(name, record, reason)
+        self.pending.clear()
 
 
 class _Forgetful(set[str]):
@@ -108,7 +122,7 @@ class V2UnitStream:
         self.linker.linked_units = _Forgetful()
         self._slots: dict[tuple[str, str], _Slot] = {}
         self.losses = BoundedLossLog()
-        self._unit_losses = _UnitLosses()
+        self._unit_losses = _UnitLosses(self.losses)
         self.validator = CadtValidator("v2", codec.picklists, codec.profile)
         self.unit_findings: list[Finding] = []
         self.validator._findings = self.unit_findings
@@ -135,11 +149,7 @@ class V2UnitStream:
             slot = self.linker._slot_for(unit, vocab, self._slots, self._out.records["project"])
             self.linker._complete_unit(record, unit, index, vocab, slot)
             linked = bool(unit.project_id) and "cadTrustIssuanceId" in record
-        for name, ids in losses.fields.items():
-            if not (linked and name in _MADE_GOOD):
-                for rid in ids:
-                    self.losses.add(name, rid, losses.reasons[name])
-        losses.clear()
+        losses.settle(linked)
         record = without_none(record)
         self._check(record, index)
         spool = self._spool
