@@ -129,7 +129,8 @@ class V2UnitStream:
         self.validator._locate = default_locator
         self._issuance_refs: dict[str, int] = {}  # cadTrustIssuanceId -> first unit naming it
         self._issuances_placed: set[str] = set()  # ... named by a unit that passed
-        self._id_prefixes = array("Q")
+        # the 64-bit prefixes of the units' ids, in 256 buckets by their first byte (sorted one at a time)
+        self._id_prefixes = [array("Q") for _ in range(256)]
         self._spool: IO[bytes] = tempfile.TemporaryFile(prefix="carbonlink-units-")  # noqa: SIM115 - closed by close()
         self.units = 0
         self.findings: list[Finding] = []
@@ -168,7 +169,8 @@ class V2UnitStream:
         unit_id = record.get("cadTrustUnitId")
         if isinstance(unit_id, str) and len(unit_id) == 36:
             with contextlib.suppress(ValueError):
-                self._id_prefixes.append(int(unit_id[:8] + unit_id[9:13] + unit_id[14:18], 16))
+                prefix = int(unit_id[:8] + unit_id[9:13] + unit_id[14:18], 16)
+                self._id_prefixes[prefix >> 56].append(prefix)
 
     # -- the end --------------------------------------------------------------------------------
 
@@ -216,9 +218,9 @@ class V2UnitStream:
 
     def _duplicate_ids(self) -> None:
         """``CADT.V2.DUPLICATE_ID`` for units whose ``cadTrustUnitId`` repeats (confirmed on the full id)."""
-        prefixes = sorted(self._id_prefixes)
-        twice = {a for a, b in itertools.pairwise(prefixes) if a == b}
-        del prefixes
+        twice: set[int] = set()
+        for bucket in self._id_prefixes:
+            twice.update(a for a, b in itertools.pairwise(sorted(bucket)) if a == b)
         if not twice:
             return
         first: dict[str, int] = {}

@@ -160,3 +160,25 @@ def test_what_cannot_stream_takes_the_whole_file_path(tmp_path: Path) -> None:
                               source_medium=Medium.CSV, target_medium=Medium.JSON) is None
     assert stream_translation([source], None, source="verra", target="cadt-v1", source_medium=Medium.CSV,
                               target_medium=Medium.JSON) is None
+
+
+def test_a_repeated_unit_id_is_found_as_the_whole_document_check_finds_it(tmp_path: Path) -> None:
+    from adapters.verra import adapter
+    from standards import CanonicalDocument
+
+    source = _generated(tmp_path)
+    with source.open("rb") as handle:
+        units = list(adapter.iter_records(handle, medium=Medium.CSV, findings=[]))[:20]
+    units.append(units[3])  # the same block twice: the source check refuses this; the output check must too
+    codec = _catalog().get("cadt-v2")  # type: ignore[attr-defined]
+    stream = stream_v2.V2UnitStream(codec)
+    for unit in units:
+        stream.add(unit)
+    stream.finish()
+    whole = codec.serialize(CanonicalDocument(units=units), medium=Medium.JSON)
+    checked = codec.validate(whole.data, medium=Medium.JSON).findings
+    duplicates = [(f.rule, f.location.pointer, f.message) for f in stream.findings if f.rule.endswith("DUPLICATE_ID")]
+    assert duplicates == [(f.rule, f.location.pointer, f.message) for f in checked if f.rule.endswith("DUPLICATE_ID")]
+    assert [pointer for _rule, pointer, _message in duplicates] == ["/unit/20/cadTrustUnitId"]
+    assert not stream.valid
+    stream.close()
