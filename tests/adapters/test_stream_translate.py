@@ -182,3 +182,24 @@ def test_a_repeated_unit_id_is_found_as_the_whole_document_check_finds_it(tmp_pa
     assert [pointer for _rule, pointer, _message in duplicates] == ["/unit/20/cadTrustUnitId"]
     assert not stream.valid
     stream.close()
+
+
+@pytest.mark.e2e
+def test_a_process_streams_an_export_to_a_file_and_to_stdout(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    source, out = _generated(tmp_path), tmp_path / "out.json"
+    env = {**os.environ, "CARBONLINK_MAX_INPUT_BYTES": str(source.stat().st_size // 4)}
+    command = [sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())", "translate",
+               str(source), "--from", "verra", "--to", "cadt-v2", "--profile", str(PROFILE)]
+    root = Path(__file__).resolve().parents[2]
+    to_file = subprocess.run([*command, "-o", str(out)], capture_output=True, env=env, cwd=root, timeout=300,
+                             check=False)
+    assert to_file.returncode == 0, to_file.stderr.decode()
+    to_stdout = subprocess.run(command, capture_output=True, env=env, cwd=root, timeout=300, check=False)
+    assert to_stdout.returncode == 0, to_stdout.stderr.decode()
+    assert to_stdout.stdout == out.read_bytes()
+    assert len(json.loads(out.read_bytes())["unit"]) == 450
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.json")], "no temporary file left"
