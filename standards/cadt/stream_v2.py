@@ -127,8 +127,8 @@ class V2UnitStream:
         self.unit_findings: list[Finding] = []
         self.validator._findings = self.unit_findings
         self.validator._locate = default_locator
-        self._issuance_refs: dict[str, int] = {}  # cadTrustIssuanceId -> first unit naming it
-        self._issuances_placed: set[str] = set()  # ... named by a unit that passed
+        self._issuance_refs: dict[str, int] = {}  # cadTrustIssuanceId -> first unit that passed naming it
+        self._issuances_placed: set[str] = set()
         # the 64-bit prefixes of the units' ids, in 256 buckets by their first byte (sorted one at a time)
         self._id_prefixes = [array("Q") for _ in range(256)]
         self._spool: IO[bytes] = tempfile.TemporaryFile(prefix="carbonlink-units-")  # noqa: SIM115 - closed by close()
@@ -162,10 +162,9 @@ class V2UnitStream:
     def _check(self, record: dict[str, Any], index: int) -> None:
         checked = self.validator._check_record("unit", index, "unit", record)
         issuance = record.get("cadTrustIssuanceId")
-        if issuance is not None:
+        if issuance is not None and not checked.failed:  # links of a record that failed are not checked
             self._issuance_refs.setdefault(str(issuance), index)
-            if not checked.failed:
-                self._issuances_placed.add(str(issuance))
+            self._issuances_placed.add(str(issuance))
         unit_id = record.get("cadTrustUnitId")
         if isinstance(unit_id, str) and len(unit_id) == 36:
             with contextlib.suppress(ValueError):
