@@ -16,6 +16,7 @@ from adapters.registry_exports._base import (
     CsvExportAdapter,
     max_stream_bytes,
     other_record_losses,
+    status_tally,
 )
 from adapters.registry_exports._layout import ExportFile, Record, RowFindings, RowMapper, header_key
 from adapters.registry_exports._rules import declare_common_rules
@@ -57,4 +58,5 @@ __all__ = [
     "render_quantity",
     "same_date",
     "same_quantity",
+    "status_tally",
 ]

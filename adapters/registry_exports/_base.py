@@ -4,7 +4,7 @@ cross-record checks and writing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +27,8 @@ from standards import (
     Project,
     RuleCatalogue,
     SerializeResult,
+    UnitBlock,
+    UnitStatus,
     ValidationFailed,
     iter_csv_records,
     parse_serial,
@@ -158,6 +160,12 @@ class CsvExportAdapter(FormatCodec):
         if findings is None and any(f.is_error for f in sink):
             raise ValidationFailed(f"the {self.name} export has errors", findings=sink)
 
+    def status_notes(self, tally: Mapping[UnitStatus | None, tuple[int, int]]) -> list[Finding]:
+        """Document-level notes on the blocks' statuses (``tally``: per status, how many blocks and the
+        index of the first, :func:`status_tally`), appended after the rows' findings; none by default. The
+        streaming translation (:mod:`adapters.stream_translate`) keeps the same tally as it reads."""
+        return []
+
     def check_document(self, document: CanonicalDocument) -> list[Finding]:
         """Cross-record checks: blocks of one series must not overlap."""
         rule = self.rules[f"{self.prefix}.SERIAL_OVERLAP"]
@@ -222,6 +230,15 @@ class CsvExportAdapter(FormatCodec):
         if len(written) == 1:
             return next(iter(written.values())), {}, losses
         return next(iter(written.values())), {f"{n}.csv": b for n, b in written.items()}, losses
+
+
+def status_tally(units: Iterable[UnitBlock]) -> dict[UnitStatus | None, tuple[int, int]]:
+    """Per status of ``units``: how many blocks hold it, and the index of the first."""
+    tally: dict[UnitStatus | None, tuple[int, int]] = {}
+    for index, unit in enumerate(units):
+        count, first = tally.get(unit.status, (0, index))
+        tally[unit.status] = (count + 1, first)
+    return tally
 
 
 def other_record_losses(document: CanonicalDocument) -> list[Loss]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from adapters.registry_exports import (
     read_date,
     same_date,
     same_quantity,
+    status_tally,
 )
 from adapters.verra._fast_path import _unit_reader
 from adapters.verra._layout import (
@@ -39,6 +40,7 @@ from adapters.verra._layout import (
 )
 from standards import (
     CanonicalDocument,
+    Finding,
     Location,
     Loss,
     Medium,
@@ -74,13 +76,18 @@ class VerraAdapter(CsvExportAdapter):
 
     def parse_csv(self, data: bytes) -> Any:
         result = super().parse_csv(data)
-        retired = [i for i, u in enumerate(result.document.units) if u.status is UnitStatus.RETIRED]
-        if retired:
-            result.findings.append(self.rules["VERRA.RETIREMENT_OR_CANCELLATION"].finding(
-                f"{len(retired)} row(s) have a Retirement/Cancellation Date; Verra's export does not say "
-                "which were cancelled, so all are recorded as retirements",
-                Location(pointer=f"/units/{retired[0]}/status")))
+        result.findings.extend(self.status_notes(status_tally(result.document.units)))
         return result
+
+    def status_notes(self, tally: Mapping[UnitStatus | None, tuple[int, int]]) -> list[Finding]:
+        """One note for the rows with a retirement or cancellation date: all are read as retirements."""
+        retired = tally.get(UnitStatus.RETIRED)
+        if retired is None:
+            return []
+        return [self.rules["VERRA.RETIREMENT_OR_CANCELLATION"].finding(
+            f"{retired[0]} row(s) have a Retirement/Cancellation Date; Verra's export does not say "
+            "which were cancelled, so all are recorded as retirements",
+            Location(pointer=f"/units/{retired[1]}/status"))]
 
     # --- reading
 

@@ -12,7 +12,8 @@ import typer
 
 import standards
 from adapters import AdapterCatalog, RegistryAdapter, RuleSource, default_catalog
-from adapters.translate import NothingCarried, RecordsLost, detect_format, pack_files, translate
+from adapters.stream_translate import StreamedTranslation, stream_translation
+from adapters.translate import NothingCarried, RecordsLost, Translation, detect_format, pack_files, translate
 from gateway.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -222,9 +223,13 @@ def translate_command(
         else:
             dst_medium = Medium.JSON
         with _apx_date_order(source, date_order):
-            result = translate(_read_inputs(files, src_medium), source=source, target=target,
-                               source_medium=src_medium, target_medium=dst_medium, catalog=catalog,
-                               accept_losses=accept_losses)
+            # issue 12 (streaming): an export file to CAD Trust v2 is streamed (adapters/stream_translate.py);
+            # None when it cannot stream, then the file is read and translated whole
+            streamed = stream_translation(files, output, source=source, target=target, source_medium=src_medium,
+                                          target_medium=dst_medium, catalog=catalog, accept_losses=accept_losses)
+            result: Translation | StreamedTranslation = streamed if streamed is not None else translate(
+                _read_inputs(files, src_medium), source=source, target=target, source_medium=src_medium,
+                target_medium=dst_medium, catalog=catalog, accept_losses=accept_losses)
     except RecordsLost as exc:
         losses = [loss for loss in exc.losses if isinstance(loss, Loss)]
         _report_losses(losses, as_json)
@@ -243,7 +248,11 @@ def translate_command(
         raise fail(exc) from exc
     except ValueError as exc:  # an unknown --medium value
         raise fail(UnknownFormat(str(exc))) from exc
-    written = _write_output(result.output.data, result.output.files, output, f"{target}.{dst_medium.value}")
+    if streamed is not None:  # issue 12 (streaming)
+        written = streamed.write(output)
+    else:
+        assert isinstance(result, Translation)
+        written = _write_output(result.output.data, result.output.files, output, f"{target}.{dst_medium.value}")
     summary: dict[str, Any] = {
         "from": source, "to": target, "records": result.records_read, "records_written": result.records_written,
         "records_lost": result.records_lost, "written": written,

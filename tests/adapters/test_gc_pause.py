@@ -43,8 +43,9 @@ def test_translate_runs_with_the_collector_off_and_restores_it(tmp_path: Path, m
         return real(*args, **kwargs)
 
     monkeypatch.setattr(translate_module, "_translate", spy)
-    result = bv.product_path(source)
+    result = bv.product_path(source, "cadt-v1")  # the whole-file path (cadt-v2 streams, with the collector on)
     assert seen == [False] and gc.isenabled()
+    assert isinstance(result, translate_module.Translation)
     assert result.records_read == 40 and result.output.data.startswith(b"{")
 
 

@@ -1,0 +1,283 @@
+"""The CAD Trust v2 document of a stream of canonical units, written in memory bounded by its projects.
+
+:class:`V2UnitStream` takes the units of a registry export one at a time and builds, for each, the very
+record :func:`standards.cadt.mapping_v2.from_document` builds for it (the same mapping, the same
+:class:`~standards.cadt.linking_v2.V2Linker` completion and UUIDv5 links). Each unit record is validated
+(the validator's per-record layers) before it is spooled, as indented JSON, to a temporary file; the
+records the linker derives once per project, issuance, verification, location or methodology stay in
+memory. :meth:`V2UnitStream.finish` completes the projects, validates those records with the whole-document
+validator, checks the units' links and ids against them, and :meth:`V2UnitStream.write` writes the
+document byte for byte as :meth:`CadtV2Codec.serialize` would (``orjson`` with two-space indents).
+
+What is kept per unit: a 64-bit prefix of its ``cadTrustUnitId`` (8 bytes, for the duplicate-id check).
+Loss record ids are kept up to :data:`LOSS_IDS_KEPT` per field, with the full count in the loss's reason
+beyond that. A document whose units must all be known before the first can be completed (a registry
+vocabulary with an ``issuanceKey`` column, whose blocks are linked to issuances named by other rows) is
+not streamed: :class:`NotStreamable`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import tempfile
+from array import array
+from collections.abc import Iterator
+from typing import IO, Any
+
+import orjson
+
+from standards.cadt import aef
+from standards.cadt.codec import CadtV2Codec
+from standards.cadt.common import LossLog, without_none
+from standards.cadt.linking_v2 import V2Linker, _Slot, _v2_vocabulary
+from standards.cadt.mapping_v2 import _Output, _unit_record
+from standards.cadt.spec import load_spec
+from standards.cadt.validate import CadtValidator, default_locator
+from standards.codec import Loss
+from standards.findings import Finding
+from standards.model import CanonicalDocument, UnitBlock
+
+#: Record ids a streamed translation names per lost field (the count is always complete).
+LOSS_IDS_KEPT = 1000
+#: Unit losses a linked unit makes good (as :meth:`V2Linker.forget_losses` drops them).
+_MADE_GOOD = frozenset(f"unit.{name}" for name in ("registry", "project_name", "project_id", "issuance_date"))
+_INDENT = orjson.OPT_INDENT_2
+
+
+class NotStreamable(Exception):
+    """This document cannot be built one unit at a time; translate it whole."""
+
+
+class BoundedLossLog(LossLog):
+    """A :class:`LossLog` that counts every record but names at most :data:`LOSS_IDS_KEPT` per field."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: dict[str, int] = {}
+
+    def add(self, name: str, record: str, reason: str) -> None:
+        count = self.counts.get(name, 0)
+        self.counts[name] = count + 1
+        if count < LOSS_IDS_KEPT:
+            self.fields.setdefault(name, []).append(record)
+        self.reasons.setdefault(name, reason)
+
+    def as_losses(self) -> list[Loss]:
+        out = []
+        for name, ids in sorted(self.fields.items()):
+            count, reason = self.counts[name], self.reasons[name]
+            if count > len(ids):
+                reason = f"{reason} ({count} records; the first {len(ids)} named)"
+            out.append(Loss(name, tuple(ids), reason))
+        return out
+
+
+class _UnitLosses(LossLog):
+    """The losses of the unit being built: passed on to ``sink`` at once, except those its link may make
+    good, which wait for :meth:`settle`."""
+
+    def __init__(self, sink: LossLog) -> None:
+        super().__init__()
+        self.sink = sink
+        self.pending: list[tuple[str, str, str]] = []
+
+    def add(self, name: str, record: str, reason: str) -> None:
+        if name in _MADE_GOOD:
+            self.pending.append((name, record, reason))
+        else:
+            self.sink.add(name, record, reason)
+
+    def settle(self, linked: bool) -> None:
+        if not linked:
+            for name, record, reason in self.pending:
+                self.sink.add(name, record, reason)
+        self.pending.clear()
+
+
+class _Forgetful(set[str]):
+    """The linker's ``linked_units``, not kept: a streamed unit's made-good losses are dropped as it passes."""
+
+    def add(self, element: str) -> None:
+        return None
+
+
+def render(record: dict[str, Any]) -> bytes:
+    """One record as it appears inside a resource list of the indented document."""
+    return b"    " + orjson.dumps(record, option=_INDENT).replace(b"\n", b"\n    ")
+
+
+class V2UnitStream:
+    """Builds, validates and spools the v2 records of a stream of units (see the module docstring)."""
+
+    def __init__(self, codec: CadtV2Codec) -> None:
+        if codec.accept_losses:
+            raise NotStreamable("a codec that drops flagged records needs the whole document")
+        self.codec = codec
+        self.spec = load_spec("v2")
+        self._unit_fields = self.spec.entities["unit"].by_name
+        self._out = _Output(self.spec)
+        self.linker = V2Linker(codec.picklists, codec.operator, codec.profile.optional)
+        self.linker._native = self._out.records
+        self.linker.linked_units = _Forgetful()
+        self._slots: dict[tuple[str, str], _Slot] = {}
+        self.losses = BoundedLossLog()
+        self._unit_losses = _UnitLosses(self.losses)
+        self.validator = CadtValidator("v2", codec.picklists, codec.profile)
+        self.unit_findings: list[Finding] = []
+        self.validator._findings = self.unit_findings
+        self.validator._locate = default_locator
+        self._issuance_refs: dict[str, int] = {}  # cadTrustIssuanceId -> first unit that passed naming it
+        self._issuances_placed: set[str] = set()
+        # the 64-bit prefixes of the units' ids, in 256 buckets by their first byte (sorted one at a time)
+        self._id_prefixes = [array("Q") for _ in range(256)]
+        self._spool: IO[bytes] = tempfile.TemporaryFile(prefix="carbonlink-units-")  # noqa: SIM115 - closed by close()
+        self.units = 0
+        self.findings: list[Finding] = []
+
+    # -- per unit -------------------------------------------------------------------------------
+
+    def add(self, unit: UnitBlock) -> None:
+        """Map, complete, validate and spool one unit (the ``self.units``-th of the document)."""
+        index = self.units
+        losses = self._unit_losses
+        record = _unit_record(unit, unit.serial or f"#{index}", self._unit_fields, self._out, losses)
+        vocab = _v2_vocabulary(unit.registry)
+        linked = False
+        if vocab is not None:
+            if index == 0 and vocab.column("unitColumns", "issuanceKey"):
+                raise NotStreamable(f"{vocab.name} links blocks to issuances named by other rows")
+            slot = self.linker._slot_for(unit, vocab, self._slots, self._out.records["project"])
+            self.linker._complete_unit(record, unit, index, vocab, slot)
+            linked = bool(unit.project_id) and "cadTrustIssuanceId" in record
+        losses.settle(linked)
+        record = without_none(record)
+        self._check(record, index)
+        spool = self._spool
+        if index:
+            spool.write(b",\n")
+        spool.write(render(record))
+        self.units += 1
+
+    def _check(self, record: dict[str, Any], index: int) -> None:
+        checked = self.validator._check_record("unit", index, "unit", record)
+        issuance = record.get("cadTrustIssuanceId")
+        if issuance is not None and not checked.failed:  # links of a record that failed are not checked
+            self._issuance_refs.setdefault(str(issuance), index)
+            self._issuances_placed.add(str(issuance))
+        unit_id = record.get("cadTrustUnitId")
+        if isinstance(unit_id, str) and len(unit_id) == 36:
+            with contextlib.suppress(ValueError):
+                prefix = int(unit_id[:8] + unit_id[9:13] + unit_id[14:18], 16)
+                self._id_prefixes[prefix >> 56].append(prefix)
+
+    # -- the end --------------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Complete the projects, validate the records kept in memory and the units' links; the
+        findings (linker, then validation, as the whole-document path orders them) in ``findings``."""
+        linker = self.linker
+        for slot in self._slots.values():
+            vocab = _v2_vocabulary(slot.registry)
+            if vocab is not None:
+                linker._complete_project(slot, vocab)
+        linker._report()
+        linker.forget_losses(self.losses)  # the projects' own made-good losses (none are derived ones)
+        empty = CanonicalDocument()
+        self._out.records.update(aef.from_records(empty, self.codec.picklists, self.codec.profile, self.losses))
+        head = self.held()
+        # the records kept in memory go the whole way the whole-file path checks its output: validation, then
+        # the mapping back (records linked to nothing are reported); a unit record is not mapped back
+        validation = self.codec.parse_object(head)
+        validation.findings = [f for f in validation.findings if not self._placed_by_units(f, head)]
+        issuances = {str(r.get("cadTrustIssuanceId")) for r in head.get("issuance", [])}
+        if issuances:
+            for value, index in self._issuance_refs.items():
+                if value not in issuances:
+                    self.validator._add("CADT.V2.REF", ("unit", index, "cadTrustIssuanceId"),
+                                        f"unit {index}: cadTrustIssuanceId {value} names no issuance record "
+                                        "of this document")
+        self._duplicate_ids()
+        self.findings = linker.findings + validation.findings + self.unit_findings
+
+    def _placed_by_units(self, finding: Finding, head: dict[str, list[dict[str, Any]]]) -> bool:
+        """Whether ``finding`` says an issuance is linked to nothing while a unit that passed names it (the
+        whole-file path places such an issuance with its units)."""
+        pointer = finding.location.pointer
+        if finding.rule != "CADT.V2.UNPLACED" or not pointer.startswith("/issuance/"):
+            return False
+        issuances = head.get("issuance", [])
+        index = int(pointer.rsplit("/", 1)[1])
+        return index < len(issuances) and str(issuances[index].get("cadTrustIssuanceId")) in self._issuances_placed
+
+    def held(self) -> dict[str, list[dict[str, Any]]]:
+        """The records kept in memory (every resource but ``unit``), as the document holds them."""
+        return {resource: [without_none(r) for r in records] for resource, records in self._out.records.items()
+                if records and resource != "unit"}
+
+    def _duplicate_ids(self) -> None:
+        """``CADT.V2.DUPLICATE_ID`` for units whose ``cadTrustUnitId`` repeats (confirmed on the full id)."""
+        twice: set[int] = set()
+        for bucket in self._id_prefixes:
+            twice.update(a for a, b in itertools.pairwise(sorted(bucket)) if a == b)
+        if not twice:
+            return
+        first: dict[str, int] = {}
+        for index, unit_id in self._spooled_ids():
+            if int(unit_id[:8] + unit_id[9:13] + unit_id[14:18], 16) not in twice:
+                continue
+            if unit_id in first:
+                self.validator._add("CADT.V2.DUPLICATE_ID", ("unit", index, "cadTrustUnitId"),
+                                    f"cadTrustUnitId {unit_id} is used by unit {first[unit_id]} too")
+            first.setdefault(unit_id, index)
+
+    def _spooled_ids(self) -> Iterator[tuple[int, str]]:
+        self._spool.seek(0)
+        index = -1
+        for line in self._spool:
+            if line.startswith(b"    {"):
+                index += 1
+            elif line.startswith(b'      "cadTrustUnitId": "'):
+                yield index, line.split(b'"')[3].decode()
+        self._spool.seek(0, 2)
+
+    @property
+    def valid(self) -> bool:
+        return not any(f.is_error for f in self.findings)
+
+    def write(self, out: IO[bytes]) -> None:
+        """The document, as :meth:`CadtV2Codec.serialize` writes it, into ``out``."""
+        position = list(self.spec.resources).index("unit")
+        order = list(self.spec.resources)
+        held = self.held()
+        parts = [(r, records) for r, records in held.items() if order.index(r) < position]
+        tail = [(r, records) for r, records in held.items() if order.index(r) > position]
+        if not parts and not tail and not self.units:
+            out.write(b"{}\n")
+            return
+        out.write(b"{\n")
+        first = True
+        for resource, records in parts:
+            first = _write_list(out, resource, records, first)
+        if self.units:
+            out.write(b"" if first else b",\n")
+            out.write(b'  "unit": [\n')
+            self._spool.seek(0)
+            while chunk := self._spool.read(1 << 20):
+                out.write(chunk)
+            out.write(b"\n  ]")
+            first = False
+        for resource, records in tail:
+            first = _write_list(out, resource, records, first)
+        out.write(b"\n}\n")
+
+    def close(self) -> None:
+        self._spool.close()
+
+
+def _write_list(out: IO[bytes], resource: str, records: list[dict[str, Any]], first: bool) -> bool:
+    out.write(b"" if first else b",\n")
+    out.write(b"  " + orjson.dumps(resource) + b": [\n")
+    out.write(b",\n".join(render(r) for r in records))
+    out.write(b"\n  ]")
+    return False
