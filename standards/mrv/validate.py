@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import jiter
 from pydantic import Field, TypeAdapter, ValidationError
 
 from standards.errors import ValidationFailed
@@ -103,6 +104,12 @@ def read_document(data: bytes | str | Mapping[str, Any], *, kind: str | None = N
     if isinstance(data, str) and len(data.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
         return MrvValidation(kind, None, (finding("MRV.TOO_LARGE", (), f"the document is more than "
                                                   f"{MAX_DOCUMENT_BYTES} bytes"),))
+    if isinstance(data, str | bytes):
+        try:  # decimals stay exact: a JSON number never goes through a binary float
+            data = jiter.from_json(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data,
+                                   float_mode="decimal")
+        except ValueError as exc:
+            return MrvValidation(kind, None, (finding("MRV.NOT_JSON", (), f"not JSON: {str(exc)[:200]}"),))
     try:
         doc = _validate(data, kind)
     except ValidationError as exc:
@@ -112,15 +119,10 @@ def read_document(data: bytes | str | Mapping[str, Any], *, kind: str | None = N
     return MrvValidation(doc.kind, doc, _bounded(check_document(doc)) if checks else ())
 
 
-def _validate(data: bytes | str | Mapping[str, Any], kind: str | None) -> MrvDocument:
+def _validate(data: Any, kind: str | None) -> MrvDocument:
     if kind is None:
-        if isinstance(data, str | bytes):
-            return _ANY_KIND.validate_json(data)
         return _ANY_KIND.validate_python(data)
-    model = DOCUMENT_KINDS[kind]
-    if isinstance(data, str | bytes):
-        return model.model_validate_json(data)
-    return model.model_validate(data)
+    return DOCUMENT_KINDS[kind].model_validate(data)
 
 
 def validate_report(data: bytes | str | Mapping[str, Any]) -> MrvValidation:

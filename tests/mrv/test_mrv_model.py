@@ -82,3 +82,14 @@ def test_documents_are_frozen_and_refuse_unknown_members() -> None:
     data = document_json(report) | {"kind": "monitoring-report", "colour": "green"}
     assert [f.rule for f in read_document(data).findings] == ["MRV.STRUCTURE"]
     assert isinstance(read_document(document_json(report)).document, MonitoringReport)
+
+
+def test_json_numbers_stay_exact_decimals() -> None:
+    data = document_json(example_chain().report)
+    data["parameters"][0]["value"] = "__V__"
+    data["emission_reductions"] = "__E__"
+    text = json.dumps(data).replace('"__V__"', "123456789.123456789").replace('"__E__"', "13140.360")
+    report = read_document(text, kind="monitoring-report").require()
+    assert isinstance(report, MonitoringReport)
+    assert report.parameters[0].value == Decimal("123456789.123456789")
+    assert document_json(report)["emission_reductions"] == "13140.36"
