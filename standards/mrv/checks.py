@@ -6,6 +6,7 @@ Each function returns coded findings (:mod:`standards.mrv.rules`); none raises o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from standards.aef.vocab import NOMENCLATURE
 from standards.findings import Finding
@@ -23,6 +24,7 @@ from standards.mrv.units import parse_unit, unit_problem
 from standards.serials import InvalidSerial, UnknownSerialScheme, parse_serial
 
 
+@lru_cache(maxsize=1)
 def known_sectors() -> frozenset[str]:
     """The Common Nomenclature sectors (the values a verifier role's ``sectors`` may hold)."""
     return frozenset(NOMENCLATURE.lists["Sectors"].values)

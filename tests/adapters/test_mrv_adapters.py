@@ -129,3 +129,19 @@ def test_format_detection_names_each_mrv_format() -> None:
     report = json.dumps(document_json(example_chain().report)).encode()
     assert detect_format(report, medium=Medium.JSON) == "mrv"
     assert detect_format(fixture("monitoring-report.json"), medium=Medium.JSON) == "undp-ncr-mrv"
+
+
+def test_carbonlink_validate_reads_both_formats(tmp_path: Path) -> None:
+    from tests.support.cli import run_cli
+
+    good = tmp_path / "report.json"
+    good.write_text(json.dumps(document_json(example_chain().report)), encoding="utf-8")
+    done = run_cli("validate", str(good), "--format", "mrv")
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = native("stored-documents.json")
+    bad = tmp_path / "undp.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    done = run_cli("validate", str(bad), "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    rules = {f["rule"] for f in json.loads(done.stdout)["findings"]}
+    assert {"UNDP-MRV.TOTALS", "MRV.UNIT_UNKNOWN"} <= rules
