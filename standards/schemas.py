@@ -13,6 +13,7 @@ from typing import Any
 
 from standards.aef.structure import json_schema as aef_json_schema
 from standards.model import CanonicalDocument
+from standards.mrv.schema import schema_files as mrv_schema_files
 
 ROOT = Path(__file__).resolve().parent
 
@@ -27,6 +28,7 @@ def canonical_json_schema() -> dict[str, Any]:
 PUBLISHED: dict[str, Callable[[], dict[str, Any]]] = {
     "aef/schema/aef-v2.schema.json": aef_json_schema,
     "schema/canonical.schema.json": canonical_json_schema,
+    **mrv_schema_files(),
 }
 
 
