@@ -143,3 +143,18 @@ def test_the_command_line_against_a_sandbox_process_over_tls(tmp_path: Path, pki
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+def test_the_sandbox_refuses_binding_options_without_client_certificates(tmp_path: Path, pki: Pki) -> None:
+    base = ["sandbox", "--format", "aef", "--db", str(tmp_path / "s.sqlite3"), "--check"]
+    no_tls = run_cli(*base, "--require-mtls-binding")
+    assert no_tls.returncode == 2 and "--tls-cert" in no_tls.stderr, no_tls.stderr
+    no_ca = run_cli(*base, "--tls-cert", str(pki.server[0]), "--tls-key", str(pki.server[1]),
+                    "--require-mtls-binding")
+    assert no_ca.returncode == 2 and "--tls-client-ca" in no_ca.stderr, no_ca.stderr
+
+
+def test_the_kit_refuses_a_certificate_without_its_key(tmp_path: Path, pki: Pki) -> None:
+    result = run_cli("conformance", "run", "--kit", "registry-endpoint", "--target", "https://127.0.0.1:1/messages",
+                     "--report", str(tmp_path / "out"), "--client-cert", str(pki.fra[0]))
+    assert result.returncode == 2 and "client_key" in result.stderr, result.stderr
