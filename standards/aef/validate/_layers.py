@@ -309,7 +309,7 @@ def _over_two_places(value: Decimal) -> bool:
 
 _BLANK_OR_NA = frozenset({None, "", NA})
 #: rows typed per pydantic call (see Run._typed)
-TYPED_SLICE = 32
+TYPED_SLICE = 4
 
 
 def _blank_or_na_rows(rows: list[Row], names: list[str]) -> list[int] | range:
