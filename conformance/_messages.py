@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters._gc_pause import cyclic_gc_paused
 from conformance._model import Clause, Group, Observation, Progress, Suite, Target, TestResult, TestSpec, Verdict
 from conformance.errors import TargetUnusable
 from standards.codec import Medium
@@ -130,10 +129,9 @@ def run_messages(suite: Suite, target: Target, check: Checker, suffixes: frozens
     for done, path in enumerate(files, start=1):
         subject = path.name if target.path.is_dir() else str(path)
         started = time.perf_counter()
-        try:  # the message's many small acyclic objects: no cyclic collection meanwhile (adapters._gc_pause)
-            with cyclic_gc_paused():
-                data, medium = read_message(path)
-                checked = check(data, medium)
+        try:
+            data, medium = read_message(path)
+            checked = check(data, medium)
         except CarbonlinkError as exc:
             results += unreadable(suite, subject, exc)
         except Exception as exc:  # the suite itself failed on this message: error, never a traceback

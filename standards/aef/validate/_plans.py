@@ -168,7 +168,12 @@ def _block_rule_rows(table_id: str, columns: Columns) -> set[int] | None:
         if table_id == "T3":
             moments = columns["ActionDateTime"]
             flags = list(map(or_, flags, map(gt, vintages, map(attrgetter("year"), moments))))
-            flags = list(map(or_, flags, map(gt, moments, repeat(datetime.now(UTC) + CLOCK_SKEW))))
+            horizon = datetime.now(UTC) + CLOCK_SKEW
+            zones = set(map(attrgetter("tzinfo"), moments))
+            zone = zones.pop() if len(zones) == 1 else None
+            if zone is not None and zone.utcoffset(None) is not None:  # one fixed offset: local times compare
+                horizon = horizon.astimezone(zone)
+            flags = list(map(or_, flags, map(gt, moments, repeat(horizon))))
             # the same Party on both sides: only where the acquiring Party is a value (not NA, not blank)
             acquiring = columns["AcquiringPartyID"]
             same = map(or_, map(eq, columns["TransferringPartyID"], acquiring),
