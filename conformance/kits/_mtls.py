@@ -57,6 +57,8 @@ class Certificates:
         for prefix in ("client", "other"):
             cert, key = options.get(f"{prefix}_cert"), options.get(f"{prefix}_key")
             if cert is None:
+                if key is not None:
+                    raise TargetUnusable(f"--option {prefix}_key needs {prefix}_cert (the certificate it belongs to)")
                 pairs[prefix] = None
                 continue
             header = options.get("cert_header")

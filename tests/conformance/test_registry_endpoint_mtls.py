@@ -158,3 +158,6 @@ def test_the_kit_refuses_a_certificate_without_its_key(tmp_path: Path, pki: Pki)
     result = run_cli("conformance", "run", "--kit", "registry-endpoint", "--target", "https://127.0.0.1:1/messages",
                      "--report", str(tmp_path / "out"), "--client-cert", str(pki.fra[0]))
     assert result.returncode == 2 and "client_key" in result.stderr, result.stderr
+    orphan = run_cli("conformance", "run", "--kit", "registry-endpoint", "--target", "https://127.0.0.1:1/messages",
+                     "--report", str(tmp_path / "out"), "--other-key", str(pki.other[1]))
+    assert orphan.returncode == 2 and "other_cert" in orphan.stderr, orphan.stderr
