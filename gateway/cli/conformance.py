@@ -112,6 +112,18 @@ def run_command(
         help="The certificate's issuer (the suite operator); default CARBONLINK_CONFORMANCE_CERTIFICATE_ISSUER, "
         "else carbonlink-suite.")] = None,
     validity_days: Annotated[int, typer.Option(min=1, max=3650, help="Days the certificate is valid.")] = 365,
+    client_cert: Annotated[Path | None, typer.Option(
+        "--client-cert", metavar="PEM", help="Endpoint kits (RFC 8705): the client certificate the suite presents "
+        "(gateway-peer: the registry's, as the directory lists it; registry-endpoint: the gateway's).")] = None,
+    client_key: Annotated[Path | None, typer.Option("--client-key", metavar="PEM",
+                                                    help="The private key of --client-cert.")] = None,
+    other_cert: Annotated[Path | None, typer.Option(
+        "--other-cert", metavar="PEM", help="A second certificate the peer's TLS accepts, not the bound one "
+        "(the 'another certificate' tests).")] = None,
+    other_key: Annotated[Path | None, typer.Option("--other-key", metavar="PEM",
+                                                   help="The private key of --other-cert.")] = None,
+    ca: Annotated[Path | None, typer.Option(
+        "--ca", metavar="PEM", help="CA file verifying the peer's TLS server certificate.")] = None,
 ) -> None:
     """Run a kit over a target and write its reports; exit 0 all required passed, 1 failures, 2 could not run."""
     from conformance import certificate
@@ -123,7 +135,10 @@ def run_command(
         chosen = default_kits().get(kit)
         devs = load_deviations(deviations_file, chosen.name) if deviations_file else []
         key = certificate.load_private_key(sign_key) if sign_key else None
-        run = _run_with_progress(chosen, Target(target, _options(option or [])), devs)
+        tls = {"client_cert": client_cert, "client_key": client_key, "other_cert": other_cert,
+               "other_key": other_key, "ca": ca}
+        options = {**_options(option or []), **{k: str(v) for k, v in tls.items() if v is not None}}
+        run = _run_with_progress(chosen, Target(target, options), devs)
         written = write_reports(run, report, [f.strip() for f in formats.split(",") if f.strip()])
         token = certificate.issue(run, key, issuer=issuer, validity_days=validity_days) if key and run.passed else None
         if token is not None:

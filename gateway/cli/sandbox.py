@@ -43,11 +43,19 @@ def sandbox_command(
     max_body_bytes: Annotated[int, typer.Option(help="Largest accepted request body.")] = 1024 * 1024,
     quantity_check: Annotated[bool, typer.Option(help="Refuse actions whose quantity differs from their unit "
                                                       "range (SANDBOX.QUANTITY_MISMATCH).")] = True,
+    tls_cert: Annotated[Path | None, typer.Option(help="Serve HTTPS with this certificate (PEM).")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="Private key of --tls-cert (PEM).")] = None,
+    tls_client_ca: Annotated[Path | None, typer.Option(
+        help="CA file verifying client certificates (optional for clients; certificate-bound tokens, "
+             "RFC 8705).")] = None,
+    require_mtls_binding: Annotated[bool, typer.Option(
+        help="Refuse gateway tokens not bound to the connection's client certificate (cnf x5t#S256).")] = False,
     check: Annotated[bool, typer.Option("--check", help="Open, seed and print the start-up line, then exit.")]
     = False,
 ) -> None:
     """Run a sandbox registry: holds units (SQLite), speaks one format, accepts only the gateway."""
     from gateway.sandbox.app import serve
+    from gateway.sandbox.errors import SandboxConfigError
     from gateway.sandbox.service import Sandbox, SandboxConfig
 
     try:
@@ -61,7 +69,12 @@ def sandbox_command(
         db=db or Path(f"sandbox-{registry_id}.sqlite3"), messages_path=messages_path, medium=medium,
         gateway_jwks=gateway_jwks, gateway_issuer=gateway_issuer, audiences=tuple(audience or ()), key=key,
         operator_token=operator_token, default_account=default_account, max_body_bytes=max_body_bytes, seed=seed,
-        holds=tuple(hold or ()), quantity_check=quantity_check)
+        holds=tuple(hold or ()), quantity_check=quantity_check, tls_certfile=tls_cert, tls_keyfile=tls_key,
+        tls_client_ca=tls_client_ca, require_binding=require_mtls_binding)
+    if (tls_client_ca is not None or require_mtls_binding) and tls_cert is None:
+        raise fail(SandboxConfigError("--tls-client-ca and --require-mtls-binding need --tls-cert (TLS here)"))
+    if require_mtls_binding and tls_client_ca is None:
+        raise fail(SandboxConfigError("--require-mtls-binding needs --tls-client-ca (client certificates)"))
     try:
         sandbox = Sandbox(config)
     except CarbonlinkError as exc:

@@ -13,6 +13,7 @@ Routes (every answer body is signed, see docs/sandbox.md):
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,8 +23,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway import errors
+from gateway.sandbox.auth import TLS_CLIENT_X5T
 from gateway.sandbox.errors import BodyTooLarge, GatewayAuthError, SandboxError
 from gateway.sandbox.service import Answer, Sandbox, dumps_sorted
+from gateway.trust.client_auth import cert_thumbprint
 from standards.errors import CarbonlinkError
 
 log = logging.getLogger("carbonlink.sandbox")
@@ -81,7 +84,14 @@ def _send(answer: Answer) -> Response:
 
 
 def _headers(request: Request) -> dict[str, str]:
-    return {k.lower(): v for k, v in request.headers.items()}
+    """The request's headers (lower-cased names) and, over TLS with a verified client certificate, its
+    ``x5t#S256`` under :data:`TLS_CLIENT_X5T` (from the ASGI TLS extension ``gateway.server`` fills in)."""
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers.pop(TLS_CLIENT_X5T, None)
+    chain = ((request.scope.get("extensions") or {}).get("tls") or {}).get("client_cert_chain") or []
+    if chain:
+        headers[TLS_CLIENT_X5T] = cert_thumbprint(ssl.PEM_cert_to_DER_cert(str(chain[0])))
+    return headers
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -167,8 +177,24 @@ def create_app(sandbox: Sandbox) -> FastAPI:
     return app
 
 
+def uvicorn_options(sandbox: Sandbox) -> dict[str, Any]:
+    """uvicorn options for TLS: the server certificate, and client certificates verified against
+    ``tls_client_ca`` (optional for the client) handed to the app (RFC 8705 certificate-bound tokens)."""
+    config = sandbox.config
+    if config.tls_certfile is None:
+        return {}
+    from gateway.server import TlsClientCertProtocol
+
+    options: dict[str, Any] = {"ssl_certfile": str(config.tls_certfile), "http": TlsClientCertProtocol,
+                               "ssl_keyfile": str(config.tls_keyfile) if config.tls_keyfile else None}
+    if config.tls_client_ca is not None:
+        options.update(ssl_ca_certs=str(config.tls_client_ca), ssl_cert_reqs=ssl.CERT_OPTIONAL)
+    return options
+
+
 def serve(sandbox: Sandbox, *, log_level: str = "warning") -> None:
     """Run the sandbox with uvicorn on its configured host and port (blocks)."""
     import uvicorn
 
-    uvicorn.run(create_app(sandbox), host=sandbox.config.host, port=sandbox.config.port, log_level=log_level)
+    uvicorn.run(create_app(sandbox), host=sandbox.config.host, port=sandbox.config.port, log_level=log_level,
+                **uvicorn_options(sandbox))

@@ -12,6 +12,11 @@ A message also carries the gateway's detached signature over its body (``Carbonl
 RFC 7797, ``typ`` ``carbonlink-message+jws``, ``iss`` the gateway issuer): :meth:`GatewayVerifier.verify`
 checks it before the token's ``jti`` is spent and before anything is recorded, so a body garbled on
 the wire is refused (401 ``SANDBOX.SIGNATURE_*``) and the true message can still be delivered afterwards.
+
+Certificate-bound tokens (RFC 8705 section 3): when the sandbox terminates TLS with client certificates, a
+token whose ``cnf`` names ``x5t#S256`` is taken only over a connection presenting that certificate
+(``SANDBOX.AUTH_BINDING``); a token bound some other way is refused (``SANDBOX.AUTH_CNF``); with
+``require_binding`` a token without ``cnf`` is refused too (``SANDBOX.AUTH_UNBOUND``).
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ DEVELOPMENT = "development"
 #: ``typ`` of the gateway's signature over a message it relays (``gateway.transfers._signer.MESSAGE_TYP``).
 MESSAGE_TYP = "carbonlink-message+jws"
 KeySource = Callable[[bool], dict[str, Key]]
+#: Where the app hands the handlers the ``x5t#S256`` of the connection's verified TLS client certificate:
+#: a key no HTTP header can have (``:`` is not a header-name character), so a client cannot supply it.
+TLS_CLIENT_X5T = ":tls-client-x5t#s256"
 
 
 def key_source(spec: str) -> KeySource:
@@ -71,8 +79,9 @@ class GatewayVerifier:
     """Verifies the gateway's bearer tokens (see module docstring)."""
 
     def __init__(self, keys: KeySource, *, issuer: str, audiences: tuple[str, ...], store: SandboxStore,
-                 skew: int = 30, max_lifetime: int = 600) -> None:
+                 skew: int = 30, max_lifetime: int = 600, require_binding: bool = False) -> None:
         self.keys = keys
+        self.require_binding = require_binding
         self.issuer = issuer
         self.audiences = audiences
         self.store = store
@@ -120,11 +129,29 @@ class GatewayVerifier:
         if iat is None or iat < moment - self.max_lifetime - self.skew or iat > moment + self.skew:
             raise GatewayAuthError("the gateway signature is stale or from the future", code="SANDBOX.SIGNATURE_STALE")
 
+    def check_binding(self, claims: dict[str, Any], client_x5t: str | None) -> None:
+        """RFC 8705 section 3: a ``cnf`` ``x5t#S256`` must be the thumbprint of the connection's client
+        certificate (``client_x5t``); see the module docstring."""
+        cnf = claims.get("cnf")
+        if cnf is None:
+            if self.require_binding:
+                raise GatewayAuthError("this registry takes only certificate-bound tokens (cnf x5t#S256)",
+                                       code="SANDBOX.AUTH_UNBOUND")
+            return
+        bound = cnf.get("x5t#S256") if isinstance(cnf, dict) else None
+        if not isinstance(bound, str) or set(cnf) != {"x5t#S256"}:
+            raise GatewayAuthError("the token is bound by a method this registry does not support (cnf)",
+                                   code="SANDBOX.AUTH_CNF")
+        if client_x5t is None or not hmac.compare_digest(bound.encode(), client_x5t.encode()):
+            raise GatewayAuthError("the token is bound to a client certificate this connection does not present",
+                                   code="SANDBOX.AUTH_BINDING")
+
     def verify(self, authorization: str | None, now: float | None = None, *,
-               body: bytes | None = None, signature: str | None = None) -> dict[str, Any]:
+               body: bytes | None = None, signature: str | None = None,
+               client_x5t: str | None = None) -> dict[str, Any]:
         """The verified claims of the ``Authorization: Bearer`` token, or :class:`GatewayAuthError`. With
         ``body``, the gateway's ``signature`` over it is checked too (:meth:`check_body`) before the token's
-        ``jti`` is spent."""
+        ``jti`` is spent; ``client_x5t`` is the thumbprint of the TLS client certificate (:meth:`check_binding`)."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise GatewayAuthError("send the gateway's token as 'Authorization: Bearer <token>'",
@@ -153,6 +180,7 @@ class GatewayVerifier:
         if exp - iat > self.max_lifetime:
             raise GatewayAuthError(f"the gateway token lives longer than {self.max_lifetime} s",
                                    code="SANDBOX.AUTH_LIFETIME")
+        self.check_binding(claims, client_x5t)
         if body is not None:
             self.check_body(body, signature, now)
         if not self.store.first_use(jti, exp + self.skew):

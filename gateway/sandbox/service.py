@@ -21,7 +21,7 @@ from adapters.protocol import RegistryAdapter
 from gateway.digests import sha256_hex
 from gateway.protocol import KIND_HEADER, MESSAGE_ID, MESSAGE_ID_HEADER, MESSAGE_ID_RULE, SENDER_HEADER
 from gateway.sandbox import ledger
-from gateway.sandbox.auth import DEVELOPMENT, GatewayVerifier, check_operator, key_source
+from gateway.sandbox.auth import DEVELOPMENT, TLS_CLIENT_X5T, GatewayVerifier, check_operator, key_source
 from gateway.sandbox.errors import (
     MessageIdMissing,
     MessageIdReused,
@@ -80,10 +80,17 @@ class SandboxConfig:
     quantity_check: bool = True
     seed: Path | None = None
     holds: tuple[str, ...] = field(default_factory=tuple)
+    #: TLS: the server certificate and key (PEM); with ``tls_client_ca`` clients may present certificates
+    #: (verified against it) that certificate-bound tokens are checked against (RFC 8705).
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+    tls_client_ca: Path | None = None
+    #: Refuse gateway tokens that are not bound to the connection's client certificate.
+    require_binding: bool = False
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls_certfile else 'http'}://{self.host}:{self.port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +132,8 @@ class Sandbox:
             audiences = config.audiences or (config.registry_id, config.base_url)
             self.verifier = GatewayVerifier(key_source(config.gateway_jwks), issuer=config.gateway_issuer,
                                             audiences=tuple(audiences), store=self.store, skew=config.clock_skew,
-                                            max_lifetime=config.max_token_lifetime)
+                                            max_lifetime=config.max_token_lifetime,
+                                            require_binding=config.require_binding)
             self.seeded = self._seed()
             self.listing = Listing(self.store, registry_id=config.registry_id, party=config.party)
         except BaseException:
@@ -202,7 +210,8 @@ class Sandbox:
     def receive(self, body: bytes, headers: dict[str, str]) -> Answer:
         """``POST <messages path>``: a message from the gateway, its body signed by the gateway (checked before
         anything is recorded)."""
-        self.verifier.verify(headers.get("authorization"), body=body, signature=headers.get(SIGNATURE_HEADER.lower()))
+        self.verifier.verify(headers.get("authorization"), body=body, signature=headers.get(SIGNATURE_HEADER.lower()),
+                             client_x5t=headers.get(TLS_CLIENT_X5T))
         sender = headers.get(SENDER_HEADER.lower(), "")
         if sender and not MESSAGE_ID.match(sender):
             raise SandboxError(f"{SENDER_HEADER} is not a participant id", code="SANDBOX.SENDER_INVALID")
@@ -236,7 +245,7 @@ class Sandbox:
         try:
             check_operator(headers.get("authorization"), self.operator_token)
         except SandboxError:
-            self.verifier.verify(headers.get("authorization"))
+            self.verifier.verify(headers.get("authorization"), client_x5t=headers.get(TLS_CLIENT_X5T))
         blocks = self.store.holdings()
         doc = {"registry": self.config.registry_id, "party": self.config.party, "as_of": now_iso(),
                "holdings": [b.as_dict() for b in blocks],
@@ -250,7 +259,7 @@ class Sandbox:
         try:
             check_operator(headers.get("authorization"), self.operator_token)
         except SandboxError:
-            self.verifier.verify(headers.get("authorization"))
+            self.verifier.verify(headers.get("authorization"), client_x5t=headers.get(TLS_CLIENT_X5T))
         document, following = self.listing.page(kind, query.get("after"), parse_limit(query.get("limit"), 1000))
         extra = {FORMAT_HEADER: LISTING_FORMAT, **({NEXT_HEADER: following} if following else {})}
         return self.signed(200, orjson.dumps(document), None, extra=extra)

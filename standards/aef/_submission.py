@@ -11,6 +11,7 @@ CARP-populated cells holding a template's instruction text are read as blank and
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import repeat
 from typing import Any
 
 from standards.aef.cells import HEADER_INDEX, AefHeaderError, carp_instruction, header_key
@@ -86,9 +87,16 @@ def lift_instructions(tables: AefTables) -> None:
     """Blank CARP instruction text in every table (noting it), for media read without templates' help."""
     for table_id in TABLES:
         carp = [spec for spec in TABLES[table_id].fields if spec.required == "CARP"]
-        for index, row in enumerate(tables.table(table_id)):
-            for spec in carp:
-                text = carp_instruction(spec, row.get(spec.cn))
-                if text is not None:
-                    row[spec.cn] = None
-                    tables.instructions.append((table_id, index, spec.cn, text))
+        rows = tables.table(table_id)
+        # the text cells of each CARP column, found a column at a time (usually none), then looked at
+        found: list[tuple[int, int]] = []
+        for order, spec in enumerate(carp):
+            values = list(map(dict.get, rows, repeat(spec.cn)))
+            if any(issubclass(kind, str) for kind in set(map(type, values))):
+                found += [(index, order) for index, value in enumerate(values) if isinstance(value, str)]
+        for index, order in sorted(found):
+            spec, row = carp[order], rows[index]
+            text = carp_instruction(spec, row.get(spec.cn))
+            if text is not None:
+                row[spec.cn] = None
+                tables.instructions.append((table_id, index, spec.cn, text))

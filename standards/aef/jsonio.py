@@ -16,6 +16,7 @@ import re
 import secrets
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -46,7 +47,7 @@ _FAST_DEPTH = 32
 def _needs_exact_reader(value: Any) -> bool:
     """Whether orjson's reading may differ from the exact reader's: a number read as a binary float, or
     nesting deep enough for the exact reader's own limit. The containers are walked a level at a time,
-    each one's values typed in one pass."""
+    each level's values typed in one pass (a list of objects - a table's rows - as one run of values)."""
     if value.__class__ is float:
         return True
     stack = [(value, 1)] if value.__class__ in (dict, list) else []
@@ -54,6 +55,11 @@ def _needs_exact_reader(value: Any) -> bool:
         item, depth = stack.pop()
         values = list(item.values()) if item.__class__ is dict else item
         kinds = set(map(type, values))
+        if kinds == {dict} and depth < _FAST_DEPTH:  # rows: the values of every row at once
+            rows, depth = values, depth + 1
+            kinds = set(map(type, chain.from_iterable(map(dict.values, rows))))
+            if dict in kinds or list in kinds:
+                values = list(chain.from_iterable(map(dict.values, rows)))
         if float in kinds:
             return True
         if dict in kinds or list in kinds:
@@ -63,24 +69,32 @@ def _needs_exact_reader(value: Any) -> bool:
     return False
 
 
-def _loads(text: str) -> Any:
-    """The JSON value of ``text``, numbers exact. orjson reads it when that gives what the exact reader gives
-    (no fraction or exponent, integers within 64 bits, shallow: the usual AEF file, whose quantities are
-    whole tonnes); anything else - a decimal, a longer integer, deep nesting, text orjson refuses - goes to
-    the exact reader,
-    which bounds numbers and words errors as before."""
+#: Byte-order marks: such a file is decoded to text before it is parsed (orjson reads UTF-8 bytes only).
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def _loads(source: str | bytes) -> Any:
+    """The JSON value of ``source`` (text, or bytes without a byte-order mark: UTF-8), numbers exact.
+    orjson reads it when that gives what the exact reader gives (no fraction or exponent, integers within
+    64 bits, shallow: the usual AEF file, whose quantities are whole tonnes); anything else - a decimal, a
+    longer integer, deep nesting, input orjson refuses - goes to the exact reader, which decodes the text
+    (refusing what is not UTF-8 with a coded error), bounds numbers and words errors as before."""
     try:
-        raw = orjson.loads(text)
+        raw = orjson.loads(source)
     except orjson.JSONDecodeError:
-        return json.loads(text, parse_float=_number, parse_int=_int)
-    return json.loads(text, parse_float=_number, parse_int=_int) if _needs_exact_reader(raw) else raw
+        pass
+    else:
+        if not _needs_exact_reader(raw):
+            return raw
+    text = source if isinstance(source, str) else decode_text(source, what="AEF JSON")
+    return json.loads(text, parse_float=_number, parse_int=_int)
 
 
 def read_json(data: bytes) -> AefTables:
     """Parse AEF JSON into tables; anything that is not that shape is a coded input error."""
-    text = decode_text(data, what="AEF JSON")
+    source = decode_text(data, what="AEF JSON") if data.startswith(_BOMS) else data
     try:
-        raw = _loads(text)
+        raw = _loads(source)
     except json.JSONDecodeError as exc:
         raise MalformedInput(f"AEF JSON is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                              code="INPUT.JSON") from exc
@@ -109,7 +123,7 @@ def read_json(data: bytes) -> AefTables:
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise MalformedInput(f"AEF JSON '{DOCUMENT_KEYS[table_id]}' must be a list of objects",
                                  code="AEF.JSON_SHAPE")
-        tables.rows[table_id] = [dict(r) for r in rows]
+        tables.rows[table_id] = rows  # parsed here: nobody else holds them
     lift_instructions(tables)
     return tables
 

@@ -71,6 +71,11 @@ DateTimeType = Annotated[datetime, BeforeValidator(_to_utc_datetime)]
 QuantityType = Annotated[Decimal, Field(ge=0)]
 
 
+#: Field types typed as plain text: the only ones whose typed value can be ``""`` (every other type has a
+#: pattern, a literal or a non-text type that refuses it; tests/standards/test_aef_structure_blanks.py).
+PLAIN_TEXT_TYPES = frozenset({"text", "text_list", "party_list", "text_or_na"})
+
+
 def _python_type(spec: FieldSpec, strict: bool) -> Any:
     """The type of one field; ``strict`` makes whole numbers refuse text such as ``"1"``, as the
     published schema (``integer``) does; lenient reading coerces it, for legacy data."""

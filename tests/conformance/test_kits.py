@@ -53,3 +53,12 @@ def test_traceability_lists_covered_and_uncovered_clauses() -> None:
     assert sum("AEF.FORMAT.PARTY" in tests for tests in covered.values()) == 1
     assert [row["clause"] for row in report["notCovered"]] == [
         "Decision 2/CMA.3, annex, paragraph 23 (annual information) - narrative sections"]
+
+
+def test_the_endpoint_kits_trace_rfc_8705_as_covered() -> None:
+    for name, tests in (("registry-endpoint", {"REG.MTLS.OTHER_CERT", "REG.MTLS.NO_CERT"}),
+                        ("gateway-peer", {"GW.MTLS.BOUND", "GW.MTLS.OTHER_CERT", "GW.MTLS.NO_CERT"})):
+        report = traceability(default_kits().get(name))
+        covered = {row["clause"]: set(row["tests"]) for row in report["covered"]}
+        assert covered["RFC 8705 section 3"] == tests, name
+        assert not any("8705" in row["clause"] for row in report["notCovered"]), name

@@ -61,14 +61,17 @@ class GatewayProcess:
 class ThreadedServer:
     """An ASGI app served by uvicorn in a daemon thread on 127.0.0.1 (``port`` 0: a free one)."""
 
-    def __init__(self, app: Any, *, port: int = 0, log_level: str = "warning") -> None:
+    def __init__(self, app: Any, *, port: int = 0, log_level: str = "warning", **options: Any) -> None:
+        """``options``: more ``uvicorn.Config`` settings (e.g. ``ssl_certfile``: served over TLS)."""
         self.port = port or free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level=log_level))
+        self.scheme = "https" if options.get("ssl_certfile") else "http"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level=log_level,
+                                                    **options))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def start_serving(self, timeout: float = 30) -> None:
         self.thread.start()

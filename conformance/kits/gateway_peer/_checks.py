@@ -9,6 +9,7 @@ import httpx
 
 from conformance._model import Clause, Observation, TestSpec
 from conformance.gates import Gate, GateTest, Omitted
+from conformance.kits.gateway_peer import _mtls_checks as mtls
 from conformance.kits.gateway_peer._peer import PeerProbe
 from gateway.client import GatewayClientError
 
@@ -171,6 +172,23 @@ def gates(p: PeerProbe) -> list[Gate]:
                    body(), proof_url=p.issuer + "/v1/other"), "htu of another URL")),
             _t("GW.HEADERS.HOSTILE", "Hostile header values get a coded 4xx, never a 5xx",
                "RFC 9110 section 5.5", lambda: _hostile(p)),
+        )),
+        Gate("mtls", "Certificate-bound tokens (RFC 8705)", (
+            _t("GW.MTLS.UNBOUND_REFUSED", "A token request with neither a DPoP proof nor a client certificate is "
+               "refused (no unbound token)", "RFC 8705 section 3; RFC 9700 section 2.2.1",
+               lambda: mtls.unbound_refused(p, refused)),
+            _t("GW.MTLS.METADATA", "The metadata announces certificate-bound access tokens",
+               "RFC 8705 section 3.3", lambda: mtls.metadata(p)),
+            _t("GW.MTLS.TOKEN", "tls_client_auth with the registry's certificate gets a token bound to it "
+               "(cnf x5t#S256)", "RFC 8705 section 2.1; RFC 8705 section 3.1", lambda: mtls.bound_token(p)),
+            _t("GW.MTLS.BOUND", "The certificate-bound token with its certificate is accepted",
+               "RFC 8705 section 3", lambda: mtls.used_with_own(p)),
+            _t("GW.MTLS.OTHER_CERT", "The certificate-bound token with another certificate is refused",
+               "RFC 8705 section 3", lambda: mtls.used_with(p, refused, "other")),
+            _t("GW.MTLS.NO_CERT", "The certificate-bound token without a certificate is refused",
+               "RFC 8705 section 3", lambda: mtls.used_with(p, refused, "none")),
+            _t("GW.MTLS.CLIENT_AUTH_OTHER_CERT", "tls_client_auth with a certificate the directory does not list "
+               "for the client is refused", "RFC 8705 section 2", lambda: mtls.client_auth_other(p, refused)),
         )),
         Gate("messages", "Messages and receipts", (
             _t("GW.TRANSFER.ACCEPTED", "A valid transfer is delivered and receipted", "carbonlink gateway pipeline "

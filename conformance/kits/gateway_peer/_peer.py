@@ -4,7 +4,9 @@ Options (``--option KEY=VALUE``): ``client_id`` (the registry the suite acts as;
 participant of the gateway's directory allowed to send transfers), ``key`` (that registry's private JWK
 file), ``issuer`` (the gateway's OAuth issuer; default the target URL), ``sender_party`` (default
 ``GHA``), ``receiver_party`` (the Party of the registry the test transfers go to; default ``CHE``) and
-``max_answer_seconds`` (default 5: a transfer is delivered and answered within the call).
+``max_answer_seconds`` (default 5: a transfer is delivered and answered within the call); for the RFC 8705
+tests, the client certificates (:mod:`conformance.kits._mtls`: ``client_cert``, ``client_key``,
+``other_cert``, ``other_key``, ``ca``, ``cert_header``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from joserfc.jwk import Key
 
 from conformance._model import Target
 from conformance.errors import TargetUnusable
+from conformance.kits._mtls import Certificates, Which
 from gateway.client import GatewayClient
 from gateway.demo import itmo_message
 from gateway.trust.keys import generate_key, import_jwk
@@ -38,12 +41,16 @@ class PeerProbe:
     sender_party: str
     receiver_party: str
     max_answer_seconds: float
+    certs: Certificates = field(default_factory=Certificates)
     client: GatewayClient = field(init=False)
-    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+    http: httpx.Client = field(init=False)
     timings: list[float] = field(default_factory=list)
     dpop_key: Key = field(default_factory=lambda: generate_key("ES256", "conformance-dpop"))
+    mtls_token: str | None = None
 
     def __post_init__(self) -> None:
+        self.http = httpx.Client(timeout=30, verify=self.certs.verify())
+        self._tls: dict[str, httpx.Client] = {}
         self.client = GatewayClient(self.base_url, self.client_id, self.key, issuer=self.issuer, http=self.http,
                                     dpop_key=self.dpop_key)
 
@@ -64,10 +71,31 @@ class PeerProbe:
         return cls(base_url=base, issuer=str(options.get("issuer", base)), client_id=str(options["client_id"]),
                    key=key, sender_party=str(options.get("sender_party", "GHA")),
                    receiver_party=str(options.get("receiver_party", "CHE")),
-                   max_answer_seconds=float(options.get("max_answer_seconds", 5.0)))
+                   max_answer_seconds=float(options.get("max_answer_seconds", 5.0)),
+                   certs=Certificates.from_options(options))
 
     def close(self) -> None:
         self.http.close()
+        for client in self._tls.values():
+            client.close()
+
+    # -- RFC 8705: tls_client_auth and certificate-bound tokens ------------------------------------
+    def _over(self, which: Which) -> httpx.Client:
+        if which not in self._tls:
+            self._tls[which] = self.certs.client(which)
+        return self._tls[which]
+
+    def mtls_token_request(self, which: Which) -> httpx.Response:
+        """POST /oauth/token by ``tls_client_auth`` (RFC 8705 section 2), no DPoP proof, over ``which``
+        certificate: the token is to be bound to that certificate (``cnf.x5t#S256``)."""
+        form = {"grant_type": "client_credentials", "client_id": self.client_id, "scope": "messages:send"}
+        return self._timed("POST", "/oauth/token", data=form, over=which)
+
+    def mtls_protected(self, token: str, which: Which, body: bytes) -> httpx.Response:
+        """POST /v1/transfers with a certificate-bound token as ``Bearer``, over ``which`` certificate."""
+        sent = {"Content-Type": "application/json", "Carbonlink-Message-Id": self.message_id(),
+                "Authorization": f"Bearer {token}"}
+        return self._timed("POST", "/v1/transfers", content=body, headers=sent, over=which)
 
     # -- OAuth ------------------------------------------------------------------------------------
     def token_request(self, assertion: str) -> httpx.Response:
@@ -116,10 +144,11 @@ class PeerProbe:
     def message_id() -> str:
         return f"conf-{secrets.token_hex(8)}"
 
-    def _timed(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _timed(self, method: str, path: str, *, over: Which | None = None, **kwargs: Any) -> httpx.Response:
+        http = self.http if over is None else self._over(over)
         started = time.perf_counter()
         try:
-            response = self.http.request(method, self.base_url + path, **kwargs)
+            response = http.request(method, self.base_url + path, **kwargs)
         except httpx.HTTPError as exc:
             raise TargetUnusable(f"{self.base_url}{path}: {type(exc).__name__}: {exc}") from exc
         self.timings.append(time.perf_counter() - started)

@@ -10,6 +10,7 @@ import orjson
 
 from conformance._model import Clause, Observation, TestSpec
 from conformance.gates import Gate, GateTest, Omitted
+from conformance.kits._mtls import Which
 from conformance.kits.registry_endpoint._probe import AT_TYP, Exchange, RegistryProbe, answer_code
 from gateway.protocol import MESSAGE_ID_HEADER
 from gateway.trust.outbound import SIGNATURE_HEADER
@@ -106,6 +107,22 @@ def _idempotent(p: RegistryProbe) -> list[Observation]:
                         f"{answer_code(again.response)!r}")]
 
 
+def _mtls(p: RegistryProbe, test: str) -> list[Observation]:
+    """RFC 8705 section 3: the token bound to the suite's certificate (``cnf.x5t#S256``) with that
+    certificate (accepted), with another one or none (refused); an unbound token where the registry takes
+    only bound ones (refused)."""
+    p.certs.need("other" if test == "REG.MTLS.OTHER_CERT" else "own")
+    if test == "REG.MTLS.BOUND":
+        return accepted(test, p.post(p.transfer(), over="own"))
+    if test == "REG.MTLS.UNBOUND":
+        if not p.binding_required:
+            raise Omitted("the registry is not declared to require certificate-bound tokens (binding_required)")
+        return refused(test, p.post(p.transfer(), token=p.token(cnf=None), over="own"), "a token without cnf")
+    over: Which = "other" if test == "REG.MTLS.OTHER_CERT" else "none"
+    what = "the bound token with another certificate" if over == "other" else "the bound token with no certificate"
+    return refused(test, p.post(p.transfer(), over=over), what)
+
+
 def _timing(p: RegistryProbe) -> list[Observation]:
     slow = [t for t in p.timings if t > p.max_answer_seconds]
     if not p.timings:
@@ -149,6 +166,16 @@ def gates(p: RegistryProbe) -> list[Gate]:
                lambda: _replayed(p)),
             _t("REG.HEADERS.HOSTILE", "Hostile header values get a coded 4xx, never a 5xx",
                "RFC 9110 section 5.5 (field values)", lambda: _hostile(p)),
+        )),
+        Gate("mtls", "Certificate-bound tokens (RFC 8705)", (
+            _t("REG.MTLS.BOUND", "A token bound to the gateway's certificate, sent with it, is accepted",
+               "RFC 8705 section 3; RFC 8705 section 3.1", lambda: _mtls(p, "REG.MTLS.BOUND")),
+            _t("REG.MTLS.OTHER_CERT", "A token bound to another certificate than the connection's is refused",
+               "RFC 8705 section 3", lambda: _mtls(p, "REG.MTLS.OTHER_CERT")),
+            _t("REG.MTLS.NO_CERT", "A certificate-bound token on a connection without a certificate is refused",
+               "RFC 8705 section 3", lambda: _mtls(p, "REG.MTLS.NO_CERT")),
+            _t("REG.MTLS.UNBOUND", "An unbound token is refused where certificate binding is required",
+               "RFC 8705 section 3; RFC 9700 section 2.2.1", lambda: _mtls(p, "REG.MTLS.UNBOUND")),
         )),
         Gate("body", "Body signature", (
             _t("REG.BODY.UNSIGNED", "A body without the gateway's signature is refused",

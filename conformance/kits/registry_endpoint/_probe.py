@@ -7,6 +7,11 @@ default ``sandbox-registry``), ``audience`` (the ``aud`` its tokens carry; defau
 file; a gateway running the kit passes its own keyring),
 ``gateway_issuer`` (default ``http://127.0.0.1:8080``), ``jwks`` (the registry's JWKS URL; default
 ``<base>/.well-known/jwks.json``) and ``max_answer_seconds`` (default 2).
+
+For the RFC 8705 tests, the suite's client certificates (:mod:`conformance.kits._mtls`: ``client_cert``,
+``client_key``, ``other_cert``, ``other_key``, ``ca``): with ``client_cert`` every token the suite sends is
+bound to it (``cnf.x5t#S256``) and sent over a connection presenting it, and ``binding_required``
+(default ``true`` then) says the registry must refuse an unbound token.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from joserfc.jwk import Key
 
 from conformance._model import Observation, Target
 from conformance.errors import TargetUnusable
+from conformance.kits._mtls import Certificates, Which
 from gateway.protocol import MESSAGE_ID_HEADER, SENDER_HEADER
 from gateway.transfers import DetachedSigner
 from gateway.trust import development
@@ -64,9 +70,15 @@ class RegistryProbe:
     issuer: str
     jwks_url: str
     max_answer_seconds: float
-    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
+    certs: Certificates = field(default_factory=Certificates)
+    binding_required: bool = False
+    http: httpx.Client = field(init=False)
     timings: list[float] = field(default_factory=list)
     accepted: Exchange | None = None
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(timeout=10, verify=self.certs.verify())
+        self._tls: dict[str, httpx.Client] = {}
 
     @classmethod
     def for_target(cls, target: Target) -> RegistryProbe:
@@ -76,23 +88,38 @@ class RegistryProbe:
         base = f"{parts.scheme}://{parts.netloc}"
         options = target.options
         registry_id = str(options.get("registry_id", "sandbox-registry"))
+        certs = Certificates.from_options(options)
         return cls(messages_url=target.text, registry_id=registry_id,
                    audience=str(options.get("audience", registry_id)), party=str(options.get("party", "CHE")),
                    keyring=_keyring(options.get("gateway_keyring", "development")),
                    issuer=str(options.get("gateway_issuer", "http://127.0.0.1:8080")),
                    jwks_url=str(options.get("jwks", base + "/.well-known/jwks.json")),
-                   max_answer_seconds=float(options.get("max_answer_seconds", 2.0)))
+                   max_answer_seconds=float(options.get("max_answer_seconds", 2.0)), certs=certs,
+                   binding_required=certs.given and str(options.get("binding_required", "true")).lower() == "true")
 
     def close(self) -> None:
         self.http.close()
+        for client in self._tls.values():
+            client.close()
+
+    def _over(self, which: Which | None) -> httpx.Client:
+        """The connection: presenting ``which`` certificate, or (None) the suite's own when it has one."""
+        which = which or ("own" if self.certs.given else "none")
+        if which == "none" and not self.certs.given:
+            return self.http
+        if which not in self._tls:
+            self._tls[which] = self.certs.client(which, timeout=10)
+        return self._tls[which]
 
     # -- what the gateway sends -----------------------------------------------------------------
     def claims(self, **changes: Any) -> dict[str, Any]:
         now = int(time.time())
         claims = {"iss": self.issuer, "sub": self.issuer, "client_id": self.issuer, "aud": self.audience,
                   "iat": now, "exp": now + 60, "jti": secrets.token_urlsafe(16), "scope": "messages:send"}
+        if self.certs.given:  # RFC 8705 section 3.1: bound to the certificate the suite presents
+            claims["cnf"] = {"x5t#S256": self.certs.thumbprint("own")}
         claims.update(changes)
-        return claims
+        return {k: v for k, v in claims.items() if v is not None}
 
     def token(self, key: Key | None = None, **changes: Any) -> str:
         from gateway.trust import jose
@@ -122,9 +149,10 @@ class RegistryProbe:
 
     def post(self, body: bytes, *, token: str | None = None, message_id: str | None = None,
              signed_body: bytes | None = None, headers: dict[str, str] | None = None,
-             authorization: str | None = None) -> Exchange:
+             authorization: str | None = None, over: Which | None = None) -> Exchange:
         """POST a message the way the gateway does (bearer token, message id, sender, detached signature
-        over ``signed_body`` or the body); ``headers`` override or remove (value ``""``) any of them."""
+        over ``signed_body`` or the body); ``headers`` override or remove (value ``""``) any of them; ``over``
+        the certificate the connection presents (default the suite's own, if it has one)."""
         mid = message_id or f"conf-{secrets.token_hex(8)}"
         sent = {"Authorization": authorization if authorization is not None else f"Bearer {token or self.token()}",
                 MESSAGE_ID_HEADER: mid, SENDER_HEADER: SENDER, "Content-Type": "application/json",
@@ -136,15 +164,19 @@ class RegistryProbe:
                 sent[name] = value
         started = time.perf_counter()
         try:
-            response = self.http.post(self.messages_url, content=body, headers=sent)
+            response = self._over(over).post(self.messages_url, content=body, headers=sent)
         except httpx.HTTPError as exc:
             raise TargetUnusable(f"{self.messages_url}: {type(exc).__name__}: {exc}") from exc
         self.timings.append(time.perf_counter() - started)
         return Exchange(body, mid, response)
 
     def verify_answer(self, exchange: Exchange) -> list[Observation]:
+        try:  # fetched with the suite's own TLS settings (the registry's CA)
+            jwks = self.http.get(self.jwks_url).json()
+        except (httpx.HTTPError, ValueError) as exc:
+            return [Observation("REG.ANSWER.SIGNED", self.jwks_url, "the registry's JWKS", f"{type(exc).__name__}")]
         participant = Participant(id=self.registry_id, party=self.party, party_registry_id=f"{self.party}01",
-                                  status="active", format="aef", issuer=self.audience, jwks_uri=self.jwks_url)
+                                  status="active", format="aef", issuer=self.audience, jwks=jwks)
         signature = exchange.response.headers.get(SIGNATURE_HEADER)
         try:
             verify_response(participant, exchange.response.content, signature, jwks_cache=JwksCache(ttl=0),

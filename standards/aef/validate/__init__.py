@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from standards.aef import rules as R
 from standards.aef.tables import ROW_TABLES, TABLE_IDS, TABLES, AefTables
 from standards.aef.validate._columns import Columns
-from standards.aef.validate._layers import Run, dense_rows
+from standards.aef.validate._layers import Run
 from standards.aef.validate._plans import TABLE_RULE_ROWS
 from standards.aef.vocab import NOMENCLATURE, Nomenclature
 from standards.findings import Finding, Severity
@@ -46,11 +46,17 @@ def validate_run(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE
             "field, so it is read as blank", tables.location(table_id, index, cn)))
     for table_id in TABLE_IDS:
         typed = run.structure(table_id)
-        # the code-list and cell checks go column by column; rows they single out are checked one by one
-        dense = Columns(dense_rows(typed))
+        # the code-list and cell checks go column by column over the rows that passed the structure layer;
+        # the rows they single out are checked one by one
+        kept = [i for i, row in enumerate(typed) if row is not None]
+        whole = len(kept) == len(typed)
+        dense = Columns([row for row in typed if row is not None])
         coded, cells = run.code_list_rows(table_id, dense), run.cell_rule_rows(table_id, dense)
         conditional = run.conditional_rows(table_id, dense)
         ruled = TABLE_RULE_ROWS[table_id](table_id, dense) if table_id in TABLE_RULE_ROWS else None
+        if not whole:  # positions among the kept rows -> row numbers
+            coded, cells, conditional = ({kept[j] for j in found} for found in (coded, cells, conditional))
+            ruled = None if ruled is None else {kept[j] for j in ruled}
         suspects = coded | cells | conditional | (ruled or set())
         for i, row in enumerate(typed):
             if row is None:

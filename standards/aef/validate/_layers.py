@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from standards.aef import rules as R
 from standards.aef.mapping import condition_applies
-from standards.aef.structure import row_adapter
+from standards.aef.structure import PLAIN_TEXT_TYPES, row_adapter
 from standards.aef.tables import NA, TABLES, FieldSpec, Row
 from standards.aef.validate._columns import Columns
 from standards.aef.validate._cross import CrossRecordRules
@@ -37,7 +37,9 @@ class Run(CrossRecordRules):
             self._required(table_id, i, rows[i], required, failed, reported)
             typed[i] = None
         required_names = frozenset(names)
-        blank_text = "" in chain.from_iterable(map(dict.values, filter(None, typed)))  # one pass, usually False
+        typed_rows = list(filter(None, typed))  # "" can only be typed in a plain text column: those, one by one
+        blank_text = any("" in map(dict.get, typed_rows, repeat(f.cn)) for f in spec.fields
+                         if f.type in PLAIN_TEXT_TYPES)
         for i, checked in enumerate(typed if blank_text else ()):  # blanks are alike: null, "" and absent
             if checked is not None and "" in checked.values():
                 for cn in [cn for cn, value in checked.items() if value == ""]:
@@ -309,7 +311,7 @@ def _over_two_places(value: Decimal) -> bool:
 
 _BLANK_OR_NA = frozenset({None, "", NA})
 #: rows typed per pydantic call (see Run._typed)
-TYPED_SLICE = 32
+TYPED_SLICE = 4
 
 
 def _blank_or_na_rows(rows: list[Row], names: list[str]) -> list[int] | range:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import compress, repeat
-from operator import add, and_, attrgetter, eq, gt, lt, ne, or_, sub
+from operator import add, and_, attrgetter, eq, gt, is_not, lt, ne, or_, sub
 from typing import Any
 
 from standards.aef import rules as R
@@ -152,7 +152,13 @@ def _t3_rules(run: RunState, i: int, row: Row) -> None:
 
 def _block_rule_rows(table_id: str, columns: Columns) -> set[int] | None:
     """The rows :func:`_block_rules` (and for T3 the vintage-after-action rule) could flag, found
-    column by column; ``None`` (look at every row) where a column holds a value of another type."""
+    column by column; ``None`` (look at every row) where a column holds a value of another type. Rows
+    that failed an earlier layer (empty) get no table rules: the columns of the others are looked at."""
+    rows = columns.rows
+    if not all(rows):
+        kept = [i for i, row in enumerate(rows) if row]
+        found = _block_rule_rows(table_id, Columns([rows[i] for i in kept]))
+        return None if found is None else {kept[j] for j in found}
     vintages, firsts, lasts = columns["Vintage"], columns["FirstID"], columns["LastID"]
     try:
         flags = list(map(or_, map(lt, vintages, repeat(2021)), map(gt, firsts, lasts)))
@@ -162,10 +168,18 @@ def _block_rule_rows(table_id: str, columns: Columns) -> set[int] | None:
         if table_id == "T3":
             moments = columns["ActionDateTime"]
             flags = list(map(or_, flags, map(gt, vintages, map(attrgetter("year"), moments))))
-            flags = list(map(or_, flags, map(gt, moments, repeat(datetime.now(UTC) + CLOCK_SKEW))))
+            horizon = datetime.now(UTC) + CLOCK_SKEW
+            zones = set(map(attrgetter("tzinfo"), moments))
+            zone = zones.pop() if len(zones) == 1 else None
+            if zone is not None and zone.utcoffset(None) is not None:  # one fixed offset: local times compare
+                horizon = horizon.astimezone(zone)
+            flags = list(map(or_, flags, map(gt, moments, repeat(horizon))))
+            # the same Party on both sides: only where the acquiring Party is a value (not NA, not blank)
             acquiring = columns["AcquiringPartyID"]
-            flags = list(map(or_, flags, map(eq, columns["TransferringPartyID"], acquiring)))
-            flags = list(map(or_, flags, map(eq, columns["FirstTransferringPartyID"], acquiring)))
+            same = map(or_, map(eq, columns["TransferringPartyID"], acquiring),
+                       map(eq, columns["FirstTransferringPartyID"], acquiring))
+            named = map(and_, map(ne, acquiring, repeat(NA)), map(is_not, acquiring, repeat(None)))
+            flags = list(map(or_, flags, map(and_, same, named)))
     except (TypeError, AttributeError):  # a failed row (no values) among them
         return None
     suspects = set(compress(range(len(flags)), flags))
