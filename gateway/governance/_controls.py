@@ -19,6 +19,7 @@ in its intent record (``verdicts.policy``), a refused one in a record of its own
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -110,8 +111,8 @@ class TransactionControls:
             if left > 0:
                 raise _refuse(policy, "HOLDING_PERIOD", f"participants.{sender.id}.holding_seconds",
                               f"{receiver.id} is a new counterpart of {sender.id} (not on its trusted list); messages "
-                              f"to it are held for {mine.holding_seconds} s from the first, {int(left) + 1} s left",
-                              retry_after=int(left) + 1)
+                              f"to it are held for {mine.holding_seconds} s from the first, {math.ceil(left)} s left",
+                              retry_after=math.ceil(left))
         approved_by: tuple[str, ...] = ()
         quantity = units or Decimal(0)
         if mine.four_eyes_above is not None and quantity > mine.four_eyes_above:
