@@ -36,7 +36,8 @@ class LimitExceeded(GovernanceError):
 
     code = "GOVERNANCE.POLICY_DAILY_LIMIT"
 
-    def __init__(self, message: str, *, counterpart: str, used: Decimal, limit: Decimal) -> None:
+    def __init__(self, message: str, *, counterpart: str = ALL, used: Decimal = Decimal(0),
+                 limit: Decimal = Decimal(0)) -> None:
         super().__init__(message)
         self.counterpart, self.used, self.limit = counterpart, used, limit
 

@@ -78,7 +78,8 @@ class PolicyRefused(GovernanceError):
 
     code = "GOVERNANCE.POLICY_REFUSED"
 
-    def __init__(self, message: str, *, code: str, clause: str, version: int, retry_after: int | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, clause: str = "", version: int = 0,
+                 retry_after: int | None = None) -> None:
         super().__init__(f"{message} (policy version {version}, clause {clause})", code=code, retry_after=retry_after)
         self.clause = clause
         self.version = version
