@@ -54,9 +54,9 @@ from gateway.trust.setup import build_trust
 WARMUP = 20
 
 
-def write_policy(root: Path) -> tuple[Path, dict[str, Any]]:
+def write_policy(root: Path, four_eyes_above: int) -> tuple[Path, dict[str, Any]]:
     officers = {"officer-a": generate_key("ES256", "officer-a-1"), "officer-b": generate_key("ES256", "officer-b-1")}
-    controls = {"timezone": "Africa/Accra", "four_eyes_above": "5", "daily_limit": "1000000000",
+    controls = {"timezone": "Africa/Accra", "four_eyes_above": str(four_eyes_above), "daily_limit": "1000000000",
                 "counterparty_daily_limit": "1000000000", "trusted": [bt.RECEIVER], "holding_seconds": 86400,
                 "business_hours": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00",
                                    "end": "23:59"},
@@ -122,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=200, help="timed messages per round and service")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--store", default=None, help="the controls store URL (default: the embedded one)")
+    parser.add_argument("--four-eyes-above", type=int, default=5,
+                        help="the sender's four-eyes threshold (default 5: every message of 10 units carries two "
+                             "approvals; 10 or more: none does)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     total = (args.messages * args.rounds * 2 + WARMUP * 2) * 10
@@ -133,9 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     cpus: dict[str, list[float]] = {"off": [], "on": []}
     with Network([sender, receiver]) as net, tempfile.TemporaryDirectory(prefix="carbonlink-bench-policy-") as tmp:
         root = Path(tmp)
-        policy, officers = write_policy(root)
+        policy, officers = write_policy(root, args.four_eyes_above)
+        approving = officers if args.four_eyes_above < 10 else None
         services = {"off": service(net, root / "off", None, None), "on": service(net, root / "on", policy, args.store)}
-        keys = {"off": None, "on": officers}
+        keys = {"off": None, "on": approving}
         try:
             for name, svc in services.items():
                 relay(svc, Load(blocks, WARMUP, keys[name]))
@@ -152,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     n = args.messages
     report = {
         "messages": n, "rounds": args.rounds, "store": args.store or "sqlite (embedded, synchronous=normal)",
+        "approvals_per_message": 2 if args.four_eyes_above < 10 else 0,
         "off_per_s": round(n / min(walls["off"]), 1), "on_per_s": round(n / min(walls["on"]), 1),
         "ratio": round(min(walls["off"]) / min(walls["on"]), 3),
         "off_cpu_ms": round(min(cpus["off"]) / n * 1e3, 3), "on_cpu_ms": round(min(cpus["on"]) / n * 1e3, 3),
@@ -163,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report))
     else:
-        print(f"{n} transfers x {args.rounds} rounds through TransferService.submit (delivered), controls store "
+        print(f"{n} transfers x {args.rounds} rounds through TransferService.submit (delivered), "
+              f"{report['approvals_per_message']} approvals per message, controls store "
               f"{report['store']}: off {report['off_per_s']}/s, on {report['on_per_s']}/s = {report['ratio']} of the "
               f"throughput; CPU {report['off_cpu_ms']} -> {report['on_cpu_ms']} ms per message = "
               f"{report['cpu_ratio']}; "
