@@ -97,9 +97,8 @@ class ControlsStore:
         return Decimal(row[0]) if row else Decimal(0)
 
     def _set(self, cur: _Cursor, sender: str, day: str, counterpart: str, total: Decimal) -> None:
-        cur.execute(self._sql("DELETE FROM {t}_totals WHERE sender = ? AND day = ? AND counterpart = ?"),
-                    (sender, day, counterpart))
-        cur.execute(self._sql("INSERT INTO {t}_totals VALUES (?, ?, ?, ?)"), (sender, day, counterpart, str(total)))
+        cur.execute(self._sql("INSERT INTO {t}_totals VALUES (?, ?, ?, ?) ON CONFLICT (sender, day, counterpart) "
+                              "DO UPDATE SET total = excluded.total"), (sender, day, counterpart, str(total)))
 
     def reserve(self, sender: str, message_id: str, day: str, counterpart: str, quantity: Decimal,
                 limits: dict[str, Decimal | None]) -> None:
@@ -111,9 +110,11 @@ class ControlsStore:
                                         "message_id = ?"), (sender, message_id)).fetchone()
             if own is not None:
                 self._give_back(cur, sender, message_id, own)
+            rows = dict(cur.execute(self._sql("SELECT counterpart, total FROM {t}_totals WHERE sender = ? AND day = ? "
+                                              "AND counterpart IN (?, ?)"), (sender, day, ALL, counterpart)).fetchall())
             totals = {}
             for what in (ALL, counterpart):
-                used = totals[what] = self._total(cur, sender, day, what)
+                used = totals[what] = Decimal(rows[what]) if what in rows else Decimal(0)
                 limit = limits.get(what)
                 if limit is not None and used + quantity > limit:
                     scope = "in total" if what == ALL else f"to {what}"
