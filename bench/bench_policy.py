@@ -33,8 +33,8 @@ import sys
 import tempfile
 import time
 import uuid
-from statistics import median
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

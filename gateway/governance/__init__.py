@@ -18,6 +18,7 @@ Module map::
 
 from __future__ import annotations
 
+import logging
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -91,7 +92,11 @@ def policy_store_for(trust: Trust) -> PolicyStore | None:
     store = PolicyStore(lambda: fetch_policy(source), lambda: signer_keys(directory.anchors, directory.signed()),
                         environment=settings.environment, refresh=settings.governance.policy_refresh_seconds,
                         skew=settings.clock_skew, describe=source)
-    store.refresh()
+    error = store.refresh()
+    if error is not None:  # the controlled kinds fail closed until a valid policy is read
+        logging.getLogger("carbonlink.governance").warning(
+            "no valid transaction-controls policy from %s (%s): messages that move units are refused until one is "
+            "read", source, error)
     return store
 
 

@@ -73,6 +73,7 @@ class TransactionControls:
         self.evidence = evidence
         self.clock = clock
         self.skew = skew
+        self._reserved: set[tuple[str, str]] = set()  # (sender, message id) this process reserved units for
 
     def decide(self, sender: Participant, kind: MessageKind, message_id: str, body_sha256: str, receiver: Participant,
                units: Decimal | None, approvals: Sequence[str] = ()) -> Decision | None:
@@ -144,6 +145,7 @@ class TransactionControls:
         day = datetime.fromtimestamp(now, controls.zone()).date().isoformat()
         try:
             self.store.reserve(sender, message_id, day, receiver, quantity, limits)
+            self._reserved.add((sender, message_id))
         except LimitExceeded as exc:
             what, clause = (("DAILY_LIMIT", "daily_limit") if exc.counterpart == ALL else
                             ("COUNTERPARTY_LIMIT", f"counterparty_limits.{receiver}"
@@ -153,7 +155,11 @@ class TransactionControls:
 
     def release(self, sender: str, message_id: str) -> None:
         """Give back the units a message reserved (it is not relayed); a failure is logged, never raised (this
-        runs while another error is on its way out)."""
+        runs while another error is on its way out). Only a message this process reserved units for touches the
+        store."""
+        if (sender, message_id) not in self._reserved:
+            return
+        self._reserved.discard((sender, message_id))
         try:
             self.store.release(sender, message_id)
         except CarbonlinkError as exc:

@@ -22,6 +22,7 @@ the good versions it has read (the one in force and one scheduled for later, ``n
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -45,6 +46,8 @@ from gateway.trust.keys import public_key_set
 from gateway.trust.roles import Role
 from standards.errors import InputError
 from standards.safeio import read_bytes
+
+log = logging.getLogger("carbonlink.governance")
 
 POLICY_TYP = "carbonlink-policy+jwt"
 MAX_POLICY_BYTES = 1024 * 1024
@@ -317,14 +320,18 @@ class PolicyStore:
         return None
 
     def maybe_refresh(self, now: float) -> None:
+        """Refresh when the last one is ``refresh`` seconds old (one thread; the others go on meanwhile)."""
         last = self.last_refresh
         if last is not None and now - last < self.refresh_seconds:
             return
         if self._refreshing.acquire(blocking=False):
             try:
-                self.refresh(now)
+                error = self.refresh(now)
             finally:
                 self._refreshing.release()
+            if error is not None:
+                log.warning("policy refresh from %s refused (%s): %s; keeping the versions already read",
+                            self.describe, getattr(error, "code", "?"), error)
 
     def current(self, now: float | None = None) -> tuple[Policy, str]:
         """The version in force (the newest whose window holds ``now``) and its token; :class:`PolicyUnavailable`
