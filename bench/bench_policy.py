@@ -45,7 +45,7 @@ import bench_transfers as bt
 from gateway.demo import Network, Registry
 from gateway.demo_policy import approvals
 from gateway.digests import sha256_hex
-from gateway.governance import sign_policy
+from gateway.governance import TransactionControls, sign_policy
 from gateway.protocol import MessageKind
 from gateway.settings import CarbonlinkSettings, Settings
 from gateway.transfers import TransferService, build_service
@@ -80,6 +80,18 @@ def service(net: Network, data: Path, policy: Path | None, store: str | None) ->
                                               if store.startswith("postgres") else store)
     settings = Settings.for_service(CarbonlinkSettings.from_environ(env))
     return build_service(build_trust(settings), settings.transfers)
+
+
+def drop_tables(dsn: str, svc: TransferService) -> None:
+    """Drop the controls tables this run made in a shared PostgreSQL database."""
+    import psycopg
+
+    controls = svc.controls
+    assert isinstance(controls, TransactionControls)
+    table = controls.store.t
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for suffix in ("usage", "totals", "counterparts"):
+            conn.execute(f"DROP TABLE IF EXISTS {table}_{suffix}")
 
 
 class Load:
@@ -157,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for svc in services.values():
                 svc.close()
+            if args.store and args.store.startswith("postgres"):
+                drop_tables(args.store, services["on"])
     n = args.messages
     report = {
         "messages": n, "rounds": args.rounds, "store": args.store or "sqlite (embedded, synchronous=normal)",
