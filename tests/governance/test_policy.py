@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.governance import PolicyError, PolicyUnavailable, verify_policy
+from gateway.governance import PolicyError, PolicyStore, PolicyUnavailable, verify_policy
 from tests.governance.policy_support import MONDAY_10_UTC, Network, policy_of
 
 DAY = 86400.0
@@ -111,3 +111,31 @@ def test_none_in_force_before_the_first_version_starts(net: Network) -> None:
     with pytest.raises(PolicyUnavailable):
         store.current(MONDAY_10_UTC)
     assert policy_of(store, MONDAY_10_UTC + 600).version == 1
+
+
+def test_the_policy_is_read_from_a_url(net: Network) -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from gateway.governance import fetch_policy
+    from tests.support.processes import ThreadedServer
+
+    served = {"token": net.sign(net.content(version=4))}
+
+    async def policy(request: Request) -> PlainTextResponse:
+        if request.path_params["name"] != "policy.jws":
+            return PlainTextResponse("no", status_code=404)
+        return PlainTextResponse(served["token"])
+
+    server = ThreadedServer(Starlette(routes=[Route("/{name}", policy)]))
+    server.start_serving(timeout=10)
+    try:
+        store = PolicyStore(lambda: fetch_policy(server.url + "/policy.jws"), net.keys, environment="test")
+        assert store.refresh(MONDAY_10_UTC) is None and policy_of(store, MONDAY_10_UTC).version == 4
+        with pytest.raises(PolicyUnavailable, match="HTTP 404"):
+            fetch_policy(server.url + "/other.jws")
+    finally:
+        server.stop_serving()
+

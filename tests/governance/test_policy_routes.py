@@ -47,8 +47,8 @@ class Governed:
                 "participants": {"che-registry": {"four_eyes_above": "1000", "officers": officers, **che},
                                  "gha-registry": {"timezone": "Africa/Accra"}}}
 
-    def start(self, token: str | None) -> InProcessGateway:
-        extra = {"CARBONLINK_DATA_DIR": str(self.root / "data")}
+    def start(self, token: str | None, **env: str) -> InProcessGateway:
+        extra = {"CARBONLINK_DATA_DIR": str(self.root / "data"), **env}
         if token is not None:
             (self.root / "policy.jws").write_text(token)
             extra["CARBONLINK_POLICY"] = str(self.root / "policy.jws")
@@ -130,3 +130,21 @@ def test_a_gateway_without_a_policy_says_so(net: Governed) -> None:
     net.start(None)
     read = net.client("operator", "policy:read").request("GET", "/v1/policy")
     assert read.status_code == 404 and read.json()["code"] == "GOVERNANCE.POLICY_NOT_CONFIGURED"
+
+
+def test_a_new_version_written_mid_run_is_in_force_after_the_refresh(net: Governed) -> None:
+    net.start(signed(net.operator, net.content()), CARBONLINK_POLICY_REFRESH_SECONDS="1")
+    che = net.client("che-registry", "messages:send")
+    assert che.send(BODY, message_id="ro-1").body["code"] == "GOVERNANCE.POLICY_APPROVAL_REQUIRED"
+    stop = {**net.content(kill_switch=True), "version": 2}
+    (net.root / "policy.jws").write_text(signed(net.operator, stop))
+    time.sleep(1.2)
+    sent = che.send(BODY, message_id="ro-2")
+    assert sent.status == 403 and sent.body["code"] == "GOVERNANCE.POLICY_KILL_SWITCH"
+    assert "policy version 2" in sent.body["detail"]
+    # an older version written back is a rollback: version 2 stays in force
+    (net.root / "policy.jws").write_text(signed(net.operator, net.content()))
+    time.sleep(1.2)
+    assert che.send(BODY, message_id="ro-3").body["code"] == "GOVERNANCE.POLICY_KILL_SWITCH"
+    read = net.client("operator", "policy:read").request("GET", "/v1/policy")
+    assert read.json()["policy"]["version"] == 2
