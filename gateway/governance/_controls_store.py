@@ -106,15 +106,18 @@ class ControlsStore:
         (``limits[ALL]``: the participant's, ``limits[counterpart]``: to that counterpart; ``None``: none) would be
         passed: then :class:`LimitExceeded` and nothing is reserved."""
         def work(cur: _Cursor) -> None:
-            own = cur.execute(self._sql("SELECT day, counterpart, quantity FROM {t}_usage WHERE sender = ? AND "
-                                        "message_id = ?"), (sender, message_id)).fetchone()
-            if own is not None:
+            rows = cur.execute(self._sql(  # one read: the message's own earlier reservation and both totals
+                "SELECT 'own', day, counterpart, quantity FROM {t}_usage WHERE sender = ? AND message_id = ? "
+                "UNION ALL SELECT 'total', day, counterpart, total FROM {t}_totals WHERE sender = ? AND day = ? AND "
+                "counterpart IN (?, ?)"), (sender, message_id, sender, day, ALL, counterpart)).fetchall()
+            own = next((r[1:] for r in rows if r[0] == "own"), None)
+            if own is not None:  # a retry of a message that kept its reservation: give it back first
                 self._give_back(cur, sender, message_id, own)
-            rows = dict(cur.execute(self._sql("SELECT counterpart, total FROM {t}_totals WHERE sender = ? AND day = ? "
-                                              "AND counterpart IN (?, ?)"), (sender, day, ALL, counterpart)).fetchall())
+                rows = [("total", day, what, self._total(cur, sender, day, what)) for what in (ALL, counterpart)]
+            found = {r[2]: Decimal(r[3]) for r in rows if r[0] == "total"}
             totals = {}
             for what in (ALL, counterpart):
-                used = totals[what] = Decimal(rows[what]) if what in rows else Decimal(0)
+                used = totals[what] = found.get(what, Decimal(0))
                 limit = limits.get(what)
                 if limit is not None and used + quantity > limit:
                     scope = "in total" if what == ALL else f"to {what}"
@@ -122,8 +125,10 @@ class ControlsStore:
                                         f"the daily limit {limit}", counterpart=what, used=used, limit=limit)
             cur.execute(self._sql("INSERT INTO {t}_usage VALUES (?, ?, ?, ?, ?)"),
                         (sender, message_id, day, counterpart, str(quantity)))
-            for what, used in totals.items():
-                self._set(cur, sender, day, what, used + quantity)
+            cur.execute(self._sql("INSERT INTO {t}_totals VALUES (?, ?, ?, ?), (?, ?, ?, ?) ON CONFLICT (sender, day, "
+                                  "counterpart) DO UPDATE SET total = excluded.total"),
+                        (sender, day, ALL, str(totals[ALL] + quantity),
+                         sender, day, counterpart, str(totals[counterpart] + quantity)))
         self._run(work)
 
     def _give_back(self, cur: _Cursor, sender: str, message_id: str, row: Any) -> None:

@@ -84,3 +84,16 @@ def test_a_bad_store_url_is_a_coded_error(tmp_path: Path) -> None:
         with pytest.raises(GovernanceError) as caught:
             open_controls_store(url)
         assert caught.value.code == "GOVERNANCE.CONFIG"
+
+
+def test_a_retry_reserves_once_even_on_the_other_gateway(opener: Opener) -> None:
+    one, two = opener(), opener()
+    limits: dict[str, Decimal | None] = {ALL: Decimal(50), "gha": Decimal(30)}
+    one.reserve("che", "m-1", "2026-06-01", "gha", Decimal(30), limits)
+    two.reserve("che", "m-1", "2026-06-01", "gha", Decimal(30), limits)  # the same message again: no more
+    assert one.used("che", "2026-06-01") == 30 and two.used("che", "2026-06-01", "gha") == 30
+    with pytest.raises(LimitExceeded) as caught:
+        two.reserve("che", "m-2", "2026-06-01", "gha", Decimal(1), limits)
+    assert caught.value.counterpart == "gha" and caught.value.used == 30
+    one.reserve("che", "m-3", "2026-06-01", "swe", Decimal(20), {ALL: Decimal(50), "swe": None})
+    assert two.used("che", "2026-06-01") == 50
