@@ -102,5 +102,15 @@ class GovernanceSettings(BaseModel):
         "auto", description="which Parties' first transfers, uses and cancellations must cite an authorization: "
                             "'auto' those with a national authority in the directory, 'always' all, 'off' none")
 
+    policy: str | None = Field(
+        None, description="the signed transaction-controls policy: a file path or an http(s) URL (unset: no controls)")
+    policy_store: str | None = Field(
+        None, description="daily usage and counterparts of the controls: sqlite:///path or postgresql://... (shared "
+                          "by every gateway process); default in data_dir")
+    policy_refresh_seconds: int = Field(60, ge=1, le=86400, description="how often the policy is read again")
+
     def authorization_url(self, data_dir: Path) -> str:
         return self.authorization_store or f"sqlite:///{data_dir / 'authorizations.sqlite3'}"
+
+    def controls_url(self, data_dir: Path) -> str:
+        return self.policy_store or f"sqlite:///{data_dir / 'controls.sqlite3'}?synchronous=normal"

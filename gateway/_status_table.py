@@ -46,7 +46,12 @@ from gateway.governance.errors import (
     AuthorizationNotYours,
     AuthorizationRefused,
     AuthorizationStoreUnavailable,
+    ControlsStoreUnavailable,
     GovernanceError,
+    PolicyError,
+    PolicyNotConfigured,
+    PolicyRefused,
+    PolicyUnavailable,
 )
 from gateway.idempotency.store import (
     ClaimInProgress,
@@ -226,4 +231,10 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     AuthorizationNotFound: HttpAnswer(404),
     AuthorizationStoreUnavailable: HttpAnswer(503),
     AuthorizationRefused: HttpAnswer(403),
+    # governance: the transaction-controls policy (docs/governance.md, Policy)
+    PolicyRefused: HttpAnswer(403),
+    PolicyUnavailable: HttpAnswer(503, retry_after=30),
+    PolicyError: HttpAnswer(422),
+    PolicyNotConfigured: HttpAnswer(404),
+    ControlsStoreUnavailable: HttpAnswer(503, retry_after=5),
 }

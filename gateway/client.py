@@ -105,12 +105,15 @@ class GatewayClient:
         return response
 
     def send(self, body: bytes, *, message_id: str, kind: str = "transfers", content_type: str = "application/json",
-             receiver: str | None = None) -> Sent:
-        """Send one message; verify the receipt's signature when the gateway issued one."""
+             receiver: str | None = None, approvals: Sequence[str] = ()) -> Sent:
+        """Send one message (with officers' ``approvals``, four eyes); verify the receipt's signature when the
+        gateway issued one."""
         path = "/v1/transfers" if kind == "transfers" else f"/v1/messages/{kind}"
         headers = {"Content-Type": content_type, "Carbonlink-Message-Id": message_id}
         if receiver:
             headers["Carbonlink-Receiver"] = receiver
+        if approvals:
+            headers["Carbonlink-Approval"] = ", ".join(approvals)
         response = self.request("POST", path, content=body, headers=headers)
         signature = response.headers.get(SIGNATURE_HEADER)
         try:

@@ -234,10 +234,13 @@ def receipt_outcome(answer: Mapping[str, Any]) -> bool | None:
     return None  # 502/504: the receiver may or may not have it; keep the debit pending and retry
 
 
-def _keep_console(net: Network, client: GatewayClient, body: bytes) -> None:
+def _keep_console(net: Network, client: GatewayClient, body: bytes, officers: dict[str, Key]) -> None:
     """Send the same units again (the receiver rejects them: a rejection with findings for the console), print
     the console's address and development login, and keep everything running until interrupted."""
-    again = client.send(body, message_id="demo-0002")
+    from gateway.demo_policy import approvals
+
+    again = client.send(body, message_id="demo-0002",
+                        approvals=approvals(officers, sender=client.client_id, message_id="demo-0002", body=body))
     print(f"\nthe same units sent again as demo-0002: {again.body.get('outcome', again.status)}")
     print(f"\noperator console: {net.gateway_url}/console/login")
     print("  development login: choose 'Network operator' (every registry's traffic) or the operator of "
@@ -253,21 +256,32 @@ def _keep_console(net: Network, client: GatewayClient, body: bytes) -> None:
 
 def run_demo(*, sender_format: str = "aef", receiver_format: str = "spreadsheet", quantity: int = 20_000,
              console: bool = False) -> int:
-    """Start a gateway and two sandbox registries, send one transfer, print what happened; with ``console``,
-    leave the operator console running on that traffic until interrupted."""
+    """Start a gateway and two sandbox registries, send one transfer (above the sender's four-eyes threshold:
+    refused without its officers' approvals, relayed with them), print what happened; with ``console``, leave the
+    operator console running on that traffic until interrupted."""
+    from gateway.demo_policy import approvals, four_eyes_policy
     from gateway.sandbox.client import send_with_pending_debit
 
     sender = Registry("gha-sandbox", "GHA", sender_format,
                       holds=["CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-50000-2023@treasury"])
     receiver = Registry("che-sandbox", "CHE", receiver_format)
-    with Network([sender, receiver]) as net:
+    network = Network([sender, receiver])
+    policy, officers = four_eyes_policy(network.root, sender.id, threshold=quantity // 2)
+    network.gateway_env["CARBONLINK_POLICY"] = str(policy)
+    with network as net:
         print(f"gateway {net.gateway_url}; registries: {sender.id} ({sender.format}) at {sender.base_url}, "
               f"{receiver.id} ({receiver.format}) at {receiver.base_url}")
         before = {r: net.sandbox(r).holdings() for r in (sender.id, receiver.id)}
         body = json.dumps(itmo_message(sender_party="GHA", receiver_party="CHE", first=1, last=quantity)).encode()
         client = net.client(sender.id)
+        alone = client.send(body, message_id="demo-0001")
+        print(f"four eyes: {quantity} units is above {sender.id}'s threshold of {quantity // 2}; sent without its "
+              f"officers' approvals: {alone.status} {alone.body.get('code')}; sent again with approvals by "
+              f"{' and '.join(officers)}:")
+        signed = approvals(officers, sender=sender.id, message_id="demo-0001", body=body)
         result = send_with_pending_debit(net.sandbox(sender.id), message_id="demo-0001", body=body,
-                                         deliver=lambda: client.send(body, message_id="demo-0001").body,
+                                         deliver=lambda: client.send(body, message_id="demo-0001",
+                                                                     approvals=signed).body,
                                          verdict=receipt_outcome)
         after = {r: net.sandbox(r).holdings() for r in (sender.id, receiver.id)}
         print("\nanswer of the gateway (a receipt is signed by the gateway; its signature was verified):")
@@ -281,5 +295,5 @@ def run_demo(*, sender_format: str = "aef", receiver_format: str = "spreadsheet"
             print("\n".join(_holdings_lines(r, doc)))
         accepted = bool(result.receipt and result.receipt.get("outcome") == "accepted")
         if console:
-            _keep_console(net, client, body)
+            _keep_console(net, client, body, officers)
         return 0 if accepted and result.outcome == "debited" else 1

@@ -64,6 +64,7 @@ OPERATIONS: dict[str, dict[str, tuple[str, tuple[int, ...], str | None, str | No
         "get": ("get_authorization", (*PROTECTED, 403, 404, 422), "authorizations:read", DECLARED)},
     "/v1/authorizations/{party}/{authorization_id}/versions": {
         "post": ("amend_authorization", (*PROTECTED, 403, 404, 409, 422), "authorizations:issue", DECLARED)},
+    "/v1/policy": {"get": ("read_policy", (*PROTECTED, 403, 404), "policy:read", DECLARED)},
     "/v1/authorizations/{party}/{authorization_id}/revocation": {
         "post": ("revoke_authorization", (*PROTECTED, 403, 404, 409, 422), "authorizations:issue", DECLARED)},
 }

@@ -9,16 +9,25 @@ Module map::
     _authorities.py  issue, amend, revoke, show, list (what the routes and the CLI call)
     _gate.py         AuthorizationGate: the checks of first transfers, uses and cancellations
     _relay.py        GovernedPlanner and GovernedRecorder: the gate plugged into the transfer path
+    _policy.py       the transaction-controls policy: a signed, versioned document; PolicyStore (last good)
+    _approvals.py    four-eyes approvals: officers' JWS bound to one message
+    _controls_store.py  daily usage and counterparts first seen: SQLite (embedded) or PostgreSQL (shared)
+    _controls.py     TransactionControls: the policy's clauses applied to every message before delivery
     errors.py        the coded errors
 """
 
 from __future__ import annotations
 
+import logging
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from gateway.governance._approvals import APPROVAL_HEADER, APPROVAL_TYP, sign_approval, split_approvals
 from gateway.governance._authorities import Authorities
+from gateway.governance._controls import Decision, TransactionControls
+from gateway.governance._controls_store import ControlsStore, open_controls_store
 from gateway.governance._gate import CLAUSES, GATED, AuthorizationGate, Drawing, Mode
+from gateway.governance._policy import POLICY_TYP, Policy, PolicyStore, fetch_policy, sign_policy, verify_policy
 from gateway.governance._records import RECORD_TYP, REVOCATION_TYP, AuthorizationRecord, RevocationRecord, in_force
 from gateway.governance._store import AuthorizationStore, open_authorization_store
 from gateway.governance.errors import (
@@ -28,17 +37,27 @@ from gateway.governance.errors import (
     AuthorizationNotYours,
     AuthorizationRefused,
     AuthorizationStoreUnavailable,
+    ControlsStoreUnavailable,
     GovernanceError,
+    PolicyError,
+    PolicyNotConfigured,
+    PolicyRefused,
+    PolicyUnavailable,
 )
 
 if TYPE_CHECKING:
+    from gateway.evidence.log import EvidenceLog
     from gateway.transfers import DocumentPlanner, Recorder
     from gateway.trust.setup import Trust
 
-__all__ = ["CLAUSES", "GATED", "RECORD_TYP", "REVOCATION_TYP", "Authorities", "AuthorizationConflict",
-           "AuthorizationGate", "AuthorizationInvalid", "AuthorizationNotFound", "AuthorizationNotYours",
-           "AuthorizationRecord", "AuthorizationRefused", "AuthorizationStore", "AuthorizationStoreUnavailable",
-           "Drawing", "GovernanceError", "Mode", "RevocationRecord", "govern", "in_force", "open_authorization_store"]
+__all__ = ["APPROVAL_HEADER", "APPROVAL_TYP", "CLAUSES", "GATED", "POLICY_TYP", "RECORD_TYP", "REVOCATION_TYP",
+           "Authorities", "AuthorizationConflict", "AuthorizationGate", "AuthorizationInvalid", "AuthorizationNotFound",
+           "AuthorizationNotYours", "AuthorizationRecord", "AuthorizationRefused", "AuthorizationStore",
+           "AuthorizationStoreUnavailable", "ControlsStore", "ControlsStoreUnavailable", "Decision", "Drawing",
+           "GovernanceError", "Mode", "Policy", "PolicyError", "PolicyNotConfigured", "PolicyRefused", "PolicyStore",
+           "PolicyUnavailable", "RevocationRecord", "TransactionControls", "controls_for", "fetch_policy", "govern",
+           "in_force", "open_authorization_store", "open_controls_store", "policy_store_for", "sign_approval",
+           "sign_policy", "split_approvals", "verify_policy"]
 
 
 def govern(trust: Trust, planner: DocumentPlanner, recorder_args: dict[str, Any]
@@ -58,3 +77,35 @@ def govern(trust: Trust, planner: DocumentPlanner, recorder_args: dict[str, Any]
     recorder.gate = gate
     weakref.finalize(recorder, store.close)  # the transfer service closes its own stores; this one goes with it
     return GovernedPlanner(planner, gate), recorder
+
+
+def policy_store_for(trust: Trust) -> PolicyStore | None:
+    """The policy the settings name (``CARBONLINK_POLICY``), read once; ``None`` when none is named. Signed by an
+    anchor or a network operator of the directory in force."""
+    from gateway.governance._policy import signer_keys
+
+    settings = trust.settings
+    source = settings.governance.policy
+    if source is None:
+        return None
+    directory = trust.directory
+    store = PolicyStore(lambda: fetch_policy(source), lambda: signer_keys(directory.anchors, directory.signed()),
+                        environment=settings.environment, refresh=settings.governance.policy_refresh_seconds,
+                        skew=settings.clock_skew, describe=source)
+    error = store.refresh()
+    if error is not None:  # the controlled kinds fail closed until a valid policy is read
+        logging.getLogger("carbonlink.governance").warning(
+            "no valid transaction-controls policy from %s (%s): messages that move units are refused until one is "
+            "read", source, error)
+    return store
+
+
+def controls_for(trust: Trust, evidence: EvidenceLog | None = None) -> TransactionControls | None:
+    """The transaction controls of the policy the settings name, with their store; ``None`` when no policy is
+    named (the relay then applies no controls)."""
+    policies = policy_store_for(trust)
+    if policies is None:
+        return None
+    settings = trust.settings
+    store = open_controls_store(settings.governance.controls_url(settings.transfers.data_dir))
+    return TransactionControls(policies, store, evidence, skew=settings.clock_skew)

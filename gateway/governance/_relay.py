@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from gateway.governance._gate import AuthorizationGate, Drawing
 from gateway.governance.errors import GovernanceError
@@ -42,7 +43,8 @@ class GovernedPlanner:
         if not drawings:
             return plan
         return GovernedPlan(plan.source_format, plan.source_medium, plan.receiver, plan.outbound_body,
-                            plan.target_medium, plan.losses, plan.findings, plan.target_format, drawings)
+                            plan.target_medium, plan.losses, plan.findings, plan.target_format, plan.units,
+                            drawings=drawings)
 
 
 class GovernedRecorder(Recorder):
@@ -51,10 +53,10 @@ class GovernedRecorder(Recorder):
     gate: AuthorizationGate
 
     def intend(self, sender: Participant, kind: MessageKind, message_id: str, inbound_digest: str,
-               plan: Plan) -> None:
+               plan: Plan, verdicts: dict[str, Any] | None = None) -> None:
         if isinstance(plan, GovernedPlan):
             self.gate.draw(sender.id, message_id, plan.drawings)
-        super().intend(sender, kind, message_id, inbound_digest, plan)
+        super().intend(sender, kind, message_id, inbound_digest, plan, verdicts)
 
     def release(self, claim: Claim) -> None:
         super().release(claim)

@@ -53,3 +53,48 @@ class AuthorizationRefused(GovernanceError):
     def __init__(self, message: str, *, code: str | None = None, reference: str = "") -> None:
         super().__init__(f"{message} ({reference})" if reference else message, code=code)
         self.reference = reference
+
+
+class PolicyError(GovernanceError):
+    """The transaction-controls policy document cannot be used: a bad signature, the wrong signer, expired,
+    rolled back, another environment, invalid content (``code`` says which: ``GOVERNANCE.POLICY_<WHAT>``)."""
+
+    code = "GOVERNANCE.POLICY_INVALID"
+
+
+class PolicyUnavailable(GovernanceError):
+    """No valid policy is in force while the gateway is configured with one: the kinds it controls fail
+    closed (503, Retry-After)."""
+
+    code = "GOVERNANCE.POLICY_UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: int = 30) -> None:
+        super().__init__(message, retry_after=retry_after)
+
+
+class PolicyRefused(GovernanceError):
+    """A relayed message a clause of the policy in force refuses (``code`` ``GOVERNANCE.POLICY_<CLAUSE>``);
+    ``clause`` names the clause and ``version`` the policy version."""
+
+    code = "GOVERNANCE.POLICY_REFUSED"
+
+    def __init__(self, message: str, *, code: str | None = None, clause: str = "", version: int = 0,
+                 retry_after: int | None = None) -> None:
+        super().__init__(f"{message} (policy version {version}, clause {clause})", code=code, retry_after=retry_after)
+        self.clause = clause
+        self.version = version
+
+
+class ControlsStoreUnavailable(GovernanceError):
+    """The controls store (daily usage, counterparts first seen) cannot be reached (503, Retry-After)."""
+
+    code = "GOVERNANCE.CONTROLS_STORE_UNAVAILABLE"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry_after=5)
+
+
+class PolicyNotConfigured(GovernanceError):
+    """This gateway is configured with no transaction-controls policy (404)."""
+
+    code = "GOVERNANCE.POLICY_NOT_CONFIGURED"

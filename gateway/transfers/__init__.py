@@ -50,7 +50,7 @@ def build_service(trust: Trust, settings: TransferSettings, *, adapters: Adapter
     router = Router(trust.directory)
     translator = Translator(adapters or default_catalog(), refuse_lossy=settings.refuse_lossy)
     signer = DetachedSigner(trust.keyring, trust.settings.issuer)
-    from gateway.governance import govern  # the authorization gate (docs/governance.md) builds on this package
+    from gateway.governance import controls_for, govern  # governance (docs/governance.md) builds on this package
 
     article6, recorder = govern(trust, Article6Planner(router, translator),
                                 {"evidence": evidence, "idempotency": idempotency, "signer": signer})
@@ -60,4 +60,5 @@ def build_service(trust: Trust, settings: TransferSettings, *, adapters: Adapter
         notices=EvidenceNoticePlanner(router, evidence), signer=signer,
         recorder=recorder,
         idempotency=idempotency, outbound=trust.outbound,
-        http=HttpxHttp() if settings.delivery_client == "httpx" else PooledHttp())
+        http=HttpxHttp() if settings.delivery_client == "httpx" else PooledHttp(),
+        controls=controls_for(trust, evidence))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from decimal import Decimal
+from typing import Any, Protocol
 
 from gateway.protocol import MessageKind
 from gateway.trust.directory import Participant
@@ -35,6 +37,42 @@ class Plan:
     findings: list[Finding]
     #: The format of ``outbound_body`` when it is not the receiver's (notices: always notice JSON).
     target_format: str | None = None
+    #: The units the message moves (set for the transaction controls only: :func:`units_of`).
+    units: Decimal | None = None
+
+
+def units_of(document: CanonicalDocument) -> Decimal:
+    """The units a document moves: its actions' quantities (or serial ranges) and its unit blocks'."""
+    total = Decimal(0)
+    for action in document.actions:
+        if action.quantity is not None:
+            total += action.quantity
+        elif action.first_id is not None and action.last_id is not None:
+            total += Decimal(action.last_id - action.first_id + 1)
+    for block in document.units:
+        if block.quantity is not None:
+            total += block.quantity
+    return total
+
+
+class ControlDecision(Protocol):
+    """What the transaction controls decided for a message they allow (its part of the intent record)."""
+
+    def verdicts(self) -> dict[str, Any]: ...
+
+
+class TransferControls(Protocol):
+    """Controls applied to every message before delivery (the governance policy, docs/governance.md)."""
+
+    def decide(self, sender: Participant, kind: MessageKind, message_id: str, body_sha256: str,
+               receiver: Participant, units: Decimal | None, approvals: Sequence[str] = ()) -> ControlDecision | None:
+        """Allow the message (or raise its coded refusal)."""
+
+    def release(self, sender: str, message_id: str) -> None:
+        """Give back what an allowed message reserved, when it is not relayed after all."""
+
+    def close(self) -> None:
+        """Close the controls' store."""
 
 
 class DocumentPlanner(Protocol):

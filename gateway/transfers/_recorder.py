@@ -155,14 +155,14 @@ class Recorder:
         self._complete(claim, stored)
 
     def intend(self, sender: Participant, kind: MessageKind, message_id: str, inbound_digest: str,
-               plan: Plan) -> None:
-        """Put the delivery about to be made on record; raises (nothing is delivered) if the log
-        cannot be written."""
+               plan: Plan, verdicts: dict[str, Any] | None = None) -> None:
+        """Put the delivery about to be made on record (with ``verdicts``: the transaction controls' decision);
+        raises (nothing is delivered) if the log cannot be written."""
         with self.health.watch(EVIDENCE):
             self.evidence.append(Exchange(
                 kind=kind.value, sender=sender.id, receiver=plan.receiver.id, message_id=message_id,
                 inbound_sha256=inbound_digest, outbound_sha256=sha256_hex(plan.outbound_body), receipt=None,
-                verdicts={"outcome": DELIVERING}))
+                verdicts={"outcome": DELIVERING, **verdicts} if verdicts else {"outcome": DELIVERING}))
 
     def record(self, claim: Claim, exchange: Exchange, stored: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Put the receipt on record, then complete the claim with it; return the receipt in force and

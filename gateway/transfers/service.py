@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gateway.digests import sha256_hex
@@ -22,7 +22,7 @@ from gateway.idempotency.store import Claim, ClaimState, IdempotencyStore
 from gateway.protocol import MESSAGE_ID, MESSAGE_ID_HEADER, MESSAGE_ID_RULE, MessageKind
 from gateway.transfers._health import IDEMPOTENCY, StoreHealth
 from gateway.transfers._http import DeliveryHttp, PooledHttp
-from gateway.transfers._plan import DocumentPlanner, NoticePlanner, Plan
+from gateway.transfers._plan import DocumentPlanner, NoticePlanner, Plan, TransferControls, units_of
 from gateway.transfers._recorder import RECEIPT_SIGNATURE, Recorder, receipt_bytes
 from gateway.transfers._signer import DetachedSigner
 from gateway.transfers._translator import CANONICAL_CONTENT_TYPE, MEDIA_TYPES, Translator
@@ -53,12 +53,14 @@ class TransferService:
     """Everything one gateway process needs to relay messages.
 
     ``planners`` take documents the sender's adapter reads (asked in order; the first that accepts a
-    document plans it); ``notices`` takes the notice kinds.
+    document plans it); ``notices`` takes the notice kinds. ``controls`` (the governance policy's
+    transaction controls, when configured) decide on every message before it is put on record and delivered.
     """
 
     def __init__(self, *, settings: TransferSettings, translator: Translator, planners: Sequence[DocumentPlanner],
                  notices: NoticePlanner, signer: DetachedSigner, recorder: Recorder, idempotency: IdempotencyStore,
-                 outbound: OutboundClient, http: DeliveryHttp | None = None) -> None:
+                 outbound: OutboundClient, http: DeliveryHttp | None = None,
+                 controls: TransferControls | None = None) -> None:
         self.settings = settings
         self.translator = translator
         self.planners = tuple(planners)
@@ -68,6 +70,7 @@ class TransferService:
         self.idempotency = idempotency
         self.outbound = outbound
         self.http = http or PooledHttp()
+        self.controls = controls
 
     @property
     def health(self) -> StoreHealth:
@@ -79,12 +82,15 @@ class TransferService:
         self.http.close()
         self.idempotency.close()
         self.recorder.evidence.close()
+        if self.controls is not None:
+            self.controls.close()
 
     def submit(self, sender: Participant, kind: MessageKind, message_id: str, body: bytes,
-               content_type: str | None, receiver_hint: str | None = None) -> Outcome:
+               content_type: str | None, receiver_hint: str | None = None, approvals: Sequence[str] = ()) -> Outcome:
         """Relay one message from ``sender``; return the signed receipt (or raise a coded error).
 
-        Blocking: the HTTP layer runs it in a worker thread.
+        ``approvals``: officers' approvals the message carries (four eyes, docs/governance.md). Blocking: the
+        HTTP layer runs it in a worker thread.
         """
         started = time.perf_counter()
         received_at = utc_timestamp()
@@ -100,13 +106,16 @@ class TransferService:
         intended = False
         try:
             plan = self.plan(sender, kind, body, content_type, receiver_hint)
-            self.recorder.intend(sender, kind, message_id, inbound_digest, plan)
+            decision = None if self.controls is None else self.controls.decide(
+                sender, kind, message_id, inbound_digest, plan.receiver, plan.units, approvals)
+            self.recorder.intend(sender, kind, message_id, inbound_digest, plan,
+                                 None if decision is None else decision.verdicts())
             intended = True
             delivered_at = utc_timestamp()
             answer = self._deliver(sender, kind, message_id, plan)
         except UpstreamError as exc:
             receiver_id = plan.receiver.id if plan else None
-            self.recorder.release(claim)
+            self._give_back(claim)
             self.recorder.record_fault(sender, receiver_id, kind, message_id, inbound_digest, exc)
             METRICS.faults.labels(receiver_id or "-", kind.value, exc.code).inc()
             log.warning("delivery failed", extra={"message_id": message_id, "sender": sender.id, "kind": kind.value,
@@ -114,7 +123,7 @@ class TransferService:
                                                   "detail": exc.message})
             raise
         except CarbonlinkError as exc:
-            self.recorder.release(claim)
+            self._give_back(claim)
             if intended:  # the intent on record is closed, so it holds no retry back
                 self.recorder.record_fault(sender, plan.receiver.id if plan else None, kind, message_id,
                                            inbound_digest, exc)
@@ -123,7 +132,7 @@ class TransferService:
                                        "code": exc.code, "detail": exc.message})
             raise
         except BaseException:
-            self.recorder.release(claim)
+            self._give_back(claim)
             raise
         receiver = plan.receiver
         receipt = self.recorder.receipt(sender, kind, message_id, body, inbound_digest, plan, answer,
@@ -145,6 +154,12 @@ class TransferService:
         log.info("relayed", extra={"message_id": message_id, "sender": sender.id, "receiver": receiver.id,
                                    "kind": kind.value, "outcome": receipt["outcome"]})
         return Outcome(status, receipt_body, receipt_signature, receipt=receipt)
+
+    def _give_back(self, claim: Claim) -> None:
+        """Release the claim of a message that is not relayed, and what the controls reserved for it."""
+        self.recorder.release(claim)
+        if self.controls is not None:
+            self.controls.release(claim.sender, claim.message_id)
 
     def _claim(self, sender: Participant, kind: MessageKind, message_id: str, inbound_digest: str
                ) -> Claim | Outcome:
@@ -200,7 +215,8 @@ class TransferService:
         message = self.translator.read(sender, body, content_type)
         for planner in self.planners:
             if planner.accepts(message.document):
-                return planner.plan(sender, kind, message, receiver_hint)
+                plan = planner.plan(sender, kind, message, receiver_hint)
+                return plan if self.controls is None else replace(plan, units=units_of(message.document))
         raise ValidationFailed("no planner of this gateway takes the message", findings=message.findings)
 
     def _deliver(self, sender: Participant, kind: MessageKind, message_id: str, plan: Plan) -> Answer:

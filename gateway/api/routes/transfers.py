@@ -13,6 +13,7 @@ from gateway.api.blocking import run_blocking
 from gateway.api.deps import Caller, authenticate, require_scope
 from gateway.api.services import ServiceSlot
 from gateway.conformance_gate import CertificateGate
+from gateway.governance import APPROVAL_HEADER, split_approvals
 from gateway.protocol import MessageKind
 from gateway.transfers.errors import ContentTypeRefused
 from gateway.transfers.ratelimit import Limiter
@@ -28,8 +29,11 @@ RECEIPT_RESPONSES: dict[int | str, dict[str, Any]] = {
           "content": {"application/json": {}}},
     401: {"description": "Token or its DPoP/mTLS binding refused"},
     403: {"description": "Kind not allowed for the sender, sender is not the transferring registry (or, for a "
-                         "notice, not the right party of the exchange), scope, or a conformance certificate the "
-                         "kind needs is missing (CONFORMANCE.CERTIFICATE_REQUIRED)"},
+                         "notice, not the right party of the exchange), scope, a conformance certificate the "
+                         "kind needs is missing (CONFORMANCE.CERTIFICATE_REQUIRED), an Article 6 authorization does "
+                         "not cover it (GOVERNANCE.AUTHORIZATION_*) or a clause of the transaction-controls policy "
+                         "refuses it (GOVERNANCE.POLICY_*: kill switch, business hours, holding period, four-eyes "
+                         "approvals in Carbonlink-Approval headers, daily limits)"},
     409: {"description": "Message id reused with another body, or the same message is being delivered"},
     413: {"description": "Body too large"},
     415: {"description": "A Content-Type the message kind does not take (HTTP.CONTENT_TYPE; a notice that is not "
@@ -38,6 +42,8 @@ RECEIPT_RESPONSES: dict[int | str, dict[str, Any]] = {
                          "translation fails the receiver's format, or a notice about an unknown message or one "
                          "whose relayed outcome rules it out"},
     429: {"description": "Rate limit (Retry-After)"},
+    503: {"description": "No valid transaction-controls policy in force (GOVERNANCE.POLICY_UNAVAILABLE), or a "
+                         "store is down (Retry-After)"},
     502: {"description": "The receiving registry is down, failed, or answered without a valid signature "
                          "(Retry-After); nothing was acknowledged"},
     504: {"description": "The receiving registry did not answer in time (Retry-After)"},
@@ -105,8 +111,9 @@ async def _relay(kind: MessageKind, request: Request, relay: Relay, message_id: 
     if len(content_types) > 1:
         raise ContentTypeRefused("a message has one Content-Type header")
     body = await request.body()
+    approvals = split_approvals(request.headers.getlist(APPROVAL_HEADER))
     outcome = await run_blocking(service.submit, caller.participant, kind, message_id, body,
-                                 content_types[0] if content_types else None, receiver)
+                                 content_types[0] if content_types else None, receiver, approvals)
     headers = {SIGNATURE_HEADER: outcome.signature, "Cache-Control": "no-store"}
     if outcome.replayed:
         headers["Carbonlink-Replayed"] = "true"
@@ -116,7 +123,9 @@ async def _relay(kind: MessageKind, request: Request, relay: Relay, message_id: 
 @router.post("/transfers", responses=RECEIPT_RESPONSES)
 async def submit_transfer(request: Request, relay: RelayDep, message_id: MessageIdHeader,
                           receiver: ReceiverHeader = None) -> Response:
-    """Send a transfer to another registry; the body is in the sender's format or canonical JSON."""
+    """Send a transfer to another registry; the body is in the sender's format or canonical JSON. A transfer
+    above the sender's four-eyes threshold carries officers' approvals in `Carbonlink-Approval` headers
+    (docs/governance.md)."""
     return await _relay(MessageKind.TRANSFERS, request, relay, message_id, receiver)
 
 
