@@ -7,8 +7,8 @@ the standards' AEF writer.
   the year, one row per authorization and version.
 - T3 holds the Article 6 actions (issuances and retirements are crediting-programme events the AEF has no
   action type for) that the Party's registries report with a date in the year.
-- T4 holds the ITMOs the Party's registries hold at the end of the year, replayed from the actions dated up to
-  then (:mod:`gateway.feeds.holdings`), not the registries' current holdings.
+- T4 holds the ITMOs the Party's registries held at the end of the year: what they hold now with every
+  Article 6 action dated after the year undone (:mod:`gateway.feeds.holdings`).
 - T5 lists the entities those T2 versions authorize (AEF T2 field "Authorized entity(ies) ID" links to T5):
   one row per entity and cooperative approach, dated by the first version naming it. The statements carry
   the entities' IDs only; a participant of the directory with that ID gives its name and Party, any other
@@ -38,7 +38,17 @@ from standards.aef.mapping import document_to_tables
 from standards.aef.tables import TABLES as AEF_TABLES
 from standards.codec import Medium
 from standards.errors import CarbonlinkError
-from standards.model import Action, Authorization, AuthorizedEntity, CanonicalDocument, Submission
+from standards.itmo import ItmoBlock
+from standards.model import (
+    Action,
+    Authorization,
+    AuthorizedEntity,
+    CanonicalDocument,
+    Holding,
+    Metric,
+    Submission,
+    UnitBlock,
+)
 from standards.tabular import write_csv_bytes
 
 TABLES = ("T1", "T2", "T3", "T4", "T5")
@@ -76,17 +86,23 @@ def build(store: FeedStore, prepared: Prepared, party: str, year: int, *,
     sources = prepared.query.sources
     conflicts: list[dict[str, Any]] = []
     actions: list[Action] = []
-    history: list[Action] = []
-    end = year_end(year)
-    for item in merged("actions", store.rows(Query("actions", sources, parties=(party,), until_year=year))):
+    for item in merged("actions", store.rows(Query("actions", sources, parties=(party,), year=year))):
         action = item.record()
         assert isinstance(action, Action)
-        if not action.action_type.is_article6 or action.date > end:
-            continue
-        history.append(action)
-        if action.date.year == year:
+        if action.action_type.is_article6:
             actions.append(action)
             conflicts += [{"key": item.key, **c} for c in item.conflicts]
+    end = year_end(year)
+    later = [a for a in (item.record() for item in merged("actions", store.rows(
+        Query("actions", sources, parties=(party,), since_year=year + 1)))) if isinstance(a, Action) and a.date > end
+        and a.action_type.is_article6]
+    now: list[Holding] = []
+    for item in merged("units", store.rows(Query("units", sources, parties=(party,), statuses=("held", "pending")))):
+        unit = item.record()
+        assert isinstance(unit, UnitBlock)
+        holding = _holding(unit)
+        if holding is not None:
+            now.append(holding)
     authorizations: list[Authorization] = []
     missing: tuple[str, str] | None = None
     if authorities is not None:
@@ -98,9 +114,22 @@ def build(store: FeedStore, prepared: Prepared, party: str, year: int, *,
     submission = Submission(party=party, reported_year=year, submission_date=datetime.now(UTC).date())
     actions.sort(key=lambda a: a.date)  # T3 in the order the actions happened
     document = CanonicalDocument(submission=submission, authorizations=authorizations, actions=actions,
-                                 holdings=year_end_holdings(history, party), authorized_entities=named)
+                                 holdings=year_end_holdings(now, later, party), authorized_entities=named)
     as_of = min(end, datetime.now(UTC)).isoformat(timespec="seconds")
     return AefReport(document, conflicts, as_of, unresolved, missing)
+
+
+def _holding(unit: UnitBlock) -> Holding | None:
+    """A unit block carrying an ITMO reference as the holding it is now."""
+    if not unit.itmo_reference or ".." not in unit.itmo_reference:
+        return None
+    try:
+        block = ItmoBlock.from_ids(*unit.itmo_reference.split("..", 1))
+    except (CarbonlinkError, ValueError):
+        return None
+    return Holding(cooperative_approach=block.cooperative_approach, registry=block.registry,
+                   first_transferring_party=block.first_transferring_party, vintage=block.vintage,
+                   first_id=block.first, last_id=block.last, quantity=unit.quantity, metric=Metric.GHG)
 
 
 def _authorizations(authorities: AuthorizationSource, party: str, until: date) -> list[Authorization]:

@@ -1,19 +1,23 @@
-"""ITMO holdings at the end of a year, reconstructed from the Article 6 actions a Party's registries report.
+"""ITMO holdings at the end of a year: the holdings now, with the Article 6 actions dated after the year undone.
 
 AEF Table 4 is the position on 31 December of the reported year. The view keeps each registry's current
-records, not its past, so the position is replayed from the actions dated up to the end of that year, in date
-order, per registry the action was tracked in (``PartyITMORegistryID``) and ITMO series (cooperative approach,
-first transferring Party, vintage):
+records, not its past; a registry's action history may also begin after ITMOs were already held (a registry
+that joined later). So the position starts from what the Party's registries hold now (their ITMO unit blocks
+held or pending) and undoes, latest first, every action dated after the year's end, per registry the action
+was tracked in (``PartyITMORegistryID``) and ITMO series (cooperative approach, first transferring Party,
+vintage):
 
-- ``Authorization`` and ``Acquisition`` bring the block into the registry's holdings;
-- ``Use``, ``Cancellation`` and ``Voluntary Cancellation`` take it out;
-- ``First transfer`` and ``Transfer`` take it out when they name an acquiring Party other than the reporting
-  Party (a transfer to the Party itself, or a first transfer without an acquiring Party, such as one defined
-  at authorization for other international mitigation purposes, leaves the ITMOs where they are).
+- ``Authorization`` and ``Acquisition`` brought the block in later: it is taken out;
+- ``Use``, ``Cancellation`` and ``Voluntary Cancellation`` took it out later: it is put back, with the fields of
+  the action that took it out;
+- ``First transfer`` and ``Transfer`` took it out later when they name an acquiring Party other than the
+  reporting Party: it is put back (a transfer to the Party itself, or a first transfer without an acquiring
+  Party, such as one defined at authorization for other international mitigation purposes, left the ITMOs
+  where they were).
 
-Removals apply to the ITMO numbers they cover, whatever the adding action's other fields; a block added twice
-is held once. One ITMO is one unit of the block's quantity: a held part of a block carries the share of the
-adding action's quantity its numbers make up.
+Undoing applies to the ITMO numbers an action covers, whatever the held block's other fields; a block put
+back is held once. One ITMO is one unit of the block's quantity: a held part of a block carries the share of
+its record's quantity its numbers make up.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ Series = tuple[str, str, str, int]  # registry, cooperative approach, first tran
 class _Part:
     first: int
     last: int
-    source: Action
+    source: Action | Holding
 
 
 def _effect(action: Action, party: str) -> int:
@@ -49,12 +53,12 @@ def _effect(action: Action, party: str) -> int:
     return 0
 
 
-def _series(action: Action) -> Series | None:
-    if None in (action.registry, action.cooperative_approach, action.first_transferring_party, action.vintage,
-                action.first_id, action.last_id):
+def _series(record: Action | Holding) -> Series | None:
+    if None in (record.registry, record.cooperative_approach, record.first_transferring_party, record.vintage,
+                record.first_id, record.last_id):
         return None
-    return (str(action.registry), str(action.cooperative_approach), str(action.first_transferring_party),
-            int(action.vintage or 0))
+    return (str(record.registry), str(record.cooperative_approach), str(record.first_transferring_party),
+            int(record.vintage or 0))
 
 
 def _without(parts: list[_Part], first: int, last: int) -> list[_Part]:
@@ -70,24 +74,26 @@ def _without(parts: list[_Part], first: int, last: int) -> list[_Part]:
     return out
 
 
-def year_end_holdings(actions: Iterable[Action], party: str) -> list[Holding]:
-    """The holdings ``actions`` (those dated up to the end of the year) leave, in series and number order."""
+def year_end_holdings(now: Iterable[Holding], later: Iterable[Action], party: str) -> list[Holding]:
+    """The holdings at the end of a year: ``now`` with ``later`` (the actions dated after it) undone; in series
+    and number order."""
     held: dict[Series, list[_Part]] = {}
-    ordered = sorted(((a.date, -_effect(a, party), n, a) for n, a in enumerate(actions)), key=lambda t: t[:3])
-    for _, _, _, action in ordered:  # on the same instant, blocks arrive before they leave
+    for holding in now:
+        series = _series(holding)
+        if series is not None:
+            first, last = int(holding.first_id or 0), int(holding.last_id or 0)
+            held[series] = [*_without(held.get(series, []), first, last), _Part(first, last, holding)]
+    ordered = sorted(((a.date, -_effect(a, party), n, a) for n, a in enumerate(later)), key=lambda t: t[:3])
+    for _, _, _, action in reversed(ordered):  # latest first; on one instant, blocks arrived before they left
         series, effect = _series(action), _effect(action, party)
         if series is None or effect == 0:
             continue
         first, last = int(action.first_id or 0), int(action.last_id or 0)
         parts = _without(held.get(series, []), first, last)
-        if effect > 0:
+        if effect < 0:
             parts.append(_Part(first, last, action))
         held[series] = parts
-    out = []
-    for series in sorted(held):
-        for part in sorted(held[series], key=lambda p: p.first):
-            out.append(_holding(series, part))
-    return out
+    return [_holding(series, part) for series in sorted(held) for part in sorted(held[series], key=lambda p: p.first)]
 
 
 def _holding(series: Series, part: _Part) -> Holding:

@@ -112,8 +112,8 @@ class Query:
     year: int | None = None
     updated_since: str | None = None
     after: str | None = None
-    #: rows of this year or earlier (the AEF's year-end holdings replay the actions up to it)
-    until_year: int | None = None
+    #: rows of this year or later (the AEF's year-end holdings undo the actions after the year)
+    since_year: int | None = None
 
     def sql(self, db: Connection | None = None) -> tuple[str, list[Any]]:
         """The WHERE clause and its arguments; with ``db`` (inside a read snapshot) only published rows."""
@@ -131,7 +131,7 @@ class Query:
                 where.append(f"{column} IN ({','.join('?' * len(values))})" if values else "0")
                 args += list(values)
         for clause, value in (("year = ?", self.year), ("updated_at >= ?", self.updated_since),
-                              ("nkey > ?", self.after), ("year <= ?", self.until_year)):
+                              ("nkey > ?", self.after), ("year >= ?", self.since_year)):
             if value is not None:
                 where.append(clause)
                 args.append(value)

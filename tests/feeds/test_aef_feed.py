@@ -23,7 +23,7 @@ from gateway.governance._store import SqliteAuthorizationStore
 from gateway.trust.directory import Directory
 from gateway.trust.keys import SigningKeyRing
 from standards.codec import Medium
-from standards.model import Action
+from standards.model import Action, Holding, UnitBlock
 from tests.governance.support import authority, entry, statement
 
 LEI = "529900T8BM49AURSDO55"
@@ -47,6 +47,17 @@ ACTIONS = [
 ]
 
 
+def itmos(approach: str, ftp: str, first: int, last: int) -> UnitBlock:
+    """A block the registry holds now, carrying its ITMO IDs."""
+    ref = f"{approach}-CHE01-{ftp}-{first}-2023..{approach}-CHE01-{ftp}-{last}-2023"
+    return UnitBlock(registry="che", first_id=first, last_id=last, quantity=last - first + 1, vintage=2023,
+                     status="held", itmo_reference=ref)
+
+
+# what the actions leave held now (2025): CA0001 46-100, CA0002 6-20
+NOW = [itmos("CA0001", "CHE", 46, 100), itmos("CA0002", "GHA", 6, 20)]
+
+
 def authorities(tmp_path: Path) -> Authorities:
     now = int(time.time())
     directory = Directory.model_validate({"iss": "test", "environment": "test", "sequence": 1, "iat": now,
@@ -64,6 +75,7 @@ def authorities(tmp_path: Path) -> Authorities:
 def report(store: FeedStore, year: int, source: Any) -> aef.AefReport:
     with store.replacing("che", "CHE", "pull") as replacement:
         replacement.add(_stored("actions", ACTIONS, "che", 0))
+        replacement.add(_stored("units", NOW, "che", len(ACTIONS)))
     prepared = Prepared(FeedRequest("canonical", "actions", parties=("CHE",), year=year),
                         Coverage({"che": 6}, []), Query("actions", ("che",)), '"x"')
     return aef.build(store, prepared, "CHE", year, authorities=source,
@@ -78,7 +90,9 @@ def test_year_end_holdings_t2_versions_and_t5_entities(store: FeedStore, tmp_pat
     source = authorities(tmp_path)
     try:
         of_2023 = report(store, 2023, source)
-        assert held(of_2023) == [("CA0001", 31, 40, 10), ("CA0001", 46, 100, 55), ("CA0002", 1, 20, 20)]
+        # held now, plus what left after 2023 (31-40 used in 2024, CA0002 1-5 transferred to SWE in 2024)
+        assert held(of_2023) == [("CA0001", 31, 40, 10), ("CA0001", 46, 100, 55), ("CA0002", 1, 5, 5),
+                                 ("CA0002", 6, 20, 15)]
         assert [a.action_type.value for a in of_2023.document.actions] == [
             "Authorization", "First transfer", "Acquisition", "Cancellation"]  # 2024's actions are not T3 of 2023
         assert [(a.authorization_id, a.version) for a in of_2023.document.authorizations] == [("CHE-A6-2023-001", 1)]
@@ -109,7 +123,7 @@ def test_the_tables_go_out_in_csv_and_the_template_workbook(store: FeedStore, tm
     t4 = aef.write(result, prepared, Medium.CSV, table="T4").decode()
     t5 = aef.write(result, prepared, Medium.CSV, table="T5").decode()
     assert t2.startswith("Authorization ID,") and "CHE-A6-2023-001" in t2 and len(t2.splitlines()) == 2
-    assert len(t4.splitlines()) == 4 and ",46,100," in t4
+    assert len(t4.splitlines()) == 5 and ",46,100," in t4
     assert LEI in t5 and "che-registry" in t5
     empty = aef.write(aef.AefReport(result.document.model_copy(update={"authorized_entities": []}), [], ""),
                       prepared, Medium.CSV, table="T5").decode()
@@ -118,7 +132,7 @@ def test_the_tables_go_out_in_csv_and_the_template_workbook(store: FeedStore, tm
     cells = {str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row if v}
     assert {"CHE-A6-2023-001", LEI, "che-registry", "CA0002"} <= cells
     body = orjson.loads(aef.write(result, prepared, Medium.JSON))
-    assert [len(body["report"][t]) for t in ("Authorizations", "Holdings", "AuthorizedEntities")] == [1, 3, 2]
+    assert [len(body["report"][t]) for t in ("Authorizations", "Holdings", "AuthorizedEntities")] == [1, 4, 2]
     assert body["t5_unresolved"] == [LEI]
 
 
@@ -134,15 +148,21 @@ def test_an_unreadable_authorization_store_is_named_missing(store: FeedStore) ->
     result = report(store, 2023, _Down())
     prepared = Prepared(FeedRequest("canonical", "actions"), Coverage({"che": 6}, []), Query("actions", ("che",)), "")
     body = orjson.loads(aef.write(result, prepared, Medium.JSON))
-    assert body["complete"] is False and body["report"]["Authorizations"] == [] and len(body["report"]["Holdings"]) == 3
+    assert body["complete"] is False and body["report"]["Authorizations"] == [] and len(body["report"]["Holdings"]) == 4
     [missing] = body["missing"]
     assert missing["registry"] == aef.AUTHORIZATIONS and missing["code"] == "GOVERNANCE.STORE_UNAVAILABLE"
 
 
-@pytest.mark.parametrize("kind", ["Use", "Cancellation", "Voluntary Cancellation"])
-def test_a_block_that_ends_after_the_year_is_still_held_at_its_end(kind: str) -> None:
+@pytest.mark.parametrize("kind", ["Use", "Cancellation", "Voluntary Cancellation", "Transfer"])
+def test_what_happens_after_the_year_is_undone(kind: str) -> None:
     from gateway.feeds.holdings import year_end_holdings
 
-    actions = [act("Authorization", "2023-02-01T10:00:00", 1, 10), act(kind, "2024-01-01T00:00:00", 1, 10)]
-    assert [(h.first_id, h.last_id) for h in year_end_holdings(actions[:1], "CHE")] == [(1, 10)]
-    assert year_end_holdings(actions, "CHE") == []
+    block = Holding(cooperative_approach="CA0001", registry="CHE01", first_transferring_party="CHE", vintage=2023,
+                    first_id=1, last_id=10, quantity=Decimal(10))
+    ended = act(kind, "2024-01-01T00:00:00", 4, 6, acquiring_party="SWE")  # left after 2023: held at its end
+    assert [(h.first_id, h.last_id, h.quantity) for h in year_end_holdings([block], [ended], "CHE")] == [
+        (1, 3, 3), (4, 6, 3), (7, 10, 4)]
+    arrived = act("Acquisition", "2024-01-01T00:00:00", 1, 10)  # arrived after 2023: not held at its end
+    assert year_end_holdings([block], [arrived], "CHE") == []
+    home = act("Transfer", "2024-01-01T00:00:00", 1, 10, acquiring_party="CHE")  # stayed with the Party
+    assert len(year_end_holdings([], [home], "CHE")) == 0
