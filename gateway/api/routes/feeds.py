@@ -72,6 +72,13 @@ def _query(request: Request) -> dict[str, list[str]]:
     return out
 
 
+def _variant(prepared: Prepared, *parts: Any) -> Prepared:
+    """``prepared`` with an ETag that also names what else the answer depends on (RFC 9110 8.8.3: a
+    representation of its own, such as another format or page size, has another tag)."""
+    basis = orjson.dumps([prepared.etag, *parts], default=str)
+    return replace(prepared, etag='"' + hashlib.sha256(basis).hexdigest()[:32] + '"')
+
+
 def _not_modified(request: Request, prepared: Prepared) -> Response | None:
     tags = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
     if prepared.etag in tags or "*" in tags:
@@ -87,6 +94,7 @@ async def _serve(request: Request, service: FeedService, caller: Caller, standar
     _check_own(feed, allowed)
     page_limit = limit(query, request.app.state.feed_page_limit) if fmt == "json" else 0
     prepared = await run_in_threadpool(service.feeds.prepare, feed, allowed=allowed)
+    prepared = _variant(prepared, fmt, page_limit)  # each representation (format, page size) its own ETag
     unchanged = _not_modified(request, prepared)
     if unchanged is not None:
         return unchanged
@@ -147,8 +155,7 @@ async def aef_feed(party: Annotated[str, PARTY_PATH], year: Annotated[int, Path(
 
     authorities, listed = await run_in_threadpool(authorizations)
     # the answer also depends on the Party's authorizations and on the representation asked for
-    basis = orjson.dumps([prepared.etag, fmt, table, layout, listed], default=str)
-    prepared = replace(prepared, etag='"' + hashlib.sha256(basis).hexdigest()[:32] + '"')
+    prepared = _variant(prepared, fmt, table, layout, listed)
     unchanged = _not_modified(request, prepared)
     if unchanged is not None:
         return unchanged
