@@ -39,6 +39,8 @@ from gateway.feeds.sql import Connection, Database
 LIVE = 2**62
 #: rows written (or swept, or removed) per transaction
 BATCH_ROWS = 5000
+#: PostgreSQL: new rows go in by COPY through a staging table (else executemany; the benchmark compares them)
+POSTGRES_COPY = True
 
 _COLS = ("kind, nkey, source, party, vintage, status, action_type, year, series, first, last, digest, body, "
          "rendered, updated_at, seq, gen, gen_end")
@@ -145,13 +147,18 @@ class Replacement:
 
     def _add_kind(self, kind: str, items: list[tuple[Indexed, bytes, bytes]]) -> None:
         known: dict[str, tuple[bytes, int]] = {}
-        keys = [i.key for i, _, _ in items]
+        keys = [i.key for i, _, _ in items] if self.published else []  # a first pull has nothing to compare with
+        head = "SELECT nkey, digest, gen FROM feed_records WHERE kind = ? AND source = ? AND gen_end = ? AND "
+        if self.database.postgres:  # one array parameter: one statement to plan, not one per key
+            known.update((k, (bytes(d), int(g))) for k, d, g in self.db.execute(
+                head + "nkey = ANY(?)", (kind, self.source, LIVE, keys)).fetchall())
+            keys = []
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             known.update((k, (d, int(g))) for k, d, g in self.db.execute(
-                f"SELECT nkey, digest, gen FROM feed_records WHERE kind = ? AND source = ? AND gen_end = ? AND nkey IN "
-                f"({','.join('?' * len(chunk))})", (kind, self.source, LIVE, *chunk)).fetchall())
-        inserts, retired, seen, changes = [], [], [], []
+                head + f"nkey IN ({','.join('?' * len(chunk))})", (kind, self.source, LIVE, *chunk)).fetchall())
+        inserts: dict[str, tuple[Any, ...]] = {}  # a key listed twice in a batch: its last record
+        retired, seen, changes = [], [], []
         for indexed, body, rendered in items:
             digest = hashlib.blake2b(body + b"\0" + rendered, digest_size=16).digest()
             old = known.get(indexed.key)
@@ -163,17 +170,23 @@ class Replacement:
             known[indexed.key] = (digest, self.gen)
             self.seq += 1
             ident = indexed.identity
-            inserts.append((kind, indexed.key, self.source, self.party, indexed.vintage, indexed.status,
-                            indexed.action_type, indexed.year, ident.series if ident else None,
-                            ident.first if ident else None, ident.last if ident else None, digest, body, rendered,
-                            self.at, self.seq, self.gen, LIVE))
+            inserts[indexed.key] = (kind, indexed.key, self.source, self.party, indexed.vintage, indexed.status,
+                                    indexed.action_type, indexed.year, ident.series if ident else None,
+                                    ident.first if ident else None, ident.last if ident else None, digest, body,
+                                    rendered, self.at, self.seq, self.gen, LIVE)
             changes.append((self.source, self.seq, kind, indexed.key, "upsert", body, self.at))
         self.db.executemany(_RETIRE, retired)
-        self.db.executemany(_INSERT, inserts)
+        if self.database.postgres and POSTGRES_COPY and inserts:  # COPY to the staging table, then one statement
+            self.db.copy("feed_stage", _COLS, list(inserts.values()))
+            self.db.execute(f"INSERT INTO feed_records ({_COLS}) SELECT {_COLS} FROM feed_stage" + _INSERT[
+                _INSERT.index(" ON CONFLICT"):])
+            self.db.execute("DELETE FROM feed_stage")
+        else:
+            self.db.executemany(_INSERT, list(inserts.values()))
         # unchanged rows are noted in a temporary table (outside the database file and its write-ahead log), so a
         # pull that changes little writes little
         self.db.executemany("INSERT INTO feed_seen (kind, nkey) VALUES (?, ?) ON CONFLICT DO NOTHING", seen)
-        self.db.executemany(_LOG, changes)
+        self.db.copy("feed_changes", "source, seq, kind, nkey, op, body, at", changes)  # new sequences only
         self.count += len(items)
         self.changed += len(changes)
 

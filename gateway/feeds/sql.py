@@ -88,6 +88,20 @@ class Connection:
             with self.raw.cursor() as cursor:
                 cursor.executemany(self.database.sql(sql), rows)
 
+    def copy(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Append ``rows`` to ``table``: PostgreSQL's ``COPY ... FROM STDIN`` (one stream, no per-row statement),
+        SQLite's ``executemany``. For rows that cannot conflict with any in the table."""
+        if not rows:
+            return
+        if isinstance(self.raw, sqlite3.Connection):
+            self.raw.executemany(self.database.sql(f"INSERT INTO {table} ({columns}) VALUES "
+                                                   f"({', '.join('?' * len(rows[0]))})"), rows)
+            return
+        with self.raw.cursor() as cursor, cursor.copy(self.database.sql(f"COPY {table} ({columns}) FROM STDIN")
+                                                      ) as stream:
+            for row in rows:
+                stream.write_row(row)
+
     def begin_write(self, lock: str) -> None:
         """Start a write transaction; writers of the same ``lock`` (a source) wait for each other, in every
         process sharing the store."""
@@ -220,10 +234,13 @@ class Database:
                                             "records = 0"))
 
     def create_session(self, connection: Connection) -> None:
-        """The writer connection's own temporary table of keys a replacement found unchanged."""
+        """The writer connection's own temporary tables: keys a replacement found unchanged, and (PostgreSQL)
+        the rows of one batch on their way in by ``COPY``."""
         text = 'TEXT COLLATE "C"' if self.postgres else "TEXT"
         connection.execute(f"CREATE TEMP TABLE IF NOT EXISTS feed_seen (kind {text} NOT NULL, nkey {text} NOT NULL, "
                            "PRIMARY KEY (kind, nkey))")
+        if self.postgres:
+            connection.execute("CREATE TEMP TABLE IF NOT EXISTS feed_stage (LIKE feed_records) ON COMMIT DELETE ROWS")
 
     def checkpoint(self, connection: Connection) -> None:
         """After a large replacement: copy SQLite's write-ahead log into the database and truncate it (readers
