@@ -19,7 +19,7 @@ One run, everything on 127.0.0.1, each server its own process:
 6. the gateway's peak RSS (``VmHWM`` of its process) after all of it.
 
 Prints one JSON object. Usage: ``python bench/bench_feeds.py [--units 1000000] [--base-port 18460]
-[--pull-and-stream]``.
+[--store postgresql://...] [--pull-and-stream]``.
 """
 
 from __future__ import annotations
@@ -140,6 +140,12 @@ class WalWatch(threading.Thread):
                     self.peak = max(self.peak, wal.stat().st_size)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (robust to a shared machine, unlike wall time)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -151,6 +157,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=1_000_000)
     parser.add_argument("--base-port", type=int, default=18460)
+    parser.add_argument("--store", default=None,
+                        help="the view's store (CARBONLINK_FEEDS_STORE): default a SQLite file; a postgresql:// DSN "
+                             "uses fresh tables (a unique prefix) dropped afterwards")
     parser.add_argument("--pull-and-stream", action="store_true",
                         help="measure the first pull inside the first NDJSON request (the earlier form)")
     args = parser.parse_args()
@@ -158,7 +167,9 @@ def main() -> int:
     started = time.perf_counter()
     seed(root, args.units)
     seeded = time.perf_counter() - started
-    env = {"CARBONLINK_FEEDS_MAX_AGE_SECONDS": "86400", "CARBONLINK_FEEDS_PULL_PAGE_SIZE": "5000",
+    prefix = f"feedbench{os.getpid()}_"
+    store_env = {"CARBONLINK_FEEDS_STORE": args.store, "CARBONLINK_FEEDS_STORE_PREFIX": prefix} if args.store else {}
+    env = {**store_env, "CARBONLINK_FEEDS_MAX_AGE_SECONDS": "86400", "CARBONLINK_FEEDS_PULL_PAGE_SIZE": "5000",
            "CARBONLINK_FEEDS_PULL_TIMEOUT": "120", "CARBONLINK_LOG_LEVEL": "warning"}
     registries = [Registry(name, party, "canonical") for name, party in REGISTRIES]
     net = FeedNetwork(registries, root=root, base=args.base_port, readable={n for n, _ in REGISTRIES},
@@ -177,10 +188,14 @@ def main() -> int:
                 "ratio_to_raw_listing": round(first_count / first_seconds / raw_count * raw_seconds, 3),
                 "complete": first_end["complete"]}}
         else:
+            cpu = cpu_seconds(net.gateway.pid)
             pull_seconds = first_pull(net)
+            cpu = cpu_seconds(net.gateway.pid) - cpu
             pull = {"first_pull": {"records": raw_count, "seconds": round(pull_seconds, 2),
                                    "records_per_s": round(raw_count / pull_seconds),
-                                   "ratio_to_raw_listing": round(raw_seconds / pull_seconds, 3)}}
+                                   "ratio_to_raw_listing": round(raw_seconds / pull_seconds, 3),
+                                   "gateway_cpu_seconds": round(cpu, 2),
+                                   "gateway_cpu_ms_per_1000_records": round(cpu * 1e6 / raw_count, 1)}}
         watch.stop.set()
         watch.join()
         pull_rss = peak_rss_mb(net.gateway.pid)
@@ -202,6 +217,11 @@ def main() -> int:
         "gateway_peak_rss_mb": round(rss, 1), "rss_target_mb": 250,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "shared": True},
     }
+    result["store"] = "postgresql" if args.store else "sqlite"
+    if args.store:
+        from gateway.feeds.sql import Database
+
+        Database(args.store, prefix=prefix).drop()
     print(json.dumps(result, indent=1))
     return 0
 
