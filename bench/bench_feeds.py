@@ -6,25 +6,32 @@ One run, everything on 127.0.0.1, each server its own process:
    serials; every 100th block of the second registry repeats one of the first's, so detection has findings);
 2. **baseline**: the sandboxes' own raw listing speed: this process pages ``GET /read/units`` of each
    registry (operator token, pages of 5,000, following the cursors) and counts records/s;
-3. **pull + stream**: the first ``GET /v1/feeds/cadt/v2/units?format=ndjson`` at the gateway (``carbonlink
-   serve``) pulls every registry through its read side (gateway tokens, signed pages, the canonical adapter,
-   the view's SQLite store) and then streams the merged CAD Trust v2 records;
+3. **first pull**: the first feed request (``GET /v1/feeds/cadt/v2/units?limit=1``) at the gateway
+   (``carbonlink serve``) pulls every registry through its read side (gateway tokens, signed pages, the
+   canonical adapter, the view's SQLite store) before it answers: records pulled per second, the largest
+   size of the store's write-ahead log meanwhile (sampled every 0.1 s from outside) and the gateway's peak
+   RSS after it;
+   **pull + stream** (``--pull-and-stream``, the earlier form of this step): the first NDJSON request pulls
+   and then streams;
 4. **stream**: the same feed again, the view fresh (the product's steady state);
 5. **detection**: ``GET /v1/feeds/conflicts?format=ndjson`` over the same view (the route ``carbonlink feed
    conflicts`` calls);
 6. the gateway's peak RSS (``VmHWM`` of its process) after all of it.
 
-Prints one JSON object. Usage: ``python bench/bench_feeds.py [--units 1000000] [--base-port 18460]``.
+Prints one JSON object. Usage: ``python bench/bench_feeds.py [--units 1000000] [--base-port 18460]
+[--store postgresql://...] [--pull-and-stream]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -107,6 +114,38 @@ def stream(net: FeedNetwork, path: str) -> tuple[int, float, dict[str, Any]]:
     return lines - 1, elapsed, json.loads(tail.strip().rsplit(b"\n", 1)[-1])
 
 
+def first_pull(net: FeedNetwork) -> float:
+    """Seconds of the first feed request: it pulls every registry (never pulled yet) before it answers."""
+    client = net.reader()
+    client.http = httpx.Client(timeout=1800)
+    started = time.perf_counter()
+    response = client.request("GET", "/v1/feeds/cadt/v2/units?limit=1")
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200 or not response.json()["complete"]:
+        raise RuntimeError(f"first pull failed: HTTP {response.status_code}: {response.text[:300]}")
+    return elapsed
+
+
+class WalWatch(threading.Thread):
+    """The largest size of the feeds store's ``-wal`` file(s) under ``root``, sampled every 0.1 s."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(daemon=True)
+        self.root, self.peak, self.stop = root, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.1):
+            for wal in self.root.glob("**/feeds.sqlite3-wal"):
+                with contextlib.suppress(OSError):
+                    self.peak = max(self.peak, wal.stat().st_size)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (robust to a shared machine, unlike wall time)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -118,12 +157,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=1_000_000)
     parser.add_argument("--base-port", type=int, default=18460)
+    parser.add_argument("--store", default=None,
+                        help="the view's store (CARBONLINK_FEEDS_STORE): default a SQLite file; a postgresql:// DSN "
+                             "uses fresh tables (a unique prefix) dropped afterwards")
+    parser.add_argument("--pull-and-stream", action="store_true",
+                        help="measure the first pull inside the first NDJSON request (the earlier form)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="carbonlink-bench-feeds-"))
     started = time.perf_counter()
     seed(root, args.units)
     seeded = time.perf_counter() - started
-    env = {"CARBONLINK_FEEDS_MAX_AGE_SECONDS": "86400", "CARBONLINK_FEEDS_PULL_PAGE_SIZE": "5000",
+    prefix = f"feedbench{os.getpid()}_"
+    store_env = {"CARBONLINK_FEEDS_STORE": args.store, "CARBONLINK_FEEDS_STORE_PREFIX": prefix} if args.store else {}
+    env = {**store_env, "CARBONLINK_FEEDS_MAX_AGE_SECONDS": "86400", "CARBONLINK_FEEDS_PULL_PAGE_SIZE": "5000",
            "CARBONLINK_FEEDS_PULL_TIMEOUT": "120", "CARBONLINK_LOG_LEVEL": "warning"}
     registries = [Registry(name, party, "canonical") for name, party in REGISTRIES]
     net = FeedNetwork(registries, root=root, base=args.base_port, readable={n for n, _ in REGISTRIES},
@@ -131,7 +177,29 @@ def main() -> int:
     with net:
         assert net.gateway is not None
         raw_count, raw_seconds = raw_listing(net)
-        first_count, first_seconds, first_end = stream(net, "/v1/feeds/cadt/v2/units?format=ndjson")
+        watch = WalWatch(root)
+        watch.start()
+        pull: dict[str, Any] = {}
+        if args.pull_and_stream:
+            first_count, first_seconds, first_end = stream(net, "/v1/feeds/cadt/v2/units?format=ndjson")
+            pull = {"pull_and_stream": {
+                "records": first_count, "seconds": round(first_seconds, 2),
+                "records_per_s": round(first_count / first_seconds),
+                "ratio_to_raw_listing": round(first_count / first_seconds / raw_count * raw_seconds, 3),
+                "complete": first_end["complete"]}}
+        else:
+            cpu = cpu_seconds(net.gateway.pid)
+            pull_seconds = first_pull(net)
+            cpu = cpu_seconds(net.gateway.pid) - cpu
+            pull = {"first_pull": {"records": raw_count, "seconds": round(pull_seconds, 2),
+                                   "records_per_s": round(raw_count / pull_seconds),
+                                   "ratio_to_raw_listing": round(raw_seconds / pull_seconds, 3),
+                                   "gateway_cpu_seconds": round(cpu, 2),
+                                   "gateway_cpu_ms_per_1000_records": round(cpu * 1e6 / raw_count, 1)}}
+        watch.stop.set()
+        watch.join()
+        pull_rss = peak_rss_mb(net.gateway.pid)
+        pull[next(iter(pull))].update(wal_peak_mb=round(watch.peak / 2**20, 1), gateway_peak_rss_mb=round(pull_rss, 1))
         count, seconds, end = stream(net, "/v1/feeds/cadt/v2/units?format=ndjson")
         dc_count, dc_seconds, dc_end = stream(net, "/v1/feeds/conflicts?format=ndjson")
         rss = peak_rss_mb(net.gateway.pid)
@@ -140,10 +208,7 @@ def main() -> int:
         "units": args.units, "seed_seconds": round(seeded, 1),
         "baseline_raw_listing": {"records": raw_count, "seconds": round(raw_seconds, 2),
                                  "records_per_s": round(raw_rate)},
-        "pull_and_stream": {"records": first_count, "seconds": round(first_seconds, 2),
-                            "records_per_s": round(first_count / first_seconds),
-                            "ratio_to_raw_listing": round(first_count / first_seconds / raw_rate, 3),
-                            "complete": first_end["complete"]},
+        **pull,
         "stream": {"records": count, "seconds": round(seconds, 2), "records_per_s": round(count / seconds),
                    "ratio_to_raw_listing": round(count / seconds / raw_rate, 3), "complete": end["complete"],
                    "target_records_per_s": 30000},
@@ -152,6 +217,11 @@ def main() -> int:
         "gateway_peak_rss_mb": round(rss, 1), "rss_target_mb": 250,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "shared": True},
     }
+    result["store"] = "postgresql" if args.store else "sqlite"
+    if args.store:
+        from gateway.feeds.sql import Database
+
+        Database(args.store, prefix=prefix).drop()
     print(json.dumps(result, indent=1))
     return 0
 

@@ -28,6 +28,8 @@ from standards.safeio import load_json, read_bytes
 feed_app = typer.Typer(help="Read the gateway's harmonized feeds (CAD Trust, AEF, double counting).",
                        no_args_is_help=True)
 
+#: items asked per JSON page (the gateway's default largest page, CARBONLINK_FEEDS_PAGE_LIMIT)
+PAGE = 1000
 _SUFFIXES = {".ndjson": "ndjson", ".jsonl": "ndjson", ".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 GatewayOption = Annotated[str, typer.Option("--gateway", help="Gateway base URL (its OAuth issuer).")]
 ClientOption = Annotated[str, typer.Option("--client-id", help="Your participant id in the directory.")]
@@ -66,12 +68,40 @@ def _path(standard: str, kind: str, party: str | None, year: int | None, fmt: st
     return f"{prefix}/{kind}?" + urlencode(query)
 
 
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[n]}"),
+                    TimeElapsedColumn(), console=err, transient=False)
+
+
+def _pages(client: GatewayClient, path: str, target: Path) -> tuple[int, list[dict[str, Any]]]:
+    """A CAD Trust or canonical feed as one JSON file: every page, following ``next_cursor`` (a JSON answer is
+    one page; the file holds all of them), ``{"items": [...], "count", "complete", "missing"}``."""
+    count, cursor, missing = 0, None, []
+    with _progress() as progress, target.open("wb") as sink:
+        task = progress.add_task(f"pulling {path.split('?')[0]}", total=None, n="")
+        sink.write(b'{"items": [')
+        for _ in range(1_000_000):
+            response = client.request("GET", f"{path}&limit={PAGE}" + (f"&cursor={cursor}" if cursor else ""))
+            if response.status_code != 200:
+                raise FeedCommandError(f"the gateway answered HTTP {response.status_code}: {response.text[:300]}")
+            body = response.json()
+            for item in body["items"]:
+                sink.write((b",\n" if count else b"\n") + orjson.dumps(item))
+                count += 1
+            missing = body.get("missing", [])
+            progress.update(task, n=f"{count} items")
+            cursor = body.get("next_cursor")
+            if not cursor:
+                break
+        sink.write(b"\n], " + orjson.dumps({"count": count, "complete": not missing, "missing": missing})[1:] + b"\n")
+    return count, list(missing)
+
+
 def _stream(client: GatewayClient, path: str, target: Path, fmt: str) -> tuple[int, list[dict[str, Any]]]:
     """Write the feed to ``target``; ``(records, missing registries)``."""
     records, tail = 0, b""
     missing_header: str | None = None
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[n]}"),
-                  TimeElapsedColumn(), console=err, transient=False) as progress:
+    with _progress() as progress:
         task = progress.add_task(f"pulling {path.split('?')[0]}", total=None, n="")
         for attempt in range(2):
             with client.http.stream("GET", client.base_url + path, headers=_headers(client, path)) as response:
@@ -112,6 +142,10 @@ def pull_command(
     year: Annotated[int | None, typer.Option(help="AEF reporting year; for CAD Trust feeds the vintage.")] = None,
     registry: Annotated[list[str] | None, typer.Option(help="Only these registries (repeatable).")] = None,
     status: Annotated[str | None, typer.Option(help="Unit status filter (CAD Trust feeds).")] = None,
+    updated_since: Annotated[str | None, typer.Option(
+        help="Only records changed at or after this ISO 8601 date-time with a zone (CAD Trust feeds).")] = None,
+    aef_table: Annotated[str | None, typer.Option(
+        "--table", help="AEF table of a .csv file: T1-T5 (default T3).")] = None,
     allow_partial: Annotated[bool, typer.Option(help="Exit 0 even when a registry is missing.")] = False,
 ) -> None:
     """Pull a harmonized feed into FILE, with a progress bar."""
@@ -125,13 +159,24 @@ def pull_command(
             filters["registry"] = ",".join(registry)
         if status:
             filters["status"] = status
+        if updated_since:
+            filters["updated_since"] = updated_since
+        if aef_table:
+            if standard != "aef" or fmt != "csv":
+                raise CliUsageError("--table picks the table of an AEF .csv file")
+            filters["table"] = aef_table.upper()
         client = _client(gateway, client_id, key)
-        count, missing = _stream(client, _path(standard, kind, party, year, fmt, filters), output, fmt)
+        path = _path(standard, kind, party, year, fmt, filters)
+        if fmt == "json" and standard != "aef":
+            count, missing = _pages(client, path, output)
+        else:
+            count, missing = _stream(client, path, output, fmt)
     except CarbonlinkError as exc:
         raise fail(exc) from exc
     except httpx.HTTPError as exc:
         raise fail(FeedCommandError(f"the gateway is unreachable: {exc}")) from exc
-    out.print(f"wrote {output} ({count} {'records' if fmt == 'ndjson' else 'lines' if fmt == 'csv' else 'items'})")
+    noun = "records" if fmt == "ndjson" else "lines" if fmt == "csv" else "items"
+    out.print(f"wrote {output} ({count} {noun})")
     for m in missing:
         err.print(f"carbonlink: missing registry {m.get('registry')}: {m.get('code')} {m.get('detail', '')}")
     raise typer.Exit(EXIT_FINDINGS if missing and not allow_partial else EXIT_OK)

@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,8 +29,8 @@ CREATE TABLE IF NOT EXISTS feed_records (
     kind TEXT NOT NULL, nkey TEXT NOT NULL, source TEXT NOT NULL, party TEXT, vintage INTEGER, status TEXT,
     action_type TEXT, year INTEGER, series TEXT, first BIGINT, last BIGINT, digest BLOB NOT NULL,
     body BLOB NOT NULL, rendered BLOB NOT NULL, updated_at TEXT NOT NULL, seq BIGINT NOT NULL,
-    gen BIGINT NOT NULL, PRIMARY KEY (kind, nkey, source)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS feed_records_source ON feed_records (source, kind, gen);
+    gen BIGINT NOT NULL, gen_end BIGINT NOT NULL, PRIMARY KEY (kind, nkey, source, gen)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS feed_records_generations ON feed_records (source, gen_end, gen);
 CREATE TABLE IF NOT EXISTS feed_sources (
     source TEXT PRIMARY KEY, party TEXT, mode TEXT NOT NULL, gen BIGINT NOT NULL DEFAULT 0,
     seq BIGINT NOT NULL DEFAULT 0, attempted_at TEXT, ok_at TEXT, error_code TEXT, error_detail TEXT,
@@ -65,6 +65,10 @@ class Cursor(Protocol):
     def fetchmany(self, size: int) -> list[Any]: ...
 
 
+#: a statement made inside the read transaction (it may read the snapshot first, e.g. published generations)
+Statement = Callable[["Connection"], tuple[str, Sequence[Any]]]
+
+
 class Connection:
     """One connection in the backend's dialect; statements are written for SQLite (see the module text)."""
 
@@ -83,6 +87,20 @@ class Connection:
         else:
             with self.raw.cursor() as cursor:
                 cursor.executemany(self.database.sql(sql), rows)
+
+    def copy(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Append ``rows`` to ``table``: PostgreSQL's ``COPY ... FROM STDIN`` (one stream, no per-row statement),
+        SQLite's ``executemany``. For rows that cannot conflict with any in the table."""
+        if not rows:
+            return
+        if isinstance(self.raw, sqlite3.Connection):
+            self.raw.executemany(self.database.sql(f"INSERT INTO {table} ({columns}) VALUES "
+                                                   f"({', '.join('?' * len(rows[0]))})"), rows)
+            return
+        with self.raw.cursor() as cursor, cursor.copy(self.database.sql(f"COPY {table} ({columns}) FROM STDIN")
+                                                      ) as stream:
+            for row in rows:
+                stream.write_row(row)
 
     def begin_write(self, lock: str) -> None:
         """Start a write transaction; writers of the same ``lock`` (a source) wait for each other, in every
@@ -103,16 +121,17 @@ class Connection:
     def rollback(self) -> None:
         self.raw.execute("ROLLBACK")
 
-    def stream(self, sql: str, args: Sequence[Any], batch: int) -> Iterator[tuple[Any, ...]]:
+    def stream(self, statement: Statement, batch: int) -> Iterator[tuple[Any, ...]]:
         """Rows of one query, fetched ``batch`` at a time from one snapshot (a server-side cursor on PostgreSQL,
         so a large result is never held whole)."""
-        for chunk in self.chunks(sql, args, batch):
+        for chunk in self.chunks(statement, batch):
             yield from chunk
 
-    def chunks(self, sql: str, args: Sequence[Any], batch: int) -> Iterator[list[tuple[Any, ...]]]:
-        """:meth:`stream` a list of ``batch`` rows at a time."""
+    def chunks(self, statement: Statement, batch: int) -> Iterator[list[tuple[Any, ...]]]:
+        """:meth:`stream` a list of ``batch`` rows at a time; ``statement`` is made inside the snapshot."""
         self.begin_read()
         try:
+            sql, args = statement(self)
             if isinstance(self.raw, sqlite3.Connection):
                 cursor: Any = self.raw.execute(self.database.sql(sql), tuple(args))
             else:
@@ -156,7 +175,9 @@ class Database:
     def connect(self) -> Connection:
         """A connection in autocommit mode (transactions are explicit)."""
         if not self.postgres:
-            raw_sqlite = sqlite3.connect(self.target, check_same_thread=False, isolation_level=None, timeout=30)
+            raw_sqlite = sqlite3.connect(self.target, check_same_thread=False, isolation_level=None, timeout=60)
+            raw_sqlite.execute("PRAGMA synchronous=NORMAL")
+            raw_sqlite.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
             return Connection(self, raw_sqlite)
         try:
             return Connection(self, psycopg.connect(self.target, autocommit=True, connect_timeout=5))
@@ -181,12 +202,12 @@ class Database:
         if not self.postgres:
             assert isinstance(connection.raw, sqlite3.Connection)
             connection.raw.execute("PRAGMA journal_mode=WAL")
-            connection.raw.execute("PRAGMA synchronous=NORMAL")
-            connection.raw.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
+            self._upgrade(connection)
             connection.raw.executescript(self.sql(_SCHEMA))
             return
         connection.begin_write("schema")
         try:
+            self._upgrade(connection)
             for statement in _postgres_schema().split(";"):
                 if statement.strip():
                     connection.raw.execute(self.sql(statement))
@@ -195,11 +216,31 @@ class Database:
             raise
         connection.commit()
 
+    def columns(self, connection: Connection, table: str) -> set[str]:
+        name = f"{self.prefix}{table}"
+        if not self.postgres:
+            return {row[1] for row in connection.raw.execute(f"PRAGMA table_info({name})").fetchall()}
+        return {row[0] for row in connection.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND "
+            "table_name = ?", (name,)).fetchall()}
+
+    def _upgrade(self, connection: Connection) -> None:
+        """A store of the feeds' earlier layout (one row per key and source, no ``gen_end``): its records are
+        dropped and its sources marked never read, so they are pulled again; sequences and changes stay."""
+        found = self.columns(connection, "records")
+        if found and "gen_end" not in found:
+            connection.raw.execute(self.sql("DROP TABLE feed_records"))
+            connection.raw.execute(self.sql("UPDATE feed_sources SET gen = 0, ok_at = NULL, attempted_at = NULL, "
+                                            "records = 0"))
+
     def create_session(self, connection: Connection) -> None:
-        """The writer connection's own temporary table of keys a replacement found unchanged."""
+        """The writer connection's own temporary tables: keys a replacement found unchanged, and (PostgreSQL)
+        the rows of one batch on their way in by ``COPY``."""
         text = 'TEXT COLLATE "C"' if self.postgres else "TEXT"
         connection.execute(f"CREATE TEMP TABLE IF NOT EXISTS feed_seen (kind {text} NOT NULL, nkey {text} NOT NULL, "
                            "PRIMARY KEY (kind, nkey))")
+        if self.postgres:
+            connection.execute("CREATE TEMP TABLE IF NOT EXISTS feed_stage (LIKE feed_records) ON COMMIT DELETE ROWS")
 
     def checkpoint(self, connection: Connection) -> None:
         """After a large replacement: copy SQLite's write-ahead log into the database and truncate it (readers

@@ -1,17 +1,18 @@
 """The harmonized view: every source registry's canonical records, keyed, in one SQLite file or PostgreSQL
 database (:mod:`gateway.feeds.sql`; PostgreSQL when gateway processes on several hosts share the view).
 
-One row per (kind, natural key, source): the canonical record as JSON and the columns the feeds filter on.
-A source is replaced as a whole (a pull or a pushed snapshot) inside one transaction: rows whose content
-changed get the source's next *sequence* number and a line in the change log, rows the source no longer
-lists are deleted (also logged), so the view never holds half a pull. A failed pull leaves the previous
-rows in place and marks the source failed; the feeds then leave it out and say so.
+One row per (kind, natural key, source) and generation: the canonical record as JSON and the columns the
+feeds filter on. A source is replaced as a whole (a pull or a pushed snapshot) by
+:class:`~gateway.feeds.replace.Replacement`: in bounded transactions, published at once, so readers see the
+previous pull or the new one and never half of it. Rows whose content changed get the source's next
+*sequence* number and a line in the change log, rows the source no longer lists are retired (also logged).
+A failed pull leaves the previous rows in place and marks the source failed; the feeds then leave it out
+and say so.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,21 +20,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.feeds.keys import Indexed
+from gateway.feeds.replace import Replacement
 from gateway.feeds.sql import Connection, Database
 
-_UPSERT = ("INSERT INTO feed_records (kind, nkey, source, party, vintage, status, action_type, year, series, first, "
-           "last, digest, body, rendered, updated_at, seq, gen) VALUES (" + ", ".join("?" * 17) + ") "
-           "ON CONFLICT (kind, nkey, source) DO UPDATE SET " + ", ".join(
-               f"{c} = excluded.{c}" for c in ("party", "vintage", "status", "action_type", "year", "series", "first",
-                                               "last", "digest", "body", "rendered", "updated_at", "seq", "gen")))
 #: rows a replacement changes before SQLite's write-ahead log is checkpointed and truncated after it
 _CHECKPOINT_AFTER = 10_000
-#: rows of a source neither written (gen) nor noted unchanged (feed_seen) by the replacement: gone
-_UNSEEN = ("feed_records.source = ? AND feed_records.gen < ? AND NOT EXISTS (SELECT 1 FROM feed_seen WHERE "
-           "feed_seen.kind = feed_records.kind AND feed_seen.nkey = feed_records.nkey)")
 _COLUMNS = ("kind, nkey, source, party, vintage, status, action_type, year, series, first, last, body, updated_at, "
             "rendered")
+
+
+def visible(db: Connection, sources: Sequence[str]) -> tuple[str, list[Any]]:
+    """The condition for rows of ``sources`` readers may see, read inside the caller's snapshot: each source's
+    rows of its published generation (:mod:`gateway.feeds.replace`). A source never published shows nothing."""
+    if not sources:
+        return "0 = 1", []
+    marks = ",".join("?" * len(sources))
+    published = dict(db.execute(f"SELECT source, gen FROM feed_sources WHERE source IN ({marks})",
+                                tuple(sources)).fetchall())
+    clauses, args = [], []
+    for source in sources:
+        gen = int(published.get(source, 0))
+        clauses.append("(source = ? AND gen <= ? AND gen_end > ?)")
+        args += [source, gen, gen]
+    return "(" + " OR ".join(clauses) + ")", args
 
 
 def now_iso() -> str:
@@ -103,10 +112,17 @@ class Query:
     year: int | None = None
     updated_since: str | None = None
     after: str | None = None
+    #: rows of this year or later (the AEF's year-end holdings undo the actions after the year)
+    since_year: int | None = None
 
-    def sql(self) -> tuple[str, list[Any]]:
+    def sql(self, db: Connection | None = None) -> tuple[str, list[Any]]:
+        """The WHERE clause and its arguments; with ``db`` (inside a read snapshot) only published rows."""
         where: list[str] = ["kind = ?"]
         args: list[Any] = [self.kind]
+        if db is not None:
+            clause, more = visible(db, self.sources)
+            where.append(clause)
+            args += more
         columns: list[tuple[str, Sequence[Any] | None]] = [
             ("source", self.sources), ("party", self.parties), ("vintage", self.vintages),
             ("status", self.statuses), ("action_type", self.action_types)]
@@ -115,72 +131,15 @@ class Query:
                 where.append(f"{column} IN ({','.join('?' * len(values))})" if values else "0")
                 args += list(values)
         for clause, value in (("year = ?", self.year), ("updated_at >= ?", self.updated_since),
-                              ("nkey > ?", self.after)):
+                              ("nkey > ?", self.after), ("year >= ?", self.since_year)):
             if value is not None:
                 where.append(clause)
                 args.append(value)
         return " AND ".join(where), args
 
 
-class Replacement:
-    """A source being replaced: :meth:`add` pages of indexed records, then the context ends the sweep."""
-
-    def __init__(self, db: Connection, source: str, party: str | None, gen: int, seq: int, at: str) -> None:
-        self.db, self.source, self.party, self.gen, self.seq, self.at = db, source, party, gen, seq, at
-        self.count = 0
-        self.changed = 0
-
-    def add(self, items: Sequence[tuple[Indexed, bytes, bytes]]) -> None:
-        """Store ``(indexed record, canonical JSON, rendered shapes)``; unchanged rows are only marked seen."""
-        by_kind: dict[str, list[tuple[Indexed, bytes, bytes]]] = {}
-        for item in items:
-            by_kind.setdefault(item[0].kind, []).append(item)
-        for kind, group in by_kind.items():
-            self._add_kind(kind, group)
-
-    def _add_kind(self, kind: str, items: list[tuple[Indexed, bytes, bytes]]) -> None:
-        known: dict[str, bytes] = {}
-        keys = [i.key for i, _, _ in items]
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            known.update(self.db.execute(
-                f"SELECT nkey, digest FROM feed_records WHERE kind = ? AND source = ? AND nkey IN "
-                f"({','.join('?' * len(chunk))})", (kind, self.source, *chunk)).fetchall())
-        upserts, touched, changes = [], [], []
-        for indexed, body, rendered in items:
-            digest = hashlib.blake2b(body + b"\0" + rendered, digest_size=16).digest()
-            if known.get(indexed.key) == digest:
-                touched.append((kind, indexed.key))
-                continue
-            known[indexed.key] = digest
-            self.seq += 1
-            ident = indexed.identity
-            upserts.append((kind, indexed.key, self.source, self.party, indexed.vintage, indexed.status,
-                            indexed.action_type, indexed.year, ident.series if ident else None,
-                            ident.first if ident else None, ident.last if ident else None, digest, body, rendered,
-                            self.at, self.seq, self.gen))
-            changes.append((self.source, self.seq, kind, indexed.key, "upsert", body, self.at))
-        self.db.executemany(_UPSERT, upserts)
-        # unchanged rows are noted in a temporary table (outside the database file and its write-ahead log), so a
-        # pull that changes little writes little
-        self.db.executemany("INSERT INTO feed_seen (kind, nkey) VALUES (?, ?) ON CONFLICT DO NOTHING", touched)
-        self.db.executemany("INSERT INTO feed_changes (source, seq, kind, nkey, op, body, at) VALUES "
-                            "(?, ?, ?, ?, ?, ?, ?)", changes)
-        self.count += len(items)
-        self.changed += len(changes)
-
-    def sweep(self) -> None:
-        """Delete (and log) every row of the source this replacement did not list."""
-        gone = self.db.execute(f"SELECT kind, nkey FROM feed_records WHERE {_UNSEEN}",
-                               (self.source, self.gen)).fetchall()
-        changes = []
-        for kind, key in gone:
-            self.seq += 1
-            changes.append((self.source, self.seq, kind, key, "delete", None, self.at))
-        self.db.execute(f"DELETE FROM feed_records WHERE {_UNSEEN}", (self.source, self.gen))
-        self.db.executemany("INSERT INTO feed_changes (source, seq, kind, nkey, op, body, at) VALUES "
-                            "(?, ?, ?, ?, ?, ?, ?)", changes)
-        self.changed += len(changes)
+def _select(head: str, where: tuple[str, list[Any]], tail: str) -> tuple[str, list[Any]]:
+    return f"{head} WHERE {where[0]} {tail}", where[1]
 
 
 class FeedStore:
@@ -208,29 +167,23 @@ class FeedStore:
 
     @contextlib.contextmanager
     def replacing(self, source: str, party: str | None, mode: str) -> Iterator[Replacement]:
-        """Replace everything ``source`` holds, in one transaction; any exception rolls it back. Replacements
-        of one source wait for each other in every process sharing the store, so its sequence has no gaps."""
-        with self._lock:
-            db = self._writer()
-            db.begin_write(source)
-            try:
-                db.execute("DELETE FROM feed_seen")
-                db.execute("INSERT INTO feed_sources (source, party, mode) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                           (source, party, mode))
-                gen, seq = db.execute("SELECT gen, seq FROM feed_sources WHERE source = ?", (source,)).fetchone()
-                replacement = Replacement(db, source, party, int(gen) + 1, int(seq), now_iso())
-                yield replacement
-                replacement.sweep()
-                db.execute("UPDATE feed_sources SET party = ?, mode = ?, gen = ?, seq = ?, attempted_at = ?, "
-                           "ok_at = ?, error_code = NULL, error_detail = NULL, records = ? WHERE source = ?",
-                           (party, mode, replacement.gen, replacement.seq, replacement.at, replacement.at,
-                            replacement.count, source))
-            except BaseException:
-                db.rollback()
-                raise
-            db.commit()
-            if replacement.changed >= _CHECKPOINT_AFTER:
-                self.database.checkpoint(db)
+        """Replace everything ``source`` holds: written in bounded transactions, visible at once when the
+        context ends (:mod:`gateway.feeds.replace`); any exception leaves the previous rows published and
+        removes what this replacement wrote. Replacements of one source take turns in every process sharing
+        the store, so its sequence has no gaps or repeats."""
+        replacement = Replacement(self.database, source, party, mode, now_iso())
+        try:
+            yield replacement
+            replacement.finish()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                replacement.abandon()
+            replacement.close()
+            raise
+        replacement.close()
+        if replacement.changed >= _CHECKPOINT_AFTER:
+            with self._lock:
+                self.database.checkpoint(self._writer())
 
     def record_failure(self, source: str, party: str | None, mode: str, code: str, detail: str) -> None:
         with self._lock:
@@ -251,38 +204,39 @@ class FeedStore:
 
     def rows(self, query: Query, batch: int = 2000) -> Iterator[Row]:
         """Rows matching ``query`` in key order (then source), read in batches from one snapshot."""
-        where, args = query.sql()
         with self._reader() as db:
-            for row in db.stream(f"SELECT {_COLUMNS} FROM feed_records WHERE {where} ORDER BY nkey, source", args,
-                                 batch):
+            for row in db.stream(lambda c: _select(f"SELECT {_COLUMNS} FROM feed_records", query.sql(c),
+                                                   "ORDER BY nkey, source"), batch):
                 yield Row(*row)
 
     def row_chunks(self, query: Query, batch: int = 2000) -> Iterator[list[tuple[Any, ...]]]:
         """Like :meth:`rows`, as lists of plain ``(nkey, source, updated_at, rendered, body)`` tuples (the NDJSON
         stream's input: no object per row, no column it does not write)."""
-        where, args = query.sql()
         with self._reader() as db:
-            yield from db.chunks(f"SELECT nkey, source, updated_at, rendered, body FROM feed_records WHERE {where} "
-                                 "ORDER BY nkey, source", args, batch)
+            yield from db.chunks(lambda c: _select("SELECT nkey, source, updated_at, rendered, body FROM feed_records",
+                                                   query.sql(c), "ORDER BY nkey, source"), batch)
 
     def sweep_rows(self, kind: str, sources: Iterable[str], *, action_type: str | None = None, batch: int = 5000
                    ) -> Iterator[tuple[Any, ...]]:
         """``(series, first, last, source, nkey, status)`` of ``kind`` rows with an identity, in key order
         (for units and for one action type that is (series, first) order): the double-counting sweep's input."""
         names = tuple(sources)
-        extra, args = (" AND action_type = ?", (action_type,)) if action_type else ("", ())
+        extra, args = (" AND action_type = ?", [action_type]) if action_type else ("", [])
+
+        def statement(db: Connection) -> tuple[str, list[Any]]:
+            clause, shown = visible(db, names)
+            return ("SELECT series, first, last, source, nkey, status FROM feed_records WHERE kind = ? AND "
+                    f"series IS NOT NULL AND {clause}{extra} ORDER BY nkey", [kind, *shown, *args])
+
         with self._reader() as db:
-            yield from db.stream(
-                "SELECT series, first, last, source, nkey, status FROM feed_records WHERE kind = ? AND "
-                f"series IS NOT NULL AND source IN ({','.join('?' * len(names))}){extra} ORDER BY nkey",
-                (kind, *names, *args), batch)
+            yield from db.stream(statement, batch)
 
     def bodies(self, kind: str, sources: Iterable[str]) -> Iterator[tuple[str, str, bytes]]:
         """``(source, nkey, body)`` of every ``kind`` row of ``sources``."""
         names = tuple(sources)
         with self._reader() as db:
-            yield from db.stream(f"SELECT source, nkey, body FROM feed_records WHERE kind = ? AND source IN "
-                                 f"({','.join('?' * len(names))}) ORDER BY nkey, source", (kind, *names), 2000)
+            yield from db.stream(lambda c: _select("SELECT source, nkey, body FROM feed_records",
+                                                   Query(kind, names).sql(c), "ORDER BY nkey, source"), 2000)
 
     def floors(self) -> dict[str, int]:
         """Per source, the highest sequence compaction removed (:mod:`gateway.feeds.compaction`)."""
@@ -327,8 +281,9 @@ class FeedStore:
     def changes(self, source: str, after: int, limit: int) -> list[Change]:
         with self._reader() as db:
             rows = db.execute("SELECT source, seq, kind, nkey, op, body, at FROM feed_changes WHERE source = ? AND "
-                              "seq > ? ORDER BY seq LIMIT ?", (source, after, limit)).fetchall()
+                              "seq > ? AND seq <= (SELECT seq FROM feed_sources WHERE source = ?) ORDER BY seq LIMIT ?",
+                              (source, after, source, limit)).fetchall()
         return [Change(*row) for row in rows]
 
 
-__all__ = ["Change", "FeedStore", "Query", "Replacement", "Row", "SourceState", "now_iso"]
+__all__ = ["Change", "FeedStore", "Query", "Replacement", "Row", "SourceState", "now_iso", "visible"]

@@ -25,7 +25,7 @@ from gateway.feeds.errors import SnapshotInvalid, SourceFailure
 from gateway.feeds.keys import KINDS, Indexed, index, records_of
 from gateway.feeds.pull import Puller
 from gateway.feeds.render import prerender
-from gateway.feeds.store import FeedStore
+from gateway.feeds.store import FeedStore, SourceState
 from gateway.trust.directory import DirectoryStore, Participant
 from standards.codec import Medium
 from standards.errors import CarbonlinkError
@@ -65,6 +65,11 @@ def _age(stamp: str | None) -> float:
     if stamp is None:
         return float("inf")
     return time.time() - datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def _never_read(state: SourceState | None) -> bool:
+    """Never pulled (or its records were dropped by a store upgrade): a request pulls it before answering."""
+    return state is None or (state.ok_at is None and state.error_code is None)
 
 
 def _stored(kind: str, records: Sequence[BaseModel], source: str, offset: int) -> list[tuple[Indexed, bytes, bytes]]:
@@ -109,7 +114,8 @@ class FeedView:
         states = self.store.sources()
         stale = [p for p in self.registries().values()
                  if p.endpoints.read is not None and (wanted is None or p.id in wanted)
-                 and (p.id not in states or (again and _age(states[p.id].attempted_at) >= self.max_age))]
+                 and (_never_read(states.get(p.id))
+                      or (again and _age(states[p.id].attempted_at) >= self.max_age))]
         if not stale:
             return
         with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(stale)))) as pool:

@@ -163,6 +163,13 @@ def test_etag_answers_304_until_a_source_changes(net: FeedNetwork) -> None:
     assert again.status_code == 304 and again.headers["etag"] == etag
     other = get(reader, "/v1/feeds/cadt/v2/units", **{"If-None-Match": etag})
     assert other.status_code == 200  # another feed, another tag
+    for variant in ("?format=csv", "?format=ndjson", "?limit=1"):  # another representation, another tag
+        answer = get(reader, "/v1/feeds/cadt/v2/projects" + variant, **{"If-None-Match": etag})
+        assert answer.status_code == 200 and answer.headers["etag"] != etag
+    aef = get(reader, "/v1/feeds/aef/SEN/2024")
+    assert get(reader, "/v1/feeds/aef/SEN/2024", **{"If-None-Match": aef.headers["etag"]}).status_code == 304
+    assert get(reader, "/v1/feeds/aef/SEN/2024?format=csv&table=T2",
+               **{"If-None-Match": aef.headers["etag"]}).status_code == 200
 
 
 def test_same_project_from_two_registries_reports_the_conflict(net: FeedNetwork) -> None:
@@ -279,6 +286,25 @@ def test_cli_feed_pull_writes_the_stream_and_fails_when_a_registry_is_missing(
     assert len(lines) == 6 and json.loads(lines[-1])["type"] == "end"
     assert "missing registry down: FEED.SOURCE_UNREACHABLE" in capsys.readouterr().err
     assert main([*args, "--allow-partial"]) == 0
+
+
+def test_cli_feed_pull_json_holds_every_page_and_aef_csv_any_table(
+        net: FeedNetwork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway.cli import feeds as feed_cli
+    from gateway.cli import main
+
+    monkeypatch.setattr(feed_cli, "PAGE", 2)  # five items: three pages
+    base = ["feed", "pull", "--gateway", net.gateway_url, "--client-id", "unfccc-reader", "--key",
+            _key_file(net, tmp_path)]
+    target = tmp_path / "units.json"
+    assert main([*base, "--standard", "cadt-v2", "-o", str(target)]) == 1  # a registry is down
+    body = json.loads(target.read_text())
+    assert body["count"] == len(body["items"]) == 5 and body["complete"] is False
+    assert len({i["key"] for i in body["items"]}) == 5 and body["missing"][0]["registry"] == "down"
+    t4 = tmp_path / "t4.csv"
+    assert main([*base, "--standard", "aef", "--party", "GHA", "--year", "2023", "--table", "t4", "-o", str(t4)]) == 0
+    assert t4.read_text().lstrip("\ufeff").startswith("Cooperative approach ID,") and ",500," in t4.read_text()
+    assert main([*base, "--standard", "cadt-v2", "--table", "T4", "-o", str(t4)]) == 2  # not an AEF csv
 
 
 def test_cli_feed_pull_aef_workbook(net: FeedNetwork, tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ conflicts, double-counting detection and its threshold, the query string, the sa
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from gateway.feeds.store import FeedStore, Query
 from gateway.sandbox.listing import ListingQueryInvalid
 from gateway.sandbox.service import Sandbox, SandboxConfig
 from standards.model import Action, Project, UnitBlock
-from tests.support.services import require_postgres, unique_prefix
 
 TAIL = "VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"
 
@@ -43,21 +41,6 @@ def put(store: FeedStore, source: str, kind: str, records: list[Any]) -> int:
         replacement.add([(i, r.model_dump_json(exclude_defaults=True).encode(), s)
                          for i, r, s in zip(indexed, records, shapes, strict=True)])
     return replacement.seq
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.service)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FeedStore]:
-    """The same behaviour on both backends: a SQLite file, or PostgreSQL tables no other test uses."""
-    if request.param == "sqlite":
-        view = FeedStore(tmp_path / "view.sqlite3")
-    else:
-        view = FeedStore(require_postgres(), prefix=unique_prefix("feed").replace("-", "_") + "_")
-    try:
-        yield view
-    finally:
-        view.close()
-        if view.database.postgres:
-            view.database.drop()
 
 
 def test_sequence_counts_changes_only_and_deletions_are_logged(store: FeedStore) -> None:

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -20,6 +22,7 @@ from gateway.feeds.changes import check_position, parse_position, stream
 from gateway.feeds.errors import FeedForbidden, FeedQueryInvalid
 from gateway.feeds.feed import FeedRequest, Prepared, coverage_headers
 from gateway.feeds.params import FORMATS, feed_request, limit, one, response_format, values
+from gateway.governance import Authorities
 from gateway.trust.errors import InsufficientScope
 from standards.codec import Medium
 from standards.errors import CarbonlinkError
@@ -69,6 +72,13 @@ def _query(request: Request) -> dict[str, list[str]]:
     return out
 
 
+def _variant(prepared: Prepared, *parts: Any) -> Prepared:
+    """``prepared`` with an ETag that also names what else the answer depends on (RFC 9110 8.8.3: a
+    representation of its own, such as another format or page size, has another tag)."""
+    basis = orjson.dumps([prepared.etag, *parts], default=str)
+    return replace(prepared, etag='"' + hashlib.sha256(basis).hexdigest()[:32] + '"')
+
+
 def _not_modified(request: Request, prepared: Prepared) -> Response | None:
     tags = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
     if prepared.etag in tags or "*" in tags:
@@ -84,6 +94,7 @@ async def _serve(request: Request, service: FeedService, caller: Caller, standar
     _check_own(feed, allowed)
     page_limit = limit(query, request.app.state.feed_page_limit) if fmt == "json" else 0
     prepared = await run_in_threadpool(service.feeds.prepare, feed, allowed=allowed)
+    prepared = _variant(prepared, fmt, page_limit)  # each representation (format, page size) its own ETag
     unchanged = _not_modified(request, prepared)
     if unchanged is not None:
         return unchanged
@@ -131,18 +142,50 @@ async def aef_feed(party: Annotated[str, PARTY_PATH], year: Annotated[int, Path(
     fmt = response_format(query, request.headers.get("accept"), ["json", "csv", "xlsx"])
     feed = FeedRequest("canonical", "actions", registries=None, parties=(party,), year=year)
     prepared = await run_in_threadpool(service.feeds.prepare, feed, allowed=allowed)
+    slot: ServiceSlot[Authorities] = request.app.state.authorizations
+    entities = {p.id: (p.name, p.party) for p in service.view.directory.current().participants}
+    table, layout = (one(query, "table") or "T3").upper(), one(query, "layout") or "peer"
+
+    def authorizations() -> tuple[aef_report.AuthorizationSource, Any]:
+        try:
+            source: aef_report.AuthorizationSource = slot.ready or slot.get()
+            return source, source.listing(party)
+        except CarbonlinkError as exc:  # the authorization store is down: T2/T5 missing, and said so
+            return _Unavailable(exc), exc.code
+
+    authorities, listed = await run_in_threadpool(authorizations)
+    # the answer also depends on the Party's authorizations and on the representation asked for
+    prepared = _variant(prepared, fmt, table, layout, listed)
     unchanged = _not_modified(request, prepared)
     if unchanged is not None:
         return unchanged
     medium = {"json": Medium.JSON, "csv": Medium.CSV, "xlsx": Medium.XLSX}[fmt]
 
-    def build() -> bytes:
-        report = aef_report.build(service.store, prepared, party, year)
-        return aef_report.write(report, prepared, medium, table=(one(query, "table") or "T3").upper(),
-                                layout=one(query, "layout") or "peer")
+    def build() -> tuple[bytes, dict[str, str]]:
+        report = aef_report.build(service.store, prepared, party, year, authorities=authorities, entities=entities)
+        body = aef_report.write(report, prepared, medium, table=table, layout=layout)
+        headers = prepared.headers()
+        if report.authorizations_missing is not None:
+            headers["Carbonlink-Feed-Complete"] = "false"
+            headers["Carbonlink-Feed-Missing"] = ", ".join(
+                f'{m["registry"]}; code="{m["code"]}"' for m in aef_report.report_missing(report, prepared))
+        return body, headers
 
-    body = await run_in_threadpool(build)
-    return Response(body, media_type=FORMATS[fmt], headers=prepared.headers())
+    body, headers = await run_in_threadpool(build)
+    return Response(body, media_type=FORMATS[fmt], headers=headers)
+
+
+class _Unavailable:
+    """The authorization store could not be opened: reading it raises that error (the report names it)."""
+
+    def __init__(self, error: CarbonlinkError) -> None:
+        self.error = error
+
+    def listing(self, party: str | None = None) -> list[dict[str, Any]]:
+        raise self.error
+
+    def show(self, party: str, authorization_id: str) -> dict[str, Any]:
+        raise self.error
 
 
 @router.get("/conflicts", responses=FEED_RESPONSES, summary="Cross-registry double-counting findings")
