@@ -96,7 +96,8 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     feed_slot: ServiceSlot[FeedService] = ServiceSlot("feeds", lambda: build_feeds(
         trust, settings.feeds, default_catalog(adapter_options), data_dir=str(transfer_settings.data_dir)))
     authorization_slot: ServiceSlot[Authorities] = ServiceSlot("authorizations", lambda: Authorities(
-        open_authorization_store(settings.governance.authorization_url(transfer_settings.data_dir)), trust.keyring))
+        open_authorization_store(settings.governance.authorization_url(
+            transfer_settings.data_dir, transfer_settings.evidence_url())), trust.keyring))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -33,7 +33,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="JSON on stdout")]
 
 def _authorities(store: str | None) -> Authorities:
     settings = cli_settings()
-    url = store or settings.governance.authorization_url(settings.transfers.data_dir)
+    url = store or settings.governance.authorization_url(settings.transfers.data_dir,
+                                                         settings.transfers.evidence_url())
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):].partition("?")[0]).exists():
         raise AuthorizationStoreUnavailable(f"there is no authorization store at {url}")
     # reading needs no key of the gateway's: the keyring only signs what the gateway issues

@@ -52,7 +52,8 @@ def govern(trust: Trust, planner: DocumentPlanner, recorder_args: dict[str, Any]
     mode: Mode = settings.governance.governance_enforce
     if mode == "off":
         return planner, Recorder(**recorder_args)
-    store = open_authorization_store(settings.governance.authorization_url(settings.transfers.data_dir))
+    store = open_authorization_store(settings.governance.authorization_url(settings.transfers.data_dir,
+                                                                      settings.transfers.evidence_url()))
     gate = AuthorizationGate(store, trust.directory.current, mode)
     recorder = GovernedRecorder(**recorder_args)
     recorder.gate = gate

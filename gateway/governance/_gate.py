@@ -15,9 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from gateway.governance._records import Version, in_force, open_revocation, open_version, purposes_of
+from gateway.governance._records import (
+    RevocationRecord,
+    Version,
+    in_force,
+    open_revocation,
+    open_version,
+    purposes_of,
+)
 from gateway.governance._store import AuthorizationStore, QuantityExceeded
 from gateway.governance.errors import AuthorizationRefused
 from gateway.trust.directory import Directory, Participant
@@ -55,6 +62,11 @@ CLAUSES = {
 def _version(token: str) -> Version:
     """A stored record, read once per process (records never change: an amendment is a new record)."""
     return open_version(token)
+
+
+@lru_cache(maxsize=1024)
+def _revocation(token: str) -> RevocationRecord:
+    return open_revocation(token)
 
 
 def refuse(what: str, message: str) -> AuthorizationRefused:
@@ -113,10 +125,16 @@ class AuthorizationGate:
                 drawings[key] = Drawing((earlier.quantity if earlier else Decimal(0)) + quantity, version.cap)
         return drawings
 
-    def draw(self, sender_id: str, message_id: str, drawings: dict[tuple[str, str], Drawing]) -> None:
-        """Draw the document's quantities for one message (refused when a cap would be passed)."""
+    def draw(self, sender_id: str, message_id: str, drawings: dict[tuple[str, str], Drawing], *,
+             within: Any = None) -> None:
+        """Draw the document's quantities for one message (refused when a cap would be passed), in a
+        transaction of its own or ``within`` the evidence log's (:meth:`AuthorizationStore.draw_within`)."""
+        wants = {k: (d.quantity, d.cap) for k, d in drawings.items()}
         try:
-            self.store.draw(sender_id, message_id, {k: (d.quantity, d.cap) for k, d in drawings.items()})
+            if within is None:
+                self.store.draw(sender_id, message_id, wants)
+            else:
+                self.store.draw_within(within, sender_id, message_id, wants)
         except QuantityExceeded as exc:
             raise refuse("QUANTITY", exc.message) from exc
 
@@ -125,7 +143,8 @@ class AuthorizationGate:
         auth_id = action.authorization_id
         if not auth_id:
             raise refuse("MISSING", f"{where} cites no authorization; {party} authorizes through this gateway")
-        versions = [_version(s.token) for s in self.store.versions(party, auth_id)]
+        stored, revocation = self.store.standing(party, auth_id)
+        versions = [_version(s.token) for s in stored]
         if not versions:
             raise refuse("UNKNOWN", f"{where} cites authorization {auth_id!r}, which {party}'s national authority "
                                     "has not issued through this gateway")
@@ -133,9 +152,8 @@ class AuthorizationGate:
         if version is None:
             raise refuse("NOT_IN_FORCE", f"{where} is dated {action.date.date()}, before authorization {auth_id!r} "
                                          f"was given ({min(v.authorization.date for v in versions)})")
-        revocation = self.store.revocation(party, auth_id)
         if revocation is not None:
-            revoked = open_revocation(revocation.token)
+            revoked = _revocation(revocation.token)
             if revoked.effective <= action.date.date():
                 raise refuse("REVOKED", f"{where} is dated {action.date.date()}, but authorization {auth_id!r} was "
                                         f"revoked from {revoked.effective}")

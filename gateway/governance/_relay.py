@@ -13,6 +13,7 @@ from gateway.governance.errors import GovernanceError
 from gateway.idempotency.store import Claim
 from gateway.protocol import MessageKind
 from gateway.transfers import DocumentPlanner, Plan, Recorder, SourceMessage
+from gateway.transfers._health import EVIDENCE
 from gateway.trust.directory import Participant
 from standards.model import CanonicalDocument
 
@@ -49,12 +50,29 @@ class GovernedRecorder(Recorder):
     """The recorder that also draws on authorizations before delivery and gives back on release."""
 
     gate: AuthorizationGate
+    _shares: bool | None = None
+
+    def _joint(self) -> bool:
+        """Whether the authorization store lives in the evidence log's database (asked once)."""
+        if self._shares is None:
+            self._shares = self.gate.store.shares(self.evidence)
+        return self._shares
 
     def intend(self, sender: Participant, kind: MessageKind, message_id: str, inbound_digest: str,
                plan: Plan) -> None:
-        if isinstance(plan, GovernedPlan):
+        """Draw the plan's quantities, then put the delivery on record. When the authorization store lives in
+        the evidence log's database (the default), both are one transaction: one durable write, and either
+        both are kept or neither; otherwise the drawing commits first, in its own."""
+        if not isinstance(plan, GovernedPlan):
+            super().intend(sender, kind, message_id, inbound_digest, plan)
+            return
+        if not self._joint():
             self.gate.draw(sender.id, message_id, plan.drawings)
-        super().intend(sender, kind, message_id, inbound_digest, plan)
+            super().intend(sender, kind, message_id, inbound_digest, plan)
+            return
+        with self.health.watch(EVIDENCE):
+            self.evidence.append(self.intent(sender, kind, message_id, inbound_digest, plan),
+                                 alongside=lambda cur: self.gate.draw(sender.id, message_id, plan.drawings, within=cur))
 
     def release(self, claim: Claim) -> None:
         super().release(claim)

@@ -159,10 +159,14 @@ class Recorder:
         """Put the delivery about to be made on record; raises (nothing is delivered) if the log
         cannot be written."""
         with self.health.watch(EVIDENCE):
-            self.evidence.append(Exchange(
-                kind=kind.value, sender=sender.id, receiver=plan.receiver.id, message_id=message_id,
-                inbound_sha256=inbound_digest, outbound_sha256=sha256_hex(plan.outbound_body), receipt=None,
-                verdicts={"outcome": DELIVERING}))
+            self.evidence.append(self.intent(sender, kind, message_id, inbound_digest, plan))
+
+    @staticmethod
+    def intent(sender: Participant, kind: MessageKind, message_id: str, inbound_digest: str, plan: Plan) -> Exchange:
+        """The evidence record of a delivery about to be made."""
+        return Exchange(kind=kind.value, sender=sender.id, receiver=plan.receiver.id, message_id=message_id,
+                        inbound_sha256=inbound_digest, outbound_sha256=sha256_hex(plan.outbound_body), receipt=None,
+                        verdicts={"outcome": DELIVERING})
 
     def record(self, claim: Claim, exchange: Exchange, stored: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Put the receipt on record, then complete the claim with it; return the receipt in force and
