@@ -47,6 +47,7 @@ from gateway.governance.errors import (
     AuthorizationRefused,
     AuthorizationStoreUnavailable,
     GovernanceError,
+    StatementRefused,
 )
 from gateway.idempotency.store import (
     ClaimInProgress,
@@ -226,4 +227,5 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     AuthorizationNotFound: HttpAnswer(404),
     AuthorizationStoreUnavailable: HttpAnswer(503),
     AuthorizationRefused: HttpAnswer(403),
+    StatementRefused: HttpAnswer(403),
 }

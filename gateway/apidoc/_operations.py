@@ -146,6 +146,17 @@ def _formats_reading(medium: Medium) -> list[str]:
                   if medium in adapter.media and name != "canonical")
 
 
+def statement_body() -> dict[str, Any]:
+    """The request body of an authorization route: the national authority's statement, signed with its own key."""
+    return {"required": True, "content": {"application/jose": {"schema": {
+        "type": "string", "pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$",
+        "description": "a compact JWS (typ carbonlink-authority-statement+jwt) signed with a key of the national "
+                       "authority's directory entry; payload iss, aud (this gateway's issuer), iat, jti, party, "
+                       "action (issue, amend, revoke), authorization_id, version, statement (AEF T2 fields in the "
+                       "canonical model) or effective and reason (docs/governance.md)"}}},
+            "description": "The statement, signed by the national authority itself."}
+
+
 def message_body() -> dict[str, Any]:
     """The request body of a relayed message: canonical JSON, or one medium of the sender's format."""
     content: dict[str, Any] = {

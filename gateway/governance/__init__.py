@@ -5,6 +5,8 @@ gateway, and enforced on the relay (docs/governance.md). Roles live in the signe
 Module map::
 
     _records.py      statements (canonical AEF T2 authorizations), signed version and revocation records
+    _statements.py   statements signed with the national authority's own key, checked against the directory
+    _offline.py      an authorization's records checked offline (gateway JWKS + signed directory)
     _store.py        the authorization store: SQLite (embedded) or PostgreSQL (shared), quantities drawn
     _authorities.py  issue, amend, revoke, show, list (what the routes and the CLI call)
     _gate.py         AuthorizationGate: the checks of first transfers, uses and cancellations
@@ -19,7 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.governance._authorities import Authorities
 from gateway.governance._gate import CLAUSES, GATED, AuthorizationGate, Drawing, Mode
+from gateway.governance._offline import check_authorization
 from gateway.governance._records import RECORD_TYP, REVOCATION_TYP, AuthorizationRecord, RevocationRecord, in_force
+from gateway.governance._statements import (
+    STATEMENT_TYP,
+    AuthorityStatement,
+    accept_statement,
+    sign_statement,
+    statement_for_route,
+    verify_statement,
+)
 from gateway.governance._store import AuthorizationStore, open_authorization_store
 from gateway.governance.errors import (
     AuthorizationConflict,
@@ -29,16 +40,44 @@ from gateway.governance.errors import (
     AuthorizationRefused,
     AuthorizationStoreUnavailable,
     GovernanceError,
+    StatementRefused,
 )
 
 if TYPE_CHECKING:
     from gateway.transfers import DocumentPlanner, Recorder
     from gateway.trust.setup import Trust
 
-__all__ = ["CLAUSES", "GATED", "RECORD_TYP", "REVOCATION_TYP", "Authorities", "AuthorizationConflict",
-           "AuthorizationGate", "AuthorizationInvalid", "AuthorizationNotFound", "AuthorizationNotYours",
-           "AuthorizationRecord", "AuthorizationRefused", "AuthorizationStore", "AuthorizationStoreUnavailable",
-           "Drawing", "GovernanceError", "Mode", "RevocationRecord", "govern", "in_force", "open_authorization_store"]
+__all__ = [
+    "CLAUSES",
+    "GATED",
+    "RECORD_TYP",
+    "REVOCATION_TYP",
+    "STATEMENT_TYP",
+    "Authorities",
+    "AuthorityStatement",
+    "AuthorizationConflict",
+    "AuthorizationGate",
+    "AuthorizationInvalid",
+    "AuthorizationNotFound",
+    "AuthorizationNotYours",
+    "AuthorizationRecord",
+    "AuthorizationRefused",
+    "AuthorizationStore",
+    "AuthorizationStoreUnavailable",
+    "Drawing",
+    "GovernanceError",
+    "Mode",
+    "RevocationRecord",
+    "StatementRefused",
+    "accept_statement",
+    "check_authorization",
+    "govern",
+    "in_force",
+    "open_authorization_store",
+    "sign_statement",
+    "statement_for_route",
+    "verify_statement",
+]
 
 
 def govern(trust: Trust, planner: DocumentPlanner, recorder_args: dict[str, Any]

@@ -44,6 +44,13 @@ class AuthorizationStoreUnavailable(GovernanceError):
         super().__init__(message, retry_after=5)
 
 
+class StatementRefused(GovernanceError):
+    """A statement not signed by the national authority itself (or not for this gateway, stale, or about
+    something else than the route says): ``GOVERNANCE.STATEMENT_*``."""
+
+    code = "GOVERNANCE.STATEMENT_SIGNATURE"
+
+
 class AuthorizationRefused(GovernanceError):
     """A first transfer, use or cancellation that no authorization in force covers; ``reference`` is the
     clause the refusal enforces."""
