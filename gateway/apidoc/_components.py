@@ -125,6 +125,10 @@ _RECEIPT = {
         "warnings_total": {"type": "integer"},
         "received_at": _STRING, "delivered_at": _STRING, "answered_at": _STRING,
         "request_sha256_b64": _STRING,
+        "units": {"type": "array", "description": "the serial ranges the message moves (the legal-title trail)",
+                  "items": {"type": "object", "required": ["series", "first", "last"], "properties": {
+                      "series": _STRING, "first": {"type": "integer"}, "last": {"type": "integer"},
+                      "vintage": {"type": ["integer", "null"]}, "action": _STRING}}},
     },
 }
 _CHECK = {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}, "code": _STRING,

@@ -43,7 +43,7 @@ class GovernedPlanner:
         if not drawings:
             return plan
         return GovernedPlan(plan.source_format, plan.source_medium, plan.receiver, plan.outbound_body,
-                            plan.target_medium, plan.losses, plan.findings, plan.target_format, drawings)
+                            plan.target_medium, plan.losses, plan.findings, plan.target_format, plan.units, drawings)
 
 
 class GovernedRecorder(Recorder):

@@ -98,6 +98,7 @@ class Recorder:
             "warnings_total": len(plan.findings),
             "received_at": received_at, "delivered_at": delivered_at, "answered_at": utc_timestamp(),
             "request_sha256_b64": sha256_b64(body),
+            **({"units": [dict(u) for u in plan.units]} if plan.units else {}),
         }
 
     def seal(self, receipt: dict[str, Any]) -> tuple[bytes, str]:
