@@ -68,6 +68,7 @@ from gateway.sandbox.errors import (
     SandboxError,
     UnitsUnidentified,
 )
+from gateway.title import TitleError
 from gateway.transfers.errors import (
     ContentTypeRefused,
     KindMismatch,
@@ -228,4 +229,5 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     AuthorizationStoreUnavailable: HttpAnswer(503),
     AuthorizationRefused: HttpAnswer(403),
     StatementRefused: HttpAnswer(403),
+    TitleError: HttpAnswer(422),
 }

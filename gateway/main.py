@@ -21,6 +21,7 @@ from gateway.api.routes import (
     metrics,
     oauth,
     peers,
+    title,
     transfers,
     wellknown,
 )
@@ -128,7 +129,8 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     app.state.feed_page_limit = settings.feeds.feeds_page_limit
     errors.install(app)
     apidoc.install(app)
-    for module in (oauth, wellknown, peers, health, transfers, metrics, conformance, feeds, authorizations, console):
+    for module in (oauth, wellknown, peers, health, transfers, metrics, conformance, feeds, authorizations, title,
+                   console):
         app.include_router(module.router)
     app.state.rate_limiter = _rate_limiter(transfer_settings)
     limit = transfer_settings.transfer_max_body_bytes

@@ -33,6 +33,7 @@ SCOPES = {
     "authorizations:issue": "issue, amend and revoke the Article 6.2 authorizations of the caller's own Party "
                             "(the national-authority role only)",
     "authorizations:read": "read every Party's Article 6.2 authorizations",
+    "title:read": "read the legal-title trail of a unit block or ITMO range",
 }
 
 _STRING: dict[str, Any] = {"type": "string"}

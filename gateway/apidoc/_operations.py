@@ -64,6 +64,7 @@ OPERATIONS: dict[str, dict[str, tuple[str, tuple[int, ...], str | None, str | No
         "get": ("get_authorization", (*PROTECTED, 403, 404, 422), "authorizations:read", DECLARED)},
     "/v1/authorizations/{party}/{authorization_id}/versions": {
         "post": ("amend_authorization", (*PROTECTED, 403, 404, 409, 422), "authorizations:issue", DECLARED)},
+    "/v1/title": {"get": ("get_title", (*PROTECTED, 403, 422), "title:read", DECLARED)},
     "/v1/authorizations/{party}/{authorization_id}/revocation": {
         "post": ("revoke_authorization", (*PROTECTED, 403, 404, 409, 422), "authorizations:issue", DECLARED)},
 }

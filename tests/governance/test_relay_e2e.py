@@ -76,6 +76,13 @@ def test_a_first_transfer_is_relayed_only_within_an_authorization_in_force(one: 
     assert send(che, 1101, 1101, "gov-6") == (403, "GOVERNANCE.AUTHORIZATION_REVOKED")
     shown = na.request("GET", f"/v1/authorizations/CHE/{AUTH_ID}").json()
     assert shown["drawn"] == "1100" and shown["status"] == "revoked"
+    # the legal-title trail: the receipts of the relayed first transfers list the units they moved
+    reader = GatewayClient(net.gateway_url, "che-authority", na.key, issuer=net.issuer, scope="title:read")
+    title = reader.request("GET", "/v1/title?block=CA0001:CHE:550-1200").json()
+    assert [(p["first"], p["last"], (p["holder"] or {}).get("id"), [h["message_id"] for h in p["hops"]])
+            for p in title["parts"]] == [(550, 600, "gha", ["gov-2"]), (601, 1000, "gha", ["gov-4"]),
+                                         (1001, 1100, "gha", ["gov-5"]), (1101, 1200, None, [])]
+    assert all(h["receipt_verified"] for p in title["parts"] for h in p["hops"])
 
 
 def test_two_gateways_share_one_authorization_store(postgres_dsn: str) -> None:

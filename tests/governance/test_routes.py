@@ -221,3 +221,16 @@ def test_the_records_verify_offline_and_a_tampered_one_does_not(net: Governed, t
     assert orjson.loads(bad.stdout)["verification"]["findings"] == [
         {"code": "GOVERNANCE.RECORD_ALTERED", "path": "/versions/1", "message": "what is shown is not what the "
                                                                               "gateway signed"}]
+
+
+def test_the_title_route_is_behind_its_scope(net: Governed) -> None:
+    operator = net.client("operator", "title:read")
+    answer = operator.request("GET", "/v1/title?block=CA0001:GHA:1-100")
+    assert answer.status_code == 200, answer.text
+    assert [(p["first"], p["last"], p["status"]) for p in answer.json()["parts"]] == [
+        (1, 100, "no history at this gateway")]
+    bad = operator.request("GET", "/v1/title?block=GHA:100-1")
+    assert bad.status_code == 422 and bad.json()["code"] == "TITLE.BLOCK_INVALID"
+    registry = net.client("che-registry", "messages:send")
+    refused = registry.request("GET", "/v1/title?block=CA0001:GHA:1-100")
+    assert refused.status_code == 403 and refused.json()["code"] == "TOKEN.INSUFFICIENT_SCOPE"
