@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field
 
 from gateway.governance._gate import AuthorizationGate, Drawing
-from gateway.governance.errors import GovernanceError
+from gateway.governance.errors import AuthorizationChanged, GovernanceError
 from gateway.idempotency.store import Claim
 from gateway.protocol import MessageKind
 from gateway.transfers import DocumentPlanner, Plan, Recorder, SourceMessage
@@ -25,6 +25,7 @@ class GovernedPlan(Plan):
     """A plan with what the message draws on each authorization."""
 
     drawings: dict[tuple[str, str], Drawing] = field(default_factory=dict)
+    document: CanonicalDocument | None = None
 
 
 class GovernedPlanner:
@@ -43,7 +44,8 @@ class GovernedPlanner:
         if not drawings:
             return plan
         return GovernedPlan(plan.source_format, plan.source_medium, plan.receiver, plan.outbound_body,
-                            plan.target_medium, plan.losses, plan.findings, plan.target_format, plan.units, drawings)
+                            plan.target_medium, plan.losses, plan.findings, plan.target_format, plan.units, drawings,
+                            message.document)
 
 
 class GovernedRecorder(Recorder):
@@ -66,13 +68,25 @@ class GovernedRecorder(Recorder):
         if not isinstance(plan, GovernedPlan):
             super().intend(sender, kind, message_id, inbound_digest, plan)
             return
+        try:
+            self._draw_and_intend(sender, kind, message_id, inbound_digest, plan, plan.drawings)
+        except AuthorizationChanged:
+            # amended or revoked elsewhere since the check (another gateway, the CLI): check again, once,
+            # against the standing the store has now (the gate dropped what it knew)
+            if plan.document is None:
+                raise
+            drawings = self.gate.check(sender, plan.document)
+            self._draw_and_intend(sender, kind, message_id, inbound_digest, plan, drawings)
+
+    def _draw_and_intend(self, sender: Participant, kind: MessageKind, message_id: str, inbound_digest: str,
+                         plan: Plan, drawings: dict[tuple[str, str], Drawing]) -> None:
         if not self._joint():
-            self.gate.draw(sender.id, message_id, plan.drawings)
+            self.gate.draw(sender.id, message_id, drawings)
             super().intend(sender, kind, message_id, inbound_digest, plan)
             return
         with self.health.watch(EVIDENCE):
             self.evidence.append(self.intent(sender, kind, message_id, inbound_digest, plan),
-                                 alongside=lambda cur: self.gate.draw(sender.id, message_id, plan.drawings, within=cur))
+                                 alongside=lambda cur: self.gate.draw(sender.id, message_id, drawings, within=cur))
 
     def release(self, claim: Claim) -> None:
         super().release(claim)

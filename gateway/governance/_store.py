@@ -23,10 +23,19 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from gateway.evidence.log import EvidenceLog
 from gateway.evidence.sqlite import SqliteEvidenceLog
-from gateway.governance.errors import AuthorizationConflict, AuthorizationStoreUnavailable, GovernanceError
+from gateway.governance.errors import (
+    AuthorizationChanged,
+    AuthorizationConflict,
+    AuthorizationStoreUnavailable,
+    GovernanceError,
+)
 from gateway.sqlite_writes import begin_immediate
 
 T = TypeVar("T")
+#: An authorization's standing: its latest version and whether it is revoked.
+Stamp = tuple[int, bool]
+#: Changes (versions, revocations) made through this process, by store URL: what the gate's cache follows.
+_CHANGES: dict[str, int] = {}
 _TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 
 
@@ -116,6 +125,7 @@ class AuthorizationStore:
             cur.execute(self._sql("INSERT INTO {t}_versions VALUES (?, ?, ?, ?)"),
                         (party, authorization_id, version, token))
         self._run(work)
+        self._changed()
 
     def add_revocation(self, party: str, authorization_id: str, token: str) -> None:
         def work(cur: _Cursor) -> None:
@@ -123,6 +133,15 @@ class AuthorizationStore:
                 raise AuthorizationConflict(f"authorization {authorization_id!r} of {party} is already revoked")
             cur.execute(self._sql("INSERT INTO {t}_revocations VALUES (?, ?, ?)"), (party, authorization_id, token))
         self._run(work)
+        self._changed()
+
+    def _changed(self) -> None:
+        _CHANGES[self.url] = _CHANGES.get(self.url, 0) + 1
+
+    @property
+    def changes(self) -> int:
+        """How many versions and revocations were added through this process to this store (any handle)."""
+        return _CHANGES.get(self.url, 0)
 
     def _revoked(self, cur: _Cursor, party: str, authorization_id: str) -> bool:
         return cur.execute(self._sql("SELECT 1 FROM {t}_revocations WHERE party = ? AND authorization_id = ?"),
@@ -175,12 +194,13 @@ class AuthorizationStore:
         cur.execute(self._sql("INSERT INTO {t}_totals VALUES (?, ?, ?) ON CONFLICT (party, authorization_id) "
                               "DO UPDATE SET total = excluded.total"), (party, authorization_id, str(total)))
 
-    def draw(self, sender: str, message_id: str, wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]]
-             ) -> dict[tuple[str, str], Decimal]:
+    def draw(self, sender: str, message_id: str, wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]],
+             stamps: dict[tuple[str, str], Stamp] | None = None) -> dict[tuple[str, str], Decimal]:
         """Draw ``quantity`` on each (party, authorization id) for one message, in one transaction, unless a
         cap (``None``: no cap) would be passed; return what was drawn before (the message's own earlier
-        drawing excluded). Raises :class:`QuantityExceeded` and draws nothing when a cap would be passed."""
-        return self._run(lambda cur: self._draw(cur, sender, message_id, wants))
+        drawing excluded). Raises :class:`QuantityExceeded` and draws nothing when a cap would be passed, and
+        :class:`AuthorizationChanged` when an authorization's standing is no longer ``stamps``'."""
+        return self._run(lambda cur: self._draw(cur, sender, message_id, wants, stamps))
 
     def shares(self, evidence: EvidenceLog) -> bool:
         """Whether this store lives in the evidence log's own database, so a drawing can commit in the same
@@ -188,14 +208,30 @@ class AuthorizationStore:
         return False
 
     def draw_within(self, cur: Any, sender: str, message_id: str,
-                    wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]]) -> dict[tuple[str, str], Decimal]:
+                    wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]],
+                    stamps: dict[tuple[str, str], Stamp] | None = None) -> dict[tuple[str, str], Decimal]:
         """:meth:`draw` on ``cur``, a connection of the evidence log in its append's transaction (the store
         :meth:`shares` its database): the drawing serializes with every other drawing as :meth:`draw` does and
         commits with the evidence record, in one durable write."""
-        return self._draw(cur, sender, message_id, wants)
+        return self._draw(cur, sender, message_id, wants, stamps)
+
+    def _confirm(self, cur: _Cursor, stamps: dict[tuple[str, str], Stamp]) -> None:
+        for (party, auth_id), stamp in sorted(stamps.items()):
+            row = cur.execute(self._sql("SELECT MAX(version), (SELECT COUNT(*) FROM {t}_revocations WHERE party = ? "
+                                        "AND authorization_id = ?) FROM {t}_versions WHERE party = ? AND "
+                                        "authorization_id = ?"), (party, auth_id, party, auth_id)).fetchone()
+            now = (int(row[0] or 0), bool(row[1]))
+            if now != stamp:
+                raise AuthorizationChanged(f"authorization {auth_id!r} of {party} changed while the message was "
+                                           f"checked (version {stamp[0]} -> {now[0]}, revoked {now[1]}); send it "
+                                           "again")
 
     def _draw(self, cur: _Cursor, sender: str, message_id: str,
-              wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]]) -> dict[tuple[str, str], Decimal]:
+              wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]],
+              stamps: dict[tuple[str, str], Stamp] | None = None) -> dict[tuple[str, str], Decimal]:
+        if stamps:
+            self._confirm(cur, stamps)
+        wants = {k: w for k, w in wants.items() if w[0] > 0}  # 0: the message relies on it, draws nothing
         before: dict[tuple[str, str], Decimal] = {}
         for (party, auth_id), (quantity, cap) in sorted(wants.items()):
             own = cur.execute(self._sql(
@@ -332,9 +368,10 @@ class PostgresAuthorizationStore(AuthorizationStore):
         return isinstance(evidence, PostgresEvidenceLog) and evidence.dsn == self._dsn
 
     def draw_within(self, cur: Any, sender: str, message_id: str,
-                    wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]]) -> dict[tuple[str, str], Decimal]:
+                    wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]],
+                    stamps: dict[tuple[str, str], Stamp] | None = None) -> dict[tuple[str, str], Decimal]:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))  # taken after the evidence lock, always
-        return self._draw(cur, sender, message_id, wants)
+        return self._draw(cur, sender, message_id, wants, stamps)
 
     def close(self) -> None:
         if self._conn is not None:
