@@ -95,6 +95,18 @@ def run(svc: TransferService, messages: int, start: int) -> tuple[float, float]:
     return time.perf_counter() - began, time.process_time() - cpu
 
 
+def drop(dsn: str, tag: str) -> None:
+    """Drop this run's PostgreSQL tables (the database is shared)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table in (f"bench_ev_off_{tag}", f"bench_ev_{tag}"):
+            conn.execute(f"DROP TABLE IF EXISTS {table}, {table}_keys CASCADE")
+            conn.execute(f"DROP FUNCTION IF EXISTS {table}_refuse() CASCADE")
+        auth = f"bench_gov_{tag}"
+        conn.execute(f"DROP TABLE IF EXISTS {auth}_versions, {auth}_revocations, {auth}_drawings, {auth}_totals")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=400)
@@ -135,6 +147,8 @@ def main() -> None:
             times["gated"].append(run(governed, args.messages, offset))
         plain.close()
         governed.close()
+        if args.postgres:
+            drop(args.postgres, tag)
     best = {k: min(t[0] for t in v) for k, v in times.items()}
     cpu = {k: min(t[1] for t in v) for k, v in times.items()}
     kind = "postgresql" if args.postgres else f"sqlite synchronous={args.synchronous}"

@@ -12,6 +12,7 @@ import pytest
 
 from gateway.evidence import Exchange, JwkSigner, KeySetVerifier, open_log
 from gateway.evidence.log import EvidenceLog
+from gateway.evidence.postgres import PostgresEvidenceLog
 from gateway.governance import Authorities, AuthorizationRefused, open_authorization_store
 from gateway.governance._gate import AuthorizationGate, Drawing
 from gateway.governance._store import AuthorizationStore
@@ -48,6 +49,15 @@ def joined(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[EvidenceLog,
     store = open_authorization_store(url)
     request.addfinalizer(store.close)
     request.addfinalizer(evidence.close)
+    if isinstance(evidence, PostgresEvidenceLog):  # the database is shared: drop this test's tables
+        def drop() -> None:
+            import psycopg
+
+            with psycopg.connect(evidence.dsn, autocommit=True) as conn:
+                conn.execute(f"DROP TABLE IF EXISTS {store.t}_versions, {store.t}_revocations, {store.t}_drawings, "
+                             f"{store.t}_totals")
+            evidence.drop()
+        request.addfinalizer(drop)
     Authorities(store, SigningKeyRing.generate("ES256", kid="gw-1")).issue(AUTHORITY, statement())
     return evidence, store
 
