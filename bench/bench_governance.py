@@ -49,13 +49,23 @@ def directory(root: Path) -> Path:
     return path
 
 
-def service(root: Path, enforce: str, store: str | None) -> TransferService:
+def service(root: Path, enforce: str, evidence: str | None, store: str | None) -> TransferService:
     env = {"CARBONLINK_DATA_DIR": str(root), "CARBONLINK_GOVERNANCE_ENFORCE": enforce,
            "CARBONLINK_DIRECTORY": str(directory(root.parent))}
+    if evidence:
+        env["CARBONLINK_EVIDENCE_LOG"] = evidence
     if store:
         env["CARBONLINK_AUTHORIZATION_STORE"] = store
     settings = Settings.from_environ(env)
     return build_service(build_trust(settings), settings.transfers)
+
+
+def store_url(root: Path, evidence: str | None, store: str | None) -> str:
+    """The authorization store the governed service opens (by default: the evidence log's database)."""
+    env = {"CARBONLINK_DATA_DIR": str(root), **({"CARBONLINK_EVIDENCE_LOG": evidence} if evidence else {}),
+           **({"CARBONLINK_AUTHORIZATION_STORE": store} if store else {})}
+    settings = Settings.from_environ(env)
+    return settings.governance.authorization_url(settings.transfers.data_dir, settings.transfers.evidence_url())
 
 
 def authorize(url: str) -> None:
@@ -70,19 +80,31 @@ def authorize(url: str) -> None:
     authorities.close()
 
 
-def run(svc: TransferService, messages: int, start: int) -> float:
-    """Seconds for ``messages`` first transfers through plan + intend."""
+def run(svc: TransferService, messages: int, start: int) -> tuple[float, float]:
+    """Wall and CPU seconds of this process for ``messages`` first transfers through plan + intend."""
     directory = svc.outbound.directory.current()
     che = directory.get("dev-che-registry")
     assert che is not None
     bodies = [orjson.dumps(itmo_message(sender_party="CHE", receiver_party="GHA", first=start + i * 10 + 1,
                                         last=start + i * 10 + 10)) for i in range(messages)]
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     for body in bodies:
         message_id = uuid.uuid4().hex
         plan = svc.plan(che, MessageKind.TRANSFERS, body, "application/json", None)
         svc.recorder.intend(che, MessageKind.TRANSFERS, message_id, "00" * 32, plan)
-    return time.perf_counter() - began
+    return time.perf_counter() - began, time.process_time() - cpu
+
+
+def drop(dsn: str, tag: str) -> None:
+    """Drop this run's PostgreSQL tables (the database is shared)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table in (f"bench_ev_off_{tag}", f"bench_ev_{tag}"):
+            conn.execute(f"DROP TABLE IF EXISTS {table}, {table}_keys CASCADE")
+            conn.execute(f"DROP FUNCTION IF EXISTS {table}_refuse() CASCADE")
+        auth = f"bench_gov_{tag}"
+        conn.execute(f"DROP TABLE IF EXISTS {auth}_versions, {auth}_revocations, {auth}_drawings, {auth}_totals")
 
 
 def main() -> None:
@@ -92,37 +114,60 @@ def main() -> None:
     parser.add_argument("--postgres", default=None, help="a PostgreSQL DSN for the governed authorization store")
     parser.add_argument("--synchronous", default="full", choices=["full", "normal"],
                         help="the embedded store's SQLite synchronous mode")
+    parser.add_argument("--separate", action="store_true",
+                        help="keep the authorization store apart from the evidence log (two durable writes)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-governance-") as tmp:
         root = Path(tmp)
-        store = (f"{args.postgres}?table=bench_gov_{uuid.uuid4().hex[:8]}" if args.postgres
-                 else f"sqlite:///{root / 'governed' / 'authorizations.sqlite3'}?synchronous={args.synchronous}")
         (root / "governed").mkdir()
-        authorize(store)
-        plain, governed = service(root / "plain", "off", None), service(root / "governed", "always", store)
+        (root / "plain").mkdir()
+        tag = uuid.uuid4().hex[:8]
+        plain_log = governed_log = store = None
+        if args.postgres:  # both evidence logs on PostgreSQL, the store in the governed one's database
+            plain_log = f"{args.postgres}?table=bench_ev_off_{tag}"
+            governed_log = f"{args.postgres}?table=bench_ev_{tag}"
+        elif args.synchronous != "full":
+            plain_log = f"sqlite:///{root / 'plain' / 'evidence.sqlite3'}?synchronous={args.synchronous}"
+            governed_log = f"sqlite:///{root / 'governed' / 'evidence.sqlite3'}?synchronous={args.synchronous}"
+        if args.separate:  # the store in a database of its own: the drawing is a second durable write
+            store = (f"{args.postgres}?table=bench_gov_{tag}" if args.postgres else
+                     f"sqlite:///{root / 'governed' / 'authorizations.sqlite3'}?synchronous={args.synchronous}")
+        elif args.postgres:
+            store = f"{args.postgres}?table=bench_gov_{tag}"
+        authorize(store_url(root / "governed", governed_log, store))
+        plain = service(root / "plain", "off", plain_log, None)
+        governed = service(root / "governed", "always", governed_log, store)
         run(plain, 20, 0)  # warm up both (imports, caches, connections)
         run(governed, 20, 0)
-        times: dict[str, list[float]] = {"off": [], "gated": []}
+        times: dict[str, list[tuple[float, float]]] = {"off": [], "gated": []}
         for r in range(args.rounds):  # alternate, so load on the machine falls on both alike
             offset = 1_000_000 * (r + 1)
             times["off"].append(run(plain, args.messages, offset))
             times["gated"].append(run(governed, args.messages, offset))
         plain.close()
         governed.close()
-    best = {k: min(v) for k, v in times.items()}
+        if args.postgres:
+            drop(args.postgres, tag)
+    best = {k: min(t[0] for t in v) for k, v in times.items()}
+    cpu = {k: min(t[1] for t in v) for k, v in times.items()}
+    kind = "postgresql" if args.postgres else f"sqlite synchronous={args.synchronous}"
     result: dict[str, Any] = {
-        "messages": args.messages, "rounds": args.rounds, "store": "postgresql" if args.postgres else "sqlite",
+        "messages": args.messages, "rounds": args.rounds,
+        "store": kind + (", separate" if args.separate else ", with the evidence log"),
         "off_per_s": round(args.messages / best["off"], 1), "gated_per_s": round(args.messages / best["gated"], 1),
         "ratio": round(best["off"] / best["gated"], 3),
         "gate_ms_per_message": round((best["gated"] - best["off"]) / args.messages * 1000, 3),
+        "cpu_ratio": round(cpu["off"] / cpu["gated"], 3),
+        "gate_cpu_ms_per_message": round((cpu["gated"] - cpu["off"]) / args.messages * 1000, 3),
     }
     if args.json:
         print(json.dumps(result))
     else:
         print(f"{result['messages']} first transfers x {args.rounds} rounds, authorization store {result['store']}: "
               f"without the gate {result['off_per_s']}/s, with it {result['gated_per_s']}/s = {result['ratio']} "
-              f"(the gate adds {result['gate_ms_per_message']} ms per message; best round of each)")
+              f"(the gate adds {result['gate_ms_per_message']} ms per message; best round of each); CPU time "
+              f"{result['cpu_ratio']} (+{result['gate_cpu_ms_per_message']} ms per message)")
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ signature; and that the receiver now holds exactly the units of all accepted tra
 Each phase runs for ``--seconds`` (or until ``--max-requests``), after ``--warmup`` seconds of
 the same load that are not counted. Prints a summary, or one JSON object with ``--json``:
 requests/s, p50/p95/p99 latency, errors, CPU seconds each process spent per request, the
-gateway/direct ratios, the targets (throughput >= 0.5x direct with the gateway on CPUs of its own, >= 0.45x in the shared
-layout; p99 <= 2x direct) and the machine.
+gateway/direct ratios, the targets (throughput >= 0.5x direct with the gateway on CPUs of its
+own, >= 0.45x in the shared layout; p99 <= 2x direct) and the machine.
 ``--profile DIR`` samples the gateway (and receiving sandbox) with py-spy during the gateway phase.
 
 Usage: ``python bench/bench_transfers.py [--seconds 10] [--clients 16] [--receiver-format canonical]
@@ -57,7 +57,7 @@ from joserfc.jwk import ECKey, Key
 
 from adapters import default_catalog
 from gateway.client import GatewayClient
-from gateway.demo import Network, Registry, itmo_message
+from gateway.demo import Authority, Network, Registry, demo_authorization, itmo_message
 from gateway.transfers import DetachedSigner
 from gateway.trust import development, jose
 from gateway.trust.keys import SigningKeyRing
@@ -749,6 +749,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1,
         help="gateway processes acting as one (clients spread over them; needs --stores redis-postgres above 1)",
     )
+    parser.add_argument(
+        "--governance",
+        default="none",
+        choices=["none", "off", "on"],
+        help="'on': the sender's national authority issues the authorization every transfer cites and the gateway "
+             "gates them (CARBONLINK_GOVERNANCE_ENFORCE=always); 'off': the same network with the gate off; "
+             "'none': no authority (as before roles)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--profile", type=Path, help="py-spy the gateway during the first gateway phase (raw stacks here)"
@@ -832,9 +840,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     receiver = Registry(RECEIVER, RECEIVER_PARTY, args.receiver_format)
     stores = Stores(args.stores)
+    authority = Authority(SENDER_PARTY) if args.governance != "none" else None
     gateway_env = {
         "CARBONLINK_RATE_LIMIT_PER_MINUTE": "100000000",
         "CARBONLINK_RATE_LIMIT_BURST": "1000000",
+        **({"CARBONLINK_GOVERNANCE_ENFORCE": "always" if args.governance == "on" else "off"} if authority else {}),
         **stores.env(),
         **parse_env(args.gateway_env, stores.data),
     }
@@ -843,7 +853,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         n: Counter() for n in ("direct", "gateway", "direct_warmup", "gateway_warmup")
     }
     try:
-        with Network([sender, receiver], gateway_env=gateway_env, gateways=args.gateways) as net:
+        with Network([sender, receiver], gateway_env=gateway_env, gateways=args.gateways,
+                     extra_participants=[authority.entry()] if authority else None) as net:
+            if authority is not None:  # untimed: the authorization every transfer of the run cites
+                authority.issue(net, demo_authorization(SENDER_PARTY, RECEIVER_PARTY, 10**12))
             held, accepted_units, profile = _measure(net, args, results, errors)
     finally:
         stores.clean()
@@ -885,6 +898,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "sender_format": "aef (JSON)",
             "receiver_format": args.receiver_format,
             "stores": args.stores,
+            "governance": args.governance,
             "cpu_layout": args.cpu_layout,
             "gateway_env": gateway_env,
             "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),

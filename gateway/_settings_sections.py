@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl, urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -97,7 +98,8 @@ class GovernanceSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     authorization_store: str | None = Field(
-        None, description="sqlite:///path or postgresql://... (shared by every gateway process); default in data_dir")
+        None, description="sqlite:///path or postgresql://... (shared by every gateway process); default: the "
+                          "evidence log's own database, so a drawing commits with the evidence record")
     governance_enforce: Literal["auto", "always", "off"] = Field(
         "auto", description="which Parties' first transfers, uses and cancellations must cite an authorization: "
                             "'auto' those with a national authority in the directory, 'always' all, 'off' none")
@@ -109,8 +111,18 @@ class GovernanceSettings(BaseModel):
                           "by every gateway process); default in data_dir")
     policy_refresh_seconds: int = Field(60, ge=1, le=86400, description="how often the policy is read again")
 
-    def authorization_url(self, data_dir: Path) -> str:
-        return self.authorization_store or f"sqlite:///{data_dir / 'authorizations.sqlite3'}"
+    def authorization_url(self, data_dir: Path, evidence_url: str | None = None) -> str:
+        """The store named, else the evidence log's own database (``evidence_url`` without its ``table``), so
+        the relay draws on an authorization in the same durable write as its evidence record; a store kept
+        in ``authorizations.sqlite3`` of the data directory (the first default) is still used."""
+        if self.authorization_store:
+            return self.authorization_store
+        legacy = data_dir / "authorizations.sqlite3"
+        if evidence_url is None or legacy.exists():
+            return f"sqlite:///{legacy}"
+        base, _, query = evidence_url.partition("?")
+        kept = urlencode([(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "table"])
+        return f"{base}?{kept}" if kept else base
 
     def controls_url(self, data_dir: Path) -> str:
         return self.policy_store or f"sqlite:///{data_dir / 'controls.sqlite3'}?synchronous=normal"

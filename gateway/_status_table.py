@@ -52,6 +52,7 @@ from gateway.governance.errors import (
     PolicyNotConfigured,
     PolicyRefused,
     PolicyUnavailable,
+    StatementRefused,
 )
 from gateway.idempotency.store import (
     ClaimInProgress,
@@ -72,6 +73,7 @@ from gateway.sandbox.errors import (
     SandboxError,
     UnitsUnidentified,
 )
+from gateway.title import TitleError
 from gateway.transfers.errors import (
     ContentTypeRefused,
     KindMismatch,
@@ -237,4 +239,6 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     PolicyError: HttpAnswer(422),
     PolicyNotConfigured: HttpAnswer(404),
     ControlsStoreUnavailable: HttpAnswer(503, retry_after=5),
+    StatementRefused: HttpAnswer(403),
+    TitleError: HttpAnswer(422),
 }

@@ -104,6 +104,22 @@ class GatewayClient:
         assert response is not None
         return response
 
+    def authorize(self, path: str, body: dict[str, Any], *, party: str | None = None, key: Key | None = None,
+                  version: int | None = None) -> httpx.Response:
+        """A national authority's issue (``/v1/authorizations``; ``party``: its Party), amendment
+        (``.../versions``; the version it makes, default the next one) or revocation (``.../revocation``;
+        ``body`` ``{"effective", "reason"}``), signed with its own ``key`` (default: the client's key, a key of
+        its directory entry) for this gateway (docs/governance.md)."""
+        from gateway.governance import statement_for_route
+
+        if path.endswith("/versions") and version is None and "version" not in body:
+            shown = self.request("GET", path.removesuffix("/versions"))
+            version = int(shown.json()["version"]) + 1 if shown.status_code == 200 else 2
+        token = statement_for_route(key or self.key, issuer=self.client_id, audience=self.issuer, path=path,
+                                    body=body, party=party, version=version)
+        return self.request("POST", path, content=token.encode("ascii"),
+                            headers={"Content-Type": "application/jose"})
+
     def send(self, body: bytes, *, message_id: str, kind: str = "transfers", content_type: str = "application/json",
              receiver: str | None = None, approvals: Sequence[str] = ()) -> Sent:
         """Send one message (with officers' ``approvals``, four eyes); verify the receipt's signature when the

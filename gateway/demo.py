@@ -113,8 +113,11 @@ class Network:
                 "party_registry_id": f"{r.party}01", "status": "active", "format": r.format,
                 "endpoints": {"messages": r.messages_url or r.base_url + "/messages"}, "issuer": r.base_url,
                 "jwks": {"keys": [public_jwk(r.key)]},
+                # the registry-operator role gives messages:send, peers:read and the registry's message kinds
+                # (docs/governance.md); the kinds listed narrow them, metrics:read is listed by hand
+                "roles": [{"role": "registry-operator"}],
                 "message_kinds": list(r.message_kinds),
-                "scopes": ["messages:send", "peers:read", "metrics:read"],
+                "scopes": ["metrics:read"],
             })
         return entries + self.extra_participants
 
@@ -213,6 +216,42 @@ class Network:
         return SandboxClient(r.base_url, r.operator_token)
 
 
+@dataclass
+class Authority:
+    """A Party's national authority in the network: it issues Article 6.2 authorizations, signed with its
+    own key (docs/governance.md)."""
+
+    party: str
+    key: Key = field(default_factory=lambda: generate_key("ES256", "authority-1"))
+
+    @property
+    def id(self) -> str:
+        return f"{self.party.lower()}-authority"
+
+    def entry(self) -> dict[str, Any]:
+        return {"id": self.id, "name": f"National authority ({self.party})", "party": self.party,
+                "party_registry_id": f"{self.party}01", "status": "active", "format": "aef",
+                "jwks": {"keys": [public_jwk(self.key)]},
+                "roles": [{"role": "national-authority", "party": self.party}]}
+
+    def issue(self, net: Network, statement: dict[str, Any]) -> dict[str, Any]:
+        """Issue ``statement`` (AEF T2 fields) through the network's gateway; the gateway's answer."""
+        client = GatewayClient(net.gateway_url, self.id, self.key, issuer=net.issuer,
+                               scope="authorizations:issue authorizations:read")
+        answer = client.authorize("/v1/authorizations", statement, party=self.party)
+        if answer.status_code != 201:
+            raise RuntimeError(f"the authorization was not issued: HTTP {answer.status_code} {answer.text[:500]}")
+        shown: dict[str, Any] = answer.json()
+        return shown
+
+
+def demo_authorization(party: str, acquirer: str, quantity: int) -> dict[str, Any]:
+    """The authorization :func:`itmo_message`'s first transfers cite (``{party}-A6-2023-001``)."""
+    return {"authorization_id": f"{party}-A6-2023-001", "date": "2023-01-15", "cooperative_approach": "CA0001",
+            "authorized_quantity": str(quantity), "metric": "GHG", "sectors": "Energy generation",
+            "purposes": "NDC", "authorized_parties": [acquirer], "timeframe": "2021 - 2030"}
+
+
 def _holdings_lines(name: str, doc: dict[str, Any]) -> list[str]:
     lines = [f"  {name}: {doc['total']['held']} held, {doc['total']['pending']} pending"]
     for block in doc["holdings"]:
@@ -265,12 +304,16 @@ def run_demo(*, sender_format: str = "aef", receiver_format: str = "spreadsheet"
     sender = Registry("gha-sandbox", "GHA", sender_format,
                       holds=["CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-50000-2023@treasury"])
     receiver = Registry("che-sandbox", "CHE", receiver_format)
-    network = Network([sender, receiver])
+    authority = Authority("GHA")
+    network = Network([sender, receiver], extra_participants=[authority.entry()])
     policy, officers = four_eyes_policy(network.root, sender.id, threshold=quantity // 2)
     network.gateway_env["CARBONLINK_POLICY"] = str(policy)
     with network as net:
         print(f"gateway {net.gateway_url}; registries: {sender.id} ({sender.format}) at {sender.base_url}, "
-              f"{receiver.id} ({receiver.format}) at {receiver.base_url}")
+              f"{receiver.id} ({receiver.format}) at {receiver.base_url}; national authority {authority.id}")
+        issued = authority.issue(net, demo_authorization("GHA", "CHE", 50_000))
+        print(f"{authority.id} issued authorization {issued['authorization_id']} version {issued['version']} "
+              f"(signed with its own key), which the first transfer cites")
         before = {r: net.sandbox(r).holdings() for r in (sender.id, receiver.id)}
         body = json.dumps(itmo_message(sender_party="GHA", receiver_party="CHE", first=1, last=quantity)).encode()
         client = net.client(sender.id)

@@ -22,6 +22,7 @@ from gateway.api.routes import (
     oauth,
     peers,
     policy,
+    title,
     transfers,
     wellknown,
 )
@@ -97,7 +98,8 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     feed_slot: ServiceSlot[FeedService] = ServiceSlot("feeds", lambda: build_feeds(
         trust, settings.feeds, default_catalog(adapter_options), data_dir=str(transfer_settings.data_dir)))
     authorization_slot: ServiceSlot[Authorities] = ServiceSlot("authorizations", lambda: Authorities(
-        open_authorization_store(settings.governance.authorization_url(transfer_settings.data_dir)), trust.keyring))
+        open_authorization_store(settings.governance.authorization_url(
+            transfer_settings.data_dir, transfer_settings.evidence_url())), trust.keyring))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -129,7 +131,7 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     errors.install(app)
     apidoc.install(app)
     for module in (oauth, wellknown, peers, health, transfers, metrics, conformance, feeds, authorizations, policy,
-                   console):
+                   title, console):
         app.include_router(module.router)
     app.state.rate_limiter = _rate_limiter(transfer_settings)
     limit = transfer_settings.transfer_max_body_bytes

@@ -70,6 +70,8 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> None:
         operation["parameters"] = parameters
     if success_schema == "Receipt":
         operation["requestBody"] = ops.message_body()
+    if method == "post" and path.startswith("/v1/authorizations"):
+        operation["requestBody"] = ops.statement_body()
 
 
 def _description(declared: dict[str, Any], status: int, default: str) -> str:

@@ -33,6 +33,7 @@ SCOPES = {
     "authorizations:issue": "issue, amend and revoke the Article 6.2 authorizations of the caller's own Party "
                             "(the national-authority role only)",
     "authorizations:read": "read every Party's Article 6.2 authorizations",
+    "title:read": "read the legal-title trail of a unit block or ITMO range",
 }
 
 _STRING: dict[str, Any] = {"type": "string"}
@@ -125,6 +126,10 @@ _RECEIPT = {
         "warnings_total": {"type": "integer"},
         "received_at": _STRING, "delivered_at": _STRING, "answered_at": _STRING,
         "request_sha256_b64": _STRING,
+        "units": {"type": "array", "description": "the serial ranges the message moves (the legal-title trail)",
+                  "items": {"type": "object", "required": ["series", "first", "last"], "properties": {
+                      "series": _STRING, "first": {"type": "integer"}, "last": {"type": "integer"},
+                      "vintage": {"type": ["integer", "null"]}, "action": _STRING}}},
     },
 }
 _CHECK = {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}, "code": _STRING,

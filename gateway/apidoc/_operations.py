@@ -65,6 +65,7 @@ OPERATIONS: dict[str, dict[str, tuple[str, tuple[int, ...], str | None, str | No
     "/v1/authorizations/{party}/{authorization_id}/versions": {
         "post": ("amend_authorization", (*PROTECTED, 403, 404, 409, 422), "authorizations:issue", DECLARED)},
     "/v1/policy": {"get": ("read_policy", (*PROTECTED, 403, 404), "policy:read", DECLARED)},
+    "/v1/title": {"get": ("get_title", (*PROTECTED, 403, 422), "title:read", DECLARED)},
     "/v1/authorizations/{party}/{authorization_id}/revocation": {
         "post": ("revoke_authorization", (*PROTECTED, 403, 404, 409, 422), "authorizations:issue", DECLARED)},
 }
@@ -145,6 +146,17 @@ def _formats_reading(medium: Medium) -> list[str]:
     catalog = default_catalog()
     return sorted(name for name, adapter in catalog.adapters.items()
                   if medium in adapter.media and name != "canonical")
+
+
+def statement_body() -> dict[str, Any]:
+    """The request body of an authorization route: the national authority's statement, signed with its own key."""
+    return {"required": True, "content": {"application/jose": {"schema": {
+        "type": "string", "pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$",
+        "description": "a compact JWS (typ carbonlink-authority-statement+jwt) signed with a key of the national "
+                       "authority's directory entry; payload iss, aud (this gateway's issuer), iat, jti, party, "
+                       "action (issue, amend, revoke), authorization_id, version, statement (AEF T2 fields in the "
+                       "canonical model) or effective and reason (docs/governance.md)"}}},
+            "description": "The statement, signed by the national authority itself."}
 
 
 def message_body() -> dict[str, Any]:

@@ -23,6 +23,7 @@ from gateway.cli import (
     governance,
     policy,
     sandbox,
+    title,
     transfers,
     translation,
     trust,
@@ -61,6 +62,7 @@ feeds.register(app)
 console.register(app)
 governance.register(app)
 policy.register(app)
+title.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -71,6 +72,8 @@ class _PendingAppend:
     exchange: Exchange
     #: Receipt-once: if the message already has a receipted record, that record is the answer.
     once: bool = False
+    #: Work run in the append's own transaction before the record is sealed (:meth:`EvidenceLog.append`).
+    alongside: Callable[[Any], None] | None = None
     done: bool = False
     record: EvidenceRecord | None = None
     error: BaseException | None = None
@@ -113,10 +116,16 @@ class EvidenceLog(ABC):
                                       code="EVIDENCE.SIGNER_FAILED") from exc
         return replace(draft, hash=digest, signature=signature)
 
-    def append(self, exchange: Exchange) -> EvidenceRecord:
+    def append(self, exchange: Exchange, *, alongside: Callable[[Any], None] | None = None) -> EvidenceRecord:
         """Append one exchange and return the stored record once it is committed (durable per the
-        backend's settings; safe across threads and processes)."""
-        return self._enqueue(_PendingAppend(exchange.checked()))
+        backend's settings; safe across threads and processes).
+
+        ``alongside(connection)``, when given, runs inside the append's own transaction (under a savepoint),
+        just before the record is sealed: what it writes to the same database commits with the record, in
+        the same durable write, or not at all. If it raises a :class:`CarbonlinkError`, its writes are rolled
+        back, this record is not written and the error is raised here; the other appends of the group commit
+        as usual. Any other error fails the whole group, as a store failure does."""
+        return self._enqueue(_PendingAppend(exchange.checked(), alongside=alongside))
 
     def append_receipt(self, exchange: Exchange) -> EvidenceRecord:
         """Append a receipted exchange unless its message already has one: one receipt per ``(sender,
@@ -148,20 +157,36 @@ class EvidenceLog(ABC):
                         member.error, member.done = exc, True
                 else:
                     for member, record in zip(group, records, strict=True):
-                        member.record, member.done = record, True
+                        member.record, member.done = record, True  # None: its own work refused it
         if pending.error is not None:
             raise pending.error
         assert pending.record is not None
         return pending.record
 
     @abstractmethod
-    def _append_batch(self, group: list[_PendingAppend]) -> list[EvidenceRecord]:
+    def _append_batch(self, group: list[_PendingAppend]) -> list[EvidenceRecord | None]:
         """Seal and insert the group's exchanges as consecutive records in one transaction (all or
         nothing); return each member's record in force (see :meth:`_seal_batch`)."""
 
+    def _savepoint(self, conn: Any) -> AbstractContextManager[Any]:  # pragma: no cover - each backend has its own
+        raise NotImplementedError
+
+    def _run_alongside(self, member: _PendingAppend, conn: Any) -> bool:
+        """Run the member's own work under a savepoint; ``False`` (its error kept) when it refused."""
+        member.error = None  # a group tried again after a store failure runs it afresh
+        if member.alongside is None:
+            return True
+        try:
+            with self._savepoint(conn):
+                member.alongside(conn)
+        except CarbonlinkError as exc:
+            member.error = exc
+            return False
+        return True
+
     def _seal_batch(self, group: list[_PendingAppend], head: tuple[int, str] | None,
-                    recorded: Callable[[str, str], EvidenceRecord | None]
-                    ) -> tuple[list[EvidenceRecord], list[EvidenceRecord]]:
+                    recorded: Callable[[str, str], EvidenceRecord | None], conn: Any = None
+                    ) -> tuple[list[EvidenceRecord | None], list[EvidenceRecord]]:
         """Seal the group's exchanges as the records after ``head`` (``None``: the log is empty).
 
         Returns ``(answers, new)``: each member's record in force, and the records to insert. A
@@ -170,7 +195,7 @@ class EvidenceLog(ABC):
         that record and adds nothing.
         """
         seq, prev = head if head is not None else (0, GENESIS_PREV_HASH)
-        answers: list[EvidenceRecord] = []
+        answers: list[EvidenceRecord | None] = []
         new: list[EvidenceRecord] = []
         receipted: dict[tuple[str, str], EvidenceRecord] = {}
         for member in group:
@@ -181,6 +206,9 @@ class EvidenceLog(ABC):
                 if existing is not None:
                     answers.append(existing)
                     continue
+            if not self._run_alongside(member, conn):
+                answers.append(None)
+                continue
             seq += 1
             record = self.seal(exchange, seq, prev)
             if record.receipt is not None:

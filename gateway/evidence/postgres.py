@@ -10,6 +10,7 @@ and TRUNCATE on the record table.
 from __future__ import annotations
 
 import hashlib
+from contextlib import AbstractContextManager
 from typing import Any
 
 import orjson
@@ -39,6 +40,11 @@ class PostgresEvidenceLog(EvidenceLog):
         self._key = _lock_key(table)
         self._conn = self._connect()
         self._create()
+
+    @property
+    def dsn(self) -> str:
+        """The database's DSN, without carbonlink's own options."""
+        return self._dsn
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
@@ -80,7 +86,7 @@ class PostgresEvidenceLog(EvidenceLog):
             raise EvidenceStoreUnavailable(f"cannot prepare the PostgreSQL evidence table {t}: {exc}"
                                            ) from exc
 
-    def _append_batch(self, group: list[_PendingAppend]) -> list[EvidenceRecord]:
+    def _append_batch(self, group: list[_PendingAppend]) -> list[EvidenceRecord | None]:
         t = self._table
         try:
             conn = self._connection()
@@ -94,7 +100,7 @@ class PostgresEvidenceLog(EvidenceLog):
                     found = conn.execute(self._receipt_sql(), (sender, message_id)).fetchone()
                     return record_from_row(found, orjson.loads) if found else None
 
-                answers, new = self._seal_batch(group, (int(row[0]), str(row[1])) if row else None, recorded)
+                answers, new = self._seal_batch(group, (int(row[0]), str(row[1])) if row else None, recorded, conn)
                 if new:
                     with conn.cursor() as cursor:
                         cursor.executemany(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
@@ -106,6 +112,9 @@ class PostgresEvidenceLog(EvidenceLog):
         if self._signer is not None:
             self._known_kids.add(self._signer.kid)
         return answers
+
+    def _savepoint(self, conn: psycopg.Connection[Any]) -> AbstractContextManager[Any]:
+        return conn.transaction()  # nested in the append's transaction: a savepoint
 
     def probe(self) -> None:
         try:

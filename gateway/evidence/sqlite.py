@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,13 +83,13 @@ class SqliteEvidenceLog(EvidenceLog):
         """)
         conn.execute("PRAGMA busy_timeout=0")
 
-    def _append_batch(self, group: list[_PendingAppend]) -> list[EvidenceRecord]:
+    def _append_batch(self, group: list[_PendingAppend]) -> list[EvidenceRecord | None]:
         try:
             return self._append_once(group)
         except EvidenceStoreUnavailable:  # perhaps a connection opened while the file was read-only
             return self._append_once(group)
 
-    def _append_once(self, group: list[_PendingAppend]) -> list[EvidenceRecord]:
+    def _append_once(self, group: list[_PendingAppend]) -> list[EvidenceRecord | None]:
         t = self._table
         try:
             conn = self._open()
@@ -100,7 +101,7 @@ class SqliteEvidenceLog(EvidenceLog):
                     found = conn.execute(self._receipt_sql(), (sender, message_id)).fetchone()
                     return record_from_row(found, orjson.loads) if found else None
 
-                answers, new = self._seal_batch(group, (int(row[0]), str(row[1])) if row else None, recorded)
+                answers, new = self._seal_batch(group, (int(row[0]), str(row[1])) if row else None, recorded, conn)
                 conn.executemany(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
                                  f"VALUES ({', '.join('?' * len(COLUMNS))})", map(record_to_row, new))
                 self._remember_key(conn)
@@ -114,6 +115,17 @@ class SqliteEvidenceLog(EvidenceLog):
         if self._signer is not None:
             self._known_kids.add(self._signer.kid)
         return answers
+
+    @contextlib.contextmanager
+    def _savepoint(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        conn.execute("SAVEPOINT alongside")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK TO alongside")
+            conn.execute("RELEASE alongside")
+            raise
+        conn.execute("RELEASE alongside")
 
     def _remember_key(self, conn: sqlite3.Connection) -> None:
         assert self._signer is not None

@@ -5,6 +5,8 @@ gateway, and enforced on the relay (docs/governance.md). Roles live in the signe
 Module map::
 
     _records.py      statements (canonical AEF T2 authorizations), signed version and revocation records
+    _statements.py   statements signed with the national authority's own key, checked against the directory
+    _offline.py      an authorization's records checked offline (gateway JWKS + signed directory)
     _store.py        the authorization store: SQLite (embedded) or PostgreSQL (shared), quantities drawn
     _authorities.py  issue, amend, revoke, show, list (what the routes and the CLI call)
     _gate.py         AuthorizationGate: the checks of first transfers, uses and cancellations
@@ -27,8 +29,17 @@ from gateway.governance._authorities import Authorities
 from gateway.governance._controls import Decision, TransactionControls
 from gateway.governance._controls_store import ControlsStore, open_controls_store
 from gateway.governance._gate import CLAUSES, GATED, AuthorizationGate, Drawing, Mode
+from gateway.governance._offline import check_authorization
 from gateway.governance._policy import POLICY_TYP, Policy, PolicyStore, fetch_policy, sign_policy, verify_policy
 from gateway.governance._records import RECORD_TYP, REVOCATION_TYP, AuthorizationRecord, RevocationRecord, in_force
+from gateway.governance._statements import (
+    STATEMENT_TYP,
+    AuthorityStatement,
+    accept_statement,
+    sign_statement,
+    statement_for_route,
+    verify_statement,
+)
 from gateway.governance._store import AuthorizationStore, open_authorization_store
 from gateway.governance.errors import (
     AuthorizationConflict,
@@ -43,6 +54,7 @@ from gateway.governance.errors import (
     PolicyNotConfigured,
     PolicyRefused,
     PolicyUnavailable,
+    StatementRefused,
 )
 
 if TYPE_CHECKING:
@@ -50,14 +62,58 @@ if TYPE_CHECKING:
     from gateway.transfers import DocumentPlanner, Recorder
     from gateway.trust.setup import Trust
 
-__all__ = ["APPROVAL_HEADER", "APPROVAL_TYP", "CLAUSES", "GATED", "POLICY_TYP", "RECORD_TYP", "REVOCATION_TYP",
-           "Authorities", "AuthorizationConflict", "AuthorizationGate", "AuthorizationInvalid", "AuthorizationNotFound",
-           "AuthorizationNotYours", "AuthorizationRecord", "AuthorizationRefused", "AuthorizationStore",
-           "AuthorizationStoreUnavailable", "ControlsStore", "ControlsStoreUnavailable", "Decision", "Drawing",
-           "GovernanceError", "Mode", "Policy", "PolicyError", "PolicyNotConfigured", "PolicyRefused", "PolicyStore",
-           "PolicyUnavailable", "RevocationRecord", "TransactionControls", "controls_for", "fetch_policy", "govern",
-           "in_force", "open_authorization_store", "open_controls_store", "policy_store_for", "sign_approval",
-           "sign_policy", "split_approvals", "verify_policy"]
+__all__ = [
+    "APPROVAL_HEADER",
+    "APPROVAL_TYP",
+    "CLAUSES",
+    "GATED",
+    "POLICY_TYP",
+    "RECORD_TYP",
+    "REVOCATION_TYP",
+    "STATEMENT_TYP",
+    "Authorities",
+    "AuthorityStatement",
+    "AuthorizationConflict",
+    "AuthorizationGate",
+    "AuthorizationInvalid",
+    "AuthorizationNotFound",
+    "AuthorizationNotYours",
+    "AuthorizationRecord",
+    "AuthorizationRefused",
+    "AuthorizationStore",
+    "AuthorizationStoreUnavailable",
+    "ControlsStore",
+    "ControlsStoreUnavailable",
+    "Decision",
+    "Drawing",
+    "GovernanceError",
+    "Mode",
+    "Policy",
+    "PolicyError",
+    "PolicyNotConfigured",
+    "PolicyRefused",
+    "PolicyStore",
+    "PolicyUnavailable",
+    "RevocationRecord",
+    "StatementRefused",
+    "TransactionControls",
+    "accept_statement",
+    "check_authorization",
+    "controls_for",
+    "fetch_policy",
+    "govern",
+    "in_force",
+    "open_authorization_store",
+    "open_controls_store",
+    "policy_store_for",
+    "sign_approval",
+    "sign_policy",
+    "sign_statement",
+    "split_approvals",
+    "statement_for_route",
+    "verify_policy",
+    "verify_statement",
+]
 
 
 def govern(trust: Trust, planner: DocumentPlanner, recorder_args: dict[str, Any]
@@ -71,7 +127,8 @@ def govern(trust: Trust, planner: DocumentPlanner, recorder_args: dict[str, Any]
     mode: Mode = settings.governance.governance_enforce
     if mode == "off":
         return planner, Recorder(**recorder_args)
-    store = open_authorization_store(settings.governance.authorization_url(settings.transfers.data_dir))
+    store = open_authorization_store(settings.governance.authorization_url(settings.transfers.data_dir,
+                                                                      settings.transfers.evidence_url()))
     gate = AuthorizationGate(store, trust.directory.current, mode)
     recorder = GovernedRecorder(**recorder_args)
     recorder.gate = gate

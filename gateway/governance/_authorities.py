@@ -14,8 +14,14 @@ from gateway.governance._records import (
     seal_revocation,
     seal_version,
 )
+from gateway.governance._statements import Action, accept_statement
 from gateway.governance._store import AuthorizationStore
-from gateway.governance.errors import AuthorizationInvalid, AuthorizationNotFound, AuthorizationNotYours
+from gateway.governance.errors import (
+    AuthorizationConflict,
+    AuthorizationInvalid,
+    AuthorizationNotFound,
+    AuthorizationNotYours,
+)
 from gateway.trust.directory import Participant
 from gateway.trust.keys import SigningKeyRing
 from gateway.trust.roles import Role
@@ -37,17 +43,38 @@ class Authorities:
         if not caller.holds(Role.NATIONAL_AUTHORITY, party):
             raise AuthorizationNotYours(f"{caller.id!r} is not the national authority of {party} in the directory")
 
-    def issue(self, caller: Participant, body: Any) -> dict[str, Any]:
-        """Version 1 of a new authorization of the caller's Party."""
+    def submit(self, caller: Participant, token: str, *, audience: str, action: Action,
+               party: str | None = None, authorization_id: str | None = None) -> dict[str, Any]:
+        """Issue, amend or revoke as the statement ``token`` says, signed by the caller with a key of its
+        directory entry (``_statements``); the statement is kept inside the gateway's record."""
+        signed = accept_statement(token, caller.jwks, signer=caller.id, audience=audience, action=action,
+                                  party=party or caller.party, authorization_id=authorization_id)
+        self.authority_of(caller, signed.party)
+        if action == "revoke":
+            assert signed.effective is not None
+            return self.revoke(caller, signed.party, signed.authorization_id, signed.effective, signed.reason,
+                               signed=token)
+        body = {**(signed.statement or {}), "version": signed.version}
+        if body.get("authorization_id") != signed.authorization_id:
+            raise AuthorizationInvalid(f"the statement is for {body.get('authorization_id')!r}, signed as "
+                                       f"{signed.authorization_id!r}", code="GOVERNANCE.STATEMENT_INVALID")
+        if action == "issue":
+            return self.issue(caller, body, signed=token)
+        return self.amend(caller, signed.party, signed.authorization_id, body, signed=token)
+
+    def issue(self, caller: Participant, body: Any, *, signed: str | None = None) -> dict[str, Any]:
+        """Version 1 of a new authorization of the caller's Party (``signed``: the authority's own statement,
+        kept with the record)."""
         statement = check_statement(body)
         self.authority_of(caller, caller.party)
         if statement.version not in (None, 1):
             raise AuthorizationInvalid("a new authorization is version 1; amend it to make later versions")
-        token = seal_version(self.keyring, caller.party, statement, 1, caller.id)
+        token = seal_version(self.keyring, caller.party, statement, 1, caller.id, signed)
         self.store.add_version(caller.party, statement.authorization_id, 1, token)
         return self.show(caller.party, statement.authorization_id)
 
-    def amend(self, caller: Participant, party: str, authorization_id: str, body: Any) -> dict[str, Any]:
+    def amend(self, caller: Participant, party: str, authorization_id: str, body: Any, *,
+              signed: str | None = None) -> dict[str, Any]:
         """The next version of an authorization (its terms replace the earlier version's from its date)."""
         self.authority_of(caller, party)
         statement = check_statement(body)
@@ -57,20 +84,22 @@ class Authorities:
         if not versions:
             raise AuthorizationNotFound(f"{party} has no authorization {authorization_id!r} at this gateway")
         version = versions[-1].version + 1
+        if statement.version is not None and statement.version < version:  # e.g. a replayed amendment
+            raise AuthorizationConflict(f"version {statement.version} of {authorization_id!r} is already made")
         if statement.version not in (None, version):
             raise AuthorizationInvalid(f"the next version of {authorization_id!r} is {version}, "
                                        f"not {statement.version}")
-        token = seal_version(self.keyring, party, statement, version, caller.id)
+        token = seal_version(self.keyring, party, statement, version, caller.id, signed)
         self.store.add_version(party, authorization_id, version, token)
         return self.show(party, authorization_id)
 
     def revoke(self, caller: Participant, party: str, authorization_id: str, effective: date,
-               reason: str = "") -> dict[str, Any]:
+               reason: str = "", *, signed: str | None = None) -> dict[str, Any]:
         """Revoke from ``effective`` on: actions dated then or later may no longer rely on it."""
         self.authority_of(caller, party)
         if not self.store.versions(party, authorization_id):
             raise AuthorizationNotFound(f"{party} has no authorization {authorization_id!r} at this gateway")
-        token = seal_revocation(self.keyring, party, authorization_id, effective, caller.id, reason)
+        token = seal_revocation(self.keyring, party, authorization_id, effective, caller.id, reason, signed)
         self.store.add_revocation(party, authorization_id, token)
         return self.show(party, authorization_id)
 
@@ -80,10 +109,12 @@ class Authorities:
         if not stored:
             raise AuthorizationNotFound(f"{party} has no authorization {authorization_id!r} at this gateway")
         revocation = self.store.revocation(party, authorization_id)
-        versions = [{**open_version(s.token).record.model_dump(mode="json"), "token": s.token} for s in stored]
+        versions = [{**open_version(s.token).record.model_dump(mode="json", exclude_none=True), "token": s.token}
+                    for s in stored]
         return {"party": party, "authorization_id": authorization_id, "version": stored[-1].version,
                 "status": "revoked" if revocation else "issued",
-                "revocation": ({**open_revocation(revocation.token).model_dump(mode="json"), "token": revocation.token}
+                "revocation": ({**open_revocation(revocation.token).model_dump(mode="json", exclude_none=True),
+                                "token": revocation.token}
                                if revocation else None),
                 "drawn": str(self.store.drawn(party, authorization_id)), "versions": versions}
 

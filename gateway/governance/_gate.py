@@ -15,11 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from gateway.governance._records import Version, in_force, open_revocation, open_version, purposes_of
-from gateway.governance._store import AuthorizationStore, QuantityExceeded
-from gateway.governance.errors import AuthorizationRefused
+from gateway.governance._records import (
+    RevocationRecord,
+    Version,
+    in_force,
+    open_revocation,
+    open_version,
+    purposes_of,
+)
+from gateway.governance._store import AuthorizationStore, QuantityExceeded, Stamp, StoredRevocation
+from gateway.governance.errors import AuthorizationChanged, AuthorizationRefused
 from gateway.trust.directory import Directory, Participant
 from gateway.trust.roles import Role
 from standards.model import Action, ActionType, CanonicalDocument
@@ -57,16 +64,23 @@ def _version(token: str) -> Version:
     return open_version(token)
 
 
+@lru_cache(maxsize=1024)
+def _revocation(token: str) -> RevocationRecord:
+    return open_revocation(token)
+
+
 def refuse(what: str, message: str) -> AuthorizationRefused:
     return AuthorizationRefused(message, code=f"GOVERNANCE.AUTHORIZATION_{what}", reference=CLAUSES[what])
 
 
 @dataclass(frozen=True, slots=True)
 class Drawing:
-    """What one message draws on one authorization."""
+    """What one message draws on one authorization (0: it only relies on it), and the authorization's standing
+    (latest version, revoked) the check saw, which the drawing's transaction confirms."""
 
     quantity: Decimal
     cap: Decimal | None
+    stamp: Stamp | None = None
 
 
 class AuthorizationGate:
@@ -82,6 +96,11 @@ class AuthorizationGate:
         self.directory = directory
         self.mode: Mode = mode
         self._governed: tuple[Directory, frozenset[str]] | None = None
+        #: What the store said of each authorization (records never change; a new version or a revocation
+        #: changes its stamp, which every drawing confirms in its transaction: a stale entry refuses the
+        #: message, retryable, and is dropped).
+        self._standing: dict[tuple[str, str], tuple[Stamp, list[Version], StoredRevocation | None]] = {}
+        self._seen = store.changes
 
     def governs(self, party: str) -> bool:
         if self.mode != "auto":
@@ -106,26 +125,48 @@ class AuthorizationGate:
             if not self.governs(party):
                 continue
             version = self._version_for(index, action, party)
-            if sender.party == party:
-                quantity = _quantity(action)
-                key = (party, version.record.authorization_id)
-                earlier = drawings.get(key)
-                drawings[key] = Drawing((earlier.quantity if earlier else Decimal(0)) + quantity, version.cap)
+            key = (party, version.record.authorization_id)
+            quantity = _quantity(action) if sender.party == party else Decimal(0)
+            earlier = drawings.get(key)
+            drawings[key] = Drawing((earlier.quantity if earlier else Decimal(0)) + quantity, version.cap,
+                                    self._standing[key][0])
         return drawings
 
-    def draw(self, sender_id: str, message_id: str, drawings: dict[tuple[str, str], Drawing]) -> None:
-        """Draw the document's quantities for one message (refused when a cap would be passed)."""
+    def draw(self, sender_id: str, message_id: str, drawings: dict[tuple[str, str], Drawing], *,
+             within: Any = None) -> None:
+        """Draw the document's quantities for one message (refused when a cap would be passed), in a
+        transaction of its own or ``within`` the evidence log's (:meth:`AuthorizationStore.draw_within`)."""
+        wants = {k: (d.quantity, d.cap) for k, d in drawings.items()}
+        stamps = {k: d.stamp for k, d in drawings.items() if d.stamp is not None}
         try:
-            self.store.draw(sender_id, message_id, {k: (d.quantity, d.cap) for k, d in drawings.items()})
+            if within is None:
+                self.store.draw(sender_id, message_id, wants, stamps)
+            else:
+                self.store.draw_within(within, sender_id, message_id, wants, stamps)
         except QuantityExceeded as exc:
             raise refuse("QUANTITY", exc.message) from exc
+        except AuthorizationChanged:
+            for key in drawings:
+                self._standing.pop(key, None)
+            raise
 
     def _version_for(self, index: int, action: Action, party: str) -> Version:
         where = f"actions[{index}] ({action.action_type.value})"
         auth_id = action.authorization_id
         if not auth_id:
             raise refuse("MISSING", f"{where} cites no authorization; {party} authorizes through this gateway")
-        versions = [_version(s.token) for s in self.store.versions(party, auth_id)]
+        if self._seen != self.store.changes:  # amended or revoked through this process: read afresh
+            self._standing.clear()
+            self._seen = self.store.changes
+        cached = self._standing.get((party, auth_id))
+        if cached is None:
+            stored, revocation = self.store.standing(party, auth_id)
+            versions = [_version(s.token) for s in stored]
+            if versions:
+                stamp = (max(v.record.version for v in versions), revocation is not None)
+                self._standing[(party, auth_id)] = (stamp, versions, revocation)
+        else:
+            _, versions, revocation = cached
         if not versions:
             raise refuse("UNKNOWN", f"{where} cites authorization {auth_id!r}, which {party}'s national authority "
                                     "has not issued through this gateway")
@@ -133,9 +174,8 @@ class AuthorizationGate:
         if version is None:
             raise refuse("NOT_IN_FORCE", f"{where} is dated {action.date.date()}, before authorization {auth_id!r} "
                                          f"was given ({min(v.authorization.date for v in versions)})")
-        revocation = self.store.revocation(party, auth_id)
         if revocation is not None:
-            revoked = open_revocation(revocation.token)
+            revoked = _revocation(revocation.token)
             if revoked.effective <= action.date.date():
                 raise refuse("REVOKED", f"{where} is dated {action.date.date()}, but authorization {auth_id!r} was "
                                         f"revoked from {revoked.effective}")

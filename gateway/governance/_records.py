@@ -86,6 +86,8 @@ class AuthorizationRecord(BaseModel):
     issued_by: str
     recorded_at: str
     statement: dict[str, Any]
+    #: The statement as the authority signed it (``_statements``); absent on records made without one.
+    authority_statement: str | None = None
 
     def authorization(self) -> Authorization:
         return Authorization.model_validate(self.statement)
@@ -102,6 +104,7 @@ class RevocationRecord(BaseModel):
     revoked_by: str
     recorded_at: str
     reason: str = ""
+    authority_statement: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,19 +124,23 @@ class Version:
         return timeframe_years(self.authorization.timeframe)
 
 
-def seal_version(keyring: SigningKeyRing, party: str, statement: Authorization, version: int, issued_by: str) -> str:
-    """The signed record of one version (the statement's own ``version`` is set to it)."""
+def seal_version(keyring: SigningKeyRing, party: str, statement: Authorization, version: int, issued_by: str,
+                 signed: str | None = None) -> str:
+    """The signed record of one version (the statement's own ``version`` is set to it), with the authority's
+    own signed statement when it sent one."""
     body = statement.model_copy(update={"version": version}).model_dump(mode="json", exclude_defaults=True)
     record = AuthorizationRecord(party=party, authorization_id=statement.authorization_id, version=version,
-                                 issued_by=issued_by, recorded_at=utc_timestamp(), statement=body)
-    return keyring.sign({"typ": RECORD_TYP}, record.model_dump(mode="json"))
+                                 issued_by=issued_by, recorded_at=utc_timestamp(), statement=body,
+                                 authority_statement=signed)
+    return keyring.sign({"typ": RECORD_TYP}, record.model_dump(mode="json", exclude_none=True))
 
 
 def seal_revocation(keyring: SigningKeyRing, party: str, authorization_id: str, effective: date, revoked_by: str,
-                    reason: str) -> str:
+                    reason: str, signed: str | None = None) -> str:
     record = RevocationRecord(party=party, authorization_id=authorization_id, effective=effective,
-                              revoked_by=revoked_by, recorded_at=utc_timestamp(), reason=reason)
-    return keyring.sign({"typ": REVOCATION_TYP}, record.model_dump(mode="json"))
+                              revoked_by=revoked_by, recorded_at=utc_timestamp(), reason=reason,
+                              authority_statement=signed)
+    return keyring.sign({"typ": REVOCATION_TYP}, record.model_dump(mode="json", exclude_none=True))
 
 
 def open_version(token: str, keyring: SigningKeyRing | None = None) -> Version:

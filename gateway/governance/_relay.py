@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.governance._gate import AuthorizationGate, Drawing
-from gateway.governance.errors import GovernanceError
+from gateway.governance.errors import AuthorizationChanged, GovernanceError
 from gateway.idempotency.store import Claim
 from gateway.protocol import MessageKind
 from gateway.transfers import DocumentPlanner, Plan, Recorder, SourceMessage
+from gateway.transfers._health import EVIDENCE
 from gateway.trust.directory import Participant
 from standards.model import CanonicalDocument
 
@@ -25,6 +26,7 @@ class GovernedPlan(Plan):
     """A plan with what the message draws on each authorization."""
 
     drawings: dict[tuple[str, str], Drawing] = field(default_factory=dict)
+    document: CanonicalDocument | None = None
 
 
 class GovernedPlanner:
@@ -43,20 +45,50 @@ class GovernedPlanner:
         if not drawings:
             return plan
         return GovernedPlan(plan.source_format, plan.source_medium, plan.receiver, plan.outbound_body,
-                            plan.target_medium, plan.losses, plan.findings, plan.target_format, plan.units,
-                            drawings=drawings)
+                            plan.target_medium, plan.losses, plan.findings, plan.target_format, units=plan.units,
+                            quantity=plan.quantity, drawings=drawings, document=message.document)
 
 
 class GovernedRecorder(Recorder):
     """The recorder that also draws on authorizations before delivery and gives back on release."""
 
     gate: AuthorizationGate
+    _shares: bool | None = None
+
+    def _joint(self) -> bool:
+        """Whether the authorization store lives in the evidence log's database (asked once)."""
+        if self._shares is None:
+            self._shares = self.gate.store.shares(self.evidence)
+        return self._shares
 
     def intend(self, sender: Participant, kind: MessageKind, message_id: str, inbound_digest: str,
                plan: Plan, verdicts: dict[str, Any] | None = None) -> None:
-        if isinstance(plan, GovernedPlan):
-            self.gate.draw(sender.id, message_id, plan.drawings)
-        super().intend(sender, kind, message_id, inbound_digest, plan, verdicts)
+        """Draw the plan's quantities, then put the delivery on record. When the authorization store lives in
+        the evidence log's database (the default), both are one transaction: one durable write, and either
+        both are kept or neither; otherwise the drawing commits first, in its own."""
+        if not isinstance(plan, GovernedPlan):
+            super().intend(sender, kind, message_id, inbound_digest, plan, verdicts)
+            return
+        try:
+            self._draw_and_intend(sender, kind, message_id, inbound_digest, plan, plan.drawings, verdicts)
+        except AuthorizationChanged:
+            # amended or revoked elsewhere since the check (another gateway, the CLI): check again, once,
+            # against the standing the store has now (the gate dropped what it knew)
+            if plan.document is None:
+                raise
+            drawings = self.gate.check(sender, plan.document)
+            self._draw_and_intend(sender, kind, message_id, inbound_digest, plan, drawings, verdicts)
+
+    def _draw_and_intend(self, sender: Participant, kind: MessageKind, message_id: str, inbound_digest: str,
+                         plan: Plan, drawings: dict[tuple[str, str], Drawing],
+                         verdicts: dict[str, Any] | None) -> None:
+        if not self._joint():
+            self.gate.draw(sender.id, message_id, drawings)
+            super().intend(sender, kind, message_id, inbound_digest, plan, verdicts)
+            return
+        with self.health.watch(EVIDENCE):
+            self.evidence.append(self.intent(sender, kind, message_id, inbound_digest, plan, verdicts),
+                                 alongside=lambda cur: self.gate.draw(sender.id, message_id, drawings, within=cur))
 
     def release(self, claim: Claim) -> None:
         super().release(claim)

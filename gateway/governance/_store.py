@@ -21,10 +21,21 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from gateway.governance.errors import AuthorizationConflict, AuthorizationStoreUnavailable, GovernanceError
+from gateway.evidence.log import EvidenceLog
+from gateway.evidence.sqlite import SqliteEvidenceLog
+from gateway.governance.errors import (
+    AuthorizationChanged,
+    AuthorizationConflict,
+    AuthorizationStoreUnavailable,
+    GovernanceError,
+)
 from gateway.sqlite_writes import begin_immediate
 
 T = TypeVar("T")
+#: An authorization's standing: its latest version and whether it is revoked.
+Stamp = tuple[int, bool]
+#: Changes (versions, revocations) made through this process, by store URL: what the gate's cache follows.
+_CHANGES: dict[str, int] = {}
 _TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 
 
@@ -60,9 +71,13 @@ class AuthorizationStore:
                                   code="GOVERNANCE.CONFIG")
         self.t = table
         self.url = ""
+        self._statements: dict[str, str] = {}
 
     def _sql(self, text: str) -> str:
-        return text.replace("{t}", self.t).replace("?", self.placeholder)
+        sql = self._statements.get(text)
+        if sql is None:
+            sql = self._statements[text] = text.replace("{t}", self.t).replace("?", self.placeholder)
+        return sql
 
     def _schema(self) -> list[str]:
         return [self._sql(s) for s in (
@@ -110,6 +125,7 @@ class AuthorizationStore:
             cur.execute(self._sql("INSERT INTO {t}_versions VALUES (?, ?, ?, ?)"),
                         (party, authorization_id, version, token))
         self._run(work)
+        self._changed()
 
     def add_revocation(self, party: str, authorization_id: str, token: str) -> None:
         def work(cur: _Cursor) -> None:
@@ -117,6 +133,15 @@ class AuthorizationStore:
                 raise AuthorizationConflict(f"authorization {authorization_id!r} of {party} is already revoked")
             cur.execute(self._sql("INSERT INTO {t}_revocations VALUES (?, ?, ?)"), (party, authorization_id, token))
         self._run(work)
+        self._changed()
+
+    def _changed(self) -> None:
+        _CHANGES[self.url] = _CHANGES.get(self.url, 0) + 1
+
+    @property
+    def changes(self) -> int:
+        """How many versions and revocations were added through this process to this store (any handle)."""
+        return _CHANGES.get(self.url, 0)
 
     def _revoked(self, cur: _Cursor, party: str, authorization_id: str) -> bool:
         return cur.execute(self._sql("SELECT 1 FROM {t}_revocations WHERE party = ? AND authorization_id = ?"),
@@ -128,6 +153,17 @@ class AuthorizationStore:
             "SELECT party, authorization_id, version, token FROM {t}_versions WHERE party = ? AND "
             "authorization_id = ? ORDER BY version"), (party, authorization_id)).fetchall(), write=False)
         return [StoredVersion(r[0], r[1], int(r[2]), r[3]) for r in rows]
+
+    def standing(self, party: str, authorization_id: str) -> tuple[list[StoredVersion], StoredRevocation | None]:
+        """Every version of one authorization (oldest first) and its revocation, in one read (what the gate
+        asks for each action)."""
+        rows = self._run(lambda cur: cur.execute(self._sql(
+            "SELECT version, token FROM {t}_versions WHERE party = ? AND authorization_id = ? UNION ALL "
+            "SELECT 0, token FROM {t}_revocations WHERE party = ? AND authorization_id = ? ORDER BY 1"),
+            (party, authorization_id, party, authorization_id)).fetchall(), write=False)
+        revoked = [StoredRevocation(party, authorization_id, r[1]) for r in rows if int(r[0]) == 0]
+        return ([StoredVersion(party, authorization_id, int(r[0]), r[1]) for r in rows if int(r[0]) > 0],
+                revoked[0] if revoked else None)
 
     def revocation(self, party: str, authorization_id: str) -> StoredRevocation | None:
         row = self._run(lambda cur: cur.execute(self._sql(
@@ -155,33 +191,62 @@ class AuthorizationStore:
         return Decimal(row[0]) if row else Decimal(0)
 
     def _add(self, cur: _Cursor, party: str, authorization_id: str, total: Decimal) -> None:
-        cur.execute(self._sql("DELETE FROM {t}_totals WHERE party = ? AND authorization_id = ?"),
-                    (party, authorization_id))
-        cur.execute(self._sql("INSERT INTO {t}_totals VALUES (?, ?, ?)"), (party, authorization_id, str(total)))
+        cur.execute(self._sql("INSERT INTO {t}_totals VALUES (?, ?, ?) ON CONFLICT (party, authorization_id) "
+                              "DO UPDATE SET total = excluded.total"), (party, authorization_id, str(total)))
 
-    def draw(self, sender: str, message_id: str, wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]]
-             ) -> dict[tuple[str, str], Decimal]:
+    def draw(self, sender: str, message_id: str, wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]],
+             stamps: dict[tuple[str, str], Stamp] | None = None) -> dict[tuple[str, str], Decimal]:
         """Draw ``quantity`` on each (party, authorization id) for one message, in one transaction, unless a
         cap (``None``: no cap) would be passed; return what was drawn before (the message's own earlier
-        drawing excluded). Raises :class:`QuantityExceeded` and draws nothing when a cap would be passed."""
-        def work(cur: _Cursor) -> dict[tuple[str, str], Decimal]:
-            before: dict[tuple[str, str], Decimal] = {}
-            for (party, auth_id), (quantity, cap) in sorted(wants.items()):
-                own = cur.execute(self._sql(
-                    "SELECT quantity FROM {t}_drawings WHERE sender = ? AND message_id = ? AND party = ? AND "
-                    "authorization_id = ?"), (sender, message_id, party, auth_id)).fetchone()
-                drawn = before[(party, auth_id)] = self._total(cur, party, auth_id) - (Decimal(own[0]) if own else 0)
-                if cap is not None and drawn + quantity > cap:
-                    raise QuantityExceeded(f"authorization {auth_id!r} of {party}: {drawn} already drawn, {quantity} "
-                                           f"more would pass the authorized quantity {cap}", drawn=drawn, cap=cap)
-            for (party, auth_id), (quantity, _) in sorted(wants.items()):
-                cur.execute(self._sql("DELETE FROM {t}_drawings WHERE sender = ? AND message_id = ? AND party = ? "
-                                      "AND authorization_id = ?"), (sender, message_id, party, auth_id))
-                cur.execute(self._sql("INSERT INTO {t}_drawings VALUES (?, ?, ?, ?, ?)"),
-                            (sender, message_id, party, auth_id, str(quantity)))
-                self._add(cur, party, auth_id, before[(party, auth_id)] + quantity)
-            return before
-        return self._run(work)
+        drawing excluded). Raises :class:`QuantityExceeded` and draws nothing when a cap would be passed, and
+        :class:`AuthorizationChanged` when an authorization's standing is no longer ``stamps``'."""
+        return self._run(lambda cur: self._draw(cur, sender, message_id, wants, stamps))
+
+    def shares(self, evidence: EvidenceLog) -> bool:
+        """Whether this store lives in the evidence log's own database, so a drawing can commit in the same
+        transaction as the evidence record of the delivery (:meth:`draw_within`)."""
+        return False
+
+    def draw_within(self, cur: Any, sender: str, message_id: str,
+                    wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]],
+                    stamps: dict[tuple[str, str], Stamp] | None = None) -> dict[tuple[str, str], Decimal]:
+        """:meth:`draw` on ``cur``, a connection of the evidence log in its append's transaction (the store
+        :meth:`shares` its database): the drawing serializes with every other drawing as :meth:`draw` does and
+        commits with the evidence record, in one durable write."""
+        return self._draw(cur, sender, message_id, wants, stamps)
+
+    def _confirm(self, cur: _Cursor, stamps: dict[tuple[str, str], Stamp]) -> None:
+        for (party, auth_id), stamp in sorted(stamps.items()):
+            row = cur.execute(self._sql("SELECT MAX(version), (SELECT COUNT(*) FROM {t}_revocations WHERE party = ? "
+                                        "AND authorization_id = ?) FROM {t}_versions WHERE party = ? AND "
+                                        "authorization_id = ?"), (party, auth_id, party, auth_id)).fetchone()
+            now = (int(row[0] or 0), bool(row[1]))
+            if now != stamp:
+                raise AuthorizationChanged(f"authorization {auth_id!r} of {party} changed while the message was "
+                                           f"checked (version {stamp[0]} -> {now[0]}, revoked {now[1]}); send it "
+                                           "again")
+
+    def _draw(self, cur: _Cursor, sender: str, message_id: str,
+              wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]],
+              stamps: dict[tuple[str, str], Stamp] | None = None) -> dict[tuple[str, str], Decimal]:
+        if stamps:
+            self._confirm(cur, stamps)
+        wants = {k: w for k, w in wants.items() if w[0] > 0}  # 0: the message relies on it, draws nothing
+        before: dict[tuple[str, str], Decimal] = {}
+        for (party, auth_id), (quantity, cap) in sorted(wants.items()):
+            own = cur.execute(self._sql(
+                "SELECT quantity FROM {t}_drawings WHERE sender = ? AND message_id = ? AND party = ? AND "
+                "authorization_id = ?"), (sender, message_id, party, auth_id)).fetchone()
+            drawn = before[(party, auth_id)] = self._total(cur, party, auth_id) - (Decimal(own[0]) if own else 0)
+            if cap is not None and drawn + quantity > cap:
+                raise QuantityExceeded(f"authorization {auth_id!r} of {party}: {drawn} already drawn, {quantity} "
+                                       f"more would pass the authorized quantity {cap}", drawn=drawn, cap=cap)
+        for (party, auth_id), (quantity, _) in sorted(wants.items()):
+            cur.execute(self._sql("INSERT INTO {t}_drawings VALUES (?, ?, ?, ?, ?) ON CONFLICT (sender, message_id, "
+                                  "party, authorization_id) DO UPDATE SET quantity = excluded.quantity"),
+                        (sender, message_id, party, auth_id, str(quantity)))
+            self._add(cur, party, auth_id, before[(party, auth_id)] + quantity)
+        return before
 
     def release(self, sender: str, message_id: str) -> None:
         """Give back what one message drew (it was not relayed)."""
@@ -248,6 +313,10 @@ class SqliteAuthorizationStore(AuthorizationStore):
         with self._lock:  # one connection, shared by the threads of this process
             yield self._conn
 
+    def shares(self, evidence: EvidenceLog) -> bool:
+        # the evidence append holds the file's write lock (BEGIN IMMEDIATE): drawings serialize on it
+        return isinstance(evidence, SqliteEvidenceLog) and evidence.path.resolve() == self.path.resolve()
+
     def close(self) -> None:
         self._conn.close()
 
@@ -292,6 +361,17 @@ class PostgresAuthorizationStore(AuthorizationStore):
     def _reading(self) -> Iterator[_Cursor]:
         with self._lock:
             yield self._connection()  # autocommit: each statement sees the latest committed state
+
+    def shares(self, evidence: EvidenceLog) -> bool:
+        from gateway.evidence.postgres import PostgresEvidenceLog
+
+        return isinstance(evidence, PostgresEvidenceLog) and evidence.dsn == self._dsn
+
+    def draw_within(self, cur: Any, sender: str, message_id: str,
+                    wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]],
+                    stamps: dict[tuple[str, str], Stamp] | None = None) -> dict[tuple[str, str], Decimal]:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))  # taken after the evidence lock, always
+        return self._draw(cur, sender, message_id, wants, stamps)
 
     def close(self) -> None:
         if self._conn is not None:

@@ -44,6 +44,23 @@ class AuthorizationStoreUnavailable(GovernanceError):
         super().__init__(message, retry_after=5)
 
 
+class AuthorizationChanged(AuthorizationStoreUnavailable):
+    """An authorization was amended or revoked between the check of a message and its drawing: the message is
+    not relayed; sent again, it is checked against the new standing (503, Retry-After)."""
+
+    code = "GOVERNANCE.AUTHORIZATION_CHANGED"
+
+    def __init__(self, message: str) -> None:
+        GovernanceError.__init__(self, message, retry_after=1)
+
+
+class StatementRefused(GovernanceError):
+    """A statement not signed by the national authority itself (or not for this gateway, stale, or about
+    something else than the route says): ``GOVERNANCE.STATEMENT_*``."""
+
+    code = "GOVERNANCE.STATEMENT_SIGNATURE"
+
+
 class AuthorizationRefused(GovernanceError):
     """A first transfer, use or cancellation that no authorization in force covers; ``reference`` is the
     clause the refusal enforces."""

@@ -4,7 +4,7 @@ cancellations, authorizations) between Parties' registries."""
 from __future__ import annotations
 
 from gateway.protocol import MessageKind
-from gateway.transfers._plan import Plan, SourceMessage
+from gateway.transfers._plan import Plan, SourceMessage, units_moved
 from gateway.transfers._router import Router, counterpart_party
 from gateway.transfers._translator import Translator
 from gateway.transfers.errors import KindMismatch, SenderMismatch
@@ -70,4 +70,5 @@ class Article6Planner:
         parties = {party for a in document.actions if (party := counterpart_party(a))}
         receiver = self.router.by_parties(sender, kind, parties, receiver_hint)
         outbound, medium, losses = self.translator.write(document, receiver)
-        return Plan(message.format, message.medium, receiver, outbound, medium, losses, message.findings)
+        return Plan(message.format, message.medium, receiver, outbound, medium, losses, message.findings,
+                    units=units_moved(sender, document))

@@ -37,11 +37,30 @@ class Plan:
     findings: list[Finding]
     #: The format of ``outbound_body`` when it is not the receiver's (notices: always notice JSON).
     target_format: str | None = None
-    #: The units the message moves (set for the transaction controls only: :func:`units_of`).
-    units: Decimal | None = None
+    #: The units the message moves (:func:`units_moved`), put in its receipt: the legal-title trail reads them.
+    units: tuple[dict[str, Any], ...] = ()
+    #: The quantity the message moves (set for the transaction controls only: :func:`quantity_of`).
+    quantity: Decimal | None = None
 
 
-def units_of(document: CanonicalDocument) -> Decimal:
+def _unit(series: str, first: int | None, last: int | None, vintage: int | None, action: str) -> dict[str, Any] | None:
+    if first is None or last is None:
+        return None
+    return {"series": series, "first": first, "last": last, "vintage": vintage, "action": action}
+
+
+def units_moved(sender: Participant, document: CanonicalDocument) -> tuple[dict[str, Any], ...]:
+    """The serial ranges ``document`` moves, each in its numbering *series*: ITMOs ``CA####:PARTY`` (the
+    cooperative approach and the first transferring Party, whose registry numbered them), crediting-programme
+    blocks ``REGISTRY:PROJECT`` (docs/governance.md, "Legal title trail")."""
+    units = [_unit(f"{a.cooperative_approach or '-'}:{a.first_transferring_party or sender.party}", a.first_id,
+                   a.last_id, a.vintage, a.action_type.value) for a in document.actions]
+    units += [_unit(f"{b.registry or '-'}:{b.project_id or '-'}", b.first_id, b.last_id, b.vintage, "block")
+              for b in document.units]
+    return tuple(u for u in units if u is not None)
+
+
+def quantity_of(document: CanonicalDocument) -> Decimal:
     """The units a document moves: its actions' quantities (or serial ranges) and its unit blocks'."""
     total = Decimal(0)
     for action in document.actions:

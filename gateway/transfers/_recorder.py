@@ -98,6 +98,7 @@ class Recorder:
             "warnings_total": len(plan.findings),
             "received_at": received_at, "delivered_at": delivered_at, "answered_at": utc_timestamp(),
             "request_sha256_b64": sha256_b64(body),
+            **({"units": [dict(u) for u in plan.units]} if plan.units else {}),
         }
 
     def seal(self, receipt: dict[str, Any]) -> tuple[bytes, str]:
@@ -159,10 +160,15 @@ class Recorder:
         """Put the delivery about to be made on record (with ``verdicts``: the transaction controls' decision);
         raises (nothing is delivered) if the log cannot be written."""
         with self.health.watch(EVIDENCE):
-            self.evidence.append(Exchange(
-                kind=kind.value, sender=sender.id, receiver=plan.receiver.id, message_id=message_id,
-                inbound_sha256=inbound_digest, outbound_sha256=sha256_hex(plan.outbound_body), receipt=None,
-                verdicts={"outcome": DELIVERING, **verdicts} if verdicts else {"outcome": DELIVERING}))
+            self.evidence.append(self.intent(sender, kind, message_id, inbound_digest, plan, verdicts))
+
+    @staticmethod
+    def intent(sender: Participant, kind: MessageKind, message_id: str, inbound_digest: str, plan: Plan,
+               verdicts: dict[str, Any] | None = None) -> Exchange:
+        """The evidence record of a delivery about to be made (with the transaction controls' verdicts)."""
+        return Exchange(kind=kind.value, sender=sender.id, receiver=plan.receiver.id, message_id=message_id,
+                        inbound_sha256=inbound_digest, outbound_sha256=sha256_hex(plan.outbound_body), receipt=None,
+                        verdicts={"outcome": DELIVERING, **verdicts} if verdicts else {"outcome": DELIVERING})
 
     def record(self, claim: Claim, exchange: Exchange, stored: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Put the receipt on record, then complete the claim with it; return the receipt in force and

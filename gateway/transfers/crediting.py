@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 
 from gateway.protocol import MessageKind
-from gateway.transfers._plan import Plan, SourceMessage
+from gateway.transfers._plan import Plan, SourceMessage, units_moved
 from gateway.transfers._router import Router
 from gateway.transfers._translator import Translator
 from gateway.transfers.errors import KindMismatch, SenderMismatch
@@ -138,4 +138,5 @@ class CreditingPlanner:
         check_holder(sender, document.units)
         receiver = self.router.by_parties(sender, kind, set(), receiver_hint)
         outbound, medium, losses = self.translator.write(document, receiver, records="units")
-        return Plan(message.format, message.medium, receiver, outbound, medium, losses, message.findings)
+        return Plan(message.format, message.medium, receiver, outbound, medium, losses, message.findings,
+                    units=units_moved(sender, document))

@@ -22,7 +22,7 @@ from gateway.idempotency.store import Claim, ClaimState, IdempotencyStore
 from gateway.protocol import MESSAGE_ID, MESSAGE_ID_HEADER, MESSAGE_ID_RULE, MessageKind
 from gateway.transfers._health import IDEMPOTENCY, StoreHealth
 from gateway.transfers._http import DeliveryHttp, PooledHttp
-from gateway.transfers._plan import DocumentPlanner, NoticePlanner, Plan, TransferControls, units_of
+from gateway.transfers._plan import DocumentPlanner, NoticePlanner, Plan, TransferControls, quantity_of
 from gateway.transfers._recorder import RECEIPT_SIGNATURE, Recorder, receipt_bytes
 from gateway.transfers._signer import DetachedSigner
 from gateway.transfers._translator import CANONICAL_CONTENT_TYPE, MEDIA_TYPES, Translator
@@ -107,7 +107,7 @@ class TransferService:
         try:
             plan = self.plan(sender, kind, body, content_type, receiver_hint)
             decision = None if self.controls is None else self.controls.decide(
-                sender, kind, message_id, inbound_digest, plan.receiver, plan.units, approvals)
+                sender, kind, message_id, inbound_digest, plan.receiver, plan.quantity, approvals)
             self.recorder.intend(sender, kind, message_id, inbound_digest, plan,
                                  None if decision is None else decision.verdicts())
             intended = True
@@ -216,7 +216,7 @@ class TransferService:
         for planner in self.planners:
             if planner.accepts(message.document):
                 plan = planner.plan(sender, kind, message, receiver_hint)
-                return plan if self.controls is None else replace(plan, units=units_of(message.document))
+                return plan if self.controls is None else replace(plan, quantity=quantity_of(message.document))
         raise ValidationFailed("no planner of this gateway takes the message", findings=message.findings)
 
     def _deliver(self, sender: Participant, kind: MessageKind, message_id: str, plan: Plan) -> Answer:

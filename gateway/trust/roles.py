@@ -21,7 +21,7 @@ from standards.aef.vocab import NOMENCLATURE
 from standards.parties import is_alpha3
 
 __all__ = ["AUTHORIZATIONS_ISSUE", "AUTHORIZATIONS_READ", "POLICY_READ", "RESERVED_SCOPES", "ROLE_KINDS",
-           "ROLE_SCOPES", "Role", "RoleGrant", "kinds_of", "scopes_of"]
+           "ROLE_SCOPES", "TITLE_READ", "Role", "RoleGrant", "kinds_of", "scopes_of"]
 
 #: Issue, amend and revoke Article 6.2 authorizations of the holder's own Party.
 AUTHORIZATIONS_ISSUE = "authorizations:issue"
@@ -29,6 +29,8 @@ AUTHORIZATIONS_ISSUE = "authorizations:issue"
 AUTHORIZATIONS_READ = "authorizations:read"
 #: Read the transaction-controls policy in force (a registry operator: the network's terms and its own controls).
 POLICY_READ = "policy:read"
+#: Read the legal-title trail of a unit block or ITMO range (``GET /v1/title``).
+TITLE_READ = "title:read"
 #: Scopes no entry may list by hand: only a role grants them.
 RESERVED_SCOPES = frozenset({AUTHORIZATIONS_ISSUE})
 
@@ -53,13 +55,13 @@ _REGISTRY_KINDS = frozenset({MessageKind.TRANSFERS, MessageKind.RETIREMENTS, Mes
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.REGISTRY_OPERATOR: frozenset({"messages:send", "peers:read", "feeds:read:own", "feeds:push",
                                        "console:registry", POLICY_READ}),
-    Role.NATIONAL_AUTHORITY: frozenset({AUTHORIZATIONS_ISSUE, AUTHORIZATIONS_READ, "peers:read"}),
+    Role.NATIONAL_AUTHORITY: frozenset({AUTHORIZATIONS_ISSUE, AUTHORIZATIONS_READ, "peers:read", TITLE_READ}),
     Role.MRV_SYSTEM: frozenset({"feeds:push", "peers:read"}),
     Role.VERIFIER: frozenset({"feeds:read", "peers:read"}),
-    Role.INTERNATIONAL_BODY: frozenset({"feeds:read", AUTHORIZATIONS_READ}),
+    Role.INTERNATIONAL_BODY: frozenset({"feeds:read", AUTHORIZATIONS_READ, TITLE_READ}),
     Role.CONFORMANCE_OPERATOR: frozenset({"conformance:run"}),
     Role.NETWORK_OPERATOR: frozenset({"console:network", "metrics:read", "peers:read", AUTHORIZATIONS_READ,
-                                      POLICY_READ}),
+                                      POLICY_READ, TITLE_READ}),
 }
 
 #: The message kinds each role may send through the relay (only registries move units).

@@ -23,6 +23,7 @@ EXAMPLES = int(os.environ.get("CARBONLINK_SCHEMATHESIS_EXAMPLES", "5"))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # bodies in a format's own medium are bytes to the generator, as to a vendor's client
 schemathesis.serializer.alias(["text/csv", "application/xml", "text/xml", XLSX], "application/octet-stream")
+schemathesis.serializer.alias(["application/jose"], "text/plain")  # a compact JWS is text
 SCHEMA = schemathesis.openapi.from_path(COMMITTED)
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                     phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))

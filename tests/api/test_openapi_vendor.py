@@ -72,7 +72,8 @@ def test_every_operation_says_how_it_is_authorised_and_what_it_answers(doc: dict
     assert schemes["oauth2"]["flows"]["clientCredentials"]["tokenUrl"] == "/oauth/token"
     assert set(schemes["oauth2"]["flows"]["clientCredentials"]["scopes"]) == {
         "messages:send", "peers:read", "metrics:read", "conformance:run", "feeds:read", "feeds:read:own",
-        "feeds:push", "console:registry", "console:network", "authorizations:issue", "authorizations:read"}
+        "feeds:push", "console:registry", "console:network", "authorizations:issue", "authorizations:read",
+        "title:read"}
     assert (schemes["dpop"]["type"], schemes["dpop"]["scheme"], schemes["mtls"]["type"]) == ("http", "DPoP",
                                                                                                "mutualTLS")
     ids = set()

@@ -111,8 +111,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         # a Party outside the traffic above: with a national authority, the gate checks its first transfers
         issuer = GatewayClient(network.gateway_url, "nor-authority", authority_key, scope="authorizations:issue",
                                issuer=network.issuer)
-        issued = issuer.request("POST", "/v1/authorizations", headers={"Content-Type": "application/json"},
-                                content=json.dumps(statement("NOR-A6-0001", terms=HOSTILE)).encode())
+        issued = issuer.authorize("/v1/authorizations", statement("NOR-A6-0001", terms=HOSTILE), party="NOR")
         assert issued.status_code == 201, issued.text
         yield network
 

@@ -90,3 +90,5 @@ def test_demo_without_console_exits_by_itself(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "sender settlement: debited" in done.stdout and "operator console" not in done.stdout
+    # roles: GHA's national authority issues the authorization the first transfer cites (the gate checks it)
+    assert "gha-authority issued authorization GHA-A6-2023-001 version 1" in done.stdout

@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from gateway.governance import Authorities, AuthorizationGate, AuthorizationNotYours, AuthorizationRefused
+from gateway.governance import (
+    Authorities,
+    AuthorizationGate,
+    AuthorizationNotYours,
+    AuthorizationRefused,
+)
 from gateway.governance._store import SqliteAuthorizationStore
+from gateway.governance.errors import AuthorizationChanged
 from gateway.trust.directory import Directory, Participant
 from gateway.trust.keys import SigningKeyRing
 from standards.model import ActionType
@@ -145,7 +151,10 @@ def test_a_use_by_the_acquiring_party_is_checked_but_draws_nothing(world: World)
     use = first_transfer(300, action_type=ActionType.USE, using_party="GHA")  # CHE's ITMOs, used by GHA
     refused(gate, gha, use, "UNKNOWN")
     authorities.issue(p["che-authority"], statement())
-    assert gate.check(gha, use) == {}  # covered; CHE's quantity counts CHE's own first transfers only
+    relied = gate.check(gha, use)  # covered; CHE's quantity counts CHE's own first transfers only
+    assert {k: d.quantity for k, d in relied.items()} == {("CHE", AUTH_ID): 0}  # relied on, nothing drawn
+    gate.draw("gha-registry", "u-1", relied)
+    assert gate.store.drawn("CHE", AUTH_ID) == 0
     refused(gate, gha, first_transfer(300, action_type=ActionType.USE, using_party="JPN"), "PARTY")
 
 
@@ -167,9 +176,35 @@ def test_a_failing_store_is_a_coded_error_and_never_masks_the_error_on_its_way_o
     recorder.gate = gate
     claim = idempotency.claim("che-registry", "m-9", "00" * 32)
     gate.draw("che-registry", "m-9", gate.check(p["che-registry"], first_transfer(10)))
+    drawings = gate.check(p["che-registry"], first_transfer(10))
     gate.store.close()
-    with pytest.raises(AuthorizationStoreUnavailable) as caught:
-        gate.check(p["che-registry"], first_transfer(10))
+    with pytest.raises(AuthorizationStoreUnavailable) as caught:  # an authorization the gate has not read yet
+        gate.check(p["che-registry"], first_transfer(10, auth_id="CHE-A6-2023-002"))
     assert caught.value.code == "GOVERNANCE.STORE_UNAVAILABLE" and caught.value.retry_after
+    with pytest.raises(AuthorizationStoreUnavailable):  # the drawing, whose transaction confirms the standing
+        gate.draw("che-registry", "m-10", drawings)
     recorder.release(claim)  # logs, does not raise
     assert "was not given back (GOVERNANCE.STORE_UNAVAILABLE)" in caplog.text
+
+
+def test_an_authorization_changed_between_check_and_drawing_refuses_the_message_retryably(world: World) -> None:
+    authorities, gate, people = world
+    che, gha = people["che-registry"], people["gha-registry"]
+    authorities.issue(people["che-authority"], statement())
+    drawings = gate.check(che, first_transfer(600))  # the gate now knows version 1, not revoked
+    authorities.amend(people["che-authority"], "CHE", AUTH_ID, statement(authorized_quantity="500"))
+    with pytest.raises(AuthorizationChanged) as caught:  # checked against version 1, drawn under version 2
+        gate.draw("che-registry", "m-1", drawings)
+    assert caught.value.code == "GOVERNANCE.AUTHORIZATION_CHANGED" and caught.value.retry_after == 1
+    assert gate.store.drawn("CHE", AUTH_ID) == 0
+    again = gate.check(che, first_transfer(600))  # sent again: checked against version 2
+    with pytest.raises(AuthorizationRefused, match="authorized quantity 500"):
+        gate.draw("che-registry", "m-1", again)
+    # a use by the acquiring Party draws nothing but relies on the authorization: a revocation in between
+    # refuses it too
+    use = first_transfer(10, action_type=ActionType.USE, using_party="GHA")
+    relied = gate.check(gha, use)
+    authorities.revoke(people["che-authority"], "CHE", AUTH_ID, date(2024, 1, 1))
+    with pytest.raises(AuthorizationChanged):
+        gate.draw("gha-registry", "u-1", relied)
+    refused(gate, gha, use, "REVOKED")

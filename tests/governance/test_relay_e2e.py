@@ -43,8 +43,7 @@ def network(gateways: int = 1, env: dict[str, str] | None = None) -> tuple[Netwo
 
 
 def issue(na: GatewayClient, path: str = "/v1/authorizations", **overrides: Any) -> None:
-    answer = na.request("POST", path, content=orjson.dumps(statement(**overrides)),
-                        headers={"Content-Type": "application/json"})
+    answer = na.authorize(path, statement(**overrides), party="CHE")  # signed with the authority's own key
     assert answer.status_code == 201, answer.text
 
 
@@ -72,13 +71,18 @@ def test_a_first_transfer_is_relayed_only_within_an_authorization_in_force(one: 
     assert send(che, 601, 1000, "gov-4") == (200, "accepted")  # the retry replays the receipt, draws nothing
     issue(na, f"/v1/authorizations/CHE/{AUTH_ID}/versions", authorized_quantity="1100", date="2024-01-01")
     assert send(che, 1001, 1100, "gov-5") == (200, "accepted")  # the amended quantity
-    revoked = na.request("POST", f"/v1/authorizations/CHE/{AUTH_ID}/revocation",
-                         content=orjson.dumps({"effective": "2024-01-01"}),
-                         headers={"Content-Type": "application/json"})
+    revoked = na.authorize(f"/v1/authorizations/CHE/{AUTH_ID}/revocation", {"effective": "2024-01-01"})
     assert revoked.status_code == 200, revoked.text
     assert send(che, 1101, 1101, "gov-6") == (403, "GOVERNANCE.AUTHORIZATION_REVOKED")
     shown = na.request("GET", f"/v1/authorizations/CHE/{AUTH_ID}").json()
     assert shown["drawn"] == "1100" and shown["status"] == "revoked"
+    # the legal-title trail: the receipts of the relayed first transfers list the units they moved
+    reader = GatewayClient(net.gateway_url, "che-authority", na.key, issuer=net.issuer, scope="title:read")
+    title = reader.request("GET", "/v1/title?block=CA0001:CHE:550-1200").json()
+    assert [(p["first"], p["last"], (p["holder"] or {}).get("id"), [h["message_id"] for h in p["hops"]])
+            for p in title["parts"]] == [(550, 600, "gha", ["gov-2"]), (601, 1000, "gha", ["gov-4"]),
+                                         (1001, 1100, "gha", ["gov-5"]), (1101, 1200, None, [])]
+    assert all(h["receipt_verified"] for p in title["parts"] for h in p["hops"])
 
 
 def test_two_gateways_share_one_authorization_store(postgres_dsn: str) -> None:

@@ -24,7 +24,8 @@ from tests.support.cli import run_cli
 
 def test_scopes_and_kinds_follow_from_roles() -> None:
     na = Participant.model_validate(entry("che-na", "CHE", roles=authority("CHE")))
-    assert na.scopes == ["authorizations:issue", "authorizations:read", "peers:read"] and na.message_kinds == []
+    assert na.scopes == ["authorizations:issue", "authorizations:read", "peers:read", "title:read"]
+    assert na.message_kinds == []
     roles = [{"role": "registry-operator"}, {"role": "verifier", "sectors": ["Energy generation"]}]
     both = Participant.model_validate(entry("che", "CHE", roles=roles, scopes=["metrics:read"]))
     assert {"messages:send", "feeds:read", "metrics:read"} <= set(both.scopes)

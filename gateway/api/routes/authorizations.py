@@ -7,40 +7,31 @@ revokes those of its own Party; readers list and show them.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from gateway.api.deps import Caller, CurrentCaller, require_scope
+from gateway.api.deps import Caller, CurrentCaller, TrustDep, require_scope
 from gateway.api.services import ServiceSlot
 from gateway.governance import Authorities, AuthorizationInvalid
 from gateway.trust.errors import InsufficientScope
 from gateway.trust.roles import AUTHORIZATIONS_ISSUE, AUTHORIZATIONS_READ
-from standards.safeio import load_json
 
 router = APIRouter(prefix="/v1/authorizations", tags=["authorizations"])
+JOSE = "application/jose"
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Token or its DPoP/mTLS binding refused"},
-    403: {"description": "No authorizations scope, or the caller is not the national authority of that Party "
-                         "(GOVERNANCE.NOT_NATIONAL_AUTHORITY)"},
+    403: {"description": "No authorizations scope, the caller is not the national authority of that Party "
+                         "(GOVERNANCE.NOT_NATIONAL_AUTHORITY), or the statement is not signed by its own directory "
+                         "key, not for this gateway, stale or about something else (GOVERNANCE.STATEMENT_*)"},
     404: {"description": "No such authorization (GOVERNANCE.AUTHORIZATION_NOT_FOUND)"},
     409: {"description": "Issued twice, or revoked (GOVERNANCE.AUTHORIZATION_CONFLICT)"},
-    422: {"description": "Not a valid AEF T2 authorization statement (GOVERNANCE.AUTHORIZATION_INVALID)"},
+    422: {"description": "Not a valid AEF T2 authorization statement (GOVERNANCE.AUTHORIZATION_INVALID), not "
+                         "signed by the authority (GOVERNANCE.STATEMENT_UNSIGNED, GOVERNANCE.STATEMENT_INVALID)"},
 }
-
-
-class Revocation(BaseModel):
-    """A revocation: from ``effective`` on, no action may rely on the authorization."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    effective: date
-    reason: str = Field("", max_length=1000)
 
 
 async def get_authorities(request: Request) -> Authorities:
@@ -54,10 +45,6 @@ async def get_authorities(request: Request) -> Authorities:
 AuthoritiesDep = Annotated[Authorities, Depends(get_authorities)]
 
 
-async def _json(request: Request) -> Any:
-    return load_json(await request.body(), what="the request body")
-
-
 def _readable(caller: Caller, party: str | None) -> str | None:
     """The Party the caller may read (None: every Party); a national authority reads its own Party's."""
     if AUTHORIZATIONS_READ in caller.token.scopes:
@@ -69,35 +56,54 @@ def _readable(caller: Caller, party: str | None) -> str | None:
     raise InsufficientScope(f"this needs the scope {AUTHORIZATIONS_READ!r}")
 
 
+async def _signed(request: Request) -> str:
+    """The compact JWS the authority signed (``application/jose``, RFC 7515 section 9.2.1)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != JOSE:
+        raise AuthorizationInvalid(f"send the statement signed with the authority's own key, as {JOSE} "
+                                   f"(a compact JWS), not {media or 'no content type'}",
+                                   code="GOVERNANCE.STATEMENT_UNSIGNED")
+    body = await request.body()
+    try:
+        return body.decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise AuthorizationInvalid("a compact JWS is ASCII", code="GOVERNANCE.STATEMENT_INVALID") from exc
+
+
 @router.post("", status_code=201, responses=RESPONSES)
-async def issue(request: Request, caller: CurrentCaller, authorities: AuthoritiesDep) -> JSONResponse:
-    """Issue version 1 of an authorization of the caller's Party (the body: canonical AEF T2 fields)."""
+async def issue(request: Request, caller: CurrentCaller, authorities: AuthoritiesDep, trust: TrustDep
+                ) -> JSONResponse:
+    """Issue version 1 of an authorization of the caller's Party: a statement signed with the authority's own
+    key (``application/jose``) whose payload carries the canonical AEF T2 fields."""
     require_scope(caller, AUTHORIZATIONS_ISSUE)
-    body = await _json(request)
-    return JSONResponse(await run_in_threadpool(authorities.issue, caller.participant, body), status_code=201)
+    token = await _signed(request)
+    shown = await run_in_threadpool(authorities.submit, caller.participant, token,
+                                    audience=trust.settings.issuer, action="issue")
+    return JSONResponse(shown, status_code=201)
 
 
 @router.post("/{party}/{authorization_id}/versions", status_code=201, responses=RESPONSES)
 async def amend(party: str, authorization_id: str, request: Request, caller: CurrentCaller,
-                authorities: AuthoritiesDep) -> JSONResponse:
-    """Amend: the next version of the authorization, in force from its date of authorization."""
+                authorities: AuthoritiesDep, trust: TrustDep) -> JSONResponse:
+    """Amend: the next version of the authorization, in force from its date of authorization (a signed
+    statement, as for issuing)."""
     require_scope(caller, AUTHORIZATIONS_ISSUE)
-    body = await _json(request)
-    shown = await run_in_threadpool(authorities.amend, caller.participant, party, authorization_id, body)
+    token = await _signed(request)
+    shown = await run_in_threadpool(authorities.submit, caller.participant, token, audience=trust.settings.issuer,
+                                    action="amend", party=party, authorization_id=authorization_id)
     return JSONResponse(shown, status_code=201)
 
 
 @router.post("/{party}/{authorization_id}/revocation", responses=RESPONSES)
 async def revoke(party: str, authorization_id: str, request: Request, caller: CurrentCaller,
-                 authorities: AuthoritiesDep) -> dict[str, Any]:
-    """Revoke the authorization from a date on."""
+                 authorities: AuthoritiesDep, trust: TrustDep) -> dict[str, Any]:
+    """Revoke the authorization from a date on (a signed statement naming ``effective`` and ``reason``)."""
     require_scope(caller, AUTHORIZATIONS_ISSUE)
-    try:
-        revocation = Revocation.model_validate(await _json(request))
-    except ValidationError as exc:
-        raise AuthorizationInvalid(f"the revocation is invalid: {exc.errors()[0]['msg']}") from exc
-    return await run_in_threadpool(authorities.revoke, caller.participant, party, authorization_id,
-                                   revocation.effective, revocation.reason)
+    token = await _signed(request)
+    shown: dict[str, Any] = await run_in_threadpool(
+        authorities.submit, caller.participant, token, audience=trust.settings.issuer, action="revoke",
+        party=party, authorization_id=authorization_id)
+    return shown
 
 
 @router.get("", responses=RESPONSES)
