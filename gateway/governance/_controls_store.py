@@ -11,22 +11,14 @@ and a message that is not relayed after all gives its units back.
 
 from __future__ import annotations
 
-import hashlib
-import re
-import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, TypeVar
 
+from gateway.governance._engine import Cursor, PostgresEngine, SqliteEngine, TableStore, open_store
 from gateway.governance.errors import ControlsStoreUnavailable, GovernanceError
-from gateway.sqlite_writes import begin_immediate
 
 T = TypeVar("T")
-_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 #: The ``counterpart`` of a participant's total over all its counterparts.
 ALL = "*"
 
@@ -42,25 +34,15 @@ class LimitExceeded(GovernanceError):
         self.counterpart, self.used, self.limit = counterpart, used, limit
 
 
-class _Cursor(Protocol):
-    def execute(self, sql: str, params: tuple[Any, ...] = ...) -> Any: ...
-
-
-class ControlsStore:
+class ControlsStore(TableStore):
     """Daily usage and first-seen counterparts; the engine gives :meth:`_tx` (one serialized transaction)."""
 
-    placeholder = "?"
-    url = ""
+    what = "the controls store"
+    unavailable = ControlsStoreUnavailable
 
     def __init__(self, table: str) -> None:
-        if not _TABLE.fullmatch(table):
-            raise GovernanceError(f"table prefix {table!r} must match [a-z_][a-z0-9_]{{0,40}}",
-                                  code="GOVERNANCE.CONFIG")
-        self.t = table
+        super().__init__(table)
         self._seen: dict[tuple[str, str], float] = {}
-
-    def _sql(self, text: str) -> str:
-        return text.replace("{t}", self.t).replace("?", self.placeholder)
 
     def _schema(self) -> list[str]:
         return [self._sql(s) for s in (
@@ -72,31 +54,12 @@ class ControlsStore:
             "first_seen DOUBLE PRECISION NOT NULL, PRIMARY KEY (sender, counterpart))",
         )]
 
-    @contextmanager
-    def _tx(self) -> Iterator[_Cursor]:  # pragma: no cover - each engine has its own
-        raise NotImplementedError
-        yield
-
-    @contextmanager
-    def _reading(self) -> Iterator[_Cursor]:  # pragma: no cover - each engine has its own
-        raise NotImplementedError
-        yield
-
-    def _run(self, work: Callable[[_Cursor], T], *, write: bool = True) -> T:
-        try:
-            with self._tx() if write else self._reading() as cur:
-                return work(cur)
-        except GovernanceError:
-            raise
-        except Exception as exc:  # the driver's errors: sqlite3.Error, psycopg.Error
-            raise ControlsStoreUnavailable(f"the controls store failed: {exc}") from exc
-
-    def _total(self, cur: _Cursor, sender: str, day: str, counterpart: str) -> Decimal:
+    def _total(self, cur: Cursor, sender: str, day: str, counterpart: str) -> Decimal:
         row = cur.execute(self._sql("SELECT total FROM {t}_totals WHERE sender = ? AND day = ? AND counterpart = ?"),
                           (sender, day, counterpart)).fetchone()
         return Decimal(row[0]) if row else Decimal(0)
 
-    def _set(self, cur: _Cursor, sender: str, day: str, counterpart: str, total: Decimal) -> None:
+    def _set(self, cur: Cursor, sender: str, day: str, counterpart: str, total: Decimal) -> None:
         cur.execute(self._sql("INSERT INTO {t}_totals VALUES (?, ?, ?, ?) ON CONFLICT (sender, day, counterpart) "
                               "DO UPDATE SET total = excluded.total"), (sender, day, counterpart, str(total)))
 
@@ -105,7 +68,7 @@ class ControlsStore:
         """Reserve ``quantity`` units of ``sender``'s ``day`` for one message to ``counterpart``, unless a limit
         (``limits[ALL]``: the participant's, ``limits[counterpart]``: to that counterpart; ``None``: none) would be
         passed: then :class:`LimitExceeded` and nothing is reserved."""
-        def work(cur: _Cursor) -> None:
+        def work(cur: Cursor) -> None:
             rows = cur.execute(self._sql(  # one read: the message's own earlier reservation and both totals
                 "SELECT 'own', day, counterpart, quantity FROM {t}_usage WHERE sender = ? AND message_id = ? "
                 "UNION ALL SELECT 'total', day, counterpart, total FROM {t}_totals WHERE sender = ? AND day = ? AND "
@@ -131,7 +94,7 @@ class ControlsStore:
                          sender, day, counterpart, str(totals[counterpart] + quantity)))
         self._run(work)
 
-    def _give_back(self, cur: _Cursor, sender: str, message_id: str, row: Any) -> None:
+    def _give_back(self, cur: Cursor, sender: str, message_id: str, row: Any) -> None:
         day, counterpart, quantity = row[0], row[1], Decimal(row[2])
         for what in (ALL, counterpart):
             self._set(cur, sender, day, what, self._total(cur, sender, day, what) - quantity)
@@ -139,7 +102,7 @@ class ControlsStore:
 
     def release(self, sender: str, message_id: str) -> None:
         """Give back what one message reserved (it was not relayed)."""
-        def work(cur: _Cursor) -> None:
+        def work(cur: Cursor) -> None:
             row = cur.execute(self._sql("SELECT day, counterpart, quantity FROM {t}_usage WHERE sender = ? AND "
                                         "message_id = ?"), (sender, message_id)).fetchone()
             if row is not None:
@@ -157,7 +120,7 @@ class ControlsStore:
         if known is not None:
             return known
 
-        def work(cur: _Cursor) -> float:
+        def work(cur: Cursor) -> float:
             row = cur.execute(self._sql("SELECT first_seen FROM {t}_counterparts WHERE sender = ? AND "
                                         "counterpart = ?"), (sender, counterpart)).fetchone()
             if row is not None:
@@ -168,109 +131,23 @@ class ControlsStore:
         self._seen[(sender, counterpart)] = seen
         return seen
 
-    def close(self) -> None:  # pragma: no cover - each engine has its own
-        raise NotImplementedError
 
 
-class SqliteControlsStore(ControlsStore):
+class SqliteControlsStore(SqliteEngine, ControlsStore):
     """The embedded store: one SQLite file (WAL), shared safely by the processes of one machine."""
 
     def __init__(self, path: str | Path, *, table: str = "controls", synchronous: str = "full") -> None:
-        super().__init__(table)
-        if synchronous not in ("full", "normal"):
-            raise GovernanceError(f"synchronous must be full or normal, not {synchronous!r}", code="GOVERNANCE.CONFIG")
-        self.path = Path(path)
-        self.url = f"sqlite:///{self.path}"
-        self._lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute(f"PRAGMA synchronous={synchronous}")
-            for statement in self._schema():
-                self._conn.execute(statement)
-        except (OSError, sqlite3.Error) as exc:
-            raise ControlsStoreUnavailable(f"cannot open the controls store {self.path}: {exc}") from exc
-
-    @contextmanager
-    def _tx(self) -> Iterator[_Cursor]:
-        with self._lock:
-            begin_immediate(self._conn)
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    @contextmanager
-    def _reading(self) -> Iterator[_Cursor]:
-        with self._lock:
-            yield self._conn
-
-    def close(self) -> None:
-        self._conn.close()
+        super().__init__(path, table=table, synchronous=synchronous)
 
 
-class PostgresControlsStore(ControlsStore):
+class PostgresControlsStore(PostgresEngine, ControlsStore):
     """The scaled-out store: every gateway process shares one PostgreSQL database."""
 
-    placeholder = "%s"
-
     def __init__(self, dsn: str, *, table: str = "controls") -> None:
-        super().__init__(table)
-        import psycopg
-
-        self._psycopg = psycopg
-        self._dsn = dsn
-        self.url = f"{dsn.split('@')[-1]} table={table}"
-        self._key = int.from_bytes(hashlib.sha256(f"carbonlink.controls:{table}".encode()).digest()[:8], "big",
-                                   signed=True)
-        self._lock = threading.Lock()
-        self._conn: Any = None
-        self._run(lambda cur: [cur.execute(s) for s in self._schema()])
-
-    def _connection(self) -> Any:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            try:
-                self._conn = self._psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
-            except self._psycopg.Error as exc:
-                raise ControlsStoreUnavailable(f"cannot connect to the controls store: {exc}") from exc
-        return self._conn
-
-    @contextmanager
-    def _tx(self) -> Iterator[_Cursor]:
-        with self._lock:
-            conn = self._connection()
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
-                yield conn
-
-    @contextmanager
-    def _reading(self) -> Iterator[_Cursor]:
-        with self._lock:
-            yield self._connection()
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
+        super().__init__(dsn, table=table, namespace="controls")
 
 
 def open_controls_store(url: str) -> ControlsStore:
     """``sqlite:///path[?table=name&synchronous=full|normal]`` or ``postgresql://...[?table=name]``."""
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    table = query.pop("table", "controls")
-    if parts.scheme == "sqlite":
-        path = url[len("sqlite://"):].partition("?")[0]
-        path = path[1:] if path.startswith("/") else path
-        synchronous = query.pop("synchronous", "full")
-        if query or not path:
-            raise GovernanceError(f"controls store URL {url!r}: sqlite:///path[?table=name&synchronous=...]",
-                                  code="GOVERNANCE.CONFIG")
-        return SqliteControlsStore(path, table=table, synchronous=synchronous)
-    if parts.scheme in ("postgresql", "postgres"):
-        dsn = urlunsplit(parts._replace(query=urlencode(query)))
-        return PostgresControlsStore(dsn.rstrip("?"), table=table)
-    raise GovernanceError(f"controls store URL {url!r} is neither sqlite:///... nor postgresql://...",
-                          code="GOVERNANCE.CONFIG")
+    return open_store(url, default_table="controls", sqlite=SqliteControlsStore, postgres=PostgresControlsStore,
+                      what="controls store")

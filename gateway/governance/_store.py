@@ -9,34 +9,26 @@ Drawings are keyed by (sender, message id): a retry of the same message draws no
 
 from __future__ import annotations
 
-import hashlib
-import re
-import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, TypeVar
 
 from gateway.evidence.log import EvidenceLog
 from gateway.evidence.sqlite import SqliteEvidenceLog
+from gateway.governance._engine import Cursor, PostgresEngine, SqliteEngine, TableStore, open_store
 from gateway.governance.errors import (
     AuthorizationChanged,
     AuthorizationConflict,
     AuthorizationStoreUnavailable,
     GovernanceError,
 )
-from gateway.sqlite_writes import begin_immediate
 
 T = TypeVar("T")
 #: An authorization's standing: its latest version and whether it is revoked.
 Stamp = tuple[int, bool]
 #: Changes (versions, revocations) made through this process, by store URL: what the gate's cache follows.
 _CHANGES: dict[str, int] = {}
-_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,28 +48,11 @@ class StoredRevocation:
     token: str
 
 
-class _Cursor(Protocol):
-    def execute(self, sql: str, params: tuple[Any, ...] = ...) -> Any: ...
-
-
-class AuthorizationStore:
+class AuthorizationStore(TableStore):
     """Versions, revocations and drawings; the engine gives :meth:`_tx` (one serialized transaction)."""
 
-    placeholder = "?"
-
-    def __init__(self, table: str) -> None:
-        if not _TABLE.fullmatch(table):
-            raise GovernanceError(f"table prefix {table!r} must match [a-z_][a-z0-9_]{{0,40}}",
-                                  code="GOVERNANCE.CONFIG")
-        self.t = table
-        self.url = ""
-        self._statements: dict[str, str] = {}
-
-    def _sql(self, text: str) -> str:
-        sql = self._statements.get(text)
-        if sql is None:
-            sql = self._statements[text] = text.replace("{t}", self.t).replace("?", self.placeholder)
-        return sql
+    what = "the authorization store"
+    unavailable = AuthorizationStoreUnavailable
 
     def _schema(self) -> list[str]:
         return [self._sql(s) for s in (
@@ -92,28 +67,9 @@ class AuthorizationStore:
             "total TEXT NOT NULL, PRIMARY KEY (party, authorization_id))",
         )]
 
-    @contextmanager
-    def _tx(self) -> Iterator[_Cursor]:  # pragma: no cover - each engine has its own
-        raise NotImplementedError
-        yield
-
-    @contextmanager
-    def _reading(self) -> Iterator[_Cursor]:  # pragma: no cover - each engine has its own
-        raise NotImplementedError
-        yield
-
-    def _run(self, work: Callable[[_Cursor], T], *, write: bool = True) -> T:
-        try:
-            with self._tx() if write else self._reading() as cur:
-                return work(cur)
-        except GovernanceError:
-            raise
-        except Exception as exc:  # the driver's errors: sqlite3.Error, psycopg.Error
-            raise AuthorizationStoreUnavailable(f"the authorization store failed: {exc}") from exc
-
     def add_version(self, party: str, authorization_id: str, version: int, token: str) -> None:
         """Keep a new version; it must be the next one (1 for a new authorization) and not revoked."""
-        def work(cur: _Cursor) -> None:
+        def work(cur: Cursor) -> None:
             row = cur.execute(self._sql("SELECT MAX(version) FROM {t}_versions WHERE party = ? AND "
                                         "authorization_id = ?"), (party, authorization_id)).fetchone()
             latest = row[0] if row and row[0] is not None else 0
@@ -128,7 +84,7 @@ class AuthorizationStore:
         self._changed()
 
     def add_revocation(self, party: str, authorization_id: str, token: str) -> None:
-        def work(cur: _Cursor) -> None:
+        def work(cur: Cursor) -> None:
             if self._revoked(cur, party, authorization_id):
                 raise AuthorizationConflict(f"authorization {authorization_id!r} of {party} is already revoked")
             cur.execute(self._sql("INSERT INTO {t}_revocations VALUES (?, ?, ?)"), (party, authorization_id, token))
@@ -143,7 +99,7 @@ class AuthorizationStore:
         """How many versions and revocations were added through this process to this store (any handle)."""
         return _CHANGES.get(self.url, 0)
 
-    def _revoked(self, cur: _Cursor, party: str, authorization_id: str) -> bool:
+    def _revoked(self, cur: Cursor, party: str, authorization_id: str) -> bool:
         return cur.execute(self._sql("SELECT 1 FROM {t}_revocations WHERE party = ? AND authorization_id = ?"),
                            (party, authorization_id)).fetchone() is not None
 
@@ -185,12 +141,12 @@ class AuthorizationStore:
         """The quantity drawn on one authorization so far."""
         return self._run(lambda cur: self._total(cur, party, authorization_id), write=False)
 
-    def _total(self, cur: _Cursor, party: str, authorization_id: str) -> Decimal:
+    def _total(self, cur: Cursor, party: str, authorization_id: str) -> Decimal:
         row = cur.execute(self._sql("SELECT total FROM {t}_totals WHERE party = ? AND authorization_id = ?"),
                           (party, authorization_id)).fetchone()
         return Decimal(row[0]) if row else Decimal(0)
 
-    def _add(self, cur: _Cursor, party: str, authorization_id: str, total: Decimal) -> None:
+    def _add(self, cur: Cursor, party: str, authorization_id: str, total: Decimal) -> None:
         cur.execute(self._sql("INSERT INTO {t}_totals VALUES (?, ?, ?) ON CONFLICT (party, authorization_id) "
                               "DO UPDATE SET total = excluded.total"), (party, authorization_id, str(total)))
 
@@ -215,7 +171,7 @@ class AuthorizationStore:
         commits with the evidence record, in one durable write."""
         return self._draw(cur, sender, message_id, wants, stamps)
 
-    def _confirm(self, cur: _Cursor, stamps: dict[tuple[str, str], Stamp]) -> None:
+    def _confirm(self, cur: Cursor, stamps: dict[tuple[str, str], Stamp]) -> None:
         for (party, auth_id), stamp in sorted(stamps.items()):
             row = cur.execute(self._sql("SELECT MAX(version), (SELECT COUNT(*) FROM {t}_revocations WHERE party = ? "
                                         "AND authorization_id = ?) FROM {t}_versions WHERE party = ? AND "
@@ -226,7 +182,7 @@ class AuthorizationStore:
                                            f"checked (version {stamp[0]} -> {now[0]}, revoked {now[1]}); send it "
                                            "again")
 
-    def _draw(self, cur: _Cursor, sender: str, message_id: str,
+    def _draw(self, cur: Cursor, sender: str, message_id: str,
               wants: dict[tuple[str, str], tuple[Decimal, Decimal | None]],
               stamps: dict[tuple[str, str], Stamp] | None = None) -> dict[tuple[str, str], Decimal]:
         if stamps:
@@ -250,7 +206,7 @@ class AuthorizationStore:
 
     def release(self, sender: str, message_id: str) -> None:
         """Give back what one message drew (it was not relayed)."""
-        def work(cur: _Cursor) -> None:
+        def work(cur: Cursor) -> None:
             rows = cur.execute(self._sql("SELECT party, authorization_id, quantity FROM {t}_drawings WHERE sender = ? "
                                          "AND message_id = ?"), (sender, message_id)).fetchall()
             for party, auth_id, quantity in rows:
@@ -263,8 +219,6 @@ class AuthorizationStore:
                 write=False) is not None:
             self._run(work)
 
-    def close(self) -> None:  # pragma: no cover - each engine has its own
-        raise NotImplementedError
 
 
 class QuantityExceeded(GovernanceError):
@@ -277,90 +231,22 @@ class QuantityExceeded(GovernanceError):
         self.drawn, self.cap = drawn, cap
 
 
-class SqliteAuthorizationStore(AuthorizationStore):
+class SqliteAuthorizationStore(SqliteEngine, AuthorizationStore):
     """The embedded store: one SQLite file (WAL), shared safely by the processes of one machine."""
 
     def __init__(self, path: str | Path, *, table: str = "authorizations", synchronous: str = "full") -> None:
-        super().__init__(table)
-        if synchronous not in ("full", "normal"):
-            raise GovernanceError(f"synchronous must be full or normal, not {synchronous!r}", code="GOVERNANCE.CONFIG")
-        self.path = Path(path)
-        self.url = f"sqlite:///{self.path}"
-        self._lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute(f"PRAGMA synchronous={synchronous}")
-            for statement in self._schema():
-                self._conn.execute(statement)
-        except (OSError, sqlite3.Error) as exc:
-            raise AuthorizationStoreUnavailable(f"cannot open the authorization store {self.path}: {exc}") from exc
-
-    @contextmanager
-    def _tx(self) -> Iterator[_Cursor]:
-        with self._lock:
-            begin_immediate(self._conn)
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    @contextmanager
-    def _reading(self) -> Iterator[_Cursor]:
-        with self._lock:  # one connection, shared by the threads of this process
-            yield self._conn
+        super().__init__(path, table=table, synchronous=synchronous)
 
     def shares(self, evidence: EvidenceLog) -> bool:
         # the evidence append holds the file's write lock (BEGIN IMMEDIATE): drawings serialize on it
         return isinstance(evidence, SqliteEvidenceLog) and evidence.path.resolve() == self.path.resolve()
 
-    def close(self) -> None:
-        self._conn.close()
 
-
-class PostgresAuthorizationStore(AuthorizationStore):
+class PostgresAuthorizationStore(PostgresEngine, AuthorizationStore):
     """The scaled-out store: every gateway process shares one PostgreSQL database."""
 
-    placeholder = "%s"
-
     def __init__(self, dsn: str, *, table: str = "authorizations") -> None:
-        super().__init__(table)
-        import psycopg
-
-        self._psycopg = psycopg
-        self._dsn = dsn
-        self.url = f"{dsn.split('@')[-1]} table={table}"
-        self._key = int.from_bytes(hashlib.sha256(f"carbonlink.governance:{table}".encode()).digest()[:8], "big",
-                                   signed=True)
-        self._lock = threading.Lock()
-        self._conn: Any = None
-        with self._tx() as cur:
-            for statement in self._schema():
-                cur.execute(statement)
-
-    def _connection(self) -> Any:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            try:
-                self._conn = self._psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
-            except self._psycopg.Error as exc:
-                raise AuthorizationStoreUnavailable(f"cannot connect to the authorization store: {exc}") from exc
-        return self._conn
-
-    @contextmanager
-    def _tx(self) -> Iterator[_Cursor]:
-        with self._lock:
-            conn = self._connection()
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
-                yield conn
-
-    @contextmanager
-    def _reading(self) -> Iterator[_Cursor]:
-        with self._lock:
-            yield self._connection()  # autocommit: each statement sees the latest committed state
+        super().__init__(dsn, table=table, namespace="governance")
 
     def shares(self, evidence: EvidenceLog) -> bool:
         from gateway.evidence.postgres import PostgresEvidenceLog
@@ -373,26 +259,8 @@ class PostgresAuthorizationStore(AuthorizationStore):
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))  # taken after the evidence lock, always
         return self._draw(cur, sender, message_id, wants, stamps)
 
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-
 
 def open_authorization_store(url: str) -> AuthorizationStore:
     """``sqlite:///path[?table=name&synchronous=full|normal]`` or ``postgresql://...[?table=name]``."""
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    table = query.pop("table", "authorizations")
-    if parts.scheme == "sqlite":
-        path = url[len("sqlite://"):].partition("?")[0]
-        path = path[1:] if path.startswith("/") else path
-        synchronous = query.pop("synchronous", "full")
-        if query or not path:
-            raise GovernanceError(f"authorization store URL {url!r}: sqlite:///path[?table=name&synchronous=...]",
-                                  code="GOVERNANCE.CONFIG")
-        return SqliteAuthorizationStore(path, table=table, synchronous=synchronous)
-    if parts.scheme in ("postgresql", "postgres"):
-        dsn = urlunsplit(parts._replace(query=urlencode(query)))
-        return PostgresAuthorizationStore(dsn.rstrip("?"), table=table)
-    raise GovernanceError(f"authorization store URL {url!r} is neither sqlite:///... nor postgresql://...",
-                          code="GOVERNANCE.CONFIG")
+    return open_store(url, default_table="authorizations", sqlite=SqliteAuthorizationStore,
+                      postgres=PostgresAuthorizationStore, what="authorization store")
