@@ -54,6 +54,20 @@ from gateway.idempotency.store import (
     IdempotencyError,
     IdempotencyStoreUnavailable,
 )
+from gateway.mrv.errors import (
+    AlreadyRequested,
+    EvidenceDigestMismatch,
+    EvidenceNotFound,
+    EvidenceTooLarge,
+    MrvContentType,
+    MrvError,
+    MrvRefused,
+    MrvRoleRefused,
+    MrvStoreUnavailable,
+    PeriodOverlap,
+    VerifierNotAccredited,
+    VerifierNotIndependent,
+)
 from gateway.sandbox.errors import (
     AlreadySettled,
     BodyTooLarge,
@@ -226,4 +240,17 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     AuthorizationNotFound: HttpAnswer(404),
     AuthorizationStoreUnavailable: HttpAnswer(503),
     AuthorizationRefused: HttpAnswer(403),
+    # digital MRV at the gateway (docs/mrv.md, gateway section); BlockQuantity is an UpstreamError (502)
+    MrvError: HttpAnswer(500),
+    MrvStoreUnavailable: HttpAnswer(503),
+    MrvContentType: HttpAnswer(415),
+    MrvRoleRefused: HttpAnswer(403),
+    MrvRefused: HttpAnswer(422),
+    VerifierNotAccredited: HttpAnswer(403),
+    VerifierNotIndependent: HttpAnswer(403),
+    PeriodOverlap: HttpAnswer(409),
+    AlreadyRequested: HttpAnswer(409),
+    EvidenceDigestMismatch: HttpAnswer(422),
+    EvidenceTooLarge: HttpAnswer(413),
+    EvidenceNotFound: HttpAnswer(404),
 }

@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from gateway.cli import conformance, console, evidence, feeds, governance, sandbox, transfers, translation, trust
+from gateway.cli import conformance, console, evidence, feeds, governance, mrv, sandbox, transfers, translation, trust
 from gateway.cli._common import EXIT_OK, EXIT_USAGE, cli_settings, fail
 from standards.errors import CarbonlinkError
 
@@ -49,6 +49,7 @@ conformance.register(app)
 feeds.register(app)
 console.register(app)
 governance.register(app)
+mrv.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
