@@ -130,7 +130,7 @@ class SandboxMrv:
         series = self._units(request, 1, 1).series
         held = load([series])
         row = db.execute("SELECT next FROM mrv_serials WHERE series = ?", (series,)).fetchone()
-        first = max(int(row[0]) if row else 1, *(b.last + 1 for b in held))
+        first = max([int(row[0]) if row else 1, *(b.last + 1 for b in held)])
         last = first + request.quantity - 1
         units = self._units(request, first, last)
         db.execute("INSERT OR REPLACE INTO mrv_serials (series, next) VALUES (?, ?)", (series, last + 1))
