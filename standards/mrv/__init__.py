@@ -4,7 +4,30 @@ The public API of the MRV standard side (``docs/mrv.md``): the four document mod
 and JSON Schemas, the coded checks (``MRV.*`` findings) and unit conversion through pint.
 """
 
+from standards.mrv.chain import (
+    MAX_OVERLAP_FINDINGS,
+    PeriodClaim,
+    VerifierFacts,
+    check_chain,
+    check_issuance,
+    check_notice,
+    check_period_overlaps,
+    check_verification,
+    check_verifier,
+    period_claim,
+)
+from standards.mrv.checks import (
+    check_block,
+    check_document,
+    check_parameter_dimensions,
+    check_period,
+    check_report,
+    check_statement,
+    check_units,
+    known_sectors,
+)
 from standards.mrv.digest import document_digest, document_json, jcs_bytes
+from standards.mrv.examples import ExampleChain, example_chain, example_report
 from standards.mrv.model import (
     DOCUMENT_KINDS,
     MAX_EVIDENCE_FILES,
@@ -26,30 +49,75 @@ from standards.mrv.model import (
     Verifier,
     VerifierFinding,
 )
+from standards.mrv.rules import FORMAT, RULES
 from standards.mrv.schema import document_schema
+from standards.mrv.units import IncompatibleUnits, UnknownUnit, convert, parse_unit, same_dimension, unit_problem
+from standards.mrv.validate import (
+    MAX_DOCUMENT_BYTES,
+    MAX_FINDINGS,
+    MrvInvalid,
+    MrvValidation,
+    read_document,
+    validate_report,
+)
 
 __all__ = [
     "DOCUMENT_KINDS",
+    "FORMAT",
+    "MAX_DOCUMENT_BYTES",
     "MAX_EVIDENCE_FILES",
+    "MAX_FINDINGS",
+    "MAX_OVERLAP_FINDINGS",
     "MAX_PARAMETERS",
     "MAX_UNIT_LENGTH",
     "MAX_VERIFIER_FINDINGS",
     "MRV_VERSION",
+    "RULES",
     "EvidenceFile",
+    "ExampleChain",
+    "IncompatibleUnits",
     "IssuanceNotice",
     "IssuanceRequest",
     "MeasuredParameter",
     "Methodology",
     "MonitoringReport",
     "MrvDocument",
+    "MrvInvalid",
+    "MrvValidation",
     "Opinion",
     "Period",
+    "PeriodClaim",
     "SerialBlock",
+    "UnknownUnit",
     "VerificationStatement",
     "Verifier",
+    "VerifierFacts",
     "VerifierFinding",
+    "check_block",
+    "check_chain",
+    "check_document",
+    "check_issuance",
+    "check_notice",
+    "check_parameter_dimensions",
+    "check_period",
+    "check_period_overlaps",
+    "check_report",
+    "check_statement",
+    "check_units",
+    "check_verification",
+    "check_verifier",
+    "convert",
     "document_digest",
     "document_json",
     "document_schema",
+    "example_chain",
+    "example_report",
     "jcs_bytes",
+    "known_sectors",
+    "parse_unit",
+    "period_claim",
+    "read_document",
+    "same_dimension",
+    "unit_problem",
+    "validate_report",
 ]

@@ -16,7 +16,7 @@ from gateway.evidence import open_log
 from gateway.mrv import build_trail, open_mrv_store
 from gateway.sandbox.client import SandboxClient
 from gateway.sandbox.mrv import _refuse
-from tests.mrv.support import EVIDENCE, MrvWorld, report, request, verification
+from tests.mrv.gateway_world import EVIDENCE, MrvWorld, report, request, verification
 
 
 @pytest.fixture
