@@ -10,7 +10,6 @@ as sent (canonical MRV JSON is every registry's format for these kinds).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from gateway.mrv._documents import MRV_FORMAT, Document, digest_of, read_document
 from gateway.mrv._store import ACCEPTED, DELIVERING, MrvStore, StoredMessage
@@ -19,6 +18,7 @@ from gateway.mrv.errors import (
     ChainMismatch,
     EvidenceMissing,
     MrvContentType,
+    MrvError,
     MrvRoleRefused,
     QuantityRefused,
     ReportUnknown,
@@ -32,7 +32,15 @@ from gateway.transfers.errors import ReceiverUnknown
 from gateway.trust.directory import Participant
 from gateway.trust.roles import Role
 from standards.codec import Medium
-from standards.mrv import IssuanceRequest, MonitoringReport, VerificationStatement
+from standards.findings import Finding
+from standards.mrv import (
+    IssuanceRequest,
+    MonitoringReport,
+    VerificationStatement,
+    check_issuance,
+    check_verification,
+    check_verifier,
+)
 
 #: The directory role each MRV kind's sender must hold.
 SENDER_ROLE: dict[MessageKind, Role] = {
@@ -52,6 +60,22 @@ class MrvPlan(Plan):
     stored: StoredMessage | None = None
     #: For an issuance request: the report and verification it rests on.
     chain: dict[str, StoredMessage] = field(default_factory=dict)
+
+
+#: The gateway's refusal for each finding of the chain checks (standards.mrv.chain); others: ChainMismatch.
+_REFUSALS: dict[str, type[MrvError]] = {
+    "MRV.VERIFIER_NOT_INDEPENDENT": VerifierNotIndependent, "MRV.VERIFIER_NOT_ACCREDITED": VerifierNotAccredited,
+    "MRV.VERIFIED_EXCEEDS_REPORTED": QuantityRefused, "MRV.ISSUANCE_EXCEEDS_VERIFIED": QuantityRefused,
+    "MRV.OPINION_ADVERSE": QuantityRefused}
+
+
+def _refuse_on(findings: list[Finding]) -> None:
+    """Raise the gateway's refusal for the first error among the chain checks' findings (all of them attached)."""
+    errors = [f for f in findings if f.is_error]
+    if errors:
+        refusal = _REFUSALS.get(errors[0].rule, ChainMismatch)
+        raise refusal(f"{errors[0].rule}: {errors[0].message}" + (f" (and {len(errors) - 1} more)"
+                                                                   if len(errors) > 1 else ""), findings=findings)
 
 
 def _relayed(store: MrvStore, kind: MessageKind, digest: str) -> StoredMessage | None:
@@ -130,36 +154,22 @@ class MrvPlanner:
                                 "accepted by its registry) through this gateway")
         report = read_document(MessageKind.MONITORING_REPORTS, report_message.body)
         assert isinstance(report, MonitoringReport)
-        if statement.project_id != report.project_id:
-            raise ChainMismatch(f"the statement is about project {statement.project_id!r}, the report it cites about "
-                                f"{report.project_id!r}")
-        if statement.period is not None and statement.period != report.period:
-            raise ChainMismatch(f"the statement's period {statement.period.start}..{statement.period.end} is not the "
-                                f"report's {report.period.start}..{report.period.end}")
-        accredited = {s for g in sender.roles if g.role is Role.VERIFIER for s in g.sectors}
-        if report.sector not in accredited:
-            raise VerifierNotAccredited(f"{sender.id!r} is accredited (directory) for "
-                                        f"{', '.join(sorted(accredited)) or 'no sector'}, not {report.sector!r}")
-        if report.sector not in statement.verifier.sectors:
-            raise VerifierNotAccredited(f"the statement's accreditation ({', '.join(statement.verifier.sectors)}) "
-                                        f"does not cover the project's sector {report.sector!r}")
-        self._independent(sender, report, report_message)
-        if statement.verified_quantity > report.reported_quantity:
-            raise QuantityRefused(f"verified {statement.verified_quantity} tCO2e is more than the "
-                                  f"{report.reported_quantity} tCO2e reported")
+        accredited = frozenset(s for g in sender.roles if g.role is Role.VERIFIER for s in g.sectors)
+        findings = check_verifier(report, statement, accredited_sectors=accredited,
+                                  mrv_operators=self._operators(sender, report, report_message))
+        findings += check_verification(report, statement, report_digest=report_message.digest)
+        _refuse_on(findings)
         return report_message
 
-    def _independent(self, verifier: Participant, report: MonitoringReport, message: StoredMessage) -> None:
-        """The verifier is not the MRV system, nor its operator, nor an entry of the same organisation."""
+    def _operators(self, verifier: Participant, report: MonitoringReport, message: StoredMessage) -> set[str]:
+        """Who operates the MRV system that reported: its sender, and the verifier too when the directory names
+        the verifier and an operator alike (one organisation under two entries)."""
         operators = {message.sender, report.mrv_system, *([report.operator] if report.operator else [])}
-        if verifier.id in operators:
-            raise VerifierNotIndependent(f"{verifier.id!r} operates the MRV system that reported "
-                                         f"({report.mrv_system!r}); a verifier verifies others' reports")
         directory = self.router.directory.current()
         names = {p.name.strip().casefold() for p in (directory.get(i) for i in operators) if p and p.name.strip()}
         if verifier.name.strip() and verifier.name.strip().casefold() in names:
-            raise VerifierNotIndependent(f"{verifier.id!r} ({verifier.name}) is the organisation operating the MRV "
-                                         f"system {report.mrv_system!r} (same name in the directory)")
+            operators.add(verifier.id)
+        return operators
 
     def _request(self, sender: Participant, request: IssuanceRequest) -> dict[str, StoredMessage]:
         verification_message = _relayed(self.store, MessageKind.VERIFICATIONS, request.verification_digest)
@@ -176,18 +186,10 @@ class MrvPlanner:
         if report_message.sender != sender.id:
             raise MrvRoleRefused(f"only the MRV system that reported ({report_message.sender!r}) asks for issuance "
                                  f"on it, not {sender.id!r}")
-        if request.project_id != report.project_id or request.registry != report_message.receiver:
-            raise ChainMismatch(f"the request is for project {request.project_id!r} at {request.registry!r}; the "
-                                f"report is for {report.project_id!r} at {report_message.receiver!r}")
-        if not report.period.start.year <= request.vintage <= report.period.end.year:
-            raise ChainMismatch(f"vintage {request.vintage} is outside the monitoring period "
-                                f"{report.period.start}..{report.period.end}")
-        if statement.opinion.value == "adverse":
-            raise QuantityRefused("the verification's opinion is adverse: it verifies nothing to issue on")
-        issuable = statement.verified_quantity - report.buffer
-        if Decimal(request.quantity) > issuable:
-            raise QuantityRefused(f"{request.quantity} units asked, but only {issuable} tCO2e are issuable (verified "
-                                  f"{statement.verified_quantity} minus the buffer {report.buffer})")
+        if request.registry != report_message.receiver:
+            raise ChainMismatch(f"the request asks {request.registry!r} to issue; the project's report went to "
+                                f"{report_message.receiver!r}")
+        _refuse_on(check_issuance(report, statement, request, statement_digest=verification_message.digest))
         earlier = [m for m in self.store.citing(MessageKind.ISSUANCE_REQUESTS.value, request.verification_digest)
                    if m.status in (DELIVERING, ACCEPTED)]
         if earlier:

@@ -28,6 +28,8 @@ from gateway.trust.directory import Participant
 from gateway.trust.keys import SigningKeyRing
 from standards.errors import CarbonlinkError
 from standards.mrv import IssuanceNotice, IssuanceRequest
+from standards.mrv import check_notice as check_mrv_notice
+from standards.mrv.rules import finding
 from standards.safeio import decode_text
 
 log = logging.getLogger("carbonlink.mrv")
@@ -53,23 +55,21 @@ def check_notice(request: IssuanceRequest, request_digest: str, receiver: Partic
     try:
         notice = read_value(IssuanceNotice, raw)
     except CarbonlinkError as exc:
-        raise BlockQuantity(f"the issuance notice of {receiver.id!r} is not a valid IssuanceNotice: "
-                            f"{exc.findings[0].message if exc.findings else exc.message}") from exc
+        refused = BlockQuantity(f"the issuance notice of {receiver.id!r} is not a valid IssuanceNotice: "
+                                f"{exc.findings[0].message if exc.findings else exc.message}")
+        refused.findings = exc.findings
+        raise refused from exc
     assert isinstance(notice, IssuanceNotice)
-    problems = []
-    if notice.request_digest != request_digest:
-        problems.append(f"it answers request {notice.request_digest}, not {request_digest}")
+    findings = check_mrv_notice(request, notice, request_digest=request_digest)
     if notice.registry != receiver.id:
-        problems.append(f"it names registry {notice.registry!r}, not {receiver.id!r}")
-    if (notice.project_id, notice.vintage) != (request.project_id, request.vintage):
-        problems.append(f"it issues project {notice.project_id!r} vintage {notice.vintage}, not "
-                        f"{request.project_id!r} vintage {request.vintage}")
-    if notice.block.last < notice.block.first or notice.block.size != request.quantity \
-            or notice.quantity != request.quantity:
-        problems.append(f"its block {notice.block.first}-{notice.block.last} ({notice.block.size} units, stated "
-                        f"{notice.quantity}) is not the {request.quantity} units requested")
-    if problems:
-        raise BlockQuantity(f"the issuance notice of {receiver.id!r} is refused: {'; '.join(problems)}")
+        findings.append(finding("MRV.NOTICE_MISMATCH", ("registry",), f"the notice names registry {notice.registry!r}"
+                                f", but {receiver.id!r} answered"))
+    errors = [f for f in findings if f.is_error]
+    if errors:
+        refused = BlockQuantity(f"the issuance notice of {receiver.id!r} is refused: "
+                                f"{'; '.join(f'{f.rule}: {f.message}' for f in errors)}")
+        refused.findings = findings
+        raise refused
     return notice
 
 
