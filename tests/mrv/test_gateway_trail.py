@@ -119,6 +119,7 @@ def test_other_keys_do_not_verify_and_a_missing_store_is_a_usage_error(issued: M
     other.write_text(json.dumps(SigningKeyRing.generate("ES256", kid="gw-test-1").jwks()))
     result = run_cli("mrv", "trail", BLOCK, "--store", f"sqlite:///{issued.root / 'data' / 'mrv.sqlite3'}",
                      "--jwks", str(other), "--json")
-    assert result.returncode == 1 and "MRV.TRAIL.SIGNATURE" in {f["rule"] for f in json.loads(result.stdout)["findings"]}
+    rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
+    assert result.returncode == 1 and "MRV.TRAIL.SIGNATURE" in rules
     missing = run_cli("mrv", "trail", BLOCK, "--store", f"sqlite:///{tmp_path / 'none.sqlite3'}")
     assert missing.returncode == 2 and "MRV.GATEWAY.STORE_UNAVAILABLE" in missing.stderr
