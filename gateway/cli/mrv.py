@@ -1,7 +1,7 @@
 """``carbonlink mrv trail BLOCK``: the chain behind an issued block - issuance notice, request, verification,
 monitoring report and evidence files - read from the gateway's MRV store and checked offline, every signature
 and digest (docs/mrv.md, gateway section). Exit 0 when the whole chain verifies, 1 with coded findings
-(``MRV.TRAIL.*``) when a link is missing or tampered with, 2 when the store or the keys cannot be read."""
+(``MRV_TRAIL.*``) when a link is missing or tampered with, 2 when the store or the keys cannot be read."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 S3-compatible object store (``s3://bucket/prefix?endpoint_url=...&region=...``) shared by every gateway process.
 
 A file is written under its digest only after its bytes were hashed, so the name always tells the content; a
-file read back is hashed again, so a store that changed it is caught (``MRV.GATEWAY.EVIDENCE_DIGEST``).
+file read back is hashed again, so a store that changed it is caught (``MRV_GATEWAY.EVIDENCE_DIGEST``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 the MRV store and checked offline - the gateway's signed record of every message (its JWKS), the receipt the
 sender got, the registry's own signature over its answer carrying the notice (the registry's key as the gateway
 recorded it from the directory), every digest one document cites of the one before, the uploads' attestations
-and, when the evidence store is at hand, the files' bytes. Every problem is a coded finding (``MRV.TRAIL.*``).
+and, when the evidence store is at hand, the files' bytes. Every problem is a coded finding (``MRV_TRAIL.*``).
 """
 
 from __future__ import annotations
@@ -36,12 +36,12 @@ def _rule(rule_id: str, title: str) -> Any:
     return CATALOGUE.add(rule_id, severity=Severity.ERROR, layer=Layer.CROSS_RECORD, title=title, reference=_REF)
 
 
-NOT_FOUND = _rule("MRV.TRAIL.NOT_FOUND", "No issued block, or a link of its chain, is on record")
-SIGNATURE = _rule("MRV.TRAIL.SIGNATURE", "A signature of the chain does not verify")
-DIGEST = _rule("MRV.TRAIL.DIGEST", "A document does not hash to the digest on record")
-LINK = _rule("MRV.TRAIL.LINK", "A document does not cite the one before it, or its record names another")
-EVIDENCE = _rule("MRV.TRAIL.EVIDENCE", "An evidence file is not attested or its bytes do not match")
-QUANTITY = _rule("MRV.TRAIL.QUANTITY", "The issued block is not the quantity requested, verified and reported")
+NOT_FOUND = _rule("MRV_TRAIL.NOT_FOUND", "No issued block, or a link of its chain, is on record")
+SIGNATURE = _rule("MRV_TRAIL.SIGNATURE", "A signature of the chain does not verify")
+DIGEST = _rule("MRV_TRAIL.DIGEST", "A document does not hash to the digest on record")
+LINK = _rule("MRV_TRAIL.LINK", "A document does not cite the one before it, or its record names another")
+EVIDENCE = _rule("MRV_TRAIL.EVIDENCE", "An evidence file is not attested or its bytes do not match")
+QUANTITY = _rule("MRV_TRAIL.QUANTITY", "The issued block is not the quantity requested, verified and reported")
 
 KeyFor = Callable[[dict[str, Any]], Key]
 
@@ -113,7 +113,7 @@ class _Checker:
                  key_for: KeyFor, where: str) -> dict[str, Any] | None:
         try:
             if not signature:
-                raise jose.JwsRejected("MISSING", "there is no signature")
+                raise jose.JwsRejected("MALFORMED", "there is no signature")
             header = jose.verify(signature, typ=[typ], key_for=key_for, payload=body,
                                  registry=jose.make_registry(max_payload=max(len(body) * 2, 1024))).header
         except jose.JwsRejected as exc:

@@ -2,15 +2,14 @@
 table (:mod:`gateway._status_table`)::
 
     CarbonlinkError
-     └── MrvError                       500  any other MRV failure (MRV.GATEWAY.ERROR)
-          ├── MrvConfigError            500  an unusable store URL (MRV.GATEWAY.CONFIG)
+     └── MrvError                       500  any other MRV failure (MRV_GATEWAY.ERROR)
+          ├── MrvConfigError            500  an unusable store URL (MRV_GATEWAY.CONFIG)
           ├── MrvStoreUnavailable       503  the MRV store or the evidence store cannot be reached
           ├── MrvContentType            415  an MRV message that is not JSON
           ├── MrvRoleRefused            403  the sender lacks the role the document kind needs
           ├── MrvRefused                422  a gateway check failed (unknown report or verification, ...)
           │    ├── ReportUnknown            the verification cites no report relayed through this gateway
           │    ├── VerificationUnknown      the request cites no verification relayed through this gateway
-          │    ├── RequestUnknown           the notice answers no request relayed through this gateway
           │    ├── QuantityRefused          verified > reported, or requested > verified - buffer
           │    ├── ChainMismatch            project, registry or period differ along the chain
           │    └── EvidenceMissing          the report cites evidence never uploaded (or not by the sender)
@@ -31,86 +30,82 @@ from standards.errors import CarbonlinkError
 
 
 class MrvError(CarbonlinkError):
-    code = "MRV.GATEWAY.ERROR"
+    code = "MRV_GATEWAY.ERROR"
 
 
 class MrvConfigError(MrvError):
-    code = "MRV.GATEWAY.CONFIG"
+    code = "MRV_GATEWAY.CONFIG"
 
 
 class MrvStoreUnavailable(MrvError):
-    code = "MRV.GATEWAY.STORE_UNAVAILABLE"
+    code = "MRV_GATEWAY.STORE_UNAVAILABLE"
 
     def __init__(self, message: str, *, retry_after: int = 5) -> None:
         super().__init__(message, retry_after=retry_after)
 
 
 class MrvContentType(MrvError):
-    code = "MRV.GATEWAY.CONTENT_TYPE"
+    code = "MRV_GATEWAY.CONTENT_TYPE"
 
 
 class MrvRoleRefused(MrvError):
-    code = "MRV.GATEWAY.ROLE"
+    code = "MRV_GATEWAY.ROLE"
 
 
 class MrvRefused(MrvError):
-    code = "MRV.GATEWAY.REFUSED"
+    code = "MRV_GATEWAY.REFUSED"
 
 
 class ReportUnknown(MrvRefused):
-    code = "MRV.GATEWAY.REPORT_UNKNOWN"
+    code = "MRV_GATEWAY.REPORT_UNKNOWN"
 
 
 class VerificationUnknown(MrvRefused):
-    code = "MRV.GATEWAY.VERIFICATION_UNKNOWN"
-
-
-class RequestUnknown(MrvRefused):
-    code = "MRV.GATEWAY.REQUEST_UNKNOWN"
+    code = "MRV_GATEWAY.VERIFICATION_UNKNOWN"
 
 
 class QuantityRefused(MrvRefused):
-    code = "MRV.GATEWAY.QUANTITY"
+    code = "MRV_GATEWAY.QUANTITY"
 
 
 class ChainMismatch(MrvRefused):
-    code = "MRV.GATEWAY.CHAIN_MISMATCH"
+    code = "MRV_GATEWAY.CHAIN_MISMATCH"
 
 
 class EvidenceMissing(MrvRefused):
-    code = "MRV.GATEWAY.EVIDENCE_MISSING"
+    code = "MRV_GATEWAY.EVIDENCE_MISSING"
 
 
 class VerifierNotAccredited(MrvError):
-    code = "MRV.GATEWAY.VERIFIER_NOT_ACCREDITED"
+    code = "MRV_GATEWAY.VERIFIER_NOT_ACCREDITED"
 
 
 class VerifierNotIndependent(MrvError):
-    code = "MRV.GATEWAY.VERIFIER_NOT_INDEPENDENT"
+    code = "MRV_GATEWAY.VERIFIER_NOT_INDEPENDENT"
 
 
 class PeriodOverlap(MrvError):
-    code = "MRV.GATEWAY.PERIOD_OVERLAP"
+    code = "MRV_GATEWAY.PERIOD_OVERLAP"
 
 
 class AlreadyRequested(MrvError):
-    code = "MRV.GATEWAY.ALREADY_REQUESTED"
+    code = "MRV_GATEWAY.ALREADY_REQUESTED"
 
 
 class BlockQuantity(UpstreamError):
     """The registry answered the issuance request with a notice whose block is not the requested quantity (or
     is no valid notice of that request): nothing is put on record as issued."""
 
-    code = "MRV.GATEWAY.BLOCK_QUANTITY"
+    code = "MRV_GATEWAY.BLOCK_QUANTITY"
 
 
 class EvidenceDigestMismatch(MrvError):
-    code = "MRV.GATEWAY.EVIDENCE_DIGEST"
+    code = "MRV_GATEWAY.EVIDENCE_DIGEST"
 
 
 class EvidenceTooLarge(MrvError):
-    code = "MRV.GATEWAY.EVIDENCE_TOO_LARGE"
+    code = "MRV_GATEWAY.EVIDENCE_TOO_LARGE"
 
 
 class EvidenceNotFound(MrvError):
-    code = "MRV.GATEWAY.EVIDENCE_NOT_FOUND"
+    code = "MRV_GATEWAY.EVIDENCE_NOT_FOUND"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = ("docs/trust.md", "docs/transfers.md", "docs/sandbox.md", "docs/evidence.md", "docs/reliability.md",
-             "docs/feeds.md", "docs/console.md", "docs/governance.md")
+             "docs/feeds.md", "docs/console.md", "docs/governance.md", "docs/mrv.md")
 #: Codes of the command line and of the client library: printed on a terminal or raised in the caller's
 #: process, never answered by the gateway (docs/cli.md and gateway/client.py name them). The CAD Trust
 #: operator profile is read by ``carbonlink translate --profile`` only (docs/cadtrust.md names its code), and

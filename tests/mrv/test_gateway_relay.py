@@ -87,22 +87,22 @@ def test_a_retry_gets_the_same_receipt_and_issues_once(net: MrvWorld) -> None:
 def test_report_refusals(net: MrvWorld) -> None:
     # evidence cited but never uploaded
     assert code(net.send("mrv-sys", "monitoring-reports", report(), "mr-0")) == (
-        422, "MRV.GATEWAY.EVIDENCE_MISSING")
+        422, "MRV_GATEWAY.EVIDENCE_MISSING")
     assert net.upload("mrv-sys", EVIDENCE).status_code == 201
     # uploaded, but the report states another size
     wrong_size = report(evidence=[{**report()["evidence"][0], "size": 3}])
     assert code(net.send("mrv-sys", "monitoring-reports", wrong_size, "mr-0b")) == (
-        422, "MRV.GATEWAY.EVIDENCE_MISSING")
+        422, "MRV_GATEWAY.EVIDENCE_MISSING")
     # the report names another MRV system than its sender
     assert code(net.send("mrv-sys", "monitoring-reports", report(mrv_system="other"), "mr-0c")) == (
-        403, "MRV.GATEWAY.ROLE")
+        403, "MRV_GATEWAY.ROLE")
     # a verifier may not send reports (directory kinds), a registry has no MRV-system role
     assert code(net.send("verifier-energy", "monitoring-reports", report(), "mr-0d")) == (
         403, "TRANSFER.KIND_NOT_ALLOWED")
-    assert code(net.send("che-sandbox", "monitoring-reports", report(), "mr-0e")) == (403, "MRV.GATEWAY.ROLE")
+    assert code(net.send("che-sandbox", "monitoring-reports", report(), "mr-0e")) == (403, "MRV_GATEWAY.ROLE")
     # not JSON
     assert code(net.send("mrv-sys", "monitoring-reports", b"a,b", "mr-0f", content_type="text/csv")) == (
-        415, "MRV.GATEWAY.CONTENT_TYPE")
+        415, "MRV_GATEWAY.CONTENT_TYPE")
     assert code(net.send("mrv-sys", "monitoring-reports", report(), "mr-1")) == (200, None)
 
 
@@ -112,7 +112,7 @@ def test_overlapping_periods_of_one_project_are_refused_across_registries(net: M
     overlap = report(report_id="MR-2", registry="gha-sandbox", period={"start": "2023-12-01", "end": "2024-05-31"},
                      prepared_on="2024-06-10")
     refused = net.send("mrv-sys", "monitoring-reports", overlap, "mr-2")
-    assert code(refused) == (409, "MRV.GATEWAY.PERIOD_OVERLAP")
+    assert code(refused) == (409, "MRV_GATEWAY.PERIOD_OVERLAP")
     assert "che-sandbox" in refused.body["detail"]
     # the next period, to the other registry, is fine; another project's same period too
     after = report(report_id="MR-3", registry="gha-sandbox", period={"start": "2024-01-01", "end": "2024-06-30"},
@@ -147,26 +147,26 @@ def test_verification_refusals(net: MrvWorld) -> None:
     rep = report(operator="verifier-mrv-co")
     assert net.send("mrv-sys", "monitoring-reports", rep, "mr-1").status == 200
     unknown = verification(report(report_id="never-sent"))
-    assert code(net.send("verifier-energy", "verifications", unknown, "vs-0")) == (422, "MRV.GATEWAY.REPORT_UNKNOWN")
+    assert code(net.send("verifier-energy", "verifications", unknown, "vs-0")) == (422, "MRV_GATEWAY.REPORT_UNKNOWN")
     waste = verification(rep, verifier={"participant": "verifier-waste", "accreditation_id": "W-1",
                                         "sectors": ["Waste management"]})
     assert code(net.send("verifier-waste", "verifications", waste, "vs-1")) == (
-        403, "MRV.GATEWAY.VERIFIER_NOT_ACCREDITED")
+        403, "MRV_GATEWAY.VERIFIER_NOT_ACCREDITED")
     claims_energy = verification(rep, verifier={"participant": "verifier-waste", "accreditation_id": "W-1",
                                                 "sectors": ["Energy generation"]})
     assert code(net.send("verifier-waste", "verifications", claims_energy, "vs-2")) == (
-        403, "MRV.GATEWAY.VERIFIER_NOT_ACCREDITED")
+        403, "MRV_GATEWAY.VERIFIER_NOT_ACCREDITED")
     own = verification(rep, verifier={"participant": "verifier-mrv-co", "accreditation_id": "S-1",
                                       "sectors": ["Energy generation"]})
     assert code(net.send("verifier-mrv-co", "verifications", own, "vs-3")) == (
-        403, "MRV.GATEWAY.VERIFIER_NOT_INDEPENDENT")
+        403, "MRV_GATEWAY.VERIFIER_NOT_INDEPENDENT")
     assert code(net.send("verifier-energy", "verifications", verification(rep, verified_quantity="1200.5"),
-                         "vs-4")) == (422, "MRV.GATEWAY.QUANTITY")
+                         "vs-4")) == (422, "MRV_GATEWAY.QUANTITY")
     assert code(net.send("verifier-energy", "verifications", verification(rep, project_id="CHE-OTHER"),
-                         "vs-5")) == (422, "MRV.GATEWAY.CHAIN_MISMATCH")
+                         "vs-5")) == (422, "MRV_GATEWAY.CHAIN_MISMATCH")
     assert code(net.send("verifier-energy", "verifications", verification(rep, verifier={
         "participant": "verifier-waste", "accreditation_id": "X", "sectors": ["Energy generation"]}), "vs-6")) == (
-        403, "MRV.GATEWAY.ROLE")
+        403, "MRV_GATEWAY.ROLE")
     assert net.send("verifier-energy", "verifications", verification(rep), "vs-7").body["outcome"] == "accepted"
 
 
@@ -177,7 +177,7 @@ def test_a_verifier_of_the_same_organisation_is_not_independent(net: MrvWorld) -
     own = verification(rep, verifier={"participant": "verifier-mrv-co", "accreditation_id": "S-1",
                                       "sectors": ["Energy generation"]})
     refused = net.send("verifier-mrv-co", "verifications", own, "vs-1")
-    assert code(refused) == (403, "MRV.GATEWAY.VERIFIER_NOT_INDEPENDENT")
+    assert code(refused) == (403, "MRV_GATEWAY.VERIFIER_NOT_INDEPENDENT")
     assert [e["rule"] for e in refused.body["errors"]] == ["MRV.VERIFIER_NOT_INDEPENDENT"]
 
 
@@ -185,20 +185,20 @@ def test_request_refusals(net: MrvWorld) -> None:
     rep, ver, req = chain(net)
     unknown = request(verification(rep, statement_id="never-sent"))
     assert code(net.send("mrv-sys", "issuance-requests", unknown, "ir-0")) == (
-        422, "MRV.GATEWAY.VERIFICATION_UNKNOWN")
+        422, "MRV_GATEWAY.VERIFICATION_UNKNOWN")
     # 1150 verified minus 100 buffer: 1050 issuable
     assert code(net.send("mrv-sys", "issuance-requests", request(ver, quantity=1051), "ir-1")) == (
-        422, "MRV.GATEWAY.QUANTITY")
+        422, "MRV_GATEWAY.QUANTITY")
     assert code(net.send("mrv-sys", "issuance-requests", request(ver, vintage=2024), "ir-2")) == (
-        422, "MRV.GATEWAY.CHAIN_MISMATCH")
+        422, "MRV_GATEWAY.CHAIN_MISMATCH")
     assert code(net.send("mrv-sys", "issuance-requests", request(ver, registry="gha-sandbox"), "ir-3")) == (
-        422, "MRV.GATEWAY.CHAIN_MISMATCH")
+        422, "MRV_GATEWAY.CHAIN_MISMATCH")
     assert code(net.send("verifier-energy", "issuance-requests", req, "ir-4")) == (403, "TRANSFER.KIND_NOT_ALLOWED")
     assert net.send("mrv-sys", "issuance-requests", request(ver, quantity=1050), "ir-5").body["outcome"] == "accepted"
     again = request(ver, request_id="IR-again", quantity=1)
-    assert code(net.send("mrv-sys", "issuance-requests", again, "ir-6")) == (409, "MRV.GATEWAY.ALREADY_REQUESTED")
+    assert code(net.send("mrv-sys", "issuance-requests", again, "ir-6")) == (409, "MRV_GATEWAY.ALREADY_REQUESTED")
     assert code(net.send("che-sandbox", "issuance-notices", {"kind": "issuance-notice"}, "in-1")) == (
-        403, "MRV.GATEWAY.ROLE")
+        403, "MRV_GATEWAY.ROLE")
 
 
 def test_an_adverse_opinion_verifies_nothing_to_issue(net: MrvWorld) -> None:
@@ -208,7 +208,7 @@ def test_an_adverse_opinion_verifies_nothing_to_issue(net: MrvWorld) -> None:
     adverse = verification(rep, opinion="adverse", verified_quantity="0")
     assert net.send("verifier-energy", "verifications", adverse, "vs-1").body["outcome"] == "accepted"
     assert code(net.send("mrv-sys", "issuance-requests", request(adverse, quantity=1), "ir-1")) == (
-        422, "MRV.GATEWAY.QUANTITY")
+        422, "MRV_GATEWAY.QUANTITY")
 
 
 def test_a_notice_of_another_quantity_is_refused_and_not_recorded(net: MrvWorld,
@@ -222,7 +222,7 @@ def test_a_notice_of_another_quantity_is_refused_and_not_recorded(net: MrvWorld,
 
     monkeypatch.setattr(mrv, "_issue", short)
     refused = net.send("mrv-sys", "issuance-requests", req, "ir-1")
-    assert code(refused) == (502, "MRV.GATEWAY.BLOCK_QUANTITY"), refused.body
+    assert code(refused) == (502, "MRV_GATEWAY.BLOCK_QUANTITY"), refused.body
     assert "MRV.BLOCK_QUANTITY" in refused.body["detail"] and "999" in refused.body["detail"]
     store = open_mrv_store(f"sqlite:///{net.root / 'data' / 'mrv.sqlite3'}")
     try:
@@ -241,9 +241,9 @@ def test_evidence_uploads(net: MrvWorld) -> None:
     assert back.status_code == 200 and back.content == EVIDENCE
     assert back.headers["Carbonlink-Evidence-Attestations"] == stored.json()["attestation"]
     mismatch = net.upload("mrv-sys", EVIDENCE + b"x", digest=sha)
-    assert (mismatch.status_code, mismatch.json()["code"]) == (422, "MRV.GATEWAY.EVIDENCE_DIGEST")
+    assert (mismatch.status_code, mismatch.json()["code"]) == (422, "MRV_GATEWAY.EVIDENCE_DIGEST")
     missing = net.client("mrv-sys").request("GET", f"/v1/mrv/evidence/{'0' * 64}")
-    assert (missing.status_code, missing.json()["code"]) == (404, "MRV.GATEWAY.EVIDENCE_NOT_FOUND")
+    assert (missing.status_code, missing.json()["code"]) == (404, "MRV_GATEWAY.EVIDENCE_NOT_FOUND")
     bad = net.client("mrv-sys").request("GET", "/v1/mrv/evidence/NOT-A-DIGEST")
     assert bad.status_code in (404, 422) and bad.json()["code"]
     # a registry without MRV roles (no mrv:evidence scope at all)

@@ -77,17 +77,17 @@ def _tamper(store: Path, sql: str, *args: Any) -> None:
 
 @pytest.mark.parametrize(("sql", "rule"), [
     ("UPDATE mrv_messages SET body = replace(body, '\"12000\"', '\"12001\"') WHERE kind = 'monitoring-reports'",
-     "MRV.TRAIL.DIGEST"),
+     "MRV_TRAIL.DIGEST"),
     ("UPDATE mrv_messages SET record = substr(record, 1, length(record) - 4) || 'AAAA' WHERE kind = 'verifications'",
-     "MRV.TRAIL.SIGNATURE"),
+     "MRV_TRAIL.SIGNATURE"),
     ("UPDATE mrv_messages SET receipt = replace(receipt, '\"accepted\"', '\"rejected\"') "
-     "WHERE kind = 'issuance-requests'", "MRV.TRAIL.SIGNATURE"),
-    ("UPDATE mrv_notices SET answer = replace(answer, '\"registry\"', '\"registry\" ')", "MRV.TRAIL.SIGNATURE"),
+     "WHERE kind = 'issuance-requests'", "MRV_TRAIL.SIGNATURE"),
+    ("UPDATE mrv_notices SET answer = replace(answer, '\"registry\"', '\"registry\" ')", "MRV_TRAIL.SIGNATURE"),
     ("UPDATE mrv_evidence SET attestation = substr(attestation, 1, length(attestation) - 4) || 'AAAA'",
-     "MRV.TRAIL.SIGNATURE"),
-    ("DELETE FROM mrv_evidence", "MRV.TRAIL.EVIDENCE"),
-    ("UPDATE mrv_notices SET body = replace(body, '\"quantity\":1000', '\"quantity\":1001')", "MRV.TRAIL.DIGEST"),
-    ("DELETE FROM mrv_messages WHERE kind = 'verifications'", "MRV.TRAIL.NOT_FOUND"),
+     "MRV_TRAIL.SIGNATURE"),
+    ("DELETE FROM mrv_evidence", "MRV_TRAIL.EVIDENCE"),
+    ("UPDATE mrv_notices SET body = replace(body, '\"quantity\":1000', '\"quantity\":1001')", "MRV_TRAIL.DIGEST"),
+    ("DELETE FROM mrv_messages WHERE kind = 'verifications'", "MRV_TRAIL.NOT_FOUND"),
 ])
 def test_a_tampered_link_is_a_coded_finding(issued: MrvWorld, tmp_path: Path, sql: str, rule: str) -> None:
     store = _copy(issued, tmp_path)
@@ -105,11 +105,11 @@ def test_a_changed_evidence_file_and_an_unknown_block(issued: MrvWorld, tmp_path
     (folder / sha[:2] / sha).write_bytes(EVIDENCE + b"edited")
     result = trail(issued, issued.root / "data" / "mrv.sqlite3", "--json", "--evidence-store", str(folder))
     doc = json.loads(result.stdout)
-    assert result.returncode == 1 and [f["rule"] for f in doc["findings"]] == ["MRV.TRAIL.EVIDENCE"]
-    assert doc["evidence"][0]["bytes"] == "MRV.GATEWAY.EVIDENCE_DIGEST"
+    assert result.returncode == 1 and [f["rule"] for f in doc["findings"]] == ["MRV_TRAIL.EVIDENCE"]
+    assert doc["evidence"][0]["bytes"] == "MRV_GATEWAY.EVIDENCE_DIGEST"
     unknown = run_cli("mrv", "trail", "CHE:1-2", "--store", f"sqlite:///{issued.root / 'data' / 'mrv.sqlite3'}",
                       "--jwks", str(issued.root / "jwks.json"), "--json")
-    assert unknown.returncode == 1 and json.loads(unknown.stdout)["findings"][0]["rule"] == "MRV.TRAIL.NOT_FOUND"
+    assert unknown.returncode == 1 and json.loads(unknown.stdout)["findings"][0]["rule"] == "MRV_TRAIL.NOT_FOUND"
 
 
 def test_other_keys_do_not_verify_and_a_missing_store_is_a_usage_error(issued: MrvWorld, tmp_path: Path) -> None:
@@ -120,6 +120,6 @@ def test_other_keys_do_not_verify_and_a_missing_store_is_a_usage_error(issued: M
     result = run_cli("mrv", "trail", BLOCK, "--store", f"sqlite:///{issued.root / 'data' / 'mrv.sqlite3'}",
                      "--jwks", str(other), "--json")
     rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
-    assert result.returncode == 1 and "MRV.TRAIL.SIGNATURE" in rules
+    assert result.returncode == 1 and "MRV_TRAIL.SIGNATURE" in rules
     missing = run_cli("mrv", "trail", BLOCK, "--store", f"sqlite:///{tmp_path / 'none.sqlite3'}")
-    assert missing.returncode == 2 and "MRV.GATEWAY.STORE_UNAVAILABLE" in missing.stderr
+    assert missing.returncode == 2 and "MRV_GATEWAY.STORE_UNAVAILABLE" in missing.stderr

@@ -21,10 +21,10 @@ router = APIRouter(prefix="/v1/mrv", tags=["mrv"])
 Sha256 = Annotated[str, Path(description="lowercase hexadecimal SHA-256 of the file's bytes", max_length=64)]
 RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Token or its DPoP/mTLS binding refused"},
-    403: {"description": "No mrv:evidence scope, or no role whose files the gateway attests (MRV.GATEWAY.ROLE)"},
-    404: {"description": "No evidence file with that digest (MRV.GATEWAY.EVIDENCE_NOT_FOUND)"},
-    413: {"description": "Over the evidence size bound (MRV.GATEWAY.EVIDENCE_TOO_LARGE, HTTP.BODY_TOO_LARGE)"},
-    422: {"description": "The bytes do not hash to the digest in the path (MRV.GATEWAY.EVIDENCE_DIGEST)"},
+    403: {"description": "No mrv:evidence scope, or no role whose files the gateway attests (MRV_GATEWAY.ROLE)"},
+    404: {"description": "No evidence file with that digest (MRV_GATEWAY.EVIDENCE_NOT_FOUND)"},
+    413: {"description": "Over the evidence size bound (MRV_GATEWAY.EVIDENCE_TOO_LARGE, HTTP.BODY_TOO_LARGE)"},
+    422: {"description": "The bytes do not hash to the digest in the path (MRV_GATEWAY.EVIDENCE_DIGEST)"},
 }
 
 
