@@ -35,8 +35,10 @@ BUILTIN_ADAPTERS: tuple[tuple[str, str], ...] = (
     ("des-xml", "adapters.des_xml:adapter"),
     ("gold-standard", "adapters.gold_standard:adapter"),
     ("isometric", "adapters.isometric:adapter"),
+    ("mrv", "adapters.mrv:adapter"),
     ("spreadsheet", "adapters.spreadsheet:adapter"),
     ("undp-ncr", "adapters.undp_ncr:adapter"),
+    ("undp-ncr-mrv", "adapters.undp_ncr_mrv:adapter"),
     ("verra", "adapters.verra:adapter"),
 )
 BUILTIN_DISTRIBUTION = "carbonlink"

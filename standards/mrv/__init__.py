@@ -19,11 +19,13 @@ from standards.mrv.chain import (
 from standards.mrv.checks import (
     check_block,
     check_document,
+    check_evidence,
     check_parameter_dimensions,
     check_period,
     check_report,
     check_statement,
     check_units,
+    evidence_file,
     known_sectors,
 )
 from standards.mrv.digest import document_digest, document_json, jcs_bytes
@@ -96,6 +98,7 @@ __all__ = [
     "check_block",
     "check_chain",
     "check_document",
+    "check_evidence",
     "check_issuance",
     "check_notice",
     "check_parameter_dimensions",
@@ -110,6 +113,7 @@ __all__ = [
     "document_digest",
     "document_json",
     "document_schema",
+    "evidence_file",
     "example_chain",
     "example_report",
     "jcs_bytes",

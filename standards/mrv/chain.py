@@ -7,7 +7,9 @@
 * :func:`check_issuance`: the request cites the statement's digest, the opinion is not adverse,
   quantity <= verified - buffer, the vintage is a year of the period, requested after verified.
 * :func:`check_notice`: the notice cites the request's digest and issues exactly its quantity.
-* :func:`check_chain`: all of these, in order.
+* :func:`check_chain`: all of these, in order. They compare documents with one another only: what a
+  document must satisfy on its own (a block that runs forwards, known units...) is
+  :func:`standards.mrv.check_document`'s, which :func:`standards.mrv.read_document` runs.
 * :func:`check_period_overlaps`: monitoring periods of one project do not overlap, over any list
   of reports or :class:`PeriodClaim` (from one registry or many).
 
@@ -21,7 +23,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from standards.findings import Finding
-from standards.mrv.checks import check_block
 from standards.mrv.digest import document_digest
 from standards.mrv.model import (
     IssuanceNotice,
@@ -150,7 +151,7 @@ def check_notice(request: IssuanceRequest, notice: IssuanceNotice, *,
                                f"{getattr(request, field)!r}"))
     out += _after(notice.issued_on, request.requested_on, "issued_on",
                   f"issued on {notice.issued_on}, before the request {request.requested_on}")
-    return out + [f for f in check_block(notice) if f.rule != "MRV.BLOCK_QUANTITY"]
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,13 @@ Each function returns coded findings (:mod:`standards.mrv.rules`); none raises o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from standards.aef.vocab import NOMENCLATURE
+from standards.digests import sha256_hex
 from standards.findings import Finding
 from standards.mrv.model import (
+    EvidenceFile,
     IssuanceNotice,
     IssuanceRequest,
     MonitoringReport,
@@ -23,6 +26,7 @@ from standards.mrv.units import parse_unit, unit_problem
 from standards.serials import InvalidSerial, UnknownSerialScheme, parse_serial
 
 
+@lru_cache(maxsize=1)
 def known_sectors() -> frozenset[str]:
     """The Common Nomenclature sectors (the values a verifier role's ``sectors`` may hold)."""
     return frozenset(NOMENCLATURE.lists["Sectors"].values)
@@ -81,6 +85,27 @@ def check_report(report: MonitoringReport) -> list[Finding]:
         if seen.setdefault(item.name, item.sha256) != item.sha256:
             out.append(finding("MRV.DUPLICATE_EVIDENCE", ("evidence", i, "name"),
                                f"evidence file {item.name!r} is listed twice with different digests"))
+    return out
+
+
+def evidence_file(name: str, data: bytes, *, media_type: str | None = None) -> EvidenceFile:
+    """The entry a report cites for a file: its name, size and SHA-256 (what an MRV system writes)."""
+    return EvidenceFile(name=name, sha256=sha256_hex(data), size=len(data), media_type=media_type)
+
+
+def check_evidence(report: MonitoringReport, held: Mapping[str, int]) -> list[Finding]:
+    """Every evidence file the report cites is held: ``held`` maps the SHA-256 of each file an evidence
+    store holds to its size in bytes (a content-addressed store's index)."""
+    out = []
+    for i, item in enumerate(report.evidence):
+        size = held.get(item.sha256)
+        if size is None:
+            out.append(finding("MRV.EVIDENCE_MISSING", ("evidence", i, "sha256"),
+                               f"evidence file {item.name!r} ({item.sha256}) is not held", cause=item.sha256))
+        elif size != item.size:
+            out.append(finding("MRV.EVIDENCE_SIZE", ("evidence", i, "size"),
+                               f"evidence file {item.name!r} is {size} bytes, the report says {item.size}",
+                               cause={"held": size, "stated": item.size}))
     return out
 
 

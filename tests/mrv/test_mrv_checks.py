@@ -193,3 +193,17 @@ def test_overlaps_across_registries_and_the_same_report_twice() -> None:
 def test_overlap_findings_are_bounded() -> None:
     many = [claim(str(i), "2024-01-01", "2024-12-31") for i in range(3000)]
     assert len(check_period_overlaps(many)) == 1000
+
+
+def test_evidence_files_are_held_by_digest_and_size() -> None:
+    from standards.mrv import check_evidence, evidence_file
+
+    data = b"meter readings, 2024, exported from the SCADA historian\n"
+    entry = evidence_file("meter-readings.csv", data, media_type="text/csv")
+    report = example_report()
+    assert report.evidence == [entry]
+    assert check_evidence(report, {entry.sha256: len(data)}) == []
+    [missing] = check_evidence(report, {})
+    assert (missing.rule, missing.location.pointer) == ("MRV.EVIDENCE_MISSING", "/evidence/0/sha256")
+    [size] = check_evidence(report, {entry.sha256: len(data) + 1})
+    assert size.rule == "MRV.EVIDENCE_SIZE" and size.cause == {"held": len(data) + 1, "stated": len(data)}

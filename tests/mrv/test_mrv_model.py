@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.evidence import jcs_bytes as evidence_jcs
 from standards.mrv import (
@@ -93,3 +95,21 @@ def test_json_numbers_stay_exact_decimals() -> None:
     assert isinstance(report, MonitoringReport)
     assert report.parameters[0].value == Decimal("123456789.123456789")
     assert document_json(report)["emission_reductions"] == "13140.36"
+
+
+_text = st.text(st.characters(codec="utf-8"), min_size=1, max_size=30).filter(
+    lambda s: not any(ord(c) < 0x20 or ord(c) == 0x7F for c in s))
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=_text, description=st.text(st.characters(codec="utf-8"), max_size=40),
+       value=st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-10**12, max_value=10**12))
+def test_digest_bytes_equal_the_evidence_logs_for_any_text_and_value(name: str, description: str,
+                                                                   value: Decimal) -> None:
+    report = example_chain().report
+    param = {"name": name, "value": value, "unit": "MWh", "description": description}
+    changed_report = MonitoringReport.model_validate(report.model_dump() | {"parameters": [param]})
+    data = document_json(changed_report)
+    assert jcs_bytes(data) == evidence_jcs(data)
+    again = read_document(json.dumps(data), kind="monitoring-report").require()
+    assert document_digest(again) == document_digest(changed_report)
