@@ -170,3 +170,28 @@ def test_a_gateway_with_its_evidence_in_s3(s3_url: str, tmp_path: Path) -> None:
         assert not (tmp_path / "data" / "mrv-evidence").exists()  # nothing went to the local folder
     finally:
         net.stop()
+
+
+def test_the_evidence_service_bounds_and_attests_by_role(tmp_path: Path) -> None:
+    from gateway.mrv import EvidenceService
+    from gateway.mrv.errors import EvidenceTooLarge, MrvRoleRefused
+    from gateway.trust.directory import Participant
+    from gateway.trust.keys import SigningKeyRing
+    from tests.governance.support import entry
+
+    service = EvidenceService(open_mrv_store(f"sqlite:///{tmp_path / 'mrv.sqlite3'}"), open_blobs(str(tmp_path / "ev")),
+                              SigningKeyRing.generate("ES256", kid="gw-1"), max_bytes=len(EVIDENCE))
+    try:
+        verifier = Participant.model_validate(entry("vvb", "CHE", roles=[{"role": "verifier",
+                                                                          "sectors": ["Agriculture"]}]))
+        plain = Participant.model_validate(entry("reg", "CHE", message_kinds=["transfers"]))
+        sha = hashlib.sha256(EVIDENCE).hexdigest()
+        with pytest.raises(EvidenceTooLarge):
+            service.upload(verifier, hashlib.sha256(EVIDENCE + b"!").hexdigest(), EVIDENCE + b"!", None)
+        with pytest.raises(MrvRoleRefused):
+            service.upload(plain, sha, EVIDENCE, None)
+        stored = service.upload(verifier, sha, EVIDENCE, "text/csv; charset=utf-8")
+        assert (stored.role, stored.media_type, stored.size) == ("verifier", "text/csv", len(EVIDENCE))
+        assert service.download(sha) == (EVIDENCE, "text/csv")
+    finally:
+        service.close()
