@@ -56,12 +56,11 @@ class MrvJsonAdapter(MrvAdapterBase):
             raise UnknownFormat(f"the mrv format is JSON, not {medium.value}")
         if len(data) > MAX_INPUT_BYTES:
             raise InputTooLarge(f"an mrv input is at most {MAX_INPUT_BYTES} bytes, not {len(data)}")
-        if data.lstrip()[:1] != b"[":
-            result = read_document(data)
+        parsed = load_exact_json(data, what="mrv input")  # unreadable input is an InputError, as for every reader
+        if not isinstance(parsed, list):
+            result = read_document(parsed)
             return MrvRead([] if result.document is None else [result.document], list(result.findings))
-        items = load_exact_json(data, what="mrv input")
-        if not isinstance(items, list):
-            raise MalformedInput("an mrv input is one JSON object or an array of them")
+        items = parsed
         if len(items) > MAX_DOCUMENTS:
             raise InputTooLarge(f"an mrv input holds at most {MAX_DOCUMENTS} documents, not {len(items)}")
         read = MrvRead()
