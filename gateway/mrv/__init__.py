@@ -12,7 +12,8 @@ Module map::
     _blobs.py      the evidence files by SHA-256: a folder or an S3-compatible bucket
     _evidence.py   EvidenceService: uploads (bounded, digest-checked, attested) and downloads
     _records.py    the gateway's signed records (compact JWS)
-    _trail.py      the trail of an issued block, every signature checked; JSON and HTML
+    _trail.py      the trail of an issued block, every signature checked (JSON: Trail.as_dict)
+    _trail_html.py the trail as one self-contained HTML page
     errors.py      the coded errors
 """
 
