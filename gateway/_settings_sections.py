@@ -126,3 +126,24 @@ class GovernanceSettings(BaseModel):
 
     def controls_url(self, data_dir: Path) -> str:
         return self.policy_store or f"sqlite:///{data_dir / 'controls.sqlite3'}?synchronous=normal"
+
+
+class MrvSettings(BaseModel):
+    """Digital MRV at the gateway: its store and the evidence files (env vars ``CARBONLINK_<NAME>``, flat;
+    docs/mrv.md, gateway section)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    mrv_store: str | None = Field(
+        None, description="sqlite:///path or postgresql://... (shared by every gateway process); default in data_dir")
+    mrv_evidence_store: str | None = Field(
+        None, description="a folder (file:///path) or an S3-compatible bucket (s3://bucket/prefix?endpoint_url=...); "
+                          "default: the folder mrv-evidence in data_dir")
+    mrv_evidence_max_bytes: int = Field(16 * 1024 * 1024, ge=1024, le=2**31,
+                                        description="largest evidence file one upload may carry")
+
+    def store_url(self, data_dir: Path) -> str:
+        return self.mrv_store or f"sqlite:///{data_dir / 'mrv.sqlite3'}"
+
+    def evidence_url(self, data_dir: Path) -> str:
+        return self.mrv_evidence_store or f"file://{data_dir / 'mrv-evidence'}"

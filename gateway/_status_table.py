@@ -60,6 +60,20 @@ from gateway.idempotency.store import (
     IdempotencyError,
     IdempotencyStoreUnavailable,
 )
+from gateway.mrv.errors import (
+    AlreadyRequested,
+    EvidenceDigestMismatch,
+    EvidenceNotFound,
+    EvidenceTooLarge,
+    MrvContentType,
+    MrvError,
+    MrvRefused,
+    MrvRoleRefused,
+    MrvStoreUnavailable,
+    PeriodOverlap,
+    VerifierNotAccredited,
+    VerifierNotIndependent,
+)
 from gateway.sandbox.errors import (
     AlreadySettled,
     BodyTooLarge,
@@ -241,4 +255,17 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     ControlsStoreUnavailable: HttpAnswer(503, retry_after=5),
     StatementRefused: HttpAnswer(403),
     TitleError: HttpAnswer(422),
+    # digital MRV at the gateway (docs/mrv.md, gateway section); BlockQuantity is an UpstreamError (502)
+    MrvError: HttpAnswer(500),
+    MrvStoreUnavailable: HttpAnswer(503),
+    MrvContentType: HttpAnswer(415),
+    MrvRoleRefused: HttpAnswer(403),
+    MrvRefused: HttpAnswer(422),
+    VerifierNotAccredited: HttpAnswer(403),
+    VerifierNotIndependent: HttpAnswer(403),
+    PeriodOverlap: HttpAnswer(409),
+    AlreadyRequested: HttpAnswer(409),
+    EvidenceDigestMismatch: HttpAnswer(422),
+    EvidenceTooLarge: HttpAnswer(413),
+    EvidenceNotFound: HttpAnswer(404),
 }

@@ -19,6 +19,7 @@ from gateway.api.routes import (
     feeds,
     health,
     metrics,
+    mrv,
     oauth,
     peers,
     policy,
@@ -29,6 +30,7 @@ from gateway.api.routes import (
 from gateway.api.services import ServiceSlot
 from gateway.feeds import FeedService, build_feeds
 from gateway.governance import Authorities, open_authorization_store
+from gateway.mrv import EvidenceService, evidence_service
 from gateway.settings import CarbonlinkSettings, Settings, TranslationSettings, get_settings
 from gateway.transfers import TransferService, build_service
 from gateway.transfers.ratelimit import Limit, Limiter, make_limiter
@@ -100,6 +102,8 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     authorization_slot: ServiceSlot[Authorities] = ServiceSlot("authorizations", lambda: Authorities(
         open_authorization_store(settings.governance.authorization_url(
             transfer_settings.data_dir, transfer_settings.evidence_url())), trust.keyring))
+    evidence_slot: ServiceSlot[EvidenceService] = ServiceSlot("mrv-evidence", lambda: evidence_service(
+        settings.mrv, transfer_settings.data_dir, trust.keyring))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -114,6 +118,7 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
             await asyncio.to_thread(transfer_slot.close)
             await asyncio.to_thread(feed_slot.close)
             await asyncio.to_thread(authorization_slot.close)
+            await asyncio.to_thread(evidence_slot.close)
 
     app = FastAPI(
         title="carbonlink gateway",
@@ -127,17 +132,19 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     app.state.transfers = transfer_slot
     app.state.feeds = feed_slot
     app.state.authorizations = authorization_slot
+    app.state.mrv_evidence = evidence_slot
     app.state.feed_page_limit = settings.feeds.feeds_page_limit
     errors.install(app)
     apidoc.install(app)
     for module in (oauth, wellknown, peers, health, transfers, metrics, conformance, feeds, authorizations, policy,
-                   title, console):
+                   title, mrv, console):
         app.include_router(module.router)
     app.state.rate_limiter = _rate_limiter(transfer_settings)
     limit = transfer_settings.transfer_max_body_bytes
     app.add_middleware(
         GuardMiddleware, settings=settings, path_limits={"/v1/transfers": limit, "/v1/messages/": limit,
-                                                "/v1/feeds/snapshot": limit}
+                                                "/v1/feeds/snapshot": limit,
+                                                "/v1/mrv/evidence/": settings.mrv.mrv_evidence_max_bytes}
     )
     app.add_middleware(TranslationOptionsMiddleware, translation=settings.translation)
     return app

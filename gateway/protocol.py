@@ -10,8 +10,8 @@ from enum import StrEnum
 from standards.codec import RecordKind
 
 __all__ = ["CARRIED_AS", "KIND_HEADER", "MAX_ID_CHARS", "MESSAGE_ID", "MESSAGE_ID_HEADER", "MESSAGE_ID_PATTERN",
-           "MESSAGE_ID_RULE", "NOTICE_KINDS", "RELAYED_KINDS", "SENDER_HEADER", "MessageKind", "carried_kinds",
-           "id_problem"]
+           "MESSAGE_ID_RULE", "MRV_KINDS", "NOTICE_KINDS", "RELAYED_KINDS", "SENDER_HEADER", "MessageKind",
+           "carried_kinds", "id_problem"]
 
 MESSAGE_ID_HEADER = "Carbonlink-Message-Id"
 SENDER_HEADER = "Carbonlink-Sender"
@@ -43,6 +43,12 @@ class MessageKind(StrEnum):
     #: acceptance or rejection, and the sender's completion or termination.
     ACCEPTANCES = "acceptances"
     COMPLETIONS = "completions"
+    #: Digital MRV (docs/mrv.md): an MRV system's monitoring report, a verifier's verification statement and
+    #: an issuance request to the project's registry, whose signed answer is the registry's issuance notice.
+    MONITORING_REPORTS = "monitoring-reports"
+    VERIFICATIONS = "verifications"
+    ISSUANCE_REQUESTS = "issuance-requests"
+    ISSUANCE_NOTICES = "issuance-notices"
     # Record-kind names that directories and senders used as message kinds before record kinds and
     # message kinds were told apart: still read (signed directories keep verifying), relayed as
     # ``actions`` messages are (actions of any type).
@@ -57,6 +63,10 @@ class MessageKind(StrEnum):
 #: The notices: messages about an earlier message, always notice JSON whatever the parties' formats.
 NOTICE_KINDS = frozenset({MessageKind.ACCEPTANCES, MessageKind.COMPLETIONS})
 
+#: The MRV documents: canonical MRV JSON whatever the parties' formats (docs/mrv.md, gateway section).
+MRV_KINDS = frozenset({MessageKind.MONITORING_REPORTS, MessageKind.VERIFICATIONS, MessageKind.ISSUANCE_REQUESTS,
+                       MessageKind.ISSUANCE_NOTICES})
+
 #: How each message kind the gateway relays travels in a registry's format: the record kinds that carry it
 #: (a transfer is a transfer or other action, or a crediting programme's unit blocks; a retirement or a
 #: cancellation also a retired or cancelled unit block). Notices are not listed: they are notice JSON.
@@ -69,7 +79,7 @@ CARRIED_AS: dict[MessageKind, frozenset[RecordKind]] = {
 }
 
 #: The message kinds the gateway relays today (the others are the old record-kind names, still read).
-RELAYED_KINDS = frozenset(CARRIED_AS) | NOTICE_KINDS
+RELAYED_KINDS = frozenset(CARRIED_AS) | NOTICE_KINDS | MRV_KINDS
 
 
 def carried_kinds(records: Iterable[RecordKind]) -> frozenset[MessageKind]:

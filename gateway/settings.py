@@ -56,6 +56,7 @@ from gateway._settings_sections import ConformanceSection as ConformanceSection
 from gateway._settings_sections import ConsoleSettings as ConsoleSettings
 from gateway._settings_sections import FeedSettings as FeedSettings
 from gateway._settings_sections import GovernanceSettings as GovernanceSettings
+from gateway._settings_sections import MrvSettings as MrvSettings
 from standards import Options as StandardsOptions
 
 ENV_PREFIX = "CARBONLINK_"
@@ -63,7 +64,7 @@ ENV_PREFIX = "CARBONLINK_"
 STANDARDS_DEFAULTS = standards.DEFAULT_OPTIONS
 ADAPTER_DEFAULTS = adapters.DEFAULT_OPTIONS
 #: The sections read from flat ``CARBONLINK_<FIELD>`` names.
-FLAT_SECTIONS = ("transfers", "translation", "cli", "conformance", "feeds", "console", "governance")
+FLAT_SECTIONS = ("transfers", "translation", "cli", "conformance", "feeds", "console", "governance", "mrv")
 
 #: The variables the settings are read from, when not the process environment (see ``from_environ``).
 _ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("carbonlink_settings_environ", default=None)
@@ -304,7 +305,8 @@ class CarbonlinkSettings(BaseSettings):
                     FlatSectionSource(settings_cls, "conformance", ConformanceSection),
                     FlatSectionSource(settings_cls, "feeds", FeedSettings),
                     FlatSectionSource(settings_cls, "console", ConsoleSettings),
-                    FlatSectionSource(settings_cls, "governance", GovernanceSettings)]
+                    FlatSectionSource(settings_cls, "governance", GovernanceSettings),
+                    FlatSectionSource(settings_cls, "mrv", MrvSettings)]
         return (init_settings, MappingEnvSource(settings_cls), *sections, dotenv_settings, file_secret_settings)
 
     @classmethod
@@ -366,6 +368,7 @@ class CarbonlinkSettings(BaseSettings):
     feeds: FeedSettings = Field(default_factory=FeedSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
+    mrv: MrvSettings = Field(default_factory=MrvSettings)
 
     @model_validator(mode="before")
     @classmethod

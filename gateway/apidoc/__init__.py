@@ -93,6 +93,29 @@ def _notice_paths(message_path: dict[str, Any]) -> dict[str, Any]:
     return paths
 
 
+def _mrv_paths(message_path: dict[str, Any]) -> dict[str, Any]:
+    """``/v1/messages/monitoring-reports``, ``verifications`` and ``issuance-requests``: the same operation with an
+    MRV document body (docs/mrv.md)."""
+    paths: dict[str, Any] = {}
+    for kind in ops.MRV_BODIES:
+        operation = copy.deepcopy(message_path["post"])
+        operation["operationId"] = f"submit_{kind.value.replace('-', '_')}"
+        operation["summary"] = f"Send an MRV document ({kind.value})"
+        operation["description"] = _MRV_DESCRIPTIONS[kind]
+        operation["parameters"] = [p for p in operation["parameters"] if p["name"] != "kind"]
+        operation["requestBody"] = ops.mrv_body(kind)
+        paths[f"/v1/messages/{kind.value}"] = {"post": operation}
+    return paths
+
+
+_MRV_DESCRIPTIONS = {
+    MessageKind.MONITORING_REPORTS: f"An MRV system's {ops.MRV_BODIES[MessageKind.MONITORING_REPORTS]} to the "
+                                    "registry listing the project; its evidence files are uploaded first.",
+    MessageKind.VERIFICATIONS: "A verifier's statement on a report relayed through this gateway (by digest).",
+    MessageKind.ISSUANCE_REQUESTS: "An MRV system asks the project's registry to issue on a verification relayed "
+                                   "through this gateway; the receipt carries the registry's issuance notice.",
+}
+
 _NOTICE_DESCRIPTIONS = {
     MessageKind.ACCEPTANCES: "The registry that received a message accepts or rejects it (notice_type acceptance or "
                              "rejection); the gateway relays the notice to the message's sender.",
@@ -114,6 +137,7 @@ def enrich(spec: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             _operation(path, method, operation)
     doc["paths"].update(_notice_paths(doc["paths"]["/v1/messages/{kind}"]))
+    doc["paths"].update(_mrv_paths(doc["paths"]["/v1/messages/{kind}"]))
     doc["paths"] = dict(sorted(doc["paths"].items()))
     components["schemas"].pop("MessageKind", None)  # the kind parameter lists the relayed kinds itself
     return doc

@@ -14,6 +14,7 @@ from gateway.transfers.notices import _RFC3339 as RFC3339
 from gateway.transfers.notices import NEEDS_REASONS, Notice
 from gateway.trust.jose import ALLOWED_ALGORITHMS
 from standards.model import CanonicalDocument
+from standards.mrv import IssuanceNotice, IssuanceRequest, MonitoringReport, VerificationStatement
 
 REF = "#/components/schemas/{model}"
 #: What every coded answer's ``code`` looks like (``FAMILY.REASON``).
@@ -167,7 +168,7 @@ def schemas() -> dict[str, Any]:
         "TokenRequest": _TOKEN_REQUEST, "Receipt": _RECEIPT, "Health": _HEALTH, "HealthCheck": _CHECK,
         "Whoami": _WHOAMI, "Peers": _PEERS, "JWKS": _JWKS, "AuthorizationServerMetadata": _METADATA,
     }
-    for model in (CanonicalDocument, Notice):
+    for model in (CanonicalDocument, Notice, MonitoringReport, VerificationStatement, IssuanceRequest, IssuanceNotice):
         schema = model.model_json_schema(ref_template=REF, by_alias=True)
         out.update(schema.pop("$defs", {}))
         out[model.__name__] = schema

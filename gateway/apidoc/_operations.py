@@ -57,6 +57,9 @@ OPERATIONS: dict[str, dict[str, tuple[str, tuple[int, ...], str | None, str | No
         "get": ("get_feed_subscription", (*FEED, 404), "feeds:read", DECLARED),
         "delete": ("end_feed_subscription", (*FEED, 404), "feeds:read", DECLARED)},
     "/console/tickets": {"post": ("issue_console_ticket", (*PROTECTED, 403), "console:registry", DECLARED)},
+    "/v1/mrv/evidence/{sha256}": {
+        "put": ("upload_evidence", (*PROTECTED, 403, 404, 413, 422), "mrv:evidence", DECLARED),
+        "get": ("read_evidence", (*PROTECTED, 403, 404, 413, 422), "mrv:evidence", DECLARED)},
     "/v1/authorizations": {
         "post": ("issue_authorization", (*PROTECTED, 403, 409, 422), "authorizations:issue", DECLARED),
         "get": ("list_authorizations", (*PROTECTED, 403, 422), "authorizations:read", DECLARED)},
@@ -194,6 +197,17 @@ def notice_body(kind: MessageKind) -> dict[str, Any]:
                         "application/json": {"schema": schema}}}
 
 
+#: The MRV document each MRV message kind carries (docs/mrv.md), as its component schema.
+MRV_BODIES = {MessageKind.MONITORING_REPORTS: "MonitoringReport", MessageKind.VERIFICATIONS: "VerificationStatement",
+              MessageKind.ISSUANCE_REQUESTS: "IssuanceRequest"}
+
+
+def mrv_body(kind: MessageKind) -> dict[str, Any]:
+    schema = {"$ref": REF.format(model=MRV_BODIES[kind])}
+    return {"required": True, "description": f"The {MRV_BODIES[kind]} (canonical MRV JSON, docs/mrv.md).",
+            "content": {"application/json": {"schema": schema}}}
+
+
 def token_body() -> dict[str, Any]:
     return {"required": True, "content": {"application/x-www-form-urlencoded": {
         "schema": {"$ref": REF.format(model="TokenRequest")},
@@ -213,7 +227,7 @@ def message_id_schema() -> dict[str, Any]:
 
 
 def relayed_kinds() -> list[str]:
-    return [kind.value for kind in MessageKind if kind not in NOTICE_KINDS]
+    return [kind.value for kind in MessageKind if kind not in NOTICE_KINDS and kind is not MessageKind.ISSUANCE_NOTICES]
 
 
 def operation_security(scope: str | None) -> list[dict[str, list[str]]] | None:

@@ -21,6 +21,7 @@ from gateway.cli import (
     evidence,
     feeds,
     governance,
+    mrv,
     policy,
     sandbox,
     title,
@@ -63,6 +64,7 @@ console.register(app)
 governance.register(app)
 policy.register(app)
 title.register(app)
+mrv.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

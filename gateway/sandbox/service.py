@@ -23,6 +23,7 @@ from gateway.protocol import KIND_HEADER, MESSAGE_ID, MESSAGE_ID_HEADER, MESSAGE
 from gateway.sandbox import ledger
 from gateway.sandbox.auth import DEVELOPMENT, TLS_CLIENT_X5T, GatewayVerifier, check_operator, key_source
 from gateway.sandbox.errors import (
+    BodyTooLarge,
     MessageIdMissing,
     MessageIdReused,
     SandboxConfigError,
@@ -30,6 +31,7 @@ from gateway.sandbox.errors import (
     SeedError,
 )
 from gateway.sandbox.listing import FORMAT_HEADER, LISTING_FORMAT, NEXT_HEADER, Listing, parse_limit, seed_projects
+from gateway.sandbox.mrv import MRV_KIND_NAMES, SandboxMrv
 from gateway.sandbox.notices import NOTICE_KIND_NAMES, NoticeRecord, check_notice
 from gateway.sandbox.store import OUTGOING, Decision, Loader, SandboxStore, now_iso
 from gateway.sandbox.units import Block, Units, parse_hold_spec, seed_units
@@ -40,6 +42,7 @@ from standards.codec import Medium, RecordKind
 from standards.errors import CarbonlinkError, InputError
 from standards.findings import Finding, Location
 from standards.model import Action, UnitBlock
+from standards.mrv import IssuanceNotice
 from standards.parties import is_alpha3
 from standards.safeio import load_json, read_bytes
 
@@ -79,6 +82,8 @@ class SandboxConfig:
     #: Refuse actions whose stated quantity differs from their range (SANDBOX.QUANTITY_MISMATCH).
     quantity_check: bool = True
     seed: Path | None = None
+    #: The cooperative approach of the ITMOs the sandbox issues on MRV issuance requests (when it has a Party).
+    mrv_cooperative_approach: str = "CA0001"
     holds: tuple[str, ...] = field(default_factory=tuple)
     #: TLS: the server certificate and key (PEM); with ``tls_client_ca`` clients may present certificates
     #: (verified against it) that certificate-bound tokens are checked against (RFC 8705).
@@ -136,6 +141,8 @@ class Sandbox:
                                             require_binding=config.require_binding)
             self.seeded = self._seed()
             self.listing = Listing(self.store, registry_id=config.registry_id, party=config.party)
+            self.mrv = SandboxMrv(config.registry_id, config.party, config.default_account,
+                                  config.mrv_cooperative_approach)
         except BaseException:
             self.store.close()
             raise
@@ -219,6 +226,8 @@ class Sandbox:
         kind = headers.get(KIND_HEADER.lower(), "")
         if kind in NOTICE_KIND_NAMES:
             return self._notice(sender, message_id, kind, body)
+        if kind in MRV_KIND_NAMES:
+            return self._mrv_message(sender, message_id, kind, body)
         return self._answer(sender, message_id, body, mode="inbound")
 
     def reserve(self, body: bytes, headers: dict[str, str]) -> Answer:
@@ -324,6 +333,25 @@ class Sandbox:
         stored = self.store.apply_message(sender, message_id, body_digest, decide)
         log.info("sandbox %s answered %s notice %r from %r: HTTP %s%s", self.config.registry_id, kind, message_id,
                  sender, stored.status, " (replayed)" if stored.replayed else "")
+        return self.signed(stored.status, stored.body, body,
+                           extra={REPLAYED_HEADER: "true"} if stored.replayed else None)
+
+    def _mrv_message(self, sender: str, message_id: str, kind: str, body: bytes) -> Answer:
+        """An MRV document (gateway/sandbox/mrv.py): kept, and an issuance request issues."""
+        body_digest = sha256_hex(body)
+        if len(body) > self.config.max_body_bytes:
+            raise BodyTooLarge(f"the message is larger than {self.config.max_body_bytes} bytes")
+
+        def verdict(findings: list[Finding], applied: list[dict[str, Any]], notice: IssuanceNotice | None) -> bytes:
+            doc = orjson.loads(self._verdict(sender, message_id, body_digest, findings, applied))
+            if notice is not None:
+                doc["notice"] = notice.model_dump(mode="json")
+            return dumps_sorted(doc)
+
+        stored = self.store.apply_with_connection(sender, message_id, body_digest, lambda db: self.mrv.decide(
+            db, self.store.loader(db), kind, sender, message_id, body, verdict))
+        log.info("sandbox %s answered %s %r from %r: HTTP %s%s", self.config.registry_id, kind, message_id, sender,
+                 stored.status, " (replayed)" if stored.replayed else "")
         return self.signed(stored.status, stored.body, body,
                            extra={REPLAYED_HEADER: "true"} if stored.replayed else None)
 

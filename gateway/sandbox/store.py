@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS notices (
 CREATE INDEX IF NOT EXISTS notices_ref ON notices (ref_sender, ref_message_id);
 CREATE TABLE IF NOT EXISTS seen_jti (jti TEXT PRIMARY KEY, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS projects (project_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mrv_documents (kind TEXT NOT NULL, digest TEXT NOT NULL, sender TEXT NOT NULL,
+    message_id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, digest));
+CREATE TABLE IF NOT EXISTS mrv_serials (series TEXT PRIMARY KEY, next INTEGER NOT NULL);
 """
 
 #: ``sender`` under which the sandbox's own outgoing reservations are deduplicated.
@@ -197,6 +200,16 @@ class SandboxStore:
         """Answer a message exactly once: a stored answer is returned again for the same body, a
         different body under a used id is refused, otherwise ``decide`` runs and its plan, journal
         lines and answer are written in one transaction."""
+        return self.apply_with_connection(sender, message_id, digest, lambda db: decide(self._loader(db)))
+
+    def loader(self, db: sqlite3.Connection) -> Loader:
+        """The block loader of an open transaction (:meth:`apply_with_connection`)."""
+        return self._loader(db)
+
+    def apply_with_connection(self, sender: str, message_id: str, digest: str,
+                              decide: Callable[[sqlite3.Connection], Decision]) -> StoredAnswer:
+        """:meth:`apply_message` whose ``decide`` reads (and writes its own tables) on the transaction's connection
+        (the MRV documents, :mod:`gateway.sandbox.mrv`)."""
         with self.transaction() as db:
             row = db.execute("SELECT digest, status, answer FROM messages WHERE sender = ? AND message_id = ?",
                              (sender, message_id)).fetchone()
@@ -204,7 +217,7 @@ class SandboxStore:
                 if row[0] != digest:
                     raise MessageIdReused(f"message id {message_id!r} was already used with a different body")
                 return StoredAnswer(int(row[1]), bytes(row[2]), replayed=True)
-            decision = decide(self._loader(db))
+            decision = decide(db)
             at = now_iso()
             plan = decision.plan
             if plan is not None and plan.accepted:

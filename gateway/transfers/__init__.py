@@ -54,7 +54,10 @@ def build_service(trust: Trust, settings: TransferSettings, *, adapters: Adapter
 
     article6, recorder = govern(trust, Article6Planner(router, translator),
                                 {"evidence": evidence, "idempotency": idempotency, "signer": signer})
-    return TransferService(
+    from gateway.mrv import mrv_service  # the MRV message kinds (docs/mrv.md) build on this package
+
+    return mrv_service(
+        trust, router,
         settings=settings, translator=translator,
         planners=(CreditingPlanner(router, translator), article6),
         notices=EvidenceNoticePlanner(router, evidence), signer=signer,

@@ -20,8 +20,8 @@ from gateway.protocol import MessageKind
 from standards.aef.vocab import NOMENCLATURE
 from standards.parties import is_alpha3
 
-__all__ = ["AUTHORIZATIONS_ISSUE", "AUTHORIZATIONS_READ", "POLICY_READ", "RESERVED_SCOPES", "ROLE_KINDS",
-           "ROLE_SCOPES", "TITLE_READ", "Role", "RoleGrant", "kinds_of", "scopes_of"]
+__all__ = ["AUTHORIZATIONS_ISSUE", "AUTHORIZATIONS_READ", "MRV_EVIDENCE", "POLICY_READ", "RESERVED_SCOPES",
+           "ROLE_KINDS", "ROLE_SCOPES", "TITLE_READ", "Role", "RoleGrant", "kinds_of", "scopes_of"]
 
 #: Issue, amend and revoke Article 6.2 authorizations of the holder's own Party.
 AUTHORIZATIONS_ISSUE = "authorizations:issue"
@@ -31,6 +31,8 @@ AUTHORIZATIONS_READ = "authorizations:read"
 POLICY_READ = "policy:read"
 #: Read the legal-title trail of a unit block or ITMO range (``GET /v1/title``).
 TITLE_READ = "title:read"
+#: Upload and read MRV evidence files (docs/mrv.md, gateway section).
+MRV_EVIDENCE = "mrv:evidence"
 #: Scopes no entry may list by hand: only a role grants them.
 RESERVED_SCOPES = frozenset({AUTHORIZATIONS_ISSUE})
 
@@ -49,24 +51,31 @@ class Role(StrEnum):
 
 _REGISTRY_KINDS = frozenset({MessageKind.TRANSFERS, MessageKind.RETIREMENTS, MessageKind.CANCELLATIONS,
                              MessageKind.AUTHORIZATIONS, MessageKind.ACTIONS, MessageKind.ACCEPTANCES,
-                             MessageKind.COMPLETIONS})
+                             MessageKind.COMPLETIONS,
+                             # MRV: a registry receives reports, verifications and issuance requests, and its
+                             # answer to a request is the issuance notice (docs/mrv.md, gateway section)
+                             MessageKind.MONITORING_REPORTS, MessageKind.VERIFICATIONS, MessageKind.ISSUANCE_REQUESTS,
+                             MessageKind.ISSUANCE_NOTICES})
 
 #: The OAuth scopes each role grants.
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.REGISTRY_OPERATOR: frozenset({"messages:send", "peers:read", "feeds:read:own", "feeds:push",
-                                       "console:registry", POLICY_READ}),
+                                       "console:registry", POLICY_READ, MRV_EVIDENCE}),
     Role.NATIONAL_AUTHORITY: frozenset({AUTHORIZATIONS_ISSUE, AUTHORIZATIONS_READ, "peers:read", TITLE_READ}),
-    Role.MRV_SYSTEM: frozenset({"feeds:push", "peers:read"}),
-    Role.VERIFIER: frozenset({"feeds:read", "peers:read"}),
+    Role.MRV_SYSTEM: frozenset({"feeds:push", "peers:read", "messages:send", MRV_EVIDENCE}),
+    Role.VERIFIER: frozenset({"feeds:read", "peers:read", "messages:send", MRV_EVIDENCE}),
     Role.INTERNATIONAL_BODY: frozenset({"feeds:read", AUTHORIZATIONS_READ, TITLE_READ}),
     Role.CONFORMANCE_OPERATOR: frozenset({"conformance:run"}),
     Role.NETWORK_OPERATOR: frozenset({"console:network", "metrics:read", "peers:read", AUTHORIZATIONS_READ,
                                       POLICY_READ, TITLE_READ}),
 }
 
-#: The message kinds each role may send through the relay (only registries move units).
+#: The message kinds each role may send through the relay (only registries move units; an MRV system reports and
+#: asks for issuance, a verifier verifies).
 ROLE_KINDS: dict[Role, frozenset[MessageKind]] = {role: frozenset() for role in Role}
 ROLE_KINDS[Role.REGISTRY_OPERATOR] = _REGISTRY_KINDS
+ROLE_KINDS[Role.MRV_SYSTEM] = frozenset({MessageKind.MONITORING_REPORTS, MessageKind.ISSUANCE_REQUESTS})
+ROLE_KINDS[Role.VERIFIER] = frozenset({MessageKind.VERIFICATIONS})
 
 
 class RoleGrant(BaseModel):

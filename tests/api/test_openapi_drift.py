@@ -53,6 +53,10 @@ def test_document_lists_the_endpoints_and_their_error_answers() -> None:
         "/v1/authorizations/{party}/{authorization_id}/revocation",
         "/v1/policy",
         "/v1/title",
+        "/v1/mrv/evidence/{sha256}",
+        "/v1/messages/monitoring-reports",
+        "/v1/messages/verifications",
+        "/v1/messages/issuance-requests",
     }
     assert {"400", "401", "413"} <= set(paths["/oauth/token"]["post"]["responses"])
     assert {"401", "403"} <= set(paths["/v1/peers"]["get"]["responses"])

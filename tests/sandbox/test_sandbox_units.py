@@ -159,7 +159,7 @@ def test_the_sandbox_rules_are_catalogued() -> None:
     ids = {rule.id for rule in ledger.CATALOGUE}
     assert ids == {"SANDBOX.MALFORMED", "SANDBOX.UNSUPPORTED_KIND", "SANDBOX.UNKNOWN_UNITS", "SANDBOX.UNITS_NOT_HELD",
                    "SANDBOX.OVERLAPPING_BLOCKS", "SANDBOX.WRONG_REGISTRY", "SANDBOX.QUANTITY_MISMATCH",
-                   "SANDBOX.UNKNOWN_MESSAGE", "SANDBOX.NOTICE_STATE"}
+                   "SANDBOX.UNKNOWN_MESSAGE", "SANDBOX.NOTICE_STATE", "SANDBOX.MRV_REFUSED"}
     assert all(rule.reference and rule.title for rule in ledger.CATALOGUE)
 
 
