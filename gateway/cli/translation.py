@@ -12,7 +12,14 @@ import typer
 
 import standards
 from adapters import AdapterCatalog, RegistryAdapter, RuleSource, default_catalog
-from adapters.translate import NothingCarried, RecordsLost, detect_format, pack_files, translate
+from adapters.translate import (
+    FormatNotDetected,
+    NothingCarried,
+    RecordsLost,
+    detect_format,
+    pack_files,
+    translate,
+)
 from gateway.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -91,7 +98,6 @@ def _read_inputs(files: list[Path], medium: Medium) -> bytes:
 def _detected(data: bytes, medium: Medium) -> tuple[RegistryAdapter, str]:
     """The adapter that recognises ``data`` and how to name it: a format, else a bundled spreadsheet mapping."""
     from adapters._detect_mapping import detect_spreadsheet_mapping
-    from adapters.translate import FormatNotDetected
 
     try:
         name = detect_format(data, medium=medium)
@@ -176,8 +182,10 @@ def translate_command(
     files: Annotated[list[Path], typer.Argument(
         help="Source file, or folder of CSV tables, or several CSV exports of one registry (read together: a "
              "projects export completes a transactions export).", metavar="FILE...")],
-    source: Annotated[str, typer.Option("--from", metavar="FORMAT", help="Source format.")],
     target: Annotated[str, typer.Option("--to", metavar="FORMAT", help="Target format.")],
+    source: Annotated[str | None, typer.Option(
+        "--from", metavar="FORMAT", help="Source format; without it the format is detected from the input's "
+        "header or shape and named on stderr (and in the --json summary).")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Output file; stdout if omitted.")]
     = None,
     medium: Annotated[str | None, typer.Option(help="Output medium; default from the -o extension.")] = None,
@@ -206,15 +214,22 @@ def translate_command(
         help="APX input (ACR, CAR, ART TREES): day and month order of slash dates, mdy (the exports' own, "
              "the default) or dmy; overrides CARBONLINK_APX_DATE_ORDER.")] = None,
 ) -> None:
-    """Translate between formats through the canonical model; output is validated first."""
+    """Translate between formats through the canonical model; output is validated first. Without --from the
+    source format is detected (as `validate` does) and named; an input no format recognises is refused (exit 2)."""
     if as_json and output is None:
         raise usage_error("--json prints the summary on stdout, where the output would go; name the output "
                           "with -o FILE")
+    detected: str | None = None
     try:
-        catalog = configured_catalog(source, target, profile, accept_losses, xlsx_layout, lenient,
-                                     vocabulary_map)
         file = files[0]
         src_medium = Medium.CSV if len(files) > 1 else _medium(file, source_medium)
+        data = _read_inputs(files, src_medium)
+        detected_adapter: RegistryAdapter | None = None
+        if source is None:
+            detected_adapter, detected = _detected_source(files, data, src_medium)
+            source = detected_adapter.name
+        catalog = _with_detected(configured_catalog(source, target, profile, accept_losses, xlsx_layout, lenient,
+                                                    vocabulary_map), detected_adapter, detected)
         if medium:
             dst_medium = Medium(medium.lower())
         elif output is not None:
@@ -222,7 +237,7 @@ def translate_command(
         else:
             dst_medium = Medium.JSON
         with _apx_date_order(source, date_order):
-            result = translate(_read_inputs(files, src_medium), source=source, target=target,
+            result = translate(data, source=source, target=target,
                                source_medium=src_medium, target_medium=dst_medium, catalog=catalog,
                                accept_losses=accept_losses)
     except RecordsLost as exc:
@@ -240,13 +255,13 @@ def translate_command(
         _report_failure(exc.findings or [], exc.message, as_json)
         raise typer.Exit(EXIT_FINDINGS) from exc
     except CarbonlinkError as exc:
-        raise fail(exc) from exc
+        raise _refused(exc, as_json) from exc
     except ValueError as exc:  # an unknown --medium value
         raise fail(UnknownFormat(str(exc))) from exc
     written = _write_output(result.output.data, result.output.files, output, f"{target}.{dst_medium.value}")
     summary: dict[str, Any] = {
-        "from": source, "to": target, "records": result.records_read, "records_written": result.records_written,
-        "records_lost": result.records_lost, "written": written,
+        "from": source, "detected": detected, "to": target, "records": result.records_read,
+        "records_written": result.records_written, "records_lost": result.records_lost, "written": written,
         "losses": [loss.as_dict() for loss in result.losses],
         "findings": [f.as_dict() for f in result.source_findings + result.target_findings],
     }
@@ -260,6 +275,34 @@ def translate_command(
     if output is not None:
         err.print(f"wrote {', '.join(written)} ({result.records_written} of {result.records_read} records written"
                   f"{f', {result.records_lost} lost' if result.records_lost else ''})", markup=False)
+
+
+def _detected_source(files: list[Path], data: bytes, medium: Medium) -> tuple[RegistryAdapter, str]:
+    """The source adapter detected for ``translate`` without ``--from``, named on stderr."""
+    try:
+        adapter, name = _detected(data, medium)
+    except FormatNotDetected as exc:
+        raise FormatNotDetected(exc.message.replace("--format", "--from")) from exc
+    err.print(f"carbonlink: {', '.join(map(str, files))}: detected format {name} (name another with --from)",
+              markup=False)
+    return adapter, name
+
+
+def _refused(exc: CarbonlinkError, as_json: bool) -> typer.Exit:
+    """Exit 2 for input carbonlink cannot read or recognise: the error as JSON on stdout with ``--json``."""
+    if as_json and isinstance(exc, InputError | UnknownFormat):
+        write_json({"valid": False, "error": {"code": exc.code, "message": exc.message}, "findings": []})
+        return typer.Exit(EXIT_USAGE)
+    return fail(exc)
+
+
+def _with_detected(catalog: AdapterCatalog | None, adapter: RegistryAdapter | None,
+                   detected: str | None) -> AdapterCatalog | None:
+    """The catalogue, with the bundled spreadsheet mapping detection found in place of the configured one."""
+    if adapter is None or detected == adapter.name:
+        return catalog
+    base = catalog or default_catalog()
+    return AdapterCatalog(adapters={**base.adapters, adapter.name: adapter}, distributions=dict(base.distributions))
 
 
 def _report_losses(losses: list[Loss], as_json: bool) -> None:
