@@ -199,8 +199,8 @@ def translate_command(
     accept_losses: Annotated[bool, typer.Option(
         "--accept-losses",
         help="Write the records the target can hold even when whole records are left out (they are listed "
-             "as losses); without it such a translation writes nothing and exits 1. CAD Trust v1: records "
-             "with errors are left out the same way.")] = False,
+             "as losses); without it such a translation writes nothing and exits 1. CAD Trust v1 and v2: records "
+             "with errors are left out the same way (v2: with the records linked to them).")] = False,
     xlsx_layout: Annotated[str | None, typer.Option(
         "--xlsx-layout", metavar="LAYOUT",
         help="AEF workbook layout: carbonlink (one header row per sheet) or peer (the national-registry "
@@ -349,12 +349,13 @@ def configured_catalog(source: str, target: str, profile: Path | None, accept_lo
 
         operator = load_operator_profile(profile, resolve("v1")) if profile is not None else None
         configured[target] = CadtV1Codec(operator=operator, accept_losses=accept_losses)
-    if target == "cadt-v2" and profile is not None:
+    if target == "cadt-v2" and (profile is not None or accept_losses):
         from standards.cadt.codec import CadtV2Codec
         from standards.cadt.operator import load_operator_profile
         from standards.cadt.picklists import resolve
 
-        configured[target] = CadtV2Codec(operator=load_operator_profile(profile, resolve("v1")))
+        operator = load_operator_profile(profile, resolve("v1")) if profile is not None else None
+        configured[target] = CadtV2Codec(operator=operator, accept_losses=accept_losses)
     if lenient or xlsx_layout is not None:
         configured["aef"] = AefCodec(xlsx_layout=xlsx_layout or "carbonlink", lenient=lenient)
     if not configured:

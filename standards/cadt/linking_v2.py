@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from standards.cadt._periods import date_order, read_date
+from standards.cadt._periods import ONLY_ISSUANCE_BASIS, column_value, date_order, issue_dates, read_date, vintage_year
+from standards.cadt._project_links import project_link
 from standards.cadt.common import LossLog
 from standards.cadt.linking import V1Linker, alpha3_of, bare_methodology, stable_id
-from standards.cadt.operator import OperatorProfile
+from standards.cadt.operator import VINTAGE_YEAR, OperatorProfile
 from standards.cadt.picklists import Picklists
 from standards.cadt.rules import RULES_V2
 from standards.cadt.vocab import Vocabulary, registry_vocabulary
@@ -69,6 +70,9 @@ class V2Linker:
         self.findings: list[Finding] = []
         self.linked_projects: set[str] = set()
         self.linked_units: set[str] = set()
+        #: Indices (in the document's units) of the units linked to an issuance.
+        self.linked_indices: set[int] = set()
+        self._issue_dates: dict[tuple[str | None, str | None, int | None], date] = {}
         self._periods = V1Linker(picklists, operator)
         self._profile_uses: Counter[str] = Counter()
         self._derived: Counter[str] = Counter()
@@ -86,6 +90,7 @@ class V2Linker:
             return  # records merged by id (a CAD Trust document read back): nothing to derive
         self._native = native
         self._periods._known_issuances = self._periods._issuances_by_key(doc)
+        self._issue_dates = issue_dates(doc.units)
         slots: dict[tuple[str, str], _Slot] = {}
         for i, (project, record) in enumerate(zip(doc.projects, projects, strict=True)):
             vocab = _v2_vocabulary(project.registry)
@@ -119,9 +124,12 @@ class V2Linker:
     # -- projects -----------------------------------------------------------------------------
 
     def _own_slot(self, project: Project, record: dict[str, Any], index: int, vocab: Vocabulary) -> _Slot:
+        methodology = project.methodology or _cell(project.extra, vocab.column("projectColumns", "methodology"))
         slot = _Slot(record, index, vocab.name, project.project_id, derived=False, country=project.country,
-                     methodology=project.methodology, developer=project.developer,
-                     project_type=project.project_type)
+                     methodology=methodology, developer=project.developer, project_type=project.project_type)
+        fallback = _cell(project.extra, vocab.column("projectColumns", "statusFallback"))
+        if project.status is None and fallback is not None:  # ACR: the compliance programme's status
+            record["projectStatus"] = fallback
         column = vocab.column("projectColumns", "statusDate")
         registered = read_date(str(project.extra.get(column) or ""), date_order(vocab)) if column else None
         if registered is not None and "projectStatusDate" not in record:
@@ -141,6 +149,11 @@ class V2Linker:
         if not unit.project_id:
             return None
         slot = slots.get((vocab.name, unit.project_id))
+        if slot is not None:  # unit rows fill what the project row (or the first unit row) lacks
+            slot.methodology = slot.methodology or self._column(unit, vocab, "methodology")
+            slot.developer = slot.developer or self._column(unit, vocab, "developer")
+            slot.project_type = slot.project_type or self._column(unit, vocab, "projectType")
+            slot.country = slot.country or unit.country
         if slot is None:
             record: dict[str, Any] = {"projectId": unit.project_id}
             if unit.project_name:
@@ -151,7 +164,7 @@ class V2Linker:
             slot = slots[(vocab.name, unit.project_id)] = _Slot(
                 record, len(projects) - 1, vocab.name, unit.project_id, derived=True, country=unit.country,
                 methodology=self._column(unit, vocab, "methodology"),
-                developer=self._column(unit, vocab, "projectDeveloper"),
+                developer=self._column(unit, vocab, "developer"),
                 project_type=self._column(unit, vocab, "projectType"))
             self._identity(record, unit.project_id, vocab)
         return slot
@@ -166,6 +179,8 @@ class V2Linker:
         if "projectUnitMetric" not in record and metric in (self.picklists.values("unit_metric") or ()):
             record["projectUnitMetric"] = metric
             self._derived[f"project.projectUnitMetric: {vocab.fact('unitMetricBasis')}"] += 1
+        if not record.get("projectLink"):
+            self._project_link(record, slot, vocab)
         for name in ("projectName", "projectLink"):
             if not record.get(name):
                 self._add("CADT.V2.SOURCE_MISSING", where, name, f"{label}: the export does not give {name}, "
@@ -177,6 +192,16 @@ class V2Linker:
                 "cadTrustProjectId": record["cadTrustProjectId"]})
         self._location_id(slot, vocab, None, where, label)
         self._methodology_id(slot, vocab, where, label)
+
+    def _project_link(self, record: dict[str, Any], slot: _Slot, vocab: Vocabulary) -> None:
+        found = project_link(slot.project_id, vocab, self.operator)
+        if found is None:
+            return
+        record["projectLink"], source = found
+        if source:
+            self._derived[f"project.projectLink: {source}"] += 1
+        else:
+            self._profile_uses[OperatorProfile.key("project", "projectLink")] += 1
 
     def _project_list(self, record: dict[str, Any], name: str, table: str, methodology: str | None,
                       project_type: str | None, vocab: Vocabulary, where: tuple[str, int], label: str) -> None:
@@ -238,12 +263,18 @@ class V2Linker:
             self._add("CADT.V2.SOURCE_MISSING", where, "methodology", f"{label}: the export gives no methodology, "
                       "which a v2 issuance needs (cadTrustProjectMethodologyId)")
             return None
-        name = _v2(vocab).lookup("methodologyNames", code)
+        v2 = _v2(vocab)
+        name = v2.lookup("methodologyNames", code)
+        methodology_id = stable_id(vocab.name, "methodology", code)
+        if name is None and v2.data.get("methodologyTitles") is True:  # the export's column holds the title
+            name = code
+            if ("methodology", methodology_id) not in self._emitted:
+                self._derived[f"methodology.methodologyCode and methodologyName: "
+                              f"{v2.fact('methodologyTitlesBasis')}"] += 1
         if name is None:
             self._add("CADT.V2.VOCAB", where, "methodology", f"{label}: no methodologyName for {code!r}; extend "
                       f"v2.methodologyNames in {vocab.where}")
             return None
-        methodology_id = stable_id(vocab.name, "methodology", code)
         self._emit("methodology", "cadTrustMethodologyId",
                    {"cadTrustMethodologyId": methodology_id, "methodologyCode": code, "methodologyName": name})
         link_id = stable_id(vocab.name, "project-methodology", slot.project_id, code)
@@ -278,6 +309,7 @@ class V2Linker:
             self._profile_missing("unit", "unitStatusReason", where, label)
         if unit.project_id and "cadTrustIssuanceId" in record:
             self.linked_units.add(unit.serial or f"#{index}")
+            self.linked_indices.add(index)
 
     def _unit_type(self, record: dict[str, Any], unit: UnitBlock, vocab: Vocabulary, slot: _Slot | None,
                    where: tuple[str, int], label: str) -> None:
@@ -307,9 +339,19 @@ class V2Linker:
         known = self._periods._known_issuances.get((vocab.name, self._column(unit, vocab, "issuanceKey") or ""))
         if known is not None:
             period, issued = period or known[0], issued or known[1]
+        if period is None and self.operator is not None and self.operator.value("issuance", "period") == VINTAGE_YEAR:
+            period = vintage_year(unit)
+            if period is not None:
+                self._profile_uses[OperatorProfile.key("issuance", "period")] += 1
+        if issued is None:
+            issued = self._issue_dates.get((unit.registry, unit.project_id, unit.vintage))
+            if issued is not None:
+                self._derived[f"issuance date: {ONLY_ISSUANCE_BASIS}"] += 1
         if slot is None or period is None:
             self._add("CADT.V2.SOURCE_MISSING", where, "cadTrustIssuanceId", f"{label}: the export gives no "
-                      "project or no monitoring period, so the unit cannot be linked to an issuance")
+                      "project or no monitoring period, so the unit cannot be linked to an issuance; where the "
+                      f"registry's monitoring period is its vintage year, set issuance.period: {VINTAGE_YEAR} in "
+                      "the operator profile")
             return issued
         if issued is not None and (slot.first_issuance is None or issued < slot.first_issuance):
             slot.first_issuance = issued
@@ -359,9 +401,7 @@ class V2Linker:
 
     @staticmethod
     def _column(unit: UnitBlock, vocab: Vocabulary, key: str) -> str | None:
-        column = vocab.column("unitColumns", key)
-        value = unit.extra.get(column) if column else None
-        return value.strip() if isinstance(value, str) and value.strip() else None
+        return column_value(unit, vocab, key)
 
     def _country(self, alpha3: str | None) -> str | None:
         if alpha3 is None:
@@ -402,6 +442,11 @@ class V2Linker:
         for what, count in sorted(self._derived.items()):
             self.findings.append(RULES_V2["CADT.V2.DERIVED"].finding(f"{count} record(s): {what}",
                                                                      Location(pointer="")))
+
+
+def _cell(extra: Mapping[str, Any], column: str | None) -> str | None:
+    value = extra.get(column) if column else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _v2_vocabulary(registry: str | None) -> Vocabulary | None:
