@@ -62,8 +62,8 @@ def _record_of(finding: Finding) -> tuple[str, int] | None:
 
 def _flagged(native: dict[str, Any], findings: list[Finding],
              ) -> tuple[dict[str, set[str]], dict[str, set[str]], set[int]]:
-    """The projects and units (by ``cadTrust*Id``) to leave out, each with the rules that flagged it, and the
-    positions of the findings that name them."""
+    """The projects (by ``cadTrustProjectId``) and units (by position) to leave out, each with the rules that
+    flagged it, and the positions of the findings that name them."""
     projects: dict[str, set[str]] = {}
     units: dict[str, set[str]] = {}
     attributed: set[int] = set()
@@ -74,9 +74,14 @@ def _flagged(native: dict[str, Any], findings: list[Finding],
         if where is None or where[1] >= len(records):
             continue
         resource, record = where[0], records[where[1]]
-        owners = [str(record.get("cadTrustUnitId"))] if resource in ("unit", "unit-label") else []
-        for unit_id in owners:
-            units.setdefault(unit_id, set()).add(finding.rule)
+        owners: list[str] = []
+        if resource == "unit":
+            owners = [str(where[1])]
+        elif resource == "unit-label":
+            owners = [str(i) for i, u in enumerate(native.get("unit", []))
+                      if u.get("cadTrustUnitId") == record.get("cadTrustUnitId")]
+        for unit in owners:
+            units.setdefault(unit, set()).add(finding.rule)
         if resource not in ("unit", "unit-label"):
             owners = _projects_of(native, resource, record, verifications)
             for project_id in owners:
@@ -92,6 +97,8 @@ def _projects_of(native: dict[str, Any], resource: str, record: dict[str, Any],
     a methodology's through the project methodologies that use it."""
     if record.get("cadTrustProjectId"):
         return [str(record["cadTrustProjectId"])]
+    if resource == "project":  # a project carbonlink did not link has no id: its position names it
+        return [f"#{native['project'].index(record)}"]
     if resource == "issuance":
         verification = verifications.get(str(record.get("cadTrustVerificationId")), {})
         return [str(verification["cadTrustProjectId"])] if verification.get("cadTrustProjectId") else []
@@ -104,24 +111,27 @@ def _projects_of(native: dict[str, Any], resource: str, record: dict[str, Any],
 
 def _remove(native: dict[str, Any], projects: dict[str, set[str]], units: dict[str, set[str]],
             losses: LossLog) -> None:
-    for project in native.get("project", []):
-        rules = projects.get(str(project.get("cadTrustProjectId")))
-        if rules is not None:
-            losses.add("projects.record", str(project.get("projectId")),
+    kept_projects: list[dict[str, Any]] = []
+    for i, project in enumerate(native.get("project", [])):
+        rules = projects.get(str(project.get("cadTrustProjectId") or f"#{i}"))
+        if rules is None:
+            kept_projects.append(project)
+        else:
+            losses.add("projects.record", str(project.get("projectId") or f"project {i} of the v2 document"),
                        f"not written: {', '.join(sorted(rules))} (see the findings)")
     gone_ids: set[str] = set(projects)
     for resource, records in list(native.items()):
         if resource != "project" and isinstance(records, list):
             native[resource] = [r for r in records if str(r.get("cadTrustProjectId")) not in gone_ids
                                 or not r.get("cadTrustProjectId")]
-    native["project"] = [p for p in native.get("project", []) if str(p.get("cadTrustProjectId")) not in gone_ids]
+    native["project"] = kept_projects
     _remove_unlinked_issuances(native)
     issuances = {str(i.get("cadTrustIssuanceId")) for i in native.get("issuance", [])}
     written: list[dict[str, Any]] = []
-    for unit in native.get("unit", []):
-        uid, rid = str(unit.get("cadTrustUnitId")), str(unit.get("unitSerialId") or unit.get("cadTrustUnitId"))
-        if uid in units:
-            losses.add("units.record", rid, f"not written: {', '.join(sorted(units[uid]))} (see the findings)")
+    for i, unit in enumerate(native.get("unit", [])):
+        rid = str(unit.get("unitSerialId") or f"unit {i} of the v2 document")
+        if str(i) in units:
+            losses.add("units.record", rid, f"not written: {', '.join(sorted(units[str(i)]))} (see the findings)")
         elif unit.get("cadTrustIssuanceId") and str(unit["cadTrustIssuanceId"]) not in issuances:
             losses.add("units.record", rid, "not written: its project (and so its issuance) was not written, and a "
                        "CAD Trust v2 unit requires its cadTrustIssuanceId")

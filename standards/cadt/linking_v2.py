@@ -20,7 +20,7 @@ Registry-side ids the export does not give are derived from natural keys and sai
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -236,6 +236,8 @@ class V2Linker:
             else:
                 self._add("CADT.V2.VOCAB", where, "projectStatus", f"{label}: no CAD Trust v2 project_status for "
                           f"{status!r}; extend v2.projectStatus in {vocab.where}")
+        if "projectStatus" not in record and not self._from_profile(record, "project", "projectStatus", allowed):
+            self._profile_missing("project", "projectStatus", where, label)
         registered = record.pop("_registered", None)
         if "projectStatusDate" not in record:
             if registered and record.get("projectStatus") == "Registered":
@@ -416,9 +418,10 @@ class V2Linker:
             self._emitted.add((resource, str(record[pk])))
             self._native.setdefault(resource, []).append(record)
 
-    def _from_profile(self, record: dict[str, Any], section: str, name: str) -> bool:
+    def _from_profile(self, record: dict[str, Any], section: str, name: str,
+                      allowed: Sequence[str] | None = None) -> bool:
         value = self.operator.value(section, name) if self.operator else None
-        if value is None:
+        if value is None or (allowed is not None and value not in allowed):
             return False
         record[name] = value
         self._profile_uses[OperatorProfile.key(section, name)] += 1
