@@ -27,6 +27,7 @@ from typing import Any
 
 from standards.cadt._periods import ONLY_ISSUANCE_BASIS, column_value, date_order, issue_dates, read_date, vintage_year
 from standards.cadt._project_links import project_link
+from standards.cadt._values import agreed, parts_of
 from standards.cadt.common import LossLog
 from standards.cadt.linking import V1Linker, alpha3_of, bare_methodology, stable_id
 from standards.cadt.operator import VINTAGE_YEAR, OperatorProfile
@@ -211,10 +212,11 @@ class V2Linker:
         if isinstance(given, list) and given and all(v in allowed for v in given):
             return
         v2 = _v2(vocab)
-        mapped = v2.lookup(f"{table}ByMethodology", methodology) or v2.lookup(f"{table}ByProjectType", project_type)
+        mapped = _listed_values(v2, f"{table}ByMethodology", methodology) \
+            or _listed_values(v2, f"{table}ByProjectType", project_type)
         record.pop(name, None)
-        if mapped is not None and mapped in allowed:
-            record[name] = [mapped]
+        if mapped and all(value in allowed for value in mapped):
+            record[name] = mapped
         else:
             self._add("CADT.V2.VOCAB", where, name, f"{label}: no CAD Trust v2 {picklist} value for methodology "
                       f"{methodology!r}, project type {project_type!r}; extend v2.{table}ByMethodology or "
@@ -322,8 +324,8 @@ class V2Linker:
         project_type = self._column(unit, vocab, "projectType") or (slot.project_type if slot else None)
         memo = (vocab.name, methodology, project_type)
         if memo not in self._unit_types:
-            self._unit_types[memo] = vocab.lookup("unitTypeByMethodology", bare_methodology(methodology, vocab)) \
-                or vocab.lookup("unitTypeByProjectType", project_type)
+            self._unit_types[memo] = agreed(vocab, "unitTypeByMethodology", methodology, methodology=True) \
+                or agreed(vocab, "unitTypeByProjectType", project_type)
         mapped = self._unit_types[memo]
         record.pop("unitType", None)
         if mapped in allowed:
@@ -445,6 +447,18 @@ class V2Linker:
         for what, count in sorted(self._derived.items()):
             self.findings.append(RULES_V2["CADT.V2.DERIVED"].finding(f"{count} record(s): {what}",
                                                                      Location(pointer="")))
+
+
+def _listed_values(vocab: Vocabulary, table: str, value: str | None) -> list[str]:
+    """``value`` through ``table`` as a v2 list: one value, or for a cell listing several (``Energy demand; Waste
+    handling and disposal``) the distinct values of its parts when every part maps; else empty."""
+    found = vocab.lookup(table, value)
+    if found is not None:
+        return [found]
+    parts = [vocab.lookup(table, part) for part in parts_of(value)]
+    if not parts or None in parts:
+        return []
+    return list(dict.fromkeys(part for part in parts if part is not None))
 
 
 def _cell(extra: Mapping[str, Any], column: str | None) -> str | None:
