@@ -51,7 +51,8 @@ def _examples() -> list[tuple[str, str]]:
         for match in COMMAND.finditer((ROOT / document).read_text(encoding="utf-8")):
             command = match.group(0).strip().rstrip("\\").strip()
             words = command.split()
-            if "FILE" in words or "..." in words or len(words) < 3 or words[2].startswith("-"):
+            if any(w.startswith("FILE") or w.startswith("[") for w in words) or "..." in words or len(words) < 3 \
+                    or words[2].startswith("-"):
                 continue  # a synopsis or a fragment, not a command to run
             found.append((document, command))
     return found
