@@ -19,6 +19,7 @@ Registry-side ids the export does not give are derived from natural keys and sai
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ from standards.cadt.rules import RULES_V2
 from standards.cadt.vocab import Vocabulary, registry_vocabulary
 from standards.findings import Finding, Location
 from standards.model import CanonicalDocument, Project, UnitBlock, UnitStatus
+
+#: A CDM methodology code (``ACM0002``, ``AMS-I.D.``, ``AMS-III.AR.``, ``AR-ACM0003``) followed by its title.
+_CDM_CODE_TITLE = re.compile(r"^((?:AR-)?(?:ACM|AMS|AM)[-0-9A-Z.]*)\s+(\S.*)$")
 
 #: Statuses a block has held since it was issued: their status date is the issuance date.
 _SINCE_ISSUANCE = frozenset({UnitStatus.ISSUED, UnitStatus.HELD, UnitStatus.BUFFER})
@@ -191,8 +195,10 @@ class V2Linker:
                 "cadTrustStakeholderId": stable_id(vocab.name, "stakeholder", slot.project_id, slot.developer),
                 "stakeholderName": slot.developer, "stakeholderType": "Developer",
                 "cadTrustProjectId": record["cadTrustProjectId"]})
-        self._location_id(slot, vocab, None, where, label)
-        self._methodology_id(slot, vocab, where, label)
+        # a v2 project needs neither: its issuances do, and report what they lack (a project with no issuance
+        # in the export is written without them)
+        self._location_id(slot, vocab, None, where, label, quiet=True)
+        self._methodology_id(slot, vocab, where, label, quiet=True)
 
     def _project_link(self, record: dict[str, Any], slot: _Slot, vocab: Vocabulary) -> None:
         found = project_link(slot.project_id, vocab, self.operator)
@@ -248,9 +254,11 @@ class V2Linker:
                 self._profile_missing("project", "projectStatusDate", where, label)
 
     def _location_id(self, slot: _Slot, vocab: Vocabulary, country: str | None, where: tuple[str, int],
-                     label: str) -> str | None:
+                     label: str, quiet: bool = False) -> str | None:
         alpha3 = slot.country or country
         spelled = self._country(alpha3)
+        if spelled is None and quiet:
+            return None
         if spelled is None:
             self._add("CADT.V2.VOCAB" if alpha3 else "CADT.V2.SOURCE_MISSING", where, "locationCountry",
                       f"{label}: country {alpha3!r} has no spelling in the v2 location_country list"
@@ -261,20 +269,31 @@ class V2Linker:
                                                      "cadTrustProjectId": slot.record["cadTrustProjectId"]})
         return location_id
 
-    def _methodology_id(self, slot: _Slot, vocab: Vocabulary, where: tuple[str, int], label: str) -> str | None:
+    def _methodology_id(self, slot: _Slot, vocab: Vocabulary, where: tuple[str, int], label: str,
+                        quiet: bool = False) -> str | None:
         code = bare_methodology(slot.methodology, vocab)
+        if not code and quiet:
+            return None
         if not code:
             self._add("CADT.V2.SOURCE_MISSING", where, "methodology", f"{label}: the export gives no methodology, "
                       "which a v2 issuance needs (cadTrustProjectMethodologyId)")
             return None
         v2 = _v2(vocab)
         name = v2.lookup("methodologyNames", code)
+        split = _CDM_CODE_TITLE.match(code) if name is None and v2.data.get("methodologyCodeTitle") is True else None
+        if split is not None:  # 'ACM0002 Grid-connected electricity generation ...': the code, then the title
+            code, name = split.group(1), split.group(2).strip()
         methodology_id = stable_id(vocab.name, "methodology", code)
+        if split is not None and ("methodology", methodology_id) not in self._emitted:
+            self._derived[f"methodology.methodologyCode and methodologyName: "
+                          f"{v2.fact('methodologyCodeTitleBasis')}"] += 1
         if name is None and v2.data.get("methodologyTitles") is True:  # the export's column holds the title
             name = code
             if ("methodology", methodology_id) not in self._emitted:
                 self._derived[f"methodology.methodologyCode and methodologyName: "
                               f"{v2.fact('methodologyTitlesBasis')}"] += 1
+        if name is None and quiet:
+            return None
         if name is None:
             self._add("CADT.V2.VOCAB", where, "methodology", f"{label}: no methodologyName for {code!r}; extend "
                       f"v2.methodologyNames in {vocab.where}")
