@@ -17,14 +17,12 @@ from adapters.translate import (
     NothingCarried,
     RecordsLost,
     detect_format,
-    pack_files,
     translate,
 )
 from gateway.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE,
-    CliUsageError,
     err,
     fail,
     identifier,
@@ -36,6 +34,7 @@ from gateway.cli._common import (
     usage_error,
     write_json,
 )
+from gateway.cli._output import is_folder_or_archive, write_output
 from gateway.protocol import carried_kinds
 from standards.aef.codec import AefCodec, AefDraftCodec
 from standards.aef.draft import VocabularyMap
@@ -233,7 +232,7 @@ def translate_command(
         if medium:
             dst_medium = Medium(medium.lower())
         elif output is not None:
-            dst_medium = Medium.from_name(output, default=Medium.CSV if _is_folder_or_archive(output) else None)
+            dst_medium = Medium.from_name(output, default=Medium.CSV if is_folder_or_archive(output) else None)
         else:
             dst_medium = Medium.JSON
         with _apx_date_order(source, date_order):
@@ -258,7 +257,7 @@ def translate_command(
         raise _refused(exc, as_json) from exc
     except ValueError as exc:  # an unknown --medium value
         raise fail(UnknownFormat(str(exc))) from exc
-    written = _write_output(result.output.data, result.output.files, output, f"{target}.{dst_medium.value}")
+    written = write_output(result.output.data, result.output.files, output, f"{target}.{dst_medium.value}")
     summary: dict[str, Any] = {
         "from": source, "detected": detected, "to": target, "records": result.records_read,
         "records_written": result.records_written, "records_lost": result.records_lost, "written": written,
@@ -374,40 +373,6 @@ def _report_failure(findings: list[Finding], message: str, as_json: bool, *, los
     else:
         _print_findings(findings)
         err.print(f"carbonlink: {message}", markup=False)
-
-
-def _is_folder_or_archive(output: Path) -> bool:
-    """Whether ``-o`` names a folder (an existing one, or a name without extension) or a ``.zip`` archive."""
-    return output.is_dir() or output.suffix == "" or output.suffix.lower() == ".zip"
-
-
-def _write_output(data: bytes, files: dict[str, bytes], output: Path | None, single_name: str) -> list[str]:
-    """Write the output: stdout, one file, or several files into the folder or ``.zip`` archive named.
-
-    Several files are never written to a name that looks like one file (``-o out.csv``): that is a
-    usage error naming the fix."""
-    if output is None:
-        if files:
-            raise fail(CliUsageError(f"the output is {len(files)} files ({', '.join(files)}); name a folder or a "
-                                     ".zip archive with -o", code="CLI.OUTPUT_FILES"))
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return ["<stdout>"]
-    if output.suffix.lower() == ".zip":
-        output.write_bytes(pack_files(files or {single_name: data}))
-        return [str(output)]
-    if files:
-        if not _is_folder_or_archive(output):
-            raise fail(CliUsageError(
-                f"the output is {len(files)} files ({', '.join(files)}), and {output} names one file; name a "
-                f"folder (-o {output.with_suffix('')}) or a .zip archive (-o {output.with_suffix('.zip')})",
-                code="CLI.OUTPUT_FILES"))
-        output.mkdir(parents=True, exist_ok=True)
-        for name, content in files.items():
-            (output / name).write_bytes(content)
-        return [str(output / name) for name in files]
-    output.write_bytes(data)
-    return [str(output)]
 
 
 def rules_command(
