@@ -32,11 +32,12 @@ from typing import Any
 import httpx
 
 from adapters import default_catalog
-from standards import CanonicalDocument, Finding
+from standards import Finding
 from standards.cadt.codec import CadtV1Codec
 from standards.cadt.operator import OperatorProfile, load_operator_profile
 from standards.codec import Medium
 from standards.safeio import read_bytes
+from standards.tabular import pack_csv_files
 
 #: Keys the node sets itself (CADT 1.7.x controllers assign ids, orgUid and timestamps).
 SERVER_KEYS = frozenset({"warehouseProjectId", "warehouseUnitId", "orgUid", "issuanceId", "serialNumberBlock",
@@ -103,13 +104,10 @@ def carbonlink_document(paths: list[Path], source: str, profile: OperatorProfile
     """The cadt-v1 document carbonlink writes for the exports (read together, as one registry's data),
     the records carbonlink itself flags removed unless ``unchecked``, and a summary of the translation."""
     adapter = default_catalog().get(source)
-    document = CanonicalDocument()
-    source_errors = 0
-    for path in paths:
-        parsed = adapter.parse(read_bytes(path), medium=Medium.CSV)
-        source_errors += sum(1 for f in parsed.findings if f.is_error)
-        document.projects.extend(parsed.document.projects)
-        document.units.extend(parsed.document.units)
+    # as `carbonlink translate A B C` reads several exports: packed as one folder of CSV tables, read together
+    parsed = adapter.parse(pack_csv_files(paths) if len(paths) > 1 else read_bytes(paths[0]), medium=Medium.CSV)
+    source_errors = sum(1 for f in parsed.findings if f.is_error)
+    document = parsed.document
     codec = CadtV1Codec(operator=profile)
     result = codec.serialize(document, medium=Medium.JSON)
     check = codec.validate(result.data, medium=Medium.JSON)
@@ -202,6 +200,13 @@ def _issuance_key(project_key: str, issuance: dict[str, Any]) -> str:
                      str(issuance.get("verificationReportDate"))[:10]))
 
 
+def _unit_key(record: dict[str, Any]) -> str:
+    """A unit as posted and as the node lists it: its block, vintage and registry link (two projects, or two
+    vintages, of one registry may number blocks alike: Cercarbono and Gold Standard start series at 1)."""
+    return f"{record.get('unitBlockStart')}-{record.get('unitBlockEnd')}|{record.get('vintageYear')}|" \
+           f"{record.get('unitRegistryLink')}"
+
+
 def post_projects(node: Node, doc: dict[str, Any], report: Report) -> dict[str, str]:
     """Post and commit the projects; our issuance id -> the node's issuance id."""
     ours: dict[str, str] = {}  # our issuance id -> natural key
@@ -234,20 +239,20 @@ def post_units(node: Node, doc: dict[str, Any], issuances: dict[str, str], repor
         link = unit.get("issuance") if isinstance(unit.get("issuance"), dict) else None
         if link is not None and str(link.get("id")) in issuances:
             body["issuance"] = {**request_body(link), "id": issuances[str(link.get("id"))]}
-        key = f"{unit.get('unitBlockStart')}-{unit.get('unitBlockEnd')}"
+        key = _unit_key(body)
         answer = node.post("/v1/units", body)
         report.units.append(Outcome("unit", key, answer.status_code,
                                     [] if answer.status_code == 200 else _errors(answer)))
         if answer.status_code == 200:
             posted[key] = body
     node.commit()
-    stored = _wait_for(node, "units", set(posted), lambda r: r.get("serialNumberBlock"))
+    stored = _wait_for(node, "units", set(posted), _unit_key)
     missing = set(posted) - set(stored)
     if missing:
         for key in missing:
             node.post("/v1/units", posted[key])
         node.commit()
-        stored = _wait_for(node, "units", set(posted), lambda r: r.get("serialNumberBlock"))
+        stored = _wait_for(node, "units", set(posted), _unit_key)
     linked = sum(1 for r in stored.values() if r.get("issuanceId"))
     conserved = all(int(stored[k].get("unitCount", -1)) == int(posted[k]["unitCount"]) for k in stored)
     report.readback.update({

@@ -13,6 +13,7 @@ from adapters._options import current_options
 from adapters._streams import as_binary_stream
 from adapters.protocol import ByteStream
 from adapters.registry_exports._layout import ExportFile, Record, RowFindings, RowMapper, header_key
+from adapters.registry_exports._reconcile import split_issued_blocks
 from adapters.registry_exports._values import country_from_name, country_name, keep_native, native_or
 from standards import (
     CanonicalDocument,
@@ -119,10 +120,14 @@ class CsvExportAdapter(FormatCodec):
         document = CanonicalDocument()
         findings: list[Finding] = []
         if is_zip(data):
-            for name, content in unpack_csv_archive(data, what=f"the {self.name} exports"):
+            origin: list[int] = []
+            for number, (name, content) in enumerate(unpack_csv_archive(data, what=f"the {self.name} exports")):
                 found: list[Finding] = []
                 self._read_export(content, document, found)
                 findings.extend(replace(f, message=f"{name}: {f.message}") for f in found)
+                origin.extend([number] * (len(document.units) - len(origin)))
+            # a later state of part of an issued block (a retirement row) is a state change, not a second block
+            document.units, _split = split_issued_blocks(document.units, origin, self.serial_schemes)
         else:
             self._read_export(data, document, findings)
         findings.extend(self.check_document(document))

@@ -13,12 +13,16 @@ import typer
 import standards
 from adapters import AdapterCatalog, RegistryAdapter, RuleSource, default_catalog
 from adapters.stream_translate import StreamedTranslation, stream_translation
-from adapters.translate import NothingCarried, RecordsLost, Translation, detect_format, pack_files, translate
+from adapters.translate import (
+    NothingCarried,
+    RecordsLost,
+    Translation,
+    translate,
+)
 from gateway.cli._common import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE,
-    CliUsageError,
     err,
     fail,
     identifier,
@@ -30,13 +34,22 @@ from gateway.cli._common import (
     usage_error,
     write_json,
 )
+from gateway.cli._inputs import (
+    detected_format,
+    detected_source,
+    detection_sample,
+    input_medium,
+    read_input,
+    read_inputs,
+    with_detected,
+)
+from gateway.cli._output import is_folder_or_archive, write_output
 from gateway.protocol import carried_kinds
 from standards.aef.codec import AefCodec, AefDraftCodec
 from standards.aef.draft import VocabularyMap
 from standards.codec import Loss, Medium
 from standards.errors import CarbonlinkError, InputError, TranslationError, UnknownFormat, ValidationFailed
 from standards.findings import Finding, RuleCatalogue, Severity
-from standards.safeio import read_bytes
 
 #: ``--standard`` is the old name of ``--format``: still accepted, hidden from the help.
 DEPRECATED_STANDARD_HELP = "Deprecated alias of --format."
@@ -59,49 +72,6 @@ def chosen_format(format_name: str | None, standard: str | None, default: str | 
     if format_name is not None and format_name != standard:
         raise usage_error(f"--format {format_name} and --standard {standard} disagree; use --format only")
     return standard
-
-
-def _medium(path: Path, override: str | None) -> Medium:
-    if override:
-        try:
-            return Medium(override.lower())
-        except ValueError as exc:
-            raise UnknownFormat(f"unknown medium {override!r} (json, csv, xlsx, xml)") from exc
-    if path.is_dir():
-        return Medium.CSV
-    return Medium.from_name(path)
-
-
-def _read(path: Path, medium: Medium) -> bytes:
-    if path.is_dir():
-        from standards.tabular import pack_csv_directory
-
-        return pack_csv_directory(path)
-    return read_bytes(path)
-
-
-def _read_inputs(files: list[Path], medium: Medium) -> bytes:
-    """One input as :func:`_read` reads it; several CSV exports packed as one folder of CSV tables."""
-    if len(files) == 1:
-        return _read(files[0], medium)
-    from standards.tabular import pack_csv_files
-
-    return pack_csv_files(files)
-
-
-def _detected(data: bytes, medium: Medium) -> tuple[RegistryAdapter, str]:
-    """The adapter that recognises ``data`` and how to name it: a format, else a bundled spreadsheet mapping."""
-    from adapters._detect_mapping import detect_spreadsheet_mapping
-    from adapters.translate import FormatNotDetected
-
-    try:
-        name = detect_format(data, medium=medium)
-    except FormatNotDetected:
-        register = detect_spreadsheet_mapping(data, medium=medium)
-        if register is None:
-            raise
-        return register, f"spreadsheet (mapping {register.mapping.spec.name})"
-    return default_catalog().get(name), name
 
 
 def _print_findings(findings: list[Finding]) -> None:
@@ -142,9 +112,9 @@ def validate_command(
 
     chosen = chosen_format(format_name, standard, None)
     try:
-        med = _medium(file, medium)
-        data = _read(file, med)
-        adapter, name = (default_catalog().get(chosen), chosen) if chosen else _detected(data, med)
+        med = input_medium(file, medium)
+        data = read_input(file, med)
+        adapter, name = (default_catalog().get(chosen), chosen) if chosen else detected_format(data, med)
         if chosen is None:
             err.print(f"carbonlink: {file}: detected format {name} (name another with --format)", markup=False)
         if vocabulary_map is not None:
@@ -177,8 +147,10 @@ def translate_command(
     files: Annotated[list[Path], typer.Argument(
         help="Source file, or folder of CSV tables, or several CSV exports of one registry (read together: a "
              "projects export completes a transactions export).", metavar="FILE...")],
-    source: Annotated[str, typer.Option("--from", metavar="FORMAT", help="Source format.")],
     target: Annotated[str, typer.Option("--to", metavar="FORMAT", help="Target format.")],
+    source: Annotated[str | None, typer.Option(
+        "--from", metavar="FORMAT", help="Source format; without it the format is detected from the input's "
+        "header or shape and named on stderr (and in the --json summary).")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Output file; stdout if omitted.")]
     = None,
     medium: Annotated[str | None, typer.Option(help="Output medium; default from the -o extension.")] = None,
@@ -192,8 +164,8 @@ def translate_command(
     accept_losses: Annotated[bool, typer.Option(
         "--accept-losses",
         help="Write the records the target can hold even when whole records are left out (they are listed "
-             "as losses); without it such a translation writes nothing and exits 1. CAD Trust v1: records "
-             "with errors are left out the same way.")] = False,
+             "as losses); without it such a translation writes nothing and exits 1. CAD Trust v1 and v2: records "
+             "with errors are left out the same way (v2: with the records linked to them).")] = False,
     xlsx_layout: Annotated[str | None, typer.Option(
         "--xlsx-layout", metavar="LAYOUT",
         help="AEF workbook layout: carbonlink (one header row per sheet) or peer (the national-registry "
@@ -207,29 +179,33 @@ def translate_command(
         help="APX input (ACR, CAR, ART TREES): day and month order of slash dates, mdy (the exports' own, "
              "the default) or dmy; overrides CARBONLINK_APX_DATE_ORDER.")] = None,
 ) -> None:
-    """Translate between formats through the canonical model; output is validated first."""
+    """Translate between formats through the canonical model; output is validated first. Without --from the
+    source format is detected (as `validate` does) and named; an input no format recognises is refused (exit 2)."""
     if as_json and output is None:
         raise usage_error("--json prints the summary on stdout, where the output would go; name the output "
                           "with -o FILE")
+    detected: str | None = None
     try:
-        catalog = configured_catalog(source, target, profile, accept_losses, xlsx_layout, lenient,
-                                     vocabulary_map)
         file = files[0]
-        src_medium = Medium.CSV if len(files) > 1 else _medium(file, source_medium)
-        if medium:
-            dst_medium = Medium(medium.lower())
-        elif output is not None:
-            dst_medium = Medium.from_name(output, default=Medium.CSV if _is_folder_or_archive(output) else None)
-        else:
-            dst_medium = Medium.JSON
+        src_medium = Medium.CSV if len(files) > 1 else input_medium(file, source_medium)
+        data: bytes | None = None  # read whole only when it must be: a CAD Trust v2 translation may stream
+        detected_adapter: RegistryAdapter | None = None
+        if source is None:
+            sample, whole = detection_sample(files, src_medium)
+            data = sample if whole else None
+            detected_adapter, detected = detected_source(files, sample, src_medium)
+            source = detected_adapter.name
+        catalog = with_detected(configured_catalog(source, target, profile, accept_losses, xlsx_layout, lenient,
+                                                    vocabulary_map), detected_adapter, detected)
+        dst_medium = _target_medium(medium, output)
         with _apx_date_order(source, date_order):
             # issue 12 (streaming): an export file to CAD Trust v2 is streamed (adapters/stream_translate.py);
             # None when it cannot stream, then the file is read and translated whole
             streamed = stream_translation(files, output, source=source, target=target, source_medium=src_medium,
                                           target_medium=dst_medium, catalog=catalog, accept_losses=accept_losses)
             result: Translation | StreamedTranslation = streamed if streamed is not None else translate(
-                _read_inputs(files, src_medium), source=source, target=target, source_medium=src_medium,
-                target_medium=dst_medium, catalog=catalog, accept_losses=accept_losses)
+                data if data is not None else read_inputs(files, src_medium), source=source, target=target,
+                source_medium=src_medium, target_medium=dst_medium, catalog=catalog, accept_losses=accept_losses)
     except RecordsLost as exc:
         losses = [loss for loss in exc.losses if isinstance(loss, Loss)]
         _report_losses(losses, as_json)
@@ -245,17 +221,17 @@ def translate_command(
         _report_failure(exc.findings or [], exc.message, as_json)
         raise typer.Exit(EXIT_FINDINGS) from exc
     except CarbonlinkError as exc:
-        raise fail(exc) from exc
+        raise _refused(exc, as_json) from exc
     except ValueError as exc:  # an unknown --medium value
         raise fail(UnknownFormat(str(exc))) from exc
     if streamed is not None:  # issue 12 (streaming)
         written = streamed.write(output)
     else:
         assert isinstance(result, Translation)
-        written = _write_output(result.output.data, result.output.files, output, f"{target}.{dst_medium.value}")
+        written = write_output(result.output.data, result.output.files, output, f"{target}.{dst_medium.value}")
     summary: dict[str, Any] = {
-        "from": source, "to": target, "records": result.records_read, "records_written": result.records_written,
-        "records_lost": result.records_lost, "written": written,
+        "from": source, "detected": detected, "to": target, "records": result.records_read,
+        "records_written": result.records_written, "records_lost": result.records_lost, "written": written,
         "losses": [loss.as_dict() for loss in result.losses],
         "findings": [f.as_dict() for f in result.source_findings + result.target_findings],
     }
@@ -269,6 +245,23 @@ def translate_command(
     if output is not None:
         err.print(f"wrote {', '.join(written)} ({result.records_written} of {result.records_read} records written"
                   f"{f', {result.records_lost} lost' if result.records_lost else ''})", markup=False)
+
+
+def _target_medium(medium: str | None, output: Path | None) -> Medium:
+    """The output medium: named, else from the output's name (a folder or archive: CSV), else JSON."""
+    if medium:
+        return Medium(medium.lower())
+    if output is not None:
+        return Medium.from_name(output, default=Medium.CSV if is_folder_or_archive(output) else None)
+    return Medium.JSON
+
+
+def _refused(exc: CarbonlinkError, as_json: bool) -> typer.Exit:
+    """Exit 2 for input carbonlink cannot read or recognise: the error as JSON on stdout with ``--json``."""
+    if as_json and isinstance(exc, InputError | UnknownFormat):
+        write_json({"valid": False, "error": {"code": exc.code, "message": exc.message}, "findings": []})
+        return typer.Exit(EXIT_USAGE)
+    return fail(exc)
 
 
 def _report_losses(losses: list[Loss], as_json: bool) -> None:
@@ -315,12 +308,13 @@ def configured_catalog(source: str, target: str, profile: Path | None, accept_lo
 
         operator = load_operator_profile(profile, resolve("v1")) if profile is not None else None
         configured[target] = CadtV1Codec(operator=operator, accept_losses=accept_losses)
-    if target == "cadt-v2" and profile is not None:
+    if target == "cadt-v2" and (profile is not None or accept_losses):
         from standards.cadt.codec import CadtV2Codec
         from standards.cadt.operator import load_operator_profile
         from standards.cadt.picklists import resolve
 
-        configured[target] = CadtV2Codec(operator=load_operator_profile(profile, resolve("v1")))
+        operator = load_operator_profile(profile, resolve("v1")) if profile is not None else None
+        configured[target] = CadtV2Codec(operator=operator, accept_losses=accept_losses)
     if lenient or xlsx_layout is not None:
         configured["aef"] = AefCodec(xlsx_layout=xlsx_layout or "carbonlink", lenient=lenient)
     if not configured:
@@ -339,40 +333,6 @@ def _report_failure(findings: list[Finding], message: str, as_json: bool, *, los
     else:
         _print_findings(findings)
         err.print(f"carbonlink: {message}", markup=False)
-
-
-def _is_folder_or_archive(output: Path) -> bool:
-    """Whether ``-o`` names a folder (an existing one, or a name without extension) or a ``.zip`` archive."""
-    return output.is_dir() or output.suffix == "" or output.suffix.lower() == ".zip"
-
-
-def _write_output(data: bytes, files: dict[str, bytes], output: Path | None, single_name: str) -> list[str]:
-    """Write the output: stdout, one file, or several files into the folder or ``.zip`` archive named.
-
-    Several files are never written to a name that looks like one file (``-o out.csv``): that is a
-    usage error naming the fix."""
-    if output is None:
-        if files:
-            raise fail(CliUsageError(f"the output is {len(files)} files ({', '.join(files)}); name a folder or a "
-                                     ".zip archive with -o", code="CLI.OUTPUT_FILES"))
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return ["<stdout>"]
-    if output.suffix.lower() == ".zip":
-        output.write_bytes(pack_files(files or {single_name: data}))
-        return [str(output)]
-    if files:
-        if not _is_folder_or_archive(output):
-            raise fail(CliUsageError(
-                f"the output is {len(files)} files ({', '.join(files)}), and {output} names one file; name a "
-                f"folder (-o {output.with_suffix('')}) or a .zip archive (-o {output.with_suffix('.zip')})",
-                code="CLI.OUTPUT_FILES"))
-        output.mkdir(parents=True, exist_ok=True)
-        for name, content in files.items():
-            (output / name).write_bytes(content)
-        return [str(output / name) for name in files]
-    output.write_bytes(data)
-    return [str(output)]
 
 
 def rules_command(

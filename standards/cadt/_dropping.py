@@ -35,8 +35,10 @@ def drop_flagged(native: dict[str, Any], findings: list[Finding], losses: LossLo
         record = native[resource][index]
         if resource == "projects" and record.get("warehouseProjectId"):
             dropped_projects.add(str(record["warehouseProjectId"]))
-        rid = str(record.get("projectId") if resource == "projects" else
-                  f"{record.get('unitBlockStart')}-{record.get('unitBlockEnd')}")
+        block = f"{record.get('unitBlockStart')}-{record.get('unitBlockEnd')}" \
+            if record.get("unitBlockStart") is not None else f"unit {index} of the v1 document"
+        rid = str(record.get("projectId") or f"project {index} of the v1 document") if resource == "projects" \
+            else block
         losses.add(f"{resource}.record", rid, f"not written: {', '.join(sorted(set(rules)))} (see the findings)")
     for resource in ("projects", "units"):
         native[resource] = [r for i, r in enumerate(native.get(resource, [])) if (resource, i) not in reasons]

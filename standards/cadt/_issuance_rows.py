@@ -30,19 +30,21 @@ def is_issuance_row(unit: UnitBlock) -> bool:
 
 
 def split_issuance_rows(doc: CanonicalDocument, units: list[dict[str, Any]], linked: set[int],
-                        findings: list[Finding], losses: LossLog) -> tuple[list[dict[str, Any]], list[Finding]]:
+                        findings: list[Finding], losses: LossLog, *, resource: str = "units", version: str = "v1",
+                        ) -> tuple[list[dict[str, Any]], list[Finding]]:
     """The unit records without the issuance rows, and the linker's findings with unit indices renumbered
     (findings about an issuance row that was linked are dropped: the row is not a unit; those of a row
-    that was not linked are kept, pointing at the row's place among the units read)."""
+    that was not linked are kept, pointing at the row's place among the units read). ``resource`` is the
+    units' key in the document's pointers (``units`` in v1, ``unit`` in v2)."""
     rows = {i for i, unit in enumerate(doc.units) if is_issuance_row(unit)}
     if not rows:
         return units, findings
     for i in sorted(rows):
         rid = f"#{i}"
         if i in linked:
-            losses.add("unit.quantity", rid, _AS_ISSUANCE)
+            losses.add("unit.quantity", rid, _AS_ISSUANCE.replace("CAD Trust v1", f"CAD Trust {version}"))
         else:
-            losses.add("units.record", rid, _NOT_LINKED)
+            losses.add("units.record", rid, _NOT_LINKED.replace("CAD Trust v1", f"CAD Trust {version}"))
     renumbered: dict[int, int] = {}
     for i in range(len(units)):
         if i not in rows:
@@ -50,7 +52,7 @@ def split_issuance_rows(doc: CanonicalDocument, units: list[dict[str, Any]], lin
     kept: list[Finding] = []
     for finding in findings:
         parts = (finding.location.pointer or "").split("/")
-        if len(parts) > 2 and parts[1] == "units" and parts[2].isdigit():
+        if len(parts) > 2 and parts[1] == resource and parts[2].isdigit():
             index = int(parts[2])
             if index in rows:
                 if index not in linked and finding.is_error:

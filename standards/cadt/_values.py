@@ -33,3 +33,22 @@ def bare_methodology(methodology: str | None, vocab: Vocabulary) -> str | None:
         if methodology.startswith(prefix):
             return methodology[len(prefix):]
     return methodology
+
+
+def parts_of(value: str | None) -> list[str]:
+    """The values of a cell listing several (``VM0007; VM0015``, as Verra writes several methodologies or
+    sectoral scopes), or none when the cell names one."""
+    if value is None or ";" not in value:
+        return []
+    return [part.strip() for part in value.split(";") if part.strip()]
+
+
+def agreed(vocab: Vocabulary, table: str, value: str | None, methodology: bool = False) -> str | None:
+    """``value`` through ``table``; a cell listing several values maps when every one of them maps, all to the
+    same value (two methodologies that both credit technical reductions credit technical reductions)."""
+    found = vocab.lookup(table, bare_methodology(value, vocab) if methodology else value)
+    parts = parts_of(value) if found is None else []
+    if not parts:
+        return found
+    mapped = {vocab.lookup(table, bare_methodology(part, vocab) if methodology else part) for part in parts}
+    return mapped.pop() if len(mapped) == 1 and None not in mapped else None

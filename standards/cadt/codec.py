@@ -16,6 +16,7 @@ import orjson
 
 from standards.cadt import mapping_v1, mapping_v2
 from standards.cadt._dropping import drop_flagged
+from standards.cadt._dropping_v2 import drop_flagged_v2
 from standards.cadt.common import LossLog
 from standards.cadt.operator import OperatorProfile
 from standards.cadt.picklists import Picklists, configured_picklists
@@ -78,11 +79,23 @@ class _CadtCodec(FormatCodec):
         losses = LossLog()
         findings: list[Finding] = []
         native = self.to_native(document, losses, findings)
-        if self.accept_losses:
-            findings = drop_flagged(native, findings, losses)
+        if self.accept_losses and self.cadt_version == "v1":
+            findings = drop_flagged(native, findings + self._unflagged_errors(native, findings), losses)
+        elif self.accept_losses:
+            findings = drop_flagged_v2(native, findings + self._errors(native), losses, self._errors)
         data = orjson.dumps(native, option=orjson.OPT_INDENT_2) + b"\n"
         return SerializeResult(data=data, medium=medium, findings=findings, losses=[
             Loss(name, tuple(ids), losses.reasons[name]) for name, ids in sorted(losses.fields.items())])
+
+    def _errors(self, native: dict[str, Any]) -> list[Finding]:
+        """The error findings of the validator on a document about to be written (checked on a copy)."""
+        return [f for f in self.check(orjson.loads(orjson.dumps(native))).findings if f.is_error]
+
+    def _unflagged_errors(self, native: dict[str, Any], findings: list[Finding]) -> list[Finding]:
+        """The validator's errors on records no error finding of the linker points at yet (a unit without a
+        serial block, say), so that accepting losses leaves those records out too."""
+        flagged = {"/".join(f.location.pointer.split("/")[:3]) for f in findings if f.is_error and f.location.pointer}
+        return [f for f in self._errors(native) if "/".join((f.location.pointer or "").split("/")[:3]) not in flagged]
 
     def to_native(self, document: CanonicalDocument, losses: LossLog,
                   findings: list[Finding] | None = None) -> dict[str, Any]:

@@ -39,9 +39,9 @@ from standards.cadt._periods import (
 # public here as before (the v2 linker and tests import them from this module)
 from standards.cadt._record_ids import ID_NAMESPACE as ID_NAMESPACE
 from standards.cadt._record_ids import stable_id as stable_id
+from standards.cadt._values import agreed, is_listed
 from standards.cadt._values import alpha3_of as alpha3_of
 from standards.cadt._values import bare_methodology as bare_methodology
-from standards.cadt._values import is_listed
 from standards.cadt.common import countries_by_alpha3
 from standards.cadt.operator import ISSUANCE_DATE, PROFILE_FIELDS, VINTAGE_YEAR, OperatorProfile
 from standards.cadt.picklists import Picklists
@@ -185,7 +185,7 @@ class V1Linker:
         sectors = self.picklists.values("projectSector")
         if "sector" not in record or (sectors and record["sector"] not in sectors):
             given = record.pop("sector", None)
-            sector = vocab.lookup("sector", given) or vocab.lookup("sector", record.get("projectType"))
+            sector = agreed(vocab, "sector", given) or agreed(vocab, "sector", record.get("projectType"))
             if sector is not None and sector in (sectors or (sector,)):
                 record["sector"] = sector
             elif not self._from_profile(record, "project", "sector", where):
@@ -281,8 +281,8 @@ class V1Linker:
             and isinstance(project_type, str | None) else None
         if memo is not None and memo in self._unit_types:
             return self._unit_types[memo]
-        mapped = vocab.lookup("unitTypeByMethodology", bare_methodology(methodology, vocab)) \
-            or vocab.lookup("unitTypeByProjectType", project_type)
+        mapped = agreed(vocab, "unitTypeByMethodology", methodology, methodology=True) \
+            or agreed(vocab, "unitTypeByProjectType", project_type)
         if memo is not None:
             self._unit_types[memo] = mapped
         return mapped

@@ -19,21 +19,27 @@ Registry-side ids the export does not give are derived from natural keys and sai
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from standards.cadt._periods import date_order, read_date
+from standards.cadt._periods import ONLY_ISSUANCE_BASIS, column_value, date_order, issue_dates, read_date, vintage_year
+from standards.cadt._project_links import project_link
+from standards.cadt._values import agreed, parts_of
 from standards.cadt.common import LossLog
 from standards.cadt.linking import V1Linker, alpha3_of, bare_methodology, stable_id
-from standards.cadt.operator import OperatorProfile
+from standards.cadt.operator import VINTAGE_YEAR, OperatorProfile
 from standards.cadt.picklists import Picklists
 from standards.cadt.rules import RULES_V2
 from standards.cadt.vocab import Vocabulary, registry_vocabulary
 from standards.findings import Finding, Location
 from standards.model import CanonicalDocument, Project, UnitBlock, UnitStatus
+
+#: A CDM methodology code (``ACM0002``, ``AMS-I.D.``, ``AMS-III.AR.``, ``AR-ACM0003``) followed by its title.
+_CDM_CODE_TITLE = re.compile(r"^((?:AR-)?(?:ACM|AMS|AM)[-0-9A-Z.]*)\s+(\S.*)$")
 
 #: Statuses a block has held since it was issued: their status date is the issuance date.
 _SINCE_ISSUANCE = frozenset({UnitStatus.ISSUED, UnitStatus.HELD, UnitStatus.BUFFER})
@@ -69,6 +75,9 @@ class V2Linker:
         self.findings: list[Finding] = []
         self.linked_projects: set[str] = set()
         self.linked_units: set[str] = set()
+        #: Indices (in the document's units) of the units linked to an issuance.
+        self.linked_indices: set[int] = set()
+        self._issue_dates: dict[tuple[str | None, str | None, int | None], date] = {}
         self._periods = V1Linker(picklists, operator)
         self._profile_uses: Counter[str] = Counter()
         self._derived: Counter[str] = Counter()
@@ -86,6 +95,7 @@ class V2Linker:
             return  # records merged by id (a CAD Trust document read back): nothing to derive
         self._native = native
         self._periods._known_issuances = self._periods._issuances_by_key(doc)
+        self._issue_dates = issue_dates(doc.units)
         slots: dict[tuple[str, str], _Slot] = {}
         for i, (project, record) in enumerate(zip(doc.projects, projects, strict=True)):
             vocab = _v2_vocabulary(project.registry)
@@ -119,9 +129,12 @@ class V2Linker:
     # -- projects -----------------------------------------------------------------------------
 
     def _own_slot(self, project: Project, record: dict[str, Any], index: int, vocab: Vocabulary) -> _Slot:
+        methodology = project.methodology or _cell(project.extra, vocab.column("projectColumns", "methodology"))
         slot = _Slot(record, index, vocab.name, project.project_id, derived=False, country=project.country,
-                     methodology=project.methodology, developer=project.developer,
-                     project_type=project.project_type)
+                     methodology=methodology, developer=project.developer, project_type=project.project_type)
+        fallback = _cell(project.extra, vocab.column("projectColumns", "statusFallback"))
+        if project.status is None and fallback is not None:  # ACR: the compliance programme's status
+            record["projectStatus"] = fallback
         column = vocab.column("projectColumns", "statusDate")
         registered = read_date(str(project.extra.get(column) or ""), date_order(vocab)) if column else None
         if registered is not None and "projectStatusDate" not in record:
@@ -141,6 +154,11 @@ class V2Linker:
         if not unit.project_id:
             return None
         slot = slots.get((vocab.name, unit.project_id))
+        if slot is not None:  # unit rows fill what the project row (or the first unit row) lacks
+            slot.methodology = slot.methodology or self._column(unit, vocab, "methodology")
+            slot.developer = slot.developer or self._column(unit, vocab, "developer")
+            slot.project_type = slot.project_type or self._column(unit, vocab, "projectType")
+            slot.country = slot.country or unit.country
         if slot is None:
             record: dict[str, Any] = {"projectId": unit.project_id}
             if unit.project_name:
@@ -151,7 +169,7 @@ class V2Linker:
             slot = slots[(vocab.name, unit.project_id)] = _Slot(
                 record, len(projects) - 1, vocab.name, unit.project_id, derived=True, country=unit.country,
                 methodology=self._column(unit, vocab, "methodology"),
-                developer=self._column(unit, vocab, "projectDeveloper"),
+                developer=self._column(unit, vocab, "developer"),
                 project_type=self._column(unit, vocab, "projectType"))
             self._identity(record, unit.project_id, vocab)
         return slot
@@ -166,6 +184,8 @@ class V2Linker:
         if "projectUnitMetric" not in record and metric in (self.picklists.values("unit_metric") or ()):
             record["projectUnitMetric"] = metric
             self._derived[f"project.projectUnitMetric: {vocab.fact('unitMetricBasis')}"] += 1
+        if not record.get("projectLink"):
+            self._project_link(record, slot, vocab)
         for name in ("projectName", "projectLink"):
             if not record.get(name):
                 self._add("CADT.V2.SOURCE_MISSING", where, name, f"{label}: the export does not give {name}, "
@@ -175,8 +195,20 @@ class V2Linker:
                 "cadTrustStakeholderId": stable_id(vocab.name, "stakeholder", slot.project_id, slot.developer),
                 "stakeholderName": slot.developer, "stakeholderType": "Developer",
                 "cadTrustProjectId": record["cadTrustProjectId"]})
-        self._location_id(slot, vocab, None, where, label)
-        self._methodology_id(slot, vocab, where, label)
+        # a v2 project needs neither: its issuances do, and report what they lack (a project with no issuance
+        # in the export is written without them)
+        self._location_id(slot, vocab, None, where, label, quiet=True)
+        self._methodology_id(slot, vocab, where, label, quiet=True)
+
+    def _project_link(self, record: dict[str, Any], slot: _Slot, vocab: Vocabulary) -> None:
+        found = project_link(slot.project_id, vocab, self.operator)
+        if found is None:
+            return
+        record["projectLink"], source = found
+        if source:
+            self._derived[f"project.projectLink: {source}"] += 1
+        else:
+            self._profile_uses[OperatorProfile.key("project", "projectLink")] += 1
 
     def _project_list(self, record: dict[str, Any], name: str, table: str, methodology: str | None,
                       project_type: str | None, vocab: Vocabulary, where: tuple[str, int], label: str) -> None:
@@ -186,10 +218,11 @@ class V2Linker:
         if isinstance(given, list) and given and all(v in allowed for v in given):
             return
         v2 = _v2(vocab)
-        mapped = v2.lookup(f"{table}ByMethodology", methodology) or v2.lookup(f"{table}ByProjectType", project_type)
+        mapped = _listed_values(v2, f"{table}ByMethodology", methodology) \
+            or _listed_values(v2, f"{table}ByProjectType", project_type)
         record.pop(name, None)
-        if mapped is not None and mapped in allowed:
-            record[name] = [mapped]
+        if mapped and all(value in allowed for value in mapped):
+            record[name] = mapped
         else:
             self._add("CADT.V2.VOCAB", where, name, f"{label}: no CAD Trust v2 {picklist} value for methodology "
                       f"{methodology!r}, project type {project_type!r}; extend v2.{table}ByMethodology or "
@@ -211,6 +244,8 @@ class V2Linker:
             else:
                 self._add("CADT.V2.VOCAB", where, "projectStatus", f"{label}: no CAD Trust v2 project_status for "
                           f"{status!r}; extend v2.projectStatus in {vocab.where}")
+        if "projectStatus" not in record and not self._from_profile(record, "project", "projectStatus", allowed):
+            self._profile_missing("project", "projectStatus", where, label)
         registered = record.pop("_registered", None)
         if "projectStatusDate" not in record:
             if registered and record.get("projectStatus") == "Registered":
@@ -219,9 +254,11 @@ class V2Linker:
                 self._profile_missing("project", "projectStatusDate", where, label)
 
     def _location_id(self, slot: _Slot, vocab: Vocabulary, country: str | None, where: tuple[str, int],
-                     label: str) -> str | None:
+                     label: str, quiet: bool = False) -> str | None:
         alpha3 = slot.country or country
         spelled = self._country(alpha3)
+        if spelled is None and quiet:
+            return None
         if spelled is None:
             self._add("CADT.V2.VOCAB" if alpha3 else "CADT.V2.SOURCE_MISSING", where, "locationCountry",
                       f"{label}: country {alpha3!r} has no spelling in the v2 location_country list"
@@ -232,18 +269,35 @@ class V2Linker:
                                                      "cadTrustProjectId": slot.record["cadTrustProjectId"]})
         return location_id
 
-    def _methodology_id(self, slot: _Slot, vocab: Vocabulary, where: tuple[str, int], label: str) -> str | None:
+    def _methodology_id(self, slot: _Slot, vocab: Vocabulary, where: tuple[str, int], label: str,
+                        quiet: bool = False) -> str | None:
         code = bare_methodology(slot.methodology, vocab)
+        if not code and quiet:
+            return None
         if not code:
             self._add("CADT.V2.SOURCE_MISSING", where, "methodology", f"{label}: the export gives no methodology, "
                       "which a v2 issuance needs (cadTrustProjectMethodologyId)")
             return None
-        name = _v2(vocab).lookup("methodologyNames", code)
+        v2 = _v2(vocab)
+        name = v2.lookup("methodologyNames", code)
+        split = _CDM_CODE_TITLE.match(code) if name is None and v2.data.get("methodologyCodeTitle") is True else None
+        if split is not None:  # 'ACM0002 Grid-connected electricity generation ...': the code, then the title
+            code, name = split.group(1), split.group(2).strip()
+        methodology_id = stable_id(vocab.name, "methodology", code)
+        if split is not None and ("methodology", methodology_id) not in self._emitted:
+            self._derived[f"methodology.methodologyCode and methodologyName: "
+                          f"{v2.fact('methodologyCodeTitleBasis')}"] += 1
+        if name is None and v2.data.get("methodologyTitles") is True:  # the export's column holds the title
+            name = code
+            if ("methodology", methodology_id) not in self._emitted:
+                self._derived[f"methodology.methodologyCode and methodologyName: "
+                              f"{v2.fact('methodologyTitlesBasis')}"] += 1
+        if name is None and quiet:
+            return None
         if name is None:
             self._add("CADT.V2.VOCAB", where, "methodology", f"{label}: no methodologyName for {code!r}; extend "
                       f"v2.methodologyNames in {vocab.where}")
             return None
-        methodology_id = stable_id(vocab.name, "methodology", code)
         self._emit("methodology", "cadTrustMethodologyId",
                    {"cadTrustMethodologyId": methodology_id, "methodologyCode": code, "methodologyName": name})
         link_id = stable_id(vocab.name, "project-methodology", slot.project_id, code)
@@ -278,6 +332,7 @@ class V2Linker:
             self._profile_missing("unit", "unitStatusReason", where, label)
         if unit.project_id and "cadTrustIssuanceId" in record:
             self.linked_units.add(unit.serial or f"#{index}")
+            self.linked_indices.add(index)
 
     def _unit_type(self, record: dict[str, Any], unit: UnitBlock, vocab: Vocabulary, slot: _Slot | None,
                    where: tuple[str, int], label: str) -> None:
@@ -288,8 +343,8 @@ class V2Linker:
         project_type = self._column(unit, vocab, "projectType") or (slot.project_type if slot else None)
         memo = (vocab.name, methodology, project_type)
         if memo not in self._unit_types:
-            self._unit_types[memo] = vocab.lookup("unitTypeByMethodology", bare_methodology(methodology, vocab)) \
-                or vocab.lookup("unitTypeByProjectType", project_type)
+            self._unit_types[memo] = agreed(vocab, "unitTypeByMethodology", methodology, methodology=True) \
+                or agreed(vocab, "unitTypeByProjectType", project_type)
         mapped = self._unit_types[memo]
         record.pop("unitType", None)
         if mapped in allowed:
@@ -307,9 +362,19 @@ class V2Linker:
         known = self._periods._known_issuances.get((vocab.name, self._column(unit, vocab, "issuanceKey") or ""))
         if known is not None:
             period, issued = period or known[0], issued or known[1]
+        if period is None and self.operator is not None and self.operator.value("issuance", "period") == VINTAGE_YEAR:
+            period = vintage_year(unit)
+            if period is not None:
+                self._profile_uses[OperatorProfile.key("issuance", "period")] += 1
+        if issued is None:
+            issued = self._issue_dates.get((unit.registry, unit.project_id, unit.vintage))
+            if issued is not None:
+                self._derived[f"issuance date: {ONLY_ISSUANCE_BASIS}"] += 1
         if slot is None or period is None:
             self._add("CADT.V2.SOURCE_MISSING", where, "cadTrustIssuanceId", f"{label}: the export gives no "
-                      "project or no monitoring period, so the unit cannot be linked to an issuance")
+                      "project or no monitoring period, so the unit cannot be linked to an issuance; where the "
+                      f"registry's monitoring period is its vintage year, set issuance.period: {VINTAGE_YEAR} in "
+                      "the operator profile")
             return issued
         if issued is not None and (slot.first_issuance is None or issued < slot.first_issuance):
             slot.first_issuance = issued
@@ -359,9 +424,7 @@ class V2Linker:
 
     @staticmethod
     def _column(unit: UnitBlock, vocab: Vocabulary, key: str) -> str | None:
-        column = vocab.column("unitColumns", key)
-        value = unit.extra.get(column) if column else None
-        return value.strip() if isinstance(value, str) and value.strip() else None
+        return column_value(unit, vocab, key)
 
     def _country(self, alpha3: str | None) -> str | None:
         if alpha3 is None:
@@ -376,9 +439,10 @@ class V2Linker:
             self._emitted.add((resource, str(record[pk])))
             self._native.setdefault(resource, []).append(record)
 
-    def _from_profile(self, record: dict[str, Any], section: str, name: str) -> bool:
+    def _from_profile(self, record: dict[str, Any], section: str, name: str,
+                      allowed: Sequence[str] | None = None) -> bool:
         value = self.operator.value(section, name) if self.operator else None
-        if value is None:
+        if value is None or (allowed is not None and value not in allowed):
             return False
         record[name] = value
         self._profile_uses[OperatorProfile.key(section, name)] += 1
@@ -402,6 +466,23 @@ class V2Linker:
         for what, count in sorted(self._derived.items()):
             self.findings.append(RULES_V2["CADT.V2.DERIVED"].finding(f"{count} record(s): {what}",
                                                                      Location(pointer="")))
+
+
+def _listed_values(vocab: Vocabulary, table: str, value: str | None) -> list[str]:
+    """``value`` through ``table`` as a v2 list: one value, or for a cell listing several (``Energy demand; Waste
+    handling and disposal``) the distinct values of its parts when every part maps; else empty."""
+    found = vocab.lookup(table, value)
+    if found is not None:
+        return [found]
+    parts = [vocab.lookup(table, part) for part in parts_of(value)]
+    if not parts or None in parts:
+        return []
+    return list(dict.fromkeys(part for part in parts if part is not None))
+
+
+def _cell(extra: Mapping[str, Any], column: str | None) -> str | None:
+    value = extra.get(column) if column else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _v2_vocabulary(registry: str | None) -> Vocabulary | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from standards.cadt import aef
+from standards.cadt._issuance_rows import split_issuance_rows
 from standards.cadt.common import (
     MOVES_V1_TO_V2,
     STATUS_V2,
@@ -262,8 +263,13 @@ def from_document(doc: CanonicalDocument, picklists: Picklists, profile: Profile
     linker = V2Linker(picklists, operator, profile.optional)
     linker.link(doc, out.records)
     linker.forget_losses(losses)
+    if len(out.records.get("unit", ())) == len(doc.units):  # not a document read back with units merged by id
+        out.records["unit"], linked_findings = split_issuance_rows(
+            doc, out.records["unit"], linker.linked_indices, linker.findings, losses, resource="unit", version="v2")
+    else:
+        linked_findings = linker.findings
     if findings is not None:
-        findings.extend(linker.findings)
+        findings.extend(linked_findings)
     out.records.update(aef.from_records(doc, picklists, profile, losses))
     return {resource: [without_none(r) for r in records] for resource, records in out.records.items() if records}
 
