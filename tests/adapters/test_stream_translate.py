@@ -112,6 +112,23 @@ def test_the_command_streams_an_export_over_the_whole_file_limit(tmp_path: Path)
     assert done.returncode != 0 and "INPUT.TOO_LARGE" in done.stdout + done.stderr
 
 
+def test_an_export_over_the_whole_file_limit_streams_without_from(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Format detection reads only the first lines of a large CSV export, so the export still streams."""
+    from gateway.cli import _inputs
+
+    monkeypatch.setattr(_inputs, "DETECTION_SAMPLE_BYTES", 4096)
+    source, out = _generated(tmp_path), tmp_path / "out.json"
+    assert source.stat().st_size > 4 * 4096
+    done = run_cli("translate", str(source), "--to", "cadt-v2", "--profile", str(PROFILE), "-o", str(out),
+                   env={"CARBONLINK_MAX_INPUT_BYTES": str(source.stat().st_size // 4)})
+    assert done.returncode == 0, done.stderr
+    assert "detected format verra" in done.stderr and "(450 of 450 records written" in done.stderr
+    reference = translate(source.read_bytes(), source="verra", target="cadt-v2", source_medium=Medium.CSV,
+                          target_medium=Medium.JSON, catalog=_catalog())  # type: ignore[arg-type]
+    assert out.read_bytes() == reference.output.data
+
+
 def test_an_export_over_the_streamed_cap_is_refused_with_a_code(tmp_path: Path) -> None:
     source, out = _generated(tmp_path), tmp_path / "out.json"
     done = run_cli("translate", str(source), "--from", "verra", "--to", "cadt-v2", "--profile", str(PROFILE),
