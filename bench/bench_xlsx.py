@@ -5,8 +5,8 @@ shows what merely holding the 50,000 input rows costs (both writers start from t
 is openpyxl's write-only / read-only mode on the same cells (same values, no AEF layout, no
 type handling, no safety checks), measured in the same run; ratios are carbonlink / baseline.
 
-    /work/venv/bin/python bench/bench_xlsx.py            # 50,000 rows
-    /work/venv/bin/python bench/bench_xlsx.py --rows 10000 --repeat 3 --json-only
+    .venv/bin/python bench/bench_xlsx.py            # 50,000 rows
+    .venv/bin/python bench/bench_xlsx.py --rows 10000 --repeat 3 --json-only
 """
 
 from __future__ import annotations
