@@ -15,8 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gateway.governance._engine import Cursor, PostgresEngine, SqliteEngine, TableStore, open_store
 from gateway.governance.errors import ControlsStoreUnavailable, GovernanceError
+from gateway.sqlstore import Cursor, PostgresEngine, SqliteEngine, TableStore, open_store
 
 T = TypeVar("T")
 #: The ``counterpart`` of a participant's total over all its counterparts.
@@ -38,6 +38,7 @@ class ControlsStore(TableStore):
     """Daily usage and first-seen counterparts; the engine gives :meth:`_tx` (one serialized transaction)."""
 
     what = "the controls store"
+    config_error, config_code = GovernanceError, "GOVERNANCE.CONFIG"
     unavailable = ControlsStoreUnavailable
 
     def __init__(self, table: str) -> None:
@@ -150,4 +151,5 @@ class PostgresControlsStore(PostgresEngine, ControlsStore):
 def open_controls_store(url: str) -> ControlsStore:
     """``sqlite:///path[?table=name&synchronous=full|normal]`` or ``postgresql://...[?table=name]``."""
     return open_store(url, default_table="controls", sqlite=SqliteControlsStore, postgres=PostgresControlsStore,
-                      what="controls store")
+                      what="controls store",
+                      misconfigured=ControlsStore.misconfigured)

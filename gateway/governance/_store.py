@@ -16,13 +16,13 @@ from typing import Any, TypeVar
 
 from gateway.evidence.log import EvidenceLog
 from gateway.evidence.sqlite import SqliteEvidenceLog
-from gateway.governance._engine import Cursor, PostgresEngine, SqliteEngine, TableStore, open_store
 from gateway.governance.errors import (
     AuthorizationChanged,
     AuthorizationConflict,
     AuthorizationStoreUnavailable,
     GovernanceError,
 )
+from gateway.sqlstore import Cursor, PostgresEngine, SqliteEngine, TableStore, open_store
 
 T = TypeVar("T")
 #: An authorization's standing: its latest version and whether it is revoked.
@@ -52,6 +52,7 @@ class AuthorizationStore(TableStore):
     """Versions, revocations and drawings; the engine gives :meth:`_tx` (one serialized transaction)."""
 
     what = "the authorization store"
+    config_error, config_code = GovernanceError, "GOVERNANCE.CONFIG"
     unavailable = AuthorizationStoreUnavailable
 
     def _schema(self) -> list[str]:
@@ -263,4 +264,5 @@ class PostgresAuthorizationStore(PostgresEngine, AuthorizationStore):
 def open_authorization_store(url: str) -> AuthorizationStore:
     """``sqlite:///path[?table=name&synchronous=full|normal]`` or ``postgresql://...[?table=name]``."""
     return open_store(url, default_table="authorizations", sqlite=SqliteAuthorizationStore,
-                      postgres=PostgresAuthorizationStore, what="authorization store")
+                      postgres=PostgresAuthorizationStore, what="authorization store",
+                      misconfigured=AuthorizationStore.misconfigured)

@@ -10,22 +10,14 @@ one gateway - can never both take overlapping periods of one project.
 
 from __future__ import annotations
 
-import hashlib
-import re
-import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, TypeVar
 
-from gateway.mrv.errors import AlreadyRequested, MrvConfigError, MrvError, MrvStoreUnavailable, PeriodOverlap
-from gateway.sqlite_writes import begin_immediate
+from gateway.mrv.errors import AlreadyRequested, MrvConfigError, MrvStoreUnavailable, PeriodOverlap
+from gateway.sqlstore import Cursor, PostgresEngine, SqliteEngine, TableStore, open_store
 
 T = TypeVar("T")
-_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 #: Status of a message on record: put there before delivery, then the receiver's verdict.
 DELIVERING, ACCEPTED, REJECTED = "delivering", "accepted", "rejected"
 _COLUMNS = ("kind", "sender", "message_id", "receiver", "digest", "cites", "project_id", "period_start",
@@ -78,23 +70,12 @@ class StoredEvidence:
     attestation: str
 
 
-class _Cursor(Protocol):
-    def execute(self, sql: str, params: tuple[Any, ...] = ...) -> Any: ...
-
-
-class MrvStore:
+class MrvStore(TableStore):
     """Messages, notices and evidence attestations; the engine gives :meth:`_tx`."""
 
-    placeholder = "?"
-
-    def __init__(self, table: str) -> None:
-        if not _TABLE.fullmatch(table):
-            raise MrvConfigError(f"table prefix {table!r} must match [a-z_][a-z0-9_]{{0,40}}")
-        self.t = table
-        self.url = ""
-
-    def _sql(self, text: str) -> str:
-        return text.replace("{t}", self.t).replace("?", self.placeholder)
+    what = "the MRV store"
+    unavailable = MrvStoreUnavailable
+    config_error, config_code = MrvConfigError, MrvConfigError.code
 
     def _schema(self) -> list[str]:
         return [self._sql(s) for s in (
@@ -114,32 +95,13 @@ class MrvStore:
             "PRIMARY KEY (sha256, uploaded_by))",
         )]
 
-    @contextmanager
-    def _tx(self) -> Iterator[_Cursor]:  # pragma: no cover - each engine has its own
-        raise NotImplementedError
-        yield
-
-    @contextmanager
-    def _reading(self) -> Iterator[_Cursor]:  # pragma: no cover - each engine has its own
-        raise NotImplementedError
-        yield
-
-    def _run(self, work: Callable[[_Cursor], T], *, write: bool = True) -> T:
-        try:
-            with self._tx() if write else self._reading() as cur:
-                return work(cur)
-        except MrvError:
-            raise
-        except Exception as exc:  # the driver's errors: sqlite3.Error, psycopg.Error
-            raise MrvStoreUnavailable(f"the MRV store failed: {exc}") from exc
-
     # -- messages -------------------------------------------------------------------------------
 
     def claim(self, message: StoredMessage) -> None:
         """Put ``message`` on record as being delivered. A monitoring report (one with a period) first takes its
         project's period: :class:`PeriodOverlap` when another report of the project, relayed or being delivered
         to any registry, covers a day of it."""
-        def work(cur: _Cursor) -> None:
+        def work(cur: Cursor) -> None:
             if message.period_start is not None and message.period_end is not None:
                 row = cur.execute(self._sql(
                     "SELECT sender, message_id, receiver, period_start, period_end FROM {t}_messages WHERE "
@@ -161,7 +123,7 @@ class MrvStore:
                         tuple(getattr(message, c) for c in _COLUMNS))
         self._run(work)
 
-    def _first_request(self, cur: _Cursor, message: StoredMessage) -> None:
+    def _first_request(self, cur: Cursor, message: StoredMessage) -> None:
         row = cur.execute(self._sql(
             "SELECT sender, message_id FROM {t}_messages WHERE kind = 'issuance-requests' AND cites = ? AND "
             "status IN ('delivering', 'accepted') AND NOT (sender = ? AND message_id = ?)"),
@@ -215,7 +177,7 @@ class MrvStore:
 
     def notices(self, block: str | None = None) -> list[StoredNotice]:
         """Every notice on record, or those whose block (serial text or ``first-last``) is ``block``."""
-        def work(cur: _Cursor) -> list[Any]:
+        def work(cur: Cursor) -> list[Any]:
             if block is None:
                 return list(cur.execute(self._sql("SELECT * FROM {t}_notices ORDER BY block")).fetchall())
             return list(cur.execute(self._sql("SELECT * FROM {t}_notices WHERE block = ?"), (block,)).fetchall())
@@ -226,7 +188,7 @@ class MrvStore:
 
     def attest(self, evidence: StoredEvidence) -> StoredEvidence:
         """Keep an upload's attestation; an upload of the same file by the same participant keeps the first."""
-        def work(cur: _Cursor) -> StoredEvidence:
+        def work(cur: Cursor) -> StoredEvidence:
             row = cur.execute(self._sql("SELECT sha256, size, media_type, uploaded_by, role, attestation FROM "
                                         "{t}_evidence WHERE sha256 = ? AND uploaded_by = ?"),
                               (evidence.sha256, evidence.uploaded_by)).fetchone()
@@ -245,104 +207,23 @@ class MrvStore:
             "ORDER BY uploaded_by"), (sha256,)).fetchall(), write=False)
         return [StoredEvidence(r[0], int(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
 
-    def close(self) -> None:  # pragma: no cover - each engine has its own
-        raise NotImplementedError
 
 
-class SqliteMrvStore(MrvStore):
+class SqliteMrvStore(SqliteEngine, MrvStore):
     """The embedded store: one SQLite file (WAL), shared safely by the processes of one machine."""
 
-    def __init__(self, path: str | Path, *, table: str = "mrv") -> None:
-        super().__init__(table)
-        self.path = Path(path)
-        self.url = f"sqlite:///{self.path}"
-        self._lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=full")
-            for statement in self._schema():
-                self._conn.execute(statement)
-        except (OSError, sqlite3.Error) as exc:
-            raise MrvStoreUnavailable(f"cannot open the MRV store {self.path}: {exc}") from exc
-
-    @contextmanager
-    def _tx(self) -> Iterator[_Cursor]:
-        with self._lock:
-            begin_immediate(self._conn)
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    @contextmanager
-    def _reading(self) -> Iterator[_Cursor]:
-        with self._lock:
-            yield self._conn
-
-    def close(self) -> None:
-        self._conn.close()
+    def __init__(self, path: str | Path, *, table: str = "mrv", synchronous: str = "full") -> None:
+        super().__init__(path, table=table, synchronous=synchronous)
 
 
-class PostgresMrvStore(MrvStore):
+class PostgresMrvStore(PostgresEngine, MrvStore):
     """The scaled-out store: every gateway process shares one PostgreSQL database."""
 
-    placeholder = "%s"
-
     def __init__(self, dsn: str, *, table: str = "mrv") -> None:
-        super().__init__(table)
-        import psycopg
-
-        self._psycopg = psycopg
-        self._dsn = dsn
-        self.url = f"{dsn.split('@')[-1]} table={table}"
-        self._key = int.from_bytes(hashlib.sha256(f"carbonlink.mrv:{table}".encode()).digest()[:8], "big",
-                                   signed=True)
-        self._lock = threading.Lock()
-        self._conn: Any = None
-        self._run(lambda cur: [cur.execute(s) for s in self._schema()])
-
-    def _connection(self) -> Any:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            try:
-                self._conn = self._psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
-            except self._psycopg.Error as exc:
-                raise MrvStoreUnavailable(f"cannot connect to the MRV store: {exc}") from exc
-        return self._conn
-
-    @contextmanager
-    def _tx(self) -> Iterator[_Cursor]:
-        with self._lock:
-            conn = self._connection()
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
-                yield conn
-
-    @contextmanager
-    def _reading(self) -> Iterator[_Cursor]:
-        with self._lock:
-            yield self._connection()
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
+        super().__init__(dsn, table=table, namespace="mrv")
 
 
 def open_mrv_store(url: str) -> MrvStore:
     """``sqlite:///path[?table=name]`` or ``postgresql://...[?table=name]``."""
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    table = query.pop("table", "mrv")
-    if parts.scheme == "sqlite":
-        path = url[len("sqlite://"):].partition("?")[0]
-        path = path[1:] if path.startswith("/") else path
-        if query or not path:
-            raise MrvConfigError(f"MRV store URL {url!r}: sqlite:///path[?table=name]")
-        return SqliteMrvStore(path, table=table)
-    if parts.scheme in ("postgresql", "postgres"):
-        dsn = urlunsplit(parts._replace(query=urlencode(query)))
-        return PostgresMrvStore(dsn.rstrip("?"), table=table)
-    raise MrvConfigError(f"MRV store URL {url!r} is neither sqlite:///... nor postgresql://...")
+    return open_store(url, default_table="mrv", sqlite=SqliteMrvStore, postgres=PostgresMrvStore,
+                      what="MRV store", misconfigured=MrvStore.misconfigured)

@@ -1,7 +1,8 @@
-"""What the governance stores (authorizations, transaction controls) share: table-prefixed SQL written once
-for both engines, one serialized write transaction (:meth:`TableStore._tx`), and the two engines - an
-embedded SQLite file (WAL) and a PostgreSQL database shared by every gateway process, whose writes
-serialize on a transaction-scoped advisory lock - opened from one URL form."""
+"""What the gateway's own small stores (authorizations, transaction controls, MRV messages) share:
+table-prefixed SQL written once for both engines, one serialized write transaction
+(:meth:`TableStore._tx`), and the two engines - an embedded SQLite file (WAL) and a PostgreSQL database
+shared by every gateway process, whose writes serialize on a transaction-scoped advisory lock - opened
+from one URL form. Each store names what it is and the errors it raises."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from gateway.governance.errors import GovernanceError
 from gateway.sqlite_writes import begin_immediate
+from standards.errors import CarbonlinkError
 
 T = TypeVar("T")
 _TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
@@ -31,14 +32,20 @@ class TableStore:
 
     placeholder = "?"
     #: What the store is called in messages ("the controls store").
-    what: ClassVar[str] = "store"
+    what: ClassVar[str] = "the store"
     #: Raised when the engine cannot be reached or fails.
-    unavailable: ClassVar[type[GovernanceError]] = GovernanceError
+    unavailable: ClassVar[type[CarbonlinkError]] = CarbonlinkError
+    #: Raised for a configuration the store cannot take (table prefix, URL, ``synchronous``), with its code.
+    config_error: ClassVar[type[CarbonlinkError]] = CarbonlinkError
+    config_code: ClassVar[str] = "STORE.CONFIG"
+
+    @classmethod
+    def misconfigured(cls, message: str) -> CarbonlinkError:
+        return cls.config_error(message, code=cls.config_code)
 
     def __init__(self, table: str) -> None:
         if not _TABLE.fullmatch(table):
-            raise GovernanceError(f"table prefix {table!r} must match [a-z_][a-z0-9_]{{0,40}}",
-                                  code="GOVERNANCE.CONFIG")
+            raise self.misconfigured(f"table prefix {table!r} must match [a-z_][a-z0-9_]{{0,40}}")
         self.t = table
         self.url = ""
         self._statements: dict[str, str] = {}
@@ -66,7 +73,7 @@ class TableStore:
         try:
             with self._tx() if write else self._reading() as cur:
                 return work(cur)
-        except GovernanceError:
+        except CarbonlinkError:  # the store's own refusals
             raise
         except Exception as exc:  # the driver's errors: sqlite3.Error, psycopg.Error
             raise self.unavailable(f"{self.what} failed: {exc}") from exc
@@ -81,7 +88,7 @@ class SqliteEngine(TableStore):
     def __init__(self, path: str | Path, *, table: str, synchronous: str = "full") -> None:
         super().__init__(table)
         if synchronous not in ("full", "normal"):
-            raise GovernanceError(f"synchronous must be full or normal, not {synchronous!r}", code="GOVERNANCE.CONFIG")
+            raise self.misconfigured(f"synchronous must be full or normal, not {synchronous!r}")
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self._lock = threading.Lock()
@@ -161,7 +168,7 @@ class PostgresEngine(TableStore):
 
 
 def open_store(url: str, *, default_table: str, sqlite: Callable[..., T], postgres: Callable[..., T],
-               what: str) -> T:
+               what: str, misconfigured: Callable[[str], CarbonlinkError]) -> T:
     """``sqlite:///path[?table=name&synchronous=full|normal]`` or ``postgresql://...[?table=name]``."""
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -171,11 +178,9 @@ def open_store(url: str, *, default_table: str, sqlite: Callable[..., T], postgr
         path = path[1:] if path.startswith("/") else path
         synchronous = query.pop("synchronous", "full")
         if query or not path:
-            raise GovernanceError(f"{what} URL {url!r}: sqlite:///path[?table=name&synchronous=...]",
-                                  code="GOVERNANCE.CONFIG")
+            raise misconfigured(f"{what} URL {url!r}: sqlite:///path[?table=name&synchronous=...]")
         return sqlite(path, table=table, synchronous=synchronous)
     if parts.scheme in ("postgresql", "postgres"):
         dsn = urlunsplit(parts._replace(query=urlencode(query)))
         return postgres(dsn.rstrip("?"), table=table)
-    raise GovernanceError(f"{what} URL {url!r} is neither sqlite:///... nor postgresql://...",
-                          code="GOVERNANCE.CONFIG")
+    raise misconfigured(f"{what} URL {url!r} is neither sqlite:///... nor postgresql://...")
