@@ -110,6 +110,10 @@ class GovernanceSettings(BaseModel):
         None, description="daily usage and counterparts of the controls: sqlite:///path or postgresql://... (shared "
                           "by every gateway process); default in data_dir")
     policy_refresh_seconds: int = Field(60, ge=1, le=86400, description="how often the policy is read again")
+    hold_store: str | None = Field(
+        None, description="messages held for approval messages (four eyes): sqlite:///path or postgresql://...; "
+                          "default: the policy store's PostgreSQL database (table holds), else holds.sqlite3 in "
+                          "data_dir")
 
     def authorization_url(self, data_dir: Path, evidence_url: str | None = None) -> str:
         """The store named, else the evidence log's own database (``evidence_url`` without its ``table``), so
@@ -126,6 +130,18 @@ class GovernanceSettings(BaseModel):
 
     def controls_url(self, data_dir: Path) -> str:
         return self.policy_store or f"sqlite:///{data_dir / 'controls.sqlite3'}?synchronous=normal"
+
+    def hold_url(self, data_dir: Path) -> str:
+        """The store named, else the policy store's PostgreSQL database with table ``holds``, else a SQLite file
+        of the data directory (every write durable: a held message is a message the sender was told is kept)."""
+        if self.hold_store:
+            return self.hold_store
+        if self.policy_store and self.policy_store.startswith(("postgresql:", "postgres:")):
+            base, _, query = self.policy_store.partition("?")
+            kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "table"]
+            table = dict(parse_qsl(query)).get("table", "controls")
+            return f"{base}?{urlencode([*kept, ('table', f'{table}_holds')])}"
+        return f"sqlite:///{data_dir / 'holds.sqlite3'}"
 
 
 class MrvSettings(BaseModel):

@@ -18,6 +18,7 @@ from gateway.api.routes import (
     conformance,
     feeds,
     health,
+    holds,
     metrics,
     mrv,
     oauth,
@@ -137,7 +138,7 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     errors.install(app)
     apidoc.install(app)
     for module in (oauth, wellknown, peers, health, transfers, metrics, conformance, feeds, authorizations, policy,
-                   title, mrv, console):
+                   holds, title, mrv, console):
         app.include_router(module.router)
     app.state.rate_limiter = _rate_limiter(transfer_settings)
     limit = transfer_settings.transfer_max_body_bytes

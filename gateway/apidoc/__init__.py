@@ -46,6 +46,7 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> None:
     else:
         responses = {"200": ops.success_response(path, success_schema,
                                                  _description(declared, 200, ops.DEFAULT_DESCRIPTIONS[200]))}
+        responses.update({s: a for s, a in declared.items() if s.startswith("2") and s != "200"})
     for status in sorted(statuses):
         responses[str(status)] = ops.error_response(
             status, _description(declared, status, ops.DEFAULT_DESCRIPTIONS[status]), token_endpoint=token_endpoint)

@@ -35,6 +35,7 @@ SCOPES = {
                             "(the national-authority role only)",
     "authorizations:read": "read every Party's Article 6.2 authorizations",
     "title:read": "read the legal-title trail of a unit block or ITMO range",
+    "approvals:write": "send officers' approvals of the caller's held messages and read its held queue (four eyes)",
 }
 
 _STRING: dict[str, Any] = {"type": "string"}

@@ -36,8 +36,8 @@ OPERATIONS: dict[str, dict[str, tuple[str, tuple[int, ...], str | None, str | No
     "/v1/whoami": {"get": ("whoami", PROTECTED, "", "Whoami")},
     "/v1/peers": {"get": ("list_peers", (*PROTECTED, 403), "peers:read", "Peers")},
     "/metrics": {"get": ("read_metrics", (*PROTECTED, 403), "metrics:read", None)},
-    "/v1/transfers": {"post": ("submit_transfer", RELAY, "messages:send", "Receipt")},
-    "/v1/messages/{kind}": {"post": ("submit_message", RELAY, "messages:send", "Receipt")},
+    "/v1/transfers": {"post": ("submit_transfer", (*RELAY, 410), "messages:send", "Receipt")},
+    "/v1/messages/{kind}": {"post": ("submit_message", (*RELAY, 410), "messages:send", "Receipt")},
     # conformance runs, harmonized feeds and the console ticket: their success answers are the routes' own
     # (FastAPI's declaration, ``DECLARED``); the rows add every error status the code paths can answer
     "/v1/conformance/runs": {"post": ("start_conformance_run", (*PROTECTED, 403, 404, 422), "conformance:run",
@@ -69,6 +69,11 @@ OPERATIONS: dict[str, dict[str, tuple[str, tuple[int, ...], str | None, str | No
         "post": ("amend_authorization", (*PROTECTED, 403, 404, 409, 422), "authorizations:issue", DECLARED)},
     "/v1/policy": {"get": ("read_policy", (*PROTECTED, 403, 404), "policy:read", DECLARED)},
     "/v1/title": {"get": ("get_title", (*PROTECTED, 403, 422), "title:read", DECLARED)},
+    "/v1/transfers/{message_id}/approvals": {
+        "post": ("approve_held_message", (*RELAY, 404, 410), "approvals:write", DECLARED)},
+    "/v1/transfers/held": {"get": ("list_held_messages", (*PROTECTED, 403, 404, 422), "approvals:write", DECLARED)},
+    "/v1/transfers/held/{message_id}": {
+        "get": ("get_held_message", (*PROTECTED, 403, 404), "approvals:write", DECLARED)},
     "/v1/authorizations/{party}/{authorization_id}/revocation": {
         "post": ("revoke_authorization", (*PROTECTED, 403, 404, 409, 422), "authorizations:issue", DECLARED)},
 }
@@ -80,6 +85,7 @@ DEFAULT_DESCRIPTIONS = {
     403: "The token lacks the scope, or the directory does not allow this",
     404: "No such resource (run, subscription, kit); see `code`",
     409: "Conflict; see `code`",
+    410: "Gone for good; see `code`",
     413: "Body larger than the gateway takes",
     415: "A Content-Type this operation does not take",
     422: "Validation findings (`errors[]`)",
@@ -94,6 +100,8 @@ EXAMPLE_CODES = {
     403: ("TOKEN.INSUFFICIENT_SCOPE", "this needs the scope 'messages:send'"),
     404: ("CONFORMANCE.RUN_UNKNOWN", "no conformance run 'r-0001' of this registry"),
     409: ("IDEMPOTENCY.BODY_MISMATCH", "message id 'che-2024-0001' was already used with a different body"),
+    410: ("GOVERNANCE.HOLD_EXPIRED", "message 'che-2024-0001' of 'che-registry' waited for approvals past "
+                                     "1764086400 and was not relayed"),
     413: ("INPUT.TOO_LARGE", "the body is larger than 10485760 bytes"),
     415: ("HTTP.CONTENT_TYPE", "a message from a aef registry needs a Content-Type of ..."),
     422: ("VALIDATION.FAILED", "the message is not valid aef (json)"),

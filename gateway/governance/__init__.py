@@ -15,6 +15,9 @@ Module map::
     _approvals.py    four-eyes approvals: officers' JWS bound to one message
     _controls_store.py  daily usage and counterparts first seen: SQLite (embedded) or PostgreSQL (shared)
     _controls.py     TransactionControls: the policy's clauses applied to every message before delivery
+    _officers.py     officers' keys: the policy's own, or those of the directory entry in force
+    _held_store.py   messages held for approval messages: SQLite (embedded) or PostgreSQL (shared)
+    _holds.py        HeldTransfers: hold, approve (approval messages), release through the relay, expire
     errors.py        the coded errors
 """
 
@@ -29,6 +32,8 @@ from gateway.governance._authorities import Authorities
 from gateway.governance._controls import Decision, TransactionControls
 from gateway.governance._controls_store import ControlsStore, open_controls_store
 from gateway.governance._gate import CLAUSES, GATED, AuthorizationGate, Drawing, Mode
+from gateway.governance._held_store import HeldStore, open_held_store
+from gateway.governance._holds import HELD_CODE, HeldTransfers, HoldAnswer
 from gateway.governance._offline import check_authorization
 from gateway.governance._policy import POLICY_TYP, Policy, PolicyStore, fetch_policy, sign_policy, verify_policy
 from gateway.governance._records import RECORD_TYP, REVOCATION_TYP, AuthorizationRecord, RevocationRecord, in_force
@@ -50,6 +55,10 @@ from gateway.governance.errors import (
     AuthorizationStoreUnavailable,
     ControlsStoreUnavailable,
     GovernanceError,
+    HeldStoreUnavailable,
+    HoldConflict,
+    HoldEnded,
+    HoldNotFound,
     PolicyError,
     PolicyNotConfigured,
     PolicyRefused,
@@ -60,6 +69,7 @@ from gateway.governance.errors import (
 if TYPE_CHECKING:
     from gateway.evidence.log import EvidenceLog
     from gateway.transfers import DocumentPlanner, Recorder
+    from gateway.transfers.service import TransferService
     from gateway.trust.setup import Trust
 
 __all__ = [
@@ -67,6 +77,7 @@ __all__ = [
     "APPROVAL_TYP",
     "CLAUSES",
     "GATED",
+    "HELD_CODE",
     "POLICY_TYP",
     "RECORD_TYP",
     "REVOCATION_TYP",
@@ -87,6 +98,13 @@ __all__ = [
     "Decision",
     "Drawing",
     "GovernanceError",
+    "HeldStore",
+    "HeldStoreUnavailable",
+    "HeldTransfers",
+    "HoldAnswer",
+    "HoldConflict",
+    "HoldEnded",
+    "HoldNotFound",
     "Mode",
     "Policy",
     "PolicyError",
@@ -102,9 +120,11 @@ __all__ = [
     "controls_for",
     "fetch_policy",
     "govern",
+    "held_transfers",
     "in_force",
     "open_authorization_store",
     "open_controls_store",
+    "open_held_store",
     "policy_store_for",
     "sign_approval",
     "sign_policy",
@@ -166,3 +186,15 @@ def controls_for(trust: Trust, evidence: EvidenceLog | None = None) -> Transacti
     settings = trust.settings
     store = open_controls_store(settings.governance.controls_url(settings.transfers.data_dir))
     return TransactionControls(policies, store, evidence, skew=settings.clock_skew)
+
+
+def held_transfers(service: TransferService, trust: Trust) -> HeldTransfers | None:
+    """The holds of messages waiting for approval messages, on ``service``'s transaction controls (``None`` when
+    the gateway applies no policy); its store goes with the service."""
+    controls = service.controls
+    if not isinstance(controls, TransactionControls):
+        return None
+    settings = trust.settings
+    store = open_held_store(settings.governance.hold_url(settings.transfers.data_dir))
+    weakref.finalize(service, store.close)
+    return HeldTransfers(service, controls, store)

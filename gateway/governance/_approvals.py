@@ -20,8 +20,10 @@ from typing import Any
 
 from joserfc.jwk import Key
 
+from gateway.governance._officers import officer_keys as officer_keys_in_force
 from gateway.governance._policy import Controls
 from gateway.trust import jose
+from gateway.trust.directory import Participant
 from gateway.trust.keys import public_key_set
 
 APPROVAL_TYP = "carbonlink-approval+jwt"
@@ -71,12 +73,14 @@ def officer_keys(controls: Controls) -> dict[str, tuple[str, Key]]:
 
 
 def check_approvals(tokens: Sequence[str], controls: Controls, *, sender: str, kind: str, message_id: str,
-                    body_sha256: str, now: float, skew: int = 30) -> tuple[str, ...]:
-    """The distinct officers who approved this message; :class:`ApprovalProblem` unless they are enough."""
+                    body_sha256: str, now: float, skew: int = 30, entry: Participant | None = None
+                    ) -> tuple[str, ...]:
+    """The distinct officers who approved this message; :class:`ApprovalProblem` unless they are enough.
+    ``entry``: the sender's directory entry in force, whose officers' keys the policy may refer to by id."""
     needed = controls.approvals
     if len(tokens) > MAX_APPROVALS:
         raise ApprovalProblem("INVALID", f"at most {MAX_APPROVALS} approvals are read from a message")
-    keys = officer_keys(controls)
+    keys = officer_keys(controls) if entry is None else officer_keys_in_force(controls, entry)
     officers: list[str] = []
     for index, token in enumerate(tokens):
         officer = _check_one(index, token, keys, sender=sender, kind=kind, message_id=message_id,
@@ -99,7 +103,8 @@ def _check_one(index: int, token: str, keys: dict[str, tuple[str, Key]], *, send
     def key_for(header: dict[str, Any]) -> Key:
         kid = header.get("kid")
         if not isinstance(kid, str) or kid not in keys:
-            raise jose.JwsRejected("KID", f"key {kid!r} is no officer key of {sender} in the policy in force")
+            raise jose.JwsRejected("KID", f"key {kid!r} is no officer key of {sender} in the policy and directory "
+                                          "in force")
         owner.append(keys[kid][0])
         return keys[kid][1]
 
@@ -122,3 +127,7 @@ def _check_one(index: int, token: str, keys: dict[str, tuple[str, Key]], *, send
             raise ApprovalProblem("MISMATCH", f"{where} (by {officer!r}) approves another message: its {name} is "
                                               f"{claims.get(name)!r}, this message's is {want!r}")
     return officer
+
+
+#: One approval checked on its own (a separate approval message, ``_holds``): the officer who signed it.
+check_one = _check_one

@@ -32,7 +32,7 @@ from gateway.evidence.record import Exchange
 from gateway.governance._approvals import ApprovalProblem, check_approvals
 from gateway.governance._controls_store import ALL, ControlsStore, LimitExceeded
 from gateway.governance._policy import DAYS, BusinessHours, Controls, Policy, PolicyStore
-from gateway.governance.errors import PolicyRefused, PolicyUnavailable
+from gateway.governance.errors import ApprovalPending, PolicyRefused, PolicyUnavailable
 from gateway.protocol import MessageKind
 from gateway.trust.directory import Participant
 from standards.errors import CarbonlinkError
@@ -119,8 +119,11 @@ class TransactionControls:
         if mine.four_eyes_above is not None and quantity > mine.four_eyes_above:
             try:
                 approved_by = check_approvals(approvals, mine, sender=sender.id, kind=kind.value,
-                                              message_id=message_id, body_sha256=body_sha256, now=now, skew=self.skew)
+                                              message_id=message_id, body_sha256=body_sha256, now=now, skew=self.skew,
+                                              entry=sender)
             except ApprovalProblem as exc:
+                if exc.what == "REQUIRED" and mine.four_eyes_hold:  # held for separate approval messages (_holds)
+                    raise ApprovalPending(policy.version, mine, quantity, receiver.id) from exc
                 raise _refuse(policy, f"APPROVAL_{exc.what}", f"participants.{sender.id}.four_eyes_above",
                               f"{quantity} units is above the four-eyes threshold {mine.four_eyes_above}: "
                               f"{exc.message}") from exc

@@ -7,13 +7,16 @@ Compact JWS, header ``{"typ": "carbonlink-policy+jwt", "alg": ..., "kid": ...}``
      "kinds": ["transfers"],
      "defaults": {"timezone": "UTC", "daily_limit": "1000000"},
      "participants": {"che-registry": {"timezone": "Europe/Zurich", "four_eyes_above": "5000",
-                                       "officers": [{"id": "alice", "keys": [{...public JWK...}]}, ...],
+                                       "officers": [{"id": "alice", "keys": [{...public JWK...}]}, {"id": "bob"}],
+                                       "four_eyes_hold": false, "approval_wait_seconds": 86400,
                                        "trusted": ["gha-registry"], "holding_seconds": 86400,
                                        "business_hours": {"days": ["mon", "tue", "wed", "thu", "fri"],
                                                           "start": "08:00", "end": "18:00"},
                                        "counterparty_daily_limit": "20000", "kill_switch": false}}}
 
-It is signed by a key of the network operator: an anchor key (the keys that sign the directory) or a key of an
+An officer listed without ``keys`` signs with the keys its participant's directory entry lists for it
+(``officers`` of the entry, :mod:`gateway.trust.directory`). The policy is signed by a key of the network
+operator: an anchor key (the keys that sign the directory) or a key of an
 active participant holding the ``network-operator`` role in the directory in force. :class:`PolicyStore` keeps
 the good versions it has read (the one in force and one scheduled for later, ``nbf``), refuses a lower
 ``version`` than the newest good one (rollback), another environment, and never uses a version outside its
@@ -87,7 +90,8 @@ class Officer(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")
-    keys: list[dict[str, Any]] = Field(min_length=1, max_length=4, description="public JWKs, each with a kid")
+    keys: list[dict[str, Any]] = Field([], max_length=4, description="public JWKs, each with a kid; none: the "
+                                       "officer's keys are those of the participant's directory entry in force")
 
 
 class Controls(BaseModel):
@@ -103,6 +107,9 @@ class Controls(BaseModel):
     counterparty_limits: dict[str, Decimal] = Field({}, description="per-counterpart daily limits (participant ids)")
     four_eyes_above: Decimal | None = Field(None, ge=0, description="a message of more units needs approvals")
     approvals: int = Field(2, ge=2, le=4, description="distinct officers who approve a message above the threshold")
+    four_eyes_hold: bool = Field(False, description="hold a message without enough approvals for separate approval "
+                                 "messages instead of refusing it")
+    approval_wait_seconds: int = Field(86400, ge=60, le=7 * 86400, description="how long a held message waits")
     officers: list[Officer] = Field([], max_length=50)
     trusted: list[str] = Field([], description="counterparts (participant ids) without a holding period")
     holding_seconds: int = Field(0, ge=0, le=90 * 86400, description="holding period of a new counterpart")
@@ -134,7 +141,8 @@ class Controls(BaseModel):
                     raise ValueError(f"key {kid!r} is listed for officers {seen[kid]!r} and {officer.id!r}")
                 seen[kid] = officer.id
             try:
-                public_key_set({"keys": officer.keys}, what=f"officer {officer.id}")
+                if officer.keys:  # none: the officer's keys come from the participant's directory entry
+                    public_key_set({"keys": officer.keys}, what=f"officer {officer.id}")
             except ConfigurationError as exc:
                 raise ValueError(exc.message) from exc
         return self

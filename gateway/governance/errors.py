@@ -8,11 +8,19 @@ the status table (:mod:`gateway._status_table`)::
           ├── AuthorizationConflict       409  issued twice, an amendment that is not the next version, ...
           ├── AuthorizationNotFound       404
           ├── AuthorizationStoreUnavailable 503
-          └── AuthorizationRefused        403  a relayed action the authorizations in force do not cover
-                                               (code GOVERNANCE.AUTHORIZATION_<WHAT>, clause in ``reference``)
+          ├── AuthorizationRefused        403  a relayed action the authorizations in force do not cover
+          │                                    (code GOVERNANCE.AUTHORIZATION_<WHAT>, clause in ``reference``)
+          ├── ApprovalPending             403  (internal) a message the policy holds for approval messages
+          ├── HoldNotFound                404  no held message of the caller with that id
+          ├── HoldConflict                409  a held message id sent again with another body
+          ├── HoldEnded                   410  the hold expired or the policy changed (GOVERNANCE.HOLD_<WHY>)
+          └── HeldStoreUnavailable        503  the store of held messages cannot be reached
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
 
 from standards.errors import CarbonlinkError
 
@@ -115,3 +123,51 @@ class PolicyNotConfigured(GovernanceError):
     """This gateway is configured with no transaction-controls policy (404)."""
 
     code = "GOVERNANCE.POLICY_NOT_CONFIGURED"
+
+
+class ApprovalPending(GovernanceError):
+    """A message above the four-eyes threshold without enough approvals, from a participant whose policy holds
+    such messages for separate approval messages (``four_eyes_hold``): the hold takes it (``_holds``). Should it
+    ever reach the HTTP layer, it answers as the refusal it would otherwise be."""
+
+    code = "GOVERNANCE.POLICY_APPROVAL_REQUIRED"
+
+    def __init__(self, version: int, controls: Any, units: Decimal, receiver: str) -> None:
+        super().__init__(f"{units} units is above the four-eyes threshold and the message carries too few "
+                         f"approvals (policy version {version})")
+        self.version = version
+        self.controls = controls
+        self.units = units
+        self.receiver = receiver
+
+
+class HoldNotFound(GovernanceError):
+    code = "GOVERNANCE.HOLD_NOT_FOUND"
+
+
+class HoldConflict(GovernanceError):
+    """A message id that is held, sent again with another body."""
+
+    code = "GOVERNANCE.HOLD_CONFLICT"
+
+
+class HoldEnded(GovernanceError):
+    """A held message that can no longer be released: it waited past its hold time (``GOVERNANCE.HOLD_EXPIRED``)
+    or the policy it was held under is no longer in force (``GOVERNANCE.HOLD_POLICY_CHANGED``); ``clause`` names
+    the clause. Its message id is spent: the sender sends the message again under a new id."""
+
+    code = "GOVERNANCE.HOLD_EXPIRED"
+
+    def __init__(self, message: str, *, code: str, clause: str, version: int) -> None:
+        super().__init__(f"{message} (policy version {version}, clause {clause})", code=code)
+        self.clause = clause
+        self.version = version
+
+
+class HeldStoreUnavailable(GovernanceError):
+    """The store of held messages cannot be reached (503, Retry-After)."""
+
+    code = "GOVERNANCE.HOLD_STORE_UNAVAILABLE"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry_after=5)

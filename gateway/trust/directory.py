@@ -64,6 +64,39 @@ class Endpoints(BaseModel):
         return value
 
 
+class DirectoryOfficer(BaseModel):
+    """An officer of a participant and the public keys that sign its approvals (four eyes, docs/governance.md);
+    the transaction-controls policy names officers by ``id``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")
+    keys: list[dict[str, Any]] = Field(min_length=1, max_length=4, description="public JWKs, each with a kid")
+
+
+def _check_officers(owner: str, officers: list[DirectoryOfficer]) -> None:
+    """Distinct officers, public keys only, each key naming its kid and belonging to one officer."""
+    names: set[str] = set()
+    kids: dict[str, str] = {}
+    for officer in officers:
+        if officer.id in names:
+            raise ValueError(f"officer {officer.id!r} is listed twice")
+        names.add(officer.id)
+        for jwk in officer.keys:
+            if jose.has_private_members(jwk):
+                raise ValueError(f"officer {officer.id!r}: a key in the directory is public")
+            kid = jwk.get("kid")
+            if not isinstance(kid, str) or not kid:
+                raise ValueError(f"officer {officer.id!r}: every key names its kid")
+            if kid in kids:
+                raise ValueError(f"key {kid!r} is listed for officers {kids[kid]!r} and {officer.id!r}")
+            kids[kid] = officer.id
+        try:
+            public_key_set({"keys": officer.keys}, what=f"participant {owner} officer {officer.id}")
+        except ConfigurationError as exc:
+            raise ValueError(exc.message) from exc
+
+
 class Participant(BaseModel):
     """One registry as the governing body lists it."""
 
@@ -86,6 +119,8 @@ class Participant(BaseModel):
     scopes: list[str] = []
     roles: list[RoleGrant] = Field([], max_length=7, description="what the participant does (docs/governance.md); "
                                    "with roles, its scopes and message kinds follow from them")
+    officers: list[DirectoryOfficer] = Field([], max_length=50, description="officers whose keys sign the "
+                                             "participant's four-eyes approvals (docs/governance.md)")
     conformance_certificates: list[str] = Field(
         [], max_length=20, description="the registry's current conformance certificates (compact JWS, "
         "docs/conformance.md)")
@@ -118,6 +153,7 @@ class Participant(BaseModel):
                 public_key_set(self.jwks, what=f"participant {self.id} jwks")
             except ConfigurationError as exc:
                 raise ValueError(exc.message) from exc
+        _check_officers(self.id, self.officers)
         self._apply_roles()
         return self
 

@@ -20,8 +20,8 @@ from gateway.protocol import MessageKind
 from standards.aef.vocab import NOMENCLATURE
 from standards.parties import is_alpha3
 
-__all__ = ["AUTHORIZATIONS_ISSUE", "AUTHORIZATIONS_READ", "MRV_EVIDENCE", "POLICY_READ", "RESERVED_SCOPES",
-           "ROLE_KINDS", "ROLE_SCOPES", "TITLE_READ", "Role", "RoleGrant", "kinds_of", "scopes_of"]
+__all__ = ["APPROVALS_WRITE", "AUTHORIZATIONS_ISSUE", "AUTHORIZATIONS_READ", "MRV_EVIDENCE", "POLICY_READ",
+           "RESERVED_SCOPES", "ROLE_KINDS", "ROLE_SCOPES", "TITLE_READ", "Role", "RoleGrant", "kinds_of", "scopes_of"]
 
 #: Issue, amend and revoke Article 6.2 authorizations of the holder's own Party.
 AUTHORIZATIONS_ISSUE = "authorizations:issue"
@@ -33,6 +33,9 @@ POLICY_READ = "policy:read"
 TITLE_READ = "title:read"
 #: Upload and read MRV evidence files (docs/mrv.md, gateway section).
 MRV_EVIDENCE = "mrv:evidence"
+#: Send officers' approvals of the participant's held messages and read its held queue (four eyes,
+#: docs/governance.md).
+APPROVALS_WRITE = "approvals:write"
 #: Scopes no entry may list by hand: only a role grants them.
 RESERVED_SCOPES = frozenset({AUTHORIZATIONS_ISSUE})
 
@@ -60,7 +63,7 @@ _REGISTRY_KINDS = frozenset({MessageKind.TRANSFERS, MessageKind.RETIREMENTS, Mes
 #: The OAuth scopes each role grants.
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.REGISTRY_OPERATOR: frozenset({"messages:send", "peers:read", "feeds:read:own", "feeds:push",
-                                       "console:registry", POLICY_READ, MRV_EVIDENCE}),
+                                       "console:registry", POLICY_READ, MRV_EVIDENCE, APPROVALS_WRITE}),
     Role.NATIONAL_AUTHORITY: frozenset({AUTHORIZATIONS_ISSUE, AUTHORIZATIONS_READ, "peers:read", TITLE_READ}),
     Role.MRV_SYSTEM: frozenset({"feeds:push", "peers:read", "messages:send", MRV_EVIDENCE}),
     Role.VERIFIER: frozenset({"feeds:read", "peers:read", "messages:send", MRV_EVIDENCE}),

@@ -18,7 +18,6 @@ from gateway.protocol import MessageKind
 from gateway.transfers.errors import ContentTypeRefused
 from gateway.transfers.ratelimit import Limiter
 from gateway.transfers.service import TransferService
-from gateway.trust.outbound import SIGNATURE_HEADER
 
 router = APIRouter(prefix="/v1", tags=["transfers"])
 
@@ -27,6 +26,9 @@ RECEIPT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "Signed receipt (detached JWS over the body in Carbonlink-Signature). `outcome` says "
                          "whether the receiving registry accepted or rejected the message.",
           "content": {"application/json": {}}},
+    202: {"description": "Held for approval messages (GOVERNANCE.TRANSFER_HELD): above the sender's four-eyes "
+                         "threshold with too few approvals, under a policy that holds rather than refuses; "
+                         "`POST /v1/transfers/{message_id}/approvals` releases it (docs/governance.md)"},
     401: {"description": "Token or its DPoP/mTLS binding refused"},
     403: {"description": "Kind not allowed for the sender, sender is not the transferring registry (or, for a "
                          "notice, not the right party of the exchange), scope, a conformance certificate the "
@@ -34,7 +36,10 @@ RECEIPT_RESPONSES: dict[int | str, dict[str, Any]] = {
                          "not cover it (GOVERNANCE.AUTHORIZATION_*) or a clause of the transaction-controls policy "
                          "refuses it (GOVERNANCE.POLICY_*: kill switch, business hours, holding period, four-eyes "
                          "approvals in Carbonlink-Approval headers, daily limits)"},
-    409: {"description": "Message id reused with another body, or the same message is being delivered"},
+    409: {"description": "Message id reused with another body (a held one: GOVERNANCE.HOLD_CONFLICT), or the same "
+                         "message is being delivered"},
+    410: {"description": "The message was held and its hold ended (GOVERNANCE.HOLD_EXPIRED, "
+                         "GOVERNANCE.HOLD_POLICY_CHANGED): it was not relayed; send it under a new message id"},
     413: {"description": "Body too large"},
     415: {"description": "A Content-Type the message kind does not take (HTTP.CONTENT_TYPE; a notice that is not "
                          "notice JSON: NOTICE.CONTENT_TYPE); the body is not read"},
@@ -112,12 +117,12 @@ async def _relay(kind: MessageKind, request: Request, relay: Relay, message_id: 
         raise ContentTypeRefused("a message has one Content-Type header")
     body = await request.body()
     approvals = split_approvals(request.headers.getlist(APPROVAL_HEADER))
-    outcome = await run_blocking(service.submit, caller.participant, kind, message_id, body,
-                                 content_types[0] if content_types else None, receiver, approvals)
-    headers = {SIGNATURE_HEADER: outcome.signature, "Cache-Control": "no-store"}
-    if outcome.replayed:
-        headers["Carbonlink-Replayed"] = "true"
-    return Response(outcome.body, status_code=outcome.status, headers=headers, media_type="application/json")
+    from gateway.api.routes.holds import answer, holds_for  # four eyes by approval messages (docs/governance.md)
+
+    holds = None if service.controls is None else await holds_for(request, service)
+    outcome = await run_blocking(service.submit if holds is None else holds.submit, caller.participant, kind,
+                                 message_id, body, content_types[0] if content_types else None, receiver, approvals)
+    return answer(outcome)
 
 
 @router.post("/transfers", responses=RECEIPT_RESPONSES)
