@@ -130,7 +130,17 @@ class GatewayClient:
             headers["Carbonlink-Receiver"] = receiver
         if approvals:
             headers["Carbonlink-Approval"] = ", ".join(approvals)
-        response = self.request("POST", path, content=body, headers=headers)
+        return self._sent(self.request("POST", path, content=body, headers=headers))
+
+    def approve(self, message_id: str, approvals: Sequence[str]) -> Sent:
+        """Send officers' ``approvals`` of one of this registry's held messages (four eyes, docs/governance.md;
+        the client's scope must include ``approvals:write``): 200 and the verified receipt when they released it,
+        202 and the hold while it waits for more."""
+        body = orjson.dumps({"approvals": list(approvals)})
+        return self._sent(self.request("POST", f"/v1/transfers/{message_id}/approvals", content=body,
+                                       headers={"Content-Type": "application/json"}))
+
+    def _sent(self, response: httpx.Response) -> Sent:
         signature = response.headers.get(SIGNATURE_HEADER)
         try:
             doc = orjson.loads(response.content)
