@@ -16,6 +16,7 @@ import sys
 import typer
 
 from gateway.cli import (
+    approvals,
     conformance,
     console,
     evidence,
@@ -63,6 +64,7 @@ feeds.register(app)
 console.register(app)
 governance.register(app)
 policy.register(app)
+approvals.register(app)
 title.register(app)
 mrv.register(app)
 
