@@ -138,8 +138,9 @@ class HeldTransfers:
                                      lambda what, message: self._refusal(held, what, message))
         if current is None or current.state != HELD:  # released or ended meanwhile (another request)
             return self.approve(sender, message_id, ())
-        if len(self._still_valid(current, controls, sender, now)) >= current.needed:
-            return self._release(sender, current)
+        valid = self._still_valid(current, controls, sender, now)
+        if len(valid) >= current.needed:
+            return self._release(sender, current, valid)
         return HoldAnswer(self.store.get(sender.id, message_id) or current)
 
     def _in_force(self, held: Held, now: float) -> Controls:
@@ -187,10 +188,11 @@ class HeldTransfers:
             self.store.drop_approvals(held.sender, held.message_id, gone)
         return valid
 
-    def _release(self, sender: Participant, held: Held) -> Outcome:
-        """Relay the held message as any other; every control is checked again. On a refusal or a fault it stays
-        held (an approval message, or the message sent again, retries)."""
-        tokens = [a.token for a in held.approvals][:max(held.needed, 1)]
+    def _release(self, sender: Participant, held: Held, valid: Sequence[Approval] | None = None) -> Outcome:
+        """Relay the held message as any other with its ``valid`` approvals; every control is checked again. On a
+        refusal or a fault it stays held (an approval message, or the message sent again, retries). A message
+        released already gets its receipt, as first handed out."""
+        tokens = [a.token for a in (held.approvals if valid is None else valid)][:max(held.needed, 1)]
         outcome = self.service.submit(sender, MessageKind(held.kind), held.message_id, held.body, held.content_type,
                                       held.receiver_hint, tokens)
         if held.state == HELD and self.store.end(held.sender, held.message_id, RELEASED, self.clock()):

@@ -202,3 +202,26 @@ def test_bad_approval_messages_are_coded(net: Governed) -> None:
         assert 400 <= answer.status_code < 500 and answer.json()["code"].startswith(("INPUT.", "HTTP.")), body
     five = [net.approval("alice", "h-8")] * 5
     assert approve(net, "h-8", five).json()["code"] == "GOVERNANCE.POLICY_APPROVAL_INVALID"
+
+
+def test_a_held_approval_whose_key_leaves_the_directory_no_longer_counts(net: Governed) -> None:
+    def officers_in_directory(alice_key: Any) -> None:
+        for entry in net.world.content["participants"]:
+            if entry["id"] == "che-registry":
+                entry["officers"] = [{"id": "alice", "keys": [public_jwk(alice_key)]},
+                                     {"id": "bob", "keys": [public_jwk(net.officers["bob"])]}]
+        net.world.write_directory()
+
+    officers_in_directory(net.officers["alice"])
+    content = holding(net)
+    content["participants"]["che-registry"]["officers"] = [{"id": "alice"}, {"id": "bob"}]  # keys: the directory's
+    start(net, content)
+    assert net.client("che-registry", "messages:send").send(BODY, message_id="h-9").status == 202
+    assert approve(net, "h-9", [net.approval("alice", "h-9")]).json()["approved_by"] == ["alice"]
+    officers_in_directory(generate_key("ES256", "alice-2"))  # alice's key replaced in the next directory
+    time.sleep(0.6)  # the gateway reads the directory every 0.2 s
+    waiting = approve(net, "h-9", [net.approval("bob", "h-9")])
+    assert waiting.status_code == 202, waiting.text  # alice's approval no longer counts: not released
+    assert waiting.json()["approved_by"] == ["bob"]
+    refused = approve(net, "h-9", [net.approval("alice", "h-9")])  # her old key approves nothing now
+    assert refused.status_code == 403 and refused.json()["code"] == "GOVERNANCE.POLICY_APPROVAL_INVALID"
