@@ -32,7 +32,7 @@ from gateway.governance._approvals import MAX_APPROVALS, ApprovalProblem, check_
 from gateway.governance._controls import TransactionControls
 from gateway.governance._held_store import EXPIRED, HELD, POLICY_CHANGED, RELEASED, Approval, Held, HeldStore
 from gateway.governance._officers import officer_keys
-from gateway.governance._policy import Controls
+from gateway.governance._policy import Controls, Policy
 from gateway.governance.errors import ApprovalPending, HoldConflict, HoldEnded, HoldNotFound, PolicyRefused
 from gateway.protocol import MessageKind
 from gateway.trust.directory import Participant
@@ -65,6 +65,7 @@ class HeldTransfers:
         self.controls = controls
         self.store = store
         self.clock = clock
+        self._known: tuple[Policy | None, dict[str, bool]] = (None, {})  # per policy version: who is held
 
     # -- sending -------------------------------------------------------------------------------------------------
 
@@ -89,7 +90,13 @@ class HeldTransfers:
             policy, _ = self.controls.policies.current(self.clock())
         except CarbonlinkError:  # no policy in force: the relay fails closed on its own
             return False
-        return policy.controls(sender_id).four_eyes_hold
+        cached = self._known
+        if cached[0] is not policy:  # a new version: ask it again
+            cached = self._known = (policy, {})
+        holds = cached[1].get(sender_id)
+        if holds is None:
+            holds = cached[1][sender_id] = policy.controls(sender_id).four_eyes_hold
+        return holds
 
     def _hold(self, sender: Participant, kind: MessageKind, message_id: str, body: bytes, content_type: str | None,
               receiver_hint: str | None, tokens: Sequence[str], pending: ApprovalPending) -> HoldAnswer:
