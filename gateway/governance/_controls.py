@@ -123,7 +123,8 @@ class TransactionControls:
                                               entry=sender)
             except ApprovalProblem as exc:
                 if exc.what == "REQUIRED" and mine.four_eyes_hold:  # held for separate approval messages (_holds)
-                    raise ApprovalPending(policy.version, mine, quantity, receiver.id) from exc
+                    raise ApprovalPending(exc.message, version=policy.version, controls=mine, units=quantity,
+                                          receiver=receiver.id) from exc
                 raise _refuse(policy, f"APPROVAL_{exc.what}", f"participants.{sender.id}.four_eyes_above",
                               f"{quantity} units is above the four-eyes threshold {mine.four_eyes_above}: "
                               f"{exc.message}") from exc

@@ -132,9 +132,9 @@ class ApprovalPending(GovernanceError):
 
     code = "GOVERNANCE.POLICY_APPROVAL_REQUIRED"
 
-    def __init__(self, version: int, controls: Any, units: Decimal, receiver: str) -> None:
-        super().__init__(f"{units} units is above the four-eyes threshold and the message carries too few "
-                         f"approvals (policy version {version})")
+    def __init__(self, message: str = "the message carries too few approvals", *, version: int = 0,
+                 controls: Any = None, units: Decimal = Decimal(0), receiver: str = "") -> None:
+        super().__init__(f"{message} (policy version {version})")
         self.version = version
         self.controls = controls
         self.units = units
@@ -158,7 +158,7 @@ class HoldEnded(GovernanceError):
 
     code = "GOVERNANCE.HOLD_EXPIRED"
 
-    def __init__(self, message: str, *, code: str, clause: str, version: int) -> None:
+    def __init__(self, message: str, *, code: str | None = None, clause: str = "", version: int = 0) -> None:
         super().__init__(f"{message} (policy version {version}, clause {clause})", code=code)
         self.clause = clause
         self.version = version
