@@ -225,3 +225,11 @@ def test_a_held_approval_whose_key_leaves_the_directory_no_longer_counts(net: Go
     assert waiting.json()["approved_by"] == ["bob"]
     refused = approve(net, "h-9", [net.approval("alice", "h-9")])  # her old key approves nothing now
     assert refused.status_code == 403 and refused.json()["code"] == "GOVERNANCE.POLICY_APPROVAL_INVALID"
+
+
+def test_a_gateway_without_a_policy_holds_nothing(net: Governed) -> None:
+    net.start(None)
+    listed = net.client("che-registry", "approvals:write").request("GET", "/v1/transfers/held")
+    assert listed.status_code == 404 and listed.json()["code"] == "GOVERNANCE.POLICY_NOT_CONFIGURED"
+    sent = approve(net, "x-1", [net.approval("alice", "x-1")])
+    assert sent.status_code == 404 and sent.json()["code"] == "GOVERNANCE.POLICY_NOT_CONFIGURED"
