@@ -32,6 +32,7 @@ from gateway.feeds import FeedService, build_feeds
 from gateway.governance import Authorities, open_authorization_store
 from gateway.mrv import EvidenceService, evidence_service
 from gateway.settings import CarbonlinkSettings, Settings, TranslationSettings, get_settings
+from gateway.title import open_title_index
 from gateway.transfers import TransferService, build_service
 from gateway.transfers.ratelimit import Limit, Limiter, make_limiter
 from gateway.transfers.settings import TransferSettings
@@ -102,6 +103,8 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     authorization_slot: ServiceSlot[Authorities] = ServiceSlot("authorizations", lambda: Authorities(
         open_authorization_store(settings.governance.authorization_url(
             transfer_settings.data_dir, transfer_settings.evidence_url())), trust.keyring))
+    index_url = settings.governance.title_index_url(transfer_settings.data_dir, transfer_settings.evidence_url())
+    index_slot = ServiceSlot("title-index", lambda: open_title_index(index_url or "")) if index_url else None
     evidence_slot: ServiceSlot[EvidenceService] = ServiceSlot("mrv-evidence", lambda: evidence_service(
         settings.mrv, transfer_settings.data_dir, trust.keyring))
 
@@ -119,6 +122,8 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
             await asyncio.to_thread(feed_slot.close)
             await asyncio.to_thread(authorization_slot.close)
             await asyncio.to_thread(evidence_slot.close)
+            if index_slot is not None:
+                await asyncio.to_thread(index_slot.close)
 
     app = FastAPI(
         title="carbonlink gateway",
@@ -133,6 +138,7 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     app.state.feeds = feed_slot
     app.state.authorizations = authorization_slot
     app.state.mrv_evidence = evidence_slot
+    app.state.title_index = index_slot
     app.state.feed_page_limit = settings.feeds.feeds_page_limit
     errors.install(app)
     apidoc.install(app)
