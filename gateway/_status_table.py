@@ -40,6 +40,7 @@ from gateway.feeds.errors import (
     SubscriptionUnknown,
 )
 from gateway.governance.errors import (
+    AuthorityKeysUnavailable,
     AuthorizationConflict,
     AuthorizationInvalid,
     AuthorizationNotFound,
@@ -254,6 +255,7 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     PolicyNotConfigured: HttpAnswer(404),
     ControlsStoreUnavailable: HttpAnswer(503, retry_after=5),
     StatementRefused: HttpAnswer(403),
+    AuthorityKeysUnavailable: HttpAnswer(503, retry_after=30),
     TitleError: HttpAnswer(422),
     # digital MRV at the gateway (docs/mrv.md, gateway section); BlockQuantity is an UpstreamError (502)
     MrvError: HttpAnswer(500),

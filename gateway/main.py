@@ -102,7 +102,8 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
         trust, settings.feeds, default_catalog(adapter_options), data_dir=str(transfer_settings.data_dir)))
     authorization_slot: ServiceSlot[Authorities] = ServiceSlot("authorizations", lambda: Authorities(
         open_authorization_store(settings.governance.authorization_url(
-            transfer_settings.data_dir, transfer_settings.evidence_url())), trust.keyring))
+            transfer_settings.data_dir, transfer_settings.evidence_url())), trust.keyring,
+        jwks_cache=trust.clients.jwks_cache))
     index_url = settings.governance.title_index_url(transfer_settings.data_dir, transfer_settings.evidence_url())
     index_slot = ServiceSlot("title-index", lambda: open_title_index(index_url or "")) if index_url else None
     evidence_slot: ServiceSlot[EvidenceService] = ServiceSlot("mrv-evidence", lambda: evidence_service(
