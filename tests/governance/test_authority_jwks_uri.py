@@ -17,7 +17,7 @@ import pytest
 
 from gateway.client import GatewayClient
 from gateway.errors import answer_for
-from gateway.governance import AuthorityKeysUnavailable, Authorities, StatementRefused, open_authorization_store
+from gateway.governance import Authorities, AuthorityKeysUnavailable, StatementRefused, open_authorization_store
 from gateway.governance._statements import statement_for_route
 from gateway.trust.client_auth import JwksCache
 from gateway.trust.directory import Participant
