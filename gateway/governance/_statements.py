@@ -122,6 +122,8 @@ def verify_statement(token: str, jwks: dict[str, Any] | None, *, signer: str,
 
     def key_for(header: dict[str, Any]) -> Key:
         kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise JwsRejected("KID", "the statement names no kid")
         keys = published(False)
         if kid not in keys:
             keys = published(True)
