@@ -107,13 +107,13 @@ class TitleIndex(TableStore):
                 self.reset()
                 seq = 0
         read = 0
-        while seq < head:
+        while seq < head:  # the mark is read again each time: gateways catching up at once share the work
             batch = list(log.records(from_seq=seq + 1, to_seq=min(head, seq + CATCH_UP_BATCH)))
             if not batch:
                 break
             self._add(seq, batch)
             read += len(batch)
-            seq = batch[-1].seq
+            seq = self.mark()[0]
         return read
 
     def _add(self, after: int, batch: list[EvidenceRecord]) -> None:
@@ -123,7 +123,7 @@ class TitleIndex(TableStore):
             widest[e.series] = max(widest.get(e.series, 0), e.last - e.first)
 
         def work(cur: Cursor) -> None:
-            if self._mark(cur)[0] != after:  # another process caught up meanwhile: its rows are the same
+            if self._mark(cur)[0] != after:  # another process moved the mark meanwhile: its rows are the same
                 return
             for e in rows:
                 cur.execute(self._sql("INSERT INTO {t}_ranges VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seq, part) "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,5 +189,27 @@ def test_gateways_sharing_a_postgres_index_give_the_scan_s_answers(world: World,
         assert first.mark() == world.log.head()
     finally:
         first._run(lambda cur: [cur.execute(f"DROP TABLE IF EXISTS {table}_{t}") for t in ("ranges", "series", "mark")])
+        first.close()
+        second.close()
+
+
+def test_two_processes_catching_up_at_once_leave_a_whole_index(world: World, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gateway.title._index.CATCH_UP_BATCH", 3)  # many small batches, interleaved
+    across_three_registries(world)
+    url = f"sqlite:///{tmp_path / 'shared-index.sqlite3'}"
+    first, second = open_title_index(url), open_title_index(url)
+    try:
+        threads = [threading.Thread(target=index.catch_up, args=(world.log,)) for index in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert first.mark() == world.log.head()
+        assert first.size()["ranges"] == 9  # one row per range of each receipt, none twice
+        for text in BLOCKS:
+            scanned, found = both(world, second, text)
+            assert answer(found) == answer(scanned) and found["evidence"]["index"]["caught_up"] == 0, text
+    finally:
         first.close()
         second.close()
