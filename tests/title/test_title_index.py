@@ -213,3 +213,16 @@ def test_two_processes_catching_up_at_once_leave_a_whole_index(world: World, tmp
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.parametrize(("setting", "evidence", "expected"), [
+    (None, "sqlite:////data/evidence.sqlite3", "sqlite:////data/title-index.sqlite3?synchronous=normal"),
+    (None, "postgresql://gw@db/carbon?table=evidence&sslmode=require", "postgresql://gw@db/carbon?sslmode=require"),
+    (None, "postgresql://gw@db/carbon?table=evidence", "postgresql://gw@db/carbon"),
+    ("off", "postgresql://gw@db/carbon", None),
+    ("sqlite:////idx/t.sqlite3", "sqlite:////data/evidence.sqlite3", "sqlite:////idx/t.sqlite3"),
+])
+def test_where_the_gateway_keeps_its_index(setting: str | None, evidence: str, expected: str | None) -> None:
+    from gateway._settings_sections import GovernanceSettings
+
+    assert GovernanceSettings(title_index=setting).title_index_url(Path("/data"), evidence) == expected
