@@ -28,11 +28,12 @@ from gateway.api.routes import (
     wellknown,
 )
 from gateway.api.services import ServiceSlot
+from gateway.evidence.log import EvidenceLog
 from gateway.feeds import FeedService, build_feeds
 from gateway.governance import Authorities, open_authorization_store
 from gateway.mrv import EvidenceService, evidence_service
 from gateway.settings import CarbonlinkSettings, Settings, TranslationSettings, get_settings
-from gateway.title import open_title_index
+from gateway.title import IndexKeeper, open_title_index
 from gateway.transfers import TransferService, build_service
 from gateway.transfers.ratelimit import Limit, Limiter, make_limiter
 from gateway.transfers.settings import TransferSettings
@@ -83,6 +84,11 @@ def _service_settings(settings: CarbonlinkSettings | None, trust: Trust | None) 
     return trust.settings if trust else get_settings()
 
 
+def _evidence_of(slot: ServiceSlot[TransferService]) -> EvidenceLog | None:
+    service = slot.ready
+    return service.recorder.evidence if service is not None else None
+
+
 def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | None = None) -> FastAPI:
     """Build the gateway from ``settings`` alone (default: the environment's, read once here at the edge).
 
@@ -112,6 +118,7 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(transfer_slot.start)
+        keeper = IndexKeeper(index_slot.get, lambda: _evidence_of(transfer_slot)).start() if index_slot else None
         task = asyncio.create_task(_refresh_loop(trust))
         try:
             yield
@@ -119,6 +126,8 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            if keeper is not None:
+                await asyncio.to_thread(keeper.stop)
             await asyncio.to_thread(transfer_slot.close)
             await asyncio.to_thread(feed_slot.close)
             await asyncio.to_thread(authorization_slot.close)

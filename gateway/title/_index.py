@@ -17,6 +17,7 @@ holds the evidence log's write lock) or PostgreSQL, shared by the gateway proces
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,9 +97,10 @@ class TitleIndex(TableStore):
                 cur.execute(self._sql(f"DELETE FROM {{t}}_{table}"))
         self._run(work)
 
-    def catch_up(self, log: EvidenceLog) -> int:
+    def catch_up(self, log: EvidenceLog, *, stop: threading.Event | None = None) -> int:
         """Read the log's records after the mark into the index; return how many records were read. When the
-        log does not hold the mark (another or a shorter log), the index starts again from the first record."""
+        log does not hold the mark (another or a shorter log), the index starts again from the first record.
+        ``stop``, once set, ends the catch-up after the batch under way (the mark says how far it got)."""
         head, _ = log.head()
         seq, hash_ = self.mark()
         if seq:
@@ -107,7 +109,8 @@ class TitleIndex(TableStore):
                 self.reset()
                 seq = 0
         read = 0
-        while seq < head:  # the mark is read again each time: gateways catching up at once share the work
+        # the mark is read again after each batch: gateways catching up at once share the work
+        while seq < head and not (stop is not None and stop.is_set()):
             batch = list(log.records(from_seq=seq + 1, to_seq=min(head, seq + CATCH_UP_BATCH)))
             if not batch:
                 break

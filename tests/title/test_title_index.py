@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from gateway.title import TitleIndex, TitleIndexUnavailable, open_title_index, parse_block, title_from_log
+from gateway.title import (
+    IndexKeeper,
+    TitleIndex,
+    TitleIndexUnavailable,
+    open_title_index,
+    parse_block,
+    title_from_log,
+)
 from tests.support.cli import run_cli
 from tests.title.test_title import World, holders
 
@@ -226,3 +234,35 @@ def test_where_the_gateway_keeps_its_index(setting: str | None, evidence: str, e
     from gateway._settings_sections import GovernanceSettings
 
     assert GovernanceSettings(title_index=setting).title_index_url(Path("/data"), evidence) == expected
+
+
+def test_the_keeper_brings_the_index_up_to_date_in_the_background(world: World, index: TitleIndex,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    across_three_registries(world)
+    keeper = IndexKeeper(lambda: index, lambda: world.log, interval=0.05).start()
+    try:
+        deadline = time.monotonic() + 30
+        while index.mark() != world.log.head() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert index.mark() == world.log.head() and keeper.last_error is None
+        world.relay("nor", "che", [(41, 45)], action="transfer")  # recorded after: the keeper reads it too
+        while index.mark() != world.log.head() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        found = title_from_log(world.log, parse_block("CA0001:GHA:41-45"), jwks=world.keyring.jwks(),
+                               verify_chain=False, index=index)
+        assert found["evidence"]["index"]["caught_up"] == 0 and holders(found)[0][2] == "che"
+    finally:
+        keeper.stop()
+    # stopped: a set stop ends a catch-up after its batch, the mark saying how far it got
+    monkeypatch.setattr("gateway.title._index.CATCH_UP_BATCH", 2)
+    index.reset()
+    stop = threading.Event()
+    stop.set()
+    assert index.catch_up(world.log, stop=stop) == 0 and index.mark() == (0, "")
+
+
+def test_a_keeper_whose_index_cannot_open_logs_and_goes_on(world: World, tmp_path: Path) -> None:
+    (tmp_path / "dir.sqlite3").mkdir()
+    keeper = IndexKeeper(lambda: open_title_index(f"sqlite:///{tmp_path / 'dir.sqlite3'}"), lambda: world.log)
+    assert keeper.once() == 0 and keeper.last_error == "TITLE.INDEX_UNAVAILABLE"
+    assert IndexKeeper(lambda: None, lambda: world.log).once() == 0  # the service is not up yet
