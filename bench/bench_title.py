@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_title.py --records 100000 --rounds 5
 
 Builds (once, kept in ``--dir``) a real SQLite evidence log of ``--records`` receipted records, sealed and signed
-by the log (Ed25519), each receipt signed as the relay signs it (:class:`DetachedSigner`, ES256): ``--series``
+by the log (ES256), each receipt signed as the relay signs it (:class:`DetachedSigner`, ES256): ``--series``
 numbering series, each cut into blocks of 100 serials, every record moving one block of one series from one of
 six registries to the next, so a block's trail grows along the log (``records / series / 50`` hops). Then times
 what ``GET /v1/title`` runs (:func:`gateway.title.title_from_log` with ``verify_chain=False``) for blocks spread
