@@ -131,14 +131,16 @@ class GovernanceSettings(BaseModel):
 
     def title_index_url(self, data_dir: Path, evidence_url: str) -> str | None:
         """The title index named ('off': none), else the evidence log's PostgreSQL database when the log is
-        there (every gateway process shares it), else ``title-index.sqlite3`` in the data directory (its own
-        file: a catch-up never holds the evidence log's write lock)."""
+        there (every gateway process shares it; tables ``<evidence table>_title_*``), else
+        ``title-index.sqlite3`` in the data directory (its own file: a catch-up never holds the evidence log's
+        write lock)."""
         if self.title_index:
             return None if self.title_index == "off" else self.title_index
-        if evidence_url.startswith(("postgresql:", "postgres:")):
+        if evidence_url.startswith(("postgresql:", "postgres:")):  # tables named after the evidence log's
             base, _, query = evidence_url.partition("?")
-            kept = urlencode([(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "table"])
-            return f"{base}?{kept}" if kept else base
+            pairs = parse_qsl(query, keep_blank_values=True)
+            table = next((v for k, v in pairs if k == "table"), "evidence")[:34] + "_title"
+            return f"{base}?{urlencode([*((k, v) for k, v in pairs if k != 'table'), ('table', table)])}"
         return f"sqlite:///{data_dir / 'title-index.sqlite3'}?synchronous=normal"
 
     def controls_url(self, data_dir: Path) -> str:

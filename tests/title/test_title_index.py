@@ -225,8 +225,10 @@ def test_two_processes_catching_up_at_once_leave_a_whole_index(world: World, tmp
 
 @pytest.mark.parametrize(("setting", "evidence", "expected"), [
     (None, "sqlite:////data/evidence.sqlite3", "sqlite:////data/title-index.sqlite3?synchronous=normal"),
-    (None, "postgresql://gw@db/carbon?table=evidence&sslmode=require", "postgresql://gw@db/carbon?sslmode=require"),
-    (None, "postgresql://gw@db/carbon?table=evidence", "postgresql://gw@db/carbon"),
+    (None, "postgresql://gw@db/carbon?table=ev_a&sslmode=require",
+     "postgresql://gw@db/carbon?sslmode=require&table=ev_a_title"),
+    (None, "postgresql://gw@db/carbon", "postgresql://gw@db/carbon?table=evidence_title"),
+    (None, "postgresql://gw@db/carbon?table=" + "e" * 48, "postgresql://gw@db/carbon?table=" + "e" * 34 + "_title"),
     ("off", "postgresql://gw@db/carbon", None),
     ("sqlite:////idx/t.sqlite3", "sqlite:////data/evidence.sqlite3", "sqlite:////idx/t.sqlite3"),
 ])
