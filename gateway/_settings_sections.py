@@ -115,6 +115,11 @@ class GovernanceSettings(BaseModel):
                           "default: the policy store's PostgreSQL database (table holds), else holds.sqlite3 in "
                           "data_dir")
 
+    title_index: str | None = Field(
+        None, description="the title index (which evidence records moved which serial ranges): sqlite:///path, "
+                          "postgresql://... or 'off'; default: the evidence log's PostgreSQL database, else a file "
+                          "in data_dir. Rebuilt from the evidence log when missing or behind")
+
     def authorization_url(self, data_dir: Path, evidence_url: str | None = None) -> str:
         """The store named, else the evidence log's own database (``evidence_url`` without its ``table``), so
         the relay draws on an authorization in the same durable write as its evidence record; a store kept
@@ -127,6 +132,20 @@ class GovernanceSettings(BaseModel):
         base, _, query = evidence_url.partition("?")
         kept = urlencode([(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "table"])
         return f"{base}?{kept}" if kept else base
+
+    def title_index_url(self, data_dir: Path, evidence_url: str) -> str | None:
+        """The title index named ('off': none), else the evidence log's PostgreSQL database when the log is
+        there (every gateway process shares it; tables ``<evidence table>_title_*``), else
+        ``title-index.sqlite3`` in the data directory (its own file: a catch-up never holds the evidence log's
+        write lock)."""
+        if self.title_index:
+            return None if self.title_index == "off" else self.title_index
+        if evidence_url.startswith(("postgresql:", "postgres:")):  # tables named after the evidence log's
+            base, _, query = evidence_url.partition("?")
+            pairs = parse_qsl(query, keep_blank_values=True)
+            table = next((v for k, v in pairs if k == "table"), "evidence")[:34] + "_title"
+            return f"{base}?{urlencode([*((k, v) for k, v in pairs if k != 'table'), ('table', table)])}"
+        return f"sqlite:///{data_dir / 'title-index.sqlite3'}?synchronous=normal"
 
     def controls_url(self, data_dir: Path) -> str:
         return self.policy_store or f"sqlite:///{data_dir / 'controls.sqlite3'}?synchronous=normal"

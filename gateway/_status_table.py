@@ -41,6 +41,7 @@ from gateway.feeds.errors import (
 )
 from gateway.governance.errors import (
     ApprovalPending,
+    AuthorityKeysUnavailable,
     AuthorizationConflict,
     AuthorizationInvalid,
     AuthorizationNotFound,
@@ -264,6 +265,7 @@ STATUS_TABLE: dict[type[CarbonlinkError], HttpAnswer] = {
     HeldStoreUnavailable: HttpAnswer(503, retry_after=5),
     ControlsStoreUnavailable: HttpAnswer(503, retry_after=5),
     StatementRefused: HttpAnswer(403),
+    AuthorityKeysUnavailable: HttpAnswer(503, retry_after=30),
     TitleError: HttpAnswer(422),
     # digital MRV at the gateway (docs/mrv.md, gateway section); BlockQuantity is an UpstreamError (502)
     MrvError: HttpAnswer(500),

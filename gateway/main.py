@@ -29,10 +29,12 @@ from gateway.api.routes import (
     wellknown,
 )
 from gateway.api.services import ServiceSlot
+from gateway.evidence.log import EvidenceLog
 from gateway.feeds import FeedService, build_feeds
 from gateway.governance import Authorities, open_authorization_store
 from gateway.mrv import EvidenceService, evidence_service
 from gateway.settings import CarbonlinkSettings, Settings, TranslationSettings, get_settings
+from gateway.title import IndexKeeper, open_title_index
 from gateway.transfers import TransferService, build_service
 from gateway.transfers.ratelimit import Limit, Limiter, make_limiter
 from gateway.transfers.settings import TransferSettings
@@ -83,6 +85,11 @@ def _service_settings(settings: CarbonlinkSettings | None, trust: Trust | None) 
     return trust.settings if trust else get_settings()
 
 
+def _evidence_of(slot: ServiceSlot[TransferService]) -> EvidenceLog | None:
+    service = slot.ready
+    return service.recorder.evidence if service is not None else None
+
+
 def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | None = None) -> FastAPI:
     """Build the gateway from ``settings`` alone (default: the environment's, read once here at the edge).
 
@@ -102,13 +109,17 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
         trust, settings.feeds, default_catalog(adapter_options), data_dir=str(transfer_settings.data_dir)))
     authorization_slot: ServiceSlot[Authorities] = ServiceSlot("authorizations", lambda: Authorities(
         open_authorization_store(settings.governance.authorization_url(
-            transfer_settings.data_dir, transfer_settings.evidence_url())), trust.keyring))
+            transfer_settings.data_dir, transfer_settings.evidence_url())), trust.keyring,
+        jwks_cache=trust.clients.jwks_cache))
+    index_url = settings.governance.title_index_url(transfer_settings.data_dir, transfer_settings.evidence_url())
+    index_slot = ServiceSlot("title-index", lambda: open_title_index(index_url or "")) if index_url else None
     evidence_slot: ServiceSlot[EvidenceService] = ServiceSlot("mrv-evidence", lambda: evidence_service(
         settings.mrv, transfer_settings.data_dir, trust.keyring))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(transfer_slot.start)
+        keeper = IndexKeeper(index_slot.get, lambda: _evidence_of(transfer_slot)).start() if index_slot else None
         task = asyncio.create_task(_refresh_loop(trust))
         try:
             yield
@@ -116,10 +127,14 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            if keeper is not None:
+                await asyncio.to_thread(keeper.stop)
             await asyncio.to_thread(transfer_slot.close)
             await asyncio.to_thread(feed_slot.close)
             await asyncio.to_thread(authorization_slot.close)
             await asyncio.to_thread(evidence_slot.close)
+            if index_slot is not None:
+                await asyncio.to_thread(index_slot.close)
 
     app = FastAPI(
         title="carbonlink gateway",
@@ -134,6 +149,7 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
     app.state.feeds = feed_slot
     app.state.authorizations = authorization_slot
     app.state.mrv_evidence = evidence_slot
+    app.state.title_index = index_slot
     app.state.feed_page_limit = settings.feeds.feeds_page_limit
     errors.install(app)
     apidoc.install(app)

@@ -23,7 +23,7 @@ from gateway.cli._common import (
 )
 from gateway.evidence import JwkSigner, open_log
 from gateway.evidence.errors import EvidenceConfigError
-from gateway.title import parse_block, title_from_export, title_from_log
+from gateway.title import open_title_index, parse_block, title_from_export, title_from_log
 from standards.errors import CarbonlinkError
 from standards.safeio import load_json, read_bytes
 
@@ -49,6 +49,10 @@ def title_command(
     log: Annotated[str | None, typer.Option("--log", help="the evidence log URL (default: the gateway's)")] = None,
     jwks: Annotated[Path | None, typer.Option("--jwks", help="the gateway's published JWKS to verify against "
                                               "(default: the configured keyring; an export's own keys)")] = None,
+    index: Annotated[str | None, typer.Option("--index", help="find the records through this title index "
+                                              "(sqlite:///... or postgresql://..., caught up with the log first); "
+                                              "each record found is checked with the one before it, not the whole "
+                                              "chain")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
 ) -> None:
     """The chain of signed receipts that moved BLOCK through the gateway; exit 1 when it does not verify."""
@@ -61,7 +65,14 @@ def title_command(
             if keys is None:
                 raise EvidenceConfigError("no keys to verify against: pass --jwks (the gateway's published JWKS)")
             with open_log(log or evidence_log_url(cli_settings()), create=False) as opened:
-                result = title_from_log(opened, wanted, jwks=keys)
+                if index is None:
+                    result = title_from_log(opened, wanted, jwks=keys)
+                else:
+                    opened_index = open_title_index(index)
+                    try:
+                        result = title_from_log(opened, wanted, jwks=keys, verify_chain=False, index=opened_index)
+                    finally:
+                        opened_index.close()
     except CarbonlinkError as exc:
         raise fail(exc, EXIT_USAGE) from exc
     if as_json:
@@ -95,7 +106,13 @@ def _print(result: dict[str, Any]) -> None:
     state = "verified" if result["verified"] else "NOT VERIFIED"
     out.print(f"{block['series']}:{block['first']}-{block['last']}: {result['messages']} message(s), {state} "
               f"against {result['evidence']['keys']} keys ({result['evidence']['source']}"
-              f"{', chain of ' + str(chain['records']) + ' records' if chain else ''})", markup=False)
+              f"{', ' + _checked(result['evidence']) if chain else ''})", markup=False)
+
+
+def _checked(evidence: dict[str, Any]) -> str:
+    if (evidence.get("index") or {}).get("used"):
+        return f"{evidence['chain']['records']} record(s) found through the title index, each checked in the log"
+    return f"chain of {evidence['chain']['records']} records"
 
 
 def _who(party: Any) -> str:

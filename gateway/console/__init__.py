@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, FastAPI
 
-from gateway.console import _authorizations, _conformance, _feeds, _login, _pages
+from gateway.console import _authorizations, _conformance, _feeds, _login, _pages, _policy
 from gateway.console._actions import holds_on_record
 from gateway.console._reader import ensure_indexes
 from gateway.console._session import SCOPES, Operator
@@ -83,6 +83,8 @@ router.include_router(_pages.router)
 router.include_router(_conformance.router)
 router.include_router(_feeds.router)
 router.include_router(_authorizations.router)
+router.include_router(_policy.router)
 add_section("/conformance", "Conformance")
 add_section("/feeds", "Feeds")
 add_section("/authorizations", "Authorizations")
+add_section("/policy", "Policy")

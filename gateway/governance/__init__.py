@@ -47,6 +47,7 @@ from gateway.governance._statements import (
 )
 from gateway.governance._store import AuthorizationStore, open_authorization_store
 from gateway.governance.errors import (
+    AuthorityKeysUnavailable,
     AuthorizationConflict,
     AuthorizationInvalid,
     AuthorizationNotFound,
@@ -83,6 +84,7 @@ __all__ = [
     "REVOCATION_TYP",
     "STATEMENT_TYP",
     "Authorities",
+    "AuthorityKeysUnavailable",
     "AuthorityStatement",
     "AuthorizationConflict",
     "AuthorizationGate",

@@ -14,7 +14,7 @@ from gateway.governance._records import (
     seal_revocation,
     seal_version,
 )
-from gateway.governance._statements import Action, accept_statement
+from gateway.governance._statements import Action, accept_statement, published_keys
 from gateway.governance._store import AuthorizationStore
 from gateway.governance.errors import (
     AuthorizationConflict,
@@ -22,6 +22,7 @@ from gateway.governance.errors import (
     AuthorizationNotFound,
     AuthorizationNotYours,
 )
+from gateway.trust.client_auth import JwksCache
 from gateway.trust.directory import Participant
 from gateway.trust.keys import SigningKeyRing
 from gateway.trust.roles import Role
@@ -30,9 +31,12 @@ from gateway.trust.roles import Role
 class Authorities:
     """Issues, amends, revokes and shows authorization records (signed with the gateway's keyring)."""
 
-    def __init__(self, store: AuthorizationStore, keyring: SigningKeyRing) -> None:
+    def __init__(self, store: AuthorizationStore, keyring: SigningKeyRing, *,
+                 jwks_cache: JwksCache | None = None) -> None:
         self.store = store
         self.keyring = keyring
+        #: Fetches the keys of authorities that publish a ``jwks_uri`` (the trust layer's cache, when given).
+        self.jwks_cache = jwks_cache or JwksCache()
 
     def close(self) -> None:
         self.store.close()
@@ -48,7 +52,8 @@ class Authorities:
         """Issue, amend or revoke as the statement ``token`` says, signed by the caller with a key of its
         directory entry (``_statements``); the statement is kept inside the gateway's record."""
         signed = accept_statement(token, caller.jwks, signer=caller.id, audience=audience, action=action,
-                                  party=party or caller.party, authorization_id=authorization_id)
+                                  party=party or caller.party, authorization_id=authorization_id,
+                                  published=published_keys(caller, self.jwks_cache))
         self.authority_of(caller, signed.party)
         if action == "revoke":
             assert signed.effective is not None

@@ -6,23 +6,27 @@ is a compact JWS (``typ`` ``carbonlink-authority-statement+jwt``, media type ``a
 names the authority (``iss``), the gateway it is meant for (``aud``: the gateway's issuer), when it was signed
 (``iat``), the Party, the action (``issue``, ``amend``, ``revoke``), the authorization and version, and the
 statement (AEF T2 fields) or the revocation's ``effective`` date and ``reason``. The gateway checks it against
-the directory and keeps it inside its own record, so anyone holding the directory can check, offline, that the
-authority itself said it (:func:`verify_statement`).
+the directory (the entry's ``jwks``, or the keys it publishes at its ``jwks_uri``: :func:`published_keys`) and
+keeps it inside its own record, so anyone holding the directory can check, offline, that the authority itself
+said it (:func:`verify_statement`).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, Literal
 
 from joserfc.jwk import Key
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gateway.governance.errors import AuthorizationInvalid, StatementRefused
+from gateway.governance.errors import AuthorityKeysUnavailable, AuthorizationInvalid, StatementRefused
 from gateway.trust import jose
-from gateway.trust.errors import JwsRejected
+from gateway.trust.client_auth import JwksCache
+from gateway.trust.directory import Participant
+from gateway.trust.errors import InvalidClient, JwsRejected
 from gateway.trust.keys import public_key_set
 
 STATEMENT_TYP = "carbonlink-authority-statement+jwt"
@@ -82,17 +86,47 @@ def statement_for_route(key: Key, *, issuer: str, audience: str, path: str, body
                           authorization_id=authorization_id, version=version or body.get("version"), statement=body)
 
 
-def verify_statement(token: str, jwks: dict[str, Any] | None, *, signer: str) -> AuthorityStatement:
-    """The statement in ``token``, verified against ``jwks`` (the public keys of ``signer``'s directory entry);
+#: The keys of an authority published at its ``jwks_uri``: ``keys(refresh)``; ``refresh`` when a statement
+#: names a kid the cached keys do not hold (the authority may have rotated its key).
+PublishedKeys = Callable[[bool], Mapping[str, Key]]
+
+
+def published_keys(participant: Participant, cache: JwksCache) -> PublishedKeys | None:
+    """The keys of ``participant``'s ``jwks_uri`` (fetched with the gateway's JWKS cache: time-out, size cap,
+    last good keys, a re-fetch on an unknown kid), when its directory entry names no inline ``jwks``."""
+    uri = participant.jwks_uri
+    if participant.jwks is not None or uri is None:
+        return None
+
+    def keys(refresh: bool) -> Mapping[str, Key]:
+        try:
+            return cache.keys(uri, refresh=refresh)
+        except InvalidClient as exc:
+            raise AuthorityKeysUnavailable(f"the keys of {participant.id!r} at its jwks_uri cannot be used: "
+                                           f"{exc.message}") from exc
+    return keys
+
+
+def verify_statement(token: str, jwks: dict[str, Any] | None, *, signer: str,
+                     published: PublishedKeys | None = None) -> AuthorityStatement:
+    """The statement in ``token``, verified against ``jwks`` (the public keys of ``signer``'s directory entry)
+    or, for an entry that publishes a ``jwks_uri``, the keys fetched from it (``published``);
     :class:`StatementRefused` when it is not signed by one of them or does not name ``signer`` as its issuer.
     Freshness and audience are the receiving gateway's checks (:func:`accept_statement`), not an offline
     reader's: a record read years later was fresh when the gateway took it."""
-    if not jwks:
-        raise StatementRefused(f"{signer!r} has no keys in the directory to check its statement against")
-    keys = public_key_set(jwks, what=f"participant {signer} jwks")
+    if published is None:
+        if not jwks:
+            raise StatementRefused(f"{signer!r} has no keys in the directory to check its statement against")
+        inline = public_key_set(jwks, what=f"participant {signer} jwks")
+        published = lambda refresh: inline  # noqa: E731
 
     def key_for(header: dict[str, Any]) -> Key:
         kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise JwsRejected("KID", "the statement names no kid")
+        keys = published(False)
+        if kid not in keys:
+            keys = published(True)
         if kid not in keys:
             raise JwsRejected("KID", f"the statement is signed with key {kid!r}, which is not a key of {signer!r} in "
                               "the directory")
@@ -114,12 +148,13 @@ def verify_statement(token: str, jwks: dict[str, Any] | None, *, signer: str) ->
 
 
 def accept_statement(token: str, jwks: dict[str, Any] | None, *, signer: str, audience: str, action: Action,
-                     party: str, authorization_id: str | None, now: float | None = None) -> AuthorityStatement:
+                     party: str, authorization_id: str | None, now: float | None = None,
+                     published: PublishedKeys | None = None) -> AuthorityStatement:
     """A statement the gateway takes from ``signer`` (the authenticated caller) on the route of ``action``:
     signed by one of the caller's directory keys, meant for this gateway, fresh, and about what the route
     says. A replay is caught by what the statement binds: the version it makes (a version is made once) or
     the revocation (once), and the audience and freshness window."""
-    payload = verify_statement(token, jwks, signer=signer)
+    payload = verify_statement(token, jwks, signer=signer, published=published)
     if payload.aud != audience:
         raise StatementRefused(f"the statement is meant for {payload.aud!r}, not this gateway ({audience!r})",
                                code="GOVERNANCE.STATEMENT_AUDIENCE")

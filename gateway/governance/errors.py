@@ -69,6 +69,13 @@ class StatementRefused(GovernanceError):
     code = "GOVERNANCE.STATEMENT_SIGNATURE"
 
 
+class AuthorityKeysUnavailable(StatementRefused):
+    """The keys an authority publishes at its ``jwks_uri`` cannot be fetched or read, and no last good keys are
+    cached: its statement cannot be checked now (a retry may succeed)."""
+
+    code = "GOVERNANCE.AUTHORITY_KEYS_UNAVAILABLE"
+
+
 class AuthorizationRefused(GovernanceError):
     """A first transfer, use or cancellation that no authorization in force covers; ``reference`` is the
     clause the refusal enforces."""

@@ -19,6 +19,8 @@ from joserfc.jwk import Key
 from gateway.evidence import EvidenceRecord, KeySetVerifier, verify_export
 from gateway.evidence.errors import InvalidEntry
 from gateway.evidence.log import EvidenceLog
+from gateway.title._index import TitleIndex
+from gateway.title._lookup import indexed
 from gateway.title._trail import Block, trail
 from gateway.transfers._recorder import RECEIPT_SIGNATURE, receipt_bytes
 from gateway.transfers._signer import RECEIPT_TYP
@@ -92,15 +94,30 @@ def title_from_export(path: Path, block: Block, *, jwks: dict[str, Any] | None =
     return _finish(result, report.as_dict(), f"export {path}", "--jwks" if jwks is not None else "the export's own")
 
 
-def title_from_log(log: EvidenceLog, block: Block, *, jwks: dict[str, Any], verify_chain: bool = True
-                   ) -> dict[str, Any]:
+def title_from_log(log: EvidenceLog, block: Block, *, jwks: dict[str, Any], verify_chain: bool = True,
+                   index: TitleIndex | None = None) -> dict[str, Any]:
     """The block's trail in a live log; with ``verify_chain`` the whole chain is verified first (every record:
-    the cost grows with the log), else only the hops' receipt signatures."""
+    the cost grows with the log), else only the hops' receipt signatures.
+
+    With an ``index`` (and without ``verify_chain``) only the records the index points to are read, each checked
+    in the log with the record before it (:func:`gateway.title._lookup.indexed`); an index that cannot be read
+    or does not match the log is set aside and the log is scanned."""
     keys = public_key_set(jwks, what="gateway JWKS")
+    if index is not None and not verify_chain:
+        found = indexed(log, index, block, KeySetVerifier.from_jwks(jwks))
+        if found is not None:
+            result, records = _collect(found.records, block)
+            _with_receipts(result, records, keys)
+            done = _finish(result, found.chain, f"log {log.url}", "the gateway's keys")
+            done["evidence"]["index"] = found.about
+            return done
     chain = log.verify(KeySetVerifier.from_jwks(jwks)).as_dict() if verify_chain else None
     result, records = _collect(log.records(), block)
     _with_receipts(result, records, keys)
-    return _finish(result, chain, f"log {log.url}", "the gateway's keys")
+    done = _finish(result, chain, f"log {log.url}", "the gateway's keys")
+    if index is not None:
+        done["evidence"]["index"] = {"used": False}
+    return done
 
 
 def _finish(result: dict[str, Any], chain: dict[str, Any] | None, source: str, keys: str) -> dict[str, Any]:

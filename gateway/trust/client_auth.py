@@ -13,6 +13,7 @@ passed by a configured trusted proxy, must match the thumbprint the directory li
 from __future__ import annotations
 
 import base64
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ from gateway.trust.errors import ConfigurationError, InvalidClient, InvalidReque
 from gateway.trust.keys import public_key_set
 from gateway.trust.replay import ReplayStore
 
+log = logging.getLogger("carbonlink.trust")
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_TYP = ("JWT", "client-authentication+jwt")
 MAX_JWKS_BYTES = 64 * 1024
@@ -49,11 +51,14 @@ class AuthenticatedClient:
 
 
 class JwksCache:
-    """Public keys of registries that publish a ``jwks_uri`` (fetched, size-capped, cached)."""
+    """Public keys of participants that publish a ``jwks_uri`` (fetched, size-capped, cached). When a fetch
+    fails, the last good keys of that URI serve for up to ``max_stale`` seconds after they expired."""
 
-    def __init__(self, *, ttl: float = 300, timeout: float = 5, min_refetch: float = 30) -> None:
+    def __init__(self, *, ttl: float = 300, timeout: float = 5, min_refetch: float = 30,
+                 max_stale: float = 86400) -> None:
         self._ttl = ttl
         self._min_refetch = min_refetch
+        self._max_stale = max_stale
         self._timeout = timeout
         self._cache: dict[str, tuple[float, dict[str, Key]]] = {}
         self._lock = threading.Lock()
@@ -74,7 +79,12 @@ class JwksCache:
                     code="CLIENT.JWKS_UNAVAILABLE",
                 )
             keys = public_key_set(orjson.loads(resp.content), what=uri)
-        except (httpx.HTTPError, orjson.JSONDecodeError, ConfigurationError) as exc:
+        except (httpx.HTTPError, orjson.JSONDecodeError, ConfigurationError, InvalidClient) as exc:
+            if cached is not None and cached[0] + self._max_stale > now:
+                log.warning("keys at %s unusable (%s): the last good keys serve", uri, exc)
+                return cached[1]
+            if isinstance(exc, InvalidClient):
+                raise
             raise InvalidClient(
                 f"the registry's keys at {uri} are unusable: {exc}", code="CLIENT.JWKS_UNAVAILABLE"
             ) from exc

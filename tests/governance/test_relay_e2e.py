@@ -83,6 +83,9 @@ def test_a_first_transfer_is_relayed_only_within_an_authorization_in_force(one: 
             for p in title["parts"]] == [(550, 600, "gha", ["gov-2"]), (601, 1000, "gha", ["gov-4"]),
                                          (1001, 1100, "gha", ["gov-5"]), (1101, 1200, None, [])]
     assert all(h["receipt_verified"] for p in title["parts"] for h in p["hops"])
+    # found through the gateway's title index, each record checked in its evidence log
+    assert title["evidence"]["index"]["used"] and title["evidence"]["index"]["records_read"] == 3
+    assert title["verified"] and title["evidence"]["chain"]["records"] == 3
 
 
 def test_two_gateways_share_one_authorization_store(postgres_dsn: str) -> None:
