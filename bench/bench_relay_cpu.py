@@ -15,12 +15,14 @@ the same run (from ``/proc``), and their ratio. One message at a time, without t
 caller's authentication or the thread hand-over, so the figure is the relay pipeline's own cost and
 moves less with the machine's load than ``bench_transfers.py`` (which measures all of it under
 load). ``--profile FILE`` writes cProfile statistics of the timed messages (slower; for reading, not
-for the figures).
+for the figures); with ``--profile-cpu`` they count this process's CPU time instead of the wall clock.
+``--steps`` adds the thread CPU of each step of the pipeline (:mod:`relay_steps`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import os
@@ -34,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bench_transfers as bt
+from relay_steps import per_message, steps_timed
 
 from gateway.demo import Network, Registry
 from gateway.protocol import MessageKind
@@ -48,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=300, help="timed messages (after 50 untimed)")
     parser.add_argument("--profile", type=Path, help="write cProfile statistics of the timed messages here")
+    parser.add_argument("--profile-cpu", action="store_true",
+                        help="with --profile: time functions by this process's CPU (time.process_time), not by wall "
+                             "clock, so waits (fsync, the receiver's answer) do not count")
+    parser.add_argument("--steps", action="store_true",
+                        help="also report the thread CPU of each step of the pipeline (bench/relay_steps.py)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if not 10 <= args.messages <= 20_000:
@@ -77,12 +85,17 @@ def main(argv: list[str] | None = None) -> int:
                 relay(index)
             assert receiver.process is not None
             sandbox_before = bt.cpu_seconds(receiver.process.pid)
-            profiler = cProfile.Profile() if args.profile else None
+            profiler = None
+            if args.profile:
+                profiler = cProfile.Profile(time.process_time) if args.profile_cpu else cProfile.Profile()
             times, wall = os.times(), time.perf_counter()
             if profiler:
                 profiler.enable()
-            for index in range(WARMUP, WARMUP + args.messages):
-                relay(index)
+            timing: contextlib.AbstractContextManager[dict[str, float]] = (
+                steps_timed() if args.steps else contextlib.nullcontext({}))
+            with timing as spent:
+                for index in range(WARMUP, WARMUP + args.messages):
+                    relay(index)
             if profiler:
                 profiler.disable()
                 profiler.dump_stats(args.profile)
@@ -98,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_to_receiver": round((user + system) / sandbox, 2) if sandbox else None,
         "wall_ms_per_message": round(wall / args.messages * 1e3, 2),
         "load_average": [round(x, 2) for x in os.getloadavg()], "profiled": bool(args.profile),
+        **({"steps_ms": per_message(spent, args.messages)} if args.steps else {}),
     }
     if args.json:
         print(json.dumps(report))
@@ -106,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
               f"CPU per message (user {report['gateway_user_ms']}, system {report['gateway_system_ms']}); receiving "
               f"sandbox {report['receiver_sandbox_cpu_ms']} ms; ratio {report['ratio_to_receiver']}x; wall "
               f"{report['wall_ms_per_message']} ms per message; load {report['load_average']}")
+        for step, ms in report.get("steps_ms", {}).items():
+            print(f"  {step:60s} {ms:7.3f} ms")
     return 0
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import orjson
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, OKPKey
@@ -59,6 +62,34 @@ def _b64(segment: str) -> bytes:
         return b""
 
 
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+#: ECDSA with SHA-256 (ES256, RFC 7518 §3.4): one immutable parameter object for every signature.
+_ES256 = ec.ECDSA(hashes.SHA256())
+
+
+def signature_maker(key: Key, alg: str) -> Callable[[bytes], bytes]:
+    """A function making ``alg`` signatures with ``key`` over a JWS signing input: the bytes joserfc's own
+    algorithm makes (ES256: ``r || s``, 32 bytes each, RFC 7518 §3.4; Ed25519: RFC 8037 §3.1), through the
+    key's ``cryptography`` object taken once, without joserfc's per-call key look-ups. PS256 signs through
+    joserfc (its padding parameters stay joserfc's)."""
+    private = getattr(key, "private_key", None)
+    if alg == "ES256" and isinstance(private, ec.EllipticCurvePrivateKey):
+        es256_key = private
+
+        def es256(signing_input: bytes) -> bytes:
+            r, s = decode_dss_signature(es256_key.sign(signing_input, _ES256))
+            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+        return es256
+    if alg == "Ed25519" and isinstance(private, ed25519.Ed25519PrivateKey):
+        return private.sign
+    algorithm = jose.make_registry().get_alg(alg)
+    return lambda signing_input: algorithm.sign(signing_input, key)
+
+
 def _import(jwk: Any, *, private: bool, what: str) -> Key:
     """One JWK, imported and checked as the trust layer imports keys (:func:`import_jwk`)."""
     try:
@@ -76,6 +107,10 @@ class JwkSigner:
         self._key = key
         self._alg = _algorithm(key)
         self._header = {"alg": self._alg, "kid": str(key.kid), "typ": EVIDENCE_JWS_TYPE}
+        # the header is the same for every signature: joserfc serializes (and checks) it once, here
+        probe = jws.serialize_compact(self._header, b"", key, algorithms=[self._alg])
+        self._head = probe.split(".", 1)[0]
+        self._make = signature_maker(key, self._alg)
 
     @property
     def kid(self) -> str:
@@ -87,7 +122,9 @@ class JwkSigner:
         return out
 
     def sign(self, payload: bytes) -> str:
-        return jws.serialize_compact(self._header, payload, self._key, algorithms=[self._alg])
+        """A compact JWS over ``payload`` (RFC 7515 §7.1), with the header serialized at construction."""
+        signing_input = f"{self._head}.{_b64encode(payload)}"
+        return f"{signing_input}.{_b64encode(self._make(signing_input.encode('ascii')))}"
 
     @classmethod
     def from_jwk(cls, jwk: Mapping[str, Any], *, what: str = "signing key") -> JwkSigner:
