@@ -98,14 +98,18 @@ def _python_type(spec: FieldSpec, strict: bool) -> Any:
 
 
 @cache
-def row_adapter(table_id: str, strict: bool = True) -> TypeAdapter[list[dict[str, Any]]]:
-    """A validator for a list of rows of one table (all fields optional; required is checked apart)."""
+def row_adapter(table_id: str, strict: bool = True, *, unknown: str = "forbid") -> TypeAdapter[list[dict[str, Any]]]:
+    """A validator for a list of rows of one table (all fields optional; required is checked apart).
+
+    ``unknown="ignore"`` drops keys that are not fields instead of refusing them: a typed row shorter
+    than its input row had one (pydantic-core checks the keys of every row against the fields when it
+    must refuse them, a cost the structure layer spares rows that have none)."""
     spec = TABLES[table_id]
     fields = {f.cn: _python_type(f, strict) | None for f in spec.fields}
-    name = f"Aef{spec.id}{spec.key}Row{'' if strict else 'Lenient'}"
+    name = f"Aef{spec.id}{spec.key}Row{'' if strict else 'Lenient'}{'' if unknown == 'forbid' else 'Known'}"
     typed_dict: Any = TypedDict(name, fields, total=False)  # type: ignore[misc]
-    configured = with_config(ConfigDict(coerce_numbers_to_str=True, extra="forbid",
-                                        str_strip_whitespace=True))(typed_dict)
+    configured = with_config(ConfigDict(coerce_numbers_to_str=True, extra="forbid" if unknown == "forbid"
+                                        else "ignore", str_strip_whitespace=True))(typed_dict)
     list_type: Any = list
     return cast(TypeAdapter[list[dict[str, Any]]], TypeAdapter(list_type[configured]))
 
