@@ -73,17 +73,20 @@ class Run(CrossRecordRules):
         typed first ignoring unknown keys (cheaper); one with an error or an unknown key (a typed row
         shorter than its row) is typed again refusing them, which words its findings."""
         adapter = row_adapter(table_id, not self.lenient)
-        known = row_adapter(table_id, not self.lenient, unknown="ignore").validate_python
+        known = row_adapter(table_id, not self.lenient, unknown="ignore")
+        fields = TABLES[table_id].by_cn.keys()
         typed: list[Row | None] = []
         for start in range(0, len(rows), TYPED_SLICE):
             part = rows[start:start + TYPED_SLICE]
-            try:  # the rows without unknown keys type alike either way; the others as they always did
-                checked = known(part)
+            try:  # rows without unknown keys type alike either way, errors and all; the others as they always did
+                checked = known.validate_python(part)
                 if list(map(len, checked)) == list(map(len, part)):
                     typed.extend(checked)
                     continue
-            except ValidationError:
-                pass
+            except ValidationError as exc:
+                if all(row.__class__ is dict and fields >= row.keys() for row in part):
+                    typed.extend(self._typed_apart(table_id, known, part, start, exc, failed, reported))
+                    continue
             try:
                 typed.extend(adapter.validate_python(part))
             except ValidationError as exc:
