@@ -14,7 +14,16 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, Literal, cast
 
-from pydantic import BeforeValidator, ConfigDict, Field, Strict, StringConstraints, TypeAdapter, with_config
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    Strict,
+    StringConstraints,
+    TypeAdapter,
+    with_config,
+)
 from typing_extensions import TypedDict
 
 from standards.aef.tables import TABLES, FieldSpec
@@ -97,21 +106,37 @@ def _python_type(spec: FieldSpec, strict: bool) -> Any:
     return simple[kind]
 
 
-@cache
-def row_adapter(table_id: str, strict: bool = True, *, unknown: str = "forbid") -> TypeAdapter[list[dict[str, Any]]]:
-    """A validator for a list of rows of one table (all fields optional; required is checked apart).
-
-    ``unknown="ignore"`` drops keys that are not fields instead of refusing them: a typed row shorter
-    than its input row had one (pydantic-core checks the keys of every row against the fields when it
-    must refuse them, a cost the structure layer spares rows that have none)."""
+def _row_type(table_id: str, strict: bool, extra: str) -> Any:
     spec = TABLES[table_id]
     fields = {f.cn: _python_type(f, strict) | None for f in spec.fields}
-    name = f"Aef{spec.id}{spec.key}Row{'' if strict else 'Lenient'}{'' if unknown == 'forbid' else 'Known'}"
+    name = f"Aef{spec.id}{spec.key}Row{'' if strict else 'Lenient'}{'' if extra == 'forbid' else 'Screened'}"
     typed_dict: Any = TypedDict(name, fields, total=False)  # type: ignore[misc]
-    configured = with_config(ConfigDict(coerce_numbers_to_str=True, extra="forbid" if unknown == "forbid"
-                                        else "ignore", str_strip_whitespace=True))(typed_dict)
+    return with_config(ConfigDict(coerce_numbers_to_str=True, extra=extra,  # type: ignore[typeddict-item]
+                                  str_strip_whitespace=True))(typed_dict)
+
+
+@cache
+def row_adapter(table_id: str, strict: bool = True) -> TypeAdapter[list[dict[str, Any]]]:
+    """A validator for a list of rows of one table (all fields optional; required is checked apart)."""
     list_type: Any = list
-    return cast(TypeAdapter[list[dict[str, Any]]], TypeAdapter(list_type[configured]))
+    return cast(TypeAdapter[list[dict[str, Any]]], TypeAdapter(list_type[_row_type(table_id, strict, "forbid")]))
+
+
+def _unscreened(value: Any) -> None:
+    return None
+
+
+@cache
+def screen_adapter(table_id: str, strict: bool = True) -> TypeAdapter[list[dict[str, Any] | None]]:
+    """A validator for a whole table at once: each row typed as :func:`row_adapter` types it but keeping
+    no key that is not a field (the typed row is then shorter than the row), or ``None`` for a row that
+    fails - which :func:`row_adapter` then types alone, for its errors. pydantic-core checks every key of
+    every row when it must refuse unknown ones, and returns nothing of a list with an error: this way a
+    table takes one call, and only the rows that need it a second."""
+    screened: Any = Annotated[_row_type(table_id, strict, "ignore") | Annotated[Any, PlainValidator(_unscreened)],
+                              Field(union_mode="left_to_right")]
+    list_type: Any = list
+    return cast(TypeAdapter[list[dict[str, Any] | None]], TypeAdapter(list_type[screened]))
 
 
 #: A blank is ``null``, ``""`` or an absent key alike; the schema says so for every field.

@@ -1,7 +1,8 @@
-"""The structure layer types slices of rows ignoring unknown keys first (cheaper) and types again, refusing
-them, only a slice with an error or an unknown key: on hostile rows - unknown keys alone or with type errors,
-blanks, spaces, wrong types, containers, numbers as text - every finding and every typed row is what typing
-every slice with the refusing row types gives."""
+"""The structure layer types a table in one call that ignores unknown keys and keeps a failing row's place
+(``screen_adapter``), then types the rows that failed or had an unknown key again with the row types, which
+refuse unknown keys and word the findings. On hostile rows - unknown keys alone or with type errors, blanks,
+spaces, wrong types, containers, numbers as text - every finding and every typed row is what typing every
+row with the row types (in slices, as before) gives."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from typing import Any
 import pytest
 
 from standards.aef.jsonio import read_json
-from standards.aef.structure import row_adapter
-from standards.aef.validate import _layers, validate_run
+from standards.aef.validate import validate_run
+from standards.aef.validate._layers import Run
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = json.loads((ROOT / "standards/examples/aef-v2-report.json").read_text())
@@ -31,8 +32,8 @@ HOSTILE: list[tuple[str, Any]] = [
 ]
 
 
-def _plain(table_id: str, strict: bool = True, *, unknown: str = "forbid") -> Any:
-    return row_adapter(table_id, strict)  # every slice typed refusing unknown keys, as before
+def _plain(run: Run, table_id: str, rows: list[Any], failed: set[int], reported: set[Any]) -> list[Any]:
+    return run._typed_rows(table_id, rows, list(range(len(rows))), failed, reported)  # every row, as before
 
 
 def _outcome(doc: dict[str, Any], lenient: bool) -> tuple[list[Any], list[Any]]:
@@ -59,7 +60,7 @@ def test_one_hostile_value_gives_what_the_refusing_types_give(monkeypatch: pytes
                                                              value: Any, lenient: bool) -> None:
     doc = _hostile([(5, cn, value)])
     fast = _outcome(doc, lenient)
-    monkeypatch.setattr(_layers, "row_adapter", _plain)
+    monkeypatch.setattr(Run, "_typed", _plain)
     assert fast == _outcome(doc, lenient)
     assert fast[0] or cn in ("Metric", "GWPValues", "AdditionalExplanatoryInformation") or lenient
 
@@ -71,7 +72,7 @@ def test_many_hostile_rows_in_one_slice_and_across_slices(monkeypatch: pytest.Mo
              (2, "Metric", "  GHG "), (9, "Colour", 1), (10, "QuantityCO2", -1), (22, "Vintage", "2023")]
     doc = _hostile(cases)
     fast = _outcome(doc, lenient)
-    monkeypatch.setattr(_layers, "row_adapter", _plain)
+    monkeypatch.setattr(Run, "_typed", _plain)
     plain = _outcome(doc, lenient)
     assert fast == plain
     unknown = [f for f in fast[0] if f[0] == "AEF.STRUCTURE.UNKNOWN_FIELD"]
@@ -83,3 +84,4 @@ def test_a_row_with_an_unknown_key_is_not_typed_without_it() -> None:
     run = validate_run(read_json(json.dumps(doc).encode()))
     assert run.typed.rows["T3"][3] is None  # refused, as the row types refuse it
     assert run.typed.rows["T3"][2] is not None and run.typed.rows["T3"][4] is not None
+

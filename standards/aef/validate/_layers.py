@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from standards.aef import rules as R
 from standards.aef.mapping import condition_applies
-from standards.aef.structure import PLAIN_TEXT_TYPES, row_adapter
+from standards.aef.structure import PLAIN_TEXT_TYPES, row_adapter, screen_adapter
 from standards.aef.tables import NA, TABLES, FieldSpec, Row
 from standards.aef.validate._columns import Columns
 from standards.aef.validate._cross import CrossRecordRules
@@ -67,44 +67,47 @@ class Run(CrossRecordRules):
                reported: set[tuple[int, str | None]]) -> list[Row | None]:
         """The rows as pydantic-core types them, one finding per failing cell.
 
+        The table is typed in one call that keeps a row's place when it fails
+        (:func:`screen_adapter`); the rows that failed or held a key that is not a field (their typed
+        row is shorter) are typed again by the row types, which word their findings (:meth:`_typed_rows`)."""
+        typed: list[Row | None] = screen_adapter(table_id, not self.lenient).validate_python(rows)
+        if None in typed or list(map(len, typed)) != list(map(len, rows)):
+            left = [i for i, (checked, row) in enumerate(zip(typed, rows, strict=True))
+                    if checked is None or len(checked) != len(row)]
+            for i, checked in zip(left, self._typed_rows(table_id, rows, left, failed, reported), strict=True):
+                typed[i] = checked
+        return typed
+
+    def _typed_rows(self, table_id: str, rows: list[Row], indexes: list[int], failed: set[int],
+                    reported: set[tuple[int, str | None]]) -> list[Row | None]:
+        """The rows at ``indexes`` typed by the row types, in order.
+
         pydantic returns nothing of a list with an error, so the rows are typed in slices of
-        :data:`TYPED_SLICE`: a slice with an error is typed again without its failed rows, and a few
-        defects among many rows cost a few slices more, not a second pass over every row. A slice is
-        typed first ignoring unknown keys (cheaper); one with an error or an unknown key (a typed row
-        shorter than its row) is typed again refusing them, which words its findings."""
+        :data:`TYPED_SLICE`: a slice with an error is typed again without its failed rows."""
         adapter = row_adapter(table_id, not self.lenient)
-        known = row_adapter(table_id, not self.lenient, unknown="ignore")
-        fields = TABLES[table_id].by_cn.keys()
         typed: list[Row | None] = []
-        for start in range(0, len(rows), TYPED_SLICE):
-            part = rows[start:start + TYPED_SLICE]
-            try:  # rows without unknown keys type alike either way, errors and all; the others as they always did
-                checked = known.validate_python(part)
-                if list(map(len, checked)) == list(map(len, part)):
-                    typed.extend(checked)
-                    continue
-            except ValidationError as exc:
-                if all(row.__class__ is dict and fields >= row.keys() for row in part):
-                    typed.extend(self._typed_apart(table_id, known, part, start, exc, failed, reported))
-                    continue
+        for start in range(0, len(indexes), TYPED_SLICE):
+            part_indexes = indexes[start:start + TYPED_SLICE]
+            part = [rows[i] for i in part_indexes]
             try:
                 typed.extend(adapter.validate_python(part))
             except ValidationError as exc:
-                typed.extend(self._typed_apart(table_id, adapter, part, start, exc, failed, reported))
+                typed.extend(self._typed_apart(table_id, adapter, part, part_indexes, exc, failed, reported))
         return typed
 
-    def _typed_apart(self, table_id: str, adapter: Any, part: list[Row], start: int, exc: ValidationError,
-                     failed: set[int], reported: set[tuple[int, str | None]]) -> list[Row | None]:
+    def _typed_apart(self, table_id: str, adapter: Any, part: list[Row], indexes: list[int],
+                     exc: ValidationError, failed: set[int], reported: set[tuple[int, str | None]]
+                     ) -> list[Row | None]:
         """A slice that failed: a finding per failing cell, the other rows typed again in one call."""
         part_failed: set[int] = set()
         for err in exc.errors(include_url=False):
             loc = err["loc"]
-            cell = (start + int(loc[0]), str(loc[1]) if len(loc) > 1 else None)
+            cell = (indexes[int(loc[0])], str(loc[1]) if len(loc) > 1 else None)
             if cell not in reported:  # one finding per cell: a union type gives one error per member
                 reported.add(cell)
                 self._structure_error(table_id, {**err, "loc": (cell[0], *loc[1:])})
             part_failed.add(int(loc[0]))
-        failed.update(start + i for i in part_failed)
+        failed.update(indexes[i] for i in part_failed)
         typed: list[Row | None] = [None] * len(part)
         passed = [i for i in range(len(part)) if i not in part_failed]
         for i, row in zip(passed, adapter.validate_python([part[i] for i in passed]), strict=True):
