@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from itertools import chain, repeat
-from operator import add, itemgetter, mul
+from itertools import chain, compress, repeat
+from operator import add, itemgetter, length_hint, mul, ne
 from typing import Any
 
 from pydantic import ValidationError
@@ -71,11 +71,10 @@ class Run(CrossRecordRules):
         (:func:`screen_adapter`); the rows that failed or held a key that is not a field (their typed
         row is shorter) are typed again by the row types, which word their findings (:meth:`_typed_rows`)."""
         typed: list[Row | None] = screen_adapter(table_id, not self.lenient).validate_python(rows)
-        if None in typed or list(map(len, typed)) != list(map(len, rows)):
-            left = [i for i, (checked, row) in enumerate(zip(typed, rows, strict=True))
-                    if checked is None or len(checked) != len(row)]
-            for i, checked in zip(left, self._typed_rows(table_id, rows, left, failed, reported), strict=True):
-                typed[i] = checked
+        # a row left to the row types: typed as None (length -1 here) or shorter than the row
+        left = list(compress(range(len(rows)), map(ne, map(length_hint, typed, repeat(-1)), map(len, rows))))
+        for i, checked in zip(left, self._typed_rows(table_id, rows, left, failed, reported), strict=True):
+            typed[i] = checked
         return typed
 
     def _typed_rows(self, table_id: str, rows: list[Row], indexes: list[int], failed: set[int],
