@@ -30,9 +30,13 @@ class Run(CrossRecordRules):
         reported: set[tuple[int, str | None]] = set()
         required = [(f, not f.accepts_na) for f in spec.fields if f.required == "Y"]
         names = [f.cn for f, _ in required]
-        for i in _blank_or_na_rows(rows, names):  # a value of spaces alone is caught once stripped, below
-            self._required(table_id, i, rows[i], required, failed, reported)
-        typed = self._typed(table_id, rows, failed, reported)
+        typed, left = self._screened(table_id, rows)
+        # the rows with a required value blank or NA are among those the screen left (it refuses them)
+        blank = _blank_or_na_rows([rows[i] for i in left], names)
+        for i in range(len(rows)) if isinstance(blank, range) else [left[j] for j in blank]:
+            self._required(table_id, i, rows[i], required, failed, reported)  # spaces alone: once stripped, below
+        for i, checked in zip(left, self._typed_rows(table_id, rows, left, failed, reported), strict=True):
+            typed[i] = checked
         for i in failed:  # a row that failed its types: its required cells of spaces alone, then drop it
             self._required(table_id, i, rows[i], required, failed, reported)
             typed[i] = None
@@ -63,19 +67,15 @@ class Run(CrossRecordRules):
                 failed.add(i)
                 reported.add((i, f.cn))
 
-    def _typed(self, table_id: str, rows: list[Row], failed: set[int],
-               reported: set[tuple[int, str | None]]) -> list[Row | None]:
-        """The rows as pydantic-core types them, one finding per failing cell.
-
-        The table is typed in one call that keeps a row's place when it fails
-        (:func:`screen_adapter`); the rows that failed or held a key that is not a field (their typed
-        row is shorter) are typed again by the row types, which word their findings (:meth:`_typed_rows`)."""
+    def _screened(self, table_id: str, rows: list[Row]) -> tuple[list[Row | None], list[int]]:
+        """The rows typed in one call that keeps a failing row's place (:func:`screen_adapter`), and the
+        rows left to the row types (:meth:`_typed_rows`, which word the findings): those the screen
+        refused (a type error, a required value not filled) or that held a key that is not a field
+        (their typed row is shorter)."""
         typed: list[Row | None] = screen_adapter(table_id, not self.lenient).validate_python(rows)
         # a row left to the row types: typed as None (length -1 here) or shorter than the row
         left = list(compress(range(len(rows)), map(ne, map(length_hint, typed, repeat(-1)), map(len, rows))))
-        for i, checked in zip(left, self._typed_rows(table_id, rows, left, failed, reported), strict=True):
-            typed[i] = checked
-        return typed
+        return typed, left
 
     def _typed_rows(self, table_id: str, rows: list[Row], indexes: list[int], failed: set[int],
                     reported: set[tuple[int, str | None]]) -> list[Row | None]:
