@@ -51,7 +51,7 @@ def _outcome(doc: dict[str, Any], lenient: bool) -> tuple[list[Any], list[Any]]:
 
 
 def _hostile(cases: list[tuple[int, str, Any]]) -> dict[str, Any]:
-    doc = copy.deepcopy(BASE)
+    doc: dict[str, Any] = copy.deepcopy(BASE)
     doc["Actions"] = [copy.deepcopy(doc["Actions"][i % len(BASE["Actions"])]) for i in range(COPIES)]
     doc["Holdings"] = [copy.deepcopy(doc["Holdings"][i % len(BASE["Holdings"])]) for i in range(COPIES)]
     for row, cn, value in cases:
@@ -95,7 +95,7 @@ def test_many_hostile_rows_in_one_slice_and_across_slices(monkeypatch: pytest.Mo
                                          ("ParticipatingParty", "NA"), ("ParticipatingParty", ""),
                                          ("Colour", "blue"), ("SubmissionVersion", " NA ")])
 def test_table_1_gives_what_the_refusing_types_give(monkeypatch: pytest.MonkeyPatch, cn: str, value: Any) -> None:
-    doc = copy.deepcopy(BASE)
+    doc: dict[str, Any] = copy.deepcopy(BASE)
     if value is ABSENT:
         doc["Submission"].pop(cn)
     else:
