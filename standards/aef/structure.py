@@ -12,9 +12,18 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal, Required, cast
 
-from pydantic import BeforeValidator, ConfigDict, Field, Strict, StringConstraints, TypeAdapter, with_config
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    Strict,
+    StringConstraints,
+    TypeAdapter,
+    with_config,
+)
 from typing_extensions import TypedDict
 
 from standards.aef.tables import TABLES, FieldSpec
@@ -97,17 +106,62 @@ def _python_type(spec: FieldSpec, strict: bool) -> Any:
     return simple[kind]
 
 
+#: Screened required fields refuse what the required check looks at (blank, absent, "" and "NA", once
+#: stripped), so a row holding one is typed again - and checked - apart: text that is neither, and the
+#: identifier pattern that would take "NA" without it (Rust's regex engine has no look-ahead).
+_FILLED_TEXT = r"(?s)^(?:[^N]|N(?:[^A]|$)|NA.)"
+_FILLED_AUTH_ID = r"^(?:[A-MO-Za-z0-9 -]|N(?:[B-Za-z0-9 -]|$)|NA[A-Za-z0-9 -])[A-Za-z0-9 -]*$"
+
+
+def _screened_type(spec: FieldSpec, strict: bool) -> Any:
+    if spec.required != "Y":
+        return _python_type(spec, strict) | None
+    if spec.type in ("text", "auth_id"):
+        pattern = _FILLED_TEXT if spec.type == "text" else _FILLED_AUTH_ID
+        return Required[Annotated[str, StringConstraints(pattern=pattern)]]
+    if spec.type in _SCREENED_REQUIRED:
+        return Required[_python_type(spec, strict)]
+    raise ValueError(f"no screened type for a required {spec.type} field ({spec.cn})")
+
+
+#: Required field types that refuse blank, "" and "NA" by themselves (patterns, numbers, dates).
+_SCREENED_REQUIRED = frozenset({"date", "datetime", "decimal", "integer", "party", "version", "year", "ca_id",
+                                "registry_id", "serial"})
+
+
+def _row_type(table_id: str, strict: bool, extra: str) -> Any:
+    spec = TABLES[table_id]
+    fields = {f.cn: _python_type(f, strict) | None if extra == "forbid" else _screened_type(f, strict)
+              for f in spec.fields}
+    name = f"Aef{spec.id}{spec.key}Row{'' if strict else 'Lenient'}{'' if extra == 'forbid' else 'Screened'}"
+    typed_dict: Any = TypedDict(name, fields, total=False)  # type: ignore[misc]
+    return with_config(ConfigDict(coerce_numbers_to_str=True, extra=extra,  # type: ignore[typeddict-item]
+                                  str_strip_whitespace=True))(typed_dict)
+
+
 @cache
 def row_adapter(table_id: str, strict: bool = True) -> TypeAdapter[list[dict[str, Any]]]:
     """A validator for a list of rows of one table (all fields optional; required is checked apart)."""
-    spec = TABLES[table_id]
-    fields = {f.cn: _python_type(f, strict) | None for f in spec.fields}
-    name = f"Aef{spec.id}{spec.key}Row{'' if strict else 'Lenient'}"
-    typed_dict: Any = TypedDict(name, fields, total=False)  # type: ignore[misc]
-    configured = with_config(ConfigDict(coerce_numbers_to_str=True, extra="forbid",
-                                        str_strip_whitespace=True))(typed_dict)
     list_type: Any = list
-    return cast(TypeAdapter[list[dict[str, Any]]], TypeAdapter(list_type[configured]))
+    return cast(TypeAdapter[list[dict[str, Any]]], TypeAdapter(list_type[_row_type(table_id, strict, "forbid")]))
+
+
+def _unscreened(value: Any) -> None:
+    return None
+
+
+@cache
+def screen_adapter(table_id: str, strict: bool = True) -> TypeAdapter[list[dict[str, Any] | None]]:
+    """A validator for a whole table at once: each row typed as :func:`row_adapter` types it but keeping
+    no key that is not a field (the typed row is then shorter than the row), or ``None`` for a row that
+    fails or whose required fields are not all filled (blank, absent, "" or "NA") - which
+    :func:`row_adapter` then types alone, for its errors, after the required check. pydantic-core checks every key of
+    every row when it must refuse unknown ones, and returns nothing of a list with an error: this way a
+    table takes one call, and only the rows that need it a second."""
+    screened: Any = Annotated[_row_type(table_id, strict, "ignore") | Annotated[Any, PlainValidator(_unscreened)],
+                              Field(union_mode="left_to_right")]
+    list_type: Any = list
+    return cast(TypeAdapter[list[dict[str, Any] | None]], TypeAdapter(list_type[screened]))
 
 
 #: A blank is ``null``, ``""`` or an absent key alike; the schema says so for every field.

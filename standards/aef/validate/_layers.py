@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from itertools import chain, repeat
-from operator import add, itemgetter, mul
+from itertools import chain, compress, repeat
+from operator import add, itemgetter, length_hint, mul, ne
 from typing import Any
 
 from pydantic import ValidationError
 
 from standards.aef import rules as R
 from standards.aef.mapping import condition_applies
-from standards.aef.structure import PLAIN_TEXT_TYPES, row_adapter
+from standards.aef.structure import PLAIN_TEXT_TYPES, row_adapter, screen_adapter
 from standards.aef.tables import NA, TABLES, FieldSpec, Row
 from standards.aef.validate._columns import Columns
 from standards.aef.validate._cross import CrossRecordRules
@@ -30,9 +30,13 @@ class Run(CrossRecordRules):
         reported: set[tuple[int, str | None]] = set()
         required = [(f, not f.accepts_na) for f in spec.fields if f.required == "Y"]
         names = [f.cn for f, _ in required]
-        for i in _blank_or_na_rows(rows, names):  # a value of spaces alone is caught once stripped, below
-            self._required(table_id, i, rows[i], required, failed, reported)
-        typed = self._typed(table_id, rows, failed, reported)
+        typed, left = self._screened(table_id, rows)
+        # the rows with a required value blank or NA are among those the screen left (it refuses them)
+        blank = _blank_or_na_rows([rows[i] for i in left], names)
+        for i in range(len(rows)) if isinstance(blank, range) else [left[j] for j in blank]:
+            self._required(table_id, i, rows[i], required, failed, reported)  # spaces alone: once stripped, below
+        for i, checked in zip(left, self._typed_rows(table_id, rows, left, failed, reported), strict=True):
+            typed[i] = checked
         for i in failed:  # a row that failed its types: its required cells of spaces alone, then drop it
             self._required(table_id, i, rows[i], required, failed, reported)
             typed[i] = None
@@ -63,35 +67,46 @@ class Run(CrossRecordRules):
                 failed.add(i)
                 reported.add((i, f.cn))
 
-    def _typed(self, table_id: str, rows: list[Row], failed: set[int],
-               reported: set[tuple[int, str | None]]) -> list[Row | None]:
-        """The rows as pydantic-core types them, one finding per failing cell.
+    def _screened(self, table_id: str, rows: list[Row]) -> tuple[list[Row | None], list[int]]:
+        """The rows typed in one call that keeps a failing row's place (:func:`screen_adapter`), and the
+        rows left to the row types (:meth:`_typed_rows`, which word the findings): those the screen
+        refused (a type error, a required value not filled) or that held a key that is not a field
+        (their typed row is shorter)."""
+        typed: list[Row | None] = screen_adapter(table_id, not self.lenient).validate_python(rows)
+        # a row left to the row types: typed as None (length -1 here) or shorter than the row
+        left = list(compress(range(len(rows)), map(ne, map(length_hint, typed, repeat(-1)), map(len, rows))))
+        return typed, left
+
+    def _typed_rows(self, table_id: str, rows: list[Row], indexes: list[int], failed: set[int],
+                    reported: set[tuple[int, str | None]]) -> list[Row | None]:
+        """The rows at ``indexes`` typed by the row types, in order.
 
         pydantic returns nothing of a list with an error, so the rows are typed in slices of
-        :data:`TYPED_SLICE`: a slice with an error is typed again without its failed rows, and a few
-        defects among many rows cost a few slices more, not a second pass over every row."""
+        :data:`TYPED_SLICE`: a slice with an error is typed again without its failed rows."""
         adapter = row_adapter(table_id, not self.lenient)
         typed: list[Row | None] = []
-        for start in range(0, len(rows), TYPED_SLICE):
-            part = rows[start:start + TYPED_SLICE]
+        for start in range(0, len(indexes), TYPED_SLICE):
+            part_indexes = indexes[start:start + TYPED_SLICE]
+            part = [rows[i] for i in part_indexes]
             try:
                 typed.extend(adapter.validate_python(part))
             except ValidationError as exc:
-                typed.extend(self._typed_apart(table_id, adapter, part, start, exc, failed, reported))
+                typed.extend(self._typed_apart(table_id, adapter, part, part_indexes, exc, failed, reported))
         return typed
 
-    def _typed_apart(self, table_id: str, adapter: Any, part: list[Row], start: int, exc: ValidationError,
-                     failed: set[int], reported: set[tuple[int, str | None]]) -> list[Row | None]:
+    def _typed_apart(self, table_id: str, adapter: Any, part: list[Row], indexes: list[int],
+                     exc: ValidationError, failed: set[int], reported: set[tuple[int, str | None]]
+                     ) -> list[Row | None]:
         """A slice that failed: a finding per failing cell, the other rows typed again in one call."""
         part_failed: set[int] = set()
         for err in exc.errors(include_url=False):
             loc = err["loc"]
-            cell = (start + int(loc[0]), str(loc[1]) if len(loc) > 1 else None)
+            cell = (indexes[int(loc[0])], str(loc[1]) if len(loc) > 1 else None)
             if cell not in reported:  # one finding per cell: a union type gives one error per member
                 reported.add(cell)
                 self._structure_error(table_id, {**err, "loc": (cell[0], *loc[1:])})
             part_failed.add(int(loc[0]))
-        failed.update(start + i for i in part_failed)
+        failed.update(indexes[i] for i in part_failed)
         typed: list[Row | None] = [None] * len(part)
         passed = [i for i in range(len(part)) if i not in part_failed]
         for i, row in zip(passed, adapter.validate_python([part[i] for i in passed]), strict=True):
