@@ -104,3 +104,13 @@ def test_isometric_v2_maps_what_the_picklists_hold_and_names_the_vocabulary_for_
     out = tmp_path / "iso.json"
     code, summary = _translate(*ISOMETRIC, "--from", "isometric", "--to", "cadt-v2", "--accept-losses", out=out)
     assert code == 1 and not out.exists() and "TRANSLATION.EMPTY" in summary["message"]
+
+
+def test_the_text_report_of_accepted_losses_shows_why_records_are_missing(tmp_path: Path) -> None:
+    done = run_cli("translate", CARB, "--from", "carb", "--to", "cadt-v2", "--profile", str(PROFILE),
+                   "--accept-losses", "-o", str(tmp_path / "carb.json"))
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
+    assert any("CADT.V2.VOCAB /project/" in line and "carb.json" in line for line in warnings)
+    assert any("CADT.V2.SOURCE_MISSING /unit/" in line and "no serial numbers" in line for line in warnings)
+    assert len(warnings) <= 51 and warnings[-1].startswith("warning: ") and "more (--json" in warnings[-1]
