@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from standards.cadt._record_ids import stable_id
+from standards.cadt._record_ids import id_maker
 from standards.cadt.common import MOVES_V1_TO_V2, json_number
 from standards.cadt.spec import FieldSpec, VersionSpec
 from standards.cadt.validate import parse_date
@@ -60,23 +60,17 @@ class UnitTemplate:
     """What the whole way gave one unit of a group, for the group's next units."""
 
     order: tuple[str, ...]  # the v2 fields given per block, in the record's order
-    parts: tuple[bytes, ...]  # the rendered record around those fields' values (one more than ``order``)
-    unit_id_of: str | None  # the vocabulary whose stable_id gives cadTrustUnitId, or None when absent
+    layout: bytes  # the rendered record with ``%b`` where those fields' values go (a ``%`` of its own doubled)
+    unit_id: Callable[[str], tuple[str, int]] | None  # cadTrustUnitId (and its first 64 bits) of a serial
     optional: tuple[tuple[str, str], ...]  # (UnitBlock field, v2 field) given per block
     checks: tuple[tuple[str, Check], ...]  # v2 field -> the validator's verdict on a block's value
     losses: tuple[tuple[str, str], ...]  # (loss field, reason), each named by the block's serial
-    derived: tuple[tuple[str, int], ...]
-    profile_uses: tuple[tuple[str, int], ...]
+    counts: tuple[tuple[Counter[str], str, int], ...]  # what the linker counts: (its counter, what, by how much)
     issuance: str | None
 
     def render(self, values: dict[str, Any]) -> bytes:
         """The record with the block's ``values``, as :func:`standards.cadt.stream_v2.render` writes it."""
-        parts = self.parts
-        pieces = [parts[0]]
-        for i, name in enumerate(self.order, 1):
-            pieces.append(_dumps(values[name]))
-            pieces.append(parts[i])
-        return b"".join(pieces)
+        return self.layout % tuple(map(_dumps, map(values.__getitem__, self.order)))
 
 
 class UnitTemplates:
@@ -116,18 +110,20 @@ class UnitTemplates:
         relevant = self._relevant.get(unit.registry)
         if relevant is None:
             relevant = self._relevant[unit.registry] = _columns(vocab)
-        key = (_group(given), _absent(given), head, tail, len(first_text), len(last_text), tuple(extra),
-               *[extra.get(name) for name in relevant])
-        try:
-            hash(key)
-        except TypeError:  # a value that cannot be hashed (a list kept in a column the linker reads)
-            return None
-        return key
+        return (_group(given), _absent(given), head, tail, len(first_text), len(last_text), tuple(extra),
+                *[extra.get(name) for name in relevant])
 
     def get(self, key: tuple[Any, ...]) -> UnitTemplate | None:
-        return self._templates.get(key)
+        try:
+            return self._templates.get(key)
+        except TypeError:  # a value that cannot be hashed (a list kept in a column the linker reads): no group
+            return None
 
     def keep(self, key: tuple[Any, ...], template: UnitTemplate) -> None:
+        try:
+            hash(key)
+        except TypeError:
+            return
         if len(self._templates) >= MAX_TEMPLATES:
             del self._templates[next(iter(self._templates))]
         self._templates[key] = template
@@ -135,7 +131,7 @@ class UnitTemplates:
     # -- templates ------------------------------------------------------------------------------
 
     def template(self, unit: UnitBlock, record: dict[str, Any], rendered: bytes, vocab: Vocabulary | None,
-                 losses: list[tuple[str, str, str]], derived: Counter[str], profile_uses: Counter[str],
+                 losses: list[tuple[str, str, str]], counts: tuple[tuple[Counter[str], str, int], ...],
                  issuance: str | None) -> UnitTemplate | None:
         """The template of the unit just built the whole way into ``record`` (written as ``rendered``), or
         None when ``record`` is not the template with the unit's own values set (a value from elsewhere), a
@@ -147,8 +143,8 @@ class UnitTemplates:
         per_block = {"unitSerialId", "unitStartBlock", "unitEndBlock", *(key for _, key in optional)}
         if unit.quantity is not None:
             per_block.add("unitCount")
-        unit_id_of = vocab.name if vocab is not None and "cadTrustUnitId" in record else None
-        if unit_id_of is not None:
+        unit_id = id_maker(vocab.name, "unit") if vocab is not None and "cadTrustUnitId" in record else None
+        if unit_id is not None:
             per_block.add("cadTrustUnitId")
         if not per_block <= set(record):
             return None
@@ -170,12 +166,13 @@ class UnitTemplates:
                 piece.append(_dumps(value))
         piece.append(b"\n    }")
         parts.append(b"".join(piece))
-        made = UnitTemplate(order, tuple(parts), unit_id_of, optional, tuple(checks),
-                            tuple((n, r) for n, _, r in losses), tuple(derived.items()),
-                            tuple(profile_uses.items()), issuance)
+        layout = b"%b".join(part.replace(b"%", b"%%") for part in parts)
+        made = UnitTemplate(order, layout, unit_id, optional, tuple(checks),
+                            tuple((n, r) for n, _, r in losses), counts, issuance)
         values = self.fill(made, unit)
         if values is None or any(values[name] != record[name] or type(values[name]) is not type(record[name])
-                                 for name in order) or made.render(values) != rendered:
+                                 for name in order) or made.render(values) != rendered \
+                or values.get("cadTrustUnitIdHead", -1) != _head(record.get("cadTrustUnitId")):
             return None
         return made
 
@@ -190,8 +187,8 @@ class UnitTemplates:
         quantity = given["quantity"]
         if quantity is not None:
             values["unitCount"] = json_number(quantity)
-        if template.unit_id_of is not None:
-            values["cadTrustUnitId"] = stable_id(template.unit_id_of, "unit", serial)
+        if template.unit_id is not None:
+            values["cadTrustUnitId"], values["cadTrustUnitIdHead"] = template.unit_id(serial)
         for name, key in template.optional:
             value = given[name]
             values[key] = value.isoformat() if isinstance(value, date) else value
@@ -208,6 +205,11 @@ class UnitTemplates:
 
 
 _group = itemgetter(*_GROUP_FIELDS)
+
+
+def _head(unit_id: Any) -> int:
+    """The first 64 bits of a unit id (the stream keeps them to find a repeated id), or -1 when it has none."""
+    return int(unit_id[:8] + unit_id[9:13] + unit_id[14:18], 16) if unit_id is not None else -1
 
 
 def _absent(given: dict[str, Any]) -> tuple[bool, ...]:

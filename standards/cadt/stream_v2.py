@@ -29,8 +29,8 @@ from typing import IO, Any
 import orjson
 
 from standards.cadt import aef
-from standards.cadt.codec import CadtV2Codec
 from standards.cadt._unit_templates import UnitTemplate, UnitTemplates
+from standards.cadt.codec import CadtV2Codec
 from standards.cadt.common import LossLog, without_none
 from standards.cadt.linking_v2 import V2Linker, _Slot, _v2_vocabulary
 from standards.cadt.mapping_v2 import _Output, _unit_record
@@ -69,6 +69,17 @@ class BoundedLossLog(LossLog):
         if count < LOSS_IDS_KEPT:
             self.fields.setdefault(name, []).append(record)
         self.reasons.setdefault(name, reason)
+
+    def add_each(self, losses: tuple[tuple[str, str], ...], record: str) -> None:
+        """:meth:`add` for each (field, reason) of ``losses``, all of record ``record`` (not recorded)."""
+        counts, fields, reasons = self.counts, self.fields, self.reasons
+        for name, reason in losses:
+            count = counts.get(name, 0)
+            counts[name] = count + 1
+            if count < LOSS_IDS_KEPT:
+                fields.setdefault(name, []).append(record)
+            if name not in reasons:
+                reasons[name] = reason
 
     def as_losses(self) -> list[Loss]:
         out = []
@@ -124,6 +135,9 @@ def render(record: dict[str, Any]) -> bytes:
 class V2UnitStream:
     """Builds, validates and spools the v2 records of a stream of units (see the module docstring)."""
 
+    #: Whether units of a group already built may be built from its template (False: every unit the whole way).
+    use_templates = True
+
     def __init__(self, codec: CadtV2Codec) -> None:
         if codec.accept_losses:
             raise NotStreamable("a codec that drops flagged records needs the whole document")
@@ -150,8 +164,8 @@ class V2UnitStream:
         self.units = 0
         self.findings: list[Finding] = []
         self.templates = UnitTemplates(self.spec, self.validator)
-        #: Whether units of a group already built may be built from its template (False: every unit the whole way).
-        self.use_templates = True
+        #: Units built from their group's template (the others went the whole way).
+        self.templated = 0
 
     # -- per unit -------------------------------------------------------------------------------
 
@@ -185,9 +199,8 @@ class V2UnitStream:
         finally:
             recorded, self.losses.recording = self.losses.recording, None
         if key is not None and passed and recorded is not None and self._state(unit, vocab) == before:
-            template = self.templates.template(unit, record, rendered, vocab, recorded,
-                                               _grown(derived, linker._derived),
-                                               _grown(uses, linker._profile_uses),
+            counts = (*_grown(derived, linker._derived), *_grown(uses, linker._profile_uses))
+            template = self.templates.template(unit, record, rendered, vocab, recorded, counts,
                                                _text(record.get("cadTrustIssuanceId")))
             if template is not None:
                 self.templates.keep(key, template)
@@ -212,20 +225,16 @@ class V2UnitStream:
 
     def _replay(self, template: UnitTemplate, values: dict[str, Any]) -> None:
         """A unit built from its group's template: the template's losses and counts, the unit's own values."""
-        serial = values["unitSerialId"]
-        add = self.losses.add
-        for name, reason in template.losses:
-            add(name, serial, reason)
-        counts = self.linker._derived
-        for what, count in template.derived:
-            counts[what] += count
-        counts = self.linker._profile_uses
-        for what, count in template.profile_uses:
-            counts[what] += count
+        self.losses.add_each(template.losses, values["unitSerialId"])
+        for counter, what, count in template.counts:
+            counter[what] += count
         if template.issuance is not None:
             self._issuance_refs.setdefault(template.issuance, self.units)
-        self._note_id(values.get("cadTrustUnitId"))
+        head = values.get("cadTrustUnitIdHead")
+        if head is not None:
+            self._id_prefixes[head >> 56].append(head)
         self._spool_record(template.render(values))
+        self.templated += 1
 
     def _spool_record(self, rendered: bytes) -> None:
         if self.units:
@@ -364,10 +373,10 @@ class V2UnitStream:
         self._spool.close()
 
 
-def _grown(before: dict[str, int], after: Counter[str]) -> Counter[str]:
-    """What each count of ``after`` grew by since ``before``."""
-    return Counter({what: count - before.get(what, 0) for what, count in after.items()
-                    if count != before.get(what, 0)})
+def _grown(before: dict[str, int], after: Counter[str]) -> tuple[tuple[Counter[str], str, int], ...]:
+    """What each count of ``after`` grew by since ``before``, as (``after``, what, by how much)."""
+    return tuple((after, what, count - before.get(what, 0)) for what, count in after.items()
+                 if count != before.get(what, 0))
 
 
 def _text(value: Any) -> str | None:
