@@ -86,6 +86,7 @@ class UnitTemplates:
         ordered = {name for f in plan.ordered for name in (f.name, f.after)}
         checked = {f.name for f in plan.checked}
         self._usable = KNOWN_MODEL and not validator.request and not plan.children
+        self.bounds = ("", "")
         for name in ("unitSerialId", "unitStartBlock", "unitEndBlock", "unitCount", "cadTrustUnitId",
                      *(key for _, key in _OPTIONAL)):
             f = entity.by_name.get(name)
@@ -94,12 +95,13 @@ class UnitTemplates:
     # -- groups ---------------------------------------------------------------------------------
 
     def key(self, unit: UnitBlock, vocab: Vocabulary | None) -> tuple[Any, ...] | None:
-        """The group of ``unit``, or None when it has none."""
+        """The group of ``unit``, or None when it has none. Its bounds as text stay in :attr:`bounds` (for
+        :meth:`fill`)."""
         given = unit.__dict__
         serial, first, last = given["serial"], given["first_id"], given["last_id"]
         if serial is None or first is None or last is None or not self._usable:
             return None
-        first_text, last_text = str(first), str(last)
+        self.bounds = first_text, last_text = str(first), str(last)
         cut = f"-{first_text}-{last_text}-"
         head, sep, tail = serial.partition(cut)
         if not sep or cut in tail:
@@ -107,11 +109,12 @@ class UnitTemplates:
         extra = given["extra"]
         if not self._blocked.isdisjoint(extra):
             return None
-        relevant = self._relevant.get(unit.registry)
+        relevant = self._relevant.get(given["registry"])
         if relevant is None:
-            relevant = self._relevant[unit.registry] = _columns(vocab)
-        return (_group(given), _absent(given), head, tail, len(first_text), len(last_text), tuple(extra),
-                *[extra.get(name) for name in relevant])
+            relevant = self._relevant[given["registry"]] = _columns(vocab)
+        return (_group(given), given["status_date"] is None, given["status_reason"] is None,
+                given["beneficiary"] is None, given["owner"] is None, given["quantity"] is None, head, tail,
+                len(first_text), len(last_text), tuple(extra), tuple(map(extra.get, relevant)))
 
     def get(self, key: tuple[Any, ...]) -> UnitTemplate | None:
         try:
@@ -177,13 +180,14 @@ class UnitTemplates:
         return made
 
     @staticmethod
-    def fill(template: UnitTemplate, unit: UnitBlock) -> dict[str, Any] | None:
+    def fill(template: UnitTemplate, unit: UnitBlock, bounds: tuple[str, str] | None = None) -> dict[str, Any] | None:
         """The v2 values of ``unit`` (of the template's group) that its block gives, or None when a check
-        refuses one of them."""
+        refuses one of them. ``bounds``: its first and last unit as text, when :meth:`key` just gave them."""
         given = unit.__dict__
         serial = given["serial"]
         first, last = given["first_id"], given["last_id"]
-        values: dict[str, Any] = {"unitSerialId": serial, "unitStartBlock": str(first), "unitEndBlock": str(last)}
+        start, end = bounds or (str(first), str(last))
+        values: dict[str, Any] = {"unitSerialId": serial, "unitStartBlock": start, "unitEndBlock": end}
         quantity = given["quantity"]
         if quantity is not None:
             values["unitCount"] = json_number(quantity)
@@ -210,11 +214,6 @@ _group = itemgetter(*_GROUP_FIELDS)
 def _head(unit_id: Any) -> int:
     """The first 64 bits of a unit id (the stream keeps them to find a repeated id), or -1 when it has none."""
     return int(unit_id[:8] + unit_id[9:13] + unit_id[14:18], 16) if unit_id is not None else -1
-
-
-def _absent(given: dict[str, Any]) -> tuple[bool, ...]:
-    return (given["status_date"] is None, given["status_reason"] is None, given["beneficiary"] is None,
-            given["owner"] is None, given["quantity"] is None)
 
 
 def _columns(vocab: Vocabulary | None) -> tuple[str, ...]:

@@ -177,7 +177,7 @@ class V2UnitStream:
         if key is not None:
             template = self.templates.get(key)
             if template is not None:
-                values = UnitTemplates.fill(template, unit)
+                values = UnitTemplates.fill(template, unit, self.templates.bounds)
                 if values is not None:
                     self._replay(template, values)
                     return
