@@ -118,21 +118,16 @@ def _series(tail: str, raw_start: str, raw_end: str, raw_country: str,
 
 
 def _construct(values: dict[str, Any]) -> UnitBlock:
-    """A UnitBlock from values that already have their validated types, without re-validation: the
-    instance state pydantic's ``model_construct`` gives (``values`` as its ``__dict__``, every field in
-    declaration order; the fields the full path sets; no extra, no private state), set directly, as
-    ``model_construct`` sets it, without walking the fields' defaults (a fifth of ``model_copy``'s cost).
-    ``values`` is the caller's fresh dict, handed over. Used only after :func:`_unit_builder` saw it equal
-    full validation."""
-    unit = _new(UnitBlock)
-    _set(unit, "__dict__", values)
-    _set(unit, "__pydantic_fields_set__", set(_SET_FIELDS))
-    _set(unit, "__pydantic_extra__", None)
-    _set(unit, "__pydantic_private__", None)
-    return unit
+    """A UnitBlock from values that already have their validated types, without re-validation: a copy of
+    an all-defaults block (pydantic's public ``model_copy``) updated with the fields the full path sets,
+    so the fields set, the field order and every value are those of full validation. ``model_copy``
+    copies one dict where ``model_construct`` walks every field, about half the cost per block. Used
+    only after :func:`_unit_builder` saw it equal full validation."""
+    return _BLANK.model_copy(update={name: values[name] for name in _SET_FIELDS})
 
 
-_new, _set = object.__new__, object.__setattr__
+#: A block with every field at its default and no field set; never handed out, only copied.
+_BLANK = UnitBlock.model_construct(set())
 
 
 def _validate(values: dict[str, Any]) -> UnitBlock:
