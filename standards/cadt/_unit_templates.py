@@ -39,7 +39,7 @@ from standards.cadt.vocab import Vocabulary
 from standards.model import UnitBlock
 
 #: Templates kept at once (the oldest group is dropped beyond that: its next block goes the whole way).
-MAX_TEMPLATES = 4096
+MAX_TEMPLATES = 1024
 
 #: The UnitBlock fields a group is keyed on; with the per-block ones below, every field of the model.
 _GROUP_FIELDS = ("registry", "project_id", "project_name", "country", "vintage", "unit_type", "status",
