@@ -67,6 +67,8 @@ class UnitTemplate:
     losses: tuple[tuple[str, str], ...]  # (loss field, reason), each named by the block's serial
     counts: tuple[tuple[Counter[str], str, int], ...]  # what the linker counts: (its counter, what, by how much)
     issuance: str | None
+    slot: Any = None  # the project slot the linker completed the unit with (None: no linking)
+    held: tuple[Any, ...] = ()  # what a block may fall back on in that slot, when the template was made
 
     def render(self, values: dict[str, Any]) -> bytes:
         """The record with the block's ``values``, as :func:`standards.cadt.stream_v2.render` writes it."""

@@ -176,7 +176,7 @@ class V2UnitStream:
         key = self.templates.key(unit, vocab) if self.use_templates else None
         if key is not None:
             template = self.templates.get(key)
-            if template is not None:
+            if template is not None and (template.slot is None or _held(template.slot) == template.held):
                 values = UnitTemplates.fill(template, unit, self.templates.bounds)
                 if values is not None:
                     self._replay(template, values)
@@ -203,6 +203,9 @@ class V2UnitStream:
             template = self.templates.template(unit, record, rendered, vocab, recorded, counts,
                                                _text(record.get("cadTrustIssuanceId")))
             if template is not None:
+                slot = self._slots.get((vocab.name, str(unit.project_id))) if vocab is not None else None
+                if slot is not None:
+                    template.slot, template.held = slot, _held(slot)
                 self.templates.keep(key, template)
 
     def _build(self, unit: UnitBlock, vocab: Vocabulary | None,
@@ -247,8 +250,7 @@ class V2UnitStream:
         """What a unit's building may add that the next unit of its group depends on."""
         linker = self.linker
         slot = self._slots.get((vocab.name, unit.project_id)) if vocab is not None and unit.project_id else None
-        held = (slot.first_issuance, slot.methodology, slot.developer, slot.project_type, slot.country,
-                len(slot.record)) if slot is not None else None
+        held = (slot.first_issuance, *_held(slot), len(slot.record)) if slot is not None else None
         return (len(linker._emitted), len(linker._issuance_ids), len(self._slots), len(self._out.seen),
                 sum(map(len, self._out.records.values())), len(linker.findings), len(self.unit_findings),
                 held)
@@ -371,6 +373,12 @@ class V2UnitStream:
 
     def close(self) -> None:
         self._spool.close()
+
+
+def _held(slot: _Slot) -> tuple[Any, ...]:
+    """What a unit of the project may fall back on in its slot (a block without its own methodology takes the
+    project's): a template is used only while these are what they were when it was made."""
+    return slot.methodology, slot.developer, slot.project_type, slot.country
 
 
 def _grown(before: dict[str, int], after: Counter[str]) -> tuple[tuple[Counter[str], str, int], ...]:

@@ -213,3 +213,27 @@ def test_the_group_changes_with_every_field_the_whole_way_reads(tmp_path: Path) 
         assert stream.templates.key(varied, vocab) == key
     finally:
         stream.close()
+
+
+def test_a_template_is_not_used_after_its_project_learnt_what_its_blocks_fall_back_on(tmp_path: Path) -> None:
+    """A block without its own methodology or project type takes its project's; a template is used only while
+    the project's are what they were when it was made, else the block goes the whole way."""
+    units = _units(_generated(tmp_path))
+    base = next(u for u in units if u.status is UnitStatus.ISSUED)
+    stream = V2UnitStream(_codec(bv.PROFILE_V2))
+    try:
+        for unit in _blocks(base, 3, 10**9):
+            stream.add(unit)
+        assert stream.templated == 1
+        slot = next(iter(stream._slots.values()))
+        learnt = slot.project_type
+        slot.project_type = "Energy demand"  # as if a later block of another group had set it
+        stream.add(_shifted(base, 10**9 + 10**8))
+        assert stream.templated == 1
+        slot.project_type = learnt  # the template made meanwhile holds "Energy demand": this one goes whole, anew
+        stream.add(_shifted(base, 10**9 + 2 * 10**8))
+        assert stream.templated == 1
+        stream.add(_shifted(base, 10**9 + 3 * 10**8))
+        assert stream.templated == 2
+    finally:
+        stream.close()
