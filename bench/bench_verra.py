@@ -14,6 +14,9 @@ measures in one run, on the same file:
   detection, serial parse and quantity check, canonical ``UnitBlock``);
 * peak RSS of the product's path over ``--rss-rows`` rows in a fresh process (``ru_maxrss``).
 
+The v2 line says how many units the stream wrote from their group's template
+(:mod:`standards.cadt._unit_templates`; the others went the whole way).
+
 ``--to cadt-v1`` times the whole-file path (:func:`adapters.translate.translate`), which v1 still takes.
 
 Usage: ``python bench/bench_verra.py [--rows 50000] [--rss-rows 1000000] [--repeat 3] [--to cadt-v2]``.
@@ -162,7 +165,7 @@ def main() -> None:
         generate(src, args.rows)
         size = src.stat().st_size
         base = min(_timed(baseline, src)[0] for _ in range(args.repeat))
-        runs, written = [], 0
+        runs, written, templated = [], 0, ""
         for _ in range(args.repeat):
             try:
                 elapsed, result = _timed(product_path, src, args.target)
@@ -172,6 +175,8 @@ def main() -> None:
                 raise SystemExit(f"translate read {result.records_read} of {args.rows} records")
             runs.append(elapsed)
             written = result.records_written
+            if isinstance(result, StreamedTranslation):
+                templated = f"; {result.stream.templated:,} from their group's template"
         reading = []
         for _ in range(args.repeat):
             elapsed, (count, findings) = _timed(streaming_reader, src)
@@ -183,7 +188,7 @@ def main() -> None:
               f"load {os.getloadavg()[0]:.1f}")
         print(f"baseline csv.reader:            {args.rows / base:>10,.0f} rows/s  ({base:.3f} s CPU)")
         print(f"translate verra -> {args.target}:     {args.rows / best:>10,.0f} rows/s  ({best:.3f} s CPU, best of "
-              f"{args.repeat}; {written:,} of {args.rows:,} records written)  ratio {best / base:.1f}x")
+              f"{args.repeat}; {written:,} of {args.rows:,} records written{templated})  ratio {best / base:.1f}x")
         print(f"streaming reader (no mapping):  {args.rows / read_best:>10,.0f} rows/s  ratio {read_best / base:.1f}x")
         if args.rss_rows:
             big = folder / "big.csv"

@@ -22,18 +22,21 @@ import contextlib
 import itertools
 import tempfile
 from array import array
+from collections import Counter
 from collections.abc import Iterator
 from typing import IO, Any
 
 import orjson
 
 from standards.cadt import aef
+from standards.cadt._unit_templates import UnitTemplate, UnitTemplates
 from standards.cadt.codec import CadtV2Codec
 from standards.cadt.common import LossLog, without_none
 from standards.cadt.linking_v2 import V2Linker, _Slot, _v2_vocabulary
 from standards.cadt.mapping_v2 import _Output, _unit_record
 from standards.cadt.spec import load_spec
 from standards.cadt.validate import CadtValidator, default_locator
+from standards.cadt.vocab import Vocabulary
 from standards.codec import Loss
 from standards.findings import Finding
 from standards.model import CanonicalDocument, UnitBlock
@@ -55,13 +58,28 @@ class BoundedLossLog(LossLog):
     def __init__(self) -> None:
         super().__init__()
         self.counts: dict[str, int] = {}
+        #: While a list: every loss added, as (field, record id, reason) (a unit's, for its template).
+        self.recording: list[tuple[str, str, str]] | None = None
 
     def add(self, name: str, record: str, reason: str) -> None:
+        if self.recording is not None:
+            self.recording.append((name, record, reason))
         count = self.counts.get(name, 0)
         self.counts[name] = count + 1
         if count < LOSS_IDS_KEPT:
             self.fields.setdefault(name, []).append(record)
         self.reasons.setdefault(name, reason)
+
+    def add_each(self, losses: tuple[tuple[str, str], ...], record: str) -> None:
+        """:meth:`add` for each (field, reason) of ``losses``, all of record ``record`` (not recorded)."""
+        counts, fields, reasons = self.counts, self.fields, self.reasons
+        for name, reason in losses:
+            count = counts.get(name, 0)
+            counts[name] = count + 1
+            if count < LOSS_IDS_KEPT:
+                fields.setdefault(name, []).append(record)
+            if name not in reasons:
+                reasons[name] = reason
 
     def as_losses(self) -> list[Loss]:
         out = []
@@ -102,6 +120,13 @@ class _Forgetful(set[str]):
         return None
 
 
+class _ForgetfulIndices(set[int]):
+    """The linker's ``linked_indices``, not kept: only the whole-document mapping reads them."""
+
+    def add(self, element: int) -> None:
+        return None
+
+
 def render(record: dict[str, Any]) -> bytes:
     """One record as it appears inside a resource list of the indented document."""
     return b"    " + orjson.dumps(record, option=_INDENT).replace(b"\n", b"\n    ")
@@ -109,6 +134,9 @@ def render(record: dict[str, Any]) -> bytes:
 
 class V2UnitStream:
     """Builds, validates and spools the v2 records of a stream of units (see the module docstring)."""
+
+    #: Whether units of a group already built may be built from its template (False: every unit the whole way).
+    use_templates = True
 
     def __init__(self, codec: CadtV2Codec) -> None:
         if codec.accept_losses:
@@ -120,6 +148,7 @@ class V2UnitStream:
         self.linker = V2Linker(codec.picklists, codec.operator, codec.profile.optional)
         self.linker._native = self._out.records
         self.linker.linked_units = _Forgetful()
+        self.linker.linked_indices = _ForgetfulIndices()
         self._slots: dict[tuple[str, str], _Slot] = {}
         self.losses = BoundedLossLog()
         self._unit_losses = _UnitLosses(self.losses)
@@ -134,15 +163,55 @@ class V2UnitStream:
         self._spool: IO[bytes] = tempfile.TemporaryFile(prefix="carbonlink-units-")  # noqa: SIM115 - closed by close()
         self.units = 0
         self.findings: list[Finding] = []
+        self.templates = UnitTemplates(self.spec, self.validator)
+        #: Units built from their group's template (the others went the whole way).
+        self.templated = 0
 
     # -- per unit -------------------------------------------------------------------------------
 
     def add(self, unit: UnitBlock) -> None:
-        """Map, complete, validate and spool one unit (the ``self.units``-th of the document)."""
+        """Map, complete, validate and spool one unit (the ``self.units``-th of the document): from its
+        group's template when it has one (:mod:`standards.cadt._unit_templates`), else the whole way."""
+        vocab = _v2_vocabulary(unit.registry)
+        key = self.templates.key(unit, vocab) if self.use_templates else None
+        if key is not None:
+            template = self.templates.get(key)
+            if template is not None and (template.slot is None or _held(template.slot) == template.held):
+                values = UnitTemplates.fill(template, unit, self.templates.bounds)
+                if values is not None:
+                    self._replay(template, values)
+                    return
+            self._add_whole(unit, vocab, key)
+        else:
+            self._add_whole(unit, vocab, None)
+
+    def _add_whole(self, unit: UnitBlock, vocab: Vocabulary | None, key: tuple[Any, ...] | None) -> None:
+        """The whole way: map, complete, validate; the unit's group keeps it as its template when the stream
+        was in its steady state (nothing added that the group's next unit depends on)."""
         index = self.units
+        linker = self.linker
+        if key is not None:
+            before = self._state(unit, vocab)
+            derived, uses = dict(linker._derived), dict(linker._profile_uses)
+            self.losses.recording = []
+        try:
+            record, rendered, passed = self._build(unit, vocab, index)
+        finally:
+            recorded, self.losses.recording = self.losses.recording, None
+        if key is not None and passed and recorded is not None and self._state(unit, vocab) == before:
+            counts = (*_grown(derived, linker._derived), *_grown(uses, linker._profile_uses))
+            template = self.templates.template(unit, record, rendered, vocab, recorded, counts,
+                                               _text(record.get("cadTrustIssuanceId")))
+            if template is not None:
+                slot = self._slots.get((vocab.name, str(unit.project_id))) if vocab is not None else None
+                if slot is not None:
+                    template.slot, template.held = slot, _held(slot)
+                self.templates.keep(key, template)
+
+    def _build(self, unit: UnitBlock, vocab: Vocabulary | None,
+               index: int) -> tuple[dict[str, Any], bytes, bool]:
         losses = self._unit_losses
         record = _unit_record(unit, unit.serial or f"#{index}", self._unit_fields, self._out, losses)
-        vocab = _v2_vocabulary(unit.registry)
         linked = False
         if vocab is not None:
             if index == 0 and vocab.column("unitColumns", "issuanceKey"):
@@ -152,20 +221,51 @@ class V2UnitStream:
             linked = bool(unit.project_id) and "cadTrustIssuanceId" in record
         losses.settle(linked)
         record = without_none(record)
-        self._check(record, index)
-        spool = self._spool
-        if index:
-            spool.write(b",\n")
-        spool.write(render(record))
+        passed = self._check(record, index)
+        rendered = render(record)
+        self._spool_record(rendered)
+        return record, rendered, passed
+
+    def _replay(self, template: UnitTemplate, values: dict[str, Any]) -> None:
+        """A unit built from its group's template: the template's losses and counts, the unit's own values."""
+        self.losses.add_each(template.losses, values["unitSerialId"])
+        for counter, what, count in template.counts:
+            counter[what] += count
+        if template.issuance is not None:
+            self._issuance_refs.setdefault(template.issuance, self.units)
+        head = values.get("cadTrustUnitIdHead")
+        if head is not None:
+            self._id_prefixes[head >> 56].append(head)
+        self._spool_record(template.render(values))
+        self.templated += 1
+
+    def _spool_record(self, rendered: bytes) -> None:
+        if self.units:
+            self._spool.write(b",\n" + rendered)
+        else:
+            self._spool.write(rendered)
         self.units += 1
 
-    def _check(self, record: dict[str, Any], index: int) -> None:
+    def _state(self, unit: UnitBlock, vocab: Vocabulary | None) -> tuple[Any, ...]:
+        """What a unit's building may add that the next unit of its group depends on."""
+        linker = self.linker
+        slot = self._slots.get((vocab.name, unit.project_id)) if vocab is not None and unit.project_id else None
+        held = (slot.first_issuance, *_held(slot), len(slot.record)) if slot is not None else None
+        return (len(linker._emitted), len(linker._issuance_ids), len(self._slots), len(self._out.seen),
+                sum(map(len, self._out.records.values())), len(linker.findings), len(self.unit_findings),
+                held)
+
+    def _check(self, record: dict[str, Any], index: int) -> bool:
+        """Validate one unit record; whether it passed."""
         checked = self.validator._check_record("unit", index, "unit", record)
         issuance = record.get("cadTrustIssuanceId")
         if issuance is not None and not checked.failed:  # links of a record that failed are not checked
             self._issuance_refs.setdefault(str(issuance), index)
             self._issuances_placed.add(str(issuance))
-        unit_id = record.get("cadTrustUnitId")
+        self._note_id(record.get("cadTrustUnitId"))
+        return not checked.failed
+
+    def _note_id(self, unit_id: Any) -> None:
         if isinstance(unit_id, str) and len(unit_id) == 36:
             with contextlib.suppress(ValueError):
                 prefix = int(unit_id[:8] + unit_id[9:13] + unit_id[14:18], 16)
@@ -273,6 +373,22 @@ class V2UnitStream:
 
     def close(self) -> None:
         self._spool.close()
+
+
+def _held(slot: _Slot) -> tuple[Any, ...]:
+    """What a unit of the project may fall back on in its slot (a block without its own methodology takes the
+    project's): a template is used only while these are what they were when it was made."""
+    return slot.methodology, slot.developer, slot.project_type, slot.country
+
+
+def _grown(before: dict[str, int], after: Counter[str]) -> tuple[tuple[Counter[str], str, int], ...]:
+    """What each count of ``after`` grew by since ``before``, as (``after``, what, by how much)."""
+    return tuple((after, what, count - before.get(what, 0)) for what, count in after.items()
+                 if count != before.get(what, 0))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _write_list(out: IO[bytes], resource: str, records: list[dict[str, Any]], first: bool) -> bool:

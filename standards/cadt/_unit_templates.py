@@ -1,0 +1,256 @@
+"""Unit records of a stream built from a template per group of blocks (:class:`UnitTemplates`).
+
+The blocks of one issuance in one state (a Verra issuance split by its retirements) give v2 unit records
+that differ only in the block's own values: its serial, bounds, count and id, and its status date, reason,
+beneficiary and owner when it has them. :class:`~standards.cadt.stream_v2.V2UnitStream` builds a unit of a
+group it has not seen the whole way (mapping, linking, validation); when that unit changed nothing the next
+unit of its group depends on (no record, slot, issuance or finding added: the stream's *steady state*),
+its record, its losses and the linker's counts become the group's template. The next units of the group
+copy the template and set their own values, and only those values are validated, by the very checks the
+validator applies to those fields (type, length, date, range, decimal places; the serial range across
+bounds and count). A value those checks would refuse, or any value they do not cover, sends the unit the
+whole way instead, which reports it. So what a template writes is what the whole way writes; the tests
+(tests/standards/test_cadt_unit_templates.py) hold the two equal on real exports and hostile rows.
+
+A group is everything the whole way reads from a block but those values: the block's other fields, the
+serial's text around ``-<first>-<last>-`` (with the length of each bound), whether each optional value is
+given, and the ``extra`` columns (their values only where the mapping or the linker reads them, the
+vocabulary's ``unitColumns``; the others become losses by their name alone). A block whose ``extra`` holds
+a v2 field or a resource, or whose serial does not write its own range once, has no group.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from operator import itemgetter
+from typing import Any
+
+import orjson
+
+from standards.cadt._record_ids import id_maker
+from standards.cadt.common import MOVES_V1_TO_V2, json_number
+from standards.cadt.spec import FieldSpec, VersionSpec
+from standards.cadt.validate import parse_date
+from standards.cadt.validate._base import PARTY_FIELDS, PARTY_LIST_FIELDS, ValidatorBase
+from standards.cadt.vocab import Vocabulary
+from standards.model import UnitBlock
+
+#: Templates kept at once (the oldest group is dropped beyond that: its next block goes the whole way).
+MAX_TEMPLATES = 1024
+
+#: The UnitBlock fields a group is keyed on; with the per-block ones below, every field of the model.
+_GROUP_FIELDS = ("registry", "project_id", "project_name", "country", "vintage", "unit_type", "status",
+                 "issuance_date", "link", "account", "itmo_reference", "corresponding_adjustment")
+#: Optional per-block values and the v2 field each is written to.
+_OPTIONAL = (("status_date", "unitStatusDate"), ("status_reason", "unitStatusReason"),
+             ("beneficiary", "unitRetirementBeneficiary"), ("owner", "unitCurrentOwner"))
+_BLOCK_FIELDS = ("serial", "first_id", "last_id", "quantity", "extra", *(name for name, _ in _OPTIONAL))
+#: False when the model has a field this module does not know: then no block has a group.
+KNOWN_MODEL = set(UnitBlock.model_fields) == {*_GROUP_FIELDS, *_BLOCK_FIELDS}
+
+Check = Callable[[Any], bool]
+_dumps = orjson.dumps
+
+
+@dataclass(slots=True)
+class UnitTemplate:
+    """What the whole way gave one unit of a group, for the group's next units."""
+
+    order: tuple[str, ...]  # the v2 fields given per block, in the record's order
+    layout: bytes  # the rendered record with ``%b`` where those fields' values go (a ``%`` of its own doubled)
+    unit_id: Callable[[str], tuple[str, int]] | None  # cadTrustUnitId (and its first 64 bits) of a serial
+    optional: tuple[tuple[str, str], ...]  # (UnitBlock field, v2 field) given per block
+    checks: tuple[tuple[str, Check], ...]  # v2 field -> the validator's verdict on a block's value
+    losses: tuple[tuple[str, str], ...]  # (loss field, reason), each named by the block's serial
+    counts: tuple[tuple[Counter[str], str, int], ...]  # what the linker counts: (its counter, what, by how much)
+    issuance: str | None
+    slot: Any = None  # the project slot the linker completed the unit with (None: no linking)
+    held: tuple[Any, ...] = ()  # what a block may fall back on in that slot, when the template was made
+
+    def render(self, values: dict[str, Any]) -> bytes:
+        """The record with the block's ``values``, as :func:`standards.cadt.stream_v2.render` writes it."""
+        return self.layout % tuple(map(_dumps, map(values.__getitem__, self.order)))
+
+
+class UnitTemplates:
+    """The groups of a stream's units and their templates (see the module docstring)."""
+
+    def __init__(self, spec: VersionSpec, validator: ValidatorBase) -> None:
+        entity = spec.entities["unit"]
+        self._blocked = frozenset({*entity.by_name, *MOVES_V1_TO_V2["unit"], *spec.resources})
+        self._relevant: dict[str | None, tuple[str, ...]] = {}
+        self._templates: dict[tuple[Any, ...], UnitTemplate] = {}
+        self._checks: dict[str, Check | None] = {}
+        plan = validator._plan(entity)
+        ordered = {name for f in plan.ordered for name in (f.name, f.after)}
+        checked = {f.name for f in plan.checked}
+        self._usable = KNOWN_MODEL and not validator.request and not plan.children
+        self.bounds = ("", "")
+        for name in ("unitSerialId", "unitStartBlock", "unitEndBlock", "unitCount", "cadTrustUnitId",
+                     *(key for _, key in _OPTIONAL)):
+            f = entity.by_name.get(name)
+            self._checks[name] = None if f is None or name in ordered else _value_check(f, name in checked)
+
+    # -- groups ---------------------------------------------------------------------------------
+
+    def key(self, unit: UnitBlock, vocab: Vocabulary | None) -> tuple[Any, ...] | None:
+        """The group of ``unit``, or None when it has none. Its bounds as text stay in :attr:`bounds` (for
+        :meth:`fill`)."""
+        given = unit.__dict__
+        serial, first, last = given["serial"], given["first_id"], given["last_id"]
+        if serial is None or first is None or last is None or not self._usable:
+            return None
+        self.bounds = first_text, last_text = str(first), str(last)
+        cut = f"-{first_text}-{last_text}-"
+        head, sep, tail = serial.partition(cut)
+        if not sep or cut in tail:
+            return None
+        extra = given["extra"]
+        if not self._blocked.isdisjoint(extra):
+            return None
+        relevant = self._relevant.get(given["registry"])
+        if relevant is None:
+            relevant = self._relevant[given["registry"]] = _columns(vocab)
+        return (_group(given), given["status_date"] is None, given["status_reason"] is None,
+                given["beneficiary"] is None, given["owner"] is None, given["quantity"] is None, head, tail,
+                len(first_text), len(last_text), tuple(extra), tuple(map(extra.get, relevant)))
+
+    def get(self, key: tuple[Any, ...]) -> UnitTemplate | None:
+        try:
+            return self._templates.get(key)
+        except TypeError:  # a value that cannot be hashed (a list kept in a column the linker reads): no group
+            return None
+
+    def keep(self, key: tuple[Any, ...], template: UnitTemplate) -> None:
+        try:
+            hash(key)
+        except TypeError:
+            return
+        if len(self._templates) >= MAX_TEMPLATES:
+            del self._templates[next(iter(self._templates))]
+        self._templates[key] = template
+
+    # -- templates ------------------------------------------------------------------------------
+
+    def template(self, unit: UnitBlock, record: dict[str, Any], rendered: bytes, vocab: Vocabulary | None,
+                 losses: list[tuple[str, str, str]], counts: tuple[tuple[Counter[str], str, int], ...],
+                 issuance: str | None) -> UnitTemplate | None:
+        """The template of the unit just built the whole way into ``record`` (written as ``rendered``), or
+        None when ``record`` is not the template with the unit's own values set (a value from elsewhere), a
+        check cannot judge them, or the template does not write ``rendered`` back."""
+        serial = str(unit.serial)
+        if any(rid != serial for _name, rid, _reason in losses):
+            return None
+        optional = tuple((name, key) for name, key in _OPTIONAL if getattr(unit, name) is not None)
+        per_block = {"unitSerialId", "unitStartBlock", "unitEndBlock", *(key for _, key in optional)}
+        if unit.quantity is not None:
+            per_block.add("unitCount")
+        unit_id = id_maker(vocab.name, "unit") if vocab is not None and "cadTrustUnitId" in record else None
+        if unit_id is not None:
+            per_block.add("cadTrustUnitId")
+        if not per_block <= set(record):
+            return None
+        checks = []
+        for name in per_block:
+            check = self._checks.get(name)
+            if check is None:
+                return None
+            checks.append((name, check))
+        order = tuple(name for name in record if name in per_block)
+        parts, piece = [], [b"    {\n"]
+        for i, (name, value) in enumerate(record.items()):
+            piece.append(b",\n      " if i else b"      ")
+            piece.append(_dumps(name) + b": ")
+            if name in per_block:
+                parts.append(b"".join(piece))
+                piece = []
+            else:
+                piece.append(_dumps(value))
+        piece.append(b"\n    }")
+        parts.append(b"".join(piece))
+        layout = b"%b".join(part.replace(b"%", b"%%") for part in parts)
+        made = UnitTemplate(order, layout, unit_id, optional, tuple(checks),
+                            tuple((n, r) for n, _, r in losses), counts, issuance)
+        values = self.fill(made, unit)
+        if values is None or any(values[name] != record[name] or type(values[name]) is not type(record[name])
+                                 for name in order) or made.render(values) != rendered \
+                or values.get("cadTrustUnitIdHead", -1) != _head(record.get("cadTrustUnitId")):
+            return None
+        return made
+
+    @staticmethod
+    def fill(template: UnitTemplate, unit: UnitBlock, bounds: tuple[str, str] | None = None) -> dict[str, Any] | None:
+        """The v2 values of ``unit`` (of the template's group) that its block gives, or None when a check
+        refuses one of them. ``bounds``: its first and last unit as text, when :meth:`key` just gave them."""
+        given = unit.__dict__
+        serial = given["serial"]
+        first, last = given["first_id"], given["last_id"]
+        start, end = bounds or (str(first), str(last))
+        values: dict[str, Any] = {"unitSerialId": serial, "unitStartBlock": start, "unitEndBlock": end}
+        quantity = given["quantity"]
+        if quantity is not None:
+            values["unitCount"] = json_number(quantity)
+        if template.unit_id is not None:
+            values["cadTrustUnitId"], values["cadTrustUnitIdHead"] = template.unit_id(serial)
+        for name, key in template.optional:
+            value = given[name]
+            values[key] = value.isoformat() if isinstance(value, date) else value
+        for key, check in template.checks:
+            if not check(values[key]):
+                return None
+        # the serial range rule (FieldRules._serial_range), on bounds written by str(int)
+        if last < first:
+            return None
+        count = values.get("unitCount")
+        if count is not None and (type(count) is not int or count != last - first + 1):
+            return None
+        return values
+
+
+_group = itemgetter(*_GROUP_FIELDS)
+
+
+def _head(unit_id: Any) -> int:
+    """The first 64 bits of a unit id (the stream keeps them to find a repeated id), or -1 when it has none."""
+    return int(unit_id[:8] + unit_id[9:13] + unit_id[14:18], 16) if unit_id is not None else -1
+
+
+def _columns(vocab: Vocabulary | None) -> tuple[str, ...]:
+    """Every ``extra`` column the linker reads through the vocabulary's ``unitColumns``."""
+    if vocab is None:
+        return ()
+    names: set[str] = set()
+    for value in vocab.table("unitColumns").values():
+        names.update([value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
+                     if isinstance(value, list) else [])
+    return tuple(sorted(names))
+
+
+def _value_check(f: FieldSpec, checked: bool) -> Check | None:
+    """Whether one value of field ``f`` passes every check the validator applies to it (structure,
+    picklist, field rules), for the kinds and values judged here; None when this field is not judged here
+    (a picklist, a Party code, a kind or rule this does not cover). Conservative: False sends the unit
+    the whole way, which reports what is wrong."""
+    if (f.picklist and f.enforced) or f.name in PARTY_FIELDS | PARTY_LIST_FIELDS or f.child:
+        return None
+    if f.kind in ("string", "text", "date"):
+        if f.decimal_places is not None or f.range is not None:
+            return None
+        limit, non_empty, is_date = f.max_length if checked else None, f.non_empty and checked, f.kind == "date"
+
+        def text(value: Any) -> bool:
+            return (type(value) is str and (limit is None or len(value) <= limit) and not (non_empty and value == "")
+                    and (not is_date or not checked or parse_date(value) is not None))
+        return text
+    if f.kind == "decimal":
+        if f.max_length is not None or f.non_empty:
+            return None
+        bounds = f.range if checked else None
+
+        def number(value: Any) -> bool:  # an int has no decimal places, so no places rule refuses it
+            return type(value) is int and (bounds is None or bounds[0] <= value <= bounds[1])
+        return number
+    return None

@@ -1,0 +1,239 @@
+"""Units a v2 stream writes from their group's template (standards/cadt/_unit_templates.py) are exactly what
+the whole way (mapping, linking, validation of every unit) writes, and a unit the whole way would refuse is
+never written from a template.
+
+Each case runs the same units through two streams: one that uses templates, one that builds every unit
+the whole way (``use_templates = False``). The document bytes, the findings, the losses and their counts
+must be equal, and the templated stream must really have used templates (else the case proves nothing).
+The units come from the real sample exports (the bundled fixture, the public Verra sample, the benchmark's
+generated export) and from hostile variants of their blocks placed after clean blocks of the same group.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters._catalog import default_catalog
+from adapters.verra import adapter
+from bench import bench_verra as bv
+from bench.verra_sample import write as write_sample
+from gateway.cli.translation import configured_catalog
+from standards.cadt import _unit_templates
+from standards.cadt.codec import CadtV2Codec
+from standards.cadt.stream_v2 import V2UnitStream
+from standards.codec import Medium
+from standards.model import UnitBlock, UnitStatus
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "verra" / "transactions.csv"
+
+
+def _codec(profile: Path | None) -> CadtV2Codec:
+    catalog = configured_catalog("verra", "cadt-v2", profile, False, None, False) or default_catalog()
+    codec = catalog.get("cadt-v2")
+    assert isinstance(codec, CadtV2Codec)
+    return codec
+
+
+def _units(path: Path) -> list[UnitBlock]:
+    with path.open("rb") as handle:
+        units = [u for u in adapter.iter_records(handle, medium=Medium.CSV, findings=[]) if isinstance(u, UnitBlock)]
+    assert units
+    return units
+
+
+def _run(units: Iterable[UnitBlock], codec: CadtV2Codec, templates: bool) -> tuple[tuple[Any, ...], int]:
+    stream = V2UnitStream(codec)
+    stream.use_templates = templates
+    try:
+        for unit in units:
+            stream.add(unit)
+        stream.finish()
+        out = io.BytesIO()
+        stream.write(out)
+        outcome = (out.getvalue(), [repr(f) for f in stream.findings], stream.losses.as_losses(),
+                   dict(stream.losses.counts), stream.units, stream.valid)
+        return outcome, stream.templated
+    finally:
+        stream.close()
+
+
+def assert_same(units: list[UnitBlock], codec: CadtV2Codec) -> tuple[Any, ...]:
+    """The two streams agree; the templated one used templates. Its outcome."""
+    templated, used = _run(units, codec, True)
+    whole, none = _run(units, codec, False)
+    assert none == 0
+    assert templated == whole
+    assert used > 0, "no unit was written from a template: the case proves nothing"
+    return templated
+
+
+def _sample(tmp: Path) -> Path:
+    return write_sample(tmp / "sample")[0]
+
+
+def _generated(tmp: Path) -> Path:
+    path = tmp / "generated.csv"
+    bv.generate(path, 700, per_issuance=9)
+    return path
+
+
+SOURCES: list[Callable[[Path], Path]] = [lambda _tmp: FIXTURE, _sample, _generated]
+
+
+@pytest.mark.parametrize("profile", [bv.PROFILE_V2, None], ids=["profile", "no-profile"])
+@pytest.mark.parametrize("make", SOURCES, ids=["fixture", "public-sample", "generated"])
+def test_real_exports_give_the_same_document_and_findings(tmp_path: Path, make: Callable[[Path], Path],
+                                                          profile: Path | None) -> None:
+    read = _units(make(tmp_path))
+    # the export as it is, then its blocks again further along their series (the later blocks of each group,
+    # as a real export has them when retirements split its issuances): the small exports hold few of those
+    units = read + [_shifted(u, 10**11 * (n + 1)) for n in range(3) for u in read]
+    templated, used = _run(units, _codec(profile), True)
+    whole, _ = _run(units, _codec(profile), False)
+    assert templated == whole
+    if profile is not None:  # without the profile every unit has a finding, so none is a template
+        assert used >= len(read)
+
+
+def _shifted(unit: UnitBlock, by: int) -> UnitBlock:
+    """The same block moved ``by`` units along its series (a later block of the same group)."""
+    first, last = unit.first_id, unit.last_id
+    assert first is not None and last is not None and unit.serial is not None
+    serial = unit.serial.replace(f"-{first}-{last}-", f"-{first + by}-{last + by}-", 1)
+    return unit.model_copy(update={"serial": serial, "first_id": first + by, "last_id": last + by})
+
+
+def _blocks(base: UnitBlock, count: int, start: int) -> list[UnitBlock]:
+    return [_shifted(base, start + 10**6 * n) for n in range(count)]
+
+
+# each turns a clean block into one the checks must judge: (name, change)
+HOSTILE: list[tuple[str, Callable[[UnitBlock], UnitBlock]]] = [
+    ("beneficiary over 255 characters", lambda u: u.model_copy(update={"beneficiary": "B" * 256})),
+    ("beneficiary of 255 characters", lambda u: u.model_copy(update={"beneficiary": "B" * 255})),
+    ("empty beneficiary", lambda u: u.model_copy(update={"beneficiary": ""})),
+    ("owner over 255 characters", lambda u: u.model_copy(update={"owner": "O" * 300})),
+    ("status reason", lambda u: u.model_copy(update={"status_reason": "x" * 5000})),
+    ("quantity that disagrees with the range", lambda u: u.model_copy(update={"quantity": u.quantity + 1})),
+    ("fractional quantity", lambda u: u.model_copy(update={"quantity": Decimal("1.5")})),
+    ("no quantity", lambda u: u.model_copy(update={"quantity": None})),
+    ("range that runs backwards", lambda u: u.model_copy(update={
+        "serial": str(u.serial).replace(f"-{u.first_id}-{u.last_id}-", f"-{u.last_id}-{u.first_id}-"),
+        "first_id": u.last_id, "last_id": u.first_id})),
+    ("bounds longer than their field", lambda u: _widened(u)),
+    ("serial over 255 characters", lambda u: u.model_copy(update={"serial": str(u.serial) + "-" + "9" * 260})),
+    ("serial naming its range twice", lambda u: u.model_copy(update={
+        "serial": f"{u.serial}-{u.first_id}-{u.last_id}-x"})),
+    ("no serial", lambda u: u.model_copy(update={"serial": None})),
+    ("no vintage", lambda u: u.model_copy(update={"vintage": None})),
+    ("vintage out of range", lambda u: u.model_copy(update={"vintage": 1800})),
+    ("status v2 has no name for", lambda u: u.model_copy(update={"status": UnitStatus.TRANSFERRED})),
+    ("cancelled with a date", lambda u: u.model_copy(update={"status": UnitStatus.CANCELLED,
+                                                             "status_date": u.issuance_date})),
+    ("no status", lambda u: u.model_copy(update={"status": None})),
+    ("unknown methodology", lambda u: u.model_copy(update={"extra": {**u.extra, "Methodology": "XX0000"}})),
+    ("v2 field in extra", lambda u: u.model_copy(update={"extra": {**u.extra, "unitType": "Removal - nature"}})),
+    ("unhashable column", lambda u: u.model_copy(update={"extra": {**u.extra, "Methodology": ["VM0015"]}})),
+    ("resource in extra", lambda u: u.model_copy(update={"extra": {**u.extra, "label": []}})),
+    ("no project", lambda u: u.model_copy(update={"project_id": None})),
+    ("another registry", lambda u: u.model_copy(update={"registry": "nowhere"})),
+    ("no issuance date", lambda u: u.model_copy(update={"issuance_date": None})),
+]
+
+
+def _widened(unit: UnitBlock) -> UnitBlock:
+    first = 10**300
+    last = first + int(unit.quantity or 1) - 1
+    serial = str(unit.serial).replace(f"-{unit.first_id}-{unit.last_id}-", f"-{first}-{last}-")
+    return unit.model_copy(update={"serial": serial, "first_id": first, "last_id": last})
+
+
+@pytest.mark.parametrize(("name", "change"), HOSTILE, ids=[name for name, _ in HOSTILE])
+@pytest.mark.parametrize("retired", [False, True], ids=["issued", "retired"])
+def test_a_hostile_block_after_its_group_is_judged_as_the_whole_way_judges_it(
+        tmp_path: Path, name: str, change: Callable[[UnitBlock], UnitBlock], retired: bool) -> None:
+    units = _units(_generated(tmp_path))
+    base = next(u for u in units if (u.status is UnitStatus.RETIRED) is retired)
+    clean = _blocks(base, 4, 10**9)
+    hostile = change(_shifted(base, 10**9 + 10**6 * 10))
+    assert_same([*units[:20], *clean, hostile, *_blocks(base, 2, 10**9 + 10**6 * 20)], _codec(bv.PROFILE_V2))
+
+
+def test_values_the_validator_refuses_are_reported_not_written(tmp_path: Path) -> None:
+    units = _units(_generated(tmp_path))
+    base = next(u for u in units if u.status is UnitStatus.RETIRED)
+    hostile = _shifted(base, 10**9 + 10**7).model_copy(update={"beneficiary": "B" * 256})
+    outcome = assert_same([*_blocks(base, 3, 10**9), hostile], _codec(bv.PROFILE_V2))
+    findings, valid = outcome[1], outcome[5]
+    assert not valid
+    assert [f for f in findings if "STRING_LENGTH" in f and "/unit/3/unitRetirementBeneficiary" in f]
+
+
+def test_random_mixtures_of_clean_and_hostile_blocks(tmp_path: Path) -> None:
+    units = _units(_generated(tmp_path))
+    codec = _codec(bv.PROFILE_V2)
+    for seed in range(6):
+        rnd = random.Random(seed)
+        mixed: list[UnitBlock] = []
+        for n, unit in enumerate(units[:150]):
+            moved = _shifted(unit, 10**9 + n)
+            mixed.append(rnd.choice(HOSTILE)[1](moved) if rnd.random() < 0.15 else moved)
+        assert_same(mixed, codec)
+
+
+def test_the_group_changes_with_every_field_the_whole_way_reads(tmp_path: Path) -> None:
+    """Every UnitBlock field is either part of the group or a block's own value (a new field disables
+    templates until it is placed), and blocks that differ outside their own values are in different groups."""
+    assert _unit_templates.KNOWN_MODEL
+    units = _units(_generated(tmp_path))
+    stream = V2UnitStream(_codec(bv.PROFILE_V2))
+    try:
+        base = units[0]
+        vocab = None
+        from standards.cadt.linking_v2 import _v2_vocabulary
+
+        vocab = _v2_vocabulary(base.registry)
+        key = stream.templates.key(base, vocab)
+        assert key is not None
+        assert stream.templates.key(_shifted(base, 10**6), vocab) == key
+        for update in ({"project_name": "other"}, {"vintage": 2001}, {"country": "PER"}, {"link": "x"},
+                       {"issuance_date": None}, {"status_reason": "r"}, {"account": "a"},
+                       {"extra": {**base.extra, "Methodology": "VM0007"}},
+                       {"extra": {**base.extra, "Unheard Of": "1"}}):
+            assert stream.templates.key(base.model_copy(update=update), vocab) != key, update
+        # a column the linker does not read is lost by its name alone: its value does not split the group
+        varied = base.model_copy(update={"extra": {**base.extra, "Total Vintage Quantity": "1"}})
+        assert stream.templates.key(varied, vocab) == key
+    finally:
+        stream.close()
+
+
+def test_a_template_is_not_used_after_its_project_learnt_what_its_blocks_fall_back_on(tmp_path: Path) -> None:
+    """A block without its own methodology or project type takes its project's; a template is used only while
+    the project's are what they were when it was made, else the block goes the whole way."""
+    units = _units(_generated(tmp_path))
+    base = next(u for u in units if u.status is UnitStatus.ISSUED)
+    stream = V2UnitStream(_codec(bv.PROFILE_V2))
+    try:
+        for unit in _blocks(base, 3, 10**9):
+            stream.add(unit)
+        assert stream.templated == 1
+        slot = next(iter(stream._slots.values()))
+        learnt = slot.project_type
+        slot.project_type = "Energy demand"  # as if a later block of another group had set it
+        stream.add(_shifted(base, 10**9 + 10**8))
+        assert stream.templated == 1
+        slot.project_type = learnt  # the template made meanwhile holds "Energy demand": this one goes whole, anew
+        stream.add(_shifted(base, 10**9 + 2 * 10**8))
+        assert stream.templated == 1
+        stream.add(_shifted(base, 10**9 + 3 * 10**8))
+        assert stream.templated == 2
+    finally:
+        stream.close()
