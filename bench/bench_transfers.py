@@ -681,9 +681,10 @@ class Stores:
     evidence in the local PostgreSQL (a table of this run, dropped afterwards).
     """
 
-    def __init__(self, kind: str, controls: bool = False) -> None:
+    def __init__(self, kind: str, controls: bool = False, governance: bool = False) -> None:
         self.kind = kind
         self.controls = controls
+        self.governance = governance  # an authorization store of the run (tables of its own in PostgreSQL)
         self.tag = secrets.token_hex(4)
         #: a folder of the run for store files named in --gateway-env as ``{data}/...``
         self.data = Path(tempfile.mkdtemp(prefix="bench-transfers-"))
@@ -692,6 +693,8 @@ class Stores:
         if self.kind == "embedded":
             return {}
         controls = {"CARBONLINK_POLICY_STORE": f"{POSTGRES_DSN}?table={self.controls_table}"} if self.controls else {}
+        if self.governance:  # the evidence log's database (the drawing joins its transaction), tables of this run
+            controls["CARBONLINK_AUTHORIZATION_STORE"] = f"{POSTGRES_DSN}?table={self.authorization_table}"
         return {
             "CARBONLINK_IDEMPOTENCY_STORE": f"{REDIS_URL}?prefix=bench-{self.tag}",
             "CARBONLINK_REPLAY_STORE": REDIS_URL,
@@ -702,6 +705,10 @@ class Stores:
     @property
     def controls_table(self) -> str:
         return f"bench_controls_{self.tag}"
+
+    @property
+    def authorization_table(self) -> str:
+        return f"bench_authz_{self.tag}"
 
     @property
     def table(self) -> str:
@@ -724,6 +731,10 @@ class Stores:
             if self.controls:
                 table = self.controls_table
                 conn.execute(f"DROP TABLE IF EXISTS {table}_usage, {table}_totals, {table}_counterparts")
+            if self.governance:
+                table = self.authorization_table
+                conn.execute(f"DROP TABLE IF EXISTS {table}_versions, {table}_revocations, {table}_drawings, "
+                             f"{table}_totals")
 
 
 def parse_env(pairs: list[str], data: Path | None = None) -> dict[str, str]:
@@ -881,7 +892,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         holds=[f"CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-{total_blocks * args.block}-2023@treasury"],
     )
     receiver = Registry(RECEIVER, RECEIVER_PARTY, args.receiver_format)
-    stores = Stores(args.stores, controls=args.controls == "on")
+    stores = Stores(args.stores, controls=args.controls == "on", governance=args.governance != "none")
     authority = Authority(SENDER_PARTY) if args.governance != "none" else None
     policy, officers = controls_policy(stores.data) if args.controls == "on" else (None, None)
     gateway_env = {

@@ -197,4 +197,5 @@ def test_a_short_run_with_the_controls_on_is_relayed_and_needs_its_approvals(
     monkeypatch.setattr(bt, "approvals", lambda officers, **kw: original(dict(list(officers.items())[:1]), **kw))
     assert bt.main(argv) == 1
     report = json.loads(capsys.readouterr().out)
-    assert report["gateway"]["errors"] == {"HTTP 403 GOVERNANCE.POLICY_APPROVAL_REQUIRED": report["gateway"]["requests"]}
+    refused = {"HTTP 403 GOVERNANCE.POLICY_APPROVAL_REQUIRED": report["gateway"]["requests"]}
+    assert report["gateway"]["errors"] == refused
