@@ -125,7 +125,7 @@ def pre_delivery(svc: TransferService, load: Load) -> float:
         digest = sha256_hex(body)
         plan = svc.plan(sender, MessageKind.TRANSFERS, body, "application/json", None)
         decision = None if svc.controls is None else svc.controls.decide(
-            sender, MessageKind.TRANSFERS, message_id, digest, plan.receiver, plan.units, signed)
+            sender, MessageKind.TRANSFERS, message_id, digest, plan.receiver, plan.quantity, signed)
         svc.recorder.intend(sender, MessageKind.TRANSFERS, message_id, digest, plan,
                             None if decision is None else decision.verdicts())
     return time.process_time() - began

@@ -58,9 +58,11 @@ from joserfc.jwk import ECKey, Key
 from adapters import default_catalog
 from gateway.client import GatewayClient
 from gateway.demo import Authority, Network, Registry, demo_authorization, itmo_message
+from gateway.demo_policy import approvals
+from gateway.governance import APPROVAL_HEADER, sign_policy
 from gateway.transfers import DetachedSigner
 from gateway.trust import development, jose
-from gateway.trust.keys import SigningKeyRing
+from gateway.trust.keys import SigningKeyRing, generate_key, public_jwk
 from gateway.trust.outbound import RESPONSE_TYP, SIGNATURE_HEADER
 from gateway.trust.proofs import dpop_proof
 from standards.codec import Medium
@@ -170,6 +172,25 @@ def gateway_tokens(n: int, *, issuer: str, audience: str, lifetime: int) -> list
     ]
 
 
+def controls_policy(root: Path) -> tuple[Path, dict[str, Key]]:
+    """A development policy (signed by the development anchor) that turns every transaction control on for the
+    sender and refuses none of the run's transfers: four eyes above 5 units (every transfer of ``--block`` 10
+    carries approvals by two officers), business hours every day 00:00-23:59 in its time zone, a holding period
+    for new counterparts with the receiver on its trusted list, daily limits in total and per counterpart far
+    above what a run sends (each transfer reserves its units in the controls store), no kill switch."""
+    officers = {"officer-a": generate_key("ES256", "officer-a-1"), "officer-b": generate_key("ES256", "officer-b-1")}
+    controls = {"timezone": "Africa/Accra", "four_eyes_above": "5", "daily_limit": "1000000000000",
+                "counterparty_daily_limit": "1000000000000", "trusted": [RECEIVER], "holding_seconds": 86400,
+                "business_hours": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00",
+                                   "end": "23:59"},
+                "officers": [{"id": name, "keys": [public_jwk(key)]} for name, key in officers.items()]}
+    content = {"iss": "bench-network-operator", "environment": "development", "version": 1,
+               "participants": {SENDER: controls}}
+    path = root / "policy.jws"
+    path.write_text(sign_policy(content, development.anchor(), valid_for=86400) + "\n", encoding="ascii")
+    return path, officers
+
+
 # -- the load generator --------------------------------------------------------------------------
 
 
@@ -241,9 +262,10 @@ def cpu_seconds(pid: int | None) -> float:
 
 
 class Bench:
-    def __init__(self, net: Network, args: argparse.Namespace) -> None:
+    def __init__(self, net: Network, args: argparse.Namespace, officers: dict[str, Key] | None = None) -> None:
         self.net = net
         self.args = args
+        self.officers = officers  # --controls on: every transfer carries these officers' approvals
         self.blocks = BlockCounter(args.block)
         self.receiver = net.registries[RECEIVER]
         self.accepted_units = 0
@@ -329,6 +351,8 @@ class Bench:
     def gateway(self, count: int, seconds: float) -> tuple[PhaseResult, list[bytes]]:
         bodies = [aef_body(*self.blocks.ids(block)) for block in self.blocks.take(count)]
         tag = secrets.token_hex(4)
+        signed = ([", ".join(approvals(self.officers, sender=SENDER, message_id=f"gw-{tag}-{i}", body=body))
+                   for i, body in enumerate(bodies)] if self.officers else [])  # untimed, as the sender would
 
         def prepare(worker: int, index: int) -> Request:
             client = self.clients[worker]
@@ -341,16 +365,15 @@ class Bench:
                 nonce=client.nonce,
                 access_token=token,
             )
-            return Request(
-                url,
-                {
-                    "Authorization": f"DPoP {token}",
-                    "DPoP": proof,
-                    "Content-Type": "application/json",
-                    "Carbonlink-Message-Id": f"gw-{tag}-{index}",
-                },
-                bodies[index],
-            )
+            headers = {
+                "Authorization": f"DPoP {token}",
+                "DPoP": proof,
+                "Content-Type": "application/json",
+                "Carbonlink-Message-Id": f"gw-{tag}-{index}",
+            }
+            if signed:
+                headers[APPROVAL_HEADER] = signed[index]
+            return Request(url, headers, bodies[index])
 
         def on_reply(worker: int, response: httpx.Response) -> bool:
             client = self.clients[worker]
@@ -658,8 +681,10 @@ class Stores:
     evidence in the local PostgreSQL (a table of this run, dropped afterwards).
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, controls: bool = False, governance: bool = False) -> None:
         self.kind = kind
+        self.controls = controls
+        self.governance = governance  # an authorization store of the run (tables of its own in PostgreSQL)
         self.tag = secrets.token_hex(4)
         #: a folder of the run for store files named in --gateway-env as ``{data}/...``
         self.data = Path(tempfile.mkdtemp(prefix="bench-transfers-"))
@@ -667,11 +692,23 @@ class Stores:
     def env(self) -> dict[str, str]:
         if self.kind == "embedded":
             return {}
+        controls = {"CARBONLINK_POLICY_STORE": f"{POSTGRES_DSN}?table={self.controls_table}"} if self.controls else {}
+        if self.governance:  # the evidence log's database (the drawing joins its transaction), tables of this run
+            controls["CARBONLINK_AUTHORIZATION_STORE"] = f"{POSTGRES_DSN}?table={self.authorization_table}"
         return {
             "CARBONLINK_IDEMPOTENCY_STORE": f"{REDIS_URL}?prefix=bench-{self.tag}",
             "CARBONLINK_REPLAY_STORE": REDIS_URL,
             "CARBONLINK_EVIDENCE_LOG": f"{POSTGRES_DSN}?table={self.table}",
+            **controls,
         }
+
+    @property
+    def controls_table(self) -> str:
+        return f"bench_controls_{self.tag}"
+
+    @property
+    def authorization_table(self) -> str:
+        return f"bench_authz_{self.tag}"
 
     @property
     def table(self) -> str:
@@ -691,6 +728,13 @@ class Stores:
         with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
             conn.execute(f"DROP TABLE IF EXISTS {self.table}, {self.table}_keys CASCADE")
             conn.execute(f"DROP FUNCTION IF EXISTS {self.table}_refuse() CASCADE")
+            if self.controls:
+                table = self.controls_table
+                conn.execute(f"DROP TABLE IF EXISTS {table}_usage, {table}_totals, {table}_counterparts")
+            if self.governance:
+                table = self.authorization_table
+                conn.execute(f"DROP TABLE IF EXISTS {table}_versions, {table}_revocations, {table}_drawings, "
+                             f"{table}_totals")
 
 
 def parse_env(pairs: list[str], data: Path | None = None) -> dict[str, str]:
@@ -757,6 +801,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
              "gates them (CARBONLINK_GOVERNANCE_ENFORCE=always); 'off': the same network with the gate off; "
              "'none': no authority (as before roles)",
     )
+    parser.add_argument(
+        "--controls",
+        default="off",
+        choices=["off", "on"],
+        help="'on': the gateway applies a signed transaction-controls policy (CARBONLINK_POLICY) that turns every "
+             "control on for the sender without refusing the run's transfers, each of which carries two officers' "
+             "approvals (four eyes; see controls_policy); 'off': no policy",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--profile", type=Path, help="py-spy the gateway during the first gateway phase (raw stacks here)"
@@ -789,10 +841,11 @@ def _measure(
     args: argparse.Namespace,
     results: dict[str, list[PhaseResult]],
     errors: dict[str, Counter[str]],
+    officers: dict[str, Key] | None = None,
 ) -> tuple[int, int, dict[str, Any]]:
     """The warm-ups, phases and checks on a started network; returns (held, accepted units, profile)."""
     warm = min(args.max_requests, WARMUP_REQUESTS) if args.warmup else 0
-    bench = Bench(net, args)
+    bench = Bench(net, args, officers)
     bench.connect()
     for round_no in range(args.rounds):
         for name in ("direct", "gateway"):
@@ -839,12 +892,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         holds=[f"CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-{total_blocks * args.block}-2023@treasury"],
     )
     receiver = Registry(RECEIVER, RECEIVER_PARTY, args.receiver_format)
-    stores = Stores(args.stores)
+    stores = Stores(args.stores, controls=args.controls == "on", governance=args.governance != "none")
     authority = Authority(SENDER_PARTY) if args.governance != "none" else None
+    policy, officers = controls_policy(stores.data) if args.controls == "on" else (None, None)
     gateway_env = {
         "CARBONLINK_RATE_LIMIT_PER_MINUTE": "100000000",
         "CARBONLINK_RATE_LIMIT_BURST": "1000000",
         **({"CARBONLINK_GOVERNANCE_ENFORCE": "always" if args.governance == "on" else "off"} if authority else {}),
+        **({"CARBONLINK_POLICY": str(policy)} if policy else {}),
         **stores.env(),
         **parse_env(args.gateway_env, stores.data),
     }
@@ -857,7 +912,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                      extra_participants=[authority.entry()] if authority else None) as net:
             if authority is not None:  # untimed: the authorization every transfer of the run cites
                 authority.issue(net, demo_authorization(SENDER_PARTY, RECEIVER_PARTY, 10**12))
-            held, accepted_units, profile = _measure(net, args, results, errors)
+            held, accepted_units, profile = _measure(net, args, results, errors, officers)
     finally:
         stores.clean()
     direct, gateway = (
@@ -899,6 +954,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "receiver_format": args.receiver_format,
             "stores": args.stores,
             "governance": args.governance,
+            "controls": args.controls,
             "cpu_layout": args.cpu_layout,
             "gateway_env": gateway_env,
             "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),

@@ -162,6 +162,29 @@ class PostgresEngine(TableStore):
         with self._lock:
             yield self._connection()  # autocommit: each statement sees the latest committed state
 
+    def _one_trip(self, sql: str, params: dict[str, Any]) -> Any:
+        """One serialized transaction of a single statement ``sql`` (``%(name)s`` parameters): BEGIN, the
+        advisory lock, the statement and COMMIT sent as one query string (the parameters bound on the client by
+        the driver's own quoting), so one round trip to the database. Returns the statement's first row."""
+        try:
+            with self._lock:
+                conn = self._connection()
+                cursor = self._psycopg.ClientCursor(conn)
+                try:
+                    cursor.execute(f"BEGIN; SELECT pg_advisory_xact_lock(%(_lock)s); {sql}; COMMIT",
+                                   {**params, "_lock": self._key})
+                except BaseException:
+                    if not conn.closed and conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+                        conn.rollback()
+                    raise
+                cursor.nextset()
+                cursor.nextset()
+                return cursor.fetchone()
+        except CarbonlinkError:
+            raise
+        except Exception as exc:  # psycopg.Error
+            raise self.unavailable(f"{self.what} failed: {exc}") from exc
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()

@@ -159,3 +159,43 @@ def test_cpu_layouts_pin_the_gateway_phase_and_free_the_direct_phase() -> None:
         for process in (gateway, registry):
             process.kill()
             process.wait()
+
+
+def test_the_controls_policy_turns_every_control_on_without_refusing_the_run(tmp_path: Path) -> None:
+    from gateway.demo_policy import approvals
+    from gateway.governance import verify_policy
+    from gateway.governance._approvals import check_approvals
+    from gateway.trust import development
+
+    path, officers = bt.controls_policy(tmp_path)
+    anchor = development.anchor()
+    policy = verify_policy(path.read_text(encoding="ascii"), {anchor.kid or "": anchor}, environment="development")
+    mine = policy.controls(bt.SENDER)
+    assert mine.four_eyes_above == 5 and mine.approvals == 2 and len(mine.officers) == 2
+    assert mine.business_hours is not None and len(mine.business_hours.days) == 7
+    assert mine.holding_seconds > 0 and bt.RECEIVER in mine.trusted and not mine.kill_switch
+    assert mine.daily_limit is not None and mine.counterparty_limit(bt.RECEIVER) is not None
+    body = bt.aef_body(1, 10)
+    signed = approvals(officers, sender=bt.SENDER, message_id="gw-x-0", body=body)
+    from gateway.digests import sha256_hex
+
+    assert set(check_approvals(signed, mine, sender=bt.SENDER, kind="transfers", message_id="gw-x-0",
+                               body_sha256=sha256_hex(body), now=policy.iat + 1)) == set(officers)
+    assert bt.parse_args(["--controls", "on"]).controls == "on" and bt.parse_args([]).controls == "off"
+
+
+@pytest.mark.e2e  # gateway and sandbox processes
+def test_a_short_run_with_the_controls_on_is_relayed_and_needs_its_approvals(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = ["--seconds", "1", "--warmup", "0", "--clients", "2", "--max-requests", "10", "--controls", "on", "--json"]
+    assert bt.main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["setup"]["controls"] == "on" and report["gateway"]["errors"] == {}
+    assert report["gateway"]["accepted"] == report["gateway"]["requests"] > 0
+    assert "CARBONLINK_POLICY" in report["setup"]["gateway_env"]
+    original = bt.approvals  # one officer only: the gateway applies four eyes, so each transfer is refused
+    monkeypatch.setattr(bt, "approvals", lambda officers, **kw: original(dict(list(officers.items())[:1]), **kw))
+    assert bt.main(argv) == 1
+    report = json.loads(capsys.readouterr().out)
+    refused = {"HTTP 403 GOVERNANCE.POLICY_APPROVAL_REQUIRED": report["gateway"]["requests"]}
+    assert report["gateway"]["errors"] == refused

@@ -74,6 +74,18 @@ class TransactionControls:
         self.clock = clock
         self.skew = skew
         self._reserved: set[tuple[str, str]] = set()  # (sender, message id) this process reserved units for
+        #: The participants' merged controls under the policy last in force, looked up once per version.
+        self._merged: tuple[Policy | None, dict[str, Controls]] = (None, {})
+
+    def _controls(self, policy: Policy, participant_id: str) -> Controls:
+        cached_for, merged = self._merged
+        if cached_for is not policy:
+            merged = {}
+            self._merged = (policy, merged)
+        found = merged.get(participant_id)
+        if found is None:
+            found = merged[participant_id] = policy.controls(participant_id)
+        return found
 
     def decide(self, sender: Participant, kind: MessageKind, message_id: str, body_sha256: str, receiver: Participant,
                units: Decimal | None, approvals: Sequence[str] = ()) -> Decision | None:
@@ -96,7 +108,7 @@ class TransactionControls:
     def _decide(self, policy: Policy, now: float, sender: Participant, kind: MessageKind, message_id: str,
                 body_sha256: str, receiver: Participant, units: Decimal | None, approvals: Sequence[str]
                 ) -> Decision:
-        mine, theirs = policy.controls(sender.id), policy.controls(receiver.id)
+        mine, theirs = self._controls(policy, sender.id), self._controls(policy, receiver.id)
         for who, controls in ((sender.id, mine), (receiver.id, theirs)):
             if controls.kill_switch:
                 reason = f": {controls.kill_reason}" if controls.kill_reason else ""

@@ -142,10 +142,61 @@ class SqliteControlsStore(SqliteEngine, ControlsStore):
 
 
 class PostgresControlsStore(PostgresEngine, ControlsStore):
-    """The scaled-out store: every gateway process shares one PostgreSQL database."""
+    """The scaled-out store: every gateway process shares one PostgreSQL database.
+
+    A reservation is one statement, sent with its transaction's BEGIN, advisory lock and COMMIT as one query
+    (one round trip): under the lock it reads both totals, checks both limits and - only when both hold and the
+    message has no reservation yet - books the message and writes both totals. A retry of a message that kept
+    its reservation (rare) takes the general path of :class:`ControlsStore`."""
 
     def __init__(self, dsn: str, *, table: str = "controls") -> None:
         super().__init__(dsn, table=table, namespace="controls")
+        self._reserving = _RESERVE.replace("{t}", self.t)
+
+    def reserve(self, sender: str, message_id: str, day: str, counterpart: str, quantity: Decimal,
+                limits: dict[str, Decimal | None]) -> None:
+        row = self._one_trip(self._reserving, {
+            "sender": sender, "message_id": message_id, "day": day, "all": ALL, "counterpart": counterpart,
+            "quantity": quantity, "text": str(quantity), "limit_all": limits.get(ALL),
+            "limit_to": limits.get(counterpart)})
+        kept, booked = row[0], row[3]
+        if booked:
+            return
+        if kept:  # a retry of a message that kept its reservation: give it back and reserve again
+            super().reserve(sender, message_id, day, counterpart, quantity, limits)
+            return
+        for what, used in ((ALL, Decimal(row[1])), (counterpart, Decimal(row[2]))):
+            limit = limits.get(what)
+            if limit is not None and used + quantity > limit:
+                scope = "in total" if what == ALL else f"to {what}"
+                raise LimitExceeded(f"{sender} has sent {used} units {scope} on {day}; {quantity} more would pass "
+                                    f"the daily limit {limit}", counterpart=what, used=used, limit=limit)
+        raise self.unavailable(f"{self.what} booked nothing for message {message_id!r} and named no limit")
+
+
+#: The reservation of :class:`PostgresControlsStore`: returns (the message already has a reservation, total so far,
+#: total to the counterpart so far, rows booked: 1 when reserved now).
+_RESERVE = """
+WITH own AS (SELECT 1 FROM {t}_usage WHERE sender = %(sender)s AND message_id = %(message_id)s),
+used AS (
+  SELECT COALESCE(MAX(CASE WHEN counterpart = %(all)s THEN CAST(total AS NUMERIC) END), 0) AS total_all,
+         COALESCE(MAX(CASE WHEN counterpart = %(counterpart)s THEN CAST(total AS NUMERIC) END), 0) AS total_to
+  FROM {t}_totals WHERE sender = %(sender)s AND day = %(day)s AND counterpart IN (%(all)s, %(counterpart)s)),
+fits AS (
+  SELECT total_all, total_to FROM used WHERE NOT EXISTS (SELECT 1 FROM own)
+  AND (CAST(%(limit_all)s AS NUMERIC) IS NULL OR total_all + %(quantity)s <= CAST(%(limit_all)s AS NUMERIC))
+  AND (CAST(%(limit_to)s AS NUMERIC) IS NULL OR total_to + %(quantity)s <= CAST(%(limit_to)s AS NUMERIC))),
+booked AS (
+  INSERT INTO {t}_usage SELECT %(sender)s, %(message_id)s, %(day)s, %(counterpart)s, %(text)s FROM fits
+  RETURNING 1),
+summed AS (
+  INSERT INTO {t}_totals
+  SELECT %(sender)s, %(day)s, %(all)s, CAST(total_all + %(quantity)s AS TEXT) FROM fits
+  UNION ALL SELECT %(sender)s, %(day)s, %(counterpart)s, CAST(total_to + %(quantity)s AS TEXT) FROM fits
+  ON CONFLICT (sender, day, counterpart) DO UPDATE SET total = excluded.total RETURNING 1)
+SELECT EXISTS (SELECT 1 FROM own), total_all, total_to, (SELECT COUNT(*) FROM booked), (SELECT COUNT(*) FROM summed)
+FROM used
+"""
 
 
 def open_controls_store(url: str) -> ControlsStore:

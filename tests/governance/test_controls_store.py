@@ -97,3 +97,35 @@ def test_a_retry_reserves_once_even_on_the_other_gateway(opener: Opener) -> None
     assert caught.value.counterpart == "gha" and caught.value.used == 30
     one.reserve("che", "m-3", "2026-06-01", "swe", Decimal(20), {ALL: Decimal(50), "swe": None})
     assert two.used("che", "2026-06-01") == 50
+
+
+@pytest.mark.service
+def test_a_failed_reservation_on_postgresql_reserves_nothing_and_the_store_goes_on(postgres_dsn: str) -> None:
+    """The one-round-trip reservation (BEGIN, lock, statement, COMMIT in one query) rolls back on failure."""
+    import psycopg
+
+    table = f"controls_{uuid.uuid4().hex[:10]}"
+    store = open_controls_store(f"{postgres_dsn}?table={table}")
+    limits: dict[str, Decimal | None] = {ALL: Decimal(100), "gha": Decimal(60)}
+    try:
+        store.reserve("che", "m-1", "2026-06-01", "gha", Decimal(10), limits)
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(f"ALTER TABLE {table}_usage RENAME TO {table}_moved")
+        with pytest.raises(GovernanceError) as caught:
+            store.reserve("che", "m-2", "2026-06-01", "gha", Decimal(10), limits)
+        assert caught.value.code == "GOVERNANCE.CONTROLS_STORE_UNAVAILABLE"
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(f"ALTER TABLE {table}_moved RENAME TO {table}_usage")
+        assert store.used("che", "2026-06-01") == 10  # nothing of m-2 was kept
+        store.reserve("che", "m-2", "2026-06-01", "gha", Decimal(50), limits)
+        with pytest.raises(LimitExceeded) as refused:
+            store.reserve("che", "m-3", "2026-06-01", "gha", Decimal(1), limits)
+        assert (refused.value.counterpart, refused.value.used, refused.value.limit) == ("gha", 60, 60)
+        store.reserve("che", "m-3", "2026-06-01", "swe", Decimal(40), {ALL: Decimal(100), "swe": None})
+        with pytest.raises(LimitExceeded) as refused:
+            store.reserve("che", "m-4", "2026-06-01", "swe", Decimal(1), {ALL: Decimal(100), "swe": None})
+        assert (refused.value.counterpart, refused.value.used) == (ALL, 100)
+    finally:
+        store.close()
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {table}_usage, {table}_moved, {table}_totals, {table}_counterparts")
