@@ -58,18 +58,20 @@ class WorkerPool:
         jobs, lock = self._jobs, self._lock
         while True:
             loop, future, call = jobs.get()
-            if not future.cancelled():
-                result: Any = None
-                error: BaseException | None = None
+            result: Any = None
+            error: BaseException | None = None
+            cancelled = future.cancelled()
+            if not cancelled:
                 try:
                     result = call()
                 except BaseException as exc:  # handed to the awaiting task, as an executor does
                     error = exc
+            with lock:  # idle again before the awaiting task can queue its next call
+                self._idle += 1
+            if not cancelled:
                 with contextlib.suppress(RuntimeError):  # a closed loop: nobody awaits the result any more
                     loop.call_soon_threadsafe(_settle, future, result, error)
-                del result, error
-            with lock:
-                self._idle += 1
+            del result, error
 
     def submit(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], call: Callable[[], Any]) -> None:
         """Queue ``call``; start a worker if none is idle and the pool is not full."""
