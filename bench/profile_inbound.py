@@ -48,7 +48,15 @@ STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+#: (step, marker): a sample with the marker anywhere on its stack is background work of the process, not of a
+#: request (the directory refresh loop runs in a thread of its own every few seconds).
+BACKGROUND: tuple[tuple[str, str], ...] = (("directory refresh (background)", "DirectoryStore.refresh"),)
+
+
 def classify(frames: list[str]) -> str:
+    for step, marker in BACKGROUND:
+        if any(marker in frame for frame in frames):
+            return step
     for frame in reversed(frames):
         for step, markers in STEPS:
             if any(marker in frame for marker in markers):
