@@ -9,7 +9,8 @@ condition variable and callbacks ``loop.run_in_executor`` adds, and ``asyncio.wr
 capacity limiter. The pool starts a thread when no worker is idle, up to as many threads as anyio's default
 limiter has (40), so as many messages are in flight at once; idle threads wait on the queue. A call whose
 awaiting task was cancelled before a worker took it is not run (as an executor's pending future is
-cancelled).
+cancelled). The threads are daemon threads: a call still running when the process exits is cut off, which
+the server's graceful shutdown avoids (it waits for the requests in flight, and each awaits its call).
 """
 
 from __future__ import annotations

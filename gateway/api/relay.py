@@ -10,8 +10,8 @@ its DPoP or certificate binding, the directory, the service, the limiter), then
 body, submit, receipt) - and renders a domain error as the app's exception handler does
 (:func:`gateway.errors.domain_error_response`). Anything else reaches FastAPI unchanged: other paths and
 methods, a path under a root path, a ``kind`` that is not a message kind and a request without
-``Carbonlink-Message-Id`` (FastAPI authenticates the caller first and then answers 422 or 404 as before, so
-those answers stay exactly FastAPI's). The FastAPI routes stay registered: they document the API (OpenAPI)
+``Carbonlink-Message-Id`` (FastAPI authenticates the caller first and then answers 400 ``HTTP.INVALID_REQUEST``
+as before, so those answers stay exactly FastAPI's). The FastAPI routes stay registered: they document the API (OpenAPI)
 and serve the requests passed on.
 """
 
