@@ -41,8 +41,8 @@ from gateway.trust.errors import ConfigurationError, InvalidRequest, ReplayStore
 from gateway.trust.jose import ALLOWED_ALGORITHMS
 from standards.errors import CarbonlinkError
 
-__all__ = ["PROBLEM_TYPE", "STATUS_TABLE", "HttpAnswer", "ProblemWriter", "answer_for", "error_response", "install",
-           "problem", "status_for"]
+__all__ = ["PROBLEM_TYPE", "STATUS_TABLE", "HttpAnswer", "ProblemWriter", "answer_for", "domain_error_response",
+           "error_response", "install", "problem", "status_for"]
 
 log = logging.getLogger("carbonlink.gateway")
 
@@ -174,6 +174,15 @@ def error_response(exc: CarbonlinkError, request: Request, writer: ProblemWriter
     return writer.respond(request, rendered.problem, rendered.status, rendered.headers)
 
 
+def domain_error_response(exc: CarbonlinkError, request: Request, writer: ProblemWriter = GATEWAY_PROBLEMS
+                          ) -> Response:
+    """The answer to a domain error a route raised (the handler :func:`install` registers): the rendering of
+    :func:`error_response`, and a log line when the gateway's own configuration or replay store failed."""
+    if isinstance(exc, ConfigurationError | ReplayStoreUnavailable):
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+    return error_response(exc, request, writer)
+
+
 def problem(
     status: int, code: str, detail: str, *, title: str = "Error", headers: dict[str, str] | None = None
 ) -> Response:
@@ -186,9 +195,7 @@ def install(app: FastAPI, writer: ProblemWriter = GATEWAY_PROBLEMS) -> None:
 
     async def domain(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, CarbonlinkError)
-        if isinstance(exc, ConfigurationError | ReplayStoreUnavailable):
-            log.error("%s %s: %s", request.method, request.url.path, exc)
-        return error_response(exc, request, writer)
+        return domain_error_response(exc, request, writer)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

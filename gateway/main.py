@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from adapters import default_catalog
 from gateway import apidoc, console, errors
 from gateway.api.middleware import GuardMiddleware
+from gateway.api.relay import RelayEndpoint
 from gateway.api.routes import (
     authorizations,
     conformance,
@@ -158,6 +159,7 @@ def create_app(settings: CarbonlinkSettings | None = None, *, trust: Trust | Non
         app.include_router(module.router)
     app.state.rate_limiter = _rate_limiter(transfer_settings)
     limit = transfer_settings.transfer_max_body_bytes
+    app.add_middleware(RelayEndpoint)  # innermost: the relay routes behind the guard and the translation options
     app.add_middleware(
         GuardMiddleware, settings=settings, path_limits={"/v1/transfers": limit, "/v1/messages/": limit,
                                                 "/v1/feeds/snapshot": limit,

@@ -1,5 +1,9 @@
 """Running the gateway under uvicorn, optionally terminating TLS with client certificates.
 
+uvicorn runs on uvloop (a dependency of the gateway outside Windows; uvicorn's ``loop="auto"`` takes it when it
+is installed, else asyncio's own loop): the event loop's work and the relay's thread hand-over cost less CPU
+per transfer on it (docs/benchmarks-transfers.md).
+
 uvicorn does not hand the peer certificate to the application, so when TLS terminates here a
 small protocol subclass adds the ASGI TLS extension (``scope["extensions"]["tls"]
 ["client_cert_chain"]``, PEM) for each connection. The certificate has been verified by the TLS

@@ -36,6 +36,7 @@ def access_token_hash(token: str) -> str:
     return sha256_b64(token.encode("ascii"))
 
 
+@lru_cache(maxsize=1024)
 def normalize_htu(url: str) -> str:
     """Scheme and host lower-cased, default port dropped, no query or fragment."""
     parts = urlsplit(url)
@@ -45,6 +46,15 @@ def normalize_htu(url: str) -> str:
     if port is not None and not ((scheme == "https" and port == 443) or (scheme == "http" and port == 80)):
         host = f"{host}:{port}"
     return urlunsplit((scheme, host, parts.path or "/", "", ""))
+
+
+def _normalized_or_none(url: str) -> str | None:
+    """:func:`normalize_htu` of a URL a client sent, or None when it is no URL (a port that is not a number,
+    a broken IPv6 host): such an ``htu`` is refused as any other wrong one."""
+    try:
+        return normalize_htu(url)
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=4096)
@@ -114,7 +124,7 @@ class DPoPVerifier:
         if claims.get("htm") != method:
             raise InvalidDPoPProof(f"the proof's htm is not {method}", code="DPOP.HTM")
         htu = claims.get("htu")
-        if not isinstance(htu, str) or normalize_htu(htu) != normalize_htu(url):
+        if not isinstance(htu, str) or _normalized_or_none(htu) != normalize_htu(url):
             raise InvalidDPoPProof(f"the proof's htu is not {normalize_htu(url)}", code="DPOP.HTU")
         iat = claims.get("iat")
         if not isinstance(iat, int | float) or isinstance(iat, bool):

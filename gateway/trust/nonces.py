@@ -43,10 +43,20 @@ class DerivedNonces:
         self._secret = secret if secret is not None else secrets.token_bytes(32)
         self.window = max(1.0, ttl / 2)
         self._clock = clock
+        self._known: dict[int, str] = {}
 
     def _nonce(self, window: int) -> str:
+        """The nonce of ``window`` (a pure function of the secret and the window, so the last few are kept:
+        every request checks the current one and maybe the previous one)."""
+        known = self._known.get(window)
+        if known is not None:
+            return known
         mac = hmac.new(self._secret, _CONTEXT + str(window).encode("ascii"), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")[:_NONCE_CHARS]
+        nonce = base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")[:_NONCE_CHARS]
+        if len(self._known) >= 4:
+            self._known.clear()
+        self._known[window] = nonce
+        return nonce
 
     def _current_window(self) -> int:
         return int(self._clock() // self.window)

@@ -103,8 +103,10 @@ ReceiverHeader = Annotated[str | None, Header(alias="Carbonlink-Receiver",
                                                            "name a single acquiring Party")]
 
 
-async def _relay(kind: MessageKind, request: Request, relay: Relay, message_id: str, receiver: str | None
-                 ) -> Response:
+async def relay_answer(kind: MessageKind, request: Request, relay: Relay, message_id: str, receiver: str | None
+                       ) -> Response:
+    """The relay after the caller is authenticated: scope, certificate gate, rate limit, Content-Type, body, submit,
+    receipt. Both the FastAPI routes below and the lean ASGI endpoint (:mod:`gateway.api.relay`) answer with it."""
     caller, service, limiter = relay.caller, relay.service, relay.limiter
     require_scope(caller, SEND_SCOPE)
     certificate_gate(request).check(caller.participant, kind.value)
@@ -131,7 +133,7 @@ async def submit_transfer(request: Request, relay: RelayDep, message_id: Message
     """Send a transfer to another registry; the body is in the sender's format or canonical JSON. A transfer
     above the sender's four-eyes threshold carries officers' approvals in `Carbonlink-Approval` headers
     (docs/governance.md)."""
-    return await _relay(MessageKind.TRANSFERS, request, relay, message_id, receiver)
+    return await relay_answer(MessageKind.TRANSFERS, request, relay, message_id, receiver)
 
 
 @router.post("/messages/{kind}", responses=RECEIPT_RESPONSES)
@@ -139,4 +141,4 @@ async def submit_message(kind: MessageKind, request: Request, relay: RelayDep, m
                          receiver: ReceiverHeader = None) -> Response:
     """Send a message of another kind (cancellations, retirements, authorizations, ...) to a registry, or a
     notice (acceptances, completions) about a message relayed earlier."""
-    return await _relay(kind, request, relay, message_id, receiver)
+    return await relay_answer(kind, request, relay, message_id, receiver)
