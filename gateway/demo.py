@@ -153,6 +153,14 @@ class Network:
         raise RuntimeError(f"{name} did not start: {(self.root / f'{name}.log').read_text()[-2000:]}")
 
     def start(self) -> Network:
+        """Start every process and wait until each answers; on any failure stop what was started and re-raise."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> Network:
         for r in self.registries.values():
             r.port = r.port or free_port()
             r.key = r.key or generate_key("ES256", f"{r.id}-1")

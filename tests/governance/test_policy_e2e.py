@@ -5,7 +5,6 @@ version in the evidence log."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 
 import orjson
@@ -24,17 +23,12 @@ from tests.support.services import unique_prefix
 pytestmark = pytest.mark.e2e
 
 CHE_HOLDS = "CA0001-CHE01-CHE-1-2023..CA0001-CHE01-CHE-1000000-2023@treasury"
-#: Ports of this test module (19500-19599 are this suite's range for governance tests).
-PORTS = itertools.count(19560)
 
 
 def network(gateways: int = 1, env: dict[str, str] | None = None) -> tuple[Network, dict[str, Key]]:
-    registries = [Registry("che", "CHE", "aef", holds=[CHE_HOLDS], port=next(PORTS)),
-                  Registry("gha", "GHA", "aef", port=next(PORTS))]
+    registries = [Registry("che", "CHE", "aef", holds=[CHE_HOLDS]),
+                  Registry("gha", "GHA", "aef")]
     net = Network(registries, gateway_env=dict(env or {}), gateways=gateways)
-    net.gateway_ports = [next(PORTS) for _ in range(gateways)]
-    net.gateway_urls = [f"http://127.0.0.1:{port}" for port in net.gateway_ports]
-    net.gateway_port, net.gateway_url = net.gateway_ports[0], net.gateway_urls[0]
     net.issuer = net.gateway_url
     officers = {"alice": generate_key("ES256", "alice-1"), "bob": generate_key("ES256", "bob-1")}
     content = {"iss": "development-network-operator", "environment": "development", "version": 1,

@@ -5,7 +5,6 @@ and gateways."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,8 +20,6 @@ from tests.support.services import unique_prefix
 pytestmark = pytest.mark.e2e
 
 CHE_HOLDS = "CA0001-CHE01-CHE-1-2023..CA0001-CHE01-CHE-1000000-2023@treasury"
-#: Ports of this test module (19500-19599 are this suite's range for governance tests).
-PORTS = itertools.count(19510)
 
 
 def network(gateways: int = 1, env: dict[str, str] | None = None) -> tuple[Network, GatewayClient]:
@@ -30,12 +27,9 @@ def network(gateways: int = 1, env: dict[str, str] | None = None) -> tuple[Netwo
     authority = {"id": "che-authority", "party": "CHE", "party_registry_id": "CHE01", "status": "active",
                  "format": "aef", "jwks": {"keys": [public_jwk(key)]},
                  "roles": [{"role": "national-authority", "party": "CHE"}]}
-    registries = [Registry("che", "CHE", "aef", holds=[CHE_HOLDS], port=next(PORTS)),
-                  Registry("gha", "GHA", "aef", port=next(PORTS))]
+    registries = [Registry("che", "CHE", "aef", holds=[CHE_HOLDS]),
+                  Registry("gha", "GHA", "aef")]
     net = Network(registries, gateway_env=env or {}, extra_participants=[authority], gateways=gateways)
-    net.gateway_ports = [next(PORTS) for _ in range(gateways)]
-    net.gateway_urls = [f"http://127.0.0.1:{port}" for port in net.gateway_ports]
-    net.gateway_port, net.gateway_url = net.gateway_ports[0], net.gateway_urls[0]
     net.issuer = net.gateway_url
     na = GatewayClient(net.gateway_url, "che-authority", key, issuer=net.issuer,
                        scope="authorizations:issue authorizations:read")
