@@ -241,10 +241,25 @@ def translate_command(
     for finding in result.target_findings:
         if finding.severity is Severity.INFO:
             err.print(f"note: {finding.rule}: {finding.message}", markup=False)
+    _report_warnings(result.target_findings)
     _report_losses(result.losses, as_json)
     if output is not None:
         err.print(f"wrote {', '.join(written)} ({result.records_written} of {result.records_read} records written"
                   f"{f', {result.records_lost} lost' if result.records_lost else ''})", markup=False)
+
+
+#: At most this many warnings of a written translation are printed (``--json`` lists them all).
+WARNINGS_SHOWN = 50
+
+
+def _report_warnings(findings: list[Finding]) -> None:
+    """The warnings of a translation that was written: with ``--accept-losses`` they say why each record left
+    out is missing (the losses point at them)."""
+    warnings = [f for f in findings if f.severity is Severity.WARNING]
+    for finding in warnings[:WARNINGS_SHOWN]:
+        err.print(f"warning: {finding.rule} {finding.location.render()}: {finding.message}", markup=False)
+    if len(warnings) > WARNINGS_SHOWN:
+        err.print(f"warning: {len(warnings) - WARNINGS_SHOWN} more (--json lists every finding)", markup=False)
 
 
 def _target_medium(medium: str | None, output: Path | None) -> Medium:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from standards.cadt._issuance_rows import ISSUANCE_ROW_PREFIX, lose_rows_of
 from standards.cadt.common import LossLog
 from standards.findings import Finding, Severity
 
@@ -23,18 +24,28 @@ def _record_of(finding: Finding) -> tuple[str, int] | None:
     return None
 
 
+def _unlinked_row(finding: Finding) -> bool:
+    """A finding about an issuance-report row that was not linked (listed as a lost ``units.record``)."""
+    return not finding.location.pointer and finding.message.startswith(ISSUANCE_ROW_PREFIX)
+
+
 def drop_flagged(native: dict[str, Any], findings: list[Finding], losses: LossLog) -> list[Finding]:
     """Remove the records error ``findings`` point at from ``native``; the findings come back as warnings."""
+    # an issuance-report row that could not be linked is already a lost record (its findings point nowhere)
+    findings = [replace(f, severity=Severity.WARNING) if f.is_error and _unlinked_row(f) else f for f in findings]
     reasons: dict[tuple[str, int], list[str]] = {}
     for finding in findings:
         where = _record_of(finding) if finding.is_error else None
         if where is not None:
             reasons.setdefault(where, []).append(finding.rule)
     dropped_projects: set[str] = set()
+    dropped_names: set[str] = set()
     for (resource, index), rules in sorted(reasons.items()):
         record = native[resource][index]
         if resource == "projects" and record.get("warehouseProjectId"):
             dropped_projects.add(str(record["warehouseProjectId"]))
+        if resource == "projects" and record.get("projectId"):
+            dropped_names.add(str(record["projectId"]))
         block = f"{record.get('unitBlockStart')}-{record.get('unitBlockEnd')}" \
             if record.get("unitBlockStart") is not None else f"unit {index} of the v1 document"
         rid = str(record.get("projectId") or f"project {index} of the v1 document") if resource == "projects" \
@@ -49,5 +60,6 @@ def drop_flagged(native: dict[str, Any], findings: list[Finding], losses: LossLo
             unit.pop("issuanceId", None)
             losses.add("units.issuance", f"{unit.get('unitBlockStart')}-{unit.get('unitBlockEnd')}",
                        "its project was not written, so the unit is written without its issuance link")
+    lose_rows_of(losses, dropped_names, "v1")
     return [replace(f, severity=Severity.WARNING) if f.is_error and _record_of(f) in reasons else f
             for f in findings]

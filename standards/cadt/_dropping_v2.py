@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from standards.cadt._issuance_rows import lose_rows_of
 from standards.cadt.common import LossLog
 from standards.findings import Finding, Severity
 
@@ -112,11 +113,13 @@ def _projects_of(native: dict[str, Any], resource: str, record: dict[str, Any],
 def _remove(native: dict[str, Any], projects: dict[str, set[str]], units: dict[str, set[str]],
             losses: LossLog) -> None:
     kept_projects: list[dict[str, Any]] = []
+    dropped: set[str] = set()
     for i, project in enumerate(native.get("project", [])):
         rules = projects.get(str(project.get("cadTrustProjectId") or f"#{i}"))
         if rules is None:
             kept_projects.append(project)
         else:
+            dropped.add(str(project.get("projectId")))
             losses.add("projects.record", str(project.get("projectId") or f"project {i} of the v2 document"),
                        f"not written: {', '.join(sorted(rules))} (see the findings)")
     gone_ids: set[str] = set(projects)
@@ -138,6 +141,7 @@ def _remove(native: dict[str, Any], projects: dict[str, set[str]], units: dict[s
         else:
             written.append(unit)
     native["unit"] = written
+    lose_rows_of(losses, dropped, "v2")
     kept_units = {str(u.get("cadTrustUnitId")) for u in written}
     if "unit-label" in native:
         native["unit-label"] = [r for r in native["unit-label"] if str(r.get("cadTrustUnitId")) in kept_units]

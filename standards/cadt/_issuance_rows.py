@@ -19,6 +19,8 @@ from standards.model import CanonicalDocument, UnitBlock, UnitStatus
 
 _AS_ISSUANCE = ("an issuance report row names no serial block, which a CAD Trust v1 unit requires: it is "
                 "written as its project's issuance, which holds no quantity")
+#: How the findings about an issuance-report row that was not linked begin (they point at no record).
+ISSUANCE_ROW_PREFIX = "issuance report row "
 _NOT_LINKED = ("an issuance report row names no serial block, which a CAD Trust v1 unit requires, and could not "
                "be linked as its project's issuance (see the findings): not written")
 
@@ -27,6 +29,23 @@ def is_issuance_row(unit: UnitBlock) -> bool:
     """An issuance event of a registry with a vocabulary file, with no serial and no block bounds."""
     return (unit.status in (None, UnitStatus.ISSUED) and not unit.serial and unit.first_id is None
             and unit.last_id is None and registry_vocabulary(unit.registry) is not None)
+
+
+def row_id(index: int, project_id: str | None) -> str:
+    """How an issuance-report row is named in the losses: its place among the units read, and its project."""
+    return f"#{index} (project {project_id})" if project_id else f"#{index}"
+
+
+def lose_rows_of(losses: LossLog, project_ids: set[str], version: str) -> None:
+    """Issuance-report rows written as the issuance of a project that is then left out are lost records."""
+    listed = losses.fields.get("unit.quantity", [])
+    lost = [rid for rid in listed if any(rid.endswith(f" (project {pid})") for pid in project_ids)]
+    if not lost:
+        return
+    losses.fields["unit.quantity"] = [rid for rid in listed if rid not in lost]
+    if not losses.fields["unit.quantity"]:
+        del losses.fields["unit.quantity"], losses.reasons["unit.quantity"]
+    losses.add_many("units.record", lost, _NOT_LINKED.replace("CAD Trust v1", f"CAD Trust {version}"))
 
 
 def split_issuance_rows(doc: CanonicalDocument, units: list[dict[str, Any]], linked: set[int],
@@ -40,7 +59,7 @@ def split_issuance_rows(doc: CanonicalDocument, units: list[dict[str, Any]], lin
     if not rows:
         return units, findings
     for i in sorted(rows):
-        rid = f"#{i}"
+        rid = row_id(i, doc.units[i].project_id)
         if i in linked:
             losses.add("unit.quantity", rid, _AS_ISSUANCE.replace("CAD Trust v1", f"CAD Trust {version}"))
         else:
@@ -57,7 +76,7 @@ def split_issuance_rows(doc: CanonicalDocument, units: list[dict[str, Any]], lin
             if index in rows:
                 if index not in linked and finding.is_error:
                     kept.append(replace(finding, location=Location(pointer=""),
-                                        message=f"issuance report row {index}: {finding.message}"))
+                                        message=f"{ISSUANCE_ROW_PREFIX}{index}: {finding.message}"))
                 continue
             parts[2] = str(renumbered[index])
             finding = replace(finding, location=replace(finding.location, pointer="/".join(parts)))

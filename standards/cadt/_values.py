@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from standards.cadt._issuance_rows import is_issuance_row
 from standards.cadt.vocab import Vocabulary
+from standards.model import UnitBlock
 from standards.parties import UnknownParty, to_alpha3
 
 
@@ -52,3 +54,33 @@ def agreed(vocab: Vocabulary, table: str, value: str | None, methodology: bool =
         return found
     mapped = {vocab.lookup(table, bare_methodology(part, vocab) if methodology else part) for part in parts}
     return mapped.pop() if len(mapped) == 1 and None not in mapped else None
+
+
+def unit_block_key(serial: str | None, start: Any, end: Any) -> str | None:
+    """The natural key of a unit block: its serial, else its first and last unit; None when the export gives
+    neither (a record id derived from nothing would be the same for every such unit: a placeholder)."""
+    if serial:
+        return serial
+    return None if start is None or end is None else f"{start}-{end}"
+
+
+def no_block(unit: UnitBlock, start: Any, end: Any) -> str | None:
+    """Why ``unit`` (written with block bounds ``start``/``end``) has no serial block CAD Trust can hold, or
+    None when it has one or is an issuance-report row (written as its project's issuance, not as a unit)."""
+    if (start is not None and end is not None) or is_issuance_row(unit):
+        return None
+    serial, quantity = unit.serial, unit.quantity
+    if quantity is not None and not _whole(quantity):
+        return (f"no serial block: its quantity {quantity} is not a whole number of units (the registry counts "
+                "fractions of a unit, e.g. kilograms); a CAD Trust block counts whole units and carbonlink does not "
+                "round")
+    if not serial:
+        return "no serial block: the export gives no serial numbers for it, and carbonlink does not invent them"
+    return f"no serial block: its serial {serial!r} gives no first and last unit"
+
+
+def _whole(quantity: Any) -> bool:
+    try:
+        return bool(quantity == int(quantity))
+    except (ValueError, OverflowError, ArithmeticError):
+        return False

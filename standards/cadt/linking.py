@@ -39,7 +39,7 @@ from standards.cadt._periods import (
 # public here as before (the v2 linker and tests import them from this module)
 from standards.cadt._record_ids import ID_NAMESPACE as ID_NAMESPACE
 from standards.cadt._record_ids import stable_id as stable_id
-from standards.cadt._values import agreed, is_listed
+from standards.cadt._values import agreed, is_listed, no_block, unit_block_key
 from standards.cadt._values import alpha3_of as alpha3_of
 from standards.cadt._values import bare_methodology as bare_methodology
 from standards.cadt.common import countries_by_alpha3
@@ -246,8 +246,11 @@ class V1Linker:
                        slot: _ProjectSlot | None) -> None:
         where = ("units", index)
         label = f"unit {index} ({unit.serial or record.get('unitBlockStart')})"
-        block = unit.serial or f"{record.get('unitBlockStart')}-{record.get('unitBlockEnd')}"
-        record.setdefault("warehouseUnitId", stable_id(vocab.name, "unit", block))
+        block = unit_block_key(unit.serial, record.get("unitBlockStart"), record.get("unitBlockEnd"))
+        if block is not None:
+            record.setdefault("warehouseUnitId", stable_id(vocab.name, "unit", block))
+        if (missing := no_block(unit, record.get("unitBlockStart"), record.get("unitBlockEnd"))) is not None:
+            self._add("CADT.V1.SOURCE_MISSING", where, "unitBlockStart", f"{label}: {missing}")
         self._unit_type(record, unit, vocab, where, label, slot)
         if "unitStatus" not in record and unit.status is not None:
             status = self.common.lookup("unitStatus", unit.status.value)

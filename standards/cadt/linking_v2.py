@@ -28,7 +28,7 @@ from typing import Any
 
 from standards.cadt._periods import ONLY_ISSUANCE_BASIS, column_value, date_order, issue_dates, read_date, vintage_year
 from standards.cadt._project_links import project_link
-from standards.cadt._values import agreed, parts_of
+from standards.cadt._values import agreed, no_block, parts_of, unit_block_key
 from standards.cadt.common import LossLog
 from standards.cadt.linking import V1Linker, alpha3_of, bare_methodology, stable_id
 from standards.cadt.operator import VINTAGE_YEAR, OperatorProfile
@@ -311,8 +311,11 @@ class V2Linker:
     def _complete_unit(self, record: dict[str, Any], unit: UnitBlock, index: int, vocab: Vocabulary,
                        slot: _Slot | None) -> None:
         where, label = ("unit", index), f"unit {index} ({unit.serial or record.get('unitStartBlock')})"
-        block = unit.serial or f"{record.get('unitStartBlock')}-{record.get('unitEndBlock')}"
-        record.setdefault("cadTrustUnitId", stable_id(vocab.name, "unit", block))
+        block = unit_block_key(unit.serial, record.get("unitStartBlock"), record.get("unitEndBlock"))
+        if block is not None:
+            record.setdefault("cadTrustUnitId", stable_id(vocab.name, "unit", block))
+        if (missing := no_block(unit, record.get("unitStartBlock"), record.get("unitEndBlock"))) is not None:
+            self._add("CADT.V2.SOURCE_MISSING", where, "unitStartBlock", f"{label}: {missing}")
         self._unit_type(record, unit, vocab, slot, where, label)
         metric = vocab.fact("unitMetric")
         if "unitMetric" not in record and metric in (self.picklists.values("unit_metric") or ()):

@@ -100,7 +100,10 @@ def test_cadt_v1_links_retirements_to_the_issuance_their_serial_names() -> None:
     assert flagged(findings, "projects") == set()
     # issuance rows give no unit range: CAD Trust cannot hold them as blocks, and says so
     assert flagged(findings, "units") == {0, 1, 2, 3, 4}
-    assert {f.rule for f in findings if f.is_error} == {"CADT.V1.REQUIRED"}
+    assert {f.rule for f in findings if f.is_error} == {"CADT.V1.REQUIRED", "CADT.V1.SOURCE_MISSING"}
+    missing = [f for f in findings if f.rule == "CADT.V1.SOURCE_MISSING"]
+    assert flagged(missing, "units") == {0, 1, 2, 3, 4}
+    assert all("no serial block" in f.message and "gives no first and last unit" in f.message for f in missing)
     retired = doc["units"][5:]
     assert len(retired) == 6 and all(u["unitStatus"] == "Retired" for u in retired)
     assert all(u["unitType"] == "Removal - nature" and u["countryJurisdictionOfOwner"] == "Colombia"

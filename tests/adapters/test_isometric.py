@@ -92,6 +92,11 @@ def test_cadt_v1_takes_the_projects_and_refuses_fractional_units_with_a_finding(
     assert batch["unitType"] == "Removal - technical" and batch["unitStatus"] == "Retired"
     assert batch["issuance"]["startDate"] == batch["issuance"]["endDate"] == "2026-01-22"
     assert any(f.rule == "CADT.V1.TYPE" and f.location.pointer.endswith("/unitCount") for f in findings)
+    # ... and the linker says why: the quantity is not a whole number of tonnes, and carbonlink does not round
+    reasons = [f for f in findings if f.rule == "CADT.V1.SOURCE_MISSING" and f.location.pointer.startswith("/units/")]
+    assert flagged(reasons, "units") == set(range(len(doc["units"]))) - {
+        i for i, u in enumerate(doc["units"]) if "unitBlockStart" in u}
+    assert any("12.446 is not a whole number" in f.message and "does not round" in f.message for f in reasons)
 
 
 def test_validate_names_isometric_for_its_projects_export() -> None:
