@@ -11,6 +11,7 @@ from operator import itemgetter
 from typing import Any
 
 from adapters.registry_exports import (
+    PendingBlock,
     RowFindings,
     RowMapper,
     country_from_name,
@@ -219,6 +220,38 @@ def _usable(mapper: RowMapper) -> bool:
 def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[str]], UnitBlock | None] | None:
     """A function from one transactions row's cells to its UnitBlock, or to None when the row needs
     the full path. None (no fast path at all) when the header or the serial catalogue is unusual."""
+    values_of = _values_reader(mapper, ids)
+    if values_of is None:
+        return None
+    build = _unit_builder()
+
+    def read(cells: Sequence[str]) -> UnitBlock | None:
+        values = values_of(cells)
+        return None if values is None else build(values)
+
+    return read
+
+
+def _pending_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[str]], PendingBlock | None] | None:
+    """:func:`_unit_reader` handing out the block's values unbuilt (:class:`PendingBlock`), when the block
+    built from them holds exactly those values (the builder is :func:`_construct`, whose ``__dict__`` is
+    the values it is given); else None (the caller builds every block)."""
+    values_of = _values_reader(mapper, ids)
+    build = _unit_builder()
+    if values_of is None or build is not _construct:
+        return None
+
+    def read(cells: Sequence[str]) -> PendingBlock | None:
+        values = values_of(cells)
+        return None if values is None else PendingBlock(values, build)
+
+    return read
+
+
+def _values_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[str]], dict[str, Any] | None] | None:
+    """A function from one transactions row's cells to the field values of its UnitBlock (every field, in
+    declaration order, with validated types), or to None when the row needs the full path. None (no fast
+    path at all) when the header or the serial catalogue is unusual."""
     if not _usable(mapper):
         return None
     width = len(mapper.header)
@@ -228,11 +261,11 @@ def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[s
     unknown = mapper.unknown
     kept_columns = tuple((column, index[column]) for column in _UNIT_EXTRAS if column in index)
     block_range, quantity_cell, optional_date = _block_range, _quantity_cell, _optional_date
-    series_of, build = _series, _unit_builder()
+    series_of = _series
     template = _unit_values(registry=REGISTRY)  # every field in declaration order (see _construct)
     retired_status, issued_status = _RETIRED, _ISSUED
 
-    def read(cells: Sequence[str]) -> UnitBlock | None:
+    def read(cells: Sequence[str]) -> dict[str, Any] | None:
         if pad:
             cells = (*cells, "")
         (raw_id, raw_qty, serial_text, raw_issued, raw_retired, raw_start, raw_end, raw_country, name,
@@ -288,6 +321,6 @@ def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[s
         values["beneficiary"] = beneficiary or None
         values["issuance_date"] = issued
         values["link"] = link
-        return build(values)
+        return values
 
     return read

@@ -23,7 +23,7 @@ import itertools
 import tempfile
 from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 import orjson
@@ -46,6 +46,8 @@ LOSS_IDS_KEPT = 1000
 #: Unit losses a linked unit makes good (as :meth:`V2Linker.forget_losses` drops them).
 _MADE_GOOD = frozenset(f"unit.{name}" for name in ("registry", "project_name", "project_id", "issuance_date"))
 _INDENT = orjson.OPT_INDENT_2
+#: What :meth:`V2UnitStream._from_template` answers for a unit it wrote.
+_WRITTEN = object()
 
 
 class NotStreamable(Exception):
@@ -173,17 +175,34 @@ class V2UnitStream:
         """Map, complete, validate and spool one unit (the ``self.units``-th of the document): from its
         group's template when it has one (:mod:`standards.cadt._unit_templates`), else the whole way."""
         vocab = _v2_vocabulary(unit.registry)
-        key = self.templates.key(unit, vocab) if self.use_templates else None
+        key = self._from_template(unit.__dict__, vocab)
+        if key is not _WRITTEN:
+            self._add_whole(unit, vocab, key)
+
+    def add_values(self, values: dict[str, Any], build: Callable[[dict[str, Any]], UnitBlock]) -> None:
+        """:meth:`add` of the unit ``build(values)``, built only when its group's template does not write it.
+        ``values``: every field of the model, as the built block holds them (its ``__dict__``), so the group
+        and the unit's own values are read from them exactly as from the block."""
+        vocab = _v2_vocabulary(values["registry"])
+        key = self._from_template(values, vocab)
+        if key is not _WRITTEN:
+            self._add_whole(build(values), vocab, key)
+
+    def _from_template(self, given: dict[str, Any], vocab: Vocabulary | None) -> Any:
+        """Spool the unit whose field values are ``given`` from its group's template and answer
+        :data:`_WRITTEN`; when it cannot, answer its group's key (None: no group) for the whole way."""
+        if not self.use_templates:
+            return None
+        templates = self.templates
+        key = templates.key_of(given, vocab)
         if key is not None:
-            template = self.templates.get(key)
+            template = templates.get(key)
             if template is not None and (template.slot is None or _held(template.slot) == template.held):
-                values = UnitTemplates.fill(template, unit, self.templates.bounds)
+                values = UnitTemplates.fill(template, given, templates.bounds)
                 if values is not None:
                     self._replay(template, values)
-                    return
-            self._add_whole(unit, vocab, key)
-        else:
-            self._add_whole(unit, vocab, None)
+                    return _WRITTEN
+        return key
 
     def _add_whole(self, unit: UnitBlock, vocab: Vocabulary | None, key: tuple[Any, ...] | None) -> None:
         """The whole way: map, complete, validate; the unit's group keeps it as its template when the stream
