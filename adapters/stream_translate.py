@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters._catalog import AdapterCatalog, default_catalog
+from adapters._gc_pause import cyclic_gc_paused
 from adapters.registry_exports import CsvExportAdapter, PendingBlock
 from adapters.translate import NothingCarried, RecordsLost, is_record_loss
 from standards import (
@@ -118,7 +119,8 @@ def stream_translation(files: list[Path], output: Path | None, *, source: str, t
     except NotStreamable:
         return None
     try:
-        result = _run(files[0], src, stream, source=source, target=target, accept_losses=accept_losses)
+        with cyclic_gc_paused():
+            result = _run(files[0], src, stream, source=source, target=target, accept_losses=accept_losses)
     except BaseException:
         stream.close()
         raise

@@ -256,7 +256,20 @@ def _value_check(f: FieldSpec, checked: bool) -> Check | None:
         def text(value: Any) -> bool:
             return (type(value) is str and (limit is None or len(value) <= limit) and not (non_empty and value == "")
                     and (not is_date or not checked or parse_date(value) is not None))
-        return text
+        if not (is_date and checked):
+            return text
+        known: dict[str, bool] = {}  # a date's verdict by its text (dates repeat across blocks)
+
+        def date_text(value: Any) -> bool:
+            if type(value) is not str:
+                return False
+            verdict = known.get(value)
+            if verdict is None:
+                verdict = text(value)
+                if len(known) < 4096:
+                    known[value] = verdict
+            return verdict
+        return date_text
     if f.kind == "decimal":
         if f.max_length is not None or f.non_empty:
             return None
