@@ -48,6 +48,7 @@ _MADE_GOOD = frozenset(f"unit.{name}" for name in ("registry", "project_name", "
 _INDENT = orjson.OPT_INDENT_2
 #: What :meth:`V2UnitStream._from_template` answers for a unit it wrote.
 _WRITTEN = object()
+_UNKNOWN = object()
 
 
 class NotStreamable(Exception):
@@ -168,6 +169,7 @@ class V2UnitStream:
         self.templates = UnitTemplates(self.spec, self.validator)
         #: Units built from their group's template (the others went the whole way).
         self.templated = 0
+        self._vocabularies: dict[Any, Any] = {}  # registry -> its v2 vocabulary (None: none)
 
     # -- per unit -------------------------------------------------------------------------------
 
@@ -183,7 +185,10 @@ class V2UnitStream:
         """:meth:`add` of the unit ``build(values)``, built only when its group's template does not write it.
         ``values``: every field of the model, as the built block holds them (its ``__dict__``), so the group
         and the unit's own values are read from them exactly as from the block."""
-        vocab = _v2_vocabulary(values["registry"])
+        registry = values["registry"]
+        vocab = self._vocabularies.get(registry, _UNKNOWN)
+        if vocab is _UNKNOWN:
+            vocab = self._vocabularies[registry] = _v2_vocabulary(registry)
         key = self._from_template(values, vocab)
         if key is not _WRITTEN:
             self._add_whole(build(values), vocab, key)
