@@ -13,7 +13,9 @@ What is kept per unit: a 64-bit prefix of its ``cadTrustUnitId`` (8 bytes, for t
 Loss record ids are kept up to :data:`LOSS_IDS_KEPT` per field, with the full count in the loss's reason
 beyond that. A document whose units must all be known before the first can be completed (a registry
 vocabulary with an ``issuanceKey`` column, whose blocks are linked to issuances named by other rows) is
-not streamed: :class:`NotStreamable`.
+not streamed: :class:`NotStreamable`; nor is one with issuance-report rows
+(:mod:`standards.cadt._issuance_rows`: rows without a serial block, written as their project's issuance
+and left out of the units, so the units' findings are numbered without them).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import IO, Any
 import orjson
 
 from standards.cadt import aef
+from standards.cadt._issuance_rows import is_issuance_row
 from standards.cadt._unit_templates import UnitTemplate, UnitTemplates
 from standards.cadt.codec import CadtV2Codec
 from standards.cadt.common import LossLog, without_none
@@ -176,6 +179,9 @@ class V2UnitStream:
     def add(self, unit: UnitBlock) -> None:
         """Map, complete, validate and spool one unit (the ``self.units``-th of the document): from its
         group's template when it has one (:mod:`standards.cadt._unit_templates`), else the whole way."""
+        if unit.serial is None and is_issuance_row(unit):
+            raise NotStreamable("an issuance report row is its project's issuance, not a unit; the whole-file "
+                                "path leaves it out of the units and numbers the units' findings without it")
         vocab = _v2_vocabulary(unit.registry)
         key = self._from_template(unit.__dict__, vocab)
         if key is not _WRITTEN:
