@@ -191,6 +191,9 @@ class V2UnitStream:
         """:meth:`add` of the unit ``build(values)``, built only when its group's template does not write it.
         ``values``: every field of the model, as the built block holds them (its ``__dict__``), so the group
         and the unit's own values are read from them exactly as from the block."""
+        if values["serial"] is None:
+            self.add(build(values))
+            return
         registry = values["registry"]
         vocab = self._vocabularies.get(registry, _UNKNOWN)
         if vocab is _UNKNOWN:
@@ -266,7 +269,9 @@ class V2UnitStream:
         head = values.get("cadTrustUnitIdHead")
         if head is not None:
             self._id_prefixes[head >> 56].append(head)
-        self._spool_record(template.render(values))
+        rendered = template.render(values)
+        self._spool.write(b",\n" + rendered if self.units else rendered)  # as _spool_record
+        self.units += 1
         self.templated += 1
 
     def _spool_record(self, rendered: bytes) -> None:
