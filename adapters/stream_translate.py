@@ -39,7 +39,6 @@ from standards import (
     Location,
     Loss,
     Medium,
-    Project,
     TranslationError,
     UnitBlock,
     UnitStatus,

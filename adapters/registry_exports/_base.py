@@ -86,7 +86,13 @@ class CsvExportAdapter(FormatCodec):
         return RowMapper(best, tuple(header))
 
     def _records(self, rows: Iterator[CsvRecord], findings: list[Finding], *,
-                 stop_on_error: bool = False, pending: bool = False) -> Iterator[Record | PendingBlock]:
+                 stop_on_error: bool = False) -> Iterator[Record]:
+        for record in self._mapped(rows, findings, stop_on_error=stop_on_error, pending=False):
+            yield record.block() if isinstance(record, PendingBlock) else record  # none: not asked for
+
+    def _mapped(self, rows: Iterator[CsvRecord], findings: list[Finding], *, stop_on_error: bool,
+                pending: bool) -> Iterator[Record | PendingBlock]:
+        """The records of ``rows``; with ``pending``, the blocks of :meth:`pending_reader` unbuilt."""
         first = next(rows, None)
         if first is None:
             return
@@ -156,8 +162,6 @@ class CsvExportAdapter(FormatCodec):
             findings.append(self.rules[f"{self.prefix}.COLUMNS"].finding(
                 f"the {self.name} export has no header row", Location(pointer="/1", line=1)))
         for rec in self._records(iter(records), findings):
-            if isinstance(rec, PendingBlock):  # not asked for (pending=False); never handed out
-                rec = rec.block()
             if isinstance(rec, Project):
                 document.projects.append(rec)
             else:
@@ -179,8 +183,7 @@ class CsvExportAdapter(FormatCodec):
         sink: list[Finding] = [] if findings is None else findings
         rows = iter_csv_records(as_binary_stream(stream), what=f"{self.name} export",
                                 limit=max_stream_bytes() if limit is None else limit)
-        for record in self._records(rows, sink, stop_on_error=findings is None):
-            yield record.block() if isinstance(record, PendingBlock) else record
+        yield from self._records(rows, sink, stop_on_error=findings is None)
         if findings is None and any(f.is_error for f in sink):
             raise ValidationFailed(f"the {self.name} export has errors", findings=sink)
 
@@ -191,7 +194,7 @@ class CsvExportAdapter(FormatCodec):
             yield from self.iter_records(stream, medium=Medium.CSV, findings=findings)
             return
         rows = iter_csv_records(as_binary_stream(stream), what=f"{self.name} export", limit=max_stream_bytes())
-        yield from self._records(rows, findings, pending=True)
+        yield from self._mapped(rows, findings, stop_on_error=False, pending=True)
 
     def status_notes(self, tally: Mapping[UnitStatus | None, tuple[int, int]]) -> list[Finding]:
         """Document-level notes on the blocks' statuses (``tally``: per status, how many blocks and the

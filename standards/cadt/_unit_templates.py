@@ -160,7 +160,8 @@ class UnitTemplates:
             per_block.add("cadTrustUnitId")
         if not per_block <= set(record):
             return None
-        checks, keyed = [], []
+        checks: list[tuple[str, Check]] = []
+        keyed: list[tuple[str, Check]] = []
         for name in per_block:
             check = self._checks.get(name)
             if check is None:
@@ -182,8 +183,9 @@ class UnitTemplates:
         made = UnitTemplate(order, layout, unit_id, optional, tuple(checks),
                             tuple((n, r) for n, _, r in losses), counts, issuance)
         values = self.fill(made, unit.__dict__)
-        if values is None or not all(check(values[name]) for name, check in keyed) or any(values[name] != record[name] or type(values[name]) is not type(record[name])
-                                 for name in order) or made.render(values) != rendered \
+        if values is None or not all(check(values[name]) for name, check in keyed) \
+                or any(values[name] != record[name] or type(values[name]) is not type(record[name])
+                       for name in order) or made.render(values) != rendered \
                 or values.get("cadTrustUnitIdHead", -1) != _head(record.get("cadTrustUnitId")):
             return None
         return made
