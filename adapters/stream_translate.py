@@ -31,14 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters._catalog import AdapterCatalog, default_catalog
-from adapters.registry_exports import CsvExportAdapter
+from adapters._gc_pause import cyclic_gc_paused
+from adapters.registry_exports import CsvExportAdapter, PendingBlock
 from adapters.translate import NothingCarried, RecordsLost, is_record_loss
 from standards import (
     Finding,
     Location,
     Loss,
     Medium,
-    Project,
     TranslationError,
     UnitBlock,
     UnitStatus,
@@ -118,7 +118,8 @@ def stream_translation(files: list[Path], output: Path | None, *, source: str, t
     except NotStreamable:
         return None
     try:
-        result = _run(files[0], src, stream, source=source, target=target, accept_losses=accept_losses)
+        with cyclic_gc_paused():
+            result = _run(files[0], src, stream, source=source, target=target, accept_losses=accept_losses)
     except BaseException:
         stream.close()
         raise
@@ -136,18 +137,28 @@ def _run(path: Path, src: CsvExportAdapter, stream: V2UnitStream, *, source: str
     failed = False
     try:
         with path.open("rb") as handle:
-            for record in src.iter_records(handle, medium=Medium.CSV, findings=findings):
-                if isinstance(record, Project):
+            for record in src.iter_pending(handle, findings):
+                if isinstance(record, PendingBlock):  # a clean row: built only if the stream needs the block
+                    values = record.values
+                    status = values["status"]
+                elif isinstance(record, UnitBlock):
+                    status = record.status
+                else:
                     return None  # a projects export: its projects must be known before the units
-                if not isinstance(record, UnitBlock):
-                    return None
-                count, first = tally.get(record.status, (0, overlaps.count))
-                tally[record.status] = (count + 1, first)
-                overlaps.add(record)
+                count, first = tally.get(status, (0, overlaps.count))
+                tally[status] = (count + 1, first)
+                if isinstance(record, PendingBlock):
+                    overlaps.add_block(values["serial"], values["first_id"], values["last_id"])
+                else:
+                    overlaps.add(record)
                 if not failed and len(findings) > erred:
                     failed = any(f.is_error for f in findings[erred:])
                     erred = len(findings)
-                if not failed:  # a source with errors is not translated: keep reading, for its findings only
+                if failed:  # a source with errors is not translated: keep reading, for its findings only
+                    continue
+                if isinstance(record, PendingBlock):
+                    stream.add_values(values, record.build)
+                else:
                     stream.add(record)
     except NotStreamable:
         return None
@@ -211,11 +222,15 @@ class SeriesBlocks:
         return serial.series, serial.first, serial.last
 
     def add(self, unit: UnitBlock) -> None:
+        self.add_block(unit.serial, unit.first_id, unit.last_id)
+
+    def add_block(self, serial: str | None, first_id: int | None, last_id: int | None) -> None:
+        """The next block, by its serial and unit range."""
         index = self.count
         self.count += 1
-        if unit.serial is None:
+        if serial is None:
             return
-        found = self._series(unit.serial, unit.first_id, unit.last_id)
+        found = self._series(serial, first_id, last_id)
         if found is None:
             return
         series, first, last = found
@@ -225,7 +240,7 @@ class SeriesBlocks:
         if left or (i < len(starts) and starts[i] <= last):
             j = i - 1 if left else i
             self.findings.append(self._rule.finding(
-                f"serial block {unit.serial} overlaps units {starts[j]}-{ends[j]} of an earlier block of its "
+                f"serial block {serial} overlaps units {starts[j]}-{ends[j]} of an earlier block of its "
                 "series: a unit cannot be in two blocks", Location(pointer=f"/units/{index}/serial")))
             return
         if i > 0 and ends[i - 1] + 1 == first:

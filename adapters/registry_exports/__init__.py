@@ -18,7 +18,14 @@ from adapters.registry_exports._base import (
     other_record_losses,
     status_tally,
 )
-from adapters.registry_exports._layout import ExportFile, Record, RowFindings, RowMapper, header_key
+from adapters.registry_exports._layout import (
+    ExportFile,
+    PendingBlock,
+    Record,
+    RowFindings,
+    RowMapper,
+    header_key,
+)
 from adapters.registry_exports._rules import declare_common_rules
 from adapters.registry_exports._values import (
     check_serial,
@@ -39,6 +46,7 @@ __all__ = [
     "DEFAULT_MAX_STREAM_BYTES",
     "CsvExportAdapter",
     "ExportFile",
+    "PendingBlock",
     "Record",
     "RowFindings",
     "RowMapper",

@@ -12,7 +12,14 @@ from adapters._options import DEFAULT_MAX_STREAM_BYTES as DEFAULT_MAX_STREAM_BYT
 from adapters._options import current_options
 from adapters._streams import as_binary_stream
 from adapters.protocol import ByteStream
-from adapters.registry_exports._layout import ExportFile, Record, RowFindings, RowMapper, header_key
+from adapters.registry_exports._layout import (
+    ExportFile,
+    PendingBlock,
+    Record,
+    RowFindings,
+    RowMapper,
+    header_key,
+)
 from adapters.registry_exports._reconcile import split_issued_blocks
 from adapters.registry_exports._values import country_from_name, country_name, keep_native, native_or
 from standards import (
@@ -80,13 +87,23 @@ class CsvExportAdapter(FormatCodec):
 
     def _records(self, rows: Iterator[CsvRecord], findings: list[Finding], *,
                  stop_on_error: bool = False) -> Iterator[Record]:
+        for record in self._mapped(rows, findings, stop_on_error=stop_on_error, pending=False):
+            yield record.block() if isinstance(record, PendingBlock) else record  # none: not asked for
+
+    def _mapped(self, rows: Iterator[CsvRecord], findings: list[Finding], *, stop_on_error: bool,
+                pending: bool) -> Iterator[Record | PendingBlock]:
+        """The records of ``rows``; with ``pending``, the blocks of :meth:`pending_reader` unbuilt."""
         first = next(rows, None)
         if first is None:
             return
         mapper = self.detect(first.cells, findings)
         if mapper is None:
             return
-        fast = self.fast_reader(mapper)
+        fast: Callable[[Sequence[str]], Record | PendingBlock | None] | None = None
+        if pending:
+            fast = self.pending_reader(mapper)
+        if fast is None:
+            fast = self.fast_reader(mapper)
         row = RowFindings(self.rules, 0, findings)  # one collector, moved from line to line
         for record in rows:
             if fast is not None:
@@ -108,6 +125,11 @@ class CsvExportAdapter(FormatCodec):
         """An optional quick reader for rows of ``mapper``'s file: it returns the record when the full
         mapping would give exactly that record and no finding, else None (the full mapping then runs
         and reports). None: every row takes the full mapping."""
+        return None
+
+    def pending_reader(self, mapper: RowMapper) -> Callable[[Sequence[str]], PendingBlock | None] | None:
+        """:meth:`fast_reader`, handing out each block it reads as a :class:`PendingBlock` (not built);
+        None (the default): :meth:`iter_pending` builds every record."""
         return None
 
     def parse(self, data: bytes, *, medium: Medium) -> ParseResult:
@@ -164,6 +186,15 @@ class CsvExportAdapter(FormatCodec):
         yield from self._records(rows, sink, stop_on_error=findings is None)
         if findings is None and any(f.is_error for f in sink):
             raise ValidationFailed(f"the {self.name} export has errors", findings=sink)
+
+    def iter_pending(self, stream: ByteStream, findings: list[Finding]) -> Iterator[Record | PendingBlock]:
+        """:meth:`iter_records` of a CSV export (findings into ``findings``), with the blocks the
+        :meth:`pending_reader` reads handed out as :class:`PendingBlock` (built when needed)."""
+        if type(self).pending_reader is CsvExportAdapter.pending_reader:  # none: every record built, as ever
+            yield from self.iter_records(stream, medium=Medium.CSV, findings=findings)
+            return
+        rows = iter_csv_records(as_binary_stream(stream), what=f"{self.name} export", limit=max_stream_bytes())
+        yield from self._mapped(rows, findings, stop_on_error=False, pending=True)
 
     def status_notes(self, tally: Mapping[UnitStatus | None, tuple[int, int]]) -> list[Finding]:
         """Document-level notes on the blocks' statuses (``tally``: per status, how many blocks and the

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,22 @@ from standards import (
 )
 
 Record = UnitBlock | Project
+
+
+class PendingBlock:
+    """A unit block a compiled reader has read but not built: ``values`` holds every field of
+    :class:`~standards.UnitBlock` as the block holds them (its ``__dict__``: validated types, declaration
+    order); :meth:`block` builds it. The streaming translation builds a block only when its group's
+    template does not write it (:meth:`standards.cadt.stream_v2.V2UnitStream.add_values`)."""
+
+    __slots__ = ("build", "values")
+
+    def __init__(self, values: dict[str, Any], build: Callable[[dict[str, Any]], UnitBlock]) -> None:
+        self.values = values
+        self.build = build
+
+    def block(self) -> UnitBlock:
+        return self.build(self.values)
 
 
 _SPACES = re.compile(r"\s+")

@@ -8,6 +8,7 @@ from typing import Any
 
 from adapters.registry_exports import (
     CsvExportAdapter,
+    PendingBlock,
     RowFindings,
     RowMapper,
     check_serial,
@@ -23,7 +24,7 @@ from adapters.registry_exports import (
     same_quantity,
     status_tally,
 )
-from adapters.verra._fast_path import _unit_reader
+from adapters.verra._fast_path import _pending_reader, _unit_reader
 from adapters.verra._layout import (
     _ISSUED,
     _PROJECT_EXTRAS,
@@ -94,6 +95,10 @@ class VerraAdapter(CsvExportAdapter):
     def fast_reader(self, mapper: RowMapper) -> Callable[[Sequence[str]], UnitBlock | None] | None:
         """Transactions rows go through a reader compiled for the header (``_unit_reader``)."""
         return _unit_reader(mapper, self._ids) if mapper.file is TRANSACTIONS else None
+
+    def pending_reader(self, mapper: RowMapper) -> Callable[[Sequence[str]], PendingBlock | None] | None:
+        """:meth:`fast_reader` handing out its blocks unbuilt (``_pending_reader``)."""
+        return _pending_reader(mapper, self._ids) if mapper.file is TRANSACTIONS else None
 
     def map_row(self, mapper: RowMapper, values: dict[str, str], extra: dict[str, Any],
                 row: RowFindings) -> UnitBlock | Project | None:

@@ -8,9 +8,10 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.registry_exports import (
+    PendingBlock,
     RowFindings,
     RowMapper,
     country_from_name,
@@ -42,6 +43,7 @@ from standards.serials import MAX_SERIAL_LENGTH, default_catalogue
 # Values that repeat across rows (dates, the serial's series part with the columns it is checked
 # against) are cached by their text in bounded LRU caches; a cached answer depends on that text alone.
 
+_T = TypeVar("_T")
 _ALPHA3 = re.compile(r"[A-Z]{3}", re.ASCII).fullmatch
 
 
@@ -219,6 +221,24 @@ def _usable(mapper: RowMapper) -> bool:
 def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[str]], UnitBlock | None] | None:
     """A function from one transactions row's cells to its UnitBlock, or to None when the row needs
     the full path. None (no fast path at all) when the header or the serial catalogue is unusual."""
+    return _values_reader(mapper, ids, _unit_builder())
+
+
+def _pending_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[str]], PendingBlock | None] | None:
+    """:func:`_unit_reader` handing out the block's values unbuilt (:class:`PendingBlock`), when the block
+    built from them holds exactly those values (the builder is :func:`_construct`, whose ``__dict__`` is
+    the values it is given); else None (the caller builds every block)."""
+    build = _unit_builder()
+    if build is not _construct:
+        return None
+    return _values_reader(mapper, ids, lambda values: PendingBlock(values, build))
+
+
+def _values_reader(mapper: RowMapper, ids: dict[str, str],
+                   hand: Callable[[dict[str, Any]], _T]) -> Callable[[Sequence[str]], _T | None] | None:
+    """A function from one transactions row's cells to ``hand(values)``, ``values`` the field values of its
+    UnitBlock (every field, in declaration order, with validated types), or to None when the row needs the
+    full path. None (no fast path at all) when the header or the serial catalogue is unusual."""
     if not _usable(mapper):
         return None
     width = len(mapper.header)
@@ -228,11 +248,11 @@ def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[s
     unknown = mapper.unknown
     kept_columns = tuple((column, index[column]) for column in _UNIT_EXTRAS if column in index)
     block_range, quantity_cell, optional_date = _block_range, _quantity_cell, _optional_date
-    series_of, build = _series, _unit_builder()
+    series_of = _series
     template = _unit_values(registry=REGISTRY)  # every field in declaration order (see _construct)
     retired_status, issued_status = _RETIRED, _ISSUED
 
-    def read(cells: Sequence[str]) -> UnitBlock | None:
+    def read(cells: Sequence[str]) -> _T | None:
         if pad:
             cells = (*cells, "")
         (raw_id, raw_qty, serial_text, raw_issued, raw_retired, raw_start, raw_end, raw_country, name,
@@ -288,6 +308,6 @@ def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[s
         values["beneficiary"] = beneficiary or None
         values["issuance_date"] = issued
         values["link"] = link
-        return build(values)
+        return hand(values)
 
     return read

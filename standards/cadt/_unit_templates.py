@@ -22,7 +22,7 @@ a v2 field or a resource, or whose serial does not write its own range once, has
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
@@ -63,7 +63,7 @@ class UnitTemplate:
     layout: bytes  # the rendered record with ``%b`` where those fields' values go (a ``%`` of its own doubled)
     unit_id: Callable[[str], tuple[str, int]] | None  # cadTrustUnitId (and its first 64 bits) of a serial
     optional: tuple[tuple[str, str], ...]  # (UnitBlock field, v2 field) given per block
-    checks: tuple[tuple[str, Check], ...]  # v2 field -> the validator's verdict on a block's value
+    checks: tuple[tuple[str, Check], ...]  # v2 field -> the validator's verdict on a block's value (see _KEYED)
     losses: tuple[tuple[str, str], ...]  # (loss field, reason), each named by the block's serial
     counts: tuple[tuple[Counter[str], str, int], ...]  # what the linker counts: (its counter, what, by how much)
     issuance: str | None
@@ -93,13 +93,20 @@ class UnitTemplates:
                      *(key for _, key in _OPTIONAL)):
             f = entity.by_name.get(name)
             self._checks[name] = None if f is None or name in ordered else _value_check(f, name in checked)
+        #: Fields whose check reads only the value's type and length (text that is not a date).
+        self._by_length = frozenset(name for name, check in self._checks.items() if check is not None
+                                    and entity.by_name[name].kind in ("string", "text"))
 
     # -- groups ---------------------------------------------------------------------------------
 
     def key(self, unit: UnitBlock, vocab: Vocabulary | None) -> tuple[Any, ...] | None:
         """The group of ``unit``, or None when it has none. Its bounds as text stay in :attr:`bounds` (for
         :meth:`fill`)."""
-        given = unit.__dict__
+        return self.key_of(unit.__dict__, vocab)
+
+    def key_of(self, given: Mapping[str, Any], vocab: Vocabulary | None) -> tuple[Any, ...] | None:
+        """:meth:`key` of the block whose field values are ``given`` (every field of the model, as the
+        block holds them: a block's ``__dict__``, or the values a reader builds a block from)."""
         serial, first, last = given["serial"], given["first_id"], given["last_id"]
         if serial is None or first is None or last is None or not self._usable:
             return None
@@ -153,12 +160,13 @@ class UnitTemplates:
             per_block.add("cadTrustUnitId")
         if not per_block <= set(record):
             return None
-        checks = []
+        checks: list[tuple[str, Check]] = []
+        keyed: list[tuple[str, Check]] = []
         for name in per_block:
             check = self._checks.get(name)
             if check is None:
                 return None
-            checks.append((name, check))
+            (keyed if name in _KEYED and name in self._by_length else checks).append((name, check))
         order = tuple(name for name in record if name in per_block)
         parts, piece = [], [b"    {\n"]
         for i, (name, value) in enumerate(record.items()):
@@ -174,18 +182,20 @@ class UnitTemplates:
         layout = b"%b".join(part.replace(b"%", b"%%") for part in parts)
         made = UnitTemplate(order, layout, unit_id, optional, tuple(checks),
                             tuple((n, r) for n, _, r in losses), counts, issuance)
-        values = self.fill(made, unit)
-        if values is None or any(values[name] != record[name] or type(values[name]) is not type(record[name])
-                                 for name in order) or made.render(values) != rendered \
+        values = self.fill(made, unit.__dict__)
+        if values is None or not all(check(values[name]) for name, check in keyed) \
+                or any(values[name] != record[name] or type(values[name]) is not type(record[name])
+                       for name in order) or made.render(values) != rendered \
                 or values.get("cadTrustUnitIdHead", -1) != _head(record.get("cadTrustUnitId")):
             return None
         return made
 
     @staticmethod
-    def fill(template: UnitTemplate, unit: UnitBlock, bounds: tuple[str, str] | None = None) -> dict[str, Any] | None:
-        """The v2 values of ``unit`` (of the template's group) that its block gives, or None when a check
-        refuses one of them. ``bounds``: its first and last unit as text, when :meth:`key` just gave them."""
-        given = unit.__dict__
+    def fill(template: UnitTemplate, given: Mapping[str, Any],
+             bounds: tuple[str, str] | None = None) -> dict[str, Any] | None:
+        """The v2 values of the block whose field values are ``given`` (of the template's group; see
+        :meth:`key_of`) that the block gives, or None when a check refuses one of them. ``bounds``: its first
+        and last unit as text, when :meth:`key_of` just gave them."""
         serial = given["serial"]
         first, last = given["first_id"], given["last_id"]
         start, end = bounds or (str(first), str(last))
@@ -211,6 +221,10 @@ class UnitTemplates:
 
 
 _group = itemgetter(*_GROUP_FIELDS)
+#: v2 fields whose length is the same for every block of a group: the serial (its text around the range and
+#: the bounds' lengths are part of the group), the bounds, the id (a UUID). A check that reads only a value's
+#: type and length gives each of them the verdict it gave the template's; :meth:`UnitTemplates.fill` skips it.
+_KEYED = frozenset({"unitSerialId", "unitStartBlock", "unitEndBlock", "cadTrustUnitId"})
 
 
 def _head(unit_id: Any) -> int:
@@ -244,7 +258,20 @@ def _value_check(f: FieldSpec, checked: bool) -> Check | None:
         def text(value: Any) -> bool:
             return (type(value) is str and (limit is None or len(value) <= limit) and not (non_empty and value == "")
                     and (not is_date or not checked or parse_date(value) is not None))
-        return text
+        if not (is_date and checked):
+            return text
+        known: dict[str, bool] = {}  # a date's verdict by its text (dates repeat across blocks)
+
+        def date_text(value: Any) -> bool:
+            if type(value) is not str:
+                return False
+            verdict = known.get(value)
+            if verdict is None:
+                verdict = text(value)
+                if len(known) < 4096:
+                    known[value] = verdict
+            return verdict
+        return date_text
     if f.kind == "decimal":
         if f.max_length is not None or f.non_empty:
             return None

@@ -13,7 +13,9 @@ What is kept per unit: a 64-bit prefix of its ``cadTrustUnitId`` (8 bytes, for t
 Loss record ids are kept up to :data:`LOSS_IDS_KEPT` per field, with the full count in the loss's reason
 beyond that. A document whose units must all be known before the first can be completed (a registry
 vocabulary with an ``issuanceKey`` column, whose blocks are linked to issuances named by other rows) is
-not streamed: :class:`NotStreamable`.
+not streamed: :class:`NotStreamable`; nor is one with issuance-report rows
+(:mod:`standards.cadt._issuance_rows`: rows without a serial block, written as their project's issuance
+and left out of the units, so the units' findings are numbered without them).
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ import itertools
 import tempfile
 from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 import orjson
 
 from standards.cadt import aef
+from standards.cadt._issuance_rows import is_issuance_row
 from standards.cadt._unit_templates import UnitTemplate, UnitTemplates
 from standards.cadt.codec import CadtV2Codec
 from standards.cadt.common import LossLog, without_none
@@ -46,6 +49,9 @@ LOSS_IDS_KEPT = 1000
 #: Unit losses a linked unit makes good (as :meth:`V2Linker.forget_losses` drops them).
 _MADE_GOOD = frozenset(f"unit.{name}" for name in ("registry", "project_name", "project_id", "issuance_date"))
 _INDENT = orjson.OPT_INDENT_2
+#: What :meth:`V2UnitStream._from_template` answers for a unit it wrote.
+_WRITTEN = object()
+_UNKNOWN = object()
 
 
 class NotStreamable(Exception):
@@ -166,24 +172,51 @@ class V2UnitStream:
         self.templates = UnitTemplates(self.spec, self.validator)
         #: Units built from their group's template (the others went the whole way).
         self.templated = 0
+        self._vocabularies: dict[Any, Any] = {}  # registry -> its v2 vocabulary (None: none)
 
     # -- per unit -------------------------------------------------------------------------------
 
     def add(self, unit: UnitBlock) -> None:
         """Map, complete, validate and spool one unit (the ``self.units``-th of the document): from its
         group's template when it has one (:mod:`standards.cadt._unit_templates`), else the whole way."""
+        if unit.serial is None and is_issuance_row(unit):
+            raise NotStreamable("an issuance report row is its project's issuance, not a unit; the whole-file "
+                                "path leaves it out of the units and numbers the units' findings without it")
         vocab = _v2_vocabulary(unit.registry)
-        key = self.templates.key(unit, vocab) if self.use_templates else None
+        key = self._from_template(unit.__dict__, vocab)
+        if key is not _WRITTEN:
+            self._add_whole(unit, vocab, key)
+
+    def add_values(self, values: dict[str, Any], build: Callable[[dict[str, Any]], UnitBlock]) -> None:
+        """:meth:`add` of the unit ``build(values)``, built only when its group's template does not write it.
+        ``values``: every field of the model, as the built block holds them (its ``__dict__``), so the group
+        and the unit's own values are read from them exactly as from the block."""
+        if values["serial"] is None:
+            self.add(build(values))
+            return
+        registry = values["registry"]
+        vocab = self._vocabularies.get(registry, _UNKNOWN)
+        if vocab is _UNKNOWN:
+            vocab = self._vocabularies[registry] = _v2_vocabulary(registry)
+        key = self._from_template(values, vocab)
+        if key is not _WRITTEN:
+            self._add_whole(build(values), vocab, key)
+
+    def _from_template(self, given: dict[str, Any], vocab: Vocabulary | None) -> Any:
+        """Spool the unit whose field values are ``given`` from its group's template and answer
+        :data:`_WRITTEN`; when it cannot, answer its group's key (None: no group) for the whole way."""
+        if not self.use_templates:
+            return None
+        templates = self.templates
+        key = templates.key_of(given, vocab)
         if key is not None:
-            template = self.templates.get(key)
+            template = templates.get(key)
             if template is not None and (template.slot is None or _held(template.slot) == template.held):
-                values = UnitTemplates.fill(template, unit, self.templates.bounds)
+                values = UnitTemplates.fill(template, given, templates.bounds)
                 if values is not None:
                     self._replay(template, values)
-                    return
-            self._add_whole(unit, vocab, key)
-        else:
-            self._add_whole(unit, vocab, None)
+                    return _WRITTEN
+        return key
 
     def _add_whole(self, unit: UnitBlock, vocab: Vocabulary | None, key: tuple[Any, ...] | None) -> None:
         """The whole way: map, complete, validate; the unit's group keeps it as its template when the stream
@@ -236,7 +269,9 @@ class V2UnitStream:
         head = values.get("cadTrustUnitIdHead")
         if head is not None:
             self._id_prefixes[head >> 56].append(head)
-        self._spool_record(template.render(values))
+        rendered = template.render(values)
+        self._spool.write(b",\n" + rendered if self.units else rendered)  # as _spool_record
+        self.units += 1
         self.templated += 1
 
     def _spool_record(self, rendered: bytes) -> None:

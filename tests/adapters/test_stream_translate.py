@@ -220,3 +220,28 @@ def test_a_process_streams_an_export_to_a_file_and_to_stdout(tmp_path: Path) -> 
     assert to_stdout.stdout == out.read_bytes()
     assert len(json.loads(out.read_bytes())["unit"]) == 450
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.json")], "no temporary file left"
+
+
+def test_issuance_report_rows_take_the_whole_file_path_whose_findings_name_the_output_units(tmp_path: Path) -> None:
+    """Issuance-report rows (no serial block) are their project's issuance, left out of the units; the
+    stream declines such an export, so the units' findings are numbered as the output's units."""
+    from adapters import default_catalog
+    from standards.cadt._issuance_rows import is_issuance_row
+
+    carb = Path(__file__).resolve().parents[1] / "fixtures" / "carb" / "issuance-table.csv"
+    catalog = configured_catalog("carb", "cadt-v2", PROFILE, False, None, False)
+    assert stream_translation([carb], tmp_path / "carb.json", source="carb", target="cadt-v2",
+                              source_medium=Medium.CSV, target_medium=Medium.JSON, catalog=catalog) is None
+    blocks = default_catalog().get("carb").parse(carb.read_bytes(), medium=Medium.CSV).document.units
+    rows = sum(map(is_issuance_row, blocks))
+    assert rows and len(blocks) > rows
+    done = run_cli("translate", str(carb), "--from", "carb", "--to", "cadt-v2", "--profile", str(PROFILE),
+                   "-o", str(tmp_path / "carb.json"), "--json")
+    assert done.returncode == 1
+    pointers = [f["pointer"] for f in json.loads(done.stdout)["findings"]]
+    units = {int(p.split("/")[2]) for p in pointers if p.startswith("/unit/")}
+    assert units and max(units) == len(blocks) - rows - 1  # every output unit named, none beyond them
+    with pytest.raises(CarbonlinkError) as refused:  # the command's findings are the whole-file path's
+        translate(carb.read_bytes(), source="carb", target="cadt-v2", source_medium=Medium.CSV,
+                  target_medium=Medium.JSON, catalog=catalog)  # type: ignore[arg-type]
+    assert sorted(pointers) == sorted(f.location.pointer for f in refused.value.findings)

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from adapters._catalog import default_catalog
+from adapters.registry_exports import PendingBlock
 from adapters.verra import adapter
 from bench import bench_verra as bv
 from bench.verra_sample import write as write_sample
@@ -48,12 +49,18 @@ def _units(path: Path) -> list[UnitBlock]:
     return units
 
 
-def _run(units: Iterable[UnitBlock], codec: CadtV2Codec, templates: bool) -> tuple[tuple[Any, ...], int]:
+def _run(units: Iterable[UnitBlock], codec: CadtV2Codec, templates: bool,
+         values: bool = False) -> tuple[tuple[Any, ...], int]:
+    """The stream's outcome; ``values``: each unit handed over as its field values
+    (:meth:`V2UnitStream.add_values`, as the Verra reader hands clean rows over), built only when needed."""
     stream = V2UnitStream(codec)
     stream.use_templates = templates
     try:
         for unit in units:
-            stream.add(unit)
+            if values:
+                stream.add_values(dict(unit.__dict__), lambda _values, block=unit: block)
+            else:
+                stream.add(unit)
         stream.finish()
         out = io.BytesIO()
         stream.write(out)
@@ -71,6 +78,7 @@ def assert_same(units: list[UnitBlock], codec: CadtV2Codec) -> tuple[Any, ...]:
     assert none == 0
     assert templated == whole
     assert used > 0, "no unit was written from a template: the case proves nothing"
+    assert _run(units, codec, True, values=True) == (templated, used)  # from field values: the same
     return templated
 
 
@@ -98,6 +106,7 @@ def test_real_exports_give_the_same_document_and_findings(tmp_path: Path, make: 
     templated, used = _run(units, _codec(profile), True)
     whole, _ = _run(units, _codec(profile), False)
     assert templated == whole
+    assert _run(units, _codec(profile), True, values=True) == (templated, used)
     if profile is not None:  # without the profile every unit has a finding, so none is a template
         assert used >= len(read)
 
@@ -237,3 +246,62 @@ def test_a_template_is_not_used_after_its_project_learnt_what_its_blocks_fall_ba
         assert stream.templated == 2
     finally:
         stream.close()
+
+
+@pytest.mark.parametrize("make", SOURCES, ids=["fixture", "public-sample", "generated"])
+def test_the_verra_reader_hands_over_the_values_of_the_very_block_it_reads(tmp_path: Path,
+                                                                          make: Callable[[Path], Path]) -> None:
+    """``iter_pending`` hands clean rows over unbuilt: each one's values are its block's ``__dict__`` (the
+    stream reads its group and own values from them) and its block is the one ``iter_records`` gives; rows
+    the compiled reader does not take come built, as ever."""
+    path = make(tmp_path)
+    with path.open("rb") as handle:
+        built = list(type(adapter)().iter_records(handle, medium=Medium.CSV, findings=[]))
+    found: list[Any] = []
+    with path.open("rb") as handle:
+        pending = list(type(adapter)().iter_pending(handle, found))
+    assert len(pending) == len(built) and not any(f.is_error for f in found)
+    handed = 0
+    for record, block in zip(pending, built, strict=True):
+        if isinstance(record, PendingBlock):
+            handed += 1
+            made = record.block()
+            assert list(record.values.items()) == list(made.__dict__.items())
+            assert made == block and made.model_fields_set == block.model_fields_set
+        else:
+            assert record == block
+    assert handed > 0
+
+
+def test_a_streamed_export_builds_only_the_blocks_that_go_the_whole_way(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the command's path, the blocks a template writes are never built; the document is the
+    whole-file path's."""
+    from adapters.stream_translate import stream_translation
+    from adapters.translate import translate
+    from adapters.verra import _fast_path
+
+    source = _generated(tmp_path)
+    built = 0
+    construct = _fast_path._construct
+
+    def counting(values: dict[str, Any]) -> UnitBlock:
+        nonlocal built
+        built += 1
+        return construct(values)
+
+    monkeypatch.setattr(_fast_path, "_construct", counting)
+    monkeypatch.setattr(_fast_path, "_unit_builder", lambda: counting)
+    catalog = configured_catalog("verra", "cadt-v2", bv.PROFILE_V2, False, None, False)
+    streamed = stream_translation([source], tmp_path / "out.json", source="verra", target="cadt-v2",
+                                  source_medium=Medium.CSV, target_medium=Medium.JSON, catalog=catalog)
+    assert streamed is not None
+    streamed.write(tmp_path / "out.json")
+    assert streamed.stream.templated > 0
+    assert 0 < built <= streamed.records_read - streamed.stream.templated  # none of the templated ones
+    monkeypatch.undo()
+    whole = translate(source.read_bytes(), source="verra", target="cadt-v2", source_medium=Medium.CSV,
+                      target_medium=Medium.JSON,
+                      catalog=configured_catalog("verra", "cadt-v2", bv.PROFILE_V2, False, None, False))
+    assert (tmp_path / "out.json").read_bytes() == whole.output.data
+
