@@ -43,8 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from gateway.governance.errors import PolicyError, PolicyUnavailable
 from gateway.protocol import MessageKind
 from gateway.trust import jose
-from gateway.trust.directory import Directory, Environment
-from gateway.trust.errors import ConfigurationError
+from gateway.trust.directory import Directory, Environment, check_officers
 from gateway.trust.keys import public_key_set
 from gateway.trust.roles import Role
 from standards.errors import InputError
@@ -127,24 +126,7 @@ class Controls(BaseModel):
 
     @model_validator(mode="after")
     def _officer_keys(self) -> Controls:
-        seen: dict[str, str] = {}
-        for officer in self.officers:
-            if officer.id in seen.values():
-                raise ValueError(f"officer {officer.id!r} is listed twice")
-            for jwk in officer.keys:
-                if jose.has_private_members(jwk):
-                    raise ValueError(f"officer {officer.id!r}: a key in a policy is public")
-                kid = jwk.get("kid")
-                if not isinstance(kid, str) or not kid:
-                    raise ValueError(f"officer {officer.id!r}: every key names its kid")
-                if kid in seen:
-                    raise ValueError(f"key {kid!r} is listed for officers {seen[kid]!r} and {officer.id!r}")
-                seen[kid] = officer.id
-            try:
-                if officer.keys:  # none: the officer's keys come from the participant's directory entry
-                    public_key_set({"keys": officer.keys}, what=f"officer {officer.id}")
-            except ConfigurationError as exc:
-                raise ValueError(exc.message) from exc
+        check_officers(self.officers, place="a policy")
         return self
 
     def zone(self) -> ZoneInfo:

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import httpx
 from joserfc.jwk import Key
@@ -74,8 +74,20 @@ class DirectoryOfficer(BaseModel):
     keys: list[dict[str, Any]] = Field(min_length=1, max_length=4, description="public JWKs, each with a kid")
 
 
-def _check_officers(owner: str, officers: list[DirectoryOfficer]) -> None:
-    """Distinct officers, public keys only, each key naming its kid and belonging to one officer."""
+class Officer(Protocol):
+    """What :func:`check_officers` reads of an officer (a directory entry's or a policy's)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def keys(self) -> list[dict[str, Any]]: ...
+
+
+def check_officers(officers: Iterable[Officer], *, place: str, owner: str = "") -> None:
+    """Distinct officers, public keys only, each key naming its kid and belonging to one officer (``place`` says
+    where they are listed, e.g. ``"the directory"``; ``owner`` the participant they belong to, when known). An
+    officer without keys is allowed here: a policy may name an officer whose keys the directory lists."""
     names: set[str] = set()
     kids: dict[str, str] = {}
     for officer in officers:
@@ -84,15 +96,18 @@ def _check_officers(owner: str, officers: list[DirectoryOfficer]) -> None:
         names.add(officer.id)
         for jwk in officer.keys:
             if jose.has_private_members(jwk):
-                raise ValueError(f"officer {officer.id!r}: a key in the directory is public")
+                raise ValueError(f"officer {officer.id!r}: a key in {place} is public")
             kid = jwk.get("kid")
             if not isinstance(kid, str) or not kid:
                 raise ValueError(f"officer {officer.id!r}: every key names its kid")
             if kid in kids:
                 raise ValueError(f"key {kid!r} is listed for officers {kids[kid]!r} and {officer.id!r}")
             kids[kid] = officer.id
+        if not officer.keys:
+            continue
         try:
-            public_key_set({"keys": officer.keys}, what=f"participant {owner} officer {officer.id}")
+            public_key_set({"keys": officer.keys}, what=f"participant {owner} officer {officer.id}" if owner
+                           else f"officer {officer.id}")
         except ConfigurationError as exc:
             raise ValueError(exc.message) from exc
 
@@ -153,7 +168,7 @@ class Participant(BaseModel):
                 public_key_set(self.jwks, what=f"participant {self.id} jwks")
             except ConfigurationError as exc:
                 raise ValueError(exc.message) from exc
-        _check_officers(self.id, self.officers)
+        check_officers(self.officers, place="the directory", owner=self.id)
         self._apply_roles()
         return self
 

@@ -140,3 +140,16 @@ def test_a_signed_directory_carries_the_officers_and_the_policy_may_omit_keys() 
                                     "exp": now + 60, "participants": {"che-registry": {"officers": [{"id": "alice"}]}}})
     assert set(officer_keys(policy.controls("che-registry"), che)) == {"alice-d1"}
     assert officer_keys(policy.controls("che-registry"), None) == {}
+
+
+@pytest.mark.parametrize("officers", [
+    [{"id": "alice"}, {"id": "alice"}],  # named twice, both by id only (keys from the directory)
+    [{"id": "alice", "keys": [public_jwk(ALICE)]}, {"id": "alice"}],
+    [{"id": "alice", "keys": [public_jwk(ALICE)]}, {"id": "bob", "keys": [public_jwk(ALICE)]}],
+    [{"id": "alice", "keys": [ALICE.as_dict(private=True)]}],
+])
+def test_policies_with_bad_officers_are_refused_as_directory_entries_are(officers: list[dict[str, Any]]) -> None:
+    now = int(time.time())
+    with pytest.raises(ValidationError):
+        Policy.model_validate({"iss": "o", "environment": "test", "version": 1, "iat": now, "nbf": now,
+                               "exp": now + 60, "participants": {"che-registry": {"officers": officers}}})
