@@ -1,11 +1,12 @@
-"""Streaming translation of a registry export file to CAD Trust v2: what ``carbonlink translate`` runs first.
+"""Streaming translation of a registry export file to CAD Trust v2 or v1: what ``carbonlink translate`` runs first.
 
-``carbonlink translate FILE --from <registry> --to cadt-v2`` reads the export row by row (the adapter's
-:meth:`~adapters.registry_exports.CsvExportAdapter.iter_records`) and hands each block to
-:class:`standards.cadt.stream_v2.V2UnitStream`, which maps, links and validates it and spools it to a
-temporary file. Memory is bounded by the export's distinct projects, issuances and serial series, not its
-rows, so the file is held to the streamed-input cap (``max_stream_bytes``, ``CARBONLINK_MAX_STREAM_BYTES``,
-8 GiB by default) instead of the whole-file input limit (``max_input_bytes``, 64 MiB).
+``carbonlink translate FILE --from <registry> --to cadt-v2`` (or ``--to cadt-v1``) reads the export row by row
+(the adapter's :meth:`~adapters.registry_exports.CsvExportAdapter.iter_records`) and hands each block to
+:class:`standards.cadt.stream_v2.V2UnitStream` (v1: :class:`standards.cadt.stream_v1.V1UnitStream`, the same
+stream with the v1 target model), which maps, links and validates it and spools it to a temporary file.
+Memory is bounded by the export's distinct projects, issuances and serial series, not its rows, so the file
+is held to the streamed-input cap (``max_stream_bytes``, ``CARBONLINK_MAX_STREAM_BYTES``, 8 GiB by default)
+instead of the whole-file input limit (``max_input_bytes``, 64 MiB).
 
 The outcome is the one :func:`adapters.translate.translate` gives for the same file: the same document,
 byte for byte; the same errors (:class:`~standards.ValidationFailed` for a source with errors,
@@ -44,12 +45,15 @@ from standards import (
     UnitStatus,
     ValidationFailed,
 )
-from standards.cadt.codec import CadtV2Codec
+from standards.cadt.codec import CadtV1Codec, CadtV2Codec
+from standards.cadt.stream_v1 import V1UnitStream
 from standards.cadt.stream_v2 import NotStreamable, V2UnitStream
 from standards.serials import InvalidSerial, parse_serial
 from standards.tabular import is_zip
 
-STREAMED_TARGETS = frozenset({"cadt-v2"})
+STREAMED_TARGETS = frozenset({"cadt-v1", "cadt-v2"})
+#: The stream of each streamed target's codec.
+_STREAMS: dict[type, type[V2UnitStream]] = {CadtV2Codec: V2UnitStream, CadtV1Codec: V1UnitStream}
 
 
 @dataclass
@@ -111,10 +115,11 @@ def stream_translation(files: list[Path], output: Path | None, *, source: str, t
         return None
     adapters = catalog or default_catalog()
     src, dst = adapters.get(source), adapters.get(target)
-    if not isinstance(src, CsvExportAdapter) or type(dst) is not CadtV2Codec:
+    make = _STREAMS.get(type(dst))
+    if not isinstance(src, CsvExportAdapter) or make is None or not isinstance(dst, CadtV1Codec | CadtV2Codec):
         return None
     try:
-        stream = V2UnitStream(dst)
+        stream = make(dst)  # type: ignore[arg-type]  # the stream of that codec's own type
     except NotStreamable:
         return None
     try:
@@ -171,8 +176,8 @@ def _run(path: Path, src: CsvExportAdapter, stream: V2UnitStream, *, source: str
     stream.finish()
     losses = stream.losses.as_losses()
     counts = stream.losses.counts
-    lost = min(sum(counts[loss.field] for loss in losses if is_record_loss(loss)), stream.units)
-    result = StreamedTranslation(stream, stream.units, losses, lost, findings, stream.findings)
+    lost = min(sum(counts[loss.field] for loss in losses if is_record_loss(loss)), stream.read)
+    result = StreamedTranslation(stream, stream.read, losses, lost, findings, stream.findings)
     if result.records_read and not result.records_written:
         reasons = sorted({loss.reason for loss in losses if is_record_loss(loss)})
         raise NothingCarried(f"no record could be carried: the {source} input holds {result.records_read} "

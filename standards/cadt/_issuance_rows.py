@@ -36,6 +36,16 @@ def row_id(index: int, project_id: str | None) -> str:
     return f"#{index} (project {project_id})" if project_id else f"#{index}"
 
 
+def lose_row(losses: LossLog, index: int, project_id: str | None, linked: bool, version: str) -> None:
+    """The loss of the ``index``-th record read, an issuance-report row: its quantity when it was linked as its
+    project's issuance, else the whole record."""
+    rid = row_id(index, project_id)
+    if linked:
+        losses.add("unit.quantity", rid, _AS_ISSUANCE.replace("CAD Trust v1", f"CAD Trust {version}"))
+    else:
+        losses.add("units.record", rid, _NOT_LINKED.replace("CAD Trust v1", f"CAD Trust {version}"))
+
+
 def lose_rows_of(losses: LossLog, project_ids: set[str], version: str) -> None:
     """Issuance-report rows written as the issuance of a project that is then left out are lost records."""
     listed = losses.fields.get("unit.quantity", [])
@@ -59,11 +69,7 @@ def split_issuance_rows(doc: CanonicalDocument, units: list[dict[str, Any]], lin
     if not rows:
         return units, findings
     for i in sorted(rows):
-        rid = row_id(i, doc.units[i].project_id)
-        if i in linked:
-            losses.add("unit.quantity", rid, _AS_ISSUANCE.replace("CAD Trust v1", f"CAD Trust {version}"))
-        else:
-            losses.add("units.record", rid, _NOT_LINKED.replace("CAD Trust v1", f"CAD Trust {version}"))
+        lose_row(losses, i, doc.units[i].project_id, i in linked, version)
     renumbered: dict[int, int] = {}
     for i in range(len(units)):
         if i not in rows:

@@ -13,9 +13,12 @@ What is kept per unit: a 64-bit prefix of its ``cadTrustUnitId`` (8 bytes, for t
 Loss record ids are kept up to :data:`LOSS_IDS_KEPT` per field, with the full count in the loss's reason
 beyond that. A document whose units must all be known before the first can be completed (a registry
 vocabulary with an ``issuanceKey`` column, whose blocks are linked to issuances named by other rows) is
-not streamed: :class:`NotStreamable`; nor is one with issuance-report rows
-(:mod:`standards.cadt._issuance_rows`: rows without a serial block, written as their project's issuance
-and left out of the units, so the units' findings are numbered without them).
+not streamed: :class:`NotStreamable`. Issuance-report rows (:mod:`standards.cadt._issuance_rows`: rows
+without a serial block) are linked as their project's issuance and left out of the units, as the whole-file
+path leaves them out: the units' findings are numbered as the output's units (:mod:`standards.cadt._stream_rows`).
+
+The stream is parameterised by its target model: :class:`standards.cadt.stream_v1.V1UnitStream` is this
+stream for CAD Trust v1 (its own mapping, linker, document layout; no templates).
 """
 
 from __future__ import annotations
@@ -31,13 +34,15 @@ from typing import IO, Any
 import orjson
 
 from standards.cadt import aef
-from standards.cadt._issuance_rows import is_issuance_row
+from standards.cadt._issuance_rows import is_issuance_row, lose_row
+from standards.cadt._stream_rows import IssueDatesSoFar, place_unit_findings
+from standards.cadt._stream_rows import NotStreamable as NotStreamable
 from standards.cadt._unit_templates import UnitTemplate, UnitTemplates
 from standards.cadt.codec import CadtV2Codec
 from standards.cadt.common import LossLog, without_none
 from standards.cadt.linking_v2 import V2Linker, _Slot, _v2_vocabulary
 from standards.cadt.mapping_v2 import _Output, _unit_record
-from standards.cadt.spec import load_spec
+from standards.cadt.spec import Version, load_spec
 from standards.cadt.validate import CadtValidator, default_locator
 from standards.cadt.vocab import Vocabulary
 from standards.codec import Loss
@@ -52,10 +57,6 @@ _INDENT = orjson.OPT_INDENT_2
 #: What :meth:`V2UnitStream._from_template` answers for a unit it wrote.
 _WRITTEN = object()
 _UNKNOWN = object()
-
-
-class NotStreamable(Exception):
-    """This document cannot be built one unit at a time; translate it whole."""
 
 
 class BoundedLossLog(LossLog):
@@ -101,20 +102,22 @@ class _UnitLosses(LossLog):
     """The losses of the unit being built: passed on to ``sink`` at once, except those its link may make
     good, which wait for :meth:`settle`."""
 
-    def __init__(self, sink: LossLog) -> None:
+    def __init__(self, sink: LossLog, waiting: frozenset[str] = _MADE_GOOD) -> None:
         super().__init__()
         self.sink = sink
+        self.waiting = waiting
         self.pending: list[tuple[str, str, str]] = []
 
     def add(self, name: str, record: str, reason: str) -> None:
-        if name in _MADE_GOOD:
+        if name in self.waiting:
             self.pending.append((name, record, reason))
         else:
             self.sink.add(name, record, reason)
 
-    def settle(self, linked: bool) -> None:
-        if not linked:
-            for name, record, reason in self.pending:
+    def settle(self, linked: bool, made_good: frozenset[str] = _MADE_GOOD) -> None:
+        """Pass on the losses waiting, but those in ``made_good`` when the unit was ``linked``."""
+        for name, record, reason in self.pending:
+            if not linked or name not in made_good:
                 self.sink.add(name, record, reason)
         self.pending.clear()
 
@@ -143,22 +146,22 @@ class V2UnitStream:
 
     #: Whether units of a group already built may be built from its template (False: every unit the whole way).
     use_templates = True
+    #: The target model: its version, the units' resource and the units' id field.
+    version: Version = "v2"
+    unit_resource = "unit"
+    unit_id_field = "cadTrustUnitId"
 
     def __init__(self, codec: CadtV2Codec) -> None:
         if codec.accept_losses:
             raise NotStreamable("a codec that drops flagged records needs the whole document")
         self.codec = codec
-        self.spec = load_spec("v2")
+        self.spec = load_spec(self.version)
         self._unit_fields = self.spec.entities["unit"].by_name
-        self._out = _Output(self.spec)
-        self.linker = V2Linker(codec.picklists, codec.operator, codec.profile.optional)
-        self.linker._native = self._out.records
-        self.linker.linked_units = _Forgetful()
-        self.linker.linked_indices = _ForgetfulIndices()
-        self._slots: dict[tuple[str, str], _Slot] = {}
         self.losses = BoundedLossLog()
-        self._unit_losses = _UnitLosses(self.losses)
-        self.validator = CadtValidator("v2", codec.picklists, codec.profile)
+        #: The issuance dates the linker takes for undated blocks, from the blocks read so far.
+        self.issue_dates = IssueDatesSoFar()
+        self._start_target(codec)
+        self.validator = CadtValidator(self.version, codec.picklists, codec.profile)
         self.unit_findings: list[Finding] = []
         self.validator._findings = self.unit_findings
         self.validator._locate = default_locator
@@ -168,21 +171,42 @@ class V2UnitStream:
         self._id_prefixes = [array("Q") for _ in range(256)]
         self._spool: IO[bytes] = tempfile.TemporaryFile(prefix="carbonlink-units-")  # noqa: SIM115 - closed by close()
         self.units = 0
+        #: Issuance-report rows read (linked as their project's issuance, not written as units).
+        self.rows = 0
         self.findings: list[Finding] = []
         self.templates = UnitTemplates(self.spec, self.validator)
         #: Units built from their group's template (the others went the whole way).
         self.templated = 0
         self._vocabularies: dict[Any, Any] = {}  # registry -> its v2 vocabulary (None: none)
 
+    def _start_target(self, codec: CadtV2Codec) -> None:
+        """What the target model's mapping and linking keep while units pass."""
+        self._out = _Output(self.spec)
+        self.linker = V2Linker(codec.picklists, codec.operator, codec.profile.optional)
+        self.linker._native = self._out.records
+        self.linker.linked_units = _Forgetful()
+        self.linker.linked_indices = _ForgetfulIndices()
+        self.linker._issue_dates = self.issue_dates
+        self._slots: dict[tuple[str, str], _Slot] = {}
+        self._unit_losses = _UnitLosses(self.losses)
+
+    @staticmethod
+    def vocabulary_of(registry: str | None) -> Vocabulary | None:
+        """The vocabulary the target's linker completes a unit of ``registry`` with (None: not linked)."""
+        return _v2_vocabulary(registry)
+
+    @property
+    def read(self) -> int:
+        """The records read: the units and the issuance-report rows."""
+        return self.units + self.rows
+
     # -- per unit -------------------------------------------------------------------------------
 
     def add(self, unit: UnitBlock) -> None:
         """Map, complete, validate and spool one unit (the ``self.units``-th of the document): from its
         group's template when it has one (:mod:`standards.cadt._unit_templates`), else the whole way."""
-        if unit.serial is None and is_issuance_row(unit):
-            raise NotStreamable("an issuance report row is its project's issuance, not a unit; the whole-file "
-                                "path leaves it out of the units and numbers the units' findings without it")
-        vocab = _v2_vocabulary(unit.registry)
+        self.issue_dates.note(unit.registry, unit.project_id, unit.vintage, unit.issuance_date)
+        vocab = self.vocabulary_of(unit.registry)
         key = self._from_template(unit.__dict__, vocab)
         if key is not _WRITTEN:
             self._add_whole(unit, vocab, key)
@@ -195,9 +219,10 @@ class V2UnitStream:
             self.add(build(values))
             return
         registry = values["registry"]
+        self.issue_dates.note(registry, values["project_id"], values["vintage"], values["issuance_date"])
         vocab = self._vocabularies.get(registry, _UNKNOWN)
         if vocab is _UNKNOWN:
-            vocab = self._vocabularies[registry] = _v2_vocabulary(registry)
+            vocab = self._vocabularies[registry] = self.vocabulary_of(registry)
         key = self._from_template(values, vocab)
         if key is not _WRITTEN:
             self._add_whole(build(values), vocab, key)
@@ -220,18 +245,21 @@ class V2UnitStream:
 
     def _add_whole(self, unit: UnitBlock, vocab: Vocabulary | None, key: tuple[Any, ...] | None) -> None:
         """The whole way: map, complete, validate; the unit's group keeps it as its template when the stream
-        was in its steady state (nothing added that the group's next unit depends on)."""
-        index = self.units
+        was in its steady state (nothing added that the group's next unit depends on). ``index``: the unit's
+        place among the records read (its label and record id), as the whole-document mapping numbers it."""
+        index = self.read
+        if key is None:  # no group: nothing to keep
+            self._build(unit, vocab, index)
+            return
         linker = self.linker
-        if key is not None:
-            before = self._state(unit, vocab)
-            derived, uses = dict(linker._derived), dict(linker._profile_uses)
-            self.losses.recording = []
+        before = self._state(unit, vocab)
+        derived, uses = dict(linker._derived), dict(linker._profile_uses)
+        self.losses.recording = []
         try:
             record, rendered, passed = self._build(unit, vocab, index)
         finally:
             recorded, self.losses.recording = self.losses.recording, None
-        if key is not None and passed and recorded is not None and self._state(unit, vocab) == before:
+        if passed and recorded is not None and self._state(unit, vocab) == before:
             counts = (*_grown(derived, linker._derived), *_grown(uses, linker._profile_uses))
             template = self.templates.template(unit, record, rendered, vocab, recorded, counts,
                                                _text(record.get("cadTrustIssuanceId")))
@@ -246,6 +274,7 @@ class V2UnitStream:
         losses = self._unit_losses
         record = _unit_record(unit, unit.serial or f"#{index}", self._unit_fields, self._out, losses)
         linked = False
+        found = len(self.linker.findings)
         if vocab is not None:
             if index == 0 and vocab.column("unitColumns", "issuanceKey"):
                 raise NotStreamable(f"{vocab.name} links blocks to issuances named by other rows")
@@ -253,11 +282,26 @@ class V2UnitStream:
             self.linker._complete_unit(record, unit, index, vocab, slot)
             linked = bool(unit.project_id) and "cadTrustIssuanceId" in record
         losses.settle(linked)
+        if self._placed(unit, index, linked, self.linker.findings, found):
+            return record, b"", False
         record = without_none(record)
-        passed = self._check(record, index)
+        passed = self._check(record, self.units)
         rendered = render(record)
         self._spool_record(rendered)
         return record, rendered, passed
+
+    def _placed(self, unit: UnitBlock, index: int, linked: bool, findings: list[Finding], found: int) -> bool:
+        """Whether the unit just completed (the ``index``-th record read) is an issuance-report row, linked as its
+        project's issuance and left out of the units (its losses and findings as the whole-document path gives
+        them). The linker's ``findings`` from ``found`` on are renumbered as the output's units."""
+        row = unit.serial is None and is_issuance_row(unit)
+        if row or self.rows:
+            place_unit_findings(findings, found, self.unit_resource, index,
+                                None if row else self.units, linked)
+        if row:
+            lose_row(self.losses, index, unit.project_id, linked, self.version)
+            self.rows += 1
+        return row
 
     def _replay(self, template: UnitTemplate, values: dict[str, Any]) -> None:
         """A unit built from its group's template: the template's losses and counts, the unit's own values."""
@@ -313,7 +357,7 @@ class V2UnitStream:
         findings (linker, then validation, as the whole-document path orders them) in ``findings``."""
         linker = self.linker
         for slot in self._slots.values():
-            vocab = _v2_vocabulary(slot.registry)
+            vocab = self.vocabulary_of(slot.registry)
             if vocab is not None:
                 linker._complete_project(slot, vocab)
         linker._report()
@@ -351,7 +395,8 @@ class V2UnitStream:
                 if records and resource != "unit"}
 
     def _duplicate_ids(self) -> None:
-        """``CADT.V2.DUPLICATE_ID`` for units whose ``cadTrustUnitId`` repeats (confirmed on the full id)."""
+        """``CADT.V2.DUPLICATE_ID`` for units whose ``cadTrustUnitId`` repeats (confirmed on the full id; in v1
+        ``CADT.V1.DUPLICATE_ID`` for ``warehouseUnitId``)."""
         twice: set[int] = set()
         for bucket in self._id_prefixes:
             twice.update(a for a, b in itertools.pairwise(sorted(bucket)) if a == b)
@@ -362,17 +407,19 @@ class V2UnitStream:
             if int(unit_id[:8] + unit_id[9:13] + unit_id[14:18], 16) not in twice:
                 continue
             if unit_id in first:
-                self.validator._add("CADT.V2.DUPLICATE_ID", ("unit", index, "cadTrustUnitId"),
-                                    f"cadTrustUnitId {unit_id} is used by unit {first[unit_id]} too")
+                name = self.unit_id_field
+                self.validator._add(f"CADT.{self.version.upper()}.DUPLICATE_ID", (self.unit_resource, index, name),
+                                    f"{name} {unit_id} is used by unit {first[unit_id]} too")
             first.setdefault(unit_id, index)
 
     def _spooled_ids(self) -> Iterator[tuple[int, str]]:
         self._spool.seek(0)
         index = -1
+        key = b'      "' + self.unit_id_field.encode() + b'": "'
         for line in self._spool:
             if line.startswith(b"    {"):
                 index += 1
-            elif line.startswith(b'      "cadTrustUnitId": "'):
+            elif line.startswith(key):
                 yield index, line.split(b'"')[3].decode()
         self._spool.seek(0, 2)
 

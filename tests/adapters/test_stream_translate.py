@@ -175,8 +175,11 @@ def test_what_cannot_stream_takes_the_whole_file_path(tmp_path: Path) -> None:
     source = _generated(tmp_path)
     assert stream_translation([source], tmp_path / "out.zip", source="verra", target="cadt-v2",
                               source_medium=Medium.CSV, target_medium=Medium.JSON) is None
-    assert stream_translation([source], None, source="verra", target="cadt-v1", source_medium=Medium.CSV,
+    assert stream_translation([source], None, source="verra", target="aef", source_medium=Medium.CSV,
                               target_medium=Medium.JSON) is None
+    dropping = configured_catalog("verra", "cadt-v2", PROFILE, True, None, False)  # --accept-losses
+    assert stream_translation([source], None, source="verra", target="cadt-v2", source_medium=Medium.CSV,
+                              target_medium=Medium.JSON, catalog=dropping, accept_losses=True) is None
 
 
 def test_a_repeated_unit_id_is_found_as_the_whole_document_check_finds_it(tmp_path: Path) -> None:
@@ -222,21 +225,24 @@ def test_a_process_streams_an_export_to_a_file_and_to_stdout(tmp_path: Path) -> 
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.json")], "no temporary file left"
 
 
-def test_issuance_report_rows_take_the_whole_file_path_whose_findings_name_the_output_units(tmp_path: Path) -> None:
+def test_issuance_report_rows_stream_and_the_findings_name_the_output_units(tmp_path: Path) -> None:
     """Issuance-report rows (no serial block) are their project's issuance, left out of the units; the
-    stream declines such an export, so the units' findings are numbered as the output's units."""
+    stream numbers the units' findings as the output's units, as the whole-file path does (v1 and more
+    registries: tests/adapters/test_stream_translate_v1.py)."""
     from adapters import default_catalog
     from standards.cadt._issuance_rows import is_issuance_row
 
     carb = Path(__file__).resolve().parents[1] / "fixtures" / "carb" / "issuance-table.csv"
     catalog = configured_catalog("carb", "cadt-v2", PROFILE, False, None, False)
-    assert stream_translation([carb], tmp_path / "carb.json", source="carb", target="cadt-v2",
-                              source_medium=Medium.CSV, target_medium=Medium.JSON, catalog=catalog) is None
+    with pytest.raises(CarbonlinkError) as streamed:  # streamed (None would be the whole-file path), and refused
+        stream_translation([carb], tmp_path / "carb.json", source="carb", target="cadt-v2",
+                           source_medium=Medium.CSV, target_medium=Medium.JSON, catalog=catalog)
     blocks = default_catalog().get("carb").parse(carb.read_bytes(), medium=Medium.CSV).document.units
     rows = sum(map(is_issuance_row, blocks))
     assert rows and len(blocks) > rows
     done = run_cli("translate", str(carb), "--from", "carb", "--to", "cadt-v2", "--profile", str(PROFILE),
-                   "-o", str(tmp_path / "carb.json"), "--json")
+                   "-o", str(tmp_path / "carb.json"), "--json",
+                   env={"CARBONLINK_MAX_INPUT_BYTES": str(carb.stat().st_size // 2)})  # only the stream reads it
     assert done.returncode == 1
     pointers = [f["pointer"] for f in json.loads(done.stdout)["findings"]]
     units = {int(p.split("/")[2]) for p in pointers if p.startswith("/unit/")}
@@ -245,3 +251,4 @@ def test_issuance_report_rows_take_the_whole_file_path_whose_findings_name_the_o
         translate(carb.read_bytes(), source="carb", target="cadt-v2", source_medium=Medium.CSV,
                   target_medium=Medium.JSON, catalog=catalog)  # type: ignore[arg-type]
     assert sorted(pointers) == sorted(f.location.pointer for f in refused.value.findings)
+    assert sorted(map(repr, streamed.value.findings or [])) == sorted(map(repr, refused.value.findings or []))
