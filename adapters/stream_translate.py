@@ -34,7 +34,7 @@ from pathlib import Path
 from adapters._catalog import AdapterCatalog, default_catalog
 from adapters._gc_pause import cyclic_gc_paused
 from adapters.registry_exports import CsvExportAdapter, PendingBlock
-from adapters.translate import NothingCarried, RecordsLost, is_record_loss
+from adapters.translate import NothingCarried, RecordsLost, is_record_loss, lost_kind
 from standards import (
     Finding,
     Location,
@@ -176,7 +176,8 @@ def _run(path: Path, src: CsvExportAdapter, stream: V2UnitStream, *, source: str
     stream.finish()
     losses = stream.losses.as_losses()
     counts = stream.losses.counts
-    lost = min(sum(counts[loss.field] for loss in losses if is_record_loss(loss)), stream.read)
+    # as count_lost_records counts them: the export holds units only (a project the target leaves out was derived)
+    lost = min(sum(counts[loss.field] for loss in losses if lost_kind(loss) == "units"), stream.read)
     result = StreamedTranslation(stream, stream.read, losses, lost, findings, stream.findings)
     if result.records_read and not result.records_written:
         reasons = sorted({loss.reason for loss in losses if is_record_loss(loss)})

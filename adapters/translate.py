@@ -53,10 +53,10 @@ class RecordsLost(LossyTranslation):
 
 def is_record_loss(loss: Loss) -> bool:
     """Whether ``loss`` reports whole records left out, not one field of records that are written."""
-    return _lost_kind(loss) is not None
+    return lost_kind(loss) is not None
 
 
-def _lost_kind(loss: Loss) -> str | None:
+def lost_kind(loss: Loss) -> str | None:
     """The record list (or ``submission``) whose records ``loss`` leaves out whole; None for a field loss."""
     if loss.field.endswith(".record"):
         return loss.field.removesuffix(".record")
@@ -72,7 +72,7 @@ def count_lost_records(document: CanonicalDocument, losses: list[Loss]) -> int:
     codec also reports the project records it derived from units, which the source never held."""
     named: dict[str, set[str]] = {}
     for loss in losses:
-        kind = _lost_kind(loss)
+        kind = lost_kind(loss)
         if kind is not None:
             named.setdefault(kind, set()).update(loss.records)
     held = {kind: len(getattr(document, kind)) for kind in RECORD_KINDS}

@@ -43,7 +43,12 @@ def lose_row(losses: LossLog, index: int, project_id: str | None, linked: bool, 
     if linked:
         losses.add("unit.quantity", rid, _AS_ISSUANCE.replace("CAD Trust v1", f"CAD Trust {version}"))
     else:
-        losses.add("units.record", rid, _NOT_LINKED.replace("CAD Trust v1", f"CAD Trust {version}"))
+        losses.add("units.record", rid, not_linked(version))
+
+
+def not_linked(version: str) -> str:
+    """Why an issuance-report row that is not written as its project's issuance is a lost record."""
+    return _NOT_LINKED.replace("CAD Trust v1", f"CAD Trust {version}")
 
 
 def lose_rows_of(losses: LossLog, project_ids: set[str], version: str) -> None:
@@ -55,7 +60,7 @@ def lose_rows_of(losses: LossLog, project_ids: set[str], version: str) -> None:
     losses.fields["unit.quantity"] = [rid for rid in listed if rid not in lost]
     if not losses.fields["unit.quantity"]:
         del losses.fields["unit.quantity"], losses.reasons["unit.quantity"]
-    losses.add_many("units.record", lost, _NOT_LINKED.replace("CAD Trust v1", f"CAD Trust {version}"))
+    losses.add_many("units.record", lost, not_linked(version))
 
 
 def split_issuance_rows(doc: CanonicalDocument, units: list[dict[str, Any]], linked: set[int],

@@ -10,21 +10,39 @@ projects, and :meth:`V1UnitStream.write` writes ``{"projects": [...], "units": [
 :meth:`~standards.cadt.codec.CadtV1Codec.serialize` does. Every unit goes the whole way (no unit templates).
 Issuance-report rows are linked as their project's issuance and left out of the units, as the whole-file
 path leaves them out (:mod:`standards.cadt._stream_rows`).
+
+With a codec that accepts losses (``--accept-losses``) the stream leaves out what the whole-file path leaves out
+(:mod:`standards.cadt._dropping`, step by step): at the end it knows the records an error points at, then takes
+one more pass over the spooled units, leaving out the flagged ones, unlinking those whose project was left out,
+and validating each unit written as the whole-file path validates its output.
 """
 
 from __future__ import annotations
 
+import tempfile
+from array import array
 from collections.abc import Iterator
 from typing import IO, Any
 
 import orjson
 
 from standards.cadt import mapping_v1
+from standards.cadt._dropping import (
+    demote_flagged,
+    demote_unlinked_rows,
+    flagged_records,
+    lost_record_id,
+    not_written,
+    note_dropped_project,
+    unlink_from_dropped,
+)
+from standards.cadt._issuance_rows import not_linked, row_id
 from standards.cadt.codec import CadtV1Codec, CadtV2Codec
 from standards.cadt.common import in_field_order
 from standards.cadt.linking import V1Linker, _ProjectSlot
-from standards.cadt.stream_v2 import NotStreamable, V2UnitStream, _UnitLosses, _write_list, render
+from standards.cadt.stream_v2 import LOSS_IDS_KEPT, NotStreamable, V2UnitStream, _UnitLosses, _write_list, render
 from standards.cadt.vocab import Vocabulary, registry_vocabulary
+from standards.findings import Finding
 from standards.model import UnitBlock
 
 #: Unit losses the v1 linker may make good: the project (a linked unit reaches it through its issuance) and
@@ -38,6 +56,7 @@ class V1UnitStream(V2UnitStream):
     """Builds, validates and spools the v1 records of a stream of units (see the module docstring)."""
 
     use_templates = False
+    drops_flagged = True
     version = "v1"
     unit_resource = "units"
     unit_id_field = "warehouseUnitId"
@@ -55,6 +74,14 @@ class V1UnitStream(V2UnitStream):
         #: (``warehouseProjectId``), or the unit names its issuance (``issuanceId``), checked at the end.
         self._refs: dict[tuple[str, str], int] = {}
         self._failed: set[int] = set()
+        #: Issuance-report rows written as their project's issuance: (record id, project id).
+        self._linked_rows: list[tuple[str, str | None]] = []
+        #: Units left out because an error points at them (``--accept-losses``).
+        self.dropped = 0
+
+    @property
+    def read(self) -> int:
+        return self.units + self.rows + self.dropped
 
     @staticmethod
     def vocabulary_of(registry: str | None) -> Vocabulary | None:
@@ -76,6 +103,8 @@ class V1UnitStream(V2UnitStream):
             linker.linked_units.discard(index)
         losses.settle(True, (_LINKED if linked else frozenset()) | (_STATUS if "unitStatus" in record else frozenset()))
         if self._placed(unit, index, linked, linker.findings, found):
+            if linked:
+                self._linked_rows.append((row_id(index, unit.project_id), unit.project_id))
             return record, b"", False
         record = in_field_order(record, self._unit_fields)
         passed = self._check_v1(record, self.units)
@@ -102,11 +131,83 @@ class V1UnitStream(V2UnitStream):
         for slot in self._project_slots.values():
             linker._complete_project(slot, registry_vocabulary(str(slot.record.get("_registry"))))
         linker._report_sources()
+        findings = linker.findings
+        if self.codec.accept_losses:
+            findings = self._drop_flagged()
         head = self.held()
         validation = self.codec.parse_object(head) if head["projects"] else None
-        self._check_references(head["projects"])
+        if not self.codec.accept_losses:
+            self._check_references(head["projects"])
+            self._duplicate_ids()
+        self.findings = findings + (validation.findings if validation else []) + self.unit_findings
+
+    # -- accepting losses -----------------------------------------------------------------------
+
+    def _drop_flagged(self) -> list[Finding]:
+        """What :meth:`CadtV1Codec.serialize` does when it accepts losses: leave out the records an error of the
+        linker or of the validator points at; the findings (errors about records left out made warnings). The
+        units written are then validated again (``unit_findings``), as the whole-file path validates its output."""
+        linker = self.v1_linker
+        projects = self.held()["projects"]
+        self._check_references(projects)
         self._duplicate_ids()
-        self.findings = linker.findings + (validation.findings if validation else []) + self.unit_findings
+        checked = self.codec.check({"projects": projects}).findings if projects else []
+        flagged = {_record_prefix(f) for f in linker.findings if f.is_error and f.location.pointer}
+        unflagged = [f for f in (*checked, *self.unit_findings) if f.is_error and _record_prefix(f) not in flagged]
+        findings = demote_unlinked_rows(linker.findings + unflagged)
+        reasons = flagged_records(findings)
+        dropped_projects: set[str] = set()
+        dropped_names: set[str] = set()
+        for (resource, index), rules in sorted(reasons.items()):
+            if resource == "projects":
+                note_dropped_project(projects[index], dropped_projects, dropped_names)
+                self.losses.add("projects.record", lost_record_id(resource, index, projects[index]),
+                                not_written(rules))
+        self._project_records = [p for i, p in enumerate(projects) if ("projects", i) not in reasons]
+        units = {index: rules for (resource, index), rules in reasons.items() if resource == "units"}
+        if units or dropped_projects:
+            self._rewrite_units(units, dropped_projects)
+        self._lose_rows_of(dropped_names)
+        return demote_flagged(findings, reasons)
+
+    def _rewrite_units(self, flagged: dict[int, list[str]], dropped_projects: set[str]) -> None:
+        """One pass over the spooled units: those ``flagged`` left out (lost records), those of a project left out
+        unlinked; every unit written validated again under its place in the output."""
+        old, self._spool = self._spool, tempfile.TemporaryFile(prefix="carbonlink-units-")  # noqa: SIM115
+        spooled = self._spooled_records(old)
+        self.units, self.dropped = 0, 0
+        self.unit_findings = self.validator._findings = []
+        self._id_prefixes = [array("Q") for _ in range(256)]
+        self._refs, self._failed = {}, set()
+        try:
+            for index, record in spooled:
+                rules = flagged.get(index)
+                if rules is not None:
+                    self.losses.add("units.record", lost_record_id("units", index, record), not_written(rules))
+                    self.dropped += 1
+                    continue
+                unlink_from_dropped(record, dropped_projects, self.losses)
+                self._check_v1(record, self.units)
+                self._spool_record(render(record))
+        finally:
+            old.close()
+        self._check_references(self.held()["projects"])
+        self._duplicate_ids()
+
+    def _lose_rows_of(self, dropped_names: set[str]) -> None:
+        """Issuance-report rows written as the issuance of a project left out are lost records
+        (:func:`standards.cadt._issuance_rows.lose_rows_of`, on the stream's bounded loss log)."""
+        moved = [rid for rid, project in self._linked_rows if project in dropped_names]
+        if not moved:
+            return
+        kept = [rid for rid, project in self._linked_rows if project not in dropped_names]
+        losses = self.losses
+        if kept:
+            losses.counts["unit.quantity"], losses.fields["unit.quantity"] = len(kept), kept[:LOSS_IDS_KEPT]
+        else:
+            del losses.counts["unit.quantity"], losses.fields["unit.quantity"], losses.reasons["unit.quantity"]
+        for rid in moved:
+            losses.add("units.record", rid, not_linked("v1"))
 
     def _check_references(self, projects: list[dict[str, Any]]) -> None:
         """``CADT.V1.REF.ISSUANCE`` for units whose issuance belongs to no project of the document, or that name
@@ -120,7 +221,7 @@ class V1UnitStream(V2UnitStream):
                or (ref[0] == "issuance" and issuance_ids and ref[1] not in issuance_ids)}
         if not bad:
             return
-        for index, unit in self._spooled_records():
+        for index, unit in self._spooled_records(self._spool):
             if index in self._failed:
                 continue
             for kind, value in _references(unit):
@@ -135,17 +236,18 @@ class V1UnitStream(V2UnitStream):
                                         f"unit {index} refers to issuance {value}, which no project of this "
                                         "document has")
 
-    def _spooled_records(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """The spooled unit records, decoded one at a time."""
-        self._spool.seek(0)
+    @staticmethod
+    def _spooled_records(spool: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The unit records spooled in ``spool``, decoded one at a time."""
+        spool.seek(0)
         index, lines = -1, list[bytes]()
-        for line in self._spool:
+        for line in spool:
             lines.append(line)
             if line.rstrip(b",\n") == b"    }":
                 index += 1
                 yield index, orjson.loads(b"".join(lines).rstrip(b",\n"))
                 lines = []
-        self._spool.seek(0, 2)
+        spool.seek(0, 2)
 
     def held(self) -> dict[str, list[dict[str, Any]]]:
         """The projects, as the document holds them."""
@@ -169,6 +271,11 @@ class V1UnitStream(V2UnitStream):
         else:
             out.write(b',\n  "units": []')
         out.write(b"\n}\n")
+
+
+def _record_prefix(finding: Finding) -> str:
+    """The record a finding's pointer names (``/units/3``), as the codec compares them."""
+    return "/".join((finding.location.pointer or "").split("/")[:3])
 
 
 def _references(unit: dict[str, Any]) -> Iterator[tuple[str, str]]:

@@ -151,8 +151,11 @@ class V2UnitStream:
     unit_resource = "unit"
     unit_id_field = "cadTrustUnitId"
 
+    #: Whether the stream leaves out the records an error points at (``--accept-losses``; v1 only).
+    drops_flagged = False
+
     def __init__(self, codec: CadtV2Codec) -> None:
-        if codec.accept_losses:
+        if codec.accept_losses and not self.drops_flagged:
             raise NotStreamable("a codec that drops flagged records needs the whole document")
         self.codec = codec
         self.spec = load_spec(self.version)

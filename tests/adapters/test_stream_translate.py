@@ -105,10 +105,18 @@ def test_the_command_streams_an_export_over_the_whole_file_limit(tmp_path: Path)
     reference = translate(source.read_bytes(), source="verra", target="cadt-v2", source_medium=Medium.CSV,
                           target_medium=Medium.JSON, catalog=_catalog())  # type: ignore[arg-type]
     assert out.read_bytes() == reference.output.data
-    # the whole-file path (cadt-v1) is held to the whole-file limit
+    # cadt-v1 streams too, leaving out what the whole-file path leaves out (--accept-losses)
     done = run_cli("translate", str(source), "--from", "verra", "--to", "cadt-v1", "--profile",
                    str(bv.PROFILE), "--accept-losses", "-o", str(tmp_path / "v1.json"),
                    env={"CARBONLINK_MAX_INPUT_BYTES": whole_limit})
+    assert done.returncode == 0, done.stderr
+    v1 = configured_catalog("verra", "cadt-v1", bv.PROFILE, True, None, False)
+    reference = translate(source.read_bytes(), source="verra", target="cadt-v1", source_medium=Medium.CSV,
+                          target_medium=Medium.JSON, catalog=v1, accept_losses=True)  # type: ignore[arg-type]
+    assert (tmp_path / "v1.json").read_bytes() == reference.output.data
+    # a target that does not stream is held to the whole-file limit
+    done = run_cli("translate", str(source), "--from", "verra", "--to", "canonical", "-o",
+                   str(tmp_path / "c.json"), env={"CARBONLINK_MAX_INPUT_BYTES": whole_limit})
     assert done.returncode != 0 and "INPUT.TOO_LARGE" in done.stdout + done.stderr
 
 
