@@ -17,7 +17,10 @@ measures in one run, on the same file:
 The v2 line says how many units the stream wrote from their group's template
 (:mod:`standards.cadt._unit_templates`; the others went the whole way).
 
-``--to cadt-v1`` times the whole-file path (:func:`adapters.translate.translate`), which v1 still takes.
+``--to cadt-v1`` times the same function for ``carbonlink translate FILE --from verra --to cadt-v1 --profile
+bench/cadt_operator_profile.yaml --accept-losses -o OUT.json``: v1 streams too
+(:class:`standards.cadt.stream_v1.V1UnitStream`, every unit the whole way); the export names no project developer,
+which v1 requires, so its projects are left out and its units written without their issuance link (the losses).
 
 Usage: ``python bench/bench_verra.py [--rows 50000] [--rss-rows 1000000] [--repeat 3] [--to cadt-v2]``.
 """
@@ -37,7 +40,6 @@ from typing import Any
 
 from adapters.registry_exports import max_stream_bytes
 from adapters.stream_translate import StreamedTranslation, stream_translation
-from adapters.translate import Translation, translate
 from adapters.verra import TRANSACTIONS, adapter
 from gateway.cli.translation import configured_catalog
 from standards.codec import Medium
@@ -97,18 +99,14 @@ def baseline(path: Path) -> int:
     return count - 1
 
 
-def product_path(path: Path, target: str = "cadt-v2", out: Path | None = None) -> Translation | StreamedTranslation:
+def product_path(path: Path, target: str = "cadt-v2", out: Path | None = None) -> StreamedTranslation:
     """What ``carbonlink translate EXPORT --from verra --to TARGET --profile ... -o OUT`` does with the export:
-    cadt-v2 streams and writes ``out`` (a file next to the export unless given); cadt-v1 translates whole,
-    with ``--accept-losses``, without writing."""
-    if target == "cadt-v1":
-        catalog = configured_catalog("verra", target, PROFILE, True, None, False)
-        return translate(path.read_bytes(), source="verra", target=target, source_medium=Medium.CSV,
-                         target_medium=Medium.JSON, catalog=catalog, accept_losses=True)
+    it streams and writes ``out`` (a file next to the export unless given); cadt-v1 with ``--accept-losses``."""
     out = out or path.with_suffix(".cadt.json")
-    catalog = configured_catalog("verra", target, PROFILE_V2, False, None, False)
+    v1 = target == "cadt-v1"
+    catalog = configured_catalog("verra", target, PROFILE if v1 else PROFILE_V2, v1, None, False)
     streamed = stream_translation([path], out, source="verra", target=target, source_medium=Medium.CSV,
-                                  target_medium=Medium.JSON, catalog=catalog)
+                                  target_medium=Medium.JSON, catalog=catalog, accept_losses=v1)
     if streamed is None:
         raise SystemExit("the export did not take the streaming path")
     streamed.write(out)
@@ -136,13 +134,8 @@ def peak_rss(path: Path, target: str) -> tuple[int, float]:
         "import resource, sys",
         "from pathlib import Path",
         f"sys.path.insert(0, {root!r})",
-        "from standards._options import current_options, use_options",
         "from bench.bench_verra import product_path",
-        # the whole-file path (v1) needs the input limit raised to the file's size; the streamed one does not
-        f"limit = max(current_options().max_input_bytes, {path.stat().st_size}) if {target!r} == 'cadt-v1' "
-        "else current_options().max_input_bytes",
-        "with use_options(current_options().model_copy(update={'max_input_bytes': limit})):",
-        f"    t = product_path(Path({str(path)!r}), {target!r})",
+        f"t = product_path(Path({str(path)!r}), {target!r})",  # streamed: the whole-file input limit holds
         "print(t.records_read, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
     ))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -197,8 +190,7 @@ def main() -> None:
             size_mb = big.stat().st_size / 2**20
             count, mib = peak_rss(big, args.target)
             note = (f"streamed: a {size_mb:.0f} MiB export; the whole-file input limit is "
-                    f"{max_input_bytes() / 2**20:.0f} MiB, the streamed cap {max_stream_bytes() / 2**30:.0f} GiB"
-                    if args.target == "cadt-v2" else "whole file; measured with the input limit raised")
+                    f"{max_input_bytes() / 2**20:.0f} MiB, the streamed cap {max_stream_bytes() / 2**30:.0f} GiB")
             print(f"peak RSS of translate over {count:,} rows (fresh process): {mib:.0f} MiB ({note})")
 
 if __name__ == "__main__":

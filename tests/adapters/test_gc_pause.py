@@ -14,6 +14,7 @@ import pytest
 from adapters._gc_pause import cyclic_gc_paused
 from adapters.translate import translate
 from bench import bench_verra as bv
+from gateway.cli.translation import configured_catalog
 from standards import ValidationFailed
 from standards.codec import Medium
 
@@ -43,7 +44,9 @@ def test_translate_runs_with_the_collector_off_and_restores_it(tmp_path: Path, m
         return real(*args, **kwargs)
 
     monkeypatch.setattr(translate_module, "_translate", spy)
-    result = bv.product_path(source, "cadt-v1")  # the whole-file path (cadt-v2 streams, with the collector on)
+    catalog = configured_catalog("verra", "cadt-v1", bv.PROFILE, True, None, False)
+    result = translate(source.read_bytes(), source="verra", target="cadt-v1", source_medium=Medium.CSV,
+                       target_medium=Medium.JSON, catalog=catalog, accept_losses=True)  # the whole-file path
     assert seen == [False] and gc.isenabled()
     assert isinstance(result, translate_module.Translation)
     assert result.records_read == 40 and result.output.data.startswith(b"{")
