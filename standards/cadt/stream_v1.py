@@ -41,6 +41,7 @@ from standards.cadt.codec import CadtV1Codec, CadtV2Codec
 from standards.cadt.common import in_field_order
 from standards.cadt.linking import V1Linker, _ProjectSlot
 from standards.cadt.stream_v2 import LOSS_IDS_KEPT, NotStreamable, V2UnitStream, _UnitLosses, _write_list, render
+from standards.cadt.validate import Record, Validation
 from standards.cadt.vocab import Vocabulary, registry_vocabulary
 from standards.findings import Finding
 from standards.model import UnitBlock
@@ -211,7 +212,8 @@ class V1UnitStream(V2UnitStream):
 
     def _check_references(self, projects: list[dict[str, Any]]) -> None:
         """``CADT.V1.REF.ISSUANCE`` for units whose issuance belongs to no project of the document, or that name
-        an issuance no project has (as the whole-document validator checks them)."""
+        an issuance no project has: the whole-document validator's check, run on the units that refer to
+        something the projects do not hold (read back from the spool)."""
         if not projects:
             return
         project_ids = {str(p["warehouseProjectId"]) for p in projects if p.get("warehouseProjectId") is not None}
@@ -221,20 +223,11 @@ class V1UnitStream(V2UnitStream):
                or (ref[0] == "issuance" and issuance_ids and ref[1] not in issuance_ids)}
         if not bad:
             return
-        for index, unit in self._spooled_records(self._spool):
-            if index in self._failed:
-                continue
-            for kind, value in _references(unit):
-                if (kind, value) not in bad:
-                    continue
-                if kind == "project":
-                    self.validator._add("CADT.V1.REF.ISSUANCE", ("units", index, "issuance", "warehouseProjectId"),
-                                        f"unit {index}'s issuance belongs to project {value}, which is not among "
-                                        "the projects of this document")
-                else:
-                    self.validator._add("CADT.V1.REF.ISSUANCE", ("units", index, "issuanceId"),
-                                        f"unit {index} refers to issuance {value}, which no project of this "
-                                        "document has")
+        held = Validation({"projects": [Record("projects", i, "project", p) for i, p in enumerate(projects)],
+                           "units": [Record("units", index, "unit", unit)
+                                     for index, unit in self._spooled_records(self._spool)
+                                     if index not in self._failed and not bad.isdisjoint(_references(unit))]})
+        self.validator._v1_references(held)
 
     @staticmethod
     def _spooled_records(spool: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:

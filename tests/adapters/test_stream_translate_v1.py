@@ -238,3 +238,18 @@ def test_an_undated_block_takes_the_one_issuance_date_the_export_gives_or_the_st
                 stream.add(unit)
     finally:
         stream.close()
+
+
+@pytest.mark.parametrize("accept", [False, True], ids=["exact", "accept-losses"])
+def test_a_unit_naming_an_issuance_no_project_has_is_refused_as_the_whole_document_refuses_it(
+        tmp_path: Path, accept: bool) -> None:
+    units = _verra_units(_generated(tmp_path))[:12]
+    given = {"issuanceId": "no-such", "unitStatus": "Held", "correspondingAdjustmentDeclaration": "Unknown",
+             "correspondingAdjustmentStatus": "Not Started"}  # a registry without a vocabulary: written as given
+    stray = _shifted(units[11], 10**9).model_copy(update={"registry": "nowhere", "unit_type": "Reduction - nature",
+                                                          "extra": {**units[11].extra, **given}})
+    codec = _v1_codec(accept=accept)
+    whole = codec.serialize(CanonicalDocument(units=[*units, stray]), medium=Medium.JSON)
+    rules = [f.rule for f in codec.validate(whole.data, medium=Medium.JSON).findings]
+    assert "CADT.V1.REF.ISSUANCE" in rules or accept, "the case is one the whole document refuses"
+    assert_stream_is_the_codec([*units, stray], codec)
