@@ -253,3 +253,41 @@ def test_a_unit_naming_an_issuance_no_project_has_is_refused_as_the_whole_docume
     rules = [f.rule for f in codec.validate(whole.data, medium=Medium.JSON).findings]
     assert "CADT.V1.REF.ISSUANCE" in rules or accept, "the case is one the whole document refuses"
     assert_stream_is_the_codec([*units, stray], codec)
+
+
+@pytest.mark.parametrize("target", ["cadt-v1", "cadt-v2"])
+def test_units_after_issuance_report_rows_are_numbered_as_the_output_numbers_them(tmp_path: Path, target: str) -> None:
+    """Rows without a serial block among Verra blocks (the whole-file path writes them as their project's
+    issuance): the stream's document, findings and losses are the codec's on the whole document, and v2 still
+    writes the later units of a group from its template."""
+    from standards.cadt.stream_v2 import V2UnitStream
+
+    units = _verra_units(_generated(tmp_path))
+    row = units[2].model_copy(update={"serial": None, "first_id": None, "last_id": None, "status": None})
+    unlinked = row.model_copy(update={"project_id": None})
+    assert is_issuance_row(row) and is_issuance_row(unlinked)
+    unmapped = _shifted(units[7], 10**10).model_copy(update={"extra": {**units[7].extra, "Methodology": "XX0000"}})
+    blocks = [*units[:5], row, *_blocks(units[3], 4, 10**9), unlinked, *units[5:30], unmapped, row]
+    catalog = configured_catalog("verra", target, V1_PROFILE if target == "cadt-v1" else REGISTRIES, False, None,
+                                 False)
+    codec = catalog.get(target)  # type: ignore[union-attr]
+    whole = codec.serialize(CanonicalDocument(units=blocks), medium=Medium.JSON)
+    checks = codec.validate(whole.data, medium=Medium.JSON).findings
+    stream = (V1UnitStream if target == "cadt-v1" else V2UnitStream)(codec)
+    try:
+        for unit in blocks:
+            stream.add(unit)
+        stream.finish()
+        out = io.BytesIO()
+        stream.write(out)
+        assert out.getvalue() == whole.data
+        assert stream.losses.as_losses() == whole.losses
+        assert sorted(map(repr, stream.findings)) == sorted(map(repr, [*whole.findings, *checks]))
+        assert (stream.units, stream.rows) == (len(blocks) - 3, 3)
+        resource = "units" if target == "cadt-v1" else "unit"
+        assert f"/{resource}/{len(blocks) - 4}/unitType" in {f.location.pointer for f in stream.findings}, \
+            "the unmapped block is named by its place among the units written"
+        if target == "cadt-v2":
+            assert stream.templated > 0, "templates are used after the rows"
+    finally:
+        stream.close()
