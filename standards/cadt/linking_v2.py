@@ -28,7 +28,7 @@ from typing import Any
 
 from standards.cadt._periods import ONLY_ISSUANCE_BASIS, column_value, date_order, issue_dates, read_date, vintage_year
 from standards.cadt._project_links import project_link
-from standards.cadt._values import agreed, no_block, parts_of, unit_block_key
+from standards.cadt._values import no_block, parts_of, unit_block_key, v2_unit_type
 from standards.cadt.common import LossLog
 from standards.cadt.linking import V1Linker, alpha3_of, bare_methodology, stable_id
 from standards.cadt.operator import VINTAGE_YEAR, OperatorProfile
@@ -345,13 +345,8 @@ class V2Linker:
         methodology = self._column(unit, vocab, "methodology") or (slot.methodology if slot else None)
         project_type = self._column(unit, vocab, "projectType") or (slot.project_type if slot else None)
         memo = (vocab.name, methodology, project_type)
-        if memo not in self._unit_types:  # the v2 section first: v2 has values v1 lacks ('Not Determined')
-            v2 = Vocabulary(vocab.name, {"methodologyPrefixes": vocab.data.get("methodologyPrefixes") or [],
-                                         **vocab.table("v2")})
-            self._unit_types[memo] = agreed(v2, "unitTypeByMethodology", methodology, methodology=True) \
-                or agreed(v2, "unitTypeByProjectType", project_type) \
-                or agreed(vocab, "unitTypeByMethodology", methodology, methodology=True) \
-                or agreed(vocab, "unitTypeByProjectType", project_type)
+        if memo not in self._unit_types:
+            self._unit_types[memo] = v2_unit_type(vocab, methodology, project_type)
         mapped = self._unit_types[memo]
         record.pop("unitType", None)
         if mapped in allowed:
