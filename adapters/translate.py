@@ -135,7 +135,7 @@ def _translate(data: bytes, *, source: str, target: str, source_medium: Medium, 
         reasons = sorted({loss.reason for loss in out.losses if is_record_loss(loss)})
         raise NothingCarried(f"no record could be carried: the {source} input holds {result.records_read} "
                              f"records ({_kinds(parsed.document)}) and {target} writes none of them ("
-                             + "; ".join(reasons) + ")")
+                             + "; ".join(reasons) + ")", findings=out.findings)  # the findings it points to
     checks = _validate_output(dst, out, target_medium)
     target_findings = list(out.findings) + checks
     result.target_findings = target_findings

@@ -211,8 +211,8 @@ def translate_command(
         _report_losses(losses, as_json)
         _report_failure([], f"{exc.code}: {exc.message}", as_json, losses=losses)
         raise typer.Exit(EXIT_FINDINGS) from exc
-    except NothingCarried as exc:
-        _report_failure([], f"{exc.code}: {exc.message}", as_json)
+    except NothingCarried as exc:  # with the findings that say why each record could not be written
+        _report_failure(exc.findings or [], f"{exc.code}: {exc.message}", as_json)
         raise typer.Exit(EXIT_FINDINGS) from exc
     except ValidationFailed as exc:
         _report_failure(exc.findings, exc.message, as_json)

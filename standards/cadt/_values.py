@@ -56,6 +56,17 @@ def agreed(vocab: Vocabulary, table: str, value: str | None, methodology: bool =
     return mapped.pop() if len(mapped) == 1 and None not in mapped else None
 
 
+def v2_unit_type(vocab: Vocabulary, methodology: str | None, project_type: str | None) -> str | None:
+    """A unit's v2 unit type: the vocabulary's ``v2`` tables first (v2 has values v1 lacks: ``Not Determined``
+    for a credit that may be a removal or a reduction), then the v1 tables; methodology before project type."""
+    v2 = Vocabulary(vocab.name, {"methodologyPrefixes": vocab.data.get("methodologyPrefixes") or [],
+                                 **vocab.table("v2")})
+    return agreed(v2, "unitTypeByMethodology", methodology, methodology=True) \
+        or agreed(v2, "unitTypeByProjectType", project_type) \
+        or agreed(vocab, "unitTypeByMethodology", methodology, methodology=True) \
+        or agreed(vocab, "unitTypeByProjectType", project_type)
+
+
 def unit_block_key(serial: str | None, start: Any, end: Any) -> str | None:
     """The natural key of a unit block: its serial, else its first and last unit; None when the export gives
     neither (a record id derived from nothing would be the same for every such unit: a placeholder)."""

@@ -28,13 +28,13 @@ from typing import Any
 
 from standards.cadt._periods import ONLY_ISSUANCE_BASIS, column_value, date_order, issue_dates, read_date, vintage_year
 from standards.cadt._project_links import project_link
-from standards.cadt._values import agreed, no_block, parts_of, unit_block_key
+from standards.cadt._values import no_block, parts_of, unit_block_key, v2_unit_type
 from standards.cadt.common import LossLog
 from standards.cadt.linking import V1Linker, alpha3_of, bare_methodology, stable_id
 from standards.cadt.operator import VINTAGE_YEAR, OperatorProfile
 from standards.cadt.picklists import Picklists
 from standards.cadt.rules import RULES_V2
-from standards.cadt.vocab import Vocabulary, registry_vocabulary
+from standards.cadt.vocab import Vocabulary, common_vocabulary, registry_vocabulary
 from standards.findings import Finding, Location
 from standards.model import CanonicalDocument, Project, UnitBlock, UnitStatus
 
@@ -346,16 +346,15 @@ class V2Linker:
         project_type = self._column(unit, vocab, "projectType") or (slot.project_type if slot else None)
         memo = (vocab.name, methodology, project_type)
         if memo not in self._unit_types:
-            self._unit_types[memo] = agreed(vocab, "unitTypeByMethodology", methodology, methodology=True) \
-                or agreed(vocab, "unitTypeByProjectType", project_type)
+            self._unit_types[memo] = v2_unit_type(vocab, methodology, project_type)
         mapped = self._unit_types[memo]
         record.pop("unitType", None)
         if mapped in allowed:
             record["unitType"] = mapped
         else:
             self._add("CADT.V2.VOCAB", where, "unitType", f"{label}: no CAD Trust unit type for methodology "
-                      f"{methodology!r}, project type {project_type!r}; extend unitTypeByMethodology or "
-                      f"unitTypeByProjectType in {vocab.where}")
+                      f"{methodology!r}, project type {project_type!r}; extend (v2.)unitTypeByMethodology or "
+                      f"(v2.)unitTypeByProjectType in {vocab.where}")
 
     def _issuance(self, record: dict[str, Any], unit: UnitBlock, vocab: Vocabulary, slot: _Slot | None,
                   where: tuple[str, int], label: str) -> date | None:
@@ -434,7 +433,9 @@ class V2Linker:
             return None
         if alpha3 not in self._countries:
             listed = self.picklists.values("location_country") or ()
-            self._countries[alpha3] = next((c for c in listed if alpha3_of(c) == alpha3), None)
+            spelled = common_vocabulary().lookup("countriesV2", alpha3)  # the list's own spellings
+            self._countries[alpha3] = spelled if spelled in listed else next(
+                (c for c in listed if alpha3_of(c) == alpha3), None)
         return self._countries[alpha3]
 
     def _emit(self, resource: str, pk: str, record: dict[str, Any]) -> None:

@@ -59,13 +59,17 @@ def test_carb_issuance_rows_of_a_left_out_project_are_lost_records(tmp_path: Pat
     as_issuance = losses.get("unit.quantity", [])
     # every row still listed as written is the issuance of a project that was written, and is in the document
     assert as_issuance and all(rid.split("(project ")[1].rstrip(")") in written_projects for rid in as_issuance)
-    assert len(doc["issuance"]) == len(as_issuance)
+    # an issuance built from unit rows that are lost (no serials) is still written: its project is written
+    verifications = {v["cadTrustVerificationId"]: v["cadTrustProjectId"] for v in doc["verification"]}
+    project_ids = {p["cadTrustProjectId"] for p in doc["project"]}
+    assert len(doc["issuance"]) >= len(as_issuance)
+    assert all(verifications[i["cadTrustVerificationId"]] in project_ids for i in doc["issuance"])
     # the rows of left-out projects are lost records, and the summary adds up
     left_out = set(losses["projects.record"])
     rows_lost = [rid for rid in losses["units.record"] if rid.startswith("#")]
     assert left_out and rows_lost
     assert all(rid.split("(project ")[1].rstrip(")") in left_out for rid in rows_lost)
-    assert summary["records_written"] == len(doc["issuance"]) + len(doc.get("unit", []))
+    assert summary["records_written"] == len(as_issuance) + len(doc.get("unit", []))
     assert summary["records_written"] + summary["records_lost"] == summary["records"]
 
 
@@ -104,6 +108,11 @@ def test_isometric_v2_maps_what_the_picklists_hold_and_names_the_vocabulary_for_
     out = tmp_path / "iso.json"
     code, summary = _translate(*ISOMETRIC, "--from", "isometric", "--to", "cadt-v2", "--accept-losses", out=out)
     assert code == 1 and not out.exists() and "TRANSLATION.EMPTY" in summary["message"]
+    # the refusal carries the findings it points to: every project's missing project type, every unit's reason
+    said = {(f["rule"], (f["pointer"] or "").rsplit("/", 1)[-1]) for f in summary["findings"]}
+    assert {("CADT.V2.VOCAB", "projectType"), ("CADT.V2.SOURCE_MISSING", "unitStartBlock")} <= said
+    assert sum(1 for f in summary["findings"] if f["rule"] == "CADT.V2.VOCAB"
+               and (f["pointer"] or "").endswith("/projectType") and "isometric.json" in f["message"]) == 4
 
 
 def test_the_text_report_of_accepted_losses_shows_why_records_are_missing(tmp_path: Path) -> None:

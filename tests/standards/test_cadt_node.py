@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from adapters import default_catalog
-from bench.cadt_node_check import Node, request_body, run
+from bench.cadt_node_check import Node, carbonlink_document, request_body, run
 from bench.verra_sample import write
 from standards import Medium
 from standards.cadt.operator import load_operator_profile, operator_profile_from
@@ -53,6 +53,57 @@ def test_a_real_node_accepts_linked_acr_units_and_issuances() -> None:
     assert report.counts("units") == {"posted": 2, "accepted": 2, "rejected": 0}
     assert report.readback["serial_blocks_and_counts_conserved"]
     assert report.readback["units_linked_to_issuance"] == 2
+
+
+FIXTURES = ROOT / "tests" / "fixtures"
+#: The bundled public exports (tests/fixtures, each shaped as the registry publishes it), read as
+#: `carbonlink translate A B C --from SOURCE` reads them, with the operator profile of bench/.
+BUNDLED_EXPORTS = {
+    "verra": ("verra", ["verra/projects.csv", "verra/transactions.csv"], "cadt_operator_profile.yaml"),
+    "gold-standard": ("gold-standard", ["gold-standard/projects.csv", "gold-standard/issuances.csv",
+                                        "gold-standard/retirements.csv"], "cadt_operator_profile_gold_standard.yaml"),
+    "acr": ("apx", ["apx/acr-projects.csv", "apx/acr-issuances.csv", "apx/acr-retirements.csv",
+                    "apx/acr-cancellations.csv"], "cadt_operator_profile_apx.yaml"),
+    "car": ("apx", ["apx/car-issuances.csv", "apx/car-retirements.csv"], "cadt_operator_profile_apx.yaml"),
+    "art-trees": ("apx", ["apx/art-projects.csv", "apx/art-retirements.csv"], "cadt_operator_profile_apx.yaml"),
+    "cercarbono": ("cercarbono", ["cercarbono/projects.csv", "cercarbono/issuances.csv",
+                                  "cercarbono/retirements.csv"], "cadt_operator_profile_registries.yaml"),
+    "isometric": ("isometric", ["isometric/projects.csv", "isometric/issuances.csv", "isometric/credit-batches.csv",
+                                "isometric/retirements.csv"], "cadt_operator_profile_registries.yaml"),
+    "carb": ("carb", ["carb/issuance-table.csv"], "cadt_operator_profile_registries.yaml"),
+}
+
+
+@pytest.mark.parametrize("export", sorted(BUNDLED_EXPORTS))
+def test_every_bundled_export_translates_to_v1_with_its_flags_named(export: str) -> None:
+    """In process (no node): what the node check posts, and that every record it leaves out has a coded finding."""
+    source, names, profile = BUNDLED_EXPORTS[export]
+    doc, summary = carbonlink_document([FIXTURES / n for n in names], source,
+                                       load_operator_profile(ROOT / "bench" / profile), unchecked=False)
+    assert summary["source_errors"] == 0
+    assert len(doc["projects"]) == summary["projects_written"] - summary["projects_flagged"]
+    assert len(doc["units"]) == summary["units_written"] - summary["units_flagged"]
+    assert doc["projects"] or doc["units"], summary
+    flagged = summary["projects_flagged"] + summary["units_flagged"]
+    assert bool(flagged) == bool(summary["carbonlink_rules"]), summary
+    assert all(rule.startswith("CADT.V1.") for rule in summary["carbonlink_rules"])
+
+
+@pytest.mark.skipif(not NODE_URL, reason="no CADT node: set CARBONLINK_CADT_NODE_URL (and CARBONLINK_CADT_API_KEY)")
+@pytest.mark.parametrize("export", sorted(BUNDLED_EXPORTS))
+def test_a_real_node_accepts_every_record_of_each_bundled_export_carbonlink_does_not_flag(export: str) -> None:
+    assert NODE_URL is not None
+    source, names, profile = BUNDLED_EXPORTS[export]
+    node = Node(NODE_URL, os.environ.get("CARBONLINK_CADT_API_KEY", ""))
+    report = run([FIXTURES / n for n in names], source, node, load_operator_profile(ROOT / "bench" / profile),
+                 unchecked=False)
+    assert report.counts("projects")["rejected"] == 0, report.as_dict()["rejected"]
+    assert report.counts("units")["rejected"] == 0, report.as_dict()["rejected"]
+    assert report.readback["projects_listed"] == report.counts("projects")["accepted"]
+    assert report.readback["units_listed"] == report.counts("units")["accepted"]
+    assert report.readback["serial_blocks_and_counts_conserved"]
+    assert report.readback["quantity_read_back"] == report.readback["quantity_posted"]
+    assert report.readback["units_linked_to_issuance"] == report.counts("units")["accepted"]
 
 
 @pytest.mark.skipif(not NODE_URL, reason="no CADT node: set CARBONLINK_CADT_NODE_URL (and CARBONLINK_CADT_API_KEY)")
