@@ -183,7 +183,7 @@ def _run(path: Path, src: CsvExportAdapter, stream: V2UnitStream, *, source: str
         reasons = sorted({loss.reason for loss in losses if is_record_loss(loss)})
         raise NothingCarried(f"no record could be carried: the {source} input holds {result.records_read} "
                              f"records ({result.records_read} units) and {target} writes none of them ("
-                             + "; ".join(reasons) + ")")
+                             + "; ".join(reasons) + ")", findings=stream.findings)
     if not stream.valid:
         raise TranslationError(f"the {target} output failed its own validation; nothing was written",
                                findings=stream.findings)
