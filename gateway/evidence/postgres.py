@@ -87,30 +87,85 @@ class PostgresEvidenceLog(EvidenceLog):
                                            ) from exc
 
     def _append_batch(self, group: list[_PendingAppend]) -> list[EvidenceRecord | None]:
-        t = self._table
         try:
             conn = self._connection()
-            # pipelined: BEGIN + lock + head read go in one round trip, INSERTs + COMMIT in another.
-            # The lock is its own statement, so the head read's snapshot is taken after it is held.
-            with conn.pipeline(), conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
-                row = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
-
-                def recorded(sender: str, message_id: str) -> EvidenceRecord | None:
-                    found = conn.execute(self._receipt_sql(), (sender, message_id)).fetchone()
-                    return record_from_row(found, orjson.loads) if found else None
-
-                answers, new = self._seal_batch(group, (int(row[0]), str(row[1])) if row else None, recorded, conn)
-                if new:
-                    with conn.cursor() as cursor:
-                        cursor.executemany(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
-                                           f"VALUES ({', '.join(['%s'] * len(COLUMNS))})",
-                                           [record_to_row(r) for r in new])
-                self._remember_key(conn)
+            if any(member.alongside is not None for member in group):
+                answers = self._append_joint(conn, group)
+            else:
+                answers = self._append_plain(conn, group)
         except psycopg.Error as exc:
             raise EvidenceStoreUnavailable(f"the PostgreSQL evidence log refused the append: {exc}") from exc
         if self._signer is not None:
             self._known_kids.add(self._signer.kid)
+        return answers
+
+    def _append_plain(self, conn: psycopg.Connection[Any], group: list[_PendingAppend]
+                      ) -> list[EvidenceRecord | None]:
+        """A group without work of its own in two round trips of simple queries (parameters bound by the
+        driver's quoting): ``BEGIN``, the lock, the head and the receipts already on record for the group's
+        receipt-once messages; then the group's records in one ``INSERT`` and ``COMMIT``. Each statement takes
+        its snapshot after the one before it, so the head is read with the lock held, as in
+        :meth:`_append_joint`."""
+        t = self._table
+        once = list(dict.fromkeys((m.exchange.sender, m.exchange.message_id) for m in group if m.once))
+        sql = f"BEGIN; SELECT pg_advisory_xact_lock(%s); SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1"
+        params: list[Any] = [self._key]
+        if once:
+            sql += (f"; SELECT {', '.join(COLUMNS)} FROM {t} WHERE receipt IS NOT NULL AND (sender, message_id) "
+                    f"IN ({', '.join(['(%s, %s)'] * len(once))}) ORDER BY seq")
+            params += [part for key in once for part in key]
+        cursor = psycopg.ClientCursor(conn)
+        try:
+            cursor.execute(sql, params)
+            cursor.nextset()
+            cursor.nextset()
+            row = cursor.fetchone()
+            receipted: dict[tuple[str, str], EvidenceRecord] = {}
+            if once:
+                cursor.nextset()
+                for found in cursor.fetchall():
+                    receipted.setdefault((found[3], found[5]), record_from_row(found, orjson.loads))
+            answers, new = self._seal_batch(group, (int(row[0]), str(row[1])) if row else None,
+                                            lambda sender, message_id: receipted.get((sender, message_id)))
+            statements, values = [], []
+            if new:
+                statements.append(f"INSERT INTO {t} ({', '.join(COLUMNS)}) VALUES "
+                                  + ", ".join([f"({', '.join(['%s'] * len(COLUMNS))})"] * len(new)))
+                values += [value for record in new for value in record_to_row(record)]
+            assert self._signer is not None
+            if self._signer.kid not in self._known_kids:
+                statements.append(f"INSERT INTO {t}_keys (kid, jwk) VALUES (%s, %s) ON CONFLICT DO NOTHING")
+                values += [self._signer.kid, jcs_bytes(self._signer.public_jwk()).decode("utf-8")]
+            cursor.execute("; ".join([*statements, "COMMIT"]), values)
+        except BaseException:
+            if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                conn.rollback()
+            raise
+        finally:
+            cursor.close()
+        return answers
+
+    def _append_joint(self, conn: psycopg.Connection[Any], group: list[_PendingAppend]
+                      ) -> list[EvidenceRecord | None]:
+        """A group with work of its own (``alongside``), which runs on the append's connection."""
+        t = self._table
+        # pipelined: BEGIN + lock + head read go in one round trip, INSERTs + COMMIT in another.
+        # The lock is its own statement, so the head read's snapshot is taken after it is held.
+        with conn.pipeline(), conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
+            row = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
+
+            def recorded(sender: str, message_id: str) -> EvidenceRecord | None:
+                found = conn.execute(self._receipt_sql(), (sender, message_id)).fetchone()
+                return record_from_row(found, orjson.loads) if found else None
+
+            answers, new = self._seal_batch(group, (int(row[0]), str(row[1])) if row else None, recorded, conn)
+            if new:
+                with conn.cursor() as cursor:
+                    cursor.executemany(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
+                                       f"VALUES ({', '.join(['%s'] * len(COLUMNS))})",
+                                       [record_to_row(r) for r in new])
+            self._remember_key(conn)
         return answers
 
     def _savepoint(self, conn: psycopg.Connection[Any]) -> AbstractContextManager[Any]:
