@@ -16,7 +16,9 @@ caller's authentication or the thread hand-over, so the figure is the relay pipe
 moves less with the machine's load than ``bench_transfers.py`` (which measures all of it under
 load). ``--profile FILE`` writes cProfile statistics of the timed messages (slower; for reading, not
 for the figures); with ``--profile-cpu`` they count this process's CPU time instead of the wall clock.
-``--steps`` adds the thread CPU of each step of the pipeline (:mod:`relay_steps`).
+``--steps`` adds the thread CPU of each step of the pipeline (:mod:`relay_steps`). ``--stores redis-postgres``
+keeps the idempotency claims in the local Redis and the evidence in the local PostgreSQL, as
+``bench_transfers.py --stores redis-postgres`` does (its :class:`bench_transfers.Stores`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
                              "clock, so waits (fsync, the receiver's answer) do not count")
     parser.add_argument("--steps", action="store_true",
                         help="also report the thread CPU of each step of the pipeline (bench/relay_steps.py)")
+    parser.add_argument("--stores", default="embedded", choices=["embedded", "redis-postgres"],
+                        help="the gateway's idempotency/evidence stores (as bench_transfers.py --stores)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if not 10 <= args.messages <= 20_000:
@@ -64,10 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     sender = Registry(bt.SENDER, bt.SENDER_PARTY, "aef",
                          holds=[f"CA0001-GHA01-GHA-1-2023..CA0001-GHA01-GHA-{total}-2023@treasury"])
     receiver = Registry(bt.RECEIVER, bt.RECEIVER_PARTY, "canonical")
-    with Network([sender, receiver]) as net, tempfile.TemporaryDirectory(prefix="carbonlink-relay-cpu-") as data:
+    stores = bt.Stores(args.stores)
+    with Network([sender, receiver]) as net, tempfile.TemporaryDirectory(prefix="carbonlink-relay-cpu-") as data, \
+            contextlib.ExitStack() as cleanup:
+        cleanup.callback(stores.clean)
         settings = Settings.for_service(CarbonlinkSettings.from_environ({
             "CARBONLINK_ISSUER": net.issuer, "CARBONLINK_DIRECTORY": str(net.root / "directory.jws"),
-            "CARBONLINK_DATA_DIR": data}))
+            "CARBONLINK_DATA_DIR": data, **stores.env()}))
         service = build_service(build_trust(settings), settings.transfers)
         try:
             participant = service.outbound.participant(bt.SENDER)
@@ -106,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     user = (after.user - times.user) / args.messages * 1e3
     system = (after.system - times.system) / args.messages * 1e3
     report = {
-        "messages": args.messages, "gateway_cpu_ms": round(user + system, 3), "gateway_user_ms": round(user, 3),
+        "messages": args.messages, "stores": args.stores, "gateway_cpu_ms": round(user + system, 3),
+        "gateway_user_ms": round(user, 3),
         "gateway_system_ms": round(system, 3), "receiver_sandbox_cpu_ms": round(sandbox, 3),
         "ratio_to_receiver": round((user + system) / sandbox, 2) if sandbox else None,
         "wall_ms_per_message": round(wall / args.messages * 1e3, 2),
@@ -116,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report))
     else:
-        print(f"TransferService.submit, one message at a time ({args.messages}): gateway {report['gateway_cpu_ms']} ms "
+        print(f"TransferService.submit, one message at a time ({args.messages}, stores {args.stores}): gateway "
+              f"{report['gateway_cpu_ms']} ms "
               f"CPU per message (user {report['gateway_user_ms']}, system {report['gateway_system_ms']}); receiving "
               f"sandbox {report['receiver_sandbox_cpu_ms']} ms; ratio {report['ratio_to_receiver']}x; wall "
               f"{report['wall_ms_per_message']} ms per message; load {report['load_average']}")

@@ -18,6 +18,7 @@ from typing import Any
 from gateway.evidence.log import EvidenceLog
 from gateway.evidence.record import Exchange
 from gateway.evidence.signing import JwkSigner
+from gateway.idempotency.redis import RedisIdempotencyStore
 from gateway.idempotency.sqlite import SqliteIdempotencyStore
 from gateway.transfers._http import PooledHttp
 from gateway.transfers._recorder import Recorder
@@ -28,6 +29,9 @@ from gateway.trust.outbound import OutboundClient
 #: ``(class, method, step)`` in report order; indented steps are part of the step above them.
 STEPS: tuple[tuple[type, str, str], ...] = (
     (TransferService, "_claim", "claim (idempotency claim and evidence read)"),
+    (SqliteIdempotencyStore, "claim", "  idempotency claim (SQLite)"),
+    (RedisIdempotencyStore, "claim", "  idempotency claim (Redis)"),
+    (Recorder, "lookup", "  evidence read (the message's records)"),
     (TransferService, "plan", "plan (read and validate, route, translate and re-validate)"),
     (Recorder, "intend", "intent record (evidence append)"),
     (TransferService, "_deliver", "deliver"),
@@ -38,6 +42,8 @@ STEPS: tuple[tuple[type, str, str], ...] = (
     (Recorder, "receipt", "receipt built"),
     (Recorder, "record", "receipt record (evidence append, claim completion)"),
     (SqliteIdempotencyStore, "complete", "  claim completion (SQLite)"),
+    (RedisIdempotencyStore, "complete", "  claim completion (Redis)"),
+    (EvidenceLog, "_enqueue", "evidence appends (both; the seals below are part of them)"),
     (EvidenceLog, "seal", "evidence seals (both appends)"),
     (JwkSigner, "sign", "  evidence signatures"),
     (Exchange, "checked", "evidence entry checks (both appends)"),

@@ -5,6 +5,12 @@ the table, then reads the head, seals the next record and inserts it; the lock i
 COMMIT, so appends from all processes are serialized and the chain never forks. ``seq`` is the
 primary key and ``hash`` is unique, a second line of defence. Triggers refuse UPDATE, DELETE
 and TRUNCATE on the record table.
+
+A process that knows the head (the last record it committed or read under the lock) seals on it
+first and sends one transaction in one round trip: the lock, then an ``INSERT`` that writes only
+if that record is still the head (and, for receipt-once appends, no receipt of the message is on
+record). If another process appended meanwhile, nothing is written and the append is made again
+the long way (lock, read the head, seal, insert).
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from gateway.evidence.log import COLUMNS, EvidenceLog, _PendingAppend, check_tab
 from gateway.evidence.record import EvidenceRecord
 from gateway.evidence.signing import Signer
 
+#: After an append on a stale head, the groups appended the long way before one is tried on the known head again.
+STALE_HEAD_GROUPS = 8
+
 
 def _lock_key(table: str) -> int:
     """A stable signed 64-bit advisory-lock key for one chain."""
@@ -38,6 +47,10 @@ class PostgresEvidenceLog(EvidenceLog):
         self._dsn = dsn
         self.url = f"{dsn.split('@')[-1]} table={table}"
         self._key = _lock_key(table)
+        #: ``(seq, hash)`` of the last record this process committed or read as the head under the lock.
+        self._head: tuple[int, str] | None = None
+        #: Groups left to append the long way after the known head turned out stale (another process appends).
+        self._long_way = 0
         self._conn = self._connect()
         self._create()
 
@@ -87,30 +100,151 @@ class PostgresEvidenceLog(EvidenceLog):
                                            ) from exc
 
     def _append_batch(self, group: list[_PendingAppend]) -> list[EvidenceRecord | None]:
-        t = self._table
         try:
             conn = self._connection()
-            # pipelined: BEGIN + lock + head read go in one round trip, INSERTs + COMMIT in another.
-            # The lock is its own statement, so the head read's snapshot is taken after it is held.
-            with conn.pipeline(), conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
-                row = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
-
-                def recorded(sender: str, message_id: str) -> EvidenceRecord | None:
-                    found = conn.execute(self._receipt_sql(), (sender, message_id)).fetchone()
-                    return record_from_row(found, orjson.loads) if found else None
-
-                answers, new = self._seal_batch(group, (int(row[0]), str(row[1])) if row else None, recorded, conn)
-                if new:
-                    with conn.cursor() as cursor:
-                        cursor.executemany(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
-                                           f"VALUES ({', '.join(['%s'] * len(COLUMNS))})",
-                                           [record_to_row(r) for r in new])
-                self._remember_key(conn)
+            if any(member.alongside is not None for member in group):
+                answers = self._append_joint(conn, group)
+            else:
+                answers = self._append_plain(conn, group)
         except psycopg.Error as exc:
             raise EvidenceStoreUnavailable(f"the PostgreSQL evidence log refused the append: {exc}") from exc
         if self._signer is not None:
             self._known_kids.add(self._signer.kid)
+        return answers
+
+    def _append_plain(self, conn: psycopg.Connection[Any], group: list[_PendingAppend]
+                      ) -> list[EvidenceRecord | None]:
+        """A group without work of its own: on the known head in one round trip if it is still the head,
+        otherwise the long way (:meth:`_append_locked`)."""
+        if self._head is not None and self._long_way == 0:
+            answers = self._append_on_head(conn, group, self._head)
+            if answers is not None:
+                return answers
+            self._long_way = STALE_HEAD_GROUPS
+        elif self._long_way:
+            self._long_way -= 1
+        return self._append_locked(conn, group)
+
+    def _append_on_head(self, conn: psycopg.Connection[Any], group: list[_PendingAppend], head: tuple[int, str]
+                        ) -> list[EvidenceRecord | None] | None:
+        """Seal the group on ``head`` and write it in one round trip (``BEGIN``, the lock, a guarded
+        ``INSERT``, ``COMMIT``). The ``INSERT`` reads the head after the lock is held (its own statement,
+        its own snapshot) and writes only if ``head`` is still the last record and no receipt-once member's
+        message has a receipt on record; ``None`` if it wrote nothing (the caller goes the long way)."""
+        t = self._table
+        answers, new = self._seal_batch(group, head, lambda sender, message_id: None)
+        once = list(dict.fromkeys((m.exchange.sender, m.exchange.message_id) for m in group if m.once))
+        values: list[Any] = [self._key]
+        row = f"({', '.join(['%s'] * len(COLUMNS))})"
+        sql = (f"BEGIN; SELECT pg_advisory_xact_lock(%s); "
+               f"INSERT INTO {t} ({', '.join(COLUMNS)}) SELECT * FROM (VALUES {', '.join([row] * len(new))}) AS v "
+               f"WHERE (%s::bigint, %s::text) = (SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1)")
+        values += [value for record in new for value in record_to_row(record)]
+        values += list(head)
+        if once:
+            sql += (f" AND NOT EXISTS (SELECT 1 FROM {t} WHERE receipt IS NOT NULL AND (sender, message_id) "
+                    f"IN ({', '.join(['(%s, %s)'] * len(once))}))")
+            values += [part for key in once for part in key]
+        sql += self._key_statement(values)
+        cursor = psycopg.ClientCursor(conn)
+        try:
+            cursor.execute(sql + "; COMMIT", values)
+            cursor.nextset()
+            cursor.nextset()
+            written = cursor.rowcount
+        except BaseException:
+            self._rollback(conn)
+            raise
+        finally:
+            cursor.close()
+        if written != len(new):
+            if written:  # pragma: no cover - the INSERT writes all of its rows or none
+                raise EvidenceStoreUnavailable(f"the PostgreSQL evidence log wrote {written} of {len(new)} records")
+            return None
+        self._head = (new[-1].seq, new[-1].hash)
+        return answers
+
+    def _append_locked(self, conn: psycopg.Connection[Any], group: list[_PendingAppend]
+                       ) -> list[EvidenceRecord | None]:
+        """The long way, in two round trips of simple queries (parameters bound by the driver's quoting):
+        ``BEGIN``, the lock, the head and the receipts already on record for the group's receipt-once
+        messages; then the group's records in one ``INSERT`` and ``COMMIT``. Each statement takes its
+        snapshot after the one before it, so the head is read with the lock held."""
+        t = self._table
+        once = list(dict.fromkeys((m.exchange.sender, m.exchange.message_id) for m in group if m.once))
+        sql = f"BEGIN; SELECT pg_advisory_xact_lock(%s); SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1"
+        params: list[Any] = [self._key]
+        if once:
+            sql += (f"; SELECT {', '.join(COLUMNS)} FROM {t} WHERE receipt IS NOT NULL AND (sender, message_id) "
+                    f"IN ({', '.join(['(%s, %s)'] * len(once))}) ORDER BY seq")
+            params += [part for key in once for part in key]
+        cursor = psycopg.ClientCursor(conn)
+        try:
+            cursor.execute(sql, params)
+            cursor.nextset()
+            cursor.nextset()
+            row = cursor.fetchone()
+            receipted: dict[tuple[str, str], EvidenceRecord] = {}
+            if once:
+                cursor.nextset()
+                for found in cursor.fetchall():
+                    receipted.setdefault((found[3], found[5]), record_from_row(found, orjson.loads))
+            head = (int(row[0]), str(row[1])) if row else None
+            self._head = head
+            answers, new = self._seal_batch(group, head,
+                                            lambda sender, message_id: receipted.get((sender, message_id)))
+            values: list[Any] = []
+            sql = ""
+            if new:
+                sql = (f"INSERT INTO {t} ({', '.join(COLUMNS)}) VALUES "
+                       + ", ".join([f"({', '.join(['%s'] * len(COLUMNS))})"] * len(new)))
+                values += [value for record in new for value in record_to_row(record)]
+            sql += self._key_statement(values)
+            cursor.execute(f"{sql}; COMMIT" if sql else "COMMIT", values)
+        except BaseException:
+            self._rollback(conn)
+            raise
+        finally:
+            cursor.close()
+        if new:
+            self._head = (new[-1].seq, new[-1].hash)
+        return answers
+
+    def _key_statement(self, values: list[Any]) -> str:
+        """``; INSERT`` of the signer's public key (its parameters added to ``values``) unless it is known."""
+        assert self._signer is not None
+        if self._signer.kid in self._known_kids:
+            return ""
+        values += [self._signer.kid, jcs_bytes(self._signer.public_jwk()).decode("utf-8")]
+        return f"; INSERT INTO {self._table}_keys (kid, jwk) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+
+    @staticmethod
+    def _rollback(conn: psycopg.Connection[Any]) -> None:
+        if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.rollback()
+
+    def _append_joint(self, conn: psycopg.Connection[Any], group: list[_PendingAppend]
+                      ) -> list[EvidenceRecord | None]:
+        """A group with work of its own (``alongside``), which runs on the append's connection."""
+        t = self._table
+        # pipelined: BEGIN + lock + head read go in one round trip, INSERTs + COMMIT in another.
+        # The lock is its own statement, so the head read's snapshot is taken after it is held.
+        with conn.pipeline(), conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
+            row = conn.execute(f"SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1").fetchone()
+
+            def recorded(sender: str, message_id: str) -> EvidenceRecord | None:
+                found = conn.execute(self._receipt_sql(), (sender, message_id)).fetchone()
+                return record_from_row(found, orjson.loads) if found else None
+
+            answers, new = self._seal_batch(group, (int(row[0]), str(row[1])) if row else None, recorded, conn)
+            if new:
+                with conn.cursor() as cursor:
+                    cursor.executemany(f"INSERT INTO {t} ({', '.join(COLUMNS)}) "
+                                       f"VALUES ({', '.join(['%s'] * len(COLUMNS))})",
+                                       [record_to_row(r) for r in new])
+            self._remember_key(conn)
+        self._head = (new[-1].seq, new[-1].hash) if new else (int(row[0]), str(row[1])) if row else None
         return answers
 
     def _savepoint(self, conn: psycopg.Connection[Any]) -> AbstractContextManager[Any]:

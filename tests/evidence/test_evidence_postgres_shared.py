@@ -1,0 +1,142 @@
+"""One PostgreSQL chain written by several gateways: each log (its own connection, as a process of its own)
+appends on the head it last saw in one round trip, and must notice when another gateway appended since."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from gateway.evidence import Exchange, JwkSigner, KeySetVerifier
+from gateway.evidence.postgres import STALE_HEAD_GROUPS, PostgresEvidenceLog
+from tests.evidence.conftest import exchange
+
+pytestmark = pytest.mark.service
+
+
+@pytest.fixture
+def pair(postgres_dsn: str, signer: JwkSigner) -> Iterator[tuple[PostgresEvidenceLog, PostgresEvidenceLog]]:
+    """Two gateways' logs on one table."""
+    table = f"ev_shared_{uuid.uuid4().hex[:8]}"
+    first = PostgresEvidenceLog(postgres_dsn, signer=signer, table=table)
+    second = PostgresEvidenceLog(postgres_dsn, signer=signer, table=table)
+    try:
+        yield first, second
+    finally:
+        second.close()
+        first.drop()
+        first.close()
+
+
+def intent(n: int) -> Exchange:
+    return exchange(n, receipt=None, verdicts={"outcome": "delivering"})
+
+
+def test_a_gateway_appends_after_records_another_gateway_made_since_its_last_append(
+        pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog], keys: KeySetVerifier) -> None:
+    first, second = pair
+    made = [first.append(intent(1)), first.append(intent(2)),   # the second on the head the first one left
+            second.append(intent(3)),                           # second has never seen the head
+            first.append(intent(4)),                            # first's head is stale: seq 3 is second's
+            second.append(intent(5)), second.append(intent(6)), first.append(intent(7))]
+    assert [r.seq for r in made] == list(range(1, 8))
+    for before, after in itertools.pairwise(made):
+        assert after.prev_hash == before.hash
+    assert [r.message_id for r in first.records()] == [f"msg-{n}" for n in range(1, 8)]
+    report = second.verify(keys)
+    assert report.ok and report.records == 7
+
+
+def test_a_stale_gateway_answers_the_receipt_another_gateway_recorded(
+        pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog]) -> None:
+    first, second = pair
+    first.append(intent(1))  # first now knows the head
+    theirs = second.append_receipt(exchange(1, receipt={"status": "ACCEPTED", "by": "second"}))
+    mine = first.append_receipt(exchange(1, receipt={"status": "ACCEPTED", "by": "first"}))
+    assert mine == theirs and mine.receipt == {"status": "ACCEPTED", "by": "second"}
+    assert [r.seq for r in first.find("CHE-registry", "msg-1")] == [1, 2]
+
+
+def test_a_receipt_on_record_is_answered_when_the_known_head_is_current(
+        pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog]) -> None:
+    first, _ = pair
+    recorded = first.append_receipt(exchange(1, receipt={"status": "ACCEPTED", "try": 1}))
+    first.append(intent(2))  # the head first knows is current, and msg-1's receipt is on record
+    again = first.append_receipt(exchange(1, receipt={"status": "ACCEPTED", "try": 2}))
+    assert again == recorded
+    assert first.head()[0] == 2
+
+
+def test_after_a_stale_head_appends_go_on_and_the_known_head_is_used_again(
+        pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog], keys: KeySetVerifier,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = pair
+    first.append(intent(0))
+    second.append(intent(1))
+    tries: list[bool] = []  # each append tried on the known head: did it write?
+    on_head = first._append_on_head
+
+    def counted(*args: Any) -> Any:
+        answers = on_head(*args)
+        tries.append(answers is not None)
+        return answers
+
+    monkeypatch.setattr(first, "_append_on_head", counted)
+    for n in range(2, STALE_HEAD_GROUPS + 5):
+        first.append(intent(n))
+    # the stale head wrote nothing (that append went the long way), the next groups went the long way,
+    # then the head the long way left was current again
+    assert tries == [False, True, True]
+    assert first.head()[0] == STALE_HEAD_GROUPS + 5
+    report = first.verify(keys)
+    assert report.ok and report.records == STALE_HEAD_GROUPS + 5
+
+
+def test_gateways_racing_keep_one_chain_in_time_order_and_one_receipt_per_message(
+        pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog], keys: KeySetVerifier) -> None:
+    """Threads of two gateways append intents and receipts of the same messages at once."""
+    logs = pair
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def work(t: int) -> None:
+        log = logs[t % 2]
+        barrier.wait()
+        try:
+            for i in range(12):
+                log.append(intent(100 * t + i))
+                log.append_receipt(exchange(i, receipt={"status": "ACCEPTED", "thread": t}))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    report = logs[0].verify(keys)
+    records = list(logs[1].records())
+    assert report.ok and report.records == 8 * 12 + 12 == len(records)
+    assert [r.ts for r in records] == sorted(r.ts for r in records)  # each record sealed after the one before
+    receipted = [r.message_id for r in records if r.receipt is not None]
+    assert sorted(receipted) == sorted(f"msg-{i}" for i in range(12))
+
+
+def test_a_lost_connection_during_an_append_on_the_known_head_is_a_coded_error_then_appends_go_on(
+        pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog], postgres_dsn: str, keys: KeySetVerifier) -> None:
+    from gateway.evidence import EvidenceStoreUnavailable
+
+    first, _ = pair
+    first.append(intent(1))
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (first._conn.info.backend_pid,))
+    with pytest.raises(EvidenceStoreUnavailable):
+        first.append(intent(2))
+    assert first.append(intent(3)).seq == 2
+    assert first.verify(keys).ok
