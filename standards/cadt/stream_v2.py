@@ -173,6 +173,7 @@ class V2UnitStream:
         #: Units built from their group's template (the others went the whole way).
         self.templated = 0
         self._vocabularies: dict[Any, Any] = {}  # registry -> its v2 vocabulary (None: none)
+        self._saturated: list[UnitTemplate] = []  # templates with units whose losses and counts wait for settle()
 
     # -- per unit -------------------------------------------------------------------------------
 
@@ -212,9 +213,9 @@ class V2UnitStream:
         if key is not None:
             template = templates.get(key)
             if template is not None and (template.slot is None or _held(template.slot) == template.held):
-                values = UnitTemplates.fill(template, given, templates.bounds)
-                if values is not None:
-                    self._replay(template, values)
+                written = template.write(given, *templates.bounds)
+                if written is not None:
+                    self._replay(template, given["serial"], *written)
                     return _WRITTEN
         return key
 
@@ -223,6 +224,7 @@ class V2UnitStream:
         was in its steady state (nothing added that the group's next unit depends on)."""
         index = self.units
         linker = self.linker
+        self.settle()
         if key is not None:
             before = self._state(unit, vocab)
             derived, uses = dict(linker._derived), dict(linker._profile_uses)
@@ -259,20 +261,46 @@ class V2UnitStream:
         self._spool_record(rendered)
         return record, rendered, passed
 
-    def _replay(self, template: UnitTemplate, values: dict[str, Any]) -> None:
-        """A unit built from its group's template: the template's losses and counts, the unit's own values."""
-        self.losses.add_each(template.losses, values["unitSerialId"])
+    def _replay(self, template: UnitTemplate, serial: str, rendered: bytes, head: int) -> None:
+        """A unit built from its group's template (``rendered``, its id's first 64 bits ``head``, -1: no id):
+        the template's losses and counts, the unit's own values. Once every loss field of the template names
+        no more record ids, its losses and counts are only counted here and added by :meth:`settle`."""
+        if template.saturated:
+            if not template.replayed:
+                self._saturated.append(template)
+            template.replayed += 1
+        else:
+            self._settled(template, serial)
+        if head >= 0:
+            self._id_prefixes[head >> 56].append(head)
+        self._spool.write(b",\n" + rendered if self.units else rendered)  # as _spool_record
+        self.units += 1
+        self.templated += 1
+
+    def _settled(self, template: UnitTemplate, serial: str) -> None:
+        """The losses and counts of one unit of ``template`` (record id ``serial``), added now."""
+        losses = self.losses
+        losses.add_each(template.losses, serial)
         for counter, what, count in template.counts:
             counter[what] += count
         if template.issuance is not None:
             self._issuance_refs.setdefault(template.issuance, self.units)
-        head = values.get("cadTrustUnitIdHead")
-        if head is not None:
-            self._id_prefixes[head >> 56].append(head)
-        rendered = template.render(values)
-        self._spool.write(b",\n" + rendered if self.units else rendered)  # as _spool_record
-        self.units += 1
-        self.templated += 1
+        if all(losses.counts[name] >= LOSS_IDS_KEPT for name, _reason in template.losses):
+            template.saturated = True
+
+    def settle(self) -> None:
+        """Add the losses and counts of the units written from saturated templates (:meth:`_replay`): the
+        same sums as adding them unit by unit, as no loss field of theirs names another record id and no
+        count is read in between (this runs before a unit goes the whole way and before :meth:`finish`).
+        Their issuance is already referenced: the template's own unit noted it (it passed)."""
+        counts = self.losses.counts
+        for template in self._saturated:
+            times, template.replayed = template.replayed, 0
+            for name, _reason in template.losses:
+                counts[name] += times
+            for counter, what, count in template.counts:
+                counter[what] += count * times
+        self._saturated.clear()
 
     def _spool_record(self, rendered: bytes) -> None:
         if self.units:
@@ -311,6 +339,7 @@ class V2UnitStream:
     def finish(self) -> None:
         """Complete the projects, validate the records kept in memory and the units' links; the
         findings (linker, then validation, as the whole-document path orders them) in ``findings``."""
+        self.settle()
         linker = self.linker
         for slot in self._slots.values():
             vocab = _v2_vocabulary(slot.registry)
