@@ -135,6 +135,7 @@ def _run(path: Path, src: CsvExportAdapter, stream: V2UnitStream, *, source: str
     tally: dict[UnitStatus | None, tuple[int, int]] = {}
     erred = 0  # findings already looked at for errors
     failed = False
+    add_block, add_values = overlaps.add_block, stream.add_values
     try:
         with path.open("rb") as handle:
             for record in src.iter_pending(handle, findings):
@@ -145,10 +146,10 @@ def _run(path: Path, src: CsvExportAdapter, stream: V2UnitStream, *, source: str
                     status = record.status
                 else:
                     return None  # a projects export: its projects must be known before the units
-                count, first = tally.get(status, (0, overlaps.count))
-                tally[status] = (count + 1, first)
+                counted = tally.get(status)
+                tally[status] = (counted[0] + 1, counted[1]) if counted else (1, overlaps.count)
                 if isinstance(record, PendingBlock):
-                    overlaps.add_block(values["serial"], values["first_id"], values["last_id"])
+                    add_block(values["serial"], values["first_id"], values["last_id"])
                 else:
                     overlaps.add(record)
                 if not failed and len(findings) > erred:
@@ -157,7 +158,7 @@ def _run(path: Path, src: CsvExportAdapter, stream: V2UnitStream, *, source: str
                 if failed:  # a source with errors is not translated: keep reading, for its findings only
                     continue
                 if isinstance(record, PendingBlock):
-                    stream.add_values(values, record.build)
+                    add_values(values, record.build)
                 else:
                     stream.add(record)
     except NotStreamable:

@@ -56,6 +56,11 @@ _UNIT_COLUMNS = ("ID", "Quantity Issued", "Serial Number", "Issuance Date", "Ret
 _SERIES_PARTS = ("unit_type", "country", "project", "vintage_start", "vintage_end")
 
 
+#: The model's fields in their declared order, as :func:`_values_reader` writes them in one dict display.
+_FIELD_ORDER = ("extra", "registry", "serial", "first_id", "last_id", "quantity", "vintage", "unit_type", "status",
+                "status_date", "status_reason", "project_id", "project_name", "country", "owner", "account",
+                "beneficiary", "issuance_date", "itmo_reference", "corresponding_adjustment", "link")
+
 #: The fields the full path passes to ``UnitBlock(...)``: the ``model_fields_set`` of every block read.
 _SET_FIELDS = frozenset({"registry", "serial", "first_id", "last_id", "quantity", "vintage", "unit_type",
                          "status", "status_date", "status_reason", "beneficiary", "project_id", "project_name",
@@ -234,6 +239,11 @@ def _pending_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequenc
     return _values_reader(mapper, ids, lambda values: PendingBlock(values, build))
 
 
+def _in_model_order(hand: Callable[[dict[str, Any]], _T]) -> Callable[[dict[str, Any]], _T]:
+    """``hand`` of the values put in the model's declared field order, a field they lack as None."""
+    return lambda values: hand({name: values.get(name) for name in UnitBlock.model_fields})
+
+
 def _values_reader(mapper: RowMapper, ids: dict[str, str],
                    hand: Callable[[dict[str, Any]], _T]) -> Callable[[Sequence[str]], _T | None] | None:
     """A function from one transactions row's cells to ``hand(values)``, ``values`` the field values of its
@@ -247,21 +257,36 @@ def _values_reader(mapper: RowMapper, ids: dict[str, str],
     pick = itemgetter(*(index.get(column, width) for column in _UNIT_COLUMNS))
     unknown = mapper.unknown
     kept_columns = tuple((column, index[column]) for column in _UNIT_EXTRAS if column in index)
-    block_range, quantity_cell, optional_date = _block_range, _quantity_cell, _optional_date
-    series_of = _series
-    template = _unit_values(registry=REGISTRY)  # every field in declaration order (see _construct)
+    # the values are written in one dict display, in the model's declared field order (a block's __dict__
+    # order, see _construct); should the model declare other fields or another order, they are put in its
+    write = hand if tuple(UnitBlock.model_fields) == _FIELD_ORDER else _in_model_order(hand)
+    return _row_reader(pick, pad, ids, unknown, kept_columns, write)
+
+
+def _row_reader(pick: Callable[[Sequence[str]], tuple[str, ...]], pad: bool, ids: dict[str, str],
+                unknown: Sequence[tuple[str, int]], kept_columns: tuple[tuple[str, int], ...],
+                write: Callable[[dict[str, Any]], _T]) -> Callable[[Sequence[str]], _T | None]:
+    """The reader :func:`_values_reader` answers, for one header's layout."""
+    series_of, date_cell, no_date, quantity_cell = _series, _date_cell, _NO_DATE, _quantity_cell
     retired_status, issued_status = _RETIRED, _ISSUED
+    max_serial = MAX_SERIAL_LENGTH
 
     def read(cells: Sequence[str]) -> _T | None:
+        # the steps of _block_range and _optional_date inlined (one row, few calls)
         if pad:
             cells = (*cells, "")
         (raw_id, raw_qty, serial_text, raw_issued, raw_retired, raw_start, raw_end, raw_country, name,
          beneficiary, reason) = pick(cells)
         project_id = ids.get(raw_id)  # only IDs the full path has read without a finding
-        block = block_range(serial_text) if project_id is not None else None
-        if block is None:
+        if project_id is None or len(serial_text) > max_serial or not serial_text.isascii():
             return None
-        tail, first, last = block
+        tokens = serial_text.split("-", 3)
+        if len(tokens) != 4:
+            return None
+        batch, first_text, last_text, tail = tokens
+        if not (batch.isdigit() and first_text.isdigit() and last_text.isdigit()):
+            return None
+        first, last = int(first_text), int(last_text)
         series = series_of(tail, raw_start, raw_end, raw_country, project_id)
         quantity = quantity_cell(raw_qty)
         if series is None or quantity is None:
@@ -269,8 +294,8 @@ def _values_reader(mapper: RowMapper, ids: dict[str, str],
         count, keep_qty = quantity
         if not count or last - first + 1 != count:
             return None  # a range that disagrees, or runs backwards (last = first - 1 with a zero quantity)
-        issued_cell = optional_date(raw_issued)
-        retired_cell = optional_date(raw_retired)
+        issued_cell = date_cell(raw_issued) if raw_issued else no_date
+        retired_cell = date_cell(raw_retired) if raw_retired else no_date
         if issued_cell is None or retired_cell is None:
             return None
         unit_type, vintage, country, keep_country, link = series
@@ -291,23 +316,13 @@ def _values_reader(mapper: RowMapper, ids: dict[str, str],
                 extra[column] = raw
         # each value has its validated type: ints from ASCII digits (>= 0), a Decimal, a year in
         # 1900-2100, dates, an [A-Z]{3} code, a UnitStatus member, text
-        values = template.copy()
-        values["extra"] = extra
-        values["serial"] = serial_text
-        values["first_id"] = first
-        values["last_id"] = last
-        values["quantity"] = Decimal(count)
-        values["vintage"] = vintage
-        values["unit_type"] = unit_type
-        values["status"] = retired_status if retired is not None else issued_status
-        values["status_date"] = retired
-        values["status_reason"] = reason or None
-        values["project_id"] = project_id
-        values["project_name"] = name or None
-        values["country"] = country
-        values["beneficiary"] = beneficiary or None
-        values["issuance_date"] = issued
-        values["link"] = link
-        return hand(values)
+        status = retired_status if retired is not None else issued_status
+        return write({
+            "extra": extra, "registry": REGISTRY, "serial": serial_text, "first_id": first, "last_id": last,
+            "quantity": Decimal(count), "vintage": vintage, "unit_type": unit_type, "status": status,
+            "status_date": retired, "status_reason": reason or None, "project_id": project_id,
+            "project_name": name or None, "country": country, "owner": None, "account": None,
+            "beneficiary": beneficiary or None, "issuance_date": issued, "itmo_reference": None,
+            "corresponding_adjustment": None, "link": link})
 
     return read

@@ -210,14 +210,28 @@ class V2UnitStream:
             return None
         templates = self.templates
         key = templates.key_of(given, vocab)
-        if key is not None:
-            template = templates.get(key)
-            if template is not None and (template.slot is None or _held(template.slot) == template.held):
-                written = template.write(given, *templates.bounds)
-                if written is not None:
-                    self._replay(template, given["serial"], *written)
-                    return _WRITTEN
-        return key
+        template = templates.get(key) if key is not None else None
+        if template is None or (template.slot is not None and _held(template.slot) != template.held):
+            return key
+        written = template.write(given, *templates.bounds)
+        if written is None:
+            return key
+        # the unit, from its group's template: the template's losses and counts, the unit's own values. Once
+        # every loss field of the template names no more record ids, its units' losses and counts are only
+        # counted here, and added by settle()
+        if template.saturated:
+            if not template.replayed:
+                self._saturated.append(template)
+            template.replayed += 1
+        else:
+            self._settled(template, given["serial"])
+        rendered, head = written
+        if head >= 0:
+            self._id_prefixes[head >> 56].append(head)
+        self._spool.write(b",\n" + rendered if self.units else rendered)  # as _spool_record
+        self.units += 1
+        self.templated += 1
+        return _WRITTEN
 
     def _add_whole(self, unit: UnitBlock, vocab: Vocabulary | None, key: tuple[Any, ...] | None) -> None:
         """The whole way: map, complete, validate; the unit's group keeps it as its template when the stream
@@ -261,22 +275,6 @@ class V2UnitStream:
         self._spool_record(rendered)
         return record, rendered, passed
 
-    def _replay(self, template: UnitTemplate, serial: str, rendered: bytes, head: int) -> None:
-        """A unit built from its group's template (``rendered``, its id's first 64 bits ``head``, -1: no id):
-        the template's losses and counts, the unit's own values. Once every loss field of the template names
-        no more record ids, its losses and counts are only counted here and added by :meth:`settle`."""
-        if template.saturated:
-            if not template.replayed:
-                self._saturated.append(template)
-            template.replayed += 1
-        else:
-            self._settled(template, serial)
-        if head >= 0:
-            self._id_prefixes[head >> 56].append(head)
-        self._spool.write(b",\n" + rendered if self.units else rendered)  # as _spool_record
-        self.units += 1
-        self.templated += 1
-
     def _settled(self, template: UnitTemplate, serial: str) -> None:
         """The losses and counts of one unit of ``template`` (record id ``serial``), added now."""
         losses = self.losses
@@ -289,7 +287,7 @@ class V2UnitStream:
             template.saturated = True
 
     def settle(self) -> None:
-        """Add the losses and counts of the units written from saturated templates (:meth:`_replay`): the
+        """Add the losses and counts of the units written from saturated templates (:meth:`_from_template`): the
         same sums as adding them unit by unit, as no loss field of theirs names another record id and no
         count is read in between (this runs before a unit goes the whole way and before :meth:`finish`).
         Their issuance is already referenced: the template's own unit noted it (it passed)."""

@@ -351,3 +351,19 @@ def test_a_template_keeps_few_layouts_and_judges_each_new_set_of_optional_values
                                                                             if n % 3 else name}))
     outcome = assert_same(blocks, _codec(bv.PROFILE_V2))
     assert not outcome[5]
+
+
+@pytest.mark.parametrize("registry", ["verra", "gold-standard", "r\u00e9gistre"])
+def test_unit_ids_are_the_uuid5_of_registry_kind_and_serial_call_after_call(registry: str) -> None:
+    """``id_maker`` (the templates' cadTrustUnitId) hashes the fixed start once: each id is still the
+    UUIDv5 ``stable_id`` gives, whatever the ids made before it, and its head is the id's first 64 bits."""
+    import uuid
+
+    from standards.cadt._record_ids import ID_NAMESPACE, id_maker, stable_id
+    make = id_maker(registry, "unit")
+    serials = ["1-2-3-VCS-VCU", "", "1-2-3-VCS-VCU", "\u00e9-9", *(f"{n}-{n}-{n + 5}-X" for n in range(50))]
+    for serial in serials:
+        unit_id, head = make(serial)
+        expected = str(uuid.uuid5(ID_NAMESPACE, f"{registry}\x1funit\x1f{serial}"))
+        assert unit_id == stable_id(registry, "unit", serial) == expected
+        assert head == uuid.UUID(unit_id).int >> 64
