@@ -56,11 +56,6 @@ _UNIT_COLUMNS = ("ID", "Quantity Issued", "Serial Number", "Issuance Date", "Ret
 _SERIES_PARTS = ("unit_type", "country", "project", "vintage_start", "vintage_end")
 
 
-#: The model's fields in their declared order, as :func:`_values_reader` writes them in one dict display.
-_FIELD_ORDER = ("extra", "registry", "serial", "first_id", "last_id", "quantity", "vintage", "unit_type", "status",
-                "status_date", "status_reason", "project_id", "project_name", "country", "owner", "account",
-                "beneficiary", "issuance_date", "itmo_reference", "corresponding_adjustment", "link")
-
 #: The fields the full path passes to ``UnitBlock(...)``: the ``model_fields_set`` of every block read.
 _SET_FIELDS = frozenset({"registry", "serial", "first_id", "last_id", "quantity", "vintage", "unit_type",
                          "status", "status_date", "status_reason", "beneficiary", "project_id", "project_name",
@@ -239,11 +234,6 @@ def _pending_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequenc
     return _values_reader(mapper, ids, lambda values: PendingBlock(values, build))
 
 
-def _in_model_order(hand: Callable[[dict[str, Any]], _T]) -> Callable[[dict[str, Any]], _T]:
-    """``hand`` of the values put in the model's declared field order, a field they lack as None."""
-    return lambda values: hand({name: values.get(name) for name in UnitBlock.model_fields})
-
-
 def _values_reader(mapper: RowMapper, ids: dict[str, str],
                    hand: Callable[[dict[str, Any]], _T]) -> Callable[[Sequence[str]], _T | None] | None:
     """A function from one transactions row's cells to ``hand(values)``, ``values`` the field values of its
@@ -257,17 +247,15 @@ def _values_reader(mapper: RowMapper, ids: dict[str, str],
     pick = itemgetter(*(index.get(column, width) for column in _UNIT_COLUMNS))
     unknown = mapper.unknown
     kept_columns = tuple((column, index[column]) for column in _UNIT_EXTRAS if column in index)
-    # the values are written in one dict display, in the model's declared field order (a block's __dict__
-    # order, see _construct); should the model declare other fields or another order, they are put in its
-    write = hand if tuple(UnitBlock.model_fields) == _FIELD_ORDER else _in_model_order(hand)
-    return _row_reader(pick, pad, ids, unknown, kept_columns, write)
+    return _row_reader(pick, pad, ids, unknown, kept_columns, hand)
 
 
 def _row_reader(pick: Callable[[Sequence[str]], tuple[str, ...]], pad: bool, ids: dict[str, str],
                 unknown: Sequence[tuple[str, int]], kept_columns: tuple[tuple[str, int], ...],
-                write: Callable[[dict[str, Any]], _T]) -> Callable[[Sequence[str]], _T | None]:
+                hand: Callable[[dict[str, Any]], _T]) -> Callable[[Sequence[str]], _T | None]:
     """The reader :func:`_values_reader` answers, for one header's layout."""
     series_of, date_cell, no_date, quantity_cell = _series, _date_cell, _NO_DATE, _quantity_cell
+    blank = _unit_values(registry=REGISTRY)  # every field in declaration order (see _construct)
     retired_status, issued_status = _RETIRED, _ISSUED
     max_serial = MAX_SERIAL_LENGTH
 
@@ -317,12 +305,23 @@ def _row_reader(pick: Callable[[Sequence[str]], tuple[str, ...]], pad: bool, ids
         # each value has its validated type: ints from ASCII digits (>= 0), a Decimal, a year in
         # 1900-2100, dates, an [A-Z]{3} code, a UnitStatus member, text
         status = retired_status if retired is not None else issued_status
-        return write({
-            "extra": extra, "registry": REGISTRY, "serial": serial_text, "first_id": first, "last_id": last,
-            "quantity": Decimal(count), "vintage": vintage, "unit_type": unit_type, "status": status,
-            "status_date": retired, "status_reason": reason or None, "project_id": project_id,
-            "project_name": name or None, "country": country, "owner": None, "account": None,
-            "beneficiary": beneficiary or None, "issuance_date": issued, "itmo_reference": None,
-            "corresponding_adjustment": None, "link": link})
+        values = blank.copy()  # a copy of a dict with the same keys is quicker than a dict display
+        values["extra"] = extra
+        values["serial"] = serial_text
+        values["first_id"] = first
+        values["last_id"] = last
+        values["quantity"] = Decimal(count)
+        values["vintage"] = vintage
+        values["unit_type"] = unit_type
+        values["status"] = status
+        values["status_date"] = retired
+        values["status_reason"] = reason or None
+        values["project_id"] = project_id
+        values["project_name"] = name or None
+        values["country"] = country
+        values["beneficiary"] = beneficiary or None
+        values["issuance_date"] = issued
+        values["link"] = link
+        return hand(values)
 
     return read
