@@ -40,14 +40,16 @@ from standards.model import UnitBlock
 
 #: Templates kept at once (the oldest group is dropped beyond that: its next block goes the whole way).
 MAX_TEMPLATES = 1024
-#: Layouts a template keeps per set of optional values (see :attr:`UnitTemplate.memo`).
-MEMO_SIZE = 64
+#: Sets of optional values a template keeps (see :attr:`UnitTemplate.memo`): with at most MAX_TEMPLATES
+#: templates, at most 16,384 layouts of a few hundred bytes each.
+MEMO_SIZE = 16
 #: The per-block values a template writes that are the block's own, in this order (see :meth:`UnitTemplate.write`).
 _OWN = ("unitSerialId", "unitStartBlock", "unitEndBlock", "unitCount", "cadTrustUnitId")
 #: Types of optional values a layout is kept for: those whose equal values render alike (a ``datetime`` is
 #: not equal to a ``date``; ``bool`` is not here, so ``True`` and ``1`` never share a layout).
 _MEMO_TYPES = frozenset({str, date})
 _MISSING: Any = object()
+_ONCE: Any = object()
 
 #: The UnitBlock fields a group is keyed on; with the per-block ones below, every field of the model.
 _GROUP_FIELDS = ("registry", "project_id", "project_name", "country", "vintage", "unit_type", "status",
@@ -83,9 +85,12 @@ class UnitTemplate:
     own: Callable[[tuple[Any, ...]], tuple[Any, ...]] = tuple
     own_checks: tuple[tuple[int, Check], ...] = ()
     optional_checks: tuple[tuple[int, Check], ...] = ()  # by the place in :attr:`optional`
+    #: Every per-block value in the record's order, from the block's own values followed by its optional ones
+    full: Callable[[tuple[Any, ...]], tuple[Any, ...]] = tuple
     #: The block's optional values (as the block holds them) -> the layout with them set and ``%b`` for the
-    #: block's own values (None: a check refuses one of them). At most :data:`MEMO_SIZE` kept.
-    memo: dict[tuple[Any, ...], bytes | None] = field(default_factory=dict)
+    #: block's own values (None: a check refuses one of them; ``_ONCE``: seen once, passed). At most
+    #: :data:`MEMO_SIZE` kept.
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     #: Units written from this template whose losses and counts are not yet added (see
     #: :meth:`standards.cadt.stream_v2.V2UnitStream.settle`); only once every loss field names no more ids.
     replayed: int = 0
@@ -120,30 +125,37 @@ class UnitTemplate:
             if not check(own[place]):
                 return None
         optional = tuple(given[name] for name, _key in self.optional) if self.optional else ()
-        memo = self.memo
         # a layout is kept only for values of exactly these types: a value of another type that equals one
         # (a str subclass) is judged anew
-        layout = memo.get(optional, _MISSING) if _MEMO_TYPES.issuperset(map(type, optional)) else _MISSING
-        if layout is _MISSING:
-            layout = self._layout_for(optional)
+        memoable = _MEMO_TYPES.issuperset(map(type, optional))
+        layout = self.memo.get(optional, _MISSING) if memoable else _MISSING
+        if type(layout) is bytes:
+            return layout % tuple(map(_dumps, self.own(own))), head
         if layout is None:
             return None
-        return layout % tuple(map(_dumps, self.own(own))), head
-
-    def _layout_for(self, optional: tuple[Any, ...]) -> bytes | None:
-        values = [value.isoformat() if isinstance(value, date) else value for value in optional]
+        values = tuple(value.isoformat() if isinstance(value, date) else value for value in optional)
         refused = any(not check(values[place]) for place, check in self.optional_checks)
+        if memoable:
+            # a set of values seen once is only marked; its layout is made the second time (blocks whose
+            # values are all different, a beneficiary per block, are rendered whole at no extra cost)
+            self._remember(optional, None if refused else self._layout_for(values) if layout is _ONCE else _ONCE)
+        if refused:
+            return None
+        return self.layout % tuple(map(_dumps, self.full(own + values))), head
+
+    def _remember(self, optional: tuple[Any, ...], layout: Any) -> None:
+        if len(self.memo) >= MEMO_SIZE:
+            self.memo.clear()
+        self.memo[optional] = layout
+
+    def _layout_for(self, values: tuple[Any, ...]) -> bytes:
+        """The layout with the optional ``values`` (as written) set and ``%b`` for the block's own values."""
         by_key = dict(zip((key for _name, key in self.optional), values, strict=True))
         pieces = [self.parts[0].replace(b"%", b"%%")]
         for name, part in zip(self.order, self.parts[1:], strict=True):
             pieces.append(_dumps(by_key[name]).replace(b"%", b"%%") if name in by_key else b"%b")
             pieces.append(part.replace(b"%", b"%%"))
-        layout = None if refused else b"".join(pieces)
-        if len(self.memo) >= MEMO_SIZE:
-            self.memo.clear()
-        if all(type(value) in _MEMO_TYPES for value in optional):
-            self.memo[optional] = layout
-        return layout
+        return b"".join(pieces)
 
     @property
     def has_count(self) -> bool:
@@ -263,7 +275,10 @@ class UnitTemplates:
                             own_checks=tuple((_OWN.index(name), by_check[name]) for name in own_names
                                              if name in by_check),
                             optional_checks=tuple((place, by_check[key]) for place, (_name, key)
-                                                  in enumerate(optional) if key in by_check))
+                                                  in enumerate(optional) if key in by_check),
+                            full=itemgetter(*(_OWN.index(name) if name in _OWN
+                                              else len(_OWN) + [key for _n, key in optional].index(name)
+                                              for name in order)))
         if len(own_names) < 2 or len(made.own_checks) + len(made.optional_checks) != len(checks):
             return None  # every value given per block is the block's own or optional; write() needs a tuple
         values = self.fill(made, unit.__dict__)

@@ -367,3 +367,13 @@ def test_unit_ids_are_the_uuid5_of_registry_kind_and_serial_call_after_call(regi
         expected = str(uuid.uuid5(ID_NAMESPACE, f"{registry}\x1funit\x1f{serial}"))
         assert unit_id == stable_id(registry, "unit", serial) == expected
         assert head == uuid.UUID(unit_id).int >> 64
+
+
+@pytest.mark.parametrize("beneficiary", ["100% %s %b %% Ltd", 'A "B"\n\\ \u00e9', "%"])
+def test_a_layout_made_for_repeated_values_writes_them_as_the_whole_way(tmp_path: Path, beneficiary: str) -> None:
+    """A set of optional values seen twice gets its own layout (UnitTemplate.memo): values that look like format
+    directives or need escaping are written as the whole way writes them, block after block."""
+    units = _units(_generated(tmp_path))
+    base = next(u for u in units if u.status is UnitStatus.RETIRED)
+    blocks = [_shifted(base, 10**9 + 10**6 * n).model_copy(update={"beneficiary": beneficiary}) for n in range(6)]
+    _outcome = assert_same([base, *blocks], _codec(bv.PROFILE_V2))
