@@ -140,6 +140,7 @@ def _run(path: Path, src: CsvExportAdapter, stream: V2UnitStream, *, source: str
     tally: dict[UnitStatus | None, tuple[int, int]] = {}
     erred = 0  # findings already looked at for errors
     failed = False
+    add_block, add_values = overlaps.add_block, stream.add_values
     try:
         with path.open("rb") as handle:
             for record in src.iter_pending(handle, findings):
@@ -150,10 +151,10 @@ def _run(path: Path, src: CsvExportAdapter, stream: V2UnitStream, *, source: str
                     status = record.status
                 else:
                     return None  # a projects export: its projects must be known before the units
-                count, first = tally.get(status, (0, overlaps.count))
-                tally[status] = (count + 1, first)
+                counted = tally.get(status)
+                tally[status] = (counted[0] + 1, counted[1]) if counted else (1, overlaps.count)
                 if isinstance(record, PendingBlock):
-                    overlaps.add_block(values["serial"], values["first_id"], values["last_id"])
+                    add_block(values["serial"], values["first_id"], values["last_id"])
                 else:
                     overlaps.add(record)
                 if not failed and len(findings) > erred:
@@ -162,7 +163,7 @@ def _run(path: Path, src: CsvExportAdapter, stream: V2UnitStream, *, source: str
                 if failed:  # a source with errors is not translated: keep reading, for its findings only
                     continue
                 if isinstance(record, PendingBlock):
-                    stream.add_values(values, record.build)
+                    add_values(values, record.build)
                 else:
                     stream.add(record)
     except NotStreamable:
@@ -204,28 +205,39 @@ class SeriesBlocks:
         self._ranges: dict[tuple[object, ...], tuple[list[int], list[int]]] = {}
         self.findings: list[Finding] = []
         self.count = 0
-        self._templates: dict[str, tuple[object, ...]] = {}
+        #: A serial's text around its range -> its series' ranges (see :meth:`_series`)
+        self._templates: dict[str, tuple[list[int], list[int]]] = {}
+        #: The last known serial's text before and after its range, with its series' ranges (none yet)
+        self._last: tuple[str | None, str | None, tuple[list[int], list[int]]] = (None, None, ([], []))
 
-    def _series(self, text: str, first: int | None, last: int | None) -> tuple[tuple[object, ...], int, int] | None:
-        """The serial's series and unit range. A serial that writes the block's own range once, as
-        ``-<first>-<last>-``, is known by its text around it: the series of a template parsed once (the
-        templates are as many as the series); any other serial is parsed."""
+    def _series(self, text: str, first: int | None, last: int | None) -> tuple[tuple[list[int], list[int]], int,
+                                                                               int] | None:
+        """The ranges of the serial's series (starts and ends, see :meth:`add_block`) and its unit range. A serial
+        that writes the block's own range once, as ``-<first>-<last>-``, is known by its text around it: the
+        series of a template parsed once (the templates are as many as the series; the last one is compared
+        first); any other serial is parsed."""
         template = None
         if first is not None and last is not None:
             cut = f"-{first}-{last}-"
             head, sep, tail = text.partition(cut)
             if sep and cut not in tail:
+                last_head, last_tail, ranges = self._last
+                if head == last_head and tail == last_tail:
+                    return ranges, first, last
                 template = f"{head}\x00{tail}"
-                series = self._templates.get(template)
-                if series is not None:
-                    return series, first, last
+                known = self._templates.get(template)
+                if known is not None:
+                    self._last = (head, tail, known)
+                    return known, first, last
         try:
             serial = parse_serial(text, self._schemes)
         except InvalidSerial:
             return None
+        ranges = self._ranges.setdefault(serial.series, ([], []))
         if template is not None and (serial.first, serial.last) == (first, last):
-            self._templates[template] = serial.series
-        return serial.series, serial.first, serial.last
+            self._templates[template] = ranges
+            self._last = (head, tail, ranges)
+        return ranges, serial.first, serial.last
 
     def add(self, unit: UnitBlock) -> None:
         self.add_block(unit.serial, unit.first_id, unit.last_id)
@@ -239,8 +251,7 @@ class SeriesBlocks:
         found = self._series(serial, first_id, last_id)
         if found is None:
             return
-        series, first, last = found
-        starts, ends = self._ranges.setdefault(series, ([], []))
+        (starts, ends), first, last = found
         i = bisect_right(starts, first)
         left = i > 0 and ends[i - 1] >= first
         if left or (i < len(starts) and starts[i] <= last):

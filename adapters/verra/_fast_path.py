@@ -247,21 +247,34 @@ def _values_reader(mapper: RowMapper, ids: dict[str, str],
     pick = itemgetter(*(index.get(column, width) for column in _UNIT_COLUMNS))
     unknown = mapper.unknown
     kept_columns = tuple((column, index[column]) for column in _UNIT_EXTRAS if column in index)
-    block_range, quantity_cell, optional_date = _block_range, _quantity_cell, _optional_date
-    series_of = _series
-    template = _unit_values(registry=REGISTRY)  # every field in declaration order (see _construct)
+    return _row_reader(pick, pad, ids, unknown, kept_columns, hand)
+
+
+def _row_reader(pick: Callable[[Sequence[str]], tuple[str, ...]], pad: bool, ids: dict[str, str],
+                unknown: Sequence[tuple[str, int]], kept_columns: tuple[tuple[str, int], ...],
+                hand: Callable[[dict[str, Any]], _T]) -> Callable[[Sequence[str]], _T | None]:
+    """The reader :func:`_values_reader` answers, for one header's layout."""
+    series_of, date_cell, no_date, quantity_cell = _series, _date_cell, _NO_DATE, _quantity_cell
+    blank = _unit_values(registry=REGISTRY)  # every field in declaration order (see _construct)
     retired_status, issued_status = _RETIRED, _ISSUED
+    max_serial = MAX_SERIAL_LENGTH
 
     def read(cells: Sequence[str]) -> _T | None:
+        # the steps of _block_range and _optional_date inlined (one row, few calls)
         if pad:
             cells = (*cells, "")
         (raw_id, raw_qty, serial_text, raw_issued, raw_retired, raw_start, raw_end, raw_country, name,
          beneficiary, reason) = pick(cells)
         project_id = ids.get(raw_id)  # only IDs the full path has read without a finding
-        block = block_range(serial_text) if project_id is not None else None
-        if block is None:
+        if project_id is None or len(serial_text) > max_serial or not serial_text.isascii():
             return None
-        tail, first, last = block
+        tokens = serial_text.split("-", 3)
+        if len(tokens) != 4:
+            return None
+        batch, first_text, last_text, tail = tokens
+        if not (batch.isdigit() and first_text.isdigit() and last_text.isdigit()):
+            return None
+        first, last = int(first_text), int(last_text)
         series = series_of(tail, raw_start, raw_end, raw_country, project_id)
         quantity = quantity_cell(raw_qty)
         if series is None or quantity is None:
@@ -269,8 +282,8 @@ def _values_reader(mapper: RowMapper, ids: dict[str, str],
         count, keep_qty = quantity
         if not count or last - first + 1 != count:
             return None  # a range that disagrees, or runs backwards (last = first - 1 with a zero quantity)
-        issued_cell = optional_date(raw_issued)
-        retired_cell = optional_date(raw_retired)
+        issued_cell = date_cell(raw_issued) if raw_issued else no_date
+        retired_cell = date_cell(raw_retired) if raw_retired else no_date
         if issued_cell is None or retired_cell is None:
             return None
         unit_type, vintage, country, keep_country, link = series
@@ -291,7 +304,8 @@ def _values_reader(mapper: RowMapper, ids: dict[str, str],
                 extra[column] = raw
         # each value has its validated type: ints from ASCII digits (>= 0), a Decimal, a year in
         # 1900-2100, dates, an [A-Z]{3} code, a UnitStatus member, text
-        values = template.copy()
+        status = retired_status if retired is not None else issued_status
+        values = blank.copy()  # a copy of a dict with the same keys is quicker than a dict display
         values["extra"] = extra
         values["serial"] = serial_text
         values["first_id"] = first
@@ -299,7 +313,7 @@ def _values_reader(mapper: RowMapper, ids: dict[str, str],
         values["quantity"] = Decimal(count)
         values["vintage"] = vintage
         values["unit_type"] = unit_type
-        values["status"] = retired_status if retired is not None else issued_status
+        values["status"] = status
         values["status_date"] = retired
         values["status_reason"] = reason or None
         values["project_id"] = project_id

@@ -30,11 +30,13 @@ _VARIANT = {digit: "89ab"[int(digit, 16) & 0x3] for digit in "0123456789abcdef"}
 
 def id_maker(registry: str, kind: str) -> Callable[[str], tuple[str, int]]:
     """``stable_id(registry, kind, key)`` for one key, as a function of the key, with the id's first 64
-    bits as an integer (the hex digits before its fourth dash); the name's fixed start is encoded once."""
-    start = _NAMESPACE_BYTES + f"{registry}\x1f{kind}\x1f".encode()
+    bits as an integer (the hex digits before its fourth dash); the name's fixed start is hashed once."""
+    start = sha1(_NAMESPACE_BYTES + f"{registry}\x1f{kind}\x1f".encode(), usedforsecurity=False)
 
     def make(key: str) -> tuple[str, int]:
-        text = sha1(start + key.encode(), usedforsecurity=False).hexdigest()
+        digest = start.copy()  # the fixed start already hashed; then the key
+        digest.update(key.encode())
+        text = digest.hexdigest()
         head = (int(text[:16], 16) & ~0xF000) | 0x5000
         return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}", head
 

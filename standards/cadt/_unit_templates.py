@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
 from typing import Any
@@ -40,6 +40,16 @@ from standards.model import UnitBlock
 
 #: Templates kept at once (the oldest group is dropped beyond that: its next block goes the whole way).
 MAX_TEMPLATES = 1024
+#: Sets of optional values a template keeps (see :attr:`UnitTemplate.memo`): with at most MAX_TEMPLATES
+#: templates, at most 16,384 layouts of a few hundred bytes each.
+MEMO_SIZE = 16
+#: The per-block values a template writes that are the block's own, in this order (see :meth:`UnitTemplate.write`).
+_OWN = ("unitSerialId", "unitStartBlock", "unitEndBlock", "unitCount", "cadTrustUnitId")
+#: Types of optional values a layout is kept for: those whose equal values render alike (a ``datetime`` is
+#: not equal to a ``date``; ``bool`` is not here, so ``True`` and ``1`` never share a layout).
+_MEMO_TYPES = frozenset({str, date})
+_MISSING: Any = object()
+_ONCE: Any = object()
 
 #: The UnitBlock fields a group is keyed on; with the per-block ones below, every field of the model.
 _GROUP_FIELDS = ("registry", "project_id", "project_name", "country", "vintage", "unit_type", "status",
@@ -67,12 +77,89 @@ class UnitTemplate:
     losses: tuple[tuple[str, str], ...]  # (loss field, reason), each named by the block's serial
     counts: tuple[tuple[Counter[str], str, int], ...]  # what the linker counts: (its counter, what, by how much)
     issuance: str | None
+    parts: tuple[bytes, ...] = ()  # the rendered record cut where the per-block values go (no ``%`` doubled)
     slot: Any = None  # the project slot the linker completed the unit with (None: no linking)
     held: tuple[Any, ...] = ()  # what a block may fall back on in that slot, when the template was made
+    #: The per-block values that are the block's own (not optional), by their place in :data:`_OWN`, in the
+    #: record's order; and the checks of those of them :meth:`write` must judge, by the same places.
+    own: Callable[[tuple[Any, ...]], tuple[Any, ...]] = tuple
+    own_checks: tuple[tuple[int, Check], ...] = ()
+    optional_checks: tuple[tuple[int, Check], ...] = ()  # by the place in :attr:`optional`
+    #: Every per-block value in the record's order, from the block's own values followed by its optional ones
+    full: Callable[[tuple[Any, ...]], tuple[Any, ...]] = tuple
+    #: The block's optional values (as the block holds them) -> the layout with them set and ``%b`` for the
+    #: block's own values (None: a check refuses one of them; ``_ONCE``: seen once, passed). At most
+    #: :data:`MEMO_SIZE` kept.
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    #: Units written from this template whose losses and counts are not yet added (see
+    #: :meth:`standards.cadt.stream_v2.V2UnitStream.settle`); only once every loss field names no more ids.
+    replayed: int = 0
+    saturated: bool = False
 
     def render(self, values: dict[str, Any]) -> bytes:
         """The record with the block's ``values``, as :func:`standards.cadt.stream_v2.render` writes it."""
         return self.layout % tuple(map(_dumps, map(values.__getitem__, self.order)))
+
+    def write(self, given: Mapping[str, Any], start: str, end: str) -> tuple[bytes, int] | None:
+        """What :meth:`render` writes for the values :meth:`UnitTemplates.fill` gives the block whose field
+        values are ``given`` (``start``/``end``: its bounds as text), with the first 64 bits of its
+        ``cadTrustUnitId`` (-1: none); None exactly when ``fill`` gives None. The same checks, on the same
+        values: the optional values' verdicts and rendering are kept by their values (a check depends on the
+        value alone), the count is ``fill``'s (a whole Decimal equal to the range's size is ``json_number``'s
+        int of it)."""
+        first, last = given["first_id"], given["last_id"]
+        if last < first:
+            return None
+        serial = given["serial"]
+        count: int | None = None
+        if self.has_count:
+            count = last - first + 1
+            if given["quantity"] != count:
+                return None  # fill: a float, or an int other than the range's size
+        if self.unit_id is not None:
+            unit_id, head = self.unit_id(serial)
+        else:
+            unit_id, head = None, -1
+        own = (serial, start, end, count, unit_id)
+        for place, check in self.own_checks:
+            if not check(own[place]):
+                return None
+        optional = tuple(given[name] for name, _key in self.optional) if self.optional else ()
+        # a layout is kept only for values of exactly these types: a value of another type that equals one
+        # (a str subclass) is judged anew
+        memoable = _MEMO_TYPES.issuperset(map(type, optional))
+        layout = self.memo.get(optional, _MISSING) if memoable else _MISSING
+        if type(layout) is bytes:
+            return layout % tuple(map(_dumps, self.own(own))), head
+        if layout is None:
+            return None
+        values = tuple(value.isoformat() if isinstance(value, date) else value for value in optional)
+        refused = any(not check(values[place]) for place, check in self.optional_checks)
+        if memoable:
+            # a set of values seen once is only marked; its layout is made the second time (blocks whose
+            # values are all different, a beneficiary per block, are rendered whole at no extra cost)
+            self._remember(optional, None if refused else self._layout_for(values) if layout is _ONCE else _ONCE)
+        if refused:
+            return None
+        return self.layout % tuple(map(_dumps, self.full(own + values))), head
+
+    def _remember(self, optional: tuple[Any, ...], layout: Any) -> None:
+        if len(self.memo) >= MEMO_SIZE:
+            self.memo.clear()
+        self.memo[optional] = layout
+
+    def _layout_for(self, values: tuple[Any, ...]) -> bytes:
+        """The layout with the optional ``values`` (as written) set and ``%b`` for the block's own values."""
+        by_key = dict(zip((key for _name, key in self.optional), values, strict=True))
+        pieces = [self.parts[0].replace(b"%", b"%%")]
+        for name, part in zip(self.order, self.parts[1:], strict=True):
+            pieces.append(_dumps(by_key[name]).replace(b"%", b"%%") if name in by_key else b"%b")
+            pieces.append(part.replace(b"%", b"%%"))
+        return b"".join(pieces)
+
+    @property
+    def has_count(self) -> bool:
+        return "unitCount" in self.order
 
 
 class UnitTemplates:
@@ -180,15 +267,32 @@ class UnitTemplates:
         piece.append(b"\n    }")
         parts.append(b"".join(piece))
         layout = b"%b".join(part.replace(b"%", b"%%") for part in parts)
+        own_names = tuple(name for name in order if name in _OWN)
+        by_check = dict(checks)
         made = UnitTemplate(order, layout, unit_id, optional, tuple(checks),
-                            tuple((n, r) for n, _, r in losses), counts, issuance)
+                            tuple((n, r) for n, _, r in losses), counts, issuance, tuple(parts),
+                            own=itemgetter(*(_OWN.index(name) for name in own_names)),
+                            own_checks=tuple((_OWN.index(name), by_check[name]) for name in own_names
+                                             if name in by_check),
+                            optional_checks=tuple((place, by_check[key]) for place, (_name, key)
+                                                  in enumerate(optional) if key in by_check),
+                            full=itemgetter(*(_OWN.index(name) if name in _OWN
+                                              else len(_OWN) + [key for _n, key in optional].index(name)
+                                              for name in order)))
+        if len(own_names) < 2 or len(made.own_checks) + len(made.optional_checks) != len(checks):
+            return None  # every value given per block is the block's own or optional; write() needs a tuple
         values = self.fill(made, unit.__dict__)
         if values is None or not all(check(values[name]) for name, check in keyed) \
                 or any(values[name] != record[name] or type(values[name]) is not type(record[name])
                        for name in order) or made.render(values) != rendered \
-                or values.get("cadTrustUnitIdHead", -1) != _head(record.get("cadTrustUnitId")):
+                or values.get("cadTrustUnitIdHead", -1) != _head(record.get("cadTrustUnitId")) \
+                or made.write(unit.__dict__, *self.bounds_of(unit)) != (rendered, _head(record.get("cadTrustUnitId"))):
             return None
         return made
+
+    @staticmethod
+    def bounds_of(unit: UnitBlock) -> tuple[str, str]:
+        return str(unit.first_id), str(unit.last_id)
 
     @staticmethod
     def fill(template: UnitTemplate, given: Mapping[str, Any],

@@ -37,10 +37,11 @@ from standards.cadt._dropping import (
     unlink_from_dropped,
 )
 from standards.cadt._issuance_rows import not_linked, row_id
+from standards.cadt._stream_output import render, write_list
 from standards.cadt.codec import CadtV1Codec, CadtV2Codec
 from standards.cadt.common import in_field_order
 from standards.cadt.linking import V1Linker, _ProjectSlot
-from standards.cadt.stream_v2 import LOSS_IDS_KEPT, NotStreamable, V2UnitStream, _UnitLosses, _write_list, render
+from standards.cadt.stream_v2 import LOSS_IDS_KEPT, NotStreamable, V2UnitStream, _UnitLosses
 from standards.cadt.validate import Record, Validation
 from standards.cadt.vocab import Vocabulary, registry_vocabulary
 from standards.findings import Finding
@@ -252,7 +253,7 @@ class V1UnitStream(V2UnitStream):
         projects = self.held()["projects"]
         out.write(b"{\n")
         if projects:
-            _write_list(out, "projects", projects, True)
+            write_list(out, "projects", projects, True)
         else:
             out.write(b'  "projects": []')
         if self.units:

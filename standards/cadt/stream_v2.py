@@ -31,10 +31,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-import orjson
-
 from standards.cadt import aef
 from standards.cadt._issuance_rows import is_issuance_row, lose_row
+from standards.cadt._stream_output import Forgetful, ForgetfulIndices, write_list
+from standards.cadt._stream_output import render as render
 from standards.cadt._stream_rows import IssueDatesSoFar, place_unit_findings
 from standards.cadt._stream_rows import NotStreamable as NotStreamable
 from standards.cadt._unit_templates import UnitTemplate, UnitTemplates
@@ -53,7 +53,6 @@ from standards.model import CanonicalDocument, UnitBlock
 LOSS_IDS_KEPT = 1000
 #: Unit losses a linked unit makes good (as :meth:`V2Linker.forget_losses` drops them).
 _MADE_GOOD = frozenset(f"unit.{name}" for name in ("registry", "project_name", "project_id", "issuance_date"))
-_INDENT = orjson.OPT_INDENT_2
 #: What :meth:`V2UnitStream._from_template` answers for a unit it wrote.
 _WRITTEN = object()
 _UNKNOWN = object()
@@ -122,25 +121,6 @@ class _UnitLosses(LossLog):
         self.pending.clear()
 
 
-class _Forgetful(set[str]):
-    """The linker's ``linked_units``, not kept: a streamed unit's made-good losses are dropped as it passes."""
-
-    def add(self, element: str) -> None:
-        return None
-
-
-class _ForgetfulIndices(set[int]):
-    """The linker's ``linked_indices``, not kept: only the whole-document mapping reads them."""
-
-    def add(self, element: int) -> None:
-        return None
-
-
-def render(record: dict[str, Any]) -> bytes:
-    """One record as it appears inside a resource list of the indented document."""
-    return b"    " + orjson.dumps(record, option=_INDENT).replace(b"\n", b"\n    ")
-
-
 class V2UnitStream:
     """Builds, validates and spools the v2 records of a stream of units (see the module docstring)."""
 
@@ -181,14 +161,15 @@ class V2UnitStream:
         #: Units built from their group's template (the others went the whole way).
         self.templated = 0
         self._vocabularies: dict[Any, Any] = {}  # registry -> its v2 vocabulary (None: none)
+        self._saturated: list[UnitTemplate] = []  # templates with units whose losses and counts wait for settle()
 
     def _start_target(self, codec: CadtV2Codec) -> None:
         """What the target model's mapping and linking keep while units pass."""
         self._out = _Output(self.spec)
         self.linker = V2Linker(codec.picklists, codec.operator, codec.profile.optional)
         self.linker._native = self._out.records
-        self.linker.linked_units = _Forgetful()
-        self.linker.linked_indices = _ForgetfulIndices()
+        self.linker.linked_units = Forgetful()
+        self.linker.linked_indices = ForgetfulIndices()
         self.linker._issue_dates = self.issue_dates
         self._slots: dict[tuple[str, str], _Slot] = {}
         self._unit_losses = _UnitLosses(self.losses)
@@ -237,20 +218,35 @@ class V2UnitStream:
             return None
         templates = self.templates
         key = templates.key_of(given, vocab)
-        if key is not None:
-            template = templates.get(key)
-            if template is not None and (template.slot is None or _held(template.slot) == template.held):
-                values = UnitTemplates.fill(template, given, templates.bounds)
-                if values is not None:
-                    self._replay(template, values)
-                    return _WRITTEN
-        return key
+        template = templates.get(key) if key is not None else None
+        if template is None or (template.slot is not None and _held(template.slot) != template.held):
+            return key
+        written = template.write(given, *templates.bounds)
+        if written is None:
+            return key
+        # the unit, from its group's template: the template's losses and counts, the unit's own values. Once
+        # every loss field of the template names no more record ids, its units' losses and counts are only
+        # counted here, and added by settle()
+        if template.saturated:
+            if not template.replayed:
+                self._saturated.append(template)
+            template.replayed += 1
+        else:
+            self._settled(template, given["serial"])
+        rendered, head = written
+        if head >= 0:
+            self._id_prefixes[head >> 56].append(head)
+        self._spool.write(b",\n" + rendered if self.units else rendered)  # as _spool_record
+        self.units += 1
+        self.templated += 1
+        return _WRITTEN
 
     def _add_whole(self, unit: UnitBlock, vocab: Vocabulary | None, key: tuple[Any, ...] | None) -> None:
         """The whole way: map, complete, validate; the unit's group keeps it as its template when the stream
         was in its steady state (nothing added that the group's next unit depends on). ``index``: the unit's
         place among the records read (its label and record id), as the whole-document mapping numbers it."""
         index = self.read
+        self.settle()
         if key is None:  # no group: nothing to keep
             self._build(unit, vocab, index)
             return
@@ -306,20 +302,30 @@ class V2UnitStream:
             self.rows += 1
         return row
 
-    def _replay(self, template: UnitTemplate, values: dict[str, Any]) -> None:
-        """A unit built from its group's template: the template's losses and counts, the unit's own values."""
-        self.losses.add_each(template.losses, values["unitSerialId"])
+    def _settled(self, template: UnitTemplate, serial: str) -> None:
+        """The losses and counts of one unit of ``template`` (record id ``serial``), added now."""
+        losses = self.losses
+        losses.add_each(template.losses, serial)
         for counter, what, count in template.counts:
             counter[what] += count
         if template.issuance is not None:
             self._issuance_refs.setdefault(template.issuance, self.units)
-        head = values.get("cadTrustUnitIdHead")
-        if head is not None:
-            self._id_prefixes[head >> 56].append(head)
-        rendered = template.render(values)
-        self._spool.write(b",\n" + rendered if self.units else rendered)  # as _spool_record
-        self.units += 1
-        self.templated += 1
+        if all(losses.counts[name] >= LOSS_IDS_KEPT for name, _reason in template.losses):
+            template.saturated = True
+
+    def settle(self) -> None:
+        """Add the losses and counts of the units written from saturated templates (:meth:`_from_template`): the
+        same sums as adding them unit by unit, as no loss field of theirs names another record id and no
+        count is read in between (this runs before a unit goes the whole way and before :meth:`finish`).
+        Their issuance is already referenced: the template's own unit noted it (it passed)."""
+        counts = self.losses.counts
+        for template in self._saturated:
+            times, template.replayed = template.replayed, 0
+            for name, _reason in template.losses:
+                counts[name] += times
+            for counter, what, count in template.counts:
+                counter[what] += count * times
+        self._saturated.clear()
 
     def _spool_record(self, rendered: bytes) -> None:
         if self.units:
@@ -358,6 +364,7 @@ class V2UnitStream:
     def finish(self) -> None:
         """Complete the projects, validate the records kept in memory and the units' links; the
         findings (linker, then validation, as the whole-document path orders them) in ``findings``."""
+        self.settle()
         linker = self.linker
         for slot in self._slots.values():
             vocab = self.vocabulary_of(slot.registry)
@@ -443,7 +450,7 @@ class V2UnitStream:
         out.write(b"{\n")
         first = True
         for resource, records in parts:
-            first = _write_list(out, resource, records, first)
+            first = write_list(out, resource, records, first)
         if self.units:
             out.write(b"" if first else b",\n")
             out.write(b'  "unit": [\n')
@@ -453,7 +460,7 @@ class V2UnitStream:
             out.write(b"\n  ]")
             first = False
         for resource, records in tail:
-            first = _write_list(out, resource, records, first)
+            first = write_list(out, resource, records, first)
         out.write(b"\n}\n")
 
     def close(self) -> None:
@@ -474,11 +481,3 @@ def _grown(before: dict[str, int], after: Counter[str]) -> tuple[tuple[Counter[s
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _write_list(out: IO[bytes], resource: str, records: list[dict[str, Any]], first: bool) -> bool:
-    out.write(b"" if first else b",\n")
-    out.write(b"  " + orjson.dumps(resource) + b": [\n")
-    out.write(b",\n".join(render(r) for r in records))
-    out.write(b"\n  ]")
-    return False

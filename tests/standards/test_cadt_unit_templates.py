@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import random
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -159,7 +160,18 @@ HOSTILE: list[tuple[str, Callable[[UnitBlock], UnitBlock]]] = [
     ("no project", lambda u: u.model_copy(update={"project_id": None})),
     ("another registry", lambda u: u.model_copy(update={"registry": "nowhere"})),
     ("no issuance date", lambda u: u.model_copy(update={"issuance_date": None})),
+    # the layouts a template keeps per set of optional values (UnitTemplate.memo)
+    ("beneficiary with per cent signs", lambda u: u.model_copy(update={"beneficiary": "100% %s %b %% Ltd"})),
+    ("beneficiary that is a str subclass", lambda u: u.model_copy(update={  # equal to its group's own
+        "beneficiary": _Text(u.beneficiary or "Example Ltd")})),
+    ("status date with a time", lambda u: u.model_copy(update={
+        "status_date": datetime(2020, 6, 30, 12, 0) if u.status_date else None})),
+    ("beneficiary with quotes and a newline", lambda u: u.model_copy(update={"beneficiary": 'A "B"\n\\ \u00e9'})),
 ]
+
+
+class _Text(str):
+    """A str subclass: equal to its text, but not of the type the validator's checks accept."""
 
 
 def _widened(unit: UnitBlock) -> UnitBlock:
@@ -314,3 +326,63 @@ def test_a_streamed_export_builds_only_the_blocks_that_go_the_whole_way(tmp_path
                       catalog=configured_catalog("verra", "cadt-v2", bv.PROFILE_V2, False, None, False))
     assert (tmp_path / "out.json").read_bytes() == whole.output.data
 
+
+
+@pytest.mark.parametrize("kept", [1, 3])
+def test_losses_and_counts_of_templated_units_added_in_bulk_equal_the_whole_way(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: int) -> None:
+    """Once a template's loss fields name no more record ids (LOSS_IDS_KEPT reached), its units' losses and the
+    linker's counts are added in bulk (V2UnitStream.settle): the same document, findings, losses and counts
+    as unit by unit, with whole-way units and hostile blocks in between."""
+    from standards.cadt import stream_v2
+    monkeypatch.setattr(stream_v2, "LOSS_IDS_KEPT", kept)
+    units = _units(_generated(tmp_path))
+    codec = _codec(bv.PROFILE_V2)
+    rnd = random.Random(kept)
+    mixed = []
+    for n, unit in enumerate(units[:300]):
+        moved = _shifted(unit, 10**9 + n)
+        mixed.append(rnd.choice(HOSTILE)[1](moved) if rnd.random() < 0.05 else moved)
+    outcome = assert_same(mixed, codec)
+    losses, counts = outcome[2], outcome[3]
+    assert any(counts[loss.field] > len(loss.records) for loss in losses), "no loss field was saturated"
+
+
+def test_a_template_keeps_few_layouts_and_judges_each_new_set_of_optional_values(tmp_path: Path) -> None:
+    """Blocks of one group with many different optional values (more than a template keeps layouts for),
+    some refused, some repeated after a refused one: the same outcome as the whole way."""
+    units = _units(_generated(tmp_path))
+    base = next(u for u in units if u.status is UnitStatus.RETIRED)
+    blocks = []
+    for n in range(_unit_templates.MEMO_SIZE * 2 + 5):
+        name = "B" * (250 + n % 10)  # lengths 256-259 are over the limit
+        blocks.append(_shifted(base, 10**9 + 10**6 * n).model_copy(update={"beneficiary": f"{name[:250]}{n % 7}"
+                                                                            if n % 3 else name}))
+    outcome = assert_same(blocks, _codec(bv.PROFILE_V2))
+    assert not outcome[5]
+
+
+@pytest.mark.parametrize("registry", ["verra", "gold-standard", "r\u00e9gistre"])
+def test_unit_ids_are_the_uuid5_of_registry_kind_and_serial_call_after_call(registry: str) -> None:
+    """``id_maker`` (the templates' cadTrustUnitId) hashes the fixed start once: each id is still the
+    UUIDv5 ``stable_id`` gives, whatever the ids made before it, and its head is the id's first 64 bits."""
+    import uuid
+
+    from standards.cadt._record_ids import ID_NAMESPACE, id_maker, stable_id
+    make = id_maker(registry, "unit")
+    serials = ["1-2-3-VCS-VCU", "", "1-2-3-VCS-VCU", "\u00e9-9", *(f"{n}-{n}-{n + 5}-X" for n in range(50))]
+    for serial in serials:
+        unit_id, head = make(serial)
+        expected = str(uuid.uuid5(ID_NAMESPACE, f"{registry}\x1funit\x1f{serial}"))
+        assert unit_id == stable_id(registry, "unit", serial) == expected
+        assert head == uuid.UUID(unit_id).int >> 64
+
+
+@pytest.mark.parametrize("beneficiary", ["100% %s %b %% Ltd", 'A "B"\n\\ \u00e9', "%"])
+def test_a_layout_made_for_repeated_values_writes_them_as_the_whole_way(tmp_path: Path, beneficiary: str) -> None:
+    """A set of optional values seen twice gets its own layout (UnitTemplate.memo): values that look like format
+    directives or need escaping are written as the whole way writes them, block after block."""
+    units = _units(_generated(tmp_path))
+    base = next(u for u in units if u.status is UnitStatus.RETIRED)
+    blocks = [_shifted(base, 10**9 + 10**6 * n).model_copy(update={"beneficiary": beneficiary}) for n in range(6)]
+    _outcome = assert_same([base, *blocks], _codec(bv.PROFILE_V2))
