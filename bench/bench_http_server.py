@@ -8,7 +8,7 @@ receipt's size) behind
 
 * ``uvicorn``: the gateway's own server set-up, :func:`gateway.server.uvicorn_config` (the bounded httptools
   protocol, uvloop, no proxy headers, uvicorn's access line at ``info`` as ``carbonlink serve`` logs it;
-  ``--no-access-log`` turns that line off);
+  ``--no-access-log`` turns that line off, as ``CARBONLINK_ACCESS_LOG=false`` does);
 * ``granian``: granian (``pip install granian``; not a dependency of the project) *embedded* in one process,
   the application on the process's uvloop event loop, granian's Rust HTTP/1.1 on its own threads, no access
   line. granian's usual entry point runs the application in child processes; embedding keeps one process,
@@ -72,9 +72,8 @@ def serve(server: str, port: int, access_log: bool) -> None:
 
         from gateway.server import uvicorn_config
 
-        config = uvicorn_config(app, settings, log_level="info")
-        config.access_log = access_log
-        uvicorn.Server(config).run()
+        uvicorn.Server(uvicorn_config(app, settings.model_copy(update={"access_log": access_log}),
+                                      log_level="info")).run()
         return
     import signal
 
