@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+import adapters
+import standards
 from adapters import default_catalog
 from gateway import apidoc, console, errors
 from gateway.api.middleware import GuardMiddleware
@@ -73,9 +75,12 @@ class TranslationOptionsMiddleware:
     def __init__(self, app: ASGIApp, translation: TranslationSettings) -> None:
         self.app = app
         self.translation = translation
+        # both layers' options are frozen models of frozen settings: built once, put in force per request
+        self._standards = translation.standards_options()
+        self._adapters = translation.adapter_options()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        with self.translation.in_force():
+        with standards.use_options(self._standards), adapters.use_options(self._adapters):
             await self.app(scope, receive, send)
 
 

@@ -111,6 +111,7 @@ def uvicorn_config(app: Any, settings: Settings, *, log_level: str = "info") -> 
         "lifespan": "on",
         "proxy_headers": False,
         "server_header": False,
+        "access_log": settings.access_log,
     }
     if settings.tls_certfile is not None:
         kwargs.update(

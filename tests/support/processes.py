@@ -30,12 +30,12 @@ class GatewayProcess:
     """``carbonlink serve`` in a subprocess on 127.0.0.1 (port and settings from ``env``)."""
 
     def __init__(self, env: dict[str, str], *, scheme: str = "http", verify: Any = True, log_dir: Path | None = None,
-                 ready_path: str = "/healthz", timeout: float = 30) -> None:
+                 ready_path: str = "/healthz", timeout: float = 30, log_level: str = "warning") -> None:
         self.port = int(env["CARBONLINK_PORT"])
         self.base = self.issuer = f"{scheme}://127.0.0.1:{self.port}"
         self.log = (log_dir or Path(env.get("TMPDIR", "/tmp"))) / f"gateway-{self.port}.log"
         self._logfile = self.log.open("wb")
-        self.proc = subprocess.Popen([CARBONLINK, "serve", "--log-level", "warning"], env=env,
+        self.proc = subprocess.Popen([CARBONLINK, "serve", "--log-level", log_level], env=env,
                                      stdout=self._logfile, stderr=subprocess.STDOUT)
         try:
             wait_http(self.base + ready_path, self.proc, timeout=timeout, verify=verify)
