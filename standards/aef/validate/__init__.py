@@ -35,6 +35,10 @@ def validate_tables(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLAT
     return run.findings, run.typed
 
 
+#: Whether a table without rows skips the row layers (False only in the test that proves the skip changes nothing).
+_skips_empty = True
+
+
 def validate_run(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE,
                  severities: Mapping[str, str | Severity] | None = None, lenient: bool = False) -> Run:
     """:func:`validate_tables`, returning the whole run (findings, typed rows, rules not run)."""
@@ -45,6 +49,12 @@ def validate_run(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE
             f"'{label}' holds the template's instruction text {text.strip()[:80]!r}; CARP fills this "
             "field, so it is read as blank", tables.location(table_id, index, cn)))
     for table_id in TABLE_IDS:
+        if _skips_empty and not tables.table(table_id):  # no rows: nothing for the row layers (a message: one table)
+            if table_id == "T1":
+                run.typed.submission = None
+            else:
+                run.typed.rows[table_id] = []
+            continue
         typed = run.structure(table_id)
         # the code-list and cell checks go column by column over the rows that passed the structure layer;
         # the rows they single out are checked one by one

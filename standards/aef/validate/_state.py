@@ -29,6 +29,7 @@ class RunState:
         self.typed = AefTables(origins=tables.origins)
         self.passed: dict[str, list[int]] = {t: [] for t in TABLE_IDS}
         self.not_run: list[Rule] = []
+        self._not_run_ids: set[str] = set()  # the ids of ``not_run``, to look a rule up without comparing rules
         self._by_date: list[int] | None = None
         #: Actions dated after this are in the future (``AEF.T3.ACTION_IN_FUTURE``).
         self.horizon = datetime.now(UTC) + CLOCK_SKEW
@@ -57,7 +58,8 @@ class RunState:
         whole = self.tables.submission is not None
         if all(whole or (t != "T1" and self.tables.rows[t]) for t in needs):
             return True
-        if rule not in self.not_run:
+        if rule.id not in self._not_run_ids:
+            self._not_run_ids.add(rule.id)
             self.not_run.append(rule)
         return False
 
