@@ -174,20 +174,6 @@ def _unit_builder() -> Callable[[dict[str, Any]], UnitBlock]:
     return _construct if plain else _validate
 
 
-def _block_range(serial_text: str) -> tuple[str, int, int] | None:
-    """A serial's part after ``batch-first-last-`` with its first and last unit, when the serial is
-    short ASCII whose first three tokens are digit runs (what :func:`_series` relies on); else None."""
-    if len(serial_text) > MAX_SERIAL_LENGTH or not serial_text.isascii():
-        return None
-    tokens = serial_text.split("-", 3)
-    if len(tokens) != 4:
-        return None
-    batch, first_text, last_text, tail = tokens
-    if not (batch.isdigit() and first_text.isdigit() and last_text.isdigit()):
-        return None
-    return tail, int(first_text), int(last_text)
-
-
 def _quantity_cell(raw_qty: str) -> tuple[int, bool] | None:
     """Quantity Issued as (count, native spelling kept in ``extra``) when it is ASCII digits (kept as the
     full path keeps them) or grouped exactly as Verra writes it; anything else goes the full way (None)."""
@@ -203,11 +189,6 @@ def _quantity_cell(raw_qty: str) -> tuple[int, bool] | None:
 
 
 _NO_DATE: tuple[date | None, bool] = (None, False)
-
-
-def _optional_date(raw: str) -> tuple[date | None, bool] | None:
-    """An optional date cell as :func:`_date_cell` reads it; an empty cell is no date and nothing kept."""
-    return _date_cell(raw) if raw else _NO_DATE
 
 
 def _usable(mapper: RowMapper) -> bool:
@@ -260,7 +241,7 @@ def _row_reader(pick: Callable[[Sequence[str]], tuple[str, ...]], pad: bool, ids
     max_serial = MAX_SERIAL_LENGTH
 
     def read(cells: Sequence[str]) -> _T | None:
-        # the steps of _block_range and _optional_date inlined (one row, few calls)
+        # one row, few calls: the serial's batch-first-last- tokens and optional dates are read inline
         if pad:
             cells = (*cells, "")
         (raw_id, raw_qty, serial_text, raw_issued, raw_retired, raw_start, raw_end, raw_country, name,
