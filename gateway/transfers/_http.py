@@ -2,8 +2,9 @@
 
 Two implementations of one small interface (:class:`DeliveryHttp`):
 
-* :class:`PooledHttp` (the default): the standard library's ``http.client`` with a pool of keep-alive
-  connections per origin. A delivery is one POST with a known body, so it needs no more than that, and
+* :class:`PooledHttp` (the default): keep-alive sockets per origin; the answer is read by ``httptools``
+  (the C parser of llhttp, which uvicorn uses too) instead of ``http.client``, whose header parsing goes
+  through the ``email`` package. A delivery is one POST with a known body, so it needs no more than that, and
   it costs the gateway about half the CPU of an ``httpx`` request (headers and body leave in one
   ``send``; no event hooks, auth or redirect machinery). TLS uses the context ``httpx`` would
   (:func:`httpx.create_ssl_context`: the same CA bundle and checks). It connects directly: it does
@@ -18,7 +19,7 @@ Both raise :class:`HttpTimeout` when the registry does not connect or answer in 
 
 from __future__ import annotations
 
-import http.client
+import re
 import select
 import socket
 import ssl
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import httptools
 import httpx
 
 #: Idle keep-alive connections kept per origin (scheme, host, port).
@@ -80,15 +82,105 @@ def _closed_by_peer(sock: socket.socket) -> bool:
     return bool(poller.poll(0))
 
 
+class _Answer:
+    """What the parser (``httptools``, the C parser uvicorn uses) reads of the answer to one request: interim
+    (1xx) answers skipped, the body capped, anything after the final answer noted (the socket is then not
+    reused)."""
+
+    __slots__ = ("cap", "chunks", "complete", "declared", "extra", "final", "headers_done", "keep_alive", "pairs",
+                 "parser", "size", "status", "too_large")
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.parser = httptools.HttpResponseParser(self)
+        self.final = self.too_large = self.extra = self.keep_alive = False
+        self.on_message_begin()
+
+    def on_message_begin(self) -> None:
+        if self.final:
+            self.extra = True
+            return
+        self.pairs: list[tuple[bytes, bytes]] = []
+        self.chunks: list[bytes] = []
+        self.size = self.status = 0
+        self.declared: int | None = None  # Content-Length, when the answer has one
+        self.headers_done = self.complete = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.final:
+            self.pairs.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        if self.final:
+            return
+        self.headers_done = True
+        self.status = self.parser.get_status_code()
+        for name, value in self.pairs:
+            if name.lower() == b"content-length":
+                self.declared = int(value)  # the parser has checked that it is a number
+        if self.declared is not None and self.declared > self.cap:
+            self.too_large = True
+
+    def on_body(self, body: bytes) -> None:
+        if self.final:
+            return
+        self.size += len(body)
+        if self.size > self.cap:
+            self.too_large = True
+        elif not self.too_large:
+            self.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.final:
+            return
+        self.complete = True
+        self.keep_alive = self.parser.should_keep_alive()  # read while the parser is still on this answer
+        self.final = not 100 <= self.status < 200  # an interim answer: the final one follows
+
+    def ended(self) -> bool:
+        """At the end of the connection: whether that ends the answer (a body with no length, not chunked)."""
+        if not self.headers_done or self.complete or 100 <= self.status < 200 or self.declared is not None:
+            return False
+        if any(name.lower() == b"transfer-encoding" for name, _ in self.pairs):
+            return False
+        self.complete = self.final = True
+        return True
+
+    def headers(self) -> dict[str, str]:
+        return _joined([(name.decode("latin-1"), value.decode("latin-1")) for name, value in self.pairs])
+
+
+def _read_answer(sock: socket.socket, cap: int) -> _Answer:
+    """Read the answer; :class:`AnswerTooLarge` past ``cap``, :class:`HttpUnavailable` when the connection
+    ends before the answer does or the registry switches protocols."""
+    answer = _Answer(cap)
+    while not answer.final:
+        data = sock.recv(_RECEIVE)
+        if not data:  # the server closed the connection
+            if answer.ended():
+                break
+            raise HttpUnavailable("the connection ended before the answer did")
+        try:
+            answer.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:  # 101 Switching Protocols: no answer to a delivery
+            raise HttpUnavailable("the registry switched protocols") from exc
+        if answer.too_large:
+            raise AnswerTooLarge(f"the answer is larger than {cap} bytes")
+    return answer
+
+
+_RECEIVE = 65536
+
+
 class PooledHttp:
-    """``http.client`` connections, kept alive per origin and shared by the delivery threads (one
-    thread uses a connection at a time)."""
+    """Keep-alive sockets per origin, shared by the delivery threads (one thread uses a socket at a time):
+    the request leaves in one ``sendall``, the answer is read by ``httptools``."""
 
     def __init__(self, *, ssl_context: ssl.SSLContext | None = None,
                  max_idle_per_origin: int = MAX_IDLE_PER_ORIGIN) -> None:
         self._ssl_context = ssl_context
         self._max_idle = max_idle_per_origin
-        self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
+        self._idle: dict[tuple[str, str, int], list[socket.socket]] = {}
         self._lock = threading.Lock()
 
     def _tls(self) -> ssl.SSLContext:
@@ -96,43 +188,44 @@ class PooledHttp:
             self._ssl_context = httpx.create_ssl_context()
         return self._ssl_context
 
-    def _take(self, origin: tuple[str, str, int]) -> http.client.HTTPConnection | None:
+    def _take(self, origin: tuple[str, str, int]) -> socket.socket | None:
         while True:
             with self._lock:
                 idle = self._idle.get(origin)
-                conn = idle.pop() if idle else None
-            if conn is None:
+                sock = idle.pop() if idle else None
+            if sock is None:
                 return None
-            if conn.sock is not None and not _closed_by_peer(conn.sock):
-                return conn
-            conn.close()
+            if not _closed_by_peer(sock):
+                return sock
+            sock.close()
 
-    def _give_back(self, origin: tuple[str, str, int], conn: http.client.HTTPConnection) -> None:
+    def _give_back(self, origin: tuple[str, str, int], sock: socket.socket) -> None:
         with self._lock:
             idle = self._idle.setdefault(origin, [])
             if len(idle) < self._max_idle:
-                idle.append(conn)
+                idle.append(sock)
                 return
-        conn.close()
+        sock.close()
 
-    def _connect(self, origin: tuple[str, str, int], connect_timeout: float) -> http.client.HTTPConnection:
+    def _connect(self, origin: tuple[str, str, int], connect_timeout: float) -> socket.socket:
         scheme, host, port = origin
-        conn: http.client.HTTPConnection
-        if scheme == "https":
-            conn = http.client.HTTPSConnection(host, port, timeout=connect_timeout, context=self._tls())
-        else:
-            conn = http.client.HTTPConnection(host, port, timeout=connect_timeout)
         try:
-            conn.connect()
+            sock = socket.create_connection((host, port), timeout=connect_timeout)
         except TimeoutError as exc:
-            conn.close()
             raise HttpTimeout(f"connect: {type(exc).__name__}") from exc
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
+        except OSError as exc:
             raise HttpUnavailable(f"connect: {type(exc).__name__}") from exc
-        assert conn.sock is not None
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return conn
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if scheme == "https":  # the handshake within the connect timeout
+                sock = self._tls().wrap_socket(sock, server_hostname=host)
+        except TimeoutError as exc:
+            sock.close()
+            raise HttpTimeout(f"connect: {type(exc).__name__}") from exc
+        except OSError as exc:
+            sock.close()
+            raise HttpUnavailable(f"connect: {type(exc).__name__}") from exc
+        return sock
 
     def post(self, url: str, body: bytes, headers: dict[str, str], *, timeout: float, connect_timeout: float,
              max_bytes: int) -> HttpAnswer:
@@ -140,52 +233,65 @@ class PooledHttp:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise HttpUnavailable(f"not an http(s) URL: {url!r}")
         try:
-            origin = (parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+            origin = (parts.scheme, parts.hostname, parts.port or _DEFAULT_PORTS[parts.scheme])
         except ValueError as exc:  # a port that is not a number
             raise HttpUnavailable(f"not an http(s) URL: {url!r}") from exc
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        conn = self._take(origin) or self._connect(origin, connect_timeout)
+        request = _request(origin, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers, body)
+        sock = self._take(origin) or self._connect(origin, connect_timeout)
         try:
-            assert conn.sock is not None
-            conn.sock.settimeout(timeout)
-            conn.putrequest("POST", target, skip_accept_encoding=True)
-            conn.putheader("User-Agent", USER_AGENT)
-            for name, value in headers.items():
-                conn.putheader(name, value)
-            conn.putheader("Content-Length", str(len(body)))
-            conn.endheaders(body)  # headers and body in one send
-            response = conn.getresponse()
-            declared = response.length  # Content-Length, when the answer has one
-            if declared is not None and declared > max_bytes:  # the connection is closed below, unread
-                raise AnswerTooLarge(f"the answer is larger than {max_bytes} bytes")
-            # read() of a declared length raises IncompleteRead when the answer breaks off; chunked or
-            # close-delimited answers are read to their end, at most one byte past the cap
-            data = response.read() if declared is not None else response.read(max_bytes + 1)
-            if len(data) > max_bytes:
-                raise AnswerTooLarge(f"the answer is larger than {max_bytes} bytes")
-            answer = HttpAnswer(response.status, _joined(response.getheaders()), data)
-            reusable = not response.will_close and response.isclosed() and conn.sock is not None
+            sock.settimeout(timeout)
+            sock.sendall(request)
+            answer = _read_answer(sock, max_bytes)
+            reusable = answer.keep_alive and not answer.extra
         except TimeoutError as exc:
-            conn.close()
+            sock.close()
             raise HttpTimeout(f"no answer: {type(exc).__name__}") from exc
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
+        except (OSError, httptools.HttpParserError) as exc:
+            sock.close()
             raise HttpUnavailable(type(exc).__name__) from exc
         except BaseException:
-            conn.close()
+            sock.close()
             raise
         if reusable:
-            self._give_back(origin, conn)
+            self._give_back(origin, sock)
         else:
-            conn.close()
-        return answer
+            sock.close()
+        return HttpAnswer(answer.status, answer.headers(), b"".join(answer.chunks))
 
     def close(self) -> None:
         with self._lock:
             pools, self._idle = list(self._idle.values()), {}
         for idle in pools:
-            for conn in idle:
-                conn.close()
+            for sock in idle:
+                sock.close()
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _request(origin: tuple[str, str, int], target: str, headers: dict[str, str], body: bytes) -> bytes:
+    """The request's bytes: as ``http.client`` writes them (``Host`` with the port unless it is the scheme's
+    default, an IPv6 address in brackets; names ASCII, values Latin-1), headers and body in one buffer."""
+    scheme, host, port = origin
+    if ":" in host:
+        host = f"[{host}]"
+    if port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    lines = [f"POST {target} HTTP/1.1", f"Host: {host}", f"User-Agent: {USER_AGENT}"]
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name) or _UNSAFE_VALUE.search(value):
+            raise ValueError(f"a header that cannot be sent: {name!r}")
+        lines.append(f"{name}: {value}")
+    lines.append(f"Content-Length: {len(body)}")
+    head = "\r\n".join(lines) + "\r\n\r\n"
+    if not target.isascii() or any(c in target for c in " \r\n\x00"):
+        raise ValueError(f"a request target that cannot be sent: {target!r}")
+    return head.encode("latin-1") + body
+
+
+#: A header name (RFC 9110 token) and the characters a header value may not hold (line breaks, NUL).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_UNSAFE_VALUE = re.compile(r"[\r\n\x00]")
 
 
 #: Outbound connections of :class:`HttpxHttp`.

@@ -5,9 +5,11 @@ and the same behaviour through the httpx implementation."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,7 @@ from gateway.transfers._http import (
     HttpxHttp,
     PooledHttp,
 )
+from tests.support.pki import Pki
 from tests.support.ports import free_port
 
 Handler = Callable[[socket.socket, bytes], bool]  # answers one request; True keeps the connection
@@ -234,3 +237,127 @@ def test_not_an_http_url_is_unavailable() -> None:
     for url in ("ftp://example.org/messages", "http:///messages", "http://127.0.0.1:port/messages"):
         with pytest.raises(HttpUnavailable):
             post(http, url)
+
+
+def _answering(raw: bytes, keep: bool = True) -> Handler:
+    def handle(conn: socket.socket, request: bytes) -> bool:
+        conn.sendall(raw)
+        return keep
+    return handle
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["one-packet", "two-packets"])
+def test_interim_answers_are_skipped(together: bool) -> None:
+    final = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Final: yes\r\n\r\nok"
+
+    def handle(conn: socket.socket, request: bytes) -> bool:
+        interim = b"HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n"
+        if together:
+            conn.sendall(interim + final)
+        else:
+            conn.sendall(interim)
+            time.sleep(0.05)
+            conn.sendall(final)
+        return True
+
+    server = RawServer(handle)
+    http = PooledHttp()
+    try:
+        answer = post(http, server.url)
+        assert (answer.status, answer.body, answer.headers.get("x-final")) == (200, b"ok", "yes")
+        assert "x-interim" not in answer.headers
+        assert post(http, server.url).body == b"ok"
+    finally:
+        http.close()
+        server.close()
+    assert server.connections == 1
+
+
+def test_bytes_after_the_answer_keep_the_answer_and_drop_the_connection() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    server = RawServer(_answering(answer + b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"))
+    http = PooledHttp()
+    try:
+        first = post(http, server.url)
+        assert (first.status, first.body) == (200, b"ok")
+        assert post(http, server.url).status == 200
+    finally:
+        http.close()
+        server.close()
+    assert server.connections == 2  # the first connection carried more than one answer: not reused
+
+
+def test_an_answer_without_length_runs_to_the_end_of_the_connection() -> None:
+    server = RawServer(_answering(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it", keep=False))
+    http = PooledHttp()
+    try:
+        assert post(http, server.url).body == b"all of it"
+        assert post(http, server.url).body == b"all of it"
+    finally:
+        http.close()
+        server.close()
+    assert server.connections == 2
+
+
+def test_switching_protocols_is_unavailable() -> None:
+    server = RawServer(_answering(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                                  b"Upgrade: websocket\r\n\r\n", keep=False))
+    http = PooledHttp()
+    try:
+        with pytest.raises(HttpUnavailable):
+            post(http, server.url)
+    finally:
+        http.close()
+        server.close()
+
+
+def test_the_request_names_its_host_and_refuses_headers_that_would_split_it() -> None:
+    server = RawServer(ok())
+    http = PooledHttp()
+    try:
+        post(http, server.url)
+        head = server.requests[0].split(b"\r\n\r\n")[0].split(b"\r\n")
+        assert head[1] == f"Host: 127.0.0.1:{server.port}".encode()
+        assert head[-1] == b"Content-Length: 7"
+        for name, value in (("X-Evil", "a\r\nX-Injected: 1"), ("X Bad", "v"), ("X-Nul", "a\x00")):
+            with pytest.raises(ValueError):
+                http.post(server.url, b"{}", {name: value}, timeout=5, connect_timeout=2, max_bytes=1024)
+    finally:
+        http.close()
+        server.close()
+    assert len(server.requests) == 1  # nothing was sent for the refused headers
+
+
+def test_deliveries_over_tls_check_the_registry_certificate(tmp_path: Path) -> None:
+    pki = Pki(tmp_path)
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(str(pki.server[0]), str(pki.server[1]))
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        for _ in range(2):
+            try:
+                raw, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                with server_side.wrap_socket(raw, server_side=True) as conn:
+                    while (request := _read_request(conn)) is not None:
+                        ok()(conn, request)
+            except (OSError, ssl.SSLError):
+                continue
+
+    threading.Thread(target=serve, daemon=True).start()
+    trusted = PooledHttp(ssl_context=ssl.create_default_context(cafile=str(pki.ca_path)))
+    untrusted = PooledHttp(ssl_context=ssl.create_default_context())
+    url = f"https://127.0.0.1:{port}/messages"
+    try:
+        assert post(trusted, url).body == b'{"verdict":"accepted"}'
+        assert post(trusted, url).status == 200  # the TLS connection kept alive
+        with pytest.raises(HttpUnavailable):
+            post(untrusted, url)  # a registry certificate the context does not trust
+    finally:
+        trusted.close()
+        untrusted.close()
+        listener.close()
