@@ -5,7 +5,9 @@ that differ only in the block's own values: its serial, bounds, count and id, an
 beneficiary and owner when it has them. :class:`~standards.cadt.stream_v2.V2UnitStream` builds a unit of a
 group it has not seen the whole way (mapping, linking, validation); when that unit changed nothing the next
 unit of its group depends on (no record, slot, issuance or finding added: the stream's *steady state*),
-its record, its losses and the linker's counts become the group's template. The next units of the group
+its record, its losses and the linker's counts become the group's template; so does the unit that built the
+issuance it is linked to, with no finding, less what building the issuance counted once (the stream's
+``_built_once``). The next units of the group
 copy the template and set their own values, and only those values are validated, by the very checks the
 validator applies to those fields (type, length, date, range, decimal places; the serial range across
 bounds and count). A value those checks would refuse, or any value they do not cover, sends the unit the
