@@ -5,7 +5,9 @@ that differ only in the block's own values: its serial, bounds, count and id, an
 beneficiary and owner when it has them. :class:`~standards.cadt.stream_v2.V2UnitStream` builds a unit of a
 group it has not seen the whole way (mapping, linking, validation); when that unit changed nothing the next
 unit of its group depends on (no record, slot, issuance or finding added: the stream's *steady state*),
-its record, its losses and the linker's counts become the group's template. The next units of the group
+its record, its losses and the linker's counts become the group's template; so does the unit that built the
+issuance it is linked to, with no finding, less what building the issuance counted once (the stream's
+``_built_once``). The next units of the group
 copy the template and set their own values, and only those values are validated, by the very checks the
 validator applies to those fields (type, length, date, range, decimal places; the serial range across
 bounds and count). A value those checks would refuse, or any value they do not cover, sends the unit the
@@ -95,6 +97,18 @@ class UnitTemplate:
     #: :meth:`standards.cadt.stream_v2.V2UnitStream.settle`); only once every loss field names no more ids.
     replayed: int = 0
     saturated: bool = False
+    counted: bool = False  # whether ``unitCount`` is given per block (set from :attr:`order`)
+    optional_of: Callable[[Mapping[str, Any]], tuple[Any, ...]] = tuple  # a block's optional values (set)
+
+    def __post_init__(self) -> None:
+        self.counted = "unitCount" in self.order
+        names = tuple(name for name, _key in self.optional)
+        if len(names) > 1:
+            self.optional_of = itemgetter(*names)
+        elif names:
+            self.optional_of = _one(names[0])
+        else:
+            self.optional_of = _empty
 
     def render(self, values: dict[str, Any]) -> bytes:
         """The record with the block's ``values``, as :func:`standards.cadt.stream_v2.render` writes it."""
@@ -112,7 +126,7 @@ class UnitTemplate:
             return None
         serial = given["serial"]
         count: int | None = None
-        if self.has_count:
+        if self.counted:
             count = last - first + 1
             if given["quantity"] != count:
                 return None  # fill: a float, or an int other than the range's size
@@ -124,7 +138,7 @@ class UnitTemplate:
         for place, check in self.own_checks:
             if not check(own[place]):
                 return None
-        optional = tuple(given[name] for name, _key in self.optional) if self.optional else ()
+        optional = self.optional_of(given)
         # a layout is kept only for values of exactly these types: a value of another type that equals one
         # (a str subclass) is judged anew
         memoable = _MEMO_TYPES.issuperset(map(type, optional))
@@ -156,10 +170,6 @@ class UnitTemplate:
             pieces.append(_dumps(by_key[name]).replace(b"%", b"%%") if name in by_key else b"%b")
             pieces.append(part.replace(b"%", b"%%"))
         return b"".join(pieces)
-
-    @property
-    def has_count(self) -> bool:
-        return "unitCount" in self.order
 
 
 class UnitTemplates:
@@ -325,6 +335,14 @@ class UnitTemplates:
 
 
 _group = itemgetter(*_GROUP_FIELDS)
+
+
+def _empty(_given: Mapping[str, Any]) -> tuple[Any, ...]:
+    return ()
+
+
+def _one(name: str) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    return lambda given: (given[name],)
 #: v2 fields whose length is the same for every block of a group: the serial (its text around the range and
 #: the bounds' lengths are part of the group), the bounds, the id (a UUID). A check that reads only a value's
 #: type and length gives each of them the verdict it gave the template's; :meth:`UnitTemplates.fill` skips it.

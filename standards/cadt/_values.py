@@ -95,3 +95,15 @@ def _whole(quantity: Any) -> bool:
         return bool(quantity == int(quantity))
     except (ValueError, OverflowError, ArithmeticError):
         return False
+
+
+def listed_values(vocab: Vocabulary, table: str, value: str | None) -> list[str]:
+    """``value`` through ``table`` as a v2 list: one value, or for a cell listing several (``Energy demand; Waste
+    handling and disposal``) the distinct values of its parts when every part maps; else empty."""
+    found = vocab.lookup(table, value)
+    if found is not None:
+        return [found]
+    parts = [vocab.lookup(table, part) for part in parts_of(value)]
+    if not parts or None in parts:
+        return []
+    return list(dict.fromkeys(part for part in parts if part is not None))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -174,3 +175,24 @@ def build_record(model: type[M], findings: list[Finding], rule: Rule, rec: Recor
         findings.append(rule.finding(f"{rec.resource} {rec.index} cannot be carried into the canonical model: "
                                      f"{where}: {err.get('msg')}", locate((rec.resource, rec.index))))
         return None
+
+
+def grown(before: Mapping[str, int], after: Counter[str]) -> tuple[tuple[Counter[str], str, int], ...]:
+    """What each count of ``after`` grew by since ``before``, as (``after``, what, by how much)."""
+    return tuple((after, what, count - before.get(what, 0)) for what, count in after.items()
+                 if count != before.get(what, 0))
+
+
+Counts = tuple[tuple[Counter[str], str, int], ...]
+
+
+def less_counts(counts: Counts, once: Counts) -> Counts | None:
+    """``counts`` (what a record added to each count, as :func:`grown` gives it) less ``once`` (what of it was
+    added once, for a record the next ones share); None when ``once`` is not a part of ``counts``."""
+    left = {(id(counter), what): count for counter, what, count in counts}
+    for counter, what, count in once:
+        if left.get((id(counter), what), 0) < count:
+            return None
+        left[(id(counter), what)] -= count
+    return tuple((counter, what, left[(id(counter), what)]) for counter, what, _ in counts
+                 if left[(id(counter), what)])

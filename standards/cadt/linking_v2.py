@@ -28,8 +28,8 @@ from typing import Any
 
 from standards.cadt._periods import ONLY_ISSUANCE_BASIS, column_value, date_order, issue_dates, read_date, vintage_year
 from standards.cadt._project_links import project_link
-from standards.cadt._values import no_block, parts_of, unit_block_key, v2_unit_type
-from standards.cadt.common import LossLog
+from standards.cadt._values import listed_values, no_block, unit_block_key, v2_unit_type
+from standards.cadt.common import LossLog, grown
 from standards.cadt.linking import V1Linker, alpha3_of, bare_methodology, stable_id
 from standards.cadt.operator import VINTAGE_YEAR, OperatorProfile
 from standards.cadt.picklists import Picklists
@@ -86,6 +86,9 @@ class V2Linker:
         self._countries: dict[str, str | None] = {}
         self._unit_types: dict[tuple[str, str | None, str | None], str | None] = {}
         self._issuance_ids: dict[tuple[str, ...], str] = {}
+        #: The issuance the last unit completed built (None: it built none), and what building it added to
+        #: the counts beyond what each unit linked to a known issuance adds: (counter, what, by how much).
+        self.issuance_built: tuple[str, tuple[tuple[Counter[str], str, int], ...]] | None = None
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -218,8 +221,8 @@ class V2Linker:
         if isinstance(given, list) and given and all(v in allowed for v in given):
             return
         v2 = _v2(vocab)
-        mapped = _listed_values(v2, f"{table}ByMethodology", methodology) \
-            or _listed_values(v2, f"{table}ByProjectType", project_type)
+        mapped = listed_values(v2, f"{table}ByMethodology", methodology) \
+            or listed_values(v2, f"{table}ByProjectType", project_type)
         record.pop(name, None)
         if mapped and all(value in allowed for value in mapped):
             record[name] = mapped
@@ -389,11 +392,15 @@ class V2Linker:
             if self.operator is not None:
                 self._profile_uses[OperatorProfile.key("issuance", "verificationBody")] += 1
             return issued
+        # the verification's profile use and the issuance id's count below are what a unit linked to the known
+        # issuance adds too (above); the location and methodology records count once, for the issuance
         verification_id = self._verification_id(slot, vocab, start, end, where, label)
+        derived, uses = dict(self._derived), dict(self._profile_uses)
         location_id = self._location_id(slot, vocab, unit.country, where, label)
         methodology_id = self._methodology_id(slot, vocab, where, label)
         if verification_id is None or location_id is None or methodology_id is None:
             return issued
+        once = (*grown(derived, self._derived), *grown(uses, self._profile_uses))
         natural = key[1:]
         issuance_id = self._issuance_ids[key] = stable_id(vocab.name, "issuance", *natural)
         issuance = {"cadTrustIssuanceId": issuance_id, "issuanceId": "-".join(k for k in natural if k),
@@ -402,6 +409,7 @@ class V2Linker:
         self._emit("issuance", "cadTrustIssuanceId", {k: v for k, v in issuance.items() if v is not None})
         record["cadTrustIssuanceId"] = issuance_id
         self._derived[f"issuance ids: {_ISSUANCE_DERIVED}"] += 1
+        self.issuance_built = issuance_id, once
         return issued
 
     def _verification_id(self, slot: _Slot, vocab: Vocabulary, start: str, end: str, where: tuple[str, int],
@@ -470,18 +478,6 @@ class V2Linker:
         for what, count in sorted(self._derived.items()):
             self.findings.append(RULES_V2["CADT.V2.DERIVED"].finding(f"{count} record(s): {what}",
                                                                      Location(pointer="")))
-
-
-def _listed_values(vocab: Vocabulary, table: str, value: str | None) -> list[str]:
-    """``value`` through ``table`` as a v2 list: one value, or for a cell listing several (``Energy demand; Waste
-    handling and disposal``) the distinct values of its parts when every part maps; else empty."""
-    found = vocab.lookup(table, value)
-    if found is not None:
-        return [found]
-    parts = [vocab.lookup(table, part) for part in parts_of(value)]
-    if not parts or None in parts:
-        return []
-    return list(dict.fromkeys(part for part in parts if part is not None))
 
 
 def _cell(extra: Mapping[str, Any], column: str | None) -> str | None:

@@ -39,7 +39,7 @@ from standards.cadt._stream_rows import IssueDatesSoFar, place_unit_findings
 from standards.cadt._stream_rows import NotStreamable as NotStreamable
 from standards.cadt._unit_templates import UnitTemplate, UnitTemplates
 from standards.cadt.codec import CadtV2Codec
-from standards.cadt.common import LossLog, without_none
+from standards.cadt.common import LossLog, grown, less_counts, without_none
 from standards.cadt.linking_v2 import V2Linker, _Slot, _v2_vocabulary
 from standards.cadt.mapping_v2 import _Output, _unit_record
 from standards.cadt.spec import Version, load_spec
@@ -253,13 +253,15 @@ class V2UnitStream:
         linker = self.linker
         before = self._state(unit, vocab)
         derived, uses = dict(linker._derived), dict(linker._profile_uses)
+        linker.issuance_built = None
         self.losses.recording = []
         try:
             record, rendered, passed = self._build(unit, vocab, index)
         finally:
             recorded, self.losses.recording = self.losses.recording, None
-        if passed and recorded is not None and self._state(unit, vocab) == before:
-            counts = (*_grown(derived, linker._derived), *_grown(uses, linker._profile_uses))
+        once = self._built_once(before, self._state(unit, vocab), record) if passed else None
+        counts = less_counts((*grown(derived, linker._derived), *grown(uses, linker._profile_uses)), once or ())
+        if recorded is not None and once is not None and counts is not None:
             template = self.templates.template(unit, record, rendered, vocab, recorded, counts,
                                                _text(record.get("cadTrustIssuanceId")))
             if template is not None:
@@ -267,6 +269,21 @@ class V2UnitStream:
                 if slot is not None:
                     template.slot, template.held = slot, _held(slot)
                 self.templates.keep(key, template)
+
+    def _built_once(self, before: tuple[Any, ...], after: tuple[Any, ...],
+                    record: dict[str, Any]) -> tuple[tuple[Counter[str], str, int], ...] | None:
+        """What the unit just built (the stream's :meth:`_state` ``before`` and ``after`` it) added to the linker's
+        counts that the next unit of its group does not add: nothing in the steady state; when it went beyond
+        that only by building the issuance it is linked to (with the records and project slot the issuance
+        needed, no finding, nothing from the mapping), the counts building the issuance added once. None when
+        the next unit of its group may be built otherwise than this one."""
+        if after == before:
+            return ()
+        built = self.linker.issuance_built
+        if built is None or built[0] != record.get("cadTrustIssuanceId") or after[1] != before[1] + 1 \
+                or after[3] != before[3] or after[5:7] != before[5:7]:
+            return None
+        return built[1]
 
     def _build(self, unit: UnitBlock, vocab: Vocabulary | None,
                index: int) -> tuple[dict[str, Any], bytes, bool]:
@@ -335,7 +352,9 @@ class V2UnitStream:
         self.units += 1
 
     def _state(self, unit: UnitBlock, vocab: Vocabulary | None) -> tuple[Any, ...]:
-        """What a unit's building may add that the next unit of its group depends on."""
+        """What a unit's building may add that the next unit of its group depends on: the linker's records
+        (0), issuances (1), project slots (2), the mapping's related records (3), the records kept (4), the
+        findings (5, 6) and what the unit's project slot holds (7)."""
         linker = self.linker
         slot = self._slots.get((vocab.name, unit.project_id)) if vocab is not None and unit.project_id else None
         held = (slot.first_issuance, *_held(slot), len(slot.record)) if slot is not None else None
@@ -472,11 +491,6 @@ def _held(slot: _Slot) -> tuple[Any, ...]:
     project's): a template is used only while these are what they were when it was made."""
     return slot.methodology, slot.developer, slot.project_type, slot.country
 
-
-def _grown(before: dict[str, int], after: Counter[str]) -> tuple[tuple[Counter[str], str, int], ...]:
-    """What each count of ``after`` grew by since ``before``, as (``after``, what, by how much)."""
-    return tuple((after, what, count - before.get(what, 0)) for what, count in after.items()
-                 if count != before.get(what, 0))
 
 
 def _text(value: Any) -> str | None:

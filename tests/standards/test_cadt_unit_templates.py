@@ -254,17 +254,17 @@ def test_a_template_is_not_used_after_its_project_learnt_what_its_blocks_fall_ba
     try:
         for unit in _blocks(base, 3, 10**9):
             stream.add(unit)
-        assert stream.templated == 1
+        assert stream.templated == 2  # the first block, which built the issuance, is the template
         slot = next(iter(stream._slots.values()))
         learnt = slot.project_type
         slot.project_type = "Energy demand"  # as if a later block of another group had set it
         stream.add(_shifted(base, 10**9 + 10**8))
-        assert stream.templated == 1
+        assert stream.templated == 2
         slot.project_type = learnt  # the template made meanwhile holds "Energy demand": this one goes whole, anew
         stream.add(_shifted(base, 10**9 + 2 * 10**8))
-        assert stream.templated == 1
-        stream.add(_shifted(base, 10**9 + 3 * 10**8))
         assert stream.templated == 2
+        stream.add(_shifted(base, 10**9 + 3 * 10**8))
+        assert stream.templated == 3
     finally:
         stream.close()
 
@@ -386,3 +386,36 @@ def test_a_layout_made_for_repeated_values_writes_them_as_the_whole_way(tmp_path
     base = next(u for u in units if u.status is UnitStatus.RETIRED)
     blocks = [_shifted(base, 10**9 + 10**6 * n).model_copy(update={"beneficiary": beneficiary}) for n in range(6)]
     _outcome = assert_same([base, *blocks], _codec(bv.PROFILE_V2))
+
+
+def test_the_block_that_builds_its_issuance_is_its_groups_template(tmp_path: Path) -> None:
+    """Only the first block of each group (an issuance's blocks of one status) goes the whole way, the one that
+    builds the issuance included: the blocks after it, linked to the issuance it built, are written from it."""
+    units = _units(_generated(tmp_path))
+    groups = {(str(u.serial).split("-", 1)[0], u.status, u.status_date is None) for u in units}
+    assert len(groups) < len(units) / 2
+    outcome = assert_same(units, _codec(bv.PROFILE_V2))
+    _, templated = _run(units, _codec(bv.PROFILE_V2), True)
+    assert outcome[-1] is True
+    assert templated == len(units) - len(groups)
+
+
+def test_what_building_an_issuance_counts_once_is_not_counted_again_for_its_blocks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A methodology whose export column holds its title is counted once, when the first issuance naming it is
+    built (a DERIVED finding with that count): the blocks written from the template of the block that built
+    it do not count it again; every other count (issuance ids, profile values) is counted per block."""
+    from standards.cadt.vocab import registry_vocabulary
+    vocab = registry_vocabulary("verra")
+    assert vocab is not None
+    v2 = vocab.table("v2")
+    assert isinstance(v2, dict)
+    monkeypatch.setitem(v2, "methodologyTitles", True)
+    monkeypatch.setitem(v2, "methodologyNames", {})
+    units = _units(_generated(tmp_path))
+    outcome = assert_same(units, _codec(bv.PROFILE_V2))
+    methodologies = {u.extra.get("Methodology") for u in units}
+    once = [f for f in outcome[1] if "methodologyName" in f and "DERIVED" in f]
+    assert len(once) == 1 and f"'{len(methodologies)} record(s)" in once[0].split("message=")[1][:20]
+    per_block = [f for f in outcome[1] if "issuance ids" in f]
+    assert len(per_block) == 1 and f"'{len(units)} record(s)" in per_block[0].split("message=")[1][:20]

@@ -5,7 +5,8 @@ v2's list fields, to the parts' values; one unmapped part leaves the whole unmap
 from __future__ import annotations
 
 from standards.cadt._values import agreed, parts_of
-from standards.cadt.linking_v2 import _listed_values, _v2
+from standards.cadt._values import listed_values as _listed_values
+from standards.cadt.linking_v2 import _v2
 from standards.cadt.vocab import registry_vocabulary
 
 
