@@ -118,8 +118,9 @@ class TransferSettings(BaseModel):
                                                         "gateway process)")
     refuse_lossy: bool = Field(False, description="refuse a transfer whose translation loses fields")
     delivery_client: Literal["stdlib", "httpx"] = Field(
-        "stdlib", description="HTTP client of deliveries: 'stdlib' (pooled sockets, answers read by httptools; connects directly) or "
-                              "'httpx' (honours HTTP(S)_PROXY and the rest of httpx's environment)")
+        "stdlib", description="HTTP client of deliveries: 'stdlib' (pooled sockets, answers read by httptools; "
+                              "connects directly) or 'httpx' (honours HTTP(S)_PROXY and the rest of httpx's "
+                              "environment)")
     idempotency_lease: float | None = Field(
         None, gt=0, le=86400, description="seconds an idempotency claim is held before another process may take "
                                           "it over (crash recovery); default: the slowest delivery with its "
