@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from standards.cadt._issuance_rows import is_issuance_row
-from standards.cadt.vocab import Vocabulary
+from standards.cadt.vocab import Vocabulary, registry_vocabulary
 from standards.model import UnitBlock
 from standards.parties import UnknownParty, to_alpha3
 
@@ -87,6 +87,11 @@ def no_block(unit: UnitBlock, start: Any, end: Any) -> str | None:
                 "round")
     if not serial:
         return "no serial block: the export gives no serial numbers for it, and carbonlink does not invent them"
+    vocab = registry_vocabulary(unit.registry)
+    counts = vocab.fact("serialCounts") if vocab is not None else None
+    if counts is not None:  # Isometric: a whole number of tonnes over a range of kilograms
+        return (f"no serial block: its serial {serial!r} numbers {counts}, not whole units; carbonlink does not "
+                "rescale a registry's serial numbers into a block of whole units")
     return f"no serial block: its serial {serial!r} gives no first and last unit"
 
 

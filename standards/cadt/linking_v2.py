@@ -28,13 +28,16 @@ from typing import Any
 
 from standards.cadt._periods import ONLY_ISSUANCE_BASIS, column_value, date_order, issue_dates, read_date, vintage_year
 from standards.cadt._project_links import project_link
+from standards.cadt._v2_vocab import PROJECT_TYPE_KEY, _cell, profile_project_type
+from standards.cadt._v2_vocab import _v2 as _v2
+from standards.cadt._v2_vocab import _v2_vocabulary as _v2_vocabulary
 from standards.cadt._values import listed_values, no_block, unit_block_key, v2_unit_type
 from standards.cadt.common import LossLog, grown
 from standards.cadt.linking import V1Linker, alpha3_of, bare_methodology, stable_id
 from standards.cadt.operator import VINTAGE_YEAR, OperatorProfile
 from standards.cadt.picklists import Picklists
 from standards.cadt.rules import RULES_V2
-from standards.cadt.vocab import Vocabulary, common_vocabulary, registry_vocabulary
+from standards.cadt.vocab import Vocabulary, common_vocabulary
 from standards.findings import Finding, Location
 from standards.model import CanonicalDocument, Project, UnitBlock, UnitStatus
 
@@ -80,6 +83,8 @@ class V2Linker:
         self._issue_dates: dict[tuple[str | None, str | None, int | None], date] = {}
         self._periods = V1Linker(picklists, operator)
         self._profile_uses: Counter[str] = Counter()
+        #: Projects that took a mapped profile value: (key, the export's value, the operator's value) -> count.
+        self._profile_maps: Counter[tuple[str, str, str]] = Counter()
         self._derived: Counter[str] = Counter()
         self._native: dict[str, list[dict[str, Any]]] = {}
         self._emitted: set[tuple[str, str]] = set()
@@ -224,12 +229,21 @@ class V2Linker:
         mapped = listed_values(v2, f"{table}ByMethodology", methodology) \
             or listed_values(v2, f"{table}ByProjectType", project_type)
         record.pop(name, None)
-        if mapped and all(value in allowed for value in mapped):
+        chosen = profile_project_type(self.operator, methodology, project_type) \
+            if name == "projectType" and not mapped else None
+        if chosen is not None and chosen[1] in allowed:  # the operator's choice where the vocabulary has none
+            record[name] = [chosen[1]]
+            self._profile_maps[(PROJECT_TYPE_KEY, *chosen)] += 1
+        elif chosen is not None:
+            self._add("CADT.V2.VOCAB", where, name, f"{label}: the profile's {PROJECT_TYPE_KEY} maps {chosen[0]!r} "
+                      f"to {chosen[1]!r}, which is not in the v2 {picklist} list")
+        elif mapped and all(value in allowed for value in mapped):
             record[name] = mapped
         else:
+            hint = f", or choose one in the operator profile's {PROJECT_TYPE_KEY}" if name == "projectType" else ""
             self._add("CADT.V2.VOCAB", where, name, f"{label}: no CAD Trust v2 {picklist} value for methodology "
                       f"{methodology!r}, project type {project_type!r}; extend v2.{table}ByMethodology or "
-                      f"v2.{table}ByProjectType in {vocab.where}")
+                      f"v2.{table}ByProjectType in {vocab.where}{hint}")
 
     def _project_status(self, record: dict[str, Any], slot: _Slot, vocab: Vocabulary, where: tuple[str, int],
                         label: str) -> None:
@@ -475,21 +489,11 @@ class V2Linker:
             source = self.operator.source if self.operator else ""
             self.findings.append(RULES_V2["CADT.V2.PROFILE_VALUE"].finding(
                 f"{count} record(s) took {key} = {value!r} from the {source}", Location(pointer="")))
+        for (key, given, value), count in sorted(self._profile_maps.items()):
+            source = self.operator.source if self.operator else ""
+            self.findings.append(RULES_V2["CADT.V2.PROFILE_VALUE"].finding(
+                f"{count} record(s) took {key} = {value!r} for {given!r} from the {source}", Location(pointer="")))
         for what, count in sorted(self._derived.items()):
             self.findings.append(RULES_V2["CADT.V2.DERIVED"].finding(f"{count} record(s): {what}",
                                                                      Location(pointer="")))
 
-
-def _cell(extra: Mapping[str, Any], column: str | None) -> str | None:
-    value = extra.get(column) if column else None
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def _v2_vocabulary(registry: str | None) -> Vocabulary | None:
-    vocab = registry_vocabulary(registry)
-    return vocab if vocab is not None and vocab.table("v2") else None
-
-
-def _v2(vocab: Vocabulary) -> Vocabulary:
-    """The ``v2`` section of a vocabulary file, read as a vocabulary of its own."""
-    return Vocabulary(vocab.name, vocab.table("v2"))

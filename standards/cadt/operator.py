@@ -18,7 +18,11 @@ and takes the rest from this profile, never from a guess. The file is YAML or JS
       period: vintage year                   # only where the export gives no monitoring period
 
 Each section holds CAD Trust v1 field names of that record; a value applies to every record of
-the section that has no value of its own. Keys are checked when the profile is loaded: an
+the section that has no value of its own. A few keys map values of the export instead (``PROFILE_MAPS``):
+``project.projectTypeV2`` maps a project's methodology or project type, as the export writes it, to a
+CAD Trust v2 ``project_type`` value the operator chooses where carbonlink's vocabulary has none (the v2
+list has no carbon-removal type: ``biochar: Agriculture``); the linker checks each value against the v2
+list and notes every record that took one. Keys are checked when the profile is loaded: an
 unknown section or field, a value outside the field's picklist or a malformed date is a
 :class:`OperatorProfileError` naming the key.
 """
@@ -48,6 +52,9 @@ PROFILE_FIELDS: dict[str, dict[str, str | None]] = {
     "issuance": {"verificationApproach": None, "verificationBody": None, "verificationReportDate": None,
                  "period": None},
 }
+#: Keys whose value maps the export's values (text -> text), with the v2 picklist each value must come from
+#: (checked by the v2 linker: the profile is read with the v1 picklists).
+PROFILE_MAPS: dict[str, dict[str, str]] = {"project": {"projectTypeV2": "project_type"}}
 #: The profile value that tells carbonlink to use each unit's own issuance date as the report date.
 ISSUANCE_DATE = "issuance date"
 #: The only ``issuance.period`` value: a unit whose export gives no monitoring period is issued for the
@@ -67,9 +74,22 @@ class OperatorProfile:
 
     source: str
     sections: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: The mapping keys (``PROFILE_MAPS``), per section and name: the export's value -> the operator's.
+    maps: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
 
     def value(self, section: str, name: str) -> str | None:
         return self.sections.get(section, {}).get(name)
+
+    def mapped(self, section: str, name: str, value: str | None) -> str | None:
+        """``value`` through the mapping key ``section.name`` (exact, then case-insensitive, spaces trimmed)."""
+        table = self.maps.get(section, {}).get(name)
+        if not table or value is None or not value.strip():
+            return None
+        text = value.strip()
+        found = table.get(text)
+        if found is None:
+            found = next((v for k, v in table.items() if k.casefold() == text.casefold()), None)
+        return found
 
     @staticmethod
     def key(section: str, name: str) -> str:
@@ -120,6 +140,7 @@ def operator_profile_from(raw: Any, what: str, picklists: Picklists | None = Non
     if not isinstance(raw, dict):
         raise OperatorProfileError(f"{what} must be a mapping of sections (project, unit, issuance)")
     sections: dict[str, dict[str, str]] = {}
+    maps: dict[str, dict[str, dict[str, str]]] = {}
     for section, values in raw.items():
         if section not in PROFILE_FIELDS:
             raise OperatorProfileError(f"{what}: unknown section {section!r} "
@@ -127,11 +148,29 @@ def operator_profile_from(raw: Any, what: str, picklists: Picklists | None = Non
         if not isinstance(values, dict):
             raise OperatorProfileError(f"{what}: section {section!r} must be a mapping of field names to values")
         for name, value in values.items():
+            if name in PROFILE_MAPS.get(section, {}):
+                maps.setdefault(section, {})[str(name)] = _checked_map(section, str(name), value, what)
+                continue
             if name not in PROFILE_FIELDS[section]:
+                known = (*PROFILE_FIELDS[section], *PROFILE_MAPS.get(section, {}))
                 raise OperatorProfileError(f"{what}: {section}.{name} is not a field an operator profile sets "
-                                           f"(known: {', '.join(PROFILE_FIELDS[section])})")
+                                           f"(known: {', '.join(known)})")
             sections.setdefault(section, {})[str(name)] = _checked(section, str(name), value, picklists, what)
-    return OperatorProfile(source=what, sections=sections)
+    return OperatorProfile(source=what, sections=sections, maps=maps)
+
+
+def _checked_map(section: str, name: str, value: Any, what: str) -> dict[str, str]:
+    """A mapping key's value: export values -> the operator's values, every one non-empty text."""
+    if not isinstance(value, dict) or not value:
+        raise OperatorProfileError(f"{what}: {section}.{name} must map the export's values to CAD Trust values "
+                                   "(e.g. biochar: Agriculture)")
+    table: dict[str, str] = {}
+    for key, mapped in value.items():
+        if not isinstance(key, str) or not key.strip() or not isinstance(mapped, str) or not mapped.strip():
+            raise OperatorProfileError(f"{what}: {section}.{name} maps {key!r} to {mapped!r}; both must be "
+                                       "non-empty text")
+        table[key.strip()] = mapped.strip()
+    return table
 
 
 def load_operator_profile(path: str | Path, picklists: Picklists | None = None) -> OperatorProfile:
