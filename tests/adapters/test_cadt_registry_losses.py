@@ -9,9 +9,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from standards import CanonicalDocument, Finding, Medium
 from standards.cadt.codec import CadtV2Codec
-from standards.cadt.operator import load_operator_profile
+from standards.cadt.operator import OperatorProfile, load_operator_profile
 from standards.cadt.picklists import bundled
 from tests.adapters.registry_samples import FIXTURES, PROFILE, flagged, parse, rules
 from tests.support.cli import run_cli
@@ -21,21 +23,21 @@ ISOMETRIC = [str(FIXTURES / "isometric" / name)
 CARB = str(FIXTURES / "carb" / "issuance-table.csv")
 
 
-def _cadt_v2(fmt: str, *names: str) -> tuple[dict[str, Any], list[Finding]]:
+def _cadt_v2(fmt: str, *names: str, operator: OperatorProfile | None = None) -> tuple[dict[str, Any], list[Finding]]:
     document = CanonicalDocument()
     for name in names:
         parsed = parse(fmt, Path(name).name)
         assert not rules(parsed.findings), parsed.findings
         document.projects.extend(parsed.document.projects)
         document.units.extend(parsed.document.units)
-    codec = CadtV2Codec(operator=load_operator_profile(PROFILE))
+    codec = CadtV2Codec(operator=operator or load_operator_profile(PROFILE))
     result = codec.serialize(document, medium=Medium.JSON)
     checked = codec.validate(result.data, medium=Medium.JSON)
     return json.loads(result.data), list(result.findings) + list(checked.findings)
 
 
-def _translate(*args: str, out: Path) -> tuple[int, dict[str, Any]]:
-    done = run_cli("translate", *args, "--profile", str(PROFILE), "-o", str(out), "--json")
+def _translate(*args: str, out: Path, profile: Path = PROFILE) -> tuple[int, dict[str, Any]]:
+    done = run_cli("translate", *args, "--profile", str(profile), "-o", str(out), "--json")
     return done.returncode, json.loads(done.stdout)
 
 
@@ -88,7 +90,12 @@ def test_isometric_v1_accepting_losses_writes_the_projects_and_counts_every_unit
 
 
 def test_isometric_v2_maps_what_the_picklists_hold_and_names_the_vocabulary_for_the_rest(tmp_path: Path) -> None:
-    doc, findings = _cadt_v2("isometric", *ISOMETRIC)
+    # without the operator's own project types (project.projectTypeV2: see test_isometric_cadt_v2.py)
+    raw = yaml.safe_load(PROFILE.read_text(encoding="utf-8"))
+    del raw["project"]["projectTypeV2"]
+    profile = tmp_path / "operator.yaml"
+    profile.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    doc, findings = _cadt_v2("isometric", *ISOMETRIC, operator=load_operator_profile(profile))
     picklists = bundled("v2")
     for project in doc["project"]:
         assert set(project.get("projectSector", [])) <= set(picklists.values("project_sector") or ())
@@ -102,11 +109,12 @@ def test_isometric_v2_maps_what_the_picklists_hold_and_names_the_vocabulary_for_
     # no v2 project type fits a biomass removal pathway: a finding naming the file to extend, no nearest value
     vocab = [f for f in findings if f.rule == "CADT.V2.VOCAB" and f.location.pointer.endswith("/projectType")]
     assert flagged(vocab, "project") == set(range(len(doc["project"])))
-    assert all("isometric.json" in f.message for f in vocab)
+    assert all("isometric.json" in f.message and "project.projectTypeV2" in f.message for f in vocab)
     fractional = [f for f in findings if f.rule == "CADT.V2.SOURCE_MISSING" and "not a whole number" in f.message]
     assert flagged(fractional, "unit") >= {0, 1, 2, 3}
     out = tmp_path / "iso.json"
-    code, summary = _translate(*ISOMETRIC, "--from", "isometric", "--to", "cadt-v2", "--accept-losses", out=out)
+    code, summary = _translate(*ISOMETRIC, "--from", "isometric", "--to", "cadt-v2", "--accept-losses", out=out,
+                               profile=profile)
     assert code == 1 and not out.exists() and "TRANSLATION.EMPTY" in summary["message"]
     # the refusal carries the findings it points to: every project's missing project type, every unit's reason
     said = {(f["rule"], (f["pointer"] or "").rsplit("/", 1)[-1]) for f in summary["findings"]}

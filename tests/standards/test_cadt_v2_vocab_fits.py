@@ -6,6 +6,7 @@ destruction, Isometric's carbon-removal pathways) stays a coded finding naming t
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,10 @@ def _fixture(fmt: str, *names: str) -> CanonicalDocument:
     return _parse(fmt, *((name, (FIXTURES / fmt / name).read_bytes()) for name in names))
 
 
-def _v2(document: CanonicalDocument, profile: str) -> tuple[dict[str, Any], list[Finding]]:
-    codec = CadtV2Codec(operator=load_operator_profile(ROOT / "bench" / profile))
+def _v2(document: CanonicalDocument, profile: str, own_types: bool = True) -> tuple[dict[str, Any], list[Finding]]:
+    """``own_types=False``: without the profile's own project types (``project.projectTypeV2``)."""
+    operator = load_operator_profile(ROOT / "bench" / profile)
+    codec = CadtV2Codec(operator=operator if own_types else replace(operator, maps={}))
     result = codec.serialize(document, medium=Medium.JSON)
     return json.loads(result.data), list(result.findings)
 
@@ -99,7 +102,8 @@ def test_carb_forest_projects_are_written_in_v2_and_ods_projects_are_reported() 
 
 
 def test_isometric_biochar_has_a_sector_but_no_isometric_pathway_has_a_v2_project_type() -> None:
-    doc, findings = _v2(_fixture("isometric", "projects.csv"), "cadt_operator_profile_registries.yaml")
+    doc, findings = _v2(_fixture("isometric", "projects.csv"), "cadt_operator_profile_registries.yaml",
+                        own_types=False)
     assert {s for p in doc["project"] for s in p.get("projectSector", [])} == {"Others", "Carbon capture and storage"}
     assert not _at(findings, "CADT.V2.VOCAB", "/projectSector")
     no_type = _at(findings, "CADT.V2.VOCAB", "/projectType")
