@@ -260,3 +260,28 @@ def test_issuance_report_rows_stream_and_the_findings_name_the_output_units(tmp_
                   target_medium=Medium.JSON, catalog=catalog)  # type: ignore[arg-type]
     assert sorted(pointers) == sorted(f.location.pointer for f in refused.value.findings)
     assert sorted(map(repr, streamed.value.findings or [])) == sorted(map(repr, refused.value.findings or []))
+
+
+
+@pytest.mark.parametrize("make", [lambda _tmp: FIXTURES / "transactions.csv", _sample],
+                         ids=["fixture", "public-sample"])
+def test_the_profile_s_own_project_types_stream_as_the_whole_file_path_writes_them(tmp_path: Path,
+                                                                                  make: object) -> None:
+    """``project.projectTypeV2``: the operator's type for methodologies the vocabulary gives none (``ACM0002``,
+    ``AMS-I.D.``: each credits several technologies) is written, and noted, alike by both paths."""
+    profile = tmp_path / "operator.yaml"
+    profile.write_text(PROFILE.read_text(encoding="utf-8").replace(
+        "  projectTypeV2:\n", "  projectTypeV2:\n    ACM0002: Wind\n    AMS-I.D.: Solar\n"), encoding="utf-8")
+    assert "ACM0002: Wind" in profile.read_text(encoding="utf-8")
+    source = make(tmp_path)  # type: ignore[operator]
+    out = tmp_path / "streamed.json"
+    whole, streamed = _whole(source, profile), _streamed(source, out, profile)
+    assert isinstance(whole, Translation), whole
+    assert isinstance(streamed, StreamedTranslation)
+    assert out.read_bytes() == whole.output.data
+    assert streamed.target_findings == whole.target_findings and streamed.losses == whole.losses
+    typed = [p for p in json.loads(whole.output.data)["project"] if p.get("projectType") == ["Wind"]]
+    assert typed
+    noted = [f for f in whole.target_findings if f.rule == "CADT.V2.PROFILE_VALUE" and "'ACM0002'" in f.message]
+    assert len(noted) == 1 and f"{len(typed)} record(s) took project.projectTypeV2 = 'Wind'" in noted[0].message
+    assert not [f for f in whole.target_findings if f.rule == "CADT.V2.VOCAB" and "/projectType" in f.location.pointer]
