@@ -177,15 +177,20 @@ def _unit_builder() -> Callable[[dict[str, Any]], UnitBlock]:
 def _quantity_cell(raw_qty: str) -> tuple[int, bool] | None:
     """Quantity Issued as (count, native spelling kept in ``extra``) when it is ASCII digits (kept as the
     full path keeps them) or grouped exactly as Verra writes it; anything else goes the full way (None)."""
-    digits = raw_qty.replace(",", "") if "," in raw_qty else raw_qty
-    if not (digits.isdigit() and digits.isascii()):
+    if "," not in raw_qty:
+        if not (raw_qty.isdigit() and raw_qty.isascii()):
+            return None
+        # kept unless it is how f"{count:,}" writes the count: digits alone are, only up to 999 and with no
+        # leading zero (no comma needed), that is exactly when they are at most 3
+        return int(raw_qty), len(raw_qty) > 3
+    digits = raw_qty.replace(",", "")
+    if not (digits.isdigit() and digits.isascii()) or raw_qty[0] == "0":
         return None
-    count = int(digits)
-    if digits is raw_qty:
-        return count, len(raw_qty) > 3 and raw_qty != f"{count:,}"
-    if raw_qty == f"{count:,}" and raw_qty[0] != "0":
-        return count, False
-    return None
+    # f"{count:,}" of the digits (no leading zero): a comma before each group of three from the right, no other
+    commas = len(raw_qty) - len(digits)
+    if commas != (len(digits) - 1) // 3 or raw_qty[-4::-4] != "," * commas:
+        return None
+    return int(digits), False
 
 
 _NO_DATE: tuple[date | None, bool] = (None, False)

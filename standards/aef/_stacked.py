@@ -8,7 +8,6 @@ widths, so each is parsed as a CSV of its own (line numbers stay those of the wh
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from standards.aef.cells import AefHeaderError
 from standards.errors import InputTooLarge
@@ -42,5 +41,5 @@ def stacked_sections(data: bytes, what: str) -> list[tuple[str, list[CsvRecord]]
         if not body.strip():
             raise AefHeaderError(f"{what} line {number + 1}: section {table_id} has no header row")
         records = read_csv_records(body.encode("utf-8"), what=f"{what} ({table_id} section)")
-        sections.append((table_id, [replace(r, line=r.line + number + 1) for r in records]))
+        sections.append((table_id, [r._replace(line=r.line + number + 1) for r in records]))
     return sections

@@ -4,11 +4,20 @@ switched off (only the whole-document mapping reads it)."""
 
 from __future__ import annotations
 
+import tempfile
 from typing import IO, Any
 
 import orjson
 
 _INDENT = orjson.OPT_INDENT_2
+#: The write buffer of a stream's spool of unit records: written to the file in large pieces (a record is a
+#: few hundred bytes; with the default 8 KiB buffer a write reached the file every few records).
+SPOOL_BUFFER = 1 << 20
+
+
+def new_spool() -> IO[bytes]:
+    """A temporary file for a stream's rendered unit records (closed by the stream's ``close``)."""
+    return tempfile.TemporaryFile(prefix="carbonlink-units-", buffering=SPOOL_BUFFER)
 
 
 def render(record: dict[str, Any]) -> bytes:

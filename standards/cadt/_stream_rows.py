@@ -38,12 +38,17 @@ class IssueDatesSoFar(dict[IssueKey, date]):
         super().__init__()
         self._dates: dict[IssueKey, date] = {}
         self._answered: set[IssueKey] = set()
+        self._last: tuple[Any, ...] = (None, None, None, None)  # the values last noted
 
     def note(self, registry: str | None, project_id: str | None, vintage: int | None, issued: date | None) -> None:
         """The next block read: its issuance date counts for its key (raises :class:`NotStreamable` when that
         changes the date an earlier block without one was given)."""
         if issued is None or not project_id or vintage is None:
             return
+        last = self._last
+        if issued == last[3] and project_id == last[1] and vintage == last[2] and registry == last[0]:
+            return  # as the block before (the blocks of an issuance): its key holds this date or several
+        self._last = (registry, project_id, vintage, issued)
         key = (registry, project_id, vintage)
         known = self._dates.get(key)
         if known is None:

@@ -24,7 +24,7 @@ a v2 field or a resource, or whose serial does not write its own range once, has
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
@@ -85,13 +85,14 @@ class UnitTemplate:
     #: The per-block values that are the block's own (not optional), by their place in :data:`_OWN`, in the
     #: record's order; and the checks of those of them :meth:`write` must judge, by the same places.
     own: Callable[[tuple[Any, ...]], tuple[Any, ...]] = tuple
+    own_places: tuple[int, ...] = ()  # those places themselves
     own_checks: tuple[tuple[int, Check], ...] = ()
     optional_checks: tuple[tuple[int, Check], ...] = ()  # by the place in :attr:`optional`
     #: Every per-block value in the record's order, from the block's own values followed by its optional ones
     full: Callable[[tuple[Any, ...]], tuple[Any, ...]] = tuple
-    #: The block's optional values (as the block holds them) -> the layout with them set and ``%b`` for the
-    #: block's own values (None: a check refuses one of them; ``_ONCE``: seen once, passed). At most
-    #: :data:`MEMO_SIZE` kept.
+    #: The block's optional values (as the block holds them) -> the record with them set, as a function of the
+    #: block's own values (:func:`_joiner`; None: a check refuses one of them; ``_ONCE``: seen once, passed).
+    #: At most :data:`MEMO_SIZE` kept.
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     #: Units written from this template whose losses and counts are not yet added (see
     #: :meth:`standards.cadt.stream_v2.V2UnitStream.settle`); only once every loss field names no more ids.
@@ -143,10 +144,10 @@ class UnitTemplate:
         # (a str subclass) is judged anew
         memoable = _MEMO_TYPES.issuperset(map(type, optional))
         layout = self.memo.get(optional, _MISSING) if memoable else _MISSING
-        if type(layout) is bytes:
-            return layout % tuple(map(_dumps, self.own(own))), head
         if layout is None:
             return None
+        if layout is not _MISSING and layout is not _ONCE:
+            return layout(own), head
         values = tuple(value.isoformat() if isinstance(value, date) else value for value in optional)
         refused = any(not check(values[place]) for place, check in self.optional_checks)
         if memoable:
@@ -155,21 +156,27 @@ class UnitTemplate:
             self._remember(optional, None if refused else self._layout_for(values) if layout is _ONCE else _ONCE)
         if refused:
             return None
-        return self.layout % tuple(map(_dumps, self.full(own + values))), head
+        return _interleaved(self.parts, map(_dumps, self.full(own + values))), head
 
     def _remember(self, optional: tuple[Any, ...], layout: Any) -> None:
         if len(self.memo) >= MEMO_SIZE:
             self.memo.clear()
         self.memo[optional] = layout
 
-    def _layout_for(self, values: tuple[Any, ...]) -> bytes:
-        """The layout with the optional ``values`` (as written) set and ``%b`` for the block's own values."""
+    def _layout_for(self, values: tuple[Any, ...]) -> Callable[[tuple[Any, ...]], bytes]:
+        """The record with the optional ``values`` (as written) set, as a function of the block's own values
+        (the 5-tuple of :data:`_OWN`): the pieces between the own values' places, each joined once."""
         by_key = dict(zip((key for _name, key in self.optional), values, strict=True))
-        pieces = [self.parts[0].replace(b"%", b"%%")]
+        pieces, piece = [], [self.parts[0]]
         for name, part in zip(self.order, self.parts[1:], strict=True):
-            pieces.append(_dumps(by_key[name]).replace(b"%", b"%%") if name in by_key else b"%b")
-            pieces.append(part.replace(b"%", b"%%"))
-        return b"".join(pieces)
+            if name in by_key:
+                piece.append(_dumps(by_key[name]))
+            else:
+                pieces.append(b"".join(piece))
+                piece = []
+            piece.append(part)
+        pieces.append(b"".join(piece))
+        return _joiner(tuple(pieces), self.own_places)
 
 
 class UnitTemplates:
@@ -282,6 +289,7 @@ class UnitTemplates:
         made = UnitTemplate(order, layout, unit_id, optional, tuple(checks),
                             tuple((n, r) for n, _, r in losses), counts, issuance, tuple(parts),
                             own=itemgetter(*(_OWN.index(name) for name in own_names)),
+                            own_places=tuple(_OWN.index(name) for name in own_names),
                             own_checks=tuple((_OWN.index(name), by_check[name]) for name in own_names
                                              if name in by_check),
                             optional_checks=tuple((place, by_check[key]) for place, (_name, key)
@@ -335,6 +343,40 @@ class UnitTemplates:
 
 
 _group = itemgetter(*_GROUP_FIELDS)
+
+
+def _interleaved(parts: tuple[bytes, ...], values: Iterable[bytes]) -> bytes:
+    """``parts`` with one of ``values`` between each two: ``b"%b".join(parts) % tuple(values)`` without the
+    ``%`` formatting (a ``%`` of a part's own is not doubled here)."""
+    pieces = [parts[0]]
+    for value, part in zip(values, parts[1:], strict=True):
+        pieces.append(value)
+        pieces.append(part)
+    return b"".join(pieces)
+
+
+def _joiner(parts: tuple[bytes, ...], places: tuple[int, ...]) -> Callable[[tuple[Any, ...]], bytes]:
+    """The function of a block's own values (``own``, by the places of :data:`_OWN`) that writes ``parts``
+    with the JSON of ``own[place]`` for each of ``places`` between each two (as :func:`_interleaved`); the
+    common cases as one ``join`` of a tuple display."""
+    if len(places) == 5:
+        p0, p1, p2, p3, p4, p5 = parts
+        i0, i1, i2, i3, i4 = places
+
+        def five(own: tuple[Any, ...]) -> bytes:
+            return b"".join((p0, _dumps(own[i0]), p1, _dumps(own[i1]), p2, _dumps(own[i2]), p3, _dumps(own[i3]),
+                             p4, _dumps(own[i4]), p5))
+        return five
+    if len(places) == 4:
+        q0, q1, q2, q3, q4 = parts
+        j0, j1, j2, j3 = places
+
+        def four(own: tuple[Any, ...]) -> bytes:
+            return b"".join((q0, _dumps(own[j0]), q1, _dumps(own[j1]), q2, _dumps(own[j2]), q3, _dumps(own[j3]),
+                             q4))
+        return four
+    pick = itemgetter(*places)
+    return lambda own: _interleaved(parts, map(_dumps, pick(own)))
 
 
 def _empty(_given: Mapping[str, Any]) -> tuple[Any, ...]:

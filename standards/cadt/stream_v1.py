@@ -19,7 +19,6 @@ and validating each unit written as the whole-file path validates its output.
 
 from __future__ import annotations
 
-import tempfile
 from array import array
 from collections.abc import Iterator
 from typing import IO, Any
@@ -37,7 +36,7 @@ from standards.cadt._dropping import (
     unlink_from_dropped,
 )
 from standards.cadt._issuance_rows import not_linked, row_id
-from standards.cadt._stream_output import render, write_list
+from standards.cadt._stream_output import new_spool, render, write_list
 from standards.cadt.codec import CadtV1Codec, CadtV2Codec
 from standards.cadt.common import in_field_order
 from standards.cadt.linking import V1Linker, _ProjectSlot
@@ -175,7 +174,7 @@ class V1UnitStream(V2UnitStream):
     def _rewrite_units(self, flagged: dict[int, list[str]], dropped_projects: set[str]) -> None:
         """One pass over the spooled units: those ``flagged`` left out (lost records), those of a project left out
         unlinked; every unit written validated again under its place in the output."""
-        old, self._spool = self._spool, tempfile.TemporaryFile(prefix="carbonlink-units-")  # noqa: SIM115
+        old, self._spool = self._spool, new_spool()
         spooled = self._spooled_records(old)
         self.units, self.dropped = 0, 0
         self.unit_findings = self.validator._findings = []

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import tempfile
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -33,7 +32,7 @@ from typing import IO, Any
 
 from standards.cadt import aef
 from standards.cadt._issuance_rows import is_issuance_row, lose_row
-from standards.cadt._stream_output import Forgetful, ForgetfulIndices, write_list
+from standards.cadt._stream_output import Forgetful, ForgetfulIndices, new_spool, write_list
 from standards.cadt._stream_output import render as render
 from standards.cadt._stream_rows import IssueDatesSoFar, place_unit_findings
 from standards.cadt._stream_rows import NotStreamable as NotStreamable
@@ -152,7 +151,7 @@ class V2UnitStream:
         self._issuances_placed: set[str] = set()
         # the 64-bit prefixes of the units' ids, in 256 buckets by their first byte (sorted one at a time)
         self._id_prefixes = [array("Q") for _ in range(256)]
-        self._spool: IO[bytes] = tempfile.TemporaryFile(prefix="carbonlink-units-")  # noqa: SIM115 - closed by close()
+        self._spool: IO[bytes] = new_spool()  # closed by close()
         self.units = 0
         #: Issuance-report rows read (linked as their project's issuance, not written as units).
         self.rows = 0

@@ -7,9 +7,8 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import chain
-from typing import IO
+from typing import IO, NamedTuple
 
 from standards.errors import InputTooLarge, MalformedInput, UnsupportedEncoding
 from standards.safeio import decode_text, max_input_bytes
@@ -20,9 +19,9 @@ CSV_DELIMITERS = (",", ";", "\t")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
 
 
-@dataclass(frozen=True, slots=True)
-class CsvRecord:
-    """One CSV record: the 1-based line it starts on and its cells (apostrophe escape removed)."""
+class CsvRecord(NamedTuple):
+    """One CSV record: the 1-based line it starts on and its cells (apostrophe escape removed). A named tuple:
+    immutable, and about half the cost of a frozen dataclass to make (one per row of a streamed export)."""
 
     line: int
     cells: tuple[str, ...]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from adapters import verra
 from adapters.registry_exports import CsvExportAdapter, Record, RowMapper
 from adapters.verra import TRANSACTIONS, VerraAdapter
+from adapters.verra._fast_path import _quantity_cell
 from standards.codec import Medium
 from standards.errors import InputError
 from standards.findings import Finding
@@ -251,3 +253,30 @@ def rows(draw: st.DrawFn) -> dict[str, str]:
 def test_random_rows_give_the_same_records_and_findings(batch: list[dict[str, str]], extra_column: bool) -> None:
     columns = (*TRANSACTIONS.columns, "Registry Note") if extra_column else TRANSACTIONS.columns
     assert_same(export(batch + batch, columns))
+
+
+def _quantity_as_written(raw: str) -> tuple[int, bool] | None:
+    """The quantity rule stated plainly: ASCII digits (kept in ``extra`` when longer than 3 and not as
+    ``f"{count:,}"`` writes the count), or the count grouped exactly as ``f"{count:,}"`` writes it (no leading
+    zero)."""
+    digits = raw.replace(",", "")
+    if not (digits.isdigit() and digits.isascii()):
+        return None
+    count = int(digits)
+    if digits == raw:
+        return count, len(raw) > 3 and raw != f"{count:,}"
+    return (count, False) if raw == f"{count:,}" and raw[0] != "0" else None
+
+
+def test_quantity_cell_is_the_rule_on_every_short_spelling() -> None:
+    cells = ["".join(t) for size in range(9) for t in itertools.product("019,", repeat=size)]
+    cells += ["１２３", "1 234", "+12", "-1", "12,345,678", "1,234,5678", "1,2345", "12,345,678,901,234"]
+    assert all(_quantity_cell(cell) == _quantity_as_written(cell) for cell in cells)
+    assert _quantity_cell("1,234") == (1234, False) and _quantity_cell("01,234") is None
+    assert _quantity_cell("1234") == (1234, True) and _quantity_cell("123") == (123, False)
+
+
+@given(st.integers(min_value=0, max_value=10**15))
+def test_quantity_cell_reads_every_count_as_verra_writes_it(count: int) -> None:
+    for cell in (f"{count:,}", str(count), f"0{count}"):
+        assert _quantity_cell(cell) == _quantity_as_written(cell)
