@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -21,8 +21,8 @@ from joserfc.jwk import ECKey, Key, OKPKey
 
 from gateway.evidence.errors import EvidenceConfigError, EvidenceError
 from gateway.trust import jose
-from gateway.trust.jose import signature_maker as signature_maker  # the evidence path's own name for it
 from gateway.trust.errors import ConfigurationError
+from gateway.trust.jose import signature_maker as signature_maker  # the evidence path's own name for it
 from gateway.trust.keys import import_jwk
 from standards.safeio import load_json, read_bytes
 
