@@ -12,13 +12,15 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from gateway.digests import sha256_hex
 from gateway.evidence.errors import EvidenceConfigError, InvalidEntry
-from gateway.evidence.record import GENESIS_PREV_HASH, EvidenceRecord, Exchange, utc_timestamp
+from gateway.evidence.jcs import jcs_bytes
+from gateway.evidence.record import GENESIS_PREV_HASH, RECORD_VERSION, EvidenceRecord, Exchange, utc_timestamp
 from gateway.evidence.signing import KeySetVerifier, Signer
 from gateway.evidence.verify import ChainReport, ChainVerifier
 from standards.errors import CarbonlinkError
@@ -99,14 +101,15 @@ class EvidenceLog(ABC):
         """Number, time-stamp, hash and sign ``exchange`` as the record after ``prev_hash``."""
         if self._signer is None:
             raise EvidenceConfigError("this evidence log was opened without a signer; it can only be read")
-        draft = EvidenceRecord(
-            seq=seq, ts=utc_timestamp(), kind=exchange.kind, sender=exchange.sender,
-            receiver=exchange.receiver,
-            message_id=exchange.message_id, inbound_sha256=exchange.inbound_sha256,
-            outbound_sha256=exchange.outbound_sha256,
-            receipt=None if exchange.receipt is None else dict(exchange.receipt),
-            verdicts=dict(exchange.verdicts), prev_hash=prev_hash, hash="", signature="")
-        digest = draft.computed_hash()
+        # the hashed fields as EvidenceRecord.hashed_body() lists them, built once: the record is made once,
+        # with its hash and signature, instead of a draft and a copy of it
+        body: dict[str, Any] = {
+            "v": RECORD_VERSION, "seq": seq, "ts": utc_timestamp(), "kind": exchange.kind, "sender": exchange.sender,
+            "receiver": exchange.receiver, "message_id": exchange.message_id,
+            "inbound_sha256": exchange.inbound_sha256, "outbound_sha256": exchange.outbound_sha256,
+            "receipt": None if exchange.receipt is None else dict(exchange.receipt),
+            "verdicts": dict(exchange.verdicts), "prev_hash": prev_hash}
+        digest = sha256_hex(jcs_bytes(body))
         try:
             signature = self._signer.sign(digest.encode("ascii"))
         except CarbonlinkError:
@@ -114,7 +117,7 @@ class EvidenceLog(ABC):
         except Exception as exc:  # a signer (key store, HSM) failing is a coded refusal, nothing is written
             raise EvidenceConfigError(f"the evidence signer {self._signer.kid!r} failed: {exc}",
                                       code="EVIDENCE.SIGNER_FAILED") from exc
-        return replace(draft, hash=digest, signature=signature)
+        return EvidenceRecord(**body, hash=digest, signature=signature)
 
     def append(self, exchange: Exchange, *, alongside: Callable[[Any], None] | None = None) -> EvidenceRecord:
         """Append one exchange and return the stored record once it is committed (durable per the

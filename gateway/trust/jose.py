@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, OKPKey, RSAKey
@@ -208,3 +212,69 @@ def sign(
     return jws.serialize_compact(
         protected, payload, key, algorithms=list(ALLOWED_ALGORITHMS), registry=registry or _DEFAULT_REGISTRY
     )
+
+
+#: ECDSA with SHA-256 (ES256, RFC 7518 §3.4): one immutable parameter object for every signature.
+_ES256 = ec.ECDSA(hashes.SHA256())
+
+
+def signature_maker(key: Key, alg: str) -> Callable[[bytes], bytes]:
+    """A function making ``alg`` signatures with ``key`` over a JWS signing input: the bytes joserfc's own
+    algorithm makes (ES256: ``r || s``, 32 bytes each, RFC 7518 §3.4; Ed25519: RFC 8037 §3.1), through the
+    key's ``cryptography`` object taken once, without joserfc's per-call key look-ups. PS256 signs through
+    joserfc (its padding parameters stay joserfc's)."""
+    private = getattr(key, "private_key", None)
+    if alg == "ES256" and isinstance(private, ec.EllipticCurvePrivateKey):
+        es256_key = private
+
+        def es256(signing_input: bytes) -> bytes:
+            r, s = decode_dss_signature(es256_key.sign(signing_input, _ES256))
+            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+        return es256
+    if alg == "Ed25519" and isinstance(private, ed25519.Ed25519PrivateKey):
+        return private.sign
+    algorithm = make_registry().get_alg(alg)
+    return lambda signing_input: algorithm.sign(signing_input, key)
+
+
+class CompactSigner:
+    """:func:`sign` with one key, made cheaper for keys that sign many JWTs (the gateway's access tokens).
+
+    The same compact JWS as :func:`sign`: the protected header is ``{**header, "alg", "kid"}`` serialized
+    and checked by joserfc (with :data:`_DEFAULT_REGISTRY`), but once per distinct header rather than per
+    token; the payload is the claims' JSON, base64url-encoded; the signature is made by
+    :func:`signature_maker` (the bytes joserfc's algorithm makes)."""
+
+    #: Distinct headers remembered (callers use a handful of fixed ``typ`` headers).
+    MAX_HEADERS = 64
+
+    def __init__(self, key: Key) -> None:
+        self.key = key
+        self.alg = algorithm_for(key)
+        self._make = signature_maker(key, self.alg)
+        #: header JSON (as given, in its order) -> its protected header's base64url text; replaced whole
+        self._heads: dict[bytes, str] = {}
+        self._lock = threading.Lock()
+
+    def _head(self, header: Mapping[str, Any]) -> str:
+        which = orjson.dumps(dict(header))
+        head = self._heads.get(which)
+        if head is None:
+            protected = {**header, "alg": self.alg}
+            if self.key.kid and "kid" not in protected:
+                protected["kid"] = self.key.kid
+            # joserfc serializes and checks the header once; its signature over an empty payload is dropped
+            probe = jws.serialize_compact(protected, b"", self.key, algorithms=list(ALLOWED_ALGORITHMS),
+                                          registry=_DEFAULT_REGISTRY)
+            head = probe.split(".", 1)[0]
+            with self._lock:
+                heads = self._heads if len(self._heads) < self.MAX_HEADERS else {}
+                self._heads = {**heads, which: head}
+        return head
+
+    def sign(self, header: Mapping[str, Any], claims: Mapping[str, Any] | bytes) -> str:
+        """A compact JWS of ``claims`` (a JSON object, or raw bytes) under ``header`` (RFC 7515 §7.1)."""
+        payload = claims if isinstance(claims, bytes) else orjson.dumps(dict(claims))
+        signing_input = f"{self._head(header)}.{_b64encode(payload)}"
+        return f"{signing_input}.{_b64encode(self._make(signing_input.encode('ascii')))}"

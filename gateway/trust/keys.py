@@ -83,6 +83,8 @@ class SigningKeyRing:
     others: dict[str, Key] = field(default_factory=dict)
     retired_at: dict[str, float] = field(default_factory=dict)
     grace_seconds: int = 300
+    #: the current key's :class:`jose.CompactSigner` (made again when ``current`` is replaced)
+    _signer: jose.CompactSigner | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_file(cls, path: Path, *, grace_seconds: int) -> SigningKeyRing:
@@ -148,7 +150,12 @@ class SigningKeyRing:
         return {"keys": [public_jwk(self.current), *(public_jwk(k) for k in live.values())]}
 
     def sign(self, header: Mapping[str, Any], claims: Mapping[str, Any] | bytes) -> str:
-        return jose.sign(header, claims, self.current)
+        """A compact JWS by the current key (the bytes :func:`jose.sign` makes, see :class:`jose.CompactSigner`)."""
+        signer = self._signer
+        if signer is None or signer.key is not self.current:
+            signer = jose.CompactSigner(self.current)
+            self._signer = signer
+        return signer.sign(header, claims)
 
     def self_test(self) -> None:
         """Sign and verify a probe; raises :class:`ConfigurationError` if the key is unusable."""

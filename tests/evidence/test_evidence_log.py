@@ -27,6 +27,7 @@ from gateway.evidence import (
     open_log,
 )
 from gateway.evidence.jcs import jcs_bytes
+from gateway.evidence.record import RECORD_VERSION
 from tests.evidence.conftest import Backend, exchange
 from tests.support.racing import finish_race, start_race
 
@@ -428,3 +429,20 @@ def test_head_mode_still_catches_edits_and_only_all_mode_checks_each_signature(
     assert log.verify(keys).code == "EVIDENCE.SIGNATURE_INVALID"
     backend.raw.execute("UPDATE {t} SET kind = 'retirement' WHERE seq = 2")
     assert log.verify(keys, signatures="head").code == "EVIDENCE.HASH_MISMATCH"
+
+
+def test_a_sealed_record_is_the_exchange_with_its_hash_and_signature(backend: Backend, signer: JwkSigner,
+                                                                     keys: KeySetVerifier) -> None:
+    """The record :meth:`EvidenceLog.seal` makes in one go carries every field of the exchange, and its hash is
+    the one its hashed fields give (with and without a receipt)."""
+    with backend.open(signer) as log:
+        sent = [exchange(1), exchange(2, receipt=None, outbound_sha256=None)]
+        for n, ex in enumerate(sent, start=1):
+            record = log.append(ex)
+            assert (record.seq, record.v, record.kind, record.sender, record.receiver, record.message_id) == (
+                n, RECORD_VERSION, ex.kind, ex.sender, ex.receiver, ex.message_id)
+            assert (record.inbound_sha256, record.outbound_sha256, record.receipt, record.verdicts) == (
+                ex.inbound_sha256, ex.outbound_sha256, ex.receipt, ex.verdicts)
+            assert record.hash == record.computed_hash() and record.signature.count(".") == 2
+            assert log.get(n) == record
+        assert log.verify(keys).ok
