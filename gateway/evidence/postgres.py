@@ -16,6 +16,7 @@ the long way (lock, read the head, seal, insert).
 from __future__ import annotations
 
 import hashlib
+import threading
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -65,6 +66,10 @@ class PostgresEvidenceLog(EvidenceLog):
         #: Groups left to append the long way after the known head turned out stale (another process appends).
         self._long_way = 0
         self._conn = self._connect()
+        #: Reads (a message's records before it is claimed, the head, exports) have a connection and a lock
+        #: of their own, so they never wait for a group being committed on the append connection.
+        self._read_conn: psycopg.Connection[Any] | None = None
+        self._read_lock = threading.Lock()
         self._create()
         # The statements of an append, built once: the rows go as one JSON parameter (one literal quoted
         # by the driver, one query text its cache keeps), unpacked by the server into the typed columns.
@@ -283,9 +288,14 @@ class PostgresEvidenceLog(EvidenceLog):
                          (kid, jwk))
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """A read on the read connection (autocommit: each statement sees what was committed before it,
+        every append this process returned included)."""
         try:
-            with self._lock:
-                return self._connection().execute(sql, params).fetchall()
+            with self._read_lock:
+                conn = self._read_conn
+                if conn is None or conn.closed or conn.broken:
+                    conn = self._read_conn = self._connect()
+                return conn.execute(sql, params).fetchall()
         except psycopg.Error as exc:
             raise EvidenceStoreUnavailable(f"cannot read the PostgreSQL evidence log: {exc}") from exc
 
@@ -297,4 +307,7 @@ class PostgresEvidenceLog(EvidenceLog):
             self._conn.execute(f"DROP FUNCTION IF EXISTS {t}_refuse()")
 
     def close(self) -> None:
+        with self._read_lock:
+            if self._read_conn is not None:
+                self._read_conn.close()
         self._conn.close()

@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from gateway.evidence import Exchange, JwkSigner, KeySetVerifier
+from gateway.evidence import EvidenceStoreUnavailable, Exchange, JwkSigner, KeySetVerifier
 from gateway.evidence.log import COLUMNS, _PendingAppend, record_to_row
 from gateway.evidence.postgres import STALE_HEAD_GROUPS, PostgresEvidenceLog
 from tests.evidence.conftest import exchange
@@ -164,3 +164,18 @@ def test_the_stored_rows_are_the_records_texts_exactly(
     assert list(first.records()) == made
     report = first.verify(keys)
     assert report.ok and report.records == 6
+
+
+def test_reads_have_a_connection_of_their_own_that_comes_back_after_a_loss(
+        pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog], postgres_dsn: str) -> None:
+    first, _ = pair
+    first.append(intent(1))
+    with first._lock:  # an append being committed holds the append connection: a read does not wait for it
+        assert [r.seq for r in first.find("CHE-registry", "msg-1")] == [1]
+    assert first._read_conn is not None and first._read_conn is not first._conn
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (first._read_conn.info.backend_pid,))
+    with pytest.raises(EvidenceStoreUnavailable):
+        first.find("CHE-registry", "msg-1")
+    first.append(intent(2))
+    assert [r.seq for r in first.records()] == [1, 2]  # on a read connection made again
