@@ -16,6 +16,7 @@ the long way (lock, read the head, seal, insert).
 from __future__ import annotations
 
 import hashlib
+import threading
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -32,6 +33,19 @@ from gateway.evidence.signing import Signer
 STALE_HEAD_GROUPS = 8
 
 
+#: ``SELECT`` of the typed columns (in :data:`COLUMNS` order) of the rows sent as one JSON array of arrays
+#: (:func:`_rows_json`); ``->>`` gives back each text exactly as sent, and ``NULL`` for a JSON null.
+_ROWS_FROM_JSON = (
+    "SELECT (r ->> 0)::bigint, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 6, r ->> 7, r ->> 8, r ->> 9, "
+    "r ->> 10, r ->> 11, r ->> 12, (r ->> 13)::integer FROM json_array_elements(%s::json) AS r")
+assert _ROWS_FROM_JSON.count("->>") == len(COLUMNS)
+
+
+def _rows_json(records: list[EvidenceRecord]) -> str:
+    """The rows of ``records`` (:func:`record_to_row`) as one JSON array: the parameter of :data:`_ROWS_FROM_JSON`."""
+    return orjson.dumps([record_to_row(record) for record in records]).decode("utf-8")
+
+
 def _lock_key(table: str) -> int:
     """A stable signed 64-bit advisory-lock key for one chain."""
     digest = hashlib.sha256(f"carbonlink.evidence:{table}".encode()).digest()
@@ -43,7 +57,7 @@ class PostgresEvidenceLog(EvidenceLog):
 
     def __init__(self, dsn: str, *, signer: Signer | None = None, table: str = "evidence") -> None:
         super().__init__(signer)
-        self._table = check_table_name(table)
+        self._table = t = check_table_name(table)
         self._dsn = dsn
         self.url = f"{dsn.split('@')[-1]} table={table}"
         self._key = _lock_key(table)
@@ -52,7 +66,20 @@ class PostgresEvidenceLog(EvidenceLog):
         #: Groups left to append the long way after the known head turned out stale (another process appends).
         self._long_way = 0
         self._conn = self._connect()
+        #: Reads (a message's records before it is claimed, the head, exports) have a connection and a lock
+        #: of their own, so they never wait for a group being committed on the append connection.
+        self._read_conn: psycopg.Connection[Any] | None = None
+        self._read_lock = threading.Lock()
         self._create()
+        # The statements of an append, built once: the rows go as one JSON parameter (one literal quoted
+        # by the driver, one query text its cache keeps), unpacked by the server into the typed columns.
+        self._insert_sql = f"INSERT INTO {t} ({', '.join(COLUMNS)}) {_ROWS_FROM_JSON}"
+        guard = (f"BEGIN; SELECT pg_advisory_xact_lock(%s); {self._insert_sql} "
+                 f"WHERE (%s::bigint, %s::text) = (SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1)")
+        #: ``[plain, with receipt-once members]``: the one-round-trip append on a known head.
+        self._on_head_sql = [guard, guard + (
+            f" AND NOT EXISTS (SELECT 1 FROM {t} WHERE receipt IS NOT NULL AND (sender, message_id) IN "
+            "(SELECT o ->> 0, o ->> 1 FROM json_array_elements(%s::json) AS o))")]
 
     @property
     def dsn(self) -> str:
@@ -131,20 +158,12 @@ class PostgresEvidenceLog(EvidenceLog):
         ``INSERT``, ``COMMIT``). The ``INSERT`` reads the head after the lock is held (its own statement,
         its own snapshot) and writes only if ``head`` is still the last record and no receipt-once member's
         message has a receipt on record; ``None`` if it wrote nothing (the caller goes the long way)."""
-        t = self._table
         answers, new = self._seal_batch(group, head, lambda sender, message_id: None)
         once = list(dict.fromkeys((m.exchange.sender, m.exchange.message_id) for m in group if m.once))
-        values: list[Any] = [self._key]
-        row = f"({', '.join(['%s'] * len(COLUMNS))})"
-        sql = (f"BEGIN; SELECT pg_advisory_xact_lock(%s); "
-               f"INSERT INTO {t} ({', '.join(COLUMNS)}) SELECT * FROM (VALUES {', '.join([row] * len(new))}) AS v "
-               f"WHERE (%s::bigint, %s::text) = (SELECT seq, hash FROM {t} ORDER BY seq DESC LIMIT 1)")
-        values += [value for record in new for value in record_to_row(record)]
-        values += list(head)
+        values: list[Any] = [self._key, _rows_json(new), *head]
+        sql = self._on_head_sql[bool(once)]
         if once:
-            sql += (f" AND NOT EXISTS (SELECT 1 FROM {t} WHERE receipt IS NOT NULL AND (sender, message_id) "
-                    f"IN ({', '.join(['(%s, %s)'] * len(once))}))")
-            values += [part for key in once for part in key]
+            values.append(orjson.dumps(once).decode("utf-8"))
         sql += self._key_statement(values)
         cursor = psycopg.ClientCursor(conn)
         try:
@@ -196,9 +215,8 @@ class PostgresEvidenceLog(EvidenceLog):
             values: list[Any] = []
             sql = ""
             if new:
-                sql = (f"INSERT INTO {t} ({', '.join(COLUMNS)}) VALUES "
-                       + ", ".join([f"({', '.join(['%s'] * len(COLUMNS))})"] * len(new)))
-                values += [value for record in new for value in record_to_row(record)]
+                sql = self._insert_sql
+                values.append(_rows_json(new))
             sql += self._key_statement(values)
             cursor.execute(f"{sql}; COMMIT" if sql else "COMMIT", values)
         except BaseException:
@@ -270,9 +288,14 @@ class PostgresEvidenceLog(EvidenceLog):
                          (kid, jwk))
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """A read on the read connection (autocommit: each statement sees what was committed before it,
+        every append this process returned included)."""
         try:
-            with self._lock:
-                return self._connection().execute(sql, params).fetchall()
+            with self._read_lock:
+                conn = self._read_conn
+                if conn is None or conn.closed or conn.broken:
+                    conn = self._read_conn = self._connect()
+                return conn.execute(sql, params).fetchall()
         except psycopg.Error as exc:
             raise EvidenceStoreUnavailable(f"cannot read the PostgreSQL evidence log: {exc}") from exc
 
@@ -284,4 +307,7 @@ class PostgresEvidenceLog(EvidenceLog):
             self._conn.execute(f"DROP FUNCTION IF EXISTS {t}_refuse()")
 
     def close(self) -> None:
+        with self._read_lock:
+            if self._read_conn is not None:
+                self._read_conn.close()
         self._conn.close()

@@ -12,7 +12,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from gateway.evidence import Exchange, JwkSigner, KeySetVerifier
+from gateway.evidence import EvidenceStoreUnavailable, Exchange, JwkSigner, KeySetVerifier
+from gateway.evidence.log import COLUMNS, _PendingAppend, record_to_row
 from gateway.evidence.postgres import STALE_HEAD_GROUPS, PostgresEvidenceLog
 from tests.evidence.conftest import exchange
 
@@ -140,3 +141,41 @@ def test_a_lost_connection_during_an_append_on_the_known_head_is_a_coded_error_t
         first.append(intent(2))
     assert first.append(intent(3)).seq == 2
     assert first.verify(keys).ok
+
+
+def test_the_stored_rows_are_the_records_texts_exactly(
+        pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog], postgres_dsn: str, keys: KeySetVerifier) -> None:
+    """Rows travel as one JSON parameter: every column must come out as the record's own text, byte for byte,
+    on the long way (no known head), on the known head, and for a group of several records."""
+    first, _ = pair
+    tricky = {"status": "ACCEPTED", "note": "quote ' and \" and \\ back, é ✓ \u2028 \t\n 𝄞", "n": 2**53 - 1,
+              "nested": {"list": [None, True, 1.5, "x"]}}
+    made = [first.append_receipt(exchange(1, receipt=tricky)),         # long way: the head is not known yet
+            first.append(intent(2)),                                   # on the known head
+            first.append(exchange(3, inbound_sha256=None, outbound_sha256=None, receipt=None,
+                                  verdicts={"outcome": "fault", "detail": "O'Brien \\ \"x\""}))]
+    group = [_PendingAppend(exchange(n, receipt={**tricky, "n": n}).checked(), once=True) for n in (4, 5, 6)]
+    with first._lock:
+        made += [r for r in first._append_batch(group) if r is not None]
+    assert [r.seq for r in made] == list(range(1, 7))
+    with psycopg.connect(postgres_dsn) as conn:
+        rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM {first._table} ORDER BY seq").fetchall()
+    assert rows == [record_to_row(r) for r in made]
+    assert list(first.records()) == made
+    report = first.verify(keys)
+    assert report.ok and report.records == 6
+
+
+def test_reads_have_a_connection_of_their_own_that_comes_back_after_a_loss(
+        pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog], postgres_dsn: str) -> None:
+    first, _ = pair
+    first.append(intent(1))
+    with first._lock:  # an append being committed holds the append connection: a read does not wait for it
+        assert [r.seq for r in first.find("CHE-registry", "msg-1")] == [1]
+    assert first._read_conn is not None and first._read_conn is not first._conn
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (first._read_conn.info.backend_pid,))
+    with pytest.raises(EvidenceStoreUnavailable):
+        first.find("CHE-registry", "msg-1")
+    first.append(intent(2))
+    assert [r.seq for r in first.records()] == [1, 2]  # on a read connection made again
