@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -207,7 +208,8 @@ def _usable(mapper: RowMapper) -> bool:
 def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[str]], UnitBlock | None] | None:
     """A function from one transactions row's cells to its UnitBlock, or to None when the row needs
     the full path. None (no fast path at all) when the header or the serial catalogue is unusual."""
-    return _values_reader(mapper, ids, _unit_builder())
+    build = _unit_builder()
+    return _values_reader(mapper, ids, lambda values, _group: build(values))
 
 
 def _pending_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[str]], PendingBlock | None] | None:
@@ -217,14 +219,15 @@ def _pending_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequenc
     build = _unit_builder()
     if build is not _construct:
         return None
-    return _values_reader(mapper, ids, lambda values: PendingBlock(values, build))
+    return _values_reader(mapper, ids, lambda values, group: PendingBlock(values, build, group))
 
 
 def _values_reader(mapper: RowMapper, ids: dict[str, str],
-                   hand: Callable[[dict[str, Any]], _T]) -> Callable[[Sequence[str]], _T | None] | None:
-    """A function from one transactions row's cells to ``hand(values)``, ``values`` the field values of its
-    UnitBlock (every field, in declaration order, with validated types), or to None when the row needs the
-    full path. None (no fast path at all) when the header or the serial catalogue is unusual."""
+                   hand: Callable[[dict[str, Any], Any], _T]) -> Callable[[Sequence[str]], _T | None] | None:
+    """A function from one transactions row's cells to ``hand(values, group)``, ``values`` the field values of
+    its UnitBlock (every field, in declaration order, with validated types) and ``group`` the mark of its group
+    (see :class:`PendingBlock`; None: none), or to None when the row needs the full path. None (no fast path
+    at all) when the header or the serial catalogue is unusual."""
     if not _usable(mapper):
         return None
     width = len(mapper.header)
@@ -246,8 +249,10 @@ MAX_GROUPS = 4096
 
 #: What a row takes from its group's cells (see :func:`_row_reader`): the block's values with those set, the
 #: ``extra`` they keep (the issuance date and country as written, when kept, in their place), and the issuance
-#: date's and the country's spelling when kept ("" when not).
-_Group = tuple[dict[str, Any], dict[str, Any], str, str]
+#: date's and the country's spelling when kept ("" when not), and the group's number (see :data:`_NUMBERS`).
+_Group = tuple[dict[str, Any], dict[str, Any], str, str, int]
+#: The numbers of the groups the readers keep, each another (a group's mark names it by its number).
+_NUMBERS = itertools.count()
 
 
 def _group_reader(ids: dict[str, str], unknown: Sequence[tuple[str, int]],
@@ -278,7 +283,7 @@ def _group_reader(ids: dict[str, str], unknown: Sequence[tuple[str, int]],
         values["link"] = link
         kept_issued, kept_country = raw_issued if keep_issued else "", raw_country if keep_country else ""
         return values, _extra(cells, unknown, group_columns, "", kept_issued, "", kept_country), kept_issued, \
-            kept_country
+            kept_country, next(_NUMBERS)
 
     return group_of
 
@@ -305,7 +310,7 @@ def _extra(cells: Sequence[str], unknown: Sequence[tuple[str, int]], columns: tu
 
 def _row_reader(pick: Callable[[Sequence[str]], tuple[str, ...]], pad: bool, ids: dict[str, str],
                 unknown: Sequence[tuple[str, int]], kept_columns: tuple[tuple[str, int], ...],
-                hand: Callable[[dict[str, Any]], _T]) -> Callable[[Sequence[str]], _T | None]:
+                hand: Callable[[dict[str, Any], Any], _T]) -> Callable[[Sequence[str]], _T | None]:
     """The reader :func:`_values_reader` answers, for one header's layout.
 
     A row's *group* is the raw text of every cell it reads but the block's own ones (Quantity Issued, the
@@ -314,7 +319,12 @@ def _row_reader(pick: Callable[[Sequence[str]], tuple[str, ...]], pad: bool, ids
     date and the other cells kept in ``extra``. What the row's values take from those cells is read from them
     alone (``ids`` only grows, each ID with the one value the full path gives it), so the values of a group
     the reader has read once are kept, by those texts, and a later row of the group converts its own cells
-    only. At most :data:`MAX_GROUPS` are kept (then all are forgotten and kept anew)."""
+    only. At most :data:`MAX_GROUPS` are kept (then all are forgotten and kept anew).
+
+    The block of a known group is marked (:class:`PendingBlock`) with the group's number, whether its status
+    date, reason and beneficiary are None, its serial's batch and the lengths of its bounds, and which of the
+    columns read per row it keeps (a bit each, then their names); unmarked when a bound has a leading zero or
+    when ``extra`` keeps its quantity or retirement date as written."""
     date_cell, no_date, quantity_cell = _date_cell, _NO_DATE, _quantity_cell
     retired_status, issued_status = _RETIRED, _ISSUED
     max_serial = MAX_SERIAL_LENGTH
@@ -323,6 +333,8 @@ def _row_reader(pick: Callable[[Sequence[str]], tuple[str, ...]], pad: bool, ids
     group_columns, row_columns = kept_columns[:split], kept_columns[split:]
     group_cells = itemgetter(*(i for _c, i in (*unknown, *group_columns)), 0, 0)  # (two more: always a tuple)
     group_of = _group_reader(ids, unknown, group_columns)
+    row_names = tuple(column for column, _i in row_columns)
+    row_bits = tuple((1 << n, column, i) for n, (column, i) in enumerate(row_columns))
     groups: dict[tuple[Any, ...], _Group] = {}
     limit = MAX_GROUPS  # (0: none kept)
 
@@ -361,16 +373,21 @@ def _row_reader(pick: Callable[[Sequence[str]], tuple[str, ...]], pad: bool, ids
         if retired_cell is None:
             return None
         retired, keep_retired = retired_cell
-        base, kept, kept_issued, kept_country = group
+        base, kept, kept_issued, kept_country, number = group
         if keep_qty or keep_retired:  # kept between the group's own: the whole ``extra`` in its order
             extra = _extra(cells, unknown, group_columns, raw_qty if keep_qty else "", kept_issued,
                            raw_retired if keep_retired else "", kept_country)
+            number = -1
         else:
             extra = kept.copy()
-        for column, i in row_columns:
+        given = 0  # the row columns kept, a bit each
+        for bit, column, i in row_bits:
             raw = cells[i]
             if raw:
                 extra[column] = raw
+                given |= bit
+        mark = (number, retired is None, not reason, not beneficiary, batch, len(first_text), len(last_text), given,
+                row_names) if number >= 0 and first_text[0] != "0" and last_text[0] != "0" else None
         # each value has its validated type: ints from ASCII digits (>= 0), a Decimal, a year in
         # 1900-2100, dates, an [A-Z]{3} code, a UnitStatus member, text
         values = base.copy()
@@ -383,6 +400,6 @@ def _row_reader(pick: Callable[[Sequence[str]], tuple[str, ...]], pad: bool, ids
         values["status_date"] = retired
         values["status_reason"] = reason or None
         values["beneficiary"] = beneficiary or None
-        return hand(values)
+        return hand(values, mark)
 
     return read

@@ -148,3 +148,75 @@ def test_the_streamed_document_is_the_same(tmp_path: Path, monkeypatch: pytest.M
                           streamed.records_written))
     assert documents[0][2] == 1500
     assert documents[1] == documents[0] and documents[2] == documents[0]
+
+
+# --- the group's mark: the stream reads a marked block's group key by its mark ------------------------------------
+
+def _streamed(source: Path, out: Path, monkeypatch: pytest.MonkeyPatch, marks: bool) -> tuple[Any, ...]:
+    from standards.cadt.stream_v2 import V2UnitStream
+
+    add_values = V2UnitStream.add_values
+    with monkeypatch.context() as patch:
+        if not marks:
+            patch.setattr(V2UnitStream, "add_values", lambda self, values, build, group=None: add_values(
+                self, values, build))
+        streamed = bv.product_path(source, out=out)
+    return (out.read_bytes(), [(f.rule, f.location, f.message) for f in
+                               [*streamed.source_findings, *streamed.target_findings]],
+            streamed.records_written, streamed.stream.templated)
+
+
+@pytest.mark.parametrize("seed", [None, 9])
+def test_marked_blocks_stream_as_unmarked_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               seed: int | None) -> None:
+    head, rows = _lines(_generated(tmp_path))
+    # blocks of one group (bounds of the same lengths) with a bound written with a leading zero, and with the
+    # quantity or retirement date kept as written (unmarked), between marked ones
+    extra_rows = []
+    for vintage in (2020, 2021):
+        dated = f"{vintage}-01-01,{vintage}-12-31,1340,Bale,Ethiopia,AFOLU,VM0015"
+        tail = f"VCS-VCU-1507-VER-ET-14-1340-0101{vintage}-3112{vintage}-1"
+        extra_rows += [f"2026-04-03,,{dated},,\"1,000\",19385-1000-1999-{tail},,,,,\r\n".encode(),
+                       f"2026-04-03,,{dated},,100,19385-0100-0199-{tail},,,,,\r\n".encode(),
+                       f"2026-04-03,,{dated},,\"1,000\",19385-2000-2999-{tail},,2026-05-01,B,R,\r\n".encode(),
+                       f"2026-04-03,,{dated},,\"1,000\",19385-3000-3999-{tail},,01/05/2026,B,R,\r\n".encode(),
+                       f"2026-04-03,,{dated},,1000,19385-4000-4999-{tail},,,,,\r\n".encode(),
+                       f"2026-04-03,,{dated},,\"1,000\",19385-5000-5999-{tail},,2026-05-01,,,\r\n".encode()]
+        # retired blocks with and without a beneficiary and reason, in turn (the same mark but for those)
+        extra_rows += [f"2026-04-03,,{dated},,\"1,000\",19385-{n}000-{n}999-{tail},,2026-05-01,{'B,R' if n % 2 else ','},"
+                       f"\r\n".encode() for n in range(6, 10)]
+    rows = [r if r.endswith(b"\n") else r + b"\r\n" for r in rows] + extra_rows
+    if seed is not None:
+        random.Random(seed).shuffle(rows)
+    source = tmp_path / "export.csv"
+    source.write_bytes(head + b"".join(rows))
+    marked = _streamed(source, tmp_path / "marked.json", monkeypatch, True)
+    plain = _streamed(source, tmp_path / "plain.json", monkeypatch, False)
+    assert marked == plain and marked[3] > 1000
+
+
+def test_a_mark_is_not_kept_when_the_key_reads_a_column_it_does_not_hold() -> None:
+    from gateway.cli.translation import configured_catalog
+    from standards.cadt.stream_v2 import V2UnitStream
+
+    stream = V2UnitStream(configured_catalog("verra", "cadt-v2", bv.PROFILE_V2, False, None, False).get("cadt-v2"))
+    vocab = stream.vocabulary_of("verra")
+    found: list[Any] = []
+    data = export([_clean(n, Methodology=m) for n, m in enumerate(["VM0015", "VM0015", "VM0007", "VM0007"])])
+    values = [r.values for r in VerraAdapter().iter_pending(io.BytesIO(data), found) if isinstance(r, PendingBlock)]
+    templates = stream.templates
+    keys = [templates.key_of(v, vocab) for v in values]
+    assert keys[0] != keys[2]  # the vocabulary reads Methodology
+    # a block whose own range is written in its serial's tail ("-14-1340-": Bale's scope and project) has no key,
+    # though a block with its mark had one
+    tail = "VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"
+    ranged = [{**values[0], "serial": f"19385-{first}-{last}-{tail}", "first_id": first, "last_id": last}
+              for first, last in [(15, 1341), (14, 1340), (16, 1342)]]
+    assert [templates.key_by(("ranged", ()), v, vocab) for v in ranged] == [templates.key_of(v, vocab)
+                                                                             for v in ranged]
+    assert templates.key_of(ranged[1], vocab) is None and templates.key_of(ranged[0], vocab) is not None
+    for mark_names in [("Methodology",), ()]:
+        templates._by_mark.clear()
+        mark = ("same", mark_names)  # one mark for all: the stream trusts it for the columns it does not name
+        by_mark = [templates.key_by(mark, v, vocab) for v in values]
+        assert (by_mark == keys) is bool(mark_names)
