@@ -183,8 +183,8 @@ def test_marked_blocks_stream_as_unmarked_ones(tmp_path: Path, monkeypatch: pyte
                        f"2026-04-03,,{dated},,1000,19385-4000-4999-{tail},,,,,\r\n".encode(),
                        f"2026-04-03,,{dated},,\"1,000\",19385-5000-5999-{tail},,2026-05-01,,,\r\n".encode()]
         # retired blocks with and without a beneficiary and reason, in turn (the same mark but for those)
-        extra_rows += [f"2026-04-03,,{dated},,\"1,000\",19385-{n}000-{n}999-{tail},,2026-05-01,{'B,R' if n % 2 else ','},"
-                       f"\r\n".encode() for n in range(6, 10)]
+        extra_rows += [f"2026-04-03,,{dated},,\"1,000\",19385-{n}000-{n}999-{tail},,2026-05-01,"
+                       f"{'B,R' if n % 2 else ','},\r\n".encode() for n in range(6, 10)]
     rows = [r if r.endswith(b"\n") else r + b"\r\n" for r in rows] + extra_rows
     if seed is not None:
         random.Random(seed).shuffle(rows)
@@ -197,9 +197,14 @@ def test_marked_blocks_stream_as_unmarked_ones(tmp_path: Path, monkeypatch: pyte
 
 def test_a_mark_is_not_kept_when_the_key_reads_a_column_it_does_not_hold() -> None:
     from gateway.cli.translation import configured_catalog
+    from standards.cadt.codec import CadtV2Codec
     from standards.cadt.stream_v2 import V2UnitStream
 
-    stream = V2UnitStream(configured_catalog("verra", "cadt-v2", bv.PROFILE_V2, False, None, False).get("cadt-v2"))
+    catalog = configured_catalog("verra", "cadt-v2", bv.PROFILE_V2, False, None, False)
+    assert catalog is not None
+    codec = catalog.get("cadt-v2")
+    assert isinstance(codec, CadtV2Codec)
+    stream = V2UnitStream(codec)
     vocab = stream.vocabulary_of("verra")
     found: list[Any] = []
     data = export([_clean(n, Methodology=m) for n, m in enumerate(["VM0015", "VM0015", "VM0007", "VM0007"])])
