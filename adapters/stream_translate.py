@@ -163,7 +163,7 @@ def _run(path: Path, src: CsvExportAdapter, stream: V2UnitStream, *, source: str
                 if failed:  # a source with errors is not translated: keep reading, for its findings only
                     continue
                 if isinstance(record, PendingBlock):
-                    add_values(values, record.build)
+                    add_values(values, record.build, record.group)
                 else:
                     stream.add(record)
     except NotStreamable:

@@ -24,13 +24,22 @@ class PendingBlock:
     """A unit block a compiled reader has read but not built: ``values`` holds every field of
     :class:`~standards.UnitBlock` as the block holds them (its ``__dict__``: validated types, declaration
     order); :meth:`block` builds it. The streaming translation builds a block only when its group's
-    template does not write it (:meth:`standards.cadt.stream_v2.V2UnitStream.add_values`)."""
+    template does not write it (:meth:`standards.cadt.stream_v2.V2UnitStream.add_values`).
 
-    __slots__ = ("build", "values")
+    ``group`` (None: not given) is a hashable mark the reader gives blocks of one group: two blocks with equal
+    marks have equal values in every field but their serial's range, quantity, status date, status reason and
+    beneficiary (of these last three, only whether each is None is the same), their serials are
+    ``<head>-<first>-<last>-<tail>`` with the same ``head`` (no ``-`` in it) and ``tail`` and their bounds
+    written as ``str`` writes them (of the same lengths), and their ``extra`` holds the same columns in the same
+    order, with the same values but for the columns named in the mark's last item (a tuple of names)."""
 
-    def __init__(self, values: dict[str, Any], build: Callable[[dict[str, Any]], UnitBlock]) -> None:
+    __slots__ = ("build", "group", "values")
+
+    def __init__(self, values: dict[str, Any], build: Callable[[dict[str, Any]], UnitBlock],
+                 group: Any = None) -> None:
         self.values = values
         self.build = build
+        self.group = group
 
     def block(self) -> UnitBlock:
         return self.build(self.values)

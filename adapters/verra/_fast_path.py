@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -207,7 +208,8 @@ def _usable(mapper: RowMapper) -> bool:
 def _unit_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[str]], UnitBlock | None] | None:
     """A function from one transactions row's cells to its UnitBlock, or to None when the row needs
     the full path. None (no fast path at all) when the header or the serial catalogue is unusual."""
-    return _values_reader(mapper, ids, _unit_builder())
+    build = _unit_builder()
+    return _values_reader(mapper, ids, lambda values, _group: build(values))
 
 
 def _pending_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequence[str]], PendingBlock | None] | None:
@@ -217,14 +219,15 @@ def _pending_reader(mapper: RowMapper, ids: dict[str, str]) -> Callable[[Sequenc
     build = _unit_builder()
     if build is not _construct:
         return None
-    return _values_reader(mapper, ids, lambda values: PendingBlock(values, build))
+    return _values_reader(mapper, ids, lambda values, group: PendingBlock(values, build, group))
 
 
 def _values_reader(mapper: RowMapper, ids: dict[str, str],
-                   hand: Callable[[dict[str, Any]], _T]) -> Callable[[Sequence[str]], _T | None] | None:
-    """A function from one transactions row's cells to ``hand(values)``, ``values`` the field values of its
-    UnitBlock (every field, in declaration order, with validated types), or to None when the row needs the
-    full path. None (no fast path at all) when the header or the serial catalogue is unusual."""
+                   hand: Callable[[dict[str, Any], Any], _T]) -> Callable[[Sequence[str]], _T | None] | None:
+    """A function from one transactions row's cells to ``hand(values, group)``, ``values`` the field values of
+    its UnitBlock (every field, in declaration order, with validated types) and ``group`` the mark of its group
+    (see :class:`PendingBlock`; None: none), or to None when the row needs the full path. None (no fast path
+    at all) when the header or the serial catalogue is unusual."""
     if not _usable(mapper):
         return None
     width = len(mapper.header)
@@ -236,14 +239,112 @@ def _values_reader(mapper: RowMapper, ids: dict[str, str],
     return _row_reader(pick, pad, ids, unknown, kept_columns, hand)
 
 
+#: Transactions columns kept in ``extra`` that may vary from block to block of an issuance (a retirement's
+#: details; the vintage's total, as some exports write it per row): these and the kept columns after them are
+#: read from each row (see :func:`_row_reader`).
+_ROW_EXTRAS = frozenset({"Total Vintage Quantity", "Retirement Details"})
+#: Groups a reader keeps (see :func:`_row_reader`); beyond that they are forgotten and kept anew.
+MAX_GROUPS = 4096
+
+
+#: What a row takes from its group's cells (see :func:`_row_reader`): the block's values with those set, the
+#: ``extra`` they keep (the issuance date and country as written, when kept, in their place), and the issuance
+#: date's and the country's spelling when kept ("" when not), and the group's number (see :data:`_NUMBERS`).
+_Group = tuple[dict[str, Any], dict[str, Any], str, str, int]
+#: The numbers of the groups the readers keep, each another (a group's mark names it by its number).
+_NUMBERS = itertools.count()
+
+
+def _group_reader(ids: dict[str, str], unknown: Sequence[tuple[str, int]],
+                  group_columns: tuple[tuple[str, int], ...]) -> Callable[..., _Group | None]:
+    """The function from a row's group cells to its :data:`_Group`, or to None when the full path must read
+    the row."""
+    series_of, date_cell, no_date = _series, _date_cell, _NO_DATE
+    blank = _unit_values(registry=REGISTRY)  # every field in declaration order (see _construct)
+
+    def group_of(raw_id: str, tail: str, raw_issued: str, raw_start: str, raw_end: str, raw_country: str,
+                 name: str, cells: Sequence[str]) -> _Group | None:
+        project_id = ids.get(raw_id)  # only IDs the full path has read without a finding
+        if project_id is None:
+            return None
+        series = series_of(tail, raw_start, raw_end, raw_country, project_id)
+        issued_cell = date_cell(raw_issued) if raw_issued else no_date
+        if series is None or issued_cell is None:
+            return None
+        unit_type, vintage, country, keep_country, link = series
+        issued, keep_issued = issued_cell
+        values = blank.copy()  # a copy of a dict with the same keys is quicker than a dict display
+        values["vintage"] = vintage
+        values["unit_type"] = unit_type
+        values["project_id"] = project_id
+        values["project_name"] = name or None
+        values["country"] = country
+        values["issuance_date"] = issued
+        values["link"] = link
+        kept_issued, kept_country = raw_issued if keep_issued else "", raw_country if keep_country else ""
+        return values, _extra(cells, unknown, group_columns, "", kept_issued, "", kept_country), kept_issued, \
+            kept_country, next(_NUMBERS)
+
+    return group_of
+
+
+def _extra(cells: Sequence[str], unknown: Sequence[tuple[str, int]], columns: tuple[tuple[str, int], ...],
+           quantity: str, issued: str, retired: str, country: str) -> dict[str, Any]:
+    """A row's ``extra`` as the full path orders it: the unknown columns' cells, the spellings kept ("": not
+    kept) of the quantity, issuance date, retirement date and country, then the kept ``columns``' cells."""
+    extra: dict[str, Any] = {column: cells[i] for column, i in unknown if cells[i] != ""} if unknown else {}
+    if quantity:
+        extra["Quantity Issued"] = quantity
+    if issued:
+        extra["Issuance Date"] = issued
+    if retired:
+        extra["Retirement/Cancellation Date"] = retired
+    if country:
+        extra["Country/Area"] = country
+    for column, i in columns:
+        raw = cells[i]
+        if raw:
+            extra[column] = raw
+    return extra
+
+
 def _row_reader(pick: Callable[[Sequence[str]], tuple[str, ...]], pad: bool, ids: dict[str, str],
                 unknown: Sequence[tuple[str, int]], kept_columns: tuple[tuple[str, int], ...],
-                hand: Callable[[dict[str, Any]], _T]) -> Callable[[Sequence[str]], _T | None]:
-    """The reader :func:`_values_reader` answers, for one header's layout."""
-    series_of, date_cell, no_date, quantity_cell = _series, _date_cell, _NO_DATE, _quantity_cell
-    blank = _unit_values(registry=REGISTRY)  # every field in declaration order (see _construct)
+                hand: Callable[[dict[str, Any], Any], _T]) -> Callable[[Sequence[str]], _T | None]:
+    """The reader :func:`_values_reader` answers, for one header's layout.
+
+    A row's *group* is the raw text of every cell it reads but the block's own ones (Quantity Issued, the
+    serial's ``batch-first-last-``, the retirement's date, beneficiary, reason, and the kept columns from the
+    first of :data:`_ROW_EXTRAS` on): its ID, the serial's tail, the vintage dates, country, name, issuance
+    date and the other cells kept in ``extra``. What the row's values take from those cells is read from them
+    alone (``ids`` only grows, each ID with the one value the full path gives it), so the values of a group
+    the reader has read once are kept, by those texts, and a later row of the group converts its own cells
+    only. At most :data:`MAX_GROUPS` are kept (then all are forgotten and kept anew).
+
+    The block of a known group is marked (:class:`PendingBlock`) with the group's number, whether its status
+    date, reason and beneficiary are None, its serial's batch and the lengths of its bounds, and which of the
+    columns read per row it keeps (a bit each, then their names); unmarked when a bound has a leading zero or
+    when ``extra`` keeps its quantity or retirement date as written."""
+    date_cell, no_date, quantity_cell = _date_cell, _NO_DATE, _quantity_cell
     retired_status, issued_status = _RETIRED, _ISSUED
     max_serial = MAX_SERIAL_LENGTH
+    # the kept columns read per group (those before the first that may vary per block) and per row (the rest)
+    split = next((n for n, (column, _i) in enumerate(kept_columns) if column in _ROW_EXTRAS), len(kept_columns))
+    group_columns, row_columns = kept_columns[:split], kept_columns[split:]
+    group_cells = itemgetter(*(i for _c, i in (*unknown, *group_columns)), 0, 0)  # (two more: always a tuple)
+    group_of = _group_reader(ids, unknown, group_columns)
+    row_names = tuple(column for column, _i in row_columns)
+    row_bits = tuple((1 << n, column, i) for n, (column, i) in enumerate(row_columns))
+    groups: dict[tuple[Any, ...], _Group] = {}
+    limit = MAX_GROUPS  # (0: none kept)
+
+    def learn(key: tuple[Any, ...], cells: Sequence[str]) -> _Group | None:
+        group = group_of(*key[:7], cells)
+        if group is not None and limit:
+            if len(groups) >= limit:
+                groups.clear()
+            groups[key] = group
+        return group
 
     def read(cells: Sequence[str]) -> _T | None:
         # one row, few calls: the serial's batch-first-last- tokens and optional dates are read inline
@@ -251,8 +352,7 @@ def _row_reader(pick: Callable[[Sequence[str]], tuple[str, ...]], pad: bool, ids
             cells = (*cells, "")
         (raw_id, raw_qty, serial_text, raw_issued, raw_retired, raw_start, raw_end, raw_country, name,
          beneficiary, reason) = pick(cells)
-        project_id = ids.get(raw_id)  # only IDs the full path has read without a finding
-        if project_id is None or len(serial_text) > max_serial or not serial_text.isascii():
+        if len(serial_text) > max_serial or not serial_text.isascii():
             return None
         tokens = serial_text.split("-", 3)
         if len(tokens) != 4:
@@ -260,54 +360,46 @@ def _row_reader(pick: Callable[[Sequence[str]], tuple[str, ...]], pad: bool, ids
         batch, first_text, last_text, tail = tokens
         if not (batch.isdigit() and first_text.isdigit() and last_text.isdigit()):
             return None
-        first, last = int(first_text), int(last_text)
-        series = series_of(tail, raw_start, raw_end, raw_country, project_id)
+        key = (raw_id, tail, raw_issued, raw_start, raw_end, raw_country, name, group_cells(cells))
+        group = groups.get(key) or learn(key, cells)
         quantity = quantity_cell(raw_qty)
-        if series is None or quantity is None:
+        if group is None or quantity is None:
             return None
         count, keep_qty = quantity
+        first, last = int(first_text), int(last_text)
         if not count or last - first + 1 != count:
             return None  # a range that disagrees, or runs backwards (last = first - 1 with a zero quantity)
-        issued_cell = date_cell(raw_issued) if raw_issued else no_date
         retired_cell = date_cell(raw_retired) if raw_retired else no_date
-        if issued_cell is None or retired_cell is None:
+        if retired_cell is None:
             return None
-        unit_type, vintage, country, keep_country, link = series
-        issued, keep_issued = issued_cell
         retired, keep_retired = retired_cell
-        extra: dict[str, Any] = {column: cells[i] for column, i in unknown if cells[i] != ""} if unknown else {}
-        if keep_qty:
-            extra["Quantity Issued"] = raw_qty
-        if keep_issued:
-            extra["Issuance Date"] = raw_issued
-        if keep_retired:
-            extra["Retirement/Cancellation Date"] = raw_retired
-        if keep_country:
-            extra["Country/Area"] = raw_country
-        for column, i in kept_columns:
+        base, kept, kept_issued, kept_country, number = group
+        if keep_qty or keep_retired:  # kept between the group's own: the whole ``extra`` in its order
+            extra = _extra(cells, unknown, group_columns, raw_qty if keep_qty else "", kept_issued,
+                           raw_retired if keep_retired else "", kept_country)
+            number = -1
+        else:
+            extra = kept.copy()
+        given = 0  # the row columns kept, a bit each
+        for bit, column, i in row_bits:
             raw = cells[i]
             if raw:
                 extra[column] = raw
+                given |= bit
+        mark = (number, retired is None, not reason, not beneficiary, batch, len(first_text), len(last_text), given,
+                row_names) if number >= 0 and first_text[0] != "0" and last_text[0] != "0" else None
         # each value has its validated type: ints from ASCII digits (>= 0), a Decimal, a year in
         # 1900-2100, dates, an [A-Z]{3} code, a UnitStatus member, text
-        status = retired_status if retired is not None else issued_status
-        values = blank.copy()  # a copy of a dict with the same keys is quicker than a dict display
+        values = base.copy()
         values["extra"] = extra
         values["serial"] = serial_text
         values["first_id"] = first
         values["last_id"] = last
         values["quantity"] = Decimal(count)
-        values["vintage"] = vintage
-        values["unit_type"] = unit_type
-        values["status"] = status
+        values["status"] = retired_status if retired is not None else issued_status
         values["status_date"] = retired
         values["status_reason"] = reason or None
-        values["project_id"] = project_id
-        values["project_name"] = name or None
-        values["country"] = country
         values["beneficiary"] = beneficiary or None
-        values["issuance_date"] = issued
-        values["link"] = link
-        return hand(values)
+        return hand(values, mark)
 
     return read

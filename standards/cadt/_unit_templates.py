@@ -187,6 +187,7 @@ class UnitTemplates:
         self._blocked = frozenset({*entity.by_name, *MOVES_V1_TO_V2["unit"], *spec.resources})
         self._relevant: dict[str | None, tuple[str, ...]] = {}
         self._templates: dict[tuple[Any, ...], UnitTemplate] = {}
+        self._by_mark: dict[Any, tuple[Any, ...]] = {}  # a reader's mark of a group -> its key (see key_by)
         self._checks: dict[str, Check | None] = {}
         plan = validator._plan(entity)
         ordered = {name for f in plan.ordered for name in (f.name, f.after)}
@@ -228,6 +229,24 @@ class UnitTemplates:
         return (_group(given), given["status_date"] is None, given["status_reason"] is None,
                 given["beneficiary"] is None, given["owner"] is None, given["quantity"] is None, head, tail,
                 len(first_text), len(last_text), tuple(extra), tuple(map(extra.get, relevant)))
+
+    def key_by(self, mark: Any, given: Mapping[str, Any], vocab: Vocabulary | None) -> tuple[Any, ...] | None:
+        """:meth:`key_of` of a block its reader marked ``mark`` (see :class:`adapters.registry_exports.PendingBlock`):
+        blocks with equal marks have the same key, but where their own range is written in the serial's tail
+        (no key then); the key of the first is kept by its mark (at most :data:`MAX_TEMPLATES` kept), unless one
+        of the columns the key reads (the vocabulary's) is one whose value the mark does not hold."""
+        key = self._by_mark.get(mark)
+        if key is not None:
+            bounds = str(given["first_id"]), str(given["last_id"])
+            if f"-{bounds[0]}-{bounds[1]}-" not in key[7]:
+                self.bounds = bounds
+                return key
+        key = self.key_of(given, vocab)
+        if key is not None and set(self._relevant[given["registry"]]).isdisjoint(mark[-1]):
+            if len(self._by_mark) >= MAX_TEMPLATES:
+                self._by_mark.clear()
+            self._by_mark[mark] = key
+        return key
 
     def get(self, key: tuple[Any, ...]) -> UnitTemplate | None:
         try:

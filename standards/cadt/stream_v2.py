@@ -194,10 +194,12 @@ class V2UnitStream:
         if key is not _WRITTEN:
             self._add_whole(unit, vocab, key)
 
-    def add_values(self, values: dict[str, Any], build: Callable[[dict[str, Any]], UnitBlock]) -> None:
+    def add_values(self, values: dict[str, Any], build: Callable[[dict[str, Any]], UnitBlock],
+                   group: Any = None) -> None:
         """:meth:`add` of the unit ``build(values)``, built only when its group's template does not write it.
         ``values``: every field of the model, as the built block holds them (its ``__dict__``), so the group
-        and the unit's own values are read from them exactly as from the block."""
+        and the unit's own values are read from them exactly as from the block. ``group``: the reader's mark of
+        the block's group (see :class:`adapters.registry_exports.PendingBlock`), None when it gives none."""
         if values["serial"] is None:
             self.add(build(values))
             return
@@ -206,17 +208,17 @@ class V2UnitStream:
         vocab = self._vocabularies.get(registry, _UNKNOWN)
         if vocab is _UNKNOWN:
             vocab = self._vocabularies[registry] = self.vocabulary_of(registry)
-        key = self._from_template(values, vocab)
+        key = self._from_template(values, vocab, group)
         if key is not _WRITTEN:
             self._add_whole(build(values), vocab, key)
 
-    def _from_template(self, given: dict[str, Any], vocab: Vocabulary | None) -> Any:
+    def _from_template(self, given: dict[str, Any], vocab: Vocabulary | None, group: Any = None) -> Any:
         """Spool the unit whose field values are ``given`` from its group's template and answer
         :data:`_WRITTEN`; when it cannot, answer its group's key (None: no group) for the whole way."""
         if not self.use_templates:
             return None
         templates = self.templates
-        key = templates.key_of(given, vocab)
+        key = templates.key_of(given, vocab) if group is None else templates.key_by(group, given, vocab)
         template = templates.get(key) if key is not None else None
         if template is None or (template.slot is not None and _held(template.slot) != template.held):
             return key
