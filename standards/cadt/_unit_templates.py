@@ -72,7 +72,6 @@ class UnitTemplate:
     """What the whole way gave one unit of a group, for the group's next units."""
 
     order: tuple[str, ...]  # the v2 fields given per block, in the record's order
-    layout: bytes  # the rendered record with ``%b`` where those fields' values go (a ``%`` of its own doubled)
     unit_id: Callable[[str], tuple[str, int]] | None  # cadTrustUnitId (and its first 64 bits) of a serial
     optional: tuple[tuple[str, str], ...]  # (UnitBlock field, v2 field) given per block
     checks: tuple[tuple[str, Check], ...]  # v2 field -> the validator's verdict on a block's value (see _KEYED)
@@ -113,7 +112,7 @@ class UnitTemplate:
 
     def render(self, values: dict[str, Any]) -> bytes:
         """The record with the block's ``values``, as :func:`standards.cadt.stream_v2.render` writes it."""
-        return self.layout % tuple(map(_dumps, map(values.__getitem__, self.order)))
+        return _interleaved(self.parts, map(_dumps, map(values.__getitem__, self.order)))
 
     def write(self, given: Mapping[str, Any], start: str, end: str) -> tuple[bytes, int] | None:
         """What :meth:`render` writes for the values :meth:`UnitTemplates.fill` gives the block whose field
@@ -238,7 +237,7 @@ class UnitTemplates:
         key = self._by_mark.get(mark)
         if key is not None:
             bounds = str(given["first_id"]), str(given["last_id"])
-            if f"-{bounds[0]}-{bounds[1]}-" not in key[7]:
+            if f"-{bounds[0]}-{bounds[1]}-" not in key[_KEY_TAIL]:
                 self.bounds = bounds
                 return key
         key = self.key_of(given, vocab)
@@ -302,13 +301,12 @@ class UnitTemplates:
                 piece.append(_dumps(value))
         piece.append(b"\n    }")
         parts.append(b"".join(piece))
-        layout = b"%b".join(part.replace(b"%", b"%%") for part in parts)
         own_names = tuple(name for name in order if name in _OWN)
+        own_places = tuple(_OWN.index(name) for name in own_names)
         by_check = dict(checks)
-        made = UnitTemplate(order, layout, unit_id, optional, tuple(checks),
+        made = UnitTemplate(order, unit_id, optional, tuple(checks),
                             tuple((n, r) for n, _, r in losses), counts, issuance, tuple(parts),
-                            own=itemgetter(*(_OWN.index(name) for name in own_names)),
-                            own_places=tuple(_OWN.index(name) for name in own_names),
+                            own=itemgetter(*own_places), own_places=own_places,
                             own_checks=tuple((_OWN.index(name), by_check[name]) for name in own_names
                                              if name in by_check),
                             optional_checks=tuple((place, by_check[key]) for place, (_name, key)
@@ -362,6 +360,8 @@ class UnitTemplates:
 
 
 _group = itemgetter(*_GROUP_FIELDS)
+#: The place of the serial's text after ``-<first>-<last>-`` in a group's key (see UnitTemplates.key_of).
+_KEY_TAIL = 7
 
 
 def _interleaved(parts: tuple[bytes, ...], values: Iterable[bytes]) -> bytes:
