@@ -9,8 +9,8 @@ from urllib.parse import unquote
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
+from gateway.api.blocking import run_blocking
 from gateway.settings import Settings
 from gateway.trust.client_auth import cert_thumbprint
 from gateway.trust.directory import Participant
@@ -116,7 +116,7 @@ async def current_caller(request: Request, trust: TrustDep, cert: ClientCertDep)
     """
     if isinstance(trust.replay, MemoryReplayStore):
         return _verify_caller(request, trust, cert)
-    return await run_in_threadpool(_verify_caller, request, trust, cert)
+    return await run_blocking(_verify_caller, request, trust, cert)
 
 
 def _verify_caller(request: Request, trust: Trust, cert: bytes | None) -> Caller:

@@ -111,7 +111,7 @@ async def relay_answer(kind: MessageKind, request: Request, relay: Relay, messag
     require_scope(caller, SEND_SCOPE)
     certificate_gate(request).check(caller.participant, kind.value)
     if limiter.shared:  # a Redis round trip: not on the event loop
-        await run_in_threadpool(limiter.take, caller.participant.id)
+        await run_blocking(limiter.take, caller.participant.id)
     else:
         limiter.take(caller.participant.id)
     content_types = request.headers.getlist("content-type")
