@@ -115,11 +115,12 @@ async def current_caller(request: Request, trust: TrustDep, cert: ClientCertDep)
     run on the event loop; a shared (Redis) replay cache means network I/O, so they go to a thread.
     """
     if isinstance(trust.replay, MemoryReplayStore):
-        return _verify_caller(request, trust, cert)
-    return await run_blocking(_verify_caller, request, trust, cert)
+        return verify_caller(request, trust, cert)
+    return await run_blocking(verify_caller, request, trust, cert)
 
 
-def _verify_caller(request: Request, trust: Trust, cert: bytes | None) -> Caller:
+def verify_caller(request: Request, trust: Trust, cert: bytes | None) -> Caller:
+    """The token and its binding checked (blocking when the replay cache is shared: see :func:`current_caller`)."""
     scheme, token = _access_token(request)
     claims = trust.tokens.verify(token)
     if claims.jkt is not None:

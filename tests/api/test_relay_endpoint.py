@@ -25,6 +25,7 @@ from gateway.trust.proofs import dpop_proof
 from gateway.trust.tokens import TokenService
 from tests.support.apps import InProcessGateway
 from tests.support.ports import free_port
+from tests.support.services import require_redis
 from tests.trust.support import RegistryClient, TrustWorld
 
 SENDER = "che-registry"
@@ -60,9 +61,11 @@ class Side:
         return response
 
 
-def _side(world: TrustWorld, root: Path, *, lean: bool) -> Side:
+def _side(world: TrustWorld, root: Path, *, lean: bool, env: dict[str, str] | None = None) -> Side:
     root.mkdir()
     with pytest.MonkeyPatch.context() as patch:
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
         patch.setenv("CARBONLINK_RATE_LIMIT_PER_MINUTE", "100000")
         patch.setenv("CARBONLINK_RATE_LIMIT_BURST", "100000")
         patch.setenv("CARBONLINK_TRANSFER_MAX_BODY_BYTES", str(MAX_BODY))
@@ -208,3 +211,75 @@ def test_other_methods_and_a_trailing_slash_are_not_the_relay(sides: tuple[Side,
         assert side.gateway.http.get("/v1/transfers").status_code == 405
         assert side.gateway.http.post("/v1/transfers/", content=b"{}").status_code == 404
     assert not lean_calls
+
+
+@pytest.fixture(scope="module")
+def shared_replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Side]:
+    """A gateway whose replay cache is shared (Redis): its caller checks need a worker thread."""
+    redis_url = require_redis()
+    root = tmp_path_factory.mktemp("relay-at-once")
+    side = _side(TrustWorld(root), root / "gateway", lean=True, env={"CARBONLINK_REPLAY_STORE": redis_url})
+    yield side
+    side.gateway.stop()
+
+
+@pytest.fixture()
+def at_once_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the requests relayed in one hand-over (:func:`gateway.api.relay.relay_at_once`)."""
+    calls: list[int] = []
+    inner = relay.relay_at_once
+
+    async def counted(*args: Any) -> Any:
+        calls.append(1)
+        return await inner(*args)
+
+    monkeypatch.setattr(relay, "relay_at_once", counted)
+    return calls
+
+
+#: Cases the one hand-over does not take: refused before any route, or a body without a declared length.
+NOT_AT_ONCE = BEFORE_ANY_ROUTE | {"oversized streamed body"}
+
+
+@pytest.mark.service
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_one_hand_over_refuses_as_the_two_did(shared_replay: Side, at_once_calls: list[int],
+                                              monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """With a shared replay cache, the relay reads the body first and runs the caller's checks, the later checks and
+    the submission in one worker thread; every refusal (and its order: the caller first) is the two-step path's."""
+    status, code, case = CASES[name]
+    answers = []
+    for at_once in (True, False):
+        monkeypatch.setattr(relay, "_one_hand_over", at_once)
+        before = len(at_once_calls)
+        answers.append(case(shared_replay))
+        assert (len(at_once_calls) > before) is (at_once and name not in NOT_AT_ONCE), (name, at_once)
+    for response in answers:
+        assert (response.status_code, response.json().get("code")) == (status, code), (name, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    one, other = answers
+    for header in ("www-authenticate", "retry-after"):
+        assert one.headers.get(header) == other.headers.get(header), header
+    assert ("dpop-nonce" in one.headers) == ("dpop-nonce" in other.headers)
+
+
+@pytest.mark.service
+def test_one_hand_over_checks_the_caller_before_the_content_type(shared_replay: Side, at_once_calls: list[int]
+                                                                 ) -> None:
+    """A replayed proof on a message of a refused Content-Type is refused for the proof, as before: the body is
+    read first, but the checks run in their order."""
+    first = shared_replay.send(content=b"{")
+    assert first.status_code == 400, first.text
+    again = shared_replay.send(proof=first.request.headers["dpop"], headers={"content-type": "image/png"},
+                               content=b"\x89PNG", nonce_retry=False)
+    assert (again.status_code, again.json()["code"]) == (401, "DPOP.REPLAY"), again.text
+    assert len(at_once_calls) == 2
+
+
+@pytest.mark.service
+def test_one_hand_over_leaves_expect_continue_to_the_two_step_path(shared_replay: Side, at_once_calls: list[int]
+                                                                   ) -> None:
+    """A client waiting for ``100 Continue`` is checked before its body is asked for."""
+    response = shared_replay.send(headers={"authorization": "", "dpop": "", "expect": "100-continue"}, content=_body())
+    assert (response.status_code, response.json()["code"]) == (401, "TOKEN.MISSING")
+    assert not at_once_calls

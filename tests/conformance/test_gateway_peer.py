@@ -260,7 +260,7 @@ def _bearer_accepted(trust: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The resource server takes a DPoP-bound token sent as ``Bearer`` with no proof at its word."""
     from gateway.api import deps
 
-    verify_caller = deps._verify_caller
+    verify_caller = deps.verify_caller
 
     def unbound(request: Any, trust: Any, cert: bytes | None) -> Any:
         scheme, token = deps._access_token(request)
@@ -268,7 +268,7 @@ def _bearer_accepted(trust: Any, monkeypatch: pytest.MonkeyPatch) -> None:
             return verify_caller(request, trust, cert)
         claims = trust.tokens.verify(token)
         return deps.Caller(participant=trust.directory.participant(claims.client_id), token=claims)
-    monkeypatch.setattr(deps, "_verify_caller", unbound)
+    monkeypatch.setattr(deps, "verify_caller", unbound)
 
 
 def _on_trust(change: Callable[[Any], None]) -> Callable[[Any, pytest.MonkeyPatch], None]:

@@ -86,7 +86,7 @@ def _resource_server_lenient(accept: Callable[[bytes | None, str | None], bool])
     def breaker(trust: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         from gateway.api import deps
 
-        verify_caller = deps._verify_caller
+        verify_caller = deps.verify_caller
 
         def lenient(request: Any, trust: Any, cert: bytes | None) -> Any:
             _scheme, token = deps._access_token(request)
@@ -94,7 +94,7 @@ def _resource_server_lenient(accept: Callable[[bytes | None, str | None], bool])
             if claims.x5t is not None and accept(cert, claims.x5t):
                 return deps.Caller(participant=trust.directory.participant(claims.client_id), token=claims)
             return verify_caller(request, trust, cert)
-        monkeypatch.setattr(deps, "_verify_caller", lenient)
+        monkeypatch.setattr(deps, "verify_caller", lenient)
     return breaker
 
 

@@ -103,27 +103,38 @@ ReceiverHeader = Annotated[str | None, Header(alias="Carbonlink-Receiver",
                                                            "name a single acquiring Party")]
 
 
+def admit(kind: MessageKind, request: Request, caller: Caller) -> None:
+    """The checks after the caller's and before the rate limit: the token's scope, then the certificate gate."""
+    require_scope(caller, SEND_SCOPE)
+    certificate_gate(request).check(caller.participant, kind.value)
+
+
+def content_type_of(request: Request) -> str | None:
+    """The message's one Content-Type header (None when it has none); two are refused."""
+    content_types = request.headers.getlist("content-type")
+    if len(content_types) > 1:
+        raise ContentTypeRefused("a message has one Content-Type header")
+    return content_types[0] if content_types else None
+
+
 async def relay_answer(kind: MessageKind, request: Request, relay: Relay, message_id: str, receiver: str | None
                        ) -> Response:
     """The relay after the caller is authenticated: scope, certificate gate, rate limit, Content-Type, body, submit,
     receipt. Both the FastAPI routes below and the lean ASGI endpoint (:mod:`gateway.api.relay`) answer with it."""
     caller, service, limiter = relay.caller, relay.service, relay.limiter
-    require_scope(caller, SEND_SCOPE)
-    certificate_gate(request).check(caller.participant, kind.value)
+    admit(kind, request, caller)
     if limiter.shared:  # a Redis round trip: not on the event loop
         await run_blocking(limiter.take, caller.participant.id)
     else:
         limiter.take(caller.participant.id)
-    content_types = request.headers.getlist("content-type")
-    if len(content_types) > 1:
-        raise ContentTypeRefused("a message has one Content-Type header")
+    content_type = content_type_of(request)
     body = await request.body()
     approvals = split_approvals(request.headers.getlist(APPROVAL_HEADER))
     from gateway.api.routes.holds import answer, holds_for  # four eyes by approval messages (docs/governance.md)
 
     holds = None if service.controls is None else await holds_for(request, service)
     outcome = await run_blocking(service.submit if holds is None else holds.submit, caller.participant, kind,
-                                 message_id, body, content_types[0] if content_types else None, receiver, approvals)
+                                 message_id, body, content_type, receiver, approvals)
     return answer(outcome)
 
 
