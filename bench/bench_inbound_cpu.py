@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import functools
 import json
@@ -37,7 +38,7 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -136,18 +137,28 @@ async def _run(app: Any, args: argparse.Namespace, receiver_pid: int) -> dict[st
         for phase in phases:
             requests = prepared(phase, args.block)
             box, started = bt.cpu_seconds(receiver_pid), time.process_time()
-            if profiler and phase == "app":
-                profiler.enable()
-            for request in requests:
-                check(*await request())
-            if profiler and phase == "app":
-                profiler.disable()
+            with _profiled(profiler if phase == "app" else None):
+                for request in requests:
+                    check(*await request())
             cpu[phase] += time.process_time() - started
             sandbox[phase] += bt.cpu_seconds(receiver_pid) - box
     if profiler:
         profiler.dump_stats(args.profile)
     timed = args.messages // args.block * args.block
     return {phase: (cpu[phase] / timed * 1e3, sandbox[phase] / timed * 1e3) for phase in phases}
+
+
+@contextlib.contextmanager
+def _profiled(profiler: cProfile.Profile | None) -> Iterator[None]:
+    """``profiler`` enabled while the block runs (nothing when None)."""
+    if profiler is None:
+        yield
+        return
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
 
 
 async def _submit(service: Any, participant: Any, message_id: str, body: bytes) -> tuple[int, bytes]:

@@ -26,8 +26,9 @@ from joserfc.jwk import ECKey, Key, OKPKey, RSAKey
 from joserfc.jws import JWSRegistry
 from joserfc.registry import HeaderParameter
 
+from gateway.trust import jose_fast
 from gateway.trust.errors import JwsRejected as JwsRejected  # raised by every check here
-from gateway.trust.jose_fast import key_check, verify_fast
+from gateway.trust.jose_fast import Head, key_check, verify_fast
 
 #: The only signature algorithms the gateway accepts or produces (FAPI 2.0).
 ALLOWED_ALGORITHMS: tuple[str, ...] = ("PS256", "ES256", "Ed25519")
@@ -77,6 +78,12 @@ def _b64encode(data: bytes) -> str:
 
 def peek_header(token: str, *, max_bytes: int = MAX_COMPACT_BYTES) -> dict[str, Any]:
     """Decode the protected header of a compact JWS without trusting it."""
+    return dict(_peek(token, max_bytes).peeked)
+
+
+def _peek(token: str, max_bytes: int) -> Head:
+    """:func:`peek_header`, with the header as joserfc will read it; a header segment seen before is not
+    decoded again (:func:`jose_fast.remember_head`)."""
     if not isinstance(token, str) or not token:
         raise JwsRejected("MALFORMED", "no JWS given")
     if len(token) > max_bytes:
@@ -84,13 +91,16 @@ def peek_header(token: str, *, max_bytes: int = MAX_COMPACT_BYTES) -> dict[str, 
     parts = token.split(".")
     if len(parts) != 3:
         raise JwsRejected("MALFORMED", "a compact JWS has exactly three dot-separated parts")
+    known = jose_fast.remembered_head(parts[0])
+    if known is not None:
+        return known
     try:
         header = orjson.loads(_b64decode(parts[0]))
     except orjson.JSONDecodeError as exc:
         raise JwsRejected("MALFORMED", "the JWS header is not JSON") from exc
     if not isinstance(header, dict):
         raise JwsRejected("MALFORMED", "the JWS header is not a JSON object")
-    return header
+    return jose_fast.remember_head(parts[0], header)
 
 
 def check_header(
@@ -193,7 +203,8 @@ def _verify(
     max_payload: int | None,
     fast: bool,
 ) -> VerifiedJws:
-    header = peek_header(token, max_bytes=max_bytes)
+    head = _peek(token, max_bytes)
+    header = dict(head.peeked)
     alg = check_header(header, typ=typ)
     key = key_for(header)
     if not key_fits(key, alg):
@@ -202,7 +213,7 @@ def _verify(
     checked = key_check(key, alg) if fast else None
     if checked is not None:
         limit = registry.max_payload_length if max_payload is None else max_payload
-        protected, content = verify_fast(token, header, checked, payload, registry, limit)
+        protected, content = verify_fast(token, head.strict, checked, payload, registry, limit)
         return VerifiedJws(header=dict(protected), claims={} if payload is not None else json_object(content))
     if max_payload is not None and max_payload != registry.max_payload_length:
         registry = copy.copy(registry)  # shallow: only the size limit changes

@@ -126,14 +126,17 @@ def _header_passes(registry: JWSRegistry, header: dict[str, Any]) -> bool:
     return True
 
 
-def verify_fast(token: str, header: dict[str, Any], check: KeyCheck, payload: bytes | None,
+def verify_fast(token: str, protected: dict[str, Any] | None, check: KeyCheck, payload: bytes | None,
                 registry: JWSRegistry, max_payload: int) -> tuple[dict[str, Any], bytes]:
     """Verify ``token`` (see the module docstring); its protected header (as joserfc reads it) and payload.
 
-    ``header`` is the protected header as :func:`gateway.trust.jose.peek_header` decoded it; ``payload`` the
-    detached content, if any; ``max_payload`` the payload limit (``registry``'s, or the caller's instead)."""
+    ``protected`` is the header as joserfc reads it (:func:`strict_header`: None when joserfc cannot decode
+    it); ``payload`` the detached content, if any; ``max_payload`` the payload limit (``registry``'s, or the
+    caller's instead)."""
     head, segment, signature = _segments(token, registry, max_payload)
-    header = _header(head, header)
+    if protected is None:
+        raise _refused("decode_error")
+    header = protected
     content, signed = _content(header, segment, payload, max_payload)
     try:
         if not _header_passes(registry, header):
@@ -164,21 +167,53 @@ def _segments(token: str, registry: JWSRegistry, max_payload: int) -> tuple[byte
     return head, segment, signature
 
 
-def _header(head: bytes, header: dict[str, Any]) -> dict[str, Any]:
-    """The protected header as joserfc reads it: the strict base64url decoding must succeed (it then yields
-    the bytes peek_header read), and values orjson reads otherwise than the standard library are read again."""
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A protected header segment, read once: as :func:`gateway.trust.jose.peek_header` reads it (orjson,
+    lenient base64url) and as joserfc reads it (None when joserfc refuses to decode the segment)."""
+
+    peeked: dict[str, Any]
+    strict: dict[str, Any] | None
+
+
+#: Header segments read before (clients repeat theirs: an access token's, a DPoP key's); all are forgotten when
+#: the table is full. Only segments of at most MAX_HEAD_CHARS characters are kept.
+_heads: dict[str, Head] = {}
+MAX_HEADS = 1024
+MAX_HEAD_CHARS = 1024
+
+
+def remembered_head(segment: str) -> Head | None:
+    return _heads.get(segment)
+
+
+def remember_head(segment: str, peeked: dict[str, Any]) -> Head:
+    """The :class:`Head` of ``segment`` (whose lenient reading is ``peeked``), kept for the next token."""
+    head = Head(peeked, strict_header(segment, peeked))
+    if len(segment) <= MAX_HEAD_CHARS:
+        with _lock:
+            if len(_heads) >= MAX_HEADS:
+                _heads.clear()
+            _heads[segment] = head
+    return head
+
+
+def strict_header(segment: str, peeked: dict[str, Any]) -> dict[str, Any] | None:
+    """The protected header as joserfc reads it, or None where joserfc refuses it: the strict base64url decoding
+    must succeed (it then yields the bytes the lenient one read), and values orjson reads otherwise than the
+    standard library are read again by the latter."""
     try:
-        decoded = urlsafe_b64decode(head)
-    except (TypeError, ValueError) as exc:
-        raise _refused("decode_error") from exc
-    if any(type(v) is float for v in header.values()):
+        decoded = urlsafe_b64decode(segment.encode("ascii"))
+    except (TypeError, ValueError):
+        return None
+    if any(type(v) is float for v in peeked.values()):
         # orjson reads an integer beyond 64 bits as a float, the standard library (joserfc) as an int
         try:
             standard: dict[str, Any] = json.loads(decoded)
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise _refused("decode_error") from exc
+        except (TypeError, ValueError, RecursionError):
+            return None
         return standard
-    return header
+    return peeked
 
 
 def _content(header: dict[str, Any], segment: bytes, payload: bytes | None, max_payload: int

@@ -230,6 +230,7 @@ def test_a_deliberately_broken_fast_path_fails_the_comparison(monkeypatch: pytes
     cases = [*_token_cases("ES256"), *_detached_cases("ES256")]
 
     def disagreements() -> int:
+        jose_fast._heads.clear()  # headers read under the broken path are not kept
         return sum(same_outcome(token, **kw) is not None for token, kw in cases)
 
     assert disagreements() == 0
@@ -240,8 +241,32 @@ def test_a_deliberately_broken_fast_path_fails_the_comparison(monkeypatch: pytes
         patch.setattr(jose_fast, "_header_passes", lambda registry, header: True)
         assert disagreements() > 0
     with monkeypatch.context() as patch:
-        patch.setattr(jose_fast, "_header", lambda head, header: header)
+        patch.setattr(jose_fast, "strict_header", lambda segment, peeked: peeked)
         assert disagreements() > 0
+    assert disagreements() == 0
+
+
+def test_remembered_headers_give_what_a_fresh_read_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A header segment read before is not decoded again: the same answers, a caller's changes to the header it
+    was given do not reach the next caller, and the table is bounded."""
+    key = KEYS["ES256"]
+    token = forge({"typ": TYP, "kid": key.kid}, json.dumps(CLAIMS).encode(), key)
+    jose_fast._heads.clear()
+    first = jose.verify(token, typ=[TYP], key_for=lambda h: key)
+    assert token.split(".")[0] in jose_fast._heads
+    peeked = jose.peek_header(token)
+    peeked["typ"] = "changed"
+    first.header["kid"] = "changed"
+    assert jose.peek_header(token) == {"alg": "ES256", "typ": TYP, "kid": key.kid}
+    assert jose.verify(token, typ=[TYP], key_for=lambda h: key) == jose._verify_joserfc(
+        token, typ=[TYP], key_for=lambda h: key)
+    monkeypatch.setattr(jose_fast, "MAX_HEADS", 2)
+    for n in range(4):
+        jose.peek_header(forge({"typ": TYP, "kid": f"k{n}"}, b"{}", key))
+        assert len(jose_fast._heads) <= 2
+    long_header = forge({"typ": TYP, "kid": "k" * 2000}, b"{}", key)
+    jose.peek_header(long_header)
+    assert long_header.split(".")[0] not in jose_fast._heads
 
 
 def test_key_checks_are_remembered_per_key_object_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
