@@ -7,11 +7,11 @@ what joserfc does, in joserfc's order, so the first failure is the one joserfc r
 
 1. sizes: the whole token, then the header, signature and payload segments, against the registry's limits;
 2. the header segment strictly base64url-decoded (joserfc's decoder: no padding, no ``+``/``/``, canonical last
-   character) and read as JSON;
+   character) and read as JSON - done once per distinct header segment (:func:`remember_head`);
 3. RFC 7797: ``b64`` present and not ``true`` needs ``crit`` naming ``b64``; the payload is then the raw segment
    (or the detached content); otherwise the payload segment is strictly base64url-decoded (or the detached
    content is encoded);
-4. the registry's header checks (``crit``, parameter types, no unregistered parameters) and its algorithm list;
+4. the registry's own header checks (``crit``, parameter types, no unregistered parameters) and algorithm list;
 5. the key's own checks (``use``, key type, ``alg``, curve) - worked out once per key, see :func:`key_check`;
 6. the signature strictly base64url-decoded; ES256: exactly 64 bytes ``r || s`` (RFC 7518 §3.4); the key's
    ``key_ops`` must allow ``verify``; the signature over ``ASCII(header segment) || '.' || payload segment``
@@ -101,29 +101,16 @@ def _bad_signature() -> JwsRejected:
     return JwsRejected("SIGNATURE", "the signature does not verify")
 
 
-def _header_passes(registry: JWSRegistry, header: dict[str, Any]) -> bool:
-    """True only when joserfc's ``registry.check_header`` passes ``header``: every ``crit`` name present and
-    registered, every registered parameter present when required and of its type, no other parameter (when
-    the registry is strict). False sends the header to joserfc's check, which names the first failure."""
-    known = registry.header_registry
-    crit = header.get("crit")
-    if "crit" in header and not (
-        isinstance(crit, list) and all(isinstance(k, str) and k in header and k in known for k in crit)
-    ):
-        return False
-    for name, parameter in known.items():
-        if parameter.required and name not in header:
-            return False
-    for name, value in header.items():
-        if name not in known:
-            if registry.strict_check_header:
-                return False
-            continue
-        try:
-            known[name].validate(value)
-        except ValueError:
-            return False
-    return True
+def _registry_checks(registry: JWSRegistry, header: dict[str, Any], alg: str) -> None:
+    """joserfc's own header checks of ``registry`` (``crit``, parameter types, no unregistered parameter) and its
+    algorithm list."""
+    try:
+        registry.check_header(header)
+        registry.get_alg(alg)
+    except JoseError as exc:
+        raise _refused(exc.error) from exc
+    except TypeError as exc:  # "crit": null, which joserfc iterates without a JoseError
+        raise _refused("invalid_header_value") from exc
 
 
 def verify_fast(token: str, protected: dict[str, Any] | None, check: KeyCheck, payload: bytes | None,
@@ -138,14 +125,7 @@ def verify_fast(token: str, protected: dict[str, Any] | None, check: KeyCheck, p
         raise _refused("decode_error")
     header = protected
     content, signed = _content(header, segment, payload, max_payload)
-    try:
-        if not _header_passes(registry, header):
-            registry.check_header(header)
-        registry.get_alg(check.alg)
-    except JoseError as exc:
-        raise _refused(exc.error) from exc
-    except TypeError as exc:  # "crit": null, which joserfc iterates without a JoseError
-        raise _refused("invalid_header_value") from exc
+    _registry_checks(registry, header, check.alg)
     if check.refused is not None:
         raise _refused(check.refused)
     _check_signature(check, signature, head + b"." + signed)
