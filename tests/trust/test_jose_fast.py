@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,8 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc.jwk import ECKey, Key, OKPKey
 
 from gateway.trust import jose, jose_fast
-from gateway.trust.errors import JwsRejected
+from gateway.trust.dpop import DPoPVerifier
+from gateway.trust.errors import InvalidDPoPProof, JwsRejected
 from gateway.trust.keys import generate_key
+from gateway.trust.replay import MemoryReplayStore
 
 TYP = "at+jwt"
 RESPONSE = "carbonlink-response+jws"
@@ -292,3 +295,17 @@ def test_ps256_still_verifies_through_joserfc() -> None:
     assert same_outcome(f"{head}.{segment}.{signature}=", typ=[TYP], key_for=lambda h: key) is None
     assert outcome(jose.verify, token, typ=[TYP], key_for=lambda h: key, max_payload=10)[:2] == ("refused",
                                                                                                   "MALFORMED")
+
+
+def test_a_signed_proof_with_crit_null_is_a_coded_refusal() -> None:
+    """joserfc failed on ``"crit": null`` with a TypeError (a 500 at the relay); now a coded DPoP refusal."""
+    key = generate_key("ES256", "d")
+    public = {k: v for k, v in key.as_dict(private=False).items() if k != "kid"}
+    claims = {"jti": "j" * 16, "htm": "POST", "htu": "https://gw.example/v1/transfers", "iat": int(time.time())}
+    proof = forge({"typ": "dpop+jwt", "jwk": public, "crit": None}, json.dumps(claims).encode(), key)
+    verifier = DPoPVerifier(MemoryReplayStore(), require_nonce=False)
+    with pytest.raises(InvalidDPoPProof) as refused:
+        verifier.verify([proof], method="POST", url="https://gw.example/v1/transfers")
+    assert refused.value.code == "DPOP.MALFORMED"
+    fine = forge({"typ": "dpop+jwt", "jwk": public}, json.dumps(claims).encode(), key)
+    assert verifier.verify([fine], method="POST", url="https://gw.example/v1/transfers") == key.thumbprint()
