@@ -15,8 +15,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from joserfc.jwk import ECKey, Key, OKPKey
+from joserfc.util import urlsafe_b64decode
 
 from gateway.trust import jose, jose_fast
 from gateway.trust.dpop import DPoPVerifier
@@ -92,11 +96,13 @@ def _token_cases(alg: str) -> Iterator[tuple[str, dict[str, Any]]]:
     yield forge(plain, body, key, alg=swapped), kw
     for bad_alg in ("none", "HS256", "PS256", "ES384", "EdDSA"):
         yield forge(plain, body, key, alg=bad_alg), kw
+    short = b64(base64.urlsafe_b64decode(signature + "==")[:-1])
     for changes in ({"use": "enc"}, {"use": "sig"}, {"alg": swapped}, {"alg": alg}, {"key_ops": ["sign"]},
                     {"key_ops": ["verify"]}, {"use": "enc", "key_ops": ["encrypt"]}):
         variant = _variant(key, **changes)
         yield good, {**kw, "key_for": lambda h, v=variant: v}
-        yield f"{head}.{segment}.{signature[:-4]}", {**kw, "key_for": lambda h, v=variant: v}
+        # a signature one byte short (well-formed base64url): joserfc reports its length before the key_ops
+        yield f"{head}.{segment}.{short}", {**kw, "key_for": lambda h, v=variant: v}
     # typ and crit in gateway's check, then joserfc's header registry: types, unknown parameters, crit, b64
     headers: list[dict[str, Any]] = [
         {"typ": "JWT"}, {"typ": TYP.upper()}, {}, {"typ": TYP, "crit": ["exp"], "exp": 1}, {"typ": TYP, "crit": []},
@@ -145,7 +151,9 @@ def _token_cases(alg: str) -> Iterator[tuple[str, dict[str, Any]]]:
     # signatures: the wrong length, the other key's, ES256 in DER, r and s swapped, zeros
     raw_signature = base64.urlsafe_b64decode(signature + "==")
     for bad_signature in (raw_signature[:-1], raw_signature + b"\x00", raw_signature[32:] + raw_signature[:32],
-                          bytes(64), bytes(0), bytes(700), raw_signature[::-1]):
+                          bytes(64), bytes(0), bytes(700), raw_signature[::-1],
+                          # r and s zero-padded to 33 bytes: the same numbers, the wrong length (RFC 7518 §3.4)
+                          b"\x00" + raw_signature[:32] + b"\x00" + raw_signature[32:]):
         yield f"{head}.{segment}.{b64(bad_signature)}", kw
     if alg == "ES256":
         private = key.private_key
@@ -246,7 +254,27 @@ def test_a_deliberately_broken_fast_path_fails_the_comparison(monkeypatch: pytes
     with monkeypatch.context() as patch:
         patch.setattr(jose_fast, "strict_header", lambda segment, peeked: peeked)
         assert disagreements() > 0
+    with monkeypatch.context() as patch:  # ES256 r || s of any even length
+        patch.setattr(jose_fast, "_check_signature", _any_length_es256)
+        assert disagreements() > 0
+    check_signature = jose_fast._check_signature
+    with monkeypatch.context() as patch:  # the key's key_ops ignored
+        patch.setattr(jose_fast, "_check_signature", lambda check, segment, signing_input: check_signature(
+            jose_fast.KeyCheck(check.key, check.alg, check.refused, None, check.public), segment, signing_input))
+        assert disagreements() > 0
     assert disagreements() == 0
+
+
+def _any_length_es256(check: jose_fast.KeyCheck, segment: bytes, signing_input: bytes) -> None:
+    """A broken ES256 signature check: ``r || s`` split in the middle, whatever the length."""
+    signature = urlsafe_b64decode(segment)
+    half = len(signature) // 2
+    r, s = int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big")
+    assert isinstance(check.public, ec.EllipticCurvePublicKey)
+    try:
+        check.public.verify(encode_dss_signature(r, s), signing_input, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError) as exc:
+        raise JwsRejected("SIGNATURE", "the signature does not verify") from exc
 
 
 def test_remembered_headers_give_what_a_fresh_read_gives(monkeypatch: pytest.MonkeyPatch) -> None:
