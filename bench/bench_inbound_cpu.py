@@ -20,13 +20,17 @@ alike), one message at a time, AEF JSON bodies of 10 ITMOs, every answer an acce
 
 The differences to ``submit`` are what the app adds around it: the inbound side without the HTTP server and
 its parser (which ``bench_transfers.py`` measures with the rest, under load). CPU is this process's
-(``time.process_time``), the receiving sandbox's from ``/proc``.
+(``time.process_time``), the receiving sandbox's from ``/proc``. ``--profile FILE`` writes cProfile statistics
+of the timed ``app`` messages (slower; for reading, not for the figures); with ``--profile-cpu`` they count this
+process's CPU time instead of the wall clock.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import cProfile
 import functools
 import json
 import os
@@ -34,7 +38,7 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,16 +130,35 @@ async def _run(app: Any, args: argparse.Namespace, receiver_pid: int) -> dict[st
     for phase in phases:  # warm-up, untimed
         for request in prepared(phase, WARMUP):
             check(*await request())
+    profiler = None
+    if args.profile:
+        profiler = cProfile.Profile(time.process_time) if args.profile_cpu else cProfile.Profile()
     for _ in range(args.messages // args.block):
         for phase in phases:
             requests = prepared(phase, args.block)
             box, started = bt.cpu_seconds(receiver_pid), time.process_time()
-            for request in requests:
-                check(*await request())
+            with _profiled(profiler if phase == "app" else None):
+                for request in requests:
+                    check(*await request())
             cpu[phase] += time.process_time() - started
             sandbox[phase] += bt.cpu_seconds(receiver_pid) - box
+    if profiler:
+        profiler.dump_stats(args.profile)
     timed = args.messages // args.block * args.block
     return {phase: (cpu[phase] / timed * 1e3, sandbox[phase] / timed * 1e3) for phase in phases}
+
+
+@contextlib.contextmanager
+def _profiled(profiler: cProfile.Profile | None) -> Iterator[None]:
+    """``profiler`` enabled while the block runs (nothing when None)."""
+    if profiler is None:
+        yield
+        return
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
 
 
 async def _submit(service: Any, participant: Any, message_id: str, body: bytes) -> tuple[int, bytes]:
@@ -156,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--block", type=int, default=20, help="messages per timed block (phases alternate)")
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio",
                         help="the event loop (uvicorn takes uvloop when it is installed)")
+    parser.add_argument("--profile", type=Path, help="write cProfile statistics of the timed app messages here")
+    parser.add_argument("--profile-cpu", action="store_true",
+                        help="with --profile: time functions by this process's CPU (time.process_time), not by wall "
+                             "clock")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if not 10 <= args.messages <= 5_000 or not 1 <= args.block <= args.messages:
@@ -183,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_ms": {phase: round(ms, 3) for phase, (ms, _) in figures.items()},
         "inbound_ms": {phase: round(ms - submit_ms, 3) for phase, (ms, _) in figures.items() if phase != "submit"},
         "receiver_sandbox_ms": {phase: round(ms, 3) for phase, (_, ms) in figures.items()},
-        "load_average": [round(x, 2) for x in os.getloadavg()]}
+        "load_average": [round(x, 2) for x in os.getloadavg()], "profiled": bool(args.profile)}
     if args.json:
         print(json.dumps(report))
     else:

@@ -31,8 +31,10 @@ DPOP_TYP = ("dpop+jwt",)
 MAX_PROOF_BYTES = 8 * 1024
 
 
+@lru_cache(maxsize=512)
 def access_token_hash(token: str) -> str:
-    """``ath``: base64url SHA-256 of the ASCII access token."""
+    """``ath``: base64url SHA-256 of the ASCII access token (remembered for the last tokens: a client sends its
+    token with many proofs)."""
     return sha256_b64(token.encode("ascii"))
 
 

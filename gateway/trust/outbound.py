@@ -92,7 +92,7 @@ def verify_response(
             typ=[RESPONSE_TYP],
             key_for=key_for,
             payload=body,
-            registry=jose.make_registry(max_payload=max(len(body) * 2, 1024)),
+            max_payload=max(len(body) * 2, 1024),
             max_bytes=16 * 1024,
         ).header
     except jose.JwsRejected as exc:

@@ -120,8 +120,12 @@ class TokenService:
         """The claims of ``token`` once its signature verifies against a key the gateway still accepts.
 
         A token seen before skips the parse and the signature check, but its key is looked up again
-        (a retired key stops it at once); every claim check runs on each call as before."""
+        (a retired key stops it at once); every claim check runs on each call as before. A token is remembered
+        only until it expires."""
         seen = self._verified.get(token)
+        if seen is not None and not _unexpired(seen[2], moment):
+            self._verified.pop(token, None)
+            seen = None
         if seen is not None:
             kid, key, claims = seen
             try:
@@ -144,9 +148,14 @@ class TokenService:
         except jose.JwsRejected as exc:
             raise InvalidToken(f"access token refused: {exc.message}", code=f"TOKEN.{exc.reason}") from exc
         claims = verified.claims
-        if used:
+        if used and _unexpired(claims, moment):
             with self._remember:
                 if len(self._verified) >= VERIFIED_CACHE_SIZE:
                     self._verified.pop(next(iter(self._verified)))
                 self._verified[token] = (*used[-1], claims)
         return claims
+
+
+def _unexpired(claims: dict[str, Any], moment: float) -> bool:
+    exp = claims.get("exp")
+    return isinstance(exp, int) and exp > moment

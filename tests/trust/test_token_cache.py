@@ -39,9 +39,14 @@ def test_an_expired_token_is_refused_although_it_verified_before(service: TokenS
     issued = time.time()
     token = service.issue(_participant(), ["messages:send"], jkt="thumb", now=issued)
     service.verify(token, now=issued + 1)
+    assert token in service._verified
     with pytest.raises(InvalidToken) as caught:
         service.verify(token, now=issued + 61)
     assert caught.value.code == "TOKEN.EXPIRED"
+    assert token not in service._verified  # remembered only while it is valid
+    with pytest.raises(InvalidToken) as again:
+        service.verify(token, now=issued + 62)
+    assert again.value.code == "TOKEN.EXPIRED" and token not in service._verified
 
 
 def test_a_key_dropped_from_the_ring_stops_a_remembered_token(service: TokenService) -> None:
