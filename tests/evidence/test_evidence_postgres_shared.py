@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from gateway.evidence import EvidenceStoreUnavailable, Exchange, JwkSigner, KeySetVerifier
-from gateway.evidence.log import COLUMNS, _PendingAppend, record_to_row
+from gateway.evidence.log import COLUMNS, EvidenceLog, _PendingAppend, record_to_row
 from gateway.evidence.postgres import STALE_HEAD_GROUPS, PostgresEvidenceLog
 from tests.evidence.conftest import exchange
 
@@ -179,3 +179,22 @@ def test_reads_have_a_connection_of_their_own_that_comes_back_after_a_loss(
         first.find("CHE-registry", "msg-1")
     first.append(intent(2))
     assert [r.seq for r in first.records()] == [1, 2]  # on a read connection made again
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (first._read_conn.info.backend_pid,))
+    with pytest.raises(EvidenceStoreUnavailable):
+        first.find("CHE-registry", "msg-1")
+    assert [r.seq for r in first.find("CHE-registry", "msg-2")] == [2]  # find makes it again too
+
+
+def test_the_straight_read_of_a_message_gives_the_records_the_cursor_read_gives(
+        pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog]) -> None:
+    first, _ = pair
+    odd = {"units": [1, 2**53 - 1, -3], "note": "é ✓ \u2028 \\ \" '; --", "nested": {"empty": [], "none": None,
+                                                                            "flag": True}}
+    written = [first.append(exchange(1, message_id="msg-x", outbound_sha256=None, receipt=None)),
+               first.append(exchange(2, message_id="msg-x", receipt=odd)),
+               first.append(exchange(3, message_id="msg-y"))]
+    found = first.find("CHE-registry", "msg-x")
+    assert found == written[:2] == EvidenceLog.find(first, "CHE-registry", "msg-x")  # the generic cursor read
+    assert found[1].receipt == odd and found[0].outbound_sha256 is None and found[0].receipt is None
+    assert first.find("CHE-registry", "msg-none") == [] and first.find("other", "msg-x") == []
