@@ -22,12 +22,17 @@ from typing import Any
 
 import orjson
 import psycopg
+import psycopg.generators
 
 from gateway.evidence.errors import EvidenceStoreUnavailable
 from gateway.evidence.jcs import jcs_bytes
 from gateway.evidence.log import COLUMNS, EvidenceLog, _PendingAppend, check_table_name, record_from_row, record_to_row
 from gateway.evidence.record import EvidenceRecord
 from gateway.evidence.signing import Signer
+
+#: The driver's generator that waits for a sent query's results (its C one when the binary package is there).
+_EXECUTE: Any = getattr(getattr(psycopg, "_cmodule", None), "_psycopg", None)
+_EXECUTE = getattr(_EXECUTE, "execute", None) or psycopg.generators.execute
 
 #: After an append on a stale head, the groups appended the long way before one is tried on the known head again.
 STALE_HEAD_GROUPS = 8
@@ -50,6 +55,35 @@ def _text(value: bytes | None) -> str | None:
     """A column as libpq returns it in text format (``seq`` and ``v`` are turned into integers by
     :func:`record_from_row`)."""
     return None if value is None else value.decode("utf-8")
+
+
+def _bound(conn: psycopg.Connection[Any], sql: str, values: list[Any]) -> bytes:
+    """``sql`` with its ``%s`` placeholders replaced by ``values`` as literals: integers as digits, text quoted by
+    libpq (``PQescapeLiteral``, as the driver's client-side binding does). ``sql`` is carbonlink's own text
+    (no ``%`` but its placeholders)."""
+    parts = sql.split("%s")
+    if len(parts) != len(values) + 1:  # pragma: no cover - a statement and its values built together
+        raise ValueError(f"{len(parts) - 1} placeholders for {len(values)} values")
+    escaping = psycopg.pq.Escaping(conn.pgconn)
+    out = [parts[0].encode()]
+    for value, part in zip(values, parts[1:], strict=True):
+        out.append(str(value).encode() if type(value) is int else escaping.escape_literal(str(value).encode()))
+        out.append(part.encode())
+    return b"".join(out)
+
+
+def _simple_query(conn: psycopg.Connection[Any], query: bytes) -> list[Any]:
+    """Send ``query`` (several statements, simple query protocol) and return the result of each, as a cursor
+    would, without the cursor: the driver's own wait for the results (its C generator when it has one). The
+    first failed statement raises its :class:`psycopg.Error` (what follows it was not run)."""
+    pgconn = conn.pgconn
+    with conn.lock:
+        pgconn.send_query(query)
+        results: list[Any] = conn.wait(_EXECUTE(pgconn))
+    for result in results:
+        if result.status not in (psycopg.pq.ExecStatus.COMMAND_OK, psycopg.pq.ExecStatus.TUPLES_OK):
+            raise psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
+    return results
 
 
 def _lock_key(table: str) -> int:
@@ -173,17 +207,11 @@ class PostgresEvidenceLog(EvidenceLog):
         if once:
             values.append(orjson.dumps(once).decode("utf-8"))
         sql += self._key_statement(values)
-        cursor = psycopg.ClientCursor(conn)
         try:
-            cursor.execute(sql + "; COMMIT", values)
-            cursor.nextset()
-            cursor.nextset()
-            written = cursor.rowcount
+            written = _simple_query(conn, _bound(conn, sql + "; COMMIT", values))[2].command_tuples
         except BaseException:
             self._rollback(conn)
             raise
-        finally:
-            cursor.close()
         if written != len(new):
             if written:  # pragma: no cover - the INSERT writes all of its rows or none
                 raise EvidenceStoreUnavailable(f"the PostgreSQL evidence log wrote {written} of {len(new)} records")

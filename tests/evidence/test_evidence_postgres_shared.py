@@ -198,3 +198,29 @@ def test_the_straight_read_of_a_message_gives_the_records_the_cursor_read_gives(
     assert found == written[:2] == EvidenceLog.find(first, "CHE-registry", "msg-x")  # the generic cursor read
     assert found[1].receipt == odd and found[0].outbound_sha256 is None and found[0].receipt is None
     assert first.find("CHE-registry", "msg-none") == [] and first.find("other", "msg-x") == []
+
+
+def test_the_one_round_trip_append_quotes_every_value(pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog],
+                                                      keys: KeySetVerifier) -> None:
+    first, _ = pair
+    first.append(intent(1))  # first knows the head: the next appends go in one round trip
+    assert first._head is not None and first._long_way == 0
+    tricky = {"quote": "it's '' ; COMMIT; DROP TABLE x; --", "backslash": "C:\\\\path\\\\n \\\\' E'x'",
+              "placeholders": "%s %% %(name)s $1", "text": "é ✓ \\u2028 \\u0000-free", "n": -(2**53 - 1)}
+    made = first.append_receipt(exchange(2, message_id="msg-'x'%s", receipt=tricky))
+    assert first._head == (made.seq, made.hash) and first._long_way == 0  # on the known head, not the long way
+    assert first.find("CHE-registry", "msg-'x'%s") == [made] and made.receipt == tricky
+    assert first.verify(keys).ok and first.verify(keys).records == 2
+
+
+def test_a_statement_refused_in_the_one_round_trip_append_writes_nothing(
+        pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog], postgres_dsn: str, keys: KeySetVerifier) -> None:
+    first, _ = pair
+    first.append(intent(1))
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute(f"ALTER TABLE {first._table} ADD CONSTRAINT no_refused CHECK (kind <> 'refused')")
+    with pytest.raises(EvidenceStoreUnavailable, match="no_refused"):
+        first.append(exchange(2, kind="refused"))
+    assert first._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE  # rolled back
+    assert first.append(intent(3)).seq == 2  # the chain goes on from the last record written
+    assert [r.message_id for r in first.records()] == ["msg-1", "msg-3"] and first.verify(keys).ok
