@@ -118,21 +118,28 @@ class SqliteIdempotencyStore(IdempotencyStore):
     def complete(self, claim: Claim, receipt: Mapping[str, Any]) -> None:
         claim = check_new(claim)
         data = encode_receipt(receipt)
+        self._write(lambda conn, now: self._completed(conn, claim, data, now))
 
-        def work(conn: sqlite3.Connection, now: float) -> None:
-            row = self._held(conn, claim)
-            live = row is not None and row[2] > now
-            if live and row[1] != claim.token:
-                raise LeaseLost(f"message {claim.message_id!r} from {claim.sender!r} was taken over by "
-                                "another request after this claim's lease expired")
-            if live and row[0] == _DONE:
-                return
-            conn.execute(f"INSERT OR REPLACE INTO {self._t} (sender, message_id, digest, state, token, "
-                         "receipt, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (claim.sender, claim.message_id, claim.body_sha256, _DONE, claim.token, data,
-                          now + self.retention_seconds))
-
-        self._write(work)
+    def _completed(self, conn: sqlite3.Connection, claim: Claim, data: bytes, now: float) -> None:
+        """Complete ``claim`` on ``conn`` (in a write transaction). The claim still pending under its own token
+        (the common case) is one ``UPDATE``; otherwise the row decides: taken over by another live claim
+        (:class:`LeaseLost`), already completed (nothing to do), gone or expired (written anew)."""
+        done_until = now + self.retention_seconds
+        if conn.execute(f"UPDATE {self._t} SET state = ?, receipt = ?, expires_at = ? WHERE sender = ? AND "
+                        "message_id = ? AND token = ? AND state = ?",
+                        (_DONE, data, done_until, claim.sender, claim.message_id, claim.token, _PENDING)
+                        ).rowcount:
+            return
+        row = self._held(conn, claim)
+        live = row is not None and row[2] > now
+        if live and row[1] != claim.token:
+            raise LeaseLost(f"message {claim.message_id!r} from {claim.sender!r} was taken over by "
+                            "another request after this claim's lease expired")
+        if live and row[0] == _DONE:
+            return
+        conn.execute(f"INSERT OR REPLACE INTO {self._t} (sender, message_id, digest, state, token, "
+                     "receipt, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (claim.sender, claim.message_id, claim.body_sha256, _DONE, claim.token, data, done_until))
 
     def _held(self, conn: sqlite3.Connection, claim: Claim) -> Any:
         return conn.execute(f"SELECT state, token, expires_at FROM {self._t} "

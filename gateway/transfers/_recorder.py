@@ -1,5 +1,6 @@
 """Receipts and the record of every exchange: the receipt a sender gets, sealed (signed) and put on
-record in the evidence log before the idempotency store hands it to retries.
+record in the evidence log, which answers retries with it (and the idempotency store too, once a retry
+after the claim's lease has completed the claim with it).
 
 The evidence log, not the idempotency store, is where a receipt lives: it holds one receipt per
 ``(sender, message id)`` (:meth:`EvidenceLog.append_receipt`), with the gateway's signature over it,
@@ -153,7 +154,13 @@ class Recorder:
     def adopt(self, claim: Claim, stored: dict[str, Any]) -> None:
         """Complete ``claim`` with the receipt already on record (a failure is logged: the receipt
         stays the one on record, and the next retry finds it there again)."""
-        self._complete(claim, stored)
+        try:
+            with self.health.watch(IDEMPOTENCY):
+                self.idempotency.complete(claim, stored)
+        except IdempotencyError as exc:
+            log.warning("the idempotency claim was not completed with the receipt on record (%s); retries are "
+                        "answered from the evidence log", exc.code,
+                        extra={"message_id": claim.message_id, "sender": claim.sender, "code": exc.code})
 
     def intend(self, sender: Participant, kind: MessageKind, message_id: str, inbound_digest: str,
                plan: Plan, verdicts: dict[str, Any] | None = None) -> None:
@@ -171,12 +178,14 @@ class Recorder:
                         verdicts={"outcome": DELIVERING, **verdicts} if verdicts else {"outcome": DELIVERING})
 
     def record(self, claim: Claim, exchange: Exchange, stored: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Put the receipt on record, then complete the claim with it; return the receipt in force and
-        whether it is an earlier one (another request recorded this message's receipt first).
+        """Put the receipt on record; return the receipt in force and whether it is an earlier one (another
+        request recorded this message's receipt first).
 
-        A receipt is only handed out once it is on record. If the claim cannot be completed after
-        that (the idempotency store failed, the lease was taken over), the receipt is still handed
-        out: it is the message's receipt, and retries find it in the evidence log.
+        A receipt is only handed out once it is on record, and the record is the message's receipt: the
+        claim is not completed here (one write per outcome, the durable one). It stays held for its lease,
+        so a retry meanwhile is told IN_PROGRESS by the store and answered from the evidence log's receipt
+        (:meth:`lookup`); after the lease the first retry claims the message anew, finds the receipt and
+        completes the claim with it (:meth:`adopt`), so later retries are answered by the store alone.
         """
         try:
             with self.health.watch(EVIDENCE):
@@ -185,18 +194,7 @@ class Recorder:
             self.release(claim)
             raise
         earlier = record.receipt != exchange.receipt
-        in_force = self.stored(record) if earlier else stored
-        self._complete(claim, in_force)
-        return in_force, earlier
-
-    def _complete(self, claim: Claim, stored: dict[str, Any]) -> None:
-        try:
-            with self.health.watch(IDEMPOTENCY):
-                self.idempotency.complete(claim, stored)
-        except IdempotencyError as exc:
-            log.warning("receipt on record but the idempotency claim was not completed (%s); retries are "
-                        "answered from the evidence log", exc.code,
-                        extra={"message_id": claim.message_id, "sender": claim.sender, "code": exc.code})
+        return (self.stored(record) if earlier else stored), earlier
 
     def release(self, claim: Claim) -> None:
         """Give the claim up after a delivery that did not happen (or is not acknowledged); a store

@@ -166,8 +166,8 @@ class TransferService:
         """A NEW claim on the message, or the outcome of a message already receipted.
 
         The idempotency store answers first; a message it does not know as done (a claim it lost, one
-        whose lease expired, one still held by a request whose store failed after recording) is looked
-        up in the evidence log, whose receipt is the message's receipt.
+        whose lease expired, one still held for its lease after its receipt was recorded: the recorder
+        does not complete claims) is looked up in the evidence log, whose receipt is the message's receipt.
         """
         with self.health.watch(IDEMPOTENCY):
             claim = self.idempotency.claim(sender.id, message_id, inbound_digest)

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from gateway.evidence import EvidenceStoreUnavailable, Exchange, JwkSigner, KeySetVerifier
-from gateway.evidence.log import COLUMNS, _PendingAppend, record_to_row
+from gateway.evidence.log import COLUMNS, EvidenceLog, _PendingAppend, record_to_row
 from gateway.evidence.postgres import STALE_HEAD_GROUPS, PostgresEvidenceLog
 from tests.evidence.conftest import exchange
 
@@ -179,3 +179,48 @@ def test_reads_have_a_connection_of_their_own_that_comes_back_after_a_loss(
         first.find("CHE-registry", "msg-1")
     first.append(intent(2))
     assert [r.seq for r in first.records()] == [1, 2]  # on a read connection made again
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (first._read_conn.info.backend_pid,))
+    with pytest.raises(EvidenceStoreUnavailable):
+        first.find("CHE-registry", "msg-1")
+    assert [r.seq for r in first.find("CHE-registry", "msg-2")] == [2]  # find makes it again too
+
+
+def test_the_straight_read_of_a_message_gives_the_records_the_cursor_read_gives(
+        pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog]) -> None:
+    first, _ = pair
+    odd = {"units": [1, 2**53 - 1, -3], "note": "é ✓ \u2028 \\ \" '; --", "nested": {"empty": [], "none": None,
+                                                                            "flag": True}}
+    written = [first.append(exchange(1, message_id="msg-x", outbound_sha256=None, receipt=None)),
+               first.append(exchange(2, message_id="msg-x", receipt=odd)),
+               first.append(exchange(3, message_id="msg-y"))]
+    found = first.find("CHE-registry", "msg-x")
+    assert found == written[:2] == EvidenceLog.find(first, "CHE-registry", "msg-x")  # the generic cursor read
+    assert found[1].receipt == odd and found[0].outbound_sha256 is None and found[0].receipt is None
+    assert first.find("CHE-registry", "msg-none") == [] and first.find("other", "msg-x") == []
+
+
+def test_the_one_round_trip_append_quotes_every_value(pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog],
+                                                      keys: KeySetVerifier) -> None:
+    first, _ = pair
+    first.append(intent(1))  # first knows the head: the next appends go in one round trip
+    assert first._head is not None and first._long_way == 0
+    tricky = {"quote": "it's '' ; COMMIT; DROP TABLE x; --", "backslash": "C:\\\\path\\\\n \\\\' E'x'",
+              "placeholders": "%s %% %(name)s $1", "text": "é ✓ \\u2028 \\u0000-free", "n": -(2**53 - 1)}
+    made = first.append_receipt(exchange(2, message_id="msg-'x'%s", receipt=tricky))
+    assert first._head == (made.seq, made.hash) and first._long_way == 0  # on the known head, not the long way
+    assert first.find("CHE-registry", "msg-'x'%s") == [made] and made.receipt == tricky
+    assert first.verify(keys).ok and first.verify(keys).records == 2
+
+
+def test_a_statement_refused_in_the_one_round_trip_append_writes_nothing(
+        pair: tuple[PostgresEvidenceLog, PostgresEvidenceLog], postgres_dsn: str, keys: KeySetVerifier) -> None:
+    first, _ = pair
+    first.append(intent(1))
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute(f"ALTER TABLE {first._table} ADD CONSTRAINT no_refused CHECK (kind <> 'refused')")
+    with pytest.raises(EvidenceStoreUnavailable, match="no_refused"):
+        first.append(exchange(2, kind="refused"))
+    assert first._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE  # rolled back
+    assert first.append(intent(3)).seq == 2  # the chain goes on from the last record written
+    assert [r.message_id for r in first.records()] == ["msg-1", "msg-3"] and first.verify(keys).ok

@@ -44,15 +44,15 @@ def _exchange(recorder: Recorder, receipt_id: str) -> tuple[Exchange, dict[str, 
     return exchange, {"status": 200, "receipt": receipt, "signature": signature}
 
 
-def test_a_receipt_on_record_answers_after_the_claim_could_not_complete(tmp_path: Path) -> None:
+def test_a_receipt_on_record_answers_while_its_claim_is_held(tmp_path: Path) -> None:
     store = StoreThatFailsToComplete(tmp_path / "idem.db", lease_seconds=60)
     recorder = _recorder(tmp_path, store)
     claim = store.claim("gha", "m-1", DIGEST)
     exchange, stored = _exchange(recorder, "A1")
     in_force, earlier = recorder.record(claim, exchange, stored)
     assert in_force == stored and not earlier
-    assert recorder.health.failing().keys() == {"idempotency_store"}
-    # the claim is still held (in progress), the store forgot nothing; a retry looks the message up
+    assert recorder.health.failing() == {}  # recording a receipt does not complete the claim: one write
+    # the claim is still held (in progress) for its lease; a retry looks the message up
     assert store.claim("gha", "m-1", DIGEST).state is ClaimState.IN_PROGRESS
     again = recorder.recorded("gha", "m-1", DIGEST)
     assert again is not None
@@ -98,3 +98,17 @@ def test_one_lookup_answers_the_receipt_or_a_delivery_under_way(tmp_path: Path) 
         recorder.lookup("gha", "m-1", "e" * 64, 60)
     # the same answers as the two separate reads
     assert recorder.recorded("gha", "m-1", DIGEST) == stored
+
+
+def test_a_claim_that_cannot_adopt_the_receipt_is_answered_from_the_log(tmp_path: Path,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    store = StoreThatFailsToComplete(tmp_path / "idem.db", lease_seconds=60)
+    recorder = _recorder(tmp_path, store)
+    exchange, stored = _exchange(recorder, "A1")
+    recorder.record(store.claim("gha", "m-1", DIGEST), exchange, stored)
+    with caplog.at_level("WARNING", logger="carbonlink.transfers"):
+        recorder.adopt(Claim(ClaimState.NEW, "gha", "m-1", DIGEST, token="t" * 24), stored)
+    assert recorder.health.failing().keys() == {"idempotency_store"}
+    assert "IDEMPOTENCY.STORE_UNAVAILABLE" in caplog.text
+    again = recorder.recorded("gha", "m-1", DIGEST)
+    assert again is not None and receipt_bytes(again["receipt"]) == receipt_bytes(stored["receipt"])
