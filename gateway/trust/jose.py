@@ -176,20 +176,11 @@ def verify(
                    max_payload=max_payload, fast=True)
 
 
-def _verify_joserfc(
-    token: str,
-    *,
-    typ: Collection[str],
-    key_for: Callable[[dict[str, Any]], Key],
-    payload: bytes | None = None,
-    registry: JWSRegistry | None = None,
-    max_bytes: int = MAX_COMPACT_BYTES,
-    max_payload: int | None = None,
-) -> VerifiedJws:
-    """:func:`verify` with joserfc's ``deserialize_compact`` for every algorithm (the reference the fast
-    path is tested against)."""
-    return _verify(token, typ=typ, key_for=key_for, payload=payload, registry=registry, max_bytes=max_bytes,
-                   max_payload=max_payload, fast=False)
+def _verify_joserfc(token: str, **options: Any) -> VerifiedJws:
+    """:func:`verify` (same keyword arguments) with joserfc's ``deserialize_compact`` for every algorithm: the
+    reference the fast path is tested against."""
+    return _verify(token, **{"payload": None, "registry": None, "max_bytes": MAX_COMPACT_BYTES, "max_payload": None,
+                             **options, "fast": False})
 
 
 def _verify(
