@@ -83,11 +83,17 @@ def parse_values(cells: Sequence[object], columns: Sequence[tuple[int, str]], pa
     return {cn: parse(specs[cn], cells[p] if p < len(cells) else None) for p, cn in columns}
 
 
+#: Each table's fields that CARP fills, in table order.
+_CARP_FIELDS = {table_id: [field for field in table.fields if field.required == "CARP"]
+                for table_id, table in TABLES.items()}
+
+
 def lift_instructions(tables: AefTables) -> None:
     """Blank CARP instruction text in every table (noting it), for media read without templates' help."""
-    for table_id in TABLES:
-        carp = [spec for spec in TABLES[table_id].fields if spec.required == "CARP"]
+    for table_id, carp in _CARP_FIELDS.items():
         rows = tables.table(table_id)
+        if not rows:  # a relayed message fills one table of five
+            continue
         # the text cells of each CARP column, found a column at a time (usually none), then looked at
         found: list[tuple[int, int]] = []
         for order, spec in enumerate(carp):

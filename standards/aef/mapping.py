@@ -38,13 +38,6 @@ def _split_list(value: Any) -> list[str]:
     return [part.strip() for part in str(value).replace(";", ",").split(",") if part.strip()]
 
 
-def _plain(value: Any) -> Any:
-    """``NA`` and empty text become None; everything else passes through."""
-    if value is None or value == NA or value == "":
-        return None
-    return value
-
-
 def _as_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -53,22 +46,38 @@ def _as_datetime(value: Any) -> datetime:
     raise InvalidValue(f"not a date: {value!r}", code="AEF.DATE")
 
 
+#: Per table id, each field as (name, canonical attribute, list-typed, code list, unit block attribute or None).
+_RECORD_FIELDS: dict[str, tuple[tuple[str, str, bool, str | None, str | None], ...]] = {}
+
+
+def _record_fields(spec: TableSpec) -> tuple[tuple[str, str, bool, str | None, str | None], ...]:
+    fields = _RECORD_FIELDS.get(spec.id)
+    if fields is None:
+        fields = _RECORD_FIELDS[spec.id] = tuple(
+            (f.cn, f.canonical, f.type in _LIST_TYPES, f.vocabulary,
+             f.canonical.removeprefix("units.") if f.canonical.startswith("units.") else None)
+            for f in spec.fields)
+    return fields
+
+
 def _record_kwargs(spec: TableSpec, row: Row) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     units: dict[str, Any] = {}
-    for f in spec.fields:
-        value = row.get(f.cn)
-        if f.type in _LIST_TYPES:
-            kwargs[f.canonical] = _split_list(value)
+    get = row.get
+    for cn, canonical, listed, vocabulary, unit in _record_fields(spec):
+        value = get(cn)
+        if listed:
+            kwargs[canonical] = _split_list(value)
             continue
-        value = _plain(value)
-        if f.vocabulary is not None and isinstance(value, str):
-            value = NOMENCLATURE.canonical_value(f.vocabulary, value)
-        if f.canonical.startswith("units."):
+        if value is None or value == NA or value == "":  # NA and empty text become None
+            value = None
+        elif vocabulary is not None and isinstance(value, str):
+            value = NOMENCLATURE.canonical_value(vocabulary, value)
+        if unit is not None:
             if value is not None:
-                units[f.canonical.removeprefix("units.")] = value
+                units[unit] = value
             continue
-        kwargs[f.canonical] = value
+        kwargs[canonical] = value
     if units:
         kwargs["units"] = UnitBlock(**units)
     return kwargs

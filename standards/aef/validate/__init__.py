@@ -37,6 +37,10 @@ def validate_tables(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLAT
 
 #: Whether a table without rows skips the row layers (False only in the test that proves the skip changes nothing).
 _skips_empty = True
+#: Tables of at most this many rows skip the column screens: each row goes through every row check.
+ROW_BY_ROW = 4
+#: Whether small tables skip the column screens (False only in the test that proves the skip changes nothing).
+_row_by_row = True
 
 
 def validate_run(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE,
@@ -56,18 +60,30 @@ def validate_run(tables: AefTables, *, nomenclature: Nomenclature = NOMENCLATURE
                 run.typed.rows[table_id] = []
             continue
         typed = run.structure(table_id)
-        # the code-list and cell checks go column by column over the rows that passed the structure layer;
-        # the rows they single out are checked one by one
-        kept = [i for i, row in enumerate(typed) if row is not None]
-        whole = len(kept) == len(typed)
-        dense = Columns([row for row in typed if row is not None])
-        coded, cells = run.code_list_rows(table_id, dense), run.cell_rule_rows(table_id, dense)
-        conditional = run.conditional_rows(table_id, dense)
-        ruled = TABLE_RULE_ROWS[table_id](table_id, dense) if table_id in TABLE_RULE_ROWS else None
-        if not whole:  # positions among the kept rows -> row numbers
-            coded, cells, conditional = ({kept[j] for j in found} for found in (coded, cells, conditional))
-            ruled = None if ruled is None else {kept[j] for j in ruled}
-        suspects = coded | cells | conditional | (ruled or set())
+        coded: set[int] | range
+        cells: set[int] | range
+        conditional: set[int] | range
+        ruled: set[int] | None
+        suspects: set[int]
+        if _row_by_row and len(typed) <= ROW_BY_ROW and not lenient:
+            # a table of a few rows (a relayed message: one): every row through every row check, which costs
+            # less than screening its columns first (the screens only pick which rows those checks look at).
+            # Strict only: a lenient run rewrites aliases in the code-list layer, after the screens looked.
+            coded = cells = conditional = range(len(typed))
+            ruled, suspects = None, set()
+        else:
+            # the code-list and cell checks go column by column over the rows that passed the structure layer;
+            # the rows they single out are checked one by one
+            kept = [i for i, row in enumerate(typed) if row is not None]
+            whole = len(kept) == len(typed)
+            dense = Columns([row for row in typed if row is not None])
+            coded, cells = run.code_list_rows(table_id, dense), run.cell_rule_rows(table_id, dense)
+            conditional = run.conditional_rows(table_id, dense)
+            ruled = TABLE_RULE_ROWS[table_id](table_id, dense) if table_id in TABLE_RULE_ROWS else None
+            if not whole:  # positions among the kept rows -> row numbers
+                coded, cells, conditional = ({kept[j] for j in found} for found in (coded, cells, conditional))
+                ruled = None if ruled is None else {kept[j] for j in ruled}
+            suspects = coded | cells | conditional | (ruled or set())
         for i, row in enumerate(typed):
             if row is None:
                 continue

@@ -27,8 +27,14 @@ from standards.aef.validate._plans import same_party
 _ONCE_ONLY = ("Authorization",)
 
 
+#: Stands for a JSON array or object where an ID belongs (a row that failed its types): it matches no ID.
+_NOT_AN_ID = object()
+
+
 def _clean(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    if isinstance(value, str):
+        return value.strip()
+    return _NOT_AN_ID if value.__class__ in (list, dict) else value
 
 
 class CrossRecordRules(LedgerRules, AuthorizationRules, EntityRules):

@@ -28,8 +28,7 @@ class Run(CrossRecordRules):
         rows = self.tables.table(table_id)
         failed: set[int] = set()
         reported: set[tuple[int, str | None]] = set()
-        required = [(f, not f.accepts_na) for f in spec.fields if f.required == "Y"]
-        names = [f.cn for f, _ in required]
+        required, names, plain_text = _required_fields(table_id)
         typed, left = self._screened(table_id, rows)
         # the rows with a required value blank or NA are among those the screen left (it refuses them)
         blank = _blank_or_na_rows([rows[i] for i in left], names)
@@ -42,8 +41,11 @@ class Run(CrossRecordRules):
             typed[i] = None
         required_names = frozenset(names)
         typed_rows = list(filter(None, typed))  # "" can only be typed in a plain text column: those, one by one
-        blank_text = any("" in map(dict.get, typed_rows, repeat(f.cn)) for f in spec.fields
-                         if f.type in PLAIN_TEXT_TYPES)
+        blank_text = False
+        for cn in plain_text:
+            if "" in map(dict.get, typed_rows, repeat(cn)):
+                blank_text = True
+                break
         for i, checked in enumerate(typed if blank_text else ()):  # blanks are alike: null, "" and absent
             if checked is not None and "" in checked.values():
                 for cn in [cn for cn, value in checked.items() if value == ""]:
@@ -322,6 +324,20 @@ def _mark(suspects: set[int], values: list[Any], bad: set[Any]) -> None:
 def _over_two_places(value: Decimal) -> bool:
     exponent = value.as_tuple().exponent
     return isinstance(exponent, int) and exponent < -2
+
+
+#: Per table: its required fields (with whether NA is refused), their names, and its plain text fields' names.
+_REQUIRED: dict[str, tuple[list[tuple[FieldSpec, bool]], list[str], tuple[str, ...]]] = {}
+
+
+def _required_fields(table_id: str) -> tuple[list[tuple[FieldSpec, bool]], list[str], tuple[str, ...]]:
+    found = _REQUIRED.get(table_id)
+    if found is None:
+        fields = TABLES[table_id].fields
+        required = [(f, not f.accepts_na) for f in fields if f.required == "Y"]
+        found = _REQUIRED[table_id] = (required, [f.cn for f, _ in required],
+                                       tuple(f.cn for f in fields if f.type in PLAIN_TEXT_TYPES))
+    return found
 
 
 _BLANK_OR_NA = frozenset({None, "", NA})

@@ -55,8 +55,13 @@ class RunState:
         Table 2 then says there are no authorizations. A partial input (no Table 1) holds only
         the tables it has rows in.
         """
-        whole = self.tables.submission is not None
-        if all(whole or (t != "T1" and self.tables.rows[t]) for t in needs):
+        if self.tables.submission is not None:  # a whole submission holds every table
+            return True
+        rows = self.tables.rows
+        for t in needs:
+            if t == "T1" or not rows[t]:
+                break
+        else:
             return True
         if rule.id not in self._not_run_ids:
             self._not_run_ids.add(rule.id)
