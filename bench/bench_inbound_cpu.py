@@ -15,8 +15,8 @@ alike), one message at a time, AEF JSON bodies of 10 ITMOs, every answer an acce
 * ``routes``: the same app and requests with the lean relay endpoint taken out of its middleware, so the
   FastAPI routes answer (routing, dependency solving, exception middleware), as before the endpoint existed;
   only where the app has the endpoint;
-* ``submit``: ``TransferService.submit`` of the same app's service, called directly (what the route calls in
-  its worker thread).
+* ``submit``: ``TransferService.submit`` of the same app's service as the route runs it: handed to the relay's
+  worker thread (:func:`gateway.api.blocking.run_blocking`) with the app's translation options in force.
 
 The differences to ``submit`` are what the app adds around it: the inbound side without the HTTP server and
 its parser (which ``bench_transfers.py`` measures with the rest, under load). CPU is this process's
@@ -48,6 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import bench_transfers as bt
 import orjson
 
+import adapters
+import standards
+from gateway.api.blocking import run_blocking
 from gateway.demo import Network, Registry
 from gateway.main import create_app
 from gateway.protocol import MessageKind
@@ -117,7 +120,8 @@ async def _run(app: Any, args: argparse.Namespace, receiver_pid: int) -> dict[st
         for body in [bt.aef_body(*blocks.ids(b)) for b in blocks.take(size)]:
             message_id = f"in-{tag}-{phase}-{secrets.token_hex(6)}"
             if phase == "submit":
-                requests.append(functools.partial(_submit, service, participant, message_id, body))
+                requests.append(functools.partial(_submit, service, participant, message_id, body,
+                                                   trust.settings.translation))
                 continue
             headers = [(b"authorization", f"DPoP {token}".encode()),
                        (b"dpop", dpop_proof(dpop_key, method="POST", url=url, nonce=nonce,
@@ -161,9 +165,14 @@ def _profiled(profiler: cProfile.Profile | None) -> Iterator[None]:
         profiler.disable()
 
 
-async def _submit(service: Any, participant: Any, message_id: str, body: bytes) -> tuple[int, bytes]:
-    """``TransferService.submit`` called directly (no thread: one message at a time), as the route calls it."""
-    outcome = service.submit(participant, MessageKind.TRANSFERS, message_id, body, "application/json", None)
+async def _submit(service: Any, participant: Any, message_id: str, body: bytes, translation: Any
+                  ) -> tuple[int, bytes]:
+    """``TransferService.submit`` as the route runs it: in the relay's worker thread, with the app's translation
+    options in force (what :class:`gateway.main.TranslationOptionsMiddleware` does), so the difference to the
+    ``app`` phase is only what the app adds around it."""
+    with standards.use_options(translation.standards_options()), adapters.use_options(translation.adapter_options()):
+        outcome = await run_blocking(service.submit, participant, MessageKind.TRANSFERS, message_id, body,
+                                     "application/json", None)
     return outcome.status, outcome.body
 
 
