@@ -30,9 +30,9 @@ from gateway.evidence.log import COLUMNS, EvidenceLog, _PendingAppend, check_tab
 from gateway.evidence.record import EvidenceRecord
 from gateway.evidence.signing import Signer
 
-#: The driver's generator that waits for a sent query's results (its C one when the binary package is there).
-_EXECUTE: Any = getattr(getattr(psycopg, "_cmodule", None), "_psycopg", None)
-_EXECUTE = getattr(_EXECUTE, "execute", None) or psycopg.generators.execute
+#: The driver's generator that waits for a sent query's results (psycopg takes its C one when the binary package
+#: is installed).
+_EXECUTE: Any = psycopg.generators.execute
 
 #: After an append on a stale head, the groups appended the long way before one is tried on the known head again.
 STALE_HEAD_GROUPS = 8
