@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from decimal import Decimal
 from itertools import chain, compress, repeat
 from operator import add, itemgetter, length_hint, mul, ne
@@ -41,11 +43,7 @@ class Run(CrossRecordRules):
             typed[i] = None
         required_names = frozenset(names)
         typed_rows = list(filter(None, typed))  # "" can only be typed in a plain text column: those, one by one
-        blank_text = False
-        for cn in plain_text:
-            if "" in map(dict.get, typed_rows, repeat(cn)):
-                blank_text = True
-                break
+        blank_text = any("" in map(dict.get, typed_rows, repeat(cn)) for cn in plain_text)
         for i, checked in enumerate(typed if blank_text else ()):  # blanks are alike: null, "" and absent
             if checked is not None and "" in checked.values():
                 for cn in [cn for cn, value in checked.items() if value == ""]:
@@ -56,7 +54,7 @@ class Run(CrossRecordRules):
                         typed[i] = None
         return typed
 
-    def _required(self, table_id: str, i: int, row: Row, required: list[tuple[FieldSpec, bool]],
+    def _required(self, table_id: str, i: int, row: Row, required: Sequence[tuple[FieldSpec, bool]],
                   failed: set[int], reported: set[tuple[int, str | None]]) -> None:
         """REQUIRED for each blank required cell of one row (and NA where the field is not conditional)."""
         for f, no_na in required:
@@ -326,18 +324,12 @@ def _over_two_places(value: Decimal) -> bool:
     return isinstance(exponent, int) and exponent < -2
 
 
-#: Per table: its required fields (with whether NA is refused), their names, and its plain text fields' names.
-_REQUIRED: dict[str, tuple[list[tuple[FieldSpec, bool]], list[str], tuple[str, ...]]] = {}
-
-
-def _required_fields(table_id: str) -> tuple[list[tuple[FieldSpec, bool]], list[str], tuple[str, ...]]:
-    found = _REQUIRED.get(table_id)
-    if found is None:
-        fields = TABLES[table_id].fields
-        required = [(f, not f.accepts_na) for f in fields if f.required == "Y"]
-        found = _REQUIRED[table_id] = (required, [f.cn for f, _ in required],
-                                       tuple(f.cn for f in fields if f.type in PLAIN_TEXT_TYPES))
-    return found
+@functools.cache
+def _required_fields(table_id: str) -> tuple[tuple[tuple[FieldSpec, bool], ...], tuple[str, ...], tuple[str, ...]]:
+    """A table's required fields (with whether NA is refused), their names, and its plain text fields' names."""
+    fields = TABLES[table_id].fields
+    required = tuple((f, not f.accepts_na) for f in fields if f.required == "Y")
+    return required, tuple(f.cn for f, _ in required), tuple(f.cn for f in fields if f.type in PLAIN_TEXT_TYPES)
 
 
 _BLANK_OR_NA = frozenset({None, "", NA})
@@ -345,7 +337,7 @@ _BLANK_OR_NA = frozenset({None, "", NA})
 TYPED_SLICE = 4
 
 
-def _blank_or_na_rows(rows: list[Row], names: list[str]) -> list[int] | range:
+def _blank_or_na_rows(rows: list[Row], names: Sequence[str]) -> list[int] | range:
     """The rows with a required field blank or NA, found column by column (all rows if a value is
     unhashable, a JSON array or object, which the row-by-row check then looks at field by field)."""
     try:  # every row holds every required field (the usual case): one pass over all their values
