@@ -7,6 +7,7 @@ conditional field whose condition does not apply, as the AEF requires.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
@@ -46,25 +47,19 @@ def _as_datetime(value: Any) -> datetime:
     raise InvalidValue(f"not a date: {value!r}", code="AEF.DATE")
 
 
-#: Per table id, each field as (name, canonical attribute, list-typed, code list, unit block attribute or None).
-_RECORD_FIELDS: dict[str, tuple[tuple[str, str, bool, str | None, str | None], ...]] = {}
-
-
-def _record_fields(spec: TableSpec) -> tuple[tuple[str, str, bool, str | None, str | None], ...]:
-    fields = _RECORD_FIELDS.get(spec.id)
-    if fields is None:
-        fields = _RECORD_FIELDS[spec.id] = tuple(
-            (f.cn, f.canonical, f.type in _LIST_TYPES, f.vocabulary,
-             f.canonical.removeprefix("units.") if f.canonical.startswith("units.") else None)
-            for f in spec.fields)
-    return fields
+@functools.cache
+def _record_fields(table_id: str) -> tuple[tuple[str, str, bool, str | None, str | None], ...]:
+    """Each field of a table as (name, canonical attribute, list-typed, code list, unit block attribute or None)."""
+    return tuple((f.cn, f.canonical, f.type in _LIST_TYPES, f.vocabulary,
+                  f.canonical.removeprefix("units.") if f.canonical.startswith("units.") else None)
+                 for f in TABLES[table_id].fields)
 
 
 def _record_kwargs(spec: TableSpec, row: Row) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     units: dict[str, Any] = {}
     get = row.get
-    for cn, canonical, listed, vocabulary, unit in _record_fields(spec):
+    for cn, canonical, listed, vocabulary, unit in _record_fields(spec.id):
         value = get(cn)
         if listed:
             kwargs[canonical] = _split_list(value)
