@@ -97,11 +97,7 @@ def stream(net: FeedNetwork, path: str) -> tuple[int, float, dict[str, Any]]:
     client.http = httpx.Client(timeout=900)
     client.token()
     token = client.token()
-    from gateway.trust.proofs import dpop_proof
-
-    headers = {"Authorization": f"DPoP {token}",
-               "DPoP": dpop_proof(client.dpop_key, method="GET", url=client.issuer + path.split("?")[0],
-                                  nonce=client.nonce, access_token=token)}
+    headers = {"Authorization": f"DPoP {token}", "DPoP": client.proof("GET", path.split("?")[0], access_token=token)}
     lines, tail, started = 0, b"", time.perf_counter()
     with client.http.stream("GET", client.base_url + path, headers=headers) as response:
         if response.status_code != 200:

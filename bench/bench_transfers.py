@@ -64,7 +64,6 @@ from gateway.transfers import DetachedSigner
 from gateway.trust import development, jose
 from gateway.trust.keys import SigningKeyRing, generate_key, public_jwk
 from gateway.trust.outbound import RESPONSE_TYP, SIGNATURE_HEADER
-from gateway.trust.proofs import dpop_proof
 from standards.codec import Medium
 
 SENDER, SENDER_PARTY = "gha-sandbox", "GHA"
@@ -358,13 +357,7 @@ class Bench:
             client = self.clients[worker]
             url = client.base_url + TRANSFERS_PATH
             token = client.token()
-            proof = dpop_proof(
-                client.dpop_key,
-                method="POST",
-                url=client.issuer + TRANSFERS_PATH,
-                nonce=client.nonce,
-                access_token=token,
-            )
+            proof = client.proof("POST", TRANSFERS_PATH, access_token=token)  # the client's DPoP proof, as it sends it
             headers = {
                 "Authorization": f"DPoP {token}",
                 "DPoP": proof,

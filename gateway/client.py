@@ -15,7 +15,7 @@ from joserfc.jwk import Key
 from gateway.trust import jose
 from gateway.trust.keys import generate_key, public_key_set
 from gateway.trust.outbound import SIGNATURE_HEADER
-from gateway.trust.proofs import assertion_form, client_assertion, dpop_proof
+from gateway.trust.proofs import DpopProver, assertion_form, client_assertion
 from standards.errors import CarbonlinkError
 
 RECEIPT_TYP = "carbonlink-receipt+jws"
@@ -60,10 +60,13 @@ class GatewayClient:
         self.nonce: str | None = None
         self._token: tuple[str, float] | None = None
         self._gateway_keys: dict[str, Key] | None = None
+        self._prover: DpopProver | None = None
 
-    def _proof(self, method: str, path: str, access_token: str | None = None) -> str:
-        return dpop_proof(self.dpop_key, method=method, url=self.issuer + path, nonce=self.nonce,
-                          access_token=access_token)
+    def proof(self, method: str, path: str, access_token: str | None = None) -> str:
+        """A DPoP proof for one request to ``path`` of the gateway (with the nonce it last gave)."""
+        if self._prover is None or self._prover.key is not self.dpop_key:
+            self._prover = DpopProver(self.dpop_key)
+        return self._prover.proof(method=method, url=self.issuer + path, nonce=self.nonce, access_token=access_token)
 
     def _remember_nonce(self, response: httpx.Response) -> bool:
         nonce = response.headers.get("dpop-nonce")
@@ -79,7 +82,7 @@ class GatewayClient:
         for _ in range(3):
             assertion = client_assertion(self.key, client_id=self.client_id, audience=self.issuer)
             response = self.http.post(self.base_url + "/oauth/token", data=assertion_form(assertion, scope=self.scope),
-                                      headers={"DPoP": self._proof("POST", "/oauth/token")})
+                                      headers={"DPoP": self.proof("POST", "/oauth/token")})
             if self._remember_nonce(response) and response.status_code == 400:
                 continue
             if response.status_code != 200:
@@ -96,7 +99,7 @@ class GatewayClient:
         for _ in range(2):
             token = self.token()
             hdrs = {**(headers or {}), "Authorization": f"DPoP {token}",
-                    "DPoP": self._proof(method, path, access_token=token)}
+                    "DPoP": self.proof(method, path, access_token=token)}
             response = self.http.request(method, self.base_url + path, content=content, headers=hdrs)
             if self._remember_nonce(response) and response.status_code == 401:
                 continue

@@ -21,7 +21,6 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from gateway.cli._common import EXIT_FINDINGS, EXIT_OK, CliUsageError, err, fail, out, print_table, table, text
 from gateway.client import GatewayClient
 from gateway.trust.keys import import_jwk
-from gateway.trust.proofs import dpop_proof
 from standards.errors import CarbonlinkError
 from standards.safeio import load_json, read_bytes
 
@@ -49,9 +48,7 @@ def _client(gateway: str, client_id: str, key: Path) -> GatewayClient:
 
 def _headers(client: GatewayClient, path: str) -> dict[str, str]:
     token = client.token()
-    return {"Authorization": f"DPoP {token}", "DPoP": dpop_proof(client.dpop_key, method="GET",
-                                                                 url=client.issuer + path, nonce=client.nonce,
-                                                                 access_token=token)}
+    return {"Authorization": f"DPoP {token}", "DPoP": client.proof("GET", path, access_token=token)}
 
 
 def _path(standard: str, kind: str, party: str | None, year: int | None, fmt: str, filters: dict[str, Any]) -> str:

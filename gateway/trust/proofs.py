@@ -53,6 +53,29 @@ def assertion_form(assertion: str, *, scope: str | None = None, **extra: str) ->
     return form
 
 
+def _proof_claims(method: str, url: str, nonce: str | None, access_token: str | None, now: float | None,
+                  extra: dict[str, Any] | None) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "jti": secrets.token_urlsafe(16),
+        "htm": method,
+        "htu": url,
+        "iat": int(time.time() if now is None else now),
+    }
+    if nonce is not None:
+        claims["nonce"] = nonce
+    if access_token is not None:
+        claims["ath"] = access_token_hash(access_token)
+    claims.update(extra or {})
+    return claims
+
+
+def _proof_header(key: Key) -> dict[str, Any]:
+    """The header of a proof by ``key``: its public JWK, without ``kid``."""
+    public = dict(key.as_dict(private=False))
+    public.pop("kid", None)
+    return {"typ": "dpop+jwt", "jwk": public}
+
+
 def dpop_proof(
     key: Key,
     *,
@@ -65,21 +88,23 @@ def dpop_proof(
     header: dict[str, Any] | None = None,
 ) -> str:
     """A DPoP proof for one request, signed by ``key`` (its public JWK goes in the header)."""
-    public = dict(key.as_dict(private=False))
-    public.pop("kid", None)
-    claims: dict[str, Any] = {
-        "jti": secrets.token_urlsafe(16),
-        "htm": method,
-        "htu": url,
-        "iat": int(time.time() if now is None else now),
-    }
-    if nonce is not None:
-        claims["nonce"] = nonce
-    if access_token is not None:
-        claims["ath"] = access_token_hash(access_token)
-    claims.update(extra or {})
-    hdr = {"typ": "dpop+jwt", "jwk": public, **(header or {})}
-    return jose.sign(hdr, claims, _without_kid(key))
+    claims = _proof_claims(method, url, nonce, access_token, now, extra)
+    return jose.sign({**_proof_header(key), **(header or {})}, claims, _without_kid(key))
+
+
+class DpopProver:
+    """:func:`dpop_proof` for one key that proves many requests (a client's): the same proofs, with the
+    protected header serialized and checked once (:class:`jose.CompactSigner`) instead of per proof."""
+
+    def __init__(self, key: Key) -> None:
+        self.key = key
+        self._header = _proof_header(key)
+        self._signer = jose.CompactSigner(_without_kid(key))
+
+    def proof(self, *, method: str, url: str, nonce: str | None = None, access_token: str | None = None,
+              now: float | None = None, extra: dict[str, Any] | None = None) -> str:
+        """A proof for one request (the arguments of :func:`dpop_proof`)."""
+        return self._signer.sign(self._header, _proof_claims(method, url, nonce, access_token, now, extra))
 
 
 def _without_kid(key: Key) -> Key:
