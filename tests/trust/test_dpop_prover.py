@@ -10,10 +10,11 @@ import base64
 
 import orjson
 import pytest
+from joserfc.jwk import OctKey, RSAKey
 
 from gateway.client import GatewayClient
 from gateway.trust.dpop import DPoPVerifier, access_token_hash
-from gateway.trust.errors import InvalidDPoPProof
+from gateway.trust.errors import InvalidDPoPProof, JwsRejected
 from gateway.trust.keys import generate_key
 from gateway.trust.proofs import DpopProver, dpop_proof
 from gateway.trust.replay import MemoryReplayStore
@@ -85,3 +86,20 @@ def test_the_client_proves_with_its_current_key() -> None:
     assert first["jwk"] != _decoded(second.split(".")[0])["jwk"]
     assert _verifier().verify([second], method="POST", url=URL, access_token=TOKEN) == client.dpop_key.thumbprint()
     assert _decoded(second.split(".")[1])["nonce"] == "n-2"
+
+
+
+def test_a_symmetric_key_is_refused_as_dpop_proof_refuses_it() -> None:
+    key = OctKey.generate_key(256)
+    with pytest.raises(JwsRejected) as made:
+        DpopProver(key)
+    with pytest.raises(JwsRejected) as one_off:
+        dpop_proof(key, method="GET", url=URL)
+    assert made.value.code == one_off.value.code == "JWS.KEY"
+
+
+def test_an_rsa_key_proves_with_ps256() -> None:
+    key = RSAKey.generate_key(2048, private=True)
+    proof = DpopProver(key).proof(method="GET", url=URL)
+    assert _decoded(proof.split(".")[0])["alg"] == "PS256"
+    assert _verifier().verify([proof], method="GET", url=URL) == key.thumbprint()
