@@ -251,6 +251,17 @@ def sign_detached(header: Mapping[str, Any], body: bytes, key: Key) -> str:
     return f"{head}..{_b64encode(signature)}"
 
 
+def claims_payload(claims: Mapping[str, Any] | bytes) -> bytes:
+    """The JWS payload of ``claims``: raw bytes as they are, a JSON object as its JSON; claims JSON cannot hold
+    (an integer beyond 64 bits, a lone surrogate, a non-string key) are refused as ``JWS.CLAIMS``."""
+    if isinstance(claims, bytes):
+        return claims
+    try:
+        return orjson.dumps(dict(claims))
+    except orjson.JSONEncodeError as exc:
+        raise JwsRejected("CLAIMS", f"the claims cannot be written as JSON: {exc}") from exc
+
+
 def sign(
     header: Mapping[str, Any],
     claims: Mapping[str, Any] | bytes,
@@ -262,7 +273,7 @@ def sign(
     protected = {**header, "alg": alg}
     if key.kid and "kid" not in protected:
         protected["kid"] = key.kid
-    payload = claims if isinstance(claims, bytes) else orjson.dumps(dict(claims))
+    payload = claims_payload(claims)
     return jws.serialize_compact(
         protected, payload, key, algorithms=list(ALLOWED_ALGORITHMS), registry=registry or _DEFAULT_REGISTRY
     )
@@ -329,6 +340,6 @@ class CompactSigner:
 
     def sign(self, header: Mapping[str, Any], claims: Mapping[str, Any] | bytes) -> str:
         """A compact JWS of ``claims`` (a JSON object, or raw bytes) under ``header`` (RFC 7515 §7.1)."""
-        payload = claims if isinstance(claims, bytes) else orjson.dumps(dict(claims))
+        payload = claims_payload(claims)
         signing_input = f"{self._head(header)}.{_b64encode(payload)}"
         return f"{signing_input}.{_b64encode(self._make(signing_input.encode('ascii')))}"

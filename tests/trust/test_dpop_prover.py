@@ -7,12 +7,14 @@ changes."""
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import orjson
 import pytest
 from joserfc.jwk import OctKey, RSAKey
 
 from gateway.client import GatewayClient
+from gateway.trust import jose
 from gateway.trust.dpop import DPoPVerifier, access_token_hash
 from gateway.trust.errors import InvalidDPoPProof, JwsRejected
 from gateway.trust.keys import generate_key
@@ -103,3 +105,30 @@ def test_an_rsa_key_proves_with_ps256() -> None:
     proof = DpopProver(key).proof(method="GET", url=URL)
     assert _decoded(proof.split(".")[0])["alg"] == "PS256"
     assert _verifier().verify([proof], method="GET", url=URL) == key.thumbprint()
+
+
+@pytest.mark.parametrize("claims", [{"now": 10**30}, {"nonce": "\ud800"}, {"extra": {"k": 2**64}},
+                                    {"extra": {1: "key not a string"}}], ids=["huge-iat", "lone-surrogate",
+                                                                             "huge-int", "int-key"])
+def test_claims_json_cannot_hold_are_a_coded_refusal_in_every_signer(claims: dict[str, Any]) -> None:
+    key = generate_key("ES256", "client-dpop")
+    makers = (lambda: DpopProver(key).proof(method="GET", url=URL, **claims),
+              lambda: dpop_proof(key, method="GET", url=URL, **claims))
+    for make in makers:
+        with pytest.raises(JwsRejected) as refused:
+            make()
+        assert refused.value.code == "JWS.CLAIMS"
+    for raw in ({"big": 2**64}, {"s": "\ud800"}):
+        with pytest.raises(JwsRejected) as refused:
+            jose.sign({"typ": "at+jwt"}, raw, key)
+        assert refused.value.code == "JWS.CLAIMS"
+        with pytest.raises(JwsRejected) as refused:
+            jose.CompactSigner(key).sign({"typ": "at+jwt"}, raw)
+        assert refused.value.code == "JWS.CLAIMS"
+
+
+def test_non_ascii_claims_are_proved_and_read_back() -> None:
+    key = generate_key("Ed25519", "client-dpop")
+    proof = DpopProver(key).proof(method="POST", url="https://gw.test/v1/trånsfers", nonce="nönce-ü")
+    claims = _decoded(proof.split(".")[1])
+    assert (claims["htu"], claims["nonce"]) == ("https://gw.test/v1/trånsfers", "nönce-ü")
