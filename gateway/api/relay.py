@@ -25,6 +25,7 @@ from starlette.responses import Response
 
 from gateway.api import deps
 from gateway.api.blocking import run_blocking
+from gateway.api.routes.holds import answer
 from gateway.api.routes.transfers import admit, content_type_of, relay_answer, relay_context
 from gateway.errors import domain_error_response
 from gateway.governance import APPROVAL_HEADER, split_approvals
@@ -107,8 +108,6 @@ async def relay_at_once(kind: MessageKind, request: Request, service: TransferSe
     limit the guard middleware checked) is read first, then one thread runs the caller's checks and everything
     :func:`relay_answer` runs after them, in the same order, and the submission. Every check and every answer is the
     two-step path's; only a body is read before a refusal where it was not before."""
-    from gateway.api.routes.holds import answer
-
     trust: Trust = request.app.state.trust
     cert = await deps.client_certificate(request, trust.settings)
     body = await request.body()
