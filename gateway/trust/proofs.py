@@ -64,6 +64,8 @@ def _proof_claims(method: str, url: str, nonce: str | None, access_token: str | 
     if nonce is not None:
         claims["nonce"] = nonce
     if access_token is not None:
+        if not access_token.isascii():
+            raise jose.JwsRejected("CLAIMS", "an access token is ASCII (RFC 6750); this one is not")
         claims["ath"] = access_token_hash(access_token)
     claims.update(extra or {})
     return claims

@@ -108,8 +108,8 @@ def test_an_rsa_key_proves_with_ps256() -> None:
 
 
 @pytest.mark.parametrize("claims", [{"now": 10**30}, {"nonce": "\ud800"}, {"extra": {"k": 2**64}},
-                                    {"extra": {1: "key not a string"}}], ids=["huge-iat", "lone-surrogate",
-                                                                             "huge-int", "int-key"])
+                                    {"extra": {1: "key not a string"}}, {"access_token": "tökén"}],
+                         ids=["huge-iat", "lone-surrogate", "huge-int", "int-key", "non-ascii-token"])
 def test_claims_json_cannot_hold_are_a_coded_refusal_in_every_signer(claims: dict[str, Any]) -> None:
     key = generate_key("ES256", "client-dpop")
     makers = (lambda: DpopProver(key).proof(method="GET", url=URL, **claims),
