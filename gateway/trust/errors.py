@@ -104,6 +104,13 @@ class JwsRejected(TrustError):
         self.reason = reason
 
 
+class ClaimsUnwritable(TrustError):
+    """Claims to be signed that a JWS payload cannot carry (not JSON-representable, or an access token that is
+    not ASCII): nothing is signed."""
+
+    code = "JWS.CLAIMS"
+
+
 class ServiceUnavailable(TrustError):
     """The gateway is in maintenance mode (or cannot serve safely right now)."""
 

@@ -27,6 +27,7 @@ from joserfc.jws import JWSRegistry
 from joserfc.registry import HeaderParameter
 
 from gateway.trust import jose_fast
+from gateway.trust.errors import ClaimsUnwritable
 from gateway.trust.errors import JwsRejected as JwsRejected  # raised by every check here
 from gateway.trust.jose_fast import Head, key_check, verify_fast
 
@@ -253,13 +254,13 @@ def sign_detached(header: Mapping[str, Any], body: bytes, key: Key) -> str:
 
 def claims_payload(claims: Mapping[str, Any] | bytes) -> bytes:
     """The JWS payload of ``claims``: raw bytes as they are, a JSON object as its JSON; claims JSON cannot hold
-    (an integer beyond 64 bits, a lone surrogate, a non-string key) are refused as ``JWS.CLAIMS``."""
+    (an integer beyond 64 bits, a lone surrogate, a non-string key) are refused (:class:`ClaimsUnwritable`)."""
     if isinstance(claims, bytes):
         return claims
     try:
         return orjson.dumps(dict(claims))
     except orjson.JSONEncodeError as exc:
-        raise JwsRejected("CLAIMS", f"the claims cannot be written as JSON: {exc}") from exc
+        raise ClaimsUnwritable(f"the claims cannot be written as JSON: {exc}") from exc
 
 
 def sign(

@@ -15,6 +15,7 @@ from joserfc.jwk import Key
 from gateway.trust import jose
 from gateway.trust.client_auth import ASSERTION_TYPE
 from gateway.trust.dpop import access_token_hash
+from gateway.trust.errors import ClaimsUnwritable
 
 
 def client_assertion(
@@ -65,7 +66,7 @@ def _proof_claims(method: str, url: str, nonce: str | None, access_token: str | 
         claims["nonce"] = nonce
     if access_token is not None:
         if not access_token.isascii():
-            raise jose.JwsRejected("CLAIMS", "an access token is ASCII (RFC 6750); this one is not")
+            raise ClaimsUnwritable("an access token is ASCII (RFC 6750); this one is not")
         claims["ath"] = access_token_hash(access_token)
     claims.update(extra or {})
     return claims
